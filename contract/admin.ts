@@ -1,0 +1,151 @@
+/** Admin API bodies, shared by server (validation, OpenAPI) and renderer (types). */
+import { Type, type Static } from 'typebox';
+
+/** Tag and policy names: short, URL-safe. */
+export const NameSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' });
+
+/** A tag rule: a JSON prefix expression, checked by the server's rule validator. */
+export const RuleSchema = Type.Array(Type.Unknown(), { minItems: 1 });
+
+/** PUT/POST body of a tag. */
+export const TagInputSchema = Type.Object(
+  { name: NameSchema, rule: RuleSchema, description: Type.Optional(Type.String({ maxLength: 1024 })) },
+  { additionalProperties: false },
+);
+/** Tag input. */
+export type TagInput = Static<typeof TagInputSchema>;
+
+/** A stored tag with its match count. */
+export const TagSchema = Type.Object({
+  name: Type.String(),
+  rule: RuleSchema,
+  description: Type.String(),
+  node_count: Type.Integer(),
+});
+/** A tag. */
+export type Tag = Static<typeof TagSchema>;
+
+/** Body of a policy create/update. */
+export const PolicyInputSchema = Type.Object(
+  {
+    name: NameSchema,
+    enabled: Type.Optional(Type.Boolean()),
+    tags: Type.Optional(Type.Array(NameSchema, { maxItems: 64 })),
+    max_count: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+    task: NameSchema,
+    image: Type.Optional(Type.Union([NameSchema, Type.Null()])),
+    hostname_template: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+    root_password_hash: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
+    ssh_keys: Type.Optional(Type.Array(Type.String({ maxLength: 16384 }), { maxItems: 64 })),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+/** Policy input. */
+export type PolicyInput = Static<typeof PolicyInputSchema>;
+
+/** A stored policy. */
+export const PolicySchema = Type.Object({
+  name: Type.String(),
+  priority: Type.Integer(),
+  enabled: Type.Boolean(),
+  tags: Type.Array(Type.String()),
+  max_count: Type.Union([Type.Integer(), Type.Null()]),
+  task: Type.String(),
+  image: Type.Union([Type.String(), Type.Null()]),
+  hostname_template: Type.String(),
+  root_password_hash: Type.Union([Type.String(), Type.Null()]),
+  ssh_keys: Type.Array(Type.String()),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  bound_count: Type.Integer(),
+});
+/** A policy. */
+export type Policy = Static<typeof PolicySchema>;
+
+/** POST /api/v1/nodes/bind */
+export const BindRequestSchema = Type.Object(
+  { node_ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100000 }), policy: NameSchema },
+  { additionalProperties: false },
+);
+/** Bind request. */
+export type BindRequest = Static<typeof BindRequestSchema>;
+
+/** POST /api/v1/nodes/unbind, /reinstall, /reboot, /forget */
+export const NodeSelectionSchema = Type.Object(
+  { node_ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100000 }) },
+  { additionalProperties: false },
+);
+/** Node selection. */
+export type NodeSelection = Static<typeof NodeSelectionSchema>;
+
+/** Per-node outcome of a bulk action. */
+export const BulkResultSchema = Type.Object({
+  results: Type.Array(
+    Type.Object({ node_id: Type.Integer(), ok: Type.Boolean(), state: Type.Optional(Type.String()), reason: Type.Optional(Type.String()) }),
+  ),
+});
+/** Bulk result. */
+export type BulkResult = Static<typeof BulkResultSchema>;
+
+/** Body of a task (boot profile) create/update. */
+export const TaskInputSchema = Type.Object(
+  {
+    name: NameSchema,
+    description: Type.Optional(Type.String({ maxLength: 1024 })),
+    ipxe: Type.String({ minLength: 1, maxLength: 65536 }),
+    templates: Type.Optional(Type.Record(NameSchema, Type.String({ maxLength: 262144 }))),
+  },
+  { additionalProperties: false },
+);
+/** Task input. */
+export type TaskInput = Static<typeof TaskInputSchema>;
+
+/** A task (boot profile). */
+export const TaskSchema = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  builtin: Type.Boolean(),
+  ipxe: Type.String(),
+  templates: Type.Record(Type.String(), Type.String()),
+});
+/** A task. */
+export type Task = Static<typeof TaskSchema>;
+
+/** Body of the dry-run ("which nodes would match, and why not"). */
+export const DryRunRequestSchema = Type.Object(
+  {
+    rule: Type.Optional(RuleSchema),
+    tags: Type.Optional(Type.Array(NameSchema)),
+    policy: Type.Optional(NameSchema),
+    node_id: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+/** Dry-run request. */
+export type DryRunRequest = Static<typeof DryRunRequestSchema>;
+
+/** Settings an operator may change at run time (pushed to agents). */
+export const SettingsSchema = Type.Object(
+  {
+    checkin_interval_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
+    checkin_skew_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    facts_exclude_pattern: Type.Optional(Type.String({ maxLength: 1024 })),
+    log_level: Type.Optional(Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')])),
+    lost_after_intervals: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+    reregister_after_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 31536000 })),
+    default_efi_loader: Type.Optional(Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi')])),
+  },
+  { additionalProperties: false },
+);
+/** Settings patch. */
+export type SettingsPatch = Static<typeof SettingsSchema>;
+
+/** Image (OS installer) as listed. */
+export const ImageSchema = Type.Object({
+  name: Type.String(),
+  kind: Type.Union([Type.Literal('kernel-initrd'), Type.Literal('iso')]),
+  files: Type.Array(Type.Object({ name: Type.String(), size: Type.Number(), sha256: Type.String() })),
+  created_at: Type.String(),
+});
+/** An image. */
+export type Image = Static<typeof ImageSchema>;

@@ -1,0 +1,5 @@
+/** The one contract shared by server, agent and renderer. */
+export * from './node.ts';
+export * from './protocol.ts';
+export * from './events.ts';
+export * from './admin.ts';

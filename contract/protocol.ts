@@ -1,0 +1,97 @@
+/**
+ * The agent <-> appliance check-in protocol (Razor/Hanlon lineage), versioned.
+ * Imported by the server (to validate) and by the agent (to build requests).
+ */
+import { Type, type Static } from 'typebox';
+import { FactsSchema, InventorySchema } from './node.ts';
+
+/** Protocol version; the path segment `/api/v1` carries the major. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest register body the appliance accepts (facts + inventory). */
+export const MAX_REGISTER_BYTES = 2 * 1024 * 1024;
+
+const Mac = Type.String({ pattern: '^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){5}$' });
+
+/** Configuration the appliance pushes to agents with every answer. */
+export const AgentConfigSchema = Type.Object({
+  checkin_interval_s: Type.Integer({ minimum: 1, maximum: 86400 }),
+  checkin_skew_s: Type.Integer({ minimum: 0, maximum: 3600 }),
+  facts_exclude_pattern: Type.String({ maxLength: 1024 }),
+  server_url: Type.String({ maxLength: 1024 }),
+  log_level: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')]),
+});
+/** Agent configuration. */
+export type AgentConfig = Static<typeof AgentConfigSchema>;
+
+/** POST /api/v1/register */
+export const RegisterRequestSchema = Type.Object(
+  {
+    protocol: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Stable hardware id the agent derives (sorted MACs hash); informative. */
+    hw_id: Type.String({ minLength: 1, maxLength: 256 }),
+    /** Node id from the kernel command line, when the agent has one. */
+    node_id: Type.Optional(Type.Integer({ minimum: 1 })),
+    macs: Type.Array(Mac, { minItems: 1, maxItems: 256 }),
+    uuid: Type.Optional(Type.String({ maxLength: 64 })),
+    serial: Type.Optional(Type.String({ maxLength: 256 })),
+    /** One-time enrolment token from the boot script, or the node's agent token. */
+    token: Type.String({ minLength: 8, maxLength: 256 }),
+    facts: FactsSchema,
+    inventory: Type.Optional(InventorySchema),
+  },
+  { additionalProperties: false },
+);
+/** Register request. */
+export type RegisterRequest = Static<typeof RegisterRequestSchema>;
+
+/** Answer to a register. */
+export const RegisterResponseSchema = Type.Object({
+  node_id: Type.Integer(),
+  agent_token: Type.String(),
+  config: AgentConfigSchema,
+});
+/** Register response. */
+export type RegisterResponse = Static<typeof RegisterResponseSchema>;
+
+/** POST /api/v1/checkin */
+export const CheckinRequestSchema = Type.Object(
+  {
+    protocol: Type.Optional(Type.Integer({ minimum: 1 })),
+    node_id: Type.Integer({ minimum: 1 }),
+    agent_token: Type.String({ minLength: 8, maxLength: 256 }),
+    state: Type.String({ maxLength: 64 }),
+    facts_hash: Type.String({ maxLength: 128 }),
+    first_checkin: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+/** Check-in request. */
+export type CheckinRequest = Static<typeof CheckinRequestSchema>;
+
+/** Commands the appliance may give. */
+export const AGENT_COMMANDS = ['acknowledge', 'register', 'reboot', 'poweroff'] as const;
+/** One command. */
+export type AgentCommand = (typeof AGENT_COMMANDS)[number];
+
+/** Answer to a check-in. */
+export const CheckinResponseSchema = Type.Object({
+  command: Type.Union(AGENT_COMMANDS.map((c) => Type.Literal(c))),
+  config: AgentConfigSchema,
+});
+/** Check-in response. */
+export type CheckinResponse = Static<typeof CheckinResponseSchema>;
+
+/** Error body every 4xx/5xx carries (admin and node planes). */
+export const ErrorBodySchema = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  error: Type.String(),
+  message: Type.String(),
+  fix: Type.Optional(Type.String()),
+});
+/** Error body. */
+export type ErrorBody = Static<typeof ErrorBodySchema>;
+
+/** Kernel command-line keys the boot script writes and the agent reads. */
+export const KERNEL_ARGS = { url: 'crashcart.url', node: 'crashcart.node', token: 'crashcart.token' } as const;

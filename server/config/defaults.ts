@@ -1,0 +1,26 @@
+/** Named defaults, each with why. */
+
+/** Node-facing HTTP port: unprivileged, so iPXE can fetch without root; "8026" spells nothing, it is just free. */
+export const DEFAULT_HTTP_PORT = 8026;
+/** Admin plane port, next to the node plane's so both are easy to remember. */
+export const DEFAULT_ADMIN_PORT = 8027;
+/** The admin plane listens on loopback unless the operator exposes it with a token. */
+export const DEFAULT_ADMIN_HOST = '127.0.0.1';
+/** Hanlon checked in every 60 s; a lab wants faster feedback, a rack does not need it. */
+export const DEFAULT_CHECKIN_INTERVAL_S = 60;
+/** Hanlon's start delay of up to 5 s spreads a rack that powers on together. */
+export const DEFAULT_CHECKIN_SKEW_S = 5;
+/** A node is lost after this many missed check-ins (one miss is normal jitter). */
+export const DEFAULT_LOST_AFTER_INTERVALS = 3;
+/** Ask for a fresh register when a node was silent this long (facts may be stale). */
+export const DEFAULT_REREGISTER_AFTER_S = 3600;
+/** Simulated rack size of `npm start` on a machine with no --iface. */
+export const DEFAULT_LAB_NODES = 8;
+/** Node-plane requests per minute per source IP; a real node needs a handful. */
+export const DEFAULT_NODE_RATE_LIMIT_PER_MIN = 600;
+/** Events kept in the log before the oldest are trimmed. */
+export const DEFAULT_EVENT_RETENTION = 200_000;
+/** Store compaction interval: nedb appends, compaction rewrites the file. */
+export const DEFAULT_COMPACTION_INTERVAL_S = 600;
+/** UEFI x86 first stage: iPXE's own drivers; snponly.efi per node where they fail. */
+export const DEFAULT_EFI_LOADER = 'ipxe.efi';

@@ -1,0 +1,39 @@
+/** The one appliance configuration: validated at the edge, frozen, passed down. */
+import { Type, type Static } from 'typebox';
+
+const Ipv4 = Type.String({ pattern: '^(\\d{1,3}\\.){3}\\d{1,3}$' });
+
+/** The whole configuration of one appliance run. */
+export const ConfigSchema = Type.Object(
+  {
+    iface: Type.Union([Type.String({ minLength: 1, maxLength: 15 }), Type.Null()]),
+    ifindex: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+    address: Type.Union([Type.Object({ ip: Ipv4, prefix: Type.Integer({ minimum: 1, maximum: 32 }) }), Type.Null()]),
+    dhcp: Type.Union([Type.Literal('full'), Type.Literal('proxy'), Type.Literal('off')]),
+    range: Type.Union([Type.Object({ start: Ipv4, end: Ipv4 }), Type.Null()]),
+    force: Type.Boolean(),
+    dataDir: Type.String({ minLength: 1 }),
+    http: Type.Object({ host: Type.String(), port: Type.Integer({ minimum: 0, maximum: 65535 }) }),
+    /** URL nodes use to reach the node plane (written into boot scripts and kernel args). */
+    publicUrl: Type.String(),
+    admin: Type.Object({
+      host: Type.String(),
+      port: Type.Integer({ minimum: 0, maximum: 65535 }),
+      exposed: Type.Boolean(),
+    }),
+    lab: Type.Union([Type.Object({ nodes: Type.Integer({ minimum: 0, maximum: 100000 }) }), Type.Null()]),
+    microkernelDir: Type.Union([Type.String(), Type.Null()]),
+    tftpRoot: Type.Union([Type.String(), Type.Null()]),
+    efiLoader: Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi')]),
+    logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')]),
+    rateLimitPerMin: Type.Integer({ minimum: 0 }),
+    ports: Type.Object({
+      dhcp: Type.Integer({ minimum: 0, maximum: 65535 }),
+      proxy: Type.Integer({ minimum: 0, maximum: 65535 }),
+      tftp: Type.Integer({ minimum: 0, maximum: 65535 }),
+    }),
+  },
+  { additionalProperties: false },
+);
+/** The configuration. */
+export type Config = Readonly<Static<typeof ConfigSchema>>;

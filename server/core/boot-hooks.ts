@@ -1,0 +1,26 @@
+/**
+ * What the DHCP and TFTP servers may ask of the core. They receive an object
+ * of this shape; the core implements it (server/nodes/boot-hooks-impl.ts).
+ */
+
+/** Firmware facts DHCP decoded from a client's packet. */
+export interface BootSighting {
+  mac: string;
+  /** Option 93 first entry (0 BIOS, 7 EFI x64, ...). */
+  arch?: number | null;
+  vendorClass?: string | null;
+  userClass?: string | null;
+  /** Option 97 GUID as a lowercase UUID string. */
+  guid?: string | null;
+  ip?: string | null;
+}
+
+/** Core services for the boot-time servers. */
+export interface BootHooks {
+  /** Record that a MAC was seen booting; creates a `discovered` node when new. Returns its id. */
+  sawBoot(s: BootSighting): Promise<number | null>;
+  /** The UEFI x86 loader for this MAC (per-node override, else global setting). */
+  efiLoaderFor(mac: string): Promise<'ipxe.efi' | 'snponly.efi'>;
+  /** Node id for a MAC, if known (for events). */
+  nodeIdForMac(mac: string): Promise<number | null>;
+}

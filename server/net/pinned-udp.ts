@@ -1,0 +1,70 @@
+/**
+ * The one thin file that opens real UDP sockets pinned to the provisioning NIC
+ * (SO_BINDTOIFINDEX via the `sockopt` N-API addon), behind a small transport
+ * interface so servers run on an in-memory transport in tests.
+ */
+import dgram from 'node:dgram';
+import { createRequire } from 'node:module';
+import { bindError } from '../errors/cc-error.ts';
+
+const require = createRequire(import.meta.url);
+
+/** SOL_SOCKET on Linux. */
+const SOL_SOCKET = 1;
+/** SO_BINDTOIFINDEX (Linux 5.0+): pin the socket to one interface by index. */
+const SO_BINDTOIFINDEX = 62;
+
+/** Where a datagram came from (or goes to). */
+export interface Peer {
+  address: string;
+  port: number;
+}
+
+/** The small transport interface every UDP server is written against. */
+export interface UdpTransport {
+  send(buf: Uint8Array, to: Peer): Promise<void>;
+  onMessage(fn: (buf: Buffer, from: Peer) => void): void;
+  /** Local port actually bound (useful when asking for port 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Options of a pinned socket. */
+export interface PinnedUdpOptions {
+  port: number;
+  /** Local address to bind (0.0.0.0 to receive broadcasts). */
+  address: string;
+  /** Interface index to pin to; null = not pinned (loopback tests). */
+  ifindex: number | null;
+  broadcast?: boolean;
+  reuseAddr?: boolean;
+  /** What the socket is for, used in error messages ("DHCP", "TFTP"). */
+  purpose: string;
+}
+
+/** Pin an already bound socket to an interface index. */
+export function pinToIfindex(sock: dgram.Socket, ifindex: number): void {
+  const { setsockopt } = require('sockopt') as { setsockopt: (s: unknown, level: number, opt: number, v: number) => void };
+  setsockopt(sock, SOL_SOCKET, SO_BINDTOIFINDEX, ifindex);
+}
+
+/** Open a UDP socket bound to `address:port` and pinned to `ifindex`. */
+export async function openPinnedUdp(opts: PinnedUdpOptions): Promise<UdpTransport> {
+  const sock = dgram.createSocket({ type: 'udp4', reuseAddr: opts.reuseAddr ?? false });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', (e) => reject(bindError(e, opts.purpose, opts.port)));
+    sock.bind({ port: opts.port, address: opts.address, exclusive: true }, () => resolve());
+  });
+  if (opts.ifindex !== null) pinToIfindex(sock, opts.ifindex);
+  if (opts.broadcast) sock.setBroadcast(true);
+  sock.on('error', () => {
+    /* send errors are reported per send; the socket lives on */
+  });
+  return {
+    port: sock.address().port,
+    send: (buf, to) =>
+      new Promise<void>((resolve, reject) => sock.send(buf, to.port, to.address, (err) => (err ? reject(err) : resolve()))),
+    onMessage: (fn) => sock.on('message', (msg, rinfo) => fn(msg, { address: rinfo.address, port: rinfo.port })),
+    close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
+  };
+}

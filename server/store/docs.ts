@@ -1,0 +1,132 @@
+/** The shapes of what each collection holds on disk. */
+import type { Facts, Inventory, NodeState } from '../../contract/index.ts';
+
+/** A node as stored (facts live in the `facts` collection to keep this small). */
+export interface NodeDoc {
+  _id: string;
+  id: number;
+  state: NodeState;
+  state_before_lost?: NodeState;
+  hostname: string | null;
+  macs: string[];
+  boot_mac: string | null;
+  uuid: string | null;
+  serial: string | null;
+  manufacturer: string | null;
+  product: string | null;
+  arch: string | null;
+  platform: string | null;
+  boot_mode: string | null;
+  ip: string | null;
+  tags: string[];
+  policy: string | null;
+  bound_explicitly: boolean;
+  efi_loader: 'ipxe.efi' | 'snponly.efi' | null;
+  facts_hash: string | null;
+  agent_token_hash: string | null;
+  enrol_token_hash: string | null;
+  pending_command: 'reboot' | 'poweroff' | null;
+  created_at: string;
+  registered_at: string | null;
+  last_seen: string | null;
+  summary: {
+    cpu_model: string | null;
+    cpu_count: number | null;
+    memory_mb: number | null;
+    disk_count: number | null;
+    disk_total_bytes: number | null;
+    nic_count: number | null;
+    bmc_ip: string | null;
+  };
+  metadata: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+/** Facts and inventory of one node (`_id` = node id). */
+export interface FactsDoc {
+  _id: string;
+  facts: Facts;
+  inventory: Inventory | null;
+  updated_at: string;
+  [k: string]: unknown;
+}
+
+/** A tag (`_id` = name). */
+export interface TagDoc {
+  _id: string;
+  name: string;
+  rule: unknown[];
+  description: string;
+  [k: string]: unknown;
+}
+
+/** A policy (`_id` = name). */
+export interface PolicyDoc {
+  _id: string;
+  name: string;
+  priority: number;
+  enabled: boolean;
+  tags: string[];
+  max_count: number | null;
+  task: string;
+  image: string | null;
+  hostname_template: string;
+  root_password_hash: string | null;
+  ssh_keys: string[];
+  metadata: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+/** A user task (`_id` = name); built-in tasks are not stored. */
+export interface TaskDoc {
+  _id: string;
+  name: string;
+  description: string;
+  ipxe: string;
+  templates: Record<string, string>;
+  [k: string]: unknown;
+}
+
+/** An imported OS image (`_id` = name). */
+export interface ImageDoc {
+  _id: string;
+  name: string;
+  kind: 'kernel-initrd' | 'iso';
+  files: { name: string; size: number; sha256: string }[];
+  created_at: string;
+  [k: string]: unknown;
+}
+
+/** A DHCP lease (`_id` = MAC, canonical lowercase). */
+export interface LeaseDoc {
+  _id: string;
+  mac: string;
+  ip: string;
+  state: 'offered' | 'bound' | 'released' | 'declined' | 'expired';
+  expires_at: number;
+  pool: string;
+  hostname: string | null;
+  client_id: string | null;
+  updated_at: number;
+  [k: string]: unknown;
+}
+
+/** One event (`_id` = seq as a zero-padded string, so it sorts). */
+export interface EventDoc {
+  _id: string;
+  seq: number;
+  ts: string;
+  type: string;
+  node_id: number | null;
+  mac: string | null;
+  message: string;
+  data: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+/** One setting (`_id` = key). */
+export interface SettingDoc {
+  _id: string;
+  value: unknown;
+  [k: string]: unknown;
+}

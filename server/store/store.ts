@@ -1,0 +1,89 @@
+/**
+ * The on-disk store: one nedb datafile per collection in `<dataDir>/db/`.
+ * Torn tails are cut before load; compaction runs on a schedule.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Datastore } from './nedb.ts';
+import { Collection, type Doc } from './collection.ts';
+import { repairTornTail, type RepairResult } from './repair.ts';
+import type { EventDoc, FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
+import { ccError } from '../errors/cc-error.ts';
+
+/** All collections of the appliance. */
+export interface Store {
+  nodes: Collection<NodeDoc>;
+  facts: Collection<FactsDoc>;
+  tags: Collection<TagDoc>;
+  policies: Collection<PolicyDoc>;
+  tasks: Collection<TaskDoc>;
+  images: Collection<ImageDoc>;
+  leases: Collection<LeaseDoc>;
+  events: Collection<EventDoc>;
+  settings: Collection<SettingDoc>;
+  /** Torn tails cut at load (reported as events by the caller). */
+  repairs: RepairResult[];
+  /** Compact every collection now. */
+  compactAll(): Promise<void>;
+  /** Stop timers and close file handles. */
+  close(): Promise<void>;
+}
+
+const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
+  nodes: [{ fieldName: 'id', unique: true }, { fieldName: 'macs' }, { fieldName: 'uuid' }, { fieldName: 'serial' }, { fieldName: 'policy' }],
+  events: [{ fieldName: 'seq', unique: true }, { fieldName: 'node_id' }],
+  leases: [{ fieldName: 'ip' }],
+};
+
+/** Open (create) the store in `dataDir`, compacting every `compactionIntervalS`. */
+export async function openStore(dataDir: string, compactionIntervalS: number): Promise<Store> {
+  const dir = path.join(dataDir, 'db');
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fs.access(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw ccError('CC_ERR_DATA_DIR', `${dir}: ${(e as Error).message}`);
+  }
+  const repairs: RepairResult[] = [];
+  async function open<T extends Doc>(name: string): Promise<Collection<T>> {
+    const filename = path.join(dir, `${name}.db`);
+    const r = await repairTornTail(filename);
+    if (r.cutBytes > 0) repairs.push(r);
+    const ds = new Datastore<T>({ filename, timestampData: false });
+    try {
+      await ds.loadDatabaseAsync();
+    } catch (e) {
+      throw ccError('CC_ERR_STORE_CORRUPT', `${filename}: ${(e as Error).message}`);
+    }
+    for (const idx of INDEXES[name] ?? []) await ds.ensureIndexAsync(idx);
+    // Make sure the (possibly new) file exists so fsync can open it.
+    await fs.appendFile(filename, '');
+    return new Collection<T>(name, ds, filename);
+  }
+  const s = {
+    nodes: await open<NodeDoc>('nodes'),
+    facts: await open<FactsDoc>('facts'),
+    tags: await open<TagDoc>('tags'),
+    policies: await open<PolicyDoc>('policies'),
+    tasks: await open<TaskDoc>('tasks'),
+    images: await open<ImageDoc>('images'),
+    leases: await open<LeaseDoc>('leases'),
+    events: await open<EventDoc>('events'),
+    settings: await open<SettingDoc>('settings'),
+  };
+  const all = Object.values(s) as Collection<Doc>[];
+  const compactAll = async () => {
+    for (const c of all) await c.compact();
+  };
+  const timer = compactionIntervalS > 0 ? setInterval(() => void compactAll().catch(() => undefined), compactionIntervalS * 1000) : null;
+  timer?.unref();
+  return {
+    ...s,
+    repairs,
+    compactAll,
+    async close() {
+      if (timer) clearInterval(timer);
+      for (const c of all) await c.fsync.close();
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// One runner for the whole suite. Network and QEMU tests live in test/net and
+// test/e2e and create their own namespaces; they run in forks so a crash in one
+// cannot take the others down.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'renderer/**/*.test.ts'],
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+  },
+});
