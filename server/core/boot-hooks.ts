@@ -24,3 +24,14 @@ export interface BootHooks {
   /** Node id for a MAC, if known (for events). */
   nodeIdForMac(mac: string): Promise<number | null>;
 }
+
+/** What TFTP asks: which file to serve this client for the name it asked for. */
+export interface TftpHooks {
+  /**
+   * Per-node override decided by the core: e.g. a node marked `snponly.efi`
+   * asking for `ipxe.efi` gets `snponly.efi`. Returns the name to serve.
+   */
+  tftpFileFor(clientIp: string, requested: string): Promise<string>;
+  /** Node id for a client IP (from the DHCP lease), if known (for events). */
+  nodeIdForIp(ip: string): Promise<number | null>;
+}
