@@ -18,7 +18,7 @@ export const NODE_STATES = [
 /** One node state. */
 export type NodeState = (typeof NODE_STATES)[number];
 /** Schema of a node state. */
-export const NodeStateSchema = Type.Union(NODE_STATES.map((s) => Type.Literal(s)));
+export const NodeStateSchema = Type.Enum(NODE_STATES);
 
 /** Flat Facter-style facts: what tag rules read. */
 export const FactsSchema = Type.Record(

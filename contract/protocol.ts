@@ -76,7 +76,7 @@ export type AgentCommand = (typeof AGENT_COMMANDS)[number];
 
 /** Answer to a check-in. */
 export const CheckinResponseSchema = Type.Object({
-  command: Type.Union(AGENT_COMMANDS.map((c) => Type.Literal(c))),
+  command: Type.Enum(AGENT_COMMANDS),
   config: AgentConfigSchema,
 });
 /** Check-in response. */

@@ -26,6 +26,16 @@ export interface NodeDoc {
   agent_token_hash: string | null;
   enrol_token_hash: string | null;
   pending_command: 'reboot' | 'poweroff' | null;
+  /** Token in answer-file and stage URLs of the current install (rendered into scripts, so stored plain). */
+  install_token?: string | null;
+  /** When the reboot into the bound task was first sent (null = not yet). */
+  reboot_sent_at?: string | null;
+  /** True while the agent runs in the microkernel (only then can the node become `lost`). */
+  agent_active?: boolean;
+  /** When /boot last answered with the microkernel. */
+  last_boot_at?: string | null;
+  /** Why the node is in the `error` state. */
+  error_reason?: string | null;
   created_at: string;
   registered_at: string | null;
   last_seen: string | null;

@@ -1,0 +1,39 @@
+/** Replay mode: tool outputs read from a folder of saved files (`--from DIR`). */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ETHTOOL_FILE, TOOL_FILES, type ToolOutputs } from '../facts/tool-files.ts';
+import { MAX_TOOL_OUTPUT_BYTES } from '../parse/kv-text.ts';
+
+const KNOWN = new Set<string>(Object.values(TOOL_FILES).flat());
+
+/** True for a file name replay mode reads. */
+export function isToolFile(name: string): boolean {
+  return KNOWN.has(name) || ETHTOOL_FILE.test(name);
+}
+
+/** Read every known tool output in DIR; unknown files are ignored, unreadable ones reported. */
+export async function readToolDir(dir: string): Promise<ToolOutputs> {
+  const out: ToolOutputs = { files: new Map(), errors: [] };
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    throw new Error(`cannot read replay folder ${dir}: ${(e as Error).message}. Fix: pass --from with a folder written by \`crashcart-agent collect DIR\`.`);
+  }
+  for (const name of names.sort()) {
+    if (!isToolFile(name)) continue;
+    const p = path.join(dir, name);
+    try {
+      const st = await stat(p);
+      if (!st.isFile()) continue;
+      if (st.size > MAX_TOOL_OUTPUT_BYTES) {
+        out.errors.push({ collector: name, error: `file is ${st.size} bytes, over the ${MAX_TOOL_OUTPUT_BYTES} limit; skipped` });
+        continue;
+      }
+      out.files.set(name, await readFile(p, 'utf8'));
+    } catch (e) {
+      out.errors.push({ collector: name, error: (e as Error).message });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,209 @@
+/**
+ * Tool outputs -> the structured inventory (contract/node.ts InventorySchema).
+ * Pure: every parser runs guarded, so one garbled output becomes a
+ * collector_errors entry and the rest of the inventory still comes out.
+ */
+import type { Inventory } from '../../contract/node.ts';
+import { parseDmidecode, type DmiFacts } from '../parse/dmidecode.ts';
+import { parseEthtoolInfo } from '../parse/ethtool.ts';
+import { isPhysicalEther, parseIp, type IpIface } from '../parse/ip.ts';
+import { fruProduct, parseIpmiFru, parseIpmiLan, parseIpmiMc } from '../parse/ipmitool.ts';
+import { clean, isNullMac, lines, splitPair } from '../parse/kv-text.ts';
+import { parseLldp } from '../parse/lldp.ts';
+import { parseLsblk } from '../parse/lsblk.ts';
+import { parseLscpu, type LscpuFacts } from '../parse/lscpu.ts';
+import { isNetworkClass, parseLspci } from '../parse/lspci.ts';
+import { parseLshw, type LshwFacts } from '../parse/lshw.ts';
+import { parseCpuinfo, parseMeminfo, type CpuinfoFacts } from '../parse/proc.ts';
+import { ethtoolTexts, toolText, type CollectorError, type ToolKey, type ToolOutputs } from './tool-files.ts';
+
+type Nic = Inventory['nics'][number];
+type Pci = Inventory['pci'][number];
+
+/** Vendors and products that mean "this is a virtual machine". */
+const VIRTUAL_RE = /\b(qemu|kvm|vmware|virtualbox|innotek|xen|bochs|hyper-v|virtual machine|parallels|amazon ec2|openstack nova|google compute)\b/i;
+
+/** Run one parser; a throw becomes a collector error. */
+function guarded<T>(errors: CollectorError[], what: string, fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (e) {
+    errors.push({ collector: `parse:${what}`, error: String((e as Error)?.message ?? e).slice(0, 4000) });
+    return undefined;
+  }
+}
+
+function parsed<T>(out: ToolOutputs, errors: CollectorError[], key: ToolKey, fn: (t: string) => T): T | undefined {
+  const t = toolText(out, key);
+  return t === undefined ? undefined : guarded(errors, key, () => fn(t));
+}
+
+function dmiIdFile(text: string): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (const l of lines(text)) {
+    const p = splitPair(l, '=');
+    if (p) o[p[0]] = p[1];
+  }
+  return o;
+}
+
+/** Architecture from lscpu, else guessed from CPU flags (lm = x86-64, asimd = arm64). */
+function arch(lscpu?: LscpuFacts, cpuinfo?: CpuinfoFacts, dmi?: DmiFacts): string | undefined {
+  if (lscpu?.architecture) return lscpu.architecture;
+  const flags = lscpu?.flags ?? cpuinfo?.flags ?? [];
+  if (flags.includes('lm')) return 'x86_64';
+  if (flags.includes('asimd') || /aarch64/i.test(cpuinfo?.model ?? '')) return 'aarch64';
+  if (/ppc|power/i.test(cpuinfo?.model ?? '')) return 'ppc64le';
+  if (dmi?.processors.some((p) => /xeon|epyc|core|opteron|pentium/i.test(p.model ?? ''))) return 'x86_64';
+  if (dmi?.processors.some((p) => /kunpeng|arm|neoverse|ampere|graviton/i.test(`${p.model} ${p.manufacturer}`))) return 'aarch64';
+  return undefined;
+}
+
+function buildNics(ip: IpIface[] | undefined, lshw: LshwFacts | undefined, out: ToolOutputs, errors: CollectorError[]): Nic[] {
+  const nics = new Map<string, Nic>();
+  for (const i of ip ?? []) {
+    if (!isPhysicalEther(i) || !i.mac || isNullMac(i.mac)) continue;
+    nics.set(i.name, { name: i.name, mac: i.mac, mtu: i.mtu, link: i.carrier, ipv4: i.ipv4, ipv6: i.ipv6 });
+  }
+  for (const l of lshw?.nics ?? []) {
+    if (!l.name || !l.mac || isNullMac(l.mac)) continue;
+    const n = nics.get(l.name) ?? (ip === undefined ? { name: l.name, mac: l.mac } : undefined);
+    if (!n) continue; // ip saw the live set; lshw may list stale or virtual ones
+    n.driver ??= l.driver;
+    n.driver_version ??= l.driver_version;
+    n.firmware_version ??= l.firmware_version;
+    n.bus_info ??= l.bus_info;
+    n.speed_mbps ??= l.speed_mbps;
+    n.link ??= l.link;
+    nics.set(l.name, n);
+  }
+  for (const [name, text] of ethtoolTexts(out)) {
+    const info = guarded(errors, `ethtool-${name}`, () => parseEthtoolInfo(text));
+    const n = nics.get(name);
+    if (!info || !n) continue;
+    n.driver = info.driver ?? n.driver;
+    n.driver_version = info.version ?? n.driver_version;
+    n.firmware_version = info.firmware_version ?? n.firmware_version;
+    n.bus_info = info.bus_info ?? n.bus_info;
+  }
+  const lldp = parsed(out, errors, 'lldp', parseLldp) ?? {};
+  for (const [name, nb] of Object.entries(lldp)) {
+    const n = nics.get(name);
+    if (n) n.lldp = nb;
+  }
+  return [...nics.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+}
+
+function buildPci(out: ToolOutputs, errors: CollectorError[], lshw?: LshwFacts): { pci: Pci[]; undriven: Pci[] } {
+  const pci: Pci[] = (parsed(out, errors, 'lspci', parseLspci) ?? []).map((p) => ({
+    slot: p.slot,
+    vendor_id: p.vendor_id,
+    device_id: p.device_id,
+    class_id: p.class_id,
+    driver: p.driver,
+  }));
+  const undriven = pci.filter((p) => isNetworkClass(p.class_id ?? '') && !p.driver);
+  // lshw names NICs no driver claimed too (no logical name, no driver): add those lspci did not list.
+  for (const l of lshw?.nics ?? []) {
+    if (l.driver || !l.bus_info || undriven.some((u) => u.slot.endsWith(l.bus_info!))) continue;
+    undriven.push({ slot: l.bus_info, vendor_id: '', device_id: '', class_id: '0200', description: [l.vendor, l.product].filter(Boolean).join(' ') || undefined });
+  }
+  return { pci, undriven };
+}
+
+/** Build the inventory from whatever subset of tool outputs is present. */
+export function buildInventory(out: ToolOutputs): Inventory {
+  const errors: CollectorError[] = [...out.errors];
+  const dmi = parsed(out, errors, 'dmidecode', parseDmidecode);
+  const lshw = parsed(out, errors, 'lshw', parseLshw);
+  const lscpu = parsed(out, errors, 'lscpu', parseLscpu);
+  const cpuinfo = parsed(out, errors, 'cpuinfo', parseCpuinfo);
+  const meminfo = parsed(out, errors, 'meminfo', parseMeminfo);
+  const dmiId = parsed(out, errors, 'dmiId', dmiIdFile) ?? {};
+  const addrText = toolText(out, 'ipAddr');
+  const linkText = toolText(out, 'ipLink');
+  const ip = addrText || linkText ? guarded(errors, 'ip', () => parseIp(addrText ?? linkText!, addrText ? linkText : undefined)) : undefined;
+  const lsblk = parsed(out, errors, 'lsblk', parseLsblk);
+  const lan = parsed(out, errors, 'ipmiLan', parseIpmiLan);
+  const mc = parsed(out, errors, 'ipmiMc', parseIpmiMc);
+  const fru = parsed(out, errors, 'ipmiFru', (t) => fruProduct(parseIpmiFru(t)));
+
+  const s = dmi?.system;
+  const system: Inventory['system'] = {
+    manufacturer: s?.manufacturer ?? lshw?.system.vendor ?? clean(dmiId['sys_vendor']),
+    product: s?.product ?? lshw?.system.product ?? clean(dmiId['product_name']),
+    version: s?.version ?? clean(dmiId['product_version']),
+    serial: s?.serial ?? lshw?.system.serial ?? clean(dmiId['product_serial']),
+    uuid: s?.uuid ?? lshw?.system.uuid ?? clean(dmiId['product_uuid'])?.toLowerCase(),
+    sku: s?.sku ?? lshw?.system.sku,
+    family: s?.family ?? lshw?.system.family,
+    chassis_type: dmi?.chassis.type ?? lshw?.system.chassis,
+    baseboard_product: dmi?.baseboard.product ?? clean(dmiId['board_name']),
+    baseboard_serial: dmi?.baseboard.serial ?? clean(dmiId['board_serial']),
+  };
+  const virtHint = `${system.manufacturer ?? ''} ${system.product ?? ''}`;
+  system.is_virtual = VIRTUAL_RE.test(virtHint) || !!lscpu?.hypervisor || (lscpu?.flags ?? cpuinfo?.flags ?? []).includes('hypervisor');
+
+  const bootText = toolText(out, 'bootMode')?.trim().toLowerCase();
+  const firmware: Inventory['firmware'] = {
+    vendor: dmi?.bios.vendor ?? clean(dmiId['bios_vendor']),
+    version: dmi?.bios.version ?? clean(dmiId['bios_version']),
+    date: dmi?.bios.date ?? clean(dmiId['bios_date']),
+    boot_mode: bootText === 'uefi' ? 'uefi' : bootText === 'bios' ? 'bios' : 'unknown',
+  };
+
+  const procs = dmi?.processors ?? [];
+  const sockets = lscpu?.sockets ?? cpuinfo?.physical ?? (procs.length || lshw?.cpus.length || undefined);
+  const threads = lscpu?.cpus ?? (cpuinfo?.logical || undefined) ?? (procs.reduce((a, p) => a + (p.threads ?? 0), 0) || undefined);
+  const coresDmi = procs.reduce((a, p) => a + (p.cores ?? 0), 0) || undefined;
+  const cpu: Inventory['cpu'] = {
+    model: lscpu?.model ?? cpuinfo?.model ?? procs[0]?.model ?? lshw?.cpus[0]?.model,
+    architecture: arch(lscpu, cpuinfo, dmi),
+    sockets,
+    cores: lscpu?.cores_per_socket && sockets ? lscpu.cores_per_socket * sockets : coresDmi,
+    threads,
+    mhz: lscpu?.mhz ?? cpuinfo?.mhz ?? procs[0]?.mhz,
+    flags: lscpu?.flags ?? cpuinfo?.flags,
+  };
+
+  const modules = dmi?.memory.length ? dmi.memory : (lshw?.memory_banks ?? []);
+  const installed = modules.reduce((a, m) => a + m.size_mb, 0);
+  const memory: Inventory['memory'] = { total_mb: installed > 0 ? installed : meminfo?.total_mb, modules: modules.slice(0, 256) };
+
+  const lshwDisks = lshw?.disks ?? [];
+  const disks: Inventory['disks'] = (lsblk ?? lshwDisks.map((d) => ({ ...d, type: 'disk' }))).map((d) => {
+    const l = lshwDisks.find((x) => x.name === d.name);
+    const { removable: _r, ...rest } = d as typeof d & { removable?: boolean };
+    return { ...rest, serial: d.serial ?? l?.serial, model: d.model ?? l?.model };
+  });
+
+  const nics = buildNics(ip, lshw, out, errors);
+  const { pci, undriven } = buildPci(out, errors, lshw);
+
+  let bmc: Inventory['bmc'];
+  if (lan || mc || fru || dmi?.ipmi) {
+    bmc = {
+      ipv4: lan?.ipv4,
+      mac: lan?.mac,
+      ip_source: lan?.ip_source,
+      firmware_version: mc?.firmware_version,
+      manufacturer: mc?.manufacturer,
+      ipmi_version: mc?.ipmi_version ?? dmi?.ipmi?.spec_version,
+      fru_serial: fru?.serial,
+      fru_product: fru?.product,
+    };
+  }
+  const inv: Inventory = {
+    system,
+    firmware,
+    cpu,
+    memory,
+    disks: disks.slice(0, 1024),
+    nics: nics.slice(0, 256),
+    pci: pci.slice(0, 4096),
+    undriven_nics: undriven.slice(0, 256),
+    collector_errors: errors.slice(0, 256),
+  };
+  if (bmc) inv.bmc = bmc;
+  return inv;
+}

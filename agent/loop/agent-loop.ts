@@ -1,0 +1,258 @@
+/**
+ * The check-in loop (Razor/Hanlon Microkernel Controller lineage): register on
+ * first start and whenever the facts hash changes, check in every interval with
+ * a random skew, back off exponentially with jitter while the appliance is away
+ * (forever), apply pushed config without a restart, obey commands.
+ */
+import { setTimeout as sleepTimer } from 'node:timers/promises';
+import type { Inventory } from '../../contract/node.ts';
+import { PROTOCOL_VERSION, type AgentCommand, type AgentConfig } from '../../contract/protocol.ts';
+import { compileExclude } from '../facts/flat-facts.ts';
+import { backoffDelay, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS } from './backoff.ts';
+import { ApplianceError, type ApplianceClient } from './client.ts';
+import type { AgentLogger } from './logger.ts';
+import { buildRegisterRequest } from './register-request.ts';
+
+/** Hanlon delayed its first check-in by up to 5 s so a rack powering on together spreads out. */
+export const DEFAULT_START_DELAY_MAX_MS = 5000;
+/** Facts older than this are collected again (lshw is heavy; hardware rarely changes under a running microkernel). */
+export const DEFAULT_FACTS_MAX_AGE_MS = 600_000;
+/** Until the appliance pushes its config: the core's defaults (server/config/defaults.ts). */
+export const INITIAL_CONFIG: AgentConfig = { checkin_interval_s: 60, checkin_skew_s: 5, facts_exclude_pattern: '', server_url: '', log_level: 'info' };
+
+/** What runs a command on the machine (real `reboot -f` in the microkernel, a hook in tests and the lab). */
+export interface AgentHooks {
+  reboot(): Promise<void> | void;
+  poweroff(): Promise<void> | void;
+}
+
+/** Something that happened in the loop (tests and the lab watch these). */
+export type AgentEvent =
+  | { type: 'registered'; node_id: number; facts_hash: string }
+  | { type: 'checkin'; command: AgentCommand }
+  | { type: 'config'; config: AgentConfig }
+  | { type: 'schedule'; delay_ms: number; reason: 'interval' | 'backoff' | 'start' }
+  | { type: 'error'; error: string; attempt: number };
+
+/** Loop settings; everything but client, token, inventory and hooks has a default. */
+export interface AgentLoopOptions {
+  client: ApplianceClient;
+  /** Enrolment token from the kernel command line (crashcart.token). */
+  token: string;
+  /** Node id from the kernel command line (crashcart.node). */
+  nodeId?: number;
+  /** Where facts come from (live tools, a replay folder, a lab profile). */
+  inventory: () => Promise<Inventory>;
+  hooks: AgentHooks;
+  log: AgentLogger;
+  random?: () => number;
+  startDelayMaxMs?: number;
+  /** Ignore the pushed interval (lab, tests, bench). */
+  intervalOverrideMs?: number;
+  /** Ignore the pushed skew (tests). */
+  skewOverrideMs?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** 0 = collect facts before every check-in and keep no copy (the lab's profiles are cheap and shared). */
+  factsMaxAgeMs?: number;
+  /** Follow a pushed server_url (off in the lab: it talks to loopback whatever the appliance advertises). */
+  followServerUrl?: boolean;
+  onEvent?: (e: AgentEvent) => void;
+}
+
+/** Why run() returned. */
+export type LoopExit = 'stopped' | 'reboot' | 'poweroff';
+
+/** A snapshot of the loop for status pages and tests. */
+export interface AgentStatus {
+  state: 'starting' | 'registering' | 'running' | 'backoff' | 'rebooting' | 'powering-off' | 'stopped';
+  node_id?: number;
+  registered_hash?: string;
+  config: AgentConfig;
+  registers: number;
+  checkins: number;
+  failures: number;
+  last_error?: string;
+}
+
+/** One agent's loop. */
+export class AgentLoop {
+  private readonly ac = new AbortController();
+  private readonly random: () => number;
+  private config: AgentConfig = { ...INITIAL_CONFIG };
+  private exclude: RegExp | null = null;
+  private agentToken: string | undefined;
+  private useEnrolToken = true;
+  private nodeId: number | undefined;
+  private registeredHash: string | undefined;
+  private cache: { inv: Inventory; at: number } | undefined;
+  private st: AgentStatus;
+
+  constructor(private readonly o: AgentLoopOptions) {
+    this.random = o.random ?? Math.random;
+    this.nodeId = o.nodeId;
+    this.st = { state: 'starting', config: this.config, registers: 0, checkins: 0, failures: 0 };
+  }
+
+  /** Current status (a copy). */
+  status(): AgentStatus {
+    return { ...this.st, node_id: this.nodeId, registered_hash: this.registeredHash, config: { ...this.config } };
+  }
+
+  /** Stop at the next await; run() resolves with 'stopped'. */
+  stop(): void {
+    this.ac.abort();
+  }
+
+  private emit(e: AgentEvent): void {
+    try {
+      this.o.onEvent?.(e);
+    } catch (err) {
+      this.o.log.warn({ err: String(err) }, 'agent event handler threw');
+    }
+  }
+
+  /** Sleep unless stopped; false when stopped. */
+  private async sleep(ms: number, reason: 'interval' | 'backoff' | 'start'): Promise<boolean> {
+    this.emit({ type: 'schedule', delay_ms: ms, reason });
+    if (ms <= 0) return !this.ac.signal.aborted;
+    try {
+      await sleepTimer(ms, undefined, { signal: this.ac.signal });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The wait until the next check-in: the interval plus a random skew of up to checkin_skew_s. */
+  nextIntervalMs(): number {
+    const base = this.o.intervalOverrideMs ?? this.config.checkin_interval_s * 1000;
+    const skew = this.o.skewOverrideMs ?? this.config.checkin_skew_s * 1000;
+    return Math.round(base + this.random() * skew);
+  }
+
+  /** Apply a pushed config; returns true when the exclusion pattern changed (facts hash may change). */
+  private applyConfig(c: AgentConfig): boolean {
+    const prev = this.config;
+    this.config = { ...c };
+    if (c.log_level !== prev.log_level) this.o.log.setLevel?.(c.log_level);
+    if (this.o.followServerUrl !== false && c.server_url && c.server_url !== this.o.client.baseUrl && /^https?:\/\/[^\s]+$/.test(c.server_url)) {
+      this.o.log.info({ from: this.o.client.baseUrl, to: c.server_url }, 'appliance URL changed by pushed config');
+      this.o.client.baseUrl = c.server_url;
+    }
+    const excludeChanged = c.facts_exclude_pattern !== prev.facts_exclude_pattern;
+    if (excludeChanged) {
+      const { re, error } = compileExclude(c.facts_exclude_pattern);
+      if (error) this.o.log.warn({ pattern: c.facts_exclude_pattern }, `${error}; fix: correct facts_exclude_pattern in the appliance settings`);
+      this.exclude = re;
+    }
+    if (c.checkin_interval_s !== prev.checkin_interval_s || excludeChanged || c.log_level !== prev.log_level) this.emit({ type: 'config', config: { ...c } });
+    return excludeChanged;
+  }
+
+  private async inventory(): Promise<Inventory> {
+    const maxAge = this.o.factsMaxAgeMs ?? DEFAULT_FACTS_MAX_AGE_MS;
+    const now = Date.now();
+    if (maxAge > 0 && this.cache && now - this.cache.at < maxAge) return this.cache.inv;
+    const inv = await this.o.inventory();
+    this.cache = maxAge > 0 ? { inv, at: now } : undefined;
+    return inv;
+  }
+
+  private async register(): Promise<boolean> {
+    this.st.state = 'registering';
+    const inv = await this.inventory();
+    const token = this.useEnrolToken || !this.agentToken ? this.o.token : this.agentToken;
+    const { request, facts_hash } = buildRegisterRequest(inv, { token, nodeId: this.nodeId }, this.exclude);
+    try {
+      const r = await this.o.client.register(request);
+      this.nodeId = r.node_id;
+      this.agentToken = r.agent_token;
+      this.useEnrolToken = false;
+      this.registeredHash = facts_hash;
+      this.st.registers++;
+      this.o.log.info({ node_id: r.node_id, facts_hash }, 'registered');
+      this.emit({ type: 'registered', node_id: r.node_id, facts_hash });
+      return this.applyConfig(r.config);
+    } catch (e) {
+      // A rejected credential: try the other token next time (the agent token after a reboot, the enrolment token after a wipe).
+      if (e instanceof ApplianceError && (e.status === 401 || e.status === 403) && this.agentToken) this.useEnrolToken = !this.useEnrolToken;
+      throw e;
+    }
+  }
+
+  /** Has the hash of what we would send changed since the last register? */
+  private async factsChanged(): Promise<boolean> {
+    const inv = await this.inventory();
+    const { facts_hash } = buildRegisterRequest(inv, { token: this.o.token }, this.exclude);
+    return facts_hash !== this.registeredHash;
+  }
+
+  /** Run until stopped or a reboot/poweroff command was carried out. */
+  async run(): Promise<LoopExit> {
+    const start = Math.round(this.random() * (this.o.startDelayMaxMs ?? DEFAULT_START_DELAY_MAX_MS));
+    if (!(await this.sleep(start, 'start'))) return this.finish('stopped');
+    let needRegister = true;
+    let first = true;
+    let attempt = 0;
+    while (!this.ac.signal.aborted) {
+      try {
+        let justRegistered = false;
+        if (needRegister || !this.agentToken || (await this.factsChanged())) {
+          const excludeChanged = await this.register();
+          needRegister = false;
+          justRegistered = true;
+          // A new exclusion pattern changes what we send: register once more with it.
+          if (excludeChanged && (await this.factsChanged())) await this.register();
+        }
+        const resp = await this.o.client.checkin({
+          protocol: PROTOCOL_VERSION,
+          node_id: this.nodeId!,
+          agent_token: this.agentToken!,
+          state: 'idle',
+          facts_hash: this.registeredHash!,
+          first_checkin: first,
+        });
+        first = false;
+        attempt = 0;
+        this.st.checkins++;
+        this.st.state = 'running';
+        this.emit({ type: 'checkin', command: resp.command });
+        if (this.applyConfig(resp.config)) needRegister = await this.factsChanged();
+        if (resp.command === 'register') {
+          needRegister = true;
+          // Straight away, unless we registered a moment ago (then wait: no hot loop on a confused appliance).
+          if (!justRegistered) continue;
+        } else if (resp.command === 'reboot' || resp.command === 'poweroff') {
+          this.st.state = resp.command === 'reboot' ? 'rebooting' : 'powering-off';
+          this.o.log.info({ node_id: this.nodeId }, `appliance asked for ${resp.command}`);
+          await (resp.command === 'reboot' ? this.o.hooks.reboot() : this.o.hooks.poweroff());
+          return resp.command;
+        }
+        if (!(await this.sleep(this.nextIntervalMs(), 'interval'))) break;
+      } catch (e) {
+        if (this.ac.signal.aborted) break;
+        attempt++;
+        this.st.failures++;
+        this.st.state = 'backoff';
+        const msg = e instanceof Error ? e.message : String(e);
+        this.st.last_error = msg.slice(0, 500);
+        if (e instanceof ApplianceError && e.kind === 'http' && (e.status === 401 || e.status === 403 || e.status === 404)) needRegister = true;
+        const fix = e instanceof ApplianceError && e.fix ? e.fix : undefined;
+        this.emit({ type: 'error', error: this.st.last_error, attempt });
+        let delay = backoffDelay(attempt, this.o.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, this.o.backoffCapMs ?? DEFAULT_BACKOFF_CAP_MS, this.random);
+        if (e instanceof ApplianceError && e.retryAfterMs !== undefined) delay = Math.max(delay, e.retryAfterMs);
+        const line = { attempt, delay_ms: delay, fix };
+        if (attempt === 1 || attempt % 10 === 0) this.o.log.warn(line, `appliance call failed, retrying: ${msg}`);
+        else this.o.log.debug(line, `appliance call failed, retrying: ${msg}`);
+        if (!(await this.sleep(delay, 'backoff'))) break;
+      }
+    }
+    return this.finish('stopped');
+  }
+
+  private finish(x: LoopExit): LoopExit {
+    this.st.state = 'stopped';
+    return x;
+  }
+}

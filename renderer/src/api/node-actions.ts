@@ -1,0 +1,30 @@
+/** Bulk node actions (bind, unbind, reinstall, reboot, poweroff, forget) over the admin API. */
+import type { BulkResult, Policy } from '../../../contract/admin.ts';
+import { get, post } from './client.ts';
+
+/** Actions that take only a node selection. */
+export type NodeAction = 'unbind' | 'reinstall' | 'reboot' | 'poweroff' | 'forget';
+
+/** Bind nodes to a policy; per-node outcome. */
+export function bindNodes(nodeIds: number[], policy: string): Promise<BulkResult> {
+  return post<BulkResult>('/api/v1/nodes/bind', { node_ids: nodeIds, policy });
+}
+
+/** Run one of the selection actions; per-node outcome. */
+export function runNodeAction(action: NodeAction, nodeIds: number[]): Promise<BulkResult> {
+  return post<BulkResult>(`/api/v1/nodes/${action}`, { node_ids: nodeIds });
+}
+
+/** Policies in priority order. */
+export async function listPolicies(): Promise<Policy[]> {
+  return (await get<{ policies: Policy[] }>('/api/v1/policies')).policies;
+}
+
+/** What the confirm dialog says per action. */
+export const ACTION_TEXT: Record<NodeAction, { label: string; confirm: string; danger: boolean }> = {
+  unbind: { label: 'Unbind', confirm: 'Unbind {n} node(s)? They return to registered and boot the microkernel again.', danger: false },
+  reinstall: { label: 'Reinstall', confirm: 'Reinstall {n} node(s)? Their disks are overwritten on the next boot.', danger: true },
+  reboot: { label: 'Reboot', confirm: 'Ask the agent on {n} node(s) to reboot?', danger: false },
+  poweroff: { label: 'Power off', confirm: 'Ask the agent on {n} node(s) to power off?', danger: false },
+  forget: { label: 'Forget', confirm: 'Forget {n} node(s)? Their record and facts are deleted; they are rediscovered if they boot again.', danger: true },
+};

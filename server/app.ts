@@ -1,0 +1,153 @@
+/**
+ * Composition root: opens the store, builds the core services, starts the
+ * planes and the optional simulated rack. Used by `crashcart serve`, by
+ * Electron's child process and by tests.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.ts';
+import type { CoreContext } from './core/context.ts';
+import type { Logger, Plugin } from './core/plugin.ts';
+import { openStore, type Store } from './store/store.ts';
+import { EventLog } from './events/event-log.ts';
+import { SettingsService, type Settings } from './settings/settings-service.ts';
+import { NodeRepo } from './nodes/node-repo.ts';
+import { TagService } from './tags/tag-service.ts';
+import { PolicyService } from './policies/policy-service.ts';
+import { TaskService } from './tasks/task-service.ts';
+import { Mutex } from './core/mutex.ts';
+import { NetworkServices } from './core/network-services.ts';
+import { buildAdminPlane } from './http/admin-plane.ts';
+import { AdminAuth, ensureAdminToken } from './http/admin-auth.ts';
+import { sweepLost } from './nodes/node-actions.ts';
+import { listInterfaces, ifindexOf } from './system/interfaces.ts';
+import { loadServeConfig } from './config/load.ts';
+import { probeForeignDhcp } from './dhcp/probe.ts';
+import { bindError, ccError } from './errors/cc-error.ts';
+import * as D from './config/defaults.ts';
+import os from 'node:os';
+
+/** A running appliance. */
+export interface Appliance {
+  ctx: CoreContext;
+  store: Store;
+  admin: FastifyInstance;
+  network: NetworkServices;
+  auth: AdminAuth;
+  lab: Plugin | null;
+  /** Admin UI URL with a one-time login code. */
+  loginUrl: string;
+  /** Admin base URL. */
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Options for tests and embedders. */
+export interface StartOptions {
+  log: Logger;
+  now?: () => Date;
+  /** Settings forced at start (tests use short intervals). */
+  settings?: Partial<Settings>;
+  /** Interval of the lost sweep and hot-field flush. */
+  sweepIntervalMs?: number;
+}
+
+/** Start the whole appliance for a frozen config. */
+export async function startAppliance(config: Config, opts: StartOptions): Promise<Appliance> {
+  const now = opts.now ?? (() => new Date());
+  const store = await openStore(config.dataDir, D.DEFAULT_COMPACTION_INTERVAL_S);
+  const events = await EventLog.open(store.events, D.DEFAULT_EVENT_RETENTION, now);
+  for (const r of store.repairs)
+    events.emit('store.repaired', { message: `Cut ${r.cutBytes} bytes of an interrupted write from ${r.file}`, data: { ...r } });
+  const ctx: CoreContext = {
+    config,
+    store,
+    events,
+    settings: await SettingsService.open(store.settings, config.publicUrl, opts.settings),
+    repo: await NodeRepo.open(store.nodes),
+    tags: await TagService.open(store.tags),
+    policies: await PolicyService.open(store.policies),
+    tasks: await TaskService.open(store.tasks),
+    lock: new Mutex(),
+    log: opts.log,
+    now,
+  };
+  const token = await ensureAdminToken(config.dataDir);
+  const auth = new AdminAuth(token);
+  const network = new NetworkServices(ctx);
+  let lab: Plugin | null = null;
+  const sys = {
+    services: () => [
+      { name: 'admin', state: 'running' as const, detail: `${config.admin.host}:${config.admin.port}` },
+      ...network.statuses(),
+      ...(lab ? [{ name: 'lab', state: 'running' as const, detail: `simulated rack of ${config.lab?.nodes ?? 0}` }] : []),
+    ],
+    interfaces: async () => listInterfaces(),
+    probe: async (iface: string) => {
+      const ifindex = ifindexOf(iface);
+      if (ifindex === null) throw ccError('CC_ERR_IFACE_NOT_FOUND', iface);
+      return probeForeignDhcp({ iface, ifindex, timeoutMs: 3000 });
+    },
+    apply: async (req: { iface: string; address?: string; dhcp: 'full' | 'proxy' | 'off'; range?: string; force?: boolean }) => {
+      const argv = ['--iface', req.iface, '--dhcp', req.dhcp, '--data-dir', config.dataDir, '--lab', 'off', '--http-port', String(config.http.port)];
+      if (req.address) argv.push('--address', req.address);
+      if (req.range) argv.push('--range', req.range);
+      if (req.force) argv.push('--force');
+      argv.push('--admin-listen', `${config.admin.host}:${config.admin.port}`, ...(config.admin.exposed ? ['--admin-token-required'] : []));
+      const next = loadServeConfig(argv, { interfaces: () => os.networkInterfaces(), ifindex: ifindexOf, env: process.env });
+      await network.apply(next);
+    },
+    stopNetwork: () => network.stopUdp(),
+  };
+
+  await network.start();
+  const admin = await buildAdminPlane(ctx, auth, sys);
+  try {
+    await admin.listen({ host: config.admin.host, port: config.admin.port });
+  } catch (e) {
+    await network.stop();
+    throw bindError(e, 'admin plane', config.admin.port);
+  }
+  const a = admin.server.address();
+  const adminPort = a && typeof a === 'object' ? a.port : config.admin.port;
+  const adminHost = config.admin.host.includes(':') ? `[${config.admin.host}]` : config.admin.host;
+  const adminUrl = `http://${adminHost}:${adminPort}`;
+
+  const sweepMs = opts.sweepIntervalMs ?? 5000;
+  const timer = setInterval(() => {
+    void sweepLost(ctx)
+      .then(() => ctx.repo.flush())
+      .catch((e: unknown) => opts.log.warn({ err: e }, 'sweep failed'));
+  }, sweepMs);
+  timer.unref();
+
+  if (config.lab && config.lab.nodes > 0) {
+    const http = network.httpAddress();
+    const labModule = './lab/lab-plugin.ts';
+    const { createLabPlugin } = (await import(labModule)) as { createLabPlugin: (d: { baseUrl: string; count: number; log: Logger }) => Plugin };
+    const sim = createLabPlugin({ baseUrl: `http://127.0.0.1:${http?.port ?? config.http.port}`, count: config.lab.nodes, log: opts.log });
+    await sim.start();
+    lab = sim;
+  }
+
+  return {
+    ctx,
+    store,
+    admin,
+    network,
+    auth,
+    get lab() {
+      return lab;
+    },
+    loginUrl: `${adminUrl}/#login=${auth.newLoginCode()}`,
+    adminUrl,
+    async stop() {
+      clearInterval(timer);
+      await lab?.stop();
+      await admin.close();
+      await network.stop();
+      await ctx.repo.flush();
+      await events.flushNow();
+      await store.close();
+    },
+  };
+}

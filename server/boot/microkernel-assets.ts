@@ -1,0 +1,35 @@
+/**
+ * Where the discovery microkernel comes from: the data dir (installed with
+ * `crashcart microkernel import`), else the build output, else `--microkernel`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (for resources/ and build/out). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A usable microkernel. */
+export interface MicrokernelAssets {
+  dir: string;
+  version: string;
+}
+
+const complete = (dir: string) => fs.existsSync(path.join(dir, 'vmlinuz')) && fs.existsSync(path.join(dir, 'initrd.img'));
+
+/** Find the microkernel to serve (checked on every boot, so an import takes effect at once). */
+export function findMicrokernel(dataDir: string, flagDir: string | null): MicrokernelAssets | null {
+  const dirs = [flagDir, path.join(dataDir, 'microkernel'), path.join(REPO_ROOT, 'build', 'out', 'microkernel')].filter((d): d is string => Boolean(d));
+  for (const dir of dirs) {
+    if (!complete(dir)) continue;
+    let version = 'unversioned';
+    try {
+      const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { version?: string; initrd?: { sha256?: string } };
+      version = m.version ?? m.initrd?.sha256?.slice(0, 12) ?? version;
+    } catch {
+      /* manifest is optional */
+    }
+    return { dir, version };
+  }
+  return null;
+}

@@ -1,0 +1,102 @@
+/** The iPXE scripts the node plane answers with. Pure: inputs in, text out. */
+import { retryBlock, errorBlock } from './ipxe-retry.ts';
+import { KERNEL_ARGS } from '../../contract/index.ts';
+
+/**
+ * `/boot.ipxe`: what DHCP hands to iPXE. Makes sure some NIC has an address
+ * (DHCP on every NIC, with back-off), then asks `/boot` what to do, telling the
+ * appliance who this machine is.
+ */
+export function bootIpxeScript(publicUrl: string): string {
+  const q = [
+    'mac=${netX/mac}',
+    'uuid=${uuid:uristring}',
+    'serial=${serial:uristring}',
+    'manufacturer=${manufacturer:uristring}',
+    'product=${product:uristring}',
+    'arch=${buildarch}',
+    'platform=${platform}',
+  ].join('&');
+  return [
+    '#!ipxe',
+    '# Crashcart: find a network, then ask the appliance what this machine should boot.',
+    'isset ${netX/ip} && goto chain ||',
+    ':net',
+    'dhcp && goto chain ||',
+    'echo Crashcart: no DHCP answer on any NIC yet; retrying with back-off',
+    'iseq ${cc-net-wait} 30 && goto net_slow ||',
+    'iseq ${cc-net-wait} 10 && set cc-net-wait 30 ||',
+    'iseq ${cc-net-wait} 3 && set cc-net-wait 10 ||',
+    'isset ${cc-net-wait} || set cc-net-wait 3',
+    'sleep ${cc-net-wait}',
+    'goto net',
+    ':net_slow',
+    'sleep 30',
+    'goto net',
+    ...retryBlock('chain', `chain --replace --autofree ${publicUrl}/boot?${q}`, 'error', 5, 5),
+    ...errorBlock(publicUrl),
+    '',
+  ].join('\n');
+}
+
+/** Kernel arguments that tell the agent where the appliance is and who it is. */
+export function agentKernelArgs(publicUrl: string, nodeId: number, token: string): string {
+  return `${KERNEL_ARGS.url}=${publicUrl} ${KERNEL_ARGS.node}=${nodeId} ${KERNEL_ARGS.token}=${token}`;
+}
+
+/** Boot the discovery microkernel over HTTP. */
+export function microkernelScript(o: { publicUrl: string; nodeId: number; token: string; version: string; debug?: boolean }): string {
+  const args = agentKernelArgs(o.publicUrl, o.nodeId, o.token);
+  const console = 'console=tty0 console=ttyS0,115200n8';
+  return [
+    '#!ipxe',
+    `# Crashcart: discovery microkernel ${o.version} for node ${o.nodeId}`,
+    `#crashcart-args ${args}`,
+    'echo Crashcart: loading the discovery microkernel...',
+    ...retryBlock('kernel', `kernel --name vmlinuz ${o.publicUrl}/mk/vmlinuz ${args} BOOTIF=01-\${netX/mac:hexhyp} ${console} ipv6.disable=1 quiet`, 'initrd'),
+    ...retryBlock('initrd', `initrd --name initrd.img ${o.publicUrl}/mk/initrd.img`, 'boot'),
+    ':boot',
+    'boot || goto error',
+    ...errorBlock(o.publicUrl),
+    '',
+  ].join('\n');
+}
+
+/** No microkernel installed yet: say so on the console and try again later. */
+export function noMicrokernelScript(o: { publicUrl: string; nodeId: number; token: string }): string {
+  return [
+    '#!ipxe',
+    `# Crashcart: node ${o.nodeId} is known, but no discovery microkernel is installed.`,
+    `#crashcart-args ${agentKernelArgs(o.publicUrl, o.nodeId, o.token)}`,
+    'echo Crashcart: no discovery microkernel is installed on the appliance.',
+    'echo Fix: run `npm run build:microkernel` or `crashcart microkernel import DIR` there.',
+    'echo Trying again in 60 s...',
+    'sleep 60',
+    `chain --replace --autofree ${o.publicUrl}/boot.ipxe || reboot`,
+    '',
+  ].join('\n');
+}
+
+/** Installed node: boot from the local disk (BIOS: first disk; UEFI: leave iPXE so firmware boots the next entry). */
+export function localDiskScript(o: { publicUrl: string; nodeId: number; hostname: string | null }): string {
+  return [
+    '#!ipxe',
+    `# Crashcart: node ${o.nodeId} is installed; booting from local disk.`,
+    `echo Crashcart: ${o.hostname ?? `node ${o.nodeId}`} boots from its local disk`,
+    'iseq ${platform} efi && exit ||',
+    'sanboot --no-describe --drive 0x80 || exit',
+    '',
+  ].join('\n');
+}
+
+/** A node whose record says `error`: show it, then re-ask in a minute. */
+export function errorStateScript(o: { publicUrl: string; nodeId: number; reason: string }): string {
+  return [
+    '#!ipxe',
+    `echo Crashcart: node ${o.nodeId} is in the error state: ${o.reason.replace(/[\r\n]/g, ' ')}`,
+    'echo Fix it in the Crashcart UI (unbind or reinstall); retrying in 60 s.',
+    'sleep 60',
+    `chain --replace --autofree ${o.publicUrl}/boot.ipxe || reboot`,
+    '',
+  ].join('\n');
+}

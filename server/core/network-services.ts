@@ -1,0 +1,120 @@
+/**
+ * The services bound to the provisioning NIC: node-facing HTTP, DHCP and TFTP.
+ * Started together for one (frozen) config; `apply` swaps the config and
+ * restarts them (the Setup screen), `stop` takes them down.
+ */
+import path from 'node:path';
+import fs from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import type { CoreContext } from './context.ts';
+import type { Config } from '../config/schema.ts';
+import type { Plugin } from './plugin.ts';
+import type { ServiceStatus } from '../http/routes/admin-system.ts';
+import { buildNodePlane } from '../http/node-plane.ts';
+import { bootHooks } from '../nodes/boot-flow.ts';
+import { REPO_ROOT } from '../boot/microkernel-assets.ts';
+import { CcError, bindError } from '../errors/cc-error.ts';
+import { createDhcpPlugin } from '../dhcp/plugin.ts';
+import { createTftpPlugin } from '../tftp/plugin.ts';
+
+type Svc = { status: ServiceStatus; plugin?: Plugin };
+
+/** Manages the NIC-bound services. */
+export class NetworkServices {
+  private http: FastifyInstance | null = null;
+  private readonly svcs = new Map<string, Svc>();
+
+  constructor(private readonly ctx: CoreContext) {}
+
+  /** Current state of every NIC-bound service. */
+  statuses(): ServiceStatus[] {
+    return [...this.svcs.values()].map((s) => s.status);
+  }
+
+  private set(name: string, state: ServiceStatus['state'], detail: string, err?: unknown): void {
+    const e = err instanceof CcError ? { code: err.code, message: err.message, fix: err.fix } : err ? { code: 'CC_ERR_INTERNAL', message: String((err as Error).message ?? err), fix: 'See the log.' } : undefined;
+    const prev = this.svcs.get(name);
+    this.svcs.set(name, { ...prev, status: { name, state, detail, ...(e ? { error: e } : {}) } });
+    this.ctx.events.emit(state === 'failed' ? 'service.error' : 'service.state', { message: `${name}: ${state}${detail ? ` (${detail})` : ''}`, data: { service: name, state, detail, error: e } });
+  }
+
+  /** Start HTTP (always), then DHCP and TFTP when the config names a NIC. Throws on HTTP bind failure. */
+  async start(): Promise<void> {
+    const c = this.ctx.config;
+    await fs.mkdir(path.join(c.dataDir, 'images'), { recursive: true });
+    const app = await buildNodePlane(this.ctx, { rateLimitAllow: c.lab ? ['127.0.0.1', '::1', '::ffff:127.0.0.1'] : [] });
+    try {
+      await app.listen({ host: c.http.host, port: c.http.port });
+    } catch (e) {
+      this.set('http-node', 'failed', `${c.http.host}:${c.http.port}`, bindError(e, 'node-facing HTTP', c.http.port));
+      throw bindError(e, 'node-facing HTTP', c.http.port);
+    }
+    this.http = app;
+    this.set('http-node', 'running', c.publicUrl);
+    await this.startUdp(c);
+  }
+
+  private async startUdp(c: Config): Promise<void> {
+    const hooks = bootHooks(this.ctx);
+    if (!c.iface || !c.address) {
+      this.set('dhcp', 'disabled', 'no --iface given');
+      this.set('tftp', 'disabled', 'no --iface given');
+      return;
+    }
+    const runs: [string, () => Plugin & { stats(): Record<string, number> }, string][] = [
+      ['tftp', () => createTftpPlugin({ config: c, roots: [path.join(REPO_ROOT, 'resources', 'ipxe'), ...(c.tftpRoot ? [c.tftpRoot] : [])], events: this.ctx.events, hooks, log: this.ctx.log }), `${c.address.ip}:${c.ports.tftp} on ${c.iface}`],
+    ];
+    if (c.dhcp !== 'off')
+      runs.unshift(['dhcp', () => createDhcpPlugin({ config: c, leases: this.ctx.store.leases, events: this.ctx.events, hooks, log: this.ctx.log }), `${c.dhcp} on ${c.iface}`]);
+    else this.set('dhcp', 'disabled', '--dhcp off');
+    for (const [name, make, detail] of runs) {
+      const plugin = make();
+      this.svcs.set(name, { plugin, status: { name, state: 'stopped', detail } });
+      try {
+        await plugin.start();
+        this.set(name, 'running', detail);
+      } catch (e) {
+        this.ctx.log.error({ err: e }, `${name} failed to start`);
+        this.set(name, 'failed', detail, e);
+      }
+    }
+  }
+
+  /** Stop every NIC-bound service. */
+  async stop(): Promise<void> {
+    for (const [name, s] of this.svcs) {
+      if (s.plugin && s.status.state === 'running') {
+        await s.plugin.stop().catch((e: unknown) => this.ctx.log.warn({ err: e }, `${name} stop failed`));
+        this.set(name, 'stopped', s.status.detail);
+      }
+    }
+    if (this.http) {
+      await this.http.close();
+      this.http = null;
+    }
+  }
+
+  /** Stop DHCP and TFTP only (the node plane stays). */
+  async stopUdp(): Promise<void> {
+    for (const name of ['dhcp', 'tftp']) {
+      const s = this.svcs.get(name);
+      if (s?.plugin && s.status.state === 'running') {
+        await s.plugin.stop();
+        this.set(name, 'stopped', s.status.detail);
+      }
+    }
+  }
+
+  /** Swap to a new config and restart. */
+  async apply(next: Config): Promise<void> {
+    await this.stop();
+    this.ctx.config = next;
+    await this.start();
+  }
+
+  /** Address the node plane listens on (tests use port 0). */
+  httpAddress(): { host: string; port: number } | null {
+    const a = this.http?.server.address();
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : null;
+  }
+}

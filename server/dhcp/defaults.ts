@@ -1,0 +1,24 @@
+/** Named DHCP defaults, each with why. */
+
+/** Lease time: an hour outlives any install, and a laptop appliance restarts often enough to reclaim. */
+export const DEFAULT_LEASE_S = 3600;
+/** RFC 2131 4.4.5: T1 defaults to 0.5 of the lease. */
+export const RENEWAL_FRACTION = 0.5;
+/** RFC 2131 4.4.5: T2 defaults to 0.875 of the lease. */
+export const REBINDING_FRACTION = 0.875;
+/** How long an unaccepted OFFER holds its address; clients REQUEST within seconds. */
+export const OFFER_HOLD_S = 60;
+/** RFC 2131 3.1.5: a DECLINEd address is in use by someone else; keep it out of the pool this long. */
+export const DECLINE_QUARANTINE_S = 600;
+/** Listen this long for foreign servers before full mode goes live (issue 3: about 3 s). */
+export const DEFAULT_PROBE_MS = 3000;
+/** Re-probe the link for foreign DHCP servers this often while serving. */
+export const DEFAULT_REPROBE_MS = 5 * 60_000;
+/** How often the NIC's state and address are checked (stop serving when it goes down). */
+export const DEFAULT_LINK_POLL_MS = 2000;
+/** Expired leases are marked this often (expiry itself is evaluated on every decision). */
+export const SWEEP_INTERVAL_MS = 60_000;
+/** At most one `dhcp.malformed` event per this interval; the counter counts every packet. */
+export const MALFORMED_EVENT_INTERVAL_MS = 10_000;
+/** A UEFI client that comes back with a new DISCOVER this much later without reaching TFTP gets the other proxy strategy. */
+export const PROXY_STRATEGY_RETRY_MS = 4000;

@@ -1,0 +1,100 @@
+/**
+ * Building a BOOTREPLY from a request (RFC 2131 4.3.1 table 3) and deciding
+ * where it goes (RFC 2131 4.1). Pure functions.
+ */
+import { encode, encodedLength, fixedField, MIN_REPLY_LEN, DEFAULT_MAX_MESSAGE, type DhcpOption, type DhcpPacket } from './codec.ts';
+import { OPT } from './options.ts';
+
+/** What the handler decided to put into a reply. */
+export interface ReplyFields {
+  yiaddr: string;
+  siaddr: string;
+  /** Boot file name or URL for the `file` field (empty = none). */
+  file: string;
+  /** Options in the order to send, 53 first; 82 is appended last by `buildReply`. */
+  options: [number, Uint8Array][];
+}
+
+/** RFC 2131 4.1: the broadcast bit of `flags`. */
+export const FLAG_BROADCAST = 0x8000;
+
+/**
+ * Build the reply packet: header copied from the request (xid, flags, giaddr,
+ * chaddr, hops), padded to 300 bytes, options that do not fit the client's
+ * max message size moved into `sname` with overload (RFC 2131 4.1, RFC 2132 9.3).
+ */
+export function buildReply(req: DhcpPacket, f: ReplyFields, relayInfo: Uint8Array | null, maxMessage: number | null): Uint8Array {
+  const opts: DhcpOption[] = f.options.map(([code, data]) => ({ code, data }));
+  // RFC 3046 2.2: the relay agent information option is echoed, and must be last.
+  if (relayInfo) opts.push({ code: OPT.RELAY_AGENT, data: relayInfo });
+  const pkt: DhcpPacket = {
+    op: 2,
+    htype: req.htype,
+    hlen: req.hlen,
+    hops: 0,
+    xid: req.xid,
+    secs: 0,
+    flags: req.flags,
+    ciaddr: req.ciaddr,
+    yiaddr: f.yiaddr,
+    siaddr: f.siaddr,
+    giaddr: req.giaddr,
+    chaddr: req.chaddr,
+    sname: new Uint8Array(64),
+    file: fixedField(f.file, 128),
+    cookie: true,
+    options: opts,
+    end: true,
+    trailer: new Uint8Array(0),
+  };
+  // Option 57 counts the IP and UDP headers too (RFC 2132 9.10, as ISC and iPXE read it): 28 bytes off.
+  const limit = Math.max(DEFAULT_MAX_MESSAGE, Math.min((maxMessage ?? 0) - 28, 1500 - 28));
+  if (encodedLength(pkt) > limit) overloadIntoSname(pkt, limit);
+  const len = encodedLength(pkt);
+  if (len < MIN_REPLY_LEN) pkt.trailer = new Uint8Array(MIN_REPLY_LEN - len);
+  return encode(pkt);
+}
+
+/** Move trailing options (never 53/54/52) into the 64-byte sname field with option 52 = 2. */
+function overloadIntoSname(pkt: DhcpPacket, limit: number): void {
+  const moved: DhcpOption[] = [];
+  let room = 63; // leave one byte for END inside sname
+  pkt.options.push({ code: OPT.OVERLOAD, data: Uint8Array.of(2) });
+  while (encodedLength(pkt) > limit && pkt.options.length > 2) {
+    const idx = pkt.options.length - 2; // keep option 52 last in the main area
+    const o = pkt.options[idx] as DhcpOption;
+    if (o.code === OPT.MESSAGE_TYPE || o.code === OPT.SERVER_ID || 2 + o.data.length > room) break;
+    pkt.options.splice(idx, 1);
+    moved.unshift(o);
+    room -= 2 + o.data.length;
+  }
+  const sname = new Uint8Array(64);
+  let p = 0;
+  for (const o of moved) {
+    sname[p++] = o.code;
+    sname[p++] = o.data.length;
+    sname.set(o.data, p);
+    p += o.data.length;
+  }
+  sname[p] = 255;
+  pkt.sname = sname;
+  if (moved.length === 0) pkt.options.pop();
+}
+
+/** Where a reply goes. */
+export interface ReplyTarget {
+  address: string;
+  port: number;
+}
+
+/**
+ * RFC 2131 4.1 reply destination: relayed -> giaddr:67; ciaddr set -> unicast
+ * ciaddr:68; a NAK or a client without an address -> broadcast (a Node socket
+ * cannot write an ARP entry for yiaddr, so broadcast replaces unicast-to-yiaddr).
+ */
+export function replyTarget(req: DhcpPacket, isNak: boolean, relayPort = 67, clientPort = 68): ReplyTarget {
+  if (req.giaddr !== '0.0.0.0') return { address: req.giaddr, port: relayPort };
+  if (isNak) return { address: '255.255.255.255', port: clientPort };
+  if (req.ciaddr !== '0.0.0.0') return { address: req.ciaddr, port: clientPort };
+  return { address: '255.255.255.255', port: clientPort };
+}

@@ -1,0 +1,98 @@
+/**
+ * The node-facing HTTP plane: bound to the provisioning address only. Boot
+ * scripts, microkernel and OS assets (with Range), the agent protocol,
+ * installer callbacks and answer files. No admin route exists here.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import rateLimit from '@fastify/rate-limit';
+import path from 'node:path';
+import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { CheckinRequestSchema, MAX_REGISTER_BYTES, RegisterRequestSchema } from '../../contract/index.ts';
+import type { CoreContext } from '../core/context.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { bootIpxeScript } from '../boot/scripts.ts';
+import { bootRequest } from '../nodes/boot-flow.ts';
+import { register, checkin } from '../nodes/registration.ts';
+import { reportStage, answerFile } from '../nodes/install.ts';
+import { findMicrokernel, REPO_ROOT } from '../boot/microkernel-assets.ts';
+import { ccError } from '../errors/cc-error.ts';
+
+const IPXE = 'text/plain; charset=utf-8';
+
+/** Build the node plane (not listening yet). */
+export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: string[] } = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: MAX_REGISTER_BYTES, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
+  installErrorHandling(app);
+  if (ctx.config.rateLimitPerMin > 0)
+    await app.register(rateLimit, { max: ctx.config.rateLimitPerMin, timeWindow: 60_000, allowList: opts.rateLimitAllow ?? [] });
+
+  app.get('/health', async () => ({ ok: true }));
+  app.get('/boot.ipxe', async (_req, reply) => reply.type(IPXE).send(bootIpxeScript(ctx.config.publicUrl)));
+
+  app.get(
+    '/boot',
+    {
+      schema: {
+        querystring: Type.Object({
+          mac: Type.String({ maxLength: 64 }),
+          uuid: Type.Optional(Type.String({ maxLength: 64 })),
+          serial: Type.Optional(Type.String({ maxLength: 256 })),
+          manufacturer: Type.Optional(Type.String({ maxLength: 256 })),
+          product: Type.Optional(Type.String({ maxLength: 256 })),
+          arch: Type.Optional(Type.String({ maxLength: 32 })),
+          platform: Type.Optional(Type.String({ maxLength: 32 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const r = await bootRequest(ctx, req.query, req.ip);
+      return reply.type(IPXE).send(r.script);
+    },
+  );
+
+  app.post('/api/v1/register', { schema: { body: RegisterRequestSchema } }, async (req) => register(ctx, req.body, req.ip));
+  app.post('/api/v1/checkin', { schema: { body: CheckinRequestSchema } }, async (req) => checkin(ctx, req.body));
+
+  const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+  app.get(
+    '/api/v1/nodes/:id/stage',
+    { schema: { params: IdParams, querystring: Type.Object({ token: Type.String({ maxLength: 256 }), name: Type.String({ maxLength: 32 }), detail: Type.Optional(Type.String({ maxLength: 1024 })) }) } },
+    async (req) => {
+      const n = await reportStage(ctx, req.params.id, req.query.token, req.query.name, req.query.detail);
+      return { ok: true, state: n.state };
+    },
+  );
+  app.get(
+    '/api/v1/nodes/:id/files/:token/:name',
+    { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }), token: Type.String({ maxLength: 256 }), name: Type.String({ maxLength: 128 }) }) } },
+    async (req, reply) => reply.type('text/plain; charset=utf-8').send(await answerFile(ctx, req.params.id, req.params.token, req.params.name)),
+  );
+
+  // Microkernel assets: resolved per request, so an import takes effect at once.
+  app.get('/mk/:file', { schema: { params: Type.Object({ file: Type.Union([Type.Literal('vmlinuz'), Type.Literal('initrd.img'), Type.Literal('manifest.json')]) }) } }, async (req, reply) => {
+    const mk = findMicrokernel(ctx.config.dataDir, ctx.config.microkernelDir);
+    if (!mk) throw ccError('CC_ERR_NO_MICROKERNEL');
+    transferEvent(ctx, req.ip, `/mk/${req.params.file}`);
+    return reply.sendFile(req.params.file, mk.dir);
+  });
+  // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these).
+  await app.register(fastifyStatic, { root: path.join(REPO_ROOT, 'resources', 'ipxe'), prefix: '/ipxe/', decorateReply: true, index: false, list: false });
+  // OS images (kernel, initrd, ISO) with Range support from @fastify/static.
+  await app.register(fastifyStatic, { root: path.join(ctx.config.dataDir, 'images'), prefix: '/images/', decorateReply: false, index: false, list: false });
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.url.startsWith('/images/') && reply.statusCode < 300) transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));
+  });
+  return app;
+}
+
+function transferEvent(ctx: CoreContext, ip: string, url: string, bytes?: number): void {
+  const node = ctx.repo.all().find((d) => d.ip === ip);
+  ctx.events.emit('http.transfer', {
+    node_id: node?.id ?? null,
+    mac: node?.boot_mac ?? null,
+    message: `HTTP ${url}${bytes ? ` ${Math.round(bytes / 1024)} KB` : ''}`,
+    data: { url, ip, bytes: bytes ?? null },
+  });
+}

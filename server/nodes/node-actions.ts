@@ -1,0 +1,71 @@
+/** Operator actions on nodes besides binding: reboot/poweroff via the agent, forget, edit. */
+import type { BulkResult } from '../../contract/index.ts';
+import type { CoreContext } from '../core/context.ts';
+import type { NodeDoc } from '../store/docs.ts';
+import { ccError } from '../errors/cc-error.ts';
+
+/** Queue a reboot or poweroff for the agent's next check-in. */
+export function queueCommand(ctx: CoreContext, ids: number[], command: 'reboot' | 'poweroff'): Promise<BulkResult> {
+  return ctx.lock.run(async () => {
+    const results: BulkResult['results'] = [];
+    for (const id of ids) {
+      const node = ctx.repo.get(id);
+      if (!node) results.push({ node_id: id, ok: false, reason: 'no such node' });
+      else if (!node.agent_active) results.push({ node_id: id, ok: false, state: node.state, reason: 'no agent runs on this node (it is not in the microkernel); power-cycle it instead' });
+      else {
+        node.pending_command = command;
+        await ctx.repo.save(node, { durable: true });
+        results.push({ node_id: id, ok: true, state: node.state });
+      }
+    }
+    return { results };
+  });
+}
+
+/** Forget nodes: delete the record and its facts (events stay for the audit trail). */
+export function forgetNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult> {
+  return ctx.lock.run(async () => {
+    const results: BulkResult['results'] = [];
+    for (const id of ids) {
+      const node = ctx.repo.get(id);
+      if (!node) {
+        results.push({ node_id: id, ok: false, reason: 'no such node' });
+        continue;
+      }
+      await ctx.repo.remove(id, { durable: true });
+      await ctx.store.facts.remove({ _id: String(id) }, { durable: true });
+      ctx.events.emit('node.forgotten', { node_id: id, mac: node.boot_mac, message: `Forgotten (${node.macs.join(', ')})`, data: { macs: node.macs } });
+      results.push({ node_id: id, ok: true });
+    }
+    return { results };
+  });
+}
+
+/** Edit operator-owned fields of a node. */
+export function patchNode(ctx: CoreContext, id: number, p: { hostname?: string; efi_loader?: 'ipxe.efi' | 'snponly.efi' | null; metadata?: Record<string, unknown> }): Promise<NodeDoc> {
+  return ctx.lock.run(async () => {
+    const node = ctx.repo.get(id);
+    if (!node) throw ccError('CC_ERR_NOT_FOUND', `node ${id}`);
+    if (p.hostname !== undefined) node.hostname = p.hostname;
+    if (p.efi_loader !== undefined) node.efi_loader = p.efi_loader;
+    if (p.metadata !== undefined) node.metadata = p.metadata;
+    await ctx.repo.save(node, { durable: true });
+    return node;
+  });
+}
+
+/** Mark agents that stopped checking in as `lost` (never deleted). Returns how many. */
+export async function sweepLost(ctx: CoreContext): Promise<number> {
+  const s = ctx.settings.get();
+  const limit = ctx.now().getTime() - s.lost_after_intervals * (s.checkin_interval_s + s.checkin_skew_s) * 1000;
+  const lost: NodeDoc[] = [];
+  for (const d of ctx.repo.all())
+    if (d.agent_active && d.state !== 'lost' && d.last_seen && Date.parse(d.last_seen) < limit) lost.push(d);
+  for (const d of lost) {
+    d.state_before_lost = d.state;
+    d.state = 'lost';
+    await ctx.repo.save(d);
+    ctx.events.emit('node.lost', { node_id: d.id, mac: d.boot_mac, message: `No check-in since ${d.last_seen}`, data: { last_seen: d.last_seen } });
+  }
+  return lost.length;
+}

@@ -1,0 +1,167 @@
+/**
+ * The authoritative in-memory node index over the `nodes` collection: by id,
+ * by MAC, by token hash. Hot fields (last_seen) are flushed in batches; writes
+ * the protocol acknowledges go through `save(doc, { durable: true })`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Collection, WriteOpts } from '../store/collection.ts';
+import type { NodeDoc } from '../store/docs.ts';
+
+/** sha256 hex of a token (tokens are stored hashed). */
+export function hashToken(t: string): string {
+  return createHash('sha256').update(t).digest('hex');
+}
+
+/** A fresh random token (URL- and kernel-command-line-safe). */
+export function newToken(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/** An empty summary. */
+export const EMPTY_SUMMARY: NodeDoc['summary'] = {
+  cpu_model: null,
+  cpu_count: null,
+  memory_mb: null,
+  disk_count: null,
+  disk_total_bytes: null,
+  nic_count: null,
+  bmc_ip: null,
+};
+
+/** The node index. */
+export class NodeRepo {
+  private readonly byId = new Map<number, NodeDoc>();
+  private readonly byMac = new Map<string, number>();
+  private readonly byTokenHash = new Map<string, number>();
+  private readonly dirty = new Set<number>();
+  private maxId = 0;
+
+  private constructor(private readonly col: Collection<NodeDoc>) {}
+
+  /** Load every node into memory. */
+  static async open(col: Collection<NodeDoc>): Promise<NodeRepo> {
+    const r = new NodeRepo(col);
+    for (const d of await col.find()) r.index(d);
+    return r;
+  }
+
+  private index(d: NodeDoc): void {
+    this.byId.set(d.id, d);
+    this.maxId = Math.max(this.maxId, d.id);
+    for (const m of d.macs) this.byMac.set(m, d.id);
+    if (d.agent_token_hash) this.byTokenHash.set(d.agent_token_hash, d.id);
+    if (d.enrol_token_hash) this.byTokenHash.set(d.enrol_token_hash, d.id);
+  }
+
+  private unindex(d: NodeDoc): void {
+    for (const m of d.macs) if (this.byMac.get(m) === d.id) this.byMac.delete(m);
+    for (const h of [d.agent_token_hash, d.enrol_token_hash]) if (h && this.byTokenHash.get(h) === d.id) this.byTokenHash.delete(h);
+  }
+
+  /** A node by id. */
+  get(id: number): NodeDoc | undefined {
+    return this.byId.get(id);
+  }
+
+  /** A node by one of its MACs. */
+  byMacAddress(mac: string): NodeDoc | undefined {
+    const id = this.byMac.get(mac);
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
+  /** The node a token (enrolment or agent) belongs to. */
+  byToken(token: string): NodeDoc | undefined {
+    const id = this.byTokenHash.get(hashToken(token));
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
+  /** All nodes (live objects: do not mutate outside `save`/`touch`). */
+  all(): NodeDoc[] {
+    return [...this.byId.values()];
+  }
+
+  /** Number of nodes. */
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Nodes sharing any MAC, the UUID or the serial. */
+  candidates(macs: string[], uuid: string | null, serial: string | null): NodeDoc[] {
+    const ids = new Set<number>();
+    for (const m of macs) {
+      const id = this.byMac.get(m);
+      if (id !== undefined) ids.add(id);
+    }
+    if (uuid || serial) for (const d of this.byId.values()) if ((uuid && d.uuid === uuid) || (serial && d.serial === serial)) ids.add(d.id);
+    return [...ids].map((i) => this.byId.get(i)!);
+  }
+
+  /** A new node record with the next id (not yet saved). */
+  create(fields: Partial<NodeDoc> & { macs: string[] }, now: Date): NodeDoc {
+    const id = ++this.maxId;
+    return {
+      _id: String(id),
+      id,
+      state: 'discovered',
+      hostname: null,
+      boot_mac: fields.macs[0] ?? null,
+      uuid: null,
+      serial: null,
+      manufacturer: null,
+      product: null,
+      arch: null,
+      platform: null,
+      boot_mode: null,
+      ip: null,
+      tags: [],
+      policy: null,
+      bound_explicitly: false,
+      efi_loader: null,
+      facts_hash: null,
+      agent_token_hash: null,
+      enrol_token_hash: null,
+      pending_command: null,
+      created_at: now.toISOString(),
+      registered_at: null,
+      last_seen: now.toISOString(),
+      summary: { ...EMPTY_SUMMARY },
+      metadata: {},
+      ...fields,
+    };
+  }
+
+  /** Persist a node (re-indexing it). */
+  async save(d: NodeDoc, opts?: WriteOpts): Promise<void> {
+    const old = this.byId.get(d.id);
+    if (old) this.unindex(old);
+    this.index(d);
+    this.dirty.delete(d.id);
+    await this.col.put(d, opts);
+  }
+
+  /** Mark a node's hot fields changed; persisted by the next `flush`. */
+  touch(d: NodeDoc): void {
+    this.dirty.add(d.id);
+  }
+
+  /** Persist nodes changed by `touch` (not durable: last_seen is not acknowledged). */
+  async flush(): Promise<number> {
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    for (const id of ids) {
+      const d = this.byId.get(id);
+      if (d) await this.col.put(d);
+    }
+    return ids.length;
+  }
+
+  /** Delete a node. */
+  async remove(id: number, opts?: WriteOpts): Promise<void> {
+    const d = this.byId.get(id);
+    if (!d) return;
+    this.unindex(d);
+    this.byId.delete(id);
+    this.dirty.delete(id);
+    await this.col.remove({ _id: d._id }, opts);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Binding nodes to policies: automatic (first enabled policy in priority order
+ * whose tags the node has and that has a free slot) and explicit (one click).
+ * Every decision runs under the core lock, so concurrent registrations cannot
+ * push a policy past max_count.
+ */
+import type { BulkResult } from '../../contract/index.ts';
+import type { CoreContext } from '../core/context.ts';
+import type { NodeDoc, PolicyDoc } from '../store/docs.ts';
+import { renderHostname } from './policy-service.ts';
+import { newToken } from '../nodes/node-repo.ts';
+
+/** Nodes currently bound to a policy. */
+export function boundCount(ctx: CoreContext, policy: string): number {
+  let n = 0;
+  for (const d of ctx.repo.all()) if (d.policy === policy) n++;
+  return n;
+}
+
+/** Why a policy would not take a node (empty = it would). */
+export function policyRefusal(ctx: CoreContext, p: PolicyDoc, node: NodeDoc, counts?: Map<string, number>): string[] {
+  const reasons: string[] = [];
+  if (!p.enabled) reasons.push(`policy "${p.name}" is disabled`);
+  const missing = p.tags.filter((t) => !node.tags.includes(t));
+  if (missing.length) reasons.push(`node lacks tag(s) ${missing.map((t) => `"${t}"`).join(', ')}`);
+  const used = counts?.get(p.name) ?? boundCount(ctx, p.name);
+  if (p.max_count !== null && used >= p.max_count && node.policy !== p.name) reasons.push(`policy "${p.name}" is full (${used}/${p.max_count})`);
+  if (!ctx.tasks.get(p.task)) reasons.push(`task "${p.task}" does not exist`);
+  return reasons;
+}
+
+async function applyBinding(ctx: CoreContext, node: NodeDoc, p: PolicyDoc, explicit: boolean): Promise<void> {
+  node.policy = p.name;
+  node.bound_explicitly = explicit;
+  node.hostname = renderHostname(p.hostname_template, node);
+  node.state = 'bound';
+  node.install_token = newToken();
+  node.reboot_sent_at = null;
+  await ctx.repo.save(node, { durable: true });
+  ctx.events.emit('node.bound', {
+    node_id: node.id,
+    mac: node.boot_mac,
+    message: `Bound to policy ${p.name}${explicit ? ' (by operator)' : ''} as ${node.hostname}`,
+    data: { policy: p.name, explicit, hostname: node.hostname },
+  });
+}
+
+/** Auto-bind one node if it is unbound and a policy takes it. Call under ctx.lock. */
+export async function autoBindLocked(ctx: CoreContext, node: NodeDoc): Promise<string | null> {
+  if (node.policy || node.state !== 'registered') return null;
+  for (const p of ctx.policies.list()) {
+    if (policyRefusal(ctx, p, node).length === 0) {
+      await applyBinding(ctx, node, p, false);
+      return p.name;
+    }
+  }
+  return null;
+}
+
+/** Try auto-binding every registered, unbound node (after a policy or tag change). */
+export function autoBindAll(ctx: CoreContext): Promise<number> {
+  return ctx.lock.run(async () => {
+    let n = 0;
+    for (const d of ctx.repo.all()) if (await autoBindLocked(ctx, d)) n++;
+    return n;
+  });
+}
+
+/** Explicitly bind a selection (overrides tag rules; max_count still holds). */
+export function bindNodes(ctx: CoreContext, ids: number[], policyName: string): Promise<BulkResult> {
+  return ctx.lock.run(async () => {
+    const p = ctx.policies.get(policyName);
+    const results: BulkResult['results'] = [];
+    for (const id of ids) {
+      const node = ctx.repo.get(id);
+      if (!node) results.push({ node_id: id, ok: false, reason: 'no such node' });
+      else if (!p) results.push({ node_id: id, ok: false, reason: `no policy named "${policyName}"` });
+      else if (!ctx.tasks.get(p.task)) results.push({ node_id: id, ok: false, reason: `task "${p.task}" of the policy does not exist` });
+      else if ((node.state === 'installing' || node.state === 'installed') && node.policy !== p.name)
+        results.push({ node_id: id, ok: false, state: node.state, reason: `node is ${node.state} with policy ${node.policy}; unbind it first` });
+      else if (p.max_count !== null && node.policy !== p.name && boundCount(ctx, p.name) >= p.max_count)
+        results.push({ node_id: id, ok: false, state: node.state, reason: `policy "${p.name}" is full (max_count ${p.max_count})` });
+      else {
+        await applyBinding(ctx, node, p, true);
+        results.push({ node_id: id, ok: true, state: node.state });
+      }
+    }
+    return { results };
+  });
+}
+
+/** Unbind: the node goes back to discovery on its next boot. */
+export function unbindNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult> {
+  return ctx.lock.run(async () => {
+    const results: BulkResult['results'] = [];
+    for (const id of ids) {
+      const node = ctx.repo.get(id);
+      if (!node) {
+        results.push({ node_id: id, ok: false, reason: 'no such node' });
+        continue;
+      }
+      const was = node.policy;
+      node.policy = null;
+      node.bound_explicitly = false;
+      node.install_token = null;
+      node.state = node.registered_at ? 'registered' : 'discovered';
+      await ctx.repo.save(node, { durable: true });
+      ctx.events.emit('node.unbound', { node_id: id, mac: node.boot_mac, message: was ? `Unbound from policy ${was}` : 'Unbound (was not bound)', data: { policy: was } });
+      results.push({ node_id: id, ok: true, state: node.state });
+    }
+    return { results };
+  });
+}
+
+/** Reinstall: keep the policy, go back to `bound` with a fresh install token; the next boot installs again. */
+export function reinstallNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult> {
+  return ctx.lock.run(async () => {
+    const results: BulkResult['results'] = [];
+    for (const id of ids) {
+      const node = ctx.repo.get(id);
+      if (!node || !node.policy) {
+        results.push({ node_id: id, ok: false, reason: node ? 'node is not bound to a policy; bind it instead' : 'no such node' });
+        continue;
+      }
+      node.state = 'bound';
+      node.install_token = newToken();
+      node.reboot_sent_at = null;
+      await ctx.repo.save(node, { durable: true });
+      ctx.events.emit('node.reinstall', { node_id: id, mac: node.boot_mac, message: `Reinstall with policy ${node.policy} on next boot`, data: { policy: node.policy } });
+      results.push({ node_id: id, ok: true, state: node.state });
+    }
+    return { results };
+  });
+}

@@ -1,0 +1,105 @@
+/** Policies: an ordered list (priority), each binding matching nodes to a task. */
+import type { Policy, PolicyInput } from '../../contract/index.ts';
+import type { Collection } from '../store/collection.ts';
+import type { PolicyDoc } from '../store/docs.ts';
+import { ccError } from '../errors/cc-error.ts';
+
+/** Default hostname template (Razor style: `${id}` is the node id). */
+export const DEFAULT_HOSTNAME_TEMPLATE = 'node${id}';
+
+/** Policy storage, cached in memory in priority order. */
+export class PolicyService {
+  private items = new Map<string, PolicyDoc>();
+
+  private constructor(private readonly col: Collection<PolicyDoc>) {}
+
+  /** Load all policies. */
+  static async open(col: Collection<PolicyDoc>): Promise<PolicyService> {
+    const s = new PolicyService(col);
+    for (const p of await col.find()) s.items.set(p.name, p);
+    return s;
+  }
+
+  /** Policies in priority order. */
+  list(): PolicyDoc[] {
+    return [...this.items.values()].sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name));
+  }
+
+  /** One policy. */
+  get(name: string): PolicyDoc | undefined {
+    return this.items.get(name);
+  }
+
+  /** Create (appended last) or update a policy; `checkRefs` validates tags/task/image names. */
+  async put(input: PolicyInput, mustBeNew: boolean, checkRefs: (p: PolicyInput) => void): Promise<PolicyDoc> {
+    const old = this.items.get(input.name);
+    if (mustBeNew && old) throw ccError('CC_ERR_CONFLICT', `policy "${input.name}" exists`);
+    checkRefs(input);
+    const doc: PolicyDoc = {
+      _id: input.name,
+      name: input.name,
+      priority: old?.priority ?? this.list().reduce((m, p) => Math.max(m, p.priority + 1), 0),
+      enabled: input.enabled ?? old?.enabled ?? true,
+      tags: input.tags ?? old?.tags ?? [],
+      max_count: input.max_count === undefined ? (old?.max_count ?? null) : input.max_count,
+      task: input.task,
+      image: input.image === undefined ? (old?.image ?? null) : input.image,
+      hostname_template: input.hostname_template ?? old?.hostname_template ?? DEFAULT_HOSTNAME_TEMPLATE,
+      root_password_hash: input.root_password_hash === undefined ? (old?.root_password_hash ?? null) : input.root_password_hash,
+      ssh_keys: input.ssh_keys ?? old?.ssh_keys ?? [],
+      metadata: input.metadata ?? old?.metadata ?? {},
+    };
+    await this.col.put(doc, { durable: true });
+    this.items.set(doc.name, doc);
+    return doc;
+  }
+
+  /** Delete a policy (the caller checks it has no bound nodes). */
+  async remove(name: string): Promise<void> {
+    if (!this.items.has(name)) throw ccError('CC_ERR_NOT_FOUND', `policy "${name}"`);
+    await this.col.remove({ _id: name }, { durable: true });
+    this.items.delete(name);
+  }
+
+  /** Set the whole order (names must be exactly the existing policies). */
+  async setOrder(names: string[]): Promise<PolicyDoc[]> {
+    const have = new Set(this.items.keys());
+    const given = new Set(names);
+    if (given.size !== names.length || given.size !== have.size || [...have].some((n) => !given.has(n)))
+      throw ccError('CC_ERR_BAD_REQUEST', `names must list every policy exactly once: ${[...have].join(', ')}`);
+    for (const [i, n] of names.entries()) {
+      const p = this.items.get(n)!;
+      if (p.priority !== i) {
+        p.priority = i;
+        await this.col.put(p, { durable: true });
+      }
+    }
+    return this.list();
+  }
+
+  /** Move one policy up or down by one place. */
+  async move(name: string, direction: 'up' | 'down'): Promise<PolicyDoc[]> {
+    const names = this.list().map((p) => p.name);
+    const i = names.indexOf(name);
+    if (i < 0) throw ccError('CC_ERR_NOT_FOUND', `policy "${name}"`);
+    const j = direction === 'up' ? i - 1 : i + 1;
+    if (j >= 0 && j < names.length) [names[i], names[j]] = [names[j]!, names[i]!];
+    return this.setOrder(names);
+  }
+
+  /** API view with the number of bound nodes. */
+  view(p: PolicyDoc, boundCount: number): Policy {
+    const { _id, ...rest } = p;
+    void _id;
+    return { ...(rest as Omit<Policy, 'bound_count'>), bound_count: boundCount };
+  }
+}
+
+/** Render a hostname template: `${id}`, `${serial}`, `${mac}` (hex, no colons). */
+export function renderHostname(tpl: string, n: { id: number; serial: string | null; boot_mac: string | null }): string {
+  const h = tpl
+    .replace(/\$\{id\}/g, String(n.id))
+    .replace(/\$\{serial\}/g, (n.serial ?? `n${n.id}`).toLowerCase())
+    .replace(/\$\{mac\}/g, (n.boot_mac ?? '').replace(/:/g, ''));
+  return h.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || `node${n.id}`;
+}

@@ -1,0 +1,135 @@
+/**
+ * Evaluation of validated tag rules against a node's flat facts, with an
+ * explanation ("why not") of the comparisons that failed.
+ */
+import type { Facts } from '../../contract/index.ts';
+
+type Value = string | number | boolean | null | undefined;
+
+/** What a rule can read. */
+export interface RuleContext {
+  facts: Facts;
+  /** Rules of other tags, for ["tag", name]. */
+  tagRules: ReadonlyMap<string, unknown>;
+}
+
+/** Outcome with reasons for a false result. */
+export interface Explained {
+  matched: boolean;
+  reasons: string[];
+}
+
+const show = (v: Value) => (v === undefined ? 'missing' : JSON.stringify(v));
+
+function toNum(v: Value): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
+  return undefined;
+}
+
+function loose(a: Value, b: Value): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (typeof a === typeof b) return a === b;
+  const na = toNum(a);
+  const nb = toNum(b);
+  if (na !== undefined && nb !== undefined) return na === nb;
+  return String(a) === String(b);
+}
+
+/** Evaluate a rule with reasons; `depth` guards tag recursion (cycles are rejected on save). */
+export function explainRule(rule: unknown, ctx: RuleContext, depth = 0): Explained {
+  const reasons: string[] = [];
+  const value = (e: unknown): Value => {
+    if (!Array.isArray(e)) return e as Value;
+    const [op, ...a] = e as [string, ...unknown[]];
+    switch (op) {
+      case 'fact': {
+        const v = ctx.facts[a[0] as string];
+        return v === undefined || v === null ? (a.length > 1 ? (a[1] as Value) : undefined) : v;
+      }
+      case 'num':
+        return toNum(value(a[0]));
+      case 'str': {
+        const v = value(a[0]);
+        return v === undefined ? undefined : String(v);
+      }
+      case 'lower': {
+        const v = value(a[0]);
+        return typeof v === 'string' ? v.toLowerCase() : v;
+      }
+      default:
+        return test(e);
+    }
+  };
+  const label = (e: unknown): string => (Array.isArray(e) && e[0] === 'fact' ? `fact ${String(e[1])}` : JSON.stringify(e));
+  const test = (e: unknown): boolean => {
+    if (!Array.isArray(e)) return Boolean(e);
+    const [op, ...a] = e as [string, ...unknown[]];
+    switch (op) {
+      case 'and':
+        return a.every((x) => test(x));
+      case 'or': {
+        const before = reasons.length;
+        const ok = a.some((x) => test(x));
+        if (ok) reasons.length = before;
+        return ok;
+      }
+      case 'not': {
+        const before = reasons.length;
+        const inner = test(a[0]);
+        reasons.length = before;
+        if (inner) reasons.push(`${JSON.stringify(a[0])} is true`);
+        return !inner;
+      }
+      case 'tag': {
+        const r = ctx.tagRules.get(a[0] as string);
+        const ok = r !== undefined && depth < 16 && explainRule(r, ctx, depth + 1).matched;
+        if (!ok) reasons.push(`not tagged "${String(a[0])}"`);
+        return ok;
+      }
+      case '=':
+      case '!=': {
+        const x = value(a[0]);
+        const y = value(a[1]);
+        const ok = op === '=' ? loose(x, y) : x !== undefined && !loose(x, y);
+        if (!ok) reasons.push(`${label(a[0])} is ${show(x)}, ${op === '=' ? 'not' : 'which equals'} ${show(y)}`);
+        return ok;
+      }
+      case '<':
+      case '<=':
+      case '>':
+      case '>=': {
+        const x = toNum(value(a[0]));
+        const y = toNum(value(a[1]));
+        const ok =
+          x !== undefined &&
+          y !== undefined &&
+          (op === '<' ? x < y : op === '<=' ? x <= y : op === '>' ? x > y : x >= y);
+        if (!ok) reasons.push(`${label(a[0])} is ${show(x ?? value(a[0]))}, not ${op} ${show(y)}`);
+        return ok;
+      }
+      case 'in': {
+        const x = value(a[0]);
+        const ok = a.slice(1).some((c) => loose(x, value(c)));
+        if (!ok) reasons.push(`${label(a[0])} is ${show(x)}, not one of ${a.slice(1).map((c) => show(value(c))).join(', ')}`);
+        return ok;
+      }
+      case 'like': {
+        const x = value(a[0]);
+        const ok = x !== undefined && x !== null && new RegExp(a[1] as string).test(String(x));
+        if (!ok) reasons.push(`${label(a[0])} is ${show(x)}, which does not match /${String(a[1])}/`);
+        return ok;
+      }
+      default:
+        return Boolean(value(e));
+    }
+  };
+  const matched = test(rule);
+  return { matched, reasons: matched ? [] : reasons };
+}
+
+/** Evaluate without collecting reasons' text for the caller. */
+export function ruleMatches(rule: unknown, ctx: RuleContext): boolean {
+  return explainRule(rule, ctx).matched;
+}

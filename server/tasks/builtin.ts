@@ -1,0 +1,163 @@
+/**
+ * Built-in tasks (boot profiles). Each is an iPXE template plus answer-file
+ * templates rendered per node. Context: see docs/tasks.md
+ * (server_url, node.*, policy.*, image.*, files_base, stage_url, token, hostname).
+ */
+import type { Task } from '../../contract/index.ts';
+
+const STAGE = '# crashcart: stage_url={{stage_url}}';
+const ERR = [':error', 'echo Crashcart: installer boot failed; retrying in 30 s', 'sleep 30', 'chain --replace --autofree {{server_url}}/boot.ipxe || reboot'].join('\n');
+
+function kernelBoot(kernelArgs: string): string {
+  return [
+    '#!ipxe',
+    STAGE,
+    'echo Crashcart: {{node.hostname}} installs {{policy.name}} ({{image.name}})',
+    ':kernel',
+    `kernel {{image.url}}/{{image.kernel}} ${kernelArgs} || goto kernel_retry`,
+    ':initrd',
+    'initrd {{image.url}}/{{image.initrd}} || goto initrd_retry',
+    'boot || goto error',
+    ':kernel_retry',
+    'sleep 5',
+    'kernel {{image.url}}/{{image.kernel}} ' + kernelArgs + ' && goto initrd || goto error',
+    ':initrd_retry',
+    'sleep 5',
+    'initrd {{image.url}}/{{image.initrd}} && boot || goto error',
+    ERR,
+    '',
+  ].join('\n');
+}
+
+const PRESEED = `# Crashcart preseed for {{node.hostname}} (node {{node.id}}, policy {{policy.name}})
+d-i debian-installer/locale string en_US.UTF-8
+d-i keyboard-configuration/xkb-keymap select us
+d-i netcfg/choose_interface select auto
+d-i netcfg/get_hostname string {{hostname}}
+d-i netcfg/get_domain string {{domain}}
+d-i netcfg/hostname string {{hostname}}
+d-i mirror/country string manual
+d-i mirror/http/hostname string {{mirror_host}}
+d-i mirror/http/directory string {{mirror_dir}}
+d-i mirror/http/proxy string
+d-i passwd/root-login boolean true
+d-i passwd/make-user boolean false
+{{#if policy.root_password_hash}}d-i passwd/root-password-crypted password {{policy.root_password_hash}}
+{{else}}d-i passwd/root-password-crypted password !
+{{/if}}d-i clock-setup/utc boolean true
+d-i time/zone string UTC
+d-i partman-auto/method string lvm
+d-i partman-auto/choose_recipe select atomic
+d-i partman-lvm/device_remove_lvm boolean true
+d-i partman-lvm/confirm boolean true
+d-i partman-lvm/confirm_nooverwrite boolean true
+d-i partman/confirm_write_new_label boolean true
+d-i partman/choose_partition select finish
+d-i partman/confirm boolean true
+d-i partman/confirm_nooverwrite boolean true
+tasksel tasksel/first multiselect standard, ssh-server
+d-i grub-installer/only_debian boolean true
+d-i grub-installer/bootdev string default
+d-i preseed/early_command string wget -q -O /dev/null "{{stage_url}}&name=installing" || true
+d-i preseed/late_command string mkdir -p /target/root/.ssh; {{#each policy.ssh_keys}}echo '{{this}}' >> /target/root/.ssh/authorized_keys; {{/each}}wget -q -O /dev/null "{{stage_url}}&name=installed" || true
+d-i finish-install/reboot_in_progress note
+`;
+
+const USER_DATA = `#cloud-config
+# Crashcart autoinstall for {{node.hostname}} (node {{node.id}}, policy {{policy.name}})
+autoinstall:
+  version: 1
+  identity:
+    hostname: {{hostname}}
+    username: ubuntu
+    password: "{{#if policy.root_password_hash}}{{policy.root_password_hash}}{{else}}!{{/if}}"
+  ssh:
+    install-server: true
+    authorized-keys:
+{{#each policy.ssh_keys}}      - "{{this}}"
+{{/each}}  storage:
+    layout:
+      name: lvm
+  early-commands:
+    - wget -q -O /dev/null "{{stage_url}}&name=installing" || true
+  late-commands:
+    - wget -q -O /dev/null "{{stage_url}}&name=installed" || true
+`;
+
+const META_DATA = `instance-id: crashcart-node-{{node.id}}
+local-hostname: {{hostname}}
+`;
+
+const KICKSTART = `# Crashcart kickstart for {{node.hostname}} (node {{node.id}}, policy {{policy.name}})
+text
+{{#if policy.metadata.repo_url}}url --url={{policy.metadata.repo_url}}
+{{/if}}lang en_US.UTF-8
+keyboard us
+timezone UTC --utc
+network --bootproto=dhcp --hostname={{hostname}}
+{{#if policy.root_password_hash}}rootpw --iscrypted {{policy.root_password_hash}}
+{{else}}rootpw --lock
+{{/if}}{{#each policy.ssh_keys}}sshkey --username=root "{{this}}"
+{{/each}}zerombr
+clearpart --all --initlabel
+autopart --type=lvm
+bootloader --location=mbr
+reboot
+%packages
+@^minimal-environment
+%end
+%pre
+curl -s -o /dev/null "{{stage_url}}&name=installing" || true
+%end
+%post
+curl -s -o /dev/null "{{stage_url}}&name=installed" || true
+%end
+`;
+
+/** The built-in tasks; users add their own with the same shape. */
+export const BUILTIN_TASKS: readonly Task[] = [
+  {
+    name: 'local-disk',
+    description: 'Boot from the local disk (nothing is installed).',
+    builtin: true,
+    ipxe: ['#!ipxe', STAGE, 'echo Crashcart: {{node.hostname}} boots from local disk', 'iseq ${platform} efi && exit ||', 'sanboot --no-describe --drive 0x80 || exit', ''].join('\n'),
+    templates: {},
+  },
+  {
+    name: 'debian',
+    description: 'Debian netboot installer with a preseed rendered per node (image: kernel `linux` + `initrd.gz`).',
+    builtin: true,
+    ipxe: kernelBoot(
+      'auto=true priority=critical url={{files_base}}/preseed.cfg hostname={{hostname}} domain={{domain}} interface=auto netcfg/choose_interface=auto console=tty0 console=ttyS0,115200n8 ipv6.disable=1 --- quiet',
+    ),
+    templates: { 'preseed.cfg': PRESEED },
+  },
+  {
+    name: 'ubuntu',
+    description: 'Ubuntu live-server autoinstall via cloud-init NoCloud (image: `vmlinuz` + `initrd` from the live-server ISO).',
+    builtin: true,
+    ipxe: kernelBoot('ip=dhcp url={{image.url}}/{{image.iso}} autoinstall ds=nocloud-net;s={{files_base}}/ console=ttyS0,115200n8 ---'),
+    templates: { 'user-data': USER_DATA, 'meta-data': META_DATA },
+  },
+  {
+    name: 'rocky',
+    description: 'Rocky Linux via kickstart (image: `vmlinuz` + `initrd.img` from images/pxeboot; set policy metadata repo_url).',
+    builtin: true,
+    ipxe: kernelBoot('inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8'),
+    templates: { 'ks.cfg': KICKSTART },
+  },
+  {
+    name: 'alma',
+    description: 'AlmaLinux via kickstart (image: `vmlinuz` + `initrd.img` from images/pxeboot; set policy metadata repo_url).',
+    builtin: true,
+    ipxe: kernelBoot('inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8'),
+    templates: { 'ks.cfg': KICKSTART },
+  },
+  {
+    name: 'custom-ipxe',
+    description: 'Runs the iPXE script in the policy metadata key `ipxe` (itself a template), e.g. to chain another boot server.',
+    builtin: true,
+    ipxe: '#!ipxe\n' + STAGE + '\n{{policy.metadata.ipxe}}\n',
+    templates: {},
+  },
+];

@@ -1,0 +1,122 @@
+/** Tasks: built-in and user boot profiles; rendering of their templates per node. */
+import type { Task, TaskInput } from '../../contract/index.ts';
+import type { Collection } from '../store/collection.ts';
+import type { ImageDoc, NodeDoc, PolicyDoc, TaskDoc } from '../store/docs.ts';
+import { BUILTIN_TASKS } from './builtin.ts';
+import { parseTemplate, renderTemplate, TemplateError, render } from './template.ts';
+import { ccError } from '../errors/cc-error.ts';
+
+/** Everything a task template can read. */
+export interface TaskContextInput {
+  publicUrl: string;
+  node: NodeDoc;
+  policy: PolicyDoc;
+  image: ImageDoc | null;
+  facts: Record<string, unknown>;
+}
+
+/** Build the template context (documented in docs/tasks.md). */
+export function taskContext(i: TaskContextInput): Record<string, unknown> {
+  const token = i.node.install_token ?? 'preview';
+  const files = i.image?.files.map((f) => f.name) ?? [];
+  const hostname = i.node.hostname ?? `node${i.node.id}`;
+  return {
+    server_url: i.publicUrl,
+    hostname,
+    domain: (i.policy.metadata.domain as string | undefined) ?? 'local',
+    mirror_host: (i.policy.metadata.mirror_host as string | undefined) ?? 'deb.debian.org',
+    mirror_dir: (i.policy.metadata.mirror_dir as string | undefined) ?? '/debian',
+    token,
+    files_base: `${i.publicUrl}/api/v1/nodes/${i.node.id}/files/${token}`,
+    stage_url: `${i.publicUrl}/api/v1/nodes/${i.node.id}/stage?token=${token}`,
+    node: { ...i.node, agent_token_hash: undefined, enrol_token_hash: undefined, install_token: undefined },
+    policy: i.policy,
+    facts: i.facts,
+    image: i.image
+      ? {
+          name: i.image.name,
+          url: `${i.publicUrl}/images/${i.image.name}`,
+          kernel: files.find((f) => /^(vmlinuz|linux|bzimage)/i.test(f)) ?? 'vmlinuz',
+          initrd: files.find((f) => /^initrd/i.test(f)) ?? 'initrd.img',
+          iso: files.find((f) => /\.iso$/i.test(f)) ?? '',
+        }
+      : { name: '', url: `${i.publicUrl}/images/none`, kernel: 'vmlinuz', initrd: 'initrd.img', iso: '' },
+  };
+}
+
+/** Task storage (user tasks) over the built-in list. */
+export class TaskService {
+  private user = new Map<string, TaskDoc>();
+
+  private constructor(private readonly col: Collection<TaskDoc>) {}
+
+  /** Load user tasks. */
+  static async open(col: Collection<TaskDoc>): Promise<TaskService> {
+    const s = new TaskService(col);
+    for (const t of await col.find()) s.user.set(t.name, t);
+    return s;
+  }
+
+  /** All tasks: built-ins first. */
+  list(): Task[] {
+    return [...BUILTIN_TASKS, ...[...this.user.values()].map((t) => this.view(t))];
+  }
+
+  /** One task. */
+  get(name: string): Task | undefined {
+    const b = BUILTIN_TASKS.find((t) => t.name === name);
+    if (b) return b;
+    const u = this.user.get(name);
+    return u ? this.view(u) : undefined;
+  }
+
+  private view(t: TaskDoc): Task {
+    return { name: t.name, description: t.description, builtin: false, ipxe: t.ipxe, templates: t.templates };
+  }
+
+  /** Create or replace a user task; templates are parsed so errors surface on save. */
+  async put(input: TaskInput, mustBeNew: boolean): Promise<Task> {
+    if (BUILTIN_TASKS.some((t) => t.name === input.name)) throw ccError('CC_ERR_CONFLICT', `"${input.name}" is a built-in task; choose another name`);
+    if (mustBeNew && this.user.has(input.name)) throw ccError('CC_ERR_CONFLICT', `task "${input.name}" exists`);
+    const templates = input.templates ?? {};
+    for (const [name, src] of [['ipxe', input.ipxe] as const, ...Object.entries(templates)]) {
+      try {
+        parseTemplate(src);
+      } catch (e) {
+        if (e instanceof TemplateError) throw ccError('CC_ERR_TEMPLATE_INVALID', `${name}: ${e.message}`);
+        throw e;
+      }
+    }
+    if (!input.ipxe.startsWith('#!ipxe')) throw ccError('CC_ERR_TEMPLATE_INVALID', 'ipxe: line 1: an iPXE script must start with #!ipxe');
+    const doc: TaskDoc = { _id: input.name, name: input.name, description: input.description ?? '', ipxe: input.ipxe, templates };
+    await this.col.put(doc, { durable: true });
+    this.user.set(doc.name, doc);
+    return this.view(doc);
+  }
+
+  /** Delete a user task. */
+  async remove(name: string): Promise<void> {
+    if (BUILTIN_TASKS.some((t) => t.name === name)) throw ccError('CC_ERR_BAD_REQUEST', `"${name}" is built in and cannot be deleted`);
+    if (!this.user.has(name)) throw ccError('CC_ERR_NOT_FOUND', `task "${name}"`);
+    await this.col.remove({ _id: name }, { durable: true });
+    this.user.delete(name);
+  }
+
+  /** Render the iPXE script and (optionally) one answer file for a node. */
+  renderFor(taskName: string, ctx: Record<string, unknown>, file?: string): { ipxe: string; files: Record<string, string> } {
+    const t = this.get(taskName);
+    if (!t) throw ccError('CC_ERR_NOT_FOUND', `task "${taskName}"`);
+    try {
+      const policy = ctx.policy as PolicyDoc | undefined;
+      // custom-ipxe: the policy's own script is a template too.
+      const custom = typeof policy?.metadata?.ipxe === 'string' ? render(policy.metadata.ipxe, ctx) : '';
+      const full = { ...ctx, policy: policy ? { ...policy, metadata: { ...policy.metadata, ipxe: custom } } : policy };
+      const files: Record<string, string> = {};
+      for (const [name, src] of Object.entries(t.templates)) if (file === undefined || file === name) files[name] = renderTemplate(parseTemplate(src), full);
+      return { ipxe: renderTemplate(parseTemplate(t.ipxe), full), files };
+    } catch (e) {
+      if (e instanceof TemplateError) throw ccError('CC_ERR_TEMPLATE_INVALID', `task ${taskName}: ${e.message}`);
+      throw e;
+    }
+  }
+}

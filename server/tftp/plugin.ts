@@ -1,0 +1,59 @@
+/**
+ * The TFTP service as a core plugin: binds port 69 and every per-transfer
+ * socket on the provisioning address, pinned to the NIC (SO_BINDTOIFINDEX).
+ */
+import type { Config } from '../config/schema.ts';
+import type { TftpHooks } from '../core/boot-hooks.ts';
+import type { Logger, Plugin } from '../core/plugin.ts';
+import type { EventSink } from '../events/event-log.ts';
+import { openPinnedUdp } from '../net/pinned-udp.ts';
+import { blksizeForMtu, mtuOf } from './mtu.ts';
+import { TftpServer } from './server.ts';
+
+/** What the core passes in. */
+export interface TftpPluginDeps {
+  config: Config;
+  roots: string[];
+  events: EventSink;
+  hooks: TftpHooks;
+  log: Logger;
+  limits?: { maxTransfers?: number; maxPerClient?: number; blksizeCap?: number };
+}
+
+/** Create the TFTP plugin; it does nothing when no address is configured (lab mode). */
+export function createTftpPlugin(deps: TftpPluginDeps): Plugin & { stats(): Record<string, number> } {
+  let server: TftpServer | null = null;
+  return {
+    name: 'tftp',
+    async start() {
+      const addr = deps.config.address;
+      if (addr === null) {
+        deps.log.info({}, 'TFTP not started: no provisioning address (lab mode)');
+        return;
+      }
+      const mtu = mtuOf(deps.config.iface);
+      // Firmware rarely reassembles IP fragments: never offer a block larger than the NIC's MTU carries.
+      const blksizeCap = Math.min(blksizeForMtu(mtu), deps.limits?.blksizeCap ?? Infinity);
+      const s = new TftpServer({
+        port: deps.config.ports.tftp,
+        open: (port, purpose) => openPinnedUdp({ port, address: addr.ip, ifindex: deps.config.ifindex, purpose }),
+        roots: deps.roots,
+        blksizeCap,
+        maxTransfers: deps.limits?.maxTransfers,
+        maxPerClient: deps.limits?.maxPerClient,
+        hooks: deps.hooks,
+        events: deps.events,
+        log: deps.log,
+      });
+      server = s;
+      await s.start();
+      deps.log.info({ address: addr.ip, port: s.port, iface: deps.config.iface, mtu, blksizeCap }, 'TFTP listening');
+    },
+    async stop() {
+      await server?.stop(); // keeps the object so stats() still reports the last counters
+    },
+    stats() {
+      return server ? { ...server.stats, port: server.port } : {};
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Retransmission timer values for one transfer: RFC 6298-style smoothed RTT
+ * (Karn: no samples from retransmitted blocks) with exponential back-off. A
+ * client that negotiated the RFC 2349 timeout option gets exactly that.
+ */
+
+/** Timing knobs (ms). */
+export interface RtoConfig {
+  /** Before any sample: RFC 6298 says 1 s. */
+  initialMs: number;
+  /** Floor: LAN round trips are sub-millisecond, but firmware may pause to write a block. */
+  minMs: number;
+  /** Ceiling of one wait, after back-off. */
+  maxMs: number;
+  /** Retransmissions of the same block before the transfer is given up. */
+  maxRetries: number;
+}
+
+/** Defaults: first wait 1 s (RFC 6298), floor 100 ms, ceiling 4 s, 6 retries (about 10 s at worst). */
+export const DEFAULT_RTO: RtoConfig = { initialMs: 1000, minMs: 100, maxMs: 4000, maxRetries: 6 };
+
+/** Smoothed RTT estimator with back-off. */
+export class RtoEstimator {
+  private srtt = -1;
+  private rttvar = 0;
+
+  constructor(
+    private readonly cfg: RtoConfig,
+    private readonly fixedMs: number | null,
+  ) {}
+
+  /** Feed one round-trip sample (ms). RFC 6298 section 2. */
+  sample(ms: number): void {
+    if (this.srtt < 0) {
+      this.srtt = ms;
+      this.rttvar = ms / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
+      this.srtt = 0.875 * this.srtt + 0.125 * ms;
+    }
+  }
+
+  /** Wait before the `tries`-th retransmission (0 = first wait). */
+  waitMs(tries: number): number {
+    const base = this.fixedMs ?? (this.srtt < 0 ? this.cfg.initialMs : Math.max(this.cfg.minMs, this.srtt + 4 * this.rttvar));
+    const cap = Math.max(this.cfg.maxMs, this.fixedMs ?? 0);
+    return Math.ceil(Math.min(cap, base * 2 ** tries));
+  }
+}

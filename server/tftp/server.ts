@@ -1,0 +1,279 @@
+/**
+ * The TFTP listener: decodes requests on port 69, filters (read-only, octet
+ * only, confined paths), applies the concurrency caps (queue, then a clear
+ * error), and runs each transfer on its own pinned socket.
+ */
+import type { EventSink } from '../events/event-log.ts';
+import type { TftpHooks } from '../core/boot-hooks.ts';
+import type { Logger } from '../core/plugin.ts';
+import type { Peer, UdpTransport } from '../net/pinned-udp.ts';
+import { decode, encode, ErrorCode, Opcode, type RequestPacket } from './codec.ts';
+import { ClientMemory } from './client-memory.ts';
+import { errorText, finishText, startText } from './event-text.ts';
+import { MalformedPacket } from './malformed-packet.ts';
+import { negotiate, WINDOWSIZE_MAX } from './options.ts';
+import { openConfined, realRoots } from './resolve-path.ts';
+import { DEFAULT_RTO, type RtoConfig } from './rto.ts';
+import { newStats, type TftpStats } from './stats.ts';
+import { Transfer, type TransferResult } from './transfer.ts';
+
+/** Concurrent transfers in all: a 100-node boot storm fits with room to spare. */
+export const DEFAULT_MAX_TRANSFERS = 256;
+/** Per client IP: firmware runs one at a time; a NAT'd lab host or a test client may run many. */
+export const DEFAULT_MAX_PER_CLIENT = 64;
+/** Requests waiting for a slot; beyond this they get "server busy". */
+export const DEFAULT_QUEUE_MAX = 1024;
+/** A queued request older than this is dropped: the client has retried or given up by then. */
+export const QUEUE_WAIT_MS = 15_000;
+/** Retries at block 1 before concluding a firmware cannot take its big blksize. */
+export const BLOCK1_STALL_RETRIES = 3;
+
+/** Opens a UDP socket for the listener (port 69) or one transfer (port 0). */
+export type SocketOpener = (port: number, purpose: string) => Promise<UdpTransport>;
+
+/** What the server is given. */
+export interface TftpServerOptions {
+  port: number;
+  open: SocketOpener;
+  roots: readonly string[];
+  blksizeCap: number;
+  maxTransfers?: number;
+  maxPerClient?: number;
+  queueMax?: number;
+  rto?: RtoConfig;
+  hooks: TftpHooks;
+  events: EventSink;
+  log: Logger;
+  now?: () => number;
+}
+
+interface Queued {
+  req: RequestPacket;
+  from: Peer;
+  at: number;
+}
+
+const key = (p: Peer) => `${p.address}:${p.port}`;
+
+/** A running TFTP server. */
+export class TftpServer {
+  /** Counters; `active`, `openSockets`, `openFiles` and `queued` are gauges. */
+  readonly stats: TftpStats = newStats();
+  private listener: UdpTransport | null = null;
+  private roots: string[] = [];
+  private readonly active = new Map<string, Transfer | null>();
+  private readonly perClient = new Map<string, number>();
+  private readonly queue: Queued[] = [];
+  private readonly memory = new ClientMemory();
+  private readonly now: () => number;
+  private stopping = false;
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(private readonly o: TftpServerOptions) {
+    this.now = o.now ?? (() => performance.now());
+  }
+
+  /** Bind the listener. */
+  async start(): Promise<void> {
+    this.roots = await realRoots(this.o.roots);
+    if (this.roots.length === 0) this.o.log.warn({ roots: this.o.roots }, 'no TFTP root exists; every request will get "file not found"');
+    this.listener = await this.o.open(this.o.port, 'TFTP');
+    this.stats.openSockets++;
+    this.listener.onMessage((buf, from) => this.onRequest(buf, from));
+  }
+
+  /** The bound listener port (useful with port 0 in tests). */
+  get port(): number {
+    return this.listener?.port ?? 0;
+  }
+
+  /** Abort all transfers and close every socket. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.queue.length = 0;
+    this.stats.queued = 0;
+    for (const t of this.active.values()) t?.abort('server shutting down');
+    await Promise.allSettled([...this.closing]);
+    if (this.listener) {
+      await this.listener.close();
+      this.stats.openSockets--;
+      this.listener = null;
+    }
+  }
+
+  private reply(to: Peer, code: number, message: string): void {
+    this.listener?.send(encode({ op: Opcode.ERROR, code, message }), to).catch(() => {
+      this.stats.sendErrors++;
+    });
+  }
+
+  private onRequest(buf: Buffer, from: Peer): void {
+    this.stats.requests++;
+    let p;
+    try {
+      p = decode(buf);
+    } catch (e) {
+      if (!(e instanceof MalformedPacket)) throw e;
+      this.stats.malformed++;
+      this.o.log.debug({ from, offset: e.offset, reason: e.reason }, 'dropped malformed TFTP request');
+      return;
+    }
+    if (p.op === Opcode.WRQ) {
+      this.stats.writeRefused++;
+      return this.reply(from, ErrorCode.ACCESS_VIOLATION, 'this server is read-only: uploads are refused');
+    }
+    if (p.op !== Opcode.RRQ) {
+      this.stats.stray++;
+      return;
+    }
+    const mode = p.mode.toLowerCase();
+    if (mode !== 'octet') {
+      this.stats.refused++;
+      // RFC 1350 netascii would need CR/LF rewriting; boot loaders always ask for octet.
+      const msg = mode === 'netascii' ? 'netascii mode is not served: request octet (binary) mode' : `transfer mode "${p.mode}" is not supported: use octet`;
+      return this.reply(from, ErrorCode.ILLEGAL_OPERATION, msg);
+    }
+    const k = key(from);
+    if (this.active.has(k) || this.queue.some((q) => key(q.from) === k)) {
+      // The client re-sent its request because our first answer was lost or slow.
+      this.stats.duplicateRequests++;
+      this.active.get(k)?.onDuplicateRequest();
+      return;
+    }
+    if (this.stopping) return;
+    if (!this.hasSlot(from.address)) {
+      if (this.queue.length >= (this.o.queueMax ?? DEFAULT_QUEUE_MAX)) {
+        this.stats.busyRefused++;
+        return this.reply(from, ErrorCode.NOT_DEFINED, `server busy: ${this.active.size} transfers running; retry shortly`);
+      }
+      this.queue.push({ req: p, from, at: this.now() });
+      this.stats.queued = this.queue.length;
+      return;
+    }
+    this.begin(p, from);
+  }
+
+  private hasSlot(ip: string): boolean {
+    return this.active.size < (this.o.maxTransfers ?? DEFAULT_MAX_TRANSFERS) && (this.perClient.get(ip) ?? 0) < (this.o.maxPerClient ?? DEFAULT_MAX_PER_CLIENT);
+  }
+
+  /** Start queued requests that now fit, dropping stale ones. */
+  private drain(): void {
+    const now = this.now();
+    for (let i = 0; i < this.queue.length && !this.stopping; ) {
+      const q = this.queue[i]!;
+      if (now - q.at > QUEUE_WAIT_MS) {
+        this.queue.splice(i, 1);
+        this.stats.queueExpired++;
+      } else if (this.hasSlot(q.from.address)) {
+        this.queue.splice(i, 1);
+        this.begin(q.req, q.from);
+      } else i++;
+    }
+    this.stats.queued = this.queue.length;
+  }
+
+  private begin(req: RequestPacket, from: Peer): void {
+    const k = key(from);
+    this.active.set(k, null); // reserve the slot before any await, so the caps hold
+    this.perClient.set(from.address, (this.perClient.get(from.address) ?? 0) + 1);
+    this.stats.active = this.active.size;
+    this.run(req, from).catch((e: unknown) => {
+      this.o.log.error({ err: e, from }, 'TFTP transfer setup failed');
+      this.release(k, from.address);
+    });
+  }
+
+  private release(k: string, ip: string): void {
+    this.active.delete(k);
+    const n = (this.perClient.get(ip) ?? 1) - 1;
+    if (n <= 0) this.perClient.delete(ip);
+    else this.perClient.set(ip, n);
+    this.stats.active = this.active.size;
+    this.drain();
+  }
+
+  private async run(req: RequestPacket, from: Peer): Promise<void> {
+    const k = key(from);
+    const ip = from.address;
+    let file = req.filename;
+    try {
+      file = await this.o.hooks.tftpFileFor(ip, req.filename);
+    } catch (e) {
+      this.o.log.warn({ err: e, ip }, 'tftpFileFor failed; serving the requested name');
+    }
+    const nodeId = await this.o.hooks.nodeIdForIp(ip).catch(() => null);
+    const opened = await openConfined(this.roots, file);
+    if (!opened.ok) {
+      this.stats.refused++;
+      this.reply(from, opened.code, `${opened.message}: ${req.filename}`);
+      this.o.events.emit('tftp.error', {
+        node_id: nodeId,
+        message: errorText(req.filename, opened.message),
+        data: { file: req.filename, served: file, client: ip, reason: opened.message, bytes: 0 },
+      });
+      return this.release(k, ip);
+    }
+    this.stats.openFiles++;
+    const neg = negotiate(req.options, {
+      blksizeCap: Math.min(this.o.blksizeCap, this.memory.blksizeCap(ip, this.now())),
+      windowsizeCap: WINDOWSIZE_MAX,
+      fileSize: opened.size,
+    });
+    let sock: UdpTransport;
+    try {
+      sock = await this.o.open(0, 'TFTP transfer');
+    } catch (e) {
+      await opened.fh.close().catch(() => undefined);
+      this.stats.openFiles--;
+      throw e;
+    }
+    this.stats.openSockets++;
+    const data = { file, requested: req.filename, client: ip, size: opened.size, blksize: neg.blksize, windowsize: neg.windowsize, options: neg.requested };
+    const t = new Transfer({
+      sock,
+      peer: from,
+      fh: opened.fh,
+      size: opened.size,
+      neg,
+      rto: this.o.rto ?? DEFAULT_RTO,
+      block1StallRetries: BLOCK1_STALL_RETRIES,
+      now: this.now,
+      counters: this.stats,
+      onStart: () => {
+        this.o.events.emit('tftp.start', { node_id: nodeId, message: startText(file, neg.blksize, neg.windowsize), data });
+      },
+      onEnd: (r) => {
+        this.ended(r, { file, ip, nodeId, data, blksize: neg.blksize, windowsize: neg.windowsize });
+        const closed = Promise.allSettled([sock.close(), opened.fh.close()]).then(() => {
+          this.stats.openSockets--;
+          this.stats.openFiles--;
+          this.closing.delete(closed);
+          this.release(k, ip);
+        });
+        this.closing.add(closed);
+      },
+    });
+    this.active.set(k, t);
+    t.start();
+  }
+
+  private ended(r: TransferResult, c: { file: string; ip: string; nodeId: number | null; data: Record<string, unknown>; blksize: number; windowsize: number }): void {
+    this.stats.retransmits += r.retransmits;
+    this.stats.bytesSent += r.bytes;
+    const data = { ...c.data, bytes: r.bytes, duration_ms: Math.round(r.durationMs), retransmits: r.retransmits, reason: r.reason, detail: r.detail };
+    if (r.reason === 'complete') {
+      this.stats.completed++;
+      this.o.events.emit('tftp.finish', { node_id: c.nodeId, message: finishText(c.file, r.bytes, c.blksize, c.windowsize, r.durationMs), data });
+      return;
+    }
+    if (r.reason === 'probe') {
+      // A PXE ROM asked for tsize and ended with an error to re-request: normal, not a failure.
+      this.stats.probes++;
+      return;
+    }
+    this.stats.failed++;
+    if (r.reason === 'stall-block1') this.memory.lowerBlksize(c.ip, this.now());
+    this.o.events.emit('tftp.error', { node_id: c.nodeId, message: errorText(c.file, r.detail), data });
+  }
+}

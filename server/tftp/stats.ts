@@ -1,0 +1,53 @@
+/** The TFTP server's counters (exposed by the plugin's `stats()`). */
+
+/** Counters and gauges of one server. */
+export interface TftpStats {
+  [name: string]: number;
+  requests: number;
+  malformed: number;
+  stray: number;
+  strayTid: number;
+  writeRefused: number;
+  refused: number;
+  busyRefused: number;
+  duplicateRequests: number;
+  duplicateAcks: number;
+  queueExpired: number;
+  completed: number;
+  failed: number;
+  probes: number;
+  retransmits: number;
+  sendErrors: number;
+  bytesSent: number;
+  /** Gauges. */
+  active: number;
+  queued: number;
+  openSockets: number;
+  openFiles: number;
+}
+
+/** All zero. */
+export function newStats(): TftpStats {
+  return {
+    requests: 0,
+    malformed: 0,
+    stray: 0,
+    strayTid: 0,
+    writeRefused: 0,
+    refused: 0,
+    busyRefused: 0,
+    duplicateRequests: 0,
+    duplicateAcks: 0,
+    queueExpired: 0,
+    completed: 0,
+    failed: 0,
+    probes: 0,
+    retransmits: 0,
+    sendErrors: 0,
+    bytesSent: 0,
+    active: 0,
+    queued: 0,
+    openSockets: 0,
+    openFiles: 0,
+  };
+}

@@ -1,0 +1,252 @@
+/** The server decisions on a real on-disk store, driven packet by packet (no sockets). */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
+import { DhcpHandler, type HandlerDeps } from '../../server/dhcp/handler.ts';
+import { LeaseTable, makePool } from '../../server/dhcp/lease-table.ts';
+import { ProxyStrategies } from '../../server/dhcp/proxy-strategy.ts';
+import { decode } from '../../server/dhcp/codec.ts';
+import { collectOptions, ipOption, messageType, OPT, subOptions, u32Option } from '../../server/dhcp/options.ts';
+import type { Store } from '../../server/store/store.ts';
+import type { EventLog } from '../../server/events/event-log.ts';
+import type { CcEvent } from '../../contract/index.ts';
+import { TestHooks, clientPacket, ip4, memoryLogger, tempStore } from './helpers.ts';
+import { dhcpFromPcap, dhcpFromHex } from './fixture-packets.ts';
+
+const SERVER = '10.9.0.1';
+const CLIENT = { address: '0.0.0.0', port: 68 };
+let ts: Awaited<ReturnType<typeof tempStore>>;
+let hooks: TestHooks;
+let seen: CcEvent[];
+let clock: number;
+
+function handler(store: Store, events: EventLog, over: Partial<HandlerDeps> = {}): DhcpHandler {
+  const table = new LeaseTable([{ mac: '52:54:00:aa:00:99', ip: '10.9.0.50', hostname: 'reserved-one' }]);
+  return new DhcpHandler({
+    mode: 'full',
+    serverIp: SERVER,
+    prefix: 24,
+    pools: [makePool('main', '10.9.0.100', '10.9.0.103', 24), makePool('rack2', '10.20.0.10', '10.20.0.20', 24)],
+    table,
+    publicUrl: 'http://10.9.0.1:8026',
+    leaseS: 600,
+    persist: async (d, durable) => void (await store.leases.put(d, { durable })),
+    remove: async (mac) => void (await store.leases.remove({ _id: mac })),
+    hooks,
+    events,
+    log: memoryLogger(),
+    strategies: new ProxyStrategies(),
+    conflictCheck: null,
+    noteClientIp: () => undefined,
+    now: () => clock,
+    ...over,
+  });
+}
+
+async function ask(h: DhcpHandler, msg: Parameters<typeof clientPacket>[0], from = CLIENT, proxyPort = false) {
+  const out = await h.handle(clientPacket(msg), from, proxyPort);
+  return out.map((o) => {
+    const p = decode(o.buf);
+    const opts = collectOptions(p);
+    return { p, opts, type: messageType(opts), to: o.to, len: o.buf.length };
+  });
+}
+
+beforeEach(async () => {
+  ts = await tempStore();
+  hooks = new TestHooks();
+  seen = [];
+  ts.events.subscribe((e) => void seen.push(e));
+  clock = 1_700_000_000_000;
+});
+afterEach(async () => ts.cleanup());
+
+describe('full server', () => {
+  it('DORA: offer, ACK on disk before it is returned, renew, same address after restart', async () => {
+    const h = handler(ts.store, ts.events);
+    const mac = '52:54:00:00:00:01';
+    const [offer] = await ask(h, { mac, options: [[53, [1]]] });
+    expect(offer!.type).toBe(2);
+    expect(offer!.p.yiaddr).toBe('10.9.0.100');
+    expect(offer!.to).toEqual({ address: '255.255.255.255', port: 68 });
+    expect(offer!.len).toBeGreaterThanOrEqual(300);
+    expect(ipOption(offer!.opts, OPT.SERVER_ID)).toBe(SERVER);
+    expect(u32Option(offer!.opts, OPT.LEASE_TIME)).toBe(600);
+    expect(ipOption(offer!.opts, OPT.SUBNET_MASK)).toBe('255.255.255.0');
+    expect(await ts.store.leases.count({ state: 'bound' })).toBe(0);
+    const syncs = ts.store.leases.fsync.syncs;
+    const [ack] = await ask(h, { mac, options: [[53, [3]], [54, ip4(SERVER)], [50, ip4('10.9.0.100')]] });
+    expect(ack!.type).toBe(5);
+    expect(ack!.p.yiaddr).toBe('10.9.0.100');
+    // The ACK came back only after an fdatasync of the lease file, and the line is in the file.
+    expect(ts.store.leases.fsync.syncs).toBeGreaterThan(syncs);
+    const onDisk = await fs.readFile(ts.store.leases.filename, 'utf8');
+    expect(onDisk).toContain('"ip":"10.9.0.100"');
+    expect(onDisk).toContain('"state":"bound"');
+    // RENEWING: unicast with ciaddr, reply unicast to ciaddr:68.
+    clock += 300_000;
+    const [renew] = await ask(h, { mac, ciaddr: '10.9.0.100', options: [[53, [3]]] }, { address: '10.9.0.100', port: 68 });
+    expect(renew!.type).toBe(5);
+    expect(renew!.to).toEqual({ address: '10.9.0.100', port: 68 });
+    // Restart: a new handler loads the leases; another MAC does not get the address, the same MAC does.
+    const { store: s2, events: e2 } = await ts.reopen();
+    const h2 = handler(s2, e2);
+    (h2.d.table as LeaseTable).load(await s2.leases.find({}));
+    const [other] = await ask(h2, { mac: '52:54:00:00:00:02', options: [[53, [1]]] });
+    expect(other!.p.yiaddr).not.toBe('10.9.0.100');
+    const [again] = await ask(h2, { mac, options: [[53, [1]]] });
+    expect(again!.p.yiaddr).toBe('10.9.0.100');
+    const [reboot] = await ask(h2, { mac, options: [[53, [3]], [50, ip4('10.9.0.100')]] });
+    expect(reboot!.type).toBe(5);
+  });
+
+  it('NAKs a wrong network and a taken address; stays silent when the client chose another server', async () => {
+    const h = handler(ts.store, ts.events);
+    const [nak] = await ask(h, { mac: '52:54:00:00:00:03', options: [[53, [3]], [50, ip4('192.168.1.5')]] });
+    expect(nak!.type).toBe(6);
+    expect(nak!.to.address).toBe('255.255.255.255');
+    expect(nak!.p.yiaddr).toBe('0.0.0.0');
+    await ask(h, { mac: '52:54:00:00:00:04', options: [[53, [1]]] });
+    const [ack] = await ask(h, { mac: '52:54:00:00:00:04', options: [[53, [3]], [54, ip4(SERVER)], [50, ip4('10.9.0.100')]] });
+    expect(ack!.type).toBe(5);
+    const [taken] = await ask(h, { mac: '52:54:00:00:00:05', options: [[53, [3]], [50, ip4('10.9.0.100')]] });
+    expect(taken!.type).toBe(6);
+    await ask(h, { mac: '52:54:00:00:00:06', options: [[53, [1]]] });
+    expect(await ask(h, { mac: '52:54:00:00:00:06', options: [[53, [3]], [54, ip4('10.9.0.254')], [50, ip4('10.9.0.101')]] })).toEqual([]);
+    expect(h.stats.chose_other_server).toBe(1);
+    expect(seen.filter((e) => e.type === 'dhcp.nak').length).toBe(2);
+  });
+
+  it('DECLINE quarantines the address, RELEASE keeps the MAC -> address association, INFORM gets no lease time', async () => {
+    const h = handler(ts.store, ts.events);
+    const a = '52:54:00:00:00:07';
+    await ask(h, { mac: a, options: [[53, [1]]] });
+    await ask(h, { mac: a, options: [[53, [3]], [54, ip4(SERVER)], [50, ip4('10.9.0.100')]] });
+    await ask(h, { mac: a, options: [[53, [4]], [54, ip4(SERVER)], [50, ip4('10.9.0.100')]] });
+    const [next] = await ask(h, { mac: a, options: [[53, [1]]] });
+    expect(next!.p.yiaddr).not.toBe('10.9.0.100');
+    const [other] = await ask(h, { mac: '52:54:00:00:00:08', options: [[53, [1]], [50, ip4('10.9.0.100')]] });
+    expect(other!.p.yiaddr).not.toBe('10.9.0.100');
+    const ip = next!.p.yiaddr;
+    await ask(h, { mac: a, options: [[53, [3]], [54, ip4(SERVER)], [50, ip4(ip)]] });
+    expect(await ask(h, { mac: a, ciaddr: ip, options: [[53, [7]], [54, ip4(SERVER)]] })).toEqual([]);
+    expect((await ts.store.leases.findOne({ _id: a }))?.state).toBe('released');
+    const [back] = await ask(h, { mac: a, options: [[53, [1]]] });
+    expect(back!.p.yiaddr).toBe(ip);
+    const [inf] = await ask(h, { mac: a, ciaddr: ip, options: [[53, [8]]] }, { address: ip, port: 68 });
+    expect(inf!.type).toBe(5);
+    expect(inf!.p.yiaddr).toBe('0.0.0.0');
+    expect(inf!.opts.has(OPT.LEASE_TIME)).toBe(false);
+    expect(inf!.to).toEqual({ address: ip, port: 68 });
+  });
+
+  it('reservations, pool exhaustion, relays (pool by giaddr, reply to giaddr:67, option 82 echoed last)', async () => {
+    const h = handler(ts.store, ts.events);
+    const [r] = await ask(h, { mac: '52:54:00:aa:00:99', options: [[53, [1]]] });
+    expect(r!.p.yiaddr).toBe('10.9.0.50');
+    expect(Buffer.from(r!.opts.get(OPT.HOSTNAME)!).toString()).toBe('reserved-one');
+    const given = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const out = await ask(h, { mac: `52:54:00:00:01:0${i}`, options: [[53, [1]]] });
+      for (const o of out) given.add(o.p.yiaddr);
+    }
+    expect(given.size).toBe(4);
+    expect(h.stats.exhausted).toBe(1);
+    const agent = [1, 4, 0x65, 0x74, 0x68, 0x31];
+    const [rel] = await ask(h, { mac: '52:54:00:00:02:01', giaddr: '10.20.0.1', options: [[53, [1]], [82, agent]] }, { address: '10.20.0.1', port: 67 });
+    expect(rel!.p.yiaddr).toBe('10.20.0.10');
+    expect(rel!.to).toEqual({ address: '10.20.0.1', port: 67 });
+    expect(rel!.p.giaddr).toBe('10.20.0.1');
+    const last = rel!.p.options.filter((o) => o.code !== 0).at(-1);
+    expect(last).toEqual({ code: 82, data: Uint8Array.from(agent) });
+    expect(await ask(h, { mac: '52:54:00:00:02:02', giaddr: '172.16.0.1', options: [[53, [1]]] })).toEqual([]);
+    expect(h.stats.no_pool).toBe(1);
+  });
+
+  it('answers firmware with the right file and events carry the firmware facts', async () => {
+    const h = handler(ts.store, ts.events);
+    const bios = dhcpFromHex('rpi-bootloader-pxe-arch0-discover.hex');
+    const [o1] = (await h.handle(bios, CLIENT, false)).map((o) => decode(o.buf));
+    const c1 = collectOptions(o1!);
+    expect(Buffer.from(o1!.file).toString('latin1').replace(/\0+$/, '')).toBe('undionly.kpxe');
+    expect(o1!.siaddr).toBe(SERVER);
+    expect(Buffer.from(c1.get(OPT.VENDOR_CLASS)!).toString()).toBe('PXEClient');
+    expect(subOptions(c1.get(OPT.VENDOR_SPECIFIC)!, 43).get(6)).toEqual(Uint8Array.of(8));
+    expect(c1.get(OPT.CLIENT_GUID)).toEqual(collectOptions(decode(bios)).get(OPT.CLIENT_GUID));
+    const http = dhcpFromHex('x86_64-uefi-httpclient-arch16-discover.hex');
+    const mac16 = '60:be:b4:06:13:37';
+    hooks.loaders.set(mac16, 'snponly.efi');
+    const [o2] = (await h.handle(http, CLIENT, false)).map((o) => decode(o.buf));
+    expect(Buffer.from(o2!.file).toString('latin1').replace(/\0+$/, '')).toBe('http://10.9.0.1:8026/ipxe/snponly.efi');
+    expect(Buffer.from(collectOptions(o2!).get(OPT.VENDOR_CLASS)!).toString()).toBe('HTTPClient');
+    const ipxe = dhcpFromPcap('qemu-seabios-ipxe-bios-pxe.pcap')[0]!.payload;
+    const [o3] = (await h.handle(ipxe, CLIENT, false)).map((o) => decode(o.buf));
+    const c3 = collectOptions(o3!);
+    expect(Buffer.from(o3!.file).toString('latin1').replace(/\0+$/, '')).toBe('http://10.9.0.1:8026/boot.ipxe');
+    expect(subOptions(c3.get(OPT.IPXE_ENCAP)!, 175).get(176)).toEqual(Uint8Array.of(1));
+    expect(c3.has(OPT.VENDOR_SPECIFIC)).toBe(false);
+    const disc = seen.filter((e) => e.type === 'dhcp.discover');
+    expect(disc.map((e) => e.data.arch)).toEqual([0, 16, 0]);
+    expect(disc[1]!.data.vendor_class).toBe('HTTPClient:Arch:00016:UNDI:003016');
+    expect(disc[2]!.data.user_class).toBe('iPXE');
+    expect(disc[0]!.data.guid).toBe('bd9b65d4-65d4-bd9b-d465-9bbdd4659bbd');
+    expect(disc[0]!.node_id).toBe(1);
+    expect(seen.filter((e) => e.type === 'dhcp.offer').length).toBe(3);
+    expect(hooks.seen.map((s) => s.arch)).toEqual([0, 16, 0]);
+  });
+
+  it('counts and drops malformed packets and keeps serving', async () => {
+    const h = handler(ts.store, ts.events);
+    const good = clientPacket({ mac: '52:54:00:00:03:01', options: [[53, [1]]] });
+    const bad = Buffer.from(good);
+    bad[241] = 250;
+    expect(await h.handle(bad.subarray(0, 260), CLIENT, false)).toEqual([]);
+    expect(await h.handle(new Uint8Array(10), CLIENT, false)).toEqual([]);
+    expect(h.stats.malformed).toBe(2);
+    expect(seen.filter((e) => e.type === 'dhcp.malformed').length).toBe(1);
+    expect((await h.handle(good, CLIENT, false)).length).toBe(1);
+    // Our own probe looping back is never answered.
+    expect(await h.handle(good, { address: SERVER, port: 68 }, false)).toEqual([]);
+  });
+});
+
+describe('proxyDHCP', () => {
+  it('answers only PXE clients, never an address, option 54 always; 4011 REQUEST gets an ACK to its source', async () => {
+    const h = handler(ts.store, ts.events, { mode: 'proxy', pools: [] });
+    expect(await ask(h, { mac: '52:54:00:00:04:01', options: [[53, [1]]] })).toEqual([]);
+    const ovmf = dhcpFromPcap('lab-ovmf-x64-uefi-proxydhcp-4011.pcap');
+    const [offer] = (await h.handle(ovmf[0]!.payload, CLIENT, false)).map((o) => ({ p: decode(o.buf), to: o.to }));
+    const oo = collectOptions(offer!.p);
+    expect(messageType(oo)).toBe(2);
+    expect(offer!.p.yiaddr).toBe('0.0.0.0');
+    expect(ipOption(oo, OPT.SERVER_ID)).toBe(SERVER);
+    expect(oo.has(OPT.VENDOR_SPECIFIC)).toBe(false); // first strategy: omit 43 -> firmware asks on 4011
+    expect(oo.has(OPT.LEASE_TIME)).toBe(false);
+    const req4011 = ovmf.find((d) => d.dstPort === 4011)!;
+    const [ack] = await h.handle(req4011.payload, { address: req4011.srcIp, port: 4011 }, true);
+    const ap = decode(ack!.buf);
+    expect(messageType(collectOptions(ap))).toBe(5);
+    expect(Buffer.from(ap.file).toString('latin1').replace(/\0+$/, '')).toBe('ipxe.efi');
+    expect(ack!.to).toEqual({ address: req4011.srcIp, port: 4011 });
+    // A REQUEST on 67 is the other server's business.
+    expect(await h.handle(ovmf[3]!.payload, CLIENT, false)).toEqual([]);
+    expect(await ts.store.leases.count()).toBe(0);
+  });
+
+  it('flips the UEFI strategy when a new attempt comes back without reaching TFTP, and keeps a proven one', async () => {
+    const strategies = new ProxyStrategies();
+    const h = handler(ts.store, ts.events, { mode: 'proxy', pools: [], strategies });
+    const mac = '52:54:00:00:05:01';
+    const uefi = (xid: number) => ({ mac, xid, options: [[53, [1]], [60, 'PXEClient:Arch:00007:UNDI:003000'], [93, [0, 7]]] as [number, number[] | string][] });
+    const has43 = async (xid: number) => (await ask(h, uefi(xid)))[0]!.opts.has(OPT.VENDOR_SPECIFIC);
+    expect(await has43(1)).toBe(false);
+    expect(await has43(1)).toBe(false); // a retransmission of the same attempt
+    clock += 10_000;
+    expect(await has43(2)).toBe(true);
+    expect(seen.some((e) => e.type === 'dhcp.proxy')).toBe(true);
+    expect(strategies.proven(mac)).toBe('send43');
+    clock += 10_000;
+    expect(await has43(3)).toBe(true);
+    const bios = await ask(h, { mac: '52:54:00:00:05:02', options: [[53, [1]], [60, 'PXEClient:Arch:00000:UNDI:002001'], [93, [0, 0]]] });
+    expect(subOptions(bios[0]!.opts.get(OPT.VENDOR_SPECIFIC)!, 43).get(6)).toEqual(Uint8Array.of(8));
+  });
+});

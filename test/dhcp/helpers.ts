@@ -1,0 +1,112 @@
+/** Shared test parts: a core stand-in for BootHooks, a real store, a client packet builder. */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { openStore, type Store } from '../../server/store/store.ts';
+import { EventLog } from '../../server/events/event-log.ts';
+import type { BootHooks, BootSighting } from '../../server/core/boot-hooks.ts';
+import type { Logger } from '../../server/core/plugin.ts';
+import type { Config } from '../../server/config/schema.ts';
+import { encode, encodedLength, type DhcpPacket } from '../../server/dhcp/codec.ts';
+
+/** A small in-test core: numbers MACs as they are first seen, per-MAC EFI loader override. */
+export class TestHooks implements BootHooks {
+  readonly seen: BootSighting[] = [];
+  readonly ids = new Map<string, number>();
+  readonly loaders = new Map<string, 'ipxe.efi' | 'snponly.efi'>();
+  async sawBoot(s: BootSighting): Promise<number | null> {
+    this.seen.push(s);
+    let id = this.ids.get(s.mac);
+    if (id === undefined) {
+      id = this.ids.size + 1;
+      this.ids.set(s.mac, id);
+    }
+    return id;
+  }
+  async efiLoaderFor(mac: string): Promise<'ipxe.efi' | 'snponly.efi'> {
+    return this.loaders.get(mac) ?? 'ipxe.efi';
+  }
+  async nodeIdForMac(mac: string): Promise<number | null> {
+    return this.ids.get(mac) ?? null;
+  }
+}
+
+/** A logger that keeps what it was told (tests assert on errors). */
+export function memoryLogger(): Logger & { lines: { level: string; msg?: string }[] } {
+  const lines: { level: string; msg?: string }[] = [];
+  const at = (level: string) => (_o: unknown, msg?: string) => void lines.push({ level, msg });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** A real on-disk store in a fresh temp dir, plus its event log. */
+export async function tempStore(): Promise<{ dir: string; store: Store; events: EventLog; reopen(): Promise<{ store: Store; events: EventLog }>; cleanup(): Promise<void> }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cc-dhcp-'));
+  let store = await openStore(dir, 0);
+  const events = await EventLog.open(store.events, 100_000);
+  return {
+    dir,
+    store,
+    events,
+    async reopen() {
+      await store.close();
+      store = await openStore(dir, 0);
+      return { store, events: await EventLog.open(store.events, 100_000) };
+    },
+    async cleanup() {
+      await store.close().catch(() => undefined);
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A complete frozen config for the DHCP plugin. */
+export function testConfig(over: Partial<Config> = {}): Config {
+  return Object.freeze({
+    iface: 'lo',
+    ifindex: 1,
+    address: { ip: '10.9.0.1', prefix: 24 },
+    dhcp: 'full',
+    range: { start: '10.9.0.100', end: '10.9.0.199' },
+    force: true,
+    dataDir: '/nonexistent',
+    http: { host: '0.0.0.0', port: 8026 },
+    publicUrl: 'http://10.9.0.1:8026',
+    admin: { host: '127.0.0.1', port: 8027, exposed: false },
+    lab: null,
+    microkernelDir: null,
+    tftpRoot: null,
+    efiLoader: 'ipxe.efi',
+    logLevel: 'silent',
+    rateLimitPerMin: 600,
+    ports: { dhcp: 67, proxy: 4011, tftp: 69 },
+    ...over,
+  } as Config);
+}
+
+/** Fields of a client request; options as [code, bytes]. */
+export interface ClientMsg {
+  mac: string;
+  xid?: number;
+  ciaddr?: string;
+  giaddr?: string;
+  flags?: number;
+  options: [number, Uint8Array | number[] | string][];
+}
+
+/** Build a BOOTREQUEST the way a client would (padded to 300 bytes). */
+export function clientPacket(m: ClientMsg): Uint8Array {
+  const chaddr = new Uint8Array(16);
+  chaddr.set(m.mac.split(':').map((h) => parseInt(h, 16)));
+  const pkt: DhcpPacket = {
+    op: 1, htype: 1, hlen: 6, hops: m.giaddr ? 1 : 0, xid: m.xid ?? 0x1234abcd, secs: 0, flags: m.flags ?? 0,
+    ciaddr: m.ciaddr ?? '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: m.giaddr ?? '0.0.0.0',
+    chaddr, sname: new Uint8Array(64), file: new Uint8Array(128), cookie: true,
+    options: m.options.map(([code, v]) => ({ code, data: typeof v === 'string' ? Buffer.from(v, 'latin1') : Uint8Array.from(v) })),
+    end: true, trailer: new Uint8Array(0),
+  };
+  pkt.trailer = new Uint8Array(Math.max(0, 300 - encodedLength(pkt)));
+  return encode(pkt);
+}
+
+/** Bytes of a dotted quad. */
+export const ip4 = (s: string): number[] => s.split('.').map(Number);

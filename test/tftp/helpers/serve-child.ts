@@ -1,0 +1,58 @@
+/**
+ * Runs Crashcart's TFTP plugin inside a test namespace (started with
+ * `ip netns exec NS node bin/run-ts.mjs test/tftp/helpers/serve-child.ts JSON`).
+ * Protocol on stdio, one JSON line each: prints {"ready":port}; reads
+ * "stats" -> {"stats":{...}}, "events" -> {"events":[...]}, "stop" -> exits.
+ */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Config } from '../../../server/config/schema.ts';
+import { createTftpPlugin } from '../../../server/tftp/plugin.ts';
+
+interface ChildArgs {
+  iface: string;
+  ip: string;
+  roots: string[];
+  port?: number;
+  limits?: { maxTransfers?: number; maxPerClient?: number; blksizeCap?: number };
+  /** IP -> file overrides the fake core decides. */
+  overrides?: Record<string, Record<string, string>>;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
+const ifindex = Number(readFileSync(`/sys/class/net/${args.iface}/ifindex`, 'utf8').trim());
+const config = {
+  iface: args.iface,
+  ifindex,
+  address: { ip: args.ip, prefix: 24 },
+  ports: { tftp: args.port ?? 69, dhcp: 67, proxy: 4011 },
+} as unknown as Config;
+const events: unknown[] = [];
+const quiet = { debug() {}, info() {}, warn() {}, error: (o: unknown, m?: string) => process.stderr.write(`${m ?? ''} ${JSON.stringify(o)}\n`) };
+const plugin = createTftpPlugin({
+  config,
+  roots: args.roots,
+  events: {
+    emit(type, e) {
+      const ev = { seq: events.length + 1, ts: new Date().toISOString(), type, node_id: e.node_id ?? null, mac: e.mac ?? null, message: e.message, data: e.data ?? {} };
+      events.push(ev);
+      return ev;
+    },
+  },
+  hooks: {
+    tftpFileFor: async (ip, requested) => args.overrides?.[ip]?.[requested] ?? requested,
+    nodeIdForIp: async (ip) => (ip.endsWith('.2') ? 7 : null),
+  },
+  log: quiet,
+  limits: args.limits,
+});
+await plugin.start();
+process.stdout.write(JSON.stringify({ ready: plugin.stats().port }) + '\n');
+const rl = createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  const cmd = line.trim();
+  if (cmd === 'stats') process.stdout.write(JSON.stringify({ stats: plugin.stats() }) + '\n');
+  else if (cmd === 'events') process.stdout.write(JSON.stringify({ events }) + '\n');
+  else if (cmd === 'stop') void plugin.stop().then(() => process.exit(0));
+});
+rl.on('close', () => void plugin.stop().then(() => process.exit(0)));
