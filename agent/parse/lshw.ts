@@ -69,7 +69,8 @@ export function parseLshw(text: string): LshwFacts {
     const id = str(n['id']) ?? '';
     const logical = n['logicalname'];
     const lname = typeof logical === 'string' ? logical : str(arr(logical)[0]);
-    if (cls === 'network' && n['disabled'] !== true) {
+    // lshw marks a NIC whose link is administratively down "disabled": it is still a NIC.
+    if (cls === 'network') {
       const size = typeof n['size'] === 'number' ? n['size'] : undefined;
       const link = str(c['link']);
       out.nics.push({

@@ -4,7 +4,7 @@
 // (apt-get download + dpkg-deb -x into build/out/cache; nothing is installed on the host). See docs/microkernel.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Apt } from './apt.mjs';
@@ -97,6 +97,12 @@ function addPackageFiles(tree, pkg, root, files, category) {
     const host = resolveIn(root, f);
     if (!host || !existsSync(host)) throw new Error(`package ${pkg} has no file ${f}\n  fix: correct the path in the build config ("apt-file list ${pkg}" or "dpkg-deb -c" shows the contents)`);
     const dest = f.startsWith('usr/') ? f : `usr/${f}`;
+    // A same-directory symlink (lldpctl -> lldpcli) stays a symlink: same behaviour, no second copy.
+    const own = path.join(root, f);
+    if (lstatSync(own).isSymbolicLink() && !readlinkSync(own).includes('/')) {
+      tree.symlink(dest, readlinkSync(own));
+      continue;
+    }
     const data = readFileSync(host);
     tree.file(dest, data, /\/s?bin\//.test(dest) ? 0o755 : 0o644, category);
   }

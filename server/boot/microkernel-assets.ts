@@ -19,7 +19,8 @@ const complete = (dir: string) => fs.existsSync(path.join(dir, 'vmlinuz')) && fs
 
 /** Find the microkernel to serve (checked on every boot, so an import takes effect at once). */
 export function findMicrokernel(dataDir: string, flagDir: string | null): MicrokernelAssets | null {
-  const dirs = [flagDir, path.join(dataDir, 'microkernel'), path.join(REPO_ROOT, 'build', 'out', 'microkernel')].filter((d): d is string => Boolean(d));
+  // An explicit --microkernel is the only place looked at (no silent fallback).
+  const dirs = flagDir ? [flagDir] : [path.join(dataDir, 'microkernel'), path.join(REPO_ROOT, 'build', 'out', 'microkernel')];
   for (const dir of dirs) {
     if (!complete(dir)) continue;
     let version = 'unversioned';

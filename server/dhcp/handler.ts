@@ -186,6 +186,8 @@ export class DhcpHandler {
       message: `${name} ${r.mac}${ip ? ` ${ip}` : ''}${f.arch !== null ? ` arch ${f.arch}` : ''}${extra.file ? ` file ${String(extra.file)}` : ''}`,
       data: {
         xid: r.pkt.xid,
+        from: r.from.address,
+        ciaddr: r.pkt.ciaddr !== '0.0.0.0' ? r.pkt.ciaddr : null,
         giaddr: r.pkt.giaddr !== '0.0.0.0' ? r.pkt.giaddr : null,
         arch: f.arch,
         vendor_class: f.vendorClass,

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { CoreContext } from '../core/context.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { installErrorHandling, installValidation } from './error-handler.ts';
 import { AdminAuth } from './admin-auth.ts';
 import { nodeRoutes } from './routes/admin-nodes.ts';
 import { catalogRoutes } from './routes/admin-catalog.ts';
@@ -31,7 +31,8 @@ const OPEN_ROUTES = new Set(['/api/v1/health', '/api/v1/session', '/api/docs', '
 /** Build the admin plane (not listening yet). */
 export async function buildAdminPlane(ctx: CoreContext, auth: AdminAuth, sys: SystemControl): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
-  installErrorHandling(app);
+  installErrorHandling(app, ctx.log);
+  installValidation(app);
   await app.register(fastifyCookie);
   await app.register(swagger, {
     openapi: {

@@ -1,6 +1,8 @@
 /** One error shape for both planes: `{statusCode, code, error, message, fix}`. */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { Ajv } from 'ajv';
+import type { Logger } from '../core/plugin.ts';
 import { CcError } from '../errors/cc-error.ts';
 import { ERRORS, type ErrorCode } from '../errors/catalog.ts';
 import type { ErrorBody } from '../../contract/index.ts';
@@ -21,13 +23,25 @@ export function toErrorBody(err: unknown): ErrorBody {
 }
 
 /** Install the error and not-found handlers on a Fastify instance. */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, log: Logger): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const b = toErrorBody(err);
-    if (b.statusCode >= 500) req.log.error({ err }, 'request failed');
+    if (b.statusCode >= 500) log.error({ err: (err as Error)?.stack ?? String(err), url: req.url }, 'request failed');
     void reply.status(b.statusCode).send(b);
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ ...body(404, 'CC_ERR_NOT_FOUND', `${ERRORS.CC_ERR_NOT_FOUND.message}: ${req.method} ${req.url.split('?')[0]}`) });
   });
+}
+
+/**
+ * Validation for both planes: unknown fields are an error (never silently
+ * dropped); bodies are validated exactly as sent (no coercion: a fact "65536"
+ * must stay a string), while path and query strings are coerced to the
+ * schema's numbers and booleans.
+ */
+export function installValidation(app: FastifyInstance): void {
+  const strict = new Ajv({ removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false, strict: false });
+  const coercing = new Ajv({ removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 }

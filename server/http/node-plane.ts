@@ -11,7 +11,7 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CheckinRequestSchema, MAX_REGISTER_BYTES, RegisterRequestSchema } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { installErrorHandling, installValidation } from './error-handler.ts';
 import { bootIpxeScript } from '../boot/scripts.ts';
 import { bootRequest } from '../nodes/boot-flow.ts';
 import { register, checkin } from '../nodes/registration.ts';
@@ -24,7 +24,8 @@ const IPXE = 'text/plain; charset=utf-8';
 /** Build the node plane (not listening yet). */
 export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: string[] } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: MAX_REGISTER_BYTES, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
-  installErrorHandling(app);
+  installErrorHandling(app, ctx.log);
+  installValidation(app);
   if (ctx.config.rateLimitPerMin > 0)
     await app.register(rateLimit, { max: ctx.config.rateLimitPerMin, timeWindow: 60_000, allowList: opts.rateLimitAllow ?? [] });
 

@@ -34,6 +34,8 @@ export class NodeRepo {
   private readonly byMac = new Map<string, number>();
   private readonly byTokenHash = new Map<string, number>();
   private readonly dirty = new Set<number>();
+  /** What each node was indexed under (docs are mutated in place, so the old keys are kept here). */
+  private readonly keys = new Map<number, { macs: string[]; tokens: string[] }>();
   private maxId = 0;
 
   private constructor(private readonly col: Collection<NodeDoc>) {}
@@ -48,14 +50,18 @@ export class NodeRepo {
   private index(d: NodeDoc): void {
     this.byId.set(d.id, d);
     this.maxId = Math.max(this.maxId, d.id);
+    const tokens = [d.agent_token_hash, d.enrol_token_hash].filter((h): h is string => Boolean(h));
     for (const m of d.macs) this.byMac.set(m, d.id);
-    if (d.agent_token_hash) this.byTokenHash.set(d.agent_token_hash, d.id);
-    if (d.enrol_token_hash) this.byTokenHash.set(d.enrol_token_hash, d.id);
+    for (const h of tokens) this.byTokenHash.set(h, d.id);
+    this.keys.set(d.id, { macs: [...d.macs], tokens });
   }
 
-  private unindex(d: NodeDoc): void {
-    for (const m of d.macs) if (this.byMac.get(m) === d.id) this.byMac.delete(m);
-    for (const h of [d.agent_token_hash, d.enrol_token_hash]) if (h && this.byTokenHash.get(h) === d.id) this.byTokenHash.delete(h);
+  private unindex(id: number): void {
+    const k = this.keys.get(id);
+    if (!k) return;
+    for (const m of k.macs) if (this.byMac.get(m) === id) this.byMac.delete(m);
+    for (const h of k.tokens) if (this.byTokenHash.get(h) === id) this.byTokenHash.delete(h);
+    this.keys.delete(id);
   }
 
   /** A node by id. */
@@ -132,8 +138,7 @@ export class NodeRepo {
 
   /** Persist a node (re-indexing it). */
   async save(d: NodeDoc, opts?: WriteOpts): Promise<void> {
-    const old = this.byId.get(d.id);
-    if (old) this.unindex(old);
+    this.unindex(d.id);
     this.index(d);
     this.dirty.delete(d.id);
     await this.col.put(d, opts);
@@ -159,7 +164,7 @@ export class NodeRepo {
   async remove(id: number, opts?: WriteOpts): Promise<void> {
     const d = this.byId.get(id);
     if (!d) return;
-    this.unindex(d);
+    this.unindex(id);
     this.byId.delete(id);
     this.dirty.delete(id);
     await this.col.remove({ _id: d._id }, opts);

@@ -62,7 +62,8 @@ export function explainRule(rule: unknown, ctx: RuleContext, depth = 0): Explain
         return test(e);
     }
   };
-  const label = (e: unknown): string => (Array.isArray(e) && e[0] === 'fact' ? `fact ${String(e[1])}` : JSON.stringify(e));
+  const label = (e: unknown): string =>
+    Array.isArray(e) && e[0] === 'fact' ? `fact ${String(e[1])}` : Array.isArray(e) && ['num', 'str', 'lower'].includes(e[0] as string) ? label(e[1]) : JSON.stringify(e);
   const test = (e: unknown): boolean => {
     if (!Array.isArray(e)) return Boolean(e);
     const [op, ...a] = e as [string, ...unknown[]];

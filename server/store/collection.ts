@@ -16,13 +16,31 @@ type Query = Record<string, unknown>;
 export class Collection<T extends Doc> {
   readonly fsync: GroupFsync;
 
+  /**
+   * @param opaque fields stored as JSON text: nedb refuses keys with "." or a
+   *   leading "$", and facts ("macaddress_eth0.100"), templates ("preseed.cfg")
+   *   and metadata are user keys.
+   */
   constructor(
     readonly name: string,
     readonly ds: Datastore<T>,
     readonly filename: string,
+    private readonly opaque: readonly string[] = [],
   ) {
     this.fsync = new GroupFsync(filename);
     ds.on('compaction.done', () => void this.fsync.reopen());
+  }
+
+  private enc(doc: T): T {
+    if (this.opaque.length === 0) return doc;
+    const out: Record<string, unknown> = { ...doc };
+    for (const f of this.opaque) if (out[f] !== undefined) out[f] = JSON.stringify(out[f]);
+    return out as T;
+  }
+
+  private dec(doc: T): T {
+    for (const f of this.opaque) if (typeof doc[f] === 'string') (doc as Record<string, unknown>)[f] = JSON.parse(doc[f] as string);
+    return doc;
   }
 
   private async after<R>(r: R, opts?: WriteOpts): Promise<R> {
@@ -35,12 +53,13 @@ export class Collection<T extends Doc> {
     let c = this.ds.findAsync(q);
     if (sort) c = c.sort(sort);
     if (limit !== undefined) c = c.limit(limit);
-    return (await c) as T[];
+    return ((await c) as T[]).map((d) => this.dec(d));
   }
 
   /** Find one document or null. */
   async findOne(q: Query): Promise<T | null> {
-    return (await this.ds.findOneAsync(q)) as T | null;
+    const d = (await this.ds.findOneAsync(q)) as T | null;
+    return d ? this.dec(d) : null;
   }
 
   /** Count documents. */
@@ -50,18 +69,20 @@ export class Collection<T extends Doc> {
 
   /** Insert one document. */
   async insert(doc: T, opts?: WriteOpts): Promise<T> {
-    return this.after((await this.ds.insertAsync(doc)) as T, opts);
+    await this.ds.insertAsync(this.enc(doc));
+    return this.after(doc, opts);
   }
 
   /** Insert many documents in one append. */
   async insertMany(docs: T[], opts?: WriteOpts): Promise<T[]> {
     if (docs.length === 0) return [];
-    return this.after((await this.ds.insertAsync(docs)) as unknown as T[], opts);
+    await this.ds.insertAsync(docs.map((d) => this.enc(d)));
+    return this.after(docs, opts);
   }
 
   /** Replace the document with this _id (upsert). */
   async put(doc: T, opts?: WriteOpts): Promise<T> {
-    await this.ds.updateAsync({ _id: doc._id }, doc, { upsert: true });
+    await this.ds.updateAsync({ _id: doc._id }, this.enc(doc), { upsert: true });
     return this.after(doc, opts);
   }
 

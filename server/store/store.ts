@@ -45,7 +45,7 @@ export async function openStore(dataDir: string, compactionIntervalS: number): P
     throw ccError('CC_ERR_DATA_DIR', `${dir}: ${(e as Error).message}`);
   }
   const repairs: RepairResult[] = [];
-  async function open<T extends Doc>(name: string): Promise<Collection<T>> {
+  async function open<T extends Doc>(name: string, opaque: string[] = []): Promise<Collection<T>> {
     const filename = path.join(dir, `${name}.db`);
     const r = await repairTornTail(filename);
     if (r.cutBytes > 0) repairs.push(r);
@@ -58,18 +58,18 @@ export async function openStore(dataDir: string, compactionIntervalS: number): P
     for (const idx of INDEXES[name] ?? []) await ds.ensureIndexAsync(idx);
     // Make sure the (possibly new) file exists so fsync can open it.
     await fs.appendFile(filename, '');
-    return new Collection<T>(name, ds, filename);
+    return new Collection<T>(name, ds, filename, opaque);
   }
   const s = {
-    nodes: await open<NodeDoc>('nodes'),
-    facts: await open<FactsDoc>('facts'),
+    nodes: await open<NodeDoc>('nodes', ['metadata']),
+    facts: await open<FactsDoc>('facts', ['facts', 'inventory']),
     tags: await open<TagDoc>('tags'),
-    policies: await open<PolicyDoc>('policies'),
-    tasks: await open<TaskDoc>('tasks'),
+    policies: await open<PolicyDoc>('policies', ['metadata']),
+    tasks: await open<TaskDoc>('tasks', ['templates']),
     images: await open<ImageDoc>('images'),
     leases: await open<LeaseDoc>('leases'),
-    events: await open<EventDoc>('events'),
-    settings: await open<SettingDoc>('settings'),
+    events: await open<EventDoc>('events', ['data']),
+    settings: await open<SettingDoc>('settings', ['value']),
   };
   const all = Object.values(s) as Collection<Doc>[];
   const compactAll = async () => {

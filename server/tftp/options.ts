@@ -57,8 +57,9 @@ export function negotiate(options: readonly TftpOption[], lim: NegotiationLimits
       out.blksize = Math.max(BLKSIZE_MIN, Math.min(n, BLKSIZE_MAX, lim.blksizeCap));
       oack.push([name, String(out.blksize)]);
     } else if (key === 'tsize' && n !== null) {
-      // RFC 2349: a read request carries tsize 0; the OACK carries the file size.
-      oack.push([name, String(lim.fileSize)]);
+      // RFC 2349: a read request carries tsize 0; the OACK carries the file size. For an empty file we
+      // leave it out (RFC 2347 lets a server skip any option): curl 7.88 rejects "tsize 0" in an OACK.
+      if (lim.fileSize > 0) oack.push([name, String(lim.fileSize)]);
     } else if (key === 'timeout' && n !== null && n >= 1 && n <= 255) {
       // RFC 2349: accepted as asked (seconds), echoed unchanged.
       out.timeoutMs = n * 1000;

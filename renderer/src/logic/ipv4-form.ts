@@ -63,8 +63,7 @@ export function rangeProblem(range: string, address: string): string | null {
 export function suggestRange(address: string): string | null {
   const c = parseCidr(address);
   if (!c) return null;
-  const size = c.broadcast - c.network - 1;
-  const start = c.network + Math.max(1, Math.floor(size / 2));
+  const start = c.network + Math.max(1, Math.floor((c.broadcast - c.network + 1) / 2));
   const end = c.broadcast - 1;
   if (c.ip >= start && c.ip <= end) return `${formatIpv4(c.ip + 1)}-${formatIpv4(end)}`;
   return `${formatIpv4(start)}-${formatIpv4(end)}`;

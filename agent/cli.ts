@@ -1,0 +1,155 @@
+/**
+ * `crashcart-agent`: the discovery agent's command line.
+ *   crashcart-agent [--url URL] [--token T] [--node ID]   run the check-in loop (microkernel)
+ *   crashcart-agent --once [--print] [--from DIR]          one collection (and one register + check-in unless --print)
+ *   crashcart-agent collect DIR                            save the tool outputs for replay / support
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Inventory } from '../contract/node.ts';
+import { collectLive } from './collect/live.ts';
+import { readToolDir } from './collect/replay.ts';
+import { compileExclude, wireFacts } from './facts/flat-facts.ts';
+import { buildInventory } from './facts/inventory.ts';
+import { locate } from './locate.ts';
+import { AgentLoop, type LoopExit } from './loop/agent-loop.ts';
+import { ApplianceClient } from './loop/client.ts';
+import { createStderrLogger, type AgentLogLevel } from './loop/logger.ts';
+
+const HELP = `Usage: crashcart-agent [options]
+       crashcart-agent collect DIR
+
+Discovery agent of Crashcart: gathers hardware facts, registers with the appliance and checks in.
+
+  --url URL           appliance node plane (default: kernel command line, CRASHCART_URL, DHCP lease, DNS "crashcart")
+  --token TOKEN       enrolment token (default: crashcart.token= on the kernel command line)
+  --node ID           node id (default: crashcart.node=)
+  --once              collect once; with --print only print, else register and check in once, then exit
+  --print             print {facts, facts_hash, inventory} as JSON on stdout
+  --from DIR          replay: build facts from saved tool outputs instead of running the tools
+  --exclude REGEX     drop facts whose name matches (the appliance pushes facts_exclude_pattern)
+  --lldp-wait S       seconds to let lldpd hear neighbours before asking it (default 0; 35 in the microkernel)
+  --log-level LEVEL   debug | info | warn | error (default info)
+  --help              this text
+`;
+
+/** Reboot or power off the machine for real (the microkernel runs as root). */
+function powerHook(what: 'reboot' | 'poweroff'): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      execFile(what, ['-f'], () => resolve());
+    });
+}
+
+/** Run the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let a;
+  try {
+    a = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        node: { type: 'string' },
+        once: { type: 'boolean' },
+        print: { type: 'boolean' },
+        from: { type: 'string' },
+        exclude: { type: 'string' },
+        'lldp-wait': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`crashcart-agent: ${(e as Error).message}\n  fix: see \`crashcart-agent --help\`\n`);
+    return 2;
+  }
+  const v = a.values;
+  if (v.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const level = (v['log-level'] ?? 'info') as AgentLogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
+    process.stderr.write(`crashcart-agent: --log-level ${level} is not one of debug, info, warn, error\n`);
+    return 2;
+  }
+  const log = createStderrLogger(level);
+  const lldpWaitS = Number(v['lldp-wait'] ?? 0);
+  const gather = async (): Promise<Inventory> => buildInventory(v.from ? await readToolDir(v.from) : await collectLive({ lldpWaitS: Number.isFinite(lldpWaitS) ? lldpWaitS : 0 }));
+
+  if (a.positionals[0] === 'collect') {
+    const dir = a.positionals[1];
+    if (!dir) {
+      process.stderr.write('crashcart-agent collect: missing DIR\n  fix: crashcart-agent collect /tmp/my-machine\n');
+      return 2;
+    }
+    const out = await collectLive({ lldpWaitS });
+    await mkdir(dir, { recursive: true });
+    for (const [name, text] of out.files) await writeFile(path.join(dir, name), text);
+    if (out.errors.length) await writeFile(path.join(dir, 'collector-errors.json'), `${JSON.stringify(out.errors, null, 2)}\n`);
+    process.stderr.write(`crashcart-agent: wrote ${out.files.size} files to ${dir} (${out.errors.length} collector errors)\n`);
+    return 0;
+  }
+  if (a.positionals.length > 0) {
+    process.stderr.write(`crashcart-agent: unknown command ${a.positionals[0]}\n  fix: see \`crashcart-agent --help\`\n`);
+    return 2;
+  }
+  const { re, error } = compileExclude(v.exclude ?? '');
+  if (error) {
+    process.stderr.write(`crashcart-agent: ${error}\n`);
+    return 2;
+  }
+  if (v.print) {
+    let inv: Inventory;
+    try {
+      inv = await gather();
+    } catch (e) {
+      process.stderr.write(`crashcart-agent: ${(e as Error).message}\n`);
+      return 1;
+    }
+    const { facts, facts_hash } = wireFacts(inv, re);
+    process.stdout.write(`${JSON.stringify({ facts, facts_hash, inventory: inv }, null, 2)}\n`);
+    if (v.once) return 0;
+  }
+
+  const nodeFlag = v.node !== undefined ? Number(v.node) : undefined;
+  if (nodeFlag !== undefined && !(Number.isInteger(nodeFlag) && nodeFlag > 0)) {
+    process.stderr.write(`crashcart-agent: --node ${v.node} is not a positive integer\n`);
+    return 2;
+  }
+  const where = await locate({ flags: { url: v.url, token: v.token, nodeId: nodeFlag } });
+  if (!where) {
+    process.stderr.write('crashcart-agent: the appliance was not found (no crashcart.url= on the kernel command line, no --url, no CRASHCART_URL, no DHCP lease, no DNS name "crashcart")\n  fix: pass --url http://APPLIANCE-IP:8026\n');
+    return 1;
+  }
+  log.info({ url: where.url, source: where.source, node_id: where.nodeId }, `appliance found via ${where.source}`);
+  if (!where.token || where.token.length < 8) {
+    process.stderr.write('crashcart-agent: no enrolment token (crashcart.token= on the kernel command line or --token)\n  fix: network-boot the machine from Crashcart, or copy the token from the #crashcart-args line of its /boot script\n');
+    return 1;
+  }
+  const loop = new AgentLoop({
+    client: new ApplianceClient(where.url),
+    token: where.token,
+    nodeId: where.nodeId,
+    inventory: gather,
+    hooks: { reboot: powerHook('reboot'), poweroff: powerHook('poweroff') },
+    log,
+    startDelayMaxMs: v.once ? 0 : undefined,
+    onEvent: v.once
+      ? (e) => {
+          if (e.type === 'checkin') loop.stop();
+          if (e.type === 'error') log.warn({ attempt: e.attempt }, e.error);
+        }
+      : undefined,
+  });
+  const stop = (): void => loop.stop();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const exit: LoopExit = await loop.run();
+  log.info({ exit, ...loop.status() }, 'agent loop ended');
+  return 0;
+}

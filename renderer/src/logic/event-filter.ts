@@ -1,0 +1,36 @@
+/** Event log filters: type prefix, node id and free text. Pure. */
+import type { CcEvent } from '../../../contract/events.ts';
+
+/** The event log's filter. */
+export interface EventFilter {
+  /** Prefix of the type, e.g. `dhcp.` or `node.bound`; '' = all. */
+  type: string;
+  /** Node id as typed; '' = all. */
+  nodeId: string;
+  text: string;
+}
+
+/** Does the event pass the filter? */
+export function eventMatches(e: CcEvent, f: EventFilter): boolean {
+  if (f.type && !e.type.startsWith(f.type)) return false;
+  if (f.nodeId.trim() && String(e.node_id ?? '') !== f.nodeId.trim()) return false;
+  const q = f.text.trim().toLowerCase();
+  if (q && !`${e.type} ${e.message} ${e.mac ?? ''} ${JSON.stringify(e.data)}`.toLowerCase().includes(q)) return false;
+  return true;
+}
+
+/** Query string for GET /api/v1/events with the server-side part of the filter. */
+export function eventQuery(f: EventFilter, limit: number, before?: number): string {
+  const p = new URLSearchParams({ limit: String(limit) });
+  if (f.nodeId.trim()) p.set('node_id', f.nodeId.trim());
+  if (f.type && !f.type.endsWith('.')) p.set('type', f.type);
+  if (before !== undefined) p.set('before', String(before));
+  return p.toString();
+}
+
+/** Colour class by severity. */
+export function eventLevel(e: CcEvent): 'error' | 'warn' | 'info' {
+  if (e.type.endsWith('.error') || e.type === 'dhcp.nak' || e.type === 'dhcp.malformed' || e.type === 'node.conflict') return 'error';
+  if (e.type === 'node.lost' || e.type === 'dhcp.foreign_server' || e.type === 'dhcp.decline') return 'warn';
+  return 'info';
+}

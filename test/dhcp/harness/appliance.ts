@@ -1,0 +1,92 @@
+/**
+ * Runs the DHCP plugin (real store, real sockets) inside a test namespace:
+ * `ip netns exec NS node bin/run-ts.mjs test/dhcp/harness/appliance.ts JSON`.
+ * Prints JSON lines: ready / error / event / stats; reads "stats" and "stop" on stdin.
+ * Also serves a tiny HTTP responder and TFTP recorder so firmware tests can see what was asked.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import dgram from 'node:dgram';
+import readline from 'node:readline';
+import { openStore } from '../../../server/store/store.ts';
+import { EventLog } from '../../../server/events/event-log.ts';
+import { createDhcpPlugin, type DhcpPluginOptions } from '../../../server/dhcp/plugin.ts';
+import { CcError } from '../../../server/errors/cc-error.ts';
+import { TestHooks, memoryLogger, testConfig } from '../helpers.ts';
+
+interface Args {
+  iface: string;
+  ip: string;
+  prefix: number;
+  mode: 'full' | 'proxy';
+  range: { start: string; end: string } | null;
+  force: boolean;
+  dataDir: string;
+  options?: DhcpPluginOptions;
+  /** Answer HTTP on 8026 and record TFTP read requests on 69. */
+  bootServers?: boolean;
+}
+
+const out = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const ifindex = Number(fs.readFileSync(`/sys/class/net/${args.iface}/ifindex`, 'utf8'));
+const store = await openStore(args.dataDir, 0);
+const events = await EventLog.open(store.events, 1_000_000);
+events.subscribe((e) => out({ type: 'event', event: e }));
+const plugin = createDhcpPlugin({
+  config: testConfig({
+    iface: args.iface,
+    ifindex,
+    address: { ip: args.ip, prefix: args.prefix },
+    dhcp: args.mode,
+    range: args.range,
+    force: args.force,
+    publicUrl: `http://${args.ip}:8026`,
+  }),
+  leases: store.leases,
+  events,
+  hooks: new TestHooks(),
+  log: memoryLogger(),
+  options: args.options ?? {},
+});
+let httpServer: http.Server | null = null;
+let tftp: dgram.Socket | null = null;
+if (args.bootServers) {
+  httpServer = http.createServer((req, res) => {
+    out({ type: 'http', url: req.url });
+    res.writeHead(404).end();
+  });
+  httpServer.listen(8026, args.ip);
+  tftp = dgram.createSocket('udp4');
+  tftp.on('message', (m, r) => {
+    // RFC 1350: opcode 1 = RRQ, then filename NUL mode NUL. Record it and answer "file not found".
+    if (m.readUInt16BE(0) !== 1) return;
+    const name = m.subarray(2, m.indexOf(0, 2)).toString('latin1');
+    out({ type: 'tftp', file: name, from: r.address });
+    void plugin.noteTftpRequest(r.address);
+    tftp?.send(Buffer.concat([Buffer.from([0, 5, 0, 1]), Buffer.from('not here\0')]), r.port, r.address);
+  });
+  tftp.bind(69, args.ip);
+}
+try {
+  await plugin.start();
+  out({ type: 'ready', ifindex });
+} catch (e) {
+  out({ type: 'error', code: e instanceof CcError ? e.code : 'unknown', message: (e as Error).message, fix: e instanceof CcError ? e.fix : null });
+  await store.close();
+  process.exit(3);
+}
+const stop = async () => {
+  await plugin.stop();
+  httpServer?.close();
+  tftp?.close();
+  await events.flushNow();
+  await store.close();
+  out({ type: 'stopped', stats: plugin.stats() });
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+readline.createInterface({ input: process.stdin }).on('line', (l) => {
+  if (l === 'stats') out({ type: 'stats', stats: plugin.stats() });
+  if (l === 'stop') void stop();
+});
