@@ -15,7 +15,6 @@ describe('facts tree', () => {
     await w.find('[data-test="facts-search"] input').setValue('xy-42');
     await nextTick();
     expect(w.find('[data-test="facts-matches"]').text()).toBe('2 match(es)');
-    console.log(w.find('[data-test="facts-tree"]').html().slice(0, 3000));
     const text = w.find('[data-test="facts-tree"]').text();
     expect(text).toContain('serialnumber = XY-42-SERIAL');
     expect(text).not.toContain('filler_3');

@@ -1,0 +1,48 @@
+/**
+ * Reading the server child's output: the admin URL it prints, and the error code and fix it
+ * prints when it cannot bind DHCP (67) or TFTP (69). Pure: lines in, facts out.
+ */
+
+/** What the shell learned from the child's output so far. */
+export interface ServerOutputFacts {
+  url: string | null;
+  errorCode: string | null;
+  /** The fix line the server printed (its catalog's text). */
+  serverFix: string | null;
+}
+
+const URL_LINE = /Crashcart UI:\s*(https?:\/\/\S+)/;
+const CODE = /\b(CC_ERR_[A-Z0-9_]+)\b/;
+const FIX_LINE = /^\s*fix:\s*(.+)$/;
+
+/** Fold one output line into the facts. */
+export function readServerLine(facts: ServerOutputFacts, line: string): ServerOutputFacts {
+  const url = URL_LINE.exec(line);
+  if (url?.[1]) return { ...facts, url: url[1] };
+  const code = CODE.exec(line);
+  if (code?.[1] && facts.errorCode === null) return { ...facts, errorCode: code[1] };
+  const fix = FIX_LINE.exec(line);
+  if (fix?.[1] && facts.serverFix === null) return { ...facts, serverFix: fix[1] };
+  return facts;
+}
+
+/** The origin of the admin UI URL, without the one-time login fragment. */
+export function adminOrigin(url: string): string {
+  return new URL(url).origin;
+}
+
+/**
+ * The exact commands that let the child bind ports 67/69 without running Electron as root:
+ * grant the capability to the node binary that runs the server (once), or run it via pkexec.
+ */
+export function privilegeFix(nodePath: string, serveArgs: readonly string[]): string {
+  const quoted = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return [
+    `sudo setcap cap_net_bind_service,cap_net_raw+ep ${quoted(nodePath)}`,
+    `# or, without changing the binary, run the server once as root through polkit:`,
+    `pkexec ${[nodePath, ...serveArgs].map(quoted).join(' ')}`,
+  ].join('\n');
+}
+
+/** Error codes that mean "needs the network capabilities". */
+export const PRIVILEGE_ERRORS: ReadonlySet<string> = new Set(['CC_ERR_PORT_DENIED']);

@@ -1,0 +1,109 @@
+/**
+ * A foreign DHCP server (dnsmasq) makes full mode refuse; proxy mode then
+ * works beside it with real UEFI firmware (OVMF under QEMU) going through
+ * port 4011 to TFTP; in full mode SeaBIOS with QEMU's iPXE ROM is sent to
+ * the boot script URL. The appliance harness records TFTP and HTTP requests.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Lab, waitFor } from './netns.ts';
+import { ApplianceProc } from './appliance-proc.ts';
+
+const lab = new Lab('fw');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-dhcp-fw-'));
+const SERVER = '10.9.0.1';
+const kvm = fs.existsSync('/dev/kvm') ? ['-enable-kvm'] : [];
+const base = (dataDir: string, mode: 'full' | 'proxy') => ({
+  iface: 'p0',
+  ip: SERVER,
+  prefix: 24,
+  mode,
+  range: { start: '10.9.0.100', end: '10.9.0.120' },
+  force: false,
+  dataDir: path.join(tmp, dataDir),
+  bootServers: true,
+  options: { probeMs: 1500, reprobeMs: 0 },
+});
+
+/** Start QEMU on a fresh tap in the switch namespace; returns a stop function. */
+function qemu(name: string, args: string[]): () => void {
+  lab.exec('sw', 'ip', ['tuntap', 'add', name, 'mode', 'tap']);
+  lab.exec('sw', 'ip', ['link', 'set', name, 'master', 'br0']);
+  lab.exec('sw', 'ip', ['link', 'set', name, 'up']);
+  const c = lab.spawnIn('sw', 'qemu-system-x86_64', [...kvm, '-m', '256', '-nographic', '-nodefaults', '-no-reboot', '-serial', 'null', '-monitor', 'none', '-netdev', `tap,id=n0,ifname=${name},script=no,downscript=no`, ...args]);
+  return () => {
+    if (c.pid && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
+  };
+}
+
+beforeAll(() => {
+  lab.addSwitch();
+  lab.addNs('app');
+  lab.addNs('dns');
+  lab.plug('app', 'p0', `${SERVER}/24`);
+  lab.plug('dns', 'f0', '10.9.0.2/24');
+});
+
+afterAll(async () => {
+  await lab.cleanup();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe.sequential('firmware, and a second DHCP server on the link', () => {
+  it('full mode refuses to start beside dnsmasq, naming it and suggesting proxy', async () => {
+    lab.spawnIn('dns', 'dnsmasq', ['--no-daemon', '--conf-file=/dev/null', '--port=0', '--interface=f0', '--bind-interfaces', '--dhcp-range=10.9.0.150,10.9.0.160,1h', `--dhcp-leasefile=${path.join(tmp, 'dnsmasq.leases')}`, `--pid-file=${path.join(tmp, 'dnsmasq.pid')}`]);
+    await waitFor('dnsmasq listening', 10_000, () => lab.exec('dns', 'ss', ['-lun']).includes(':67 '));
+    const app = new ApplianceProc(lab, 'app', base('refuse', 'full'));
+    const l = await app.started();
+    expect(l.type).toBe('error');
+    expect(l.code).toBe('CC_ERR_FOREIGN_DHCP');
+    expect(String(l.message)).toMatch(/server 10\.9\.0\.2 .*offered 10\.9\.0\.1(5\d|60)/);
+    expect(String(l.fix)).toContain('--dhcp proxy');
+  });
+
+  it('proxy mode works beside it: OVMF gets its address from dnsmasq, asks us on 4011 and fetches ipxe.efi by TFTP', async () => {
+    const app = new ApplianceProc(lab, 'app', base('proxy', 'proxy'));
+    expect((await app.started()).type).toBe('ready');
+    const vars = path.join(tmp, 'OVMF_VARS.fd');
+    fs.copyFileSync('/usr/share/OVMF/OVMF_VARS.fd', vars);
+    const stop = qemu('tapu0', [
+      '-machine', 'q35',
+      '-drive', 'if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd',
+      '-drive', `if=pflash,format=raw,file=${vars}`,
+      '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:cc:00:07,romfile=,bootindex=1',
+    ]);
+    try {
+      const t = await waitFor('TFTP request from OVMF', 90_000, () => app.lines.find((x) => x.type === 'tftp'));
+      expect(t.file).toBe('ipxe.efi');
+      expect(String(t.from)).toMatch(/^10\.9\.0\.1(5\d|60)$/); // dnsmasq's address
+      const offers = app.events('dhcp.offer').filter((e) => e.mac === '52:54:00:cc:00:07');
+      expect(offers[0]?.data).toMatchObject({ proxy: true, arch: 7, strategy: 'omit43' });
+      const ack = app.events('dhcp.ack').find((e) => e.mac === '52:54:00:cc:00:07');
+      expect(ack?.data).toMatchObject({ proxy: true, file: 'ipxe.efi' });
+      await waitFor('strategy proven', 5000, () => app.events('dhcp.proxy').some((e) => e.mac === '52:54:00:cc:00:07' && e.data.strategy === 'omit43'));
+    } finally {
+      stop();
+    }
+    await app.stop();
+  });
+
+  it('full mode: SeaBIOS with the iPXE ROM is answered with the boot script URL and fetches it', async () => {
+    lab.exec('dns', 'ip', ['link', 'set', 'f0', 'down']); // take dnsmasq off the link
+    const app = new ApplianceProc(lab, 'app', base('full', 'full'));
+    expect((await app.started()).type).toBe('ready');
+    const stop = qemu('tapb0', ['-machine', 'pc', '-boot', 'n', '-device', 'e1000,netdev=n0,mac=52:54:00:cc:00:08,romfile=/usr/lib/ipxe/qemu/pxe-e1000.rom']);
+    try {
+      const h = await waitFor('HTTP request from iPXE', 90_000, () => app.lines.find((x) => x.type === 'http'));
+      expect(h.url).toBe('/boot.ipxe');
+      const ack = app.events('dhcp.ack').find((e) => e.mac === '52:54:00:cc:00:08');
+      expect(ack?.data).toMatchObject({ arch: 0, user_class: 'iPXE', ipxe: true, file: `http://${SERVER}:8026/boot.ipxe` });
+      expect(String(ack?.data.ip)).toMatch(/^10\.9\.0\.1[0-2]\d$/);
+      expect(app.events('dhcp.discover').find((e) => e.mac === '52:54:00:cc:00:08')?.data.vendor_class).toBe('PXEClient:Arch:00000:UNDI:002001');
+    } finally {
+      stop();
+    }
+    await app.stop();
+  });
+});

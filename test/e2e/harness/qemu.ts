@@ -1,0 +1,167 @@
+/**
+ * QEMU guests for the e2e boot test: a BIOS machine (SeaBIOS + the iPXE option ROM from ipxe-qemu) and a
+ * UEFI machine (OVMF with the NIC's option ROM disabled, so the firmware's own PXE client does
+ * DHCP -> TFTP). No disk, network boot only, serial console to a file that the test follows line by line
+ * and stamps with the host clock (the per-phase timings come from those stamps and the event log).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
+
+/** Firmware files from Debian's ovmf package. */
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+/** QEMU's virtio-net boot ROM (iPXE), from ipxe-qemu. */
+export const IPXE_VIRTIO_ROM = '/usr/lib/ipxe/qemu/efi-virtio.rom';
+
+/** What one guest looks like. */
+export interface GuestSpec {
+  name: string;
+  firmware: 'bios' | 'uefi';
+  memoryMb: number;
+  cpus: number;
+  serial: string;
+  uuid: string;
+  /** One tap per MAC; the first NIC is the boot NIC. */
+  nics: { mac: string; tap: string }[];
+}
+
+/** One stamped serial-console line. */
+export interface SerialLine {
+  at: number;
+  text: string;
+}
+
+/** Follows a growing file and stamps each complete line with Date.now() when first seen. */
+export class SerialLog {
+  readonly lines: SerialLine[] = [];
+  private offset = 0;
+  private partial = '';
+  private timer: NodeJS.Timeout;
+
+  constructor(readonly file: string) {
+    writeFileSync(file, '');
+    this.timer = setInterval(() => this.poll(), 100);
+  }
+
+  /** Read what was appended since the last poll. */
+  poll(): void {
+    if (!existsSync(this.file)) return;
+    const size = statSync(this.file).size;
+    if (size <= this.offset) return;
+    const fd = openSync(this.file, 'r');
+    const buf = Buffer.alloc(size - this.offset);
+    readSync(fd, buf, 0, buf.length, this.offset);
+    closeSync(fd);
+    this.offset = size;
+    // Strip terminal escapes (SeaBIOS/OVMF clear the screen) so lines can be matched as text.
+    const text = this.partial + buf.toString('latin1').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\x1bc/g, '');
+    const parts = text.split(/\r?\n|\r/);
+    this.partial = parts.pop() ?? '';
+    const now = Date.now();
+    for (const p of parts) if (p.trim() !== '') this.lines.push({ at: now, text: p });
+  }
+
+  /** First line matching `re` (after index `from`), or undefined. */
+  find(re: RegExp, from = 0): SerialLine | undefined {
+    this.poll();
+    return this.lines.slice(from).find((l) => re.test(l.text));
+  }
+
+  /** Last `n` lines, for failure messages. */
+  tail(n: number): string {
+    this.poll();
+    return this.lines
+      .slice(-n)
+      .map((l) => l.text)
+      .join('\n');
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.poll();
+  }
+}
+
+/** A running guest. */
+export interface Guest {
+  spec: GuestSpec;
+  proc: ChildProcess;
+  pid: number;
+  serial: SerialLog;
+  /** Host clock when QEMU was started ("power-on"). */
+  poweredOnAt: number;
+  exited: boolean;
+}
+
+/** Does this host have what the guests need? Throws with the fix. */
+export function checkQemu(): void {
+  for (const [f, pkg] of [
+    [OVMF_CODE, 'ovmf'],
+    [OVMF_VARS, 'ovmf'],
+    [IPXE_VIRTIO_ROM, 'ipxe-qemu'],
+  ] as const) {
+    if (!existsSync(f)) throw new Error(`${f} is missing\n  fix: apt-get install ${pkg} (or: bash scripts/ensure-test-deps.sh)`);
+  }
+  try {
+    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('qemu-system-x86_64 is not installed\n  fix: apt-get install qemu-system-x86 (or: bash scripts/ensure-test-deps.sh)');
+  }
+}
+
+/** The QEMU command line for a guest (TCG: /dev/kvm on CI machines cannot run firmware). */
+export function qemuArgs(spec: GuestSpec, serialFile: string, varsFile: string): string[] {
+  const a = ['-name', spec.name, '-machine', 'q35', '-accel', 'tcg', '-m', String(spec.memoryMb), '-smp', String(spec.cpus)];
+  a.push('-display', 'none', '-monitor', 'none', '-chardev', `file,id=ser0,path=${serialFile}`, '-serial', 'chardev:ser0');
+  a.push('-smbios', `type=1,manufacturer=Crashcart-E2E,product=${spec.firmware}-guest,serial=${spec.serial},uuid=${spec.uuid}`);
+  if (spec.firmware === 'uefi') {
+    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${varsFile}`);
+  }
+  spec.nics.forEach((n, i) => {
+    a.push('-netdev', `tap,id=net${i},ifname=${n.tap},script=no,downscript=no`);
+    // BIOS: the boot NIC carries QEMU's iPXE ROM. UEFI: romfile= (none), so OVMF's own PXE client boots.
+    // Other NICs: no ROM, they only show up in Linux.
+    const rom = spec.firmware === 'bios' && i === 0 ? `romfile=${IPXE_VIRTIO_ROM}` : 'romfile=';
+    const boot = i === 0 ? ',bootindex=1' : '';
+    a.push('-device', `virtio-net-pci,netdev=net${i},mac=${n.mac},${rom}${boot}`);
+  });
+  a.push('-boot', 'n');
+  return a;
+}
+
+/** Start a guest inside namespace `ns`; its serial console goes to `serialFile`. */
+export function startGuest(ns: string, spec: GuestSpec, serialFile: string, varsFile: string): Guest {
+  if (spec.firmware === 'uefi') copyFileSync(OVMF_VARS, varsFile);
+  const serial = new SerialLog(serialFile);
+  const proc = spawn('ip', ['netns', 'exec', ns, 'qemu-system-x86_64', ...qemuArgs(spec, serialFile, varsFile)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  if (proc.pid === undefined) throw new Error(`could not start QEMU for ${spec.name}\n  fix: apt-get install qemu-system-x86`);
+  const g: Guest = { spec, proc, pid: proc.pid, serial, poweredOnAt: Date.now(), exited: false };
+  proc.on('exit', (code) => {
+    g.exited = true;
+    if (code !== 0 && code !== null) console.error(`[e2e] ${spec.name}: QEMU exited with ${code}: ${stderr}`);
+  });
+  return g;
+}
+
+/** Stop a guest by its PID (ip netns exec execs QEMU, so the PID is QEMU's). */
+export async function stopGuest(g: Guest): Promise<void> {
+  g.serial.stop();
+  if (g.exited) return;
+  try {
+    process.kill(g.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50 && !g.exited; i++) await new Promise((r) => setTimeout(r, 100));
+  if (!g.exited) {
+    try {
+      process.kill(g.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
