@@ -130,18 +130,6 @@ describe('agent loop against the real core', () => {
     await h.done;
   });
 
-  it('binding a policy makes the core answer reboot; the agent runs the hook and exits the loop', async () => {
-    const h = await bootAgent();
-    await until('first check-in', () => count(h, 'checkin') >= 1);
-    const pol = await core.admin('POST', '/api/v1/policies', { name: 'agent-test-local', task: 'local-disk', enabled: true, tags: [] });
-    expect([200, 201]).toContain(pol.status);
-    const bind = await core.admin('POST', '/api/v1/nodes/bind', { node_ids: [h.nodeId], policy: 'agent-test-local' });
-    expect(bind.json.results[0]).toMatchObject({ node_id: h.nodeId, ok: true });
-    expect(await h.done).toBe('reboot');
-    expect(h.hooks.reboots).toBe(1);
-    expect(h.events.some((e) => e.type === 'checkin' && e.command === 'reboot')).toBe(true);
-  });
-
   it('poweroff from the operator reaches the agent', async () => {
     const h = await bootAgent();
     await until('first check-in', () => count(h, 'checkin') >= 1);
@@ -200,4 +188,17 @@ describe('agent loop against the real core', () => {
     loop.stop();
     expect(await done).toBe('stopped');
   });
+  // Last: a policy with no tags binds every new node from here on.
+  it('binding a policy makes the core answer reboot; the agent runs the hook and exits the loop', async () => {
+    const h = await bootAgent();
+    await until('first check-in', () => count(h, 'checkin') >= 1);
+    const pol = await core.admin('POST', '/api/v1/policies', { name: 'agent-test-local', task: 'local-disk', enabled: true, tags: [] });
+    expect([200, 201]).toContain(pol.status);
+    const bind = await core.admin('POST', '/api/v1/nodes/bind', { node_ids: [h.nodeId], policy: 'agent-test-local' });
+    expect(bind.json.results[0]).toMatchObject({ node_id: h.nodeId, ok: true });
+    expect(await h.done).toBe('reboot');
+    expect(h.hooks.reboots).toBe(1);
+    expect(h.events.some((e) => e.type === 'checkin' && e.command === 'reboot')).toBe(true);
+  });
+
 });

@@ -55,8 +55,10 @@ describe.sequential('firmware, and a second DHCP server on the link', () => {
   it('full mode refuses to start beside dnsmasq, naming it and suggesting proxy', async () => {
     lab.spawnIn('dns', 'dnsmasq', ['--no-daemon', '--conf-file=/dev/null', '--port=0', '--interface=f0', '--bind-interfaces', '--dhcp-range=10.9.0.150,10.9.0.160,1h', `--dhcp-leasefile=${path.join(tmp, 'dnsmasq.leases')}`, `--pid-file=${path.join(tmp, 'dnsmasq.pid')}`]);
     await waitFor('dnsmasq listening', 10_000, () => lab.exec('dns', 'ss', ['-lun']).includes(':67 '));
-    const app = new ApplianceProc(lab, 'app', base('refuse', 'full'));
+    // The default probe time: dnsmasq pings an address before offering it, which delays its first OFFER.
+    const app = new ApplianceProc(lab, 'app', { ...base('refuse', 'full'), options: { reprobeMs: 0 } });
     const l = await app.started();
+    if (l.type === 'ready') await app.stop();
     expect(l.type).toBe('error');
     expect(l.code).toBe('CC_ERR_FOREIGN_DHCP');
     expect(String(l.message)).toMatch(/server 10\.9\.0\.2 .*offered 10\.9\.0\.1(5\d|60)/);

@@ -1,0 +1,55 @@
+/**
+ * The tray's view of the appliance: GET /api/v1/status once, then again on each `service.*`
+ * event from the live stream (the same SSE parser as the renderer). No polling.
+ */
+import { SseParser } from '../renderer/src/api/sse-parser.ts';
+import type { TrayService } from './tray-state.ts';
+
+function isServiceEvent(data: string): boolean {
+  try {
+    const ev = JSON.parse(data) as { type?: unknown };
+    return typeof ev.type === 'string' && ev.type.startsWith('service.');
+  } catch {
+    return false;
+  }
+}
+
+/** Start watching; returns stop(). `fetchImpl` is swappable for tests. */
+export function watchStatus(baseUrl: string, token: string, onServices: (s: TrayService[]) => void, fetchImpl: typeof fetch = fetch): () => void {
+  const abort = new AbortController();
+  const headers = { Authorization: `Bearer ${token}` };
+  let lastId: string | null = null;
+  const refresh = async (): Promise<void> => {
+    try {
+      const res = await fetchImpl(`${baseUrl}/api/v1/status`, { headers, signal: abort.signal });
+      if (res.ok) onServices(((await res.json()) as { services?: TrayService[] }).services ?? []);
+    } catch {
+      // The stream loop below retries; the tray keeps its last state meanwhile.
+    }
+  };
+  const loop = async (): Promise<void> => {
+    while (!abort.signal.aborted) {
+      await refresh();
+      try {
+        const h: Record<string, string> = { ...headers, Accept: 'text/event-stream' };
+        if (lastId) h['Last-Event-ID'] = lastId;
+        const res = await fetchImpl(`${baseUrl}/api/v1/events/stream`, { headers: h, signal: abort.signal });
+        if (res.ok && res.body) {
+          const parser = new SseParser();
+          const decoder = new TextDecoder();
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            for (const m of parser.feed(decoder.decode(chunk, { stream: true }))) {
+              if (m.id) lastId = m.id;
+              if (isServiceEvent(m.data)) await refresh();
+            }
+          }
+        }
+      } catch {
+        // dropped: back off, then resume from lastId
+      }
+      if (!abort.signal.aborted) await new Promise((r) => setTimeout(r, 2000));
+    }
+  };
+  void loop();
+  return () => abort.abort();
+}

@@ -1,0 +1,75 @@
+/**
+ * Per-phase boot timings for one guest, from the appliance's event log (host clock, ISO stamps) and the
+ * guest's serial console (lines stamped with the host clock when the test read them). Recorded and
+ * printed, never asserted on: CI machines are noisy.
+ */
+import type { CcEvent } from '../../../contract/events.ts';
+import type { Guest } from './qemu.ts';
+
+/** One measured phase: seconds from power-on at its start and end, or null when not observed. */
+export interface Phase {
+  name: string;
+  startS: number | null;
+  endS: number | null;
+  note: string;
+}
+
+const sameMac = (a: string | null, b: string) => a !== null && a.toLowerCase().replace(/-/g, ':') === b.toLowerCase();
+
+/** Build the phases of one guest's first boot (up to the first registration). */
+export function bootPhases(g: Guest, nodeId: number, events: CcEvent[]): Phase[] {
+  const mac = g.spec.nics[0]!.mac;
+  const t = (e: CcEvent | undefined) => (e ? (Date.parse(e.ts) - g.poweredOnAt) / 1000 : null);
+  const s = (line: { at: number } | undefined) => (line ? (line.at - g.poweredOnAt) / 1000 : null);
+  const mine = events.filter((e) => e.node_id === nodeId || sameMac(e.mac, mac));
+  const first = (pred: (e: CcEvent) => boolean) => mine.find(pred);
+  const url = (e: CcEvent) => String((e.data as { url?: unknown }).url ?? '');
+
+  const dhcpFirst = first((e) => e.type.startsWith('dhcp.') || (e.type === 'node.discovered' && /DHCP/.test(e.message)));
+  const dhcpAck = first((e) => e.type === 'dhcp.ack');
+  const tftpStart = first((e) => e.type === 'tftp.start');
+  const tftpEnd = first((e) => e.type === 'tftp.finish');
+  const script = first((e) => e.type === 'node.boot' || (e.type === 'http.transfer' && /boot/.test(url(e))));
+  const mkKernel = first((e) => e.type === 'http.transfer' && url(e).endsWith('/mk/vmlinuz'));
+  const mkInitrd = first((e) => e.type === 'http.transfer' && url(e).endsWith('/mk/initrd.img'));
+  const initLine = g.serial.find(/crashcart-init: started/);
+  const agentLine = g.serial.find(/crashcart-supervisor: starting agent/);
+  const registered = first((e) => e.type === 'node.registered');
+  const checkin = first((e) => e.type === 'node.checkin');
+  const tftpMs = tftpEnd ? Number((tftpEnd.data as { duration_ms?: unknown }).duration_ms ?? NaN) : NaN;
+
+  return [
+    { name: 'DHCP (power-on -> first DHCP exchange -> ACK)', startS: t(dhcpFirst), endS: t(dhcpAck ?? dhcpFirst), note: 'includes firmware POST' },
+    {
+      name: 'TFTP first-stage loader',
+      startS: t(tftpStart),
+      endS: t(tftpEnd),
+      note: g.spec.firmware === 'bios' ? 'BIOS: QEMU ROM is iPXE already, no TFTP' : Number.isFinite(tftpMs) ? `${tftpMs} ms transfer` : '',
+    },
+    { name: 'HTTP boot script', startS: t(script), endS: t(script), note: 'first /boot request' },
+    { name: 'HTTP microkernel (vmlinuz request -> initrd request)', startS: t(mkKernel), endS: t(mkInitrd), note: '' },
+    { name: 'initrd download + kernel boot -> /init', startS: t(mkInitrd), endS: s(initLine), note: 'serial console' },
+    { name: '/init -> agent started (modules, DHCP, lldpd)', startS: s(initLine), endS: s(agentLine), note: 'serial console' },
+    { name: 'agent start -> registered (facts collected and sent)', startS: s(agentLine), endS: t(registered), note: '' },
+    { name: 'first check-in', startS: t(registered), endS: t(checkin), note: '' },
+    { name: 'power-on -> node visible (registered)', startS: 0, endS: t(registered), note: 'headline' },
+  ];
+}
+
+const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(1));
+
+/** A markdown table of several guests' phases side by side. */
+export function phasesMarkdown(cols: { label: string; phases: Phase[] }[]): string {
+  const names = cols[0]?.phases.map((p) => p.name) ?? [];
+  const head = `| phase (seconds after power-on: start -> end, duration) | ${cols.map((c) => c.label).join(' | ')} |`;
+  const sep = `|---|${cols.map(() => '---').join('|')}|`;
+  const rows = names.map((n, i) => {
+    const cells = cols.map((c) => {
+      const p = c.phases[i]!;
+      const d = p.startS !== null && p.endS !== null ? ` (${(p.endS - p.startS).toFixed(1)} s)` : '';
+      return `${f(p.startS)} -> ${f(p.endS)}${d}${p.note ? ` ${p.note}` : ''}`;
+    });
+    return `| ${n} | ${cells.join(' | ')} |`;
+  });
+  return [head, sep, ...rows].join('\n');
+}

@@ -1,0 +1,41 @@
+import { describe, it, expect } from 'vitest';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { repairTornTail } from '../../server/store/repair.ts';
+import { GroupFsync } from '../../server/store/group-fsync.ts';
+import { openStore } from '../../server/store/store.ts';
+import { tmpDir } from '../helpers/appliance.ts';
+
+describe('store building blocks', () => {
+  it('cuts a torn last line and leaves clean files alone', async () => {
+    const d = await tmpDir();
+    const f = path.join(d, 'x.db');
+    await fs.writeFile(f, '{"_id":"1"}\n{"_id":"2","half');
+    expect((await repairTornTail(f)).cutBytes).toBe('{"_id":"2","half'.length);
+    expect(await fs.readFile(f, 'utf8')).toBe('{"_id":"1"}\n');
+    expect((await repairTornTail(f)).cutBytes).toBe(0);
+    expect((await repairTornTail(path.join(d, 'none.db'))).cutBytes).toBe(0);
+  });
+  it('group commit: concurrent writers share fsyncs', async () => {
+    const d = await tmpDir();
+    const f = path.join(d, 'y');
+    await fs.writeFile(f, 'x');
+    const g = new GroupFsync(f);
+    await Promise.all(Array.from({ length: 200 }, () => g.sync()));
+    expect(g.syncs).toBeGreaterThanOrEqual(1);
+    expect(g.syncs).toBeLessThanOrEqual(3);
+    await g.close();
+  });
+  it('stores keys nedb would refuse (dots, dollars) in opaque fields and loads a repaired store', async () => {
+    const d = await tmpDir();
+    const s = await openStore(d, 0);
+    await s.facts.put({ _id: '1', facts: { 'macaddress_eth0.100': 'x', $odd: 1 }, inventory: null, updated_at: 'now' }, { durable: true });
+    await s.close();
+    await fs.appendFile(path.join(d, 'db', 'facts.db'), '{"_id":"2","facts":"{\\"a');
+    const s2 = await openStore(d, 0);
+    expect(s2.repairs).toHaveLength(1);
+    expect((await s2.facts.findOne({ _id: '1' }))?.facts).toEqual({ 'macaddress_eth0.100': 'x', $odd: 1 });
+    expect(await s2.facts.count()).toBe(1);
+    await s2.close();
+  });
+});
