@@ -35,6 +35,9 @@ Discovery agent of Crashcart: gathers hardware facts, registers with the applian
   --help              this text
 `;
 
+/** `--once` gives up after this many failed calls (the loop proper never gives up). */
+const ONCE_MAX_ATTEMPTS = 4;
+
 /** Reboot or power off the machine for real (the microkernel runs as root). */
 function powerHook(what: 'reboot' | 'poweroff'): () => Promise<void> {
   return () =>
@@ -131,6 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('crashcart-agent: no enrolment token (crashcart.token= on the kernel command line or --token)\n  fix: network-boot the machine from Crashcart, or copy the token from the #crashcart-args line of its /boot script\n');
     return 1;
   }
+  let onceOk = false;
   const loop = new AgentLoop({
     client: new ApplianceClient(where.url),
     token: where.token,
@@ -139,10 +143,16 @@ export async function main(argv: string[]): Promise<number> {
     hooks: { reboot: powerHook('reboot'), poweroff: powerHook('poweroff') },
     log,
     startDelayMaxMs: v.once ? 0 : undefined,
+    backoffBaseMs: v.once ? 500 : undefined,
+    backoffCapMs: v.once ? 2000 : undefined,
     onEvent: v.once
       ? (e) => {
-          if (e.type === 'checkin') loop.stop();
-          if (e.type === 'error') log.warn({ attempt: e.attempt }, e.error);
+          if (e.type === 'checkin') {
+            onceOk = true;
+            loop.stop();
+          }
+          // --once is for people at a shell: give up after a few attempts instead of forever.
+          if (e.type === 'error' && e.attempt >= ONCE_MAX_ATTEMPTS) loop.stop();
         }
       : undefined,
   });
@@ -151,5 +161,10 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', stop);
   const exit: LoopExit = await loop.run();
   log.info({ exit, ...loop.status() }, 'agent loop ended');
+  if (v.once && !onceOk) {
+    const st = loop.status();
+    process.stderr.write(`crashcart-agent: no check-in after ${ONCE_MAX_ATTEMPTS} attempts: ${st.last_error ?? 'unknown error'}\n  fix: check that ${where.url} is the appliance's node plane and reachable from here\n`);
+    return 1;
+  }
   return 0;
 }

@@ -205,5 +205,23 @@ export function buildInventory(out: ToolOutputs): Inventory {
     collector_errors: errors.slice(0, 256),
   };
   if (bmc) inv.bmc = bmc;
+  return clampInventory(inv);
+}
+
+/** Field limits of contract/node.ts: hostile tool output must not make the register body invalid. */
+const NAME_LIMITS: Record<string, number> = { name: 64, mac: 64, slot: 64, vendor_id: 8, device_id: 8, collector: 64 };
+
+/** Truncate every string to its schema limit (4096 by default, names shorter; list items 64). */
+export function clampInventory(inv: Inventory): Inventory {
+  const walk = (v: unknown, key: string, depth: number): unknown => {
+    if (typeof v === 'string') return v.slice(0, NAME_LIMITS[key] ?? 4096);
+    if (depth > 6 || v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x.slice(0, 64) : walk(x, key, depth + 1)));
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = walk(o[k], k, depth + 1);
+    return o;
+  };
+  walk(inv, '', 0);
+  for (const d of inv.disks) d.name = d.name.slice(0, 128);
   return inv;
 }

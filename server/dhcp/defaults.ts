@@ -10,8 +10,12 @@ export const REBINDING_FRACTION = 0.875;
 export const OFFER_HOLD_S = 60;
 /** RFC 2131 3.1.5: a DECLINEd address is in use by someone else; keep it out of the pool this long. */
 export const DECLINE_QUARANTINE_S = 600;
-/** Listen this long for foreign servers before full mode goes live (issue 3: about 3 s). */
-export const DEFAULT_PROBE_MS = 3000;
+/**
+ * Listen this long for foreign servers before full mode goes live. Not 3 s:
+ * dnsmasq pings an address before offering it and its first OFFER arrives
+ * just after 3 s (measured in test/dhcp/firmware.test.ts), so a 3 s probe misses it.
+ */
+export const DEFAULT_PROBE_MS = 4500;
 /** Re-probe the link for foreign DHCP servers this often while serving. */
 export const DEFAULT_REPROBE_MS = 5 * 60_000;
 /** How often the NIC's state and address are checked (stop serving when it goes down). */

@@ -112,6 +112,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         for (const p of o.extraPools ?? []) pools.push(makePool(p.name, p.start, p.end, p.prefix));
         if (!config.force) {
           const found = foreignOnly((await probeForeignDhcp({ iface: nic.iface, ifindex: nic.ifindex, timeoutMs: o.probeMs ?? DEFAULT_PROBE_MS })).servers, nic.ip);
+          log.info({ iface: nic.iface, found }, 'dhcp: probed the link for other DHCP servers');
           const first = found[0];
           if (first) {
             events.emit('dhcp.foreign_server', { message: `DHCP server ${first.serverId} answers on ${nic.iface}`, data: { servers: found } });

@@ -4,6 +4,7 @@
  * into the registered node by the agent's registration.
  */
 import type { CoreContext } from '../core/context.ts';
+import { durably } from '../core/durably.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import type { BootHooks, BootSighting, TftpHooks } from '../core/boot-hooks.ts';
 import { canonicalMac, canonicalSerial, canonicalUuid } from './identity.ts';
@@ -44,7 +45,7 @@ async function recordBoot(ctx: CoreContext, mac: string, extra: Partial<NodeDoc>
 export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string | null): Promise<{ script: string; node: NodeDoc; action: string }> {
   const mac = canonicalMac(q.mac);
   if (!mac) throw ccError('CC_ERR_BAD_REQUEST', `mac "${q.mac}" is not a MAC address (iPXE fills it from \${netX/mac})`);
-  return ctx.lock.run(async () => {
+  return durably(ctx, async () => {
     const uuid = canonicalUuid(q.uuid);
     const serial = canonicalSerial(q.serial);
     const { node, created } = await recordBoot(ctx, mac, { uuid, serial });
@@ -92,7 +93,7 @@ export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string | null): 
         : noMicrokernelScript({ publicUrl, nodeId: node.id, token });
     }
     // The token in the script must survive a crash, or the node cannot register: durable.
-    await ctx.repo.save(node, { durable: true });
+    await ctx.repo.save(node);
     ctx.events.emit('node.boot', { node_id: node.id, mac, message: `Boot request from ${ip ?? 'unknown'}: answered ${action}`, data: { action, ...q, ip } });
     return { script, node, action };
   });

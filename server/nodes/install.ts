@@ -1,6 +1,7 @@
 /** Installer callbacks: stage reports and per-node answer files, authorised by the install token. */
 import { timingSafeEqual } from 'node:crypto';
 import type { CoreContext } from '../core/context.ts';
+import { durably } from '../core/durably.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import { taskContext } from '../tasks/task-service.ts';
 import { ccError } from '../errors/cc-error.ts';
@@ -20,7 +21,7 @@ function nodeWithToken(ctx: CoreContext, id: number, token: string): NodeDoc {
 /** Move a node along its install (installing -> installed), or to error on `failed`. */
 export function reportStage(ctx: CoreContext, id: number, token: string, name: string, detail?: string): Promise<NodeDoc> {
   if (!(STAGES as readonly string[]).includes(name)) throw ccError('CC_ERR_BAD_REQUEST', `name must be one of ${STAGES.join(', ')}`);
-  return ctx.lock.run(async () => {
+  return durably(ctx, async () => {
     const node = nodeWithToken(ctx, id, token);
     const before = node.state;
     if (name === 'installing' && (node.state === 'bound' || node.state === 'installing')) node.state = 'installing';
@@ -30,7 +31,7 @@ export function reportStage(ctx: CoreContext, id: number, token: string, name: s
       node.error_reason = detail ? `installer reported failure: ${detail}` : 'installer reported failure';
     }
     node.last_seen = ctx.now().toISOString();
-    await ctx.repo.save(node, { durable: true });
+    await ctx.repo.save(node);
     ctx.events.emit('node.stage', { node_id: id, mac: node.boot_mac, message: `Install stage ${name} (${before} -> ${node.state})`, data: { stage: name, from: before, to: node.state, detail } });
     return node;
   });

@@ -1,12 +1,13 @@
 /** Operator actions on nodes besides binding: reboot/poweroff via the agent, forget, edit. */
 import type { BulkResult } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
+import { durably } from '../core/durably.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 /** Queue a reboot or poweroff for the agent's next check-in. */
 export function queueCommand(ctx: CoreContext, ids: number[], command: 'reboot' | 'poweroff'): Promise<BulkResult> {
-  return ctx.lock.run(async () => {
+  return durably(ctx, async () => {
     const results: BulkResult['results'] = [];
     for (const id of ids) {
       const node = ctx.repo.get(id);
@@ -14,7 +15,7 @@ export function queueCommand(ctx: CoreContext, ids: number[], command: 'reboot' 
       else if (!node.agent_active) results.push({ node_id: id, ok: false, state: node.state, reason: 'no agent runs on this node (it is not in the microkernel); power-cycle it instead' });
       else {
         node.pending_command = command;
-        await ctx.repo.save(node, { durable: true });
+        await ctx.repo.save(node);
         results.push({ node_id: id, ok: true, state: node.state });
       }
     }
@@ -24,7 +25,7 @@ export function queueCommand(ctx: CoreContext, ids: number[], command: 'reboot' 
 
 /** Forget nodes: delete the record and its facts (events stay for the audit trail). */
 export function forgetNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult> {
-  return ctx.lock.run(async () => {
+  return durably(ctx, async () => {
     const results: BulkResult['results'] = [];
     for (const id of ids) {
       const node = ctx.repo.get(id);
@@ -32,8 +33,8 @@ export function forgetNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
         results.push({ node_id: id, ok: false, reason: 'no such node' });
         continue;
       }
-      await ctx.repo.remove(id, { durable: true });
-      await ctx.store.facts.remove({ _id: String(id) }, { durable: true });
+      await ctx.repo.remove(id);
+      await ctx.store.facts.remove({ _id: String(id) });
       ctx.events.emit('node.forgotten', { node_id: id, mac: node.boot_mac, message: `Forgotten (${node.macs.join(', ')})`, data: { macs: node.macs } });
       results.push({ node_id: id, ok: true });
     }
@@ -43,13 +44,13 @@ export function forgetNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
 
 /** Edit operator-owned fields of a node. */
 export function patchNode(ctx: CoreContext, id: number, p: { hostname?: string; efi_loader?: 'ipxe.efi' | 'snponly.efi' | null; metadata?: Record<string, unknown> }): Promise<NodeDoc> {
-  return ctx.lock.run(async () => {
+  return durably(ctx, async () => {
     const node = ctx.repo.get(id);
     if (!node) throw ccError('CC_ERR_NOT_FOUND', `node ${id}`);
     if (p.hostname !== undefined) node.hostname = p.hostname;
     if (p.efi_loader !== undefined) node.efi_loader = p.efi_loader;
     if (p.metadata !== undefined) node.metadata = p.metadata;
-    await ctx.repo.save(node, { durable: true });
+    await ctx.repo.save(node);
     return node;
   });
 }

@@ -5,6 +5,7 @@
 import type { CheckinRequest, CheckinResponse, RegisterRequest, RegisterResponse, Facts } from '../../contract/index.ts';
 import { factsHash } from '../../contract/facts-hash.ts';
 import type { CoreContext } from '../core/context.ts';
+import { durably } from '../core/durably.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import { canonicalMac, canonicalSerial, canonicalUuid, decideMatch } from './identity.ts';
 import { hashToken, newToken } from './node-repo.ts';
@@ -29,7 +30,7 @@ export function retag(ctx: CoreContext, node: NodeDoc, facts: Facts): boolean {
 export function register(ctx: CoreContext, req: RegisterRequest, ip: string | null): Promise<RegisterResponse> {
   const macs = [...new Set(req.macs.map(canonicalMac).filter((m): m is string => m !== null))];
   if (macs.length === 0) throw ccError('CC_ERR_BAD_REQUEST', 'macs: no usable MAC address (all-zero and broadcast are ignored)');
-  return ctx.lock.run(async () => {
+  return durably(ctx, async () => {
     const owner = ctx.repo.byToken(req.token);
     if (!owner || (req.node_id !== undefined && owner.id !== req.node_id && ctx.repo.get(req.node_id)))
       throw ccError('CC_ERR_FORBIDDEN', 'the token is unknown or belongs to another node; reboot the node so it boots the microkernel with a fresh token');
@@ -45,7 +46,7 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string | nu
     for (const id of decision.absorb) {
       const other = ctx.repo.get(id)!;
       node.macs = [...new Set([...node.macs, ...other.macs])];
-      await ctx.repo.remove(id, { durable: true });
+      await ctx.repo.remove(id);
       await ctx.store.facts.remove({ _id: String(id) });
       ctx.events.emit('node.merged', { node_id: node.id, mac: other.boot_mac, message: `Boot-time record ${id} merged into node ${node.id}`, data: { merged: id } });
     }
@@ -84,8 +85,8 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string | nu
     node.agent_token_hash = hashToken(token);
     node.enrol_token_hash = null;
     retag(ctx, node, facts);
-    await ctx.store.facts.put({ _id: String(node.id), facts, inventory: req.inventory ?? null, updated_at: now }, { durable: true });
-    await ctx.repo.save(node, { durable: true });
+    await ctx.store.facts.put({ _id: String(node.id), facts, inventory: req.inventory ?? null, updated_at: now });
+    await ctx.repo.save(node);
     if (first) ctx.events.emit('node.registered', { node_id: node.id, mac: node.boot_mac, message: `Registered: ${node.manufacturer ?? '?'} ${node.product ?? ''} serial ${node.serial ?? '?'}`.trim(), data: { macs: node.macs, summary: node.summary } });
     else if (changed) ctx.events.emit('node.facts_changed', { node_id: node.id, mac: node.boot_mac, message: 'Facts changed; re-registered', data: { facts_hash: hash } });
     await autoBindLocked(ctx, node);
@@ -119,7 +120,7 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
   if (node.pending_command) {
     command = node.pending_command;
     node.pending_command = null;
-    await ctx.repo.save(node, { durable: true });
+    await ctx.repo.save(node);
     ctx.events.emit(command === 'reboot' ? 'node.reboot_sent' : 'node.poweroff_sent', { node_id: node.id, mac: node.boot_mac, message: `Told the agent to ${command}`, data: {} });
   } else if (node.policy && node.state === 'bound') {
     command = 'reboot';

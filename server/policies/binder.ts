@@ -6,6 +6,7 @@
  */
 import type { BulkResult } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
+import { durably } from '../core/durably.ts';
 import type { NodeDoc, PolicyDoc } from '../store/docs.ts';
 import { renderHostname } from './policy-service.ts';
 import { newToken } from '../nodes/node-repo.ts';
@@ -36,7 +37,7 @@ async function applyBinding(ctx: CoreContext, node: NodeDoc, p: PolicyDoc, expli
   node.state = 'bound';
   node.install_token = newToken();
   node.reboot_sent_at = null;
-  await ctx.repo.save(node, { durable: true });
+  await ctx.repo.save(node);
   ctx.events.emit('node.bound', {
     node_id: node.id,
     mac: node.boot_mac,
@@ -59,7 +60,7 @@ export async function autoBindLocked(ctx: CoreContext, node: NodeDoc): Promise<s
 
 /** Try auto-binding every registered, unbound node (after a policy or tag change). */
 export function autoBindAll(ctx: CoreContext): Promise<number> {
-  return ctx.lock.run(async () => {
+  return durably(ctx, async () => {
     let n = 0;
     for (const d of ctx.repo.all()) if (await autoBindLocked(ctx, d)) n++;
     return n;
@@ -68,7 +69,7 @@ export function autoBindAll(ctx: CoreContext): Promise<number> {
 
 /** Explicitly bind a selection (overrides tag rules; max_count still holds). */
 export function bindNodes(ctx: CoreContext, ids: number[], policyName: string): Promise<BulkResult> {
-  return ctx.lock.run(async () => {
+  return durably(ctx, async () => {
     const p = ctx.policies.get(policyName);
     const results: BulkResult['results'] = [];
     for (const id of ids) {
@@ -91,7 +92,7 @@ export function bindNodes(ctx: CoreContext, ids: number[], policyName: string): 
 
 /** Unbind: the node goes back to discovery on its next boot. */
 export function unbindNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult> {
-  return ctx.lock.run(async () => {
+  return durably(ctx, async () => {
     const results: BulkResult['results'] = [];
     for (const id of ids) {
       const node = ctx.repo.get(id);
@@ -104,7 +105,7 @@ export function unbindNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
       node.bound_explicitly = false;
       node.install_token = null;
       node.state = node.registered_at ? 'registered' : 'discovered';
-      await ctx.repo.save(node, { durable: true });
+      await ctx.repo.save(node);
       ctx.events.emit('node.unbound', { node_id: id, mac: node.boot_mac, message: was ? `Unbound from policy ${was}` : 'Unbound (was not bound)', data: { policy: was } });
       results.push({ node_id: id, ok: true, state: node.state });
     }
@@ -114,7 +115,7 @@ export function unbindNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
 
 /** Reinstall: keep the policy, go back to `bound` with a fresh install token; the next boot installs again. */
 export function reinstallNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult> {
-  return ctx.lock.run(async () => {
+  return durably(ctx, async () => {
     const results: BulkResult['results'] = [];
     for (const id of ids) {
       const node = ctx.repo.get(id);
@@ -125,7 +126,7 @@ export function reinstallNodes(ctx: CoreContext, ids: number[]): Promise<BulkRes
       node.state = 'bound';
       node.install_token = newToken();
       node.reboot_sent_at = null;
-      await ctx.repo.save(node, { durable: true });
+      await ctx.repo.save(node);
       ctx.events.emit('node.reinstall', { node_id: id, mac: node.boot_mac, message: `Reinstall with policy ${node.policy} on next boot`, data: { policy: node.policy } });
       results.push({ node_id: id, ok: true, state: node.state });
     }

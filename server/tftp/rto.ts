@@ -16,8 +16,12 @@ export interface RtoConfig {
   maxRetries: number;
 }
 
-/** Defaults: first wait 1 s (RFC 6298), floor 100 ms, ceiling 4 s, 6 retries (about 10 s at worst). */
-export const DEFAULT_RTO: RtoConfig = { initialMs: 1000, minMs: 100, maxMs: 4000, maxRetries: 6 };
+/**
+ * Defaults: first wait 1 s (RFC 6298), floor 100 ms, ceiling 4 s, 8 retries. The give-up time (about 14 s
+ * on a LAN) outlasts clients' own 5 s re-ACK timers (atftp, tftp-hpa), which is how a lost final ACK of a
+ * window is recovered from: RFC 7440 receivers do not re-ACK old blocks.
+ */
+export const DEFAULT_RTO: RtoConfig = { initialMs: 1000, minMs: 100, maxMs: 4000, maxRetries: 8 };
 
 /** Smoothed RTT estimator with back-off. */
 export class RtoEstimator {

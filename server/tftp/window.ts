@@ -39,9 +39,11 @@ export class SendWindow {
 
   /**
    * Apply an ACK. RFC 1350 lock-step: a duplicate ACK is ignored, never answered
-   * with a resend (the Sorcerer's Apprentice bug). RFC 7440 section 4: with a
-   * window, a receiver that saw a gap re-ACKs its last in-order block; we answer
-   * that once per window position by rewinding (`duplicate` + rewound).
+   * with a resend (the Sorcerer's Apprentice bug). RFC 7440 section 4: the next
+   * window always starts right after the block the receiver acknowledged, so a
+   * receiver that saw a gap (and ACKed its last in-order block) gets the rest
+   * again, and both sides count the window from the same ACK. A repeated ACK
+   * with a window is answered once per window position.
    */
   ack(wire: number): AckResult {
     const abs = this.resolve(wire);
@@ -57,11 +59,8 @@ export class SendWindow {
     }
     this.base = abs + 1;
     if (abs >= this.last) return 'done';
-    // RFC 7440 section 4: an ACK short of the last block sent means the receiver saw a gap; resend from there.
-    if (abs < this.next - 1) {
-      this.next = this.base;
-      this.rewound = true;
-    }
+    this.rewound = abs < this.next - 1;
+    this.next = this.base;
     return 'advanced';
   }
 

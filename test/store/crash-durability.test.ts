@@ -62,8 +62,10 @@ describe('store durability', () => {
         }
       }
     };
-    const workers = Array.from({ length: 8 }, (_, w) => worker(w));
-    while (acked.length < 150) await new Promise((r) => setTimeout(r, 20));
+    let finished = 0;
+    const workers = Array.from({ length: 8 }, (_, w) => worker(w).finally(() => finished++));
+    const until = Date.now() + 40000;
+    while (acked.length < 150 && finished < 8 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGKILL');
     stop = true;
     await Promise.all(workers);

@@ -12,7 +12,7 @@ import { openStore } from '../../../server/store/store.ts';
 import { EventLog } from '../../../server/events/event-log.ts';
 import { createDhcpPlugin, type DhcpPluginOptions } from '../../../server/dhcp/plugin.ts';
 import { CcError } from '../../../server/errors/cc-error.ts';
-import { TestHooks, memoryLogger, testConfig } from '../helpers.ts';
+import { TestHooks, testConfig } from '../helpers.ts';
 
 interface Args {
   iface: string;
@@ -46,7 +46,12 @@ const plugin = createDhcpPlugin({
   leases: store.leases,
   events,
   hooks: new TestHooks(),
-  log: memoryLogger(),
+  log: {
+    debug: () => undefined,
+    info: (o: unknown, msg?: string) => out({ type: 'log', level: 'info', msg, o }),
+    warn: (o: unknown, msg?: string) => out({ type: 'log', level: 'warn', msg, o: String((o as { err?: unknown })?.err ?? '') }),
+    error: (o: unknown, msg?: string) => out({ type: 'log', level: 'error', msg, o: String((o as { err?: unknown })?.err ?? '') }),
+  },
   options: args.options ?? {},
 });
 let httpServer: http.Server | null = null;

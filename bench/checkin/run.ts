@@ -1,0 +1,124 @@
+/**
+ * bench/checkin: register and check-in throughput and p50/p99 latency with
+ * 10,000 registered nodes, through the real HTTP listener of `crashcart serve`
+ * (a child process), next to a bare Fastify route in the same run.
+ * Usage: node bin/run-ts.mjs bench/checkin/run.ts [--nodes 10000] [--seconds 10]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { factsHash } from '../../contract/facts-hash.ts';
+import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { freePort } from '../../test/helpers/appliance.ts';
+
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
+const N = Number(values.nodes);
+const SECONDS = Number(values.seconds);
+const CONNS = Number(values.connections);
+
+function start(args: string[], ready: RegExp): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CRASHCART_FROM_SOURCE: '1' } });
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (ready.test(out)) resolve(c);
+    });
+    c.once('exit', (code) => reject(new Error(`child exited ${code}: ${out}`)));
+  });
+}
+
+const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? 0;
+
+async function main(): Promise<void> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cc-bench-'));
+  const http = await freePort();
+  const admin = await freePort();
+  const bare = await freePort();
+  const cc = await start([path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), 'serve', '--data-dir', dataDir, '--lab', 'off', '--http-port', String(http), '--admin-listen', `127.0.0.1:${admin}`, '--rate-limit', '0', '--log-level', 'error'], /Crashcart UI/);
+  const ref = await start([path.join(REPO_ROOT, 'bin', 'run-ts.mjs'), path.join(REPO_ROOT, 'bench', 'checkin', 'bare-fastify.ts'), String(bare)], /ready/);
+  const base = `http://127.0.0.1:${http}`;
+  try {
+    // Phase 1: register N nodes (boot + register, each register fsync'ed before its answer).
+    const nodes: { node_id: number; agent_token: string; facts_hash: string }[] = [];
+    const lat: number[] = [];
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < N) {
+          const i = next++;
+          const mac = `02:be:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`;
+          const boot = await (await fetch(`${base}/boot?mac=${mac}&serial=B${i}`)).text();
+          const facts = { serialnumber: `B${i}`, manufacturer: 'Bench', memorysize_mb: 65536 + (i % 7), processorcount: 32, macaddress_eth0: mac };
+          const s = performance.now();
+          const r = await fetch(`${base}/api/v1/register`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ hw_id: mac, node_id: Number(/crashcart\.node=(\d+)/.exec(boot)![1]), macs: [mac], serial: `B${i}`, token: /crashcart\.token=(\S+)/.exec(boot)![1], facts }),
+          });
+          lat.push(performance.now() - s);
+          if (r.status !== 200) throw new Error(`register ${r.status}: ${await r.text()}`);
+          const b = (await r.json()) as { node_id: number; agent_token: string };
+          nodes.push({ node_id: b.node_id, agent_token: b.agent_token, facts_hash: factsHash(facts) });
+        }
+      }),
+    );
+    const regSecs = (performance.now() - t0) / 1000;
+    lat.sort((a, b) => a - b);
+
+    // Phase 2: check-ins spread over all N nodes, against Crashcart and the bare route.
+    const run = (url: string) =>
+      new Promise<autocannon.Result>((resolve, reject) => {
+        let k = 0;
+        autocannon(
+          {
+            url,
+            connections: CONNS,
+            duration: SECONDS,
+            requests: [
+              {
+                method: 'POST',
+                path: '/api/v1/checkin',
+                headers: { 'content-type': 'application/json' },
+                setupRequest: (req) => {
+                  const n = nodes[k++ % nodes.length]!;
+                  return { ...req, body: JSON.stringify({ node_id: n.node_id, agent_token: n.agent_token, state: 'running', facts_hash: n.facts_hash, first_checkin: false }) };
+                },
+              },
+            ],
+          },
+          (err, res) => (err ? reject(err) : resolve(res)),
+        );
+      });
+    const ours = await run(base);
+    const theirs = await run(`http://127.0.0.1:${bare}`);
+    const non2xx = ours.non2xx + theirs.non2xx;
+    const rows = [
+      ['register (boot+register, fsync per answer, group commit)', `${(N / regSecs).toFixed(0)}/s`, `${pct(lat, 50).toFixed(1)} ms`, `${pct(lat, 99).toFixed(1)} ms`, '', '', ''],
+      ['check-in, Crashcart vs bare Fastify route', `${ours.requests.average.toFixed(0)}/s`, `${ours.latency.p50} ms`, `${ours.latency.p99} ms`, `${theirs.requests.average.toFixed(0)}/s`, `${theirs.latency.p50} / ${theirs.latency.p99} ms`, (ours.requests.average / theirs.requests.average).toFixed(2)],
+    ];
+    const table = [
+      `### Check-in benchmark (${N} registered nodes, ${CONNS} connections, ${SECONDS} s, ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)})`,
+      '',
+      '| what | Crashcart rate | p50 | p99 | bare Fastify rate | bare p50 / p99 | ratio (ours / bare) |',
+      '|---|---|---|---|---|---|---|',
+      ...rows.map((r) => `| ${r.join(' | ')} |`),
+      '',
+      `Errors: ${non2xx} non-2xx answers, ${ours.errors + theirs.errors} socket errors.`,
+      '',
+    ].join('\n');
+    process.stdout.write(table + '\n');
+    await fs.writeFile(path.join(REPO_ROOT, 'bench', 'checkin', 'RESULTS.md'), table);
+    if (non2xx > 0) process.exitCode = 1;
+  } finally {
+    cc.kill('SIGTERM');
+    ref.kill('SIGTERM');
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

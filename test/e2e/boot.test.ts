@@ -1,0 +1,301 @@
+/**
+ * The whole product on real (virtual) hardware: QEMU machines PXE-boot from a real `crashcart serve`,
+ * run the real microkernel and agent, register, get bound, reboot into Debian's real netboot installer,
+ * and fetch their preseed. Everything happens in a namespace this test creates (bridge + taps); guests
+ * run on TCG. Issue 6, steps 1-3.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Node } from '../../contract/node.ts';
+import type { CcEvent } from '../../contract/events.ts';
+import { addTap, createNet, destroyNet, netExists, type TestNet } from './harness/netns.ts';
+import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
+import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
+import { debianInstaller } from './harness/debian-installer.ts';
+import { bootPhases, phasesMarkdown, type Phase } from './harness/timings.ts';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MK_DIR = path.join(REPO, 'build/out/microkernel');
+const OUT_DIR = path.join(REPO, 'test-output');
+const NS = `cc-e2e-${process.pid}-0`;
+const SUBNET = '10.66.0';
+const HTTP_PORT = 8026;
+const ADMIN_PORT = 18027;
+/** Budget for both guests to PXE-boot and register on TCG (measured ~30-60 s each; CI is slower). */
+const REGISTER_TIMEOUT_MS = 6 * 60_000;
+/** Budget for the bound guest to reboot into the installer and fetch its preseed. */
+const INSTALL_TIMEOUT_MS = 4 * 60_000;
+
+const GUESTS: GuestSpec[] = [
+  {
+    name: 'e2e-bios',
+    firmware: 'bios',
+    memoryMb: 1024,
+    cpus: 2,
+    serial: 'CC-E2E-BIOS-0001',
+    uuid: '8a1c3d7e-0b5f-4c11-9a44-5e2f7b6c0d01',
+    nics: [
+      { mac: '52:54:00:cc:0b:01', tap: '' },
+      { mac: '52:54:00:cc:0b:02', tap: '' },
+    ],
+  },
+  {
+    name: 'e2e-uefi',
+    firmware: 'uefi',
+    memoryMb: 1280,
+    cpus: 1,
+    serial: 'CC-E2E-UEFI-0002',
+    uuid: '3f9e2a10-6d4b-4e8a-b7c2-91d0e4a5f302',
+    nics: [
+      { mac: '52:54:00:cc:0e:01', tap: '' },
+      { mac: '52:54:00:cc:0e:02', tap: '' },
+    ],
+  },
+];
+
+let net: TestNet | null = null;
+let app: Appliance | null = null;
+let dataDir = '';
+let logDir = '';
+const guests: Guest[] = [];
+const children: ChildProcess[] = [];
+const registered = new Map<string, Node>();
+const timingTables: { label: string; phases: Phase[] }[] = [];
+const installNotes: string[] = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (s: string) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+/** Poll `fn` until it returns a value, with progress every 15 s; on timeout throw `why()`. */
+async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, why: () => string): Promise<T> {
+  const start = Date.now();
+  let lastReport = start;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}\n${why()}`);
+    if (Date.now() - lastReport > 15_000) {
+      lastReport = Date.now();
+      log(`still waiting for ${what} (${Math.round((Date.now() - start) / 1000)} s)`);
+    }
+    await sleep(1000);
+  }
+}
+
+/** Diagnostics for a timeout: each guest's console tail and the appliance log tail. */
+function diagnostics(): string {
+  const parts = guests.map((g) => `--- ${g.spec.name} serial (last 25 lines) ---\n${g.serial.tail(25)}`);
+  if (app) parts.push(`--- appliance log (last 30 lines) ---\n${readTail(app.spec.logFile, 30)}`);
+  return parts.join('\n');
+}
+
+const norm = (s: string | null | undefined) => (s ?? '').toLowerCase();
+
+beforeAll(async () => {
+  checkQemu();
+  if (!existsSync(path.join(MK_DIR, 'vmlinuz')) || !existsSync(path.join(MK_DIR, 'initrd.img'))) {
+    throw new Error(`no microkernel in ${MK_DIR}\n  fix: npm run build:microkernel (needs the agent bundle: node build/agent-bundle.mjs)`);
+  }
+  const di = debianInstaller(path.join(REPO, 'build/out/cache'));
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'cc-e2e-data-'));
+  logDir = path.join(OUT_DIR, 'e2e');
+  mkdirSync(logDir, { recursive: true });
+
+  // The installer image goes in before the appliance starts (the store has one writer at a time).
+  execFileSync(process.execPath, [path.join(REPO, 'bin/crashcart.mjs'), 'image', 'import', '--data-dir', dataDir, '--name', 'debian12', '--kernel', di.kernel, '--initrd', di.initrd], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
+  });
+  log(`imported ${path.basename(di.deb)} as image debian12`);
+
+  net = createNet(NS, `${SUBNET}.1`, 24);
+  for (const g of GUESTS) for (const n of g.nics) n.tap = addTap(net);
+  app = await startAppliance({
+    repo: REPO,
+    ns: NS,
+    iface: net.bridge,
+    address: net.address,
+    prefix: net.prefix,
+    range: [`${SUBNET}.100`, `${SUBNET}.150`],
+    dataDir,
+    adminPort: ADMIN_PORT,
+    httpPort: HTTP_PORT,
+    microkernelDir: MK_DIR,
+    logFile: path.join(logDir, 'appliance.log'),
+  });
+  log(`appliance up in ${NS} (pid ${app.pid}); starting ${GUESTS.length} guests on TCG`);
+  for (const spec of GUESTS) {
+    guests.push(startGuest(NS, spec, path.join(logDir, `${spec.name}.serial.log`), path.join(dataDir, `${spec.name}.vars.fd`)));
+  }
+}, 180_000);
+
+afterAll(async () => {
+  for (const g of guests) await stopGuest(g);
+  for (const c of children) if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
+  if (app) await stopAppliance(app);
+  destroyNet(NS);
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (netExists(NS)) throw new Error(`namespace ${NS} is still there after cleanup\n  fix: ip netns del ${NS}`);
+}, 60_000);
+
+describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)', () => {
+  it(
+    'a BIOS and a UEFI guest PXE-boot the microkernel and register with their real hardware facts',
+    async () => {
+      const a = app!;
+      for (const g of guests) {
+        const node = await waitFor(
+          `${g.spec.name} to register`,
+          REGISTER_TIMEOUT_MS,
+          async () => {
+            if (g.exited) throw new Error(`${g.spec.name}: QEMU exited\n${diagnostics()}`);
+            const nodes = await listNodes(a);
+            return nodes.find((n) => n.state === 'registered' && norm(n.serial) === norm(g.spec.serial));
+          },
+          diagnostics,
+        );
+        registered.set(g.spec.name, node);
+        log(`${g.spec.name} registered as node ${node.id} after ${((Date.now() - g.poweredOnAt) / 1000).toFixed(1)} s`);
+      }
+
+      const nodes = await listNodes(a);
+      for (const g of guests) {
+        const mine = nodes.filter((n) => norm(n.serial) === norm(g.spec.serial));
+        // One record per machine: the DHCP/iPXE-time record was merged into the registered node.
+        expect(mine.map((n) => n.state)).toEqual(['registered']);
+        const n = mine[0]!;
+        expect(norm(n.uuid)).toBe(norm(g.spec.uuid));
+        expect(n.macs.map(norm).sort()).toEqual(expect.arrayContaining(g.spec.nics.map((x) => norm(x.mac)).sort()));
+        expect(norm(n.boot_mac)).toBe(norm(g.spec.nics[0]!.mac));
+        expect(n.summary.memory_mb).toBe(g.spec.memoryMb);
+        expect(n.summary.cpu_count).toBe(g.spec.cpus);
+        expect(n.summary.nic_count).toBe(g.spec.nics.length);
+        expect(n.boot_mode).toBe(g.spec.firmware);
+        expect(n.ip?.startsWith(`${SUBNET}.`)).toBe(true);
+
+        const { facts, inventory } = await a.api<{ facts: Record<string, unknown>; inventory: { firmware: { boot_mode: string }; system: { serial?: string; uuid?: string }; nics: { mac: string }[] } | null }>('GET', `/api/v1/nodes/${n.id}/facts`);
+        expect(inventory).not.toBeNull();
+        expect(inventory!.firmware.boot_mode).toBe(g.spec.firmware);
+        expect(norm(inventory!.system.serial)).toBe(norm(g.spec.serial));
+        expect(inventory!.nics.map((x) => norm(x.mac)).sort()).toEqual(g.spec.nics.map((x) => norm(x.mac)).sort());
+        expect(Object.keys(facts).length).toBeGreaterThan(10);
+
+        // The microkernel really ran: the serial console shows our init and the agent supervisor.
+        expect(g.serial.find(/crashcart-init: lease: .*CRASHCART_LEASE_SERVER_ID='10\.66\.0\.1'/)).toBeDefined();
+        expect(g.serial.find(/crashcart-supervisor: starting agent/)).toBeDefined();
+      }
+
+      // UEFI guest: OVMF's own PXE client fetched the first-stage loader over TFTP for real.
+      const events = await allEvents(a);
+      const uefiNode = registered.get('e2e-uefi')!;
+      const tftp = events.filter((e) => e.type === 'tftp.finish' && (e.node_id === uefiNode.id || /\.efi/.test(e.message)));
+      expect(tftp.length).toBeGreaterThan(0);
+
+      for (const g of guests) {
+        const phases = bootPhases(g, registered.get(g.spec.name)!.id, events);
+        timingTables.push({ label: `${g.spec.firmware.toUpperCase()} (${g.spec.name}, -m ${g.spec.memoryMb} -smp ${g.spec.cpus})`, phases });
+      }
+    },
+    REGISTER_TIMEOUT_MS * 2 + 60_000,
+  );
+
+  it(
+    'binding a node reboots it into the Debian installer, which fetches the preseed rendered for it',
+    async () => {
+      const a = app!;
+      const guest = guests.find((g) => g.spec.firmware === 'bios')!;
+      const node = registered.get(guest.spec.name);
+      expect(node, 'step 1 must have registered the BIOS guest').toBeDefined();
+      const id = node!.id;
+
+      // Requests the guest sends to the node plane, to see which preseed URL the installer asked for.
+      const capture = path.join(logDir, 'install-requests.txt');
+      const tcpdump = spawn('ip', ['netns', 'exec', NS, 'tcpdump', '-i', 'br0', '-l', '-n', '-A', '-s', '0', `tcp dst port ${HTTP_PORT} and src net ${SUBNET}.0/24`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(tcpdump);
+      let requests = '';
+      tcpdump.stdout?.on('data', (d: Buffer) => (requests += d.toString('latin1')));
+      await sleep(1000);
+
+      await a.api('POST', '/api/v1/policies', { name: 'e2e-debian', task: 'debian', image: 'debian12', tags: [] });
+      const bindAt = Date.now();
+      await a.api('POST', '/api/v1/nodes/bind', { node_ids: [id], policy: 'e2e-debian' });
+      log(`bound node ${id} to e2e-debian; waiting for the agent to reboot it into the installer`);
+
+      const installing = await waitFor(
+        `node ${id} to reach installing`,
+        INSTALL_TIMEOUT_MS,
+        async () => (await listNodes(a)).find((n) => n.id === id && (n.state === 'installing' || n.state === 'installed')),
+        diagnostics,
+      );
+      expect(installing.state).toBe('installing');
+      expect(installing.policy).toBe('e2e-debian');
+
+      const events = (await allEvents(a)).filter((e) => e.node_id === id);
+      const t = (e: CcEvent | undefined) => (e ? ((Date.parse(e.ts) - bindAt) / 1000).toFixed(1) : 'n/a');
+      const rebootSent = events.find((e) => e.type === 'node.reboot_sent');
+      const served = events.find((e) => e.type === 'http.transfer' && (e.data as { file?: string }).file === 'preseed.cfg');
+      const stage = events.find((e) => e.type === 'node.stage' && (e.data as { stage?: string }).stage === 'installing');
+      expect(rebootSent).toBeDefined();
+      expect(served).toBeDefined();
+      expect(stage).toBeDefined();
+      // The guest really went down and came back through the firmware: SeaBIOS printed its banner twice.
+      expect(guest.serial.lines.filter((l) => /SeaBIOS \(version/.test(l.text)).length).toBeGreaterThanOrEqual(2);
+
+      // The installer's own request for the preseed, as seen on the wire.
+      await sleep(500);
+      tcpdump.kill('SIGTERM');
+      writeFileSync(capture, requests);
+      const m = new RegExp(`GET (/api/v1/nodes/${id}/files/[^/\\s]+/preseed\\.cfg)`).exec(requests);
+      expect(m, `no preseed request from the guest in ${capture}`).not.toBeNull();
+      // Fetch that same URL: what the installer got (same bytes as the event says), rendered for this node.
+      const got = await a.nodePlane(m![1]!);
+      expect(got.status).toBe(200);
+      expect(got.body.length).toBe((served!.data as { bytes: number }).bytes);
+      expect(got.body).toContain(`node ${id}`);
+      expect(got.body).toContain('policy e2e-debian');
+      expect(got.body).toContain(`/api/v1/nodes/${id}/stage`);
+      const other = registered.get('e2e-uefi');
+      if (other) expect(got.body).not.toContain(`node ${other.id},`);
+
+      const kernelReq = events.find((e) => e.type === 'http.transfer' && /\/images\//.test(String((e.data as { url?: string }).url)));
+      installNotes.push(
+        `| bind -> agent told to reboot | ${t(rebootSent)} s |`,
+        `| bind -> installer kernel requested | ${t(kernelReq)} s |`,
+        `| bind -> preseed fetched (node installing) | ${t(served)} s |`,
+      );
+    },
+    INSTALL_TIMEOUT_MS + 60_000,
+  );
+
+  it('records per-phase timings (test-output/e2e-timings.md)', () => {
+    expect(timingTables.length).toBe(2);
+    const mk = JSON.parse(readFileSync(path.join(MK_DIR, 'manifest.json'), 'utf8')) as { total_bytes?: number };
+    const md = [
+      '# Crashcart e2e boot timings (QEMU TCG)',
+      '',
+      `Measured ${new Date().toISOString()} on ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), both guests booting at once.`,
+      `Microkernel: ${mk.total_bytes ? (mk.total_bytes / 1048576).toFixed(1) : '?'} MiB kernel+initrd. Times are seconds after QEMU start (power-on).`,
+      '',
+      phasesMarkdown(timingTables),
+      '',
+      '## Bind -> installer (BIOS guest)',
+      '',
+      '| step | after bind |',
+      '|---|---|',
+      ...installNotes,
+      '',
+    ].join('\n');
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(path.join(OUT_DIR, 'e2e-timings.md'), md);
+    console.log(md);
+    const headline = timingTables.map((c) => c.phases.find((p) => p.name.startsWith('power-on'))!);
+    for (const h of headline) expect(h.endS).not.toBeNull();
+  });
+});
