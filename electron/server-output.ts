@@ -14,11 +14,20 @@ export interface ServerOutputFacts {
 const URL_LINE = /Crashcart UI:\s*(https?:\/\/\S+)/;
 const CODE = /\b(CC_ERR_[A-Z0-9_]+)\b/;
 const FIX_LINE = /^\s*fix:\s*(.+)$/;
+// A service that failed while the rest kept running: `dhcp failed: <catalog message>: <detail>`.
+const SERVICE_FAILED = /^(\S+) failed: (.+)$/;
+// The catalog's CC_ERR_PORT_DENIED message, and what the kernel says when the capability is missing.
+const DENIED = /privileged port was refused|EACCES|permission denied/i;
 
 /** Fold one output line into the facts. */
 export function readServerLine(facts: ServerOutputFacts, line: string): ServerOutputFacts {
   const url = URL_LINE.exec(line);
   if (url?.[1]) return { ...facts, url: url[1] };
+  const failed = SERVICE_FAILED.exec(line);
+  if (failed?.[2] && facts.errorCode === null) {
+    const code = CODE.exec(failed[2])?.[1] ?? (DENIED.test(failed[2]) ? 'CC_ERR_PORT_DENIED' : 'CC_ERR_SERVICE_FAILED');
+    return { ...facts, errorCode: code };
+  }
   const code = CODE.exec(line);
   if (code?.[1] && facts.errorCode === null) return { ...facts, errorCode: code[1] };
   const fix = FIX_LINE.exec(line);

@@ -32,6 +32,9 @@ export interface ShellConfig {
   extraServeArgs: string[];
 }
 
+/** Quiet time after the child's last line before a problem is reported. */
+export const REPORT_SETTLE_MS = 200;
+
 /** The window's web preferences: the Electron security checklist, in one place. */
 export function secureWebPreferences(preload: string): Electron.WebPreferences {
   return {
@@ -87,13 +90,22 @@ export async function runShell(e: ShellElectron, cfg: ShellConfig): Promise<Runn
   child.onChange(updateTray);
   updateTray();
 
+  // Tell the operator once per problem: the exact fix in a dialog and on stderr (to copy).
+  let reported: string | null = null;
   const report = (s: ServerChildState): void => {
-    if (!s.errorCode && s.state !== 'failed') return;
+    const key = s.errorCode ?? (s.state === 'failed' ? 'exit' : null);
+    if (key === null || key === reported) return;
+    reported = key;
     const text = [s.errorCode ?? 'The server stopped', s.fix ? `\nFix:\n${s.fix}` : '', s.log.length ? `\nLast output:\n${s.log.slice(-8).join('\n')}` : ''].join('\n');
-    // The terminal gets the exact command too: it can be copied from there.
     process.stderr.write(`crashcart: ${text}\n`);
     e.dialog.showErrorBox('Crashcart needs attention', text);
   };
+  // The fix line follows the error line: wait for the output to settle before reporting.
+  let reportTimer: ReturnType<typeof setTimeout> | null = null;
+  child.onChange(() => {
+    if (reportTimer !== null) clearTimeout(reportTimer);
+    reportTimer = setTimeout(() => report(child.snapshot()), REPORT_SETTLE_MS);
+  });
 
   const connect = (s: ServerChildState): void => {
     if (!s.url) return;
@@ -118,9 +130,9 @@ export async function runShell(e: ShellElectron, cfg: ShellConfig): Promise<Runn
       },
       'crashcart:restart-server': async () => {
         await child.stop();
+        reported = null;
         const s = await child.start();
         connect(s);
-        report(s);
         if (s.url) void win?.loadURL(`${origin}/#/nodes`);
         return s;
       },
@@ -150,10 +162,10 @@ export async function runShell(e: ShellElectron, cfg: ShellConfig): Promise<Runn
     // The token travels through the preload; the URL carries no secret.
     await win.loadURL(`${origin}/#/nodes`);
   }
-  report(state);
 
   const stop = async (): Promise<void> => {
     stopWatch?.();
+    if (reportTimer !== null) clearTimeout(reportTimer);
     tray.destroy();
     await child.stop();
   };

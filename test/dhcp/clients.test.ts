@@ -143,6 +143,17 @@ describe.sequential('real clients in namespaces', () => {
     expect(d.out).toContain(`bound to ${dhcIp}`);
   });
 
+  it('pauses while the NIC is down and resumes when it comes back', async () => {
+    lab.exec('app', 'ip', ['link', 'set', 'p0', 'down']);
+    await waitFor('paused', 10_000, () => app.events('service.error').some((e) => e.data.state === 'paused'));
+    expect((await app.stats()).serving).toBe(0);
+    lab.exec('app', 'ip', ['link', 'set', 'p0', 'up']);
+    await waitFor('resumed', 10_000, () => app.events('service.state').some((e) => e.data.state === 'serving'));
+    const r = await run('udh', 'udhcpc', ['-i', 'e0', '-n', '-q', '-f', '-t', '5', '-T', '1', '-s', udhcpcScript], 20_000);
+    expect(r.code).toBe(0);
+    expect((await app.stats()).serving).toBe(1);
+  });
+
   it('perfdhcp: 1,000+ distinct relayed clients all get addresses, none shared, nothing dropped', async () => {
     const r = await run('perf', 'perfdhcp', ['-4', '-l', '10.9.0.2', '-r', '150', '-R', '1400', '-n', '1800', '-s', '42', '-W', '2000000', '-u', SERVER], 120_000);
     const num = (re: RegExp) => Number(r.out.match(re)?.[1] ?? NaN);

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Bundles the discovery agent into one ESM file for the microkernel (Node runtime + this file):
+//   node build/agent-bundle.mjs  ->  build/out/agent/crashcart-agent.mjs, prints its size.
+import { build } from 'esbuild';
+import { statSync, chmodSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outfile = path.join(root, 'build', 'out', 'agent', 'crashcart-agent.mjs');
+const minify = !process.argv.includes('--no-minify');
+
+const result = await build({
+  entryPoints: [path.join(root, 'agent', 'main.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minify,
+  sourcemap: false,
+  legalComments: 'none',
+  metafile: true,
+  banner: { js: '#!/usr/bin/env node' },
+  logLevel: 'warning',
+});
+chmodSync(outfile, 0o755);
+
+const bytes = statSync(outfile).size;
+const gz = gzipSync(readFileSync(outfile)).length;
+const inputs = Object.entries(result.metafile.inputs)
+  .map(([file, v]) => [file.split('node_modules/')[1]?.split('/')[0] ?? file.split('/')[0], v.bytes])
+  .reduce((m, [k, b]) => m.set(k, (m.get(k) ?? 0) + b), new Map());
+console.log(`crashcart-agent bundle: ${path.relative(root, outfile)} ${(bytes / 1024).toFixed(1)} KiB (${(gz / 1024).toFixed(1)} KiB gzipped)${minify ? '' : ', not minified'}`);
+console.log(`  inputs by top folder/package: ${[...inputs].sort((a, b) => b[1] - a[1]).map(([k, b]) => `${k} ${(b / 1024).toFixed(0)} KiB`).join(', ')}`);

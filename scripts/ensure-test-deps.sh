@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs, idempotently and quickly when all is there:
+#  - Debian packages listed in scripts/deps/*.txt (apt-get, as root),
+#  - npm modules (npm ci when node_modules is missing or older than the lock file),
+#  - iPXE first-stage loaders (scripts/fetch-ipxe.sh), the UI bundle, the microkernel image.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=$(cat scripts/deps/*.txt 2>/dev/null | sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u || true)
+missing=()
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "crashcart: the tests need these Debian packages: ${missing[*]}" >&2
+    echo "  fix: run the test command as root (sudo npm test), or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "== installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== installing npm modules (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+[ -x scripts/fetch-ipxe.sh ] && bash scripts/fetch-ipxe.sh
+if [ -f renderer/vite.config.ts ] && [ ! -f renderer/dist/index.html ]; then
+  echo "== building the UI"
+  npm run --silent build:ui
+fi
+if [ -f build/microkernel/build.mjs ] && [ ! -f build/out/microkernel/initrd.img ]; then
+  echo "== building the microkernel (first run only; later runs use build/out/microkernel)"
+  npm run --silent build:microkernel
+fi
