@@ -82,7 +82,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const log = createStderrLogger(level);
   const lldpWaitS = Number(v['lldp-wait'] ?? 0);
-  const gather = async (): Promise<Inventory> => buildInventory(v.from ? await readToolDir(v.from) : await collectLive({ lldpWaitS: Number.isFinite(lldpWaitS) ? lldpWaitS : 0 }));
+  const gather = async (): Promise<Inventory> =>
+    buildInventory(v.from ? await readToolDir(v.from) : await collectLive({ lldpWaitS: Number.isFinite(lldpWaitS) ? lldpWaitS : 0 }));
 
   if (a.positionals[0] === 'collect') {
     const dir = a.positionals[1];
@@ -126,12 +127,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const where = await locate({ flags: { url: v.url, token: v.token, nodeId: nodeFlag } });
   if (!where) {
-    process.stderr.write('crashcart-agent: the appliance was not found (no crashcart.url= on the kernel command line, no --url, no CRASHCART_URL, no DHCP lease, no DNS name "crashcart")\n  fix: pass --url http://APPLIANCE-IP:8026\n');
+    process.stderr.write(
+      'crashcart-agent: the appliance was not found (no crashcart.url= on the kernel command line, no --url, no CRASHCART_URL, no DHCP lease, no DNS name "crashcart")\n  fix: pass --url http://APPLIANCE-IP:8026\n',
+    );
     return 1;
   }
   log.info({ url: where.url, source: where.source, node_id: where.nodeId }, `appliance found via ${where.source}`);
   if (!where.token || where.token.length < 8) {
-    process.stderr.write('crashcart-agent: no enrolment token (crashcart.token= on the kernel command line or --token)\n  fix: network-boot the machine from Crashcart, or copy the token from the #crashcart-args line of its /boot script\n');
+    process.stderr.write(
+      'crashcart-agent: no enrolment token (crashcart.token= on the kernel command line or --token)\n  fix: network-boot the machine from Crashcart, or copy the token from the #crashcart-args line of its /boot script\n',
+    );
     return 1;
   }
   let onceOk = false;
@@ -163,7 +168,9 @@ export async function main(argv: string[]): Promise<number> {
   log.info({ exit, ...loop.status() }, 'agent loop ended');
   if (v.once && !onceOk) {
     const st = loop.status();
-    process.stderr.write(`crashcart-agent: no check-in after ${ONCE_MAX_ATTEMPTS} attempts: ${st.last_error ?? 'unknown error'}\n  fix: check that ${where.url} is the appliance's node plane and reachable from here\n`);
+    process.stderr.write(
+      `crashcart-agent: no check-in after ${ONCE_MAX_ATTEMPTS} attempts: ${st.last_error ?? 'unknown error'}\n  fix: check that ${where.url} is the appliance's node plane and reachable from here\n`,
+    );
     return 1;
   }
   return 0;

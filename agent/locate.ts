@@ -85,7 +85,13 @@ export interface LocateInputs {
 }
 
 /** Lease files of the DHCP clients a microkernel or a Linux host may run. */
-export const LEASE_FILES = ['/run/crashcart/lease', '/var/lib/dhcp/dhclient.leases', '/var/lib/dhclient/dhclient.leases', '/run/systemd/netif/leases/2', '/run/systemd/netif/leases/3'];
+export const LEASE_FILES = [
+  '/run/crashcart/lease',
+  '/var/lib/dhcp/dhclient.leases',
+  '/var/lib/dhclient/dhclient.leases',
+  '/run/systemd/netif/leases/2',
+  '/run/systemd/netif/leases/3',
+];
 
 /** Find the appliance; null when no source knows it. */
 export async function locate(i: LocateInputs = {}): Promise<ApplianceLocation | null> {

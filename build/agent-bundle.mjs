@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console */
 // Bundles the discovery agent into one ESM file for the microkernel (Node runtime + this file):
 //   node build/agent-bundle.mjs  ->  build/out/agent/crashcart-agent.mjs, prints its size.
 import { build } from 'esbuild';
@@ -33,5 +34,12 @@ const gz = gzipSync(readFileSync(outfile)).length;
 const inputs = Object.entries(result.metafile.inputs)
   .map(([file, v]) => [file.split('node_modules/')[1]?.split('/')[0] ?? file.split('/')[0], v.bytes])
   .reduce((m, [k, b]) => m.set(k, (m.get(k) ?? 0) + b), new Map());
-console.log(`crashcart-agent bundle: ${path.relative(root, outfile)} ${(bytes / 1024).toFixed(1)} KiB (${(gz / 1024).toFixed(1)} KiB gzipped)${minify ? '' : ', not minified'}`);
-console.log(`  inputs by top folder/package: ${[...inputs].sort((a, b) => b[1] - a[1]).map(([k, b]) => `${k} ${(b / 1024).toFixed(0)} KiB`).join(', ')}`);
+console.log(
+  `crashcart-agent bundle: ${path.relative(root, outfile)} ${(bytes / 1024).toFixed(1)} KiB (${(gz / 1024).toFixed(1)} KiB gzipped)${minify ? '' : ', not minified'}`,
+);
+console.log(
+  `  inputs by top folder/package: ${[...inputs]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, b]) => `${k} ${(b / 1024).toFixed(0)} KiB`)
+    .join(', ')}`,
+);

@@ -22,7 +22,11 @@ interface ToolRun {
 /** The tools and the files their outputs are saved as (see facts/tool-files.ts). */
 export const TOOL_RUNS: readonly ToolRun[] = [
   // SMBIOS types the inventory uses: BIOS, system, board, chassis, CPU, DIMMs, IPMI, host interface.
-  { file: 'dmidecode.txt', cmd: 'dmidecode', args: ['-t', '0', '-t', '1', '-t', '2', '-t', '3', '-t', '4', '-t', '17', '-t', '38', '-t', '42'] },
+  {
+    file: 'dmidecode.txt',
+    cmd: 'dmidecode',
+    args: ['-t', '0', '-t', '1', '-t', '2', '-t', '3', '-t', '4', '-t', '17', '-t', '38', '-t', '42'],
+  },
   { file: 'lshw.json', cmd: 'lshw', args: ['-json', '-quiet'] },
   { file: 'lscpu.json', cmd: 'lscpu', args: ['-J'] },
   { file: 'lsblk.json', cmd: 'lsblk', args: ['-J', '-b', '-O'] },
@@ -36,25 +40,46 @@ export const TOOL_RUNS: readonly ToolRun[] = [
 ];
 
 /** Run one program; resolves with stdout or an error text (never rejects). */
-export function runTool(cmd: string, args: string[], timeoutMs: number): Promise<{ ok: true; stdout: string } | { ok: false; error: string }> {
+export function runTool(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ ok: true; stdout: string } | { ok: false; error: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: MAX_TOOL_OUTPUT_BYTES, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
-      if (!err) return resolve({ ok: true, stdout });
-      const e = err as NodeJS.ErrnoException & { killed?: boolean };
-      if (e.code === 'ENOENT') return resolve({ ok: false, error: `${cmd} is not installed (install the package that provides it)` });
-      if (e.killed) return resolve({ ok: false, error: `${cmd} timed out after ${timeoutMs} ms` });
-      const msg = (stderr || e.message).trim().split('\n').slice(0, 3).join(' ');
-      // Some tools exit non-zero but still print something useful (lspci without libkmod).
-      if (stdout.trim() !== '') return resolve({ ok: true, stdout });
-      resolve({ ok: false, error: `${cmd} ${args.join(' ')} failed: ${msg}`.slice(0, 4000) });
-    });
+    execFile(
+      cmd,
+      args,
+      { timeout: timeoutMs, maxBuffer: MAX_TOOL_OUTPUT_BYTES, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ ok: true, stdout });
+        const e = err as NodeJS.ErrnoException & { killed?: boolean };
+        if (e.code === 'ENOENT') return resolve({ ok: false, error: `${cmd} is not installed (install the package that provides it)` });
+        if (e.killed) return resolve({ ok: false, error: `${cmd} timed out after ${timeoutMs} ms` });
+        const msg = (stderr || e.message).trim().split('\n').slice(0, 3).join(' ');
+        // Some tools exit non-zero but still print something useful (lspci without libkmod).
+        if (stdout.trim() !== '') return resolve({ ok: true, stdout });
+        resolve({ ok: false, error: `${cmd} ${args.join(' ')} failed: ${msg}`.slice(0, 4000) });
+      },
+    );
   });
 }
 
 /** Read /sys/class/dmi/id as key=value lines (works without root for most fields). */
 async function dmiIdText(root: string): Promise<string> {
   const dir = path.join(root, 'sys/class/dmi/id');
-  const keys = ['sys_vendor', 'product_name', 'product_version', 'product_serial', 'product_uuid', 'board_name', 'board_serial', 'bios_vendor', 'bios_version', 'bios_date', 'chassis_type'];
+  const keys = [
+    'sys_vendor',
+    'product_name',
+    'product_version',
+    'product_serial',
+    'product_uuid',
+    'board_name',
+    'board_serial',
+    'bios_vendor',
+    'bios_version',
+    'bios_date',
+    'chassis_type',
+  ];
   const rows: string[] = [];
   for (const k of keys) {
     try {
@@ -88,12 +113,18 @@ export async function collectLive(opts: LiveOptions = {}): Promise<ToolOutputs> 
     res.forEach((r, j) => {
       const run = batch[j]!;
       if (r.ok && run.cmd === 'dmidecode' && !r.stdout.includes('Handle ')) {
-        out.errors.push({ collector: 'dmidecode', error: 'dmidecode found no SMBIOS table (container or VM without one); /sys/class/dmi/id is used instead' });
+        out.errors.push({
+          collector: 'dmidecode',
+          error: 'dmidecode found no SMBIOS table (container or VM without one); /sys/class/dmi/id is used instead',
+        });
       } else if (r.ok) out.files.set(run.file, r.stdout);
       else out.errors.push({ collector: run.cmd === 'ipmitool' ? `ipmitool ${run.args[0]}` : run.cmd, error: r.error });
     });
   }
-  for (const [file, p] of [['cpuinfo', 'proc/cpuinfo'], ['meminfo', 'proc/meminfo']] as const) {
+  for (const [file, p] of [
+    ['cpuinfo', 'proc/cpuinfo'],
+    ['meminfo', 'proc/meminfo'],
+  ] as const) {
     try {
       out.files.set(file, await readFile(path.join(root, p), 'utf8'));
     } catch (e) {
@@ -101,8 +132,16 @@ export async function collectLive(opts: LiveOptions = {}): Promise<ToolOutputs> 
     }
   }
   out.files.set('dmi-id.txt', await dmiIdText(root));
-  out.files.set('boot-mode.txt', await access(path.join(root, 'sys/firmware/efi')).then(() => 'uefi', () => 'bios'));
-  const nics = parseIp(out.files.get('ip-addr.json') ?? '[]').filter(isPhysicalEther).slice(0, 64);
+  out.files.set(
+    'boot-mode.txt',
+    await access(path.join(root, 'sys/firmware/efi')).then(
+      () => 'uefi',
+      () => 'bios',
+    ),
+  );
+  const nics = parseIp(out.files.get('ip-addr.json') ?? '[]')
+    .filter(isPhysicalEther)
+    .slice(0, 64);
   for (const n of nics) {
     const r = await runTool('ethtool', ['-i', n.name], timeout);
     if (r.ok) out.files.set(`ethtool-${n.name}.txt`, r.stdout);
@@ -128,10 +167,21 @@ export async function sysfsPci(root: string): Promise<string> {
   }
   const recs: string[] = [];
   for (const s of slots) {
-    const rd = (f: string): Promise<string> => readFile(path.join(dir, s, f), 'utf8').then((t) => t.trim().replace(/^0x/, ''), () => '');
+    const rd = (f: string): Promise<string> =>
+      readFile(path.join(dir, s, f), 'utf8').then(
+        (t) => t.trim().replace(/^0x/, ''),
+        () => '',
+      );
     const cls = (await rd('class')).slice(0, 4);
-    const drv = await readlink(path.join(dir, s, 'driver')).then((l) => path.basename(l), () => '');
-    recs.push([`Slot:\t${s}`, `Class:\t${cls}`, `Vendor:\t${await rd('vendor')}`, `Device:\t${await rd('device')}`, drv ? `Driver:\t${drv}` : ''].filter(Boolean).join('\n'));
+    const drv = await readlink(path.join(dir, s, 'driver')).then(
+      (l) => path.basename(l),
+      () => '',
+    );
+    recs.push(
+      [`Slot:\t${s}`, `Class:\t${cls}`, `Vendor:\t${await rd('vendor')}`, `Device:\t${await rd('device')}`, drv ? `Driver:\t${drv}` : '']
+        .filter(Boolean)
+        .join('\n'),
+    );
   }
   return recs.join('\n\n');
 }

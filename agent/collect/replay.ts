@@ -18,7 +18,9 @@ export async function readToolDir(dir: string): Promise<ToolOutputs> {
   try {
     names = await readdir(dir);
   } catch (e) {
-    throw new Error(`cannot read replay folder ${dir}: ${(e as Error).message}. Fix: pass --from with a folder written by \`crashcart-agent collect DIR\`.`);
+    throw new Error(
+      `cannot read replay folder ${dir}: ${(e as Error).message}. Fix: pass --from with a folder written by \`crashcart-agent collect DIR\`.`,
+    );
   }
   for (const name of names.sort()) {
     if (!isToolFile(name)) continue;

@@ -106,7 +106,10 @@ export function compileExclude(pattern: string): { re: RegExp | null; error?: st
   try {
     return { re: new RegExp(pattern) };
   } catch (e) {
-    return { re: null, error: `facts_exclude_pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${(e as Error).message}` };
+    return {
+      re: null,
+      error: `facts_exclude_pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${(e as Error).message}`,
+    };
   }
 }
 

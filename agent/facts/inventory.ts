@@ -21,7 +21,8 @@ type Nic = Inventory['nics'][number];
 type Pci = Inventory['pci'][number];
 
 /** Vendors and products that mean "this is a virtual machine". */
-const VIRTUAL_RE = /\b(qemu|kvm|vmware|virtualbox|innotek|xen|bochs|hyper-v|virtual machine|parallels|amazon ec2|openstack nova|google compute)\b/i;
+const VIRTUAL_RE =
+  /\b(qemu|kvm|vmware|virtualbox|innotek|xen|bochs|hyper-v|virtual machine|parallels|amazon ec2|openstack nova|google compute)\b/i;
 
 /** Run one parser; a throw becomes a collector error. */
 function guarded<T>(errors: CollectorError[], what: string, fn: () => T): T | undefined {
@@ -106,7 +107,13 @@ function buildPci(out: ToolOutputs, errors: CollectorError[], lshw?: LshwFacts):
   // lshw names NICs no driver claimed too (no logical name, no driver): add those lspci did not list.
   for (const l of lshw?.nics ?? []) {
     if (l.driver || !l.bus_info || undriven.some((u) => u.slot.endsWith(l.bus_info!))) continue;
-    undriven.push({ slot: l.bus_info, vendor_id: '', device_id: '', class_id: '0200', description: [l.vendor, l.product].filter(Boolean).join(' ') || undefined });
+    undriven.push({
+      slot: l.bus_info,
+      vendor_id: '',
+      device_id: '',
+      class_id: '0200',
+      description: [l.vendor, l.product].filter(Boolean).join(' ') || undefined,
+    });
   }
   return { pci, undriven };
 }
@@ -122,7 +129,8 @@ export function buildInventory(out: ToolOutputs): Inventory {
   const dmiId = parsed(out, errors, 'dmiId', dmiIdFile) ?? {};
   const addrText = toolText(out, 'ipAddr');
   const linkText = toolText(out, 'ipLink');
-  const ip = addrText || linkText ? guarded(errors, 'ip', () => parseIp(addrText ?? linkText!, addrText ? linkText : undefined)) : undefined;
+  const ip =
+    addrText || linkText ? guarded(errors, 'ip', () => parseIp(addrText ?? linkText!, addrText ? linkText : undefined)) : undefined;
   const lsblk = parsed(out, errors, 'lsblk', parseLsblk);
   const lan = parsed(out, errors, 'ipmiLan', parseIpmiLan);
   const mc = parsed(out, errors, 'ipmiMc', parseIpmiMc);

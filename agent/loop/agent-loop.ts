@@ -18,7 +18,13 @@ export const DEFAULT_START_DELAY_MAX_MS = 5000;
 /** Facts older than this are collected again (lshw is heavy; hardware rarely changes under a running microkernel). */
 export const DEFAULT_FACTS_MAX_AGE_MS = 600_000;
 /** Until the appliance pushes its config: the core's defaults (server/config/defaults.ts). */
-export const INITIAL_CONFIG: AgentConfig = { checkin_interval_s: 60, checkin_skew_s: 5, facts_exclude_pattern: '', server_url: '', log_level: 'info' };
+export const INITIAL_CONFIG: AgentConfig = {
+  checkin_interval_s: 60,
+  checkin_skew_s: 5,
+  facts_exclude_pattern: '',
+  server_url: '',
+  log_level: 'info',
+};
 
 /** What runs a command on the machine (real `reboot -f` in the microkernel, a hook in tests and the lab). */
 export interface AgentHooks {
@@ -136,17 +142,24 @@ export class AgentLoop {
     const prev = this.config;
     this.config = { ...c };
     if (c.log_level !== prev.log_level) this.o.log.setLevel?.(c.log_level);
-    if (this.o.followServerUrl !== false && c.server_url && c.server_url !== this.o.client.baseUrl && /^https?:\/\/[^\s]+$/.test(c.server_url)) {
+    if (
+      this.o.followServerUrl !== false &&
+      c.server_url &&
+      c.server_url !== this.o.client.baseUrl &&
+      /^https?:\/\/[^\s]+$/.test(c.server_url)
+    ) {
       this.o.log.info({ from: this.o.client.baseUrl, to: c.server_url }, 'appliance URL changed by pushed config');
       this.o.client.baseUrl = c.server_url;
     }
     const excludeChanged = c.facts_exclude_pattern !== prev.facts_exclude_pattern;
     if (excludeChanged) {
       const { re, error } = compileExclude(c.facts_exclude_pattern);
-      if (error) this.o.log.warn({ pattern: c.facts_exclude_pattern }, `${error}; fix: correct facts_exclude_pattern in the appliance settings`);
+      if (error)
+        this.o.log.warn({ pattern: c.facts_exclude_pattern }, `${error}; fix: correct facts_exclude_pattern in the appliance settings`);
       this.exclude = re;
     }
-    if (c.checkin_interval_s !== prev.checkin_interval_s || excludeChanged || c.log_level !== prev.log_level) this.emit({ type: 'config', config: { ...c } });
+    if (c.checkin_interval_s !== prev.checkin_interval_s || excludeChanged || c.log_level !== prev.log_level)
+      this.emit({ type: 'config', config: { ...c } });
     return excludeChanged;
   }
 
@@ -176,7 +189,8 @@ export class AgentLoop {
       return this.applyConfig(r.config);
     } catch (e) {
       // A rejected credential: try the other token next time (the agent token after a reboot, the enrolment token after a wipe).
-      if (e instanceof ApplianceError && (e.status === 401 || e.status === 403) && this.agentToken) this.useEnrolToken = !this.useEnrolToken;
+      if (e instanceof ApplianceError && (e.status === 401 || e.status === 403) && this.agentToken)
+        this.useEnrolToken = !this.useEnrolToken;
       throw e;
     }
   }
@@ -237,10 +251,16 @@ export class AgentLoop {
         this.st.state = 'backoff';
         const msg = e instanceof Error ? e.message : String(e);
         this.st.last_error = msg.slice(0, 500);
-        if (e instanceof ApplianceError && e.kind === 'http' && (e.status === 401 || e.status === 403 || e.status === 404)) needRegister = true;
+        if (e instanceof ApplianceError && e.kind === 'http' && (e.status === 401 || e.status === 403 || e.status === 404))
+          needRegister = true;
         const fix = e instanceof ApplianceError && e.fix ? e.fix : undefined;
         this.emit({ type: 'error', error: this.st.last_error, attempt });
-        let delay = backoffDelay(attempt, this.o.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, this.o.backoffCapMs ?? DEFAULT_BACKOFF_CAP_MS, this.random);
+        let delay = backoffDelay(
+          attempt,
+          this.o.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
+          this.o.backoffCapMs ?? DEFAULT_BACKOFF_CAP_MS,
+          this.random,
+        );
         if (e instanceof ApplianceError && e.retryAfterMs !== undefined) delay = Math.max(delay, e.retryAfterMs);
         const line = { attempt, delay_ms: delay, fix };
         if (attempt === 1 || attempt % 10 === 0) this.o.log.warn(line, `appliance call failed, retrying: ${msg}`);

@@ -47,7 +47,12 @@ export interface ClientOptions {
 }
 
 /** One raw HTTP exchange; resolves with status, headers and body text. */
-export function request(method: 'GET' | 'POST', url: string, body: unknown, opts: ClientOptions = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+export function request(
+  method: 'GET' | 'POST',
+  url: string,
+  body: unknown,
+  opts: ClientOptions = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
     let u: URL;
     try {
@@ -79,7 +84,9 @@ export function request(method: 'GET' | 'POST', url: string, body: unknown, opts
       res.on('error', (e) => reject(new ApplianceError('unreachable', `${method} ${u.pathname}: ${e.message}`)));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', (e: NodeJS.ErrnoException) => reject(new ApplianceError('unreachable', `${method} ${u.origin}${u.pathname}: ${e.code ?? ''} ${e.message}`.trim())));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      reject(new ApplianceError('unreachable', `${method} ${u.origin}${u.pathname}: ${e.code ?? ''} ${e.message}`.trim())),
+    );
     req.end(payload);
   });
 }
@@ -99,9 +106,22 @@ function httpError(status: number, headers: http.IncomingHttpHeaders, text: stri
   }
   if (status === 429) {
     const ra = Number(headers['retry-after']);
-    return new ApplianceError('rate-limited', `${what}: rate limited`, status, code, fix, Number.isFinite(ra) && ra > 0 ? Math.min(ra, 3600) * 1000 : undefined);
+    return new ApplianceError(
+      'rate-limited',
+      `${what}: rate limited`,
+      status,
+      code,
+      fix,
+      Number.isFinite(ra) && ra > 0 ? Math.min(ra, 3600) * 1000 : undefined,
+    );
   }
-  return new ApplianceError(status >= 500 ? 'unreachable' : 'http', `${what}: HTTP ${status}${code ? ` ${code}` : ''}: ${msg}`, status, code, fix);
+  return new ApplianceError(
+    status >= 500 ? 'unreachable' : 'http',
+    `${what}: HTTP ${status}${code ? ` ${code}` : ''}: ${msg}`,
+    status,
+    code,
+    fix,
+  );
 }
 
 /** Client for one appliance base URL (the node plane). */
@@ -124,7 +144,8 @@ export class ApplianceClient {
     } catch {
       throw new ApplianceError('protocol', `POST ${p}: answer is not JSON`, r.status);
     }
-    if (!check(v)) throw new ApplianceError('protocol', `POST ${p}: answer does not match the protocol (is the appliance the same version?)`, r.status);
+    if (!check(v))
+      throw new ApplianceError('protocol', `POST ${p}: answer does not match the protocol (is the appliance the same version?)`, r.status);
     return v;
   }
 

@@ -15,11 +15,17 @@ export interface AgentLogger {
 const RANK: Record<AgentLogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** A logger writing one JSON object per line to the given stream (stderr by default). */
-export function createStderrLogger(level: AgentLogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(l)): AgentLogger {
+export function createStderrLogger(
+  level: AgentLogLevel = 'info',
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): AgentLogger {
   let min = RANK[level];
   const emit = (lvl: AgentLogLevel, obj: unknown, msg?: string): void => {
     if (RANK[lvl] < min) return;
-    const base = obj !== null && typeof obj === 'object' && !(obj instanceof Error) ? (obj as Record<string, unknown>) : { detail: obj instanceof Error ? obj.message : obj };
+    const base =
+      obj !== null && typeof obj === 'object' && !(obj instanceof Error)
+        ? (obj as Record<string, unknown>)
+        : { detail: obj instanceof Error ? obj.message : obj };
     write(`${JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base })}\n`);
   };
   return {

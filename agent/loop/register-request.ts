@@ -17,7 +17,10 @@ export function inventoryMacs(inv: Inventory): string[] {
 
 /** Stable hardware id: sha256 of the sorted MACs (survives NIC order changes, not NIC swaps). */
 export function hwId(macs: string[]): string {
-  return createHash('sha256').update([...macs].sort().join(',')).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update([...macs].sort().join(','))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Identity and credentials a register carries besides the hardware. */
@@ -27,9 +30,16 @@ export interface RegisterIdentity {
 }
 
 /** Build the register body and the facts hash the appliance will compute on it. */
-export function buildRegisterRequest(inv: Inventory, id: RegisterIdentity, exclude: RegExp | null): { request: RegisterRequest; facts_hash: string } {
+export function buildRegisterRequest(
+  inv: Inventory,
+  id: RegisterIdentity,
+  exclude: RegExp | null,
+): { request: RegisterRequest; facts_hash: string } {
   const macs = inventoryMacs(inv);
-  if (macs.length === 0) throw new Error('no NIC with a usable MAC address was found; the appliance identifies nodes by MAC. Fix: check `ip link` and that the NIC driver is in the microkernel (see undriven_nics).');
+  if (macs.length === 0)
+    throw new Error(
+      'no NIC with a usable MAC address was found; the appliance identifies nodes by MAC. Fix: check `ip link` and that the NIC driver is in the microkernel (see undriven_nics).',
+    );
   const { facts, facts_hash } = wireFacts(inv, exclude);
   const request: RegisterRequest = {
     protocol: PROTOCOL_VERSION,

@@ -73,7 +73,15 @@ export interface DmiFacts {
   baseboard: { manufacturer?: string; product?: string; serial?: string };
   chassis: { type?: string; serial?: string; manufacturer?: string };
   processors: { socket?: string; model?: string; manufacturer?: string; cores?: number; threads?: number; mhz?: number }[];
-  memory: { locator?: string; size_mb: number; type?: string; speed_mts?: number; manufacturer?: string; serial?: string; part_number?: string }[];
+  memory: {
+    locator?: string;
+    size_mb: number;
+    type?: string;
+    speed_mts?: number;
+    manufacturer?: string;
+    serial?: string;
+    part_number?: string;
+  }[];
   ipmi?: { interface_type?: string; spec_version?: string; base_address?: string };
   host_interface?: { interface_type?: string };
 }

@@ -71,7 +71,10 @@ export function num(v: string | number | null | undefined): number | undefined {
 /** Lower-case aa:bb:cc:dd:ee:ff for a 6-byte MAC in any common spelling; undefined otherwise. */
 export function normMac(v: string | null | undefined): string | undefined {
   if (!v) return undefined;
-  const hex = v.trim().toLowerCase().replace(/[^0-9a-f]/g, '');
+  const hex = v
+    .trim()
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, '');
   if (hex.length !== 12 || !/^[0-9a-f:.\-\s]+$/i.test(v.trim())) return undefined;
   return hex.match(/../g)!.join(':');
 }

@@ -241,6 +241,8 @@ function main() {
   const categories = Object.fromEntries([...tree.categories.entries()].sort((a, b) => b[1] - a[1]));
   const manifest = {
     format: 1,
+    /** What `crashcart serve` shows as the microkernel version: kernel release + initrd digest. */
+    version: `${mods.release}+${sha256(initrd).slice(0, 12)}`,
     debug: args.debug,
     source_date_epoch: epoch,
     compression: `${args.compress}${args.fast ? ' (fast, dev loop)' : ''}`,

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Inventory } from '../../contract/node.ts';
 import { readToolDir } from '../../agent/collect/replay.ts';
 import { buildInventory } from '../../agent/facts/inventory.ts';
+import { ccError } from '../errors/cc-error.ts';
 
 /** Where the shipped profiles live. */
 export const DEFAULT_PROFILES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../resources/lab-profiles');
@@ -22,13 +23,22 @@ export interface HardwareProfile {
 
 /** Parse every profile folder (sorted, so node i gets the same profile on every run). */
 export async function loadProfiles(dir = DEFAULT_PROFILES_DIR): Promise<HardwareProfile[]> {
-  const names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    throw ccError('CC_ERR_LAB_PROFILES', `cannot read ${dir}: ${(e as Error).message}`);
+  }
+  const names = entries
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   const out: HardwareProfile[] = [];
   for (const name of names) {
     const inv = buildInventory(await readToolDir(path.join(dir, name)));
     if (inv.nics.length > 0) out.push({ name, inventory: inv });
   }
-  if (out.length === 0) throw new Error(`no usable hardware profile in ${dir}: each needs at least one NIC with a MAC`);
+  if (out.length === 0) throw ccError('CC_ERR_LAB_PROFILES', `none in ${dir} has a NIC with a MAC`);
   return out;
 }
 

@@ -24,7 +24,16 @@ export function expandIpxe(text: string, v: IpxeVars): string {
   return text.replace(/\$\{([A-Za-z0-9_/.-]+)(?::([a-z]+))?\}/g, (_m, name: string, fmt: string | undefined) => {
     let val: string;
     if (/^net(\d+|X)\/mac$/.test(name)) val = v.mac;
-    else if (name === 'uuid' || name === 'serial' || name === 'manufacturer' || name === 'product' || name === 'buildarch' || name === 'platform' || name === 'asset') val = v[name] ?? '';
+    else if (
+      name === 'uuid' ||
+      name === 'serial' ||
+      name === 'manufacturer' ||
+      name === 'product' ||
+      name === 'buildarch' ||
+      name === 'platform' ||
+      name === 'asset'
+    )
+      val = v[name] ?? '';
     else val = '';
     if (fmt === 'hexhyp') return val.replace(/:/g, '-');
     // MACs stay readable (aa:bb:...), everything else is encoded as :uristring would.

@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { Logger, Plugin } from '../core/plugin.ts';
+import { ccError } from '../errors/cc-error.ts';
 import { loadProfiles, personalize, DEFAULT_PROFILES_DIR, type HardwareProfile } from './hardware.ts';
 import { SimNode, type SimTiming } from './sim-node.ts';
 import type { IpxeVars } from './ipxe-sim.ts';
@@ -92,7 +93,11 @@ export function createLabPlugin(deps: LabDeps): Plugin & { nodes(): { mac: strin
   return {
     name: 'lab',
     async start() {
-      if (!Number.isInteger(deps.count) || deps.count < 0 || deps.count > 100_000) throw new Error(`lab size ${deps.count} is not an integer in 0..100000; fix: --lab sim:N with N up to 100000`);
+      if (!Number.isInteger(deps.count) || deps.count < 0 || deps.count > 100_000)
+        throw ccError(
+          'CC_ERR_CONFIG_INVALID',
+          `lab size ${deps.count} is not an integer in 0..100000; use --lab sim:N with N up to 100000`,
+        );
       const profiles = await loadProfiles(deps.profilesDir ?? DEFAULT_PROFILES_DIR);
       const random = seededRandom(seed);
       const spread = bootSpreadMs(deps.count);
@@ -103,7 +108,18 @@ export function createLabPlugin(deps: LabDeps): Plugin & { nodes(): { mac: strin
         const vars = ipxeVars(p, id.mac, id.serial, id.uuid);
         // Facts are rebuilt on demand from the shared profile: nothing per node but the identity is kept.
         const inventory = () => personalize(p, seed, i).inventory;
-        sims.push(new SimNode(i, vars, inventory, deps.baseUrl, timing, log, { httpAgent: agent, headers: { 'x-crashcart-lab': '1' } }, seededRandom(seed * 1_000_003 + i)));
+        sims.push(
+          new SimNode(
+            i,
+            vars,
+            inventory,
+            deps.baseUrl,
+            timing,
+            log,
+            { httpAgent: agent, headers: { 'x-crashcart-lab': '1' } },
+            seededRandom(seed * 1_000_003 + i),
+          ),
+        );
       }
       runs = sims.map((s) => s.run(Math.round(random() * spread)));
       deps.log.info({ count: deps.count, profiles: profiles.map((p) => p.name), spread_ms: spread }, 'lab: virtual rack powering on');

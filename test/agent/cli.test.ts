@@ -18,9 +18,14 @@ afterAll(async () => {
 
 function agent(args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/crashcart-agent.mjs', ...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, CRASHCART_FROM_SOURCE: '1' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['bin/crashcart-agent.mjs', ...args],
+      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, CRASHCART_FROM_SOURCE: '1' } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -58,7 +63,8 @@ describe('crashcart-agent on this machine', () => {
     const [live, replay] = await Promise.all([agent(['--once', '--print']), agent(['--once', '--print', '--from', dir])]);
     const a = JSON.parse(live.stdout).facts;
     const b = JSON.parse(replay.stdout).facts;
-    for (const k of ['processorcount', 'memorysize_mb', 'interfaces', 'macaddress', 'blockdevices', 'serialnumber', 'uuid', 'architecture']) expect(b[k], k).toEqual(a[k]);
+    for (const k of ['processorcount', 'memorysize_mb', 'interfaces', 'macaddress', 'blockdevices', 'serialnumber', 'uuid', 'architecture'])
+      expect(b[k], k).toEqual(a[k]);
   });
 
   it('bad input: unknown flag, unreadable replay folder, no appliance -- each says the fix, none crashes', async () => {
@@ -78,16 +84,44 @@ describe('crashcart-agent on this machine', () => {
 
   it('--once against the real core: registers with the token from /boot and checks in', async () => {
     core = await startCore();
-    const d = await pxeBoot(core.baseUrl, { mac: '0c:c4:7a:00:00:01', uuid: '', serial: '', manufacturer: '', product: '', buildarch: 'x86_64', platform: 'efi' });
+    const d = await pxeBoot(core.baseUrl, {
+      mac: '0c:c4:7a:00:00:01',
+      uuid: '',
+      serial: '',
+      manufacturer: '',
+      product: '',
+      buildarch: 'x86_64',
+      platform: 'efi',
+    });
     expect(d.kind).toBe('microkernel');
     if (d.kind !== 'microkernel') return;
-    const r = await agent(['--once', '--url', core.baseUrl, '--token', d.token, '--node', String(d.nodeId), '--from', path.join(ROOT, 'resources/lab-profiles/supermicro-6018r'), '--log-level', 'warn']);
+    const r = await agent([
+      '--once',
+      '--url',
+      core.baseUrl,
+      '--token',
+      d.token,
+      '--node',
+      String(d.nodeId),
+      '--from',
+      path.join(ROOT, 'resources/lab-profiles/supermicro-6018r'),
+      '--log-level',
+      'warn',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const nodes = (await core.admin('GET', '/api/v1/nodes')).json.nodes as { serial: string; state: string; macs: string[] }[];
     const n = nodes.find((x) => x.serial === 'A177950X7709591');
     expect(n?.state).toBe('registered');
     expect(n?.macs).toEqual(expect.arrayContaining(['0c:c4:7a:00:00:01', '52:54:00:e2:28:a3']));
-    const down = await agent(['--once', '--url', 'http://127.0.0.1:9', '--token', 'whatever-token', '--from', path.join(ROOT, 'resources/lab-profiles/supermicro-6018r')]);
+    const down = await agent([
+      '--once',
+      '--url',
+      'http://127.0.0.1:9',
+      '--token',
+      'whatever-token',
+      '--from',
+      path.join(ROOT, 'resources/lab-profiles/supermicro-6018r'),
+    ]);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/no check-in after 4 attempts[\s\S]*fix:/);
   });

@@ -12,7 +12,8 @@ import { loadProfiles } from '../../server/lab/hardware.ts';
 import { until } from './core-harness.ts';
 
 describe('locate', () => {
-  const cmdline = 'BOOT_IMAGE=/vmlinuz crashcart.url=http://10.0.0.1:8026 crashcart.node=17 crashcart.token=abcDEF123_- quiet console="ttyS0,115200n8"';
+  const cmdline =
+    'BOOT_IMAGE=/vmlinuz crashcart.url=http://10.0.0.1:8026 crashcart.node=17 crashcart.token=abcDEF123_- quiet console="ttyS0,115200n8"';
 
   it('kernel command line', () => {
     expect(parseCmdline(cmdline).get('console')).toBe('ttyS0,115200n8');
@@ -21,7 +22,9 @@ describe('locate', () => {
   });
 
   it('DHCP leases: dhclient, networkd and udhcpc dumps; next-server wins over the server identifier', () => {
-    expect(leaseServer('lease {\n  interface "eth0";\n  fixed-address 10.0.0.50;\n  option dhcp-server-identifier 10.0.0.1;\n}\n')).toBe('10.0.0.1');
+    expect(leaseServer('lease {\n  interface "eth0";\n  fixed-address 10.0.0.50;\n  option dhcp-server-identifier 10.0.0.1;\n}\n')).toBe(
+      '10.0.0.1',
+    );
     expect(leaseServer('ADDRESS=10.0.0.50\nSERVER_ADDRESS=10.0.0.1\nNEXT_SERVER=10.0.0.9\n')).toBe('10.0.0.9');
     expect(leaseServer("siaddr='0.0.0.0'\nserverid='192.168.1.1'\n")).toBe('192.168.1.1');
     expect(leaseServer('garbage\n=\n')).toBeUndefined();
@@ -35,9 +38,18 @@ describe('locate', () => {
       return t;
     };
     const base = { readText: read, leaseFiles: ['/lease'], resolve: async () => '10.7.7.7', env: {} };
-    expect(await locate({ ...base, flags: { url: 'http://1.2.3.4:1' } })).toMatchObject({ source: 'cmdline', url: 'http://10.0.0.1:8026', nodeId: 17 });
+    expect(await locate({ ...base, flags: { url: 'http://1.2.3.4:1' } })).toMatchObject({
+      source: 'cmdline',
+      url: 'http://10.0.0.1:8026',
+      nodeId: 17,
+    });
     delete files['/proc/cmdline'];
-    expect(await locate({ ...base, flags: { url: 'http://1.2.3.4:1', token: 'tok12345' } })).toEqual({ source: 'flags', url: 'http://1.2.3.4:1', token: 'tok12345', nodeId: undefined });
+    expect(await locate({ ...base, flags: { url: 'http://1.2.3.4:1', token: 'tok12345' } })).toEqual({
+      source: 'flags',
+      url: 'http://1.2.3.4:1',
+      token: 'tok12345',
+      nodeId: undefined,
+    });
     expect(await locate({ ...base, env: { CRASHCART_URL: 'http://5.6.7.8:9' } })).toMatchObject({ source: 'env', url: 'http://5.6.7.8:9' });
     expect(await locate({ ...base, port: 8026 })).toMatchObject({ source: 'dhcp-lease', url: 'http://10.9.9.9:8026' });
     delete files['/lease'];
@@ -58,11 +70,10 @@ describe('client against a misbehaving appliance', () => {
   let server: http.Server;
   let base: string;
   let mode = 'ok';
-  let hits = 0;
+
   const config = { checkin_interval_s: 1, checkin_skew_s: 0, facts_exclude_pattern: '', server_url: '', log_level: 'info' };
   beforeAll(async () => {
     server = http.createServer((req, res) => {
-      hits++;
       req.resume();
       req.on('end', () => {
         if (mode === 'garbage') return res.end('<html>proxy error</html>');
@@ -71,11 +82,23 @@ describe('client against a misbehaving appliance', () => {
         if (mode === '429') {
           res.statusCode = 429;
           res.setHeader('retry-after', '2');
-          return res.end(JSON.stringify({ statusCode: 429, code: 'CC_ERR_RATE_LIMITED', error: 'Too Many Requests', message: 'slow down', fix: 'Back off and retry' }));
+          return res.end(
+            JSON.stringify({
+              statusCode: 429,
+              code: 'CC_ERR_RATE_LIMITED',
+              error: 'Too Many Requests',
+              message: 'slow down',
+              fix: 'Back off and retry',
+            }),
+          );
         }
         if (mode === 'hang') return; // never answers
         res.setHeader('content-type', 'application/json');
-        res.end(req.url === '/api/v1/register' ? JSON.stringify({ node_id: 1, agent_token: 'agent-token-1', config }) : JSON.stringify({ command: 'acknowledge', config }));
+        res.end(
+          req.url === '/api/v1/register'
+            ? JSON.stringify({ node_id: 1, agent_token: 'agent-token-1', config })
+            : JSON.stringify({ command: 'acknowledge', config }),
+        );
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -89,7 +112,13 @@ describe('client against a misbehaving appliance', () => {
   const req = { node_id: 1, agent_token: 'agent-token-1', state: 'idle', facts_hash: 'x', first_checkin: false };
   it('non-JSON, wrong shape, oversize, 429 and a hung server each become a typed error', async () => {
     const c = new ApplianceClient(base, { timeoutMs: 300 });
-    for (const [m, kind] of [['garbage', 'protocol'], ['wrong-shape', 'protocol'], ['huge', 'protocol'], ['429', 'rate-limited'], ['hang', 'unreachable']] as const) {
+    for (const [m, kind] of [
+      ['garbage', 'protocol'],
+      ['wrong-shape', 'protocol'],
+      ['huge', 'protocol'],
+      ['429', 'rate-limited'],
+      ['hang', 'unreachable'],
+    ] as const) {
       mode = m;
       const e = await c.checkin(req).catch((x: unknown) => x);
       expect(e, m).toBeInstanceOf(ApplianceError);
@@ -123,7 +152,9 @@ describe('client against a misbehaving appliance', () => {
     await until('two errors', () => events.filter((e) => e.type === 'error').length >= 2);
     mode = '429';
     const at = events.length;
-    await until('a rate-limited wait', () => events.slice(at).find((e) => e.type === 'schedule' && e.reason === 'backoff' && e.delay_ms >= 2000));
+    await until('a rate-limited wait', () =>
+      events.slice(at).find((e) => e.type === 'schedule' && e.reason === 'backoff' && e.delay_ms >= 2000),
+    );
     mode = 'ok';
     await until('check-ins', () => events.some((e) => e.type === 'checkin'), 10_000);
     expect(loop.status().state).toBe('running');

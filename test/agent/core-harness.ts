@@ -60,7 +60,22 @@ export async function startCore(opts: { rateLimit?: number } = {}): Promise<Core
   let out = '';
   const baseUrl = `http://127.0.0.1:${httpPort}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
-  const args = ['bin/crashcart.mjs', 'serve', '--data-dir', dataDir, '--lab', 'sim:0', '--http-port', String(httpPort), '--admin-listen', `127.0.0.1:${adminPort}`, '--log-level', 'warn', '--rate-limit', String(opts.rateLimit ?? 0)];
+  const args = [
+    'bin/crashcart.mjs',
+    'serve',
+    '--data-dir',
+    dataDir,
+    '--lab',
+    'sim:0',
+    '--http-port',
+    String(httpPort),
+    '--admin-listen',
+    `127.0.0.1:${adminPort}`,
+    '--log-level',
+    'warn',
+    '--rate-limit',
+    String(opts.rateLimit ?? 0),
+  ];
   const core: Core = {
     baseUrl,
     adminUrl,
@@ -75,7 +90,12 @@ export async function startCore(opts: { rateLimit?: number } = {}): Promise<Core
       child.stdout!.on('data', keep);
       child.stderr!.on('data', keep);
       await waitHealthy(baseUrl, child, () => out);
-      if (!core.token) core.token = execFileSync(process.execPath, ['bin/crashcart.mjs', 'token', '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!.trim();
+      if (!core.token)
+        core.token = execFileSync(process.execPath, ['bin/crashcart.mjs', 'token', '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .pop()!
+          .trim();
     },
     async stop() {
       const c = child;

@@ -62,7 +62,12 @@ describe('inventory from replay folders', () => {
 
   it('Fujitsu profile: LLDP neighbours land on the right NICs', async () => {
     const f = flatFacts(buildInventory(await readToolDir(profileDir('fujitsu-rx2540-m4'))));
-    expect(f).toMatchObject({ lldp_eth0_switch: 'sw-filer-f06.dc42', lldp_eth1_switch: 'sw-filer-f05.dc42', lldp_eth0_vlan: 296, macaddress_eth1: '08:00:27:aa:ce:94' });
+    expect(f).toMatchObject({
+      lldp_eth0_switch: 'sw-filer-f06.dc42',
+      lldp_eth1_switch: 'sw-filer-f05.dc42',
+      lldp_eth0_vlan: 296,
+      macaddress_eth1: '08:00:27:aa:ce:94',
+    });
   });
 
   it('Dell profile: the X710 ports with no driver are reported as undriven NICs', async () => {
@@ -78,13 +83,21 @@ describe('inventory from replay folders', () => {
   it('lspci lists a NIC no driver claimed: vendor:device in the facts (the bnx2 story)', () => {
     const out: ToolOutputs = {
       files: new Map([
-        ['lspci.txt', 'Slot:\t0000:01:00.0\nClass:\t0200\nVendor:\t14e4\nDevice:\t16d8\n\nSlot:\t0000:00:19.0\nClass:\t0200\nVendor:\t8086\nDevice:\t153a\nDriver:\te1000e\n'],
-        ['ip-link.txt', '2: eno1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP\n    link/ether 00:11:22:33:44:55 brd ff:ff:ff:ff:ff:ff\n'],
+        [
+          'lspci.txt',
+          'Slot:\t0000:01:00.0\nClass:\t0200\nVendor:\t14e4\nDevice:\t16d8\n\nSlot:\t0000:00:19.0\nClass:\t0200\nVendor:\t8086\nDevice:\t153a\nDriver:\te1000e\n',
+        ],
+        [
+          'ip-link.txt',
+          '2: eno1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP\n    link/ether 00:11:22:33:44:55 brd ff:ff:ff:ff:ff:ff\n',
+        ],
       ]),
       errors: [],
     };
     const inv = buildInventory(out);
-    expect(inv.undriven_nics).toEqual([{ slot: '0000:01:00.0', vendor_id: '14e4', device_id: '16d8', class_id: '0200', driver: undefined }]);
+    expect(inv.undriven_nics).toEqual([
+      { slot: '0000:01:00.0', vendor_id: '14e4', device_id: '16d8', class_id: '0200', driver: undefined },
+    ]);
     expect(flatFacts(inv)['undriven_nics']).toBe('14e4:16d8');
   });
 
@@ -96,7 +109,13 @@ describe('inventory from replay folders', () => {
   });
 
   it('an empty or garbled folder gives an inventory with collector errors, not a crash', () => {
-    const inv = buildInventory({ files: new Map([['lshw.json', '{not json'], ['dmidecode.txt', '\u0000\u0001garbage']]), errors: [{ collector: 'dmidecode', error: 'not installed' }] });
+    const inv = buildInventory({
+      files: new Map([
+        ['lshw.json', '{not json'],
+        ['dmidecode.txt', '\u0000\u0001garbage'],
+      ]),
+      errors: [{ collector: 'dmidecode', error: 'not installed' }],
+    });
     expect(inv.nics).toEqual([]);
     expect(inv.collector_errors).toEqual([{ collector: 'dmidecode', error: 'not installed' }]);
     expect(() => buildRegisterRequest(inv, { token: 'tokentoken' }, null)).toThrow(/MAC/);
@@ -155,7 +174,24 @@ describe('hostile input never escapes a parser', () => {
   const structured = fc.oneof(
     fc.string({ maxLength: 400 }),
     fc.json({ maxDepth: 4 }),
-    fc.array(fc.constantFrom('Handle 0x0001, DMI type 17, 40 bytes\n', 'Memory Device\n', '\tSize: 99 GB\n', '\t\tx\n', 'lldp.eth0.chassis.name=sw\n', '{"lldp":{"interface":[', '2: e: <UP>\n', '    link/ether zz\n', 'NAME="sda" TYPE="disk" SIZE="1G"\n', ': :\n', '\n'), { maxLength: 60 }).map((a) => a.join('')),
+    fc
+      .array(
+        fc.constantFrom(
+          'Handle 0x0001, DMI type 17, 40 bytes\n',
+          'Memory Device\n',
+          '\tSize: 99 GB\n',
+          '\t\tx\n',
+          'lldp.eth0.chassis.name=sw\n',
+          '{"lldp":{"interface":[',
+          '2: e: <UP>\n',
+          '    link/ether zz\n',
+          'NAME="sda" TYPE="disk" SIZE="1G"\n',
+          ': :\n',
+          '\n',
+        ),
+        { maxLength: 60 },
+      )
+      .map((a) => a.join('')),
   );
   for (const [name, fn] of parsers) {
     it(`${name}: arbitrary text`, () => {
@@ -169,17 +205,47 @@ describe('hostile input never escapes a parser', () => {
   }
   it('buildInventory on arbitrary files', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom('dmidecode.txt', 'lshw.json', 'lsblk.json', 'ip-addr.json', 'lldpctl.json', 'ipmitool-lan.txt', 'cpuinfo', 'lspci.txt', 'ethtool-eth0.txt'), structured), (files) => {
-        const inv = buildInventory({ files: new Map(Object.entries(files)), errors: [] });
-        expect(Value.Check(InventorySchema, wire(inv))).toBe(true);
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.constantFrom(
+            'dmidecode.txt',
+            'lshw.json',
+            'lsblk.json',
+            'ip-addr.json',
+            'lldpctl.json',
+            'ipmitool-lan.txt',
+            'cpuinfo',
+            'lspci.txt',
+            'ethtool-eth0.txt',
+          ),
+          structured,
+        ),
+        (files) => {
+          const inv = buildInventory({ files: new Map(Object.entries(files)), errors: [] });
+          expect(Value.Check(InventorySchema, wire(inv))).toBe(true);
+        },
+      ),
       { numRuns: 100 },
     );
   });
   it('over-long names and values are cut to the contract limits', () => {
     const long = 'x'.repeat(5000);
-    const j = JSON.stringify([{ ifname: `eth${long}`, flags: ['UP'], link_type: 'ether', address: '00:11:22:33:44:55', addr_info: [{ family: 'inet', local: long }] }]);
-    const inv = buildInventory({ files: new Map([['ip-addr.json', j], ['lscpu.txt', `Model name: ${long}\nFlags: ${long}`]]), errors: [] });
+    const j = JSON.stringify([
+      {
+        ifname: `eth${long}`,
+        flags: ['UP'],
+        link_type: 'ether',
+        address: '00:11:22:33:44:55',
+        addr_info: [{ family: 'inet', local: long }],
+      },
+    ]);
+    const inv = buildInventory({
+      files: new Map([
+        ['ip-addr.json', j],
+        ['lscpu.txt', `Model name: ${long}\nFlags: ${long}`],
+      ]),
+      errors: [],
+    });
     expect(inv.nics[0]!.name.length).toBe(64);
     expect(inv.cpu.model!.length).toBe(4096);
     expect(Value.Check(InventorySchema, wire(inv))).toBe(true);

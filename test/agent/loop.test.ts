@@ -38,7 +38,15 @@ async function bootAgent(extra: Partial<ConstructorParameters<typeof AgentLoop>[
   const i = nextIndex++;
   const p = profiles[i % profiles.length]!;
   const { inventory, id } = personalize(p, 42, i);
-  const d = await pxeBoot(core.baseUrl, { mac: id.mac, uuid: id.uuid, serial: id.serial, manufacturer: 'M', product: 'P', buildarch: 'x86_64', platform: 'efi' });
+  const d = await pxeBoot(core.baseUrl, {
+    mac: id.mac,
+    uuid: id.uuid,
+    serial: id.serial,
+    manufacturer: 'M',
+    product: 'P',
+    buildarch: 'x86_64',
+    platform: 'efi',
+  });
   if (d.kind !== 'microkernel') throw new Error(`expected the microkernel script, got ${d.kind}`);
   const events: AgentEvent[] = [];
   const hooks = { reboots: 0, poweroffs: 0 };
@@ -110,17 +118,25 @@ describe('agent loop against the real core', () => {
     const firstSchedule = h.events.find((e) => e.type === 'schedule' && e.reason === 'interval');
     expect(firstSchedule).toMatchObject({ delay_ms: 1000 });
     try {
-      expect((await core.admin('PATCH', '/api/v1/settings', { checkin_interval_s: 2, facts_exclude_pattern: '^blockdevice_' })).status).toBe(200);
+      expect(
+        (await core.admin('PATCH', '/api/v1/settings', { checkin_interval_s: 2, facts_exclude_pattern: '^blockdevice_' })).status,
+      ).toBe(200);
       await until('config applied', () => h.events.some((e) => e.type === 'config' && e.config.checkin_interval_s === 2));
       const at = h.events.length;
-      await until('a schedule with the new interval', () => h.events.slice(at).some((e) => e.type === 'schedule' && e.reason === 'interval'));
+      await until('a schedule with the new interval', () =>
+        h.events.slice(at).some((e) => e.type === 'schedule' && e.reason === 'interval'),
+      );
       const next = h.events.slice(at).find((e) => e.type === 'schedule' && e.reason === 'interval');
       expect(next).toMatchObject({ delay_ms: 2000 });
       // The exclusion pattern changed what the agent sends: it registered again without blockdevice_* facts.
       await until('re-register without excluded facts', async () => {
         const f = (await core.admin('GET', `/api/v1/nodes/${h.nodeId}/facts`)).json;
         const stored = f.facts ?? f;
-        return Object.keys(stored).length > 0 && !Object.keys(stored).some((k) => k.startsWith('blockdevice_')) && stored.disk_count !== undefined;
+        return (
+          Object.keys(stored).length > 0 &&
+          !Object.keys(stored).some((k) => k.startsWith('blockdevice_')) &&
+          stored.disk_count !== undefined
+        );
       });
       expect(h.loop.status().config.facts_exclude_pattern).toBe('^blockdevice_');
     } finally {
@@ -200,5 +216,4 @@ describe('agent loop against the real core', () => {
     expect(h.hooks.reboots).toBe(1);
     expect(h.events.some((e) => e.type === 'checkin' && e.command === 'reboot')).toBe(true);
   });
-
 });

@@ -19,7 +19,12 @@ describe('dmidecode', () => {
 
   it('Dell PowerEdge M630: identity, BIOS, 2 CPUs, 8 x 8 GiB, IPMI', () => {
     const d = parseDmidecode(fx('dell-poweredge-m630.dmidecode.txt'));
-    expect(d.system).toMatchObject({ manufacturer: 'Dell Inc.', product: 'PowerEdge M630', serial: '4242', uuid: '4c4c4544-0036-3210-805a-b7c04f4d3632' });
+    expect(d.system).toMatchObject({
+      manufacturer: 'Dell Inc.',
+      product: 'PowerEdge M630',
+      serial: '4242',
+      uuid: '4c4c4544-0036-3210-805a-b7c04f4d3632',
+    });
     expect(d.bios).toEqual({ vendor: 'Dell Inc.', version: '1.2.5', date: '05/04/2015', uefi_capable: true });
     expect(d.baseboard.product).toBe('0PHY8D');
     expect(d.chassis.type).toBe('Multi-system');
@@ -44,25 +49,42 @@ describe('dmidecode', () => {
   });
 
   it('serials, UUIDs and placeholders', () => {
-    expect(parseDmidecode(fx('supermicro-sys-6018r.dmidecode.txt')).system).toMatchObject({ manufacturer: 'Supermicro', product: 'SYS-6018R-TDTPR', serial: 'A177950X7709591' });
+    expect(parseDmidecode(fx('supermicro-sys-6018r.dmidecode.txt')).system).toMatchObject({
+      manufacturer: 'Supermicro',
+      product: 'SYS-6018R-TDTPR',
+      serial: 'A177950X7709591',
+    });
     expect(parseDmidecode(fx('quanta-quantaplex-t41s-2u.dmidecode.txt')).system.serial).toBe('QTFCKJ50800080');
     expect(parseDmidecode(fx('dell-dss7500.dmidecode.txt')).system.serial).toBe('4242-SERVICE_TAG');
     // hw-probe anonymised Lenovo serials to "--": a placeholder, so absent.
     const sr650 = parseDmidecode(fx('lenovo-thinksystem-sr650.dmidecode.txt'));
     expect(sr650.system.serial).toBeUndefined();
     expect(sr650.system.sku).toBe('7X06CTO1WW');
-    expect(parseDmidecode(fx('fujitsu-primergy-rx2540-m4.dmidecode.txt')).host_interface?.interface_type).toBe('KCS: Keyboard Controller Style');
+    expect(parseDmidecode(fx('fujitsu-primergy-rx2540-m4.dmidecode.txt')).host_interface?.interface_type).toBe(
+      'KCS: Keyboard Controller Style',
+    );
     expect(parseDmidecode(fx('hpe-proliant-dl380p-gen8.dmidecode.txt')).bios.uefi_capable).toBe(false);
     const vbox = parseDmidecode(fx('virtualbox.dmidecode.txt'));
-    expect(vbox.system).toMatchObject({ manufacturer: 'innotek GmbH', product: 'VirtualBox', uuid: '784198ec-5827-476e-9e24-b0e98e8958f5' });
-    expect(parseDmidecode(fx('huawei-taishan-200-arm64.dmidecode.txt')).processors[0]).toMatchObject({ model: 'Kunpeng 920-4826', cores: 48 });
+    expect(vbox.system).toMatchObject({
+      manufacturer: 'innotek GmbH',
+      product: 'VirtualBox',
+      uuid: '784198ec-5827-476e-9e24-b0e98e8958f5',
+    });
+    expect(parseDmidecode(fx('huawei-taishan-200-arm64.dmidecode.txt')).processors[0]).toMatchObject({
+      model: 'Kunpeng 920-4826',
+      cores: 48,
+    });
   });
 
   it('size spellings and garbage', () => {
     expect(dmiSizeMb('16384 MB')).toBe(16384);
     expect(dmiSizeMb('32 GB')).toBe(32768);
     expect(dmiSizeMb('No Module Installed')).toBe(0);
-    expect(parseDmidecode('Handle 0xZZ\n\tSize: 1\nHandle 0x0001, DMI type 1, 27 bytes\nSystem Information\n\tUUID: 00000000-0000-0000-0000-000000000000\n').system.uuid).toBeUndefined();
+    expect(
+      parseDmidecode(
+        'Handle 0xZZ\n\tSize: 1\nHandle 0x0001, DMI type 1, 27 bytes\nSystem Information\n\tUUID: 00000000-0000-0000-0000-000000000000\n',
+      ).system.uuid,
+    ).toBeUndefined();
   });
 });
 
@@ -124,7 +146,13 @@ describe('lsblk', () => {
     expect(parseLsblk(fx('sata-plus-nvme.lsblk-J-b-O.json'))).toEqual([
       expect.objectContaining({ name: 'sda', size_bytes: 240057409536, model: 'KINGSTON SH103S3', rotational: false }),
       expect.objectContaining({ name: 'sdb', size_bytes: 80026361856, model: 'WDC WD800JD-00MS', rotational: true }),
-      expect.objectContaining({ name: 'nvme0n1', size_bytes: 240057409536, serial: '50026B728203601D', transport: 'nvme', rotational: false }),
+      expect.objectContaining({
+        name: 'nvme0n1',
+        size_bytes: 240057409536,
+        serial: '50026B728203601D',
+        transport: 'nvme',
+        rotational: false,
+      }),
     ]);
   });
   it('-O -P pairs: whole disks only (no loop, partitions)', () => {
@@ -158,35 +186,95 @@ describe('ip', () => {
     expect(all.find((i) => i.name === 'ens160')?.mac).toBe('00:50:56:9a:51:af');
   });
   it('ip -j JSON', () => {
-    const j = JSON.stringify([{ ifindex: 2, ifname: 'eno1', flags: ['BROADCAST', 'UP', 'LOWER_UP'], mtu: 9000, link_type: 'ether', address: 'AA:BB:CC:00:11:22', addr_info: [{ family: 'inet', local: '10.1.2.3', prefixlen: 24 }] }]);
-    expect(parseIp(j)).toEqual([{ name: 'eno1', mac: 'aa:bb:cc:00:11:22', link_type: 'ether', mtu: 9000, up: true, carrier: true, master: undefined, kind: undefined, ipv4: ['10.1.2.3/24'], ipv6: [] }]);
+    const j = JSON.stringify([
+      {
+        ifindex: 2,
+        ifname: 'eno1',
+        flags: ['BROADCAST', 'UP', 'LOWER_UP'],
+        mtu: 9000,
+        link_type: 'ether',
+        address: 'AA:BB:CC:00:11:22',
+        addr_info: [{ family: 'inet', local: '10.1.2.3', prefixlen: 24 }],
+      },
+    ]);
+    expect(parseIp(j)).toEqual([
+      {
+        name: 'eno1',
+        mac: 'aa:bb:cc:00:11:22',
+        link_type: 'ether',
+        mtu: 9000,
+        up: true,
+        carrier: true,
+        master: undefined,
+        kind: undefined,
+        ipv4: ['10.1.2.3/24'],
+        ipv6: [],
+      },
+    ]);
   });
 });
 
 describe('ethtool, ipmitool, lldp, proc, lspci', () => {
   it('ethtool -i', () => {
-    expect(parseEthtoolInfo(fx('virtio-net.ethtool-i.txt'))).toEqual({ driver: 'virtio_net', version: '1.0.0', firmware_version: undefined, bus_info: '0000:00:03.0' });
+    expect(parseEthtoolInfo(fx('virtio-net.ethtool-i.txt'))).toEqual({
+      driver: 'virtio_net',
+      version: '1.0.0',
+      firmware_version: undefined,
+      bus_info: '0000:00:03.0',
+    });
     expect(parseEthtoolInfo(fx('loopback.ethtool-i.txt'))).toBeNull();
     expect(parseEthtoolInfo(fx('openvswitch-bridge.ethtool-i.txt'))?.driver).toBe('openvswitch');
   });
   it('ipmitool lan print / mc info / fru print', () => {
-    expect(parseIpmiLan(fx('supermicro-bmc.ipmitool-lan-print.txt'))).toMatchObject({ ipv4: undefined, mac: '00:25:90:83:d4:4c', ip_source: 'DHCP Address' });
-    expect(parseIpmiMc(fx('intel-bmc.ipmitool-mc-info.txt'))).toEqual({ firmware_version: '1.17', ipmi_version: '2.0', manufacturer: 'Intel Corporation', manufacturer_id: '343' });
+    expect(parseIpmiLan(fx('supermicro-bmc.ipmitool-lan-print.txt'))).toMatchObject({
+      ipv4: undefined,
+      mac: '00:25:90:83:d4:4c',
+      ip_source: 'DHCP Address',
+    });
+    expect(parseIpmiMc(fx('intel-bmc.ipmitool-mc-info.txt'))).toEqual({
+      firmware_version: '1.17',
+      ipmi_version: '2.0',
+      manufacturer: 'Intel Corporation',
+      manufacturer_id: '343',
+    });
     const fru = parseIpmiFru(fx('quanta-s210-x12rs.ipmitool-fru.txt'));
     expect(fru).toHaveLength(3);
     expect(fruProduct(fru)).toEqual({ serial: 'QTFCEV4120280', product: 'S210-X12RS V2', manufacturer: 'Quanta' });
   });
   it('lldpctl keyvalue and json (single interface as an object)', () => {
-    expect(parseLldp(fx('arista-dcs-7010t.lldpctl-keyvalue.txt'))).toEqual({ p20p2: { switch_id: '00:1c:73:ac:94:89', switch_name: 'mgmt01', mgmt_ip: '10.240.19.102', port_id: 'Ethernet50' } });
+    expect(parseLldp(fx('arista-dcs-7010t.lldpctl-keyvalue.txt'))).toEqual({
+      p20p2: { switch_id: '00:1c:73:ac:94:89', switch_name: 'mgmt01', mgmt_ip: '10.240.19.102', port_id: 'Ethernet50' },
+    });
     const cu = parseLldp(fx('cumulus-dell-s4100.lldpctl-keyvalue.txt'));
     expect(cu['eno1']).toMatchObject({ switch_name: 'toto-chassis.dc42', port_id: 'swp46', port_descr: 'BXVWNR2:lom2' });
     expect(Object.keys(cu)).toEqual(['eno1', 'eno2d1']);
-    expect(parseLldp(fx('juniper-qfx5100.lldpctl-keyvalue.txt'))['eth1']).toMatchObject({ switch_name: 'sw-filer-f05.dc42', port_descr: 'xe-0/0/1', vlan: 296 });
-    expect(parseLldp(fx('dedibox2.lldpctl-keyvalue.txt'))['eno1']).toMatchObject({ switch_name: 's35-b12.dc3', port_id: 'Gi1/0/29', vlan: 140 });
-    expect(parseLldp(fx('netgear-single-iface.lldpctl-json.json'))).toEqual({ enp3s0: { switch_name: undefined, switch_id: '44:94:fc:9d:55:0a', port_id: 'g17', port_descr: undefined, vlan: undefined, mgmt_ip: '192.168.178.21' } });
+    expect(parseLldp(fx('juniper-qfx5100.lldpctl-keyvalue.txt'))['eth1']).toMatchObject({
+      switch_name: 'sw-filer-f05.dc42',
+      port_descr: 'xe-0/0/1',
+      vlan: 296,
+    });
+    expect(parseLldp(fx('dedibox2.lldpctl-keyvalue.txt'))['eno1']).toMatchObject({
+      switch_name: 's35-b12.dc3',
+      port_id: 'Gi1/0/29',
+      vlan: 140,
+    });
+    expect(parseLldp(fx('netgear-single-iface.lldpctl-json.json'))).toEqual({
+      enp3s0: {
+        switch_name: undefined,
+        switch_id: '44:94:fc:9d:55:0a',
+        port_id: 'g17',
+        port_descr: undefined,
+        vlan: undefined,
+        mgmt_ip: '192.168.178.21',
+      },
+    });
   });
   it('/proc/cpuinfo and /proc/meminfo', () => {
-    expect(parseCpuinfo(fx('amd-epyc-7451-2s.cpuinfo'))).toMatchObject({ logical: 96, physical: 2, model: 'AMD EPYC 7451 24-Core Processor' });
+    expect(parseCpuinfo(fx('amd-epyc-7451-2s.cpuinfo'))).toMatchObject({
+      logical: 96,
+      physical: 2,
+      model: 'AMD EPYC 7451 24-Core Processor',
+    });
     expect(parseCpuinfo(fx('vmware-xeon-e5-2697v4.cpuinfo'))).toMatchObject({ logical: 4, physical: 1 });
     expect(parseCpuinfo(fx('vmware-xeon-e5-2697v4.cpuinfo')).flags).toContain('hypervisor');
     expect(parseCpuinfo(fx('aarch64-4cpu.cpuinfo'))).toMatchObject({ logical: 4, model: 'AArch64 Processor rev 4 (aarch64)' });
@@ -196,7 +284,8 @@ describe('ethtool, ipmitool, lldp, proc, lspci', () => {
     expect(parseMeminfo(fx('lxd-container.meminfo')).total_mb).toBe(1024);
   });
   it('lspci -vmmnk records', () => {
-    const t = 'Slot:\t0000:01:00.0\nClass:\t0200\nVendor:\t14e4\nDevice:\t16d8\n\nSlot:\t0000:02:00.0\nClass:\t0200\nVendor:\t8086\nDevice:\t1521\nDriver:\tigb\n';
+    const t =
+      'Slot:\t0000:01:00.0\nClass:\t0200\nVendor:\t14e4\nDevice:\t16d8\n\nSlot:\t0000:02:00.0\nClass:\t0200\nVendor:\t8086\nDevice:\t1521\nDriver:\tigb\n';
     expect(parseLspci(t)).toEqual([
       { slot: '0000:01:00.0', class_id: '0200', vendor_id: '14e4', device_id: '16d8', driver: undefined },
       { slot: '0000:02:00.0', class_id: '0200', vendor_id: '8086', device_id: '1521', driver: 'igb' },

@@ -34,7 +34,15 @@ describe('soak', () => {
   it(`${DAY_OF_CHECKINS} check-ins: flat heap, one register, no failures`, async () => {
     const p = (await loadProfiles())[2]!;
     const { inventory, id } = personalize(p, 99, 1);
-    const d = await pxeBoot(core.baseUrl, { mac: id.mac, uuid: id.uuid, serial: id.serial, manufacturer: '', product: '', buildarch: 'x86_64', platform: 'efi' });
+    const d = await pxeBoot(core.baseUrl, {
+      mac: id.mac,
+      uuid: id.uuid,
+      serial: id.serial,
+      manufacturer: '',
+      product: '',
+      buildarch: 'x86_64',
+      platform: 'efi',
+    });
     if (d.kind !== 'microkernel') throw new Error(d.kind);
     let checkins = 0;
     const loop = new AgentLoop({

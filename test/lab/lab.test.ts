@@ -23,17 +23,36 @@ afterAll(async () => {
 
 describe('iPXE simulation (pure)', () => {
   it('expands settings like iPXE and finds the chain URL', () => {
-    const s = '#!ipxe\n:chain\nchain --replace --autofree http://10.0.0.1:8026/boot?mac=${netX/mac}&serial=${serial:uristring}&product=${product:uristring}&arch=${buildarch} && goto error ||\n';
+    const s =
+      '#!ipxe\n:chain\nchain --replace --autofree http://10.0.0.1:8026/boot?mac=${netX/mac}&serial=${serial:uristring}&product=${product:uristring}&arch=${buildarch} && goto error ||\n';
     const url = chainUrl(s)!;
-    const vars = { mac: 'aa:bb:cc:00:00:01', uuid: 'u', serial: 'S N/1', manufacturer: 'Dell Inc.', product: 'PowerEdge R630', buildarch: 'x86_64', platform: 'efi' };
-    expect(expandIpxe(url, vars)).toBe('http://10.0.0.1:8026/boot?mac=aa:bb:cc:00:00:01&serial=S%20N%2F1&product=PowerEdge%20R630&arch=x86_64');
+    const vars = {
+      mac: 'aa:bb:cc:00:00:01',
+      uuid: 'u',
+      serial: 'S N/1',
+      manufacturer: 'Dell Inc.',
+      product: 'PowerEdge R630',
+      buildarch: 'x86_64',
+      platform: 'efi',
+    };
+    expect(expandIpxe(url, vars)).toBe(
+      'http://10.0.0.1:8026/boot?mac=aa:bb:cc:00:00:01&serial=S%20N%2F1&product=PowerEdge%20R630&arch=x86_64',
+    );
     expect(expandIpxe('BOOTIF=01-${netX/mac:hexhyp}', vars)).toBe('BOOTIF=01-aa-bb-cc-00-00-01');
-    expect(rebase('http://10.0.0.1:8026/api/v1/nodes/3/stage?token=t', 'http://127.0.0.1:5555')).toBe('http://127.0.0.1:5555/api/v1/nodes/3/stage?token=t');
+    expect(rebase('http://10.0.0.1:8026/api/v1/nodes/3/stage?token=t', 'http://127.0.0.1:5555')).toBe(
+      'http://127.0.0.1:5555/api/v1/nodes/3/stage?token=t',
+    );
   });
   it('classifies microkernel, task, local-disk and garbage scripts', () => {
-    expect(classifyBootScript('#!ipxe\n#crashcart-args crashcart.url=http://h:1 crashcart.node=4 crashcart.token=tok123456\nsleep 60\n')).toEqual({ kind: 'microkernel', url: 'http://h:1', nodeId: 4, token: 'tok123456' });
-    expect(classifyBootScript('#!ipxe\n# crashcart: stage_url=http://h:1/api/v1/nodes/4/stage?token=x\nsanboot --drive 0x80 || exit\n')).toEqual({ kind: 'task', stageUrl: 'http://h:1/api/v1/nodes/4/stage?token=x' });
-    expect(classifyBootScript('#!ipxe\niseq ${platform} efi && exit ||\nsanboot --no-describe --drive 0x80 || exit\n')).toEqual({ kind: 'local' });
+    expect(
+      classifyBootScript('#!ipxe\n#crashcart-args crashcart.url=http://h:1 crashcart.node=4 crashcart.token=tok123456\nsleep 60\n'),
+    ).toEqual({ kind: 'microkernel', url: 'http://h:1', nodeId: 4, token: 'tok123456' });
+    expect(
+      classifyBootScript('#!ipxe\n# crashcart: stage_url=http://h:1/api/v1/nodes/4/stage?token=x\nsanboot --drive 0x80 || exit\n'),
+    ).toEqual({ kind: 'task', stageUrl: 'http://h:1/api/v1/nodes/4/stage?token=x' });
+    expect(classifyBootScript('#!ipxe\niseq ${platform} efi && exit ||\nsanboot --no-describe --drive 0x80 || exit\n')).toEqual({
+      kind: 'local',
+    });
     expect(classifyBootScript('<html>').kind).toBe('unknown');
     expect(classifyBootScript('#!ipxe\necho hi\n').kind).toBe('unknown');
   });
@@ -68,7 +87,14 @@ describe('virtual rack against the real core', () => {
       const mine = lab.nodes();
       expect(new Set(mine.map((n) => n.mac)).size).toBe(9);
       expect(new Set(mine.map((n) => n.serial)).size).toBe(9);
-      const list = (await core.admin('GET', '/api/v1/nodes')).json.nodes as { id: number; serial: string; boot_mac: string; state: string; manufacturer: string; summary: { nic_count: number; disk_count: number } }[];
+      const list = (await core.admin('GET', '/api/v1/nodes')).json.nodes as {
+        id: number;
+        serial: string;
+        boot_mac: string;
+        state: string;
+        manufacturer: string;
+        summary: { nic_count: number; disk_count: number };
+      }[];
       expect(list).toHaveLength(9);
       for (const n of mine) {
         const c = list.find((x) => x.serial === n.serial);
@@ -82,16 +108,29 @@ describe('virtual rack against the real core', () => {
       // A tag nothing matches, so the policy binds only the nodes we bind by hand.
       const tag = await core.admin('POST', '/api/v1/tags', { name: 'lab-never', rule: ['=', ['fact', 'manufacturer'], 'nobody'] });
       expect([200, 201], JSON.stringify(tag.json)).toContain(tag.status);
-      const pol = await core.admin('POST', '/api/v1/policies', { name: 'lab-local', task: 'local-disk', tags: ['lab-never'], enabled: true });
+      const pol = await core.admin('POST', '/api/v1/policies', {
+        name: 'lab-local',
+        task: 'local-disk',
+        tags: ['lab-never'],
+        enabled: true,
+      });
       expect([200, 201], JSON.stringify(pol.json)).toContain(pol.status);
       const pair = list.slice(0, 2);
       const bind = await core.admin('POST', '/api/v1/nodes/bind', { node_ids: pair.map((n) => n.id), policy: 'lab-local' });
       expect(bind.json.results.every((r: { ok: boolean }) => r.ok)).toBe(true);
-      await until('pair installed (lab view)', () => pair.every((p) => lab.nodes().find((n) => n.serial === p.serial)?.state === 'installed'), 30_000, 100);
+      await until(
+        'pair installed (lab view)',
+        () => pair.every((p) => lab.nodes().find((n) => n.serial === p.serial)?.state === 'installed'),
+        30_000,
+        100,
+      );
       for (const p of pair) {
         const n = (await core.admin('GET', `/api/v1/nodes/${p.id}`)).json;
         expect(n.state).toBe('installed');
-        const ev = (await core.admin('GET', `/api/v1/nodes/${p.id}/events`)).json.events as { type: string; data: { from?: string; to?: string } }[];
+        const ev = (await core.admin('GET', `/api/v1/nodes/${p.id}/events`)).json.events as {
+          type: string;
+          data: { from?: string; to?: string };
+        }[];
         expect(ev.map((e) => e.type)).toEqual(expect.arrayContaining(['node.registered', 'node.bound', 'node.reboot_sent', 'node.stage']));
         // The UI's story: bound -> installing -> installed, reported by the simulated installer via stage_url.
         const stages = ev.filter((e) => e.type === 'node.stage').map((e) => `${e.data.from}->${e.data.to}`);
@@ -114,6 +153,8 @@ describe('virtual rack against the real core', () => {
     const states = lab.nodes().map((n) => n.state);
     expect(states.every((s) => s === 'backoff' || s === 'off')).toBe(true);
     const bad = createLabPlugin({ baseUrl: core.baseUrl, count: -1, log });
-    await expect(bad.start()).rejects.toThrow(/fix: --lab sim:N/);
+    await expect(bad.start()).rejects.toMatchObject({ code: 'CC_ERR_CONFIG_INVALID', message: expect.stringMatching(/--lab sim:N/) });
+    const empty = createLabPlugin({ baseUrl: core.baseUrl, count: 1, log, profilesDir: '/nonexistent-profiles' });
+    await expect(empty.start()).rejects.toMatchObject({ code: 'CC_ERR_LAB_PROFILES', fix: expect.stringMatching(/lab-profiles/) });
   });
 });

@@ -2,6 +2,7 @@
  * Debian's chromium driven by playwright-core (never `playwright install`), with a fresh
  * profile per launch; screenshots go to test-output/ui/.
  */
+import type { PageWindow } from './page-dom.ts';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +48,7 @@ export async function launchBrowser(width = 1440, height = 900): Promise<Browser
 /** Save a screenshot as test-output/ui/<name>-<theme>.png. */
 export async function shot(page: Page, name: string): Promise<string> {
   mkdirSync(OUTPUT_DIR, { recursive: true });
-  const theme = await page.evaluate(() => document.documentElement.dataset.theme ?? 'light');
+  const theme = await page.evaluate(() => (globalThis as unknown as PageWindow).document.documentElement.dataset.theme ?? 'light');
   const file = path.join(OUTPUT_DIR, `${name}-${theme}.png`);
   await page.screenshot({ path: file });
   return file;
@@ -55,7 +56,7 @@ export async function shot(page: Page, name: string): Promise<string> {
 
 /** Switch the theme the way an operator does (header button). */
 export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<void> {
-  const now = await page.evaluate(() => document.documentElement.dataset.theme);
+  const now = await page.evaluate(() => (globalThis as unknown as PageWindow).document.documentElement.dataset.theme);
   if (now !== theme) await page.click('[data-test="theme-toggle"]');
-  await page.waitForFunction((t) => document.documentElement.dataset.theme === t, theme);
+  await page.waitForFunction((t) => (globalThis as unknown as PageWindow).document.documentElement.dataset.theme === t, theme);
 }

@@ -3,6 +3,7 @@
  * sign in with the printed link, watch nodes appear live, filter and select, bind with one
  * click, reject a bad rule, find a serial in the facts tree; screenshots of every screen.
  */
+import type { PageWindow } from './page-dom.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Node } from '../../contract/node.ts';
@@ -44,8 +45,8 @@ describe('operator UI against a running appliance', () => {
     expect(page.url()).not.toContain('login=');
     expect(page.url()).toMatch(/#\/nodes$/);
     // Mark the document: a reload would lose the mark, so rows seen later came in live.
-    await page.evaluate(() => ((window as unknown as { ccMark: number }).ccMark = 42));
-    await page.waitForFunction(() => document.querySelectorAll('[data-test="nodes-table"] .tr').length >= 20, undefined, { timeout: 60_000 });
+    await page.evaluate(() => ((globalThis as unknown as PageWindow).ccMark = 42));
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length >= 20, undefined, { timeout: 60_000 });
 
     const mac = '02:cc:e2:e0:00:01';
     const boot = await fetch(`${appliance.nodeUrl}/boot?mac=${mac}&serial=E2E-LIVE-1`);
@@ -54,7 +55,7 @@ describe('operator UI against a running appliance', () => {
     const row = page.locator('[data-test="nodes-table"] .tr.fresh');
     await row.first().waitFor({ timeout: 15_000 });
     expect(await row.first().textContent()).toContain('E2E-LIVE-1');
-    expect(await page.evaluate(() => (window as unknown as { ccMark?: number }).ccMark)).toBe(42);
+    expect(await page.evaluate(() => (globalThis as unknown as PageWindow).ccMark)).toBe(42);
     await page.fill('[data-test="node-filter"] input', '');
     await shot(page, 'nodes');
   });
@@ -63,7 +64,7 @@ describe('operator UI against a running appliance', () => {
     const nodes = (await appliance.api<{ nodes: Node[] }>('GET', '/api/v1/nodes?limit=1000')).nodes;
     const target = nodes.find((n) => n.serial && n.manufacturer)!;
     await page.fill('[data-test="node-filter"] input', target.serial!);
-    await page.waitForFunction(() => document.querySelectorAll('[data-test="nodes-table"] .tr').length === 1);
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length === 1);
     expect(await page.locator('[data-test="nodes-table"] .tr').first().getAttribute('data-node-id')).toBe(String(target.id));
     await page.fill('[data-test="node-filter"] input', '');
 
@@ -72,10 +73,10 @@ describe('operator UI against a running appliance', () => {
     await page.click(`.n-base-select-option:has-text("${target.manufacturer} (")`);
     await page.keyboard.press('Escape');
     const sameVendor = nodes.filter((n) => n.manufacturer === target.manufacturer).length;
-    await page.waitForFunction((n) => document.querySelectorAll('[data-test="nodes-table"] .tr').length === n, sameVendor);
+    await page.waitForFunction((n) => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length === n, sameVendor);
     expect(await page.textContent('[data-test="node-count"]')).toContain(`${sameVendor} of`);
     await page.click('[data-test="facet-vendor"] .n-base-clear');
-    await page.waitForFunction(() => document.querySelectorAll('[data-test="nodes-table"] .tr').length >= 21);
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length >= 21);
 
     // Keyboard: focus the grid, select three rows with shift+arrows.
     await page.click('[data-test="nodes-table"] .tr >> nth=0');

@@ -3,6 +3,7 @@
  * then scrolled in a real browser. Frame times are measured and reported (written to
  * test-output/ui/frame-times.json), never asserted: the machine is shared and noisy.
  */
+import type { PageElement, PageWindow } from './page-dom.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -49,19 +50,19 @@ describe('the node table with 10,000 nodes', () => {
   it('loads every node, keeps the DOM small, and scrolls to the last one (frame times reported)', async () => {
     const { page } = browser;
     await page.goto(appliance.loginUrl);
-    await page.waitForFunction((n) => document.querySelector('[data-test="node-count"]')?.textContent?.includes(`${n} of ${n}`), NODES, { timeout: 60_000 });
+    await page.waitForFunction((n) => (globalThis as unknown as PageWindow).document.querySelector('[data-test="node-count"]')?.textContent?.includes(`${n} of ${n}`), NODES, { timeout: 60_000 });
     const rendered = await page.locator('[data-test="nodes-table"] .tr').count();
     expect(rendered).toBeGreaterThan(10);
     expect(rendered).toBeLessThan(150);
 
     // Smooth scroll: a fixed step per animation frame, timing every frame.
     const smooth = await page.evaluate(async () => {
-      const el = document.querySelector('[data-test="nodes-table"]') as HTMLElement;
+      const el = (globalThis as unknown as PageWindow).document.querySelector('[data-test="nodes-table"]') as PageElement;
       const times: number[] = [];
       let last = performance.now();
       for (let i = 0; i < 240; i++) {
         el.scrollTop += 160;
-        await new Promise((r) => requestAnimationFrame(r));
+        await new Promise((r) => (globalThis as unknown as PageWindow).requestAnimationFrame(r));
         const now = performance.now();
         times.push(now - last);
         last = now;
@@ -70,12 +71,12 @@ describe('the node table with 10,000 nodes', () => {
     });
     // Jumps: random positions, as dragging the scrollbar does.
     const jumps = await page.evaluate(async () => {
-      const el = document.querySelector('[data-test="nodes-table"]') as HTMLElement;
+      const el = (globalThis as unknown as PageWindow).document.querySelector('[data-test="nodes-table"]') as PageElement;
       const times: number[] = [];
       let last = performance.now();
       for (let i = 0; i < 60; i++) {
         el.scrollTop = Math.floor(((i * 7919) % 60) / 60 * el.scrollHeight);
-        await new Promise((r) => requestAnimationFrame(r));
+        await new Promise((r) => (globalThis as unknown as PageWindow).requestAnimationFrame(r));
         const now = performance.now();
         times.push(now - last);
         last = now;
@@ -93,7 +94,7 @@ describe('the node table with 10,000 nodes', () => {
 
     // The end of the list is reachable and shows the last node.
     await page.evaluate(() => {
-      const el = document.querySelector('[data-test="nodes-table"]') as HTMLElement;
+      const el = (globalThis as unknown as PageWindow).document.querySelector('[data-test="nodes-table"]') as PageElement;
       el.scrollTop = el.scrollHeight;
     });
     await page.waitForSelector(`[data-node-id="${NODES}"]`);
@@ -103,7 +104,7 @@ describe('the node table with 10,000 nodes', () => {
 
     // Sorting and filtering 10,000 rows still answer.
     await page.fill('[data-test="node-filter"] input', 'SCALE09999');
-    await page.waitForFunction(() => document.querySelectorAll('[data-test="nodes-table"] .tr').length === 1);
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length === 1);
     expect(browser.pageErrors).toEqual([]);
   });
 });

@@ -34,6 +34,12 @@ export function createNet(ns: string, address: string, prefix: number): TestNet 
   ip(['-n', ns, 'link', 'add', net.bridge, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0']);
   ip(['-n', ns, 'addr', 'add', `${address}/${prefix}`, 'dev', net.bridge]);
   ip(['-n', ns, 'link', 'set', net.bridge, 'up']);
+  // A bridge whose only ports are taps nobody has opened yet has no carrier, and a NIC without carrier is
+  // invisible to os.networkInterfaces() (libuv lists only UP+RUNNING ones), so `crashcart serve --iface br0`
+  // would not find it. A veth pair with one end on the bridge is the cable that is already plugged in.
+  ip(['-n', ns, 'link', 'add', 'cable0', 'type', 'veth', 'peer', 'name', 'cable1']);
+  ip(['-n', ns, 'link', 'set', 'cable0', 'master', net.bridge, 'up']);
+  ip(['-n', ns, 'link', 'set', 'cable1', 'up']);
   return net;
 }
 
