@@ -1,0 +1,18 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openStore } from '../../server/store/store.ts';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-put-'));
+const s = await openStore(dir, 0);
+const N = 5000;
+const doc = (i: number) => ({ _id: `00:0c:01:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, mac: 'x', ip: `10.9.${i >> 8}.${i & 255}`, state: 'bound' as const, expires_at: 1, pool: 'main', hostname: null, client_id: null, updated_at: 1 });
+let t = performance.now();
+await Promise.all(Array.from({ length: N }, (_, i) => s.leases.put(doc(i), { durable: false })));
+console.log('put non-durable', (N / ((performance.now() - t) / 1000)).toFixed(0), '/s');
+t = performance.now();
+await Promise.all(Array.from({ length: N }, (_, i) => s.leases.put(doc(i + N), { durable: true })));
+console.log('put durable', (N / ((performance.now() - t) / 1000)).toFixed(0), '/s', 'syncs', s.leases.fsync.syncs);
+t = performance.now();
+for (let i = 0; i < 200; i++) await s.leases.fsync.sync();
+console.log('fsync each', ((performance.now() - t) / 200).toFixed(2), 'ms');
+await s.close(); fs.rmSync(dir, { recursive: true });

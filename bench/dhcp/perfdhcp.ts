@@ -1,0 +1,56 @@
+/** Run perfdhcp (Debian kea-admin) as a relay and read its report. */
+import { execFile } from 'node:child_process';
+import type { Lab } from '../../test/dhcp/netns.ts';
+
+/** One perfdhcp run. */
+export interface PerfResult {
+  rate: number;
+  target: number;
+  sent: number;
+  acks: number;
+  drops: number;
+  /** Whole-exchange latencies (ms) from `-x t`, when printed. */
+  p50: number | null;
+  p99: number | null;
+  avgDo: number | null;
+  avgRa: number | null;
+}
+
+function pct(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null;
+}
+
+/** Parse the report (pure; exported for the sake of a fixture check). */
+export function parsePerfdhcp(out: string, target: number): PerfResult {
+  const sec = (name: string) => out.split(`Statistics for: ${name}`)[1]?.split('***Statistics for')[0] ?? '';
+  const n = (s: string, re: RegExp) => Number(s.match(re)?.[1] ?? NaN);
+  const doS = sec('DISCOVER-OFFER');
+  const raS = sec('REQUEST-ACK');
+  const lat: number[] = [];
+  // `-x t` prints per-exchange timers; sum DO and RA delays per client is not given, so take RA+DO pairs as listed.
+  for (const m of out.matchAll(/delay:\s*([\d.]+)\s*ms/gi)) lat.push(Number(m[1]));
+  const sorted = lat.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return {
+    rate: n(out, /Rate: ([\d.]+) 4-way/),
+    target,
+    sent: n(doS, /sent packets: (\d+)/),
+    acks: n(raS, /received packets: (\d+)/),
+    drops: n(doS, /drops: (\d+)/) + n(raS, /drops: (\d+)/),
+    p50: pct(sorted, 50),
+    p99: pct(sorted, 99),
+    avgDo: n(doS, /avg delay: ([\d.]+) ms/) || null,
+    avgRa: n(raS, /avg delay: ([\d.]+) ms/) || null,
+  };
+}
+
+/** One run at `rate` DORA/s for `seconds`, `clients` distinct MACs, relayed from `relay`. */
+export function perfdhcp(lab: Lab, ns: string, relay: string, server: string, rate: number, seconds: number, clients: number, seed: number, extra: string[] = []): Promise<PerfResult & { raw: string }> {
+  const args = ['-4', '-l', relay, '-r', String(rate), '-R', String(clients), '-p', String(seconds), '-s', String(seed), '-W', '1000000', ...extra, server];
+  return new Promise((resolve) => {
+    execFile('ip', ['netns', 'exec', lab.ns(ns), 'perfdhcp', ...args], { timeout: (seconds + 30) * 1000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (_e, stdout, stderr) => {
+      const raw = `${stdout}${stderr}`;
+      resolve({ ...parsePerfdhcp(raw, rate), raw });
+    });
+  });
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// `npm run build`: bundle the appliance CLI to dist/crashcart.mjs (esbuild), then the agent and the UI
+// when their build scripts exist. bin/crashcart.mjs prefers the bundle when present.
+import { build } from 'esbuild';
+import { existsSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'dist', 'crashcart.mjs');
+await build({
+  entryPoints: [path.join(root, 'server', 'cli', 'main.ts')],
+  outfile: out,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: true,
+  // Native addon: loaded from node_modules at run time.
+  external: ['sockopt'],
+  banner: { js: "import { createRequire as __ccCreateRequire } from 'node:module'; const require = __ccCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+console.log(`dist/crashcart.mjs ${(statSync(out).size / 1024).toFixed(0)} KiB`);
+if (existsSync(path.join(root, 'build', 'agent-bundle.mjs'))) execFileSync(process.execPath, [path.join(root, 'build', 'agent-bundle.mjs')], { stdio: 'inherit' });
+if (existsSync(path.join(root, 'renderer', 'vite.config.ts'))) execFileSync('npm', ['run', '--silent', 'build:ui'], { stdio: 'inherit', cwd: root });

@@ -1,0 +1,19 @@
+/** The shell's configuration, read from the environment once (only main reads env). */
+import path from 'node:path';
+import type { ShellConfig } from './shell.ts';
+
+/** Default admin address: loopback only, the port the headless server prints too. */
+export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8027';
+
+/** Build the shell config from the environment (the only place it is read). */
+export function shellConfigFrom(env: NodeJS.ProcessEnv, userData: string, distDir: string): ShellConfig {
+  return {
+    appRoot: env.CRASHCART_ROOT ?? path.resolve(distDir, '..', '..'),
+    distDir,
+    dataDir: env.CRASHCART_DATA_DIR ?? path.join(userData, 'data'),
+    // A system node, so `setcap` on it grants ports 67/69 without ever running Electron as root.
+    nodePath: env.CRASHCART_NODE ?? 'node',
+    adminListen: env.CRASHCART_ADMIN_LISTEN ?? DEFAULT_ADMIN_LISTEN,
+    extraServeArgs: (env.CRASHCART_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean),
+  };
+}

@@ -1,0 +1,84 @@
+/** The server child: the real server for the happy path, a failing stand-in for bind errors. */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+vi.mock('electron', () => ({}));
+import { ServerChild } from '../../electron/server-child.ts';
+import { privilegeFix, readServerLine } from '../../electron/server-output.ts';
+import { writeFakeServer } from './fake-server.ts';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+function tmp(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'cc-electron-'));
+  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+describe('server output', () => {
+  it('reads the URL, the failed service and the fix; the privilege fix names the node binary', () => {
+    let f = { url: null, errorCode: null, serverFix: null } as Parameters<typeof readServerLine>[0];
+    for (const line of ['', 'Crashcart UI: http://127.0.0.1:8027/#login=xyz', 'dhcp failed: Binding a privileged port was refused: udp 67', '  fix: Run as root'])
+      f = readServerLine(f, line);
+    expect(f).toEqual({ url: 'http://127.0.0.1:8027/#login=xyz', errorCode: 'CC_ERR_PORT_DENIED', serverFix: 'Run as root' });
+    const fix = privilegeFix('/usr/bin/node', ['/opt/crashcart/bin/crashcart.mjs', 'serve', '--data-dir', '/var/lib/my data']);
+    expect(fix.split('\n')[0]).toBe('sudo setcap cap_net_bind_service,cap_net_raw+ep /usr/bin/node');
+    expect(fix).toContain("pkexec /usr/bin/node /opt/crashcart/bin/crashcart.mjs serve --data-dir '/var/lib/my data'");
+  });
+});
+
+describe('server child', () => {
+  it('starts the real server, learns its URL, and stops it', async () => {
+    const dataDir = tmp();
+    const child = new ServerChild({ nodePath: process.execPath, entry: path.join(repo, 'bin', 'crashcart.mjs'), serveArgs: ['--data-dir', dataDir, '--admin-listen', '127.0.0.1:0', '--http-port', '0', '--lab', 'sim:2', '--log-level', 'warn'] });
+    cleanups.unshift(() => child.stop());
+    const s = await child.start();
+    expect(s.state).toBe('running');
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#login=/);
+    const health = await fetch(new URL('/api/v1/health', s.url!));
+    expect(((await health.json()) as { ok: boolean }).ok).toBe(true);
+    const pid = child.pid!;
+    await child.stop();
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('reports a service that could not bind 67 with the exact setcap and pkexec commands', async () => {
+    const root = tmp();
+    const entry = writeFakeServer(root);
+    const child = new ServerChild({ nodePath: process.execPath, entry, serveArgs: ['--data-dir', root], env: { FAKE_MODE: 'service-denied' } });
+    cleanups.unshift(() => child.stop());
+    const changes: string[] = [];
+    child.onChange((s) => s.errorCode && changes.push(s.errorCode));
+    await child.start();
+    await vi.waitFor(() => expect(child.snapshot().errorCode).toBe('CC_ERR_PORT_DENIED'));
+    const s = child.snapshot();
+    expect(s.state).toBe('running');
+    expect(s.fix).toContain(`sudo setcap cap_net_bind_service,cap_net_raw+ep ${process.execPath}`);
+    expect(s.fix).toContain(`pkexec ${process.execPath} ${entry} serve --data-dir ${root}`);
+    expect(changes[0]).toBe('CC_ERR_PORT_DENIED');
+  });
+
+  it('reports a server that exits because it cannot bind', async () => {
+    const root = tmp();
+    const child = new ServerChild({ nodePath: process.execPath, entry: writeFakeServer(root), serveArgs: ['--data-dir', root], env: { FAKE_MODE: 'fatal-denied' } });
+    const s = await child.start();
+    expect(s.state).toBe('failed');
+    expect(s.url).toBeNull();
+    expect(s.errorCode).toBe('CC_ERR_PORT_DENIED');
+    expect(s.fix).toMatch(/^sudo setcap /);
+    expect(s.log.join('\n')).toContain('Binding a privileged port was refused');
+  });
+
+  it('reports a node binary that does not exist', async () => {
+    const child = new ServerChild({ nodePath: '/nonexistent/node', entry: 'x.mjs', serveArgs: [] });
+    const s = await child.start();
+    expect(s.state).toBe('failed');
+    expect(s.log.join('\n')).toContain('cannot start /nonexistent/node');
+  });
+});
