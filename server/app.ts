@@ -22,6 +22,7 @@ import { sweepLost } from './nodes/node-actions.ts';
 import { listInterfaces, ifindexOf } from './system/interfaces.ts';
 import { loadServeConfig } from './config/load.ts';
 import { probeForeignDhcp } from './dhcp/probe.ts';
+import { createLabPlugin } from './lab/lab-plugin.ts';
 import { bindError, ccError } from './errors/cc-error.ts';
 import * as D from './config/defaults.ts';
 import os from 'node:os';
@@ -122,8 +123,6 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
 
   if (config.lab && config.lab.nodes > 0) {
     const http = network.httpAddress();
-    const labModule = './lab/lab-plugin.ts';
-    const { createLabPlugin } = (await import(labModule)) as { createLabPlugin: (d: { baseUrl: string; count: number; log: Logger }) => Plugin };
     const sim = createLabPlugin({ baseUrl: `http://127.0.0.1:${http?.port ?? config.http.port}`, count: config.lab.nodes, log: opts.log });
     await sim.start();
     lab = sim;

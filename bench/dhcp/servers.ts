@@ -21,7 +21,7 @@ export interface Running {
 export async function startCrashcart(lab: Lab, ns: string, dir: string): Promise<Running> {
   const app = new ApplianceProc(lab, ns, {
     iface: 's0', ip: NET.server, prefix: NET.prefix, mode: 'full', range: { start: NET.start, end: NET.end }, force: true,
-    dataDir: path.join(dir, 'crashcart'), options: { reprobeMs: 0, leaseS: 3600 },
+    dataDir: path.join(dir, 'crashcart'), quietEvents: true, profileDir: process.env.CC_PROFILE_DIR, options: { reprobeMs: 0, leaseS: 3600 },
   });
   const l = await app.started();
   if (l.type !== 'ready') throw new Error(`crashcart did not start: ${String(l.message)}`);

@@ -18,6 +18,7 @@ import { LeaseTable, makePool, type Pool, type Reservation } from './lease-table
 import { ProxyStrategies, type ProxyStrategy } from './proxy-strategy.ts';
 import { probeForeignDhcp, type ForeignServer } from './probe.ts';
 import { macForIp } from './arp-table.ts';
+import { LeaseStore } from './lease-store.ts';
 import { DEFAULT_LEASE_S, DEFAULT_LINK_POLL_MS, DEFAULT_PROBE_MS, DEFAULT_REPROBE_MS, SWEEP_INTERVAL_MS } from './defaults.ts';
 
 /** Knobs beyond the frozen config (tests, the lab, future settings). All optional. */
@@ -66,6 +67,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
   const sockets: UdpTransport[] = [];
   const timers: (() => void)[] = [];
   let handler: DhcpHandler | null = null;
+  let lstore: LeaseStore | null = null;
   let serving = false;
   const extra: Record<string, number> = {};
   const bump = (k: string) => (extra[k] = (extra[k] ?? 0) + 1);
@@ -121,7 +123,9 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         }
       }
       const table = new LeaseTable(o.reservations ?? []);
-      table.load(await leases.find({}));
+      const store = new LeaseStore(leases);
+      table.load(await store.loadAll());
+      lstore = store;
       handler = new DhcpHandler({
         mode,
         serverIp: nic.ip,
@@ -130,8 +134,8 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         table,
         publicUrl: config.publicUrl,
         leaseS: o.leaseS ?? DEFAULT_LEASE_S,
-        persist: async (doc, durable) => void (await leases.put(doc, { durable })),
-        remove: async (mac) => void (await leases.remove({ _id: mac })),
+        persist: (doc, durable) => store.put(doc, durable),
+        remove: (mac) => store.remove(mac),
         hooks,
         events,
         log,
@@ -153,7 +157,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         }),
       );
       const sweep = setInterval(() => {
-        for (const d of table.sweep(now())) void leases.put(d).catch(() => undefined);
+        for (const d of table.sweep(now())) void store.put(d, false).catch(() => undefined);
       }, SWEEP_INTERVAL_MS);
       sweep.unref();
       timers.push(() => clearInterval(sweep));
@@ -182,7 +186,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       await Promise.all(sockets.splice(0).map((s) => s.close()));
     },
     stats() {
-      return { ...(handler?.stats ?? {}), ...extra, serving: serving ? 1 : 0 };
+      return { ...(handler?.stats ?? {}), ...extra, lease_batches: lstore?.batches ?? 0, lease_writes: lstore?.batchedDocs ?? 0, serving: serving ? 1 : 0 };
     },
     async noteTftpRequest(ip) {
       const mac = ipToMac.get(ip) ?? handler?.d.table.holderOf(ip) ?? (await macForIp(ip));

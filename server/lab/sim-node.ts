@@ -76,6 +76,15 @@ export class SimNode {
 
   /** Power on after `delayMs`, then boot until stopped or powered off. */
   async run(delayMs: number): Promise<void> {
+    try {
+      await this.power(delayMs);
+    } finally {
+      // Stopped by the lab: the machine is off, whatever it was doing.
+      if (this.ac.signal.aborted) this.state = 'off';
+    }
+  }
+
+  private async power(delayMs: number): Promise<void> {
     if (!(await this.sleep(delayMs))) return;
     let attempt = 0;
     while (!this.ac.signal.aborted) {

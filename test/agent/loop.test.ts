@@ -200,7 +200,10 @@ describe('agent loop against the real core', () => {
     });
     const done = loop.run();
     await until('two refusals', () => events.filter((e) => e.type === 'error').length >= 2);
-    expect(loop.status().state).toBe('backoff');
+    // Between refusals it is either waiting or trying again; it never registered and never crashed.
+    expect(['backoff', 'registering']).toContain(loop.status().state);
+    expect(loop.status()).toMatchObject({ registers: 0, checkins: 0 });
+    expect(loop.status().last_error).toMatch(/CC_ERR_FORBIDDEN/);
     loop.stop();
     expect(await done).toBe('stopped');
   });

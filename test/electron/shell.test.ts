@@ -68,11 +68,13 @@ vi.mock('electron', () => {
 import * as electron from 'electron';
 import { runShell, type RunningShell } from '../../electron/shell.ts';
 import { shellConfigFrom } from '../../electron/main-config.ts';
+import { writeFakeServer } from './fake-server.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 let running: RunningShell | null = null;
 let dataDir = '';
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await running?.stop();
   running = null;
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -81,9 +83,11 @@ afterEach(async () => {
 describe('electron shell', () => {
   it('runs the real server as a child and opens one secure window without secrets in the URL', async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'cc-shell-'));
+    // The child inherits the environment: run the sources, not a bundle a build left in dist/.
+    vi.stubEnv('CRASHCART_FROM_SOURCE', '1');
     const cfg = shellConfigFrom({ CRASHCART_DATA_DIR: dataDir, CRASHCART_NODE: process.execPath, CRASHCART_ADMIN_LISTEN: '127.0.0.1:0', CRASHCART_SERVE_ARGS: '--lab sim:2 --http-port 0 --log-level warn', CRASHCART_ROOT: repo }, '/unused', path.join(repo, 'electron'));
     running = await runShell(electron, cfg);
-    expect(running.state.log.join('\n') + running.state.state).toMatch(/running$/);
+    expect(running.state.state, running.state.log.join('\n')).toBe('running');
 
     expect(state.windows).toHaveLength(1);
     const win = state.windows[0]!;
@@ -118,5 +122,46 @@ describe('electron shell', () => {
     running = null;
     expect(tray.destroyed).toBe(true);
     expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('shows the exact setcap/pkexec fix when DHCP cannot bind, and a red tray', async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'cc-shell-denied-'));
+    writeFakeServer(dataDir);
+    vi.stubEnv('FAKE_MODE', 'service-denied');
+    state.errors.length = 0;
+    const cfg = shellConfigFrom({ CRASHCART_DATA_DIR: path.join(dataDir, 'data'), CRASHCART_NODE: process.execPath, CRASHCART_ROOT: dataDir }, '/unused', path.join(repo, 'electron'));
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      running = await runShell(electron, cfg);
+      await vi.waitFor(() => expect(state.errors).toHaveLength(1), { timeout: 5000 });
+      expect(state.errors[0]).toContain('CC_ERR_PORT_DENIED');
+      expect(state.errors[0]).toContain(`sudo setcap cap_net_bind_service,cap_net_raw+ep ${process.execPath}`);
+      expect(state.errors[0]).toContain(`pkexec ${process.execPath}`);
+      expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toContain('sudo setcap');
+      const tray = state.trays.at(-1)!;
+      await vi.waitFor(() => expect(tray.tooltips.at(-1)).toBe('Crashcart: dhcp failed'), { timeout: 10_000 });
+      expect(tray.images.at(-1)).toContain('tray-error.png');
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
+  it('opens no window when the server exits, and says why', async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'cc-shell-fatal-'));
+    writeFakeServer(dataDir);
+    vi.stubEnv('FAKE_MODE', 'fatal-denied');
+    state.errors.length = 0;
+    const before = state.windows.length;
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      running = await runShell(electron, shellConfigFrom({ CRASHCART_DATA_DIR: path.join(dataDir, 'data'), CRASHCART_NODE: process.execPath, CRASHCART_ROOT: dataDir }, '/unused', path.join(repo, 'electron')));
+      expect(running.state.state).toBe('failed');
+      expect(running.window).toBeNull();
+      expect(state.windows.length).toBe(before);
+      await vi.waitFor(() => expect(state.errors.join('\n')).toContain('sudo setcap'), { timeout: 5000 });
+      expect(state.trays.at(-1)!.tooltips.at(-1)).toBe('Crashcart: server stopped');
+    } finally {
+      stderr.mockRestore();
+    }
   });
 });

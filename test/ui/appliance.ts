@@ -40,7 +40,12 @@ export async function startAppliance(extra: string[] = ['--lab', 'sim:20']): Pro
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cc-ui-e2e-'));
   const [adminPort, httpPort] = [await freePort(), await freePort()];
   const args = ['bin/crashcart.mjs', 'serve', '--data-dir', dataDir, '--admin-listen', `127.0.0.1:${adminPort}`, '--http-port', String(httpPort), '--log-level', 'warn', '--rate-limit', '0', ...extra];
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: root,
+    // Test the sources, not whatever bundle a build left in dist/.
+    env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
