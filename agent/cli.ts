@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Inventory } from '../contract/node.ts';
 import { collectLive } from './collect/live.ts';
-import { readToolDir } from './collect/replay.ts';
+import { ERRORS_FILE, readToolDir } from './collect/replay.ts';
 import { compileExclude, wireFacts } from './facts/flat-facts.ts';
 import { buildInventory } from './facts/inventory.ts';
 import { locate } from './locate.ts';
@@ -94,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     const out = await collectLive({ lldpWaitS });
     await mkdir(dir, { recursive: true });
     for (const [name, text] of out.files) await writeFile(path.join(dir, name), text);
-    if (out.errors.length) await writeFile(path.join(dir, 'collector-errors.json'), `${JSON.stringify(out.errors, null, 2)}\n`);
+    if (out.errors.length) await writeFile(path.join(dir, ERRORS_FILE), `${JSON.stringify(out.errors, null, 2)}\n`);
     process.stderr.write(`crashcart-agent: wrote ${out.files.size} files to ${dir} (${out.errors.length} collector errors)\n`);
     return 0;
   }

@@ -80,14 +80,18 @@ export class ServerChild {
   /** Stop the child (SIGTERM, then SIGKILL after a grace period). */
   async stop(graceMs = 5000): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      child.once('exit', () => {
-        clearTimeout(timer);
+      const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      // Never hang the caller (app quit, a test's cleanup) on a child that will not report.
+      const giveUp = setTimeout(done, graceMs + 3000);
+      function done(): void {
+        clearTimeout(kill);
+        clearTimeout(giveUp);
         resolve();
-      });
-      child.kill('SIGTERM');
+      }
+      child.once('exit', done);
+      if (!child.kill('SIGTERM')) done();
     });
   }
 

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { ETHTOOL_FILE, TOOL_FILES, type ToolOutputs } from '../facts/tool-files.ts';
 import { MAX_TOOL_OUTPUT_BYTES } from '../parse/kv-text.ts';
 
+/** Where `crashcart-agent collect` writes the collector failures. */
+export const ERRORS_FILE = 'collector-errors.json';
+
 const KNOWN = new Set<string>(Object.values(TOOL_FILES).flat());
 
 /** True for a file name replay mode reads. */
@@ -21,6 +24,21 @@ export async function readToolDir(dir: string): Promise<ToolOutputs> {
     throw new Error(
       `cannot read replay folder ${dir}: ${(e as Error).message}. Fix: pass --from with a folder written by \`crashcart-agent collect DIR\`.`,
     );
+  }
+  // `collect` saved the failures it met; a replay reports them again (support cases see the same picture).
+  if (names.includes(ERRORS_FILE)) {
+    try {
+      const saved = JSON.parse(await readFile(path.join(dir, ERRORS_FILE), 'utf8')) as unknown;
+      if (Array.isArray(saved)) {
+        for (const e of saved.slice(0, 256)) {
+          const o = e as Record<string, unknown>;
+          if (typeof o?.['collector'] === 'string' && typeof o['error'] === 'string')
+            out.errors.push({ collector: o['collector'].slice(0, 64), error: o['error'].slice(0, 4096) });
+        }
+      }
+    } catch (e) {
+      out.errors.push({ collector: ERRORS_FILE, error: `unreadable: ${(e as Error).message}` });
+    }
   }
   for (const name of names.sort()) {
     if (!isToolFile(name)) continue;

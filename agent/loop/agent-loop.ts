@@ -105,6 +105,12 @@ export class AgentLoop {
     return { ...this.st, node_id: this.nodeId, registered_hash: this.registeredHash, config: { ...this.config } };
   }
 
+  /** What a check-in needs once registered (the bench replays these as a load generator); undefined before. */
+  credentials(): { node_id: number; agent_token: string; facts_hash: string } | undefined {
+    if (this.nodeId === undefined || !this.agentToken || !this.registeredHash) return undefined;
+    return { node_id: this.nodeId, agent_token: this.agentToken, facts_hash: this.registeredHash };
+  }
+
   /** Stop at the next await; run() resolves with 'stopped'. */
   stop(): void {
     this.ac.abort();

@@ -4,12 +4,15 @@ import type { Lab } from '../../test/dhcp/netns.ts';
 
 /** One perfdhcp run. */
 export interface PerfResult {
+  /** Completed DORA exchanges per second of sending (ACKs / test period); perfdhcp's own rate line also divides by the exit wait. */
   rate: number;
+  /** perfdhcp's "Rate:" line. */
+  perfdhcpRate: number;
   target: number;
   sent: number;
   acks: number;
   drops: number;
-  /** Whole-exchange latencies (ms) from `-x t`, when printed. */
+  /** Per-exchange (DISCOVER->OFFER and REQUEST->ACK) latency percentiles (ms) from `-x t`. */
   p50: number | null;
   p99: number | null;
   avgDo: number | null;
@@ -22,17 +25,18 @@ function pct(sorted: number[], p: number): number | null {
 }
 
 /** Parse the report (pure; exported for the sake of a fixture check). */
-export function parsePerfdhcp(out: string, target: number): PerfResult {
+export function parsePerfdhcp(out: string, target: number, seconds: number): PerfResult {
   const sec = (name: string) => out.split(`Statistics for: ${name}`)[1]?.split('***Statistics for')[0] ?? '';
   const n = (s: string, re: RegExp) => Number(s.match(re)?.[1] ?? NaN);
   const doS = sec('DISCOVER-OFFER');
   const raS = sec('REQUEST-ACK');
   const lat: number[] = [];
-  // `-x t` prints per-exchange timers; sum DO and RA delays per client is not given, so take RA+DO pairs as listed.
-  for (const m of out.matchAll(/delay:\s*([\d.]+)\s*ms/gi)) lat.push(Number(m[1]));
+  // `-x t` prints "sent / received: S / R" (seconds) for every successful exchange (DO and RA).
+  for (const m of out.matchAll(/sent \/ received: ([\d.]+) \/ ([\d.]+)/g)) lat.push((Number(m[2]) - Number(m[1])) * 1000);
   const sorted = lat.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   return {
-    rate: n(out, /Rate: ([\d.]+) 4-way/),
+    rate: n(raS, /received packets: (\d+)/) / seconds,
+    perfdhcpRate: n(out, /Rate: ([\d.]+) 4-way/),
     target,
     sent: n(doS, /sent packets: (\d+)/),
     acks: n(raS, /received packets: (\d+)/),
@@ -50,7 +54,7 @@ export function perfdhcp(lab: Lab, ns: string, relay: string, server: string, ra
   return new Promise((resolve) => {
     execFile('ip', ['netns', 'exec', lab.ns(ns), 'perfdhcp', ...args], { timeout: (seconds + 30) * 1000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (_e, stdout, stderr) => {
       const raw = `${stdout}${stderr}`;
-      resolve({ ...parsePerfdhcp(raw, rate), raw });
+      resolve({ ...parsePerfdhcp(raw, rate, seconds), raw });
     });
   });
 }

@@ -26,3 +26,5 @@ export const SWEEP_INTERVAL_MS = 60_000;
 export const MALFORMED_EVENT_INTERVAL_MS = 10_000;
 /** A UEFI client that comes back with a new DISCOVER this much later without reaching TFTP gets the other proxy strategy. */
 export const PROXY_STRATEGY_RETRY_MS = 4000;
+/** DHCP socket receive buffer: ~10,000 requests queue while the event loop is busy (GC, a store batch). */
+export const DHCP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;

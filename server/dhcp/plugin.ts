@@ -19,7 +19,7 @@ import { ProxyStrategies, type ProxyStrategy } from './proxy-strategy.ts';
 import { probeForeignDhcp, type ForeignServer } from './probe.ts';
 import { macForIp } from './arp-table.ts';
 import { LeaseStore } from './lease-store.ts';
-import { DEFAULT_LEASE_S, DEFAULT_LINK_POLL_MS, DEFAULT_PROBE_MS, DEFAULT_REPROBE_MS, SWEEP_INTERVAL_MS } from './defaults.ts';
+import { DHCP_RECV_BUFFER_BYTES, DEFAULT_LEASE_S, DEFAULT_LINK_POLL_MS, DEFAULT_PROBE_MS, DEFAULT_REPROBE_MS, SWEEP_INTERVAL_MS } from './defaults.ts';
 
 /** Knobs beyond the frozen config (tests, the lab, future settings). All optional. */
 export interface DhcpPluginOptions {
@@ -83,7 +83,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
   }
 
   async function listen(port: number, onProxyPort: boolean, ifindex: number): Promise<void> {
-    const t = await openPinnedUdp({ port, address: '0.0.0.0', ifindex, broadcast: true, purpose: onProxyPort ? 'proxyDHCP' : 'DHCP' });
+    const t = await openPinnedUdp({ port, address: '0.0.0.0', ifindex, broadcast: true, purpose: onProxyPort ? 'proxyDHCP' : 'DHCP', recvBufferBytes: DHCP_RECV_BUFFER_BYTES });
     sockets.push(t);
     t.onMessage((buf: Buffer, from: Peer) => {
       if (!serving || !handler) return void bump('paused_drops');

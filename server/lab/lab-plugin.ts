@@ -8,6 +8,7 @@ import { ccError } from '../errors/cc-error.ts';
 import { loadProfiles, personalize, DEFAULT_PROFILES_DIR, type HardwareProfile } from './hardware.ts';
 import { SimNode, type SimTiming } from './sim-node.ts';
 import type { IpxeVars } from './ipxe-sim.ts';
+import { PROTOCOL_VERSION, type CheckinRequest } from '../../contract/protocol.ts';
 
 /** Shared sockets to the node plane: hundreds of nodes must not open hundreds of connections each. */
 export const LAB_MAX_SOCKETS = 64;
@@ -66,7 +67,9 @@ function ipxeVars(p: HardwareProfile, mac: string, serial: string, uuid: string)
 }
 
 /** Create the lab plugin; start() loads the profiles and powers the rack on. */
-export function createLabPlugin(deps: LabDeps): Plugin & { nodes(): { mac: string; serial: string; state: string }[] } {
+export function createLabPlugin(
+  deps: LabDeps,
+): Plugin & { nodes(): { mac: string; serial: string; state: string }[]; checkinRequests(): CheckinRequest[] } {
   const seed = deps.seed ?? 1;
   const timing: SimTiming = {
     ...DEFAULT_SIM_TIMING,
@@ -131,6 +134,15 @@ export function createLabPlugin(deps: LabDeps): Plugin & { nodes(): { mac: strin
     },
     nodes() {
       return sims.map((s) => ({ mac: s.vars.mac, serial: s.vars.serial, state: s.state }));
+    },
+    /** Valid check-in bodies of every registered node (the check-in bench fires these at the node plane). */
+    checkinRequests() {
+      const out: CheckinRequest[] = [];
+      for (const s of sims) {
+        const c = s.credentials();
+        if (c) out.push({ protocol: PROTOCOL_VERSION, ...c, state: 'idle', first_checkin: false });
+      }
+      return out;
     },
   };
 }

@@ -54,6 +54,11 @@ export class SimNode {
     this.client = new ApplianceClient(baseUrl, clientOpts);
   }
 
+  /** Check-in credentials while the microkernel runs and is registered. */
+  credentials(): ReturnType<AgentLoop['credentials']> {
+    return this.loop?.credentials();
+  }
+
   /** The agent loop's status while the microkernel runs. */
   agentStatus(): ReturnType<AgentLoop['status']> | undefined {
     return this.loop?.status();

@@ -40,6 +40,11 @@ export interface PinnedUdpOptions {
   reuseAddr?: boolean;
   /** What the socket is for, used in error messages ("DHCP", "TFTP"). */
   purpose: string;
+  /**
+   * Receive buffer to ask for (SO_RCVBUF, capped by net.core.rmem_max). Bursts
+   * (a rack powering on, perfdhcp) overflow the 208 KiB default while the event loop is busy.
+   */
+  recvBufferBytes?: number;
 }
 
 /** Pin an already bound socket to an interface index. */
@@ -57,6 +62,13 @@ export async function openPinnedUdp(opts: PinnedUdpOptions): Promise<UdpTranspor
   });
   if (opts.ifindex !== null) pinToIfindex(sock, opts.ifindex);
   if (opts.broadcast) sock.setBroadcast(true);
+  if (opts.recvBufferBytes) {
+    try {
+      sock.setRecvBufferSize(opts.recvBufferBytes);
+    } catch {
+      /* the kernel keeps its default; only bursts suffer */
+    }
+  }
   sock.on('error', () => {
     /* send errors are reported per send; the socket lives on */
   });

@@ -1,7 +1,7 @@
 /**
  * Retransmission timer values for one transfer: RFC 6298-style smoothed RTT
- * (Karn: no samples from retransmitted blocks) with exponential back-off. A
- * client that negotiated the RFC 2349 timeout option gets exactly that.
+ * (Karn: no samples from retransmitted blocks) with exponential back-off,
+ * never longer than an RFC 2349 timeout the client negotiated.
  */
 
 /** Timing knobs (ms). */
@@ -17,11 +17,11 @@ export interface RtoConfig {
 }
 
 /**
- * Defaults: first wait 1 s (RFC 6298), floor 100 ms, ceiling 4 s, 8 retries. The give-up time (about 14 s
+ * Defaults: first wait 1 s (RFC 6298), floor 30 ms (LAN round trips are well under 1 ms; a spurious resend costs one datagram), ceiling 4 s, 8 retries. The give-up time (about 14 s
  * on a LAN) outlasts clients' own 5 s re-ACK timers (atftp, tftp-hpa), which is how a lost final ACK of a
  * window is recovered from: RFC 7440 receivers do not re-ACK old blocks.
  */
-export const DEFAULT_RTO: RtoConfig = { initialMs: 1000, minMs: 100, maxMs: 4000, maxRetries: 8 };
+export const DEFAULT_RTO: RtoConfig = { initialMs: 1000, minMs: 30, maxMs: 4000, maxRetries: 8 };
 
 /** Smoothed RTT estimator with back-off. */
 export class RtoEstimator {
@@ -44,10 +44,15 @@ export class RtoEstimator {
     }
   }
 
-  /** Wait before the `tries`-th retransmission (0 = first wait). */
+  /**
+   * Wait before the `tries`-th retransmission (0 = first wait). A negotiated RFC 2349 timeout caps
+   * every wait: resending sooner than agreed when the measured RTT says a datagram is lost costs one
+   * duplicate the client ignores, while waiting the client's whole interval (curl asks for 6 s) per
+   * lost datagram would stretch a transfer on a lossy link by minutes.
+   */
   waitMs(tries: number): number {
-    const base = this.fixedMs ?? (this.srtt < 0 ? this.cfg.initialMs : Math.max(this.cfg.minMs, this.srtt + 4 * this.rttvar));
-    const cap = Math.max(this.cfg.maxMs, this.fixedMs ?? 0);
+    const cap = this.fixedMs ?? this.cfg.maxMs;
+    const base = this.srtt < 0 ? this.cfg.initialMs : Math.max(this.cfg.minMs, this.srtt + 4 * this.rttvar);
     return Math.ceil(Math.min(cap, base * 2 ** tries));
   }
 }

@@ -65,6 +65,12 @@ describe('crashcart-agent on this machine', () => {
     const b = JSON.parse(replay.stdout).facts;
     for (const k of ['processorcount', 'memorysize_mb', 'interfaces', 'macaddress', 'blockdevices', 'serialnumber', 'uuid', 'architecture'])
       expect(b[k], k).toEqual(a[k]);
+    // The failures seen at collection time travel with the folder.
+    const names = (o: string) =>
+      JSON.parse(o)
+        .inventory.collector_errors.map((e: { collector: string }) => e.collector)
+        .sort();
+    expect(names(replay.stdout)).toEqual(names(live.stdout));
   });
 
   it('bad input: unknown flag, unreadable replay folder, no appliance -- each says the fix, none crashes', async () => {

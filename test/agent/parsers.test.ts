@@ -292,3 +292,28 @@ describe('ethtool, ipmitool, lldp, proc, lspci', () => {
     ]);
   });
 });
+
+describe('JSON forms captured on the CI VM (local rows in PROVENANCE.md)', () => {
+  it('ip -j addr + ip -j -d link: eth0 is the one physical port, ifb devices are not', () => {
+    const all = parseIp(fx('ci-vm.ip-j-addr.json'), fx('ci-vm.ip-j-d-link.json'));
+    expect(all.map((i) => i.name)).toEqual(['lo', 'ifb0', 'ifb1', 'eth0']);
+    expect(all.find((i) => i.name === 'ifb0')?.kind).toBe('ifb');
+    const phys = all.filter(isPhysicalEther);
+    expect(phys.map((i) => [i.name, i.mac, i.mtu, i.carrier])).toEqual([['eth0', '02:fc:00:00:00:01', 1400, true]]);
+    expect(phys[0]!.ipv4).toEqual(['192.0.2.2/24']);
+  });
+  it('lscpu -J, lsblk -J -b -O (zram is not a disk), lspci -Dvmmnk', () => {
+    expect(parseLscpu(fx('ci-vm.lscpu-J.json'))).toMatchObject({ architecture: 'x86_64', cpus: 2, model: 'AMD EPYC', hypervisor: 'KVM' });
+    expect(parseLsblk(fx('ci-vm.lsblk-J-b-O.json')).map((d) => [d.name, d.size_bytes, d.rotational])).toEqual([
+      ['vda', 274877906944, true],
+    ]);
+    const pci = parseLspci(fx('ci-vm.lspci-Dvmmnk.txt'));
+    expect(pci.find((p) => p.class_id === '0200')).toEqual({
+      slot: '0000:00:03.0',
+      class_id: '0200',
+      vendor_id: '1af4',
+      device_id: '1041',
+      driver: 'virtio-pci',
+    });
+  });
+});

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootSpreadMs, createLabPlugin, seededRandom } from '../../server/lab/lab-plugin.ts';
 import { classifyBootScript, expandIpxe, chainUrl, rebase } from '../../server/lab/ipxe-sim.ts';
 import { startCore, until, type Core } from '../agent/core-harness.ts';
+import { ApplianceClient } from '../../agent/loop/client.ts';
 
 let core: Core;
 const logged: string[] = [];
@@ -84,6 +85,11 @@ describe('virtual rack against the real core', () => {
     await lab.start();
     try {
       await until('all 9 registered', () => lab.nodes().every((n) => n.state === 'registered'), 45_000, 200);
+      // The bench's load generator: valid check-in bodies the core acknowledges.
+      const reqs = lab.checkinRequests();
+      expect(reqs).toHaveLength(9);
+      const ack = await new ApplianceClient(core.baseUrl).checkin(reqs[0]!);
+      expect(ack.command).toBe('acknowledge');
       const mine = lab.nodes();
       expect(new Set(mine.map((n) => n.mac)).size).toBe(9);
       expect(new Set(mine.map((n) => n.serial)).size).toBe(9);

@@ -74,7 +74,7 @@ export async function startAppliance(extra: string[] = ['--lab', 'sim:20']): Pro
     return json;
   };
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null) {
+    if (child.exitCode === null && child.signalCode === null) {
       await new Promise<void>((resolve) => {
         const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
         child.once('exit', () => {

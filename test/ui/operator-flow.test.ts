@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import type { Node } from '../../contract/node.ts';
 import type { Policy, Task } from '../../contract/admin.ts';
 import { startAppliance, type Appliance } from './appliance.ts';
+import { ensureUiBuilt } from './ui-build.ts';
 import { launchBrowser, setTheme, shot, type Browser } from './browser.ts';
 
 let appliance: Appliance;
@@ -21,7 +22,7 @@ const SCREEN_READY: Record<string, string> = {
   setup: '[data-iface]',
   policies: '[data-policy="e2e-install"]',
   tags: '[data-tag="e2e-nobody"]',
-  images: 'h1:has-text("Images")',
+  images: '[data-image="e2e-image"]',
   tasks: '[data-task]',
   events: '[data-test="event-log"] .ev',
   settings: 'h1:has-text("Settings")',
@@ -30,6 +31,7 @@ const SCREEN_READY: Record<string, string> = {
 const rowCount = (p: Page): Promise<number> => p.locator('[data-test="nodes-table"] .tr').count();
 
 beforeAll(async () => {
+  await ensureUiBuilt();
   [appliance, browser] = await Promise.all([startAppliance(), launchBrowser()]);
   page = browser.page;
 });
@@ -100,6 +102,7 @@ describe('operator UI against a running appliance', () => {
     await page.click('[data-test="bind-open"]');
     await page.click('[data-test="bind-policy"]');
     await page.click('.n-base-select-option:has-text("e2e-install")');
+    await expect.poll(() => page.locator('.n-base-select-menu:visible').count()).toBe(0);
     await shot(page, 'bind-dialog');
     await page.click('[data-test="bind-confirm"]');
     for (const n of registered) {
@@ -144,6 +147,81 @@ describe('operator UI against a running appliance', () => {
     await shot(page, 'node-facts');
   });
 
+  it('creates a tag straight from a fact, and explains why a node does not match', async () => {
+    const n = (await appliance.api<{ nodes: Node[] }>('GET', '/api/v1/nodes?limit=1000')).nodes.find((x) => x.serial && x.state !== 'discovered')!;
+    await page.goto(`${appliance.adminUrl}/#/nodes/${n.id}`);
+    await page.click('.n-tabs-tab:has-text("Facts")');
+    await page.fill('[data-test="facts-search"] input', 'serialnumber');
+    await page.click('.n-tree-node:has-text("serialnumber =") [data-test="tag-from-fact"]');
+    await page.fill('[data-test="tag-from-fact-dialog"] [data-test="tag-name"] input', 'e2e-this-serial');
+    await page.click('[data-test="tag-save"]');
+    await page.waitForSelector('[data-test="tag-from-fact-dialog"]', { state: 'detached' });
+    const tags = (await appliance.api<{ tags: Array<{ name: string; rule: unknown[]; node_count: number }> }>('GET', '/api/v1/tags')).tags;
+    const made = tags.find((t) => t.name === 'e2e-this-serial');
+    expect(made?.rule).toEqual(['=', ['fact', 'serialnumber'], n.serial]);
+
+    // "Why not" for another node, in the rule editor.
+    const other = (await appliance.api<{ nodes: Node[] }>('GET', '/api/v1/nodes?limit=1000')).nodes.find((x) => x.id !== n.id && x.serial)!;
+    await page.goto(`${appliance.adminUrl}/#/tags`);
+    await page.click('[data-tag="e2e-this-serial"] a');
+    await page.waitForSelector('[data-test="rule-preview"]');
+    expect(await page.textContent('[data-test="rule-preview"]')).toContain('1 of');
+    await page.click('[data-test="why-node"]');
+    await page.keyboard.type(`#${other.id} `);
+    await page.click(`.n-base-select-option:has-text("#${other.id} ")`);
+    await page.waitForSelector('[data-test="why-answer"]');
+    await expect.poll(() => page.locator('.n-base-select-menu:visible').count()).toBe(0);
+    const why = await page.textContent('[data-test="why-answer"]');
+    expect(why).toContain('Does not match');
+    expect(why).toContain(other.serial!);
+    await shot(page, 'tags-why-not');
+  });
+
+  it('reorders policies by drag and drop and switches one off', async () => {
+    const task = (await appliance.api<{ tasks: Task[] }>('GET', '/api/v1/tasks')).tasks[0]!;
+    await appliance.api('POST', '/api/v1/policies', { name: 'e2e-second', task: task.name, tags: ['e2e-nobody'], max_count: 5 });
+    await page.goto(`${appliance.adminUrl}/#/policies`);
+    await page.waitForSelector('[data-policy="e2e-second"]');
+    await page.dragAndDrop('[data-policy="e2e-second"] .grip', '[data-policy="e2e-install"]');
+    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelector('[data-test="policy-list"] .prow')?.dataset.policy === 'e2e-second');
+    const order = async (): Promise<string[]> => (await appliance.api<{ policies: Policy[] }>('GET', '/api/v1/policies')).policies.map((p) => p.name).slice(0, 2);
+    await expect.poll(order).toEqual(['e2e-second', 'e2e-install']);
+    expect(await page.textContent('[data-policy="e2e-second"] .slots')).toContain('0 / 5 slots');
+    await page.click('[data-policy="e2e-second"] [data-test="policy-enabled"]');
+    await expect.poll(async () => (await appliance.api<Policy>('GET', '/api/v1/policies/e2e-second')).enabled).toBe(false);
+  });
+
+  it('imports a kernel and initrd with a progress bar', async () => {
+    await page.goto(`${appliance.adminUrl}/#/images`);
+    await page.fill('[data-test="image-name"] input', 'e2e-image');
+    await page.setInputFiles('[data-test="image-files"]', [
+      { name: 'vmlinuz', mimeType: 'application/octet-stream', buffer: Buffer.alloc(3 << 20, 1) },
+      { name: 'initrd.img', mimeType: 'application/octet-stream', buffer: Buffer.alloc(5 << 20, 2) },
+    ]);
+    await page.click('[data-test="image-import"]');
+    await page.waitForSelector('[data-image="e2e-image"]', { timeout: 30_000 });
+    const images = (await appliance.api<{ images: Array<{ name: string; files: Array<{ name: string; size: number }> }> }>('GET', '/api/v1/images')).images;
+    const img = images.find((i) => i.name === 'e2e-image');
+    expect(img?.files.map((f) => [f.name, f.size]).sort()).toEqual([['initrd.img', 5 << 20], ['vmlinuz', 3 << 20]]);
+  });
+
+  it('previews a task rendered for a chosen node', async () => {
+    const n = (await appliance.api<{ nodes: Node[] }>('GET', '/api/v1/nodes?limit=1000')).nodes[0]!;
+    await page.goto(`${appliance.adminUrl}/#/tasks`);
+    await page.click('[data-task="local-disk"]');
+    await page.click('.n-select:has-text("node")');
+    await page.keyboard.type(`#${n.id} `);
+    await page.click(`.n-base-select-option:has-text("#${n.id} ")`);
+    await expect.poll(() => page.locator('.n-base-select-menu:visible').count()).toBe(0);
+    await page.click('[data-test="task-preview"]');
+    await page.waitForSelector('[data-test="task-preview-output"]');
+    const out = await page.textContent('[data-test="task-preview-output"]');
+    expect(out).toContain('#!ipxe');
+    // The script is rendered for that node: its stage URL names it.
+    expect(out).toContain(`/nodes/${n.id}/stage`);
+    await shot(page, 'task-preview');
+  });
+
   it('renders every screen in light and dark without page errors', async () => {
     for (const theme of ['light', 'dark'] as const) {
       await page.goto(`${appliance.adminUrl}/#/nodes`);
@@ -177,5 +255,16 @@ describe('operator UI against a running appliance', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('tells the operator when the appliance goes away', async () => {
+    await page.goto(`${appliance.adminUrl}/#/nodes`);
+    await page.waitForSelector('[data-test="stream-state"]:has-text("live")');
+    await appliance.stop();
+    await page.waitForSelector('[data-test="appliance-lost"]', { timeout: 30_000 });
+    expect(await page.textContent('[data-test="appliance-lost"]')).toContain('Lost contact with the appliance');
+    // What was known stays on screen.
+    expect(await page.locator('[data-test="nodes-table"] .tr').count()).toBeGreaterThan(0);
+    await shot(page, 'appliance-lost');
   });
 });

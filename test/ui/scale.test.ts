@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startAppliance, type Appliance } from './appliance.ts';
+import { ensureUiBuilt } from './ui-build.ts';
 import { launchBrowser, OUTPUT_DIR, setTheme, shot, type Browser } from './browser.ts';
 
 const NODES = 10_000;
@@ -36,6 +37,7 @@ function pct(sorted: number[], p: number): number {
 }
 
 beforeAll(async () => {
+  await ensureUiBuilt();
   [appliance, browser] = await Promise.all([startAppliance(['--lab', 'sim:0']), launchBrowser()]);
   const t = Date.now();
   expect(await createNodes(appliance.nodeUrl, NODES)).toBe(NODES);

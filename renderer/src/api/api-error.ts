@@ -20,10 +20,20 @@ export class ApiError extends Error {
 export function apiErrorFrom(status: number, body: unknown): ApiError {
   const o = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};
   const str = (v: unknown, d: string): string => (typeof v === 'string' && v.length > 0 ? v : d);
-  return new ApiError(status, str(o.code, `HTTP_${status}`), str(o.message, str(o.error, `Request failed with status ${status}`)), str(o.fix, ''));
+  return new ApiError(
+    status,
+    str(o.code, `HTTP_${status}`),
+    str(o.message, str(o.error, `Request failed with status ${status}`)),
+    str(o.fix, ''),
+  );
 }
 
 /** The error raised when the appliance does not answer at all. */
 export function unreachableError(detail: string): ApiError {
-  return new ApiError(0, 'CC_UI_UNREACHABLE', `The appliance does not answer (${detail})`, 'Check that `crashcart serve` is running and that this page was opened from the address it printed.');
+  return new ApiError(
+    0,
+    'CC_UI_UNREACHABLE',
+    `The appliance does not answer (${detail})`,
+    'Check that `crashcart serve` is running and that this page was opened from the address it printed.',
+  );
 }

@@ -9,7 +9,12 @@ function fakeFetch(routes: Record<string, { status: number; body: unknown }>): {
   const calls: Call[] = [];
   vi.stubGlobal('fetch', async (url: string, init: RequestInit = {}) => {
     const headers = (init.headers ?? {}) as Record<string, string>;
-    calls.push({ url, method: init.method ?? 'GET', body: init.body ? JSON.parse(String(init.body)) : null, auth: headers.Authorization ?? null });
+    calls.push({
+      url,
+      method: init.method ?? 'GET',
+      body: init.body ? JSON.parse(String(init.body)) : null,
+      auth: headers.Authorization ?? null,
+    });
     const r = routes[`${init.method ?? 'GET'} ${url}`] ?? { status: 404, body: { code: 'CC_ERR_NOT_FOUND', message: 'no', fix: '' } };
     return new Response(JSON.stringify(r.body), { status: r.status, headers: { 'content-type': 'application/json' } });
   });
@@ -56,7 +61,16 @@ describe('sign-in', () => {
   it('tells a wrong token from an appliance that is down', async () => {
     fakeFetch({
       'GET /api/v1/health': { status: 200, body: { ok: true, version: 'x' } },
-      'GET /api/v1/status': { status: 401, body: { statusCode: 401, code: 'CC_ERR_UNAUTHORIZED', error: 'Unauthorized', message: 'A valid admin token is required', fix: 'Send a token' } },
+      'GET /api/v1/status': {
+        status: 401,
+        body: {
+          statusCode: 401,
+          code: 'CC_ERR_UNAUTHORIZED',
+          error: 'Unauthorized',
+          message: 'A valid admin token is required',
+          fix: 'Send a token',
+        },
+      },
     });
     const bad = await signIn(window);
     expect(bad.ok).toBe(false);

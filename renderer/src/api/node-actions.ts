@@ -26,5 +26,9 @@ export const ACTION_TEXT: Record<NodeAction, { label: string; confirm: string; d
   reinstall: { label: 'Reinstall', confirm: 'Reinstall {n} node(s)? Their disks are overwritten on the next boot.', danger: true },
   reboot: { label: 'Reboot', confirm: 'Ask the agent on {n} node(s) to reboot?', danger: false },
   poweroff: { label: 'Power off', confirm: 'Ask the agent on {n} node(s) to power off?', danger: false },
-  forget: { label: 'Forget', confirm: 'Forget {n} node(s)? Their record and facts are deleted; they are rediscovered if they boot again.', danger: true },
+  forget: {
+    label: 'Forget',
+    confirm: 'Forget {n} node(s)? Their record and facts are deleted; they are rediscovered if they boot again.',
+    danger: true,
+  },
 };

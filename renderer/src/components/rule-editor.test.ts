@@ -25,7 +25,16 @@ function dryRun(handler: (body: Record<string, unknown>) => { status: number; bo
 describe('rule editor', () => {
   it('shows the server message naming the position of a bad operator', async () => {
     vi.useFakeTimers();
-    dryRun(() => ({ status: 400, body: { statusCode: 400, code: 'CC_ERR_RULE_INVALID', error: 'Bad Request', message: 'The tag rule is invalid: rule[0]: unknown operator "equals"', fix: 'see docs' } }));
+    dryRun(() => ({
+      status: 400,
+      body: {
+        statusCode: 400,
+        code: 'CC_ERR_RULE_INVALID',
+        error: 'Bad Request',
+        message: 'The tag rule is invalid: rule[0]: unknown operator "equals"',
+        fix: 'see docs',
+      },
+    }));
     const { wrapper } = await mountInApp(RuleEditor, { modelValue: '["equals", ["fact", "x"], 1]' });
     await vi.advanceTimersByTimeAsync(400);
     await flushPromises();
@@ -46,11 +55,19 @@ describe('rule editor', () => {
 
   it('previews matching nodes for a valid rule', async () => {
     vi.useFakeTimers();
-    const bodies = dryRun(() => ({ status: 200, body: { matches: [
-      { node_id: 1, hostname: 'alpha', matched: true, reasons: [] },
-      { node_id: 2, hostname: 'beta', matched: false, reasons: ['manufacturer is "Supermicro", not "Dell Inc."'] },
-    ] } }));
-    const { wrapper } = await mountInApp(RuleEditor, { modelValue: '["=", ["fact", "manufacturer"], "Dell Inc."]' }, [makeNode(1), makeNode(2)]);
+    const bodies = dryRun(() => ({
+      status: 200,
+      body: {
+        matches: [
+          { node_id: 1, hostname: 'alpha', matched: true, reasons: [] },
+          { node_id: 2, hostname: 'beta', matched: false, reasons: ['manufacturer is "Supermicro", not "Dell Inc."'] },
+        ],
+      },
+    }));
+    const { wrapper } = await mountInApp(RuleEditor, { modelValue: '["=", ["fact", "manufacturer"], "Dell Inc."]' }, [
+      makeNode(1),
+      makeNode(2),
+    ]);
     await vi.advanceTimersByTimeAsync(400);
     await flushPromises();
     expect(bodies[0]).toEqual({ rule: ['=', ['fact', 'manufacturer'], 'Dell Inc.'] });

@@ -44,6 +44,8 @@ export const HINTS = {
 
 function phaseOf(type: string): BootPhase {
   for (const [p, v] of Object.entries(PHASE)) if (type.startsWith(p)) return v;
+  // The first boot-script request (iPXE over HTTP) is what creates a node.
+  if (type === 'node.discovered') return 'http';
   if (type === 'node.boot') return 'kernel';
   if (type === 'node.registered' || type === 'node.checkin' || type === 'node.facts_changed' || type === 'node.lost' || type === 'node.found') return 'agent';
   if (['node.bound', 'node.unbound', 'node.stage', 'node.reinstall'].includes(type)) return 'policy';

@@ -5,6 +5,7 @@
  * Also serves a tiny HTTP responder and TFTP recorder so firmware tests can see what was asked.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import dgram from 'node:dgram';
 import readline from 'node:readline';
@@ -12,6 +13,7 @@ import { openStore } from '../../../server/store/store.ts';
 import { EventLog } from '../../../server/events/event-log.ts';
 import { createDhcpPlugin, type DhcpPluginOptions } from '../../../server/dhcp/plugin.ts';
 import { CcError } from '../../../server/errors/cc-error.ts';
+import { createTftpPlugin } from '../../../server/tftp/plugin.ts';
 import { TestHooks, testConfig } from '../helpers.ts';
 
 interface Args {
@@ -25,6 +27,8 @@ interface Args {
   options?: DhcpPluginOptions;
   /** Answer HTTP on 8026 and record TFTP read requests on 69. */
   bootServers?: boolean;
+  /** Serve resources/ipxe with the real TFTP plugin instead of the recorder (needs bootServers). */
+  realTftp?: boolean;
   /** Do not echo events on stdout (benchmarks: the echo would cost more than the server). */
   quietEvents?: boolean;
   /** Write a CPU profile into this folder (node --cpu-prof is not reachable through tsx). */
@@ -44,8 +48,7 @@ if (args.profileDir) {
 const store = await openStore(args.dataDir, 0);
 const events = await EventLog.open(store.events, 1_000_000);
 if (!args.quietEvents) events.subscribe((e) => out({ type: 'event', event: e }));
-const plugin = createDhcpPlugin({
-  config: testConfig({
+const config = testConfig({
     iface: args.iface,
     ifindex,
     address: { ip: args.ip, prefix: args.prefix },
@@ -53,7 +56,9 @@ const plugin = createDhcpPlugin({
     range: args.range,
     force: args.force,
     publicUrl: `http://${args.ip}:8026`,
-  }),
+  });
+const plugin = createDhcpPlugin({
+  config,
   leases: store.leases,
   events,
   hooks: new TestHooks(),
@@ -65,6 +70,28 @@ const plugin = createDhcpPlugin({
   },
   options: args.options ?? {},
 });
+const log = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (o: unknown, msg?: string) => out({ type: 'log', level: 'warn', msg, o: String((o as { err?: unknown })?.err ?? '') }),
+  error: (o: unknown, msg?: string) => out({ type: 'log', level: 'error', msg, o: String((o as { err?: unknown })?.err ?? '') }),
+};
+const realTftp = args.bootServers && args.realTftp
+  ? createTftpPlugin({
+      config,
+      roots: [path.resolve(import.meta.dirname, '../../../resources/ipxe')],
+      events,
+      log,
+      hooks: {
+        tftpFileFor: async (ip: string, requested: string) => {
+          out({ type: 'tftp', file: requested, from: ip });
+          await plugin.noteTftpRequest(ip);
+          return requested;
+        },
+        nodeIdForIp: async () => null,
+      },
+    })
+  : null;
 let httpServer: http.Server | null = null;
 let tftp: dgram.Socket | null = null;
 if (args.bootServers) {
@@ -73,6 +100,8 @@ if (args.bootServers) {
     res.writeHead(404).end();
   });
   httpServer.listen(8026, args.ip);
+}
+if (args.bootServers && !realTftp) {
   tftp = dgram.createSocket('udp4');
   tftp.on('message', (m, r) => {
     // RFC 1350: opcode 1 = RRQ, then filename NUL mode NUL. Record it and answer "file not found".
@@ -85,6 +114,7 @@ if (args.bootServers) {
   tftp.bind(69, args.ip);
 }
 try {
+  await realTftp?.start();
   await plugin.start();
   out({ type: 'ready', ifindex });
 } catch (e) {
@@ -94,6 +124,7 @@ try {
 }
 const stop = async () => {
   await plugin.stop();
+  await realTftp?.stop();
   if (profiler && args.profileDir) {
     const prof = await new Promise<unknown>((r) => profiler!.post('Profiler.stop', (_e, p) => r(p.profile)));
     fs.writeFileSync(`${args.profileDir}/dhcp.cpuprofile`, JSON.stringify(prof));

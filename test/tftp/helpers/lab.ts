@@ -7,6 +7,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TftpStats } from '../../../server/tftp/stats.ts';
 
 /** Repository root (for bin/run-ts.mjs). */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -83,7 +84,7 @@ export async function createLab(tag: string, mtu = 1500): Promise<Lab> {
 /** Crashcart's TFTP plugin running in the server namespace. */
 export interface CrashcartChild {
   port: number;
-  stats(): Promise<Record<string, number>>;
+  stats(): Promise<TftpStats>;
   events(): Promise<Array<{ type: string; message: string; node_id: number | null; data: Record<string, unknown> }>>;
   stop(): Promise<void>;
 }
@@ -108,7 +109,7 @@ export async function startCrashcart(lab: Lab, args: Record<string, unknown>): P
   const ready = await next();
   return {
     port: ready.ready as number,
-    stats: async () => (await next('stats')).stats as Record<string, number>,
+    stats: async () => (await next('stats')).stats as TftpStats,
     events: async () => (await next('events')).events as Awaited<ReturnType<CrashcartChild['events']>>,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,0 +1,60 @@
+/**
+ * The three TFTP servers of the bench, each started in the lab's server
+ * namespace on 10.99.0.1:69 with the same root: Crashcart, tftpd-hpa, dnsmasq.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { startCrashcart, SERVER_IP, type Lab } from '../../test/tftp/helpers/lab.ts';
+
+/** A running server. */
+export interface BenchServer {
+  name: string;
+  stop(): Promise<void>;
+}
+
+async function waitPort(lab: Lab, port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = await lab.server('ss', ['-Hlun', `sport = :${port}`]);
+    if (r.stdout.trim().length > 0) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`nothing listens on UDP ${port} in ${lab.serverNs}`);
+}
+
+function killed(c: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (c.exitCode !== null || c.pid === undefined) return resolve();
+    c.once('exit', () => resolve());
+    process.kill(c.pid, 'SIGTERM');
+  });
+}
+
+/** Crashcart's TFTP plugin (pinned to the veth, blksize capped by its MTU). */
+export async function crashcart(lab: Lab, root: string): Promise<BenchServer> {
+  const s = await startCrashcart(lab, { roots: [root], limits: { maxTransfers: 512, maxPerClient: 512 } });
+  return { name: 'Crashcart', stop: () => s.stop() };
+}
+
+/** tftpd-hpa 5.2 in listen mode, chrooted (-s) to the root; its default user is nobody. */
+export async function tftpdHpa(lab: Lab, root: string): Promise<BenchServer> {
+  const c = lab.spawnServer('in.tftpd', ['--listen', '--foreground', '--address', `${SERVER_IP}:69`, '--secure', root]);
+  await waitPort(lab, 69);
+  return { name: 'tftpd-hpa', stop: () => killed(c) };
+}
+
+/** dnsmasq's TFTP only (no DNS, no DHCP); --tftp-max raised so the 100-client row measures speed, not its cap of 50. */
+export async function dnsmasq(lab: Lab, root: string): Promise<BenchServer> {
+  const c = lab.spawnServer('dnsmasq', [
+    '--no-daemon',
+    '--conf-file=/dev/null',
+    '--port=0',
+    '--enable-tftp',
+    `--tftp-root=${root}`,
+    `--listen-address=${SERVER_IP}`,
+    '--bind-interfaces',
+    '--tftp-max=1000',
+    '--user=root',
+    '--pid-file=',
+  ]);
+  await waitPort(lab, 69);
+  return { name: 'dnsmasq', stop: () => killed(c) };
+}
