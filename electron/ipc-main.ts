@@ -17,7 +17,11 @@ const VALIDATE: { [C in IpcChannel]: (arg: unknown) => boolean } = {
 };
 
 /** Register every channel; returns a function that removes them. */
-export function registerIpc(ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>, handlers: IpcHandlers, isTrusted: (e: IpcMainInvokeEvent) => boolean): () => void {
+export function registerIpc(
+  ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>,
+  handlers: IpcHandlers,
+  isTrusted: (e: IpcMainInvokeEvent) => boolean,
+): () => void {
   const channels = Object.values(IPC_FUNCTIONS) as IpcChannel[];
   for (const channel of channels) {
     ipcMain.handle(channel, async (event: IpcMainInvokeEvent, arg: unknown) => {

@@ -8,7 +8,9 @@ export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8027';
 /** Build the shell config from the environment (the only place it is read). */
 export function shellConfigFrom(env: NodeJS.ProcessEnv, userData: string, distDir: string): ShellConfig {
   return {
-    appRoot: env.CRASHCART_ROOT ?? path.resolve(distDir, '..', '..'),
+    // distDir is build/out/electron in a checkout and in the packaged app alike.
+    // Packaged, the server files are unpacked next to the asar: the system node cannot read inside it.
+    appRoot: env.CRASHCART_ROOT ?? path.resolve(distDir, '..', '..', '..').replace(/app\.asar$/, 'app.asar.unpacked'),
     distDir,
     dataDir: env.CRASHCART_DATA_DIR ?? path.join(userData, 'data'),
     // A system node, so `setcap` on it grants ports 67/69 without ever running Electron as root.

@@ -1,6 +1,6 @@
 /**
  * Electron entry: read the environment once, start the shell, stop the server child on quit.
- * Build with `node electron/build.mjs`; run with `npx electron electron/dist/main.cjs`.
+ * Build with `node electron/build.mjs`; run with `npx electron build/out/electron/main.cjs`.
  */
 import * as electron from 'electron';
 import { runShell, type RunningShell } from './shell.ts';

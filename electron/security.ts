@@ -40,7 +40,11 @@ export function lockDownContents(contents: WebContents, appOrigin: string, shell
 }
 
 /** IPC sender check: the main frame of one of our windows, on the app origin. */
-export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>, appOrigin: string, trusted: ReadonlySet<number>): boolean {
+export function isTrustedSender(
+  event: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>,
+  appOrigin: string,
+  trusted: ReadonlySet<number>,
+): boolean {
   const frame = event.senderFrame;
   if (!frame || frame.parent !== null) return false;
   if (!trusted.has(event.sender.id)) return false;

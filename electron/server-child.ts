@@ -109,7 +109,10 @@ export class ServerChild {
   /** The state as the IPC contract describes it. */
   snapshot(): ServerChildState {
     const code = this.facts.errorCode;
-    const fix = code && PRIVILEGE_ERRORS.has(code) ? privilegeFix(this.opts.nodePath, [this.opts.entry, 'serve', ...this.opts.serveArgs]) : this.facts.serverFix;
+    const fix =
+      code && PRIVILEGE_ERRORS.has(code)
+        ? privilegeFix(this.opts.nodePath, [this.opts.entry, 'serve', ...this.opts.serveArgs])
+        : this.facts.serverFix;
     return { state: this.state, url: this.facts.url, errorCode: code, fix, log: [...this.log] };
   }
 

@@ -16,7 +16,10 @@ import { trayState, type TrayService } from './tray-state.ts';
 import { watchStatus } from './status-watch.ts';
 
 /** The Electron modules the shell uses. */
-export type ShellElectron = Pick<typeof Electron, 'app' | 'BrowserWindow' | 'Tray' | 'Menu' | 'nativeImage' | 'ipcMain' | 'shell' | 'dialog'>;
+export type ShellElectron = Pick<
+  typeof Electron,
+  'app' | 'BrowserWindow' | 'Tray' | 'Menu' | 'nativeImage' | 'ipcMain' | 'shell' | 'dialog'
+>;
 
 /** Where things are; read once from argv/env by the entry point. */
 export interface ShellConfig {
@@ -96,7 +99,11 @@ export async function runShell(e: ShellElectron, cfg: ShellConfig): Promise<Runn
     const key = s.errorCode ?? (s.state === 'failed' ? 'exit' : null);
     if (key === null || key === reported) return;
     reported = key;
-    const text = [s.errorCode ?? 'The server stopped', s.fix ? `\nFix:\n${s.fix}` : '', s.log.length ? `\nLast output:\n${s.log.slice(-8).join('\n')}` : ''].join('\n');
+    const text = [
+      s.errorCode ?? 'The server stopped',
+      s.fix ? `\nFix:\n${s.fix}` : '',
+      s.log.length ? `\nLast output:\n${s.log.slice(-8).join('\n')}` : '',
+    ].join('\n');
     process.stderr.write(`crashcart: ${text}\n`);
     e.dialog.showErrorBox('Crashcart needs attention', text);
   };

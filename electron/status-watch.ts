@@ -15,7 +15,12 @@ function isServiceEvent(data: string): boolean {
 }
 
 /** Start watching; returns stop(). `fetchImpl` is swappable for tests. */
-export function watchStatus(baseUrl: string, token: string, onServices: (s: TrayService[]) => void, fetchImpl: typeof fetch = fetch): () => void {
+export function watchStatus(
+  baseUrl: string,
+  token: string,
+  onServices: (s: TrayService[]) => void,
+  fetchImpl: typeof fetch = fetch,
+): () => void {
   const abort = new AbortController();
   const headers = { Authorization: `Bearer ${token}` };
   let lastId: string | null = null;

@@ -21,6 +21,11 @@ export function trayState(services: readonly TrayService[], child: 'starting' | 
   const lines = services.map((s) => `${s.name}: ${s.state}`);
   const failed = services.filter((s) => s.state === 'failed');
   const level = failed.length > 0 ? 'error' : services.some((s) => s.state === 'stopped') ? 'warn' : 'ok';
-  const tooltip = failed.length > 0 ? `Crashcart: ${failed.map((s) => s.name).join(', ')} failed` : level === 'warn' ? 'Crashcart: some services stopped' : 'Crashcart: all services running';
+  const tooltip =
+    failed.length > 0
+      ? `Crashcart: ${failed.map((s) => s.name).join(', ')} failed`
+      : level === 'warn'
+        ? 'Crashcart: some services stopped'
+        : 'Crashcart: all services running';
   return { level, tooltip, lines };
 }

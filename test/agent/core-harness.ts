@@ -41,7 +41,7 @@ async function waitHealthy(url: string, child: ChildProcess, log: () => string):
   for (let i = 0; Date.now() < deadline && i < 500; i++) {
     if (child.exitCode !== null) throw new Error(`core exited with ${child.exitCode}: ${log()}`);
     try {
-      const r = await request('GET', `${url}/health`, undefined, { timeoutMs: 1000 });
+      const r = await request('GET', url, undefined, { timeoutMs: 1000 });
       if (r.status === 200) return;
     } catch {
       // not up yet
@@ -89,7 +89,9 @@ export async function startCore(opts: { rateLimit?: number } = {}): Promise<Core
       };
       child.stdout!.on('data', keep);
       child.stderr!.on('data', keep);
-      await waitHealthy(baseUrl, child, () => out);
+      // Both planes: the node plane may answer a moment before the admin plane does.
+      await waitHealthy(`${baseUrl}/health`, child, () => out);
+      await waitHealthy(`${adminUrl}/api/v1/health`, child, () => out);
       if (!core.token)
         core.token = execFileSync(process.execPath, ['bin/crashcart.mjs', 'token', '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8' })
           .trim()

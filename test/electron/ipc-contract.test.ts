@@ -4,7 +4,15 @@
  * channel, each forwarding to its own channel.
  */
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
-import { BRIDGE_KEY, IPC_FUNCTIONS, type AdminConnection, type CrashcartBridge, type IpcChannel, type IpcChannels, type ServerChildState } from '../../contract/ipc.ts';
+import {
+  BRIDGE_KEY,
+  IPC_FUNCTIONS,
+  type AdminConnection,
+  type CrashcartBridge,
+  type IpcChannel,
+  type IpcChannels,
+  type ServerChildState,
+} from '../../contract/ipc.ts';
 
 const invoke = vi.fn(async (channel: string, ...args: unknown[]) => ({ channel, args }));
 const exposeInMainWorld = vi.fn();

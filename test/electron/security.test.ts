@@ -61,7 +61,10 @@ describe('IPC sender checks', () => {
 
   it('registers every channel, refuses untrusted senders and bad arguments', async () => {
     const handlers = new Map<string, (e: IpcMainInvokeEvent, a: unknown) => Promise<unknown>>();
-    const ipcMain = { handle: vi.fn((c: string, h: (e: IpcMainInvokeEvent, a: unknown) => Promise<unknown>) => void handlers.set(c, h)), removeHandler: vi.fn() };
+    const ipcMain = {
+      handle: vi.fn((c: string, h: (e: IpcMainInvokeEvent, a: unknown) => Promise<unknown>) => void handlers.set(c, h)),
+      removeHandler: vi.fn(),
+    };
     const open = vi.fn(async (url: string) => url.startsWith('https:'));
     const remove = registerIpc(
       ipcMain,

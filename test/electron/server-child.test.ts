@@ -24,7 +24,12 @@ function tmp(): string {
 describe('server output', () => {
   it('reads the URL, the failed service and the fix; the privilege fix names the node binary', () => {
     let f = { url: null, errorCode: null, serverFix: null } as Parameters<typeof readServerLine>[0];
-    for (const line of ['', 'Crashcart UI: http://127.0.0.1:8027/#login=xyz', 'dhcp failed: Binding a privileged port was refused: udp 67', '  fix: Run as root'])
+    for (const line of [
+      '',
+      'Crashcart UI: http://127.0.0.1:8027/#login=xyz',
+      'dhcp failed: Binding a privileged port was refused: udp 67',
+      '  fix: Run as root',
+    ])
       f = readServerLine(f, line);
     expect(f).toEqual({ url: 'http://127.0.0.1:8027/#login=xyz', errorCode: 'CC_ERR_PORT_DENIED', serverFix: 'Run as root' });
     const fix = privilegeFix('/usr/bin/node', ['/opt/crashcart/bin/crashcart.mjs', 'serve', '--data-dir', '/var/lib/my data']);
@@ -36,7 +41,12 @@ describe('server output', () => {
 describe('server child', () => {
   it('starts the real server, learns its URL, and stops it', async () => {
     const dataDir = tmp();
-    const child = new ServerChild({ nodePath: process.execPath, entry: path.join(repo, 'bin', 'crashcart.mjs'), serveArgs: ['--data-dir', dataDir, '--admin-listen', '127.0.0.1:0', '--http-port', '0', '--lab', 'sim:2', '--log-level', 'warn'], env: { CRASHCART_FROM_SOURCE: '1' } });
+    const child = new ServerChild({
+      nodePath: process.execPath,
+      entry: path.join(repo, 'bin', 'crashcart.mjs'),
+      serveArgs: ['--data-dir', dataDir, '--admin-listen', '127.0.0.1:0', '--http-port', '0', '--lab', 'sim:2', '--log-level', 'warn'],
+      env: { CRASHCART_FROM_SOURCE: '1' },
+    });
     cleanups.unshift(() => child.stop());
     const s = await child.start();
     expect(s.state).toBe('running');
@@ -51,7 +61,12 @@ describe('server child', () => {
   it('reports a service that could not bind 67 with the exact setcap and pkexec commands', async () => {
     const root = tmp();
     const entry = writeFakeServer(root);
-    const child = new ServerChild({ nodePath: process.execPath, entry, serveArgs: ['--data-dir', root], env: { FAKE_MODE: 'service-denied' } });
+    const child = new ServerChild({
+      nodePath: process.execPath,
+      entry,
+      serveArgs: ['--data-dir', root],
+      env: { FAKE_MODE: 'service-denied' },
+    });
     cleanups.unshift(() => child.stop());
     const changes: string[] = [];
     child.onChange((s) => s.errorCode && changes.push(s.errorCode));
@@ -66,7 +81,12 @@ describe('server child', () => {
 
   it('reports a server that exits because it cannot bind', async () => {
     const root = tmp();
-    const child = new ServerChild({ nodePath: process.execPath, entry: writeFakeServer(root), serveArgs: ['--data-dir', root], env: { FAKE_MODE: 'fatal-denied' } });
+    const child = new ServerChild({
+      nodePath: process.execPath,
+      entry: writeFakeServer(root),
+      serveArgs: ['--data-dir', root],
+      env: { FAKE_MODE: 'fatal-denied' },
+    });
     const s = await child.start();
     expect(s.state).toBe('failed');
     expect(s.url).toBeNull();

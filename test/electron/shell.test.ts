@@ -11,7 +11,11 @@ import { fileURLToPath } from 'node:url';
 import type { IpcMainInvokeEvent } from 'electron';
 
 const state = vi.hoisted(() => ({
-  windows: [] as Array<{ options: Record<string, unknown>; urls: string[]; contents: { id: number; handlers: Map<string, unknown>; openHandler: unknown } }>,
+  windows: [] as Array<{
+    options: Record<string, unknown>;
+    urls: string[];
+    contents: { id: number; handlers: Map<string, unknown>; openHandler: unknown };
+  }>,
   trays: [] as Array<{ images: string[]; tooltips: string[]; menus: unknown[]; destroyed: boolean }>,
   handlers: new Map<string, (e: unknown, a: unknown) => Promise<unknown>>(),
   errors: [] as string[],
@@ -20,11 +24,23 @@ const state = vi.hoisted(() => ({
 
 vi.mock('electron', () => {
   class BrowserWindow {
-    webContents: { id: number; handlers: Map<string, unknown>; openHandler: unknown; on: (e: string, h: unknown) => void; setWindowOpenHandler: (h: unknown) => void };
+    webContents: {
+      id: number;
+      handlers: Map<string, unknown>;
+      openHandler: unknown;
+      on: (e: string, h: unknown) => void;
+      setWindowOpenHandler: (h: unknown) => void;
+    };
     private rec: (typeof state.windows)[number];
     constructor(options: Record<string, unknown>) {
       const handlers = new Map<string, unknown>();
-      this.webContents = { id: 100 + state.windows.length, handlers, openHandler: null, on: (e, h) => void handlers.set(e, h), setWindowOpenHandler: (h) => void (this.webContents.openHandler = h) };
+      this.webContents = {
+        id: 100 + state.windows.length,
+        handlers,
+        openHandler: null,
+        on: (e, h) => void handlers.set(e, h),
+        setWindowOpenHandler: (h) => void (this.webContents.openHandler = h),
+      };
       this.rec = { options, urls: [], contents: this.webContents };
       state.windows.push(this.rec);
     }
@@ -59,7 +75,10 @@ vi.mock('electron', () => {
     Tray,
     Menu: { buildFromTemplate: (t: unknown) => t },
     nativeImage: { createFromPath: (p: string) => p },
-    ipcMain: { handle: (c: string, h: (e: unknown, a: unknown) => Promise<unknown>) => void state.handlers.set(c, h), removeHandler: vi.fn() },
+    ipcMain: {
+      handle: (c: string, h: (e: unknown, a: unknown) => Promise<unknown>) => void state.handlers.set(c, h),
+      removeHandler: vi.fn(),
+    },
     shell: { openExternal: vi.fn(async () => undefined) },
     dialog: { showErrorBox: (_t: string, body: string) => void state.errors.push(body) },
   };
@@ -85,7 +104,17 @@ describe('electron shell', () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'cc-shell-'));
     // The child inherits the environment: run the sources, not a bundle a build left in dist/.
     vi.stubEnv('CRASHCART_FROM_SOURCE', '1');
-    const cfg = shellConfigFrom({ CRASHCART_DATA_DIR: dataDir, CRASHCART_NODE: process.execPath, CRASHCART_ADMIN_LISTEN: '127.0.0.1:0', CRASHCART_SERVE_ARGS: '--lab sim:2 --http-port 0 --log-level warn', CRASHCART_ROOT: repo }, '/unused', path.join(repo, 'electron'));
+    const cfg = shellConfigFrom(
+      {
+        CRASHCART_DATA_DIR: dataDir,
+        CRASHCART_NODE: process.execPath,
+        CRASHCART_ADMIN_LISTEN: '127.0.0.1:0',
+        CRASHCART_SERVE_ARGS: '--lab sim:2 --http-port 0 --log-level warn',
+        CRASHCART_ROOT: repo,
+      },
+      '/unused',
+      path.join(repo, 'electron'),
+    );
     running = await runShell(electron, cfg);
     expect(running.state.state, running.state.log.join('\n')).toBe('running');
 
@@ -102,7 +131,10 @@ describe('electron shell', () => {
 
     // The token travels over IPC, to our window only.
     const token = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
-    const ours = { sender: { id: win.contents.id }, senderFrame: { url: `${origin}/#/nodes`, parent: null } } as unknown as IpcMainInvokeEvent;
+    const ours = {
+      sender: { id: win.contents.id },
+      senderFrame: { url: `${origin}/#/nodes`, parent: null },
+    } as unknown as IpcMainInvokeEvent;
     const stranger = { sender: { id: 999 }, senderFrame: { url: `${origin}/`, parent: null } } as unknown as IpcMainInvokeEvent;
     const getConnection = state.handlers.get('crashcart:get-connection')!;
     await expect(getConnection(ours, undefined)).resolves.toEqual({ baseUrl: origin, token });
@@ -129,7 +161,11 @@ describe('electron shell', () => {
     writeFakeServer(dataDir);
     vi.stubEnv('FAKE_MODE', 'service-denied');
     state.errors.length = 0;
-    const cfg = shellConfigFrom({ CRASHCART_DATA_DIR: path.join(dataDir, 'data'), CRASHCART_NODE: process.execPath, CRASHCART_ROOT: dataDir }, '/unused', path.join(repo, 'electron'));
+    const cfg = shellConfigFrom(
+      { CRASHCART_DATA_DIR: path.join(dataDir, 'data'), CRASHCART_NODE: process.execPath, CRASHCART_ROOT: dataDir },
+      '/unused',
+      path.join(repo, 'electron'),
+    );
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       running = await runShell(electron, cfg);
@@ -154,7 +190,14 @@ describe('electron shell', () => {
     const before = state.windows.length;
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      running = await runShell(electron, shellConfigFrom({ CRASHCART_DATA_DIR: path.join(dataDir, 'data'), CRASHCART_NODE: process.execPath, CRASHCART_ROOT: dataDir }, '/unused', path.join(repo, 'electron')));
+      running = await runShell(
+        electron,
+        shellConfigFrom(
+          { CRASHCART_DATA_DIR: path.join(dataDir, 'data'), CRASHCART_NODE: process.execPath, CRASHCART_ROOT: dataDir },
+          '/unused',
+          path.join(repo, 'electron'),
+        ),
+      );
       expect(running.state.state).toBe('failed');
       expect(running.window).toBeNull();
       expect(state.windows.length).toBe(before);

@@ -39,7 +39,21 @@ async function freePort(): Promise<number> {
 export async function startAppliance(extra: string[] = ['--lab', 'sim:20']): Promise<Appliance> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cc-ui-e2e-'));
   const [adminPort, httpPort] = [await freePort(), await freePort()];
-  const args = ['bin/crashcart.mjs', 'serve', '--data-dir', dataDir, '--admin-listen', `127.0.0.1:${adminPort}`, '--http-port', String(httpPort), '--log-level', 'warn', '--rate-limit', '0', ...extra];
+  const args = [
+    'bin/crashcart.mjs',
+    'serve',
+    '--data-dir',
+    dataDir,
+    '--admin-listen',
+    `127.0.0.1:${adminPort}`,
+    '--http-port',
+    String(httpPort),
+    '--log-level',
+    'warn',
+    '--rate-limit',
+    '0',
+    ...extra,
+  ];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: root,
     // Test the sources, not whatever bundle a build left in dist/.

@@ -28,7 +28,15 @@ export async function launchBrowser(width = 1440, height = 900): Promise<Browser
     executablePath: '/usr/bin/chromium',
     headless: true,
     viewport: { width, height },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
     // The fresh profile above is passed to chromium as --user-data-dir by playwright itself.
   });
   const page = context.pages()[0] ?? (await context.newPage());

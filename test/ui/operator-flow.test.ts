@@ -48,7 +48,11 @@ describe('operator UI against a running appliance', () => {
     expect(page.url()).toMatch(/#\/nodes$/);
     // Mark the document: a reload would lose the mark, so rows seen later came in live.
     await page.evaluate(() => ((globalThis as unknown as PageWindow).ccMark = 42));
-    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length >= 20, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length >= 20,
+      undefined,
+      { timeout: 60_000 },
+    );
 
     const mac = '02:cc:e2:e0:00:01';
     const boot = await fetch(`${appliance.nodeUrl}/boot?mac=${mac}&serial=E2E-LIVE-1`);
@@ -66,7 +70,9 @@ describe('operator UI against a running appliance', () => {
     const nodes = (await appliance.api<{ nodes: Node[] }>('GET', '/api/v1/nodes?limit=1000')).nodes;
     const target = nodes.find((n) => n.serial && n.manufacturer)!;
     await page.fill('[data-test="node-filter"] input', target.serial!);
-    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length === 1);
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length === 1,
+    );
     expect(await page.locator('[data-test="nodes-table"] .tr').first().getAttribute('data-node-id')).toBe(String(target.id));
     await page.fill('[data-test="node-filter"] input', '');
 
@@ -75,10 +81,15 @@ describe('operator UI against a running appliance', () => {
     await page.click(`.n-base-select-option:has-text("${target.manufacturer} (")`);
     await page.keyboard.press('Escape');
     const sameVendor = nodes.filter((n) => n.manufacturer === target.manufacturer).length;
-    await page.waitForFunction((n) => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length === n, sameVendor);
+    await page.waitForFunction(
+      (n) => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length === n,
+      sameVendor,
+    );
     expect(await page.textContent('[data-test="node-count"]')).toContain(`${sameVendor} of`);
     await page.click('[data-test="facet-vendor"] .n-base-clear');
-    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length >= 21);
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length >= 21,
+    );
 
     // Keyboard: focus the grid, select three rows with shift+arrows.
     await page.click('[data-test="nodes-table"] .tr >> nth=0');
@@ -95,7 +106,9 @@ describe('operator UI against a running appliance', () => {
     await appliance.api('POST', '/api/v1/tags', { name: 'e2e-nobody', rule: ['=', ['fact', 'serialnumber'], 'no-such-serial'] });
     const task = (await appliance.api<{ tasks: Task[] }>('GET', '/api/v1/tasks')).tasks[0]!;
     await appliance.api('POST', '/api/v1/policies', { name: 'e2e-install', task: task.name, tags: ['e2e-nobody'] });
-    const registered = (await appliance.api<{ nodes: Node[] }>('GET', '/api/v1/nodes?limit=1000')).nodes.filter((n) => n.state === 'registered').slice(0, 3);
+    const registered = (await appliance.api<{ nodes: Node[] }>('GET', '/api/v1/nodes?limit=1000')).nodes
+      .filter((n) => n.state === 'registered')
+      .slice(0, 3);
     expect(registered).toHaveLength(3);
     for (const n of registered) await page.click(`[data-node-id="${n.id}"] input[type=checkbox]`);
     expect(await page.textContent('[data-test="selected-count"]')).toContain('3 selected');
@@ -106,7 +119,10 @@ describe('operator UI against a running appliance', () => {
     await shot(page, 'bind-dialog');
     await page.click('[data-test="bind-confirm"]');
     for (const n of registered) {
-      await page.waitForSelector(`[data-bind-node="${n.id}"][data-step="bound"], [data-bind-node="${n.id}"][data-step="installing"], [data-bind-node="${n.id}"][data-step="installed"]`, { timeout: 30_000 });
+      await page.waitForSelector(
+        `[data-bind-node="${n.id}"][data-step="bound"], [data-bind-node="${n.id}"][data-step="installing"], [data-bind-node="${n.id}"][data-step="installed"]`,
+        { timeout: 30_000 },
+      );
     }
     await shot(page, 'bind-progress');
     const after = await Promise.all(registered.map((n) => appliance.api<Node>('GET', `/api/v1/nodes/${n.id}`)));
@@ -135,7 +151,9 @@ describe('operator UI against a running appliance', () => {
   });
 
   it('finds a serial number in the facts tree of a node', async () => {
-    const n = (await appliance.api<{ nodes: Node[] }>('GET', '/api/v1/nodes?limit=1000')).nodes.find((x) => x.state !== 'discovered' && x.serial)!;
+    const n = (await appliance.api<{ nodes: Node[] }>('GET', '/api/v1/nodes?limit=1000')).nodes.find(
+      (x) => x.state !== 'discovered' && x.serial,
+    )!;
     await page.goto(`${appliance.adminUrl}/#/nodes/${n.id}`);
     await page.waitForSelector('[data-test="node-title"]');
     await shot(page, 'node-detail');
@@ -148,7 +166,9 @@ describe('operator UI against a running appliance', () => {
   });
 
   it('creates a tag straight from a fact, and explains why a node does not match', async () => {
-    const n = (await appliance.api<{ nodes: Node[] }>('GET', '/api/v1/nodes?limit=1000')).nodes.find((x) => x.serial && x.state !== 'discovered')!;
+    const n = (await appliance.api<{ nodes: Node[] }>('GET', '/api/v1/nodes?limit=1000')).nodes.find(
+      (x) => x.serial && x.state !== 'discovered',
+    )!;
     await page.goto(`${appliance.adminUrl}/#/nodes/${n.id}`);
     await page.click('.n-tabs-tab:has-text("Facts")');
     await page.fill('[data-test="facts-search"] input', 'serialnumber');
@@ -183,8 +203,12 @@ describe('operator UI against a running appliance', () => {
     await page.goto(`${appliance.adminUrl}/#/policies`);
     await page.waitForSelector('[data-policy="e2e-second"]');
     await page.dragAndDrop('[data-policy="e2e-second"] .grip', '[data-policy="e2e-install"]');
-    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelector('[data-test="policy-list"] .prow')?.dataset.policy === 'e2e-second');
-    const order = async (): Promise<string[]> => (await appliance.api<{ policies: Policy[] }>('GET', '/api/v1/policies')).policies.map((p) => p.name).slice(0, 2);
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as PageWindow).document.querySelector('[data-test="policy-list"] .prow')?.dataset.policy === 'e2e-second',
+    );
+    const order = async (): Promise<string[]> =>
+      (await appliance.api<{ policies: Policy[] }>('GET', '/api/v1/policies')).policies.map((p) => p.name).slice(0, 2);
     await expect.poll(order).toEqual(['e2e-second', 'e2e-install']);
     expect(await page.textContent('[data-policy="e2e-second"] .slots')).toContain('0 / 5 slots');
     await page.click('[data-policy="e2e-second"] [data-test="policy-enabled"]');
@@ -200,9 +224,14 @@ describe('operator UI against a running appliance', () => {
     ]);
     await page.click('[data-test="image-import"]');
     await page.waitForSelector('[data-image="e2e-image"]', { timeout: 30_000 });
-    const images = (await appliance.api<{ images: Array<{ name: string; files: Array<{ name: string; size: number }> }> }>('GET', '/api/v1/images')).images;
+    const images = (
+      await appliance.api<{ images: Array<{ name: string; files: Array<{ name: string; size: number }> }> }>('GET', '/api/v1/images')
+    ).images;
     const img = images.find((i) => i.name === 'e2e-image');
-    expect(img?.files.map((f) => [f.name, f.size]).sort()).toEqual([['initrd.img', 5 << 20], ['vmlinuz', 3 << 20]]);
+    expect(img?.files.map((f) => [f.name, f.size]).sort()).toEqual([
+      ['initrd.img', 5 << 20],
+      ['vmlinuz', 3 << 20],
+    ]);
   });
 
   it('previews a task rendered for a chosen node', async () => {

@@ -23,4 +23,3 @@ export interface PageWindow {
   /** A mark set by a test: it survives only if the page is not reloaded. */
   ccMark?: number;
 }
-

@@ -52,7 +52,12 @@ describe('the node table with 10,000 nodes', () => {
   it('loads every node, keeps the DOM small, and scrolls to the last one (frame times reported)', async () => {
     const { page } = browser;
     await page.goto(appliance.loginUrl);
-    await page.waitForFunction((n) => (globalThis as unknown as PageWindow).document.querySelector('[data-test="node-count"]')?.textContent?.includes(`${n} of ${n}`), NODES, { timeout: 60_000 });
+    await page.waitForFunction(
+      (n) =>
+        (globalThis as unknown as PageWindow).document.querySelector('[data-test="node-count"]')?.textContent?.includes(`${n} of ${n}`),
+      NODES,
+      { timeout: 60_000 },
+    );
     const rendered = await page.locator('[data-test="nodes-table"] .tr').count();
     expect(rendered).toBeGreaterThan(10);
     expect(rendered).toBeLessThan(150);
@@ -77,7 +82,7 @@ describe('the node table with 10,000 nodes', () => {
       const times: number[] = [];
       let last = performance.now();
       for (let i = 0; i < 60; i++) {
-        el.scrollTop = Math.floor(((i * 7919) % 60) / 60 * el.scrollHeight);
+        el.scrollTop = Math.floor((((i * 7919) % 60) / 60) * el.scrollHeight);
         await new Promise((r) => (globalThis as unknown as PageWindow).requestAnimationFrame(r));
         const now = performance.now();
         times.push(now - last);
@@ -87,9 +92,22 @@ describe('the node table with 10,000 nodes', () => {
     });
     const summary = (xs: number[]): Record<string, number> => {
       const s = [...xs].sort((a, b) => a - b);
-      return { frames: s.length, p50_ms: +pct(s, 50).toFixed(1), p95_ms: +pct(s, 95).toFixed(1), p99_ms: +pct(s, 99).toFixed(1), max_ms: +(s.at(-1) ?? NaN).toFixed(1), over_50ms: s.filter((x) => x > 50).length };
+      return {
+        frames: s.length,
+        p50_ms: +pct(s, 50).toFixed(1),
+        p95_ms: +pct(s, 95).toFixed(1),
+        p99_ms: +pct(s, 99).toFixed(1),
+        max_ms: +(s.at(-1) ?? NaN).toFixed(1),
+        over_50ms: s.filter((x) => x > 50).length,
+      };
     };
-    const report = { nodes: NODES, rendered_rows: rendered, smooth_scroll: summary(smooth), scrollbar_jumps: summary(jumps), measured_at: new Date().toISOString() };
+    const report = {
+      nodes: NODES,
+      rendered_rows: rendered,
+      smooth_scroll: summary(smooth),
+      scrollbar_jumps: summary(jumps),
+      measured_at: new Date().toISOString(),
+    };
     mkdirSync(OUTPUT_DIR, { recursive: true });
     writeFileSync(path.join(OUTPUT_DIR, 'frame-times.json'), JSON.stringify(report, null, 2));
     console.log('frame times (reported, not asserted):', JSON.stringify(report));
@@ -106,7 +124,9 @@ describe('the node table with 10,000 nodes', () => {
 
     // Sorting and filtering 10,000 rows still answer.
     await page.fill('[data-test="node-filter"] input', 'SCALE09999');
-    await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length === 1);
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageWindow).document.querySelectorAll('[data-test="nodes-table"] .tr').length === 1,
+    );
     expect(browser.pageErrors).toEqual([]);
   });
 });

@@ -17,7 +17,16 @@ const ev = (type: string, s: number, data: Record<string, unknown> = {}, message
 
 describe('boot timeline', () => {
   it('orders events, keeps sizes and merges check-ins', () => {
-    const events = [ev('dhcp.discover', 0), ev('dhcp.offer', 1), ev('tftp.finish', 2, { file: 'undionly.kpxe', bytes: 70_000 }), ev('node.boot', 3), ev('node.registered', 20), ev('node.checkin', 50), ev('node.checkin', 80), ev('node.checkin', 110)];
+    const events = [
+      ev('dhcp.discover', 0),
+      ev('dhcp.offer', 1),
+      ev('tftp.finish', 2, { file: 'undionly.kpxe', bytes: 70_000 }),
+      ev('node.boot', 3),
+      ev('node.registered', 20),
+      ev('node.checkin', 50),
+      ev('node.checkin', 80),
+      ev('node.checkin', 110),
+    ];
     const steps = buildTimeline([...events].reverse(), t0 + 120_000);
     expect(steps.map((s) => s.phase)).toEqual(['dhcp', 'dhcp', 'tftp', 'kernel', 'agent', 'agent']);
     expect(steps[2]!.bytes).toBe(70_000);

@@ -32,12 +32,17 @@ const PHASE: Record<string, BootPhase> = {
 
 /** Plain-language hints, keyed by what went wrong. */
 export const HINTS = {
-  noOffer: 'The machine asked for an address but got no answer from Crashcart. Check that DHCP is running in Setup and that the machine is cabled to the provisioning NIC.',
+  noOffer:
+    'The machine asked for an address but got no answer from Crashcart. Check that DHCP is running in Setup and that the machine is cabled to the provisioning NIC.',
   nak: 'Crashcart refused the address the machine asked for (it moved subnet or its lease expired). The firmware retries by itself.',
-  noTftp: 'The machine got an address but never fetched its boot loader over TFTP: a firewall dropping UDP 69, or PXE disabled in the firmware.',
-  tftpError: 'The boot loader transfer failed: often a firewall dropping UDP data packets, or a firmware that cannot take the block size. Retry; if it repeats, lower the TFTP block size.',
-  noScript: 'The loader arrived but iPXE never fetched its boot script over HTTP: check that the node-plane HTTP port is reachable from the node.',
-  noAgent: 'The microkernel was sent but its agent has not registered: the kernel may lack a driver for this NIC (see "undriven NICs") or cannot reach the appliance over HTTP.',
+  noTftp:
+    'The machine got an address but never fetched its boot loader over TFTP: a firewall dropping UDP 69, or PXE disabled in the firmware.',
+  tftpError:
+    'The boot loader transfer failed: often a firewall dropping UDP data packets, or a firmware that cannot take the block size. Retry; if it repeats, lower the TFTP block size.',
+  noScript:
+    'The loader arrived but iPXE never fetched its boot script over HTTP: check that the node-plane HTTP port is reachable from the node.',
+  noAgent:
+    'The microkernel was sent but its agent has not registered: the kernel may lack a driver for this NIC (see "undriven NICs") or cannot reach the appliance over HTTP.',
   lost: 'The node stopped checking in: powered off, booted from its disk, or cut from the network.',
   nodeError: 'The node reported an error; the message says which step.',
 } as const;
@@ -47,7 +52,14 @@ function phaseOf(type: string): BootPhase {
   // The first boot-script request (iPXE over HTTP) is what creates a node.
   if (type === 'node.discovered') return 'http';
   if (type === 'node.boot') return 'kernel';
-  if (type === 'node.registered' || type === 'node.checkin' || type === 'node.facts_changed' || type === 'node.lost' || type === 'node.found') return 'agent';
+  if (
+    type === 'node.registered' ||
+    type === 'node.checkin' ||
+    type === 'node.facts_changed' ||
+    type === 'node.lost' ||
+    type === 'node.found'
+  )
+    return 'agent';
   if (['node.bound', 'node.unbound', 'node.stage', 'node.reinstall'].includes(type)) return 'policy';
   return 'other';
 }

@@ -38,7 +38,10 @@ describe('rule text', () => {
 
 describe('facts tree', () => {
   it('finds a serial number among facts and inventory, and makes a rule from a fact', () => {
-    const roots = buildFactsTree({ serialnumber: 'ABC123', manufacturer: 'Dell Inc.' }, { system: { serial: 'ABC123' }, disks: [{ name: 'sda' }] });
+    const roots = buildFactsTree(
+      { serialnumber: 'ABC123', manufacturer: 'Dell Inc.' },
+      { system: { serial: 'ABC123' }, disks: [{ name: 'sda' }] },
+    );
     expect(countMatches(roots, 'abc123')).toBe(2);
     expect(countMatches(roots, 'sda')).toBe(1);
     expect(ruleForFact('manufacturer', 'Dell Inc.')).toEqual(['=', ['fact', 'manufacturer'], 'Dell Inc.']);

@@ -53,8 +53,9 @@ export function rangeProblem(range: string, address: string): string | null {
   if (start > end) return 'The range starts after it ends.';
   const c = parseCidr(address);
   if (c) {
-    if (start <= c.network || end >= c.broadcast) return `The range must lie inside ${formatIpv4(c.network)}/${c.prefix}, excluding its network and broadcast addresses.`;
-    if (c.ip >= start && c.ip <= end) return 'The range includes the appliance\'s own address.';
+    if (start <= c.network || end >= c.broadcast)
+      return `The range must lie inside ${formatIpv4(c.network)}/${c.prefix}, excluding its network and broadcast addresses.`;
+    if (c.ip >= start && c.ip <= end) return "The range includes the appliance's own address.";
   }
   return null;
 }

@@ -9,7 +9,8 @@ export interface Facets {
 }
 
 /** Sortable columns. */
-export type SortKey = 'id' | 'state' | 'hostname' | 'vendor' | 'serial' | 'cpu' | 'memory' | 'disks' | 'nics' | 'bmc' | 'boot_mode' | 'policy' | 'last_seen';
+export type SortKey =
+  'id' | 'state' | 'hostname' | 'vendor' | 'serial' | 'cpu' | 'memory' | 'disks' | 'nics' | 'bmc' | 'boot_mode' | 'policy' | 'last_seen';
 
 /** Sort direction. */
 export type SortDir = 'asc' | 'desc';
@@ -20,7 +21,21 @@ export function vendorModel(n: Node): string {
 }
 
 function haystack(n: Node): string {
-  return [n.id, n.hostname, n.state, n.serial, n.manufacturer, n.product, n.ip, n.uuid, n.policy, n.summary.bmc_ip, n.summary.cpu_model, ...n.macs, ...n.tags]
+  return [
+    n.id,
+    n.hostname,
+    n.state,
+    n.serial,
+    n.manufacturer,
+    n.product,
+    n.ip,
+    n.uuid,
+    n.policy,
+    n.summary.bmc_ip,
+    n.summary.cpu_model,
+    ...n.macs,
+    ...n.tags,
+  ]
     .filter((v) => v !== null && v !== undefined)
     .join(' ')
     .toLowerCase();
@@ -48,7 +63,11 @@ export function filterNodes(nodes: readonly Node[], query: string, f: Facets): N
 }
 
 /** Value counts for each facet, for the facet pickers. */
-export function facetCounts(nodes: readonly Node[]): { states: Map<string, number>; vendors: Map<string, number>; tags: Map<string, number> } {
+export function facetCounts(nodes: readonly Node[]): {
+  states: Map<string, number>;
+  vendors: Map<string, number>;
+  tags: Map<string, number>;
+} {
   const states = new Map<string, number>();
   const vendors = new Map<string, number>();
   const tags = new Map<string, number>();

@@ -18,7 +18,8 @@ export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   const [head, arg] = parts;
   if (head === 'nodes' && arg && /^\d+$/.test(arg)) return { screen: 'node', param: arg };
-  if (head && (SCREENS as readonly string[]).includes(head)) return { screen: head as ScreenName, param: arg ? decodeURIComponent(arg) : null };
+  if (head && (SCREENS as readonly string[]).includes(head))
+    return { screen: head as ScreenName, param: arg ? decodeURIComponent(arg) : null };
   return { screen: 'nodes', param: null };
 }
 

@@ -7,7 +7,12 @@ export function giveElementsASize(width = 1280, height = 720): void {
   HTMLElement.prototype.getBoundingClientRect = function () {
     return rect as DOMRect;
   };
-  for (const [prop, v] of [['offsetHeight', height], ['clientHeight', height], ['offsetWidth', width], ['clientWidth', width]] as const) {
+  for (const [prop, v] of [
+    ['offsetHeight', height],
+    ['clientHeight', height],
+    ['offsetWidth', width],
+    ['clientWidth', width],
+  ] as const) {
     Object.defineProperty(HTMLElement.prototype, prop, { configurable: true, get: () => v });
   }
 }

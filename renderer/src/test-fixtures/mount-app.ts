@@ -9,10 +9,20 @@ import { StatusStore } from '../state/status-store.ts';
 import { EventStream } from '../api/event-stream.ts';
 
 /** Mount `comp` with props, a node store preloaded with `nodes`, and the providers it needs. */
-export async function mountInApp(comp: Component, props: Record<string, unknown>, nodes: Node[] = []): Promise<{ wrapper: VueWrapper; ctx: AppContext }> {
+export async function mountInApp(
+  comp: Component,
+  props: Record<string, unknown>,
+  nodes: Node[] = [],
+): Promise<{ wrapper: VueWrapper; ctx: AppContext }> {
   const store = new NodesStore({ fetchAll: async () => nodes, fetchOne: async (id) => nodes.find((n) => n.id === id) ?? null });
   await store.load();
-  const ctx: AppContext = { stream: new EventStream(), nodes: store, status: new StatusStore(), route: ref({ screen: 'nodes', param: null }), go: () => {} };
+  const ctx: AppContext = {
+    stream: new EventStream(),
+    nodes: store,
+    status: new StatusStore(),
+    route: ref({ screen: 'nodes', param: null }),
+    go: () => {},
+  };
   const Host = defineComponent({
     setup: () => () => h(NConfigProvider, null, () => h(NMessageProvider, null, () => h(NDialogProvider, null, () => h(comp, props)))),
   });

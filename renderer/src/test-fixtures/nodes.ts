@@ -25,7 +25,15 @@ export function makeNode(id: number, over: Partial<Node> = {}): Node {
     created_at: '2026-01-01T00:00:00.000Z',
     registered_at: '2026-01-01T00:00:10.000Z',
     last_seen: '2026-01-01T00:01:00.000Z',
-    summary: { cpu_model: 'Xeon', cpu_count: 32 + (id % 4), memory_mb: 65536 * (1 + (id % 3)), disk_count: 2, disk_total_bytes: 2e12, nic_count: 2, bmc_ip: `10.1.0.${id % 250}` },
+    summary: {
+      cpu_model: 'Xeon',
+      cpu_count: 32 + (id % 4),
+      memory_mb: 65536 * (1 + (id % 3)),
+      disk_count: 2,
+      disk_total_bytes: 2e12,
+      nic_count: 2,
+      bmc_ip: `10.1.0.${id % 250}`,
+    },
     metadata: {},
     ...over,
   };
