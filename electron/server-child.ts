@@ -29,6 +29,8 @@ export class ServerChild {
   private log: string[] = [];
   private state: ServerChildState['state'] = 'starting';
   private listeners = new Set<(s: ServerChildState) => void>();
+  /** Set by stop(): the exit that follows is asked for, not a failure. */
+  private stopping = false;
 
   constructor(private readonly opts: ServerChildOptions) {}
 
@@ -37,6 +39,7 @@ export class ServerChild {
     this.facts = { url: null, errorCode: null, serverFix: null };
     this.log = [];
     this.state = 'starting';
+    this.stopping = false;
     const args = [this.opts.entry, 'serve', ...this.opts.serveArgs];
     const child = spawn(this.opts.nodePath, args, { env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -68,7 +71,7 @@ export class ServerChild {
       child.on('exit', (code) => {
         // Let readline deliver the last lines (the error and its fix) before deciding.
         setImmediate(() => {
-          this.state = code === 0 && !this.facts.errorCode ? 'exited' : 'failed';
+          this.state = this.stopping || (code === 0 && !this.facts.errorCode) ? 'exited' : 'failed';
           this.child = null;
           this.emit();
           settle();
@@ -81,6 +84,7 @@ export class ServerChild {
   async stop(graceMs = 5000): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.stopping = true;
     await new Promise<void>((resolve) => {
       const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
       // Never hang the caller (app quit, a test's cleanup) on a child that will not report.

@@ -109,7 +109,7 @@ export async function runShell(e: ShellElectron, cfg: ShellConfig): Promise<Runn
   };
   // The fix line follows the error line: wait for the output to settle before reporting.
   let reportTimer: ReturnType<typeof setTimeout> | null = null;
-  child.onChange(() => {
+  const offReport = child.onChange(() => {
     if (reportTimer !== null) clearTimeout(reportTimer);
     reportTimer = setTimeout(() => report(child.snapshot()), REPORT_SETTLE_MS);
   });
@@ -172,6 +172,7 @@ export async function runShell(e: ShellElectron, cfg: ShellConfig): Promise<Runn
 
   const stop = async (): Promise<void> => {
     stopWatch?.();
+    offReport();
     if (reportTimer !== null) clearTimeout(reportTimer);
     tray.destroy();
     await child.stop();

@@ -63,7 +63,7 @@ async function reply(h: DhcpHandler, r: Request, msg: number, yiaddr: string, po
   const choice = await h.bootChoice(r);
   if (choice) {
     file = choice.file;
-    if (choice.kind === 'tftp') siaddr = h.d.serverIp;
+    siaddr = h.d.serverIp; // TFTP server for loaders; ${next-server} for an embedded iPXE script
     // Full mode: the offer carries the file, so PXE firmware skips discovery (43/6 = 8).
     options.push(...h.bootOptions(r, choice, choice.kind === 'tftp' && r.facts.pxe && !r.facts.ipxe, true));
   }
@@ -94,7 +94,9 @@ async function discover(h: DhcpHandler, r: Request): Promise<Outgoing[]> {
   }
   const prev = h.d.table.get(r.mac);
   if (!(prev && prev.ip === ip && prev.state === 'bound' && prev.expires_at > now)) {
-    h.d.table.set(leaseDoc(r, ip, pool, 'offered', now + OFFER_HOLD_S * 1000, now));
+    const offer = leaseDoc(r, ip, pool, 'offered', now + OFFER_HOLD_S * 1000, now);
+    if (prev && prev.state !== 'offered') offer.previous = prev; // in memory only: offers are not written
+    h.d.table.set(offer);
   }
   const out = await reply(h, r, MSG.OFFER, ip, pool, true);
   h.count('offers');

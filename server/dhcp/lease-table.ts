@@ -190,6 +190,13 @@ export class LeaseTable {
     this.byMac.delete(mac);
     const n = ipToInt(d.ip);
     if (n !== null && this.byIp.get(n) === mac) this.byIp.delete(n);
+    // The offer replaced a released/expired lease of this MAC: keep that association.
+    const prev = d.previous as LeaseDoc | undefined;
+    const pn = prev ? ipToInt(prev.ip) : null;
+    if (prev && pn !== null && this.byIp.get(pn) === undefined) {
+      this.byMac.set(mac, prev);
+      this.byIp.set(pn, mac);
+    }
   }
 
   /** Leases whose time ran out, marked expired (returned for persistence). */

@@ -60,7 +60,9 @@ export async function handleProxy(h: DhcpHandler, r: Request, onProxyPort: boole
     const item = v43 ? subOptions(v43, OPT.VENDOR_SPECIFIC).get(PXE_BOOT_ITEM) : undefined;
     if (item) options.push([OPT.VENDOR_SPECIFIC, encodeSubOptions([[PXE_BOOT_ITEM, item]])]);
   }
-  const siaddr = choice.kind === 'tftp' ? h.d.serverIp : ZERO;
+  // Always next-server = us: iPXE ignores a ProxyDHCP reply without siaddr + file ("PXE options"),
+  // and an embedded script chains from ${next-server}.
+  const siaddr = h.d.serverIp;
   const buf = buildReply(r.pkt, { yiaddr: ZERO, siaddr, file: choice.file, options }, r.opts.get(OPT.RELAY_AGENT) ?? null, maxMessageSize(r.opts));
   // PXE 2.1: the boot server answers the port the REQUEST came from.
   const to = onProxyPort && r.from.address !== ZERO ? { address: r.from.address, port: r.from.port } : replyTarget(r.pkt, false);

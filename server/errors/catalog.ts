@@ -27,6 +27,7 @@ export const ERRORS = {
   CC_ERR_NO_MICROKERNEL: { status: 503, message: 'No microkernel is installed', fix: 'Run `npm run build:microkernel` or `crashcart microkernel import DIR`.' },
   CC_ERR_IMAGE_IMPORT: { status: 400, message: 'The image could not be imported', fix: 'Point at a readable kernel and initrd (or an ISO) and check free space in the data directory.' },
   CC_ERR_LAB_PROFILES: { status: 500, message: 'The simulated rack has no usable hardware profile', fix: 'Restore resources/lab-profiles from the repository (each folder holds saved tool outputs with at least one NIC; see docs/agent.md), or run without --lab.' },
+  CC_ERR_TFTP_NO_ROOT: { status: 500, message: 'No TFTP root folder exists, so TFTP can serve nothing', fix: 'Run `scripts/fetch-ipxe.sh` to fill resources/ipxe, or pass `--tftp-root DIR` naming an existing folder.' },
   CC_ERR_INTERNAL: { status: 500, message: 'Internal error', fix: 'Look at the log for the stack trace and report it with the event log.' },
 } as const satisfies Record<string, { status: number; message: string; fix: string }>;
 

@@ -3,6 +3,7 @@
  * only, confined paths), applies the concurrency caps (queue, then a clear
  * error), and runs each transfer on its own pinned socket.
  */
+import { ccError } from '../errors/cc-error.ts';
 import type { EventSink } from '../events/event-log.ts';
 import type { TftpHooks } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
@@ -76,7 +77,11 @@ export class TftpServer {
   /** Bind the listener. */
   async start(): Promise<void> {
     this.roots = await realRoots(this.o.roots);
-    if (this.roots.length === 0) this.o.log.warn({ roots: this.o.roots }, 'no TFTP root exists; every request will get "file not found"');
+    if (this.roots.length === 0) {
+      // Not fatal: HTTP boot still works; every TFTP request gets "file not found" until a root exists.
+      const e = ccError('CC_ERR_TFTP_NO_ROOT', this.o.roots.join(', ') || 'none configured');
+      this.o.log.warn({ code: e.code, fix: e.fix, roots: this.o.roots }, e.message);
+    }
     this.listener = await this.o.open(this.o.port, 'TFTP');
     this.stats.openSockets++;
     this.listener.onMessage((buf, from) => this.onRequest(buf, from));

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { Lab, waitFor } from './netns.ts';
 import { ApplianceProc } from './appliance-proc.ts';
 
@@ -40,6 +41,8 @@ function qemu(name: string, args: string[]): () => void {
 }
 
 beforeAll(() => {
+  // The real TFTP server serves Debian's loaders from resources/ipxe (idempotent, instant when present).
+  execFileSync('sh', [path.resolve(import.meta.dirname, '../../scripts/fetch-ipxe.sh')], { stdio: 'ignore' });
   lab.addSwitch();
   lab.addNs('app');
   lab.addNs('dns');
@@ -119,7 +122,7 @@ describe.sequential('firmware, and a second DHCP server on the link', () => {
 
   it('full mode: SeaBIOS with the iPXE ROM is answered with the boot script URL and fetches it', async () => {
     lab.exec('dns', 'ip', ['link', 'set', 'f0', 'down']); // take dnsmasq off the link
-    const app = start(base('full', 'full'));
+    const app = start({ ...base('full', 'full'), options: { probeMs: 1500, reprobeMs: 6000 } });
     expect((await app.started()).type).toBe('ready');
     const stop = qemu('tapb0', ['-machine', 'pc', '-boot', 'n', '-device', 'e1000,netdev=n0,mac=52:54:00:cc:00:08,romfile=/usr/lib/ipxe/qemu/pxe-e1000.rom']);
     try {
@@ -129,6 +132,11 @@ describe.sequential('firmware, and a second DHCP server on the link', () => {
       expect(ack?.data).toMatchObject({ arch: 0, user_class: 'iPXE', ipxe: true, file: `http://${SERVER}:8026/boot.ipxe` });
       expect(String(ack?.data.ip)).toMatch(/^10\.9\.0\.1[0-2]\d$/);
       expect(app.events('dhcp.discover').find((e) => e.mac === '52:54:00:cc:00:08')?.data.vendor_class).toBe('PXEClient:Arch:00000:UNDI:002001');
+      // dnsmasq comes back on the link while we serve: the periodic re-probe reports it.
+      lab.exec('dns', 'ip', ['link', 'set', 'f0', 'up']);
+      const ev = await waitFor('foreign server event', 40_000, () => app.events('dhcp.foreign_server')[0]);
+      expect(ev.data).toMatchObject({ serverId: '10.9.0.2' });
+      expect((await app.stats()).own_packet ?? 0).toBeGreaterThanOrEqual(1); // our own probe DISCOVER was not answered
     } finally {
       stop();
     }

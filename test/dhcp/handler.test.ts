@@ -250,3 +250,21 @@ describe('proxyDHCP', () => {
     expect(subOptions(bios[0]!.opts.get(OPT.VENDOR_SPECIFIC)!, 43).get(6)).toEqual(Uint8Array.of(8));
   });
 });
+
+describe('lease table', () => {
+  it('an unanswered offer does not cost a released MAC its address', async () => {
+    const h = handler(ts.store, ts.events);
+    const mac = '52:54:00:00:06:01';
+    await ask(h, { mac, options: [[53, [1]]] });
+    const [ack] = await ask(h, { mac, options: [[53, [3]], [54, ip4(SERVER)], [50, ip4('10.9.0.100')]] });
+    await ask(h, { mac, ciaddr: ack!.p.yiaddr, options: [[53, [7]], [54, ip4(SERVER)]] });
+    await ask(h, { mac, options: [[53, [1]]] }); // offered again, never requested
+    clock += 120_000;
+    h.d.table.sweep(clock);
+    expect(h.d.table.get(mac)?.state).toBe('released');
+    const [other] = await ask(h, { mac: '52:54:00:00:06:02', options: [[53, [1]]] });
+    expect(other!.p.yiaddr).not.toBe('10.9.0.100');
+    const [back] = await ask(h, { mac, options: [[53, [1]]] });
+    expect(back!.p.yiaddr).toBe('10.9.0.100');
+  });
+});

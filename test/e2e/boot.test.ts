@@ -66,6 +66,8 @@ const children: ChildProcess[] = [];
 const registered = new Map<string, Node>();
 const timingTables: { label: string; phases: Phase[] }[] = [];
 const installNotes: string[] = [];
+/** Text dump of the guests' HTTP requests (tcpdump -A). */
+let requests = '';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -128,6 +130,15 @@ beforeAll(async () => {
     microkernelDir: MK_DIR,
     logFile: path.join(logDir, 'appliance.log'),
   });
+  // Every request the guests send to the node plane (payload-carrying packets only), as text: which URL
+  // each firmware/iPXE/agent/installer asked for, for the preseed check and for CI debugging.
+  const tcpdump = spawn(
+    'ip',
+    ['netns', 'exec', NS, 'tcpdump', '-i', net.bridge, '-l', '-n', '-A', '-s', '1500', `tcp dst port ${HTTP_PORT} and src net ${SUBNET}.0/24 and (((ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2)) != 0)`],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  children.push(tcpdump);
+  tcpdump.stdout?.on('data', (d: Buffer) => (requests += d.toString('latin1')));
   log(`appliance up in ${NS} (pid ${app.pid}); starting ${GUESTS.length} guests on TCG`);
   for (const spec of GUESTS) {
     guests.push(startGuest(NS, spec, path.join(logDir, `${spec.name}.serial.log`), path.join(dataDir, `${spec.name}.vars.fd`)));
@@ -137,6 +148,12 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const g of guests) await stopGuest(g);
   for (const c of children) if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
+  if (logDir) writeFileSync(path.join(logDir, 'requests.txt'), requests);
+  if (app && !app.exited) {
+    // The event log is the boot timeline of every guest: keep it next to the serial logs for CI debugging.
+    const events = await allEvents(app).catch((e: Error) => [{ error: e.message }]);
+    writeFileSync(path.join(logDir, 'events.json'), JSON.stringify(events, null, 1));
+  }
   if (app) await stopAppliance(app);
   destroyNet(NS);
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -213,16 +230,7 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
       expect(node, 'step 1 must have registered the BIOS guest').toBeDefined();
       const id = node!.id;
 
-      // Requests the guest sends to the node plane, to see which preseed URL the installer asked for.
-      const capture = path.join(logDir, 'install-requests.txt');
-      const tcpdump = spawn('ip', ['netns', 'exec', NS, 'tcpdump', '-i', 'br0', '-l', '-n', '-A', '-s', '0', `tcp dst port ${HTTP_PORT} and src net ${SUBNET}.0/24`], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      children.push(tcpdump);
-      let requests = '';
-      tcpdump.stdout?.on('data', (d: Buffer) => (requests += d.toString('latin1')));
-      await sleep(1000);
-
+      const capture = path.join(logDir, 'requests.txt');
       await a.api('POST', '/api/v1/policies', { name: 'e2e-debian', task: 'debian', image: 'debian12', tags: [] });
       const bindAt = Date.now();
       await a.api('POST', '/api/v1/nodes/bind', { node_ids: [id], policy: 'e2e-debian' });
@@ -250,7 +258,6 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
 
       // The installer's own request for the preseed, as seen on the wire.
       await sleep(500);
-      tcpdump.kill('SIGTERM');
       writeFileSync(capture, requests);
       const m = new RegExp(`GET (/api/v1/nodes/${id}/files/[^/\\s]+/preseed\\.cfg)`).exec(requests);
       expect(m, `no preseed request from the guest in ${capture}`).not.toBeNull();

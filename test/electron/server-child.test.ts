@@ -56,6 +56,8 @@ describe('server child', () => {
     const pid = child.pid!;
     await child.stop();
     expect(() => process.kill(pid, 0)).toThrow();
+    // An exit we asked for is not a failure.
+    await vi.waitFor(() => expect(child.snapshot().state).toBe('exited'));
   });
 
   it('reports a service that could not bind 67 with the exact setcap and pkexec commands', async () => {

@@ -67,4 +67,6 @@ export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<voi
   const now = await page.evaluate(() => (globalThis as unknown as PageWindow).document.documentElement.dataset.theme);
   if (now !== theme) await page.click('[data-test="theme-toggle"]');
   await page.waitForFunction((t) => (globalThis as unknown as PageWindow).document.documentElement.dataset.theme === t, theme);
+  // naive-ui fades colours between themes; let the fade finish before any screenshot.
+  await page.waitForTimeout(500);
 }

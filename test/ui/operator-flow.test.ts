@@ -33,6 +33,9 @@ const rowCount = (p: Page): Promise<number> => p.locator('[data-test="nodes-tabl
 beforeAll(async () => {
   await ensureUiBuilt();
   [appliance, browser] = await Promise.all([startAppliance(), launchBrowser()]);
+  // Fast check-ins (pushed to the simulated agents as they register) so a bound node reboots
+  // into its installer within seconds and the bind dialog can be watched up to `installing`.
+  await appliance.api('PATCH', '/api/v1/settings', { checkin_interval_s: 2, checkin_skew_s: 0 });
   page = browser.page;
 });
 afterAll(async () => {
@@ -101,7 +104,7 @@ describe('operator UI against a running appliance', () => {
     expect(await rowCount(page)).toBeGreaterThanOrEqual(21);
   });
 
-  it('binds selected nodes to a policy in one click and shows each reach bound', async () => {
+  it('binds selected nodes to a policy in one click and shows each reach bound, then installing', async () => {
     // A policy that no node matches by itself, so only the explicit bind moves nodes.
     await appliance.api('POST', '/api/v1/tags', { name: 'e2e-nobody', rule: ['=', ['fact', 'serialnumber'], 'no-such-serial'] });
     const task = (await appliance.api<{ tasks: Task[] }>('GET', '/api/v1/tasks')).tasks[0]!;
@@ -118,12 +121,11 @@ describe('operator UI against a running appliance', () => {
     await expect.poll(() => page.locator('.n-base-select-menu:visible').count()).toBe(0);
     await shot(page, 'bind-dialog');
     await page.click('[data-test="bind-confirm"]');
-    for (const n of registered) {
-      await page.waitForSelector(
-        `[data-bind-node="${n.id}"][data-step="bound"], [data-bind-node="${n.id}"][data-step="installing"], [data-bind-node="${n.id}"][data-step="installed"]`,
-        { timeout: 30_000 },
-      );
-    }
+    const stepIs = (id: number, steps: string[]): string => steps.map((st) => `[data-bind-node="${id}"][data-step="${st}"]`).join(', ');
+    for (const n of registered) await page.waitForSelector(stepIs(n.id, ['bound', 'installing', 'installed']), { timeout: 30_000 });
+    await shot(page, 'bind-bound');
+    // Each bound node reboots at its next check-in and its installer reports in: bound -> installing.
+    for (const n of registered) await page.waitForSelector(stepIs(n.id, ['installing', 'installed']), { timeout: 60_000 });
     await shot(page, 'bind-progress');
     const after = await Promise.all(registered.map((n) => appliance.api<Node>('GET', `/api/v1/nodes/${n.id}`)));
     expect(after.map((n) => n.policy)).toEqual(['e2e-install', 'e2e-install', 'e2e-install']);

@@ -10,7 +10,7 @@ import { SseParser } from './sse-parser.ts';
 import { ref, type Ref } from 'vue';
 
 /** Connection state shown in the header. */
-export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'stopped';
+export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'unauthorized' | 'stopped';
 
 type Listener = (e: CcEvent) => void;
 
@@ -24,11 +24,14 @@ export class EventStream {
   private lastId: string | null = null;
   private stopped = false;
   private delayMs = 500;
+  private running = false;
 
   /** Start reading; reconnects by itself until stop(). */
   start(): void {
     this.stopped = false;
-    void this.loop();
+    if (this.running) return;
+    this.running = true;
+    void this.loop().finally(() => (this.running = false));
   }
 
   /** Stop for good. */
@@ -58,6 +61,11 @@ export class EventStream {
         const headers: Record<string, string> = { Accept: 'text/event-stream', ...authHeaders() };
         if (this.lastId !== null) headers['Last-Event-ID'] = this.lastId;
         const res = await fetch(apiUrl('/api/v1/events/stream'), { headers, credentials: 'same-origin', signal: this.abort.signal });
+        if (res.status === 401 || res.status === 403) {
+          // The session ended (appliance restarted with a new secret, cookie expired): retrying cannot help.
+          this.state.value = 'unauthorized';
+          return;
+        }
         if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
         this.state.value = 'live';
         this.delayMs = 500;

@@ -112,18 +112,21 @@ export function checkQemu(): void {
 /** The QEMU command line for a guest (TCG: /dev/kvm on CI machines cannot run firmware). */
 export function qemuArgs(spec: GuestSpec, serialFile: string, varsFile: string): string[] {
   const a = ['-name', spec.name, '-machine', 'q35', '-accel', 'tcg', '-m', String(spec.memoryMb), '-smp', String(spec.cpus)];
-  a.push('-display', 'none', '-monitor', 'none', '-chardev', `file,id=ser0,path=${serialFile}`, '-serial', 'chardev:ser0');
+  // -nographic (not -display none): QEMU then tells SeaBIOS to mirror its and iPXE's screen on the serial
+  // port (etc/sercon-port), so the BIOS boot is visible in the log too.
+  a.push('-nographic', '-monitor', 'none', '-chardev', `file,id=ser0,path=${serialFile}`, '-serial', 'chardev:ser0');
   a.push('-smbios', `type=1,manufacturer=Crashcart-E2E,product=${spec.firmware}-guest,serial=${spec.serial},uuid=${spec.uuid}`);
   if (spec.firmware === 'uefi') {
     a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${varsFile}`);
   }
   spec.nics.forEach((n, i) => {
     a.push('-netdev', `tap,id=net${i},ifname=${n.tap},script=no,downscript=no`);
-    // BIOS: the boot NIC carries QEMU's iPXE ROM. UEFI: romfile= (none), so OVMF's own PXE client boots.
+    // BIOS: the boot NIC keeps QEMU's default ROM, efi-virtio.rom from ipxe-qemu (naming that same file
+    // with romfile=PATH makes SeaBIOS skip it). UEFI: romfile= (none), so OVMF's own PXE client boots.
     // Other NICs: no ROM, they only show up in Linux.
-    const rom = spec.firmware === 'bios' && i === 0 ? `romfile=${IPXE_VIRTIO_ROM}` : 'romfile=';
+    const rom = spec.firmware === 'bios' && i === 0 ? '' : ',romfile=';
     const boot = i === 0 ? ',bootindex=1' : '';
-    a.push('-device', `virtio-net-pci,netdev=net${i},mac=${n.mac},${rom}${boot}`);
+    a.push('-device', `virtio-net-pci,netdev=net${i},mac=${n.mac}${rom}${boot}`);
   });
   a.push('-boot', 'n');
   return a;
