@@ -60,7 +60,13 @@ async function serve(argv: string[]): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  for (const s of app.network.statuses()) if (s.state === 'failed') process.stderr.write(`${s.name} failed: ${s.error?.message}\n  fix: ${s.error?.fix}\n`);
+  const failed = app.network.statuses().filter((s) => s.state === 'failed');
+  if (failed.length) {
+    // A NIC service that cannot run (foreign DHCP server, port denied) must not look like success.
+    for (const s of failed) process.stderr.write(`${s.error?.code ?? 'error'}: ${s.name}: ${s.error?.message}\n  fix: ${s.error?.fix}\n`);
+    await app.stop();
+    process.exit(1);
+  }
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;

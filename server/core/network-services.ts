@@ -14,7 +14,7 @@ import { buildNodePlane } from '../http/node-plane.ts';
 import { bootHooks } from '../nodes/boot-flow.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { CcError, bindError } from '../errors/cc-error.ts';
-import { createDhcpPlugin } from '../dhcp/plugin.ts';
+import { createDhcpPlugin, type DhcpPlugin } from '../dhcp/plugin.ts';
 import { createTftpPlugin } from '../tftp/plugin.ts';
 
 type Svc = { status: ServiceStatus; plugin?: Plugin };
@@ -61,22 +61,31 @@ export class NetworkServices {
       this.set('tftp', 'disabled', 'no --iface given');
       return;
     }
-    const runs: [string, () => Plugin & { stats(): Record<string, number> }, string][] = [
-      ['tftp', () => createTftpPlugin({ config: c, roots: [path.join(REPO_ROOT, 'resources', 'ipxe'), ...(c.tftpRoot ? [c.tftpRoot] : [])], events: this.ctx.events, hooks, log: this.ctx.log }), `${c.address.ip}:${c.ports.tftp} on ${c.iface}`],
-    ];
-    if (c.dhcp !== 'off')
-      runs.unshift(['dhcp', () => createDhcpPlugin({ config: c, leases: this.ctx.store.leases, events: this.ctx.events, hooks, log: this.ctx.log }), `${c.dhcp} on ${c.iface}`]);
-    else this.set('dhcp', 'disabled', '--dhcp off');
-    for (const [name, make, detail] of runs) {
-      const plugin = make();
-      this.svcs.set(name, { plugin, status: { name, state: 'stopped', detail } });
-      try {
-        await plugin.start();
-        this.set(name, 'running', detail);
-      } catch (e) {
-        this.ctx.log.error({ err: e }, `${name} failed to start`);
-        this.set(name, 'failed', detail, e);
-      }
+    let dhcp: DhcpPlugin | null = null;
+    if (c.dhcp !== 'off') {
+      dhcp = createDhcpPlugin({ config: c, leases: this.ctx.store.leases, events: this.ctx.events, hooks, log: this.ctx.log });
+      await this.run('dhcp', dhcp, `${c.dhcp} on ${c.iface}`);
+    } else this.set('dhcp', 'disabled', '--dhcp off');
+    // TFTP tells DHCP which proxy strategy got a machine this far (remembered per MAC).
+    const tftpHooks = {
+      ...hooks,
+      tftpFileFor: async (ip: string, requested: string) => {
+        await dhcp?.noteTftpRequest(ip);
+        return hooks.tftpFileFor(ip, requested);
+      },
+    };
+    const roots = [path.join(REPO_ROOT, 'resources', 'ipxe'), ...(c.tftpRoot ? [c.tftpRoot] : [])];
+    await this.run('tftp', createTftpPlugin({ config: c, roots, events: this.ctx.events, hooks: tftpHooks, log: this.ctx.log }), `${c.address.ip}:${c.ports.tftp} on ${c.iface}`);
+  }
+
+  private async run(name: string, plugin: Plugin, detail: string): Promise<void> {
+    this.svcs.set(name, { plugin, status: { name, state: 'stopped', detail } });
+    try {
+      await plugin.start();
+      this.set(name, 'running', detail);
+    } catch (e) {
+      this.ctx.log.error({ err: e }, `${name} failed to start`);
+      this.set(name, 'failed', detail, e);
     }
   }
 

@@ -7,6 +7,7 @@ import type { TftpHooks } from '../core/boot-hooks.ts';
 import type { Logger, Plugin } from '../core/plugin.ts';
 import type { EventSink } from '../events/event-log.ts';
 import { openPinnedUdp } from '../net/pinned-udp.ts';
+import { openConnectedUdp } from './connected-udp.ts';
 import { blksizeForMtu, mtuOf } from './mtu.ts';
 import { TftpServer } from './server.ts';
 
@@ -37,6 +38,7 @@ export function createTftpPlugin(deps: TftpPluginDeps): Plugin & { stats(): Reco
       const s = new TftpServer({
         port: deps.config.ports.tftp,
         open: (port, purpose) => openPinnedUdp({ port, address: addr.ip, ifindex: deps.config.ifindex, purpose }),
+        openTransfer: (peer, onSendError) => openConnectedUdp({ address: addr.ip, ifindex: deps.config.ifindex, peer, onSendError }),
         roots: deps.roots,
         blksizeCap,
         maxTransfers: deps.limits?.maxTransfers,

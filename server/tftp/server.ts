@@ -29,13 +29,17 @@ export const QUEUE_WAIT_MS = 15_000;
 /** Retries at block 1 before concluding a firmware cannot take its big blksize. */
 export const BLOCK1_STALL_RETRIES = 3;
 
-/** Opens a UDP socket for the listener (port 69) or one transfer (port 0). */
+/** Opens the listener socket (port 69). */
 export type SocketOpener = (port: number, purpose: string) => Promise<UdpTransport>;
+/** Opens one transfer's socket on a fresh port, talking to `peer` only. */
+export type TransferSocketOpener = (peer: Peer, onSendError: (e: Error) => void) => Promise<UdpTransport>;
 
 /** What the server is given. */
 export interface TftpServerOptions {
   port: number;
   open: SocketOpener;
+  /** Per-transfer sockets; default: `open(0, 'TFTP transfer')`. */
+  openTransfer?: TransferSocketOpener;
   roots: readonly string[];
   blksizeCap: number;
   maxTransfers?: number;
@@ -227,7 +231,10 @@ export class TftpServer {
     });
     let sock: UdpTransport;
     try {
-      sock = await this.o.open(0, 'TFTP transfer');
+      const onSendError = () => {
+        this.stats.sendErrors++;
+      };
+      sock = this.o.openTransfer ? await this.o.openTransfer(from, onSendError) : await this.o.open(0, 'TFTP transfer');
     } catch (e) {
       await opened.fh.close().catch(() => undefined);
       this.stats.openFiles--;
