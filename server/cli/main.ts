@@ -50,6 +50,13 @@ async function serve(argv: string[]): Promise<void> {
   const config = loadServeConfig(argv, machine);
   const log = consoleLogger(config.logLevel);
   const app = await startAppliance(config, { log });
+  const failed = app.network.statuses().filter((s) => s.state === 'failed');
+  if (failed.length) {
+    // A NIC service that cannot run (foreign DHCP server, port denied) must not look like success.
+    for (const s of failed) process.stderr.write(`${s.error?.code ?? 'error'}: ${s.name}: ${s.error?.message}\n  fix: ${s.error?.fix}\n`);
+    await app.stop();
+    process.exit(1);
+  }
   const lines = [
     '',
     `Crashcart UI: ${app.loginUrl}`,
@@ -60,13 +67,6 @@ async function serve(argv: string[]): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  const failed = app.network.statuses().filter((s) => s.state === 'failed');
-  if (failed.length) {
-    // A NIC service that cannot run (foreign DHCP server, port denied) must not look like success.
-    for (const s of failed) process.stderr.write(`${s.error?.code ?? 'error'}: ${s.name}: ${s.error?.message}\n  fix: ${s.error?.fix}\n`);
-    await app.stop();
-    process.exit(1);
-  }
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;
