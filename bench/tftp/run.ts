@@ -43,7 +43,7 @@ const ROWS: Row[] = [
 async function round(lab: Lab, row: Row): Promise<number> {
   const t0 = process.hrtime.bigint();
   const rs = await Promise.all(
-    Array.from({ length: row.clients }, () => lab.client('atftp', [...row.options, '-g', '-r', row.file, '-l', '/dev/null', SERVER_IP], 300_000)),
+    Array.from({ length: row.clients }, () => lab.client('atftp', [...row.options, '-g', '-r', row.file, '-l', '/dev/null', SERVER_IP], 60_000)),
   );
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const bad = rs.find((r) => r.code !== 0);

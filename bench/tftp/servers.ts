@@ -23,8 +23,14 @@ async function waitPort(lab: Lab, port: number): Promise<void> {
 function killed(c: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (c.exitCode !== null || c.pid === undefined) return resolve();
-    c.once('exit', () => resolve());
-    process.kill(c.pid, 'SIGTERM');
+    const pid = c.pid;
+    // dnsmasq can ignore SIGTERM while TFTP transfers are stuck: escalate after 2 s.
+    const hard = setTimeout(() => process.kill(pid, 'SIGKILL'), 2000);
+    c.once('exit', () => {
+      clearTimeout(hard);
+      resolve();
+    });
+    process.kill(pid, 'SIGTERM');
   });
 }
 

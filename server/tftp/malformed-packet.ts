@@ -1,18 +1,13 @@
 /**
- * The one typed decode failure of the TFTP codec. The server counts and drops
- * it; the socket lives on. (Same shape as the project-wide MalformedPacket.)
+ * The TFTP codec's decode failure: the project-wide MalformedPacket
+ * (server/net/malformed.ts) with the protocol fixed to "tftp". The server
+ * counts and drops it; the socket lives on.
  */
+import { MalformedPacket as Base } from '../net/malformed.ts';
 
 /** A datagram that is not a valid TFTP packet: where and why. */
-export class MalformedPacket extends Error {
-  readonly protocol = 'tftp';
-  constructor(
-    /** Byte offset where decoding stopped. */
-    readonly offset: number,
-    /** What was wrong, in words. */
-    readonly reason: string,
-  ) {
-    super(`malformed tftp packet at byte ${offset}: ${reason}`);
-    this.name = 'MalformedPacket';
+export class MalformedPacket extends Base {
+  constructor(offset: number, reason: string) {
+    super('tftp', offset, reason);
   }
 }

@@ -4,7 +4,8 @@
  * Protocol on stdio, one JSON line each: prints {"ready":port}; reads
  * "stats" -> {"stats":{...}}, "events" -> {"events":[...]}, "stop" -> exits.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import { createInterface } from 'node:readline';
 import type { Config } from '../../../server/config/schema.ts';
 import { createTftpPlugin } from '../../../server/tftp/plugin.ts';
@@ -46,6 +47,20 @@ const plugin = createTftpPlugin({
   log: quiet,
   limits: args.limits,
 });
+// CC_TFTP_CPU_PROF=FILE: write a V8 CPU profile of the server on stop (used to tune the hot path).
+const profFile = process.env.CC_TFTP_CPU_PROF;
+const session = profFile ? new inspector.Session() : null;
+const post = (m: string, p?: object) => new Promise<unknown>((res, rej) => session!.post(m, p ?? {}, (e, r) => (e ? rej(e) : res(r))));
+if (session) {
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.start');
+}
+const exit = async () => {
+  await plugin.stop();
+  if (session && profFile) writeFileSync(profFile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+  process.exit(0);
+};
 await plugin.start();
 process.stdout.write(JSON.stringify({ ready: plugin.stats().port }) + '\n');
 const rl = createInterface({ input: process.stdin });
@@ -53,6 +68,6 @@ rl.on('line', (line) => {
   const cmd = line.trim();
   if (cmd === 'stats') process.stdout.write(JSON.stringify({ stats: plugin.stats() }) + '\n');
   else if (cmd === 'events') process.stdout.write(JSON.stringify({ events }) + '\n');
-  else if (cmd === 'stop') void plugin.stop().then(() => process.exit(0));
+  else if (cmd === 'stop') void exit();
 });
-rl.on('close', () => void plugin.stop().then(() => process.exit(0)));
+rl.on('close', () => void exit());
