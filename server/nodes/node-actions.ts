@@ -2,43 +2,27 @@
 import type { BulkResult } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
 import { durably } from '../core/durably.ts';
+import { forEachNode } from './bulk.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 /** Queue a reboot or poweroff for the agent's next check-in. */
 export function queueCommand(ctx: CoreContext, ids: number[], command: 'reboot' | 'poweroff'): Promise<BulkResult> {
-  return durably(ctx, async () => {
-    const results: BulkResult['results'] = [];
-    for (const id of ids) {
-      const node = ctx.repo.get(id);
-      if (!node) results.push({ node_id: id, ok: false, reason: 'no such node' });
-      else if (!node.agent_active) results.push({ node_id: id, ok: false, state: node.state, reason: 'no agent runs on this node (it is not in the microkernel); power-cycle it instead' });
-      else {
-        node.pending_command = command;
-        await ctx.repo.save(node);
-        results.push({ node_id: id, ok: true, state: node.state });
-      }
-    }
-    return { results };
+  return forEachNode(ctx, ids, async (node) => {
+    if (!node.agent_active) return 'no agent runs on this node (it is not in the microkernel); power-cycle it instead';
+    node.pending_command = command;
+    await ctx.repo.save(node);
+    return null;
   });
 }
 
 /** Forget nodes: delete the record and its facts (events stay for the audit trail). */
 export function forgetNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult> {
-  return durably(ctx, async () => {
-    const results: BulkResult['results'] = [];
-    for (const id of ids) {
-      const node = ctx.repo.get(id);
-      if (!node) {
-        results.push({ node_id: id, ok: false, reason: 'no such node' });
-        continue;
-      }
-      await ctx.repo.remove(id);
-      await ctx.store.facts.remove({ _id: String(id) });
-      ctx.events.emit('node.forgotten', { node_id: id, mac: node.boot_mac, message: `Forgotten (${node.macs.join(', ')})`, data: { macs: node.macs } });
-      results.push({ node_id: id, ok: true });
-    }
-    return { results };
+  return forEachNode(ctx, ids, async (node) => {
+    await ctx.repo.remove(node.id);
+    await ctx.store.facts.remove({ _id: String(node.id) });
+    ctx.events.emit('node.forgotten', { node_id: node.id, mac: node.boot_mac, message: `Forgotten (${node.macs.join(', ')})`, data: { macs: node.macs } });
+    return null;
   });
 }
 

@@ -10,6 +10,7 @@ import { durably } from '../core/durably.ts';
 import type { NodeDoc, PolicyDoc } from '../store/docs.ts';
 import { renderHostname } from './policy-service.ts';
 import { newToken } from '../nodes/node-repo.ts';
+import { forEachNode } from '../nodes/bulk.ts';
 
 /** Nodes currently bound to a policy. */
 export function boundCount(ctx: CoreContext, policy: string): number {
@@ -69,67 +70,41 @@ export function autoBindAll(ctx: CoreContext): Promise<number> {
 
 /** Explicitly bind a selection (overrides tag rules; max_count still holds). */
 export function bindNodes(ctx: CoreContext, ids: number[], policyName: string): Promise<BulkResult> {
-  return durably(ctx, async () => {
-    const p = ctx.policies.get(policyName);
-    const results: BulkResult['results'] = [];
-    for (const id of ids) {
-      const node = ctx.repo.get(id);
-      if (!node) results.push({ node_id: id, ok: false, reason: 'no such node' });
-      else if (!p) results.push({ node_id: id, ok: false, reason: `no policy named "${policyName}"` });
-      else if (!ctx.tasks.get(p.task)) results.push({ node_id: id, ok: false, reason: `task "${p.task}" of the policy does not exist` });
-      else if ((node.state === 'installing' || node.state === 'installed') && node.policy !== p.name)
-        results.push({ node_id: id, ok: false, state: node.state, reason: `node is ${node.state} with policy ${node.policy}; unbind it first` });
-      else if (p.max_count !== null && node.policy !== p.name && boundCount(ctx, p.name) >= p.max_count)
-        results.push({ node_id: id, ok: false, state: node.state, reason: `policy "${p.name}" is full (max_count ${p.max_count})` });
-      else {
-        await applyBinding(ctx, node, p, true);
-        results.push({ node_id: id, ok: true, state: node.state });
-      }
-    }
-    return { results };
+  const p = ctx.policies.get(policyName);
+  return forEachNode(ctx, ids, async (node) => {
+    if (!p) return `no policy named "${policyName}"`;
+    if (!ctx.tasks.get(p.task)) return `task "${p.task}" of the policy does not exist`;
+    if ((node.state === 'installing' || node.state === 'installed') && node.policy !== p.name)
+      return `node is ${node.state} with policy ${node.policy}; unbind it first`;
+    if (p.max_count !== null && node.policy !== p.name && boundCount(ctx, p.name) >= p.max_count) return `policy "${p.name}" is full (max_count ${p.max_count})`;
+    await applyBinding(ctx, node, p, true);
+    return null;
   });
 }
 
 /** Unbind: the node goes back to discovery on its next boot. */
 export function unbindNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult> {
-  return durably(ctx, async () => {
-    const results: BulkResult['results'] = [];
-    for (const id of ids) {
-      const node = ctx.repo.get(id);
-      if (!node) {
-        results.push({ node_id: id, ok: false, reason: 'no such node' });
-        continue;
-      }
-      const was = node.policy;
-      node.policy = null;
-      node.bound_explicitly = false;
-      node.install_token = null;
-      node.state = node.registered_at ? 'registered' : 'discovered';
-      await ctx.repo.save(node);
-      ctx.events.emit('node.unbound', { node_id: id, mac: node.boot_mac, message: was ? `Unbound from policy ${was}` : 'Unbound (was not bound)', data: { policy: was } });
-      results.push({ node_id: id, ok: true, state: node.state });
-    }
-    return { results };
+  return forEachNode(ctx, ids, async (node) => {
+    const was = node.policy;
+    node.policy = null;
+    node.bound_explicitly = false;
+    node.install_token = null;
+    node.state = node.registered_at ? 'registered' : 'discovered';
+    await ctx.repo.save(node);
+    ctx.events.emit('node.unbound', { node_id: node.id, mac: node.boot_mac, message: was ? `Unbound from policy ${was}` : 'Unbound (was not bound)', data: { policy: was } });
+    return null;
   });
 }
 
 /** Reinstall: keep the policy, go back to `bound` with a fresh install token; the next boot installs again. */
 export function reinstallNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult> {
-  return durably(ctx, async () => {
-    const results: BulkResult['results'] = [];
-    for (const id of ids) {
-      const node = ctx.repo.get(id);
-      if (!node || !node.policy) {
-        results.push({ node_id: id, ok: false, reason: node ? 'node is not bound to a policy; bind it instead' : 'no such node' });
-        continue;
-      }
-      node.state = 'bound';
-      node.install_token = newToken();
-      node.reboot_sent_at = null;
-      await ctx.repo.save(node);
-      ctx.events.emit('node.reinstall', { node_id: id, mac: node.boot_mac, message: `Reinstall with policy ${node.policy} on next boot`, data: { policy: node.policy } });
-      results.push({ node_id: id, ok: true, state: node.state });
-    }
-    return { results };
+  return forEachNode(ctx, ids, async (node) => {
+    if (!node.policy) return 'node is not bound to a policy; bind it instead';
+    node.state = 'bound';
+    node.install_token = newToken();
+    node.reboot_sent_at = null;
+    await ctx.repo.save(node);
+    ctx.events.emit('node.reinstall', { node_id: node.id, mac: node.boot_mac, message: `Reinstall with policy ${node.policy} on next boot`, data: { policy: node.policy } });
+    return null;
   });
 }
