@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process */
 // Launcher: runs the bundled agent when present, else the TypeScript sources through tsx.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console */
 // Bundles the discovery agent into one ESM file for the microkernel (Node runtime + this file):
 //   node build/agent-bundle.mjs  ->  build/out/agent/crashcart-agent.mjs, prints its size.
 import { build } from 'esbuild';

@@ -23,5 +23,7 @@ await build({
   logLevel: 'warning',
 });
 console.log(`dist/crashcart.mjs ${(statSync(out).size / 1024).toFixed(0)} KiB`);
-if (existsSync(path.join(root, 'build', 'agent-bundle.mjs'))) execFileSync(process.execPath, [path.join(root, 'build', 'agent-bundle.mjs')], { stdio: 'inherit' });
-if (existsSync(path.join(root, 'renderer', 'vite.config.ts'))) execFileSync('npm', ['run', '--silent', 'build:ui'], { stdio: 'inherit', cwd: root });
+if (existsSync(path.join(root, 'build', 'agent-bundle.mjs')))
+  execFileSync(process.execPath, [path.join(root, 'build', 'agent-bundle.mjs')], { stdio: 'inherit' });
+if (existsSync(path.join(root, 'renderer', 'vite.config.ts')))
+  execFileSync('npm', ['run', '--silent', 'build:ui'], { stdio: 'inherit', cwd: root });

@@ -89,7 +89,18 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       return probeForeignDhcp({ iface, ifindex, timeoutMs: 3000 });
     },
     apply: async (req: { iface: string; address?: string; dhcp: 'full' | 'proxy' | 'off'; range?: string; force?: boolean }) => {
-      const argv = ['--iface', req.iface, '--dhcp', req.dhcp, '--data-dir', config.dataDir, '--lab', 'off', '--http-port', String(config.http.port)];
+      const argv = [
+        '--iface',
+        req.iface,
+        '--dhcp',
+        req.dhcp,
+        '--data-dir',
+        config.dataDir,
+        '--lab',
+        'off',
+        '--http-port',
+        String(config.http.port),
+      ];
       if (req.address) argv.push('--address', req.address);
       if (req.range) argv.push('--range', req.range);
       if (req.force) argv.push('--force');

@@ -14,7 +14,13 @@ import { factsHash } from '../../contract/facts-hash.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { freePort } from '../../test/helpers/appliance.ts';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+  },
+});
 const N = Number(values.nodes);
 const SECONDS = Number(values.seconds);
 const CONNS = Number(values.connections);
@@ -38,8 +44,29 @@ async function main(): Promise<void> {
   const http = await freePort();
   const admin = await freePort();
   const bare = await freePort();
-  const cc = await start([path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), 'serve', '--data-dir', dataDir, '--lab', 'off', '--http-port', String(http), '--admin-listen', `127.0.0.1:${admin}`, '--rate-limit', '0', '--log-level', 'error'], /Crashcart UI/);
-  const ref = await start([path.join(REPO_ROOT, 'bin', 'run-ts.mjs'), path.join(REPO_ROOT, 'bench', 'checkin', 'bare-fastify.ts'), String(bare)], /ready/);
+  const cc = await start(
+    [
+      path.join(REPO_ROOT, 'bin', 'crashcart.mjs'),
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--lab',
+      'off',
+      '--http-port',
+      String(http),
+      '--admin-listen',
+      `127.0.0.1:${admin}`,
+      '--rate-limit',
+      '0',
+      '--log-level',
+      'error',
+    ],
+    /Crashcart UI/,
+  );
+  const ref = await start(
+    [path.join(REPO_ROOT, 'bin', 'run-ts.mjs'), path.join(REPO_ROOT, 'bench', 'checkin', 'bare-fastify.ts'), String(bare)],
+    /ready/,
+  );
   const base = `http://127.0.0.1:${http}`;
   try {
     // Phase 1: register N nodes (boot + register, each register fsync'ed before its answer).
@@ -53,12 +80,25 @@ async function main(): Promise<void> {
           const i = next++;
           const mac = `02:be:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`;
           const boot = await (await fetch(`${base}/boot?mac=${mac}&serial=B${i}`)).text();
-          const facts = { serialnumber: `B${i}`, manufacturer: 'Bench', memorysize_mb: 65536 + (i % 7), processorcount: 32, macaddress_eth0: mac };
+          const facts = {
+            serialnumber: `B${i}`,
+            manufacturer: 'Bench',
+            memorysize_mb: 65536 + (i % 7),
+            processorcount: 32,
+            macaddress_eth0: mac,
+          };
           const s = performance.now();
           const r = await fetch(`${base}/api/v1/register`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ hw_id: mac, node_id: Number(/crashcart\.node=(\d+)/.exec(boot)![1]), macs: [mac], serial: `B${i}`, token: /crashcart\.token=(\S+)/.exec(boot)![1], facts }),
+            body: JSON.stringify({
+              hw_id: mac,
+              node_id: Number(/crashcart\.node=(\d+)/.exec(boot)![1]),
+              macs: [mac],
+              serial: `B${i}`,
+              token: /crashcart\.token=(\S+)/.exec(boot)![1],
+              facts,
+            }),
           });
           lat.push(performance.now() - s);
           if (r.status !== 200) throw new Error(`register ${r.status}: ${await r.text()}`);
@@ -86,7 +126,16 @@ async function main(): Promise<void> {
                 headers: { 'content-type': 'application/json' },
                 setupRequest: (req) => {
                   const n = nodes[k++ % nodes.length]!;
-                  return { ...req, body: JSON.stringify({ node_id: n.node_id, agent_token: n.agent_token, state: 'running', facts_hash: n.facts_hash, first_checkin: false }) };
+                  return {
+                    ...req,
+                    body: JSON.stringify({
+                      node_id: n.node_id,
+                      agent_token: n.agent_token,
+                      state: 'running',
+                      facts_hash: n.facts_hash,
+                      first_checkin: false,
+                    }),
+                  };
                 },
               },
             ],
@@ -98,8 +147,24 @@ async function main(): Promise<void> {
     const theirs = await run(`http://127.0.0.1:${bare}`);
     const non2xx = ours.non2xx + theirs.non2xx;
     const rows = [
-      ['register (boot+register, fsync per answer, group commit)', `${(N / regSecs).toFixed(0)}/s`, `${pct(lat, 50).toFixed(1)} ms`, `${pct(lat, 99).toFixed(1)} ms`, '', '', ''],
-      ['check-in, Crashcart vs bare Fastify route', `${ours.requests.average.toFixed(0)}/s`, `${ours.latency.p50} ms`, `${ours.latency.p99} ms`, `${theirs.requests.average.toFixed(0)}/s`, `${theirs.latency.p50} / ${theirs.latency.p99} ms`, (ours.requests.average / theirs.requests.average).toFixed(2)],
+      [
+        'register (boot+register, fsync per answer, group commit)',
+        `${(N / regSecs).toFixed(0)}/s`,
+        `${pct(lat, 50).toFixed(1)} ms`,
+        `${pct(lat, 99).toFixed(1)} ms`,
+        '',
+        '',
+        '',
+      ],
+      [
+        'check-in, Crashcart vs bare Fastify route',
+        `${ours.requests.average.toFixed(0)}/s`,
+        `${ours.latency.p50} ms`,
+        `${ours.latency.p99} ms`,
+        `${theirs.requests.average.toFixed(0)}/s`,
+        `${theirs.latency.p50} / ${theirs.latency.p99} ms`,
+        (ours.requests.average / theirs.requests.average).toFixed(2),
+      ],
     ];
     const table = [
       `### Check-in benchmark (${N} registered nodes, ${CONNS} connections, ${SECONDS} s, ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)})`,

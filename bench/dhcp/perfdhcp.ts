@@ -49,12 +49,43 @@ export function parsePerfdhcp(out: string, target: number, seconds: number): Per
 }
 
 /** One run at `rate` DORA/s for `seconds`, `clients` distinct MACs, relayed from `relay`. */
-export function perfdhcp(lab: Lab, ns: string, relay: string, server: string, rate: number, seconds: number, clients: number, seed: number, extra: string[] = []): Promise<PerfResult & { raw: string }> {
-  const args = ['-4', '-l', relay, '-r', String(rate), '-R', String(clients), '-p', String(seconds), '-s', String(seed), '-W', '1000000', ...extra, server];
+export function perfdhcp(
+  lab: Lab,
+  ns: string,
+  relay: string,
+  server: string,
+  rate: number,
+  seconds: number,
+  clients: number,
+  seed: number,
+  extra: string[] = [],
+): Promise<PerfResult & { raw: string }> {
+  const args = [
+    '-4',
+    '-l',
+    relay,
+    '-r',
+    String(rate),
+    '-R',
+    String(clients),
+    '-p',
+    String(seconds),
+    '-s',
+    String(seed),
+    '-W',
+    '1000000',
+    ...extra,
+    server,
+  ];
   return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', lab.ns(ns), 'perfdhcp', ...args], { timeout: (seconds + 30) * 1000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (_e, stdout, stderr) => {
-      const raw = `${stdout}${stderr}`;
-      resolve({ ...parsePerfdhcp(raw, rate, seconds), raw });
-    });
+    execFile(
+      'ip',
+      ['netns', 'exec', lab.ns(ns), 'perfdhcp', ...args],
+      { timeout: (seconds + 30) * 1000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
+      (_e, stdout, stderr) => {
+        const raw = `${stdout}${stderr}`;
+        resolve({ ...parsePerfdhcp(raw, rate, seconds), raw });
+      },
+    );
   });
 }

@@ -52,7 +52,9 @@ async function sweep(lab: Lab, name: string, start: Starter, root: string): Prom
     fs.rmSync(dir, { recursive: true, force: true });
     s.points.push(r);
     const dropShare = r.sent > 0 ? r.drops / r.sent : 1;
-    console.error(`${name} @ ${rate}/s: achieved ${r.rate}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} ms, p99 ${r.p99?.toFixed(2)} ms`);
+    console.error(
+      `${name} @ ${rate}/s: achieved ${r.rate}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} ms, p99 ${r.p99?.toFixed(2)} ms`,
+    );
     // Consecutive saturated points end the sweep; one noisy point on a shared machine does not.
     saturated = dropShare > 0.05 ? saturated + 1 : 0;
     if (saturated >= SATURATED_POINTS) break;
@@ -100,13 +102,17 @@ const cpus = os.cpus();
 let md = `# DHCP benchmark results\n\n`;
 md += `perfdhcp (Kea ${'2.2'} tools) as a relay (giaddr ${NET.relay}, source port 67), ${SECONDS} s per point, distinct clients, full DORA; `;
 md += `each point on a freshly started server with an empty lease store, all three servers in the same namespace setup (veth + bridge).\n`;
-md += `Machine: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, shared with other jobs (load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}), so treat absolute numbers as a floor.\n`;
+md += `Machine: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, shared with other jobs (load average at the end: ${os
+  .loadavg()
+  .map((x) => x.toFixed(1))
+  .join(' ')}), so treat absolute numbers as a floor.\n`;
 md += `Rates are completed DORA exchanges (ACKs) per second of sending; latency is per exchange (DISCOVER->OFFER and REQUEST->ACK) from perfdhcp \`-x t\`.\n`;
 md += `Crashcart fsyncs every ACKed lease before the ACK leaves (group commit); dnsmasq and Kea memfile do not fsync.\n`;
 md += `Reference figures from the issue (same setup, quieter machine): dnsmasq ~425 DORA/s at zero drops, Kea memfile ~9,000.\n\n`;
 md += `${table(rows)}\n\n`;
 md += `All points (target -> achieved DORA/s, drops/sent, p50/p99 ms):\n\n`;
-for (const r of rows) md += `- ${r.name}: ${r.points.map((p) => `${p.target}->${f(p.rate)} (${p.drops}/${p.sent}, ${f(p.p50, 1)}/${f(p.p99, 1)})`).join('; ')}\n`;
+for (const r of rows)
+  md += `- ${r.name}: ${r.points.map((p) => `${p.target}->${f(p.rate)} (${p.drops}/${p.sent}, ${f(p.p50, 1)}/${f(p.p99, 1)})`).join('; ')}\n`;
 if (!argv.includes('--no-fuzz')) {
   const z = runFuzz(1_000_000);
   md += `\nCodec fuzz: ${z.count.toLocaleString('en')} random and mutated packets, ${z.ok.toLocaleString('en')} decoded, ${z.malformed.toLocaleString('en')} MalformedPacket, nothing else escaped (${z.perSecond.toLocaleString('en')} packets/s).\n`;

@@ -20,8 +20,16 @@ export interface Running {
 /** Crashcart: the real plugin with its real store (durable, group-committed lease writes). */
 export async function startCrashcart(lab: Lab, ns: string, dir: string): Promise<Running> {
   const app = new ApplianceProc(lab, ns, {
-    iface: 's0', ip: NET.server, prefix: NET.prefix, mode: 'full', range: { start: NET.start, end: NET.end }, force: true,
-    dataDir: path.join(dir, 'crashcart'), quietEvents: true, profileDir: process.env.CC_PROFILE_DIR, options: { reprobeMs: 0, leaseS: 3600 },
+    iface: 's0',
+    ip: NET.server,
+    prefix: NET.prefix,
+    mode: 'full',
+    range: { start: NET.start, end: NET.end },
+    force: true,
+    dataDir: path.join(dir, 'crashcart'),
+    quietEvents: true,
+    profileDir: process.env.CC_PROFILE_DIR,
+    options: { reprobeMs: 0, leaseS: 3600 },
   });
   const l = await app.started();
   if (l.type !== 'ready') throw new Error(`crashcart did not start: ${String(l.message)}`);
@@ -38,9 +46,17 @@ export async function startCrashcart(lab: Lab, ns: string, dir: string): Promise
 /** dnsmasq 2.90 as shipped by Debian; no ping check (it would add ~3 s per client and drop everything). */
 export async function startDnsmasq(lab: Lab, ns: string, dir: string): Promise<Running> {
   const c = lab.spawnIn(ns, 'dnsmasq', [
-    '--no-daemon', '--conf-file=/dev/null', '--port=0', '--interface=s0', '--bind-interfaces', '--no-ping',
-    `--dhcp-range=${NET.start},${NET.end},255.255.0.0,1h`, '--dhcp-lease-max=200000', '--dhcp-authoritative',
-    `--dhcp-leasefile=${path.join(dir, 'dnsmasq.leases')}`, `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
+    '--no-daemon',
+    '--conf-file=/dev/null',
+    '--port=0',
+    '--interface=s0',
+    '--bind-interfaces',
+    '--no-ping',
+    `--dhcp-range=${NET.start},${NET.end},255.255.0.0,1h`,
+    '--dhcp-lease-max=200000',
+    '--dhcp-authoritative',
+    `--dhcp-leasefile=${path.join(dir, 'dnsmasq.leases')}`,
+    `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
   ]);
   c.stderr?.resume();
   c.stdout?.resume();

@@ -31,7 +31,13 @@ export class Apt {
     this.log = opts.log;
     const mirror = opts.mirror ?? 'http://deb.debian.org/debian';
     const sec = opts.securityMirror ?? 'http://deb.debian.org/debian-security';
-    for (const d of [this.dir, path.join(this.dir, 'lists/partial'), path.join(this.dir, 'cache/archives/partial'), this.debDir, this.unpackDir]) {
+    for (const d of [
+      this.dir,
+      path.join(this.dir, 'lists/partial'),
+      path.join(this.dir, 'cache/archives/partial'),
+      this.debDir,
+      this.unpackDir,
+    ]) {
       mkdirSync(d, { recursive: true });
     }
     if (!existsSync(KEYRING)) fail(`Debian archive keyring ${KEYRING} is missing`, 'apt-get install debian-archive-keyring');
@@ -42,14 +48,22 @@ export class Apt {
     this.sourcesList = path.join(this.dir, 'sources.list');
     writeFileSync(this.sourcesList, lines.join('\n') + '\n');
     this.opts = [
-      '-o', `Dir::Etc::sourcelist=${this.sourcesList}`,
-      '-o', `Dir::Etc::sourceparts=${path.join(this.dir, 'no-parts')}`,
-      '-o', `Dir::State::Lists=${path.join(this.dir, 'lists')}`,
-      '-o', `Dir::Cache=${path.join(this.dir, 'cache')}`,
-      '-o', 'Dir::State::status=/dev/null',
-      '-o', 'APT::Architecture=amd64',
-      '-o', 'Debug::NoLocking=1',
-      '-o', 'APT::Sandbox::User=root',
+      '-o',
+      `Dir::Etc::sourcelist=${this.sourcesList}`,
+      '-o',
+      `Dir::Etc::sourceparts=${path.join(this.dir, 'no-parts')}`,
+      '-o',
+      `Dir::State::Lists=${path.join(this.dir, 'lists')}`,
+      '-o',
+      `Dir::Cache=${path.join(this.dir, 'cache')}`,
+      '-o',
+      'Dir::State::status=/dev/null',
+      '-o',
+      'APT::Architecture=amd64',
+      '-o',
+      'Debug::NoLocking=1',
+      '-o',
+      'APT::Sandbox::User=root',
     ];
     this.records = new Map();
   }
@@ -80,7 +94,10 @@ export class Apt {
       }
       const missing = want.filter((n) => !this.records.has(n));
       if (missing.length > 0) {
-        fail(`Debian has no package named ${missing.join(', ')}`, 'fix the package name in build/microkernel/config.json (or your --config file); `apt-cache search NAME` finds it');
+        fail(
+          `Debian has no package named ${missing.join(', ')}`,
+          'fix the package name in build/microkernel/config.json (or your --config file); `apt-cache search NAME` finds it',
+        );
       }
     }
     return names.map((n) => this.records.get(n));
@@ -90,7 +107,18 @@ export class Apt {
   dependencyClosure(names) {
     const r = spawnSync(
       'apt-cache',
-      [...this.opts, 'depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...names],
+      [
+        ...this.opts,
+        'depends',
+        '--recurse',
+        '--no-recommends',
+        '--no-suggests',
+        '--no-conflicts',
+        '--no-breaks',
+        '--no-replaces',
+        '--no-enhances',
+        ...names,
+      ],
       { encoding: 'utf8', maxBuffer: 64 << 20 },
     );
     if (r.status !== 0) fail(`apt-cache depends failed:\n${r.stderr}`, 'run the build with --refresh to rebuild the package lists');
@@ -111,7 +139,8 @@ export class Apt {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      if (r.status !== 0) fail(`apt-get download failed:\n${r.stderr}`, 'check that deb.debian.org is reachable; run with --refresh if the lists are old');
+      if (r.status !== 0)
+        fail(`apt-get download failed:\n${r.stderr}`, 'check that deb.debian.org is reachable; run with --refresh if the lists are old');
       for (const f of readdirSync(tmp)) renameSync(path.join(tmp, f), path.join(this.debDir, f));
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console, Buffer */
 // npm run build:microkernel [-- --debug --ssh-key KEY.pub] [--config FILE] [--out DIR] [--refresh]
 // Builds build/out/microkernel/{vmlinuz,initrd.img,manifest.json} from Debian packages only
 // (apt-get download + dpkg-deb -x into build/out/cache; nothing is installed on the host). See docs/microkernel.md.
@@ -72,11 +73,14 @@ function loadConfig(file) {
   try {
     ext = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read build config ${file}: ${e.message}\n  fix: pass a JSON file shaped like build/microkernel/config.example.json`);
+    throw new Error(
+      `cannot read build config ${file}: ${e.message}\n  fix: pass a JSON file shaped like build/microkernel/config.example.json`,
+    );
   }
   const x = ext.extra ?? {};
   for (const key of Object.keys(x)) {
-    if (!['packages', 'modules', 'firmware'].includes(key)) throw new Error(`build config ${file}: unknown key extra.${key}\n  fix: use extra.packages, extra.modules or extra.firmware`);
+    if (!['packages', 'modules', 'firmware'].includes(key))
+      throw new Error(`build config ${file}: unknown key extra.${key}\n  fix: use extra.packages, extra.modules or extra.firmware`);
   }
   base.extra = {
     packages: { ...base.extra.packages, ...(x.packages ?? {}) },
@@ -96,7 +100,10 @@ function need(cmd, pkg) {
 function addPackageFiles(tree, pkg, root, files, category) {
   for (const f of files) {
     const host = resolveIn(root, f);
-    if (!host || !existsSync(host)) throw new Error(`package ${pkg} has no file ${f}\n  fix: correct the path in the build config ("apt-file list ${pkg}" or "dpkg-deb -c" shows the contents)`);
+    if (!host || !existsSync(host))
+      throw new Error(
+        `package ${pkg} has no file ${f}\n  fix: correct the path in the build config ("apt-file list ${pkg}" or "dpkg-deb -c" shows the contents)`,
+      );
     const dest = f.startsWith('usr/') ? f : `usr/${f}`;
     // A same-directory symlink (lldpctl -> lldpcli) stays a symlink: same behaviour, no second copy.
     const own = path.join(root, f);
@@ -113,13 +120,18 @@ function main() {
   const args = parseArgs(process.argv.slice(2));
   const cfg = loadConfig(args.config);
   const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 0);
-  if (!Number.isInteger(epoch) || epoch < 0) throw new Error('SOURCE_DATE_EPOCH must be a non-negative integer (seconds)\n  fix: unset it or export SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)');
+  if (!Number.isInteger(epoch) || epoch < 0)
+    throw new Error(
+      'SOURCE_DATE_EPOCH must be a non-negative integer (seconds)\n  fix: unset it or export SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)',
+    );
   need('dpkg-deb', 'dpkg');
   need('apt-get', 'apt');
   need('strip', 'binutils');
   need(args.compress, args.compress === 'xz' ? 'xz-utils' : 'zstd');
   if (!existsSync(args.agent)) {
-    throw new Error(`the agent bundle ${path.relative(repo, args.agent)} does not exist\n  fix: run "node build/agent-bundle.mjs" first (it bundles agent/cli.ts), or pass --agent FILE`);
+    throw new Error(
+      `the agent bundle ${path.relative(repo, args.agent)} does not exist\n  fix: run "node build/agent-bundle.mjs" first (it bundles agent/cli.ts), or pass --agent FILE`,
+    );
   }
   log(`${args.debug ? 'DEBUG' : 'production'} image, compression ${args.compress}, SOURCE_DATE_EPOCH=${epoch}`);
 
@@ -129,7 +141,8 @@ function main() {
   // 1. Kernel: the metapackage names the real image package.
   const [meta] = apt.show([cfg.kernel_package]);
   const kpkg = /^(linux-image-[^\s(,]+)/.exec(meta.Depends ?? '')?.[1];
-  if (!kpkg) throw new Error(`${cfg.kernel_package} does not depend on a linux-image package\n  fix: set kernel_package to a linux-image-* package`);
+  if (!kpkg)
+    throw new Error(`${cfg.kernel_package} does not depend on a linux-image package\n  fix: set kernel_package to a linux-image-* package`);
   const toolSets = { ...cfg.tools, ...(args.debug ? cfg.debug_tools : {}), ...cfg.extra.packages };
   const toolPkgs = Object.keys(toolSets).sort();
   log(`resolving library dependencies of ${toolPkgs.length} tool packages`);
@@ -146,13 +159,22 @@ function main() {
   for (const d of ['dev', 'proc', 'sys', 'run', 'tmp', 'root', 'etc', 'var', 'usr/bin', 'usr/sbin', 'usr/lib64', 'mnt']) tree.dir(d);
   tree.dir('tmp', 0o1777);
   tree.dir('root', 0o700);
-  for (const [l, t] of [['bin', 'usr/bin'], ['sbin', 'usr/sbin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64'], ['var/run', '/run']]) tree.symlink(l, t);
+  for (const [l, t] of [
+    ['bin', 'usr/bin'],
+    ['sbin', 'usr/sbin'],
+    ['lib', 'usr/lib'],
+    ['lib64', 'usr/lib64'],
+    ['var/run', '/run'],
+  ])
+    tree.symlink(l, t);
   tree.char('dev/console', 5, 1);
   tree.char('dev/null', 1, 3, 0o666);
 
   // 2. Tools.
   for (const pkg of toolPkgs) addPackageFiles(tree, pkg, root.get(pkg), toolSets[pkg], pkg === 'busybox-static' ? 'busybox' : 'tools');
-  const bbList = execFileSync(path.join(root.get('busybox-static'), 'bin/busybox'), ['--list-full'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const bbList = execFileSync(path.join(root.get('busybox-static'), 'bin/busybox'), ['--list-full'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   const real = new Set([...tree.entries.keys()].filter((p) => /^usr\/s?bin\//.test(p)).map((p) => path.posix.basename(p)));
   let applets = 0;
   for (const a of bbList.sort()) {
@@ -162,11 +184,16 @@ function main() {
     tree.symlink(dest, '/usr/bin/busybox');
     applets++;
   }
-  log(`busybox ${rec.get('busybox-static').Version}: ${applets} applets linked; tools: ${toolPkgs.filter((p) => p !== 'busybox-static').join(', ')}`);
+  log(
+    `busybox ${rec.get('busybox-static').Version}: ${applets} applets linked; tools: ${toolPkgs.filter((p) => p !== 'busybox-static').join(', ')}`,
+  );
 
   // 3. Node runtime: this machine's node (the agent targets Node 20), stripped of debug info.
   const nodeMajor = Number(process.versions.node.split('.')[0]);
-  if (nodeMajor < 20) throw new Error(`the build runs on Node ${process.versions.node}; the image needs Node >= 20\n  fix: run the build with Node 20 (the node binary that runs it goes into the image)`);
+  if (nodeMajor < 20)
+    throw new Error(
+      `the build runs on Node ${process.versions.node}; the image needs Node >= 20\n  fix: run the build with Node 20 (the node binary that runs it goes into the image)`,
+    );
   const stripped = path.join(args.cache, 'node.stripped');
   execFileSync('strip', ['--strip-all', '-o', stripped, process.execPath]);
   tree.file('usr/bin/node', readFileSync(stripped), 0o755, 'node');
@@ -190,13 +217,17 @@ function main() {
   tree.file(`${mdir}/modules.dep`, Buffer.from(mods.depLines.join('\n') + '\n'), 0o644, 'modules');
   tree.file(`${mdir}/modules.alias`, Buffer.from(mods.aliasLines.join('\n') + '\n'), 0o644, 'modules');
   for (const s of mods.shipped) tree.file(`${mdir}/${s.name}`, s.data, 0o644, 'modules');
-  log(`kernel ${mods.release}: ${mods.modules.length} modules (${mb(mods.modules.reduce((n, m) => n + m.data.length, 0))}), ${mods.aliasLines.length} aliases`);
+  log(
+    `kernel ${mods.release}: ${mods.modules.length} modules (${mb(mods.modules.reduce((n, m) => n + m.data.length, 0))}), ${mods.aliasLines.length} aliases`,
+  );
 
   // 6. Firmware the NIC drivers ask for, plus extras.
   const fwRoots = cfg.firmware_packages.map((p) => ({ pkg: p, root: root.get(p) }));
   const fw = selectFirmware(fwRoots, mods.firmwareWanted, cfg.extra.firmware);
   for (const f of fw.files) tree.file(`usr/lib/firmware/${f.name}`, f.data, 0o644, 'firmware');
-  log(`firmware: ${fw.files.length} files (${mb(fw.files.reduce((n, f) => n + f.data.length, 0))}); ${fw.missing.length} names the drivers declare are not in Debian's packages`);
+  log(
+    `firmware: ${fw.files.length} files (${mb(fw.files.reduce((n, f) => n + f.data.length, 0))}); ${fw.missing.length} names the drivers declare are not in Debian's packages`,
+  );
 
   // 7. Agent, init and configuration.
   const agent = readFileSync(args.agent);
@@ -206,13 +237,27 @@ function main() {
   tree.file('usr/share/crashcart/udhcpc.script', readFileSync(path.join(rootfs, 'udhcpc.script')), 0o755, 'init');
   tree.file('usr/share/crashcart/supervise-agent', readFileSync(path.join(rootfs, 'supervise-agent')), 0o755, 'init');
   tree.file('etc/crashcart/boot-modules', Buffer.from(cfg.boot_modules.join('\n') + '\n'), 0o644, 'init');
-  tree.file('etc/passwd', Buffer.from(`root:x:0:0:root:/root:/bin/sh\n_lldpd:x:100:101:lldpd:/run/lldpd:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n`), 0o644, 'init');
+  tree.file(
+    'etc/passwd',
+    Buffer.from(
+      `root:x:0:0:root:/root:/bin/sh\n_lldpd:x:100:101:lldpd:/run/lldpd:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n`,
+    ),
+    0o644,
+    'init',
+  );
   tree.file('etc/group', Buffer.from(`root:x:0:\n_lldpd:x:101:\nnogroup:x:65534:\n`), 0o644, 'init');
   // Production: root has no password hash at all ('*' = no login). Debug: empty password on the console.
   tree.file('etc/shadow', Buffer.from(`root:${args.debug ? '' : '*'}:19000:0:99999:7:::\n_lldpd:*:19000:0:99999:7:::\n`), 0o600, 'init');
   tree.file('etc/nsswitch.conf', Buffer.from('passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n'), 0o644, 'init');
   tree.file('etc/hosts', Buffer.from('127.0.0.1 localhost crashcart-mk\n'), 0o644, 'init');
-  tree.file('etc/os-release', Buffer.from(`NAME="Crashcart microkernel"\nID=crashcart-mk\nVERSION_ID="1"\nPRETTY_NAME="Crashcart microkernel (Debian 12 packages)"\n`), 0o644, 'init');
+  tree.file(
+    'etc/os-release',
+    Buffer.from(
+      `NAME="Crashcart microkernel"\nID=crashcart-mk\nVERSION_ID="1"\nPRETTY_NAME="Crashcart microkernel (Debian 12 packages)"\n`,
+    ),
+    0o644,
+    'init',
+  );
   tree.dir('etc/lldpd.d');
   if (args.debug) {
     tree.file('usr/share/crashcart/debug.sh', readFileSync(path.join(rootfs, 'debug.sh')), 0o755, 'init');
@@ -225,7 +270,8 @@ function main() {
   log(`compressing ${mb(cpio.length)} with ${args.compress} (single thread, deterministic)`);
   // --fast (dev loop only): low levels, same formats. The kernel's xz decoder needs CRC32 (or none).
   const level = args.fast ? (args.compress === 'zstd' ? '-3' : '-1') : args.compress === 'zstd' ? '-19' : '-9';
-  const cmd = args.compress === 'zstd' ? ['zstd', [level, '-T1', '-q', '-c', '--no-progress']] : ['xz', ['--check=crc32', level, '-T1', '-c']];
+  const cmd =
+    args.compress === 'zstd' ? ['zstd', [level, '-T1', '-q', '-c', '--no-progress']] : ['xz', ['--check=crc32', level, '-T1', '-c']];
   const z = spawnSync(cmd[0], cmd[1], { input: cpio, maxBuffer: 1 << 30 });
   if (z.status !== 0) throw new Error(`${cmd[0]} failed: ${z.stderr}\n  fix: check free disk space and memory`);
   const initrd = z.stdout;
@@ -260,16 +306,27 @@ function main() {
     largest_files: tree.largest(12),
     modules: { count: mods.modules.length, boot_modules: cfg.boot_modules },
     firmware: { files: fw.files.map((f) => `${f.pkg}: ${f.name}`), not_in_debian: fw.missing },
-    packages: recs.filter((r) => r.Package === kpkg || toolPkgs.includes(r.Package) || cfg.firmware_packages.includes(r.Package) || sonamesFrom(r, root, sonames)).map((r) => ({ name: r.Package, version: r.Version, sha256: r.SHA256 })),
+    packages: recs
+      .filter(
+        (r) =>
+          r.Package === kpkg || toolPkgs.includes(r.Package) || cfg.firmware_packages.includes(r.Package) || sonamesFrom(r, root, sonames),
+      )
+      .map((r) => ({ name: r.Package, version: r.Version, sha256: r.SHA256 })),
     config: args.config ? path.relative(repo, args.config) : null,
   };
   writeAtomic('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
 
   log(`done: ${path.relative(repo, args.out)}`);
   console.log(`  vmlinuz     ${mb(vmlinuz.length).padStart(10)}  sha256 ${manifest.files.vmlinuz.sha256}`);
-  console.log(`  initrd.img  ${mb(initrd.length).padStart(10)}  sha256 ${manifest.files['initrd.img'].sha256} (${mb(cpio.length)} uncompressed)`);
+  console.log(
+    `  initrd.img  ${mb(initrd.length).padStart(10)}  sha256 ${manifest.files['initrd.img'].sha256} (${mb(cpio.length)} uncompressed)`,
+  );
   console.log(`  total       ${mb(total).padStart(10)}  (goal <= ${mb(BUDGET_BYTES)}${total > BUDGET_BYTES ? ', OVER BUDGET' : ''})`);
-  console.log(`  uncompressed by part: ${Object.entries(categories).map(([k, v]) => `${k} ${mb(v)}`).join(', ')}`);
+  console.log(
+    `  uncompressed by part: ${Object.entries(categories)
+      .map(([k, v]) => `${k} ${mb(v)}`)
+      .join(', ')}`,
+  );
 }
 
 /** Did this library package contribute one of the sonames in the image? (for the manifest) */

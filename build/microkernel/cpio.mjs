@@ -1,3 +1,4 @@
+/* global Buffer */
 // Deterministic "newc" cpio writer (the format the kernel unpacks as initramfs, see the kernel's
 // Documentation/driver-api/early-userspace/buffer-format.rst): entries sorted by path, inode numbers in
 // that order, uid/gid 0 and one fixed mtime, so the same tree always gives the same bytes.
@@ -22,9 +23,7 @@ export function writeCpio(entries, mtime) {
   let ino = 1;
   const push = (name, mode, body, rdev, nlink) => {
     const nameBuf = Buffer.from(name + '\0', 'utf8');
-    const header =
-      '070701' +
-      [ino++, mode, 0, 0, nlink, mtime, body.length, 0, 0, rdev[0], rdev[1], nameBuf.length, 0].map(hex8).join('');
+    const header = '070701' + [ino++, mode, 0, 0, nlink, mtime, body.length, 0, 0, rdev[0], rdev[1], nameBuf.length, 0].map(hex8).join('');
     chunks.push(Buffer.from(header, 'latin1'), nameBuf, Buffer.alloc(pad4(110 + nameBuf.length)));
     chunks.push(body, Buffer.alloc(pad4(body.length)));
   };

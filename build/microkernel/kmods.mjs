@@ -21,7 +21,10 @@ function walk(dir, rel = '', out = []) {
 
 /** Module name as the kernel knows it: file name without .ko, dashes as underscores. */
 function modName(rel) {
-  return path.posix.basename(rel).replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
+  return path.posix
+    .basename(rel)
+    .replace(/\.ko(\.(xz|zst|gz))?$/, '')
+    .replace(/-/g, '_');
 }
 
 /** The kernel release directory inside an unpacked linux-image package. */
@@ -40,7 +43,9 @@ export function selectModules(kroot, { paths, exclude, extra, firmwareUnder }) {
   const base = path.join(kroot, 'lib/modules', release);
   const all = walk(path.join(base, 'kernel')).filter((r) => /\.ko(\.(xz|zst|gz))?$/.test(r));
   if (all.some((r) => !r.endsWith('.ko'))) {
-    throw new Error('this kernel package ships compressed modules; the build reads .modinfo from plain .ko files\n  fix: teach kmods.mjs to decompress them (xz/zstd) before reading');
+    throw new Error(
+      'this kernel package ships compressed modules; the build reads .modinfo from plain .ko files\n  fix: teach kmods.mjs to decompress them (xz/zstd) before reading',
+    );
   }
   const byName = new Map(all.map((r) => [modName(r), r]));
   const chosen = new Set();
@@ -50,7 +55,9 @@ export function selectModules(kroot, { paths, exclude, extra, firmwareUnder }) {
     const byPath = all.filter((r) => (x.endsWith('/') ? r.startsWith(x) : r === x));
     const hit = byPath.length > 0 ? byPath : byName.has(x.replace(/-/g, '_')) ? [byName.get(x.replace(/-/g, '_'))] : [];
     if (hit.length === 0) {
-      throw new Error(`extra module "${x}" is not in kernel ${release}\n  fix: use a path under lib/modules/${release}/kernel/ (e.g. drivers/net/bonding/bonding.ko) or a module name; it may be built in (see modules.builtin)`);
+      throw new Error(
+        `extra module "${x}" is not in kernel ${release}\n  fix: use a path under lib/modules/${release}/kernel/ (e.g. drivers/net/bonding/bonding.ko) or a module name; it may be built in (see modules.builtin)`,
+      );
     }
     hit.forEach((r) => chosen.add(r));
   }
@@ -101,7 +108,12 @@ export function selectModules(kroot, { paths, exclude, extra, firmwareUnder }) {
       }
     };
     visit(r);
-    depLines.push(`kernel/${r}: ${post.reverse().map((d) => `kernel/${d}`).join(' ')}`.trimEnd());
+    depLines.push(
+      `kernel/${r}: ${post
+        .reverse()
+        .map((d) => `kernel/${d}`)
+        .join(' ')}`.trimEnd(),
+    );
     for (const a of load(r).info.get('alias') ?? []) aliasLines.push(`alias ${a} ${modName(r)}`);
     if (firmwareUnder.some((p) => r.startsWith(p))) for (const f of load(r).info.get('firmware') ?? []) firmware.add(f);
   }
@@ -134,7 +146,9 @@ export function selectFirmware(fwRoots, wanted, extras) {
   for (const name of extras) {
     const hit = find(name);
     if (!hit) {
-      throw new Error(`extra firmware "${name}" is not in the firmware packages (${fwRoots.map((f) => f.pkg).join(', ')})\n  fix: add the Debian package that ships lib/firmware/${name} to "firmware_packages" in your build config, or correct the path`);
+      throw new Error(
+        `extra firmware "${name}" is not in the firmware packages (${fwRoots.map((f) => f.pkg).join(', ')})\n  fix: add the Debian package that ships lib/firmware/${name} to "firmware_packages" in your build config, or correct the path`,
+      );
     }
     if (!files.some((f) => f.name === name)) files.push({ name, pkg: hit.pkg, data: readFileSync(hit.host) });
   }

@@ -53,7 +53,11 @@ export function microkernelScript(o: { publicUrl: string; nodeId: number; token:
     `# Crashcart: discovery microkernel ${o.version} for node ${o.nodeId}`,
     `#crashcart-args ${args}`,
     'echo Crashcart: loading the discovery microkernel...',
-    ...retryBlock('kernel', `kernel --name vmlinuz ${o.publicUrl}/mk/vmlinuz ${args} BOOTIF=01-\${netX/mac:hexhyp} ${console} ipv6.disable=1 quiet`, 'initrd'),
+    ...retryBlock(
+      'kernel',
+      `kernel --name vmlinuz ${o.publicUrl}/mk/vmlinuz ${args} BOOTIF=01-\${netX/mac:hexhyp} ${console} ipv6.disable=1 quiet`,
+      'initrd',
+    ),
     ...retryBlock('initrd', `initrd --name initrd.img ${o.publicUrl}/mk/initrd.img`, 'boot'),
     ':boot',
     'boot || goto error',

@@ -29,7 +29,18 @@ Commands:
 const machine = { interfaces: () => os.networkInterfaces(), ifindex: ifindexOf, env: process.env };
 
 function dataDirFrom(argv: string[]): { dataDir: string; rest: string[] } {
-  const { values, positionals } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, name: { type: 'string' }, kernel: { type: 'string' }, initrd: { type: 'string' }, iso: { type: 'string' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      name: { type: 'string' },
+      kernel: { type: 'string' },
+      initrd: { type: 'string' },
+      iso: { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
   return { dataDir: path.resolve(values['data-dir'] ?? defaultDataDir(process.env)), rest: positionals };
 }
 
@@ -62,7 +73,9 @@ async function serve(argv: string[]): Promise<void> {
     `Crashcart UI: ${app.loginUrl}`,
     `  admin API:  ${app.adminUrl}/api/v1 (token: \`crashcart token --data-dir ${config.dataDir}\`)`,
     `  node plane: ${config.publicUrl} (boot script ${config.publicUrl}/boot.ipxe)`,
-    config.iface ? `  NIC:        ${config.iface} ${config.address?.ip}/${config.address?.prefix}, DHCP ${config.dhcp}` : `  NIC:        none (simulated rack of ${config.lab?.nodes ?? 0} nodes; pass --iface to serve a real rack)`,
+    config.iface
+      ? `  NIC:        ${config.iface} ${config.address?.ip}/${config.address?.prefix}, DHCP ${config.dhcp}`
+      : `  NIC:        none (simulated rack of ${config.lab?.nodes ?? 0} nodes; pass --iface to serve a real rack)`,
     `  data:       ${config.dataDir}`,
     '',
   ];
@@ -90,15 +103,33 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'image': {
-      const { values, positionals } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, name: { type: 'string' }, kernel: { type: 'string' }, initrd: { type: 'string' }, iso: { type: 'string' } }, allowPositionals: true });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: {
+          'data-dir': { type: 'string' },
+          name: { type: 'string' },
+          kernel: { type: 'string' },
+          initrd: { type: 'string' },
+          iso: { type: 'string' },
+        },
+        allowPositionals: true,
+      });
       if (positionals[0] !== 'import' || !values.name || (!values.iso && !(values.kernel && values.initrd)))
         throw ccError('CC_ERR_CONFIG_INVALID', 'usage: crashcart image import --name NAME (--kernel FILE --initrd FILE | --iso FILE)');
       const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir(process.env));
       const files = values.iso ? [values.iso] : [values.kernel!, values.initrd!];
       const store = await openStore(dataDir, 0);
       try {
-        const doc = await importImageFromPaths(store.images, dataDir, values.name, files.map((f) => ({ file: path.basename(f), from: f })), progressBar(`importing ${values.name}:`));
-        process.stdout.write(`image ${doc.name}: ${doc.files.map((f) => `${f.name} ${f.size} B sha256 ${f.sha256.slice(0, 16)}`).join(', ')}\n`);
+        const doc = await importImageFromPaths(
+          store.images,
+          dataDir,
+          values.name,
+          files.map((f) => ({ file: path.basename(f), from: f })),
+          progressBar(`importing ${values.name}:`),
+        );
+        process.stdout.write(
+          `image ${doc.name}: ${doc.files.map((f) => `${f.name} ${f.size} B sha256 ${f.sha256.slice(0, 16)}`).join(', ')}\n`,
+        );
       } finally {
         await store.close();
       }
@@ -115,7 +146,11 @@ async function main(argv: string[]): Promise<void> {
         try {
           await fs.copyFile(path.join(pos[1], f), path.join(tmp, f));
         } catch {
-          if (f !== 'manifest.json') throw ccError('CC_ERR_CONFIG_INVALID', `${path.join(pos[1], f)} is missing; point at the folder \`npm run build:microkernel\` writes (build/out/microkernel)`);
+          if (f !== 'manifest.json')
+            throw ccError(
+              'CC_ERR_CONFIG_INVALID',
+              `${path.join(pos[1], f)} is missing; point at the folder \`npm run build:microkernel\` writes (build/out/microkernel)`,
+            );
         }
       }
       await fs.rm(dest, { recursive: true, force: true });

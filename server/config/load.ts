@@ -34,7 +34,10 @@ export const SERVE_OPTIONS = {
   'tftp-root': { type: 'string', help: 'extra folder served by TFTP beside resources/ipxe' },
   'efi-loader': { type: 'string', help: 'ipxe.efi | snponly.efi for UEFI x86 (default ipxe.efi)' },
   'log-level': { type: 'string', help: 'debug | info | warn | error | silent (default info)' },
-  'rate-limit': { type: 'string', help: `node-plane requests per minute per source, 0 = off (default ${D.DEFAULT_NODE_RATE_LIMIT_PER_MIN})` },
+  'rate-limit': {
+    type: 'string',
+    help: `node-plane requests per minute per source, 0 = off (default ${D.DEFAULT_NODE_RATE_LIMIT_PER_MIN})`,
+  },
   'dhcp-port': { type: 'string', help: 'DHCP server port (default 67; tests use others)' },
   'tftp-port': { type: 'string', help: 'TFTP port (default 69)' },
   'proxy-port': { type: 'string', help: 'PXE boot-server port (default 4011)' },
@@ -57,7 +60,8 @@ function int(name: string, v: string | undefined, dflt: number): number {
 
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
-  if (!(allowed as readonly string[]).includes(v)) throw ccError('CC_ERR_CONFIG_INVALID', `--${name} must be one of ${allowed.join(', ')}, got "${v}"`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw ccError('CC_ERR_CONFIG_INVALID', `--${name} must be one of ${allowed.join(', ')}, got "${v}"`);
   return v as T;
 }
 

@@ -25,7 +25,13 @@ export const ConfigSchema = Type.Object(
     microkernelDir: Type.Union([Type.String(), Type.Null()]),
     tftpRoot: Type.Union([Type.String(), Type.Null()]),
     efiLoader: Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi')]),
-    logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')]),
+    logLevel: Type.Union([
+      Type.Literal('debug'),
+      Type.Literal('info'),
+      Type.Literal('warn'),
+      Type.Literal('error'),
+      Type.Literal('silent'),
+    ]),
     rateLimitPerMin: Type.Integer({ minimum: 0 }),
     ports: Type.Object({
       dhcp: Type.Integer({ minimum: 0, maximum: 65535 }),

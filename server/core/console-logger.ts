@@ -9,8 +9,9 @@ export type LogLevel = keyof typeof LEVELS;
 export function consoleLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
   const at = (lvl: Exclude<LogLevel, 'silent'>) => (obj: unknown, msg?: string) => {
     if (LEVELS[lvl] < LEVELS[level]) return;
-    const text = typeof obj === 'string' ? obj : msg ?? '';
-    const extra = typeof obj === 'object' && obj !== null ? ' ' + JSON.stringify(obj, (_k, v: unknown) => (v instanceof Error ? v.message : v)) : '';
+    const text = typeof obj === 'string' ? obj : (msg ?? '');
+    const extra =
+      typeof obj === 'object' && obj !== null ? ' ' + JSON.stringify(obj, (_k, v: unknown) => (v instanceof Error ? v.message : v)) : '';
     write(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} ${text}${extra}`);
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };

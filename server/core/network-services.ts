@@ -32,10 +32,18 @@ export class NetworkServices {
   }
 
   private set(name: string, state: ServiceStatus['state'], detail: string, err?: unknown): void {
-    const e = err instanceof CcError ? { code: err.code, message: err.message, fix: err.fix } : err ? { code: 'CC_ERR_INTERNAL', message: String((err as Error).message ?? err), fix: 'See the log.' } : undefined;
+    const e =
+      err instanceof CcError
+        ? { code: err.code, message: err.message, fix: err.fix }
+        : err
+          ? { code: 'CC_ERR_INTERNAL', message: String((err as Error).message ?? err), fix: 'See the log.' }
+          : undefined;
     const prev = this.svcs.get(name);
     this.svcs.set(name, { ...prev, status: { name, state, detail, ...(e ? { error: e } : {}) } });
-    this.ctx.events.emit(state === 'failed' ? 'service.error' : 'service.state', { message: `${name}: ${state}${detail ? ` (${detail})` : ''}`, data: { service: name, state, detail, error: e } });
+    this.ctx.events.emit(state === 'failed' ? 'service.error' : 'service.state', {
+      message: `${name}: ${state}${detail ? ` (${detail})` : ''}`,
+      data: { service: name, state, detail, error: e },
+    });
   }
 
   /** Start HTTP (always), then DHCP and TFTP when the config names a NIC. Throws on HTTP bind failure. */
@@ -75,7 +83,11 @@ export class NetworkServices {
       },
     };
     const roots = [path.join(REPO_ROOT, 'resources', 'ipxe'), ...(c.tftpRoot ? [c.tftpRoot] : [])];
-    await this.run('tftp', createTftpPlugin({ config: c, roots, events: this.ctx.events, hooks: tftpHooks, log: this.ctx.log }), `${c.address.ip}:${c.ports.tftp} on ${c.iface}`);
+    await this.run(
+      'tftp',
+      createTftpPlugin({ config: c, roots, events: this.ctx.events, hooks: tftpHooks, log: this.ctx.log }),
+      `${c.address.ip}:${c.ports.tftp} on ${c.iface}`,
+    );
   }
 
   private async run(name: string, plugin: Plugin, detail: string): Promise<void> {

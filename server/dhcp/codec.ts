@@ -95,7 +95,8 @@ export function parseOptionList(
     if (code === OPT_END) return { options, endAt: o };
     if (o + 1 >= end) throw new MalformedPacket(protocol, o, `option ${code} has no length byte`);
     const len = buf[o + 1] as number;
-    if (o + 2 + len > end) throw new MalformedPacket(protocol, o, `option ${code} length ${len} runs past the end (${end - o - 2} bytes left)`);
+    if (o + 2 + len > end)
+      throw new MalformedPacket(protocol, o, `option ${code} length ${len} runs past the end (${end - o - 2} bytes left)`);
     options.push({ code, data: copy(buf, o + 2, o + 2 + len) });
     o += 2 + len;
   }
@@ -104,7 +105,8 @@ export function parseOptionList(
 
 /** Decode one UDP payload as a BOOTP/DHCP message. Throws only MalformedPacket. */
 export function decode(buf: Uint8Array): DhcpPacket {
-  if (buf.length < HEADER_LEN) throw new MalformedPacket(PROTO, buf.length, `message is ${buf.length} bytes, the BOOTP header needs ${HEADER_LEN}`);
+  if (buf.length < HEADER_LEN)
+    throw new MalformedPacket(PROTO, buf.length, `message is ${buf.length} bytes, the BOOTP header needs ${HEADER_LEN}`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const op = buf[0] as number;
   if (op !== 1 && op !== 2) throw new MalformedPacket(PROTO, 0, `op ${op} is neither BOOTREQUEST (1) nor BOOTREPLY (2)`);

@@ -47,7 +47,11 @@ function leaseOptions(h: DhcpHandler, msg: number, pool: Pool, withTimes: boolea
   ];
   if (withTimes) {
     const t = h.d.leaseS;
-    o.push([OPT.LEASE_TIME, u32Bytes(t)], [OPT.RENEWAL_T1, u32Bytes(Math.floor(t * RENEWAL_FRACTION))], [OPT.REBINDING_T2, u32Bytes(Math.floor(t * REBINDING_FRACTION))]);
+    o.push(
+      [OPT.LEASE_TIME, u32Bytes(t)],
+      [OPT.RENEWAL_T1, u32Bytes(Math.floor(t * RENEWAL_FRACTION))],
+      [OPT.REBINDING_T2, u32Bytes(Math.floor(t * REBINDING_FRACTION))],
+    );
   }
   o.push([OPT.SUBNET_MASK, ipBytes(prefixToNetmask(pool.prefix))]);
   o.push([OPT.BROADCAST, ipBytes(intToIp((pool.network | ~prefixMask(pool.prefix)) >>> 0))]);

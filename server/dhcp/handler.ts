@@ -12,7 +12,17 @@ import type { EventSink } from '../events/event-log.ts';
 import type { EventType } from '../../contract/index.ts';
 import type { LeaseDoc } from '../store/docs.ts';
 import { decode, macOf, type DhcpPacket } from './codec.ts';
-import { collectOptions, messageType, MSG_NAME, OPT, encodeSubOptions, IPXE_NO_PXEDHCP, PXE_DISCOVERY_CONTROL, PXE_SKIP_DISCOVERY, textBytes } from './options.ts';
+import {
+  collectOptions,
+  messageType,
+  MSG_NAME,
+  OPT,
+  encodeSubOptions,
+  IPXE_NO_PXEDHCP,
+  PXE_DISCOVERY_CONTROL,
+  PXE_SKIP_DISCOVERY,
+  textBytes,
+} from './options.ts';
 import { bootFileFor, classifyClient, isBootClient, type BootChoice, type ClientFacts } from './classify.ts';
 import type { LeaseTable, Pool } from './lease-table.ts';
 import type { ProxyStrategies } from './proxy-strategy.ts';

@@ -36,7 +36,7 @@ export function makePool(name: string, start: string, end: string, prefix: numbe
 
 /** True when `ip` is in the pool's subnet. */
 export function inPoolSubnet(pool: Pool, ip: number): boolean {
-  return ((ip & prefixMask(pool.prefix)) >>> 0) === pool.network;
+  return (ip & prefixMask(pool.prefix)) >>> 0 === pool.network;
 }
 
 /** The pool whose subnet holds `ip` (RFC 2131 4.3.1: giaddr selects the subnet). */

@@ -42,7 +42,16 @@ export const OPT = {
 /** RFC 2132 9.6 message types. */
 export const MSG = { DISCOVER: 1, OFFER: 2, REQUEST: 3, DECLINE: 4, ACK: 5, NAK: 6, RELEASE: 7, INFORM: 8 } as const;
 /** Message type names for events and logs. */
-export const MSG_NAME: Record<number, string> = { 1: 'DISCOVER', 2: 'OFFER', 3: 'REQUEST', 4: 'DECLINE', 5: 'ACK', 6: 'NAK', 7: 'RELEASE', 8: 'INFORM' };
+export const MSG_NAME: Record<number, string> = {
+  1: 'DISCOVER',
+  2: 'OFFER',
+  3: 'REQUEST',
+  4: 'DECLINE',
+  5: 'ACK',
+  6: 'NAK',
+  7: 'RELEASE',
+  8: 'INFORM',
+};
 
 /** PXE 2.1 option 43 sub-option 6: discovery control. */
 export const PXE_DISCOVERY_CONTROL = 6;
@@ -88,7 +97,8 @@ export function collectOptions(pkt: DhcpPacket): Map<number, Uint8Array> {
 export function messageType(opts: Map<number, Uint8Array>): number | null {
   const v = opts.get(OPT.MESSAGE_TYPE);
   if (!v) return null;
-  if (v.length !== 1 || (v[0] as number) < 1 || (v[0] as number) > 8) throw new MalformedPacket(PROTO, 240, 'option 53 must be one byte 1..8');
+  if (v.length !== 1 || (v[0] as number) < 1 || (v[0] as number) > 8)
+    throw new MalformedPacket(PROTO, 240, 'option 53 must be one byte 1..8');
   return v[0] as number;
 }
 
@@ -157,7 +167,8 @@ export function userClasses(opts: Map<number, Uint8Array>): string[] | null {
 export function clientArch(opts: Map<number, Uint8Array>): number[] | null {
   const v = opts.get(OPT.CLIENT_ARCH);
   if (!v) return null;
-  if (v.length === 0 || v.length % 2 !== 0) throw new MalformedPacket(PROTO, 240, `option 93 must be a non-empty even length, got ${v.length}`);
+  if (v.length === 0 || v.length % 2 !== 0)
+    throw new MalformedPacket(PROTO, 240, `option 93 must be a non-empty even length, got ${v.length}`);
   const out: number[] = [];
   for (let i = 0; i + 1 < v.length; i += 2) out.push(((v[i] as number) << 8) | (v[i + 1] as number));
   return out;

@@ -19,7 +19,14 @@ import { ProxyStrategies, type ProxyStrategy } from './proxy-strategy.ts';
 import { probeForeignDhcp, type ForeignServer } from './probe.ts';
 import { macForIp } from './arp-table.ts';
 import { LeaseStore } from './lease-store.ts';
-import { DHCP_RECV_BUFFER_BYTES, DEFAULT_LEASE_S, DEFAULT_LINK_POLL_MS, DEFAULT_PROBE_MS, DEFAULT_REPROBE_MS, SWEEP_INTERVAL_MS } from './defaults.ts';
+import {
+  DHCP_RECV_BUFFER_BYTES,
+  DEFAULT_LEASE_S,
+  DEFAULT_LINK_POLL_MS,
+  DEFAULT_PROBE_MS,
+  DEFAULT_REPROBE_MS,
+  SWEEP_INTERVAL_MS,
+} from './defaults.ts';
 
 /** Knobs beyond the frozen config (tests, the lab, future settings). All optional. */
 export interface DhcpPluginOptions {
@@ -83,7 +90,14 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
   }
 
   async function listen(port: number, onProxyPort: boolean, ifindex: number): Promise<void> {
-    const t = await openPinnedUdp({ port, address: '0.0.0.0', ifindex, broadcast: true, purpose: onProxyPort ? 'proxyDHCP' : 'DHCP', recvBufferBytes: DHCP_RECV_BUFFER_BYTES });
+    const t = await openPinnedUdp({
+      port,
+      address: '0.0.0.0',
+      ifindex,
+      broadcast: true,
+      purpose: onProxyPort ? 'proxyDHCP' : 'DHCP',
+      recvBufferBytes: DHCP_RECV_BUFFER_BYTES,
+    });
     sockets.push(t);
     t.onMessage((buf: Buffer, from: Peer) => {
       if (!serving || !handler) return void bump('paused_drops');
@@ -113,12 +127,22 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         pools.push(makePool('main', config.range.start, config.range.end, nic.prefix));
         for (const p of o.extraPools ?? []) pools.push(makePool(p.name, p.start, p.end, p.prefix));
         if (!config.force) {
-          const found = foreignOnly((await probeForeignDhcp({ iface: nic.iface, ifindex: nic.ifindex, timeoutMs: o.probeMs ?? DEFAULT_PROBE_MS })).servers, nic.ip);
+          const found = foreignOnly(
+            (await probeForeignDhcp({ iface: nic.iface, ifindex: nic.ifindex, timeoutMs: o.probeMs ?? DEFAULT_PROBE_MS })).servers,
+            nic.ip,
+          );
           log.info({ iface: nic.iface, found }, 'dhcp: probed the link for other DHCP servers');
           const first = found[0];
           if (first) {
-            events.emit('dhcp.foreign_server', { message: `DHCP server ${first.serverId} answers on ${nic.iface}`, data: { servers: found } });
-            throw ccError('CC_ERR_FOREIGN_DHCP', `server ${first.serverId} (from ${first.from}) offered ${first.offered ?? 'no address'} on ${nic.iface}`, { servers: found });
+            events.emit('dhcp.foreign_server', {
+              message: `DHCP server ${first.serverId} answers on ${nic.iface}`,
+              data: { servers: found },
+            });
+            throw ccError(
+              'CC_ERR_FOREIGN_DHCP',
+              `server ${first.serverId} (from ${first.from}) offered ${first.offered ?? 'no address'} on ${nic.iface}`,
+              { servers: found },
+            );
           }
         }
       }
@@ -151,7 +175,9 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         watchLink(nic.iface, nic.ip, o.linkPollMs ?? DEFAULT_LINK_POLL_MS, (up, s) => {
           serving = up;
           events.emit(up ? 'service.state' : 'service.error', {
-            message: up ? `DHCP resumed on ${nic.iface}` : `DHCP paused: ${nic.iface} is ${s.exists ? (s.up ? `no longer ${nic.ip}` : 'down') : 'gone'}`,
+            message: up
+              ? `DHCP resumed on ${nic.iface}`
+              : `DHCP paused: ${nic.iface} is ${s.exists ? (s.up ? `no longer ${nic.ip}` : 'down') : 'gone'}`,
             data: { service: 'dhcp', state: up ? 'serving' : 'paused', link: s },
           });
         }),
@@ -170,7 +196,10 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
               for (const s of foreignOnly(r.servers, nic.ip)) {
                 if (known.has(s.serverId)) continue;
                 known.add(s.serverId);
-                events.emit('dhcp.foreign_server', { message: `another DHCP server ${s.serverId} appeared on ${nic.iface} (offered ${s.offered ?? 'nothing'})`, data: { ...s } });
+                events.emit('dhcp.foreign_server', {
+                  message: `another DHCP server ${s.serverId} appeared on ${nic.iface} (offered ${s.offered ?? 'nothing'})`,
+                  data: { ...s },
+                });
               }
             })
             .catch((e: unknown) => log.warn({ err: e }, 'dhcp: re-probe failed'));
@@ -186,7 +215,13 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       await Promise.all(sockets.splice(0).map((s) => s.close()));
     },
     stats() {
-      return { ...(handler?.stats ?? {}), ...extra, lease_batches: lstore?.batches ?? 0, lease_writes: lstore?.batchedDocs ?? 0, serving: serving ? 1 : 0 };
+      return {
+        ...(handler?.stats ?? {}),
+        ...extra,
+        lease_batches: lstore?.batches ?? 0,
+        lease_writes: lstore?.batchedDocs ?? 0,
+        serving: serving ? 1 : 0,
+      };
     },
     async noteTftpRequest(ip) {
       const mac = ipToMac.get(ip) ?? handler?.d.table.holderOf(ip) ?? (await macForIp(ip));

@@ -26,14 +26,27 @@ export function probeDiscover(xid: number, mac: Uint8Array): Uint8Array {
   const chaddr = new Uint8Array(16);
   chaddr.set(mac.subarray(0, 6));
   const pkt: DhcpPacket = {
-    op: 1, htype: 1, hlen: 6, hops: 0, xid, secs: 0, flags: FLAG_BROADCAST,
-    ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0',
-    chaddr, sname: new Uint8Array(64), file: new Uint8Array(128), cookie: true,
+    op: 1,
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    xid,
+    secs: 0,
+    flags: FLAG_BROADCAST,
+    ciaddr: '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: '0.0.0.0',
+    chaddr,
+    sname: new Uint8Array(64),
+    file: new Uint8Array(128),
+    cookie: true,
     options: [
       { code: OPT.MESSAGE_TYPE, data: Uint8Array.of(MSG.DISCOVER) },
       { code: OPT.PARAM_LIST, data: Uint8Array.of(1, 3, 6, 54) },
     ],
-    end: true, trailer: new Uint8Array(0),
+    end: true,
+    trailer: new Uint8Array(0),
   };
   pkt.trailer = new Uint8Array(Math.max(0, MIN_REPLY_LEN - encodedLength(pkt)));
   return encode(pkt);

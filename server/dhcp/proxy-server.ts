@@ -63,7 +63,12 @@ export async function handleProxy(h: DhcpHandler, r: Request, onProxyPort: boole
   // Always next-server = us: iPXE ignores a ProxyDHCP reply without siaddr + file ("PXE options"),
   // and an embedded script chains from ${next-server}.
   const siaddr = h.d.serverIp;
-  const buf = buildReply(r.pkt, { yiaddr: ZERO, siaddr, file: choice.file, options }, r.opts.get(OPT.RELAY_AGENT) ?? null, maxMessageSize(r.opts));
+  const buf = buildReply(
+    r.pkt,
+    { yiaddr: ZERO, siaddr, file: choice.file, options },
+    r.opts.get(OPT.RELAY_AGENT) ?? null,
+    maxMessageSize(r.opts),
+  );
   // PXE 2.1: the boot server answers the port the REQUEST came from.
   const to = onProxyPort && r.from.address !== ZERO ? { address: r.from.address, port: r.from.port } : replyTarget(r.pkt, false);
   h.count(onProxyPort ? 'proxy_acks' : 'proxy_offers');

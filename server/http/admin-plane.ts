@@ -36,7 +36,11 @@ export async function buildAdminPlane(ctx: CoreContext, auth: AdminAuth, sys: Sy
   await app.register(fastifyCookie);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Crashcart admin API', version: VERSION, description: 'Admin plane of the Crashcart appliance. Bearer token: `crashcart token`.' },
+      info: {
+        title: 'Crashcart admin API',
+        version: VERSION,
+        description: 'Admin plane of the Crashcart appliance. Bearer token: `crashcart token`.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -55,10 +59,20 @@ export async function buildAdminPlane(ctx: CoreContext, auth: AdminAuth, sys: Sy
   app.get('/api/v1/health', { schema: { tags: ['system'], security: [] } }, async () => ({ ok: true, version: VERSION }));
   app.post(
     '/api/v1/session',
-    { schema: { tags: ['system'], security: [], body: Type.Object({ code: Type.String({ minLength: 8, maxLength: 256 }) }, { additionalProperties: false }) } },
+    {
+      schema: {
+        tags: ['system'],
+        security: [],
+        body: Type.Object({ code: Type.String({ minLength: 8, maxLength: 256 }) }, { additionalProperties: false }),
+      },
+    },
     async (req, reply) => {
       const s = auth.exchange((req.body as { code: string }).code);
-      if (!s) throw ccError('CC_ERR_UNAUTHORIZED', 'the login code is unknown, used or expired; start the appliance again or use `crashcart token`');
+      if (!s)
+        throw ccError(
+          'CC_ERR_UNAUTHORIZED',
+          'the login code is unknown, used or expired; start the appliance again or use `crashcart token`',
+        );
       void reply.setCookie(SESSION_COOKIE, s, { httpOnly: true, sameSite: 'strict', path: '/', secure: false });
       return { ok: true };
     },
@@ -75,7 +89,11 @@ export async function buildAdminPlane(ctx: CoreContext, auth: AdminAuth, sys: Sy
     await app.register(fastifyStatic, { root: ui, prefix: '/', index: ['index.html'], wildcard: false });
   } else {
     app.get('/', async (_req, reply) =>
-      reply.type('text/html').send('<!doctype html><title>Crashcart</title><h1>Crashcart</h1><p>The UI is not built. Fix: run <code>npm run build:ui</code>, then reload. The API is at <a href="/api/docs">/api/docs</a>.</p>'),
+      reply
+        .type('text/html')
+        .send(
+          '<!doctype html><title>Crashcart</title><h1>Crashcart</h1><p>The UI is not built. Fix: run <code>npm run build:ui</code>, then reload. The API is at <a href="/api/docs">/api/docs</a>.</p>',
+        ),
     );
   }
   return app;

@@ -16,7 +16,8 @@ export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof CcError) return { ...body(err.statusCode, err.code, err.message), fix: err.fix };
   const e = err as FastifyError & { validation?: unknown[] };
   if (e?.validation) return body(400, 'CC_ERR_BAD_REQUEST', `${ERRORS.CC_ERR_BAD_REQUEST.message}: ${e.message}`);
-  if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e?.statusCode === 413) return body(413, 'CC_ERR_TOO_LARGE', ERRORS.CC_ERR_TOO_LARGE.message);
+  if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e?.statusCode === 413)
+    return body(413, 'CC_ERR_TOO_LARGE', ERRORS.CC_ERR_TOO_LARGE.message);
   if (e?.statusCode === 429) return body(429, 'CC_ERR_RATE_LIMITED', e.message || ERRORS.CC_ERR_RATE_LIMITED.message);
   if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) return body(e.statusCode, 'CC_ERR_BAD_REQUEST', e.message);
   return body(500, 'CC_ERR_INTERNAL', ERRORS.CC_ERR_INTERNAL.message);
@@ -30,7 +31,9 @@ export function installErrorHandling(app: FastifyInstance, log: Logger): void {
     void reply.status(b.statusCode).send(b);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send({ ...body(404, 'CC_ERR_NOT_FOUND', `${ERRORS.CC_ERR_NOT_FOUND.message}: ${req.method} ${req.url.split('?')[0]}`) });
+    void reply
+      .status(404)
+      .send({ ...body(404, 'CC_ERR_NOT_FOUND', `${ERRORS.CC_ERR_NOT_FOUND.message}: ${req.method} ${req.url.split('?')[0]}`) });
   });
 }
 

@@ -59,7 +59,16 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
   app.get(
     '/api/v1/nodes/:id/stage',
-    { schema: { params: IdParams, querystring: Type.Object({ token: Type.String({ maxLength: 256 }), name: Type.String({ maxLength: 32 }), detail: Type.Optional(Type.String({ maxLength: 1024 })) }) } },
+    {
+      schema: {
+        params: IdParams,
+        querystring: Type.Object({
+          token: Type.String({ maxLength: 256 }),
+          name: Type.String({ maxLength: 32 }),
+          detail: Type.Optional(Type.String({ maxLength: 1024 })),
+        }),
+      },
+    },
     async (req) => {
       const n = await reportStage(ctx, req.params.id, req.query.token, req.query.name, req.query.detail);
       return { ok: true, state: n.state };
@@ -67,23 +76,53 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   );
   app.get(
     '/api/v1/nodes/:id/files/:token/:name',
-    { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }), token: Type.String({ maxLength: 256 }), name: Type.String({ maxLength: 128 }) }) } },
-    async (req, reply) => reply.type('text/plain; charset=utf-8').send(await answerFile(ctx, req.params.id, req.params.token, req.params.name)),
+    {
+      schema: {
+        params: Type.Object({
+          id: Type.Integer({ minimum: 1 }),
+          token: Type.String({ maxLength: 256 }),
+          name: Type.String({ maxLength: 128 }),
+        }),
+      },
+    },
+    async (req, reply) =>
+      reply.type('text/plain; charset=utf-8').send(await answerFile(ctx, req.params.id, req.params.token, req.params.name)),
   );
 
   // Microkernel assets: resolved per request, so an import takes effect at once.
-  app.get('/mk/:file', { schema: { params: Type.Object({ file: Type.Union([Type.Literal('vmlinuz'), Type.Literal('initrd.img'), Type.Literal('manifest.json')]) }) } }, async (req, reply) => {
-    const mk = findMicrokernel(ctx.config.dataDir, ctx.config.microkernelDir);
-    if (!mk) throw ccError('CC_ERR_NO_MICROKERNEL');
-    transferEvent(ctx, req.ip, `/mk/${req.params.file}`);
-    return reply.sendFile(req.params.file, mk.dir);
-  });
+  app.get(
+    '/mk/:file',
+    {
+      schema: {
+        params: Type.Object({ file: Type.Union([Type.Literal('vmlinuz'), Type.Literal('initrd.img'), Type.Literal('manifest.json')]) }),
+      },
+    },
+    async (req, reply) => {
+      const mk = findMicrokernel(ctx.config.dataDir, ctx.config.microkernelDir);
+      if (!mk) throw ccError('CC_ERR_NO_MICROKERNEL');
+      transferEvent(ctx, req.ip, `/mk/${req.params.file}`);
+      return reply.sendFile(req.params.file, mk.dir);
+    },
+  );
   // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these).
-  await app.register(fastifyStatic, { root: path.join(REPO_ROOT, 'resources', 'ipxe'), prefix: '/ipxe/', decorateReply: true, index: false, list: false });
+  await app.register(fastifyStatic, {
+    root: path.join(REPO_ROOT, 'resources', 'ipxe'),
+    prefix: '/ipxe/',
+    decorateReply: true,
+    index: false,
+    list: false,
+  });
   // OS images (kernel, initrd, ISO) with Range support from @fastify/static.
-  await app.register(fastifyStatic, { root: path.join(ctx.config.dataDir, 'images'), prefix: '/images/', decorateReply: false, index: false, list: false });
+  await app.register(fastifyStatic, {
+    root: path.join(ctx.config.dataDir, 'images'),
+    prefix: '/images/',
+    decorateReply: false,
+    index: false,
+    list: false,
+  });
   app.addHook('onResponse', async (req, reply) => {
-    if (req.url.startsWith('/images/') && reply.statusCode < 300) transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));
+    if (req.url.startsWith('/images/') && reply.statusCode < 300)
+      transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));
   });
   return app;
 }

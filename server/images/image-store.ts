@@ -66,7 +66,12 @@ export async function writeImageFile(
 }
 
 /** Record (or extend) an image with a file entry. */
-export async function recordImageFile(col: Collection<ImageDoc>, name: string, entry: { name: string; size: number; sha256: string }, now: Date): Promise<ImageDoc> {
+export async function recordImageFile(
+  col: Collection<ImageDoc>,
+  name: string,
+  entry: { name: string; size: number; sha256: string },
+  now: Date,
+): Promise<ImageDoc> {
   const old = await col.findOne({ _id: name });
   const files = [...(old?.files ?? []).filter((f) => f.name !== entry.name), entry].sort((a, b) => a.name.localeCompare(b.name));
   const doc: ImageDoc = {

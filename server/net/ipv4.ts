@@ -34,5 +34,5 @@ export function inSubnet(ip: number, net: string, prefix: number): boolean {
   const base = ipToInt(net);
   if (base === null) return false;
   const m = prefixMask(prefix);
-  return ((ip & m) >>> 0) === ((base & m) >>> 0);
+  return (ip & m) >>> 0 === (base & m) >>> 0;
 }

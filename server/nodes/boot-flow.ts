@@ -60,7 +60,8 @@ export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string | null): 
     node.manufacturer = node.manufacturer ?? (q.manufacturer?.trim() || null);
     node.product = node.product ?? (q.product?.trim() || null);
     node.last_seen = now;
-    if (created) ctx.events.emit('node.discovered', { node_id: node.id, mac, message: `New machine ${mac} asked what to boot`, data: { ...q, ip } });
+    if (created)
+      ctx.events.emit('node.discovered', { node_id: node.id, mac, message: `New machine ${mac} asked what to boot`, data: { ...q, ip } });
 
     const { publicUrl } = ctx.config;
     let script: string;
@@ -94,7 +95,12 @@ export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string | null): 
     }
     // The token in the script must survive a crash, or the node cannot register: durable.
     await ctx.repo.save(node);
-    ctx.events.emit('node.boot', { node_id: node.id, mac, message: `Boot request from ${ip ?? 'unknown'}: answered ${action}`, data: { action, ...q, ip } });
+    ctx.events.emit('node.boot', {
+      node_id: node.id,
+      mac,
+      message: `Boot request from ${ip ?? 'unknown'}: answered ${action}`,
+      data: { action, ...q, ip },
+    });
     return { script, node, action };
   });
 }

@@ -29,7 +29,8 @@ export function canonicalUuid(uuid: string | null | undefined): string | null {
   return u;
 }
 
-const BAD_SERIAL = /^(|0+|1234567890|0123456789|none|n\/a|na|not specified|not applicable|default string|system serial number|to be filled by o\.e\.m\.|o\.e\.m\.|chassis serial number|serial|unknown|\.+|x+)$/i;
+const BAD_SERIAL =
+  /^(|0+|1234567890|0123456789|none|n\/a|na|not specified|not applicable|default string|system serial number|to be filled by o\.e\.m\.|o\.e\.m\.|chassis serial number|serial|unknown|\.+|x+)$/i;
 
 /** Canonical serial (trimmed), or null when it is a placeholder. */
 export function canonicalSerial(serial: string | null | undefined): string | null {

@@ -32,7 +32,12 @@ export function reportStage(ctx: CoreContext, id: number, token: string, name: s
     }
     node.last_seen = ctx.now().toISOString();
     await ctx.repo.save(node);
-    ctx.events.emit('node.stage', { node_id: id, mac: node.boot_mac, message: `Install stage ${name} (${before} -> ${node.state})`, data: { stage: name, from: before, to: node.state, detail } });
+    ctx.events.emit('node.stage', {
+      node_id: id,
+      mac: node.boot_mac,
+      message: `Install stage ${name} (${before} -> ${node.state})`,
+      data: { stage: name, from: before, to: node.state, detail },
+    });
     return node;
   });
 }
@@ -46,8 +51,17 @@ export async function answerFile(ctx: CoreContext, id: number, token: string, fi
   const facts = (await ctx.store.facts.findOne({ _id: String(id) }))?.facts ?? {};
   const out = ctx.tasks.renderFor(policy.task, taskContext({ publicUrl: ctx.config.publicUrl, node, policy, image, facts }), file);
   const body = out.files[file];
-  if (body === undefined) throw ccError('CC_ERR_NOT_FOUND', `task ${policy.task} has no file "${file}" (it has: ${Object.keys(ctx.tasks.get(policy.task)?.templates ?? {}).join(', ') || 'none'})`);
-  ctx.events.emit('http.transfer', { node_id: id, mac: node.boot_mac, message: `Answer file ${file} served (${body.length} B)`, data: { file, bytes: body.length } });
+  if (body === undefined)
+    throw ccError(
+      'CC_ERR_NOT_FOUND',
+      `task ${policy.task} has no file "${file}" (it has: ${Object.keys(ctx.tasks.get(policy.task)?.templates ?? {}).join(', ') || 'none'})`,
+    );
+  ctx.events.emit('http.transfer', {
+    node_id: id,
+    mac: node.boot_mac,
+    message: `Answer file ${file} served (${body.length} B)`,
+    data: { file, bytes: body.length },
+  });
   if (node.state === 'bound') await reportStage(ctx, id, token, 'installing', `fetched ${file}`);
   return body;
 }

@@ -21,13 +21,22 @@ export function forgetNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
   return forEachNode(ctx, ids, async (node) => {
     await ctx.repo.remove(node.id);
     await ctx.store.facts.remove({ _id: String(node.id) });
-    ctx.events.emit('node.forgotten', { node_id: node.id, mac: node.boot_mac, message: `Forgotten (${node.macs.join(', ')})`, data: { macs: node.macs } });
+    ctx.events.emit('node.forgotten', {
+      node_id: node.id,
+      mac: node.boot_mac,
+      message: `Forgotten (${node.macs.join(', ')})`,
+      data: { macs: node.macs },
+    });
     return null;
   });
 }
 
 /** Edit operator-owned fields of a node. */
-export function patchNode(ctx: CoreContext, id: number, p: { hostname?: string; efi_loader?: 'ipxe.efi' | 'snponly.efi' | null; metadata?: Record<string, unknown> }): Promise<NodeDoc> {
+export function patchNode(
+  ctx: CoreContext,
+  id: number,
+  p: { hostname?: string; efi_loader?: 'ipxe.efi' | 'snponly.efi' | null; metadata?: Record<string, unknown> },
+): Promise<NodeDoc> {
   return durably(ctx, async () => {
     const node = ctx.repo.get(id);
     if (!node) throw ccError('CC_ERR_NOT_FOUND', `node ${id}`);
@@ -44,13 +53,17 @@ export async function sweepLost(ctx: CoreContext): Promise<number> {
   const s = ctx.settings.get();
   const limit = ctx.now().getTime() - s.lost_after_intervals * (s.checkin_interval_s + s.checkin_skew_s) * 1000;
   const lost: NodeDoc[] = [];
-  for (const d of ctx.repo.all())
-    if (d.agent_active && d.state !== 'lost' && d.last_seen && Date.parse(d.last_seen) < limit) lost.push(d);
+  for (const d of ctx.repo.all()) if (d.agent_active && d.state !== 'lost' && d.last_seen && Date.parse(d.last_seen) < limit) lost.push(d);
   for (const d of lost) {
     d.state_before_lost = d.state;
     d.state = 'lost';
     await ctx.repo.save(d);
-    ctx.events.emit('node.lost', { node_id: d.id, mac: d.boot_mac, message: `No check-in since ${d.last_seen}`, data: { last_seen: d.last_seen } });
+    ctx.events.emit('node.lost', {
+      node_id: d.id,
+      mac: d.boot_mac,
+      message: `No check-in since ${d.last_seen}`,
+      data: { last_seen: d.last_seen },
+    });
   }
   return lost.length;
 }

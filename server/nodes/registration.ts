@@ -22,7 +22,12 @@ export function retag(ctx: CoreContext, node: NodeDoc, facts: Facts): boolean {
   const added = tags.filter((t) => !node.tags.includes(t));
   const removed = node.tags.filter((t) => !tags.includes(t));
   node.tags = tags;
-  ctx.events.emit('node.tags_changed', { node_id: node.id, mac: node.boot_mac, message: `Tags now: ${tags.join(', ') || '(none)'}`, data: { added, removed } });
+  ctx.events.emit('node.tags_changed', {
+    node_id: node.id,
+    mac: node.boot_mac,
+    message: `Tags now: ${tags.join(', ') || '(none)'}`,
+    data: { added, removed },
+  });
   return true;
 }
 
@@ -33,7 +38,10 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string | nu
   return durably(ctx, async () => {
     const owner = ctx.repo.byToken(req.token);
     if (!owner || (req.node_id !== undefined && owner.id !== req.node_id && ctx.repo.get(req.node_id)))
-      throw ccError('CC_ERR_FORBIDDEN', 'the token is unknown or belongs to another node; reboot the node so it boots the microkernel with a fresh token');
+      throw ccError(
+        'CC_ERR_FORBIDDEN',
+        'the token is unknown or belongs to another node; reboot the node so it boots the microkernel with a fresh token',
+      );
     const uuid = canonicalUuid(req.uuid ?? (req.facts.uuid as string | undefined));
     const serial = canonicalSerial(req.serial ?? (req.facts.serialnumber as string | undefined));
     const candidates = [owner, ...ctx.repo.candidates(macs, uuid, serial).filter((c) => c.id !== owner.id)];
@@ -48,7 +56,12 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string | nu
       node.macs = [...new Set([...node.macs, ...other.macs])];
       await ctx.repo.remove(id);
       await ctx.store.facts.remove({ _id: String(id) });
-      ctx.events.emit('node.merged', { node_id: node.id, mac: other.boot_mac, message: `Boot-time record ${id} merged into node ${node.id}`, data: { merged: id } });
+      ctx.events.emit('node.merged', {
+        node_id: node.id,
+        mac: other.boot_mac,
+        message: `Boot-time record ${id} merged into node ${node.id}`,
+        data: { merged: id },
+      });
     }
     for (const c of decision.conflicts)
       ctx.events.emit('node.conflict', {
@@ -87,8 +100,20 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string | nu
     retag(ctx, node, facts);
     await ctx.store.facts.put({ _id: String(node.id), facts, inventory: req.inventory ?? null, updated_at: now });
     await ctx.repo.save(node);
-    if (first) ctx.events.emit('node.registered', { node_id: node.id, mac: node.boot_mac, message: `Registered: ${node.manufacturer ?? '?'} ${node.product ?? ''} serial ${node.serial ?? '?'}`.trim(), data: { macs: node.macs, summary: node.summary } });
-    else if (changed) ctx.events.emit('node.facts_changed', { node_id: node.id, mac: node.boot_mac, message: 'Facts changed; re-registered', data: { facts_hash: hash } });
+    if (first)
+      ctx.events.emit('node.registered', {
+        node_id: node.id,
+        mac: node.boot_mac,
+        message: `Registered: ${node.manufacturer ?? '?'} ${node.product ?? ''} serial ${node.serial ?? '?'}`.trim(),
+        data: { macs: node.macs, summary: node.summary },
+      });
+    else if (changed)
+      ctx.events.emit('node.facts_changed', {
+        node_id: node.id,
+        mac: node.boot_mac,
+        message: 'Facts changed; re-registered',
+        data: { facts_hash: hash },
+      });
     await autoBindLocked(ctx, node);
     return { node_id: node.id, agent_token: token, config: ctx.settings.agentConfig() };
   });
@@ -121,13 +146,23 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
     command = node.pending_command;
     node.pending_command = null;
     await ctx.repo.save(node);
-    ctx.events.emit(command === 'reboot' ? 'node.reboot_sent' : 'node.poweroff_sent', { node_id: node.id, mac: node.boot_mac, message: `Told the agent to ${command}`, data: {} });
+    ctx.events.emit(command === 'reboot' ? 'node.reboot_sent' : 'node.poweroff_sent', {
+      node_id: node.id,
+      mac: node.boot_mac,
+      message: `Told the agent to ${command}`,
+      data: {},
+    });
   } else if (node.policy && node.state === 'bound') {
     command = 'reboot';
     if (!node.reboot_sent_at) {
       node.reboot_sent_at = now;
       ctx.repo.touch(node);
-      ctx.events.emit('node.reboot_sent', { node_id: node.id, mac: node.boot_mac, message: `Told the agent to reboot into policy ${node.policy}`, data: { policy: node.policy } });
+      ctx.events.emit('node.reboot_sent', {
+        node_id: node.id,
+        mac: node.boot_mac,
+        message: `Told the agent to reboot into policy ${node.policy}`,
+        data: { policy: node.policy },
+      });
     }
   } else if (
     (req.first_checkin && ms(node.registered_at) < ms(node.last_boot_at)) ||

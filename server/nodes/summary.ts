@@ -3,7 +3,8 @@ import type { Facts, Inventory } from '../../contract/index.ts';
 import type { NodeDoc } from '../store/docs.ts';
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : null);
+const num = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : null;
 
 /** Table summary from inventory, falling back to flat facts. */
 export function summarize(facts: Facts, inv: Inventory | null): NodeDoc['summary'] {

@@ -26,7 +26,8 @@ export function policyRefusal(ctx: CoreContext, p: PolicyDoc, node: NodeDoc, cou
   const missing = p.tags.filter((t) => !node.tags.includes(t));
   if (missing.length) reasons.push(`node lacks tag(s) ${missing.map((t) => `"${t}"`).join(', ')}`);
   const used = counts?.get(p.name) ?? boundCount(ctx, p.name);
-  if (p.max_count !== null && used >= p.max_count && node.policy !== p.name) reasons.push(`policy "${p.name}" is full (${used}/${p.max_count})`);
+  if (p.max_count !== null && used >= p.max_count && node.policy !== p.name)
+    reasons.push(`policy "${p.name}" is full (${used}/${p.max_count})`);
   if (!ctx.tasks.get(p.task)) reasons.push(`task "${p.task}" does not exist`);
   return reasons;
 }
@@ -76,7 +77,8 @@ export function bindNodes(ctx: CoreContext, ids: number[], policyName: string): 
     if (!ctx.tasks.get(p.task)) return `task "${p.task}" of the policy does not exist`;
     if ((node.state === 'installing' || node.state === 'installed') && node.policy !== p.name)
       return `node is ${node.state} with policy ${node.policy}; unbind it first`;
-    if (p.max_count !== null && node.policy !== p.name && boundCount(ctx, p.name) >= p.max_count) return `policy "${p.name}" is full (max_count ${p.max_count})`;
+    if (p.max_count !== null && node.policy !== p.name && boundCount(ctx, p.name) >= p.max_count)
+      return `policy "${p.name}" is full (max_count ${p.max_count})`;
     await applyBinding(ctx, node, p, true);
     return null;
   });
@@ -91,7 +93,12 @@ export function unbindNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
     node.install_token = null;
     node.state = node.registered_at ? 'registered' : 'discovered';
     await ctx.repo.save(node);
-    ctx.events.emit('node.unbound', { node_id: node.id, mac: node.boot_mac, message: was ? `Unbound from policy ${was}` : 'Unbound (was not bound)', data: { policy: was } });
+    ctx.events.emit('node.unbound', {
+      node_id: node.id,
+      mac: node.boot_mac,
+      message: was ? `Unbound from policy ${was}` : 'Unbound (was not bound)',
+      data: { policy: was },
+    });
     return null;
   });
 }
@@ -104,7 +111,12 @@ export function reinstallNodes(ctx: CoreContext, ids: number[]): Promise<BulkRes
     node.install_token = newToken();
     node.reboot_sent_at = null;
     await ctx.repo.save(node);
-    ctx.events.emit('node.reinstall', { node_id: node.id, mac: node.boot_mac, message: `Reinstall with policy ${node.policy} on next boot`, data: { policy: node.policy } });
+    ctx.events.emit('node.reinstall', {
+      node_id: node.id,
+      mac: node.boot_mac,
+      message: `Reinstall with policy ${node.policy} on next boot`,
+      data: { policy: node.policy },
+    });
     return null;
   });
 }

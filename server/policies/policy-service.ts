@@ -101,5 +101,11 @@ export function renderHostname(tpl: string, n: { id: number; serial: string | nu
     .replace(/\$\{id\}/g, String(n.id))
     .replace(/\$\{serial\}/g, (n.serial ?? `n${n.id}`).toLowerCase())
     .replace(/\$\{mac\}/g, (n.boot_mac ?? '').replace(/:/g, ''));
-  return h.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || `node${n.id}`;
+  return (
+    h
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 63) || `node${n.id}`
+  );
 }

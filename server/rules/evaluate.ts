@@ -63,7 +63,11 @@ export function explainRule(rule: unknown, ctx: RuleContext, depth = 0): Explain
     }
   };
   const label = (e: unknown): string =>
-    Array.isArray(e) && e[0] === 'fact' ? `fact ${String(e[1])}` : Array.isArray(e) && ['num', 'str', 'lower'].includes(e[0] as string) ? label(e[1]) : JSON.stringify(e);
+    Array.isArray(e) && e[0] === 'fact'
+      ? `fact ${String(e[1])}`
+      : Array.isArray(e) && ['num', 'str', 'lower'].includes(e[0] as string)
+        ? label(e[1])
+        : JSON.stringify(e);
   const test = (e: unknown): boolean => {
     if (!Array.isArray(e)) return Boolean(e);
     const [op, ...a] = e as [string, ...unknown[]];
@@ -103,17 +107,20 @@ export function explainRule(rule: unknown, ctx: RuleContext, depth = 0): Explain
       case '>=': {
         const x = toNum(value(a[0]));
         const y = toNum(value(a[1]));
-        const ok =
-          x !== undefined &&
-          y !== undefined &&
-          (op === '<' ? x < y : op === '<=' ? x <= y : op === '>' ? x > y : x >= y);
+        const ok = x !== undefined && y !== undefined && (op === '<' ? x < y : op === '<=' ? x <= y : op === '>' ? x > y : x >= y);
         if (!ok) reasons.push(`${label(a[0])} is ${show(x ?? value(a[0]))}, not ${op} ${show(y)}`);
         return ok;
       }
       case 'in': {
         const x = value(a[0]);
         const ok = a.slice(1).some((c) => loose(x, value(c)));
-        if (!ok) reasons.push(`${label(a[0])} is ${show(x)}, not one of ${a.slice(1).map((c) => show(value(c))).join(', ')}`);
+        if (!ok)
+          reasons.push(
+            `${label(a[0])} is ${show(x)}, not one of ${a
+              .slice(1)
+              .map((c) => show(value(c)))
+              .join(', ')}`,
+          );
         return ok;
       }
       case 'like': {

@@ -51,7 +51,8 @@ export function validateRule(rule: unknown, knownTags?: ReadonlySet<string>): Ru
     }
     if (!Array.isArray(e)) {
       if (wantBool) problems.push({ path, message: `expected an expression like ["=", a, b], got ${JSON.stringify(e)}` });
-      else if (e !== null && typeof e === 'object') problems.push({ path, message: 'objects are not allowed; use a string, number, boolean or an expression' });
+      else if (e !== null && typeof e === 'object')
+        problems.push({ path, message: 'objects are not allowed; use a string, number, boolean or an expression' });
       return;
     }
     const [op, ...args] = e as unknown[];
@@ -65,7 +66,8 @@ export function validateRule(rule: unknown, knownTags?: ReadonlySet<string>): Ru
       problems.push({ path, message: `"${op}" takes ${want} argument(s), got ${args.length}` });
       return;
     }
-    if (wantBool && !BOOLEAN_OPS.has(op)) problems.push({ path, message: `"${op}" gives a value, not true/false; compare it, e.g. ["=", ${JSON.stringify(e)}, "x"]` });
+    if (wantBool && !BOOLEAN_OPS.has(op))
+      problems.push({ path, message: `"${op}" gives a value, not true/false; compare it, e.g. ["=", ${JSON.stringify(e)}, "x"]` });
     switch (op) {
       case 'and':
       case 'or':
@@ -73,8 +75,10 @@ export function validateRule(rule: unknown, knownTags?: ReadonlySet<string>): Ru
         args.forEach((a, i) => walk(a, `${path}[${i + 1}]`, depth + 1, true));
         return;
       case 'fact':
-        if (typeof args[0] !== 'string' || args[0].length === 0) problems.push({ path: `${path}[1]`, message: 'fact name must be a non-empty string' });
-        if (args.length === 2 && Array.isArray(args[1])) problems.push({ path: `${path}[2]`, message: 'a fact default must be a plain value' });
+        if (typeof args[0] !== 'string' || args[0].length === 0)
+          problems.push({ path: `${path}[1]`, message: 'fact name must be a non-empty string' });
+        if (args.length === 2 && Array.isArray(args[1]))
+          problems.push({ path: `${path}[2]`, message: 'a fact default must be a plain value' });
         return;
       case 'tag':
         if (typeof args[0] !== 'string') problems.push({ path: `${path}[1]`, message: 'tag name must be a string' });

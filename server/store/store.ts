@@ -30,7 +30,13 @@ export interface Store {
 }
 
 const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
-  nodes: [{ fieldName: 'id', unique: true }, { fieldName: 'macs' }, { fieldName: 'uuid' }, { fieldName: 'serial' }, { fieldName: 'policy' }],
+  nodes: [
+    { fieldName: 'id', unique: true },
+    { fieldName: 'macs' },
+    { fieldName: 'uuid' },
+    { fieldName: 'serial' },
+    { fieldName: 'policy' },
+  ],
   events: [{ fieldName: 'seq', unique: true }, { fieldName: 'node_id' }],
   leases: [{ fieldName: 'ip' }],
 };

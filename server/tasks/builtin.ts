@@ -6,7 +6,12 @@
 import type { Task } from '../../contract/index.ts';
 
 const STAGE = '# crashcart: stage_url={{stage_url}}';
-const ERR = [':error', 'echo Crashcart: installer boot failed; retrying in 30 s', 'sleep 30', 'chain --replace --autofree {{server_url}}/boot.ipxe || reboot'].join('\n');
+const ERR = [
+  ':error',
+  'echo Crashcart: installer boot failed; retrying in 30 s',
+  'sleep 30',
+  'chain --replace --autofree {{server_url}}/boot.ipxe || reboot',
+].join('\n');
 
 function kernelBoot(kernelArgs: string): string {
   return [
@@ -120,7 +125,14 @@ export const BUILTIN_TASKS: readonly Task[] = [
     name: 'local-disk',
     description: 'Boot from the local disk (nothing is installed).',
     builtin: true,
-    ipxe: ['#!ipxe', STAGE, 'echo Crashcart: {{node.hostname}} boots from local disk', 'iseq ${platform} efi && exit ||', 'sanboot --no-describe --drive 0x80 || exit', ''].join('\n'),
+    ipxe: [
+      '#!ipxe',
+      STAGE,
+      'echo Crashcart: {{node.hostname}} boots from local disk',
+      'iseq ${platform} efi && exit ||',
+      'sanboot --no-describe --drive 0x80 || exit',
+      '',
+    ].join('\n'),
     templates: {},
   },
   {
@@ -143,14 +155,18 @@ export const BUILTIN_TASKS: readonly Task[] = [
     name: 'rocky',
     description: 'Rocky Linux via kickstart (image: `vmlinuz` + `initrd.img` from images/pxeboot; set policy metadata repo_url).',
     builtin: true,
-    ipxe: kernelBoot('inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8'),
+    ipxe: kernelBoot(
+      'inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8',
+    ),
     templates: { 'ks.cfg': KICKSTART },
   },
   {
     name: 'alma',
     description: 'AlmaLinux via kickstart (image: `vmlinuz` + `initrd.img` from images/pxeboot; set policy metadata repo_url).',
     builtin: true,
-    ipxe: kernelBoot('inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8'),
+    ipxe: kernelBoot(
+      'inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8',
+    ),
     templates: { 'ks.cfg': KICKSTART },
   },
   {

@@ -76,7 +76,8 @@ export class TaskService {
 
   /** Create or replace a user task; templates are parsed so errors surface on save. */
   async put(input: TaskInput, mustBeNew: boolean): Promise<Task> {
-    if (BUILTIN_TASKS.some((t) => t.name === input.name)) throw ccError('CC_ERR_CONFLICT', `"${input.name}" is a built-in task; choose another name`);
+    if (BUILTIN_TASKS.some((t) => t.name === input.name))
+      throw ccError('CC_ERR_CONFLICT', `"${input.name}" is a built-in task; choose another name`);
     if (mustBeNew && this.user.has(input.name)) throw ccError('CC_ERR_CONFLICT', `task "${input.name}" exists`);
     const templates = input.templates ?? {};
     for (const [name, src] of [['ipxe', input.ipxe] as const, ...Object.entries(templates)]) {
@@ -112,7 +113,8 @@ export class TaskService {
       const custom = typeof policy?.metadata?.ipxe === 'string' ? render(policy.metadata.ipxe, ctx) : '';
       const full = { ...ctx, policy: policy ? { ...policy, metadata: { ...policy.metadata, ipxe: custom } } : policy };
       const files: Record<string, string> = {};
-      for (const [name, src] of Object.entries(t.templates)) if (file === undefined || file === name) files[name] = renderTemplate(parseTemplate(src), full);
+      for (const [name, src] of Object.entries(t.templates))
+        if (file === undefined || file === name) files[name] = renderTemplate(parseTemplate(src), full);
       return { ipxe: renderTemplate(parseTemplate(t.ipxe), full), files };
     } catch (e) {
       if (e instanceof TemplateError) throw ccError('CC_ERR_TEMPLATE_INVALID', `task ${taskName}: ${e.message}`);

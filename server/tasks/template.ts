@@ -42,8 +42,10 @@ export function parseTemplate(src: string): Template {
     last = m.index + m[0].length;
     const [, sigil, word, arg] = m;
     if (sigil === '#') {
-      if ((word !== 'if' && word !== 'each') || !arg) throw new TemplateError(`expected {{#if name}} or {{#each name}}, got ${m[0]}`, m.index, lineOf(m.index));
-      const node: Node & { k: 'if' | 'each' } = word === 'if' ? { k: 'if', path: arg, then: [], else: [] } : { k: 'each', path: arg, body: [] };
+      if ((word !== 'if' && word !== 'each') || !arg)
+        throw new TemplateError(`expected {{#if name}} or {{#each name}}, got ${m[0]}`, m.index, lineOf(m.index));
+      const node: Node & { k: 'if' | 'each' } =
+        word === 'if' ? { k: 'if', path: arg, then: [], else: [] } : { k: 'each', path: arg, body: [] };
       cur.push(node);
       stack.push({ node, into: cur, off: m.index });
       cur = node.k === 'if' ? node.then : node.body;

@@ -139,7 +139,10 @@ export class TftpServer {
     if (mode !== 'octet') {
       this.stats.refused++;
       // RFC 1350 netascii would need CR/LF rewriting; boot loaders always ask for octet.
-      const msg = mode === 'netascii' ? 'netascii mode is not served: request octet (binary) mode' : `transfer mode "${p.mode}" is not supported: use octet`;
+      const msg =
+        mode === 'netascii'
+          ? 'netascii mode is not served: request octet (binary) mode'
+          : `transfer mode "${p.mode}" is not supported: use octet`;
       return this.reply(from, ErrorCode.ILLEGAL_OPERATION, msg);
     }
     const k = key(from);
@@ -163,13 +166,16 @@ export class TftpServer {
   }
 
   private hasSlot(ip: string): boolean {
-    return this.active.size < (this.o.maxTransfers ?? DEFAULT_MAX_TRANSFERS) && (this.perClient.get(ip) ?? 0) < (this.o.maxPerClient ?? DEFAULT_MAX_PER_CLIENT);
+    return (
+      this.active.size < (this.o.maxTransfers ?? DEFAULT_MAX_TRANSFERS) &&
+      (this.perClient.get(ip) ?? 0) < (this.o.maxPerClient ?? DEFAULT_MAX_PER_CLIENT)
+    );
   }
 
   /** Start queued requests that now fit, dropping stale ones. */
   private drain(): void {
     const now = this.now();
-    for (let i = 0; i < this.queue.length && !this.stopping; ) {
+    for (let i = 0; i < this.queue.length && !this.stopping;) {
       const q = this.queue[i]!;
       if (now - q.at > QUEUE_WAIT_MS) {
         this.queue.splice(i, 1);
@@ -241,7 +247,15 @@ export class TftpServer {
       throw e;
     }
     this.stats.openSockets++;
-    const data = { file, requested: req.filename, client: ip, size: opened.size, blksize: neg.blksize, windowsize: neg.windowsize, options: neg.requested };
+    const data = {
+      file,
+      requested: req.filename,
+      client: ip,
+      size: opened.size,
+      blksize: neg.blksize,
+      windowsize: neg.windowsize,
+      options: neg.requested,
+    };
     const t = new Transfer({
       sock,
       peer: from,
@@ -270,13 +284,27 @@ export class TftpServer {
     t.start();
   }
 
-  private ended(r: TransferResult, c: { file: string; ip: string; nodeId: number | null; data: Record<string, unknown>; blksize: number; windowsize: number }): void {
+  private ended(
+    r: TransferResult,
+    c: { file: string; ip: string; nodeId: number | null; data: Record<string, unknown>; blksize: number; windowsize: number },
+  ): void {
     this.stats.retransmits += r.retransmits;
     this.stats.bytesSent += r.bytes;
-    const data = { ...c.data, bytes: r.bytes, duration_ms: Math.round(r.durationMs), retransmits: r.retransmits, reason: r.reason, detail: r.detail };
+    const data = {
+      ...c.data,
+      bytes: r.bytes,
+      duration_ms: Math.round(r.durationMs),
+      retransmits: r.retransmits,
+      reason: r.reason,
+      detail: r.detail,
+    };
     if (r.reason === 'complete') {
       this.stats.completed++;
-      this.o.events.emit('tftp.finish', { node_id: c.nodeId, message: finishText(c.file, r.bytes, c.blksize, c.windowsize, r.durationMs), data });
+      this.o.events.emit('tftp.finish', {
+        node_id: c.nodeId,
+        message: finishText(c.file, r.bytes, c.blksize, c.windowsize, r.durationMs),
+        data,
+      });
       return;
     }
     if (r.reason === 'probe') {

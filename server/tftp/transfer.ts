@@ -116,7 +116,9 @@ export class Transfer {
     if (from.port !== this.o.peer.port || from.address !== this.o.peer.address) {
       // RFC 1350 section 4: a packet from a foreign TID gets error 5 and does not disturb the transfer.
       this.o.counters.strayTid++;
-      this.o.sock.send(encode({ op: Opcode.ERROR, code: ErrorCode.UNKNOWN_TID, message: 'unknown transfer ID' }), from).catch(() => undefined);
+      this.o.sock
+        .send(encode({ op: Opcode.ERROR, code: ErrorCode.UNKNOWN_TID, message: 'unknown transfer ID' }), from)
+        .catch(() => undefined);
       return;
     }
     let p;
@@ -184,7 +186,8 @@ export class Transfer {
       this.send(encodeData(abs & 0xffff, data));
       this.win.next++;
     }
-    if (isRetransmit) this.probeAbs = 0; // Karn: no RTT sample across a resend
+    if (isRetransmit)
+      this.probeAbs = 0; // Karn: no RTT sample across a resend
     else if (this.probeAbs === 0) {
       this.probeAbs = end;
       this.probeAt = this.o.now();
@@ -225,7 +228,9 @@ export class Transfer {
     this.tries++;
     const atBlock1 = !this.awaitingOack && this.win.base === 1;
     if (atBlock1 && this.o.neg.blksize > 512 && this.tries > this.o.block1StallRetries) {
-      this.send(encode({ op: Opcode.ERROR, code: ErrorCode.NOT_DEFINED, message: 'no ACK for block 1; retry, a smaller blksize will be used' }));
+      this.send(
+        encode({ op: Opcode.ERROR, code: ErrorCode.NOT_DEFINED, message: 'no ACK for block 1; retry, a smaller blksize will be used' }),
+      );
       this.finish('stall-block1', `no ACK for block 1 with blksize ${this.o.neg.blksize}`);
       return;
     }

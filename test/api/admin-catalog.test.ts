@@ -23,7 +23,10 @@ describe('tags', () => {
     expect(r.body.node_count).toBe(1);
     expect((await t.admin('GET', `/api/v1/nodes/${dell.nodeId}`)).body.tags).toEqual(['dell']);
     expect((await t.admin('GET', `/api/v1/nodes/${hpe.nodeId}`)).body.tags).toEqual([]);
-    const big = await t.admin('POST', '/api/v1/tags', { name: 'bigmem', rule: ['and', ['>=', ['num', ['fact', 'memorysize_mb']], 131072], ['tag', 'dell']] });
+    const big = await t.admin('POST', '/api/v1/tags', {
+      name: 'bigmem',
+      rule: ['and', ['>=', ['num', ['fact', 'memorysize_mb']], 131072], ['tag', 'dell']],
+    });
     expect(big.body.node_count).toBe(1);
     const list = await t.admin('GET', '/api/v1/tags');
     expect(list.body.tags.map((x: { name: string }) => x.name)).toEqual(['bigmem', 'dell']);
@@ -87,7 +90,8 @@ describe('policies', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('no task named');
     expect((await t.admin('POST', '/api/v1/policies', { name: 'p0', task: 'debian', tags: ['ghost'] })).status).toBe(400);
-    for (const n of ['p1', 'p2', 'p3']) expect((await t.admin('POST', '/api/v1/policies', { name: n, task: 'local-disk', enabled: false })).status).toBe(201);
+    for (const n of ['p1', 'p2', 'p3'])
+      expect((await t.admin('POST', '/api/v1/policies', { name: n, task: 'local-disk', enabled: false })).status).toBe(201);
     expect((await t.admin('POST', '/api/v1/policies', { name: 'p1', task: 'local-disk' })).status).toBe(409);
     const names = async () => (await t.admin('GET', '/api/v1/policies')).body.policies.map((p: { name: string }) => p.name);
     expect(await names()).toEqual(['p1', 'p2', 'p3']);
@@ -96,25 +100,48 @@ describe('policies', () => {
     await t.admin('POST', '/api/v1/policies/order', { names: ['p2', 'p1', 'p3'] });
     expect(await names()).toEqual(['p2', 'p1', 'p3']);
     expect((await t.admin('POST', '/api/v1/policies/order', { names: ['p2', 'p1'] })).status).toBe(400);
-    const upd = await t.admin('PUT', '/api/v1/policies/p2', { name: 'p2', task: 'local-disk', hostname_template: 'rack1-${id}', max_count: 3 });
-    expect(upd.body).toMatchObject({ name: 'p2', priority: 0, enabled: false, max_count: 3, hostname_template: 'rack1-${id}', bound_count: 0 });
+    const upd = await t.admin('PUT', '/api/v1/policies/p2', {
+      name: 'p2',
+      task: 'local-disk',
+      hostname_template: 'rack1-${id}',
+      max_count: 3,
+    });
+    expect(upd.body).toMatchObject({
+      name: 'p2',
+      priority: 0,
+      enabled: false,
+      max_count: 3,
+      hostname_template: 'rack1-${id}',
+      bound_count: 0,
+    });
     for (const n of ['p1', 'p2', 'p3']) expect((await t.admin('DELETE', `/api/v1/policies/${n}`)).status).toBe(204);
   });
 
   it('auto-binds by tags in priority order and never past max_count, even under concurrency', async () => {
     await t.admin('POST', '/api/v1/tags', { name: 'all', rule: ['=', 1, 1] });
-    const r = await t.admin('POST', '/api/v1/policies', { name: 'cap2', task: 'local-disk', tags: ['all'], max_count: 2, hostname_template: 'web${id}' });
+    const r = await t.admin('POST', '/api/v1/policies', {
+      name: 'cap2',
+      task: 'local-disk',
+      tags: ['all'],
+      max_count: 2,
+      hostname_template: 'web${id}',
+    });
     expect(r.status).toBe(201);
     // The two nodes registered earlier were bound right away.
     expect(r.body.bound_count).toBe(2);
     // 10 more machines register at once: none may be bound (policy full).
-    const nodes = Array.from({ length: 10 }, (_, i) => new ProtocolNode(t, [`52:54:00:20:00:${(10 + i).toString(16).padStart(2, '0')}`], { i }));
+    const nodes = Array.from(
+      { length: 10 },
+      (_, i) => new ProtocolNode(t, [`52:54:00:20:00:${(10 + i).toString(16).padStart(2, '0')}`], { i }),
+    );
     await Promise.all(nodes.map(async (n) => (await n.boot(), await n.register())));
     const p = await t.admin('GET', '/api/v1/policies/cap2');
     expect(p.body.bound_count).toBe(2);
     const dry = await t.admin('POST', '/api/v1/dry-run', { policy: 'cap2', node_id: nodes[0]!.nodeId });
     expect(dry.body.matches[0].reasons).toContain('policy "cap2" is full (2/2)');
-    const bound = (await t.admin('GET', '/api/v1/nodes?limit=1000')).body.nodes.filter((n: { policy: string | null }) => n.policy === 'cap2');
+    const bound = (await t.admin('GET', '/api/v1/nodes?limit=1000')).body.nodes.filter(
+      (n: { policy: string | null }) => n.policy === 'cap2',
+    );
     expect(bound.map((n: { hostname: string; id: number }) => n.hostname)).toEqual(bound.map((n: { id: number }) => `web${n.id}`));
     // Raising max_count binds more on the next change.
     await t.admin('PUT', '/api/v1/policies/cap2', { name: 'cap2', task: 'local-disk', tags: ['all'], max_count: 5 });
@@ -126,8 +153,14 @@ describe('policies', () => {
 describe('tasks and settings', () => {
   it('lists built-ins, stores a custom task, previews it for a node and rejects bad templates', async () => {
     const list = await t.admin('GET', '/api/v1/tasks');
-    expect(list.body.tasks.map((x: { name: string }) => x.name)).toEqual(expect.arrayContaining(['local-disk', 'debian', 'ubuntu', 'rocky', 'alma', 'custom-ipxe']));
-    const ok = await t.admin('POST', '/api/v1/tasks', { name: 'memtest', ipxe: '#!ipxe\necho {{hostname}} {{node.serial}}\n{{#each node.macs}}echo mac {{this}}\n{{/each}}', templates: { 'notes.txt': 'for {{node.id}}' } });
+    expect(list.body.tasks.map((x: { name: string }) => x.name)).toEqual(
+      expect.arrayContaining(['local-disk', 'debian', 'ubuntu', 'rocky', 'alma', 'custom-ipxe']),
+    );
+    const ok = await t.admin('POST', '/api/v1/tasks', {
+      name: 'memtest',
+      ipxe: '#!ipxe\necho {{hostname}} {{node.serial}}\n{{#each node.macs}}echo mac {{this}}\n{{/each}}',
+      templates: { 'notes.txt': 'for {{node.id}}' },
+    });
     expect(ok.status).toBe(201);
     const pv = await t.admin('POST', '/api/v1/tasks/memtest/preview', { node_id: dell.nodeId });
     expect(pv.status).toBe(200);

@@ -11,7 +11,10 @@ beforeAll(async () => {
   await fs.writeFile(path.join(mkDir, 'vmlinuz'), Buffer.alloc(4096, 7));
   await fs.writeFile(path.join(mkDir, 'initrd.img'), Buffer.alloc(10000, 9));
   await fs.writeFile(path.join(mkDir, 'manifest.json'), JSON.stringify({ version: 'test-mk-1' }));
-  t = await startTestAppliance({ microkernelDir: mkDir }, { settings: { checkin_interval_s: 1, checkin_skew_s: 0, lost_after_intervals: 2 }, sweepIntervalMs: 200 });
+  t = await startTestAppliance(
+    { microkernelDir: mkDir },
+    { settings: { checkin_interval_s: 1, checkin_skew_s: 0, lost_after_intervals: 2 }, sweepIntervalMs: 200 },
+  );
 });
 afterAll(() => t.stop());
 
@@ -22,11 +25,19 @@ describe('admin auth', () => {
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as { fix: string }).fix).toContain('crashcart token');
     const code = new URL(t.app.loginUrl).hash.replace('#login=', '');
-    const s = await fetch(`${t.adminUrl}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    const s = await fetch(`${t.adminUrl}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
     expect(s.status).toBe(200);
     const cookie = s.headers.get('set-cookie')!.split(';')[0]!;
     expect((await fetch(`${t.adminUrl}/api/v1/nodes`, { headers: { cookie } })).status).toBe(200);
-    const again = await fetch(`${t.adminUrl}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    const again = await fetch(`${t.adminUrl}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
     expect(again.status).toBe(401);
     expect((await fetch(`${t.adminUrl}/api/v1/health`)).status).toBe(200);
     const stat = (await fs.stat(path.join(t.dataDir, 'admin-token'))).mode & 0o777;
@@ -36,7 +47,9 @@ describe('admin auth', () => {
   it('serves an OpenAPI document generated from the route schemas', async () => {
     const doc = (await (await fetch(`${t.adminUrl}/api/docs/json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/nodes', '/api/v1/nodes/bind', '/api/v1/tags', '/api/v1/policies', '/api/v1/dry-run']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/nodes', '/api/v1/nodes/bind', '/api/v1/tags', '/api/v1/policies', '/api/v1/dry-run']),
+    );
   });
 });
 
@@ -55,24 +68,45 @@ describe('node life cycle through the admin API', () => {
     expect((await n.checkin(true)).body.command).toBe('acknowledge');
 
     // An image and a policy.
-    const up = await fetch(`${t.adminUrl}/api/v1/images/deb12/files/linux`, { method: 'PUT', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/octet-stream' }, body: Buffer.alloc(300000, 1) });
+    const up = await fetch(`${t.adminUrl}/api/v1/images/deb12/files/linux`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(300000, 1),
+    });
     expect(up.status).toBe(200);
-    await fetch(`${t.adminUrl}/api/v1/images/deb12/files/initrd.gz`, { method: 'PUT', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/octet-stream' }, body: Buffer.alloc(5000, 2) });
+    await fetch(`${t.adminUrl}/api/v1/images/deb12/files/initrd.gz`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(5000, 2),
+    });
     const imgs = await t.admin('GET', '/api/v1/images');
     expect(imgs.body.images[0]).toMatchObject({ name: 'deb12', kind: 'kernel-initrd' });
     expect(imgs.body.images[0].files.map((f: { name: string }) => f.name)).toEqual(['initrd.gz', 'linux']);
     expect((await t.admin('PUT', '/api/v1/images/deb12/files/..%2Fx', undefined)).status).toBe(400);
-    const pol = await t.admin('POST', '/api/v1/policies', { name: 'debian-web', task: 'debian', image: 'deb12', enabled: false, hostname_template: 'web${id}', ssh_keys: ['ssh-ed25519 AAAA test@x'], root_password_hash: '$6$salt$hash' });
+    const pol = await t.admin('POST', '/api/v1/policies', {
+      name: 'debian-web',
+      task: 'debian',
+      image: 'deb12',
+      enabled: false,
+      hostname_template: 'web${id}',
+      ssh_keys: ['ssh-ed25519 AAAA test@x'],
+      root_password_hash: '$6$salt$hash',
+    });
     expect(pol.status).toBe(201);
 
     // One click.
     const b = await t.admin('POST', '/api/v1/nodes/bind', { node_ids: [n.nodeId, 999999], policy: 'debian-web' });
-    expect(b.body.results).toEqual([{ node_id: n.nodeId, ok: true, state: 'bound' }, { node_id: 999999, ok: false, reason: 'no such node' }]);
+    expect(b.body.results).toEqual([
+      { node_id: n.nodeId, ok: true, state: 'bound' },
+      { node_id: 999999, ok: false, reason: 'no such node' },
+    ]);
     const c = await n.checkin();
     expect(c.body.command).toBe('reboot');
     // The node reboots; iPXE asks again and gets the installer.
     const task = await n.boot();
-    expect(task).toContain(`kernel ${t.nodeUrl}/images/deb12/linux auto=true priority=critical url=${t.nodeUrl}/api/v1/nodes/${n.nodeId}/files/`);
+    expect(task).toContain(
+      `kernel ${t.nodeUrl}/images/deb12/linux auto=true priority=critical url=${t.nodeUrl}/api/v1/nodes/${n.nodeId}/files/`,
+    );
     expect(task).toContain(`hostname=web${n.nodeId}`);
     const stageUrl = /stage_url=(\S+)/.exec(task)![1]!;
     const preseedUrl = /url=(\S+preseed\.cfg)/.exec(task)![1]!;
@@ -91,7 +125,9 @@ describe('node life cycle through the admin API', () => {
     expect((await t.admin('GET', `/api/v1/nodes/${n.nodeId}`)).body.state).toBe('installed');
     expect(await n.boot()).toContain('sanboot --no-describe --drive 0x80');
     const timeline = (await t.admin('GET', `/api/v1/nodes/${n.nodeId}/events`)).body.events.map((e: { type: string }) => e.type).reverse();
-    expect(timeline).toEqual(expect.arrayContaining(['node.discovered', 'node.registered', 'node.bound', 'node.reboot_sent', 'node.stage']));
+    expect(timeline).toEqual(
+      expect.arrayContaining(['node.discovered', 'node.registered', 'node.bound', 'node.reboot_sent', 'node.stage']),
+    );
     expect(timeline.indexOf('node.bound')).toBeLessThan(timeline.indexOf('node.reboot_sent'));
 
     // Reinstall, then unbind.
@@ -113,7 +149,11 @@ describe('node life cycle through the admin API', () => {
     expect((await t.admin('POST', '/api/v1/nodes/poweroff', { node_ids: [n.nodeId] })).body.results[0].ok).toBe(true);
     expect((await n.checkin()).body.command).toBe('poweroff');
     expect((await n.checkin()).body.command).toBe('acknowledge');
-    const p = await t.admin('PATCH', `/api/v1/nodes/${n.nodeId}`, { efi_loader: 'snponly.efi', hostname: 'db-01', metadata: { 'rack.row': 'B' } });
+    const p = await t.admin('PATCH', `/api/v1/nodes/${n.nodeId}`, {
+      efi_loader: 'snponly.efi',
+      hostname: 'db-01',
+      metadata: { 'rack.row': 'B' },
+    });
     expect(p.body).toMatchObject({ efi_loader: 'snponly.efi', hostname: 'db-01', metadata: { 'rack.row': 'B' } });
     expect((await t.admin('PATCH', `/api/v1/nodes/${n.nodeId}`, { hostname: '-bad name' })).status).toBe(400);
     expect((await t.admin('PATCH', '/api/v1/nodes/424242', { hostname: 'x' })).status).toBe(404);
@@ -156,7 +196,10 @@ describe('events, live stream and export', () => {
     const first = ids[0]!;
     // Resume from before the first event we saw: we get it (and later ones) again, in order.
     const ctrl2 = new AbortController();
-    const res2 = await fetch(`${t.adminUrl}/api/v1/events/stream`, { headers: { authorization: `Bearer ${t.token}`, 'last-event-id': String(first - 1) }, signal: ctrl2.signal });
+    const res2 = await fetch(`${t.adminUrl}/api/v1/events/stream`, {
+      headers: { authorization: `Bearer ${t.token}`, 'last-event-id': String(first - 1) },
+      signal: ctrl2.signal,
+    });
     const r2 = res2.body!.getReader();
     let buf2 = '';
     while (!buf2.includes(`id: ${first}\n`)) buf2 += dec.decode((await r2.read()).value);

@@ -19,14 +19,23 @@ describe('node plane: boot scripts', () => {
   });
 
   it('records an unknown machine as discovered and answers with a token (no microkernel installed yet)', async () => {
-    const r = await t.node('GET', '/boot?mac=52-54-00-AA-00-01&serial=XYZ1&uuid=4c4c4544-0042-3510-8051-b7c04f4e3232&platform=pcbios&arch=i386');
+    const r = await t.node(
+      'GET',
+      '/boot?mac=52-54-00-AA-00-01&serial=XYZ1&uuid=4c4c4544-0042-3510-8051-b7c04f4e3232&platform=pcbios&arch=i386',
+    );
     expect(r.status).toBe(200);
     expect(r.text).toContain('no discovery microkernel is installed');
     const ka = kernelArgs(r.text);
     expect(ka.url).toBe(t.nodeUrl);
     expect(ka.token?.length).toBeGreaterThan(16);
     const n = await t.admin('GET', `/api/v1/nodes/${ka.node}`);
-    expect(n.body).toMatchObject({ state: 'booting-microkernel', macs: ['52:54:00:aa:00:01'], serial: 'XYZ1', boot_mode: 'bios', platform: 'pcbios' });
+    expect(n.body).toMatchObject({
+      state: 'booting-microkernel',
+      macs: ['52:54:00:aa:00:01'],
+      serial: 'XYZ1',
+      boot_mode: 'bios',
+      platform: 'pcbios',
+    });
     const ev = await t.admin('GET', `/api/v1/nodes/${ka.node}/events`);
     expect(ev.body.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['node.discovered', 'node.boot']));
   });
@@ -84,7 +93,13 @@ describe('node plane: register and check-in', () => {
     expect((await n.checkin()).body.command).toBe('acknowledge');
     await n.boot(); // rebooted into the microkernel again
     expect((await n.checkin(true)).body.command).toBe('register');
-    const unknown = await t.node('POST', '/api/v1/checkin', { node_id: 99999, agent_token: 'x'.repeat(20), state: 's', facts_hash: 'h', first_checkin: false });
+    const unknown = await t.node('POST', '/api/v1/checkin', {
+      node_id: 99999,
+      agent_token: 'x'.repeat(20),
+      state: 's',
+      facts_hash: 'h',
+      first_checkin: false,
+    });
     expect(unknown.body.command).toBe('register');
   });
 
@@ -92,16 +107,34 @@ describe('node plane: register and check-in', () => {
     const n = new ProtocolNode(t, ['52:54:00:dd:00:01'], { a: 1 });
     await n.boot();
     await n.register();
-    const bad = await t.node('POST', '/api/v1/checkin', { node_id: n.nodeId, agent_token: 'wrong-token-123', state: 's', facts_hash: 'h', first_checkin: false });
+    const bad = await t.node('POST', '/api/v1/checkin', {
+      node_id: n.nodeId,
+      agent_token: 'wrong-token-123',
+      state: 's',
+      facts_hash: 'h',
+      first_checkin: false,
+    });
     expect(bad.status).toBe(403);
     const missing = await t.node('POST', '/api/v1/register', { macs: ['52:54:00:dd:00:01'] });
     expect(missing.status).toBe(400);
     expect(missing.body.message).toMatch(/hw_id|token|facts/);
-    const extra = await t.node('POST', '/api/v1/checkin', { node_id: 1, agent_token: 'x'.repeat(20), state: 's', facts_hash: 'h', first_checkin: false, evil: 1 });
+    const extra = await t.node('POST', '/api/v1/checkin', {
+      node_id: 1,
+      agent_token: 'x'.repeat(20),
+      state: 's',
+      facts_hash: 'h',
+      first_checkin: false,
+      evil: 1,
+    });
     expect(extra.status).toBe(400);
     const notJson = await t.node('POST', '/api/v1/register', '{"broken');
     expect(notJson.status).toBe(400);
-    const big = await t.node('POST', '/api/v1/register', { hw_id: 'x', macs: ['52:54:00:dd:00:01'], token: 'x'.repeat(20), facts: { blob: 'y'.repeat(60000), ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}`, 'z'.repeat(60000)])) } });
+    const big = await t.node('POST', '/api/v1/register', {
+      hw_id: 'x',
+      macs: ['52:54:00:dd:00:01'],
+      token: 'x'.repeat(20),
+      facts: { blob: 'y'.repeat(60000), ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}`, 'z'.repeat(60000)])) },
+    });
     expect(big.status).toBe(413);
     expect(big.body.code).toBe('CC_ERR_TOO_LARGE');
     const badMac = await t.node('POST', '/api/v1/register', { hw_id: 'x', macs: ['00:00:00:00:00:00'], token: 'x'.repeat(20), facts: {} });

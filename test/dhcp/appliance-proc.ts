@@ -18,7 +18,11 @@ export class ApplianceProc {
   readonly child: ChildProcess;
 
   constructor(lab: Lab, ns: string, args: Record<string, unknown>) {
-    this.child = lab.spawnIn(ns, process.execPath, [path.join(ROOT, 'bin/run-ts.mjs'), path.join(ROOT, 'test/dhcp/harness/appliance.ts'), JSON.stringify(args)]);
+    this.child = lab.spawnIn(ns, process.execPath, [
+      path.join(ROOT, 'bin/run-ts.mjs'),
+      path.join(ROOT, 'test/dhcp/harness/appliance.ts'),
+      JSON.stringify(args),
+    ]);
     readline.createInterface({ input: this.child.stdout! }).on('line', (l) => {
       try {
         this.lines.push(JSON.parse(l) as HarnessLine);
@@ -31,12 +35,17 @@ export class ApplianceProc {
 
   /** Wait for `ready` (resolves) or `error` (resolves with the error line). */
   async started(ms = 30_000): Promise<HarnessLine> {
-    return waitFor(`appliance start (stderr: ${this.stderr.join('').slice(-500)})`, ms, () => this.lines.find((l) => l.type === 'ready' || l.type === 'error'));
+    return waitFor(`appliance start (stderr: ${this.stderr.join('').slice(-500)})`, ms, () =>
+      this.lines.find((l) => l.type === 'ready' || l.type === 'error'),
+    );
   }
 
   /** Events seen so far. */
   events(type?: string): CcEvent[] {
-    return this.lines.filter((l) => l.type === 'event').map((l) => l.event as CcEvent).filter((e) => !type || e.type === type);
+    return this.lines
+      .filter((l) => l.type === 'event')
+      .map((l) => l.event as CcEvent)
+      .filter((e) => !type || e.type === type);
   }
 
   /** Current counters. */

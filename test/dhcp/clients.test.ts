@@ -89,7 +89,12 @@ describe.sequential('real clients in namespaces', () => {
   });
 
   it('dhclient binds from the range, renews by itself at T1, releases', async () => {
-    const r = await run('dhc', 'dhclient', ['-4', '-1', '-v', '-sf', dhclientScript, '-lf', path.join(tmp, 'dhclient.leases'), '-pf', path.join(tmp, 'dhclient.pid'), 'e0'], 30_000);
+    const r = await run(
+      'dhc',
+      'dhclient',
+      ['-4', '-1', '-v', '-sf', dhclientScript, '-lf', path.join(tmp, 'dhclient.leases'), '-pf', path.join(tmp, 'dhclient.pid'), 'e0'],
+      30_000,
+    );
     expect(r.out).toMatch(/bound to 10\.9\.\d+\.\d+/);
     const bound = logLines(dhclientLog).find((l) => l.startsWith('BOUND'))!;
     const ip = bound.split(' ')[1]!;
@@ -99,7 +104,12 @@ describe.sequential('real clients in namespaces', () => {
     await waitFor('dhclient RENEW', 20_000, () => logLines(dhclientLog).some((l) => l.startsWith('RENEW')));
     const renewReq = app.events('dhcp.request').find((e) => e.mac === '02:cc:00:00:00:01' && e.data.ciaddr === ip);
     expect(renewReq?.data.from).toBe(ip);
-    const rel = await run('dhc', 'dhclient', ['-4', '-r', '-v', '-sf', dhclientScript, '-lf', path.join(tmp, 'dhclient.leases'), '-pf', path.join(tmp, 'dhclient.pid'), 'e0'], 20_000);
+    const rel = await run(
+      'dhc',
+      'dhclient',
+      ['-4', '-r', '-v', '-sf', dhclientScript, '-lf', path.join(tmp, 'dhclient.leases'), '-pf', path.join(tmp, 'dhclient.pid'), 'e0'],
+      20_000,
+    );
     expect(rel.code).toBe(0);
     await waitFor('RELEASE event', 10_000, () => app.events('dhcp.release').some((e) => e.mac === '02:cc:00:00:00:01'));
   });
@@ -131,15 +141,26 @@ describe.sequential('real clients in namespaces', () => {
   });
 
   it('a restart keeps every binding: the same MACs get the same addresses back', async () => {
-    const dhcIp = logLines(dhclientLog).find((l) => l.startsWith('BOUND'))!.split(' ')[1]!;
+    const dhcIp = logLines(dhclientLog)
+      .find((l) => l.startsWith('BOUND'))!
+      .split(' ')[1]!;
     const udhIp = fs.readFileSync(path.join(tmp, 'udhcpc.ip'), 'utf8');
     await app.stop();
     app = new ApplianceProc(lab, 'app', applianceArgs);
     expect((await app.started()).type).toBe('ready');
     const r = await run('udh', 'udhcpc', ['-i', 'e0', '-n', '-q', '-f', '-t', '5', '-T', '1', '-s', udhcpcScript], 20_000);
     expect(r.code).toBe(0);
-    expect(logLines(udhcpcLog).filter((l) => l.startsWith('bound')).at(-1)).toBe(`bound ${udhIp}`);
-    const d = await run('dhc', 'dhclient', ['-4', '-1', '-v', '-sf', dhclientScript, '-lf', path.join(tmp, 'dhclient.leases'), '-pf', path.join(tmp, 'dhclient2.pid'), 'e0'], 30_000);
+    expect(
+      logLines(udhcpcLog)
+        .filter((l) => l.startsWith('bound'))
+        .at(-1),
+    ).toBe(`bound ${udhIp}`);
+    const d = await run(
+      'dhc',
+      'dhclient',
+      ['-4', '-1', '-v', '-sf', dhclientScript, '-lf', path.join(tmp, 'dhclient.leases'), '-pf', path.join(tmp, 'dhclient2.pid'), 'e0'],
+      30_000,
+    );
     expect(d.out).toContain(`bound to ${dhcIp}`);
   });
 
@@ -155,7 +176,12 @@ describe.sequential('real clients in namespaces', () => {
   });
 
   it('perfdhcp: 1,000+ distinct relayed clients all get addresses, none shared, nothing dropped', async () => {
-    const r = await run('perf', 'perfdhcp', ['-4', '-l', '10.9.0.2', '-r', '150', '-R', '1400', '-n', '1800', '-s', '42', '-W', '2000000', '-u', SERVER], 120_000);
+    const r = await run(
+      'perf',
+      'perfdhcp',
+      ['-4', '-l', '10.9.0.2', '-r', '150', '-R', '1400', '-n', '1800', '-s', '42', '-W', '2000000', '-u', SERVER],
+      120_000,
+    );
     const num = (re: RegExp) => Number(r.out.match(re)?.[1] ?? NaN);
     if (process.env.CC_DEBUG) console.log(r.out);
     expect(num(/DISCOVER-OFFER\*+[\s\S]*?drops: (\d+)/)).toBe(0);
@@ -165,7 +191,10 @@ describe.sequential('real clients in namespaces', () => {
     expect(stats.acks).toBeGreaterThanOrEqual(1800);
     // Read the lease file as the appliance left it on disk: last line per MAC wins.
     const docs = new Map<string, { mac: string; ip: string; state: string }>();
-    for (const line of fs.readFileSync(path.join(dataDir, 'db', 'leases.db'), 'utf8').split('\n').filter(Boolean)) {
+    for (const line of fs
+      .readFileSync(path.join(dataDir, 'db', 'leases.db'), 'utf8')
+      .split('\n')
+      .filter(Boolean)) {
       const d = JSON.parse(line) as { _id: string; mac: string; ip: string; state: string; $$deleted?: boolean };
       if (d.$$deleted) docs.delete(d._id);
       else docs.set(d._id, d);

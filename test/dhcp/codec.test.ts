@@ -2,7 +2,20 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decode, encode, encodedLength, macOf } from '../../server/dhcp/codec.ts';
-import { collectOptions, messageType, clientArch, clientGuid, userClasses, ipOption, u32Option, subOptions, classlessRoutes, classlessRoutesBytes, domainSearchBytes, OPT } from '../../server/dhcp/options.ts';
+import {
+  collectOptions,
+  messageType,
+  clientArch,
+  clientGuid,
+  userClasses,
+  ipOption,
+  u32Option,
+  subOptions,
+  classlessRoutes,
+  classlessRoutesBytes,
+  domainSearchBytes,
+  OPT,
+} from '../../server/dhcp/options.ts';
 import { classifyClient, bootFileFor } from '../../server/dhcp/classify.ts';
 import { buildReply } from '../../server/dhcp/reply.ts';
 import { MalformedPacket } from '../../server/net/malformed.ts';
@@ -85,28 +98,110 @@ describe('decoded values of key captures', () => {
 
 describe('boot file choice', () => {
   const ctx = { publicUrl: 'http://10.9.0.1:8026', efiLoader: 'ipxe.efi' as const };
-  const facts = (opts: [number, number[] | string][]) => classifyClient(collectOptions(decode(clientPacket({ mac: '52:54:00:00:00:01', options: [[53, [1]], ...opts] }))));
+  const facts = (opts: [number, number[] | string][]) =>
+    classifyClient(collectOptions(decode(clientPacket({ mac: '52:54:00:00:00:01', options: [[53, [1]], ...opts] }))));
   it('maps option 93 to the first-stage loader', () => {
-    expect(bootFileFor(facts([[60, 'PXEClient:Arch:00000:UNDI:002001'], [93, [0, 0]]]), ctx)?.file).toBe('undionly.kpxe');
-    for (const a of [6, 7, 9]) expect(bootFileFor(facts([[60, 'PXEClient'], [93, [0, a]]]), ctx)?.file).toBe('ipxe.efi');
-    expect(bootFileFor(facts([[60, 'PXEClient'], [93, [0, 7]]]), { ...ctx, efiLoader: 'snponly.efi' })?.file).toBe('snponly.efi');
-    expect(bootFileFor(facts([[60, 'PXEClient'], [93, [0, 11]]]), ctx)?.file).toBe('ipxe-arm64.efi');
-    expect(bootFileFor(facts([[60, 'HTTPClient:Arch:00016'], [93, [0, 16]]]), ctx)).toEqual({ file: 'http://10.9.0.1:8026/ipxe/ipxe.efi', vendorClass: 'HTTPClient', kind: 'http-loader' });
-    expect(bootFileFor(facts([[60, 'HTTPClient:Arch:00019'], [93, [0, 19]]]), ctx)?.file).toBe('http://10.9.0.1:8026/ipxe/ipxe-arm64.efi');
+    expect(
+      bootFileFor(
+        facts([
+          [60, 'PXEClient:Arch:00000:UNDI:002001'],
+          [93, [0, 0]],
+        ]),
+        ctx,
+      )?.file,
+    ).toBe('undionly.kpxe');
+    for (const a of [6, 7, 9])
+      expect(
+        bootFileFor(
+          facts([
+            [60, 'PXEClient'],
+            [93, [0, a]],
+          ]),
+          ctx,
+        )?.file,
+      ).toBe('ipxe.efi');
+    expect(
+      bootFileFor(
+        facts([
+          [60, 'PXEClient'],
+          [93, [0, 7]],
+        ]),
+        { ...ctx, efiLoader: 'snponly.efi' },
+      )?.file,
+    ).toBe('snponly.efi');
+    expect(
+      bootFileFor(
+        facts([
+          [60, 'PXEClient'],
+          [93, [0, 11]],
+        ]),
+        ctx,
+      )?.file,
+    ).toBe('ipxe-arm64.efi');
+    expect(
+      bootFileFor(
+        facts([
+          [60, 'HTTPClient:Arch:00016'],
+          [93, [0, 16]],
+        ]),
+        ctx,
+      ),
+    ).toEqual({ file: 'http://10.9.0.1:8026/ipxe/ipxe.efi', vendorClass: 'HTTPClient', kind: 'http-loader' });
+    expect(
+      bootFileFor(
+        facts([
+          [60, 'HTTPClient:Arch:00019'],
+          [93, [0, 19]],
+        ]),
+        ctx,
+      )?.file,
+    ).toBe('http://10.9.0.1:8026/ipxe/ipxe-arm64.efi');
   });
   it('breaks the chainload loop only for our user class or 175 + iPXE', () => {
     expect(bootFileFor(facts([[77, 'crashcart']]), ctx)?.file).toBe('http://10.9.0.1:8026/boot.ipxe');
-    expect(bootFileFor(facts([[60, 'PXEClient'], [93, [0, 0]], [77, 'iPXE'], [175, [177, 1, 1]]]), ctx)?.kind).toBe('script');
+    expect(
+      bootFileFor(
+        facts([
+          [60, 'PXEClient'],
+          [93, [0, 0]],
+          [77, 'iPXE'],
+          [175, [177, 1, 1]],
+        ]),
+        ctx,
+      )?.kind,
+    ).toBe('script');
     // A vendor iPXE without a user class gets the first stage (it then runs our iPXE), never a loop-free guess.
-    expect(bootFileFor(facts([[60, 'PXEClient'], [93, [0, 0]], [175, [177, 1, 1]]]), ctx)?.file).toBe('undionly.kpxe');
-    expect(bootFileFor(facts([[60, 'PXEClient'], [93, [0, 0]], [77, 'iPXE']]), ctx)?.file).toBe('undionly.kpxe');
+    expect(
+      bootFileFor(
+        facts([
+          [60, 'PXEClient'],
+          [93, [0, 0]],
+          [175, [177, 1, 1]],
+        ]),
+        ctx,
+      )?.file,
+    ).toBe('undionly.kpxe');
+    expect(
+      bootFileFor(
+        facts([
+          [60, 'PXEClient'],
+          [93, [0, 0]],
+          [77, 'iPXE'],
+        ]),
+        ctx,
+      )?.file,
+    ).toBe('undionly.kpxe');
     expect(bootFileFor(facts([[60, 'MSFT 5.0']]), ctx)).toBeNull();
   });
 });
 
 describe('option encoders', () => {
   it('RFC 3442 routes and RFC 3397 search lists', () => {
-    const routes = [{ dest: '10.0.0.0', prefix: 8, router: '10.9.0.1' }, { dest: '0.0.0.0', prefix: 0, router: '10.9.0.254' }, { dest: '192.168.7.0', prefix: 24, router: '10.9.0.2' }];
+    const routes = [
+      { dest: '10.0.0.0', prefix: 8, router: '10.9.0.1' },
+      { dest: '0.0.0.0', prefix: 0, router: '10.9.0.254' },
+      { dest: '192.168.7.0', prefix: 24, router: '10.9.0.2' },
+    ];
     const b = classlessRoutesBytes(routes);
     expect(classlessRoutes(new Map([[121, b]]))).toEqual(routes);
     expect(Buffer.from(domainSearchBytes(['lab.example'])).toString('hex')).toBe('036c6162076578616d706c6500');
@@ -115,7 +210,10 @@ describe('option encoders', () => {
     const req = decode(clientPacket({ mac: '52:54:00:00:00:02', options: [[53, [1]]] }));
     const small = buildReply(req, { yiaddr: '10.9.0.5', siaddr: '0.0.0.0', file: '', options: [[53, Uint8Array.of(2)]] }, null, null);
     expect(small.length).toBe(300);
-    const big: [number, Uint8Array][] = [[53, Uint8Array.of(2)], [54, Uint8Array.of(10, 9, 0, 1)]];
+    const big: [number, Uint8Array][] = [
+      [53, Uint8Array.of(2)],
+      [54, Uint8Array.of(10, 9, 0, 1)],
+    ];
     for (let i = 0; i < 9; i++) big.push([200 + i, new Uint8Array(30)]);
     big.push([210, new Uint8Array(20)]);
     const out = decode(buildReply(req, { yiaddr: '10.9.0.5', siaddr: '0.0.0.0', file: '', options: big }, null, 576));
@@ -151,7 +249,10 @@ describe('hostile input', () => {
     }
   };
   it('random bytes: nothing but MalformedPacket escapes', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 700 }), (b) => onlyTyped(b)), { numRuns: 5000, seed: 3 });
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 700 }), (b) => onlyTyped(b)),
+      { numRuns: 5000, seed: 3 },
+    );
   });
   it('mutated real packets (byte flips, truncation, cookie kept): nothing but MalformedPacket escapes', () => {
     const seeds = all.map((a) => a.bytes);

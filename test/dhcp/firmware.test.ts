@@ -34,7 +34,19 @@ function qemu(name: string, args: string[]): () => void {
   lab.exec('sw', 'ip', ['link', 'set', name, 'up']);
   // TCG on purpose: nested KVM is unreliable on CI runners (it fails with an internal error here).
   const c = lab.spawnIn('sw', 'qemu-system-x86_64', [
-    '-m', '256', '-nographic', '-nodefaults', '-no-reboot', '-serial', 'null', '-monitor', 'none', '-netdev', `tap,id=n0,ifname=${name},script=no,downscript=no`, ...args]);
+    '-m',
+    '256',
+    '-nographic',
+    '-nodefaults',
+    '-no-reboot',
+    '-serial',
+    'null',
+    '-monitor',
+    'none',
+    '-netdev',
+    `tap,id=n0,ifname=${name},script=no,downscript=no`,
+    ...args,
+  ]);
   return () => {
     if (c.pid && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
   };
@@ -72,7 +84,16 @@ afterAll(async () => {
 
 describe.sequential('firmware, and a second DHCP server on the link', () => {
   it('full mode refuses to start beside dnsmasq, naming it and suggesting proxy', async () => {
-    lab.spawnIn('dns', 'dnsmasq', ['--no-daemon', '--conf-file=/dev/null', '--port=0', '--interface=f0', '--bind-interfaces', '--dhcp-range=10.9.0.150,10.9.0.160,1h', `--dhcp-leasefile=${path.join(tmp, 'dnsmasq.leases')}`, `--pid-file=${path.join(tmp, 'dnsmasq.pid')}`]);
+    lab.spawnIn('dns', 'dnsmasq', [
+      '--no-daemon',
+      '--conf-file=/dev/null',
+      '--port=0',
+      '--interface=f0',
+      '--bind-interfaces',
+      '--dhcp-range=10.9.0.150,10.9.0.160,1h',
+      `--dhcp-leasefile=${path.join(tmp, 'dnsmasq.leases')}`,
+      `--pid-file=${path.join(tmp, 'dnsmasq.pid')}`,
+    ]);
     await waitFor('dnsmasq listening', 10_000, () => lab.exec('dns', 'ss', ['-lun']).includes(':67 '));
     // The default probe time: dnsmasq pings an address before offering it, which delays its first OFFER.
     const app = start({ ...base('refuse', 'full'), options: { reprobeMs: 0 } });
@@ -91,10 +112,14 @@ describe.sequential('firmware, and a second DHCP server on the link', () => {
     const vars = path.join(tmp, 'OVMF_VARS.fd');
     fs.copyFileSync('/usr/share/OVMF/OVMF_VARS.fd', vars);
     const stop = qemu('tapu0', [
-      '-machine', 'q35',
-      '-drive', 'if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd',
-      '-drive', `if=pflash,format=raw,file=${vars}`,
-      '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:cc:00:07,romfile=,bootindex=1',
+      '-machine',
+      'q35',
+      '-drive',
+      'if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd',
+      '-drive',
+      `if=pflash,format=raw,file=${vars}`,
+      '-device',
+      'virtio-net-pci,netdev=n0,mac=52:54:00:cc:00:07,romfile=,bootindex=1',
     ]);
     try {
       const t = await waitFor('TFTP request from OVMF', 120_000, () => app.lines.find((x) => x.type === 'tftp'));
@@ -104,13 +129,26 @@ describe.sequential('firmware, and a second DHCP server on the link', () => {
       expect(offers[0]?.data).toMatchObject({ proxy: true, arch: 7, strategy: 'omit43' });
       const ack = app.events('dhcp.ack').find((e) => e.mac === '52:54:00:cc:00:07');
       expect(ack?.data).toMatchObject({ proxy: true, file: 'ipxe.efi' });
-      await waitFor('strategy proven', 5000, () => app.events('dhcp.proxy').some((e) => e.mac === '52:54:00:cc:00:07' && e.data.strategy === 'omit43'));
+      await waitFor('strategy proven', 5000, () =>
+        app.events('dhcp.proxy').some((e) => e.mac === '52:54:00:cc:00:07' && e.data.strategy === 'omit43'),
+      );
       // The real TFTP server sends Debian's ipxe.efi; iPXE runs, asks DHCP again (77 iPXE + 175) and is
       // sent to the boot script instead of the loader: the chainload loop is broken.
-      const h = await waitFor('HTTP request from the chainloaded iPXE', 120_000, () => app.lines.find((x) => x.type === 'http')).catch((e: unknown) => {
-        if (process.env.CC_DEBUG) console.log(app.lines.map((l) => (l.type === 'event' ? `${(l.event as { type: string }).type} ${(l.event as { message: string }).message}` : JSON.stringify(l))).join('\n'));
-        throw e;
-      });
+      const h = await waitFor('HTTP request from the chainloaded iPXE', 120_000, () => app.lines.find((x) => x.type === 'http')).catch(
+        (e: unknown) => {
+          if (process.env.CC_DEBUG)
+            console.log(
+              app.lines
+                .map((l) =>
+                  l.type === 'event'
+                    ? `${(l.event as { type: string }).type} ${(l.event as { message: string }).message}`
+                    : JSON.stringify(l),
+                )
+                .join('\n'),
+            );
+          throw e;
+        },
+      );
       expect(h.url).toBe('/boot.ipxe');
       const again = app.events('dhcp.offer').filter((e) => e.mac === '52:54:00:cc:00:07' && e.data.ipxe === true);
       expect(again[0]?.data.file).toBe(`http://${SERVER}:8026/boot.ipxe`);
@@ -124,14 +162,23 @@ describe.sequential('firmware, and a second DHCP server on the link', () => {
     lab.exec('dns', 'ip', ['link', 'set', 'f0', 'down']); // take dnsmasq off the link
     const app = start({ ...base('full', 'full'), options: { probeMs: 1500, reprobeMs: 6000 } });
     expect((await app.started()).type).toBe('ready');
-    const stop = qemu('tapb0', ['-machine', 'pc', '-boot', 'n', '-device', 'e1000,netdev=n0,mac=52:54:00:cc:00:08,romfile=/usr/lib/ipxe/qemu/pxe-e1000.rom']);
+    const stop = qemu('tapb0', [
+      '-machine',
+      'pc',
+      '-boot',
+      'n',
+      '-device',
+      'e1000,netdev=n0,mac=52:54:00:cc:00:08,romfile=/usr/lib/ipxe/qemu/pxe-e1000.rom',
+    ]);
     try {
       const h = await waitFor('HTTP request from iPXE', 120_000, () => app.lines.find((x) => x.type === 'http'));
       expect(h.url).toBe('/boot.ipxe');
       const ack = app.events('dhcp.ack').find((e) => e.mac === '52:54:00:cc:00:08');
       expect(ack?.data).toMatchObject({ arch: 0, user_class: 'iPXE', ipxe: true, file: `http://${SERVER}:8026/boot.ipxe` });
       expect(String(ack?.data.ip)).toMatch(/^10\.9\.0\.1[0-2]\d$/);
-      expect(app.events('dhcp.discover').find((e) => e.mac === '52:54:00:cc:00:08')?.data.vendor_class).toBe('PXEClient:Arch:00000:UNDI:002001');
+      expect(app.events('dhcp.discover').find((e) => e.mac === '52:54:00:cc:00:08')?.data.vendor_class).toBe(
+        'PXEClient:Arch:00000:UNDI:002001',
+      );
       // dnsmasq comes back on the link while we serve: the periodic re-probe reports it.
       lab.exec('dns', 'ip', ['link', 'set', 'f0', 'up']);
       const ev = await waitFor('foreign server event', 40_000, () => app.events('dhcp.foreign_server')[0]);

@@ -32,7 +32,13 @@ function udpFromEthernet(frame: Buffer): Omit<Datagram, 'file' | 'index'> | null
   const udpLen = frame.readUInt16BE(udp + 4);
   const end = Math.min(frame.length, ip + totalLen, udp + udpLen);
   const q = (p: number) => `${frame[p]}.${frame[p + 1]}.${frame[p + 2]}.${frame[p + 3]}`;
-  return { srcIp: q(ip + 12), dstIp: q(ip + 16), srcPort: frame.readUInt16BE(udp), dstPort: frame.readUInt16BE(udp + 2), payload: frame.subarray(udp + 8, end) };
+  return {
+    srcIp: q(ip + 12),
+    dstIp: q(ip + 16),
+    srcPort: frame.readUInt16BE(udp),
+    dstPort: frame.readUInt16BE(udp + 2),
+    payload: frame.subarray(udp + 8, end),
+  };
 }
 
 /** Every UDP datagram to or from ports 67/68/4011 in a classic little-endian pcap. */

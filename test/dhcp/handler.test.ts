@@ -74,7 +74,14 @@ describe('full server', () => {
     expect(ipOption(offer!.opts, OPT.SUBNET_MASK)).toBe('255.255.255.0');
     expect(await ts.store.leases.count({ state: 'bound' })).toBe(0);
     const syncs = ts.store.leases.fsync.syncs;
-    const [ack] = await ask(h, { mac, options: [[53, [3]], [54, ip4(SERVER)], [50, ip4('10.9.0.100')]] });
+    const [ack] = await ask(h, {
+      mac,
+      options: [
+        [53, [3]],
+        [54, ip4(SERVER)],
+        [50, ip4('10.9.0.100')],
+      ],
+    });
     expect(ack!.type).toBe(5);
     expect(ack!.p.yiaddr).toBe('10.9.0.100');
     // The ACK came back only after an fdatasync of the lease file, and the line is in the file.
@@ -95,23 +102,57 @@ describe('full server', () => {
     expect(other!.p.yiaddr).not.toBe('10.9.0.100');
     const [again] = await ask(h2, { mac, options: [[53, [1]]] });
     expect(again!.p.yiaddr).toBe('10.9.0.100');
-    const [reboot] = await ask(h2, { mac, options: [[53, [3]], [50, ip4('10.9.0.100')]] });
+    const [reboot] = await ask(h2, {
+      mac,
+      options: [
+        [53, [3]],
+        [50, ip4('10.9.0.100')],
+      ],
+    });
     expect(reboot!.type).toBe(5);
   });
 
   it('NAKs a wrong network and a taken address; stays silent when the client chose another server', async () => {
     const h = handler(ts.store, ts.events);
-    const [nak] = await ask(h, { mac: '52:54:00:00:00:03', options: [[53, [3]], [50, ip4('192.168.1.5')]] });
+    const [nak] = await ask(h, {
+      mac: '52:54:00:00:00:03',
+      options: [
+        [53, [3]],
+        [50, ip4('192.168.1.5')],
+      ],
+    });
     expect(nak!.type).toBe(6);
     expect(nak!.to.address).toBe('255.255.255.255');
     expect(nak!.p.yiaddr).toBe('0.0.0.0');
     await ask(h, { mac: '52:54:00:00:00:04', options: [[53, [1]]] });
-    const [ack] = await ask(h, { mac: '52:54:00:00:00:04', options: [[53, [3]], [54, ip4(SERVER)], [50, ip4('10.9.0.100')]] });
+    const [ack] = await ask(h, {
+      mac: '52:54:00:00:00:04',
+      options: [
+        [53, [3]],
+        [54, ip4(SERVER)],
+        [50, ip4('10.9.0.100')],
+      ],
+    });
     expect(ack!.type).toBe(5);
-    const [taken] = await ask(h, { mac: '52:54:00:00:00:05', options: [[53, [3]], [50, ip4('10.9.0.100')]] });
+    const [taken] = await ask(h, {
+      mac: '52:54:00:00:00:05',
+      options: [
+        [53, [3]],
+        [50, ip4('10.9.0.100')],
+      ],
+    });
     expect(taken!.type).toBe(6);
     await ask(h, { mac: '52:54:00:00:00:06', options: [[53, [1]]] });
-    expect(await ask(h, { mac: '52:54:00:00:00:06', options: [[53, [3]], [54, ip4('10.9.0.254')], [50, ip4('10.9.0.101')]] })).toEqual([]);
+    expect(
+      await ask(h, {
+        mac: '52:54:00:00:00:06',
+        options: [
+          [53, [3]],
+          [54, ip4('10.9.0.254')],
+          [50, ip4('10.9.0.101')],
+        ],
+      }),
+    ).toEqual([]);
     expect(h.stats.chose_other_server).toBe(1);
     expect(seen.filter((e) => e.type === 'dhcp.nak').length).toBe(2);
   });
@@ -120,15 +161,51 @@ describe('full server', () => {
     const h = handler(ts.store, ts.events);
     const a = '52:54:00:00:00:07';
     await ask(h, { mac: a, options: [[53, [1]]] });
-    await ask(h, { mac: a, options: [[53, [3]], [54, ip4(SERVER)], [50, ip4('10.9.0.100')]] });
-    await ask(h, { mac: a, options: [[53, [4]], [54, ip4(SERVER)], [50, ip4('10.9.0.100')]] });
+    await ask(h, {
+      mac: a,
+      options: [
+        [53, [3]],
+        [54, ip4(SERVER)],
+        [50, ip4('10.9.0.100')],
+      ],
+    });
+    await ask(h, {
+      mac: a,
+      options: [
+        [53, [4]],
+        [54, ip4(SERVER)],
+        [50, ip4('10.9.0.100')],
+      ],
+    });
     const [next] = await ask(h, { mac: a, options: [[53, [1]]] });
     expect(next!.p.yiaddr).not.toBe('10.9.0.100');
-    const [other] = await ask(h, { mac: '52:54:00:00:00:08', options: [[53, [1]], [50, ip4('10.9.0.100')]] });
+    const [other] = await ask(h, {
+      mac: '52:54:00:00:00:08',
+      options: [
+        [53, [1]],
+        [50, ip4('10.9.0.100')],
+      ],
+    });
     expect(other!.p.yiaddr).not.toBe('10.9.0.100');
     const ip = next!.p.yiaddr;
-    await ask(h, { mac: a, options: [[53, [3]], [54, ip4(SERVER)], [50, ip4(ip)]] });
-    expect(await ask(h, { mac: a, ciaddr: ip, options: [[53, [7]], [54, ip4(SERVER)]] })).toEqual([]);
+    await ask(h, {
+      mac: a,
+      options: [
+        [53, [3]],
+        [54, ip4(SERVER)],
+        [50, ip4(ip)],
+      ],
+    });
+    expect(
+      await ask(h, {
+        mac: a,
+        ciaddr: ip,
+        options: [
+          [53, [7]],
+          [54, ip4(SERVER)],
+        ],
+      }),
+    ).toEqual([]);
     expect((await ts.store.leases.findOne({ _id: a }))?.state).toBe('released');
     const [back] = await ask(h, { mac: a, options: [[53, [1]]] });
     expect(back!.p.yiaddr).toBe(ip);
@@ -152,7 +229,18 @@ describe('full server', () => {
     expect(given.size).toBe(4);
     expect(h.stats.exhausted).toBe(1);
     const agent = [1, 4, 0x65, 0x74, 0x68, 0x31];
-    const [rel] = await ask(h, { mac: '52:54:00:00:02:01', giaddr: '10.20.0.1', options: [[53, [1]], [82, agent]] }, { address: '10.20.0.1', port: 67 });
+    const [rel] = await ask(
+      h,
+      {
+        mac: '52:54:00:00:02:01',
+        giaddr: '10.20.0.1',
+        options: [
+          [53, [1]],
+          [82, agent],
+        ],
+      },
+      { address: '10.20.0.1', port: 67 },
+    );
     expect(rel!.p.yiaddr).toBe('10.20.0.10');
     expect(rel!.to).toEqual({ address: '10.20.0.1', port: 67 });
     expect(rel!.p.giaddr).toBe('10.20.0.1');
@@ -236,7 +324,15 @@ describe('proxyDHCP', () => {
     const strategies = new ProxyStrategies();
     const h = handler(ts.store, ts.events, { mode: 'proxy', pools: [], strategies });
     const mac = '52:54:00:00:05:01';
-    const uefi = (xid: number) => ({ mac, xid, options: [[53, [1]], [60, 'PXEClient:Arch:00007:UNDI:003000'], [93, [0, 7]]] as [number, number[] | string][] });
+    const uefi = (xid: number) => ({
+      mac,
+      xid,
+      options: [
+        [53, [1]],
+        [60, 'PXEClient:Arch:00007:UNDI:003000'],
+        [93, [0, 7]],
+      ] as [number, number[] | string][],
+    });
     const has43 = async (xid: number) => (await ask(h, uefi(xid)))[0]!.opts.has(OPT.VENDOR_SPECIFIC);
     expect(await has43(1)).toBe(false);
     expect(await has43(1)).toBe(false); // a retransmission of the same attempt
@@ -246,7 +342,14 @@ describe('proxyDHCP', () => {
     expect(strategies.proven(mac)).toBe('send43');
     clock += 10_000;
     expect(await has43(3)).toBe(true);
-    const bios = await ask(h, { mac: '52:54:00:00:05:02', options: [[53, [1]], [60, 'PXEClient:Arch:00000:UNDI:002001'], [93, [0, 0]]] });
+    const bios = await ask(h, {
+      mac: '52:54:00:00:05:02',
+      options: [
+        [53, [1]],
+        [60, 'PXEClient:Arch:00000:UNDI:002001'],
+        [93, [0, 0]],
+      ],
+    });
     expect(subOptions(bios[0]!.opts.get(OPT.VENDOR_SPECIFIC)!, 43).get(6)).toEqual(Uint8Array.of(8));
   });
 });
@@ -256,8 +359,22 @@ describe('lease table', () => {
     const h = handler(ts.store, ts.events);
     const mac = '52:54:00:00:06:01';
     await ask(h, { mac, options: [[53, [1]]] });
-    const [ack] = await ask(h, { mac, options: [[53, [3]], [54, ip4(SERVER)], [50, ip4('10.9.0.100')]] });
-    await ask(h, { mac, ciaddr: ack!.p.yiaddr, options: [[53, [7]], [54, ip4(SERVER)]] });
+    const [ack] = await ask(h, {
+      mac,
+      options: [
+        [53, [3]],
+        [54, ip4(SERVER)],
+        [50, ip4('10.9.0.100')],
+      ],
+    });
+    await ask(h, {
+      mac,
+      ciaddr: ack!.p.yiaddr,
+      options: [
+        [53, [7]],
+        [54, ip4(SERVER)],
+      ],
+    });
     await ask(h, { mac, options: [[53, [1]]] }); // offered again, never requested
     clock += 120_000;
     h.d.table.sweep(clock);

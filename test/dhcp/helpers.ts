@@ -39,7 +39,13 @@ export function memoryLogger(): Logger & { lines: { level: string; msg?: string 
 }
 
 /** A real on-disk store in a fresh temp dir, plus its event log. */
-export async function tempStore(): Promise<{ dir: string; store: Store; events: EventLog; reopen(): Promise<{ store: Store; events: EventLog }>; cleanup(): Promise<void> }> {
+export async function tempStore(): Promise<{
+  dir: string;
+  store: Store;
+  events: EventLog;
+  reopen(): Promise<{ store: Store; events: EventLog }>;
+  cleanup(): Promise<void>;
+}> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cc-dhcp-'));
   let store = await openStore(dir, 0);
   const events = await EventLog.open(store.events, 100_000);
@@ -98,11 +104,24 @@ export function clientPacket(m: ClientMsg): Uint8Array {
   const chaddr = new Uint8Array(16);
   chaddr.set(m.mac.split(':').map((h) => parseInt(h, 16)));
   const pkt: DhcpPacket = {
-    op: 1, htype: 1, hlen: 6, hops: m.giaddr ? 1 : 0, xid: m.xid ?? 0x1234abcd, secs: 0, flags: m.flags ?? 0,
-    ciaddr: m.ciaddr ?? '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: m.giaddr ?? '0.0.0.0',
-    chaddr, sname: new Uint8Array(64), file: new Uint8Array(128), cookie: true,
+    op: 1,
+    htype: 1,
+    hlen: 6,
+    hops: m.giaddr ? 1 : 0,
+    xid: m.xid ?? 0x1234abcd,
+    secs: 0,
+    flags: m.flags ?? 0,
+    ciaddr: m.ciaddr ?? '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: m.giaddr ?? '0.0.0.0',
+    chaddr,
+    sname: new Uint8Array(64),
+    file: new Uint8Array(128),
+    cookie: true,
     options: m.options.map(([code, v]) => ({ code, data: typeof v === 'string' ? Buffer.from(v, 'latin1') : Uint8Array.from(v) })),
-    end: true, trailer: new Uint8Array(0),
+    end: true,
+    trailer: new Uint8Array(0),
   };
   pkt.trailer = new Uint8Array(Math.max(0, 300 - encodedLength(pkt)));
   return encode(pkt);

@@ -15,7 +15,17 @@ afterEach(async () => ts.cleanup());
 
 const lease = (i: number, state: LeaseDoc['state'] = 'bound'): LeaseDoc => {
   const mac = `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
-  return { _id: mac, mac, ip: `10.9.${i >> 8}.${i & 255}`, state, expires_at: 1000 + i, pool: 'main', hostname: null, client_id: null, updated_at: i };
+  return {
+    _id: mac,
+    mac,
+    ip: `10.9.${i >> 8}.${i & 255}`,
+    state,
+    expires_at: 1000 + i,
+    pool: 'main',
+    hostname: null,
+    client_id: null,
+    updated_at: i,
+  };
 };
 
 describe('LeaseStore', () => {
@@ -37,7 +47,11 @@ describe('LeaseStore', () => {
     const s = new LeaseStore(ts.store.leases);
     await s.loadAll();
     await s.put(lease(1), true);
-    await Promise.all([s.put({ ...lease(1), state: 'released' }, false), s.put({ ...lease(1), state: 'expired' }, true), s.put(lease(2), true)]);
+    await Promise.all([
+      s.put({ ...lease(1), state: 'released' }, false),
+      s.put({ ...lease(1), state: 'expired' }, true),
+      s.put(lease(2), true),
+    ]);
     expect((await ts.store.leases.findOne({ _id: lease(1)._id }))?.state).toBe('expired');
     await s.remove(lease(2)._id);
     const { store } = await ts.reopen();

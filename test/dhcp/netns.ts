@@ -48,7 +48,12 @@ export class Lab {
    * A veth from `ns` (named `ifname`, optional address) to the bridge in `sw`
    * (or, with `peerNs`, straight into another namespace as `peerIf`).
    */
-  plug(ns: string, ifname: string, cidr: string | null, opts: { sw?: string; peerNs?: string; peerIf?: string; peerCidr?: string } = {}): void {
+  plug(
+    ns: string,
+    ifname: string,
+    cidr: string | null,
+    opts: { sw?: string; peerNs?: string; peerIf?: string; peerCidr?: string } = {},
+  ): void {
     const tmpA = `ccd${process.pid % 100000}a${this.n}`;
     const tmpB = `ccd${process.pid % 100000}b${this.n++}`;
     this.run('ip', ['link', 'add', tmpA, 'type', 'veth', 'peer', 'name', tmpB]);

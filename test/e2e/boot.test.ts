@@ -108,11 +108,27 @@ beforeAll(async () => {
   mkdirSync(logDir, { recursive: true });
 
   // The installer image goes in before the appliance starts (the store has one writer at a time).
-  execFileSync(process.execPath, [path.join(REPO, 'bin/crashcart.mjs'), 'image', 'import', '--data-dir', dataDir, '--name', 'debian12', '--kernel', di.kernel, '--initrd', di.initrd], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
-  });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(REPO, 'bin/crashcart.mjs'),
+      'image',
+      'import',
+      '--data-dir',
+      dataDir,
+      '--name',
+      'debian12',
+      '--kernel',
+      di.kernel,
+      '--initrd',
+      di.initrd,
+    ],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
+    },
+  );
   log(`imported ${path.basename(di.deb)} as image debian12`);
 
   net = createNet(NS, `${SUBNET}.1`, 24);
@@ -134,7 +150,20 @@ beforeAll(async () => {
   // each firmware/iPXE/agent/installer asked for, for the preseed check and for CI debugging.
   const tcpdump = spawn(
     'ip',
-    ['netns', 'exec', NS, 'tcpdump', '-i', net.bridge, '-l', '-n', '-A', '-s', '1500', `tcp dst port ${HTTP_PORT} and src net ${SUBNET}.0/24 and (((ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2)) != 0)`],
+    [
+      'netns',
+      'exec',
+      NS,
+      'tcpdump',
+      '-i',
+      net.bridge,
+      '-l',
+      '-n',
+      '-A',
+      '-s',
+      '1500',
+      `tcp dst port ${HTTP_PORT} and src net ${SUBNET}.0/24 and (((ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2)) != 0)`,
+    ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   children.push(tcpdump);
@@ -186,7 +215,11 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
       const bootEvents = await allEvents(a);
       for (const g of guests) {
         const n = registered.get(g.spec.name);
-        if (n) timingTables.push({ label: `${g.spec.firmware.toUpperCase()} (${g.spec.name}, -m ${g.spec.memoryMb} -smp ${g.spec.cpus})`, phases: bootPhases(g, n.id, bootEvents) });
+        if (n)
+          timingTables.push({
+            label: `${g.spec.firmware.toUpperCase()} (${g.spec.name}, -m ${g.spec.memoryMb} -smp ${g.spec.cpus})`,
+            phases: bootPhases(g, n.id, bootEvents),
+          });
       }
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
@@ -206,7 +239,10 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
         expect(n.boot_mode).toBe(g.spec.firmware);
         expect(n.ip?.startsWith(`${SUBNET}.`)).toBe(true);
 
-        const { facts, inventory } = await a.api<{ facts: Record<string, unknown>; inventory: { firmware: { boot_mode: string }; system: { serial?: string; uuid?: string }; nics: { mac: string }[] } | null }>('GET', `/api/v1/nodes/${n.id}/facts`);
+        const { facts, inventory } = await a.api<{
+          facts: Record<string, unknown>;
+          inventory: { firmware: { boot_mode: string }; system: { serial?: string; uuid?: string }; nics: { mac: string }[] } | null;
+        }>('GET', `/api/v1/nodes/${n.id}/facts`);
         expect(inventory).not.toBeNull();
         expect(inventory!.firmware.boot_mode).toBe(g.spec.firmware);
         expect(norm(inventory!.system.serial)).toBe(norm(g.spec.serial));
@@ -223,7 +259,6 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
       const uefiNode = registered.get('e2e-uefi')!;
       const tftp = events.filter((e) => e.type === 'tftp.finish' && (e.node_id === uefiNode.id || /\.efi/.test(e.message)));
       expect(tftp.length).toBeGreaterThan(0);
-
     },
     REGISTER_TIMEOUT_MS + 60_000,
   );
@@ -242,7 +277,10 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
       // UEFI guest too. The operator's explicit bind overrides that and binds just this node.
       await a.api('POST', '/api/v1/policies', { name: 'e2e-debian', task: 'debian', image: 'debian12', tags: [], enabled: false });
       const bindAt = Date.now();
-      const bind = await a.api<{ results: { node_id: number; ok: boolean; reason?: string }[] }>('POST', '/api/v1/nodes/bind', { node_ids: [id], policy: 'e2e-debian' });
+      const bind = await a.api<{ results: { node_id: number; ok: boolean; reason?: string }[] }>('POST', '/api/v1/nodes/bind', {
+        node_ids: [id],
+        policy: 'e2e-debian',
+      });
       expect(bind.results).toEqual([expect.objectContaining({ node_id: id, ok: true })]);
       log(`bound node ${id} to e2e-debian; waiting for the agent to reboot it into the installer`);
 

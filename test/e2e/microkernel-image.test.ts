@@ -50,7 +50,12 @@ function needed(b: Buffer): string[] {
   if (b.readUInt32BE(0) !== 0x7f454c46) return [];
   const shoff = Number(b.readBigUInt64LE(0x28));
   const shnum = b.readUInt16LE(0x3c);
-  const sec = (i: number) => ({ type: b.readUInt32LE(shoff + i * 64 + 4), off: Number(b.readBigUInt64LE(shoff + i * 64 + 0x18)), size: Number(b.readBigUInt64LE(shoff + i * 64 + 0x20)), link: b.readUInt32LE(shoff + i * 64 + 0x28) });
+  const sec = (i: number) => ({
+    type: b.readUInt32LE(shoff + i * 64 + 4),
+    off: Number(b.readBigUInt64LE(shoff + i * 64 + 0x18)),
+    size: Number(b.readBigUInt64LE(shoff + i * 64 + 0x20)),
+    link: b.readUInt32LE(shoff + i * 64 + 0x28),
+  });
   const out: string[] = [];
   for (let i = 0; i < shnum; i++) {
     const s = sec(i);
@@ -105,7 +110,26 @@ describe('microkernel image (build/out/microkernel)', () => {
     expect(fileType(init.mode)).toBe(S_IFREG);
     expect(init.mode & 0o111).not.toBe(0);
     expect(init.data.toString()).toContain('supervise-agent');
-    for (const p of ['usr/bin/sh', 'usr/sbin/modprobe', 'usr/sbin/udhcpc', 'usr/sbin/reboot', 'usr/bin/node', 'usr/lib/crashcart/crashcart-agent.mjs', 'usr/sbin/dmidecode', 'usr/bin/lshw', 'usr/bin/lscpu', 'usr/bin/lsblk', 'usr/bin/ip', 'usr/sbin/ethtool', 'usr/bin/ipmitool', 'usr/sbin/lldpd', 'usr/sbin/lldpctl', 'usr/bin/lspci', 'usr/share/misc/pci.ids', 'usr/share/crashcart/udhcpc.script']) {
+    for (const p of [
+      'usr/bin/sh',
+      'usr/sbin/modprobe',
+      'usr/sbin/udhcpc',
+      'usr/sbin/reboot',
+      'usr/bin/node',
+      'usr/lib/crashcart/crashcart-agent.mjs',
+      'usr/sbin/dmidecode',
+      'usr/bin/lshw',
+      'usr/bin/lscpu',
+      'usr/bin/lsblk',
+      'usr/bin/ip',
+      'usr/sbin/ethtool',
+      'usr/bin/ipmitool',
+      'usr/sbin/lldpd',
+      'usr/sbin/lldpctl',
+      'usr/bin/lspci',
+      'usr/share/misc/pci.ids',
+      'usr/share/crashcart/udhcpc.script',
+    ]) {
       const e = resolve(p);
       expect(e, p).toBeDefined();
       expect(fileType(e!.mode), p).toBe(S_IFREG);
@@ -138,8 +162,33 @@ describe('microkernel image (build/out/microkernel)', () => {
     }
     const builtin = image.get(`${base}/modules.builtin`)!.data.toString();
     // A driver is there as a module or built into the kernel (modules.builtin), either way usable.
-    const names = [...dep.map((l) => path.posix.basename(l.split(':')[0]!, '.ko')), ...builtin.split('\n').map((l) => path.posix.basename(l, '.ko'))].map((n) => n.replace(/-/g, '_'));
-    for (const m of ['virtio_net', 'e1000e', 'igb', 'ixgbe', 'i40e', 'ice', 'bnx2x', 'bnxt_en', 'tg3', 'mlx5_core', 'r8169', 'mpt3sas', 'megaraid_sas', 'smartpqi', 'nvme', 'ahci', 'virtio_blk', 'ipmi_si', 'ipmi_devintf', 'xhci_pci', 'usb_storage']) {
+    const names = [
+      ...dep.map((l) => path.posix.basename(l.split(':')[0]!, '.ko')),
+      ...builtin.split('\n').map((l) => path.posix.basename(l, '.ko')),
+    ].map((n) => n.replace(/-/g, '_'));
+    for (const m of [
+      'virtio_net',
+      'e1000e',
+      'igb',
+      'ixgbe',
+      'i40e',
+      'ice',
+      'bnx2x',
+      'bnxt_en',
+      'tg3',
+      'mlx5_core',
+      'r8169',
+      'mpt3sas',
+      'megaraid_sas',
+      'smartpqi',
+      'nvme',
+      'ahci',
+      'virtio_blk',
+      'ipmi_si',
+      'ipmi_devintf',
+      'xhci_pci',
+      'usb_storage',
+    ]) {
       expect(names, m).toContain(m);
     }
     const alias = image.get(`${base}/modules.alias`)!.data.toString();

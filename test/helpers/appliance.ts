@@ -86,7 +86,9 @@ async function call(base: string, method: string, url: string, body: unknown, he
 export async function startTestAppliance(over: Partial<Config> = {}, opts: Partial<StartOptions> = {}): Promise<TestAppliance> {
   const dataDir = over.dataDir ?? (await tmpDir());
   // Tests never pick up a microkernel built in the working tree: an empty folder unless one is given.
-  const mk = over.microkernelDir ?? (await fs.mkdir(path.join(dataDir, 'no-microkernel'), { recursive: true }), path.join(dataDir, 'no-microkernel'));
+  const mk =
+    over.microkernelDir ??
+    (await fs.mkdir(path.join(dataDir, 'no-microkernel'), { recursive: true }), path.join(dataDir, 'no-microkernel'));
   const config = await testConfig(dataDir, { ...over, microkernelDir: mk });
   const app = await startAppliance(config, { log: consoleLogger('silent'), ...opts });
   const token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();

@@ -46,7 +46,13 @@ export class ProtocolNode {
 
   /** GET /boot as iPXE would. */
   async boot(): Promise<string> {
-    const q = new URLSearchParams({ mac: this.macs[0]!, serial: this.serial, ...(this.uuid ? { uuid: this.uuid } : {}), arch: 'x86_64', platform: 'efi' });
+    const q = new URLSearchParams({
+      mac: this.macs[0]!,
+      serial: this.serial,
+      ...(this.uuid ? { uuid: this.uuid } : {}),
+      arch: 'x86_64',
+      platform: 'efi',
+    });
     const r = await this.t.node('GET', `/boot?${q}`);
     if (r.status !== 200) throw new Error(`boot ${r.status} ${r.text}`);
     this.script = r.text;

@@ -33,10 +33,29 @@ describe('store durability', () => {
     const dataDir = await tmpDir('cc-crash-');
     const http = await freePort();
     const admin = await freePort();
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), 'serve', '--data-dir', dataDir, '--lab', 'off', '--http-port', String(http), '--admin-listen', `127.0.0.1:${admin}`, '--rate-limit', '0', '--log-level', 'error'], {
-      env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, 'bin', 'crashcart.mjs'),
+        'serve',
+        '--data-dir',
+        dataDir,
+        '--lab',
+        'off',
+        '--http-port',
+        String(http),
+        '--admin-listen',
+        `127.0.0.1:${admin}`,
+        '--rate-limit',
+        '0',
+        '--log-level',
+        'error',
+      ],
+      {
+        env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
+        stdio: 'ignore',
+      },
+    );
     children.push(child);
     const base = `http://127.0.0.1:${http}`;
     await waitHttp(`${base}/health`, 30000);
@@ -54,7 +73,14 @@ describe('store durability', () => {
           const r = await fetch(`${base}/api/v1/register`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ hw_id: mac, node_id: node, macs: [mac], serial, token, facts: { serialnumber: serial, n: i, blob: 'x'.repeat(2000) } }),
+            body: JSON.stringify({
+              hw_id: mac,
+              node_id: node,
+              macs: [mac],
+              serial,
+              token,
+              facts: { serialnumber: serial, n: i, blob: 'x'.repeat(2000) },
+            }),
           });
           if (r.status === 200) acked.push({ node_id: ((await r.json()) as { node_id: number }).node_id, mac, serial });
         } catch {
@@ -74,7 +100,12 @@ describe('store durability', () => {
 
     const t = await startTestAppliance({ dataDir });
     try {
-      const nodes = (await t.admin('GET', '/api/v1/nodes?limit=100000')).body.nodes as { id: number; serial: string; macs: string[]; state: string }[];
+      const nodes = (await t.admin('GET', '/api/v1/nodes?limit=100000')).body.nodes as {
+        id: number;
+        serial: string;
+        macs: string[];
+        state: string;
+      }[];
       const byId = new Map(nodes.map((n) => [n.id, n]));
       const missing = acked.filter((a) => {
         const n = byId.get(a.node_id);

@@ -10,15 +10,35 @@ import { tftpDatagrams } from './helpers/pcap.ts';
 const fixture = (f: string) => path.join(REPO, 'test/fixtures/tftp', f);
 
 /** Per capture: datagram count, opcode histogram (cross-checked with `tcpdump -nn -r`), and expected non-bulk packets. */
-const CAPTURES: Array<{ file: string; count: number; ops: Record<number, number>; malformed: number[]; expect: Record<number, TftpPacket> }> = [
+const CAPTURES: Array<{
+  file: string;
+  count: number;
+  ops: Record<number, number>;
+  malformed: number[];
+  expect: Record<number, TftpPacket>;
+}> = [
   {
     file: 'qemu-ipxe-rrq-blksize-tsize-oack.pcap',
     count: 5,
     ops: { 1: 1, 3: 1, 4: 2, 6: 1 },
     malformed: [],
     expect: {
-      0: { op: 1, filename: 'boot.ipxe', mode: 'octet', options: [['blksize', '1432'], ['tsize', '0']] },
-      1: { op: 6, options: [['blksize', '1428'], ['tsize', '28']] },
+      0: {
+        op: 1,
+        filename: 'boot.ipxe',
+        mode: 'octet',
+        options: [
+          ['blksize', '1432'],
+          ['tsize', '0'],
+        ],
+      },
+      1: {
+        op: 6,
+        options: [
+          ['blksize', '1428'],
+          ['tsize', '28'],
+        ],
+      },
       2: { op: 4, block: 0 },
       4: { op: 4, block: 1 },
     },
@@ -40,8 +60,22 @@ const CAPTURES: Array<{ file: string; count: number; ops: Record<number, number>
       2: { op: 1, filename: 'rfc1350.txt', mode: 'octet', options: [] },
       101: { op: 1, filename: 'sysman.lis', mode: 'octet', options: [] },
       102: { op: 2, filename: 'zz.bin', mode: 'netascii', options: [] },
-      107: { op: 2, filename: 'empty100KB', mode: 'octet', options: [['blksize', '1468'], ['tsize', '100000']] },
-      108: { op: 6, options: [['blksize', '1468'], ['tsize', '100000']] },
+      107: {
+        op: 2,
+        filename: 'empty100KB',
+        mode: 'octet',
+        options: [
+          ['blksize', '1468'],
+          ['tsize', '100000'],
+        ],
+      },
+      108: {
+        op: 6,
+        options: [
+          ['blksize', '1468'],
+          ['tsize', '100000'],
+        ],
+      },
     },
   },
   {
@@ -131,7 +165,12 @@ describe('codec edge cases', () => {
 const text = fc.string({ unit: fc.integer({ min: 1, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 40 });
 const nonEmpty = text.filter((s) => s.length > 0);
 const packet: fc.Arbitrary<TftpPacket> = fc.oneof(
-  fc.record({ op: fc.constantFrom(1 as const, 2 as const), filename: text, mode: nonEmpty, options: fc.array(fc.tuple(nonEmpty, text), { maxLength: 5 }) }),
+  fc.record({
+    op: fc.constantFrom(1 as const, 2 as const),
+    filename: text,
+    mode: nonEmpty,
+    options: fc.array(fc.tuple(nonEmpty, text), { maxLength: 5 }),
+  }),
   fc.record({ op: fc.constant(3 as const), block: fc.integer({ min: 0, max: 65535 }), data: fc.uint8Array({ maxLength: 600 }) }),
   fc.record({ op: fc.constant(4 as const), block: fc.integer({ min: 0, max: 65535 }) }),
   fc.record({ op: fc.constant(5 as const), code: fc.integer({ min: 0, max: 65535 }), message: text }),

@@ -22,7 +22,10 @@ const sums: Record<string, string> = {};
 const sha = (file: string) =>
   new Promise<string>((resolve, reject) => {
     const h = createHash('sha256');
-    createReadStream(file).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+    createReadStream(file)
+      .on('data', (d) => h.update(d))
+      .on('end', () => resolve(h.digest('hex')))
+      .on('error', reject);
   });
 const shaOrMissing = async (file: string) => (existsSync(file) ? sha(file) : 'missing');
 let seq = 0;
@@ -44,8 +47,19 @@ beforeAll(async () => {
   out = path.join(dir, 'out');
   mkdirSync(root);
   mkdirSync(out);
-  for (const [name, size] of [['zero', 0], ['b511', 511], ['b512', 512], ['b513', 513], ['k256', 256 << 10], ['m1', 1 << 20], ['m4', 4 << 20]] as const) {
-    writeFileSync(path.join(root, name), Buffer.alloc(size, 0).map((_, i) => (i * 31 + size) & 255));
+  for (const [name, size] of [
+    ['zero', 0],
+    ['b511', 511],
+    ['b512', 512],
+    ['b513', 513],
+    ['k256', 256 << 10],
+    ['m1', 1 << 20],
+    ['m4', 4 << 20],
+  ] as const) {
+    writeFileSync(
+      path.join(root, name),
+      Buffer.alloc(size, 0).map((_, i) => (i * 31 + size) & 255),
+    );
   }
   // 100 MiB of random data, generated here (not committed): 71 431 blocks of 1468 roll the block number over.
   await run('dd', ['if=/dev/urandom', `of=${path.join(root, 'm100')}`, 'bs=1M', 'count=100', 'status=none']);
@@ -124,7 +138,9 @@ describe('safety with real clients', () => {
   it('gives up on a client that stops ACKing and leaves nothing behind', async () => {
     const before = await srv.stats();
     // A lock-step download of 100 MiB that we SIGKILL once it is running: the client stops ACKing mid-file.
-    const child = spawn('ip', ['netns', 'exec', lab.clientNs, 'atftp', '-g', '-r', 'm100', '-l', '/dev/null', '10.99.0.1'], { stdio: 'ignore' });
+    const child = spawn('ip', ['netns', 'exec', lab.clientNs, 'atftp', '-g', '-r', 'm100', '-l', '/dev/null', '10.99.0.1'], {
+      stdio: 'ignore',
+    });
     try {
       const running = await waitStats((s) => s.active === 1 && s.openFiles === 1);
       expect(running.openSockets).toBe(2);
@@ -169,7 +185,16 @@ describe('safety with real clients', () => {
         // atftp (Debian patch) sends no further ACK until its own timer fires once it has ACKed a gap;
         // --tftp-timeout 1 keeps that wait short. It aborts on a re-sent OACK ("unexpected OACK", after a
         // lost ACK 0, an atftp bug), so that one case gets a second run, as a PXE ROM would retry.
-        ['atftp', 'm4', () => lab.client('atftp', ['--tftp-timeout', '1', '--option', 'blksize 1468', '--option', 'windowsize 16', '-g', '-r', 'm4', '-l', outA, '10.99.0.1'], 120_000)],
+        [
+          'atftp',
+          'm4',
+          () =>
+            lab.client(
+              'atftp',
+              ['--tftp-timeout', '1', '--option', 'blksize 1468', '--option', 'windowsize 16', '-g', '-r', 'm4', '-l', outA, '10.99.0.1'],
+              120_000,
+            ),
+        ],
         ['curl', 'm1', () => download(lab, 'curl', 'm1', outB, 120_000)],
         ['tftp-hpa', 'k256', () => download(lab, 'tftp-hpa', 'k256', outC, 120_000)],
       ];

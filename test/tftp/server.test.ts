@@ -35,7 +35,14 @@ beforeAll(() => {
   root2 = path.join(dir, 'custom');
   mkdirSync(root1);
   mkdirSync(path.join(root2, 'sub'), { recursive: true });
-  for (const [name, size] of [['zero', 0], ['b511', 511], ['b512', 512], ['b513', 513], ['big', 8 * 70_000 + 3], ['m1', 1 << 20]] as const) {
+  for (const [name, size] of [
+    ['zero', 0],
+    ['b511', 511],
+    ['b512', 512],
+    ['b513', 513],
+    ['big', 8 * 70_000 + 3],
+    ['m1', 1 << 20],
+  ] as const) {
     files[name] = bytes(size, size + 7);
     writeFileSync(path.join(root1, name), files[name]);
   }
@@ -85,7 +92,8 @@ async function serve(extra: Partial<TftpServerOptions> = {}) {
   });
   await s.start();
   const idle = async () => {
-    for (let i = 0; i < 400 && (s.stats.active > 0 || s.stats.openFiles > 0 || s.stats.openSockets > 1); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 400 && (s.stats.active > 0 || s.stats.openFiles > 0 || s.stats.openSockets > 1); i++)
+      await new Promise((r) => setTimeout(r, 10));
   };
   return { net, s, events, to: { address: SERVER, port: 69 }, idle };
 }
@@ -105,15 +113,32 @@ describe('reads', () => {
     const fin = events.find((e) => e.type === 'tftp.finish')!;
     expect(fin.node_id).toBe(42);
     expect(fin.message).toMatch(new RegExp(`^TFTP ${name} \\d+ B, blksize 512, \\d+\\.\\d s$`));
-    expect(fin.data).toMatchObject({ file: name, bytes: files[name]!.length, blksize: 512, windowsize: 1, retransmits: 0, reason: 'complete' });
+    expect(fin.data).toMatchObject({
+      file: name,
+      bytes: files[name]!.length,
+      blksize: 512,
+      windowsize: 1,
+      retransmits: 0,
+      reason: 'complete',
+    });
     expect(typeof fin.data.duration_ms).toBe('number');
     await s.stop();
   });
 
   it('rolls block numbers over past 65535 (blksize 8, 70001 blocks, windowsize 64)', async () => {
     const { net, s, to } = await serve();
-    const r = await memRead(net, CLIENT, to, { file: 'big', options: [['blksize', '8'], ['windowsize', '64']], deadlineMs: 30_000 });
-    expect(r.oack).toEqual([['blksize', '8'], ['windowsize', '64']]);
+    const r = await memRead(net, CLIENT, to, {
+      file: 'big',
+      options: [
+        ['blksize', '8'],
+        ['windowsize', '64'],
+      ],
+      deadlineMs: 30_000,
+    });
+    expect(r.oack).toEqual([
+      ['blksize', '8'],
+      ['windowsize', '64'],
+    ]);
     expect(r.done).toBe(true);
     expect(sha(r.data)).toBe(sha(files.big!));
     expect(r.blocks[65534]).toBe(65535);
@@ -126,15 +151,26 @@ describe('reads', () => {
     const { net, s, to } = await serve();
     const r = await memRead(net, CLIENT, to, {
       file: 'm1',
-      options: [['BLKSIZE', '9000'], ['tsize', '0'], ['timeout', '3'], ['windowsize', '16'], ['bogus', '1']],
+      options: [
+        ['BLKSIZE', '9000'],
+        ['tsize', '0'],
+        ['timeout', '3'],
+        ['windowsize', '16'],
+        ['bogus', '1'],
+      ],
     });
-    expect(r.oack).toEqual([['BLKSIZE', '1468'], ['tsize', String(1 << 20)], ['timeout', '3'], ['windowsize', '16']]);
+    expect(r.oack).toEqual([
+      ['BLKSIZE', '1468'],
+      ['tsize', String(1 << 20)],
+      ['timeout', '3'],
+      ['windowsize', '16'],
+    ]);
     expect(sha(r.data)).toBe(sha(files.m1!));
     expect(r.dataPackets).toBe(Math.ceil((1 << 20) / 1468));
     await s.stop();
   });
 
-  it('ignores duplicate ACKs in lock-step: every block is sent exactly once (no Sorcerer\'s Apprentice)', async () => {
+  it("ignores duplicate ACKs in lock-step: every block is sent exactly once (no Sorcerer's Apprentice)", async () => {
     // Slow retransmission timer so only duplicate ACKs could cause a resend here.
     const { net, s, to, idle } = await serve({ rto: { initialMs: 3000, minMs: 3000, maxMs: 3000, maxRetries: 2 } });
     const r = await memRead(net, CLIENT, to, { file: 'b513', doubleAcks: true });
@@ -154,7 +190,14 @@ describe('reads', () => {
     const { net, s, to, idle, events } = await serve();
     let n = 0;
     net.drop = () => ++n % 7 === 0;
-    const r = await memRead(net, CLIENT, to, { file: 'm1', options: [['blksize', '1468'], ['windowsize', '8']], deadlineMs: 30_000 });
+    const r = await memRead(net, CLIENT, to, {
+      file: 'm1',
+      options: [
+        ['blksize', '1468'],
+        ['windowsize', '8'],
+      ],
+      deadlineMs: 30_000,
+    });
     expect(r.done).toBe(true);
     expect(sha(r.data)).toBe(sha(files.m1!));
     await idle();
@@ -280,8 +323,18 @@ describe('giving up, quirks and caps', () => {
 
   it('a tsize probe ended with error 8 is a probe, not a failure; the re-request is served', async () => {
     const { net, s, to, events, idle } = await serve();
-    const probe = await memRead(net, CLIENT, to, { file: 'b513', options: [['tsize', '0'], ['blksize', '1432']], abortAfterOack: true });
-    expect(probe.oack).toEqual([['tsize', '513'], ['blksize', '1432']]);
+    const probe = await memRead(net, CLIENT, to, {
+      file: 'b513',
+      options: [
+        ['tsize', '0'],
+        ['blksize', '1432'],
+      ],
+      abortAfterOack: true,
+    });
+    expect(probe.oack).toEqual([
+      ['tsize', '513'],
+      ['blksize', '1432'],
+    ]);
     const real = await memRead(net, CLIENT, to, { file: 'b513', options: [['blksize', '1432']] });
     expect(sha(real.data)).toBe(sha(files.b513!));
     await idle();
@@ -292,7 +345,9 @@ describe('giving up, quirks and caps', () => {
 
   it('queues beyond the per-client cap and refuses with a clear error when the queue is full', async () => {
     const { net, s, to, idle } = await serve({ maxPerClient: 2, maxTransfers: 3, queueMax: 3 });
-    const reads = Array.from({ length: 8 }, () => memRead(net, CLIENT, to, { file: 'm1', options: [['blksize', '1468']], deadlineMs: 20_000 }));
+    const reads = Array.from({ length: 8 }, () =>
+      memRead(net, CLIENT, to, { file: 'm1', options: [['blksize', '1468']], deadlineMs: 20_000 }),
+    );
     const rs = await Promise.all(reads);
     const ok = rs.filter((r) => r.done && sha(r.data) === sha(files.m1!));
     const busy = rs.filter((r) => r.error?.message.startsWith('server busy'));

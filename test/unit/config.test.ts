@@ -3,7 +3,18 @@ import { loadServeConfig, serveHelp } from '../../server/config/load.ts';
 import { CcError } from '../../server/errors/cc-error.ts';
 
 const machine = {
-  interfaces: () => ({ eth1: [{ address: '10.9.0.1', netmask: '255.255.255.0', family: 'IPv4' as const, mac: '52:54:00:00:00:01', internal: false, cidr: '10.9.0.1/24' }] }),
+  interfaces: () => ({
+    eth1: [
+      {
+        address: '10.9.0.1',
+        netmask: '255.255.255.0',
+        family: 'IPv4' as const,
+        mac: '52:54:00:00:00:01',
+        internal: false,
+        cidr: '10.9.0.1/24',
+      },
+    ],
+  }),
   ifindex: (n: string) => (n === 'eth1' ? 4 : null),
   env: { HOME: '/home/x' },
 };
@@ -11,13 +22,27 @@ const machine = {
 describe('serve config', () => {
   it('defaults to the simulated rack on loopback with the admin plane on 127.0.0.1:8027', () => {
     const c = loadServeConfig([], machine);
-    expect(c).toMatchObject({ iface: null, dhcp: 'off', lab: { nodes: 8 }, http: { host: '127.0.0.1', port: 8026 }, admin: { host: '127.0.0.1', port: 8027, exposed: false }, dataDir: '/home/x/.local/share/crashcart' });
+    expect(c).toMatchObject({
+      iface: null,
+      dhcp: 'off',
+      lab: { nodes: 8 },
+      http: { host: '127.0.0.1', port: 8026 },
+      admin: { host: '127.0.0.1', port: 8027, exposed: false },
+      dataDir: '/home/x/.local/share/crashcart',
+    });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.http)).toBe(true);
   });
   it('resolves the NIC address and validates the range', () => {
     const c = loadServeConfig(['--iface', 'eth1', '--range', '10.9.0.100-10.9.0.200'], machine);
-    expect(c).toMatchObject({ iface: 'eth1', ifindex: 4, address: { ip: '10.9.0.1', prefix: 24 }, dhcp: 'full', publicUrl: 'http://10.9.0.1:8026', lab: null });
+    expect(c).toMatchObject({
+      iface: 'eth1',
+      ifindex: 4,
+      address: { ip: '10.9.0.1', prefix: 24 },
+      dhcp: 'full',
+      publicUrl: 'http://10.9.0.1:8026',
+      lab: null,
+    });
     expect(loadServeConfig(['--iface', 'eth1'], machine).dhcp).toBe('proxy');
   });
   const fails: [string[], string][] = [
@@ -43,10 +68,15 @@ describe('serve config', () => {
       }
     });
   it('exposes the admin plane only with the token requirement', () => {
-    expect(loadServeConfig(['--admin-listen', '0.0.0.0:9000', '--admin-token-required'], machine).admin).toEqual({ host: '0.0.0.0', port: 9000, exposed: true });
+    expect(loadServeConfig(['--admin-listen', '0.0.0.0:9000', '--admin-token-required'], machine).admin).toEqual({
+      host: '0.0.0.0',
+      port: 9000,
+      exposed: true,
+    });
   });
   it('documents every flag in --help', () => {
     const h = serveHelp();
-    for (const f of ['--iface', '--address', '--dhcp', '--range', '--data-dir', '--http-port', '--admin-listen', '--lab']) expect(h).toContain(f);
+    for (const f of ['--iface', '--address', '--dhcp', '--range', '--data-dir', '--http-port', '--admin-listen', '--lab'])
+      expect(h).toContain(f);
   });
 });

@@ -22,7 +22,13 @@ describe('canonical identifiers', () => {
 });
 
 describe('decideMatch', () => {
-  const rec = (id: number, macs: string[], registered: boolean, uuid: string | null = null, serial: string | null = null) => ({ id, macs, uuid, serial, registered });
+  const rec = (id: number, macs: string[], registered: boolean, uuid: string | null = null, serial: string | null = null) => ({
+    id,
+    macs,
+    uuid,
+    serial,
+    registered,
+  });
   it('prefers the claimed node and absorbs boot-time records that share a MAC', () => {
     const d = decideMatch({ macs: ['a', 'b'], uuid: 'u', serial: 's' }, 2, [rec(1, ['b'], false), rec(2, ['a'], false)]);
     expect(d).toEqual({ target: 2, absorb: [1], conflicts: [] });

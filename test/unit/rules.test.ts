@@ -21,7 +21,9 @@ describe('rule language', () => {
     expect(ev(['tag', 'big'], new Map([['big', ['>', ['fact', 'memorysize_mb'], 100000]]])).matched).toBe(true);
   });
   it('explains why a rule does not match', () => {
-    expect(ev(['and', ['=', ['fact', 'manufacturer'], 'HPE'], ['>', ['fact', 'memorysize_mb'], 1]]).reasons).toEqual(['fact manufacturer is "Dell Inc.", not "HPE"']);
+    expect(ev(['and', ['=', ['fact', 'manufacturer'], 'HPE'], ['>', ['fact', 'memorysize_mb'], 1]]).reasons).toEqual([
+      'fact manufacturer is "Dell Inc.", not "HPE"',
+    ]);
     expect(ev(['=', ['fact', 'nope'], 1]).reasons).toEqual(['fact nope is missing, not 1']);
     expect(ev(['or', ['=', 1, 2], ['=', 3, 4]]).reasons).toHaveLength(2);
     expect(ev(['tag', 'x']).reasons).toEqual(['not tagged "x"']);
@@ -38,7 +40,10 @@ describe('rule language', () => {
     expect(validateRule(deep).some((p) => p.message.includes('deeper'))).toBe(true);
   });
   it('detects cycles through tag references', () => {
-    const rules = new Map<string, unknown>([['a', ['tag', 'b']], ['b', ['=', 1, 1]]]);
+    const rules = new Map<string, unknown>([
+      ['a', ['tag', 'b']],
+      ['b', ['=', 1, 1]],
+    ]);
     expect(createsCycle('b', ['tag', 'a'], rules)).toBe(true);
     expect(createsCycle('c', ['tag', 'a'], rules)).toBe(false);
   });

@@ -58,15 +58,25 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
     await retagAll(ctx);
     return reply.status(201).send(ctx.tags.view(t, tagCount(t.name)));
   });
-  r.put('/api/v1/tags/:name', { schema: { tags: ['tags'], params: NameParams, body: TagInputSchema, response: { 200: TagSchema } } }, async (req) => {
-    if (req.body.name !== req.params.name) throw ccError('CC_ERR_BAD_REQUEST', 'name in the body must match the URL');
-    const t = await ctx.tags.put(req.body, false);
-    ctx.events.emit('tag.changed', { message: `Tag ${t.name} changed`, data: { name: t.name, rule: t.rule } });
-    await retagAll(ctx);
-    return ctx.tags.view(t, tagCount(t.name));
-  });
+  r.put(
+    '/api/v1/tags/:name',
+    { schema: { tags: ['tags'], params: NameParams, body: TagInputSchema, response: { 200: TagSchema } } },
+    async (req) => {
+      if (req.body.name !== req.params.name) throw ccError('CC_ERR_BAD_REQUEST', 'name in the body must match the URL');
+      const t = await ctx.tags.put(req.body, false);
+      ctx.events.emit('tag.changed', { message: `Tag ${t.name} changed`, data: { name: t.name, rule: t.rule } });
+      await retagAll(ctx);
+      return ctx.tags.view(t, tagCount(t.name));
+    },
+  );
   r.delete('/api/v1/tags/:name', { schema: { tags: ['tags'], params: NameParams } }, async (req, reply) => {
-    await ctx.tags.remove(req.params.name, ctx.policies.list().filter((p) => p.tags.includes(req.params.name)).map((p) => p.name));
+    await ctx.tags.remove(
+      req.params.name,
+      ctx.policies
+        .list()
+        .filter((p) => p.tags.includes(req.params.name))
+        .map((p) => p.name),
+    );
     ctx.events.emit('tag.changed', { message: `Tag ${req.params.name} deleted`, data: { name: req.params.name } });
     await retagAll(ctx);
     return reply.status(204).send();
@@ -76,30 +86,49 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
   const checkRefs = (p: PolicyInput) => {
     const missing = (p.tags ?? []).filter((t) => !ctx.tags.get(t));
     if (missing.length) throw ccError('CC_ERR_BAD_REQUEST', `tags: no tag named ${missing.map((t) => `"${t}"`).join(', ')}`);
-    if (!ctx.tasks.get(p.task)) throw ccError('CC_ERR_BAD_REQUEST', `task: no task named "${p.task}" (have: ${ctx.tasks.list().map((t) => t.name).join(', ')})`);
+    if (!ctx.tasks.get(p.task))
+      throw ccError(
+        'CC_ERR_BAD_REQUEST',
+        `task: no task named "${p.task}" (have: ${ctx.tasks
+          .list()
+          .map((t) => t.name)
+          .join(', ')})`,
+      );
   };
   const pview = (name: string) => ctx.policies.view(ctx.policies.get(name)!, boundCount(ctx, name));
-  r.get('/api/v1/policies', { schema: { tags: ['policies'], response: { 200: Type.Object({ policies: Type.Array(PolicySchema) }) } } }, async () => ({
-    policies: ctx.policies.list().map((p) => pview(p.name)),
-  }));
+  r.get(
+    '/api/v1/policies',
+    { schema: { tags: ['policies'], response: { 200: Type.Object({ policies: Type.Array(PolicySchema) }) } } },
+    async () => ({
+      policies: ctx.policies.list().map((p) => pview(p.name)),
+    }),
+  );
   r.get('/api/v1/policies/:name', { schema: { tags: ['policies'], params: NameParams, response: { 200: PolicySchema } } }, async (req) => {
     if (!ctx.policies.get(req.params.name)) throw ccError('CC_ERR_NOT_FOUND', `policy "${req.params.name}"`);
     return pview(req.params.name);
   });
-  r.post('/api/v1/policies', { schema: { tags: ['policies'], body: PolicyInputSchema, response: { 201: PolicySchema } } }, async (req, reply) => {
-    const p = await ctx.policies.put(req.body, true, checkRefs);
-    ctx.events.emit('policy.changed', { message: `Policy ${p.name} created`, data: { name: p.name } });
-    await autoBindAll(ctx);
-    return reply.status(201).send(pview(p.name));
-  });
-  r.put('/api/v1/policies/:name', { schema: { tags: ['policies'], params: NameParams, body: PolicyInputSchema, response: { 200: PolicySchema } } }, async (req) => {
-    if (req.body.name !== req.params.name) throw ccError('CC_ERR_BAD_REQUEST', 'name in the body must match the URL');
-    if (!ctx.policies.get(req.params.name)) throw ccError('CC_ERR_NOT_FOUND', `policy "${req.params.name}"`);
-    const p = await ctx.policies.put(req.body, false, checkRefs);
-    ctx.events.emit('policy.changed', { message: `Policy ${p.name} changed`, data: { name: p.name } });
-    await autoBindAll(ctx);
-    return pview(p.name);
-  });
+  r.post(
+    '/api/v1/policies',
+    { schema: { tags: ['policies'], body: PolicyInputSchema, response: { 201: PolicySchema } } },
+    async (req, reply) => {
+      const p = await ctx.policies.put(req.body, true, checkRefs);
+      ctx.events.emit('policy.changed', { message: `Policy ${p.name} created`, data: { name: p.name } });
+      await autoBindAll(ctx);
+      return reply.status(201).send(pview(p.name));
+    },
+  );
+  r.put(
+    '/api/v1/policies/:name',
+    { schema: { tags: ['policies'], params: NameParams, body: PolicyInputSchema, response: { 200: PolicySchema } } },
+    async (req) => {
+      if (req.body.name !== req.params.name) throw ccError('CC_ERR_BAD_REQUEST', 'name in the body must match the URL');
+      if (!ctx.policies.get(req.params.name)) throw ccError('CC_ERR_NOT_FOUND', `policy "${req.params.name}"`);
+      const p = await ctx.policies.put(req.body, false, checkRefs);
+      ctx.events.emit('policy.changed', { message: `Policy ${p.name} changed`, data: { name: p.name } });
+      await autoBindAll(ctx);
+      return pview(p.name);
+    },
+  );
   r.delete('/api/v1/policies/:name', { schema: { tags: ['policies'], params: NameParams } }, async (req, reply) => {
     const n = boundCount(ctx, req.params.name);
     if (n > 0) throw ccError('CC_ERR_IN_USE', `${n} node(s) are bound to policy "${req.params.name}"`);
@@ -109,7 +138,12 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
   });
   r.post(
     '/api/v1/policies/order',
-    { schema: { tags: ['policies'], body: Type.Object({ names: Type.Array(NameSchema, { maxItems: 1000 }) }, { additionalProperties: false }) } },
+    {
+      schema: {
+        tags: ['policies'],
+        body: Type.Object({ names: Type.Array(NameSchema, { maxItems: 1000 }) }, { additionalProperties: false }),
+      },
+    },
     async (req) => {
       await ctx.policies.setOrder(req.body.names);
       ctx.events.emit('policy.changed', { message: `Policy order: ${req.body.names.join(', ')}`, data: { order: req.body.names } });
@@ -118,7 +152,13 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
   );
   r.post(
     '/api/v1/policies/:name/move',
-    { schema: { tags: ['policies'], params: NameParams, body: Type.Object({ direction: Type.Union([Type.Literal('up'), Type.Literal('down')]) }, { additionalProperties: false }) } },
+    {
+      schema: {
+        tags: ['policies'],
+        params: NameParams,
+        body: Type.Object({ direction: Type.Union([Type.Literal('up'), Type.Literal('down')]) }, { additionalProperties: false }),
+      },
+    },
     async (req) => {
       await ctx.policies.move(req.params.name, req.body.direction);
       return { policies: ctx.policies.list().map((p) => pview(p.name)) };
@@ -151,7 +191,9 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
   });
 
   // Tasks
-  r.get('/api/v1/tasks', { schema: { tags: ['tasks'], response: { 200: Type.Object({ tasks: Type.Array(TaskSchema) }) } } }, async () => ({ tasks: ctx.tasks.list() }));
+  r.get('/api/v1/tasks', { schema: { tags: ['tasks'], response: { 200: Type.Object({ tasks: Type.Array(TaskSchema) }) } } }, async () => ({
+    tasks: ctx.tasks.list(),
+  }));
   r.get('/api/v1/tasks/:name', { schema: { tags: ['tasks'], params: NameParams, response: { 200: TaskSchema } } }, async (req) => {
     const t = ctx.tasks.get(req.params.name);
     if (!t) throw ccError('CC_ERR_NOT_FOUND', `task "${req.params.name}"`);
@@ -160,10 +202,14 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
   r.post('/api/v1/tasks', { schema: { tags: ['tasks'], body: TaskInputSchema, response: { 201: TaskSchema } } }, async (req, reply) =>
     reply.status(201).send(await ctx.tasks.put(req.body, true)),
   );
-  r.put('/api/v1/tasks/:name', { schema: { tags: ['tasks'], params: NameParams, body: TaskInputSchema, response: { 200: TaskSchema } } }, async (req) => {
-    if (req.body.name !== req.params.name) throw ccError('CC_ERR_BAD_REQUEST', 'name in the body must match the URL');
-    return ctx.tasks.put(req.body, false);
-  });
+  r.put(
+    '/api/v1/tasks/:name',
+    { schema: { tags: ['tasks'], params: NameParams, body: TaskInputSchema, response: { 200: TaskSchema } } },
+    async (req) => {
+      if (req.body.name !== req.params.name) throw ccError('CC_ERR_BAD_REQUEST', 'name in the body must match the URL');
+      return ctx.tasks.put(req.body, false);
+    },
+  );
   r.delete('/api/v1/tasks/:name', { schema: { tags: ['tasks'], params: NameParams } }, async (req, reply) => {
     const users = ctx.policies.list().filter((p) => p.task === req.params.name);
     if (users.length) throw ccError('CC_ERR_IN_USE', `task "${req.params.name}" is used by policy ${users.map((p) => p.name).join(', ')}`);
@@ -172,19 +218,38 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
   });
   r.post(
     '/api/v1/tasks/:name/preview',
-    { schema: { tags: ['tasks'], params: NameParams, body: Type.Object({ node_id: Type.Integer({ minimum: 1 }), policy: Type.Optional(NameSchema) }, { additionalProperties: false }) } },
+    {
+      schema: {
+        tags: ['tasks'],
+        params: NameParams,
+        body: Type.Object({ node_id: Type.Integer({ minimum: 1 }), policy: Type.Optional(NameSchema) }, { additionalProperties: false }),
+      },
+    },
     async (req) => {
       const node = ctx.repo.get(req.body.node_id);
       if (!node) throw ccError('CC_ERR_NOT_FOUND', `node ${req.body.node_id}`);
       const pname = req.body.policy ?? node.policy;
       const policy = (pname ? ctx.policies.get(pname) : undefined) ?? {
-        _id: '(preview)', name: '(preview)', priority: 0, enabled: true, tags: [], max_count: null, task: req.params.name, image: null,
-        hostname_template: 'node${id}', root_password_hash: null, ssh_keys: [], metadata: {},
+        _id: '(preview)',
+        name: '(preview)',
+        priority: 0,
+        enabled: true,
+        tags: [],
+        max_count: null,
+        task: req.params.name,
+        image: null,
+        hostname_template: 'node${id}',
+        root_password_hash: null,
+        ssh_keys: [],
+        metadata: {},
       };
       const image = policy.image ? await ctx.store.images.findOne({ _id: policy.image }) : null;
       const facts = (await ctx.store.facts.findOne({ _id: String(node.id) }))?.facts ?? {};
       const previewNode = { ...node, hostname: node.hostname ?? `node${node.id}`, install_token: node.install_token ?? 'preview-token' };
-      return ctx.tasks.renderFor(req.params.name, taskContext({ publicUrl: ctx.config.publicUrl, node: previewNode, policy, image, facts }));
+      return ctx.tasks.renderFor(
+        req.params.name,
+        taskContext({ publicUrl: ctx.config.publicUrl, node: previewNode, policy, image, facts }),
+      );
     },
   );
 

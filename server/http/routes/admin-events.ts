@@ -53,7 +53,12 @@ export function eventRoutes(app: FastifyInstance, ctx: CoreContext): void {
       const last = fromHeader ?? req.query.last_event_id ?? ctx.events.lastSeq;
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       res.write('retry: 2000\n\n');
       // Subscribe first, then replay, so nothing falls in the gap; dedupe by seq.
       let sent = last;
@@ -78,16 +83,46 @@ export function eventRoutes(app: FastifyInstance, ctx: CoreContext): void {
 
   r.get('/api/v1/export/nodes.json', { schema: { tags: ['export'] } }, async (_req, reply) => {
     const facts = new Map((await ctx.store.facts.find()).map((f) => [f._id, f]));
-    const nodes = ctx.repo.all().sort((a, b) => a.id - b.id).map((d) => ({ ...nodeView(d), facts: facts.get(String(d.id))?.facts ?? {}, inventory: facts.get(String(d.id))?.inventory ?? null }));
-    return reply.header('content-disposition', 'attachment; filename="crashcart-nodes.json"').send({ exported_at: ctx.now().toISOString(), nodes });
+    const nodes = ctx.repo
+      .all()
+      .sort((a, b) => a.id - b.id)
+      .map((d) => ({ ...nodeView(d), facts: facts.get(String(d.id))?.facts ?? {}, inventory: facts.get(String(d.id))?.inventory ?? null }));
+    return reply
+      .header('content-disposition', 'attachment; filename="crashcart-nodes.json"')
+      .send({ exported_at: ctx.now().toISOString(), nodes });
   });
   r.get('/api/v1/export/nodes.csv', { schema: { tags: ['export'] } }, async (_req, reply) => {
-    const cols = ['id', 'hostname', 'state', 'manufacturer', 'product', 'serial', 'uuid', 'boot_mac', 'macs', 'ip', 'boot_mode', 'policy', 'tags', 'cpu_model', 'cpu_count', 'memory_mb', 'disk_count', 'disk_total_bytes', 'nic_count', 'bmc_ip', 'last_seen'];
-    const rows = ctx.repo.all().sort((a, b) => a.id - b.id).map((d) => {
-      const v = nodeView(d);
-      const flat: Record<string, unknown> = { ...v, ...v.summary };
-      return cols.map((c) => csvCell(flat[c])).join(',');
-    });
+    const cols = [
+      'id',
+      'hostname',
+      'state',
+      'manufacturer',
+      'product',
+      'serial',
+      'uuid',
+      'boot_mac',
+      'macs',
+      'ip',
+      'boot_mode',
+      'policy',
+      'tags',
+      'cpu_model',
+      'cpu_count',
+      'memory_mb',
+      'disk_count',
+      'disk_total_bytes',
+      'nic_count',
+      'bmc_ip',
+      'last_seen',
+    ];
+    const rows = ctx.repo
+      .all()
+      .sort((a, b) => a.id - b.id)
+      .map((d) => {
+        const v = nodeView(d);
+        const flat: Record<string, unknown> = { ...v, ...v.summary };
+        return cols.map((c) => csvCell(flat[c])).join(',');
+      });
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="crashcart-nodes.csv"')

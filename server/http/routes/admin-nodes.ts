@@ -33,7 +33,9 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
       if (req.query.state) all = all.filter((d) => d.state === req.query.state);
       if (req.query.q) {
         const q = req.query.q.toLowerCase();
-        all = all.filter((d) => [d.hostname, d.serial, d.manufacturer, d.product, d.ip, ...d.macs, ...d.tags].some((v) => v?.toLowerCase().includes(q)));
+        all = all.filter((d) =>
+          [d.hostname, d.serial, d.manufacturer, d.product, d.ip, ...d.macs, ...d.tags].some((v) => v?.toLowerCase().includes(q)),
+        );
       }
       const off = req.query.offset ?? 0;
       return { nodes: all.slice(off, off + (req.query.limit ?? 1000)).map(nodeView), total: all.length };
@@ -51,7 +53,13 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
   });
   r.get(
     '/api/v1/nodes/:id/events',
-    { schema: { tags: ['nodes'], params: IdParams, querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })) }) } },
+    {
+      schema: {
+        tags: ['nodes'],
+        params: IdParams,
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })) }),
+      },
+    },
     async (req) => ({ events: await ctx.events.query({ node_id: req.params.id, limit: req.query.limit ?? 500 }) }),
   );
   r.patch(

@@ -77,22 +77,33 @@ export function systemRoutes(app: FastifyInstance, ctx: CoreContext, sys: System
   });
 
   // Images
-  r.get('/api/v1/images', { schema: { tags: ['images'], response: { 200: Type.Object({ images: Type.Array(ImageSchema) }) } } }, async () => ({
-    images: (await ctx.store.images.find({}, { name: 1 })).map(({ _id, ...rest }) => (void _id, rest)),
-  }));
+  r.get(
+    '/api/v1/images',
+    { schema: { tags: ['images'], response: { 200: Type.Object({ images: Type.Array(ImageSchema) }) } } },
+    async () => ({
+      images: (await ctx.store.images.find({}, { name: 1 })).map(({ _id, ...rest }) => (void _id, rest)),
+    }),
+  );
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
   r.put(
     '/api/v1/images/:name/files/:file',
     {
       bodyLimit: 64 * 1024 ** 3,
-      schema: { tags: ['images'], params: Type.Object({ name: NameSchema, file: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }) }) },
+      schema: {
+        tags: ['images'],
+        params: Type.Object({ name: NameSchema, file: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }) }),
+      },
     },
     async (req) => {
-      if (!req.headers['content-type']?.startsWith('application/octet-stream')) throw ccError('CC_ERR_BAD_REQUEST', 'send the file as application/octet-stream');
+      if (!req.headers['content-type']?.startsWith('application/octet-stream'))
+        throw ccError('CC_ERR_BAD_REQUEST', 'send the file as application/octet-stream');
       const total = Number(req.headers['content-length'] ?? 0);
       const entry = await writeImageFile(ctx.config.dataDir, req.params.name, req.params.file, req.body as Readable, total);
       const doc = await recordImageFile(ctx.store.images, req.params.name, entry, ctx.now());
-      ctx.events.emit('image.imported', { message: `Image ${doc.name}: ${entry.name} (${Math.round(entry.size / 1024)} KB) imported`, data: { image: doc.name, file: entry } });
+      ctx.events.emit('image.imported', {
+        message: `Image ${doc.name}: ${entry.name} (${Math.round(entry.size / 1024)} KB) imported`,
+        data: { image: doc.name, file: entry },
+      });
       const { _id, ...rest } = doc;
       void _id;
       return rest;

@@ -49,14 +49,14 @@ const store = await openStore(args.dataDir, 0);
 const events = await EventLog.open(store.events, 1_000_000);
 if (!args.quietEvents) events.subscribe((e) => out({ type: 'event', event: e }));
 const config = testConfig({
-    iface: args.iface,
-    ifindex,
-    address: { ip: args.ip, prefix: args.prefix },
-    dhcp: args.mode,
-    range: args.range,
-    force: args.force,
-    publicUrl: `http://${args.ip}:8026`,
-  });
+  iface: args.iface,
+  ifindex,
+  address: { ip: args.ip, prefix: args.prefix },
+  dhcp: args.mode,
+  range: args.range,
+  force: args.force,
+  publicUrl: `http://${args.ip}:8026`,
+});
 const plugin = createDhcpPlugin({
   config,
   leases: store.leases,
@@ -76,22 +76,23 @@ const log = {
   warn: (o: unknown, msg?: string) => out({ type: 'log', level: 'warn', msg, o: String((o as { err?: unknown })?.err ?? '') }),
   error: (o: unknown, msg?: string) => out({ type: 'log', level: 'error', msg, o: String((o as { err?: unknown })?.err ?? '') }),
 };
-const realTftp = args.bootServers && args.realTftp
-  ? createTftpPlugin({
-      config,
-      roots: [path.resolve(import.meta.dirname, '../../../resources/ipxe')],
-      events,
-      log,
-      hooks: {
-        tftpFileFor: async (ip: string, requested: string) => {
-          out({ type: 'tftp', file: requested, from: ip });
-          await plugin.noteTftpRequest(ip);
-          return requested;
+const realTftp =
+  args.bootServers && args.realTftp
+    ? createTftpPlugin({
+        config,
+        roots: [path.resolve(import.meta.dirname, '../../../resources/ipxe')],
+        events,
+        log,
+        hooks: {
+          tftpFileFor: async (ip: string, requested: string) => {
+            out({ type: 'tftp', file: requested, from: ip });
+            await plugin.noteTftpRequest(ip);
+            return requested;
+          },
+          nodeIdForIp: async () => null,
         },
-        nodeIdForIp: async () => null,
-      },
-    })
-  : null;
+      })
+    : null;
 let httpServer: http.Server | null = null;
 let tftp: dgram.Socket | null = null;
 if (args.bootServers) {
@@ -118,7 +119,12 @@ try {
   await plugin.start();
   out({ type: 'ready', ifindex });
 } catch (e) {
-  out({ type: 'error', code: e instanceof CcError ? e.code : 'unknown', message: (e as Error).message, fix: e instanceof CcError ? e.fix : null });
+  out({
+    type: 'error',
+    code: e instanceof CcError ? e.code : 'unknown',
+    message: (e as Error).message,
+    fix: e instanceof CcError ? e.fix : null,
+  });
   await store.close();
   process.exit(3);
 }

@@ -40,31 +40,56 @@ export interface Appliance {
 /** curl inside the namespace; resolves with status + body. */
 function curlInNs(ns: string, args: string[]): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    execFile('ip', ['netns', 'exec', ns, 'curl', '-sS', '--max-time', '30', '-w', '\n%{http_code}', ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`curl ${args.join(' ')} failed: ${stderr || err.message}\n  fix: apt-get install curl; check the appliance log`));
-      const i = stdout.lastIndexOf('\n');
-      resolve({ status: Number(stdout.slice(i + 1)), body: stdout.slice(0, i) });
-    });
+    execFile(
+      'ip',
+      ['netns', 'exec', ns, 'curl', '-sS', '--max-time', '30', '-w', '\n%{http_code}', ...args],
+      { maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        if (err)
+          return reject(
+            new Error(`curl ${args.join(' ')} failed: ${stderr || err.message}\n  fix: apt-get install curl; check the appliance log`),
+          );
+        const i = stdout.lastIndexOf('\n');
+        resolve({ status: Number(stdout.slice(i + 1)), body: stdout.slice(0, i) });
+      },
+    );
   });
 }
 
 /** Start `crashcart serve` in the namespace and wait until the admin API answers. */
 export async function startAppliance(spec: ApplianceSpec, timeoutMs = 90_000): Promise<Appliance> {
   const args = [
-    'netns', 'exec', spec.ns,
-    process.execPath, path.join(spec.repo, 'bin/crashcart.mjs'), 'serve',
-    '--iface', spec.iface,
-    '--address', `${spec.address}/${spec.prefix}`,
-    '--dhcp', 'full',
-    '--range', `${spec.range[0]}-${spec.range[1]}`,
-    '--data-dir', spec.dataDir,
-    '--lab', 'off',
-    '--admin-listen', `127.0.0.1:${spec.adminPort}`,
-    '--http-port', String(spec.httpPort),
-    '--microkernel', spec.microkernelDir,
+    'netns',
+    'exec',
+    spec.ns,
+    process.execPath,
+    path.join(spec.repo, 'bin/crashcart.mjs'),
+    'serve',
+    '--iface',
+    spec.iface,
+    '--address',
+    `${spec.address}/${spec.prefix}`,
+    '--dhcp',
+    'full',
+    '--range',
+    `${spec.range[0]}-${spec.range[1]}`,
+    '--data-dir',
+    spec.dataDir,
+    '--lab',
+    'off',
+    '--admin-listen',
+    `127.0.0.1:${spec.adminPort}`,
+    '--http-port',
+    String(spec.httpPort),
+    '--microkernel',
+    spec.microkernelDir,
   ];
   const log = createWriteStream(spec.logFile);
-  const proc = spawn('ip', args, { cwd: spec.repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CRASHCART_FROM_SOURCE: '1' } });
+  const proc = spawn('ip', args, {
+    cwd: spec.repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
+  });
   proc.stdout?.pipe(log);
   proc.stderr?.pipe(log);
   if (proc.pid === undefined) throw new Error('could not start the appliance');
@@ -76,7 +101,14 @@ export async function startAppliance(spec: ApplianceSpec, timeoutMs = 90_000): P
     token: '',
     api: async <T>(method: string, url: string, body?: unknown): Promise<T> => {
       const extra = body === undefined ? [] : ['-H', 'content-type: application/json', '--data-binary', JSON.stringify(body)];
-      const r = await curlInNs(spec.ns, ['-X', method, '-H', `authorization: Bearer ${a.token}`, ...extra, `http://127.0.0.1:${spec.adminPort}${url}`]);
+      const r = await curlInNs(spec.ns, [
+        '-X',
+        method,
+        '-H',
+        `authorization: Bearer ${a.token}`,
+        ...extra,
+        `http://127.0.0.1:${spec.adminPort}${url}`,
+      ]);
       if (r.status < 200 || r.status > 299) throw new Error(`admin API ${method} ${url} -> ${r.status}: ${r.body.slice(0, 2000)}`);
       return JSON.parse(r.body) as T;
     },
@@ -87,10 +119,15 @@ export async function startAppliance(spec: ApplianceSpec, timeoutMs = 90_000): P
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (a.exited) throw new Error(`crashcart serve exited during start-up; its log:\n${readTail(spec.logFile)}`);
-    if (Date.now() > deadline) throw new Error(`crashcart serve did not answer within ${timeoutMs / 1000} s; its log:\n${readTail(spec.logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(`crashcart serve did not answer within ${timeoutMs / 1000} s; its log:\n${readTail(spec.logFile)}`);
     if (existsSync(tokenFile)) {
       a.token = readFileSync(tokenFile, 'utf8').trim();
-      const r = await curlInNs(spec.ns, ['-H', `authorization: Bearer ${a.token}`, `http://127.0.0.1:${spec.adminPort}/api/v1/nodes`]).catch(() => null);
+      const r = await curlInNs(spec.ns, [
+        '-H',
+        `authorization: Bearer ${a.token}`,
+        `http://127.0.0.1:${spec.adminPort}/api/v1/nodes`,
+      ]).catch(() => null);
       if (r && r.status === 200) return a;
     }
     await new Promise((r) => setTimeout(r, 300));

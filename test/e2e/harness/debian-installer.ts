@@ -20,7 +20,9 @@ export function debianInstaller(cacheDir: string): { kernel: string; initrd: str
     try {
       execFileSync('apt-get', ['download', PKG], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
-      throw new Error(`apt-get download ${PKG} failed: ${(e as { stderr?: Buffer }).stderr?.toString() ?? e}\n  fix: run apt-get update (the package is in Debian 12 main)`);
+      throw new Error(
+        `apt-get download ${PKG} failed: ${(e as { stderr?: Buffer }).stderr?.toString() ?? e}\n  fix: run apt-get update (the package is in Debian 12 main)`,
+      );
     }
     deb = readdirSync(dir).find((f) => f.startsWith(PKG) && f.endsWith('.deb'));
     if (!deb) throw new Error(`apt-get download ${PKG} produced no .deb in ${dir}\n  fix: run apt-get update and retry`);
@@ -30,7 +32,8 @@ export function debianInstaller(cacheDir: string): { kernel: string; initrd: str
   const initrd = path.join(root, IMAGE_DIR, 'initrd.gz');
   if (!existsSync(kernel) || !existsSync(initrd)) {
     execFileSync('dpkg-deb', ['-x', path.join(dir, deb), root]);
-    if (!existsSync(kernel) || !existsSync(initrd)) throw new Error(`${deb} has no ${IMAGE_DIR}/{linux,initrd.gz}\n  fix: delete ${dir} and rerun`);
+    if (!existsSync(kernel) || !existsSync(initrd))
+      throw new Error(`${deb} has no ${IMAGE_DIR}/{linux,initrd.gz}\n  fix: delete ${dir} and rerun`);
   }
   return { kernel, initrd, deb };
 }

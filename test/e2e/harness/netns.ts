@@ -11,7 +11,9 @@ function ip(args: string[]): string {
     return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new Error(`ip ${args.join(' ')} failed: ${err.stderr ?? err.message}\n  fix: run the e2e as root on Linux with iproute2 installed (apt-get install iproute2)`);
+    throw new Error(
+      `ip ${args.join(' ')} failed: ${err.stderr ?? err.message}\n  fix: run the e2e as root on Linux with iproute2 installed (apt-get install iproute2)`,
+    );
   }
 }
 
@@ -63,5 +65,7 @@ export function destroyNet(ns: string): void {
 
 /** Is the namespace still there? (afterAll checks its own cleanup.) */
 export function netExists(ns: string): boolean {
-  return ip(['netns', 'list']).split('\n').some((l) => l.split(' ')[0] === ns);
+  return ip(['netns', 'list'])
+    .split('\n')
+    .some((l) => l.split(' ')[0] === ns);
 }

@@ -13,6 +13,12 @@ const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 /** QEMU's virtio-net boot ROM (iPXE), from ipxe-qemu. */
 export const IPXE_VIRTIO_ROM = '/usr/lib/ipxe/qemu/efi-virtio.rom';
 
+const ESC = String.fromCharCode(27);
+/** ANSI control sequences (cursor moves, colours, clear screen) that firmware writes to the serial port. */
+const CSI_SEQUENCE = new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]`, 'g');
+/** Terminal reset (ESC c), sent by SeaBIOS and the kernel. */
+const RESET_SEQUENCE = new RegExp(`${ESC}c`, 'g');
+
 /** What one guest looks like. */
 export interface GuestSpec {
   name: string;
@@ -54,7 +60,7 @@ export class SerialLog {
     closeSync(fd);
     this.offset = size;
     // Strip terminal escapes (SeaBIOS/OVMF clear the screen) so lines can be matched as text.
-    const text = this.partial + buf.toString('latin1').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\x1bc/g, '');
+    const text = this.partial + buf.toString('latin1').replace(CSI_SEQUENCE, '').replace(RESET_SEQUENCE, '');
     const parts = text.split(/\r?\n|\r/);
     this.partial = parts.pop() ?? '';
     const now = Date.now();

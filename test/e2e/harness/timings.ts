@@ -39,7 +39,12 @@ export function bootPhases(g: Guest, nodeId: number, events: CcEvent[]): Phase[]
   const tftpMs = tftpEnd ? Number((tftpEnd.data as { duration_ms?: unknown }).duration_ms ?? NaN) : NaN;
 
   return [
-    { name: 'DHCP (power-on -> first DHCP exchange -> ACK)', startS: t(dhcpFirst), endS: t(dhcpAck ?? dhcpFirst), note: 'includes firmware POST' },
+    {
+      name: 'DHCP (power-on -> first DHCP exchange -> ACK)',
+      startS: t(dhcpFirst),
+      endS: t(dhcpAck ?? dhcpFirst),
+      note: 'includes firmware POST',
+    },
     {
       name: 'TFTP first-stage loader',
       startS: t(tftpStart),

@@ -15,7 +15,11 @@ export function download(lab: Lab, client: ClientName, remote: string, local: st
       // tftp-hpa sends a plain RFC 1350 request: 512-byte lock-step.
       return lab.client('tftp', [server, '-m', 'binary', '-c', 'get', remote, local], timeoutMs);
     case 'atftp':
-      return lab.client('atftp', ['--option', 'blksize 1468', '--option', 'windowsize 16', '--option', 'tsize 0', '-g', '-r', remote, '-l', local, server], timeoutMs);
+      return lab.client(
+        'atftp',
+        ['--option', 'blksize 1468', '--option', 'windowsize 16', '--option', 'tsize 0', '-g', '-r', remote, '-l', local, server],
+        timeoutMs,
+      );
     case 'atftp-512':
       return lab.client('atftp', ['-g', '-r', remote, '-l', local, server], timeoutMs);
     case 'curl':

@@ -51,7 +51,24 @@ export async function createLab(tag: string, mtu = 1500): Promise<Lab> {
   const children = new Set<ChildProcess>();
   await must('ip', ['netns', 'add', serverNs]);
   await must('ip', ['netns', 'add', clientNs]);
-  await must('ip', ['link', 'add', 'vs', 'netns', serverNs, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', 'vc', 'netns', clientNs, 'mtu', String(mtu)]);
+  await must('ip', [
+    'link',
+    'add',
+    'vs',
+    'netns',
+    serverNs,
+    'mtu',
+    String(mtu),
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'vc',
+    'netns',
+    clientNs,
+    'mtu',
+    String(mtu),
+  ]);
   for (const [ns, dev, ip] of [
     [serverNs, 'vs', SERVER_IP],
     [clientNs, 'vc', CLIENT_IP],
@@ -91,7 +108,11 @@ export interface CrashcartChild {
 
 /** Start test/tftp/helpers/serve-child.ts in the lab's server namespace. */
 export async function startCrashcart(lab: Lab, args: Record<string, unknown>): Promise<CrashcartChild> {
-  const child = lab.spawnServer(process.execPath, [path.join(REPO, 'bin/run-ts.mjs'), path.join(REPO, 'test/tftp/helpers/serve-child.ts'), JSON.stringify({ iface: 'vs', ip: SERVER_IP, ...args })]);
+  const child = lab.spawnServer(process.execPath, [
+    path.join(REPO, 'bin/run-ts.mjs'),
+    path.join(REPO, 'test/tftp/helpers/serve-child.ts'),
+    JSON.stringify({ iface: 'vs', ip: SERVER_IP, ...args }),
+  ]);
   const lines = createInterface({ input: child.stdout! });
   const waiting: Array<(v: Record<string, unknown>) => void> = [];
   let stderr = '';

@@ -29,13 +29,26 @@ const config = {
   ports: { tftp: args.port ?? 69, dhcp: 67, proxy: 4011 },
 } as unknown as Config;
 const events: unknown[] = [];
-const quiet = { debug() {}, info() {}, warn() {}, error: (o: unknown, m?: string) => process.stderr.write(`${m ?? ''} ${JSON.stringify(o)}\n`) };
+const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error: (o: unknown, m?: string) => process.stderr.write(`${m ?? ''} ${JSON.stringify(o)}\n`),
+};
 const plugin = createTftpPlugin({
   config,
   roots: args.roots,
   events: {
     emit(type, e) {
-      const ev = { seq: events.length + 1, ts: new Date().toISOString(), type, node_id: e.node_id ?? null, mac: e.mac ?? null, message: e.message, data: e.data ?? {} };
+      const ev = {
+        seq: events.length + 1,
+        ts: new Date().toISOString(),
+        type,
+        node_id: e.node_id ?? null,
+        mac: e.mac ?? null,
+        message: e.message,
+        data: e.data ?? {},
+      };
       events.push(ev);
       return ev;
     },
