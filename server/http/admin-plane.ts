@@ -6,6 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifyCookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,6 +34,19 @@ export async function buildAdminPlane(ctx: CoreContext, auth: AdminAuth, sys: Sy
   const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandling(app, ctx.log);
   installValidation(app);
+  // Security headers for the UI: same-origin everything, no framing, no sniffing.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    hsts: false,
+  });
   await app.register(fastifyCookie);
   await app.register(swagger, {
     openapi: {
