@@ -19,7 +19,7 @@ import { NetworkServices } from './core/network-services.ts';
 import { buildAdminPlane } from './http/admin-plane.ts';
 import { AdminAuth, ensureAdminToken } from './http/admin-auth.ts';
 import { sweepLost } from './nodes/node-actions.ts';
-import { listInterfaces, ifindexOf } from './system/interfaces.ts';
+import { listInterfaces, ifindexOf, interfacesWithAddresses } from './system/interfaces.ts';
 import { loadServeConfig } from './config/load.ts';
 import { probeForeignDhcp } from './dhcp/probe.ts';
 import { createLabPlugin } from './lab/lab-plugin.ts';
@@ -105,7 +105,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       if (req.range) argv.push('--range', req.range);
       if (req.force) argv.push('--force');
       argv.push('--admin-listen', `${config.admin.host}:${config.admin.port}`, ...(config.admin.exposed ? ['--admin-token-required'] : []));
-      const next = loadServeConfig(argv, { interfaces: () => os.networkInterfaces(), ifindex: ifindexOf, env: process.env });
+      const next = loadServeConfig(argv, { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env });
       await network.apply(next);
     },
     stopNetwork: () => network.stopUdp(),

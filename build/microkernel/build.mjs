@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console, Buffer */
 // npm run build:microkernel [-- --debug --ssh-key KEY.pub] [--config FILE] [--out DIR] [--refresh]
 // Builds build/out/microkernel/{vmlinuz,initrd.img,manifest.json} from Debian packages only
 // (apt-get download + dpkg-deb -x into build/out/cache; nothing is installed on the host). See docs/microkernel.md.

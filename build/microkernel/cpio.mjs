@@ -1,4 +1,3 @@
-/* global Buffer */
 // Deterministic "newc" cpio writer (the format the kernel unpacks as initramfs, see the kernel's
 // Documentation/driver-api/early-userspace/buffer-format.rst): entries sorted by path, inode numbers in
 // that order, uid/gid 0 and one fixed mtime, so the same tree always gives the same bytes.

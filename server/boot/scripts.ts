@@ -10,7 +10,7 @@ import { KERNEL_ARGS } from '../../contract/index.ts';
 export function bootIpxeScript(publicUrl: string): string {
   const q = [
     'mac=${netX/mac}',
-    'uuid=${uuid:uristring}',
+    'uuid=${uuid}',
     'serial=${serial:uristring}',
     'manufacturer=${manufacturer:uristring}',
     'product=${product:uristring}',

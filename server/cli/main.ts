@@ -7,7 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadServeConfig, serveHelp, defaultDataDir } from '../config/load.ts';
-import { ifindexOf } from '../system/interfaces.ts';
+import { ifindexOf, interfacesWithAddresses } from '../system/interfaces.ts';
 import { startAppliance } from '../app.ts';
 import { consoleLogger } from '../core/console-logger.ts';
 import { CcError, ccError } from '../errors/cc-error.ts';
@@ -26,7 +26,7 @@ Commands:
                              install a microkernel (vmlinuz, initrd.img, manifest.json)
 `;
 
-const machine = { interfaces: () => os.networkInterfaces(), ifindex: ifindexOf, env: process.env };
+const machine = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
 
 function dataDirFrom(argv: string[]): { dataDir: string; rest: string[] } {
   const { values, positionals } = parseArgs({

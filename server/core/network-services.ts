@@ -16,6 +16,7 @@ import { REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { CcError, bindError } from '../errors/cc-error.ts';
 import { createDhcpPlugin, type DhcpPlugin } from '../dhcp/plugin.ts';
 import { createTftpPlugin } from '../tftp/plugin.ts';
+import { createRaResponder } from '../net/router-advert.ts';
 
 type Svc = { status: ServiceStatus; plugin?: Plugin };
 
@@ -74,6 +75,8 @@ export class NetworkServices {
       dhcp = createDhcpPlugin({ config: c, leases: this.ctx.store.leases, events: this.ctx.events, hooks, log: this.ctx.log });
       await this.run('dhcp', dhcp, `${c.dhcp} on ${c.iface}`);
     } else this.set('dhcp', 'disabled', '--dhcp off');
+    // Isolated rack: end iPXE's IPv6 wait with an empty router advertisement (see server/net/router-advert.ts).
+    if (c.dhcp === 'full') await this.run('ipv6-ra', createRaResponder({ iface: c.iface, resourcesDir: path.join(REPO_ROOT, 'resources'), events: this.ctx.events, log: this.ctx.log }), `empty RAs on ${c.iface}`);
     // TFTP tells DHCP which proxy strategy got a machine this far (remembered per MAC).
     const tftpHooks = {
       ...hooks,
@@ -117,7 +120,7 @@ export class NetworkServices {
 
   /** Stop DHCP and TFTP only (the node plane stays). */
   async stopUdp(): Promise<void> {
-    for (const name of ['dhcp', 'tftp']) {
+    for (const name of ['dhcp', 'ipv6-ra', 'tftp']) {
       const s = this.svcs.get(name);
       if (s?.plugin && s.status.state === 'running') {
         await s.plugin.stop();

@@ -38,16 +38,18 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
       schema: {
         querystring: Type.Object({
           mac: Type.String({ maxLength: 64 }),
-          uuid: Type.Optional(Type.String({ maxLength: 64 })),
-          serial: Type.Optional(Type.String({ maxLength: 256 })),
-          manufacturer: Type.Optional(Type.String({ maxLength: 256 })),
-          product: Type.Optional(Type.String({ maxLength: 256 })),
+          uuid: Type.Optional(Type.String({ maxLength: 1024 })),
+          serial: Type.Optional(Type.String({ maxLength: 1024 })),
+          manufacturer: Type.Optional(Type.String({ maxLength: 1024 })),
+          product: Type.Optional(Type.String({ maxLength: 1024 })),
           arch: Type.Optional(Type.String({ maxLength: 32 })),
           platform: Type.Optional(Type.String({ maxLength: 32 })),
         }),
       },
     },
     async (req, reply) => {
+      // Firmware fills these from SMBIOS: garbage (raw bytes, placeholders) is ignored by the identity
+      // rules downstream, never a reason to refuse the boot.
       const r = await bootRequest(ctx, req.query, req.ip);
       return reply.type(IPXE).send(r.script);
     },

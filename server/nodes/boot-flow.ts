@@ -57,8 +57,8 @@ export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string | null): 
     node.boot_mode = q.platform === 'efi' ? 'uefi' : q.platform === 'pcbios' ? 'bios' : node.boot_mode;
     node.uuid = node.uuid ?? uuid;
     node.serial = node.serial ?? serial;
-    node.manufacturer = node.manufacturer ?? (q.manufacturer?.trim() || null);
-    node.product = node.product ?? (q.product?.trim() || null);
+    node.manufacturer = node.manufacturer ?? (q.manufacturer?.trim().slice(0, 256) || null);
+    node.product = node.product ?? (q.product?.trim().slice(0, 256) || null);
     node.last_seen = now;
     if (created)
       ctx.events.emit('node.discovered', { node_id: node.id, mac, message: `New machine ${mac} asked what to boot`, data: { ...q, ip } });

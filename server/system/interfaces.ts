@@ -1,6 +1,8 @@
 /** The machine's NICs for the Setup screen: link, addresses, speed, Wi-Fi, default route. */
 import os from 'node:os';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { prefixToNetmask } from '../net/ipv4.ts';
 
 /** One NIC as the Setup screen shows it. */
 export interface InterfaceInfo {
@@ -64,4 +66,36 @@ export function listInterfaces(): InterfaceInfo[] {
         ifindex: ifindexOf(name),
       };
     });
+}
+
+/**
+ * IPv4 addresses of every NIC, including NICs without carrier (Node's
+ * os.networkInterfaces() hides those, but an engineer often starts Crashcart
+ * before plugging the cable in). Read with `ip -j -4 addr`; falls back to Node's view.
+ */
+export function interfacesWithAddresses(): NodeJS.Dict<os.NetworkInterfaceInfo[]> {
+  const out: NodeJS.Dict<os.NetworkInterfaceInfo[]> = {};
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync('/sys/class/net');
+  } catch {
+    return os.networkInterfaces();
+  }
+  for (const n of names) out[n] = [];
+  try {
+    const raw = execFileSync('ip', ['-j', '-4', 'addr'], { encoding: 'utf8', timeout: 5000 });
+    for (const link of JSON.parse(raw) as { ifname: string; address?: string; addr_info?: { local: string; prefixlen: number }[] }[]) {
+      out[link.ifname] = (link.addr_info ?? []).map((a) => ({
+        address: a.local,
+        netmask: prefixToNetmask(a.prefixlen),
+        family: 'IPv4' as const,
+        mac: read(`/sys/class/net/${link.ifname}/address`) ?? '00:00:00:00:00:00',
+        internal: link.ifname === 'lo',
+        cidr: `${a.local}/${a.prefixlen}`,
+      }));
+    }
+  } catch {
+    return { ...out, ...os.networkInterfaces() };
+  }
+  return out;
 }

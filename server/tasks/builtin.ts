@@ -140,7 +140,7 @@ export const BUILTIN_TASKS: readonly Task[] = [
     description: 'Debian netboot installer with a preseed rendered per node (image: kernel `linux` + `initrd.gz`).',
     builtin: true,
     ipxe: kernelBoot(
-      'auto=true priority=critical url={{files_base}}/preseed.cfg hostname={{hostname}} domain={{domain}} interface=auto netcfg/choose_interface=auto console=tty0 console=ttyS0,115200n8 ipv6.disable=1 --- quiet',
+      'auto=true priority=critical url={{files_base}}/preseed.cfg hostname={{hostname}} domain={{domain}} interface=auto netcfg/choose_interface=auto netcfg/no_default_route=true console=tty0 console=ttyS0,115200n8 ipv6.disable=1 --- quiet',
     ),
     templates: { 'preseed.cfg': PRESEED },
   },

@@ -14,7 +14,7 @@ describe('node plane: boot scripts', () => {
     expect(r.status).toBe(200);
     expect(r.text.startsWith('#!ipxe')).toBe(true);
     expect(r.text).toContain('dhcp && goto chain');
-    expect(r.text).toContain(`${t.nodeUrl}/boot?mac=\${netX/mac}&uuid=\${uuid:uristring}&serial=\${serial:uristring}`);
+    expect(r.text).toContain(`${t.nodeUrl}/boot?mac=\${netX/mac}&uuid=\${uuid}&serial=\${serial:uristring}`);
     expect(r.text).toContain(':error');
   });
 

@@ -1,0 +1,77 @@
+/**
+ * The RA responder answers a router solicitation at once with an RA that carries
+ * no prefix, M=0, O=0 and router lifetime 0 (what ends iPXE's IPv6 wait), and
+ * exits when the appliance closes its stdin. In namespaces the test creates.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { createRaResponder } from '../../server/net/router-advert.ts';
+import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { consoleLogger } from '../../server/core/console-logger.ts';
+
+const A = `cc-ra-${process.pid}-a`;
+const B = `cc-ra-${process.pid}-b`;
+const sh = (...a: string[]) => execFileSync(a[0]!, a.slice(1), { encoding: 'utf8' });
+
+beforeAll(() => {
+  sh('ip', 'netns', 'add', A);
+  sh('ip', 'netns', 'add', B);
+  sh('ip', 'link', 'add', 'ccra0', 'netns', A, 'type', 'veth', 'peer', 'name', 'ccra1', 'netns', B);
+  sh('ip', '-n', A, 'link', 'set', 'ccra0', 'up');
+  sh('ip', '-n', B, 'link', 'set', 'ccra1', 'up');
+});
+afterAll(() => {
+  for (const n of [A, B]) execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
+});
+
+/** Wait for the link-local address to leave the tentative (DAD) state. */
+function waitLinkLocal(ns: string, dev: string): void {
+  for (let i = 0; i < 50; i++) {
+    const out = sh('ip', '-n', ns, '-6', 'addr', 'show', 'dev', dev);
+    if (/fe80::/.test(out) && !/tentative/.test(out)) return;
+    execFileSync('sleep', ['0.1']);
+  }
+  throw new Error(`no link-local address on ${dev}`);
+}
+
+describe('IPv6 RA responder', () => {
+  it('answers a router solicitation with an empty, zero-lifetime RA', async () => {
+    waitLinkLocal(A, 'ccra0');
+    waitLinkLocal(B, 'ccra1');
+    // A capture in B that ends after two RAs (the first unsolicited one, then the answer to our RS).
+    const cap = spawn('ip', ['netns', 'exec', B, 'tcpdump', '-l', '-n', '-v', '-i', 'ccra1', '-c', '2', 'icmp6 and ip6[40] == 134'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    cap.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    await new Promise((r) => setTimeout(r, 1000));
+    // The responder as the plugin runs it (stdin a pipe it exits on), entered into namespace A.
+    const ra = spawn('ip', ['netns', 'exec', A, 'python3', path.join(REPO_ROOT, 'resources', 'ra', 'ra-responder.py'), 'ccra0', '60'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => ra.stdout!.once('data', () => resolve()));
+    // Solicit from B: the answer must come at once, not after the 60 s interval.
+    const t0 = Date.now();
+    sh('ip', 'netns', 'exec', B, 'python3', '-c', "import socket,struct;s=socket.socket(socket.AF_INET6,socket.SOCK_RAW,socket.IPPROTO_ICMPV6);s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_MULTICAST_HOPS,255);s.sendto(struct.pack('!BBHI',133,0,0,0),('ff02::2',0,0,socket.if_nametoindex('ccra1')))");
+    const code = await new Promise<number | null>((resolve) => {
+      cap.once('exit', resolve);
+      setTimeout(() => cap.kill(), 15000);
+    });
+    expect(code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15000);
+    const ras = text.split('\n').filter((l) => l.includes('router advertisement'));
+    expect(ras).toHaveLength(2);
+    expect(text).toMatch(/hop limit 64, Flags \[none\], pref medium, router lifetime 0s/);
+    expect(text).not.toMatch(/prefix info/);
+    // Closing stdin ends the responder (how the appliance stops it).
+    const exited = new Promise((r) => ra.once('exit', r));
+    ra.stdin!.end();
+    await exited;
+    expect(ra.exitCode).toBe(0);
+  });
+
+  it('the plugin reports a missing responder as an event with the fix, without failing the appliance', async () => {
+    const emitted: string[] = [];
+    const p = createRaResponder({ iface: 'no-such-nic9', resourcesDir: path.join(REPO_ROOT, 'resources'), events: { emit: (_t, e) => (emitted.push(e.message), {} as never) }, log: consoleLogger('silent') });
+    await p.start();
+    expect(emitted.join('\n')).toMatch(/ipv6-ra: .*Fix: install python3/);
+    await p.stop();
+  });
+});
