@@ -25,7 +25,6 @@ import { probeForeignDhcp } from './dhcp/probe.ts';
 import { createLabPlugin } from './lab/lab-plugin.ts';
 import { bindError, ccError } from './errors/cc-error.ts';
 import * as D from './config/defaults.ts';
-import os from 'node:os';
 
 /** A running appliance. */
 export interface Appliance {

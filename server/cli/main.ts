@@ -2,7 +2,6 @@
  * `crashcart` command line: serve, token, image import, microkernel import.
  * The only place (with Electron main) that reads argv, env and the machine.
  */
-import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';

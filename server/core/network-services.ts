@@ -76,7 +76,12 @@ export class NetworkServices {
       await this.run('dhcp', dhcp, `${c.dhcp} on ${c.iface}`);
     } else this.set('dhcp', 'disabled', '--dhcp off');
     // Isolated rack: end iPXE's IPv6 wait with an empty router advertisement (see server/net/router-advert.ts).
-    if (c.dhcp === 'full') await this.run('ipv6-ra', createRaResponder({ iface: c.iface, resourcesDir: path.join(REPO_ROOT, 'resources'), events: this.ctx.events, log: this.ctx.log }), `empty RAs on ${c.iface}`);
+    if (c.dhcp === 'full')
+      await this.run(
+        'ipv6-ra',
+        createRaResponder({ iface: c.iface, resourcesDir: path.join(REPO_ROOT, 'resources'), events: this.ctx.events, log: this.ctx.log }),
+        `empty RAs on ${c.iface}`,
+      );
     // TFTP tells DHCP which proxy strategy got a machine this far (remembered per MAC).
     const tftpHooks = {
       ...hooks,

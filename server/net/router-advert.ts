@@ -14,7 +14,13 @@ import type { EventSink } from '../events/event-log.ts';
 export const RA_INTERVAL_S = 10;
 
 /** Create the RA responder for one NIC. */
-export function createRaResponder(deps: { iface: string; resourcesDir: string; events: EventSink; log: Logger; intervalS?: number }): Plugin {
+export function createRaResponder(deps: {
+  iface: string;
+  resourcesDir: string;
+  events: EventSink;
+  log: Logger;
+  intervalS?: number;
+}): Plugin {
   let child: ChildProcess | null = null;
   return {
     name: 'ipv6-ra',
@@ -29,8 +35,14 @@ export function createRaResponder(deps: { iface: string; resourcesDir: string; e
           settled = true;
           if (!ok) {
             // Not fatal: boots still work, iPXE just waits for IPv6 first.
-            deps.log.warn({ why }, 'IPv6 RA responder not running; iPXE will wait ~16 s per boot for IPv6. Fix: install python3 and keep IPv6 enabled on the NIC');
-            deps.events.emit('service.error', { message: `ipv6-ra: ${why}; iPXE waits ~16 s per boot for IPv6. Fix: install python3, enable IPv6 on ${deps.iface}`, data: { service: 'ipv6-ra', why } });
+            deps.log.warn(
+              { why },
+              'IPv6 RA responder not running; iPXE will wait ~16 s per boot for IPv6. Fix: install python3 and keep IPv6 enabled on the NIC',
+            );
+            deps.events.emit('service.error', {
+              message: `ipv6-ra: ${why}; iPXE waits ~16 s per boot for IPv6. Fix: install python3, enable IPv6 on ${deps.iface}`,
+              data: { service: 'ipv6-ra', why },
+            });
           }
           resolve();
         };

@@ -140,7 +140,13 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
     await ctx.repo.save(node);
   } else ctx.repo.touch(node);
   // One event per boot (the first check-in), not per check-in: the timeline shows when the agent came up.
-  if (req.first_checkin) ctx.events.emit('node.checkin', { node_id: node.id, mac: node.boot_mac, message: 'First check-in after boot', data: { state: req.state } });
+  if (req.first_checkin)
+    ctx.events.emit('node.checkin', {
+      node_id: node.id,
+      mac: node.boot_mac,
+      message: 'First check-in after boot',
+      data: { state: req.state },
+    });
 
   const s = ctx.settings.get();
   let command: CheckinResponse['command'] = 'acknowledge';

@@ -168,6 +168,29 @@ beforeAll(async () => {
   );
   children.push(tcpdump);
   tcpdump.stdout?.on('data', (d: Buffer) => (requests += d.toString('latin1')));
+  // TFTP (and any other non-DHCP UDP) as a pcap next to the logs, for when a firmware download stalls.
+  children.push(
+    spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        NS,
+        'tcpdump',
+        '-i',
+        net.bridge,
+        '-n',
+        '-s',
+        '200',
+        '-w',
+        path.join(logDir, 'udp.pcap'),
+        'udp and not port 67 and not port 68',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    ),
+  );
   log(`appliance up in ${NS} (pid ${app.pid}); starting ${GUESTS.length} guests on TCG`);
   for (const spec of GUESTS) {
     guests.push(startGuest(NS, spec, path.join(logDir, `${spec.name}.serial.log`), path.join(dataDir, `${spec.name}.vars.fd`)));

@@ -40,16 +40,28 @@ describe('IPv6 RA responder', () => {
     waitLinkLocal(A, 'ccra0');
     waitLinkLocal(B, 'ccra1');
     // A capture in B that ends after two RAs (the first unsolicited one, then the answer to our RS).
-    const cap = spawn('ip', ['netns', 'exec', B, 'tcpdump', '-l', '-n', '-v', '-i', 'ccra1', '-c', '2', 'icmp6 and ip6[40] == 134'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const cap = spawn('ip', ['netns', 'exec', B, 'tcpdump', '-l', '-n', '-v', '-i', 'ccra1', '-c', '2', 'icmp6 and ip6[40] == 134'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let text = '';
     cap.stdout.on('data', (d: Buffer) => (text += d.toString()));
     await new Promise((r) => setTimeout(r, 1000));
     // The responder as the plugin runs it (stdin a pipe it exits on), entered into namespace A.
-    const ra = spawn('ip', ['netns', 'exec', A, 'python3', path.join(REPO_ROOT, 'resources', 'ra', 'ra-responder.py'), 'ccra0', '60'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const ra = spawn('ip', ['netns', 'exec', A, 'python3', path.join(REPO_ROOT, 'resources', 'ra', 'ra-responder.py'), 'ccra0', '60'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) => ra.stdout!.once('data', () => resolve()));
     // Solicit from B: the answer must come at once, not after the 60 s interval.
     const t0 = Date.now();
-    sh('ip', 'netns', 'exec', B, 'python3', '-c', "import socket,struct;s=socket.socket(socket.AF_INET6,socket.SOCK_RAW,socket.IPPROTO_ICMPV6);s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_MULTICAST_HOPS,255);s.sendto(struct.pack('!BBHI',133,0,0,0),('ff02::2',0,0,socket.if_nametoindex('ccra1')))");
+    sh(
+      'ip',
+      'netns',
+      'exec',
+      B,
+      'python3',
+      '-c',
+      "import socket,struct;s=socket.socket(socket.AF_INET6,socket.SOCK_RAW,socket.IPPROTO_ICMPV6);s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_MULTICAST_HOPS,255);s.sendto(struct.pack('!BBHI',133,0,0,0),('ff02::2',0,0,socket.if_nametoindex('ccra1')))",
+    );
     const code = await new Promise<number | null>((resolve) => {
       cap.once('exit', resolve);
       setTimeout(() => cap.kill(), 15000);
@@ -69,7 +81,12 @@ describe('IPv6 RA responder', () => {
 
   it('the plugin reports a missing responder as an event with the fix, without failing the appliance', async () => {
     const emitted: string[] = [];
-    const p = createRaResponder({ iface: 'no-such-nic9', resourcesDir: path.join(REPO_ROOT, 'resources'), events: { emit: (_t, e) => (emitted.push(e.message), {} as never) }, log: consoleLogger('silent') });
+    const p = createRaResponder({
+      iface: 'no-such-nic9',
+      resourcesDir: path.join(REPO_ROOT, 'resources'),
+      events: { emit: (_t, e) => (emitted.push(e.message), {} as never) },
+      log: consoleLogger('silent'),
+    });
     await p.start();
     expect(emitted.join('\n')).toMatch(/ipv6-ra: .*Fix: install python3/);
     await p.stop();
