@@ -44,7 +44,10 @@ export function agentKernelArgs(publicUrl: string, nodeId: number, token: string
   return `${KERNEL_ARGS.url}=${publicUrl} ${KERNEL_ARGS.node}=${nodeId} ${KERNEL_ARGS.token}=${token}`;
 }
 
-/** Boot the discovery microkernel over HTTP. */
+/**
+ * Boot the discovery microkernel over HTTP. `initrd=initrd.img` is required under UEFI: iPXE boots the
+ * kernel's EFI stub, which loads only the initrd its command line names.
+ */
 export function microkernelScript(o: { publicUrl: string; nodeId: number; token: string; version: string; debug?: boolean }): string {
   const args = agentKernelArgs(o.publicUrl, o.nodeId, o.token);
   const console = 'console=tty0 console=ttyS0,115200n8';
@@ -55,7 +58,7 @@ export function microkernelScript(o: { publicUrl: string; nodeId: number; token:
     'echo Crashcart: loading the discovery microkernel...',
     ...retryBlock(
       'kernel',
-      `kernel --name vmlinuz ${o.publicUrl}/mk/vmlinuz ${args} BOOTIF=01-\${netX/mac:hexhyp} ${console} ipv6.disable=1 quiet`,
+      `kernel --name vmlinuz ${o.publicUrl}/mk/vmlinuz initrd=initrd.img ${args} BOOTIF=01-\${netX/mac:hexhyp} ${console} ipv6.disable=1 quiet`,
       'initrd',
     ),
     ...retryBlock('initrd', `initrd --name initrd.img ${o.publicUrl}/mk/initrd.img`, 'boot'),

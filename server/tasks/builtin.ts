@@ -13,7 +13,9 @@ const ERR = [
   'chain --replace --autofree {{server_url}}/boot.ipxe || reboot',
 ].join('\n');
 
-function kernelBoot(kernelArgs: string): string {
+function kernelBoot(args: string): string {
+  // UEFI: the kernel's EFI stub loads only the initrd its command line names (iPXE registers it by name).
+  const kernelArgs = `initrd={{image.initrd}} ${args}`;
   return [
     '#!ipxe',
     STAGE,

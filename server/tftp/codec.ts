@@ -101,8 +101,11 @@ export function decode(buf: Uint8Array): TftpPacket {
       if (buf.length !== 4) throw new MalformedPacket(4, `ACK of ${buf.length} bytes, expected 4`);
       return { op, block: (buf[2]! << 8) | buf[3]! };
     case Opcode.ERROR: {
-      const [message, end] = cstring(buf, 4, 'error message');
-      if (end !== buf.length) throw new MalformedPacket(end, 'bytes after the error message');
+      // Lenient on purpose: an ERROR ends the transfer whatever its tail looks like. EDK2 (OVMF and
+      // most UEFI firmware) pads its ERROR after the NUL (it sizes the packet from a C struct), and
+      // dropping that padded ERROR as malformed keeps a dead transfer retransmitting for 30 s.
+      const nul = buf.indexOf(0, 4);
+      const message = Buffer.from(buf.buffer, buf.byteOffset + 4, (nul < 0 ? buf.length : nul) - 4).toString('latin1');
       return { op, code: (buf[2]! << 8) | buf[3]!, message };
     }
     case Opcode.OACK:

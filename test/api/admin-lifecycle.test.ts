@@ -57,7 +57,7 @@ describe('node life cycle through the admin API', () => {
   it('discovers, registers, binds with one click, reboots into the task, installs, then boots local disk', async () => {
     const n = new ProtocolNode(t, ['52:54:00:30:00:01', '52:54:00:30:00:02'], { manufacturer: 'Supermicro', memorysize_mb: 32768 });
     const script = await n.boot();
-    expect(script).toContain(`kernel --name vmlinuz ${t.nodeUrl}/mk/vmlinuz crashcart.url=${t.nodeUrl}`);
+    expect(script).toContain(`kernel --name vmlinuz ${t.nodeUrl}/mk/vmlinuz initrd=initrd.img crashcart.url=${t.nodeUrl}`);
     expect(script).toContain('# Crashcart: discovery microkernel test-mk-1');
     expect(script).toContain(`initrd --name initrd.img ${t.nodeUrl}/mk/initrd.img`);
     // Range on the microkernel assets.
@@ -105,7 +105,7 @@ describe('node life cycle through the admin API', () => {
     // The node reboots; iPXE asks again and gets the installer.
     const task = await n.boot();
     expect(task).toContain(
-      `kernel ${t.nodeUrl}/images/deb12/linux auto=true priority=critical url=${t.nodeUrl}/api/v1/nodes/${n.nodeId}/files/`,
+      `kernel ${t.nodeUrl}/images/deb12/linux initrd=initrd.gz auto=true priority=critical url=${t.nodeUrl}/api/v1/nodes/${n.nodeId}/files/`,
     );
     expect(task).toContain(`hostname=web${n.nodeId}`);
     const stageUrl = /stage_url=(\S+)/.exec(task)![1]!;
