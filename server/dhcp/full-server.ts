@@ -55,6 +55,13 @@ function leaseOptions(h: DhcpHandler, msg: number, pool: Pool, withTimes: boolea
   }
   o.push([OPT.SUBNET_MASK, ipBytes(prefixToNetmask(pool.prefix))]);
   o.push([OPT.BROADCAST, ipBytes(intToIp((pool.network | ~prefixMask(pool.prefix)) >>> 0))]);
+  // On the appliance's own (isolated) subnet it is the nominal gateway and name server: installers such
+  // as Debian's stop and ask for a router and name servers when DHCP gives none, before any preseed is
+  // read. Everything nodes fetch is addressed by IP, so nothing depends on routing or DNS answers.
+  const server = ipToInt(h.d.serverIp);
+  if (server !== null && (server & prefixMask(pool.prefix)) >>> 0 === pool.network >>> 0) {
+    o.push([OPT.ROUTER, ipBytes(h.d.serverIp)], [OPT.DNS, ipBytes(h.d.serverIp)]);
+  }
   if (hostname) o.push([OPT.HOSTNAME, textBytes(hostname)]);
   return o;
 }
