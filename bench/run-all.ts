@@ -16,4 +16,5 @@ for (const b of BENCHES) {
   const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'run-ts.mjs'), entry], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
 }
+spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'run-ts.mjs'), path.join(REPO_ROOT, 'scripts', 'gen-performance-doc.ts')], { stdio: 'inherit' });
 process.exitCode = failed ? 1 : 0;

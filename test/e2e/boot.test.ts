@@ -177,6 +177,7 @@ beforeAll(async () => {
         'exec',
         NS,
         'tcpdump',
+        '-U',
         '-i',
         net.bridge,
         '-n',

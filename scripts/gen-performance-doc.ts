@@ -1,0 +1,43 @@
+/**
+ * Reassemble docs/performance.md from the benchmark RESULTS.md files and the e2e timings:
+ * `node bin/run-ts.mjs scripts/gen-performance-doc.ts` (npm run bench does it at the end).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../server/boot/microkernel-assets.ts';
+
+const part = (rel: string, fallback: string) => {
+  const f = path.join(REPO_ROOT, rel);
+  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().replace(/^# /gm, '### ') : fallback;
+};
+
+const doc = `# Performance
+
+Every benchmark prints Crashcart's figures next to a reference run made in the same run, on the same
+machine and the same namespace setup, as ratios. The machine here is a shared 2-core VM (other jobs ran
+at the same time), so read absolute numbers as a floor and compare the ratios. Tests never assert on
+timings. Regenerate: \`npm run bench\` (each benchmark writes its \`bench/*/RESULTS.md\`), then
+\`node bin/run-ts.mjs scripts/gen-performance-doc.ts\`.
+
+## Headline: power-on to node visible (QEMU on TCG, both guests booting at once)
+
+${part('docs/perf/e2e-timings.md', '_Run `npx vitest run test/e2e` to produce the e2e timings._')}
+
+## Check-in and register (\`bench/checkin\`)
+
+Reference: a bare Fastify route with the same TypeBox schema (check-in answered from memory; register
+appended to a file and fdatasync'ed before answering, one fsync per request).
+
+${part('bench/checkin/RESULTS.md', '_not run_')}
+
+## DHCP (\`bench/dhcp\`)
+
+${part('bench/dhcp/RESULTS.md', '_not run_')}
+
+## TFTP (\`bench/tftp\`)
+
+${part('bench/tftp/RESULTS.md', '_not run_')}
+`;
+fs.mkdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true });
+fs.writeFileSync(path.join(REPO_ROOT, 'docs', 'performance.md'), doc);
+process.stdout.write('docs/performance.md written\n');
