@@ -41,7 +41,10 @@ export function createNet(ns: string, address: string, prefix: number): TestNet 
   // would not find it. A veth pair with one end on the bridge is the cable that is already plugged in.
   ip(['-n', ns, 'link', 'add', 'cable0', 'type', 'veth', 'peer', 'name', 'cable1']);
   ip(['-n', ns, 'link', 'set', 'cable0', 'master', net.bridge, 'up']);
-  ip(['-n', ns, 'link', 'set', 'cable1', 'up']);
+  // The free end must not answer ARP for the appliance's address (Linux answers on any interface by
+  // default): UEFI firmware that learns cable1's MAC sends its TFTP ACKs there, where the NIC-pinned
+  // sockets rightly never see them.
+  ip(['-n', ns, 'link', 'set', 'cable1', 'arp', 'off', 'up']);
   return net;
 }
 
