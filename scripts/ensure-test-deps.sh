@@ -28,10 +28,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-[ -x scripts/fetch-ipxe.sh ] && bash scripts/fetch-ipxe.sh
+if [ -f scripts/fetch-ipxe.sh ]; then bash scripts/fetch-ipxe.sh; fi
 if [ -f renderer/vite.config.ts ] && [ ! -f renderer/dist/index.html ]; then
   echo "== building the UI"
   npm run --silent build:ui
+fi
+if [ -f build/agent-bundle.mjs ] && [ ! -f build/out/agent/crashcart-agent.mjs ]; then
+  echo "== bundling the agent"
+  node build/agent-bundle.mjs
 fi
 if [ -f build/microkernel/build.mjs ] && [ ! -f build/out/microkernel/initrd.img ]; then
   echo "== building the microkernel (first run only; later runs use build/out/microkernel)"
