@@ -79,10 +79,19 @@ async function main(): Promise<void> {
           const i = next++;
           const mac = `02:be:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`;
           const boot = await (await fetch(`${base}/boot?mac=${mac}&serial=B${i}`)).text();
-          const facts = { serialnumber: `B${i}`, manufacturer: 'Bench', memorysize_mb: 65536 + (i % 7), processorcount: 32, macaddress_eth0: mac };
+          const facts = {
+            serialnumber: `B${i}`,
+            manufacturer: 'Bench',
+            memorysize_mb: 65536 + (i % 7),
+            processorcount: 32,
+            macaddress_eth0: mac,
+          };
           const node_id = Number(/crashcart\.node=(\d+)/.exec(boot)![1]);
           const token = /crashcart\.token=(\S+)/.exec(boot)![1];
-          bodies[i] = { body: JSON.stringify({ hw_id: mac, node_id, macs: [mac], serial: `B${i}`, token, facts }), factsHash: factsHash(facts) };
+          bodies[i] = {
+            body: JSON.stringify({ hw_id: mac, node_id, macs: [mac], serial: `B${i}`, token, facts }),
+            factsHash: factsHash(facts),
+          };
         }
       }),
     );
@@ -96,7 +105,11 @@ async function main(): Promise<void> {
           while (k < N) {
             const i = k++;
             const s = performance.now();
-            const r = await fetch(`${url}/api/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[i]!.body });
+            const r = await fetch(`${url}/api/v1/register`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: bodies[i]!.body,
+            });
             lat.push(performance.now() - s);
             if (r.status !== 200) throw new Error(`register ${r.status}: ${await r.text()}`);
             answers[i] = (await r.json()) as { node_id: number; agent_token: string };

@@ -31,7 +31,7 @@ async function recordBoot(ctx: CoreContext, mac: string, extra: Partial<NodeDoc>
   if (existing) return { node: existing, created: false };
   // A machine booting from another NIC: match on UUID + serial of a known node.
   if (extra.uuid && extra.serial) {
-    const same = ctx.repo.all().find((d) => d.uuid === extra.uuid && d.serial === extra.serial);
+    const same = ctx.repo.byUuidAndSerial(extra.uuid, extra.serial)[0];
     if (same) {
       same.macs = [...same.macs, mac];
       return { node: same, created: false };

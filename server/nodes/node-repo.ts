@@ -33,9 +33,11 @@ export class NodeRepo {
   private readonly byId = new Map<number, NodeDoc>();
   private readonly byMac = new Map<string, number>();
   private readonly byTokenHash = new Map<string, number>();
+  /** UUID and serial are not unique in the field (cheap boards, VMs): each maps to every holder. */
+  private readonly byHwId = new Map<string, Set<number>>();
   private readonly dirty = new Set<number>();
   /** What each node was indexed under (docs are mutated in place, so the old keys are kept here). */
-  private readonly keys = new Map<number, { macs: string[]; tokens: string[] }>();
+  private readonly keys = new Map<number, { macs: string[]; tokens: string[]; hw: string[] }>();
   private maxId = 0;
 
   private constructor(private readonly col: Collection<NodeDoc>) {}
@@ -51,9 +53,15 @@ export class NodeRepo {
     this.byId.set(d.id, d);
     this.maxId = Math.max(this.maxId, d.id);
     const tokens = [d.agent_token_hash, d.enrol_token_hash].filter((h): h is string => Boolean(h));
+    const hw = [d.uuid ? `u:${d.uuid}` : null, d.serial ? `s:${d.serial}` : null].filter((k): k is string => k !== null);
     for (const m of d.macs) this.byMac.set(m, d.id);
     for (const h of tokens) this.byTokenHash.set(h, d.id);
-    this.keys.set(d.id, { macs: [...d.macs], tokens });
+    for (const k of hw) {
+      let set = this.byHwId.get(k);
+      if (!set) this.byHwId.set(k, (set = new Set()));
+      set.add(d.id);
+    }
+    this.keys.set(d.id, { macs: [...d.macs], tokens, hw });
   }
 
   private unindex(id: number): void {
@@ -61,6 +69,11 @@ export class NodeRepo {
     if (!k) return;
     for (const m of k.macs) if (this.byMac.get(m) === id) this.byMac.delete(m);
     for (const h of k.tokens) if (this.byTokenHash.get(h) === id) this.byTokenHash.delete(h);
+    for (const h of k.hw) {
+      const set = this.byHwId.get(h);
+      set?.delete(id);
+      if (set?.size === 0) this.byHwId.delete(h);
+    }
     this.keys.delete(id);
   }
 
@@ -98,8 +111,15 @@ export class NodeRepo {
       const id = this.byMac.get(m);
       if (id !== undefined) ids.add(id);
     }
-    if (uuid || serial) for (const d of this.byId.values()) if ((uuid && d.uuid === uuid) || (serial && d.serial === serial)) ids.add(d.id);
+    for (const k of [uuid ? `u:${uuid}` : null, serial ? `s:${serial}` : null])
+      if (k) for (const id of this.byHwId.get(k) ?? []) ids.add(id);
     return [...ids].map((i) => this.byId.get(i)!);
+  }
+
+  /** Nodes whose SMBIOS UUID and serial are both these. */
+  byUuidAndSerial(uuid: string, serial: string): NodeDoc[] {
+    const withSerial = this.byHwId.get(`s:${serial}`);
+    return [...(this.byHwId.get(`u:${uuid}`) ?? [])].filter((id) => withSerial?.has(id)).map((id) => this.byId.get(id)!);
   }
 
   /** A new node record with the next id (not yet saved). */
