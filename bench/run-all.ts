@@ -16,5 +16,7 @@ for (const b of BENCHES) {
   const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'run-ts.mjs'), entry], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
 }
-spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'run-ts.mjs'), path.join(REPO_ROOT, 'scripts', 'gen-performance-doc.ts')], { stdio: 'inherit' });
+spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'run-ts.mjs'), path.join(REPO_ROOT, 'scripts', 'gen-performance-doc.ts')], {
+  stdio: 'inherit',
+});
 process.exitCode = failed ? 1 : 0;
