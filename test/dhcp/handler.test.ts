@@ -72,6 +72,9 @@ describe('full server', () => {
     expect(ipOption(offer!.opts, OPT.SERVER_ID)).toBe(SERVER);
     expect(u32Option(offer!.opts, OPT.LEASE_TIME)).toBe(600);
     expect(ipOption(offer!.opts, OPT.SUBNET_MASK)).toBe('255.255.255.0');
+    // The appliance's own (isolated) subnet: it is the nominal router and name server (d-i asks otherwise).
+    expect(ipOption(offer!.opts, OPT.ROUTER)).toBe(SERVER);
+    expect(ipOption(offer!.opts, OPT.DNS)).toBe(SERVER);
     expect(await ts.store.leases.count({ state: 'bound' })).toBe(0);
     const syncs = ts.store.leases.fsync.syncs;
     const [ack] = await ask(h, {
@@ -244,6 +247,7 @@ describe('full server', () => {
     expect(rel!.p.yiaddr).toBe('10.20.0.10');
     expect(rel!.to).toEqual({ address: '10.20.0.1', port: 67 });
     expect(rel!.p.giaddr).toBe('10.20.0.1');
+    expect(rel!.opts.has(OPT.ROUTER)).toBe(false); // a relayed rack has its own gateway
     const last = rel!.p.options.filter((o) => o.code !== 0).at(-1);
     expect(last).toEqual({ code: 82, data: Uint8Array.from(agent) });
     expect(await ask(h, { mac: '52:54:00:00:02:02', giaddr: '172.16.0.1', options: [[53, [1]]] })).toEqual([]);
