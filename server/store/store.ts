@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Datastore } from './nedb.ts';
+import { Datastore, closeAppendHandles } from './nedb.ts';
 import { Collection, type Doc } from './collection.ts';
 import { repairTornTail, type RepairResult } from './repair.ts';
 import type { EventDoc, FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
@@ -90,6 +90,7 @@ export async function openStore(dataDir: string, compactionIntervalS: number): P
     async close() {
       if (timer) clearInterval(timer);
       for (const c of all) await c.fsync.close();
+      for (const c of all) await closeAppendHandles(c.filename);
     },
   };
 }

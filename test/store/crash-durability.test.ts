@@ -53,10 +53,13 @@ describe('store durability', () => {
       ],
       {
         env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
-        stdio: 'ignore',
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
     children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const exited = new Promise((r) => child.once('exit', r));
     const base = `http://127.0.0.1:${http}`;
     await waitHttp(`${base}/health`, 30000);
 
@@ -95,7 +98,9 @@ describe('store durability', () => {
     child.kill('SIGKILL');
     stop = true;
     await Promise.all(workers);
-    await new Promise((r) => child.once('exit', r));
+    await exited;
+    // The appliance must have died from our SIGKILL, not by itself.
+    expect({ signal: child.signalCode, stderr: child.signalCode === 'SIGKILL' ? '' : stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
     expect(acked.length).toBeGreaterThanOrEqual(150);
 
     const t = await startTestAppliance({ dataDir });

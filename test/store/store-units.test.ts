@@ -38,4 +38,19 @@ describe('store building blocks', () => {
     expect(await s2.facts.count()).toBe(1);
     await s2.close();
   });
+  it('keeps every write across compaction (the cached append handle follows the rewritten file)', async () => {
+    const d = await tmpDir();
+    const s = await openStore(d, 0);
+    for (let i = 0; i < 50; i++) await s.tags.put({ _id: `t${i}`, name: `t${i}`, rule: ['=', 1, i], description: '' });
+    await s.compactAll();
+    for (let i = 50; i < 100; i++) await s.tags.put({ _id: `t${i}`, name: `t${i}`, rule: ['=', 1, i], description: '' }, { durable: true });
+    await s.tags.put({ _id: 't0', name: 't0', rule: ['=', 1, 'changed'], description: '' });
+    await s.close();
+    const s2 = await openStore(d, 0);
+    expect(await s2.tags.count()).toBe(100);
+    expect((await s2.tags.findOne({ _id: 't0' }))?.rule).toEqual(['=', 1, 'changed']);
+    const lines = (await fs.readFile(path.join(d, 'db', 'tags.db'), 'utf8')).trim().split('\n');
+    expect(lines.length).toBe(100); // nedb compacts on load: one line per document
+    await s2.close();
+  });
 });
