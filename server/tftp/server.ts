@@ -67,8 +67,6 @@ export class TftpServer {
   private listener: UdpTransport | null = null;
   private roots: string[] = [];
   private readonly active = new Map<string, Transfer | null>();
-  /** Requested file name per active transfer key (to spot a client re-requesting from a new port). */
-  private readonly files = new Map<string, string>();
   private readonly perClient = new Map<string, number>();
   private readonly queue: Queued[] = [];
   private readonly memory = new ClientMemory();
@@ -155,8 +153,6 @@ export class TftpServer {
       return;
     }
     if (this.stopping) return;
-    for (const [other, t] of this.active)
-      if (t && other !== k && other.startsWith(`${from.address}:`) && this.files.get(other) === p.filename && t.negotiating) t.supersede();
     if (!this.hasSlot(from.address)) {
       if (this.queue.length >= (this.o.queueMax ?? DEFAULT_QUEUE_MAX)) {
         this.stats.busyRefused++;
@@ -195,7 +191,6 @@ export class TftpServer {
   private begin(req: RequestPacket, from: Peer): void {
     const k = key(from);
     this.active.set(k, null); // reserve the slot before any await, so the caps hold
-    this.files.set(k, req.filename);
     this.perClient.set(from.address, (this.perClient.get(from.address) ?? 0) + 1);
     this.stats.active = this.active.size;
     this.run(req, from).catch((e: unknown) => {
@@ -206,7 +201,6 @@ export class TftpServer {
 
   private release(k: string, ip: string): void {
     this.active.delete(k);
-    this.files.delete(k);
     const n = (this.perClient.get(ip) ?? 1) - 1;
     if (n <= 0) this.perClient.delete(ip);
     else this.perClient.set(ip, n);

@@ -95,20 +95,6 @@ export class Transfer {
     }
   }
 
-  /** True until the client acknowledged our OACK (or the first DATA block): nothing useful sent yet. */
-  get negotiating(): boolean {
-    return !this.ended && this.win.base <= 1;
-  }
-
-  /**
-   * The same client asked for the same file again from a new port: it has moved on from this request
-   * (PXE firmware: tsize probe, then the real transfer; an ERROR it sent may have been lost). End it
-   * quietly as a probe so it stops retransmitting into a port the client closed.
-   */
-  supersede(): void {
-    this.finish('probe', 'superseded by a new request from the same client');
-  }
-
   /** Abort from outside (server stopping): tell the client, free everything. */
   abort(detail: string): void {
     this.send(encode({ op: Opcode.ERROR, code: ErrorCode.NOT_DEFINED, message: detail }));

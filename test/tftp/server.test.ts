@@ -343,24 +343,6 @@ describe('giving up, quirks and caps', () => {
     await s.stop();
   });
 
-  it('a probe whose closing ERROR was lost is superseded by the real request from a new port (UEFI PXE)', async () => {
-    const { net, s, to, idle } = await serve();
-    // The probe: RRQ with tsize, OACK arrives, the client says nothing more (its ERROR got lost).
-    const probeSock = net.open(CLIENT, 0);
-    const oacks: Buffer[] = [];
-    probeSock.onMessage((b) => oacks.push(b));
-    await probeSock.send(Buffer.from([0, 1, ...Buffer.from('b513\0octet\0tsize\x000\0blksize\x001432\0', 'latin1')]), to);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(oacks[0]?.[1]).toBe(6);
-    // The real transfer from a new port finishes, and the abandoned probe is ended at once instead of
-    // retransmitting its OACK into the closed port for half a minute.
-    const real = await memRead(net, CLIENT, to, { file: 'b513', options: [['blksize', '1432']] });
-    expect(sha(real.data)).toBe(sha(files.b513!));
-    await idle();
-    expect(s.stats).toMatchObject({ probes: 1, failed: 0, completed: 1, active: 0, openFiles: 0 });
-    await s.stop();
-  });
-
   it('queues beyond the per-client cap and refuses with a clear error when the queue is full', async () => {
     const { net, s, to, idle } = await serve({ maxPerClient: 2, maxTransfers: 3, queueMax: 3 });
     const reads = Array.from({ length: 8 }, () =>
