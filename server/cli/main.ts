@@ -27,7 +27,8 @@ Commands:
 
 const machine = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
 
-function dataDirFrom(argv: string[]): { dataDir: string; rest: string[] } {
+/** Options of the non-serve commands (token, image import, microkernel import). */
+function commandArgs(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -40,7 +41,7 @@ function dataDirFrom(argv: string[]): { dataDir: string; rest: string[] } {
     allowPositionals: true,
     strict: true,
   });
-  return { dataDir: path.resolve(values['data-dir'] ?? defaultDataDir(process.env)), rest: positionals };
+  return { values, positionals, dataDir: path.resolve(values['data-dir'] ?? defaultDataDir(process.env)) };
 }
 
 function progressBar(label: string): (file: string, done: number, total: number) => void {
@@ -97,25 +98,14 @@ async function main(argv: string[]): Promise<void> {
     case 'serve':
       return serve(rest);
     case 'token': {
-      const { dataDir } = dataDirFrom(rest);
+      const { dataDir } = commandArgs(rest);
       process.stdout.write((await ensureAdminToken(dataDir)) + '\n');
       return;
     }
     case 'image': {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        options: {
-          'data-dir': { type: 'string' },
-          name: { type: 'string' },
-          kernel: { type: 'string' },
-          initrd: { type: 'string' },
-          iso: { type: 'string' },
-        },
-        allowPositionals: true,
-      });
+      const { values, positionals, dataDir } = commandArgs(rest);
       if (positionals[0] !== 'import' || !values.name || (!values.iso && !(values.kernel && values.initrd)))
         throw ccError('CC_ERR_CONFIG_INVALID', 'usage: crashcart image import --name NAME (--kernel FILE --initrd FILE | --iso FILE)');
-      const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir(process.env));
       const files = values.iso ? [values.iso] : [values.kernel!, values.initrd!];
       const store = await openStore(dataDir, 0);
       try {
@@ -135,7 +125,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'microkernel': {
-      const { dataDir, rest: pos } = dataDirFrom(rest);
+      const { dataDir, positionals: pos } = commandArgs(rest);
       if (pos[0] !== 'import' || !pos[1]) throw ccError('CC_ERR_CONFIG_INVALID', 'usage: crashcart microkernel import DIR');
       const dest = path.join(dataDir, 'microkernel');
       const tmp = `${dest}.importing`;
