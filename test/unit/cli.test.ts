@@ -5,7 +5,8 @@ import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { tmpDir } from '../helpers/appliance.ts';
 
-const cli = (args: string[]) => spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), ...args], { encoding: 'utf8', timeout: 60_000 });
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), ...args], { encoding: 'utf8', timeout: 60_000 });
 
 describe('crashcart CLI', () => {
   it('token prints the same 0600 token every time; image import records files with their sha256', async () => {
@@ -18,7 +19,18 @@ describe('crashcart CLI', () => {
     expect(fs.statSync(path.join(d, 'admin-token')).mode & 0o777).toBe(0o600);
     fs.writeFileSync(path.join(d, 'linux'), 'kernel');
     fs.writeFileSync(path.join(d, 'initrd.gz'), 'initrd');
-    const imp = cli(['image', 'import', '--data-dir', d, '--name', 'deb', '--kernel', path.join(d, 'linux'), '--initrd', path.join(d, 'initrd.gz')]);
+    const imp = cli([
+      'image',
+      'import',
+      '--data-dir',
+      d,
+      '--name',
+      'deb',
+      '--kernel',
+      path.join(d, 'linux'),
+      '--initrd',
+      path.join(d, 'initrd.gz'),
+    ]);
     expect(imp.status).toBe(0);
     expect(imp.stdout).toContain('image deb: initrd.gz 6 B');
     expect(fs.readFileSync(path.join(d, 'images', 'deb', 'linux'), 'utf8')).toBe('kernel');
