@@ -31,36 +31,39 @@ async function waitHttp(url: string, ms: number): Promise<void> {
 describe('store durability', () => {
   it('keeps every acknowledged registration across SIGKILL', async () => {
     const dataDir = await tmpDir('cc-crash-');
-    const http = await freePort();
-    const admin = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(REPO_ROOT, 'bin', 'crashcart.mjs'),
-        'serve',
-        '--data-dir',
-        dataDir,
-        '--lab',
-        'off',
-        '--http-port',
-        String(http),
-        '--admin-listen',
-        `127.0.0.1:${admin}`,
-        '--rate-limit',
-        '0',
-        '--log-level',
-        'error',
-      ],
-      {
-        env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    children.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    const exited = new Promise((r) => child.once('exit', r));
-    const base = `http://127.0.0.1:${http}`;
+    // Start the appliance; retry on fresh ports if it dies before it is up (another test may have taken a
+    // port between freePort() and the child's bind). "Up" means OUR child printed its UI line.
+    const launch = async () => {
+      const http = await freePort();
+      const admin = await freePort();
+      const args = ['serve', '--data-dir', dataDir, '--lab', 'off', '--http-port', String(http), '--admin-listen', `127.0.0.1:${admin}`];
+      const child = spawn(
+        process.execPath,
+        [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), ...args, '--rate-limit', '0', '--log-level', 'error'],
+        {
+          env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      children.push(child);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      const exited = new Promise((r) => child.once('exit', r));
+      const up = await new Promise<boolean>((resolve) => {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('Crashcart UI:')) resolve(true);
+        });
+        void exited.then(() => resolve(false));
+        setTimeout(() => resolve(false), 30000);
+      });
+      return { child, exited, up, base: `http://127.0.0.1:${http}`, stderr: () => stderr };
+    };
+    let run = await launch();
+    for (let attempt = 1; !run.up && attempt < 3; attempt++) run = await launch();
+    expect(run.up, run.stderr()).toBe(true);
+    const { child, exited, base } = run;
     await waitHttp(`${base}/health`, 30000);
 
     const acked: { node_id: number; mac: string; serial: string }[] = [];
@@ -100,7 +103,10 @@ describe('store durability', () => {
     await Promise.all(workers);
     await exited;
     // The appliance must have died from our SIGKILL, not by itself.
-    expect({ signal: child.signalCode, stderr: child.signalCode === 'SIGKILL' ? '' : stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
+    expect({ signal: child.signalCode, stderr: child.signalCode === 'SIGKILL' ? '' : run.stderr() }).toEqual({
+      signal: 'SIGKILL',
+      stderr: '',
+    });
     expect(acked.length).toBeGreaterThanOrEqual(150);
 
     const t = await startTestAppliance({ dataDir });
