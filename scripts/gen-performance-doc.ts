@@ -21,6 +21,9 @@ timings. Regenerate: \`npm run bench\` (each benchmark writes its \`bench/*/RESU
 
 ## Headline: power-on to node visible (QEMU on TCG, both guests booting at once)
 
+Reference point, same harness, same day: before the RA responder (which ends iPXE's ~16 s IPv6 wait) and the
+UEFI interop fixes, the same e2e measured 88 s (BIOS) and 106 s (UEFI, via the firmware's HTTP-boot fallback).
+
 ${part('docs/perf/e2e-timings.md', '_Run `npx vitest run test/e2e` to produce the e2e timings._')}
 
 ## Check-in and register (\`bench/checkin\`)
