@@ -27,7 +27,7 @@ const CONNS = Number(values.connections);
 
 function start(args: string[], ready: RegExp): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CRASHCART_FROM_SOURCE: '1' } });
+    const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout!.on('data', (d: Buffer) => {
       out += d.toString();

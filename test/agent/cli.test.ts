@@ -21,7 +21,7 @@ function agent(args: string[], timeoutMs = 60_000): Promise<{ code: number; stdo
     execFile(
       process.execPath,
       ['bin/crashcart-agent.mjs', ...args],
-      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, CRASHCART_FROM_SOURCE: '1' } },
+      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 },
       (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       },

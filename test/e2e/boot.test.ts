@@ -126,7 +126,6 @@ beforeAll(async () => {
     {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
     },
   );
   log(`imported ${path.basename(di.deb)} as image debian12`);

@@ -45,7 +45,6 @@ describe('server child', () => {
       nodePath: process.execPath,
       entry: path.join(repo, 'bin', 'crashcart.mjs'),
       serveArgs: ['--data-dir', dataDir, '--admin-listen', '127.0.0.1:0', '--http-port', '0', '--lab', 'sim:2', '--log-level', 'warn'],
-      env: { CRASHCART_FROM_SOURCE: '1' },
     });
     cleanups.unshift(() => child.stop());
     const s = await child.start();

@@ -102,8 +102,6 @@ afterEach(async () => {
 describe('electron shell', () => {
   it('runs the real server as a child and opens one secure window without secrets in the URL', async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'cc-shell-'));
-    // The child inherits the environment: run the sources, not a bundle a build left in dist/.
-    vi.stubEnv('CRASHCART_FROM_SOURCE', '1');
     const cfg = shellConfigFrom(
       {
         CRASHCART_DATA_DIR: dataDir,

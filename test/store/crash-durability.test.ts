@@ -41,7 +41,6 @@ describe('store durability', () => {
         process.execPath,
         [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), ...args, '--rate-limit', '0', '--log-level', 'error'],
         {
-          env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );

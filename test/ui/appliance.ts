@@ -57,7 +57,6 @@ export async function startAppliance(extra: string[] = ['--lab', 'sim:20']): Pro
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: root,
     // Test the sources, not whatever bundle a build left in dist/.
-    env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

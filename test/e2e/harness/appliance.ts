@@ -88,7 +88,6 @@ export async function startAppliance(spec: ApplianceSpec, timeoutMs = 90_000): P
   const proc = spawn('ip', args, {
     cwd: spec.repo,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CRASHCART_FROM_SOURCE: '1' },
   });
   proc.stdout?.pipe(log);
   proc.stderr?.pipe(log);
