@@ -71,7 +71,7 @@ export class IpmiDriver implements BmcDriver {
 
   async power(action: PowerAction): Promise<PowerOutcome> {
     const warnings: string[] = [];
-    const { softOffTimeoutMs, pollMs } = this.deps.timings;
+    const { softOffTimeoutMs, transitionTimeoutMs, pollMs } = this.deps.timings;
     switch (action) {
       case 'status':
         break;
@@ -99,7 +99,13 @@ export class IpmiDriver implements BmcDriver {
         if ((await this.status()) === 'off') {
           await this.run('chassis', 'power', 'on');
           warnings.push(`the machine was off: powered on instead of ${action === 'cycle' ? 'cycled' : 'reset'}`);
-        } else await this.run('chassis', 'power', action);
+        } else {
+          await this.run('chassis', 'power', action);
+          // A cycle is off, a pause (IPMI 2.0 28.9 power cycle interval), then on: report the machine back on, not mid-way.
+          const s = await waitForPower(() => this.status(), 'on', transitionTimeoutMs, pollMs, this.deps.sleep);
+          if (s !== 'on')
+            warnings.push(`the machine has not reported power on ${Math.round(transitionTimeoutMs / 1000)} s after the ${action}`);
+        }
         break;
     }
     return { power: await this.status(), warnings };

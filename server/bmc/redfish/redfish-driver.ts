@@ -159,6 +159,12 @@ export class RedfishDriver implements BmcDriver {
           throw ccError('CC_ERR_BMC_TIMEOUT', `${this.where}: the system did not report Off after ForceOff`);
       }
     }
+    if ((action === 'cycle' || action === 'reset') && state === 'on') {
+      // Restarts pass through Off on many BMCs: report the machine back on, not mid-way.
+      const s = await waitForPower(() => this.readPower(), 'on', forcedWaitMs, pollMs, this.deps.sleep);
+      if (s !== 'on') warnings.push(`the machine has not reported power on ${Math.round(forcedWaitMs / 1000)} s after the ${action}`);
+      return { power: s, warnings };
+    }
     return { power: action === 'status' ? state : await this.readPower(), warnings };
   }
 
