@@ -60,8 +60,9 @@ export class RedfishDriver implements BmcDriver {
   /** The service root (unauthenticated, DSP0266 13.3.1), read once per driver. */
   private serviceRoot(): Promise<unknown> {
     this.root ??= this.http.request({ method: 'GET', path: '/redfish/v1/' }).then((a) => {
-      if (!ok(a) || !str(obj(a.json)['RedfishVersion']))
-        throw answerError(a.status < 300 ? { ...a, status: 502 } : a, this.where, 'GET /redfish/v1/');
+      if (!ok(a)) throw answerError(a, this.where, 'GET /redfish/v1/');
+      if (!str(obj(a.json)['RedfishVersion']))
+        throw ccError('CC_ERR_BMC_PROTOCOL', `${this.where}: GET /redfish/v1/ is not a Redfish service root`);
       return a.json;
     });
     this.root.catch(() => (this.root = null));
