@@ -192,6 +192,8 @@ describe('IPMI driver against ipmi_sim + QEMU', () => {
   it('no BMC on the port: unreachable, and the password is on no command line while ipmitool runs', async () => {
     const dead = await freeUdpPort();
     const secret = 'Never-On-Argv-42';
+    // The child gets PATH, LC_ALL and the password only, not the appliance's environment.
+    process.env['CC_BMC_TEST_MARKER'] = 'appliance-env';
     const pending = failure(driver({ port: dead, password: secret }, { retries: 0 }).power('status'));
     const seen = await waitFor(
       'ipmitool to run',
@@ -206,6 +208,7 @@ describe('IPMI driver against ipmi_sim + QEMU', () => {
       expect(c.cmdline.split('\0')).toContain('-E');
       expect(c.cmdline).not.toContain(secret);
       expect(c.environ.split('\0')).toContain(`IPMI_PASSWORD=${secret}`);
+      expect(c.environ).not.toContain('CC_BMC_TEST_MARKER');
     }
     const e = await pending;
     expect(e.code).toBe('CC_ERR_BMC_UNREACHABLE');

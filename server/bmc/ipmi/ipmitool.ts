@@ -24,7 +24,7 @@ const MAX_OUTPUT = 1024 * 1024;
 export interface IpmitoolOptions {
   /** Program name or path; default `ipmitool` from PATH. */
   binary?: string;
-  /** Base environment of the child (IPMI_PASSWORD is added); default process.env. */
+  /** Where PATH comes from (default process.env); the child gets only PATH, LC_ALL=C and IPMI_PASSWORD. */
   env?: NodeJS.ProcessEnv;
   /** Kill the run after this long (ms). */
   timeoutMs: number;
@@ -63,7 +63,10 @@ export function ipmitoolArgs(t: BmcTarget, command: readonly string[]): string[]
 /** Run one ipmitool command; failures become catalog errors (missing tool, timeout, auth, unreachable, refused). */
 export function runIpmitool(t: BmcTarget, command: readonly string[], opts: IpmitoolOptions): Promise<IpmitoolOutput> {
   const where = `IPMI BMC ${t.address}:${t.port}`;
-  const env = { ...(opts.env ?? process.env), IPMI_PASSWORD: t.password };
+  // A minimal environment: the appliance's own variables (tokens, paths) are none of ipmitool's business,
+  // and C messages are what classify.ts reads.
+  const base = opts.env ?? process.env;
+  const env = { PATH: base['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', IPMI_PASSWORD: t.password };
   return new Promise((resolve, reject) => {
     const child = execFile(
       opts.binary ?? 'ipmitool',
