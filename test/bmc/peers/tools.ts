@@ -9,15 +9,15 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from '../../../server/boot/microkernel-assets.ts';
 
-/** The shared tools folder. */
-export const SHARED_TOOLS = process.env.CRASHCART_SHARED_TOOLS ?? path.resolve(REPO_ROOT, '..', 'shared', 'tools');
+/** The shared tools folder (read at each call, so a test can point it elsewhere). */
+export const sharedToolsDir = (): string => process.env['CRASHCART_SHARED_TOOLS'] ?? path.resolve(REPO_ROOT, '..', 'shared', 'tools');
 
 /** Debian's python3 (a pyenv or venv python3 in PATH would not see the Debian python3-* modules). */
 export const DEBIAN_PYTHON = '/usr/bin/python3';
 
 /** Path of a shared tool, or an error saying where to get it. */
 export function sharedTool(name: 'sushy-tools' | 'ipmi-sim'): string {
-  const dir = path.join(SHARED_TOOLS, name);
+  const dir = path.join(sharedToolsDir(), name);
   if (!fs.existsSync(path.join(dir, 'README.md'))) {
     const what =
       name === 'sushy-tools'
