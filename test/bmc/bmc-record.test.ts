@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { afterAll, describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +8,16 @@ import { bmcRecordFromInput, bmcTarget, bmcView } from '../../server/bmc/bmc-rec
 import { SecretBox } from '../../server/secrets/secret-box.ts';
 import { CcError } from '../../server/errors/cc-error.ts';
 
-const box = () => SecretBox.open(fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bmc-record-')));
+const made: string[] = [];
+/** A temp dir removed after the file's tests. */
+const tmp = (prefix: string): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
+afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+const box = () => SecretBox.open(tmp('cc-bmc-record-'));
 
 describe('a node BMC record', () => {
   it('seals the password for that node, shows no password, opens it for the driver', async () => {

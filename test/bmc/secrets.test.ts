@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeEach } from 'vitest';
+import { afterAll, describe, it, expect, beforeEach } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,9 +6,18 @@ import { SecretBox, secretRecord } from '../../server/secrets/secret-box.ts';
 import { KEY_FILE, loadKeyRing, retireKeys, rotateKey } from '../../server/secrets/key-file.ts';
 import { CcError } from '../../server/errors/cc-error.ts';
 
+const made: string[] = [];
+/** A temp dir removed after the file's tests. */
+const tmp = (prefix: string): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
+afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 let dir: string;
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bmc-secrets-'));
+  dir = tmp('cc-bmc-secrets-');
 });
 
 const code = (f: () => unknown): string => {
@@ -59,7 +68,7 @@ describe('secrets at rest', () => {
 
   it('refuses to open with another key (another data dir)', async () => {
     const mine = await SecretBox.open(dir);
-    const other = await SecretBox.open(fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bmc-secrets-')));
+    const other = await SecretBox.open(tmp('cc-bmc-secrets-'));
     const env = mine.seal('s3cret', 'node/1/bmc.password');
     expect(code(() => other.open(env, 'node/1/bmc.password'))).toBe('CC_ERR_SECRET_UNREADABLE');
   });
@@ -113,7 +122,7 @@ describe('secrets at rest', () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect((await SecretBox.open(dir)).keyFileWasLoose).toBe(false);
 
-    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-bmc-secrets-'));
+    const elsewhere = tmp('cc-bmc-secrets-');
     fs.renameSync(file, path.join(elsewhere, 'planted'));
     fs.symlinkSync(path.join(elsewhere, 'planted'), file);
     expect(await asyncCode(loadKeyRing(dir))).toBe('CC_ERR_SECRET_KEY');
