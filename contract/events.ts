@@ -42,6 +42,11 @@ export const EVENT_TYPES = [
   'policy.changed',
   'image.imported',
   'store.repaired',
+  'bmc.action',
+  'bmc.warning',
+  'bmc.error',
+  'bmc.tls_pinned',
+  'bmc.tls_changed',
 ] as const;
 /** One event type. */
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -24,3 +24,17 @@ export const DEFAULT_EVENT_RETENTION = 200_000;
 export const DEFAULT_COMPACTION_INTERVAL_S = 600;
 /** UEFI x86 first stage: iPXE's own drivers; snponly.efi per node where they fail. */
 export const DEFAULT_EFI_LOADER = 'ipxe.efi';
+/** BMC actions run at once in a bulk request: enough for a rack, few enough not to flood a management switch. */
+export const DEFAULT_BMC_CONCURRENCY = 8;
+/** Seconds between two machines starting in a bulk power-on: racks trip breakers when 40 PSUs draw inrush together. */
+export const DEFAULT_POWER_STAGGER_S = 3;
+/** How long `off` waits for the OS to shut down (ACPI power button) before forcing it off; systemd's stop timeout is 90 s. */
+export const DEFAULT_SOFT_OFF_TIMEOUT_S = 120;
+/** One BMC request (an ipmitool run, a Redfish HTTP exchange); embedded BMCs are slow, but a minute means it is gone. */
+export const DEFAULT_BMC_REQUEST_TIMEOUT_S = 20;
+/** A forced power change shows in a BMC's reported state within seconds; after a minute it did not happen. */
+export const DEFAULT_BMC_TRANSITION_S = 60;
+/** Seconds between power-state reads while waiting for a transition. */
+export const DEFAULT_BMC_POLL_S = 2;
+/** Retries of an idempotent BMC read (a Redfish GET, an IPMI status) after a dropped or timed-out attempt. */
+export const DEFAULT_BMC_RETRIES = 2;

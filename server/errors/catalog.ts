@@ -120,6 +120,61 @@ export const ERRORS = {
     message: 'No TFTP root folder exists, so TFTP can serve nothing',
     fix: 'Run `scripts/fetch-ipxe.sh` to fill resources/ipxe, or pass `--tftp-root DIR` naming an existing folder.',
   },
+  CC_ERR_SECRET_KEY: {
+    status: 500,
+    message: 'The secrets key file cannot be used',
+    fix: 'Restore `secrets.key` in the data dir from the backup made with it; without it stored BMC passwords cannot be read: move the file aside (a new key is made) and enter the BMC passwords again.',
+  },
+  CC_ERR_SECRET_UNREADABLE: {
+    status: 500,
+    message: 'A stored secret could not be decrypted',
+    fix: "The key file changed or the record was altered: enter the secret again (e.g. the node's BMC password), or restore `secrets.key` from the backup of this data dir.",
+  },
+  CC_ERR_IPMITOOL_MISSING: {
+    status: 503,
+    message: 'ipmitool is not installed',
+    fix: 'Install the Debian package: `sudo apt-get install ipmitool` (Crashcart runs it to talk to IPMI BMCs).',
+  },
+  CC_ERR_BMC_UNREACHABLE: {
+    status: 502,
+    message: 'The BMC could not be reached',
+    fix: 'Check the BMC address and port, that its network port is cabled to a network this machine reaches (`ping ADDRESS`), and that IPMI over LAN or HTTPS (Redfish) is enabled on the BMC.',
+  },
+  CC_ERR_BMC_TIMEOUT: {
+    status: 504,
+    message: 'The BMC did not answer in time',
+    fix: 'The BMC may be busy or hung: retry in a minute; if it keeps timing out, reset the BMC from its web UI (or `ipmitool mc reset cold`); the timeouts are explained in docs/bmc.md.',
+  },
+  CC_ERR_BMC_AUTH: {
+    status: 502,
+    message: 'The BMC refused the user name or password',
+    fix: "Enter the BMC user and password again (the node's BMC form, or `PUT /api/v1/nodes/ID/bmc`); for IPMI the user needs administrator privilege and IPMI over LAN enabled.",
+  },
+  CC_ERR_BMC_REFUSED: {
+    status: 502,
+    message: 'The BMC refused the request',
+    fix: 'The BMC does not offer this action or setting (the message names it): pick another, set the boot order in the firmware setup instead, or update the BMC firmware.',
+  },
+  CC_ERR_BMC_PROTOCOL: {
+    status: 502,
+    message: 'The BMC answered something Crashcart does not understand',
+    fix: 'Check that the address is the BMC (IPMI 2.0 or Redfish) and not the host OS, and that its firmware is current; the answer is quoted in the message.',
+  },
+  CC_ERR_BMC_SYSTEM_PATH: {
+    status: 409,
+    message: 'The Redfish service does not say which system to control',
+    fix: "Set the BMC's system path to one of the members listed in the message (e.g. /redfish/v1/Systems/1).",
+  },
+  CC_ERR_BMC_TLS_UNTRUSTED: {
+    status: 502,
+    message: "The BMC's TLS certificate is not trusted",
+    fix: 'BMCs usually have self-signed certificates: use the TLS policy "pin" (trust on first use, the default) or install the BMC\'s CA on this machine; "skip" turns checking off.',
+  },
+  CC_ERR_BMC_TLS_CHANGED: {
+    status: 502,
+    message: "The BMC's TLS certificate changed since it was pinned",
+    fix: 'If the BMC certificate was replaced on purpose (new certificate, firmware update), set the node\'s BMC again with TLS "pin" to pin the new one; otherwise something may be impersonating the BMC: check the network first.',
+  },
   CC_ERR_INTERNAL: { status: 500, message: 'Internal error', fix: 'Look at the log for the stack trace and report it with the event log.' },
 } as const satisfies Record<string, { status: number; message: string; fix: string }>;
 

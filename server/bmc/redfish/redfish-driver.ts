@@ -1,0 +1,188 @@
+/**
+ * The Redfish driver (DSP0266 protocol, DSP0268 ComputerSystem schema):
+ * power through `Actions/ComputerSystem.Reset` with the ResetTypes the system
+ * offers, the next boot device through a PATCH of `Boot` (read back after),
+ * the system found in /redfish/v1/Systems when its path is not given.
+ */
+import type { PowerAction, PowerState } from '../../../contract/index.ts';
+import { ccError } from '../../errors/cc-error.ts';
+import {
+  waitForPower,
+  type BmcDriver,
+  type BmcTarget,
+  type BmcTimings,
+  type BootRequest,
+  type PowerOutcome,
+  type ProbeOutcome,
+  type Sleep,
+} from '../driver.ts';
+import { RedfishHttp, type HttpAnswer, type HttpRequest } from './http-client.ts';
+import { RedfishAuth, type RedfishAuthMode } from './auth.ts';
+import { allowable, answerError, arr, obj, odataId, ok, str } from './answers.ts';
+import { bootPatch, checkBootReadBack, powerStateOf, resetPlan, type ResetType } from './system-model.ts';
+
+/** What the Redfish driver is built with. */
+export interface RedfishDeps {
+  timings: BmcTimings;
+  sleep: Sleep;
+  /** Called when trust on first use pinned a certificate: the caller stores the fingerprint (and emits an event). */
+  onPinned?: (fingerprint: string) => void;
+  /** Session or basic authentication; default `auto`. */
+  auth?: RedfishAuthMode;
+  /** Extra CA certificates (PEM) for TLS policy `verify`. */
+  ca?: string;
+}
+
+/** One Redfish system behind one BMC. */
+export class RedfishDriver implements BmcDriver {
+  readonly kind = 'redfish' as const;
+  private readonly http: RedfishHttp;
+  private readonly auth: RedfishAuth;
+  private readonly where: string;
+  private root: Promise<unknown> | null = null;
+  private systemPath: string | null;
+
+  constructor(
+    t: BmcTarget,
+    private readonly deps: RedfishDeps,
+  ) {
+    this.where = `Redfish BMC ${t.address}:${t.port}`;
+    this.systemPath = t.system_path;
+    this.http = new RedfishHttp({
+      tls: { host: t.address, port: t.port, policy: t.tls, fingerprint: t.tls_fingerprint, ca: deps.ca, onPinned: deps.onPinned },
+      timeoutMs: deps.timings.requestTimeoutMs,
+      retries: deps.timings.retries,
+      sleep: deps.sleep,
+    });
+    this.auth = new RedfishAuth(this.http, this.where, t.username, t.password, deps.auth ?? 'auto');
+  }
+
+  /** The service root (unauthenticated, DSP0266 13.3.1), read once per driver. */
+  private serviceRoot(): Promise<unknown> {
+    this.root ??= this.http.request({ method: 'GET', path: '/redfish/v1/' }).then((a) => {
+      if (!ok(a)) throw answerError(a, this.where, 'GET /redfish/v1/');
+      if (!str(obj(a.json)['RedfishVersion']))
+        throw ccError('CC_ERR_BMC_PROTOCOL', `${this.where}: GET /redfish/v1/ is not a Redfish service root`);
+      return a.json;
+    });
+    this.root.catch(() => (this.root = null));
+    return this.root;
+  }
+
+  private async call(req: HttpRequest): Promise<HttpAnswer> {
+    const headers = await this.auth.headers(() => this.serviceRoot());
+    const a = await this.http.request({ ...req, headers: { ...headers, ...req.headers } });
+    if (!ok(a)) throw answerError(a, this.where, `${req.method} ${req.path}`);
+    return a;
+  }
+
+  private async get(path: string): Promise<Record<string, unknown>> {
+    return obj((await this.call({ method: 'GET', path })).json);
+  }
+
+  /** The system to control: the configured path, else the only member of the Systems collection. */
+  private async system(): Promise<string> {
+    if (this.systemPath) return this.systemPath;
+    const systems = odataId(obj(await this.serviceRoot())['Systems']) ?? '/redfish/v1/Systems';
+    const members = arr((await this.get(systems))['Members'])
+      .map(odataId)
+      .filter((m): m is string => !!m);
+    if (members.length !== 1)
+      throw ccError('CC_ERR_BMC_SYSTEM_PATH', `${this.where} lists ${members.length} systems: ${members.slice(0, 8).join(', ') || 'none'}`);
+    this.systemPath = members[0]!;
+    return this.systemPath;
+  }
+
+  private async readPower(): Promise<PowerState> {
+    return powerStateOf(await this.get(await this.system()));
+  }
+
+  /** POST a ResetType to the system's Reset action target. */
+  private async reset(sys: Record<string, unknown>, type: ResetType): Promise<void> {
+    const action = obj(obj(sys['Actions'])['#ComputerSystem.Reset']);
+    const target = str(action['target']);
+    if (!target || !/^\/redfish\/[^\s?#]*$/.test(target))
+      throw ccError('CC_ERR_BMC_REFUSED', `${this.where}: the system offers no ComputerSystem.Reset action`);
+    await this.call({ method: 'POST', path: target, body: { ResetType: type } });
+  }
+
+  /** AllowableValues of ResetType, inline or from the action's ActionInfo; null when the BMC does not say. */
+  private async resetTypes(sys: Record<string, unknown>): Promise<string[] | null> {
+    const action = obj(obj(sys['Actions'])['#ComputerSystem.Reset']);
+    const inline = allowable(action['ResetType@Redfish.AllowableValues']);
+    if (inline) return inline;
+    const info = str(action['@Redfish.ActionInfo']);
+    if (!info || !/^\/redfish\//.test(info)) return null;
+    const p = arr((await this.get(info))['Parameters'])
+      .map(obj)
+      .find((x) => x['Name'] === 'ResetType');
+    return p ? allowable(p['AllowableValues']) : null;
+  }
+
+  async probe(): Promise<ProbeOutcome> {
+    const root = obj(await this.serviceRoot());
+    const path = await this.system();
+    const sys = await this.get(path);
+    const info: Record<string, string> = { redfish_version: str(root['RedfishVersion']) ?? '', system_path: path };
+    for (const [k, v] of [
+      ['vendor', root['Vendor']],
+      ['manufacturer', sys['Manufacturer']],
+      ['model', sys['Model']],
+      ['uuid', sys['UUID']],
+    ] as const) {
+      const s = str(v);
+      if (s) info[k] = s.slice(0, 200);
+    }
+    return { power: powerStateOf(sys), info, warnings: [] };
+  }
+
+  async power(action: PowerAction): Promise<PowerOutcome> {
+    const path = await this.system();
+    const sys = await this.get(path);
+    const state = powerStateOf(sys);
+    const { softOffTimeoutMs, pollMs } = this.deps.timings;
+    const plan = resetPlan(action, state, await this.resetTypes(sys));
+    if ('refused' in plan) throw ccError('CC_ERR_BMC_REFUSED', `${this.where}: ${plan.refused}`);
+    const warnings = [...plan.warnings];
+    const forcedWaitMs = this.deps.timings.transitionTimeoutMs;
+    const waitOff = (ms: number) => waitForPower(() => this.readPower(), 'off', ms, pollMs, this.deps.sleep);
+    for (const step of plan.steps) {
+      if (step.kind === 'reset') await this.reset(sys, step.type);
+      else if (step.kind === 'wait-off') {
+        if ((await waitOff(forcedWaitMs)) !== 'off')
+          throw ccError('CC_ERR_BMC_TIMEOUT', `${this.where}: the system did not report Off after ForceOff`);
+      } else if ((await waitOff(softOffTimeoutMs)) !== 'off') {
+        const after = `the OS did not shut down within ${Math.round(softOffTimeoutMs / 1000)} s`;
+        if (!step.then) throw ccError('CC_ERR_BMC_REFUSED', `${this.where}: ${after}, and the BMC offers no ForceOff`);
+        warnings.push(`${after}: forced off`);
+        await this.reset(sys, step.then);
+        if ((await waitOff(forcedWaitMs)) !== 'off')
+          throw ccError('CC_ERR_BMC_TIMEOUT', `${this.where}: the system did not report Off after ForceOff`);
+      }
+    }
+    if ((action === 'cycle' || action === 'reset') && state === 'on') {
+      // Restarts pass through Off on many BMCs: report the machine back on, not mid-way.
+      const s = await waitForPower(() => this.readPower(), 'on', forcedWaitMs, pollMs, this.deps.sleep);
+      if (s !== 'on') warnings.push(`the machine has not reported power on ${Math.round(forcedWaitMs / 1000)} s after the ${action}`);
+      return { power: s, warnings };
+    }
+    return { power: action === 'status' ? state : await this.readPower(), warnings };
+  }
+
+  async setBootDevice(req: BootRequest): Promise<{ warnings: string[] }> {
+    const path = await this.system();
+    const sys = await this.get(path);
+    const patch = bootPatch(req, obj(sys['Boot']));
+    if ('refused' in patch) throw ccError('CC_ERR_BMC_REFUSED', `${this.where}: ${patch.refused}`);
+    const etag = typeof sys['@odata.etag'] === 'string' ? sys['@odata.etag'] : undefined;
+    // DSP0266 9.5.4: a service may require If-Match on PATCH; send the ETag we read when there is one.
+    await this.call({ method: 'PATCH', path, body: { Boot: patch.boot }, headers: etag ? { 'if-match': etag } : {} });
+    const check = checkBootReadBack(patch.boot, obj((await this.get(path))['Boot']));
+    if ('refused' in check) throw ccError('CC_ERR_BMC_REFUSED', `${this.where}: ${check.refused}`);
+    return { warnings: [...patch.warnings, ...check.warnings] };
+  }
+
+  async close(): Promise<void> {
+    await this.auth.close();
+  }
+}
