@@ -8,7 +8,7 @@
  */
 import dgram from 'node:dgram';
 import http from 'node:http';
-import { decode, encode, fixedField, type DhcpOption } from '../../server/dhcp/codec.ts';
+import { decode, encode, encodedLength, fixedField, type DhcpOption, type DhcpPacket } from '../../server/dhcp/codec.ts';
 
 /** What the server offers; every string field is hex. */
 interface RogueConfig {
@@ -59,7 +59,7 @@ sock.on('message', (msg) => {
     { code: 28, data: ip4(cfg.broadcast) },
     ...Object.entries(cfg.options_hex).map(([code, h]) => ({ code: Number(code), data: hex(h) })),
   ];
-  const out = encode({
+  const pkt: DhcpPacket = {
     op: 2,
     htype: req.htype,
     hlen: req.hlen,
@@ -77,9 +77,12 @@ sock.on('message', (msg) => {
     cookie: true,
     options,
     end: true,
-    // BOOTP minimum of 300 bytes (RFC 1542 2.1): pad after END.
-    trailer: new Uint8Array(64),
-  });
+    trailer: new Uint8Array(0),
+  };
+  // Pad after END to the BOOTP minimum of 300 bytes (RFC 1542 2.1), no more: busybox udhcpc ignores replies
+  // longer than its buffer (576-byte DHCP minimum plus 80 bytes of slack).
+  pkt.trailer = new Uint8Array(Math.max(0, 300 - encodedLength(pkt)));
+  const out = encode(pkt);
   sock.send(out, 68, '255.255.255.255', (e) => say({ event: 'reply', type: reply === 2 ? 'OFFER' : 'ACK', error: e?.message }));
 });
 sock.bind(67, () => {
