@@ -46,25 +46,46 @@ function powerHook(what: 'reboot' | 'poweroff'): () => Promise<void> {
     });
 }
 
+/** The options `main` parses (the value options are the ones whose value may start with '-'). */
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  node: { type: 'string' },
+  once: { type: 'boolean' },
+  print: { type: 'boolean' },
+  from: { type: 'string' },
+  exclude: { type: 'string' },
+  'lldp-wait': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+/**
+ * Enrolment tokens are base64url and may start with '-', which parseArgs takes for an option
+ * (`--token -Xy...` is "ambiguous"). Join `--token VALUE` into `--token=VALUE` unless VALUE is one of our options.
+ */
+export function joinTokenValue(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = argv[i + 1];
+    const isOption = v !== undefined && /^--[a-z-]+(=|$)/.test(v) && v.slice(2).split('=')[0]! in OPTIONS;
+    if (a === '--token' && v !== undefined && v.startsWith('-') && !isOption) {
+      out.push(`--token=${v}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** Run the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let a;
   try {
     a = parseArgs({
-      args: argv,
+      args: joinTokenValue(argv),
       allowPositionals: true,
-      options: {
-        url: { type: 'string' },
-        token: { type: 'string' },
-        node: { type: 'string' },
-        once: { type: 'boolean' },
-        print: { type: 'boolean' },
-        from: { type: 'string' },
-        exclude: { type: 'string' },
-        'lldp-wait': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean' },
-      },
+      options: OPTIONS,
     });
   } catch (e) {
     process.stderr.write(`crashcart-agent: ${(e as Error).message}\n  fix: see \`crashcart-agent --help\`\n`);

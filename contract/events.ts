@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   'node.facts_changed',
   'node.merged',
   'node.conflict',
+  'node.config_refused',
   'node.checkin',
   'node.lost',
   'node.found',

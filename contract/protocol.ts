@@ -54,6 +54,22 @@ export const RegisterResponseSchema = Type.Object({
 /** Register response. */
 export type RegisterResponse = Static<typeof RegisterResponseSchema>;
 
+/**
+ * A pushed config the agent refused: a `server_url` on another origin than the URL it booted with
+ * (docs/agent.md "Trust"). Sent once per refused URL, in the next check-in; the appliance records a
+ * `node.config_refused` event.
+ */
+export const ConfigRefusedSchema = Type.Object(
+  {
+    server_url: Type.String({ maxLength: 1024 }),
+    /** Refusals since the agent started (every answer that carried a foreign URL). */
+    count: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+/** A refused pushed config. */
+export type ConfigRefused = Static<typeof ConfigRefusedSchema>;
+
 /** POST /api/v1/checkin */
 export const CheckinRequestSchema = Type.Object(
   {
@@ -63,6 +79,7 @@ export const CheckinRequestSchema = Type.Object(
     state: Type.String({ maxLength: 64 }),
     facts_hash: Type.String({ maxLength: 128 }),
     first_checkin: Type.Boolean(),
+    config_refused: Type.Optional(ConfigRefusedSchema),
   },
   { additionalProperties: false },
 );

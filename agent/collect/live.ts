@@ -1,48 +1,27 @@
 /**
- * Live collectors: run the tools directly (execFile, no shell), each with a
- * timeout. A missing or failing tool becomes a collector error, never a crash.
+ * Live collectors: the rows of the collector table (collectors.ts) run on this machine. Programs run
+ * directly (execFile, no shell), each with a timeout. A missing or failing tool becomes a collector
+ * error, never a crash.
  */
 import { execFile } from 'node:child_process';
-import { access, readdir, readFile, readlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ToolOutputs } from '../facts/tool-files.ts';
+import { isPhysicalEther } from '../parse/ip.ts';
 import { MAX_TOOL_OUTPUT_BYTES } from '../parse/kv-text.ts';
-import { isPhysicalEther, parseIp } from '../parse/ip.ts';
+import { COLLECTOR_LIST, COLLECTORS, forNic, isPerNic, NIC, type Collector, type CollectorKey } from './collectors.ts';
 
 /** lshw on a big box takes seconds; anything past this is hung (a wedged BMC makes ipmitool hang). */
 export const DEFAULT_TOOL_TIMEOUT_MS = 20_000;
-
-/** One tool run: file name, program, arguments. */
-interface ToolRun {
-  file: string;
-  cmd: string;
-  args: string[];
-}
-
-/** The tools and the files their outputs are saved as (see facts/tool-files.ts). */
-export const TOOL_RUNS: readonly ToolRun[] = [
-  // SMBIOS types the inventory uses: BIOS, system, board, chassis, CPU, DIMMs, IPMI, host interface.
-  {
-    file: 'dmidecode.txt',
-    cmd: 'dmidecode',
-    args: ['-t', '0', '-t', '1', '-t', '2', '-t', '3', '-t', '4', '-t', '17', '-t', '38', '-t', '42'],
-  },
-  { file: 'lshw.json', cmd: 'lshw', args: ['-json', '-quiet'] },
-  { file: 'lscpu.json', cmd: 'lscpu', args: ['-J'] },
-  { file: 'lsblk.json', cmd: 'lsblk', args: ['-J', '-b', '-O'] },
-  { file: 'ip-addr.json', cmd: 'ip', args: ['-j', 'addr'] },
-  { file: 'ip-link.json', cmd: 'ip', args: ['-j', '-d', 'link'] },
-  { file: 'lspci.txt', cmd: 'lspci', args: ['-Dvmmnk'] },
-  { file: 'ipmitool-lan.txt', cmd: 'ipmitool', args: ['lan', 'print'] },
-  { file: 'ipmitool-mc.txt', cmd: 'ipmitool', args: ['mc', 'info'] },
-  { file: 'ipmitool-fru.txt', cmd: 'ipmitool', args: ['fru', 'print'] },
-  { file: 'lldpctl.json', cmd: 'lldpctl', args: ['-f', 'json'] },
-];
+/** Programs run at once: the microkernel has little CPU to spare and lshw is heavy. */
+const PARALLEL_RUNS = 2;
+/** Per-NIC rows run for at most this many NICs. */
+const MAX_NICS = 64;
 
 /** Run one program; resolves with stdout or an error text (never rejects). */
 export function runTool(
   cmd: string,
-  args: string[],
+  args: readonly string[],
   timeoutMs: number,
 ): Promise<{ ok: true; stdout: string } | { ok: false; error: string }> {
   return new Promise((resolve) => {
@@ -64,33 +43,6 @@ export function runTool(
   });
 }
 
-/** Read /sys/class/dmi/id as key=value lines (works without root for most fields). */
-async function dmiIdText(root: string): Promise<string> {
-  const dir = path.join(root, 'sys/class/dmi/id');
-  const keys = [
-    'sys_vendor',
-    'product_name',
-    'product_version',
-    'product_serial',
-    'product_uuid',
-    'board_name',
-    'board_serial',
-    'bios_vendor',
-    'bios_version',
-    'bios_date',
-    'chassis_type',
-  ];
-  const rows: string[] = [];
-  for (const k of keys) {
-    try {
-      rows.push(`${k}=${(await readFile(path.join(dir, k), 'utf8')).trim()}`);
-    } catch {
-      // unreadable without root (serials, uuid): dmidecode or lshw supply them when they can
-    }
-  }
-  return rows.join('\n');
-}
-
 /** Options for a live collection. */
 export interface LiveOptions {
   timeoutMs?: number;
@@ -100,88 +52,54 @@ export interface LiveOptions {
   root?: string;
 }
 
-/** Collect every tool output on this machine. */
-export async function collectLive(opts: LiveOptions = {}): Promise<ToolOutputs> {
-  const timeout = opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
-  const root = opts.root ?? '/';
-  const out: ToolOutputs = { files: new Map(), errors: [] };
-  const runs = TOOL_RUNS.filter((r) => r.cmd !== 'lldpctl');
-  // Two at a time: the microkernel has little CPU to spare and lshw is heavy.
-  for (let i = 0; i < runs.length; i += 2) {
-    const batch = runs.slice(i, i + 2);
-    const res = await Promise.all(batch.map((r) => runTool(r.cmd, r.args, timeout)));
-    res.forEach((r, j) => {
-      const run = batch[j]!;
-      if (r.ok && run.cmd === 'dmidecode' && !r.stdout.includes('Handle ')) {
-        out.errors.push({
-          collector: 'dmidecode',
-          error: 'dmidecode found no SMBIOS table (container or VM without one); /sys/class/dmi/id is used instead',
-        });
-      } else if (r.ok) out.files.set(run.file, r.stdout);
-      else out.errors.push({ collector: run.cmd === 'ipmitool' ? `ipmitool ${run.args[0]}` : run.cmd, error: r.error });
-    });
-  }
-  for (const [file, p] of [
-    ['cpuinfo', 'proc/cpuinfo'],
-    ['meminfo', 'proc/meminfo'],
-  ] as const) {
-    try {
-      out.files.set(file, await readFile(path.join(root, p), 'utf8'));
-    } catch (e) {
-      out.errors.push({ collector: file, error: (e as Error).message });
-    }
-  }
-  out.files.set('dmi-id.txt', await dmiIdText(root));
-  out.files.set(
-    'boot-mode.txt',
-    await access(path.join(root, 'sys/firmware/efi')).then(
-      () => 'uefi',
-      () => 'bios',
-    ),
-  );
-  const nics = parseIp(out.files.get('ip-addr.json') ?? '[]')
-    .filter(isPhysicalEther)
-    .slice(0, 64);
-  for (const n of nics) {
-    const r = await runTool('ethtool', ['-i', n.name], timeout);
-    if (r.ok) out.files.set(`ethtool-${n.name}.txt`, r.stdout);
-    else out.errors.push({ collector: `ethtool ${n.name}`, error: r.error });
-  }
-  if ((opts.lldpWaitS ?? 0) > 0) await new Promise((r) => setTimeout(r, opts.lldpWaitS! * 1000));
-  const lldp = TOOL_RUNS.find((r) => r.cmd === 'lldpctl')!;
-  const lr = await runTool(lldp.cmd, lldp.args, timeout);
-  if (lr.ok) out.files.set(lldp.file, lr.stdout);
-  else out.errors.push({ collector: 'lldpctl', error: lr.error });
-  if (!out.files.has('lspci.txt')) out.files.set('lspci.txt', await sysfsPci(root));
-  return out;
+/** A collector's label in `collector_errors`. */
+function label(key: CollectorKey, c: Collector<unknown>, nic?: string): string {
+  const base = c.label ?? ('run' in c.source ? c.source.run : key);
+  return nic === undefined ? base : `${base} ${nic}`;
 }
 
-/** Fallback when lspci is missing: the same records from /sys/bus/pci/devices. */
-export async function sysfsPci(root: string): Promise<string> {
-  const dir = path.join(root, 'sys/bus/pci/devices');
-  let slots: string[] = [];
-  try {
-    slots = (await readdir(dir)).slice(0, 4096);
-  } catch {
-    return '';
-  }
-  const recs: string[] = [];
-  for (const s of slots) {
-    const rd = (f: string): Promise<string> =>
-      readFile(path.join(dir, s, f), 'utf8').then(
-        (t) => t.trim().replace(/^0x/, ''),
-        () => '',
-      );
-    const cls = (await rd('class')).slice(0, 4);
-    const drv = await readlink(path.join(dir, s, 'driver')).then(
-      (l) => path.basename(l),
-      () => '',
+/** Get one row's text (one NIC's for a per-NIC row) and store it, or record why not. */
+async function collectOne(
+  out: ToolOutputs,
+  key: CollectorKey,
+  c: Collector<unknown>,
+  o: { root: string; timeoutMs: number; nic?: string },
+): Promise<void> {
+  const file = o.nic === undefined ? c.files[0]! : forNic(c.files[0]!, o.nic);
+  const src = c.source;
+  let r: { ok: true; stdout: string } | { ok: false; error: string };
+  if ('run' in src) {
+    const args = o.nic === undefined ? src.args : src.args.map((a) => (a === NIC ? o.nic! : a));
+    r = await runTool(src.run, args, o.timeoutMs);
+  } else if ('read' in src) {
+    r = await readFile(path.join(o.root, src.read), 'utf8').then(
+      (stdout) => ({ ok: true as const, stdout }),
+      (e: Error) => ({ ok: false as const, error: e.message }),
     );
-    recs.push(
-      [`Slot:\t${s}`, `Class:\t${cls}`, `Vendor:\t${await rd('vendor')}`, `Device:\t${await rd('device')}`, drv ? `Driver:\t${drv}` : '']
-        .filter(Boolean)
-        .join('\n'),
-    );
+  } else r = { ok: true, stdout: await src.gather(o.root) };
+  const rejected = r.ok ? c.reject?.(r.stdout) : undefined;
+  if (r.ok && rejected === undefined) out.files.set(file, r.stdout);
+  else out.errors.push({ collector: label(key, c, o.nic), error: r.ok ? rejected! : r.error });
+}
+
+/** Collect every row of the collector table on this machine. */
+export async function collectLive(opts: LiveOptions = {}): Promise<ToolOutputs> {
+  const o = { timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, root: opts.root ?? '/' };
+  const out: ToolOutputs = { files: new Map(), errors: [] };
+  const rows = COLLECTOR_LIST.filter(([, c]) => !isPerNic(c) && !c.late);
+  const programs = rows.filter(([, c]) => 'run' in c.source);
+  for (let i = 0; i < programs.length; i += PARALLEL_RUNS)
+    await Promise.all(programs.slice(i, i + PARALLEL_RUNS).map(([k, c]) => collectOne(out, k, c, o)));
+  for (const [k, c] of rows.filter(([, r]) => !('run' in r.source))) await collectOne(out, k, c, o);
+  // Per-NIC rows run for the physical Ethernet NICs the ip row found.
+  const addr = out.files.get(COLLECTORS.ipAddr.files[0]!);
+  const nics = (addr === undefined ? [] : COLLECTORS.ipAddr.parse(addr)).filter(isPhysicalEther).slice(0, MAX_NICS);
+  for (const [k, c] of COLLECTOR_LIST.filter(([, r]) => isPerNic(r)))
+    for (const n of nics) await collectOne(out, k, c, { ...o, nic: n.name });
+  if ((opts.lldpWaitS ?? 0) > 0) await new Promise((r) => setTimeout(r, opts.lldpWaitS! * 1000));
+  for (const [k, c] of COLLECTOR_LIST.filter(([, r]) => r.late && !isPerNic(r))) await collectOne(out, k, c, o);
+  for (const [, c] of COLLECTOR_LIST) {
+    if (c.fallback && !isPerNic(c) && !c.files.some((f) => out.files.has(f))) out.files.set(c.files[0]!, await c.fallback(o.root));
   }
-  return recs.join('\n\n');
+  return out;
 }

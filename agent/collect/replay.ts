@@ -1,17 +1,20 @@
 /** Replay mode: tool outputs read from a folder of saved files (`--from DIR`). */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ETHTOOL_FILE, TOOL_FILES, type ToolOutputs } from '../facts/tool-files.ts';
+import type { ToolOutputs } from '../facts/tool-files.ts';
 import { MAX_TOOL_OUTPUT_BYTES } from '../parse/kv-text.ts';
+import { COLLECTOR_LIST, isPerNic, nicFilePattern } from './collectors.ts';
 
 /** Where `crashcart-agent collect` writes the collector failures. */
 export const ERRORS_FILE = 'collector-errors.json';
 
-const KNOWN = new Set<string>(Object.values(TOOL_FILES).flat());
+/** Every file name of the collector table, and the patterns of its per-NIC rows. */
+const KNOWN = new Set<string>(COLLECTOR_LIST.filter(([, c]) => !isPerNic(c)).flatMap(([, c]) => c.files));
+const PER_NIC = COLLECTOR_LIST.filter(([, c]) => isPerNic(c)).flatMap(([, c]) => c.files.map(nicFilePattern));
 
 /** True for a file name replay mode reads. */
 export function isToolFile(name: string): boolean {
-  return KNOWN.has(name) || ETHTOOL_FILE.test(name);
+  return KNOWN.has(name) || PER_NIC.some((re) => re.test(name));
 }
 
 /** Read every known tool output in DIR; unknown files are ignored, unreadable ones reported. */

@@ -100,11 +100,26 @@ export function flatFacts(inv: Inventory): Facts {
   return f;
 }
 
+/**
+ * Whether this process runs V8 with `--enable-experimental-regexp-engine` (the microkernel's supervisor
+ * starts the agent so): the `l` flag then compiles a pattern for V8's linear-time engine, and a pushed
+ * pattern such as `^(a+)+$` cannot hang the agent on a long fact name (catastrophic backtracking).
+ */
+export const LINEAR_REGEXP = ((): boolean => {
+  try {
+    // eslint-disable-next-line no-invalid-regexp -- the 'l' flag exists only under --enable-experimental-regexp-engine
+    new RegExp('', 'l');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 /** Compile the pushed exclusion pattern; an invalid pattern excludes nothing (and says so). */
 export function compileExclude(pattern: string): { re: RegExp | null; error?: string } {
   if (pattern.trim() === '') return { re: null };
   try {
-    return { re: new RegExp(pattern) };
+    return { re: new RegExp(pattern, LINEAR_REGEXP ? 'l' : '') };
   } catch (e) {
     return {
       re: null,

@@ -4,18 +4,15 @@
  * collector_errors entry and the rest of the inventory still comes out.
  */
 import type { Inventory } from '../../contract/node.ts';
-import { parseDmidecode, type DmiFacts } from '../parse/dmidecode.ts';
-import { parseEthtoolInfo } from '../parse/ethtool.ts';
-import { isPhysicalEther, parseIp, type IpIface } from '../parse/ip.ts';
-import { fruProduct, parseIpmiFru, parseIpmiLan, parseIpmiMc } from '../parse/ipmitool.ts';
-import { clean, isNullMac, lines, splitPair } from '../parse/kv-text.ts';
-import { parseLldp } from '../parse/lldp.ts';
-import { parseLsblk } from '../parse/lsblk.ts';
-import { parseLscpu, type LscpuFacts } from '../parse/lscpu.ts';
-import { isNetworkClass, parseLspci } from '../parse/lspci.ts';
-import { parseLshw, type LshwFacts } from '../parse/lshw.ts';
-import { parseCpuinfo, parseMeminfo, type CpuinfoFacts } from '../parse/proc.ts';
-import { ethtoolTexts, toolText, type CollectorError, type ToolKey, type ToolOutputs } from './tool-files.ts';
+import { COLLECTORS, type CollectorKey, type Parsed } from '../collect/collectors.ts';
+import type { DmiFacts } from '../parse/dmidecode.ts';
+import { isPhysicalEther, mergeIpLink, type IpIface } from '../parse/ip.ts';
+import { clean, isNullMac } from '../parse/kv-text.ts';
+import type { LscpuFacts } from '../parse/lscpu.ts';
+import { isNetworkClass } from '../parse/lspci.ts';
+import type { LshwFacts } from '../parse/lshw.ts';
+import type { CpuinfoFacts } from '../parse/proc.ts';
+import { perNicTexts, toolText, type CollectorError, type ToolOutputs } from './tool-files.ts';
 
 type Nic = Inventory['nics'][number];
 type Pci = Inventory['pci'][number];
@@ -34,18 +31,11 @@ function guarded<T>(errors: CollectorError[], what: string, fn: () => T): T | un
   }
 }
 
-function parsed<T>(out: ToolOutputs, errors: CollectorError[], key: ToolKey, fn: (t: string) => T): T | undefined {
+/** Parse a collector's output with the table's parser; undefined when the output is absent. */
+function parsed<K extends CollectorKey>(out: ToolOutputs, errors: CollectorError[], key: K): Parsed<K> | undefined {
   const t = toolText(out, key);
-  return t === undefined ? undefined : guarded(errors, key, () => fn(t));
-}
-
-function dmiIdFile(text: string): Record<string, string> {
-  const o: Record<string, string> = {};
-  for (const l of lines(text)) {
-    const p = splitPair(l, '=');
-    if (p) o[p[0]] = p[1];
-  }
-  return o;
+  const parse = COLLECTORS[key].parse as (text: string) => Parsed<K>;
+  return t === undefined ? undefined : guarded(errors, key, () => parse(t));
 }
 
 /** Architecture from lscpu, else guessed from CPU flags (lm = x86-64, asimd = arm64). */
@@ -78,8 +68,8 @@ function buildNics(ip: IpIface[] | undefined, lshw: LshwFacts | undefined, out: 
     n.link ??= l.link;
     nics.set(l.name, n);
   }
-  for (const [name, text] of ethtoolTexts(out)) {
-    const info = guarded(errors, `ethtool-${name}`, () => parseEthtoolInfo(text));
+  for (const [name, text] of perNicTexts(out, 'ethtool')) {
+    const info = guarded(errors, `ethtool-${name}`, () => COLLECTORS.ethtool.parse(text));
     const n = nics.get(name);
     if (!info || !n) continue;
     n.driver = info.driver ?? n.driver;
@@ -87,7 +77,7 @@ function buildNics(ip: IpIface[] | undefined, lshw: LshwFacts | undefined, out: 
     n.firmware_version = info.firmware_version ?? n.firmware_version;
     n.bus_info = info.bus_info ?? n.bus_info;
   }
-  const lldp = parsed(out, errors, 'lldp', parseLldp) ?? {};
+  const lldp = parsed(out, errors, 'lldp') ?? {};
   for (const [name, nb] of Object.entries(lldp)) {
     const n = nics.get(name);
     if (n) n.lldp = nb;
@@ -96,7 +86,7 @@ function buildNics(ip: IpIface[] | undefined, lshw: LshwFacts | undefined, out: 
 }
 
 function buildPci(out: ToolOutputs, errors: CollectorError[], lshw?: LshwFacts): { pci: Pci[]; undriven: Pci[] } {
-  const pci: Pci[] = (parsed(out, errors, 'lspci', parseLspci) ?? []).map((p) => ({
+  const pci: Pci[] = (parsed(out, errors, 'lspci') ?? []).map((p) => ({
     slot: p.slot,
     vendor_id: p.vendor_id,
     device_id: p.device_id,
@@ -121,20 +111,20 @@ function buildPci(out: ToolOutputs, errors: CollectorError[], lshw?: LshwFacts):
 /** Build the inventory from whatever subset of tool outputs is present. */
 export function buildInventory(out: ToolOutputs): Inventory {
   const errors: CollectorError[] = [...out.errors];
-  const dmi = parsed(out, errors, 'dmidecode', parseDmidecode);
-  const lshw = parsed(out, errors, 'lshw', parseLshw);
-  const lscpu = parsed(out, errors, 'lscpu', parseLscpu);
-  const cpuinfo = parsed(out, errors, 'cpuinfo', parseCpuinfo);
-  const meminfo = parsed(out, errors, 'meminfo', parseMeminfo);
-  const dmiId = parsed(out, errors, 'dmiId', dmiIdFile) ?? {};
-  const addrText = toolText(out, 'ipAddr');
-  const linkText = toolText(out, 'ipLink');
-  const ip =
-    addrText || linkText ? guarded(errors, 'ip', () => parseIp(addrText ?? linkText!, addrText ? linkText : undefined)) : undefined;
-  const lsblk = parsed(out, errors, 'lsblk', parseLsblk);
-  const lan = parsed(out, errors, 'ipmiLan', parseIpmiLan);
-  const mc = parsed(out, errors, 'ipmiMc', parseIpmiMc);
-  const fru = parsed(out, errors, 'ipmiFru', (t) => fruProduct(parseIpmiFru(t)));
+  const dmi = parsed(out, errors, 'dmidecode');
+  const lshw = parsed(out, errors, 'lshw');
+  const lscpu = parsed(out, errors, 'lscpu');
+  const cpuinfo = parsed(out, errors, 'cpuinfo');
+  const meminfo = parsed(out, errors, 'meminfo');
+  const dmiId = parsed(out, errors, 'dmiId') ?? {};
+  // `ip -j addr` is the base; `ip -j -d link` adds link kinds and masters (either may be missing).
+  const addr = parsed(out, errors, 'ipAddr');
+  const link = parsed(out, errors, 'ipLink');
+  const ip = addr && link ? mergeIpLink(addr, link) : (addr ?? link);
+  const lsblk = parsed(out, errors, 'lsblk');
+  const lan = parsed(out, errors, 'ipmiLan');
+  const mc = parsed(out, errors, 'ipmiMc');
+  const fru = parsed(out, errors, 'ipmiFru');
 
   const s = dmi?.system;
   const system: Inventory['system'] = {
@@ -152,7 +142,7 @@ export function buildInventory(out: ToolOutputs): Inventory {
   const virtHint = `${system.manufacturer ?? ''} ${system.product ?? ''}`;
   system.is_virtual = VIRTUAL_RE.test(virtHint) || !!lscpu?.hypervisor || (lscpu?.flags ?? cpuinfo?.flags ?? []).includes('hypervisor');
 
-  const bootText = toolText(out, 'bootMode')?.trim().toLowerCase();
+  const bootText = parsed(out, errors, 'bootMode');
   const firmware: Inventory['firmware'] = {
     vendor: dmi?.bios.vendor ?? clean(dmiId['bios_vendor']),
     version: dmi?.bios.version ?? clean(dmiId['bios_version']),

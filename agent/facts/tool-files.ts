@@ -1,36 +1,10 @@
 /**
- * The saved tool outputs the agent works from, live or replayed. File names are
- * the replay contract (`crashcart-agent --from DIR`, `crashcart-agent collect DIR`).
+ * The saved tool outputs the agent works from, live or replayed. File names are the replay contract
+ * (`crashcart-agent --from DIR`, `crashcart-agent collect DIR`); they come from the collector table
+ * (agent/collect/collectors.ts).
  */
 import type { Inventory } from '../../contract/node.ts';
-
-/** Logical tool output -> accepted file names, preferred first (JSON forms, then text forms). */
-export const TOOL_FILES = {
-  dmidecode: ['dmidecode.txt'],
-  lshw: ['lshw.json'],
-  lscpu: ['lscpu.json', 'lscpu.txt'],
-  lsblk: ['lsblk.json', 'lsblk.txt'],
-  ipAddr: ['ip-addr.json', 'ip-addr.txt'],
-  ipLink: ['ip-link.json', 'ip-link.txt'],
-  ipmiLan: ['ipmitool-lan.txt'],
-  ipmiMc: ['ipmitool-mc.txt'],
-  ipmiFru: ['ipmitool-fru.txt'],
-  lldp: ['lldpctl.json', 'lldpctl.txt'],
-  cpuinfo: ['cpuinfo'],
-  meminfo: ['meminfo'],
-  /** `lspci -Dvmmnk`: PCI ids and bound drivers (finds NICs with no driver). */
-  lspci: ['lspci.txt'],
-  /** `key=value` lines from /sys/class/dmi/id (when dmidecode cannot read SMBIOS). */
-  dmiId: ['dmi-id.txt'],
-  /** `uefi` or `bios`: whether /sys/firmware/efi exists. */
-  bootMode: ['boot-mode.txt'],
-} as const;
-
-/** One logical tool output. */
-export type ToolKey = keyof typeof TOOL_FILES;
-
-/** Per-NIC `ethtool -i` outputs are saved as `ethtool-<nic>.txt`. */
-export const ETHTOOL_FILE = /^ethtool-([A-Za-z0-9_.:@-]{1,64})\.txt$/;
+import { COLLECTORS, nicFilePattern, type CollectorKey } from '../collect/collectors.ts';
 
 /** Collector failure as the inventory reports it. */
 export type CollectorError = Inventory['collector_errors'][number];
@@ -41,21 +15,24 @@ export interface ToolOutputs {
   errors: CollectorError[];
 }
 
-/** The first present output for a logical tool. */
-export function toolText(out: ToolOutputs, key: ToolKey): string | undefined {
-  for (const f of TOOL_FILES[key]) {
+/** The first present, non-blank output of a collector. */
+export function toolText(out: ToolOutputs, key: CollectorKey): string | undefined {
+  for (const f of COLLECTORS[key].files) {
     const t = out.files.get(f);
     if (t !== undefined && t.trim() !== '') return t;
   }
   return undefined;
 }
 
-/** Every saved `ethtool -i` output by NIC name. */
-export function ethtoolTexts(out: ToolOutputs): Map<string, string> {
+/** Every saved output of a per-NIC collector, by NIC name. */
+export function perNicTexts(out: ToolOutputs, key: CollectorKey): Map<string, string> {
   const m = new Map<string, string>();
+  const patterns = COLLECTORS[key].files.map(nicFilePattern);
   for (const [f, t] of out.files) {
-    const x = ETHTOOL_FILE.exec(f);
-    if (x) m.set(x[1]!, t);
+    for (const re of patterns) {
+      const x = re.exec(f);
+      if (x?.[1] !== undefined) m.set(x[1], t);
+    }
   }
   return m;
 }

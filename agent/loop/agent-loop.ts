@@ -12,6 +12,7 @@ import { backoffDelay, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS } from '.
 import { ApplianceError, type ApplianceClient } from './client.ts';
 import type { AgentLogger } from './logger.ts';
 import { buildRegisterRequest } from './register-request.ts';
+import { ConfigRefusals, MAX_RETRY_AFTER_MS, sameAppliance } from './trust.ts';
 
 /** Hanlon delayed its first check-in by up to 5 s so a rack powering on together spreads out. */
 export const DEFAULT_START_DELAY_MAX_MS = 5000;
@@ -61,7 +62,11 @@ export interface AgentLoopOptions {
   backoffCapMs?: number;
   /** 0 = collect facts before every check-in and keep no copy (the lab's profiles are cheap and shared). */
   factsMaxAgeMs?: number;
-  /** Follow a pushed server_url (off in the lab: it talks to loopback whatever the appliance advertises). */
+  /**
+   * Check a pushed server_url against the URL the agent booted with (default on): another origin is refused
+   * and reported; the agent never moves. false ignores server_url (the lab talks to loopback whatever the
+   * appliance advertises).
+   */
   followServerUrl?: boolean;
   onEvent?: (e: AgentEvent) => void;
 }
@@ -78,6 +83,8 @@ export interface AgentStatus {
   registers: number;
   checkins: number;
   failures: number;
+  /** Pushed server_url values refused because they name another host (trust.ts). */
+  config_refusals: number;
   last_error?: string;
 }
 
@@ -93,16 +100,23 @@ export class AgentLoop {
   private registeredHash: string | undefined;
   private cache: { inv: Inventory; at: number } | undefined;
   private st: AgentStatus;
+  private readonly refusals = new ConfigRefusals();
 
   constructor(private readonly o: AgentLoopOptions) {
     this.random = o.random ?? Math.random;
     this.nodeId = o.nodeId;
-    this.st = { state: 'starting', config: this.config, registers: 0, checkins: 0, failures: 0 };
+    this.st = { state: 'starting', config: this.config, registers: 0, checkins: 0, failures: 0, config_refusals: 0 };
   }
 
   /** Current status (a copy). */
   status(): AgentStatus {
-    return { ...this.st, node_id: this.nodeId, registered_hash: this.registeredHash, config: { ...this.config } };
+    return {
+      ...this.st,
+      node_id: this.nodeId,
+      registered_hash: this.registeredHash,
+      config: { ...this.config },
+      config_refusals: this.refusals.total(),
+    };
   }
 
   /** What a check-in needs once registered (the bench replays these as a load generator); undefined before. */
@@ -148,14 +162,14 @@ export class AgentLoop {
     const prev = this.config;
     this.config = { ...c };
     if (c.log_level !== prev.log_level) this.o.log.setLevel?.(c.log_level);
-    if (
-      this.o.followServerUrl !== false &&
-      c.server_url &&
-      c.server_url !== this.o.client.baseUrl &&
-      /^https?:\/\/[^\s]+$/.test(c.server_url)
-    ) {
-      this.o.log.info({ from: this.o.client.baseUrl, to: c.server_url }, 'appliance URL changed by pushed config');
-      this.o.client.baseUrl = c.server_url;
+    // The agent stays with the appliance it booted with (kernel command line): an answer that points it
+    // elsewhere is a MITM or a misconfiguration, refused and reported in the next check-in.
+    if (this.o.followServerUrl !== false && c.server_url && !sameAppliance(this.o.client.baseUrl, c.server_url)) {
+      const line = { booted: this.o.client.baseUrl, pushed: c.server_url.slice(0, 256), refusals: this.refusals.total() + 1 };
+      // error level: a log_level pushed in the same answer cannot hide it.
+      if (this.refusals.refuse(c.server_url))
+        this.o.log.error(line, 'refused a pushed server_url on another host; keeping the appliance this machine booted with');
+      else this.o.log.debug(line, 'refused the pushed server_url again');
     }
     const excludeChanged = c.facts_exclude_pattern !== prev.facts_exclude_pattern;
     if (excludeChanged) {
@@ -225,6 +239,7 @@ export class AgentLoop {
           // A new exclusion pattern changes what we send: register once more with it.
           if (excludeChanged && (await this.factsChanged())) await this.register();
         }
+        const refused = this.refusals.report();
         const resp = await this.o.client.checkin({
           protocol: PROTOCOL_VERSION,
           node_id: this.nodeId!,
@@ -232,7 +247,9 @@ export class AgentLoop {
           state: 'idle',
           facts_hash: this.registeredHash!,
           first_checkin: first,
+          ...(refused ? { config_refused: refused } : {}),
         });
+        if (refused) this.refusals.delivered();
         first = false;
         attempt = 0;
         this.st.checkins++;
@@ -267,7 +284,9 @@ export class AgentLoop {
           this.o.backoffCapMs ?? DEFAULT_BACKOFF_CAP_MS,
           this.random,
         );
-        if (e instanceof ApplianceError && e.retryAfterMs !== undefined) delay = Math.max(delay, e.retryAfterMs);
+        // Honour Retry-After, capped (the client caps it too; a client built elsewhere may not).
+        if (e instanceof ApplianceError && e.retryAfterMs !== undefined)
+          delay = Math.max(delay, Math.min(e.retryAfterMs, MAX_RETRY_AFTER_MS));
         const line = { attempt, delay_ms: delay, fix };
         if (attempt === 1 || attempt % 10 === 0) this.o.log.warn(line, `appliance call failed, retrying: ${msg}`);
         else this.o.log.debug(line, `appliance call failed, retrying: ${msg}`);

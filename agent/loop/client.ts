@@ -13,6 +13,7 @@ import {
   type RegisterRequest,
   type RegisterResponse,
 } from '../../contract/protocol.ts';
+import { retryAfterMs } from './trust.ts';
 
 /** A request must finish in this time; a hung appliance must not hang the agent. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -30,6 +31,7 @@ export class ApplianceError extends Error {
     readonly status?: number,
     readonly code?: string,
     readonly fix?: string,
+    /** The server's Retry-After, already capped at MAX_RETRY_AFTER_MS (trust.ts). */
     readonly retryAfterMs?: number,
   ) {
     super(message);
@@ -104,30 +106,23 @@ function httpError(status: number, headers: http.IncomingHttpHeaders, text: stri
   } catch {
     // not JSON (a proxy's HTML page): keep the text
   }
-  if (status === 429) {
-    const ra = Number(headers['retry-after']);
-    return new ApplianceError(
-      'rate-limited',
-      `${what}: rate limited`,
-      status,
-      code,
-      fix,
-      Number.isFinite(ra) && ra > 0 ? Math.min(ra, 3600) * 1000 : undefined,
-    );
-  }
+  // RFC 9110 10.2.3: Retry-After accompanies 429 and 503; capped so no answer can park the agent (trust.ts).
+  const wait = status === 429 || status === 503 ? retryAfterMs(headers['retry-after'], Date.now()) : undefined;
+  if (status === 429) return new ApplianceError('rate-limited', `${what}: rate limited`, status, code, fix, wait);
   return new ApplianceError(
     status >= 500 ? 'unreachable' : 'http',
     `${what}: HTTP ${status}${code ? ` ${code}` : ''}: ${msg}`,
     status,
     code,
     fix,
+    wait,
   );
 }
 
-/** Client for one appliance base URL (the node plane). */
+/** Client for one appliance base URL (the node plane); the loop never changes it (trust.ts). */
 export class ApplianceClient {
   constructor(
-    public baseUrl: string,
+    readonly baseUrl: string,
     private readonly opts: ClientOptions = {},
   ) {}
 

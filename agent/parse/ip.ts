@@ -99,13 +99,15 @@ function fromText(text: string): IpIface[] {
   return [...byName.values()];
 }
 
-/** Parse ip output (JSON or text); merge a second output (e.g. `ip -j link`) into the first by name. */
-export function parseIp(addrText: string, linkText?: string): IpIface[] {
-  const parse = (t: string): IpIface[] => (looksJson(t) ? fromJson(t) : fromText(t));
-  const base = parse(addrText);
-  if (!linkText) return base;
+/** Parse one ip output (`ip -j addr`, `ip -j -d link`, or their text forms). */
+export function parseIpText(text: string): IpIface[] {
+  return looksJson(text) ? fromJson(text) : fromText(text);
+}
+
+/** Merge a second output (e.g. `ip -j -d link`) into the first by name: fills what the first lacks. */
+export function mergeIpLink(base: IpIface[], link: IpIface[]): IpIface[] {
   const byName = new Map(base.map((i) => [i.name, i]));
-  for (const l of parse(linkText)) {
+  for (const l of link) {
     const b = byName.get(l.name);
     if (!b) {
       base.push(l);
@@ -118,6 +120,12 @@ export function parseIp(addrText: string, linkText?: string): IpIface[] {
     }
   }
   return base;
+}
+
+/** Parse ip output (JSON or text); merge a second output (e.g. `ip -j link`) into the first by name. */
+export function parseIp(addrText: string, linkText?: string): IpIface[] {
+  const base = parseIpText(addrText);
+  return linkText ? mergeIpLink(base, parseIpText(linkText)) : base;
 }
 
 /** True for an interface that is a physical-looking Ethernet port (not lo, bridge, bond, vlan, veth, tap). */

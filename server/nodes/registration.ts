@@ -148,6 +148,14 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
       data: { state: req.state },
     });
 
+  // The agent refused a pushed server_url on another host (a MITM or a misconfiguration): tell the operator.
+  if (req.config_refused)
+    ctx.events.emit('node.config_refused', {
+      node_id: node.id,
+      mac: node.boot_mac,
+      message: `The agent refused to move to ${req.config_refused.server_url} (not the appliance it booted from)`,
+      data: { server_url: req.config_refused.server_url, count: req.config_refused.count },
+    });
   const s = ctx.settings.get();
   let command: CheckinResponse['command'] = 'acknowledge';
   if (node.pending_command) {

@@ -119,6 +119,9 @@ describe('crashcart-agent on this machine', () => {
     const n = nodes.find((x) => x.serial === 'A177950X7709591');
     expect(n?.state).toBe('registered');
     expect(n?.macs).toEqual(expect.arrayContaining(['0c:c4:7a:00:00:01', '52:54:00:e2:28:a3']));
+    // Tokens are base64url: one that starts with '-' is still a token, not an option.
+    const dash = await agent(['--token', '-starts-with-a-dash', '--help']);
+    expect(dash.code, dash.stderr).toBe(0);
     const down = await agent([
       '--once',
       '--url',

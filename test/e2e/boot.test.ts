@@ -273,7 +273,7 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
         expect(Object.keys(facts).length).toBeGreaterThan(10);
 
         // The microkernel really ran: the serial console shows our init and the agent supervisor.
-        expect(g.serial.find(/crashcart-init: lease: .*CRASHCART_LEASE_SERVER_ID='10\.66\.0\.1'/)).toBeDefined();
+        expect(g.serial.find(/crashcart-init: lease: .*serverid=10\.66\.0\.1 /)).toBeDefined();
         expect(g.serial.find(/crashcart-supervisor: starting agent/)).toBeDefined();
       }
 

@@ -1,0 +1,73 @@
+/**
+ * Collectors that walk /proc and /sys instead of running a program (no root needed for most fields).
+ * Each takes the root (`/`, or a fixture tree in tests) and always resolves with some text.
+ */
+import { access, readdir, readFile, readlink } from 'node:fs/promises';
+import path from 'node:path';
+
+/** The /sys/class/dmi/id fields the inventory falls back on when dmidecode has no SMBIOS table. */
+const DMI_ID_KEYS = [
+  'sys_vendor',
+  'product_name',
+  'product_version',
+  'product_serial',
+  'product_uuid',
+  'board_name',
+  'board_serial',
+  'bios_vendor',
+  'bios_version',
+  'bios_date',
+  'chassis_type',
+];
+
+/** Read /sys/class/dmi/id as key=value lines. */
+export async function dmiIdText(root: string): Promise<string> {
+  const dir = path.join(root, 'sys/class/dmi/id');
+  const rows: string[] = [];
+  for (const k of DMI_ID_KEYS) {
+    try {
+      rows.push(`${k}=${(await readFile(path.join(dir, k), 'utf8')).trim()}`);
+    } catch {
+      // unreadable without root (serials, uuid): dmidecode or lshw supply them when they can
+    }
+  }
+  return rows.join('\n');
+}
+
+/** `uefi` when the firmware handed Linux an EFI system table (/sys/firmware/efi exists), else `bios`. */
+export async function bootModeText(root: string): Promise<string> {
+  return access(path.join(root, 'sys/firmware/efi')).then(
+    () => 'uefi',
+    () => 'bios',
+  );
+}
+
+/** Fallback when lspci is missing: the same records from /sys/bus/pci/devices. */
+export async function sysfsPci(root: string): Promise<string> {
+  const dir = path.join(root, 'sys/bus/pci/devices');
+  let slots: string[] = [];
+  try {
+    slots = (await readdir(dir)).slice(0, 4096);
+  } catch {
+    return '';
+  }
+  const recs: string[] = [];
+  for (const s of slots) {
+    const rd = (f: string): Promise<string> =>
+      readFile(path.join(dir, s, f), 'utf8').then(
+        (t) => t.trim().replace(/^0x/, ''),
+        () => '',
+      );
+    const cls = (await rd('class')).slice(0, 4);
+    const drv = await readlink(path.join(dir, s, 'driver')).then(
+      (l) => path.basename(l),
+      () => '',
+    );
+    recs.push(
+      [`Slot:\t${s}`, `Class:\t${cls}`, `Vendor:\t${await rd('vendor')}`, `Device:\t${await rd('device')}`, drv ? `Driver:\t${drv}` : '']
+        .filter(Boolean)
+        .join('\n'),
+    );
+  }
+  return recs.join('\n\n');
+}
