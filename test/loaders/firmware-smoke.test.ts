@@ -33,7 +33,7 @@ beforeAll(async () => {
   marker = `CRASHCART-LOADER-${randomBytes(6).toString('hex')}`;
   // Debian's network GRUB sets prefix=(tftp,SERVER)/grub and reads grub/grub.cfg (docs/boot.md).
   mkdirSync(path.join(tftp, 'grub'));
-  writeFileSync(path.join(tftp, 'grub/grub.cfg'), `echo ${marker} cpu=$grub_cpu platform=$grub_platform\nhalt\n`);
+  writeFileSync(path.join(tftp, 'grub/grub.cfg'), `echo ${marker} cpu=$grub_cpu platform=$grub_platform mac=$net_default_mac\nhalt\n`);
   // The signed shim with its signature stripped: the firmware must refuse it under Secure Boot.
   copyFileSync(path.join(tftp, 'shimaa64.efi'), path.join(tftp, 'unsigned-shimaa64.efi'));
   execFileSync('sbattach', ['--remove', path.join(tftp, 'unsigned-shimaa64.efi')], { stdio: 'pipe' });
@@ -43,7 +43,8 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const grubRan = (cpu: string) => new RegExp(`${marker} cpu=${cpu} platform=efi`);
+/** GRUB's variables the appliance's grub.cfg will dispatch on; 52:54:00:12:34:56 is QEMU's default MAC. */
+const grubRan = (cpu: string) => new RegExp(`${marker} cpu=${cpu} platform=efi mac=52:54:00:12:34:56`);
 
 describe('arm64 UEFI (AAVMF, DHCP arch 11)', () => {
   it(
