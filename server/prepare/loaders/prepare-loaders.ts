@@ -41,9 +41,9 @@ async function staleFiles(dir: string, a: LoaderArtifact): Promise<string[]> {
 
 /**
  * The cached .deb of every pin, downloading (in one apt-get call) those missing or corrupt, each
- * checked against its pinned sha256 and size before anything is unpacked.
+ * checked against its pinned sha256 and size before anything is unpacked. Returns how many were downloaded.
  */
-async function obtainDebs(apt: PrivateApt, pins: readonly DebPin[], debDir: string): Promise<void> {
+async function obtainDebs(apt: PrivateApt, pins: readonly DebPin[], debDir: string): Promise<number> {
   const missing: DebPin[] = [];
   for (const pin of pins) {
     const cached = path.join(debDir, debFileName(pin));
@@ -63,6 +63,7 @@ async function obtainDebs(apt: PrivateApt, pins: readonly DebPin[], debDir: stri
       );
     }
   }
+  return missing.length;
 }
 
 /** Unpack a .deb into a fresh folder under `parent` with dpkg-deb (no maintainer scripts run). */
@@ -71,6 +72,7 @@ async function unpack(deb: string, parent: string): Promise<string> {
   try {
     await run('dpkg-deb', ['-x', deb, dir], { maxBuffer: 16 << 20 });
   } catch (e) {
+    await rm(dir, { recursive: true, force: true });
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === 'ENOENT') throw ccError('CC_ERR_LOADER_TOOLS', 'dpkg-deb is not installed');
     throw ccError('CC_ERR_LOADER_UNPACK', `${path.basename(deb)}: ${(err.stderr ?? err.message).trim()}`);
@@ -104,8 +106,14 @@ export async function prepareLoaders(o: PrepareLoadersOptions): Promise<LoaderOu
   const all = [...pins.values()].map((p) => p.pin);
   const total = all.reduce((n, p) => n + p.bytes, 0);
   tell({ artifact: '*', step: 'download', message: all.map((p) => `${p.package}_${p.arch}`).join(' '), done: 0, total });
-  await obtainDebs(apt, all, debDir);
-  tell({ artifact: '*', step: 'download', message: `${all.length} package(s) verified`, done: total, total });
+  const fetched = await obtainDebs(apt, all, debDir);
+  tell({
+    artifact: '*',
+    step: 'download',
+    message: `${all.length} package(s) verified (${fetched} downloaded, ${all.length - fetched} from the cache)`,
+    done: total,
+    total,
+  });
   const unpacked = new Map<string, string>();
   try {
     for (const [key, { pin, first }] of pins) {
