@@ -2,7 +2,8 @@
 # Installs what the test suite needs, idempotently and quickly when all is there:
 #  - Debian packages listed in scripts/deps/*.txt (apt-get, as root),
 #  - npm modules (npm ci when node_modules is missing or older than the lock file),
-#  - iPXE first-stage loaders (scripts/fetch-ipxe.sh), the UI bundle, the microkernel image.
+#  - the first-stage loaders of every architecture (scripts/fetch-ipxe.sh -> build/loaders/fetch-loaders.ts,
+#    from pinned Debian packages; no `ipxe` package needed), the UI bundle, the microkernel image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +29,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-if [ -f scripts/fetch-ipxe.sh ]; then bash scripts/fetch-ipxe.sh; fi
+if [ -f build/loaders/fetch-loaders.ts ]; then
+  echo "== first-stage loaders (resources/ipxe)"
+  node bin/run-ts.mjs build/loaders/fetch-loaders.ts
+fi
 if [ -f renderer/vite.config.ts ] && [ ! -f renderer/dist/index.html ]; then
   echo "== building the UI"
   npm run --silent build:ui

@@ -175,6 +175,26 @@ export const ERRORS = {
     message: "The BMC's TLS certificate changed since it was pinned",
     fix: 'If the BMC certificate was replaced on purpose (new certificate, firmware update), set the node\'s BMC again with TLS "pin" to pin the new one; otherwise something may be impersonating the BMC: check the network first.',
   },
+  CC_ERR_LOADER_TOOLS: {
+    status: 500,
+    message: 'The tools that fetch first-stage loaders are missing',
+    fix: 'Prepare on Debian or Ubuntu, where `apt-get` and `dpkg-deb` exist (plus `debian-archive-keyring` on Ubuntu), or copy a prepared loaders folder from such a machine.',
+  },
+  CC_ERR_LOADER_FETCH: {
+    status: 502,
+    message: 'A first-stage loader package could not be downloaded',
+    fix: 'Prepare while the Debian mirror is reachable (before going to an air-gapped rack). If apt says the pinned version was not found, Debian replaced it: pass a mirror that still has it (a snapshot.debian.org archive) or update the pins (docs/boot.md, "Updating a pin").',
+  },
+  CC_ERR_LOADER_CHECKSUM: {
+    status: 502,
+    message: 'A first-stage loader does not match its pinned sha256',
+    fix: 'Run prepare again: the file that did not match was deleted. If it repeats, the mirror serves another build than the pin records: use another mirror or update the pins (docs/boot.md, "Updating a pin").',
+  },
+  CC_ERR_LOADER_UNPACK: {
+    status: 500,
+    message: 'A first-stage loader could not be taken out of its package',
+    fix: 'Check free space and write access in the target and cache folders; a path missing from the package means the pin names the wrong file (docs/boot.md, "Updating a pin").',
+  },
   CC_ERR_INTERNAL: { status: 500, message: 'Internal error', fix: 'Look at the log for the stack trace and report it with the event log.' },
 } as const satisfies Record<string, { status: number; message: string; fix: string }>;
 

@@ -1,0 +1,95 @@
+/**
+ * The fetched loaders run on real UEFI firmware: Debian's AAVMF (arm64) and OVMF (x86_64) PXE-boot them
+ * from QEMU's user-mode network. GRUB proves it ran by printing a per-run nonce from the grub/grub.cfg it
+ * read over TFTP; iPXE by its banner and its own DHCP + TFTP fetch. Under Secure Boot (Microsoft keys
+ * enrolled) the signed chain runs and an unsigned loader is refused, so each check can fail.
+ * Run alone on a shared machine: `flock /tmp/cc-qemu.lock npx vitest run test/loaders/firmware-smoke.test.ts`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { prepareLoaders } from '../../server/prepare/loaders/prepare-loaders.ts';
+import { killGuests, pxeBoot } from './qemu-boot.ts';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+/** A generous bound for one TCG boot on a busy 2-core machine (a bound, not a timing assertion). */
+const BOOT_BOUND_MS = 240_000;
+const IPXE_BANNER = 'iPXE 1.0.0+git-20190125.36a4c85-5.1 -- Open Source Network Boot Firmware';
+/** OVMF/AAVMF's words when the image verification fails under Secure Boot. */
+const REFUSED = /failed to (load|start) Boot\d+ "UEFI PXEv4[^\n]*: (Access Denied|Security Violation)/;
+
+let work: string;
+let tftp: string;
+let marker: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(path.join(os.tmpdir(), `cc-loaders-qemu-${process.pid}-`));
+  tftp = path.join(work, 'tftp');
+  // The same cache ensure-test-deps fills: offline and instant when it is there.
+  await prepareLoaders({ targetDir: tftp, cacheDir: path.join(REPO, 'build/out/cache/loaders') });
+  marker = `CRASHCART-LOADER-${randomBytes(6).toString('hex')}`;
+  // Debian's network GRUB sets prefix=(tftp,SERVER)/grub and reads grub/grub.cfg (docs/boot.md).
+  mkdirSync(path.join(tftp, 'grub'));
+  writeFileSync(path.join(tftp, 'grub/grub.cfg'), `echo ${marker} cpu=$grub_cpu platform=$grub_platform mac=$net_default_mac\nhalt\n`);
+  // The signed shim with its signature stripped: the firmware must refuse it under Secure Boot.
+  copyFileSync(path.join(tftp, 'shimaa64.efi'), path.join(tftp, 'unsigned-shimaa64.efi'));
+  execFileSync('sbattach', ['--remove', path.join(tftp, 'unsigned-shimaa64.efi')], { stdio: 'pipe' });
+});
+afterAll(() => {
+  killGuests();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** GRUB's variables the appliance's grub.cfg will dispatch on; 52:54:00:12:34:56 is QEMU's default MAC. */
+const grubRan = (cpu: string) => new RegExp(`${marker} cpu=${cpu} platform=efi mac=52:54:00:12:34:56`);
+
+describe('arm64 UEFI (AAVMF, DHCP arch 11)', () => {
+  it(
+    'PXE-boots shimaa64.efi, which loads grubaa64.efi, which reads grub/grub.cfg over TFTP',
+    { timeout: BOOT_BOUND_MS + 30_000 },
+    async () => {
+      const r = await pxeBoot('aavmf', tftp, 'shimaa64.efi', grubRan('arm64'), BOOT_BOUND_MS);
+      expect(r.console).toContain('NBP filename is shimaa64.efi');
+      expect(r.console).toContain('Fetching Netboot Image grubaa64.efi');
+      expect(r.matched, r.console.slice(-2000)).toBe(true);
+    },
+  );
+
+  it(
+    'with Secure Boot enforced runs the signed chain and refuses the same shim unsigned',
+    { timeout: 2 * BOOT_BOUND_MS + 30_000 },
+    async () => {
+      const ok = await pxeBoot('aavmf-secureboot', tftp, 'shimaa64.efi', grubRan('arm64'), BOOT_BOUND_MS);
+      expect(ok.matched, ok.console.slice(-2000)).toBe(true);
+      const refused = await pxeBoot('aavmf-secureboot', tftp, 'unsigned-shimaa64.efi', REFUSED, BOOT_BOUND_MS);
+      expect(refused.matched, refused.console.slice(-2000)).toBe(true);
+      expect(refused.console).not.toContain('Welcome to GRUB');
+    },
+  );
+});
+
+describe('x86_64 UEFI (OVMF, DHCP arch 7)', () => {
+  for (const loader of ['ipxe.efi', 'snponly.efi'])
+    it(`runs ${loader}: the iPXE banner, then iPXE's own DHCP and TFTP fetch`, { timeout: BOOT_BOUND_MS + 30_000 }, async () => {
+      const fetched = new RegExp(`tftp://10\\.0\\.2\\.2/${loader.replace('.', '\\.')}\\.\\.\\. ok`);
+      const r = await pxeBoot('ovmf', tftp, loader, fetched, BOOT_BOUND_MS);
+      expect(r.console).toContain(IPXE_BANNER);
+      expect(r.matched, r.console.slice(-2000)).toBe(true);
+    });
+
+  it(
+    'with Secure Boot enforced runs shimx64.efi -> grubx64.efi and refuses the unsigned ipxe.efi',
+    { timeout: 2 * BOOT_BOUND_MS + 30_000 },
+    async () => {
+      const ok = await pxeBoot('ovmf-secureboot', tftp, 'shimx64.efi', grubRan('x86_64'), BOOT_BOUND_MS);
+      expect(ok.console).toContain('Fetching Netboot Image grubx64.efi');
+      expect(ok.matched, ok.console.slice(-2000)).toBe(true);
+      const refused = await pxeBoot('ovmf-secureboot', tftp, 'ipxe.efi', REFUSED, BOOT_BOUND_MS);
+      expect(refused.matched, refused.console.slice(-2000)).toBe(true);
+      expect(refused.console).not.toContain(IPXE_BANNER);
+    },
+  );
+});

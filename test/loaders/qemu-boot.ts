@@ -1,0 +1,121 @@
+/**
+ * Boot a QEMU guest from QEMU's user-mode network (its built-in DHCP + TFTP server, `-netdev user,tftp=DIR,
+ * bootfile=FILE`, restricted so the guest reaches nothing else) and watch the serial console until a
+ * pattern appears, the guest powers off, or a bound passes. Firmware: Debian's OVMF (x86_64) and AAVMF
+ * (arm64), with a private copy of the variable store per boot.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Which machine and firmware to start. */
+export type Firmware = 'ovmf' | 'ovmf-secureboot' | 'aavmf' | 'aavmf-secureboot';
+
+/** The result of one boot: what the console showed and how it ended. */
+export interface BootResult {
+  /** Serial console text with ANSI control sequences removed. */
+  readonly console: string;
+  /** The `until` pattern matched (QEMU was then killed). */
+  readonly matched: boolean;
+  /** QEMU exited by itself (e.g. GRUB's `halt` powered the guest off). */
+  readonly exited: boolean;
+}
+
+const ESC = String.fromCharCode(27);
+/** ANSI control sequences firmware writes to the serial port (cursor moves, colours, clear screen). */
+const ANSI = new RegExp(`${ESC}\\[[0-9;=?]*[A-Za-z]|${ESC}c`, 'g');
+
+const running = new Set<ChildProcess>();
+
+/** Kill every guest this module started (afterAll). */
+export function killGuests(): void {
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+function machineArgs(fw: Firmware, varsCopy: string): { bin: string; args: string[] } {
+  if (fw === 'aavmf' || fw === 'aavmf-secureboot') {
+    const ms = fw === 'aavmf-secureboot' ? '.ms' : '';
+    copyFileSync(`/usr/share/AAVMF/AAVMF_VARS${ms}.fd`, varsCopy);
+    return {
+      bin: 'qemu-system-aarch64',
+      args: ['-machine', 'virt', '-cpu', 'cortex-a57', '-m', '1024', ...pflash(`/usr/share/AAVMF/AAVMF_CODE${ms}.fd`, varsCopy)],
+    };
+  }
+  if (fw === 'ovmf-secureboot') {
+    // Microsoft keys enrolled and Secure Boot enforced (PXE-NOTES "Secure Boot"): SMM guards the variable store.
+    copyFileSync('/usr/share/OVMF/OVMF_VARS_4M.ms.fd', varsCopy);
+    return {
+      bin: 'qemu-system-x86_64',
+      args: [
+        '-machine',
+        'q35,smm=on',
+        '-global',
+        'driver=cfi.pflash01,property=secure,value=on',
+        '-m',
+        '512',
+        ...pflash('/usr/share/OVMF/OVMF_CODE_4M.ms.fd', varsCopy),
+      ],
+    };
+  }
+  copyFileSync('/usr/share/OVMF/OVMF_VARS_4M.fd', varsCopy);
+  return { bin: 'qemu-system-x86_64', args: ['-machine', 'q35', '-m', '512', ...pflash('/usr/share/OVMF/OVMF_CODE_4M.fd', varsCopy)] };
+}
+
+function pflash(code: string, vars: string): string[] {
+  return ['-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${code}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`];
+}
+
+/** PXE-boot `bootFile` from `tftpDir` and resolve once `until` shows on the console, QEMU exits, or `boundMs` passes. */
+export function pxeBoot(fw: Firmware, tftpDir: string, bootFile: string, until: RegExp, boundMs: number): Promise<BootResult> {
+  const { bin, args } = machineArgs(fw, path.join(tftpDir, '..', `vars-${fw}-${process.pid}.fd`));
+  const child = spawn(
+    bin,
+    [
+      '-accel',
+      'tcg',
+      ...args,
+      '-display',
+      'none',
+      '-nodefaults',
+      '-no-reboot',
+      '-serial',
+      'stdio',
+      '-monitor',
+      'none',
+      '-netdev',
+      `user,id=n0,restrict=on,tftp=${tftpDir},bootfile=${bootFile}`,
+      // No option ROM: the firmware's own virtio-net driver and PXE client, so any iPXE on screen is ours.
+      '-device',
+      'virtio-net-pci,netdev=n0,romfile=',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  running.add(child);
+  let raw = '';
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (matched: boolean, exited: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(bound);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      running.delete(child);
+      resolve({ console: raw.replace(ANSI, '').replace(/\r/g, ''), matched, exited });
+    };
+    const bound = setTimeout(() => finish(false, false), boundMs);
+    const watch = (b: Buffer) => {
+      raw += b.toString('latin1');
+      if (until.test(raw.replace(ANSI, ''))) finish(true, false);
+    };
+    child.stdout.on('data', watch);
+    child.stderr.on('data', (b: Buffer) => (raw += b.toString('latin1')));
+    child.on('error', (e) => {
+      settled = true;
+      clearTimeout(bound);
+      reject(
+        new Error(`${bin} could not start (${e.message}); fix: apt-get install qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64`),
+      );
+    });
+    child.on('exit', () => finish(until.test(raw.replace(ANSI, '')), true));
+  });
+}

@@ -1,0 +1,155 @@
+/**
+ * The loader registry against Debian's real mirror: a fresh fetch into empty folders inside a mount
+ * namespace whose /boot is an empty tmpfs (a machine without the `ipxe` package, issue 12), then
+ * idempotency, tampering (target file, cached .deb, a planted symlink) and wrong pins.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { prepareLoaders } from '../../server/prepare/loaders/prepare-loaders.ts';
+import { LOADERS, loaderByName } from '../../server/prepare/loaders/registry.ts';
+import { debFileName } from '../../server/prepare/loaders/private-apt.ts';
+import type { LoaderArtifact, LoaderProgress } from '../../server/prepare/loaders/artifact.ts';
+import { CcError } from '../../server/errors/cc-error.ts';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+let work: string;
+let target: string;
+let cache: string;
+
+beforeAll(() => {
+  work = mkdtempSync(path.join(os.tmpdir(), `cc-loaders-${process.pid}-`));
+  target = path.join(work, 'loaders');
+  cache = path.join(work, 'cache');
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Run prepareLoaders on the test's folders and keep every progress report. */
+async function prepare(artifacts?: readonly LoaderArtifact[]) {
+  const steps: LoaderProgress[] = [];
+  const outcomes = await prepareLoaders({ targetDir: target, cacheDir: cache, artifacts, onProgress: (p) => steps.push(p) });
+  return { outcomes, steps };
+}
+
+function expectAllPinned(): void {
+  for (const a of LOADERS)
+    for (const f of a.files) {
+      const p = path.join(target, f.name);
+      expect(lstatSync(p).isFile(), f.name).toBe(true);
+      expect(sha256(p), f.name).toBe(f.sha256);
+    }
+}
+
+describe('loader registry', () => {
+  it('fetches every artifact into empty folders on a machine whose /boot is empty (no ipxe package)', () => {
+    // The old script followed usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi onto the host; an empty /boot makes that fail.
+    const script = [
+      'mount -t tmpfs cc-loaders-empty-boot /boot',
+      'echo "boot-entries=$(ls -A /boot | wc -l)"',
+      `exec node ${REPO}/bin/run-ts.mjs ${REPO}/build/loaders/fetch-loaders.ts --target "$1" --cache "$2"`,
+    ].join(' && ');
+    const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', target, cache], {
+      encoding: 'utf8',
+      timeout: 15 * 60_000,
+    });
+    expect(out).toContain('boot-entries=0');
+    expect(out).toMatch(/apt-update/); // a fresh cache: the indexes came from the mirror
+    expect(out).toContain(`${LOADERS.length} artifact(s) ready`);
+    expect(out).toContain(`(${LOADERS.length} fetched, 0 already present)`);
+    expectAllPinned();
+    // The host's /boot was never touched by the namespace's tmpfs.
+    expect(existsSync('/boot')).toBe(true);
+  });
+
+  it('a second run verifies and does nothing else (no apt call, no file rewritten)', async () => {
+    const before = LOADERS.flatMap((a) => a.files.map((f) => statSync(path.join(target, f.name)).mtimeMs));
+    const { outcomes, steps } = await prepare();
+    expect(outcomes.map((o) => o.status)).toEqual(LOADERS.map(() => 'present'));
+    expect(new Set(steps.map((s) => s.step))).toEqual(new Set(['present']));
+    expect(LOADERS.flatMap((a) => a.files.map((f) => statSync(path.join(target, f.name)).mtimeMs))).toEqual(before);
+  });
+
+  it('a tampered loader is detected and restored from the cached package; the others stay untouched', async () => {
+    const victim = path.join(target, 'ipxe.efi');
+    const bytes = readFileSync(victim);
+    const mid = bytes.length >> 1;
+    bytes[mid] = (bytes[mid] ?? 0) ^ 0xff; // one flipped byte, same size
+    writeFileSync(victim, bytes);
+    const { outcomes, steps } = await prepare();
+    expect(outcomes.find((o) => o.name === 'ipxe-efi-x64')).toMatchObject({ status: 'installed', repaired: ['ipxe.efi'] });
+    expect(outcomes.filter((o) => o.status === 'present').map((o) => o.name)).toEqual(['ipxe-bios', 'shim-grub-x64', 'shim-grub-arm64']);
+    expect(steps.some((s) => s.step === 'apt-update')).toBe(false); // the .deb in the cache still matched its pin
+    expectAllPinned();
+  });
+
+  it('a corrupt cached .deb is deleted and downloaded again before anything is unpacked', async () => {
+    const ipxe = loaderByName('ipxe-bios')!;
+    const deb = path.join(cache, 'debs', debFileName(ipxe.packages[0]!));
+    writeFileSync(deb, 'not a debian package');
+    unlinkSync(path.join(target, 'undionly.kpxe'));
+    const { outcomes, steps } = await prepare([ipxe]);
+    expect(outcomes).toEqual([{ name: 'ipxe-bios', arch: 'x86-bios', status: 'installed', repaired: ['undionly.kpxe'] }]);
+    expect(steps.find((s) => s.step === 'download')?.message).toContain('ipxe_all');
+    expect(sha256(deb)).toBe(ipxe.packages[0]!.sha256);
+    expectAllPinned();
+  });
+
+  it('a symlink planted in the loaders folder is replaced, never written through', async () => {
+    const outside = path.join(work, 'outside.txt');
+    writeFileSync(outside, 'operator file');
+    const link = path.join(target, 'snponly.efi');
+    unlinkSync(link);
+    symlinkSync(outside, link);
+    const { outcomes } = await prepare();
+    expect(outcomes.find((o) => o.name === 'ipxe-efi-x64')).toMatchObject({ status: 'installed', repaired: ['snponly.efi'] });
+    expect(readFileSync(outside, 'utf8')).toBe('operator file');
+    expectAllPinned();
+  });
+
+  it('a package that does not match its pin is refused, deleted, and installs nothing', async () => {
+    const real = loaderByName('ipxe-bios')!;
+    const wrong: LoaderArtifact = { ...real, packages: [{ ...real.packages[0]!, sha256: '0'.repeat(64) }] };
+    unlinkSync(path.join(target, 'undionly.kpxe'));
+    const err = await prepare([wrong]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CcError);
+    expect((err as CcError).code).toBe('CC_ERR_LOADER_CHECKSUM');
+    expect((err as CcError).fix).toContain('docs/boot.md');
+    expect(existsSync(path.join(target, 'undionly.kpxe'))).toBe(false);
+    expect(existsSync(path.join(cache, 'debs', debFileName(real.packages[0]!)))).toBe(false);
+  });
+
+  it('a file that does not match its pin is refused and not installed', async () => {
+    const real = loaderByName('ipxe-bios')!;
+    const wrong: LoaderArtifact = { ...real, files: [{ ...real.files[0]!, sha256: 'f'.repeat(64) }] };
+    const err = await prepare([wrong]).catch((e: unknown) => e);
+    expect((err as CcError).code).toBe('CC_ERR_LOADER_CHECKSUM');
+    expect((err as CcError).message).toContain('usr/lib/ipxe/undionly.kpxe');
+    expect(existsSync(path.join(target, 'undionly.kpxe'))).toBe(false);
+    // And the real pin still works afterwards.
+    expect((await prepare([real])).outcomes[0]).toMatchObject({ status: 'installed' });
+    expectAllPinned();
+  });
+
+  it('a version the mirror does not have is CC_ERR_LOADER_FETCH naming the package, after one index refresh', async () => {
+    const real = loaderByName('ipxe-bios')!;
+    const gone: LoaderArtifact = { ...real, packages: [{ ...real.packages[0]!, version: '0.0.0-crashcart-absent' }] };
+    unlinkSync(path.join(target, 'undionly.kpxe'));
+    const { steps, err } = await (async () => {
+      const s: LoaderProgress[] = [];
+      const e = await prepareLoaders({ targetDir: target, cacheDir: cache, artifacts: [gone], onProgress: (p) => s.push(p) }).catch(
+        (x: unknown) => x,
+      );
+      return { steps: s, err: e };
+    })();
+    expect((err as CcError).code).toBe('CC_ERR_LOADER_FETCH');
+    expect((err as CcError).message).toContain('0.0.0-crashcart-absent');
+    expect((err as CcError).fix).toMatch(/snapshot\.debian\.org/);
+    expect(steps.filter((s) => s.step === 'apt-update')).toHaveLength(1);
+    await prepare([real]);
+    expectAllPinned();
+  });
+});
