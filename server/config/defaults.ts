@@ -24,3 +24,9 @@ export const DEFAULT_EVENT_RETENTION = 200_000;
 export const DEFAULT_COMPACTION_INTERVAL_S = 600;
 /** UEFI x86 first stage: iPXE's own drivers; snponly.efi per node where they fail. */
 export const DEFAULT_EFI_LOADER = 'ipxe.efi';
+/** Browser sessions end after a working day of idleness (issue 10: idle 8 h). */
+export const DEFAULT_SESSION_IDLE_S = 8 * 3600;
+/** ...and a day after sign-in however busy, so a stolen cookie dies by itself (issue 10: absolute 24 h). */
+export const DEFAULT_SESSION_MAX_S = 24 * 3600;
+/** A printed login link is good for 10 minutes: long enough to open it, short enough that a leaked log line is stale. */
+export const LOGIN_CODE_TTL_S = 600;
