@@ -41,6 +41,8 @@ export const EVENT_TYPES = [
   'tag.changed',
   'policy.changed',
   'image.imported',
+  'microkernel.installed',
+  'admin.signed_out_everywhere',
   'store.repaired',
 ] as const;
 /** One event type. */
