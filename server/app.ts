@@ -91,7 +91,7 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
     now,
   };
   const token = await ensureAdminToken(config.dataDir);
-  const auth = new AdminAuth(token, lifetimes(config.admin.sessionIdleS, config.admin.sessionMaxS));
+  const auth = new AdminAuth(token, lifetimes(config.admin.sessionIdleS, config.admin.sessionMaxS), () => now().getTime());
   const tls = await loadAdminTls(config);
   const network = new NetworkServices(ctx);
   let lab: Plugin | null = null;
