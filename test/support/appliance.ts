@@ -137,15 +137,22 @@ function waitForUiLine(child: ChildProcess, output: () => string, ms: number): P
   });
 }
 
+/** Where and how to spawn. */
+export interface SpawnOptions {
+  /** Reuse a data dir (a restart); default a fresh one. */
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Run inside this network namespace (`ip netns exec` replaces itself with node, so the pid is the appliance's). */
+  netns?: string;
+}
+
 /** Spawn `bin/crashcart.mjs serve` with the base flags plus `flags`; resolves once it is up. */
-export async function spawnAppliance(
-  flags: string[] = [],
-  o: { dataDir?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<ProcessAppliance> {
+export async function spawnAppliance(flags: string[] = [], o: SpawnOptions = {}): Promise<ProcessAppliance> {
   const dataDir = o.dataDir ?? (await tmpDir('cc-proc-'));
   for (let attempt = 1; ; attempt++) {
     const args = [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), 'serve', ...(await baseFlags(dataDir, await freePort())), ...flags];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, process.execPath, ...args]] : [process.execPath, args];
+    const child = spawn(cmd, argv, { cwd: REPO_ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
