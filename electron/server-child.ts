@@ -10,7 +10,7 @@ import { PRIVILEGE_ERRORS, privilegeFix, readServerLine, type ServerOutputFacts 
 
 /** How to start the child. */
 export interface ServerChildOptions {
-  /** The node binary (the one `setcap` is applied to). */
+  /** The node binary (a private copy carries the capabilities, see privilegeFix). */
   nodePath: string;
   /** Path of bin/crashcart.mjs. */
   entry: string;

@@ -41,14 +41,30 @@ export function adminOrigin(url: string): string {
 }
 
 /**
+ * Where a private copy of node that carries the capabilities lives. `setcap` on the system
+ * node would give raw sockets and ports below 1024 to every Node program on the machine;
+ * this copy is executable by the operator's group only (docs/privileges.md).
+ */
+export const DEDICATED_NODE = '/usr/local/lib/crashcart/node';
+
+/**
  * The exact commands that let the child bind ports 67/69 without running Electron as root:
- * grant the capability to the node binary that runs the server (once), or run it via pkexec.
+ * grant the capabilities to a private copy of node (once), or run the server via pkexec.
  */
 export function privilegeFix(nodePath: string, serveArgs: readonly string[]): string {
   const quoted = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const grant = `sudo setcap cap_net_bind_service,cap_net_raw+ep ${DEDICATED_NODE}`;
+  const src = nodePath.includes('/') ? quoted(nodePath) : `"$(command -v ${quoted(nodePath)})"`;
   return [
-    `sudo setcap cap_net_bind_service,cap_net_raw+ep ${quoted(nodePath)}`,
-    `# or, without changing the binary, run the server once as root through polkit:`,
+    ...(nodePath === DEDICATED_NODE
+      ? [grant]
+      : [
+          `# a private copy of node gets the capabilities, never the system node (every Node program would get them):`,
+          `sudo install -D -o root -g "$(id -gn)" -m 0750 "$(readlink -f ${src})" ${DEDICATED_NODE}`,
+          grant,
+          `# then start Crashcart with CRASHCART_NODE=${DEDICATED_NODE}`,
+        ]),
+    `# or, without a capable binary, run the server once as root through polkit:`,
     `pkexec ${[nodePath, ...serveArgs].map(quoted).join(' ')}`,
   ].join('\n');
 }

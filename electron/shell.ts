@@ -28,7 +28,7 @@ export interface ShellConfig {
   /** Folder of the built preload and assets. */
   distDir: string;
   dataDir: string;
-  /** Node binary for the server (the one setcap applies to). */
+  /** Node binary for the server (a private copy carries the capabilities, see privilegeFix). */
   nodePath: string;
   adminListen: string;
   /** Extra `serve` flags, e.g. `--lab sim:20`. */

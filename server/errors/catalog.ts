@@ -26,7 +26,7 @@ export const ERRORS = {
   CC_ERR_PORT_DENIED: {
     status: 500,
     message: 'Binding a privileged port was refused',
-    fix: 'Run as root, or grant the capability once: `sudo setcap cap_net_bind_service,cap_net_raw+ep "$(readlink -f "$(which node)")"` (see docs/privileges.md).',
+    fix: 'Run Crashcart as the systemd service resources/systemd/crashcart.service (CAP_NET_BIND_SERVICE and CAP_NET_RAW for that service only), or as root. Do not setcap the system node: every Node program would get raw sockets (docs/privileges.md).',
   },
   CC_ERR_PORT_IN_USE: {
     status: 500,

@@ -144,6 +144,8 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** Run inside this network namespace (`ip netns exec` replaces itself with node, so the pid is the appliance's). */
   netns?: string;
+  /** A command that execs the rest (e.g. `setpriv ...` to drop to another user with some capabilities). */
+  wrap?: string[];
 }
 
 /** Spawn `bin/crashcart.mjs serve` with the base flags plus `flags`; resolves once it is up. */
@@ -151,7 +153,8 @@ export async function spawnAppliance(flags: string[] = [], o: SpawnOptions = {})
   const dataDir = o.dataDir ?? (await tmpDir('cc-proc-'));
   for (let attempt = 1; ; attempt++) {
     const args = [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), 'serve', ...(await baseFlags(dataDir, await freePort())), ...flags];
-    const [cmd, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, process.execPath, ...args]] : [process.execPath, args];
+    const pre = [...(o.netns ? ['ip', 'netns', 'exec', o.netns] : []), ...(o.wrap ?? [])];
+    const [cmd, argv] = pre.length ? [pre[0]!, [...pre.slice(1), process.execPath, ...args]] : [process.execPath, args];
     const child = spawn(cmd, argv, { cwd: REPO_ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
