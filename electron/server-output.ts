@@ -9,9 +9,12 @@ export interface ServerOutputFacts {
   errorCode: string | null;
   /** The fix line the server printed (its catalog's text). */
   serverFix: string | null;
+  /** SHA-256 fingerprint of the admin plane's certificate (HTTPS only), to pin. */
+  fingerprint: string | null;
 }
 
 const URL_LINE = /Crashcart UI:\s*(https?:\/\/\S+)/;
+const FINGERPRINT = /admin TLS:.*fingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\b/;
 const CODE = /\b(CC_ERR_[A-Z0-9_]+)\b/;
 const FIX_LINE = /^\s*fix:\s*(.+)$/;
 // A service that failed while the rest kept running: `dhcp failed: <catalog message>: <detail>`.
@@ -23,6 +26,8 @@ const DENIED = /privileged port was refused|EACCES|permission denied/i;
 export function readServerLine(facts: ServerOutputFacts, line: string): ServerOutputFacts {
   const url = URL_LINE.exec(line);
   if (url?.[1]) return { ...facts, url: url[1] };
+  const pin = FINGERPRINT.exec(line);
+  if (pin?.[1]) return { ...facts, fingerprint: pin[1] };
   const failed = SERVICE_FAILED.exec(line);
   if (failed?.[2] && facts.errorCode === null) {
     const code = CODE.exec(failed[2])?.[1] ?? (DENIED.test(failed[2]) ? 'CC_ERR_PORT_DENIED' : 'CC_ERR_SERVICE_FAILED');

@@ -23,7 +23,7 @@ function tmp(): string {
 
 describe('server output', () => {
   it('reads the URL, the failed service and the fix; the privilege fix names the node binary', () => {
-    let f = { url: null, errorCode: null, serverFix: null } as Parameters<typeof readServerLine>[0];
+    let f = { url: null, errorCode: null, serverFix: null, fingerprint: null } as Parameters<typeof readServerLine>[0];
     for (const line of [
       '',
       'Crashcart UI: http://127.0.0.1:8027/#login=xyz',
@@ -31,7 +31,12 @@ describe('server output', () => {
       '  fix: Run as root',
     ])
       f = readServerLine(f, line);
-    expect(f).toEqual({ url: 'http://127.0.0.1:8027/#login=xyz', errorCode: 'CC_ERR_PORT_DENIED', serverFix: 'Run as root' });
+    expect(f).toEqual({
+      url: 'http://127.0.0.1:8027/#login=xyz',
+      errorCode: 'CC_ERR_PORT_DENIED',
+      serverFix: 'Run as root',
+      fingerprint: null,
+    });
     const fix = privilegeFix('/usr/bin/node', ['/opt/crashcart/bin/crashcart.mjs', 'serve', '--data-dir', '/var/lib/my data']);
     // Never the system node: a private, group-only copy carries the capabilities.
     expect(fix).not.toContain('setcap cap_net_bind_service,cap_net_raw+ep /usr/bin/node');
