@@ -42,6 +42,8 @@ export const EVENT_TYPES = [
   'tag.changed',
   'policy.changed',
   'image.imported',
+  'microkernel.installed',
+  'admin.signed_out_everywhere',
   'store.repaired',
   'bmc.action',
   'bmc.warning',

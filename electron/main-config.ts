@@ -13,7 +13,7 @@ export function shellConfigFrom(env: NodeJS.ProcessEnv, userData: string, distDi
     appRoot: env.CRASHCART_ROOT ?? path.resolve(distDir, '..', '..', '..').replace(/app\.asar$/, 'app.asar.unpacked'),
     distDir,
     dataDir: env.CRASHCART_DATA_DIR ?? path.join(userData, 'data'),
-    // A system node, so `setcap` on it grants ports 67/69 without ever running Electron as root.
+    // A plain node (CRASHCART_NODE: a private copy carrying the capabilities), so ports 67/69 never need Electron as root.
     nodePath: env.CRASHCART_NODE ?? 'node',
     adminListen: env.CRASHCART_ADMIN_LISTEN ?? DEFAULT_ADMIN_LISTEN,
     extraServeArgs: (env.CRASHCART_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean),

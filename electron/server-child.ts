@@ -10,7 +10,7 @@ import { PRIVILEGE_ERRORS, privilegeFix, readServerLine, type ServerOutputFacts 
 
 /** How to start the child. */
 export interface ServerChildOptions {
-  /** The node binary (the one `setcap` is applied to). */
+  /** The node binary (a private copy carries the capabilities, see privilegeFix). */
   nodePath: string;
   /** Path of bin/crashcart.mjs. */
   entry: string;
@@ -25,7 +25,7 @@ export interface ServerChildOptions {
 /** One running (or finished) server child. */
 export class ServerChild {
   private child: ChildProcess | null = null;
-  private facts: ServerOutputFacts = { url: null, errorCode: null, serverFix: null };
+  private facts: ServerOutputFacts = { url: null, errorCode: null, serverFix: null, fingerprint: null };
   private log: string[] = [];
   private state: ServerChildState['state'] = 'starting';
   private listeners = new Set<(s: ServerChildState) => void>();
@@ -36,7 +36,7 @@ export class ServerChild {
 
   /** Start the child; resolves with the state once the URL is printed or the child exits. */
   start(): Promise<ServerChildState> {
-    this.facts = { url: null, errorCode: null, serverFix: null };
+    this.facts = { url: null, errorCode: null, serverFix: null, fingerprint: null };
     this.log = [];
     this.state = 'starting';
     this.stopping = false;
@@ -97,6 +97,11 @@ export class ServerChild {
       child.once('exit', done);
       if (!child.kill('SIGTERM')) done();
     });
+  }
+
+  /** Fingerprint of the admin certificate the child printed (HTTPS only), to pin. */
+  get fingerprint(): string | null {
+    return this.facts.fingerprint;
   }
 
   /** Process id of the running child, if any. */

@@ -9,9 +9,12 @@ export interface ServerOutputFacts {
   errorCode: string | null;
   /** The fix line the server printed (its catalog's text). */
   serverFix: string | null;
+  /** SHA-256 fingerprint of the admin plane's certificate (HTTPS only), to pin. */
+  fingerprint: string | null;
 }
 
 const URL_LINE = /Crashcart UI:\s*(https?:\/\/\S+)/;
+const FINGERPRINT = /admin TLS:.*fingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\b/;
 const CODE = /\b(CC_ERR_[A-Z0-9_]+)\b/;
 const FIX_LINE = /^\s*fix:\s*(.+)$/;
 // A service that failed while the rest kept running: `dhcp failed: <catalog message>: <detail>`.
@@ -23,6 +26,8 @@ const DENIED = /privileged port was refused|EACCES|permission denied/i;
 export function readServerLine(facts: ServerOutputFacts, line: string): ServerOutputFacts {
   const url = URL_LINE.exec(line);
   if (url?.[1]) return { ...facts, url: url[1] };
+  const pin = FINGERPRINT.exec(line);
+  if (pin?.[1]) return { ...facts, fingerprint: pin[1] };
   const failed = SERVICE_FAILED.exec(line);
   if (failed?.[2] && facts.errorCode === null) {
     const code = CODE.exec(failed[2])?.[1] ?? (DENIED.test(failed[2]) ? 'CC_ERR_PORT_DENIED' : 'CC_ERR_SERVICE_FAILED');
@@ -41,14 +46,30 @@ export function adminOrigin(url: string): string {
 }
 
 /**
+ * Where a private copy of node that carries the capabilities lives. `setcap` on the system
+ * node would give raw sockets and ports below 1024 to every Node program on the machine;
+ * this copy is executable by the operator's group only (docs/privileges.md).
+ */
+export const DEDICATED_NODE = '/usr/local/lib/crashcart/node';
+
+/**
  * The exact commands that let the child bind ports 67/69 without running Electron as root:
- * grant the capability to the node binary that runs the server (once), or run it via pkexec.
+ * grant the capabilities to a private copy of node (once), or run the server via pkexec.
  */
 export function privilegeFix(nodePath: string, serveArgs: readonly string[]): string {
   const quoted = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const grant = `sudo setcap cap_net_bind_service,cap_net_raw+ep ${DEDICATED_NODE}`;
+  const src = nodePath.includes('/') ? quoted(nodePath) : `"$(command -v ${quoted(nodePath)})"`;
   return [
-    `sudo setcap cap_net_bind_service,cap_net_raw+ep ${quoted(nodePath)}`,
-    `# or, without changing the binary, run the server once as root through polkit:`,
+    ...(nodePath === DEDICATED_NODE
+      ? [grant]
+      : [
+          `# a private copy of node gets the capabilities, never the system node (every Node program would get them):`,
+          `sudo install -D -o root -g "$(id -gn)" -m 0750 "$(readlink -f ${src})" ${DEDICATED_NODE}`,
+          grant,
+          `# then start Crashcart with CRASHCART_NODE=${DEDICATED_NODE}`,
+        ]),
+    `# or, without a capable binary, run the server once as root through polkit:`,
     `pkexec ${[nodePath, ...serveArgs].map(quoted).join(' ')}`,
   ].join('\n');
 }

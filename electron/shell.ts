@@ -14,11 +14,12 @@ import { isExternalSafe, isTrustedSender, lockDownContents } from './security.ts
 import { registerIpc } from './ipc-main.ts';
 import { trayState, type TrayService } from './tray-state.ts';
 import { watchStatus } from './status-watch.ts';
+import { pinAdminCertificate } from './admin-pin.ts';
 
 /** The Electron modules the shell uses. */
 export type ShellElectron = Pick<
   typeof Electron,
-  'app' | 'BrowserWindow' | 'Tray' | 'Menu' | 'nativeImage' | 'ipcMain' | 'shell' | 'dialog'
+  'app' | 'BrowserWindow' | 'Tray' | 'Menu' | 'nativeImage' | 'ipcMain' | 'shell' | 'dialog' | 'session' | 'net'
 >;
 
 /** Where things are; read once from argv/env by the entry point. */
@@ -28,7 +29,7 @@ export interface ShellConfig {
   /** Folder of the built preload and assets. */
   distDir: string;
   dataDir: string;
-  /** Node binary for the server (the one setcap applies to). */
+  /** Node binary for the server (a private copy carries the capabilities, see privilegeFix). */
   nodePath: string;
   adminListen: string;
   /** Extra `serve` flags, e.g. `--lab sim:20`. */
@@ -114,21 +115,42 @@ export async function runShell(e: ShellElectron, cfg: ShellConfig): Promise<Runn
     reportTimer = setTimeout(() => report(child.snapshot()), REPORT_SETTLE_MS);
   });
 
+  // Read fresh each time: "sign out everywhere" rotates the token file under us.
+  const readToken = (): string => {
+    try {
+      token = readFileSync(path.join(cfg.dataDir, 'admin-token'), 'utf8').trim();
+    } catch {
+      // keep the last one; the server's 401 will say what to do
+    }
+    return token;
+  };
   const connect = (s: ServerChildState): void => {
     if (!s.url) return;
     origin = adminOrigin(s.url);
-    token = readFileSync(path.join(cfg.dataDir, 'admin-token'), 'utf8').trim();
+    readToken();
+    let fetchImpl: typeof fetch = fetch;
+    const pin = child.fingerprint;
+    if (origin.startsWith('https:') && pin) {
+      // Exposed admin plane: trust exactly the printed certificate, in the window and in net.fetch alike.
+      pinAdminCertificate(e.session.defaultSession, origin, pin);
+      fetchImpl = ((u: string, init?: RequestInit) => e.net.fetch(u, init)) as typeof fetch;
+    }
     stopWatch?.();
-    stopWatch = watchStatus(origin, token, (list) => {
-      services = list;
-      updateTray();
-    });
+    stopWatch = watchStatus(
+      origin,
+      readToken,
+      (list) => {
+        services = list;
+        updateTray();
+      },
+      fetchImpl,
+    );
   };
 
   registerIpc(
     e.ipcMain,
     {
-      'crashcart:get-connection': (): AdminConnection => ({ baseUrl: origin, token }),
+      'crashcart:get-connection': (): AdminConnection => ({ baseUrl: origin, token: readToken() }),
       'crashcart:get-server-state': () => child.snapshot(),
       'crashcart:open-external': async (url: string) => {
         if (!isExternalSafe(url)) return false;

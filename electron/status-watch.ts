@@ -14,19 +14,19 @@ function isServiceEvent(data: string): boolean {
   }
 }
 
-/** Start watching; returns stop(). `fetchImpl` is swappable for tests. */
+/** Start watching; returns stop(). `token` is read per request (it rotates); `fetchImpl` is swappable (pinned net.fetch, tests). */
 export function watchStatus(
   baseUrl: string,
-  token: string,
+  token: () => string,
   onServices: (s: TrayService[]) => void,
   fetchImpl: typeof fetch = fetch,
 ): () => void {
   const abort = new AbortController();
-  const headers = { Authorization: `Bearer ${token}` };
+  const headers = (): Record<string, string> => ({ Authorization: `Bearer ${token()}` });
   let lastId: string | null = null;
   const refresh = async (): Promise<void> => {
     try {
-      const res = await fetchImpl(`${baseUrl}/api/v1/status`, { headers, signal: abort.signal });
+      const res = await fetchImpl(`${baseUrl}/api/v1/status`, { headers: headers(), signal: abort.signal });
       if (res.ok) onServices(((await res.json()) as { services?: TrayService[] }).services ?? []);
     } catch {
       // The stream loop below retries; the tray keeps its last state meanwhile.
@@ -36,7 +36,7 @@ export function watchStatus(
     while (!abort.signal.aborted) {
       await refresh();
       try {
-        const h: Record<string, string> = { ...headers, Accept: 'text/event-stream' };
+        const h: Record<string, string> = { ...headers(), Accept: 'text/event-stream' };
         if (lastId) h['Last-Event-ID'] = lastId;
         const res = await fetchImpl(`${baseUrl}/api/v1/events/stream`, { headers: h, signal: abort.signal });
         if (res.ok && res.body) {

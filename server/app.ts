@@ -17,10 +17,12 @@ import { TaskService } from './tasks/task-service.ts';
 import { Mutex } from './core/mutex.ts';
 import { NetworkServices } from './core/network-services.ts';
 import { buildAdminPlane } from './http/admin-plane.ts';
-import { AdminAuth, ensureAdminToken } from './http/admin-auth.ts';
+import { AdminAuth, ensureAdminToken, lifetimes } from './http/admin-auth.ts';
+import { loadAdminTls } from './http/admin-tls.ts';
+import type { MachineView } from './config/network.ts';
 import { sweepLost } from './nodes/node-actions.ts';
 import { listInterfaces, ifindexOf, interfacesWithAddresses } from './system/interfaces.ts';
-import { loadServeConfig } from './config/load.ts';
+import { patchConfig } from './config/patch.ts';
 import { probeForeignDhcp } from './dhcp/probe.ts';
 import { createLabPlugin } from './lab/lab-plugin.ts';
 import { bindError, ccError } from './errors/cc-error.ts';
@@ -36,8 +38,10 @@ export interface Appliance {
   lab: Plugin | null;
   /** Admin UI URL with a one-time login code. */
   loginUrl: string;
-  /** Admin base URL. */
+  /** Admin base URL (https:// when the admin plane is exposed). */
   adminUrl: string;
+  /** SHA-256 fingerprint of the admin TLS certificate clients pin; null on plain HTTP. */
+  fingerprint: string | null;
   stop(): Promise<void>;
 }
 
@@ -49,12 +53,27 @@ export interface StartOptions {
   settings?: Partial<Settings>;
   /** Interval of the lost sweep and hot-field flush. */
   sweepIntervalMs?: number;
+  /** The machine's interfaces for the Setup screen's apply (tests inject their own). */
+  machine?: MachineView;
 }
+
+const realMachine: MachineView = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
 
 /** Start the whole appliance for a frozen config. */
 export async function startAppliance(config: Config, opts: StartOptions): Promise<Appliance> {
   const now = opts.now ?? (() => new Date());
-  const store = await openStore(config.dataDir, D.DEFAULT_COMPACTION_INTERVAL_S);
+  const machine = opts.machine ?? realMachine;
+  // Takes the data dir's lock first: a second appliance on the same folder stops here, before it touches anything.
+  const store = await openStore(config.dataDir, D.DEFAULT_COMPACTION_INTERVAL_S, 'crashcart serve');
+  try {
+    return await startOnStore(config, opts, store, now, machine);
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function startOnStore(config: Config, opts: StartOptions, store: Store, now: () => Date, machine: MachineView): Promise<Appliance> {
   const events = await EventLog.open(store.events, D.DEFAULT_EVENT_RETENTION, now);
   for (const r of store.repairs)
     events.emit('store.repaired', { message: `Cut ${r.cutBytes} bytes of an interrupted write from ${r.file}`, data: { ...r } });
@@ -72,7 +91,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     now,
   };
   const token = await ensureAdminToken(config.dataDir);
-  const auth = new AdminAuth(token);
+  const auth = new AdminAuth(token, lifetimes(config.admin.sessionIdleS, config.admin.sessionMaxS), () => now().getTime());
+  const tls = await loadAdminTls(config);
   const network = new NetworkServices(ctx);
   let lab: Plugin | null = null;
   const sys = {
@@ -88,30 +108,14 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
       return probeForeignDhcp({ iface, ifindex, timeoutMs: 3000 });
     },
     apply: async (req: { iface: string; address?: string; dhcp: 'full' | 'proxy' | 'off'; range?: string; force?: boolean }) => {
-      const argv = [
-        '--iface',
-        req.iface,
-        '--dhcp',
-        req.dhcp,
-        '--data-dir',
-        config.dataDir,
-        '--lab',
-        'off',
-        '--http-port',
-        String(config.http.port),
-      ];
-      if (req.address) argv.push('--address', req.address);
-      if (req.range) argv.push('--range', req.range);
-      if (req.force) argv.push('--force');
-      argv.push('--admin-listen', `${config.admin.host}:${config.admin.port}`, ...(config.admin.exposed ? ['--admin-token-required'] : []));
-      const next = loadServeConfig(argv, { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env });
-      await network.apply(next);
+      await network.apply(patchConfig(ctx.config, { network: req }, machine));
     },
     stopNetwork: () => network.stopUdp(),
   };
 
   await network.start();
-  const admin = await buildAdminPlane(ctx, auth, sys);
+  let adminUrl = '';
+  const admin = await buildAdminPlane(ctx, { auth, sys, tls, loginUrl: (code) => `${adminUrl}/#login=${code}` });
   try {
     await admin.listen({ host: config.admin.host, port: config.admin.port });
   } catch (e) {
@@ -120,8 +124,12 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
   }
   const a = admin.server.address();
   const adminPort = a && typeof a === 'object' ? a.port : config.admin.port;
-  const adminHost = config.admin.host.includes(':') ? `[${config.admin.host}]` : config.admin.host;
-  const adminUrl = `http://${adminHost}:${adminPort}`;
+  // A wildcard listen is reached by loopback from this machine (and that name is always allowed).
+  const shown = config.admin.host === '0.0.0.0' ? '127.0.0.1' : config.admin.host === '::' ? '::1' : config.admin.host;
+  const adminHost = shown.includes(':') ? `[${shown}]` : shown;
+  adminUrl = `${tls ? 'https' : 'http'}://${adminHost}:${adminPort}`;
+  // Tell CLI commands where to send their writes while we hold the data dir.
+  await store.lock.update({ adminUrl, fingerprint: tls?.fingerprint ?? null });
 
   const sweepMs = opts.sweepIntervalMs ?? 5000;
   const timer = setInterval(() => {
@@ -134,7 +142,14 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
   if (config.lab && config.lab.nodes > 0) {
     const http = network.httpAddress();
     const sim = createLabPlugin({ baseUrl: `http://127.0.0.1:${http?.port ?? config.http.port}`, count: config.lab.nodes, log: opts.log });
-    await sim.start();
+    try {
+      await sim.start();
+    } catch (e) {
+      clearInterval(timer);
+      await admin.close();
+      await network.stop();
+      throw e;
+    }
     lab = sim;
   }
 
@@ -144,6 +159,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     admin,
     network,
     auth,
+    fingerprint: tls?.fingerprint ?? null,
     get lab() {
       return lab;
     },

@@ -1,33 +1,34 @@
 /**
- * `crashcart` command line: serve, token, image import, microkernel import.
+ * `crashcart` command line: serve, token, login, image import, microkernel import.
  * The only place (with Electron main) that reads argv, env and the machine.
  */
 import path from 'node:path';
-import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadServeConfig, serveHelp, defaultDataDir } from '../config/load.ts';
 import { ifindexOf, interfacesWithAddresses } from '../system/interfaces.ts';
 import { startAppliance } from '../app.ts';
 import { consoleLogger } from '../core/console-logger.ts';
 import { CcError, ccError } from '../errors/cc-error.ts';
-import { ensureAdminToken } from '../http/admin-auth.ts';
-import { openStore } from '../store/store.ts';
-import { importImageFromPaths } from '../images/image-store.ts';
+import { imageImport, loginCommand, microkernelImport, tokenCommand } from './data-commands.ts';
 
 const USAGE = `Usage: crashcart <command> [options]
 
 Commands:
   serve                      run the appliance (see \`crashcart serve --help\`)
-  token [--data-dir DIR]     print the admin API token
+  token [--rotate] [--data-dir DIR]
+                             print the admin API token; --rotate signs out everywhere first
+  login [--data-dir DIR]     print a fresh one-time sign-in link of the running appliance
   image import --name NAME (--kernel FILE --initrd FILE | --iso FILE) [--data-dir DIR]
                              import an OS installer image
   microkernel import DIR [--data-dir DIR]
                              install a microkernel (vmlinuz, initrd.img, manifest.json)
+
+Commands that change data go through the running appliance when one holds the data dir.
 `;
 
 const machine = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
 
-/** Options of the non-serve commands (token, image import, microkernel import). */
+/** Options of the non-serve commands. */
 function commandArgs(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -37,20 +38,12 @@ function commandArgs(argv: string[]) {
       kernel: { type: 'string' },
       initrd: { type: 'string' },
       iso: { type: 'string' },
+      rotate: { type: 'boolean' },
     },
     allowPositionals: true,
     strict: true,
   });
   return { values, positionals, dataDir: path.resolve(values['data-dir'] ?? defaultDataDir(process.env)) };
-}
-
-function progressBar(label: string): (file: string, done: number, total: number) => void {
-  return (file, done, total) => {
-    const pct = total ? Math.floor((done / total) * 100) : 0;
-    const bar = '#'.repeat(Math.floor(pct / 4)).padEnd(25, '.');
-    process.stderr.write(`\r${label} ${file} [${bar}] ${pct}% ${(done / 1048576).toFixed(1)} MiB`);
-    if (done >= total) process.stderr.write('\n');
-  };
 }
 
 async function serve(argv: string[]): Promise<void> {
@@ -71,7 +64,9 @@ async function serve(argv: string[]): Promise<void> {
   const lines = [
     '',
     `Crashcart UI: ${app.loginUrl}`,
+    `  sign-in:    the link works once, for 10 minutes (\`crashcart login --data-dir ${config.dataDir}\` prints a new one)`,
     `  admin API:  ${app.adminUrl}/api/v1 (token: \`crashcart token --data-dir ${config.dataDir}\`)`,
+    ...(app.fingerprint ? [`  admin TLS:  self-signed or given certificate, SHA-256 fingerprint ${app.fingerprint}`] : []),
     `  node plane: ${config.publicUrl} (boot script ${config.publicUrl}/boot.ipxe)`,
     config.iface
       ? `  NIC:        ${config.iface} ${config.address?.ip}/${config.address?.prefix}, DHCP ${config.dhcp}`
@@ -98,54 +93,21 @@ async function main(argv: string[]): Promise<void> {
     case 'serve':
       return serve(rest);
     case 'token': {
-      const { dataDir } = commandArgs(rest);
-      process.stdout.write((await ensureAdminToken(dataDir)) + '\n');
-      return;
+      const { dataDir, values } = commandArgs(rest);
+      return tokenCommand(dataDir, Boolean(values.rotate));
     }
+    case 'login':
+      return loginCommand(commandArgs(rest).dataDir);
     case 'image': {
       const { values, positionals, dataDir } = commandArgs(rest);
       if (positionals[0] !== 'import' || !values.name || (!values.iso && !(values.kernel && values.initrd)))
         throw ccError('CC_ERR_CONFIG_INVALID', 'usage: crashcart image import --name NAME (--kernel FILE --initrd FILE | --iso FILE)');
-      const files = values.iso ? [values.iso] : [values.kernel!, values.initrd!];
-      const store = await openStore(dataDir, 0);
-      try {
-        const doc = await importImageFromPaths(
-          store.images,
-          dataDir,
-          values.name,
-          files.map((f) => ({ file: path.basename(f), from: f })),
-          progressBar(`importing ${values.name}:`),
-        );
-        process.stdout.write(
-          `image ${doc.name}: ${doc.files.map((f) => `${f.name} ${f.size} B sha256 ${f.sha256.slice(0, 16)}`).join(', ')}\n`,
-        );
-      } finally {
-        await store.close();
-      }
-      return;
+      return imageImport(dataDir, values.name, values.iso ? [values.iso] : [values.kernel!, values.initrd!]);
     }
     case 'microkernel': {
       const { dataDir, positionals: pos } = commandArgs(rest);
       if (pos[0] !== 'import' || !pos[1]) throw ccError('CC_ERR_CONFIG_INVALID', 'usage: crashcart microkernel import DIR');
-      const dest = path.join(dataDir, 'microkernel');
-      const tmp = `${dest}.importing`;
-      await fs.rm(tmp, { recursive: true, force: true });
-      await fs.mkdir(tmp, { recursive: true });
-      for (const f of ['vmlinuz', 'initrd.img', 'manifest.json']) {
-        try {
-          await fs.copyFile(path.join(pos[1], f), path.join(tmp, f));
-        } catch {
-          if (f !== 'manifest.json')
-            throw ccError(
-              'CC_ERR_CONFIG_INVALID',
-              `${path.join(pos[1], f)} is missing; point at the folder \`npm run build:microkernel\` writes (build/out/microkernel)`,
-            );
-        }
-      }
-      await fs.rm(dest, { recursive: true, force: true });
-      await fs.rename(tmp, dest);
-      process.stdout.write(`microkernel installed in ${dest}\n`);
-      return;
+      return microkernelImport(dataDir, pos[1]);
     }
     case undefined:
     case 'help':

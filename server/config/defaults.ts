@@ -38,3 +38,9 @@ export const DEFAULT_BMC_TRANSITION_S = 60;
 export const DEFAULT_BMC_POLL_S = 2;
 /** Retries of an idempotent BMC read (a Redfish GET, an IPMI status) after a dropped or timed-out attempt. */
 export const DEFAULT_BMC_RETRIES = 2;
+/** Browser sessions end after a working day of idleness (issue 10: idle 8 h). */
+export const DEFAULT_SESSION_IDLE_S = 8 * 3600;
+/** ...and a day after sign-in however busy, so a stolen cookie dies by itself (issue 10: absolute 24 h). */
+export const DEFAULT_SESSION_MAX_S = 24 * 3600;
+/** A printed login link is good for 10 minutes: long enough to open it, short enough that a leaked log line is stale. */
+export const LOGIN_CODE_TTL_S = 600;

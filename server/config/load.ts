@@ -9,14 +9,10 @@ import { Compile } from 'typebox/compile';
 import { ConfigSchema, type Config } from './schema.ts';
 import * as D from './defaults.ts';
 import { ccError } from '../errors/cc-error.ts';
-import { ipToInt, intToIp, inSubnet } from '../net/ipv4.ts';
+import { oneOf, resolveNetwork, type MachineView } from './network.ts';
+import { resolveAdmin } from './admin.ts';
 
-/** What the loader needs to know about the machine (injected in tests). */
-export interface MachineView {
-  interfaces(): NodeJS.Dict<os.NetworkInterfaceInfo[]>;
-  ifindex(name: string): number | null;
-  env: NodeJS.ProcessEnv;
-}
+export type { MachineView } from './network.ts';
 
 /** The serve flags, for `--help` and parsing. */
 export const SERVE_OPTIONS = {
@@ -28,7 +24,19 @@ export const SERVE_OPTIONS = {
   'data-dir': { type: 'string', help: 'store, tokens, images, microkernel (default: $XDG_DATA_HOME/crashcart)' },
   'http-port': { type: 'string', help: `node-facing HTTP port (default ${D.DEFAULT_HTTP_PORT})` },
   'admin-listen': { type: 'string', help: `HOST:PORT of the admin API and UI (default ${D.DEFAULT_ADMIN_HOST}:${D.DEFAULT_ADMIN_PORT})` },
-  'admin-token-required': { type: 'boolean', help: 'allow --admin-listen beyond loopback (every request needs the token)' },
+  'admin-token-required': {
+    type: 'boolean',
+    help: 'allow --admin-listen beyond loopback: every request needs the token or a session, HTTPS only',
+  },
+  'admin-hostname': {
+    type: 'string',
+    multiple: true,
+    help: 'a DNS name the admin UI is opened by (repeatable; loopback and the listen address always work)',
+  },
+  'admin-cert': { type: 'string', help: 'PEM certificate for the HTTPS admin plane (default: self-signed in the data dir)' },
+  'admin-key': { type: 'string', help: 'PEM private key of --admin-cert' },
+  'session-idle': { type: 'string', help: 'a browser session ends after this idle time (default 8h)' },
+  'session-lifetime': { type: 'string', help: 'a browser session ends this long after sign-in (default 24h)' },
   lab: { type: 'string', help: `sim:N runs a simulated rack of N nodes (default sim:${D.DEFAULT_LAB_NODES} when no --iface)` },
   microkernel: { type: 'string', help: 'folder with vmlinuz, initrd.img, manifest.json' },
   'tftp-root': { type: 'string', help: 'extra folder served by TFTP beside resources/ipxe' },
@@ -58,20 +66,6 @@ function int(name: string, v: string | undefined, dflt: number): number {
   return Number(v);
 }
 
-function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], dflt: T): T {
-  if (v === undefined) return dflt;
-  if (!(allowed as readonly string[]).includes(v))
-    throw ccError('CC_ERR_CONFIG_INVALID', `--${name} must be one of ${allowed.join(', ')}, got "${v}"`);
-  return v as T;
-}
-
-function parseAddress(v: string): { ip: string; prefix: number } {
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(v);
-  if (!m || ipToInt(m[1]!) === null || Number(m[2]) < 1 || Number(m[2]) > 32)
-    throw ccError('CC_ERR_CONFIG_INVALID', `--address must be IP/PREFIX like 10.0.0.1/24, got "${v}"`);
-  return { ip: m[1]!, prefix: Number(m[2]) };
-}
-
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object') {
     for (const v of Object.values(o)) deepFreeze(v);
@@ -82,75 +76,47 @@ function deepFreeze<T>(o: T): T {
 
 /** Parse `serve` argv into the frozen Config, resolving the NIC against the machine. */
 export function loadServeConfig(argv: string[], machine: MachineView): Config {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({
       args: argv,
-      options: Object.fromEntries(Object.entries(SERVE_OPTIONS).map(([k, o]) => [k, { type: o.type }])),
+      options: Object.fromEntries(
+        Object.entries(SERVE_OPTIONS).map(([k, o]) => [k, { type: o.type, ...('multiple' in o ? { multiple: o.multiple } : {}) }]),
+      ),
       strict: true,
       allowPositionals: false,
-    }).values as Record<string, string | boolean | undefined>;
+    }).values as Record<string, string | boolean | string[] | undefined>;
   } catch (e) {
     throw ccError('CC_ERR_CONFIG_INVALID', (e as Error).message);
   }
   const s = (k: string) => values[k] as string | undefined;
-  const iface = s('iface') ?? null;
-  let address = s('address') ? parseAddress(s('address')!) : null;
-  let ifindex: number | null = null;
-  if (iface) {
-    const addrs = machine.interfaces()[iface];
-    ifindex = machine.ifindex(iface);
-    if (!addrs || ifindex === null) {
-      const names = Object.keys(machine.interfaces()).join(', ');
-      throw ccError('CC_ERR_IFACE_NOT_FOUND', `"${iface}" (this machine has: ${names})`);
-    }
-    if (!address) {
-      const v4 = addrs.find((a) => a.family === 'IPv4');
-      if (!v4 || !v4.cidr) throw ccError('CC_ERR_IFACE_NO_ADDRESS', iface);
-      address = parseAddress(v4.cidr);
-    }
-  }
-  let range: { start: string; end: string } | null = null;
-  if (s('range')) {
-    const m = /^(\d{1,3}(?:\.\d{1,3}){3})-(\d{1,3}(?:\.\d{1,3}){3})$/.exec(s('range')!);
-    const a = m ? ipToInt(m[1]!) : null;
-    const b = m ? ipToInt(m[2]!) : null;
-    if (a === null || b === null || a > b) throw ccError('CC_ERR_RANGE_INVALID', `"${s('range')}"`);
-    if (address && (!inSubnet(a, address.ip, address.prefix) || !inSubnet(b, address.ip, address.prefix)))
-      throw ccError('CC_ERR_RANGE_INVALID', `${s('range')} is outside ${address.ip}/${address.prefix}`);
-    range = { start: intToIp(a), end: intToIp(b) };
-  }
-  const dhcp = oneOf('dhcp', s('dhcp'), ['full', 'proxy', 'off'] as const, iface ? (range ? 'full' : 'proxy') : 'off');
-  if (dhcp === 'full' && !range) throw ccError('CC_ERR_CONFIG_INVALID', '--dhcp full needs --range START-END');
-  if (dhcp !== 'off' && !iface) throw ccError('CC_ERR_CONFIG_INVALID', `--dhcp ${dhcp} needs --iface NAME`);
-
-  const adminListen = s('admin-listen') ?? `${D.DEFAULT_ADMIN_HOST}:${D.DEFAULT_ADMIN_PORT}`;
-  const am = /^(.+):(\d+)$/.exec(adminListen);
-  if (!am) throw ccError('CC_ERR_CONFIG_INVALID', `--admin-listen must be HOST:PORT, got "${adminListen}"`);
-  const adminHost = am[1]!.replace(/^\[|\]$/g, '');
-  const loopback = adminHost === '127.0.0.1' || adminHost === '::1' || adminHost === 'localhost';
-  if (!loopback && !values['admin-token-required']) throw ccError('CC_ERR_ADMIN_EXPOSED', adminListen);
+  const httpPort = int('http-port', s('http-port'), D.DEFAULT_HTTP_PORT);
+  const net = resolveNetwork(
+    { iface: s('iface'), address: s('address'), dhcp: s('dhcp'), range: s('range'), force: Boolean(values.force) },
+    httpPort,
+    machine,
+  );
+  const admin = resolveAdmin({
+    listen: s('admin-listen'),
+    tokenRequired: Boolean(values['admin-token-required']),
+    hostnames: values['admin-hostname'] as string[] | undefined,
+    cert: s('admin-cert'),
+    key: s('admin-key'),
+    sessionIdle: s('session-idle'),
+    sessionLifetime: s('session-lifetime'),
+  });
 
   let lab: { nodes: number } | null = null;
-  const labArg = s('lab') ?? (iface ? undefined : `sim:${D.DEFAULT_LAB_NODES}`);
+  const labArg = s('lab') ?? (net.iface ? undefined : `sim:${D.DEFAULT_LAB_NODES}`);
   if (labArg !== undefined && labArg !== 'off') {
     const lm = /^sim:(\d+)$/.exec(labArg);
     if (!lm) throw ccError('CC_ERR_CONFIG_INVALID', `--lab must be sim:N or off, got "${labArg}"`);
     lab = { nodes: Number(lm[1]) };
   }
-  const httpPort = int('http-port', s('http-port'), D.DEFAULT_HTTP_PORT);
-  const httpHost = address ? address.ip : '127.0.0.1';
   const cfg = {
-    iface,
-    ifindex,
-    address,
-    dhcp,
-    range,
-    force: Boolean(values.force),
+    ...net,
     dataDir: path.resolve(s('data-dir') ?? defaultDataDir(machine.env)),
-    http: { host: httpHost, port: httpPort },
-    publicUrl: `http://${httpHost}:${httpPort}`,
-    admin: { host: adminHost, port: Number(am[2]), exposed: !loopback },
+    admin,
     lab,
     microkernelDir: s('microkernel') ? path.resolve(s('microkernel')!) : null,
     tftpRoot: s('tftp-root') ? path.resolve(s('tftp-root')!) : null,

@@ -16,11 +16,26 @@ export const ConfigSchema = Type.Object(
     http: Type.Object({ host: Type.String(), port: Type.Integer({ minimum: 0, maximum: 65535 }) }),
     /** URL nodes use to reach the node plane (written into boot scripts and kernel args). */
     publicUrl: Type.String(),
-    admin: Type.Object({
-      host: Type.String(),
-      port: Type.Integer({ minimum: 0, maximum: 65535 }),
-      exposed: Type.Boolean(),
-    }),
+    admin: Type.Object(
+      {
+        host: Type.String(),
+        port: Type.Integer({ minimum: 0, maximum: 65535 }),
+        /** Listening beyond loopback (only with --admin-token-required). */
+        exposed: Type.Boolean(),
+        /** Extra names the Host header may carry (--admin-hostname); loopback and the listen address always may. */
+        hostnames: Type.Array(Type.String({ pattern: '^[a-z0-9]([a-z0-9.-]{0,252})$' }), { maxItems: 64 }),
+        /** HTTPS for the admin plane: null = plain HTTP (loopback); cert/key null = self-signed in the data dir. */
+        tls: Type.Union([
+          Type.Object({ cert: Type.Union([Type.String(), Type.Null()]), key: Type.Union([Type.String(), Type.Null()]) }),
+          Type.Null(),
+        ]),
+        /** A browser session ends after this much idle time. */
+        sessionIdleS: Type.Integer({ minimum: 60 }),
+        /** A browser session ends this long after sign-in, however busy. */
+        sessionMaxS: Type.Integer({ minimum: 60 }),
+      },
+      { additionalProperties: false },
+    ),
     lab: Type.Union([Type.Object({ nodes: Type.Integer({ minimum: 0, maximum: 100000 }) }), Type.Null()]),
     microkernelDir: Type.Union([Type.String(), Type.Null()]),
     tftpRoot: Type.Union([Type.String(), Type.Null()]),

@@ -141,6 +141,11 @@ export class NetworkServices {
     await this.start();
   }
 
+  /** The node plane's Fastify instance while it runs (tests use its inject()). */
+  get nodePlane(): FastifyInstance | null {
+    return this.http;
+  }
+
   /** Address the node plane listens on (tests use port 0). */
   httpAddress(): { host: string; port: number } | null {
     const a = this.http?.server.address();

@@ -26,7 +26,7 @@ export const ERRORS = {
   CC_ERR_PORT_DENIED: {
     status: 500,
     message: 'Binding a privileged port was refused',
-    fix: 'Run as root, or grant the capability once: `sudo setcap cap_net_bind_service,cap_net_raw+ep "$(readlink -f "$(which node)")"` (see docs/privileges.md).',
+    fix: 'Run Crashcart as the systemd service resources/systemd/crashcart.service (CAP_NET_BIND_SERVICE and CAP_NET_RAW for that service only), or as root. Do not setcap the system node: every Node program would get raw sockets (docs/privileges.md).',
   },
   CC_ERR_PORT_IN_USE: {
     status: 500,
@@ -48,6 +48,11 @@ export const ERRORS = {
     message: 'The data directory cannot be used',
     fix: 'Check that the folder exists and is writable by this user, or pass `--data-dir DIR`.',
   },
+  CC_ERR_DATA_DIR_LOCKED: {
+    status: 409,
+    message: 'Another Crashcart process is using the data directory',
+    fix: 'Stop the other process named in the message, or pass another `--data-dir`. CLI commands that change data (`image import`, `microkernel import`) go through the running appliance by themselves.',
+  },
   CC_ERR_STORE_CORRUPT: {
     status: 500,
     message: 'The store could not be loaded',
@@ -57,6 +62,46 @@ export const ERRORS = {
     status: 401,
     message: 'A valid admin token is required',
     fix: 'Send `Authorization: Bearer <token>`; `crashcart token` prints it.',
+  },
+  CC_ERR_SESSION_EXPIRED: {
+    status: 401,
+    message: 'The browser session has ended',
+    fix: 'Sign in again: `crashcart login` prints a fresh one-time link (sessions end after 8 h idle or 24 h; see --session-idle and --session-lifetime).',
+  },
+  CC_ERR_LOGIN_CODE: {
+    status: 401,
+    message: 'The login code is unknown, already used or older than 10 minutes',
+    fix: 'Run `crashcart login` for a fresh one-time link (each code works once, for 10 minutes), or paste the token from `crashcart token`.',
+  },
+  CC_ERR_HOST_NOT_ALLOWED: {
+    status: 421,
+    message: 'The admin plane does not answer to this host name',
+    fix: 'Open the UI by the address `serve` printed (or 127.0.0.1 / localhost); to use a DNS name, start with `--admin-hostname NAME`.',
+  },
+  CC_ERR_CROSS_ORIGIN: {
+    status: 403,
+    message: 'A browser write must come from the Crashcart UI itself',
+    fix: 'Use the UI served by the appliance; scripts should send `Authorization: Bearer <token>` (`crashcart token`) instead of a cookie.',
+  },
+  CC_ERR_UNSUPPORTED_MEDIA: {
+    status: 415,
+    message: 'The request body has a media type this route does not take',
+    fix: 'Send JSON with `Content-Type: application/json` (file uploads: `application/octet-stream`); the schema is at /api/docs.',
+  },
+  CC_ERR_TLS: {
+    status: 500,
+    message: 'The admin plane cannot set up HTTPS',
+    fix: 'Install `openssl` (Debian package openssl) so a certificate can be generated into the data dir, or pass `--admin-cert FILE --admin-key FILE` (PEM).',
+  },
+  CC_ERR_TLS_PIN: {
+    status: 502,
+    message: 'The admin plane presented a certificate other than the pinned one',
+    fix: 'Compare with the fingerprint `crashcart serve` printed. If the certificate was replaced on purpose, restart the appliance so the data dir names the new one; otherwise something is intercepting the connection.',
+  },
+  CC_ERR_NOT_RUNNING: {
+    status: 503,
+    message: 'No Crashcart appliance is running on this data directory',
+    fix: 'Start it with `crashcart serve --data-dir DIR` (the same folder), then run the command again.',
   },
   CC_ERR_FORBIDDEN: {
     status: 403,

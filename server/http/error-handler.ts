@@ -18,6 +18,8 @@ export function toErrorBody(err: unknown): ErrorBody {
   if (e?.validation) return body(400, 'CC_ERR_BAD_REQUEST', `${ERRORS.CC_ERR_BAD_REQUEST.message}: ${e.message}`);
   if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e?.statusCode === 413)
     return body(413, 'CC_ERR_TOO_LARGE', ERRORS.CC_ERR_TOO_LARGE.message);
+  if (e?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e?.statusCode === 415)
+    return body(415, 'CC_ERR_UNSUPPORTED_MEDIA', `${ERRORS.CC_ERR_UNSUPPORTED_MEDIA.message}: ${e.message}`);
   if (e?.statusCode === 429) return body(429, 'CC_ERR_RATE_LIMITED', e.message || ERRORS.CC_ERR_RATE_LIMITED.message);
   if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) return body(e.statusCode, 'CC_ERR_BAD_REQUEST', e.message);
   return body(500, 'CC_ERR_INTERNAL', ERRORS.CC_ERR_INTERNAL.message);

@@ -1,7 +1,8 @@
 /**
  * OS images (installer kernel + initrd, or an ISO) in `<dataDir>/images/<name>/`,
  * served by the node plane with Range. Files are streamed to a temp name,
- * hashed on the way, fsync'ed and renamed: nothing half-written is ever served.
+ * hashed on the way, fsync'ed and renamed (and the folder fsync'ed, so the
+ * rename survives a power loss): nothing half-written is ever served.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { Transform, type Readable } from 'node:stream';
 import type { Collection } from '../store/collection.ts';
 import type { ImageDoc } from '../store/docs.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { fsyncDir, renameDurably } from '../store/durable-file.ts';
 
 /** File names an image may hold. */
 export const IMAGE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -35,7 +37,10 @@ export async function writeImageFile(
 ): Promise<{ name: string; size: number; sha256: string }> {
   if (!IMAGE_FILE.test(file)) throw ccError('CC_ERR_IMAGE_IMPORT', `bad file name "${file}" (letters, digits, . _ - only)`);
   const dir = imageDir(dataDir, name);
-  await fsp.mkdir(dir, { recursive: true });
+  if (!fs.existsSync(dir)) {
+    await fsp.mkdir(dir, { recursive: true });
+    await fsyncDir(path.dirname(dir));
+  }
   const tmp = path.join(dir, `.${file}.part-${process.pid}`);
   const hash = createHash('sha256');
   let size = 0;
@@ -56,7 +61,7 @@ export async function writeImageFile(
     const h = await fsp.open(tmp, 'r');
     await h.sync();
     await h.close();
-    await fsp.rename(tmp, path.join(dir, file));
+    await renameDurably(tmp, path.join(dir, file));
   } catch (e) {
     await fsp.rm(tmp, { force: true });
     throw ccError('CC_ERR_IMAGE_IMPORT', `${file}: ${(e as Error).message}`);

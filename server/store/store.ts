@@ -1,6 +1,7 @@
 /**
  * The on-disk store: one nedb datafile per collection in `<dataDir>/db/`.
- * Torn tails are cut before load; compaction runs on a schedule.
+ * Torn tails are cut before load; compaction runs on a schedule. Opening it
+ * takes the data dir's lock (one process per data dir); closing releases it.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { Collection, type Doc } from './collection.ts';
 import { repairTornTail, type RepairResult } from './repair.ts';
 import type { EventDoc, FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
 /** All collections of the appliance. */
 export interface Store {
@@ -21,6 +23,8 @@ export interface Store {
   leases: Collection<LeaseDoc>;
   events: Collection<EventDoc>;
   settings: Collection<SettingDoc>;
+  /** The data dir's lock, held until close(). */
+  lock: DataDirLock;
   /** Torn tails cut at load (reported as events by the caller). */
   repairs: RepairResult[];
   /** Compact every collection now. */
@@ -41,15 +45,29 @@ const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
   leases: [{ fieldName: 'ip' }],
 };
 
-/** Open (create) the store in `dataDir`, compacting every `compactionIntervalS`. */
-export async function openStore(dataDir: string, compactionIntervalS: number): Promise<Store> {
+/**
+ * Open (create) the store in `dataDir`, compacting every `compactionIntervalS`.
+ * `holder` names this process in the lock file (`serve`, `image import`).
+ */
+export async function openStore(dataDir: string, compactionIntervalS: number, holder = 'crashcart'): Promise<Store> {
   const dir = path.join(dataDir, 'db');
+  const lock = await lockDataDir(dataDir, holder);
   try {
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     await fs.access(dir, fs.constants.W_OK);
   } catch (e) {
+    await lock.release();
     throw ccError('CC_ERR_DATA_DIR', `${dir}: ${(e as Error).message}`);
   }
+  try {
+    return await openLocked(dir, compactionIntervalS, lock);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+async function openLocked(dir: string, compactionIntervalS: number, lock: DataDirLock): Promise<Store> {
   const repairs: RepairResult[] = [];
   async function open<T extends Doc>(name: string, opaque: string[] = []): Promise<Collection<T>> {
     const filename = path.join(dir, `${name}.db`);
@@ -85,12 +103,14 @@ export async function openStore(dataDir: string, compactionIntervalS: number): P
   timer?.unref();
   return {
     ...s,
+    lock,
     repairs,
     compactAll,
     async close() {
       if (timer) clearInterval(timer);
       for (const c of all) await c.fsync.close();
       for (const c of all) await closeAppendHandles(c.filename);
+      await lock.release();
     },
   };
 }

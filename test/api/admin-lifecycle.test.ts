@@ -45,7 +45,8 @@ describe('admin auth', () => {
   });
 
   it('serves an OpenAPI document generated from the route schemas', async () => {
-    const doc = (await (await fetch(`${t.adminUrl}/api/docs/json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect((await fetch(`${t.adminUrl}/api/docs/json`)).status).toBe(401);
+    const doc = (await t.admin('GET', '/api/docs/json')).body as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/nodes', '/api/v1/nodes/bind', '/api/v1/tags', '/api/v1/policies', '/api/v1/dry-run']),

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 vi.mock('electron', () => ({}));
 import { ServerChild } from '../../electron/server-child.ts';
-import { privilegeFix, readServerLine } from '../../electron/server-output.ts';
+import { DEDICATED_NODE, privilegeFix, readServerLine } from '../../electron/server-output.ts';
 import { writeFakeServer } from './fake-server.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,7 +23,7 @@ function tmp(): string {
 
 describe('server output', () => {
   it('reads the URL, the failed service and the fix; the privilege fix names the node binary', () => {
-    let f = { url: null, errorCode: null, serverFix: null } as Parameters<typeof readServerLine>[0];
+    let f = { url: null, errorCode: null, serverFix: null, fingerprint: null } as Parameters<typeof readServerLine>[0];
     for (const line of [
       '',
       'Crashcart UI: http://127.0.0.1:8027/#login=xyz',
@@ -31,9 +31,19 @@ describe('server output', () => {
       '  fix: Run as root',
     ])
       f = readServerLine(f, line);
-    expect(f).toEqual({ url: 'http://127.0.0.1:8027/#login=xyz', errorCode: 'CC_ERR_PORT_DENIED', serverFix: 'Run as root' });
+    expect(f).toEqual({
+      url: 'http://127.0.0.1:8027/#login=xyz',
+      errorCode: 'CC_ERR_PORT_DENIED',
+      serverFix: 'Run as root',
+      fingerprint: null,
+    });
     const fix = privilegeFix('/usr/bin/node', ['/opt/crashcart/bin/crashcart.mjs', 'serve', '--data-dir', '/var/lib/my data']);
-    expect(fix.split('\n')[0]).toBe('sudo setcap cap_net_bind_service,cap_net_raw+ep /usr/bin/node');
+    // Never the system node: a private, group-only copy carries the capabilities.
+    expect(fix).not.toContain('setcap cap_net_bind_service,cap_net_raw+ep /usr/bin/node');
+    expect(fix).toContain(`sudo install -D -o root -g "$(id -gn)" -m 0750 "$(readlink -f /usr/bin/node)" ${DEDICATED_NODE}`);
+    expect(fix).toContain(`sudo setcap cap_net_bind_service,cap_net_raw+ep ${DEDICATED_NODE}`);
+    expect(privilegeFix(DEDICATED_NODE, ['x']).split('\n')[0]).toBe(`sudo setcap cap_net_bind_service,cap_net_raw+ep ${DEDICATED_NODE}`);
+    expect(privilegeFix('node', ['x'])).toContain('"$(readlink -f "$(command -v node)")"');
     expect(fix).toContain("pkexec /usr/bin/node /opt/crashcart/bin/crashcart.mjs serve --data-dir '/var/lib/my data'");
   });
 });
@@ -59,7 +69,7 @@ describe('server child', () => {
     await vi.waitFor(() => expect(child.snapshot().state).toBe('exited'));
   });
 
-  it('reports a service that could not bind 67 with the exact setcap and pkexec commands', async () => {
+  it('reports a service that could not bind 67 with the exact capability and pkexec commands', async () => {
     const root = tmp();
     const entry = writeFakeServer(root);
     const child = new ServerChild({
@@ -75,7 +85,8 @@ describe('server child', () => {
     await vi.waitFor(() => expect(child.snapshot().errorCode).toBe('CC_ERR_PORT_DENIED'));
     const s = child.snapshot();
     expect(s.state).toBe('running');
-    expect(s.fix).toContain(`sudo setcap cap_net_bind_service,cap_net_raw+ep ${process.execPath}`);
+    expect(s.fix).toContain(`"$(readlink -f ${process.execPath})" ${DEDICATED_NODE}`);
+    expect(s.fix).toContain(`sudo setcap cap_net_bind_service,cap_net_raw+ep ${DEDICATED_NODE}`);
     expect(s.fix).toContain(`pkexec ${process.execPath} ${entry} serve --data-dir ${root}`);
     expect(changes[0]).toBe('CC_ERR_PORT_DENIED');
   });
@@ -92,7 +103,7 @@ describe('server child', () => {
     expect(s.state).toBe('failed');
     expect(s.url).toBeNull();
     expect(s.errorCode).toBe('CC_ERR_PORT_DENIED');
-    expect(s.fix).toMatch(/^sudo setcap /);
+    expect(s.fix).toMatch(/^# a private copy of node/);
     expect(s.log.join('\n')).toContain('Binding a privileged port was refused');
   });
 

@@ -88,6 +88,7 @@ import * as electron from 'electron';
 import { runShell, type RunningShell } from '../../electron/shell.ts';
 import { shellConfigFrom } from '../../electron/main-config.ts';
 import { writeFakeServer } from './fake-server.ts';
+import { DEDICATED_NODE } from '../../electron/server-output.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 let running: RunningShell | null = null;
@@ -154,7 +155,7 @@ describe('electron shell', () => {
     expect(() => process.kill(pid, 0)).toThrow();
   });
 
-  it('shows the exact setcap/pkexec fix when DHCP cannot bind, and a red tray', async () => {
+  it('shows the exact capability/pkexec fix when DHCP cannot bind, and a red tray', async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'cc-shell-denied-'));
     writeFakeServer(dataDir);
     vi.stubEnv('FAKE_MODE', 'service-denied');
@@ -169,7 +170,8 @@ describe('electron shell', () => {
       running = await runShell(electron, cfg);
       await vi.waitFor(() => expect(state.errors).toHaveLength(1), { timeout: 5000 });
       expect(state.errors[0]).toContain('CC_ERR_PORT_DENIED');
-      expect(state.errors[0]).toContain(`sudo setcap cap_net_bind_service,cap_net_raw+ep ${process.execPath}`);
+      expect(state.errors[0]).toContain(`sudo setcap cap_net_bind_service,cap_net_raw+ep ${DEDICATED_NODE}`);
+      expect(state.errors[0]).toContain(`"$(readlink -f ${process.execPath})"`);
       expect(state.errors[0]).toContain(`pkexec ${process.execPath}`);
       expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toContain('sudo setcap');
       const tray = state.trays.at(-1)!;

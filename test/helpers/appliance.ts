@@ -40,7 +40,7 @@ export async function testConfig(dataDir: string, over: Partial<Config> = {}): P
     dataDir,
     http: { host: '127.0.0.1', port: httpPort },
     publicUrl: `http://127.0.0.1:${httpPort}`,
-    admin: { host: '127.0.0.1', port: adminPort, exposed: false },
+    admin: { host: '127.0.0.1', port: adminPort, exposed: false, hostnames: [], tls: null, sessionIdleS: 28800, sessionMaxS: 86400 },
     lab: null,
     microkernelDir: null,
     tftpRoot: null,

@@ -72,6 +72,11 @@ describe('serve config', () => {
       host: '0.0.0.0',
       port: 9000,
       exposed: true,
+      hostnames: [],
+      // Beyond loopback the admin plane speaks HTTPS only: a self-signed certificate unless one is given.
+      tls: { cert: null, key: null },
+      sessionIdleS: 8 * 3600,
+      sessionMaxS: 24 * 3600,
     });
   });
   it('documents every flag in --help', () => {

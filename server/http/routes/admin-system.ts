@@ -1,11 +1,10 @@
-/** Admin routes: status, interfaces, network setup (probe/apply/stop), images. */
+/** Admin routes: status, interfaces, network setup (probe/apply/stop), image list and delete (uploads: admin-uploads.ts). */
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ImageSchema, NameSchema } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
-import { writeImageFile, recordImageFile, deleteImage } from '../../images/image-store.ts';
+import { deleteImage } from '../../images/image-store.ts';
 import { ccError } from '../../errors/cc-error.ts';
 
 /** One service's state for the UI. */
@@ -71,7 +70,7 @@ export function systemRoutes(app: FastifyInstance, ctx: CoreContext, sys: System
       return status();
     },
   );
-  r.post('/api/v1/setup/stop', { schema: { tags: ['system'] } }, async () => {
+  r.post('/api/v1/setup/stop', { schema: { tags: ['system'], body: Type.Object({}, { additionalProperties: false }) } }, async () => {
     await sys.stopNetwork();
     return status();
   });
@@ -83,31 +82,6 @@ export function systemRoutes(app: FastifyInstance, ctx: CoreContext, sys: System
     async () => ({
       images: (await ctx.store.images.find({}, { name: 1 })).map(({ _id, ...rest }) => (void _id, rest)),
     }),
-  );
-  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
-  r.put(
-    '/api/v1/images/:name/files/:file',
-    {
-      bodyLimit: 64 * 1024 ** 3,
-      schema: {
-        tags: ['images'],
-        params: Type.Object({ name: NameSchema, file: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }) }),
-      },
-    },
-    async (req) => {
-      if (!req.headers['content-type']?.startsWith('application/octet-stream'))
-        throw ccError('CC_ERR_BAD_REQUEST', 'send the file as application/octet-stream');
-      const total = Number(req.headers['content-length'] ?? 0);
-      const entry = await writeImageFile(ctx.config.dataDir, req.params.name, req.params.file, req.body as Readable, total);
-      const doc = await recordImageFile(ctx.store.images, req.params.name, entry, ctx.now());
-      ctx.events.emit('image.imported', {
-        message: `Image ${doc.name}: ${entry.name} (${Math.round(entry.size / 1024)} KB) imported`,
-        data: { image: doc.name, file: entry },
-      });
-      const { _id, ...rest } = doc;
-      void _id;
-      return rest;
-    },
   );
   r.delete('/api/v1/images/:name', { schema: { tags: ['images'], params: Type.Object({ name: NameSchema }) } }, async (req, reply) => {
     const users = ctx.policies.list().filter((p) => p.image === req.params.name);
