@@ -22,6 +22,7 @@ import { sweepLost } from './nodes/node-actions.ts';
 import { listInterfaces, ifindexOf, interfacesWithAddresses } from './system/interfaces.ts';
 import { loadServeConfig } from './config/load.ts';
 import { probeForeignDhcp } from './dhcp/probe.ts';
+import { openReservations } from './dhcp/reservation-scope.ts';
 import { createLabPlugin } from './lab/lab-plugin.ts';
 import { bindError, ccError } from './errors/cc-error.ts';
 import * as D from './config/defaults.ts';
@@ -67,6 +68,7 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
     tags: await TagService.open(store.tags),
     policies: await PolicyService.open(store.policies),
     tasks: await TaskService.open(store.tasks),
+    reservations: await openReservations(store, events, () => ctx.config),
     lock: new Mutex(),
     log: opts.log,
     now,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Datastore, closeAppendHandles } from './nedb.ts';
 import { Collection, type Doc } from './collection.ts';
 import { repairTornTail, type RepairResult } from './repair.ts';
-import type { EventDoc, FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
+import type { EventDoc, FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, ReservationDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 /** All collections of the appliance. */
@@ -19,6 +19,8 @@ export interface Store {
   tasks: Collection<TaskDoc>;
   images: Collection<ImageDoc>;
   leases: Collection<LeaseDoc>;
+  /** DHCP reservations (MAC -> address), edited at run time (server/dhcp/reservations.ts). */
+  reservations: Collection<ReservationDoc>;
   events: Collection<EventDoc>;
   settings: Collection<SettingDoc>;
   /** Torn tails cut at load (reported as events by the caller). */
@@ -39,6 +41,7 @@ const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
   ],
   events: [{ fieldName: 'seq', unique: true }, { fieldName: 'node_id' }],
   leases: [{ fieldName: 'ip' }],
+  reservations: [{ fieldName: 'ip', unique: true }],
 };
 
 /** Open (create) the store in `dataDir`, compacting every `compactionIntervalS`. */
@@ -74,6 +77,7 @@ export async function openStore(dataDir: string, compactionIntervalS: number): P
     tasks: await open<TaskDoc>('tasks', ['templates']),
     images: await open<ImageDoc>('images'),
     leases: await open<LeaseDoc>('leases'),
+    reservations: await open<ReservationDoc>('reservations'),
     events: await open<EventDoc>('events', ['data']),
     settings: await open<SettingDoc>('settings', ['value']),
   };

@@ -2,10 +2,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import { DhcpHandler, type HandlerDeps } from '../../server/dhcp/handler.ts';
-import { LeaseTable, makePool } from '../../server/dhcp/lease-table.ts';
+import { LeaseTable, fixedReservations, makePool } from '../../server/dhcp/lease-table.ts';
 import { ProxyStrategies } from '../../server/dhcp/proxy-strategy.ts';
 import { decode } from '../../server/dhcp/codec.ts';
-import { collectOptions, ipOption, messageType, OPT, subOptions, u32Option } from '../../server/dhcp/options.ts';
+import { collectOptions, messageType, OPT, OPTIONS, readOption, subOptions } from '../../server/dhcp/options.ts';
 import type { Store } from '../../server/store/store.ts';
 import type { EventLog } from '../../server/events/event-log.ts';
 import type { CcEvent } from '../../contract/index.ts';
@@ -18,17 +18,19 @@ let ts: Awaited<ReturnType<typeof tempStore>>;
 let hooks: TestHooks;
 let seen: CcEvent[];
 let clock: number;
+/** The lease table of the handler built last. */
+let table: LeaseTable;
 
 function handler(store: Store, events: EventLog, over: Partial<HandlerDeps> = {}): DhcpHandler {
-  const table = new LeaseTable([{ mac: '52:54:00:aa:00:99', ip: '10.9.0.50', hostname: 'reserved-one' }]);
+  table = new LeaseTable(fixedReservations([{ mac: '52:54:00:aa:00:99', ip: '10.9.0.50', hostname: 'reserved-one' }]));
   return new DhcpHandler({
     mode: 'full',
     serverIp: SERVER,
-    prefix: 24,
     pools: [makePool('main', '10.9.0.100', '10.9.0.103', 24), makePool('rack2', '10.20.0.10', '10.20.0.20', 24)],
     table,
     publicUrl: 'http://10.9.0.1:8026',
     leaseS: 600,
+    extraOptions: [],
     persist: async (d, durable) => void (await store.leases.put(d, { durable })),
     remove: async (mac) => void (await store.leases.remove({ _id: mac })),
     hooks,
@@ -69,12 +71,12 @@ describe('full server', () => {
     expect(offer!.p.yiaddr).toBe('10.9.0.100');
     expect(offer!.to).toEqual({ address: '255.255.255.255', port: 68 });
     expect(offer!.len).toBeGreaterThanOrEqual(300);
-    expect(ipOption(offer!.opts, OPT.SERVER_ID)).toBe(SERVER);
-    expect(u32Option(offer!.opts, OPT.LEASE_TIME)).toBe(600);
-    expect(ipOption(offer!.opts, OPT.SUBNET_MASK)).toBe('255.255.255.0');
+    expect(readOption(offer!.opts, OPTIONS.SERVER_ID)).toBe(SERVER);
+    expect(readOption(offer!.opts, OPTIONS.LEASE_TIME)).toBe(600);
+    expect(readOption(offer!.opts, OPTIONS.SUBNET_MASK)).toBe('255.255.255.0');
     // The appliance's own (isolated) subnet: it is the nominal router and name server (d-i asks otherwise).
-    expect(ipOption(offer!.opts, OPT.ROUTER)).toBe(SERVER);
-    expect(ipOption(offer!.opts, OPT.DNS)).toBe(SERVER);
+    expect(readOption(offer!.opts, OPTIONS.ROUTER)).toEqual([SERVER]);
+    expect(readOption(offer!.opts, OPTIONS.DNS)).toEqual([SERVER]);
     expect(await ts.store.leases.count({ state: 'bound' })).toBe(0);
     const syncs = ts.store.leases.fsync.syncs;
     const [ack] = await ask(h, {
@@ -100,7 +102,7 @@ describe('full server', () => {
     // Restart: a new handler loads the leases; another MAC does not get the address, the same MAC does.
     const { store: s2, events: e2 } = await ts.reopen();
     const h2 = handler(s2, e2);
-    (h2.d.table as LeaseTable).load(await s2.leases.find({}));
+    table.load(await s2.leases.find({}));
     const [other] = await ask(h2, { mac: '52:54:00:00:00:02', options: [[53, [1]]] });
     expect(other!.p.yiaddr).not.toBe('10.9.0.100');
     const [again] = await ask(h2, { mac, options: [[53, [1]]] });
@@ -137,6 +139,8 @@ describe('full server', () => {
       ],
     });
     expect(ack!.type).toBe(5);
+    // A client we have a record of (it was offered 10.9.0.101) asks in INIT-REBOOT for a taken address: NAK.
+    await ask(h, { mac: '52:54:00:00:00:05', options: [[53, [1]]] });
     const [taken] = await ask(h, {
       mac: '52:54:00:00:00:05',
       options: [
@@ -310,7 +314,7 @@ describe('proxyDHCP', () => {
     const oo = collectOptions(offer!.p);
     expect(messageType(oo)).toBe(2);
     expect(offer!.p.yiaddr).toBe('0.0.0.0');
-    expect(ipOption(oo, OPT.SERVER_ID)).toBe(SERVER);
+    expect(readOption(oo, OPTIONS.SERVER_ID)).toBe(SERVER);
     expect(oo.has(OPT.VENDOR_SPECIFIC)).toBe(false); // first strategy: omit 43 -> firmware asks on 4011
     expect(oo.has(OPT.LEASE_TIME)).toBe(false);
     const req4011 = ovmf.find((d) => d.dstPort === 4011)!;
@@ -381,8 +385,8 @@ describe('lease table', () => {
     });
     await ask(h, { mac, options: [[53, [1]]] }); // offered again, never requested
     clock += 120_000;
-    h.d.table.sweep(clock);
-    expect(h.d.table.get(mac)?.state).toBe('released');
+    table.sweep(clock);
+    expect(table.get(mac)?.state).toBe('released');
     const [other] = await ask(h, { mac: '52:54:00:00:06:02', options: [[53, [1]]] });
     expect(other!.p.yiaddr).not.toBe('10.9.0.100');
     const [back] = await ask(h, { mac, options: [[53, [1]]] });

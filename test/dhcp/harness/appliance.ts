@@ -15,6 +15,7 @@ import { createDhcpPlugin, type DhcpPluginOptions } from '../../../server/dhcp/p
 import { CcError } from '../../../server/errors/cc-error.ts';
 import { createTftpPlugin } from '../../../server/tftp/plugin.ts';
 import { TestHooks, testConfig } from '../helpers.ts';
+import type { Config } from '../../../server/config/schema.ts';
 
 interface Args {
   iface: string;
@@ -25,6 +26,8 @@ interface Args {
   force: boolean;
   dataDir: string;
   options?: DhcpPluginOptions;
+  /** Config additions: extra pools, extra options, the conflict check. */
+  config?: Partial<Pick<Config, 'pools' | 'dhcpOptions' | 'conflictCheck'>>;
   /** Answer HTTP on 8026 and record TFTP read requests on 69. */
   bootServers?: boolean;
   /** Serve resources/ipxe with the real TFTP plugin instead of the recorder (needs bootServers). */
@@ -56,6 +59,7 @@ const config = testConfig({
   range: args.range,
   force: args.force,
   publicUrl: `http://${args.ip}:8026`,
+  ...args.config,
 });
 const plugin = createDhcpPlugin({
   config,
