@@ -4,6 +4,7 @@
  * wanted, 175/176 for iPXE, 67 when the file does not fit the `file` field. Pure.
  */
 import { IPXE_NO_PXEDHCP, OPTIONS, PXE_DISCOVERY_CONTROL, PXE_SKIP_DISCOVERY, option } from './options.ts';
+import { tlv } from './structured-codecs.ts';
 import type { BootChoice } from './classify.ts';
 import type { Request } from './request.ts';
 
@@ -22,7 +23,7 @@ export function bootOptions(r: Request, c: BootChoice, send43: boolean, noPxeDhc
   // PXE 2.1: the client's GUID is echoed unchanged, even when it is not a valid type-0 GUID.
   const guid = r.opts.get(OPTIONS.CLIENT_GUID.code);
   if (guid) o.push([OPTIONS.CLIENT_GUID.code, guid]);
-  if (send43) o.push(option(OPTIONS.VENDOR_SPECIFIC, [[PXE_DISCOVERY_CONTROL, Uint8Array.of(PXE_SKIP_DISCOVERY)]]));
+  if (send43) o.push([OPTIONS.VENDOR_SPECIFIC.code, tlv.encode([[PXE_DISCOVERY_CONTROL, Uint8Array.of(PXE_SKIP_DISCOVERY)]])]);
   if (noPxeDhcp && r.facts.ipxe) o.push(option(OPTIONS.IPXE_ENCAP, [[IPXE_NO_PXEDHCP, Uint8Array.of(1)]]));
   if (c.file.length > FILE_FIELD_MAX) o.push(option(OPTIONS.BOOTFILE, c.file.slice(0, OPTION_MAX)));
   return o;

@@ -177,6 +177,12 @@ async function request(c: FullContext, r: Request): Promise<Outgoing[]> {
     c.count('unknown_client_request');
     return [];
   }
+  // A reservation set or moved while the client held another address takes effect at its next
+  // renewal: the NAK sends it back to DISCOVER, which offers the reserved address.
+  const reserved = c.table.reservation(r.mac);
+  const reservedIp = reserved ? ipToInt(reserved.ip) : null;
+  if (reserved && reservedIp !== null && inPoolSubnet(pool, reservedIp) && reserved.ip !== ip)
+    return nak(c, r, pool, `${r.mac} is reserved ${reserved.ip}`);
   const now = c.now();
   const mine = c.table.get(r.mac);
   if (mine && mine.ip !== ip && mine.state === 'bound' && mine.expires_at > now)

@@ -29,7 +29,8 @@ export const OPTIONS = {
   MTU: row(26, 'interface-mtu', u16),
   BROADCAST: row(28, 'broadcast-address', ipv4),
   NTP: row(42, 'ntp-servers', ipv4List),
-  VENDOR_SPECIFIC: row(43, 'vendor-encapsulated-options', tlv),
+  // RFC 2132 8.4: opaque to all but the vendor; PXE clients use sub-options (read with subOptions()).
+  VENDOR_SPECIFIC: row(43, 'vendor-encapsulated-options', hex),
   REQUESTED_IP: row(50, 'requested-address', ipv4),
   LEASE_TIME: row(51, 'lease-time', u32),
   OVERLOAD: row(52, 'option-overload', u8),

@@ -7,6 +7,7 @@ import { OPTIONS, MSG, PXE_BOOT_ITEM, option, readOption, subOptions } from './o
 import { buildReply, relayInfoToEcho, replyTarget } from './reply.ts';
 import { isUefi } from './classify.ts';
 import { bootOptions } from './boot-options.ts';
+import { tlv } from './structured-codecs.ts';
 import type { Request } from './request.ts';
 import type { Outgoing, ProxyContext } from './context.ts';
 
@@ -51,7 +52,7 @@ export async function handleProxy(c: ProxyContext, r: Request): Promise<Outgoing
   if (onProxyPort) {
     const v43 = r.opts.get(OPTIONS.VENDOR_SPECIFIC.code);
     const item = v43 ? subOptions(v43, OPTIONS.VENDOR_SPECIFIC.code).get(PXE_BOOT_ITEM) : undefined;
-    if (item) options.push(option(OPTIONS.VENDOR_SPECIFIC, [[PXE_BOOT_ITEM, item]]));
+    if (item) options.push([OPTIONS.VENDOR_SPECIFIC.code, tlv.encode([[PXE_BOOT_ITEM, item]])]);
   }
   // Always next-server = us: iPXE ignores a ProxyDHCP reply without siaddr + file ("PXE options"),
   // and an embedded script chains from ${next-server}.
