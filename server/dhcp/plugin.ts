@@ -138,9 +138,10 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
   async function listen(dio: DhcpIo, port: number, onProxyPort: boolean): Promise<void> {
     const t = await dio.openSocket(port, onProxyPort ? 'proxyDHCP' : 'DHCP');
     sockets.push(t);
+    // The callback returns its promise (a real socket ignores it) so an in-memory transport can await the answer.
     t.onMessage((buf: Buffer, from: Peer) => {
       if (!serving || !handler) return void bump('paused_drops');
-      void handler.handle(buf, from, onProxyPort).then(async (out) => {
+      return handler.handle(buf, from, onProxyPort).then(async (out) => {
         for (const m of out) {
           try {
             await t.send(m.buf, m.to);

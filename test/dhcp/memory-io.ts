@@ -9,7 +9,6 @@ import type { Peer, UdpTransport } from '../../server/net/pinned-udp.ts';
 import type { LinkState } from '../../server/net/link-state.ts';
 import type { DhcpIo, DhcpIoFactory } from '../../server/dhcp/io.ts';
 import type { ProbeResult } from '../../server/dhcp/probe.ts';
-import { waitFor } from './netns.ts';
 
 /** One datagram the plugin sent. */
 export interface Sent {
@@ -32,9 +31,11 @@ class MemorySocket implements UdpTransport {
   onMessage(fn: (buf: Buffer, from: Peer) => void): void {
     this.handler = fn;
   }
-  deliver(buf: Uint8Array, from: Peer): void {
+  /** Hand a datagram to the server; resolves when it has answered (or decided not to). */
+  async deliver(buf: Uint8Array, from: Peer): Promise<void> {
     if (!this.handler || this.closed) throw new Error(`nothing listens on memory port ${this.port}`);
-    this.handler(Buffer.from(buf), from);
+    // The plugin's callback returns the promise of its answer (see plugin.ts listen()).
+    await (this.handler(Buffer.from(buf), from) as unknown);
   }
   async close(): Promise<void> {
     this.closed = true;
@@ -75,18 +76,25 @@ export class MemoryIo {
     macForIp: async () => null,
   });
 
-  /** A datagram arrives on `port`. */
-  deliver(port: number, buf: Uint8Array, from: Peer = { address: '0.0.0.0', port: 68 }): void {
+  /** A datagram arrives on `port`; resolves once the plugin has handled it. */
+  deliver(port: number, buf: Uint8Array, from: Peer = { address: '0.0.0.0', port: 68 }): Promise<void> {
     const s = this.sockets.get(port);
     if (!s) throw new Error(`no socket on memory port ${port}`);
-    s.deliver(buf, from);
+    return s.deliver(buf, from);
   }
 
-  /** Deliver and wait for the next datagram the plugin sends. */
-  async ask(port: number, buf: Uint8Array, from?: Peer): Promise<Sent> {
+  /** Deliver and return what the plugin sent in answer (empty: silence). */
+  async exchange(port: number, buf: Uint8Array, from?: Peer): Promise<Sent[]> {
     const before = this.sent.length;
-    this.deliver(port, buf, from);
-    return waitFor('a reply on memory', 5000, () => this.sent[before]);
+    await this.deliver(port, buf, from);
+    return this.sent.slice(before);
+  }
+
+  /** Deliver and return the one reply (fails on silence). */
+  async ask(port: number, buf: Uint8Array, from?: Peer): Promise<Sent> {
+    const out = await this.exchange(port, buf, from);
+    if (!out[0]) throw new Error(`no reply on memory port ${port}`);
+    return out[0];
   }
 
   /** The NIC goes down (false) or comes back (true). */
