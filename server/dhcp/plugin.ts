@@ -117,7 +117,9 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       void dio
         .probe(o.probeMs ?? DEFAULT_PROBE_MS, mac)
         .then((r) => {
-          for (const s of competitors(mode, r.servers)) {
+          const found = competitors(mode, r.servers);
+          log.info({ heard: r.servers.length, competitors: found.length, overflow: r.overflow }, 'dhcp: re-probed the link');
+          for (const s of found) {
             const key = `${s.serverId}|${s.from}|${s.kind}`;
             if (known.has(key)) continue;
             known.set(key, true);

@@ -12,6 +12,8 @@ import readline from 'node:readline';
 import { openStore } from '../../../server/store/store.ts';
 import { EventLog } from '../../../server/events/event-log.ts';
 import { createDhcpPlugin, type DhcpPluginOptions } from '../../../server/dhcp/plugin.ts';
+import { ReservationService } from '../../../server/dhcp/reservations.ts';
+import { reservationScope } from '../../../server/dhcp/reservation-scope.ts';
 import { CcError } from '../../../server/errors/cc-error.ts';
 import { createTftpPlugin } from '../../../server/tftp/plugin.ts';
 import { TestHooks, testConfig } from '../helpers.ts';
@@ -61,9 +63,12 @@ const config = testConfig({
   publicUrl: `http://${args.ip}:8026`,
   ...args.config,
 });
+// Reservations as the core keeps them (store-backed, read live); `reserve MAC IP|-` on stdin edits them.
+const reservations = await ReservationService.open(store.reservations, () => reservationScope(config, store), events);
 const plugin = createDhcpPlugin({
   config,
   leases: store.leases,
+  reservations,
   events,
   hooks: new TestHooks(),
   log: {
@@ -150,4 +155,10 @@ process.on('SIGTERM', () => void stop());
 readline.createInterface({ input: process.stdin }).on('line', (l) => {
   if (l === 'stats') out({ type: 'stats', stats: plugin.stats() });
   if (l === 'stop') void stop();
+  const r = /^reserve (\S+) (\S+)$/.exec(l);
+  if (r)
+    void reservations
+      .setReservation(r[1]!, r[2] === '-' ? null : r[2]!)
+      .then((res) => out({ type: 'reserved', mac: r[1], reservation: res }))
+      .catch((e: unknown) => out({ type: 'reserved', mac: r[1], error: e instanceof CcError ? e.code : String(e) }));
 });
