@@ -30,13 +30,25 @@ function parseIp(s: string): string {
   return t;
 }
 
+/** Write a dotted quad at `o`; a hand-rolled scan because every reply encodes several addresses (hot path). */
 function putIp(out: Uint8Array, o: number, ip: string): void {
-  const n = ipToInt(ip);
-  if (n === null) throw new RangeError(`"${ip}" is not an IPv4 address`);
-  out[o] = n >>> 24;
-  out[o + 1] = (n >>> 16) & 255;
-  out[o + 2] = (n >>> 8) & 255;
-  out[o + 3] = n & 255;
+  let idx = 0;
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46 && digits > 0 && idx < 3) {
+      out[o + idx++] = n;
+      n = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3 && (n = n * 10 + c - 48) <= 255) {
+      digits++;
+    } else {
+      throw new RangeError(`"${ip}" is not an IPv4 address`);
+    }
+  }
+  if (digits === 0 || idx !== 3) throw new RangeError(`"${ip}" is not an IPv4 address`);
+  out[o + 3] = n;
 }
 
 function parseUint(s: string, max: number): number {

@@ -65,6 +65,11 @@ describe('option table', () => {
     expect(row.codec.decode(row.codec.encode(v))).toEqual(v);
     expect(row.codec.format(v).length).toBeGreaterThan(0);
   });
+  it('address encoding refuses what is not a dotted quad', () => {
+    expect(OPTIONS.SERVER_ID.codec.encode('255.0.10.1')).toEqual(Uint8Array.of(255, 0, 10, 1));
+    for (const bad of ['10.0.0.256', '10.0.0', '10.0.0.1.2', '10..0.1', '1000.0.0.1', 'a.b.c.d', '', '10.0.0.1 '])
+      expect(() => OPTIONS.SERVER_ID.codec.encode(bad), bad).toThrow(RangeError);
+  });
   it('lenient where firmware is sloppy: a bare user class, a garbage GUID', () => {
     expect(OPTIONS.USER_CLASS.codec.decode(Buffer.from('iPXE'))).toEqual(['iPXE']);
     expect(OPTIONS.CLIENT_GUID.codec.decode(hex('01 00'))).toBeNull();
