@@ -33,6 +33,7 @@ export const EVENT_TYPES = [
   'dhcp.proxy',
   'dhcp.foreign_server',
   'dhcp.malformed',
+  'dhcp.reservation',
   'tftp.start',
   'tftp.finish',
   'tftp.error',

@@ -4,3 +4,4 @@ export * from './protocol.ts';
 export * from './events.ts';
 export * from './admin.ts';
 export * from './bmc.ts';
+export * from './reservations.ts';

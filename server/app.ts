@@ -24,6 +24,7 @@ import { sweepLost } from './nodes/node-actions.ts';
 import { listInterfaces, ifindexOf, interfacesWithAddresses } from './system/interfaces.ts';
 import { patchConfig } from './config/patch.ts';
 import { probeForeignDhcp } from './dhcp/probe.ts';
+import { openReservations } from './dhcp/reservation-scope.ts';
 import { createLabPlugin } from './lab/lab-plugin.ts';
 import { bindError, ccError } from './errors/cc-error.ts';
 import * as D from './config/defaults.ts';
@@ -86,6 +87,7 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
     tags: await TagService.open(store.tags),
     policies: await PolicyService.open(store.policies),
     tasks: await TaskService.open(store.tasks),
+    reservations: await openReservations(store, events, () => ctx.config),
     lock: new Mutex(),
     log: opts.log,
     now,

@@ -11,6 +11,8 @@ import * as D from './defaults.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { oneOf, resolveNetwork, type MachineView } from './network.ts';
 import { resolveAdmin } from './admin.ts';
+import { checkPools, parsePoolFlag } from '../dhcp/pools.ts';
+import { encodeExtraOptions, parseDhcpOptionFlag } from '../dhcp/extra-options.ts';
 
 export type { MachineView } from './network.ts';
 
@@ -46,6 +48,17 @@ export const SERVE_OPTIONS = {
     type: 'string',
     help: `node-plane requests per minute per source, 0 = off (default ${D.DEFAULT_NODE_RATE_LIMIT_PER_MIN})`,
   },
+  pool: {
+    type: 'string',
+    multiple: true,
+    help: 'SUBNET/PREFIX:START-END extra full-mode pool for a relayed subnet (repeatable), e.g. 10.20.0.0/24:10.20.0.10-10.20.0.200',
+  },
+  'dhcp-option': {
+    type: 'string',
+    multiple: true,
+    help: 'CODE|NAME=TYPE:VALUE option sent in every full-mode OFFER/ACK (repeatable), e.g. 42=ips:10.0.0.1',
+  },
+  'dhcp-conflict-check': { type: 'boolean', help: 'ping an address before offering it (off: ~1 s per new client; see docs/dhcp.md)' },
   'dhcp-port': { type: 'string', help: 'DHCP server port (default 67; tests use others)' },
   'tftp-port': { type: 'string', help: 'TFTP port (default 69)' },
   'proxy-port': { type: 'string', help: 'PXE boot-server port (default 4011)' },
@@ -90,6 +103,7 @@ export function loadServeConfig(argv: string[], machine: MachineView): Config {
     throw ccError('CC_ERR_CONFIG_INVALID', (e as Error).message);
   }
   const s = (k: string) => values[k] as string | undefined;
+  const many = (k: string) => (values[k] as string[] | undefined) ?? [];
   const httpPort = int('http-port', s('http-port'), D.DEFAULT_HTTP_PORT);
   const net = resolveNetwork(
     { iface: s('iface'), address: s('address'), dhcp: s('dhcp'), range: s('range'), force: Boolean(values.force) },
@@ -123,6 +137,9 @@ export function loadServeConfig(argv: string[], machine: MachineView): Config {
     efiLoader: oneOf('efi-loader', s('efi-loader'), ['ipxe.efi', 'snponly.efi'] as const, D.DEFAULT_EFI_LOADER),
     logLevel: oneOf('log-level', s('log-level'), ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     rateLimitPerMin: int('rate-limit', s('rate-limit'), D.DEFAULT_NODE_RATE_LIMIT_PER_MIN),
+    pools: many('pool').map(parsePoolFlag),
+    dhcpOptions: many('dhcp-option').map(parseDhcpOptionFlag),
+    conflictCheck: Boolean(values['dhcp-conflict-check']),
     ports: {
       dhcp: int('dhcp-port', s('dhcp-port'), 67),
       proxy: int('proxy-port', s('proxy-port'), 4011),
@@ -138,13 +155,15 @@ export function finalizeConfig(cfg: unknown): Config {
     const first = [...check.Errors(cfg)][0];
     throw ccError('CC_ERR_CONFIG_INVALID', first ? `${first.instancePath || '/'} ${first.message}` : 'unknown');
   }
+  checkPools(cfg as Config);
+  encodeExtraOptions((cfg as Config).dhcpOptions);
   return deepFreeze(cfg) as Config;
 }
 
 /** Help text for `crashcart serve --help`, generated from SERVE_OPTIONS. */
 export function serveHelp(): string {
   const lines = Object.entries(SERVE_OPTIONS).map(([k, o]) => {
-    const flag = o.type === 'string' ? `--${k} VALUE` : `--${k}`;
+    const flag = o.type === 'string' ? `--${k} VALUE${'multiple' in o ? ' ...' : ''}` : `--${k}`;
     return `  ${flag.padEnd(28)} ${o.help}`;
   });
   return ['Usage: crashcart serve [options]', '', 'Runs the whole appliance headless.', '', ...lines, ''].join('\n');

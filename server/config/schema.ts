@@ -48,6 +48,24 @@ export const ConfigSchema = Type.Object(
       Type.Literal('silent'),
     ]),
     rateLimitPerMin: Type.Integer({ minimum: 0 }),
+    /** Extra full-mode pools for relayed subnets (`--pool`, chosen by giaddr); checked by server/dhcp/pools.ts. */
+    pools: Type.Array(
+      Type.Object(
+        { subnet: Ipv4, prefix: Type.Integer({ minimum: 1, maximum: 32 }), start: Ipv4, end: Ipv4 },
+        { additionalProperties: false },
+      ),
+      { maxItems: 64 },
+    ),
+    /** Operator-defined DHCP options (`--dhcp-option`); checked by server/dhcp/extra-options.ts. */
+    dhcpOptions: Type.Array(
+      Type.Object(
+        { code: Type.Integer({ minimum: 1, maximum: 254 }), type: Type.String({ maxLength: 16 }), value: Type.String({ maxLength: 1024 }) },
+        { additionalProperties: false },
+      ),
+      { maxItems: 64 },
+    ),
+    /** Ping an address before offering it (`--dhcp-conflict-check`, off by default: docs/dhcp.md). */
+    conflictCheck: Type.Boolean(),
     ports: Type.Object({
       dhcp: Type.Integer({ minimum: 0, maximum: 65535 }),
       proxy: Type.Integer({ minimum: 0, maximum: 65535 }),

@@ -8,6 +8,7 @@ import type { TagService } from '../tags/tag-service.ts';
 import type { PolicyService } from '../policies/policy-service.ts';
 import type { TaskService } from '../tasks/task-service.ts';
 import type { Mutex } from './mutex.ts';
+import type { ReservationService } from '../dhcp/reservations.ts';
 import type { Logger } from './plugin.ts';
 
 /** The core's shared services. */
@@ -21,6 +22,8 @@ export interface CoreContext {
   tags: TagService;
   policies: PolicyService;
   tasks: TaskService;
+  /** DHCP reservations (MAC -> address), read live by the DHCP server. */
+  reservations: ReservationService;
   /** Serialises state changes that must not race (binding, merging). */
   lock: Mutex;
   log: Logger;

@@ -72,7 +72,14 @@ export class NetworkServices {
     }
     let dhcp: DhcpPlugin | null = null;
     if (c.dhcp !== 'off') {
-      dhcp = createDhcpPlugin({ config: c, leases: this.ctx.store.leases, events: this.ctx.events, hooks, log: this.ctx.log });
+      dhcp = createDhcpPlugin({
+        config: c,
+        leases: this.ctx.store.leases,
+        reservations: this.ctx.reservations,
+        events: this.ctx.events,
+        hooks,
+        log: this.ctx.log,
+      });
       await this.run('dhcp', dhcp, `${c.dhcp} on ${c.iface}`);
     } else this.set('dhcp', 'disabled', '--dhcp off');
     // Isolated rack: end iPXE's IPv6 wait with an empty router advertisement (see server/net/router-advert.ts).

@@ -2,7 +2,7 @@
  * Firmware detection and first-stage boot file choice (RFC 4578, PXE 2.1,
  * iPXE's own options). Pure functions over the collected options.
  */
-import { OPT, clientArch, clientGuid, textOption, userClasses, subOptions } from './options.ts';
+import { OPTIONS, readOption, type OptionMap } from './options.ts';
 
 /** Our iPXE user class: an embedded-script iPXE build sends it (docs/dhcp.md). */
 export const CRASHCART_USER_CLASS = 'crashcart';
@@ -25,21 +25,22 @@ export interface ClientFacts {
 }
 
 /** Read the firmware facts from a request's options. */
-export function classifyClient(opts: Map<number, Uint8Array>): ClientFacts {
-  const archList = clientArch(opts);
+export function classifyClient(opts: OptionMap): ClientFacts {
+  const archList = readOption(opts, OPTIONS.CLIENT_ARCH);
   const arch = archList?.[0] ?? null;
-  const vendorClass = textOption(opts, OPT.VENDOR_CLASS);
-  const classes = userClasses(opts);
+  const vendorClass = readOption(opts, OPTIONS.VENDOR_CLASS);
+  const found = readOption(opts, OPTIONS.USER_CLASS);
+  const classes = found && found.length > 0 ? found : null;
   const userClass = classes ? classes.join(',') : null;
-  const ipxe = opts.has(OPT.IPXE_ENCAP);
-  if (ipxe) subOptions(opts.get(OPT.IPXE_ENCAP) as Uint8Array, OPT.IPXE_ENCAP); // validate
+  const ipxe = opts.has(OPTIONS.IPXE_ENCAP.code);
+  if (ipxe) readOption(opts, OPTIONS.IPXE_ENCAP); // validate: a broken 175 is a malformed packet
   const ours = (classes ?? []).includes(CRASHCART_USER_CLASS) || (ipxe && (classes ?? []).includes('iPXE'));
   const http = (vendorClass?.startsWith('HTTPClient') ?? false) || arch === 15 || arch === 16 || arch === 18 || arch === 19;
   return {
     arch,
     vendorClass,
     userClass,
-    guid: clientGuid(opts),
+    guid: readOption(opts, OPTIONS.CLIENT_GUID),
     pxe: vendorClass?.startsWith('PXEClient') ?? false,
     http,
     ipxe,

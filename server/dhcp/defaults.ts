@@ -28,3 +28,12 @@ export const MALFORMED_EVENT_INTERVAL_MS = 10_000;
 export const PROXY_STRATEGY_RETRY_MS = 4000;
 /** DHCP socket receive buffer: ~10,000 requests queue while the event loop is busy (GC, a store batch). */
 export const DHCP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * Per-client memory that rack packets create (proxy strategy per MAC, IP -> MAC from 4011
+ * requests) is capped at this many entries, least recently seen forgotten first. A 500-node
+ * rack booting at once PXE-boots from 1-4 NICs per machine (2,000 entries at most); 4,096
+ * keeps all of them with room, and a flood of random MACs costs under 1 MB.
+ */
+export const MAX_TRACKED_CLIENTS = 4096;
+/** Foreign servers remembered per probe and across re-probes: a hostile server inventing server ids cannot grow memory or events. */
+export const MAX_FOREIGN_SERVERS = 32;

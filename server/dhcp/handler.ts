@@ -1,99 +1,108 @@
 /**
- * The DHCP handler: parse and filter one datagram, then hand it to the full
- * server (full-server.ts) or the proxy (proxy-server.ts). Every DISCOVER,
- * OFFER, REQUEST, ACK and NAK becomes an event with the firmware facts.
- * No sockets here: it returns the datagrams to send.
+ * The DHCP handler: parse and filter one datagram (request.ts), look up the
+ * node, then hand it to the full server or the proxy through their narrow
+ * contexts (context.ts). No sockets here: it returns the datagrams to send.
  */
 import { MalformedPacket } from '../net/malformed.ts';
 import type { Peer } from '../net/pinned-udp.ts';
 import type { BootHooks } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
 import type { EventSink } from '../events/event-log.ts';
-import type { EventType } from '../../contract/index.ts';
 import type { LeaseDoc } from '../store/docs.ts';
-import { decode, macOf, type DhcpPacket } from './codec.ts';
-import {
-  collectOptions,
-  messageType,
-  MSG_NAME,
-  OPT,
-  encodeSubOptions,
-  IPXE_NO_PXEDHCP,
-  PXE_DISCOVERY_CONTROL,
-  PXE_SKIP_DISCOVERY,
-  textBytes,
-} from './options.ts';
-import { bootFileFor, classifyClient, isBootClient, type BootChoice, type ClientFacts } from './classify.ts';
+import { bootFileFor, isBootClient, type BootChoice } from './classify.ts';
 import type { LeaseTable, Pool } from './lease-table.ts';
 import type { ProxyStrategies } from './proxy-strategy.ts';
+import { parseRequest, type Request } from './request.ts';
+import { requestEvent } from './request-event.ts';
+import type { FullContext, Outgoing, ProxyContext, ServerContext } from './context.ts';
 import { handleFull } from './full-server.ts';
 import { handleProxy } from './proxy-server.ts';
 import { MALFORMED_EVENT_INTERVAL_MS } from './defaults.ts';
 
-/** A datagram to send. */
-export interface Outgoing {
-  buf: Uint8Array;
-  to: Peer;
-}
+export type { Outgoing } from './context.ts';
 
-/** Everything the handler needs, passed in. */
+/** Everything the handler needs, passed in by the plugin (or a test). */
 export interface HandlerDeps {
   mode: 'full' | 'proxy';
   serverIp: string;
-  prefix: number;
-  pools: Pool[];
+  /** The MAC of our own foreign-server probe: never answered. */
+  probeMac?: string | null;
+  pools: readonly Pool[];
   table: LeaseTable;
   publicUrl: string;
   leaseS: number;
-  /** Persist a lease; `durable` resolves after fdatasync (group commit). */
+  /** Operator-defined options, encoded (full mode). */
+  extraOptions: readonly [number, Uint8Array][];
   persist(doc: LeaseDoc, durable: boolean): Promise<void>;
-  /** Forget a lease on disk. */
   remove(mac: string): Promise<void>;
   hooks: BootHooks;
   events: EventSink;
   log: Logger;
   strategies: ProxyStrategies;
-  /** Optional ARP/ICMP conflict check before offering a new address: true = in use. */
   conflictCheck: ((ip: string) => Promise<boolean>) | null;
-  /** Remember which MAC has which address (proxy 4011 requests) for TFTP correlation. */
   noteClientIp(ip: string, mac: string): void;
   now(): number;
-}
-
-/** One parsed request with what every later step needs. */
-export interface Request {
-  pkt: DhcpPacket;
-  opts: Map<number, Uint8Array>;
-  type: number;
-  mac: string;
-  facts: ClientFacts;
-  from: Peer;
-  nodeId: number | null;
 }
 
 /** Counters shown by `stats()`. */
 export type Stats = Record<string, number>;
 
-/** The handler: one instance per plugin. */
+/** The handler: one instance per plugin start. */
 export class DhcpHandler {
   readonly stats: Stats = {};
   private lastMalformedEvent = -Infinity;
+  private readonly full: FullContext;
+  private readonly proxy: ProxyContext;
 
-  constructor(readonly d: HandlerDeps) {}
+  constructor(private readonly d: HandlerDeps) {
+    const base: ServerContext = {
+      serverIp: d.serverIp,
+      now: d.now,
+      log: d.log,
+      count: (k) => this.count(k),
+      report: (type, r, msg, extra) => d.events.emit(type, requestEvent(r, msg, extra)),
+      bootChoice: (r) => this.bootChoice(r),
+    };
+    this.full = {
+      ...base,
+      pools: d.pools,
+      table: d.table,
+      leaseS: d.leaseS,
+      extraOptions: d.extraOptions,
+      persist: d.persist,
+      remove: d.remove,
+      conflictCheck: d.conflictCheck,
+    };
+    this.proxy = {
+      ...base,
+      strategies: d.strategies,
+      noteClientIp: d.noteClientIp,
+      strategyChanged: (r, strategy) =>
+        d.events.emit('dhcp.proxy', {
+          node_id: r.nodeId,
+          mac: r.mac,
+          message: `${r.mac} did not reach TFTP; proxy strategy now ${strategy}`,
+          data: { strategy },
+        }),
+    };
+  }
 
   /** Count something. */
   count(k: string, n = 1): void {
     this.stats[k] = (this.stats[k] ?? 0) + n;
   }
 
-  /** Handle one datagram that arrived on `port` (67 or the proxy port). Never throws. */
+  /** Handle one datagram that arrived on 67 or on the proxy port. Never throws. */
   async handle(buf: Uint8Array, from: Peer, onProxyPort: boolean): Promise<Outgoing[]> {
     this.count('received');
     let req: Request;
     try {
-      const r = this.parse(buf, from);
-      if (!r) return [];
-      req = r;
+      const p = parseRequest(buf, from, { serverIp: this.d.serverIp, probeMac: this.d.probeMac ?? null }, onProxyPort);
+      if ('drop' in p) {
+        this.count(p.drop);
+        return [];
+      }
+      req = p.req;
     } catch (e) {
       if (!(e instanceof MalformedPacket)) throw e;
       this.malformed(e, from);
@@ -101,31 +110,18 @@ export class DhcpHandler {
     }
     try {
       req.nodeId = await this.nodeFor(req);
-      if (onProxyPort || this.d.mode === 'proxy') return await handleProxy(this, req, onProxyPort);
-      return await handleFull(this, req);
+      if (onProxyPort || this.d.mode === 'proxy') return await handleProxy(this.proxy, req);
+      return await handleFull(this.full, req);
     } catch (e) {
+      // A malformed option found while deciding (e.g. a broken option 50) is a malformed packet too.
+      if (e instanceof MalformedPacket) {
+        this.malformed(e, from);
+        return [];
+      }
       this.count('errors');
       this.d.log.error({ err: e, mac: req.mac }, 'dhcp: request failed');
       return [];
     }
-  }
-
-  private parse(buf: Uint8Array, from: Peer): Request | null {
-    const pkt = decode(buf);
-    if (pkt.op !== 1) return this.drop('not_request');
-    // Our own probe DISCOVER loops back on the host: never answer ourselves.
-    if (from.address === this.d.serverIp) return this.drop('own_packet');
-    if (pkt.htype !== 1 || pkt.hlen !== 6) return this.drop('not_ethernet');
-    const opts = collectOptions(pkt);
-    const type = messageType(opts);
-    if (type === null) return this.drop('bootp_ignored');
-    const facts = classifyClient(opts);
-    return { pkt, opts, type, mac: macOf(pkt), facts, from, nodeId: null };
-  }
-
-  private drop(k: string): null {
-    this.count(k);
-    return null;
   }
 
   private malformed(e: MalformedPacket, from: Peer): void {
@@ -161,51 +157,11 @@ export class DhcpHandler {
   }
 
   /** The boot file for this client, or null (not a boot client / unknown architecture). */
-  async bootChoice(r: Request): Promise<BootChoice | null> {
+  private async bootChoice(r: Request): Promise<BootChoice | null> {
     if (!isBootClient(r.facts)) return null;
     const efiLoader = await this.d.hooks.efiLoaderFor(r.mac).catch(() => 'ipxe.efi' as const);
     const c = bootFileFor(r.facts, { publicUrl: this.d.publicUrl, efiLoader });
     if (!c) this.count('unknown_arch');
     return c;
-  }
-
-  /**
-   * Options that tell a boot client what to load: 60 echoed as PXEClient/HTTPClient,
-   * 97 echoed (PXE 2.1), 43 discovery control 8 when wanted, and 175/176 for
-   * iPXE so it does not wait ~3 s for ProxyDHCP offers.
-   */
-  bootOptions(r: Request, c: BootChoice, send43: boolean, noPxeDhcp: boolean): [number, Uint8Array][] {
-    const o: [number, Uint8Array][] = [];
-    if (c.vendorClass) o.push([OPT.VENDOR_CLASS, textBytes(c.vendorClass)]);
-    const guid = r.opts.get(OPT.CLIENT_GUID);
-    if (guid) o.push([OPT.CLIENT_GUID, guid]);
-    if (send43) o.push([OPT.VENDOR_SPECIFIC, encodeSubOptions([[PXE_DISCOVERY_CONTROL, Uint8Array.of(PXE_SKIP_DISCOVERY)]])]);
-    if (noPxeDhcp && r.facts.ipxe) o.push([OPT.IPXE_ENCAP, encodeSubOptions([[IPXE_NO_PXEDHCP, Uint8Array.of(1)]])]);
-    if (c.file.length > 127) o.push([OPT.BOOTFILE, textBytes(c.file.slice(0, 255))]);
-    return o;
-  }
-
-  /** Emit one event for a received or sent message, with the firmware facts. */
-  event(type: EventType, r: Request, msg: number, extra: Record<string, unknown> = {}): void {
-    const f = r.facts;
-    const name = MSG_NAME[msg] ?? String(msg);
-    const ip = (extra.ip as string | undefined) ?? null;
-    this.d.events.emit(type, {
-      node_id: r.nodeId,
-      mac: r.mac,
-      message: `${name} ${r.mac}${ip ? ` ${ip}` : ''}${f.arch !== null ? ` arch ${f.arch}` : ''}${extra.file ? ` file ${String(extra.file)}` : ''}`,
-      data: {
-        xid: r.pkt.xid,
-        from: r.from.address,
-        ciaddr: r.pkt.ciaddr !== '0.0.0.0' ? r.pkt.ciaddr : null,
-        giaddr: r.pkt.giaddr !== '0.0.0.0' ? r.pkt.giaddr : null,
-        arch: f.arch,
-        vendor_class: f.vendorClass,
-        user_class: f.userClass,
-        guid: f.guid,
-        ipxe: f.ipxe,
-        ...extra,
-      },
-    });
   }
 }

@@ -19,11 +19,27 @@ export interface Pool {
   prefix: number;
 }
 
-/** A static reservation: this MAC always gets this address. */
+/** A reservation: this MAC always gets this address. */
 export interface Reservation {
   mac: string;
   ip: string;
-  hostname?: string | null;
+  hostname: string | null;
+}
+
+/**
+ * Where the table reads reservations, live on every decision (the store-backed
+ * service in reservations.ts), so a change takes effect without a restart.
+ */
+export interface ReservationSource {
+  reservationFor(mac: string): Reservation | null;
+  macForReservedIp(ip: string): string | null;
+}
+
+/** A fixed list of reservations (tests, tools). */
+export function fixedReservations(list: readonly Reservation[]): ReservationSource {
+  const byMac = new Map(list.map((r) => [r.mac, r]));
+  const byIp = new Map(list.map((r) => [r.ip, r.mac]));
+  return { reservationFor: (mac) => byMac.get(mac) ?? null, macForReservedIp: (ip) => byIp.get(ip) ?? null };
 }
 
 /** Make a pool from dotted quads; the subnet comes from `prefix`. */
@@ -51,17 +67,12 @@ export class LeaseTable {
   private readonly byMac = new Map<string, LeaseDoc>();
   private readonly byIp = new Map<number, string>();
   private readonly quarantine = new Map<number, number>();
-  private readonly reservedIps = new Map<number, string>();
-  private readonly reservations = new Map<string, Reservation>();
   private readonly cursor = new Map<string, number>();
 
-  constructor(reservations: readonly Reservation[] = []) {
-    for (const r of reservations) {
-      const n = ipToInt(r.ip);
-      if (n === null) continue;
-      this.reservations.set(r.mac, r);
-      this.reservedIps.set(n, r.mac);
-    }
+  constructor(private readonly reservations: ReservationSource = fixedReservations([])) {}
+
+  private reservedFor(ip: number): string | null {
+    return this.reservations.macForReservedIp(intToIp(ip));
   }
 
   /** Load persisted leases (store -> memory at start). */
@@ -87,7 +98,7 @@ export class LeaseTable {
 
   /** The reservation of a MAC. */
   reservation(mac: string): Reservation | null {
-    return this.reservations.get(mac) ?? null;
+    return this.reservations.reservationFor(mac);
   }
 
   /** Number of leases in memory, by state. */
@@ -105,8 +116,8 @@ export class LeaseTable {
   /** True when `mac` may take `ip` in `pool` right now. */
   available(pool: Pool, mac: string, ip: number, now: number): boolean {
     if (!inPoolSubnet(pool, ip)) return false;
-    const res = this.reservedIps.get(ip);
-    if (res !== undefined) return res === mac;
+    const res = this.reservedFor(ip);
+    if (res !== null) return res === mac;
     if (ip < pool.start || ip > pool.end) return false;
     const q = this.quarantine.get(ip);
     if (q !== undefined && q > now) return false;
@@ -124,7 +135,7 @@ export class LeaseTable {
    * then the longest-expired address of another client. Null: pool exhausted.
    */
   choose(pool: Pool, mac: string, requested: string | null, now: number): string | null {
-    const res = this.reservations.get(mac);
+    const res = this.reservations.reservationFor(mac);
     const resIp = res ? ipToInt(res.ip) : null;
     if (resIp !== null && inPoolSubnet(pool, resIp)) return intToIp(resIp);
     const prev = this.byMac.get(mac);
@@ -145,7 +156,7 @@ export class LeaseTable {
     let best: { ip: number; exp: number } | null = null;
     for (const [ip, holder] of this.byIp) {
       const d = this.byMac.get(holder);
-      if (!d || ip < pool.start || ip > pool.end || this.reservedIps.has(ip)) continue;
+      if (!d || ip < pool.start || ip > pool.end || this.reservedFor(ip) !== null) continue;
       const q = this.quarantine.get(ip);
       if (q !== undefined && q > now) continue;
       const dead = d.state === 'released' || d.state === 'expired' || d.expires_at <= now;

@@ -1,8 +1,10 @@
 /**
- * The DHCP service as a Plugin: full server or proxyDHCP on one NIC, sockets
- * pinned with SO_BINDTOIFINDEX, a foreign-server probe before full mode goes
- * live and periodically after, pause while the NIC is down or renumbered.
+ * The DHCP service as a Plugin: full server or proxyDHCP on one NIC, a
+ * foreign-server probe before full mode goes live and periodically after,
+ * pause while the NIC is down or renumbered. Sockets, probe and link watch come
+ * from an injected `DhcpIo` (io.ts), so the plugin runs in tests on memory.
  */
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import type { Collection } from '../store/collection.ts';
 import type { LeaseDoc } from '../store/docs.ts';
@@ -10,37 +12,36 @@ import type { EventSink } from '../events/event-log.ts';
 import type { BootHooks } from '../core/boot-hooks.ts';
 import type { Logger, Plugin } from '../core/plugin.ts';
 import { ccError } from '../errors/cc-error.ts';
-import { openPinnedUdp, type Peer, type UdpTransport } from '../net/pinned-udp.ts';
-import { watchLink } from '../net/link-state.ts';
-import { addressInUse } from '../net/icmp-probe.ts';
+import type { Peer, UdpTransport } from '../net/pinned-udp.ts';
 import { DhcpHandler } from './handler.ts';
-import { LeaseTable, makePool, type Pool, type Reservation } from './lease-table.ts';
+import { LeaseTable, type ReservationSource } from './lease-table.ts';
 import { ProxyStrategies, type ProxyStrategy } from './proxy-strategy.ts';
-import { probeForeignDhcp, type ForeignServer } from './probe.ts';
-import { macForIp } from './arp-table.ts';
+import { competitors, describeServer, probeMac } from './probe-reply.ts';
 import { LeaseStore } from './lease-store.ts';
+import { BoundedMap } from './bounded-map.ts';
+import { poolsFor } from './pools.ts';
+import { encodeExtraOptions } from './extra-options.ts';
+import { realDhcpIo, type DhcpIo, type DhcpIoFactory, type Nic } from './io.ts';
 import {
-  DHCP_RECV_BUFFER_BYTES,
   DEFAULT_LEASE_S,
   DEFAULT_LINK_POLL_MS,
   DEFAULT_PROBE_MS,
   DEFAULT_REPROBE_MS,
+  MAX_FOREIGN_SERVERS,
+  MAX_TRACKED_CLIENTS,
   SWEEP_INTERVAL_MS,
 } from './defaults.ts';
 
-/** Knobs beyond the frozen config (tests, the lab, future settings). All optional. */
+/** Knobs beyond the frozen config (tests, the lab, benchmarks). All optional. */
 export interface DhcpPluginOptions {
   /** Foreign-server probe listen time before full mode goes live. */
   probeMs?: number;
-  /** Re-probe interval while serving full mode (0 = never). */
+  /** Re-probe interval while serving (0 = never). */
   reprobeMs?: number;
   linkPollMs?: number;
   leaseS?: number;
-  reservations?: Reservation[];
-  /** More pools for relayed subnets (chosen by giaddr). */
-  extraPools?: { name: string; start: string; end: string; prefix: number }[];
-  /** Ping an address before offering it (off by default: ~1-3 s per new client). */
-  conflictCheck?: boolean;
+  /** Cap of per-client memory (proxy strategies, IP -> MAC); default sized for a 500-node rack. */
+  maxTrackedClients?: number;
   now?: () => number;
 }
 
@@ -51,6 +52,10 @@ export interface DhcpPluginDeps {
   events: EventSink;
   hooks: BootHooks;
   log: Logger;
+  /** Live reservations (the store-backed service); none when absent. */
+  reservations?: ReservationSource;
+  /** Side effects; the real NIC when absent. */
+  io?: DhcpIoFactory;
   options?: DhcpPluginOptions;
 }
 
@@ -69,39 +74,76 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
   const { config, leases, events, hooks, log } = deps;
   const o = deps.options ?? {};
   const now = o.now ?? Date.now;
-  const strategies = new ProxyStrategies();
-  const ipToMac = new Map<string, string>();
+  const cap = o.maxTrackedClients ?? MAX_TRACKED_CLIENTS;
+  const strategies = new ProxyStrategies('omit43', cap);
+  const ipToMac = new BoundedMap<string, string>(cap);
   const sockets: UdpTransport[] = [];
   const timers: (() => void)[] = [];
   let handler: DhcpHandler | null = null;
+  let table: LeaseTable | null = null;
   let lstore: LeaseStore | null = null;
+  let io: DhcpIo | null = null;
   let serving = false;
   const extra: Record<string, number> = {};
   const bump = (k: string) => (extra[k] = (extra[k] ?? 0) + 1);
 
-  function requireNic(): { iface: string; ifindex: number; ip: string; prefix: number } {
+  function requireNic(): Nic {
     if (!config.iface || config.ifindex === null) throw ccError('CC_ERR_IFACE_NOT_FOUND', 'DHCP needs --iface');
     if (!config.address) throw ccError('CC_ERR_IFACE_NO_ADDRESS', config.iface);
     return { iface: config.iface, ifindex: config.ifindex, ip: config.address.ip, prefix: config.address.prefix };
   }
 
-  function foreignOnly(servers: ForeignServer[], ownIp: string): ForeignServer[] {
-    return servers.filter((s) => s.serverId !== ownIp && s.from !== ownIp);
+  /** Full mode does not go live beside another address authority or boot server (unless --force). */
+  async function refuseIfCompeting(dio: DhcpIo, nic: Nic, mac: string): Promise<void> {
+    const heard = await dio.probe(o.probeMs ?? DEFAULT_PROBE_MS, mac);
+    const found = competitors('full', heard.servers);
+    log.info({ iface: nic.iface, found, overflow: heard.overflow }, 'dhcp: probed the link for other DHCP servers');
+    const first = found.find((s) => s.kind === 'dhcp') ?? found[0];
+    if (!first) return;
+    events.emit('dhcp.foreign_server', {
+      message: `DHCP server ${describeServer(first)} on ${nic.iface}`,
+      data: { servers: found, overflow: heard.overflow },
+    });
+    const detail = `server ${describeServer(first)} on ${nic.iface}${found.length > 1 ? ` (and ${found.length - 1 + heard.overflow} more)` : ''}`;
+    throw ccError(first.kind === 'dhcp' ? 'CC_ERR_FOREIGN_DHCP' : 'CC_ERR_FOREIGN_PXE', detail, { servers: found });
   }
 
-  async function listen(port: number, onProxyPort: boolean, ifindex: number): Promise<void> {
-    const t = await openPinnedUdp({
-      port,
-      address: '0.0.0.0',
-      ifindex,
-      broadcast: true,
-      purpose: onProxyPort ? 'proxyDHCP' : 'DHCP',
-      recvBufferBytes: DHCP_RECV_BUFFER_BYTES,
-    });
+  /** Re-probe while serving; each newly seen competitor raises one `dhcp.foreign_server` event. */
+  function startReprobe(dio: DhcpIo, nic: Nic, mode: 'full' | 'proxy', mac: string): void {
+    const reprobeMs = o.reprobeMs ?? DEFAULT_REPROBE_MS;
+    if (reprobeMs <= 0) return;
+    const known = new BoundedMap<string, true>(MAX_FOREIGN_SERVERS);
+    const run = () =>
+      void dio
+        .probe(o.probeMs ?? DEFAULT_PROBE_MS, mac)
+        .then((r) => {
+          const found = competitors(mode, r.servers);
+          log.info({ heard: r.servers.length, competitors: found.length, overflow: r.overflow }, 'dhcp: re-probed the link');
+          for (const s of found) {
+            const key = `${s.serverId}|${s.from}|${s.kind}`;
+            if (known.has(key)) continue;
+            known.set(key, true);
+            events.emit('dhcp.foreign_server', {
+              message: `another ${s.kind === 'proxy' ? 'proxyDHCP/PXE boot' : 'DHCP'} server appeared on ${nic.iface}: ${describeServer(s)}`,
+              data: { ...s, mode },
+            });
+          }
+        })
+        .catch((e: unknown) => log.warn({ err: e }, 'dhcp: re-probe failed'));
+    // Proxy mode never refuses to start (the site's DHCP server is expected): look once right away instead.
+    if (mode === 'proxy') run();
+    const t = setInterval(run, reprobeMs);
+    t.unref();
+    timers.push(() => clearInterval(t));
+  }
+
+  async function listen(dio: DhcpIo, port: number, onProxyPort: boolean): Promise<void> {
+    const t = await dio.openSocket(port, onProxyPort ? 'proxyDHCP' : 'DHCP');
     sockets.push(t);
+    // The callback returns its promise (a real socket ignores it) so an in-memory transport can await the answer.
     t.onMessage((buf: Buffer, from: Peer) => {
       if (!serving || !handler) return void bump('paused_drops');
-      void handler.handle(buf, from, onProxyPort).then(async (out) => {
+      return handler.handle(buf, from, onProxyPort).then(async (out) => {
         for (const m of out) {
           try {
             await t.send(m.buf, m.to);
@@ -121,58 +163,42 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       if (config.dhcp === 'off') return;
       const nic = requireNic();
       const mode = config.dhcp;
-      const pools: Pool[] = [];
-      if (mode === 'full') {
-        if (!config.range) throw ccError('CC_ERR_RANGE_INVALID', 'full DHCP needs --range START-END');
-        pools.push(makePool('main', config.range.start, config.range.end, nic.prefix));
-        for (const p of o.extraPools ?? []) pools.push(makePool(p.name, p.start, p.end, p.prefix));
-        if (!config.force) {
-          const found = foreignOnly(
-            (await probeForeignDhcp({ iface: nic.iface, ifindex: nic.ifindex, timeoutMs: o.probeMs ?? DEFAULT_PROBE_MS })).servers,
-            nic.ip,
-          );
-          log.info({ iface: nic.iface, found }, 'dhcp: probed the link for other DHCP servers');
-          const first = found[0];
-          if (first) {
-            events.emit('dhcp.foreign_server', {
-              message: `DHCP server ${first.serverId} answers on ${nic.iface}`,
-              data: { servers: found },
-            });
-            throw ccError(
-              'CC_ERR_FOREIGN_DHCP',
-              `server ${first.serverId} (from ${first.from}) offered ${first.offered ?? 'no address'} on ${nic.iface}`,
-              { servers: found },
-            );
-          }
-        }
-      }
-      const table = new LeaseTable(o.reservations ?? []);
+      if (mode === 'full' && !config.range) throw ccError('CC_ERR_RANGE_INVALID', 'full DHCP needs --range START-END');
+      const pools = poolsFor(config);
+      const extraOptions = encodeExtraOptions(config.dhcpOptions);
+      const dio = (deps.io ?? realDhcpIo)(nic, o.linkPollMs ?? DEFAULT_LINK_POLL_MS);
+      io = dio;
+      const mac = probeMac(randomBytes(6));
+      if (mode === 'full' && !config.force) await refuseIfCompeting(dio, nic, mac);
+      const t = new LeaseTable(deps.reservations);
       const store = new LeaseStore(leases);
-      table.load(await store.loadAll());
+      t.load(await store.loadAll());
+      table = t;
       lstore = store;
       handler = new DhcpHandler({
         mode,
         serverIp: nic.ip,
-        prefix: nic.prefix,
+        probeMac: mac,
         pools,
-        table,
+        table: t,
         publicUrl: config.publicUrl,
         leaseS: o.leaseS ?? DEFAULT_LEASE_S,
+        extraOptions,
         persist: (doc, durable) => store.put(doc, durable),
-        remove: (mac) => store.remove(mac),
+        remove: (m) => store.remove(m),
         hooks,
         events,
         log,
         strategies,
-        conflictCheck: o.conflictCheck ? (ip) => addressInUse(nic.iface, ip) : null,
-        noteClientIp: (ip, mac) => ipToMac.set(ip, mac),
+        conflictCheck: config.conflictCheck ? (ip) => dio.addressInUse(ip) : null,
+        noteClientIp: (ip, m) => void ipToMac.set(ip, m),
         now,
       });
-      await listen(config.ports.dhcp, false, nic.ifindex);
-      if (mode === 'proxy') await listen(config.ports.proxy, true, nic.ifindex);
+      await listen(dio, config.ports.dhcp, false);
+      if (mode === 'proxy') await listen(dio, config.ports.proxy, true);
       serving = true;
       timers.push(
-        watchLink(nic.iface, nic.ip, o.linkPollMs ?? DEFAULT_LINK_POLL_MS, (up, s) => {
+        dio.watchLink((up, s) => {
           serving = up;
           events.emit(up ? 'service.state' : 'service.error', {
             message: up
@@ -183,31 +209,12 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         }),
       );
       const sweep = setInterval(() => {
-        for (const d of table.sweep(now())) void store.put(d, false).catch(() => undefined);
+        for (const d of t.sweep(now())) void store.put(d, false).catch(() => undefined);
       }, SWEEP_INTERVAL_MS);
       sweep.unref();
       timers.push(() => clearInterval(sweep));
-      const reprobeMs = o.reprobeMs ?? DEFAULT_REPROBE_MS;
-      if (mode === 'full' && reprobeMs > 0) {
-        const known = new Set<string>();
-        const t = setInterval(() => {
-          void probeForeignDhcp({ iface: nic.iface, ifindex: nic.ifindex, timeoutMs: o.probeMs ?? DEFAULT_PROBE_MS })
-            .then((r) => {
-              for (const s of foreignOnly(r.servers, nic.ip)) {
-                if (known.has(s.serverId)) continue;
-                known.add(s.serverId);
-                events.emit('dhcp.foreign_server', {
-                  message: `another DHCP server ${s.serverId} appeared on ${nic.iface} (offered ${s.offered ?? 'nothing'})`,
-                  data: { ...s },
-                });
-              }
-            })
-            .catch((e: unknown) => log.warn({ err: e }, 'dhcp: re-probe failed'));
-        }, reprobeMs);
-        t.unref();
-        timers.push(() => clearInterval(t));
-      }
-      log.info({ mode, iface: nic.iface, ip: nic.ip }, 'dhcp: serving');
+      startReprobe(dio, nic, mode, mac);
+      log.info({ mode, iface: nic.iface, ip: nic.ip, pools: pools.map((p) => p.name) }, 'dhcp: serving');
     },
     async stop() {
       serving = false;
@@ -220,11 +227,13 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         ...extra,
         lease_batches: lstore?.batches ?? 0,
         lease_writes: lstore?.batchedDocs ?? 0,
+        tracked_strategies: strategies.size,
+        tracked_ips: ipToMac.size,
         serving: serving ? 1 : 0,
       };
     },
     async noteTftpRequest(ip) {
-      const mac = ipToMac.get(ip) ?? handler?.d.table.holderOf(ip) ?? (await macForIp(ip));
+      const mac = ipToMac.get(ip) ?? table?.holderOf(ip) ?? (await io?.macForIp(ip)) ?? null;
       if (!mac) return;
       const s = strategies.proven(mac);
       if (s) events.emit('dhcp.proxy', { mac, message: `${mac} reached TFTP with proxy strategy ${s}`, data: { strategy: s, ip } });

@@ -4,7 +4,8 @@
  * firmware asks the boot server on port 4011. Some firmware only works with
  * one; remember per MAC which one led to a TFTP request.
  */
-import { PROXY_STRATEGY_RETRY_MS } from './defaults.ts';
+import { MAX_TRACKED_CLIENTS, PROXY_STRATEGY_RETRY_MS } from './defaults.ts';
+import { BoundedMap } from './bounded-map.ts';
 
 /** One of the two ways to answer UEFI firmware in proxy mode. */
 export type ProxyStrategy = 'omit43' | 'send43';
@@ -17,12 +18,22 @@ interface Entry {
   lastAt: number;
 }
 
-/** Per-MAC strategy memory. */
+/** Per-MAC strategy memory, bounded (least recently seen MACs are forgotten past the cap). */
 export class ProxyStrategies {
-  private readonly byMac = new Map<string, Entry>();
+  private readonly byMac: BoundedMap<string, Entry>;
 
   /** The default first try: omit 43 (what OVMF follows to port 4011). */
-  constructor(private readonly first: ProxyStrategy = 'omit43') {}
+  constructor(
+    private readonly first: ProxyStrategy = 'omit43',
+    cap = MAX_TRACKED_CLIENTS,
+  ) {
+    this.byMac = new BoundedMap(cap);
+  }
+
+  /** MACs remembered now (never more than the cap). */
+  get size(): number {
+    return this.byMac.size;
+  }
 
   /**
    * The strategy for this DISCOVER. A new transaction arriving after the retry
@@ -54,7 +65,7 @@ export class ProxyStrategies {
 
   /** What is remembered for a MAC (for the UI and tests). */
   get(mac: string): { strategy: ProxyStrategy; proven: boolean } | null {
-    const e = this.byMac.get(mac);
+    const e = this.byMac.peek(mac);
     return e ? { strategy: e.strategy, proven: e.proven } : null;
   }
 }

@@ -3,7 +3,7 @@
  * where it goes (RFC 2131 4.1). Pure functions.
  */
 import { encode, encodedLength, fixedField, MIN_REPLY_LEN, DEFAULT_MAX_MESSAGE, type DhcpOption, type DhcpPacket } from './codec.ts';
-import { OPT } from './options.ts';
+import { OPT, type OptionMap } from './options.ts';
 
 /** What the handler decided to put into a reply. */
 export interface ReplyFields {
@@ -79,6 +79,16 @@ function overloadIntoSname(pkt: DhcpPacket, limit: number): void {
   sname[p] = 255;
   pkt.sname = sname;
   if (moved.length === 0) pkt.options.pop();
+}
+
+/**
+ * The option 82 to echo, if any. RFC 3046 2.2: the server echoes the relay agent
+ * information in its reply to the relay. Only a relayed request (giaddr set) has
+ * one: a client on the link that sends 82 itself gets none back, so it cannot make
+ * our broadcast replies carry bytes of its choosing that look like a relay's.
+ */
+export function relayInfoToEcho(req: DhcpPacket, opts: OptionMap): Uint8Array | null {
+  return req.giaddr !== '0.0.0.0' ? (opts.get(OPT.RELAY_AGENT) ?? null) : null;
 }
 
 /** Where a reply goes. */

@@ -43,6 +43,31 @@ export const ERRORS = {
     message: 'Another DHCP server answers on this link',
     fix: 'Use `--dhcp proxy` to serve boot information beside it, or `--force` if you are sure.',
   },
+  CC_ERR_FOREIGN_PXE: {
+    status: 409,
+    message: 'Another proxyDHCP / PXE boot server answers PXE clients on this link',
+    fix: 'Stop the other boot server (two boot servers race for every machine), serve a link without it, or pass `--force` if you are sure.',
+  },
+  CC_ERR_POOL_INVALID: {
+    status: 400,
+    message: 'An extra DHCP pool is invalid',
+    fix: 'Write `--pool SUBNET/PREFIX:START-END` with a network address, /16 to /30, START-END inside it and no overlap with another pool or the provisioning subnet; pools need `--dhcp full` (docs/dhcp.md).',
+  },
+  CC_ERR_DHCP_OPTION_INVALID: {
+    status: 400,
+    message: 'An extra DHCP option is invalid',
+    fix: 'Write `--dhcp-option CODE=TYPE:VALUE` (or NAME=TYPE:VALUE) with a settable code and the type the option table gives it, e.g. `42=ips:10.0.0.1`; docs/dhcp.md lists names and types.',
+  },
+  CC_ERR_RESERVATION_INVALID: {
+    status: 400,
+    message: 'The DHCP reservation is invalid',
+    fix: 'Reserve an address inside a served pool subnet (not its network or broadcast address, not the appliance) for a MAC like aa:bb:cc:dd:ee:ff; full DHCP must be on.',
+  },
+  CC_ERR_RESERVATION_CONFLICT: {
+    status: 409,
+    message: 'The address is already reserved or leased to another MAC',
+    fix: 'Delete the other reservation (`DELETE /api/v1/reservations/MAC`) or choose a free address; a leased address frees when its lease ends or the machine releases it.',
+  },
   CC_ERR_DATA_DIR: {
     status: 500,
     message: 'The data directory cannot be used',

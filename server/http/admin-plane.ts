@@ -23,6 +23,7 @@ import { eventRoutes } from './routes/admin-events.ts';
 import { systemRoutes, type SystemControl } from './routes/admin-system.ts';
 import { sessionRoutes } from './routes/admin-session.ts';
 import { uploadRoutes } from './routes/admin-uploads.ts';
+import { reservationRoutes } from './routes/admin-reservations.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
 
 /** Session cookie name over plain HTTP (loopback). */
@@ -126,6 +127,7 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   eventRoutes(app, ctx);
   systemRoutes(app, ctx, o.sys);
   await app.register(async (scope) => uploadRoutes(scope, ctx));
+  reservationRoutes(app, ctx);
   app.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 

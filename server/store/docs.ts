@@ -121,6 +121,16 @@ export interface LeaseDoc {
   [k: string]: unknown;
 }
 
+/** A DHCP reservation (`_id` = the MAC): this MAC always gets this address in full mode. */
+export interface ReservationDoc {
+  _id: string;
+  mac: string;
+  ip: string;
+  hostname: string | null;
+  updated_at: number;
+  [k: string]: unknown;
+}
+
 /** One event (`_id` = seq as a zero-padded string, so it sorts). */
 export interface EventDoc {
   _id: string;

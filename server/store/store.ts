@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Datastore, closeAppendHandles } from './nedb.ts';
 import { Collection, type Doc } from './collection.ts';
 import { repairTornTail, type RepairResult } from './repair.ts';
-import type { EventDoc, FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
+import type { EventDoc, FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, ReservationDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
@@ -21,6 +21,8 @@ export interface Store {
   tasks: Collection<TaskDoc>;
   images: Collection<ImageDoc>;
   leases: Collection<LeaseDoc>;
+  /** DHCP reservations (MAC -> address), edited at run time (server/dhcp/reservations.ts). */
+  reservations: Collection<ReservationDoc>;
   events: Collection<EventDoc>;
   settings: Collection<SettingDoc>;
   /** The data dir's lock, held until close(). */
@@ -43,6 +45,7 @@ const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
   ],
   events: [{ fieldName: 'seq', unique: true }, { fieldName: 'node_id' }],
   leases: [{ fieldName: 'ip' }],
+  reservations: [{ fieldName: 'ip', unique: true }],
 };
 
 /**
@@ -92,6 +95,7 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
     tasks: await open<TaskDoc>('tasks', ['templates']),
     images: await open<ImageDoc>('images'),
     leases: await open<LeaseDoc>('leases'),
+    reservations: await open<ReservationDoc>('reservations'),
     events: await open<EventDoc>('events', ['data']),
     settings: await open<SettingDoc>('settings', ['value']),
   };

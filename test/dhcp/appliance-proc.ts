@@ -56,6 +56,13 @@ export class ApplianceProc {
     return l.stats as Record<string, number>;
   }
 
+  /** Set (or with `ip` null remove) a reservation through the store-backed service, live. */
+  async reserve(mac: string, ip: string | null): Promise<HarnessLine> {
+    const before = this.lines.length;
+    this.child.stdin!.write(`reserve ${mac} ${ip ?? '-'}\n`);
+    return waitFor('reserved', 10_000, () => this.lines.slice(before).find((x) => x.type === 'reserved'));
+  }
+
   /** Stop cleanly (store closed) and return the final counters. */
   async stop(): Promise<Record<string, number>> {
     this.child.stdin!.write('stop\n');

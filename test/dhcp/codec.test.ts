@@ -2,20 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decode, encode, encodedLength, macOf } from '../../server/dhcp/codec.ts';
-import {
-  collectOptions,
-  messageType,
-  clientArch,
-  clientGuid,
-  userClasses,
-  ipOption,
-  u32Option,
-  subOptions,
-  classlessRoutes,
-  classlessRoutesBytes,
-  domainSearchBytes,
-  OPT,
-} from '../../server/dhcp/options.ts';
+import { collectOptions, messageType, readOption, decodeWith, subOptions, OPT, OPTIONS } from '../../server/dhcp/options.ts';
+import { OPTION_BY_CODE } from '../../server/dhcp/option-table.ts';
 import { classifyClient, bootFileFor } from '../../server/dhcp/classify.ts';
 import { buildReply } from '../../server/dhcp/reply.ts';
 import { MalformedPacket } from '../../server/net/malformed.ts';
@@ -50,8 +38,8 @@ describe('decoded values of key captures', () => {
     const p = decode(d.payload);
     const o = collectOptions(p);
     expect(messageType(o)).toBe(1);
-    expect(clientArch(o)).toEqual([0]);
-    expect(userClasses(o)).toEqual(['iPXE']);
+    expect(readOption(o, OPTIONS.CLIENT_ARCH)).toEqual([0]);
+    expect(readOption(o, OPTIONS.USER_CLASS)).toEqual(['iPXE']);
     expect(o.has(OPT.IPXE_ENCAP)).toBe(true);
     const c = classifyClient(o);
     expect(c).toMatchObject({ arch: 0, pxe: true, ipxe: true, ours: true, vendorClass: 'PXEClient:Arch:00000:UNDI:002001' });
@@ -71,8 +59,8 @@ describe('decoded values of key captures', () => {
   });
   it('physical UEFI HTTP boot (arch 16) decodes its SMBIOS GUID little-endian', () => {
     const o = collectOptions(decode(dhcpFromHex('x86_64-uefi-httpclient-arch16-discover.hex')));
-    expect(clientArch(o)).toEqual([16]);
-    expect(clientGuid(o)).toBe('03000200-0400-0500-0006-000700080009');
+    expect(readOption(o, OPTIONS.CLIENT_ARCH)).toEqual([16]);
+    expect(readOption(o, OPTIONS.CLIENT_GUID)).toBe('03000200-0400-0500-0006-000700080009');
   });
   it('option overload (52) pulls options out of file and sname', () => {
     const p = decode(dhcpFromHex('discover.hex'));
@@ -82,17 +70,17 @@ describe('decoded values of key captures', () => {
     const bb = dhcpFromPcap('busybox-udhcp-option-overload.pcap')[3]!;
     const ob = collectOptions(decode(bb.payload));
     expect(ob.get(OPT.OVERLOAD)?.[0]).toBeGreaterThanOrEqual(1);
-    expect(ipOption(ob, OPT.SERVER_ID)).not.toBeNull();
+    expect(readOption(ob, OPTIONS.SERVER_ID)).not.toBeNull();
   });
   it('relay agent information (82) sub-options decode', () => {
     const o = collectOptions(decode(dhcpFromPcap('relay-agent-subscriber-id.pcap')[0]!.payload));
     const subs = subOptions(o.get(OPT.RELAY_AGENT)!, OPT.RELAY_AGENT);
     expect(subs.size).toBeGreaterThanOrEqual(1);
-    expect(u32Option(o, OPT.LEASE_TIME)).toBeGreaterThan(0);
+    expect(readOption(o, OPTIONS.LEASE_TIME)).toBeGreaterThan(0);
   });
   it('RFC 3004 user class list', () => {
     const o = collectOptions(decode(dhcpFromPcap('user-class-rfc3004.pcap')[0]!.payload));
-    expect(userClasses(o)).toEqual(['subopt1', 'subopt2-123456789', 'subopt3-12']);
+    expect(readOption(o, OPTIONS.USER_CLASS)).toEqual(['subopt1', 'subopt2-123456789', 'subopt3-12']);
   });
 });
 
@@ -202,9 +190,9 @@ describe('option encoders', () => {
       { dest: '0.0.0.0', prefix: 0, router: '10.9.0.254' },
       { dest: '192.168.7.0', prefix: 24, router: '10.9.0.2' },
     ];
-    const b = classlessRoutesBytes(routes);
-    expect(classlessRoutes(new Map([[121, b]]))).toEqual(routes);
-    expect(Buffer.from(domainSearchBytes(['lab.example'])).toString('hex')).toBe('036c6162076578616d706c6500');
+    const b = OPTIONS.CLASSLESS_ROUTES.codec.encode(routes);
+    expect(readOption(new Map([[121, b]]), OPTIONS.CLASSLESS_ROUTES)).toEqual(routes);
+    expect(Buffer.from(OPTIONS.DOMAIN_SEARCH.codec.encode(['lab.example'])).toString('hex')).toBe('036c6162076578616d706c6500');
   });
   it('replies are at least 300 bytes and overflow into sname past the max message size', () => {
     const req = decode(clientPacket({ mac: '52:54:00:00:00:02', options: [[53, [1]]] }));
@@ -230,11 +218,11 @@ export function decodeEverything(b: Uint8Array): void {
   const o = collectOptions(p);
   messageType(o);
   classifyClient(o);
-  ipOption(o, OPT.REQUESTED_IP);
-  ipOption(o, OPT.SERVER_ID);
-  classlessRoutes(o);
-  if (o.has(OPT.VENDOR_SPECIFIC)) subOptions(o.get(OPT.VENDOR_SPECIFIC)!, OPT.VENDOR_SPECIFIC);
-  if (o.has(OPT.RELAY_AGENT)) subOptions(o.get(OPT.RELAY_AGENT)!, OPT.RELAY_AGENT);
+  // Every option the table knows, through its own codec.
+  for (const [code, data] of o) {
+    const row = OPTION_BY_CODE.get(code);
+    if (row) decodeWith(row, data);
+  }
 }
 
 describe('hostile input', () => {

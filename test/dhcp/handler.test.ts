@@ -2,10 +2,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import { DhcpHandler, type HandlerDeps } from '../../server/dhcp/handler.ts';
-import { LeaseTable, makePool } from '../../server/dhcp/lease-table.ts';
+import { LeaseTable, fixedReservations, makePool } from '../../server/dhcp/lease-table.ts';
 import { ProxyStrategies } from '../../server/dhcp/proxy-strategy.ts';
 import { decode } from '../../server/dhcp/codec.ts';
-import { collectOptions, ipOption, messageType, OPT, subOptions, u32Option } from '../../server/dhcp/options.ts';
+import { collectOptions, messageType, OPT, OPTIONS, readOption, subOptions } from '../../server/dhcp/options.ts';
 import type { Store } from '../../server/store/store.ts';
 import type { EventLog } from '../../server/events/event-log.ts';
 import type { CcEvent } from '../../contract/index.ts';
@@ -18,17 +18,19 @@ let ts: Awaited<ReturnType<typeof tempStore>>;
 let hooks: TestHooks;
 let seen: CcEvent[];
 let clock: number;
+/** The lease table of the handler built last. */
+let table: LeaseTable;
 
 function handler(store: Store, events: EventLog, over: Partial<HandlerDeps> = {}): DhcpHandler {
-  const table = new LeaseTable([{ mac: '52:54:00:aa:00:99', ip: '10.9.0.50', hostname: 'reserved-one' }]);
+  table = over.table ?? new LeaseTable(fixedReservations([{ mac: '52:54:00:aa:00:99', ip: '10.9.0.50', hostname: 'reserved-one' }]));
   return new DhcpHandler({
     mode: 'full',
     serverIp: SERVER,
-    prefix: 24,
     pools: [makePool('main', '10.9.0.100', '10.9.0.103', 24), makePool('rack2', '10.20.0.10', '10.20.0.20', 24)],
     table,
     publicUrl: 'http://10.9.0.1:8026',
     leaseS: 600,
+    extraOptions: [],
     persist: async (d, durable) => void (await store.leases.put(d, { durable })),
     remove: async (mac) => void (await store.leases.remove({ _id: mac })),
     hooks,
@@ -69,12 +71,12 @@ describe('full server', () => {
     expect(offer!.p.yiaddr).toBe('10.9.0.100');
     expect(offer!.to).toEqual({ address: '255.255.255.255', port: 68 });
     expect(offer!.len).toBeGreaterThanOrEqual(300);
-    expect(ipOption(offer!.opts, OPT.SERVER_ID)).toBe(SERVER);
-    expect(u32Option(offer!.opts, OPT.LEASE_TIME)).toBe(600);
-    expect(ipOption(offer!.opts, OPT.SUBNET_MASK)).toBe('255.255.255.0');
+    expect(readOption(offer!.opts, OPTIONS.SERVER_ID)).toBe(SERVER);
+    expect(readOption(offer!.opts, OPTIONS.LEASE_TIME)).toBe(600);
+    expect(readOption(offer!.opts, OPTIONS.SUBNET_MASK)).toBe('255.255.255.0');
     // The appliance's own (isolated) subnet: it is the nominal router and name server (d-i asks otherwise).
-    expect(ipOption(offer!.opts, OPT.ROUTER)).toBe(SERVER);
-    expect(ipOption(offer!.opts, OPT.DNS)).toBe(SERVER);
+    expect(readOption(offer!.opts, OPTIONS.ROUTER)).toEqual([SERVER]);
+    expect(readOption(offer!.opts, OPTIONS.DNS)).toEqual([SERVER]);
     expect(await ts.store.leases.count({ state: 'bound' })).toBe(0);
     const syncs = ts.store.leases.fsync.syncs;
     const [ack] = await ask(h, {
@@ -100,7 +102,7 @@ describe('full server', () => {
     // Restart: a new handler loads the leases; another MAC does not get the address, the same MAC does.
     const { store: s2, events: e2 } = await ts.reopen();
     const h2 = handler(s2, e2);
-    (h2.d.table as LeaseTable).load(await s2.leases.find({}));
+    table.load(await s2.leases.find({}));
     const [other] = await ask(h2, { mac: '52:54:00:00:00:02', options: [[53, [1]]] });
     expect(other!.p.yiaddr).not.toBe('10.9.0.100');
     const [again] = await ask(h2, { mac, options: [[53, [1]]] });
@@ -137,6 +139,8 @@ describe('full server', () => {
       ],
     });
     expect(ack!.type).toBe(5);
+    // A client we have a record of (it was offered 10.9.0.101) asks in INIT-REBOOT for a taken address: NAK.
+    await ask(h, { mac: '52:54:00:00:00:05', options: [[53, [1]]] });
     const [taken] = await ask(h, {
       mac: '52:54:00:00:00:05',
       options: [
@@ -310,7 +314,7 @@ describe('proxyDHCP', () => {
     const oo = collectOptions(offer!.p);
     expect(messageType(oo)).toBe(2);
     expect(offer!.p.yiaddr).toBe('0.0.0.0');
-    expect(ipOption(oo, OPT.SERVER_ID)).toBe(SERVER);
+    expect(readOption(oo, OPTIONS.SERVER_ID)).toBe(SERVER);
     expect(oo.has(OPT.VENDOR_SPECIFIC)).toBe(false); // first strategy: omit 43 -> firmware asks on 4011
     expect(oo.has(OPT.LEASE_TIME)).toBe(false);
     const req4011 = ovmf.find((d) => d.dstPort === 4011)!;
@@ -381,11 +385,175 @@ describe('lease table', () => {
     });
     await ask(h, { mac, options: [[53, [1]]] }); // offered again, never requested
     clock += 120_000;
-    h.d.table.sweep(clock);
-    expect(h.d.table.get(mac)?.state).toBe('released');
+    table.sweep(clock);
+    expect(table.get(mac)?.state).toBe('released');
     const [other] = await ask(h, { mac: '52:54:00:00:06:02', options: [[53, [1]]] });
     expect(other!.p.yiaddr).not.toBe('10.9.0.100');
     const [back] = await ask(h, { mac, options: [[53, [1]]] });
     expect(back!.p.yiaddr).toBe('10.9.0.100');
+  });
+});
+
+describe('hostile rack (issue 10)', () => {
+  const inRange = '10.9.0.101';
+  it('RFC 2131 4.3.2: INIT-REBOOT and RENEW from a MAC with no record stay silent and allocate nothing', async () => {
+    const h = handler(ts.store, ts.events);
+    const initReboot = await ask(h, {
+      mac: '52:54:00:00:07:01',
+      options: [
+        [53, [3]],
+        [50, ip4(inRange)],
+      ],
+    });
+    expect(initReboot).toEqual([]);
+    const renew = await ask(h, { mac: '52:54:00:00:07:02', ciaddr: inRange, options: [[53, [3]]] }, { address: inRange, port: 68 });
+    expect(renew).toEqual([]);
+    expect(h.stats.unknown_client_request).toBe(2);
+    expect(table.holderOf(inRange)).toBeNull();
+    expect(await ts.store.leases.count()).toBe(0);
+    expect(seen.some((e) => e.type === 'dhcp.ack')).toBe(false);
+    // A wrong network is still NAKed (RFC 2131 4.3.2: the client moved; it must restart).
+    const [wrong] = await ask(h, {
+      mac: '52:54:00:00:07:01',
+      options: [
+        [53, [3]],
+        [50, ip4('192.168.7.7')],
+      ],
+    });
+    expect(wrong!.type).toBe(6);
+    // The address is still free for a client that does DORA.
+    const [offer] = await ask(h, {
+      mac: '52:54:00:00:07:03',
+      options: [
+        [53, [1]],
+        [50, ip4(inRange)],
+      ],
+    });
+    expect(offer!.p.yiaddr).toBe(inRange);
+  });
+
+  it('a reserved MAC is known without a lease: INIT-REBOOT of its reserved address is ACKed', async () => {
+    const h = handler(ts.store, ts.events);
+    const [ack] = await ask(h, {
+      mac: '52:54:00:aa:00:99',
+      options: [
+        [53, [3]],
+        [50, ip4('10.9.0.50')],
+      ],
+    });
+    expect(ack!.type).toBe(5);
+    expect(ack!.p.yiaddr).toBe('10.9.0.50');
+  });
+
+  it('option 82 is echoed only to a relay: a direct client that sends 82 gets none back', async () => {
+    const h = handler(ts.store, ts.events);
+    const agent = [1, 6, 0x65, 0x76, 0x69, 0x6c, 0x21, 0x21];
+    const [direct] = await ask(h, {
+      mac: '52:54:00:00:08:01',
+      options: [
+        [53, [1]],
+        [82, agent],
+      ],
+    });
+    expect(direct!.type).toBe(2);
+    expect(direct!.opts.has(OPT.RELAY_AGENT)).toBe(false);
+    expect(Buffer.from(direct!.p.options.flatMap((o) => [...o.data])).includes(Buffer.from('evil!!'))).toBe(false);
+    // The NAK path too.
+    const [nak] = await ask(h, {
+      mac: '52:54:00:00:08:01',
+      options: [
+        [53, [3]],
+        [50, ip4('192.168.1.1')],
+        [82, agent],
+      ],
+    });
+    expect(nak!.type).toBe(6);
+    expect(nak!.opts.has(OPT.RELAY_AGENT)).toBe(false);
+    const [relayed] = await ask(
+      h,
+      {
+        mac: '52:54:00:00:08:02',
+        giaddr: '10.20.0.1',
+        options: [
+          [53, [1]],
+          [82, agent],
+        ],
+      },
+      { address: '10.20.0.1', port: 67 },
+    );
+    expect(relayed!.opts.get(OPT.RELAY_AGENT)).toEqual(Uint8Array.from(agent));
+  });
+
+  it('a DECLINE of an address the client was not given quarantines nothing', async () => {
+    const h = handler(ts.store, ts.events);
+    await ask(h, { mac: '52:54:00:00:09:01', options: [[53, [1]]] }); // offered .100
+    const out = await ask(h, {
+      mac: '52:54:00:00:09:01',
+      options: [
+        [53, [4]],
+        [54, ip4(SERVER)],
+        [50, ip4('10.9.0.102')],
+      ],
+    });
+    expect(out).toEqual([]);
+    expect(h.stats.decline_ignored).toBe(1);
+    const [next] = await ask(h, {
+      mac: '52:54:00:00:09:02',
+      options: [
+        [53, [1]],
+        [50, ip4('10.9.0.102')],
+      ],
+    });
+    expect(next!.p.yiaddr).toBe('10.9.0.102');
+  });
+
+  it('a reservation takes effect at the next renewal: NAK, then the reserved address is offered', async () => {
+    const live = new Map<string, string>();
+    const source = {
+      reservationFor: (mac: string) => (live.has(mac) ? { mac, ip: live.get(mac)!, hostname: null } : null),
+      macForReservedIp: (ip: string) => [...live].find(([, v]) => v === ip)?.[0] ?? null,
+    };
+    const h2 = handler(ts.store, ts.events, { table: new LeaseTable(source) });
+    const mac = '52:54:00:00:0a:01';
+    await ask(h2, { mac, options: [[53, [1]]] });
+    const [ack] = await ask(h2, {
+      mac,
+      options: [
+        [53, [3]],
+        [54, ip4(SERVER)],
+        [50, ip4('10.9.0.100')],
+      ],
+    });
+    expect(ack!.type).toBe(5);
+    live.set(mac, '10.9.0.60');
+    const [renew] = await ask(h2, { mac, ciaddr: '10.9.0.100', options: [[53, [3]]] }, { address: '10.9.0.100', port: 68 });
+    expect(renew!.type).toBe(6);
+    const [offer] = await ask(h2, { mac, options: [[53, [1]]] });
+    expect(offer!.p.yiaddr).toBe('10.9.0.60');
+    // Another MAC asking for the reserved address gets NAK (INIT-REBOOT with a record) or never gets it offered.
+    const [other] = await ask(h2, {
+      mac: '52:54:00:00:0a:02',
+      options: [
+        [53, [1]],
+        [50, ip4('10.9.0.60')],
+      ],
+    });
+    expect(other!.p.yiaddr).not.toBe('10.9.0.60');
+  });
+
+  it('operator options are sent and replace the default of the same code', async () => {
+    const h = handler(ts.store, ts.events, {
+      extraOptions: [
+        [OPT.ROUTER, Uint8Array.of(10, 9, 0, 254)],
+        [OPT.NTP, Uint8Array.of(10, 9, 0, 1)],
+        [224, Uint8Array.of(1, 2, 3)],
+      ],
+    });
+    const [offer] = await ask(h, { mac: '52:54:00:00:0b:01', options: [[53, [1]]] });
+    expect(readOption(offer!.opts, OPTIONS.ROUTER)).toEqual(['10.9.0.254']);
+    expect(offer!.p.options.filter((o) => o.code === OPT.ROUTER).length).toBe(1);
+    expect(readOption(offer!.opts, OPTIONS.NTP)).toEqual(['10.9.0.1']);
+    expect(offer!.opts.get(224)).toEqual(Uint8Array.of(1, 2, 3));
+    expect(readOption(offer!.opts, OPTIONS.DNS)).toEqual([SERVER]);
   });
 });

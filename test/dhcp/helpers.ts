@@ -84,6 +84,9 @@ export function testConfig(over: Partial<Config> = {}): Config {
     efiLoader: 'ipxe.efi',
     logLevel: 'silent',
     rateLimitPerMin: 600,
+    pools: [],
+    dhcpOptions: [],
+    conflictCheck: false,
     ports: { dhcp: 67, proxy: 4011, tftp: 69 },
     ...over,
   } as Config);

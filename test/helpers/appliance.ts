@@ -47,6 +47,9 @@ export async function testConfig(dataDir: string, over: Partial<Config> = {}): P
     efiLoader: 'ipxe.efi',
     logLevel: 'silent',
     rateLimitPerMin: 0,
+    pools: [],
+    dhcpOptions: [],
+    conflictCheck: false,
     ports: { dhcp: 67, proxy: 4011, tftp: 69 },
     ...over,
   });

@@ -12,9 +12,12 @@ import readline from 'node:readline';
 import { openStore } from '../../../server/store/store.ts';
 import { EventLog } from '../../../server/events/event-log.ts';
 import { createDhcpPlugin, type DhcpPluginOptions } from '../../../server/dhcp/plugin.ts';
+import { ReservationService } from '../../../server/dhcp/reservations.ts';
+import { reservationScope } from '../../../server/dhcp/reservation-scope.ts';
 import { CcError } from '../../../server/errors/cc-error.ts';
 import { createTftpPlugin } from '../../../server/tftp/plugin.ts';
 import { TestHooks, testConfig } from '../helpers.ts';
+import type { Config } from '../../../server/config/schema.ts';
 
 interface Args {
   iface: string;
@@ -25,6 +28,8 @@ interface Args {
   force: boolean;
   dataDir: string;
   options?: DhcpPluginOptions;
+  /** Config additions: extra pools, extra options, the conflict check. */
+  config?: Partial<Pick<Config, 'pools' | 'dhcpOptions' | 'conflictCheck'>>;
   /** Answer HTTP on 8026 and record TFTP read requests on 69. */
   bootServers?: boolean;
   /** Serve resources/ipxe with the real TFTP plugin instead of the recorder (needs bootServers). */
@@ -56,10 +61,14 @@ const config = testConfig({
   range: args.range,
   force: args.force,
   publicUrl: `http://${args.ip}:8026`,
+  ...args.config,
 });
+// Reservations as the core keeps them (store-backed, read live); `reserve MAC IP|-` on stdin edits them.
+const reservations = await ReservationService.open(store.reservations, () => reservationScope(config, store), events);
 const plugin = createDhcpPlugin({
   config,
   leases: store.leases,
+  reservations,
   events,
   hooks: new TestHooks(),
   log: {
@@ -146,4 +155,10 @@ process.on('SIGTERM', () => void stop());
 readline.createInterface({ input: process.stdin }).on('line', (l) => {
   if (l === 'stats') out({ type: 'stats', stats: plugin.stats() });
   if (l === 'stop') void stop();
+  const r = /^reserve (\S+) (\S+)$/.exec(l);
+  if (r)
+    void reservations
+      .setReservation(r[1]!, r[2] === '-' ? null : r[2]!)
+      .then((res) => out({ type: 'reserved', mac: r[1], reservation: res }))
+      .catch((e: unknown) => out({ type: 'reserved', mac: r[1], error: e instanceof CcError ? e.code : String(e) }));
 });

@@ -1,0 +1,30 @@
+/**
+ * The options that tell a boot client what to load (PXE 2.1, RFC 4578, iPXE):
+ * 60 answered as PXEClient/HTTPClient, 97 echoed, 43 discovery control 8 when
+ * wanted, 175/176 for iPXE, 67 when the file does not fit the `file` field. Pure.
+ */
+import { IPXE_NO_PXEDHCP, OPTIONS, PXE_DISCOVERY_CONTROL, PXE_SKIP_DISCOVERY, option } from './options.ts';
+import { tlv } from './structured-codecs.ts';
+import type { BootChoice } from './classify.ts';
+import type { Request } from './request.ts';
+
+/** The `file` field holds 127 characters and a NUL (RFC 2131 2); longer URLs also go in option 67. */
+const FILE_FIELD_MAX = 127;
+/** Option data is at most 255 bytes (RFC 2132 2) without RFC 3396 splitting. */
+const OPTION_MAX = 255;
+
+/**
+ * Boot options for a reply. `send43`: PXE discovery control 8 ("boot the file in
+ * this offer"); `noPxeDhcp`: tell iPXE not to wait ~3 s for ProxyDHCP offers.
+ */
+export function bootOptions(r: Request, c: BootChoice, send43: boolean, noPxeDhcp: boolean): [number, Uint8Array][] {
+  const o: [number, Uint8Array][] = [];
+  if (c.vendorClass) o.push(option(OPTIONS.VENDOR_CLASS, c.vendorClass));
+  // PXE 2.1: the client's GUID is echoed unchanged, even when it is not a valid type-0 GUID.
+  const guid = r.opts.get(OPTIONS.CLIENT_GUID.code);
+  if (guid) o.push([OPTIONS.CLIENT_GUID.code, guid]);
+  if (send43) o.push([OPTIONS.VENDOR_SPECIFIC.code, tlv.encode([[PXE_DISCOVERY_CONTROL, Uint8Array.of(PXE_SKIP_DISCOVERY)]])]);
+  if (noPxeDhcp && r.facts.ipxe) o.push(option(OPTIONS.IPXE_ENCAP, [[IPXE_NO_PXEDHCP, Uint8Array.of(1)]]));
+  if (c.file.length > FILE_FIELD_MAX) o.push(option(OPTIONS.BOOTFILE, c.file.slice(0, OPTION_MAX)));
+  return o;
+}
