@@ -9,6 +9,8 @@ import type { PolicyService } from '../policies/policy-service.ts';
 import type { TaskService } from '../tasks/task-service.ts';
 import type { Mutex } from './mutex.ts';
 import type { Logger } from './plugin.ts';
+import type { NodeGuard } from '../nodes/node-guard.ts';
+import type { ReservationLookup } from '../nodes/node-address.ts';
 
 /** The core's shared services. */
 export interface CoreContext {
@@ -25,4 +27,8 @@ export interface CoreContext {
   lock: Mutex;
   log: Logger;
   now(): Date;
+  /** Per-source limits on what the rack can make the core do (node creation, events, facts bytes). */
+  guard: NodeGuard;
+  /** Static DHCP reservations, when the DHCP service has any (server/nodes/node-address.ts). */
+  reservations?: ReservationLookup;
 }

@@ -1,10 +1,12 @@
-/** Operator actions on nodes besides binding: reboot/poweroff via the agent, forget, edit. */
+/** Operator actions on nodes besides binding: reboot/poweroff via the agent, approve, forget, edit. */
 import type { BulkResult } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
 import { durably } from '../core/durably.ts';
 import { forEachNode } from './bulk.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { forgetConflictsWith } from './conflicts.ts';
+import { autoBindLocked } from '../policies/binder.ts';
 
 /** Queue a reboot or poweroff for the agent's next check-in. */
 export function queueCommand(ctx: CoreContext, ids: number[], command: 'reboot' | 'poweroff'): Promise<BulkResult> {
@@ -16,11 +18,27 @@ export function queueCommand(ctx: CoreContext, ids: number[], command: 'reboot' 
   });
 }
 
+/**
+ * Approve nodes for automatic actions (docs/identity.md 3); an approved, registered node is offered to
+ * the policies at once, as a registration would.
+ */
+export function approveNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult> {
+  return forEachNode(ctx, ids, async (node) => {
+    if (node.approved) return null;
+    node.approved = true;
+    await ctx.repo.save(node);
+    ctx.events.emit('node.approved', { node_id: node.id, mac: node.boot_mac, message: 'Approved by the operator', data: {} });
+    await autoBindLocked(ctx, node);
+    return null;
+  });
+}
+
 /** Forget nodes: delete the record and its facts (events stay for the audit trail). */
 export function forgetNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult> {
   return forEachNode(ctx, ids, async (node) => {
     await ctx.repo.remove(node.id);
     await ctx.store.facts.remove({ _id: String(node.id) });
+    await forgetConflictsWith(ctx, node.id);
     ctx.events.emit('node.forgotten', {
       node_id: node.id,
       mac: node.boot_mac,

@@ -31,7 +31,9 @@ export function eventQuery(f: EventFilter, limit: number, before?: number): stri
 /** Colour class by severity. */
 export function eventLevel(e: CcEvent): 'error' | 'warn' | 'info' {
   if (e.type.endsWith('.error') || e.type === 'dhcp.nak' || e.type === 'dhcp.malformed' || e.type === 'node.conflict') return 'error';
-  if (e.type === 'node.lost' || e.type === 'dhcp.foreign_server' || e.type === 'dhcp.decline') return 'warn';
+  if (e.type === 'node.token_refused') return 'error';
+  if (e.type === 'node.lost' || e.type === 'node.suppressed' || e.type === 'dhcp.foreign_server' || e.type === 'dhcp.decline')
+    return 'warn';
   return 'info';
 }
 
@@ -46,6 +48,10 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'node.facts_changed': true,
   'node.merged': true,
   'node.conflict': true,
+  'node.conflict_dismissed': true,
+  'node.approved': true,
+  'node.suppressed': true,
+  'node.token_refused': true,
   'node.checkin': true,
   'node.lost': true,
   'node.found': true,
