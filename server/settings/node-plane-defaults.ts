@@ -24,5 +24,8 @@ export const DEFAULT_FACTS_BYTES_PER_SOURCE_PER_MIN = 8 * 1024 * 1024;
 export const DEFAULT_HTTP_HEADERS_TIMEOUT_S = 15;
 /** A whole request (2 MiB register body included) must arrive within this; answers (image downloads) are not limited. */
 export const DEFAULT_HTTP_REQUEST_TIMEOUT_S = 60;
-/** Idle keep-alive connections close after this (Node's default): 500 idle sockets are cheap, thousands are not. */
-export const DEFAULT_HTTP_KEEPALIVE_TIMEOUT_S = 5;
+/**
+ * Idle keep-alive connections close after this (Fastify's default). It must outlast the clients' own idle
+ * timeout (Node's agent: 5 s), or a client reusing a socket the server just closed gets ECONNRESET.
+ */
+export const DEFAULT_HTTP_KEEPALIVE_TIMEOUT_S = 72;
