@@ -57,13 +57,23 @@ describe('store durability', () => {
         void exited.then(() => resolve(false));
         setTimeout(() => resolve(false), 30000);
       });
-      return { child, exited, up, base: `http://127.0.0.1:${http}`, stderr: () => stderr };
+      return { child, exited, up, base: `http://127.0.0.1:${http}`, admin: `http://127.0.0.1:${admin}`, stderr: () => stderr };
     };
     let run = await launch();
     for (let attempt = 1; !run.up && attempt < 3; attempt++) run = await launch();
     expect(run.up, run.stderr()).toBe(true);
     const { child, exited, base } = run;
     await waitHttp(`${base}/health`, 30000);
+    // Eight workers on one loopback address make hundreds of machines a minute: lift the per-source limits explicitly.
+    const lifted = await fetch(`${run.admin}/api/v1/settings`, {
+      method: 'PATCH',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${(await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim()}`,
+      },
+      body: JSON.stringify({ node_create_per_source_per_min: 0, node_events_per_source_per_min: 0, facts_bytes_per_source_per_min: 0 }),
+    });
+    expect(lifted.status).toBe(200);
 
     const acked: { node_id: number; mac: string; serial: string }[] = [];
     let stop = false;
