@@ -66,22 +66,25 @@ export function patchNode(
   });
 }
 
-/** Mark agents that stopped checking in as `lost` (never deleted). Returns how many. */
-export async function sweepLost(ctx: CoreContext): Promise<number> {
-  const s = ctx.settings.get();
-  const limit = ctx.now().getTime() - s.lost_after_intervals * (s.checkin_interval_s + s.checkin_skew_s) * 1000;
-  const lost: NodeDoc[] = [];
-  for (const d of ctx.repo.all()) if (d.agent_active && d.state !== 'lost' && d.last_seen && Date.parse(d.last_seen) < limit) lost.push(d);
-  for (const d of lost) {
-    d.state_before_lost = d.state;
-    d.state = 'lost';
-    await ctx.repo.save(d);
-    ctx.events.emit('node.lost', {
-      node_id: d.id,
-      mac: d.boot_mac,
-      message: `No check-in since ${d.last_seen}`,
-      data: { last_seen: d.last_seen },
-    });
-  }
-  return lost.length;
+/** Mark agents that stopped checking in as `lost` (never deleted). Returns how many. Under the core lock: it changes states. */
+export function sweepLost(ctx: CoreContext): Promise<number> {
+  return ctx.lock.run(async () => {
+    const s = ctx.settings.get();
+    const limit = ctx.now().getTime() - s.lost_after_intervals * (s.checkin_interval_s + s.checkin_skew_s) * 1000;
+    const lost: NodeDoc[] = [];
+    for (const d of ctx.repo.all())
+      if (d.agent_active && d.state !== 'lost' && d.last_seen && Date.parse(d.last_seen) < limit) lost.push(d);
+    for (const d of lost) {
+      d.state_before_lost = d.state;
+      d.state = 'lost';
+      await ctx.repo.save(d);
+      ctx.events.emit('node.lost', {
+        node_id: d.id,
+        mac: d.boot_mac,
+        message: `No check-in since ${d.last_seen}`,
+        data: { last_seen: d.last_seen },
+      });
+    }
+    return lost.length;
+  });
 }
