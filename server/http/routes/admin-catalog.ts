@@ -245,10 +245,10 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
       };
       const image = policy.image ? await ctx.store.images.findOne({ _id: policy.image }) : null;
       const facts = (await ctx.store.facts.findOne({ _id: String(node.id) }))?.facts ?? {};
-      const previewNode = { ...node, hostname: node.hostname ?? `node${node.id}`, install_token: node.install_token ?? 'preview-token' };
+      const previewNode = { ...node, hostname: node.hostname ?? `node${node.id}` };
       return ctx.tasks.renderFor(
         req.params.name,
-        taskContext({ publicUrl: ctx.config.publicUrl, node: previewNode, policy, image, facts }),
+        taskContext({ publicUrl: ctx.config.publicUrl, node: previewNode, policy, image, facts, token: 'preview-token' }),
       );
     },
   );

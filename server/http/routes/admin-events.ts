@@ -14,9 +14,14 @@ export function sseFrame(e: CcEvent): string {
   return `id: ${e.seq}\nevent: message\ndata: ${JSON.stringify(e)}\n\n`;
 }
 
-/** CSV cell quoting per RFC 4180. */
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v);
+/**
+ * One CSV cell: quoted per RFC 4180, and text that a spreadsheet would run as a formula (a cell starting
+ * with = + - @, tab or CR; OWASP "CSV injection") gets a leading apostrophe, so it is shown, not evaluated.
+ * Node text (manufacturer, serial, hostname...) comes from the rack and may be hostile.
+ */
+export function csvCell(v: unknown): string {
+  let s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v);
+  if (typeof v !== 'number' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -86,7 +91,11 @@ export function eventRoutes(app: FastifyInstance, ctx: CoreContext): void {
     const nodes = ctx.repo
       .all()
       .sort((a, b) => a.id - b.id)
-      .map((d) => ({ ...nodeView(d), facts: facts.get(String(d.id))?.facts ?? {}, inventory: facts.get(String(d.id))?.inventory ?? null }));
+      .map((d) => ({
+        ...nodeView(d, ctx.settings.get()),
+        facts: facts.get(String(d.id))?.facts ?? {},
+        inventory: facts.get(String(d.id))?.inventory ?? null,
+      }));
     return reply
       .header('content-disposition', 'attachment; filename="crashcart-nodes.json"')
       .send({ exported_at: ctx.now().toISOString(), nodes });
@@ -119,7 +128,7 @@ export function eventRoutes(app: FastifyInstance, ctx: CoreContext): void {
       .all()
       .sort((a, b) => a.id - b.id)
       .map((d) => {
-        const v = nodeView(d);
+        const v = nodeView(d, ctx.settings.get());
         const flat: Record<string, unknown> = { ...v, ...v.summary };
         return cols.map((c) => csvCell(flat[c])).join(',');
       });

@@ -1,12 +1,21 @@
-/** Admin routes over nodes: list, detail, facts, timeline, bulk actions, edit. */
+/** Admin routes over nodes: list, detail, facts, timeline, bulk actions, edit, identity conflicts. */
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { BindRequestSchema, BulkResultSchema, NodeSchema, NodeSelectionSchema } from '../../../contract/index.ts';
+import {
+  BindRequestSchema,
+  BulkResultSchema,
+  ConflictDismissSchema,
+  MergeRequestSchema,
+  NodeSchema,
+  NodeSelectionSchema,
+} from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
+import type { NodeDoc } from '../../store/docs.ts';
 import { nodeView } from '../../nodes/view.ts';
 import { bindNodes, unbindNodes, reinstallNodes } from '../../policies/binder.ts';
-import { queueCommand, forgetNodes, patchNode } from '../../nodes/node-actions.ts';
+import { queueCommand, forgetNodes, patchNode, approveNodes } from '../../nodes/node-actions.ts';
+import { keepApart, mergeNodes } from '../../nodes/conflicts.ts';
 import { ccError } from '../../errors/cc-error.ts';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
@@ -14,6 +23,7 @@ const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 /** Register node routes. */
 export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const view = (d: NodeDoc) => nodeView(d, ctx.settings.get());
   r.get(
     '/api/v1/nodes',
     {
@@ -38,13 +48,13 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
         );
       }
       const off = req.query.offset ?? 0;
-      return { nodes: all.slice(off, off + (req.query.limit ?? 1000)).map(nodeView), total: all.length };
+      return { nodes: all.slice(off, off + (req.query.limit ?? 1000)).map(view), total: all.length };
     },
   );
   r.get('/api/v1/nodes/:id', { schema: { tags: ['nodes'], params: IdParams, response: { 200: NodeSchema } } }, async (req) => {
     const d = ctx.repo.get(req.params.id);
     if (!d) throw ccError('CC_ERR_NOT_FOUND', `node ${req.params.id}`);
-    return nodeView(d);
+    return view(d);
   });
   r.get('/api/v1/nodes/:id/facts', { schema: { tags: ['nodes'], params: IdParams } }, async (req) => {
     if (!ctx.repo.get(req.params.id)) throw ccError('CC_ERR_NOT_FOUND', `node ${req.params.id}`);
@@ -79,7 +89,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
         response: { 200: NodeSchema },
       },
     },
-    async (req) => nodeView(await patchNode(ctx, req.params.id, req.body)),
+    async (req) => view(await patchNode(ctx, req.params.id, req.body)),
   );
   const bulk = { tags: ['nodes'], body: NodeSelectionSchema, response: { 200: BulkResultSchema } };
   r.post('/api/v1/nodes/bind', { schema: { tags: ['nodes'], body: BindRequestSchema, response: { 200: BulkResultSchema } } }, async (req) =>
@@ -90,4 +100,14 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
   r.post('/api/v1/nodes/reboot', { schema: bulk }, async (req) => queueCommand(ctx, req.body.node_ids, 'reboot'));
   r.post('/api/v1/nodes/poweroff', { schema: bulk }, async (req) => queueCommand(ctx, req.body.node_ids, 'poweroff'));
   r.post('/api/v1/nodes/forget', { schema: bulk }, async (req) => forgetNodes(ctx, req.body.node_ids));
+  r.post('/api/v1/nodes/approve', { schema: bulk }, async (req) => approveNodes(ctx, req.body.node_ids));
+  // Identity conflicts (docs/identity.md 1): only the operator merges records or keeps them apart.
+  r.post('/api/v1/nodes/merge', { schema: { tags: ['nodes'], body: MergeRequestSchema, response: { 200: NodeSchema } } }, async (req) =>
+    view(await mergeNodes(ctx, req.body.into, req.body.from)),
+  );
+  r.post(
+    '/api/v1/nodes/:id/conflicts/dismiss',
+    { schema: { tags: ['nodes'], params: IdParams, body: ConflictDismissSchema, response: { 200: NodeSchema } } },
+    async (req) => view(await keepApart(ctx, req.params.id, req.body.node_id)),
+  );
 }
