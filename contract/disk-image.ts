@@ -10,6 +10,8 @@ export const BootFirmwareSchema = Type.Union([Type.Literal('bios'), Type.Literal
 
 /** First-boot configuration an image understands: cloud-init's NoCloud datasource, or nothing. */
 export const FirstBootSchema = Type.Union([Type.Literal('nocloud'), Type.Literal('none')]);
+/** First-boot mechanism. */
+export type FirstBoot = Static<typeof FirstBootSchema>;
 
 /** Where the first-boot value came from. */
 export const FirstBootSourceSchema = Type.Union([

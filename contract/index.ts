@@ -3,3 +3,4 @@ export * from './node.ts';
 export * from './protocol.ts';
 export * from './events.ts';
 export * from './admin.ts';
+export * from './disk-image.ts';

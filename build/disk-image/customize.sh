@@ -75,3 +75,5 @@ mv "$root/boot/grub/core.img" "$root/boot/grub/BOOTX64.EFI" "$CC_OUT/"
 cp "$root/usr/lib/grub/i386-pc/boot.img" "$CC_OUT/boot.img"
 rm "$root/boot/grub/early.cfg"
 rm -f "$root/vmlinuz.old" "$root/initrd.img.old"
+# The package list, for the build manifest.
+chroot "$root" dpkg-query -W -f '${Package} ${Version}\n' >"$CC_OUT/packages.txt"

@@ -11,15 +11,24 @@ export CC_ROOT_UUID CC_OUT CC_ROOT_SLACK_MB SOURCE_DATE_EPOCH
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
   "$root"/var/cache/apt/archives/partial/* "$root"/var/cache/debconf/*-old "$root"/var/lib/dpkg/*-old
 rm -f "$root"/var/log/dpkg.log "$root"/var/log/alternatives.log "$root"/var/log/apt/*.log \
-  "$root"/var/log/apt/eipp.log.xz "$root"/var/cache/ldconfig/aux-cache "$root"/var/lib/dbus/machine-id \
-  "$root"/etc/apt/apt.conf.d/00mmdebstrap "$root"/etc/apt/apt.conf.d/99mmdebstrap
+  "$root"/var/log/apt/eipp.log.xz "$root"/var/cache/ldconfig/aux-cache "$root"/var/lib/dbus/machine-id
 rm -rf "$root"/run/* "$root"/tmp/* "$root"/var/tmp/*
 # systemd treats an empty machine-id as "first boot" and generates one per machine.
 : >"$root/etc/machine-id"
 # mmdebstrap keeps /proc, /sys and /dev mounted inside the tree while hooks run; a plain (non-recursive)
 # bind mount in a private mount namespace shows the tree without them, for both steps below.
+# mmdebstrap's own apt settings are still in the tree (its cleanup removes them after this hook): set
+# them aside while mke2fs copies the tree, then put them back for that cleanup.
 view=$(mktemp -d)
-trap 'rmdir "$view"' EXIT
+aside=$(mktemp -d)
+for f in etc/apt/apt.conf.d/00mmdebstrap etc/apt/apt.conf.d/99mmdebstrap; do
+  if [ -e "$root/$f" ]; then mv "$root/$f" "$aside/"; fi
+done
+restore() {
+  for f in "$aside"/*; do if [ -e "$f" ]; then mv "$f" "$root/etc/apt/apt.conf.d/"; fi; done
+  rmdir "$view" "$aside"
+}
+trap restore EXIT
 unshare --mount --propagation private sh -eu -c '
   root="$1" view="$2"
   mount --bind "$root" "$view"

@@ -13,6 +13,8 @@ import { CcError, ccError } from '../errors/cc-error.ts';
 import { ensureAdminToken } from '../http/admin-auth.ts';
 import { openStore } from '../store/store.ts';
 import { importImageFromPaths } from '../images/image-store.ts';
+import { diskImportCommand, DISK_IMPORT_USAGE } from './image-disk-import.ts';
+import { imageBuildCommand, IMAGE_BUILD_USAGE } from './image-build.ts';
 
 const USAGE = `Usage: crashcart <command> [options]
 
@@ -21,6 +23,8 @@ Commands:
   token [--data-dir DIR]     print the admin API token
   image import --name NAME (--kernel FILE --initrd FILE | --iso FILE) [--data-dir DIR]
                              import an OS installer image
+${DISK_IMPORT_USAGE}
+${IMAGE_BUILD_USAGE}
   microkernel import DIR [--data-dir DIR]
                              install a microkernel (vmlinuz, initrd.img, manifest.json)
 `;
@@ -103,6 +107,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'image': {
+      if (rest[0] === 'build') return imageBuildCommand(rest.slice(1));
+      if (rest[0] === 'import' && rest.includes('--disk')) return diskImportCommand(rest.slice(1));
       const { values, positionals, dataDir } = commandArgs(rest);
       if (positionals[0] !== 'import' || !values.name || (!values.iso && !(values.kernel && values.initrd)))
         throw ccError('CC_ERR_CONFIG_INVALID', 'usage: crashcart image import --name NAME (--kernel FILE --initrd FILE | --iso FILE)');

@@ -19,6 +19,7 @@ import { nodeRoutes } from './routes/admin-nodes.ts';
 import { catalogRoutes } from './routes/admin-catalog.ts';
 import { eventRoutes } from './routes/admin-events.ts';
 import { systemRoutes, type SystemControl } from './routes/admin-system.ts';
+import { diskImageRoutes } from './routes/admin-disk-images.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { ccError } from '../errors/cc-error.ts';
 
@@ -95,6 +96,7 @@ export async function buildAdminPlane(ctx: CoreContext, auth: AdminAuth, sys: Sy
   catalogRoutes(app, ctx);
   eventRoutes(app, ctx);
   systemRoutes(app, ctx, sys);
+  diskImageRoutes(app, ctx);
   app.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 

@@ -6,8 +6,7 @@
  * documentation: "Boot stages" and "Datasources").
  */
 
-/** First-boot mechanisms Crashcart can feed. */
-export type FirstBoot = 'nocloud' | 'none';
+import type { FirstBoot } from '../../contract/disk-image.ts';
 
 /** Files that decide it (null = absent). */
 export interface CloudInitFiles {

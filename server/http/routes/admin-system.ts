@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ImageSchema, NameSchema } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
-import { writeImageFile, recordImageFile, deleteImage } from '../../images/image-store.ts';
+import { writeImageFile, recordImageFile, deleteImage, assertNotDiskImage } from '../../images/image-store.ts';
 import { ccError } from '../../errors/cc-error.ts';
 
 /** One service's state for the UI. */
@@ -98,6 +98,7 @@ export function systemRoutes(app: FastifyInstance, ctx: CoreContext, sys: System
       if (!req.headers['content-type']?.startsWith('application/octet-stream'))
         throw ccError('CC_ERR_BAD_REQUEST', 'send the file as application/octet-stream');
       const total = Number(req.headers['content-length'] ?? 0);
+      await assertNotDiskImage(ctx.store.images, req.params.name);
       const entry = await writeImageFile(ctx.config.dataDir, req.params.name, req.params.file, req.body as Readable, total);
       const doc = await recordImageFile(ctx.store.images, req.params.name, entry, ctx.now());
       ctx.events.emit('image.imported', {
