@@ -105,7 +105,7 @@ export async function imageBuildCommand(argv: string[]): Promise<void> {
     rebuild: values.rebuild ?? false,
     zstdLevel: values['zstd-level'] === undefined ? BUILD_DEFAULTS.zstdLevel : Number(values['zstd-level']),
     onPhase: (i, n, what) => show.phase(i, n, what),
-    onProgress: (text, done, total) => (done === undefined ? show.status(text) : show.bytes(text, done, total ?? 0)),
+    onProgress: (text, done, total, key) => (done === undefined ? show.status(text, key) : show.bytes(text, done, total ?? 0)),
   });
   show.endLine();
   const m = result.manifest;

@@ -28,12 +28,16 @@ export class ProgressDisplay {
     this.lastKey = '';
   }
 
-  /** A status line without a byte count (e.g. mmdebstrap's stage). */
-  status(text: string): void {
-    if (text === this.lastKey) return;
-    this.lastKey = text;
-    if (this.out.isTTY) this.out.write(`\r\x1b[K  ${text.slice(0, (this.out.columns ?? 100) - 3)}`);
-    else this.out.write(`  ${text}\n`);
+  /** A status line without a byte count; off a terminal it is printed when `key` changes (default: the text). */
+  status(text: string, key = text): void {
+    if (this.out.isTTY) {
+      this.out.write(`\r\x1b[K  ${text.slice(0, (this.out.columns ?? 100) - 3)}`);
+      this.lastKey = text;
+      return;
+    }
+    if (key === this.lastKey) return;
+    this.lastKey = key;
+    this.out.write(`  ${text}\n`);
   }
 
   /** Bytes done of total (total 0 = unknown), with rate and ETA. */

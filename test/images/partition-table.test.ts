@@ -47,6 +47,16 @@ const FIXTURES: { file: string; kind: 'gpt' | 'mbr'; sector: number; parts: [num
       [3, 26624, 65535, ''],
     ],
   },
+  {
+    file: 'debian12-crashcart-build-head.bin',
+    kind: 'gpt',
+    sector: 512,
+    parts: [
+      [1, 2048, 4095, 'BIOS boot'],
+      [2, 4096, 135167, 'EFI system'],
+      [3, 135168, 2207743, 'root'],
+    ],
+  },
 ];
 
 function lbas(d: DiskHead): [number, number, number, string][] {
@@ -150,6 +160,32 @@ describe('partition table codec: hostile tables', () => {
           try {
             const d = decodeDiskHead(b);
             expect(diskHeadEncodedLength(d)).toBeLessThanOrEqual(b.length);
+          } catch (e) {
+            if (!(e instanceof MalformedPacket)) throw e;
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+  it('fuzz: mutated headers and entries with valid CRCs (past the checksum checks) only ever raise MalformedPacket', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 512 + 8, max: 1024 + 4 * 128 }), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 16,
+        }),
+        (muts) => {
+          const b = gpt.slice();
+          for (const [o, x] of muts) if (o < 512 + 16 || o >= 512 + 20) b[o] = x;
+          const v = new DataView(b.buffer);
+          v.setUint32(512 + 88, crc32(b.subarray(1024, 1024 + 16384)), true);
+          v.setUint32(512 + 16, 0, true);
+          const hs = Math.min(Math.max(v.getUint32(512 + 12, true), 92), 512);
+          v.setUint32(512 + 16, crc32(b.subarray(512, 512 + hs)), true);
+          try {
+            const d = decodeDiskHead(b);
+            expect(decodeDiskHead(encodeDiskHead(d))).toEqual(d);
           } catch (e) {
             if (!(e instanceof MalformedPacket)) throw e;
           }

@@ -30,8 +30,8 @@ export interface BuildOptions {
   zstdLevel: number;
   /** A phase starts (1-based index of `total`). */
   onPhase: (index: number, total: number, what: string) => void;
-  /** Progress inside a phase. */
-  onProgress: (text: string, done?: number, total?: number) => void;
+  /** Progress inside a phase: a status (`key` groups lines that only count up) or bytes done of total. */
+  onProgress: (text: string, done?: number, total?: number, key?: string) => void;
 }
 
 /** What a build leaves in `outDir/manifest.json`. */
@@ -106,7 +106,8 @@ export async function buildDebian12(o: BuildOptions): Promise<{ manifest: BuildM
         CC_ROOT_SLACK_MB: String(R.LAYOUT.rootSlackMiB),
       },
     };
-    await runMmdebstrap(mm, (stage, n) => o.onProgress(n ? `${stage} (${n} packages set up)` : stage));
+    // Off a terminal, one line per stage and per 50 packages.
+    await runMmdebstrap(mm, (stage, n) => o.onProgress(n ? `${stage} (${n} packages set up)` : stage, undefined, undefined, `${stage}/${Math.floor(n / 50)}`));
     o.onPhase(2, PHASES, 'assemble the GPT disk: BIOS boot partition, EFI system partition, root');
     const disk = await assembleDisk({ workDir: work, seed, espVolumeId: espId, epoch: o.epoch, ...R.LAYOUT });
     o.onPhase(3, PHASES, `compress with zstd -${o.zstdLevel}`);

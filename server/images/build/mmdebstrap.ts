@@ -55,7 +55,7 @@ export function mmdebstrapArgs(o: MmdebstrapOptions): string[] {
   ];
 }
 
-/** Run mmdebstrap; `onStage` gets each stage line and the running count of packages set up. */
+/** Run mmdebstrap; `onStage` gets the current stage and the running count of packages set up. */
 export async function runMmdebstrap(o: MmdebstrapOptions, onStage: (stage: string, packagesSetUp: number) => void): Promise<number> {
   let setUp = 0;
   let stage = 'starting';
@@ -64,8 +64,10 @@ export async function runMmdebstrap(o: MmdebstrapOptions, onStage: (stage: strin
     code: 'CC_ERR_IMAGE_BUILD',
     what: 'mmdebstrap',
     onLine: (l) => {
-      const m = /^I: (.*)$/.exec(l);
-      if (m && !m[1]!.startsWith('running --')) {
+      // mmdebstrap's own stage lines ("I: installing essential packages..."); maintainer scripts also
+      // print "I: /vmlinuz is now a symlink ...", which are not stages.
+      const m = /^I: ([a-z][^/]*)$/.exec(l);
+      if (m) {
         stage = m[1]!.replace(/\.\.\.$/, '');
         onStage(stage, setUp);
       } else if (/^Setting up \S+/.test(l)) {
