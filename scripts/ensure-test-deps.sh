@@ -2,7 +2,8 @@
 # Installs what the test suite needs, idempotently and quickly when all is there:
 #  - Debian packages listed in scripts/deps/*.txt (apt-get, as root),
 #  - npm modules (npm ci when node_modules is missing or older than the lock file),
-#  - iPXE first-stage loaders (scripts/fetch-ipxe.sh), the UI bundle, the microkernel image.
+#  - iPXE first-stage loaders (scripts/fetch-ipxe.sh), the UI bundle, the microkernel image,
+#  - the debian12 disk image (build/out/images/debian12; rebuilt only when its recipe changes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,4 +41,10 @@ fi
 if [ -f build/microkernel/build.mjs ] && [ ! -f build/out/microkernel/initrd.img ]; then
   echo "== building the microkernel (first run only; later runs use build/out/microkernel)"
   npm run --silent build:microkernel
+fi
+if [ -f server/images/build/image-builder.ts ]; then
+  # Reuses build/out/images/debian12 when its recipe key matches (a few seconds); builds it otherwise.
+  echo "== debian12 disk image (build/out/images/debian12)"
+  flock /tmp/cc-build.lock node bin/crashcart.mjs image build debian12 \
+    --output build/out/images/debian12 --cache build/out/cache/disk-image --no-import
 fi

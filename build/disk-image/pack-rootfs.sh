@@ -13,6 +13,8 @@ rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache
 rm -f "$root"/var/log/dpkg.log "$root"/var/log/alternatives.log "$root"/var/log/apt/*.log \
   "$root"/var/log/apt/eipp.log.xz "$root"/var/cache/ldconfig/aux-cache "$root"/var/lib/dbus/machine-id
 rm -rf "$root"/run/* "$root"/tmp/* "$root"/var/tmp/*
+# The build ran dpkg with force-unsafe-io (no fsync per file); the deployed system must not.
+sed -i '/^force-unsafe-io$/d' "$root/etc/dpkg/dpkg.cfg.d/99mmdebstrap"
 # systemd treats an empty machine-id as "first boot" and generates one per machine.
 : >"$root/etc/machine-id"
 # mmdebstrap keeps /proc, /sys and /dev mounted inside the tree while hooks run; a plain (non-recursive)

@@ -100,6 +100,7 @@ async function receive(o: DiskImportOptions, staging: string) {
     return { raw, size: await sink.done, sha256: rawMeter.digest(), format: 'raw' as const, compression, srcMeter, kept: keep !== null };
   } catch (e) {
     abort.abort();
+    keep?.destroy();
     await upstream.catch(() => {});
     throw e;
   }

@@ -26,9 +26,12 @@ export async function peek(src: Readable, n: number): Promise<{ head: Uint8Array
   const head = Buffer.concat(chunks);
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   out.write(head);
-  // The loop above stopped reading without ending the source; pipe the rest.
-  src.on('error', (e) => out.destroy(e));
-  src.pipe(out);
+  if (src.readableEnded) out.end();
+  else {
+    // The loop above stopped reading without ending the source; pipe the rest.
+    src.on('error', (e) => out.destroy(e));
+    src.pipe(out);
+  }
   return { head: new Uint8Array(head.buffer, head.byteOffset, Math.min(head.length, n)), stream: out };
 }
 

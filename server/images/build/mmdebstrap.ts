@@ -40,6 +40,11 @@ export function mmdebstrapArgs(o: MmdebstrapOptions): string[] {
     `--mode=${o.mode}`,
     '--format=null',
     `--include=${o.packages.join(',')}`,
+    // No fsync per unpacked file while building (a chroot build redone from scratch on failure);
+    // pack-rootfs.sh drops this line again so the deployed system's dpkg is safe.
+    '--dpkgopt=force-unsafe-io',
+    // No translated package descriptions: nothing reads them.
+    '--aptopt=Acquire::Languages "none"',
     ...o.dpkgExcludes.map((p) => `--dpkgopt=path-exclude=${p}`),
     ...o.dpkgIncludes.map((p) => `--dpkgopt=path-include=${p}`),
     // Keep downloaded packages for the next build (mmdebstrap's documented cache recipe).
