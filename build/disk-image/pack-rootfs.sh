@@ -3,6 +3,7 @@
 # packs the tree "$1" into an ext4 image with `mke2fs -d` (no loop device, no partition mounted). In unshare mode
 # this runs inside the user namespace, so files keep uid 0 without real root.
 # Environment: CC_ROOT_UUID, CC_OUT, CC_ROOT_SLACK_MB (free space left in the filesystem), SOURCE_DATE_EPOCH.
+# Needs debugfs (e2fsprogs) besides mke2fs.
 set -eu
 root="$1"
 : "${CC_ROOT_UUID:?}" "${CC_OUT:?}" "${CC_ROOT_SLACK_MB:=256}" "${SOURCE_DATE_EPOCH:?}"
@@ -17,8 +18,6 @@ rm -rf "$root"/run/* "$root"/tmp/* "$root"/var/tmp/*
 sed -i '/^force-unsafe-io$/d' "$root/etc/dpkg/dpkg.cfg.d/99mmdebstrap"
 # systemd treats an empty machine-id as "first boot" and generates one per machine.
 : >"$root/etc/machine-id"
-# mmdebstrap keeps /proc, /sys and /dev mounted inside the tree while hooks run; a plain (non-recursive)
-# bind mount in a private mount namespace shows the tree without them, for both steps below.
 # mmdebstrap's own apt settings are still in the tree (its cleanup removes them after this hook): set
 # them aside while mke2fs copies the tree, then put them back for that cleanup.
 view=$(mktemp -d)
@@ -31,17 +30,5 @@ restore() {
   rmdir "$view" "$aside"
 }
 trap restore EXIT
-unshare --mount --propagation private sh -eu -c '
-  root="$1" view="$2"
-  mount --bind "$root" "$view"
-  # Reproducible builds: no file newer than SOURCE_DATE_EPOCH (postinst scripts stamp the build time).
-  find "$view" -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0r touch --no-dereference --date="@$SOURCE_DATE_EPOCH"
-  used_kb=$(du -s --block-size=1K "$view" | cut -f1)
-  # ext4 metadata (inode tables, the 64 MiB journal) is about 8% of a small filesystem; then the slack.
-  size_mb=$(( (used_kb * 108 / 100) / 1024 + 64 + CC_ROOT_SLACK_MB ))
-  size_mb=$(( (size_mb + 3) / 4 * 4 ))
-  rm -f "$CC_OUT/root.ext4"
-  E2FSPROGS_FAKE_TIME="$SOURCE_DATE_EPOCH" mke2fs -q -F -t ext4 -L root -U "$CC_ROOT_UUID" \
-    -E "hash_seed=$CC_ROOT_UUID,root_owner=0:0" -J size=64 -d "$view" "$CC_OUT/root.ext4" "${size_mb}M"
-  umount "$view"
-' sh "$root" "$view"
+# mke2fs and the ctime fix-up run in a private mount namespace (mkfs-root.sh says why).
+unshare --mount --propagation private "$(dirname "$0")/mkfs-root.sh" "$root" "$view"

@@ -19,6 +19,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   mmd: 'mtools',
   mcopy: 'mtools',
   mke2fs: 'e2fsprogs',
+  debugfs: 'e2fsprogs',
   unshare: 'util-linux',
 };
 

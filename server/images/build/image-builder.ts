@@ -73,7 +73,7 @@ export async function buildDebian12(o: BuildOptions): Promise<{ manifest: BuildM
   const key = buildKey(o);
   const prev = o.rebuild ? null : await cached(o.outDir, key);
   if (prev) return { manifest: prev, file: path.join(o.outDir, prev.file), reused: true };
-  requireTools(['mmdebstrap', 'mke2fs', 'mkfs.vfat', 'mmd', 'mcopy', 'zstd', 'unshare'], 'building a disk image');
+  requireTools(['mmdebstrap', 'mke2fs', 'debugfs', 'mkfs.vfat', 'mmd', 'mcopy', 'zstd', 'unshare'], 'building a disk image');
   for (const p of [o.outDir, o.debCacheDir])
     if (!SAFE_PATH.test(path.resolve(p))) throw ccError('CC_ERR_CONFIG_INVALID', `folder "${p}": use letters, digits and . _ / + - only`);
   const started = Date.now();
