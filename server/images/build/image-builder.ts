@@ -107,7 +107,9 @@ export async function buildDebian12(o: BuildOptions): Promise<{ manifest: BuildM
       },
     };
     // Off a terminal, one line per stage and per 50 packages.
-    await runMmdebstrap(mm, (stage, n) => o.onProgress(n ? `${stage} (${n} packages set up)` : stage, undefined, undefined, `${stage}/${Math.floor(n / 50)}`));
+    await runMmdebstrap(mm, (stage, n) =>
+      o.onProgress(n ? `${stage} (${n} packages set up)` : stage, undefined, undefined, `${stage}/${Math.floor(n / 50)}`),
+    );
     o.onPhase(2, PHASES, 'assemble the GPT disk: BIOS boot partition, EFI system partition, root');
     const disk = await assembleDisk({ workDir: work, seed, espVolumeId: espId, epoch: o.epoch, ...R.LAYOUT });
     o.onPhase(3, PHASES, `compress with zstd -${o.zstdLevel}`);
