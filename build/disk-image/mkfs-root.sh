@@ -14,11 +14,11 @@ size_mb=$(( (size_mb + 3) / 4 * 4 ))
 rm -f "$CC_OUT/root.ext4"
 E2FSPROGS_FAKE_TIME="$SOURCE_DATE_EPOCH" mke2fs -q -F -t ext4 -L root -U "$CC_ROOT_UUID" \
   -E "hash_seed=$CC_ROOT_UUID,root_owner=0:0" -J size=64 -d "$view" "$CC_OUT/root.ext4" "${size_mb}M"
-# mke2fs -d copies each file's ctime, i.e. when the build last touched it (nothing can set a ctime on
-# the tree): set them all to SOURCE_DATE_EPOCH in the new filesystem, in one debugfs run. Paths with a
-# quote or backslash (none in Debian's base system) keep theirs.
+# mke2fs -d copies each file's ctime (when the build last touched it; nothing can set a ctime on the
+# tree) and atime (when the build last read it): set both to SOURCE_DATE_EPOCH in the new filesystem,
+# in one debugfs run. Paths with a quote or backslash (none in Debian's base system) keep theirs.
 (cd "$view" && find . -xdev -printf '/%P\n') | grep -v '["\\]' |
-  awk -v t="$SOURCE_DATE_EPOCH" '{ printf "sif \"%s\" ctime @%s\n", $0, t }' >"$CC_OUT/ctime.cmds"
+  awk -v t="$SOURCE_DATE_EPOCH" '{ printf "sif \"%s\" ctime @%s\nsif \"%s\" atime @%s\n", $0, t, $0, t }' >"$CC_OUT/ctime.cmds"
 E2FSPROGS_FAKE_TIME="$SOURCE_DATE_EPOCH" debugfs -w -f "$CC_OUT/ctime.cmds" "$CC_OUT/root.ext4" >/dev/null 2>"$CC_OUT/ctime.log"
 rm "$CC_OUT/ctime.cmds"
 umount "$view"

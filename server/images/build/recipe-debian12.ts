@@ -6,7 +6,7 @@
  */
 
 /** Changes whenever the recipe changes the image (cache key). */
-export const RECIPE_VERSION = 2;
+export const RECIPE_VERSION = 3;
 /** Debian suite. */
 export const SUITE = 'bookworm';
 /** Default mirrors (`--mirror`, `--security-mirror` replace them, e.g. with a local mirror or snapshot). */
