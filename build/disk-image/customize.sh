@@ -20,12 +20,16 @@ printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$
 : >"$root/etc/resolv.conf"
 
 # Every deployed machine must get its own SSH host keys: remove the ones openssh-server's postinst
-# made; cloud-init (cc_ssh) generates new ones on first boot, and ssh-keygen -A covers a boot
-# without a seed.
+# made; cloud-init (cc_ssh) generates new ones on first boot (the types the seed asks for), and
+# ssh-keygen -A covers a boot where cloud-init made none.
 rm -f "$root"/etc/ssh/ssh_host_*
 mkdir -p "$root/etc/systemd/system/ssh.service.d"
-printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
-  >"$root/etc/systemd/system/ssh.service.d/10-crashcart-hostkeys.conf"
+cat >"$root/etc/systemd/system/ssh.service.d/10-crashcart-hostkeys.conf" <<'UNIT'
+[Service]
+ExecStartPre=
+ExecStartPre=/bin/sh -c 'ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1 || exec /usr/bin/ssh-keygen -A'
+ExecStartPre=/usr/sbin/sshd -t
+UNIT
 
 # cloud-init: NoCloud only (a bare-metal machine has no cloud metadata service to wait for), then the
 # None fallback so the first boot still runs (host keys, growpart) without a seed.
