@@ -123,7 +123,7 @@ describe('the built debian12 image boots from disk', () => {
         hostKeys[s.name] = hostKey!;
         const secs = (x: { at: number }) => ((x.at - t0) / 1000).toFixed(0);
         console.log(
-          `[images] ${s.name}: GRUB ${secs(grub)} s, systemd ${secs(debian)} s, hostname set ${secs(named)} s, SSH ${((sshAt - t0) / 1000).toFixed(0)} s after power-on`,
+          `[images] ${s.name}: GRUB ${secs(grub)} s, systemd ${secs(debian)} s, host keys with the hostname ${secs(named)} s, SSH ${((sshAt - t0) / 1000).toFixed(0)} s after power-on`,
         );
       },
       BOOT_TIMEOUT_MS + 60_000,
