@@ -6,6 +6,11 @@ export function isElf(buf) {
   return buf.length > 64 && buf.readUInt32BE(0) === 0x7f454c46 && buf[4] === 2 && buf[5] === 1;
 }
 
+/** e_machine of an ELF file (62 x86-64, 183 AArch64). */
+export function machine(buf) {
+  return buf.readUInt16LE(0x12);
+}
+
 /** Section headers by name: { offset, size, type, link }. */
 export function sections(buf) {
   if (!isElf(buf)) throw new Error('not an ELF64 little-endian file');
