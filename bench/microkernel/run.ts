@@ -5,6 +5,7 @@
  * the reference that shows what unpacking costs. Writes bench/microkernel/RESULTS.md (amd64) or
  * RESULTS-arm64.md.
  *
+ *   flock /tmp/cc-build.lock node bin/run-ts.mjs bench/microkernel/run.ts --prepare [--arch arm64]   # compress (minutes)
  *   flock /tmp/cc-qemu.lock node bin/run-ts.mjs bench/microkernel/run.ts [--arch amd64|arm64] [--reps N]
  */
 import { execFileSync } from 'node:child_process';
@@ -30,6 +31,8 @@ const argv = process.argv.slice(2);
 const opt = (k: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : undefined);
 const arch = (opt('--arch') ?? 'amd64') as MicrokernelArch & GuestArch;
 const reps = Number(opt('--reps') ?? 3);
+/** Only compress the variants (the heavy CPU part, run under the build lock), no boots. */
+const prepareOnly = argv.includes('--prepare');
 const MiB = 1048576;
 const VARIANTS = ['none', 'lz4', 'gzip', 'zstd', 'zstd-22', 'xz'];
 /** Generous: xz on an emulated arm64 CPU is slow, and other jobs share the machine. */
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
     }
     files.set(v, { file, bytes: readFileSync(file).length, compressS });
   }
+  if (prepareOnly) return;
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'cc-mk-bench-'));
   const times = new Map<string, { hostS: number[]; guestS: number[] }>(VARIANTS.map((v) => [v, { hostS: [], guestS: [] }]));

@@ -150,6 +150,7 @@ function main() {
   need('dpkg-deb', 'dpkg');
   need('apt-get', 'apt');
   need('npm', 'npm (it comes with Node.js)');
+  need('icupkg', 'icu-devtools');
   need(arch.strip.cmd, arch.strip.pkg);
   need(COMPRESSORS[args.compress].cmd, COMPRESSORS[args.compress].pkg);
   if (!existsSync(args.agent)) {
@@ -209,7 +210,9 @@ function main() {
   // 3. Node runtime: the pinned official binary for the target architecture, stripped.
   const node = nodeRuntime(arch, args.cache, log);
   tree.file('usr/bin/node', node.bytes, 0o755, 'node');
-  log(`node ${node.version} (${node.package}, ${mb(node.bytes.length)} stripped)`);
+  log(
+    `node ${node.version} (${node.package}, ${mb(node.bytes.length)} stripped; ICU data ${mb(node.icu.bytes_before)} -> ${mb(node.icu.bytes_after)})`,
+  );
 
   // 4. Shared libraries for every ELF file so far, from the Debian library packages.
   const libIndex = indexLibraries(libPkgs.map((p) => root.get(p)).concat(toolPkgs.map((p) => root.get(p))), arch);
@@ -272,7 +275,7 @@ function main() {
     source_date_epoch: epoch,
     compression: `${args.compress}${args.fast ? ' (fast, dev loop)' : ''}`,
     kernel: { package: kpkg, version: rec.get(kpkg).Version, release: mods.release },
-    node: { version: node.version, package: node.package, tarball_sha256: node.tarballSha256 },
+    node: { version: node.version, package: node.package, tarball_sha256: node.tarballSha256, icu: node.icu },
     agent: { file: path.relative(repo, args.agent), bytes: agent.length, sha256: sha256(agent) },
     files: {
       vmlinuz: { bytes: vmlinuz.length, sha256: sha256(vmlinuz) },

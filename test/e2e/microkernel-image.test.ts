@@ -8,7 +8,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileType, readCpio, S_IFDIR, S_IFLNK, S_IFREG, type CpioEntry } from './harness/cpio-read.ts';
@@ -22,7 +23,11 @@ interface Manifest {
   debug: boolean;
   compression: string;
   kernel: { release: string };
-  node: { version: string; package: string };
+  node: {
+    version: string;
+    package: string;
+    icu: { symbol: string; bytes_before: number; bytes_after: number; sha256_after: string; checked_by_running: boolean };
+  };
   files: Record<string, { bytes: number; sha256: string; uncompressed_bytes?: number }>;
   total_bytes: number;
   packages: { name: string; version: string }[];
@@ -174,6 +179,33 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
     expect(missing).toEqual([]);
     expect(resolve(A.loader)).toBeDefined();
     expect(elfMachine(resolve('usr/bin/node')!.data)).toBe(A.machine);
+  });
+
+  it("node carries English-only ICU data: the host's architecture runs it, the other has the same bytes", () => {
+    const icu = manifest.node.icu;
+    expect(icu.symbol).toMatch(/^icudt\d+_dat$/);
+    expect(icu.bytes_after).toBeLessThan(icu.bytes_before / 5);
+    const host = process.arch === 'arm64' ? 'arm64' : 'amd64';
+    if (A.arch !== host) {
+      const other = path.join(REPO, ARCHES.find((o) => o.arch === host)!.dir, 'manifest.json');
+      if (!existsSync(other)) throw new Error(`${other} is missing\n  fix: npm run build:microkernel -- --arch ${host}`);
+      const o = JSON.parse(readFileSync(other, 'utf8')) as Manifest;
+      expect(o.node.version).toBe(manifest.node.version);
+      expect(icu.sha256_after).toBe(o.node.icu.sha256_after);
+      return;
+    }
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cc-mk-node-'));
+    try {
+      const bin = path.join(dir, 'node');
+      writeFileSync(bin, resolve('usr/bin/node')!.data, { mode: 0o755 });
+      const code =
+        "JSON.stringify([new Intl.DateTimeFormat('en-US',{dateStyle:'full',timeZone:'UTC'}).format(0), (1234.5).toLocaleString('en-US'), '\\u00e9'.normalize('NFD').length, new Intl.DateTimeFormat('de',{month:'long',timeZone:'UTC'}).format(new Date(9e8))])";
+      const out = execFileSync(bin, ['-p', code], { encoding: 'utf8', env: { PATH: process.env['PATH'], TZ: 'UTC' } });
+      // German falls back to English: only root and en locale data are left (as in Node's small-icu builds).
+      expect(JSON.parse(out)).toEqual(['Thursday, January 1, 1970', '1,234.5', 2, 'January']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("has one ICU (node's own): no libxml2, no libicu, no Perl, no lldpd", () => {
