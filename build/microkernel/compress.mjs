@@ -48,9 +48,3 @@ export function compressorOf(buf) {
   for (const [name, c] of Object.entries(COMPRESSORS)) if (head === c.magic) return name;
   return null;
 }
-
-/** The command that decompresses `name`'s output to stdout (for tests and the benchmark). */
-export function decompressCommand(name) {
-  const c = COMPRESSORS[name];
-  return c ? [c.cmd, ['-dc']] : null;
-}
