@@ -3,7 +3,7 @@
  * templates rendered per node. Context: see docs/tasks.md
  * (server_url, node.*, policy.*, image.*, files_base, stage_url, token, hostname).
  */
-import type { Task } from '../../contract/index.ts';
+import type { Task, TaskField } from '../../contract/index.ts';
 
 const STAGE = '# crashcart: stage_url={{stage_url}}';
 const ERR = [
@@ -121,8 +121,28 @@ curl -s -o /dev/null "{{stage_url}}&name=installed" || true
 %end
 `;
 
+/** Debian-installer settings a policy may give (read by taskContext, server/tasks/task-service.ts). */
+const DEBIAN_FIELDS: TaskField[] = [
+  { key: 'mirror_host', label: 'Mirror host', kind: 'text', required: false, placeholder: 'deb.debian.org' },
+  { key: 'mirror_dir', label: 'Mirror directory', kind: 'text', required: false, placeholder: '/debian' },
+  { key: 'domain', label: 'DNS domain', kind: 'text', required: false, placeholder: 'local' },
+];
+
+/** Kickstart needs the installation tree: Anaconda cannot install without `inst.repo` and `url`. */
+const REPO_URL: TaskField = {
+  key: 'repo_url',
+  label: 'Repository URL (installation tree)',
+  kind: 'url',
+  required: true,
+  help: 'The BaseOS tree the installer reads, reachable from the rack.',
+  placeholder: 'http://mirror.example/rocky/9/BaseOS/x86_64/os/',
+};
+
+/** A built-in task as declared here; `fields` and `login` default to none and false (server/tasks/task-service.ts). */
+export type BuiltinTask = Omit<Task, 'fields' | 'login'> & Partial<Pick<Task, 'fields' | 'login'>>;
+
 /** The built-in tasks; users add their own with the same shape. */
-export const BUILTIN_TASKS: readonly Task[] = [
+export const BUILTIN_TASKS: readonly BuiltinTask[] = [
   {
     name: 'local-disk',
     description: 'Boot from the local disk (nothing is installed).',
@@ -136,6 +156,8 @@ export const BUILTIN_TASKS: readonly Task[] = [
       '',
     ].join('\n'),
     templates: {},
+    fields: [],
+    login: false,
   },
   {
     name: 'debian',
@@ -145,6 +167,8 @@ export const BUILTIN_TASKS: readonly Task[] = [
       'auto=true priority=critical url={{files_base}}/preseed.cfg hostname={{hostname}} domain={{domain}} interface=auto netcfg/choose_interface=auto netcfg/no_default_route=true console=tty0 console=ttyS0,115200n8 ipv6.disable=1 --- quiet',
     ),
     templates: { 'preseed.cfg': PRESEED },
+    fields: DEBIAN_FIELDS,
+    login: true,
   },
   {
     name: 'ubuntu',
@@ -152,6 +176,8 @@ export const BUILTIN_TASKS: readonly Task[] = [
     builtin: true,
     ipxe: kernelBoot('ip=dhcp url={{image.url}}/{{image.iso}} autoinstall ds=nocloud-net;s={{files_base}}/ console=ttyS0,115200n8 ---'),
     templates: { 'user-data': USER_DATA, 'meta-data': META_DATA },
+    fields: [],
+    login: true,
   },
   {
     name: 'rocky',
@@ -161,6 +187,8 @@ export const BUILTIN_TASKS: readonly Task[] = [
       'inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8',
     ),
     templates: { 'ks.cfg': KICKSTART },
+    fields: [REPO_URL],
+    login: true,
   },
   {
     name: 'alma',
@@ -170,6 +198,8 @@ export const BUILTIN_TASKS: readonly Task[] = [
       'inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8',
     ),
     templates: { 'ks.cfg': KICKSTART },
+    fields: [REPO_URL],
+    login: true,
   },
   {
     name: 'custom-ipxe',
@@ -177,5 +207,16 @@ export const BUILTIN_TASKS: readonly Task[] = [
     builtin: true,
     ipxe: '#!ipxe\n' + STAGE + '\n{{policy.metadata.ipxe}}\n',
     templates: {},
+    fields: [
+      {
+        key: 'ipxe',
+        label: 'iPXE script',
+        kind: 'script',
+        required: true,
+        help: 'Runs after #!ipxe; a template like the task (e.g. {{node.id}}, {{server_url}}).',
+        placeholder: 'chain http://other-boot-server/boot.ipxe',
+      },
+    ],
+    login: false,
   },
 ];

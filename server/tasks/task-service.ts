@@ -2,7 +2,7 @@
 import type { Task, TaskInput } from '../../contract/index.ts';
 import type { Collection } from '../store/collection.ts';
 import type { ImageDoc, NodeDoc, PolicyDoc, TaskDoc } from '../store/docs.ts';
-import { BUILTIN_TASKS } from './builtin.ts';
+import { BUILTIN_TASKS, type BuiltinTask } from './builtin.ts';
 import { parseTemplate, renderTemplate, TemplateError, render, Untrusted, type RenderOptions } from './template.ts';
 import { bootValue } from '../boot/boot-text.ts';
 import { ccError } from '../errors/cc-error.ts';
@@ -74,6 +74,9 @@ export function taskContext(i: TaskContextInput): Record<string, unknown> {
   };
 }
 
+/** A built-in task with its declaration defaults filled in. */
+const builtinView = (t: BuiltinTask): Task => ({ ...t, fields: t.fields ?? [], login: t.login ?? false });
+
 /** Task storage (user tasks) over the built-in list. */
 export class TaskService {
   private user = new Map<string, TaskDoc>();
@@ -89,19 +92,27 @@ export class TaskService {
 
   /** All tasks: built-ins first. */
   list(): Task[] {
-    return [...BUILTIN_TASKS, ...[...this.user.values()].map((t) => this.view(t))];
+    return [...BUILTIN_TASKS.map(builtinView), ...[...this.user.values()].map((t) => this.view(t))];
   }
 
   /** One task. */
   get(name: string): Task | undefined {
     const b = BUILTIN_TASKS.find((t) => t.name === name);
-    if (b) return b;
+    if (b) return builtinView(b);
     const u = this.user.get(name);
     return u ? this.view(u) : undefined;
   }
 
   private view(t: TaskDoc): Task {
-    return { name: t.name, description: t.description, builtin: false, ipxe: t.ipxe, templates: t.templates };
+    return {
+      name: t.name,
+      description: t.description,
+      builtin: false,
+      ipxe: t.ipxe,
+      templates: t.templates,
+      fields: t.fields ?? [],
+      login: t.login ?? false,
+    };
   }
 
   /** Create or replace a user task; templates are parsed so errors surface on save. */
@@ -119,7 +130,18 @@ export class TaskService {
       }
     }
     if (!input.ipxe.startsWith('#!ipxe')) throw ccError('CC_ERR_TEMPLATE_INVALID', 'ipxe: line 1: an iPXE script must start with #!ipxe');
-    const doc: TaskDoc = { _id: input.name, name: input.name, description: input.description ?? '', ipxe: input.ipxe, templates };
+    const keys = (input.fields ?? []).map((f) => f.key);
+    const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+    if (twice) throw ccError('CC_ERR_BAD_REQUEST', `fields: key "${twice}" is declared twice`);
+    const doc: TaskDoc = {
+      _id: input.name,
+      name: input.name,
+      description: input.description ?? '',
+      ipxe: input.ipxe,
+      templates,
+      fields: input.fields ?? [],
+      login: input.login ?? false,
+    };
     await this.col.put(doc, { durable: true });
     this.user.set(doc.name, doc);
     return this.view(doc);

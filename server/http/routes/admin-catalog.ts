@@ -16,9 +16,11 @@ import {
   type PolicyInput,
 } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
+import type { PolicyDoc } from '../../store/docs.ts';
 import { autoBindAll, boundCount, policyRefusal } from '../../policies/binder.ts';
 import { retag } from '../../nodes/registration.ts';
 import { taskContext } from '../../tasks/task-service.ts';
+import { preparePolicyInput } from '../../policies/policy-input.ts';
 import { ccError } from '../../errors/cc-error.ts';
 
 const NameParams = Type.Object({ name: NameSchema });
@@ -83,10 +85,11 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
   });
 
   // Policies
-  const checkRefs = (p: PolicyInput) => {
+  const checkRefs = (p: PolicyInput, old: PolicyDoc | undefined) => {
     const missing = (p.tags ?? []).filter((t) => !ctx.tags.get(t));
     if (missing.length) throw ccError('CC_ERR_BAD_REQUEST', `tags: no tag named ${missing.map((t) => `"${t}"`).join(', ')}`);
-    if (!ctx.tasks.get(p.task))
+    const task = ctx.tasks.get(p.task);
+    if (!task)
       throw ccError(
         'CC_ERR_BAD_REQUEST',
         `task: no task named "${p.task}" (have: ${ctx.tasks
@@ -94,8 +97,12 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
           .map((t) => t.name)
           .join(', ')})`,
       );
+    return preparePolicyInput(p, old, task);
   };
-  const pview = (name: string) => ctx.policies.view(ctx.policies.get(name)!, boundCount(ctx, name));
+  const pview = (name: string) => {
+    const p = ctx.policies.get(name)!;
+    return ctx.policies.view(p, boundCount(ctx, name), ctx.tasks.get(p.task));
+  };
   r.get(
     '/api/v1/policies',
     { schema: { tags: ['policies'], response: { 200: Type.Object({ policies: Type.Array(PolicySchema) }) } } },
