@@ -8,6 +8,7 @@ import type { NodeDoc } from '../store/docs.ts';
 import { taskContext } from '../tasks/task-service.ts';
 import { checkInstallToken, clearInstall } from './tokens.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { refreshTags } from '../tags/retag.ts';
 
 /** Stage names an installer may report. */
 export const STAGES = ['installing', 'installed', 'failed'] as const;
@@ -30,6 +31,7 @@ export function reportStage(ctx: CoreContext, id: number, token: string, name: s
     }
     if (node.state === 'installed' || node.state === 'error') clearInstall(node);
     node.last_seen = ctx.now().toISOString();
+    if (node.state !== before) await refreshTags(ctx, node);
     await ctx.repo.save(node);
     ctx.events.emit('node.stage', {
       node_id: id,

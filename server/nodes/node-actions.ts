@@ -7,6 +7,7 @@ import type { NodeDoc } from '../store/docs.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { forgetConflictsWith } from './conflicts.ts';
 import { autoBindLocked } from '../policies/binder.ts';
+import { refreshTags } from '../tags/retag.ts';
 
 /** Queue a reboot or poweroff for the agent's next check-in. */
 export function queueCommand(ctx: CoreContext, ids: number[], command: 'reboot' | 'poweroff'): Promise<BulkResult> {
@@ -77,6 +78,7 @@ export function sweepLost(ctx: CoreContext): Promise<number> {
     for (const d of lost) {
       d.state_before_lost = d.state;
       d.state = 'lost';
+      await refreshTags(ctx, d);
       await ctx.repo.save(d);
       ctx.events.emit('node.lost', {
         node_id: d.id,

@@ -2,7 +2,7 @@
  * The agent side of the protocol: register (facts in, identifiers claimed, tags
  * evaluated, auto-binding) and check-in (commands out). Razor/Hanlon lineage.
  */
-import type { CheckinRequest, CheckinResponse, RegisterRequest, RegisterResponse, Facts } from '../../contract/index.ts';
+import type { CheckinRequest, CheckinResponse, RegisterRequest, RegisterResponse } from '../../contract/index.ts';
 import { factsHash } from '../../contract/facts-hash.ts';
 import type { CoreContext } from '../core/context.ts';
 import { durably } from '../core/durably.ts';
@@ -15,24 +15,9 @@ import { clearEnrolment, isLiveEnrolment, refused, sameHash } from './tokens.ts'
 import { summarize, platformFields } from './summary.ts';
 import { autoBindLocked } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { retag, refreshTags } from '../tags/retag.ts';
 
 const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : 0);
-
-/** Re-evaluate a node's tags; emits an event when they changed. */
-export function retag(ctx: CoreContext, node: NodeDoc, facts: Facts): boolean {
-  const tags = ctx.tags.evaluate(facts);
-  if (tags.join('\0') === node.tags.join('\0')) return false;
-  const added = tags.filter((t) => !node.tags.includes(t));
-  const removed = node.tags.filter((t) => !tags.includes(t));
-  node.tags = tags;
-  ctx.events.emit('node.tags_changed', {
-    node_id: node.id,
-    mac: node.boot_mac,
-    message: `Tags now: ${tags.join(', ') || '(none)'}`,
-    data: { added, removed },
-  });
-  return true;
-}
 
 /**
  * Handle POST /api/v1/register. The token names the node (an agent token rotates itself, an enrolment
@@ -147,6 +132,7 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
     if (n.state === 'lost') {
       n.state = n.state_before_lost ?? 'registered';
       delete n.state_before_lost;
+      await refreshTags(ctx, n);
       ctx.events.emit('node.found', { node_id: n.id, mac: n.boot_mac, message: 'Checking in again', data: {} });
     }
     const command = n.pending_command;

@@ -12,6 +12,7 @@ import type { NodeDoc, PolicyDoc } from '../store/docs.ts';
 import { renderHostname } from './policy-service.ts';
 import { forEachNode } from '../nodes/bulk.ts';
 import { clearInstall } from '../nodes/tokens.ts';
+import { refreshTags } from '../tags/retag.ts';
 
 /** Nodes currently bound to a policy. */
 export function boundCount(ctx: CoreContext, policy: string): number {
@@ -46,6 +47,7 @@ async function applyBinding(ctx: CoreContext, node: NodeDoc, p: PolicyDoc, expli
   node.reboot_sent_at = null;
   // Binding by hand is the operator's approval (docs/identity.md 3).
   if (explicit) node.approved = true;
+  await refreshTags(ctx, node);
   await ctx.repo.save(node);
   ctx.events.emit('node.bound', {
     node_id: node.id,
@@ -99,6 +101,7 @@ export function unbindNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
     node.bound_explicitly = false;
     clearInstall(node);
     node.state = node.registered_at ? 'registered' : 'discovered';
+    await refreshTags(ctx, node);
     await ctx.repo.save(node);
     ctx.events.emit('node.unbound', {
       node_id: node.id,
@@ -117,6 +120,7 @@ export function reinstallNodes(ctx: CoreContext, ids: number[]): Promise<BulkRes
     node.state = 'bound';
     clearInstall(node);
     node.reboot_sent_at = null;
+    await refreshTags(ctx, node);
     await ctx.repo.save(node);
     ctx.events.emit('node.reinstall', {
       node_id: node.id,

@@ -18,7 +18,7 @@ import {
 import type { CoreContext } from '../../core/context.ts';
 import type { PolicyDoc } from '../../store/docs.ts';
 import { autoBindAll, boundCount, policyRefusal } from '../../policies/binder.ts';
-import { retag } from '../../nodes/registration.ts';
+import { retag } from '../../tags/retag.ts';
 import { taskContext } from '../../tasks/task-service.ts';
 import { preparePolicyInput } from '../../policies/policy-input.ts';
 import { ccError } from '../../errors/cc-error.ts';
@@ -184,7 +184,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
     if (b.node_id && nodes.length === 0) throw ccError('CC_ERR_NOT_FOUND', `node ${b.node_id}`);
     const matches = nodes.map((d) => {
       let reasons: string[] = [];
-      if (b.rule) reasons = ctx.tags.explain(b.rule, facts.get(d.id) ?? {}).reasons;
+      if (b.rule) reasons = ctx.tags.explain(b.rule, facts.get(d.id) ?? {}, d).reasons;
       else if (b.tags) reasons = b.tags.filter((t) => !d.tags.includes(t)).map((t) => `node lacks tag "${t}"`);
       else if (p) {
         reasons = policyRefusal(ctx, p, d);
