@@ -48,6 +48,8 @@ export interface AgentLoopOptions {
   token: string;
   /** Node id from the kernel command line (crashcart.node). */
   nodeId?: number;
+  /** Agent and microkernel versions reported with every register (crashcart.mk on the kernel command line). */
+  versions?: { agent?: string; microkernel?: string };
   /** Where facts come from (live tools, a replay folder, a lab profile). */
   inventory: () => Promise<Inventory>;
   hooks: AgentHooks;
@@ -196,7 +198,7 @@ export class AgentLoop {
     this.st.state = 'registering';
     const inv = await this.inventory();
     const token = this.useEnrolToken || !this.agentToken ? this.o.token : this.agentToken;
-    const { request, facts_hash } = buildRegisterRequest(inv, { token, nodeId: this.nodeId }, this.exclude);
+    const { request, facts_hash } = buildRegisterRequest(inv, { token, nodeId: this.nodeId, versions: this.o.versions }, this.exclude);
     try {
       const r = await this.o.client.register(request);
       this.nodeId = r.node_id;

@@ -9,6 +9,7 @@ import { taskContext } from '../tasks/task-service.ts';
 import { checkInstallToken, clearInstall } from './tokens.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { refreshTags } from '../tags/retag.ts';
+import { taskNetwork } from './static-ip.ts';
 
 /** Stage names an installer may report. */
 export const STAGES = ['installing', 'installed', 'failed'] as const;
@@ -50,7 +51,12 @@ export async function answerFile(ctx: CoreContext, id: number, token: string, fi
   if (!policy) throw ccError('CC_ERR_NOT_FOUND', `node ${id} is not bound to a policy`);
   const image = policy.image ? await ctx.store.images.findOne({ _id: policy.image }) : null;
   const facts = (await ctx.store.facts.findOne({ _id: String(id) }))?.facts ?? {};
-  const out = ctx.tasks.renderFor(policy.task, taskContext({ publicUrl: ctx.config.publicUrl, node, policy, image, facts, token }), file);
+  const network = taskNetwork(ctx, node);
+  const out = ctx.tasks.renderFor(
+    policy.task,
+    taskContext({ publicUrl: ctx.config.publicUrl, node, policy, image, facts, token, network }),
+    file,
+  );
   const body = out.files[file];
   if (body === undefined)
     throw ccError(

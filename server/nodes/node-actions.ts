@@ -1,10 +1,8 @@
 /** Operator actions on nodes besides binding: reboot/poweroff via the agent, approve, forget, edit. */
 import type { BulkResult } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
-import { durably } from '../core/durably.ts';
 import { forEachNode } from './bulk.ts';
 import type { NodeDoc } from '../store/docs.ts';
-import { ccError } from '../errors/cc-error.ts';
 import { forgetConflictsWith } from './conflicts.ts';
 import { autoBindLocked } from '../policies/binder.ts';
 import { refreshTags } from '../tags/retag.ts';
@@ -47,23 +45,6 @@ export function forgetNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
       data: { macs: node.macs },
     });
     return null;
-  });
-}
-
-/** Edit operator-owned fields of a node. */
-export function patchNode(
-  ctx: CoreContext,
-  id: number,
-  p: { hostname?: string; efi_loader?: 'ipxe.efi' | 'snponly.efi' | null; metadata?: Record<string, unknown> },
-): Promise<NodeDoc> {
-  return durably(ctx, async () => {
-    const node = ctx.repo.get(id);
-    if (!node) throw ccError('CC_ERR_NOT_FOUND', `node ${id}`);
-    if (p.hostname !== undefined) node.hostname = p.hostname;
-    if (p.efi_loader !== undefined) node.efi_loader = p.efi_loader;
-    if (p.metadata !== undefined) node.metadata = p.metadata;
-    await ctx.repo.save(node);
-    return node;
   });
 }
 

@@ -78,7 +78,19 @@ autoinstall:
     hostname: {{hostname}}
     username: ubuntu
     password: "{{#if policy.root_password_hash}}{{policy.root_password_hash}}{{else}}!{{/if}}"
-  ssh:
+{{#if network}}  network:
+    version: 2
+    ethernets:
+      boot:
+        match:
+          macaddress: "{{node.boot_mac}}"
+        addresses: [{{network.ip}}/{{network.prefix}}]
+{{#if network.gateway}}        routes:
+          - to: default
+            via: {{network.gateway}}
+{{/if}}{{#if network.nameservers}}        nameservers:
+          addresses: [{{network.nameservers}}]
+{{/if}}{{/if}}  ssh:
     install-server: true
     authorized-keys:
 {{#each policy.ssh_keys}}      - "{{this}}"
@@ -101,8 +113,9 @@ text
 {{/if}}lang en_US.UTF-8
 keyboard us
 timezone UTC --utc
-network --bootproto=dhcp --hostname={{hostname}}
-{{#if policy.root_password_hash}}rootpw --iscrypted {{policy.root_password_hash}}
+{{#if network}}network --bootproto=static --device={{node.boot_mac}} --ip={{network.ip}} --netmask={{network.netmask}}{{#if network.gateway}} --gateway={{network.gateway}}{{/if}}{{#if network.nameservers}} --nameserver={{network.nameservers}}{{/if}} --hostname={{hostname}}
+{{else}}network --bootproto=dhcp --hostname={{hostname}}
+{{/if}}{{#if policy.root_password_hash}}rootpw --iscrypted {{policy.root_password_hash}}
 {{else}}rootpw --lock
 {{/if}}{{#each policy.ssh_keys}}sshkey --username=root "{{this}}"
 {{/each}}zerombr
@@ -163,8 +176,10 @@ export const BUILTIN_TASKS: readonly BuiltinTask[] = [
     name: 'debian',
     description: 'Debian netboot installer with a preseed rendered per node (image: kernel `linux` + `initrd.gz`).',
     builtin: true,
+    // A static address is given on the boot line: d-i configures the network before it fetches the
+    // preseed, and writes that configuration into the installed system.
     ipxe: kernelBoot(
-      'auto=true priority=critical url={{files_base}}/preseed.cfg hostname={{hostname}} domain={{domain}} interface=auto netcfg/choose_interface=auto netcfg/no_default_route=true console=tty0 console=ttyS0,115200n8 ipv6.disable=1 --- quiet',
+      'auto=true priority=critical url={{files_base}}/preseed.cfg hostname={{hostname}} domain={{domain}} interface=auto netcfg/choose_interface=auto netcfg/no_default_route=true{{#if network}} netcfg/disable_autoconfig=true netcfg/get_ipaddress={{network.ip}} netcfg/get_netmask={{network.netmask}}{{#if network.gateway}} netcfg/get_gateway={{network.gateway}}{{/if}}{{#if network.dns}} netcfg/get_nameservers={{network.dns.0}}{{/if}} netcfg/confirm_static=true{{/if}} console=tty0 console=ttyS0,115200n8 ipv6.disable=1 --- quiet',
     ),
     templates: { 'preseed.cfg': PRESEED },
     fields: DEBIAN_FIELDS,

@@ -5,6 +5,7 @@ import type { ImageDoc, NodeDoc, PolicyDoc, TaskDoc } from '../store/docs.ts';
 import { BUILTIN_TASKS, type BuiltinTask } from './builtin.ts';
 import { parseTemplate, renderTemplate, TemplateError, render, Untrusted, type RenderOptions } from './template.ts';
 import { bootValue } from '../boot/boot-text.ts';
+import type { OsNetwork } from '../nodes/os-network.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 /** Every template (iPXE and answer files) writes node text through the whitelist (docs/identity.md 4). */
@@ -44,6 +45,8 @@ export interface TaskContextInput {
   facts: Record<string, unknown>;
   /** The install token /boot minted (or the one an answer-file request presented); `preview` in previews. */
   token: string;
+  /** The node's static address and its subnet (server/nodes/os-network.ts), when it has one. */
+  network?: OsNetwork | null;
 }
 
 /** Build the template context (documented in docs/tasks.md). */
@@ -59,7 +62,9 @@ export function taskContext(i: TaskContextInput): Record<string, unknown> {
     token,
     files_base: `${i.publicUrl}/api/v1/nodes/${i.node.id}/files/${token}`,
     stage_url: `${i.publicUrl}/api/v1/nodes/${i.node.id}/stage?token=${token}`,
-    node: templateNode(i.node),
+    node: templateNode({ ...i.node, ip_reserved: i.network?.ip ?? i.node.ip_reserved ?? null }),
+    // The operator's static address for the installed OS (manifest, node page), with its subnet; null when none.
+    network: i.network ?? null,
     policy: i.policy,
     facts: new Untrusted(i.facts),
     image: i.image

@@ -21,6 +21,7 @@ import { autoBindAll, boundCount, policyRefusal } from '../../policies/binder.ts
 import { retag } from '../../tags/retag.ts';
 import { taskContext } from '../../tasks/task-service.ts';
 import { preparePolicyInput } from '../../policies/policy-input.ts';
+import { taskNetwork } from '../../nodes/static-ip.ts';
 import { ccError } from '../../errors/cc-error.ts';
 
 const NameParams = Type.Object({ name: NameSchema });
@@ -255,7 +256,15 @@ export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {
       const previewNode = { ...node, hostname: node.hostname ?? `node${node.id}` };
       return ctx.tasks.renderFor(
         req.params.name,
-        taskContext({ publicUrl: ctx.config.publicUrl, node: previewNode, policy, image, facts, token: 'preview-token' }),
+        taskContext({
+          publicUrl: ctx.config.publicUrl,
+          node: previewNode,
+          policy,
+          image,
+          facts,
+          token: 'preview-token',
+          network: taskNetwork(ctx, node),
+        }),
       );
     },
   );

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { CcEvent } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
 import { nodeView } from '../../nodes/view.ts';
+import { viewContext } from '../../nodes/view-context.ts';
 
 /** SSE keep-alive: proxies and browsers drop idle streams after ~30-60 s. */
 const SSE_HEARTBEAT_MS = 15_000;
@@ -87,12 +88,13 @@ export function eventRoutes(app: FastifyInstance, ctx: CoreContext): void {
   );
 
   r.get('/api/v1/export/nodes.json', { schema: { tags: ['export'] } }, async (_req, reply) => {
+    const vc = viewContext(ctx);
     const facts = new Map((await ctx.store.facts.find()).map((f) => [f._id, f]));
     const nodes = ctx.repo
       .all()
       .sort((a, b) => a.id - b.id)
       .map((d) => ({
-        ...nodeView(d, ctx.settings.get()),
+        ...nodeView(d, vc),
         facts: facts.get(String(d.id))?.facts ?? {},
         inventory: facts.get(String(d.id))?.inventory ?? null,
       }));
@@ -124,11 +126,12 @@ export function eventRoutes(app: FastifyInstance, ctx: CoreContext): void {
       'bmc_ip',
       'last_seen',
     ];
+    const vc = viewContext(ctx);
     const rows = ctx.repo
       .all()
       .sort((a, b) => a.id - b.id)
       .map((d) => {
-        const v = nodeView(d, ctx.settings.get());
+        const v = nodeView(d, vc);
         const flat: Record<string, unknown> = { ...v, ...v.summary };
         return cols.map((c) => csvCell(flat[c])).join(',');
       });

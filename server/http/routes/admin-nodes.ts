@@ -9,12 +9,16 @@ import {
   MergeRequestSchema,
   NodeSchema,
   NodeSelectionSchema,
+  HOSTNAME_PATTERN,
 } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
 import type { NodeDoc } from '../../store/docs.ts';
 import { nodeView } from '../../nodes/view.ts';
+import { viewContext } from '../../nodes/view-context.ts';
 import { bindNodes, unbindNodes, reinstallNodes } from '../../policies/binder.ts';
-import { queueCommand, forgetNodes, patchNode, approveNodes } from '../../nodes/node-actions.ts';
+import { queueCommand, forgetNodes, approveNodes } from '../../nodes/node-actions.ts';
+import { editNode } from '../../nodes/node-edit.ts';
+import { manifestGroup } from '../../manifest/status.ts';
 import { keepApart, mergeNodes } from '../../nodes/conflicts.ts';
 import { ccError } from '../../errors/cc-error.ts';
 
@@ -23,7 +27,7 @@ const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 /** Register node routes. */
 export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const view = (d: NodeDoc) => nodeView(d, ctx.settings.get());
+  const view = (d: NodeDoc) => nodeView(d, viewContext(ctx));
   r.get(
     '/api/v1/nodes',
     {
@@ -34,13 +38,21 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
           offset: Type.Optional(Type.Integer({ minimum: 0 })),
           state: Type.Optional(Type.String({ maxLength: 32 })),
           q: Type.Optional(Type.String({ maxLength: 256 })),
+          /** Manifest group: still expected (waiting), arrived, or named by no manifest row (unexpected). */
+          manifest: Type.Optional(Type.Union([Type.Literal('waiting'), Type.Literal('arrived'), Type.Literal('unexpected')])),
+          /** Only nodes registered from another microkernel than the one served now. */
+          outdated_microkernel: Type.Optional(Type.Boolean()),
         }),
         response: { 200: Type.Object({ nodes: Type.Array(NodeSchema), total: Type.Integer() }) },
       },
     },
     async (req) => {
+      const vc = viewContext(ctx);
       let all = ctx.repo.all().sort((a, b) => a.id - b.id);
       if (req.query.state) all = all.filter((d) => d.state === req.query.state);
+      if (req.query.manifest) all = all.filter((d) => manifestGroup(d) === req.query.manifest);
+      if (req.query.outdated_microkernel !== undefined)
+        all = all.filter((d) => nodeView(d, vc).microkernel_outdated === req.query.outdated_microkernel);
       if (req.query.q) {
         const q = req.query.q.toLowerCase();
         all = all.filter((d) =>
@@ -48,7 +60,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
         );
       }
       const off = req.query.offset ?? 0;
-      return { nodes: all.slice(off, off + (req.query.limit ?? 1000)).map(view), total: all.length };
+      return { nodes: all.slice(off, off + (req.query.limit ?? 1000)).map((d) => nodeView(d, vc)), total: all.length };
     },
   );
   r.get('/api/v1/nodes/:id', { schema: { tags: ['nodes'], params: IdParams, response: { 200: NodeSchema } } }, async (req) => {
@@ -80,7 +92,8 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
         params: IdParams,
         body: Type.Object(
           {
-            hostname: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,252})$' })),
+            /** A hostname the node keeps over its policy's template; null hands it back to the template. */
+            hostname: Type.Optional(Type.Union([Type.String({ pattern: HOSTNAME_PATTERN }), Type.Null()])),
             efi_loader: Type.Optional(Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi'), Type.Null()])),
             metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
           },
@@ -89,7 +102,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
         response: { 200: NodeSchema },
       },
     },
-    async (req) => view(await patchNode(ctx, req.params.id, req.body)),
+    async (req) => view(await editNode(ctx, req.params.id, req.body)),
   );
   const bulk = { tags: ['nodes'], body: NodeSelectionSchema, response: { 200: BulkResultSchema } };
   r.post('/api/v1/nodes/bind', { schema: { tags: ['nodes'], body: BindRequestSchema, response: { 200: BulkResultSchema } } }, async (req) =>
