@@ -3,7 +3,8 @@
 #  - Debian packages listed in scripts/deps/*.txt (apt-get, as root),
 #  - npm modules (npm ci when node_modules is missing or older than the lock file),
 #  - the first-stage loaders of every architecture (scripts/fetch-ipxe.sh -> build/loaders/fetch-loaders.ts,
-#    from pinned Debian packages; no `ipxe` package needed), the UI bundle, the microkernel image.
+#    from pinned Debian packages; no `ipxe` package needed), the UI bundle, the microkernel image,
+#  - the debian12 disk image (build/out/images/debian12; rebuilt only when its recipe changes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,4 +45,10 @@ fi
 if [ -f build/microkernel/build.mjs ] && [ ! -f build/out/microkernel/initrd.img ]; then
   echo "== building the microkernel (first run only; later runs use build/out/microkernel)"
   npm run --silent build:microkernel
+fi
+if [ -f server/images/build/image-builder.ts ]; then
+  # Reuses build/out/images/debian12 when its recipe key matches (a few seconds); builds it otherwise.
+  echo "== debian12 disk image (build/out/images/debian12)"
+  flock /tmp/cc-build.lock node bin/crashcart.mjs image build debian12 \
+    --output build/out/images/debian12 --cache build/out/cache/disk-image --no-import
 fi
