@@ -31,6 +31,7 @@ export const EVENT_TYPES = [
   'node.address',
   'node.expected',
   'node.claimed',
+  'node.edited',
   'manifest.imported',
   'dhcp.discover',
   'dhcp.offer',

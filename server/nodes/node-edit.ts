@@ -53,6 +53,9 @@ export function editNode(ctx: CoreContext, id: number, p: NodePatch): Promise<No
     }
     await refreshTags(ctx, node);
     await ctx.repo.save(node);
+    const what = Object.keys(p).join(', ');
+    // Keys only: the values are the operator's and go to the API, not to the event log's readers.
+    ctx.events.emit('node.edited', { node_id: id, message: `Node ${id}: ${what} edited`, data: { fields: Object.keys(p) } });
     return node;
   });
 }
@@ -70,6 +73,8 @@ export function setMetadataKey(ctx: CoreContext, id: number, key: string, value:
     node.metadata = next;
     await refreshTags(ctx, node);
     await ctx.repo.save(node);
+    const verb = value === undefined ? 'removed' : 'set';
+    ctx.events.emit('node.edited', { node_id: id, message: `Node ${id}: metadata ${key} ${verb}`, data: { metadata_key: key } });
     return node;
   });
 }
