@@ -235,6 +235,8 @@ export const NodeSchema = Type.Object({
   agent_version: Type.Union([Type.String(), Type.Null()]),
   /** Registered from another microkernel than the one installed now (rediscover it to refresh its facts). */
   microkernel_outdated: Type.Boolean(),
+  /** false while the agent has sent only its fast facts (the slow ones follow); no rule binds the node until true. */
+  facts_complete: Type.Boolean(),
 });
 /** The node record. */
 export type Node = Static<typeof NodeSchema>;

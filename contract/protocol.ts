@@ -46,6 +46,12 @@ export const RegisterRequestSchema = Type.Object(
     agent_version: Type.Optional(VersionLabelSchema),
     /** The microkernel image this agent runs in, as the boot script named it (`crashcart.mk=`). */
     microkernel_version: Type.Optional(VersionLabelSchema),
+    /**
+     * false: the fast facts only (identity, CPU, memory, disks, NICs), sent within a second of the agent's start
+     * so the node shows at once; the slow ones (lshw, BMC, LLDP) follow in a second register with true. Absent
+     * means complete (agents before register-first). No rule binds a node on incomplete facts (docs/identity.md).
+     */
+    facts_complete: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

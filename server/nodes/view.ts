@@ -59,5 +59,6 @@ export function nodeView(d: NodeDoc, s: NodeViewContext): Node {
     microkernel_version: d.microkernel_version ?? null,
     agent_version: d.agent_version ?? null,
     microkernel_outdated: Boolean(d.microkernel_version && s.microkernel && d.microkernel_version !== s.microkernel),
+    facts_complete: d.facts_complete !== false,
   };
 }
