@@ -5,7 +5,7 @@
  */
 import type { Policy, PolicyInput } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
-import { autoBindAll, boundCount } from './binder.ts';
+import { autoBindAll, boundCount } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 /** A policy with the number of nodes bound to it now, or 404. */
