@@ -12,6 +12,7 @@ import type { NodeDoc, PolicyDoc } from '../store/docs.ts';
 import { renderHostname } from './policy-service.ts';
 import { forEachNode } from '../nodes/bulk.ts';
 import { clearInstall } from '../nodes/tokens.ts';
+import { ccError } from '../errors/cc-error.ts';
 
 /** Nodes currently bound to a policy. */
 export function boundCount(ctx: CoreContext, policy: string): number {
@@ -85,7 +86,7 @@ export function bindNodes(ctx: CoreContext, ids: number[], policyName: string): 
     if ((node.state === 'installing' || node.state === 'installed') && node.policy !== p.name)
       return `node is ${node.state} with policy ${node.policy}; unbind it first`;
     if (p.max_count !== null && node.policy !== p.name && boundCount(ctx, p.name) >= p.max_count)
-      return `policy "${p.name}" is full (max_count ${p.max_count})`;
+      throw ccError('CC_ERR_POLICY_FULL', `policy "${p.name}" has max_count ${p.max_count}`);
     await applyBinding(ctx, node, p, true);
     return null;
   });
