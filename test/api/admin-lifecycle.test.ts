@@ -1,8 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { startTestAppliance, tmpDir, type TestAppliance } from '../helpers/appliance.ts';
-import { ProtocolNode, kernelArgs } from '../helpers/protocol-node.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { tmpDir } from '../support/appliance.ts';
+import { ProtocolNode, kernelArgs } from '../support/protocol-node.ts';
 
 let t: TestAppliance;
 let mkDir: string;
