@@ -9,3 +9,4 @@ export * from './node-api.ts';
 export * from './system.ts';
 export * from './images.ts';
 export * from './session.ts';
+export * from './disk-image.ts';
