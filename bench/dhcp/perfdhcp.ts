@@ -1,6 +1,6 @@
 /** Run perfdhcp (Debian kea-admin) as a relay and read its report. */
 import { execFile } from 'node:child_process';
-import type { Lab } from '../../test/dhcp/netns.ts';
+import type { Lab } from '../../test/support/netns-lab.ts';
 
 /** One perfdhcp run. */
 export interface PerfResult {

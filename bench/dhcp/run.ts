@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Lab } from '../../test/dhcp/netns.ts';
+import { Lab } from '../../test/support/netns-lab.ts';
 import { NET, startCrashcart, startDnsmasq, startKea, type Running } from './servers.ts';
 import { perfdhcp, type PerfResult } from './perfdhcp.ts';
 import { runFuzz } from './fuzz.ts';
@@ -83,7 +83,7 @@ function table(rows: Summary[]): string {
   return lines.join('\n');
 }
 
-const lab = new Lab('bench');
+const lab = new Lab('bench', 'dhcp');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-dhcp-bench-'));
 const rows: Summary[] = [];
 try {

@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import type { Lab } from '../../test/dhcp/netns.ts';
-import { waitFor } from '../../test/dhcp/netns.ts';
+import type { Lab } from '../../test/support/netns-lab.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { ApplianceProc } from '../../test/dhcp/appliance-proc.ts';
 
 /** Addresses of the bench link. */

@@ -3,8 +3,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import type { CcEvent } from '../../contract/index.ts';
-import type { Lab } from './netns.ts';
-import { waitFor } from './netns.ts';
+import type { Lab } from '../support/netns-lab.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /** One JSON line of the harness. */
 export type HarnessLine = { type: string; [k: string]: unknown };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { repairTornTail } from '../../server/store/repair.ts';
 import { GroupFsync } from '../../server/store/group-fsync.ts';
 import { openStore } from '../../server/store/store.ts';
-import { tmpDir } from '../helpers/appliance.ts';
+import { tmpDir } from '../support/appliance.ts';
 
 describe('store building blocks', () => {
   it('cuts a torn last line and leaves clean files alone', async () => {
