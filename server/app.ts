@@ -75,8 +75,8 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
 }
 
 async function startOnStore(config: Config, opts: StartOptions, store: Store, now: () => Date, machine: MachineView): Promise<Appliance> {
-  const events = await EventLog.open(store.events, D.DEFAULT_EVENT_RETENTION, now);
-  for (const r of store.repairs)
+  const events = await EventLog.open(store.eventsFile, store.legacyEventsFile, D.DEFAULT_EVENT_RETENTION, now);
+  for (const r of [...store.repairs, ...(events.repaired ? [events.repaired] : [])])
     events.emit('store.repaired', { message: `Cut ${r.cutBytes} bytes of an interrupted write from ${r.file}`, data: { ...r } });
   const ctx: CoreContext = {
     config,
@@ -173,7 +173,7 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
       await admin.close();
       await network.stop();
       await ctx.repo.flush();
-      await events.flushNow();
+      await events.close();
       await store.close();
     },
   };

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Datastore, closeAppendHandles } from './nedb.ts';
 import { Collection, type Doc } from './collection.ts';
 import { repairTornTail, type RepairResult } from './repair.ts';
-import type { EventDoc, FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, ReservationDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
+import type { FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, ReservationDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
@@ -23,8 +23,10 @@ export interface Store {
   leases: Collection<LeaseDoc>;
   /** DHCP reservations (MAC -> address), edited at run time (server/dhcp/reservations.ts). */
   reservations: Collection<ReservationDoc>;
-  events: Collection<EventDoc>;
   settings: Collection<SettingDoc>;
+  /** The event log's own file (server/events/event-file.ts), and the nedb datafile it takes over once. */
+  eventsFile: string;
+  legacyEventsFile: string;
   /** The data dir's lock, held until close(). */
   lock: DataDirLock;
   /** Torn tails cut at load (reported as events by the caller). */
@@ -43,7 +45,6 @@ const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
     { fieldName: 'serial' },
     { fieldName: 'policy' },
   ],
-  events: [{ fieldName: 'seq', unique: true }, { fieldName: 'node_id' }],
   leases: [{ fieldName: 'ip' }],
   reservations: [{ fieldName: 'ip', unique: true }],
 };
@@ -96,7 +97,6 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
     images: await open<ImageDoc>('images'),
     leases: await open<LeaseDoc>('leases'),
     reservations: await open<ReservationDoc>('reservations'),
-    events: await open<EventDoc>('events', ['data']),
     settings: await open<SettingDoc>('settings', ['value']),
   };
   const all = Object.values(s) as Collection<Doc>[];
@@ -107,6 +107,8 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
   timer?.unref();
   return {
     ...s,
+    eventsFile: path.join(dir, 'events.log'),
+    legacyEventsFile: path.join(dir, 'events.db'),
     lock,
     repairs,
     compactAll,
