@@ -3,7 +3,8 @@
  * through the real plugin, store (lease group commit) and event log, on an in-memory transport, with
  * `inflight` exchanges at once. Prints main-thread CPU microseconds per DORA; repeatable within a few
  * percent on a busy machine, so it guides work on the hot path (bench/dhcp/run.ts measures the server).
- *   node bin/run-ts.mjs bench/dhcp/in-process.ts [--count 20000] [--inflight 64] [--dir /dev/shm] [--profile FILE]
+ * The best of `rounds` rounds is kept (other jobs on a shared machine only ever add time).
+ *   node bin/run-ts.mjs bench/dhcp/in-process.ts [--count 10000] [--inflight 64] [--rounds 5] [--dir /dev/shm] [--profile FILE]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,14 +19,17 @@ import { TestHooks, clientPacket, ip4, memoryLogger, testConfig } from '../../te
 
 const { values: v } = parseArgs({
   options: {
-    count: { type: 'string', default: '20000' },
+    count: { type: 'string', default: '10000' },
     inflight: { type: 'string', default: '64' },
     dir: { type: 'string', default: os.tmpdir() },
     profile: { type: 'string' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const COUNT = Number(v.count);
 const INFLIGHT = Number(v.inflight);
+// Every DORA takes a fresh address of the /16 pool (about 65,000).
+if (COUNT * Number(v.rounds) + 500 > 64_000) throw new Error('--count x --rounds must stay under 64,000 (one /16 pool)');
 const dir = fs.mkdtempSync(path.join(v.dir, 'cc-dhcp-inproc-'));
 const store = await openStore(dir, 0);
 const events = await EventLog.open(store.eventsFile, store.legacyEventsFile, 200_000);
@@ -84,21 +88,27 @@ if (session) {
   await post('Profiler.enable');
   await post('Profiler.start');
 }
-const c0 = process.cpuUsage();
-const t0 = performance.now();
-let next = 0;
-await Promise.all(
-  Array.from({ length: INFLIGHT }, async () => {
-    while (next < COUNT) await dora(next++);
-  }),
-);
-const wall = performance.now() - t0;
-const cpu = process.cpuUsage(c0);
+const rounds: { wall: number; cpu: NodeJS.CpuUsage }[] = [];
+for (let k = 0; k < Number(v.rounds); k++) {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let next = 0;
+  const base = k * COUNT;
+  await Promise.all(
+    Array.from({ length: INFLIGHT }, async () => {
+      while (next < COUNT) await dora(base + next++);
+    }),
+  );
+  rounds.push({ wall: performance.now() - t0, cpu: process.cpuUsage(c0) });
+}
 if (session && v.profile) fs.writeFileSync(v.profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
 const s = plugin.stats();
+const us = (c: NodeJS.CpuUsage) => (c.user + c.system) / COUNT;
+const best = rounds.reduce((a, b) => (us(b.cpu) < us(a.cpu) ? b : a));
 console.log(
-  `${COUNT} DORA in ${wall.toFixed(0)} ms (${((COUNT * 1000) / wall).toFixed(0)}/s), CPU ${((cpu.user + cpu.system) / COUNT).toFixed(1)} µs/DORA ` +
-    `(user ${(cpu.user / COUNT).toFixed(1)}, system ${(cpu.system / COUNT).toFixed(1)}), ${s.acks} ACKs, ${s.lease_batches} lease batches, data on ${v.dir}`,
+  `${COUNT} DORA x ${rounds.length} rounds; best: ${best.wall.toFixed(0)} ms (${((COUNT * 1000) / best.wall).toFixed(0)}/s), CPU ${us(best.cpu).toFixed(1)} µs/DORA ` +
+    `(user ${(best.cpu.user / COUNT).toFixed(1)}, system ${(best.cpu.system / COUNT).toFixed(1)}); all rounds ${rounds.map((r) => us(r.cpu).toFixed(1)).join(', ')} µs; ` +
+    `${s.acks} ACKs, ${s.lease_batches} lease batches, data on ${v.dir}`,
 );
 await plugin.stop();
 await events.close();

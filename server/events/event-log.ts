@@ -47,6 +47,9 @@ export class EventLog implements EventSink {
   private lastSync = 0;
   private unsynced = false;
   private closed = false;
+  /** The last timestamp formatted: events of one millisecond share it (toISOString costs as much as the JSON). */
+  private tsMs = NaN;
+  private tsText = '';
   /** Write failures (disk full, ...): counted, the log lives on in memory. */
   writeErrors = 0;
 
@@ -77,9 +80,15 @@ export class EventLog implements EventSink {
   /** Record an event and publish it. */
   emit(type: EventType, e: EventInput): CcEvent {
     const seq = ++this.seq;
+    const d = this.now();
+    const ms = d.getTime();
+    if (ms !== this.tsMs) {
+      this.tsMs = ms;
+      this.tsText = d.toISOString();
+    }
     const ev: CcEvent = {
       seq,
-      ts: this.now().toISOString(),
+      ts: this.tsText,
       type,
       node_id: e.node_id ?? null,
       mac: e.mac ?? null,
