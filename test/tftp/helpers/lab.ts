@@ -106,13 +106,14 @@ export interface CrashcartChild {
   stop(): Promise<void>;
 }
 
-/** Start test/tftp/helpers/serve-child.ts in the lab's server namespace. */
-export async function startCrashcart(lab: Lab, args: Record<string, unknown>): Promise<CrashcartChild> {
-  const child = lab.spawnServer(process.execPath, [
+/** Start test/tftp/helpers/serve-child.ts in the lab's server namespace (under `taskset -c CPUS` when given). */
+export async function startCrashcart(lab: Lab, args: Record<string, unknown>, cpus: string | null = null): Promise<CrashcartChild> {
+  const argv = [
     path.join(REPO, 'bin/run-ts.mjs'),
     path.join(REPO, 'test/tftp/helpers/serve-child.ts'),
     JSON.stringify({ iface: 'vs', ip: SERVER_IP, ...args }),
-  ]);
+  ];
+  const child = cpus ? lab.spawnServer('taskset', ['-c', cpus, process.execPath, ...argv]) : lab.spawnServer(process.execPath, argv);
   const lines = createInterface({ input: child.stdout! });
   const waiting: Array<(v: Record<string, unknown>) => void> = [];
   let stderr = '';
