@@ -9,7 +9,7 @@
  *
  *   node bin/run-ts.mjs bench/tftp/run.ts [--quick] [--modes pinned,unpinned] [--rows 1,2,...] [--reps N]
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -80,15 +80,33 @@ async function round(lab: Lab, row: Row, cpus: string | null): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-type Cell = number | string;
+/** MiB/s, plus the server's CPU microseconds per DATA block; or why the row failed. */
+type Cell = { mibs: number; cpuUsPerBlock: number } | string;
+
+/** CPU time (ms) of a process and its reaped children: utime + stime + cutime + cstime. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / 100; // clock ticks, USER_HZ 100
+}
+
+const blocksOf = (row: Row) => {
+  const i = row.options.indexOf('blksize 1468');
+  return (Math.floor(row.bytes / (i >= 0 ? 1468 : 512)) + 1) * row.clients;
+};
 
 async function measure(lab: Lab, start: StartServer, dir: string, row: Row, mode: Mode): Promise<Cell> {
   const srv = await start(lab, dir, mode.server);
   try {
     await round(lab, { ...ROWS[0]!, clients: 1 }, mode.client); // warm-up: page cache, first-run costs
     const times: number[] = [];
-    for (let i = 0; i < (v.reps ? Number(v.reps) : row.reps); i++) times.push(await round(lab, row, mode.client));
-    return (row.bytes * row.clients) / MiB / median(times);
+    const reps = v.reps ? Number(v.reps) : row.reps;
+    await new Promise((r) => setTimeout(r, 50)); // tftpd-hpa reaps its warm-up child
+    const c0 = cpuMs(srv.pid);
+    for (let i = 0; i < reps; i++) times.push(await round(lab, row, mode.client));
+    await new Promise((r) => setTimeout(r, 50));
+    const cpu = cpuMs(srv.pid) - c0;
+    return { mibs: (row.bytes * row.clients) / MiB / median(times), cpuUsPerBlock: (cpu * 1000) / (blocksOf(row) * reps) };
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   } finally {
@@ -97,16 +115,21 @@ async function measure(lab: Lab, start: StartServer, dir: string, row: Row, mode
 }
 
 function table(rows: Row[], results: Map<string, Cell[]>): string {
-  const fmt = (c: Cell | undefined) => (typeof c === 'number' ? c.toFixed(1) : `failed (${c ?? 'not run'})`);
-  const lines = [`| row | Crashcart MiB/s | tftpd-hpa MiB/s | dnsmasq MiB/s | Crashcart / best other |`, `|---|---:|---:|---:|---:|`];
+  const fmt = (c: Cell | undefined) => (typeof c === 'object' ? c.mibs.toFixed(1) : `failed (${c ?? 'not run'})`);
+  // tftpd-hpa serves each transfer from a forked child its parent does not account for: no figure.
+  const cpu = (c: Cell | undefined, k: number) => (typeof c === 'object' && NAMES[k] !== 'tftpd-hpa' ? c.cpuUsPerBlock.toFixed(1) : '-');
+  const lines = [
+    `| row | Crashcart MiB/s | tftpd-hpa MiB/s | dnsmasq MiB/s | Crashcart / best other | server CPU per block, µs (ours / tftpd-hpa / dnsmasq) |`,
+    `|---|---:|---:|---:|---:|---|`,
+  ];
   for (const row of rows) {
     const r = results.get(row.label);
     if (!r) continue;
     const [ours, ...others] = r;
-    const nums = others.filter((x): x is number => typeof x === 'number');
+    const nums = others.filter((x) => typeof x === 'object').map((x) => x.mibs);
     const best = nums.length ? Math.max(...nums) : NaN;
-    const ratio = typeof ours === 'number' && Number.isFinite(best) ? `${(ours / best).toFixed(2)}x` : 'n/a';
-    lines.push(`| ${row.label} | ${fmt(r[0])} | ${fmt(r[1])} | ${fmt(r[2])} | ${ratio} |`);
+    const ratio = typeof ours === 'object' && Number.isFinite(best) ? `${(ours.mibs / best).toFixed(2)}x` : 'n/a';
+    lines.push(`| ${row.label} | ${fmt(r[0])} | ${fmt(r[1])} | ${fmt(r[2])} | ${ratio} | ${r.map((c, k) => cpu(c, k)).join(' / ')} |`);
   }
   return lines.join('\n');
 }
@@ -135,7 +158,7 @@ async function main(): Promise<void> {
           const cell = await measure(lab, start, dir, row, mode);
           cells.push(cell);
           process.stderr.write(
-            `${mode.name.split(' ')[0]!.padEnd(9)} ${NAMES[k]!.padEnd(10)} ${row.label.padEnd(42)} ${typeof cell === 'number' ? cell.toFixed(1) + ' MiB/s' : cell}\n`,
+            `${mode.name.split(' ')[0]!.padEnd(9)} ${NAMES[k]!.padEnd(10)} ${row.label.padEnd(42)} ${typeof cell === 'object' ? `${cell.mibs.toFixed(1)} MiB/s, ${cell.cpuUsPerBlock.toFixed(1)} µs CPU/block` : cell}\n`,
           );
         }
         results.set(row.label, cells);

@@ -10,6 +10,8 @@ import { startCrashcart, SERVER_IP, type Lab } from '../../test/tftp/helpers/lab
 /** A running server. */
 export interface BenchServer {
   name: string;
+  /** The server process (tftpd-hpa's per-transfer children are counted once they exit: cutime/cstime). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -45,14 +47,14 @@ const spawnPinned = (lab: Lab, cpus: string | null, cmd: string, args: string[])
 /** Crashcart's TFTP plugin (pinned to the veth, blksize capped by its MTU). */
 export const crashcart: StartServer = async (lab, root, cpus) => {
   const s = await startCrashcart(lab, { roots: [root], limits: { maxTransfers: 512, maxPerClient: 512 } }, cpus);
-  return { name: 'Crashcart', stop: () => s.stop() };
+  return { name: 'Crashcart', pid: s.pid, stop: () => s.stop() };
 };
 
 /** tftpd-hpa 5.2 in listen mode, chrooted (-s) to the root; its default user is nobody. */
 export const tftpdHpa: StartServer = async (lab, root, cpus) => {
   const c = spawnPinned(lab, cpus, 'in.tftpd', ['--listen', '--foreground', '--address', `${SERVER_IP}:69`, '--secure', root]);
   await waitPort(lab, 69);
-  return { name: 'tftpd-hpa', stop: () => killed(c) };
+  return { name: 'tftpd-hpa', pid: c.pid!, stop: () => killed(c) };
 };
 
 /** dnsmasq's TFTP only (no DNS, no DHCP); --tftp-max raised so the 100-client row measures speed, not its cap of 50. */
@@ -70,5 +72,5 @@ export const dnsmasq: StartServer = async (lab, root, cpus) => {
     '--pid-file=',
   ]);
   await waitPort(lab, 69);
-  return { name: 'dnsmasq', stop: () => killed(c) };
+  return { name: 'dnsmasq', pid: c.pid!, stop: () => killed(c) };
 };

@@ -101,6 +101,8 @@ export async function createLab(tag: string, mtu = 1500): Promise<Lab> {
 /** Crashcart's TFTP plugin running in the server namespace. */
 export interface CrashcartChild {
   port: number;
+  /** The server process (`ip netns exec` and taskset exec it, so this is node itself). */
+  pid: number;
   stats(): Promise<TftpStats>;
   events(): Promise<Array<{ type: string; message: string; node_id: number | null; data: Record<string, unknown> }>>;
   stop(): Promise<void>;
@@ -131,6 +133,7 @@ export async function startCrashcart(lab: Lab, args: Record<string, unknown>, cp
   const ready = await next();
   return {
     port: ready.ready as number,
+    pid: child.pid!,
     stats: async () => (await next('stats')).stats as TftpStats,
     events: async () => (await next('events')).events as Awaited<ReturnType<CrashcartChild['events']>>,
     stop: () =>
