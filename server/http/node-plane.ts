@@ -8,7 +8,14 @@ import rateLimit from '@fastify/rate-limit';
 import path from 'node:path';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { CheckinRequestSchema, MAX_REGISTER_BYTES, RegisterRequestSchema } from '../../contract/index.ts';
+import {
+  CheckinRequestSchema,
+  CheckinResponseSchema,
+  MAX_REGISTER_BYTES,
+  RegisterRequestSchema,
+  RegisterResponseSchema,
+  StageAnswerSchema,
+} from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
 import { installErrorHandling, installValidation } from './error-handler.ts';
 import { bootIpxeScript } from '../boot/scripts.ts';
@@ -16,6 +23,8 @@ import { bootRequest } from '../nodes/boot-flow.ts';
 import { register, checkin } from '../nodes/registration.ts';
 import { reportStage, answerFile } from '../nodes/install.ts';
 import { findMicrokernel, REPO_ROOT } from '../boot/microkernel-assets.ts';
+import { plainIp } from '../nodes/node-address.ts';
+import { applyHttpLimits } from './http-limits.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { AssetServer } from './asset-server.ts';
 
@@ -24,6 +33,7 @@ const IPXE = 'text/plain; charset=utf-8';
 /** Build the node plane (not listening yet). */
 export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: string[] } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: MAX_REGISTER_BYTES, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
+  applyHttpLimits(app.server, ctx.settings.get());
   installErrorHandling(app, ctx.log);
   const assets = new AssetServer();
   installValidation(app);
@@ -51,13 +61,29 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     async (req, reply) => {
       // Firmware fills these from SMBIOS: garbage (raw bytes, placeholders) is ignored by the identity
       // rules downstream, never a reason to refuse the boot.
-      const r = await bootRequest(ctx, req.query, req.ip);
+      const r = await bootRequest(ctx, req.query, plainIp(req.ip));
       return reply.type(IPXE).send(r.script);
     },
   );
 
-  app.post('/api/v1/register', { schema: { body: RegisterRequestSchema } }, async (req) => register(ctx, req.body, req.ip));
-  app.post('/api/v1/checkin', { schema: { body: CheckinRequestSchema } }, async (req) => checkin(ctx, req.body));
+  app.post(
+    '/api/v1/register',
+    {
+      schema: { body: RegisterRequestSchema, response: { 200: RegisterResponseSchema } },
+      // Charged before the body is read: a source over its facts budget costs no parsing. A body without a
+      // length (chunked) is charged the largest a register may be.
+      onRequest: async (req) => {
+        const len = Number(req.headers['content-length'] ?? MAX_REGISTER_BYTES);
+        // Larger bodies are refused by bodyLimit (413) anyway; they cost what the largest accepted one does.
+        if (!ctx.guard.chargeFacts(plainIp(req.ip), Number.isFinite(len) ? Math.min(len, MAX_REGISTER_BYTES) : MAX_REGISTER_BYTES))
+          throw ccError('CC_ERR_RATE_LIMITED', `${plainIp(req.ip)} sent more facts than facts_bytes_per_source_per_min allows`);
+      },
+    },
+    async (req) => register(ctx, req.body, plainIp(req.ip)),
+  );
+  app.post('/api/v1/checkin', { schema: { body: CheckinRequestSchema, response: { 200: CheckinResponseSchema } } }, async (req) =>
+    checkin(ctx, req.body),
+  );
 
   const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
   app.get(
@@ -70,10 +96,11 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
           name: Type.String({ maxLength: 32 }),
           detail: Type.Optional(Type.String({ maxLength: 1024 })),
         }),
+        response: { 200: StageAnswerSchema },
       },
     },
     async (req) => {
-      const n = await reportStage(ctx, req.params.id, req.query.token, req.query.name, req.query.detail);
+      const n = await reportStage(ctx, req.params.id, req.query.token, req.query.name, plainIp(req.ip), req.query.detail);
       return { ok: true, state: n.state };
     },
   );
@@ -89,7 +116,9 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
       },
     },
     async (req, reply) =>
-      reply.type('text/plain; charset=utf-8').send(await answerFile(ctx, req.params.id, req.params.token, req.params.name)),
+      reply
+        .type('text/plain; charset=utf-8')
+        .send(await answerFile(ctx, req.params.id, req.params.token, req.params.name, plainIp(req.ip))),
   );
 
   // Microkernel assets: resolved per request, so an import takes effect at once.
@@ -120,9 +149,11 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   return app;
 }
 
-function transferEvent(ctx: CoreContext, ip: string, url: string, bytes?: number): void {
+/** An unauthenticated download: an event within the source's budget (node-guard.ts). */
+function transferEvent(ctx: CoreContext, rawIp: string, url: string, bytes?: number): void {
+  const ip = plainIp(rawIp);
   const node = ctx.repo.all().find((d) => d.ip === ip);
-  ctx.events.emit('http.transfer', {
+  ctx.guard.sourceEvent(ip, 'http.transfer', {
     node_id: node?.id ?? null,
     mac: node?.boot_mac ?? null,
     message: `HTTP ${url}${bytes ? ` ${Math.round(bytes / 1024)} KB` : ''}`,
