@@ -37,14 +37,11 @@ export interface Store {
   close(): Promise<void>;
 }
 
+// Nodes are looked up in memory (server/nodes/node-repo.ts), never through nedb: only the unique id stays
+// indexed there. nedb keeps every document with one key in one array, so the former indexes on policy, uuid
+// and serial (null for most nodes) made every node save a linear search through all of them (bench/checkin).
 const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
-  nodes: [
-    { fieldName: 'id', unique: true },
-    { fieldName: 'macs' },
-    { fieldName: 'uuid' },
-    { fieldName: 'serial' },
-    { fieldName: 'policy' },
-  ],
+  nodes: [{ fieldName: 'id', unique: true }],
   leases: [{ fieldName: 'ip' }],
   reservations: [{ fieldName: 'ip', unique: true }],
 };
@@ -83,7 +80,11 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
     } catch (e) {
       throw ccError('CC_ERR_STORE_CORRUPT', `${filename}: ${(e as Error).message}`);
     }
-    for (const idx of INDEXES[name] ?? []) await ds.ensureIndexAsync(idx);
+    const wanted = INDEXES[name] ?? [];
+    for (const idx of wanted) await ds.ensureIndexAsync(idx);
+    // A data dir written by an older version re-creates the indexes it recorded: drop the ones no longer kept.
+    for (const field of Object.keys((ds as unknown as { indexes: Record<string, unknown> }).indexes))
+      if (field !== '_id' && !wanted.some((w) => w.fieldName === field)) await ds.removeIndexAsync(field);
     // Make sure the (possibly new) file exists so fsync can open it.
     await fs.appendFile(filename, '');
     return new Collection<T>(name, ds, filename, opaque);
