@@ -139,7 +139,7 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
       await admin.close();
       await network.stop();
       await ctx.repo.flush();
-      await events.flushNow();
+      await events.close();
       await store.close();
     },
   };

@@ -17,12 +17,10 @@ export class ApplianceProc {
   readonly stderr: string[] = [];
   readonly child: ChildProcess;
 
-  constructor(lab: Lab, ns: string, args: Record<string, unknown>) {
-    this.child = lab.spawnIn(ns, process.execPath, [
-      path.join(ROOT, 'bin/run-ts.mjs'),
-      path.join(ROOT, 'test/dhcp/harness/appliance.ts'),
-      JSON.stringify(args),
-    ]);
+  /** `cpus`: run under `taskset -c CPUS` (the DHCP bench pins the server to one core). */
+  constructor(lab: Lab, ns: string, args: Record<string, unknown>, cpus: string | null = null) {
+    const argv = [path.join(ROOT, 'bin/run-ts.mjs'), path.join(ROOT, 'test/dhcp/harness/appliance.ts'), JSON.stringify(args)];
+    this.child = cpus ? lab.spawnIn(ns, 'taskset', ['-c', cpus, process.execPath, ...argv]) : lab.spawnIn(ns, process.execPath, argv);
     readline.createInterface({ input: this.child.stdout! }).on('line', (l) => {
       try {
         this.lines.push(JSON.parse(l) as HarnessLine);
