@@ -108,3 +108,52 @@ export type PowerNodeResult = Static<typeof PowerNodeResultSchema>;
 export const PowerResultSchema = Type.Object({ results: Type.Array(PowerNodeResultSchema) });
 /** Power result. */
 export type PowerResult = Static<typeof PowerResultSchema>;
+
+/** A node's last known power state and when the BMC reported it. */
+export const NodePowerSchema = Type.Object({ state: PowerStateSchema, checked_at: Type.String() });
+/** Node power state. */
+export type NodePower = Static<typeof NodePowerSchema>;
+
+/** Whether the node's BMC answered as a Redfish service (`GET /redfish/v1/`), recorded at enrolment. */
+export const RedfishDetectionSchema = Type.Object({
+  detected: Type.Boolean(),
+  /** RedfishVersion of the service root when detected. */
+  version: Type.Union([Type.String(), Type.Null()]),
+  /** Why not, when not detected (no answer, not HTTPS, not a service root). */
+  reason: Type.Union([Type.String(), Type.Null()]),
+  checked_at: Type.String(),
+});
+/** Redfish detection. */
+export type RedfishDetection = Static<typeof RedfishDetectionSchema>;
+
+/**
+ * Where in-band BMC enrolment of a node stands (docs/bmc.md "In-band enrolment"):
+ * `awaiting-approval` (approval_required and the node is not approved: nothing is asked of the agent),
+ * `requested` (the next check-in asks the agent to enrol), `no-address` (the BMC reported no LAN address: the
+ * operator enters one), `outside-subnets` (the reported address is outside bmc_allowed_subnets: the operator
+ * accepts it or not), `enrolled` (the node's BMC was set from it), `failed` (the agent could not enrol).
+ */
+export const BMC_ENROLMENT_STATES = ['awaiting-approval', 'requested', 'no-address', 'outside-subnets', 'enrolled', 'failed'] as const;
+/** One enrolment state. */
+export type BmcEnrolmentState = (typeof BMC_ENROLMENT_STATES)[number];
+
+/** In-band enrolment as the API shows it (the password the agent set is never shown). */
+export const BmcEnrolmentViewSchema = Type.Object({
+  state: Type.Enum(BMC_ENROLMENT_STATES),
+  /** The BMC's LAN address the agent reported (null: none). */
+  address: Type.Union([Type.String(), Type.Null()]),
+  username: Type.Union([Type.String(), Type.Null()]),
+  /** What the operator should know or do. */
+  reason: Type.Union([Type.String(), Type.Null()]),
+  at: Type.Union([Type.String(), Type.Null()]),
+});
+/** Enrolment view. */
+export type BmcEnrolmentView = Static<typeof BmcEnrolmentViewSchema>;
+
+/** POST /api/v1/nodes/ID/bmc/accept: use the credentials the agent enrolled, at the reported address or this one. */
+export const BmcAcceptSchema = Type.Object({ address: Type.Optional(BmcAddressSchema) }, { additionalProperties: false });
+/** Accept request. */
+export type BmcAccept = Static<typeof BmcAcceptSchema>;
+
+/** The IPMI user name in-band enrolment creates or reuses on a node's BMC. */
+export const ENROLLED_BMC_USER = 'crashcart';

@@ -4,4 +4,5 @@ export * from './protocol.ts';
 export * from './events.ts';
 export * from './admin.ts';
 export * from './bmc.ts';
+export * from './bmc-enrol.ts';
 export * from './reservations.ts';

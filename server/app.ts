@@ -30,6 +30,9 @@ import { bindError, ccError } from './errors/cc-error.ts';
 import * as D from './config/defaults.ts';
 import { NodeGuard } from './nodes/node-guard.ts';
 import { applyHttpLimits } from './http/http-limits.ts';
+import { SecretBox } from './secrets/secret-box.ts';
+import { redactingLogger } from './secrets/redact.ts';
+import { createPowerPoller, type PowerPoller } from './bmc/power-poller.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1']);
 
@@ -41,6 +44,8 @@ export interface Appliance {
   network: NetworkServices;
   auth: AdminAuth;
   lab: Plugin | null;
+  /** The calm power-state poll of nodes with a BMC. */
+  powerPoller: PowerPoller;
   /** Admin UI URL with a one-time login code. */
   loginUrl: string;
   /** Admin base URL (https:// when the admin plane is exposed). */
@@ -84,6 +89,14 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
     events.emit('store.repaired', { message: `Cut ${r.cutBytes} bytes of an interrupted write from ${r.file}`, data: { ...r } });
   const settings = await SettingsService.open(store.settings, config.publicUrl, opts.settings);
   const repo = await NodeRepo.open(store.nodes);
+  // Every log line passes through the redactor: a secret that reaches a log object by mistake is cut there.
+  const log = redactingLogger(opts.log);
+  const secrets = await SecretBox.open(config.dataDir);
+  if (secrets.keyFileWasLoose)
+    log.warn(
+      { dataDir: config.dataDir },
+      'secrets.key was readable by other users; tightened to 0600 (rotate the BMC passwords if others may have read it)',
+    );
   const ctx: CoreContext = {
     config,
     store,
@@ -95,7 +108,8 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
     tasks: await TaskService.open(store.tasks),
     reservations: await openReservations(store, events, () => ctx.config),
     lock: new Mutex(),
-    log: opts.log,
+    log,
+    secrets,
     now,
     guard: new NodeGuard({
       settings: () => settings.get(),
@@ -152,17 +166,20 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
   const timer = setInterval(() => {
     void sweepLost(ctx)
       .then(() => ctx.repo.flush())
-      .catch((e: unknown) => opts.log.warn({ err: e }, 'sweep failed'));
+      .catch((e: unknown) => log.warn({ err: e }, 'sweep failed'));
   }, sweepMs);
   timer.unref();
+  const powerPoller = createPowerPoller(ctx);
+  await powerPoller.start();
 
   if (config.lab && config.lab.nodes > 0) {
     const http = network.httpAddress();
-    const sim = createLabPlugin({ baseUrl: `http://127.0.0.1:${http?.port ?? config.http.port}`, count: config.lab.nodes, log: opts.log });
+    const sim = createLabPlugin({ baseUrl: `http://127.0.0.1:${http?.port ?? config.http.port}`, count: config.lab.nodes, log });
     try {
       await sim.start();
     } catch (e) {
       clearInterval(timer);
+      await powerPoller.stop();
       await admin.close();
       await network.stop();
       throw e;
@@ -180,10 +197,12 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
     get lab() {
       return lab;
     },
+    powerPoller,
     loginUrl: `${adminUrl}/#login=${auth.newLoginCode()}`,
     adminUrl,
     async stop() {
       clearInterval(timer);
+      await powerPoller.stop();
       await lab?.stop();
       await admin.close();
       await network.stop();

@@ -24,6 +24,7 @@ import { systemRoutes, type SystemControl } from './routes/admin-system.ts';
 import { sessionRoutes } from './routes/admin-session.ts';
 import { uploadRoutes } from './routes/admin-uploads.ts';
 import { reservationRoutes } from './routes/admin-reservations.ts';
+import { bmcRoutes } from './routes/admin-bmc.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
 
 /** Session cookie name over plain HTTP (loopback). */
@@ -128,6 +129,7 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   systemRoutes(app, ctx, o.sys);
   await app.register(async (scope) => uploadRoutes(scope, ctx));
   reservationRoutes(app, ctx);
+  bmcRoutes(app, ctx);
   app.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 

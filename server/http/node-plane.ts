@@ -9,7 +9,7 @@ import rateLimit from '@fastify/rate-limit';
 import path from 'node:path';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { CheckinRequestSchema, MAX_REGISTER_BYTES, RegisterRequestSchema } from '../../contract/index.ts';
+import { BmcEnrolReportSchema, CheckinRequestSchema, MAX_REGISTER_BYTES, RegisterRequestSchema } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
 import { installErrorHandling, installValidation } from './error-handler.ts';
 import { bootIpxeScript } from '../boot/scripts.ts';
@@ -20,6 +20,7 @@ import { findMicrokernel, REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { plainIp } from '../nodes/node-address.ts';
 import { applyHttpLimits } from './http-limits.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { bmcEnrolReport } from '../bmc/enrolment/enrol-report.ts';
 
 const IPXE = 'text/plain; charset=utf-8';
 
@@ -74,6 +75,8 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     async (req) => register(ctx, req.body, plainIp(req.ip)),
   );
   app.post('/api/v1/checkin', { schema: { body: CheckinRequestSchema } }, async (req) => checkin(ctx, req.body));
+  // In-band BMC enrolment, reported by the agent the check-in asked (agent token; docs/bmc.md).
+  app.post('/api/v1/bmc-enrol', { schema: { body: BmcEnrolReportSchema } }, async (req) => bmcEnrolReport(ctx, req.body, plainIp(req.ip)));
 
   const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
   app.get(

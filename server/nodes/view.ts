@@ -1,6 +1,7 @@
 /** NodeDoc (storage) -> Node (API contract): drops secrets and internals. */
 import type { Node } from '../../contract/index.ts';
 import type { NodeDoc } from '../store/docs.ts';
+import { bmcNodeFields } from '../bmc/node-bmc-view.ts';
 
 /** The API view of a node; `approved` is what the binder acts on (everyone, while approval is not required). */
 export function nodeView(d: NodeDoc, s: { approval_required: boolean }): Node {
@@ -31,5 +32,6 @@ export function nodeView(d: NodeDoc, s: { approval_required: boolean }): Node {
     metadata: d.metadata,
     conflicts: d.conflicts ?? [],
     approved: Boolean(d.approved) || !s.approval_required,
+    ...bmcNodeFields(d),
   };
 }

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { CcEvent } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
+import { bmcWithSecret, secretsExported, withoutBmc } from '../../bmc/bmc-export.ts';
 import { nodeView } from '../../nodes/view.ts';
 
 /** SSE keep-alive: proxies and browsers drop idle streams after ~30-60 s. */
@@ -86,20 +87,28 @@ export function eventRoutes(app: FastifyInstance, ctx: CoreContext): void {
     },
   );
 
-  r.get('/api/v1/export/nodes.json', { schema: { tags: ['export'] } }, async (_req, reply) => {
-    const facts = new Map((await ctx.store.facts.find()).map((f) => [f._id, f]));
-    const nodes = ctx.repo
-      .all()
-      .sort((a, b) => a.id - b.id)
-      .map((d) => ({
-        ...nodeView(d, ctx.settings.get()),
-        facts: facts.get(String(d.id))?.facts ?? {},
-        inventory: facts.get(String(d.id))?.inventory ?? null,
-      }));
-    return reply
-      .header('content-disposition', 'attachment; filename="crashcart-nodes.json"')
-      .send({ exported_at: ctx.now().toISOString(), nodes });
-  });
+  r.get(
+    '/api/v1/export/nodes.json',
+    // BMC fields only when asked, and then with their passwords (server/bmc/bmc-export.ts).
+    { schema: { tags: ['export'], querystring: Type.Object({ with_secrets: Type.Optional(Type.Boolean()) }) } },
+    async (req, reply) => {
+      const facts = new Map((await ctx.store.facts.find()).map((f) => [f._id, f]));
+      const secrets = req.query.with_secrets === true;
+      const nodes = ctx.repo
+        .all()
+        .sort((a, b) => a.id - b.id)
+        .map((d) => ({
+          ...withoutBmc(nodeView(d, ctx.settings.get())),
+          ...(secrets ? { bmc: bmcWithSecret(ctx, d) } : {}),
+          facts: facts.get(String(d.id))?.facts ?? {},
+          inventory: facts.get(String(d.id))?.inventory ?? null,
+        }));
+      if (secrets) secretsExported(ctx, 'nodes.json', nodes.filter((n) => 'bmc' in n && n.bmc).length);
+      return reply
+        .header('content-disposition', 'attachment; filename="crashcart-nodes.json"')
+        .send({ exported_at: ctx.now().toISOString(), nodes });
+    },
+  );
   r.get('/api/v1/export/nodes.csv', { schema: { tags: ['export'] } }, async (_req, reply) => {
     const cols = [
       'id',
