@@ -28,6 +28,8 @@ export const BmcEnrolledReportSchema = Type.Object(
     password: Type.String({ minLength: 8, maxLength: 20, pattern: '^[\\x21-\\x7e]+$' }),
     /** True when an existing `crashcart` user was reused (its password replaced). */
     reused: Type.Boolean(),
+    /** Steps that failed without stopping enrolment (shown in the event). */
+    warnings: Type.Optional(Type.Array(Type.String({ maxLength: 512 }), { maxItems: 16 })),
   },
   { additionalProperties: false },
 );

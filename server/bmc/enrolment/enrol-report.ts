@@ -58,7 +58,8 @@ export async function bmcEnrolReport(
         mac: req.mac ?? null,
       };
       const subnets = allowedSubnets(s, ctx.config);
-      const who = `user ${req.username} (slot ${req.user_id}${req.reused ? ', reused' : ''}) on LAN channel ${req.channel}`;
+      const warned = req.warnings?.length ? `; warnings: ${req.warnings.join('; ')}` : '';
+      const who = `user ${req.username} (slot ${req.user_id}${req.reused ? ', reused' : ''}) on LAN channel ${req.channel}${warned}`;
       if (req.address === null) {
         e = { ...sealed, state: 'no-address', reason: 'the BMC reports no LAN address: enter the address it is reachable at and accept' };
         message = `BMC enrolled in-band (${who}) but it reports no LAN address: enter one on the node's page`;
