@@ -94,7 +94,14 @@ export type ConflictDismiss = Static<typeof ConflictDismissSchema>;
 /** Per-node outcome of a bulk action. */
 export const BulkResultSchema = Type.Object({
   results: Type.Array(
-    Type.Object({ node_id: Type.Integer(), ok: Type.Boolean(), state: Type.Optional(Type.String()), reason: Type.Optional(Type.String()) }),
+    Type.Object({
+      node_id: Type.Integer(),
+      ok: Type.Boolean(),
+      state: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
+      /** What did not stop the action (e.g. a BMC power cycle that failed after a reinstall was queued). */
+      warnings: Type.Optional(Type.Array(Type.String())),
+    }),
   ),
 });
 /** Bulk result. */

@@ -10,6 +10,7 @@ import { startAppliance } from '../app.ts';
 import { consoleLogger } from '../core/console-logger.ts';
 import { CcError, ccError } from '../errors/cc-error.ts';
 import { imageImport, loginCommand, microkernelImport, tokenCommand } from './data-commands.ts';
+import { NODES_BMC_USAGE, nodesBmcCommand } from './nodes-bmc.ts';
 
 const USAGE = `Usage: crashcart <command> [options]
 
@@ -22,7 +23,7 @@ Commands:
                              import an OS installer image
   microkernel import DIR [--data-dir DIR]
                              install a microkernel (vmlinuz, initrd.img, manifest.json)
-
+${NODES_BMC_USAGE}
 Commands that change data go through the running appliance when one holds the data dir.
 `;
 
@@ -109,6 +110,9 @@ async function main(argv: string[]): Promise<void> {
       if (pos[0] !== 'import' || !pos[1]) throw ccError('CC_ERR_CONFIG_INVALID', 'usage: crashcart microkernel import DIR');
       return microkernelImport(dataDir, pos[1]);
     }
+    case 'nodes':
+      process.exitCode = await nodesBmcCommand(rest);
+      return;
     case undefined:
     case 'help':
     case '--help':

@@ -52,6 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
   await sim?.stop();
+  if (t) fs.rmSync(t.dataDir, { recursive: true, force: true });
 });
 
 describe('in-band enrolment through the appliance (real agent loop, ipmi_sim)', () => {

@@ -6,6 +6,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import net from 'node:net';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
 import { ProtocolNode } from '../helpers/protocol-node.ts';
@@ -45,7 +46,10 @@ beforeAll(async () => {
     },
   );
 });
-afterAll(() => t.stop());
+afterAll(async () => {
+  await t.stop();
+  fs.rmSync(t.dataDir, { recursive: true, force: true });
+});
 afterEach(async () => {
   for (const f of fakes.splice(0)) await f.close();
 });

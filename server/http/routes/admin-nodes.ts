@@ -17,6 +17,7 @@ import { bindNodes, unbindNodes, reinstallNodes } from '../../policies/binder.ts
 import { queueCommand, forgetNodes, patchNode, approveNodes } from '../../nodes/node-actions.ts';
 import { keepApart, mergeNodes } from '../../nodes/conflicts.ts';
 import { ccError } from '../../errors/cc-error.ts';
+import { agentSnapshot, bootAgainViaBmc } from '../../bmc/boot-again.ts';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
@@ -95,8 +96,15 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
   r.post('/api/v1/nodes/bind', { schema: { tags: ['nodes'], body: BindRequestSchema, response: { 200: BulkResultSchema } } }, async (req) =>
     bindNodes(ctx, req.body.node_ids, req.body.policy),
   );
-  r.post('/api/v1/nodes/unbind', { schema: bulk }, async (req) => unbindNodes(ctx, req.body.node_ids));
-  r.post('/api/v1/nodes/reinstall', { schema: bulk }, async (req) => reinstallNodes(ctx, req.body.node_ids));
+  // Both make a node boot again: through its BMC (cycle, PXE once) when it has one (server/bmc/boot-again.ts).
+  r.post('/api/v1/nodes/unbind', { schema: bulk }, async (req) => {
+    const hadAgent = agentSnapshot(ctx, req.body.node_ids);
+    return bootAgainViaBmc(ctx, 'unbind', await unbindNodes(ctx, req.body.node_ids), hadAgent);
+  });
+  r.post('/api/v1/nodes/reinstall', { schema: bulk }, async (req) => {
+    const hadAgent = agentSnapshot(ctx, req.body.node_ids);
+    return bootAgainViaBmc(ctx, 'reinstall', await reinstallNodes(ctx, req.body.node_ids), hadAgent);
+  });
   r.post('/api/v1/nodes/reboot', { schema: bulk }, async (req) => queueCommand(ctx, req.body.node_ids, 'reboot'));
   r.post('/api/v1/nodes/poweroff', { schema: bulk }, async (req) => queueCommand(ctx, req.body.node_ids, 'poweroff'));
   r.post('/api/v1/nodes/forget', { schema: bulk }, async (req) => forgetNodes(ctx, req.body.node_ids));
