@@ -16,7 +16,7 @@ export const BmcAddressSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9.:
 /** A Redfish system resource path. */
 export const SystemPathSchema = Type.String({ pattern: "^/redfish/v1/Systems/[A-Za-z0-9._~%:@!$&'()*+,;=-]+$", maxLength: 512 });
 
-/** PUT /api/v1/nodes/ID/bmc: the password is write-only (never returned). */
+/** PUT /api/v1/nodes/ID/bmc: the password is write-only (never returned); left out, the stored one is kept. */
 export const BmcInputSchema = Type.Object(
   {
     driver: BmcDriverKindSchema,
@@ -24,7 +24,7 @@ export const BmcInputSchema = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     // Printable, no control characters: it goes into a child's environment or an HTTP header.
     username: Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x20-\\x7e]+$' }),
-    password: Type.String({ maxLength: 256, pattern: '^[\\x20-\\x7e]*$' }),
+    password: Type.Optional(Type.String({ maxLength: 256, pattern: '^[\\x20-\\x7e]*$' })),
     system_path: Type.Optional(SystemPathSchema),
     tls: Type.Optional(TlsPolicySchema),
     /** IPMI 2.0 cipher suite (22.15.2 of the spec); 3 (what MAAS defaults to) unless the BMC needs another, 17 where offered. */

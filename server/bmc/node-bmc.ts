@@ -16,7 +16,12 @@ export function setNodeBmc(ctx: CoreContext, id: number, input: BmcInput): Promi
     const node = ctx.repo.get(id);
     if (!node) throw ccError('CC_ERR_NOT_FOUND', `node ${id}`);
     const before = node.bmc ?? null;
-    node.bmc = bmcRecordFromInput(id, input, ctx.secrets);
+    // A write-only field left out keeps what is stored (an edit of the address needs no retyped password).
+    const kept = input.password === undefined ? (before?.password_enc ?? null) : null;
+    if (input.password === undefined && kept === null)
+      throw ccError('CC_ERR_BAD_REQUEST', `node ${id} has no BMC password yet: give password`);
+    const fresh = bmcRecordFromInput(id, { ...input, password: input.password ?? '' }, ctx.secrets);
+    node.bmc = kept === null ? fresh : { ...fresh, password_enc: kept };
     if (node.bmc_enrolment && node.bmc_enrolment.state !== 'enrolled') node.bmc_enrolment = null;
     if (before?.address !== node.bmc.address) node.bmc_redfish = null;
     node.power = null;

@@ -151,6 +151,19 @@ describe('BMC API against ipmi_sim and sushy-tools', () => {
       expect(r.body.fix).toBeTruthy();
     }
     expect((await view(ids.ipmi)).bmc?.username).toBe('admin');
+    // The write-only password left out keeps the stored one (the power-on below uses it); with none stored, refused.
+    const edit = await t.admin('PUT', `/api/v1/nodes/${ids.ipmi}/bmc`, {
+      driver: 'ipmi',
+      address: '127.0.0.1',
+      port: sim.lanPort,
+      username: sim.admin.username,
+    });
+    expect(edit.status).toBe(200);
+    expect(edit.body.bmc.password_set).toBe(true);
+    const noPassword = await t.admin('PUT', `/api/v1/nodes/${ids.none}/bmc`, { driver: 'ipmi', address: '127.0.0.1', username: 'a' });
+    expect(noPassword.status).toBe(400);
+    expect(noPassword.body.message).toMatch(/give password/);
+    expect((await view(ids.none)).bmc ?? null).toBeNull();
     expect((await t.admin('PUT', '/api/v1/nodes/999999/bmc', { driver: 'ipmi', address: 'x', username: 'a', password: 'b' })).status).toBe(
       404,
     );
@@ -163,7 +176,7 @@ describe('BMC API against ipmi_sim and sushy-tools', () => {
       system_path: `/redfish/v1/Systems/${RF_UUID}`,
     });
     expect(rf.body.bmc).toMatchObject({ driver: 'redfish', tls: 'pin', tls_fingerprint: null, password_set: true });
-    expect((await eventsOf('bmc.configured')).map((e) => e.node_id)).toEqual([ids.ipmi, ids.redfish]);
+    expect((await eventsOf('bmc.configured')).map((e) => e.node_id)).toEqual([ids.ipmi, ids.ipmi, ids.redfish]);
   });
 
   it('powers the selection on with PXE once: per-node results, warnings, the boot mode of each node, the pin', async () => {
