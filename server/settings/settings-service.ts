@@ -35,7 +35,7 @@ const DEFAULTS: Settings = {
   bmc_request_timeout_s: D.DEFAULT_BMC_REQUEST_TIMEOUT_S,
   power_poll_interval_s: D.DEFAULT_POWER_POLL_S,
   bmc_enrol_inband: D.DEFAULT_BMC_ENROL_INBAND,
-  // null: the rack subnets Crashcart serves (server/bmc/enrolment/allowed-subnets.ts).
+  // null: the rack subnets Crashcart serves (allowedSubnets in server/bmc/enrolment/enrol-policy.ts).
   bmc_allowed_subnets: null,
 };
 
