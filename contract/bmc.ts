@@ -157,3 +157,6 @@ export type BmcAccept = Static<typeof BmcAcceptSchema>;
 
 /** The IPMI user name in-band enrolment creates or reuses on a node's BMC. */
 export const ENROLLED_BMC_USER = 'crashcart';
+
+/** GET /api/v1/export/nodes.json query: BMC fields (with their passwords) only when asked (docs/bmc.md). */
+export const ExportNodesQuerySchema = Type.Object({ with_secrets: Type.Optional(Type.Boolean()) });

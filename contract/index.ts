@@ -6,3 +6,8 @@ export * from './admin.ts';
 export * from './bmc.ts';
 export * from './bmc-enrol.ts';
 export * from './reservations.ts';
+export * from './node-api.ts';
+export * from './system.ts';
+export * from './images.ts';
+export * from './session.ts';
+export * from './disk-image.ts';

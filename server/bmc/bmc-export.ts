@@ -37,3 +37,22 @@ export function secretsExported(ctx: CoreContext, what: string, count: number): 
     data: { what, count },
   });
 }
+
+/**
+ * The JSON export's nodes as the operator asked for them: without BMC fields, or (`withSecrets`) with each
+ * node's BMC and its password, recorded as an event.
+ */
+export function bmcExportNodes<T extends Node>(
+  ctx: CoreContext,
+  nodes: readonly T[],
+  withSecrets: boolean,
+): Omit<T, 'bmc' | 'bmc_enrolment'>[] {
+  const out = nodes.map((n) => {
+    const rest = withoutBmc(n) as Omit<T, 'bmc' | 'bmc_enrolment'>;
+    if (!withSecrets) return rest;
+    const d = ctx.repo.get(n.id);
+    return { ...rest, bmc: d ? bmcWithSecret(ctx, d) : null };
+  });
+  if (withSecrets) secretsExported(ctx, 'nodes.json', out.filter((n) => 'bmc' in n && n.bmc).length);
+  return out;
+}
