@@ -92,7 +92,7 @@ describe('crashcart nodes bmc / nodes power', () => {
     expect(set.code).toBe(0);
     expect(set.out).toContain(`node ${id}: ipmi 127.0.0.1:${sim.lanPort} user admin password set`);
     expect(set.out).not.toContain(sim.admin.password);
-  });
+  }, 180_000); // five runs of the real CLI binary: a loaded CI machine starts Node slowly
 
   it('reads the power state per node; a failed node makes the exit status 1; --json for scripts', async () => {
     const r = await cli(['nodes', 'power', '--action', 'status', String(id), '999999', '--data-dir', app.dataDir]);
