@@ -18,6 +18,7 @@ import { AgentLoop, type LoopExit } from './loop/agent-loop.ts';
 import { ApplianceClient } from './loop/client.ts';
 import { createStderrLogger, type AgentLogLevel } from './loop/logger.ts';
 import { inbandEnroller } from './bmc/enrol-outcome.ts';
+import { AGENT_VERSION } from './version.ts';
 
 const HELP = `Usage: crashcart-agent [options]
        crashcart-agent collect DIR
@@ -168,6 +169,7 @@ export async function main(argv: string[]): Promise<number> {
     client: new ApplianceClient(where.url),
     token: where.token,
     nodeId: where.nodeId,
+    versions: { agent: AGENT_VERSION, microkernel: where.microkernel },
     inventory: gather,
     fastInventory: gatherFast,
     hooks: { reboot: powerHook('reboot'), poweroff: powerHook('poweroff') },

@@ -8,6 +8,8 @@ export interface Facets {
   tags: string[];
   /** Power facet values (see powerLabel); absent = no restriction. */
   power?: string[];
+  /** Only nodes discovered by an older microkernel than the one installed now. */
+  outdatedMicrokernel?: boolean;
 }
 
 /** Sortable columns. */
@@ -54,6 +56,8 @@ function haystack(n: Node): string {
     n.policy,
     n.summary.bmc_ip,
     n.summary.cpu_model,
+    n.microkernel_version,
+    n.agent_version,
     ...n.macs,
     ...n.tags,
   ]
@@ -81,6 +85,7 @@ export function filterNodes(nodes: readonly Node[], query: string, f: Facets): N
       (vendors.size === 0 || vendors.has(n.manufacturer ?? '(unknown)')) &&
       (f.tags.length === 0 || f.tags.every((t) => n.tags.includes(t))) &&
       (power.size === 0 || power.has(powerLabel(n))) &&
+      (!f.outdatedMicrokernel || n.microkernel_outdated) &&
       matchesText(n, query),
   );
 }
