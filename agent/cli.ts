@@ -17,6 +17,7 @@ import { locate } from './locate.ts';
 import { AgentLoop, type LoopExit } from './loop/agent-loop.ts';
 import { ApplianceClient } from './loop/client.ts';
 import { createStderrLogger, type AgentLogLevel } from './loop/logger.ts';
+import { inbandEnroller } from './bmc/enrol-outcome.ts';
 import { AGENT_VERSION } from './version.ts';
 
 const HELP = `Usage: crashcart-agent [options]
@@ -172,6 +173,8 @@ export async function main(argv: string[]): Promise<number> {
     inventory: gather,
     fastInventory: gatherFast,
     hooks: { reboot: powerHook('reboot'), poweroff: powerHook('poweroff') },
+    // In-band BMC enrolment over the local IPMI interface when the appliance asks (docs/bmc.md); not for a one-off run at a shell.
+    bmcEnrol: v.once ? undefined : inbandEnroller(),
     log,
     startDelayMaxMs: v.once ? 0 : undefined,
     backoffBaseMs: v.once ? 500 : undefined,

@@ -62,6 +62,11 @@ export const EVENT_TYPES = [
   'bmc.error',
   'bmc.tls_pinned',
   'bmc.tls_changed',
+  'bmc.configured',
+  'bmc.removed',
+  'bmc.power_changed',
+  'bmc.enrolment',
+  'admin.secrets_exported',
 ] as const;
 /** One event type. */
 export type EventType = (typeof EVENT_TYPES)[number];

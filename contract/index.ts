@@ -4,6 +4,7 @@ export * from './protocol.ts';
 export * from './events.ts';
 export * from './admin.ts';
 export * from './bmc.ts';
+export * from './bmc-enrol.ts';
 export * from './reservations.ts';
 export * from './manifest.ts';
 export * from './node-api.ts';

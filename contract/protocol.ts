@@ -114,6 +114,8 @@ export type AgentCommand = (typeof AGENT_COMMANDS)[number];
 export const CheckinResponseSchema = Type.Object({
   command: Type.Enum(AGENT_COMMANDS),
   config: AgentConfigSchema,
+  /** Enrol this machine's BMC in-band now and report to /api/v1/bmc-enrol (contract/bmc-enrol.ts). */
+  bmc_enrol: Type.Optional(Type.Boolean()),
 });
 /** Check-in response. */
 export type CheckinResponse = Static<typeof CheckinResponseSchema>;

@@ -24,6 +24,9 @@ import { createLabPlugin } from './lab/lab-plugin.ts';
 import { bindError } from './errors/cc-error.ts';
 import * as D from './config/defaults.ts';
 import { applyHttpLimits } from './http/http-limits.ts';
+import { SecretBox } from './secrets/secret-box.ts';
+import { redactingLogger } from './secrets/redact.ts';
+import { createPowerPoller, type PowerPoller } from './bmc/power-poller.ts';
 
 /** A running appliance. */
 export interface Appliance {
@@ -33,6 +36,8 @@ export interface Appliance {
   network: NetworkServices;
   auth: AdminAuth;
   lab: Plugin | null;
+  /** The calm power-state poll of nodes with a BMC. */
+  powerPoller: PowerPoller;
   /** Admin UI URL with a one-time login code. */
   loginUrl: string;
   /** Admin base URL (https:// when the admin plane is exposed). */
@@ -103,17 +108,20 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
   const timer = setInterval(() => {
     void sweepLost(ctx)
       .then(() => ctx.repo.flush())
-      .catch((e: unknown) => opts.log.warn({ err: e }, 'sweep failed'));
+      .catch((e: unknown) => ctx.log.warn({ err: e }, 'sweep failed'));
   }, sweepMs);
   timer.unref();
+  const powerPoller = createPowerPoller(ctx);
+  await powerPoller.start();
 
   if (config.lab && config.lab.nodes > 0) {
     const http = network.httpAddress();
-    const sim = createLabPlugin({ baseUrl: `http://127.0.0.1:${http?.port ?? config.http.port}`, count: config.lab.nodes, log: opts.log });
+    const sim = createLabPlugin({ baseUrl: `http://127.0.0.1:${http?.port ?? config.http.port}`, count: config.lab.nodes, log: ctx.log });
     try {
       await sim.start();
     } catch (e) {
       clearInterval(timer);
+      await powerPoller.stop();
       await admin.close();
       await network.stop();
       throw e;
@@ -131,10 +139,12 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
     get lab() {
       return lab;
     },
+    powerPoller,
     loginUrl: `${adminUrl}/#login=${auth.newLoginCode()}`,
     adminUrl,
     async stop() {
       clearInterval(timer);
+      await powerPoller.stop();
       await lab?.stop();
       await admin.close();
       await network.stop();

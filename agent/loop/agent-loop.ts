@@ -13,6 +13,7 @@ import { ApplianceError, type ApplianceClient } from './client.ts';
 import type { AgentLogger } from './logger.ts';
 import { buildRegisterRequest } from './register-request.ts';
 import { ConfigRefusals, MAX_RETRY_AFTER_MS, sameAppliance } from './trust.ts';
+import type { BmcEnrolOutcome } from '../bmc/enrol-outcome.ts';
 
 /** Hanlon delayed its first check-in by up to 5 s so a rack powering on together spreads out. */
 export const DEFAULT_START_DELAY_MAX_MS = 5000;
@@ -39,7 +40,8 @@ export type AgentEvent =
   | { type: 'checkin'; command: AgentCommand }
   | { type: 'config'; config: AgentConfig }
   | { type: 'schedule'; delay_ms: number; reason: 'interval' | 'backoff' | 'start' }
-  | { type: 'error'; error: string; attempt: number };
+  | { type: 'error'; error: string; attempt: number }
+  | { type: 'bmc-enrol'; outcome: BmcEnrolOutcome['outcome']; state: string };
 
 /** Loop settings; everything but client, token, inventory and hooks has a default. */
 export interface AgentLoopOptions {
@@ -77,6 +79,11 @@ export interface AgentLoopOptions {
    */
   followServerUrl?: boolean;
   onEvent?: (e: AgentEvent) => void;
+  /**
+   * In-band BMC enrolment, run when a check-in answer asks for it (`bmc_enrol`). Only the microkernel passes
+   * one (ipmitool over KCS); without it the request is ignored (the simulated rack has no BMC to touch).
+   */
+  bmcEnrol?: () => Promise<BmcEnrolOutcome>;
 }
 
 /** Why run() returned. */
@@ -283,6 +290,7 @@ export class AgentLoop {
           await (resp.command === 'reboot' ? this.o.hooks.reboot() : this.o.hooks.poweroff());
           return resp.command;
         }
+        if (resp.bmc_enrol && this.o.bmcEnrol) await this.enrolBmc();
         if (!(await this.sleep(this.nextIntervalMs(), 'interval'))) break;
       } catch (e) {
         if (this.ac.signal.aborted) break;
@@ -311,6 +319,19 @@ export class AgentLoop {
       }
     }
     return this.finish('stopped');
+  }
+
+  /** Enrol the BMC and report it (the password is never logged); a failed report is retried at the next ask. */
+  private async enrolBmc(): Promise<void> {
+    const out = await this.o.bmcEnrol!();
+    this.o.log.info(
+      out.outcome === 'enrolled'
+        ? { outcome: out.outcome, address: out.address, channel: out.channel, user_id: out.user_id, reused: out.reused }
+        : { outcome: out.outcome, reason: out.reason },
+      'in-band BMC enrolment',
+    );
+    const r = await this.o.client.bmcEnrol({ node_id: this.nodeId!, agent_token: this.agentToken!, ...out });
+    this.emit({ type: 'bmc-enrol', outcome: out.outcome, state: r.state });
   }
 
   private finish(x: LoopExit): LoopExit {

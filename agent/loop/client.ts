@@ -5,6 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Value } from 'typebox/value';
+import { BmcEnrolAnswerSchema, type BmcEnrolAnswer, type BmcEnrolReport } from '../../contract/bmc-enrol.ts';
 import {
   CheckinResponseSchema,
   RegisterResponseSchema,
@@ -152,6 +153,11 @@ export class ApplianceClient {
   /** POST /api/v1/checkin */
   checkin(req: CheckinRequest): Promise<CheckinResponse> {
     return this.postJson('/api/v1/checkin', req, (v): v is CheckinResponse => Value.Check(CheckinResponseSchema, v));
+  }
+
+  /** POST /api/v1/bmc-enrol: what in-band BMC enrolment did (asked for by a check-in answer). */
+  bmcEnrol(req: BmcEnrolReport): Promise<BmcEnrolAnswer> {
+    return this.postJson('/api/v1/bmc-enrol', req, (v): v is BmcEnrolAnswer => Value.Check(BmcEnrolAnswerSchema, v));
   }
 
   /** GET a text resource (boot scripts, stage URLs), absolute or relative to the base URL. */

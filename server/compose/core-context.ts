@@ -1,7 +1,8 @@
 /**
  * Builds the core's shared services on an open store: the event log, settings
  * (seeded from the config's start-up flags), the node index, tags, policies,
- * tasks, reservations, the core lock and the node-plane guard.
+ * tasks, reservations, the secret box (BMC passwords), the redacting logger,
+ * the core lock and the node-plane guard.
  */
 import type { Config } from '../config/schema.ts';
 import type { CoreContext } from '../core/context.ts';
@@ -17,6 +18,8 @@ import { Mutex } from '../core/mutex.ts';
 import { NodeGuard } from '../nodes/node-guard.ts';
 import { openReservations } from '../dhcp/reservation-scope.ts';
 import * as D from '../config/defaults.ts';
+import { SecretBox } from '../secrets/secret-box.ts';
+import { redactingLogger } from '../secrets/redact.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1']);
 
@@ -45,6 +48,14 @@ export async function openCore(config: Config, store: Store, o: CoreOptions): Pr
   const settings = await SettingsService.open(store.settings, config.publicUrl, o.settings);
   await seedSettings(settings, config);
   const repo = await NodeRepo.open(store.nodes);
+  // Every log line passes through the redactor: a secret that reaches a log object by mistake is cut there.
+  const log = redactingLogger(o.log);
+  const secrets = await SecretBox.open(config.dataDir);
+  if (secrets.keyFileWasLoose)
+    log.warn(
+      { dataDir: config.dataDir },
+      'secrets.key was readable by other users; tightened to 0600 (rotate the BMC passwords if others may have read it)',
+    );
   const ctx: CoreContext = {
     config,
     store,
@@ -56,7 +67,8 @@ export async function openCore(config: Config, store: Store, o: CoreOptions): Pr
     tasks: await TaskService.open(store.tasks),
     reservations: await openReservations(store, events, () => ctx.config),
     lock: new Mutex(),
-    log: o.log,
+    log,
+    secrets,
     now: o.now,
     guard: new NodeGuard({
       settings: () => settings.get(),

@@ -38,6 +38,10 @@ export const DEFAULT_BMC_TRANSITION_S = 60;
 export const DEFAULT_BMC_POLL_S = 2;
 /** Retries of an idempotent BMC read (a Redfish GET, an IPMI status) after a dropped or timed-out attempt. */
 export const DEFAULT_BMC_RETRIES = 2;
+/** Seconds between power-state polls of BMC-enrolled nodes: calm (an embedded BMC serves one session at a time), yet the table is never minutes stale. */
+export const DEFAULT_POWER_POLL_S = 60;
+/** In-band BMC enrolment: on in full-DHCP mode (the operator owns the rack), off in proxy mode (machines beside production DHCP must not get new BMC users). */
+export const DEFAULT_BMC_ENROL_INBAND = 'auto';
 /** Browser sessions end after a working day of idleness (issue 10: idle 8 h). */
 export const DEFAULT_SESSION_IDLE_S = 8 * 3600;
 /** ...and a day after sign-in however busy, so a stolen cookie dies by itself (issue 10: absolute 24 h). */

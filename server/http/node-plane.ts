@@ -9,6 +9,8 @@ import path from 'node:path';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  BmcEnrolAnswerSchema,
+  BmcEnrolReportSchema,
   CheckinRequestSchema,
   CheckinResponseSchema,
   MAX_REGISTER_BYTES,
@@ -27,6 +29,7 @@ import { plainIp } from '../nodes/node-address.ts';
 import { applyHttpLimits } from './http-limits.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { AssetServer } from './asset-server.ts';
+import { bmcEnrolReport } from '../bmc/enrolment/enrol-report.ts';
 
 const IPXE = 'text/plain; charset=utf-8';
 
@@ -83,6 +86,10 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   );
   app.post('/api/v1/checkin', { schema: { body: CheckinRequestSchema, response: { 200: CheckinResponseSchema } } }, async (req) =>
     checkin(ctx, req.body),
+  );
+  // In-band BMC enrolment, reported by the agent the check-in asked (agent token; docs/bmc.md).
+  app.post('/api/v1/bmc-enrol', { schema: { body: BmcEnrolReportSchema, response: { 200: BmcEnrolAnswerSchema } } }, async (req) =>
+    bmcEnrolReport(ctx, req.body, plainIp(req.ip)),
   );
 
   const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });

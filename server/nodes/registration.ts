@@ -15,6 +15,7 @@ import { hashToken, newToken } from './token-digest.ts';
 import { summarize, platformFields } from './summary.ts';
 import { autoBindLocked } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { withEnrolmentRequest } from '../bmc/enrolment/enrol-request.ts';
 import { retag, refreshTags } from '../tags/retag.ts';
 import { claimManifest } from '../manifest/claim.ts';
 
@@ -138,7 +139,8 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
       message: `The agent refused to move to ${req.config_refused.server_url} (not the appliance it booted from)`,
       data: { server_url: req.config_refused.server_url, count: req.config_refused.count },
     });
-  if (!node.pending_command && node.state !== 'lost') return { command: answer(ctx, node, req), config };
+  // The answer may also ask the agent to enrol its BMC in-band (docs/bmc.md).
+  if (!node.pending_command && node.state !== 'lost') return withEnrolmentRequest(ctx, node, { command: answer(ctx, node, req), config });
   return durably(ctx, async () => {
     // Re-read under the lock: another check-in may have taken the command meanwhile.
     const n = ctx.repo.get(req.node_id);

@@ -78,7 +78,8 @@ export class NodesStore {
       void this.load();
       return;
     }
-    if (!ev.type.startsWith('node.') || ev.node_id === null) return;
+    // bmc.* events change a node's BMC or power fields: refetch it like node.* events.
+    if (!(ev.type.startsWith('node.') || ev.type.startsWith('bmc.')) || ev.node_id === null) return;
     if (ev.type === 'node.forgotten') {
       this.pending.delete(ev.node_id);
       if (this.byId.delete(ev.node_id)) this.publish();
@@ -86,6 +87,12 @@ export class NodesStore {
     }
     this.pending.add(ev.node_id);
     if (this.timer === null) this.timer = setTimeout(() => void this.flush(), COALESCE_MS);
+  }
+
+  /** Refetch these nodes now: after an action whose answer changed them (a power action records the state after its events). */
+  refresh(ids: readonly number[]): Promise<void> {
+    for (const id of ids) this.pending.add(id);
+    return this.flush();
   }
 
   /** Refetch every queued node now (also what the timer calls). */
