@@ -24,8 +24,6 @@ import { createLabPlugin } from './lab/lab-plugin.ts';
 import { bindError } from './errors/cc-error.ts';
 import * as D from './config/defaults.ts';
 import { applyHttpLimits } from './http/http-limits.ts';
-import { SecretBox } from './secrets/secret-box.ts';
-import { redactingLogger } from './secrets/redact.ts';
 import { createPowerPoller, type PowerPoller } from './bmc/power-poller.ts';
 
 /** A running appliance. */
