@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Inventory } from '../contract/node.ts';
@@ -15,6 +16,7 @@ import { compileExclude, wireFacts } from './facts/flat-facts.ts';
 import { buildInventory } from './facts/inventory.ts';
 import { locate } from './locate.ts';
 import { AgentLoop, type LoopExit } from './loop/agent-loop.ts';
+import { runTask } from './tasks/run-task.ts';
 import { ApplianceClient } from './loop/client.ts';
 import { createStderrLogger, type AgentLogLevel } from './loop/logger.ts';
 
@@ -161,12 +163,19 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   let onceOk = false;
+  const client = new ApplianceClient(where.url);
+  // Tasks run only in the microkernel (its root is a tmpfs the tools overlay is unpacked into), never by --once.
+  const inMicrokernel = fs.existsSync('/etc/os-release') && /ID=crashcart-mk/.test(fs.readFileSync('/etc/os-release', 'utf8'));
   const loop = new AgentLoop({
-    client: new ApplianceClient(where.url),
+    client,
     token: where.token,
     nodeId: where.nodeId,
     inventory: gather,
-    hooks: { reboot: powerHook('reboot'), poweroff: powerHook('poweroff') },
+    hooks: {
+      reboot: powerHook('reboot'),
+      poweroff: powerHook('poweroff'),
+      ...(inMicrokernel && !v.once ? { runTask: (job, creds) => runTask(job, creds, { client, log, toolsRoot: '/' }) } : {}),
+    },
     log,
     startDelayMaxMs: v.once ? 0 : undefined,
     backoffBaseMs: v.once ? 500 : undefined,

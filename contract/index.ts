@@ -10,3 +10,4 @@ export * from './system.ts';
 export * from './images.ts';
 export * from './session.ts';
 export * from './disk-image.ts';
+export * from './agent-tasks.ts';

@@ -3,6 +3,7 @@
  * inventory the agent sends, and the node record the admin API returns.
  */
 import { Type, type Static } from 'typebox';
+import { NodeTaskSchema } from './agent-tasks.ts';
 
 /** Every state a node can be in (Razor lineage, plus lost/error). */
 export const NODE_STATES = [
@@ -210,6 +211,8 @@ export const NodeSchema = Type.Object({
   conflicts: Type.Array(NodeConflictSchema),
   /** Approved for automatic actions (always true while the setting approval_required is off). */
   approved: Type.Boolean(),
+  /** The current or last microkernel task (deploy, erase, burn-in): progress, outcome, failure with its fix. */
+  task: Type.Optional(Type.Union([NodeTaskSchema, Type.Null()])),
 });
 /** The node record. */
 export type Node = Static<typeof NodeSchema>;

@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { FactsSchema, InventorySchema } from './node.ts';
+import { AgentJobSchema } from './agent-tasks.ts';
 
 /** Protocol version; the path segment `/api/v1` carries the major. */
 export const PROTOCOL_VERSION = 1;
@@ -86,8 +87,8 @@ export const CheckinRequestSchema = Type.Object(
 /** Check-in request. */
 export type CheckinRequest = Static<typeof CheckinRequestSchema>;
 
-/** Commands the appliance may give. */
-export const AGENT_COMMANDS = ['acknowledge', 'register', 'reboot', 'poweroff'] as const;
+/** Commands the appliance may give (`run-task`: carry out the answer's `job`, contract/agent-tasks.ts). */
+export const AGENT_COMMANDS = ['acknowledge', 'register', 'reboot', 'poweroff', 'run-task'] as const;
 /** One command. */
 export type AgentCommand = (typeof AGENT_COMMANDS)[number];
 
@@ -95,6 +96,8 @@ export type AgentCommand = (typeof AGENT_COMMANDS)[number];
 export const CheckinResponseSchema = Type.Object({
   command: Type.Enum(AGENT_COMMANDS),
   config: AgentConfigSchema,
+  /** With `run-task`: what to do (image-deploy, erase, burn-in). */
+  job: Type.Optional(AgentJobSchema),
 });
 /** Check-in response. */
 export type CheckinResponse = Static<typeof CheckinResponseSchema>;

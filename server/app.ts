@@ -3,6 +3,7 @@
  * planes and the optional simulated rack. Used by `crashcart serve`, by
  * Electron's child process and by tests.
  */
+import { sweepDeployCallbacks } from './deploy/task-flow.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.ts';
 import type { CoreContext } from './core/context.ts';
@@ -151,6 +152,7 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
   const sweepMs = opts.sweepIntervalMs ?? 5000;
   const timer = setInterval(() => {
     void sweepLost(ctx)
+      .then(() => sweepDeployCallbacks(ctx))
       .then(() => ctx.repo.flush())
       .catch((e: unknown) => opts.log.warn({ err: e }, 'sweep failed'));
   }, sweepMs);

@@ -15,6 +15,7 @@ import { clearEnrolment, isLiveEnrolment, refused, sameHash } from './tokens.ts'
 import { summarize, platformFields } from './summary.ts';
 import { autoBindLocked } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { jobAtCheckin, microkernelPolicy } from '../deploy/task-flow.ts';
 
 const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : 0);
 
@@ -139,6 +140,11 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
       message: `The agent refused to move to ${req.config_refused.server_url} (not the appliance it booted from)`,
       data: { server_url: req.config_refused.server_url, count: req.config_refused.count },
     });
+  // Bound to a task the agent carries out here (image-deploy, erase, burn-in): the job, not a reboot.
+  if (!node.pending_command && node.state !== 'lost' && microkernelPolicy(ctx, node)) {
+    const job = await jobAtCheckin(ctx, node.id, req.agent_token);
+    if (job) return { command: 'run-task', config, job };
+  }
   if (!node.pending_command && node.state !== 'lost') return { command: answer(ctx, node, req), config };
   return durably(ctx, async () => {
     // Re-read under the lock: another check-in may have taken the command meanwhile.

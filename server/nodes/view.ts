@@ -1,5 +1,5 @@
 /** NodeDoc (storage) -> Node (API contract): drops secrets and internals. */
-import type { Node } from '../../contract/index.ts';
+import type { Node, NodeTask } from '../../contract/index.ts';
 import type { NodeDoc } from '../store/docs.ts';
 
 /** The API view of a node; `approved` is what the binder acts on (everyone, while approval is not required). */
@@ -31,5 +31,6 @@ export function nodeView(d: NodeDoc, s: { approval_required: boolean }): Node {
     metadata: d.metadata,
     conflicts: d.conflicts ?? [],
     approved: Boolean(d.approved) || !s.approval_required,
+    task: (d['task'] as NodeTask | null | undefined) ?? null,
   };
 }
