@@ -131,7 +131,7 @@ beforeAll(async () => {
     name: 'deploy',
     task: 'image-deploy',
     image: 'debian12',
-    hostname_template: 'deployed-{{node.id}}',
+    hostname_template: 'deployed-${id}',
     tags: [],
   });
   for (const spec of GUESTS)
