@@ -42,9 +42,14 @@ if [ -f build/agent-bundle.mjs ] && [ ! -f build/out/agent/crashcart-agent.mjs ]
   echo "== bundling the agent"
   node build/agent-bundle.mjs
 fi
+# Both microkernels, each built once and then reused (build/out/microkernel, build/out/microkernel-arm64).
 if [ -f build/microkernel/build.mjs ] && [ ! -f build/out/microkernel/initrd.img ]; then
-  echo "== building the microkernel (first run only; later runs use build/out/microkernel)"
+  echo "== building the amd64 microkernel (first run only; later runs use build/out/microkernel)"
   npm run --silent build:microkernel
+fi
+if [ -f build/microkernel/build.mjs ] && [ ! -f build/out/microkernel-arm64/initrd.img ]; then
+  echo "== building the arm64 microkernel (first run only; later runs use build/out/microkernel-arm64)"
+  npm run --silent build:microkernel -- --arch arm64
 fi
 if [ -f server/images/build/image-builder.ts ]; then
   # Reuses build/out/images/debian12 when its recipe key matches (a few seconds); builds it otherwise.
