@@ -27,6 +27,7 @@ export const EVENT_TYPES = [
   'node.poweroff_sent',
   'node.stage',
   'node.task_started',
+  'node.task_progress',
   'node.task_written',
   'node.task_failed',
   'node.forgotten',

@@ -134,6 +134,16 @@ export async function taskReport(ctx: CoreContext, r: TaskReport): Promise<TaskR
     node['task'] = { ...t, progress: r.progress ?? t.progress, updated_at: now };
     node.last_seen = now;
     ctx.repo.touch(node);
+    // An event per phase and per 10% (the UI refetches the node on node.* events), within the node's
+    // event budget: an agent reporting as fast as it can does not flood the log.
+    const p = r.progress;
+    if (p && (p.phase !== t.progress?.phase || Math.floor(p.percent / 10) !== Math.floor((t.progress?.percent ?? 0) / 10)))
+      ctx.guard.sourceEvent(`node:${node.id}`, 'node.task_progress', {
+        node_id: node.id,
+        mac: node.boot_mac,
+        message: `${t.task}: ${p.phase} ${Math.floor(p.percent)}% (${p.mbps} MB/s)`,
+        data: { job_id: t.job_id, progress: p },
+      });
     return { command: 'continue' };
   }
   return durably(ctx, async () => {

@@ -148,7 +148,7 @@ describe('image-deploy through the appliance', () => {
     });
     expect(late.body.command).toBe('stop');
     const types = (await t.admin('GET', `/api/v1/nodes/${n.nodeId}/events`)).body.events.map((e: { type: string }) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['node.task_started', 'node.task_written', 'node.stage']));
+    expect(types).toEqual(expect.arrayContaining(['node.task_started', 'node.task_progress', 'node.task_written', 'node.stage']));
   }, 60_000);
 
   it('a disk too small is a failed state with the reason and the fix; reinstall retries with a new job', async () => {
