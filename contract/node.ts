@@ -211,6 +211,8 @@ export const NodeSchema = Type.Object({
   conflicts: Type.Array(NodeConflictSchema),
   /** Approved for automatic actions (always true while the setting approval_required is off). */
   approved: Type.Boolean(),
+  /** false while the agent has sent only its fast facts (the slow ones follow); no rule binds the node until true. */
+  facts_complete: Type.Boolean(),
   /** The current or last microkernel task (deploy, erase, burn-in): progress, outcome, failure with its fix. */
   task: Type.Optional(Type.Union([NodeTaskSchema, Type.Null()])),
 });

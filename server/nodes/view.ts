@@ -31,6 +31,7 @@ export function nodeView(d: NodeDoc, s: { approval_required: boolean }): Node {
     metadata: d.metadata,
     conflicts: d.conflicts ?? [],
     approved: Boolean(d.approved) || !s.approval_required,
+    facts_complete: d.facts_complete !== false,
     task: (d['task'] as NodeTask | null | undefined) ?? null,
   };
 }
