@@ -19,6 +19,7 @@ import { AgentLoop, type LoopExit } from './loop/agent-loop.ts';
 import { runTask } from './tasks/run-task.ts';
 import { ApplianceClient } from './loop/client.ts';
 import { createStderrLogger, type AgentLogLevel } from './loop/logger.ts';
+import { AGENT_VERSION } from './version.ts';
 
 const HELP = `Usage: crashcart-agent [options]
        crashcart-agent collect DIR
@@ -172,6 +173,7 @@ export async function main(argv: string[]): Promise<number> {
     client,
     token: where.token,
     nodeId: where.nodeId,
+    versions: { agent: AGENT_VERSION, microkernel: where.microkernel },
     inventory: gather,
     fastInventory: gatherFast,
     hooks: {
