@@ -84,7 +84,10 @@ export async function streamImageToDisk(o: StreamOptions): Promise<StreamResult>
   let written = 0;
   let resumes = 0;
   let writeErr: Error | null = null;
-  out.on('error', (e) => (writeErr = e));
+  out.on('error', (e) => {
+    writeErr = e;
+    zstd.kill(); // a blocked decompressor would never exit
+  });
   zstd.stdout.on('data', (c: Buffer) => {
     written += c.length;
     if (written > o.size) {
@@ -98,7 +101,9 @@ export async function streamImageToDisk(o: StreamOptions): Promise<StreamResult>
     }
     o.onProgress?.(written, resumes);
   });
-  const outDone = new Promise<void>((resolve) => zstd.stdout.on('end', () => out.end(() => resolve())));
+  // 'close' follows both a finished and a failed write stream.
+  const outDone = new Promise<void>((resolve) => out.on('close', () => resolve()));
+  zstd.stdout.on('end', () => out.end());
 
   const compressed = createHash('sha256');
   let offset = 0;

@@ -62,9 +62,9 @@ beforeAll(async () => {
     task: 'image-deploy',
     image: 'sample',
     hostname_template: 'web-${id}',
-    ssh_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMx op@example'],
+    ssh_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK2wvBZZrdpnTgrnjd74QAoPX+Flcy1t953bsehEXVV6 op@example'],
   });
-  expect(p.status).toBe(201);
+  expect(p.status, JSON.stringify(p.body)).toBe(201);
 }, 120_000);
 afterAll(async () => {
   await t.stop();
