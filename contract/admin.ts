@@ -164,6 +164,8 @@ export const TaskSchema = Type.Object({
   builtin: Type.Boolean(),
   ipxe: Type.String(),
   templates: Type.Record(Type.String(), Type.String()),
+  /** `microkernel`: the agent carries the task out on the running machine (image-deploy, erase, burn-in). */
+  runs_in: Type.Optional(Type.Union([Type.Literal('ipxe'), Type.Literal('microkernel')])),
   fields: Type.Array(TaskFieldSchema),
   login: Type.Boolean(),
 });
@@ -200,6 +202,8 @@ export const SettingsSchema = Type.Object(
     default_efi_loader: Type.Optional(Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi')])),
     /** New nodes wait for the operator's approval before any automatic action (docs/identity.md 3). */
     approval_required: Type.Optional(Type.Boolean()),
+    /** A deployed OS that has not called back this long after its disk was written is a failed deploy. */
+    deploy_callback_timeout_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 604800 })),
     /** Lifetime of the enrolment token a microkernel boot carries. */
     enrol_token_ttl_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 604800 })),
     /** Lifetime of an install's token (answer files, stage callbacks). */

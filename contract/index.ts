@@ -12,4 +12,5 @@ export * from './system.ts';
 export * from './images.ts';
 export * from './session.ts';
 export * from './disk-image.ts';
+export * from './agent-tasks.ts';
 export * from './node-edit.ts';

@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { BmcEnrolmentViewSchema, BmcViewSchema, NodePowerSchema, RedfishDetectionSchema } from './bmc.ts';
+import { NodeTaskSchema } from './agent-tasks.ts';
 import { ManifestLinkSchema } from './manifest.ts';
 
 /** Every state a node can be in (Razor lineage, plus lost/error; `expected`: a manifest row no machine claimed yet). */
@@ -246,6 +247,8 @@ export const NodeSchema = Type.Object({
   bmc_enrolment: Type.Optional(Type.Union([BmcEnrolmentViewSchema, Type.Null()])),
   /** Whether the enrolled BMC answers Redfish. */
   bmc_redfish: Type.Optional(Type.Union([RedfishDetectionSchema, Type.Null()])),
+  /** The current or last microkernel task (deploy, erase, burn-in): progress, outcome, failure with its fix. */
+  task: Type.Optional(Type.Union([NodeTaskSchema, Type.Null()])),
 });
 /** The node record. */
 export type Node = Static<typeof NodeSchema>;

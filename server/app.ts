@@ -5,6 +5,7 @@
  * built in server/compose/ (core services, NIC-bound services, the Setup
  * screen's control); nothing below this layer composes anything.
  */
+import { sweepDeployCallbacks } from './deploy/task-flow.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.ts';
 import type { CoreContext } from './core/context.ts';
@@ -105,6 +106,7 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
   const sweepMs = opts.sweepIntervalMs ?? 5000;
   const timer = setInterval(() => {
     void sweepLost(ctx)
+      .then(() => sweepDeployCallbacks(ctx))
       .then(() => ctx.repo.flush())
       .catch((e: unknown) => ctx.log.warn({ err: e }, 'sweep failed'));
   }, sweepMs);

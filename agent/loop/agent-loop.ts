@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Inventory } from '../../contract/node.ts';
+import type { AgentJob } from '../../contract/agent-tasks.ts';
 import { PROTOCOL_VERSION, type AgentCommand, type AgentConfig } from '../../contract/protocol.ts';
 import { compileExclude } from '../facts/flat-facts.ts';
 import { backoffDelay, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS } from './backoff.ts';
@@ -32,6 +33,8 @@ export const INITIAL_CONFIG: AgentConfig = {
 export interface AgentHooks {
   reboot(): Promise<void> | void;
   poweroff(): Promise<void> | void;
+  /** Carry out a microkernel task (agent/tasks/run-task.ts); absent: `run-task` answers are ignored. */
+  runTask?(job: AgentJob, creds: { node_id: number; agent_token: string }): Promise<'reboot' | 'continue'>;
 }
 
 /** Something that happened in the loop (tests and the lab watch these). */
@@ -280,6 +283,16 @@ export class AgentLoop {
         this.st.state = 'running';
         this.emit({ type: 'checkin', command: resp.command });
         if (this.applyConfig(resp.config)) needRegister = await this.factsChanged();
+        if (resp.command === 'run-task' && resp.job && this.o.hooks.runTask) {
+          const next = await this.o.hooks.runTask(resp.job, { node_id: this.nodeId!, agent_token: this.agentToken! });
+          if (next === 'reboot') {
+            this.st.state = 'rebooting';
+            this.o.log.info({ node_id: this.nodeId }, 'task done; rebooting into the installed system');
+            await this.o.hooks.reboot();
+            return 'reboot';
+          }
+          continue;
+        }
         if (resp.command === 'register') {
           needRegister = true;
           // Straight away, unless we registered a moment ago (then wait: no hot loop on a confused appliance).

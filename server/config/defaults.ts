@@ -48,3 +48,9 @@ export const DEFAULT_SESSION_IDLE_S = 8 * 3600;
 export const DEFAULT_SESSION_MAX_S = 24 * 3600;
 /** A printed login link is good for 10 minutes: long enough to open it, short enough that a leaked log line is stale. */
 export const LOGIN_CODE_TTL_S = 600;
+/**
+ * A deployed OS must call back within this after its disk was written: a reboot, firmware POST and a
+ * first boot with cloud-init take minutes on real hardware (about 5 under QEMU TCG); half an hour means it
+ * did not boot (wrong boot order, firmware cannot read the disk, no network).
+ */
+export const DEFAULT_DEPLOY_CALLBACK_TIMEOUT_S = 1800;

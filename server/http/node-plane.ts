@@ -23,6 +23,8 @@ import { installErrorHandling, installValidation } from './error-handler.ts';
 import { bootIpxeScript } from '../boot/scripts.ts';
 import { bootRequest } from '../nodes/boot-flow.ts';
 import { register, checkin } from '../nodes/registration.ts';
+import { taskReport } from '../deploy/task-flow.ts';
+import { TaskReportAnswerSchema, TaskReportSchema } from '../../contract/agent-tasks.ts';
 import { reportStage, answerFile } from '../nodes/install.ts';
 import { findMicrokernel, REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { plainIp } from '../nodes/node-address.ts';
@@ -92,6 +94,11 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     bmcEnrolReport(ctx, req.body, plainIp(req.ip)),
   );
 
+  // Microkernel tasks: progress and outcome (agent token; server/deploy/task-flow.ts).
+  app.post('/api/v1/agent/task', { schema: { body: TaskReportSchema, response: { 200: TaskReportAnswerSchema } } }, async (req) =>
+    taskReport(ctx, req.body),
+  );
+
   const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
   app.get(
     '/api/v1/nodes/:id/stage',
@@ -133,7 +140,9 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     '/mk/:file',
     {
       schema: {
-        params: Type.Object({ file: Type.Union([Type.Literal('vmlinuz'), Type.Literal('initrd.img'), Type.Literal('manifest.json')]) }),
+        params: Type.Object({
+          file: Type.Union([Type.Literal('vmlinuz'), Type.Literal('initrd.img'), Type.Literal('manifest.json'), Type.Literal('tools.img')]),
+        }),
       },
     },
     async (req, reply) => {

@@ -16,6 +16,7 @@ import { summarize, platformFields } from './summary.ts';
 import { autoBindLocked } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { withEnrolmentRequest } from '../bmc/enrolment/enrol-request.ts';
+import { jobAtCheckin, microkernelPolicy } from '../deploy/task-flow.ts';
 import { retag, refreshTags } from '../tags/retag.ts';
 import { claimManifest } from '../manifest/claim.ts';
 
@@ -139,6 +140,11 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
       message: `The agent refused to move to ${req.config_refused.server_url} (not the appliance it booted from)`,
       data: { server_url: req.config_refused.server_url, count: req.config_refused.count },
     });
+  // Bound to a task the agent carries out here (image-deploy, erase, burn-in): the job, not a reboot.
+  if (!node.pending_command && node.state !== 'lost' && microkernelPolicy(ctx, node)) {
+    const job = await jobAtCheckin(ctx, node.id, req.agent_token);
+    if (job) return { command: 'run-task', config, job };
+  }
   // The answer may also ask the agent to enrol its BMC in-band (docs/bmc.md).
   if (!node.pending_command && node.state !== 'lost') return withEnrolmentRequest(ctx, node, { command: answer(ctx, node, req), config });
   return durably(ctx, async () => {

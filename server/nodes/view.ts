@@ -1,5 +1,5 @@
 /** NodeDoc (storage) -> Node (API contract): drops secrets and internals. */
-import type { Node, ReservationView } from '../../contract/index.ts';
+import type { Node, NodeTask, ReservationView } from '../../contract/index.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import { bmcNodeFields } from '../bmc/node-bmc-view.ts';
 import './operator-fields.ts';
@@ -62,5 +62,6 @@ export function nodeView(d: NodeDoc, s: NodeViewContext): Node {
     microkernel_outdated: Boolean(d.microkernel_version && s.microkernel && d.microkernel_version !== s.microkernel),
     facts_complete: d.facts_complete !== false,
     ...bmcNodeFields(d),
+    task: (d['task'] as NodeTask | null | undefined) ?? null,
   };
 }

@@ -70,6 +70,7 @@ async function applyBinding(ctx: CoreContext, node: NodeDoc, p: PolicyDoc, expli
   node.state = 'bound';
   // The install token is minted when /boot renders the task, never before.
   clearInstall(node);
+  node['task'] = null;
   node.reboot_sent_at = null;
   // Binding by hand is the operator's approval (docs/identity.md 3).
   if (explicit) node.approved = true;
@@ -135,6 +136,7 @@ export function unbindNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
     node.policy = null;
     node.bound_explicitly = false;
     clearInstall(node);
+    node['task'] = null;
     node.state = node.registered_at ? 'registered' : isUnclaimed(node) ? 'expected' : 'discovered';
     await refreshTags(ctx, node);
     await ctx.repo.save(node);
@@ -154,6 +156,8 @@ export function reinstallNodes(ctx: CoreContext, ids: number[]): Promise<BulkRes
     if (!node.policy) return 'node is not bound to a policy; bind it instead';
     node.state = 'bound';
     clearInstall(node);
+    // Also the retry of a failed deploy, erase or burn-in: the next check-in or boot starts a new job.
+    node['task'] = null;
     node.reboot_sent_at = null;
     await refreshTags(ctx, node);
     await ctx.repo.save(node);

@@ -18,6 +18,7 @@ const DEFAULTS: Settings = {
   reregister_after_s: D.DEFAULT_REREGISTER_AFTER_S,
   default_efi_loader: D.DEFAULT_EFI_LOADER,
   approval_required: false,
+  deploy_callback_timeout_s: D.DEFAULT_DEPLOY_CALLBACK_TIMEOUT_S,
   enrol_token_ttl_s: N.DEFAULT_ENROL_TOKEN_TTL_S,
   install_token_ttl_s: N.DEFAULT_INSTALL_TOKEN_TTL_S,
   node_create_per_source_per_min: N.DEFAULT_NODE_CREATE_PER_SOURCE_PER_MIN,
