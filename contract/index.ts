@@ -10,3 +10,5 @@ export * from './system.ts';
 export * from './images.ts';
 export * from './session.ts';
 export * from './disk-image.ts';
+export * from './exports.ts';
+export * from './export-formats.ts';

@@ -66,6 +66,7 @@ import {
   MicrokernelInstalledSchema,
 } from './images.ts';
 import { EmptySchema, LoginCodeSchema, LoginRequestSchema, OkSchema, RevokeAllSchema } from './session.ts';
+import { ExportParamsSchema, ExportQuerySchema } from './exports.ts';
 import { ReservationInputSchema, ReservationListSchema, ReservationParamsSchema, ReservationSchema } from './reservations.ts';
 
 /** One admin route's contract. */
@@ -86,8 +87,11 @@ export interface RouteSpec {
   /** The route takes a raw upload of this media type instead of a JSON body. */
   readonly rawBody?: 'application/octet-stream';
   /** A non-JSON answer (a stream or a download): clients link to it (`apiUrl`) instead of calling it. */
-  readonly produces?: 'text/event-stream' | 'text/csv' | 'application/json';
+  readonly produces?: ProducedType | readonly ProducedType[];
 }
+
+/** Media types of non-JSON answers. */
+export type ProducedType = 'text/event-stream' | 'text/csv' | 'application/json' | 'application/yaml';
 
 /** HTTP methods the admin plane uses. */
 export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -223,6 +227,13 @@ export const ADMIN_ROUTES = {
   'GET /api/v1/events/stream': { tags: ['events'], query: EventStreamQuerySchema, produces: 'text/event-stream' },
   'GET /api/v1/export/nodes.json': { tags: ['export'], produces: 'application/json' },
   'GET /api/v1/export/nodes.csv': { tags: ['export'], produces: 'text/csv' },
+  'GET /api/v1/export/:format': {
+    tags: ['export'],
+    summary: 'The inventory for another tool: ansible, netbox, tinkerbell, ironic, json or csv (docs/exports.md)',
+    params: ExportParamsSchema,
+    query: ExportQuerySchema,
+    produces: ['application/yaml', 'text/csv', 'application/json'],
+  },
 
   // DHCP reservations
   'GET /api/v1/reservations': { tags: ['dhcp'], response: ReservationListSchema },
@@ -261,5 +272,5 @@ export type RouteInput<K extends AdminRouteKey> = (RouteParams<K> extends undefi
 
 /** Routes a client calls with JSON (not raw uploads, not streams or downloads). */
 export type JsonRouteKey = {
-  [K in AdminRouteKey]: AdminRoutes[K] extends { readonly rawBody: string } | { readonly produces: string } ? never : K;
+  [K in AdminRouteKey]: AdminRoutes[K] extends { readonly rawBody: string } | { readonly produces: unknown } ? never : K;
 }[AdminRouteKey];

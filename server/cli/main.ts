@@ -12,6 +12,7 @@ import { CcError, ccError } from '../errors/cc-error.ts';
 import { imageImport, loginCommand, microkernelImport, tokenCommand } from './data-commands.ts';
 import { diskImportCommand, DISK_IMPORT_USAGE } from './image-disk-import.ts';
 import { imageBuildCommand, IMAGE_BUILD_USAGE } from './image-build.ts';
+import { ROUTE_NOUNS, routeCommand, routeHelp } from './route/route-cli.ts';
 
 const USAGE = `Usage: crashcart <command> [options]
 
@@ -28,6 +29,8 @@ ${IMAGE_BUILD_USAGE}
                              install a microkernel (vmlinuz, initrd.img, manifest.json)
 
 Commands that change data go through the running appliance when one holds the data dir.
+
+${routeHelp()}  help NOUN                  the verbs of NOUN (docs/cli.md)
 `;
 
 const machine = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
@@ -91,6 +94,13 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/** Run an appliance command and exit with its code (1 when a bulk action refused a node). */
+async function routeOrExit(argv: string[]): Promise<void> {
+  const io = { env: process.env, write: (t: string) => void process.stdout.write(t), warn: (t: string) => void process.stderr.write(t) };
+  const code = await routeCommand(argv, io);
+  if (code) process.exitCode = code;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -103,6 +113,7 @@ async function main(argv: string[]): Promise<void> {
     case 'login':
       return loginCommand(commandArgs(rest).dataDir);
     case 'image': {
+      if (rest[0] !== 'import' && rest[0] !== 'build') return routeOrExit(['images', ...rest]);
       if (rest[0] === 'build') return imageBuildCommand(rest.slice(1));
       if (rest[0] === 'import' && rest.includes('--disk')) return diskImportCommand(rest.slice(1));
       const { values, positionals, dataDir } = commandArgs(rest);
@@ -115,13 +126,16 @@ async function main(argv: string[]): Promise<void> {
       if (pos[0] !== 'import' || !pos[1]) throw ccError('CC_ERR_CONFIG_INVALID', 'usage: crashcart microkernel import DIR');
       return microkernelImport(dataDir, pos[1]);
     }
-    case undefined:
     case 'help':
+      process.stdout.write(rest[0] ? routeHelp(rest[0]) : USAGE);
+      return;
+    case undefined:
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
       return;
     default:
+      if (ROUTE_NOUNS.has(cmd)) return routeOrExit(argv);
       throw ccError('CC_ERR_CONFIG_INVALID', `unknown command "${cmd}"\n${USAGE}`);
   }
 }
