@@ -105,6 +105,11 @@ export const ADMIN_ROUTES = {
   'GET /api/v1/health': { tags: ['system'], auth: 'open', response: HealthSchema },
   'GET /api/v1/status': { tags: ['system'], response: ApplianceStatusSchema },
   'GET /api/v1/interfaces': { tags: ['system'], response: InterfaceListSchema },
+  'GET /api/v1/openapi.json': {
+    tags: ['system'],
+    summary: 'This API as an OpenAPI 3.1 document, generated from contract/routes.ts (docs/api.md)',
+    produces: 'application/json',
+  },
   'POST /api/v1/setup/probe': { tags: ['system'], body: ProbeRequestSchema, response: ProbeResultSchema },
   'POST /api/v1/setup/apply': { tags: ['system'], body: SetupApplySchema, response: ApplianceStatusSchema },
   'POST /api/v1/setup/stop': { tags: ['system'], body: EmptySchema, response: ApplianceStatusSchema },

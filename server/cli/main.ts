@@ -5,9 +5,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadServeConfig, serveHelp, defaultDataDir } from '../config/load.ts';
-import { ifindexOf, interfacesWithAddresses } from '../system/interfaces.ts';
-import { startAppliance } from '../app.ts';
-import { consoleLogger } from '../core/console-logger.ts';
 import { CcError, ccError } from '../errors/cc-error.ts';
 import { imageImport, loginCommand, microkernelImport, tokenCommand } from './data-commands.ts';
 import { diskImportCommand, DISK_IMPORT_USAGE } from './image-disk-import.ts';
@@ -33,8 +30,6 @@ Commands that change data go through the running appliance when one holds the da
 ${routeHelp()}  help NOUN                  the verbs of NOUN (docs/cli.md)
 `;
 
-const machine = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
-
 /** Options of the non-serve commands. */
 function commandArgs(argv: string[]) {
   const { values, positionals } = parseArgs({
@@ -58,6 +53,13 @@ async function serve(argv: string[]): Promise<void> {
     process.stdout.write(serveHelp());
     return;
   }
+  // Imported here, not at the top: every other command (the appliance CLI above all) starts without the whole server.
+  const [{ ifindexOf, interfacesWithAddresses }, { startAppliance }, { consoleLogger }] = await Promise.all([
+    import('../system/interfaces.ts'),
+    import('../app.ts'),
+    import('../core/console-logger.ts'),
+  ]);
+  const machine = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
   const config = loadServeConfig(argv, machine);
   const log = consoleLogger(config.logLevel);
   const app = await startAppliance(config, { log });

@@ -20,6 +20,7 @@ import { nodeRoutes } from './routes/admin-nodes.ts';
 import { catalogRoutes } from './routes/admin-catalog.ts';
 import { eventRoutes } from './routes/admin-events.ts';
 import { exportRoutes } from './routes/admin-export.ts';
+import { openApiRoutes } from './routes/admin-openapi.ts';
 import { systemRoutes, type SystemControl } from './routes/admin-system.ts';
 import { sessionRoutes } from './routes/admin-session.ts';
 import { uploadRoutes } from './routes/admin-uploads.ts';
@@ -123,6 +124,7 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   catalogRoutes(app, ctx);
   eventRoutes(app, ctx);
   exportRoutes(app, ctx);
+  openApiRoutes(app);
   systemRoutes(app, ctx, o.sys);
   imageRoutes(app, ctx);
   await app.register(async (scope) => uploadRoutes(scope, ctx));
