@@ -27,6 +27,10 @@ export interface FollowOptions {
   after?: number;
   write: (s: string) => void;
   warn: (s: string) => void;
+  /** Stop following (tests); the CLI runs until interrupted. */
+  signal?: AbortSignal;
+  /** Reconnect delay bounds (tests shorten them). */
+  retryMs?: { min: number; max: number };
 }
 
 /** Read one connection to its end; returns the last event id seen. */
@@ -53,19 +57,21 @@ async function readOnce(client: AdminClient, last: string | null, o: FollowOptio
   return last;
 }
 
-/** Follow the stream forever, reconnecting with Last-Event-ID. */
-export async function followEvents(client: AdminClient, o: FollowOptions): Promise<never> {
+/** Follow the stream until interrupted (or `signal`), reconnecting with Last-Event-ID. */
+export async function followEvents(client: AdminClient, o: FollowOptions): Promise<number> {
+  const { min, max } = o.retryMs ?? { min: RETRY_MIN_MS, max: RETRY_MAX_MS };
   let last: string | null = null;
-  let delay = RETRY_MIN_MS;
-  for (;;) {
+  let delay = min;
+  while (!o.signal?.aborted) {
     try {
       last = await readOnce(client, last, o);
-      delay = RETRY_MIN_MS;
+      delay = min;
       o.warn(`event stream closed; reconnecting after event ${last ?? 'none'}\n`);
     } catch (e) {
       o.warn(`event stream: ${(e as Error).message}; retrying in ${delay / 1000} s\n`);
     }
     await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, RETRY_MAX_MS);
+    delay = Math.min(delay * 2, max);
   }
+  return 0;
 }
