@@ -12,3 +12,4 @@ export * from './session.ts';
 export * from './disk-image.ts';
 export * from './exports.ts';
 export * from './export-formats.ts';
+export * from './hooks.ts';

@@ -66,6 +66,7 @@ import {
   MicrokernelInstalledSchema,
 } from './images.ts';
 import { EmptySchema, LoginCodeSchema, LoginRequestSchema, OkSchema, RevokeAllSchema } from './session.ts';
+import { HookDeliveryListSchema, HookIdParamsSchema, HookInputSchema, HookListSchema, HookSchema } from './hooks.ts';
 import { ExportParamsSchema, ExportQuerySchema } from './exports.ts';
 import { ReservationInputSchema, ReservationListSchema, ReservationParamsSchema, ReservationSchema } from './reservations.ts';
 
@@ -239,6 +240,12 @@ export const ADMIN_ROUTES = {
     query: ExportQuerySchema,
     produces: ['application/yaml', 'text/csv', 'application/json'],
   },
+
+  // Hooks (docs/hooks.md): the secret is write-only
+  'GET /api/v1/hooks': { tags: ['hooks'], response: HookListSchema },
+  'POST /api/v1/hooks': { tags: ['hooks'], body: HookInputSchema, status: 201, response: HookSchema },
+  'DELETE /api/v1/hooks/:id': { tags: ['hooks'], params: HookIdParamsSchema, status: 204 },
+  'GET /api/v1/hooks/:id/deliveries': { tags: ['hooks'], params: HookIdParamsSchema, response: HookDeliveryListSchema },
 
   // DHCP reservations
   'GET /api/v1/reservations': { tags: ['dhcp'], response: ReservationListSchema },

@@ -300,6 +300,11 @@ export const ERRORS = {
     message: 'The appliance named by CRASHCART_URL does not answer',
     fix: 'Check CRASHCART_URL (the admin URL `crashcart serve` printed) and that the appliance runs; start one with `crashcart serve --iface NIC`. Over HTTPS also set CRASHCART_FINGERPRINT to the fingerprint it printed.',
   },
+  CC_ERR_HOOK_INVALID: {
+    status: 400,
+    message: 'The hook is not complete',
+    fix: 'A script hook names a file in <data-dir>/hooks/ (`script`, executable, no path); a webhook names `url` (http or https) and may take a `secret` of 16+ characters (docs/hooks.md).',
+  },
   CC_ERR_INTERNAL: { status: 500, message: 'Internal error', fix: 'Look at the log for the stack trace and report it with the event log.' },
 } as const satisfies Record<string, { status: number; message: string; fix: string }>;
 

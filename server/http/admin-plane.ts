@@ -21,6 +21,7 @@ import { catalogRoutes } from './routes/admin-catalog.ts';
 import { eventRoutes } from './routes/admin-events.ts';
 import { exportRoutes } from './routes/admin-export.ts';
 import { openApiRoutes } from './routes/admin-openapi.ts';
+import { hookRoutes } from './routes/admin-hooks.ts';
 import { systemRoutes, type SystemControl } from './routes/admin-system.ts';
 import { sessionRoutes } from './routes/admin-session.ts';
 import { uploadRoutes } from './routes/admin-uploads.ts';
@@ -125,6 +126,7 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   eventRoutes(app, ctx);
   exportRoutes(app, ctx);
   openApiRoutes(app);
+  await hookRoutes(app, ctx);
   systemRoutes(app, ctx, o.sys);
   imageRoutes(app, ctx);
   await app.register(async (scope) => uploadRoutes(scope, ctx));

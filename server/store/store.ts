@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Datastore, closeAppendHandles } from './nedb.ts';
 import { Collection, type Doc } from './collection.ts';
 import { repairTornTail, type RepairResult } from './repair.ts';
+import type { HookDeliveryDoc, HookDoc } from './docs.ts';
 import type { EventDoc, FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, ReservationDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
@@ -25,6 +26,9 @@ export interface Store {
   reservations: Collection<ReservationDoc>;
   events: Collection<EventDoc>;
   settings: Collection<SettingDoc>;
+  /** Hooks and their capped delivery log (docs/hooks.md). */
+  hooks: Collection<HookDoc>;
+  hookDeliveries: Collection<HookDeliveryDoc>;
   /** The data dir's lock, held until close(). */
   lock: DataDirLock;
   /** Torn tails cut at load (reported as events by the caller). */
@@ -46,6 +50,7 @@ const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
   events: [{ fieldName: 'seq', unique: true }, { fieldName: 'node_id' }],
   leases: [{ fieldName: 'ip' }],
   reservations: [{ fieldName: 'ip', unique: true }],
+  hook_deliveries: [{ fieldName: 'hook_id' }],
 };
 
 /**
@@ -98,6 +103,8 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
     reservations: await open<ReservationDoc>('reservations'),
     events: await open<EventDoc>('events', ['data']),
     settings: await open<SettingDoc>('settings', ['value']),
+    hooks: await open<HookDoc>('hooks'),
+    hookDeliveries: await open<HookDeliveryDoc>('hook_deliveries'),
   };
   const all = Object.values(s) as Collection<Doc>[];
   const compactAll = async () => {

@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterAll(() => a?.stop());
 
 // Each CLI run starts a Node process through tsx: seconds each on a loaded machine, so tests get room (not a timing assertion).
-describe('crashcart CLI against a running appliance', { timeout: 300_000 }, () => {
+describe('crashcart CLI against a running appliance', { timeout: 600_000 }, () => {
   it('says how to start an appliance when none runs, with a catalog code and a non-zero exit', async () => {
     const empty = await tmpDir('cc-cli-none-');
     const r = cli(['nodes', 'list', '--data-dir', empty]);
