@@ -90,6 +90,24 @@ export const CLI_COMMANDS: Readonly<Record<string, Readonly<Record<string, CliCo
     set: { route: 'PUT /api/v1/reservations/:mac', summary: 'set: set MAC --ip IP [--hostname H]', args: ['mac'] },
     delete: { route: 'DELETE /api/v1/reservations/:mac', summary: 'delete a reservation', args: ['mac'] },
   },
+  hooks: {
+    list: {
+      route: 'GET /api/v1/hooks',
+      summary: 'hooks (the secret is never shown)',
+      columns: ['id', 'name', 'kind', 'events', 'script', 'url', 'has_secret'],
+    },
+    add: {
+      route: 'POST /api/v1/hooks',
+      summary: 'add: --name N --events registered,bound --kind script --script F | --kind webhook --url U [--secret S]',
+    },
+    remove: { route: 'DELETE /api/v1/hooks/:id', summary: 'remove a hook and its delivery log', args: ['id'] },
+    deliveries: {
+      route: 'GET /api/v1/hooks/:id/deliveries',
+      summary: "a hook's delivery log, newest first",
+      args: ['id'],
+      columns: ['created_at', 'event', 'node_id', 'status', 'attempts', 'last_error'],
+    },
+  },
   settings: {
     show: { route: 'GET /api/v1/settings', summary: 'appliance settings' },
     set: { route: 'PATCH /api/v1/settings', summary: 'change settings: --file FILE.json or --NAME VALUE' },
