@@ -17,6 +17,7 @@ import { locate } from './locate.ts';
 import { AgentLoop, type LoopExit } from './loop/agent-loop.ts';
 import { ApplianceClient } from './loop/client.ts';
 import { createStderrLogger, type AgentLogLevel } from './loop/logger.ts';
+import { AGENT_VERSION } from './version.ts';
 
 const HELP = `Usage: crashcart-agent [options]
        crashcart-agent collect DIR
@@ -105,6 +106,8 @@ export async function main(argv: string[]): Promise<number> {
   const lldpWaitS = Number(v['lldp-wait'] ?? 0);
   const gather = async (): Promise<Inventory> =>
     buildInventory(v.from ? await readToolDir(v.from) : await collectLive({ lldpWaitS: Number.isFinite(lldpWaitS) ? lldpWaitS : 0 }));
+  // Register-first on a live machine: identity, CPU, memory, disks and NICs at once; lshw, BMC and LLDP after.
+  const gatherFast = v.from ? undefined : async (): Promise<Inventory> => buildInventory(await collectLive({ fast: true }));
 
   if (a.positionals[0] === 'collect') {
     const dir = a.positionals[1];
@@ -165,7 +168,9 @@ export async function main(argv: string[]): Promise<number> {
     client: new ApplianceClient(where.url),
     token: where.token,
     nodeId: where.nodeId,
+    versions: { agent: AGENT_VERSION, microkernel: where.microkernel },
     inventory: gather,
+    fastInventory: gatherFast,
     hooks: { reboot: powerHook('reboot'), poweroff: powerHook('poweroff') },
     log,
     startDelayMaxMs: v.once ? 0 : undefined,

@@ -196,4 +196,14 @@ describe('crashcart CLI against a running appliance', { timeout: 600_000 }, () =
       child.kill('SIGTERM');
     }
   });
+
+  it('imports a rack manifest from a CSV file: the row becomes an expected node', async () => {
+    const dir = await tmpDir('cc-cli-manifest-');
+    const file = path.join(dir, 'rack.csv');
+    fs.writeFileSync(file, 'serial,mac,hostname\r\nSER-R1,52:54:00:15:00:20,rack1-a\r\n');
+    const r = on('manifest', 'import', file, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const nodes = json<{ nodes: Node[] }>(on('nodes', 'list', '--state', 'expected', '--json')).nodes;
+    expect(nodes.map((n) => [n.hostname, n.serial, n.macs])).toEqual([['rack1-a', 'SER-R1', ['52:54:00:15:00:20']]]);
+  });
 });

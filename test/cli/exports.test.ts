@@ -64,6 +64,14 @@ function node(id: number, over: Partial<Node> = {}): Node {
     metadata: {},
     conflicts: [],
     approved: true,
+    hostname_locked: false,
+    ip_reserved: null,
+    reservation: null,
+    manifest: null,
+    microkernel_version: null,
+    agent_version: null,
+    microkernel_outdated: false,
+    facts_complete: true,
     ...over,
   };
 }

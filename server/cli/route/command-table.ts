@@ -12,7 +12,8 @@ export interface CliCommand {
   readonly summary: string;
   /**
    * What the positionals fill, in order: the route's path parameters by name,
-   * or `ids...` for the rest as the body's `node_ids`.
+   * `ids...` for the rest as the body's `node_ids`, or `manifest-file` for a CSV/JSON file sent as the
+   * manifest body (format from the extension, bytes base64 so the appliance names a bad UTF-8 byte).
    */
   readonly args?: readonly string[];
   /** The route answers a list: the first positional picks the row whose `name` (or this key) equals it. */
@@ -89,6 +90,19 @@ export const CLI_COMMANDS: Readonly<Record<string, Readonly<Record<string, CliCo
     show: { route: 'GET /api/v1/reservations/:mac', summary: 'one reservation', args: ['mac'] },
     set: { route: 'PUT /api/v1/reservations/:mac', summary: 'set: set MAC --ip IP [--hostname H]', args: ['mac'] },
     delete: { route: 'DELETE /api/v1/reservations/:mac', summary: 'delete a reservation', args: ['mac'] },
+  },
+  manifest: {
+    import: {
+      route: 'POST /api/v1/manifest/import',
+      summary: 'import a rack manifest: import FILE.csv|FILE.json [--skip-invalid true]',
+      args: ['manifest-file'],
+    },
+    preview: {
+      route: 'POST /api/v1/manifest/preview',
+      summary: 'what importing FILE would do, row by row; changes nothing',
+      args: ['manifest-file'],
+    },
+    status: { route: 'GET /api/v1/manifest', summary: 'expected machines not seen yet, arrived, unexpected' },
   },
   hooks: {
     list: {

@@ -7,6 +7,7 @@
  * against the same schemas, so a wrong value gets its 400 with the field named.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { ADMIN_ROUTES, type RouteSpec } from '../../../contract/routes.ts';
 import type { RouteRequestInput } from '../../../contract/route-request.ts';
 import { ccError } from '../../errors/cc-error.ts';
@@ -95,7 +96,18 @@ export function fillRoute(cmd: CliCommand, line: CommandLine): RouteRequestInput
   const body: Record<string, unknown> = line.flags.has('file') ? fileBody(line.flags.get('file')!) : {};
   const pos = [...line.positionals];
   for (const a of cmd.args ?? []) {
-    if (a === 'ids...') {
+    if (a === 'manifest-file') {
+      const file = pos.shift();
+      if (!file) throw usage('missing <FILE.csv|FILE.json>');
+      const format = /\.json$/i.test(file) ? 'json' : 'csv';
+      let bytes: Buffer;
+      try {
+        bytes = fs.readFileSync(file);
+      } catch (e) {
+        throw usage(`${file}: ${(e as Error).message}`);
+      }
+      Object.assign(body, { format, content_base64: bytes.toString('base64'), source: path.basename(file) });
+    } else if (a === 'ids...') {
       if (!pos.length) throw usage('give one or more node ids');
       body.node_ids = ids(pos.splice(0));
     } else {
