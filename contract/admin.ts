@@ -104,7 +104,14 @@ export type ConflictDismiss = Static<typeof ConflictDismissSchema>;
 /** Per-node outcome of a bulk action. */
 export const BulkResultSchema = Type.Object({
   results: Type.Array(
-    Type.Object({ node_id: Type.Integer(), ok: Type.Boolean(), state: Type.Optional(Type.String()), reason: Type.Optional(Type.String()) }),
+    Type.Object({
+      node_id: Type.Integer(),
+      ok: Type.Boolean(),
+      state: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
+      /** The catalog code of a refusal that has one (e.g. CC_ERR_POLICY_FULL); docs/errors.md says the fix. */
+      code: Type.Optional(Type.String()),
+    }),
   ),
 });
 /** Bulk result. */

@@ -8,6 +8,12 @@ import { FactsSchema, InventorySchema } from './node.ts';
 /** Protocol version; the path segment `/api/v1` carries the major. */
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * Node-facing HTTP port when the operator names none: unprivileged, so iPXE can fetch without root; "8026" spells
+ * nothing, it is just free. Here because the agent falls back to it when the kernel command line names no port.
+ */
+export const DEFAULT_HTTP_PORT = 8026;
+
 /** Largest register body the appliance accepts (facts + inventory). */
 export const MAX_REGISTER_BYTES = 2 * 1024 * 1024;
 

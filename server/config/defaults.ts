@@ -1,7 +1,7 @@
 /** Named defaults, each with why. */
 
-/** Node-facing HTTP port: unprivileged, so iPXE can fetch without root; "8026" spells nothing, it is just free. */
-export const DEFAULT_HTTP_PORT = 8026;
+/** Node-facing HTTP port: the contract's, since the agent falls back to the same one. */
+export { DEFAULT_HTTP_PORT } from '../../contract/protocol.ts';
 /** Admin plane port, next to the node plane's so both are easy to remember. */
 export const DEFAULT_ADMIN_PORT = 8027;
 /** The admin plane listens on loopback unless the operator exposes it with a token. */

@@ -1,4 +1,4 @@
-/** What the core's services share; built once by server/app.ts and passed down. */
+/** What the core's services share; built once by server/compose/core-context.ts and passed down. */
 import type { Config } from '../config/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { EventLog } from '../events/event-log.ts';

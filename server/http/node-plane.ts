@@ -4,7 +4,6 @@
  * installer callbacks and answer files. No admin route exists here.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import fastifyStatic from '@fastify/static';
 import rateLimit from '@fastify/rate-limit';
 import path from 'node:path';
 import { Type } from 'typebox';
@@ -27,6 +26,7 @@ import { findMicrokernel, REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { plainIp } from '../nodes/node-address.ts';
 import { applyHttpLimits } from './http-limits.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { AssetServer } from './asset-server.ts';
 
 const IPXE = 'text/plain; charset=utf-8';
 
@@ -35,6 +35,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   const app = Fastify({ logger: false, bodyLimit: MAX_REGISTER_BYTES, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
   applyHttpLimits(app.server, ctx.settings.get());
   installErrorHandling(app, ctx.log);
+  const assets = new AssetServer();
   installValidation(app);
   if (ctx.config.rateLimitPerMin > 0)
     await app.register(rateLimit, { max: ctx.config.rateLimitPerMin, timeWindow: 60_000, allowList: opts.rateLimitAllow ?? [] });
@@ -132,25 +133,15 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
       const mk = findMicrokernel(ctx.config.dataDir, ctx.config.microkernelDir);
       if (!mk) throw ccError('CC_ERR_NO_MICROKERNEL');
       transferEvent(ctx, req.ip, `/mk/${req.params.file}`);
-      return reply.sendFile(req.params.file, mk.dir);
+      return assets.send(req, reply, mk.dir, req.params.file);
     },
   );
   // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these).
-  await app.register(fastifyStatic, {
-    root: path.join(REPO_ROOT, 'resources', 'ipxe'),
-    prefix: '/ipxe/',
-    decorateReply: true,
-    index: false,
-    list: false,
-  });
-  // OS images (kernel, initrd, ISO) with Range support from @fastify/static.
-  await app.register(fastifyStatic, {
-    root: path.join(ctx.config.dataDir, 'images'),
-    prefix: '/images/',
-    decorateReply: false,
-    index: false,
-    list: false,
-  });
+  const loaders = path.join(REPO_ROOT, 'resources', 'ipxe');
+  app.get('/ipxe/*', async (req, reply) => assets.send(req, reply, loaders, (req.params as { '*': string })['*']));
+  // OS images (kernel, initrd, ISO, disk images) with Range support (server/http/asset-server.ts).
+  const images = path.join(ctx.config.dataDir, 'images');
+  app.get('/images/*', async (req, reply) => assets.send(req, reply, images, (req.params as { '*': string })['*']));
   app.addHook('onResponse', async (req, reply) => {
     if (req.url.startsWith('/images/') && reply.statusCode < 300)
       transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));

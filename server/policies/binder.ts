@@ -14,6 +14,7 @@ import { forEachNode } from '../nodes/bulk.ts';
 import { clearInstall } from '../nodes/tokens.ts';
 import { refreshTags } from '../tags/retag.ts';
 import { isUnclaimed } from '../nodes/operator-fields.ts';
+import { ccError } from '../errors/cc-error.ts';
 
 /** Nodes currently bound to a policy. */
 export function boundCount(ctx: CoreContext, policy: string): number {
@@ -121,7 +122,7 @@ export function bindNodes(ctx: CoreContext, ids: number[], policyName: string): 
     if ((node.state === 'installing' || node.state === 'installed') && node.policy !== p.name)
       return `node is ${node.state} with policy ${node.policy}; unbind it first`;
     if (p.max_count !== null && node.policy !== p.name && boundCount(ctx, p.name) >= p.max_count)
-      return `policy "${p.name}" is full (max_count ${p.max_count})`;
+      throw ccError('CC_ERR_POLICY_FULL', `policy "${p.name}" has max_count ${p.max_count}`);
     await applyBinding(ctx, node, p, true);
     return null;
   });

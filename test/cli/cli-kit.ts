@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
-import { inventory } from '../helpers/protocol-node.ts';
+import { inventory } from '../support/protocol-node.ts';
 
 /** The real binary. */
 export const BIN = path.join(REPO_ROOT, 'bin', 'crashcart.mjs');

@@ -17,7 +17,7 @@ import { renderTinkerbell } from '../../server/export/tinkerbell.ts';
 import { renderIronic } from '../../server/export/ironic.ts';
 import { NETBOX_PARTS, renderNetbox } from '../../server/export/netbox.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
-import { inventory } from '../helpers/protocol-node.ts';
+import { inventory } from '../support/protocol-node.ts';
 import { tmpDir } from '../support/appliance.ts';
 
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'exports');

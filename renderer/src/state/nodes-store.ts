@@ -6,7 +6,7 @@
 import { markRaw, ref, shallowRef, type Ref } from 'vue';
 import type { Node } from '../../../contract/node.ts';
 import type { CcEvent } from '../../../contract/events.ts';
-import { get } from '../api/client.ts';
+import { call } from '../api/client.ts';
 import { ApiError } from '../api/api-error.ts';
 
 /** How the store reaches the server (swapped in tests). */
@@ -18,11 +18,11 @@ export interface NodesSource {
 /** The admin API as a NodesSource. */
 export const httpNodesSource: NodesSource = {
   async fetchAll() {
-    return (await get<{ nodes: Node[]; total: number }>('/api/v1/nodes?limit=100000&offset=0')).nodes;
+    return (await call('GET /api/v1/nodes', { query: { limit: 100000, offset: 0 } })).nodes;
   },
   async fetchOne(id) {
     try {
-      return await get<Node>(`/api/v1/nodes/${id}`);
+      return await call('GET /api/v1/nodes/:id', { params: { id } });
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return null;
       throw e;

@@ -2,7 +2,7 @@
 import type { Task, TaskInput, TaskPreview, TaskPreviewRequest } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
 import type { PolicyDoc } from '../store/docs.ts';
-import { taskContext } from './task-service.ts';
+import { taskContext } from '../tasks/task-service.ts';
 import { taskNetwork } from '../nodes/static-ip.ts';
 import { DEFAULT_HOSTNAME_TEMPLATE } from '../policies/policy-service.ts';
 import { requireNode } from '../nodes/node-query.ts';

@@ -6,9 +6,9 @@
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import type { CoreContext } from './context.ts';
+import type { CoreContext } from '../core/context.ts';
 import type { Config } from '../config/schema.ts';
-import type { Plugin } from './plugin.ts';
+import type { Plugin } from '../core/plugin.ts';
 import type { ServiceStatus } from '../../contract/index.ts';
 import { buildNodePlane } from '../http/node-plane.ts';
 import { bootHooks } from '../nodes/boot-flow.ts';

@@ -1,8 +1,8 @@
 /** The dry-run: which nodes a rule, a tag set or a policy would match, and for each other node why not. */
 import type { DryRunMatch, DryRunRequest } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
-import { policyRefusal } from './binder.ts';
-import { factsByNode } from '../tags/tag-actions.ts';
+import { policyRefusal } from '../policies/binder.ts';
+import { factsByNode } from './tag-actions.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 /** Evaluate a dry-run request over every node (or the one it names). */

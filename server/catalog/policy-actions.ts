@@ -5,9 +5,9 @@
  */
 import type { Policy, PolicyInput } from '../../contract/index.ts';
 import type { PolicyDoc } from '../store/docs.ts';
-import { preparePolicyInput, type StoredPolicyInput } from './policy-input.ts';
+import { preparePolicyInput, type StoredPolicyInput } from '../policies/policy-input.ts';
 import type { CoreContext } from '../core/context.ts';
-import { autoBindAll, boundCount } from './binder.ts';
+import { autoBindAll, boundCount } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 /** A policy with the number of nodes bound to it now, or 404. */

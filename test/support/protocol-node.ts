@@ -5,7 +5,7 @@
  */
 import type { Facts, Inventory } from '../../contract/index.ts';
 import { factsHash } from '../../contract/facts-hash.ts';
-import type { TestAppliance } from './appliance.ts';
+import type { TestAppliance } from './route-appliance.ts';
 
 /** Parse crashcart.* kernel arguments out of a boot script. */
 export function kernelArgs(script: string): { url?: string; node?: number; token?: string } {
