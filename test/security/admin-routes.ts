@@ -12,8 +12,8 @@ export interface WalkedRoute {
   rawBody: boolean;
 }
 
-/** Parameter values that satisfy each route's schema (the microkernel file is an enum). */
-const PARAM: Record<string, string> = { id: '1', name: 'x', file: 'vmlinuz', mac: '52:54:00:aa:bb:cc' };
+/** Parameter values that satisfy each route's schema (the microkernel file and the export format are enums). */
+const PARAM: Record<string, string> = { id: '1', name: 'x', file: 'vmlinuz', mac: '52:54:00:aa:bb:cc', format: 'json', arch: 'amd64' };
 
 /** Every route registered on an admin plane, HEAD twins included. */
 export function walkRoutes(admin: FastifyInstance): WalkedRoute[] {
