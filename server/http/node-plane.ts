@@ -3,10 +3,10 @@
  * scripts, microkernel and OS assets (with Range), the agent protocol,
  * installer callbacks and answer files. No admin route exists here.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import rateLimit from '@fastify/rate-limit';
 import path from 'node:path';
+import rateLimit from '@fastify/rate-limit';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CheckinRequestSchema, MAX_REGISTER_BYTES, RegisterRequestSchema } from '../../contract/index.ts';
@@ -14,9 +14,12 @@ import type { CoreContext } from '../core/context.ts';
 import { installErrorHandling, installValidation } from './error-handler.ts';
 import { bootIpxeScript } from '../boot/scripts.ts';
 import { bootRequest } from '../nodes/boot-flow.ts';
+import { renderIpxe } from '../boot/boot-render.ts';
+import { findMicrokernelFor, microkernelUrlPath, MICROKERNEL_ARCHES, type MkArch } from '../boot/microkernel-select.ts';
+import { loaderRoots } from '../boot/loader-roots.ts';
+import { grubRoutes } from './node-grub-routes.ts';
 import { register, checkin } from '../nodes/registration.ts';
 import { reportStage, answerFile } from '../nodes/install.ts';
-import { findMicrokernel, REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { plainIp } from '../nodes/node-address.ts';
 import { applyHttpLimits } from './http-limits.ts';
 import { ccError } from '../errors/cc-error.ts';
@@ -53,10 +56,11 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     async (req, reply) => {
       // Firmware fills these from SMBIOS: garbage (raw bytes, placeholders) is ignored by the identity
       // rules downstream, never a reason to refuse the boot.
-      const r = await bootRequest(ctx, req.query, plainIp(req.ip));
-      return reply.type(IPXE).send(r.script);
+      const r = await bootRequest(ctx, req.query, plainIp(req.ip), 'ipxe', (d) => renderIpxe(d, ctx.config.publicUrl));
+      return reply.type(IPXE).send(r.answer);
     },
   );
+  grubRoutes(app, ctx);
 
   app.post(
     '/api/v1/register',
@@ -110,24 +114,27 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
         .send(await answerFile(ctx, req.params.id, req.params.token, req.params.name, plainIp(req.ip))),
   );
 
-  // Microkernel assets: resolved per request, so an import takes effect at once.
-  app.get(
-    '/mk/:file',
-    {
-      schema: {
-        params: Type.Object({ file: Type.Union([Type.Literal('vmlinuz'), Type.Literal('initrd.img'), Type.Literal('manifest.json')]) }),
-      },
-    },
-    async (req, reply) => {
-      const mk = findMicrokernel(ctx.config.dataDir, ctx.config.microkernelDir);
-      if (!mk) throw ccError('CC_ERR_NO_MICROKERNEL');
-      transferEvent(ctx, req.ip, `/mk/${req.params.file}`);
-      return reply.sendFile(req.params.file, mk.dir);
-    },
+  // Microkernel assets: resolved per request, so an import takes effect at once. amd64 at /mk/ (as
+  // before), every other architecture at /mk/<arch>/ (microkernel-select.ts).
+  const MkFile = Type.Union([Type.Literal('vmlinuz'), Type.Literal('initrd.img'), Type.Literal('manifest.json')]);
+  const sendMk = (req: { ip: string }, reply: FastifyReply, arch: MkArch, file: string) => {
+    const mk = findMicrokernelFor(ctx.config.dataDir, ctx.config.microkernelDir, arch);
+    if (!mk) throw ccError('CC_ERR_NO_MICROKERNEL', `${arch}: run npm run build:microkernel -- --arch ${arch}`);
+    void transferEvent(ctx, req.ip, `${microkernelUrlPath(arch)}/${file}`).catch(() => undefined);
+    return reply.sendFile(file, mk.dir);
+  };
+  app.get('/mk/:file', { schema: { params: Type.Object({ file: MkFile }) } }, async (req, reply) =>
+    sendMk(req, reply, 'amd64', req.params.file),
   );
-  // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these).
+  app.get(
+    '/mk/:arch/:file',
+    { schema: { params: Type.Object({ arch: Type.Union(MICROKERNEL_ARCHES.map((a) => Type.Literal(a))), file: MkFile }) } },
+    async (req, reply) => sendMk(req, reply, req.params.arch, req.params.file),
+  );
+  // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these; shim fetches GRUB from
+  // the same folder): what `crashcart prepare` put in the data dir first, the copy shipped in resources/ second.
   await app.register(fastifyStatic, {
-    root: path.join(REPO_ROOT, 'resources', 'ipxe'),
+    root: loaderRoots(ctx.config),
     prefix: '/ipxe/',
     decorateReply: true,
     index: false,
@@ -142,16 +149,25 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     list: false,
   });
   app.addHook('onResponse', async (req, reply) => {
-    if (req.url.startsWith('/images/') && reply.statusCode < 300)
-      transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));
+    // Loaders too: an HTTP-boot machine's first request, and what `boot_chain: auto` watches (chain-recorder.ts).
+    if ((req.url.startsWith('/images/') || req.url.startsWith('/ipxe/')) && reply.statusCode < 300)
+      await transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));
   });
   return app;
 }
 
-/** An unauthenticated download: an event within the source's budget (node-guard.ts). */
-function transferEvent(ctx: CoreContext, rawIp: string, url: string, bytes?: number): void {
+/**
+ * An unauthenticated download: an event within the source's budget (node-guard.ts). The node is the one
+ * whose last boot came from that address, else the holder of its lease (an HTTP-boot machine fetches its
+ * loader before it ever asks what to boot).
+ */
+async function transferEvent(ctx: CoreContext, rawIp: string, url: string, bytes?: number): Promise<void> {
   const ip = plainIp(rawIp);
-  const node = ctx.repo.all().find((d) => d.ip === ip);
+  let node = ctx.repo.all().find((d) => d.ip === ip);
+  if (!node && url.startsWith('/ipxe/')) {
+    const lease = await ctx.store.leases.findOne({ ip });
+    node = lease ? ctx.repo.byMacAddress(lease.mac) : undefined;
+  }
   ctx.guard.sourceEvent(ip, 'http.transfer', {
     node_id: node?.id ?? null,
     mac: node?.boot_mac ?? null,

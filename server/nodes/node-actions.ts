@@ -1,5 +1,6 @@
 /** Operator actions on nodes besides binding: reboot/poweroff via the agent, approve, forget, edit. */
 import type { BulkResult } from '../../contract/index.ts';
+import type { BootChainSetting } from '../../contract/boot-chain.ts';
 import type { CoreContext } from '../core/context.ts';
 import { durably } from '../core/durably.ts';
 import { forEachNode } from './bulk.ts';
@@ -53,13 +54,19 @@ export function forgetNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
 export function patchNode(
   ctx: CoreContext,
   id: number,
-  p: { hostname?: string; efi_loader?: 'ipxe.efi' | 'snponly.efi' | null; metadata?: Record<string, unknown> },
+  p: {
+    hostname?: string;
+    efi_loader?: 'ipxe.efi' | 'snponly.efi' | null;
+    boot_chain?: BootChainSetting | null;
+    metadata?: Record<string, unknown>;
+  },
 ): Promise<NodeDoc> {
   return durably(ctx, async () => {
     const node = ctx.repo.get(id);
     if (!node) throw ccError('CC_ERR_NOT_FOUND', `node ${id}`);
     if (p.hostname !== undefined) node.hostname = p.hostname;
     if (p.efi_loader !== undefined) node.efi_loader = p.efi_loader;
+    if (p.boot_chain !== undefined) node.boot_chain = p.boot_chain;
     if (p.metadata !== undefined) node.metadata = p.metadata;
     await ctx.repo.save(node);
     return node;

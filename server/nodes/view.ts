@@ -2,8 +2,11 @@
 import type { Node } from '../../contract/index.ts';
 import type { NodeDoc } from '../store/docs.ts';
 
-/** The API view of a node; `approved` is what the binder acts on (everyone, while approval is not required). */
-export function nodeView(d: NodeDoc, s: { approval_required: boolean }): Node {
+/**
+ * The API view of a node; `approved` is what the binder acts on (everyone, while approval is not required);
+ * `chain` is the resolved boot chain in words (boot-settings.ts `describeBootChain`).
+ */
+export function nodeView(d: NodeDoc, s: { approval_required: boolean }, chain: string): Node {
   return {
     id: d.id,
     hostname: d.hostname,
@@ -23,6 +26,9 @@ export function nodeView(d: NodeDoc, s: { approval_required: boolean }): Node {
     policy: d.policy,
     bound_explicitly: d.bound_explicitly,
     efi_loader: d.efi_loader,
+    boot_chain: d.boot_chain ?? null,
+    boot_chain_effective: chain,
+    last_chain: d.last_chain ?? null,
     facts_hash: d.facts_hash,
     created_at: d.created_at,
     registered_at: d.registered_at,

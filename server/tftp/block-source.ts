@@ -4,7 +4,11 @@
  * file costs what a 1 MiB file costs. Chunks are fresh buffers, so blocks
  * still queued in a socket stay valid.
  */
-import type { FileHandle } from 'node:fs/promises';
+/** What blocks are read from: an open file (fs FileHandle) or a rendered file in memory (memory-file.ts). */
+export interface BlockReader {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
 
 /** Read-ahead of at least this many bytes (page-cache friendly, 64 KiB). */
 const CHUNK_MIN_BYTES = 64 * 1024;
@@ -24,7 +28,7 @@ export class BlockSource {
   private readonly lastBlock: number;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: BlockReader,
     private readonly size: number,
     private readonly blksize: number,
     windowsize: number,

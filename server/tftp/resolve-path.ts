@@ -6,6 +6,7 @@
 import { constants } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { BlockReader } from './block-source.ts';
 
 /** Longest name accepted (PXE ROMs send < 128; Linux PATH_MAX is far above). */
 export const MAX_NAME_BYTES = 255;
@@ -17,10 +18,10 @@ export interface Refusal {
   code: 1 | 2;
   message: string;
 }
-/** An opened file. */
+/** An opened file (on disk, or rendered in memory by the core: memory-file.ts). */
 export interface Opened {
   ok: true;
-  fh: FileHandle;
+  fh: BlockReader;
   size: number;
   realPath: string;
   root: string;

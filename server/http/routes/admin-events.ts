@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { CcEvent } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
 import { nodeView } from '../../nodes/view.ts';
+import { describeBootChain } from '../../nodes/boot-settings.ts';
 
 /** SSE keep-alive: proxies and browsers drop idle streams after ~30-60 s. */
 const SSE_HEARTBEAT_MS = 15_000;
@@ -92,7 +93,7 @@ export function eventRoutes(app: FastifyInstance, ctx: CoreContext): void {
       .all()
       .sort((a, b) => a.id - b.id)
       .map((d) => ({
-        ...nodeView(d, ctx.settings.get()),
+        ...nodeView(d, ctx.settings.get(), describeBootChain(ctx, d)),
         facts: facts.get(String(d.id))?.facts ?? {},
         inventory: facts.get(String(d.id))?.inventory ?? null,
       }));
@@ -128,7 +129,7 @@ export function eventRoutes(app: FastifyInstance, ctx: CoreContext): void {
       .all()
       .sort((a, b) => a.id - b.id)
       .map((d) => {
-        const v = nodeView(d, ctx.settings.get());
+        const v = nodeView(d, ctx.settings.get(), describeBootChain(ctx, d));
         const flat: Record<string, unknown> = { ...v, ...v.summary };
         return cols.map((c) => csvCell(flat[c])).join(',');
       });

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   BindRequestSchema,
+  BootChainSettingSchema,
   BulkResultSchema,
   ConflictDismissSchema,
   MergeRequestSchema,
@@ -13,6 +14,7 @@ import {
 import type { CoreContext } from '../../core/context.ts';
 import type { NodeDoc } from '../../store/docs.ts';
 import { nodeView } from '../../nodes/view.ts';
+import { describeBootChain } from '../../nodes/boot-settings.ts';
 import { bindNodes, unbindNodes, reinstallNodes } from '../../policies/binder.ts';
 import { queueCommand, forgetNodes, patchNode, approveNodes } from '../../nodes/node-actions.ts';
 import { keepApart, mergeNodes } from '../../nodes/conflicts.ts';
@@ -23,7 +25,7 @@ const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 /** Register node routes. */
 export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const view = (d: NodeDoc) => nodeView(d, ctx.settings.get());
+  const view = (d: NodeDoc) => nodeView(d, ctx.settings.get(), describeBootChain(ctx, d));
   r.get(
     '/api/v1/nodes',
     {
@@ -82,6 +84,8 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
           {
             hostname: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,252})$' })),
             efi_loader: Type.Optional(Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi'), Type.Null()])),
+            /** This node's UEFI chain (null: its tags' or the appliance's). */
+            boot_chain: Type.Optional(Type.Union([BootChainSettingSchema, Type.Null()])),
             metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
           },
           { additionalProperties: false },
