@@ -137,6 +137,8 @@ export const InventorySchema = Type.Object({
     version: Str,
     date: Str,
     boot_mode: Type.Union([Type.Literal('bios'), Type.Literal('uefi'), Type.Literal('unknown')]),
+    /** UEFI Secure Boot enforcing (the SecureBoot variable); absent when it could not be read. */
+    secure_boot: Type.Optional(Type.Boolean()),
   }),
   cpu: Type.Object({
     model: Str,

@@ -14,7 +14,8 @@ import { parseLscpu } from '../parse/lscpu.ts';
 import { parseLspci } from '../parse/lspci.ts';
 import { parseLshw } from '../parse/lshw.ts';
 import { parseCpuinfo, parseMeminfo } from '../parse/proc.ts';
-import { bootModeText, dmiIdText, sysfsPci } from './sysfs.ts';
+import { parseSecureBoot } from '../parse/secure-boot.ts';
+import { bootModeText, dmiIdText, secureBootText, sysfsPci } from './sysfs.ts';
 
 /** Stands for a NIC name in the arguments and file name of a per-NIC row (run once per physical NIC). */
 export const NIC = '{nic}';
@@ -88,6 +89,8 @@ export const COLLECTORS = {
   dmiId: row({ files: ['dmi-id.txt'], source: { gather: dmiIdText }, parse: parseDmiId }),
   /** `uefi` or `bios`: whether /sys/firmware/efi exists. */
   bootMode: row({ files: ['boot-mode.txt'], source: { gather: bootModeText }, parse: (t) => t.trim().toLowerCase() }),
+  /** The UEFI SecureBoot variable from efivarfs: the `secure_boot` fact. */
+  secureBoot: row({ files: ['secure-boot.txt'], source: { gather: secureBootText }, parse: parseSecureBoot }),
   /** Per physical NIC (from the ipAddr row): driver, version, firmware, bus. */
   ethtool: row({ files: [`ethtool-${NIC}.txt`], source: { run: 'ethtool', args: ['-i', NIC] }, parse: parseEthtoolInfo }),
   lldp: row({ files: ['lldpctl.json', 'lldpctl.txt'], source: { run: 'lldpctl', args: ['-f', 'json'] }, parse: parseLldp, late: true }),
