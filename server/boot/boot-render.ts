@@ -48,6 +48,7 @@ export function renderGrub(d: BootDecision, publicUrl: string, mac: string): { c
     case 'task': {
       const t = taskKernelBoot(d.ipxe, publicUrl);
       if (!t.ok) return { cfg: grubTaskUnsupportedCfg({ publicUrl, nodeId: d.nodeId, task: d.task, why: t.why }), problem: t.why };
+      if ('localDisk' in t) return { cfg: grubLocalDiskCfg({ nodeId: d.nodeId, hostname: null }), problem: null };
       return { cfg: grubTaskCfg({ publicUrl, nodeId: d.nodeId, task: d.task, boot: t.boot }), problem: null };
     }
     case 'microkernel':

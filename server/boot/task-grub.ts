@@ -7,8 +7,8 @@
  */
 import type { GrubKernelBoot } from './grub-scripts.ts';
 
-/** The kernel boot of a script, or why there is none. */
-export type TaskBoot = { ok: true; boot: GrubKernelBoot } | { ok: false; why: string };
+/** The kernel boot of a script, a boot from the local disk, or why neither. */
+export type TaskBoot = { ok: true; boot: GrubKernelBoot } | { ok: true; localDisk: true } | { ok: false; why: string };
 
 /** The words of an iPXE command line before its `||` / `&&` tail, options (`--name x`) removed. */
 function words(line: string): string[] {
@@ -51,7 +51,10 @@ export function taskKernelBoot(ipxe: string, publicUrl: string): TaskBoot {
     } else if (kernelLine && /^initrd\s/.test(line)) {
       const url = words(line)[0];
       if (url && !initrds.includes(url)) initrds.push(url);
-    } else if (!kernelLine && /^sanboot\s/.test(line)) return { ok: false, why: 'it boots a SAN or local disk with sanboot' };
+    } else if (!kernelLine && (/^sanboot\s.*--drive 0x80/.test(line) || /(^|&&\s*)exit(\s|$)/.test(line))) {
+      // The local-disk idiom (UEFI: leave, so the firmware boots its next entry; BIOS: drive 0x80): GRUB's `exit`.
+      return { ok: true, localDisk: true };
+    } else if (!kernelLine && /^sanboot\s/.test(line)) return { ok: false, why: 'it boots a SAN disk with sanboot' };
   }
   if (!kernelLine || !kernelLine[0]) return { ok: false, why: 'it loads no kernel' };
   const [kernelUrl, ...rest] = kernelLine;
