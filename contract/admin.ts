@@ -1,6 +1,7 @@
 /** Admin API bodies, shared by server (validation, OpenAPI) and renderer (types). */
 import { Type, type Static } from 'typebox';
 import { BootChainSettingSchema, EfiLoaderSchema } from './node.ts';
+import { DiskImageInfoSchema } from './disk-image.ts';
 
 /** Tag and policy names: short, URL-safe. */
 export const NameSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' });
@@ -190,12 +191,72 @@ export const SettingsSchema = Type.Object(
 /** Settings patch. */
 export type SettingsPatch = Static<typeof SettingsSchema>;
 
-/** Image (OS installer) as listed. */
+/** Image as listed: an OS installer (kernel + initrd, ISO) or a whole-disk image (`disk`, contract/disk-image.ts). */
 export const ImageSchema = Type.Object({
   name: Type.String(),
-  kind: Type.Union([Type.Literal('kernel-initrd'), Type.Literal('iso')]),
+  kind: Type.Union([Type.Literal('kernel-initrd'), Type.Literal('iso'), Type.Literal('disk')]),
   files: Type.Array(Type.Object({ name: Type.String(), size: Type.Number(), sha256: Type.String() })),
   created_at: Type.String(),
+  disk: Type.Optional(DiskImageInfoSchema),
 });
 /** An image. */
 export type Image = Static<typeof ImageSchema>;
+
+/** Path of the routes that name a tag, policy, task or image. */
+export const NameParamsSchema = Type.Object({ name: NameSchema });
+
+/** GET /api/v1/tags */
+export const TagListSchema = Type.Object({ tags: Type.Array(TagSchema) });
+/** The tag list. */
+export type TagList = Static<typeof TagListSchema>;
+
+/** GET /api/v1/policies (priority order); also the answer of a reorder. */
+export const PolicyListSchema = Type.Object({ policies: Type.Array(PolicySchema) });
+/** The policy list. */
+export type PolicyList = Static<typeof PolicyListSchema>;
+
+/** POST /api/v1/policies/order: every policy name, highest priority first. */
+export const PolicyOrderSchema = Type.Object({ names: Type.Array(NameSchema, { maxItems: 1000 }) }, { additionalProperties: false });
+/** Policy order request. */
+export type PolicyOrder = Static<typeof PolicyOrderSchema>;
+
+/** POST /api/v1/policies/:name/move: one step up or down. */
+export const PolicyMoveSchema = Type.Object(
+  { direction: Type.Union([Type.Literal('up'), Type.Literal('down')]) },
+  { additionalProperties: false },
+);
+/** Policy move request. */
+export type PolicyMove = Static<typeof PolicyMoveSchema>;
+
+/** One node in a dry-run answer: would it match, and if not, why not. */
+export const DryRunMatchSchema = Type.Object({
+  node_id: Type.Integer(),
+  hostname: Type.Union([Type.String(), Type.Null()]),
+  matched: Type.Boolean(),
+  reasons: Type.Array(Type.String()),
+});
+/** One dry-run row. */
+export type DryRunMatch = Static<typeof DryRunMatchSchema>;
+
+/** Answer of POST /api/v1/dry-run. */
+export const DryRunResultSchema = Type.Object({ matches: Type.Array(DryRunMatchSchema) });
+/** Dry-run answer. */
+export type DryRunResult = Static<typeof DryRunResultSchema>;
+
+/** GET /api/v1/tasks */
+export const TaskListSchema = Type.Object({ tasks: Type.Array(TaskSchema) });
+/** The task list. */
+export type TaskList = Static<typeof TaskListSchema>;
+
+/** POST /api/v1/tasks/:name/preview: render the task for a node (with its policy, or this one). */
+export const TaskPreviewRequestSchema = Type.Object(
+  { node_id: Type.Integer({ minimum: 1 }), policy: Type.Optional(NameSchema) },
+  { additionalProperties: false },
+);
+/** Task preview request. */
+export type TaskPreviewRequest = Static<typeof TaskPreviewRequestSchema>;
+
+/** The rendered task: its iPXE script and every answer file. */
+export const TaskPreviewSchema = Type.Object({ ipxe: Type.String(), files: Type.Record(Type.String(), Type.String()) });
+/** Task preview. */
+export type TaskPreview = Static<typeof TaskPreviewSchema>;

@@ -5,3 +5,8 @@ export * from './events.ts';
 export * from './admin.ts';
 export * from './bmc.ts';
 export * from './reservations.ts';
+export * from './node-api.ts';
+export * from './system.ts';
+export * from './images.ts';
+export * from './session.ts';
+export * from './disk-image.ts';

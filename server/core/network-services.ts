@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CoreContext } from './context.ts';
 import type { Config } from '../config/schema.ts';
 import type { Plugin } from './plugin.ts';
-import type { ServiceStatus } from '../http/routes/admin-system.ts';
+import type { ServiceStatus } from '../../contract/index.ts';
 import { buildNodePlane } from '../http/node-plane.ts';
 import { bootHooks } from '../nodes/boot-hooks-impl.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';

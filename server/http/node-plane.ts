@@ -9,7 +9,14 @@ import path from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { CheckinRequestSchema, MAX_REGISTER_BYTES, RegisterRequestSchema } from '../../contract/index.ts';
+import {
+  CheckinRequestSchema,
+  CheckinResponseSchema,
+  MAX_REGISTER_BYTES,
+  RegisterRequestSchema,
+  RegisterResponseSchema,
+  StageAnswerSchema,
+} from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
 import { installErrorHandling, installValidation } from './error-handler.ts';
 import { bootIpxeScript } from '../boot/scripts.ts';
@@ -65,7 +72,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   app.post(
     '/api/v1/register',
     {
-      schema: { body: RegisterRequestSchema },
+      schema: { body: RegisterRequestSchema, response: { 200: RegisterResponseSchema } },
       // Charged before the body is read: a source over its facts budget costs no parsing. A body without a
       // length (chunked) is charged the largest a register may be.
       onRequest: async (req) => {
@@ -77,7 +84,9 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     },
     async (req) => register(ctx, req.body, plainIp(req.ip)),
   );
-  app.post('/api/v1/checkin', { schema: { body: CheckinRequestSchema } }, async (req) => checkin(ctx, req.body));
+  app.post('/api/v1/checkin', { schema: { body: CheckinRequestSchema, response: { 200: CheckinResponseSchema } } }, async (req) =>
+    checkin(ctx, req.body),
+  );
 
   const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
   app.get(
@@ -90,6 +99,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
           name: Type.String({ maxLength: 32 }),
           detail: Type.Optional(Type.String({ maxLength: 1024 })),
         }),
+        response: { 200: StageAnswerSchema },
       },
     },
     async (req) => {

@@ -14,10 +14,10 @@ import { Transform, type Readable } from 'node:stream';
 import { ccError } from '../errors/cc-error.ts';
 import { fsyncDir, renameDurably } from '../store/durable-file.ts';
 
-/** The files a microkernel consists of (manifest.json is optional). */
-export const MICROKERNEL_FILES = ['vmlinuz', 'initrd.img', 'manifest.json'] as const;
-/** One microkernel file name. */
-export type MicrokernelFile = (typeof MICROKERNEL_FILES)[number];
+import { MICROKERNEL_FILES, type MicrokernelFile } from '../../contract/images.ts';
+
+// The file names are part of the admin API (the staging route's parameter): defined in the contract.
+export { MICROKERNEL_FILES, type MicrokernelFile };
 
 /** Live folder. */
 export const microkernelDir = (dataDir: string) => path.join(dataDir, 'microkernel');

@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
 import { ProtocolNode } from '../helpers/protocol-node.ts';
-import { csvCell } from '../../server/http/routes/admin-events.ts';
+import { csvCell } from '../../server/nodes/node-export.ts';
 
 let t: TestAppliance;
 beforeAll(async () => {
