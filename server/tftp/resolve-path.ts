@@ -27,6 +27,14 @@ export interface Opened {
   root: string;
 }
 
+/**
+ * A name with one leading `/` means the same name from the TFTP root: GRUB asks for `(tftp)/grub/grub.cfg` as
+ * `/grub/grub.cfg`, and tftpd-hpa reads such names from its root too. `//x`, `C:`, `..` stay refused by checkName.
+ */
+export function rootRelative(name: string): string {
+  return /^\/(?![/\\])/.test(name) ? name.slice(1) : name;
+}
+
 /** Pure check of the name itself: no NUL, not absolute, no `..` segment, not too long. */
 export function checkName(name: string): Refusal | null {
   const refuse = (message: string): Refusal => ({ ok: false, code: 2, message });

@@ -13,7 +13,7 @@ import { ClientMemory } from './client-memory.ts';
 import { errorText, finishText, startText } from './event-text.ts';
 import { MalformedPacket } from './malformed-packet.ts';
 import { negotiate, WINDOWSIZE_MAX } from './options.ts';
-import { checkName, openConfined, realRoots, type Opened, type Refusal } from './resolve-path.ts';
+import { checkName, openConfined, realRoots, rootRelative, type Opened, type Refusal } from './resolve-path.ts';
 import { memoryFile } from './memory-file.ts';
 import { DEFAULT_RTO, type RtoConfig } from './rto.ts';
 import { newStats, type TftpStats } from './stats.ts';
@@ -210,7 +210,8 @@ export class TftpServer {
   }
 
   /** The core's own answer for this name (rendered or mapped), else the file from the roots. */
-  private async open(ip: string, file: string): Promise<Opened | Refusal> {
+  private async open(ip: string, requested: string): Promise<Opened | Refusal> {
+    const file = rootRelative(requested);
     const bad = checkName(file);
     if (bad) return bad;
     let v: TftpVirtualFile | null = null;
