@@ -74,6 +74,20 @@ describe('TFTP names the core answers', () => {
     await s.stop();
   });
 
+  it("GRUB's root-relative names (a leading slash, as Debian's network GRUB sends them) reach the core and the roots", async () => {
+    const cfg = Buffer.from('configfile (tftp)/grub/node/x.cfg\n');
+    const { net, s, asked, to } = await serve(async (_ip, name) => (name === 'grub/grub.cfg' ? { data: cfg } : null));
+    const r = await memRead(net, CLIENT, to, { file: '/grub/grub.cfg', options: [['blksize', '1024']] });
+    expect(r.error).toBeNull();
+    expect(r.data.equals(cfg)).toBe(true);
+    const p = await memRead(net, CLIENT, to, { file: '/plain' });
+    expect(p.data.toString()).toBe('from the root');
+    const twice = await memRead(net, CLIENT, to, { file: '//plain' });
+    expect(twice.error?.code).toBe(2);
+    expect(asked).toEqual([`${CLIENT} grub/grub.cfg`, `${CLIENT} plain`]);
+    await s.stop();
+  });
+
   it('checks the name before asking the core, and the named folder confines like a root', async () => {
     const { net, s, asked, to } = await serve(async (_ip, name) => (name.startsWith('mk/') ? { dir: mk, name: name.slice(3) } : null));
     const bad = await memRead(net, CLIENT, to, { file: 'mk/../secret' });
