@@ -37,5 +37,6 @@ export function nodeView(d: NodeDoc, s: { approval_required: boolean }, chain: s
     metadata: d.metadata,
     conflicts: d.conflicts ?? [],
     approved: Boolean(d.approved) || !s.approval_required,
+    facts_complete: d.facts_complete !== false,
   };
 }
