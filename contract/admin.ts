@@ -46,9 +46,15 @@ export const PolicyInputSchema = Type.Object(
     task: NameSchema,
     image: Type.Optional(Type.Union([NameSchema, Type.Null()])),
     hostname_template: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+    /** Write-only: hashed on the server (sha512-crypt, random salt) and never stored or returned as given. */
+    root_password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    /** A ready crypt(3) hash (`$6$`, `$5$`, `$y$`, `$2b$`); null removes the password. Write-only too. */
     root_password_hash: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
+    /** OpenSSH public keys, one per item (contract/ssh-key.ts checks them). */
     ssh_keys: Type.Optional(Type.Array(Type.String({ maxLength: 16384 }), { maxItems: 64 })),
-    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    metadata: Type.Optional(Type.Record(Type.String({ maxLength: 128 }), Type.Unknown())),
+    /** Save even though the task installs an OS nobody could log in to (no key, no password): else 409. */
+    confirm_unreachable: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -65,10 +71,13 @@ export const PolicySchema = Type.Object({
   task: Type.String(),
   image: Type.Union([Type.String(), Type.Null()]),
   hostname_template: Type.String(),
-  root_password_hash: Type.Union([Type.String(), Type.Null()]),
+  /** A root password is set (the hash itself is never returned). */
+  root_password_set: Type.Boolean(),
   ssh_keys: Type.Array(Type.String()),
   metadata: Type.Record(Type.String(), Type.Unknown()),
   bound_count: Type.Integer(),
+  /** The task installs an OS someone logs in to, and this policy gives it neither a key nor a password. */
+  unreachable: Type.Boolean(),
 });
 /** A policy. */
 export type Policy = Static<typeof PolicySchema>;
@@ -105,11 +114,41 @@ export type ConflictDismiss = Static<typeof ConflictDismissSchema>;
 /** Per-node outcome of a bulk action. */
 export const BulkResultSchema = Type.Object({
   results: Type.Array(
-    Type.Object({ node_id: Type.Integer(), ok: Type.Boolean(), state: Type.Optional(Type.String()), reason: Type.Optional(Type.String()) }),
+    Type.Object({
+      node_id: Type.Integer(),
+      ok: Type.Boolean(),
+      state: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
+      /** The catalog code of a refusal that has one (e.g. CC_ERR_POLICY_FULL); docs/errors.md says the fix. */
+      code: Type.Optional(Type.String()),
+      /** What did not stop the action (e.g. a BMC power cycle that failed after a reinstall was queued). */
+      warnings: Type.Optional(Type.Array(Type.String())),
+    }),
   ),
 });
 /** Bulk result. */
 export type BulkResult = Static<typeof BulkResultSchema>;
+
+/** Kinds of task field: how the policy form renders it and how the server validates it. */
+export const TASK_FIELD_KINDS = ['text', 'url', 'script'] as const;
+
+/**
+ * A policy setting a task needs, stored in the policy's metadata under `key` (templates read it as
+ * `policy.metadata.KEY`): the policy form renders one input per field and the server validates on save.
+ */
+export const TaskFieldSchema = Type.Object(
+  {
+    key: Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' }),
+    label: Type.String({ minLength: 1, maxLength: 80 }),
+    kind: Type.Enum(TASK_FIELD_KINDS),
+    required: Type.Boolean(),
+    help: Type.Optional(Type.String({ maxLength: 400 })),
+    placeholder: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+/** A task field. */
+export type TaskField = Static<typeof TaskFieldSchema>;
 
 /** Body of a task (boot profile) create/update. */
 export const TaskInputSchema = Type.Object(
@@ -118,6 +157,10 @@ export const TaskInputSchema = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 1024 })),
     ipxe: Type.String({ minLength: 1, maxLength: 65536 }),
     templates: Type.Optional(Type.Record(NameSchema, Type.String({ maxLength: 262144 }))),
+    /** Policy settings the task needs (rendered as a form, validated on policy save). */
+    fields: Type.Optional(Type.Array(TaskFieldSchema, { maxItems: 32 })),
+    /** The task installs an OS someone logs in to with the policy's root password or SSH keys. */
+    login: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -131,6 +174,10 @@ export const TaskSchema = Type.Object({
   builtin: Type.Boolean(),
   ipxe: Type.String(),
   templates: Type.Record(Type.String(), Type.String()),
+  /** `microkernel`: the agent carries the task out on the running machine (image-deploy, erase, burn-in). */
+  runs_in: Type.Optional(Type.Union([Type.Literal('ipxe'), Type.Literal('microkernel')])),
+  fields: Type.Array(TaskFieldSchema),
+  login: Type.Boolean(),
 });
 /** A task. */
 export type Task = Static<typeof TaskSchema>;
@@ -148,6 +195,11 @@ export const DryRunRequestSchema = Type.Object(
 /** Dry-run request. */
 export type DryRunRequest = Static<typeof DryRunRequestSchema>;
 
+/** An IPv4 subnet in CIDR notation (`10.20.0.0/24`); host bits are ignored. */
+export const CidrSchema = Type.String({
+  pattern: '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2])$',
+});
+
 /** Settings an operator may change at run time (pushed to agents). */
 export const SettingsSchema = Type.Object(
   {
@@ -162,6 +214,8 @@ export const SettingsSchema = Type.Object(
     boot_chain: Type.Optional(BootChainSettingSchema),
     /** New nodes wait for the operator's approval before any automatic action (docs/identity.md 3). */
     approval_required: Type.Optional(Type.Boolean()),
+    /** A deployed OS that has not called back this long after its disk was written is a failed deploy. */
+    deploy_callback_timeout_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 604800 })),
     /** Lifetime of the enrolment token a microkernel boot carries. */
     enrol_token_ttl_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 604800 })),
     /** Lifetime of an install's token (answer files, stage callbacks). */
@@ -185,6 +239,21 @@ export const SettingsSchema = Type.Object(
     http_request_timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
     /** HTTP (both planes): how long an idle keep-alive connection stays open. */
     http_keepalive_timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    // BMC power and boot control (docs/bmc.md).
+    /** BMCs handled at once by a bulk power action. */
+    bmc_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+    /** Seconds between two machines starting in a bulk power-on (0 = no stagger). */
+    power_stagger_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 600 })),
+    /** How long `off` lets the OS shut down before forcing it off. */
+    soft_off_timeout_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    /** One BMC request (an ipmitool run, a Redfish exchange). */
+    bmc_request_timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })),
+    /** Seconds between two power-state polls of BMC-enrolled nodes (0 = no polling). */
+    power_poll_interval_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
+    /** In-band BMC enrolment by the microkernel: auto = on in full-DHCP mode, off in proxy mode. */
+    bmc_enrol_inband: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')])),
+    /** Subnets a BMC address reported in-band may be in (CIDR); null = the rack subnets Crashcart serves. */
+    bmc_allowed_subnets: Type.Optional(Type.Union([Type.Array(CidrSchema, { maxItems: 256 }), Type.Null()])),
   },
   { additionalProperties: false },
 );

@@ -4,14 +4,24 @@
  */
 import { Type, type Static } from 'typebox';
 import { FactsSchema, InventorySchema } from './node.ts';
+import { AgentJobSchema } from './agent-tasks.ts';
 
 /** Protocol version; the path segment `/api/v1` carries the major. */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * Node-facing HTTP port when the operator names none: unprivileged, so iPXE can fetch without root; "8026" spells
+ * nothing, it is just free. Here because the agent falls back to it when the kernel command line names no port.
+ */
+export const DEFAULT_HTTP_PORT = 8026;
 
 /** Largest register body the appliance accepts (facts + inventory). */
 export const MAX_REGISTER_BYTES = 2 * 1024 * 1024;
 
 const Mac = Type.String({ pattern: '^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){5}$' });
+
+/** A version label: what boot scripts may carry (server/boot/boot-text.ts whitelist) plus `+`. */
+export const VersionLabelSchema = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:+-]+$' });
 
 /** Configuration the appliance pushes to agents with every answer. */
 export const AgentConfigSchema = Type.Object({
@@ -39,6 +49,10 @@ export const RegisterRequestSchema = Type.Object(
     token: Type.String({ minLength: 8, maxLength: 256 }),
     facts: FactsSchema,
     inventory: Type.Optional(InventorySchema),
+    /** The agent's own version (package version + build digest). */
+    agent_version: Type.Optional(VersionLabelSchema),
+    /** The microkernel image this agent runs in, as the boot script named it (`crashcart.mk=`). */
+    microkernel_version: Type.Optional(VersionLabelSchema),
     /**
      * false: the fast facts only (identity, CPU, memory, disks, NICs), sent within a second of the agent's start
      * so the node shows at once; the slow ones (lshw, BMC, LLDP) follow in a second register with true. Absent
@@ -92,8 +106,8 @@ export const CheckinRequestSchema = Type.Object(
 /** Check-in request. */
 export type CheckinRequest = Static<typeof CheckinRequestSchema>;
 
-/** Commands the appliance may give. */
-export const AGENT_COMMANDS = ['acknowledge', 'register', 'reboot', 'poweroff'] as const;
+/** Commands the appliance may give (`run-task`: carry out the answer's `job`, contract/agent-tasks.ts). */
+export const AGENT_COMMANDS = ['acknowledge', 'register', 'reboot', 'poweroff', 'run-task'] as const;
 /** One command. */
 export type AgentCommand = (typeof AGENT_COMMANDS)[number];
 
@@ -101,6 +115,10 @@ export type AgentCommand = (typeof AGENT_COMMANDS)[number];
 export const CheckinResponseSchema = Type.Object({
   command: Type.Enum(AGENT_COMMANDS),
   config: AgentConfigSchema,
+  /** Enrol this machine's BMC in-band now and report to /api/v1/bmc-enrol (contract/bmc-enrol.ts). */
+  bmc_enrol: Type.Optional(Type.Boolean()),
+  /** With `run-task`: what to do (image-deploy, erase, burn-in). */
+  job: Type.Optional(AgentJobSchema),
 });
 /** Check-in response. */
 export type CheckinResponse = Static<typeof CheckinResponseSchema>;
@@ -122,4 +140,4 @@ export const ErrorBodySchema = Type.Object({
 export type ErrorBody = Static<typeof ErrorBodySchema>;
 
 /** Kernel command-line keys the boot script writes and the agent reads. */
-export const KERNEL_ARGS = { url: 'crashcart.url', node: 'crashcart.node', token: 'crashcart.token' } as const;
+export const KERNEL_ARGS = { url: 'crashcart.url', node: 'crashcart.node', token: 'crashcart.token', microkernel: 'crashcart.mk' } as const;

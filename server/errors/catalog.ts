@@ -270,6 +270,21 @@ export const ERRORS = {
     message: "The BMC's TLS certificate changed since it was pinned",
     fix: 'If the BMC certificate was replaced on purpose (new certificate, firmware update), set the node\'s BMC again with TLS "pin" to pin the new one; otherwise something may be impersonating the BMC: check the network first.',
   },
+  CC_ERR_BMC_NOT_CONFIGURED: {
+    status: 409,
+    message: 'The node has no BMC configured',
+    fix: "Set the node's BMC (its BMC form in the UI, `crashcart nodes bmc set ID ...`, or `PUT /api/v1/nodes/ID/bmc`), or let the microkernel enrol it in-band (setting bmc_enrol_inband, docs/bmc.md).",
+  },
+  CC_ERR_BMC_ENROL_NOT_REQUESTED: {
+    status: 409,
+    message: 'In-band BMC enrolment was not requested for this node',
+    fix: 'The appliance asks an agent to enrol only while bmc_enrol_inband allows it, the node is approved (when approval_required is on) and the node has no BMC yet; check those, or set the BMC by hand.',
+  },
+  CC_ERR_BMC_NOTHING_TO_ACCEPT: {
+    status: 409,
+    message: 'No in-band enrolment of this node waits for the operator',
+    fix: "Accept applies to a node whose BMC has no LAN address or an address outside bmc_allowed_subnets (the node's page says so); otherwise set the BMC by hand.",
+  },
   CC_ERR_LOADER_TOOLS: {
     status: 500,
     message: 'The tools that fetch first-stage loaders are missing',
@@ -289,6 +304,26 @@ export const ERRORS = {
     status: 500,
     message: 'A first-stage loader could not be taken out of its package',
     fix: 'Check free space and write access in the target and cache folders; a path missing from the package means the pin names the wrong file (docs/boot.md, "Updating a pin").',
+  },
+  CC_ERR_POLICY_INVALID: {
+    status: 400,
+    message: 'The policy settings are invalid',
+    fix: 'Correct the field named in the message: a root password hash is a crypt(3) string ($6$..., $y$...) or send root_password to have it hashed; each SSH key is one OpenSSH public key line (TYPE BASE64 COMMENT); fill the fields the task declares (GET /api/v1/tasks/NAME, docs/policies.md).',
+  },
+  CC_ERR_POLICY_UNREACHABLE: {
+    status: 409,
+    message: 'The policy would install machines nobody can log in to',
+    fix: 'Give the policy an SSH key or a root password; or, if that is on purpose (e.g. the image brings its own access), save again with confirm_unreachable: true (the UI asks).',
+  },
+  CC_ERR_MANIFEST_INVALID: {
+    status: 400,
+    message: 'The rack manifest cannot be read',
+    fix: 'Save the spreadsheet as CSV in UTF-8 with a header row (serial, mac, hostname, ip, policy, bmc_address; other columns become metadata) or as JSON; the message names the line and byte where reading stopped (docs/manifest.md).',
+  },
+  CC_ERR_MANIFEST_ROWS: {
+    status: 409,
+    message: 'Some manifest rows have errors or conflicts',
+    fix: "Preview the manifest (UI, or POST /api/v1/manifest/preview) to see each row's reason; fix those rows, merge the records they point at, or import the others with skip_invalid: true.",
   },
   CC_ERR_INTERNAL: { status: 500, message: 'Internal error', fix: 'Look at the log for the stack trace and report it with the event log.' },
 } as const satisfies Record<string, { status: number; message: string; fix: string }>;

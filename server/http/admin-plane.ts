@@ -23,6 +23,9 @@ import { systemRoutes, type SystemControl } from './routes/admin-system.ts';
 import { sessionRoutes } from './routes/admin-session.ts';
 import { uploadRoutes } from './routes/admin-uploads.ts';
 import { reservationRoutes } from './routes/admin-reservations.ts';
+import { bmcRoutes } from './routes/admin-bmc.ts';
+import { nodeEditRoutes } from './routes/admin-node-edit.ts';
+import { manifestRoutes } from './routes/admin-manifest.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { VERSION } from '../system/version.ts';
 import { imageRoutes } from './routes/admin-images.ts';
@@ -125,6 +128,9 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   imageRoutes(app, ctx);
   await app.register(async (scope) => uploadRoutes(scope, ctx));
   reservationRoutes(app, ctx);
+  bmcRoutes(app, ctx);
+  nodeEditRoutes(app, ctx);
+  manifestRoutes(app, ctx);
   app.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 

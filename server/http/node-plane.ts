@@ -3,13 +3,14 @@
  * scripts, microkernel and OS assets (with Range), the agent protocol,
  * installer callbacks and answer files. No admin route exists here.
  */
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import fastifyStatic from '@fastify/static';
-import path from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import path from 'node:path';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  BmcEnrolAnswerSchema,
+  BmcEnrolReportSchema,
   CheckinRequestSchema,
   CheckinResponseSchema,
   MAX_REGISTER_BYTES,
@@ -26,10 +27,14 @@ import { findMicrokernelFor, microkernelUrlPath, MICROKERNEL_ARCHES, type MkArch
 import { loaderRoots } from '../boot/loader-roots.ts';
 import { grubRoutes } from './node-grub-routes.ts';
 import { register, checkin } from '../nodes/registration.ts';
+import { taskReport } from '../deploy/task-flow.ts';
+import { TaskReportAnswerSchema, TaskReportSchema } from '../../contract/agent-tasks.ts';
 import { reportStage, answerFile } from '../nodes/install.ts';
 import { plainIp } from '../nodes/node-address.ts';
 import { applyHttpLimits } from './http-limits.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { AssetServer } from './asset-server.ts';
+import { bmcEnrolReport } from '../bmc/enrolment/enrol-report.ts';
 
 const IPXE = 'text/plain; charset=utf-8';
 
@@ -38,6 +43,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   const app = Fastify({ logger: false, bodyLimit: MAX_REGISTER_BYTES, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
   applyHttpLimits(app.server, ctx.settings.get());
   installErrorHandling(app, ctx.log);
+  const assets = new AssetServer();
   installValidation(app);
   if (ctx.config.rateLimitPerMin > 0)
     await app.register(rateLimit, { max: ctx.config.rateLimitPerMin, timeWindow: 60_000, allowList: opts.rateLimitAllow ?? [] });
@@ -87,6 +93,15 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   app.post('/api/v1/checkin', { schema: { body: CheckinRequestSchema, response: { 200: CheckinResponseSchema } } }, async (req) =>
     checkin(ctx, req.body),
   );
+  // In-band BMC enrolment, reported by the agent the check-in asked (agent token; docs/bmc.md).
+  app.post('/api/v1/bmc-enrol', { schema: { body: BmcEnrolReportSchema, response: { 200: BmcEnrolAnswerSchema } } }, async (req) =>
+    bmcEnrolReport(ctx, req.body, plainIp(req.ip)),
+  );
+
+  // Microkernel tasks: progress and outcome (agent token; server/deploy/task-flow.ts).
+  app.post('/api/v1/agent/task', { schema: { body: TaskReportSchema, response: { 200: TaskReportAnswerSchema } } }, async (req) =>
+    taskReport(ctx, req.body),
+  );
 
   const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
   app.get(
@@ -124,14 +139,15 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
         .send(await answerFile(ctx, req.params.id, req.params.token, req.params.name, plainIp(req.ip))),
   );
 
-  // Microkernel assets: resolved per request, so an import takes effect at once. amd64 at /mk/ (as
-  // before), every other architecture at /mk/<arch>/ (microkernel-select.ts).
-  const MkFile = Type.Union([Type.Literal('vmlinuz'), Type.Literal('initrd.img'), Type.Literal('manifest.json')]);
-  const sendMk = (req: { ip: string }, reply: FastifyReply, arch: MkArch, file: string) => {
+  // Microkernel assets: resolved per request, so an import takes effect at once. amd64 at /mk/ (with the
+  // deploy tools image), every other architecture at /mk/<arch>/ (microkernel-select.ts).
+  const mkFiles = ['vmlinuz', 'initrd.img', 'manifest.json', 'tools.img'] as const;
+  const MkFile = Type.Union(mkFiles.map((f) => Type.Literal(f)));
+  const sendMk = async (req: FastifyRequest, reply: FastifyReply, arch: MkArch, file: string) => {
     const mk = findMicrokernelFor(ctx.config.dataDir, ctx.config.microkernelDir, arch);
     if (!mk) throw ccError('CC_ERR_NO_MICROKERNEL', `${arch}: run npm run build:microkernel -- --arch ${arch}`);
     void transferEvent(ctx, req.ip, `${microkernelUrlPath(arch)}/${file}`).catch(() => undefined);
-    return reply.sendFile(file, mk.dir);
+    return assets.send(req, reply, mk.dir, file);
   };
   app.get('/mk/:file', { schema: { params: Type.Object({ file: MkFile }) } }, async (req, reply) =>
     sendMk(req, reply, 'amd64', req.params.file),
@@ -143,21 +159,11 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   );
   // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these; shim fetches GRUB from
   // the same folder): what `crashcart prepare` put in the data dir first, the copy shipped in resources/ second.
-  await app.register(fastifyStatic, {
-    root: loaderRoots(ctx.config),
-    prefix: '/ipxe/',
-    decorateReply: true,
-    index: false,
-    list: false,
-  });
-  // OS images (kernel, initrd, ISO) with Range support from @fastify/static.
-  await app.register(fastifyStatic, {
-    root: path.join(ctx.config.dataDir, 'images'),
-    prefix: '/images/',
-    decorateReply: false,
-    index: false,
-    list: false,
-  });
+  const loaders = loaderRoots(ctx.config);
+  app.get('/ipxe/*', async (req, reply) => assets.sendFirst(req, reply, loaders, (req.params as { '*': string })['*']));
+  // OS images (kernel, initrd, ISO, disk images) with Range support (server/http/asset-server.ts).
+  const images = path.join(ctx.config.dataDir, 'images');
+  app.get('/images/*', async (req, reply) => assets.send(req, reply, images, (req.params as { '*': string })['*']));
   app.addHook('onResponse', async (req, reply) => {
     // Loaders too: an HTTP-boot machine's first request, and what `boot_chain: auto` watches (chain-recorder.ts).
     if ((req.url.startsWith('/images/') || req.url.startsWith('/ipxe/')) && reply.statusCode < 300)

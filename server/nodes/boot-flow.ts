@@ -14,6 +14,9 @@ import { mintEnrolment, mintInstall } from './tokens.ts';
 import { bootArch, findMicrokernelFor, microkernelUrlPath, type MkArch } from '../boot/microkernel-select.ts';
 import { taskContext } from '../tasks/task-service.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { bootsFromDisk, microkernelPolicy } from '../deploy/task-flow.ts';
+import { claimManifest } from '../manifest/claim.ts';
+import { taskNetwork } from './static-ip.ts';
 
 /** What a boot loader tells the node plane (iPXE: `/boot`'s query; GRUB: its path and query). */
 export interface BootQuery {
@@ -56,15 +59,17 @@ export type BootDecision =
   | { action: 'local-disk'; nodeId: number; hostname: string | null }
   | { action: 'error'; nodeId: number }
   | { action: 'task'; nodeId: number; task: string; ipxe: string }
-  | { action: 'microkernel'; nodeId: number; token: string; version: string; arch: MkArch; mkPath: string }
+  /** `task`: a task the agent carries out (image-deploy), the state stays as it is. */
+  | { action: 'microkernel'; nodeId: number; token: string; version: string; arch: MkArch; mkPath: string; task?: string }
   | { action: 'no-microkernel'; nodeId: number; token: string; arch: string };
 
 /** The boot loader that asked: iPXE (`/boot`) or GRUB (`/grub/node/...`). */
 export type BootLoader = 'ipxe' | 'grub';
 
-/** The word a `node.boot` event records for a decision (`task:debian`, `microkernel`, ...). */
+/** The word a `node.boot` event records for a decision (`task:debian`, `microkernel`, `microkernel-task:image-deploy`, ...). */
 export function actionName(d: BootDecision): string {
-  return d.action === 'task' ? `task:${d.task}` : d.action;
+  if (d.action === 'task') return `task:${d.task}`;
+  return d.action === 'microkernel' && d.task ? `microkernel-task:${d.task}` : d.action;
 }
 
 /**
@@ -88,7 +93,11 @@ export function bootRequest<T>(
         'CC_ERR_RATE_LIMITED',
         `no new machine records from ${source} for now (node_create_per_source_per_min, unregistered_nodes_max)`,
       );
-    const { node, created } = found;
+    const uuid = canonicalUuid(q.uuid);
+    const serial = canonicalSerial(q.serial);
+    // A machine the rack manifest expects takes its record (docs/manifest.md); the new record, if any, folds into it.
+    const node = await claimManifest(ctx, found.node, { macs: [mac], uuid, serial });
+    const created = found.created && node === found.node;
     const now = ctx.now().toISOString();
     node.boot_mac = mac;
     node.ip = source;
@@ -97,7 +106,7 @@ export function bootRequest<T>(
     node.boot_mode = q.platform === 'efi' ? 'uefi' : q.platform === 'pcbios' ? 'bios' : node.boot_mode;
     // The loader we served asked: an iPXE loader ran (boot_chain auto), or GRUB did.
     if (loader === 'ipxe') node.ipxe_ran_at = now;
-    claimHardwareIds(ctx, node, canonicalUuid(q.uuid), canonicalSerial(q.serial));
+    claimHardwareIds(ctx, node, uuid, serial);
     node.manufacturer = node.manufacturer ?? (q.manufacturer?.trim().slice(0, 256) || null);
     node.product = node.product ?? (q.product?.trim().slice(0, 256) || null);
     node.last_seen = now;
@@ -118,15 +127,26 @@ export function bootRequest<T>(
   });
 }
 
-/** Choose by state: installed -> local disk, error, bound -> its task, else the microkernel of its architecture. */
+/**
+ * Choose by state: installed (or an image-deploy node whose disk is written) -> local disk, error, bound to a
+ * task the agent carries out -> the microkernel with that task, bound -> its task, else the microkernel of its
+ * architecture.
+ */
 async function decide(ctx: CoreContext, node: NodeDoc, source: string, archName: string | undefined): Promise<BootDecision> {
   const { publicUrl } = ctx.config;
-  if (node.state === 'installed') {
+  const mkPolicy = microkernelPolicy(ctx, node);
+  if (node.state === 'installed' || (mkPolicy && node.state === 'installing' && bootsFromDisk(node))) {
     node.agent_active = false;
     return { action: 'local-disk', nodeId: node.id, hostname: node.hostname };
   }
   // The reason came from the node (a stage detail): it stays in the UI and events, never in the script.
   if (node.state === 'error') return { action: 'error', nodeId: node.id };
+  if (mkPolicy && (node.state === 'bound' || node.state === 'installing')) {
+    // The agent carries the task out (server/deploy/task-flow.ts): boot the microkernel, state unchanged.
+    const token = mintEnrolment(ctx, node, addressesAreKnown(ctx) && (await addressBelongsToNode(ctx, node, source)));
+    node.last_boot_at = ctx.now().toISOString();
+    return microkernelDecision(ctx, node, token, archName, mkPolicy.task);
+  }
   if (node.policy && (node.state === 'bound' || node.state === 'installing')) {
     const policy = ctx.policies.get(node.policy);
     const image = policy?.image ? await ctx.store.images.findOne({ _id: policy.image }) : null;
@@ -134,16 +154,30 @@ async function decide(ctx: CoreContext, node: NodeDoc, source: string, archName:
     const token = mintInstall(ctx, node);
     const facts = (await ctx.store.facts.findOne({ _id: String(node.id) }))?.facts ?? {};
     node.agent_active = false;
-    const ipxe = ctx.tasks.renderFor(policy.task, taskContext({ publicUrl, node, policy, image, facts, token })).ipxe;
+    const network = taskNetwork(ctx, node);
+    const ipxe = ctx.tasks.renderFor(policy.task, taskContext({ publicUrl, node, policy, image, facts, token, network })).ipxe;
     return { action: 'task', nodeId: node.id, task: policy.task, ipxe };
   }
   const token = mintEnrolment(ctx, node, addressesAreKnown(ctx) && (await addressBelongsToNode(ctx, node, source)));
   node.last_boot_at = ctx.now().toISOString();
   if (node.state !== 'registered' && node.state !== 'lost') node.state = 'booting-microkernel';
+  return microkernelDecision(ctx, node, token, archName);
+}
+
+/** The microkernel of the machine's architecture, or why there is none; `task`: the agent's job once it runs. */
+function microkernelDecision(ctx: CoreContext, node: NodeDoc, token: string, archName: string | undefined, task?: string): BootDecision {
   const arch = bootArch(archName);
   const mk = arch ? findMicrokernelFor(ctx.config.dataDir, ctx.config.microkernelDir, arch) : null;
   if (!arch || !mk) return { action: 'no-microkernel', nodeId: node.id, token, arch: arch ?? archWord(archName) };
-  return { action: 'microkernel', nodeId: node.id, token, version: mk.version, arch, mkPath: microkernelUrlPath(arch) };
+  return {
+    action: 'microkernel',
+    nodeId: node.id,
+    token,
+    version: mk.version,
+    arch,
+    mkPath: microkernelUrlPath(arch),
+    ...(task ? { task } : {}),
+  };
 }
 
 /** An architecture name for messages: the loader's word when it is one, else `unknown`. */

@@ -12,6 +12,8 @@ import { DHCP_SOURCE } from './node-guard.ts';
 import { recordBoot } from './boot-flow.ts';
 import { bootChainFor, efiLoaderFor, loaderPrefs } from './boot-settings.ts';
 import { tftpVirtual } from './tftp-virtual.ts';
+import { isUnclaimed } from './operator-fields.ts';
+import { claimManifest } from '../manifest/claim.ts';
 
 /** x86-64 UEFI firmware's own PXE and HTTP clients (RFC 4578 2.1): the ones Secure Boot stops at an unsigned iPXE. */
 const X64_UEFI_FIRMWARE = new Set([7, 9, 16]);
@@ -62,7 +64,12 @@ export function bootHooks(ctx: CoreContext): BootHooks & TftpHooks {
           node.firmware = 'u-boot';
           changed = true;
         }
-        if (created) {
+        // A MAC the manifest lists claims its record at the first DHCP packet (a MAC is all DHCP knows for sure).
+        if (isUnclaimed(node)) {
+          node.boot_mac = mac;
+          await claimManifest(ctx, node, { macs: [mac], uuid: null, serial: null });
+          await ctx.repo.save(node);
+        } else if (created) {
           await ctx.repo.save(node);
           ctx.guard.discovered({ node_id: node.id, mac, message: `New machine ${mac} seen by DHCP`, data: { ...s } });
         } else if (changed) await ctx.repo.save(node);

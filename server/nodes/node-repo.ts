@@ -3,19 +3,9 @@
  * by MAC, by token hash. Hot fields (last_seen) are flushed in batches; writes
  * the protocol acknowledges go through `save(doc, { durable: true })`.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import type { Collection, WriteOpts } from '../store/collection.ts';
 import type { NodeDoc } from '../store/docs.ts';
-
-/** sha256 hex of a token (tokens are stored hashed). */
-export function hashToken(t: string): string {
-  return createHash('sha256').update(t).digest('hex');
-}
-
-/** A fresh random token (URL- and kernel-command-line-safe). */
-export function newToken(): string {
-  return randomBytes(18).toString('base64url');
-}
+import { hashToken } from './token-digest.ts';
 
 /** An empty summary. */
 export const EMPTY_SUMMARY: NodeDoc['summary'] = {
@@ -70,7 +60,9 @@ export class NodeRepo {
       if (!set) this.byHwId.set(k, (set = new Set()));
       set.add(d.id);
     }
-    const registered = d.registered_at !== null;
+    // The cap on unregistered records is about what the rack can make the core create: the operator's
+    // manifest records do not count against it.
+    const registered = d.registered_at !== null || d.manifest !== undefined;
     if (!registered) this.unregisteredCount++;
     this.keys.set(d.id, { macs: [...d.macs], tokens, hw, registered });
   }

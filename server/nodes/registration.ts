@@ -2,37 +2,25 @@
  * The agent side of the protocol: register (facts in, identifiers claimed, tags
  * evaluated, auto-binding) and check-in (commands out). Razor/Hanlon lineage.
  */
-import type { CheckinRequest, CheckinResponse, RegisterRequest, RegisterResponse, Facts } from '../../contract/index.ts';
+import type { CheckinRequest, CheckinResponse, RegisterRequest, RegisterResponse } from '../../contract/index.ts';
 import { factsHash } from '../../contract/facts-hash.ts';
 import type { CoreContext } from '../core/context.ts';
 import { durably } from '../core/durably.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import { canonicalMac, canonicalSerial, canonicalUuid, decideClaims } from './identity.ts';
-import { hashToken, newToken } from './node-repo.ts';
 import { recordConflicts } from './conflicts.ts';
 import { addressBelongsToNode, plainIp } from './node-address.ts';
 import { clearEnrolment, isLiveEnrolment, refused, sameHash } from './tokens.ts';
+import { hashToken, newToken } from './token-digest.ts';
 import { summarize, platformFields } from './summary.ts';
 import { autoBindLocked } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { withEnrolmentRequest } from '../bmc/enrolment/enrol-request.ts';
+import { jobAtCheckin, microkernelPolicy } from '../deploy/task-flow.ts';
+import { retag, refreshTags } from '../tags/retag.ts';
+import { claimManifest } from '../manifest/claim.ts';
 
 const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : 0);
-
-/** Re-evaluate a node's tags; emits an event when they changed. */
-export function retag(ctx: CoreContext, node: NodeDoc, facts: Facts): boolean {
-  const tags = ctx.tags.evaluate(facts);
-  if (tags.join('\0') === node.tags.join('\0')) return false;
-  const added = tags.filter((t) => !node.tags.includes(t));
-  const removed = node.tags.filter((t) => !tags.includes(t));
-  node.tags = tags;
-  ctx.events.emit('node.tags_changed', {
-    node_id: node.id,
-    mac: node.boot_mac,
-    message: `Tags now: ${tags.join(', ') || '(none)'}`,
-    data: { added, removed },
-  });
-  return true;
-}
 
 /**
  * Handle POST /api/v1/register. The token names the node (an agent token rotates itself, an enrolment
@@ -42,31 +30,37 @@ export function retag(ctx: CoreContext, node: NodeDoc, facts: Facts): boolean {
 export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Promise<RegisterResponse> {
   const macs = [...new Set(req.macs.map(canonicalMac).filter((m): m is string => m !== null))];
   if (macs.length === 0) throw ccError('CC_ERR_BAD_REQUEST', 'macs: no usable MAC address (all-zero and broadcast are ignored)');
-  return durably(ctx, async () => {
-    const node = ctx.repo.byToken(req.token);
-    if (!node || (req.node_id !== undefined && node.id !== req.node_id && ctx.repo.get(req.node_id)))
+  return durably(ctx, async (defer) => {
+    const holder = ctx.repo.byToken(req.token);
+    if (!holder || (req.node_id !== undefined && holder.id !== req.node_id && ctx.repo.get(req.node_id)))
       throw ccError(
         'CC_ERR_FORBIDDEN',
         'the token is unknown or belongs to another node; reboot the node so it boots the microkernel with a fresh token',
       );
     const uuid = canonicalUuid(req.uuid ?? (req.facts.uuid as string | undefined));
     const serial = canonicalSerial(req.serial ?? (req.facts.serialnumber as string | undefined));
-    const others = ctx.repo.candidates(macs, uuid, serial).filter((c) => c.id !== node.id);
-    const claim = decideClaims({ macs, uuid, serial }, others);
-    if (!sameHash(node.agent_token_hash, hashToken(req.token))) {
-      if (!isLiveEnrolment(ctx, node, req.token))
-        throw refused(ctx, node, ip, `enrolment token of node ${node.id} expired (enrol_token_ttl_s); reboot the node for a fresh one`);
+    const before = ctx.repo.candidates(macs, uuid, serial).filter((c) => c.id !== holder.id);
+    if (!sameHash(holder.agent_token_hash, hashToken(req.token))) {
+      if (!isLiveEnrolment(ctx, holder, req.token))
+        throw refused(ctx, holder, ip, `enrolment token of node ${holder.id} expired (enrol_token_ttl_s); reboot the node for a fresh one`);
       // The microkernel brings up every NIC and may route through any: a NIC nobody else holds may register
       // from its own lease, but only when the token itself went to an address of this node.
-      const fresh = node.enrol_token_verified ? claim.macs.filter((m) => !node.macs.includes(m)) : [];
-      if (!(await addressBelongsToNode(ctx, node, ip, fresh)))
+      const unheld = decideClaims({ macs, uuid, serial }, before).macs;
+      const fresh = holder.enrol_token_verified ? unheld.filter((m) => !holder.macs.includes(m)) : [];
+      if (!(await addressBelongsToNode(ctx, holder, ip, fresh)))
         throw refused(
           ctx,
-          node,
+          holder,
           ip,
-          `enrolment token of node ${node.id} presented from ${plainIp(ip)}, which is not leased or reserved to it`,
+          `enrolment token of node ${holder.id} presented from ${plainIp(ip)}, which is not leased or reserved to it`,
         );
     }
+    // A machine the rack manifest expects takes its record (docs/manifest.md): from here on it is that record.
+    const node = await claimManifest(ctx, holder, { macs, uuid, serial });
+    const claim = decideClaims(
+      { macs, uuid, serial },
+      ctx.repo.candidates(macs, uuid, serial).filter((c) => c.id !== node.id),
+    );
     node.macs = [...new Set([...node.macs, ...claim.macs])];
     node.uuid = claim.uuid ?? node.uuid;
     node.serial = claim.serial ?? node.serial;
@@ -89,6 +83,9 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Pr
     node.last_seen = now;
     node.ip = plainIp(ip);
     node.agent_active = true;
+    // What it registered with: the UI finds nodes discovered by an older image than the one served now.
+    node.agent_version = req.agent_version ?? null;
+    node.microkernel_version = req.microkernel_version ?? null;
     if (node.state === 'lost') {
       node.state = node.state_before_lost ?? 'registered';
       delete node.state_before_lost;
@@ -98,8 +95,10 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Pr
     node.agent_token_hash = hashToken(token);
     clearEnrolment(node);
     retag(ctx, node, facts);
-    await ctx.store.facts.put({ _id: String(node.id), facts, inventory: req.inventory ?? null, updated_at: now });
-    await ctx.repo.save(node);
+    // Both writes are queued now, in order (the repo's in-memory index changes at once, so the next holder of the
+    // lock decides on it); they land and are fsynced after the lock is released (core/durably.ts).
+    defer(ctx.store.facts.put({ _id: String(node.id), facts, inventory: req.inventory ?? null, updated_at: now }));
+    defer(ctx.repo.save(node));
     if (first)
       ctx.events.emit('node.registered', {
         node_id: node.id,
@@ -141,7 +140,13 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
       message: `The agent refused to move to ${req.config_refused.server_url} (not the appliance it booted from)`,
       data: { server_url: req.config_refused.server_url, count: req.config_refused.count },
     });
-  if (!node.pending_command && node.state !== 'lost') return { command: answer(ctx, node, req), config };
+  // Bound to a task the agent carries out here (image-deploy, erase, burn-in): the job, not a reboot.
+  if (!node.pending_command && node.state !== 'lost' && microkernelPolicy(ctx, node)) {
+    const job = await jobAtCheckin(ctx, node.id, req.agent_token);
+    if (job) return { command: 'run-task', config, job };
+  }
+  // The answer may also ask the agent to enrol its BMC in-band (docs/bmc.md).
+  if (!node.pending_command && node.state !== 'lost') return withEnrolmentRequest(ctx, node, { command: answer(ctx, node, req), config });
   return durably(ctx, async () => {
     // Re-read under the lock: another check-in may have taken the command meanwhile.
     const n = ctx.repo.get(req.node_id);
@@ -149,6 +154,7 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
     if (n.state === 'lost') {
       n.state = n.state_before_lost ?? 'registered';
       delete n.state_before_lost;
+      await refreshTags(ctx, n);
       ctx.events.emit('node.found', { node_id: n.id, mac: n.boot_mac, message: 'Checking in again', data: {} });
     }
     const command = n.pending_command;

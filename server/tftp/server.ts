@@ -14,10 +14,12 @@ import { errorText, finishText, startText } from './event-text.ts';
 import { MalformedPacket } from './malformed-packet.ts';
 import { negotiate, WINDOWSIZE_MAX } from './options.ts';
 import { checkName, openConfined, realRoots, rootRelative, type Opened, type Refusal } from './resolve-path.ts';
-import { memoryFile } from './memory-file.ts';
+import { memoryFile, memoryVersion } from './memory-file.ts';
 import { DEFAULT_RTO, type RtoConfig } from './rto.ts';
 import { newStats, type TftpStats } from './stats.ts';
 import { Transfer, type TransferResult } from './transfer.ts';
+import { FileCache } from './file-cache.ts';
+import { WholeSource, type PacketSource } from './block-source.ts';
 
 /** Concurrent transfers in all: a 100-node boot storm fits with room to spare. */
 export const DEFAULT_MAX_TRANSFERS = 256;
@@ -71,6 +73,8 @@ export class TftpServer {
   private readonly perClient = new Map<string, number>();
   private readonly queue: Queued[] = [];
   private readonly memory = new ClientMemory();
+  /** Small files laid out as packets, shared by all transfers (file-cache.ts). */
+  readonly cache = new FileCache();
   private readonly now: () => number;
   private stopping = false;
   private readonly closing = new Set<Promise<void>>();
@@ -221,7 +225,10 @@ export class TftpServer {
       this.o.log.warn({ err: e, ip, file }, 'tftpVirtual failed; serving from the roots');
     }
     if (v === null) return openConfined(this.roots, file);
-    if ('data' in v) return { ok: true, fh: memoryFile(v.data), size: v.data.length, realPath: `(rendered) ${file}`, root: '(rendered)' };
+    if ('data' in v) {
+      const d = v.data;
+      return { ok: true, fh: memoryFile(d), size: d.length, realPath: `(rendered) ${file}`, root: '(rendered)', version: memoryVersion(d) };
+    }
     return openConfined(await realRoots([v.dir]), v.name);
   }
 
@@ -252,6 +259,15 @@ export class TftpServer {
       windowsizeCap: WINDOWSIZE_MAX,
       fileSize: opened.size,
     });
+    let source: PacketSource | undefined;
+    if (this.cache.fits(opened.size)) {
+      try {
+        source = new WholeSource(await this.cache.get(opened.version, opened.fh, opened.size, neg.blksize));
+      } catch (e) {
+        // Streaming reports a read error in the transfer itself (error packet + tftp.error).
+        this.o.log.warn({ err: e, file }, 'TFTP: could not cache the file; streaming it');
+      }
+    }
     let sock: UdpTransport;
     try {
       const onSendError = () => {
@@ -264,6 +280,13 @@ export class TftpServer {
       throw e;
     }
     this.stats.openSockets++;
+    if (this.stopping) {
+      // stop() ran while this transfer was being set up (cache load, socket): it has no Transfer to abort.
+      await Promise.allSettled([sock.close(), opened.fh.close()]);
+      this.stats.openSockets--;
+      this.stats.openFiles--;
+      return this.release(k, ip);
+    }
     const data = {
       file,
       requested: req.filename,
@@ -278,6 +301,7 @@ export class TftpServer {
       peer: from,
       fh: opened.fh,
       size: opened.size,
+      source,
       neg,
       rto: this.o.rto ?? DEFAULT_RTO,
       block1StallRetries: BLOCK1_STALL_RETRIES,

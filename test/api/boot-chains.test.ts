@@ -181,3 +181,21 @@ describe('the chain each node took', () => {
     expect((await admin('GET', `/api/v1/nodes/${n.id}`)).body.last_chain).toBe('bios-ipxe');
   });
 });
+
+describe('loaders over HTTP (/ipxe/)', () => {
+  it('serves what `crashcart prepare` put in the data dir first, the shipped copy second, nothing outside either', async () => {
+    const loaders = path.join(a.app.ctx.config.dataDir, 'loaders');
+    mkdirSync(loaders, { recursive: true });
+    // PROVENANCE.md is tracked in resources/ipxe/: the data dir's copy of the same name must win.
+    const shipped = await node('/ipxe/PROVENANCE.md');
+    expect(shipped.status).toBe(200);
+    writeFileSync(path.join(loaders, 'PROVENANCE.md'), 'data-dir copy');
+    writeFileSync(path.join(loaders, 'only-here.efi'), 'operator loader');
+    expect((await node('/ipxe/PROVENANCE.md')).text).toBe('data-dir copy');
+    expect((await node('/ipxe/only-here.efi')).text).toBe('operator loader');
+    rmSync(path.join(loaders, 'PROVENANCE.md'));
+    expect((await node('/ipxe/PROVENANCE.md')).text).toBe(shipped.text);
+    expect((await node('/ipxe/missing.efi')).status).toBe(404);
+    expect((await node('/ipxe/..%2F..%2Fconfig.json')).status).toBe(404);
+  });
+});

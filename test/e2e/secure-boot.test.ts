@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Node } from '../../contract/node.ts';
-import { addTap, createNet, destroyNet, netExists, type TestNet } from './harness/netns.ts';
+import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { bootPhases, phasesMarkdown } from './harness/timings.ts';
@@ -24,7 +24,8 @@ import { bootPhases, phasesMarkdown } from './harness/timings.ts';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
 const LOG_DIR = path.join(REPO, 'test-output', 'e2e-secure-boot');
-const NS = `cc-e2esb-${process.pid}-0`;
+const lab = new Lab('e2e', 'sb');
+const NS = lab.ns('net');
 const SUBNET = '10.67.0';
 /** The firmware's words when Secure Boot stops an unsigned loader (OVMF's boot manager on the console). */
 const REFUSED = /failed to (load|start) Boot\d+ "UEFI PXEv4[^\n]*: (Access Denied|Security Violation)/;
@@ -43,7 +44,7 @@ const SPEC: GuestSpec = {
   nics: [{ mac: '52:54:00:cc:5b:01', tap: '' }],
 };
 
-let net: TestNet | null = null;
+let net: BridgedNet | null = null;
 let app: Appliance | null = null;
 let dataDir = '';
 let guest: Guest | null = null;
@@ -106,8 +107,8 @@ beforeAll(async () => {
   }
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'cc-e2esb-data-'));
   mkdirSync(LOG_DIR, { recursive: true });
-  net = createNet(NS, `${SUBNET}.1`, 24);
-  for (const n of [...SPEC.nics, ...HTTP_SPEC.nics]) n.tap = addTap(net);
+  net = lab.bridgedNet('net', `${SUBNET}.1`, 24);
+  for (const n of [...SPEC.nics, ...HTTP_SPEC.nics]) n.tap = lab.addTap(net);
   app = await startAppliance({
     repo: REPO,
     ns: NS,
@@ -163,9 +164,9 @@ afterAll(async () => {
     writeFileSync(path.join(LOG_DIR, 'events.json'), JSON.stringify(events, null, 1));
   }
   if (app) await stopAppliance(app);
-  destroyNet(NS);
+  await lab.cleanup();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  if (netExists(NS)) throw new Error(`namespace ${NS} is still there after cleanup\n  fix: ip netns del ${NS}`);
+  if (lab.leftovers().length) throw new Error(`namespace ${NS} is still there after cleanup\n  fix: ip netns del ${NS}`);
 }, 60_000);
 
 const timings: string[] = [];

@@ -16,7 +16,8 @@ export interface ApplianceSpec {
   iface: string;
   address: string;
   prefix: number;
-  range: [string, string];
+  /** Full DHCP's pool; proxy mode (beside a site DHCP server) has none. */
+  range: [string, string] | null;
   dataDir: string;
   adminPort: number;
   httpPort: number;
@@ -32,7 +33,7 @@ export interface Appliance {
   exited: boolean;
   token: string;
   /** Admin API request; throws with status and body on a non-2xx answer. */
-  api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<T>;
+  api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown): Promise<T>;
   /** GET from the node-facing plane (what a booting machine sees). */
   nodePlane(url: string): Promise<{ status: number; body: string }>;
 }
@@ -69,10 +70,7 @@ export async function startAppliance(spec: ApplianceSpec, timeoutMs = 90_000): P
     spec.iface,
     '--address',
     `${spec.address}/${spec.prefix}`,
-    '--dhcp',
-    'full',
-    '--range',
-    `${spec.range[0]}-${spec.range[1]}`,
+    ...(spec.range ? ['--dhcp', 'full', '--range', `${spec.range[0]}-${spec.range[1]}`] : ['--dhcp', 'proxy']),
     '--data-dir',
     spec.dataDir,
     '--lab',
