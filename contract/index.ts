@@ -13,4 +13,7 @@ export * from './images.ts';
 export * from './session.ts';
 export * from './disk-image.ts';
 export * from './agent-tasks.ts';
+export * from './exports.ts';
+export * from './export-formats.ts';
+export * from './hooks.ts';
 export * from './node-edit.ts';

@@ -21,6 +21,8 @@ export interface AdminClient {
   readonly baseUrl: string;
   /** One call; resolves with the parsed JSON answer, throws the appliance's CcError on 4xx/5xx. */
   call<T>(method: string, path: string, body?: Body): Promise<T>;
+  /** A GET whose answer is not JSON (an SSE stream, a download): the open response, after a 2xx status. */
+  open(path: string, headers?: Record<string, string>): Promise<http.IncomingMessage>;
 }
 
 /** Open a TLS connection and check its certificate against the pin before handing it over. */
@@ -98,6 +100,21 @@ export function adminClient(baseUrl: string, token: string, fingerprint: string 
       const { status, text } = await answer;
       if (status >= 400) throw errorFrom(status, text);
       return (text ? JSON.parse(text) : null) as T;
+    },
+    async open(path: string, extra: Record<string, string> = {}): Promise<http.IncomingMessage> {
+      const socket = https ? await pinnedSocket(host, port, fingerprint!) : undefined;
+      const headers = { authorization: `Bearer ${token}`, accept: '*/*', ...extra };
+      const req = http.request({ host, port, method: 'GET', path, headers, ...(socket ? { createConnection: () => socket } : {}) });
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        req.once('response', resolve);
+        req.once('error', (e) => reject(ccError('CC_ERR_NOT_RUNNING', `${baseUrl}: ${e.message}`)));
+        req.end();
+      });
+      if ((res.statusCode ?? 0) < 400) return res;
+      let text = '';
+      res.setEncoding('utf8');
+      for await (const d of res) text += d as string;
+      throw errorFrom(res.statusCode ?? 0, text);
     },
   };
 }
