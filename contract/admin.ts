@@ -1,5 +1,6 @@
 /** Admin API bodies, shared by server (validation, OpenAPI) and renderer (types). */
 import { Type, type Static } from 'typebox';
+import { BootChainSettingSchema, EfiLoaderSchema } from './node.ts';
 import { DiskImageInfoSchema } from './disk-image.ts';
 
 /** Tag and policy names: short, URL-safe. */
@@ -10,7 +11,14 @@ export const RuleSchema = Type.Array(Type.Unknown(), { minItems: 1 });
 
 /** PUT/POST body of a tag. */
 export const TagInputSchema = Type.Object(
-  { name: NameSchema, rule: RuleSchema, description: Type.Optional(Type.String({ maxLength: 1024 })) },
+  {
+    name: NameSchema,
+    rule: RuleSchema,
+    description: Type.Optional(Type.String({ maxLength: 1024 })),
+    /** Boot settings for the tag's nodes (node > tag > appliance); null or absent: not set by this tag. */
+    boot_chain: Type.Optional(Type.Union([BootChainSettingSchema, Type.Null()])),
+    efi_loader: Type.Optional(Type.Union([EfiLoaderSchema, Type.Null()])),
+  },
   { additionalProperties: false },
 );
 /** Tag input. */
@@ -21,6 +29,8 @@ export const TagSchema = Type.Object({
   name: Type.String(),
   rule: RuleSchema,
   description: Type.String(),
+  boot_chain: Type.Union([BootChainSettingSchema, Type.Null()]),
+  efi_loader: Type.Union([EfiLoaderSchema, Type.Null()]),
   node_count: Type.Integer(),
 });
 /** A tag. */
@@ -200,6 +210,8 @@ export const SettingsSchema = Type.Object(
     lost_after_intervals: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
     reregister_after_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 31536000 })),
     default_efi_loader: Type.Optional(Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi')])),
+    /** UEFI chain of nodes whose node and tags set none: ipxe, shim (signed, Secure Boot) or auto (docs/boot.md). */
+    boot_chain: Type.Optional(BootChainSettingSchema),
     /** New nodes wait for the operator's approval before any automatic action (docs/identity.md 3). */
     approval_required: Type.Optional(Type.Boolean()),
     /** A deployed OS that has not called back this long after its disk was written is a failed deploy. */

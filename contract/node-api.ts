@@ -1,6 +1,6 @@
 /** Admin API shapes around nodes (list, detail, facts, edit) and the event log, beyond the node model itself. */
 import { Type, type Static } from 'typebox';
-import { FactsSchema, HOSTNAME_PATTERN, InventorySchema, NodeSchema } from './node.ts';
+import { BootChainSettingSchema, FactsSchema, HOSTNAME_PATTERN, InventorySchema, NodeSchema } from './node.ts';
 import { EventSchema } from './events.ts';
 
 /** Path of the routes that name one node. */
@@ -36,6 +36,8 @@ export const NodePatchSchema = Type.Object(
     /** A hostname the node keeps over its policy's template; null hands it back to the template. */
     hostname: Type.Optional(Type.Union([Type.String({ pattern: HOSTNAME_PATTERN }), Type.Null()])),
     efi_loader: Type.Optional(Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi'), Type.Null()])),
+    /** This node's UEFI chain (null: its tags' or the appliance's). */
+    boot_chain: Type.Optional(Type.Union([BootChainSettingSchema, Type.Null()])),
     metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
   { additionalProperties: false },

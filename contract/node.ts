@@ -3,9 +3,17 @@
  * inventory the agent sends, and the node record the admin API returns.
  */
 import { Type, type Static } from 'typebox';
+import { BOOT_CHAINS, BOOT_CHAIN_SETTINGS } from './boot-chain.ts';
 import { BmcEnrolmentViewSchema, BmcViewSchema, NodePowerSchema, RedfishDetectionSchema } from './bmc.ts';
 import { NodeTaskSchema } from './agent-tasks.ts';
 import { ManifestLinkSchema } from './manifest.ts';
+
+/** Schema of the `boot_chain` setting (node, tag, appliance). */
+export const BootChainSettingSchema = Type.Enum(BOOT_CHAIN_SETTINGS);
+/** Schema of a recorded boot chain. */
+export const BootChainSchema = Type.Enum(BOOT_CHAINS);
+/** Schema of the UEFI x86 iPXE build choice. */
+export const EfiLoaderSchema = Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi')]);
 
 /** Every state a node can be in (Razor lineage, plus lost/error; `expected`: a manifest row no machine claimed yet). */
 export const NODE_STATES = [
@@ -139,6 +147,8 @@ export const InventorySchema = Type.Object({
     version: Str,
     date: Str,
     boot_mode: Type.Union([Type.Literal('bios'), Type.Literal('uefi'), Type.Literal('unknown')]),
+    /** UEFI Secure Boot enforcing (the SecureBoot variable); absent when it could not be read. */
+    secure_boot: Type.Optional(Type.Boolean()),
   }),
   cpu: Type.Object({
     model: Str,
@@ -201,6 +211,12 @@ export const NodeSchema = Type.Object({
   policy: Type.Union([Type.String(), Type.Null()]),
   bound_explicitly: Type.Boolean(),
   efi_loader: Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi'), Type.Null()]),
+  /** The operator's UEFI chain for this node; null: its tags' or the appliance's setting (node > tag > appliance). */
+  boot_chain: Type.Union([BootChainSettingSchema, Type.Null()]),
+  /** The chain that applies now and which layer decided it (e.g. `shim (tag secureboot)`, `shim (auto: iPXE refused)`). */
+  boot_chain_effective: Type.String(),
+  /** The chain the node's last network boot took (BIOS iPXE, UEFI iPXE, shim/GRUB, HTTP boot, U-Boot). */
+  last_chain: Type.Union([BootChainSchema, Type.Null()]),
   facts_hash: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String(),
   registered_at: Type.Union([Type.String(), Type.Null()]),

@@ -26,6 +26,12 @@ UEFI interop fixes, the same e2e measured 88 s (BIOS) and 106 s (UEFI, via the f
 
 ${part('docs/perf/e2e-timings.md', '_Run `npx vitest run test/e2e` to produce the e2e timings._')}
 
+## UEFI chains: Secure Boot shim/GRUB and HTTP boot (QEMU on TCG, two guests at once)
+
+From test/e2e/secure-boot.test.ts (test-output/e2e-uefi-chains-timings.md, copied to docs/perf/).
+
+${part('docs/perf/e2e-uefi-chains.md', '_Run `npx vitest run test/e2e/secure-boot.test.ts` to produce these timings._')}
+
 ## Check-in and register (\`bench/checkin\`)
 
 Reference: a bare Fastify route with the same TypeBox schema (check-in answered from memory; register

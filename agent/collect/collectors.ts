@@ -14,8 +14,9 @@ import { parseLscpu } from '../parse/lscpu.ts';
 import { parseLspci } from '../parse/lspci.ts';
 import { parseLshw } from '../parse/lshw.ts';
 import { parseCpuinfo, parseMeminfo } from '../parse/proc.ts';
+import { parseSecureBoot } from '../parse/secure-boot.ts';
 import { lldpCaptureText, parseLldpFrames } from './lldp-captures.ts';
-import { bootModeText, dmiIdText, sysfsPci } from './sysfs.ts';
+import { bootModeText, dmiIdText, secureBootText, sysfsPci } from './sysfs.ts';
 
 /** Stands for a NIC name in the arguments and file name of a per-NIC row (run once per physical NIC). */
 export const NIC = '{nic}';
@@ -104,6 +105,8 @@ export const COLLECTORS = {
   dmiId: row({ files: ['dmi-id.txt'], source: { gather: dmiIdText }, parse: parseDmiId }),
   /** `uefi` or `bios`: whether /sys/firmware/efi exists. */
   bootMode: row({ files: ['boot-mode.txt'], source: { gather: bootModeText }, parse: (t) => t.trim().toLowerCase() }),
+  /** The UEFI SecureBoot variable from efivarfs: the `secure_boot` fact. */
+  secureBoot: row({ files: ['secure-boot.txt'], source: { gather: secureBootText }, parse: parseSecureBoot }),
   /** Per physical NIC (from the ipAddr row): driver, version, firmware, bus. */
   ethtool: row({ files: [`ethtool-${NIC}.txt`], source: { run: 'ethtool', args: ['-i', NIC] }, parse: parseEthtoolInfo }),
   /** The microkernel's own LLDP: frames lldp-capture recorded, decoded here (no lldpd in the image). */

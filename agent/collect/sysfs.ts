@@ -42,6 +42,22 @@ export async function bootModeText(root: string): Promise<string> {
   );
 }
 
+/** The UEFI global variable SecureBoot (vendor GUID EFI_GLOBAL_VARIABLE, UEFI 2.10 3.3) under efivarfs. */
+const SECURE_BOOT_VAR = 'sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c';
+
+/**
+ * `SecureBoot=<hex>` from efivarfs (readable without root, and under kernel lockdown); `SecureBoot=absent`
+ * when efivarfs lists variables but not that one; empty when there is no efivarfs (BIOS, not mounted).
+ */
+export async function secureBootText(root: string): Promise<string> {
+  try {
+    return `SecureBoot=${(await readFile(path.join(root, SECURE_BOOT_VAR))).toString('hex').slice(0, 64)}`;
+  } catch {
+    const vars = await readdir(path.join(root, 'sys/firmware/efi/efivars')).catch(() => []);
+    return vars.length > 0 ? 'SecureBoot=absent' : '';
+  }
+}
+
 /** Fallback when lspci is missing: the same records from /sys/bus/pci/devices. */
 export async function sysfsPci(root: string): Promise<string> {
   const dir = path.join(root, 'sys/bus/pci/devices');

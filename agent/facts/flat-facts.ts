@@ -46,6 +46,7 @@ export function flatFacts(inv: Inventory): Facts {
   put('bios_version', inv.firmware.version);
   put('bios_release_date', inv.firmware.date);
   put('boot_mode', inv.firmware.boot_mode);
+  put('secure_boot', inv.firmware.secure_boot);
   put('architecture', inv.cpu.architecture === 'x86_64' ? 'amd64' : inv.cpu.architecture === 'aarch64' ? 'arm64' : inv.cpu.architecture);
   put('hardwaremodel', inv.cpu.architecture);
   put('processor0', inv.cpu.model);

@@ -150,6 +150,9 @@ export function buildInventory(out: ToolOutputs): Inventory {
     date: dmi?.bios.date ?? clean(dmiId['bios_date']),
     boot_mode: bootText === 'uefi' ? 'uefi' : bootText === 'bios' ? 'bios' : 'unknown',
   };
+  // A BIOS boot has no Secure Boot; on UEFI the variable says (unknown when efivarfs could not be read).
+  const secureBoot = parsed(out, errors, 'secureBoot') ?? (firmware.boot_mode === 'bios' ? false : undefined);
+  if (secureBoot !== undefined) firmware.secure_boot = secureBoot;
 
   const procs = dmi?.processors ?? [];
   const sockets = lscpu?.sockets ?? cpuinfo?.physical ?? (procs.length || lshw?.cpus.length || undefined);

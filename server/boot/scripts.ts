@@ -60,10 +60,19 @@ export function agentKernelArgs(publicUrl: string, nodeId: number, token: string
 
 /**
  * Boot the discovery microkernel over HTTP. `initrd=initrd.img` is required under UEFI: iPXE boots the
- * kernel's EFI stub, which loads only the initrd its command line names.
+ * kernel's EFI stub, which loads only the initrd its command line names. `mkPath`: the URL folder of the
+ * machine's architecture (microkernel-select.ts), `/mk` for amd64.
  */
-export function microkernelScript(o: { publicUrl: string; nodeId: number; token: string; version: string; debug?: boolean }): string {
+export function microkernelScript(o: {
+  publicUrl: string;
+  nodeId: number;
+  token: string;
+  version: string;
+  debug?: boolean;
+  mkPath?: string;
+}): string {
   const args = agentKernelArgs(o.publicUrl, o.nodeId, o.token, o.version);
+  const mk = `${o.publicUrl}${o.mkPath ?? '/mk'}`;
   const console = 'console=tty0 console=ttyS0,115200n8';
   return [
     '#!ipxe',
@@ -72,10 +81,10 @@ export function microkernelScript(o: { publicUrl: string; nodeId: number; token:
     'echo Crashcart: loading the discovery microkernel...',
     ...retryBlock(
       'kernel',
-      `kernel --name vmlinuz ${o.publicUrl}/mk/vmlinuz initrd=initrd.img ${args} BOOTIF=01-\${netX/mac:hexhyp} ${console} ipv6.disable=1 quiet`,
+      `kernel --name vmlinuz ${mk}/vmlinuz initrd=initrd.img ${args} BOOTIF=01-\${netX/mac:hexhyp} ${console} ipv6.disable=1 quiet`,
       'initrd',
     ),
-    ...retryBlock('initrd', `initrd --name initrd.img ${o.publicUrl}/mk/initrd.img`, 'boot'),
+    ...retryBlock('initrd', `initrd --name initrd.img ${mk}/initrd.img`, 'boot'),
     ':boot',
     'boot || goto error',
     ...errorBlock(o.publicUrl),
@@ -83,14 +92,15 @@ export function microkernelScript(o: { publicUrl: string; nodeId: number; token:
   ].join('\n');
 }
 
-/** No microkernel installed yet: say so on the console and try again later. */
-export function noMicrokernelScript(o: { publicUrl: string; nodeId: number; token: string }): string {
+/** No microkernel for this machine's architecture (`arch`, default amd64) yet: say so and try again later. */
+export function noMicrokernelScript(o: { publicUrl: string; nodeId: number; token: string; arch?: string }): string {
+  const arch = ipxeText(o.arch ?? 'amd64');
   return [
     '#!ipxe',
-    `# Crashcart: node ${o.nodeId} is known, but no discovery microkernel is installed.`,
+    `# Crashcart: node ${o.nodeId} is known, but no ${arch} discovery microkernel is installed.`,
     `#crashcart-args ${agentKernelArgs(o.publicUrl, o.nodeId, o.token)}`,
-    'echo Crashcart: no discovery microkernel is installed on the appliance.',
-    'echo Fix: run `npm run build:microkernel` or `crashcart microkernel import DIR` there.',
+    `echo Crashcart: no ${arch} discovery microkernel is installed on the appliance.`,
+    `echo Fix: run npm run build:microkernel -- --arch ${arch} or crashcart microkernel import DIR there.`,
     'echo Trying again in 60 s...',
     'sleep 60',
     `chain --replace --autofree ${o.publicUrl}/boot.ipxe || reboot`,

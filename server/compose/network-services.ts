@@ -11,8 +11,10 @@ import type { Config } from '../config/schema.ts';
 import type { Plugin } from '../core/plugin.ts';
 import type { ServiceStatus } from '../../contract/index.ts';
 import { buildNodePlane } from '../http/node-plane.ts';
-import { bootHooks } from '../nodes/boot-flow.ts';
+import { bootHooks } from '../nodes/boot-hooks-impl.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
+import { loaderRoots, writeRenderedTftp } from '../boot/loader-roots.ts';
+import { startChainRecorder } from '../nodes/chain-recorder.ts';
 import { CcError, bindError } from '../errors/cc-error.ts';
 import { createDhcpPlugin, type DhcpPlugin } from '../dhcp/plugin.ts';
 import { createTftpPlugin } from '../tftp/plugin.ts';
@@ -24,6 +26,8 @@ type Svc = { status: ServiceStatus; plugin?: Plugin };
 /** Manages the NIC-bound services. */
 export class NetworkServices {
   private http: FastifyInstance | null = null;
+  /** Unsubscribes the chain recorder (it follows DHCP/TFTP/HTTP events while the services run). */
+  private stopRecorder: (() => void) | null = null;
   /** Stops feeding proxyDHCP clients to the RA responder (set in proxy mode). */
   private raUnsubscribe: (() => void) | null = null;
   private readonly svcs = new Map<string, Svc>();
@@ -64,6 +68,7 @@ export class NetworkServices {
     }
     this.http = app;
     this.set('http-node', 'running', c.publicUrl);
+    this.stopRecorder ??= startChainRecorder(this.ctx);
     await this.startUdp(c);
   }
 
@@ -113,7 +118,9 @@ export class NetworkServices {
         return hooks.tftpFileFor(ip, requested);
       },
     };
-    const roots = [path.join(REPO_ROOT, 'resources', 'ipxe'), ...(c.tftpRoot ? [c.tftpRoot] : [])];
+    // GRUB's `grub/grub.cfg` (rendered for this config), then the loaders, then the operator's own root.
+    const rendered = await writeRenderedTftp(c);
+    const roots = [rendered, ...loaderRoots(c), ...(c.tftpRoot ? [c.tftpRoot] : [])];
     await this.run(
       'tftp',
       createTftpPlugin({ config: c, roots, events: this.ctx.events, hooks: tftpHooks, log: this.ctx.log }),
@@ -146,6 +153,8 @@ export class NetworkServices {
       await this.http.close();
       this.http = null;
     }
+    this.stopRecorder?.();
+    this.stopRecorder = null;
   }
 
   /** Stop DHCP and TFTP only (the node plane stays). */

@@ -24,6 +24,11 @@ export const DEFAULT_EVENT_RETENTION = 200_000;
 export const DEFAULT_COMPACTION_INTERVAL_S = 600;
 /** UEFI x86 first stage: iPXE's own drivers; snponly.efi per node where they fail. */
 export const DEFAULT_EFI_LOADER = 'ipxe.efi';
+/**
+ * UEFI chain when neither the node nor its tags say: `auto` offers iPXE (the richer chain) and switches a node
+ * to the signed shim chain once its firmware fetched iPXE and never ran it (Secure Boot), docs/boot.md.
+ */
+export const DEFAULT_BOOT_CHAIN = 'auto';
 /** BMC actions run at once in a bulk request: enough for a rack, few enough not to flood a management switch. */
 export const DEFAULT_BMC_CONCURRENCY = 8;
 /** Seconds between two machines starting in a bulk power-on: racks trip breakers when 40 PSUs draw inrush together. */

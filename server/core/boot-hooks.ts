@@ -13,20 +13,40 @@ export interface BootSighting {
   /** Option 97 GUID as a lowercase UUID string. */
   guid?: string | null;
   ip?: string | null;
+  /** The client already runs iPXE (option 175 / user class): the loader it was given ran. */
+  ipxe?: boolean;
+}
+
+/** How the core wants this machine's first stage chosen (its settings, node > tag > appliance). */
+export interface LoaderPrefs {
+  /** The UEFI x86 iPXE build. */
+  efiLoader: 'ipxe.efi' | 'snponly.efi';
+  /** UEFI gets the signed shim -> GRUB chain (setting `boot_chain` = shim, or `auto` that saw iPXE refused). */
+  secureChain: boolean;
+  /** The machine's firmware showed itself as U-Boot (option 93 = 22): its UEFI gets GRUB without shim. */
+  uboot: boolean;
 }
 
 /** Core services for the boot-time servers. */
 export interface BootHooks {
   /** Record that a MAC was seen booting; creates a `discovered` node when new. Returns its id. */
   sawBoot(s: BootSighting): Promise<number | null>;
-  /** The UEFI x86 loader for this MAC (per-node override, else global setting). */
-  efiLoaderFor(mac: string): Promise<'ipxe.efi' | 'snponly.efi'>;
+  /** The loader settings for this MAC (docs/boot.md "Which chain a node gets"). */
+  loaderPrefsFor(mac: string): Promise<LoaderPrefs>;
   /** Node id for a MAC, if known (for events). */
   nodeIdForMac(mac: string): Promise<number | null>;
 }
 
+/** A file the core supplies for a TFTP name instead of the roots: rendered bytes, or a file in a folder it chose. */
+export type TftpVirtualFile = { data: Uint8Array } | { dir: string; name: string };
+
 /** What TFTP asks: which file to serve this client for the name it asked for. */
 export interface TftpHooks {
+  /**
+   * Names the core answers itself (GRUB's per-node configuration, the microkernel of an architecture:
+   * server/nodes/tftp-virtual.ts), or null to serve the name from the roots.
+   */
+  tftpVirtual?(clientIp: string, name: string): Promise<TftpVirtualFile | null>;
   /**
    * Per-node override decided by the core: e.g. a node marked `snponly.efi`
    * asking for `ipxe.efi` gets `snponly.efi`. Returns the name to serve.

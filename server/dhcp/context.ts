@@ -30,6 +30,8 @@ export interface ServerContext {
   report(type: EventType, r: Request, msg: number, extra?: Record<string, unknown>): void;
   /** The boot file for this client (per-node loader from the core), or null when it is not a boot client. */
   bootChoice(r: Request): Promise<BootChoice | null>;
+  /** Say (in a rate-limited `dhcp.unsupported` event) why a boot client gets no boot file. */
+  unsupported(r: Request, reason: string): void;
 }
 
 /** What the full server needs besides. */

@@ -24,6 +24,8 @@ export const DEFAULT_LINK_POLL_MS = 2000;
 export const SWEEP_INTERVAL_MS = 60_000;
 /** At most one `dhcp.malformed` event per this interval; the counter counts every packet. */
 export const MALFORMED_EVENT_INTERVAL_MS = 10_000;
+/** At most one `dhcp.unsupported` event per MAC per this interval: firmware repeats its DISCOVER for minutes. */
+export const UNSUPPORTED_EVENT_INTERVAL_MS = 60_000;
 /** A UEFI client that comes back with a new DISCOVER this much later without reaching TFTP gets the other proxy strategy. */
 export const PROXY_STRATEGY_RETRY_MS = 4000;
 /** DHCP socket receive buffer: ~10,000 requests queue while the event loop is busy (GC, a store batch). */

@@ -5,11 +5,11 @@
  */
 import { MalformedPacket } from '../net/malformed.ts';
 import type { Peer } from '../net/pinned-udp.ts';
-import type { BootHooks } from '../core/boot-hooks.ts';
+import type { BootHooks, LoaderPrefs } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
 import type { EventSink } from '../events/event-log.ts';
 import type { LeaseDoc } from '../store/docs.ts';
-import { bootFileFor, isBootClient, type BootChoice } from './classify.ts';
+import { bootFileFor, isBootClient, unservedReason, type BootChoice } from './classify.ts';
 import type { LeaseTable, Pool } from './lease-table.ts';
 import type { ProxyStrategies } from './proxy-strategy.ts';
 import { parseRequest, type Request } from './request.ts';
@@ -17,7 +17,11 @@ import { requestEvent } from './request-event.ts';
 import type { FullContext, Outgoing, ProxyContext, ServerContext } from './context.ts';
 import { handleFull } from './full-server.ts';
 import { handleProxy } from './proxy-server.ts';
-import { MALFORMED_EVENT_INTERVAL_MS } from './defaults.ts';
+import { MALFORMED_EVENT_INTERVAL_MS, MAX_TRACKED_CLIENTS, UNSUPPORTED_EVENT_INTERVAL_MS } from './defaults.ts';
+import { BoundedMap } from './bounded-map.ts';
+
+/** When the core cannot say (its hook failed): iPXE, the chain every non-Secure-Boot machine runs. */
+const DEFAULT_PREFS: LoaderPrefs = { efiLoader: 'ipxe.efi', secureChain: false, uboot: false };
 
 export type { Outgoing } from './context.ts';
 
@@ -51,6 +55,7 @@ export type Stats = Record<string, number>;
 export class DhcpHandler {
   readonly stats: Stats = {};
   private lastMalformedEvent = -Infinity;
+  private readonly lastUnsupported = new BoundedMap<string, number>(MAX_TRACKED_CLIENTS);
   private readonly full: FullContext;
   private readonly proxy: ProxyContext;
 
@@ -62,6 +67,7 @@ export class DhcpHandler {
       count: (k) => this.count(k),
       report: (type, r, msg, extra) => d.events.emit(type, requestEvent(r, msg, extra)),
       bootChoice: (r) => this.bootChoice(r),
+      unsupported: (r, reason) => this.unsupported(r, reason),
     };
     this.full = {
       ...base,
@@ -146,6 +152,7 @@ export class DhcpHandler {
           userClass: r.facts.userClass,
           guid: r.facts.guid,
           ip: r.pkt.ciaddr !== '0.0.0.0' ? r.pkt.ciaddr : null,
+          ipxe: r.facts.ipxe || r.facts.ours,
         });
       }
       return await this.d.hooks.nodeIdForMac(r.mac);
@@ -156,12 +163,27 @@ export class DhcpHandler {
     }
   }
 
-  /** The boot file for this client, or null (not a boot client / unknown architecture). */
+  /** The boot file for this client, or null (not a boot client / no loader for its firmware: said once a while in an event). */
   private async bootChoice(r: Request): Promise<BootChoice | null> {
     if (!isBootClient(r.facts)) return null;
-    const efiLoader = await this.d.hooks.efiLoaderFor(r.mac).catch(() => 'ipxe.efi' as const);
-    const c = bootFileFor(r.facts, { publicUrl: this.d.publicUrl, efiLoader });
-    if (!c) this.count('unknown_arch');
+    const prefs = await this.d.hooks.loaderPrefsFor(r.mac).catch(() => DEFAULT_PREFS);
+    const c = bootFileFor(r.facts, { publicUrl: this.d.publicUrl, ...prefs, mac: r.mac });
+    if (!c) {
+      this.count('unknown_arch');
+      this.unsupported(r, unservedReason(r.facts, { mac: r.mac, secureChain: prefs.secureChain }));
+    }
     return c;
+  }
+
+  /** One `dhcp.unsupported` event per MAC and interval: firmware repeats its DISCOVER for minutes. */
+  unsupported(r: Request, reason: string): void {
+    const now = this.d.now();
+    if (now - (this.lastUnsupported.get(r.mac) ?? -Infinity) < UNSUPPORTED_EVENT_INTERVAL_MS) return;
+    this.lastUnsupported.set(r.mac, now);
+    const e = requestEvent(r, r.type, { reason });
+    this.d.events.emit('dhcp.unsupported', {
+      ...e,
+      message: `${r.mac} (option 93 = ${r.facts.arch ?? 'none'}) gets no boot file: ${reason}`,
+    });
   }
 }

@@ -25,6 +25,11 @@ export async function handleProxy(c: ProxyContext, r: Request): Promise<Outgoing
     c.count('proxy_not_pxe');
     return [];
   }
+  if (choice.fullOnly) {
+    c.count('proxy_uboot');
+    c.unsupported(r, 'U-Boot takes the first DHCP offer and knows no proxyDHCP; serve this rack in full DHCP mode');
+    return [];
+  }
   c.report(onProxyPort ? 'dhcp.request' : 'dhcp.discover', r, r.type, { proxy: true, port: onProxyPort ? 'proxy' : 'dhcp' });
   let send43 = false;
   let strategy: string | null = null;

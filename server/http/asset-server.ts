@@ -52,20 +52,31 @@ export class AssetServer {
     return r;
   }
 
+  /** The regular file `rel` names inside `root` (symlinks resolved, still inside), or null. */
+  private async locate(root: string, rel: string): Promise<{ real: string; st: import('node:fs').Stats } | null> {
+    if (badName(rel)) return null;
+    const base = await this.realRoot(root);
+    if (!base) return null;
+    try {
+      const real = await fs.realpath(path.join(base, rel));
+      const st = await fs.stat(real);
+      return st.isFile() && (real === base || real.startsWith(base + path.sep)) ? { real, st } : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Send `rel` (already URL-decoded) from `root`, or the plane's 404. */
   async send(req: FastifyRequest, reply: FastifyReply, root: string, rel: string): Promise<FastifyReply> {
-    if (badName(rel)) return notFound(reply);
-    const base = await this.realRoot(root);
-    if (!base) return notFound(reply);
-    let real: string;
-    let st: import('node:fs').Stats;
-    try {
-      real = await fs.realpath(path.join(base, rel));
-      st = await fs.stat(real);
-    } catch {
-      return notFound(reply);
-    }
-    if (!st.isFile() || !(real === base || real.startsWith(base + path.sep))) return notFound(reply);
+    return this.sendFirst(req, reply, [root], rel);
+  }
+
+  /** Send `rel` from the first of `roots` that has it (an operator's copy before the shipped one), or the plane's 404. */
+  async sendFirst(req: FastifyRequest, reply: FastifyReply, roots: readonly string[], rel: string): Promise<FastifyReply> {
+    let found: { real: string; st: import('node:fs').Stats } | null = null;
+    for (const root of roots) if (!found) found = await this.locate(root, rel);
+    if (!found) return notFound(reply);
+    const { real, st } = found;
     const size = st.size;
     const etag = `"${size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
     reply.header('accept-ranges', 'bytes').header('etag', etag).header('last-modified', st.mtime.toUTCString());

@@ -3,7 +3,7 @@
  * scripts, microkernel and OS assets (with Range), the agent protocol,
  * installer callbacks and answer files. No admin route exists here.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import path from 'node:path';
 import { Type } from 'typebox';
@@ -22,11 +22,14 @@ import type { CoreContext } from '../core/context.ts';
 import { installErrorHandling, installValidation } from './error-handler.ts';
 import { bootIpxeScript } from '../boot/scripts.ts';
 import { bootRequest } from '../nodes/boot-flow.ts';
+import { renderIpxe } from '../boot/boot-render.ts';
+import { findMicrokernelFor, microkernelUrlPath, MICROKERNEL_ARCHES, type MkArch } from '../boot/microkernel-select.ts';
+import { loaderRoots } from '../boot/loader-roots.ts';
+import { grubRoutes } from './node-grub-routes.ts';
 import { register, checkin } from '../nodes/registration.ts';
 import { taskReport } from '../deploy/task-flow.ts';
 import { TaskReportAnswerSchema, TaskReportSchema } from '../../contract/agent-tasks.ts';
 import { reportStage, answerFile } from '../nodes/install.ts';
-import { findMicrokernel, REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { plainIp } from '../nodes/node-address.ts';
 import { applyHttpLimits } from './http-limits.ts';
 import { ccError } from '../errors/cc-error.ts';
@@ -66,10 +69,11 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     async (req, reply) => {
       // Firmware fills these from SMBIOS: garbage (raw bytes, placeholders) is ignored by the identity
       // rules downstream, never a reason to refuse the boot.
-      const r = await bootRequest(ctx, req.query, plainIp(req.ip));
-      return reply.type(IPXE).send(r.script);
+      const r = await bootRequest(ctx, req.query, plainIp(req.ip), 'ipxe', (d) => renderIpxe(d, ctx.config.publicUrl));
+      return reply.type(IPXE).send(r.answer);
     },
   );
+  grubRoutes(app, ctx);
 
   app.post(
     '/api/v1/register',
@@ -135,40 +139,51 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
         .send(await answerFile(ctx, req.params.id, req.params.token, req.params.name, plainIp(req.ip))),
   );
 
-  // Microkernel assets: resolved per request, so an import takes effect at once.
-  app.get(
-    '/mk/:file',
-    {
-      schema: {
-        params: Type.Object({
-          file: Type.Union([Type.Literal('vmlinuz'), Type.Literal('initrd.img'), Type.Literal('manifest.json'), Type.Literal('tools.img')]),
-        }),
-      },
-    },
-    async (req, reply) => {
-      const mk = findMicrokernel(ctx.config.dataDir, ctx.config.microkernelDir);
-      if (!mk) throw ccError('CC_ERR_NO_MICROKERNEL');
-      transferEvent(ctx, req.ip, `/mk/${req.params.file}`);
-      return assets.send(req, reply, mk.dir, req.params.file);
-    },
+  // Microkernel assets: resolved per request, so an import takes effect at once. amd64 at /mk/ (with the
+  // deploy tools image), every other architecture at /mk/<arch>/ (microkernel-select.ts).
+  const mkFiles = ['vmlinuz', 'initrd.img', 'manifest.json', 'tools.img'] as const;
+  const MkFile = Type.Union(mkFiles.map((f) => Type.Literal(f)));
+  const sendMk = async (req: FastifyRequest, reply: FastifyReply, arch: MkArch, file: string) => {
+    const mk = findMicrokernelFor(ctx.config.dataDir, ctx.config.microkernelDir, arch);
+    if (!mk) throw ccError('CC_ERR_NO_MICROKERNEL', `${arch}: run npm run build:microkernel -- --arch ${arch}`);
+    void transferEvent(ctx, req.ip, `${microkernelUrlPath(arch)}/${file}`).catch(() => undefined);
+    return assets.send(req, reply, mk.dir, file);
+  };
+  app.get('/mk/:file', { schema: { params: Type.Object({ file: MkFile }) } }, async (req, reply) =>
+    sendMk(req, reply, 'amd64', req.params.file),
   );
-  // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these).
-  const loaders = path.join(REPO_ROOT, 'resources', 'ipxe');
-  app.get('/ipxe/*', async (req, reply) => assets.send(req, reply, loaders, (req.params as { '*': string })['*']));
+  app.get(
+    '/mk/:arch/:file',
+    { schema: { params: Type.Object({ arch: Type.Union(MICROKERNEL_ARCHES.map((a) => Type.Literal(a))), file: MkFile }) } },
+    async (req, reply) => sendMk(req, reply, req.params.arch, req.params.file),
+  );
+  // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these; shim fetches GRUB from
+  // the same folder): what `crashcart prepare` put in the data dir first, the copy shipped in resources/ second.
+  const loaders = loaderRoots(ctx.config);
+  app.get('/ipxe/*', async (req, reply) => assets.sendFirst(req, reply, loaders, (req.params as { '*': string })['*']));
   // OS images (kernel, initrd, ISO, disk images) with Range support (server/http/asset-server.ts).
   const images = path.join(ctx.config.dataDir, 'images');
   app.get('/images/*', async (req, reply) => assets.send(req, reply, images, (req.params as { '*': string })['*']));
   app.addHook('onResponse', async (req, reply) => {
-    if (req.url.startsWith('/images/') && reply.statusCode < 300)
-      transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));
+    // Loaders too: an HTTP-boot machine's first request, and what `boot_chain: auto` watches (chain-recorder.ts).
+    if ((req.url.startsWith('/images/') || req.url.startsWith('/ipxe/')) && reply.statusCode < 300)
+      await transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));
   });
   return app;
 }
 
-/** An unauthenticated download: an event within the source's budget (node-guard.ts). */
-function transferEvent(ctx: CoreContext, rawIp: string, url: string, bytes?: number): void {
+/**
+ * An unauthenticated download: an event within the source's budget (node-guard.ts). The node is the one
+ * whose last boot came from that address, else the holder of its lease (an HTTP-boot machine fetches its
+ * loader before it ever asks what to boot).
+ */
+async function transferEvent(ctx: CoreContext, rawIp: string, url: string, bytes?: number): Promise<void> {
   const ip = plainIp(rawIp);
-  const node = ctx.repo.all().find((d) => d.ip === ip);
+  let node = ctx.repo.all().find((d) => d.ip === ip);
+  if (!node && url.startsWith('/ipxe/')) {
+    const lease = await ctx.store.leases.findOne({ ip });
+    node = lease ? ctx.repo.byMacAddress(lease.mac) : undefined;
+  }
   ctx.guard.sourceEvent(ip, 'http.transfer', {
     node_id: node?.id ?? null,
     mac: node?.boot_mac ?? null,

@@ -1,8 +1,9 @@
 /**
  * What the operator edits on one node (node page, API, CLI): the hostname (kept over the policy's
- * template once set), the EFI loader, metadata (whole or key by key), the static address and its DHCP
+ * template once set), the EFI loader, the boot chain, metadata (whole or key by key), the static address and its DHCP
  * reservation, and accepting what a machine reported differently from its manifest row.
  */
+import type { BootChainSetting } from '../../contract/boot-chain.ts';
 import type { CoreContext } from '../core/context.ts';
 import { durably } from '../core/durably.ts';
 import type { NodeDoc } from '../store/docs.ts';
@@ -18,6 +19,8 @@ export interface NodePatch {
   /** A hostname the node keeps; null hands it back to the policy's template. */
   hostname?: string | null;
   efi_loader?: 'ipxe.efi' | 'snponly.efi' | null;
+  /** This node's UEFI chain; null: its tags' or the appliance's (node > tag > appliance, boot-settings.ts). */
+  boot_chain?: BootChainSetting | null;
   /** Replaces the whole metadata. */
   metadata?: Record<string, unknown>;
 }
@@ -46,6 +49,7 @@ export function editNode(ctx: CoreContext, id: number, p: NodePatch): Promise<No
       node.hostname = p.hostname ?? templateHostname(ctx, node);
     }
     if (p.efi_loader !== undefined) node.efi_loader = p.efi_loader;
+    if (p.boot_chain !== undefined) node.boot_chain = p.boot_chain;
     if (p.metadata !== undefined) {
       if (Object.keys(p.metadata).length > MAX_METADATA_KEYS)
         throw ccError('CC_ERR_BAD_REQUEST', `metadata: at most ${MAX_METADATA_KEYS} keys`);

@@ -146,6 +146,8 @@ export class NodeRepo {
       policy: null,
       bound_explicitly: false,
       efi_loader: null,
+      boot_chain: null,
+      last_chain: null,
       facts_hash: null,
       agent_token_hash: null,
       enrol_token_hash: null,

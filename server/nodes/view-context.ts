@@ -3,13 +3,15 @@ import type { CoreContext } from '../core/context.ts';
 import { findMicrokernel } from '../boot/microkernel-assets.ts';
 import { microkernelLabel } from '../boot/scripts.ts';
 import type { NodeViewContext } from './view.ts';
+import { describeBootChain } from './boot-settings.ts';
 
-/** The view context now: approval setting, live reservations, the microkernel served now. */
+/** The view context now: approval setting, live reservations, the microkernel served now, boot chains. */
 export function viewContext(ctx: CoreContext): NodeViewContext {
   const mk = findMicrokernel(ctx.config.dataDir, ctx.config.microkernelDir);
   return {
     approval_required: ctx.settings.get().approval_required,
     reservationFor: (mac) => ctx.reservations.reservationFor(mac),
     microkernel: mk ? microkernelLabel(mk.version) : null,
+    bootChainOf: (d) => describeBootChain(ctx, d),
   };
 }

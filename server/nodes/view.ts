@@ -11,6 +11,8 @@ export interface NodeViewContext {
   reservationFor?: (mac: string) => ReservationView | null;
   /** The microkernel served now, as boot scripts name it (server/boot/scripts.ts microkernelLabel), or null. */
   microkernel?: string | null;
+  /** The node's resolved boot chain in words (boot-settings.ts `describeBootChain`); without it, the node's own setting. */
+  bootChainOf?: (d: NodeDoc) => string;
 }
 
 /** The reservation one of the node's MACs holds (boot MAC first). */
@@ -45,6 +47,9 @@ export function nodeView(d: NodeDoc, s: NodeViewContext): Node {
     policy: d.policy,
     bound_explicitly: d.bound_explicitly,
     efi_loader: d.efi_loader,
+    boot_chain: d.boot_chain ?? null,
+    boot_chain_effective: s.bootChainOf ? s.bootChainOf(d) : (d.boot_chain ?? 'auto'),
+    last_chain: d.last_chain ?? null,
     facts_hash: d.facts_hash,
     created_at: d.created_at,
     registered_at: d.registered_at,

@@ -17,6 +17,7 @@ const DEFAULTS: Settings = {
   lost_after_intervals: D.DEFAULT_LOST_AFTER_INTERVALS,
   reregister_after_s: D.DEFAULT_REREGISTER_AFTER_S,
   default_efi_loader: D.DEFAULT_EFI_LOADER,
+  boot_chain: D.DEFAULT_BOOT_CHAIN,
   approval_required: false,
   deploy_callback_timeout_s: D.DEFAULT_DEPLOY_CALLBACK_TIMEOUT_S,
   enrol_token_ttl_s: N.DEFAULT_ENROL_TOKEN_TTL_S,

@@ -1,5 +1,6 @@
 /** The shapes of what each collection holds on disk. */
 import type { DiskImageInfo } from '../../contract/disk-image.ts';
+import type { BootChain, BootChainSetting } from '../../contract/boot-chain.ts';
 import type { Facts, Inventory, NodeState, TaskField } from '../../contract/index.ts';
 
 /** A node as stored (facts live in the `facts` collection to keep this small). */
@@ -23,6 +24,17 @@ export interface NodeDoc {
   policy: string | null;
   bound_explicitly: boolean;
   efi_loader: 'ipxe.efi' | 'snponly.efi' | null;
+  /** The operator's UEFI chain for this node (null: its tags' or the appliance's). */
+  boot_chain?: BootChainSetting | null;
+  /** What `boot_chain: auto` learned: the firmware refused iPXE (or the agent saw Secure Boot on), so shim. */
+  auto_chain?: 'shim' | null;
+  /** When an iPXE EFI loader was last fetched by this node, and when an iPXE we served last ran (auto). */
+  ipxe_fetched_at?: string | null;
+  ipxe_ran_at?: string | null;
+  /** Firmware identified by DHCP (option 93 = 22): U-Boot, whose UEFI runs GRUB without shim. */
+  firmware?: 'u-boot' | null;
+  /** The chain the node's last network boot took (recorded from DHCP and HTTP, docs/boot.md). */
+  last_chain?: BootChain | null;
   facts_hash: string | null;
   agent_token_hash: string | null;
   enrol_token_hash: string | null;
@@ -68,6 +80,9 @@ export interface TagDoc {
   name: string;
   rule: unknown[];
   description: string;
+  /** Boot settings this tag gives its nodes (node > tag > appliance); absent or null = not set. */
+  boot_chain?: BootChainSetting | null;
+  efi_loader?: 'ipxe.efi' | 'snponly.efi' | null;
   [k: string]: unknown;
 }
 

@@ -52,7 +52,14 @@ export class TagService {
   async put(input: TagInput, mustBeNew: boolean): Promise<TagDoc> {
     if (mustBeNew && this.rules.has(input.name)) throw ccError('CC_ERR_CONFLICT', `tag "${input.name}" exists`);
     this.check(input.name, input.rule);
-    const doc: TagDoc = { _id: input.name, name: input.name, rule: input.rule, description: input.description ?? '' };
+    const doc: TagDoc = {
+      _id: input.name,
+      name: input.name,
+      rule: input.rule,
+      description: input.description ?? '',
+      boot_chain: input.boot_chain ?? null,
+      efi_loader: input.efi_loader ?? null,
+    };
     await this.col.put(doc, { durable: true });
     this.rules.set(doc.name, doc);
     return doc;
@@ -89,6 +96,13 @@ export class TagService {
 
   /** API view with a node count. */
   view(t: TagDoc, nodeCount: number): Tag {
-    return { name: t.name, rule: t.rule, description: t.description, node_count: nodeCount };
+    return {
+      name: t.name,
+      rule: t.rule,
+      description: t.description,
+      boot_chain: t.boot_chain ?? null,
+      efi_loader: t.efi_loader ?? null,
+      node_count: nodeCount,
+    };
   }
 }

@@ -6,8 +6,13 @@
  * and >= 2 windows), so a 1 GiB file costs what a 1 MiB file costs. Runs are
  * fresh buffers, so packets still queued in a socket stay valid.
  */
-import type { FileHandle } from 'node:fs/promises';
 import { PacketRun } from './packet-run.ts';
+
+/** What packets are read from: an open file (fs FileHandle) or a file rendered in memory (memory-file.ts). */
+export interface BlockReader {
+  readv(buffers: NodeJS.ArrayBufferView[], position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
 
 /** Read-ahead of at least this many bytes: few reads (each a trip to the thread pool), page-cache friendly. */
 const CHUNK_MIN_BYTES = 256 * 1024;
@@ -40,7 +45,7 @@ export class BlockSource implements PacketSource {
   private readonly lastBlock: number;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: BlockReader,
     private readonly size: number,
     private readonly blksize: number,
     windowsize: number,

@@ -6,7 +6,7 @@
  * per block. Keyed by the opened file's device, inode, size and change times,
  * so a replaced file is read afresh; bounded in bytes, least recently used out.
  */
-import type { FileHandle } from 'node:fs/promises';
+import type { BlockReader } from './block-source.ts';
 import { PacketRun } from './packet-run.ts';
 
 /** Files up to this size are cached: loaders are 0.1-2 MB; OS images go over HTTP. */
@@ -34,7 +34,7 @@ export class FileCache {
   }
 
   /** The whole file `version` as packets of `blksize`, read from `fh` on the first request. */
-  async get(version: string, fh: FileHandle, size: number, blksize: number): Promise<PacketRun> {
+  async get(version: string, fh: BlockReader, size: number, blksize: number): Promise<PacketRun> {
     const key = `${version}|${blksize}`;
     const hit = this.runs.get(key);
     if (hit) {

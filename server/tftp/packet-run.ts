@@ -6,7 +6,7 @@
  * run is never written after `fill` resolves, so a datagram the kernel has not
  * taken yet (a queued send) stays valid.
  */
-import type { FileHandle } from 'node:fs/promises';
+import type { BlockReader } from './block-source.ts';
 import { Opcode } from './codec.ts';
 
 /** Most iovecs one readv(2) may take on Linux (IOV_MAX). */
@@ -57,7 +57,7 @@ export class PacketRun {
   }
 
   /** Read the run's payloads from `fh` (readv straight into the slots); throws if the file is shorter than `size`. */
-  async fill(fh: FileHandle): Promise<this> {
+  async fill(fh: BlockReader): Promise<this> {
     const start = (this.first - 1) * this.blksize;
     const want = Math.max(0, Math.min(this.count * this.blksize, this.size - start));
     let got = 0;

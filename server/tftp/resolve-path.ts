@@ -6,6 +6,7 @@
 import { constants } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { BlockReader } from './block-source.ts';
 
 /** Longest name accepted (PXE ROMs send < 128; Linux PATH_MAX is far above). */
 export const MAX_NAME_BYTES = 255;
@@ -17,15 +18,23 @@ export interface Refusal {
   code: 1 | 2;
   message: string;
 }
-/** An opened file. */
+/** An opened file (on disk, or rendered in memory by the core: memory-file.ts). */
 export interface Opened {
   ok: true;
-  fh: FileHandle;
+  fh: BlockReader;
   size: number;
   realPath: string;
   root: string;
   /** This version of the file (device, inode, size, change times): the cache key of its contents. */
   version: string;
+}
+
+/**
+ * A name with one leading `/` means the same name from the TFTP root: GRUB asks for `(tftp)/grub/grub.cfg` as
+ * `/grub/grub.cfg`, and tftpd-hpa reads such names from its root too. `//x`, `C:`, `..` stay refused by checkName.
+ */
+export function rootRelative(name: string): string {
+  return /^\/(?![/\\])/.test(name) ? name.slice(1) : name;
 }
 
 /** Pure check of the name itself: no NUL, not absolute, no `..` segment, not too long. */

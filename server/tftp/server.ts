@@ -5,7 +5,7 @@
  */
 import { ccError } from '../errors/cc-error.ts';
 import type { EventSink } from '../events/event-log.ts';
-import type { TftpHooks } from '../core/boot-hooks.ts';
+import type { TftpHooks, TftpVirtualFile } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
 import type { Peer, UdpTransport } from '../net/pinned-udp.ts';
 import { decode, encode, ErrorCode, Opcode, type RequestPacket } from './codec.ts';
@@ -13,7 +13,8 @@ import { ClientMemory } from './client-memory.ts';
 import { errorText, finishText, startText } from './event-text.ts';
 import { MalformedPacket } from './malformed-packet.ts';
 import { negotiate, WINDOWSIZE_MAX } from './options.ts';
-import { openConfined, realRoots } from './resolve-path.ts';
+import { checkName, openConfined, realRoots, rootRelative, type Opened, type Refusal } from './resolve-path.ts';
+import { memoryFile, memoryVersion } from './memory-file.ts';
 import { DEFAULT_RTO, type RtoConfig } from './rto.ts';
 import { newStats, type TftpStats } from './stats.ts';
 import { Transfer, type TransferResult } from './transfer.ts';
@@ -212,6 +213,25 @@ export class TftpServer {
     this.drain();
   }
 
+  /** The core's own answer for this name (rendered or mapped), else the file from the roots. */
+  private async open(ip: string, requested: string): Promise<Opened | Refusal> {
+    const file = rootRelative(requested);
+    const bad = checkName(file);
+    if (bad) return bad;
+    let v: TftpVirtualFile | null = null;
+    try {
+      v = (await this.o.hooks.tftpVirtual?.(ip, file)) ?? null;
+    } catch (e) {
+      this.o.log.warn({ err: e, ip, file }, 'tftpVirtual failed; serving from the roots');
+    }
+    if (v === null) return openConfined(this.roots, file);
+    if ('data' in v) {
+      const d = v.data;
+      return { ok: true, fh: memoryFile(d), size: d.length, realPath: `(rendered) ${file}`, root: '(rendered)', version: memoryVersion(d) };
+    }
+    return openConfined(await realRoots([v.dir]), v.name);
+  }
+
   private async run(req: RequestPacket, from: Peer): Promise<void> {
     const k = key(from);
     const ip = from.address;
@@ -222,7 +242,7 @@ export class TftpServer {
       this.o.log.warn({ err: e, ip }, 'tftpFileFor failed; serving the requested name');
     }
     const nodeId = await this.o.hooks.nodeIdForIp(ip).catch(() => null);
-    const opened = await openConfined(this.roots, file);
+    const opened = await this.open(ip, file);
     if (!opened.ok) {
       this.stats.refused++;
       this.reply(from, opened.code, `${opened.message}: ${req.filename}`);

@@ -3,9 +3,8 @@
  * transfer). Sends the OACK or the first window, drives retransmission with
  * back-off, and frees its socket, file handle and timer exactly once.
  */
-import type { FileHandle } from 'node:fs/promises';
 import type { Peer, UdpTransport } from '../net/pinned-udp.ts';
-import { BlockSource, type PacketSource } from './block-source.ts';
+import { BlockSource, type BlockReader, type PacketSource } from './block-source.ts';
 import { decode, encode, ErrorCode, Opcode } from './codec.ts';
 import { MalformedPacket } from './malformed-packet.ts';
 import { blockCount, type Negotiated } from './options.ts';
@@ -40,7 +39,7 @@ export interface TransferCounters {
 export interface TransferInit {
   sock: UdpTransport;
   peer: Peer;
-  fh: FileHandle;
+  fh: BlockReader;
   size: number;
   /** The file's packets when already laid out (the cache); else they are streamed from `fh`. */
   source?: PacketSource;

@@ -10,6 +10,9 @@ import { COLLECTOR_LIST, COLLECTORS, forNic, isPerNic, NIC } from '../../agent/c
 import { collectLive } from '../../agent/collect/live.ts';
 import { isToolFile, readToolDir } from '../../agent/collect/replay.ts';
 import { buildInventory } from '../../agent/facts/inventory.ts';
+import { flatFacts } from '../../agent/facts/flat-facts.ts';
+import { secureBootText } from '../../agent/collect/sysfs.ts';
+import { parseSecureBoot } from '../../agent/parse/secure-boot.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cc-agent-collectors-'));
@@ -90,6 +93,7 @@ describe('live run driven by the table (stub programs, fake /proc and /sys)', ()
         'lsblk.json',
         'lshw.json',
         'lspci.txt',
+        'secure-boot.txt',
       ].sort(),
     );
     expect(out.files.get('lshw.json')).toBe('lshw -json -quiet\n');
@@ -121,7 +125,44 @@ describe('live run driven by the table (stub programs, fake /proc and /sys)', ()
     expect(inv.nics.map((n) => [n.name, n.mac])).toEqual([['eth7', '52:54:00:00:00:07']]);
     expect(inv.system.manufacturer).toBe('Stub Vendor');
     expect(inv.firmware.boot_mode).toBe('uefi');
+    // efivarfs is not mounted in the fake root: Secure Boot is unknown, not false.
+    expect(out.files.get('secure-boot.txt')).toBe('');
+    expect(inv.firmware.secure_boot).toBeUndefined();
     expect(inv.pci).toEqual([{ slot: '0000:00:03.0', vendor_id: '1af4', device_id: '1000', class_id: '0200', driver: 'virtio-pci' }]);
     expect(COLLECTORS.cpuinfo.parse(out.files.get('cpuinfo')!).model).toBe('Stub CPU');
+  });
+});
+
+describe('secure_boot from efivarfs (the fact the Secure Boot e2e checks)', () => {
+  const VAR = 'sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c';
+  const rootWith = (files: Record<string, Buffer>) => {
+    const root = mkdtempSync(path.join(tmp, 'sb-'));
+    mkdirSync(path.join(root, 'sys/firmware/efi/efivars'), { recursive: true });
+    for (const [f, b] of Object.entries(files)) writeFileSync(path.join(root, f), b);
+    return root;
+  };
+  const attrs = Buffer.from([0x06, 0, 0, 0]); // BOOTSERVICE_ACCESS | RUNTIME_ACCESS, as efivarfs shows them
+  it('reads enforcing, off and absent from the variable, and unknown without efivarfs', async () => {
+    const on = await secureBootText(rootWith({ [VAR]: Buffer.concat([attrs, Buffer.of(1)]) }));
+    expect(on).toBe('SecureBoot=0600000001');
+    expect(parseSecureBoot(on)).toBe(true);
+    expect(parseSecureBoot(await secureBootText(rootWith({ [VAR]: Buffer.concat([attrs, Buffer.of(0)]) })))).toBe(false);
+    const other = 'sys/firmware/efi/efivars/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c';
+    expect(await secureBootText(rootWith({ [other]: Buffer.concat([attrs, Buffer.of(1, 0)]) }))).toBe('SecureBoot=absent');
+    expect(parseSecureBoot('SecureBoot=absent')).toBe(false);
+    expect(await secureBootText(rootWith({}))).toBe('');
+    expect(parseSecureBoot('')).toBeUndefined();
+  });
+  it('hostile or odd text never claims Secure Boot is on', () => {
+    for (const t of ['SecureBoot=01x', 'SecureBoot=', 'secureboot=0600000001', `SecureBoot=${'f'.repeat(200)}`, 'SecureBoot=06000000'])
+      expect(parseSecureBoot(t)).not.toBe(true);
+    expect(parseSecureBoot('SecureBoot=01')).toBe(true);
+  });
+  it('is a flat fact: true/false on UEFI, false on BIOS', () => {
+    const inv = (files: Record<string, string>) => buildInventory({ files: new Map(Object.entries(files)), errors: [] });
+    expect(flatFacts(inv({ 'boot-mode.txt': 'uefi', 'secure-boot.txt': 'SecureBoot=0600000001' }))['secure_boot']).toBe(true);
+    expect(flatFacts(inv({ 'boot-mode.txt': 'uefi', 'secure-boot.txt': 'SecureBoot=0600000000' }))['secure_boot']).toBe(false);
+    expect(flatFacts(inv({ 'boot-mode.txt': 'bios' }))['secure_boot']).toBe(false);
+    expect(flatFacts(inv({ 'boot-mode.txt': 'uefi' }))['secure_boot']).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, afterEach } from 'vitest';
 import { startInProcess, tmpDir, type InProcessAppliance } from '../support/appliance.ts';
-import { bootHooks } from '../../server/nodes/boot-flow.ts';
+import { bootHooks } from '../../server/nodes/boot-hooks-impl.ts';
 import { loadServeConfig } from '../../server/config/load.ts';
 
 const MAC = '52:54:00:ef:00:01';
@@ -20,7 +20,7 @@ async function start(dataDir: string, flags: string[]): Promise<InProcessApplian
   return running;
 }
 /** What DHCP would offer a UEFI x86 client with no per-node override. */
-const offered = (t: InProcessAppliance) => bootHooks(t.app.ctx).efiLoaderFor(MAC);
+const offered = async (t: InProcessAppliance) => (await bootHooks(t.app.ctx).loaderPrefsFor(MAC)).efiLoader;
 const setting = async (t: InProcessAppliance) =>
   (await t.admin.inject({ method: 'GET', url: '/api/v1/settings', headers: { authorization: `Bearer ${await t.token()}` } })).json()
     .default_efi_loader;

@@ -24,7 +24,7 @@ describe('node plane: boot scripts', () => {
       '/boot?mac=52-54-00-AA-00-01&serial=XYZ1&uuid=4c4c4544-0042-3510-8051-b7c04f4e3232&platform=pcbios&arch=i386',
     );
     expect(r.status).toBe(200);
-    expect(r.text).toContain('no discovery microkernel is installed');
+    expect(r.text).toContain('no amd64 discovery microkernel is installed');
     const ka = kernelArgs(r.text);
     expect(ka.url).toBe(t.nodeUrl);
     expect(ka.token?.length).toBeGreaterThan(16);

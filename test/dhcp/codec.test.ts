@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { decode, encode, encodedLength, macOf } from '../../server/dhcp/codec.ts';
 import { collectOptions, messageType, readOption, decodeWith, subOptions, OPT, OPTIONS } from '../../server/dhcp/options.ts';
 import { OPTION_BY_CODE } from '../../server/dhcp/option-table.ts';
-import { classifyClient, bootFileFor } from '../../server/dhcp/classify.ts';
+import { classifyClient } from '../../server/dhcp/classify.ts';
 import { buildReply } from '../../server/dhcp/reply.ts';
 import { MalformedPacket } from '../../server/net/malformed.ts';
 import { dhcpFromHex, dhcpFromPcap, fixtureFiles } from './fixture-packets.ts';
@@ -19,7 +19,7 @@ const all = [
 describe('captured packets', () => {
   it('found every fixture', () => {
     expect(pcaps.length).toBeGreaterThanOrEqual(13);
-    expect(hexes.length).toBe(6);
+    expect(hexes.length).toBe(7);
     expect(all.length).toBeGreaterThan(60);
   });
   it.each(all)('$name decodes, re-encodes to the same bytes, has the computed length and round-trips', ({ bytes }) => {
@@ -81,105 +81,6 @@ describe('decoded values of key captures', () => {
   it('RFC 3004 user class list', () => {
     const o = collectOptions(decode(dhcpFromPcap('user-class-rfc3004.pcap')[0]!.payload));
     expect(readOption(o, OPTIONS.USER_CLASS)).toEqual(['subopt1', 'subopt2-123456789', 'subopt3-12']);
-  });
-});
-
-describe('boot file choice', () => {
-  const ctx = { publicUrl: 'http://10.9.0.1:8026', efiLoader: 'ipxe.efi' as const };
-  const facts = (opts: [number, number[] | string][]) =>
-    classifyClient(collectOptions(decode(clientPacket({ mac: '52:54:00:00:00:01', options: [[53, [1]], ...opts] }))));
-  it('maps option 93 to the first-stage loader', () => {
-    expect(
-      bootFileFor(
-        facts([
-          [60, 'PXEClient:Arch:00000:UNDI:002001'],
-          [93, [0, 0]],
-        ]),
-        ctx,
-      )?.file,
-    ).toBe('undionly.kpxe');
-    for (const a of [6, 7, 9])
-      expect(
-        bootFileFor(
-          facts([
-            [60, 'PXEClient'],
-            [93, [0, a]],
-          ]),
-          ctx,
-        )?.file,
-      ).toBe('ipxe.efi');
-    expect(
-      bootFileFor(
-        facts([
-          [60, 'PXEClient'],
-          [93, [0, 7]],
-        ]),
-        { ...ctx, efiLoader: 'snponly.efi' },
-      )?.file,
-    ).toBe('snponly.efi');
-    expect(
-      bootFileFor(
-        facts([
-          [60, 'PXEClient'],
-          [93, [0, 11]],
-        ]),
-        ctx,
-      )?.file,
-    ).toBe('ipxe-arm64.efi');
-    expect(
-      bootFileFor(
-        facts([
-          [60, 'HTTPClient:Arch:00016'],
-          [93, [0, 16]],
-        ]),
-        ctx,
-      ),
-    ).toEqual({ file: 'http://10.9.0.1:8026/ipxe/ipxe.efi', vendorClass: 'HTTPClient', kind: 'http-loader' });
-    expect(
-      bootFileFor(
-        facts([
-          [60, 'HTTPClient:Arch:00019'],
-          [93, [0, 19]],
-        ]),
-        ctx,
-      )?.file,
-    ).toBe('http://10.9.0.1:8026/ipxe/ipxe-arm64.efi');
-  });
-  it('breaks the chainload loop only for our user class or 175 + iPXE', () => {
-    expect(bootFileFor(facts([[77, 'crashcart']]), ctx)?.file).toBe('http://10.9.0.1:8026/boot.ipxe');
-    expect(
-      bootFileFor(
-        facts([
-          [60, 'PXEClient'],
-          [93, [0, 0]],
-          [77, 'iPXE'],
-          [175, [177, 1, 1]],
-        ]),
-        ctx,
-      )?.kind,
-    ).toBe('script');
-    // A vendor iPXE without a user class gets the first stage (it then runs our iPXE), never a loop-free guess.
-    expect(
-      bootFileFor(
-        facts([
-          [60, 'PXEClient'],
-          [93, [0, 0]],
-          [175, [177, 1, 1]],
-        ]),
-        ctx,
-      )?.file,
-    ).toBe('undionly.kpxe');
-    expect(
-      bootFileFor(
-        facts([
-          [60, 'PXEClient'],
-          [93, [0, 0]],
-          [77, 'iPXE'],
-        ]),
-        ctx,
-      )?.file,
-    ).toBe('undionly.kpxe');
-    expect(bootFileFor(facts([[60, 'MSFT 5.0']]), ctx)).toBeNull();
   });
 });
 

@@ -7,6 +7,7 @@
 import type { Config } from '../../server/config/schema.ts';
 import type { Reservation } from '../../server/dhcp/lease-table.ts';
 import type { Peer } from '../../server/net/pinned-udp.ts';
+import { decode, encode } from '../../server/dhcp/codec.ts';
 import { dhcpFromHex, dhcpFromPcap } from './fixture-packets.ts';
 
 /** One request of a case. */
@@ -19,6 +20,11 @@ export interface GoldenStep {
   from?: Peer;
   /** What the step shows, for the file header. */
   why: string;
+  /**
+   * Replay the capture as firmware of another architecture would send it: option 93 and the `Arch:NNNNN`
+   * of the vendor class rewritten (for types no capture exists of, e.g. 6 EFI IA32, 18 ARM32 HTTP).
+   */
+  arch?: number;
 }
 
 /** One link and what arrives on it. */
@@ -26,16 +32,45 @@ export interface GoldenCase {
   name: string;
   config: Partial<Config>;
   reservations?: Reservation[];
+  /** MACs whose settings give UEFI the signed shim chain (boot_chain, resolved by the core). */
+  secure?: string[];
+  /** MACs the core knows as U-Boot (they sent option 93 = 22 before). */
+  uboot?: string[];
   steps: GoldenStep[];
 }
 
-/** The request bytes of a capture reference. */
-export function captureBytes(ref: string): Uint8Array {
+/** The request bytes of a capture reference, optionally as another architecture sends it. */
+export function captureBytes(ref: string, arch?: number): Uint8Array {
   const [file, index] = ref.split('#') as [string, string | undefined];
-  if (index === undefined) return dhcpFromHex(file);
-  const d = dhcpFromPcap(file).find((x) => x.index === Number(index));
-  if (!d) throw new Error(`${ref}: no DHCP datagram at that frame`);
-  return d.payload;
+  let bytes: Uint8Array;
+  if (index === undefined) bytes = dhcpFromHex(file);
+  else {
+    const d = dhcpFromPcap(file).find((x) => x.index === Number(index));
+    if (!d) throw new Error(`${ref}: no DHCP datagram at that frame`);
+    bytes = d.payload;
+  }
+  return arch === undefined ? bytes : withArch(bytes, arch);
+}
+
+/** The same request with option 93 = `arch` and the vendor class's `Arch:NNNNN` to match (RFC 4578 2.1). */
+function withArch(bytes: Uint8Array, arch: number): Uint8Array {
+  const p = decode(bytes);
+  let found = false;
+  p.options = p.options.map((o) => {
+    if (o.code === 93) {
+      found = true;
+      return { code: 93, data: Uint8Array.of(arch >> 8, arch & 0xff) };
+    }
+    if (o.code === 60) {
+      const vc = Buffer.from(o.data)
+        .toString('latin1')
+        .replace(/Arch:\d{5}/, `Arch:${String(arch).padStart(5, '0')}`);
+      return { code: 60, data: Uint8Array.from(Buffer.from(vc, 'latin1')) };
+    }
+    return o;
+  });
+  if (!found) throw new Error('the capture has no option 93 to rewrite');
+  return encode(p);
 }
 
 const full = (ip: string, prefix: number, start: string, end: string): Partial<Config> => ({
@@ -103,7 +138,7 @@ export const GOLDEN_CASES: GoldenCase[] = [
     steps: [
       {
         capture: 'rpi-bootloader-pxe-arch0-discover.hex',
-        why: 'a reserved Raspberry Pi: its address and host name, undionly.kpxe, extras',
+        why: 'a reserved Raspberry Pi boot ROM: its address and host name, extras, no x86 loader (dhcp.unsupported)',
       },
       { capture: 'x86_64-uefi-httpclient-arch16-discover.hex', why: 'physical UEFI HTTP boot: loader URL, extras, 3 replaced' },
       { capture: 'discover.hex', why: 'a DISCOVER whose own options overload file and sname' },
@@ -122,6 +157,88 @@ export const GOLDEN_CASES: GoldenCase[] = [
         why: 'the 4011 REQUEST: boot-server ACK to the port it came from',
       },
       { capture: 'lab-ovmf-x64-uefi-proxydhcp-4011.pcap#13', why: 'HTTP boot in proxy mode: the loader URL, 60 HTTPClient' },
+    ],
+  },
+  {
+    name: 'secure-boot-x64',
+    config: full('10.0.2.2', 24, '10.0.2.15', '10.0.2.40'),
+    secure: ['52:54:00:12:34:02'],
+    steps: [
+      {
+        capture: 'qemu-ovmf-x64-uefi-pxe-and-httpboot.pcap#0',
+        why: 'UEFI PXE arch 7 of a node whose boot_chain is shim: shimx64.efi by TFTP (it loads grubx64.efi beside it)',
+      },
+      { capture: 'qemu-ovmf-x64-uefi-pxe-and-httpboot.pcap#4', why: 'its REQUEST: ACK with the same file' },
+      {
+        capture: 'qemu-ovmf-x64-uefi-pxe-and-httpboot.pcap#28',
+        why: 'HTTP boot arch 16 of the same node: an address, no file (signed GRUB reads TFTP only: the firmware falls back to PXE)',
+      },
+    ],
+  },
+  {
+    name: 'arm64-and-32-bit',
+    config: full('10.0.2.2', 24, '10.0.2.15', '10.0.2.40'),
+    steps: [
+      { capture: 'qemu-ovmf-x64-uefi-pxe-and-httpboot.pcap#0', arch: 11, why: 'arm64 UEFI PXE: shimaa64.efi by TFTP' },
+      {
+        capture: 'qemu-ovmf-x64-uefi-pxe-and-httpboot.pcap#28',
+        arch: 19,
+        why: 'arm64 UEFI HTTP boot: an address, no file (its chain reads TFTP only)',
+      },
+      {
+        capture: 'qemu-ovmf-x64-uefi-pxe-and-httpboot.pcap#0',
+        arch: 6,
+        why: 'EFI IA32: an address but no boot file (dhcp.unsupported event)',
+      },
+      { capture: 'qemu-ovmf-x64-uefi-pxe-and-httpboot.pcap#0', arch: 10, why: 'EFI ARM32: an address but no boot file' },
+      { capture: 'qemu-ovmf-x64-uefi-pxe-and-httpboot.pcap#28', arch: 18, why: 'ARM32 HTTP boot: no loader URL (was the arm64 one)' },
+    ],
+  },
+  {
+    name: 'uboot-armv8',
+    config: full('10.0.0.1', 24, '10.0.0.10', '10.0.0.50'),
+    steps: [
+      {
+        capture: 'uboot-armv8-arch22-request.hex',
+        why: 'U-Boot armv8 (arch 22) REQUEST for our offer: ACK, next-server us, grubaa64.efi (GRUB runs on U-Boot UEFI)',
+      },
+      {
+        capture: 'qemu-ovmf-x64-uefi-pxe-and-httpboot.pcap#0',
+        arch: 11,
+        why: 'an arm64 UEFI PXE client whose MAC is not known as U-Boot: shimaa64.efi',
+      },
+    ],
+  },
+  {
+    name: 'uboot-uefi-step',
+    config: full('10.0.2.2', 24, '10.0.2.15', '10.0.2.40'),
+    uboot: ['52:54:00:12:34:02'],
+    steps: [
+      {
+        capture: 'qemu-ovmf-x64-uefi-pxe-and-httpboot.pcap#0',
+        arch: 11,
+        why: 'arch 11 PXE from a MAC that sent arch 22 before (U-Boot distro boot, UEFI step): grubaa64.efi, no shim',
+      },
+    ],
+  },
+  {
+    name: 'proxy-uboot-and-http',
+    config: { dhcp: 'proxy', address: { ip: '192.168.77.2', prefix: 24 }, range: null, publicUrl: 'http://192.168.77.2:8026', force: true },
+    secure: ['52:54:00:12:34:05'],
+    steps: [
+      {
+        capture: 'uboot-armv8-arch22-request.hex',
+        why: 'a U-Boot REQUEST on 67 in proxy mode: silence (its DISCOVER too: handler.test.ts)',
+      },
+      {
+        capture: 'lab-ovmf-x64-uefi-proxydhcp-4011.pcap#13',
+        why: 'HTTP boot in proxy mode of a shim-chain node: silence, so the firmware tries PXE',
+      },
+      {
+        capture: 'lab-ovmf-x64-uefi-proxydhcp-4011.pcap#13',
+        arch: 19,
+        why: 'arm64 HTTP boot in proxy mode: silence',
+      },
     ],
   },
   {

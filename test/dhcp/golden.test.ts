@@ -27,7 +27,7 @@ const fileOf = (c: GoldenCase, i: number) => path.join(DIR, c.name, `${String(i 
 /** The golden text of one step: header, destination, dump, hex of the exact bytes. */
 function render(c: GoldenCase, step: GoldenStep, out: Sent[]): string {
   const lines = [
-    `# ${c.name} ${step.capture}${step.proxyPort ? ' on port 4011' : ''}: ${step.why}`,
+    `# ${c.name} ${step.capture}${step.arch !== undefined ? ` as option 93 = ${step.arch}` : ''}${step.proxyPort ? ' on port 4011' : ''}: ${step.why}`,
     '# regenerate on purpose: CC_UPDATE_GOLDEN=1 npx vitest run test/dhcp/golden.test.ts',
   ];
   if (out.length === 0) lines.push('no reply');
@@ -69,11 +69,14 @@ function storedBytes(text: string): Uint8Array[] {
 async function play(c: GoldenCase): Promise<string[]> {
   const ts = await tempStore();
   const io = new MemoryIo();
+  const hooks = new TestHooks();
+  for (const m of c.secure ?? []) hooks.secure.add(m);
+  for (const m of c.uboot ?? []) hooks.uboot.add(m);
   const plugin = createDhcpPlugin({
     config: testConfig(c.config),
     leases: ts.store.leases,
     events: memoryEvents(),
-    hooks: new TestHooks(),
+    hooks,
     log: memoryLogger(),
     reservations: fixedReservations(c.reservations ?? []),
     io: io.factory,
@@ -83,7 +86,7 @@ async function play(c: GoldenCase): Promise<string[]> {
     await plugin.start();
     const texts: string[] = [];
     for (const step of c.steps) {
-      const out = await io.exchange(step.proxyPort ? 4011 : 67, captureBytes(step.capture), step.from);
+      const out = await io.exchange(step.proxyPort ? 4011 : 67, captureBytes(step.capture, step.arch), step.from);
       texts.push(render(c, step, out));
     }
     return texts;

@@ -260,10 +260,22 @@ describe('full server', () => {
 
   it('answers firmware with the right file and events carry the firmware facts', async () => {
     const h = handler(ts.store, ts.events);
-    const bios = dhcpFromHex('rpi-bootloader-pxe-arch0-discover.hex');
+    const fileOf = (p: { file: Uint8Array }) => Buffer.from(p.file).toString('latin1').replace(/\0+$/, '');
+    // A Raspberry Pi boot ROM (OUI b8:27:eb, arch 0): an address, but no x86 loader, and an event saying why.
+    const pi = dhcpFromHex('rpi-bootloader-pxe-arch0-discover.hex');
+    const [o0] = (await h.handle(pi, CLIENT, false)).map((o) => decode(o.buf));
+    expect(o0!.yiaddr).not.toBe('0.0.0.0');
+    expect(fileOf(o0!)).toBe('');
+    expect(collectOptions(o0!).has(OPT.VENDOR_CLASS)).toBe(false);
+    expect(seen.filter((e) => e.type === 'dhcp.unsupported').map((e) => e.message)).toEqual([
+      expect.stringMatching(/^b8:27:eb:9b:65:d4 \(option 93 = 0\) gets no boot file: a Raspberry Pi boot ROM/),
+    ]);
+    // The same request from a PC's NIC (QEMU's OUI): BIOS PXE gets undionly.kpxe.
+    const bios = Buffer.from(pi);
+    bios.set([0x52, 0x54, 0x00, 0x11, 0x22, 0x33], 28);
     const [o1] = (await h.handle(bios, CLIENT, false)).map((o) => decode(o.buf));
     const c1 = collectOptions(o1!);
-    expect(Buffer.from(o1!.file).toString('latin1').replace(/\0+$/, '')).toBe('undionly.kpxe');
+    expect(fileOf(o1!)).toBe('undionly.kpxe');
     expect(o1!.siaddr).toBe(SERVER);
     expect(Buffer.from(c1.get(OPT.VENDOR_CLASS)!).toString()).toBe('PXEClient');
     expect(subOptions(c1.get(OPT.VENDOR_SPECIFIC)!, 43).get(6)).toEqual(Uint8Array.of(8));
@@ -272,22 +284,25 @@ describe('full server', () => {
     const mac16 = '60:be:b4:06:13:37';
     hooks.loaders.set(mac16, 'snponly.efi');
     const [o2] = (await h.handle(http, CLIENT, false)).map((o) => decode(o.buf));
-    expect(Buffer.from(o2!.file).toString('latin1').replace(/\0+$/, '')).toBe('http://10.9.0.1:8026/ipxe/snponly.efi');
+    expect(fileOf(o2!)).toBe('http://10.9.0.1:8026/ipxe/snponly.efi');
     expect(Buffer.from(collectOptions(o2!).get(OPT.VENDOR_CLASS)!).toString()).toBe('HTTPClient');
     const ipxe = dhcpFromPcap('qemu-seabios-ipxe-bios-pxe.pcap')[0]!.payload;
     const [o3] = (await h.handle(ipxe, CLIENT, false)).map((o) => decode(o.buf));
     const c3 = collectOptions(o3!);
-    expect(Buffer.from(o3!.file).toString('latin1').replace(/\0+$/, '')).toBe('http://10.9.0.1:8026/boot.ipxe');
+    expect(fileOf(o3!)).toBe('http://10.9.0.1:8026/boot.ipxe');
     expect(subOptions(c3.get(OPT.IPXE_ENCAP)!, 175).get(176)).toEqual(Uint8Array.of(1));
     expect(c3.has(OPT.VENDOR_SPECIFIC)).toBe(false);
     const disc = seen.filter((e) => e.type === 'dhcp.discover');
-    expect(disc.map((e) => e.data.arch)).toEqual([0, 16, 0]);
-    expect(disc[1]!.data.vendor_class).toBe('HTTPClient:Arch:00016:UNDI:003016');
-    expect(disc[2]!.data.user_class).toBe('iPXE');
-    expect(disc[0]!.data.guid).toBe('bd9b65d4-65d4-bd9b-d465-9bbdd4659bbd');
+    expect(disc.map((e) => e.data.arch)).toEqual([0, 0, 16, 0]);
+    expect(disc[2]!.data.vendor_class).toBe('HTTPClient:Arch:00016:UNDI:003016');
+    expect(disc[3]!.data.user_class).toBe('iPXE');
+    expect(disc[1]!.data.guid).toBe('bd9b65d4-65d4-bd9b-d465-9bbdd4659bbd');
     expect(disc[0]!.node_id).toBe(1);
-    expect(seen.filter((e) => e.type === 'dhcp.offer').length).toBe(3);
-    expect(hooks.seen.map((s) => s.arch)).toEqual([0, 16, 0]);
+    expect(seen.filter((e) => e.type === 'dhcp.offer').length).toBe(4);
+    expect(hooks.seen.map((s) => s.arch)).toEqual([0, 0, 16, 0]);
+    // The Pi's repeated DISCOVER is answered again, but the event is not repeated (one per MAC a minute).
+    await h.handle(pi, CLIENT, false);
+    expect(seen.filter((e) => e.type === 'dhcp.unsupported').length).toBe(1);
   });
 
   it('counts and drops malformed packets and keeps serving', async () => {
@@ -359,6 +374,47 @@ describe('proxyDHCP', () => {
       ],
     });
     expect(subOptions(bios[0]!.opts.get(OPT.VENDOR_SPECIFIC)!, 43).get(6)).toEqual(Uint8Array.of(8));
+  });
+
+  it('stays silent to U-Boot (it takes the first OFFER and knows no proxyDHCP) and to HTTP boot on the signed chain, and says so', async () => {
+    const h = handler(ts.store, ts.events, { mode: 'proxy', pools: [] });
+    const uboot = {
+      mac: '52:54:00:00:06:01',
+      options: [
+        [53, [1]],
+        [60, 'U-Boot.armv8'],
+        [93, [0, 22]],
+      ] as [number, number[] | string][],
+    };
+    expect(await ask(h, uboot)).toEqual([]);
+    expect(h.stats.proxy_uboot).toBe(1);
+    expect(seen.find((e) => e.type === 'dhcp.unsupported')?.message).toMatch(/U-Boot takes the first DHCP offer .* full DHCP mode/);
+    // The same machine's UEFI step (arch 11) once known as U-Boot: silence as well.
+    hooks.uboot.add('52:54:00:00:06:01');
+    const uefi = {
+      mac: '52:54:00:00:06:01',
+      options: [
+        [53, [1]],
+        [60, 'PXEClient:Arch:00011:UNDI:003000'],
+        [93, [0, 11]],
+      ] as [number, number[] | string][],
+    };
+    expect(await ask(h, uefi)).toEqual([]);
+    const httpBoot = {
+      mac: '52:54:00:00:06:02',
+      options: [
+        [53, [1]],
+        [60, 'HTTPClient:Arch:00016:UNDI:003000'],
+        [93, [0, 16]],
+      ] as [number, number[] | string][],
+    };
+    const [offer] = await ask(h, httpBoot);
+    expect(Buffer.from(offer!.p.file).toString('latin1').replace(/\0+$/, '')).toBe('http://10.9.0.1:8026/ipxe/ipxe.efi');
+    expect(readOption(offer!.opts, OPTIONS.VENDOR_CLASS)).toBe('HTTPClient');
+    expect(offer!.p.yiaddr).toBe('0.0.0.0');
+    hooks.secure.add('52:54:00:00:06:02');
+    expect(await ask(h, { ...httpBoot, xid: 7 })).toEqual([]);
+    expect(seen.filter((e) => e.type === 'dhcp.unsupported').at(-1)?.message).toMatch(/signed chain: .*fall back to PXE/);
   });
 });
 

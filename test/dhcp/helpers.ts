@@ -4,16 +4,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { openStore, type Store } from '../../server/store/store.ts';
 import { EventLog } from '../../server/events/event-log.ts';
-import type { BootHooks, BootSighting } from '../../server/core/boot-hooks.ts';
+import type { BootHooks, BootSighting, LoaderPrefs } from '../../server/core/boot-hooks.ts';
 import type { Logger } from '../../server/core/plugin.ts';
 import type { Config } from '../../server/config/schema.ts';
 import { encode, encodedLength, type DhcpPacket } from '../../server/dhcp/codec.ts';
 
-/** A small in-test core: numbers MACs as they are first seen, per-MAC EFI loader override. */
+/** A small in-test core: numbers MACs as they are first seen, per-MAC loader settings. */
 export class TestHooks implements BootHooks {
   readonly seen: BootSighting[] = [];
   readonly ids = new Map<string, number>();
   readonly loaders = new Map<string, 'ipxe.efi' | 'snponly.efi'>();
+  /** MACs whose UEFI gets the signed shim chain. */
+  readonly secure = new Set<string>();
+  /** MACs whose firmware showed itself as U-Boot. */
+  readonly uboot = new Set<string>();
   async sawBoot(s: BootSighting): Promise<number | null> {
     this.seen.push(s);
     let id = this.ids.get(s.mac);
@@ -23,8 +27,8 @@ export class TestHooks implements BootHooks {
     }
     return id;
   }
-  async efiLoaderFor(mac: string): Promise<'ipxe.efi' | 'snponly.efi'> {
-    return this.loaders.get(mac) ?? 'ipxe.efi';
+  async loaderPrefsFor(mac: string): Promise<LoaderPrefs> {
+    return { efiLoader: this.loaders.get(mac) ?? 'ipxe.efi', secureChain: this.secure.has(mac), uboot: this.uboot.has(mac) };
   }
   async nodeIdForMac(mac: string): Promise<number | null> {
     return this.ids.get(mac) ?? null;

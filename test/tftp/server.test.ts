@@ -235,7 +235,11 @@ describe('refusals and hostile input', () => {
   it.each([
     ['../secret', 2],
     ['sub/../../secret', 2],
-    ['/etc/passwd', 2],
+    // One leading slash is root-relative (GRUB's names): /etc/passwd is etc/passwd under the root, absent.
+    ['/etc/passwd', 1],
+    ['//etc/passwd', 2],
+    ['/../secret', 2],
+    ['/\\etc', 2],
     ['..\\secret', 2],
     ['C:\\boot.ini', 2],
     ['escape', 2],

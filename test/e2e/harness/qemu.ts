@@ -10,6 +10,9 @@ import { copyFileSync, existsSync, openSync, readSync, closeSync, statSync, writ
 /** Firmware files from Debian's ovmf package. */
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+/** OVMF with Microsoft's keys enrolled and Secure Boot enforced (Debian's ovmf package, PXE-NOTES). */
+export const OVMF_CODE_MS = '/usr/share/OVMF/OVMF_CODE_4M.ms.fd';
+const OVMF_VARS_MS = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd';
 /** QEMU's virtio-net boot ROM (iPXE), from ipxe-qemu. */
 export const IPXE_VIRTIO_ROM = '/usr/lib/ipxe/qemu/efi-virtio.rom';
 
@@ -23,6 +26,10 @@ const RESET_SEQUENCE = new RegExp(`${ESC}c`, 'g');
 export interface GuestSpec {
   name: string;
   firmware: 'bios' | 'uefi';
+  /** UEFI only: Microsoft keys enrolled, Secure Boot enforced (SMM guards the variable store). */
+  secureBoot?: boolean;
+  /** More QEMU arguments (e.g. `-fw_cfg` switches of OVMF, OvmfPkg/RUNTIME_CONFIG.md). */
+  extraArgs?: string[];
   memoryMb: number;
   cpus: number;
   serial: string;
@@ -106,6 +113,8 @@ export function checkQemu(): void {
   for (const [f, pkg] of [
     [OVMF_CODE, 'ovmf'],
     [OVMF_VARS, 'ovmf'],
+    [OVMF_CODE_MS, 'ovmf'],
+    [OVMF_VARS_MS, 'ovmf'],
     [IPXE_VIRTIO_ROM, 'ipxe-qemu'],
   ] as const) {
     if (!existsSync(f)) throw new Error(`${f} is missing\n  fix: apt-get install ${pkg} (or: bash scripts/ensure-test-deps.sh)`);
@@ -119,13 +128,31 @@ export function checkQemu(): void {
 
 /** The QEMU command line for a guest (TCG: /dev/kvm on CI machines cannot run firmware). */
 export function qemuArgs(spec: GuestSpec, serialFile: string, varsFile: string): string[] {
-  const a = ['-name', spec.name, '-machine', 'q35', '-accel', 'tcg', '-m', String(spec.memoryMb), '-smp', String(spec.cpus)];
+  const sb = spec.firmware === 'uefi' && spec.secureBoot === true;
+  const a = [
+    '-name',
+    spec.name,
+    '-machine',
+    sb ? 'q35,smm=on' : 'q35',
+    '-accel',
+    'tcg',
+    '-m',
+    String(spec.memoryMb),
+    '-smp',
+    String(spec.cpus),
+  ];
   // -nographic (not -display none): QEMU then tells SeaBIOS to mirror its and iPXE's screen on the serial
   // port (etc/sercon-port), so the BIOS boot is visible in the log too.
   a.push('-nographic', '-monitor', 'none', '-chardev', `file,id=ser0,path=${serialFile}`, '-serial', 'chardev:ser0');
   a.push('-smbios', `type=1,manufacturer=Crashcart-E2E,product=${spec.firmware}-guest,serial=${spec.serial},uuid=${spec.uuid}`);
+  if (sb) a.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
   if (spec.firmware === 'uefi') {
-    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${varsFile}`);
+    a.push(
+      '-drive',
+      `if=pflash,format=raw,unit=0,readonly=on,file=${sb ? OVMF_CODE_MS : OVMF_CODE}`,
+      '-drive',
+      `if=pflash,format=raw,unit=1,file=${varsFile}`,
+    );
   }
   spec.nics.forEach((n, i) => {
     a.push('-netdev', `tap,id=net${i},ifname=${n.tap},script=no,downscript=no`);
@@ -140,13 +167,13 @@ export function qemuArgs(spec: GuestSpec, serialFile: string, varsFile: string):
     a.push('-drive', `file=${d.file},if=none,id=disk${i},format=raw,cache=unsafe`);
     a.push('-device', `virtio-blk-pci,drive=disk${i},serial=${d.serial},bootindex=${i + 2}`);
   });
-  a.push('-boot', 'n');
+  a.push(...(spec.extraArgs ?? []), '-boot', 'n');
   return a;
 }
 
 /** Start a guest inside namespace `ns`; its serial console goes to `serialFile`. */
 export function startGuest(ns: string, spec: GuestSpec, serialFile: string, varsFile: string): Guest {
-  if (spec.firmware === 'uefi') copyFileSync(OVMF_VARS, varsFile);
+  if (spec.firmware === 'uefi') copyFileSync(spec.secureBoot === true ? OVMF_VARS_MS : OVMF_VARS, varsFile);
   const serial = new SerialLog(serialFile);
   const proc = spawn('ip', ['netns', 'exec', ns, 'qemu-system-x86_64', ...qemuArgs(spec, serialFile, varsFile)], {
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,0 +1,68 @@
+/**
+ * Which microkernel a booting machine gets: its architecture as the boot loader names it (iPXE's
+ * `${buildarch}`, GRUB's `$grub_cpu`) picks the folder, and the node plane serves each architecture under
+ * its own URL folder (`/mk/` for amd64, as before; `/mk/arm64/`).
+ */
+import path from 'node:path';
+import { findMicrokernel, REPO_ROOT, type MicrokernelAssets } from './microkernel-assets.ts';
+
+/** Architectures a microkernel is built for (Debian's names). */
+export type MkArch = 'amd64' | 'arm64';
+
+/** Every architecture a microkernel can be built for, in the order `doctor` lists them. */
+export const MICROKERNEL_ARCHES: readonly MkArch[] = ['amd64', 'arm64'];
+
+/** Folder name of each architecture's microkernel under build/out/ and the data dir (build/microkernel writes there). */
+const DIR_NAME: Readonly<Record<MkArch, string>> = { amd64: 'microkernel', arm64: 'microkernel-arm64' };
+
+/** URL folder of an architecture's microkernel on the node plane. */
+export function microkernelUrlPath(arch: MkArch): string {
+  return arch === 'amd64' ? '/mk' : `/mk/${arch}`;
+}
+
+/**
+ * The architecture for what a boot loader calls the machine: iPXE `${buildarch}` (i386, x86_64, arm64),
+ * GRUB `$grub_cpu` (x86_64, arm64, i386), or `uname -m`. i386 is amd64: the BIOS iPXE is a 32-bit build on
+ * every x86 machine. No name at all is amd64, the common case. Null: nothing we build runs there.
+ */
+export function bootArch(name: string | null | undefined): MkArch | null {
+  switch ((name ?? 'x86_64').toLowerCase()) {
+    case 'x86_64':
+    case 'amd64':
+    case 'i386':
+      return 'amd64';
+    case 'arm64':
+    case 'aarch64':
+      return 'arm64';
+    default:
+      return null;
+  }
+}
+
+/**
+ * The complete microkernel of `arch` to serve, or null. Without `--microkernel`: the data dir, then the
+ * build output. With it, the flag names the amd64 folder and the others sit beside it under their own names
+ * (the layout build/out/ has), so one flag serves a mixed rack.
+ */
+export function findMicrokernelFor(dataDir: string, flagDir: string | null, arch: MkArch): MicrokernelAssets | null {
+  if (arch === 'amd64') return findMicrokernel(dataDir, flagDir);
+  const dirs = flagDir
+    ? [path.join(path.dirname(path.resolve(flagDir)), DIR_NAME[arch])]
+    : [path.join(dataDir, DIR_NAME[arch]), path.join(REPO_ROOT, 'build', 'out', DIR_NAME[arch])];
+  for (const d of dirs) {
+    const mk = findMicrokernel(dataDir, d);
+    if (mk) return mk;
+  }
+  return null;
+}
+
+/** Readiness of every architecture's microkernel, for `crashcart doctor` and `serve`'s start-up summary. */
+export function microkernelReadiness(
+  dataDir: string,
+  flagDir: string | null,
+): { arch: MkArch; ready: boolean; dir: string | null; version: string | null }[] {
+  return MICROKERNEL_ARCHES.map((arch) => {
+    const mk = findMicrokernelFor(dataDir, flagDir, arch);
+    return { arch, ready: mk !== null, dir: mk?.dir ?? null, version: mk?.version ?? null };
+  });
+}
