@@ -5,3 +5,4 @@ export * from './events.ts';
 export * from './admin.ts';
 export * from './bmc.ts';
 export * from './reservations.ts';
+export * from './readiness.ts';

@@ -28,6 +28,10 @@ import { openReservations } from './dhcp/reservation-scope.ts';
 import { createLabPlugin } from './lab/lab-plugin.ts';
 import { bindError, ccError } from './errors/cc-error.ts';
 import * as D from './config/defaults.ts';
+import { HashCache } from './prepare/inventory/hash-cache.ts';
+import { gatherReadiness } from './readiness/gather.ts';
+import { realProbes } from './readiness/probes.ts';
+import { REPO_ROOT } from './boot/microkernel-assets.ts';
 
 /** A running appliance. */
 export interface Appliance {
@@ -56,9 +60,32 @@ export interface StartOptions {
   sweepIntervalMs?: number;
   /** The machine's interfaces for the Setup screen's apply (tests inject their own). */
   machine?: MachineView;
+  /**
+   * Runs with the data dir locked, before any port is bound: `serve` checks readiness here, prints the
+   * table and refuses (throws) when the rack cannot be served (issue 12).
+   */
+  beforeNetwork?: (ctx: CoreContext) => Promise<void>;
 }
 
 const realMachine: MachineView = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
+
+/**
+ * Going live in full or proxy mode needs the x86 loaders and microkernel (issue 12): the Setup
+ * screen's apply refuses without them, as `serve` does at start.
+ */
+async function refuseUnready(next: Config, hashes: HashCache): Promise<void> {
+  if (!next.iface || next.dhcp === 'off') return;
+  const r = await gatherReadiness(next, {
+    probes: realProbes,
+    hashes,
+    root: REPO_ROOT,
+    nicRequired: false,
+    ports: 'skip',
+    dhcpProbe: { skip: 'checked by the DHCP service' },
+  });
+  const missing = r.rows.filter((x) => x.status === 'fail' && (x.group === 'loaders' || x.group === 'microkernel'));
+  if (missing.length > 0) throw ccError('CC_ERR_NOT_READY', missing.map((x) => `${x.label}: ${x.detail}`).join('; '), { readiness: r });
+}
 
 /** Start the whole appliance for a frozen config. */
 export async function startAppliance(config: Config, opts: StartOptions): Promise<Appliance> {
@@ -95,7 +122,9 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
   const token = await ensureAdminToken(config.dataDir);
   const auth = new AdminAuth(token, lifetimes(config.admin.sessionIdleS, config.admin.sessionMaxS), () => now().getTime());
   const tls = await loadAdminTls(config);
+  await opts.beforeNetwork?.(ctx);
   const network = new NetworkServices(ctx);
+  const hashes = new HashCache();
   let lab: Plugin | null = null;
   const sys = {
     services: () => [
@@ -110,9 +139,22 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
       return probeForeignDhcp({ iface, ifindex, timeoutMs: 3000 });
     },
     apply: async (req: { iface: string; address?: string; dhcp: 'full' | 'proxy' | 'off'; range?: string; force?: boolean }) => {
-      await network.apply(patchConfig(ctx.config, { network: req }, machine));
+      const next = patchConfig(ctx.config, { network: req }, machine);
+      await refuseUnready(next, hashes);
+      await network.apply(next);
     },
     stopNetwork: () => network.stopUdp(),
+    // Ports come from our own services; the Setup screen's probe button checks the link for other servers.
+    readiness: () =>
+      gatherReadiness(ctx.config, {
+        probes: realProbes,
+        hashes,
+        root: REPO_ROOT,
+        nicRequired: false,
+        ports: { services: sys.services() },
+        dhcpProbe: { skip: "not probed here: the Setup screen's probe checks the link" },
+        now,
+      }),
   };
 
   await network.start();

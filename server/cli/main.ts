@@ -10,11 +10,15 @@ import { startAppliance } from '../app.ts';
 import { consoleLogger } from '../core/console-logger.ts';
 import { CcError, ccError } from '../errors/cc-error.ts';
 import { imageImport, loginCommand, microkernelImport, tokenCommand } from './data-commands.ts';
+import { doctorCommand, serveReadinessGate } from './doctor.ts';
 
 const USAGE = `Usage: crashcart <command> [options]
 
 Commands:
-  serve                      run the appliance (see \`crashcart serve --help\`)
+  serve                      run the appliance (see \`crashcart serve --help\`); prints the readiness table
+  doctor [serve flags] [--image NAME ...]
+                             readiness table for that configuration, each row with its fix;
+                             exit status 1 when the rack cannot be served
   token [--rotate] [--data-dir DIR]
                              print the admin API token; --rotate signs out everywhere first
   login [--data-dir DIR]     print a fresh one-time sign-in link of the running appliance
@@ -53,7 +57,8 @@ async function serve(argv: string[]): Promise<void> {
   }
   const config = loadServeConfig(argv, machine);
   const log = consoleLogger(config.logLevel);
-  const app = await startAppliance(config, { log });
+  // The readiness table, and in full or proxy mode a refusal when loaders or the microkernel are missing.
+  const app = await startAppliance(config, { log, beforeNetwork: serveReadinessGate((t) => process.stdout.write(t)) });
   const failed = app.network.statuses().filter((s) => s.state === 'failed');
   if (failed.length) {
     // A NIC service that cannot run (foreign DHCP server, port denied) must not look like success.
@@ -92,6 +97,9 @@ async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case 'serve':
       return serve(rest);
+    case 'doctor':
+      process.exitCode = await doctorCommand(rest, machine);
+      return;
     case 'token': {
       const { dataDir, values } = commandArgs(rest);
       return tokenCommand(dataDir, Boolean(values.rotate));

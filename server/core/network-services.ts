@@ -17,6 +17,8 @@ import { CcError, bindError } from '../errors/cc-error.ts';
 import { createDhcpPlugin, type DhcpPlugin } from '../dhcp/plugin.ts';
 import { createTftpPlugin } from '../tftp/plugin.ts';
 import { createRaResponder } from '../net/router-advert.ts';
+import { loaderRoots } from '../prepare/layout.ts';
+import { loaderMissing } from '../prepare/loader-missing.ts';
 
 type Svc = { status: ServiceStatus; plugin?: Plugin };
 
@@ -96,8 +98,13 @@ export class NetworkServices {
         await dhcp?.noteTftpRequest(ip);
         return hooks.tftpFileFor(ip, requested);
       },
+      fileMissing: (ip: string, requested: string, nodeId: number | null) => {
+        const m = loaderMissing(requested, 'tftp', ip);
+        if (m) this.ctx.events.emit('boot.loader_missing', { node_id: nodeId, message: m.message, data: m.data });
+      },
     };
-    const roots = [path.join(REPO_ROOT, 'resources', 'ipxe'), ...(c.tftpRoot ? [c.tftpRoot] : [])];
+    // Prepared loaders first (<data-dir>/loaders), then what the package or checkout carries (read-only).
+    const roots = [...loaderRoots(c.dataDir, REPO_ROOT), ...(c.tftpRoot ? [c.tftpRoot] : [])];
     await this.run(
       'tftp',
       createTftpPlugin({ config: c, roots, events: this.ctx.events, hooks: tftpHooks, log: this.ctx.log }),

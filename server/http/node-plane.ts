@@ -18,6 +18,8 @@ import { register, checkin } from '../nodes/registration.ts';
 import { reportStage, answerFile } from '../nodes/install.ts';
 import { findMicrokernel, REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { loaderRoots } from '../prepare/layout.ts';
+import { loaderMissing } from '../prepare/loader-missing.ts';
 
 const IPXE = 'text/plain; charset=utf-8';
 
@@ -106,9 +108,9 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
       return reply.sendFile(req.params.file, mk.dir);
     },
   );
-  // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these).
+  // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these): prepared ones first.
   await app.register(fastifyStatic, {
-    root: path.join(REPO_ROOT, 'resources', 'ipxe'),
+    root: loaderRoots(ctx.config.dataDir, REPO_ROOT),
     prefix: '/ipxe/',
     decorateReply: true,
     index: false,
@@ -125,8 +127,16 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   app.addHook('onResponse', async (req, reply) => {
     if (req.url.startsWith('/images/') && reply.statusCode < 300)
       transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));
+    if (req.url.startsWith('/ipxe/') && reply.statusCode === 404) {
+      const m = loaderMissing(req.url.slice('/ipxe/'.length).split('?')[0]!, 'http', req.ip);
+      if (m) ctx.events.emit('boot.loader_missing', { node_id: nodeIdForIp(ctx, req.ip), message: m.message, data: m.data });
+    }
   });
   return app;
+}
+
+function nodeIdForIp(ctx: CoreContext, ip: string): number | null {
+  return ctx.repo.all().find((d) => d.ip === ip)?.id ?? null;
 }
 
 function transferEvent(ctx: CoreContext, ip: string, url: string, bytes?: number): void {

@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ImageSchema, NameSchema } from '../../../contract/index.ts';
+import { ImageSchema, NameSchema, ReadinessSchema, type Readiness } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
 import { deleteImage } from '../../images/image-store.ts';
 import { ccError } from '../../errors/cc-error.ts';
@@ -22,6 +22,8 @@ export interface SystemControl {
   probe(iface: string): Promise<unknown>;
   apply(req: { iface: string; address?: string; dhcp: 'full' | 'proxy' | 'off'; range?: string; force?: boolean }): Promise<void>;
   stopNetwork(): Promise<void>;
+  /** Can this appliance serve a rack, with the fix per missing piece (issue 12). */
+  readiness(): Promise<Readiness>;
 }
 
 /** Register system routes. */
@@ -46,6 +48,17 @@ export function systemRoutes(app: FastifyInstance, ctx: CoreContext, sys: System
   };
   r.get('/api/v1/status', { schema: { tags: ['system'] } }, async () => status());
   r.get('/api/v1/interfaces', { schema: { tags: ['system'] } }, async () => ({ interfaces: await sys.interfaces() }));
+  r.get(
+    '/api/v1/readiness',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'What this appliance needs to serve a rack, each row with its fix',
+        response: { 200: ReadinessSchema },
+      },
+    },
+    async () => sys.readiness(),
+  );
   const IfaceBody = Type.Object({ iface: Type.String({ pattern: '^[A-Za-z0-9_.:@-]{1,15}$' }) }, { additionalProperties: false });
   r.post('/api/v1/setup/probe', { schema: { tags: ['system'], body: IfaceBody } }, async (req) => sys.probe(req.body.iface));
   r.post(

@@ -18,10 +18,13 @@ import {
 } from '../../images/microkernel-install.ts';
 import { findMicrokernel } from '../../boot/microkernel-assets.ts';
 import { ccError } from '../../errors/cc-error.ts';
+import { MICROKERNEL_ARCHES, type MicrokernelArch } from '../../prepare/layout.ts';
 
 const OCTETS = 'application/octet-stream';
 const FileEntry = Type.Object({ name: Type.String(), size: Type.Integer(), sha256: Type.String() });
 const MkFile = Type.Union(MICROKERNEL_FILES.map((f) => Type.Literal(f)));
+/** Which architecture's microkernel (default amd64, the only one before issue 12). */
+const MkArch = Type.Union(MICROKERNEL_ARCHES.map((a) => Type.Literal(a)));
 
 /** Register the upload routes in their own scope. */
 export function uploadRoutes(app: FastifyInstance, ctx: CoreContext): void {
@@ -61,11 +64,17 @@ export function uploadRoutes(app: FastifyInstance, ctx: CoreContext): void {
     {
       bodyLimit: 4 * 1024 ** 3,
       config: { rawBody: OCTETS },
-      schema: { tags: ['microkernel'], params: Type.Object({ file: MkFile }), response: { 200: FileEntry } },
+      schema: {
+        tags: ['microkernel'],
+        params: Type.Object({ file: MkFile }),
+        querystring: Type.Object({ arch: Type.Optional(MkArch) }, { additionalProperties: false }),
+        response: { 200: FileEntry },
+      },
     },
     async (req) => {
       raw(req.headers['content-type']);
-      return stageMicrokernelFile(ctx.config.dataDir, req.params.file as MicrokernelFile, req.body as Readable);
+      const arch = (req.query.arch ?? 'amd64') as MicrokernelArch;
+      return stageMicrokernelFile(ctx.config.dataDir, req.params.file as MicrokernelFile, req.body as Readable, undefined, arch);
     },
   );
   r.post(
@@ -74,14 +83,18 @@ export function uploadRoutes(app: FastifyInstance, ctx: CoreContext): void {
       schema: {
         tags: ['microkernel'],
         summary: 'Make the staged files the live microkernel (takes effect at the next boot)',
-        body: Type.Object({ files: Type.Array(MkFile, { minItems: 2, maxItems: 3, uniqueItems: true }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { files: Type.Array(MkFile, { minItems: 2, maxItems: 3, uniqueItems: true }), arch: Type.Optional(MkArch) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ dir: Type.String(), version: Type.String() }) },
       },
     },
     async (req) => {
-      const dir = await installStagedMicrokernel(ctx.config.dataDir, req.body.files as MicrokernelFile[]);
-      const version = findMicrokernel(ctx.config.dataDir, null)?.version ?? 'unversioned';
-      ctx.events.emit('microkernel.installed', { message: `Microkernel ${version} installed`, data: { dir, version } });
+      const arch = (req.body.arch ?? 'amd64') as MicrokernelArch;
+      const dir = await installStagedMicrokernel(ctx.config.dataDir, req.body.files as MicrokernelFile[], arch);
+      const version = findMicrokernel(ctx.config.dataDir, null, arch)?.version ?? 'unversioned';
+      ctx.events.emit('microkernel.installed', { message: `Microkernel ${version} (${arch}) installed`, data: { dir, version, arch } });
       return { dir, version };
     },
   );
