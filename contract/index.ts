@@ -6,3 +6,4 @@ export * from './admin.ts';
 export * from './bmc.ts';
 export * from './reservations.ts';
 export * from './readiness.ts';
+export * from './prepared.ts';

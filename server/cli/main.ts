@@ -11,11 +11,13 @@ import { consoleLogger } from '../core/console-logger.ts';
 import { CcError, ccError } from '../errors/cc-error.ts';
 import { imageImport, loginCommand, microkernelImport, tokenCommand } from './data-commands.ts';
 import { doctorCommand, serveReadinessGate } from './doctor.ts';
+import { PREPARE_USAGE, prepareCommand } from './prepare.ts';
 
 const USAGE = `Usage: crashcart <command> [options]
 
 Commands:
   serve                      run the appliance (see \`crashcart serve --help\`); prints the readiness table
+${PREPARE_USAGE}
   doctor [serve flags] [--image NAME ...]
                              readiness table for that configuration, each row with its fix;
                              exit status 1 when the rack cannot be served
@@ -97,6 +99,9 @@ async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case 'serve':
       return serve(rest);
+    case 'prepare':
+      process.exitCode = await prepareCommand(rest);
+      return;
     case 'doctor':
       process.exitCode = await doctorCommand(rest, machine);
       return;

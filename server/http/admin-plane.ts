@@ -23,6 +23,7 @@ import { eventRoutes } from './routes/admin-events.ts';
 import { systemRoutes, type SystemControl } from './routes/admin-system.ts';
 import { sessionRoutes } from './routes/admin-session.ts';
 import { uploadRoutes } from './routes/admin-uploads.ts';
+import { prepareRoutes } from './routes/admin-prepare.ts';
 import { reservationRoutes } from './routes/admin-reservations.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
 
@@ -126,7 +127,10 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   catalogRoutes(app, ctx);
   eventRoutes(app, ctx);
   systemRoutes(app, ctx, o.sys);
-  await app.register(async (scope) => uploadRoutes(scope, ctx));
+  await app.register(async (scope) => {
+    uploadRoutes(scope, ctx);
+    prepareRoutes(scope, ctx);
+  });
   reservationRoutes(app, ctx);
   app.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());

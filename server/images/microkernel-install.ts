@@ -85,6 +85,8 @@ export async function installStagedMicrokernel(
   if (fs.existsSync(live)) await fsp.rename(live, old);
   await renameDurably(dir, live);
   await fsp.rm(old, { recursive: true, force: true });
+  // The staging parent (`microkernel.importing/`) goes when no other architecture is being staged.
+  await fsp.rmdir(path.dirname(dir)).catch(() => undefined);
   // An amd64 microkernel imported before issue 12 lay flat in <data-dir>/microkernel: the new one replaces it.
   if (arch === 'amd64') for (const f of MICROKERNEL_FILES) await fsp.rm(path.join(legacyMicrokernelDir(dataDir), f), { force: true });
   return live;
