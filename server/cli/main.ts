@@ -12,12 +12,14 @@ import { CcError, ccError } from '../errors/cc-error.ts';
 import { imageImport, loginCommand, microkernelImport, tokenCommand } from './data-commands.ts';
 import { doctorCommand, serveReadinessGate } from './doctor.ts';
 import { PREPARE_USAGE, prepareCommand } from './prepare.ts';
+import { BUNDLE_USAGE, bundleCommand } from './bundle.ts';
 
 const USAGE = `Usage: crashcart <command> [options]
 
 Commands:
   serve                      run the appliance (see \`crashcart serve --help\`); prints the readiness table
 ${PREPARE_USAGE}
+${BUNDLE_USAGE}
   doctor [serve flags] [--image NAME ...]
                              readiness table for that configuration, each row with its fix;
                              exit status 1 when the rack cannot be served
@@ -102,6 +104,8 @@ async function main(argv: string[]): Promise<void> {
     case 'prepare':
       process.exitCode = await prepareCommand(rest);
       return;
+    case 'bundle':
+      return bundleCommand(rest);
     case 'doctor':
       process.exitCode = await doctorCommand(rest, machine);
       return;

@@ -24,6 +24,7 @@ import { systemRoutes, type SystemControl } from './routes/admin-system.ts';
 import { sessionRoutes } from './routes/admin-session.ts';
 import { uploadRoutes } from './routes/admin-uploads.ts';
 import { prepareRoutes } from './routes/admin-prepare.ts';
+import { bundleRoutes } from './routes/admin-bundle.ts';
 import { reservationRoutes } from './routes/admin-reservations.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
 
@@ -130,6 +131,7 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   await app.register(async (scope) => {
     uploadRoutes(scope, ctx);
     prepareRoutes(scope, ctx);
+    bundleRoutes(scope, ctx);
   });
   reservationRoutes(app, ctx);
   app.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger());
