@@ -31,7 +31,13 @@ export function eventQuery(f: EventFilter, limit: number, before?: number): stri
 /** Colour class by severity. */
 export function eventLevel(e: CcEvent): 'error' | 'warn' | 'info' {
   if (e.type.endsWith('.error') || e.type === 'dhcp.nak' || e.type === 'dhcp.malformed' || e.type === 'node.conflict') return 'error';
-  if (e.type === 'node.lost' || e.type === 'node.config_refused' || e.type === 'dhcp.foreign_server' || e.type === 'dhcp.decline')
+  if (
+    e.type === 'node.lost' ||
+    e.type === 'node.config_refused' ||
+    e.type === 'dhcp.foreign_server' ||
+    e.type === 'dhcp.decline' ||
+    e.type === 'boot.loader_missing'
+  )
     return 'warn';
   return 'info';
 }
@@ -71,6 +77,7 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'dhcp.proxy': true,
   'dhcp.foreign_server': true,
   'dhcp.malformed': true,
+  'dhcp.reservation': true,
   'tftp.start': true,
   'tftp.finish': true,
   'tftp.error': true,
@@ -80,7 +87,17 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'tag.changed': true,
   'policy.changed': true,
   'image.imported': true,
+  'microkernel.installed': true,
+  'loader.installed': true,
+  'bundle.imported': true,
+  'boot.loader_missing': true,
+  'admin.signed_out_everywhere': true,
   'store.repaired': true,
+  'bmc.action': true,
+  'bmc.warning': true,
+  'bmc.error': true,
+  'bmc.tls_pinned': true,
+  'bmc.tls_changed': true,
 };
 
 /** Event types in contract order. */
