@@ -134,9 +134,12 @@ export function serveReadinessGate(print: (text: string) => void): (ctx: CoreCon
       dhcpProbe: { skip: 'probed by the DHCP service before it goes live' },
     });
     print(readinessTable(r));
-    if (!r.ready && (r.mode === 'full' || r.mode === 'proxy')) {
-      const failed = r.rows.filter((x) => x.status === 'fail').map((x) => `${x.label}: ${x.detail}`);
-      throw ccError('CC_ERR_NOT_READY', `${c.dhcp} mode on ${c.iface}: ${failed.join('; ')}`, { readiness: r });
-    }
+    // Ports and privileges are left to the binds themselves: they fail with their own codes
+    // (CC_ERR_PORT_DENIED, CC_ERR_PORT_IN_USE), which Electron and scripts already act on.
+    const failed = r.rows.filter((x) => x.status === 'fail' && x.id !== 'privileges' && !x.id.startsWith('port-'));
+    if (failed.length > 0 && (r.mode === 'full' || r.mode === 'proxy'))
+      throw ccError('CC_ERR_NOT_READY', `${c.dhcp} mode on ${c.iface}: ${failed.map((x) => `${x.label}: ${x.detail}`).join('; ')}`, {
+        readiness: r,
+      });
   };
 }

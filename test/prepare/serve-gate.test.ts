@@ -60,7 +60,9 @@ describe('serving a rack without what it needs', { timeout: 300_000 }, () => {
     expect(r.status).toBe(1);
     expect(r.out).toMatch(/FAIL {2}x86 BIOS +undionly\.kpxe missing\n +fix: Run `crashcart prepare/);
     expect(r.out).toMatch(/FAIL {2}x86_64 UEFI +ipxe\.efi missing, snponly\.efi missing/);
-    expect(r.out).toMatch(/FAIL {2}microkernel amd64 +none: x86 machines cannot be discovered\n +fix: Run `crashcart prepare --arch amd64`/);
+    expect(r.out).toMatch(
+      /FAIL {2}microkernel amd64 +none: x86 machines cannot be discovered\n +fix: Run `crashcart prepare --arch amd64`/,
+    );
     expect(r.out).toMatch(/WARN {2}arm64 UEFI Secure Boot/);
     expect(r.out).toMatch(/CC_ERR_NOT_READY: The appliance is not ready to serve a rack: proxy mode on eth0: x86 BIOS: /);
     expect(r.out).not.toContain('Crashcart UI:');
@@ -77,7 +79,8 @@ describe('serving a rack without what it needs', { timeout: 300_000 }, () => {
 
   it('with the x86 loaders and a microkernel in the data dir, doctor is content and serve starts', async () => {
     await fs.mkdir(path.join(dataDir, 'loaders'));
-    for (const f of ['undionly.kpxe', 'ipxe.efi', 'snponly.efi']) await fs.copyFile(path.join(REPO_ROOT, 'resources', 'ipxe', f), path.join(dataDir, 'loaders', f));
+    for (const f of ['undionly.kpxe', 'ipxe.efi', 'snponly.efi'])
+      await fs.copyFile(path.join(REPO_ROOT, 'resources', 'ipxe', f), path.join(dataDir, 'loaders', f));
     await writeMicrokernel(path.join(dataDir, 'microkernel', 'amd64'), 'gate-1');
     const d = await run(['doctor', ...SERVE, '--data-dir', dataDir]);
     expect(d.status, d.out).toBe(0);
@@ -86,7 +89,15 @@ describe('serving a rack without what it needs', { timeout: 300_000 }, () => {
   });
 
   it('a machine asking for a loader that is still missing is an event naming the fix, over TFTP and HTTP', async () => {
-    const child = lab.spawnIn('srv', process.execPath, [path.join(clone, 'bin', 'crashcart.mjs'), 'serve', ...SERVE, '--data-dir', dataDir, '--admin-listen', '127.0.0.1:0']);
+    const child = lab.spawnIn('srv', process.execPath, [
+      path.join(clone, 'bin', 'crashcart.mjs'),
+      'serve',
+      ...SERVE,
+      '--data-dir',
+      dataDir,
+      '--admin-listen',
+      '127.0.0.1:0',
+    ]);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -100,11 +111,23 @@ describe('serving a rack without what it needs', { timeout: 300_000 }, () => {
     expect(t.out).toMatch(/File not found|Error code 1/i);
     const h = await inNs('rack', 'curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://10.61.0.1:8026/ipxe/grubaa64.efi']);
     expect(h.out).toBe('404');
-    const ok = await inNs('rack', 'curl', ['-s', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', 'http://10.61.0.1:8026/ipxe/undionly.kpxe']);
+    const ok = await inNs('rack', 'curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{size_download}',
+      'http://10.61.0.1:8026/ipxe/undionly.kpxe',
+    ]);
     expect(ok.out).toBe(`200 ${(await fs.stat(path.join(dataDir, 'loaders', 'undionly.kpxe'))).size}`);
 
     const ev = await waitFor('two boot.loader_missing events', 30_000, async () => {
-      const r = await inNs('srv', 'curl', ['-s', '-H', `authorization: Bearer ${token}`, `${admin}/api/v1/events?type=boot.loader_missing`]);
+      const r = await inNs('srv', 'curl', [
+        '-s',
+        '-H',
+        `authorization: Bearer ${token}`,
+        `${admin}/api/v1/events?type=boot.loader_missing`,
+      ]);
       const e = (JSON.parse(r.out) as { events: { message: string; data: Record<string, string> }[] }).events;
       return e.length >= 2 ? e : undefined;
     });
