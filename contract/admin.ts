@@ -70,13 +70,26 @@ export const BindRequestSchema = Type.Object(
 /** Bind request. */
 export type BindRequest = Static<typeof BindRequestSchema>;
 
-/** POST /api/v1/nodes/unbind, /reinstall, /reboot, /forget */
+/** POST /api/v1/nodes/unbind, /reinstall, /reboot, /forget, /approve */
 export const NodeSelectionSchema = Type.Object(
   { node_ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100000 }) },
   { additionalProperties: false },
 );
 /** Node selection. */
 export type NodeSelection = Static<typeof NodeSelectionSchema>;
+
+/** POST /api/v1/nodes/merge: the operator says both records are one machine; `from` is folded into `into`. */
+export const MergeRequestSchema = Type.Object(
+  { into: Type.Integer({ minimum: 1 }), from: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+/** Merge request. */
+export type MergeRequest = Static<typeof MergeRequestSchema>;
+
+/** POST /api/v1/nodes/:id/conflicts/dismiss: keep this node apart from `node_id` (all its conflicts with it). */
+export const ConflictDismissSchema = Type.Object({ node_id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+/** Conflict dismissal. */
+export type ConflictDismiss = Static<typeof ConflictDismissSchema>;
 
 /** Per-node outcome of a bulk action. */
 export const BulkResultSchema = Type.Object({
@@ -134,6 +147,31 @@ export const SettingsSchema = Type.Object(
     lost_after_intervals: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
     reregister_after_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 31536000 })),
     default_efi_loader: Type.Optional(Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi')])),
+    /** New nodes wait for the operator's approval before any automatic action (docs/identity.md 3). */
+    approval_required: Type.Optional(Type.Boolean()),
+    /** Lifetime of the enrolment token a microkernel boot carries. */
+    enrol_token_ttl_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 604800 })),
+    /** Lifetime of an install's token (answer files, stage callbacks). */
+    install_token_ttl_s: Type.Optional(Type.Integer({ minimum: 300, maximum: 2592000 })),
+    // Node-plane limits (docs/security.md): 0 lifts a limit (benchmarks do, explicitly).
+    /** New records one source address may create per minute through /boot. */
+    node_create_per_source_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
+    /** New records DHCP sightings may create per minute (a DHCP packet has no trustworthy source). */
+    node_create_dhcp_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
+    /** Records that never registered, beyond which no new one is created. */
+    unregistered_nodes_max: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000000 })),
+    /** node.discovered events per minute; past it one summary event per minute. */
+    discovered_events_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
+    /** Unauthenticated node-plane events (boot requests, transfers) per source address per minute. */
+    node_events_per_source_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
+    /** Register bodies (facts) one source address may send per minute, in bytes. */
+    facts_bytes_per_source_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1099511627776 })),
+    /** HTTP (both planes): time to receive a request's headers. */
+    http_headers_timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    /** HTTP (both planes): time to receive a whole request, body included (not the answer). */
+    http_request_timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
+    /** HTTP (both planes): how long an idle keep-alive connection stays open. */
+    http_keepalive_timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
   },
   { additionalProperties: false },
 );
@@ -149,3 +187,62 @@ export const ImageSchema = Type.Object({
 });
 /** An image. */
 export type Image = Static<typeof ImageSchema>;
+
+/** Path of the routes that name a tag, policy, task or image. */
+export const NameParamsSchema = Type.Object({ name: NameSchema });
+
+/** GET /api/v1/tags */
+export const TagListSchema = Type.Object({ tags: Type.Array(TagSchema) });
+/** The tag list. */
+export type TagList = Static<typeof TagListSchema>;
+
+/** GET /api/v1/policies (priority order); also the answer of a reorder. */
+export const PolicyListSchema = Type.Object({ policies: Type.Array(PolicySchema) });
+/** The policy list. */
+export type PolicyList = Static<typeof PolicyListSchema>;
+
+/** POST /api/v1/policies/order: every policy name, highest priority first. */
+export const PolicyOrderSchema = Type.Object({ names: Type.Array(NameSchema, { maxItems: 1000 }) }, { additionalProperties: false });
+/** Policy order request. */
+export type PolicyOrder = Static<typeof PolicyOrderSchema>;
+
+/** POST /api/v1/policies/:name/move: one step up or down. */
+export const PolicyMoveSchema = Type.Object(
+  { direction: Type.Union([Type.Literal('up'), Type.Literal('down')]) },
+  { additionalProperties: false },
+);
+/** Policy move request. */
+export type PolicyMove = Static<typeof PolicyMoveSchema>;
+
+/** One node in a dry-run answer: would it match, and if not, why not. */
+export const DryRunMatchSchema = Type.Object({
+  node_id: Type.Integer(),
+  hostname: Type.Union([Type.String(), Type.Null()]),
+  matched: Type.Boolean(),
+  reasons: Type.Array(Type.String()),
+});
+/** One dry-run row. */
+export type DryRunMatch = Static<typeof DryRunMatchSchema>;
+
+/** Answer of POST /api/v1/dry-run. */
+export const DryRunResultSchema = Type.Object({ matches: Type.Array(DryRunMatchSchema) });
+/** Dry-run answer. */
+export type DryRunResult = Static<typeof DryRunResultSchema>;
+
+/** GET /api/v1/tasks */
+export const TaskListSchema = Type.Object({ tasks: Type.Array(TaskSchema) });
+/** The task list. */
+export type TaskList = Static<typeof TaskListSchema>;
+
+/** POST /api/v1/tasks/:name/preview: render the task for a node (with its policy, or this one). */
+export const TaskPreviewRequestSchema = Type.Object(
+  { node_id: Type.Integer({ minimum: 1 }), policy: Type.Optional(NameSchema) },
+  { additionalProperties: false },
+);
+/** Task preview request. */
+export type TaskPreviewRequest = Static<typeof TaskPreviewRequestSchema>;
+
+/** The rendered task: its iPXE script and every answer file. */
+export const TaskPreviewSchema = Type.Object({ ipxe: Type.String(), files: Type.Record(Type.String(), Type.String()) });
+/** Task preview. */
+export type TaskPreview = Static<typeof TaskPreviewSchema>;

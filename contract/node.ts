@@ -154,6 +154,22 @@ export const InventorySchema = Type.Object({
 /** The structured inventory. */
 export type Inventory = Static<typeof InventorySchema>;
 
+/** Which identifier two records share. */
+export const CONFLICT_FIELDS = ['mac', 'uuid', 'serial'] as const;
+
+/**
+ * An identifier this node reported that another record already holds (docs/identity.md 1): it was not
+ * added to this node; the operator merges the two records or keeps them apart.
+ */
+export const NodeConflictSchema = Type.Object({
+  /** The record that holds the identifier. */
+  node_id: Type.Integer(),
+  field: Type.Enum(CONFLICT_FIELDS),
+  value: Type.String(),
+});
+/** One identity conflict. */
+export type NodeConflict = Static<typeof NodeConflictSchema>;
+
 /** The node record as the admin API and the UI see it. */
 export const NodeSchema = Type.Object({
   id: Type.Integer(),
@@ -190,6 +206,10 @@ export const NodeSchema = Type.Object({
     bmc_ip: Type.Union([Type.String(), Type.Null()]),
   }),
   metadata: Type.Record(Type.String(), Type.Unknown()),
+  /** Identifiers this node reported that other records hold: shown in the UI, resolved by the operator. */
+  conflicts: Type.Array(NodeConflictSchema),
+  /** Approved for automatic actions (always true while the setting approval_required is off). */
+  approved: Type.Boolean(),
 });
 /** The node record. */
 export type Node = Static<typeof NodeSchema>;

@@ -42,3 +42,25 @@ export const PreparedSchema = Type.Object({
 });
 /** What a data dir holds. */
 export type Prepared = Static<typeof PreparedSchema>;
+
+/** Path of PUT /api/v1/loaders/:file: a file name of the loader registry. */
+export const LoaderFileParamsSchema = Type.Object({ file: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }) });
+
+/** Answer of PUT /api/v1/loaders/:file: the pinned file now in the data dir. */
+export const LoaderInstalledSchema = Type.Object({ name: Type.String(), bytes: Type.Integer(), sha256: Type.String() });
+
+/** Query of GET /api/v1/bundle (secrets never leave through the API). */
+export const BundleExportQuerySchema = Type.Object({ with_nodes: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+
+/** Answer of PUT /api/v1/bundle: what was imported. */
+export const BundleImportedSchema = Type.Object({
+  files: Type.Integer(),
+  bytes: Type.Integer(),
+  loaders: Type.Array(Type.String()),
+  microkernels: Type.Array(Type.String()),
+  images: Type.Array(Type.String()),
+  store: Type.Record(Type.String(), Type.Integer()),
+  created_at: Type.String(),
+});
+/** A bundle import's answer. */
+export type BundleImported = Static<typeof BundleImportedSchema>;

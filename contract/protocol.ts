@@ -99,6 +99,11 @@ export const CheckinResponseSchema = Type.Object({
 /** Check-in response. */
 export type CheckinResponse = Static<typeof CheckinResponseSchema>;
 
+/** Answer of an installer's stage callback (GET /api/v1/nodes/:id/stage): the node's state after it. */
+export const StageAnswerSchema = Type.Object({ ok: Type.Boolean(), state: Type.String() });
+/** Stage callback answer. */
+export type StageAnswer = Static<typeof StageAnswerSchema>;
+
 /** Error body every 4xx/5xx carries (admin and node planes). */
 export const ErrorBodySchema = Type.Object({
   statusCode: Type.Integer(),

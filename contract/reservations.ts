@@ -23,3 +23,11 @@ export const ReservationSchema = Type.Object({
 });
 /** A reservation. */
 export type ReservationView = Static<typeof ReservationSchema>;
+
+/** Path of the routes that name one reservation. */
+export const ReservationParamsSchema = Type.Object({ mac: ReservationMacSchema });
+
+/** GET /api/v1/reservations */
+export const ReservationListSchema = Type.Object({ reservations: Type.Array(ReservationSchema) });
+/** The reservation list. */
+export type ReservationList = Static<typeof ReservationListSchema>;

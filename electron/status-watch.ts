@@ -2,7 +2,7 @@
  * The tray's view of the appliance: GET /api/v1/status once, then again on each `service.*`
  * event from the live stream (the same SSE parser as the renderer). No polling.
  */
-import { SseParser } from '../renderer/src/api/sse-parser.ts';
+import { SseParser } from '../contract/sse-parser.ts';
 import type { TrayService } from './tray-state.ts';
 
 function isServiceEvent(data: string): boolean {

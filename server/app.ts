@@ -32,6 +32,10 @@ import { HashCache } from './prepare/inventory/hash-cache.ts';
 import { gatherReadiness } from './readiness/gather.ts';
 import { realProbes } from './readiness/probes.ts';
 import { REPO_ROOT } from './boot/microkernel-assets.ts';
+import { NodeGuard } from './nodes/node-guard.ts';
+import { applyHttpLimits } from './http/http-limits.ts';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1']);
 
 /** A running appliance. */
 export interface Appliance {
@@ -105,12 +109,14 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
   const events = await EventLog.open(store.events, D.DEFAULT_EVENT_RETENTION, now);
   for (const r of store.repairs)
     events.emit('store.repaired', { message: `Cut ${r.cutBytes} bytes of an interrupted write from ${r.file}`, data: { ...r } });
+  const settings = await SettingsService.open(store.settings, config.publicUrl, opts.settings);
+  const repo = await NodeRepo.open(store.nodes);
   const ctx: CoreContext = {
     config,
     store,
     events,
-    settings: await SettingsService.open(store.settings, config.publicUrl, opts.settings),
-    repo: await NodeRepo.open(store.nodes),
+    settings,
+    repo,
     tags: await TagService.open(store.tags),
     policies: await PolicyService.open(store.policies),
     tasks: await TaskService.open(store.tasks),
@@ -118,6 +124,14 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
     lock: new Mutex(),
     log: opts.log,
     now,
+    guard: new NodeGuard({
+      settings: () => settings.get(),
+      events,
+      // The simulated rack is loopback (like the request rate limit's allow list in lab mode).
+      exempt: (ip) => ctx.config.lab !== null && LOOPBACK.has(ip),
+      unregistered: () => repo.unregistered,
+      now: () => now().getTime(),
+    }),
   };
   const token = await ensureAdminToken(config.dataDir);
   const auth = new AdminAuth(token, lifetimes(config.admin.sessionIdleS, config.admin.sessionMaxS), () => now().getTime());
@@ -160,6 +174,7 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
   await network.start();
   let adminUrl = '';
   const admin = await buildAdminPlane(ctx, { auth, sys, tls, loginUrl: (code) => `${adminUrl}/#login=${code}` });
+  applyHttpLimits(admin.server, settings.get());
   try {
     await admin.listen({ host: config.admin.host, port: config.admin.port });
   } catch (e) {

@@ -69,6 +69,20 @@ async function main(): Promise<void> {
   );
   const base = `http://127.0.0.1:${http}`;
   try {
+    // One loopback address plays 10,000 machines: lift the node plane's per-source and discovery limits explicitly.
+    const token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
+    const lifted = await fetch(`http://127.0.0.1:${admin}/api/v1/settings`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        node_create_per_source_per_min: 0,
+        node_events_per_source_per_min: 0,
+        discovered_events_per_min: 0,
+        facts_bytes_per_source_per_min: 0,
+        unregistered_nodes_max: 0,
+      }),
+    });
+    if (!lifted.ok) throw new Error(`lifting the limits failed: ${lifted.status} ${await lifted.text()}`);
     // Phase 1: boot N machines (untimed: collects each one's enrolment token), then register them all
     // with 64 in flight, timed, against Crashcart (fsync per answer, group commit) and the bare route.
     const bodies: { body: string; factsHash: string }[] = [];

@@ -1,5 +1,10 @@
-/** The iPXE scripts the node plane answers with. Pure: inputs in, text out. */
+/**
+ * The iPXE scripts the node plane answers with. Pure: inputs in, text out. Only the appliance's own
+ * values (URLs, node ids, tokens it minted) are written as they are; anything else passes through
+ * boot-text.ts (docs/identity.md 4).
+ */
 import { retryBlock, errorBlock } from './ipxe-retry.ts';
+import { bootValue, ipxeText } from './boot-text.ts';
 import { KERNEL_ARGS } from '../../contract/index.ts';
 
 /**
@@ -53,7 +58,7 @@ export function microkernelScript(o: { publicUrl: string; nodeId: number; token:
   const console = 'console=tty0 console=ttyS0,115200n8';
   return [
     '#!ipxe',
-    `# Crashcart: discovery microkernel ${o.version} for node ${o.nodeId}`,
+    `# Crashcart: discovery microkernel ${bootValue(o.version)} for node ${o.nodeId}`,
     `#crashcart-args ${args}`,
     'echo Crashcart: loading the discovery microkernel...',
     ...retryBlock(
@@ -89,18 +94,21 @@ export function localDiskScript(o: { publicUrl: string; nodeId: number; hostname
   return [
     '#!ipxe',
     `# Crashcart: node ${o.nodeId} is installed; booting from local disk.`,
-    `echo Crashcart: ${o.hostname ?? `node ${o.nodeId}`} boots from its local disk`,
+    `echo Crashcart: ${o.hostname ? ipxeText(o.hostname) : `node ${o.nodeId}`} boots from its local disk`,
     'iseq ${platform} efi && exit ||',
     'sanboot --no-describe --drive 0x80 || exit',
     '',
   ].join('\n');
 }
 
-/** A node whose record says `error`: show it, then re-ask in a minute. */
-export function errorStateScript(o: { publicUrl: string; nodeId: number; reason: string }): string {
+/**
+ * A node whose record says `error`: say so, then re-ask in a minute. The reason is not written here: it
+ * came from the node (an installer's failure detail), so it is shown in the UI only.
+ */
+export function errorStateScript(o: { publicUrl: string; nodeId: number }): string {
   return [
     '#!ipxe',
-    `echo Crashcart: node ${o.nodeId} is in the error state: ${o.reason.replace(/[\r\n]/g, ' ')}`,
+    `echo Crashcart: node ${o.nodeId} is in the error state; the Crashcart UI shows why.`,
     'echo Fix it in the Crashcart UI (unbind or reinstall); retrying in 60 s.',
     'sleep 60',
     `chain --replace --autofree ${o.publicUrl}/boot.ipxe || reboot`,

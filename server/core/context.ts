@@ -10,6 +10,7 @@ import type { TaskService } from '../tasks/task-service.ts';
 import type { Mutex } from './mutex.ts';
 import type { ReservationService } from '../dhcp/reservations.ts';
 import type { Logger } from './plugin.ts';
+import type { NodeGuard } from '../nodes/node-guard.ts';
 
 /** The core's shared services. */
 export interface CoreContext {
@@ -28,4 +29,6 @@ export interface CoreContext {
   lock: Mutex;
   log: Logger;
   now(): Date;
+  /** Per-source limits on what the rack can make the core do (node creation, events, facts bytes). */
+  guard: NodeGuard;
 }

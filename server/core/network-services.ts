@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CoreContext } from './context.ts';
 import type { Config } from '../config/schema.ts';
 import type { Plugin } from './plugin.ts';
-import type { ServiceStatus } from '../http/routes/admin-system.ts';
+import type { ServiceStatus } from '../../contract/index.ts';
 import { buildNodePlane } from '../http/node-plane.ts';
 import { bootHooks } from '../nodes/boot-flow.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
@@ -19,6 +19,7 @@ import { createTftpPlugin } from '../tftp/plugin.ts';
 import { createRaResponder } from '../net/router-advert.ts';
 import { loaderRoots } from '../prepare/layout.ts';
 import { loaderMissing } from '../prepare/loader-missing.ts';
+import { listenPinned } from '../net/pinned-tcp.ts';
 
 type Svc = { status: ServiceStatus; plugin?: Plugin };
 
@@ -55,7 +56,8 @@ export class NetworkServices {
     await fs.mkdir(path.join(c.dataDir, 'images'), { recursive: true });
     const app = await buildNodePlane(this.ctx, { rateLimitAllow: c.lab ? ['127.0.0.1', '::1', '::ffff:127.0.0.1'] : [] });
     try {
-      await app.listen({ host: c.http.host, port: c.http.port });
+      // Pinned to the provisioning NIC like DHCP and TFTP (server/net/pinned-tcp.ts).
+      await listenPinned(app, { host: c.http.host, port: c.http.port, ifindex: c.iface ? c.ifindex : null, purpose: 'node-facing HTTP' });
     } catch (e) {
       this.set('http-node', 'failed', `${c.http.host}:${c.http.port}`, bindError(e, 'node-facing HTTP', c.http.port));
       throw bindError(e, 'node-facing HTTP', c.http.port);
@@ -100,7 +102,8 @@ export class NetworkServices {
       },
       fileMissing: (ip: string, requested: string, nodeId: number | null) => {
         const m = loaderMissing(requested, 'tftp', ip);
-        if (m) this.ctx.events.emit('boot.loader_missing', { node_id: nodeId, message: m.message, data: m.data });
+        // An unauthenticated request: within the source's event budget (node-guard.ts).
+        if (m) this.ctx.guard.sourceEvent(ip, 'boot.loader_missing', { node_id: nodeId, message: m.message, data: m.data });
       },
     };
     // Prepared loaders first (<data-dir>/loaders), then what the package or checkout carries (read-only).

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { writeFileDurably } from '../store/durable-file.ts';
 import * as D from '../config/defaults.ts';
+import type { EventSink } from '../events/event-log.ts';
 
 /** File name of the admin token in the data dir. */
 export const TOKEN_FILE = 'admin-token';
@@ -141,4 +142,18 @@ export class AdminAuth {
     for (const [id, s] of this.sessions)
       if (t - s.seen > this.life.sessionIdleMs || t - s.created > this.life.sessionMaxMs) this.sessions.delete(id);
   }
+}
+
+/**
+ * "Sign out everywhere": rotate the token file first (if writing it fails, nothing changed and the old
+ * token still works), then end every session and login code, and say so. Returns the sessions ended.
+ */
+export async function signOutEverywhere(dataDir: string, auth: AdminAuth, events: EventSink): Promise<number> {
+  const next = await rotateAdminToken(dataDir);
+  const n = auth.revokeAll(next);
+  events.emit('admin.signed_out_everywhere', {
+    message: `Signed out everywhere: ${n} session(s) ended, admin token rotated`,
+    data: { sessions_ended: n },
+  });
+  return n;
 }

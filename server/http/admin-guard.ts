@@ -2,8 +2,10 @@
  * Who may reach an admin route, decided on the MATCHED route (issue 10 §1):
  * the router has already decoded `/%61pi/v1/nodes` and stripped an
  * absolute-form target, so spelling a path differently can never skip a check.
- * Routes are closed unless they say `config: { auth: 'open' }`; unknown paths
- * are closed too, so an unauthenticated scan learns nothing from 404 vs 401.
+ * Routes are closed unless they say `config: { auth: 'open' }`. A path no
+ * route matches answers a plain 404 that echoes nothing (issue 10: "unknown
+ * paths stay 404 without leaking anything"); the route list itself is public
+ * (docs/api.md), so 404 vs 401 tells a scanner nothing it could not read.
  */
 import os from 'node:os';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
@@ -83,6 +85,7 @@ export function installGuard(app: FastifyInstance, o: GuardOptions): void {
       if (!hostAllowed(hostOf(a), o.hosts))
         throw ccError('CC_ERR_HOST_NOT_ALLOWED', `"${String(a ?? '(none)').slice(0, 80)}" is not a name of this appliance`);
 
+    if (req.routeOptions.url === undefined) return; // no route matched: the not-found handler answers 404
     const mode = req.routeOptions.config?.auth;
     if (mode === 'open') return;
     const t = bearer(req);

@@ -11,7 +11,6 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { CoreContext } from '../core/context.ts';
 import { installErrorHandling, installValidation } from './error-handler.ts';
 import type { AdminAuth } from './admin-auth.ts';
@@ -27,13 +26,15 @@ import { prepareRoutes } from './routes/admin-prepare.ts';
 import { bundleRoutes } from './routes/admin-bundle.ts';
 import { reservationRoutes } from './routes/admin-reservations.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
+import { VERSION } from '../system/version.ts';
+import { imageRoutes } from './routes/admin-images.ts';
 
 /** Session cookie name over plain HTTP (loopback). */
 export const SESSION_COOKIE = 'cc_session';
 /** Over HTTPS the `__Host-` prefix makes browsers insist on Secure, Path=/ and no Domain (RFC 6265bis §4.1.3.2). */
 export const SESSION_COOKIE_TLS = '__Host-cc_session';
-/** Version reported by /api/v1/health. */
-export const VERSION = '0.1.0';
+/** Version reported by /api/v1/health (server/system/version.ts). */
+export { VERSION };
 
 /**
  * Router settings, chosen on purpose (auth no longer depends on them, but one
@@ -67,7 +68,6 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   const app = (o.tls
     ? Fastify({ ...opts, https: { cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' } })
     : Fastify(opts)) as unknown as FastifyInstance;
-  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const routes: RouteOptions[] = [];
   routeTables.set(app, routes);
   requireBodySchemas(app, routes);
@@ -113,10 +113,6 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
     },
   });
 
-  r.get('/api/v1/health', { config: { auth: 'open' }, schema: { tags: ['system'], security: [] } }, async () => ({
-    ok: true,
-    version: VERSION,
-  }));
   sessionRoutes(app, ctx, {
     auth: o.auth,
     cookieName,
@@ -128,6 +124,7 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   catalogRoutes(app, ctx);
   eventRoutes(app, ctx);
   systemRoutes(app, ctx, o.sys);
+  imageRoutes(app, ctx);
   await app.register(async (scope) => {
     uploadRoutes(scope, ctx);
     prepareRoutes(scope, ctx);

@@ -32,10 +32,11 @@ export function installErrorHandling(app: FastifyInstance, log: Logger): void {
     if (b.statusCode >= 500) log.error({ err: (err as Error)?.stack ?? String(err), url: req.url }, 'request failed');
     void reply.status(b.statusCode).send(b);
   });
-  app.setNotFoundHandler((req, reply) => {
+  // Echo nothing of the request: a 404 page must not reflect attacker text or say more than "no such route".
+  app.setNotFoundHandler((_req, reply) => {
     void reply
       .status(404)
-      .send({ ...body(404, 'CC_ERR_NOT_FOUND', `${ERRORS.CC_ERR_NOT_FOUND.message}: ${req.method} ${req.url.split('?')[0]}`) });
+      .send({ ...body(404, 'CC_ERR_NOT_FOUND', `${ERRORS.CC_ERR_NOT_FOUND.message}: no route for this method and path`) });
   });
 }
 

@@ -9,7 +9,14 @@ import rateLimit from '@fastify/rate-limit';
 import path from 'node:path';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { CheckinRequestSchema, MAX_REGISTER_BYTES, RegisterRequestSchema } from '../../contract/index.ts';
+import {
+  CheckinRequestSchema,
+  CheckinResponseSchema,
+  MAX_REGISTER_BYTES,
+  RegisterRequestSchema,
+  RegisterResponseSchema,
+  StageAnswerSchema,
+} from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
 import { installErrorHandling, installValidation } from './error-handler.ts';
 import { bootIpxeScript } from '../boot/scripts.ts';
@@ -17,6 +24,8 @@ import { bootRequest } from '../nodes/boot-flow.ts';
 import { register, checkin } from '../nodes/registration.ts';
 import { reportStage, answerFile } from '../nodes/install.ts';
 import { findMicrokernel, REPO_ROOT } from '../boot/microkernel-assets.ts';
+import { plainIp } from '../nodes/node-address.ts';
+import { applyHttpLimits } from './http-limits.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { loaderRoots } from '../prepare/layout.ts';
 import { loaderMissing } from '../prepare/loader-missing.ts';
@@ -26,6 +35,7 @@ const IPXE = 'text/plain; charset=utf-8';
 /** Build the node plane (not listening yet). */
 export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: string[] } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: MAX_REGISTER_BYTES, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
+  applyHttpLimits(app.server, ctx.settings.get());
   installErrorHandling(app, ctx.log);
   installValidation(app);
   if (ctx.config.rateLimitPerMin > 0)
@@ -52,13 +62,29 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     async (req, reply) => {
       // Firmware fills these from SMBIOS: garbage (raw bytes, placeholders) is ignored by the identity
       // rules downstream, never a reason to refuse the boot.
-      const r = await bootRequest(ctx, req.query, req.ip);
+      const r = await bootRequest(ctx, req.query, plainIp(req.ip));
       return reply.type(IPXE).send(r.script);
     },
   );
 
-  app.post('/api/v1/register', { schema: { body: RegisterRequestSchema } }, async (req) => register(ctx, req.body, req.ip));
-  app.post('/api/v1/checkin', { schema: { body: CheckinRequestSchema } }, async (req) => checkin(ctx, req.body));
+  app.post(
+    '/api/v1/register',
+    {
+      schema: { body: RegisterRequestSchema, response: { 200: RegisterResponseSchema } },
+      // Charged before the body is read: a source over its facts budget costs no parsing. A body without a
+      // length (chunked) is charged the largest a register may be.
+      onRequest: async (req) => {
+        const len = Number(req.headers['content-length'] ?? MAX_REGISTER_BYTES);
+        // Larger bodies are refused by bodyLimit (413) anyway; they cost what the largest accepted one does.
+        if (!ctx.guard.chargeFacts(plainIp(req.ip), Number.isFinite(len) ? Math.min(len, MAX_REGISTER_BYTES) : MAX_REGISTER_BYTES))
+          throw ccError('CC_ERR_RATE_LIMITED', `${plainIp(req.ip)} sent more facts than facts_bytes_per_source_per_min allows`);
+      },
+    },
+    async (req) => register(ctx, req.body, plainIp(req.ip)),
+  );
+  app.post('/api/v1/checkin', { schema: { body: CheckinRequestSchema, response: { 200: CheckinResponseSchema } } }, async (req) =>
+    checkin(ctx, req.body),
+  );
 
   const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
   app.get(
@@ -71,10 +97,11 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
           name: Type.String({ maxLength: 32 }),
           detail: Type.Optional(Type.String({ maxLength: 1024 })),
         }),
+        response: { 200: StageAnswerSchema },
       },
     },
     async (req) => {
-      const n = await reportStage(ctx, req.params.id, req.query.token, req.query.name, req.query.detail);
+      const n = await reportStage(ctx, req.params.id, req.query.token, req.query.name, plainIp(req.ip), req.query.detail);
       return { ok: true, state: n.state };
     },
   );
@@ -90,7 +117,9 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
       },
     },
     async (req, reply) =>
-      reply.type('text/plain; charset=utf-8').send(await answerFile(ctx, req.params.id, req.params.token, req.params.name)),
+      reply
+        .type('text/plain; charset=utf-8')
+        .send(await answerFile(ctx, req.params.id, req.params.token, req.params.name, plainIp(req.ip))),
   );
 
   // Microkernel assets: resolved per request, so an import takes effect at once.
@@ -128,20 +157,21 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     if (req.url.startsWith('/images/') && reply.statusCode < 300)
       transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));
     if (req.url.startsWith('/ipxe/') && reply.statusCode === 404) {
-      const m = loaderMissing(req.url.slice('/ipxe/'.length).split('?')[0]!, 'http', req.ip);
-      if (m) ctx.events.emit('boot.loader_missing', { node_id: nodeIdForIp(ctx, req.ip), message: m.message, data: m.data });
+      // Unauthenticated like any download: within the source's event budget (node-guard.ts).
+      const ip = plainIp(req.ip);
+      const m = loaderMissing(req.url.slice('/ipxe/'.length).split('?')[0]!, 'http', ip);
+      const nodeId = ctx.repo.all().find((d) => d.ip === ip)?.id ?? null;
+      if (m) ctx.guard.sourceEvent(ip, 'boot.loader_missing', { node_id: nodeId, message: m.message, data: m.data });
     }
   });
   return app;
 }
 
-function nodeIdForIp(ctx: CoreContext, ip: string): number | null {
-  return ctx.repo.all().find((d) => d.ip === ip)?.id ?? null;
-}
-
-function transferEvent(ctx: CoreContext, ip: string, url: string, bytes?: number): void {
+/** An unauthenticated download: an event within the source's budget (node-guard.ts). */
+function transferEvent(ctx: CoreContext, rawIp: string, url: string, bytes?: number): void {
+  const ip = plainIp(rawIp);
   const node = ctx.repo.all().find((d) => d.ip === ip);
-  ctx.events.emit('http.transfer', {
+  ctx.guard.sourceEvent(ip, 'http.transfer', {
     node_id: node?.id ?? null,
     mac: node?.boot_mac ?? null,
     message: `HTTP ${url}${bytes ? ` ${Math.round(bytes / 1024)} KB` : ''}`,

@@ -15,10 +15,10 @@ import { ccError } from '../errors/cc-error.ts';
 import { fsyncDir, renameDurably } from '../store/durable-file.ts';
 import { legacyMicrokernelDir, preparedMicrokernelDir, type MicrokernelArch } from '../prepare/layout.ts';
 
-/** The files a microkernel consists of (manifest.json is optional). */
-export const MICROKERNEL_FILES = ['vmlinuz', 'initrd.img', 'manifest.json'] as const;
-/** One microkernel file name. */
-export type MicrokernelFile = (typeof MICROKERNEL_FILES)[number];
+import { MICROKERNEL_FILES, type MicrokernelFile } from '../../contract/images.ts';
+
+// The file names are part of the admin API (the staging route's parameter): defined in the contract.
+export { MICROKERNEL_FILES, type MicrokernelFile };
 
 /** Live folder of one architecture's microkernel. */
 export const microkernelDir = (dataDir: string, arch: MicrokernelArch = 'amd64') => preparedMicrokernelDir(dataDir, arch);

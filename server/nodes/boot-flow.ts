@@ -1,14 +1,18 @@
 /**
  * What the node plane answers on `/boot`, and what DHCP/TFTP tell the core:
- * boot-time records are created here (state `discovered`) and later merged
- * into the registered node by the agent's registration.
+ * boot-time records are created here (state `discovered`, within the node-guard
+ * limits); the agent's registration later claims the identifiers no other record
+ * holds. Records are merged only by the operator (docs/identity.md).
  */
 import type { CoreContext } from '../core/context.ts';
 import { durably } from '../core/durably.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import type { BootHooks, BootSighting, TftpHooks } from '../core/boot-hooks.ts';
-import { canonicalMac, canonicalSerial, canonicalUuid } from './identity.ts';
-import { hashToken, newToken } from './node-repo.ts';
+import { canonicalMac, canonicalSerial, canonicalUuid, decideClaims } from './identity.ts';
+import { recordConflicts } from './conflicts.ts';
+import { addressBelongsToNode, addressesAreKnown, plainIp } from './node-address.ts';
+import { mintEnrolment, mintInstall } from './tokens.ts';
+import { DHCP_SOURCE } from './node-guard.ts';
 import { microkernelScript, noMicrokernelScript, localDiskScript, errorStateScript } from '../boot/scripts.ts';
 import { findMicrokernel } from '../boot/microkernel-assets.ts';
 import { taskContext } from '../tasks/task-service.ts';
@@ -25,43 +29,56 @@ export interface BootQuery {
   platform?: string;
 }
 
-/** Find the node for a boot-time sighting, creating a `discovered` record when new. */
-async function recordBoot(ctx: CoreContext, mac: string, extra: Partial<NodeDoc>): Promise<{ node: NodeDoc; created: boolean }> {
+/** iPXE's ${buildarch} and ${platform} are short lowercase words; anything else is not stored. */
+const WORD = /^[a-z0-9_]{1,16}$/;
+
+/**
+ * The node holding `mac`, or a new `discovered` record for it when `source` may create one (docs/identity.md 1:
+ * a new MAC is a new record, even when the UUID and serial match a known node). Null: refused by a limit.
+ */
+async function recordBoot(ctx: CoreContext, mac: string, source: string): Promise<{ node: NodeDoc; created: boolean } | null> {
   const existing = ctx.repo.byMacAddress(mac);
   if (existing) return { node: existing, created: false };
-  // A machine booting from another NIC: match on UUID + serial of a known node.
-  if (extra.uuid && extra.serial) {
-    const same = ctx.repo.byUuidAndSerial(extra.uuid, extra.serial)[0];
-    if (same) {
-      same.macs = [...same.macs, mac];
-      return { node: same, created: false };
-    }
-  }
-  const node = ctx.repo.create({ macs: [mac], boot_mac: mac, ...extra }, ctx.now());
+  if (!ctx.guard.mayCreate(source)) return null;
+  const node = ctx.repo.create({ macs: [mac], boot_mac: mac, approved: !ctx.settings.get().approval_required }, ctx.now());
   return { node, created: true };
 }
 
+/** Fill the UUID and serial a boot reported where the node has none, unless another record holds them (a conflict). */
+function claimHardwareIds(ctx: CoreContext, node: NodeDoc, uuid: string | null, serial: string | null): void {
+  if (uuid === null && serial === null) return;
+  const others = ctx.repo.candidates([], uuid, serial).filter((c) => c.id !== node.id);
+  const claim = decideClaims({ macs: [], uuid, serial }, others);
+  node.uuid = node.uuid ?? claim.uuid;
+  node.serial = node.serial ?? claim.serial;
+  recordConflicts(ctx, node, claim.overlaps);
+}
+
 /** Answer `/boot`: record the node and choose its script by state. */
-export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string | null): Promise<{ script: string; node: NodeDoc; action: string }> {
+export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string): Promise<{ script: string; node: NodeDoc; action: string }> {
   const mac = canonicalMac(q.mac);
   if (!mac) throw ccError('CC_ERR_BAD_REQUEST', `mac "${q.mac}" is not a MAC address (iPXE fills it from \${netX/mac})`);
+  const source = plainIp(ip);
   return durably(ctx, async () => {
-    const uuid = canonicalUuid(q.uuid);
-    const serial = canonicalSerial(q.serial);
-    const { node, created } = await recordBoot(ctx, mac, { uuid, serial });
+    const found = await recordBoot(ctx, mac, source);
+    if (!found)
+      throw ccError(
+        'CC_ERR_RATE_LIMITED',
+        `no new machine records from ${source} for now (node_create_per_source_per_min, unregistered_nodes_max)`,
+      );
+    const { node, created } = found;
     const now = ctx.now().toISOString();
     node.boot_mac = mac;
-    node.ip = ip ?? node.ip;
-    node.arch = q.arch || node.arch;
-    node.platform = q.platform || node.platform;
+    node.ip = source;
+    if (q.arch && WORD.test(q.arch)) node.arch = q.arch;
+    if (q.platform && WORD.test(q.platform)) node.platform = q.platform;
     node.boot_mode = q.platform === 'efi' ? 'uefi' : q.platform === 'pcbios' ? 'bios' : node.boot_mode;
-    node.uuid = node.uuid ?? uuid;
-    node.serial = node.serial ?? serial;
+    claimHardwareIds(ctx, node, canonicalUuid(q.uuid), canonicalSerial(q.serial));
     node.manufacturer = node.manufacturer ?? (q.manufacturer?.trim().slice(0, 256) || null);
     node.product = node.product ?? (q.product?.trim().slice(0, 256) || null);
     node.last_seen = now;
     if (created)
-      ctx.events.emit('node.discovered', { node_id: node.id, mac, message: `New machine ${mac} asked what to boot`, data: { ...q, ip } });
+      ctx.guard.discovered({ node_id: node.id, mac, message: `New machine ${mac} asked what to boot`, data: { ...q, ip: source } });
 
     const { publicUrl } = ctx.config;
     let script: string;
@@ -71,20 +88,20 @@ export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string | null): 
       node.agent_active = false;
       script = localDiskScript({ publicUrl, nodeId: node.id, hostname: node.hostname });
     } else if (node.state === 'error') {
+      // The reason came from the node (a stage detail): it stays in the UI and events, never in the script.
       action = 'error';
-      script = errorStateScript({ publicUrl, nodeId: node.id, reason: node.error_reason ?? 'unknown' });
+      script = errorStateScript({ publicUrl, nodeId: node.id });
     } else if (node.policy && (node.state === 'bound' || node.state === 'installing')) {
       const policy = ctx.policies.get(node.policy);
       const image = policy?.image ? await ctx.store.images.findOne({ _id: policy.image }) : null;
       if (!policy) throw ccError('CC_ERR_NOT_FOUND', `policy "${node.policy}" of node ${node.id} was deleted; unbind the node`);
-      if (!node.install_token) node.install_token = newToken();
+      const token = mintInstall(ctx, node);
       const facts = (await ctx.store.facts.findOne({ _id: String(node.id) }))?.facts ?? {};
       action = `task:${policy.task}`;
       node.agent_active = false;
-      script = ctx.tasks.renderFor(policy.task, taskContext({ publicUrl, node, policy, image, facts })).ipxe;
+      script = ctx.tasks.renderFor(policy.task, taskContext({ publicUrl, node, policy, image, facts, token })).ipxe;
     } else {
-      const token = newToken();
-      node.enrol_token_hash = hashToken(token);
+      const token = mintEnrolment(ctx, node, addressesAreKnown(ctx) && (await addressBelongsToNode(ctx, node, source)));
       node.last_boot_at = now;
       if (node.state !== 'registered' && node.state !== 'lost') node.state = 'booting-microkernel';
       const mk = findMicrokernel(ctx.config.dataDir, ctx.config.microkernelDir);
@@ -95,11 +112,11 @@ export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string | null): 
     }
     // The token in the script must survive a crash, or the node cannot register: durable.
     await ctx.repo.save(node);
-    ctx.events.emit('node.boot', {
+    ctx.guard.sourceEvent(source, 'node.boot', {
       node_id: node.id,
       mac,
-      message: `Boot request from ${ip ?? 'unknown'}: answered ${action}`,
-      data: { action, ...q, ip },
+      message: `Boot request from ${source}: answered ${action}`,
+      data: { action, ...q, ip: source },
     });
     return { script, node, action };
   });
@@ -117,12 +134,14 @@ export function bootHooks(ctx: CoreContext): BootHooks & TftpHooks {
       const mac = canonicalMac(s.mac);
       if (!mac) return null;
       return ctx.lock.run(async () => {
-        const { node, created } = await recordBoot(ctx, mac, {});
+        const found = await recordBoot(ctx, mac, DHCP_SOURCE);
+        if (!found) return null; // over the DHCP creation limit: DHCP still answers, /boot records it later
+        const { node, created } = found;
         if (s.arch !== undefined && s.arch !== null) node.boot_mode = s.arch === 0 ? 'bios' : 'uefi';
         node.last_seen = ctx.now().toISOString();
         if (created) {
           await ctx.repo.save(node);
-          ctx.events.emit('node.discovered', { node_id: node.id, mac, message: `New machine ${mac} seen by DHCP`, data: { ...s } });
+          ctx.guard.discovered({ node_id: node.id, mac, message: `New machine ${mac} seen by DHCP`, data: { ...s } });
         } else ctx.repo.touch(node);
         return node.id;
       });

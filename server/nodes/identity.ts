@@ -47,57 +47,49 @@ export interface Identity {
   serial: string | null;
 }
 
-/** A stored record, as far as matching is concerned. */
+/** Another stored record, as far as claiming is concerned. */
 export interface IdentityRecord extends Identity {
   id: number;
-  registered: boolean;
 }
 
-/** What to do with a registration given the records that share an identifier. */
-export interface MatchDecision {
-  /** The node that becomes (or stays) the registered one; null = create new. */
-  target: number | null;
-  /** Boot-time records (never registered) to fold into the target. */
-  absorb: number[];
-  /** Registered records that share an identifier but are different machines. */
-  conflicts: { node_id: number; field: 'uuid' | 'serial' | 'mac'; value: string }[];
+/** One identifier another record holds. */
+export interface Overlap {
+  node_id: number;
+  field: 'mac' | 'uuid' | 'serial';
+  value: string;
+}
+
+/** What a node may take of what it reported, and what it may not. */
+export interface ClaimDecision {
+  /** MACs no other record holds: added to the reporting node. */
+  macs: string[];
+  /** The UUID, when no other record holds it (null: keep what the node had). */
+  uuid: string | null;
+  /** The serial, when no other record holds it (null: keep what the node had). */
+  serial: string | null;
+  /** Identifiers other records hold: not taken, stored as conflicts (docs/identity.md 1). */
+  overlaps: Overlap[];
 }
 
 /**
- * Decide how a registration maps onto existing records. Preference: the node id
- * the boot script gave (`claimed`), then a record matching by MAC, then by UUID
- * and serial together. Registered records that match only on UUID or serial but
- * not on any MAC are conflicts (cheap boards share UUIDs), never silently merged.
+ * docs/identity.md 1, "claimed, never taken": what a node reports (`incoming`) is added to its own record
+ * only where no other record (`others`, every record sharing an identifier, the node itself excluded)
+ * holds it. Overlaps are never resolved here, whatever matches (a UUID and serial that agree are in a
+ * broadcast DHCP packet anyone on the rack can read): the operator merges or keeps apart.
  */
-export function decideMatch(incoming: Identity, claimed: number | null, candidates: IdentityRecord[]): MatchDecision {
-  const macSet = new Set(incoming.macs);
-  const byMac = candidates.filter((c) => c.macs.some((m) => macSet.has(m)));
-  const byHw = candidates.filter(
-    (c) => incoming.uuid !== null && c.uuid === incoming.uuid && incoming.serial !== null && c.serial === incoming.serial,
-  );
-  let target: number | null = null;
-  if (claimed !== null && candidates.some((c) => c.id === claimed)) target = claimed;
-  else target = byMac.find((c) => c.registered)?.id ?? byMac[0]?.id ?? byHw[0]?.id ?? null;
-
-  const absorb: number[] = [];
-  const conflicts: MatchDecision['conflicts'] = [];
-  for (const c of candidates) {
-    if (c.id === target) continue;
-    const sharesMac = c.macs.some((m) => macSet.has(m));
-    if (!c.registered && sharesMac) {
-      absorb.push(c.id);
-      continue;
-    }
-    if (sharesMac) {
-      const mac = c.macs.find((m) => macSet.has(m))!;
-      if (c.uuid && incoming.uuid && c.uuid === incoming.uuid && c.serial === incoming.serial) {
-        // Same machine registered twice under two ids (e.g. store restored): fold it in.
-        absorb.push(c.id);
-      } else conflicts.push({ node_id: c.id, field: 'mac', value: mac });
-      continue;
-    }
-    if (incoming.uuid && c.uuid === incoming.uuid) conflicts.push({ node_id: c.id, field: 'uuid', value: incoming.uuid });
-    else if (incoming.serial && c.serial === incoming.serial) conflicts.push({ node_id: c.id, field: 'serial', value: incoming.serial });
+export function decideClaims(incoming: Identity, others: readonly IdentityRecord[]): ClaimDecision {
+  const overlaps: Overlap[] = [];
+  const macs: string[] = [];
+  for (const m of incoming.macs) {
+    const holder = others.find((o) => o.macs.includes(m));
+    if (holder) overlaps.push({ node_id: holder.id, field: 'mac', value: m });
+    else macs.push(m);
   }
-  return { target, absorb, conflicts };
+  const hw = (field: 'uuid' | 'serial', v: string | null): string | null => {
+    if (v === null) return null;
+    const holders = others.filter((o) => o[field] === v);
+    for (const o of holders) overlaps.push({ node_id: o.id, field, value: v });
+    return holders.length === 0 ? v : null;
+  };
+  return { macs, uuid: hw('uuid', incoming.uuid), serial: hw('serial', incoming.serial), overlaps };
 }

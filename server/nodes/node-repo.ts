@@ -37,15 +37,24 @@ export class NodeRepo {
   private readonly byHwId = new Map<string, Set<number>>();
   private readonly dirty = new Set<number>();
   /** What each node was indexed under (docs are mutated in place, so the old keys are kept here). */
-  private readonly keys = new Map<number, { macs: string[]; tokens: string[]; hw: string[] }>();
+  private readonly keys = new Map<number, { macs: string[]; tokens: string[]; hw: string[]; registered: boolean }>();
   private maxId = 0;
+  private unregisteredCount = 0;
 
   private constructor(private readonly col: Collection<NodeDoc>) {}
 
   /** Load every node into memory. */
   static async open(col: Collection<NodeDoc>): Promise<NodeRepo> {
     const r = new NodeRepo(col);
-    for (const d of await col.find()) r.index(d);
+    for (const d of await col.find()) {
+      // Records written before install tokens were hashed held the token itself: keep only its hash.
+      if (typeof d.install_token === 'string') {
+        d.install_token_hash = hashToken(d.install_token);
+        delete d.install_token;
+        r.dirty.add(d.id);
+      }
+      r.index(d);
+    }
     return r;
   }
 
@@ -61,12 +70,15 @@ export class NodeRepo {
       if (!set) this.byHwId.set(k, (set = new Set()));
       set.add(d.id);
     }
-    this.keys.set(d.id, { macs: [...d.macs], tokens, hw });
+    const registered = d.registered_at !== null;
+    if (!registered) this.unregisteredCount++;
+    this.keys.set(d.id, { macs: [...d.macs], tokens, hw, registered });
   }
 
   private unindex(id: number): void {
     const k = this.keys.get(id);
     if (!k) return;
+    if (!k.registered) this.unregisteredCount--;
     for (const m of k.macs) if (this.byMac.get(m) === id) this.byMac.delete(m);
     for (const h of k.tokens) if (this.byTokenHash.get(h) === id) this.byTokenHash.delete(h);
     for (const h of k.hw) {
@@ -104,6 +116,11 @@ export class NodeRepo {
     return this.byId.size;
   }
 
+  /** Number of nodes that never registered (boot-time records). */
+  get unregistered(): number {
+    return this.unregisteredCount;
+  }
+
   /** Nodes sharing any MAC, the UUID or the serial. */
   candidates(macs: string[], uuid: string | null, serial: string | null): NodeDoc[] {
     const ids = new Set<number>();
@@ -114,12 +131,6 @@ export class NodeRepo {
     for (const k of [uuid ? `u:${uuid}` : null, serial ? `s:${serial}` : null])
       if (k) for (const id of this.byHwId.get(k) ?? []) ids.add(id);
     return [...ids].map((i) => this.byId.get(i)!);
-  }
-
-  /** Nodes whose SMBIOS UUID and serial are both these. */
-  byUuidAndSerial(uuid: string, serial: string): NodeDoc[] {
-    const withSerial = this.byHwId.get(`s:${serial}`);
-    return [...(this.byHwId.get(`u:${uuid}`) ?? [])].filter((id) => withSerial?.has(id)).map((id) => this.byId.get(id)!);
   }
 
   /** A new node record with the next id (not yet saved). */
@@ -152,6 +163,8 @@ export class NodeRepo {
       last_seen: now.toISOString(),
       summary: { ...EMPTY_SUMMARY },
       metadata: {},
+      conflicts: [],
+      approved: false,
       ...fields,
     };
   }

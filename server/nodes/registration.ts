@@ -1,5 +1,5 @@
 /**
- * The agent side of the protocol: register (facts in, identity merged, tags
+ * The agent side of the protocol: register (facts in, identifiers claimed, tags
  * evaluated, auto-binding) and check-in (commands out). Razor/Hanlon lineage.
  */
 import type { CheckinRequest, CheckinResponse, RegisterRequest, RegisterResponse, Facts } from '../../contract/index.ts';
@@ -7,8 +7,11 @@ import { factsHash } from '../../contract/facts-hash.ts';
 import type { CoreContext } from '../core/context.ts';
 import { durably } from '../core/durably.ts';
 import type { NodeDoc } from '../store/docs.ts';
-import { canonicalMac, canonicalSerial, canonicalUuid, decideMatch } from './identity.ts';
+import { canonicalMac, canonicalSerial, canonicalUuid, decideClaims } from './identity.ts';
 import { hashToken, newToken } from './node-repo.ts';
+import { recordConflicts } from './conflicts.ts';
+import { addressBelongsToNode, plainIp } from './node-address.ts';
+import { clearEnrolment, isLiveEnrolment, refused, sameHash } from './tokens.ts';
 import { summarize, platformFields } from './summary.ts';
 import { autoBindLocked } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
@@ -31,54 +34,49 @@ export function retag(ctx: CoreContext, node: NodeDoc, facts: Facts): boolean {
   return true;
 }
 
-/** Handle POST /api/v1/register. */
-export function register(ctx: CoreContext, req: RegisterRequest, ip: string | null): Promise<RegisterResponse> {
+/**
+ * Handle POST /api/v1/register. The token names the node (an agent token rotates itself, an enrolment
+ * token enrols the node it was minted for); what the node reports is claimed, never taken from another
+ * record (docs/identity.md 1).
+ */
+export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Promise<RegisterResponse> {
   const macs = [...new Set(req.macs.map(canonicalMac).filter((m): m is string => m !== null))];
   if (macs.length === 0) throw ccError('CC_ERR_BAD_REQUEST', 'macs: no usable MAC address (all-zero and broadcast are ignored)');
   return durably(ctx, async () => {
-    const owner = ctx.repo.byToken(req.token);
-    if (!owner || (req.node_id !== undefined && owner.id !== req.node_id && ctx.repo.get(req.node_id)))
+    const node = ctx.repo.byToken(req.token);
+    if (!node || (req.node_id !== undefined && node.id !== req.node_id && ctx.repo.get(req.node_id)))
       throw ccError(
         'CC_ERR_FORBIDDEN',
         'the token is unknown or belongs to another node; reboot the node so it boots the microkernel with a fresh token',
       );
     const uuid = canonicalUuid(req.uuid ?? (req.facts.uuid as string | undefined));
     const serial = canonicalSerial(req.serial ?? (req.facts.serialnumber as string | undefined));
-    const candidates = [owner, ...ctx.repo.candidates(macs, uuid, serial).filter((c) => c.id !== owner.id)];
-    const decision = decideMatch(
-      { macs, uuid, serial },
-      owner.id,
-      candidates.map((c) => ({ id: c.id, macs: c.macs, uuid: c.uuid, serial: c.serial, registered: c.registered_at !== null })),
-    );
-    const node = ctx.repo.get(decision.target ?? owner.id)!;
-    for (const id of decision.absorb) {
-      const other = ctx.repo.get(id)!;
-      node.macs = [...new Set([...node.macs, ...other.macs])];
-      await ctx.repo.remove(id);
-      await ctx.store.facts.remove({ _id: String(id) });
-      ctx.events.emit('node.merged', {
-        node_id: node.id,
-        mac: other.boot_mac,
-        message: `Boot-time record ${id} merged into node ${node.id}`,
-        data: { merged: id },
-      });
+    const others = ctx.repo.candidates(macs, uuid, serial).filter((c) => c.id !== node.id);
+    const claim = decideClaims({ macs, uuid, serial }, others);
+    if (!sameHash(node.agent_token_hash, hashToken(req.token))) {
+      if (!isLiveEnrolment(ctx, node, req.token))
+        throw refused(ctx, node, ip, `enrolment token of node ${node.id} expired (enrol_token_ttl_s); reboot the node for a fresh one`);
+      // The microkernel brings up every NIC and may route through any: a NIC nobody else holds may register
+      // from its own lease, but only when the token itself went to an address of this node.
+      const fresh = node.enrol_token_verified ? claim.macs.filter((m) => !node.macs.includes(m)) : [];
+      if (!(await addressBelongsToNode(ctx, node, ip, fresh)))
+        throw refused(
+          ctx,
+          node,
+          ip,
+          `enrolment token of node ${node.id} presented from ${plainIp(ip)}, which is not leased or reserved to it`,
+        );
     }
-    for (const c of decision.conflicts)
-      ctx.events.emit('node.conflict', {
-        node_id: node.id,
-        mac: node.boot_mac,
-        message: `Node ${c.node_id} claims the same ${c.field} ${c.value}; both kept, check the hardware`,
-        data: { ...c },
-      });
+    node.macs = [...new Set([...node.macs, ...claim.macs])];
+    node.uuid = claim.uuid ?? node.uuid;
+    node.serial = claim.serial ?? node.serial;
+    recordConflicts(ctx, node, claim.overlaps);
 
     const facts = req.facts;
     const hash = factsHash(facts);
     const first = node.registered_at === null;
     const changed = !first && hash !== node.facts_hash;
     const now = ctx.now().toISOString();
-    node.macs = [...new Set([...node.macs, ...macs])];
-    node.uuid = uuid ?? node.uuid;
-    node.serial = serial ?? node.serial;
     const pf = platformFields(facts, req.inventory ?? null);
     node.manufacturer = pf.manufacturer ?? node.manufacturer;
     node.product = pf.product ?? node.product;
@@ -87,7 +85,7 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string | nu
     node.facts_hash = hash;
     node.registered_at = now;
     node.last_seen = now;
-    node.ip = ip ?? node.ip;
+    node.ip = plainIp(ip);
     node.agent_active = true;
     if (node.state === 'lost') {
       node.state = node.state_before_lost ?? 'registered';
@@ -96,7 +94,7 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string | nu
     if (node.state === 'discovered' || node.state === 'booting-microkernel') node.state = 'registered';
     const token = newToken();
     node.agent_token_hash = hashToken(token);
-    node.enrol_token_hash = null;
+    clearEnrolment(node);
     retag(ctx, node, facts);
     await ctx.store.facts.put({ _id: String(node.id), facts, inventory: req.inventory ?? null, updated_at: now });
     await ctx.repo.save(node);
@@ -119,26 +117,61 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string | nu
   });
 }
 
-/** Handle POST /api/v1/checkin. */
+/**
+ * Handle POST /api/v1/checkin. The common answer needs no lock and no write beyond last_seen. Handing
+ * out a queued command is a state change: it runs under the core lock and is on disk before the answer
+ * leaves, so neither two concurrent check-ins nor a crash after the answer deliver it twice.
+ */
 export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<CheckinResponse> {
   const config = ctx.settings.agentConfig();
   const node = ctx.repo.get(req.node_id);
   if (!node) return { command: 'register', config };
-  if (node.agent_token_hash !== hashToken(req.agent_token)) {
+  if (!sameHash(node.agent_token_hash, hashToken(req.agent_token))) {
     if (ctx.repo.byToken(req.agent_token)?.id === node.id) return { command: 'register', config };
     throw ccError('CC_ERR_FORBIDDEN', `agent token does not match node ${req.node_id}; reboot the node to enrol again`);
   }
+  // The agent refused a pushed server_url on another host (a MITM or a misconfiguration): tell the operator,
+  // within the node's event budget (a hostile agent could send a new URL every check-in).
+  if (req.config_refused)
+    ctx.guard.sourceEvent(`node:${node.id}`, 'node.config_refused', {
+      node_id: node.id,
+      mac: node.boot_mac,
+      message: `The agent refused to move to ${req.config_refused.server_url} (not the appliance it booted from)`,
+      data: { server_url: req.config_refused.server_url, count: req.config_refused.count },
+    });
+  if (!node.pending_command && node.state !== 'lost') return { command: answer(ctx, node, req), config };
+  return durably(ctx, async () => {
+    // Re-read under the lock: another check-in may have taken the command meanwhile.
+    const n = ctx.repo.get(req.node_id);
+    if (!n || !sameHash(n.agent_token_hash, hashToken(req.agent_token))) return { command: 'register' as const, config };
+    if (n.state === 'lost') {
+      n.state = n.state_before_lost ?? 'registered';
+      delete n.state_before_lost;
+      ctx.events.emit('node.found', { node_id: n.id, mac: n.boot_mac, message: 'Checking in again', data: {} });
+    }
+    const command = n.pending_command;
+    n.pending_command = null;
+    const result = command ?? answer(ctx, n, req);
+    await ctx.repo.save(n);
+    if (command)
+      ctx.events.emit(command === 'reboot' ? 'node.reboot_sent' : 'node.poweroff_sent', {
+        node_id: n.id,
+        mac: n.boot_mac,
+        message: `Told the agent to ${command}`,
+        data: {},
+      });
+    return { command: result, config };
+  });
+}
+
+/** The answer to a check-in with no queued command (updates last_seen; no lock needed: nothing awaits). */
+function answer(ctx: CoreContext, node: NodeDoc, req: CheckinRequest): CheckinResponse['command'] {
   const nowDate = ctx.now();
   const now = nowDate.toISOString();
   const silentFor = nowDate.getTime() - ms(node.last_seen);
   node.last_seen = now;
   node.agent_active = true;
-  if (node.state === 'lost') {
-    node.state = node.state_before_lost ?? 'registered';
-    delete node.state_before_lost;
-    ctx.events.emit('node.found', { node_id: node.id, mac: node.boot_mac, message: 'Checking in again', data: {} });
-    await ctx.repo.save(node);
-  } else ctx.repo.touch(node);
+  ctx.repo.touch(node);
   // One event per boot (the first check-in), not per check-in: the timeline shows when the agent came up.
   if (req.first_checkin)
     ctx.events.emit('node.checkin', {
@@ -147,32 +180,9 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
       message: 'First check-in after boot',
       data: { state: req.state },
     });
-
-  // The agent refused a pushed server_url on another host (a MITM or a misconfiguration): tell the operator.
-  if (req.config_refused)
-    ctx.events.emit('node.config_refused', {
-      node_id: node.id,
-      mac: node.boot_mac,
-      message: `The agent refused to move to ${req.config_refused.server_url} (not the appliance it booted from)`,
-      data: { server_url: req.config_refused.server_url, count: req.config_refused.count },
-    });
-  const s = ctx.settings.get();
-  let command: CheckinResponse['command'] = 'acknowledge';
-  if (node.pending_command) {
-    command = node.pending_command;
-    node.pending_command = null;
-    await ctx.repo.save(node);
-    ctx.events.emit(command === 'reboot' ? 'node.reboot_sent' : 'node.poweroff_sent', {
-      node_id: node.id,
-      mac: node.boot_mac,
-      message: `Told the agent to ${command}`,
-      data: {},
-    });
-  } else if (node.policy && node.state === 'bound') {
-    command = 'reboot';
+  if (node.policy && node.state === 'bound') {
     if (!node.reboot_sent_at) {
       node.reboot_sent_at = now;
-      ctx.repo.touch(node);
       ctx.events.emit('node.reboot_sent', {
         node_id: node.id,
         mac: node.boot_mac,
@@ -180,11 +190,14 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
         data: { policy: node.policy },
       });
     }
-  } else if (
+    return 'reboot';
+  }
+  const s = ctx.settings.get();
+  if (
     (req.first_checkin && ms(node.registered_at) < ms(node.last_boot_at)) ||
     req.facts_hash !== node.facts_hash ||
     silentFor > s.reregister_after_s * 1000
   )
-    command = 'register';
-  return { command, config };
+    return 'register';
+  return 'acknowledge';
 }

@@ -2,8 +2,8 @@
 import type { Node } from '../../contract/index.ts';
 import type { NodeDoc } from '../store/docs.ts';
 
-/** The API view of a node. */
-export function nodeView(d: NodeDoc): Node {
+/** The API view of a node; `approved` is what the binder acts on (everyone, while approval is not required). */
+export function nodeView(d: NodeDoc, s: { approval_required: boolean }): Node {
   return {
     id: d.id,
     hostname: d.hostname,
@@ -29,5 +29,7 @@ export function nodeView(d: NodeDoc): Node {
     last_seen: d.last_seen,
     summary: d.summary,
     metadata: d.metadata,
+    conflicts: d.conflicts ?? [],
+    approved: Boolean(d.approved) || !s.approval_required,
   };
 }

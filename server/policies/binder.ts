@@ -2,15 +2,16 @@
  * Binding nodes to policies: automatic (first enabled policy in priority order
  * whose tags the node has and that has a free slot) and explicit (one click).
  * Every decision runs under the core lock, so concurrent registrations cannot
- * push a policy past max_count.
+ * push a policy past max_count. Automatic binding needs a policy with tags and,
+ * when approval is required, an approved node (docs/identity.md 3).
  */
 import type { BulkResult } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
 import { durably } from '../core/durably.ts';
 import type { NodeDoc, PolicyDoc } from '../store/docs.ts';
 import { renderHostname } from './policy-service.ts';
-import { newToken } from '../nodes/node-repo.ts';
 import { forEachNode } from '../nodes/bulk.ts';
+import { clearInstall } from '../nodes/tokens.ts';
 
 /** Nodes currently bound to a policy. */
 export function boundCount(ctx: CoreContext, policy: string): number {
@@ -19,10 +20,13 @@ export function boundCount(ctx: CoreContext, policy: string): number {
   return n;
 }
 
-/** Why a policy would not take a node (empty = it would). */
+/** Why a policy would not take a node automatically (empty = it would). */
 export function policyRefusal(ctx: CoreContext, p: PolicyDoc, node: NodeDoc, counts?: Map<string, number>): string[] {
   const reasons: string[] = [];
   if (!p.enabled) reasons.push(`policy "${p.name}" is disabled`);
+  // A tag-less policy matches every node, a forged one too: it binds only by hand.
+  if (p.tags.length === 0) reasons.push(`policy "${p.name}" has no tags, so it binds only by hand`);
+  if (ctx.settings.get().approval_required && !node.approved) reasons.push('the node awaits approval (approval_required is on)');
   const missing = p.tags.filter((t) => !node.tags.includes(t));
   if (missing.length) reasons.push(`node lacks tag(s) ${missing.map((t) => `"${t}"`).join(', ')}`);
   const used = counts?.get(p.name) ?? boundCount(ctx, p.name);
@@ -37,8 +41,11 @@ async function applyBinding(ctx: CoreContext, node: NodeDoc, p: PolicyDoc, expli
   node.bound_explicitly = explicit;
   node.hostname = renderHostname(p.hostname_template, node);
   node.state = 'bound';
-  node.install_token = newToken();
+  // The install token is minted when /boot renders the task, never before.
+  clearInstall(node);
   node.reboot_sent_at = null;
+  // Binding by hand is the operator's approval (docs/identity.md 3).
+  if (explicit) node.approved = true;
   await ctx.repo.save(node);
   ctx.events.emit('node.bound', {
     node_id: node.id,
@@ -90,7 +97,7 @@ export function unbindNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
     const was = node.policy;
     node.policy = null;
     node.bound_explicitly = false;
-    node.install_token = null;
+    clearInstall(node);
     node.state = node.registered_at ? 'registered' : 'discovered';
     await ctx.repo.save(node);
     ctx.events.emit('node.unbound', {
@@ -108,7 +115,7 @@ export function reinstallNodes(ctx: CoreContext, ids: number[]): Promise<BulkRes
   return forEachNode(ctx, ids, async (node) => {
     if (!node.policy) return 'node is not bound to a policy; bind it instead';
     node.state = 'bound';
-    node.install_token = newToken();
+    clearInstall(node);
     node.reboot_sent_at = null;
     await ctx.repo.save(node);
     ctx.events.emit('node.reinstall', {

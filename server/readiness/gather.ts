@@ -6,7 +6,7 @@
  */
 import type { Readiness } from '../../contract/readiness.ts';
 import type { Config } from '../config/schema.ts';
-import type { ServiceStatus } from '../http/routes/admin-system.ts';
+import type { ServiceStatus } from '../../contract/system.ts';
 import { CcError } from '../errors/cc-error.ts';
 import { inspectImages } from '../prepare/inventory/images.ts';
 import { inspectLoaders, type LoaderRoot } from '../prepare/inventory/loaders.ts';

@@ -3,6 +3,7 @@
  * explanation ("why not") of the comparisons that failed.
  */
 import type { Facts } from '../../contract/index.ts';
+import { matches, PatternCache } from './safe-regex.ts';
 
 type Value = string | number | boolean | null | undefined;
 
@@ -11,6 +12,8 @@ export interface RuleContext {
   facts: Facts;
   /** Rules of other tags, for ["tag", name]. */
   tagRules: ReadonlyMap<string, unknown>;
+  /** Compiled `like` patterns, shared across evaluations (the tag service keeps one). */
+  patterns?: PatternCache;
 }
 
 /** Outcome with reasons for a false result. */
@@ -40,6 +43,7 @@ function loose(a: Value, b: Value): boolean {
 /** Evaluate a rule with reasons; `depth` guards tag recursion (cycles are rejected on save). */
 export function explainRule(rule: unknown, ctx: RuleContext, depth = 0): Explained {
   const reasons: string[] = [];
+  const patterns = ctx.patterns ?? new PatternCache(16);
   const value = (e: unknown): Value => {
     if (!Array.isArray(e)) return e as Value;
     const [op, ...a] = e as [string, ...unknown[]];
@@ -125,8 +129,13 @@ export function explainRule(rule: unknown, ctx: RuleContext, depth = 0): Explain
       }
       case 'like': {
         const x = value(a[0]);
-        const ok = x !== undefined && x !== null && new RegExp(a[1] as string).test(String(x));
-        if (!ok) reasons.push(`${label(a[0])} is ${show(x)}, which does not match /${String(a[1])}/`);
+        const re = patterns.get(String(a[1]));
+        if (re === null) {
+          reasons.push(`pattern /${String(a[1])}/ is outside the supported subset (docs/rules.md); edit the rule`);
+          return false;
+        }
+        const ok = x !== undefined && x !== null && matches(re, String(x));
+        if (!ok) reasons.push(`${label(a[0])} is ${show(x).slice(0, 200)}, which does not match /${String(a[1])}/`);
         return ok;
       }
       default:

@@ -4,6 +4,8 @@
  * Errors name the position (`rule[1][0]`) and what is wrong.
  */
 
+import { compileSafeRegex, SafeRegexError } from './safe-regex.ts';
+
 /** Operators and their arity [min, max] (max -1 = unbounded). */
 export const OPERATORS: Record<string, [number, number]> = {
   and: [1, -1],
@@ -89,9 +91,11 @@ export function validateRule(rule: unknown, knownTags?: ReadonlySet<string>): Ru
         if (typeof args[1] !== 'string') problems.push({ path: `${path}[2]`, message: 'the pattern of "like" must be a string' });
         else
           try {
-            new RegExp(args[1]);
+            // Linear-time matching only (ReDoS): the pattern must fit the subset of server/rules/safe-regex.ts.
+            compileSafeRegex(args[1]);
           } catch (err) {
-            problems.push({ path: `${path}[2]`, message: `invalid regular expression: ${(err as Error).message}` });
+            if (!(err instanceof SafeRegexError)) throw err;
+            problems.push({ path: `${path}[2]`, message: `pattern ${JSON.stringify(args[1])} ${err.message} (see docs/rules.md)` });
           }
         return;
       default:

@@ -3,6 +3,7 @@ import type { AgentConfig, SettingsPatch } from '../../contract/index.ts';
 import type { Collection } from '../store/collection.ts';
 import type { SettingDoc } from '../store/docs.ts';
 import * as D from '../config/defaults.ts';
+import * as N from './node-plane-defaults.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 /** All settings with their values. */
@@ -16,6 +17,18 @@ const DEFAULTS: Settings = {
   lost_after_intervals: D.DEFAULT_LOST_AFTER_INTERVALS,
   reregister_after_s: D.DEFAULT_REREGISTER_AFTER_S,
   default_efi_loader: D.DEFAULT_EFI_LOADER,
+  approval_required: false,
+  enrol_token_ttl_s: N.DEFAULT_ENROL_TOKEN_TTL_S,
+  install_token_ttl_s: N.DEFAULT_INSTALL_TOKEN_TTL_S,
+  node_create_per_source_per_min: N.DEFAULT_NODE_CREATE_PER_SOURCE_PER_MIN,
+  node_create_dhcp_per_min: N.DEFAULT_NODE_CREATE_DHCP_PER_MIN,
+  unregistered_nodes_max: N.DEFAULT_UNREGISTERED_NODES_MAX,
+  discovered_events_per_min: N.DEFAULT_DISCOVERED_EVENTS_PER_MIN,
+  node_events_per_source_per_min: N.DEFAULT_NODE_EVENTS_PER_SOURCE_PER_MIN,
+  facts_bytes_per_source_per_min: N.DEFAULT_FACTS_BYTES_PER_SOURCE_PER_MIN,
+  http_headers_timeout_s: N.DEFAULT_HTTP_HEADERS_TIMEOUT_S,
+  http_request_timeout_s: N.DEFAULT_HTTP_REQUEST_TIMEOUT_S,
+  http_keepalive_timeout_s: N.DEFAULT_HTTP_KEEPALIVE_TIMEOUT_S,
 };
 
 /** Settings with an in-memory copy (read on every check-in). */

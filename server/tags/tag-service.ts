@@ -4,11 +4,16 @@ import type { Collection } from '../store/collection.ts';
 import type { TagDoc } from '../store/docs.ts';
 import { validateRule, createsCycle, referencedTags } from '../rules/validate.ts';
 import { explainRule, type Explained } from '../rules/evaluate.ts';
+import { PatternCache } from '../rules/safe-regex.ts';
+
+/** `like` patterns kept compiled: every tag's plus recent dry-runs'. */
+const PATTERN_CACHE_SIZE = 1024;
 import { ccError } from '../errors/cc-error.ts';
 
 /** Tag storage and evaluation (rules cached in memory). */
 export class TagService {
   private rules = new Map<string, TagDoc>();
+  private readonly patterns = new PatternCache(PATTERN_CACHE_SIZE);
 
   private constructor(private readonly col: Collection<TagDoc>) {}
 
@@ -65,7 +70,7 @@ export class TagService {
 
   /** Names of every tag whose rule the facts satisfy. */
   evaluate(facts: Facts): string[] {
-    const ctx = { facts, tagRules: this.ruleMap() };
+    const ctx = { facts, tagRules: this.ruleMap(), patterns: this.patterns };
     return this.list()
       .filter((t) => explainRule(t.rule, ctx).matched)
       .map((t) => t.name);
@@ -73,7 +78,7 @@ export class TagService {
 
   /** Explain one rule against facts. */
   explain(rule: unknown, facts: Facts): Explained {
-    return explainRule(rule, { facts, tagRules: this.ruleMap() });
+    return explainRule(rule, { facts, tagRules: this.ruleMap(), patterns: this.patterns });
   }
 
   /** API view with a node count. */

@@ -3,8 +3,37 @@ import type { Task, TaskInput } from '../../contract/index.ts';
 import type { Collection } from '../store/collection.ts';
 import type { ImageDoc, NodeDoc, PolicyDoc, TaskDoc } from '../store/docs.ts';
 import { BUILTIN_TASKS } from './builtin.ts';
-import { parseTemplate, renderTemplate, TemplateError, render } from './template.ts';
+import { parseTemplate, renderTemplate, TemplateError, render, Untrusted, type RenderOptions } from './template.ts';
+import { bootValue } from '../boot/boot-text.ts';
 import { ccError } from '../errors/cc-error.ts';
+
+/** Every template (iPXE and answer files) writes node text through the whitelist (docs/identity.md 4). */
+const RENDER: RenderOptions = { escape: bootValue };
+
+/** Node fields a template never sees: credentials and their bookkeeping. */
+const SECRET_FIELDS = new Set([
+  '_id',
+  'agent_token_hash',
+  'enrol_token_hash',
+  'enrol_token_expires_at',
+  'enrol_token_verified',
+  'install_token',
+  'install_token_hash',
+  'install_token_expires_at',
+]);
+
+/**
+ * The node as templates see it: every field is node text (it came from /boot, DHCP or a registration)
+ * except `metadata`, which only the operator writes.
+ */
+function templateNode(node: NodeDoc): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (SECRET_FIELDS.has(k)) continue;
+    out[k] = k === 'metadata' ? v : new Untrusted(v);
+  }
+  return out;
+}
 
 /** Everything a task template can read. */
 export interface TaskContextInput {
@@ -13,25 +42,26 @@ export interface TaskContextInput {
   policy: PolicyDoc;
   image: ImageDoc | null;
   facts: Record<string, unknown>;
+  /** The install token /boot minted (or the one an answer-file request presented); `preview` in previews. */
+  token: string;
 }
 
 /** Build the template context (documented in docs/tasks.md). */
 export function taskContext(i: TaskContextInput): Record<string, unknown> {
-  const token = i.node.install_token ?? 'preview';
+  const token = i.token;
   const files = i.image?.files.map((f) => f.name) ?? [];
-  const hostname = i.node.hostname ?? `node${i.node.id}`;
   return {
     server_url: i.publicUrl,
-    hostname,
+    hostname: new Untrusted(i.node.hostname ?? `node${i.node.id}`),
     domain: (i.policy.metadata.domain as string | undefined) ?? 'local',
     mirror_host: (i.policy.metadata.mirror_host as string | undefined) ?? 'deb.debian.org',
     mirror_dir: (i.policy.metadata.mirror_dir as string | undefined) ?? '/debian',
     token,
     files_base: `${i.publicUrl}/api/v1/nodes/${i.node.id}/files/${token}`,
     stage_url: `${i.publicUrl}/api/v1/nodes/${i.node.id}/stage?token=${token}`,
-    node: { ...i.node, agent_token_hash: undefined, enrol_token_hash: undefined, install_token: undefined },
+    node: templateNode(i.node),
     policy: i.policy,
-    facts: i.facts,
+    facts: new Untrusted(i.facts),
     image: i.image
       ? {
           name: i.image.name,
@@ -110,12 +140,12 @@ export class TaskService {
     try {
       const policy = ctx.policy as PolicyDoc | undefined;
       // custom-ipxe: the policy's own script is a template too.
-      const custom = typeof policy?.metadata?.ipxe === 'string' ? render(policy.metadata.ipxe, ctx) : '';
+      const custom = typeof policy?.metadata?.ipxe === 'string' ? render(policy.metadata.ipxe, ctx, RENDER) : '';
       const full = { ...ctx, policy: policy ? { ...policy, metadata: { ...policy.metadata, ipxe: custom } } : policy };
       const files: Record<string, string> = {};
       for (const [name, src] of Object.entries(t.templates))
-        if (file === undefined || file === name) files[name] = renderTemplate(parseTemplate(src), full);
-      return { ipxe: renderTemplate(parseTemplate(t.ipxe), full), files };
+        if (file === undefined || file === name) files[name] = renderTemplate(parseTemplate(src), full, RENDER);
+      return { ipxe: renderTemplate(parseTemplate(t.ipxe), full, RENDER), files };
     } catch (e) {
       if (e instanceof TemplateError) throw ccError('CC_ERR_TEMPLATE_INVALID', `task ${taskName}: ${e.message}`);
       throw e;

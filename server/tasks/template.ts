@@ -2,7 +2,25 @@
  * A small, logic-less template language for iPXE scripts and answer files:
  * `{{ path.to.value }}`, `{{#if path}}...{{else}}...{{/if}}`,
  * `{{#each list}}...{{ this }}...{{/each}}`. Parsed once, errors carry the position.
+ * Values wrapped in `Untrusted` (whatever a node sent) are written only through the
+ * caller's escaper, however deep they sit (docs/identity.md 4).
  */
+
+/** A value that came from a node: rendered only through the escaper. */
+export class Untrusted {
+  constructor(readonly value: unknown) {}
+
+  /** JSON of a wrapped value is the value's own. */
+  toJSON(): unknown {
+    return this.value;
+  }
+}
+
+/** How rendering writes untrusted values. */
+export interface RenderOptions {
+  /** Turns node text into text safe in the target language (e.g. a whitelist). */
+  escape: (text: string) => string;
+}
 
 /** A parse error with its offset and line. */
 export class TemplateError extends Error {
@@ -68,41 +86,62 @@ export function parseTemplate(src: string): Template {
   return { nodes: root };
 }
 
-function lookup(scope: unknown[], path: string): unknown {
-  if (path === 'this') return scope[scope.length - 1];
+/** A value found by a path, and whether any step of the way was untrusted. */
+interface Found {
+  v: unknown;
+  tainted: boolean;
+}
+
+const unwrap = (v: unknown, tainted: boolean): Found => (v instanceof Untrusted ? { v: v.value, tainted: true } : { v, tainted });
+
+function lookup(scope: Found[], path: string): Found {
+  if (path === 'this') return scope[scope.length - 1] ?? { v: undefined, tainted: false };
   const parts = path.split('.');
   for (let i = scope.length - 1; i >= 0; i--) {
-    let v: unknown = scope[i];
-    if (v === null || typeof v !== 'object' || !(parts[0]! in (v as object))) continue;
-    for (const p of parts) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
-    return v;
+    let cur = scope[i]!;
+    if (cur.v === null || typeof cur.v !== 'object' || !Object.hasOwn(cur.v, parts[0]!)) continue;
+    for (const p of parts)
+      cur =
+        cur.v !== null && typeof cur.v === 'object' && Object.hasOwn(cur.v, p)
+          ? unwrap((cur.v as Record<string, unknown>)[p], cur.tainted)
+          : { v: undefined, tainted: cur.tainted };
+    return cur;
   }
-  return undefined;
+  return { v: undefined, tainted: false };
+}
+
+/** True when an object holds an untrusted value anywhere (so its JSON must be escaped too). */
+function holdsUntrusted(v: unknown, depth = 0): boolean {
+  if (v instanceof Untrusted) return true;
+  if (v === null || typeof v !== 'object' || depth > 32) return false;
+  return Object.values(v).some((x) => holdsUntrusted(x, depth + 1));
 }
 
 const truthy = (v: unknown) => (Array.isArray(v) ? v.length > 0 : Boolean(v));
 
 /** Render a parsed template with a context object. Missing values render as empty. */
-export function renderTemplate(t: Template, ctx: Record<string, unknown>): string {
+export function renderTemplate(t: Template, ctx: Record<string, unknown>, opts: RenderOptions): string {
   const out: string[] = [];
-  const run = (nodes: Node[], scope: unknown[]) => {
+  const run = (nodes: Node[], scope: Found[]) => {
     for (const n of nodes) {
       if (n.k === 'text') out.push(n.s);
       else if (n.k === 'var') {
-        const v = lookup(scope, n.path);
-        out.push(v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-      } else if (n.k === 'if') run(truthy(lookup(scope, n.path)) ? n.then : n.else, scope);
+        const { v, tainted } = lookup(scope, n.path);
+        if (v === undefined || v === null) continue;
+        const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+        out.push(tainted || holdsUntrusted(v) ? opts.escape(text) : text);
+      } else if (n.k === 'if') run(truthy(lookup(scope, n.path).v) ? n.then : n.else, scope);
       else {
         const list = lookup(scope, n.path);
-        if (Array.isArray(list)) for (const item of list) run(n.body, [...scope, item]);
+        if (Array.isArray(list.v)) for (const item of list.v) run(n.body, [...scope, unwrap(item, list.tainted)]);
       }
     }
   };
-  run(t.nodes, [ctx]);
+  run(t.nodes, [{ v: ctx, tainted: false }]);
   return out.join('');
 }
 
 /** Parse and render in one go. */
-export function render(src: string, ctx: Record<string, unknown>): string {
-  return renderTemplate(parseTemplate(src), ctx);
+export function render(src: string, ctx: Record<string, unknown>, opts: RenderOptions): string {
+  return renderTemplate(parseTemplate(src), ctx, opts);
 }

@@ -207,7 +207,7 @@ describe('agent loop against the real core', () => {
     loop.stop();
     expect(await done).toBe('stopped');
   });
-  // Last: a policy with no tags binds every new node from here on.
+  // Last: the node is bound by hand (a tag-less policy never binds by itself: docs/identity.md 3).
   it('binding a policy makes the core answer reboot; the agent runs the hook and exits the loop', async () => {
     const h = await bootAgent();
     await until('first check-in', () => count(h, 'checkin') >= 1);

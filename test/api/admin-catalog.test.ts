@@ -37,7 +37,9 @@ describe('tags', () => {
     const cases: [unknown, RegExp][] = [
       [['equals', ['fact', 'x'], 1], /rule\[0\]: unknown operator "equals"/],
       [['=', ['fact', 'x']], /"=" takes 2 argument/],
-      [['like', ['fact', 'x'], '(['], /invalid regular expression/],
+      [['like', ['fact', 'x'], '(['], /rule\[2\]: pattern "\(\[" at offset 1: unterminated character class/],
+      [['like', ['fact', 'x'], '^(a)\\1$'], /rule\[2\]: pattern .* at offset 4: backreferences are not supported/],
+      [['like', ['fact', 'x'], 'x(?!y)'], /at offset 1: lookaround/],
       [['tag', 'nope'], /no tag named "nope"/],
       [['fact', 'x'], /gives a value, not true\/false/],
       [['and', 'x'], /rule\[1\]: expected an expression/],

@@ -141,25 +141,45 @@ describe('node plane: register and check-in', () => {
     expect(badMac.status).toBe(400);
   });
 
-  it('merges the boot-time record into the registered node instead of duplicating it', async () => {
+  it('keeps a boot-time record of another NIC apart as a conflict; the operator merges them (docs/identity.md 1)', async () => {
     // DHCP/iPXE saw only the second NIC of this machine...
     const boot2 = await t.node('GET', '/boot?mac=52:54:00:ee:00:02&serial=MERGE1');
     const early = kernelArgs(boot2.text).node!;
-    // ...and another boot-time record exists for its first NIC (e.g. from a DHCP sighting on another port).
     const n = new ProtocolNode(t, ['52:54:00:ee:00:01', '52:54:00:ee:00:02'], { x: 1 }, 'MERGE1');
-    await n.boot(); // first NIC boots
+    await n.boot(); // ...then the first NIC boots and its agent registers both
     const r = await n.register();
     expect(r.status).toBe(200);
-    const list = (await t.admin('GET', '/api/v1/nodes?limit=100000')).body.nodes as { id: number; macs: string[] }[];
-    const owners = list.filter((d) => d.macs.some((m) => m.startsWith('52:54:00:ee')));
-    expect(owners).toHaveLength(1);
-    expect(owners[0]!.macs.sort()).toEqual(['52:54:00:ee:00:01', '52:54:00:ee:00:02']);
-    expect(owners[0]!.id).not.toBe(early);
-    const ev = (await t.admin('GET', `/api/v1/nodes/${owners[0]!.id}/events`)).body.events as { type: string }[];
-    expect(ev.some((e) => e.type === 'node.merged')).toBe(true);
+    const owners = async () =>
+      ((await t.admin('GET', '/api/v1/nodes?limit=100000')).body.nodes as { id: number; macs: string[] }[]).filter((d) =>
+        d.macs.some((m) => m.startsWith('52:54:00:ee')),
+      );
+    // Nothing a node sends merges records: the MAC stays with the record that holds it, as a conflict.
+    expect((await owners()).length).toBe(2);
+    const reg = (await t.admin('GET', `/api/v1/nodes/${n.nodeId}`)).body;
+    expect(reg.macs).toEqual(['52:54:00:ee:00:01']);
+    expect(reg.conflicts).toEqual(
+      expect.arrayContaining([
+        { node_id: early, field: 'mac', value: '52:54:00:ee:00:02' },
+        { node_id: early, field: 'serial', value: 'MERGE1' },
+      ]),
+    );
+    const ev = (await t.admin('GET', `/api/v1/nodes/${n.nodeId}/events`)).body.events as { type: string }[];
+    expect(ev.some((e) => e.type === 'node.conflict')).toBe(true);
+    expect(ev.some((e) => e.type === 'node.merged')).toBe(false);
+    // The operator says they are one machine.
+    const m = await t.admin('POST', '/api/v1/nodes/merge', { into: n.nodeId, from: early });
+    expect(m.status).toBe(200);
+    expect(m.body.macs.sort()).toEqual(['52:54:00:ee:00:01', '52:54:00:ee:00:02']);
+    expect(m.body.conflicts).toEqual([]);
+    expect((await owners()).map((o) => o.id)).toEqual([n.nodeId]);
+    expect((await t.admin('GET', `/api/v1/nodes/${early}`)).status).toBe(404);
+    const after = (await t.admin('GET', `/api/v1/nodes/${n.nodeId}/events`)).body.events as { type: string; data: { from?: number } }[];
+    expect(after.find((e) => e.type === 'node.merged')?.data.from).toBe(early);
+    // The agent keeps working on the merged record.
+    expect((await n.checkin()).body.command).toBe('acknowledge');
   });
 
-  it('surfaces two registered machines claiming one UUID as a conflict event, keeping both', async () => {
+  it('surfaces two registered machines claiming one UUID as a conflict, keeping both until the operator keeps them apart', async () => {
     const uuid = '11111111-2222-3333-4444-555555555555';
     const a = new ProtocolNode(t, ['52:54:00:f0:00:01'], { k: 1 }, 'CONF-A', uuid);
     const b = new ProtocolNode(t, ['52:54:00:f0:00:02'], { k: 2 }, 'CONF-B', uuid);
@@ -170,5 +190,18 @@ describe('node plane: register and check-in', () => {
     expect(a.nodeId).not.toBe(b.nodeId);
     const ev = (await t.admin('GET', `/api/v1/nodes/${b.nodeId}/events`)).body.events as { type: string; data: { field?: string } }[];
     expect(ev.find((e) => e.type === 'node.conflict')?.data.field).toBe('uuid');
+    // The first holder keeps the UUID; the second does not take it and carries the conflict until the operator decides.
+    expect((await t.admin('GET', `/api/v1/nodes/${a.nodeId}`)).body.uuid).toBe(uuid);
+    const nb = (await t.admin('GET', `/api/v1/nodes/${b.nodeId}`)).body;
+    expect(nb.uuid).toBeNull();
+    expect(nb.conflicts).toEqual([{ node_id: a.nodeId, field: 'uuid', value: uuid }]);
+    // Keep apart: the conflict goes and is not raised again by the next registration.
+    const k = await t.admin('POST', `/api/v1/nodes/${b.nodeId}/conflicts/dismiss`, { node_id: a.nodeId });
+    expect(k.status).toBe(200);
+    expect(k.body.conflicts).toEqual([]);
+    b.facts = { k: 3 };
+    expect((await b.register()).status).toBe(200);
+    expect((await t.admin('GET', `/api/v1/nodes/${b.nodeId}`)).body.conflicts).toEqual([]);
+    expect((await t.admin('POST', `/api/v1/nodes/${b.nodeId}/conflicts/dismiss`, { node_id: b.nodeId })).status).toBe(400);
   });
 });

@@ -296,8 +296,8 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
       const id = node!.id;
 
       const capture = path.join(logDir, 'requests.txt');
-      // Disabled: a policy with no tags matches every node (Razor semantics), so an enabled one would bind the
-      // UEFI guest too. The operator's explicit bind overrides that and binds just this node.
+      // Tag-less, so it binds only by hand (docs/identity.md 3), and disabled besides: the operator's explicit
+      // bind binds just this node.
       await a.api('POST', '/api/v1/policies', { name: 'e2e-debian', task: 'debian', image: 'debian12', tags: [], enabled: false });
       const bindAt = Date.now();
       const bind = await a.api<{ results: { node_id: number; ok: boolean; reason?: string }[] }>('POST', '/api/v1/nodes/bind', {
@@ -332,10 +332,19 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
       writeFileSync(capture, requests);
       const m = new RegExp(`GET (/api/v1/nodes/${id}/files/[^/\\s]+/preseed\\.cfg)`).exec(requests);
       expect(m, `no preseed request from the guest in ${capture}`).not.toBeNull();
-      // Fetch that same URL: what the installer got (same bytes as the event says), rendered for this node.
-      const got = await a.nodePlane(m![1]!);
-      expect(got.status).toBe(200);
-      expect(got.body.length).toBe((served!.data as { bytes: number }).bytes);
+      // The same URL from any other address is refused: in full DHCP the install token works only from the
+      // node's own lease (docs/identity.md 2), and this request comes from the appliance's address.
+      const replay = await a.nodePlane(m![1]!);
+      expect(replay.status).toBe(403);
+      expect(replay.body).toContain('not leased or reserved');
+      // What the installer got (the event has its size), rendered for this node: the preview renders the same
+      // templates (with a placeholder token).
+      expect((served!.data as { bytes: number }).bytes).toBeGreaterThan(1000);
+      const preview = await a.api<{ files: Record<string, string> }>('POST', '/api/v1/tasks/debian/preview', {
+        node_id: id,
+        policy: 'e2e-debian',
+      });
+      const got = { body: preview.files['preseed.cfg'] ?? '' };
       expect(got.body).toContain(`node ${id}`);
       expect(got.body).toContain('policy e2e-debian');
       expect(got.body).toContain(`/api/v1/nodes/${id}/stage`);

@@ -13,7 +13,7 @@ export interface WalkedRoute {
 }
 
 /** Parameter values that satisfy each route's schema (the microkernel file is an enum). */
-const PARAM: Record<string, string> = { id: '1', name: 'x', file: 'vmlinuz' };
+const PARAM: Record<string, string> = { id: '1', name: 'x', file: 'vmlinuz', mac: '52:54:00:aa:bb:cc' };
 
 /** Every route registered on an admin plane, HEAD twins included. */
 export function walkRoutes(admin: FastifyInstance): WalkedRoute[] {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { canonicalMac, canonicalUuid, canonicalSerial, decideMatch } from '../../server/nodes/identity.ts';
+import { canonicalMac, canonicalUuid, canonicalSerial, decideClaims } from '../../server/nodes/identity.ts';
 
 describe('canonical identifiers', () => {
   it('normalises MACs and refuses non-MACs', () => {
@@ -21,36 +21,36 @@ describe('canonical identifiers', () => {
   });
 });
 
-describe('decideMatch', () => {
-  const rec = (id: number, macs: string[], registered: boolean, uuid: string | null = null, serial: string | null = null) => ({
-    id,
-    macs,
-    uuid,
-    serial,
-    registered,
+describe('decideClaims (docs/identity.md 1: claimed, never taken)', () => {
+  const rec = (id: number, macs: string[], uuid: string | null = null, serial: string | null = null) => ({ id, macs, uuid, serial });
+  it('takes identifiers no other record holds', () => {
+    expect(decideClaims({ macs: ['a', 'b'], uuid: 'u', serial: 's' }, [])).toEqual({
+      macs: ['a', 'b'],
+      uuid: 'u',
+      serial: 's',
+      overlaps: [],
+    });
   });
-  it('prefers the claimed node and absorbs boot-time records that share a MAC', () => {
-    const d = decideMatch({ macs: ['a', 'b'], uuid: 'u', serial: 's' }, 2, [rec(1, ['b'], false), rec(2, ['a'], false)]);
-    expect(d).toEqual({ target: 2, absorb: [1], conflicts: [] });
+  it('never takes a MAC another record holds, registered or not: that is a conflict', () => {
+    const d = decideClaims({ macs: ['own', 'victim'], uuid: null, serial: null }, [rec(7, ['victim'])]);
+    expect(d.macs).toEqual(['own']);
+    expect(d.overlaps).toEqual([{ node_id: 7, field: 'mac', value: 'victim' }]);
   });
-  it('matches by MAC when nothing is claimed, preferring the registered record', () => {
-    const d = decideMatch({ macs: ['a', 'b'], uuid: null, serial: null }, null, [rec(1, ['a'], false), rec(3, ['b'], true)]);
-    expect(d.target).toBe(3);
-    expect(d.absorb).toEqual([1]);
+  it('never takes a UUID or serial another record holds, even when both match (they are in broadcast DHCP)', () => {
+    const d = decideClaims({ macs: ['x'], uuid: 'u1', serial: 's1' }, [rec(6, ['y'], 'u1', 's1')]);
+    expect(d).toEqual({
+      macs: ['x'],
+      uuid: null,
+      serial: null,
+      overlaps: [
+        { node_id: 6, field: 'uuid', value: 'u1' },
+        { node_id: 6, field: 'serial', value: 's1' },
+      ],
+    });
   });
-  it('reports a registered machine with the same UUID but other MACs as a conflict, not a merge', () => {
-    const d = decideMatch({ macs: ['x'], uuid: 'u1', serial: 's1' }, 5, [rec(5, ['x'], false), rec(6, ['y'], true, 'u1', 's9')]);
-    expect(d).toEqual({ target: 5, absorb: [], conflicts: [{ node_id: 6, field: 'uuid', value: 'u1' }] });
-  });
-  it('folds in a duplicate registration of the same machine (same MAC, UUID and serial)', () => {
-    const d = decideMatch({ macs: ['x'], uuid: 'u', serial: 's' }, 5, [rec(5, ['z'], false), rec(6, ['x'], true, 'u', 's')]);
-    expect(d.absorb).toEqual([6]);
-  });
-  it('reports a registered machine sharing a MAC but not its hardware ids as a MAC conflict', () => {
-    const d = decideMatch({ macs: ['x'], uuid: 'u', serial: 's' }, 5, [rec(5, ['z'], false), rec(6, ['x'], true, 'other', 'other')]);
-    expect(d.conflicts).toEqual([{ node_id: 6, field: 'mac', value: 'x' }]);
-  });
-  it('creates a new node when nothing matches', () => {
-    expect(decideMatch({ macs: ['q'], uuid: null, serial: null }, null, [])).toEqual({ target: null, absorb: [], conflicts: [] });
+  it('reports every holder of a shared UUID (cheap boards)', () => {
+    const d = decideClaims({ macs: ['x'], uuid: 'u', serial: null }, [rec(2, ['p'], 'u'), rec(3, ['q'], 'u')]);
+    expect(d.overlaps.map((o) => o.node_id)).toEqual([2, 3]);
+    expect(d.uuid).toBeNull();
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { CcEvent } from '../../../contract/events.ts';
 import { apiUrl, authHeaders } from './client.ts';
-import { SseParser } from './sse-parser.ts';
+import { SseParser } from '../../../contract/sse-parser.ts';
 import { ref, type Ref } from 'vue';
 
 /** Connection state shown in the header. */

@@ -1,9 +1,10 @@
-/** Bulk node actions (bind, unbind, reinstall, reboot, poweroff, forget) over the admin API. */
+/** Node actions (bind, approve, unbind, reinstall, reboot, poweroff, forget, merge, keep apart) over the admin API. */
 import type { BulkResult, Policy } from '../../../contract/admin.ts';
+import type { Node } from '../../../contract/node.ts';
 import { get, post } from './client.ts';
 
 /** Actions that take only a node selection. */
-export type NodeAction = 'unbind' | 'reinstall' | 'reboot' | 'poweroff' | 'forget';
+export type NodeAction = 'approve' | 'unbind' | 'reinstall' | 'reboot' | 'poweroff' | 'forget';
 
 /** Bind nodes to a policy; per-node outcome. */
 export function bindNodes(nodeIds: number[], policy: string): Promise<BulkResult> {
@@ -15,6 +16,16 @@ export function runNodeAction(action: NodeAction, nodeIds: number[]): Promise<Bu
   return post<BulkResult>(`/api/v1/nodes/${action}`, { node_ids: nodeIds });
 }
 
+/** The operator says `from` is the same machine as `into`: `from` is folded in and deleted. */
+export function mergeNodes(into: number, from: number): Promise<Node> {
+  return post<Node>('/api/v1/nodes/merge', { into, from });
+}
+
+/** The operator says `id` and `other` are different machines: their conflicts are dismissed. */
+export function keepApart(id: number, other: number): Promise<Node> {
+  return post<Node>(`/api/v1/nodes/${id}/conflicts/dismiss`, { node_id: other });
+}
+
 /** Policies in priority order. */
 export async function listPolicies(): Promise<Policy[]> {
   return (await get<{ policies: Policy[] }>('/api/v1/policies')).policies;
@@ -22,6 +33,7 @@ export async function listPolicies(): Promise<Policy[]> {
 
 /** What the confirm dialog says per action. */
 export const ACTION_TEXT: Record<NodeAction, { label: string; confirm: string; danger: boolean }> = {
+  approve: { label: 'Approve', confirm: 'Approve {n} node(s) for automatic binding?', danger: false },
   unbind: { label: 'Unbind', confirm: 'Unbind {n} node(s)? They return to registered and boot the microkernel again.', danger: false },
   reinstall: { label: 'Reinstall', confirm: 'Reinstall {n} node(s)? Their disks are overwritten on the next boot.', danger: true },
   reboot: { label: 'Reboot', confirm: 'Ask the agent on {n} node(s) to reboot?', danger: false },

@@ -73,6 +73,11 @@ export class NodesStore {
 
   /** Feed one event from the stream. */
   handleEvent(ev: CcEvent): void {
+    // A flood of new machines is summarised instead of one event each: reload the whole list once.
+    if (ev.type === 'node.suppressed' && ev.data.kind === 'discovered') {
+      void this.load();
+      return;
+    }
     if (!ev.type.startsWith('node.') || ev.node_id === null) return;
     if (ev.type === 'node.forgotten') {
       this.pending.delete(ev.node_id);

@@ -35,6 +35,8 @@ export function makeNode(id: number, over: Partial<Node> = {}): Node {
       bmc_ip: `10.1.0.${id % 250}`,
     },
     metadata: {},
+    conflicts: [],
+    approved: true,
     ...over,
   };
 }

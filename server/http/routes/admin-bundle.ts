@@ -11,15 +11,14 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { CoreContext } from '../../core/context.ts';
 import { ccError } from '../../errors/cc-error.ts';
 import { HashCache } from '../../prepare/inventory/hash-cache.ts';
 import { realProbes } from '../../readiness/probes.ts';
 import { importBundle } from '../../bundle/import.ts';
 import { bundleItems, writeBundle } from '../../bundle/export.ts';
+import { addRoute } from '../route-table.ts';
 
 const OCTETS = 'application/octet-stream';
 /** A rack's worth of disk images; the free-space check inside the import is the real bound. */
@@ -27,15 +26,10 @@ const BUNDLE_BODY_LIMIT = 512 * 1024 ** 3;
 
 /** Register the bundle routes (inside the uploads scope). */
 export function bundleRoutes(app: FastifyInstance, ctx: CoreContext): void {
-  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const hashes = new HashCache();
-  r.put(
-    '/api/v1/bundle',
-    {
-      bodyLimit: BUNDLE_BODY_LIMIT,
-      config: { rawBody: OCTETS },
-      schema: { tags: ['prepare'], summary: 'Import a bundle (verified completely before anything is written; no nodes while running)' },
-    },
+  addRoute(
+    app,
+    'PUT /api/v1/bundle',
     async (req) => {
       const ct = req.headers['content-type'];
       if (!ct || ct.split(';')[0]!.trim().toLowerCase() !== OCTETS)
@@ -54,11 +48,7 @@ export function bundleRoutes(app: FastifyInstance, ctx: CoreContext): void {
           }),
         );
         const summary = `${rep.files} files (${Math.round(rep.bytes / 1048576)} MiB): loaders ${rep.loaders.length}, microkernels ${rep.microkernels.join(', ') || 'none'}, images ${rep.images.join(', ') || 'none'}`;
-        ctx.events.emit('bundle.imported', {
-          message: `Bundle imported: ${summary}`,
-          data: { ...rep, manifest: undefined, created_at: rep.manifest.created_at },
-        });
-        return {
+        const answer = {
           files: rep.files,
           bytes: rep.bytes,
           loaders: rep.loaders,
@@ -67,30 +57,23 @@ export function bundleRoutes(app: FastifyInstance, ctx: CoreContext): void {
           store: rep.store,
           created_at: rep.manifest.created_at,
         };
+        ctx.events.emit('bundle.imported', { message: `Bundle imported: ${summary}`, data: answer });
+        return answer;
       } finally {
         await fsp.rm(staged, { force: true });
         await fsp.rmdir(dir).catch(() => undefined);
       }
     },
+    { bodyLimit: BUNDLE_BODY_LIMIT },
   );
-  r.get(
-    '/api/v1/bundle',
-    {
-      schema: {
-        tags: ['prepare'],
-        summary: 'Export this data dir as a bundle (no secrets through the API)',
-        querystring: Type.Object({ with_nodes: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-      },
-    },
-    async (req, reply) => {
-      const o = { withNodes: req.query.with_nodes === true, withSecrets: false, now: ctx.now() };
-      const { items, manifest } = await bundleItems({ dataDir: ctx.config.dataDir, catalog: ctx, hashes }, o);
-      const out = new PassThrough();
-      // Errors after the first byte cannot become a JSON error: the stream is cut, and the importer's checks see it.
-      void writeBundle(items, manifest, { write: (c) => new Promise<void>((res) => (out.write(c) ? res() : out.once('drain', res))) }, o)
-        .then(() => out.end())
-        .catch((e: unknown) => out.destroy(e as Error));
-      return reply.type(OCTETS).header('content-disposition', 'attachment; filename="crashcart-bundle.tar"').send(out);
-    },
-  );
+  addRoute(app, 'GET /api/v1/bundle', async (req, reply) => {
+    const o = { withNodes: req.query.with_nodes === true, withSecrets: false, now: ctx.now() };
+    const { items, manifest } = await bundleItems({ dataDir: ctx.config.dataDir, catalog: ctx, hashes }, o);
+    const out = new PassThrough();
+    // Errors after the first byte cannot become a JSON error: the stream is cut, and the importer's checks see it.
+    void writeBundle(items, manifest, { write: (c) => new Promise<void>((res) => (out.write(c) ? res() : out.once('drain', res))) }, o)
+      .then(() => out.end())
+      .catch((e: unknown) => out.destroy(e as Error));
+    return reply.type('application/x-tar').header('content-disposition', 'attachment; filename="crashcart-bundle.tar"').send(out);
+  });
 }

@@ -1,93 +1,28 @@
-/** Admin routes over nodes: list, detail, facts, timeline, bulk actions, edit. */
-import { Type } from 'typebox';
+/** Admin routes over nodes: list, detail, facts, timeline, bulk actions, edit, identity conflicts. */
 import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { BindRequestSchema, BulkResultSchema, NodeSchema, NodeSelectionSchema } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
-import { nodeView } from '../../nodes/view.ts';
+import { addRoute } from '../route-table.ts';
+import { listNodes, nodeEvents, nodeFacts, requireNode, viewOf } from '../../nodes/node-query.ts';
 import { bindNodes, unbindNodes, reinstallNodes } from '../../policies/binder.ts';
-import { queueCommand, forgetNodes, patchNode } from '../../nodes/node-actions.ts';
-import { ccError } from '../../errors/cc-error.ts';
-
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+import { queueCommand, forgetNodes, patchNode, approveNodes } from '../../nodes/node-actions.ts';
+import { keepApart, mergeNodes } from '../../nodes/conflicts.ts';
 
 /** Register node routes. */
 export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
-  const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get(
-    '/api/v1/nodes',
-    {
-      schema: {
-        tags: ['nodes'],
-        querystring: Type.Object({
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
-          offset: Type.Optional(Type.Integer({ minimum: 0 })),
-          state: Type.Optional(Type.String({ maxLength: 32 })),
-          q: Type.Optional(Type.String({ maxLength: 256 })),
-        }),
-        response: { 200: Type.Object({ nodes: Type.Array(NodeSchema), total: Type.Integer() }) },
-      },
-    },
-    async (req) => {
-      let all = ctx.repo.all().sort((a, b) => a.id - b.id);
-      if (req.query.state) all = all.filter((d) => d.state === req.query.state);
-      if (req.query.q) {
-        const q = req.query.q.toLowerCase();
-        all = all.filter((d) =>
-          [d.hostname, d.serial, d.manufacturer, d.product, d.ip, ...d.macs, ...d.tags].some((v) => v?.toLowerCase().includes(q)),
-        );
-      }
-      const off = req.query.offset ?? 0;
-      return { nodes: all.slice(off, off + (req.query.limit ?? 1000)).map(nodeView), total: all.length };
-    },
+  addRoute(app, 'GET /api/v1/nodes', async (req) => listNodes(ctx, req.query));
+  addRoute(app, 'GET /api/v1/nodes/:id', async (req) => viewOf(ctx, requireNode(ctx, req.params.id)));
+  addRoute(app, 'GET /api/v1/nodes/:id/facts', async (req) => nodeFacts(ctx, req.params.id));
+  addRoute(app, 'GET /api/v1/nodes/:id/events', async (req) => ({ events: await nodeEvents(ctx, req.params.id, req.query.limit) }));
+  addRoute(app, 'PATCH /api/v1/nodes/:id', async (req) => viewOf(ctx, await patchNode(ctx, req.params.id, req.body)));
+  addRoute(app, 'POST /api/v1/nodes/bind', async (req) => bindNodes(ctx, req.body.node_ids, req.body.policy));
+  addRoute(app, 'POST /api/v1/nodes/unbind', async (req) => unbindNodes(ctx, req.body.node_ids));
+  addRoute(app, 'POST /api/v1/nodes/reinstall', async (req) => reinstallNodes(ctx, req.body.node_ids));
+  addRoute(app, 'POST /api/v1/nodes/reboot', async (req) => queueCommand(ctx, req.body.node_ids, 'reboot'));
+  addRoute(app, 'POST /api/v1/nodes/poweroff', async (req) => queueCommand(ctx, req.body.node_ids, 'poweroff'));
+  addRoute(app, 'POST /api/v1/nodes/forget', async (req) => forgetNodes(ctx, req.body.node_ids));
+  addRoute(app, 'POST /api/v1/nodes/approve', async (req) => approveNodes(ctx, req.body.node_ids));
+  addRoute(app, 'POST /api/v1/nodes/merge', async (req) => viewOf(ctx, await mergeNodes(ctx, req.body.into, req.body.from)));
+  addRoute(app, 'POST /api/v1/nodes/:id/conflicts/dismiss', async (req) =>
+    viewOf(ctx, await keepApart(ctx, req.params.id, req.body.node_id)),
   );
-  r.get('/api/v1/nodes/:id', { schema: { tags: ['nodes'], params: IdParams, response: { 200: NodeSchema } } }, async (req) => {
-    const d = ctx.repo.get(req.params.id);
-    if (!d) throw ccError('CC_ERR_NOT_FOUND', `node ${req.params.id}`);
-    return nodeView(d);
-  });
-  r.get('/api/v1/nodes/:id/facts', { schema: { tags: ['nodes'], params: IdParams } }, async (req) => {
-    if (!ctx.repo.get(req.params.id)) throw ccError('CC_ERR_NOT_FOUND', `node ${req.params.id}`);
-    const f = await ctx.store.facts.findOne({ _id: String(req.params.id) });
-    return { facts: f?.facts ?? {}, inventory: f?.inventory ?? null };
-  });
-  r.get(
-    '/api/v1/nodes/:id/events',
-    {
-      schema: {
-        tags: ['nodes'],
-        params: IdParams,
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })) }),
-      },
-    },
-    async (req) => ({ events: await ctx.events.query({ node_id: req.params.id, limit: req.query.limit ?? 500 }) }),
-  );
-  r.patch(
-    '/api/v1/nodes/:id',
-    {
-      schema: {
-        tags: ['nodes'],
-        params: IdParams,
-        body: Type.Object(
-          {
-            hostname: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,252})$' })),
-            efi_loader: Type.Optional(Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi'), Type.Null()])),
-            metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: NodeSchema },
-      },
-    },
-    async (req) => nodeView(await patchNode(ctx, req.params.id, req.body)),
-  );
-  const bulk = { tags: ['nodes'], body: NodeSelectionSchema, response: { 200: BulkResultSchema } };
-  r.post('/api/v1/nodes/bind', { schema: { tags: ['nodes'], body: BindRequestSchema, response: { 200: BulkResultSchema } } }, async (req) =>
-    bindNodes(ctx, req.body.node_ids, req.body.policy),
-  );
-  r.post('/api/v1/nodes/unbind', { schema: bulk }, async (req) => unbindNodes(ctx, req.body.node_ids));
-  r.post('/api/v1/nodes/reinstall', { schema: bulk }, async (req) => reinstallNodes(ctx, req.body.node_ids));
-  r.post('/api/v1/nodes/reboot', { schema: bulk }, async (req) => queueCommand(ctx, req.body.node_ids, 'reboot'));
-  r.post('/api/v1/nodes/poweroff', { schema: bulk }, async (req) => queueCommand(ctx, req.body.node_ids, 'poweroff'));
-  r.post('/api/v1/nodes/forget', { schema: bulk }, async (req) => forgetNodes(ctx, req.body.node_ids));
 }

@@ -4,16 +4,14 @@
  * the side (the microkernel goes through the upload routes in admin-uploads.ts). Registered in the
  * uploads scope, where `application/octet-stream` is parsed.
  */
-import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { PreparedSchema } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
 import { ccError } from '../../errors/cc-error.ts';
 import { HashCache } from '../../prepare/inventory/hash-cache.ts';
 import { inspectPrepared } from '../../prepare/inventory/prepared.ts';
 import { installLoaderUpload, pinnedLoaderFile } from '../../prepare/loaders/upload.ts';
+import { addRoute } from '../route-table.ts';
 
 const OCTETS = 'application/octet-stream';
 /** The largest pinned loader (GRUB, ~4 MB) with room: anything bigger cannot match a pin. */
@@ -21,25 +19,11 @@ const LOADER_BODY_LIMIT = 16 * 1024 * 1024;
 
 /** Register the prepare routes (inside the uploads scope). */
 export function prepareRoutes(app: FastifyInstance, ctx: CoreContext): void {
-  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const hashes = new HashCache();
-  r.get(
-    '/api/v1/prepared',
-    { schema: { tags: ['prepare'], summary: 'Loaders, microkernels and images the data dir holds', response: { 200: PreparedSchema } } },
-    async () => inspectPrepared(ctx.config.dataDir, hashes),
-  );
-  r.put(
-    '/api/v1/loaders/:file',
-    {
-      bodyLimit: LOADER_BODY_LIMIT,
-      config: { rawBody: OCTETS },
-      schema: {
-        tags: ['prepare'],
-        summary: 'Install a first-stage loader; refused unless its bytes are the pinned ones',
-        params: Type.Object({ file: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }) }),
-        response: { 200: Type.Object({ name: Type.String(), bytes: Type.Integer(), sha256: Type.String() }) },
-      },
-    },
+  addRoute(app, 'GET /api/v1/prepared', async () => inspectPrepared(ctx.config.dataDir, hashes));
+  addRoute(
+    app,
+    'PUT /api/v1/loaders/:file',
     async (req) => {
       const ct = req.headers['content-type'];
       if (!ct || ct.split(';')[0]!.trim().toLowerCase() !== OCTETS) throw ccError('CC_ERR_UNSUPPORTED_MEDIA', `send the file as ${OCTETS}`);
@@ -52,5 +36,6 @@ export function prepareRoutes(app: FastifyInstance, ctx: CoreContext): void {
       });
       return got;
     },
+    { bodyLimit: LOADER_BODY_LIMIT },
   );
 }

@@ -1,6 +1,5 @@
-// @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { SseParser } from './sse-parser.ts';
+import { SseParser } from '../../contract/sse-parser.ts';
 
 describe('SSE parser', () => {
   it('parses messages split at any byte, with ids and multi-line data', () => {

@@ -1,6 +1,7 @@
 /**
  * Incremental Server-Sent Events parser (WHATWG HTML "Interpreting an event stream"):
- * fed text chunks in any split, yields complete messages. Pure: no I/O.
+ * fed text chunks in any split, yields complete messages. Pure: no I/O. One parser
+ * for every reader of `/api/v1/events/stream` (the renderer, the Electron tray).
  */
 
 /** One dispatched SSE message. */

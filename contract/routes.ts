@@ -1,0 +1,294 @@
+/**
+ * The admin API, route by route: for each `METHOD /path` its params, query,
+ * body and answer schemas. The server registers every admin route from its
+ * entry here (server/http/route-table.ts), so a route's validation and its
+ * answer's serialisation cannot differ from this table; the renderer's and
+ * the CLI's clients are typed from it (`RouteInput`, `RouteAnswer`).
+ *
+ * The renderer imports this file with `import type` only: its runtime half
+ * (contract/route-request.ts) needs nothing but the key, so TypeBox stays out
+ * of the UI bundle. Adding a route: one entry here, one `addRoute` call in a
+ * server/http/routes/ file; the client sees it at once.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+import {
+  BindRequestSchema,
+  BulkResultSchema,
+  ConflictDismissSchema,
+  DryRunRequestSchema,
+  DryRunResultSchema,
+  MergeRequestSchema,
+  NameParamsSchema,
+  NodeSelectionSchema,
+  PolicyInputSchema,
+  PolicyListSchema,
+  PolicyMoveSchema,
+  PolicyOrderSchema,
+  PolicySchema,
+  SettingsSchema,
+  TagInputSchema,
+  TagListSchema,
+  TagSchema,
+  TaskInputSchema,
+  TaskListSchema,
+  TaskPreviewRequestSchema,
+  TaskPreviewSchema,
+  TaskSchema,
+  ImageSchema,
+} from './admin.ts';
+import { NodeSchema } from './node.ts';
+import {
+  EventListSchema,
+  EventQuerySchema,
+  EventStreamQuerySchema,
+  NodeEventsQuerySchema,
+  NodeFactsSchema,
+  NodeIdParamsSchema,
+  NodeListQuerySchema,
+  NodeListSchema,
+  NodePatchSchema,
+} from './node-api.ts';
+import {
+  ApplianceStatusSchema,
+  HealthSchema,
+  InterfaceListSchema,
+  ProbeRequestSchema,
+  ProbeResultSchema,
+  SetupApplySchema,
+} from './system.ts';
+import {
+  FileEntrySchema,
+  ImageFileParamsSchema,
+  ImageListSchema,
+  MicrokernelFileSchema,
+  MicrokernelInstallSchema,
+  MicrokernelInstalledSchema,
+  MicrokernelStagingQuerySchema,
+} from './images.ts';
+import { ReadinessSchema } from './readiness.ts';
+import {
+  BundleExportQuerySchema,
+  BundleImportedSchema,
+  LoaderFileParamsSchema,
+  LoaderInstalledSchema,
+  PreparedSchema,
+} from './prepared.ts';
+import { EmptySchema, LoginCodeSchema, LoginRequestSchema, OkSchema, RevokeAllSchema } from './session.ts';
+import { ReservationInputSchema, ReservationListSchema, ReservationParamsSchema, ReservationSchema } from './reservations.ts';
+
+/** One admin route's contract. */
+export interface RouteSpec {
+  /** OpenAPI group. */
+  readonly tags: readonly string[];
+  /** One line for the OpenAPI document. */
+  readonly summary?: string;
+  readonly params?: TSchema;
+  readonly query?: TSchema;
+  readonly body?: TSchema;
+  /** Success status when not 200 (201 created, 204 nothing to say). */
+  readonly status?: 201 | 204;
+  /** The JSON answer. Absent: 204, or a route that answers something other than JSON (`produces`). */
+  readonly response?: TSchema;
+  /** Absent: the bearer token or a session cookie; `open`: no credential; `token`: the bearer token only. */
+  readonly auth?: 'open' | 'token';
+  /** The route takes a raw upload of this media type instead of a JSON body. */
+  readonly rawBody?: 'application/octet-stream';
+  /** A non-JSON answer (a stream or a download): clients link to it (`apiUrl`) instead of calling it. */
+  readonly produces?: 'text/event-stream' | 'text/csv' | 'application/json' | 'application/x-tar';
+}
+
+/** HTTP methods the admin plane uses. */
+export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+const NodeBulk = { tags: ['nodes'], body: NodeSelectionSchema, response: BulkResultSchema } as const;
+const MicrokernelParams = Type.Object({ file: MicrokernelFileSchema });
+
+/** Every admin route, keyed `METHOD /path` (Fastify path syntax: `:name` is a parameter). */
+export const ADMIN_ROUTES = {
+  // System
+  'GET /api/v1/health': { tags: ['system'], auth: 'open', response: HealthSchema },
+  'GET /api/v1/status': { tags: ['system'], response: ApplianceStatusSchema },
+  'GET /api/v1/interfaces': { tags: ['system'], response: InterfaceListSchema },
+  'POST /api/v1/setup/probe': { tags: ['system'], body: ProbeRequestSchema, response: ProbeResultSchema },
+  'POST /api/v1/setup/apply': { tags: ['system'], body: SetupApplySchema, response: ApplianceStatusSchema },
+  'POST /api/v1/setup/stop': { tags: ['system'], body: EmptySchema, response: ApplianceStatusSchema },
+  'GET /api/v1/readiness': {
+    tags: ['system'],
+    summary: 'What this appliance needs to serve a rack, each row with its fix (as `crashcart doctor` prints it)',
+    response: ReadinessSchema,
+  },
+
+  // Sign-in (docs/security.md "Admin credentials")
+  'POST /api/v1/session': {
+    tags: ['session'],
+    summary: 'Sign a browser in with a one-time login code',
+    auth: 'open',
+    body: LoginRequestSchema,
+    response: OkSchema,
+  },
+  'DELETE /api/v1/session': { tags: ['session'], summary: 'Sign this browser out', status: 204 },
+  'POST /api/v1/session/revoke-all': {
+    tags: ['session'],
+    summary: 'Sign out everywhere: end every session and login code and rotate the admin token',
+    body: EmptySchema,
+    response: RevokeAllSchema,
+  },
+  'POST /api/v1/session/login-code': {
+    tags: ['session'],
+    summary: 'A fresh one-time login link (10 minutes, single use)',
+    auth: 'token',
+    body: EmptySchema,
+    response: LoginCodeSchema,
+  },
+
+  // Nodes
+  'GET /api/v1/nodes': { tags: ['nodes'], query: NodeListQuerySchema, response: NodeListSchema },
+  'GET /api/v1/nodes/:id': { tags: ['nodes'], params: NodeIdParamsSchema, response: NodeSchema },
+  'GET /api/v1/nodes/:id/facts': { tags: ['nodes'], params: NodeIdParamsSchema, response: NodeFactsSchema },
+  'GET /api/v1/nodes/:id/events': { tags: ['nodes'], params: NodeIdParamsSchema, query: NodeEventsQuerySchema, response: EventListSchema },
+  'PATCH /api/v1/nodes/:id': { tags: ['nodes'], params: NodeIdParamsSchema, body: NodePatchSchema, response: NodeSchema },
+  'POST /api/v1/nodes/bind': { tags: ['nodes'], body: BindRequestSchema, response: BulkResultSchema },
+  'POST /api/v1/nodes/unbind': NodeBulk,
+  'POST /api/v1/nodes/reinstall': NodeBulk,
+  'POST /api/v1/nodes/reboot': NodeBulk,
+  'POST /api/v1/nodes/poweroff': NodeBulk,
+  'POST /api/v1/nodes/forget': NodeBulk,
+  'POST /api/v1/nodes/approve': NodeBulk,
+  // Identity conflicts (docs/identity.md 1): only the operator merges records or keeps them apart.
+  'POST /api/v1/nodes/merge': { tags: ['nodes'], body: MergeRequestSchema, response: NodeSchema },
+  'POST /api/v1/nodes/:id/conflicts/dismiss': {
+    tags: ['nodes'],
+    params: NodeIdParamsSchema,
+    body: ConflictDismissSchema,
+    response: NodeSchema,
+  },
+
+  // Tags
+  'GET /api/v1/tags': { tags: ['tags'], response: TagListSchema },
+  'GET /api/v1/tags/:name': { tags: ['tags'], params: NameParamsSchema, response: TagSchema },
+  'POST /api/v1/tags': { tags: ['tags'], body: TagInputSchema, status: 201, response: TagSchema },
+  'PUT /api/v1/tags/:name': { tags: ['tags'], params: NameParamsSchema, body: TagInputSchema, response: TagSchema },
+  'DELETE /api/v1/tags/:name': { tags: ['tags'], params: NameParamsSchema, status: 204 },
+
+  // Policies
+  'GET /api/v1/policies': { tags: ['policies'], response: PolicyListSchema },
+  'GET /api/v1/policies/:name': { tags: ['policies'], params: NameParamsSchema, response: PolicySchema },
+  'POST /api/v1/policies': { tags: ['policies'], body: PolicyInputSchema, status: 201, response: PolicySchema },
+  'PUT /api/v1/policies/:name': { tags: ['policies'], params: NameParamsSchema, body: PolicyInputSchema, response: PolicySchema },
+  'DELETE /api/v1/policies/:name': { tags: ['policies'], params: NameParamsSchema, status: 204 },
+  'POST /api/v1/policies/order': { tags: ['policies'], body: PolicyOrderSchema, response: PolicyListSchema },
+  'POST /api/v1/policies/:name/move': { tags: ['policies'], params: NameParamsSchema, body: PolicyMoveSchema, response: PolicyListSchema },
+  'POST /api/v1/dry-run': {
+    tags: ['policies'],
+    summary: 'Which nodes a rule, tag set or policy would match, and why not',
+    body: DryRunRequestSchema,
+    response: DryRunResultSchema,
+  },
+
+  // Tasks
+  'GET /api/v1/tasks': { tags: ['tasks'], response: TaskListSchema },
+  'GET /api/v1/tasks/:name': { tags: ['tasks'], params: NameParamsSchema, response: TaskSchema },
+  'POST /api/v1/tasks': { tags: ['tasks'], body: TaskInputSchema, status: 201, response: TaskSchema },
+  'PUT /api/v1/tasks/:name': { tags: ['tasks'], params: NameParamsSchema, body: TaskInputSchema, response: TaskSchema },
+  'DELETE /api/v1/tasks/:name': { tags: ['tasks'], params: NameParamsSchema, status: 204 },
+  'POST /api/v1/tasks/:name/preview': {
+    tags: ['tasks'],
+    params: NameParamsSchema,
+    body: TaskPreviewRequestSchema,
+    response: TaskPreviewSchema,
+  },
+
+  // Settings (pushed to agents with their next answer)
+  'GET /api/v1/settings': { tags: ['settings'], response: SettingsSchema },
+  'PATCH /api/v1/settings': { tags: ['settings'], body: SettingsSchema, response: SettingsSchema },
+
+  // Images and the microkernel (uploads are raw bodies)
+  'GET /api/v1/images': { tags: ['images'], response: ImageListSchema },
+  'DELETE /api/v1/images/:name': { tags: ['images'], params: NameParamsSchema, status: 204 },
+  'PUT /api/v1/images/:name/files/:file': {
+    tags: ['images'],
+    params: ImageFileParamsSchema,
+    rawBody: 'application/octet-stream',
+    response: ImageSchema,
+  },
+  'PUT /api/v1/microkernel/staging/:file': {
+    tags: ['microkernel'],
+    params: MicrokernelParams,
+    query: MicrokernelStagingQuerySchema,
+    rawBody: 'application/octet-stream',
+    response: FileEntrySchema,
+  },
+  'POST /api/v1/microkernel/install': {
+    tags: ['microkernel'],
+    summary: 'Make the staged files the live microkernel (takes effect at the next boot)',
+    body: MicrokernelInstallSchema,
+    response: MicrokernelInstalledSchema,
+  },
+
+  // Prepared artifacts and bundles (issue 12; docs/prepare.md)
+  'GET /api/v1/prepared': { tags: ['prepare'], summary: 'Loaders, microkernels and images the data dir holds', response: PreparedSchema },
+  'PUT /api/v1/loaders/:file': {
+    tags: ['prepare'],
+    summary: 'Install a first-stage loader; refused unless its bytes are the pinned ones',
+    params: LoaderFileParamsSchema,
+    rawBody: 'application/octet-stream',
+    response: LoaderInstalledSchema,
+  },
+  'PUT /api/v1/bundle': {
+    tags: ['prepare'],
+    summary: 'Import a bundle, verified completely before anything is written (nodes only into a stopped appliance)',
+    rawBody: 'application/octet-stream',
+    response: BundleImportedSchema,
+  },
+  'GET /api/v1/bundle': {
+    tags: ['prepare'],
+    summary: 'Export this data dir as a bundle (no secrets through the API)',
+    query: BundleExportQuerySchema,
+    produces: 'application/x-tar',
+  },
+
+  // Events and exports
+  'GET /api/v1/events': { tags: ['events'], query: EventQuerySchema, response: EventListSchema },
+  'GET /api/v1/events/stream': { tags: ['events'], query: EventStreamQuerySchema, produces: 'text/event-stream' },
+  'GET /api/v1/export/nodes.json': { tags: ['export'], produces: 'application/json' },
+  'GET /api/v1/export/nodes.csv': { tags: ['export'], produces: 'text/csv' },
+
+  // DHCP reservations
+  'GET /api/v1/reservations': { tags: ['dhcp'], response: ReservationListSchema },
+  'GET /api/v1/reservations/:mac': { tags: ['dhcp'], params: ReservationParamsSchema, response: ReservationSchema },
+  'PUT /api/v1/reservations/:mac': {
+    tags: ['dhcp'],
+    params: ReservationParamsSchema,
+    body: ReservationInputSchema,
+    response: ReservationSchema,
+  },
+  'DELETE /api/v1/reservations/:mac': { tags: ['dhcp'], params: ReservationParamsSchema, status: 204 },
+} as const satisfies Record<`${RouteMethod} /api/${string}`, RouteSpec>;
+
+/** The route table's type. */
+export type AdminRoutes = typeof ADMIN_ROUTES;
+/** One route's key, e.g. `'GET /api/v1/nodes/:id'`. */
+export type AdminRouteKey = keyof AdminRoutes;
+
+type Part<R, P extends 'params' | 'query' | 'body' | 'response'> = R extends { readonly [K in P]: infer S extends TSchema }
+  ? Static<S>
+  : undefined;
+
+/** Path parameters of a route (undefined when it has none). */
+export type RouteParams<K extends AdminRouteKey> = Part<AdminRoutes[K], 'params'>;
+/** Query of a route (undefined when it takes none). */
+export type RouteQuery<K extends AdminRouteKey> = Part<AdminRoutes[K], 'query'>;
+/** JSON body of a route (undefined when it takes none). */
+export type RouteBody<K extends AdminRouteKey> = Part<AdminRoutes[K], 'body'>;
+/** What a route answers (void for 204 and for non-JSON answers). */
+export type RouteAnswer<K extends AdminRouteKey> = AdminRoutes[K] extends { readonly response: infer S extends TSchema } ? Static<S> : void;
+
+/** What a caller passes: `params` and `body` when the route has them, `query` optionally. */
+export type RouteInput<K extends AdminRouteKey> = (RouteParams<K> extends undefined ? unknown : { params: RouteParams<K> }) &
+  (RouteQuery<K> extends undefined ? unknown : { query?: RouteQuery<K> }) &
+  (RouteBody<K> extends undefined ? unknown : { body: RouteBody<K> });
+
+/** Routes a client calls with JSON (not raw uploads, not streams or downloads). */
+export type JsonRouteKey = {
+  [K in AdminRouteKey]: AdminRoutes[K] extends { readonly rawBody: string } | { readonly produces: string } ? never : K;
+}[AdminRouteKey];

@@ -1,0 +1,107 @@
+/**
+ * What the rack may make the core do, per source address (docs/security.md "Node plane"): create
+ * records for unknown MACs, write events, send facts. Limits are settings read on every call (a change
+ * applies at once); when one trips, a single `node.suppressed` event says so, and another one counts
+ * what was dropped when the source is allowed again, so garbage cannot flush the event log.
+ */
+import type { EventType } from '../../contract/index.ts';
+import type { EventInput, EventSink } from '../events/event-log.ts';
+import type { Settings } from '../settings/settings-service.ts';
+import { TokenBuckets } from './token-bucket.ts';
+
+/** Sources tracked at once: far more than a rack's addresses; a flood of forged ones evicts the oldest. */
+export const MAX_TRACKED_SOURCES = 4096;
+
+/** Source key of DHCP sightings: a DHCP packet carries no source worth trusting, so they share one bucket. */
+export const DHCP_SOURCE = 'dhcp';
+
+/** What the guard needs from the core. */
+export interface NodeGuardDeps {
+  settings: () => Readonly<Settings>;
+  events: EventSink;
+  /** Sources the limits do not apply to (the simulated rack on loopback). */
+  exempt: (source: string) => boolean;
+  /** Records that never registered (for the cap). */
+  unregistered: () => number;
+  now: () => number;
+}
+
+type Kind = 'create' | 'discovered' | 'events' | 'facts';
+
+/** Per-source limits of the node plane and the boot hooks. */
+export class NodeGuard {
+  private readonly buckets = new TokenBuckets(MAX_TRACKED_SOURCES * 4);
+  /** Dropped counts per (kind, source) while a limit is tripped. */
+  private readonly dropped = new Map<string, number>();
+
+  constructor(private readonly d: NodeGuardDeps) {}
+
+  /** May `source` (an address, or DHCP_SOURCE) create a record for an unknown MAC now? */
+  mayCreate(source: string): boolean {
+    if (this.d.exempt(source)) return true;
+    const s = this.d.settings();
+    if (s.unregistered_nodes_max > 0 && this.d.unregistered() >= s.unregistered_nodes_max)
+      return this.refuse('create', 'cap', `${s.unregistered_nodes_max} machines have never registered; forget some to admit new ones`);
+    this.recover('create', 'cap');
+    const perMin = source === DHCP_SOURCE ? s.node_create_dhcp_per_min : s.node_create_per_source_per_min;
+    return this.pass('create', source, 1, perMin, `more than ${perMin} new machines per minute from ${source}`);
+  }
+
+  /** Emit `node.discovered`, at most `discovered_events_per_min` a minute across all sources. */
+  discovered(e: EventInput): void {
+    const perMin = this.d.settings().discovered_events_per_min;
+    if (this.pass('discovered', '*', 1, perMin, `more than ${perMin} new machines per minute; node.discovered events are summarised`))
+      this.d.events.emit('node.discovered', e);
+  }
+
+  /** Emit an event a request from `source` caused without any credential, within the source's budget. */
+  sourceEvent(source: string, type: EventType, e: EventInput): void {
+    if (this.d.exempt(source)) {
+      this.d.events.emit(type, e);
+      return;
+    }
+    const perMin = this.d.settings().node_events_per_source_per_min;
+    if (this.pass('events', source, 1, perMin, `more than ${perMin} events per minute from ${source}; dropping them`))
+      this.d.events.emit(type, e);
+  }
+
+  /** Charge a register body of `bytes` to `source`; false when the source is over its facts budget. */
+  chargeFacts(source: string, bytes: number): boolean {
+    if (this.d.exempt(source)) return true;
+    const perMin = this.d.settings().facts_bytes_per_source_per_min;
+    return this.pass('facts', source, bytes, perMin, `more than ${perMin} bytes of facts per minute from ${source}`);
+  }
+
+  private pass(kind: Kind, source: string, cost: number, perMin: number, why: string): boolean {
+    if (!this.buckets.take(`${kind}\0${source}`, cost, perMin, this.d.now())) return this.refuse(kind, source, why);
+    this.recover(kind, source);
+    return true;
+  }
+
+  /** A tripped limit lets `source` through again: say how much was dropped meanwhile. */
+  private recover(kind: Kind, source: string): void {
+    const key = `${kind}\0${source}`;
+    const n = this.dropped.get(key);
+    if (n === undefined) return;
+    this.dropped.delete(key);
+    const what = kind === 'create' ? 'new records were refused' : kind === 'facts' ? 'registrations were refused' : 'events were dropped';
+    this.d.events.emit('node.suppressed', {
+      message: `Limit over: ${n} ${what} (${source === '*' ? 'all sources' : source})`,
+      data: { kind, source, dropped: n, tripped: false },
+    });
+  }
+
+  private refuse(kind: Kind, source: string, why: string): false {
+    const key = `${kind}\0${source}`;
+    const n = this.dropped.get(key);
+    if (n === undefined) {
+      this.dropped.set(key, 1);
+      while (this.dropped.size > MAX_TRACKED_SOURCES) this.dropped.delete(this.dropped.keys().next().value as string);
+      this.d.events.emit('node.suppressed', {
+        message: `Limit reached: ${why} (see the node-plane settings)`,
+        data: { kind, source, tripped: true },
+      });
+    } else this.dropped.set(key, n + 1);
+    return false;
+  }
+}
