@@ -1,5 +1,6 @@
 /** Admin API bodies, shared by server (validation, OpenAPI) and renderer (types). */
 import { Type, type Static } from 'typebox';
+import { DiskImageInfoSchema } from './disk-image.ts';
 
 /** Tag and policy names: short, URL-safe. */
 export const NameSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' });
@@ -178,12 +179,13 @@ export const SettingsSchema = Type.Object(
 /** Settings patch. */
 export type SettingsPatch = Static<typeof SettingsSchema>;
 
-/** Image (OS installer) as listed. */
+/** Image as listed: an OS installer (kernel + initrd, ISO) or a whole-disk image (`disk`, contract/disk-image.ts). */
 export const ImageSchema = Type.Object({
   name: Type.String(),
-  kind: Type.Union([Type.Literal('kernel-initrd'), Type.Literal('iso')]),
+  kind: Type.Union([Type.Literal('kernel-initrd'), Type.Literal('iso'), Type.Literal('disk')]),
   files: Type.Array(Type.Object({ name: Type.String(), size: Type.Number(), sha256: Type.String() })),
   created_at: Type.String(),
+  disk: Type.Optional(DiskImageInfoSchema),
 });
 /** An image. */
 export type Image = Static<typeof ImageSchema>;

@@ -11,3 +11,4 @@ export * from './images.ts';
 export * from './session.ts';
 export * from './readiness.ts';
 export * from './prepared.ts';
+export * from './disk-image.ts';

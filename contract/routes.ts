@@ -37,6 +37,7 @@ import {
   ImageSchema,
 } from './admin.ts';
 import { NodeSchema } from './node.ts';
+import { DiskImportQuerySchema } from './disk-image.ts';
 import {
   EventListSchema,
   EventQuerySchema,
@@ -208,6 +209,13 @@ export const ADMIN_ROUTES = {
   'PUT /api/v1/images/:name/files/:file': {
     tags: ['images'],
     params: ImageFileParamsSchema,
+    rawBody: 'application/octet-stream',
+    response: ImageSchema,
+  },
+  'PUT /api/v1/images/:name/disk': {
+    tags: ['images'],
+    params: NameParamsSchema,
+    query: DiskImportQuerySchema,
     rawBody: 'application/octet-stream',
     response: ImageSchema,
   },

@@ -3,7 +3,8 @@
 #  - Debian packages listed in scripts/deps/*.txt (apt-get, as root),
 #  - npm modules (npm ci when node_modules is missing or older than the lock file),
 #  - the first-stage loaders of every architecture (scripts/fetch-ipxe.sh -> build/loaders/fetch-loaders.ts,
-#    from pinned Debian packages; no `ipxe` package needed), the UI bundle, the microkernel image.
+#    from pinned Debian packages; no `ipxe` package needed), the UI bundle, the microkernel image,
+#  - the debian12 disk image (build/out/images/debian12; rebuilt only when its recipe changes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,7 +42,18 @@ if [ -f build/agent-bundle.mjs ] && [ ! -f build/out/agent/crashcart-agent.mjs ]
   echo "== bundling the agent"
   node build/agent-bundle.mjs
 fi
+# Both microkernels, each built once and then reused (build/out/microkernel, build/out/microkernel-arm64).
 if [ -f build/microkernel/build.mjs ] && [ ! -f build/out/microkernel/initrd.img ]; then
-  echo "== building the microkernel (first run only; later runs use build/out/microkernel)"
+  echo "== building the amd64 microkernel (first run only; later runs use build/out/microkernel)"
   npm run --silent build:microkernel
+fi
+if [ -f build/microkernel/build.mjs ] && [ ! -f build/out/microkernel-arm64/initrd.img ]; then
+  echo "== building the arm64 microkernel (first run only; later runs use build/out/microkernel-arm64)"
+  npm run --silent build:microkernel -- --arch arm64
+fi
+if [ -f server/images/build/image-builder.ts ]; then
+  # Reuses build/out/images/debian12 when its recipe key matches (a few seconds); builds it otherwise.
+  echo "== debian12 disk image (build/out/images/debian12)"
+  flock /tmp/cc-build.lock node bin/crashcart.mjs image build debian12 \
+    --output build/out/images/debian12 --cache build/out/cache/disk-image --no-import
 fi

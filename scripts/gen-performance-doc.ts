@@ -40,6 +40,17 @@ ${part('bench/dhcp/RESULTS.md', '_not run_')}
 ## TFTP (\`bench/tftp\`)
 
 ${part('bench/tftp/RESULTS.md', '_not run_')}
+
+## Microkernel: size and decompressors (\`bench/microkernel\`)
+
+Issue 17: kernel + initrd at most 45 MiB, and the initramfs compressor chosen by the time from power-on to
+\`/init\` on a slow (emulated) CPU, not by size alone. docs/microkernel.md has the budget and what went into the image.
+
+${part('bench/microkernel/SIZE.md', '_see docs/microkernel.md_')}
+
+${part('bench/microkernel/RESULTS.md', '_not run_')}
+
+${part('bench/microkernel/RESULTS-arm64.md', '')}
 `;
 fs.mkdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true });
 fs.writeFileSync(path.join(REPO_ROOT, 'docs', 'performance.md'), doc);

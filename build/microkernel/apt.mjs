@@ -21,11 +21,13 @@ function fail(msg, fix) {
   throw e;
 }
 
-/** A private apt environment rooted in `cacheDir`. */
+/** A private apt environment rooted in `cacheDir`, for one Debian architecture (amd64, arm64). */
 export class Apt {
-  /** @param {string} cacheDir  @param {{mirror?: string, securityMirror?: string, log: (s: string) => void}} opts */
+  /** @param {string} cacheDir  @param {{arch: string, mirror?: string, securityMirror?: string, log: (s: string) => void}} opts */
   constructor(cacheDir, opts) {
-    this.dir = path.join(cacheDir, 'apt');
+    this.arch = opts.arch;
+    // One lists directory per architecture: `apt-get update` with APT::Architecture=X drops other lists.
+    this.dir = path.join(cacheDir, `apt-${this.arch}`);
     this.debDir = path.join(cacheDir, 'debs');
     this.unpackDir = path.join(cacheDir, 'unpacked');
     this.log = opts.log;
@@ -59,7 +61,9 @@ export class Apt {
       '-o',
       'Dir::State::status=/dev/null',
       '-o',
-      'APT::Architecture=amd64',
+      `APT::Architecture=${this.arch}`,
+      '-o',
+      `APT::Architectures=${this.arch}`,
       '-o',
       'Debug::NoLocking=1',
       '-o',
@@ -76,7 +80,7 @@ export class Apt {
       this.log(`apt: using package lists from ${new Date(statSync(stamp).mtimeMs).toISOString()} (--refresh to update)`);
       return;
     }
-    this.log('apt: updating private package lists (main + non-free-firmware)');
+    this.log(`apt: updating private package lists (${this.arch}, main + non-free-firmware)`);
     const r = spawnSync('apt-get', [...this.opts, '-q', 'update'], { encoding: 'utf8' });
     if (r.error) fail(`cannot run apt-get: ${r.error.message}`, 'build on Debian 12 (bookworm) where apt-get is available');
     if (r.status !== 0) fail(`apt-get update failed:\n${r.stderr}`, 'check that deb.debian.org is reachable (or pass --mirror URL)');
@@ -160,9 +164,9 @@ export class Apt {
     return recs;
   }
 
-  /** Unpack a fetched package once (dpkg-deb -x) and return the directory. */
+  /** Unpack a fetched package once (dpkg-deb -x) and return the directory (named like the .deb: arches differ). */
   unpack(rec) {
-    const dir = path.join(this.unpackDir, `${rec.Package}_${rec.Version.replace(/:/g, '%3a')}`);
+    const dir = path.join(this.unpackDir, `${rec.Package}_${rec.Version.replace(/:/g, '%3a')}_${rec.Architecture}`);
     if (!existsSync(path.join(dir, '.done'))) {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });

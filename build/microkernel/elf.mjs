@@ -6,6 +6,11 @@ export function isElf(buf) {
   return buf.length > 64 && buf.readUInt32BE(0) === 0x7f454c46 && buf[4] === 2 && buf[5] === 1;
 }
 
+/** e_machine of an ELF file (62 x86-64, 183 AArch64). */
+export function machine(buf) {
+  return buf.readUInt16LE(0x12);
+}
+
 /** Section headers by name: { offset, size, type, link }. */
 export function sections(buf) {
   if (!isElf(buf)) throw new Error('not an ELF64 little-endian file');
@@ -84,4 +89,36 @@ export function modinfo(buf) {
     info.get(k).push(entry.slice(i + 1));
   }
   return info;
+}
+
+/** Symbols of the static symbol table (.symtab; stripped files have none) whose names match `re`: { name, value, size }. */
+export function symbolsMatching(buf, re) {
+  const { list, byName } = sections(buf);
+  const symtab = byName.get('.symtab');
+  if (!symtab) return [];
+  const strtab = list[symtab.link];
+  const out = [];
+  // Elf64_Sym: st_name u32, st_info u8, st_other u8, st_shndx u16, st_value u64, st_size u64 (24 bytes).
+  for (let o = symtab.offset; o + 24 <= symtab.offset + symtab.size; o += 24) {
+    const at = strtab.offset + buf.readUInt32LE(o);
+    const name = buf.toString('latin1', at, buf.indexOf(0, at));
+    if (re.test(name)) out.push({ name, value: Number(buf.readBigUInt64LE(o + 8)), size: Number(buf.readBigUInt64LE(o + 16)) });
+  }
+  return out;
+}
+
+/** File offset of virtual address `vma` in a loadable segment (PT_LOAD), or -1. */
+export function fileOffsetOf(buf, vma) {
+  const phoff = Number(buf.readBigUInt64LE(0x20));
+  const phentsize = buf.readUInt16LE(0x36);
+  const phnum = buf.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * phentsize;
+    if (buf.readUInt32LE(o) !== 1) continue;
+    const offset = Number(buf.readBigUInt64LE(o + 8));
+    const vaddr = Number(buf.readBigUInt64LE(o + 0x10));
+    const filesz = Number(buf.readBigUInt64LE(o + 0x20));
+    if (vma >= vaddr && vma < vaddr + filesz) return offset + (vma - vaddr);
+  }
+  return -1;
 }

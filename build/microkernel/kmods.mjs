@@ -19,6 +19,22 @@ function walk(dir, rel = '', out = []) {
   return out;
 }
 
+/**
+ * Does module path `rel` match config entry `pattern`? "dir/" matches everything under dir, "a/b_*.ko"
+ * matches within one path segment (`*` never crosses a slash), anything else matches exactly.
+ */
+export function pathMatches(rel, pattern) {
+  if (pattern.endsWith('/')) return rel.startsWith(pattern);
+  if (!pattern.includes('*')) return rel === pattern;
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]*')}$`,
+  );
+  return re.test(rel);
+}
+
 /** Module name as the kernel knows it: file name without .ko, dashes as underscores. */
 function modName(rel) {
   return path.posix
@@ -49,10 +65,10 @@ export function selectModules(kroot, { paths, exclude, extra, firmwareUnder }) {
   }
   const byName = new Map(all.map((r) => [modName(r), r]));
   const chosen = new Set();
-  const matches = (r, list) => list.some((p) => (p.endsWith('/') ? r.startsWith(p) : r === p));
+  const matches = (r, list) => list.some((p) => pathMatches(r, p));
   for (const r of all) if (matches(r, paths) && !matches(r, exclude)) chosen.add(r);
   for (const x of extra) {
-    const byPath = all.filter((r) => (x.endsWith('/') ? r.startsWith(x) : r === x));
+    const byPath = all.filter((r) => pathMatches(r, x));
     const hit = byPath.length > 0 ? byPath : byName.has(x.replace(/-/g, '_')) ? [byName.get(x.replace(/-/g, '_'))] : [];
     if (hit.length === 0) {
       throw new Error(
@@ -125,10 +141,10 @@ export function selectModules(kroot, { paths, exclude, extra, firmwareUnder }) {
 }
 
 /**
- * Pick firmware files: every wanted name that a firmware package ships (symlinks resolved), plus the
- * explicit extras, which must exist. Returns { files: [{name, data, pkg}], missing: [...] }.
+ * Pick firmware files: every wanted name that a firmware package ships (symlinks resolved) and that
+ * `exclude` does not name, plus the explicit extras, which must exist. Returns { files: [{name, data, pkg}], missing: [...] }.
  */
-export function selectFirmware(fwRoots, wanted, extras) {
+export function selectFirmware(fwRoots, wanted, extras, exclude = []) {
   const find = (name) => {
     for (const { pkg, root } of fwRoots) {
       const hit = resolveIn(root, `lib/firmware/${name}`);
@@ -139,6 +155,7 @@ export function selectFirmware(fwRoots, wanted, extras) {
   const files = [];
   const missing = [];
   for (const name of wanted) {
+    if (exclude.includes(name)) continue;
     const hit = find(name);
     if (hit) files.push({ name, pkg: hit.pkg, data: readFileSync(hit.host) });
     else missing.push(name);

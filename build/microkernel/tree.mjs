@@ -5,9 +5,9 @@ import path from 'node:path';
 import { interpreter, isElf, needed } from './elf.mjs';
 
 /** Directories searched for a soname inside each unpacked library package (Debian multiarch first). */
-const LIB_DIRS = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu', 'lib64', 'lib', 'usr/lib'];
+const libDirs = (arch) => [`lib/${arch.triplet}`, `usr/lib/${arch.triplet}`, 'lib64', 'lib', 'usr/lib'];
 /** Where libraries go inside the image (merged /usr: /lib is a symlink to usr/lib). */
-export const IMAGE_LIBDIR = 'usr/lib/x86_64-linux-gnu';
+export const imageLibDir = (arch) => `usr/lib/${arch.triplet}`;
 
 /** The image tree. */
 export class Tree {
@@ -100,11 +100,11 @@ export function resolveIn(root, rel, depth = 0) {
   return path.join(root, cur);
 }
 
-/** soname -> host path, over every unpacked library package. */
-export function indexLibraries(roots) {
+/** soname -> host path, over every unpacked library package of architecture `arch`. */
+export function indexLibraries(roots, arch) {
   const index = new Map();
   for (const root of roots) {
-    for (const d of LIB_DIRS) {
+    for (const d of libDirs(arch)) {
       const dir = path.join(root, d);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
       for (const name of readdirSync(dir)) {
@@ -121,7 +121,8 @@ export function indexLibraries(roots) {
  * Add every shared library the ELF files in the tree need (recursively), from the library index.
  * Throws with the fix when one cannot be found.
  */
-export function addLibraries(tree, libIndex) {
+export function addLibraries(tree, libIndex, arch) {
+  const libdir = imageLibDir(arch);
   const queue = [...tree.entries.values()].filter((e) => e.type === 'file' && isElf(e.data)).map((e) => ({ who: e.path, data: e.data }));
   const done = new Set();
   const missing = [];
@@ -136,8 +137,8 @@ export function addLibraries(tree, libIndex) {
       return;
     }
     const data = readFileSync(host);
-    tree.file(`${IMAGE_LIBDIR}/${soname}`, data, 0o755, 'libraries');
-    queue.push({ who: `${IMAGE_LIBDIR}/${soname}`, data });
+    tree.file(`${libdir}/${soname}`, data, 0o755, 'libraries');
+    queue.push({ who: `${libdir}/${soname}`, data });
   };
   for (const s of always) want(s, 'glibc');
   while (queue.length > 0) {
@@ -151,6 +152,10 @@ export function addLibraries(tree, libIndex) {
       `shared libraries not found in the unpacked Debian packages: ${missing.join(', ')}\n  fix: add the Debian package that ships them to "extra.packages" in your build config (with an empty file list), e.g. "libfoo1": []`,
     );
   }
-  tree.symlink('usr/lib64/ld-linux-x86-64.so.2', `../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2`);
+  // The loader at the path programs name in PT_INTERP (/lib64/... on x86-64, /lib/... on arm64; both
+  // top-level directories are symlinks into usr/), pointing at the copy in the multiarch directory.
+  const interp = arch.interpreter.replace(/^\/+/, '');
+  const usrInterp = `usr/${interp}`;
+  tree.symlink(usrInterp, path.posix.relative(path.posix.dirname(usrInterp), `${libdir}/${path.posix.basename(interp)}`));
   return [...done].sort();
 }

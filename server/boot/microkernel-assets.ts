@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { microkernelCandidates, type MicrokernelArch } from '../prepare/layout.ts';
+import { microkernelCandidates } from '../prepare/layout.ts';
 
 /** The install root (holds package.json, resources/, build/out): found by walking up, so sources and the dist bundle agree. */
 export const REPO_ROOT = (() => {
@@ -42,4 +42,41 @@ export function findMicrokernel(dataDir: string, flagDir: string | null, arch: M
     return { dir, version };
   }
   return null;
+}
+
+/** Architectures a microkernel is built for (Debian's names, as `npm run build:microkernel -- --arch` takes them). */
+export type MicrokernelArch = 'amd64' | 'arm64';
+
+/**
+ * Folder of each architecture's microkernel, the same under build/out/ and the data dir: amd64 keeps the
+ * historic `microkernel`, others get a suffix. build/microkernel/arch.mjs writes there (a test keeps both in step).
+ */
+export const MICROKERNEL_DIRS: Readonly<Record<MicrokernelArch, string>> = Object.freeze({
+  amd64: 'microkernel',
+  arm64: 'microkernel-arm64',
+});
+
+/**
+ * The microkernel architecture for what a machine calls itself: iPXE's `${buildarch}` (i386, x86_64, arm64),
+ * `uname -m` (x86_64, aarch64) or Debian's name; null when no microkernel can run there. `i386` maps to amd64:
+ * BIOS `undionly.kpxe` is a 32-bit iPXE on every x86 machine, and no server that PXE-boots today lacks 64-bit.
+ */
+export function microkernelArch(name: string): MicrokernelArch | null {
+  switch (name.toLowerCase()) {
+    case 'amd64':
+    case 'x86_64':
+    case 'x64':
+    case 'i386':
+      return 'amd64';
+    case 'arm64':
+    case 'aarch64':
+      return 'arm64';
+    default:
+      return null;
+  }
+}
+
+/** Where the microkernel for `arch` lives under `base` (build/out or the data dir); pure, no file access. */
+export function microkernelDirFor(arch: MicrokernelArch, base: string): string {
+  return path.join(base, MICROKERNEL_DIRS[arch]);
 }

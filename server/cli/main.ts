@@ -13,6 +13,8 @@ import { imageImport, loginCommand, microkernelImport, tokenCommand } from './da
 import { doctorCommand, serveReadinessGate } from './doctor.ts';
 import { PREPARE_USAGE, prepareCommand } from './prepare.ts';
 import { BUNDLE_USAGE, bundleCommand } from './bundle.ts';
+import { diskImportCommand, DISK_IMPORT_USAGE } from './image-disk-import.ts';
+import { imageBuildCommand, IMAGE_BUILD_USAGE } from './image-build.ts';
 
 const USAGE = `Usage: crashcart <command> [options]
 
@@ -28,6 +30,8 @@ ${BUNDLE_USAGE}
   login [--data-dir DIR]     print a fresh one-time sign-in link of the running appliance
   image import --name NAME (--kernel FILE --initrd FILE | --iso FILE) [--data-dir DIR]
                              import an OS installer image
+${DISK_IMPORT_USAGE}
+${IMAGE_BUILD_USAGE}
   microkernel import DIR [--data-dir DIR]
                              install a microkernel (vmlinuz, initrd.img, manifest.json)
 
@@ -116,6 +120,8 @@ async function main(argv: string[]): Promise<void> {
     case 'login':
       return loginCommand(commandArgs(rest).dataDir);
     case 'image': {
+      if (rest[0] === 'build') return imageBuildCommand(rest.slice(1));
+      if (rest[0] === 'import' && rest.includes('--disk')) return diskImportCommand(rest.slice(1));
       const { values, positionals, dataDir } = commandArgs(rest);
       if (positionals[0] !== 'import' || !values.name || (!values.iso && !(values.kernel && values.initrd)))
         throw ccError('CC_ERR_CONFIG_INVALID', 'usage: crashcart image import --name NAME (--kernel FILE --initrd FILE | --iso FILE)');

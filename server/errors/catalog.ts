@@ -180,6 +180,31 @@ export const ERRORS = {
     message: 'The image could not be imported',
     fix: 'Point at a readable kernel and initrd (or an ISO) and check free space in the data directory.',
   },
+  CC_ERR_TOOL_MISSING: {
+    status: 500,
+    message: 'A program this step needs is not installed',
+    fix: 'Install the Debian package named in the message: `sudo apt-get install -y --no-install-recommends PACKAGE` (qemu-img is in qemu-utils, mkfs.vfat in dosfstools, mcopy in mtools, xz in xz-utils).',
+  },
+  CC_ERR_DISK_IMAGE_FORMAT: {
+    status: 415,
+    message: 'The file is not a disk image Crashcart imports',
+    fix: 'Give a raw disk image, raw compressed with zstd, xz or gzip, or qcow2; convert VMDK/VHD(X)/VDI first with `qemu-img convert -O raw IN disk.raw`; import installer ISOs with `crashcart image import --iso`.',
+  },
+  CC_ERR_DISK_IMAGE_INVALID: {
+    status: 422,
+    message: 'The disk image is damaged, truncated or has no usable partition table',
+    fix: 'Check the download against its published sha256 and that the file is a whole disk (not one partition or filesystem); `sfdisk -l FILE` and `sgdisk -v FILE` show what is wrong.',
+  },
+  CC_ERR_IMAGE_EXISTS: {
+    status: 409,
+    message: 'An image with this name already exists',
+    fix: 'Choose another name (`--name`), or delete the old image first (UI, `DELETE /api/v1/images/NAME`) once no policy uses it.',
+  },
+  CC_ERR_IMAGE_BUILD: {
+    status: 500,
+    message: 'The disk image build failed',
+    fix: 'Read the step and the log lines in the message. The build needs the Debian mirror (`--mirror URL` for a local one), about 3 GiB free in the output folder, and root or working user namespaces (docs/images.md).',
+  },
   CC_ERR_LAB_PROFILES: {
     status: 500,
     message: 'The simulated rack has no usable hardware profile',

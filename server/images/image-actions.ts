@@ -8,14 +8,14 @@ import type { FileEntry, Image, MicrokernelFile, MicrokernelInstalled } from '..
 import type { MicrokernelArch } from '../prepare/layout.ts';
 import type { CoreContext } from '../core/context.ts';
 import type { ImageDoc } from '../store/docs.ts';
-import { deleteImage, recordImageFile, writeImageFile } from './image-store.ts';
+import { assertNotDiskImage, deleteImage, recordImageFile, writeImageFile } from './image-store.ts';
 import { installStagedMicrokernel, stageMicrokernelFile } from './microkernel-install.ts';
 import { findMicrokernel } from '../boot/microkernel-assets.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 /** An image as the API shows it (without the store's key). */
 export function imageView(doc: ImageDoc): Image {
-  return { name: doc.name, kind: doc.kind, files: doc.files, created_at: doc.created_at };
+  return { name: doc.name, kind: doc.kind, files: doc.files, created_at: doc.created_at, ...(doc.disk ? { disk: doc.disk } : {}) };
 }
 
 /** Every image, by name. */
@@ -32,6 +32,7 @@ export async function removeImage(ctx: CoreContext, name: string): Promise<void>
 
 /** Store one uploaded file of an image (hashed on the way, durable), and say so. */
 export async function importImageUpload(ctx: CoreContext, name: string, file: string, body: Readable, total: number): Promise<Image> {
+  await assertNotDiskImage(ctx.store.images, name);
   const entry = await writeImageFile(ctx.config.dataDir, name, file, body, total);
   const doc = await recordImageFile(ctx.store.images, name, entry, ctx.now());
   ctx.events.emit('image.imported', {

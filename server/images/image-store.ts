@@ -70,6 +70,12 @@ export async function writeImageFile(
   return { name: file, size, sha256: hash.digest('hex') };
 }
 
+/** Refuse to add installer files to a disk image (it would overwrite the stored disk under its checksums). */
+export async function assertNotDiskImage(col: Collection<ImageDoc>, name: string): Promise<void> {
+  if ((await col.findOne({ _id: name }))?.kind === 'disk')
+    throw ccError('CC_ERR_IMAGE_EXISTS', `"${name}" is a disk image; installer files go into an image of their own`);
+}
+
 /** Record (or extend) an image with a file entry. */
 export async function recordImageFile(
   col: Collection<ImageDoc>,
@@ -99,6 +105,7 @@ export async function importImageFromPaths(
   onProgress?: (file: string, done: number, total: number) => void,
 ): Promise<ImageDoc> {
   let doc: ImageDoc | null = null;
+  await assertNotDiskImage(col, name);
   for (const p of paths) {
     let st: fs.Stats;
     try {

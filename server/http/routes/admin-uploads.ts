@@ -1,5 +1,5 @@
 /**
- * Raw-body uploads: OS image files and microkernel files. They live in their
+ * Raw-body uploads: OS image files, whole-disk images and microkernel files. They live in their
  * own plugin scope so `application/octet-stream` is parsed here and nowhere
  * else; every other admin route takes JSON only.
  */
@@ -8,6 +8,8 @@ import type { Readable } from 'node:stream';
 import type { CoreContext } from '../../core/context.ts';
 import { addRoute } from '../route-table.ts';
 import { importImageUpload, installMicrokernel, stageMicrokernelUpload } from '../../images/image-actions.ts';
+import { importDiskUpload } from '../../images/disk-upload.ts';
+import { MAX_DISK_IMAGE_BYTES } from '../../images/disk-import.ts';
 import { ccError } from '../../errors/cc-error.ts';
 
 const OCTETS = 'application/octet-stream';
@@ -28,6 +30,16 @@ export function uploadRoutes(app: FastifyInstance, ctx: CoreContext): void {
       return importImageUpload(ctx, req.params.name, req.params.file, req.body as Readable, total);
     },
     { bodyLimit: 64 * 1024 ** 3 },
+  );
+  addRoute(
+    app,
+    'PUT /api/v1/images/:name/disk',
+    async (req) => {
+      raw(req.headers['content-type']);
+      const total = Number(req.headers['content-length'] ?? 0);
+      return importDiskUpload(ctx, req.params.name, req.body as Readable, total, req.query.first_boot);
+    },
+    { bodyLimit: MAX_DISK_IMAGE_BYTES },
   );
   addRoute(
     app,
