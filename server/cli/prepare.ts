@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../config/load.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
-import { lockDataDir, type DataDirLock } from '../store/data-dir-lock.ts';
+import { lockDataDir } from '../store/data-dir-lock.ts';
+import { openStore, type Store } from '../store/store.ts';
 import { HashCache } from '../prepare/inventory/hash-cache.ts';
 import { MICROKERNEL_ARCHES, defaultCacheDir, type MicrokernelArch } from '../prepare/layout.ts';
 import { prepareRegistry, runPrepare, type PrepareSummaryRow } from '../prepare/registry.ts';
@@ -97,16 +98,17 @@ export async function prepareCommand(argv: string[]): Promise<number> {
   const o = parse(argv);
   // One prepare at a time per cache (apt state, staging), whichever way it installs.
   const cacheLock = await lockDataDir(o.cacheDir, 'crashcart prepare');
-  let local: DataDirLock | null = null;
+  let local: Store | null = null;
   try {
-    const route = await routeWrites(o.dataDir, () => lockDataDir(o.dataDir, 'crashcart prepare'));
+    // The store too, not only the lock: a disk image is recorded there.
+    const route = await routeWrites(o.dataDir, () => openStore(o.dataDir, 0, 'crashcart prepare'));
     let target: InstallTarget;
     if ('remote' in route) {
       target = remoteTarget(route.remote, path.join(o.cacheDir, 'loaders-staging'));
       process.stdout.write(`an appliance runs on ${o.dataDir}: preparing through ${route.remote.baseUrl}\n`);
     } else {
       local = route.local;
-      target = localTarget(o.dataDir);
+      target = localTarget(o.dataDir, local.images);
     }
     const entries = prepareRegistry({ arches: o.arches, images: o.images });
     const lines = new ArtifactLines(process.stderr, entries);
@@ -126,7 +128,7 @@ export async function prepareCommand(argv: string[]): Promise<number> {
     process.stdout.write(summaryTable(rows, target.where));
     return rows.every((r) => r.status === 'present' || r.status === 'installed') ? 0 : 1;
   } finally {
-    await local?.release();
+    await local?.close();
     await cacheLock.release();
   }
 }

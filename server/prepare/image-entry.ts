@@ -1,11 +1,12 @@
 /**
  * Disk image entries (`prepare --image NAME`): present when the data dir holds the image; otherwise
  * made by the recipe registered under that name. This is the hook the disk-image work fills: a
- * recipe builds the image (e.g. `debian12` with mmdebstrap) and imports it into the target; until a
- * recipe is registered, a missing image is reported with how to import one by hand.
+ * recipe builds the image (e.g. `debian12` with mmdebstrap) and imports it into the target; an image
+ * no recipe makes is reported with how to import one by hand.
  */
 import { CcError, ccError } from '../errors/cc-error.ts';
 import type { PrepareArtifact, PrepareEnv, PrepareOutcome } from './artifact.ts';
+import { debian12Recipe } from './image-recipes.ts';
 
 /** How an image is made. */
 export interface ImageRecipe {
@@ -17,8 +18,8 @@ export interface ImageRecipe {
   make(env: PrepareEnv, id: string): Promise<{ detail: string; bytes: number }>;
 }
 
-/** Registered recipes, by name (issue 13's `image build debian12` registers here). */
-export const IMAGE_RECIPES: ReadonlyMap<string, ImageRecipe> = new Map();
+/** Registered recipes, by name (image-recipes.ts). */
+export const IMAGE_RECIPES: ReadonlyMap<string, ImageRecipe> = new Map([[debian12Recipe.name, debian12Recipe]]);
 
 const MiB = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 

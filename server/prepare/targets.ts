@@ -19,6 +19,10 @@ import { findMicrokernel } from '../boot/microkernel-assets.ts';
 import { HashCache } from './inventory/hash-cache.ts';
 import { inspectPrepared } from './inventory/prepared.ts';
 import { loadersDir, type MicrokernelArch } from './layout.ts';
+import type { Collection } from '../store/collection.ts';
+import type { ImageDoc } from '../store/docs.ts';
+import type { DiskImageInfo } from '../../contract/disk-image.ts';
+import { importDiskImage } from '../images/disk-import.ts';
 
 /** Bytes sent or copied of one file so far. */
 export type FileProgress = (file: string, done: number, total: number) => void;
@@ -35,6 +39,8 @@ export interface InstallTarget {
   publishLoaders(names: readonly string[], onBytes: FileProgress): Promise<void>;
   /** Install the microkernel in `fromDir` (vmlinuz, initrd.img, manifest.json) for `arch`; returns its version. */
   installMicrokernel(arch: MicrokernelArch, fromDir: string, onBytes: FileProgress): Promise<string>;
+  /** Import the disk image `file` (a built image's zstd file) as image `name`; `builder` says which recipe made it. */
+  installDiskImage(name: string, file: string, builder: DiskImageInfo['builder'], onBytes: FileProgress): Promise<void>;
 }
 
 /** The microkernel files present in `dir`, vmlinuz and initrd.img required. */
@@ -45,8 +51,8 @@ export function microkernelFilesIn(dir: string): MicrokernelFile[] {
   return present;
 }
 
-/** Into a data dir whose lock the caller holds. */
-export function localTarget(dataDir: string): InstallTarget {
+/** Into a data dir whose lock the caller holds; `images` is its open store's collection (disk images are recorded there). */
+export function localTarget(dataDir: string, images?: Collection<ImageDoc>): InstallTarget {
   const hashes = new HashCache();
   return {
     where: `data dir ${dataDir}`,
@@ -65,6 +71,20 @@ export function localTarget(dataDir: string): InstallTarget {
       }
       await installStagedMicrokernel(dataDir, files, arch);
       return findMicrokernel(dataDir, null, arch)?.version ?? 'unversioned';
+    },
+    async installDiskImage(name, file, builder, onBytes) {
+      if (!images) throw ccError('CC_ERR_INTERNAL', 'this data dir target was opened without its store');
+      const size = fs.statSync(file).size;
+      await importDiskImage({
+        col: images,
+        dataDir,
+        name,
+        source: fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+        sourceSize: size,
+        builder,
+        now: () => new Date(),
+        onProgress: (p) => onBytes(p.phase === 'receive' ? path.basename(file) : p.phase, p.done, p.total),
+      });
     },
   };
 }
@@ -92,6 +112,10 @@ export function remoteTarget(client: AdminClient, stagingDir: string): InstallTa
       for (const f of files) await send(`/api/v1/microkernel/staging/${f}?arch=${arch}`, path.join(fromDir, f), f, onBytes);
       const r = await client.call<{ version: string }>('POST', '/api/v1/microkernel/install', { json: { files, arch } });
       return r.version;
+    },
+    async installDiskImage(name, file, _builder, onBytes) {
+      // The upload route takes no builder record: the appliance inspects the image itself.
+      await send(`/api/v1/images/${encodeURIComponent(name)}/disk`, file, path.basename(file), onBytes);
     },
   };
 }
