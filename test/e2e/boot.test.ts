@@ -102,7 +102,7 @@ beforeAll(async () => {
   if (!existsSync(path.join(MK_DIR, 'vmlinuz')) || !existsSync(path.join(MK_DIR, 'initrd.img'))) {
     throw new Error(`no microkernel in ${MK_DIR}\n  fix: npm run build:microkernel (needs the agent bundle: node build/agent-bundle.mjs)`);
   }
-  const di = debianInstaller(path.join(REPO, 'build/out/cache'));
+  const di = debianInstaller();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'cc-e2e-data-'));
   logDir = path.join(OUT_DIR, 'e2e');
   mkdirSync(logDir, { recursive: true });
@@ -128,7 +128,7 @@ beforeAll(async () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  log(`imported ${path.basename(di.deb)} as image debian12`);
+  log(`imported debian-installer-12-netboot-amd64 ${di.version} as image debian12`);
 
   net = createNet(NS, `${SUBNET}.1`, 24);
   for (const g of GUESTS) for (const n of g.nics) n.tap = addTap(net);

@@ -7,7 +7,7 @@
  * The appliance and the rack live in two namespaces joined by a veth.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -19,7 +19,7 @@ const lab = new Lab('store');
 beforeAll(() => {
   lab.addNs('srv');
   lab.addNs('rack');
-  lab.plug('srv', 'eth0', '10.77.0.1/24', { peerNs: 'rack', peerIf: 'eth0', peerCidr: '10.77.0.2/24' });
+  lab.plug('srv', 'eth0', '10.77.0.1/22', { peerNs: 'rack', peerIf: 'eth0', peerCidr: '10.77.0.2/22' });
 });
 afterAll(() => lab.cleanup());
 
@@ -59,7 +59,7 @@ describe('store durability', () => {
     await fs.writeFile(path.join(files, 'initrd.gz'), Buffer.alloc(1 << 20, 2));
     const a: ProcessAppliance = await spawnAppliance(
       [
-        ...['--iface', 'eth0', '--dhcp', 'full', '--range', '10.77.0.10-10.77.0.250', '--force', '--log-level', 'error'],
+        ...['--iface', 'eth0', '--dhcp', 'full', '--range', '10.77.0.10-10.77.3.250', '--force', '--log-level', 'error'],
         // serve refuses full mode without a microkernel (issue 12); no guest boots here.
         ...['--microkernel', await standInMicrokernel(dataDir)],
       ],
@@ -67,17 +67,17 @@ describe('store durability', () => {
     );
     const exited = new Promise((r) => a.child.once('exit', r));
     // Eight workers on one address make hundreds of machines a minute: lift the per-source limits explicitly.
-    const lifted = await fetch(`${a.adminUrl}/api/v1/settings`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await a.token()}` },
-      body: JSON.stringify({ node_create_per_source_per_min: 0, node_events_per_source_per_min: 0, facts_bytes_per_source_per_min: 0 }),
-    });
-    expect(lifted.status).toBe(200);
+    // The admin plane listens on the namespace's loopback, so the request is made from inside it (curl).
+    const lifted = execFileSync('ip', ['netns', 'exec', lab.ns('srv'), 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}',
+      '-X', 'PATCH', '-H', 'content-type: application/json', '-H', `authorization: Bearer ${await a.token()}`,
+      '--data', JSON.stringify({ node_create_per_source_per_min: 0, node_events_per_source_per_min: 0, facts_bytes_per_source_per_min: 0 }),
+      `${a.adminUrl}/api/v1/settings`], { encoding: 'utf8' }); // prettier-ignore
+    expect(lifted).toBe('200');
 
     const rack = lab.spawnIn('rack', process.execPath, [
       path.join(REPO_ROOT, 'bin', 'run-ts.mjs'),
       path.join(REPO_ROOT, 'test', 'store', 'burst-client.ts'),
-      JSON.stringify({ nodeUrl: a.nodeUrl, iface: 'eth0', registrars: 6, dhcpChains: 4 }),
+      JSON.stringify({ nodeUrl: a.nodeUrl, iface: 'eth0', registrars: 6, dhcpChains: 4, prefix: 22 }),
     ]);
     const regs: Reg[] = [];
     const leases = new Map<string, string>();
@@ -100,6 +100,7 @@ describe('store durability', () => {
     const until = Date.now() + 120_000;
     const importing = () => cli.some((c) => c.exitCode === null) && cli.length >= 2;
     while (!(regs.length >= 150 && leases.size >= 60 && importing()) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    console.log(`[crash] SIGKILL after ${regs.length} registrations, ${leases.size} leases, ${cli.length} imports started`);
     a.child.kill('SIGKILL');
     stop = true;
     await exited;
@@ -138,5 +139,5 @@ describe('store durability', () => {
       await t.stop();
       for (const c of cli) if (c.exitCode === null) c.kill('SIGKILL');
     }
-  });
+  }, 240_000);
 });
