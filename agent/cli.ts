@@ -105,6 +105,8 @@ export async function main(argv: string[]): Promise<number> {
   const lldpWaitS = Number(v['lldp-wait'] ?? 0);
   const gather = async (): Promise<Inventory> =>
     buildInventory(v.from ? await readToolDir(v.from) : await collectLive({ lldpWaitS: Number.isFinite(lldpWaitS) ? lldpWaitS : 0 }));
+  // Register-first on a live machine: identity, CPU, memory, disks and NICs at once; lshw, BMC and LLDP after.
+  const gatherFast = v.from ? undefined : async (): Promise<Inventory> => buildInventory(await collectLive({ fast: true }));
 
   if (a.positionals[0] === 'collect') {
     const dir = a.positionals[1];
@@ -166,6 +168,7 @@ export async function main(argv: string[]): Promise<number> {
     token: where.token,
     nodeId: where.nodeId,
     inventory: gather,
+    fastInventory: gatherFast,
     hooks: { reboot: powerHook('reboot'), poweroff: powerHook('poweroff') },
     log,
     startDelayMaxMs: v.once ? 0 : undefined,

@@ -210,6 +210,8 @@ export const NodeSchema = Type.Object({
   conflicts: Type.Array(NodeConflictSchema),
   /** Approved for automatic actions (always true while the setting approval_required is off). */
   approved: Type.Boolean(),
+  /** false while the agent has sent only its fast facts (the slow ones follow); no rule binds the node until true. */
+  facts_complete: Type.Boolean(),
 });
 /** The node record. */
 export type Node = Static<typeof NodeSchema>;

@@ -39,6 +39,12 @@ export const RegisterRequestSchema = Type.Object(
     token: Type.String({ minLength: 8, maxLength: 256 }),
     facts: FactsSchema,
     inventory: Type.Optional(InventorySchema),
+    /**
+     * false: the fast facts only (identity, CPU, memory, disks, NICs), sent within a second of the agent's start
+     * so the node shows at once; the slow ones (lshw, BMC, LLDP) follow in a second register with true. Absent
+     * means complete (agents before register-first). No rule binds a node on incomplete facts (docs/identity.md).
+     */
+    facts_complete: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

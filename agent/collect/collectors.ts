@@ -14,6 +14,7 @@ import { parseLscpu } from '../parse/lscpu.ts';
 import { parseLspci } from '../parse/lspci.ts';
 import { parseLshw } from '../parse/lshw.ts';
 import { parseCpuinfo, parseMeminfo } from '../parse/proc.ts';
+import { lldpCaptureText, parseLldpFrames } from './lldp-captures.ts';
 import { bootModeText, dmiIdText, sysfsPci } from './sysfs.ts';
 
 /** Stands for a NIC name in the arguments and file name of a per-NIC row (run once per physical NIC). */
@@ -41,8 +42,15 @@ export interface Collector<T> {
   reject?: (text: string) => string | undefined;
   /** Where the same text comes from when the source gave nothing (lspci missing: /sys/bus/pci). */
   fallback?: (root: string) => Promise<string>;
-  /** Run after `--lldp-wait` (lldpd needs time to hear its neighbours; 802.1AB TTL is 30 s by default). */
+  /** Run after `--lldp-wait` (neighbours need time to be heard; 802.1AB TTL is 30 s by default). */
   late?: boolean;
+  /**
+   * Slow or optional for identifying and tagging the machine (lshw, the BMC, LLDP): left out of the agent's
+   * first, fast register and sent in the complete one right after (register-first, docs/agent.md).
+   */
+  slow?: boolean;
+  /** A host without the program is normal (lldpctl without lldpd): its absence is not a collector error. */
+  optional?: boolean;
 }
 
 /** A row, with its parser's type kept (so the inventory gets typed values out of the table). */
@@ -62,7 +70,7 @@ export const COLLECTORS = {
         ? undefined
         : 'dmidecode found no SMBIOS table (container or VM without one); /sys/class/dmi/id is used instead',
   }),
-  lshw: row({ files: ['lshw.json'], source: { run: 'lshw', args: ['-json', '-quiet'] }, parse: parseLshw }),
+  lshw: row({ files: ['lshw.json'], source: { run: 'lshw', args: ['-json', '-quiet'] }, parse: parseLshw, slow: true }),
   lscpu: row({ files: ['lscpu.json', 'lscpu.txt'], source: { run: 'lscpu', args: ['-J'] }, parse: parseLscpu }),
   lsblk: row({ files: ['lsblk.json', 'lsblk.txt'], source: { run: 'lsblk', args: ['-J', '-b', '-O'] }, parse: parseLsblk }),
   ipAddr: row({ files: ['ip-addr.json', 'ip-addr.txt'], source: { run: 'ip', args: ['-j', 'addr'] }, parse: parseIpText }),
@@ -74,13 +82,21 @@ export const COLLECTORS = {
     source: { run: 'ipmitool', args: ['lan', 'print'] },
     parse: parseIpmiLan,
     label: 'ipmitool lan',
+    slow: true,
   }),
-  ipmiMc: row({ files: ['ipmitool-mc.txt'], source: { run: 'ipmitool', args: ['mc', 'info'] }, parse: parseIpmiMc, label: 'ipmitool mc' }),
+  ipmiMc: row({
+    files: ['ipmitool-mc.txt'],
+    source: { run: 'ipmitool', args: ['mc', 'info'] },
+    parse: parseIpmiMc,
+    label: 'ipmitool mc',
+    slow: true,
+  }),
   ipmiFru: row({
     files: ['ipmitool-fru.txt'],
     source: { run: 'ipmitool', args: ['fru', 'print'] },
     parse: (t) => fruProduct(parseIpmiFru(t)),
     label: 'ipmitool fru',
+    slow: true,
   }),
   cpuinfo: row({ files: ['cpuinfo'], source: { read: 'proc/cpuinfo' }, parse: parseCpuinfo }),
   meminfo: row({ files: ['meminfo'], source: { read: 'proc/meminfo' }, parse: parseMeminfo }),
@@ -90,7 +106,24 @@ export const COLLECTORS = {
   bootMode: row({ files: ['boot-mode.txt'], source: { gather: bootModeText }, parse: (t) => t.trim().toLowerCase() }),
   /** Per physical NIC (from the ipAddr row): driver, version, firmware, bus. */
   ethtool: row({ files: [`ethtool-${NIC}.txt`], source: { run: 'ethtool', args: ['-i', NIC] }, parse: parseEthtoolInfo }),
-  lldp: row({ files: ['lldpctl.json', 'lldpctl.txt'], source: { run: 'lldpctl', args: ['-f', 'json'] }, parse: parseLldp, late: true }),
+  /** The microkernel's own LLDP: frames lldp-capture recorded, decoded here (no lldpd in the image). */
+  lldpFrames: row({
+    files: ['lldp-frames.json'],
+    source: { gather: (root) => lldpCaptureText(root) },
+    parse: parseLldpFrames,
+    label: 'lldp capture',
+    late: true,
+    slow: true,
+  }),
+  /** lldpd's view, on a host that runs it (`crashcart-agent collect` on an installed system; older replays). */
+  lldp: row({
+    files: ['lldpctl.json', 'lldpctl.txt'],
+    source: { run: 'lldpctl', args: ['-f', 'json'] },
+    parse: parseLldp,
+    late: true,
+    slow: true,
+    optional: true,
+  }),
 };
 
 /** One collector's key. */

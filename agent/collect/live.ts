@@ -50,6 +50,11 @@ export interface LiveOptions {
   lldpWaitS?: number;
   /** Root for /proc and /sys (tests). */
   root?: string;
+  /**
+   * Only what identifies and tags the machine: no slow rows (lshw, ipmitool, LLDP) and no LLDP wait. The
+   * agent's first register sends this within a second of starting (register-first); the full run follows.
+   */
+  fast?: boolean;
 }
 
 /** A collector's label in `collector_errors`. */
@@ -71,6 +76,8 @@ async function collectOne(
   if ('run' in src) {
     const args = o.nic === undefined ? src.args : src.args.map((a) => (a === NIC ? o.nic! : a));
     r = await runTool(src.run, args, o.timeoutMs);
+    // lldpctl on a host without lldpd: nothing to report, not a failure.
+    if (!r.ok && c.optional && r.error.endsWith('is not installed (install the package that provides it)')) return;
   } else if ('read' in src) {
     r = await readFile(path.join(o.root, src.read), 'utf8').then(
       (stdout) => ({ ok: true as const, stdout }),
@@ -86,7 +93,8 @@ async function collectOne(
 export async function collectLive(opts: LiveOptions = {}): Promise<ToolOutputs> {
   const o = { timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, root: opts.root ?? '/' };
   const out: ToolOutputs = { files: new Map(), errors: [] };
-  const rows = COLLECTOR_LIST.filter(([, c]) => !isPerNic(c) && !c.late);
+  const wanted = (c: Collector<unknown>) => !(opts.fast && c.slow);
+  const rows = COLLECTOR_LIST.filter(([, c]) => !isPerNic(c) && !c.late && wanted(c));
   const programs = rows.filter(([, c]) => 'run' in c.source);
   for (let i = 0; i < programs.length; i += PARALLEL_RUNS)
     await Promise.all(programs.slice(i, i + PARALLEL_RUNS).map(([k, c]) => collectOne(out, k, c, o)));
@@ -94,11 +102,11 @@ export async function collectLive(opts: LiveOptions = {}): Promise<ToolOutputs> 
   // Per-NIC rows run for the physical Ethernet NICs the ip row found.
   const addr = out.files.get(COLLECTORS.ipAddr.files[0]!);
   const nics = (addr === undefined ? [] : COLLECTORS.ipAddr.parse(addr)).filter(isPhysicalEther).slice(0, MAX_NICS);
-  for (const [k, c] of COLLECTOR_LIST.filter(([, r]) => isPerNic(r)))
+  for (const [k, c] of COLLECTOR_LIST.filter(([, r]) => isPerNic(r) && wanted(r)))
     for (const n of nics) await collectOne(out, k, c, { ...o, nic: n.name });
-  if ((opts.lldpWaitS ?? 0) > 0) await new Promise((r) => setTimeout(r, opts.lldpWaitS! * 1000));
-  for (const [k, c] of COLLECTOR_LIST.filter(([, r]) => r.late && !isPerNic(r))) await collectOne(out, k, c, o);
-  for (const [, c] of COLLECTOR_LIST) {
+  if (!opts.fast && (opts.lldpWaitS ?? 0) > 0) await new Promise((r) => setTimeout(r, opts.lldpWaitS! * 1000));
+  for (const [k, c] of COLLECTOR_LIST.filter(([, r]) => r.late && !isPerNic(r) && wanted(r))) await collectOne(out, k, c, o);
+  for (const [, c] of COLLECTOR_LIST.filter(([, r]) => wanted(r))) {
     if (c.fallback && !isPerNic(c) && !c.files.some((f) => out.files.has(f))) out.files.set(c.files[0]!, await c.fallback(o.root));
   }
   return out;

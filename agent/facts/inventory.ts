@@ -77,7 +77,8 @@ function buildNics(ip: IpIface[] | undefined, lshw: LshwFacts | undefined, out: 
     n.firmware_version = info.firmware_version ?? n.firmware_version;
     n.bus_info = info.bus_info ?? n.bus_info;
   }
-  const lldp = parsed(out, errors, 'lldp') ?? {};
+  // Frames the microkernel captured win; lldpd's view fills in on hosts that run it.
+  const lldp = { ...(parsed(out, errors, 'lldp') ?? {}), ...(parsed(out, errors, 'lldpFrames') ?? {}) };
   for (const [name, nb] of Object.entries(lldp)) {
     const n = nics.get(name);
     if (n) n.lldp = nb;

@@ -35,7 +35,7 @@ export interface AgentHooks {
 
 /** Something that happened in the loop (tests and the lab watch these). */
 export type AgentEvent =
-  | { type: 'registered'; node_id: number; facts_hash: string }
+  | { type: 'registered'; node_id: number; facts_hash: string; complete: boolean }
   | { type: 'checkin'; command: AgentCommand }
   | { type: 'config'; config: AgentConfig }
   | { type: 'schedule'; delay_ms: number; reason: 'interval' | 'backoff' | 'start' }
@@ -50,6 +50,12 @@ export interface AgentLoopOptions {
   nodeId?: number;
   /** Where facts come from (live tools, a replay folder, a lab profile). */
   inventory: () => Promise<Inventory>;
+  /**
+   * Register-first: the facts that identify and tag the machine, collected without the slow tools (lshw, BMC,
+   * LLDP wait). When given, the first register sends these with `facts_complete: false` so the node shows at
+   * once, and a second one right after sends the full inventory with `facts_complete: true`.
+   */
+  fastInventory?: () => Promise<Inventory>;
   hooks: AgentHooks;
   log: AgentLogger;
   random?: () => number;
@@ -98,6 +104,8 @@ export class AgentLoop {
   private useEnrolToken = true;
   private nodeId: number | undefined;
   private registeredHash: string | undefined;
+  /** The last register carried the full inventory (always, without a fastInventory). */
+  private complete: boolean;
   private cache: { inv: Inventory; at: number } | undefined;
   private st: AgentStatus;
   private readonly refusals = new ConfigRefusals();
@@ -105,6 +113,7 @@ export class AgentLoop {
   constructor(private readonly o: AgentLoopOptions) {
     this.random = o.random ?? Math.random;
     this.nodeId = o.nodeId;
+    this.complete = !o.fastInventory;
     this.st = { state: 'starting', config: this.config, registers: 0, checkins: 0, failures: 0, config_refusals: 0 };
   }
 
@@ -194,9 +203,10 @@ export class AgentLoop {
 
   private async register(): Promise<boolean> {
     this.st.state = 'registering';
-    const inv = await this.inventory();
+    const inv = this.complete ? await this.inventory() : await this.o.fastInventory!();
     const token = this.useEnrolToken || !this.agentToken ? this.o.token : this.agentToken;
     const { request, facts_hash } = buildRegisterRequest(inv, { token, nodeId: this.nodeId }, this.exclude);
+    if (this.o.fastInventory) request.facts_complete = this.complete;
     try {
       const r = await this.o.client.register(request);
       this.nodeId = r.node_id;
@@ -204,8 +214,8 @@ export class AgentLoop {
       this.useEnrolToken = false;
       this.registeredHash = facts_hash;
       this.st.registers++;
-      this.o.log.info({ node_id: r.node_id, facts_hash }, 'registered');
-      this.emit({ type: 'registered', node_id: r.node_id, facts_hash });
+      this.o.log.info({ node_id: r.node_id, facts_hash, complete: this.complete }, 'registered');
+      this.emit({ type: 'registered', node_id: r.node_id, facts_hash, complete: this.complete });
       return this.applyConfig(r.config);
     } catch (e) {
       // A rejected credential: try the other token next time (the agent token after a reboot, the enrolment token after a wipe).
@@ -233,7 +243,12 @@ export class AgentLoop {
       try {
         let justRegistered = false;
         if (needRegister || !this.agentToken || (await this.factsChanged())) {
-          const excludeChanged = await this.register();
+          let excludeChanged = await this.register();
+          if (!this.complete) {
+            // Register-first: the node is on the appliance; now the slow facts, sent at once (not at the interval).
+            this.complete = true;
+            excludeChanged = (await this.register()) || excludeChanged;
+          }
           needRegister = false;
           justRegistered = true;
           // A new exclusion pattern changes what we send: register once more with it.

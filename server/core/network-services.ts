@@ -26,6 +26,8 @@ type Svc = { status: ServiceStatus; plugin?: Plugin };
 /** Manages the NIC-bound services. */
 export class NetworkServices {
   private http: FastifyInstance | null = null;
+  /** Stops feeding proxyDHCP clients to the RA responder (set in proxy mode). */
+  private raUnsubscribe: (() => void) | null = null;
   private readonly svcs = new Map<string, Svc>();
 
   constructor(private readonly ctx: CoreContext) {}
@@ -86,13 +88,25 @@ export class NetworkServices {
       });
       await this.run('dhcp', dhcp, `${c.dhcp} on ${c.iface}`);
     } else this.set('dhcp', 'disabled', '--dhcp off');
-    // Isolated rack: end iPXE's IPv6 wait with an empty router advertisement (see server/net/router-advert.ts).
-    if (c.dhcp === 'full')
-      await this.run(
-        'ipv6-ra',
-        createRaResponder({ iface: c.iface, resourcesDir: path.join(REPO_ROOT, 'resources'), events: this.ctx.events, log: this.ctx.log }),
-        `empty RAs on ${c.iface}`,
-      );
+    // End iPXE's IPv6 wait with an empty router advertisement (see server/net/router-advert.ts): on an
+    // isolated rack to everyone; beside a site's DHCP server only to the machines we answer, unicast.
+    if (c.dhcp === 'full' || c.dhcp === 'proxy') {
+      const solicitedOnly = c.dhcp === 'proxy';
+      const ra = createRaResponder({
+        iface: c.iface,
+        resourcesDir: path.join(REPO_ROOT, 'resources'),
+        events: this.ctx.events,
+        log: this.ctx.log,
+        solicitedOnly,
+      });
+      if (solicitedOnly) {
+        this.raUnsubscribe?.();
+        this.raUnsubscribe = this.ctx.events.subscribe((e) => {
+          if ((e.type === 'dhcp.offer' || e.type === 'dhcp.ack') && e.mac) ra.allow(e.mac);
+        });
+      }
+      await this.run('ipv6-ra', ra, solicitedOnly ? `unicast empty RAs to PXE clients on ${c.iface}` : `empty RAs on ${c.iface}`);
+    }
     // TFTP tells DHCP which proxy strategy got a machine this far (remembered per MAC).
     const tftpHooks = {
       ...hooks,
@@ -128,6 +142,8 @@ export class NetworkServices {
 
   /** Stop every NIC-bound service. */
   async stop(): Promise<void> {
+    this.raUnsubscribe?.();
+    this.raUnsubscribe = null;
     for (const [name, s] of this.svcs) {
       if (s.plugin && s.status.state === 'running') {
         await s.plugin.stop().catch((e: unknown) => this.ctx.log.warn({ err: e }, `${name} stop failed`));
@@ -142,6 +158,8 @@ export class NetworkServices {
 
   /** Stop DHCP and TFTP only (the node plane stays). */
   async stopUdp(): Promise<void> {
+    this.raUnsubscribe?.();
+    this.raUnsubscribe = null;
     for (const name of ['dhcp', 'ipv6-ra', 'tftp']) {
       const s = this.svcs.get(name);
       if (s?.plugin && s.status.state === 'running') {

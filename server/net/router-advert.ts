@@ -1,9 +1,14 @@
 /**
- * The RA responder plugin: on an isolated rack (full DHCP) it runs
- * resources/ra/ra-responder.py on the provisioning NIC so iPXE's IPv6
- * autoconfiguration ends at once instead of waiting ~16 s per boot for a router
- * advertisement (PXE-NOTES, "Seconds that boots lose"). Off in proxy mode: on a
- * shared network the real routers speak for IPv6.
+ * The RA responder plugin: runs resources/ra/ra-responder.py on the provisioning
+ * NIC so iPXE's IPv6 autoconfiguration ends at once instead of waiting ~16 s per
+ * boot for a router advertisement (PXE-NOTES, "Seconds that boots lose").
+ * - Full DHCP (isolated rack): empty RAs to all nodes, solicited and every 10 s.
+ * - Proxy DHCP (the site's network): `solicitedOnly`. Nothing multicast, nothing
+ *   unsolicited; only a machine the appliance is booting (`allow(mac)`, called
+ *   when proxyDHCP answers it) gets the empty RA, unicast to its link-local
+ *   address in answer to its own solicitation (RFC 4861 6.2.6). Router lifetime
+ *   0 and no prefix: it changes nothing on that host but ending the wait, and no
+ *   other host on the site network receives it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -13,6 +18,12 @@ import type { EventSink } from '../events/event-log.ts';
 /** Unsolicited RA interval: solicitations are answered at once, this only covers missed ones. */
 export const RA_INTERVAL_S = 10;
 
+/** The plugin, plus the proxy-mode allow list. */
+export interface RaResponder extends Plugin {
+  /** A machine the appliance is booting: its solicitations get the empty RA (solicited-only mode). */
+  allow(mac: string): void;
+}
+
 /** Create the RA responder for one NIC. */
 export function createRaResponder(deps: {
   iface: string;
@@ -20,14 +31,21 @@ export function createRaResponder(deps: {
   events: EventSink;
   log: Logger;
   intervalS?: number;
-}): Plugin {
+  /** Proxy mode: answer only allowed MACs' solicitations, unicast (see above). */
+  solicitedOnly?: boolean;
+}): RaResponder {
   let child: ChildProcess | null = null;
   return {
     name: 'ipv6-ra',
+    allow(mac: string) {
+      // Only a well-formed MAC reaches the responder's stdin (one line each).
+      if (/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) child?.stdin?.write(`allow ${mac.toLowerCase()}\n`);
+    },
     start() {
       return new Promise<void>((resolve) => {
         const script = path.join(deps.resourcesDir, 'ra', 'ra-responder.py');
-        const c = spawn('python3', [script, deps.iface, String(deps.intervalS ?? RA_INTERVAL_S)], { stdio: ['pipe', 'pipe', 'pipe'] });
+        const args = [script, deps.iface, String(deps.intervalS ?? RA_INTERVAL_S), ...(deps.solicitedOnly ? ['--solicited-only'] : [])];
+        const c = spawn('python3', args, { stdio: ['pipe', 'pipe', 'pipe'] });
         child = c;
         let settled = false;
         const done = (ok: boolean, why: string) => {

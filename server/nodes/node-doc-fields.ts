@@ -21,6 +21,8 @@ declare module '../store/docs.ts' {
     install_token_hash?: string | null;
     /** When the install token stops being accepted (ISO time). */
     install_token_expires_at?: string | null;
+    /** false between the agent's fast register and its complete one; absent (older records) means complete. */
+    facts_complete?: boolean;
   }
 }
 

@@ -83,6 +83,8 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Pr
     node.boot_mode = pf.boot_mode ?? node.boot_mode;
     node.summary = summarize(facts, req.inventory ?? null);
     node.facts_hash = hash;
+    const wasPartial = node.facts_complete === false;
+    node.facts_complete = req.facts_complete !== false;
     node.registered_at = now;
     node.last_seen = now;
     node.ip = plainIp(ip);
@@ -109,8 +111,8 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Pr
       ctx.events.emit('node.facts_changed', {
         node_id: node.id,
         mac: node.boot_mac,
-        message: 'Facts changed; re-registered',
-        data: { facts_hash: hash },
+        message: wasPartial ? 'The slow facts arrived (lshw, BMC, LLDP); rules may bind it now' : 'Facts changed; re-registered',
+        data: { facts_hash: hash, facts_complete: node.facts_complete },
       });
     await autoBindLocked(ctx, node);
     return { node_id: node.id, agent_token: token, config: ctx.settings.agentConfig() };

@@ -31,5 +31,6 @@ export function nodeView(d: NodeDoc, s: { approval_required: boolean }): Node {
     metadata: d.metadata,
     conflicts: d.conflicts ?? [],
     approved: Boolean(d.approved) || !s.approval_required,
+    facts_complete: d.facts_complete !== false,
   };
 }

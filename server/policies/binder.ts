@@ -3,7 +3,7 @@
  * whose tags the node has and that has a free slot) and explicit (one click).
  * Every decision runs under the core lock, so concurrent registrations cannot
  * push a policy past max_count. Automatic binding needs a policy with tags and,
- * when approval is required, an approved node (docs/identity.md 3).
+ * when approval is required, an approved node (docs/identity.md 3), and complete facts (register-first).
  */
 import type { BulkResult } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
@@ -27,6 +27,8 @@ export function policyRefusal(ctx: CoreContext, p: PolicyDoc, node: NodeDoc, cou
   // A tag-less policy matches every node, a forged one too: it binds only by hand.
   if (p.tags.length === 0) reasons.push(`policy "${p.name}" has no tags, so it binds only by hand`);
   if (ctx.settings.get().approval_required && !node.approved) reasons.push('the node awaits approval (approval_required is on)');
+  // Register-first: a rule never matches on the fast half of the facts (a tag on lshw or BMC facts would be missing).
+  if (node.facts_complete === false) reasons.push('the agent has sent only its fast facts; the rest follow within seconds');
   const missing = p.tags.filter((t) => !node.tags.includes(t));
   if (missing.length) reasons.push(`node lacks tag(s) ${missing.map((t) => `"${t}"`).join(', ')}`);
   const used = counts?.get(p.name) ?? boundCount(ctx, p.name);

@@ -79,6 +79,55 @@ describe('IPv6 RA responder', () => {
     expect(ra.exitCode).toBe(0);
   });
 
+  it('proxy mode: nothing unsolicited or multicast; only an allowed MAC gets the RA, unicast to its link-local address', async () => {
+    waitLinkLocal(A, 'ccra0');
+    waitLinkLocal(B, 'ccra1');
+    const bMac = sh('ip', '-n', B, '-br', 'link', 'show', 'ccra1').split(/\s+/)[2]!.toLowerCase();
+    const bLinkLocal = /inet6 (fe80::[0-9a-f:]+)/.exec(sh('ip', '-n', B, '-6', 'addr', 'show', 'dev', 'ccra1'))![1]!;
+    // Every RA that reaches B, with its destination.
+    const cap = spawn('ip', ['netns', 'exec', B, 'tcpdump', '-l', '-n', '-i', 'ccra1', 'icmp6 and ip6[40] == 134'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    cap.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    await new Promise((r) => setTimeout(r, 1000));
+    // Interval 1 s: in solicited-only mode it must still send nothing on its own.
+    const ra = spawn(
+      'ip',
+      ['netns', 'exec', A, 'python3', path.join(REPO_ROOT, 'resources', 'ra', 'ra-responder.py'), 'ccra0', '1', '--solicited-only'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    const ready = await new Promise<string>((resolve) => ra.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
+    expect(ready).toMatch(/^ready ccra0 \d+ solicited-only/);
+    /** A router solicitation from B with a source link-layer address option (RFC 4861 4.1). */
+    const solicit = (mac: string) =>
+      sh('ip', 'netns', 'exec', B, 'python3', '-c',
+        `import socket,struct;s=socket.socket(socket.AF_INET6,socket.SOCK_RAW,socket.IPPROTO_ICMPV6);s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_MULTICAST_HOPS,255);s.sendto(struct.pack('!BBHI',133,0,0,0)+bytes([1,1])+bytes.fromhex('${mac.replace(/:/g, '')}'),('ff02::2',0,0,socket.if_nametoindex('ccra1')))`); // prettier-ignore
+    const ras = () => text.split('\n').filter((l) => l.includes('router advertisement'));
+    // A machine nobody is booting, then B before the appliance has answered it: no RA at all.
+    solicit('02:00:00:00:00:99');
+    solicit(bMac);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(ras()).toEqual([]);
+    // proxyDHCP answers B: its pending solicitation is answered at once, unicast.
+    ra.stdin!.write(`allow ${bMac}\n`);
+    for (let i = 0; i < 50 && ras().length < 1; i++) await new Promise((r) => setTimeout(r, 100));
+    solicit(bMac);
+    for (let i = 0; i < 50 && ras().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    solicit('02:00:00:00:00:99');
+    await new Promise((r) => setTimeout(r, 2000));
+    cap.kill();
+    expect(ras()).toHaveLength(2);
+    for (const l of ras()) expect(l).toMatch(new RegExp(`> ${bLinkLocal}: ICMP6, router advertisement`));
+    expect(text).not.toMatch(/ff02::1: ICMP6, router advertisement/);
+    const exited = new Promise((r) => ra.once('exit', r));
+    ra.stdin!.end();
+    await exited;
+    expect(ra.exitCode).toBe(0);
+  });
+
   it('the plugin reports a missing responder as an event with the fix, without failing the appliance', async () => {
     const emitted: string[] = [];
     const p = createRaResponder({

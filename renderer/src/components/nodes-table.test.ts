@@ -8,7 +8,8 @@ giveElementsASize();
 import NodesTable from './nodes-table.vue';
 import { makeNode } from '../test-fixtures/nodes.ts';
 
-const rows = Array.from({ length: 2000 }, (_, i) => makeNode(i + 1));
+// Node 3 has registered with its fast facts only (register-first).
+const rows = Array.from({ length: 2000 }, (_, i) => makeNode(i + 1, i === 2 ? { facts_complete: false } : {}));
 
 function mountTable(selected: ReadonlySet<number> = new Set(), newIds: ReadonlySet<number> = new Set()) {
   const w = mount(NodesTable, { props: { rows, selected, newIds, sortKey: 'id', sortDir: 'asc' }, attachTo: document.body });
@@ -27,6 +28,8 @@ describe('nodes table', () => {
     expect(first.text()).toContain('SN1001');
     expect(first.find('[data-state="registered"]').exists()).toBe(true);
     expect(w.find('[data-node-id="2"]').classes()).toContain('fresh');
+    expect(w.find('[data-node-id="3"] [data-test="facts-partial"]').exists()).toBe(true);
+    expect(first.find('[data-test="facts-partial"]').exists()).toBe(false);
     w.unmount();
   });
 

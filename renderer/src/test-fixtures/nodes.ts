@@ -5,6 +5,7 @@ import type { Node, NodeState } from '../../../contract/node.ts';
 export function makeNode(id: number, over: Partial<Node> = {}): Node {
   return {
     id,
+    facts_complete: true,
     hostname: `node${id}`,
     state: 'registered' as NodeState,
     macs: [`52:54:00:00:${String(Math.floor(id / 256) % 256).padStart(2, '0')}:${(id % 256).toString(16).padStart(2, '0')}`],
