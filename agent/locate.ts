@@ -14,6 +14,8 @@ export interface ApplianceLocation {
   url: string;
   nodeId?: number;
   token?: string;
+  /** The microkernel version the boot script named (`crashcart.mk=`), reported at registration. */
+  microkernel?: string;
   source: 'cmdline' | 'flags' | 'env' | 'dhcp-lease' | 'dns';
 }
 
@@ -38,14 +40,20 @@ export function validUrl(v: string | undefined): string | undefined {
   }
 }
 
+/** A version label the register schema accepts (contract/protocol.ts VersionLabelSchema), else undefined. */
+function versionLabel(v: string | undefined): string | undefined {
+  return v && /^[A-Za-z0-9._:+-]{1,128}$/.test(v) ? v : undefined;
+}
+
 /** The crashcart.* keys of a command line (or of a boot script's `#crashcart-args` line). */
-export function crashcartArgs(text: string): { url?: string; nodeId?: number; token?: string } {
+export function crashcartArgs(text: string): { url?: string; nodeId?: number; token?: string; microkernel?: string } {
   const kv = parseCmdline(text);
   const node = Number(kv.get(KERNEL_ARGS.node));
   return {
     url: validUrl(kv.get(KERNEL_ARGS.url)),
     nodeId: Number.isInteger(node) && node > 0 ? node : undefined,
     token: kv.get(KERNEL_ARGS.token) || undefined,
+    microkernel: versionLabel(kv.get(KERNEL_ARGS.microkernel)),
   };
 }
 
@@ -102,7 +110,7 @@ export async function locate(i: LocateInputs = {}): Promise<ApplianceLocation | 
   // Identity (node, token) may come from the command line even when the URL is overridden.
   const nodeId = i.flags?.nodeId ?? cmd.nodeId ?? (Number(env['CRASHCART_NODE']) || undefined);
   const token = i.flags?.token ?? cmd.token ?? env['CRASHCART_TOKEN'];
-  const id = { nodeId, token };
+  const id = { nodeId, token, ...(cmd.microkernel ? { microkernel: cmd.microkernel } : {}) };
   if (cmd.url) return { url: cmd.url, ...id, source: 'cmdline' };
   const flagUrl = validUrl(i.flags?.url);
   if (flagUrl) return { url: flagUrl, ...id, source: 'flags' };

@@ -2,7 +2,8 @@
 // Bundles the discovery agent into one ESM file for the microkernel (Node runtime + this file):
 //   node build/agent-bundle.mjs  ->  build/out/agent/crashcart-agent.mjs, prints its size.
 import { build } from 'esbuild';
-import { statSync, chmodSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { statSync, chmodSync, readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,21 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = path.join(root, 'build', 'out', 'agent', 'crashcart-agent.mjs');
 const minify = !process.argv.includes('--no-minify');
+
+/** Sources the agent is built from, in a stable order: their digest tells two builds of one release apart. */
+function sources(dir) {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+}
+const digest = createHash('sha256');
+for (const f of [...sources(path.join(root, 'agent')), ...sources(path.join(root, 'contract'))]) {
+  digest.update(path.relative(root, f));
+  digest.update(readFileSync(f));
+}
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+/** What the agent reports as agent_version (agent/version.ts). */
+const agentVersion = `${pkg.version}+${digest.digest('hex').slice(0, 12)}`;
 
 const result = await build({
   entryPoints: [path.join(root, 'agent', 'main.ts')],
@@ -24,6 +40,7 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   banner: { js: '#!/usr/bin/env node' },
+  define: { __CRASHCART_AGENT_VERSION__: JSON.stringify(agentVersion) },
   logLevel: 'warning',
 });
 chmodSync(outfile, 0o755);
@@ -34,7 +51,7 @@ const inputs = Object.entries(result.metafile.inputs)
   .map(([file, v]) => [file.split('node_modules/')[1]?.split('/')[0] ?? file.split('/')[0], v.bytes])
   .reduce((m, [k, b]) => m.set(k, (m.get(k) ?? 0) + b), new Map());
 console.log(
-  `crashcart-agent bundle: ${path.relative(root, outfile)} ${(bytes / 1024).toFixed(1)} KiB (${(gz / 1024).toFixed(1)} KiB gzipped)${minify ? '' : ', not minified'}`,
+  `crashcart-agent ${agentVersion} bundle: ${path.relative(root, outfile)} ${(bytes / 1024).toFixed(1)} KiB (${(gz / 1024).toFixed(1)} KiB gzipped)${minify ? '' : ', not minified'}`,
 );
 console.log(
   `  inputs by top folder/package: ${[...inputs]

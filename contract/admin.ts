@@ -36,9 +36,15 @@ export const PolicyInputSchema = Type.Object(
     task: NameSchema,
     image: Type.Optional(Type.Union([NameSchema, Type.Null()])),
     hostname_template: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+    /** Write-only: hashed on the server (sha512-crypt, random salt) and never stored or returned as given. */
+    root_password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    /** A ready crypt(3) hash (`$6$`, `$5$`, `$y$`, `$2b$`); null removes the password. Write-only too. */
     root_password_hash: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
+    /** OpenSSH public keys, one per item (contract/ssh-key.ts checks them). */
     ssh_keys: Type.Optional(Type.Array(Type.String({ maxLength: 16384 }), { maxItems: 64 })),
-    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    metadata: Type.Optional(Type.Record(Type.String({ maxLength: 128 }), Type.Unknown())),
+    /** Save even though the task installs an OS nobody could log in to (no key, no password): else 409. */
+    confirm_unreachable: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -55,10 +61,13 @@ export const PolicySchema = Type.Object({
   task: Type.String(),
   image: Type.Union([Type.String(), Type.Null()]),
   hostname_template: Type.String(),
-  root_password_hash: Type.Union([Type.String(), Type.Null()]),
+  /** A root password is set (the hash itself is never returned). */
+  root_password_set: Type.Boolean(),
   ssh_keys: Type.Array(Type.String()),
   metadata: Type.Record(Type.String(), Type.Unknown()),
   bound_count: Type.Integer(),
+  /** The task installs an OS someone logs in to, and this policy gives it neither a key nor a password. */
+  unreachable: Type.Boolean(),
 });
 /** A policy. */
 export type Policy = Static<typeof PolicySchema>;
@@ -101,6 +110,27 @@ export const BulkResultSchema = Type.Object({
 /** Bulk result. */
 export type BulkResult = Static<typeof BulkResultSchema>;
 
+/** Kinds of task field: how the policy form renders it and how the server validates it. */
+export const TASK_FIELD_KINDS = ['text', 'url', 'script'] as const;
+
+/**
+ * A policy setting a task needs, stored in the policy's metadata under `key` (templates read it as
+ * `policy.metadata.KEY`): the policy form renders one input per field and the server validates on save.
+ */
+export const TaskFieldSchema = Type.Object(
+  {
+    key: Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$' }),
+    label: Type.String({ minLength: 1, maxLength: 80 }),
+    kind: Type.Enum(TASK_FIELD_KINDS),
+    required: Type.Boolean(),
+    help: Type.Optional(Type.String({ maxLength: 400 })),
+    placeholder: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+/** A task field. */
+export type TaskField = Static<typeof TaskFieldSchema>;
+
 /** Body of a task (boot profile) create/update. */
 export const TaskInputSchema = Type.Object(
   {
@@ -108,6 +138,10 @@ export const TaskInputSchema = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 1024 })),
     ipxe: Type.String({ minLength: 1, maxLength: 65536 }),
     templates: Type.Optional(Type.Record(NameSchema, Type.String({ maxLength: 262144 }))),
+    /** Policy settings the task needs (rendered as a form, validated on policy save). */
+    fields: Type.Optional(Type.Array(TaskFieldSchema, { maxItems: 32 })),
+    /** The task installs an OS someone logs in to with the policy's root password or SSH keys. */
+    login: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -121,6 +155,8 @@ export const TaskSchema = Type.Object({
   builtin: Type.Boolean(),
   ipxe: Type.String(),
   templates: Type.Record(Type.String(), Type.String()),
+  fields: Type.Array(TaskFieldSchema),
+  login: Type.Boolean(),
 });
 /** A task. */
 export type Task = Static<typeof TaskSchema>;

@@ -1,6 +1,6 @@
 /** Admin API shapes around nodes (list, detail, facts, edit) and the event log, beyond the node model itself. */
 import { Type, type Static } from 'typebox';
-import { FactsSchema, InventorySchema, NodeSchema } from './node.ts';
+import { FactsSchema, HOSTNAME_PATTERN, InventorySchema, NodeSchema } from './node.ts';
 import { EventSchema } from './events.ts';
 
 /** Path of the routes that name one node. */
@@ -12,6 +12,10 @@ export const NodeListQuerySchema = Type.Object({
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
   state: Type.Optional(Type.String({ maxLength: 32 })),
   q: Type.Optional(Type.String({ maxLength: 256 })),
+  /** Manifest group: still expected (waiting), arrived, or named by no manifest row (unexpected). */
+  manifest: Type.Optional(Type.Union([Type.Literal('waiting'), Type.Literal('arrived'), Type.Literal('unexpected')])),
+  /** Only nodes registered from another microkernel than the one served now (true), or only current ones (false). */
+  outdated_microkernel: Type.Optional(Type.Boolean()),
 });
 /** Node list query. */
 export type NodeListQuery = Static<typeof NodeListQuerySchema>;
@@ -29,7 +33,8 @@ export type NodeFacts = Static<typeof NodeFactsSchema>;
 /** PATCH /api/v1/nodes/:id: what the operator may edit on a node. */
 export const NodePatchSchema = Type.Object(
   {
-    hostname: Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,252})$' })),
+    /** A hostname the node keeps over its policy's template; null hands it back to the template. */
+    hostname: Type.Optional(Type.Union([Type.String({ pattern: HOSTNAME_PATTERN }), Type.Null()])),
     efi_loader: Type.Optional(Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi'), Type.Null()])),
     metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },

@@ -3,9 +3,11 @@
  * inventory the agent sends, and the node record the admin API returns.
  */
 import { Type, type Static } from 'typebox';
+import { ManifestLinkSchema } from './manifest.ts';
 
-/** Every state a node can be in (Razor lineage, plus lost/error). */
+/** Every state a node can be in (Razor lineage, plus lost/error; `expected`: a manifest row no machine claimed yet). */
 export const NODE_STATES = [
+  'expected',
   'discovered',
   'booting-microkernel',
   'registered',
@@ -19,6 +21,12 @@ export const NODE_STATES = [
 export type NodeState = (typeof NODE_STATES)[number];
 /** Schema of a node state. */
 export const NodeStateSchema = Type.Enum(NODE_STATES);
+
+/**
+ * A host name as the operator gives it to a node (RFC 1123 labels, lowercase): what DHCP option 12, the
+ * installers and the boot-text whitelist (docs/identity.md 4) all accept.
+ */
+export const HOSTNAME_PATTERN = '^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$';
 
 /** Flat Facter-style facts: what tag rules read. */
 export const FactsSchema = Type.Record(
@@ -210,6 +218,23 @@ export const NodeSchema = Type.Object({
   conflicts: Type.Array(NodeConflictSchema),
   /** Approved for automatic actions (always true while the setting approval_required is off). */
   approved: Type.Boolean(),
+  /** The hostname was set by the operator (node page, manifest): binding keeps it instead of the policy's template. */
+  hostname_locked: Type.Boolean(),
+  /** The address the node's OS gets (manifest, node page): a DHCP reservation of its boot MAC where DHCP is full. */
+  ip_reserved: Type.Union([Type.String(), Type.Null()]),
+  /** The DHCP reservation held by one of the node's MACs. */
+  reservation: Type.Union([
+    Type.Object({ mac: Type.String(), ip: Type.String(), hostname: Type.Union([Type.String(), Type.Null()]) }),
+    Type.Null(),
+  ]),
+  /** The manifest row this record came from or was matched to. */
+  manifest: Type.Union([ManifestLinkSchema, Type.Null()]),
+  /** Microkernel image the node last registered from (as its boot script named it). */
+  microkernel_version: Type.Union([Type.String(), Type.Null()]),
+  /** Agent version the node last registered with. */
+  agent_version: Type.Union([Type.String(), Type.Null()]),
+  /** Registered from another microkernel than the one installed now (rediscover it to refresh its facts). */
+  microkernel_outdated: Type.Boolean(),
   /** false while the agent has sent only its fast facts (the slow ones follow); no rule binds the node until true. */
   facts_complete: Type.Boolean(),
 });

@@ -13,6 +13,9 @@ export const MAX_REGISTER_BYTES = 2 * 1024 * 1024;
 
 const Mac = Type.String({ pattern: '^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){5}$' });
 
+/** A version label: what boot scripts may carry (server/boot/boot-text.ts whitelist) plus `+`. */
+export const VersionLabelSchema = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:+-]+$' });
+
 /** Configuration the appliance pushes to agents with every answer. */
 export const AgentConfigSchema = Type.Object({
   checkin_interval_s: Type.Integer({ minimum: 1, maximum: 86400 }),
@@ -39,6 +42,10 @@ export const RegisterRequestSchema = Type.Object(
     token: Type.String({ minLength: 8, maxLength: 256 }),
     facts: FactsSchema,
     inventory: Type.Optional(InventorySchema),
+    /** The agent's own version (package version + build digest). */
+    agent_version: Type.Optional(VersionLabelSchema),
+    /** The microkernel image this agent runs in, as the boot script named it (`crashcart.mk=`). */
+    microkernel_version: Type.Optional(VersionLabelSchema),
     /**
      * false: the fast facts only (identity, CPU, memory, disks, NICs), sent within a second of the agent's start
      * so the node shows at once; the slow ones (lshw, BMC, LLDP) follow in a second register with true. Absent
@@ -122,4 +129,4 @@ export const ErrorBodySchema = Type.Object({
 export type ErrorBody = Static<typeof ErrorBodySchema>;
 
 /** Kernel command-line keys the boot script writes and the agent reads. */
-export const KERNEL_ARGS = { url: 'crashcart.url', node: 'crashcart.node', token: 'crashcart.token' } as const;
+export const KERNEL_ARGS = { url: 'crashcart.url', node: 'crashcart.node', token: 'crashcart.token', microkernel: 'crashcart.mk' } as const;

@@ -75,6 +75,8 @@ import {
   PreparedSchema,
 } from './prepared.ts';
 import { EmptySchema, LoginCodeSchema, LoginRequestSchema, OkSchema, RevokeAllSchema } from './session.ts';
+import { MetadataKeyParamsSchema, MetadataValueSchema, NodeAddressAnswerSchema, NodeAddressInputSchema } from './node-edit.ts';
+import { ManifestPlanSchema, ManifestRequestSchema, ManifestStatusSchema } from './manifest.ts';
 import { ReservationInputSchema, ReservationListSchema, ReservationParamsSchema, ReservationSchema } from './reservations.ts';
 
 /** One admin route's contract. */
@@ -271,6 +273,60 @@ export const ADMIN_ROUTES = {
     response: ReservationSchema,
   },
   'DELETE /api/v1/reservations/:mac': { tags: ['dhcp'], params: ReservationParamsSchema, status: 204 },
+
+  // Node edits beyond PATCH (issue 15)
+  'PUT /api/v1/nodes/:id/metadata/:key': {
+    tags: ['nodes'],
+    summary: 'Set one metadata key of a node',
+    params: MetadataKeyParamsSchema,
+    body: MetadataValueSchema,
+    response: NodeSchema,
+  },
+  'DELETE /api/v1/nodes/:id/metadata/:key': {
+    tags: ['nodes'],
+    summary: 'Remove one metadata key of a node',
+    params: MetadataKeyParamsSchema,
+    response: NodeSchema,
+  },
+  'PUT /api/v1/nodes/:id/address': {
+    tags: ['nodes'],
+    summary: 'Give the node a static address: its OS is configured with it, and (full DHCP) its boot MAC reserves it',
+    params: NodeIdParamsSchema,
+    body: NodeAddressInputSchema,
+    response: NodeAddressAnswerSchema,
+  },
+  'DELETE /api/v1/nodes/:id/address': {
+    tags: ['nodes'],
+    summary: 'Remove the static address and its DHCP reservation',
+    params: NodeIdParamsSchema,
+    response: NodeAddressAnswerSchema,
+  },
+  'POST /api/v1/nodes/:id/manifest/accept': {
+    tags: ['nodes', 'manifest'],
+    summary: 'Accept what the machine reported differently from its manifest row (then the manifest policy may bind it)',
+    params: NodeIdParamsSchema,
+    body: EmptySchema,
+    response: NodeSchema,
+  },
+
+  // Rack manifest (docs/manifest.md)
+  'POST /api/v1/manifest/preview': {
+    tags: ['manifest'],
+    summary: 'What importing this manifest would do, row by row (creates, updates, conflicts, errors); changes nothing',
+    body: ManifestRequestSchema,
+    response: ManifestPlanSchema,
+  },
+  'POST /api/v1/manifest/import': {
+    tags: ['manifest'],
+    summary: 'Import: expected records for new machines, updates for matched ones; refused when a row is bad unless skip_invalid',
+    body: ManifestRequestSchema,
+    response: ManifestPlanSchema,
+  },
+  'GET /api/v1/manifest': {
+    tags: ['manifest'],
+    summary: 'Expected machines not seen yet, arrived, unexpected',
+    response: ManifestStatusSchema,
+  },
 } as const satisfies Record<`${RouteMethod} /api/${string}`, RouteSpec>;
 
 /** The route table's type. */

@@ -48,6 +48,8 @@ export interface AgentLoopOptions {
   token: string;
   /** Node id from the kernel command line (crashcart.node). */
   nodeId?: number;
+  /** Agent and microkernel versions reported with every register (crashcart.mk on the kernel command line). */
+  versions?: { agent?: string; microkernel?: string };
   /** Where facts come from (live tools, a replay folder, a lab profile). */
   inventory: () => Promise<Inventory>;
   /**
@@ -205,7 +207,7 @@ export class AgentLoop {
     this.st.state = 'registering';
     const inv = this.complete ? await this.inventory() : await this.o.fastInventory!();
     const token = this.useEnrolToken || !this.agentToken ? this.o.token : this.agentToken;
-    const { request, facts_hash } = buildRegisterRequest(inv, { token, nodeId: this.nodeId }, this.exclude);
+    const { request, facts_hash } = buildRegisterRequest(inv, { token, nodeId: this.nodeId, versions: this.o.versions }, this.exclude);
     if (this.o.fastInventory) request.facts_complete = this.complete;
     try {
       const r = await this.o.client.register(request);

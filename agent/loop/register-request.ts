@@ -27,6 +27,8 @@ export function hwId(macs: string[]): string {
 export interface RegisterIdentity {
   token: string;
   nodeId?: number;
+  /** What this agent is and the image it runs in (reported so the UI can find nodes discovered by an older image). */
+  versions?: { agent?: string; microkernel?: string };
 }
 
 /** Build the register body and the facts hash the appliance will compute on it. */
@@ -50,6 +52,8 @@ export function buildRegisterRequest(
     inventory: inv,
   };
   if (id.nodeId !== undefined) request.node_id = id.nodeId;
+  if (id.versions?.agent) request.agent_version = id.versions.agent;
+  if (id.versions?.microkernel) request.microkernel_version = id.versions.microkernel;
   if (inv.system.uuid) request.uuid = inv.system.uuid.slice(0, 64);
   if (inv.system.serial) request.serial = inv.system.serial.slice(0, 256);
   return { request, facts_hash };

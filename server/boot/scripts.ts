@@ -44,9 +44,18 @@ export function bootIpxeScript(publicUrl: string): string {
   ].join('\n');
 }
 
-/** Kernel arguments that tell the agent where the appliance is and who it is. */
-export function agentKernelArgs(publicUrl: string, nodeId: number, token: string): string {
-  return `${KERNEL_ARGS.url}=${publicUrl} ${KERNEL_ARGS.node}=${nodeId} ${KERNEL_ARGS.token}=${token}`;
+/** The microkernel version as boot scripts carry it and agents report it back (the boot-text whitelist). */
+export function microkernelLabel(version: string): string {
+  return bootValue(version);
+}
+
+/**
+ * Kernel arguments that tell the agent where the appliance is and who it is; with the image's version,
+ * which the agent reports at registration (the image cannot hold its own digest).
+ */
+export function agentKernelArgs(publicUrl: string, nodeId: number, token: string, mkVersion?: string): string {
+  const mk = mkVersion === undefined ? '' : ` ${KERNEL_ARGS.microkernel}=${microkernelLabel(mkVersion)}`;
+  return `${KERNEL_ARGS.url}=${publicUrl} ${KERNEL_ARGS.node}=${nodeId} ${KERNEL_ARGS.token}=${token}${mk}`;
 }
 
 /**
@@ -54,7 +63,7 @@ export function agentKernelArgs(publicUrl: string, nodeId: number, token: string
  * kernel's EFI stub, which loads only the initrd its command line names.
  */
 export function microkernelScript(o: { publicUrl: string; nodeId: number; token: string; version: string; debug?: boolean }): string {
-  const args = agentKernelArgs(o.publicUrl, o.nodeId, o.token);
+  const args = agentKernelArgs(o.publicUrl, o.nodeId, o.token, o.version);
   const console = 'console=tty0 console=ttyS0,115200n8';
   return [
     '#!ipxe',

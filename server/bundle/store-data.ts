@@ -22,6 +22,7 @@ import type { FactsDoc, ImageDoc, NodeDoc, ReservationDoc } from '../store/docs.
 import type { TagService } from '../tags/tag-service.ts';
 import type { TaskService } from '../tasks/task-service.ts';
 import type { PolicyService } from '../policies/policy-service.ts';
+import type { StoredPolicyInput } from '../policies/policy-input.ts';
 import type { SettingsService } from '../settings/settings-service.ts';
 import { validateRule, referencedTags } from '../rules/validate.ts';
 import { parseTemplate } from '../tasks/template.ts';
@@ -239,7 +240,14 @@ export async function applyStore(d: StoreData, c: Catalog): Promise<Record<strin
     await c.store.images.put(doc, { durable: true });
   }
   n.images = d.images?.length ?? 0;
-  for (const p of d.policies ?? []) await c.policies.put(p, false, () => undefined);
+  // Stored policies carry hashes only: a plaintext password or an API-only flag in a bundle is dropped, never stored.
+  const stored = (x: PolicyInput): StoredPolicyInput => {
+    const { root_password, confirm_unreachable, ...rest } = x;
+    void root_password;
+    void confirm_unreachable;
+    return rest;
+  };
+  for (const p of d.policies ?? []) await c.policies.put(p, false, stored);
   n.policies = d.policies?.length ?? 0;
   if (d.settings) await c.settings.patch(d.settings);
   for (const node of d.nodes ?? []) await c.store.nodes.put(node, { durable: true });

@@ -320,6 +320,26 @@ export const ERRORS = {
     message: 'The bundle cannot be imported into this data dir as it is',
     fix: 'Nothing was written. Import nodes only into a data dir without nodes (a fresh `--data-dir`), or export the bundle without `--with-nodes`.',
   },
+  CC_ERR_POLICY_INVALID: {
+    status: 400,
+    message: 'The policy settings are invalid',
+    fix: 'Correct the field named in the message: a root password hash is a crypt(3) string ($6$..., $y$...) or send root_password to have it hashed; each SSH key is one OpenSSH public key line (TYPE BASE64 COMMENT); fill the fields the task declares (GET /api/v1/tasks/NAME, docs/policies.md).',
+  },
+  CC_ERR_POLICY_UNREACHABLE: {
+    status: 409,
+    message: 'The policy would install machines nobody can log in to',
+    fix: 'Give the policy an SSH key or a root password; or, if that is on purpose (e.g. the image brings its own access), save again with confirm_unreachable: true (the UI asks).',
+  },
+  CC_ERR_MANIFEST_INVALID: {
+    status: 400,
+    message: 'The rack manifest cannot be read',
+    fix: 'Save the spreadsheet as CSV in UTF-8 with a header row (serial, mac, hostname, ip, policy, bmc_address; other columns become metadata) or as JSON; the message names the line and byte where reading stopped (docs/manifest.md).',
+  },
+  CC_ERR_MANIFEST_ROWS: {
+    status: 409,
+    message: 'Some manifest rows have errors or conflicts',
+    fix: "Preview the manifest (UI, or POST /api/v1/manifest/preview) to see each row's reason; fix those rows, merge the records they point at, or import the others with skip_invalid: true.",
+  },
   CC_ERR_INTERNAL: { status: 500, message: 'Internal error', fix: 'Look at the log for the stack trace and report it with the event log.' },
 } as const satisfies Record<string, { status: number; message: string; fix: string }>;
 

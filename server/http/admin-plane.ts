@@ -25,6 +25,8 @@ import { uploadRoutes } from './routes/admin-uploads.ts';
 import { prepareRoutes } from './routes/admin-prepare.ts';
 import { bundleRoutes } from './routes/admin-bundle.ts';
 import { reservationRoutes } from './routes/admin-reservations.ts';
+import { nodeEditRoutes } from './routes/admin-node-edit.ts';
+import { manifestRoutes } from './routes/admin-manifest.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { VERSION } from '../system/version.ts';
 import { imageRoutes } from './routes/admin-images.ts';
@@ -131,6 +133,8 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
     bundleRoutes(scope, ctx);
   });
   reservationRoutes(app, ctx);
+  nodeEditRoutes(app, ctx);
+  manifestRoutes(app, ctx);
   app.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
 

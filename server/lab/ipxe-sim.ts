@@ -52,7 +52,7 @@ export function chainUrl(script: string): string | undefined {
 
 /** What `/boot` told the machine to do. */
 export type BootDecision =
-  | { kind: 'microkernel'; url?: string; nodeId?: number; token: string }
+  | { kind: 'microkernel'; url?: string; nodeId?: number; token: string; microkernel?: string }
   | { kind: 'task'; stageUrl: string }
   | { kind: 'local' }
   | { kind: 'chain'; url: string }
@@ -64,7 +64,7 @@ export function classifyBootScript(script: string): BootDecision {
   const argsLine = script.split('\n').find((l) => l.includes('crashcart.token='));
   if (argsLine) {
     const a = crashcartArgs(argsLine);
-    if (a.token) return { kind: 'microkernel', url: a.url, nodeId: a.nodeId, token: a.token };
+    if (a.token) return { kind: 'microkernel', url: a.url, nodeId: a.nodeId, token: a.token, microkernel: a.microkernel };
   }
   const stage = /^#\s*crashcart:\s*stage_url=(\S+)/m.exec(script);
   if (stage) return { kind: 'task', stageUrl: stage[1]! };

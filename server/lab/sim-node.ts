@@ -6,6 +6,7 @@
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Inventory } from '../../contract/node.ts';
 import { AgentLoop, type AgentLoopOptions } from '../../agent/loop/agent-loop.ts';
+import { AGENT_VERSION } from '../../agent/version.ts';
 import { ApplianceClient, type ClientOptions } from '../../agent/loop/client.ts';
 import { backoffDelay } from '../../agent/loop/backoff.ts';
 import type { AgentLogger } from '../../agent/loop/logger.ts';
@@ -121,7 +122,7 @@ export class SimNode {
           script = await this.client.getText(rebase(expandIpxe(d.url, this.vars), this.baseUrl));
           continue;
         case 'microkernel':
-          return this.runMicrokernel(d.token, d.nodeId);
+          return this.runMicrokernel(d.token, d.nodeId, d.microkernel);
         case 'task':
           return this.install(rebase(d.stageUrl, this.baseUrl));
         case 'local':
@@ -134,12 +135,14 @@ export class SimNode {
     throw new Error(`more than ${MAX_CHAIN_HOPS} chained boot scripts`);
   }
 
-  private async runMicrokernel(token: string, nodeId: number | undefined): Promise<'reboot' | 'halt'> {
+  private async runMicrokernel(token: string, nodeId: number | undefined, microkernel?: string): Promise<'reboot' | 'halt'> {
     this.state = 'microkernel';
     const opts: AgentLoopOptions = {
       client: this.client,
       token,
       nodeId,
+      // The simulated agent is this appliance's own agent code, in the image the boot script named.
+      versions: { agent: AGENT_VERSION, microkernel },
       inventory: async () => this.inventory(),
       hooks: { reboot: () => undefined, poweroff: () => undefined },
       log: this.log,

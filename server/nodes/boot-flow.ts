@@ -13,10 +13,13 @@ import { recordConflicts } from './conflicts.ts';
 import { addressBelongsToNode, addressesAreKnown, plainIp } from './node-address.ts';
 import { mintEnrolment, mintInstall } from './tokens.ts';
 import { DHCP_SOURCE } from './node-guard.ts';
+import { isUnclaimed } from './operator-fields.ts';
 import { microkernelScript, noMicrokernelScript, localDiskScript, errorStateScript } from '../boot/scripts.ts';
 import { findMicrokernel } from '../boot/microkernel-assets.ts';
 import { taskContext } from '../tasks/task-service.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { claimManifest } from '../manifest/claim.ts';
+import { taskNetwork } from './static-ip.ts';
 
 /** What iPXE tells `/boot` (query string). */
 export interface BootQuery {
@@ -66,14 +69,18 @@ export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string): Promise
         'CC_ERR_RATE_LIMITED',
         `no new machine records from ${source} for now (node_create_per_source_per_min, unregistered_nodes_max)`,
       );
-    const { node, created } = found;
+    const uuid = canonicalUuid(q.uuid);
+    const serial = canonicalSerial(q.serial);
+    // A machine the rack manifest expects takes its record (docs/manifest.md); the new record, if any, folds into it.
+    const node = await claimManifest(ctx, found.node, { macs: [mac], uuid, serial });
+    const created = found.created && node === found.node;
     const now = ctx.now().toISOString();
     node.boot_mac = mac;
     node.ip = source;
     if (q.arch && WORD.test(q.arch)) node.arch = q.arch;
     if (q.platform && WORD.test(q.platform)) node.platform = q.platform;
     node.boot_mode = q.platform === 'efi' ? 'uefi' : q.platform === 'pcbios' ? 'bios' : node.boot_mode;
-    claimHardwareIds(ctx, node, canonicalUuid(q.uuid), canonicalSerial(q.serial));
+    claimHardwareIds(ctx, node, uuid, serial);
     node.manufacturer = node.manufacturer ?? (q.manufacturer?.trim().slice(0, 256) || null);
     node.product = node.product ?? (q.product?.trim().slice(0, 256) || null);
     node.last_seen = now;
@@ -99,7 +106,8 @@ export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string): Promise
       const facts = (await ctx.store.facts.findOne({ _id: String(node.id) }))?.facts ?? {};
       action = `task:${policy.task}`;
       node.agent_active = false;
-      script = ctx.tasks.renderFor(policy.task, taskContext({ publicUrl, node, policy, image, facts, token })).ipxe;
+      const network = taskNetwork(ctx, node);
+      script = ctx.tasks.renderFor(policy.task, taskContext({ publicUrl, node, policy, image, facts, token, network })).ipxe;
     } else {
       const token = mintEnrolment(ctx, node, addressesAreKnown(ctx) && (await addressBelongsToNode(ctx, node, source)));
       node.last_boot_at = now;
@@ -139,7 +147,12 @@ export function bootHooks(ctx: CoreContext): BootHooks & TftpHooks {
         const { node, created } = found;
         if (s.arch !== undefined && s.arch !== null) node.boot_mode = s.arch === 0 ? 'bios' : 'uefi';
         node.last_seen = ctx.now().toISOString();
-        if (created) {
+        // A MAC the manifest lists claims its record at the first DHCP packet (a MAC is all DHCP knows for sure).
+        if (isUnclaimed(node)) {
+          node.boot_mac = mac;
+          await claimManifest(ctx, node, { macs: [mac], uuid: null, serial: null });
+          await ctx.repo.save(node);
+        } else if (created) {
           await ctx.repo.save(node);
           ctx.guard.discovered({ node_id: node.id, mac, message: `New machine ${mac} seen by DHCP`, data: { ...s } });
         } else ctx.repo.touch(node);

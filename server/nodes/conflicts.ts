@@ -54,6 +54,11 @@ async function repoint(ctx: CoreContext, gone: number, now: number | null): Prom
   }
 }
 
+/** `gone` became part of `now` (a manifest record a machine claimed): conflicts pointing at it move. Call under the core lock. */
+export function repointConflicts(ctx: CoreContext, gone: number, now: number): Promise<void> {
+  return repoint(ctx, gone, now);
+}
+
 /** Forgetting a record: nothing may keep pointing at it. Call under the core lock. */
 export function forgetConflictsWith(ctx: CoreContext, gone: number): Promise<void> {
   return repoint(ctx, gone, null);

@@ -8,6 +8,8 @@ import type { NodeDoc } from '../store/docs.ts';
 import { taskContext } from '../tasks/task-service.ts';
 import { checkInstallToken, clearInstall } from './tokens.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { refreshTags } from '../tags/retag.ts';
+import { taskNetwork } from './static-ip.ts';
 
 /** Stage names an installer may report. */
 export const STAGES = ['installing', 'installed', 'failed'] as const;
@@ -30,6 +32,7 @@ export function reportStage(ctx: CoreContext, id: number, token: string, name: s
     }
     if (node.state === 'installed' || node.state === 'error') clearInstall(node);
     node.last_seen = ctx.now().toISOString();
+    if (node.state !== before) await refreshTags(ctx, node);
     await ctx.repo.save(node);
     ctx.events.emit('node.stage', {
       node_id: id,
@@ -48,7 +51,12 @@ export async function answerFile(ctx: CoreContext, id: number, token: string, fi
   if (!policy) throw ccError('CC_ERR_NOT_FOUND', `node ${id} is not bound to a policy`);
   const image = policy.image ? await ctx.store.images.findOne({ _id: policy.image }) : null;
   const facts = (await ctx.store.facts.findOne({ _id: String(id) }))?.facts ?? {};
-  const out = ctx.tasks.renderFor(policy.task, taskContext({ publicUrl: ctx.config.publicUrl, node, policy, image, facts, token }), file);
+  const network = taskNetwork(ctx, node);
+  const out = ctx.tasks.renderFor(
+    policy.task,
+    taskContext({ publicUrl: ctx.config.publicUrl, node, policy, image, facts, token, network }),
+    file,
+  );
   const body = out.files[file];
   if (body === undefined)
     throw ccError(

@@ -1,12 +1,11 @@
 /** Operator actions on nodes besides binding: reboot/poweroff via the agent, approve, forget, edit. */
 import type { BulkResult } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
-import { durably } from '../core/durably.ts';
 import { forEachNode } from './bulk.ts';
 import type { NodeDoc } from '../store/docs.ts';
-import { ccError } from '../errors/cc-error.ts';
 import { forgetConflictsWith } from './conflicts.ts';
 import { autoBindLocked } from '../policies/binder.ts';
+import { refreshTags } from '../tags/retag.ts';
 
 /** Queue a reboot or poweroff for the agent's next check-in. */
 export function queueCommand(ctx: CoreContext, ids: number[], command: 'reboot' | 'poweroff'): Promise<BulkResult> {
@@ -49,23 +48,6 @@ export function forgetNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
   });
 }
 
-/** Edit operator-owned fields of a node. */
-export function patchNode(
-  ctx: CoreContext,
-  id: number,
-  p: { hostname?: string; efi_loader?: 'ipxe.efi' | 'snponly.efi' | null; metadata?: Record<string, unknown> },
-): Promise<NodeDoc> {
-  return durably(ctx, async () => {
-    const node = ctx.repo.get(id);
-    if (!node) throw ccError('CC_ERR_NOT_FOUND', `node ${id}`);
-    if (p.hostname !== undefined) node.hostname = p.hostname;
-    if (p.efi_loader !== undefined) node.efi_loader = p.efi_loader;
-    if (p.metadata !== undefined) node.metadata = p.metadata;
-    await ctx.repo.save(node);
-    return node;
-  });
-}
-
 /** Mark agents that stopped checking in as `lost` (never deleted). Returns how many. Under the core lock: it changes states. */
 export function sweepLost(ctx: CoreContext): Promise<number> {
   return ctx.lock.run(async () => {
@@ -77,6 +59,7 @@ export function sweepLost(ctx: CoreContext): Promise<number> {
     for (const d of lost) {
       d.state_before_lost = d.state;
       d.state = 'lost';
+      await refreshTags(ctx, d);
       await ctx.repo.save(d);
       ctx.events.emit('node.lost', {
         node_id: d.id,

@@ -3,6 +3,8 @@ import type { CcEvent, Node, NodeFacts, NodeList, NodeListQuery } from '../../co
 import type { CoreContext } from '../core/context.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import { nodeView } from './view.ts';
+import { viewContext } from './view-context.ts';
+import { manifestGroup } from '../manifest/status.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 /** Page size when the caller names none. */
@@ -17,13 +19,16 @@ export function requireNode(ctx: CoreContext, id: number): NodeDoc {
 
 /** The API view of a node record under the current settings. */
 export function viewOf(ctx: CoreContext, d: NodeDoc): Node {
-  return nodeView(d, ctx.settings.get());
+  return nodeView(d, viewContext(ctx));
 }
 
 /** One page of nodes by id, filtered by state and by a case-insensitive search over names, MACs and tags. */
 export function listNodes(ctx: CoreContext, q: NodeListQuery = {}): NodeList {
+  const vc = viewContext(ctx);
   let all = ctx.repo.all().sort((a, b) => a.id - b.id);
   if (q.state) all = all.filter((d) => d.state === q.state);
+  if (q.manifest) all = all.filter((d) => manifestGroup(d) === q.manifest);
+  if (q.outdated_microkernel !== undefined) all = all.filter((d) => nodeView(d, vc).microkernel_outdated === q.outdated_microkernel);
   if (q.q) {
     const s = q.q.toLowerCase();
     all = all.filter((d) =>
@@ -31,7 +36,7 @@ export function listNodes(ctx: CoreContext, q: NodeListQuery = {}): NodeList {
     );
   }
   const off = q.offset ?? 0;
-  return { nodes: all.slice(off, off + (q.limit ?? DEFAULT_PAGE)).map((d) => viewOf(ctx, d)), total: all.length };
+  return { nodes: all.slice(off, off + (q.limit ?? DEFAULT_PAGE)).map((d) => nodeView(d, vc)), total: all.length };
 }
 
 /** A node's flat facts and inventory (empty before it registered). */

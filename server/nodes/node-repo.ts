@@ -70,7 +70,9 @@ export class NodeRepo {
       if (!set) this.byHwId.set(k, (set = new Set()));
       set.add(d.id);
     }
-    const registered = d.registered_at !== null;
+    // The cap on unregistered records is about what the rack can make the core create: the operator's
+    // manifest records do not count against it.
+    const registered = d.registered_at !== null || d.manifest !== undefined;
     if (!registered) this.unregisteredCount++;
     this.keys.set(d.id, { macs: [...d.macs], tokens, hw, registered });
   }

@@ -2,7 +2,7 @@
  * The agent side of the protocol: register (facts in, identifiers claimed, tags
  * evaluated, auto-binding) and check-in (commands out). Razor/Hanlon lineage.
  */
-import type { CheckinRequest, CheckinResponse, RegisterRequest, RegisterResponse, Facts } from '../../contract/index.ts';
+import type { CheckinRequest, CheckinResponse, RegisterRequest, RegisterResponse } from '../../contract/index.ts';
 import { factsHash } from '../../contract/facts-hash.ts';
 import type { CoreContext } from '../core/context.ts';
 import { durably } from '../core/durably.ts';
@@ -15,24 +15,10 @@ import { clearEnrolment, isLiveEnrolment, refused, sameHash } from './tokens.ts'
 import { summarize, platformFields } from './summary.ts';
 import { autoBindLocked } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { retag, refreshTags } from '../tags/retag.ts';
+import { claimManifest } from '../manifest/claim.ts';
 
 const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : 0);
-
-/** Re-evaluate a node's tags; emits an event when they changed. */
-export function retag(ctx: CoreContext, node: NodeDoc, facts: Facts): boolean {
-  const tags = ctx.tags.evaluate(facts);
-  if (tags.join('\0') === node.tags.join('\0')) return false;
-  const added = tags.filter((t) => !node.tags.includes(t));
-  const removed = node.tags.filter((t) => !tags.includes(t));
-  node.tags = tags;
-  ctx.events.emit('node.tags_changed', {
-    node_id: node.id,
-    mac: node.boot_mac,
-    message: `Tags now: ${tags.join(', ') || '(none)'}`,
-    data: { added, removed },
-  });
-  return true;
-}
 
 /**
  * Handle POST /api/v1/register. The token names the node (an agent token rotates itself, an enrolment
@@ -43,30 +29,36 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Pr
   const macs = [...new Set(req.macs.map(canonicalMac).filter((m): m is string => m !== null))];
   if (macs.length === 0) throw ccError('CC_ERR_BAD_REQUEST', 'macs: no usable MAC address (all-zero and broadcast are ignored)');
   return durably(ctx, async () => {
-    const node = ctx.repo.byToken(req.token);
-    if (!node || (req.node_id !== undefined && node.id !== req.node_id && ctx.repo.get(req.node_id)))
+    const holder = ctx.repo.byToken(req.token);
+    if (!holder || (req.node_id !== undefined && holder.id !== req.node_id && ctx.repo.get(req.node_id)))
       throw ccError(
         'CC_ERR_FORBIDDEN',
         'the token is unknown or belongs to another node; reboot the node so it boots the microkernel with a fresh token',
       );
     const uuid = canonicalUuid(req.uuid ?? (req.facts.uuid as string | undefined));
     const serial = canonicalSerial(req.serial ?? (req.facts.serialnumber as string | undefined));
-    const others = ctx.repo.candidates(macs, uuid, serial).filter((c) => c.id !== node.id);
-    const claim = decideClaims({ macs, uuid, serial }, others);
-    if (!sameHash(node.agent_token_hash, hashToken(req.token))) {
-      if (!isLiveEnrolment(ctx, node, req.token))
-        throw refused(ctx, node, ip, `enrolment token of node ${node.id} expired (enrol_token_ttl_s); reboot the node for a fresh one`);
+    const before = ctx.repo.candidates(macs, uuid, serial).filter((c) => c.id !== holder.id);
+    if (!sameHash(holder.agent_token_hash, hashToken(req.token))) {
+      if (!isLiveEnrolment(ctx, holder, req.token))
+        throw refused(ctx, holder, ip, `enrolment token of node ${holder.id} expired (enrol_token_ttl_s); reboot the node for a fresh one`);
       // The microkernel brings up every NIC and may route through any: a NIC nobody else holds may register
       // from its own lease, but only when the token itself went to an address of this node.
-      const fresh = node.enrol_token_verified ? claim.macs.filter((m) => !node.macs.includes(m)) : [];
-      if (!(await addressBelongsToNode(ctx, node, ip, fresh)))
+      const unheld = decideClaims({ macs, uuid, serial }, before).macs;
+      const fresh = holder.enrol_token_verified ? unheld.filter((m) => !holder.macs.includes(m)) : [];
+      if (!(await addressBelongsToNode(ctx, holder, ip, fresh)))
         throw refused(
           ctx,
-          node,
+          holder,
           ip,
-          `enrolment token of node ${node.id} presented from ${plainIp(ip)}, which is not leased or reserved to it`,
+          `enrolment token of node ${holder.id} presented from ${plainIp(ip)}, which is not leased or reserved to it`,
         );
     }
+    // A machine the rack manifest expects takes its record (docs/manifest.md): from here on it is that record.
+    const node = await claimManifest(ctx, holder, { macs, uuid, serial });
+    const claim = decideClaims(
+      { macs, uuid, serial },
+      ctx.repo.candidates(macs, uuid, serial).filter((c) => c.id !== node.id),
+    );
     node.macs = [...new Set([...node.macs, ...claim.macs])];
     node.uuid = claim.uuid ?? node.uuid;
     node.serial = claim.serial ?? node.serial;
@@ -89,6 +81,9 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Pr
     node.last_seen = now;
     node.ip = plainIp(ip);
     node.agent_active = true;
+    // What it registered with: the UI finds nodes discovered by an older image than the one served now.
+    node.agent_version = req.agent_version ?? null;
+    node.microkernel_version = req.microkernel_version ?? null;
     if (node.state === 'lost') {
       node.state = node.state_before_lost ?? 'registered';
       delete node.state_before_lost;
@@ -149,6 +144,7 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
     if (n.state === 'lost') {
       n.state = n.state_before_lost ?? 'registered';
       delete n.state_before_lost;
+      await refreshTags(ctx, n);
       ctx.events.emit('node.found', { node_id: n.id, mac: n.boot_mac, message: 'Checking in again', data: {} });
     }
     const command = n.pending_command;

@@ -12,6 +12,8 @@ import type { NodeDoc, PolicyDoc } from '../store/docs.ts';
 import { renderHostname } from './policy-service.ts';
 import { forEachNode } from '../nodes/bulk.ts';
 import { clearInstall } from '../nodes/tokens.ts';
+import { refreshTags } from '../tags/retag.ts';
+import { isUnclaimed } from '../nodes/operator-fields.ts';
 
 /** Nodes currently bound to a policy. */
 export function boundCount(ctx: CoreContext, policy: string): number {
@@ -38,16 +40,39 @@ export function policyRefusal(ctx: CoreContext, p: PolicyDoc, node: NodeDoc, cou
   return reasons;
 }
 
+/**
+ * Why the policy a node's manifest row names would not take it automatically (empty = it would). The row
+ * is the operator's word for this machine, so no tags are needed; the rest holds as for tag policies, plus
+ * identity: a node with conflicts or manifest differences waits for the operator (docs/manifest.md).
+ */
+export function manifestRefusal(ctx: CoreContext, name: string, node: NodeDoc, counts?: Map<string, number>): string[] {
+  const p = ctx.policies.get(name);
+  if (!p) return [`the manifest names policy "${name}", which does not exist`];
+  const reasons: string[] = [];
+  if (!p.enabled) reasons.push(`policy "${p.name}" is disabled`);
+  if (ctx.settings.get().approval_required && !node.approved) reasons.push('the node awaits approval (approval_required is on)');
+  const used = counts?.get(p.name) ?? boundCount(ctx, p.name);
+  if (p.max_count !== null && used >= p.max_count && node.policy !== p.name)
+    reasons.push(`policy "${p.name}" is full (${used}/${p.max_count})`);
+  if (!ctx.tasks.get(p.task)) reasons.push(`task "${p.task}" does not exist`);
+  if ((node.conflicts ?? []).length > 0) reasons.push('the node has identity conflicts: merge or keep apart first');
+  if ((node.manifest?.mismatch ?? []).length > 0)
+    reasons.push('the machine reported other identifiers than its manifest row: accept them first');
+  return reasons;
+}
+
 async function applyBinding(ctx: CoreContext, node: NodeDoc, p: PolicyDoc, explicit: boolean): Promise<void> {
   node.policy = p.name;
   node.bound_explicitly = explicit;
-  node.hostname = renderHostname(p.hostname_template, node);
+  // A hostname the operator set (node page, manifest) stays; the template names the others.
+  if (!node.hostname_locked) node.hostname = renderHostname(p.hostname_template, node);
   node.state = 'bound';
   // The install token is minted when /boot renders the task, never before.
   clearInstall(node);
   node.reboot_sent_at = null;
   // Binding by hand is the operator's approval (docs/identity.md 3).
   if (explicit) node.approved = true;
+  await refreshTags(ctx, node);
   await ctx.repo.save(node);
   ctx.events.emit('node.bound', {
     node_id: node.id,
@@ -57,9 +82,18 @@ async function applyBinding(ctx: CoreContext, node: NodeDoc, p: PolicyDoc, expli
   });
 }
 
-/** Auto-bind one node if it is unbound and a policy takes it. Call under ctx.lock. */
+/**
+ * Auto-bind one node if it is unbound and a policy takes it: the policy its manifest row names (and no
+ * other), else the first tag policy in priority order. Call under ctx.lock.
+ */
 export async function autoBindLocked(ctx: CoreContext, node: NodeDoc): Promise<string | null> {
   if (node.policy || node.state !== 'registered') return null;
+  const named = node.manifest?.policy;
+  if (named) {
+    if (manifestRefusal(ctx, named, node).length > 0) return null;
+    await applyBinding(ctx, node, ctx.policies.get(named)!, false);
+    return named;
+  }
   for (const p of ctx.policies.list()) {
     if (policyRefusal(ctx, p, node).length === 0) {
       await applyBinding(ctx, node, p, false);
@@ -100,7 +134,8 @@ export function unbindNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
     node.policy = null;
     node.bound_explicitly = false;
     clearInstall(node);
-    node.state = node.registered_at ? 'registered' : 'discovered';
+    node.state = node.registered_at ? 'registered' : isUnclaimed(node) ? 'expected' : 'discovered';
+    await refreshTags(ctx, node);
     await ctx.repo.save(node);
     ctx.events.emit('node.unbound', {
       node_id: node.id,
@@ -119,6 +154,7 @@ export function reinstallNodes(ctx: CoreContext, ids: number[]): Promise<BulkRes
     node.state = 'bound';
     clearInstall(node);
     node.reboot_sent_at = null;
+    await refreshTags(ctx, node);
     await ctx.repo.save(node);
     ctx.events.emit('node.reinstall', {
       node_id: node.id,

@@ -16,7 +16,7 @@ export async function dryRun(ctx: CoreContext, b: DryRunRequest): Promise<DryRun
   if (b.node_id && nodes.length === 0) throw ccError('CC_ERR_NOT_FOUND', `node ${b.node_id}`);
   return nodes.map((d) => {
     let reasons: string[] = [];
-    if (b.rule) reasons = ctx.tags.explain(b.rule, facts.get(d.id) ?? {}).reasons;
+    if (b.rule) reasons = ctx.tags.explain(b.rule, facts.get(d.id) ?? {}, d).reasons;
     else if (b.tags) reasons = b.tags.filter((t) => !d.tags.includes(t)).map((t) => `node lacks tag "${t}"`);
     else if (p) {
       reasons = policyRefusal(ctx, p, d);

@@ -4,6 +4,8 @@
  * auto-binding, so a new or widened policy takes the nodes waiting for it.
  */
 import type { Policy, PolicyInput } from '../../contract/index.ts';
+import type { PolicyDoc } from '../store/docs.ts';
+import { preparePolicyInput, type StoredPolicyInput } from './policy-input.ts';
 import type { CoreContext } from '../core/context.ts';
 import { autoBindAll, boundCount } from './binder.ts';
 import { ccError } from '../errors/cc-error.ts';
@@ -12,7 +14,7 @@ import { ccError } from '../errors/cc-error.ts';
 export function policyView(ctx: CoreContext, name: string): Policy {
   const p = ctx.policies.get(name);
   if (!p) throw ccError('CC_ERR_NOT_FOUND', `policy "${name}"`);
-  return ctx.policies.view(p, boundCount(ctx, name));
+  return ctx.policies.view(p, boundCount(ctx, name), ctx.tasks.get(p.task));
 }
 
 /** Every policy in priority order. */
@@ -20,11 +22,12 @@ export function listPolicies(ctx: CoreContext): Policy[] {
   return ctx.policies.list().map((p) => policyView(ctx, p.name));
 }
 
-/** The tags and the task a policy names must exist. */
-function checkRefs(ctx: CoreContext, p: PolicyInput): void {
+/** The tags and the task a policy names must exist; then the input is prepared for storage (password hashed, keys and task fields checked). */
+function checkRefs(ctx: CoreContext, p: PolicyInput, old: PolicyDoc | undefined): StoredPolicyInput {
   const missing = (p.tags ?? []).filter((t) => !ctx.tags.get(t));
   if (missing.length) throw ccError('CC_ERR_BAD_REQUEST', `tags: no tag named ${missing.map((t) => `"${t}"`).join(', ')}`);
-  if (!ctx.tasks.get(p.task))
+  const task = ctx.tasks.get(p.task);
+  if (!task)
     throw ccError(
       'CC_ERR_BAD_REQUEST',
       `task: no task named "${p.task}" (have: ${ctx.tasks
@@ -32,6 +35,7 @@ function checkRefs(ctx: CoreContext, p: PolicyInput): void {
         .map((t) => t.name)
         .join(', ')})`,
     );
+  return preparePolicyInput(p, old, task);
 }
 
 /** Create (`mustBeNew`) or replace a policy, then auto-bind. */
@@ -40,7 +44,7 @@ export async function savePolicy(ctx: CoreContext, input: PolicyInput, mustBeNew
     if (input.name !== urlName) throw ccError('CC_ERR_BAD_REQUEST', 'name in the body must match the URL');
     if (!ctx.policies.get(urlName)) throw ccError('CC_ERR_NOT_FOUND', `policy "${urlName}"`);
   }
-  const p = await ctx.policies.put(input, mustBeNew, (x) => checkRefs(ctx, x));
+  const p = await ctx.policies.put(input, mustBeNew, (x, old) => checkRefs(ctx, x, old));
   ctx.events.emit('policy.changed', { message: `Policy ${p.name} ${mustBeNew ? 'created' : 'changed'}`, data: { name: p.name } });
   await autoBindAll(ctx);
   return policyView(ctx, p.name);

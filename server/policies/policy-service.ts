@@ -1,8 +1,9 @@
 /** Policies: an ordered list (priority), each binding matching nodes to a task. */
-import type { Policy, PolicyInput } from '../../contract/index.ts';
+import type { Policy, PolicyInput, Task } from '../../contract/index.ts';
 import type { Collection } from '../store/collection.ts';
 import type { PolicyDoc } from '../store/docs.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { isUnreachable, type StoredPolicyInput } from './policy-input.ts';
 
 /** Default hostname template (Razor style: `${id}` is the node id). */
 export const DEFAULT_HOSTNAME_TEMPLATE = 'node${id}';
@@ -30,11 +31,18 @@ export class PolicyService {
     return this.items.get(name);
   }
 
-  /** Create (appended last) or update a policy; `checkRefs` validates tags/task/image names. */
-  async put(input: PolicyInput, mustBeNew: boolean, checkRefs: (p: PolicyInput) => void): Promise<PolicyDoc> {
-    const old = this.items.get(input.name);
-    if (mustBeNew && old) throw ccError('CC_ERR_CONFLICT', `policy "${input.name}" exists`);
-    checkRefs(input);
+  /**
+   * Create (appended last) or update a policy; `prepare` validates names and references and returns what
+   * is stored (server/policies/policy-input.ts: the password hashed, keys checked).
+   */
+  async put(
+    body: PolicyInput,
+    mustBeNew: boolean,
+    prepare: (p: PolicyInput, old: PolicyDoc | undefined) => StoredPolicyInput,
+  ): Promise<PolicyDoc> {
+    const old = this.items.get(body.name);
+    if (mustBeNew && old) throw ccError('CC_ERR_CONFLICT', `policy "${body.name}" exists`);
+    const input = prepare(body, old);
     const doc: PolicyDoc = {
       _id: input.name,
       name: input.name,
@@ -87,11 +95,23 @@ export class PolicyService {
     return this.setOrder(names);
   }
 
-  /** API view with the number of bound nodes. */
-  view(p: PolicyDoc, boundCount: number): Policy {
-    const { _id, ...rest } = p;
-    void _id;
-    return { ...(rest as Omit<Policy, 'bound_count'>), bound_count: boundCount };
+  /** API view with the number of bound nodes: the password hash never leaves (write-only). */
+  view(p: PolicyDoc, boundCount: number, task: Task | undefined): Policy {
+    return {
+      name: p.name,
+      priority: p.priority,
+      enabled: p.enabled,
+      tags: p.tags,
+      max_count: p.max_count,
+      task: p.task,
+      image: p.image,
+      hostname_template: p.hostname_template,
+      root_password_set: Boolean(p.root_password_hash),
+      ssh_keys: p.ssh_keys,
+      metadata: p.metadata,
+      bound_count: boundCount,
+      unreachable: isUnreachable(task, p.root_password_hash, p.ssh_keys),
+    };
   }
 }
 

@@ -7,9 +7,19 @@ import { matches, PatternCache } from './safe-regex.ts';
 
 type Value = string | number | boolean | null | undefined;
 
+/** What rules read of the node record besides its facts (Razor's `metadata`, `state` and MAC operators). */
+export interface RuleNode {
+  state: string;
+  /** Operator-written metadata (node page, rack manifest). */
+  metadata: Record<string, unknown>;
+  macs: readonly string[];
+}
+
 /** What a rule can read. */
 export interface RuleContext {
   facts: Facts;
+  /** The node record; absent (a rule checked against facts alone), node operators see nothing. */
+  node?: RuleNode;
   /** Rules of other tags, for ["tag", name]. */
   tagRules: ReadonlyMap<string, unknown>;
   /** Compiled `like` patterns, shared across evaluations (the tag service keeps one). */
@@ -29,6 +39,33 @@ function toNum(v: Value): number | undefined {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
   return undefined;
+}
+
+/** A MAC as rules compare it: lowercase, `-` or no separator turned into `:` (Razor compares case-insensitively). */
+function macText(v: unknown): string | null {
+  if (typeof v !== 'string') return null;
+  const hex = v.toLowerCase().replace(/[^0-9a-f]/g, '');
+  return hex.length === 12 ? hex.match(/../g)!.join(':') : null;
+}
+
+/** Every MAC of the node: its record's and its `macaddress*` facts (Razor reads the facts). */
+function nodeMacs(ctx: RuleContext): string[] {
+  const out = new Set<string>();
+  for (const m of ctx.node?.macs ?? []) {
+    const t = macText(m);
+    if (t) out.add(t);
+  }
+  for (const [k, v] of Object.entries(ctx.facts))
+    if (k.startsWith('macaddress')) {
+      const t = macText(v);
+      if (t) out.add(t);
+    }
+  return [...out];
+}
+
+/** A metadata value rules can compare: objects and arrays are not values (Razor refuses them too). */
+function metaValue(v: unknown): Value {
+  return v === null || ['string', 'number', 'boolean'].includes(typeof v) ? (v as Value) : undefined;
 }
 
 function loose(a: Value, b: Value): boolean {
@@ -62,16 +99,32 @@ export function explainRule(rule: unknown, ctx: RuleContext, depth = 0): Explain
         const v = value(a[0]);
         return typeof v === 'string' ? v.toLowerCase() : v;
       }
+      case 'upper': {
+        const v = value(a[0]);
+        return typeof v === 'string' ? v.toUpperCase() : v;
+      }
+      case 'metadata': {
+        const v = ctx.node ? metaValue(ctx.node.metadata[a[0] as string]) : undefined;
+        return v === undefined || v === null ? (a.length > 1 ? (a[1] as Value) : undefined) : v;
+      }
+      case 'state':
+        // ["state"] is the state; ["state", s] is true in state s (Razor keeps a state hash: "installed" => ...),
+        // with ["state", s, default] giving `default` otherwise.
+        if (a.length === 0) return ctx.node?.state;
+        if (ctx.node?.state === a[0]) return true;
+        return a.length > 1 ? (a[1] as Value) : false;
       default:
         return test(e);
     }
   };
   const label = (e: unknown): string =>
-    Array.isArray(e) && e[0] === 'fact'
-      ? `fact ${String(e[1])}`
-      : Array.isArray(e) && ['num', 'str', 'lower'].includes(e[0] as string)
-        ? label(e[1])
-        : JSON.stringify(e);
+    Array.isArray(e) && (e[0] === 'fact' || e[0] === 'metadata')
+      ? `${e[0]} ${String(e[1])}`
+      : Array.isArray(e) && e[0] === 'state' && e.length === 1
+        ? 'state'
+        : Array.isArray(e) && ['num', 'str', 'lower', 'upper'].includes(e[0] as string)
+          ? label(e[1])
+          : JSON.stringify(e);
   const test = (e: unknown): boolean => {
     if (!Array.isArray(e)) return Boolean(e);
     const [op, ...a] = e as [string, ...unknown[]];
@@ -125,6 +178,29 @@ export function explainRule(rule: unknown, ctx: RuleContext, depth = 0): Explain
               .map((c) => show(value(c)))
               .join(', ')}`,
           );
+        return ok;
+      }
+      case 'state': {
+        const want = String(a[0]);
+        if (ctx.node?.state === want) return true;
+        if (a.length > 1) return Boolean(a[1]);
+        reasons.push(`state is ${show(ctx.node?.state)}, not "${want}"`);
+        return false;
+      }
+      case 'has_macaddress': {
+        const have = nodeMacs(ctx);
+        const ok = a.some((m) => {
+          const t = macText(m);
+          return t !== null && have.includes(t);
+        });
+        if (!ok) reasons.push(`no MAC of the node (${have.join(', ') || 'none'}) is ${a.map((m) => show(m as Value)).join(' or ')}`);
+        return ok;
+      }
+      case 'has_macaddress_like': {
+        const have = nodeMacs(ctx);
+        const res = a.map((p) => patterns.get(String(p), true));
+        const ok = res.some((re) => re !== null && have.some((m) => matches(re, m)));
+        if (!ok) reasons.push(`no MAC of the node (${have.join(', ') || 'none'}) matches ${a.map((p) => `/${String(p)}/i`).join(' or ')}`);
         return ok;
       }
       case 'like': {

@@ -31,8 +31,28 @@ export interface SafeRegex {
   readonly prog: readonly Inst[];
 }
 
+/**
+ * The set with ASCII letters of both cases (what the `i` flag does for the text these patterns see:
+ * `has_macaddress_like` compares MACs case-insensitively, as Razor does). Negated sets stay negated,
+ * so `[^a]` then excludes `a` and `A`, as in JavaScript.
+ */
+function foldAsciiCase(set: CharSet): CharSet {
+  const ranges: [number, number][] = [...set.ranges];
+  for (const [lo, hi] of set.ranges) {
+    for (const [from, to, shift] of [
+      [65, 90, 32],
+      [97, 122, -32],
+    ] as const) {
+      const a = Math.max(lo, from);
+      const b = Math.min(hi, to);
+      if (a <= b) ranges.push([a + shift, b + shift]);
+    }
+  }
+  return { ranges, neg: set.neg };
+}
+
 /** Compile to the instruction list (Thompson's construction), bounded by MAX_PROGRAM. */
-function emit(ast: Ast, prog: Inst[], src: string): void {
+function emit(ast: Ast, prog: Inst[], src: string, ignoreCase = false): void {
   const push = (i: Inst): number => {
     if (prog.length >= MAX_PROGRAM)
       throw new SafeRegexError(`pattern is too large (over ${MAX_PROGRAM} steps once repetitions are expanded)`, src.length);
@@ -44,7 +64,7 @@ function emit(ast: Ast, prog: Inst[], src: string): void {
       case 'empty':
         return;
       case 'set':
-        push({ op: 'char', set: a.set });
+        push({ op: 'char', set: ignoreCase ? foldAsciiCase(a.set) : a.set });
         return;
       case 'assert':
         push({ op: 'assert', a: a.a });
@@ -89,11 +109,11 @@ function emit(ast: Ast, prog: Inst[], src: string): void {
   push({ op: 'match' });
 }
 
-/** Compile a pattern; throws SafeRegexError (with the offset) when it is outside the subset. */
-export function compileSafeRegex(source: string): SafeRegex {
+/** Compile a pattern; throws SafeRegexError (with the offset) when it is outside the subset. `ignoreCase`: ASCII letters match either case. */
+export function compileSafeRegex(source: string, opts: { ignoreCase?: boolean } = {}): SafeRegex {
   const ast = parseRegex(source);
   const prog: Inst[] = [];
-  emit(ast, prog, source);
+  emit(ast, prog, source, opts.ignoreCase ?? false);
   return { source, prog };
 }
 
@@ -175,16 +195,17 @@ export class PatternCache {
   constructor(private readonly max: number) {}
 
   /** The compiled pattern, or null when it cannot be compiled. */
-  get(source: string): SafeRegex | null {
-    let re = this.items.get(source);
+  get(source: string, ignoreCase = false): SafeRegex | null {
+    const key = `${ignoreCase ? 'i' : 's'}:${source}`;
+    let re = this.items.get(key);
     if (re === undefined) {
       try {
-        re = compileSafeRegex(source);
+        re = compileSafeRegex(source, { ignoreCase });
       } catch {
         re = null;
       }
-    } else this.items.delete(source);
-    this.items.set(source, re);
+    } else this.items.delete(key);
+    this.items.set(key, re);
     while (this.items.size > this.max) this.items.delete(this.items.keys().next().value as string);
     return re;
   }

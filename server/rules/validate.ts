@@ -4,6 +4,7 @@
  * Errors name the position (`rule[1][0]`) and what is wrong.
  */
 
+import { NODE_STATES } from '../../contract/node.ts';
 import { compileSafeRegex, SafeRegexError } from './safe-regex.ts';
 
 /** Operators and their arity [min, max] (max -1 = unbounded). */
@@ -23,11 +24,38 @@ export const OPERATORS: Record<string, [number, number]> = {
   num: [1, 1],
   str: [1, 1],
   lower: [1, 1],
+  upper: [1, 1],
   tag: [1, 1],
+  // Node record operators (Razor's): operator-written metadata, the node state, the node's MACs.
+  metadata: [1, 2],
+  state: [0, 2],
+  has_macaddress: [1, -1],
+  has_macaddress_like: [1, -1],
 };
 
-/** Boolean-valued operators (what a rule's top level must be). */
-export const BOOLEAN_OPS = new Set(['and', 'or', 'not', '=', '!=', '<', '<=', '>', '>=', 'in', 'like', 'tag']);
+/** Boolean-valued operators (what a rule's top level must be); `["state", s]` with a name is one too. */
+export const BOOLEAN_OPS = new Set([
+  'and',
+  'or',
+  'not',
+  '=',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  'in',
+  'like',
+  'tag',
+  'has_macaddress',
+  'has_macaddress_like',
+]);
+
+/** Operators that read the node record, not only its facts (tags using them are re-evaluated when the record changes). */
+export const NODE_OPS = new Set(['metadata', 'state', 'has_macaddress', 'has_macaddress_like']);
+
+/** Node states `["state", s]` may name. */
+const KNOWN_STATES: ReadonlySet<string> = new Set(NODE_STATES);
 
 const MAX_DEPTH = 32;
 const MAX_NODES = 2000;
@@ -68,7 +96,7 @@ export function validateRule(rule: unknown, knownTags?: ReadonlySet<string>): Ru
       problems.push({ path, message: `"${op}" takes ${want} argument(s), got ${args.length}` });
       return;
     }
-    if (wantBool && !BOOLEAN_OPS.has(op))
+    if (wantBool && !BOOLEAN_OPS.has(op) && !(op === 'state' && args.length >= 1))
       problems.push({ path, message: `"${op}" gives a value, not true/false; compare it, e.g. ["=", ${JSON.stringify(e)}, "x"]` });
     switch (op) {
       case 'and':
@@ -85,6 +113,38 @@ export function validateRule(rule: unknown, knownTags?: ReadonlySet<string>): Ru
       case 'tag':
         if (typeof args[0] !== 'string') problems.push({ path: `${path}[1]`, message: 'tag name must be a string' });
         else if (knownTags && !knownTags.has(args[0])) problems.push({ path: `${path}[1]`, message: `no tag named "${args[0]}"` });
+        return;
+      case 'metadata':
+        if (typeof args[0] !== 'string' || args[0].length === 0)
+          problems.push({ path: `${path}[1]`, message: 'metadata key must be a non-empty string' });
+        if (args.length === 2 && Array.isArray(args[1]))
+          problems.push({ path: `${path}[2]`, message: 'a metadata default must be a plain value' });
+        return;
+      case 'state':
+        if (args.length >= 1 && (typeof args[0] !== 'string' || !KNOWN_STATES.has(args[0])))
+          problems.push({ path: `${path}[1]`, message: `${JSON.stringify(args[0])} is not a node state; known: ${NODE_STATES.join(' ')}` });
+        if (args.length === 2 && Array.isArray(args[1]))
+          problems.push({ path: `${path}[2]`, message: 'a state default must be a plain value' });
+        return;
+      case 'has_macaddress':
+        args.forEach((a, i) => {
+          if (typeof a !== 'string' || a.toLowerCase().replace(/[^0-9a-f]/g, '').length !== 12)
+            problems.push({ path: `${path}[${i + 1}]`, message: `${JSON.stringify(a)} is not a MAC address like "de:ad:be:ef:00:01"` });
+        });
+        return;
+      case 'has_macaddress_like':
+        args.forEach((a, i) => {
+          if (typeof a !== 'string') {
+            problems.push({ path: `${path}[${i + 1}]`, message: 'a MAC pattern must be a string' });
+            return;
+          }
+          try {
+            compileSafeRegex(a, { ignoreCase: true });
+          } catch (err) {
+            if (!(err instanceof SafeRegexError)) throw err;
+            problems.push({ path: `${path}[${i + 1}]`, message: `pattern ${JSON.stringify(a)} ${err.message} (see docs/rules.md)` });
+          }
+        });
         return;
       case 'like':
         walk(args[0], `${path}[1]`, depth + 1, false);
@@ -105,6 +165,14 @@ export function validateRule(rule: unknown, knownTags?: ReadonlySet<string>): Ru
   if (!Array.isArray(rule)) problems.push({ path: 'rule', message: 'a rule must be an array like ["=", ["fact", "x"], "y"]' });
   else walk(rule, 'rule', 0, true);
   return problems;
+}
+
+/** True when a rule (or a tag it refers to) reads the node record: metadata, state or MACs. */
+export function readsNode(rule: unknown, rulesByTag: ReadonlyMap<string, unknown>, depth = 0): boolean {
+  if (!Array.isArray(rule) || depth > 64) return false;
+  if (typeof rule[0] === 'string' && NODE_OPS.has(rule[0])) return true;
+  if (rule[0] === 'tag' && typeof rule[1] === 'string') return readsNode(rulesByTag.get(rule[1]), rulesByTag, depth + 1);
+  return rule.slice(1).some((e) => readsNode(e, rulesByTag, depth + 1));
 }
 
 /** Names of tags a rule refers to (for cycle checks). */

@@ -1,6 +1,6 @@
 /** The shapes of what each collection holds on disk. */
 import type { DiskImageInfo } from '../../contract/disk-image.ts';
-import type { Facts, Inventory, NodeState } from '../../contract/index.ts';
+import type { Facts, Inventory, NodeState, TaskField } from '../../contract/index.ts';
 
 /** A node as stored (facts live in the `facts` collection to keep this small). */
 export interface NodeDoc {
@@ -95,6 +95,10 @@ export interface TaskDoc {
   description: string;
   ipxe: string;
   templates: Record<string, string>;
+  /** Policy settings the task needs (absent on tasks saved before fields existed). */
+  fields?: TaskField[];
+  /** The task installs an OS someone logs in to. */
+  login?: boolean;
   [k: string]: unknown;
 }
 

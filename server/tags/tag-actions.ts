@@ -5,7 +5,7 @@
  */
 import type { Facts, Tag, TagInput } from '../../contract/index.ts';
 import type { CoreContext } from '../core/context.ts';
-import { retag } from '../nodes/registration.ts';
+import { retag } from './retag.ts';
 import { autoBindAll } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
 

@@ -2,8 +2,8 @@
 import type { Facts, Tag, TagInput } from '../../contract/index.ts';
 import type { Collection } from '../store/collection.ts';
 import type { TagDoc } from '../store/docs.ts';
-import { validateRule, createsCycle, referencedTags } from '../rules/validate.ts';
-import { explainRule, type Explained } from '../rules/evaluate.ts';
+import { validateRule, createsCycle, referencedTags, readsNode } from '../rules/validate.ts';
+import { explainRule, type Explained, type RuleNode } from '../rules/evaluate.ts';
 import { PatternCache } from '../rules/safe-regex.ts';
 
 /** `like` patterns kept compiled: every tag's plus recent dry-runs'. */
@@ -68,17 +68,23 @@ export class TagService {
     this.rules.delete(name);
   }
 
-  /** Names of every tag whose rule the facts satisfy. */
-  evaluate(facts: Facts): string[] {
-    const ctx = { facts, tagRules: this.ruleMap(), patterns: this.patterns };
+  /** Names of every tag whose rule the facts (and the node record, for the node operators) satisfy. */
+  evaluate(facts: Facts, node?: RuleNode): string[] {
+    const ctx = { facts, node, tagRules: this.ruleMap(), patterns: this.patterns };
     return this.list()
       .filter((t) => explainRule(t.rule, ctx).matched)
       .map((t) => t.name);
   }
 
-  /** Explain one rule against facts. */
-  explain(rule: unknown, facts: Facts): Explained {
-    return explainRule(rule, { facts, tagRules: this.ruleMap(), patterns: this.patterns });
+  /** Explain one rule against facts and the node record. */
+  explain(rule: unknown, facts: Facts, node?: RuleNode): Explained {
+    return explainRule(rule, { facts, node, tagRules: this.ruleMap(), patterns: this.patterns });
+  }
+
+  /** True when some tag reads the node record (metadata, state, MACs): its tags change when the record does. */
+  readsNode(): boolean {
+    const map = this.ruleMap();
+    return this.list().some((t) => readsNode(t.rule, map));
   }
 
   /** API view with a node count. */

@@ -3,7 +3,7 @@
  * templates rendered per node. Context: see docs/tasks.md
  * (server_url, node.*, policy.*, image.*, files_base, stage_url, token, hostname).
  */
-import type { Task } from '../../contract/index.ts';
+import type { Task, TaskField } from '../../contract/index.ts';
 
 const STAGE = '# crashcart: stage_url={{stage_url}}';
 const ERR = [
@@ -78,7 +78,19 @@ autoinstall:
     hostname: {{hostname}}
     username: ubuntu
     password: "{{#if policy.root_password_hash}}{{policy.root_password_hash}}{{else}}!{{/if}}"
-  ssh:
+{{#if network}}  network:
+    version: 2
+    ethernets:
+      boot:
+        match:
+          macaddress: "{{node.boot_mac}}"
+        addresses: [{{network.ip}}/{{network.prefix}}]
+{{#if network.gateway}}        routes:
+          - to: default
+            via: {{network.gateway}}
+{{/if}}{{#if network.nameservers}}        nameservers:
+          addresses: [{{network.nameservers}}]
+{{/if}}{{/if}}  ssh:
     install-server: true
     authorized-keys:
 {{#each policy.ssh_keys}}      - "{{this}}"
@@ -101,8 +113,9 @@ text
 {{/if}}lang en_US.UTF-8
 keyboard us
 timezone UTC --utc
-network --bootproto=dhcp --hostname={{hostname}}
-{{#if policy.root_password_hash}}rootpw --iscrypted {{policy.root_password_hash}}
+{{#if network}}network --bootproto=static --device={{node.boot_mac}} --ip={{network.ip}} --netmask={{network.netmask}}{{#if network.gateway}} --gateway={{network.gateway}}{{/if}}{{#if network.nameservers}} --nameserver={{network.nameservers}}{{/if}} --hostname={{hostname}}
+{{else}}network --bootproto=dhcp --hostname={{hostname}}
+{{/if}}{{#if policy.root_password_hash}}rootpw --iscrypted {{policy.root_password_hash}}
 {{else}}rootpw --lock
 {{/if}}{{#each policy.ssh_keys}}sshkey --username=root "{{this}}"
 {{/each}}zerombr
@@ -121,8 +134,28 @@ curl -s -o /dev/null "{{stage_url}}&name=installed" || true
 %end
 `;
 
+/** Debian-installer settings a policy may give (read by taskContext, server/tasks/task-service.ts). */
+const DEBIAN_FIELDS: TaskField[] = [
+  { key: 'mirror_host', label: 'Mirror host', kind: 'text', required: false, placeholder: 'deb.debian.org' },
+  { key: 'mirror_dir', label: 'Mirror directory', kind: 'text', required: false, placeholder: '/debian' },
+  { key: 'domain', label: 'DNS domain', kind: 'text', required: false, placeholder: 'local' },
+];
+
+/** Kickstart needs the installation tree: Anaconda cannot install without `inst.repo` and `url`. */
+const REPO_URL: TaskField = {
+  key: 'repo_url',
+  label: 'Repository URL (installation tree)',
+  kind: 'url',
+  required: true,
+  help: 'The BaseOS tree the installer reads, reachable from the rack.',
+  placeholder: 'http://mirror.example/rocky/9/BaseOS/x86_64/os/',
+};
+
+/** A built-in task as declared here; `fields` and `login` default to none and false (server/tasks/task-service.ts). */
+export type BuiltinTask = Omit<Task, 'fields' | 'login'> & Partial<Pick<Task, 'fields' | 'login'>>;
+
 /** The built-in tasks; users add their own with the same shape. */
-export const BUILTIN_TASKS: readonly Task[] = [
+export const BUILTIN_TASKS: readonly BuiltinTask[] = [
   {
     name: 'local-disk',
     description: 'Boot from the local disk (nothing is installed).',
@@ -136,15 +169,21 @@ export const BUILTIN_TASKS: readonly Task[] = [
       '',
     ].join('\n'),
     templates: {},
+    fields: [],
+    login: false,
   },
   {
     name: 'debian',
     description: 'Debian netboot installer with a preseed rendered per node (image: kernel `linux` + `initrd.gz`).',
     builtin: true,
+    // A static address is given on the boot line: d-i configures the network before it fetches the
+    // preseed, and writes that configuration into the installed system.
     ipxe: kernelBoot(
-      'auto=true priority=critical url={{files_base}}/preseed.cfg hostname={{hostname}} domain={{domain}} interface=auto netcfg/choose_interface=auto netcfg/no_default_route=true console=tty0 console=ttyS0,115200n8 ipv6.disable=1 --- quiet',
+      'auto=true priority=critical url={{files_base}}/preseed.cfg hostname={{hostname}} domain={{domain}} interface=auto netcfg/choose_interface=auto netcfg/no_default_route=true{{#if network}} netcfg/disable_autoconfig=true netcfg/get_ipaddress={{network.ip}} netcfg/get_netmask={{network.netmask}}{{#if network.gateway}} netcfg/get_gateway={{network.gateway}}{{/if}}{{#if network.dns}} netcfg/get_nameservers={{network.dns.0}}{{/if}} netcfg/confirm_static=true{{/if}} console=tty0 console=ttyS0,115200n8 ipv6.disable=1 --- quiet',
     ),
     templates: { 'preseed.cfg': PRESEED },
+    fields: DEBIAN_FIELDS,
+    login: true,
   },
   {
     name: 'ubuntu',
@@ -152,6 +191,8 @@ export const BUILTIN_TASKS: readonly Task[] = [
     builtin: true,
     ipxe: kernelBoot('ip=dhcp url={{image.url}}/{{image.iso}} autoinstall ds=nocloud-net;s={{files_base}}/ console=ttyS0,115200n8 ---'),
     templates: { 'user-data': USER_DATA, 'meta-data': META_DATA },
+    fields: [],
+    login: true,
   },
   {
     name: 'rocky',
@@ -161,6 +202,8 @@ export const BUILTIN_TASKS: readonly Task[] = [
       'inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8',
     ),
     templates: { 'ks.cfg': KICKSTART },
+    fields: [REPO_URL],
+    login: true,
   },
   {
     name: 'alma',
@@ -170,6 +213,8 @@ export const BUILTIN_TASKS: readonly Task[] = [
       'inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8',
     ),
     templates: { 'ks.cfg': KICKSTART },
+    fields: [REPO_URL],
+    login: true,
   },
   {
     name: 'custom-ipxe',
@@ -177,5 +222,16 @@ export const BUILTIN_TASKS: readonly Task[] = [
     builtin: true,
     ipxe: '#!ipxe\n' + STAGE + '\n{{policy.metadata.ipxe}}\n',
     templates: {},
+    fields: [
+      {
+        key: 'ipxe',
+        label: 'iPXE script',
+        kind: 'script',
+        required: true,
+        help: 'Runs after #!ipxe; a template like the task (e.g. {{node.id}}, {{server_url}}).',
+        placeholder: 'chain http://other-boot-server/boot.ipxe',
+      },
+    ],
+    login: false,
   },
 ];

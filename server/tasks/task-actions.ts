@@ -3,6 +3,7 @@ import type { Task, TaskInput, TaskPreview, TaskPreviewRequest } from '../../con
 import type { CoreContext } from '../core/context.ts';
 import type { PolicyDoc } from '../store/docs.ts';
 import { taskContext } from './task-service.ts';
+import { taskNetwork } from '../nodes/static-ip.ts';
 import { DEFAULT_HOSTNAME_TEMPLATE } from '../policies/policy-service.ts';
 import { requireNode } from '../nodes/node-query.ts';
 import { ccError } from '../errors/cc-error.ts';
@@ -53,6 +54,14 @@ export async function previewTask(ctx: CoreContext, task: string, req: TaskPrevi
   const previewNode = { ...node, hostname: node.hostname ?? `node${node.id}` };
   return ctx.tasks.renderFor(
     task,
-    taskContext({ publicUrl: ctx.config.publicUrl, node: previewNode, policy, image, facts, token: PREVIEW_TOKEN }),
+    taskContext({
+      publicUrl: ctx.config.publicUrl,
+      node: previewNode,
+      policy,
+      image,
+      facts,
+      token: PREVIEW_TOKEN,
+      network: taskNetwork(ctx, node),
+    }),
   );
 }

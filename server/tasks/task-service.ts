@@ -2,9 +2,10 @@
 import type { Task, TaskInput } from '../../contract/index.ts';
 import type { Collection } from '../store/collection.ts';
 import type { ImageDoc, NodeDoc, PolicyDoc, TaskDoc } from '../store/docs.ts';
-import { BUILTIN_TASKS } from './builtin.ts';
+import { BUILTIN_TASKS, type BuiltinTask } from './builtin.ts';
 import { parseTemplate, renderTemplate, TemplateError, render, Untrusted, type RenderOptions } from './template.ts';
 import { bootValue } from '../boot/boot-text.ts';
+import type { OsNetwork } from '../nodes/os-network.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 /** Every template (iPXE and answer files) writes node text through the whitelist (docs/identity.md 4). */
@@ -44,6 +45,8 @@ export interface TaskContextInput {
   facts: Record<string, unknown>;
   /** The install token /boot minted (or the one an answer-file request presented); `preview` in previews. */
   token: string;
+  /** The node's static address and its subnet (server/nodes/os-network.ts), when it has one. */
+  network?: OsNetwork | null;
 }
 
 /** Build the template context (documented in docs/tasks.md). */
@@ -59,7 +62,9 @@ export function taskContext(i: TaskContextInput): Record<string, unknown> {
     token,
     files_base: `${i.publicUrl}/api/v1/nodes/${i.node.id}/files/${token}`,
     stage_url: `${i.publicUrl}/api/v1/nodes/${i.node.id}/stage?token=${token}`,
-    node: templateNode(i.node),
+    node: templateNode({ ...i.node, ip_reserved: i.network?.ip ?? i.node.ip_reserved ?? null }),
+    // The operator's static address for the installed OS (manifest, node page), with its subnet; null when none.
+    network: i.network ?? null,
     policy: i.policy,
     facts: new Untrusted(i.facts),
     image: i.image
@@ -73,6 +78,9 @@ export function taskContext(i: TaskContextInput): Record<string, unknown> {
       : { name: '', url: `${i.publicUrl}/images/none`, kernel: 'vmlinuz', initrd: 'initrd.img', iso: '' },
   };
 }
+
+/** A built-in task with its declaration defaults filled in. */
+const builtinView = (t: BuiltinTask): Task => ({ ...t, fields: t.fields ?? [], login: t.login ?? false });
 
 /** Task storage (user tasks) over the built-in list. */
 export class TaskService {
@@ -89,19 +97,27 @@ export class TaskService {
 
   /** All tasks: built-ins first. */
   list(): Task[] {
-    return [...BUILTIN_TASKS, ...[...this.user.values()].map((t) => this.view(t))];
+    return [...BUILTIN_TASKS.map(builtinView), ...[...this.user.values()].map((t) => this.view(t))];
   }
 
   /** One task. */
   get(name: string): Task | undefined {
     const b = BUILTIN_TASKS.find((t) => t.name === name);
-    if (b) return b;
+    if (b) return builtinView(b);
     const u = this.user.get(name);
     return u ? this.view(u) : undefined;
   }
 
   private view(t: TaskDoc): Task {
-    return { name: t.name, description: t.description, builtin: false, ipxe: t.ipxe, templates: t.templates };
+    return {
+      name: t.name,
+      description: t.description,
+      builtin: false,
+      ipxe: t.ipxe,
+      templates: t.templates,
+      fields: t.fields ?? [],
+      login: t.login ?? false,
+    };
   }
 
   /** Create or replace a user task; templates are parsed so errors surface on save. */
@@ -119,7 +135,18 @@ export class TaskService {
       }
     }
     if (!input.ipxe.startsWith('#!ipxe')) throw ccError('CC_ERR_TEMPLATE_INVALID', 'ipxe: line 1: an iPXE script must start with #!ipxe');
-    const doc: TaskDoc = { _id: input.name, name: input.name, description: input.description ?? '', ipxe: input.ipxe, templates };
+    const keys = (input.fields ?? []).map((f) => f.key);
+    const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+    if (twice) throw ccError('CC_ERR_BAD_REQUEST', `fields: key "${twice}" is declared twice`);
+    const doc: TaskDoc = {
+      _id: input.name,
+      name: input.name,
+      description: input.description ?? '',
+      ipxe: input.ipxe,
+      templates,
+      fields: input.fields ?? [],
+      login: input.login ?? false,
+    };
     await this.col.put(doc, { durable: true });
     this.user.set(doc.name, doc);
     return this.view(doc);

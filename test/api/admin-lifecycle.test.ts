@@ -90,8 +90,8 @@ describe('node life cycle through the admin API', () => {
       image: 'deb12',
       enabled: false,
       hostname_template: 'web${id}',
-      ssh_keys: ['ssh-ed25519 AAAA test@x'],
-      root_password_hash: '$6$salt$hash',
+      ssh_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA30HM6VskOhl4h5q4RvAF53qFUgiPvFk1bhhYmfNo0a test@crashcart'],
+      root_password_hash: '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1',
     });
     expect(pol.status).toBe(201);
 
@@ -117,8 +117,12 @@ describe('node life cycle through the admin API', () => {
     expect(pre.status).toBe(200);
     const preseed = await pre.text();
     expect(preseed).toContain(`d-i netcfg/get_hostname string web${n.nodeId}`);
-    expect(preseed).toContain('d-i passwd/root-password-crypted password $6$salt$hash');
-    expect(preseed).toContain("echo 'ssh-ed25519 AAAA test@x' >> /target/root/.ssh/authorized_keys");
+    expect(preseed).toContain(
+      'd-i passwd/root-password-crypted password $6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1',
+    );
+    expect(preseed).toContain(
+      "echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA30HM6VskOhl4h5q4RvAF53qFUgiPvFk1bhhYmfNo0a test@crashcart' >> /target/root/.ssh/authorized_keys",
+    );
     expect((await t.admin('GET', `/api/v1/nodes/${n.nodeId}`)).body.state).toBe('installing');
     expect((await fetch(preseedUrl.replace(/files\/[^/]+\//, 'files/wrongtoken/'))).status).toBe(403);
     expect((await fetch(`${stageUrl}&name=bogus`)).status).toBe(400);

@@ -83,7 +83,7 @@ export async function preparedDataDir(): Promise<string> {
         ssh_keys: ['ssh-ed25519 AAAA test'],
       },
       true,
-      () => undefined,
+      (x) => x,
     );
     await c.settings.patch({ checkin_interval_s: 17 });
     const now = new Date().toISOString();

@@ -297,8 +297,15 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
 
       const capture = path.join(logDir, 'requests.txt');
       // Tag-less, so it binds only by hand (docs/identity.md 3), and disabled besides: the operator's explicit
-      // bind binds just this node.
-      await a.api('POST', '/api/v1/policies', { name: 'e2e-debian', task: 'debian', image: 'debian12', tags: [], enabled: false });
+      // bind binds just this node. No key or password: nobody logs in to this guest (confirmed, docs/policies.md).
+      await a.api('POST', '/api/v1/policies', {
+        name: 'e2e-debian',
+        task: 'debian',
+        image: 'debian12',
+        tags: [],
+        enabled: false,
+        confirm_unreachable: true,
+      });
       const bindAt = Date.now();
       const bind = await a.api<{ results: { node_id: number; ok: boolean; reason?: string }[] }>('POST', '/api/v1/nodes/bind', {
         node_ids: [id],

@@ -6,6 +6,8 @@ export interface Facets {
   states: string[];
   vendors: string[];
   tags: string[];
+  /** Only nodes discovered by an older microkernel than the one installed now. */
+  outdatedMicrokernel?: boolean;
 }
 
 /** Sortable columns. */
@@ -33,6 +35,8 @@ function haystack(n: Node): string {
     n.policy,
     n.summary.bmc_ip,
     n.summary.cpu_model,
+    n.microkernel_version,
+    n.agent_version,
     ...n.macs,
     ...n.tags,
   ]
@@ -58,6 +62,7 @@ export function filterNodes(nodes: readonly Node[], query: string, f: Facets): N
       (states.size === 0 || states.has(n.state)) &&
       (vendors.size === 0 || vendors.has(n.manufacturer ?? '(unknown)')) &&
       (f.tags.length === 0 || f.tags.every((t) => n.tags.includes(t))) &&
+      (!f.outdatedMicrokernel || n.microkernel_outdated) &&
       matchesText(n, query),
   );
 }

@@ -3,6 +3,7 @@ import type { NodeState } from '../../../contract/node.ts';
 
 /** Badge colour per state: readable on light and dark backgrounds. */
 export const STATE_COLOR: Record<NodeState, string> = {
+  expected: '#a0a6ad',
   discovered: '#2f7de1',
   'booting-microkernel': '#0e9fb5',
   registered: '#138a72',
@@ -15,6 +16,7 @@ export const STATE_COLOR: Record<NodeState, string> = {
 
 /** One sentence per state, for tooltips and empty states. */
 export const STATE_MEANING: Record<NodeState, string> = {
+  expected: 'Named in the rack manifest; no machine has claimed this row yet.',
   discovered: 'Asked for a boot file; the microkernel has not registered yet.',
   'booting-microkernel': 'Loading the discovery microkernel.',
   registered: 'The agent sent its facts and checks in; ready to bind.',

@@ -2,7 +2,7 @@
 import { ref, type Ref } from 'vue';
 
 /** The screens. */
-export type ScreenName = 'setup' | 'nodes' | 'node' | 'policies' | 'tags' | 'images' | 'tasks' | 'events' | 'settings';
+export type ScreenName = 'setup' | 'nodes' | 'node' | 'policies' | 'tags' | 'images' | 'tasks' | 'events' | 'settings' | 'manifest';
 
 /** A parsed route. */
 export interface Route {
@@ -11,7 +11,7 @@ export interface Route {
   param: string | null;
 }
 
-const SCREENS: readonly ScreenName[] = ['setup', 'nodes', 'policies', 'tags', 'images', 'tasks', 'events', 'settings'];
+const SCREENS: readonly ScreenName[] = ['setup', 'nodes', 'policies', 'tags', 'images', 'tasks', 'events', 'settings', 'manifest'];
 
 /** Parse a location hash; anything unknown goes to the node list. */
 export function parseRoute(hash: string): Route {

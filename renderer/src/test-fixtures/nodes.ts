@@ -38,6 +38,13 @@ export function makeNode(id: number, over: Partial<Node> = {}): Node {
     metadata: {},
     conflicts: [],
     approved: true,
+    hostname_locked: false,
+    ip_reserved: null,
+    reservation: null,
+    manifest: null,
+    microkernel_version: 'mk-1.0',
+    agent_version: '0.1.0',
+    microkernel_outdated: false,
     ...over,
   };
 }

@@ -4,7 +4,8 @@ import type { CoreContext } from '../../core/context.ts';
 import { addRoute } from '../route-table.ts';
 import { listNodes, nodeEvents, nodeFacts, requireNode, viewOf } from '../../nodes/node-query.ts';
 import { bindNodes, unbindNodes, reinstallNodes } from '../../policies/binder.ts';
-import { queueCommand, forgetNodes, patchNode, approveNodes } from '../../nodes/node-actions.ts';
+import { queueCommand, forgetNodes, approveNodes } from '../../nodes/node-actions.ts';
+import { editNode } from '../../nodes/node-edit.ts';
 import { keepApart, mergeNodes } from '../../nodes/conflicts.ts';
 
 /** Register node routes. */
@@ -13,7 +14,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
   addRoute(app, 'GET /api/v1/nodes/:id', async (req) => viewOf(ctx, requireNode(ctx, req.params.id)));
   addRoute(app, 'GET /api/v1/nodes/:id/facts', async (req) => nodeFacts(ctx, req.params.id));
   addRoute(app, 'GET /api/v1/nodes/:id/events', async (req) => ({ events: await nodeEvents(ctx, req.params.id, req.query.limit) }));
-  addRoute(app, 'PATCH /api/v1/nodes/:id', async (req) => viewOf(ctx, await patchNode(ctx, req.params.id, req.body)));
+  addRoute(app, 'PATCH /api/v1/nodes/:id', async (req) => viewOf(ctx, await editNode(ctx, req.params.id, req.body)));
   addRoute(app, 'POST /api/v1/nodes/bind', async (req) => bindNodes(ctx, req.body.node_ids, req.body.policy));
   addRoute(app, 'POST /api/v1/nodes/unbind', async (req) => unbindNodes(ctx, req.body.node_ids));
   addRoute(app, 'POST /api/v1/nodes/reinstall', async (req) => reinstallNodes(ctx, req.body.node_ids));

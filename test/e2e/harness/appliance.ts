@@ -16,7 +16,8 @@ export interface ApplianceSpec {
   iface: string;
   address: string;
   prefix: number;
-  range: [string, string];
+  /** Full DHCP's pool; proxy mode (beside a site DHCP server) has none. */
+  range: [string, string] | null;
   dataDir: string;
   adminPort: number;
   httpPort: number;
@@ -72,10 +73,7 @@ export async function startAppliance(spec: ApplianceSpec, timeoutMs = 90_000): P
     spec.iface,
     '--address',
     `${spec.address}/${spec.prefix}`,
-    '--dhcp',
-    'full',
-    '--range',
-    `${spec.range[0]}-${spec.range[1]}`,
+    ...(spec.range ? ['--dhcp', 'full', '--range', `${spec.range[0]}-${spec.range[1]}`] : ['--dhcp', 'proxy']),
     '--data-dir',
     spec.dataDir,
     '--lab',

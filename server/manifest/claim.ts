@@ -1,0 +1,148 @@
+/**
+ * A machine meets its manifest row (docs/identity.md 1, docs/manifest.md): the first machine that matches
+ * an unclaimed record by serial, UUID or any MAC takes it, and the record (its id, hostname, metadata,
+ * static address, policy, BMC address) becomes that machine's. What matches a claimed record, or two
+ * records at once, is left to the usual identity rules: a conflict for the operator. Call under the core lock.
+ */
+import type { CoreContext } from '../core/context.ts';
+import type { NodeDoc } from '../store/docs.ts';
+import type { Identity } from '../nodes/identity.ts';
+import { repointConflicts } from '../nodes/conflicts.ts';
+import { isUnclaimed } from '../nodes/operator-fields.ts';
+import { setStaticIp } from '../nodes/static-ip.ts';
+import { CcError } from '../errors/cc-error.ts';
+
+/** Machine fields a claimed record takes from the machine's own record. */
+const MACHINE_FIELDS = [
+  'state',
+  'state_before_lost',
+  'arch',
+  'platform',
+  'boot_mode',
+  'ip',
+  'manufacturer',
+  'product',
+  'facts_hash',
+  'registered_at',
+  'summary',
+  'tags',
+  'agent_active',
+  'last_boot_at',
+  'last_seen',
+  'agent_token_hash',
+  'enrol_token_hash',
+  'enrol_token_expires_at',
+  'enrol_token_verified',
+  'install_token_hash',
+  'install_token_expires_at',
+  'pending_command',
+  'reboot_sent_at',
+  'error_reason',
+  'microkernel_version',
+  'agent_version',
+] as const;
+
+/** What the machine reported that the row says otherwise (kept on the record; manifest binding waits). */
+function differences(e: NodeDoc, seen: Identity): string[] {
+  const out: string[] = [];
+  if (seen.serial && e.serial && seen.serial !== e.serial) out.push(`serial: the row says ${e.serial}, the machine ${seen.serial}`);
+  if (seen.uuid && e.uuid && seen.uuid !== e.uuid) out.push(`uuid: the row says ${e.uuid}, the machine ${seen.uuid}`);
+  return out;
+}
+
+/** Note differences on a claimed record, once each, with an event. */
+function noteDifferences(ctx: CoreContext, e: NodeDoc, seen: Identity): void {
+  if (!e.manifest) return;
+  const fresh = differences(e, seen).filter((d) => !e.manifest!.mismatch.includes(d));
+  if (fresh.length === 0) return;
+  e.manifest = { ...e.manifest, mismatch: [...e.manifest.mismatch, ...fresh] };
+  ctx.events.emit('node.claimed', {
+    node_id: e.id,
+    mac: e.boot_mac,
+    message: `The machine differs from manifest row ${e.manifest.row}: ${fresh.join('; ')}. Binding by the manifest waits: accept on the node page`,
+    data: { mismatch: fresh },
+  });
+}
+
+/** The record's static address becomes the DHCP reservation of the MAC the machine showed up with. */
+async function reserveOnArrival(ctx: CoreContext, e: NodeDoc): Promise<string | null> {
+  if (!e.ip_reserved || !e.boot_mac || ctx.reservations.reservationFor(e.boot_mac)) return null;
+  try {
+    return await setStaticIp(ctx, e, e.ip_reserved, e.boot_mac);
+  } catch (err) {
+    if (!(err instanceof CcError)) throw err;
+    return `DHCP reservation not made: ${err.message}`;
+  }
+}
+
+/** Mark an unclaimed record as claimed by the machine now using it; `how` says what matched. */
+async function arrive(ctx: CoreContext, e: NodeDoc, seen: Identity, how: string, from: number | null): Promise<void> {
+  const now = ctx.now().toISOString();
+  e.manifest = { ...e.manifest!, claimed_at: now };
+  if (e.state === 'expected') e.state = 'discovered';
+  const note = await reserveOnArrival(ctx, e);
+  ctx.events.emit('node.claimed', {
+    node_id: e.id,
+    mac: e.boot_mac,
+    message: `Expected machine arrived (manifest row ${e.manifest.row}, matched by ${how})${note ? `; ${note}` : ''}`,
+    data: { row: e.manifest.row, matched_by: how, from, reservation_note: note },
+  });
+  noteDifferences(ctx, e, seen);
+}
+
+/** Fold the machine's own record into the manifest record it claimed: the manifest record (its id) stays. */
+async function fold(ctx: CoreContext, e: NodeDoc, m: NodeDoc): Promise<void> {
+  const wasBoundByHand = e.policy !== null;
+  for (const k of MACHINE_FIELDS) {
+    if (wasBoundByHand && (k === 'state' || k === 'reboot_sent_at')) continue;
+    (e as Record<string, unknown>)[k] = m[k];
+  }
+  if (!wasBoundByHand && m.policy) {
+    e.policy = m.policy;
+    e.bound_explicitly = m.bound_explicitly;
+  }
+  e.macs = [...new Set([...e.macs, ...m.macs])];
+  e.boot_mac = m.boot_mac ?? e.boot_mac;
+  e.hostname = e.hostname ?? m.hostname;
+  e.uuid = e.uuid ?? m.uuid;
+  e.serial = e.serial ?? m.serial;
+  e.efi_loader = e.efi_loader ?? m.efi_loader;
+  e.approved = Boolean(e.approved || m.approved);
+  e.metadata = { ...m.metadata, ...e.metadata };
+  e.created_at = e.created_at < m.created_at ? e.created_at : m.created_at;
+  e.conflicts = (m.conflicts ?? []).filter((c) => c.node_id !== e.id);
+  e.kept_apart = [...new Set([...(e.kept_apart ?? []), ...(m.kept_apart ?? [])])].filter((id) => id !== e.id && id !== m.id);
+  const facts = await ctx.store.facts.findOne({ _id: String(m.id) });
+  if (facts) {
+    await ctx.store.facts.put({ ...facts, _id: String(e.id) });
+    await ctx.store.facts.remove({ _id: String(m.id) });
+  }
+  await ctx.repo.remove(m.id);
+  await repointConflicts(ctx, m.id, e.id);
+}
+
+/**
+ * `node` (the record the machine is using now) reported `seen`. If it is an unclaimed manifest record it is
+ * claimed; if another, single, unclaimed manifest record matches and nothing else does, the machine takes it
+ * (its record folds into the manifest record). Returns the record to go on with; the caller saves it.
+ */
+export async function claimManifest(ctx: CoreContext, node: NodeDoc, seen: Identity): Promise<NodeDoc> {
+  if (node.manifest) {
+    if (isUnclaimed(node)) await arrive(ctx, node, seen, 'mac', null);
+    else noteDifferences(ctx, node, seen);
+    return node;
+  }
+  const others = ctx.repo.candidates(seen.macs, seen.uuid, seen.serial).filter((c) => c.id !== node.id);
+  const open = others.filter(isUnclaimed);
+  // One unclaimed row and nothing else: the machine takes it. Anything more is a conflict the usual rules record.
+  if (open.length !== 1 || others.length !== 1) return node;
+  const e = open[0]!;
+  const how = [
+    ...(seen.serial && e.serial === seen.serial ? ['serial'] : []),
+    ...(seen.uuid && e.uuid === seen.uuid ? ['uuid'] : []),
+    ...(seen.macs.some((x) => e.macs.includes(x)) ? ['mac'] : []),
+  ].join(' and ');
+  await fold(ctx, e, node);
+  await arrive(ctx, e, seen, how, node.id);
+  return e;
+}
