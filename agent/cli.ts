@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Inventory } from '../contract/node.ts';
@@ -15,8 +16,10 @@ import { compileExclude, wireFacts } from './facts/flat-facts.ts';
 import { buildInventory } from './facts/inventory.ts';
 import { locate } from './locate.ts';
 import { AgentLoop, type LoopExit } from './loop/agent-loop.ts';
+import { runTask } from './tasks/run-task.ts';
 import { ApplianceClient } from './loop/client.ts';
 import { createStderrLogger, type AgentLogLevel } from './loop/logger.ts';
+import { inbandEnroller } from './bmc/enrol-outcome.ts';
 import { AGENT_VERSION } from './version.ts';
 
 const HELP = `Usage: crashcart-agent [options]
@@ -164,14 +167,23 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   let onceOk = false;
+  const client = new ApplianceClient(where.url);
+  // Tasks run only in the microkernel (its root is a tmpfs the tools overlay is unpacked into), never by --once.
+  const inMicrokernel = fs.existsSync('/etc/os-release') && /ID=crashcart-mk/.test(fs.readFileSync('/etc/os-release', 'utf8'));
   const loop = new AgentLoop({
-    client: new ApplianceClient(where.url),
+    client,
     token: where.token,
     nodeId: where.nodeId,
     versions: { agent: AGENT_VERSION, microkernel: where.microkernel },
     inventory: gather,
     fastInventory: gatherFast,
-    hooks: { reboot: powerHook('reboot'), poweroff: powerHook('poweroff') },
+    hooks: {
+      reboot: powerHook('reboot'),
+      poweroff: powerHook('poweroff'),
+      ...(inMicrokernel && !v.once ? { runTask: (job, creds) => runTask(job, creds, { client, log, toolsRoot: '/' }) } : {}),
+    },
+    // In-band BMC enrolment over the local IPMI interface when the appliance asks (docs/bmc.md); not for a one-off run at a shell.
+    bmcEnrol: v.once ? undefined : inbandEnroller(),
     log,
     startDelayMaxMs: v.once ? 0 : undefined,
     backoffBaseMs: v.once ? 500 : undefined,

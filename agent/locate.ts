@@ -5,8 +5,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
-import { KERNEL_ARGS } from '../contract/protocol.ts';
-import { DEFAULT_HTTP_PORT } from '../server/config/defaults.ts';
+import { DEFAULT_HTTP_PORT, KERNEL_ARGS } from '../contract/protocol.ts';
 import { lines, splitPair } from './parse/kv-text.ts';
 
 /** Where the appliance is and who this node is. */

@@ -104,7 +104,16 @@ export type ConflictDismiss = Static<typeof ConflictDismissSchema>;
 /** Per-node outcome of a bulk action. */
 export const BulkResultSchema = Type.Object({
   results: Type.Array(
-    Type.Object({ node_id: Type.Integer(), ok: Type.Boolean(), state: Type.Optional(Type.String()), reason: Type.Optional(Type.String()) }),
+    Type.Object({
+      node_id: Type.Integer(),
+      ok: Type.Boolean(),
+      state: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
+      /** The catalog code of a refusal that has one (e.g. CC_ERR_POLICY_FULL); docs/errors.md says the fix. */
+      code: Type.Optional(Type.String()),
+      /** What did not stop the action (e.g. a BMC power cycle that failed after a reinstall was queued). */
+      warnings: Type.Optional(Type.Array(Type.String())),
+    }),
   ),
 });
 /** Bulk result. */
@@ -155,6 +164,8 @@ export const TaskSchema = Type.Object({
   builtin: Type.Boolean(),
   ipxe: Type.String(),
   templates: Type.Record(Type.String(), Type.String()),
+  /** `microkernel`: the agent carries the task out on the running machine (image-deploy, erase, burn-in). */
+  runs_in: Type.Optional(Type.Union([Type.Literal('ipxe'), Type.Literal('microkernel')])),
   fields: Type.Array(TaskFieldSchema),
   login: Type.Boolean(),
 });
@@ -174,6 +185,11 @@ export const DryRunRequestSchema = Type.Object(
 /** Dry-run request. */
 export type DryRunRequest = Static<typeof DryRunRequestSchema>;
 
+/** An IPv4 subnet in CIDR notation (`10.20.0.0/24`); host bits are ignored. */
+export const CidrSchema = Type.String({
+  pattern: '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2])$',
+});
+
 /** Settings an operator may change at run time (pushed to agents). */
 export const SettingsSchema = Type.Object(
   {
@@ -186,6 +202,8 @@ export const SettingsSchema = Type.Object(
     default_efi_loader: Type.Optional(Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi')])),
     /** New nodes wait for the operator's approval before any automatic action (docs/identity.md 3). */
     approval_required: Type.Optional(Type.Boolean()),
+    /** A deployed OS that has not called back this long after its disk was written is a failed deploy. */
+    deploy_callback_timeout_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 604800 })),
     /** Lifetime of the enrolment token a microkernel boot carries. */
     enrol_token_ttl_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 604800 })),
     /** Lifetime of an install's token (answer files, stage callbacks). */
@@ -209,6 +227,21 @@ export const SettingsSchema = Type.Object(
     http_request_timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
     /** HTTP (both planes): how long an idle keep-alive connection stays open. */
     http_keepalive_timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    // BMC power and boot control (docs/bmc.md).
+    /** BMCs handled at once by a bulk power action. */
+    bmc_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+    /** Seconds between two machines starting in a bulk power-on (0 = no stagger). */
+    power_stagger_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 600 })),
+    /** How long `off` lets the OS shut down before forcing it off. */
+    soft_off_timeout_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    /** One BMC request (an ipmitool run, a Redfish exchange). */
+    bmc_request_timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })),
+    /** Seconds between two power-state polls of BMC-enrolled nodes (0 = no polling). */
+    power_poll_interval_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
+    /** In-band BMC enrolment by the microkernel: auto = on in full-DHCP mode, off in proxy mode. */
+    bmc_enrol_inband: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')])),
+    /** Subnets a BMC address reported in-band may be in (CIDR); null = the rack subnets Crashcart serves. */
+    bmc_allowed_subnets: Type.Optional(Type.Union([Type.Array(CidrSchema, { maxItems: 256 }), Type.Null()])),
   },
   { additionalProperties: false },
 );

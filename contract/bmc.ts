@@ -16,7 +16,7 @@ export const BmcAddressSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9.:
 /** A Redfish system resource path. */
 export const SystemPathSchema = Type.String({ pattern: "^/redfish/v1/Systems/[A-Za-z0-9._~%:@!$&'()*+,;=-]+$", maxLength: 512 });
 
-/** PUT /api/v1/nodes/ID/bmc: the password is write-only (never returned). */
+/** PUT /api/v1/nodes/ID/bmc: the password is write-only (never returned); left out, the stored one is kept. */
 export const BmcInputSchema = Type.Object(
   {
     driver: BmcDriverKindSchema,
@@ -24,7 +24,7 @@ export const BmcInputSchema = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     // Printable, no control characters: it goes into a child's environment or an HTTP header.
     username: Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x20-\\x7e]+$' }),
-    password: Type.String({ maxLength: 256, pattern: '^[\\x20-\\x7e]*$' }),
+    password: Type.Optional(Type.String({ maxLength: 256, pattern: '^[\\x20-\\x7e]*$' })),
     system_path: Type.Optional(SystemPathSchema),
     tls: Type.Optional(TlsPolicySchema),
     /** IPMI 2.0 cipher suite (22.15.2 of the spec); 3 (what MAAS defaults to) unless the BMC needs another, 17 where offered. */
@@ -108,3 +108,55 @@ export type PowerNodeResult = Static<typeof PowerNodeResultSchema>;
 export const PowerResultSchema = Type.Object({ results: Type.Array(PowerNodeResultSchema) });
 /** Power result. */
 export type PowerResult = Static<typeof PowerResultSchema>;
+
+/** A node's last known power state and when the BMC reported it. */
+export const NodePowerSchema = Type.Object({ state: PowerStateSchema, checked_at: Type.String() });
+/** Node power state. */
+export type NodePower = Static<typeof NodePowerSchema>;
+
+/** Whether the node's BMC answered as a Redfish service (`GET /redfish/v1/`), recorded at enrolment. */
+export const RedfishDetectionSchema = Type.Object({
+  detected: Type.Boolean(),
+  /** RedfishVersion of the service root when detected. */
+  version: Type.Union([Type.String(), Type.Null()]),
+  /** Why not, when not detected (no answer, not HTTPS, not a service root). */
+  reason: Type.Union([Type.String(), Type.Null()]),
+  checked_at: Type.String(),
+});
+/** Redfish detection. */
+export type RedfishDetection = Static<typeof RedfishDetectionSchema>;
+
+/**
+ * Where in-band BMC enrolment of a node stands (docs/bmc.md "In-band enrolment"):
+ * `awaiting-approval` (approval_required and the node is not approved: nothing is asked of the agent),
+ * `requested` (the next check-in asks the agent to enrol), `no-address` (the BMC reported no LAN address: the
+ * operator enters one), `outside-subnets` (the reported address is outside bmc_allowed_subnets: the operator
+ * accepts it or not), `enrolled` (the node's BMC was set from it), `failed` (the agent could not enrol).
+ */
+export const BMC_ENROLMENT_STATES = ['awaiting-approval', 'requested', 'no-address', 'outside-subnets', 'enrolled', 'failed'] as const;
+/** One enrolment state. */
+export type BmcEnrolmentState = (typeof BMC_ENROLMENT_STATES)[number];
+
+/** In-band enrolment as the API shows it (the password the agent set is never shown). */
+export const BmcEnrolmentViewSchema = Type.Object({
+  state: Type.Enum(BMC_ENROLMENT_STATES),
+  /** The BMC's LAN address the agent reported (null: none). */
+  address: Type.Union([Type.String(), Type.Null()]),
+  username: Type.Union([Type.String(), Type.Null()]),
+  /** What the operator should know or do. */
+  reason: Type.Union([Type.String(), Type.Null()]),
+  at: Type.Union([Type.String(), Type.Null()]),
+});
+/** Enrolment view. */
+export type BmcEnrolmentView = Static<typeof BmcEnrolmentViewSchema>;
+
+/** POST /api/v1/nodes/ID/bmc/accept: use the credentials the agent enrolled, at the reported address or this one. */
+export const BmcAcceptSchema = Type.Object({ address: Type.Optional(BmcAddressSchema) }, { additionalProperties: false });
+/** Accept request. */
+export type BmcAccept = Static<typeof BmcAcceptSchema>;
+
+/** The IPMI user name in-band enrolment creates or reuses on a node's BMC. */
+export const ENROLLED_BMC_USER = 'crashcart';
+
+/** GET /api/v1/export/nodes.json query: BMC fields (with their passwords) only when asked (docs/bmc.md). */
+export const ExportNodesQuerySchema = Type.Object({ with_secrets: Type.Optional(Type.Boolean()) });

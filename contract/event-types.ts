@@ -26,6 +26,10 @@ export const EVENT_TYPES = [
   'node.reboot_sent',
   'node.poweroff_sent',
   'node.stage',
+  'node.task_started',
+  'node.task_progress',
+  'node.task_written',
+  'node.task_failed',
   'node.forgotten',
   'node.error',
   'node.address',
@@ -65,6 +69,11 @@ export const EVENT_TYPES = [
   'bmc.error',
   'bmc.tls_pinned',
   'bmc.tls_changed',
+  'bmc.configured',
+  'bmc.removed',
+  'bmc.power_changed',
+  'bmc.enrolment',
+  'admin.secrets_exported',
 ] as const;
 /** One event type. */
 export type EventType = (typeof EVENT_TYPES)[number];

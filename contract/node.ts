@@ -3,6 +3,8 @@
  * inventory the agent sends, and the node record the admin API returns.
  */
 import { Type, type Static } from 'typebox';
+import { BmcEnrolmentViewSchema, BmcViewSchema, NodePowerSchema, RedfishDetectionSchema } from './bmc.ts';
+import { NodeTaskSchema } from './agent-tasks.ts';
 import { ManifestLinkSchema } from './manifest.ts';
 
 /** Every state a node can be in (Razor lineage, plus lost/error; `expected`: a manifest row no machine claimed yet). */
@@ -237,6 +239,16 @@ export const NodeSchema = Type.Object({
   microkernel_outdated: Type.Boolean(),
   /** false while the agent has sent only its fast facts (the slow ones follow); no rule binds the node until true. */
   facts_complete: Type.Boolean(),
+  /** The node's BMC without its password (docs/bmc.md); null when none is set. */
+  bmc: Type.Optional(Type.Union([BmcViewSchema, Type.Null()])),
+  /** Last power state the BMC reported (the poller and every power action update it). */
+  power: Type.Optional(Type.Union([NodePowerSchema, Type.Null()])),
+  /** In-band BMC enrolment, when it applies to this node. */
+  bmc_enrolment: Type.Optional(Type.Union([BmcEnrolmentViewSchema, Type.Null()])),
+  /** Whether the enrolled BMC answers Redfish. */
+  bmc_redfish: Type.Optional(Type.Union([RedfishDetectionSchema, Type.Null()])),
+  /** The current or last microkernel task (deploy, erase, burn-in): progress, outcome, failure with its fix. */
+  task: Type.Optional(Type.Union([NodeTaskSchema, Type.Null()])),
 });
 /** The node record. */
 export type Node = Static<typeof NodeSchema>;

@@ -4,9 +4,16 @@
  */
 import { Type, type Static } from 'typebox';
 import { FactsSchema, InventorySchema } from './node.ts';
+import { AgentJobSchema } from './agent-tasks.ts';
 
 /** Protocol version; the path segment `/api/v1` carries the major. */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * Node-facing HTTP port when the operator names none: unprivileged, so iPXE can fetch without root; "8026" spells
+ * nothing, it is just free. Here because the agent falls back to it when the kernel command line names no port.
+ */
+export const DEFAULT_HTTP_PORT = 8026;
 
 /** Largest register body the appliance accepts (facts + inventory). */
 export const MAX_REGISTER_BYTES = 2 * 1024 * 1024;
@@ -99,8 +106,8 @@ export const CheckinRequestSchema = Type.Object(
 /** Check-in request. */
 export type CheckinRequest = Static<typeof CheckinRequestSchema>;
 
-/** Commands the appliance may give. */
-export const AGENT_COMMANDS = ['acknowledge', 'register', 'reboot', 'poweroff'] as const;
+/** Commands the appliance may give (`run-task`: carry out the answer's `job`, contract/agent-tasks.ts). */
+export const AGENT_COMMANDS = ['acknowledge', 'register', 'reboot', 'poweroff', 'run-task'] as const;
 /** One command. */
 export type AgentCommand = (typeof AGENT_COMMANDS)[number];
 
@@ -108,6 +115,10 @@ export type AgentCommand = (typeof AGENT_COMMANDS)[number];
 export const CheckinResponseSchema = Type.Object({
   command: Type.Enum(AGENT_COMMANDS),
   config: AgentConfigSchema,
+  /** Enrol this machine's BMC in-band now and report to /api/v1/bmc-enrol (contract/bmc-enrol.ts). */
+  bmc_enrol: Type.Optional(Type.Boolean()),
+  /** With `run-task`: what to do (image-deploy, erase, burn-in). */
+  job: Type.Optional(AgentJobSchema),
 });
 /** Check-in response. */
 export type CheckinResponse = Static<typeof CheckinResponseSchema>;

@@ -3,6 +3,7 @@
  * and its input into the method, the path (parameters filled in, query
  * appended) and the JSON body. TypeBox-free, so the renderer can bundle it.
  */
+import type { AdminRouteKey } from './routes.ts';
 
 /** What a call carries, untyped (the typed wrappers check it against the route table). */
 export interface RouteRequestInput {
@@ -21,7 +22,7 @@ export interface RouteRequest {
 }
 
 /** Split `'GET /api/v1/nodes/:id'` into its method and path template. */
-export function splitRouteKey(key: string): { method: string; path: string } {
+export function splitRouteKey(key: AdminRouteKey | string): { method: string; path: string } {
   const i = key.indexOf(' ');
   if (i <= 0) throw new Error(`not a route key: "${key}"`);
   return { method: key.slice(0, i), path: key.slice(i + 1) };
@@ -32,7 +33,7 @@ export function splitRouteKey(key: string): { method: string; path: string } {
  * name with `/` or `?` in it can never reach another route. Query values that
  * are undefined or null are left out.
  */
-export function routeRequest(key: string, input: RouteRequestInput = {}): RouteRequest {
+export function routeRequest(key: AdminRouteKey, input: RouteRequestInput = {}): RouteRequest {
   const { method, path } = splitRouteKey(key);
   const filled = path.replace(/:(\w+)/g, (_m, name: string) => {
     const v = input.params?.[name];

@@ -37,6 +37,7 @@ import {
   ImageSchema,
 } from './admin.ts';
 import { NodeSchema } from './node.ts';
+import { BmcAcceptSchema, BmcInputSchema, ExportNodesQuerySchema, PowerRequestSchema, PowerResultSchema } from './bmc.ts';
 import { DiskImportQuerySchema } from './disk-image.ts';
 import {
   EventListSchema,
@@ -166,6 +167,18 @@ export const ADMIN_ROUTES = {
     response: NodeSchema,
   },
 
+  // BMC power and boot control (docs/bmc.md): the password is write-only, never in an answer.
+  'PUT /api/v1/nodes/:id/bmc': { tags: ['bmc'], params: NodeIdParamsSchema, body: BmcInputSchema, response: NodeSchema },
+  'DELETE /api/v1/nodes/:id/bmc': { tags: ['bmc'], params: NodeIdParamsSchema, response: NodeSchema },
+  'POST /api/v1/nodes/:id/bmc/accept': {
+    tags: ['bmc'],
+    summary: 'Use the credentials in-band enrolment reported, at that address or the one given',
+    params: NodeIdParamsSchema,
+    body: BmcAcceptSchema,
+    response: NodeSchema,
+  },
+  'POST /api/v1/nodes/power': { tags: ['bmc'], body: PowerRequestSchema, response: PowerResultSchema },
+
   // Tags
   'GET /api/v1/tags': { tags: ['tags'], response: TagListSchema },
   'GET /api/v1/tags/:name': { tags: ['tags'], params: NameParamsSchema, response: TagSchema },
@@ -260,7 +273,7 @@ export const ADMIN_ROUTES = {
   // Events and exports
   'GET /api/v1/events': { tags: ['events'], query: EventQuerySchema, response: EventListSchema },
   'GET /api/v1/events/stream': { tags: ['events'], query: EventStreamQuerySchema, produces: 'text/event-stream' },
-  'GET /api/v1/export/nodes.json': { tags: ['export'], produces: 'application/json' },
+  'GET /api/v1/export/nodes.json': { tags: ['export'], query: ExportNodesQuerySchema, produces: 'application/json' },
   'GET /api/v1/export/nodes.csv': { tags: ['export'], produces: 'text/csv' },
 
   // DHCP reservations

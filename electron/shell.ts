@@ -12,7 +12,8 @@ import { ServerChild } from './server-child.ts';
 import { adminOrigin } from './server-output.ts';
 import { isExternalSafe, isTrustedSender, lockDownContents } from './security.ts';
 import { registerIpc } from './ipc-main.ts';
-import { trayState, type TrayService } from './tray-state.ts';
+import type { ServiceStatus } from '../contract/system.ts';
+import { trayState } from './tray-state.ts';
 import { watchStatus } from './status-watch.ts';
 import { pinAdminCertificate } from './admin-pin.ts';
 
@@ -72,7 +73,7 @@ export async function runShell(e: ShellElectron, cfg: ShellConfig): Promise<Runn
   let origin = '';
   let token = '';
   let win: Electron.BrowserWindow | null = null;
-  let services: TrayService[] = [];
+  let services: ServiceStatus[] = [];
   let stopWatch: (() => void) | null = null;
 
   const icon = (level: string): Electron.NativeImage => e.nativeImage.createFromPath(path.join(cfg.distDir, 'assets', `tray-${level}.png`));

@@ -3,7 +3,8 @@
  * event from the live stream (the same SSE parser as the renderer). No polling.
  */
 import { SseParser } from '../contract/sse-parser.ts';
-import type { TrayService } from './tray-state.ts';
+import type { ApplianceStatus, ServiceStatus } from '../contract/system.ts';
+import { routeRequest } from '../contract/route-request.ts';
 
 function isServiceEvent(data: string): boolean {
   try {
@@ -18,7 +19,7 @@ function isServiceEvent(data: string): boolean {
 export function watchStatus(
   baseUrl: string,
   token: () => string,
-  onServices: (s: TrayService[]) => void,
+  onServices: (s: ServiceStatus[]) => void,
   fetchImpl: typeof fetch = fetch,
 ): () => void {
   const abort = new AbortController();
@@ -26,8 +27,8 @@ export function watchStatus(
   let lastId: string | null = null;
   const refresh = async (): Promise<void> => {
     try {
-      const res = await fetchImpl(`${baseUrl}/api/v1/status`, { headers: headers(), signal: abort.signal });
-      if (res.ok) onServices(((await res.json()) as { services?: TrayService[] }).services ?? []);
+      const res = await fetchImpl(`${baseUrl}${routeRequest('GET /api/v1/status').path}`, { headers: headers(), signal: abort.signal });
+      if (res.ok) onServices(((await res.json()) as Partial<ApplianceStatus>).services ?? []);
     } catch {
       // The stream loop below retries; the tray keeps its last state meanwhile.
     }
@@ -38,7 +39,7 @@ export function watchStatus(
       try {
         const h: Record<string, string> = { ...headers(), Accept: 'text/event-stream' };
         if (lastId) h['Last-Event-ID'] = lastId;
-        const res = await fetchImpl(`${baseUrl}/api/v1/events/stream`, { headers: h, signal: abort.signal });
+        const res = await fetchImpl(`${baseUrl}${routeRequest('GET /api/v1/events/stream').path}`, { headers: h, signal: abort.signal });
         if (res.ok && res.body) {
           const parser = new SseParser();
           const decoder = new TextDecoder();

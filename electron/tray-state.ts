@@ -1,11 +1,6 @@
 /** What the tray shows: one colour for the worst service state, and a line per service. Pure. */
-
-/** A service as GET /api/v1/status reports it. */
-export interface TrayService {
-  name: string;
-  state: string;
-  detail?: string;
-}
+import type { ServiceStatus } from '../contract/system.ts';
+import type { ServerChildState } from '../contract/ipc.ts';
 
 /** Tray summary. */
 export interface TrayState {
@@ -15,7 +10,7 @@ export interface TrayState {
 }
 
 /** Summarise services (and the child's own state) for the tray. */
-export function trayState(services: readonly TrayService[], child: 'starting' | 'running' | 'exited' | 'failed'): TrayState {
+export function trayState(services: readonly ServiceStatus[], child: ServerChildState['state']): TrayState {
   if (child === 'failed' || child === 'exited') return { level: 'error', tooltip: 'Crashcart: server stopped', lines: ['server: stopped'] };
   if (child === 'starting') return { level: 'warn', tooltip: 'Crashcart: starting…', lines: ['server: starting'] };
   const lines = services.map((s) => `${s.name}: ${s.state}`);

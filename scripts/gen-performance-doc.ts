@@ -41,6 +41,18 @@ ${part('bench/dhcp/RESULTS.md', '_not run_')}
 
 ${part('bench/tftp/RESULTS.md', '_not run_')}
 
+## HTTP assets (\`bench/http\`)
+
+${part('bench/http/RESULTS.md', '_not run_')}
+
+## Full-protocol boot storm (\`bench/storm\`)
+
+${part('bench/storm/RESULTS.md', '_not run_')}
+
+${part('bench/storm/RESULTS-500.md', '')}
+
+${part('docs/perf/changes.md', '')}
+
 ## Microkernel: size and decompressors (\`bench/microkernel\`)
 
 Issue 17: kernel + initrd at most 45 MiB, and the initramfs compressor chosen by the time from power-on to

@@ -1,41 +1,31 @@
 /**
  * Composition root: opens the store, builds the core services, starts the
  * planes and the optional simulated rack. Used by `crashcart serve`, by
- * Electron's child process and by tests.
+ * Electron's child process and by tests. The parts it wires together are
+ * built in server/compose/ (core services, NIC-bound services, the Setup
+ * screen's control); nothing below this layer composes anything.
  */
+import { sweepDeployCallbacks } from './deploy/task-flow.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.ts';
 import type { CoreContext } from './core/context.ts';
 import type { Logger, Plugin } from './core/plugin.ts';
+import type { Settings } from './settings/settings-service.ts';
+import type { MachineView } from './config/network.ts';
 import { openStore, type Store } from './store/store.ts';
-import { EventLog } from './events/event-log.ts';
-import { SettingsService, type Settings } from './settings/settings-service.ts';
-import { NodeRepo } from './nodes/node-repo.ts';
-import { TagService } from './tags/tag-service.ts';
-import { PolicyService } from './policies/policy-service.ts';
-import { TaskService } from './tasks/task-service.ts';
-import { Mutex } from './core/mutex.ts';
-import { NetworkServices } from './core/network-services.ts';
+import { NetworkServices } from './compose/network-services.ts';
+import { openCore } from './compose/core-context.ts';
+import { systemControl } from './compose/system-control.ts';
 import { buildAdminPlane } from './http/admin-plane.ts';
 import { AdminAuth, ensureAdminToken, lifetimes } from './http/admin-auth.ts';
 import { loadAdminTls } from './http/admin-tls.ts';
-import type { MachineView } from './config/network.ts';
 import { sweepLost } from './nodes/node-actions.ts';
-import { listInterfaces, ifindexOf, interfacesWithAddresses } from './system/interfaces.ts';
-import { patchConfig } from './config/patch.ts';
-import { probeForeignDhcp } from './dhcp/probe.ts';
-import { openReservations } from './dhcp/reservation-scope.ts';
+import { ifindexOf, interfacesWithAddresses } from './system/interfaces.ts';
 import { createLabPlugin } from './lab/lab-plugin.ts';
-import { bindError, ccError } from './errors/cc-error.ts';
+import { bindError } from './errors/cc-error.ts';
 import * as D from './config/defaults.ts';
-import { HashCache } from './prepare/inventory/hash-cache.ts';
-import { gatherReadiness } from './readiness/gather.ts';
-import { realProbes } from './readiness/probes.ts';
-import { REPO_ROOT } from './boot/microkernel-assets.ts';
-import { NodeGuard } from './nodes/node-guard.ts';
 import { applyHttpLimits } from './http/http-limits.ts';
-
-const LOOPBACK = new Set(['127.0.0.1', '::1']);
+import { createPowerPoller, type PowerPoller } from './bmc/power-poller.ts';
 
 /** A running appliance. */
 export interface Appliance {
@@ -45,6 +35,8 @@ export interface Appliance {
   network: NetworkServices;
   auth: AdminAuth;
   lab: Plugin | null;
+  /** The calm power-state poll of nodes with a BMC. */
+  powerPoller: PowerPoller;
   /** Admin UI URL with a one-time login code. */
   loginUrl: string;
   /** Admin base URL (https:// when the admin plane is exposed). */
@@ -73,24 +65,6 @@ export interface StartOptions {
 
 const realMachine: MachineView = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
 
-/**
- * Going live in full or proxy mode needs the x86 loaders and microkernel (issue 12): the Setup
- * screen's apply refuses without them, as `serve` does at start.
- */
-async function refuseUnready(next: Config, hashes: HashCache): Promise<void> {
-  if (!next.iface || next.dhcp === 'off') return;
-  const r = await gatherReadiness(next, {
-    probes: realProbes,
-    hashes,
-    root: REPO_ROOT,
-    nicRequired: false,
-    ports: 'skip',
-    dhcpProbe: { skip: 'checked by the DHCP service' },
-  });
-  const missing = r.rows.filter((x) => x.status === 'fail' && (x.group === 'loaders' || x.group === 'microkernel'));
-  if (missing.length > 0) throw ccError('CC_ERR_NOT_READY', missing.map((x) => `${x.label}: ${x.detail}`).join('; '), { readiness: r });
-}
-
 /** Start the whole appliance for a frozen config. */
 export async function startAppliance(config: Config, opts: StartOptions): Promise<Appliance> {
   const now = opts.now ?? (() => new Date());
@@ -106,70 +80,15 @@ export async function startAppliance(config: Config, opts: StartOptions): Promis
 }
 
 async function startOnStore(config: Config, opts: StartOptions, store: Store, now: () => Date, machine: MachineView): Promise<Appliance> {
-  const events = await EventLog.open(store.events, D.DEFAULT_EVENT_RETENTION, now);
-  for (const r of store.repairs)
-    events.emit('store.repaired', { message: `Cut ${r.cutBytes} bytes of an interrupted write from ${r.file}`, data: { ...r } });
-  const settings = await SettingsService.open(store.settings, config.publicUrl, opts.settings);
-  const repo = await NodeRepo.open(store.nodes);
-  const ctx: CoreContext = {
-    config,
-    store,
-    events,
-    settings,
-    repo,
-    tags: await TagService.open(store.tags),
-    policies: await PolicyService.open(store.policies),
-    tasks: await TaskService.open(store.tasks),
-    reservations: await openReservations(store, events, () => ctx.config),
-    lock: new Mutex(),
-    log: opts.log,
-    now,
-    guard: new NodeGuard({
-      settings: () => settings.get(),
-      events,
-      // The simulated rack is loopback (like the request rate limit's allow list in lab mode).
-      exempt: (ip) => ctx.config.lab !== null && LOOPBACK.has(ip),
-      unregistered: () => repo.unregistered,
-      now: () => now().getTime(),
-    }),
-  };
+  const ctx = await openCore(config, store, { log: opts.log, now, settings: opts.settings });
+  const { events, settings } = ctx;
   const token = await ensureAdminToken(config.dataDir);
   const auth = new AdminAuth(token, lifetimes(config.admin.sessionIdleS, config.admin.sessionMaxS), () => now().getTime());
   const tls = await loadAdminTls(config);
   await opts.beforeNetwork?.(ctx);
   const network = new NetworkServices(ctx);
-  const hashes = new HashCache();
   let lab: Plugin | null = null;
-  const sys = {
-    services: () => [
-      { name: 'admin', state: 'running' as const, detail: `${config.admin.host}:${config.admin.port}` },
-      ...network.statuses(),
-      ...(lab ? [{ name: 'lab', state: 'running' as const, detail: `simulated rack of ${config.lab?.nodes ?? 0}` }] : []),
-    ],
-    interfaces: async () => listInterfaces(),
-    probe: async (iface: string) => {
-      const ifindex = ifindexOf(iface);
-      if (ifindex === null) throw ccError('CC_ERR_IFACE_NOT_FOUND', iface);
-      return probeForeignDhcp({ iface, ifindex, timeoutMs: 3000 });
-    },
-    apply: async (req: { iface: string; address?: string; dhcp: 'full' | 'proxy' | 'off'; range?: string; force?: boolean }) => {
-      const next = patchConfig(ctx.config, { network: req }, machine);
-      await refuseUnready(next, hashes);
-      await network.apply(next);
-    },
-    stopNetwork: () => network.stopUdp(),
-    // Ports come from our own services; the Setup screen's probe button checks the link for other servers.
-    readiness: () =>
-      gatherReadiness(ctx.config, {
-        probes: realProbes,
-        hashes,
-        root: REPO_ROOT,
-        nicRequired: false,
-        ports: { services: sys.services() },
-        dhcpProbe: { skip: "not probed here: the Setup screen's probe checks the link" },
-        now,
-      }),
-  };
+  const sys = systemControl(ctx, network, machine, () => lab);
 
   await network.start();
   let adminUrl = '';
@@ -193,18 +112,22 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
   const sweepMs = opts.sweepIntervalMs ?? 5000;
   const timer = setInterval(() => {
     void sweepLost(ctx)
+      .then(() => sweepDeployCallbacks(ctx))
       .then(() => ctx.repo.flush())
-      .catch((e: unknown) => opts.log.warn({ err: e }, 'sweep failed'));
+      .catch((e: unknown) => ctx.log.warn({ err: e }, 'sweep failed'));
   }, sweepMs);
   timer.unref();
+  const powerPoller = createPowerPoller(ctx);
+  await powerPoller.start();
 
   if (config.lab && config.lab.nodes > 0) {
     const http = network.httpAddress();
-    const sim = createLabPlugin({ baseUrl: `http://127.0.0.1:${http?.port ?? config.http.port}`, count: config.lab.nodes, log: opts.log });
+    const sim = createLabPlugin({ baseUrl: `http://127.0.0.1:${http?.port ?? config.http.port}`, count: config.lab.nodes, log: ctx.log });
     try {
       await sim.start();
     } catch (e) {
       clearInterval(timer);
+      await powerPoller.stop();
       await admin.close();
       await network.stop();
       throw e;
@@ -222,15 +145,17 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
     get lab() {
       return lab;
     },
+    powerPoller,
     loginUrl: `${adminUrl}/#login=${auth.newLoginCode()}`,
     adminUrl,
     async stop() {
       clearInterval(timer);
+      await powerPoller.stop();
       await lab?.stop();
       await admin.close();
       await network.stop();
       await ctx.repo.flush();
-      await events.flushNow();
+      await events.close();
       await store.close();
     },
   };

@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Inventory } from '../../contract/node.ts';
+import type { AgentJob } from '../../contract/agent-tasks.ts';
 import { PROTOCOL_VERSION, type AgentCommand, type AgentConfig } from '../../contract/protocol.ts';
 import { compileExclude } from '../facts/flat-facts.ts';
 import { backoffDelay, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS } from './backoff.ts';
@@ -13,6 +14,7 @@ import { ApplianceError, type ApplianceClient } from './client.ts';
 import type { AgentLogger } from './logger.ts';
 import { buildRegisterRequest } from './register-request.ts';
 import { ConfigRefusals, MAX_RETRY_AFTER_MS, sameAppliance } from './trust.ts';
+import type { BmcEnrolOutcome } from '../bmc/enrol-outcome.ts';
 
 /** Hanlon delayed its first check-in by up to 5 s so a rack powering on together spreads out. */
 export const DEFAULT_START_DELAY_MAX_MS = 5000;
@@ -31,6 +33,8 @@ export const INITIAL_CONFIG: AgentConfig = {
 export interface AgentHooks {
   reboot(): Promise<void> | void;
   poweroff(): Promise<void> | void;
+  /** Carry out a microkernel task (agent/tasks/run-task.ts); absent: `run-task` answers are ignored. */
+  runTask?(job: AgentJob, creds: { node_id: number; agent_token: string }): Promise<'reboot' | 'continue'>;
 }
 
 /** Something that happened in the loop (tests and the lab watch these). */
@@ -39,7 +43,8 @@ export type AgentEvent =
   | { type: 'checkin'; command: AgentCommand }
   | { type: 'config'; config: AgentConfig }
   | { type: 'schedule'; delay_ms: number; reason: 'interval' | 'backoff' | 'start' }
-  | { type: 'error'; error: string; attempt: number };
+  | { type: 'error'; error: string; attempt: number }
+  | { type: 'bmc-enrol'; outcome: BmcEnrolOutcome['outcome']; state: string };
 
 /** Loop settings; everything but client, token, inventory and hooks has a default. */
 export interface AgentLoopOptions {
@@ -77,6 +82,11 @@ export interface AgentLoopOptions {
    */
   followServerUrl?: boolean;
   onEvent?: (e: AgentEvent) => void;
+  /**
+   * In-band BMC enrolment, run when a check-in answer asks for it (`bmc_enrol`). Only the microkernel passes
+   * one (ipmitool over KCS); without it the request is ignored (the simulated rack has no BMC to touch).
+   */
+  bmcEnrol?: () => Promise<BmcEnrolOutcome>;
 }
 
 /** Why run() returned. */
@@ -273,6 +283,16 @@ export class AgentLoop {
         this.st.state = 'running';
         this.emit({ type: 'checkin', command: resp.command });
         if (this.applyConfig(resp.config)) needRegister = await this.factsChanged();
+        if (resp.command === 'run-task' && resp.job && this.o.hooks.runTask) {
+          const next = await this.o.hooks.runTask(resp.job, { node_id: this.nodeId!, agent_token: this.agentToken! });
+          if (next === 'reboot') {
+            this.st.state = 'rebooting';
+            this.o.log.info({ node_id: this.nodeId }, 'task done; rebooting into the installed system');
+            await this.o.hooks.reboot();
+            return 'reboot';
+          }
+          continue;
+        }
         if (resp.command === 'register') {
           needRegister = true;
           // Straight away, unless we registered a moment ago (then wait: no hot loop on a confused appliance).
@@ -283,6 +303,7 @@ export class AgentLoop {
           await (resp.command === 'reboot' ? this.o.hooks.reboot() : this.o.hooks.poweroff());
           return resp.command;
         }
+        if (resp.bmc_enrol && this.o.bmcEnrol) await this.enrolBmc();
         if (!(await this.sleep(this.nextIntervalMs(), 'interval'))) break;
       } catch (e) {
         if (this.ac.signal.aborted) break;
@@ -311,6 +332,19 @@ export class AgentLoop {
       }
     }
     return this.finish('stopped');
+  }
+
+  /** Enrol the BMC and report it (the password is never logged); a failed report is retried at the next ask. */
+  private async enrolBmc(): Promise<void> {
+    const out = await this.o.bmcEnrol!();
+    this.o.log.info(
+      out.outcome === 'enrolled'
+        ? { outcome: out.outcome, address: out.address, channel: out.channel, user_id: out.user_id, reused: out.reused }
+        : { outcome: out.outcome, reason: out.reason },
+      'in-band BMC enrolment',
+    );
+    const r = await this.o.client.bmcEnrol({ node_id: this.nodeId!, agent_token: this.agentToken!, ...out });
+    this.emit({ type: 'bmc-enrol', outcome: out.outcome, state: r.state });
   }
 
   private finish(x: LoopExit): LoopExit {

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Value } from 'typebox/value';
+import { BmcEnrolAnswerSchema, type BmcEnrolAnswer, type BmcEnrolReport } from '../../contract/bmc-enrol.ts';
 import {
   CheckinResponseSchema,
   RegisterResponseSchema,
@@ -13,6 +14,7 @@ import {
   type RegisterRequest,
   type RegisterResponse,
 } from '../../contract/protocol.ts';
+import { TaskReportAnswerSchema, type TaskReport, type TaskReportAnswer } from '../../contract/agent-tasks.ts';
 import { retryAfterMs } from './trust.ts';
 
 /** A request must finish in this time; a hung appliance must not hang the agent. */
@@ -152,6 +154,21 @@ export class ApplianceClient {
   /** POST /api/v1/checkin */
   checkin(req: CheckinRequest): Promise<CheckinResponse> {
     return this.postJson('/api/v1/checkin', req, (v): v is CheckinResponse => Value.Check(CheckinResponseSchema, v));
+  }
+
+  /** POST /api/v1/bmc-enrol: what in-band BMC enrolment did (asked for by a check-in answer). */
+  bmcEnrol(req: BmcEnrolReport): Promise<BmcEnrolAnswer> {
+    return this.postJson('/api/v1/bmc-enrol', req, (v): v is BmcEnrolAnswer => Value.Check(BmcEnrolAnswerSchema, v));
+  }
+
+  /** POST /api/v1/agent/task: progress or the outcome of a task; the answer says whether to go on. */
+  taskReport(req: TaskReport): Promise<TaskReportAnswer> {
+    return this.postJson('/api/v1/agent/task', req, (v): v is TaskReportAnswer => Value.Check(TaskReportAnswerSchema, v));
+  }
+
+  /** An absolute URL for a node-plane path (or the URL itself when it is absolute). */
+  resolve(pathOrUrl: string): string {
+    return /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : this.url(pathOrUrl);
   }
 
   /** GET a text resource (boot scripts, stage URLs), absolute or relative to the base URL. */

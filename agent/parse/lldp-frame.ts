@@ -4,7 +4,7 @@
  * byte-exact (bytes after the End TLV, i.e. padding or a captured FCS, are kept), and every length is
  * checked against the bytes left before it is read: every frame on the rack NIC may be an attacker's.
  */
-import { MalformedPacket } from '../../server/net/malformed.ts';
+import { MalformedPacket } from '../../contract/malformed-packet.ts';
 
 /** IEEE 802.1AB 7.2: the LLDP EtherType. */
 export const ETHERTYPE_LLDP = 0x88cc;

@@ -4,7 +4,7 @@
  * capture files and the current time come in as arguments (the microkernel's lldp-capture writes the files).
  * Strings from the wire are cut to printable ASCII and 255 characters before they go anywhere.
  */
-import { MalformedPacket } from '../../server/net/malformed.ts';
+import { MalformedPacket } from '../../contract/malformed-packet.ts';
 import type { LldpNeighbour } from './lldp.ts';
 import { decode as decodeFrame, TLV, type LldpFrame } from './lldp-frame.ts';
 import { decode as decodePcap, LINKTYPE_ETHERNET, recordTime } from './pcap.ts';

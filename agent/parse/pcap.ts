@@ -4,7 +4,7 @@
  * bytes. Pure codec: bytes in, a typed value out and back, byte-exact (either byte order, micro- or
  * nanosecond stamps, and an incomplete last record, which a reader racing tcpdump's writes sees, kept raw).
  */
-import { MalformedPacket } from '../../server/net/malformed.ts';
+import { MalformedPacket } from '../../contract/malformed-packet.ts';
 
 /** Magic for microsecond stamps, as the writer's byte order stores it; 0xa1b23c4d means nanoseconds. */
 const MAGIC_US = 0xa1b2c3d4;

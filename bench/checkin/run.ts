@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { factsHash } from '../../contract/facts-hash.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
-import { freePort } from '../../test/helpers/appliance.ts';
+import { freePort } from '../../test/support/appliance.ts';
 
 const { values } = parseArgs({
   options: {

@@ -1,6 +1,6 @@
 /** Run perfdhcp (Debian kea-admin) as a relay and read its report. */
 import { execFile } from 'node:child_process';
-import type { Lab } from '../../test/dhcp/netns.ts';
+import type { Lab } from '../../test/support/netns-lab.ts';
 
 /** One perfdhcp run. */
 export interface PerfResult {
@@ -48,22 +48,28 @@ export function parsePerfdhcp(out: string, target: number, seconds: number): Per
   };
 }
 
+/** Where and how perfdhcp runs. */
+export interface PerfRun {
+  ns: string;
+  relay: string;
+  server: string;
+  rate: number;
+  seconds: number;
+  /** Distinct client MACs (-R). */
+  clients: number;
+  seed: number;
+  /** `taskset -c CPUS`, or null. */
+  cpus: string | null;
+  extra?: string[];
+}
+
 /** One run at `rate` DORA/s for `seconds`, `clients` distinct MACs, relayed from `relay`. */
-export function perfdhcp(
-  lab: Lab,
-  ns: string,
-  relay: string,
-  server: string,
-  rate: number,
-  seconds: number,
-  clients: number,
-  seed: number,
-  extra: string[] = [],
-): Promise<PerfResult & { raw: string }> {
+export function perfdhcp(lab: Lab, o: PerfRun): Promise<PerfResult & { raw: string }> {
+  const { rate, seconds, clients, seed, server } = o;
   const args = [
     '-4',
     '-l',
-    relay,
+    o.relay,
     '-r',
     String(rate),
     '-R',
@@ -74,13 +80,14 @@ export function perfdhcp(
     String(seed),
     '-W',
     '1000000',
-    ...extra,
+    ...(o.extra ?? []),
     server,
   ];
+  const cmd = o.cpus ? ['taskset', '-c', o.cpus, 'perfdhcp'] : ['perfdhcp'];
   return new Promise((resolve) => {
     execFile(
       'ip',
-      ['netns', 'exec', lab.ns(ns), 'perfdhcp', ...args],
+      ['netns', 'exec', lab.ns(o.ns), ...cmd, ...args],
       { timeout: (seconds + 30) * 1000, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
       (_e, stdout, stderr) => {
         const raw = `${stdout}${stderr}`;

@@ -1,121 +1,106 @@
 /**
- * DHCP benchmark: perfdhcp DORA sweep (relayed, distinct clients) against
- * Crashcart, dnsmasq and Kea (memfile) on the same namespace setup, then the
- * codec fuzz. Prints a markdown table and writes bench/dhcp/RESULTS.md.
- * `node bin/run-ts.mjs bench/dhcp/run.ts [--seconds 4] [--rates 500,1000,...] [--only crashcart|dnsmasq|kea] [--no-fuzz]`
+ * DHCP benchmark: perfdhcp relayed DORA sweeps against Crashcart (`crashcart serve`), Kea (memfile) and
+ * dnsmasq on one namespace setup, in four configurations: server pinned to one core and perfdhcp to the
+ * other (the independent harness) or unpinned, and fsync on (data on ext4) or off (data on tmpfs, where
+ * fdatasync returns at once: the durability Kea's memfile has). Every step runs on a fresh server,
+ * repeated; a rate counts only when every repetition had zero drops. Writes bench/dhcp/RESULTS.md.
+ *
+ *   node bin/run-ts.mjs bench/dhcp/run.ts [--seconds 5] [--clients 10000] [--reps 2] [--rates 1000,2000,...]
+ *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,kea,dnsmasq,plugin]
+ *     [--profile DIR] [--no-fuzz] [--out FILE]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Lab } from '../../test/dhcp/netns.ts';
-import { NET, startCrashcart, startDnsmasq, startKea, type Running } from './servers.ts';
-import { perfdhcp, type PerfResult } from './perfdhcp.ts';
+import { parseArgs } from 'node:util';
+import { Lab } from '../../test/support/netns-lab.ts';
+import { NET, crashcartPlugin, crashcartServe, dnsmasq, kea, type Starter } from './servers.ts';
+import { sweepAll, type BenchConfig } from './sweep.ts';
+import { detail, summaryTable, type ConfigResult } from './report.ts';
 import { runFuzz } from './fuzz.ts';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, d: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? (argv[i + 1] ?? d) : d;
+const { values: v } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    clients: { type: 'string', default: '10000' },
+    reps: { type: 'string', default: '2' },
+    rates: { type: 'string', default: '500,1000,2000,3000,4000,5000,6000,7500,10000,12500,15000,20000' },
+    configs: { type: 'string', default: 'pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync' },
+    servers: { type: 'string', default: 'crashcart,kea,dnsmasq' },
+    profile: { type: 'string' },
+    'no-fuzz': { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(import.meta.dirname, 'RESULTS.md') },
+  },
+});
+const SECONDS = Number(v.seconds);
+const CLIENTS = Number(v.clients);
+const REPS = Number(v.reps);
+const RATES = v.rates.split(',').map(Number);
+
+const SERVERS: Record<string, [string, Starter]> = {
+  crashcart: ['Crashcart', crashcartServe],
+  plugin: ['Crashcart DHCP plugin alone', crashcartPlugin],
+  kea: ['Kea (memfile)', kea],
+  dnsmasq: ['dnsmasq', dnsmasq],
 };
-const SECONDS = Number(opt('seconds', '4'));
-const RATES = opt('rates', '250,500,1000,2000,4000,6000,8000,9000,10000,12000').split(',').map(Number);
-/** A point "drops" when more than this share of exchanges got no answer within perfdhcp's 1 s drop time. */
-const DROP_TOLERANCE = 0;
-/** Stop a server's sweep after this many points with more than 5 % drops (it is saturated). */
-const SATURATED_POINTS = 2;
 
-type Starter = (lab: Lab, ns: string, dir: string) => Promise<Running>;
-const SERVERS: [string, Starter][] = [
-  ['Crashcart', startCrashcart],
-  ['dnsmasq', startDnsmasq],
-  ['Kea (memfile)', startKea],
-];
+const disk = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-dhcp-bench-'));
+const tmpfs = fs.mkdtempSync(path.join('/dev/shm', 'cc-dhcp-bench-'));
+const CONFIGS: Record<string, BenchConfig> = {
+  'pinned-fsync': { name: 'pinned, fsync on', serverCpus: '0', clientCpus: '1', root: disk, fsync: true },
+  'pinned-nofsync': { name: 'pinned, fsync off', serverCpus: '0', clientCpus: '1', root: tmpfs, fsync: false },
+  'unpinned-fsync': { name: 'unpinned, fsync on', serverCpus: null, clientCpus: null, root: disk, fsync: true },
+  'unpinned-nofsync': { name: 'unpinned, fsync off', serverCpus: null, clientCpus: null, root: tmpfs, fsync: false },
+};
 
-interface Summary {
-  name: string;
-  best: PerfResult | null;
-  firstDrop: PerfResult | null;
-  points: PerfResult[];
-  note: string;
-}
-
-async function sweep(lab: Lab, name: string, start: Starter, root: string): Promise<Summary> {
-  const s: Summary = { name, best: null, firstDrop: null, points: [], note: '' };
-  let saturated = 0;
-  for (const rate of RATES) {
-    const dir = fs.mkdtempSync(path.join(root, 'pt-'));
-    const srv = await start(lab, 'srv', dir);
-    // Distinct clients: more MACs than exchanges, so (nearly) every DORA creates a new lease.
-    const r = await perfdhcp(lab, 'perf', NET.relay, NET.server, rate, SECONDS, rate * SECONDS * 4, rate, ['-x', 't']);
-    s.note = await srv.note().catch(() => s.note);
-    await srv.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    s.points.push(r);
-    const dropShare = r.sent > 0 ? r.drops / r.sent : 1;
-    console.error(
-      `${name} @ ${rate}/s: achieved ${r.rate}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} ms, p99 ${r.p99?.toFixed(2)} ms`,
-    );
-    // Consecutive saturated points end the sweep; one noisy point on a shared machine does not.
-    saturated = dropShare > 0.05 ? saturated + 1 : 0;
-    if (saturated >= SATURATED_POINTS) break;
-  }
-  // Best: the highest target served with zero drops; drops start at the first target above it that dropped.
-  for (const p of s.points) if (p.drops <= DROP_TOLERANCE && p.acks > 0 && (!s.best || p.target > s.best.target)) s.best = p;
-  s.firstDrop = s.points.find((p) => p.drops > DROP_TOLERANCE && p.target > (s.best?.target ?? 0)) ?? null;
-  return s;
-}
-
-const f = (n: number | null | undefined, d = 0) => (n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(d));
-
-function table(rows: Summary[]): string {
-  const ref = rows.find((r) => r.name === 'dnsmasq')?.best?.rate ?? null;
-  const lines = [
-    `| server | highest rate with zero drops (DORA/s) | p50 / p99 at that rate (ms) | drops start at (target DORA/s, achieved, drops) | ratio to dnsmasq | notes |`,
-    `|---|---|---|---|---|---|`,
-  ];
-  for (const r of rows) {
-    const b = r.best;
-    const d = r.firstDrop;
-    lines.push(
-      `| ${r.name} | ${f(b?.rate)} (target ${f(b?.target)}) | ${f(b?.p50, 2)} / ${f(b?.p99, 2)} | ${d ? `${d.target}: ${f(d.rate)} achieved, ${d.drops}/${d.sent} dropped` : 'no drops in sweep'} | ${ref && b ? `${(b.rate / ref).toFixed(2)}x` : 'n/a'} | ${r.note} |`,
-    );
-  }
-  return lines.join('\n');
-}
-
-const lab = new Lab('bench');
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-dhcp-bench-'));
-const rows: Summary[] = [];
+const lab = new Lab('bench', 'dhcp');
+const results: ConfigResult[] = [];
+const t0 = Date.now();
 try {
   lab.addSwitch();
   lab.addNs('srv');
   lab.addNs('perf');
   lab.plug('srv', 's0', `${NET.server}/${NET.prefix}`);
   lab.plug('perf', 'e0', `${NET.relay}/${NET.prefix}`);
-  const only = opt('only', '').toLowerCase();
-  for (const [name, start] of SERVERS) if (!only || name.toLowerCase().startsWith(only)) rows.push(await sweep(lab, name, start, root));
+  for (const key of v.configs.split(',')) {
+    const cfg = CONFIGS[key];
+    if (!cfg) throw new Error(`unknown configuration ${key}; known: ${Object.keys(CONFIGS).join(', ')}`);
+    const servers = v.servers.split(',').map((sk) => {
+      const s = SERVERS[sk];
+      if (!s) throw new Error(`unknown server ${sk}; known: ${Object.keys(SERVERS).join(', ')}`);
+      return s;
+    });
+    const opts = {
+      rates: RATES,
+      seconds: SECONDS,
+      clients: CLIENTS,
+      reps: REPS,
+      profileDir: v.profile,
+      log: (l: string) => console.error(l),
+    };
+    results.push({ cfg, sweeps: await sweepAll(lab, servers, cfg, opts) });
+  }
 } finally {
   await lab.cleanup();
-  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(disk, { recursive: true, force: true });
+  fs.rmSync(tmpfs, { recursive: true, force: true });
 }
 const cpus = os.cpus();
 let md = `# DHCP benchmark results\n\n`;
-md += `perfdhcp (Kea ${'2.2'} tools) as a relay (giaddr ${NET.relay}, source port 67), ${SECONDS} s per point, distinct clients, full DORA; `;
-md += `each point on a freshly started server with an empty lease store, all three servers in the same namespace setup (veth + bridge).\n`;
+md += `perfdhcp (Kea 2.2 tools) as a relay (giaddr ${NET.relay}, source port 67), full DORA, ${CLIENTS.toLocaleString('en')} distinct clients, `;
+md += `${SECONDS} s per rate step, ${REPS} repetitions per step, every repetition on a freshly started server with an empty lease store. `;
+md += `A rate counts as zero-drop only when every repetition had zero drops; p50/p99 are the worse of the repetitions (per exchange, DISCOVER->OFFER and REQUEST->ACK, from perfdhcp \`-x t\`).\n`;
+md += `Pinned: the server runs under \`taskset -c 0\`, perfdhcp under \`taskset -c 1\` (the independent harness); unpinned: neither. `;
+md += `fsync on: data on ext4, Crashcart fdatasyncs every ACKed lease before the ACK leaves (group commit); fsync off: every server's data on tmpfs, `;
+md += `where fdatasync returns at once (the durability of Kea's memfile and dnsmasq, which never fsync). Crashcart is the whole \`crashcart serve\` process.\n`;
 md += `Machine: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, shared with other jobs (load average at the end: ${os
   .loadavg()
   .map((x) => x.toFixed(1))
-  .join(' ')}), so treat absolute numbers as a floor.\n`;
-md += `Rates are completed DORA exchanges (ACKs) per second of sending; latency is per exchange (DISCOVER->OFFER and REQUEST->ACK) from perfdhcp \`-x t\`.\n`;
-md += `Crashcart fsyncs every ACKed lease before the ACK leaves (group commit); dnsmasq and Kea memfile do not fsync.\n`;
-md += `Reference figures from the issue (same setup, quieter machine): dnsmasq ~425 DORA/s at zero drops, Kea memfile ~9,000.\n\n`;
-md += `${table(rows)}\n\n`;
-md += `All points (target -> achieved DORA/s, drops/sent, p50/p99 ms):\n\n`;
-for (const r of rows)
-  md += `- ${r.name}: ${r.points.map((p) => `${p.target}->${f(p.rate)} (${p.drops}/${p.sent}, ${f(p.p50, 1)}/${f(p.p99, 1)})`).join('; ')}\n`;
-if (!argv.includes('--no-fuzz')) {
+  .join(' ')}); run took ${Math.round((Date.now() - t0) / 60000)} min. Compare the ratios.\n\n`;
+md += `${summaryTable(results)}\n\n${detail(results)}\n`;
+if (!v['no-fuzz']) {
   const z = runFuzz(1_000_000);
-  md += `\nCodec fuzz: ${z.count.toLocaleString('en')} random and mutated packets, ${z.ok.toLocaleString('en')} decoded, ${z.malformed.toLocaleString('en')} MalformedPacket, nothing else escaped (${z.perSecond.toLocaleString('en')} packets/s).\n`;
+  md += `Codec fuzz: ${z.count.toLocaleString('en')} random and mutated packets, ${z.ok.toLocaleString('en')} decoded, ${z.malformed.toLocaleString('en')} MalformedPacket, nothing else escaped (${z.perSecond.toLocaleString('en')} packets/s).\n`;
 }
 console.log(md);
-fs.writeFileSync(path.join(import.meta.dirname, 'RESULTS.md'), md);
+fs.writeFileSync(v.out, md);

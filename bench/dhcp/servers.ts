@@ -1,51 +1,106 @@
-/** The three DHCP servers the bench compares, each started in the server namespace of a Lab. */
+/**
+ * The DHCP servers the bench compares, each started in the server namespace of a Lab, optionally
+ * pinned to CPUs with taskset (the independent harness pinned the server's namespace to one core and
+ * perfdhcp to the other). Crashcart runs as the real `crashcart serve` (the whole appliance: node and
+ * admin planes, TFTP, the event log, the RA responder), or with `harness: 'plugin'` as the DHCP plugin
+ * alone on its store (what this bench measured before; kept to show what the rest of the process costs).
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import type { Lab } from '../../test/dhcp/netns.ts';
-import { waitFor } from '../../test/dhcp/netns.ts';
+import type { Lab } from '../../test/support/netns-lab.ts';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { ApplianceProc } from '../../test/dhcp/appliance-proc.ts';
+import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 
 /** Addresses of the bench link. */
 export const NET = { server: '10.9.0.1', relay: '10.9.0.2', prefix: 16, start: '10.9.1.0', end: '10.9.255.250' };
 
+/** How a server is started. */
+export interface StartOpts {
+  /** `taskset -c CPUS` prefix, or null for no pinning. */
+  cpus: string | null;
+  /** Data folder (on ext4 for the fsync rows, on tmpfs for the fsync-off rows). */
+  dir: string;
+  /** Write a CPU profile into this folder (Crashcart only). */
+  profileDir?: string;
+}
+
 /** A started server. */
 export interface Running {
-  name: string;
+  pid: number;
   stop(): Promise<void>;
-  /** Extra facts for the table (fsyncs, ...). */
+  /** Extra facts for the table (ACKs, fsyncs, ...). */
   note(): Promise<string>;
 }
 
-/** Crashcart: the real plugin with its real store (durable, group-committed lease writes). */
-export async function startCrashcart(lab: Lab, ns: string, dir: string): Promise<Running> {
-  const app = new ApplianceProc(lab, ns, {
-    iface: 's0',
-    ip: NET.server,
-    prefix: NET.prefix,
-    mode: 'full',
-    range: { start: NET.start, end: NET.end },
-    force: true,
-    dataDir: path.join(dir, 'crashcart'),
-    quietEvents: true,
-    profileDir: process.env.CC_PROFILE_DIR,
-    options: { reprobeMs: 0, leaseS: 3600 },
+/** A named starter. */
+export type Starter = (lab: Lab, ns: string, o: StartOpts) => Promise<Running>;
+
+const pin = (cpus: string | null, cmd: string, args: string[]): [string, string[]] =>
+  cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
+
+/** The real appliance: `crashcart serve --iface s0 --dhcp full`, everything else it runs included. */
+export const crashcartServe: Starter = async (lab, ns, o) => {
+  const dataDir = path.join(o.dir, 'crashcart');
+  const mk = path.join(o.dir, 'no-microkernel');
+  fs.mkdirSync(mk, { recursive: true });
+  const flags = [
+    ...['serve', '--iface', 's0', '--address', `${NET.server}/${NET.prefix}`, '--dhcp', 'full'],
+    ...['--range', `${NET.start}-${NET.end}`, '--force', '--data-dir', dataDir, '--lab', 'off'],
+    ...['--http-port', '8026', '--admin-listen', '127.0.0.1:0', '--log-level', 'warn', '--microkernel', mk],
+  ];
+  const node = [...(o.profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${o.profileDir}`] : []), path.join(REPO_ROOT, 'bin', 'crashcart.mjs')];
+  const [cmd, args] = pin(o.cpus, process.execPath, [...node, ...flags]);
+  const c = lab.spawnIn(ns, cmd, args);
+  let out = '';
+  c.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  c.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  await waitFor(`crashcart serve (${out.slice(-400)})`, 60_000, () => {
+    if (c.exitCode !== null) throw new Error(`crashcart serve exited: ${out.slice(-2000)}`);
+    return /Crashcart UI/.test(out);
   });
+  return {
+    pid: c.pid!,
+    stop: () => kill(c),
+    note: async () => 'crashcart serve (whole appliance)',
+  };
+};
+
+/** The DHCP plugin alone on a real store (test/dhcp/harness/appliance.ts): no planes, no core hooks. */
+export const crashcartPlugin: Starter = async (lab, ns, o) => {
+  const app = new ApplianceProc(
+    lab,
+    ns,
+    {
+      iface: 's0',
+      ip: NET.server,
+      prefix: NET.prefix,
+      mode: 'full',
+      range: { start: NET.start, end: NET.end },
+      force: true,
+      dataDir: path.join(o.dir, 'crashcart'),
+      quietEvents: true,
+      profileDir: o.profileDir,
+      options: { reprobeMs: 0, leaseS: 3600 },
+    },
+    o.cpus,
+  );
   const l = await app.started();
   if (l.type !== 'ready') throw new Error(`crashcart did not start: ${String(l.message)}`);
   return {
-    name: 'Crashcart',
+    pid: app.child.pid!,
     stop: async () => void (await app.stop()),
     note: async () => {
       const s = await app.stats();
-      return `${s.acks ?? 0} ACKs, ${s.malformed ?? 0} malformed`;
+      return `DHCP plugin only; ${s.acks ?? 0} ACKs, ${s.lease_batches ?? 0} lease batches`;
     },
   };
-}
+};
 
 /** dnsmasq 2.90 as shipped by Debian; no ping check (it would add ~3 s per client and drop everything). */
-export async function startDnsmasq(lab: Lab, ns: string, dir: string): Promise<Running> {
-  const c = lab.spawnIn(ns, 'dnsmasq', [
+export const dnsmasq: Starter = async (lab, ns, o) => {
+  const [cmd, args] = pin(o.cpus, 'dnsmasq', [
     '--no-daemon',
     '--conf-file=/dev/null',
     '--port=0',
@@ -55,40 +110,42 @@ export async function startDnsmasq(lab: Lab, ns: string, dir: string): Promise<R
     `--dhcp-range=${NET.start},${NET.end},255.255.0.0,1h`,
     '--dhcp-lease-max=200000',
     '--dhcp-authoritative',
-    `--dhcp-leasefile=${path.join(dir, 'dnsmasq.leases')}`,
-    `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
+    `--dhcp-leasefile=${path.join(o.dir, 'dnsmasq.leases')}`,
+    `--pid-file=${path.join(o.dir, 'dnsmasq.pid')}`,
   ]);
+  const c = lab.spawnIn(ns, cmd, args);
   c.stderr?.resume();
   c.stdout?.resume();
   await waitFor('dnsmasq on 67', 10_000, () => lab.exec(ns, 'ss', ['-lun']).includes(':67 '));
-  return { name: 'dnsmasq', stop: () => kill(c), note: async () => 'lease file rewritten per change, no fsync' };
-}
+  return { pid: c.pid!, stop: () => kill(c), note: async () => 'lease file rewritten per change, no fsync' };
+};
 
 /** Kea 2.2 kea-dhcp4 with the memfile lease backend (appends, no fsync). */
-export async function startKea(lab: Lab, ns: string, dir: string): Promise<Running> {
-  const conf = path.join(dir, 'kea-dhcp4.json');
+export const kea: Starter = async (lab, ns, o) => {
+  const conf = path.join(o.dir, 'kea-dhcp4.json');
   fs.writeFileSync(
     conf,
     JSON.stringify({
       Dhcp4: {
         'interfaces-config': { interfaces: [`s0/${NET.server}`], 'dhcp-socket-type': 'udp' },
-        'lease-database': { type: 'memfile', persist: true, name: path.join(dir, 'kea-leases4.csv'), 'lfc-interval': 0 },
+        'lease-database': { type: 'memfile', persist: true, name: path.join(o.dir, 'kea-leases4.csv'), 'lfc-interval': 0 },
         'valid-lifetime': 3600,
         subnet4: [{ id: 1, subnet: `10.9.0.0/${NET.prefix}`, pools: [{ pool: `${NET.start} - ${NET.end}` }] }],
-        loggers: [{ name: 'kea-dhcp4', output_options: [{ output: path.join(dir, 'kea.log') }], severity: 'WARN' }],
+        loggers: [{ name: 'kea-dhcp4', output_options: [{ output: path.join(o.dir, 'kea.log') }], severity: 'WARN' }],
       },
     }),
   );
-  const c = lab.spawnIn(ns, 'kea-dhcp4', ['-c', conf], { ...process.env, KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir });
+  const [cmd, args] = pin(o.cpus, 'kea-dhcp4', ['-c', conf]);
+  const c = lab.spawnIn(ns, cmd, args, { ...process.env, KEA_PIDFILE_DIR: o.dir, KEA_LOCKFILE_DIR: o.dir });
   c.stderr?.resume();
   c.stdout?.resume();
   await waitFor('kea on 67', 15_000, () => lab.exec(ns, 'ss', ['-lun']).includes(':67 '));
-  return { name: 'Kea (memfile)', stop: () => kill(c), note: async () => 'memfile appends, no fsync' };
-}
+  return { pid: c.pid!, stop: () => kill(c), note: async () => 'memfile appends, no fsync' };
+};
 
 async function kill(c: ChildProcess): Promise<void> {
   if (c.pid && c.exitCode === null) process.kill(c.pid, 'SIGTERM');
-  await waitFor('server exit', 10_000, () => c.exitCode !== null || c.signalCode !== null).catch(() => {
+  await waitFor('server exit', 15_000, () => c.exitCode !== null || c.signalCode !== null).catch(() => {
     if (c.pid) process.kill(c.pid, 'SIGKILL');
   });
 }

@@ -1,18 +1,30 @@
 /**
  * TFTP benchmark: Crashcart against tftpd-hpa and dnsmasq in the same run, on
  * the same two-namespace veth lab (MTU 1500), measured with atftp (C, the one
- * client here that speaks windowsize). Prints a markdown table with ratios
- * and writes it to bench/tftp/RESULTS.md.
+ * client here that speaks windowsize), twice: pinned (server under `taskset -c 0`,
+ * clients under `taskset -c 1`, like the independent harness) and unpinned.
+ * Servers are interleaved row by row (each row starts each server afresh), so a
+ * burst of load from other jobs on a shared machine hits all of them alike.
+ * Prints a markdown table with ratios and writes it to bench/tftp/RESULTS.md.
  *
- *   node bin/run-ts.mjs bench/tftp/run.ts [--quick]
+ *   node bin/run-ts.mjs bench/tftp/run.ts [--quick] [--modes pinned,unpinned] [--rows 1,2,...] [--reps N]
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { createLab, REPO, run, SERVER_IP, type Lab } from '../../test/tftp/helpers/lab.ts';
-import { crashcart, dnsmasq, tftpdHpa, type BenchServer } from './servers.ts';
+import { crashcart, dnsmasq, tftpdHpa, type StartServer } from './servers.ts';
 
-const quick = process.argv.includes('--quick');
+const { values: v } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    modes: { type: 'string', default: 'pinned,unpinned' },
+    rows: { type: 'string' },
+    reps: { type: 'string' },
+    out: { type: 'string', default: path.join(REPO, 'bench/tftp/RESULTS.md') },
+  },
+});
 const MiB = 1024 * 1024;
 
 interface Row {
@@ -26,25 +38,39 @@ interface Row {
   reps: number;
 }
 
+interface Mode {
+  name: string;
+  server: string | null;
+  client: string | null;
+}
+const MODES: Record<string, Mode> = {
+  pinned: { name: 'pinned (server on CPU 0, clients on CPU 1)', server: '0', client: '1' },
+  unpinned: { name: 'unpinned', server: null, client: null },
+};
+
 const W16 = ['--option', 'blksize 1468', '--option', 'windowsize 16'];
 const B1468 = ['--option', 'blksize 1468'];
+const big = v.quick ? 2 : 3;
 const ROWS: Row[] = [
   { label: '1 MiB, blksize 512', file: 'm1', bytes: MiB, options: [], clients: 1, reps: 5 },
   { label: '1 MiB, blksize 1468', file: 'm1', bytes: MiB, options: B1468, clients: 1, reps: 5 },
   { label: '1 MiB, blksize 1468 + windowsize 16', file: 'm1', bytes: MiB, options: W16, clients: 1, reps: 5 },
-  { label: '64 MiB, blksize 512', file: 'm64', bytes: 64 * MiB, options: [], clients: 1, reps: quick ? 1 : 2 },
-  { label: '64 MiB, blksize 1468', file: 'm64', bytes: 64 * MiB, options: B1468, clients: 1, reps: quick ? 1 : 2 },
-  { label: '64 MiB, blksize 1468 + windowsize 16', file: 'm64', bytes: 64 * MiB, options: W16, clients: 1, reps: quick ? 1 : 2 },
+  { label: '64 MiB, blksize 512', file: 'm64', bytes: 64 * MiB, options: [], clients: 1, reps: big },
+  { label: '64 MiB, blksize 1468', file: 'm64', bytes: 64 * MiB, options: B1468, clients: 1, reps: big },
+  { label: '64 MiB, blksize 1468 + windowsize 16', file: 'm64', bytes: 64 * MiB, options: W16, clients: 1, reps: big },
   { label: '20 concurrent x 1 MiB, blksize 1468', file: 'm1', bytes: MiB, options: B1468, clients: 20, reps: 3 },
   { label: '100 concurrent x 1 MiB, blksize 1468', file: 'm1', bytes: MiB, options: B1468, clients: 100, reps: 3 },
 ];
+const SERVERS: StartServer[] = [crashcart, tftpdHpa, dnsmasq];
+const NAMES = ['Crashcart', 'tftpd-hpa', 'dnsmasq'];
 
 /** One timed round: `clients` atftp downloads in parallel; returns seconds, or throws on any failure. */
-async function round(lab: Lab, row: Row): Promise<number> {
+async function round(lab: Lab, row: Row, cpus: string | null): Promise<number> {
   const t0 = process.hrtime.bigint();
+  const atftp = [...row.options, '-g', '-r', row.file, '-l', '/dev/null', SERVER_IP];
   const rs = await Promise.all(
     Array.from({ length: row.clients }, () =>
-      lab.client('atftp', [...row.options, '-g', '-r', row.file, '-l', '/dev/null', SERVER_IP], 60_000),
+      cpus ? lab.client('taskset', ['-c', cpus, 'atftp', ...atftp], 120_000) : lab.client('atftp', atftp, 120_000),
     ),
   );
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -54,6 +80,59 @@ async function round(lab: Lab, row: Row): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** MiB/s, plus the server's CPU microseconds per DATA block; or why the row failed. */
+type Cell = { mibs: number; cpuUsPerBlock: number } | string;
+
+/** CPU time (ms) of a process and its reaped children: utime + stime + cutime + cstime. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / 100; // clock ticks, USER_HZ 100
+}
+
+const blocksOf = (row: Row) => {
+  const i = row.options.indexOf('blksize 1468');
+  return (Math.floor(row.bytes / (i >= 0 ? 1468 : 512)) + 1) * row.clients;
+};
+
+async function measure(lab: Lab, start: StartServer, dir: string, row: Row, mode: Mode): Promise<Cell> {
+  const srv = await start(lab, dir, mode.server);
+  try {
+    await round(lab, { ...ROWS[0]!, clients: 1 }, mode.client); // warm-up: page cache, first-run costs
+    const times: number[] = [];
+    const reps = v.reps ? Number(v.reps) : row.reps;
+    await new Promise((r) => setTimeout(r, 50)); // tftpd-hpa reaps its warm-up child
+    const c0 = cpuMs(srv.pid);
+    for (let i = 0; i < reps; i++) times.push(await round(lab, row, mode.client));
+    await new Promise((r) => setTimeout(r, 50));
+    const cpu = cpuMs(srv.pid) - c0;
+    return { mibs: (row.bytes * row.clients) / MiB / median(times), cpuUsPerBlock: (cpu * 1000) / (blocksOf(row) * reps) };
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  } finally {
+    await srv.stop();
+  }
+}
+
+function table(rows: Row[], results: Map<string, Cell[]>): string {
+  const fmt = (c: Cell | undefined) => (typeof c === 'object' ? c.mibs.toFixed(1) : `failed (${c ?? 'not run'})`);
+  // tftpd-hpa serves each transfer from a forked child its parent does not account for: no figure.
+  const cpu = (c: Cell | undefined, k: number) => (typeof c === 'object' && NAMES[k] !== 'tftpd-hpa' ? c.cpuUsPerBlock.toFixed(1) : '-');
+  const lines = [
+    `| row | Crashcart MiB/s | tftpd-hpa MiB/s | dnsmasq MiB/s | Crashcart / best other | server CPU per block, µs (ours / tftpd-hpa / dnsmasq) |`,
+    `|---|---:|---:|---:|---:|---|`,
+  ];
+  for (const row of rows) {
+    const r = results.get(row.label);
+    if (!r) continue;
+    const [ours, ...others] = r;
+    const nums = others.filter((x) => typeof x === 'object').map((x) => x.mibs);
+    const best = nums.length ? Math.max(...nums) : NaN;
+    const ratio = typeof ours === 'object' && Number.isFinite(best) ? `${(ours.mibs / best).toFixed(2)}x` : 'n/a';
+    lines.push(`| ${row.label} | ${fmt(r[0])} | ${fmt(r[1])} | ${fmt(r[2])} | ${ratio} | ${r.map((c, k) => cpu(c, k)).join(' / ')} |`);
+  }
+  return lines.join('\n');
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cc-tftp-bench-'));
@@ -61,67 +140,55 @@ async function main(): Promise<void> {
   writeFileSync(path.join(dir, 'm1'), Buffer.alloc(MiB, 0x5a));
   await run('dd', ['if=/dev/urandom', `of=${path.join(dir, 'm64')}`, 'bs=1M', 'count=64', 'status=none']);
   for (const f of ['m1', 'm64']) chmodSync(path.join(dir, f), 0o644);
+  const rows = v.rows ? v.rows.split(',').map((i) => ROWS[Number(i) - 1]!) : ROWS;
+  const modes = v.modes.split(',').map((m) => {
+    const mode = MODES[m];
+    if (!mode) throw new Error(`unknown mode ${m}; known: ${Object.keys(MODES).join(', ')}`);
+    return mode;
+  });
   const lab = await createLab('bench');
-  const servers = [crashcart, tftpdHpa, dnsmasq];
-  const results = new Map<string, Map<string, number | string>>(); // row -> server -> MiB/s or error
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const tables: string[] = [];
+  const t0 = Date.now();
   try {
-    for (const start of servers) {
-      const srv: BenchServer = await start(lab, dir);
-      try {
-        await round(lab, ROWS[0]!); // warm-up: page cache, first-run costs
-        for (const row of ROWS) {
-          const times: number[] = [];
-          let err: string | null = null;
-          for (let i = 0; i < row.reps && err === null; i++) {
-            try {
-              times.push(await round(lab, row));
-            } catch (e) {
-              err = e instanceof Error ? e.message : String(e);
-            }
-          }
-          const cell = err ?? (row.bytes * row.clients) / MiB / median(times);
-          if (!results.has(row.label)) results.set(row.label, new Map());
-          results.get(row.label)!.set(srv.name, cell);
+    for (const mode of modes) {
+      const results = new Map<string, Cell[]>();
+      for (const row of rows) {
+        const cells: Cell[] = [];
+        for (const [k, start] of SERVERS.entries()) {
+          const cell = await measure(lab, start, dir, row, mode);
+          cells.push(cell);
           process.stderr.write(
-            `${srv.name.padEnd(10)} ${row.label.padEnd(42)} ${typeof cell === 'number' ? cell.toFixed(1) + ' MiB/s' : cell}\n`,
+            `${mode.name.split(' ')[0]!.padEnd(9)} ${NAMES[k]!.padEnd(10)} ${row.label.padEnd(42)} ${typeof cell === 'object' ? `${cell.mibs.toFixed(1)} MiB/s, ${cell.cpuUsPerBlock.toFixed(1)} µs CPU/block` : cell}\n`,
           );
         }
-      } finally {
-        await srv.stop();
+        results.set(row.label, cells);
       }
+      tables.push(`### ${mode.name}\n\n${table(rows, results)}`);
     }
   } finally {
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
-  const fmt = (v: number | string | undefined) => (typeof v === 'number' ? v.toFixed(1) : `failed (${v ?? 'not run'})`);
-  const lines = [`| row | Crashcart MiB/s | tftpd-hpa MiB/s | dnsmasq MiB/s | Crashcart / best other |`, `|---|---:|---:|---:|---:|`];
-  for (const row of ROWS) {
-    const r = results.get(row.label)!;
-    const ours = r.get('Crashcart');
-    const others = ['tftpd-hpa', 'dnsmasq'].map((n) => r.get(n)).filter((v): v is number => typeof v === 'number');
-    const best = others.length ? Math.max(...others) : NaN;
-    const ratio = typeof ours === 'number' && Number.isFinite(best) ? `${(ours / best).toFixed(2)}x` : 'n/a';
-    lines.push(`| ${row.label} | ${fmt(ours)} | ${fmt(r.get('tftpd-hpa'))} | ${fmt(r.get('dnsmasq'))} | ${ratio} |`);
-  }
-  const table = lines.join('\n');
   const versions = (await run('dpkg-query', ['-W', '-f', '${Package} ${Version}\\n', 'tftpd-hpa', 'dnsmasq-base', 'atftp'])).stdout
     .trim()
     .split('\n')
     .join(', ');
   const doc = `# TFTP benchmark results
 
-Generated by \`node bin/run-ts.mjs bench/tftp/run.ts\` on ${new Date().toISOString().slice(0, 10)} (${cpu}, ${os.cpus().length} cores shared with other work, Node ${process.version}).
+Generated by \`node bin/run-ts.mjs bench/tftp/run.ts\` on ${new Date().toISOString().slice(0, 10)} (${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores shared with other work, Node ${process.version}; ${Math.round((Date.now() - t0) / 60000)} min, load average at the end ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}).
 Lab: two network namespaces joined by a veth pair, MTU 1500; each server in turn listens on 10.99.0.1:69 with the same
 root; the client is atftp (${versions}) writing to /dev/null. Figures are MiB/s of file data (medians of the
 repetitions; concurrent rows count all clients' bytes over the wall time of the whole round, including process start).
+Each row starts each server afresh, servers one after the other, so load from other jobs falls on all of them alike.
 tftpd-hpa and dnsmasq do not implement RFC 7440, so on windowsize rows they answer without it and run lock-step.
 
-${table}
+${tables.join('\n\n')}
 `;
-  writeFileSync(path.join(REPO, 'bench/tftp/RESULTS.md'), doc);
-  process.stdout.write(table + '\n');
+  writeFileSync(v.out, doc);
+  process.stdout.write(tables.join('\n\n') + '\n');
 }
 
 await main();

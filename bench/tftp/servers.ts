@@ -1,6 +1,8 @@
 /**
  * The three TFTP servers of the bench, each started in the lab's server
  * namespace on 10.99.0.1:69 with the same root: Crashcart, tftpd-hpa, dnsmasq.
+ * `cpus` pins the server with taskset (the pinned rows: server on one core,
+ * the client on the other).
  */
 import type { ChildProcess } from 'node:child_process';
 import { startCrashcart, SERVER_IP, type Lab } from '../../test/tftp/helpers/lab.ts';
@@ -8,8 +10,13 @@ import { startCrashcart, SERVER_IP, type Lab } from '../../test/tftp/helpers/lab
 /** A running server. */
 export interface BenchServer {
   name: string;
+  /** The server process (tftpd-hpa's per-transfer children are counted once they exit: cutime/cstime). */
+  pid: number;
   stop(): Promise<void>;
 }
+
+/** Starts one server. */
+export type StartServer = (lab: Lab, root: string, cpus: string | null) => Promise<BenchServer>;
 
 async function waitPort(lab: Lab, port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -34,22 +41,25 @@ function killed(c: ChildProcess): Promise<void> {
   });
 }
 
+const spawnPinned = (lab: Lab, cpus: string | null, cmd: string, args: string[]) =>
+  cpus ? lab.spawnServer('taskset', ['-c', cpus, cmd, ...args]) : lab.spawnServer(cmd, args);
+
 /** Crashcart's TFTP plugin (pinned to the veth, blksize capped by its MTU). */
-export async function crashcart(lab: Lab, root: string): Promise<BenchServer> {
-  const s = await startCrashcart(lab, { roots: [root], limits: { maxTransfers: 512, maxPerClient: 512 } });
-  return { name: 'Crashcart', stop: () => s.stop() };
-}
+export const crashcart: StartServer = async (lab, root, cpus) => {
+  const s = await startCrashcart(lab, { roots: [root], limits: { maxTransfers: 512, maxPerClient: 512 } }, cpus);
+  return { name: 'Crashcart', pid: s.pid, stop: () => s.stop() };
+};
 
 /** tftpd-hpa 5.2 in listen mode, chrooted (-s) to the root; its default user is nobody. */
-export async function tftpdHpa(lab: Lab, root: string): Promise<BenchServer> {
-  const c = lab.spawnServer('in.tftpd', ['--listen', '--foreground', '--address', `${SERVER_IP}:69`, '--secure', root]);
+export const tftpdHpa: StartServer = async (lab, root, cpus) => {
+  const c = spawnPinned(lab, cpus, 'in.tftpd', ['--listen', '--foreground', '--address', `${SERVER_IP}:69`, '--secure', root]);
   await waitPort(lab, 69);
-  return { name: 'tftpd-hpa', stop: () => killed(c) };
-}
+  return { name: 'tftpd-hpa', pid: c.pid!, stop: () => killed(c) };
+};
 
 /** dnsmasq's TFTP only (no DNS, no DHCP); --tftp-max raised so the 100-client row measures speed, not its cap of 50. */
-export async function dnsmasq(lab: Lab, root: string): Promise<BenchServer> {
-  const c = lab.spawnServer('dnsmasq', [
+export const dnsmasq: StartServer = async (lab, root, cpus) => {
+  const c = spawnPinned(lab, cpus, 'dnsmasq', [
     '--no-daemon',
     '--conf-file=/dev/null',
     '--port=0',
@@ -62,5 +72,5 @@ export async function dnsmasq(lab: Lab, root: string): Promise<BenchServer> {
     '--pid-file=',
   ]);
   await waitPort(lab, 69);
-  return { name: 'dnsmasq', stop: () => killed(c) };
-}
+  return { name: 'dnsmasq', pid: c.pid!, stop: () => killed(c) };
+};

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { Apt } from './apt.mjs';
 import { archFor, hostArch } from './arch.mjs';
 import { appletList, linkApplets } from './busybox.mjs';
@@ -169,11 +170,12 @@ function main() {
   if (!kpkg) throw new Error(`${arch.kernelPackage} does not depend on a linux-image package\n  fix: rerun with --refresh`);
   const toolSets = { ...cfg.tools, ...(args.debug ? cfg.debug_tools : {}), ...cfg.extra.packages };
   const toolPkgs = Object.keys(toolSets).sort();
-  log(`resolving library dependencies of ${toolPkgs.length} tool packages`);
+  const taskPkgs = Object.keys(cfg.task_tools ?? {}).sort();
+  log(`resolving library dependencies of ${toolPkgs.length} tool packages and ${taskPkgs.length} task tool packages`);
   const libPkgs = apt
-    .dependencyClosure([...toolPkgs, 'libc6', 'libstdc++6', 'libgcc-s1'])
+    .dependencyClosure([...new Set([...toolPkgs, ...taskPkgs]), 'libc6', 'libstdc++6', 'libgcc-s1'])
     .filter((p) => /^lib|^zlib1g$/.test(p) && !/-(perl|common|data|base|bin|modules|config)$/.test(p));
-  const allPkgs = [...new Set([kpkg, ...toolPkgs, ...libPkgs, ...cfg.firmware_packages])].sort();
+  const allPkgs = [...new Set([kpkg, ...toolPkgs, ...taskPkgs, ...libPkgs, ...cfg.firmware_packages])].sort();
   const recs = apt.fetch(allPkgs);
   const rec = new Map(recs.map((r) => [r.Package, r]));
   log(`unpacking ${recs.length} packages`);
@@ -218,6 +220,7 @@ function main() {
   const libIndex = indexLibraries(libPkgs.map((p) => root.get(p)).concat(toolPkgs.map((p) => root.get(p))), arch);
   const sonames = addLibraries(tree, libIndex, arch);
   log(`${sonames.length} shared libraries`);
+  const tools = buildTaskTools(tree, cfg.task_tools ?? {}, taskPkgs, root, libPkgs, arch);
 
   // 5. Kernel and modules.
   const kroot = root.get(kpkg);
@@ -261,6 +264,7 @@ function main() {
     writeFileSync(path.join(out, name + '.tmp'), data);
     renameSync(path.join(out, name + '.tmp'), path.join(out, name));
   };
+  const toolsImg = packTaskTools(tools, epoch);
 
   const total = vmlinuz.length + initrd.length;
   const categories = Object.fromEntries([...tree.categories.entries()].sort((a, b) => b[1] - a[1]));
@@ -280,6 +284,18 @@ function main() {
     files: {
       vmlinuz: { bytes: vmlinuz.length, sha256: sha256(vmlinuz) },
       'initrd.img': { bytes: initrd.length, sha256: sha256(initrd), uncompressed_bytes: cpio.length },
+    },
+    /** The task tools overlay (not part of the boot download, so not in total_bytes). */
+    tools: {
+      file: 'tools.img',
+      bytes: toolsImg.data.length,
+      sha256: sha256(toolsImg.data),
+      uncompressed_bytes: toolsImg.uncompressed,
+      packages: taskPkgs,
+      files: [...tools.entries.values()]
+        .filter((e) => e.type !== 'dir')
+        .map((e) => '/' + e.path)
+        .sort(),
     },
     total_bytes: total,
     budget_bytes: budget,
@@ -314,6 +330,7 @@ function main() {
   }
   writeAtomic('vmlinuz', vmlinuz);
   writeAtomic('initrd.img', initrd);
+  writeAtomic('tools.img', toolsImg.data);
   writeAtomic('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
 
   log(`done: ${path.relative(repo, out)}`);
@@ -327,6 +344,29 @@ function main() {
       .map(([k, v]) => `${k} ${mb(v)}`)
       .join(', ')}`,
   );
+}
+
+/**
+ * The task tools overlay: the task tool packages' files plus the shared libraries they need that the
+ * initrd does not already carry. Unpacked over the microkernel's tmpfs root by the agent, so paths are
+ * the same as in the initrd and the dynamic loader finds the libraries without configuration.
+ */
+function buildTaskTools(initrdTree, taskTools, taskPkgs, root, libPkgs, arch) {
+  const tools = new Tree();
+  for (const pkg of taskPkgs) addPackageFiles(tools, pkg, root.get(pkg), taskTools[pkg], 'task-tools');
+  addLibraries(tools, indexLibraries(libPkgs.map((p) => root.get(p)).concat(taskPkgs.map((p) => root.get(p))), arch), arch);
+  for (const [p, e] of [...tools.entries]) if (e.type !== 'dir' && initrdTree.has(p)) tools.entries.delete(p);
+  log(`task tools: ${taskPkgs.join(', ')} (${[...tools.entries.values()].filter((e) => e.type === 'file').length} files)`);
+  return tools;
+}
+
+/** cpio (deterministic) + brotli: Node has the decoder, so the agent unpacks it without any tool. */
+function packTaskTools(tools, epoch) {
+  const cpio = writeCpio([...tools.entries.values()], epoch);
+  const data = brotliCompressSync(cpio, {
+    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: cpio.length },
+  });
+  return { data, uncompressed: cpio.length };
 }
 
 try {

@@ -30,7 +30,7 @@ export const bmcPasswordRecord = (nodeId: number): string => secretRecord('node'
  * The record for a validated PUT body. Every PUT clears the pinned certificate: the operator saying "this is
  * the BMC" is the trust decision, and the next contact pins what it presents (the fix for CC_ERR_BMC_TLS_CHANGED).
  */
-export function bmcRecordFromInput(nodeId: number, input: BmcInput, box: SecretBox): BmcRecord {
+export function bmcRecordFromInput(nodeId: number, input: BmcInput & { password: string }, box: SecretBox): BmcRecord {
   return {
     driver: input.driver,
     address: input.address,

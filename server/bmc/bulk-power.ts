@@ -17,6 +17,8 @@ export interface PowerJob {
   mac?: string | null;
   /** Build the node's driver (this opens its sealed password); a failure becomes this node's result. */
   open(): BmcDriver | Promise<BmcDriver>;
+  /** This node's boot request, when it differs from the bulk one (its own firmware mode). */
+  boot?: BootRequest;
 }
 
 /** What to do and how fast. */
@@ -65,14 +67,15 @@ export async function runBulkPower(jobs: readonly PowerJob[], o: BulkPowerOption
   const one = async (job: PowerJob): Promise<Outcome> => {
     const warnings: string[] = [];
     let driver: BmcDriver | null = null;
+    const boot = job.boot ?? o.boot;
     try {
       driver = await job.open();
-      if (o.boot) {
+      if (boot) {
         try {
-          warnings.push(...(await driver.setBootDevice(o.boot)).warnings);
+          warnings.push(...(await driver.setBootDevice(boot)).warnings);
         } catch (e) {
           if (!(e instanceof CcError) || e.code !== 'CC_ERR_BMC_REFUSED') throw e;
-          warnings.push(`boot device ${o.boot.device} not set: ${e.message}; the machine boots by its own boot order`);
+          warnings.push(`boot device ${boot.device} not set: ${e.message}; the machine boots by its own boot order`);
         }
       }
       await gate();
@@ -93,13 +96,14 @@ export async function runBulkPower(jobs: readonly PowerJob[], o: BulkPowerOption
   const report = (job: PowerJob, r: PowerNodeResult, details: Record<string, unknown>) => {
     const ev = o.events;
     if (!ev) return;
+    const boot = job.boot ?? o.boot;
     const base = { node_id: job.node_id, mac: job.mac ?? null };
     for (const w of r.warnings ?? []) ev.emit('bmc.warning', { ...base, message: `power ${o.action}: ${w}`, data: { action: o.action } });
     if (r.ok)
       ev.emit('bmc.action', {
         ...base,
-        message: `power ${o.action}${o.boot ? ` (next boot ${o.boot.device})` : ''}: done, power ${r.power}`,
-        data: { action: o.action, boot: o.boot ?? null, power: r.power, warnings: r.warnings ?? [] },
+        message: `power ${o.action}${boot ? ` (next boot ${boot.device})` : ''}: done, power ${r.power}`,
+        data: { action: o.action, boot: boot ?? null, power: r.power, warnings: r.warnings ?? [] },
       });
     else {
       ev.emit('bmc.error', { ...base, message: `power ${o.action} failed: ${r.reason}`, data: { action: o.action, code: r.code } });

@@ -28,7 +28,8 @@ export interface BootRequest {
   device: BootDevice;
   /** false = next boot only (IPMI "valid for next boot", Redfish "Once"); true = every boot (Continuous). */
   persistent: boolean;
-  mode: BootMode;
+  /** UEFI or legacy; absent = the firmware's own mode (IPMI: no efiboot flag; Redfish: no BootSourceOverrideMode). */
+  mode?: BootMode;
 }
 
 /** What a power action or status read left: the state the BMC reports afterwards, and what the operator should know. */

@@ -166,8 +166,7 @@ export async function exportStore(c: Catalog, o: { withNodes: boolean; withSecre
     const nodes = (await c.store.nodes.find({})).map((d) => {
       // Node credentials stay with the appliance that issued them: nodes register again on the next boot.
       const n: NodeDoc = { ...d, agent_token_hash: null, enrol_token_hash: null, install_token: null, pending_command: null };
-      const bmc = n.bmc as { password_enc?: string } | undefined;
-      if (bmc && !o.withSecrets) n.bmc = { ...bmc, password_enc: '' };
+      if (n.bmc && !o.withSecrets) n.bmc = { ...n.bmc, password_enc: '' };
       return n;
     });
     put('nodes', nodes);

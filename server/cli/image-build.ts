@@ -11,7 +11,9 @@ import { openStore } from '../store/store.ts';
 import { buildDebian12, BUILD_DEFAULTS, type BuildManifest } from '../images/build/image-builder.ts';
 import { RECIPE_VERSION } from '../images/build/recipe-debian12.ts';
 import { importDiskImage } from '../images/disk-import.ts';
-import { describeDiskImage } from './image-disk-import.ts';
+import { describeDiskImage, uploadDiskImage } from './image-disk-import.ts';
+import { routeWrites } from './data-dir-route.ts';
+import type { ImageDoc } from '../store/docs.ts';
 import { formatBytes, ProgressDisplay } from './progress-display.ts';
 
 /** Usage lines. */
@@ -31,7 +33,21 @@ const list = (v: string | undefined) =>
 
 /** Import the built image unless an identical one is there already. */
 async function importBuilt(dataDir: string, name: string, file: string, m: BuildManifest, show: ProgressDisplay): Promise<void> {
-  const store = await openStore(dataDir, 0);
+  const route = await routeWrites(dataDir, () => openStore(dataDir, 0, 'crashcart image build'));
+  if ('remote' in route) {
+    // The running appliance imports it (its admin API); the builder record is not sent over the API.
+    const { images } = await route.remote.call<{ images: ImageDoc[] }>('GET', '/api/v1/images');
+    const old = images.find((i) => i.name === name);
+    if (old?.kind === 'disk' && old.disk?.sha256 === m.raw.sha256) {
+      process.stdout.write(`image ${name} is already this build (sha256 ${m.raw.sha256.slice(0, 16)}); nothing to import\n`);
+      return;
+    }
+    if (old) throw ccError('CC_ERR_IMAGE_EXISTS', `image "${name}" holds another build or file; delete it or pass --name`);
+    process.stdout.write(`an appliance runs on ${dataDir}: importing through ${route.remote.baseUrl}\n`);
+    process.stdout.write(describeDiskImage(await uploadDiskImage(route.remote, name, file, 'nocloud', show)) + '\n');
+    return;
+  }
+  const store = route.local;
   try {
     const old = await store.images.findOne({ _id: name });
     if (old?.kind === 'disk' && old.disk?.sha256 === m.raw.sha256) {

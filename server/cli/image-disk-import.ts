@@ -11,6 +11,30 @@ import { openStore } from '../store/store.ts';
 import { importDiskImage } from '../images/disk-import.ts';
 import type { ImageDoc } from '../store/docs.ts';
 import { formatBytes, ProgressDisplay } from './progress-display.ts';
+import type { AdminClient } from './admin-client.ts';
+import { routeWrites } from './data-dir-route.ts';
+
+/**
+ * Send a disk image file to a running appliance (`PUT /api/v1/images/:name/disk`): the appliance holds the
+ * data dir, so the import runs there, exactly as the UI's upload does.
+ */
+export async function uploadDiskImage(
+  client: AdminClient,
+  name: string,
+  file: string,
+  firstBoot: string | undefined,
+  show: ProgressDisplay,
+): Promise<ImageDoc> {
+  const size = fs.statSync(file).size;
+  const q = firstBoot ? `?first_boot=${encodeURIComponent(firstBoot)}` : '';
+  const doc = await client.call<ImageDoc>('PUT', `/api/v1/images/${encodeURIComponent(name)}/disk${q}`, {
+    stream: fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+    length: size,
+    onBytes: (n) => show.bytes('uploading', n, size),
+  });
+  show.endLine();
+  return doc;
+}
 
 /** Usage lines (also shown by `crashcart help`). */
 export const DISK_IMPORT_USAGE = `  image import --disk FILE --name NAME [--first-boot nocloud|none] [--zstd-level N] [--data-dir DIR]
@@ -69,7 +93,18 @@ export async function diskImportCommand(argv: string[]): Promise<void> {
   }
   const show = new ProgressDisplay();
   let phase = '';
-  const store = await openStore(dataDir, 0);
+  const route = await routeWrites(dataDir, () => openStore(dataDir, 0, 'crashcart image import --disk'));
+  if ('remote' in route) {
+    if (file === '-' || level !== undefined)
+      throw ccError(
+        'CC_ERR_CONFIG_INVALID',
+        `an appliance runs on ${dataDir}: the import goes through its admin API, which takes a file of known size at the default zstd level; save standard input to a file first, leave out --zstd-level, or stop the appliance`,
+      );
+    process.stdout.write(`an appliance runs on ${dataDir}: importing through ${route.remote.baseUrl}\n`);
+    process.stdout.write(describeDiskImage(await uploadDiskImage(route.remote, values.name, file, fb, show)) + '\n');
+    return;
+  }
+  const store = route.local;
   try {
     const doc = await importDiskImage({
       col: store.images,

@@ -15,6 +15,7 @@ import { PREPARE_USAGE, prepareCommand } from './prepare.ts';
 import { BUNDLE_USAGE, bundleCommand } from './bundle.ts';
 import { diskImportCommand, DISK_IMPORT_USAGE } from './image-disk-import.ts';
 import { imageBuildCommand, IMAGE_BUILD_USAGE } from './image-build.ts';
+import { NODES_BMC_USAGE, nodesBmcCommand } from './nodes-bmc.ts';
 
 const USAGE = `Usage: crashcart <command> [options]
 
@@ -34,7 +35,7 @@ ${DISK_IMPORT_USAGE}
 ${IMAGE_BUILD_USAGE}
   microkernel import DIR [--data-dir DIR]
                              install a microkernel (vmlinuz, initrd.img, manifest.json)
-
+${NODES_BMC_USAGE}
 Commands that change data go through the running appliance when one holds the data dir.
 `;
 
@@ -132,6 +133,9 @@ async function main(argv: string[]): Promise<void> {
       if (pos[0] !== 'import' || !pos[1]) throw ccError('CC_ERR_CONFIG_INVALID', 'usage: crashcart microkernel import DIR');
       return microkernelImport(dataDir, pos[1]);
     }
+    case 'nodes':
+      process.exitCode = await nodesBmcCommand(rest);
+      return;
     case undefined:
     case 'help':
     case '--help':

@@ -1,7 +1,7 @@
 /** Named defaults, each with why. */
 
-/** Node-facing HTTP port: unprivileged, so iPXE can fetch without root; "8026" spells nothing, it is just free. */
-export const DEFAULT_HTTP_PORT = 8026;
+/** Node-facing HTTP port: the contract's, since the agent falls back to the same one. */
+export { DEFAULT_HTTP_PORT } from '../../contract/protocol.ts';
 /** Admin plane port, next to the node plane's so both are easy to remember. */
 export const DEFAULT_ADMIN_PORT = 8027;
 /** The admin plane listens on loopback unless the operator exposes it with a token. */
@@ -38,9 +38,19 @@ export const DEFAULT_BMC_TRANSITION_S = 60;
 export const DEFAULT_BMC_POLL_S = 2;
 /** Retries of an idempotent BMC read (a Redfish GET, an IPMI status) after a dropped or timed-out attempt. */
 export const DEFAULT_BMC_RETRIES = 2;
+/** Seconds between power-state polls of BMC-enrolled nodes: calm (an embedded BMC serves one session at a time), yet the table is never minutes stale. */
+export const DEFAULT_POWER_POLL_S = 60;
+/** In-band BMC enrolment: on in full-DHCP mode (the operator owns the rack), off in proxy mode (machines beside production DHCP must not get new BMC users). */
+export const DEFAULT_BMC_ENROL_INBAND = 'auto';
 /** Browser sessions end after a working day of idleness (issue 10: idle 8 h). */
 export const DEFAULT_SESSION_IDLE_S = 8 * 3600;
 /** ...and a day after sign-in however busy, so a stolen cookie dies by itself (issue 10: absolute 24 h). */
 export const DEFAULT_SESSION_MAX_S = 24 * 3600;
 /** A printed login link is good for 10 minutes: long enough to open it, short enough that a leaked log line is stale. */
 export const LOGIN_CODE_TTL_S = 600;
+/**
+ * A deployed OS must call back within this after its disk was written: a reboot, firmware POST and a
+ * first boot with cloud-init take minutes on real hardware (about 5 under QEMU TCG); half an hour means it
+ * did not boot (wrong boot order, firmware cannot read the disk, no network).
+ */
+export const DEFAULT_DEPLOY_CALLBACK_TIMEOUT_S = 1800;

@@ -42,7 +42,7 @@ export const SERVE_OPTIONS = {
   lab: { type: 'string', help: `sim:N runs a simulated rack of N nodes (default sim:${D.DEFAULT_LAB_NODES} when no --iface)` },
   microkernel: { type: 'string', help: 'folder with vmlinuz, initrd.img, manifest.json' },
   'tftp-root': { type: 'string', help: 'extra folder served by TFTP beside resources/ipxe' },
-  'efi-loader': { type: 'string', help: 'ipxe.efi | snponly.efi for UEFI x86 (default ipxe.efi)' },
+  'efi-loader': { type: 'string', help: 'ipxe.efi | snponly.efi for UEFI x86: sets the setting default_efi_loader at start' },
   'log-level': { type: 'string', help: 'debug | info | warn | error | silent (default info)' },
   'rate-limit': {
     type: 'string',
@@ -134,7 +134,11 @@ export function loadServeConfig(argv: string[], machine: MachineView): Config {
     lab,
     microkernelDir: s('microkernel') ? path.resolve(s('microkernel')!) : null,
     tftpRoot: s('tftp-root') ? path.resolve(s('tftp-root')!) : null,
-    efiLoader: oneOf('efi-loader', s('efi-loader'), ['ipxe.efi', 'snponly.efi'] as const, D.DEFAULT_EFI_LOADER),
+    // Seeds the setting default_efi_loader at start (the one source of truth, which the UI changes); absent: the stored setting stands.
+    efiLoader:
+      s('efi-loader') === undefined
+        ? null
+        : oneOf('efi-loader', s('efi-loader'), ['ipxe.efi', 'snponly.efi'] as const, D.DEFAULT_EFI_LOADER),
     logLevel: oneOf('log-level', s('log-level'), ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     rateLimitPerMin: int('rate-limit', s('rate-limit'), D.DEFAULT_NODE_RATE_LIMIT_PER_MIN),
     pools: many('pool').map(parsePoolFlag),

@@ -39,7 +39,11 @@ export const ConfigSchema = Type.Object(
     lab: Type.Union([Type.Object({ nodes: Type.Integer({ minimum: 0, maximum: 100000 }) }), Type.Null()]),
     microkernelDir: Type.Union([Type.String(), Type.Null()]),
     tftpRoot: Type.Union([Type.String(), Type.Null()]),
-    efiLoader: Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi')]),
+    /**
+     * `--efi-loader`: written into the setting `default_efi_loader` at start, which is what the boot flow reads
+     * (the UI changes it later); null when the flag was not given, so the stored setting stands.
+     */
+    efiLoader: Type.Union([Type.Literal('ipxe.efi'), Type.Literal('snponly.efi'), Type.Null()]),
     logLevel: Type.Union([
       Type.Literal('debug'),
       Type.Literal('info'),

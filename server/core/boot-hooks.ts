@@ -1,6 +1,6 @@
 /**
  * What the DHCP and TFTP servers may ask of the core. They receive an object
- * of this shape; the core implements it (server/nodes/boot-hooks-impl.ts).
+ * of this shape; the core implements it (`bootHooks` in server/nodes/boot-flow.ts).
  */
 
 /** Firmware facts DHCP decoded from a client's packet. */

@@ -1,4 +1,4 @@
-/** What the core's services share; built once by server/app.ts and passed down. */
+/** What the core's services share; built once by server/compose/core-context.ts and passed down. */
 import type { Config } from '../config/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { EventLog } from '../events/event-log.ts';
@@ -11,6 +11,7 @@ import type { Mutex } from './mutex.ts';
 import type { ReservationService } from '../dhcp/reservations.ts';
 import type { Logger } from './plugin.ts';
 import type { NodeGuard } from '../nodes/node-guard.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
 
 /** The core's shared services. */
 export interface CoreContext {
@@ -31,4 +32,6 @@ export interface CoreContext {
   now(): Date;
   /** Per-source limits on what the rack can make the core do (node creation, events, facts bytes). */
   guard: NodeGuard;
+  /** Seals and opens write-only secrets (BMC passwords) with the data dir's key (docs/bmc.md "Secrets at rest"). */
+  secrets: SecretBox;
 }

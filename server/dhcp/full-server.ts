@@ -41,8 +41,27 @@ function pickPool(c: FullContext, r: Request): Pool | null {
   return p;
 }
 
+/**
+ * The options of a reply depend only on the context, the message type, the pool and whether lease times
+ * go in, unless a reservation names a host: built once per combination (every OFFER and ACK used to encode
+ * them again). Callers get a copy they may extend.
+ */
+const optionCache = new WeakMap<FullContext, Map<Pool, Map<number, [number, Uint8Array][]>>>();
+
 /** Options every address-carrying reply gets (RFC 2131 4.3.1 table 3), then the operator's extras. */
 function leaseOptions(c: FullContext, msg: number, pool: Pool, withTimes: boolean, hostname: string | null): [number, Uint8Array][] {
+  if (hostname) return buildLeaseOptions(c, msg, pool, withTimes, hostname);
+  let byPool = optionCache.get(c);
+  if (!byPool) optionCache.set(c, (byPool = new Map()));
+  let byKind = byPool.get(pool);
+  if (!byKind) byPool.set(pool, (byKind = new Map()));
+  const key = msg * 2 + (withTimes ? 1 : 0);
+  let o = byKind.get(key);
+  if (!o) byKind.set(key, (o = buildLeaseOptions(c, msg, pool, withTimes, null)));
+  return o.slice();
+}
+
+function buildLeaseOptions(c: FullContext, msg: number, pool: Pool, withTimes: boolean, hostname: string | null): [number, Uint8Array][] {
   const o: [number, Uint8Array][] = [option(OPTIONS.MESSAGE_TYPE, msg), option(OPTIONS.SERVER_ID, c.serverIp)];
   if (withTimes) {
     const t = c.leaseS;

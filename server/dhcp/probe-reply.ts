@@ -5,6 +5,7 @@
  * count as a server, strings are cleaned and capped, the list is bounded) and
  * which servers compete with us in each mode.
  */
+import type { ForeignServer, PROBE_KINDS } from '../../contract/system.ts';
 import { MalformedPacket } from '../net/malformed.ts';
 import { cString, decode, encode, encodedLength, MIN_REPLY_LEN, type DhcpPacket } from './codec.ts';
 import { collectOptions, MSG, option, OPTIONS, readOption } from './options.ts';
@@ -12,27 +13,10 @@ import { FLAG_BROADCAST } from './reply.ts';
 import { MAX_FOREIGN_SERVERS } from './defaults.ts';
 
 /** Which of our two DISCOVERs a reply answered. */
-export type ProbeKind = 'dhcp' | 'pxe';
+export type ProbeKind = (typeof PROBE_KINDS)[number];
 
-/** One other server that answered on the link. */
-export interface ForeignServer {
-  /** Option 54 of its reply when readable, else the source address. */
-  serverId: string;
-  /** Source address of the reply. */
-  from: string;
-  /** The address it offered (yiaddr), or null. */
-  offered: string | null;
-  /** Which of our DISCOVERs it answered. */
-  answered: ProbeKind[];
-  /** `dhcp`: hands out addresses; `proxy`: answered without an address (proxyDHCP / PXE-only boot server). */
-  kind: 'dhcp' | 'proxy';
-  /** Its answer to the PXE DISCOVER carried boot information (file, 60 PXEClient, 43): it boots PXE clients. */
-  pxe: boolean;
-  /** Boot file it named (printable ASCII, capped), or null. */
-  bootFile: string | null;
-  /** Why its reply could not be fully decoded (a hostile or broken server), or null. */
-  malformed: string | null;
-}
+/** One other server that answered on the link (the admin API's shape: contract/system.ts). */
+export type { ForeignServer };
 
 /**
  * A probe client's MAC: random, locally administered, unicast (IEEE 802 bit 1 of the

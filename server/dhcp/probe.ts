@@ -8,16 +8,13 @@ import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { pinToIfindex } from '../net/pinned-udp.ts';
 import { bindError } from '../errors/cc-error.ts';
-import { ProbeLedger, probeDiscover, probeMac, readProbeReply, type ForeignServer } from './probe-reply.ts';
+import type { ProbeResult } from '../../contract/system.ts';
+import { ProbeLedger, probeDiscover, probeMac, readProbeReply } from './probe-reply.ts';
 
 export type { ForeignServer } from './probe-reply.ts';
 
-/** What one probe heard. */
-export interface ProbeResult {
-  servers: ForeignServer[];
-  /** Distinct servers beyond the cap that were not kept (a hostile server inventing identities). */
-  overflow: number;
-}
+/** What one probe heard (the admin API's shape: contract/system.ts). */
+export type { ProbeResult };
 
 /** What to probe: the NIC, how long to listen, and the client MAC to use (default: a fresh random one). */
 export interface ProbeOptions {

@@ -15,6 +15,10 @@ export interface ReplyFields {
   options: [number, Uint8Array][];
 }
 
+/** Zeroed fixed fields shared by every reply: `encode` only reads them, the overload builds a new sname. */
+const EMPTY_SNAME = new Uint8Array(64);
+const EMPTY_FILE = new Uint8Array(128);
+
 /** RFC 2131 4.1: the broadcast bit of `flags`. */
 export const FLAG_BROADCAST = 0x8000;
 
@@ -40,8 +44,8 @@ export function buildReply(req: DhcpPacket, f: ReplyFields, relayInfo: Uint8Arra
     siaddr: f.siaddr,
     giaddr: req.giaddr,
     chaddr: req.chaddr,
-    sname: new Uint8Array(64),
-    file: fixedField(f.file, 128),
+    sname: EMPTY_SNAME,
+    file: f.file ? fixedField(f.file, 128) : EMPTY_FILE,
     cookie: true,
     options: opts,
     end: true,

@@ -270,6 +270,21 @@ export const ERRORS = {
     message: "The BMC's TLS certificate changed since it was pinned",
     fix: 'If the BMC certificate was replaced on purpose (new certificate, firmware update), set the node\'s BMC again with TLS "pin" to pin the new one; otherwise something may be impersonating the BMC: check the network first.',
   },
+  CC_ERR_BMC_NOT_CONFIGURED: {
+    status: 409,
+    message: 'The node has no BMC configured',
+    fix: "Set the node's BMC (its BMC form in the UI, `crashcart nodes bmc set ID ...`, or `PUT /api/v1/nodes/ID/bmc`), or let the microkernel enrol it in-band (setting bmc_enrol_inband, docs/bmc.md).",
+  },
+  CC_ERR_BMC_ENROL_NOT_REQUESTED: {
+    status: 409,
+    message: 'In-band BMC enrolment was not requested for this node',
+    fix: 'The appliance asks an agent to enrol only while bmc_enrol_inband allows it, the node is approved (when approval_required is on) and the node has no BMC yet; check those, or set the BMC by hand.',
+  },
+  CC_ERR_BMC_NOTHING_TO_ACCEPT: {
+    status: 409,
+    message: 'No in-band enrolment of this node waits for the operator',
+    fix: "Accept applies to a node whose BMC has no LAN address or an address outside bmc_allowed_subnets (the node's page says so); otherwise set the BMC by hand.",
+  },
   CC_ERR_LOADER_TOOLS: {
     status: 500,
     message: 'The tools that fetch first-stage loaders are missing',

@@ -1,11 +1,17 @@
 /**
- * The append-only event log: every event gets a monotonic seq, is appended to
- * the store (not fsync'ed: events are not acknowledged writes), fanned out to
- * live subscribers (SSE), and trimmed to a retention limit.
+ * The append-only event log: every event gets a monotonic seq, goes into an
+ * in-memory ring (queries, SSE resume), is fanned out to live subscribers and
+ * is appended to `db/events.log` in batches: one write per FLUSH_MS, an
+ * fdatasync at most once per SYNC_MS. Emitting costs one JSON.stringify and an
+ * array push, so per-packet events (four per DHCP exchange) stay cheap. Events
+ * are a record, not acknowledged writes: a crash loses at most the last batch
+ * (nothing the protocol acknowledged depends on them; leases and nodes are
+ * fsync'ed before their answer leaves).
  */
 import type { CcEvent, EventType } from '../../contract/index.ts';
-import type { Collection } from '../store/collection.ts';
-import type { EventDoc } from '../store/docs.ts';
+import type { RepairResult } from '../store/repair.ts';
+import { EventFile } from './event-file.ts';
+import { EventRing, type EventFilter } from './event-ring.ts';
 
 /** What a producer passes. */
 export interface EventInput {
@@ -23,45 +29,79 @@ export interface EventSink {
 /** Listener for live events. */
 export type EventListener = (e: CcEvent) => void;
 
-const pad = (n: number) => String(n).padStart(12, '0');
+/** Batch window of the appends: a burst of thousands of events per second costs ten writes. */
+export const EVENT_FLUSH_MS = 100;
+/** At most one fdatasync of the event file this often (events are not acknowledged writes). */
+export const EVENT_SYNC_MS = 1000;
+/** A batch this large is written at once instead of waiting for the window. */
+const FLUSH_LINES = 4096;
 
 /** The event log. */
 export class EventLog implements EventSink {
   private seq = 0;
   private readonly listeners = new Set<EventListener>();
-  private pending: EventDoc[] = [];
-  private flushing: Promise<void> | null = null;
-  private count = 0;
+  private pending: string[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  private fileLines: number;
+  private lastSync = 0;
+  private unsynced = false;
+  private closed = false;
+  /** The last timestamp formatted: events of one millisecond share it (toISOString costs as much as the JSON). */
+  private tsMs = NaN;
+  private tsText = '';
+  /** Write failures (disk full, ...): counted, the log lives on in memory. */
+  writeErrors = 0;
 
   private constructor(
-    private readonly col: Collection<EventDoc>,
-    private readonly retention: number,
+    private readonly file: EventFile,
+    private readonly ring: EventRing,
+    fileLines: number,
     private readonly now: () => Date,
-  ) {}
-
-  /** Open the log on its collection, continuing the stored sequence. */
-  static async open(col: Collection<EventDoc>, retention: number, now: () => Date = () => new Date()): Promise<EventLog> {
-    const log = new EventLog(col, retention, now);
-    const last = await col.find({}, { seq: -1 }, 1);
-    log.seq = last[0]?.seq ?? 0;
-    log.count = await col.count();
-    return log;
+    /** A torn tail cut at open (the caller reports it as an event). */
+    readonly repaired: RepairResult | null,
+  ) {
+    this.fileLines = fileLines;
   }
 
-  /** Append an event and publish it. */
+  /** Open the log in `file` (taking over `legacy`, the old nedb datafile), keeping the newest `retention` events. */
+  static async open(file: string, legacy: string, retention: number, now: () => Date = () => new Date()): Promise<EventLog> {
+    const { log, loaded } = await EventFile.open(file, legacy, retention);
+    const ring = new EventRing(retention);
+    loaded.lines.forEach((l, i) => {
+      const h = loaded.heads[i]!;
+      ring.push(h.seq, h.node_id, h.type, l);
+    });
+    const el = new EventLog(log, ring, loaded.fileLines, now, loaded.repair);
+    el.seq = ring.lastSeq();
+    return el;
+  }
+
+  /** Record an event and publish it. */
   emit(type: EventType, e: EventInput): CcEvent {
     const seq = ++this.seq;
+    const d = this.now();
+    const ms = d.getTime();
+    if (ms !== this.tsMs) {
+      this.tsMs = ms;
+      this.tsText = d.toISOString();
+    }
     const ev: CcEvent = {
       seq,
-      ts: this.now().toISOString(),
+      ts: this.tsText,
       type,
       node_id: e.node_id ?? null,
       mac: e.mac ?? null,
       message: e.message,
       data: e.data ?? {},
     };
-    this.pending.push({ _id: pad(seq), ...ev });
-    this.scheduleFlush();
+    const line = JSON.stringify(ev);
+    this.ring.push(seq, ev.node_id, type, line);
+    if (!this.closed) {
+      this.pending.push(line);
+      if (this.pending.length >= FLUSH_LINES) this.flushSoon(0);
+      else if (!this.timer) this.flushSoon(EVENT_FLUSH_MS);
+    }
     for (const l of this.listeners) {
       try {
         l(ev);
@@ -72,25 +112,59 @@ export class EventLog implements EventSink {
     return ev;
   }
 
-  private scheduleFlush(): void {
-    if (this.flushing) return;
-    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushNow());
+  private flushSoon(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.write(false);
+    }, ms);
+    this.timer.unref();
   }
 
-  /** Write buffered events in one append; trims past the retention limit. */
+  /** Append the pending batch (one write), sync when due, trim when past the retention. Writes run one at a time. */
+  private write(forceSync: boolean): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      try {
+        const batch = this.pending;
+        this.pending = [];
+        if (batch.length > 0) {
+          await this.file.append(batch);
+          this.fileLines += batch.length;
+          this.unsynced = true;
+        }
+        if (this.fileLines > this.ring.capacity * 1.1) {
+          // Every event still kept is in the ring: the file becomes exactly that.
+          const lines = this.ring.allLines();
+          await this.file.replace(lines);
+          this.fileLines = lines.length;
+          this.unsynced = false;
+        }
+        const t = Date.now();
+        if (this.unsynced && (forceSync || t - this.lastSync >= EVENT_SYNC_MS)) {
+          this.lastSync = t;
+          this.unsynced = false;
+          await this.file.sync();
+        }
+      } catch {
+        this.writeErrors++;
+      }
+    });
+    return this.writing;
+  }
+
+  /** Write and fdatasync everything emitted so far. */
   async flushNow(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      await this.col.insertMany(batch);
-      this.count += batch.length;
-    }
-    this.flushing = null;
-    if (this.count > this.retention * 1.1) {
-      const cut = this.seq - this.retention;
-      const removed = await this.col.remove({ seq: { $lte: cut } }, { multi: true });
-      this.count -= removed;
-    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.write(true);
+  }
+
+  /** Flush, then close the file (later events stay in memory only). */
+  async close(): Promise<void> {
+    await this.flushNow();
+    this.closed = true;
+    await this.writing;
+    await this.file.close();
   }
 
   /** Subscribe to live events; returns the unsubscribe function. */
@@ -101,28 +175,16 @@ export class EventLog implements EventSink {
 
   /** Events after `seq` (for Last-Event-ID resume), oldest first. */
   async since(seq: number, limit = 10000): Promise<CcEvent[]> {
-    await this.flushing;
-    const docs = await this.col.find({ seq: { $gt: seq } }, { seq: 1 }, limit);
-    return docs.map(strip);
+    return this.ring.since(seq, limit);
   }
 
-  /** Query events (newest first) by node, type prefix and text. */
-  async query(q: { node_id?: number; type?: string; limit?: number; before?: number }): Promise<CcEvent[]> {
-    await this.flushing;
-    const f: Record<string, unknown> = {};
-    if (q.node_id !== undefined) f.node_id = q.node_id;
-    if (q.type) f.type = { $regex: new RegExp(`^${q.type.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) };
-    if (q.before !== undefined) f.seq = { $lt: q.before };
-    const docs = await this.col.find(f, { seq: -1 }, q.limit ?? 200);
-    return docs.map(strip);
+  /** Query events (newest first) by node, type prefix, position. */
+  async query(q: EventFilter): Promise<CcEvent[]> {
+    return this.ring.query(q);
   }
 
   /** Last assigned sequence number. */
   get lastSeq(): number {
     return this.seq;
   }
-}
-
-function strip(d: EventDoc): CcEvent {
-  return { seq: d.seq, ts: d.ts, type: d.type, node_id: d.node_id, mac: d.mac, message: d.message, data: d.data };
 }

@@ -25,6 +25,7 @@ import { uploadRoutes } from './routes/admin-uploads.ts';
 import { prepareRoutes } from './routes/admin-prepare.ts';
 import { bundleRoutes } from './routes/admin-bundle.ts';
 import { reservationRoutes } from './routes/admin-reservations.ts';
+import { bmcRoutes } from './routes/admin-bmc.ts';
 import { nodeEditRoutes } from './routes/admin-node-edit.ts';
 import { manifestRoutes } from './routes/admin-manifest.ts';
 import { REPO_ROOT } from '../boot/microkernel-assets.ts';
@@ -133,6 +134,7 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
     bundleRoutes(scope, ctx);
   });
   reservationRoutes(app, ctx);
+  bmcRoutes(app, ctx);
   nodeEditRoutes(app, ctx);
   manifestRoutes(app, ctx);
   app.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger());

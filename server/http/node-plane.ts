@@ -4,12 +4,13 @@
  * installer callbacks and answer files. No admin route exists here.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import fastifyStatic from '@fastify/static';
 import rateLimit from '@fastify/rate-limit';
 import path from 'node:path';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  BmcEnrolAnswerSchema,
+  BmcEnrolReportSchema,
   CheckinRequestSchema,
   CheckinResponseSchema,
   MAX_REGISTER_BYTES,
@@ -22,11 +23,15 @@ import { installErrorHandling, installValidation } from './error-handler.ts';
 import { bootIpxeScript } from '../boot/scripts.ts';
 import { bootRequest } from '../nodes/boot-flow.ts';
 import { register, checkin } from '../nodes/registration.ts';
+import { taskReport } from '../deploy/task-flow.ts';
+import { TaskReportAnswerSchema, TaskReportSchema } from '../../contract/agent-tasks.ts';
 import { reportStage, answerFile } from '../nodes/install.ts';
 import { findMicrokernel, REPO_ROOT } from '../boot/microkernel-assets.ts';
 import { plainIp } from '../nodes/node-address.ts';
 import { applyHttpLimits } from './http-limits.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { AssetServer } from './asset-server.ts';
+import { bmcEnrolReport } from '../bmc/enrolment/enrol-report.ts';
 import { loaderRoots } from '../prepare/layout.ts';
 import { loaderMissing } from '../prepare/loader-missing.ts';
 
@@ -37,6 +42,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   const app = Fastify({ logger: false, bodyLimit: MAX_REGISTER_BYTES, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
   applyHttpLimits(app.server, ctx.settings.get());
   installErrorHandling(app, ctx.log);
+  const assets = new AssetServer();
   installValidation(app);
   if (ctx.config.rateLimitPerMin > 0)
     await app.register(rateLimit, { max: ctx.config.rateLimitPerMin, timeWindow: 60_000, allowList: opts.rateLimitAllow ?? [] });
@@ -85,6 +91,15 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   app.post('/api/v1/checkin', { schema: { body: CheckinRequestSchema, response: { 200: CheckinResponseSchema } } }, async (req) =>
     checkin(ctx, req.body),
   );
+  // In-band BMC enrolment, reported by the agent the check-in asked (agent token; docs/bmc.md).
+  app.post('/api/v1/bmc-enrol', { schema: { body: BmcEnrolReportSchema, response: { 200: BmcEnrolAnswerSchema } } }, async (req) =>
+    bmcEnrolReport(ctx, req.body, plainIp(req.ip)),
+  );
+
+  // Microkernel tasks: progress and outcome (agent token; server/deploy/task-flow.ts).
+  app.post('/api/v1/agent/task', { schema: { body: TaskReportSchema, response: { 200: TaskReportAnswerSchema } } }, async (req) =>
+    taskReport(ctx, req.body),
+  );
 
   const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
   app.get(
@@ -127,32 +142,25 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     '/mk/:file',
     {
       schema: {
-        params: Type.Object({ file: Type.Union([Type.Literal('vmlinuz'), Type.Literal('initrd.img'), Type.Literal('manifest.json')]) }),
+        params: Type.Object({
+          file: Type.Union([Type.Literal('vmlinuz'), Type.Literal('initrd.img'), Type.Literal('manifest.json'), Type.Literal('tools.img')]),
+        }),
       },
     },
     async (req, reply) => {
       const mk = findMicrokernel(ctx.config.dataDir, ctx.config.microkernelDir);
       if (!mk) throw ccError('CC_ERR_NO_MICROKERNEL');
       transferEvent(ctx, req.ip, `/mk/${req.params.file}`);
-      return reply.sendFile(req.params.file, mk.dir);
+      return assets.send(req, reply, mk.dir, req.params.file);
     },
   );
-  // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these): prepared ones first.
-  await app.register(fastifyStatic, {
-    root: loaderRoots(ctx.config.dataDir, REPO_ROOT),
-    prefix: '/ipxe/',
-    decorateReply: true,
-    index: false,
-    list: false,
-  });
-  // OS images (kernel, initrd, ISO) with Range support from @fastify/static.
-  await app.register(fastifyStatic, {
-    root: path.join(ctx.config.dataDir, 'images'),
-    prefix: '/images/',
-    decorateReply: false,
-    index: false,
-    list: false,
-  });
+  // First-stage loaders over HTTP (UEFI HTTP boot clients get a full URL to these): prepared ones in
+  // <data-dir>/loaders first, then the shipped resources/ipxe (issue 12, server/prepare/layout.ts).
+  const loaders = loaderRoots(ctx.config.dataDir, REPO_ROOT);
+  app.get('/ipxe/*', async (req, reply) => assets.sendFirst(req, reply, loaders, (req.params as { '*': string })['*']));
+  // OS images (kernel, initrd, ISO, disk images) with Range support (server/http/asset-server.ts).
+  const images = path.join(ctx.config.dataDir, 'images');
+  app.get('/images/*', async (req, reply) => assets.send(req, reply, images, (req.params as { '*': string })['*']));
   app.addHook('onResponse', async (req, reply) => {
     if (req.url.startsWith('/images/') && reply.statusCode < 300)
       transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));

@@ -1,13 +1,2 @@
-/** The one typed decode error every protocol codec throws (DHCP, TFTP, ...). */
-
-/** A datagram that could not be decoded: which protocol, where, and why. */
-export class MalformedPacket extends Error {
-  constructor(
-    readonly protocol: string,
-    readonly offset: number,
-    readonly reason: string,
-  ) {
-    super(`malformed ${protocol} packet at byte ${offset}: ${reason}`);
-    this.name = 'MalformedPacket';
-  }
-}
+/** The one typed decode error every protocol codec throws (DHCP, TFTP, ...): the contract's, shared with the agent. */
+export { MalformedPacket } from '../../contract/malformed-packet.ts';

@@ -18,6 +18,7 @@ import { microkernelScript, noMicrokernelScript, localDiskScript, errorStateScri
 import { findMicrokernel } from '../boot/microkernel-assets.ts';
 import { taskContext } from '../tasks/task-service.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { bootsFromDisk, microkernelPolicy } from '../deploy/task-flow.ts';
 import { claimManifest } from '../manifest/claim.ts';
 import { taskNetwork } from './static-ip.ts';
 
@@ -90,7 +91,8 @@ export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string): Promise
     const { publicUrl } = ctx.config;
     let script: string;
     let action: string;
-    if (node.state === 'installed') {
+    const mkPolicy = microkernelPolicy(ctx, node);
+    if (node.state === 'installed' || (mkPolicy && node.state === 'installing' && bootsFromDisk(node))) {
       action = 'local-disk';
       node.agent_active = false;
       script = localDiskScript({ publicUrl, nodeId: node.id, hostname: node.hostname });
@@ -98,6 +100,15 @@ export function bootRequest(ctx: CoreContext, q: BootQuery, ip: string): Promise
       // The reason came from the node (a stage detail): it stays in the UI and events, never in the script.
       action = 'error';
       script = errorStateScript({ publicUrl, nodeId: node.id });
+    } else if (mkPolicy && (node.state === 'bound' || node.state === 'installing')) {
+      // The agent carries the task out (server/deploy/task-flow.ts): boot the microkernel, state unchanged.
+      const token = mintEnrolment(ctx, node, addressesAreKnown(ctx) && (await addressBelongsToNode(ctx, node, source)));
+      node.last_boot_at = now;
+      const mk = findMicrokernel(ctx.config.dataDir, ctx.config.microkernelDir);
+      action = mk ? `microkernel-task:${mkPolicy.task}` : 'no-microkernel';
+      script = mk
+        ? microkernelScript({ publicUrl, nodeId: node.id, token, version: mk.version })
+        : noMicrokernelScript({ publicUrl, nodeId: node.id, token });
     } else if (node.policy && (node.state === 'bound' || node.state === 'installing')) {
       const policy = ctx.policies.get(node.policy);
       const image = policy?.image ? await ctx.store.images.findOne({ _id: policy.image }) : null;

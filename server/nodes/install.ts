@@ -8,6 +8,7 @@ import type { NodeDoc } from '../store/docs.ts';
 import { taskContext } from '../tasks/task-service.ts';
 import { checkInstallToken, clearInstall } from './tokens.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { deployCalledBack } from '../deploy/task-flow.ts';
 import { refreshTags } from '../tags/retag.ts';
 import { taskNetwork } from './static-ip.ts';
 
@@ -30,6 +31,7 @@ export function reportStage(ctx: CoreContext, id: number, token: string, name: s
       node.state = 'error';
       node.error_reason = detail ? `installer reported failure: ${detail}` : 'installer reported failure';
     }
+    if (node.state === 'installed') deployCalledBack(ctx, node);
     if (node.state === 'installed' || node.state === 'error') clearInstall(node);
     node.last_seen = ctx.now().toISOString();
     if (node.state !== before) await refreshTags(ctx, node);

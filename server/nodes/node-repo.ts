@@ -3,19 +3,9 @@
  * by MAC, by token hash. Hot fields (last_seen) are flushed in batches; writes
  * the protocol acknowledges go through `save(doc, { durable: true })`.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import type { Collection, WriteOpts } from '../store/collection.ts';
 import type { NodeDoc } from '../store/docs.ts';
-
-/** sha256 hex of a token (tokens are stored hashed). */
-export function hashToken(t: string): string {
-  return createHash('sha256').update(t).digest('hex');
-}
-
-/** A fresh random token (URL- and kernel-command-line-safe). */
-export function newToken(): string {
-  return randomBytes(18).toString('base64url');
-}
+import { hashToken } from './token-digest.ts';
 
 /** An empty summary. */
 export const EMPTY_SUMMARY: NodeDoc['summary'] = {

@@ -8,13 +8,15 @@ import type { CoreContext } from '../core/context.ts';
 import { durably } from '../core/durably.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import { canonicalMac, canonicalSerial, canonicalUuid, decideClaims } from './identity.ts';
-import { hashToken, newToken } from './node-repo.ts';
 import { recordConflicts } from './conflicts.ts';
 import { addressBelongsToNode, plainIp } from './node-address.ts';
 import { clearEnrolment, isLiveEnrolment, refused, sameHash } from './tokens.ts';
+import { hashToken, newToken } from './token-digest.ts';
 import { summarize, platformFields } from './summary.ts';
 import { autoBindLocked } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { withEnrolmentRequest } from '../bmc/enrolment/enrol-request.ts';
+import { jobAtCheckin, microkernelPolicy } from '../deploy/task-flow.ts';
 import { retag, refreshTags } from '../tags/retag.ts';
 import { claimManifest } from '../manifest/claim.ts';
 
@@ -28,7 +30,7 @@ const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : 0);
 export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Promise<RegisterResponse> {
   const macs = [...new Set(req.macs.map(canonicalMac).filter((m): m is string => m !== null))];
   if (macs.length === 0) throw ccError('CC_ERR_BAD_REQUEST', 'macs: no usable MAC address (all-zero and broadcast are ignored)');
-  return durably(ctx, async () => {
+  return durably(ctx, async (defer) => {
     const holder = ctx.repo.byToken(req.token);
     if (!holder || (req.node_id !== undefined && holder.id !== req.node_id && ctx.repo.get(req.node_id)))
       throw ccError(
@@ -93,8 +95,10 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Pr
     node.agent_token_hash = hashToken(token);
     clearEnrolment(node);
     retag(ctx, node, facts);
-    await ctx.store.facts.put({ _id: String(node.id), facts, inventory: req.inventory ?? null, updated_at: now });
-    await ctx.repo.save(node);
+    // Both writes are queued now, in order (the repo's in-memory index changes at once, so the next holder of the
+    // lock decides on it); they land and are fsynced after the lock is released (core/durably.ts).
+    defer(ctx.store.facts.put({ _id: String(node.id), facts, inventory: req.inventory ?? null, updated_at: now }));
+    defer(ctx.repo.save(node));
     if (first)
       ctx.events.emit('node.registered', {
         node_id: node.id,
@@ -136,7 +140,13 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
       message: `The agent refused to move to ${req.config_refused.server_url} (not the appliance it booted from)`,
       data: { server_url: req.config_refused.server_url, count: req.config_refused.count },
     });
-  if (!node.pending_command && node.state !== 'lost') return { command: answer(ctx, node, req), config };
+  // Bound to a task the agent carries out here (image-deploy, erase, burn-in): the job, not a reboot.
+  if (!node.pending_command && node.state !== 'lost' && microkernelPolicy(ctx, node)) {
+    const job = await jobAtCheckin(ctx, node.id, req.agent_token);
+    if (job) return { command: 'run-task', config, job };
+  }
+  // The answer may also ask the agent to enrol its BMC in-band (docs/bmc.md).
+  if (!node.pending_command && node.state !== 'lost') return withEnrolmentRequest(ctx, node, { command: answer(ctx, node, req), config });
   return durably(ctx, async () => {
     // Re-read under the lock: another check-in may have taken the command meanwhile.
     const n = ctx.repo.get(req.node_id);

@@ -5,7 +5,7 @@
  */
 import type { CoreContext } from '../core/context.ts';
 import type { NodeDoc } from '../store/docs.ts';
-import { hashToken, newToken } from './node-repo.ts';
+import { hashToken, newToken } from './token-digest.ts';
 import { addressBelongsToNode, plainIp } from './node-address.ts';
 import { ccError } from '../errors/cc-error.ts';
 

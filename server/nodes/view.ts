@@ -1,6 +1,7 @@
 /** NodeDoc (storage) -> Node (API contract): drops secrets and internals. */
-import type { Node, ReservationView } from '../../contract/index.ts';
+import type { Node, NodeTask, ReservationView } from '../../contract/index.ts';
 import type { NodeDoc } from '../store/docs.ts';
+import { bmcNodeFields } from '../bmc/node-bmc-view.ts';
 import './operator-fields.ts';
 
 /** What a view needs besides the record; the extras are read once per request by `viewContext`. */
@@ -60,5 +61,7 @@ export function nodeView(d: NodeDoc, s: NodeViewContext): Node {
     agent_version: d.agent_version ?? null,
     microkernel_outdated: Boolean(d.microkernel_version && s.microkernel && d.microkernel_version !== s.microkernel),
     facts_complete: d.facts_complete !== false,
+    ...bmcNodeFields(d),
+    task: (d['task'] as NodeTask | null | undefined) ?? null,
   };
 }

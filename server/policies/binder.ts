@@ -14,6 +14,7 @@ import { forEachNode } from '../nodes/bulk.ts';
 import { clearInstall } from '../nodes/tokens.ts';
 import { refreshTags } from '../tags/retag.ts';
 import { isUnclaimed } from '../nodes/operator-fields.ts';
+import { ccError } from '../errors/cc-error.ts';
 
 /** Nodes currently bound to a policy. */
 export function boundCount(ctx: CoreContext, policy: string): number {
@@ -69,6 +70,7 @@ async function applyBinding(ctx: CoreContext, node: NodeDoc, p: PolicyDoc, expli
   node.state = 'bound';
   // The install token is minted when /boot renders the task, never before.
   clearInstall(node);
+  node['task'] = null;
   node.reboot_sent_at = null;
   // Binding by hand is the operator's approval (docs/identity.md 3).
   if (explicit) node.approved = true;
@@ -121,7 +123,7 @@ export function bindNodes(ctx: CoreContext, ids: number[], policyName: string): 
     if ((node.state === 'installing' || node.state === 'installed') && node.policy !== p.name)
       return `node is ${node.state} with policy ${node.policy}; unbind it first`;
     if (p.max_count !== null && node.policy !== p.name && boundCount(ctx, p.name) >= p.max_count)
-      return `policy "${p.name}" is full (max_count ${p.max_count})`;
+      throw ccError('CC_ERR_POLICY_FULL', `policy "${p.name}" has max_count ${p.max_count}`);
     await applyBinding(ctx, node, p, true);
     return null;
   });
@@ -134,6 +136,7 @@ export function unbindNodes(ctx: CoreContext, ids: number[]): Promise<BulkResult
     node.policy = null;
     node.bound_explicitly = false;
     clearInstall(node);
+    node['task'] = null;
     node.state = node.registered_at ? 'registered' : isUnclaimed(node) ? 'expected' : 'discovered';
     await refreshTags(ctx, node);
     await ctx.repo.save(node);
@@ -153,6 +156,8 @@ export function reinstallNodes(ctx: CoreContext, ids: number[]): Promise<BulkRes
     if (!node.policy) return 'node is not bound to a policy; bind it instead';
     node.state = 'bound';
     clearInstall(node);
+    // Also the retry of a failed deploy, erase or burn-in: the next check-in or boot starts a new job.
+    node['task'] = null;
     node.reboot_sent_at = null;
     await refreshTags(ctx, node);
     await ctx.repo.save(node);

@@ -18,6 +18,7 @@ const DEFAULTS: Settings = {
   reregister_after_s: D.DEFAULT_REREGISTER_AFTER_S,
   default_efi_loader: D.DEFAULT_EFI_LOADER,
   approval_required: false,
+  deploy_callback_timeout_s: D.DEFAULT_DEPLOY_CALLBACK_TIMEOUT_S,
   enrol_token_ttl_s: N.DEFAULT_ENROL_TOKEN_TTL_S,
   install_token_ttl_s: N.DEFAULT_INSTALL_TOKEN_TTL_S,
   node_create_per_source_per_min: N.DEFAULT_NODE_CREATE_PER_SOURCE_PER_MIN,
@@ -29,6 +30,14 @@ const DEFAULTS: Settings = {
   http_headers_timeout_s: N.DEFAULT_HTTP_HEADERS_TIMEOUT_S,
   http_request_timeout_s: N.DEFAULT_HTTP_REQUEST_TIMEOUT_S,
   http_keepalive_timeout_s: N.DEFAULT_HTTP_KEEPALIVE_TIMEOUT_S,
+  bmc_concurrency: D.DEFAULT_BMC_CONCURRENCY,
+  power_stagger_s: D.DEFAULT_POWER_STAGGER_S,
+  soft_off_timeout_s: D.DEFAULT_SOFT_OFF_TIMEOUT_S,
+  bmc_request_timeout_s: D.DEFAULT_BMC_REQUEST_TIMEOUT_S,
+  power_poll_interval_s: D.DEFAULT_POWER_POLL_S,
+  bmc_enrol_inband: D.DEFAULT_BMC_ENROL_INBAND,
+  // null: the rack subnets Crashcart serves (allowedSubnets in server/bmc/enrolment/enrol-policy.ts).
+  bmc_allowed_subnets: null,
 };
 
 /** Settings with an in-memory copy (read on every check-in). */

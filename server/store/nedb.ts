@@ -3,14 +3,18 @@
  * `export default`; under NodeNext that mismatch types the default import as
  * the module namespace. This file is the one place that bridges the two.
  *
- * It also keeps one append handle open per datafile. nedb appends every write
- * with fs.promises.appendFile, which opens and closes the file each time: on a
- * register or a DHCP exchange that open/close was a tenth of the CPU. The
- * handle is closed before nedb rewrites the file (compaction renames a new
- * file into place, which would leave an open handle on the old inode).
+ * It also keeps one append descriptor open per datafile and appends with a
+ * synchronous write(2). nedb appended every write with fs.promises.appendFile,
+ * which opened and closed the file each time (a tenth of a register's CPU) and
+ * sent the write to the thread pool: on a server pinned to one core each hop
+ * to a pool thread and back cost more than the write itself (a page-cache
+ * append of a few hundred bytes takes microseconds). Only the wait for the disk
+ * (fdatasync, group-fsync.ts) goes to the pool. The descriptor is closed before
+ * nedb rewrites the file (compaction renames a new file into place, which
+ * would leave it on the old inode).
  */
 import { createRequire } from 'node:module';
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import type NedbTypes from '@seald-io/nedb';
 
 const require = createRequire(import.meta.url);
@@ -28,16 +32,27 @@ interface NedbStorage {
 }
 
 const storage = require('@seald-io/nedb/lib/storage.js') as NedbStorage;
-const handles = new Map<string, Promise<fs.FileHandle>>();
+const handles = new Map<string, number>();
 
-/** Close the cached append handle of one datafile (or all of them). */
+/** Close the cached append descriptor of one datafile (or all of them). */
 export async function closeAppendHandles(file?: string): Promise<void> {
   const names = file ? [file] : [...handles.keys()];
   for (const n of names) {
-    const h = handles.get(n);
+    const fd = handles.get(n);
     handles.delete(n);
-    if (h) await (await h.catch(() => null))?.close().catch(() => undefined);
+    if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/** Append `data` to `file` now (write(2) until all of it is in). */
+function appendNow(file: string, data: string, mode?: number): void {
+  let fd = handles.get(file);
+  if (fd === undefined) {
+    fd = fs.openSync(file, 'a', mode);
+    handles.set(file, fd);
+  }
+  const buf = Buffer.from(data, 'utf8');
+  for (let off = 0; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off);
 }
 
 if (!storage.__ccPatched) {
@@ -45,15 +60,7 @@ if (!storage.__ccPatched) {
   const rewrite = storage.crashSafeWriteFileLinesAsync.bind(storage);
   const unlink = storage.unlinkAsync.bind(storage);
   // nedb runs one operation at a time per datastore, so appends to one file never interleave.
-  storage.appendFileAsync = async (file, data, opts) => {
-    let h = handles.get(file);
-    if (!h) {
-      h = fs.open(file, 'a', opts?.mode);
-      handles.set(file, h);
-      h.catch(() => handles.delete(file));
-    }
-    await (await h).appendFile(data, 'utf8');
-  };
+  storage.appendFileAsync = async (file, data, opts) => appendNow(file, data, opts?.mode);
   storage.crashSafeWriteFileLinesAsync = async (file, lines, modes) => {
     await closeAppendHandles(file);
     return rewrite(file, lines, modes);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Datastore, closeAppendHandles } from './nedb.ts';
 import { Collection, type Doc } from './collection.ts';
 import { repairTornTail, type RepairResult } from './repair.ts';
-import type { EventDoc, FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, ReservationDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
+import type { FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, ReservationDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
@@ -23,8 +23,10 @@ export interface Store {
   leases: Collection<LeaseDoc>;
   /** DHCP reservations (MAC -> address), edited at run time (server/dhcp/reservations.ts). */
   reservations: Collection<ReservationDoc>;
-  events: Collection<EventDoc>;
   settings: Collection<SettingDoc>;
+  /** The event log's own file (server/events/event-file.ts), and the nedb datafile it takes over once. */
+  eventsFile: string;
+  legacyEventsFile: string;
   /** The data dir's lock, held until close(). */
   lock: DataDirLock;
   /** Torn tails cut at load (reported as events by the caller). */
@@ -35,15 +37,11 @@ export interface Store {
   close(): Promise<void>;
 }
 
+// Nodes are looked up in memory (server/nodes/node-repo.ts), never through nedb: only the unique id stays
+// indexed there. nedb keeps every document with one key in one array, so the former indexes on policy, uuid
+// and serial (null for most nodes) made every node save a linear search through all of them (bench/checkin).
 const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
-  nodes: [
-    { fieldName: 'id', unique: true },
-    { fieldName: 'macs' },
-    { fieldName: 'uuid' },
-    { fieldName: 'serial' },
-    { fieldName: 'policy' },
-  ],
-  events: [{ fieldName: 'seq', unique: true }, { fieldName: 'node_id' }],
+  nodes: [{ fieldName: 'id', unique: true }],
   leases: [{ fieldName: 'ip' }],
   reservations: [{ fieldName: 'ip', unique: true }],
 };
@@ -82,7 +80,11 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
     } catch (e) {
       throw ccError('CC_ERR_STORE_CORRUPT', `${filename}: ${(e as Error).message}`);
     }
-    for (const idx of INDEXES[name] ?? []) await ds.ensureIndexAsync(idx);
+    const wanted = INDEXES[name] ?? [];
+    for (const idx of wanted) await ds.ensureIndexAsync(idx);
+    // A data dir written by an older version re-creates the indexes it recorded: drop the ones no longer kept.
+    for (const field of Object.keys((ds as unknown as { indexes: Record<string, unknown> }).indexes))
+      if (field !== '_id' && !wanted.some((w) => w.fieldName === field)) await ds.removeIndexAsync(field);
     // Make sure the (possibly new) file exists so fsync can open it.
     await fs.appendFile(filename, '');
     return new Collection<T>(name, ds, filename, opaque);
@@ -96,7 +98,6 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
     images: await open<ImageDoc>('images'),
     leases: await open<LeaseDoc>('leases'),
     reservations: await open<ReservationDoc>('reservations'),
-    events: await open<EventDoc>('events', ['data']),
     settings: await open<SettingDoc>('settings', ['value']),
   };
   const all = Object.values(s) as Collection<Doc>[];
@@ -107,6 +108,8 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
   timer?.unref();
   return {
     ...s,
+    eventsFile: path.join(dir, 'events.log'),
+    legacyEventsFile: path.join(dir, 'events.db'),
     lock,
     repairs,
     compactAll,

@@ -2,19 +2,11 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import type { InterfaceInfo } from '../../contract/system.ts';
 import { prefixToNetmask } from '../net/ipv4.ts';
 
-/** One NIC as the Setup screen shows it. */
-export interface InterfaceInfo {
-  name: string;
-  mac: string | null;
-  up: boolean;
-  addresses: string[];
-  speed_mbps: number | null;
-  wireless: boolean;
-  default_route: boolean;
-  ifindex: number | null;
-}
+/** One NIC as the Setup screen shows it (contract/system.ts). */
+export type { InterfaceInfo };
 
 const read = (p: string): string | null => {
   try {

@@ -217,6 +217,16 @@ export const BUILTIN_TASKS: readonly BuiltinTask[] = [
     login: true,
   },
   {
+    name: 'image-deploy',
+    description:
+      'Write the policy\u2019s disk image to the root disk from the microkernel, seed cloud-init, boot it (docs/deploy.md). Root device hints: policy metadata root_device.',
+    builtin: true,
+    runs_in: 'microkernel',
+    // Never rendered for a boot: /boot answers these nodes with the microkernel, then with the local disk.
+    ipxe: '#!ipxe\n' + STAGE + '\nchain --replace --autofree {{server_url}}/boot.ipxe\n',
+    templates: {},
+  },
+  {
     name: 'custom-ipxe',
     description: 'Runs the iPXE script in the policy metadata key `ipxe` (itself a template), e.g. to chain another boot server.',
     builtin: true,

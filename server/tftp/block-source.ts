@@ -1,26 +1,42 @@
 /**
- * Streams a file's blocks with a bounded read-ahead: the current chunk plus
- * at most one prefetched chunk (each a few windows, >= 64 KiB), so a 1 GiB
- * file costs what a 1 MiB file costs. Chunks are fresh buffers, so blocks
- * still queued in a socket stay valid.
+ * Where a transfer's DATA packets come from. A small file comes whole from the
+ * cache (file-cache.ts): every client of a boot storm shares one laid-out copy
+ * and no read runs during the transfer. A large one streams with a bounded
+ * read-ahead: the current run plus at most one prefetched run (each >= 256 KiB
+ * and >= 2 windows), so a 1 GiB file costs what a 1 MiB file costs. Runs are
+ * fresh buffers, so packets still queued in a socket stay valid.
  */
 import type { FileHandle } from 'node:fs/promises';
+import { PacketRun } from './packet-run.ts';
 
-/** Read-ahead of at least this many bytes (page-cache friendly, 64 KiB). */
-const CHUNK_MIN_BYTES = 64 * 1024;
+/** Read-ahead of at least this many bytes: few reads (each a trip to the thread pool), page-cache friendly. */
+const CHUNK_MIN_BYTES = 256 * 1024;
 
-interface Chunk {
-  first: number;
-  blocks: number;
-  buf: Buffer;
+/** DATA packets by absolute (non-wrapping) block number from 1. */
+export interface PacketSource {
+  /** The packet of block `abs` if it is loaded, else null (call `load`). */
+  packet(abs: number): Buffer | null;
+  /** Load the packets from block `abs` on; throws if the file shrank underneath us. */
+  load(abs: number): Promise<void>;
 }
 
-/** Blocks of one open file, by absolute (non-wrapping) block number from 1. */
-export class BlockSource {
-  private cur: Chunk | null = null;
-  private ahead: Chunk | null = null;
+/** A whole file already laid out (from the cache). */
+export class WholeSource implements PacketSource {
+  constructor(private readonly run: PacketRun) {}
+  /** The packet of block `abs`. */
+  packet(abs: number): Buffer | null {
+    return this.run.has(abs) ? this.run.packet(abs) : null;
+  }
+  /** Nothing to load. */
+  async load(): Promise<void> {}
+}
+
+/** A file streamed in runs with one run of read-ahead. */
+export class BlockSource implements PacketSource {
+  private cur: PacketRun | null = null;
+  private ahead: PacketRun | null = null;
   private prefetching = false;
-  private readonly blocksPerChunk: number;
+  private readonly blocksPerRun: number;
   private readonly lastBlock: number;
 
   constructor(
@@ -29,26 +45,25 @@ export class BlockSource {
     private readonly blksize: number,
     windowsize: number,
   ) {
-    this.blocksPerChunk = Math.max(2 * windowsize, Math.ceil(CHUNK_MIN_BYTES / blksize));
+    this.blocksPerRun = Math.max(2 * windowsize, Math.ceil(CHUNK_MIN_BYTES / blksize));
     this.lastBlock = Math.floor(size / blksize) + 1;
   }
 
-  /** The payload of block `abs` if it is loaded, else null (call `load`). */
-  get(abs: number): Buffer | null {
+  /** The packet of block `abs` if it is loaded, else null (call `load`). */
+  packet(abs: number): Buffer | null {
     let c = this.cur;
-    if (!c || abs < c.first || abs >= c.first + c.blocks) {
+    if (!c || !c.has(abs)) {
       const a = this.ahead;
-      if (!a || abs < a.first || abs >= a.first + a.blocks) return null;
+      if (!a || !a.has(abs)) return null;
       this.cur = c = a;
       this.ahead = null;
     }
-    // Past the middle of the current chunk: read the next one while the network works.
-    if (!this.ahead && !this.prefetching && abs - c.first >= c.blocks / 2) this.prefetch(c.first + c.blocks);
-    const start = (abs - c.first) * this.blksize;
-    return c.buf.subarray(start, Math.min(start + this.blksize, c.buf.length));
+    // Past the middle of the current run: read the next one while the network works.
+    if (!this.ahead && !this.prefetching && abs - c.first >= c.count / 2) this.prefetch(c.first + c.count);
+    return c.packet(abs);
   }
 
-  /** Load the chunk that starts at block `abs`; throws if the file shrank underneath us. */
+  /** Load the run that starts at block `abs`. */
   async load(abs: number): Promise<void> {
     this.cur = await this.read(abs);
   }
@@ -67,18 +82,8 @@ export class BlockSource {
     );
   }
 
-  private async read(abs: number): Promise<Chunk> {
-    const offset = (abs - 1) * this.blksize;
-    const want = Math.max(0, Math.min(this.blocksPerChunk * this.blksize, this.size - offset));
-    const buf = Buffer.allocUnsafe(want);
-    let got = 0;
-    while (got < want) {
-      const { bytesRead } = await this.fh.read(buf, got, want - got, offset + got);
-      if (bytesRead === 0) throw new Error(`file shrank during the transfer (expected ${this.size} bytes)`);
-      got += bytesRead;
-    }
-    // The final (short or empty) block belongs to the chunk that reaches the end of the file.
-    const full = Math.floor(want / this.blksize);
-    return { first: abs, blocks: offset + want >= this.size ? full + 1 : full, buf };
+  private read(abs: number): Promise<PacketRun> {
+    const count = Math.max(1, Math.min(this.blocksPerRun, this.lastBlock - abs + 1));
+    return new PacketRun(abs, count, this.blksize, this.size).fill(this.fh);
   }
 }

@@ -24,6 +24,8 @@ export interface Opened {
   size: number;
   realPath: string;
   root: string;
+  /** This version of the file (device, inode, size, change times): the cache key of its contents. */
+  version: string;
 }
 
 /** Pure check of the name itself: no NUL, not absolute, no `..` segment, not too long. */
@@ -79,7 +81,8 @@ export async function openConfined(roots: readonly string[], name: string): Prom
       await fh.close().catch(() => undefined);
       return { ok: false, code: 1, message: 'not a regular file' };
     }
-    return { ok: true, fh, size: st.size, realPath: real, root };
+    const version = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    return { ok: true, fh, size: st.size, realPath: real, root, version };
   }
   return { ok: false, code: 1, message: 'file not found' };
 }

@@ -17,6 +17,8 @@ import { openConfined, realRoots } from './resolve-path.ts';
 import { DEFAULT_RTO, type RtoConfig } from './rto.ts';
 import { newStats, type TftpStats } from './stats.ts';
 import { Transfer, type TransferResult } from './transfer.ts';
+import { FileCache } from './file-cache.ts';
+import { WholeSource, type PacketSource } from './block-source.ts';
 
 /** Concurrent transfers in all: a 100-node boot storm fits with room to spare. */
 export const DEFAULT_MAX_TRANSFERS = 256;
@@ -70,6 +72,8 @@ export class TftpServer {
   private readonly perClient = new Map<string, number>();
   private readonly queue: Queued[] = [];
   private readonly memory = new ClientMemory();
+  /** Small files laid out as packets, shared by all transfers (file-cache.ts). */
+  readonly cache = new FileCache();
   private readonly now: () => number;
   private stopping = false;
   private readonly closing = new Set<Promise<void>>();
@@ -236,6 +240,15 @@ export class TftpServer {
       windowsizeCap: WINDOWSIZE_MAX,
       fileSize: opened.size,
     });
+    let source: PacketSource | undefined;
+    if (this.cache.fits(opened.size)) {
+      try {
+        source = new WholeSource(await this.cache.get(opened.version, opened.fh, opened.size, neg.blksize));
+      } catch (e) {
+        // Streaming reports a read error in the transfer itself (error packet + tftp.error).
+        this.o.log.warn({ err: e, file }, 'TFTP: could not cache the file; streaming it');
+      }
+    }
     let sock: UdpTransport;
     try {
       const onSendError = () => {
@@ -248,6 +261,13 @@ export class TftpServer {
       throw e;
     }
     this.stats.openSockets++;
+    if (this.stopping) {
+      // stop() ran while this transfer was being set up (cache load, socket): it has no Transfer to abort.
+      await Promise.allSettled([sock.close(), opened.fh.close()]);
+      this.stats.openSockets--;
+      this.stats.openFiles--;
+      return this.release(k, ip);
+    }
     const data = {
       file,
       requested: req.filename,
@@ -262,6 +282,7 @@ export class TftpServer {
       peer: from,
       fh: opened.fh,
       size: opened.size,
+      source,
       neg,
       rto: this.o.rto ?? DEFAULT_RTO,
       block1StallRetries: BLOCK1_STALL_RETRIES,

@@ -5,8 +5,8 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { Peer, UdpTransport } from '../net/pinned-udp.ts';
-import { BlockSource } from './block-source.ts';
-import { decode, encode, encodeData, ErrorCode, Opcode } from './codec.ts';
+import { BlockSource, type PacketSource } from './block-source.ts';
+import { decode, encode, ErrorCode, Opcode } from './codec.ts';
 import { MalformedPacket } from './malformed-packet.ts';
 import { blockCount, type Negotiated } from './options.ts';
 import { RtoEstimator, type RtoConfig } from './rto.ts';
@@ -42,6 +42,8 @@ export interface TransferInit {
   peer: Peer;
   fh: FileHandle;
   size: number;
+  /** The file's packets when already laid out (the cache); else they are streamed from `fh`. */
+  source?: PacketSource;
   neg: Negotiated;
   rto: RtoConfig;
   /** Give up sooner when block 1 never gets through with a big blksize (firmware quirk). */
@@ -55,7 +57,7 @@ export interface TransferInit {
 /** A running read transfer. */
 export class Transfer {
   private readonly win: SendWindow;
-  private readonly src: BlockSource;
+  private readonly src: PacketSource;
   private readonly rto: RtoEstimator;
   private readonly t0: number;
   private awaitingOack: boolean;
@@ -70,7 +72,7 @@ export class Transfer {
 
   constructor(private readonly o: TransferInit) {
     this.win = new SendWindow(blockCount(o.size, o.neg.blksize), o.neg.windowsize);
-    this.src = new BlockSource(o.fh, o.size, o.neg.blksize, o.neg.windowsize);
+    this.src = o.source ?? new BlockSource(o.fh, o.size, o.neg.blksize, o.neg.windowsize);
     this.rto = new RtoEstimator(o.rto, o.neg.timeoutMs);
     this.t0 = o.now();
     this.awaitingOack = o.neg.oack !== null;
@@ -178,12 +180,12 @@ export class Transfer {
     const end = this.win.end();
     while (this.win.next <= end) {
       const abs = this.win.next;
-      const data = this.src.get(abs);
-      if (data === null) {
+      const pkt = this.src.packet(abs);
+      if (pkt === null) {
         if (!this.loading) this.loadThenPump(this.win.base, isRetransmit);
         return;
       }
-      this.send(encodeData(abs & 0xffff, data));
+      this.send(pkt);
       this.win.next++;
     }
     if (isRetransmit)

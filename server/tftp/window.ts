@@ -18,6 +18,13 @@ export class SendWindow {
   rewound = false;
   /** Base at which a duplicate ACK already triggered a resend (bounds Sorcerer's Apprentice). */
   private dupResentAt = 0;
+  /**
+   * Highest block sent before the last resend (NewReno's "recover" point, RFC 6582). A resend makes the
+   * receiver see blocks it already has, and it answers those with a repeat of its last ACK; that repeat
+   * is not news. Honouring it resent the next window too, whose copies provoked the next repeat: after a
+   * single spurious timeout every later window went out twice.
+   */
+  private recover = 0;
 
   constructor(
     /** Number of the final block (short or empty). */
@@ -50,8 +57,9 @@ export class SendWindow {
     this.rewound = false;
     if (abs === null) return 'stray';
     if (abs === this.base - 1) {
-      if (this.size > 1 && this.next > this.base && this.dupResentAt !== this.base) {
+      if (this.size > 1 && this.next > this.base && this.dupResentAt !== this.base && abs > this.recover) {
         this.dupResentAt = this.base;
+        this.recover = this.next - 1;
         this.next = this.base;
         this.rewound = true;
       }
@@ -66,6 +74,7 @@ export class SendWindow {
 
   /** Timeout: go back to the first unacknowledged block (go-back-N). */
   rewind(): void {
+    this.recover = Math.max(this.recover, this.next - 1);
     this.next = this.base;
   }
 }

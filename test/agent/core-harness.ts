@@ -1,28 +1,15 @@
-// Test helper: runs the REAL appliance core (`crashcart serve --lab sim:0`) as a child process on
-// loopback ports, gives admin API access, and can stop/restart it on the same port and data dir.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+/**
+ * The REAL appliance core (`crashcart serve --lab sim:0`) for agent tests, as a child process through the test
+ * kit's starter: admin API access, and stop/restart on the same node-plane port and data dir (the agent's
+ * reconnect is the point). Plus the iPXE walk the agent tests start machines with.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { spawnAppliance, type ProcessAppliance } from '../support/appliance.ts';
 import { classifyBootScript, expandIpxe, chainUrl, type IpxeVars } from '../../server/lab/ipxe-sim.ts';
 import { request } from '../../agent/loop/client.ts';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const START_TIMEOUT_MS = 45_000;
-
-/** A free TCP port on loopback (bind 0, read, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** A running core. */
 export interface Core {
@@ -32,89 +19,47 @@ export interface Core {
   token: string;
   admin(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', p: string, body?: unknown): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
+  /** Start again on the same node-plane port and data dir (the agent under test keeps its server URL). */
   start(): Promise<void>;
   dispose(): Promise<void>;
 }
 
-async function waitHealthy(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (let i = 0; Date.now() < deadline && i < 500; i++) {
-    if (child.exitCode !== null) throw new Error(`core exited with ${child.exitCode}: ${log()}`);
-    try {
-      const r = await request('GET', url, undefined, { timeoutMs: 1000 });
-      if (r.status === 200) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`core did not answer on ${url} within ${START_TIMEOUT_MS} ms: ${log()}`);
-}
-
-/** Start the core; `rateLimit` 0 turns the node-plane limiter off (fast loops in tests). */
+/** Start the core through the test kit's whole-process starter; `rateLimit` 0 turns the node-plane limiter off. */
 export async function startCore(opts: { rateLimit?: number } = {}): Promise<Core> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cc-agent-core-'));
-  const httpPort = await freePort();
-  const adminPort = await freePort();
-  let child: ChildProcess | undefined;
-  let out = '';
-  const baseUrl = `http://127.0.0.1:${httpPort}`;
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
-  const args = [
-    'bin/crashcart.mjs',
-    'serve',
-    '--data-dir',
-    dataDir,
-    '--lab',
-    'sim:0',
-    '--http-port',
-    String(httpPort),
-    '--admin-listen',
-    `127.0.0.1:${adminPort}`,
+  // The simulated machines boot the working tree's microkernel, as `npm start` does (the kit's default is none).
+  const flags = ['--lab', 'sim:0', '--microkernel', path.join(REPO_ROOT, 'build', 'out', 'microkernel')].concat([
     '--log-level',
     'warn',
     '--rate-limit',
     String(opts.rateLimit ?? 0),
-  ];
+  ]);
+  let proc: ProcessAppliance | undefined;
+  let httpPort: number | undefined;
   const core: Core = {
-    baseUrl,
-    adminUrl,
+    baseUrl: '',
+    adminUrl: '',
     dataDir,
     token: '',
     async start() {
-      out = '';
-      child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-      const keep = (b: Buffer) => {
-        out = (out + b.toString()).slice(-8000);
-      };
-      child.stdout!.on('data', keep);
-      child.stderr!.on('data', keep);
-      // Both planes: the node plane may answer a moment before the admin plane does.
-      await waitHealthy(`${baseUrl}/health`, child, () => out);
-      await waitHealthy(`${adminUrl}/api/v1/health`, child, () => out);
-      if (!core.token)
-        core.token = execFileSync(process.execPath, ['bin/crashcart.mjs', 'token', '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8' })
-          .trim()
-          .split('\n')
-          .pop()!
-          .trim();
+      proc = await spawnAppliance(flags, { dataDir, env: { NO_COLOR: '1' }, ...(httpPort ? { httpPort } : {}) });
+      core.baseUrl = proc.nodeUrl;
+      httpPort = Number(new URL(proc.nodeUrl).port);
+      // The admin plane listens on a port of its own choosing each start.
+      core.adminUrl = proc.adminUrl;
+      core.token = await proc.token();
     },
     async stop() {
-      const c = child;
-      child = undefined;
-      if (!c || c.exitCode !== null) return;
-      const exited = new Promise<void>((r) => c.once('exit', () => r()));
-      c.kill('SIGTERM');
-      const t = setTimeout(() => c.kill('SIGKILL'), 8000);
-      await exited;
-      clearTimeout(t);
+      const p = proc;
+      proc = undefined;
+      await p?.stop();
     },
     async dispose() {
       await core.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
     async admin(method, p, body) {
-      const r = await fetch(`${adminUrl}${p}`, {
+      const r = await fetch(`${core.adminUrl}${p}`, {
         method,
         headers: { authorization: `Bearer ${core.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         body: body !== undefined ? JSON.stringify(body) : undefined,

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
-import { ProtocolNode } from '../helpers/protocol-node.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { ProtocolNode } from '../support/protocol-node.ts';
 
 let t: TestAppliance;
 let dell: ProtocolNode;
@@ -149,6 +149,27 @@ describe('policies', () => {
     await t.admin('PUT', '/api/v1/policies/cap2', { name: 'cap2', task: 'local-disk', tags: ['all'], max_count: 5 });
     expect((await t.admin('GET', '/api/v1/policies/cap2')).body.bound_count).toBe(5);
     expect((await t.admin('DELETE', '/api/v1/policies/cap2')).status).toBe(409);
+  });
+
+  it('refuses a bind by hand past max_count with CC_ERR_POLICY_FULL for that node only', async () => {
+    const nodes = (await t.admin('GET', '/api/v1/nodes?limit=1000')).body.nodes as { id: number; policy: string | null }[];
+    const inside = nodes.find((n) => n.policy === 'cap2')!;
+    const outside = nodes.find((n) => n.policy === null)!;
+    expect(outside).toBeDefined();
+    const b = await t.admin('POST', '/api/v1/nodes/bind', { node_ids: [outside.id, inside.id], policy: 'cap2' });
+    expect(b.status).toBe(200);
+    expect(b.body.results).toEqual([
+      {
+        node_id: outside.id,
+        ok: false,
+        state: 'registered',
+        code: 'CC_ERR_POLICY_FULL',
+        reason: 'The policy has no free slot: policy "cap2" has max_count 5',
+      },
+      { node_id: inside.id, ok: true, state: 'bound' },
+    ]);
+    expect((await t.admin('GET', `/api/v1/nodes/${outside.id}`)).body.policy).toBeNull();
+    expect((await t.admin('GET', '/api/v1/policies/cap2')).body.bound_count).toBe(5);
   });
 });
 

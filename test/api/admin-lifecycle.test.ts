@@ -1,8 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { startTestAppliance, tmpDir, type TestAppliance } from '../helpers/appliance.ts';
-import { ProtocolNode, kernelArgs } from '../helpers/protocol-node.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { tmpDir } from '../support/appliance.ts';
+import { ProtocolNode, kernelArgs } from '../support/protocol-node.ts';
 
 let t: TestAppliance;
 let mkDir: string;
@@ -54,9 +55,11 @@ describe('admin auth', () => {
   });
 });
 
-describe('node life cycle through the admin API', () => {
-  it('discovers, registers, binds with one click, reboots into the task, installs, then boots local disk', async () => {
-    const n = new ProtocolNode(t, ['52:54:00:30:00:01', '52:54:00:30:00:02'], { manufacturer: 'Supermicro', memorysize_mb: 32768 });
+describe('one machine from discovery to local disk (each step its own test, in order)', () => {
+  let n: ProtocolNode;
+
+  it('discovers it: the microkernel script, ranged microkernel assets, register and first check-in', async () => {
+    n = new ProtocolNode(t, ['52:54:00:30:00:01', '52:54:00:30:00:02'], { manufacturer: 'Supermicro', memorysize_mb: 32768 });
     const script = await n.boot();
     expect(script).toContain(`kernel --name vmlinuz ${t.nodeUrl}/mk/vmlinuz initrd=initrd.img crashcart.url=${t.nodeUrl}`);
     expect(script).toContain('# Crashcart: discovery microkernel test-mk-1');
@@ -67,8 +70,9 @@ describe('node life cycle through the admin API', () => {
     expect((await part.arrayBuffer()).byteLength).toBe(100);
     await n.register();
     expect((await n.checkin(true)).body.command).toBe('acknowledge');
+  });
 
-    // An image and a policy.
+  it('takes an image upload and a disabled policy that uses it', async () => {
     const up = await fetch(`${t.adminUrl}/api/v1/images/deb12/files/linux`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/octet-stream' },
@@ -94,8 +98,9 @@ describe('node life cycle through the admin API', () => {
       root_password_hash: '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1',
     });
     expect(pol.status).toBe(201);
+  });
 
-    // One click.
+  it('binds it with one click (an unknown id is reported, not thrown) and the next check-in says reboot', async () => {
     const b = await t.admin('POST', '/api/v1/nodes/bind', { node_ids: [n.nodeId, 999999], policy: 'debian-web' });
     expect(b.body.results).toEqual([
       { node_id: n.nodeId, ok: true, state: 'bound' },
@@ -103,7 +108,9 @@ describe('node life cycle through the admin API', () => {
     ]);
     const c = await n.checkin();
     expect(c.body.command).toBe('reboot');
-    // The node reboots; iPXE asks again and gets the installer.
+  });
+
+  it('reboots into the installer, which fetches its preseed and reports stages to installed; then local disk', async () => {
     const task = await n.boot();
     expect(task).toContain(
       `kernel ${t.nodeUrl}/images/deb12/linux initrd=initrd.gz auto=true priority=critical url=${t.nodeUrl}/api/v1/nodes/${n.nodeId}/files/`,
@@ -129,13 +136,17 @@ describe('node life cycle through the admin API', () => {
     expect((await fetch(`${stageUrl}&name=installed`)).status).toBe(200);
     expect((await t.admin('GET', `/api/v1/nodes/${n.nodeId}`)).body.state).toBe('installed');
     expect(await n.boot()).toContain('sanboot --no-describe --drive 0x80');
+  });
+
+  it('keeps its timeline in order', async () => {
     const timeline = (await t.admin('GET', `/api/v1/nodes/${n.nodeId}/events`)).body.events.map((e: { type: string }) => e.type).reverse();
     expect(timeline).toEqual(
       expect.arrayContaining(['node.discovered', 'node.registered', 'node.bound', 'node.reboot_sent', 'node.stage']),
     );
     expect(timeline.indexOf('node.bound')).toBeLessThan(timeline.indexOf('node.reboot_sent'));
+  });
 
-    // Reinstall, then unbind.
+  it('reinstalls it, then unbinds it; the image stays in use by the policy', async () => {
     const ri = await t.admin('POST', '/api/v1/nodes/reinstall', { node_ids: [n.nodeId] });
     expect(ri.body.results[0]).toMatchObject({ ok: true, state: 'bound' });
     expect(await n.boot()).toContain('/images/deb12/linux');
@@ -144,7 +155,9 @@ describe('node life cycle through the admin API', () => {
     expect(await n.boot()).toContain('/mk/vmlinuz');
     expect((await t.admin('DELETE', '/api/v1/images/deb12')).status).toBe(409);
   });
+});
 
+describe('node life cycle through the admin API', () => {
   it('queues reboot/poweroff for running agents, edits and forgets nodes', async () => {
     const n = new ProtocolNode(t, ['52:54:00:31:00:01'], { x: 1 });
     await n.boot();

@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
-import { ProtocolNode } from '../helpers/protocol-node.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { ProtocolNode } from '../support/protocol-node.ts';
 import { sha512Crypt } from '../../server/policies/sha512-crypt.ts';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA30HM6VskOhl4h5q4RvAF53qFUgiPvFk1bhhYmfNo0a test@crashcart';

@@ -22,7 +22,12 @@ const box = () => SecretBox.open(tmp('cc-bmc-record-'));
 describe('a node BMC record', () => {
   it('seals the password for that node, shows no password, opens it for the driver', async () => {
     const b = await box();
-    const input: BmcInput = { driver: 'redfish', address: 'bmc-12.rack.example', username: 'root', password: 'calvin-not-really' };
+    const input: BmcInput & { password: string } = {
+      driver: 'redfish',
+      address: 'bmc-12.rack.example',
+      username: 'root',
+      password: 'calvin-not-really',
+    };
     const rec = bmcRecordFromInput(12, input, b);
     expect(rec).toMatchObject({
       driver: 'redfish',

@@ -123,7 +123,17 @@ export async function preparedDataDir(): Promise<string> {
         bmc_ip: null,
       },
       metadata: {},
-      bmc: { driver: 'ipmi', address: '10.0.0.9', port: 623, username: 'admin', password_enc: 'ccs1:sealed', tls: 'pin' },
+      bmc: {
+        driver: 'ipmi',
+        address: '10.0.0.9',
+        port: 623,
+        username: 'admin',
+        password_enc: 'ccs1:sealed',
+        system_path: null,
+        tls: 'pin',
+        tls_fingerprint: null,
+        ipmi_cipher_suite: null,
+      },
     });
     await c.store.facts.put({ _id: '1', facts: { memorysize_mb: 4096 }, inventory: null, updated_at: now });
   } finally {

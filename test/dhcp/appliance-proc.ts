@@ -3,8 +3,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import type { CcEvent } from '../../contract/index.ts';
-import type { Lab } from './netns.ts';
-import { waitFor } from './netns.ts';
+import type { Lab } from '../support/netns-lab.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /** One JSON line of the harness. */
 export type HarnessLine = { type: string; [k: string]: unknown };
@@ -17,12 +17,10 @@ export class ApplianceProc {
   readonly stderr: string[] = [];
   readonly child: ChildProcess;
 
-  constructor(lab: Lab, ns: string, args: Record<string, unknown>) {
-    this.child = lab.spawnIn(ns, process.execPath, [
-      path.join(ROOT, 'bin/run-ts.mjs'),
-      path.join(ROOT, 'test/dhcp/harness/appliance.ts'),
-      JSON.stringify(args),
-    ]);
+  /** `cpus`: run under `taskset -c CPUS` (the DHCP bench pins the server to one core). */
+  constructor(lab: Lab, ns: string, args: Record<string, unknown>, cpus: string | null = null) {
+    const argv = [path.join(ROOT, 'bin/run-ts.mjs'), path.join(ROOT, 'test/dhcp/harness/appliance.ts'), JSON.stringify(args)];
+    this.child = cpus ? lab.spawnIn(ns, 'taskset', ['-c', cpus, process.execPath, ...argv]) : lab.spawnIn(ns, process.execPath, argv);
     readline.createInterface({ input: this.child.stdout! }).on('line', (l) => {
       try {
         this.lines.push(JSON.parse(l) as HarnessLine);

@@ -10,10 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
-import { Lab, waitFor } from './netns.ts';
+import { Lab } from '../support/netns-lab.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { ApplianceProc } from './appliance-proc.ts';
 
-const lab = new Lab('cl');
+const lab = new Lab('dhcp', 'cl');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-dhcp-clients-'));
 const dataDir = path.join(tmp, 'data');
 const SERVER = '10.9.0.1';

@@ -9,10 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { Lab, waitFor } from './netns.ts';
+import { Lab } from '../support/netns-lab.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { ApplianceProc } from './appliance-proc.ts';
 
-const lab = new Lab('fw');
+const lab = new Lab('dhcp', 'fw');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-dhcp-fw-'));
 const SERVER = '10.9.0.1';
 const base = (dataDir: string, mode: 'full' | 'proxy') => ({

@@ -48,17 +48,20 @@ export async function tempStore(): Promise<{
 }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cc-dhcp-'));
   let store = await openStore(dir, 0);
-  const events = await EventLog.open(store.events, 100_000);
+  let events = await EventLog.open(store.eventsFile, store.legacyEventsFile, 100_000);
   return {
     dir,
     store,
     events,
     async reopen() {
+      await events.close();
       await store.close();
       store = await openStore(dir, 0);
-      return { store, events: await EventLog.open(store.events, 100_000) };
+      events = await EventLog.open(store.eventsFile, store.legacyEventsFile, 100_000);
+      return { store, events };
     },
     async cleanup() {
+      await events.close().catch(() => undefined);
       await store.close().catch(() => undefined);
       await fs.rm(dir, { recursive: true, force: true });
     },

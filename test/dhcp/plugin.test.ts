@@ -15,7 +15,7 @@ import { CcError } from '../../server/errors/cc-error.ts';
 import type { Config } from '../../server/config/schema.ts';
 import { MemoryIo, memoryEvents } from './memory-io.ts';
 import { TestHooks, clientPacket, memoryLogger, tempStore, testConfig } from './helpers.ts';
-import { waitFor } from './netns.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 let ts: Awaited<ReturnType<typeof tempStore>>;
 let io: MemoryIo;

@@ -11,13 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
-import { Lab, waitFor } from './netns.ts';
+import { Lab } from '../support/netns-lab.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { ApplianceProc } from './appliance-proc.ts';
 import type { ForeignServer } from '../../server/dhcp/probe-reply.ts';
 import { MAX_FOREIGN_SERVERS } from '../../server/dhcp/defaults.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const lab = new Lab('pr');
+const lab = new Lab('dhcp', 'pr');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-dhcp-probe-'));
 const SERVER = '10.9.0.1';
 let running: ChildProcess[] = [];

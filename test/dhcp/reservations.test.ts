@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
 import { ReservationService, canonicalMac } from '../../server/dhcp/reservations.ts';
 import { makePool } from '../../server/dhcp/lease-table.ts';
 import { CcError } from '../../server/errors/cc-error.ts';

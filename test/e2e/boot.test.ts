@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Node } from '../../contract/node.ts';
 import type { CcEvent } from '../../contract/events.ts';
-import { addTap, createNet, destroyNet, netExists, type TestNet } from './harness/netns.ts';
+import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { debianInstaller } from './harness/debian-installer.ts';
@@ -21,7 +21,8 @@ import { bootPhases, phasesMarkdown, type Phase } from './harness/timings.ts';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
 const OUT_DIR = path.join(REPO, 'test-output');
-const NS = `cc-e2e-${process.pid}-0`;
+const lab = new Lab('e2e', 'boot');
+const NS = lab.ns('net');
 const SUBNET = '10.66.0';
 const HTTP_PORT = 8026;
 const ADMIN_PORT = 18027;
@@ -57,7 +58,7 @@ const GUESTS: GuestSpec[] = [
   },
 ];
 
-let net: TestNet | null = null;
+let net: BridgedNet | null = null;
 let app: Appliance | null = null;
 let dataDir = '';
 let logDir = '';
@@ -130,8 +131,8 @@ beforeAll(async () => {
   );
   log(`imported debian-installer-12-netboot-amd64 ${di.version} as image debian12`);
 
-  net = createNet(NS, `${SUBNET}.1`, 24);
-  for (const g of GUESTS) for (const n of g.nics) n.tap = addTap(net);
+  net = lab.bridgedNet('net', `${SUBNET}.1`, 24);
+  for (const g of GUESTS) for (const n of g.nics) n.tap = lab.addTap(net);
   app = await startAppliance({
     repo: REPO,
     ns: NS,
@@ -207,9 +208,9 @@ afterAll(async () => {
     writeFileSync(path.join(logDir, 'events.json'), JSON.stringify(events, null, 1));
   }
   if (app) await stopAppliance(app);
-  destroyNet(NS);
+  await lab.cleanup();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  if (netExists(NS)) throw new Error(`namespace ${NS} is still there after cleanup\n  fix: ip netns del ${NS}`);
+  if (lab.leftovers().length) throw new Error(`namespace ${NS} is still there after cleanup\n  fix: ip netns del ${NS}`);
 }, 60_000);
 
 describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)', () => {

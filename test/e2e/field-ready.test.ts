@@ -18,11 +18,12 @@ import type { Node } from '../../contract/node.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { freshClone } from '../support/fresh-clone.ts';
 import { tmpDir } from '../support/appliance.ts';
-import { addTap, createNet, destroyNet, netExists, type TestNet } from './harness/netns.ts';
+import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 
-const NS = `cc-field-${process.pid}-0`;
+const lab = new Lab('e2e', 'field');
+const NS = lab.ns('net');
 const SUBNET = '10.67.0';
 const OUT_DIR = path.join(REPO_ROOT, 'test-output', 'field-ready');
 /** Both guests on TCG on a shared 2-core machine (boot.test.ts measures ~30-60 s each). */
@@ -53,7 +54,7 @@ const guestSpec = (name: string, firmware: 'bios' | 'uefi', n: number): GuestSpe
 });
 
 let clone = '';
-let net: TestNet | null = null;
+let net: BridgedNet | null = null;
 let app: Appliance | null = null;
 const guests: Guest[] = [];
 const log = (s: string) => console.log(`[field-ready ${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -79,7 +80,7 @@ async function serve(dataDir: string, name: string): Promise<Appliance> {
 async function bootToRegistration(a: Appliance, specs: GuestSpec[]): Promise<Node[]> {
   const mine: Guest[] = [];
   for (const spec of specs) {
-    spec.nics[0]!.tap = addTap(net!);
+    spec.nics[0]!.tap = lab.addTap(net!);
     const g = startGuest(NS, spec, path.join(OUT_DIR, `${spec.name}.serial.log`), path.join(OUT_DIR, `${spec.name}.vars.fd`));
     mine.push(g);
     guests.push(g);
@@ -127,14 +128,14 @@ beforeAll(async () => {
   if (!fs.existsSync(loaderCache)) throw new Error(`${loaderCache} is missing\n  fix: bash scripts/ensure-test-deps.sh`);
   fs.mkdirSync(OUT_DIR, { recursive: true });
   clone = await freshClone('cc-field-clone-');
-  net = createNet(NS, `${SUBNET}.1`, 24);
+  net = lab.bridgedNet('net', `${SUBNET}.1`, 24);
 }, 120_000);
 
 afterAll(async () => {
   for (const g of guests) await stopGuest(g);
   if (app) await stopAppliance(app);
-  destroyNet(NS);
-  if (netExists(NS)) throw new Error(`namespace ${NS} is still there after cleanup\n  fix: ip netns del ${NS}`);
+  await lab.cleanup();
+  if (lab.leftovers().length) throw new Error(`namespace ${NS} is still there after cleanup\n  fix: ip netns del ${NS}`);
 }, 60_000);
 
 describe('field-ready: a fresh clone prepares, then serves BIOS and UEFI guests (QEMU, TCG)', () => {

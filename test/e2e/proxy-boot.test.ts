@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Node } from '../../contract/node.ts';
-import { addTap, createNet, destroyNet, netExists, type TestNet } from './harness/netns.ts';
+import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { bootPhases, phasesMarkdown, type Phase } from './harness/timings.ts';
@@ -22,8 +22,9 @@ import { bootPhases, phasesMarkdown, type Phase } from './harness/timings.ts';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
 const OUT_DIR = path.join(REPO, 'test-output');
-const NS = `cc-e2ep-${process.pid}`;
-const SITE = `cc-e2ep-${process.pid}-site`;
+const lab = new Lab('e2e', 'proxy');
+const NS = lab.ns('net');
+const SITE = lab.ns('site');
 const SUBNET = '10.67.0';
 const HTTP_PORT = 8026;
 const ADMIN_PORT = 18028;
@@ -50,7 +51,7 @@ const GUESTS: GuestSpec[] = [
   },
 ];
 
-let net: TestNet | null = null;
+let net: BridgedNet | null = null;
 let app: Appliance | null = null;
 let dataDir = '';
 let logDir = '';
@@ -74,10 +75,10 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'cc-e2ep-data-'));
   logDir = path.join(OUT_DIR, 'e2e-proxy');
   mkdirSync(logDir, { recursive: true });
-  net = createNet(NS, `${SUBNET}.1`, 24);
-  for (const g of GUESTS) for (const n of g.nics) n.tap = addTap(net);
+  net = lab.bridgedNet('net', `${SUBNET}.1`, 24);
+  for (const g of GUESTS) for (const n of g.nics) n.tap = lab.addTap(net);
   // The site's DHCP server: another host on the same switch (its own namespace, a cable into the bridge).
-  ip('netns', 'add', SITE);
+  lab.addNs('site');
   ip('-n', NS, 'link', 'add', 'site1', 'type', 'veth', 'peer', 'name', 'site0', 'netns', SITE);
   ip('-n', NS, 'link', 'set', 'site1', 'master', net.bridge, 'up');
   ip('-n', SITE, 'addr', 'add', `${SUBNET}.2/24`, 'dev', 'site0');
@@ -120,11 +121,10 @@ afterAll(async () => {
   for (const c of children) if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
   if (app && !app.exited) writeFileSync(path.join(logDir, 'events.json'), JSON.stringify(await allEvents(app).catch(() => []), null, 1));
   if (app) await stopAppliance(app);
-  destroyNet(SITE);
-  destroyNet(NS);
+  await lab.cleanup();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  if (netExists(NS) || netExists(SITE))
-    throw new Error(`namespace ${NS} or ${SITE} is still there\n  fix: ip netns del ${NS}; ip netns del ${SITE}`);
+  if (lab.leftovers().length)
+    throw new Error(`namespaces ${lab.leftovers().join(', ')} are still there after cleanup\n  fix: ip netns del NAME`);
 }, 60_000);
 
 describe('proxy mode beside a site DHCP server (QEMU, TCG)', () => {

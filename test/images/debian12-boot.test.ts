@@ -11,21 +11,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
-import { addTap, createNet, destroyNet, netExists, type TestNet } from '../e2e/harness/netns.ts';
+import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, stopGuest, type Guest } from '../e2e/harness/qemu.ts';
 import { sshRun, startDiskGuest, waitSerial, type DiskGuestSpec } from './harness/disk-guest.ts';
 import { makeSeed } from './harness/nocloud-seed.ts';
 import { run, tmpDir } from './harness/tools.ts';
 
 const IMAGE = path.join(REPO_ROOT, 'build/out/images/debian12/disk.raw.zst');
-const NS = `cc-images-${process.pid}-0`;
+const lab = new Lab('images', 'boot');
+const NS = lab.ns('net');
 const SUBNET = '10.67.0';
 /** TCG boot to an SSH login, two guests at once on two shared cores: measured 3-5 min; CI may be slower. */
 const BOOT_TIMEOUT_MS = 14 * 60_000;
 const GIB = 1024 ** 3;
 
 const work = tmpDir('boot');
-let net: TestNet | null = null;
+let net: BridgedNet | null = null;
 const guests: Record<string, Guest> = {};
 const hostKeys: Record<string, string> = {};
 const key = path.join(work, 'id_ed25519');
@@ -45,7 +46,7 @@ beforeAll(async () => {
   run('zstd', ['-q', '-d', '--sparse', IMAGE, '-o', base]);
   run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'crashcart-image-test', '-f', key]);
   const pub = fs.readFileSync(`${key}.pub`, 'utf8').trim();
-  net = createNet(NS, `${SUBNET}.1`, 24);
+  net = lab.bridgedNet('net', `${SUBNET}.1`, 24);
   for (const s of SPECS) {
     const seed = path.join(work, `${s.name}-seed.img`);
     makeSeed(
@@ -67,7 +68,7 @@ beforeAll(async () => {
       diskBytes: 3 * GIB,
       seedImage: seed,
       mac: s.mac,
-      tap: addTap(net),
+      tap: lab.addTap(net),
     };
     guests[s.name] = startDiskGuest(NS, spec, path.join(work, s.name));
   }
@@ -81,8 +82,8 @@ afterAll(async () => {
   for (const s of SPECS)
     if (fs.existsSync(path.join(work, `${s.name}.serial.log`)))
       fs.copyFileSync(path.join(work, `${s.name}.serial.log`), path.join(out, `${s.name}.serial.log`));
-  destroyNet(NS);
-  expect(netExists(NS)).toBe(false);
+  await lab.cleanup();
+  expect(lab.leftovers()).toEqual([]);
   fs.rmSync(work, { recursive: true, force: true });
 });
 

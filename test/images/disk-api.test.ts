@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
 import { makeSampleDisk } from './harness/sample-disk.ts';
 import { run, tmpDir } from './harness/tools.ts';
 

@@ -5,8 +5,8 @@
  * Full DHCP on loopback (no NIC, so no DHCP socket): each machine speaks from its own 127.0.0.x address.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
-import { kernelArgs } from '../helpers/protocol-node.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { kernelArgs } from '../support/protocol-node.ts';
 import { httpFrom } from '../security/helpers/http-from.ts';
 
 let t: TestAppliance;

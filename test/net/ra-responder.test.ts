@@ -51,8 +51,8 @@ describe('IPv6 RA responder', () => {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve) => ra.stdout!.once('data', () => resolve()));
-    // Solicit from B: the answer must come at once, not after the 60 s interval.
-    const t0 = Date.now();
+    // Solicit from B. The capture is cut off long before the 60 s interval comes round, so a second RA in it is the
+    // answer to this RS (no clock is read: a slow machine only makes the cut-off generous).
     sh(
       'ip',
       'netns',
@@ -67,7 +67,6 @@ describe('IPv6 RA responder', () => {
       setTimeout(() => cap.kill(), 15000);
     });
     expect(code).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(15000);
     const ras = text.split('\n').filter((l) => l.includes('router advertisement'));
     expect(ras).toHaveLength(2);
     expect(text).toMatch(/hop limit 64, Flags \[none\], pref medium, router lifetime 0s/);

@@ -10,12 +10,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { spawn, execFile } from 'node:child_process';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
-import { Lab, waitFor } from '../dhcp/netns.ts';
+import { Lab } from '../support/netns-lab.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { freshClone } from '../support/fresh-clone.ts';
 import { tmpDir } from '../support/appliance.ts';
 import { writeMicrokernel } from '../bundle/support.ts';
 
-const lab = new Lab('gate');
+const lab = new Lab('prepare', 'gate');
 let clone = '';
 let dataDir = '';
 const SERVE = ['--iface', 'eth0', '--dhcp', 'proxy', '--lab', 'off', '--http-port', '8026', '--log-level', 'warn'];

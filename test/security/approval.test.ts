@@ -3,8 +3,8 @@
  * a tag-less policy binds only by hand, and with approval required nothing binds an unapproved node.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
-import { ProtocolNode } from '../helpers/protocol-node.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { ProtocolNode } from '../support/protocol-node.ts';
 
 let t: TestAppliance;
 beforeAll(async () => {

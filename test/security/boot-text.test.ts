@@ -4,8 +4,8 @@
  * installer only through the whitelist. And the CSV export shows hostile cells as text, not formulas.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
-import { ProtocolNode } from '../helpers/protocol-node.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { ProtocolNode } from '../support/protocol-node.ts';
 import { csvCell } from '../../server/nodes/node-export.ts';
 
 let t: TestAppliance;

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { factsHash } from '../../contract/facts-hash.ts';
-import { freePort, tmpDir } from '../helpers/appliance.ts';
+import { freePort, tmpDir } from '../support/appliance.ts';
 import { startServe, type ServeProc } from './helpers/serve-proc.ts';
 
 const procs: ServeProc[] = [];

@@ -4,8 +4,8 @@
  * only when it fails; beside each, the same move made legitimately works.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
-import { ProtocolNode, kernelArgs } from '../helpers/protocol-node.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { ProtocolNode, kernelArgs } from '../support/protocol-node.ts';
 
 let t: TestAppliance;
 beforeAll(async () => {

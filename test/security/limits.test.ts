@@ -6,8 +6,8 @@
  */
 import { describe, it, expect, afterEach } from 'vitest';
 import net from 'node:net';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
-import { ProtocolNode } from '../helpers/protocol-node.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { ProtocolNode } from '../support/protocol-node.ts';
 import { httpFrom } from './helpers/http-from.ts';
 import type { Settings } from '../../server/settings/settings-service.ts';
 

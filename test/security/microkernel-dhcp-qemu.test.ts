@@ -9,12 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTap, createNet, destroyNet, netExists, type TestNet } from '../e2e/harness/netns.ts';
+import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, SerialLog } from '../e2e/harness/qemu.ts';
 import { ROOT } from './microkernel-sandbox.ts';
 
 const MK = path.join(ROOT, 'build/out/microkernel');
-const NS = `cc-mkqemu-${process.pid}-0`;
+const lab = new Lab('sec', 'mkqemu');
+const NS = lab.ns('net');
 const SERVER = '10.78.0.1';
 const GUEST_IP = '10.78.0.50';
 const PORT = 8026;
@@ -30,7 +31,7 @@ interface RogueEvent {
   from?: string;
 }
 
-let net: TestNet | undefined;
+let net: BridgedNet | undefined;
 let rogue: ChildProcess | undefined;
 let qemu: ChildProcess | undefined;
 let serial: SerialLog | undefined;
@@ -46,8 +47,8 @@ beforeAll(async () => {
   for (const f of ['vmlinuz', 'initrd.img'])
     if (!existsSync(path.join(MK, f))) throw new Error(`${path.join(MK, f)} is missing\n  fix: npm run build:microkernel`);
   tmp = mkdtempSync(path.join(os.tmpdir(), 'cc-mkqemu-'));
-  net = createNet(NS, SERVER, 24);
-  const tap = addTap(net);
+  net = lab.bridgedNet('net', SERVER, 24);
+  const tap = lab.addTap(net);
   // The OFFER/ACK go to 255.255.255.255, which needs a route in the namespace.
   execFileSync('ip', ['-n', NS, 'route', 'add', 'default', 'dev', net.bridge]);
   const cfg = {
@@ -121,9 +122,9 @@ afterAll(async () => {
     c.kill('SIGKILL');
     await gone;
   }
-  destroyNet(NS);
+  await lab.cleanup();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
-  expect(netExists(NS)).toBe(false);
+  expect(lab.leftovers()).toEqual([]);
 });
 
 describe('the microkernel under a rogue DHCP server (QEMU)', () => {

@@ -10,18 +10,12 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Lab, waitFor } from '../dhcp/netns.ts';
+import { Lab } from '../support/netns-lab.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { startServe } from './helpers/serve-proc.ts';
 
-/** Namespaces named cc-sec-<pid>-<name>. */
-class SecLab extends Lab {
-  override ns(name: string): string {
-    return `cc-sec-${process.pid}-${name}`;
-  }
-}
-
-const lab = new SecLab('net');
+const lab = new Lab('sec', 'net');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-sec-net-'));
 const dataDir = path.join(tmp, 'data');
 const RACK_IP = '10.77.0.1';

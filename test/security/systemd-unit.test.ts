@@ -11,7 +11,7 @@ import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Lab } from '../dhcp/netns.ts';
+import { Lab } from '../support/netns-lab.ts';
 import { spawnAppliance, standInMicrokernel, tmpDir } from '../support/appliance.ts';
 import { ERRORS } from '../../server/errors/catalog.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
@@ -68,7 +68,7 @@ describe('resources/systemd/crashcart.service', () => {
 });
 
 describe('the unit capability set, for real', () => {
-  const lab = new Lab('caps');
+  const lab = new Lab('sec', 'caps');
   afterAll(() => lab.cleanup());
 
   it('lets an unprivileged user serve proxyDHCP and TFTP with exactly those capabilities, and not without', async () => {

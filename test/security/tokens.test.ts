@@ -8,8 +8,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { startTestAppliance, type TestAppliance } from '../helpers/appliance.ts';
-import { ProtocolNode, kernelArgs } from '../helpers/protocol-node.ts';
+import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { ProtocolNode, kernelArgs } from '../support/protocol-node.ts';
 import { httpFrom } from './helpers/http-from.ts';
 
 const TASK = {

@@ -11,11 +11,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Lab } from '../dhcp/netns.ts';
+import { Lab } from '../support/netns-lab.ts';
 import { spawnAppliance, standInMicrokernel, startInProcess, tmpDir, type ProcessAppliance } from '../support/appliance.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 
-const lab = new Lab('store');
+const lab = new Lab('store', 'crash');
 beforeAll(() => {
   lab.addNs('srv');
   lab.addNs('rack');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { repairTornTail } from '../../server/store/repair.ts';
 import { GroupFsync } from '../../server/store/group-fsync.ts';
 import { openStore } from '../../server/store/store.ts';
-import { tmpDir } from '../helpers/appliance.ts';
+import { tmpDir } from '../support/appliance.ts';
 
 describe('store building blocks', () => {
   it('cuts a torn last line and leaves clean files alone', async () => {
@@ -37,6 +37,22 @@ describe('store building blocks', () => {
     expect((await s2.facts.findOne({ _id: '1' }))?.facts).toEqual({ 'macaddress_eth0.100': 'x', $odd: 1 });
     expect(await s2.facts.count()).toBe(1);
     await s2.close();
+  });
+  it('drops node indexes an older data dir recorded (node saves stay O(log n)) and keeps the documents', async () => {
+    const d = await tmpDir();
+    const s = await openStore(d, 0);
+    // What an older version left in nodes.db: indexes on fields most nodes share (policy null).
+    for (const fieldName of ['macs', 'uuid', 'serial', 'policy']) await s.nodes.ds.ensureIndexAsync({ fieldName });
+    await s.nodes.put({ _id: '1', id: 1, policy: null, macs: ['02:00:00:00:00:01'] } as never, { durable: true });
+    await s.close();
+    const s2 = await openStore(d, 0);
+    expect(Object.keys((s2.nodes.ds as unknown as { indexes: object }).indexes).sort()).toEqual(['_id', 'id']);
+    expect((await s2.nodes.findOne({ _id: '1' }))?.macs).toEqual(['02:00:00:00:00:01']);
+    await s2.close();
+    // The removal is recorded in the file: a third open does not bring the indexes back.
+    const s3 = await openStore(d, 0);
+    expect(Object.keys((s3.nodes.ds as unknown as { indexes: object }).indexes).sort()).toEqual(['_id', 'id']);
+    await s3.close();
   });
   it('keeps every write across compaction (the cached append handle follows the rewritten file)', async () => {
     const d = await tmpDir();

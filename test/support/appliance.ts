@@ -158,13 +158,16 @@ export interface SpawnOptions {
   netns?: string;
   /** A command that execs the rest (e.g. `setpriv ...` to drop to another user with some capabilities). */
   wrap?: string[];
+  /** The node-plane port, for a restart that clients must find where it was (no retry then); default a free one. */
+  httpPort?: number;
 }
 
 /** Spawn `bin/crashcart.mjs serve` with the base flags plus `flags`; resolves once it is up. */
 export async function spawnAppliance(flags: string[] = [], o: SpawnOptions = {}): Promise<ProcessAppliance> {
   const dataDir = o.dataDir ?? (await tmpDir('cc-proc-'));
   for (let attempt = 1; ; attempt++) {
-    const args = [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), 'serve', ...(await baseFlags(dataDir, await freePort())), ...flags];
+    const port = o.httpPort ?? (await freePort());
+    const args = [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), 'serve', ...(await baseFlags(dataDir, port)), ...flags];
     const pre = [...(o.netns ? ['ip', 'netns', 'exec', o.netns] : []), ...(o.wrap ?? [])];
     const [cmd, argv] = pre.length ? [pre[0]!, [...pre.slice(1), process.execPath, ...args]] : [process.execPath, args];
     const child = spawn(cmd, argv, { cwd: REPO_ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -174,7 +177,7 @@ export async function spawnAppliance(flags: string[] = [], o: SpawnOptions = {})
     const l = await waitForUiLine(child, () => out, 60_000);
     if (!l.ok) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      if (l.portTaken && attempt < 3) continue;
+      if (l.portTaken && o.httpPort === undefined && attempt < 3) continue;
       throw new Error(`crashcart serve did not start:\n${l.out}`);
     }
     const loginUrl = /Crashcart UI:\s*(\S+)/.exec(out)![1]!;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decode, encode, encodeData, encodedLength, type TftpPacket } from '../../server/tftp/codec.ts';
 import { MalformedPacket } from '../../server/tftp/malformed-packet.ts';
 import { REPO } from './helpers/lab.ts';
-import { tftpDatagrams } from './helpers/pcap.ts';
+import { tftpDatagrams } from './helpers/tftp-flows.ts';
 
 const fixture = (f: string) => path.join(REPO, 'test/fixtures/tftp', f);
 

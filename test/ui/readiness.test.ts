@@ -48,7 +48,8 @@ describe('setup screen readiness', () => {
   });
 
   it('a damaged microkernel in the data dir becomes a problem row with its fix after "Check again"', async () => {
-    const dir = path.join(appliance.dataDir, 'microkernel', 'amd64');
+    // arm64: the kit's appliance names its amd64 microkernel with --microkernel, which the data dir does not override.
+    const dir = path.join(appliance.dataDir, 'microkernel', 'arm64');
     await fs.mkdir(dir, { recursive: true });
     await fs.writeFile(path.join(dir, 'vmlinuz'), 'k');
     await fs.writeFile(path.join(dir, 'initrd.img'), 'i');
@@ -57,9 +58,9 @@ describe('setup screen readiness', () => {
       JSON.stringify({ version: 'damaged', files: { vmlinuz: { sha256: '0'.repeat(64) }, 'initrd.img': { sha256: '0'.repeat(64) } } }),
     );
     await page.click('[data-test="readiness-refresh"]');
-    await page.waitForSelector('[data-test="readiness"] [data-row="microkernel-amd64"][data-status="fail"]');
-    const row = page.locator('[data-test="readiness"] [data-row="microkernel-amd64"]');
-    expect(await row.textContent()).toMatch(/damaged.*differ from manifest\.json.*Fix: Run `crashcart prepare --arch amd64`/s);
+    await page.waitForSelector('[data-test="readiness"] [data-row="microkernel-arm64"][data-status="fail"]');
+    const row = page.locator('[data-test="readiness"] [data-row="microkernel-arm64"]');
+    expect(await row.textContent()).toMatch(/damaged.*differ from manifest\.json.*Fix: Run `crashcart prepare --arch arm64`/s);
     expect(await page.textContent('[data-test="readiness-verdict"]')).toMatch(/Not ready: 1 problem below/);
     await shot(page, 'setup-readiness-problem');
   });

@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
-import { tmpDir } from '../helpers/appliance.ts';
+import { tmpDir } from '../support/appliance.ts';
 
 const cli = (args: string[]) =>
   spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), ...args], { encoding: 'utf8', timeout: 60_000 });

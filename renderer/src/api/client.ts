@@ -2,6 +2,8 @@
  * The one HTTP client of the UI. Same origin by default (the admin plane serves the UI);
  * inside Electron the preload supplies the origin and the admin token instead.
  */
+import type { AdminRouteKey, JsonRouteKey, RouteAnswer, RouteBody, RouteInput, RouteParams } from '../../../contract/routes.ts';
+import { routeRequest, type RouteRequestInput } from '../../../contract/route-request.ts';
 import { ApiError, apiErrorFrom, unreachableError } from './api-error.ts';
 
 /** Where requests go and which credential they carry. */
@@ -43,7 +45,7 @@ export function authHeaders(): Record<string, string> {
 }
 
 /** One JSON request; throws ApiError with the server's message and fix. */
-export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+async function request(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
   const headers: Record<string, string> = { Accept: 'application/json', ...authHeaders() };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;
@@ -69,25 +71,46 @@ export async function request<T>(method: string, path: string, body?: unknown, s
     }
   }
   if (!res.ok) throw apiErrorFrom(res.status, parsed);
-  return parsed as T;
+  return parsed;
 }
 
-/** GET shorthand. */
-export const get = <T>(path: string, signal?: AbortSignal): Promise<T> => request<T>('GET', path, undefined, signal);
-/** POST shorthand. */
-export const post = <T>(path: string, body: unknown): Promise<T> => request<T>('POST', path, body);
-/** PUT shorthand. */
-export const put = <T>(path: string, body: unknown): Promise<T> => request<T>('PUT', path, body);
-/** PATCH shorthand. */
-export const patch = <T>(path: string, body: unknown): Promise<T> => request<T>('PATCH', path, body);
-/** DELETE shorthand. */
-export const del = <T>(path: string): Promise<T> => request<T>('DELETE', path);
+/** What a call of route K takes: its input (params, query, body) when it has one, and an abort signal. */
+export type CallArgs<K extends AdminRouteKey> = [RouteParams<K>, RouteBody<K>] extends [undefined, undefined]
+  ? [input?: RouteInput<K> & { signal?: AbortSignal }]
+  : [input: RouteInput<K> & { signal?: AbortSignal }];
 
-/** Upload a raw file with progress (XHR: fetch has no upload progress). */
-export function uploadFile(path: string, file: Blob, onProgress: (loaded: number, total: number) => void): Promise<unknown> {
+/**
+ * Call one admin route, typed from the route table (contract/routes.ts):
+ * `call('GET /api/v1/nodes/:id', { params: { id } })` resolves with a `Node`.
+ */
+export async function call<K extends JsonRouteKey>(key: K, ...args: CallArgs<K>): Promise<RouteAnswer<K>> {
+  const input = (args[0] ?? {}) as RouteRequestInput & { signal?: AbortSignal };
+  const r = routeRequest(key, input);
+  return (await request(r.method, r.path, r.body, input.signal)) as RouteAnswer<K>;
+}
+
+/** The admin API, as the UI calls it. */
+export const api = { call };
+
+/** Absolute URL of a route that is linked rather than called (the CSV export, the event stream). */
+export function routeUrl<K extends AdminRouteKey>(key: K, ...args: CallArgs<K>): string {
+  return apiUrl(routeRequest(key, (args[0] ?? {}) as RouteRequestInput).path);
+}
+
+/** Routes that take a raw upload. */
+type UploadRouteKey = 'PUT /api/v1/images/:name/files/:file' | 'PUT /api/v1/microkernel/staging/:file';
+
+/** Upload a raw file to an upload route, with progress (XHR: fetch has no upload progress). */
+export function uploadFile<K extends UploadRouteKey>(
+  key: K,
+  input: RouteInput<K>,
+  file: Blob,
+  onProgress: (loaded: number, total: number) => void,
+): Promise<RouteAnswer<K>> {
+  const r = routeRequest(key, input as RouteRequestInput);
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('PUT', apiUrl(path));
+    xhr.open(r.method, apiUrl(r.path));
     xhr.withCredentials = true;
     for (const [k, v] of Object.entries(authHeaders())) xhr.setRequestHeader(k, v);
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
@@ -100,7 +123,7 @@ export function uploadFile(path: string, file: Blob, onProgress: (loaded: number
       } catch {
         body = { message: xhr.responseText.slice(0, 300) };
       }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as RouteAnswer<K>);
       else reject(apiErrorFrom(xhr.status, body));
     };
     xhr.send(file);

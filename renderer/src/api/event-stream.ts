@@ -5,7 +5,7 @@
  * subscribe to it.
  */
 import type { CcEvent } from '../../../contract/events.ts';
-import { apiUrl, authHeaders } from './client.ts';
+import { authHeaders, routeUrl } from './client.ts';
 import { SseParser } from '../../../contract/sse-parser.ts';
 import { ref, type Ref } from 'vue';
 
@@ -60,7 +60,7 @@ export class EventStream {
       try {
         const headers: Record<string, string> = { Accept: 'text/event-stream', ...authHeaders() };
         if (this.lastId !== null) headers['Last-Event-ID'] = this.lastId;
-        const res = await fetch(apiUrl('/api/v1/events/stream'), { headers, credentials: 'same-origin', signal: this.abort.signal });
+        const res = await fetch(routeUrl('GET /api/v1/events/stream'), { headers, credentials: 'same-origin', signal: this.abort.signal });
         if (res.status === 401 || res.status === 403) {
           // The session ended (appliance restarted with a new secret, cookie expired): retrying cannot help.
           this.state.value = 'unauthorized';

@@ -3,7 +3,7 @@
  * trades the one-time code for the `cc_session` cookie and removes it from the address bar
  * so it is not left in history or screenshots. Inside Electron the preload supplies the token.
  */
-import { configureClient, get, post, restoreToken } from './client.ts';
+import { call, configureClient, restoreToken } from './client.ts';
 import { ApiError } from './api-error.ts';
 
 /** Extract a one-time login code from a location hash, if there is one. */
@@ -24,15 +24,15 @@ export async function signIn(win: Window = window): Promise<SignInResult> {
     } else {
       restoreToken();
     }
-    const health = await get<{ ok: boolean; version: string }>('/api/v1/health');
+    const health = await call('GET /api/v1/health');
     const code = loginCodeFrom(win.location.hash);
     if (code) {
       // Remove the code before anything else: it is single use either way.
       win.history.replaceState(null, '', `${win.location.pathname}${win.location.search}#/nodes`);
-      await post<{ ok: boolean }>('/api/v1/session', { code });
+      await call('POST /api/v1/session', { body: { code } });
     }
     // A cheap authenticated call tells "signed in" from "token wrong".
-    await get<unknown>('/api/v1/status');
+    await call('GET /api/v1/status');
     return { ok: true, version: health.version };
   } catch (e) {
     if (e instanceof ApiError) return { ok: false, error: e };

@@ -1,34 +1,34 @@
 /** Node actions (bind, approve, unbind, reinstall, reboot, poweroff, forget, merge, keep apart) over the admin API. */
 import type { BulkResult, Policy } from '../../../contract/admin.ts';
 import type { Node } from '../../../contract/node.ts';
-import { get, post } from './client.ts';
+import { call } from './client.ts';
 
 /** Actions that take only a node selection. */
 export type NodeAction = 'approve' | 'unbind' | 'reinstall' | 'reboot' | 'poweroff' | 'forget';
 
 /** Bind nodes to a policy; per-node outcome. */
 export function bindNodes(nodeIds: number[], policy: string): Promise<BulkResult> {
-  return post<BulkResult>('/api/v1/nodes/bind', { node_ids: nodeIds, policy });
+  return call('POST /api/v1/nodes/bind', { body: { node_ids: nodeIds, policy } });
 }
 
 /** Run one of the selection actions; per-node outcome. */
 export function runNodeAction(action: NodeAction, nodeIds: number[]): Promise<BulkResult> {
-  return post<BulkResult>(`/api/v1/nodes/${action}`, { node_ids: nodeIds });
+  return call(`POST /api/v1/nodes/${action}`, { body: { node_ids: nodeIds } });
 }
 
 /** The operator says `from` is the same machine as `into`: `from` is folded in and deleted. */
 export function mergeNodes(into: number, from: number): Promise<Node> {
-  return post<Node>('/api/v1/nodes/merge', { into, from });
+  return call('POST /api/v1/nodes/merge', { body: { into, from } });
 }
 
 /** The operator says `id` and `other` are different machines: their conflicts are dismissed. */
 export function keepApart(id: number, other: number): Promise<Node> {
-  return post<Node>(`/api/v1/nodes/${id}/conflicts/dismiss`, { node_id: other });
+  return call('POST /api/v1/nodes/:id/conflicts/dismiss', { params: { id }, body: { node_id: other } });
 }
 
 /** Policies in priority order. */
 export async function listPolicies(): Promise<Policy[]> {
-  return (await get<{ policies: Policy[] }>('/api/v1/policies')).policies;
+  return (await call('GET /api/v1/policies')).policies;
 }
 
 /** What the confirm dialog says per action. */

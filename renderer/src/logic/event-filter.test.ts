@@ -24,8 +24,13 @@ describe('event filter', () => {
     expect(eventMatches(ev('dhcp.ack', 4), { type: '', nodeId: '', text: '52:54:00' })).toBe(true);
   });
   it('sends exact types and node to the server, keeps prefixes local', () => {
-    expect(eventQuery({ type: 'node.bound', nodeId: '7', text: 'x' }, 500, 42)).toBe('limit=500&node_id=7&type=node.bound&before=42');
-    expect(eventQuery({ type: 'dhcp.', nodeId: '', text: '' }, 100)).toBe('limit=100');
+    expect(eventQuery({ type: 'node.bound', nodeId: '7', text: 'x' }, 500, 42)).toEqual({
+      limit: 500,
+      node_id: 7,
+      type: 'node.bound',
+      before: 42,
+    });
+    expect(eventQuery({ type: 'dhcp.', nodeId: '', text: '' }, 100)).toEqual({ limit: 100 });
   });
   it('grades severity and lists every contract event type', () => {
     expect([eventLevel(ev('tftp.error', 1)), eventLevel(ev('node.lost', 1)), eventLevel(ev('node.bound', 1))]).toEqual([

@@ -1,5 +1,6 @@
 /** Event log filters: type prefix, node id and free text. Pure. */
 import type { CcEvent } from '../../../contract/events.ts';
+import type { EventQuery } from '../../../contract/node-api.ts';
 import { EVENT_TYPES, type EventType } from '../../../contract/event-types.ts';
 
 /** The event log's filter. */
@@ -20,13 +21,13 @@ export function eventMatches(e: CcEvent, f: EventFilter): boolean {
   return true;
 }
 
-/** Query string for GET /api/v1/events with the server-side part of the filter. */
-export function eventQuery(f: EventFilter, limit: number, before?: number): string {
-  const p = new URLSearchParams({ limit: String(limit) });
-  if (f.nodeId.trim()) p.set('node_id', f.nodeId.trim());
-  if (f.type && !f.type.endsWith('.')) p.set('type', f.type);
-  if (before !== undefined) p.set('before', String(before));
-  return p.toString();
+/** Query of GET /api/v1/events with the server-side part of the filter (a type prefix stays local). */
+export function eventQuery(f: EventFilter, limit: number, before?: number): EventQuery {
+  const q: EventQuery = { limit };
+  if (f.nodeId.trim()) q.node_id = Number(f.nodeId.trim());
+  if (f.type && !f.type.endsWith('.')) q.type = f.type;
+  if (before !== undefined) q.before = before;
+  return q;
 }
 
 /** Colour class by severity. */

@@ -6,13 +6,28 @@ export interface Facets {
   states: string[];
   vendors: string[];
   tags: string[];
+  /** Power facet values (see powerLabel); absent = no restriction. */
+  power?: string[];
   /** Only nodes discovered by an older microkernel than the one installed now. */
   outdatedMicrokernel?: boolean;
 }
 
 /** Sortable columns. */
 export type SortKey =
-  'id' | 'state' | 'hostname' | 'vendor' | 'serial' | 'cpu' | 'memory' | 'disks' | 'nics' | 'bmc' | 'boot_mode' | 'policy' | 'last_seen';
+  | 'id'
+  | 'state'
+  | 'hostname'
+  | 'vendor'
+  | 'serial'
+  | 'cpu'
+  | 'memory'
+  | 'disks'
+  | 'nics'
+  | 'bmc'
+  | 'power'
+  | 'boot_mode'
+  | 'policy'
+  | 'last_seen';
 
 /** Sort direction. */
 export type SortDir = 'asc' | 'desc';
@@ -20,6 +35,12 @@ export type SortDir = 'asc' | 'desc';
 /** The vendor/model label of a node. */
 export function vendorModel(n: Node): string {
   return [n.manufacturer, n.product].filter(Boolean).join(' ');
+}
+
+/** The power column and facet value: the BMC's last report, or why there is none. */
+export function powerLabel(n: Node): string {
+  if (!n.bmc) return 'no BMC';
+  return n.power?.state ?? 'not checked';
 }
 
 function haystack(n: Node): string {
@@ -57,11 +78,13 @@ export function matchesText(n: Node, query: string): boolean {
 export function filterNodes(nodes: readonly Node[], query: string, f: Facets): Node[] {
   const states = new Set(f.states);
   const vendors = new Set(f.vendors);
+  const power = new Set(f.power ?? []);
   return nodes.filter(
     (n) =>
       (states.size === 0 || states.has(n.state)) &&
       (vendors.size === 0 || vendors.has(n.manufacturer ?? '(unknown)')) &&
       (f.tags.length === 0 || f.tags.every((t) => n.tags.includes(t))) &&
+      (power.size === 0 || power.has(powerLabel(n))) &&
       (!f.outdatedMicrokernel || n.microkernel_outdated) &&
       matchesText(n, query),
   );
@@ -72,17 +95,20 @@ export function facetCounts(nodes: readonly Node[]): {
   states: Map<string, number>;
   vendors: Map<string, number>;
   tags: Map<string, number>;
+  power: Map<string, number>;
 } {
   const states = new Map<string, number>();
   const vendors = new Map<string, number>();
   const tags = new Map<string, number>();
+  const power = new Map<string, number>();
   const inc = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
   for (const n of nodes) {
     inc(states, n.state);
     inc(vendors, n.manufacturer ?? '(unknown)');
     for (const t of n.tags) inc(tags, t);
+    inc(power, powerLabel(n));
   }
-  return { states, vendors, tags };
+  return { states, vendors, tags, power };
 }
 
 function sortValue(n: Node, key: SortKey): string | number | null {
@@ -107,6 +133,8 @@ function sortValue(n: Node, key: SortKey): string | number | null {
       return n.summary.nic_count;
     case 'bmc':
       return n.summary.bmc_ip;
+    case 'power':
+      return n.bmc ? powerLabel(n) : null;
     case 'boot_mode':
       return n.boot_mode;
     case 'policy':

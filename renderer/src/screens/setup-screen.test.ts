@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import SetupScreen from './setup-screen.vue';
 import { mountInApp } from '../test-fixtures/mount-app.ts';
+import type { ApplianceStatus, ForeignServer, InterfaceInfo } from '../../../contract/system.ts';
 
 const interfaces = [
   {
@@ -13,6 +14,7 @@ const interfaces = [
     speed_mbps: null,
     wireless: true,
     default_route: true,
+    ifindex: 3,
   },
   {
     name: 'enp3s0',
@@ -22,12 +24,24 @@ const interfaces = [
     speed_mbps: 1000,
     wireless: false,
     default_route: false,
+    ifindex: 2,
   },
-];
+] satisfies InterfaceInfo[];
 
-function api(probe: {
-  servers: Array<{ serverId: string; offered: string; from: string }>;
-}): Array<{ method: string; url: string; body: unknown }> {
+/** A foreign server as the probe reports it. */
+const server = (over: Partial<ForeignServer>): ForeignServer => ({
+  serverId: '10.42.0.254',
+  from: '10.42.0.254',
+  offered: '10.42.0.77',
+  answered: ['dhcp'],
+  kind: 'dhcp',
+  pxe: false,
+  bootFile: null,
+  malformed: null,
+  ...over,
+});
+
+function api(probe: { servers: ForeignServer[] }): Array<{ method: string; url: string; body: unknown }> {
   const calls: Array<{ method: string; url: string; body: unknown }> = [];
   vi.stubGlobal('fetch', async (url: string, init: RequestInit = {}) => {
     const method = init.method ?? 'GET';
@@ -40,7 +54,7 @@ function api(probe: {
         services: [{ name: 'dhcp', state: 'running', detail: 'enp3s0' }],
         config: { iface: 'enp3s0', address: '10.42.0.1/24', dhcp: 'full', range: null, publicUrl: 'http://10.42.0.1:8080', lab: null },
         counts: { nodes: 0, by_state: {} },
-      });
+      } satisfies ApplianceStatus);
     return new Response('{}', { status: 404 });
   });
   return calls;
@@ -76,13 +90,22 @@ describe('setup screen', () => {
   });
 
   it('shows a foreign DHCP server and requires an explicit choice for full DHCP', async () => {
-    api({ servers: [{ serverId: '192.168.1.1', offered: '192.168.1.77', from: '192.168.1.1' }] });
+    api({
+      servers: [
+        server({ serverId: '192.168.1.1', offered: '192.168.1.77', from: '192.168.1.1' }),
+        // A proxyDHCP server offers no address (the contract says null, never a string).
+        server({ serverId: '192.168.1.2', offered: null, from: '192.168.1.2', kind: 'proxy', pxe: true }),
+      ],
+    });
     const { wrapper } = await mountInApp(SetupScreen, {});
     await flushPromises();
     await wrapper.find('[data-iface="enp3s0"] input').setValue(true);
     await wrapper.find('[data-test="probe"]').trigger('click');
     await flushPromises();
-    expect(wrapper.find('[data-test="probe-foreign"]').text()).toContain('Server 192.168.1.1 (from 192.168.1.1) offered 192.168.1.77');
+    const foreign = wrapper.find('[data-test="probe-foreign"]').text().replace(/\s+/g, ' ');
+    expect(foreign).toContain('Server 192.168.1.1 (from 192.168.1.1) offered 192.168.1.77');
+    expect(foreign).toContain('Server 192.168.1.2 (from 192.168.1.2) answered without an address');
+    expect(foreign).not.toContain('null');
     // Proxy mode (the default) coexists with it; full DHCP needs the "anyway" box.
     expect(wrapper.find('[data-test="apply"]').attributes('disabled')).toBeUndefined();
     await wrapper

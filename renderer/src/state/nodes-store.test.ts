@@ -31,6 +31,22 @@ describe('nodes store', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
+  it('refetches a node on bmc.* events, and at once on refresh (a power answer recorded after its events)', async () => {
+    const at = '2026-11-30T00:00:00.000Z';
+    const server = new Map([1, 2].map((id) => [id, makeNode(id)]));
+    const src = source(server);
+    const store = new NodesStore(src);
+    await store.load();
+    server.set(1, makeNode(1, { power: { state: 'on', checked_at: at } }));
+    store.handleEvent(ev('bmc.power_changed', 1));
+    await vi.advanceTimersByTimeAsync(COALESCE_MS + 1);
+    expect(store.get(1)?.power?.state).toBe('on');
+    server.set(2, makeNode(2, { power: { state: 'off', checked_at: at } }));
+    await store.refresh([2]);
+    expect(src.fetches).toEqual([1, 2]);
+    expect(store.get(2)?.power?.state).toBe('off');
+  });
+
   it('coalesces a burst of events into one GET per node and marks new nodes', async () => {
     const server = new Map([1, 2].map((id) => [id, makeNode(id)]));
     const src = source(server);

@@ -6,7 +6,7 @@
 import { markRaw, ref, shallowRef, type Ref } from 'vue';
 import type { Node } from '../../../contract/node.ts';
 import type { CcEvent } from '../../../contract/events.ts';
-import { get } from '../api/client.ts';
+import { call } from '../api/client.ts';
 import { ApiError } from '../api/api-error.ts';
 
 /** How the store reaches the server (swapped in tests). */
@@ -18,11 +18,11 @@ export interface NodesSource {
 /** The admin API as a NodesSource. */
 export const httpNodesSource: NodesSource = {
   async fetchAll() {
-    return (await get<{ nodes: Node[]; total: number }>('/api/v1/nodes?limit=100000&offset=0')).nodes;
+    return (await call('GET /api/v1/nodes', { query: { limit: 100000, offset: 0 } })).nodes;
   },
   async fetchOne(id) {
     try {
-      return await get<Node>(`/api/v1/nodes/${id}`);
+      return await call('GET /api/v1/nodes/:id', { params: { id } });
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return null;
       throw e;
@@ -78,7 +78,8 @@ export class NodesStore {
       void this.load();
       return;
     }
-    if (!ev.type.startsWith('node.') || ev.node_id === null) return;
+    // bmc.* events change a node's BMC or power fields: refetch it like node.* events.
+    if (!(ev.type.startsWith('node.') || ev.type.startsWith('bmc.')) || ev.node_id === null) return;
     if (ev.type === 'node.forgotten') {
       this.pending.delete(ev.node_id);
       if (this.byId.delete(ev.node_id)) this.publish();
@@ -86,6 +87,12 @@ export class NodesStore {
     }
     this.pending.add(ev.node_id);
     if (this.timer === null) this.timer = setTimeout(() => void this.flush(), COALESCE_MS);
+  }
+
+  /** Refetch these nodes now: after an action whose answer changed them (a power action records the state after its events). */
+  refresh(ids: readonly number[]): Promise<void> {
+    for (const id of ids) this.pending.add(id);
+    return this.flush();
   }
 
   /** Refetch every queued node now (also what the timer calls). */

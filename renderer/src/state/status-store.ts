@@ -1,23 +1,9 @@
 /** Appliance status (services, config, counts); refreshed on `service.*` events, not polled. */
 import { shallowRef, type Ref } from 'vue';
 import type { CcEvent } from '../../../contract/events.ts';
-import { get } from '../api/client.ts';
+import type { ApplianceStatus } from '../../../contract/system.ts';
+import { call } from '../api/client.ts';
 import { ApiError } from '../api/api-error.ts';
-
-/** One service as GET /api/v1/status reports it. */
-export interface ServiceStatus {
-  name: string;
-  state: 'running' | 'stopped' | 'failed' | 'disabled';
-  detail: string;
-  error?: { code: string; message: string; fix: string };
-}
-
-/** GET /api/v1/status */
-export interface ApplianceStatus {
-  services: ServiceStatus[];
-  config: { iface: string | null; address: string | null; dhcp: string; range: string | null; publicUrl: string; lab: string | null };
-  counts: { nodes: number; by_state: Record<string, number> };
-}
 
 /** The status, reactive. */
 export class StatusStore {
@@ -30,7 +16,7 @@ export class StatusStore {
   /** Fetch now. */
   async refresh(): Promise<void> {
     try {
-      this.status.value = await get<ApplianceStatus>('/api/v1/status');
+      this.status.value = await call('GET /api/v1/status');
       this.error.value = null;
     } catch (e) {
       if (e instanceof ApiError) this.error.value = e;

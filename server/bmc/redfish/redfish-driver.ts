@@ -160,8 +160,9 @@ export class RedfishDriver implements BmcDriver {
           throw ccError('CC_ERR_BMC_TIMEOUT', `${this.where}: the system did not report Off after ForceOff`);
       }
     }
-    if ((action === 'cycle' || action === 'reset') && state === 'on') {
-      // Restarts pass through Off on many BMCs: report the machine back on, not mid-way.
+    if (action === 'on' || ((action === 'cycle' || action === 'reset') && state === 'on')) {
+      // A Reset is asynchronous (DSP0266: the service may answer before the power changed; sushy-tools and many
+      // BMCs report Off for a moment after On), and restarts pass through Off: report the machine on, not mid-way.
       const s = await waitForPower(() => this.readPower(), 'on', forcedWaitMs, pollMs, this.deps.sleep);
       if (s !== 'on') warnings.push(`the machine has not reported power on ${Math.round(forcedWaitMs / 1000)} s after the ${action}`);
       return { power: s, warnings };

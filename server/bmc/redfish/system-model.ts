@@ -106,12 +106,13 @@ export function bootPatch(req: BootRequest, boot: Record<string, unknown>): { bo
     return { refused: `BootSourceOverrideEnabled ${enabled} is not offered (offered: ${enables.join(', ')})` };
   const out: BootPatch = { BootSourceOverrideTarget: target, BootSourceOverrideEnabled: enabled };
   const warnings: string[] = [];
-  if ('BootSourceOverrideMode' in boot) {
+  // No mode asked (a node whose firmware mode is unknown): the firmware keeps its own mode.
+  if (req.mode && 'BootSourceOverrideMode' in boot) {
     const mode = req.mode === 'uefi' ? 'UEFI' : 'Legacy';
     const modes = allowable(boot['BootSourceOverrideMode@Redfish.AllowableValues']);
     if (modes && !modes.includes(mode)) return { refused: `boot mode ${mode} is not offered (offered: ${modes.join(', ')})` };
     out.BootSourceOverrideMode = mode;
-  } else warnings.push('the BMC has no boot mode setting: the firmware boots in its own mode');
+  } else if (req.mode) warnings.push('the BMC has no boot mode setting: the firmware boots in its own mode');
   return { boot: out, warnings };
 }
 

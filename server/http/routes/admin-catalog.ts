@@ -2,10 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { CoreContext } from '../../core/context.ts';
 import { addRoute } from '../route-table.ts';
-import { deleteTag, listTags, saveTag, tagView } from '../../tags/tag-actions.ts';
-import { deletePolicy, listPolicies, movePolicy, orderPolicies, policyView, savePolicy } from '../../policies/policy-actions.ts';
-import { dryRun } from '../../policies/dry-run.ts';
-import { deleteTask, previewTask, requireTask, saveTask } from '../../tasks/task-actions.ts';
+import { deleteTag, listTags, saveTag, tagView } from '../../catalog/tag-actions.ts';
+import { deletePolicy, listPolicies, movePolicy, orderPolicies, policyView, savePolicy } from '../../catalog/policy-actions.ts';
+import { dryRun } from '../../catalog/dry-run.ts';
+import { deleteTask, previewTask, requireTask, saveTask } from '../../catalog/task-actions.ts';
 
 /** Register catalog routes. */
 export function catalogRoutes(app: FastifyInstance, ctx: CoreContext): void {

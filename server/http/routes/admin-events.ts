@@ -5,6 +5,7 @@ import type { CoreContext } from '../../core/context.ts';
 import { addRoute } from '../route-table.ts';
 import { listEvents } from '../../events/event-query.ts';
 import { exportNodesCsv, exportNodesJson } from '../../nodes/node-export.ts';
+import { bmcExportNodes } from '../../bmc/bmc-export.ts';
 
 /** SSE keep-alive: proxies and browsers drop idle streams after ~30-60 s. */
 const SSE_HEARTBEAT_MS = 15_000;
@@ -52,9 +53,12 @@ export function eventRoutes(app: FastifyInstance, ctx: CoreContext): void {
     return reply;
   });
 
-  addRoute(app, 'GET /api/v1/export/nodes.json', async (_req, reply) =>
-    reply.header('content-disposition', 'attachment; filename="crashcart-nodes.json"').send(await exportNodesJson(ctx)),
-  );
+  addRoute(app, 'GET /api/v1/export/nodes.json', async (req, reply) => {
+    const all = await exportNodesJson(ctx);
+    // BMC fields only when asked, and then with their passwords (server/bmc/bmc-export.ts).
+    const nodes = bmcExportNodes(ctx, all.nodes, req.query.with_secrets === true);
+    return reply.header('content-disposition', 'attachment; filename="crashcart-nodes.json"').send({ ...all, nodes });
+  });
   addRoute(app, 'GET /api/v1/export/nodes.csv', async (_req, reply) =>
     reply
       .type('text/csv; charset=utf-8')

@@ -17,8 +17,24 @@ import { requireProgram, sharedTool } from './tools.ts';
 /** Firmware revision the simulated BMC reports (`mc_add` major 2, minor 0x14 BCD -> "2.14"). */
 export const SIM_FIRMWARE = '2.14';
 
+/** How to run the simulated BMC; every field has the loopback default of the driver tests. */
+export interface IpmiSimOptions {
+  /** Address and UDP port of its RMCP+ (LAN) interface; default 127.0.0.1 and a free port. */
+  addr?: string;
+  port?: number;
+  /** Run ipmi_sim (and so the guest its startcmd starts) inside this network namespace. */
+  netns?: string;
+  /** What `lan print` reports (served by a lan_config_program); default none, so the BMC reports 0.0.0.0. */
+  lanAddress?: { ip: string; netmask: string; mac: string };
+  /** The chassis: the guest's QEMU arguments (without the BMC devices); default the small disk-less guest. */
+  guestArgs?: string[];
+  /** Users beside `admin` (slot 2), e.g. one that in-band enrolment must never take over. */
+  users?: { id: number; name: string; password: string; priv: 'user' | 'operator' | 'admin' }[];
+}
+
 /** A running ipmi_sim. */
 export interface IpmiSimPeer {
+  addr: string;
   lanPort: number;
   admin: { username: string; password: string };
   guest: GuestFiles;
@@ -30,19 +46,22 @@ export interface IpmiSimPeer {
 const random = (n: number) => randomBytes(n).toString('base64url').replace(/[-_]/g, 'x').slice(0, n);
 
 /** Start ipmi_sim with its guest powered off. */
-export async function startIpmiSim(): Promise<IpmiSimPeer> {
+export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSimPeer> {
   sharedTool('ipmi-sim'); // the notes the config below follows
   const ipmiSim = requireProgram('ipmi_sim', 'openipmi');
   const qemu = requireProgram('qemu-system-x86_64', 'qemu-system-x86');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bmc-${process.pid}-ipmi-`));
   const guest = guestFiles(dir, 'ipmi-guest');
-  const [lanPort, kcsPort] = [await freeUdpPort(), await freeTcpPort()];
+  // In a namespace of its own nothing else listens: fixed ports are free there.
+  const lanPort = o.port ?? (o.netns ? 623 : await freeUdpPort());
+  const kcsPort = o.netns ? 9002 : await freeTcpPort();
+  const addr = o.addr ?? '127.0.0.1';
   // IPMI 2.0 passwords are at most 20 bytes (13.x "password up to 20 bytes"); plain letters keep the config quoting simple.
   const admin = { username: 'admin', password: `A${random(15)}` };
   // The guest's command line plus the BMC devices: the chardev reconnects, so the guest may start before ipmi_sim listens.
   const startcmd = [
     qemu,
-    ...guestArgs(guest),
+    ...(o.guestArgs ?? guestArgs(guest)),
     '-chardev',
     `socket,id=ipmi0,host=127.0.0.1,port=${kcsPort},reconnect=10`,
     '-device',
@@ -55,7 +74,8 @@ export async function startIpmiSim(): Promise<IpmiSimPeer> {
     `name "cc-bmc-${process.pid}"`,
     'set_working_mc 0x20',
     '  startlan 1',
-    `    addr 127.0.0.1 ${lanPort}`,
+    `    addr ${addr} ${lanPort}`,
+    ...(o.lanAddress ? [`    lan_config_program "${path.join(dir, 'lan-config.sh')} bmc0"`] : []),
     '    priv_limit admin',
     ...['callback', 'user', 'operator', 'admin'].map((p) => `    allowed_auths_${p} ${auths}`),
     `    guid ${randomBytes(16).toString('hex')}`,
@@ -67,8 +87,36 @@ export async function startIpmiSim(): Promise<IpmiSimPeer> {
     '  poweroff_wait 5',
     '  kill_wait 3',
     `  user 2 true "${admin.username}" "${admin.password}" admin 10 ${auths}`,
+    ...(o.users ?? []).map((u) => `  user ${u.id} true "${u.name}" "${u.password}" ${u.priv} 10 ${auths}`),
     '',
   ].join('\n');
+  if (o.lanAddress) {
+    // ipmi_sim asks this program for the LAN parameters (`PROG DEVICE get NAME...`) and reads `NAME:VALUE` lines.
+    const v: Record<string, string> = {
+      ip_addr: o.lanAddress.ip,
+      ip_addr_src: 'static',
+      mac_addr: o.lanAddress.mac,
+      subnet_mask: o.lanAddress.netmask,
+      default_gw_ip_addr: '0.0.0.0',
+      default_gw_mac_addr: '00:00:00:00:00:00',
+      backup_gw_ip_addr: '0.0.0.0',
+      backup_gw_mac_addr: '00:00:00:00:00:00',
+    };
+    const cases = Object.entries(v).map(([k, x]) => `    ${k}) echo "${k}:${x}" ;;`);
+    const script = [
+      '#!/bin/sh',
+      '[ "$2" = get ] || exit 0',
+      'shift 2',
+      'for p in "$@"; do',
+      '  case $p in',
+      ...cases,
+      '    *) exit 1 ;;',
+      '  esac',
+      'done',
+      '',
+    ];
+    fs.writeFileSync(path.join(dir, 'lan-config.sh'), script.join('\n'), { mode: 0o755 });
+  }
   // The emulated BMC (mc_add IPMB-address device-id sdrs device-revision fw-major fw-minor support manufacturer product):
   // device id 0x20, firmware 2.14, chassis + SEL + SDR support, manufacturer 0x1291 (OpenIPMI's IANA number), product 0xcc01.
   const emu = [
@@ -83,16 +131,14 @@ export async function startIpmiSim(): Promise<IpmiSimPeer> {
   fs.mkdirSync(path.join(dir, 'state'));
   const logFile = path.join(dir, 'ipmi_sim.log');
   const out = fs.openSync(logFile, 'w');
-  const child: ChildProcess = spawn(
-    ipmiSim,
-    ['-c', path.join(dir, 'lan.conf'), '-f', path.join(dir, 'bmc.emu'), '-s', path.join(dir, 'state'), '-n'],
-    {
-      stdio: ['ignore', out, out],
-    },
-  );
+  const simArgs = [ipmiSim, '-c', path.join(dir, 'lan.conf'), '-f', path.join(dir, 'bmc.emu'), '-s', path.join(dir, 'state'), '-n'];
+  // `ip netns exec` execs the program, so the pid is ipmi_sim's either way.
+  const [cmd, ...args] = o.netns ? ['ip', 'netns', 'exec', o.netns, ...simArgs] : simArgs;
+  const child: ChildProcess = spawn(cmd!, args, { stdio: ['ignore', out, out] });
   fs.closeSync(out);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
+    addr,
     lanPort,
     admin,
     guest,

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
 import https from 'node:https';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { DEBIAN_PYTHON, requirePythonModules, sharedTool } from './tools.ts';
 import { waitFor } from './net.ts';
 import type { TestCert } from './tls-cert.ts';
@@ -91,7 +91,31 @@ function presented(port: number): Promise<string | undefined> {
   });
 }
 
-/** Start the emulator on `port` with `cert`, basic auth for one user, and `systems`. */
+/** Inside a namespace the test cannot connect to: whether the service root answers 200 there (curl in the namespace). */
+function answersInNs(netns: string, port: number): Promise<true | undefined> {
+  return new Promise((resolve) =>
+    execFile(
+      'ip',
+      [
+        'netns',
+        'exec',
+        netns,
+        'curl',
+        '-sk',
+        '--max-time',
+        '2',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        `https://127.0.0.1:${port}/redfish/v1/`,
+      ],
+      (_err, stdout) => resolve(stdout.trim() === '200' ? true : undefined),
+    ),
+  );
+}
+
+/** Start the emulator on `port` with `cert`, basic auth for one user, and `systems`; in `netns` when given. */
 export async function startSushy(o: {
   dir: string;
   port: number;
@@ -100,6 +124,8 @@ export async function startSushy(o: {
   password: string;
   systems: FakeSystem[];
   notifierUrl: string;
+  /** Run inside this network namespace (the e2e lab): it listens on 127.0.0.1 there. */
+  netns?: string;
 }): Promise<SushyPeer> {
   const tool = sharedTool('sushy-tools');
   requirePythonModules(
@@ -133,7 +159,11 @@ export async function startSushy(o: {
   );
   const logFile = path.join(o.dir, `${tag}.log`);
   const out = fs.openSync(logFile, 'w');
-  const child: ChildProcess = spawn(path.join(tool, 'run'), ['--config', conf], {
+  // `ip netns exec` and the run script both exec, so the pid is the emulator's either way.
+  const [cmd, ...args] = o.netns
+    ? ['ip', 'netns', 'exec', o.netns, path.join(tool, 'run'), '--config', conf]
+    : [path.join(tool, 'run'), '--config', conf];
+  const child: ChildProcess = spawn(cmd!, args, {
     stdio: ['ignore', out, out],
     env: { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` },
   });
@@ -149,6 +179,8 @@ export async function startSushy(o: {
   try {
     await waitFor(`sushy-emulator on port ${o.port}`, async () => {
       if (child.exitCode !== null) throw new Error(`sushy-emulator exited (${child.exitCode}):\n${log()}`);
+      // A fresh namespace has nothing else listening: an answer there is ours.
+      if (o.netns) return answersInNs(o.netns, o.port);
       const fp = await presented(o.port);
       // Ours answers only when it presents our certificate (not an earlier instance still closing).
       return fp === o.cert.fingerprint ? true : undefined;

@@ -51,7 +51,7 @@ if (args.profileDir) {
   await new Promise((r) => profiler!.post('Profiler.enable', () => profiler!.post('Profiler.start', r)));
 }
 const store = await openStore(args.dataDir, 0);
-const events = await EventLog.open(store.events, 1_000_000);
+const events = await EventLog.open(store.eventsFile, store.legacyEventsFile, 1_000_000);
 if (!args.quietEvents) events.subscribe((e) => out({ type: 'event', event: e }));
 const config = testConfig({
   iface: args.iface,
@@ -146,7 +146,7 @@ const stop = async () => {
   }
   httpServer?.close();
   tftp?.close();
-  await events.flushNow();
+  await events.close();
   await store.close();
   out({ type: 'stopped', stats: plugin.stats() });
   process.exit(0);

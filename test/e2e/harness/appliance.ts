@@ -36,7 +36,7 @@ export interface Appliance {
   exited: boolean;
   token: string;
   /** Admin API request; throws with status and body on a non-2xx answer. */
-  api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<T>;
+  api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown): Promise<T>;
   /** GET from the node-facing plane (what a booting machine sees). */
   nodePlane(url: string): Promise<{ status: number; body: string }>;
 }

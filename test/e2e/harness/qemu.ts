@@ -29,6 +29,8 @@ export interface GuestSpec {
   uuid: string;
   /** One tap per MAC; the first NIC is the boot NIC. */
   nics: { mac: string; tap: string }[];
+  /** virtio disks (raw files), booted after the NIC in this order. */
+  disks?: { file: string; serial: string }[];
 }
 
 /** One stamped serial-console line. */
@@ -133,6 +135,10 @@ export function qemuArgs(spec: GuestSpec, serialFile: string, varsFile: string):
     const rom = spec.firmware === 'bios' && i === 0 ? '' : ',romfile=';
     const boot = i === 0 ? ',bootindex=1' : '';
     a.push('-device', `virtio-net-pci,netdev=net${i},mac=${n.mac}${rom}${boot}`);
+  });
+  (spec.disks ?? []).forEach((d, i) => {
+    a.push('-drive', `file=${d.file},if=none,id=disk${i},format=raw,cache=unsafe`);
+    a.push('-device', `virtio-blk-pci,drive=disk${i},serial=${d.serial},bootindex=${i + 2}`);
   });
   a.push('-boot', 'n');
   return a;

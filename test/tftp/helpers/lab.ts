@@ -101,18 +101,21 @@ export async function createLab(tag: string, mtu = 1500): Promise<Lab> {
 /** Crashcart's TFTP plugin running in the server namespace. */
 export interface CrashcartChild {
   port: number;
+  /** The server process (`ip netns exec` and taskset exec it, so this is node itself). */
+  pid: number;
   stats(): Promise<TftpStats>;
   events(): Promise<Array<{ type: string; message: string; node_id: number | null; data: Record<string, unknown> }>>;
   stop(): Promise<void>;
 }
 
-/** Start test/tftp/helpers/serve-child.ts in the lab's server namespace. */
-export async function startCrashcart(lab: Lab, args: Record<string, unknown>): Promise<CrashcartChild> {
-  const child = lab.spawnServer(process.execPath, [
+/** Start test/tftp/helpers/serve-child.ts in the lab's server namespace (under `taskset -c CPUS` when given). */
+export async function startCrashcart(lab: Lab, args: Record<string, unknown>, cpus: string | null = null): Promise<CrashcartChild> {
+  const argv = [
     path.join(REPO, 'bin/run-ts.mjs'),
     path.join(REPO, 'test/tftp/helpers/serve-child.ts'),
     JSON.stringify({ iface: 'vs', ip: SERVER_IP, ...args }),
-  ]);
+  ];
+  const child = cpus ? lab.spawnServer('taskset', ['-c', cpus, process.execPath, ...argv]) : lab.spawnServer(process.execPath, argv);
   const lines = createInterface({ input: child.stdout! });
   const waiting: Array<(v: Record<string, unknown>) => void> = [];
   let stderr = '';
@@ -130,6 +133,7 @@ export async function startCrashcart(lab: Lab, args: Record<string, unknown>): P
   const ready = await next();
   return {
     port: ready.ready as number,
+    pid: child.pid!,
     stats: async () => (await next('stats')).stats as TftpStats,
     events: async () => (await next('events')).events as Awaited<ReturnType<CrashcartChild['events']>>,
     stop: () =>

@@ -1,0 +1,116 @@
+/**
+ * The DHCP plugin's own cost per exchange, without sockets or a kernel: relayed DORAs from distinct MACs
+ * through the real plugin, store (lease group commit) and event log, on an in-memory transport, with
+ * `inflight` exchanges at once. Prints main-thread CPU microseconds per DORA; repeatable within a few
+ * percent on a busy machine, so it guides work on the hot path (bench/dhcp/run.ts measures the server).
+ * The best of `rounds` rounds is kept (other jobs on a shared machine only ever add time).
+ *   node bin/run-ts.mjs bench/dhcp/in-process.ts [--count 10000] [--inflight 64] [--rounds 5] [--dir /dev/shm] [--profile FILE]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import inspector from 'node:inspector';
+import { openStore } from '../../server/store/store.ts';
+import { EventLog } from '../../server/events/event-log.ts';
+import { createDhcpPlugin } from '../../server/dhcp/plugin.ts';
+import { MemoryIo } from '../../test/dhcp/memory-io.ts';
+import { TestHooks, clientPacket, ip4, memoryLogger, testConfig } from '../../test/dhcp/helpers.ts';
+
+const { values: v } = parseArgs({
+  options: {
+    count: { type: 'string', default: '10000' },
+    inflight: { type: 'string', default: '64' },
+    dir: { type: 'string', default: os.tmpdir() },
+    profile: { type: 'string' },
+    rounds: { type: 'string', default: '5' },
+  },
+});
+const COUNT = Number(v.count);
+const INFLIGHT = Number(v.inflight);
+// Every DORA takes a fresh address of the /16 pool (about 65,000).
+if (COUNT * Number(v.rounds) + 500 > 64_000) throw new Error('--count x --rounds must stay under 64,000 (one /16 pool)');
+const dir = fs.mkdtempSync(path.join(v.dir, 'cc-dhcp-inproc-'));
+const store = await openStore(dir, 0);
+const events = await EventLog.open(store.eventsFile, store.legacyEventsFile, 200_000);
+const io = new MemoryIo();
+const relay = { address: '10.9.0.2', port: 67 };
+const plugin = createDhcpPlugin({
+  config: testConfig({ address: { ip: '10.9.0.1', prefix: 16 }, range: { start: '10.9.1.0', end: '10.9.255.250' } }),
+  leases: store.leases,
+  events,
+  hooks: new TestHooks(),
+  log: memoryLogger(),
+  io: io.factory,
+  options: { reprobeMs: 0, leaseS: 3600 },
+});
+await plugin.start();
+
+const mac = (i: number) =>
+  `02:00:${[(i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+/** Take the reply with this xid out of what the plugin sent (reads only xid and yiaddr: the bench's own cost stays small). */
+function take(xid: number): number[] {
+  for (let k = io.sent.length - 1; k >= 0; k--) {
+    const b = io.sent[k]!.buf;
+    if (((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0 !== xid) continue;
+    io.sent.splice(k, 1);
+    return [b[16]!, b[17]!, b[18]!, b[19]!];
+  }
+  throw new Error(`no reply for xid ${xid}`);
+}
+async function dora(i: number): Promise<void> {
+  const m = mac(i);
+  const xid = i;
+  await io.deliver(67, clientPacket({ mac: m, xid, giaddr: '10.9.0.2', options: [[53, [1]]] }), relay);
+  const yiaddr = take(xid);
+  await io.deliver(
+    67,
+    clientPacket({
+      mac: m,
+      xid,
+      giaddr: '10.9.0.2',
+      options: [
+        [53, [3]],
+        [54, ip4('10.9.0.1')],
+        [50, yiaddr],
+      ],
+    }),
+    relay,
+  );
+  take(xid);
+}
+
+const session = v.profile ? new inspector.Session() : null;
+const post = (m: string) => new Promise<unknown>((res, rej) => session!.post(m, {}, (e, r) => (e ? rej(e) : res(r))));
+for (let i = 0; i < 500; i++) await dora(1_000_000 + i); // warm-up: JIT, first file writes
+if (session) {
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.start');
+}
+const rounds: { wall: number; cpu: NodeJS.CpuUsage }[] = [];
+for (let k = 0; k < Number(v.rounds); k++) {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let next = 0;
+  const base = k * COUNT;
+  await Promise.all(
+    Array.from({ length: INFLIGHT }, async () => {
+      while (next < COUNT) await dora(base + next++);
+    }),
+  );
+  rounds.push({ wall: performance.now() - t0, cpu: process.cpuUsage(c0) });
+}
+if (session && v.profile) fs.writeFileSync(v.profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+const s = plugin.stats();
+const us = (c: NodeJS.CpuUsage) => (c.user + c.system) / COUNT;
+const best = rounds.reduce((a, b) => (us(b.cpu) < us(a.cpu) ? b : a));
+console.log(
+  `${COUNT} DORA x ${rounds.length} rounds; best: ${best.wall.toFixed(0)} ms (${((COUNT * 1000) / best.wall).toFixed(0)}/s), CPU ${us(best.cpu).toFixed(1)} µs/DORA ` +
+    `(user ${(best.cpu.user / COUNT).toFixed(1)}, system ${(best.cpu.system / COUNT).toFixed(1)}); all rounds ${rounds.map((r) => us(r.cpu).toFixed(1)).join(', ')} µs; ` +
+    `${s.acks} ACKs, ${s.lease_batches} lease batches, data on ${v.dir}`,
+);
+await plugin.stop();
+await events.close();
+await store.close();
+fs.rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,71 @@
+/** Markdown for the DHCP bench: one summary table across configurations, then every step. */
+import type { BenchConfig, Step, Sweep } from './sweep.ts';
+
+const f = (n: number | null | undefined, d = 0) => (n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(d));
+
+/** The step of `sw` at `target`, if it ran. */
+const at = (sw: Sweep | undefined, target: number): Step | undefined => sw?.steps.find((s) => s.target === target);
+
+/** The first step above the best that dropped. */
+const firstDrop = (sw: Sweep): Step | undefined => sw.steps.find((s) => !s.clean && s.target > (sw.best?.target ?? 0));
+
+/** Server CPU (user + system, all threads) per completed DORA, median over the clean steps, in µs. */
+export function cpuPerDora(sw: Sweep | undefined): number | null {
+  const xs = (sw?.steps ?? [])
+    .filter((s) => s.clean && s.cpuUsPerDora !== null)
+    .map((s) => s.cpuUsPerDora!)
+    .sort((a, b) => a - b);
+  return xs.length ? xs[Math.floor(xs.length / 2)]! : null;
+}
+
+/** One configuration's results. */
+export interface ConfigResult {
+  cfg: BenchConfig;
+  sweeps: Sweep[];
+}
+
+/** The summary: Crashcart next to Kea in every configuration, as ratios. */
+export function summaryTable(results: ConfigResult[]): string {
+  const lines = [
+    '| configuration | Crashcart zero-drop DORA/s | p50 / p99 there (ms) | Kea zero-drop DORA/s | Kea p50 / p99 at the same rate (ms) | ratio (ours / Kea) | server CPU per DORA, ours / Kea (µs) | others (zero-drop DORA/s) |',
+    '|---|---:|---|---:|---|---:|---|---|',
+  ];
+  for (const { cfg, sweeps } of results) {
+    const ours = sweeps.find((s) => s.server === 'Crashcart');
+    const kea = sweeps.find((s) => s.server === 'Kea (memfile)');
+    const others = sweeps.filter((s) => s !== ours && s !== kea).map((s) => `${s.server} ${f(s.best?.target)}`);
+    const keaThere = ours?.best ? at(kea, ours.best.target) : undefined;
+    const ratio = ours?.best && kea?.best ? `${(ours.best.target / kea.best.target).toFixed(2)}x` : 'n/a';
+    lines.push(
+      `| ${cfg.name} | ${f(ours?.best?.target)} | ${f(ours?.best?.p50, 2)} / ${f(ours?.best?.p99, 2)} | ${f(kea?.best?.target)} | ${keaThere ? `${f(keaThere.p50, 2)} / ${f(keaThere.p99, 2)}${keaThere.clean ? '' : ' (dropped)'}` : 'n/a'} | ${ratio} | ${f(cpuPerDora(ours))} / ${f(cpuPerDora(kea))} | ${others.join(', ') || '-'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Per configuration: each server's best and first dropping step, then every step. */
+export function detail(results: ConfigResult[]): string {
+  const out: string[] = [];
+  for (const { cfg, sweeps } of results) {
+    out.push(`#### ${cfg.name}`, '');
+    out.push(
+      '| server | zero-drop DORA/s | p50 / p99 there (ms) | drops start at (target: achieved, drops/sent) | CPU per DORA (µs) | notes |',
+      '|---|---:|---|---|---:|---|',
+    );
+    for (const s of sweeps) {
+      const d = firstDrop(s);
+      out.push(
+        `| ${s.server} | ${f(s.best?.target)} | ${f(s.best?.p50, 2)} / ${f(s.best?.p99, 2)} | ${d ? `${d.target}: ${f(d.rate)}, ${d.drops}/${d.sent}` : 'no drops in sweep'} | ${f(cpuPerDora(s))} | ${s.note} |`,
+      );
+    }
+    out.push('');
+    for (const s of sweeps)
+      out.push(
+        `- ${s.server}: ${s.steps
+          .map((p) => `${p.target}->${f(p.rate)} (${p.drops}/${p.sent}, ${f(p.p50, 1)}/${f(p.p99, 1)} ms, ${f(p.cpuUsPerDora)} µs)`)
+          .join('; ')}`,
+      );
+    out.push('');
+  }
+  return out.join('\n');
+}

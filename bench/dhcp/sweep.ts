@@ -1,0 +1,136 @@
+/**
+ * The rate sweep of one configuration: for each rate and repetition, every server in turn (interleaved, so
+ * a burst of load from other jobs on this shared machine hits all of them alike), each on a freshly started
+ * server with an empty lease store, perfdhcp relayed DORA with a fixed set of distinct clients. The
+ * server's CPU time (user + system, all threads, from /proc) is taken around each step: CPU per exchange
+ * is the figure that noise from other jobs disturbs least.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Lab } from '../../test/support/netns-lab.ts';
+import { NET, type Starter } from './servers.ts';
+import { perfdhcp, type PerfResult } from './perfdhcp.ts';
+
+/** A bench configuration: where things run and where the data lives. */
+export interface BenchConfig {
+  name: string;
+  /** taskset CPU lists for the server and perfdhcp, or null (unpinned). */
+  serverCpus: string | null;
+  clientCpus: string | null;
+  /** Folder the data dirs are made in: ext4 (fdatasync is real) or tmpfs (fdatasync returns at once). */
+  root: string;
+  fsync: boolean;
+}
+
+/** One repetition: perfdhcp's result plus the server's CPU time during it. */
+export type Rep = PerfResult & { cpuMs: number };
+
+/** One rate step: the repetitions at that rate. */
+export interface Step {
+  target: number;
+  reps: Rep[];
+  /** Zero drops in every repetition. */
+  clean: boolean;
+  /** Worst of the repetitions: lowest achieved rate, highest p50/p99. */
+  rate: number;
+  p50: number | null;
+  p99: number | null;
+  drops: number;
+  sent: number;
+  /** Server CPU microseconds per completed DORA (mean of the repetitions). */
+  cpuUsPerDora: number | null;
+}
+
+/** A server's sweep. */
+export interface Sweep {
+  server: string;
+  steps: Step[];
+  /** Highest target with zero drops in every repetition. */
+  best: Step | null;
+  note: string;
+  /** Two consecutive steps with more than 5 % drops: the sweep stopped for this server. */
+  saturated: number;
+}
+
+/** What a sweep needs. */
+export interface SweepOpts {
+  rates: number[];
+  seconds: number;
+  clients: number;
+  reps: number;
+  profileDir?: string;
+  log(line: string): void;
+}
+
+const worst = (xs: (number | null)[]) => xs.reduce<number | null>((m, x) => (x === null ? m : m === null ? x : Math.max(m, x)), null);
+
+/** utime + stime of a process (all its threads), in ms. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // fields 14, 15 in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+async function once(lab: Lab, start: Starter, cfg: BenchConfig, o: SweepOpts, target: number, i: number): Promise<[Rep, string]> {
+  const dir = fs.mkdtempSync(path.join(cfg.root, 'pt-'));
+  const srv = await start(lab, 'srv', { cpus: cfg.serverCpus, dir, profileDir: o.profileDir });
+  const c0 = cpuMs(srv.pid);
+  const r = await perfdhcp(lab, {
+    ns: 'perf',
+    relay: NET.relay,
+    server: NET.server,
+    rate: target,
+    seconds: o.seconds,
+    clients: o.clients,
+    seed: target * 10 + i,
+    cpus: cfg.clientCpus,
+    extra: ['-x', 't'],
+  });
+  const used = cpuMs(srv.pid) - c0;
+  const note = await srv.note().catch(() => '');
+  await srv.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return [{ ...r, cpuMs: used }, note];
+}
+
+/** Sweep every server over the rates, interleaved; a server leaves the sweep once saturated. */
+export async function sweepAll(lab: Lab, servers: [string, Starter][], cfg: BenchConfig, o: SweepOpts): Promise<Sweep[]> {
+  const sweeps: Sweep[] = servers.map(([server]) => ({ server, steps: [], best: null, note: '', saturated: 0 }));
+  for (const target of o.rates) {
+    const live = servers.map((s, k) => [s, sweeps[k]!] as const).filter(([, sw]) => sw.saturated < 2);
+    if (live.length === 0) break;
+    const reps = new Map<Sweep, Rep[]>(live.map(([, sw]) => [sw, []]));
+    for (let i = 0; i < o.reps; i++)
+      for (const [[name, start], sw] of live) {
+        const [r, note] = await once(lab, start, cfg, o, target, i);
+        if (note) sw.note = note;
+        reps.get(sw)!.push(r);
+        o.log(
+          `${cfg.name} ${name} @ ${target}/s #${i + 1}: ${r.rate.toFixed(0)}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} p99 ${r.p99?.toFixed(2)} ms, cpu ${(r.cpuMs / Math.max(1, r.acks)).toFixed(3)} ms/DORA`,
+        );
+      }
+    for (const [, sw] of live) {
+      const rs = reps.get(sw)!;
+      const cpu = rs.map((r) => (r.acks > 0 ? (r.cpuMs * 1000) / r.acks : NaN)).filter(Number.isFinite);
+      const step: Step = {
+        target,
+        reps: rs,
+        clean: rs.every((r) => r.drops === 0 && r.acks > 0),
+        rate: Math.min(...rs.map((r) => r.rate)),
+        p50: worst(rs.map((r) => r.p50)),
+        p99: worst(rs.map((r) => r.p99)),
+        drops: rs.reduce((n, r) => n + r.drops, 0),
+        sent: rs.reduce((n, r) => n + r.sent, 0),
+        cpuUsPerDora: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : null,
+      };
+      sw.steps.push(step);
+      if (step.clean && (!sw.best || target > sw.best.target)) sw.best = step;
+      sw.saturated = step.sent === 0 || step.drops / step.sent > 0.05 ? sw.saturated + 1 : 0;
+    }
+  }
+  return sweeps;
+}

@@ -1,0 +1,167 @@
+/**
+ * The full-protocol boot storm: N simulated machines (each its own MAC, interface and address on one
+ * switch) power on at once and do the whole conversation a real one does (machine.ts), first against
+ * Crashcart, then the transport part against dnsmasq + nginx in the same run. Reports time until all are
+ * registered, the slowest machine, failures and retries, and the servers' CPU and memory.
+ * Writes bench/storm/RESULTS.md (with --machines 500, bench/storm/RESULTS-500.md).
+ *
+ *   node bin/run-ts.mjs bench/storm/run.ts [--machines 100] [--only crashcart|reference]
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { loadProfiles, personalize } from '../../server/lab/hardware.ts';
+import { StormLab, STORM_NET } from './lab.ts';
+import { startCrashcart, startReference, treeUsage, type StormServer } from './servers.ts';
+import type { MachineResult, MachineSpec } from './machine.ts';
+import { stormTable, type StormRun } from './report.ts';
+
+const { values: v } = parseArgs({
+  options: {
+    machines: { type: 'string', default: '100' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const N = Number(v.machines);
+const mk = path.join(REPO_ROOT, 'build', 'out', 'microkernel');
+if (!fs.existsSync(path.join(mk, 'initrd.img'))) throw new Error(`no microkernel in ${mk}: run npm run build:microkernel first`);
+
+/** The machines: lab-profile hardware, each with its own identity; the boot NIC's MAC is the interface's. */
+async function machines(): Promise<Omit<MachineSpec, 'ifindex'>[]> {
+  // x86 machines only: they boot undionly.kpxe over BIOS PXE (arm64 profiles would need another loader).
+  const profiles = (await loadProfiles()).filter((p) => !/aarch64|arm/i.test(p.inventory.cpu.architecture ?? ''));
+  return Array.from({ length: N }, (_, i) => {
+    const { inventory, id } = personalize(profiles[i % profiles.length]!, 17, i + 1);
+    return {
+      index: i + 1,
+      mac: id.mac,
+      ifname: `m${i + 1}`,
+      table: 1000 + i,
+      prefix: STORM_NET.prefix,
+      inventory,
+      vars: {
+        mac: id.mac,
+        uuid: id.uuid,
+        serial: id.serial,
+        manufacturer: inventory.system.manufacturer ?? '',
+        product: inventory.system.product ?? '',
+        buildarch: 'x86_64',
+        platform: 'pcbios',
+      },
+    };
+  });
+}
+
+async function storm(
+  lab: StormLab,
+  srv: StormServer,
+  specs: Omit<MachineSpec, 'ifindex'>[],
+  reference: boolean,
+  dir: string,
+): Promise<StormRun> {
+  lab.createRack(specs.map((s) => ({ ifname: s.ifname, mac: s.mac, table: s.table })));
+  const specFile = path.join(dir, `spec-${reference ? 'ref' : 'cc'}.json`);
+  fs.writeFileSync(specFile, JSON.stringify({ reference, machines: specs }));
+  const c = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      lab.rack,
+      process.execPath,
+      path.join(REPO_ROOT, 'bin', 'run-ts.mjs'),
+      path.join(import.meta.dirname, 'client.ts'),
+      specFile,
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  let err = '';
+  c.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-5000)));
+  const results: MachineResult[] = [];
+  let doneMs = 0;
+  const lines = readline.createInterface({ input: c.stdout });
+  const ready = new Promise<void>((resolve, reject) => {
+    lines.on('line', (l) => {
+      const m = JSON.parse(l) as { type: string; ms?: number } & MachineResult;
+      if (m.type === 'ready') resolve();
+      if (m.type === 'result') results.push(m);
+      if (m.type === 'done') doneMs = m.ms ?? 0;
+    });
+    c.once('exit', () => reject(new Error(`rack exited before it was ready: ${err}`)));
+  });
+  await ready;
+  const usage = () =>
+    srv.pids().reduce((a, p) => ({ cpuMs: a.cpuMs + treeUsage(p).cpuMs, rssKiB: a.rssKiB + treeUsage(p).rssKiB }), { cpuMs: 0, rssKiB: 0 });
+  const u0 = usage();
+  let peakKiB = u0.rssKiB;
+  const sampler = setInterval(() => (peakKiB = Math.max(peakKiB, usage().rssKiB)), 200);
+  const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+  c.stdin.write('go\n');
+  await exited;
+  clearInterval(sampler);
+  const u1 = usage();
+  lab.destroyRack();
+  if (results.length !== specs.length) throw new Error(`the rack reported ${results.length} of ${specs.length} machines: ${err}`);
+  return {
+    server: srv.name,
+    reference,
+    results,
+    wallMs: doneMs,
+    cpuMs: u1.cpuMs - u0.cpuMs,
+    peakRssMiB: Math.max(peakKiB, u1.rssKiB) / 1024,
+  };
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-storm-'));
+fs.chmodSync(dir, 0o755);
+const lab = new StormLab();
+const runs: StormRun[] = [];
+const t0 = Date.now();
+try {
+  lab.create();
+  const specs = await machines();
+  for (const [name, start, reference] of [
+    ['crashcart', startCrashcart, false],
+    ['reference', startReference, true],
+  ] as const) {
+    if (v.only && v.only !== name) continue;
+    const srv = await start(lab.srv, dir, mk);
+    try {
+      const r = await storm(lab, srv, specs, reference, dir);
+      runs.push(r);
+      process.stderr.write(`${srv.name}: ${r.results.filter((x) => x.ok).length}/${N} ok, ${(r.wallMs / 1000).toFixed(1)} s\n`);
+    } finally {
+      await srv.stop();
+    }
+  }
+} finally {
+  lab.destroy();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+const doc = `# Boot storm results (${N} machines)
+
+Generated by \`node bin/run-ts.mjs bench/storm/run.ts --machines ${N}\` on ${new Date().toISOString().slice(0, 10)} (${os.cpus()[0]?.model ?? 'CPU'}, ${os.cpus().length} cores shared with other work, Node ${process.version}; ${Math.round((Date.now() - t0) / 60000)} min, load average at the end ${os
+  .loadavg()
+  .map((x) => x.toFixed(1))
+  .join(' ')}).
+${N} simulated machines (lab-profile hardware, each with its own MAC as a macvlan on one bridge, its own address and
+policy route) power on at the same instant and each does the whole conversation: PXE ROM DHCP (60 PXEClient, 93, 94, 97,
+broadcast flag) -> TFTP tsize probe and lock-step read of undionly.kpxe (blksize 1468) -> iPXE DHCP (77 iPXE, 175) ->
+GET /boot.ipxe -> GET /boot?mac=... -> kernel and initrd of the real microkernel (${(fs.statSync(path.join(mk, 'vmlinuz')).size / 1e6).toFixed(1)} + ${(fs.statSync(path.join(mk, 'initrd.img')).size / 1e6).toFixed(1)} MB) -> register
+(facts of the profile, from the leased address) -> first check-in. The simulated rack is one process written with
+Crashcart's own codecs (bench/storm/machine.ts); both runs use it. The reference serves the same transport part: dnsmasq
+(DHCP, TFTP; no ping before offers) and nginx (sendfile) for the script and the same two files; it cannot register.
+Times are from power-on; CPU is the servers' user + system time over the storm (Crashcart: the \`crashcart serve\`
+process and its RA responder; reference: dnsmasq, nginx master and workers), memory the peak resident size sampled every 200 ms.
+
+${stormTable(runs)}
+`;
+fs.writeFileSync(v.out ?? path.join(import.meta.dirname, N === 100 ? 'RESULTS.md' : `RESULTS-${N}.md`), doc);
+process.stdout.write(doc);

@@ -1,0 +1,151 @@
+/**
+ * What the rack boots from, in the appliance namespace: Crashcart (`crashcart serve`, full DHCP, its TFTP
+ * and node plane, the real microkernel) or the reference: dnsmasq (DHCP + TFTP, PXE clients get
+ * undionly.kpxe, iPXE gets the script URL; no ping before offers, as Crashcart) and nginx (sendfile) for
+ * the script and the same kernel and initrd. Each reports its processes' CPU and peak memory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { STORM_NET } from './lab.ts';
+
+/** A running boot server. */
+export interface StormServer {
+  name: string;
+  /** Top PIDs; their live descendants count too. */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+/** CPU ms (user + system) and resident KiB of a process and its live descendants. */
+export function treeUsage(pid: number): { cpuMs: number; rssKiB: number } {
+  let cpuMs = 0;
+  let rssKiB = 0;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    cpuMs += ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    rssKiB += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    for (const t of fs.readdirSync(`/proc/${pid}/task`))
+      for (const c of fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean)) {
+        const u = treeUsage(Number(c));
+        cpuMs += u.cpuMs;
+        rssKiB += u.rssKiB;
+      }
+  } catch {
+    /* exited */
+  }
+  return { cpuMs, rssKiB };
+}
+
+function inNs(ns: string, cmd: string, args: string[]): { c: ChildProcess; out: () => string } {
+  const c = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  c.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-50_000)));
+  c.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-50_000)));
+  return { c, out: () => out };
+}
+
+async function until(what: string, ms: number, ok: () => boolean | Promise<boolean>, c: ChildProcess, out: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (c.exitCode !== null) throw new Error(`${what} exited: ${out().slice(-2000)}`);
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not come up: ${out().slice(-2000)}`);
+}
+
+function stop(c: ChildProcess, sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  return new Promise((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null || !c.pid) return resolve();
+    const hard = setTimeout(() => c.pid && process.kill(c.pid, 'SIGKILL'), 10_000);
+    c.once('exit', () => {
+      clearTimeout(hard);
+      resolve();
+    });
+    process.kill(c.pid, sig);
+  });
+}
+
+/** `crashcart serve` on eth0 of `ns` with the real microkernel from `mk`. */
+export async function startCrashcart(ns: string, dir: string, mk: string): Promise<StormServer> {
+  const p = inNs(ns, process.execPath, [
+    path.join(REPO_ROOT, 'bin', 'crashcart.mjs'),
+    ...['serve', '--iface', 'eth0', '--address', `${STORM_NET.server}/${STORM_NET.prefix}`, '--dhcp', 'full'],
+    ...['--range', `${STORM_NET.start}-${STORM_NET.end}`, '--force', '--data-dir', path.join(dir, 'crashcart-data')],
+    ...['--lab', 'off', '--http-port', '8026', '--admin-listen', '127.0.0.1:0', '--microkernel', mk, '--log-level', 'warn'],
+  ]);
+  await until('crashcart serve', 60_000, () => /Crashcart UI/.test(p.out()), p.c, p.out);
+  return { name: 'Crashcart', pids: () => [p.c.pid!], stop: () => stop(p.c) };
+}
+
+/** dnsmasq (DHCP + TFTP) and nginx (HTTP) serving the same loader, script and microkernel files. */
+export async function startReference(ns: string, dir: string, mk: string): Promise<StormServer> {
+  const root = path.join(dir, 'ref');
+  const tftp = path.join(root, 'tftp');
+  const www = path.join(root, 'www');
+  fs.mkdirSync(tftp, { recursive: true });
+  fs.mkdirSync(path.join(root, 'tmp'), { recursive: true });
+  fs.mkdirSync(www, { recursive: true });
+  for (const d of [dir, root, tftp, www]) fs.chmodSync(d, 0o755);
+  fs.copyFileSync(path.join(REPO_ROOT, 'resources', 'ipxe', 'undionly.kpxe'), path.join(tftp, 'undionly.kpxe'));
+  for (const f of ['vmlinuz', 'initrd.img']) fs.copyFileSync(path.join(mk, f), path.join(www, f));
+  const url = `http://${STORM_NET.server}:8080`;
+  // The script a plain setup would serve: the same kernel and initrd, no per-node state.
+  fs.writeFileSync(
+    path.join(www, 'boot.ipxe'),
+    `#!ipxe\nkernel --name vmlinuz ${url}/vmlinuz initrd=initrd.img quiet\ninitrd --name initrd.img ${url}/initrd.img\nboot\n`,
+  );
+  for (const f of fs.readdirSync(www)) fs.chmodSync(path.join(www, f), 0o644);
+  fs.chmodSync(path.join(tftp, 'undionly.kpxe'), 0o644);
+  const conf = path.join(root, 'nginx.conf');
+  const tmp = path.join(root, 'tmp');
+  fs.writeFileSync(
+    conf,
+    `worker_processes auto;\ndaemon off;\npid ${root}/nginx.pid;\nerror_log ${root}/nginx-error.log warn;\nevents { worker_connections 4096; }\n` +
+      `http { access_log off; sendfile on; tcp_nopush on; default_type application/octet-stream;\n` +
+      `  client_body_temp_path ${tmp}/b; proxy_temp_path ${tmp}/p; fastcgi_temp_path ${tmp}/f; uwsgi_temp_path ${tmp}/u; scgi_temp_path ${tmp}/s;\n` +
+      `  types { text/plain ipxe; }\n  server { listen ${STORM_NET.server}:8080; root ${www}; location / { } } }\n`,
+  );
+  const nginx = inNs(ns, 'nginx', ['-c', conf, '-p', root]);
+  const dns = inNs(ns, 'dnsmasq', [
+    '--no-daemon',
+    '--conf-file=/dev/null',
+    '--port=0',
+    '--interface=eth0',
+    '--bind-interfaces',
+    '--no-ping',
+    `--dhcp-range=${STORM_NET.start},${STORM_NET.end},255.255.0.0,1h`,
+    '--dhcp-lease-max=10000',
+    '--dhcp-authoritative',
+    `--dhcp-leasefile=${path.join(root, 'dnsmasq.leases')}`,
+    '--dhcp-userclass=set:ipxe,iPXE',
+    '--dhcp-boot=tag:!ipxe,undionly.kpxe',
+    `--dhcp-boot=tag:ipxe,${url}/boot.ipxe`,
+    '--enable-tftp',
+    `--tftp-root=${tftp}`,
+    '--tftp-max=1000',
+    '--user=root',
+    `--pid-file=${path.join(root, 'dnsmasq.pid')}`,
+  ]);
+  const listening = () => {
+    try {
+      const ss = fs.readFileSync(`/proc/${dns.c.pid}/net/udp`, 'utf8');
+      return ss.includes(':0043 ') && ss.includes(':0045 ');
+    } catch {
+      return false;
+    }
+  };
+  await until('dnsmasq', 15_000, listening, dns.c, dns.out);
+  await until('nginx', 15_000, () => fs.existsSync(path.join(root, 'nginx.pid')), nginx.c, nginx.out);
+  return {
+    name: 'dnsmasq + nginx',
+    pids: () => [dns.c.pid!, nginx.c.pid!],
+    stop: async () => {
+      await stop(dns.c);
+      await stop(nginx.c, 'SIGQUIT');
+    },
+  };
+}

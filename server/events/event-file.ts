@@ -1,0 +1,129 @@
+/**
+ * The event log's file: one JSON event per line (`db/events.log`), appended in
+ * batches and trimmed by rewriting it (temp + fsync + rename + fsync dir). The
+ * first open takes over the events of the nedb datafile older versions kept
+ * (`db/events.db`) and removes it. A torn last line (SIGKILL mid-append) is cut.
+ */
+import fs from 'node:fs/promises';
+import { fsyncDir, writeFileDurably } from '../store/durable-file.ts';
+import { repairTornTail, type RepairResult } from '../store/repair.ts';
+import type { CcEvent } from '../../contract/index.ts';
+import path from 'node:path';
+
+/** What loading found. */
+export interface LoadedEvents {
+  /** The newest `keep` events as their lines, oldest first. */
+  lines: string[];
+  /** Their parsed head (seq, node, type), same order. */
+  heads: Pick<CcEvent, 'seq' | 'node_id' | 'type'>[];
+  /** Lines in the file (trimming is due past the retention). */
+  fileLines: number;
+  repair: RepairResult | null;
+}
+
+/** An nedb event document: `data` was stored as JSON text (nedb refuses dotted keys). */
+type LegacyDoc = CcEvent & { _id?: string; data: unknown; $$deleted?: boolean; $$indexCreated?: unknown };
+
+async function readLegacy(file: string): Promise<CcEvent[] | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const byId = new Map<string, CcEvent>();
+  for (const l of text.split('\n')) {
+    if (!l) continue;
+    let d: LegacyDoc;
+    try {
+      d = JSON.parse(l) as LegacyDoc;
+    } catch {
+      continue; // a torn line: never acknowledged
+    }
+    if (d.$$indexCreated || !d._id) continue;
+    if (d.$$deleted) {
+      byId.delete(d._id);
+      continue;
+    }
+    const data = typeof d.data === 'string' ? (JSON.parse(d.data) as Record<string, unknown>) : ((d.data ?? {}) as Record<string, unknown>);
+    byId.set(d._id, { seq: d.seq, ts: d.ts, type: d.type, node_id: d.node_id ?? null, mac: d.mac ?? null, message: d.message, data });
+  }
+  return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** The append side of the event log. */
+export class EventFile {
+  private handle: fs.FileHandle | null = null;
+
+  private constructor(readonly file: string) {}
+
+  /**
+   * Open `file` (creating it, or converting `legacy` when only that exists) and
+   * return the newest `keep` events it holds.
+   */
+  static async open(file: string, legacy: string, keep: number): Promise<{ log: EventFile; loaded: LoadedEvents }> {
+    const f = new EventFile(file);
+    const exists = await fs.stat(file).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      const old = await readLegacy(legacy);
+      await writeFileDurably(file, old?.length ? old.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
+      if (old) {
+        await fs.rm(legacy, { force: true });
+        await fsyncDir(path.dirname(legacy));
+      }
+    }
+    const repair = await repairTornTail(file);
+    const all = (await fs.readFile(file, 'utf8')).split('\n');
+    const lines: string[] = [];
+    const heads: LoadedEvents['heads'] = [];
+    let fileLines = 0;
+    for (const l of all) if (l) fileLines++;
+    // Walk back from the end: only the newest `keep` are parsed.
+    for (let i = all.length - 1; i >= 0 && lines.length < keep; i--) {
+      const l = all[i]!;
+      if (!l) continue;
+      try {
+        const e = JSON.parse(l) as CcEvent;
+        if (typeof e.seq !== 'number') continue;
+        lines.push(l);
+        heads.push({ seq: e.seq, node_id: e.node_id ?? null, type: e.type });
+      } catch {
+        /* not an event line: skipped */
+      }
+    }
+    lines.reverse();
+    heads.reverse();
+    f.handle = await fs.open(file, 'a', 0o600);
+    return { log: f, loaded: { lines, heads, fileLines, repair: repair.cutBytes > 0 ? repair : null } };
+  }
+
+  /** Append lines (one write). */
+  async append(lines: string[]): Promise<void> {
+    if (!this.handle) throw new Error('event log closed');
+    await this.handle.appendFile(lines.join('\n') + '\n', 'utf8');
+  }
+
+  /** fdatasync the file. */
+  async sync(): Promise<void> {
+    await this.handle?.datasync();
+  }
+
+  /** Replace the whole file with `lines` (trim past the retention), atomically. */
+  async replace(lines: string[]): Promise<void> {
+    await writeFileDurably(this.file, lines.length ? lines.join('\n') + '\n' : '');
+    const old = this.handle;
+    this.handle = await fs.open(this.file, 'a', 0o600);
+    await old?.close();
+  }
+
+  /** Close the handle. */
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = null;
+    await h?.close();
+  }
+}

@@ -1,0 +1,18 @@
+/** Admin routes of BMC power and boot control: a node's BMC (set, remove, accept in-band), bulk power. */
+import type { FastifyInstance } from 'fastify';
+import type { CoreContext } from '../../core/context.ts';
+import { addRoute } from '../route-table.ts';
+import { viewOf } from '../../nodes/node-query.ts';
+import { clearNodeBmc, setNodeBmc } from '../../bmc/node-bmc.ts';
+import { powerNodes } from '../../bmc/power-actions.ts';
+import { acceptEnrolment } from '../../bmc/enrolment/enrol-apply.ts';
+
+/** Register the BMC routes. */
+export function bmcRoutes(app: FastifyInstance, ctx: CoreContext): void {
+  addRoute(app, 'PUT /api/v1/nodes/:id/bmc', async (req) => viewOf(ctx, await setNodeBmc(ctx, req.params.id, req.body)));
+  addRoute(app, 'DELETE /api/v1/nodes/:id/bmc', async (req) => viewOf(ctx, await clearNodeBmc(ctx, req.params.id)));
+  addRoute(app, 'POST /api/v1/nodes/:id/bmc/accept', async (req) =>
+    viewOf(ctx, await acceptEnrolment(ctx, req.params.id, req.body.address)),
+  );
+  addRoute(app, 'POST /api/v1/nodes/power', async (req) => powerNodes(ctx, req.body));
+}

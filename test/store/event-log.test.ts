@@ -1,0 +1,127 @@
+/**
+ * The event log on its own file: the in-memory ring answers queries and SSE resumes, batches reach
+ * the file, a reopen continues the sequence, trimming keeps the newest events, a torn tail is cut, and
+ * the first open takes over an older version's nedb datafile.
+ */
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EventLog } from '../../server/events/event-log.ts';
+import { EventRing } from '../../server/events/event-ring.ts';
+
+let dir: string;
+const file = () => path.join(dir, 'events.log');
+const legacy = () => path.join(dir, 'events.db');
+const lines = async () => (await fs.readFile(file(), 'utf8')).split('\n').filter(Boolean);
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cc-events-'));
+});
+afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+describe('EventRing', () => {
+  it('keeps the newest `capacity` events and filters by node, type prefix and position', () => {
+    const r = new EventRing(5);
+    for (let s = 1; s <= 8; s++) {
+      const type = s % 2 ? 'dhcp.ack' : 'node.boot';
+      r.push(s, s % 3 === 0 ? 7 : null, type, JSON.stringify({ seq: s, type, node_id: s % 3 === 0 ? 7 : null }));
+    }
+    expect(r.size).toBe(5);
+    expect(r.lastSeq()).toBe(8);
+    expect(r.since(0, 100).map((e) => e.seq)).toEqual([4, 5, 6, 7, 8]);
+    expect(r.since(6, 100).map((e) => e.seq)).toEqual([7, 8]);
+    expect(r.since(5, 1).map((e) => e.seq)).toEqual([6]);
+    expect(r.query({}).map((e) => e.seq)).toEqual([8, 7, 6, 5, 4]);
+    expect(r.query({ type: 'dhcp.' }).map((e) => e.seq)).toEqual([7, 5]);
+    expect(r.query({ node_id: 7 }).map((e) => e.seq)).toEqual([6]);
+    expect(r.query({ before: 6, limit: 1 }).map((e) => e.seq)).toEqual([5]);
+    expect(r.allLines().map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([4, 5, 6, 7, 8]);
+  });
+});
+
+describe('EventLog', () => {
+  it('publishes at once, writes in batches, and a reopen continues the sequence with the history', async () => {
+    const log = await EventLog.open(file(), legacy(), 1000);
+    const live: number[] = [];
+    log.subscribe((e) => live.push(e.seq));
+    for (let i = 0; i < 50; i++)
+      log.emit('dhcp.ack', { node_id: i % 5, mac: '02:00:00:00:00:01', message: `ack ${i}`, data: { i, 'a.b': 1 } });
+    expect(live).toHaveLength(50);
+    expect((await log.query({ node_id: 3 })).map((e) => e.data.i)).toEqual([48, 43, 38, 33, 28, 23, 18, 13, 8, 3]);
+    await log.close();
+    expect(await lines()).toHaveLength(50);
+    const again = await EventLog.open(file(), legacy(), 1000);
+    expect(again.lastSeq).toBe(50);
+    expect(again.emit('node.boot', { message: 'next' }).seq).toBe(51);
+    expect((await again.since(48)).map((e) => [e.seq, e.type])).toEqual([
+      [49, 'dhcp.ack'],
+      [50, 'dhcp.ack'],
+      [51, 'node.boot'],
+    ]);
+    expect((await again.since(0))[0]!.data).toEqual({ i: 0, 'a.b': 1 });
+    await again.close();
+  });
+
+  it('trims the file to the retention once it grows past it, keeping the newest', async () => {
+    const log = await EventLog.open(file(), legacy(), 100);
+    for (let i = 0; i < 250; i++) log.emit('tftp.finish', { message: `t ${i}` });
+    await log.flushNow();
+    const kept = await lines();
+    expect(kept.length).toBeLessThanOrEqual(110);
+    expect(JSON.parse(kept.at(-1)!).seq).toBe(250);
+    expect((await log.since(0)).map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => 151 + i));
+    await log.close();
+    const again = await EventLog.open(file(), legacy(), 100);
+    expect((await again.since(0))[0]!.seq).toBe(151);
+    await again.close();
+  });
+
+  it('cuts a torn last line (a SIGKILL mid-append) and reports it', async () => {
+    const log = await EventLog.open(file(), legacy(), 100);
+    log.emit('node.boot', { message: 'one' });
+    log.emit('node.boot', { message: 'two' });
+    await log.close();
+    await fs.appendFile(file(), '{"seq":3,"ts":"2026-01-01T00:00:00.000Z","type":"node.bo');
+    const again = await EventLog.open(file(), legacy(), 100);
+    expect(again.repaired?.cutBytes).toBeGreaterThan(0);
+    expect(again.lastSeq).toBe(2);
+    again.emit('node.boot', { message: 'three' });
+    await again.close();
+    expect((await lines()).map((l) => JSON.parse(l).message)).toEqual(['one', 'two', 'three']);
+  });
+
+  it("takes over an older version's nedb datafile (data stored as JSON text, deletions honoured) and removes it", async () => {
+    const doc = (seq: number, node: number | null) =>
+      JSON.stringify({
+        _id: String(seq).padStart(12, '0'),
+        seq,
+        ts: '2026-11-01T00:00:00.000Z',
+        type: 'node.registered',
+        node_id: node,
+        mac: null,
+        message: `m${seq}`,
+        data: JSON.stringify({ seq, 'x.y': true }),
+      });
+    await fs.writeFile(
+      legacy(),
+      [
+        JSON.stringify({ $$indexCreated: { fieldName: 'seq', unique: true } }),
+        doc(1, 4),
+        doc(2, null),
+        doc(3, 4),
+        JSON.stringify({ $$deleted: true, _id: '000000000001' }),
+        '{"_id":"00000000000',
+      ].join('\n'),
+    );
+    const log = await EventLog.open(file(), legacy(), 100);
+    expect(log.lastSeq).toBe(3);
+    expect((await log.since(0)).map((e) => [e.seq, e.data])).toEqual([
+      [2, { seq: 2, 'x.y': true }],
+      [3, { seq: 3, 'x.y': true }],
+    ]);
+    expect((await log.query({ node_id: 4 })).map((e) => e.seq)).toEqual([3]);
+    await expect(fs.stat(legacy())).rejects.toThrow();
+    await log.close();
+  });
+});
