@@ -15,4 +15,7 @@ export * from './readiness.ts';
 export * from './prepared.ts';
 export * from './disk-image.ts';
 export * from './agent-tasks.ts';
+export * from './exports.ts';
+export * from './export-formats.ts';
+export * from './hooks.ts';
 export * from './node-edit.ts';

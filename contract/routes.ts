@@ -76,6 +76,8 @@ import {
   PreparedSchema,
 } from './prepared.ts';
 import { EmptySchema, LoginCodeSchema, LoginRequestSchema, OkSchema, RevokeAllSchema } from './session.ts';
+import { HookDeliveryListSchema, HookIdParamsSchema, HookInputSchema, HookListSchema, HookSchema } from './hooks.ts';
+import { ExportParamsSchema, ExportQuerySchema } from './exports.ts';
 import { MetadataKeyParamsSchema, MetadataValueSchema, NodeAddressAnswerSchema, NodeAddressInputSchema } from './node-edit.ts';
 import { ManifestPlanSchema, ManifestRequestSchema, ManifestStatusSchema } from './manifest.ts';
 import { ReservationInputSchema, ReservationListSchema, ReservationParamsSchema, ReservationSchema } from './reservations.ts';
@@ -98,8 +100,11 @@ export interface RouteSpec {
   /** The route takes a raw upload of this media type instead of a JSON body. */
   readonly rawBody?: 'application/octet-stream';
   /** A non-JSON answer (a stream or a download): clients link to it (`apiUrl`) instead of calling it. */
-  readonly produces?: 'text/event-stream' | 'text/csv' | 'application/json' | 'application/x-tar';
+  readonly produces?: ProducedType | readonly ProducedType[];
 }
+
+/** Media types of non-JSON answers. */
+export type ProducedType = 'text/event-stream' | 'text/csv' | 'application/json' | 'application/yaml' | 'application/x-tar';
 
 /** HTTP methods the admin plane uses. */
 export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -113,6 +118,11 @@ export const ADMIN_ROUTES = {
   'GET /api/v1/health': { tags: ['system'], auth: 'open', response: HealthSchema },
   'GET /api/v1/status': { tags: ['system'], response: ApplianceStatusSchema },
   'GET /api/v1/interfaces': { tags: ['system'], response: InterfaceListSchema },
+  'GET /api/v1/openapi.json': {
+    tags: ['system'],
+    summary: 'This API as an OpenAPI 3.1 document, generated from contract/routes.ts (docs/api.md)',
+    produces: 'application/json',
+  },
   'POST /api/v1/setup/probe': { tags: ['system'], body: ProbeRequestSchema, response: ProbeResultSchema },
   'POST /api/v1/setup/apply': { tags: ['system'], body: SetupApplySchema, response: ApplianceStatusSchema },
   'POST /api/v1/setup/stop': { tags: ['system'], body: EmptySchema, response: ApplianceStatusSchema },
@@ -275,6 +285,19 @@ export const ADMIN_ROUTES = {
   'GET /api/v1/events/stream': { tags: ['events'], query: EventStreamQuerySchema, produces: 'text/event-stream' },
   'GET /api/v1/export/nodes.json': { tags: ['export'], query: ExportNodesQuerySchema, produces: 'application/json' },
   'GET /api/v1/export/nodes.csv': { tags: ['export'], produces: 'text/csv' },
+  'GET /api/v1/export/:format': {
+    tags: ['export'],
+    summary: 'The inventory for another tool: ansible, netbox, tinkerbell, ironic, json or csv (docs/exports.md)',
+    params: ExportParamsSchema,
+    query: ExportQuerySchema,
+    produces: ['application/yaml', 'text/csv', 'application/json'],
+  },
+
+  // Hooks (docs/hooks.md): the secret is write-only
+  'GET /api/v1/hooks': { tags: ['hooks'], response: HookListSchema },
+  'POST /api/v1/hooks': { tags: ['hooks'], body: HookInputSchema, status: 201, response: HookSchema },
+  'DELETE /api/v1/hooks/:id': { tags: ['hooks'], params: HookIdParamsSchema, status: 204 },
+  'GET /api/v1/hooks/:id/deliveries': { tags: ['hooks'], params: HookIdParamsSchema, response: HookDeliveryListSchema },
 
   // DHCP reservations
   'GET /api/v1/reservations': { tags: ['dhcp'], response: ReservationListSchema },
@@ -367,5 +390,5 @@ export type RouteInput<K extends AdminRouteKey> = (RouteParams<K> extends undefi
 
 /** Routes a client calls with JSON (not raw uploads, not streams or downloads). */
 export type JsonRouteKey = {
-  [K in AdminRouteKey]: AdminRoutes[K] extends { readonly rawBody: string } | { readonly produces: string } ? never : K;
+  [K in AdminRouteKey]: AdminRoutes[K] extends { readonly rawBody: string } | { readonly produces: unknown } ? never : K;
 }[AdminRouteKey];

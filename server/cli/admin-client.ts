@@ -8,7 +8,7 @@
 import http from 'node:http';
 import tls from 'node:tls';
 import net from 'node:net';
-import { Transform, type Readable, type Writable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ccError, CcError } from '../errors/cc-error.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
@@ -21,8 +21,8 @@ export interface AdminClient {
   readonly baseUrl: string;
   /** One call; resolves with the parsed JSON answer, throws the appliance's CcError on 4xx/5xx. */
   call<T>(method: string, path: string, body?: Body): Promise<T>;
-  /** GET `path` as bytes into `sink` (a bundle export); throws the appliance's CcError on 4xx/5xx. */
-  download(path: string, sink: Writable, onBytes?: (n: number) => void): Promise<void>;
+  /** A GET whose answer is not JSON (an SSE stream, a download): the open response, after a 2xx status. */
+  open(path: string, headers?: Record<string, string>): Promise<http.IncomingMessage>;
 }
 
 /** Open a TLS connection and check its certificate against the pin before handing it over. */
@@ -64,30 +64,6 @@ export function adminClient(baseUrl: string, token: string, fingerprint: string 
   const port = Number(u.port || (https ? 443 : 80));
   return {
     baseUrl,
-    async download(path: string, sink: Writable, onBytes?: (n: number) => void): Promise<void> {
-      const socket = https ? await pinnedSocket(host, port, fingerprint!) : undefined;
-      const headers = { authorization: `Bearer ${token}`, accept: 'application/octet-stream' };
-      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-        const req = http.request({ host, port, method: 'GET', path, headers, ...(socket ? { createConnection: () => socket } : {}) });
-        req.once('response', resolve);
-        req.once('error', (e) => reject(ccError('CC_ERR_NOT_RUNNING', `${baseUrl}: ${e.message}`)));
-        req.end();
-      });
-      if ((res.statusCode ?? 0) >= 400) {
-        let text = '';
-        for await (const d of res) text += (d as Buffer).toString('utf8');
-        throw errorFrom(res.statusCode ?? 0, text);
-      }
-      let n = 0;
-      const count = new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          n += chunk.length;
-          onBytes?.(n);
-          cb(null, chunk);
-        },
-      });
-      await pipeline(res, count, sink);
-    },
     async call<T>(method: string, path: string, body?: Body): Promise<T> {
       const socket = https ? await pinnedSocket(host, port, fingerprint!) : undefined;
       const headers: Record<string, string | number> = { authorization: `Bearer ${token}`, accept: 'application/json' };
@@ -124,6 +100,21 @@ export function adminClient(baseUrl: string, token: string, fingerprint: string 
       const { status, text } = await answer;
       if (status >= 400) throw errorFrom(status, text);
       return (text ? JSON.parse(text) : null) as T;
+    },
+    async open(path: string, extra: Record<string, string> = {}): Promise<http.IncomingMessage> {
+      const socket = https ? await pinnedSocket(host, port, fingerprint!) : undefined;
+      const headers = { authorization: `Bearer ${token}`, accept: '*/*', ...extra };
+      const req = http.request({ host, port, method: 'GET', path, headers, ...(socket ? { createConnection: () => socket } : {}) });
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        req.once('response', resolve);
+        req.once('error', (e) => reject(ccError('CC_ERR_NOT_RUNNING', `${baseUrl}: ${e.message}`)));
+        req.end();
+      });
+      if ((res.statusCode ?? 0) < 400) return res;
+      let text = '';
+      res.setEncoding('utf8');
+      for await (const d of res) text += d as string;
+      throw errorFrom(res.statusCode ?? 0, text);
     },
   };
 }

@@ -8,6 +8,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { pipeline } from 'node:stream/promises';
 import { defaultDataDir } from '../config/load.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { openStore, type Store } from '../store/store.ts';
@@ -100,11 +101,10 @@ async function exportCommand(o: ReturnType<typeof parse>): Promise<void> {
     out(`an appliance runs on ${o.dataDir}: exporting through ${route.remote.baseUrl}`);
     const tmp = path.join(path.dirname(o.file), `.${path.basename(o.file)}.${randomBytes(4).toString('hex')}.part`);
     try {
-      await route.remote.download(
-        `/api/v1/bundle${o.withNodes ? '?with_nodes=true' : ''}`,
-        fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 }),
-        (n) => bar(path.basename(o.file), n, 0),
-      );
+      const res = await route.remote.open(`/api/v1/bundle${o.withNodes ? '?with_nodes=true' : ''}`, { accept: 'application/x-tar' });
+      let n = 0;
+      res.on('data', (d: Buffer) => bar(path.basename(o.file), (n += d.length), 0));
+      await pipeline(res, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
       await fsyncFile(tmp);
       await renameDurably(tmp, o.file);
     } catch (e) {

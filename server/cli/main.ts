@@ -5,9 +5,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadServeConfig, serveHelp, defaultDataDir } from '../config/load.ts';
-import { ifindexOf, interfacesWithAddresses } from '../system/interfaces.ts';
-import { startAppliance } from '../app.ts';
-import { consoleLogger } from '../core/console-logger.ts';
 import { CcError, ccError } from '../errors/cc-error.ts';
 import { imageImport, loginCommand, microkernelImport, tokenCommand } from './data-commands.ts';
 import { doctorCommand, serveReadinessGate } from './doctor.ts';
@@ -16,6 +13,7 @@ import { BUNDLE_USAGE, bundleCommand } from './bundle.ts';
 import { diskImportCommand, DISK_IMPORT_USAGE } from './image-disk-import.ts';
 import { imageBuildCommand, IMAGE_BUILD_USAGE } from './image-build.ts';
 import { NODES_BMC_USAGE, nodesBmcCommand } from './nodes-bmc.ts';
+import { ROUTE_NOUNS, routeCommand, routeHelp } from './route/route-cli.ts';
 
 const USAGE = `Usage: crashcart <command> [options]
 
@@ -37,9 +35,9 @@ ${IMAGE_BUILD_USAGE}
                              install a microkernel (vmlinuz, initrd.img, manifest.json)
 ${NODES_BMC_USAGE}
 Commands that change data go through the running appliance when one holds the data dir.
-`;
 
-const machine = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
+${routeHelp()}  help NOUN                  the verbs of NOUN (docs/cli.md)
+`;
 
 /** Options of the non-serve commands. */
 function commandArgs(argv: string[]) {
@@ -64,6 +62,13 @@ async function serve(argv: string[]): Promise<void> {
     process.stdout.write(serveHelp());
     return;
   }
+  // Imported here, not at the top: every other command (the appliance CLI above all) starts without the whole server.
+  const [{ ifindexOf, interfacesWithAddresses }, { startAppliance }, { consoleLogger }] = await Promise.all([
+    import('../system/interfaces.ts'),
+    import('../app.ts'),
+    import('../core/console-logger.ts'),
+  ]);
+  const machine = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
   const config = loadServeConfig(argv, machine);
   const log = consoleLogger(config.logLevel);
   // The readiness table, and in full or proxy mode a refusal when loaders or the microkernel are missing.
@@ -101,6 +106,13 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/** Run an appliance command and exit with its code (1 when a bulk action refused a node). */
+async function routeOrExit(argv: string[]): Promise<void> {
+  const io = { env: process.env, write: (t: string) => void process.stdout.write(t), warn: (t: string) => void process.stderr.write(t) };
+  const code = await routeCommand(argv, io);
+  if (code) process.exitCode = code;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -111,9 +123,11 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'bundle':
       return bundleCommand(rest);
-    case 'doctor':
-      process.exitCode = await doctorCommand(rest, machine);
+    case 'doctor': {
+      const { ifindexOf, interfacesWithAddresses } = await import('../system/interfaces.ts');
+      process.exitCode = await doctorCommand(rest, { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env });
       return;
+    }
     case 'token': {
       const { dataDir, values } = commandArgs(rest);
       return tokenCommand(dataDir, Boolean(values.rotate));
@@ -121,6 +135,7 @@ async function main(argv: string[]): Promise<void> {
     case 'login':
       return loginCommand(commandArgs(rest).dataDir);
     case 'image': {
+      if (rest[0] !== 'import' && rest[0] !== 'build') return routeOrExit(['images', ...rest]);
       if (rest[0] === 'build') return imageBuildCommand(rest.slice(1));
       if (rest[0] === 'import' && rest.includes('--disk')) return diskImportCommand(rest.slice(1));
       const { values, positionals, dataDir } = commandArgs(rest);
@@ -134,15 +149,22 @@ async function main(argv: string[]): Promise<void> {
       return microkernelImport(dataDir, pos[1]);
     }
     case 'nodes':
-      process.exitCode = await nodesBmcCommand(rest);
+      // BMC and power have their own verbs (server/cli/nodes-bmc.ts); everything else is the route table's.
+      if (rest[0] === 'power' || rest[0] === 'bmc') {
+        process.exitCode = await nodesBmcCommand(rest);
+        return;
+      }
+      return routeOrExit(argv);
+    case 'help':
+      process.stdout.write(rest[0] ? routeHelp(rest[0]) : USAGE);
       return;
     case undefined:
-    case 'help':
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
       return;
     default:
+      if (ROUTE_NOUNS.has(cmd)) return routeOrExit(argv);
       throw ccError('CC_ERR_CONFIG_INVALID', `unknown command "${cmd}"\n${USAGE}`);
   }
 }

@@ -126,7 +126,7 @@ export const ERRORS = {
   CC_ERR_NOT_RUNNING: {
     status: 503,
     message: 'No Crashcart appliance is running on this data directory',
-    fix: 'Start it with `crashcart serve --data-dir DIR` (the same folder), then run the command again.',
+    fix: 'Start one with `crashcart serve --iface NIC --data-dir DIR` (the same folder; without --iface it serves a simulated lab), then run the command again. For an appliance on another machine set CRASHCART_URL and CRASHCART_TOKEN.',
   },
   CC_ERR_FORBIDDEN: {
     status: 403,
@@ -334,6 +334,21 @@ export const ERRORS = {
     status: 409,
     message: 'The bundle cannot be imported into this data dir as it is',
     fix: 'Nothing was written. Import nodes only into a data dir without nodes (a fresh `--data-dir`), or export the bundle without `--with-nodes`.',
+  },
+  CC_ERR_CLI_USAGE: {
+    status: 400,
+    message: 'The command line is not understood',
+    fix: 'Run `crashcart help` for the nouns and `crashcart help NOUN` for its verbs and flags (docs/cli.md).',
+  },
+  CC_ERR_APPLIANCE_UNREACHABLE: {
+    status: 503,
+    message: 'The appliance named by CRASHCART_URL does not answer',
+    fix: 'Check CRASHCART_URL (the admin URL `crashcart serve` printed) and that the appliance runs; start one with `crashcart serve --iface NIC`. Over HTTPS also set CRASHCART_FINGERPRINT to the fingerprint it printed.',
+  },
+  CC_ERR_HOOK_INVALID: {
+    status: 400,
+    message: 'The hook is not complete',
+    fix: 'A script hook names a file in <data-dir>/hooks/ (`script`, executable, no path); a webhook names `url` (http or https) and may take a `secret` of 16+ characters (docs/hooks.md).',
   },
   CC_ERR_POLICY_INVALID: {
     status: 400,

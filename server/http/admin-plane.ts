@@ -19,6 +19,9 @@ import { installGuard, localAddressCache, requireBodySchemas } from './admin-gua
 import { nodeRoutes } from './routes/admin-nodes.ts';
 import { catalogRoutes } from './routes/admin-catalog.ts';
 import { eventRoutes } from './routes/admin-events.ts';
+import { exportRoutes } from './routes/admin-export.ts';
+import { openApiRoutes } from './routes/admin-openapi.ts';
+import { hookRoutes } from './routes/admin-hooks.ts';
 import { systemRoutes, type SystemControl } from './routes/admin-system.ts';
 import { sessionRoutes } from './routes/admin-session.ts';
 import { uploadRoutes } from './routes/admin-uploads.ts';
@@ -126,6 +129,9 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   nodeRoutes(app, ctx);
   catalogRoutes(app, ctx);
   eventRoutes(app, ctx);
+  exportRoutes(app, ctx);
+  openApiRoutes(app);
+  await hookRoutes(app, ctx);
   systemRoutes(app, ctx, o.sys);
   imageRoutes(app, ctx);
   await app.register(async (scope) => {

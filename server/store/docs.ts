@@ -157,3 +157,31 @@ export interface SettingDoc {
   value: unknown;
   [k: string]: unknown;
 }
+
+/** A hook (`_id` = its id); `secret` is a sealed envelope (server/secrets), never answered. */
+export interface HookDoc {
+  _id: string;
+  name: string;
+  events: string[];
+  kind: 'script' | 'webhook';
+  script: string | null;
+  url: string | null;
+  secret: string | null;
+  created_at: string;
+  [k: string]: unknown;
+}
+
+/** One hook delivery (the log is capped: server/hooks/hook-store.ts). */
+export interface HookDeliveryDoc {
+  _id: string;
+  hook_id: string;
+  event: string;
+  event_seq: number;
+  node_id: number | null;
+  status: 'pending' | 'retrying' | 'ok' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  [k: string]: unknown;
+}

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Datastore, closeAppendHandles } from './nedb.ts';
 import { Collection, type Doc } from './collection.ts';
 import { repairTornTail, type RepairResult } from './repair.ts';
+import type { HookDeliveryDoc, HookDoc } from './docs.ts';
 import type { FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, ReservationDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
@@ -24,6 +25,9 @@ export interface Store {
   /** DHCP reservations (MAC -> address), edited at run time (server/dhcp/reservations.ts). */
   reservations: Collection<ReservationDoc>;
   settings: Collection<SettingDoc>;
+  /** Hooks and their capped delivery log (docs/hooks.md). */
+  hooks: Collection<HookDoc>;
+  hookDeliveries: Collection<HookDeliveryDoc>;
   /** The event log's own file (server/events/event-file.ts), and the nedb datafile it takes over once. */
   eventsFile: string;
   legacyEventsFile: string;
@@ -44,6 +48,7 @@ const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
   nodes: [{ fieldName: 'id', unique: true }],
   leases: [{ fieldName: 'ip' }],
   reservations: [{ fieldName: 'ip', unique: true }],
+  hook_deliveries: [{ fieldName: 'hook_id' }],
 };
 
 /**
@@ -99,6 +104,8 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
     leases: await open<LeaseDoc>('leases'),
     reservations: await open<ReservationDoc>('reservations'),
     settings: await open<SettingDoc>('settings', ['value']),
+    hooks: await open<HookDoc>('hooks'),
+    hookDeliveries: await open<HookDeliveryDoc>('hook_deliveries'),
   };
   const all = Object.values(s) as Collection<Doc>[];
   const compactAll = async () => {

@@ -17,7 +17,7 @@ describe('agent bundle', () => {
   it('builds one file, prints its size, and that file alone replays a profile', async () => {
     const b = await run(['build/agent-bundle.mjs']);
     expect(b.code, b.stderr).toBe(0);
-    const m = /crashcart-agent bundle: (\S+) ([\d.]+) KiB/.exec(b.stdout);
+    const m = /crashcart-agent \S* ?bundle: (\S+) ([\d.]+) KiB/.exec(b.stdout);
     expect(m).not.toBeNull();
     const file = path.join(ROOT, m![1]!);
     expect(Math.round(statSync(file).size / 102.4) / 10).toBeCloseTo(Number(m![2]), 0);

@@ -133,5 +133,5 @@ describe('crashcart-agent on this machine', () => {
     ]);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/no check-in after 4 attempts[\s\S]*fix:/);
-  });
+  }, 180_000);
 });

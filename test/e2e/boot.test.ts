@@ -29,7 +29,7 @@ const ADMIN_PORT = 18027;
 /** Budget for both guests to PXE-boot and register on TCG (measured ~30-60 s each; CI is slower). */
 const REGISTER_TIMEOUT_MS = 6 * 60_000;
 /** Budget for the bound guest to reboot into the installer and fetch its preseed. */
-const INSTALL_TIMEOUT_MS = 4 * 60_000;
+const INSTALL_TIMEOUT_MS = 8 * 60_000;
 
 const GUESTS: GuestSpec[] = [
   {

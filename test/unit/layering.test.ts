@@ -13,8 +13,11 @@ type Layer = (typeof LAYERS)[number];
 
 /**
  * For each layer, the other layers it must not import from (relative paths), the packages it must not load, and
- * the one exception: server/lab/ simulates a rack by running the REAL agent loop in-process.
+ * the exceptions: server/lab/ simulates a rack by running the REAL agent loop in-process; and the pure parsers
+ * of tool output in agent/parse/ (no I/O, no imports outside contract/) are shared with the server, which reads
+ * the same `ipmitool` text from a BMC that the agent reads from its own (one parser per format).
  */
+const SHARED_PURE = ['agent/parse/'];
 const FORBIDDEN: Record<Layer, { layers: Layer[]; packages: RegExp[]; except?: { under: string; may: Layer } }> = {
   contract: { layers: ['server', 'agent', 'electron', 'renderer'], packages: [/^electron(\/|$)/, /^vue(\/|$)/, /^fastify(\/|$)/] },
   server: {
@@ -59,7 +62,15 @@ function offences(layer: Layer): string[] {
     const rel = path.relative(REPO_ROOT, f).split(path.sep).join('/');
     for (const spec of specifiers(fs.readFileSync(f, 'utf8'))) {
       const into = spec.startsWith('.') ? layerOf(f, spec) : null;
-      const excused = rule.except && rel.startsWith(rule.except.under) && into === rule.except.may;
+      const target = spec.startsWith('.')
+        ? path
+            .relative(REPO_ROOT, path.resolve(path.dirname(f), spec))
+            .split(path.sep)
+            .join('/')
+        : '';
+      const excused =
+        (rule.except && rel.startsWith(rule.except.under) && into === rule.except.may) ||
+        (layer === 'server' && SHARED_PURE.some((s) => target.startsWith(s)));
       const hit = spec.startsWith('.') ? !excused && rule.layers.includes(into as Layer) : rule.packages.some((p) => p.test(spec));
       if (hit) bad.push(`${rel} -> ${spec}`);
     }
@@ -98,5 +109,24 @@ describe('layering', () => {
     expect(layerOf(file, '../../contract/routes.ts')).toBe('contract');
     expect(layerOf(file, './y.ts')).toBe('renderer');
     expect(layerOf(file, '../../test/support/z.ts')).toBeNull();
+  });
+});
+
+describe('shared pure parsers', () => {
+  it('agent/parse/ imports nothing but other parsers and contract/ (so the server may share them)', () => {
+    const bad: string[] = [];
+    for (const f of sources(path.join(REPO_ROOT, 'agent', 'parse'))) {
+      for (const spec of specifiers(fs.readFileSync(f, 'utf8'))) {
+        const target = spec.startsWith('.')
+          ? path
+              .relative(REPO_ROOT, path.resolve(path.dirname(f), spec))
+              .split(path.sep)
+              .join('/')
+          : spec;
+        const ok = target.startsWith('agent/parse/') || target.startsWith('contract/') || /^node:(crypto|buffer)$/.test(target);
+        if (!ok) bad.push(`${path.relative(REPO_ROOT, f)} -> ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
   });
 });

@@ -1,0 +1,64 @@
+/** Hooks (docs/hooks.md): a script or a signed webhook run on chosen node events, and their delivery log. */
+import { Type, type Static } from 'typebox';
+
+/** The node events a hook can be chosen for. */
+export const HOOK_EVENTS = ['registered', 'bound', 'installed', 'failed', 'lost'] as const;
+/** One hook event. */
+export type HookEvent = (typeof HOOK_EVENTS)[number];
+
+/** A script file name in `<data-dir>/hooks/`: no path, no leading dot. */
+const ScriptName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' });
+
+/** POST /api/v1/hooks body. `secret` is write-only: stored sealed, never answered. */
+export const HookInputSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' }),
+    events: Type.Array(Type.Enum(HOOK_EVENTS), { minItems: 1, maxItems: HOOK_EVENTS.length, uniqueItems: true }),
+    kind: Type.Union([Type.Literal('script'), Type.Literal('webhook')]),
+    script: Type.Optional(ScriptName),
+    url: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 2048 })),
+    secret: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+/** Hook input. */
+export type HookInput = Static<typeof HookInputSchema>;
+
+/** A hook as the API answers it (never the secret). */
+export const HookSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  events: Type.Array(Type.String()),
+  kind: Type.Union([Type.Literal('script'), Type.Literal('webhook')]),
+  script: Type.Union([Type.String(), Type.Null()]),
+  url: Type.Union([Type.String(), Type.Null()]),
+  has_secret: Type.Boolean(),
+  created_at: Type.String(),
+});
+/** A hook. */
+export type Hook = Static<typeof HookSchema>;
+
+/** GET /api/v1/hooks answer. */
+export const HookListSchema = Type.Object({ hooks: Type.Array(HookSchema) });
+
+/** :id of a hook. */
+export const HookIdParamsSchema = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9]{1,32}$' }) });
+
+/** One delivery attempt series of one hook for one event. */
+export const HookDeliverySchema = Type.Object({
+  id: Type.String(),
+  hook_id: Type.String(),
+  event: Type.String(),
+  event_seq: Type.Integer(),
+  node_id: Type.Union([Type.Integer(), Type.Null()]),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('retrying'), Type.Literal('ok'), Type.Literal('failed')]),
+  attempts: Type.Integer(),
+  last_error: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+/** A delivery. */
+export type HookDelivery = Static<typeof HookDeliverySchema>;
+
+/** GET /api/v1/hooks/:id/deliveries answer (newest first). */
+export const HookDeliveryListSchema = Type.Object({ deliveries: Type.Array(HookDeliverySchema) });

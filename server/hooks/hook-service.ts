@@ -1,0 +1,215 @@
+/**
+ * Hooks: the operator's list (secrets sealed with the data dir's key, never
+ * answered), and the runner. The runner listens to the event log; a matching
+ * event becomes a delivery in the store and is attempted off the request path
+ * (the emitter returns at once), retried with doubling back-off up to
+ * `maxAttempts`, and logged (the log keeps the newest `keepDeliveries`).
+ * A failing or hanging hook therefore never delays registration or an install.
+ */
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { CcEvent } from '../../contract/events.ts';
+import type { Node } from '../../contract/node.ts';
+import type { Hook, HookDelivery, HookInput } from '../../contract/hooks.ts';
+import type { Store } from '../store/store.ts';
+import type { HookDeliveryDoc, HookDoc } from '../store/docs.ts';
+import type { EventLog } from '../events/event-log.ts';
+import type { Logger } from '../core/plugin.ts';
+import { SecretBox, secretRecord } from '../secrets/secret-box.ts';
+import { ccError } from '../errors/cc-error.ts';
+import { hookEventOf } from './hook-trigger.ts';
+import { HOOK_TIMEOUT_MS, postWebhook, runScript } from './hook-deliver.ts';
+
+/** Runner limits (tests shorten the delays). */
+export interface HookLimits {
+  /** First retry after this; each next one doubles. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Attempts in all, first included (bounded: a dead receiver is not retried for ever). */
+  maxAttempts: number;
+  timeoutMs: number;
+  /** Deliveries kept in the log. */
+  keepDeliveries: number;
+}
+
+/** Defaults: 1 s, 2 s, 4 s, 8 s between five attempts; 10 s per attempt; the last 1000 deliveries. */
+export const DEFAULT_HOOK_LIMITS: HookLimits = {
+  retryBaseMs: 1000,
+  retryMaxMs: 60_000,
+  maxAttempts: 5,
+  timeoutMs: HOOK_TIMEOUT_MS,
+  keepDeliveries: 1000,
+};
+
+/** What the service needs. */
+export interface HookDeps {
+  store: Store;
+  events: EventLog;
+  dataDir: string;
+  log: Logger;
+  now(): Date;
+  /** The node as the admin API shows it (the payload), or null once forgotten. */
+  nodeView(id: number): Node | null;
+  limits?: Partial<HookLimits>;
+}
+
+const view = (d: HookDoc): Hook => ({
+  id: d._id,
+  name: d.name,
+  events: d.events,
+  kind: d.kind,
+  script: d.script,
+  url: d.url,
+  has_secret: d.secret !== null,
+  created_at: d.created_at,
+});
+
+const deliveryView = ({ _id, ...d }: HookDeliveryDoc): HookDelivery => ({ id: _id, ...d });
+
+/** The hooks of one appliance. */
+export class HookService {
+  private hooks: HookDoc[] = [];
+  private unsubscribe: (() => void) | null = null;
+  private timers = new Set<NodeJS.Timeout>();
+  private readonly limits: HookLimits;
+  /** Deliveries in flight, so stop() can wait for them. */
+  private running = new Set<Promise<void>>();
+
+  private constructor(
+    private readonly d: HookDeps,
+    private readonly box: SecretBox,
+  ) {
+    this.limits = { ...DEFAULT_HOOK_LIMITS, ...d.limits };
+  }
+
+  /** Load the hooks and start listening. */
+  static async start(d: HookDeps): Promise<HookService> {
+    const s = new HookService(d, await SecretBox.open(d.dataDir));
+    s.hooks = await d.store.hooks.find({}, { created_at: 1 });
+    s.unsubscribe = d.events.subscribe((e) => s.onEvent(e));
+    return s;
+  }
+
+  /** The folder scripts are run from. */
+  get hooksDir(): string {
+    return path.join(this.d.dataDir, 'hooks');
+  }
+
+  /** Every hook. */
+  list(): Hook[] {
+    return this.hooks.map(view);
+  }
+
+  /** Add a hook; the secret is sealed for this hook's record. */
+  async create(input: HookInput): Promise<Hook> {
+    if (input.kind === 'script' ? !input.script || input.url : !input.url || input.script)
+      throw ccError(
+        'CC_ERR_HOOK_INVALID',
+        input.kind === 'script' ? 'a script hook names `script` (and no url)' : 'a webhook names `url` (and no script)',
+      );
+    if (input.kind === 'script' && input.secret) throw ccError('CC_ERR_HOOK_INVALID', 'a script hook takes no secret');
+    if (this.hooks.some((h) => h.name === input.name)) throw ccError('CC_ERR_CONFLICT', `hook "${input.name}" exists`);
+    const id = randomBytes(8).toString('hex');
+    const doc: HookDoc = {
+      _id: id,
+      name: input.name,
+      events: [...input.events],
+      kind: input.kind,
+      script: input.script ?? null,
+      url: input.url ?? null,
+      secret: input.secret ? this.box.seal(input.secret, secretRecord('hook', id, 'secret')) : null,
+      created_at: this.d.now().toISOString(),
+    };
+    await this.d.store.hooks.insert(doc);
+    this.hooks.push(doc);
+    return view(doc);
+  }
+
+  /** Remove a hook and its deliveries. */
+  async remove(id: string): Promise<void> {
+    if (!this.hooks.some((h) => h._id === id)) throw ccError('CC_ERR_NOT_FOUND', `hook ${id}`);
+    await this.d.store.hooks.remove({ _id: id });
+    await this.d.store.hookDeliveries.remove({ hook_id: id }, { multi: true });
+    this.hooks = this.hooks.filter((h) => h._id !== id);
+  }
+
+  /** A hook's deliveries, newest first. */
+  async deliveries(id: string): Promise<HookDelivery[]> {
+    if (!this.hooks.some((h) => h._id === id)) throw ccError('CC_ERR_NOT_FOUND', `hook ${id}`);
+    return (await this.d.store.hookDeliveries.find({ hook_id: id }, { created_at: -1 }, 200)).map(deliveryView);
+  }
+
+  /** Stop listening and retrying; waits for attempts in flight. */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.running]);
+  }
+
+  /** Called by the event log for every event: only queues, never waits. */
+  private onEvent(e: CcEvent): void {
+    const which = hookEventOf(e);
+    if (!which) return;
+    for (const h of this.hooks) if (h.events.includes(which)) this.track(this.queue(h, e, which));
+  }
+
+  private track(p: Promise<void>): void {
+    const q = p.catch((err: unknown) => this.d.log.warn({ err }, 'hook delivery failed to run'));
+    this.running.add(q);
+    void q.finally(() => this.running.delete(q));
+  }
+
+  private async queue(h: HookDoc, e: CcEvent, which: string): Promise<void> {
+    const now = this.d.now().toISOString();
+    const doc: HookDeliveryDoc = {
+      _id: randomBytes(8).toString('hex'),
+      hook_id: h._id,
+      event: which,
+      event_seq: e.seq,
+      node_id: e.node_id,
+      status: 'pending',
+      attempts: 0,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.d.store.hookDeliveries.insert(doc);
+    await this.trim();
+    const node = e.node_id !== null ? this.d.nodeView(e.node_id) : null;
+    const payload = JSON.stringify({ event: which, event_type: e.type, event_seq: e.seq, ts: e.ts, node });
+    await this.attempt(h, doc, payload);
+  }
+
+  private async attempt(h: HookDoc, doc: HookDeliveryDoc, payload: string): Promise<void> {
+    if (!this.hooks.includes(h) || !this.unsubscribe) return; // removed or stopped meanwhile
+    const secret = h.secret ? this.box.open(h.secret, secretRecord('hook', h._id, 'secret')) : null;
+    const error =
+      h.kind === 'script'
+        ? await runScript(this.hooksDir, h.script!, doc.event, payload, this.limits.timeoutMs)
+        : await postWebhook(h.url!, secret, payload, Math.floor(this.d.now().getTime() / 1000), this.limits.timeoutMs);
+    doc.attempts += 1;
+    doc.last_error = error;
+    doc.updated_at = this.d.now().toISOString();
+    const retry = error !== null && doc.attempts < this.limits.maxAttempts;
+    doc.status = error === null ? 'ok' : retry ? 'retrying' : 'failed';
+    await this.d.store.hookDeliveries.put(doc);
+    if (error) this.d.log.warn({ hook: h.name, attempt: doc.attempts, error }, 'hook delivery failed');
+    if (!retry) return;
+    const delay = Math.min(this.limits.retryBaseMs * 2 ** (doc.attempts - 1), this.limits.retryMaxMs);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.track(this.attempt(h, doc, payload));
+    }, delay);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  /** Keep the newest `keepDeliveries`. */
+  private async trim(): Promise<void> {
+    const n = await this.d.store.hookDeliveries.count();
+    if (n <= this.limits.keepDeliveries) return;
+    const old = await this.d.store.hookDeliveries.find({}, { created_at: 1 }, n - this.limits.keepDeliveries);
+    await this.d.store.hookDeliveries.remove({ _id: { $in: old.map((o) => o._id) } }, { multi: true });
+  }
+}
