@@ -23,6 +23,8 @@ await build({
   logLevel: 'warning',
 });
 console.log(`dist/crashcart.mjs ${(statSync(out).size / 1024).toFixed(0)} KiB`);
+// `--core-only`: the appliance bundle alone (build/package-deb.mjs; the agent and UI come from their own steps).
+if (process.argv.includes('--core-only')) process.exit(0);
 if (existsSync(path.join(root, 'build', 'agent-bundle.mjs')))
   execFileSync(process.execPath, [path.join(root, 'build', 'agent-bundle.mjs')], { stdio: 'inherit' });
 if (existsSync(path.join(root, 'renderer', 'vite.config.ts')))

@@ -25,9 +25,14 @@ export type MicrokernelFile = (typeof MICROKERNEL_FILES)[number];
 /** Schema of a microkernel file name. */
 export const MicrokernelFileSchema = Type.Enum(MICROKERNEL_FILES);
 
-/** POST /api/v1/microkernel/install: which staged files make the new microkernel. */
+/** Architectures a microkernel is made for (Debian's names; before issue 12 only amd64 existed, the default). */
+export const MicrokernelArchSchema = Type.Union([Type.Literal('amd64'), Type.Literal('arm64')]);
+/** Query of PUT /api/v1/microkernel/staging/:file: which architecture's staging folder. */
+export const MicrokernelStagingQuerySchema = Type.Object({ arch: Type.Optional(MicrokernelArchSchema) }, { additionalProperties: false });
+
+/** POST /api/v1/microkernel/install: which staged files make the new microkernel, of which architecture. */
 export const MicrokernelInstallSchema = Type.Object(
-  { files: Type.Array(MicrokernelFileSchema, { minItems: 2, maxItems: 3, uniqueItems: true }) },
+  { files: Type.Array(MicrokernelFileSchema, { minItems: 2, maxItems: 3, uniqueItems: true }), arch: Type.Optional(MicrokernelArchSchema) },
   { additionalProperties: false },
 );
 /** Microkernel install request. */

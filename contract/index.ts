@@ -11,6 +11,8 @@ export * from './node-api.ts';
 export * from './system.ts';
 export * from './images.ts';
 export * from './session.ts';
+export * from './readiness.ts';
+export * from './prepared.ts';
 export * from './disk-image.ts';
 export * from './agent-tasks.ts';
 export * from './exports.ts';

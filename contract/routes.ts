@@ -65,7 +65,16 @@ import {
   MicrokernelFileSchema,
   MicrokernelInstallSchema,
   MicrokernelInstalledSchema,
+  MicrokernelStagingQuerySchema,
 } from './images.ts';
+import { ReadinessSchema } from './readiness.ts';
+import {
+  BundleExportQuerySchema,
+  BundleImportedSchema,
+  LoaderFileParamsSchema,
+  LoaderInstalledSchema,
+  PreparedSchema,
+} from './prepared.ts';
 import { EmptySchema, LoginCodeSchema, LoginRequestSchema, OkSchema, RevokeAllSchema } from './session.ts';
 import { HookDeliveryListSchema, HookIdParamsSchema, HookInputSchema, HookListSchema, HookSchema } from './hooks.ts';
 import { ExportParamsSchema, ExportQuerySchema } from './exports.ts';
@@ -95,7 +104,7 @@ export interface RouteSpec {
 }
 
 /** Media types of non-JSON answers. */
-export type ProducedType = 'text/event-stream' | 'text/csv' | 'application/json' | 'application/yaml';
+export type ProducedType = 'text/event-stream' | 'text/csv' | 'application/json' | 'application/yaml' | 'application/x-tar';
 
 /** HTTP methods the admin plane uses. */
 export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -117,6 +126,11 @@ export const ADMIN_ROUTES = {
   'POST /api/v1/setup/probe': { tags: ['system'], body: ProbeRequestSchema, response: ProbeResultSchema },
   'POST /api/v1/setup/apply': { tags: ['system'], body: SetupApplySchema, response: ApplianceStatusSchema },
   'POST /api/v1/setup/stop': { tags: ['system'], body: EmptySchema, response: ApplianceStatusSchema },
+  'GET /api/v1/readiness': {
+    tags: ['system'],
+    summary: 'What this appliance needs to serve a rack, each row with its fix (as `crashcart doctor` prints it)',
+    response: ReadinessSchema,
+  },
 
   // Sign-in (docs/security.md "Admin credentials")
   'POST /api/v1/session': {
@@ -233,6 +247,7 @@ export const ADMIN_ROUTES = {
   'PUT /api/v1/microkernel/staging/:file': {
     tags: ['microkernel'],
     params: MicrokernelParams,
+    query: MicrokernelStagingQuerySchema,
     rawBody: 'application/octet-stream',
     response: FileEntrySchema,
   },
@@ -241,6 +256,28 @@ export const ADMIN_ROUTES = {
     summary: 'Make the staged files the live microkernel (takes effect at the next boot)',
     body: MicrokernelInstallSchema,
     response: MicrokernelInstalledSchema,
+  },
+
+  // Prepared artifacts and bundles (issue 12; docs/prepare.md)
+  'GET /api/v1/prepared': { tags: ['prepare'], summary: 'Loaders, microkernels and images the data dir holds', response: PreparedSchema },
+  'PUT /api/v1/loaders/:file': {
+    tags: ['prepare'],
+    summary: 'Install a first-stage loader; refused unless its bytes are the pinned ones',
+    params: LoaderFileParamsSchema,
+    rawBody: 'application/octet-stream',
+    response: LoaderInstalledSchema,
+  },
+  'PUT /api/v1/bundle': {
+    tags: ['prepare'],
+    summary: 'Import a bundle, verified completely before anything is written (nodes only into a stopped appliance)',
+    rawBody: 'application/octet-stream',
+    response: BundleImportedSchema,
+  },
+  'GET /api/v1/bundle': {
+    tags: ['prepare'],
+    summary: 'Export this data dir as a bundle (no secrets through the API)',
+    query: BundleExportQuerySchema,
+    produces: 'application/x-tar',
   },
 
   // Events and exports

@@ -56,6 +56,11 @@ export interface StartOptions {
   sweepIntervalMs?: number;
   /** The machine's interfaces for the Setup screen's apply (tests inject their own). */
   machine?: MachineView;
+  /**
+   * Runs with the data dir locked, before any port is bound: `serve` checks readiness here, prints the
+   * table and refuses (throws) when the rack cannot be served (issue 12).
+   */
+  beforeNetwork?: (ctx: CoreContext) => Promise<void>;
 }
 
 const realMachine: MachineView = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
@@ -80,6 +85,7 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
   const token = await ensureAdminToken(config.dataDir);
   const auth = new AdminAuth(token, lifetimes(config.admin.sessionIdleS, config.admin.sessionMaxS), () => now().getTime());
   const tls = await loadAdminTls(config);
+  await opts.beforeNetwork?.(ctx);
   const network = new NetworkServices(ctx);
   let lab: Plugin | null = null;
   const sys = systemControl(ctx, network, machine, () => lab);

@@ -7,10 +7,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from './microkernel-assets.ts';
 import { grubBootstrapCfg } from './grub-scripts.ts';
+import { loaderRoots as layoutLoaderRoots } from '../prepare/layout.ts';
 
 /** Loader folders, most specific first. */
 export function loaderRoots(config: { dataDir: string }): string[] {
-  return [path.join(config.dataDir, 'loaders'), path.join(REPO_ROOT, 'resources', 'ipxe')];
+  return layoutLoaderRoots(config.dataDir, REPO_ROOT);
 }
 
 /** Folder of files rendered for TFTP (today `grub/grub.cfg`); written at each network start. */

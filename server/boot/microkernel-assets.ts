@@ -1,10 +1,12 @@
 /**
- * Where the discovery microkernel comes from: the data dir (installed with
- * `crashcart microkernel import`), else the build output, else `--microkernel`.
+ * Where the discovery microkernel comes from: `--microkernel` alone when given, else the data dir
+ * (`crashcart prepare` / `microkernel import`), then what a package or a build carries
+ * (server/prepare/layout.ts lists the folders in order).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { microkernelCandidates } from '../prepare/layout.ts';
 
 /** The install root (holds package.json, resources/, build/out): found by walking up, so sources and the dist bundle agree. */
 export const REPO_ROOT = (() => {
@@ -24,10 +26,10 @@ export interface MicrokernelAssets {
 
 const complete = (dir: string) => fs.existsSync(path.join(dir, 'vmlinuz')) && fs.existsSync(path.join(dir, 'initrd.img'));
 
-/** Find the microkernel to serve (checked on every boot, so an import takes effect at once). */
-export function findMicrokernel(dataDir: string, flagDir: string | null): MicrokernelAssets | null {
-  // An explicit --microkernel is the only place looked at (no silent fallback).
-  const dirs = flagDir ? [flagDir] : [path.join(dataDir, 'microkernel'), path.join(REPO_ROOT, 'build', 'out', 'microkernel')];
+/** Find the microkernel to serve for `arch` (checked on every boot, so an import takes effect at once). */
+export function findMicrokernel(dataDir: string, flagDir: string | null, arch: MicrokernelArch = 'amd64'): MicrokernelAssets | null {
+  // An explicit --microkernel (the x86 one) is the only place looked at (no silent fallback).
+  const dirs = flagDir && arch === 'amd64' ? [flagDir] : microkernelCandidates(dataDir, REPO_ROOT, arch);
   for (const dir of dirs) {
     if (!complete(dir)) continue;
     let version = 'unversioned';

@@ -7,6 +7,9 @@ import { parseArgs } from 'node:util';
 import { loadServeConfig, serveHelp, defaultDataDir } from '../config/load.ts';
 import { CcError, ccError } from '../errors/cc-error.ts';
 import { imageImport, loginCommand, microkernelImport, tokenCommand } from './data-commands.ts';
+import { doctorCommand, serveReadinessGate } from './doctor.ts';
+import { PREPARE_USAGE, prepareCommand } from './prepare.ts';
+import { BUNDLE_USAGE, bundleCommand } from './bundle.ts';
 import { diskImportCommand, DISK_IMPORT_USAGE } from './image-disk-import.ts';
 import { imageBuildCommand, IMAGE_BUILD_USAGE } from './image-build.ts';
 import { NODES_BMC_USAGE, nodesBmcCommand } from './nodes-bmc.ts';
@@ -15,7 +18,12 @@ import { ROUTE_NOUNS, routeCommand, routeHelp } from './route/route-cli.ts';
 const USAGE = `Usage: crashcart <command> [options]
 
 Commands:
-  serve                      run the appliance (see \`crashcart serve --help\`)
+  serve                      run the appliance (see \`crashcart serve --help\`); prints the readiness table
+${PREPARE_USAGE}
+${BUNDLE_USAGE}
+  doctor [serve flags] [--image NAME ...]
+                             readiness table for that configuration, each row with its fix;
+                             exit status 1 when the rack cannot be served
   token [--rotate] [--data-dir DIR]
                              print the admin API token; --rotate signs out everywhere first
   login [--data-dir DIR]     print a fresh one-time sign-in link of the running appliance
@@ -63,7 +71,8 @@ async function serve(argv: string[]): Promise<void> {
   const machine = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
   const config = loadServeConfig(argv, machine);
   const log = consoleLogger(config.logLevel);
-  const app = await startAppliance(config, { log });
+  // The readiness table, and in full or proxy mode a refusal when loaders or the microkernel are missing.
+  const app = await startAppliance(config, { log, beforeNetwork: serveReadinessGate((t) => process.stdout.write(t)) });
   const failed = app.network.statuses().filter((s) => s.state === 'failed');
   if (failed.length) {
     // A NIC service that cannot run (foreign DHCP server, port denied) must not look like success.
@@ -109,6 +118,16 @@ async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case 'serve':
       return serve(rest);
+    case 'prepare':
+      process.exitCode = await prepareCommand(rest);
+      return;
+    case 'bundle':
+      return bundleCommand(rest);
+    case 'doctor': {
+      const { ifindexOf, interfacesWithAddresses } = await import('../system/interfaces.ts');
+      process.exitCode = await doctorCommand(rest, { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env });
+      return;
+    }
     case 'token': {
       const { dataDir, values } = commandArgs(rest);
       return tokenCommand(dataDir, Boolean(values.rotate));

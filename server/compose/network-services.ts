@@ -19,6 +19,7 @@ import { CcError, bindError } from '../errors/cc-error.ts';
 import { createDhcpPlugin, type DhcpPlugin } from '../dhcp/plugin.ts';
 import { createTftpPlugin } from '../tftp/plugin.ts';
 import { createRaResponder } from '../net/router-advert.ts';
+import { loaderMissing } from '../prepare/loader-missing.ts';
 import { listenPinned } from '../net/pinned-tcp.ts';
 
 type Svc = { status: ServiceStatus; plugin?: Plugin };
@@ -116,6 +117,11 @@ export class NetworkServices {
       tftpFileFor: async (ip: string, requested: string) => {
         await dhcp?.noteTftpRequest(ip);
         return hooks.tftpFileFor(ip, requested);
+      },
+      fileMissing: (ip: string, requested: string, nodeId: number | null) => {
+        const m = loaderMissing(requested, 'tftp', ip);
+        // An unauthenticated request: within the source's event budget (node-guard.ts).
+        if (m) this.ctx.guard.sourceEvent(ip, 'boot.loader_missing', { node_id: nodeId, message: m.message, data: m.data });
       },
     };
     // GRUB's `grub/grub.cfg` (rendered for this config), then the loaders, then the operator's own root.

@@ -54,4 +54,6 @@ export interface TftpHooks {
   tftpFileFor(clientIp: string, requested: string): Promise<string>;
   /** Node id for a client IP (from the DHCP lease), if known (for events). */
   nodeIdForIp(ip: string): Promise<number | null>;
+  /** A client asked for `requested` and no root has it (the core names a missing loader and its fix). */
+  fileMissing?(clientIp: string, requested: string, nodeId: number | null): void;
 }

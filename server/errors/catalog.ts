@@ -305,6 +305,36 @@ export const ERRORS = {
     message: 'A first-stage loader could not be taken out of its package',
     fix: 'Check free space and write access in the target and cache folders; a path missing from the package means the pin names the wrong file (docs/boot.md, "Updating a pin").',
   },
+  CC_ERR_NOT_READY: {
+    status: 503,
+    message: 'The appliance is not ready to serve a rack',
+    fix: 'Fix the rows marked FAIL in the readiness table, each names its fix (`crashcart doctor` prints it again); missing loaders and microkernel come from `crashcart prepare`, run while the Debian mirror is reachable (docs/prepare.md).',
+  },
+  CC_ERR_PREPARE_UNAVAILABLE: {
+    status: 501,
+    message: 'This artifact cannot be prepared by this installation',
+    fix: 'Prepare it in a source checkout of the same version (`crashcart prepare` there builds it) and carry it over with `crashcart bundle export` / `bundle import`, or use what the package ships (`crashcart doctor` shows it).',
+  },
+  CC_ERR_MICROKERNEL_BUILD: {
+    status: 500,
+    message: 'The microkernel build failed',
+    fix: 'Read the build output above the error (it names the missing tool or package and its fix); `npm run build:microkernel` runs the same build by hand. It needs the Debian mirror, dpkg-deb, strip (binutils) and xz or zstd.',
+  },
+  CC_ERR_BUNDLE_INVALID: {
+    status: 400,
+    message: 'The bundle is not a valid Crashcart bundle',
+    fix: 'Nothing was written. Export the bundle again with `crashcart bundle export FILE` on the prepared machine and copy it whole (compare its sha256 on both machines); a bundle that names paths outside its folders, links or devices is refused on purpose.',
+  },
+  CC_ERR_BUNDLE_CHECKSUM: {
+    status: 400,
+    message: 'A file in the bundle does not match the sha256 its manifest records',
+    fix: 'Nothing was written. The copy is damaged or was altered: export it again and compare its sha256 on both machines before importing.',
+  },
+  CC_ERR_BUNDLE_CONFLICT: {
+    status: 409,
+    message: 'The bundle cannot be imported into this data dir as it is',
+    fix: 'Nothing was written. Import nodes only into a data dir without nodes (a fresh `--data-dir`), or export the bundle without `--with-nodes`.',
+  },
   CC_ERR_CLI_USAGE: {
     status: 400,
     message: 'The command line is not understood',

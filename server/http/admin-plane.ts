@@ -25,6 +25,8 @@ import { hookRoutes } from './routes/admin-hooks.ts';
 import { systemRoutes, type SystemControl } from './routes/admin-system.ts';
 import { sessionRoutes } from './routes/admin-session.ts';
 import { uploadRoutes } from './routes/admin-uploads.ts';
+import { prepareRoutes } from './routes/admin-prepare.ts';
+import { bundleRoutes } from './routes/admin-bundle.ts';
 import { reservationRoutes } from './routes/admin-reservations.ts';
 import { bmcRoutes } from './routes/admin-bmc.ts';
 import { nodeEditRoutes } from './routes/admin-node-edit.ts';
@@ -132,7 +134,11 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   await hookRoutes(app, ctx);
   systemRoutes(app, ctx, o.sys);
   imageRoutes(app, ctx);
-  await app.register(async (scope) => uploadRoutes(scope, ctx));
+  await app.register(async (scope) => {
+    uploadRoutes(scope, ctx);
+    prepareRoutes(scope, ctx);
+    bundleRoutes(scope, ctx);
+  });
   reservationRoutes(app, ctx);
   bmcRoutes(app, ctx);
   nodeEditRoutes(app, ctx);

@@ -35,6 +35,7 @@ import { applyHttpLimits } from './http-limits.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { AssetServer } from './asset-server.ts';
 import { bmcEnrolReport } from '../bmc/enrolment/enrol-report.ts';
+import { loaderMissing } from '../prepare/loader-missing.ts';
 
 const IPXE = 'text/plain; charset=utf-8';
 
@@ -168,6 +169,13 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     // Loaders too: an HTTP-boot machine's first request, and what `boot_chain: auto` watches (chain-recorder.ts).
     if ((req.url.startsWith('/images/') || req.url.startsWith('/ipxe/')) && reply.statusCode < 300)
       await transferEvent(ctx, req.ip, req.url, Number(reply.getHeader('content-length') ?? 0));
+    if (req.url.startsWith('/ipxe/') && reply.statusCode === 404) {
+      // Unauthenticated like any download: within the source's event budget (node-guard.ts).
+      const ip = plainIp(req.ip);
+      const m = loaderMissing(req.url.slice('/ipxe/'.length).split('?')[0]!, 'http', ip);
+      const nodeId = ctx.repo.all().find((d) => d.ip === ip)?.id ?? null;
+      if (m) ctx.guard.sourceEvent(ip, 'boot.loader_missing', { node_id: nodeId, message: m.message, data: m.data });
+    }
   });
   return app;
 }

@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { FileEntry, Image, MicrokernelFile, MicrokernelInstalled } from '../../contract/index.ts';
+import type { MicrokernelArch } from '../prepare/layout.ts';
 import type { CoreContext } from '../core/context.ts';
 import type { ImageDoc } from '../store/docs.ts';
 import { assertNotDiskImage, deleteImage, recordImageFile, writeImageFile } from './image-store.ts';
@@ -42,14 +43,23 @@ export async function importImageUpload(ctx: CoreContext, name: string, file: st
 }
 
 /** Stage one uploaded microkernel file. */
-export function stageMicrokernelUpload(ctx: CoreContext, file: MicrokernelFile, body: Readable): Promise<FileEntry> {
-  return stageMicrokernelFile(ctx.config.dataDir, file, body);
+export function stageMicrokernelUpload(
+  ctx: CoreContext,
+  file: MicrokernelFile,
+  body: Readable,
+  arch: MicrokernelArch = 'amd64',
+): Promise<FileEntry> {
+  return stageMicrokernelFile(ctx.config.dataDir, file, body, undefined, arch);
 }
 
-/** Make the staged files the live microkernel (the next boot gets it), and say so. */
-export async function installMicrokernel(ctx: CoreContext, files: readonly MicrokernelFile[]): Promise<MicrokernelInstalled> {
-  const dir = await installStagedMicrokernel(ctx.config.dataDir, files);
-  const version = findMicrokernel(ctx.config.dataDir, null)?.version ?? 'unversioned';
-  ctx.events.emit('microkernel.installed', { message: `Microkernel ${version} installed`, data: { dir, version } });
+/** Make the staged files the live microkernel of `arch` (the next boot gets it), and say so. */
+export async function installMicrokernel(
+  ctx: CoreContext,
+  files: readonly MicrokernelFile[],
+  arch: MicrokernelArch = 'amd64',
+): Promise<MicrokernelInstalled> {
+  const dir = await installStagedMicrokernel(ctx.config.dataDir, files, arch);
+  const version = findMicrokernel(ctx.config.dataDir, null, arch)?.version ?? 'unversioned';
+  ctx.events.emit('microkernel.installed', { message: `Microkernel ${version} (${arch}) installed`, data: { dir, version, arch } });
   return { dir, version };
 }

@@ -6,14 +6,14 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Inventory } from '../../contract/node.ts';
 import { readToolDir } from '../../agent/collect/replay.ts';
 import { buildInventory } from '../../agent/facts/inventory.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { REPO_ROOT } from '../boot/microkernel-assets.ts';
 
-/** Where the shipped profiles live. */
-export const DEFAULT_PROFILES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../resources/lab-profiles');
+/** Where the shipped profiles live (from the install root: the same from the sources and from the dist bundle). */
+export const DEFAULT_PROFILES_DIR = path.join(REPO_ROOT, 'resources', 'lab-profiles');
 
 /** A parsed profile. */
 export interface HardwareProfile {

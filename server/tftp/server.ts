@@ -246,6 +246,7 @@ export class TftpServer {
     if (!opened.ok) {
       this.stats.refused++;
       this.reply(from, opened.code, `${opened.message}: ${req.filename}`);
+      if (opened.code === ErrorCode.FILE_NOT_FOUND) this.o.hooks.fileMissing?.(ip, req.filename, nodeId);
       this.o.events.emit('tftp.error', {
         node_id: nodeId,
         message: errorText(req.filename, opened.message),

@@ -16,6 +16,7 @@ import { installErrorHandling } from '../../server/http/error-handler.ts';
 
 let dir: string;
 let root: string;
+let first: string;
 let app: FastifyInstance;
 let base: string;
 const small = randomBytes(300_000);
@@ -33,10 +34,16 @@ beforeAll(async () => {
   await fs.writeFile(path.join(root, '.hidden'), 'secret');
   await fs.writeFile(path.join(dir, 'outside'), 'outside the root');
   await fs.symlink(path.join(dir, 'outside'), path.join(root, 'escape'));
+  // Two loader folders (issue 12): the data dir's prepared loaders first, then the shipped ones.
+  first = path.join(dir, 'first');
+  await fs.mkdir(first);
+  await fs.writeFile(path.join(first, 'small.bin'), 'prepared copy');
   app = Fastify();
   installErrorHandling(app, { debug() {}, info() {}, warn() {}, error() {} });
   const assets = new AssetServer(new AssetCache(1024 * 1024, 4 * 1024 * 1024));
   app.get('/a/*', async (req, reply) => assets.send(req, reply, root, (req.params as { '*': string })['*']));
+  const roots = [first, path.join(dir, 'missing'), root];
+  app.get('/two/*', async (req, reply) => assets.sendFirst(req, reply, roots, (req.params as { '*': string })['*']));
   app.addHook(
     'onResponse',
     async (req, reply) => void transfers.push(`${req.url} ${reply.statusCode} ${String(reply.getHeader('content-length'))}`),
@@ -87,6 +94,17 @@ describe('asset server', () => {
     const head = await get(p, {}, 'HEAD');
     expect(head.status).toBe(200);
     expect(head.headers.get('content-length')).toBe(String(data.length));
+  });
+
+  it('two folders: the first that holds the name wins, the next one serves the rest (ranges too), none: 404', async () => {
+    const won = await get('/two/small.bin');
+    expect(won.status).toBe(200);
+    expect(Buffer.from(await body(won)).toString()).toBe('prepared copy');
+    const part = await get('/two/img/big.raw', { range: 'bytes=10-19' });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await body(part)).equals(big.subarray(10, 20))).toBe(true);
+    expect((await get('/two/nothing.efi')).status).toBe(404);
+    expect((await get('/two/escape')).status).toBe(404);
   });
 
   it('refuses names that leave the root or name hidden files, and symlinks out of it (404, nothing sent)', async () => {

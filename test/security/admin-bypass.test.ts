@@ -48,8 +48,10 @@ describe('route table', () => {
     expect(writes.filter((r) => !r.schema?.body && !r.config?.rawBody).map((r) => r.url)).toEqual([]);
     const raw = writes.filter((r) => r.config?.rawBody).map((r) => `${String(r.method)} ${r.url} ${r.config?.rawBody}`);
     expect(raw.sort()).toEqual([
+      'PUT /api/v1/bundle application/octet-stream',
       'PUT /api/v1/images/:name/disk application/octet-stream',
       'PUT /api/v1/images/:name/files/:file application/octet-stream',
+      'PUT /api/v1/loaders/:file application/octet-stream',
       'PUT /api/v1/microkernel/staging/:file application/octet-stream',
     ]);
   });

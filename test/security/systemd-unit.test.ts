@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Lab } from '../support/netns-lab.ts';
-import { spawnAppliance, tmpDir } from '../support/appliance.ts';
+import { spawnAppliance, standInMicrokernel, tmpDir } from '../support/appliance.ts';
 import { ERRORS } from '../../server/errors/catalog.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 
@@ -86,6 +86,7 @@ describe('the unit capability set, for real', () => {
     const flags = ['--iface', 'eth0', '--dhcp', 'proxy', '--log-level', 'warn'];
     const dataDir = async () => {
       const d = await tmpDir('cc-caps-');
+      flags.push('--microkernel', await standInMicrokernel(d)); // serve refuses proxy mode without one (issue 12)
       await fs.chown(d, 65534, 65534);
       return d;
     };

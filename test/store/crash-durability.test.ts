@@ -12,7 +12,7 @@ import readline from 'node:readline';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Lab } from '../support/netns-lab.ts';
-import { spawnAppliance, startInProcess, tmpDir, type ProcessAppliance } from '../support/appliance.ts';
+import { spawnAppliance, standInMicrokernel, startInProcess, tmpDir, type ProcessAppliance } from '../support/appliance.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 
 const lab = new Lab('store', 'crash');
@@ -58,7 +58,11 @@ describe('store durability', () => {
     await fs.writeFile(path.join(files, 'linux'), Buffer.alloc(3 << 20, 1));
     await fs.writeFile(path.join(files, 'initrd.gz'), Buffer.alloc(1 << 20, 2));
     const a: ProcessAppliance = await spawnAppliance(
-      ['--iface', 'eth0', '--dhcp', 'full', '--range', '10.77.0.10-10.77.3.250', '--force', '--log-level', 'error'],
+      [
+        ...['--iface', 'eth0', '--dhcp', 'full', '--range', '10.77.0.10-10.77.3.250', '--force', '--log-level', 'error'],
+        // serve refuses full mode without a microkernel (issue 12); no guest boots here.
+        ...['--microkernel', await standInMicrokernel(dataDir)],
+      ],
       { dataDir, netns: lab.ns('srv') },
     );
     const exited = new Promise((r) => a.child.once('exit', r));

@@ -19,7 +19,7 @@ let a: ProcessAppliance;
 let files: string;
 beforeAll(async () => {
   const dataDir = await tmpDir('cc-lock-');
-  a = await spawnAppliance(['--microkernel', path.join(dataDir, 'microkernel')], { dataDir });
+  a = await spawnAppliance(['--microkernel', path.join(dataDir, 'microkernel', 'amd64')], { dataDir });
   files = await tmpDir('cc-lock-files-');
   await fs.writeFile(path.join(files, 'linux'), Buffer.alloc(200_000, 1));
   await fs.writeFile(path.join(files, 'initrd.gz'), Buffer.alloc(9000, 2));
@@ -134,7 +134,7 @@ describe('after SIGKILL', () => {
     expect(l.status).toBe(1);
     expect(l.stderr).toContain('CC_ERR_NOT_RUNNING');
     // And the appliance starts again on it, with both images.
-    a = await spawnAppliance(['--microkernel', path.join(a.dataDir, 'microkernel')], { dataDir: a.dataDir });
+    a = await spawnAppliance(['--microkernel', path.join(a.dataDir, 'microkernel', 'amd64')], { dataDir: a.dataDir });
     const imgs = (await (await api('/api/v1/images')).json()) as { images: { name: string }[] };
     expect(imgs.images.map((i) => i.name)).toEqual(['after', 'deb']);
   });

@@ -38,6 +38,18 @@ export function tmpDir(prefix = 'cc-test-'): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * A stand-in microkernel folder (tiny vmlinuz and initrd.img, no manifest) for tests that serve DHCP
+ * and TFTP but boot no guest: `serve` in full or proxy mode refuses to start without a microkernel.
+ */
+export async function standInMicrokernel(dataDir: string): Promise<string> {
+  const dir = path.join(dataDir, 'stand-in-microkernel');
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, 'vmlinuz'), 'not a kernel: no guest boots in this test\n');
+  await fs.writeFile(path.join(dir, 'initrd.img'), 'not an initrd\n');
+  return dir;
+}
+
 /** The admin token as the data dir holds it now (it changes on "sign out everywhere"). */
 export async function readToken(dataDir: string): Promise<string> {
   return (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();

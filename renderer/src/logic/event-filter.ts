@@ -39,7 +39,8 @@ export function eventLevel(e: CcEvent): 'error' | 'warn' | 'info' {
     e.type === 'node.config_refused' ||
     e.type === 'node.suppressed' ||
     e.type === 'dhcp.foreign_server' ||
-    e.type === 'dhcp.decline'
+    e.type === 'dhcp.decline' ||
+    e.type === 'boot.loader_missing'
   )
     return 'warn';
   return 'info';

@@ -1,6 +1,6 @@
 /** Admin routes: health, status, interfaces, network setup (probe/apply/stop). */
 import type { FastifyInstance } from 'fastify';
-import type { InterfaceInfo, ProbeResult, ServiceStatus, SetupApply } from '../../../contract/index.ts';
+import type { InterfaceInfo, ProbeResult, Readiness, ServiceStatus, SetupApply } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
 import { addRoute } from '../route-table.ts';
 import { applianceStatus } from '../../system/status.ts';
@@ -14,6 +14,8 @@ export interface SystemControl {
   /** Patch the config's network group through the start-up validation and restart the NIC services. */
   apply(req: SetupApply): Promise<void>;
   stopNetwork(): Promise<void>;
+  /** Can this appliance serve a rack, with the fix per missing piece (issue 12). */
+  readiness(): Promise<Readiness>;
 }
 
 /** Register system routes. */
@@ -27,6 +29,7 @@ export function systemRoutes(app: FastifyInstance, ctx: CoreContext, sys: System
     await sys.apply(req.body);
     return status();
   });
+  addRoute(app, 'GET /api/v1/readiness', async () => sys.readiness());
   addRoute(app, 'POST /api/v1/setup/stop', async () => {
     await sys.stopNetwork();
     return status();

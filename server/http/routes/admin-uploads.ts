@@ -46,9 +46,9 @@ export function uploadRoutes(app: FastifyInstance, ctx: CoreContext): void {
     'PUT /api/v1/microkernel/staging/:file',
     async (req) => {
       raw(req.headers['content-type']);
-      return stageMicrokernelUpload(ctx, req.params.file, req.body as Readable);
+      return stageMicrokernelUpload(ctx, req.params.file, req.body as Readable, req.query.arch);
     },
     { bodyLimit: 4 * 1024 ** 3 },
   );
-  addRoute(app, 'POST /api/v1/microkernel/install', async (req) => installMicrokernel(ctx, req.body.files));
+  addRoute(app, 'POST /api/v1/microkernel/install', async (req) => installMicrokernel(ctx, req.body.files, req.body.arch));
 }

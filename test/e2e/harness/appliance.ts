@@ -21,8 +21,11 @@ export interface ApplianceSpec {
   dataDir: string;
   adminPort: number;
   httpPort: number;
-  microkernelDir: string;
+  /** `--microkernel DIR`; omitted: serve finds it itself (data dir first, docs/prepare.md). */
+  microkernelDir?: string;
   logFile: string;
+  /** Command the `ip netns exec` runs under (e.g. `unshare --mount ...` hiding /boot), outermost first. */
+  wrap?: string[];
 }
 
 /** A running appliance. */
@@ -79,11 +82,11 @@ export async function startAppliance(spec: ApplianceSpec, timeoutMs = 90_000): P
     `127.0.0.1:${spec.adminPort}`,
     '--http-port',
     String(spec.httpPort),
-    '--microkernel',
-    spec.microkernelDir,
+    ...(spec.microkernelDir ? ['--microkernel', spec.microkernelDir] : []),
   ];
   const log = createWriteStream(spec.logFile);
-  const proc = spawn('ip', args, {
+  const [cmd, ...cmdArgs] = [...(spec.wrap ?? []), 'ip', ...args];
+  const proc = spawn(cmd!, cmdArgs, {
     cwd: spec.repo,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
