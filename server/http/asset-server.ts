@@ -54,7 +54,7 @@ export class AssetServer {
   }
 
   /** The regular file `rel` names inside `root` (symlinks resolved, still inside), or null. */
-  private async locate(root: string, rel: string): Promise<{ real: string; st: import('node:fs').Stats } | null> {
+  private async locate(root: string, rel: string): Promise<{ real: string; st: Stats } | null> {
     if (badName(rel)) return null;
     const base = await this.realRoot(root);
     if (!base) return null;
@@ -74,7 +74,7 @@ export class AssetServer {
 
   /** Send `rel` from the first of `roots` that has it (an operator's copy before the shipped one), or the plane's 404. */
   async sendFirst(req: FastifyRequest, reply: FastifyReply, roots: readonly string[], rel: string): Promise<FastifyReply> {
-    let found: { real: string; st: import('node:fs').Stats } | null = null;
+    let found: { real: string; st: Stats } | null = null;
     for (const root of roots) if (!found) found = await this.locate(root, rel);
     if (!found) return notFound(reply);
     const { real, st } = found;
