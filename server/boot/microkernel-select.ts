@@ -4,7 +4,7 @@
  * its own URL folder (`/mk/` for amd64, as before; `/mk/arm64/`).
  */
 import path from 'node:path';
-import { findMicrokernel, REPO_ROOT, type MicrokernelAssets } from './microkernel-assets.ts';
+import { findMicrokernel, microkernelArch, REPO_ROOT, type MicrokernelAssets } from './microkernel-assets.ts';
 
 /** Architectures a microkernel is built for (Debian's names). */
 export type MkArch = 'amd64' | 'arm64';
@@ -26,17 +26,7 @@ export function microkernelUrlPath(arch: MkArch): string {
  * every x86 machine. No name at all is amd64, the common case. Null: nothing we build runs there.
  */
 export function bootArch(name: string | null | undefined): MkArch | null {
-  switch ((name ?? 'x86_64').toLowerCase()) {
-    case 'x86_64':
-    case 'amd64':
-    case 'i386':
-      return 'amd64';
-    case 'arm64':
-    case 'aarch64':
-      return 'arm64';
-    default:
-      return null;
-  }
+  return microkernelArch(name ?? 'x86_64');
 }
 
 /**
