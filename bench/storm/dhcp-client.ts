@@ -4,9 +4,10 @@
  * pinned to the machine's own interface. Retries as the firmware does (PXE: 4, 8, 16 s; iPXE: 1, 2, 4, 8 s).
  */
 import dgram from 'node:dgram';
-import { decode, encode, encodedLength, macOf, type DhcpPacket } from '../../server/dhcp/codec.ts';
+import { decode, macOf, type DhcpPacket } from '../../server/dhcp/codec.ts';
 import { collectOptions, messageType, MSG, OPTIONS, readOption } from '../../server/dhcp/options.ts';
 import { pinToIfindex } from '../../server/net/pinned-udp.ts';
+import { clientPacket } from '../../test/dhcp/helpers.ts';
 
 /** What the machine learnt from an ACK. */
 export interface Lease {
@@ -66,8 +67,6 @@ export class DhcpClient {
   }
 
   private packet(stage: Stage, xid: number, type: number, extra: [number, Uint8Array][]): Uint8Array {
-    const chaddr = new Uint8Array(16);
-    chaddr.set(macBytes(this.mac));
     const o: [number, Uint8Array][] = [
       [53, Uint8Array.of(type)],
       [57, Uint8Array.of(0x05, 0xc0)], // 1472
@@ -84,28 +83,8 @@ export class DhcpClient {
       o.push([61, Uint8Array.of(1, ...macBytes(this.mac))]);
     }
     o.push(...extra);
-    const pkt: DhcpPacket = {
-      op: 1,
-      htype: 1,
-      hlen: 6,
-      hops: 0,
-      xid,
-      secs: 0,
-      flags: 0x8000, // RFC 2131 4.1: no address yet, answer by broadcast
-      ciaddr: '0.0.0.0',
-      yiaddr: '0.0.0.0',
-      siaddr: '0.0.0.0',
-      giaddr: '0.0.0.0',
-      chaddr,
-      sname: new Uint8Array(64),
-      file: new Uint8Array(128),
-      cookie: true,
-      options: o.map(([code, data]) => ({ code, data })),
-      end: true,
-      trailer: new Uint8Array(0),
-    };
-    pkt.trailer = new Uint8Array(Math.max(0, 300 - encodedLength(pkt)));
-    return encode(pkt);
+    // RFC 2131 4.1: no address yet, answer by broadcast.
+    return clientPacket({ mac: this.mac, xid, flags: 0x8000, options: o });
   }
 
   /** Send `pkt` until a reply of one of `types` with this xid arrives, backing off; null when every wait ran out. */
