@@ -76,7 +76,15 @@ import {
   PreparedSchema,
 } from './prepared.ts';
 import { EmptySchema, LoginCodeSchema, LoginRequestSchema, OkSchema, RevokeAllSchema } from './session.ts';
-import { HookDeliveryListSchema, HookIdParamsSchema, HookInputSchema, HookListSchema, HookSchema } from './hooks.ts';
+import {
+  HookDeliveryListSchema,
+  HookDeliverySchema,
+  HookIdParamsSchema,
+  HookInputSchema,
+  HookListSchema,
+  HookSchema,
+  HookUpdateSchema,
+} from './hooks.ts';
 import { ExportParamsSchema, ExportQuerySchema } from './exports.ts';
 import { MetadataKeyParamsSchema, MetadataValueSchema, NodeAddressAnswerSchema, NodeAddressInputSchema } from './node-edit.ts';
 import { ManifestPlanSchema, ManifestRequestSchema, ManifestStatusSchema } from './manifest.ts';
@@ -296,7 +304,9 @@ export const ADMIN_ROUTES = {
   // Hooks (docs/hooks.md): the secret is write-only
   'GET /api/v1/hooks': { tags: ['hooks'], response: HookListSchema },
   'POST /api/v1/hooks': { tags: ['hooks'], body: HookInputSchema, status: 201, response: HookSchema },
+  'PUT /api/v1/hooks/:id': { tags: ['hooks'], params: HookIdParamsSchema, body: HookUpdateSchema, response: HookSchema },
   'DELETE /api/v1/hooks/:id': { tags: ['hooks'], params: HookIdParamsSchema, status: 204 },
+  'POST /api/v1/hooks/:id/test': { tags: ['hooks'], params: HookIdParamsSchema, body: EmptySchema, response: HookDeliverySchema },
   'GET /api/v1/hooks/:id/deliveries': { tags: ['hooks'], params: HookIdParamsSchema, response: HookDeliveryListSchema },
 
   // DHCP reservations

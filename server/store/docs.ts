@@ -196,6 +196,10 @@ export interface HookDeliveryDoc {
   status: 'pending' | 'retrying' | 'ok' | 'failed';
   attempts: number;
   last_error: string | null;
+  /** When the next attempt is due (pending/retrying), else null; absent on records written before it existed. */
+  next_attempt_at?: string | null;
+  /** The JSON sent on every attempt (kept so a restart retries the same bytes). */
+  payload?: string;
   created_at: string;
   updated_at: string;
   [k: string]: unknown;

@@ -114,12 +114,18 @@ export const CLI_COMMANDS: Readonly<Record<string, Readonly<Record<string, CliCo
       route: 'POST /api/v1/hooks',
       summary: 'add: --name N --events registered,bound --kind script --script F | --kind webhook --url U [--secret S]',
     },
+    update: {
+      route: 'PUT /api/v1/hooks/:id',
+      summary: 'replace a hook (--file F, or the add flags); no --secret keeps the stored one',
+      args: ['id'],
+    },
+    test: { route: 'POST /api/v1/hooks/:id/test', summary: 'fire a test delivery now; prints its first attempt', args: ['id'] },
     remove: { route: 'DELETE /api/v1/hooks/:id', summary: 'remove a hook and its delivery log', args: ['id'] },
     deliveries: {
       route: 'GET /api/v1/hooks/:id/deliveries',
       summary: "a hook's delivery log, newest first",
       args: ['id'],
-      columns: ['created_at', 'event', 'node_id', 'status', 'attempts', 'last_error'],
+      columns: ['created_at', 'event', 'node_id', 'status', 'attempts', 'next_attempt_at', 'last_error'],
     },
   },
   settings: {
