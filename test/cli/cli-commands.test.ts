@@ -158,6 +158,9 @@ describe('crashcart CLI against a running appliance', { timeout: 600_000 }, () =
     };
     const host = Object.values(inv._meta.hostvars).find((h) => h.crashcart_id === id)!;
     expect(host.crashcart_manufacturer).toBe(evil);
+    // --ids: only those nodes.
+    const only = json<{ nodes: Node[] }>(on('export', 'json', '--ids', String(id)));
+    expect(only.nodes.map((n) => n.id)).toEqual([id]);
     expect(JSON.stringify(inv)).not.toContain('"injected"');
     const csv = on('export', 'netbox', '--part', 'interfaces');
     expect(csv.status).toBe(0);
