@@ -3,8 +3,9 @@
  * real `crashcart serve`, register, get bound to an `image-deploy` policy with the debian12 image built by
  * `crashcart image build debian12`, write it to their virtio disk (the UEFI guest has two disks: a 1 GiB one
  * the image does not fit and a 2 GiB one; the BIOS guest a 2 GiB and a 3 GiB one), reboot, get "boot the local
- * disk" from the appliance, boot Debian from the disk, and call back: `installed`. The hostname on the
- * Debian login prompt proves the NoCloud seed was applied. No route leaves the namespace: offline.
+ * disk" from the appliance, boot Debian from the disk, and call back: `installed`. An SSH login with the
+ * policy's key, which reads back the policy template's hostname, proves the NoCloud seed was applied. No
+ * route leaves the namespace: offline.
  * Both guests have two disks of different sizes: the BIOS guest's smaller one fits (it is also BIOS drive
  * 0x80, which `sanboot` boots), the UEFI guest's first one is too small, so its firmware must walk past an
  * empty disk after iPXE's `exit 1` (docs/deploy.md "What boot the local disk does on real firmware").
@@ -20,6 +21,7 @@ import type { DeployResult } from '../../contract/agent-tasks.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
+import { sshRun } from '../images/harness/disk-guest.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
@@ -34,6 +36,8 @@ const ADMIN_PORT = 18028;
 const REGISTER_TIMEOUT_MS = 8 * 60_000;
 /** Write ~1 GiB, read it back, reboot, boot Debian with cloud-init on TCG. */
 const INSTALL_TIMEOUT_MS = 25 * 60_000;
+/** sshd is up before the callback (cloud-init's last stage); a loaded machine can still be slow to answer. */
+const SSH_TIMEOUT_MS = 5 * 60_000;
 const GIB = 1024 ** 3;
 
 let dataDir = '';
@@ -105,6 +109,8 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'cc-deploy-data-'));
   diskDir = mkdtempSync(path.join(os.tmpdir(), 'cc-deploy-disks-'));
   mkdirSync(OUT_DIR, { recursive: true });
+  // The policy's SSH key: the test logs in with it once Debian runs from the disk.
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'crashcart-deploy-e2e', '-f', path.join(dataDir, 'id_e2e')]);
   // The image goes in before the appliance starts (one writer per data dir).
   execFileSync(
     process.execPath,
@@ -139,6 +145,7 @@ beforeAll(async () => {
     task: 'image-deploy',
     image: 'debian12',
     hostname_template: 'deployed-${id}',
+    ssh_keys: [readFileSync(path.join(dataDir, 'id_e2e.pub'), 'utf8').trim()],
     tags: [],
   });
   for (const spec of GUESTS)
@@ -201,9 +208,22 @@ describe('image-deploy from the microkernel (QEMU, TCG, offline)', () => {
         expect(res.disk.name).toBe(want);
         expect(res.disk.reason).toMatch(/smallest disk of at least/);
         expect(res.written_bytes).toBe(rawSize);
-        // The seed was applied: Debian's getty shows the host name the policy template gave.
+        // The seed was applied: the policy's key logs in to the image's default user, the host name is the
+        // policy template's, the firmware is the guest's, and growpart took the root filesystem to the disk.
         expect(node.hostname).toBe(`deployed-${node.id}`);
-        await waitFor(`${g.spec.name} login prompt`, 120_000, async () => g.serial.find(new RegExp(`^deployed-${node.id} login:`)));
+        expect(node.ip).toMatch(/^10\.67\.0\./);
+        const out = await sshRun(
+          NS,
+          path.join(dataDir, 'id_e2e'),
+          'debian',
+          node.ip!,
+          'hostname; if [ -d /sys/firmware/efi ]; then echo uefi; else echo bios; fi; findmnt -bno SIZE /',
+          Date.now() + SSH_TIMEOUT_MS,
+        );
+        const [hostname, firmware, rootSize] = out.trim().split('\n');
+        expect(hostname).toBe(`deployed-${node.id}`);
+        expect(firmware).toBe(g.spec.firmware);
+        expect(Number(rootSize)).toBeGreaterThan(rawSize);
         // After the write the node PXE-booted again and was sent to its disk.
         const written = events.find((e) => e.type === 'node.task_written' && e.node_id === node.id);
         expect(written).toBeDefined();
