@@ -32,8 +32,15 @@ const NS = lab.ns('net');
 const SUBNET = '10.67.0';
 const HTTP_PORT = 8026;
 const ADMIN_PORT = 18028;
-/** PXE + microkernel on TCG: about a minute each; CI is slower. */
-const REGISTER_TIMEOUT_MS = 8 * 60_000;
+/** PXE + microkernel on TCG: about a minute each; CI is slower; one power cycle (below) included. */
+const REGISTER_TIMEOUT_MS = 12 * 60_000;
+/**
+ * A guest whose console has been silent this long before it registered is power-cycled, once. Seen on this
+ * machine under heavy load (load average above 20 on 2 cores): an OVMF guest's microkernel kernel went idle
+ * right after its first console line and never printed again (QEMU at 3% CPU for minutes), the same in
+ * other UEFI e2e runs; a power cycle is what an operator does, and the deploy under test starts after it.
+ */
+const SILENT_BOOT_MS = 4 * 60_000;
 /** Write ~1 GiB, read it back, reboot, boot Debian with cloud-init on TCG. */
 const INSTALL_TIMEOUT_MS = 25 * 60_000;
 /** sshd is up before the callback (cloud-init's last stage); a loaded machine can still be slow to answer. */
@@ -172,10 +179,27 @@ describe('image-deploy from the microkernel (QEMU, TCG, offline)', () => {
       const a = app!;
       const figures: string[] = [];
       const settled = await Promise.allSettled(
-        guests.map(async (g) => {
+        guests.map(async (first, slot) => {
+          let g = first;
+          let cycles = 0;
           const reg = await waitFor(`${g.spec.name} to register`, REGISTER_TIMEOUT_MS, async () => {
             if (g.exited) throw new Error(`${g.spec.name}: QEMU exited\n${diagnostics()}`);
-            return (await listNodes(a)).find((n) => n.state === 'registered' && norm(n.serial) === norm(g.spec.serial));
+            const n = (await listNodes(a)).find((x) => x.state === 'registered' && norm(x.serial) === norm(g.spec.serial));
+            if (n) return n;
+            const lastLine = g.serial.lines.at(-1)?.at ?? g.poweredOnAt;
+            if (cycles === 0 && Date.now() - lastLine > SILENT_BOOT_MS) {
+              cycles++;
+              log(`${g.spec.name}: console silent for ${SILENT_BOOT_MS / 1000} s before registering; power-cycling it once`);
+              await stopGuest(g);
+              g = startGuest(
+                NS,
+                g.spec,
+                path.join(OUT_DIR, `${g.spec.name}.cycle.serial.log`),
+                path.join(dataDir, `${g.spec.name}.vars.fd`),
+              );
+              guests[slot] = g;
+            }
+            return undefined;
           });
           const boundAt = Date.now();
           await a.api('POST', '/api/v1/nodes/bind', { node_ids: [reg.id], policy: 'deploy' });
