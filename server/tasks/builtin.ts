@@ -172,7 +172,8 @@ export const BUILTIN_TASKS: readonly BuiltinTask[] = [
       '#!ipxe',
       STAGE,
       'echo Crashcart: {{node.hostname}} boots from local disk',
-      'iseq ${platform} efi && exit ||',
+      // An error status: on EFI_SUCCESS the boot manager may stop at its menu (UEFI 2.10 3.1.1, docs/deploy.md).
+      'iseq ${platform} efi && exit 1 ||',
       'sanboot --no-describe --drive 0x80 || exit',
       '',
     ].join('\n'),

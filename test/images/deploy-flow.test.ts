@@ -17,6 +17,7 @@ import { ProtocolNode } from '../support/protocol-node.ts';
 import { makeSampleDisk } from './harness/sample-disk.ts';
 import { tmpDir } from './harness/tools.ts';
 import { runTask } from '../../agent/tasks/run-task.ts';
+import { bootHooks } from '../../server/nodes/boot-hooks-impl.ts';
 import { ApplianceClient } from '../../agent/loop/client.ts';
 import type { AgentLogger } from '../../agent/loop/logger.ts';
 import type { DeployJob, NodeTask } from '../../contract/agent-tasks.ts';
@@ -86,6 +87,9 @@ describe('image-deploy through the appliance', () => {
     const n = await boundNode('52:54:00:de:00:01');
     // A bound microkernel node's boot is still the microkernel (the agent does the work), not an installer.
     expect(await n.boot()).toContain('/mk/vmlinuz');
+    // UEFI firmware is offered the appliance's default iPXE build while the node is in the microkernel.
+    const efiLoader = async () => (await bootHooks(t.app.ctx).loaderPrefsFor('52:54:00:de:00:01')).efiLoader;
+    expect(await efiLoader()).toBe('ipxe.efi');
     const c = await n.checkin(true);
     expect(c.body.command).toBe('run-task');
     const job = c.body.job as DeployJob;
@@ -131,6 +135,11 @@ describe('image-deploy through the appliance', () => {
     const script = await n.boot();
     expect(script).toContain('boots from its local disk');
     expect(script).toContain('sanboot --no-describe --drive 0x80 || exit');
+    // UEFI leaves iPXE with an error status, so the boot manager goes on to the next entry (UEFI 2.10 3.1.1),
+    // from snponly.efi, which leaves the NIC to the firmware's driver and so can return (docs/deploy.md).
+    expect(script).toContain('iseq ${platform} efi && exit 1 ||');
+    expect(await efiLoader()).toBe('snponly.efi');
+    expect(await bootHooks(t.app.ctx).tftpFileFor((await nodeRecord(n)).ip, 'ipxe.efi')).toBe('snponly.efi');
     // The installed OS calls back with the install token from the seed.
     const stage = /"(http:[^"]+stage\?token=[^"&]+)&name=installed"/.exec(job.seed!.user_data)![1]!;
     const cb = await fetch(`${stage}&name=installed`);
