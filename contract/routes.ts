@@ -274,6 +274,13 @@ export const ADMIN_ROUTES = {
     rawBody: 'application/octet-stream',
     response: ImageSchema,
   },
+  'PUT /api/v1/images/:name/iso': {
+    tags: ['images'],
+    summary: 'Unpack an installer ISO (the body) into the image as a package repository served at /images/NAME/repo/',
+    params: NameParamsSchema,
+    rawBody: 'application/octet-stream',
+    response: ImageSchema,
+  },
   'PUT /api/v1/microkernel/staging/:file': {
     tags: ['microkernel'],
     params: MicrokernelParams,
