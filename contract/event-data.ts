@@ -15,6 +15,7 @@ import { FileEntrySchema } from './images.ts';
 import { BundleImportedSchema, LoaderInstalledSchema } from './prepared.ts';
 import { ManifestPlanSchema } from './manifest.ts';
 import { RuleSchema } from './admin.ts';
+import { BmcIdentitySchema } from './bmc-expected.ts';
 import { BMC_ENROLMENT_STATES, BootDeviceSchema, BootModeSchema, PowerActionSchema, PowerStateSchema, TlsPolicySchema } from './bmc.ts';
 
 /** A closed object: the payload has exactly these keys (optional ones may be absent). */
@@ -150,7 +151,12 @@ export const EVENT_DATA = {
     row({ chain: Type.Literal('shim'), reason: Type.Literal('ipxe-refused'), ipxe_fetched_at: NStr, ipxe_ran_at: NStr }),
   ]),
   'node.address': row({ ip: NStr, note: NStr }),
-  'node.expected': row({ row: Int, source: Str, action: Str, changes: Strs }),
+  'node.expected': Type.Union([
+    /** A manifest row made or updated the record. */
+    row({ row: Int, source: Str, action: Str, changes: Strs }),
+    /** Identifiers read from the node's BMC made or updated it. */
+    row({ origin: Type.Literal('bmc'), identity: BmcIdentitySchema, warnings: Strs }),
+  ]),
   'node.claimed': Type.Union([
     /** The expected machine arrived (`from`: the record it folded in, if any). */
     row({ row: Int, matched_by: Str, from: NInt, reservation_note: NStr }),
@@ -242,6 +248,8 @@ export const EVENT_DATA = {
   'bmc.enrolment': Type.Union([
     /** Asked of the agent, or refused/waiting (the state says which). */
     row({ state: EnrolState }),
+    /** The operator asked for enrolment. */
+    row({ state: EnrolState, by: Type.Literal('operator') }),
     /** A report the appliance did not ask for, refused (`ip`: where it came from). */
     row({ state: Type.Union([EnrolState, Type.Null()]), refused: Type.Literal(true), ip: Str }),
     /** The agent's report. */
