@@ -16,6 +16,7 @@ import { BundleImportedSchema, LoaderInstalledSchema } from './prepared.ts';
 import { ManifestPlanSchema } from './manifest.ts';
 import { RuleSchema } from './admin.ts';
 import { BmcIdentitySchema } from './bmc-expected.ts';
+import { IsoRepoSchema } from './iso-repo.ts';
 import { BMC_ENROLMENT_STATES, BootDeviceSchema, BootModeSchema, PowerActionSchema, PowerStateSchema, TlsPolicySchema } from './bmc.ts';
 
 /** A closed object: the payload has exactly these keys (optional ones may be absent). */
@@ -205,6 +206,8 @@ export const EVENT_DATA = {
   'image.imported': Type.Union([
     row({ image: Str, file: FileEntrySchema }),
     row({ image: Str, kind: Type.Literal('disk'), sha256: Str, stored_sha256: Str, firmware: Str, first_boot: Str }),
+    /** A package repository unpacked from an installer ISO. */
+    row({ image: Str, kind: Type.Literal('repo'), repo: IsoRepoSchema }),
   ]),
   'microkernel.installed': row({ dir: Str, version: Str, arch: Str }),
   'loader.installed': LoaderInstalledSchema,
