@@ -31,7 +31,6 @@ export const EVENT_TYPES = [
   'node.task_written',
   'node.task_failed',
   'node.forgotten',
-  'node.error',
   'node.chain',
   'node.address',
   'node.expected',

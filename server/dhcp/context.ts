@@ -5,7 +5,7 @@
  */
 import type { Peer } from '../net/pinned-udp.ts';
 import type { Logger } from '../core/plugin.ts';
-import type { EventType } from '../../contract/index.ts';
+import type { DhcpMessageEventType, DhcpMessageExtra } from '../../contract/event-data.ts';
 import type { LeaseDoc } from '../store/docs.ts';
 import type { BootChoice } from './classify.ts';
 import type { LeaseTable, Pool } from './lease-table.ts';
@@ -27,7 +27,7 @@ export interface ServerContext {
   /** Bump a counter of `stats()`. */
   count(key: string): void;
   /** Emit a `dhcp.*` event for a received or sent message, with the firmware facts. */
-  report(type: EventType, r: Request, msg: number, extra?: Record<string, unknown>): void;
+  report(type: DhcpMessageEventType, r: Request, msg: number, extra?: DhcpMessageExtra): void;
   /** The boot file for this client (per-node loader from the core), or null when it is not a boot client. */
   bootChoice(r: Request): Promise<BootChoice | null>;
   /** Say (in a rate-limited `dhcp.unsupported` event) why a boot client gets no boot file. */

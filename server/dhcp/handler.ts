@@ -137,7 +137,7 @@ export class DhcpHandler {
     this.lastMalformedEvent = now;
     this.d.events.emit('dhcp.malformed', {
       message: `dropped a malformed DHCP packet from ${from.address}:${from.port}: ${e.reason}`,
-      data: { from: from.address, offset: e.offset, reason: e.reason, total: this.stats.malformed },
+      data: { from: from.address, offset: e.offset, reason: e.reason, total: this.stats.malformed ?? 0 },
     });
   }
 

@@ -1,21 +1,18 @@
 /** The payload of a `dhcp.*` event for one message: who, what firmware, which address and file. Pure. */
+import type { DhcpMessageData, DhcpMessageEventType, DhcpMessageExtra } from '../../contract/event-data.ts';
+import type { EventInput } from '../events/event-log.ts';
 import { MSG_NAME } from './options.ts';
 import type { Request } from './request.ts';
 
 /** What `events.emit` takes for a DHCP message. */
-export interface DhcpEventPayload {
-  node_id: number | null;
-  mac: string;
-  message: string;
-  data: Record<string, unknown>;
-}
+export type DhcpEventPayload = EventInput<DhcpMessageEventType> & { node_id: number | null; mac: string; data: DhcpMessageData };
 
 /** Build the event for a received or sent message (`extra` carries ip, file, proxy, strategy, reason). */
-export function requestEvent(r: Request, msg: number, extra: Record<string, unknown> = {}): DhcpEventPayload {
+export function requestEvent(r: Request, msg: number, extra: DhcpMessageExtra = {}): DhcpEventPayload {
   const f = r.facts;
   const name = MSG_NAME[msg] ?? String(msg);
-  const ip = typeof extra.ip === 'string' ? extra.ip : null;
-  const file = typeof extra.file === 'string' ? extra.file : null;
+  const ip = extra.ip ?? null;
+  const file = extra.file ?? null;
   return {
     node_id: r.nodeId,
     mac: r.mac,

@@ -47,7 +47,16 @@ async function readLegacy(file: string): Promise<CcEvent[] | null> {
       continue;
     }
     const data = typeof d.data === 'string' ? (JSON.parse(d.data) as Record<string, unknown>) : ((d.data ?? {}) as Record<string, unknown>);
-    byId.set(d._id, { seq: d.seq, ts: d.ts, type: d.type, node_id: d.node_id ?? null, mac: d.mac ?? null, message: d.message, data });
+    // Events the log wrote itself (the old nedb format): trusted as written, like the JSON lines below.
+    byId.set(d._id, {
+      seq: d.seq,
+      ts: d.ts,
+      type: d.type,
+      node_id: d.node_id ?? null,
+      mac: d.mac ?? null,
+      message: d.message,
+      data,
+    } as CcEvent);
   }
   return [...byId.values()].sort((a, b) => a.seq - b.seq);
 }

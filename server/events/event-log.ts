@@ -8,22 +8,22 @@
  * (nothing the protocol acknowledged depends on them; leases and nodes are
  * fsync'ed before their answer leaves).
  */
-import type { CcEvent, EventType } from '../../contract/index.ts';
+import type { CcEvent, EventData, EventType } from '../../contract/index.ts';
 import type { RepairResult } from '../store/repair.ts';
 import { EventFile } from './event-file.ts';
 import { EventRing, type EventFilter } from './event-ring.ts';
 
-/** What a producer passes. */
-export interface EventInput {
+/** What a producer passes for an event of type `T`: `data` is typed by its row in contract/event-data.ts. */
+export interface EventInput<T extends EventType = EventType> {
   node_id?: number | null;
   mac?: string | null;
   message: string;
-  data?: Record<string, unknown>;
+  data: EventData<T>;
 }
 
 /** The narrow interface producers (DHCP, TFTP, HTTP, core) depend on. */
 export interface EventSink {
-  emit(type: EventType, e: EventInput): CcEvent;
+  emit<T extends EventType>(type: T, e: EventInput<T>): CcEvent;
 }
 
 /** Listener for live events. */
@@ -78,7 +78,7 @@ export class EventLog implements EventSink {
   }
 
   /** Record an event and publish it. */
-  emit(type: EventType, e: EventInput): CcEvent {
+  emit<T extends EventType>(type: T, e: EventInput<T>): CcEvent {
     const seq = ++this.seq;
     const d = this.now();
     const ms = d.getTime();
@@ -86,15 +86,16 @@ export class EventLog implements EventSink {
       this.tsMs = ms;
       this.tsText = d.toISOString();
     }
-    const ev: CcEvent = {
+    // The input's type ties `type` to `data` (EventInput<T>); TypeScript cannot see a generic object is one member of the union.
+    const ev = {
       seq,
       ts: this.tsText,
       type,
       node_id: e.node_id ?? null,
       mac: e.mac ?? null,
       message: e.message,
-      data: e.data ?? {},
-    };
+      data: e.data,
+    } as CcEvent;
     const line = JSON.stringify(ev);
     this.ring.push(seq, ev.node_id, type, line);
     if (!this.closed) {

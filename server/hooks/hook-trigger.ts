@@ -1,13 +1,13 @@
 /**
  * Which hook event an appliance event is (pure): registered, bound, installed
  * (an install stage that reached `installed`), failed (a stage that reached
- * `error`, or node.error) and lost. Everything else runs no hook.
+ * `error`) and lost. Everything else runs no hook.
  */
 import type { CcEvent } from '../../contract/events.ts';
 import type { HookEvent } from '../../contract/hooks.ts';
 
 /** The hook event of `e`, or null. */
-export function hookEventOf(e: Pick<CcEvent, 'type' | 'data'>): HookEvent | null {
+export function hookEventOf(e: CcEvent): HookEvent | null {
   switch (e.type) {
     case 'node.registered':
       return 'registered';
@@ -15,8 +15,6 @@ export function hookEventOf(e: Pick<CcEvent, 'type' | 'data'>): HookEvent | null
       return 'bound';
     case 'node.lost':
       return 'lost';
-    case 'node.error':
-      return 'failed';
     case 'node.stage':
       return e.data.to === 'installed' ? 'installed' : e.data.to === 'error' ? 'failed' : null;
     default:

@@ -34,7 +34,7 @@ export function learnRefusedIpxe(ctx: CoreContext, node: NodeDoc, s: BootSightin
     node_id: node.id,
     mac: node.boot_mac,
     message: `Node ${node.id} fetched iPXE at ${node.ipxe_fetched_at} but never ran it: its firmware refuses unsigned loaders (Secure Boot). It gets the signed shim/GRUB chain from now on (boot_chain auto).`,
-    data: { chain: 'shim', reason: 'ipxe-refused', ipxe_fetched_at: node.ipxe_fetched_at, ipxe_ran_at: node.ipxe_ran_at ?? null },
+    data: { chain: 'shim', reason: 'ipxe-refused', ipxe_fetched_at: node.ipxe_fetched_at ?? null, ipxe_ran_at: node.ipxe_ran_at ?? null },
   });
   return true;
 }

@@ -11,8 +11,6 @@ import type { CoreContext } from '../core/context.ts';
 /** The iPXE EFI builds: an unsigned loader a Secure Boot firmware downloads and then refuses. */
 const IPXE_EFI = new Set(['ipxe.efi', 'snponly.efi']);
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
 /** Apply one event to its node. Pure apart from the node it changes. */
@@ -20,14 +18,13 @@ export function recordChainEvent(ctx: CoreContext, e: CcEvent): void {
   if (e.node_id === null) return;
   const node = ctx.repo.get(e.node_id);
   if (!node) return;
-  const d = e.data;
   if (e.type === 'dhcp.offer' || e.type === 'dhcp.ack') {
-    const chain = chainOfBootFile(str(d.file), num(d.arch), str(d.vendor_class));
+    const chain = chainOfBootFile(e.data.file ?? null, e.data.arch, e.data.vendor_class);
     if (!chain || node.last_chain === chain) return;
     node.last_chain = chain;
-  } else if (e.type === 'tftp.finish' && IPXE_EFI.has(baseName(str(d.file) ?? ''))) {
+  } else if (e.type === 'tftp.finish' && IPXE_EFI.has(baseName(e.data.file))) {
     node.ipxe_fetched_at = e.ts;
-  } else if (e.type === 'http.transfer' && /^\/ipxe\/(ipxe|snponly)\.efi$/.test(str(d.url) ?? '')) {
+  } else if (e.type === 'http.transfer' && 'url' in e.data && /^\/ipxe\/(ipxe|snponly)\.efi$/.test(e.data.url)) {
     node.ipxe_fetched_at = e.ts;
   } else return;
   ctx.repo.touch(node);

@@ -48,14 +48,14 @@ export class NodeGuard {
   }
 
   /** Emit `node.discovered`, at most `discovered_events_per_min` a minute across all sources. */
-  discovered(e: EventInput): void {
+  discovered(e: EventInput<'node.discovered'>): void {
     const perMin = this.d.settings().discovered_events_per_min;
     if (this.pass('discovered', '*', 1, perMin, `more than ${perMin} new machines per minute; node.discovered events are summarised`))
       this.d.events.emit('node.discovered', e);
   }
 
   /** Emit an event a request from `source` caused without any credential, within the source's budget. */
-  sourceEvent(source: string, type: EventType, e: EventInput): void {
+  sourceEvent<T extends EventType>(source: string, type: T, e: EventInput<T>): void {
     if (this.d.exempt(source)) {
       this.d.events.emit(type, e);
       return;

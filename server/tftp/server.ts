@@ -4,6 +4,7 @@
  * error), and runs each transfer on its own pinned socket.
  */
 import { ccError } from '../errors/cc-error.ts';
+import type { EventData } from '../../contract/index.ts';
 import type { EventSink } from '../events/event-log.ts';
 import type { TftpHooks, TftpVirtualFile } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
@@ -328,7 +329,7 @@ export class TftpServer {
 
   private ended(
     r: TransferResult,
-    c: { file: string; ip: string; nodeId: number | null; data: Record<string, unknown>; blksize: number; windowsize: number },
+    c: { file: string; ip: string; nodeId: number | null; data: EventData<'tftp.start'>; blksize: number; windowsize: number },
   ): void {
     this.stats.retransmits += r.retransmits;
     this.stats.bytesSent += r.bytes;

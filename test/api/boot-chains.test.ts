@@ -127,7 +127,23 @@ describe('boot_chain auto', () => {
     await hooks.sawBoot(fw);
     const n = byMac(mac);
     // The firmware fetched ipxe.efi (the TFTP server's event), then came back: refused (Secure Boot).
-    a.app.ctx.events.emit('tftp.finish', { node_id: n.id, message: 'TFTP ipxe.efi', data: { file: 'ipxe.efi', client: '10.66.0.130' } });
+    a.app.ctx.events.emit('tftp.finish', {
+      node_id: n.id,
+      message: 'TFTP ipxe.efi',
+      data: {
+        file: 'ipxe.efi',
+        requested: 'ipxe.efi',
+        client: '10.66.0.130',
+        size: 1024,
+        blksize: 1468,
+        windowsize: 1,
+        options: {},
+        bytes: 1024,
+        duration_ms: 5,
+        retransmits: 0,
+        reason: 'complete',
+      },
+    });
     expect(n.ipxe_fetched_at).not.toBeNull();
     expect((await hooks.loaderPrefsFor(mac)).secureChain).toBe(false);
     await hooks.sawBoot(fw);
@@ -145,14 +161,34 @@ describe('boot_chain auto', () => {
     const fw = { mac, arch: 7, vendorClass: 'PXEClient:Arch:00007:UNDI:003000' };
     await hooks.sawBoot(fw);
     const n = byMac(mac);
-    a.app.ctx.events.emit('tftp.finish', { node_id: n.id, message: 'TFTP ipxe.efi', data: { file: 'ipxe.efi' } });
+    a.app.ctx.events.emit('tftp.finish', {
+      node_id: n.id,
+      message: 'TFTP ipxe.efi',
+      data: {
+        file: 'ipxe.efi',
+        requested: 'ipxe.efi',
+        client: '10.66.0.130',
+        size: 1024,
+        blksize: 1468,
+        windowsize: 1,
+        options: {},
+        bytes: 1024,
+        duration_ms: 5,
+        retransmits: 0,
+        reason: 'complete',
+      },
+    });
     await new Promise((r) => setTimeout(r, 5));
     await hooks.sawBoot({ mac, arch: 7, userClass: 'iPXE', ipxe: true });
     await hooks.sawBoot(fw);
     expect(n.auto_chain ?? null).toBeNull();
     // An HTTP-boot fetch of iPXE counts too; a node pinned to ipxe is left alone.
     n.boot_chain = 'ipxe';
-    a.app.ctx.events.emit('http.transfer', { node_id: n.id, message: 'HTTP /ipxe/ipxe.efi', data: { url: '/ipxe/ipxe.efi' } });
+    a.app.ctx.events.emit('http.transfer', {
+      node_id: n.id,
+      message: 'HTTP /ipxe/ipxe.efi',
+      data: { url: '/ipxe/ipxe.efi', ip: '10.66.0.130', bytes: null },
+    });
     await new Promise((r) => setTimeout(r, 5));
     await hooks.sawBoot({ mac, arch: 16, vendorClass: 'HTTPClient:Arch:00016:UNDI:003000' });
     expect(n.auto_chain ?? null).toBeNull();
@@ -168,7 +204,12 @@ describe('the chain each node took', () => {
     expect(n.firmware).toBe('u-boot');
     expect(await hooks.loaderPrefsFor(mac)).toMatchObject({ uboot: true });
     const offer = (file: string, arch: number, vendor_class: string) =>
-      a.app.ctx.events.emit('dhcp.offer', { node_id: n.id, mac, message: 'OFFER', data: { file, arch, vendor_class } });
+      a.app.ctx.events.emit('dhcp.offer', {
+        node_id: n.id,
+        mac,
+        message: 'OFFER',
+        data: { xid: 1, from: '0.0.0.0', ciaddr: null, giaddr: null, arch, vendor_class, user_class: null, guid: null, ipxe: false, file },
+      });
     offer('grubaa64.efi', 22, 'U-Boot.armv8');
     expect(n.last_chain).toBe('u-boot');
     offer('shimx64.efi', 7, 'PXEClient:Arch:00007:UNDI:003000');

@@ -9,6 +9,7 @@ import type { BmcDriver, BootRequest } from '../../server/bmc/driver.ts';
 import type { PowerAction } from '../../contract/index.ts';
 import type { EventInput, EventSink } from '../../server/events/event-log.ts';
 import { ccError } from '../../server/errors/cc-error.ts';
+import { makeEvent } from '../support/events.ts';
 
 type Step = string;
 
@@ -45,10 +46,7 @@ function events(): EventSink & { seen: { type: string; e: EventInput }[] } {
   const seen: { type: string; e: EventInput }[] = [];
   return {
     seen,
-    emit: (type, e) => (
-      seen.push({ type, e }),
-      { seq: seen.length, ts: '', type, node_id: e.node_id ?? null, mac: null, message: e.message, data: e.data ?? {} }
-    ),
+    emit: (type, e) => (seen.push({ type, e }), makeEvent(type, seen.length, e)),
   };
 }
 

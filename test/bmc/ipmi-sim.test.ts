@@ -15,6 +15,7 @@ import type { EventInput, EventSink } from '../../server/events/event-log.ts';
 import { SIM_FIRMWARE, startIpmiSim, type IpmiSimPeer } from './peers/ipmi-sim.ts';
 import { QmpEvents, runningGuest } from './peers/qemu-guest.ts';
 import { freeUdpPort, waitFor } from './peers/net.ts';
+import { makeEvent } from '../support/events.ts';
 
 const TIMINGS: BmcTimings = { requestTimeoutMs: 20_000, softOffTimeoutMs: 4_000, transitionTimeoutMs: 20_000, pollMs: 500, retries: 1 };
 
@@ -58,7 +59,7 @@ function recorder(): EventSink & { seen: { type: string; e: EventInput }[] } {
   const seen: { type: string; e: EventInput }[] = [];
   return {
     seen,
-    emit: (type, e) => (seen.push({ type, e }), { seq: seen.length, ts: '', type, node_id: null, mac: null, message: e.message, data: {} }),
+    emit: (type, e) => (seen.push({ type, e }), makeEvent(type, seen.length, e)),
   };
 }
 

@@ -21,6 +21,7 @@ import { freeTcpPort, waitFor } from './peers/net.ts';
 import { guestArgs, guestFiles, runningGuest, type GuestFiles } from './peers/qemu-guest.ts';
 import { requireProgram } from './peers/tools.ts';
 import { startSessionFront } from './peers/session-front.ts';
+import { makeEvent } from '../support/events.ts';
 
 const TIMINGS: BmcTimings = { requestTimeoutMs: 10_000, softOffTimeoutMs: 30_000, transitionTimeoutMs: 30_000, pollMs: 500, retries: 1 };
 const USER = 'root';
@@ -100,7 +101,7 @@ function recorder(): EventSink & { seen: { type: string; e: EventInput }[] } {
   const seen: { type: string; e: EventInput }[] = [];
   return {
     seen,
-    emit: (type, e) => (seen.push({ type, e }), { seq: seen.length, ts: '', type, node_id: null, mac: null, message: e.message, data: {} }),
+    emit: (type, e) => (seen.push({ type, e }), makeEvent(type, seen.length, e)),
   };
 }
 

@@ -19,6 +19,7 @@ import type { EventInput, EventSink } from '../../server/events/event-log.ts';
 import { startNotifier, startSushy, type FakeSystem, type SushyPeer } from './peers/sushy.ts';
 import { makeCert, type TestCert } from './peers/tls-cert.ts';
 import { freeTcpPort, waitFor } from './peers/net.ts';
+import { makeEvent } from '../support/events.ts';
 
 const TIMINGS: BmcTimings = { requestTimeoutMs: 5_000, softOffTimeoutMs: 10_000, transitionTimeoutMs: 20_000, pollMs: 500, retries: 1 };
 const USER = 'admin';
@@ -65,7 +66,7 @@ function recorder(): EventSink & { seen: { type: string; e: EventInput }[] } {
   const seen: { type: string; e: EventInput }[] = [];
   return {
     seen,
-    emit: (type, e) => (seen.push({ type, e }), { seq: seen.length, ts: '', type, node_id: null, mac: null, message: e.message, data: {} }),
+    emit: (type, e) => (seen.push({ type, e }), makeEvent(type, seen.length, e)),
   };
 }
 

@@ -19,7 +19,7 @@ const ev = (seq: number): CcEvent => ({
   node_id: seq,
   mac: null,
   message: `bound ${seq}`,
-  data: {},
+  data: { policy: 'p', explicit: false, hostname: null },
 });
 
 describe('events --follow', () => {

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import readline from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
-import type { CcEvent } from '../../contract/index.ts';
+import type { CcEvent, EventOf, EventType } from '../../contract/index.ts';
+import { ofType } from '../support/events.ts';
 import type { Lab } from '../support/netns-lab.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -39,11 +40,11 @@ export class ApplianceProc {
   }
 
   /** Events seen so far. */
-  events(type?: string): CcEvent[] {
-    return this.lines
-      .filter((l) => l.type === 'event')
-      .map((l) => l.event as CcEvent)
-      .filter((e) => !type || e.type === type);
+  events(): CcEvent[];
+  events<T extends EventType>(type: T): EventOf<T>[];
+  events(type?: EventType): CcEvent[] {
+    const all = this.lines.filter((l) => l.type === 'event').map((l) => l.event as CcEvent);
+    return type ? (ofType(all, type) as CcEvent[]) : all;
   }
 
   /** Current counters. */

@@ -230,10 +230,10 @@ describe.sequential('real clients in namespaces', () => {
 
   it('pauses while the NIC is down and resumes when it comes back', async () => {
     lab.exec('app', 'ip', ['link', 'set', 'p0', 'down']);
-    await waitFor('paused', 10_000, () => app.events('service.error').some((e) => e.data.state === 'paused'));
+    await waitFor('paused', 10_000, () => app.events('service.error').some((e) => 'state' in e.data && e.data.state === 'paused'));
     expect((await app.stats()).serving).toBe(0);
     lab.exec('app', 'ip', ['link', 'set', 'p0', 'up']);
-    await waitFor('resumed', 10_000, () => app.events('service.state').some((e) => e.data.state === 'serving'));
+    await waitFor('resumed', 10_000, () => app.events('service.state').some((e) => 'state' in e.data && e.data.state === 'serving'));
     const r = await run('udh', 'udhcpc', ['-i', 'e0', '-n', '-q', '-f', '-t', '5', '-T', '1', '-s', udhcpcScript], 20_000);
     expect(r.code).toBe(0);
     expect((await app.stats()).serving).toBe(1);

@@ -3,7 +3,8 @@
  * what the test scripts, the link flips when the test says so. No real packet
  * leaves the process.
  */
-import type { CcEvent, EventType } from '../../contract/index.ts';
+import type { CcEvent, EventOf, EventType } from '../../contract/index.ts';
+import { makeEvent, ofType } from '../support/events.ts';
 import type { EventInput, EventSink } from '../../server/events/event-log.ts';
 import type { Peer, UdpTransport } from '../../server/net/pinned-udp.ts';
 import type { LinkState } from '../../server/net/link-state.ts';
@@ -104,21 +105,13 @@ export class MemoryIo {
 }
 
 /** An event sink that keeps everything in an array. */
-export function memoryEvents(): EventSink & { list: CcEvent[]; of(type: EventType): CcEvent[] } {
+export function memoryEvents(): EventSink & { list: CcEvent[]; of<T extends EventType>(type: T): EventOf<T>[] } {
   const list: CcEvent[] = [];
   return {
     list,
-    of: (type) => list.filter((e) => e.type === type),
-    emit(type: EventType, e: EventInput): CcEvent {
-      const ev: CcEvent = {
-        seq: list.length + 1,
-        ts: new Date(0).toISOString(),
-        type,
-        node_id: e.node_id ?? null,
-        mac: e.mac ?? null,
-        message: e.message,
-        data: e.data ?? {},
-      };
+    of: (type) => ofType(list, type),
+    emit<T extends EventType>(type: T, e: EventInput<T>): CcEvent {
+      const ev = makeEvent(type, list.length + 1, e);
       list.push(ev);
       return ev;
     },

@@ -22,6 +22,7 @@ import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { sshRun } from '../images/harness/disk-guest.ts';
+import { ofType } from '../support/events.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
@@ -251,8 +252,8 @@ describe('image-deploy from the microkernel (QEMU, TCG, offline)', () => {
         // After the write the node PXE-booted again and was sent to its disk.
         const written = events.find((e) => e.type === 'node.task_written' && e.node_id === node.id);
         expect(written).toBeDefined();
-        const localBoot = events.find((e) => e.type === 'node.boot' && e.node_id === node.id && e.seq > written!.seq);
-        expect(localBoot?.data['action']).toBe('local-disk');
+        const localBoot = ofType(events, 'node.boot').find((e) => e.node_id === node.id && e.seq > written!.seq);
+        expect(localBoot?.data.action).toBe('local-disk');
         // UEFI: the firmware's own PXE got snponly.efi for that boot (ipxe.efi cannot hand the NIC back on exit).
         if (g.spec.firmware === 'uefi') expect(g.serial.find(/NBP filename is snponly\.efi/)).toBeDefined();
         figures.push(

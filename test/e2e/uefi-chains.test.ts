@@ -25,6 +25,7 @@ import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, checkQemuArm64, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { bootPhases, phasesMarkdown } from './harness/timings.ts';
+import { ofType } from '../support/events.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
@@ -241,7 +242,7 @@ describe('Secure Boot x64, UEFI HTTP boot and arm64 PXE (QEMU, TCG)', () => {
       log(`Secure Boot power-on 2: registered as node ${node.id} after ${secs.toFixed(1)} s`);
 
       events = await allEvents(a);
-      const switched = events.find((e) => e.type === 'node.chain' && e.node_id === node.id);
+      const switched = ofType(events, 'node.chain').find((e) => e.node_id === node.id);
       expect(switched?.data.reason).toBe('ipxe-refused');
       expect(node.last_chain).toBe('shim-grub');
       expect(node.boot_chain_effective).toMatch(/auto .*-> shim/);
@@ -279,12 +280,12 @@ describe('Secure Boot x64, UEFI HTTP boot and arm64 PXE (QEMU, TCG)', () => {
       log(`HTTP boot guest registered as node ${node.id} after ${secs.toFixed(1)} s (power-on)`);
       const events = await allEvents(a);
       const mine = events.filter((e) => e.node_id === node.id || e.mac?.toLowerCase() === HTTP_SPEC.nics[0]!.mac);
-      const offer = mine.find(
-        (e) => (e.type === 'dhcp.offer' || e.type === 'dhcp.ack') && /\/ipxe\/(ipxe|snponly)\.efi$/.test(String(e.data.file ?? '')),
-      );
+      const offer = [...ofType(mine, 'dhcp.offer'), ...ofType(mine, 'dhcp.ack')]
+        .sort((x, y) => x.seq - y.seq)
+        .find((e) => /\/ipxe\/(ipxe|snponly)\.efi$/.test(e.data.file ?? ''));
       expect(offer?.data.vendor_class).toMatch(/^HTTPClient/);
       expect(node.last_chain).toBe('http-boot');
-      expect(mine.some((e) => e.type === 'http.transfer' && /^\/ipxe\/(ipxe|snponly)\.efi$/.test(String(e.data.url ?? '')))).toBe(true);
+      expect(ofType(mine, 'http.transfer').some((e) => 'url' in e.data && /^\/ipxe\/(ipxe|snponly)\.efi$/.test(e.data.url))).toBe(true);
       expect(mine.filter((e) => e.type.startsWith('tftp.'))).toEqual([]);
       // The capture ran the whole time: not one TFTP request from this machine's MAC on the link.
       expect(httpGuestTftp).toBe('');

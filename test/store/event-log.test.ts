@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EventLog } from '../../server/events/event-log.ts';
 import { EventRing } from '../../server/events/event-ring.ts';
+import { ofType } from '../support/events.ts';
 
 let dir: string;
 const file = () => path.join(dir, 'events.log');
@@ -46,26 +47,33 @@ describe('EventLog', () => {
     const live: number[] = [];
     log.subscribe((e) => live.push(e.seq));
     for (let i = 0; i < 50; i++)
-      log.emit('dhcp.ack', { node_id: i % 5, mac: '02:00:00:00:00:01', message: `ack ${i}`, data: { i, 'a.b': 1 } });
+      log.emit('node.stage', {
+        node_id: i % 5,
+        mac: '02:00:00:00:00:01',
+        message: `stage ${i}`,
+        data: { stage: String(i), from: 'a.b', to: 'x' },
+      });
     expect(live).toHaveLength(50);
-    expect((await log.query({ node_id: 3 })).map((e) => e.data.i)).toEqual([48, 43, 38, 33, 28, 23, 18, 13, 8, 3]);
+    expect(ofType(await log.query({ node_id: 3 }), 'node.stage').map((e) => Number(e.data.stage))).toEqual([
+      48, 43, 38, 33, 28, 23, 18, 13, 8, 3,
+    ]);
     await log.close();
     expect(await lines()).toHaveLength(50);
     const again = await EventLog.open(file(), legacy(), 1000);
     expect(again.lastSeq).toBe(50);
-    expect(again.emit('node.boot', { message: 'next' }).seq).toBe(51);
+    expect(again.emit('node.found', { message: 'next', data: {} }).seq).toBe(51);
     expect((await again.since(48)).map((e) => [e.seq, e.type])).toEqual([
-      [49, 'dhcp.ack'],
-      [50, 'dhcp.ack'],
-      [51, 'node.boot'],
+      [49, 'node.stage'],
+      [50, 'node.stage'],
+      [51, 'node.found'],
     ]);
-    expect((await again.since(0))[0]!.data).toEqual({ i: 0, 'a.b': 1 });
+    expect((await again.since(0))[0]!.data).toEqual({ stage: '0', from: 'a.b', to: 'x' });
     await again.close();
   });
 
   it('trims the file to the retention once it grows past it, keeping the newest', async () => {
     const log = await EventLog.open(file(), legacy(), 100);
-    for (let i = 0; i < 250; i++) log.emit('tftp.finish', { message: `t ${i}` });
+    for (let i = 0; i < 250; i++) log.emit('node.found', { message: `t ${i}`, data: {} });
     await log.flushNow();
     const kept = await lines();
     expect(kept.length).toBeLessThanOrEqual(110);
@@ -79,14 +87,14 @@ describe('EventLog', () => {
 
   it('cuts a torn last line (a SIGKILL mid-append) and reports it', async () => {
     const log = await EventLog.open(file(), legacy(), 100);
-    log.emit('node.boot', { message: 'one' });
-    log.emit('node.boot', { message: 'two' });
+    log.emit('node.found', { message: 'one', data: {} });
+    log.emit('node.found', { message: 'two', data: {} });
     await log.close();
     await fs.appendFile(file(), '{"seq":3,"ts":"2026-01-01T00:00:00.000Z","type":"node.bo');
     const again = await EventLog.open(file(), legacy(), 100);
     expect(again.repaired?.cutBytes).toBeGreaterThan(0);
     expect(again.lastSeq).toBe(2);
-    again.emit('node.boot', { message: 'three' });
+    again.emit('node.found', { message: 'three', data: {} });
     await again.close();
     expect((await lines()).map((l) => JSON.parse(l).message)).toEqual(['one', 'two', 'three']);
   });

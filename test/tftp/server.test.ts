@@ -8,6 +8,7 @@ import type { EventType } from '../../contract/index.ts';
 import { TftpServer, type TftpServerOptions } from '../../server/tftp/server.ts';
 import { MemNet } from './helpers/mem-net.ts';
 import { memRead } from './helpers/mem-client.ts';
+import { makeEvent } from '../support/events.ts';
 
 const SERVER = '10.0.0.1';
 const CLIENT = '10.0.0.2';
@@ -85,8 +86,8 @@ async function serve(extra: Partial<TftpServerOptions> = {}) {
     },
     events: {
       emit(type, e) {
-        events.push({ type, message: e.message, node_id: e.node_id ?? null, data: e.data ?? {} });
-        return { seq: events.length, ts: '', type, node_id: null, mac: null, message: e.message, data: {} };
+        events.push({ type, message: e.message, node_id: e.node_id ?? null, data: e.data });
+        return makeEvent(type, events.length, e);
       },
     },
     log: quiet,

@@ -11,6 +11,7 @@ import type { TftpHooks } from '../../server/core/boot-hooks.ts';
 import { TftpServer } from '../../server/tftp/server.ts';
 import { MemNet } from './helpers/mem-net.ts';
 import { memRead } from './helpers/mem-client.ts';
+import { makeEvent } from '../support/events.ts';
 
 const SERVER = '10.0.0.1';
 const CLIENT = '10.0.0.2';
@@ -50,7 +51,7 @@ async function serve(virtual: TftpHooks['tftpVirtual']) {
         return virtual!(ip, name);
       },
     },
-    events: { emit: (type, e) => ({ seq: 1, ts: '', type, node_id: null, mac: null, message: e.message, data: {} }) },
+    events: { emit: (type, e) => makeEvent(type, 1, e) },
     log: quiet,
   });
   await s.start();

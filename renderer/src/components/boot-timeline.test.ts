@@ -5,15 +5,16 @@ import BootTimeline from './boot-timeline.vue';
 import { mountInApp } from '../test-fixtures/mount-app.ts';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');
-const ev = (seq: number, type: string, s: number, data: Record<string, unknown> = {}): CcEvent => ({
-  seq,
-  ts: new Date(t0 + s * 1000).toISOString(),
-  type,
-  node_id: 1,
-  mac: '52:54:00:00:00:01',
-  message: type,
-  data,
-});
+const ev = (seq: number, type: string, s: number, data: Record<string, unknown> = {}): CcEvent =>
+  ({
+    seq,
+    ts: new Date(t0 + s * 1000).toISOString(),
+    type,
+    node_id: 1,
+    mac: '52:54:00:00:00:01',
+    message: type,
+    data,
+  }) as CcEvent; // a fixture: only the fields the timeline reads
 
 describe('boot timeline component', () => {
   it('shows the chain summary and every step together once a node has boot events', async () => {

@@ -3,15 +3,16 @@ import type { CcEvent } from '../../../contract/events.ts';
 import { chainSummary } from './boot-chain-summary.ts';
 
 let seq = 0;
-const ev = (type: string, data: Record<string, unknown> = {}, message = type): CcEvent => ({
-  seq: ++seq,
-  ts: new Date(Date.parse('2026-01-01T00:00:00Z') + seq * 1000).toISOString(),
-  type,
-  node_id: 1,
-  mac: '52:54:00:00:00:01',
-  message,
-  data,
-});
+const ev = (type: string, data: Record<string, unknown> = {}, message = type): CcEvent =>
+  ({
+    seq: ++seq,
+    ts: new Date(Date.parse('2026-01-01T00:00:00Z') + seq * 1000).toISOString(),
+    type,
+    node_id: 1,
+    mac: '52:54:00:00:00:01',
+    message,
+    data,
+  }) as CcEvent; // a fixture: only the fields the summary reads
 
 describe('boot chain summary', () => {
   it('names each chain from the DHCP answer that started it', () => {

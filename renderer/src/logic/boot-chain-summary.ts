@@ -31,19 +31,32 @@ export interface ChainSummary {
   note: string | null;
 }
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-
 function stageOf(e: CcEvent): BootStage | null {
-  const file = str(e.data.file) ?? '';
-  if (e.type === 'dhcp.offer' || e.type === 'dhcp.ack' || e.type === 'dhcp.discover' || e.type === 'dhcp.request') return 'dhcp';
-  if (e.type === 'tftp.finish' && /(^|\/)grub\/|\.cfg$/.test(file)) return 'config';
-  if (e.type === 'tftp.finish' && /(vmlinuz|initrd)/.test(file)) return 'kernel';
-  if (e.type === 'tftp.finish' || (e.type === 'http.transfer' && /^\/ipxe\//.test(str(e.data.url) ?? ''))) return 'loader';
-  if (e.type === 'node.discovered' || (e.type === 'http.transfer' && /\/boot/.test(str(e.data.url) ?? ''))) return 'config';
-  if (e.type === 'node.boot') return 'kernel';
-  if (e.type === 'node.registered' || e.type === 'node.checkin') return 'registered';
-  return null;
+  switch (e.type) {
+    case 'dhcp.offer':
+    case 'dhcp.ack':
+    case 'dhcp.discover':
+    case 'dhcp.request':
+      return 'dhcp';
+    case 'tftp.finish':
+      // GRUB's configuration and the kernel travel over TFTP too; anything else is the first-stage loader.
+      if (/(^|\/)grub\/|\.cfg$/.test(e.data.file)) return 'config';
+      return /(vmlinuz|initrd)/.test(e.data.file) ? 'kernel' : 'loader';
+    case 'http.transfer': {
+      const url = 'url' in e.data ? e.data.url : '';
+      if (/^\/ipxe\//.test(url)) return 'loader';
+      return /\/boot/.test(url) ? 'config' : null;
+    }
+    case 'node.discovered':
+      return 'config';
+    case 'node.boot':
+      return 'kernel';
+    case 'node.registered':
+    case 'node.checkin':
+      return 'registered';
+    default:
+      return null;
+  }
 }
 
 /** Summarise the latest boot in `events` (any order). */
@@ -54,7 +67,7 @@ export function chainSummary(events: readonly CcEvent[]): ChainSummary {
   let note: string | null = null;
   for (const e of sorted) {
     if (e.type === 'dhcp.offer' || e.type === 'dhcp.ack') {
-      const c = chainOfBootFile(str(e.data.file), num(e.data.arch), str(e.data.vendor_class));
+      const c = chainOfBootFile(e.data.file ?? null, e.data.arch, e.data.vendor_class);
       // A new first-stage answer starts a new boot; the iPXE script URL continues the current one.
       if (c) {
         if (c !== chain || stage === 'registered') stage = null;

@@ -5,15 +5,16 @@ import { HINTS, buildTimeline } from './boot-timeline.ts';
 
 const t0 = Date.parse('2026-01-01T00:00:00Z');
 let seq = 0;
-const ev = (type: string, s: number, data: Record<string, unknown> = {}, message = type): CcEvent => ({
-  seq: ++seq,
-  ts: new Date(t0 + s * 1000).toISOString(),
-  type,
-  node_id: 1,
-  mac: '52:54:00:00:00:01',
-  message,
-  data,
-});
+const ev = (type: string, s: number, data: Record<string, unknown> = {}, message = type): CcEvent =>
+  ({
+    seq: ++seq,
+    ts: new Date(t0 + s * 1000).toISOString(),
+    type,
+    node_id: 1,
+    mac: '52:54:00:00:00:01',
+    message,
+    data,
+  }) as CcEvent; // a fixture: only the fields the timeline reads
 
 describe('boot timeline', () => {
   it('orders events, keeps sizes and merges check-ins', () => {

@@ -44,7 +44,6 @@ export const HINTS = {
   noAgent:
     'The microkernel was sent but its agent has not registered: the kernel may lack a driver for this NIC (see "undriven NICs") or cannot reach the appliance over HTTP.',
   lost: 'The node stopped checking in: powered off, booted from its disk, or cut from the network.',
-  nodeError: 'The node reported an error; the message says which step.',
 } as const;
 
 function phaseOf(type: string): BootPhase {
@@ -64,22 +63,67 @@ function phaseOf(type: string): BootPhase {
   return 'other';
 }
 
-function bytesOf(data: Record<string, unknown>): number | null {
-  for (const k of ['bytes', 'size', 'size_bytes', 'transferred']) {
-    const v = data[k];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
+/** Bytes moved, for the events that move a file. */
+function bytesOf(ev: CcEvent): number | null {
+  switch (ev.type) {
+    case 'tftp.finish':
+    case 'tftp.error':
+    case 'http.transfer':
+      return ev.data.bytes;
+    case 'tftp.start':
+      return ev.data.size;
+    default:
+      return null;
   }
-  return null;
+}
+
+/** The fields of an event worth a glance in the timeline: file, address, stage, policy, time, block size. */
+function detailParts(ev: CcEvent): (string | number | null | undefined)[] {
+  switch (ev.type) {
+    case 'dhcp.discover':
+    case 'dhcp.offer':
+    case 'dhcp.request':
+    case 'dhcp.ack':
+    case 'dhcp.nak':
+    case 'dhcp.decline':
+    case 'dhcp.release':
+    case 'dhcp.inform':
+    case 'dhcp.unsupported':
+      return [ev.data.file, ev.data.ip];
+    case 'tftp.start':
+      return [ev.data.file, ev.data.blksize];
+    case 'tftp.finish':
+      return [ev.data.file, `${ev.data.duration_ms} ms`, ev.data.blksize];
+    case 'tftp.error':
+      return 'duration_ms' in ev.data ? [ev.data.file, `${ev.data.duration_ms} ms`, ev.data.blksize] : [ev.data.file];
+    case 'http.transfer':
+      return 'url' in ev.data ? [ev.data.ip] : [ev.data.file];
+    case 'boot.loader_missing':
+      return [ev.data.file];
+    case 'node.discovered':
+    case 'node.boot':
+    case 'node.token_refused':
+    case 'node.address':
+    case 'dhcp.proxy':
+    case 'dhcp.reservation':
+      return [ev.data.ip];
+    case 'node.stage':
+      return [ev.data.stage];
+    case 'node.bound':
+    case 'node.unbound':
+    case 'node.reinstall':
+    case 'node.reboot_sent':
+    case 'node.task_started':
+      return [ev.data.policy];
+    default:
+      return [];
+  }
 }
 
 function detailOf(ev: CcEvent): string {
-  const d = ev.data;
-  const parts: string[] = [];
-  for (const k of ['file', 'path', 'ip', 'yiaddr', 'stage', 'policy', 'duration_ms', 'blksize']) {
-    const v = d[k];
-    if (typeof v === 'string' || typeof v === 'number') parts.push(k === 'duration_ms' ? `${v} ms` : String(v));
-  }
-  return parts.join(' · ');
+  return detailParts(ev)
+    .filter((v): v is string | number => typeof v === 'string' || typeof v === 'number')
+    .join(' · ');
 }
 
 /** Build the timeline from events in any order (the API answers newest first). */
@@ -103,7 +147,7 @@ export function buildTimeline(events: readonly CcEvent[], now: number = Date.now
       phase,
       title: ev.type === 'node.checkin' ? 'Check-ins' : ev.message || ev.type,
       detail: detailOf(ev),
-      bytes: bytesOf(ev.data),
+      bytes: bytesOf(ev),
       status: isError ? 'error' : ev.type === 'node.lost' ? 'warn' : 'ok',
       hint: null,
       count: 1,
@@ -111,7 +155,6 @@ export function buildTimeline(events: readonly CcEvent[], now: number = Date.now
     if (ev.type === 'tftp.error') step.hint = HINTS.tftpError;
     else if (ev.type === 'dhcp.nak') step.hint = HINTS.nak;
     else if (ev.type === 'node.lost') step.hint = HINTS.lost;
-    else if (ev.type === 'node.error') step.hint = HINTS.nodeError;
     steps.push(step);
   }
   addStallHint(sorted, steps, now);

@@ -3,15 +3,16 @@ import { describe, expect, it } from 'vitest';
 import type { CcEvent } from '../../../contract/events.ts';
 import { EVENT_TYPE_LIST, eventLevel, eventMatches, eventQuery } from './event-filter.ts';
 
-const ev = (type: string, node_id: number | null, message = type): CcEvent => ({
-  seq: 1,
-  ts: '2026-01-01T00:00:00Z',
-  type,
-  node_id,
-  mac: '52:54:00:00:00:01',
-  message,
-  data: { file: 'undionly.kpxe' },
-});
+const ev = (type: string, node_id: number | null, message = type): CcEvent =>
+  ({
+    seq: 1,
+    ts: '2026-01-01T00:00:00Z',
+    type,
+    node_id,
+    mac: '52:54:00:00:00:01',
+    message,
+    data: { file: 'undionly.kpxe' },
+  }) as CcEvent; // a fixture: only the fields the filter reads
 
 describe('event filter', () => {
   it('filters by type prefix, node and text (message, MAC, data)', () => {

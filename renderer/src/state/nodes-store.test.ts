@@ -5,15 +5,16 @@ import type { Node } from '../../../contract/node.ts';
 import { COALESCE_MS, HIGHLIGHT_MS, NodesStore, type NodesSource } from './nodes-store.ts';
 import { makeNode } from '../test-fixtures/nodes.ts';
 
-const ev = (type: string, node_id: number, seq = 1): CcEvent => ({
-  seq,
-  ts: new Date().toISOString(),
-  type,
-  node_id,
-  mac: null,
-  message: type,
-  data: {},
-});
+const ev = (type: string, node_id: number, seq = 1): CcEvent =>
+  ({
+    seq,
+    ts: new Date().toISOString(),
+    type,
+    node_id,
+    mac: null,
+    message: type,
+    data: {},
+  }) as CcEvent; // a fixture: only the fields the store reads
 
 function source(server: Map<number, Node>): NodesSource & { fetches: number[] } {
   const fetches: number[] = [];

@@ -9,6 +9,7 @@ import inspector from 'node:inspector';
 import { createInterface } from 'node:readline';
 import type { Config } from '../../../server/config/schema.ts';
 import { createTftpPlugin } from '../../../server/tftp/plugin.ts';
+import { makeEvent } from '../../support/events.ts';
 
 interface ChildArgs {
   iface: string;
@@ -40,15 +41,7 @@ const plugin = createTftpPlugin({
   roots: args.roots,
   events: {
     emit(type, e) {
-      const ev = {
-        seq: events.length + 1,
-        ts: new Date().toISOString(),
-        type,
-        node_id: e.node_id ?? null,
-        mac: e.mac ?? null,
-        message: e.message,
-        data: e.data ?? {},
-      };
+      const ev = makeEvent(type, events.length + 1, e, new Date().toISOString());
       events.push(ev);
       return ev;
     },
