@@ -3,17 +3,14 @@
  * `${buildarch}`, GRUB's `$grub_cpu`) picks the folder, and the node plane serves each architecture under
  * its own URL folder (`/mk/` for amd64, as before; `/mk/arm64/`).
  */
-import path from 'node:path';
 import { findMicrokernel, microkernelArch, REPO_ROOT, type MicrokernelAssets } from './microkernel-assets.ts';
+import { servingMicrokernelDirs } from '../prepare/layout.ts';
 
 /** Architectures a microkernel is built for (Debian's names). */
 export type MkArch = 'amd64' | 'arm64';
 
 /** Every architecture a microkernel can be built for, in the order `doctor` lists them. */
 export const MICROKERNEL_ARCHES: readonly MkArch[] = ['amd64', 'arm64'];
-
-/** Folder name of each architecture's microkernel under build/out/ and the data dir (build/microkernel writes there). */
-const DIR_NAME: Readonly<Record<MkArch, string>> = { amd64: 'microkernel', arm64: 'microkernel-arm64' };
 
 /** URL folder of an architecture's microkernel on the node plane. */
 export function microkernelUrlPath(arch: MkArch): string {
@@ -30,16 +27,11 @@ export function bootArch(name: string | null | undefined): MkArch | null {
 }
 
 /**
- * The complete microkernel of `arch` to serve, or null. Without `--microkernel`: the data dir, then the
- * build output. With it, the flag names the amd64 folder and the others sit beside it under their own names
- * (the layout build/out/ has), so one flag serves a mixed rack.
+ * The complete microkernel of `arch` to serve, or null: the first complete folder of the one list
+ * (server/prepare/layout.ts servingMicrokernelDirs), so what `prepare` put in the data dir is served.
  */
 export function findMicrokernelFor(dataDir: string, flagDir: string | null, arch: MkArch): MicrokernelAssets | null {
-  if (arch === 'amd64') return findMicrokernel(dataDir, flagDir);
-  const dirs = flagDir
-    ? [path.join(path.dirname(path.resolve(flagDir)), DIR_NAME[arch])]
-    : [path.join(dataDir, DIR_NAME[arch]), path.join(REPO_ROOT, 'build', 'out', DIR_NAME[arch])];
-  for (const d of dirs) {
+  for (const d of servingMicrokernelDirs(dataDir, REPO_ROOT, flagDir, arch)) {
     const mk = findMicrokernel(dataDir, d);
     if (mk) return mk;
   }

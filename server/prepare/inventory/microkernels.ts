@@ -8,8 +8,8 @@ import path from 'node:path';
 import {
   MICROKERNEL_ARCHES,
   legacyMicrokernelDir,
-  microkernelCandidates,
   preparedMicrokernelDir,
+  servingMicrokernelDirs,
   shippedMicrokernelDir,
   type MicrokernelArch,
 } from '../layout.ts';
@@ -95,16 +95,18 @@ export async function inspectMicrokernel(
   hashes: HashCache,
 ): Promise<MicrokernelState> {
   const prepared = new Set([preparedMicrokernelDir(dataDir, arch), legacyMicrokernelDir(dataDir)]);
-  const dirs = flagDir ? [flagDir] : microkernelCandidates(dataDir, root, arch);
+  const dirs = servingMicrokernelDirs(dataDir, root, flagDir, arch);
   for (const dir of dirs) {
     if (!(await complete(dir))) continue;
-    const source: MicrokernelSource = flagDir
-      ? 'flag'
-      : prepared.has(dir)
-        ? 'data-dir'
-        : dir === shippedMicrokernelDir(root, arch)
-          ? 'package'
-          : 'build';
+    // With --microkernel the first folder is the flag's (amd64) or beside it (another architecture).
+    const source: MicrokernelSource =
+      flagDir !== null && dir === dirs[0]
+        ? 'flag'
+        : prepared.has(dir)
+          ? 'data-dir'
+          : dir === shippedMicrokernelDir(root, arch)
+            ? 'package'
+            : 'build';
     return inspectMicrokernelDir(dir, arch, source, hashes);
   }
   return { arch, status: 'missing', dir: null, source: null, version: null, bytes: 0, files: [] };
@@ -118,6 +120,6 @@ export async function inspectMicrokernels(
   hashes: HashCache,
 ): Promise<MicrokernelState[]> {
   const out: MicrokernelState[] = [];
-  for (const arch of MICROKERNEL_ARCHES) out.push(await inspectMicrokernel(dataDir, root, arch === 'amd64' ? flagDir : null, arch, hashes));
+  for (const arch of MICROKERNEL_ARCHES) out.push(await inspectMicrokernel(dataDir, root, flagDir, arch, hashes));
   return out;
 }
