@@ -285,6 +285,21 @@ export const ERRORS = {
     message: 'No in-band enrolment of this node waits for the operator',
     fix: "Accept applies to a node whose BMC has no LAN address or an address outside bmc_allowed_subnets (the node's page says so); otherwise set the BMC by hand.",
   },
+  CC_ERR_BMC_NO_IDENTITY: {
+    status: 422,
+    message: 'The BMC gave no UUID, serial or MAC of its machine: a record made from it could never be claimed',
+    fix: 'Add the machine with its serial or a MAC (manifest row, or `crashcart nodes bmc expect` after giving the BMC a FRU/SMBIOS serial), or power it on at the BMC and set its BMC once it registered.',
+  },
+  CC_ERR_BMC_MACHINE_KNOWN: {
+    status: 409,
+    message: 'A node already holds an identifier this BMC gave for its machine',
+    fix: 'Set the BMC on that node (PUT /api/v1/nodes/ID/bmc, `crashcart nodes bmc set ID`) instead of making a second record; if they are different machines, correct the BMC address.',
+  },
+  CC_ERR_BMC_NOT_EXPECTED: {
+    status: 409,
+    message: 'Identifiers are read from the BMC only for an expected record no machine has claimed yet',
+    fix: 'A claimed node already has the identifiers its machine reported; to read a BMC for a new machine use POST /api/v1/nodes/from-bmc, and set the BMC first (PUT /api/v1/nodes/ID/bmc) on a manifest record.',
+  },
   CC_ERR_LOADER_TOOLS: {
     status: 500,
     message: 'The tools that fetch first-stage loaders are missing',

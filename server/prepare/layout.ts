@@ -65,19 +65,6 @@ export function microkernelCandidates(dataDir: string, root: string, arch: Micro
   ];
 }
 
-/**
- * Folders the node plane serves the microkernel of `arch` from, first complete one wins (readiness looks in
- * the same ones). `--microkernel DIR` names the amd64 folder and is the only place looked at for amd64 (no
- * silent fallback); another architecture is looked for beside it under its build name (the layout build/out/
- * has, so one flag serves a mixed rack), then where `prepare` puts it in the data dir; never the checkout's or a
- * package's copy (an explicit flag falls back to nothing the operator did not ask for).
- */
-export function servingMicrokernelDirs(dataDir: string, root: string, flagDir: string | null, arch: MicrokernelArch): string[] {
-  if (flagDir === null) return microkernelCandidates(dataDir, root, arch);
-  if (arch === 'amd64') return [flagDir];
-  return [path.join(path.dirname(path.resolve(flagDir)), BUILD_DIRS[arch]), preparedMicrokernelDir(dataDir, arch)];
-}
-
 /** Default cache of `prepare` (apt lists, .debs, build inputs): inside the data dir, never bundled. */
 export function defaultCacheDir(dataDir: string): string {
   return path.join(dataDir, 'cache');

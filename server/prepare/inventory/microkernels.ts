@@ -8,11 +8,12 @@ import path from 'node:path';
 import {
   MICROKERNEL_ARCHES,
   legacyMicrokernelDir,
+  microkernelCandidates,
   preparedMicrokernelDir,
-  servingMicrokernelDirs,
   shippedMicrokernelDir,
   type MicrokernelArch,
 } from '../layout.ts';
+import { besideFlagDir, microkernelDirsFor } from '../../boot/microkernel-select.ts';
 import type { HashCache } from './hash-cache.ts';
 
 /** Where a microkernel was found. */
@@ -95,18 +96,19 @@ export async function inspectMicrokernel(
   hashes: HashCache,
 ): Promise<MicrokernelState> {
   const prepared = new Set([preparedMicrokernelDir(dataDir, arch), legacyMicrokernelDir(dataDir)]);
-  const dirs = servingMicrokernelDirs(dataDir, root, flagDir, arch);
+  // The serving side's own list (microkernel-select.ts), so doctor reports what machines will get.
+  const dirs = microkernelDirsFor(dataDir, flagDir, arch, root);
+  const own = new Set(microkernelCandidates(dataDir, root, arch));
   for (const dir of dirs) {
     if (!(await complete(dir))) continue;
-    // With --microkernel the first folder is the flag's (amd64) or beside it (another architecture).
-    const source: MicrokernelSource =
-      flagDir !== null && dir === dirs[0]
-        ? 'flag'
-        : prepared.has(dir)
-          ? 'data-dir'
-          : dir === shippedMicrokernelDir(root, arch)
-            ? 'package'
-            : 'build';
+    const fromFlag = flagDir !== null && (arch === 'amd64' || (dir === besideFlagDir(flagDir, arch) && !own.has(dir)));
+    const source: MicrokernelSource = fromFlag
+      ? 'flag'
+      : prepared.has(dir)
+        ? 'data-dir'
+        : dir === shippedMicrokernelDir(root, arch)
+          ? 'package'
+          : 'build';
     return inspectMicrokernelDir(dir, arch, source, hashes);
   }
   return { arch, status: 'missing', dir: null, source: null, version: null, bytes: 0, files: [] };
