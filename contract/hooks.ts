@@ -24,6 +24,17 @@ export const HookInputSchema = Type.Object(
 /** Hook input. */
 export type HookInput = Static<typeof HookInputSchema>;
 
+/** PUT /api/v1/hooks/:id body: the whole hook again; `secret` absent keeps the stored one, `null` removes it. */
+export const HookUpdateSchema = Type.Object(
+  {
+    ...HookInputSchema.properties,
+    secret: Type.Optional(Type.Union([Type.String({ minLength: 16, maxLength: 256 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+/** Hook update. */
+export type HookUpdate = Static<typeof HookUpdateSchema>;
+
 /** A hook as the API answers it (never the secret). */
 export const HookSchema = Type.Object({
   id: Type.String(),
@@ -44,7 +55,7 @@ export const HookListSchema = Type.Object({ hooks: Type.Array(HookSchema) });
 /** :id of a hook. */
 export const HookIdParamsSchema = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9]{1,32}$' }) });
 
-/** One delivery attempt series of one hook for one event. */
+/** One delivery attempt series of one hook for one event (`event` is `test` for a test-fire). */
 export const HookDeliverySchema = Type.Object({
   id: Type.String(),
   hook_id: Type.String(),
@@ -54,6 +65,8 @@ export const HookDeliverySchema = Type.Object({
   status: Type.Union([Type.Literal('pending'), Type.Literal('retrying'), Type.Literal('ok'), Type.Literal('failed')]),
   attempts: Type.Integer(),
   last_error: Type.Union([Type.String(), Type.Null()]),
+  /** When the next retry is due while pending or retrying; null once ok or failed. */
+  next_attempt_at: Type.Union([Type.String(), Type.Null()]),
   created_at: Type.String(),
   updated_at: Type.String(),
 });

@@ -77,7 +77,15 @@ import {
   PreparedSchema,
 } from './prepared.ts';
 import { EmptySchema, LoginCodeSchema, LoginRequestSchema, OkSchema, RevokeAllSchema } from './session.ts';
-import { HookDeliveryListSchema, HookIdParamsSchema, HookInputSchema, HookListSchema, HookSchema } from './hooks.ts';
+import {
+  HookDeliveryListSchema,
+  HookDeliverySchema,
+  HookIdParamsSchema,
+  HookInputSchema,
+  HookListSchema,
+  HookSchema,
+  HookUpdateSchema,
+} from './hooks.ts';
 import { ExportParamsSchema, ExportQuerySchema } from './exports.ts';
 import { MetadataKeyParamsSchema, MetadataValueSchema, NodeAddressAnswerSchema, NodeAddressInputSchema } from './node-edit.ts';
 import { ManifestPlanSchema, ManifestRequestSchema, ManifestStatusSchema } from './manifest.ts';
@@ -266,6 +274,13 @@ export const ADMIN_ROUTES = {
     rawBody: 'application/octet-stream',
     response: ImageSchema,
   },
+  'PUT /api/v1/images/:name/iso': {
+    tags: ['images'],
+    summary: 'Unpack an installer ISO (the body) into the image as a package repository served at /images/NAME/repo/',
+    params: NameParamsSchema,
+    rawBody: 'application/octet-stream',
+    response: ImageSchema,
+  },
   'PUT /api/v1/microkernel/staging/:file': {
     tags: ['microkernel'],
     params: MicrokernelParams,
@@ -318,7 +333,9 @@ export const ADMIN_ROUTES = {
   // Hooks (docs/hooks.md): the secret is write-only
   'GET /api/v1/hooks': { tags: ['hooks'], response: HookListSchema },
   'POST /api/v1/hooks': { tags: ['hooks'], body: HookInputSchema, status: 201, response: HookSchema },
+  'PUT /api/v1/hooks/:id': { tags: ['hooks'], params: HookIdParamsSchema, body: HookUpdateSchema, response: HookSchema },
   'DELETE /api/v1/hooks/:id': { tags: ['hooks'], params: HookIdParamsSchema, status: 204 },
+  'POST /api/v1/hooks/:id/test': { tags: ['hooks'], params: HookIdParamsSchema, body: EmptySchema, response: HookDeliverySchema },
   'GET /api/v1/hooks/:id/deliveries': { tags: ['hooks'], params: HookIdParamsSchema, response: HookDeliveryListSchema },
 
   // DHCP reservations

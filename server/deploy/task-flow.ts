@@ -20,6 +20,7 @@ import { clearInstall, mintInstall, sameHash } from '../nodes/tokens.ts';
 import { hashToken } from '../nodes/token-digest.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { deployJob, newJobId, toolsRef } from './deploy-job.ts';
+import { taskNetwork } from '../nodes/static-ip.ts';
 import { TASK_FAILURE_FIXES, TaskError } from './task-failure.ts';
 
 /** The policy of `node` when its task runs in the microkernel. */
@@ -89,7 +90,17 @@ export function jobAtCheckin(ctx: CoreContext, nodeId: number, agentToken: strin
       if (policy.task !== 'image-deploy') throw new TaskError('internal', `task ${policy.task} is not available yet`);
       const image = policy.image ? await ctx.store.images.findOne({ _id: policy.image }) : null;
       const tools = toolsRef(ctx.config.dataDir, ctx.config.microkernelDir);
-      job = deployJob({ node, policy, image, tools, publicUrl: ctx.config.publicUrl, installToken: mintInstall(ctx, node), jobId });
+      const network = taskNetwork(ctx, node);
+      job = deployJob({
+        node,
+        policy,
+        image,
+        tools,
+        publicUrl: ctx.config.publicUrl,
+        installToken: mintInstall(ctx, node),
+        jobId,
+        network,
+      });
     } catch (e) {
       if (!(e instanceof TaskError)) throw e;
       failTask(ctx, node, policy.task, jobId, e.code, e.message);

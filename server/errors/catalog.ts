@@ -200,6 +200,16 @@ export const ERRORS = {
     message: 'An image with this name already exists',
     fix: 'Choose another name (`--name`), or delete the old image first (UI, `DELETE /api/v1/images/NAME`) once no policy uses it.',
   },
+  CC_ERR_ISO_INVALID: {
+    status: 422,
+    message: 'The ISO image is damaged or holds something Crashcart refuses to unpack',
+    fix: 'Check the download against its published sha256. Crashcart refuses names like `..`, symbolic links that leave the tree, extents past the end of the image, directory loops and special files; an installer ISO from the distribution has none of these (`xorriso -indev FILE -find / -exec lsdl` lists what it holds).',
+  },
+  CC_ERR_ISO_NO_REPO: {
+    status: 422,
+    message: 'The ISO holds no package repository',
+    fix: "Give the distribution's installer DVD/CD (Debian and Ubuntu: `dists/` with a Release file; Rocky/Alma/RHEL: `repodata/repomd.xml`, e.g. the DVD with BaseOS and AppStream). To serve an ISO as one file (Ubuntu live-server `url=`), import it as one file with `--iso-file FILE`.",
+  },
   CC_ERR_IMAGE_BUILD: {
     status: 500,
     message: 'The disk image build failed',

@@ -60,9 +60,15 @@ export async function postWebhook(
   secret: string | null,
   payload: string,
   nowS: number,
+  deliveryId: string,
   timeoutMs = HOOK_TIMEOUT_MS,
 ): Promise<string | null> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'crashcart-hooks' };
+  // The delivery id is the same on every retry (and after a restart), so a receiver can drop a duplicate.
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'crashcart-hooks',
+    'x-crashcart-delivery': deliveryId,
+  };
   if (secret) {
     headers['x-crashcart-timestamp'] = String(nowS);
     headers['x-crashcart-signature'] = signature(secret, nowS, payload);

@@ -5,12 +5,17 @@
  * (the emitter returns at once), retried with doubling back-off up to
  * `maxAttempts`, and logged (the log keeps the newest `keepDeliveries`).
  * A failing or hanging hook therefore never delays registration or an install.
+ *
+ * Deliveries are durable: the record holds the payload and the time of the next
+ * attempt, written before the attempt is scheduled, so after a crash (SIGKILL)
+ * `start` picks up every `pending` or `retrying` delivery and attempts it at
+ * its `next_attempt_at` (at once when that has passed), keeping its attempt count.
  */
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CcEvent } from '../../contract/events.ts';
 import type { Node } from '../../contract/node.ts';
-import type { Hook, HookDelivery, HookInput } from '../../contract/hooks.ts';
+import type { Hook, HookDelivery, HookInput, HookUpdate } from '../../contract/hooks.ts';
 import type { Store } from '../store/store.ts';
 import type { HookDeliveryDoc, HookDoc } from '../store/docs.ts';
 import type { EventLog } from '../events/event-log.ts';
@@ -64,7 +69,12 @@ const view = (d: HookDoc): Hook => ({
   created_at: d.created_at,
 });
 
-const deliveryView = ({ _id, ...d }: HookDeliveryDoc): HookDelivery => ({ id: _id, ...d });
+/** The log's view: the payload stays inside (it is the node as the API shows it, but the log lists, it does not replay). */
+const deliveryView = ({ _id, payload: _payload, ...d }: HookDeliveryDoc): HookDelivery => ({
+  id: _id,
+  ...d,
+  next_attempt_at: d.next_attempt_at ?? null,
+});
 
 /** The hooks of one appliance. */
 export class HookService {
@@ -87,6 +97,7 @@ export class HookService {
     const s = new HookService(d, await SecretBox.open(d.dataDir));
     s.hooks = await d.store.hooks.find({}, { created_at: 1 });
     s.unsubscribe = d.events.subscribe((e) => s.onEvent(e));
+    await s.resume();
     return s;
   }
 
@@ -102,12 +113,7 @@ export class HookService {
 
   /** Add a hook; the secret is sealed for this hook's record. */
   async create(input: HookInput): Promise<Hook> {
-    if (input.kind === 'script' ? !input.script || input.url : !input.url || input.script)
-      throw ccError(
-        'CC_ERR_HOOK_INVALID',
-        input.kind === 'script' ? 'a script hook names `script` (and no url)' : 'a webhook names `url` (and no script)',
-      );
-    if (input.kind === 'script' && input.secret) throw ccError('CC_ERR_HOOK_INVALID', 'a script hook takes no secret');
+    this.check(input);
     if (this.hooks.some((h) => h.name === input.name)) throw ccError('CC_ERR_CONFLICT', `hook "${input.name}" exists`);
     const id = randomBytes(8).toString('hex');
     const doc: HookDoc = {
@@ -125,6 +131,46 @@ export class HookService {
     return view(doc);
   }
 
+  /** Replace a hook's fields; an absent `secret` keeps the sealed one, `null` removes it. */
+  async update(id: string, input: HookUpdate): Promise<Hook> {
+    const h = this.hooks.find((x) => x._id === id);
+    if (!h) throw ccError('CC_ERR_NOT_FOUND', `hook ${id}`);
+    this.check(input);
+    if (this.hooks.some((x) => x.name === input.name && x !== h)) throw ccError('CC_ERR_CONFLICT', `hook "${input.name}" exists`);
+    const secret =
+      input.kind === 'script' || input.secret === null
+        ? null
+        : input.secret !== undefined
+          ? this.box.seal(input.secret, secretRecord('hook', id, 'secret'))
+          : h.secret;
+    const next: HookDoc = {
+      ...h,
+      name: input.name,
+      events: [...input.events],
+      kind: input.kind,
+      script: input.script ?? null,
+      url: input.url ?? null,
+      secret,
+    };
+    await this.d.store.hooks.put(next);
+    // Swap the object in place of the old one: queued retries of the old object stop (attempt() checks membership).
+    this.hooks = this.hooks.map((x) => (x === h ? next : x));
+    return view(next);
+  }
+
+  /** Fire a `test` delivery now (no node); resolves once its first attempt is logged. */
+  async testFire(id: string): Promise<HookDelivery> {
+    const h = this.hooks.find((x) => x._id === id);
+    if (!h) throw ccError('CC_ERR_NOT_FOUND', `hook ${id}`);
+    const now = this.d.now().toISOString();
+    const payload = JSON.stringify({ event: 'test', event_type: 'hook.test', event_seq: 0, ts: now, node: null });
+    const doc = await this.record(h, 'test', 0, null, payload);
+    const p = this.attempt(h, doc);
+    this.track(p);
+    await p;
+    return deliveryView(doc);
+  }
+
   /** Remove a hook and its deliveries. */
   async remove(id: string): Promise<void> {
     if (!this.hooks.some((h) => h._id === id)) throw ccError('CC_ERR_NOT_FOUND', `hook ${id}`);
@@ -137,6 +183,16 @@ export class HookService {
   async deliveries(id: string): Promise<HookDelivery[]> {
     if (!this.hooks.some((h) => h._id === id)) throw ccError('CC_ERR_NOT_FOUND', `hook ${id}`);
     return (await this.d.store.hookDeliveries.find({ hook_id: id }, { created_at: -1 }, 200)).map(deliveryView);
+  }
+
+  /** A script hook names a script and no url or secret; a webhook names a url and no script. */
+  private check(input: HookUpdate): void {
+    if (input.kind === 'script' ? !input.script || input.url : !input.url || input.script)
+      throw ccError(
+        'CC_ERR_HOOK_INVALID',
+        input.kind === 'script' ? 'a script hook names `script` (and no url)' : 'a webhook names `url` (and no script)',
+      );
+    if (input.kind === 'script' && input.secret) throw ccError('CC_ERR_HOOK_INVALID', 'a script hook takes no secret');
   }
 
   /** Stop listening and retrying; waits for attempts in flight. */
@@ -161,48 +217,74 @@ export class HookService {
   }
 
   private async queue(h: HookDoc, e: CcEvent, which: string): Promise<void> {
+    const node = e.node_id !== null ? this.d.nodeView(e.node_id) : null;
+    const payload = JSON.stringify({ event: which, event_type: e.type, event_seq: e.seq, ts: e.ts, node });
+    await this.attempt(h, await this.record(h, which, e.seq, e.node_id, payload));
+  }
+
+  /** Write a delivery, due now, before its first attempt (so a crash before the attempt still leaves it to resume). */
+  private async record(h: HookDoc, which: string, seq: number, nodeId: number | null, payload: string): Promise<HookDeliveryDoc> {
     const now = this.d.now().toISOString();
     const doc: HookDeliveryDoc = {
       _id: randomBytes(8).toString('hex'),
       hook_id: h._id,
       event: which,
-      event_seq: e.seq,
-      node_id: e.node_id,
+      event_seq: seq,
+      node_id: nodeId,
       status: 'pending',
       attempts: 0,
       last_error: null,
+      next_attempt_at: now,
+      payload,
       created_at: now,
       updated_at: now,
     };
     await this.d.store.hookDeliveries.insert(doc);
     await this.trim();
-    const node = e.node_id !== null ? this.d.nodeView(e.node_id) : null;
-    const payload = JSON.stringify({ event: which, event_type: e.type, event_seq: e.seq, ts: e.ts, node });
-    await this.attempt(h, doc, payload);
+    return doc;
   }
 
-  private async attempt(h: HookDoc, doc: HookDeliveryDoc, payload: string): Promise<void> {
-    if (!this.hooks.includes(h) || !this.unsubscribe) return; // removed or stopped meanwhile
+  /** After a restart: every delivery not finished is attempted at its time (at once when that has passed). */
+  private async resume(): Promise<void> {
+    const open = await this.d.store.hookDeliveries.find({ status: { $in: ['pending', 'retrying'] } }, { created_at: 1 });
+    for (const doc of open) {
+      const h = this.hooks.find((x) => x._id === doc.hook_id);
+      if (!h || typeof doc.payload !== 'string') continue; // the hook's removal removes its deliveries; older records had no payload
+      const due = Date.parse(doc.next_attempt_at ?? doc.updated_at) - this.d.now().getTime();
+      this.schedule(h, doc, Math.max(0, due));
+    }
+    if (open.length) this.d.log.info({ deliveries: open.length }, 'hook deliveries resumed after a restart');
+  }
+
+  private schedule(h: HookDoc, doc: HookDeliveryDoc, delayMs: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.track(this.attempt(h, doc));
+    }, delayMs);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private async attempt(h: HookDoc, doc: HookDeliveryDoc): Promise<void> {
+    if (!this.hooks.includes(h) || !this.unsubscribe) return; // removed, edited or stopped meanwhile
+    const payload = String(doc.payload);
     const secret = h.secret ? this.box.open(h.secret, secretRecord('hook', h._id, 'secret')) : null;
     const error =
       h.kind === 'script'
         ? await runScript(this.hooksDir, h.script!, doc.event, payload, this.limits.timeoutMs)
-        : await postWebhook(h.url!, secret, payload, Math.floor(this.d.now().getTime() / 1000), this.limits.timeoutMs);
+        : await postWebhook(h.url!, secret, payload, Math.floor(this.d.now().getTime() / 1000), doc._id, this.limits.timeoutMs);
     doc.attempts += 1;
     doc.last_error = error;
-    doc.updated_at = this.d.now().toISOString();
+    const now = this.d.now();
+    doc.updated_at = now.toISOString();
     const retry = error !== null && doc.attempts < this.limits.maxAttempts;
     doc.status = error === null ? 'ok' : retry ? 'retrying' : 'failed';
+    const delay = Math.min(this.limits.retryBaseMs * 2 ** (doc.attempts - 1), this.limits.retryMaxMs);
+    doc.next_attempt_at = retry ? new Date(now.getTime() + delay).toISOString() : null;
+    // Written before the retry is scheduled: an acknowledged "retrying" is what a restart resumes from.
     await this.d.store.hookDeliveries.put(doc);
     if (error) this.d.log.warn({ hook: h.name, attempt: doc.attempts, error }, 'hook delivery failed');
-    if (!retry) return;
-    const delay = Math.min(this.limits.retryBaseMs * 2 ** (doc.attempts - 1), this.limits.retryMaxMs);
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      this.track(this.attempt(h, doc, payload));
-    }, delay);
-    t.unref();
-    this.timers.add(t);
+    if (retry) this.schedule(h, doc, delay);
   }
 
   /** Keep the newest `keepDeliveries`. */

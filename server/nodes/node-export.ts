@@ -42,10 +42,12 @@ export function csvCell(v: unknown): string {
 /** The JSON export: every node by id with its facts and inventory. */
 export async function exportNodesJson(
   ctx: CoreContext,
+  only: ReadonlySet<number> | null = null,
 ): Promise<{ exported_at: string; nodes: (Node & { facts: unknown; inventory: unknown })[] }> {
   const facts = new Map((await ctx.store.facts.find()).map((f) => [f._id, f]));
   const nodes = ctx.repo
     .all()
+    .filter((d) => !only || only.has(d.id))
     .sort((a, b) => a.id - b.id)
     .map((d) => ({
       ...viewOf(ctx, d),
@@ -56,9 +58,10 @@ export async function exportNodesJson(
 }
 
 /** The CSV export: a header row and one row per node by id, CRLF line ends. */
-export function exportNodesCsv(ctx: CoreContext): string {
+export function exportNodesCsv(ctx: CoreContext, only: ReadonlySet<number> | null = null): string {
   const rows = ctx.repo
     .all()
+    .filter((d) => !only || only.has(d.id))
     .sort((a, b) => a.id - b.id)
     .map((d) => {
       const v = viewOf(ctx, d);

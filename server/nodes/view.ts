@@ -2,6 +2,7 @@
 import type { Node, NodeTask, ReservationView } from '../../contract/index.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import { bmcNodeFields } from '../bmc/node-bmc-view.ts';
+import { bootArch, type MkArch } from '../boot/microkernel-select.ts';
 import './operator-fields.ts';
 
 /** What a view needs besides the record; the extras are read once per request by `viewContext`. */
@@ -9,8 +10,11 @@ export interface NodeViewContext {
   approval_required: boolean;
   /** The DHCP reservation of a MAC (canonical), or null. */
   reservationFor?: (mac: string) => ReservationView | null;
-  /** The microkernel served now, as boot scripts name it (server/boot/scripts.ts microkernelLabel), or null. */
-  microkernel?: string | null;
+  /**
+   * The microkernel served now to machines of `arch`, as boot scripts name it (server/boot/scripts.ts
+   * microkernelLabel), or null when there is none: an arm64 node is compared with the arm64 microkernel.
+   */
+  microkernelFor?: (arch: MkArch) => string | null;
   /** The node's resolved boot chain in words (boot-settings.ts `describeBootChain`); without it, the node's own setting. */
   bootChainOf?: (d: NodeDoc) => string;
 }
@@ -23,6 +27,17 @@ function reservationOf(d: NodeDoc, s: NodeViewContext): ReservationView | null {
     if (r) return r;
   }
   return null;
+}
+
+/**
+ * True when the node registered with a microkernel other than the one its architecture gets now. The
+ * architecture is what its boot loader reported (no name: amd64, as boot-flow.ts assumes); one we build
+ * no microkernel for, or none installed, is never "outdated": there is nothing newer to boot.
+ */
+function microkernelOutdated(d: NodeDoc, s: NodeViewContext): boolean {
+  const arch = bootArch(d.arch);
+  const served = arch && d.microkernel_version && s.microkernelFor ? s.microkernelFor(arch) : null;
+  return Boolean(served && d.microkernel_version !== served);
 }
 
 /** The API view of a node; `approved` is what the binder acts on (everyone, while approval is not required). */
@@ -64,7 +79,7 @@ export function nodeView(d: NodeDoc, s: NodeViewContext): Node {
     manifest: d.manifest ?? null,
     microkernel_version: d.microkernel_version ?? null,
     agent_version: d.agent_version ?? null,
-    microkernel_outdated: Boolean(d.microkernel_version && s.microkernel && d.microkernel_version !== s.microkernel),
+    microkernel_outdated: microkernelOutdated(d, s),
     facts_complete: d.facts_complete !== false,
     ...bmcNodeFields(d),
     task: (d['task'] as NodeTask | null | undefined) ?? null,

@@ -85,9 +85,21 @@ describe('crashcart CLI against a running appliance', { timeout: 600_000 }, () =
     expect(on('nodes', 'unbind', String(ids[0])).status).toBe(0);
     expect(json<Node>(on('nodes', 'show', String(ids[0]), '--json')).policy).toBeNull();
 
-    // update replaces from the file; the name in the path fills the body.
-    fs.writeFileSync(file, JSON.stringify({ task: 'local-disk', enabled: false }));
-    expect(on('policies', 'update', 'web', '--file', file).status).toBe(0);
+    // update replaces from the file, here YAML; the name in the path fills the body.
+    const yml = path.join(dir, 'policy.yaml');
+    fs.writeFileSync(yml, 'task: local-disk\nenabled: false\nmetadata:\n  role: web\n');
+    expect(on('policies', 'update', 'web', '--file', yml).status).toBe(0);
+    const updated = json<Policy>(on('policies', 'show', 'web', '--json'));
+    expect(updated.enabled).toBe(false);
+    expect(updated.metadata).toEqual({ role: 'web' });
+    // Bad and hostile YAML: exit 1, the place named, nothing sent (the policy is as it was).
+    fs.writeFileSync(yml, 'task: local-disk\nenabled: [false\nmetadata: {}\n');
+    const badYaml = on('policies', 'update', 'web', '--file', yml);
+    expect(badYaml.status).toBe(1);
+    expect(badYaml.stderr).toContain('CC_ERR_CLI_USAGE');
+    expect(badYaml.stderr).toMatch(/line 3, column 1: not valid YAML/);
+    fs.writeFileSync(yml, 'x: &x [a, a, a]\ny: &y [*x, *x, *x]\ntask: local-disk\nenabled: true\nmetadata: {k: *y}\n');
+    expect(on('policies', 'update', 'web', '--file', yml).stderr).toContain('anchors and aliases');
     expect(json<Policy>(on('policies', 'show', 'web', '--json')).enabled).toBe(false);
     expect(on('policies', 'delete', 'web').stdout).toBe('done\n');
     expect(json<{ policies: Policy[] }>(on('policies', 'list', '--json')).policies).toEqual([]);
@@ -146,6 +158,9 @@ describe('crashcart CLI against a running appliance', { timeout: 600_000 }, () =
     };
     const host = Object.values(inv._meta.hostvars).find((h) => h.crashcart_id === id)!;
     expect(host.crashcart_manufacturer).toBe(evil);
+    // --ids: only those nodes.
+    const only = json<{ nodes: Node[] }>(on('export', 'json', '--ids', String(id)));
+    expect(only.nodes.map((n) => n.id)).toEqual([id]);
     expect(JSON.stringify(inv)).not.toContain('"injected"');
     const csv = on('export', 'netbox', '--part', 'interfaces');
     expect(csv.status).toBe(0);

@@ -30,7 +30,7 @@ let auth: Record<string, string>;
 let receiver: http.Server;
 const received: { ok: boolean; body: string; status: number }[] = [];
 
-const api = async (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) => {
+const api = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) => {
   const r = await t.admin.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
   return { status: r.statusCode, body: r.body ? (JSON.parse(r.body) as unknown) : null, text: r.body };
 };
@@ -93,6 +93,27 @@ describe('hooks', { timeout: 120_000 }, () => {
     const list = await api('GET', '/api/v1/hooks');
     expect(list.text).not.toContain(SECRET);
     expect(fs.readFileSync(path.join(t.dataDir, 'db', 'hooks.db'), 'utf8')).not.toContain(SECRET);
+
+    // Edit: without `secret` the sealed one stays; `null` removes it; a script hook with a url is refused.
+    const id = (made.body as Hook).id;
+    const base = { name: 'edited', events: ['registered', 'lost'], kind: 'webhook', url: 'http://127.0.0.1:9/x' };
+    const kept = await api('PUT', `/api/v1/hooks/${id}`, base);
+    expect(kept.status, kept.text).toBe(200);
+    expect(kept.body).toMatchObject({ id, name: 'edited', events: ['registered', 'lost'], has_secret: true });
+    expect((await api('PUT', `/api/v1/hooks/${id}`, { ...base, secret: null })).body).toMatchObject({ has_secret: false });
+    const wrong = await api('PUT', `/api/v1/hooks/${id}`, { ...base, kind: 'script', script: 'x.sh' });
+    expect(wrong.text).toContain('CC_ERR_HOOK_INVALID');
+    expect((await api('PUT', '/api/v1/hooks/ffff0000', base)).status).toBe(404);
+    // Back as the next test expects it.
+    const back = await api('PUT', `/api/v1/hooks/${id}`, {
+      ...base,
+      name: 'receiver',
+      events: ['registered'],
+      url: made.body && (made.body as Hook).url,
+      secret: SECRET,
+    });
+    expect(back.body).toMatchObject({ name: 'receiver', has_secret: true });
+    expect(back.text).not.toContain(SECRET);
   });
 
   it('runs a script with the node on stdin and a minimal environment, and retries a webhook after 500s', async () => {

@@ -2,7 +2,8 @@
 import { ref, type Ref } from 'vue';
 
 /** The screens. */
-export type ScreenName = 'setup' | 'nodes' | 'node' | 'policies' | 'tags' | 'images' | 'tasks' | 'events' | 'settings' | 'manifest';
+export type ScreenName =
+  'setup' | 'nodes' | 'node' | 'policies' | 'tags' | 'images' | 'tasks' | 'events' | 'settings' | 'manifest' | 'hooks';
 
 /** A parsed route. */
 export interface Route {
@@ -11,7 +12,7 @@ export interface Route {
   param: string | null;
 }
 
-const SCREENS: readonly ScreenName[] = ['setup', 'nodes', 'policies', 'tags', 'images', 'tasks', 'events', 'settings', 'manifest'];
+const SCREENS: readonly ScreenName[] = ['setup', 'nodes', 'policies', 'tags', 'images', 'tasks', 'events', 'settings', 'manifest', 'hooks'];
 
 /** Parse a location hash; anything unknown goes to the node list. */
 export function parseRoute(hash: string): Route {

@@ -48,7 +48,7 @@ export function commandLine(argv: readonly string[]): CommandLine {
 /** `crashcart help NOUN`: its verbs; `crashcart help`: the nouns. */
 export function routeHelp(noun?: string): string {
   if (noun === 'export')
-    return `crashcart export FORMAT [--output FILE] [--part devices|interfaces|ip-addresses (netbox)]\n${EXPORT_FORMAT_NAMES.map((f) => `  ${f.padEnd(11)} ${EXPORT_FORMATS[f].what}`).join('\n')}\n`;
+    return `crashcart export FORMAT [--output FILE] [--ids 3,7,12] [--part devices|interfaces|ip-addresses (netbox)]\n${EXPORT_FORMAT_NAMES.map((f) => `  ${f.padEnd(11)} ${EXPORT_FORMATS[f].what}`).join('\n')}\n`;
   const verbs = noun ? CLI_COMMANDS[noun] : undefined;
   if (!verbs) {
     const nouns = Object.entries(CLI_COMMANDS).map(([n, v]) => `  ${n.padEnd(13)} ${Object.keys(v).join(' | ')}`);
@@ -81,7 +81,8 @@ async function exportCommand(line: CommandLine, dataDir: string, io: CliIo): Pro
     throw ccError('CC_ERR_CLI_USAGE', `export FORMAT: one of ${EXPORT_FORMAT_NAMES.join(', ')}`);
   const client = await connect(io.env, dataDir);
   const part = line.flags.get('part');
-  const res = await client.open(routeRequest('GET /api/v1/export/:format', { params: { format }, query: { part } }).path);
+  const ids = line.flags.get('ids');
+  const res = await client.open(routeRequest('GET /api/v1/export/:format', { params: { format }, query: { part, ids } }).path);
   const out = line.flags.get('output');
   if (out) {
     await pipeline(res, fs.createWriteStream(out));

@@ -3,7 +3,7 @@
  * contract/routes.ts: positionals fill path parameters (or the body's
  * `node_ids`), `--flag value` fills the query or body property of that name
  * (dashes become underscores), coerced to the type the schema declares, and
- * `--file F` gives the whole body as JSON. The appliance validates the result
+ * `--file F` gives the whole body as JSON or YAML (file-body.ts). The appliance validates the result
  * against the same schemas, so a wrong value gets its 400 with the field named.
  */
 import fs from 'node:fs';
@@ -12,6 +12,7 @@ import { ADMIN_ROUTES, type RouteSpec } from '../../../contract/routes.ts';
 import type { RouteRequestInput } from '../../../contract/route-request.ts';
 import { ccError } from '../../errors/cc-error.ts';
 import type { CliCommand } from './command-table.ts';
+import { FILE_BODY_MAX_BYTES, FileBodyError, parseFileBody } from './file-body.ts';
 
 /** A JSON-schema node as TypeBox emits it (only what coercion reads). */
 interface SchemaNode {
@@ -67,17 +68,16 @@ function parseJson(text: string, name: string): unknown {
   }
 }
 
-/** The body read from `--file` (JSON). */
+/** The body read from `--file` (JSON, or YAML: file-body.ts). */
 function fileBody(file: string): Record<string, unknown> {
-  let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // Checked before reading, so a huge file is refused without loading it.
+    if (fs.statSync(file).size > FILE_BODY_MAX_BYTES)
+      throw new FileBodyError(`the file is over ${FILE_BODY_MAX_BYTES} bytes; a request body is far smaller`);
+    return parseFileBody(file, fs.readFileSync(file, 'utf8'));
   } catch (e) {
     throw usage(`--file ${file}: ${(e as Error).message}`);
   }
-  const v = parseJson(text, 'file');
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw usage(`--file ${file}: a JSON object is needed`);
-  return v as Record<string, unknown>;
 }
 
 const ids = (texts: string[]): number[] =>

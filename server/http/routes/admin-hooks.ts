@@ -26,7 +26,9 @@ export async function hookRoutes(app: FastifyInstance, ctx: CoreContext, limits?
   app.addHook('onClose', () => hooks.stop());
   addRoute(app, 'GET /api/v1/hooks', async () => ({ hooks: hooks.list() }));
   addRoute(app, 'POST /api/v1/hooks', async (req) => hooks.create(req.body));
+  addRoute(app, 'PUT /api/v1/hooks/:id', async (req) => hooks.update(req.params.id, req.body));
   addRoute(app, 'DELETE /api/v1/hooks/:id', async (req) => hooks.remove(req.params.id));
+  addRoute(app, 'POST /api/v1/hooks/:id/test', async (req) => hooks.testFire(req.params.id));
   addRoute(app, 'GET /api/v1/hooks/:id/deliveries', async (req) => ({ deliveries: await hooks.deliveries(req.params.id) }));
   return hooks;
 }
