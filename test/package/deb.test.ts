@@ -2,17 +2,16 @@
  * The headless Debian package (`npm run package:deb`, build/package-deb.mjs): built with dpkg-deb from the
  * checkout's loaders and microkernel, its control data and contents checked, then unpacked (dpkg-deb -x) and
  * started the way the package starts it: the packaged Node runtime running the packaged core bundle, which
- * serves a simulated rack and finds the loaders and microkernel the package carries. Not covered here: an
- * install with dpkg -i into a clean Debian 12 root (docs/prepare.md says so).
+ * serves a simulated rack and finds the loaders and microkernel the package carries. The install with dpkg -i
+ * into a clean Debian 12 root: deb-install.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { BUILD_TIMEOUT_MS, ensureDeb } from './deb-cache.ts';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { readToken, tmpDir } from '../support/appliance.ts';
 
-const SLOW = 20 * 60_000;
 let out = '';
 let deb = '';
 let x = '';
@@ -20,19 +19,12 @@ let serve: ChildProcess | null = null;
 const lib = () => path.join(x, 'usr', 'lib', 'crashcart');
 
 beforeAll(async () => {
-  if (spawnSync('dpkg-deb', ['--version']).status !== 0) throw new Error('dpkg-deb is missing\n  fix: apt-get install dpkg');
+  // One build per run, shared with deb-install.test.ts (test/package/deb-cache.ts).
+  deb = ensureDeb();
   out = await tmpDir('cc-deb-');
-  const r = spawnSync('flock', ['/tmp/cc-build.lock', process.execPath, path.join(REPO_ROOT, 'build', 'package-deb.mjs'), '--out', out], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    timeout: SLOW,
-  });
-  if (r.status !== 0) throw new Error(`npm run package:deb failed:\n${r.stdout}${r.stderr}`);
-  const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  deb = path.join(out, `crashcart_${version}_amd64.deb`);
   x = path.join(out, 'x');
   execFileSync('dpkg-deb', ['-x', deb, x]);
-}, SLOW);
+}, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   if (serve && serve.exitCode === null) serve.kill('SIGKILL');
