@@ -22,6 +22,8 @@ export interface EraseEnv {
   disks: () => Disk[];
   progress: (p: TaskProgress) => Promise<void>;
   log: (msg: string, data?: Record<string, unknown>) => void;
+  /** The tools' raw output goes here (debug level: what a drive said, for a bug report). */
+  debug?: (msg: string, data?: Record<string, unknown>) => void;
   sysBlock?: string;
   progressIntervalMs?: number;
 }
@@ -33,24 +35,30 @@ export interface EraseEnv {
 const ATA_PASS = 'crashcart';
 
 /** Probe what one disk offers; a tool that fails leaves that capability null (noted in the plan). */
-export async function probeDisk(d: Disk, sysBlock = '/sys/block'): Promise<DiskEraseCaps> {
+export async function probeDisk(d: Disk, sysBlock = '/sys/block', raw: Record<string, string> = {}): Promise<DiskEraseCaps> {
   let discard = false;
   try {
-    discard = Number(fs.readFileSync(path.join(sysBlock, d.name, 'queue/discard_max_bytes'), 'utf8').trim()) > 0;
+    // Only a block device takes a discard (a regular file standing in for a disk does not).
+    if (fs.statSync(d.path).isBlockDevice())
+      discard = Number(fs.readFileSync(path.join(sysBlock, d.name, 'queue/discard_max_bytes'), 'utf8').trim()) > 0;
   } catch {
-    /* not a kernel block device (a test file): no discard */
+    /* no such device or attribute: no discard */
   }
   const caps: DiskEraseCaps = { discard };
   const nv = /^(nvme\d+)n\d+$/.exec(d.name);
-  if (nv) caps.nvme = await tool<NvmeEraseCaps>('nvme', ['id-ctrl', `/dev/${nv[1]}`, '-o', 'json'], parseNvmeIdCtrl);
-  else if (/^sd[a-z]+$/.test(d.name)) caps.ata = await tool<AtaSecurity>('hdparm', ['-I', d.path], parseHdparmSecurity);
+  if (nv) caps.nvme = await tool<NvmeEraseCaps>('nvme', ['id-ctrl', `/dev/${nv[1]}`, '-o', 'json'], parseNvmeIdCtrl, raw);
+  else if (/^sd[a-z]+$/.test(d.name)) caps.ata = await tool<AtaSecurity>('hdparm', ['-I', d.path], parseHdparmSecurity, raw);
   return caps;
 }
 
-async function tool<T>(cmd: string, args: string[], parse: (s: string) => T | null): Promise<T | null> {
+async function tool<T>(cmd: string, args: string[], parse: (s: string) => T | null, raw: Record<string, string>): Promise<T | null> {
+  const key = [cmd, ...args].join(' ');
   try {
-    return parse((await run(cmd, args, { timeout: 60_000, maxBuffer: 4 << 20 })).stdout);
-  } catch {
+    const out = (await run(cmd, args, { timeout: 60_000, maxBuffer: 4 << 20 })).stdout;
+    raw[key] = out.slice(0, 16384);
+    return parse(out);
+  } catch (e) {
+    raw[key] = `failed: ${errText(e)}`;
     return null;
   }
 }
@@ -115,7 +123,9 @@ async function apply(m: EraseMethod, d: Disk, caps: DiskEraseCaps, meter: Progre
 /** Erase one disk: the plan's methods in order until one succeeds. */
 export async function eraseDisk(d: Disk, overwriteOnly: boolean, env: EraseEnv): Promise<EraseDisk> {
   const t0 = Date.now();
-  const caps = await probeDisk(d, env.sysBlock);
+  const raw: Record<string, string> = {};
+  const caps = await probeDisk(d, env.sysBlock, raw);
+  if (Object.keys(raw).length) env.debug?.(`erase probe of ${d.path}`, { disk: d.name, raw });
   const plan = planErase(caps, overwriteOnly);
   const notes = [...plan.skipped];
   env.log(`erasing ${d.path}: will try ${plan.methods.join(', ')}`, { disk: d.name, caps });

@@ -12,6 +12,7 @@ export interface MaintenanceEnv {
   disks: () => Disk[];
   progress: (p: TaskProgress) => Promise<void>;
   log: (msg: string, data?: Record<string, unknown>) => void;
+  debug?: (msg: string, data?: Record<string, unknown>) => void;
   progressIntervalMs?: number;
 }
 

@@ -77,7 +77,8 @@ export async function runTask(job: AgentJob, creds: { node_id: number; agent_tok
     const disks = o.disks ?? (() => listDisks());
     const log = (msg: string, data?: Record<string, unknown>): void => o.log.info(data ?? {}, msg);
     if (job.kind !== 'image-deploy') {
-      const m = await runMaintenance(job, { disks, progress, log, progressIntervalMs: o.progressIntervalMs });
+      const debug = (msg: string, data?: Record<string, unknown>): void => o.log.debug(data ?? {}, msg);
+      const m = await runMaintenance(job, { disks, progress, log, debug, progressIntervalMs: o.progressIntervalMs });
       o.log.info({ job_id: job.job_id, ok: m.failure === null }, `task ${job.kind} finished`);
       await reportOutcome(
         () => send(m.failure ? { status: 'failed', failure: m.failure, result: m.result } : { status: 'succeeded', result: m.result }),
