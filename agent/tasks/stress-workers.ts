@@ -83,11 +83,17 @@ function runWorker(code: string, data: Record<string, unknown>, graceMs: number)
   });
 }
 
+/** Run one stressor (`cpu`: needs `ms`, `sha`, `sum`; `memory`: `ms`, `bytes`) and wait for its count. */
+export function runStressWorker(kind: 'cpu' | 'memory', data: Record<string, unknown>): Promise<StressCount> {
+  return runWorker(kind === 'cpu' ? CPU_CODE : MEM_CODE, data, Number(data['ms']) + 120_000);
+}
+
 /** Run `workers` CPU stressors and one memory stressor over `memBytes` for `ms`. */
 export async function stress(workers: number, memBytes: number, ms: number): Promise<{ cpu: StressCount[]; memory: StressCount }> {
   const want = cpuExpectations();
   const grace = ms + 120_000;
   const cpu = Array.from({ length: workers }, () => runWorker(CPU_CODE, { ms, ...want }, grace));
   const memory = memBytes > 0 ? runWorker(MEM_CODE, { ms, bytes: memBytes }, grace) : Promise.resolve({ ops: 0, failures: 0, bytes: 0 });
+  // Both sets run at once: the memory stressor competes with the CPU ones, as in a real workload.
   return { cpu: await Promise.all(cpu), memory: await memory };
 }
