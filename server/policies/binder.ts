@@ -15,6 +15,8 @@ import { clearInstall } from '../nodes/tokens.ts';
 import { refreshTags } from '../tags/retag.ts';
 import { isUnclaimed } from '../nodes/operator-fields.ts';
 import { ccError } from '../errors/cc-error.ts';
+// An erase starts only from an explicit bind whose confirm_count equals the number of nodes.
+import { isDestructiveTask } from '../../contract/destructive-tasks.ts';
 
 /** Nodes currently bound to a policy. */
 export function boundCount(ctx: CoreContext, policy: string): number {
@@ -38,19 +40,13 @@ export function policyRefusal(ctx: CoreContext, p: PolicyDoc, node: NodeDoc, cou
   if (p.max_count !== null && used >= p.max_count && node.policy !== p.name)
     reasons.push(`policy "${p.name}" is full (${used}/${p.max_count})`);
   if (!ctx.tasks.get(p.task)) reasons.push(`task "${p.task}" does not exist`);
-  if (DESTRUCTIVE_TASKS.has(p.task)) reasons.push(`task "${p.task}" destroys data, so it binds only by hand with the node count confirmed`);
+  if (isDestructiveTask(p.task)) reasons.push(`task "${p.task}" destroys data, so it binds only by hand with the node count confirmed`);
   return reasons;
 }
 
-/**
- * Tasks no rule, manifest row or tag ever binds automatically: an erase starts only from an explicit bind
- * whose `confirm_count` equals the number of nodes (docs/deploy.md "Erase").
- */
-export const DESTRUCTIVE_TASKS: ReadonlySet<string> = new Set(['erase']);
-
 /** Refuse an erase bind unless the operator typed the number of nodes it erases. */
 export function checkEraseConfirmation(task: string, ids: readonly number[], confirmCount: number | undefined): void {
-  if (!DESTRUCTIVE_TASKS.has(task)) return;
+  if (!isDestructiveTask(task)) return;
   const n = new Set(ids).size;
   if (confirmCount === undefined)
     throw ccError('CC_ERR_ERASE_CONFIRM', `binding ${n} node(s) to a ${task} policy needs confirm_count: ${n}`);
@@ -73,7 +69,7 @@ export function manifestRefusal(ctx: CoreContext, name: string, node: NodeDoc, c
   if (p.max_count !== null && used >= p.max_count && node.policy !== p.name)
     reasons.push(`policy "${p.name}" is full (${used}/${p.max_count})`);
   if (!ctx.tasks.get(p.task)) reasons.push(`task "${p.task}" does not exist`);
-  if (DESTRUCTIVE_TASKS.has(p.task)) reasons.push(`task "${p.task}" destroys data, so it binds only by hand with the node count confirmed`);
+  if (isDestructiveTask(p.task)) reasons.push(`task "${p.task}" destroys data, so it binds only by hand with the node count confirmed`);
   if ((node.conflicts ?? []).length > 0) reasons.push('the node has identity conflicts: merge or keep apart first');
   if ((node.manifest?.mismatch ?? []).length > 0)
     reasons.push('the machine reported other identifiers than its manifest row: accept them first');
