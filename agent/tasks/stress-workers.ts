@@ -24,34 +24,40 @@ for (let i = 0; i < buf.length; i++) buf[i] = (i * 31 + 7) & 255;
 const end = Date.now() + workerData.ms;
 let ops = 0, failures = 0;
 while (Date.now() < end) {
-  for (let k = 0; k < 16; k++) {
-    if (crypto.createHash('sha256').update(buf).digest('hex') !== workerData.sha) failures++;
-    let s = 0;
-    for (let i = 1; i <= 20000; i++) s += Math.sqrt(i);
-    if (s !== workerData.sum) failures++;
-    ops += 2;
-  }
+  if (crypto.createHash('sha256').update(buf).digest('hex') !== workerData.sha) failures++;
+  let s = 0;
+  for (let i = 1; i <= 20000; i++) s += Math.sqrt(i);
+  if (s !== workerData.sum) failures++;
+  ops += 2;
 }
 parentPort.postMessage({ ops, failures, bytes: 0 });
 `;
 
+// Each block is written whole, then read back whole (so the read-back comes from RAM, not the cache), in
+// slices of a million words with a look at the clock between them: a slow machine still stops on time.
 const MEM_CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const CHUNK = 64 * 1024 * 1024;
-const blocks = [];
-for (let left = workerData.bytes; left > 0; left -= CHUNK) blocks.push(new Uint32Array(Math.min(CHUNK, left) >>> 2));
+const SLICE = 1 << 20;
 const end = Date.now() + workerData.ms;
+const blocks = [];
+for (let left = workerData.bytes; left > 0 && Date.now() < end; left -= CHUNK) blocks.push(new Uint32Array(Math.min(CHUNK, left) >>> 2));
 let ops = 0, failures = 0, pass = 0;
-while (Date.now() < end) {
+const value = (kind, i) => (kind === 0 ? 0x55555555 : kind === 1 ? 0xaaaaaaaa : i >>> 0);
+outer: while (Date.now() < end) {
   const kind = pass++ % 3;
   for (const b of blocks) {
-    if (kind === 2) for (let i = 0; i < b.length; i++) b[i] = i;
-    else b.fill(kind === 0 ? 0x55555555 : 0xaaaaaaaa);
-    const want = kind === 0 ? 0x55555555 : 0xaaaaaaaa;
-    if (kind === 2) { for (let i = 0; i < b.length; i++) if (b[i] !== i) failures++; }
-    else for (let i = 0; i < b.length; i++) if (b[i] !== want) failures++;
-    ops++;
-    if (Date.now() >= end) break;
+    for (let s = 0; s < b.length; s += SLICE) {
+      const e = Math.min(b.length, s + SLICE);
+      for (let i = s; i < e; i++) b[i] = value(kind, i);
+      if (Date.now() >= end) break outer;
+    }
+    for (let s = 0; s < b.length; s += SLICE) {
+      const e = Math.min(b.length, s + SLICE);
+      for (let i = s; i < e; i++) if (b[i] !== value(kind, i)) failures++;
+      ops++;
+      if (Date.now() >= end) break outer;
+    }
   }
 }
 parentPort.postMessage({ ops, failures, bytes: blocks.reduce((n, b) => n + b.byteLength, 0) });

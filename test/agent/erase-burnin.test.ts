@@ -1,6 +1,7 @@
 /**
  * The pure parts of erase and burn-in, with real tool output: `hdparm -I` as the real hdparm prints it
- * (made by `hdparm --Istdin` from IDENTIFY DEVICE words, checked below against the installed hdparm), the
+ * (made by `hdparm --Istdin` from IDENTIFY DEVICE words, checked below against the installed hdparm),
+ * `nvme id-ctrl -o json` of QEMU's NVMe controller captured in the microkernel by the e2e test, the
  * erase plan, the sample points, the overwrite pass on a real file, and the stress workers (their checks
  * can fail). Hostile tool output (a drive can say anything) never throws.
  */
@@ -70,6 +71,13 @@ describe('hdparm -I Security section', () => {
 });
 
 describe('nvme id-ctrl', () => {
+  it('reads the QEMU NVMe controller as nvme-cli 2.3 printed it in the microkernel (test/e2e/erase-burnin.test.ts)', () => {
+    const caps = parseNvmeIdCtrl(fixture('qemu-nvme-id-ctrl.json'));
+    // OACS 266 = 0x10a: Format NVM (bit 1) among others; FNA 0: no crypto erase, format is per namespace.
+    expect(caps).toEqual({ format: true, cryptoErase: false, allNamespaces: false, model: 'QEMU NVMe Ctrl' });
+    expect(nvmeSes(caps!)).toBe(1);
+    expect(planErase({ nvme: caps, discard: true }, false).methods).toEqual(['nvme-format', 'blkdiscard', 'overwrite']);
+  });
   it('reads Format NVM and crypto erase support from OACS and FNA', () => {
     expect(parseNvmeIdCtrl(JSON.stringify({ oacs: 0x0a, fna: 0x4, mn: 'Disk  ' }))).toEqual({
       format: true,
