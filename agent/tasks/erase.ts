@@ -24,6 +24,8 @@ export interface EraseEnv {
   log: (msg: string, data?: Record<string, unknown>) => void;
   /** The tools' raw output goes here (debug level: what a drive said, for a bug report). */
   debug?: (msg: string, data?: Record<string, unknown>) => void;
+  /** True once the appliance no longer wants the job (unbound): no further disk is started. */
+  stopped?: () => boolean;
   sysBlock?: string;
   progressIntervalMs?: number;
 }
@@ -162,6 +164,12 @@ function row(d: Disk, method: EraseMethod | null, ok: boolean, t0: number, notes
 export async function runErase(job: EraseJob, env: EraseEnv): Promise<EraseResult> {
   const disks = env.disks();
   const out: EraseDisk[] = [];
-  for (const d of disks) out.push(await eraseDisk(d, job.overwrite_only, env));
+  for (const d of disks) {
+    if (env.stopped?.()) {
+      env.log(`the appliance no longer wants this erase; stopping before ${d.path}`);
+      break;
+    }
+    out.push(await eraseDisk(d, job.overwrite_only, env));
+  }
   return { kind: 'erase', disks: out };
 }

@@ -13,6 +13,8 @@ export interface MaintenanceEnv {
   progress: (p: TaskProgress) => Promise<void>;
   log: (msg: string, data?: Record<string, unknown>) => void;
   debug?: (msg: string, data?: Record<string, unknown>) => void;
+  /** True once the appliance no longer wants the job: erase stops before the next disk. */
+  stopped?: () => boolean;
   progressIntervalMs?: number;
 }
 

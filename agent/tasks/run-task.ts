@@ -58,8 +58,10 @@ export async function runTask(job: AgentJob, creds: { node_id: number; agent_tok
     const a = await o.client.taskReport({ ...base, ...r });
     return a.command === 'reboot' ? 'reboot' : a.command === 'stop' ? 'stop' : 'continue';
   };
+  // Unbound, rebound or superseded while running: the appliance answers a progress report with `stop`.
+  let stopped = false;
   const progress = async (p: TaskProgress): Promise<void> => {
-    await send({ status: 'running', progress: p });
+    if ((await send({ status: 'running', progress: p })) === 'stop') stopped = true;
   };
   o.log.info({ job_id: job.job_id, kind: job.kind }, `starting task ${job.kind}`);
   try {
@@ -78,7 +80,14 @@ export async function runTask(job: AgentJob, creds: { node_id: number; agent_tok
     const log = (msg: string, data?: Record<string, unknown>): void => o.log.info(data ?? {}, msg);
     if (job.kind !== 'image-deploy') {
       const debug = (msg: string, data?: Record<string, unknown>): void => o.log.debug(data ?? {}, msg);
-      const m = await runMaintenance(job, { disks, progress, log, debug, progressIntervalMs: o.progressIntervalMs });
+      const m = await runMaintenance(job, {
+        disks,
+        progress,
+        log,
+        debug,
+        stopped: () => stopped,
+        progressIntervalMs: o.progressIntervalMs,
+      });
       o.log.info({ job_id: job.job_id, ok: m.failure === null }, `task ${job.kind} finished`);
       await reportOutcome(
         () => send(m.failure ? { status: 'failed', failure: m.failure, result: m.result } : { status: 'succeeded', result: m.result }),

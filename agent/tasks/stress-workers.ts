@@ -23,13 +23,14 @@ const buf = Buffer.alloc(65536);
 for (let i = 0; i < buf.length; i++) buf[i] = (i * 31 + 7) & 255;
 const end = Date.now() + workerData.ms;
 let ops = 0, failures = 0;
-while (Date.now() < end) {
+// At least one round, however late the worker started: a count of zero would prove nothing.
+do {
   if (crypto.createHash('sha256').update(buf).digest('hex') !== workerData.sha) failures++;
   let s = 0;
   for (let i = 1; i <= 20000; i++) s += Math.sqrt(i);
   if (s !== workerData.sum) failures++;
   ops += 2;
-}
+} while (Date.now() < end);
 parentPort.postMessage({ ops, failures, bytes: 0 });
 `;
 
@@ -41,16 +42,17 @@ const CHUNK = 64 * 1024 * 1024;
 const SLICE = 1 << 20;
 const end = Date.now() + workerData.ms;
 const blocks = [];
-for (let left = workerData.bytes; left > 0 && Date.now() < end; left -= CHUNK) blocks.push(new Uint32Array(Math.min(CHUNK, left) >>> 2));
+for (let left = workerData.bytes; left > 0 && (blocks.length === 0 || Date.now() < end); left -= CHUNK) blocks.push(new Uint32Array(Math.min(CHUNK, left) >>> 2));
 let ops = 0, failures = 0, pass = 0;
 const value = (kind, i) => (kind === 0 ? 0x55555555 : kind === 1 ? 0xaaaaaaaa : i >>> 0);
-outer: while (Date.now() < end) {
+// Until the time is up, but at least one slice written and read back (a count of zero would prove nothing).
+outer: while (ops === 0 || Date.now() < end) {
   const kind = pass++ % 3;
   for (const b of blocks) {
     for (let s = 0; s < b.length; s += SLICE) {
       const e = Math.min(b.length, s + SLICE);
       for (let i = s; i < e; i++) b[i] = value(kind, i);
-      if (Date.now() >= end) break outer;
+      if (ops > 0 && Date.now() >= end) break outer;
     }
     for (let s = 0; s < b.length; s += SLICE) {
       const e = Math.min(b.length, s + SLICE);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { ataEraseRefusal, parseHdparmSecurity } from '../../agent/parse/hdparm-security.ts';
 import { nvmeSes, parseNvmeIdCtrl } from '../../agent/parse/nvme-id-ctrl.ts';
 import { allZero, planErase, sampleOffsets, SAMPLE_BYTES } from '../../agent/tasks/erase-plan.ts';
-import { eraseDisk, samplesZero } from '../../agent/tasks/erase.ts';
+import { eraseDisk, runErase, samplesZero } from '../../agent/tasks/erase.ts';
 import { burnInFacts, readDisk } from '../../agent/tasks/burn-in.ts';
 import { cpuExpectations, runStressWorker } from '../../agent/tasks/stress-workers.ts';
 import { mergeBurnInFacts, keepBurnInFacts } from '../../server/deploy/burnin-facts.ts';
@@ -154,6 +154,37 @@ describe('erase of one disk (a file: the overwrite pass)', () => {
       expect(b.length).toBe(size);
       expect(allZero(b)).toBe(true);
       expect(seen.at(-1)).toMatchObject({ phase: 'erase', percent: 100, bytes_done: size, detail: `${f}: overwrite` });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('erase stops when the appliance no longer wants it', () => {
+  it('starts no further disk once stopped (the operator unbound the node)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-erase-stop-'));
+    try {
+      const disks = ['a', 'b'].map((n) => {
+        const p = path.join(dir, n);
+        fs.writeFileSync(p, randomBytes(1 << 20));
+        return { name: `vd${n}`, path: p, size: 1 << 20 };
+      });
+      let stop = false;
+      const r = await runErase(
+        { kind: 'erase', job_id: 'job-00001', tools: { url: '/mk/tools.img', sha256: 'a'.repeat(64), size: 1 }, overwrite_only: true },
+        {
+          disks: () => disks,
+          progress: async (p) => {
+            if (p.percent === 100) stop = true;
+          },
+          log: () => undefined,
+          stopped: () => stop,
+          progressIntervalMs: 0,
+        },
+      );
+      expect(r.disks.map((d) => d.name)).toEqual(['vda']);
+      expect(allZero(fs.readFileSync(disks[0]!.path))).toBe(true);
+      expect(allZero(fs.readFileSync(disks[1]!.path))).toBe(false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
