@@ -26,11 +26,12 @@ UEFI interop fixes, the same e2e measured 88 s (BIOS) and 106 s (UEFI, via the f
 
 ${part('docs/perf/e2e-timings.md', '_Run `npx vitest run test/e2e` to produce the e2e timings._')}
 
-## UEFI chains: Secure Boot shim/GRUB and HTTP boot (QEMU on TCG, two guests at once)
+## Every boot chain: power-on to registered (QEMU on TCG, two guests at once)
 
-From test/e2e/secure-boot.test.ts (test-output/e2e-uefi-chains-timings.md, copied to docs/perf/).
+BIOS and UEFI iPXE from test/e2e/boot.test.ts; Secure Boot shim/GRUB, UEFI HTTP boot and arm64 PXE from
+test/e2e/uefi-chains.test.ts (its test-output/e2e-uefi-chains-timings.md, copied to docs/perf/ with a summary).
 
-${part('docs/perf/e2e-uefi-chains.md', '_Run `npx vitest run test/e2e/secure-boot.test.ts` to produce these timings._')}
+${part('docs/perf/e2e-uefi-chains.md', '_Run `npx vitest run test/e2e/uefi-chains.test.ts` to produce these timings._')}
 
 ## Check-in and register (\`bench/checkin\`)
 

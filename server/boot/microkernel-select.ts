@@ -4,6 +4,7 @@
  * its own URL folder (`/mk/` for amd64, as before; `/mk/arm64/`).
  */
 import path from 'node:path';
+import { microkernelCandidates, preparedMicrokernelDir } from '../prepare/layout.ts';
 import { findMicrokernel, microkernelArch, REPO_ROOT, type MicrokernelAssets } from './microkernel-assets.ts';
 
 /** Architectures a microkernel is built for (Debian's names). */
@@ -29,30 +30,30 @@ export function bootArch(name: string | null | undefined): MkArch | null {
   return microkernelArch(name ?? 'x86_64');
 }
 
+/** The folder beside `--microkernel` where another architecture's build sits (build/out/'s layout). */
+export function besideFlagDir(flagDir: string, arch: MkArch): string {
+  return path.join(path.dirname(path.resolve(flagDir)), DIR_NAME[arch]);
+}
+
 /**
- * The complete microkernel of `arch` to serve, or null. Without `--microkernel`: the data dir, then the
- * build output. With it, the flag names the amd64 folder and the others sit beside it under their own names
- * (the layout build/out/ has), so one flag serves a mixed rack.
+ * Folders the microkernel of `arch` is looked for in, first complete one wins: the one list the serving side
+ * (TFTP, node plane, boot scripts) and `doctor`'s readiness rows share. Without `--microkernel`: the data
+ * dir (`prepare`, imports), a package's copy, the build output (server/prepare/layout.ts). With it, the flag
+ * names the amd64 folder and is the only place for amd64 (no silent fallback); another architecture's
+ * prepared copy in the data dir wins (the operator put it there), else the folder beside the flag (so one
+ * flag serves a mixed rack), and nothing else.
  */
+export function microkernelDirsFor(dataDir: string, flagDir: string | null, arch: MkArch, root: string = REPO_ROOT): string[] {
+  if (flagDir && arch === 'amd64') return [flagDir];
+  if (!flagDir) return microkernelCandidates(dataDir, root, arch);
+  return [preparedMicrokernelDir(dataDir, arch), besideFlagDir(flagDir, arch)];
+}
+
+/** The complete microkernel of `arch` to serve, or null (the first complete folder of `microkernelDirsFor`). */
 export function findMicrokernelFor(dataDir: string, flagDir: string | null, arch: MkArch): MicrokernelAssets | null {
-  if (arch === 'amd64') return findMicrokernel(dataDir, flagDir);
-  const dirs = flagDir
-    ? [path.join(path.dirname(path.resolve(flagDir)), DIR_NAME[arch])]
-    : [path.join(dataDir, DIR_NAME[arch]), path.join(REPO_ROOT, 'build', 'out', DIR_NAME[arch])];
-  for (const d of dirs) {
+  for (const d of microkernelDirsFor(dataDir, flagDir, arch)) {
     const mk = findMicrokernel(dataDir, d);
     if (mk) return mk;
   }
   return null;
-}
-
-/** Readiness of every architecture's microkernel, for `crashcart doctor` and `serve`'s start-up summary. */
-export function microkernelReadiness(
-  dataDir: string,
-  flagDir: string | null,
-): { arch: MkArch; ready: boolean; dir: string | null; version: string | null }[] {
-  return MICROKERNEL_ARCHES.map((arch) => {
-    const mk = findMicrokernelFor(dataDir, flagDir, arch);
-    return { arch, ready: mk !== null, dir: mk?.dir ?? null, version: mk?.version ?? null };
-  });
 }

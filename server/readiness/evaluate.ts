@@ -10,6 +10,7 @@ import { competitors, describeServer } from '../dhcp/probe-reply.ts';
 import { PREPARE_FIX } from '../prepare/loader-missing.ts';
 import type { LoaderState } from '../prepare/inventory/loaders.ts';
 import type { MicrokernelState } from '../prepare/inventory/microkernels.ts';
+import { architectureRows } from './arch-rows.ts';
 import type { ReadinessFacts } from './facts.ts';
 
 /** Below this the data dir cannot take a microkernel install (two copies of ~60 MB during the swap) and store growth. */
@@ -222,6 +223,7 @@ export function evaluateReadiness(f: ReadinessFacts, now: Date): Readiness {
     ...probeRows(f),
     ...loaderRows(f),
     ...f.microkernels.map((m) => microkernelRow(f, m)),
+    ...architectureRows(f.loaders, f.microkernels),
     ...imageRows(f),
     ...diskRows(f),
   ];

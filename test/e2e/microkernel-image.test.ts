@@ -244,6 +244,7 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
       'ipmi_devintf',
       'xhci_pci',
       'usb_storage',
+      'efivarfs', // a module in Debian's kernel; init loads it so the agent can read the SecureBoot variable
     ]) {
       expect(names, m).toContain(m);
     }

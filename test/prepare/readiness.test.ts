@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ReadinessRow } from '../../contract/readiness.ts';
+import type { Readiness, ReadinessRow } from '../../contract/readiness.ts';
 import { evaluateReadiness, DISK_FAIL_BYTES, DISK_WARN_BYTES } from '../../server/readiness/evaluate.ts';
 import type { ReadinessFacts } from '../../server/readiness/facts.ts';
 import { capsFromStatus, type MachineProbes } from '../../server/readiness/probes.ts';
@@ -19,6 +19,7 @@ import { LOADERS } from '../../server/prepare/loaders/registry.ts';
 import type { LoaderState } from '../../server/prepare/inventory/loaders.ts';
 import type { MicrokernelState } from '../../server/prepare/inventory/microkernels.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { findMicrokernelFor, microkernelDirsFor } from '../../server/boot/microkernel-select.ts';
 import { tmpDir } from '../support/appliance.ts';
 import { writeMicrokernel } from '../bundle/support.ts';
 
@@ -136,6 +137,44 @@ describe('verdicts', () => {
       row(evaluateReadiness(facts({ microkernels: [mk('amd64', 'unverified'), mk('arm64', 'missing')] }), NOW).rows, 'microkernel-amd64')
         .status,
     ).toBe('warn');
+  });
+
+  it('one row per architecture says which chains can discover machines, without counting a gap twice', () => {
+    const full = evaluateReadiness(facts(), NOW);
+    expect(row(full.rows, 'arch-amd64')).toMatchObject({
+      status: 'ok',
+      label: 'x86 machines',
+      detail: 'ready: BIOS iPXE, UEFI iPXE and HTTP boot, Secure Boot shim/GRUB',
+    });
+    expect(row(full.rows, 'arch-arm64')).toMatchObject({
+      status: 'ok',
+      label: 'arm64 machines',
+      detail: 'ready: UEFI and U-Boot shim/GRUB',
+    });
+    // Only the x86 iPXE loaders: x86 partly ready, arm64 not; the loader rows carry the warnings and fixes.
+    const ipxeOnly = evaluateReadiness(facts({ loaders: loaders((n) => n.startsWith('ipxe')) }), NOW);
+    expect(row(ipxeOnly.rows, 'arch-amd64')).toMatchObject({
+      status: 'info',
+      detail: expect.stringMatching(/^partly ready: BIOS iPXE, UEFI iPXE and HTTP boot; not Secure Boot shim\/GRUB/),
+    });
+    expect(row(ipxeOnly.rows, 'arch-arm64')).toMatchObject({
+      status: 'info',
+      detail: expect.stringMatching(/^not ready: no loader for UEFI and U-Boot/),
+    });
+    expect(ipxeOnly.rows.filter((x) => x.status === 'warn').map((x) => x.id)).toEqual(['loader-shim-grub-x64', 'loader-shim-grub-arm64']);
+    // Every loader but no arm64 microkernel, or a damaged one: arm64 machines cannot be discovered.
+    for (const status of ['missing', 'mismatch'] as const) {
+      const r = evaluateReadiness(facts({ microkernels: [mk('amd64', 'verified'), mk('arm64', status)] }), NOW);
+      expect(row(r.rows, 'arch-arm64')).toMatchObject({
+        status: 'info',
+        detail: expect.stringContaining(`not ready: microkernel arm64 ${status}`),
+      });
+      expect(row(r.rows, 'arch-amd64').status).toBe('ok');
+    }
+    // An unverified microkernel still boots machines (its own row warns).
+    expect(
+      row(evaluateReadiness(facts({ microkernels: [mk('amd64', 'unverified'), mk('arm64', 'verified')] }), NOW).rows, 'arch-amd64').status,
+    ).toBe('ok');
   });
 
   it('the simulated rack and DHCP off never fail for missing loaders or microkernel', () => {
@@ -304,6 +343,40 @@ describe('gathering over a real data dir', () => {
       status: 'fail',
       detail: expect.stringContaining('initrd.img differ'),
     });
+  });
+
+  it("finds each architecture's microkernel where serving finds it: beside --microkernel, or prepared in the data dir", async () => {
+    const root = await tmpDir('cc-ready-root-');
+    const d = await tmpDir('cc-ready-data-');
+    const kit = await tmpDir('cc-ready-kit-'); // the layout build/out/ has: microkernel/ and microkernel-arm64/ side by side
+    await writeMicrokernel(path.join(kit, 'microkernel'), 'kit-amd64');
+    const flag = path.join(kit, 'microkernel');
+    const agree = async (r: Readiness) => {
+      for (const arch of ['amd64', 'arm64'] as const) {
+        const served = findMicrokernelFor(d, flag, arch);
+        const shown = row(r.rows, `microkernel-${arch}`);
+        if (served) expect(shown.detail).toContain(served.version);
+        else expect(shown.detail).toMatch(/^none/);
+      }
+    };
+    const noArm = await gather(config(d, { microkernelDir: flag }), root);
+    expect(row(noArm.rows, 'microkernel-arm64').detail).toMatch(/^none/);
+    expect(row(noArm.rows, 'arch-arm64').detail).toMatch(/^not ready: microkernel arm64 missing/);
+    await agree(noArm);
+
+    await writeMicrokernel(path.join(kit, 'microkernel-arm64'), 'kit-arm64');
+    const beside = await gather(config(d, { microkernelDir: flag }), root);
+    expect(row(beside.rows, 'microkernel-arm64').detail).toMatch(/kit-arm64, .* from --microkernel, verified/);
+    await agree(beside);
+
+    // A prepared copy in the data dir is what the operator asked for: it wins, for doctor and for serving alike.
+    await writeMicrokernel(path.join(d, 'microkernel', 'arm64'), 'prepared-arm64');
+    const prepared = await gather(config(d, { microkernelDir: flag }), root);
+    expect(row(prepared.rows, 'microkernel-arm64').detail).toMatch(/prepared-arm64, .* in the data dir, verified/);
+    expect(findMicrokernelFor(d, flag, 'arm64')?.version).toBe('prepared-arm64');
+    expect(findMicrokernelFor(d, null, 'arm64')?.version).toBe('prepared-arm64');
+    await agree(prepared);
+    expect(microkernelDirsFor(d, flag, 'amd64', root)).toEqual([flag]); // the flag is the only place for amd64
   });
 
   it('an empty data dir on an empty install root fails for loaders and microkernel; --tftp-root files count as custom', async () => {

@@ -13,6 +13,7 @@ import {
   shippedMicrokernelDir,
   type MicrokernelArch,
 } from '../layout.ts';
+import { besideFlagDir, microkernelDirsFor } from '../../boot/microkernel-select.ts';
 import type { HashCache } from './hash-cache.ts';
 
 /** Where a microkernel was found. */
@@ -95,10 +96,13 @@ export async function inspectMicrokernel(
   hashes: HashCache,
 ): Promise<MicrokernelState> {
   const prepared = new Set([preparedMicrokernelDir(dataDir, arch), legacyMicrokernelDir(dataDir)]);
-  const dirs = flagDir ? [flagDir] : microkernelCandidates(dataDir, root, arch);
+  // The serving side's own list (microkernel-select.ts), so doctor reports what machines will get.
+  const dirs = microkernelDirsFor(dataDir, flagDir, arch, root);
+  const own = new Set(microkernelCandidates(dataDir, root, arch));
   for (const dir of dirs) {
     if (!(await complete(dir))) continue;
-    const source: MicrokernelSource = flagDir
+    const fromFlag = flagDir !== null && (arch === 'amd64' || (dir === besideFlagDir(flagDir, arch) && !own.has(dir)));
+    const source: MicrokernelSource = fromFlag
       ? 'flag'
       : prepared.has(dir)
         ? 'data-dir'
@@ -118,6 +122,6 @@ export async function inspectMicrokernels(
   hashes: HashCache,
 ): Promise<MicrokernelState[]> {
   const out: MicrokernelState[] = [];
-  for (const arch of MICROKERNEL_ARCHES) out.push(await inspectMicrokernel(dataDir, root, arch === 'amd64' ? flagDir : null, arch, hashes));
+  for (const arch of MICROKERNEL_ARCHES) out.push(await inspectMicrokernel(dataDir, root, flagDir, arch, hashes));
   return out;
 }

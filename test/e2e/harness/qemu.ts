@@ -13,6 +13,9 @@ const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 /** OVMF with Microsoft's keys enrolled and Secure Boot enforced (Debian's ovmf package, PXE-NOTES). */
 export const OVMF_CODE_MS = '/usr/share/OVMF/OVMF_CODE_4M.ms.fd';
 const OVMF_VARS_MS = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd';
+/** arm64 firmware from Debian's qemu-efi-aarch64 (AAVMF: edk2 for QEMU's `virt` board). */
+export const AAVMF_CODE = '/usr/share/AAVMF/AAVMF_CODE.fd';
+const AAVMF_VARS = '/usr/share/AAVMF/AAVMF_VARS.fd';
 /** QEMU's virtio-net boot ROM (iPXE), from ipxe-qemu. */
 export const IPXE_VIRTIO_ROM = '/usr/lib/ipxe/qemu/efi-virtio.rom';
 
@@ -26,6 +29,8 @@ const RESET_SEQUENCE = new RegExp(`${ESC}c`, 'g');
 export interface GuestSpec {
   name: string;
   firmware: 'bios' | 'uefi';
+  /** x86_64 (default: q35) or arm64 (`virt` board, Cortex-A57, AAVMF; UEFI only), as issue 16 names it. */
+  arch?: 'x86_64' | 'arm64';
   /** UEFI only: Microsoft keys enrolled, Secure Boot enforced (SMM guards the variable store). */
   secureBoot?: boolean;
   /** More QEMU arguments (e.g. `-fw_cfg` switches of OVMF, OvmfPkg/RUNTIME_CONFIG.md). */
@@ -126,14 +131,34 @@ export function checkQemu(): void {
   }
 }
 
+/** Is `qemu-system-aarch64` with Debian's AAVMF here? Throws with the fix. */
+export function checkQemuArm64(): void {
+  for (const f of [AAVMF_CODE, AAVMF_VARS])
+    if (!existsSync(f)) throw new Error(`${f} is missing\n  fix: apt-get install qemu-efi-aarch64 (or: bash scripts/ensure-test-deps.sh)`);
+  try {
+    execFileSync('qemu-system-aarch64', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('qemu-system-aarch64 is not installed\n  fix: apt-get install qemu-system-arm (or: bash scripts/ensure-test-deps.sh)');
+  }
+}
+
+const isArm = (spec: GuestSpec) => spec.arch === 'arm64';
+
+/** The UEFI code and variable-store template a guest boots with. */
+function firmwareFiles(spec: GuestSpec): { code: string; vars: string } {
+  if (isArm(spec)) return { code: AAVMF_CODE, vars: AAVMF_VARS };
+  return spec.secureBoot === true ? { code: OVMF_CODE_MS, vars: OVMF_VARS_MS } : { code: OVMF_CODE, vars: OVMF_VARS };
+}
+
 /** The QEMU command line for a guest (TCG: /dev/kvm on CI machines cannot run firmware). */
 export function qemuArgs(spec: GuestSpec, serialFile: string, varsFile: string): string[] {
-  const sb = spec.firmware === 'uefi' && spec.secureBoot === true;
+  const sb = spec.firmware === 'uefi' && spec.secureBoot === true && !isArm(spec);
   const a = [
     '-name',
     spec.name,
     '-machine',
-    sb ? 'q35,smm=on' : 'q35',
+    isArm(spec) ? 'virt' : sb ? 'q35,smm=on' : 'q35',
+    ...(isArm(spec) ? ['-cpu', 'cortex-a57'] : []),
     '-accel',
     'tcg',
     '-m',
@@ -149,7 +174,7 @@ export function qemuArgs(spec: GuestSpec, serialFile: string, varsFile: string):
   if (spec.firmware === 'uefi') {
     a.push(
       '-drive',
-      `if=pflash,format=raw,unit=0,readonly=on,file=${sb ? OVMF_CODE_MS : OVMF_CODE}`,
+      `if=pflash,format=raw,unit=0,readonly=on,file=${firmwareFiles(spec).code}`,
       '-drive',
       `if=pflash,format=raw,unit=1,file=${varsFile}`,
     );
@@ -167,15 +192,17 @@ export function qemuArgs(spec: GuestSpec, serialFile: string, varsFile: string):
     a.push('-drive', `file=${d.file},if=none,id=disk${i},format=raw,cache=unsafe`);
     a.push('-device', `virtio-blk-pci,drive=disk${i},serial=${d.serial},bootindex=${i + 2}`);
   });
-  a.push(...(spec.extraArgs ?? []), '-boot', 'n');
+  // AAVMF ignores -boot (it follows bootindex); OVMF and SeaBIOS take it.
+  a.push(...(spec.extraArgs ?? []), ...(isArm(spec) ? [] : ['-boot', 'n']));
   return a;
 }
 
 /** Start a guest inside namespace `ns`; its serial console goes to `serialFile`. */
 export function startGuest(ns: string, spec: GuestSpec, serialFile: string, varsFile: string): Guest {
-  if (spec.firmware === 'uefi') copyFileSync(spec.secureBoot === true ? OVMF_VARS_MS : OVMF_VARS, varsFile);
+  if (spec.firmware === 'uefi') copyFileSync(firmwareFiles(spec).vars, varsFile);
   const serial = new SerialLog(serialFile);
-  const proc = spawn('ip', ['netns', 'exec', ns, 'qemu-system-x86_64', ...qemuArgs(spec, serialFile, varsFile)], {
+  const bin = isArm(spec) ? 'qemu-system-aarch64' : 'qemu-system-x86_64';
+  const proc = spawn('ip', ['netns', 'exec', ns, bin, ...qemuArgs(spec, serialFile, varsFile)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -21,17 +21,23 @@ export function bootPhases(g: Guest, nodeId: number, events: CcEvent[]): Phase[]
   const mac = g.spec.nics[0]!.mac;
   const t = (e: CcEvent | undefined) => (e ? (Date.parse(e.ts) - g.poweredOnAt) / 1000 : null);
   const s = (line: { at: number } | undefined) => (line ? (line.at - g.poweredOnAt) / 1000 : null);
-  const mine = events.filter((e) => e.node_id === nodeId || sameMac(e.mac, mac));
+  // This power-on only: a guest booted twice (Secure Boot: refused, then the signed chain) has older events.
+  const mine = events.filter((e) => (e.node_id === nodeId || sameMac(e.mac, mac)) && Date.parse(e.ts) >= g.poweredOnAt - 1000);
   const first = (pred: (e: CcEvent) => boolean) => mine.find(pred);
   const url = (e: CcEvent) => String((e.data as { url?: unknown }).url ?? '');
+  const file = (e: CcEvent) => String((e.data as { file?: unknown }).file ?? '');
+  // The microkernel comes over HTTP (iPXE) or TFTP (GRUB), from /mk/ or an architecture's folder (/mk/arm64/).
+  const mk = (name: string) => (e: CcEvent) =>
+    (e.type === 'http.transfer' && new RegExp(`/mk/(arm64/)?${name}$`).test(url(e))) ||
+    (e.type === 'tftp.start' && new RegExp(`/?mk/(arm64/)?${name}$`).test(file(e)));
 
   const dhcpFirst = first((e) => e.type.startsWith('dhcp.') || (e.type === 'node.discovered' && /DHCP/.test(e.message)));
   const dhcpAck = first((e) => e.type === 'dhcp.ack');
   const tftpStart = first((e) => e.type === 'tftp.start');
   const tftpEnd = first((e) => e.type === 'tftp.finish');
   const script = first((e) => e.type === 'node.boot' || (e.type === 'http.transfer' && /boot/.test(url(e))));
-  const mkKernel = first((e) => e.type === 'http.transfer' && url(e).endsWith('/mk/vmlinuz'));
-  const mkInitrd = first((e) => e.type === 'http.transfer' && url(e).endsWith('/mk/initrd.img'));
+  const mkKernel = first(mk('vmlinuz'));
+  const mkInitrd = first(mk('initrd\\.img'));
   const initLine = g.serial.find(/crashcart-init: started/);
   const agentLine = g.serial.find(/crashcart-supervisor: starting agent/);
   const registered = first((e) => e.type === 'node.registered');
@@ -51,8 +57,8 @@ export function bootPhases(g: Guest, nodeId: number, events: CcEvent[]): Phase[]
       endS: t(tftpEnd),
       note: g.spec.firmware === 'bios' ? 'BIOS: QEMU ROM is iPXE already, no TFTP' : Number.isFinite(tftpMs) ? `${tftpMs} ms transfer` : '',
     },
-    { name: 'HTTP boot script', startS: t(script), endS: t(script), note: 'first /boot request' },
-    { name: 'HTTP microkernel (vmlinuz request -> initrd request)', startS: t(mkKernel), endS: t(mkInitrd), note: '' },
+    { name: 'boot script (iPXE /boot or GRUB per-node config)', startS: t(script), endS: t(script), note: 'first request' },
+    { name: 'microkernel (vmlinuz request -> initrd request)', startS: t(mkKernel), endS: t(mkInitrd), note: 'HTTP or TFTP' },
     { name: 'initrd download + kernel boot -> /init', startS: t(mkInitrd), endS: s(initLine), note: 'serial console' },
     { name: '/init -> agent started (modules, DHCP, lldpd)', startS: s(initLine), endS: s(agentLine), note: 'serial console' },
     { name: 'agent start -> registered (facts collected and sent)', startS: s(agentLine), endS: t(registered), note: '' },
