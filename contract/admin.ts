@@ -2,6 +2,7 @@
 import { Type, type Static } from 'typebox';
 import { BootChainSettingSchema, EfiLoaderSchema } from './node.ts';
 import { DiskImageInfoSchema } from './disk-image.ts';
+import { IsoRepoSchema } from './iso-repo.ts';
 
 /** Tag and policy names: short, URL-safe. */
 export const NameSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' });
@@ -272,6 +273,8 @@ export const ImageSchema = Type.Object({
   files: Type.Array(Type.Object({ name: Type.String(), size: Type.Number(), sha256: Type.String() })),
   created_at: Type.String(),
   disk: Type.Optional(DiskImageInfoSchema),
+  /** The package repository unpacked from an installer ISO (contract/iso-repo.ts). */
+  repo: Type.Optional(IsoRepoSchema),
 });
 /** An image. */
 export type Image = Static<typeof ImageSchema>;

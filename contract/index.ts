@@ -5,6 +5,7 @@ export * from './events.ts';
 export * from './admin.ts';
 export * from './bmc.ts';
 export * from './bmc-enrol.ts';
+export * from './bmc-expected.ts';
 export * from './reservations.ts';
 export * from './manifest.ts';
 export * from './node-api.ts';

@@ -29,6 +29,8 @@ export const ManifestLinkSchema = Type.Object({
   claimed_at: Type.Union([Type.String(), Type.Null()]),
   /** What the machine reported differently from the row (e.g. another serial): manifest binding waits for the operator. */
   mismatch: Type.Array(Type.String()),
+  /** `bmc`: the record was made from a BMC (POST /api/v1/nodes/from-bmc), its identifiers read from it; absent: a manifest row. */
+  origin: Type.Optional(Type.Literal('bmc')),
 });
 /** A node's manifest link. */
 export type ManifestLink = Static<typeof ManifestLinkSchema>;

@@ -38,6 +38,7 @@ import {
 } from './admin.ts';
 import { NodeSchema } from './node.ts';
 import { BmcAcceptSchema, BmcInputSchema, ExportNodesQuerySchema, PowerRequestSchema, PowerResultSchema } from './bmc.ts';
+import { NodeFromBmcAnswerSchema, NodeFromBmcRequestSchema } from './bmc-expected.ts';
 import { DiskImportQuerySchema } from './disk-image.ts';
 import {
   EventListSchema,
@@ -188,6 +189,27 @@ export const ADMIN_ROUTES = {
     response: NodeSchema,
   },
   'POST /api/v1/nodes/power': { tags: ['bmc'], body: PowerRequestSchema, response: PowerResultSchema },
+  'POST /api/v1/nodes/from-bmc': {
+    tags: ['bmc'],
+    summary: 'A machine never seen: read its identifiers from its BMC and keep an expected record carrying the BMC',
+    body: NodeFromBmcRequestSchema,
+    status: 201,
+    response: NodeFromBmcAnswerSchema,
+  },
+  'POST /api/v1/nodes/:id/bmc/identify': {
+    tags: ['bmc'],
+    summary: 'An expected record (manifest row) with a BMC set takes the identifiers its BMC gives',
+    params: NodeIdParamsSchema,
+    body: EmptySchema,
+    response: NodeFromBmcAnswerSchema,
+  },
+  'POST /api/v1/nodes/:id/bmc/enrol': {
+    tags: ['bmc'],
+    summary: "Ask the node's agent to enrol its BMC in-band at its next check-in (even with a BMC set)",
+    params: NodeIdParamsSchema,
+    body: EmptySchema,
+    response: NodeSchema,
+  },
 
   // Tags
   'GET /api/v1/tags': { tags: ['tags'], response: TagListSchema },
@@ -241,6 +263,13 @@ export const ADMIN_ROUTES = {
     tags: ['images'],
     params: NameParamsSchema,
     query: DiskImportQuerySchema,
+    rawBody: 'application/octet-stream',
+    response: ImageSchema,
+  },
+  'PUT /api/v1/images/:name/iso': {
+    tags: ['images'],
+    summary: 'Unpack an installer ISO (the body) into the image as a package repository served at /images/NAME/repo/',
+    params: NameParamsSchema,
     rawBody: 'application/octet-stream',
     response: ImageSchema,
   },

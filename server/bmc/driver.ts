@@ -4,7 +4,7 @@
  * `drivers.ts`. Every method has a timeout and fails only with a CcError
  * carrying a CC_ERR_BMC_* / CC_ERR_IPMITOOL_MISSING code and the fix.
  */
-import type { BmcDriverKind, BootDevice, BootMode, PowerAction, PowerState, TlsPolicy } from '../../contract/index.ts';
+import type { BmcDriverKind, BmcIdentity, BootDevice, BootMode, PowerAction, PowerState, TlsPolicy } from '../../contract/index.ts';
 import * as D from '../config/defaults.ts';
 
 /** Everything a driver needs to reach one BMC, password in clear (opened from its envelope just before use). */
@@ -46,6 +46,11 @@ export interface ProbeOutcome {
   warnings: string[];
 }
 
+/** The machine's identifiers as its BMC gave them (not yet canonical: the caller checks them), and what is missing. */
+export interface IdentityOutcome extends BmcIdentity {
+  warnings: string[];
+}
+
 /** One BMC. */
 export interface BmcDriver {
   readonly kind: BmcDriverKind;
@@ -53,6 +58,8 @@ export interface BmcDriver {
   probe(): Promise<ProbeOutcome>;
   /** Run a power action (see PowerAction) or read the state (`status`). */
   power(action: PowerAction): Promise<PowerOutcome>;
+  /** Read the machine's identifiers (UUID, serial, host NIC MACs) so the record made for it can be claimed. */
+  identity(): Promise<IdentityOutcome>;
   /** Set the next boot device; CC_ERR_BMC_REFUSED when the BMC does not offer it. */
   setBootDevice(req: BootRequest): Promise<{ warnings: string[] }>;
   /** Release what the driver holds (a Redfish session); never throws. */

@@ -18,6 +18,8 @@ export interface BmcEnrolmentDoc {
   mac: string | null;
   reason: string | null;
   at: string;
+  /** `operator`: asked on the node's page (POST /api/v1/nodes/ID/bmc/enrol), even with a BMC set and the setting off. */
+  requested_by?: 'operator';
 }
 
 declare module '../store/docs.ts' {

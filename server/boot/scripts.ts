@@ -108,13 +108,17 @@ export function noMicrokernelScript(o: { publicUrl: string; nodeId: number; toke
   ].join('\n');
 }
 
-/** Installed node: boot from the local disk (BIOS: first disk; UEFI: leave iPXE so firmware boots the next entry). */
+/**
+ * Installed node: boot from the local disk (BIOS: first disk; UEFI: leave iPXE so firmware boots the next
+ * entry). UEFI leaves with a non-zero status on purpose: UEFI 2.10 3.1.1 lets a boot manager stop at its menu
+ * when a boot option returns EFI_SUCCESS (OVMF does), and go on to the next BootOrder entry on an error.
+ */
 export function localDiskScript(o: { publicUrl: string; nodeId: number; hostname: string | null }): string {
   return [
     '#!ipxe',
     `# Crashcart: node ${o.nodeId} is installed; booting from local disk.`,
     `echo Crashcart: ${o.hostname ? ipxeText(o.hostname) : `node ${o.nodeId}`} boots from its local disk`,
-    'iseq ${platform} efi && exit ||',
+    'iseq ${platform} efi && exit 1 ||',
     'sanboot --no-describe --drive 0x80 || exit',
     '',
   ].join('\n');

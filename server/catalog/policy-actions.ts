@@ -23,7 +23,7 @@ export function listPolicies(ctx: CoreContext): Policy[] {
 }
 
 /** The tags and the task a policy names must exist; then the input is prepared for storage (password hashed, keys and task fields checked). */
-function checkRefs(ctx: CoreContext, p: PolicyInput, old: PolicyDoc | undefined): StoredPolicyInput {
+function checkRefs(ctx: CoreContext, p: PolicyInput, old: PolicyDoc | undefined, supplied: readonly string[]): StoredPolicyInput {
   const missing = (p.tags ?? []).filter((t) => !ctx.tags.get(t));
   if (missing.length) throw ccError('CC_ERR_BAD_REQUEST', `tags: no tag named ${missing.map((t) => `"${t}"`).join(', ')}`);
   const task = ctx.tasks.get(p.task);
@@ -35,7 +35,7 @@ function checkRefs(ctx: CoreContext, p: PolicyInput, old: PolicyDoc | undefined)
         .map((t) => t.name)
         .join(', ')})`,
     );
-  return preparePolicyInput(p, old, task);
+  return preparePolicyInput(p, old, task, supplied);
 }
 
 /** Create (`mustBeNew`) or replace a policy, then auto-bind. */
@@ -44,7 +44,10 @@ export async function savePolicy(ctx: CoreContext, input: PolicyInput, mustBeNew
     if (input.name !== urlName) throw ccError('CC_ERR_BAD_REQUEST', 'name in the body must match the URL');
     if (!ctx.policies.get(urlName)) throw ccError('CC_ERR_NOT_FOUND', `policy "${urlName}"`);
   }
-  const p = await ctx.policies.put(input, mustBeNew, (x, old) => checkRefs(ctx, x, old));
+  // An image with an RPM repository of its own (image import --iso) stands in for the kickstart's repo_url.
+  const image = input.image ? await ctx.store.images.findOne({ _id: input.image }) : null;
+  const supplied = image?.repo?.kind === 'rpm' ? ['repo_url'] : [];
+  const p = await ctx.policies.put(input, mustBeNew, (x, old) => checkRefs(ctx, x, old, supplied));
   ctx.events.emit('policy.changed', { message: `Policy ${p.name} ${mustBeNew ? 'created' : 'changed'}`, data: { name: p.name } });
   await autoBindAll(ctx);
   return policyView(ctx, p.name);

@@ -12,6 +12,7 @@ import { PREPARE_USAGE, prepareCommand } from './prepare.ts';
 import { BUNDLE_USAGE, bundleCommand } from './bundle.ts';
 import { diskImportCommand, DISK_IMPORT_USAGE } from './image-disk-import.ts';
 import { imageBuildCommand, IMAGE_BUILD_USAGE } from './image-build.ts';
+import { isoImportCommand, ISO_IMPORT_USAGE } from './image-iso-import.ts';
 import { NODES_BMC_USAGE, nodesBmcCommand } from './nodes-bmc.ts';
 import { ROUTE_NOUNS, routeCommand, routeHelp } from './route/route-cli.ts';
 
@@ -27,8 +28,9 @@ ${BUNDLE_USAGE}
   token [--rotate] [--data-dir DIR]
                              print the admin API token; --rotate signs out everywhere first
   login [--data-dir DIR]     print a fresh one-time sign-in link of the running appliance
-  image import --name NAME (--kernel FILE --initrd FILE | --iso FILE) [--data-dir DIR]
+  image import --name NAME --kernel FILE --initrd FILE [--data-dir DIR]
                              import an OS installer image
+${ISO_IMPORT_USAGE}
 ${DISK_IMPORT_USAGE}
 ${IMAGE_BUILD_USAGE}
   microkernel import DIR [--data-dir DIR]
@@ -49,6 +51,7 @@ function commandArgs(argv: string[]) {
       kernel: { type: 'string' },
       initrd: { type: 'string' },
       iso: { type: 'string' },
+      'iso-file': { type: 'string' },
       rotate: { type: 'boolean' },
     },
     allowPositionals: true,
@@ -139,9 +142,14 @@ async function main(argv: string[]): Promise<void> {
       if (rest[0] === 'build') return imageBuildCommand(rest.slice(1));
       if (rest[0] === 'import' && rest.includes('--disk')) return diskImportCommand(rest.slice(1));
       const { values, positionals, dataDir } = commandArgs(rest);
-      if (positionals[0] !== 'import' || !values.name || (!values.iso && !(values.kernel && values.initrd)))
-        throw ccError('CC_ERR_CONFIG_INVALID', 'usage: crashcart image import --name NAME (--kernel FILE --initrd FILE | --iso FILE)');
-      return imageImport(dataDir, values.name, values.iso ? [values.iso] : [values.kernel!, values.initrd!]);
+      const given = [values.iso, values['iso-file'], values.kernel ?? values.initrd].filter((v) => v !== undefined).length;
+      if (positionals[0] !== 'import' || !values.name || given !== 1 || (values.kernel !== undefined) !== (values.initrd !== undefined))
+        throw ccError(
+          'CC_ERR_CONFIG_INVALID',
+          'usage: crashcart image import --name NAME (--kernel FILE --initrd FILE | --iso FILE | --iso-file FILE)',
+        );
+      if (values.iso) return isoImportCommand(dataDir, values.name, values.iso);
+      return imageImport(dataDir, values.name, values['iso-file'] ? [values['iso-file']] : [values.kernel!, values.initrd!]);
     }
     case 'microkernel': {
       const { dataDir, positionals: pos } = commandArgs(rest);

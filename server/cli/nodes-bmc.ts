@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BmcInput, Node, PowerRequest, PowerResult } from '../../contract/index.ts';
+import type { BmcInput, Node, NodeFromBmcAnswer, PowerRequest, PowerResult } from '../../contract/index.ts';
 import { defaultDataDir } from '../config/load.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { runningAppliance } from './data-dir-route.ts';
@@ -17,7 +17,11 @@ export const NODES_BMC_USAGE = `  nodes power --action on|off|soft-off|cycle|res
                              power nodes through their BMCs (per node: result, power state, warnings)
   nodes bmc set ID --driver ipmi|redfish --address HOST --user NAME (--password-stdin | --password-file FILE)
               [--port N] [--system-path /redfish/v1/Systems/X] [--tls pin|verify|skip] [--cipher-suite N]
-  nodes bmc show ID | clear ID | accept ID [--address HOST]   [--json] [--data-dir DIR]
+  nodes bmc show ID | clear ID | accept ID [--address HOST] | enrol ID   [--json] [--data-dir DIR]
+  nodes bmc expect --driver ipmi|redfish --address HOST --user NAME (--password-stdin | --password-file FILE)
+              [--hostname NAME] [--port N] [--system-path P] [--tls pin|verify|skip] [--cipher-suite N]
+                             a machine never seen: read its UUID/serial/MACs from its BMC, keep an expected record
+  nodes bmc identify ID      an expected (manifest) record with a BMC set takes the identifiers its BMC gives
 `;
 
 const out = (s: string) => process.stdout.write(s + '\n');
@@ -39,6 +43,7 @@ const OPTIONS = {
   'system-path': { type: 'string' },
   tls: { type: 'string' },
   'cipher-suite': { type: 'string' },
+  hostname: { type: 'string' },
 } as const;
 
 function nodeId(s: string | undefined): number {
@@ -86,6 +91,35 @@ function bmcLines(n: Node): string[] {
   ];
 }
 
+/** The BMC fields of `set` and `expect`, from the options (the password from stdin or a file). */
+function bmcInput(v: Record<string, string | boolean | undefined>): BmcInput {
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  if (!str('driver') || !str('address') || !str('user')) throw usage('--driver, --address and --user are required');
+  return {
+    driver: oneOf('driver', str('driver'), ['ipmi', 'redfish'] as const)!,
+    address: str('address')!,
+    username: str('user')!,
+    password: readPassword(v as { 'password-stdin'?: boolean; 'password-file'?: string }),
+    ...(str('port') ? { port: Number(str('port')) } : {}),
+    ...(str('system-path') ? { system_path: str('system-path') } : {}),
+    ...(str('tls') ? { tls: oneOf('tls', str('tls'), ['pin', 'verify', 'skip'] as const)! } : {}),
+    ...(str('cipher-suite') ? { ipmi_cipher_suite: Number(str('cipher-suite')) } : {}),
+  };
+}
+
+/** What a from-BMC answer says, in lines. */
+function identityLines(a: NodeFromBmcAnswer): string[] {
+  const i = a.identity;
+  return [
+    `node ${a.node.id}: ${a.node.state}${a.node.hostname ? ` ${a.node.hostname}` : ''}, claimed by the machine that boots with:`,
+    ...(i.uuid ? [`  uuid   ${i.uuid}`] : []),
+    ...(i.serial ? [`  serial ${i.serial}`] : []),
+    ...i.macs.map((m) => `  mac    ${m}`),
+    ...a.warnings.map((w) => `  warning: ${w}`),
+    ...bmcLines(a.node),
+  ];
+}
+
 /** `crashcart nodes power|bmc ...`; resolves with the exit status. */
 export async function nodesBmcCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -111,24 +145,27 @@ export async function nodesBmcCommand(argv: string[]): Promise<number> {
     show(r, () => powerTable(r));
     return r.results.every((x) => x.ok) ? 0 : 1;
   }
+  if (sub === 'bmc' && verb === 'expect') {
+    if (rest.length) throw usage('nodes bmc expect takes no node id (it makes the record)');
+    process.stderr.write(`reading the machine's identifiers from ${v.address ?? '?'}...\n`);
+    const a = await client.call<NodeFromBmcAnswer>('POST', '/api/v1/nodes/from-bmc', {
+      json: { bmc: bmcInput(v), ...(v.hostname ? { hostname: v.hostname } : {}) },
+    });
+    show(a, () => identityLines(a));
+    return 0;
+  }
   if (sub === 'bmc') {
     const id = nodeId(rest.length ? rest[0] : undefined);
     if (rest.length !== 1) throw usage(`nodes bmc ${verb ?? ''} takes one node id`);
     let n: Node;
-    if (verb === 'set') {
-      if (!v.driver || !v.address || !v.user) throw usage('--driver, --address and --user are required');
-      const input: BmcInput = {
-        driver: oneOf('driver', v.driver, ['ipmi', 'redfish'] as const)!,
-        address: v.address,
-        username: v.user,
-        password: readPassword(v),
-        ...(v.port ? { port: Number(v.port) } : {}),
-        ...(v['system-path'] ? { system_path: v['system-path'] } : {}),
-        ...(v.tls ? { tls: oneOf('tls', v.tls, ['pin', 'verify', 'skip'] as const)! } : {}),
-        ...(v['cipher-suite'] ? { ipmi_cipher_suite: Number(v['cipher-suite']) } : {}),
-      };
-      n = await client.call<Node>('PUT', `/api/v1/nodes/${id}/bmc`, { json: input });
-    } else if (verb === 'clear') n = await client.call<Node>('DELETE', `/api/v1/nodes/${id}/bmc`);
+    if (verb === 'identify') {
+      const a = await client.call<NodeFromBmcAnswer>('POST', `/api/v1/nodes/${id}/bmc/identify`, { json: {} });
+      show(a, () => identityLines(a));
+      return 0;
+    }
+    if (verb === 'set') n = await client.call<Node>('PUT', `/api/v1/nodes/${id}/bmc`, { json: bmcInput(v) });
+    else if (verb === 'enrol') n = await client.call<Node>('POST', `/api/v1/nodes/${id}/bmc/enrol`, { json: {} });
+    else if (verb === 'clear') n = await client.call<Node>('DELETE', `/api/v1/nodes/${id}/bmc`);
     else if (verb === 'accept')
       n = await client.call<Node>('POST', `/api/v1/nodes/${id}/bmc/accept`, { json: v.address ? { address: v.address } : {} });
     else if (verb === 'show') n = await client.call<Node>('GET', `/api/v1/nodes/${id}`);

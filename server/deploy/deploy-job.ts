@@ -11,7 +11,7 @@ import { RootDeviceHintsSchema, type DeployJob, type RootDeviceHints, type Tools
 import type { ImageDoc, NodeDoc } from '../store/docs.ts';
 import type { PolicyDoc } from '../store/docs.ts';
 import { findMicrokernel } from '../boot/microkernel-assets.ts';
-import { renderSeed } from './nocloud-seed.ts';
+import { renderSeed, type SeedNetwork } from './nocloud-seed.ts';
 import { TaskError } from './task-failure.ts';
 
 /** A new job id (URL-safe, 16 characters). */
@@ -51,6 +51,8 @@ export function deployJob(o: {
   publicUrl: string;
   installToken: string;
   jobId: string;
+  /** The node's static address (server/nodes/static-ip.ts taskNetwork); null: the seed says DHCP. */
+  network?: SeedNetwork | null;
 }): DeployJob {
   const { node, policy, image } = o;
   const d = image?.disk;
@@ -83,6 +85,7 @@ export function deployJob(o: {
             sshKeys: policy.ssh_keys ?? [],
             rootPasswordHash: policy.root_password_hash ?? null,
             stageUrl: `${o.publicUrl}/api/v1/nodes/${node.id}/stage?token=${o.installToken}`,
+            network: o.network ?? null,
           })
         : null,
     tools: o.tools,

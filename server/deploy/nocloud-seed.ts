@@ -17,11 +17,22 @@ export interface SeedInput {
   rootPasswordHash: string | null;
   /** The install token's stage URL, without `name=` (the installed OS reports `installed` with it). */
   stageUrl: string;
+  /** The node's static address (its DHCP reservation or `ip_reserved`) and its subnet; absent or null: DHCP. */
+  network?: SeedNetwork | null;
+}
+
+/** A static address for the boot NIC: the server's own data (server/nodes/os-network.ts), checked again here. */
+export interface SeedNetwork {
+  ip: string;
+  prefix: number;
+  gateway: string | null;
+  dns: readonly string[];
 }
 
 /** RFC 1123 host name (labels of letters, digits and hyphens, at most 253 characters). */
 const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 /** An OpenSSH public key line: type, base64 blob, optional comment, one line. */
 const SSH_KEY =
   /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( [^\r\n]*)?$/;
@@ -47,6 +58,22 @@ export function seedHostname(i: Pick<SeedInput, 'nodeId' | 'hostname'>): string 
   return i.hostname && HOSTNAME.test(i.hostname) ? i.hostname : `node${i.nodeId}`;
 }
 
+/**
+ * The boot NIC's addressing in network-config v2 (cloud-init's netplan subset): the static address with its
+ * prefix, a default route (`to: 0.0.0.0/0`, which every cloud-init renderer reads, where `to: default` needs a
+ * newer one) and the name servers; DHCP when there is none or it is not a valid address.
+ */
+export function bootNicAddress(n: SeedNetwork | null | undefined): Record<string, unknown> {
+  if (!n || !IPV4.test(n.ip) || !Number.isInteger(n.prefix) || n.prefix < 1 || n.prefix > 32) return { dhcp4: true };
+  const dns = n.dns.filter((d) => IPV4.test(d));
+  return {
+    dhcp4: false,
+    addresses: [`${n.ip}/${n.prefix}`],
+    ...(n.gateway && IPV4.test(n.gateway) ? { routes: [{ to: '0.0.0.0/0', via: n.gateway }] } : {}),
+    ...(dns.length ? { nameservers: { addresses: dns } } : {}),
+  };
+}
+
 /** Render the three seed files. */
 export function renderSeed(i: SeedInput): Seed {
   const hostname = seedHostname(i);
@@ -67,7 +94,7 @@ export function renderSeed(i: SeedInput): Seed {
   // known MAC cloud-init's fallback (DHCP on the first NIC with a link) applies.
   const net =
     i.bootMac && MAC.test(i.bootMac)
-      ? { version: 2, ethernets: { boot0: { match: { macaddress: i.bootMac }, 'set-name': 'boot0', dhcp4: true } } }
+      ? { version: 2, ethernets: { boot0: { match: { macaddress: i.bootMac }, 'set-name': 'boot0', ...bootNicAddress(i.network) } } }
       : { version: 2, ethernets: {} };
   return {
     meta_data: JSON.stringify(meta, null, 2) + '\n',

@@ -22,6 +22,7 @@ import { ccError } from '../errors/cc-error.ts';
 import { deployJob, newJobId, toolsRef } from './deploy-job.ts';
 import { burnInJob, eraseJob } from './maintenance-jobs.ts';
 import { maintenanceDone } from './maintenance-outcome.ts';
+import { taskNetwork } from '../nodes/static-ip.ts';
 import { TASK_FAILURE_FIXES, TaskError } from './task-failure.ts';
 
 /** The policy of `node` when its task runs in the microkernel. */
@@ -93,7 +94,17 @@ export function jobAtCheckin(ctx: CoreContext, nodeId: number, agentToken: strin
       else if (policy.task === 'burn-in') job = burnInJob(policy, tools, jobId);
       else {
         const image = policy.image ? await ctx.store.images.findOne({ _id: policy.image }) : null;
-        job = deployJob({ node, policy, image, tools, publicUrl: ctx.config.publicUrl, installToken: mintInstall(ctx, node), jobId });
+        const network = taskNetwork(ctx, node);
+        job = deployJob({
+          node,
+          policy,
+          image,
+          tools,
+          publicUrl: ctx.config.publicUrl,
+          installToken: mintInstall(ctx, node),
+          jobId,
+          network,
+        });
       }
     } catch (e) {
       if (!(e instanceof TaskError)) throw e;

@@ -205,6 +205,16 @@ export const ERRORS = {
     message: 'An image with this name already exists',
     fix: 'Choose another name (`--name`), or delete the old image first (UI, `DELETE /api/v1/images/NAME`) once no policy uses it.',
   },
+  CC_ERR_ISO_INVALID: {
+    status: 422,
+    message: 'The ISO image is damaged or holds something Crashcart refuses to unpack',
+    fix: 'Check the download against its published sha256. Crashcart refuses names like `..`, symbolic links that leave the tree, extents past the end of the image, directory loops and special files; an installer ISO from the distribution has none of these (`xorriso -indev FILE -find / -exec lsdl` lists what it holds).',
+  },
+  CC_ERR_ISO_NO_REPO: {
+    status: 422,
+    message: 'The ISO holds no package repository',
+    fix: "Give the distribution's installer DVD/CD (Debian and Ubuntu: `dists/` with a Release file; Rocky/Alma/RHEL: `repodata/repomd.xml`, e.g. the DVD with BaseOS and AppStream). To serve an ISO as one file (Ubuntu live-server `url=`), import it as one file with `--iso-file FILE`.",
+  },
   CC_ERR_IMAGE_BUILD: {
     status: 500,
     message: 'The disk image build failed',
@@ -289,6 +299,21 @@ export const ERRORS = {
     status: 409,
     message: 'No in-band enrolment of this node waits for the operator',
     fix: "Accept applies to a node whose BMC has no LAN address or an address outside bmc_allowed_subnets (the node's page says so); otherwise set the BMC by hand.",
+  },
+  CC_ERR_BMC_NO_IDENTITY: {
+    status: 422,
+    message: 'The BMC gave no UUID, serial or MAC of its machine: a record made from it could never be claimed',
+    fix: 'Add the machine with its serial or a MAC (manifest row, or `crashcart nodes bmc expect` after giving the BMC a FRU/SMBIOS serial), or power it on at the BMC and set its BMC once it registered.',
+  },
+  CC_ERR_BMC_MACHINE_KNOWN: {
+    status: 409,
+    message: 'A node already holds an identifier this BMC gave for its machine',
+    fix: 'Set the BMC on that node (PUT /api/v1/nodes/ID/bmc, `crashcart nodes bmc set ID`) instead of making a second record; if they are different machines, correct the BMC address.',
+  },
+  CC_ERR_BMC_NOT_EXPECTED: {
+    status: 409,
+    message: 'Identifiers are read from the BMC only for an expected record no machine has claimed yet',
+    fix: 'A claimed node already has the identifiers its machine reported; to read a BMC for a new machine use POST /api/v1/nodes/from-bmc, and set the BMC first (PUT /api/v1/nodes/ID/bmc) on a manifest record.',
   },
   CC_ERR_LOADER_TOOLS: {
     status: 500,

@@ -15,7 +15,14 @@ import { ccError } from '../errors/cc-error.ts';
 
 /** An image as the API shows it (without the store's key). */
 export function imageView(doc: ImageDoc): Image {
-  return { name: doc.name, kind: doc.kind, files: doc.files, created_at: doc.created_at, ...(doc.disk ? { disk: doc.disk } : {}) };
+  return {
+    name: doc.name,
+    kind: doc.kind,
+    files: doc.files,
+    created_at: doc.created_at,
+    ...(doc.disk ? { disk: doc.disk } : {}),
+    ...(doc.repo ? { repo: doc.repo } : {}),
+  };
 }
 
 /** Every image, by name. */

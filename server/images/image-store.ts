@@ -91,6 +91,8 @@ export async function recordImageFile(
     kind: files.some((f) => f.name.toLowerCase().endsWith('.iso')) ? 'iso' : 'kernel-initrd',
     files,
     created_at: old?.created_at ?? now.toISOString(),
+    // An unpacked ISO repository stays with the image when installer files are added.
+    ...(old?.repo ? { repo: old.repo } : {}),
   };
   await col.put(doc, { durable: true });
   return doc;

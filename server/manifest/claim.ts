@@ -42,6 +42,20 @@ const MACHINE_FIELDS = [
   'agent_version',
 ] as const;
 
+/** Where an expected record came from, for messages: its manifest row, or the BMC it was made from. */
+function origin(m: NonNullable<NodeDoc['manifest']>): string {
+  return m.origin === 'bmc' ? `the record made from ${m.source}` : `manifest row ${m.row}`;
+}
+
+/**
+ * A record made from a BMC that listed the machine's NICs is claimed only by a machine showing one of those
+ * MACs: its UUID and serial are in every DHCP packet it sends (option 97) and in its BMC, so a machine naming
+ * them alone may be anyone on the rack (docs/identity.md 1). It stays a conflict for the operator.
+ */
+export function needsMacToClaim(e: NodeDoc, seen: Identity): boolean {
+  return e.manifest?.origin === 'bmc' && e.macs.length > 0 && !seen.macs.some((m) => e.macs.includes(m));
+}
+
 /** What the machine reported that the row says otherwise (kept on the record; manifest binding waits). */
 function differences(e: NodeDoc, seen: Identity): string[] {
   const out: string[] = [];
@@ -59,7 +73,7 @@ function noteDifferences(ctx: CoreContext, e: NodeDoc, seen: Identity): void {
   ctx.events.emit('node.claimed', {
     node_id: e.id,
     mac: e.boot_mac,
-    message: `The machine differs from manifest row ${e.manifest.row}: ${fresh.join('; ')}. Binding by the manifest waits: accept on the node page`,
+    message: `The machine differs from ${origin(e.manifest)}: ${fresh.join('; ')}. Binding by the manifest waits: accept on the node page`,
     data: { mismatch: fresh },
   });
 }
@@ -84,7 +98,7 @@ async function arrive(ctx: CoreContext, e: NodeDoc, seen: Identity, how: string,
   ctx.events.emit('node.claimed', {
     node_id: e.id,
     mac: e.boot_mac,
-    message: `Expected machine arrived (manifest row ${e.manifest.row}, matched by ${how})${note ? `; ${note}` : ''}`,
+    message: `Expected machine arrived (${origin(e.manifest)}, matched by ${how})${note ? `; ${note}` : ''}`,
     data: { row: e.manifest.row, matched_by: how, from, reservation_note: note },
   });
   noteDifferences(ctx, e, seen);
@@ -137,6 +151,7 @@ export async function claimManifest(ctx: CoreContext, node: NodeDoc, seen: Ident
   // One unclaimed row and nothing else: the machine takes it. Anything more is a conflict the usual rules record.
   if (open.length !== 1 || others.length !== 1) return node;
   const e = open[0]!;
+  if (needsMacToClaim(e, seen)) return node;
   const how = [
     ...(seen.serial && e.serial === seen.serial ? ['serial'] : []),
     ...(seen.uuid && e.uuid === seen.uuid ? ['uuid'] : []),

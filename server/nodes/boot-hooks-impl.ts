@@ -10,7 +10,7 @@ import { UBOOT_ARM64_ARCH } from '../../contract/boot-chain.ts';
 import { canonicalMac } from './identity.ts';
 import { DHCP_SOURCE } from './node-guard.ts';
 import { recordBoot } from './boot-flow.ts';
-import { bootChainFor, efiLoaderFor, loaderPrefs } from './boot-settings.ts';
+import { bootChainFor, efiLoaderToServe, loaderPrefs } from './boot-settings.ts';
 import { tftpVirtual } from './tftp-virtual.ts';
 import { isUnclaimed } from './operator-fields.ts';
 import { claimManifest } from '../manifest/claim.ts';
@@ -86,7 +86,7 @@ export function bootHooks(ctx: CoreContext): BootHooks & TftpHooks {
     async tftpFileFor(ip: string, requested: string) {
       if (requested !== 'ipxe.efi' && requested !== 'snponly.efi') return requested;
       const node = await nodeByIp(ip);
-      return node ? efiLoaderFor(ctx, node).value : requested;
+      return node ? efiLoaderToServe(ctx, node) : requested;
     },
     async nodeIdForIp(ip: string) {
       return (await nodeByIp(ip))?.id ?? null;

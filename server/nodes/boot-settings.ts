@@ -8,6 +8,7 @@ import type { LoaderPrefs } from '../core/boot-hooks.ts';
 import type { CoreContext } from '../core/context.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import { describeResolved, resolveScoped, type Resolved } from '../settings/scoped.ts';
+import { bootsFromDisk } from '../deploy/task-flow.ts';
 
 /** The UEFI x86 iPXE build. */
 export type EfiLoader = 'ipxe.efi' | 'snponly.efi';
@@ -39,6 +40,18 @@ export function efiLoaderFor(ctx: CoreContext, node: NodeDoc | undefined): Resol
   });
 }
 
+/**
+ * The UEFI x86 iPXE build DHCP and TFTP actually serve. A node whose next boot is its local disk (installed,
+ * or its image is written) gets `snponly.efi` whatever is set: the local-disk script leaves iPXE so the
+ * firmware boots its next entry, and only a build that never took the NIC from the firmware gets back
+ * cleanly. ipxe.efi unloads the firmware's NIC driver, and Debian 12's build hangs reconnecting it on
+ * `exit` in OVMF (docs/deploy.md "What boot the local disk does on real firmware").
+ */
+export function efiLoaderToServe(ctx: CoreContext, node: NodeDoc | undefined): EfiLoader {
+  if (node && (node.state === 'installed' || bootsFromDisk(node))) return 'snponly.efi';
+  return efiLoaderFor(ctx, node).value;
+}
+
 /** True when UEFI gets the signed shim -> GRUB chain: `shim`, or `auto` after it learned iPXE is refused. */
 export function usesShim(ctx: CoreContext, node: NodeDoc | undefined): boolean {
   const chain = bootChainFor(ctx, node).value;
@@ -47,7 +60,7 @@ export function usesShim(ctx: CoreContext, node: NodeDoc | undefined): boolean {
 
 /** What DHCP needs to choose a first stage for this node. */
 export function loaderPrefs(ctx: CoreContext, node: NodeDoc | undefined): LoaderPrefs {
-  return { efiLoader: efiLoaderFor(ctx, node).value, secureChain: usesShim(ctx, node), uboot: node?.firmware === 'u-boot' };
+  return { efiLoader: efiLoaderToServe(ctx, node), secureChain: usesShim(ctx, node), uboot: node?.firmware === 'u-boot' };
 }
 
 /** For the UI: `shim (tag secureboot)`, `auto -> shim (iPXE was refused)`, `ipxe (appliance)`. */

@@ -32,8 +32,9 @@ export function isCryptHash(h: string): boolean {
 const oneLine = (v: string): boolean => ![...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 
 /** Why a task field value is wrong, or null. */
-function fieldProblem(f: TaskField, v: unknown): string | null {
-  if (v === undefined || v === null || v === '') return f.required ? `${f.label} is required by the task` : null;
+function fieldProblem(f: TaskField, v: unknown, supplied: readonly string[]): string | null {
+  if (v === undefined || v === null || v === '')
+    return f.required && !supplied.includes(f.key) ? `${f.label} is required by the task` : null;
   if (typeof v !== 'string') return `${f.label} must be text`;
   if (v.length > 65536) return `${f.label} is longer than 64 KiB`;
   if (f.kind === 'url') {
@@ -58,9 +59,12 @@ function fieldProblem(f: TaskField, v: unknown): string | null {
   return null;
 }
 
-/** The metadata with every declared field checked (throws CC_ERR_POLICY_INVALID naming the field). */
-export function checkTaskFields(task: Task, metadata: Record<string, unknown>): void {
-  const problems = task.fields.map((f) => fieldProblem(f, metadata[f.key])).filter((p): p is string => p !== null);
+/**
+ * The metadata with every declared field checked (throws CC_ERR_POLICY_INVALID naming the field). `supplied`:
+ * required fields the policy's image provides a default for (a Rocky image's own repository: repo_url).
+ */
+export function checkTaskFields(task: Task, metadata: Record<string, unknown>, supplied: readonly string[] = []): void {
+  const problems = task.fields.map((f) => fieldProblem(f, metadata[f.key], supplied)).filter((p): p is string => p !== null);
   if (problems.length) throw ccError('CC_ERR_POLICY_INVALID', `task ${task.name}: ${problems.join('; ')}`);
 }
 
@@ -84,7 +88,12 @@ export function isUnreachable(task: Pick<Task, 'login'> | undefined, hash: strin
  * Turn a create/update body into what is stored, given the stored policy (`old`, on update) and its
  * task. The password is hashed here, so nothing after this point ever sees it.
  */
-export function preparePolicyInput(input: PolicyInput, old: PolicyDoc | undefined, task: Task | undefined): StoredPolicyInput {
+export function preparePolicyInput(
+  input: PolicyInput,
+  old: PolicyDoc | undefined,
+  task: Task | undefined,
+  supplied: readonly string[] = [],
+): StoredPolicyInput {
   const { root_password: password, confirm_unreachable: confirmed, ...rest } = input;
   if (password !== undefined && input.root_password_hash !== undefined)
     throw ccError('CC_ERR_POLICY_INVALID', 'give root_password or root_password_hash, not both');
@@ -99,7 +108,7 @@ export function preparePolicyInput(input: PolicyInput, old: PolicyDoc | undefine
   if (password !== undefined) out.root_password_hash = hashRootPassword(password);
   if (input.ssh_keys !== undefined) out.ssh_keys = checkSshKeys(input.ssh_keys);
   const metadata = input.metadata ?? old?.metadata ?? {};
-  if (task) checkTaskFields(task, metadata);
+  if (task) checkTaskFields(task, metadata, supplied);
   const hash = out.root_password_hash === undefined ? (old?.root_password_hash ?? null) : out.root_password_hash;
   const keys = out.ssh_keys ?? old?.ssh_keys ?? [];
   if (isUnreachable(task, hash, keys) && !confirmed)

@@ -1,5 +1,6 @@
 /** The shapes of what each collection holds on disk. */
 import type { DiskImageInfo } from '../../contract/disk-image.ts';
+import type { IsoRepo } from '../../contract/iso-repo.ts';
 import type { BootChain, BootChainSetting } from '../../contract/boot-chain.ts';
 import type { Facts, Inventory, NodeState, TaskField } from '../../contract/index.ts';
 
@@ -126,6 +127,8 @@ export interface ImageDoc {
   created_at: string;
   /** For kind `disk`: checksums, partition table, firmware, first boot (contract/disk-image.ts). */
   disk?: DiskImageInfo;
+  /** The package repository unpacked from an installer ISO, served at /images/NAME/repo/ (contract/iso-repo.ts). */
+  repo?: IsoRepo;
   [k: string]: unknown;
 }
 

@@ -48,7 +48,9 @@ d-i mirror/country string manual
 d-i mirror/http/hostname string {{mirror_host}}
 d-i mirror/http/directory string {{mirror_dir}}
 d-i mirror/http/proxy string
-d-i passwd/root-login boolean true
+{{#if appliance_mirror}}d-i apt-setup/services-select multiselect
+d-i apt-setup/cdrom/set-first boolean false
+{{/if}}d-i passwd/root-login boolean true
 d-i passwd/make-user boolean false
 {{#if policy.root_password_hash}}d-i passwd/root-password-crypted password {{policy.root_password_hash}}
 {{else}}d-i passwd/root-password-crypted password !
@@ -91,7 +93,12 @@ autoinstall:
             via: {{network.gateway}}
 {{/if}}{{#if network.nameservers}}        nameservers:
           addresses: [{{network.nameservers}}]
-{{/if}}{{/if}}  ssh:
+{{/if}}{{/if}}{{#if appliance_mirror}}  apt:
+    geoip: false
+    primary:
+      - arches: [default]
+        uri: {{mirror_url}}
+{{/if}}  ssh:
     install-server: true
     authorized-keys:
 {{#each policy.ssh_keys}}      - "{{this}}"
@@ -110,8 +117,9 @@ local-hostname: {{hostname}}
 
 const KICKSTART = `# Crashcart kickstart for {{node.hostname}} (node {{node.id}}, policy {{policy.name}})
 text
-{{#if policy.metadata.repo_url}}url --url={{policy.metadata.repo_url}}
-{{/if}}lang en_US.UTF-8
+{{#if repo_url}}url --url={{repo_url}}
+{{/if}}{{#each repo_extra}}repo --name={{name}} --baseurl={{url}}
+{{/each}}lang en_US.UTF-8
 keyboard us
 timezone UTC --utc
 {{#if network}}network --bootproto=static --device={{node.boot_mac}} --ip={{network.ip}} --netmask={{network.netmask}}{{#if network.gateway}} --gateway={{network.gateway}}{{/if}}{{#if network.nameservers}} --nameserver={{network.nameservers}}{{/if}} --hostname={{hostname}}
@@ -148,7 +156,7 @@ const REPO_URL: TaskField = {
   label: 'Repository URL (installation tree)',
   kind: 'url',
   required: true,
-  help: 'The BaseOS tree the installer reads, reachable from the rack.',
+  help: 'The BaseOS tree the installer reads, reachable from the rack. Not needed when the image carries a repository (crashcart image import --iso): the appliance serves it.',
   placeholder: 'http://mirror.example/rocky/9/BaseOS/x86_64/os/',
 };
 
@@ -165,7 +173,8 @@ export const BUILTIN_TASKS: readonly BuiltinTask[] = [
       '#!ipxe',
       STAGE,
       'echo Crashcart: {{node.hostname}} boots from local disk',
-      'iseq ${platform} efi && exit ||',
+      // An error status: on EFI_SUCCESS the boot manager may stop at its menu (UEFI 2.10 3.1.1, docs/deploy.md).
+      'iseq ${platform} efi && exit 1 ||',
       'sanboot --no-describe --drive 0x80 || exit',
       '',
     ].join('\n'),
@@ -197,22 +206,20 @@ export const BUILTIN_TASKS: readonly BuiltinTask[] = [
   },
   {
     name: 'rocky',
-    description: 'Rocky Linux via kickstart (image: `vmlinuz` + `initrd.img` from images/pxeboot; set policy metadata repo_url).',
+    description:
+      'Rocky Linux via kickstart (image: `vmlinuz` + `initrd.img` from images/pxeboot; the repository: the image\u2019s own (image import --iso) or policy metadata repo_url).',
     builtin: true,
-    ipxe: kernelBoot(
-      'inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8',
-    ),
+    ipxe: kernelBoot('inst.ks={{files_base}}/ks.cfg {{#if repo_url}}inst.repo={{repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8'),
     templates: { 'ks.cfg': KICKSTART },
     fields: [REPO_URL],
     login: true,
   },
   {
     name: 'alma',
-    description: 'AlmaLinux via kickstart (image: `vmlinuz` + `initrd.img` from images/pxeboot; set policy metadata repo_url).',
+    description:
+      'AlmaLinux via kickstart (image: `vmlinuz` + `initrd.img` from images/pxeboot; the repository: the image\u2019s own (image import --iso) or policy metadata repo_url).',
     builtin: true,
-    ipxe: kernelBoot(
-      'inst.ks={{files_base}}/ks.cfg {{#if policy.metadata.repo_url}}inst.repo={{policy.metadata.repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8',
-    ),
+    ipxe: kernelBoot('inst.ks={{files_base}}/ks.cfg {{#if repo_url}}inst.repo={{repo_url}}{{/if}} ip=dhcp console=ttyS0,115200n8'),
     templates: { 'ks.cfg': KICKSTART },
     fields: [REPO_URL],
     login: true,

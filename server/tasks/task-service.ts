@@ -49,6 +49,38 @@ export interface TaskContextInput {
   network?: OsNetwork | null;
 }
 
+/** A repository folder name safe in an answer file (it came from the ISO). */
+const SAFE_DIR = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Where the installer gets its packages: the policy's metadata when the operator set it, else the
+ * repository unpacked from the image's ISO on this appliance (air-gapped racks), else the public mirror
+ * (Debian) or nothing (kickstart then needs repo_url, which policy validation asks for).
+ */
+export function repoContext(i: Pick<TaskContextInput, 'publicUrl' | 'policy' | 'image'>): Record<string, unknown> {
+  const meta = i.policy.metadata;
+  const r = i.image?.repo;
+  const url = r ? `${i.publicUrl}/images/${i.image!.name}/${r.path}` : null;
+  const deb = r?.kind === 'deb' && url ? new URL(url) : null;
+  const applianceMirror = Boolean(deb) && meta.mirror_host === undefined && meta.mirror_dir === undefined;
+  const rpm = r?.kind === 'rpm' && url ? r : null;
+  // An installation tree (.treeinfo) is installed from its root, which lists its variants (BaseOS,
+  // AppStream); a DVD without one from BaseOS (or its first repository), the others added as `repo`.
+  const dirs = rpm ? rpm.repos.filter((d) => d === '' || SAFE_DIR.test(d)) : [];
+  const main = rpm ? (rpm.install_tree || dirs.includes('') ? '' : (dirs.find((d) => d === 'BaseOS') ?? dirs[0])) : undefined;
+  const applianceRepo = main !== undefined && meta.repo_url === undefined;
+  return {
+    mirror_host: (meta.mirror_host as string | undefined) ?? (deb ? deb.host : 'deb.debian.org'),
+    mirror_dir: (meta.mirror_dir as string | undefined) ?? (deb ? deb.pathname : '/debian'),
+    mirror_url: applianceMirror ? url : null,
+    appliance_mirror: applianceMirror,
+    repo_url: (meta.repo_url as string | undefined) ?? (applianceRepo ? `${url}${main ? `/${main}` : ''}/` : null),
+    repo_extra:
+      applianceRepo && !rpm!.install_tree ? dirs.filter((d) => d !== main && d !== '').map((d) => ({ name: d, url: `${url}/${d}/` })) : [],
+    repo: r && url ? { kind: r.kind, url: `${url}/` } : null,
+  };
+}
+
 /** Build the template context (documented in docs/tasks.md). */
 export function taskContext(i: TaskContextInput): Record<string, unknown> {
   const token = i.token;
@@ -57,8 +89,7 @@ export function taskContext(i: TaskContextInput): Record<string, unknown> {
     server_url: i.publicUrl,
     hostname: new Untrusted(i.node.hostname ?? `node${i.node.id}`),
     domain: (i.policy.metadata.domain as string | undefined) ?? 'local',
-    mirror_host: (i.policy.metadata.mirror_host as string | undefined) ?? 'deb.debian.org',
-    mirror_dir: (i.policy.metadata.mirror_dir as string | undefined) ?? '/debian',
+    ...repoContext(i),
     token,
     files_base: `${i.publicUrl}/api/v1/nodes/${i.node.id}/files/${token}`,
     stage_url: `${i.publicUrl}/api/v1/nodes/${i.node.id}/stage?token=${token}`,

@@ -21,6 +21,7 @@ function memoryDriver(
   return {
     kind: 'ipmi',
     probe: async () => ({ power: 'off', info: {}, warnings: [] }),
+    identity: async () => ({ uuid: null, serial: null, macs: [], sources: [], warnings: [] }),
     async setBootDevice(req: BootRequest) {
       log.push(`boot ${id} ${req.device}`);
       if (opts.bootError) throw opts.bootError;

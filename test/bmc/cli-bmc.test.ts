@@ -12,6 +12,7 @@ import { startIpmiSim, type IpmiSimPeer } from './peers/ipmi-sim.ts';
 import { lanTry } from './peers/ipmi-lan-runner.ts';
 import { waitFor } from './peers/net.ts';
 
+const CLI_UUID = '0badc0de-0000-4000-8000-0000000000c1';
 let app: ProcessAppliance;
 let sim: IpmiSimPeer;
 let id = 0;
@@ -33,7 +34,7 @@ function cli(args: string[], stdin?: string): Promise<{ code: number; out: strin
 }
 
 beforeAll(async () => {
-  [app, sim] = await Promise.all([spawnAppliance(), startIpmiSim()]);
+  [app, sim] = await Promise.all([spawnAppliance(), startIpmiSim({ systemUuid: CLI_UUID, fruSerial: 'CC-CLI-01' })]);
   await waitFor(
     'ipmi_sim',
     async () =>
@@ -114,6 +115,61 @@ describe('crashcart nodes bmc / nodes power', () => {
     expect(clear.code).toBe(0);
     expect(clear.out).toContain(`node ${id}: no BMC`);
   });
+
+  it('expect: a machine never seen gets a record from its BMC; enrol asks its agent to enrol in-band', async () => {
+    const r = await cli(
+      [
+        'nodes',
+        'bmc',
+        'expect',
+        '--driver',
+        'ipmi',
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(sim.lanPort),
+        '--user',
+        'admin',
+        '--password-stdin',
+        '--hostname',
+        'cli-expected',
+        '--data-dir',
+        app.dataDir,
+      ],
+      `${sim.admin.password}\n`,
+    );
+    expect(r.err).toMatch(/reading the machine's identifiers from 127\.0\.0\.1/);
+    expect(r.code).toBe(0);
+    const m = /^node (\d+): expected cli-expected, claimed by the machine that boots with:\n {2}uuid {3}(\S+)\n {2}serial (\S+)\n/.exec(
+      r.out,
+    );
+    expect(m?.slice(2)).toEqual([CLI_UUID, 'CC-CLI-01']);
+    expect(r.out).not.toContain(sim.admin.password);
+    const again = await cli(
+      [
+        'nodes',
+        'bmc',
+        'expect',
+        '--driver',
+        'ipmi',
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(sim.lanPort),
+        '--user',
+        'admin',
+        '--password-stdin',
+        '--data-dir',
+        app.dataDir,
+      ],
+      `${sim.admin.password}\n`,
+    );
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/CC_ERR_BMC_MACHINE_KNOWN/);
+    const e = await cli(['nodes', 'bmc', 'enrol', m![1]!, '--data-dir', app.dataDir]);
+    expect(e.code).toBe(0);
+    expect(e.out).toMatch(/in-band enrolment: requested: the operator asked/);
+  }, 180_000);
 
   it('says how to start an appliance when none runs on the data dir', async () => {
     const empty = await tmpDir('cc-cli-bmc-');

@@ -17,6 +17,7 @@ import { ProtocolNode } from '../support/protocol-node.ts';
 import { makeSampleDisk } from './harness/sample-disk.ts';
 import { tmpDir } from './harness/tools.ts';
 import { runTask } from '../../agent/tasks/run-task.ts';
+import { bootHooks } from '../../server/nodes/boot-hooks-impl.ts';
 import { ApplianceClient } from '../../agent/loop/client.ts';
 import type { AgentLogger } from '../../agent/loop/logger.ts';
 import type { DeployJob, NodeTask } from '../../contract/agent-tasks.ts';
@@ -86,6 +87,9 @@ describe('image-deploy through the appliance', () => {
     const n = await boundNode('52:54:00:de:00:01');
     // A bound microkernel node's boot is still the microkernel (the agent does the work), not an installer.
     expect(await n.boot()).toContain('/mk/vmlinuz');
+    // UEFI firmware is offered the appliance's default iPXE build while the node is in the microkernel.
+    const efiLoader = async () => (await bootHooks(t.app.ctx).loaderPrefsFor('52:54:00:de:00:01')).efiLoader;
+    expect(await efiLoader()).toBe('ipxe.efi');
     const c = await n.checkin(true);
     expect(c.body.command).toBe('run-task');
     const job = c.body.job as DeployJob;
@@ -131,6 +135,11 @@ describe('image-deploy through the appliance', () => {
     const script = await n.boot();
     expect(script).toContain('boots from its local disk');
     expect(script).toContain('sanboot --no-describe --drive 0x80 || exit');
+    // UEFI leaves iPXE with an error status, so the boot manager goes on to the next entry (UEFI 2.10 3.1.1),
+    // from snponly.efi, which leaves the NIC to the firmware's driver and so can return (docs/deploy.md).
+    expect(script).toContain('iseq ${platform} efi && exit 1 ||');
+    expect(await efiLoader()).toBe('snponly.efi');
+    expect(await bootHooks(t.app.ctx).tftpFileFor((await nodeRecord(n)).ip, 'ipxe.efi')).toBe('snponly.efi');
     // The installed OS calls back with the install token from the seed.
     const stage = /"(http:[^"]+stage\?token=[^"&]+)&name=installed"/.exec(job.seed!.user_data)![1]!;
     const cb = await fetch(`${stage}&name=installed`);
@@ -214,4 +223,139 @@ describe('image-deploy through the appliance', () => {
     expect(rec.state).toBe('error');
     expect(rec.task.failure.code).toBe('no-callback');
   });
+});
+
+describe('the deploy seed carries the node\u2019s static address', () => {
+  // Full DHCP on loopback: the reservation service checks addresses against this subnet, and the boot and
+  // registration come from the reserved address (enrolment tokens work only from a node's own address).
+  let f: TestAppliance;
+  const reserved = '127.0.0.55';
+  beforeAll(async () => {
+    f = await startTestAppliance(
+      {
+        microkernelDir: mkDir,
+        dhcp: 'full',
+        address: { ip: '127.0.0.1', prefix: 8 },
+        range: { start: '127.0.0.30', end: '127.0.0.90' },
+        dhcpOptions: [{ code: 6, type: 'ips', value: '127.0.0.53,127.0.0.54' }],
+      },
+      { settings: { checkin_interval_s: 1, checkin_skew_s: 0 } },
+    );
+    const res = await fetch(`${f.adminUrl}/api/v1/images/sample/disk`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${f.token}` },
+      body: Readable.toWeb(fs.createReadStream(raw)) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(200);
+    expect((await f.admin('POST', '/api/v1/policies', { name: 'deploy', task: 'image-deploy', image: 'sample' })).status).toBe(201);
+  }, 120_000);
+  afterAll(async () => {
+    await f?.stop();
+  });
+
+  /** The appliance as seen from `ip` (node-plane requests from that address). */
+  const from = (ip: string): TestAppliance => ({
+    ...f,
+    node: async (method, url, body) => {
+      const res = await f.app.network.nodePlane!.inject({
+        method: method as 'GET',
+        url,
+        remoteAddress: ip,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) }),
+      });
+      let parsed: unknown = res.body;
+      try {
+        parsed = JSON.parse(res.body);
+      } catch {
+        /* text */
+      }
+      return { status: res.statusCode, body: parsed, text: res.body, headers: res.headers };
+    },
+  });
+
+  async function deployed(mac: string, ip: string): Promise<{ job: DeployJob; disk: string }> {
+    const n = new ProtocolNode(from(ip), [mac], { manufacturer: 'QEMU' });
+    await n.boot();
+    const reg = await n.register();
+    expect(reg.status, JSON.stringify(reg.body)).toBe(200);
+    expect((await f.admin('POST', '/api/v1/nodes/bind', { node_ids: [n.nodeId], policy: 'deploy' })).status).toBe(200);
+    const job = (await n.checkin(true)).body.job as DeployJob;
+    expect(job?.kind).toBe('image-deploy');
+    const disk = path.join(work, `disk-${mac.replaceAll(':', '')}`);
+    fs.writeFileSync(disk, '');
+    fs.truncateSync(disk, job.image.size + (8 << 20));
+    const next = await runTask(
+      job,
+      { node_id: n.nodeId, agent_token: n.agentToken },
+      {
+        client: new ApplianceClient(f.nodeUrl),
+        log: quiet,
+        toolsRoot: null,
+        disks: () => [{ name: 'vda', path: disk, size: job.image.size + (8 << 20) }],
+        progressIntervalMs: 0,
+      },
+    );
+    expect(next).toBe('reboot');
+    return { job, disk };
+  }
+
+  /** network-config as the deployed root filesystem holds it. */
+  const writtenNetworkConfig = (job: DeployJob, disk: string): unknown =>
+    JSON.parse(
+      execFileSync(
+        'debugfs',
+        ['-R', 'cat /var/lib/cloud/seed/nocloud/network-config', `${disk}?offset=${job.image.root_partition!.start}`],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      ),
+    );
+
+  it('a node with a DHCP reservation gets that address, the pool\u2019s prefix, gateway and DNS on its boot NIC', async () => {
+    const mac = '52:54:00:de:01:01';
+    expect((await f.admin('PUT', `/api/v1/reservations/${mac}`, { ip: reserved })).status).toBe(200);
+    const { job, disk } = await deployed(mac, reserved);
+    const expected = {
+      version: 2,
+      ethernets: {
+        boot0: {
+          match: { macaddress: mac },
+          'set-name': 'boot0',
+          dhcp4: false,
+          addresses: [`${reserved}/8`],
+          // No option 3 configured: the appliance, on its own subnet, is the router DHCP hands out.
+          routes: [{ to: '0.0.0.0/0', via: '127.0.0.1' }],
+          nameservers: { addresses: ['127.0.0.53', '127.0.0.54'] },
+        },
+      },
+    };
+    expect(JSON.parse(job.seed!.network_config)).toEqual(expected);
+    expect(writtenNetworkConfig(job, disk)).toEqual(expected);
+  }, 60_000);
+
+  it('a node without one stays on DHCP', async () => {
+    const mac = '52:54:00:de:01:02';
+    // A dynamic lease, as the DHCP server records one: the node boots and registers from that address.
+    const now = Date.now();
+    await f.app.ctx.store.leases.put(
+      {
+        _id: mac,
+        mac,
+        ip: '127.0.0.31',
+        state: 'bound',
+        expires_at: now + 3_600_000,
+        pool: 'main',
+        hostname: null,
+        client_id: null,
+        updated_at: now,
+      },
+      { durable: true },
+    );
+    const { job, disk } = await deployed(mac, '127.0.0.31');
+    const expected = { version: 2, ethernets: { boot0: { match: { macaddress: mac }, 'set-name': 'boot0', dhcp4: true } } };
+    expect(JSON.parse(job.seed!.network_config)).toEqual(expected);
+    expect(writtenNetworkConfig(job, disk)).toEqual(expected);
+  }, 60_000);
 });

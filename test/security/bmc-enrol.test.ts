@@ -167,6 +167,35 @@ describe('in-band enrolment cannot be forced by a node', () => {
     expect((await view(node.nodeId)).bmc).toMatchObject({ username: 'root', address: INSIDE });
   });
 
+  it("only the operator's request asks a node that has a BMC; its report then waits like any other", async () => {
+    await t.admin('PATCH', '/api/v1/settings', { bmc_enrol_inband: 'off', approval_required: true });
+    try {
+      const node = await registered();
+      await t.admin('PUT', `/api/v1/nodes/${node.nodeId}/bmc`, {
+        driver: 'ipmi',
+        address: INSIDE,
+        username: 'root',
+        password: 'operator-secret',
+      });
+      expect((await node.checkin()).body.bmc_enrol).toBeUndefined();
+      expect((await report(node)).status).toBe(409);
+      // Asked by the operator while the node is unapproved: it waits for approval (docs/identity.md 3).
+      const asked = await t.admin('POST', `/api/v1/nodes/${node.nodeId}/bmc/enrol`, {});
+      expect(asked.status).toBe(200);
+      expect(asked.body.bmc_enrolment).toMatchObject({ state: 'awaiting-approval' });
+      expect((await node.checkin()).body.bmc_enrol).toBeUndefined();
+      expect((await report(node)).status).toBe(409);
+      await t.admin('POST', '/api/v1/nodes/approve', { node_ids: [node.nodeId] });
+      expect((await node.checkin()).body.bmc_enrol).toBe(true);
+      expect((await report(node, { address: OUTSIDE })).body).toEqual({ state: 'outside-subnets' });
+      // The operator's BMC stays until the operator accepts; the same report cannot be sent again.
+      expect((await view(node.nodeId)).bmc).toMatchObject({ username: 'root', address: INSIDE });
+      expect((await report(node, { address: INSIDE })).status).toBe(409);
+    } finally {
+      await t.admin('PATCH', '/api/v1/settings', { bmc_enrol_inband: 'on', approval_required: false });
+    }
+  });
+
   it('accept needs something to accept, and an address when the BMC reported none', async () => {
     const node = await registered();
     expect((await t.admin('POST', `/api/v1/nodes/${node.nodeId}/bmc/accept`, {})).body.code).toBe('CC_ERR_BMC_NOTHING_TO_ACCEPT');

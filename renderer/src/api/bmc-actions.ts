@@ -1,5 +1,6 @@
 /** BMC power and boot control over the admin API (docs/bmc.md): a node's BMC and bulk power actions. */
 import type { BmcInput, BootDevice, PowerAction, PowerResult } from '../../../contract/bmc.ts';
+import type { NodeFromBmcAnswer } from '../../../contract/bmc-expected.ts';
 import type { Node } from '../../../contract/node.ts';
 import { call } from './client.ts';
 
@@ -24,6 +25,21 @@ export function clearBmc(id: number): Promise<Node> {
 /** Use the credentials the agent enrolled in-band, at the reported address or the one given. */
 export function acceptBmc(id: number, address: string | null): Promise<Node> {
   return call('POST /api/v1/nodes/:id/bmc/accept', { params: { id }, body: address ? { address } : {} });
+}
+
+/** A machine never seen: read its identifiers from its BMC and keep an expected record carrying the BMC. */
+export function nodeFromBmc(bmc: BmcInput, hostname: string | null): Promise<NodeFromBmcAnswer> {
+  return call('POST /api/v1/nodes/from-bmc', { body: { bmc, ...(hostname ? { hostname } : {}) } });
+}
+
+/** An expected (manifest) record with a BMC set takes the identifiers its BMC gives. */
+export function identifyBmc(id: number): Promise<NodeFromBmcAnswer> {
+  return call('POST /api/v1/nodes/:id/bmc/identify', { params: { id }, body: {} });
+}
+
+/** Ask the node's agent to enrol its BMC in-band at its next check-in. */
+export function enrolBmc(id: number): Promise<Node> {
+  return call('POST /api/v1/nodes/:id/bmc/enrol', { params: { id }, body: {} });
 }
 
 /** Button text and confirmation per power action; `pxe` says whether "PXE once" applies to it. */

@@ -32,10 +32,13 @@ export function rowsToMetadata(rows: { key: string; value: string }[]): { metada
   return { metadata, problem: null };
 }
 
-/** What is wrong with a task field's value, or null (the server checks again on save). */
-export function fieldProblem(f: TaskField, value: string): string | null {
+/**
+ * What is wrong with a task field's value, or null (the server checks again on save). `supplied`: required
+ * fields the chosen image stands in for (an image with an RPM repository of its own supplies repo_url).
+ */
+export function fieldProblem(f: TaskField, value: string, supplied: readonly string[] = []): string | null {
   const v = value.trim();
-  if (!v) return f.required ? `${f.label} is required by this task` : null;
+  if (!v) return f.required && !supplied.includes(f.key) ? `${f.label} is required by this task` : null;
   if (f.kind === 'url' && !/^(https?|ftp|nfs):\/\/[^\s]+$/.test(v)) return `${f.label}: not a URL (http://, https://, ftp:// or nfs://)`;
   return null;
 }

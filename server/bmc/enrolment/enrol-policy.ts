@@ -47,12 +47,15 @@ export function addressAllowed(ip: string, subnets: readonly Subnet[]): boolean 
 export type EnrolmentStep = 'none' | 'await-approval' | 'ask';
 
 /**
- * The step for one node: only nodes without a BMC whose enrolment has not been reported yet; an unapproved
- * node while approval is required is never asked (docs/identity.md 3).
+ * The step for one node: only nodes without a BMC whose enrolment has not been reported yet, or a node the
+ * operator asked for (the setting and a BMC already set do not matter then: MAAS-style, the operator wants
+ * Crashcart's own user instead of the one typed in); an unapproved node while approval is required is never
+ * asked (docs/identity.md 3).
  */
 export function enrolmentStep(node: NodeDoc, enabled: boolean, approvalRequired: boolean): EnrolmentStep {
-  if (!enabled || node.bmc) return 'none';
   const st = node.bmc_enrolment?.state;
+  const byOperator = node.bmc_enrolment?.requested_by === 'operator' && (st === 'requested' || st === 'awaiting-approval');
+  if (!byOperator && (!enabled || node.bmc)) return 'none';
   if (st && st !== 'requested' && st !== 'awaiting-approval') return 'none';
   if (approvalRequired && !node.approved) return 'await-approval';
   return 'ask';

@@ -10,6 +10,7 @@ import {
   type BmcTarget,
   type BmcTimings,
   type BootRequest,
+  type IdentityOutcome,
   type PowerOutcome,
   type ProbeOutcome,
   type Sleep,
@@ -17,6 +18,8 @@ import {
 import { bootParameterRefusal } from './classify.ts';
 import { runIpmitool, type IpmitoolOptions } from './ipmitool.ts';
 import { parseMcInfo, parsePowerStatus } from './parse.ts';
+import { parseRawBytes, uuidFromSmbiosBytes } from './system-guid.ts';
+import { fruSerial } from './fru-serial.ts';
 
 /** What the IPMI driver is built with. */
 export interface IpmiDeps {
@@ -67,6 +70,33 @@ export class IpmiDriver implements BmcDriver {
       },
       warnings: [],
     };
+  }
+
+  /**
+   * The System GUID (Get System GUID: NetFn App 0x06, command 0x37, IPMI 2.0 22.14) and the FRU's serial. IPMI
+   * lists no host NIC MACs (the BMC's own MAC is not the machine's), so a MAC is never read here.
+   */
+  async identity(): Promise<IdentityOutcome> {
+    const warnings: string[] = [];
+    const sources: string[] = [];
+    const where = `IPMI BMC ${this.t.address}:${this.t.port}`;
+    const bytes = parseRawBytes((await this.run('raw', '0x06', '0x37')).stdout);
+    const uuid = bytes ? uuidFromSmbiosBytes(bytes) : null;
+    if (uuid) sources.push('uuid: IPMI Get System GUID');
+    else warnings.push(`${where} answered Get System GUID with something that is not 16 bytes`);
+    let serial: string | null = null;
+    try {
+      const fru = fruSerial((await this.run('fru', 'print', '0')).stdout);
+      if (fru) {
+        serial = fru.serial;
+        sources.push(`serial: IPMI FRU 0 ${fru.field}`);
+      } else warnings.push(`${where}: FRU 0 names no product or chassis serial`);
+    } catch (e) {
+      // Many BMCs keep no FRU 0 ("Device not present"): the GUID alone must do; anything else is a real failure.
+      if ((e as { code?: string }).code !== 'CC_ERR_BMC_REFUSED' && (e as { code?: string }).code !== 'CC_ERR_BMC_PROTOCOL') throw e;
+      warnings.push(`${where} has no readable FRU 0: no serial (${(e as Error).message.slice(0, 160)})`);
+    }
+    return { uuid, serial, macs: [], sources, warnings };
   }
 
   async power(action: PowerAction): Promise<PowerOutcome> {

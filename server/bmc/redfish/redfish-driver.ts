@@ -12,6 +12,7 @@ import {
   type BmcTarget,
   type BmcTimings,
   type BootRequest,
+  type IdentityOutcome,
   type PowerOutcome,
   type ProbeOutcome,
   type Sleep,
@@ -20,6 +21,7 @@ import { RedfishHttp, type HttpAnswer, type HttpRequest } from './http-client.ts
 import { RedfishAuth, type RedfishAuthMode } from './auth.ts';
 import { allowable, answerError, arr, obj, odataId, ok, str } from './answers.ts';
 import { bootPatch, checkBootReadBack, powerStateOf, resetPlan, type ResetType } from './system-model.ts';
+import { nicMac, nicMembers, systemIds } from './system-identity.ts';
 
 /** What the Redfish driver is built with. */
 export interface RedfishDeps {
@@ -134,6 +136,25 @@ export class RedfishDriver implements BmcDriver {
       if (s) info[k] = s.slice(0, 200);
     }
     return { power: powerStateOf(sys), info, warnings: [] };
+  }
+
+  async identity(): Promise<IdentityOutcome> {
+    const path = await this.system();
+    const sys = await this.get(path);
+    const { uuid, serial } = systemIds(sys);
+    const warnings: string[] = [];
+    const sources = [...(uuid ? [`uuid: Redfish ${path} UUID`] : []), ...(serial ? [`serial: Redfish ${path} SerialNumber`] : [])];
+    const macs: string[] = [];
+    const eth = odataId(sys['EthernetInterfaces']);
+    if (!eth) warnings.push(`${this.where}: ${path} lists no EthernetInterfaces: no MACs`);
+    else {
+      for (const m of nicMembers(await this.get(eth))) {
+        const mac = nicMac(await this.get(m));
+        if (mac) macs.push(mac);
+      }
+      if (macs.length) sources.push(`macs: Redfish ${eth}`);
+    }
+    return { uuid, serial, macs, sources, warnings };
   }
 
   async power(action: PowerAction): Promise<PowerOutcome> {

@@ -6,6 +6,8 @@ import { viewOf } from '../../nodes/node-query.ts';
 import { clearNodeBmc, setNodeBmc } from '../../bmc/node-bmc.ts';
 import { powerNodes } from '../../bmc/power-actions.ts';
 import { acceptEnrolment } from '../../bmc/enrolment/enrol-apply.ts';
+import { requestEnrolment } from '../../bmc/enrolment/enrol-request.ts';
+import { identifyNodeBmc, nodeFromBmc, type FromBmcResult } from '../../bmc/from-bmc.ts';
 
 /** Register the BMC routes. */
 export function bmcRoutes(app: FastifyInstance, ctx: CoreContext): void {
@@ -15,4 +17,8 @@ export function bmcRoutes(app: FastifyInstance, ctx: CoreContext): void {
     viewOf(ctx, await acceptEnrolment(ctx, req.params.id, req.body.address)),
   );
   addRoute(app, 'POST /api/v1/nodes/power', async (req) => powerNodes(ctx, req.body));
+  const answer = (r: FromBmcResult) => ({ node: viewOf(ctx, r.node), identity: r.identity, warnings: r.warnings });
+  addRoute(app, 'POST /api/v1/nodes/from-bmc', async (req) => answer(await nodeFromBmc(ctx, req.body)));
+  addRoute(app, 'POST /api/v1/nodes/:id/bmc/identify', async (req) => answer(await identifyNodeBmc(ctx, req.params.id)));
+  addRoute(app, 'POST /api/v1/nodes/:id/bmc/enrol', async (req) => viewOf(ctx, await requestEnrolment(ctx, req.params.id)));
 }

@@ -10,6 +10,7 @@ import { addRoute } from '../route-table.ts';
 import { importImageUpload, installMicrokernel, stageMicrokernelUpload } from '../../images/image-actions.ts';
 import { importDiskUpload } from '../../images/disk-upload.ts';
 import { MAX_DISK_IMAGE_BYTES } from '../../images/disk-import.ts';
+import { importIsoUpload } from '../../images/iso/iso-upload.ts';
 import { ccError } from '../../errors/cc-error.ts';
 
 const OCTETS = 'application/octet-stream';
@@ -40,6 +41,16 @@ export function uploadRoutes(app: FastifyInstance, ctx: CoreContext): void {
       return importDiskUpload(ctx, req.params.name, req.body as Readable, total, req.query.first_boot);
     },
     { bodyLimit: MAX_DISK_IMAGE_BYTES },
+  );
+  addRoute(
+    app,
+    'PUT /api/v1/images/:name/iso',
+    async (req) => {
+      raw(req.headers['content-type']);
+      return importIsoUpload(ctx, req.params.name, req.body as Readable);
+    },
+    // A dual-layer DVD; the free space of the data dir is checked before unpacking.
+    { bodyLimit: 16 * 1024 ** 3 },
   );
   addRoute(
     app,

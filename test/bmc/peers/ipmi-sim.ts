@@ -13,6 +13,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { freeTcpPort, freeUdpPort } from './net.ts';
 import { guestArgs, guestFiles, killGuest, type GuestFiles } from './qemu-guest.ts';
 import { requireProgram, sharedTool } from './tools.ts';
+import { fruEmuCommand } from './fru-data.ts';
+import { smbiosBytesFromUuid } from '../../../server/bmc/ipmi/system-guid.ts';
 
 /** Firmware revision the simulated BMC reports (`mc_add` major 2, minor 0x14 BCD -> "2.14"). */
 export const SIM_FIRMWARE = '2.14';
@@ -28,6 +30,10 @@ export interface IpmiSimOptions {
   lanAddress?: { ip: string; netmask: string; mac: string };
   /** The chassis: the guest's QEMU arguments (without the BMC devices); default the small disk-less guest. */
   guestArgs?: string[];
+  /** The machine's SMBIOS UUID, answered to Get System GUID in SMBIOS byte order; default a random GUID. */
+  systemUuid?: string;
+  /** The product serial of FRU device 0 (`fru print 0`); default no FRU data. */
+  fruSerial?: string;
   /** Users beside `admin` (slot 2), e.g. one that in-band enrolment must never take over. */
   users?: { id: number; name: string; password: string; priv: 'user' | 'operator' | 'admin' }[];
 }
@@ -78,7 +84,8 @@ export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSimPeer>
     ...(o.lanAddress ? [`    lan_config_program "${path.join(dir, 'lan-config.sh')} bmc0"`] : []),
     '    priv_limit admin',
     ...['callback', 'user', 'operator', 'admin'].map((p) => `    allowed_auths_${p} ${auths}`),
-    `    guid ${randomBytes(16).toString('hex')}`,
+    // ipmi_sim answers Get System GUID with the LAN guid (checked: mc_set_guid does not change that answer).
+    `    guid ${o.systemUuid ? Buffer.from(smbiosBytesFromUuid(o.systemUuid)).toString('hex') : randomBytes(16).toString('hex')}`,
     '  endlan',
     `  serial kcs 127.0.0.1 ${kcsPort} codec VM`,
     `  startcmd "${startcmd}"`,
@@ -123,6 +130,7 @@ export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSimPeer>
     'mc_setbmc 0x20',
     'mc_add 0x20 0x20 no-device-sdrs 0x01 2 0x14 0x9f 0x1291 0xcc01 persist_sdr',
     'sel_enable 0x20 1000 0x0a',
+    ...(o.fruSerial ? [fruEmuCommand({ manufacturer: 'Crashcart-E2E', name: 'ipmi-guest', serial: o.fruSerial })] : []),
     'mc_enable 0x20',
     '',
   ].join('\n');
