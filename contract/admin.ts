@@ -85,7 +85,12 @@ export type Policy = Static<typeof PolicySchema>;
 
 /** POST /api/v1/nodes/bind */
 export const BindRequestSchema = Type.Object(
-  { node_ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100000 }), policy: NameSchema },
+  {
+    node_ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100000 }),
+    policy: NameSchema,
+    /** For a policy whose task erases disks: the number of nodes, typed by the operator (docs/deploy.md "Erase"). */
+    confirm_count: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })),
+  },
   { additionalProperties: false },
 );
 /** Bind request. */

@@ -30,6 +30,8 @@ export const EVENT_TYPES = [
   'node.task_progress',
   'node.task_written',
   'node.task_failed',
+  'node.task_succeeded',
+  'node.disk_erased',
   'node.forgotten',
   'node.chain',
   'node.address',

@@ -9,6 +9,7 @@ import type { ApplianceClient } from '../loop/client.ts';
 import type { AgentLogger } from '../loop/logger.ts';
 import { listDisks, type Disk } from './root-disk.ts';
 import { runDeploy } from './deploy.ts';
+import { runMaintenance } from './maintenance.ts';
 import { MAX_TOOLS_BYTES, unpackTools } from './tools-overlay.ts';
 import { TaskError } from './task-error.ts';
 
@@ -57,8 +58,10 @@ export async function runTask(job: AgentJob, creds: { node_id: number; agent_tok
     const a = await o.client.taskReport({ ...base, ...r });
     return a.command === 'reboot' ? 'reboot' : a.command === 'stop' ? 'stop' : 'continue';
   };
+  // Unbound, rebound or superseded while running: the appliance answers a progress report with `stop`.
+  let stopped = false;
   const progress = async (p: TaskProgress): Promise<void> => {
-    await send({ status: 'running', progress: p });
+    if ((await send({ status: 'running', progress: p })) === 'stop') stopped = true;
   };
   o.log.info({ job_id: job.job_id, kind: job.kind }, `starting task ${job.kind}`);
   try {
@@ -73,11 +76,29 @@ export async function runTask(job: AgentJob, creds: { node_id: number; agent_tok
         throw new TaskError('tools-failed', `the task tools overlay could not be loaded: ${(e as Error).message}`);
       }
     }
-    if (job.kind !== 'image-deploy') throw new TaskError('internal', `task ${job.kind} is not supported by this agent yet`);
+    const disks = o.disks ?? (() => listDisks());
+    const log = (msg: string, data?: Record<string, unknown>): void => o.log.info(data ?? {}, msg);
+    if (job.kind !== 'image-deploy') {
+      const debug = (msg: string, data?: Record<string, unknown>): void => o.log.debug(data ?? {}, msg);
+      const m = await runMaintenance(job, {
+        disks,
+        progress,
+        log,
+        debug,
+        stopped: () => stopped,
+        progressIntervalMs: o.progressIntervalMs,
+      });
+      o.log.info({ job_id: job.job_id, ok: m.failure === null }, `task ${job.kind} finished`);
+      await reportOutcome(
+        () => send(m.failure ? { status: 'failed', failure: m.failure, result: m.result } : { status: 'succeeded', result: m.result }),
+        o.log,
+      );
+      return 'continue';
+    }
     const result = await runDeploy(job, {
-      disks: o.disks ?? (() => listDisks()),
+      disks,
       progress,
-      log: (msg, data) => o.log.info(data ?? {}, msg),
+      log,
       imageUrl: o.client.resolve(job.image.url),
       progressIntervalMs: o.progressIntervalMs,
     });

@@ -20,6 +20,8 @@ import { clearInstall, mintInstall, sameHash } from '../nodes/tokens.ts';
 import { hashToken } from '../nodes/token-digest.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { deployJob, newJobId, toolsRef } from './deploy-job.ts';
+import { burnInJob, eraseJob } from './maintenance-jobs.ts';
+import { maintenanceDone } from './maintenance-outcome.ts';
 import { taskNetwork } from '../nodes/static-ip.ts';
 import { TASK_FAILURE_FIXES, TaskError } from './task-failure.ts';
 
@@ -87,20 +89,23 @@ export function jobAtCheckin(ctx: CoreContext, nodeId: number, agentToken: strin
     const jobId = newJobId();
     let job: AgentJob;
     try {
-      if (policy.task !== 'image-deploy') throw new TaskError('internal', `task ${policy.task} is not available yet`);
-      const image = policy.image ? await ctx.store.images.findOne({ _id: policy.image }) : null;
       const tools = toolsRef(ctx.config.dataDir, ctx.config.microkernelDir);
-      const network = taskNetwork(ctx, node);
-      job = deployJob({
-        node,
-        policy,
-        image,
-        tools,
-        publicUrl: ctx.config.publicUrl,
-        installToken: mintInstall(ctx, node),
-        jobId,
-        network,
-      });
+      if (policy.task === 'erase') job = eraseJob(policy, tools, jobId);
+      else if (policy.task === 'burn-in') job = burnInJob(policy, tools, jobId);
+      else {
+        const image = policy.image ? await ctx.store.images.findOne({ _id: policy.image }) : null;
+        const network = taskNetwork(ctx, node);
+        job = deployJob({
+          node,
+          policy,
+          image,
+          tools,
+          publicUrl: ctx.config.publicUrl,
+          installToken: mintInstall(ctx, node),
+          jobId,
+          network,
+        });
+      }
     } catch (e) {
       if (!(e instanceof TaskError)) throw e;
       failTask(ctx, node, policy.task, jobId, e.code, e.message);
@@ -162,6 +167,12 @@ export async function taskReport(ctx: CoreContext, r: TaskReport): Promise<TaskR
     const cur = nodeTask(n);
     if (!cur || cur.job_id !== r.job_id || cur.status !== 'running') return { command: 'stop' as const };
     n.last_seen = now;
+    if (cur.task !== 'image-deploy') {
+      // Erase and burn-in end here: the machine stays in the microkernel, the agent keeps checking in.
+      await maintenanceDone(ctx, n, cur, r);
+      await ctx.repo.save(n);
+      return { command: 'continue' as const };
+    }
     if (r.status === 'failed') {
       failTask(ctx, n, cur.task, cur.job_id, r.failure?.code ?? 'internal', r.failure?.message ?? 'the agent gave no reason');
       await ctx.repo.save(n);

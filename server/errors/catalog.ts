@@ -169,6 +169,11 @@ export const ERRORS = {
     message: 'The policy has no free slot',
     fix: "Raise the policy's max_count or unbind a node from it.",
   },
+  CC_ERR_ERASE_CONFIRM: {
+    status: 400,
+    message: 'An erase must be confirmed with the number of nodes',
+    fix: 'Check the selection, then bind again with confirm_count set to the number of nodes selected (the UI asks you to type it; CLI: --confirm-count N). Every disk of those machines will be erased.',
+  },
   CC_ERR_IN_USE: { status: 409, message: 'The object is in use', fix: 'Unbind the nodes or edit the policies that refer to it first.' },
   CC_ERR_NO_MICROKERNEL: {
     status: 503,

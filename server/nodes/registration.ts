@@ -17,6 +17,7 @@ import { autoBindLocked } from '../policies/binder.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { withEnrolmentRequest } from '../bmc/enrolment/enrol-request.ts';
 import { jobAtCheckin, microkernelPolicy } from '../deploy/task-flow.ts';
+import { keepBurnInFacts } from '../deploy/burnin-facts.ts';
 import { retag, refreshTags } from '../tags/retag.ts';
 import { claimManifest } from '../manifest/claim.ts';
 
@@ -66,8 +67,9 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Pr
     node.serial = claim.serial ?? node.serial;
     recordConflicts(ctx, node, claim.overlaps);
 
-    const facts = req.facts;
-    const hash = factsHash(facts);
+    // The hash is of what the agent sent (it compares its own at check-in); burn-in facts are the appliance's.
+    const hash = factsHash(req.facts);
+    const facts = keepBurnInFacts(req.facts, (await ctx.store.facts.findOne({ _id: String(node.id) }))?.facts);
     const first = node.registered_at === null;
     const changed = !first && hash !== node.facts_hash;
     const now = ctx.now().toISOString();

@@ -15,6 +15,8 @@ import { clearInstall } from '../nodes/tokens.ts';
 import { refreshTags } from '../tags/retag.ts';
 import { isUnclaimed } from '../nodes/operator-fields.ts';
 import { ccError } from '../errors/cc-error.ts';
+// An erase starts only from an explicit bind whose confirm_count equals the number of nodes.
+import { isDestructiveTask } from '../../contract/destructive-tasks.ts';
 
 /** Nodes currently bound to a policy. */
 export function boundCount(ctx: CoreContext, policy: string): number {
@@ -38,7 +40,18 @@ export function policyRefusal(ctx: CoreContext, p: PolicyDoc, node: NodeDoc, cou
   if (p.max_count !== null && used >= p.max_count && node.policy !== p.name)
     reasons.push(`policy "${p.name}" is full (${used}/${p.max_count})`);
   if (!ctx.tasks.get(p.task)) reasons.push(`task "${p.task}" does not exist`);
+  if (isDestructiveTask(p.task)) reasons.push(`task "${p.task}" destroys data, so it binds only by hand with the node count confirmed`);
   return reasons;
+}
+
+/** Refuse an erase bind unless the operator typed the number of nodes it erases. */
+export function checkEraseConfirmation(task: string, ids: readonly number[], confirmCount: number | undefined): void {
+  if (!isDestructiveTask(task)) return;
+  const n = new Set(ids).size;
+  if (confirmCount === undefined)
+    throw ccError('CC_ERR_ERASE_CONFIRM', `binding ${n} node(s) to a ${task} policy needs confirm_count: ${n}`);
+  if (confirmCount !== n)
+    throw ccError('CC_ERR_ERASE_CONFIRM', `confirm_count is ${confirmCount} but ${n} node(s) are selected; nothing was bound`);
 }
 
 /**
@@ -56,6 +69,7 @@ export function manifestRefusal(ctx: CoreContext, name: string, node: NodeDoc, c
   if (p.max_count !== null && used >= p.max_count && node.policy !== p.name)
     reasons.push(`policy "${p.name}" is full (${used}/${p.max_count})`);
   if (!ctx.tasks.get(p.task)) reasons.push(`task "${p.task}" does not exist`);
+  if (isDestructiveTask(p.task)) reasons.push(`task "${p.task}" destroys data, so it binds only by hand with the node count confirmed`);
   if ((node.conflicts ?? []).length > 0) reasons.push('the node has identity conflicts: merge or keep apart first');
   if ((node.manifest?.mismatch ?? []).length > 0)
     reasons.push('the machine reported other identifiers than its manifest row: accept them first');
@@ -114,9 +128,10 @@ export function autoBindAll(ctx: CoreContext): Promise<number> {
   });
 }
 
-/** Explicitly bind a selection (overrides tag rules; max_count still holds). */
-export function bindNodes(ctx: CoreContext, ids: number[], policyName: string): Promise<BulkResult> {
+/** Explicitly bind a selection (overrides tag rules; max_count still holds; an erase needs `confirmCount`). */
+export async function bindNodes(ctx: CoreContext, ids: number[], policyName: string, confirmCount?: number): Promise<BulkResult> {
   const p = ctx.policies.get(policyName);
+  if (p) checkEraseConfirmation(p.task, ids, confirmCount);
   return forEachNode(ctx, ids, async (node) => {
     if (!p) return `no policy named "${policyName}"`;
     if (!ctx.tasks.get(p.task)) return `task "${p.task}" of the policy does not exist`;

@@ -4,6 +4,7 @@
  * (server_url, node.*, policy.*, image.*, files_base, stage_url, token, hostname).
  */
 import type { Task, TaskField } from '../../contract/index.ts';
+import { BURNIN_FIELDS, ERASE_FIELDS } from '../deploy/maintenance-jobs.ts';
 
 const STAGE = '# crashcart: stage_url={{stage_url}}';
 const ERR = [
@@ -232,6 +233,27 @@ export const BUILTIN_TASKS: readonly BuiltinTask[] = [
     // Never rendered for a boot: /boot answers these nodes with the microkernel, then with the local disk.
     ipxe: '#!ipxe\n' + STAGE + '\nchain --replace --autofree {{server_url}}/boot.ipxe\n',
     templates: {},
+  },
+  {
+    name: 'erase',
+    description:
+      'Erase every disk of the machine from the microkernel: NVMe format, ATA secure erase or discard where the drive offers it, else zeros over every byte (docs/deploy.md "Erase"). Binds only by hand, confirmed with the node count.',
+    builtin: true,
+    runs_in: 'microkernel',
+    // Never rendered for a boot: /boot answers these nodes with the microkernel.
+    ipxe: '#!ipxe\n' + STAGE + '\nchain --replace --autofree {{server_url}}/boot.ipxe\n',
+    templates: {},
+    fields: ERASE_FIELDS,
+  },
+  {
+    name: 'burn-in',
+    description:
+      'Stress CPU and memory and read every disk for a set time from the microkernel; results become burnin_* facts (docs/deploy.md "Burn-in").',
+    builtin: true,
+    runs_in: 'microkernel',
+    ipxe: '#!ipxe\n' + STAGE + '\nchain --replace --autofree {{server_url}}/boot.ipxe\n',
+    templates: {},
+    fields: BURNIN_FIELDS,
   },
   {
     name: 'custom-ipxe',

@@ -7,8 +7,10 @@ import { call } from './client.ts';
 export type NodeAction = 'approve' | 'unbind' | 'reinstall' | 'reboot' | 'poweroff' | 'forget';
 
 /** Bind nodes to a policy; per-node outcome. */
-export function bindNodes(nodeIds: number[], policy: string): Promise<BulkResult> {
-  return call('POST /api/v1/nodes/bind', { body: { node_ids: nodeIds, policy } });
+export function bindNodes(nodeIds: number[], policy: string, confirmCount?: number): Promise<BulkResult> {
+  return call('POST /api/v1/nodes/bind', {
+    body: { node_ids: nodeIds, policy, ...(confirmCount !== undefined ? { confirm_count: confirmCount } : {}) },
+  });
 }
 
 /** Run one of the selection actions; per-node outcome. */

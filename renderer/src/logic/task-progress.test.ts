@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { duration, taskLine } from './task-progress.ts';
+import { duration, resultLines, taskLine } from './task-progress.ts';
 import type { NodeTask } from '../../../contract/agent-tasks.ts';
 
 const base: NodeTask = {
@@ -25,5 +25,46 @@ describe('task line', () => {
     );
     expect(duration(3725)).toBe('1 h 2 min');
     expect(duration(12)).toBe('12 s');
+  });
+});
+
+describe('result lines', () => {
+  it('lists each erased disk with its method, and the burn-in figures, marking what failed', () => {
+    const erase: NodeTask = {
+      ...base,
+      task: 'erase',
+      status: 'failed',
+      result: {
+        kind: 'erase',
+        disks: [
+          { name: 'vda', size: 32 << 20, serial: 'S1', method: 'blkdiscard', ok: true, seconds: 1.1, note: 'discarded' },
+          { name: 'sda', size: 64 << 20, method: null, ok: false, seconds: 3, note: 'overwrite failed: EIO' },
+        ],
+      },
+    };
+    expect(resultLines(erase)).toEqual([
+      { text: 'vda (32 MiB, S1): blkdiscard, 1.1 s — discarded', ok: true },
+      { text: 'sda (64 MiB): NOT erased, 3 s — overwrite failed: EIO', ok: false },
+    ]);
+    const burn: NodeTask = {
+      ...base,
+      task: 'burn-in',
+      status: 'succeeded',
+      result: {
+        kind: 'burn-in',
+        passed: false,
+        seconds: 20,
+        cpu: { workers: 2, bogo_ops: 100, failures: 0 },
+        memory: { bytes: 256 << 20, bogo_ops: 3, failures: 1 },
+        disks: [{ name: 'vda', read_bytes: 8 << 20, read_mbps: 12.5, errors: 0 }],
+        facts: {},
+      },
+    };
+    expect(resultLines(burn)).toEqual([
+      { text: 'CPU: 2 workers, 100 operations, 0 failures', ok: true },
+      { text: 'Memory: 256 MiB tested, 1 failures', ok: false },
+      { text: 'vda: read 8 MiB at 12.5 MB/s, 0 errors', ok: true },
+    ]);
+    expect(resultLines(base)).toEqual([]);
   });
 });

@@ -23,3 +23,24 @@ export function duration(s: number): string {
   if (r >= 60) return `${Math.floor(r / 60)} min ${r % 60} s`;
   return `${r} s`;
 }
+
+/** One line per erased disk or burn-in figure, for the node screen (empty for a deploy). */
+export function resultLines(t: NodeTask): { text: string; ok: boolean }[] {
+  const r = t.result;
+  const mib = (b: number): string => `${Math.round(b / 1048576)} MiB`;
+  if (r?.kind === 'erase')
+    return r.disks.map((d) => ({
+      text: `${d.name} (${mib(d.size)}${d.serial ? `, ${d.serial}` : ''}): ${d.ok ? d.method : 'NOT erased'}, ${d.seconds} s — ${d.note}`,
+      ok: d.ok,
+    }));
+  if (r?.kind === 'burn-in')
+    return [
+      { text: `CPU: ${r.cpu.workers} workers, ${r.cpu.bogo_ops} operations, ${r.cpu.failures} failures`, ok: r.cpu.failures === 0 },
+      { text: `Memory: ${mib(r.memory.bytes)} tested, ${r.memory.failures} failures`, ok: r.memory.failures === 0 },
+      ...r.disks.map((d) => ({
+        text: `${d.name}: read ${mib(d.read_bytes)} at ${d.read_mbps} MB/s, ${d.errors} errors`,
+        ok: d.errors === 0,
+      })),
+    ];
+  return [];
+}

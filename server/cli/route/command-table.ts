@@ -38,7 +38,11 @@ export const CLI_COMMANDS: Readonly<Record<string, Readonly<Record<string, CliCo
       columns: ['seq', 'ts', 'type', 'message'],
     },
     edit: { route: 'PATCH /api/v1/nodes/:id', summary: 'set --hostname, --efi-loader, --metadata JSON', args: ['id'] },
-    bind: { route: 'POST /api/v1/nodes/bind', summary: 'bind nodes to a policy: bind ID... --policy NAME', args: ['ids...'] },
+    bind: {
+      route: 'POST /api/v1/nodes/bind',
+      summary: 'bind nodes to a policy: bind ID... --policy NAME (an erase policy also needs --confirm-count N, the number of nodes)',
+      args: ['ids...'],
+    },
     unbind: bulk('POST /api/v1/nodes/unbind', 'unbind nodes: unbind ID...'),
     reinstall: bulk('POST /api/v1/nodes/reinstall', 'install bound nodes again: reinstall ID...'),
     reboot: bulk('POST /api/v1/nodes/reboot', 'ask running agents to reboot: reboot ID...'),

@@ -16,7 +16,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: CoreContext): void {
   addRoute(app, 'GET /api/v1/nodes/:id/facts', async (req) => nodeFacts(ctx, req.params.id));
   addRoute(app, 'GET /api/v1/nodes/:id/events', async (req) => ({ events: await nodeEvents(ctx, req.params.id, req.query.limit) }));
   addRoute(app, 'PATCH /api/v1/nodes/:id', async (req) => viewOf(ctx, await editNode(ctx, req.params.id, req.body)));
-  addRoute(app, 'POST /api/v1/nodes/bind', async (req) => bindNodes(ctx, req.body.node_ids, req.body.policy));
+  addRoute(app, 'POST /api/v1/nodes/bind', async (req) => bindNodes(ctx, req.body.node_ids, req.body.policy, req.body.confirm_count));
   // Both make a node boot again: through its BMC (cycle, PXE once) when it has one (server/bmc/boot-again.ts).
   addRoute(app, 'POST /api/v1/nodes/unbind', async (req) => {
     const hadAgent = agentSnapshot(ctx, req.body.node_ids);
