@@ -8,7 +8,7 @@
  */
 import { Type, type Static, type TObject, type TProperties, type TSchema } from 'typebox';
 import type { EventType } from './event-types.ts';
-import { TaskProgressSchema, TaskResultSchema, TASK_FAILURES } from './agent-tasks.ts';
+import { EraseDiskSchema, TaskProgressSchema, TaskResultSchema, TASK_FAILURES } from './agent-tasks.ts';
 import { NodeConflictSchema, NodeSchema } from './node.ts';
 import { ForeignServerSchema } from './system.ts';
 import { FileEntrySchema } from './images.ts';
@@ -144,6 +144,8 @@ export const EVENT_DATA = {
   'node.task_progress': row({ job_id: Str, progress: TaskProgressSchema }),
   'node.task_written': row({ job_id: Str, result: Type.Union([TaskResultSchema, Type.Null()]) }),
   'node.task_failed': row({ task: Str, job_id: Str, code: Type.Enum(TASK_FAILURES), fix: Str }),
+  'node.task_succeeded': row({ task: Str, job_id: Str, result: Type.Union([TaskResultSchema, Type.Null()]) }),
+  'node.disk_erased': row({ job_id: Str, disk: EraseDiskSchema }),
   'node.forgotten': row({ macs: Strs }),
   'node.chain': Type.Union([
     /** A GRUB node whose task has only an iPXE form. */
