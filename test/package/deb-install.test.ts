@@ -172,6 +172,60 @@ describe('crashcart_VERSION_amd64.deb in a clean Debian 12 root', { timeout: 300
     await new Promise((r) => (serve!.exitCode !== null ? r(null) : serve!.once('exit', r)));
   });
 
+  it('crashcart serve --lab sim:4 from the installed root: four simulated machines register and the API outside lists them', async () => {
+    const [c, ...a] = inRoot(
+      asService(['serve', '--lab', 'sim:4', '--data-dir', STATE, '--admin-listen', ADMIN, '--admin-token-required']),
+    );
+    let out = '';
+    const lab4 = (await import('node:child_process')).spawn(c!, a, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: STATE, TMPDIR: '/tmp' },
+    });
+    lab.children.push(lab4);
+    lab4.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    lab4.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const token = fs.readFileSync(path.join(root, STATE, 'admin-token'), 'utf8').trim();
+      const cert = fs
+        .readdirSync(path.join(root, STATE), { recursive: true, encoding: 'utf8' })
+        .find((f) => path.basename(f) === 'admin-cert.pem');
+      const ca = path.join(root, STATE, cert!);
+      const t0 = Date.now();
+      let macs: string[] = [];
+      // Poll the admin API from the client namespace until the four simulated machines have registered.
+      while (macs.length < 4) {
+        if (lab4.exitCode !== null) throw new Error(`serve --lab exited ${lab4.exitCode}:\n${out}`);
+        if (Date.now() - t0 > 240_000) throw new Error(`only ${macs.length} of 4 simulated machines registered:\n${out}`);
+        await new Promise((r) => setTimeout(r, 1000));
+        const r = spawnSync(
+          'ip',
+          [
+            'netns',
+            'exec',
+            lab.ns(CLIENT_NS),
+            'curl',
+            '-sS',
+            '--max-time',
+            '20',
+            '--cacert',
+            ca,
+            '-H',
+            `authorization: Bearer ${token}`,
+            `https://${ADMIN}/api/v1/nodes?limit=100`,
+          ],
+          { encoding: 'utf8' },
+        );
+        if (r.status !== 0) continue; // not listening yet
+        const body = JSON.parse(r.stdout) as { nodes: { boot_mac: string | null; state: string }[] };
+        macs = body.nodes.filter((n) => n.state !== 'expected' && n.boot_mac).map((n) => n.boot_mac!);
+      }
+      expect(new Set(macs).size).toBe(4);
+    } finally {
+      lab4.kill('SIGTERM');
+      await new Promise((r) => (lab4.exitCode !== null ? r(null) : lab4.once('exit', r)));
+    }
+  });
+
   it('dpkg --purge removes the files, the unit and the data; the service user stays', () => {
     const r = runInRoot(['dpkg', '--purge', 'crashcart']);
     expect(r.status, r.out).toBe(0);

@@ -51,6 +51,7 @@ describe('route table', () => {
       'PUT /api/v1/bundle application/octet-stream',
       'PUT /api/v1/images/:name/disk application/octet-stream',
       'PUT /api/v1/images/:name/files/:file application/octet-stream',
+      'PUT /api/v1/images/:name/iso application/octet-stream',
       'PUT /api/v1/loaders/:file application/octet-stream',
       'PUT /api/v1/microkernel/staging/:file application/octet-stream',
     ]);
