@@ -23,6 +23,7 @@ import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, qemuArgs, SerialLog, type GuestSpec } from './harness/qemu.ts';
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { startIpmiSim, type IpmiSimPeer } from '../bmc/peers/ipmi-sim.ts';
+import { pollUntil } from './harness/wait.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
@@ -55,7 +56,6 @@ let dataDir = '';
 let nodeId = 0;
 let firstRegistration = '';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => console.log(`[e2e-ipmi ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 /** What went on, for a timeout: the guest console, the BMC's log and the appliance log. */
@@ -67,20 +67,8 @@ const diagnostics = (): string =>
   ].join('\n');
 
 /** Poll until `fn` returns a value; progress every 15 s; on timeout the diagnostics. */
-async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const start = Date.now();
-  let last = start;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}\n${diagnostics()}`);
-    if (Date.now() - last > 15_000) {
-      last = Date.now();
-      log(`still waiting for ${what} (${Math.round((Date.now() - start) / 1000)} s)`);
-    }
-    await sleep(2000);
-  }
-}
+const waitFor = <T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> =>
+  pollUntil(what, timeoutMs, fn, { why: diagnostics, log, everyMs: 2000 });
 
 /** The guest's record, registered after `after` (an ISO time), or undefined. */
 async function registeredAfter(after: string): Promise<Node | undefined> {

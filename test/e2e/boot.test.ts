@@ -17,6 +17,7 @@ import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { debianInstaller } from './harness/debian-installer.ts';
 import { bootPhases, phasesMarkdown, type Phase } from './harness/timings.ts';
+import { pollUntil } from './harness/wait.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
@@ -74,20 +75,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 /** Poll `fn` until it returns a value, with progress every 15 s; on timeout throw `why()`. */
-async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, why: () => string): Promise<T> {
-  const start = Date.now();
-  let lastReport = start;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}\n${why()}`);
-    if (Date.now() - lastReport > 15_000) {
-      lastReport = Date.now();
-      log(`still waiting for ${what} (${Math.round((Date.now() - start) / 1000)} s)`);
-    }
-    await sleep(1000);
-  }
-}
+const waitFor = <T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, why: () => string): Promise<T> =>
+  pollUntil(what, timeoutMs, fn, { why, log });
 
 /** Diagnostics for a timeout: each guest's console tail and the appliance log tail. */
 function diagnostics(): string {

@@ -23,6 +23,7 @@ import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { sshRun } from '../images/harness/disk-guest.ts';
 import { ofType } from '../support/events.ts';
+import { pollUntil } from './harness/wait.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
@@ -81,24 +82,11 @@ const DISKS: Record<string, number[]> = { 'deploy-bios': [2 * GIB, 3 * GIB], 'de
 let net: BridgedNet | null = null;
 let app: Appliance | null = null;
 const guests: Guest[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => console.log(`[deploy ${new Date().toISOString().slice(11, 19)}] ${s}`);
 const norm = (s: string | null | undefined) => (s ?? '').toLowerCase();
 
-async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const start = Date.now();
-  let last = start;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}\n${diagnostics()}`);
-    if (Date.now() - last > 30_000) {
-      last = Date.now();
-      log(`still waiting for ${what} (${Math.round((Date.now() - start) / 1000)} s)`);
-    }
-    await sleep(2000);
-  }
-}
+const waitFor = <T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> =>
+  pollUntil(what, timeoutMs, fn, { why: diagnostics, log, everyMs: 2000, reportMs: 30_000 });
 
 function diagnostics(): string {
   const parts = guests.map((g) => `--- ${g.spec.name} serial (last 30 lines) ---\n${g.serial.tail(30)}`);

@@ -16,6 +16,7 @@ import type { BurnInResult, EraseResult, NodeTask } from '../../contract/agent-t
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
+import { pollUntil } from './harness/wait.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
@@ -64,21 +65,8 @@ function diagnostics(): string {
 }
 
 /** Poll until `fn` gives a value; on timeout throw with the guest's console and the appliance log. */
-async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const start = Date.now();
-  let report = start;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (guest?.exited) throw new Error(`QEMU exited while waiting for ${what}\n${diagnostics()}`);
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}\n${diagnostics()}`);
-    if (Date.now() - report > 15_000) {
-      report = Date.now();
-      log(`waiting for ${what} (${Math.round((Date.now() - start) / 1000)} s)`);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
+const waitFor = <T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> =>
+  pollUntil(what, timeoutMs, fn, { why: diagnostics, log, abort: () => (guest?.exited ? 'QEMU exited' : undefined) });
 
 /** Count the non-zero bytes of a disk file (read in 1 MiB pieces). */
 function nonZeroBytes(file: string): number {

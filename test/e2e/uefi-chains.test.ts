@@ -26,6 +26,7 @@ import { checkQemu, checkQemuArm64, startGuest, stopGuest, type Guest, type Gues
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { bootPhases, phasesMarkdown } from './harness/timings.ts';
 import { ofType } from '../support/events.ts';
+import { pollUntil } from './harness/wait.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
@@ -100,7 +101,6 @@ let httpRegistered: Promise<Node> | null = null;
 let armStarted: Promise<Guest> | null = null;
 const timings: string[] = [];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => console.log(`[e2e-uefi ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 function diagnostics(): string {
@@ -121,16 +121,14 @@ async function stop(g: Guest): Promise<void> {
   await stopGuest(g);
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const begin = Date.now();
-  for (;;) {
-    for (const g of live) if (g.exited) throw new Error(`${g.spec.name}: QEMU exited while waiting for ${what}\n${diagnostics()}`);
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - begin > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}\n${diagnostics()}`);
-    await sleep(1000);
-  }
-}
+const waitFor = <T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> =>
+  pollUntil(what, timeoutMs, fn, {
+    why: diagnostics,
+    abort: () => {
+      const dead = [...live].find((g) => g.exited);
+      return dead ? `${dead.spec.name}: QEMU exited` : undefined;
+    },
+  });
 
 const registered = (a: Appliance, spec: GuestSpec) => async () =>
   (await listNodes(a)).find((n) => n.state === 'registered' && n.serial?.toLowerCase() === spec.serial.toLowerCase());
