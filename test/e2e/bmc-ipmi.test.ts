@@ -23,7 +23,7 @@ import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, qemuArgs, SerialLog, type GuestSpec } from './harness/qemu.ts';
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { startIpmiSim, type IpmiSimPeer } from '../bmc/peers/ipmi-sim.ts';
-import { pollUntil } from './harness/wait.ts';
+import { pollUntil } from '../support/wait-for.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');

@@ -21,7 +21,7 @@ import { checkQemu, qemuArgs, SerialLog, type GuestSpec } from './harness/qemu.t
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { startSushy, type SushyPeer } from '../bmc/peers/sushy.ts';
 import { makeCert } from '../bmc/peers/tls-cert.ts';
-import { pollUntil } from './harness/wait.ts';
+import { pollUntil } from '../support/wait-for.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');

@@ -17,7 +17,7 @@ import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { debianInstaller } from './harness/debian-installer.ts';
 import { bootPhases, phasesMarkdown, type Phase } from './harness/timings.ts';
-import { pollUntil } from './harness/wait.ts';
+import { pollUntil } from '../support/wait-for.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');

@@ -16,7 +16,7 @@ import type { BurnInResult, EraseResult, NodeTask } from '../../contract/agent-t
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
-import { pollUntil } from './harness/wait.ts';
+import { pollUntil } from '../support/wait-for.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');

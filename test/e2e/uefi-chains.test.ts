@@ -26,7 +26,7 @@ import { checkQemu, checkQemuArm64, startGuest, stopGuest, type Guest, type Gues
 import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
 import { bootPhases, phasesMarkdown } from './harness/timings.ts';
 import { ofType } from '../support/events.ts';
-import { pollUntil } from './harness/wait.ts';
+import { pollUntil } from '../support/wait-for.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
