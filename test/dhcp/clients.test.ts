@@ -288,7 +288,9 @@ describe.sequential('real clients in namespaces', () => {
     if (process.env.CC_DEBUG) console.log(r.out);
     expect(num(/DISCOVER-OFFER\*+[\s\S]*?drops: (\d+)/)).toBe(0);
     expect(num(/REQUEST-ACK\*+[\s\S]*?drops: (\d+)/)).toBe(0);
-    expect(num(/REQUEST-ACK\*+[\s\S]*?received packets: (\d+)/)).toBe(1800);
+    // perfdhcp's rate control may start a few exchanges past -n on a loaded machine (1805 seen): every one it
+    // started must be answered (no drops above), and at least the 1800 asked for.
+    expect(num(/REQUEST-ACK\*+[\s\S]*?received packets: (\d+)/)).toBeGreaterThanOrEqual(1800);
     const stats = await app.stop();
     expect(stats.acks).toBeGreaterThanOrEqual(1800);
     // Read the lease file as the appliance left it on disk: last line per MAC wins.
