@@ -119,6 +119,27 @@ describe('boot_chain: node > tag > appliance', () => {
   });
 });
 
+/** The TFTP server's event for a complete ipxe.efi fetch by this node (what auto chain selection reads). */
+function fetchedIpxe(nodeId: number): void {
+  a.app.ctx.events.emit('tftp.finish', {
+    node_id: nodeId,
+    message: 'TFTP ipxe.efi',
+    data: {
+      file: 'ipxe.efi',
+      requested: 'ipxe.efi',
+      client: '10.66.0.130',
+      size: 1024,
+      blksize: 1468,
+      windowsize: 1,
+      options: {},
+      bytes: 1024,
+      duration_ms: 5,
+      retransmits: 0,
+      reason: 'complete',
+    },
+  });
+}
+
 describe('boot_chain auto', () => {
   it('switches a node to shim once its firmware fetched iPXE and came back without running it', async () => {
     const hooks = bootHooks(a.app.ctx);
@@ -127,23 +148,7 @@ describe('boot_chain auto', () => {
     await hooks.sawBoot(fw);
     const n = byMac(mac);
     // The firmware fetched ipxe.efi (the TFTP server's event), then came back: refused (Secure Boot).
-    a.app.ctx.events.emit('tftp.finish', {
-      node_id: n.id,
-      message: 'TFTP ipxe.efi',
-      data: {
-        file: 'ipxe.efi',
-        requested: 'ipxe.efi',
-        client: '10.66.0.130',
-        size: 1024,
-        blksize: 1468,
-        windowsize: 1,
-        options: {},
-        bytes: 1024,
-        duration_ms: 5,
-        retransmits: 0,
-        reason: 'complete',
-      },
-    });
+    fetchedIpxe(n.id);
     expect(n.ipxe_fetched_at).not.toBeNull();
     expect((await hooks.loaderPrefsFor(mac)).secureChain).toBe(false);
     await hooks.sawBoot(fw);
@@ -161,23 +166,7 @@ describe('boot_chain auto', () => {
     const fw = { mac, arch: 7, vendorClass: 'PXEClient:Arch:00007:UNDI:003000' };
     await hooks.sawBoot(fw);
     const n = byMac(mac);
-    a.app.ctx.events.emit('tftp.finish', {
-      node_id: n.id,
-      message: 'TFTP ipxe.efi',
-      data: {
-        file: 'ipxe.efi',
-        requested: 'ipxe.efi',
-        client: '10.66.0.130',
-        size: 1024,
-        blksize: 1468,
-        windowsize: 1,
-        options: {},
-        bytes: 1024,
-        duration_ms: 5,
-        retransmits: 0,
-        reason: 'complete',
-      },
-    });
+    fetchedIpxe(n.id);
     await new Promise((r) => setTimeout(r, 5));
     await hooks.sawBoot({ mac, arch: 7, userClass: 'iPXE', ipxe: true });
     await hooks.sawBoot(fw);
