@@ -12,6 +12,7 @@ import type { Lab } from '../../test/support/netns-lab.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { ApplianceProc } from '../../test/dhcp/appliance-proc.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { standInMicrokernel } from '../../test/support/appliance.ts';
 
 /** Addresses of the bench link. */
 export const NET = { server: '10.9.0.1', relay: '10.9.0.2', prefix: 16, start: '10.9.1.0', end: '10.9.255.250' };
@@ -43,8 +44,8 @@ const pin = (cpus: string | null, cmd: string, args: string[]): [string, string[
 /** The real appliance: `crashcart serve --iface s0 --dhcp full`, everything else it runs included. */
 export const crashcartServe: Starter = async (lab, ns, o) => {
   const dataDir = path.join(o.dir, 'crashcart');
-  const mk = path.join(o.dir, 'no-microkernel');
-  fs.mkdirSync(mk, { recursive: true });
+  // serve refuses full mode without a microkernel; no guest boots here, so a stand-in will do.
+  const mk = await standInMicrokernel(o.dir);
   const flags = [
     ...['serve', '--iface', 's0', '--address', `${NET.server}/${NET.prefix}`, '--dhcp', 'full'],
     ...['--range', `${NET.start}-${NET.end}`, '--force', '--data-dir', dataDir, '--lab', 'off'],
