@@ -94,7 +94,11 @@ export const crashcartPlugin: Starter = async (lab, ns, o) => {
     stop: async () => void (await app.stop()),
     note: async () => {
       const s = await app.stats();
-      return `DHCP plugin only; ${s.acks ?? 0} ACKs, ${s.lease_batches ?? 0} lease batches`;
+      const f = (x: number | undefined) => (x ?? 0).toFixed(1);
+      return (
+        `DHCP plugin only; ${s.acks ?? 0} ACKs, ${s.lease_batches ?? 0} lease batches, ${s.lease_disk_syncs ?? 0} disk fdatasyncs ` +
+        `(mean ${f(s.lease_disk_sync_mean_ms)} ms, max ${f(s.lease_disk_sync_max_ms)} ms), event loop delay p99 ${f(s.loop_delay_p99_ms)} ms, max ${f(s.loop_delay_max_ms)} ms`
+      );
     },
   };
 };

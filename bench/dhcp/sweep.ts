@@ -110,7 +110,7 @@ export async function sweepAll(lab: Lab, servers: [string, Starter][], cfg: Benc
         if (note) sw.note = note;
         reps.get(sw)!.push(r);
         o.log(
-          `${cfg.name} ${name} @ ${target}/s #${i + 1}: ${r.rate.toFixed(0)}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} p99 ${r.p99?.toFixed(2)} ms, cpu ${(r.cpuMs / Math.max(1, r.acks)).toFixed(3)} ms/DORA`,
+          `${cfg.name} ${name} @ ${target}/s #${i + 1}: ${r.rate.toFixed(0)}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} p99 ${r.p99?.toFixed(2)} ms, cpu ${(r.cpuMs / Math.max(1, r.acks)).toFixed(3)} ms/DORA; ${note}`,
         );
       }
     for (const [, sw] of live) {

@@ -26,6 +26,12 @@ export class LeaseStore {
 
   constructor(private readonly col: Collection<LeaseDoc>) {}
 
+  /** fdatasyncs of the lease file that went to the disk, and their mean and longest wait in ms. */
+  get diskSyncs(): { count: number; meanMs: number; maxMs: number } {
+    const f = this.col.fsync;
+    return { count: f.diskSyncs, meanMs: f.diskSyncs ? f.diskMs / f.diskSyncs : 0, maxMs: f.diskMsMax };
+  }
+
   /** Load every lease and remember which MACs the file already holds. */
   async loadAll(): Promise<LeaseDoc[]> {
     const docs = await this.col.find({});

@@ -1,16 +1,30 @@
 /**
  * Group commit: many writers that need "on disk before I answer" share one
  * fdatasync. A caller joins the next sync that starts after its write landed.
+ *
+ * On a file system with no disk behind it (tmpfs, ramfs: statfs(2) f_type) the
+ * fdatasync is skipped: it returns at once there and persists nothing more, but
+ * each call is a round trip through the thread pool, which on a server pinned
+ * to one core cost more than the rest of a lease write (bench/dhcp, fsync off).
  */
 import fs from 'node:fs/promises';
+
+/** statfs f_type of memory file systems (linux/magic.h: TMPFS_MAGIC, RAMFS_MAGIC). */
+const MEMORY_FS_TYPES = new Set([0x01021994, 0x858458f6]);
 
 /** Coalesces fdatasync calls on one file. */
 export class GroupFsync {
   private handle: fs.FileHandle | null = null;
   private running: Promise<void> | null = null;
   private next: Promise<void> | null = null;
-  /** How many fdatasync calls were made (for benchmarks and tests). */
+  /** The file lives on a memory file system (null until the first sync looked). */
+  private memoryFs: boolean | null = null;
+  /** Sync points completed: an fdatasync, or none needed on a memory file system (for benchmarks and tests). */
   syncs = 0;
+  /** fdatasync calls that went to the disk, their total and longest wait in ms (bench/dhcp reports them). */
+  diskSyncs = 0;
+  diskMs = 0;
+  diskMsMax = 0;
 
   constructor(private readonly filename: string) {}
 
@@ -40,8 +54,16 @@ export class GroupFsync {
   }
 
   private async doSync(): Promise<void> {
-    if (!this.handle) this.handle = await fs.open(this.filename, 'r');
-    await this.handle.datasync();
+    if (this.memoryFs === null) this.memoryFs = await onMemoryFs(this.filename);
+    if (!this.memoryFs) {
+      if (!this.handle) this.handle = await fs.open(this.filename, 'r');
+      const t0 = performance.now();
+      await this.handle.datasync();
+      const ms = performance.now() - t0;
+      this.diskSyncs++;
+      this.diskMs += ms;
+      if (ms > this.diskMsMax) this.diskMsMax = ms;
+    }
     this.syncs++;
   }
 
@@ -49,5 +71,14 @@ export class GroupFsync {
   async close(): Promise<void> {
     await this.running?.catch(() => undefined);
     await this.reopen();
+  }
+}
+
+/** True when `file` is on tmpfs or ramfs; false when it cannot tell (then every sync goes to the disk). */
+async function onMemoryFs(file: string): Promise<boolean> {
+  try {
+    return MEMORY_FS_TYPES.has((await fs.statfs(file)).type);
+  } catch {
+    return false;
   }
 }

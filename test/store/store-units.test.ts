@@ -5,6 +5,7 @@ import { repairTornTail } from '../../server/store/repair.ts';
 import { GroupFsync } from '../../server/store/group-fsync.ts';
 import { openStore } from '../../server/store/store.ts';
 import { tmpDir } from '../support/appliance.ts';
+import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 
 describe('store building blocks', () => {
   it('cuts a torn last line and leaves clean files alone', async () => {
@@ -25,6 +26,30 @@ describe('store building blocks', () => {
     expect(g.syncs).toBeGreaterThanOrEqual(1);
     expect(g.syncs).toBeLessThanOrEqual(3);
     await g.close();
+  });
+  it('group commit skips the fdatasync on a memory file system and makes it on a disk', async () => {
+    // /dev/shm is tmpfs on every Linux; the checkout is normally on a disk (ext4, xfs, overlayfs).
+    const shm = await fs.mkdtemp('/dev/shm/cc-fsync-');
+    const onDisk = await fs.mkdtemp(path.join(REPO_ROOT, '.cc-fsync-'));
+    const TMPFS_MAGIC = 0x01021994;
+    try {
+      for (const [dir, memory] of [
+        [shm, true],
+        [onDisk, (await fs.statfs(onDisk)).type === TMPFS_MAGIC],
+      ] as const) {
+        const f = path.join(dir, 'z');
+        await fs.writeFile(f, 'x');
+        const g = new GroupFsync(f);
+        await g.sync();
+        await Promise.all([g.sync(), g.sync()]);
+        expect(g.syncs).toBeGreaterThanOrEqual(2);
+        expect(g.diskSyncs).toBe(memory ? 0 : g.syncs);
+        await g.close();
+      }
+    } finally {
+      await fs.rm(shm, { recursive: true, force: true });
+      await fs.rm(onDisk, { recursive: true, force: true });
+    }
   });
   it('stores keys nedb would refuse (dots, dollars) in opaque fields and loads a repaired store', async () => {
     const d = await tmpDir();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import http from 'node:http';
 import dgram from 'node:dgram';
 import readline from 'node:readline';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openStore } from '../../../server/store/store.ts';
 import { EventLog } from '../../../server/events/event-log.ts';
 import { createDhcpPlugin, type DhcpPluginOptions } from '../../../server/dhcp/plugin.ts';
@@ -152,8 +153,12 @@ const stop = async () => {
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop());
+// How long the event loop was blocked (bench/dhcp tells a busy CPU from a slow disk with it).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const withLoop = () => ({ ...plugin.stats(), loop_delay_p99_ms: loopDelay.percentile(99) / 1e6, loop_delay_max_ms: loopDelay.max / 1e6 });
 readline.createInterface({ input: process.stdin }).on('line', (l) => {
-  if (l === 'stats') out({ type: 'stats', stats: plugin.stats() });
+  if (l === 'stats') out({ type: 'stats', stats: withLoop() });
   if (l === 'stop') void stop();
   const r = /^reserve (\S+) (\S+)$/.exec(l);
   if (r)
