@@ -219,9 +219,12 @@ export function fixedField(s: string, size: number): Uint8Array {
   return f;
 }
 
+/** Two lowercase hex digits per byte value (macOf runs for every datagram). */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 /** The hardware address as lowercase `aa:bb:..`, from the first `hlen` bytes of chaddr. */
 export function macOf(pkt: DhcpPacket): string {
-  const parts: string[] = [];
-  for (let i = 0; i < pkt.hlen; i++) parts.push((pkt.chaddr[i] as number).toString(16).padStart(2, '0'));
-  return parts.join(':');
+  let s = '';
+  for (let i = 0; i < pkt.hlen; i++) s += (i === 0 ? '' : ':') + HEX_BYTE[pkt.chaddr[i] ?? 0]!;
+  return s;
 }
