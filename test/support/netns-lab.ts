@@ -69,17 +69,18 @@ export class Lab {
 
   /**
    * A veth from `ns` (named `ifname`, optional address) to the bridge in `sw`
-   * (or, with `peerNs`, straight into another namespace as `peerIf`).
+   * (or, with `peerNs`, straight into another namespace as `peerIf`); `mtu` for both ends (default the kernel's 1500).
    */
   plug(
     ns: string,
     ifname: string,
     cidr: string | null,
-    opts: { sw?: string; peerNs?: string; peerIf?: string; peerCidr?: string } = {},
+    opts: { sw?: string; peerNs?: string; peerIf?: string; peerCidr?: string; mtu?: number } = {},
   ): void {
     const tmpA = `ccd${process.pid % 100000}a${this.n}`;
     const tmpB = `ccd${process.pid % 100000}b${this.n++}`;
-    this.run('ip', ['link', 'add', tmpA, 'type', 'veth', 'peer', 'name', tmpB]);
+    const mtu = opts.mtu ? ['mtu', String(opts.mtu)] : [];
+    this.run('ip', ['link', 'add', tmpA, ...mtu, 'type', 'veth', 'peer', 'name', tmpB, ...mtu]);
     this.run('ip', ['link', 'set', tmpA, 'netns', this.ns(ns)]);
     this.exec(ns, 'ip', ['link', 'set', tmpA, 'name', ifname]);
     if (cidr) this.exec(ns, 'ip', ['addr', 'add', cidr, 'dev', ifname]);
