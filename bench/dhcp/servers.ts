@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Lab } from '../../test/support/netns-lab.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-import { spawnAppliance } from '../../test/support/appliance.ts';
+import { spawnAppliance, standInMicrokernel } from '../../test/support/appliance.ts';
 import { DhcpPluginProc } from '../../test/support/dhcp-plugin.ts';
 
 /** Addresses of the bench link. */
@@ -42,8 +42,8 @@ const pin = (cpus: string | null, cmd: string, args: string[]): [string, string[
 
 /** The real appliance: `crashcart serve --iface s0 --dhcp full`, everything else it runs included. */
 export const crashcartServe: Starter = async (lab, ns, o) => {
-  const mk = path.join(o.dir, 'no-microkernel');
-  fs.mkdirSync(mk, { recursive: true });
+  // serve refuses full mode without a microkernel (the readiness gate); no machine boots in this bench.
+  const mk = await standInMicrokernel(o.dir);
   const flags = [
     ...['--iface', 's0', '--address', `${NET.server}/${NET.prefix}`, '--dhcp', 'full'],
     ...['--range', `${NET.start}-${NET.end}`, '--force', '--log-level', 'warn', '--microkernel', mk],
