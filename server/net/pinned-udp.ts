@@ -49,10 +49,15 @@ export interface PinnedUdpOptions {
   recvBufferBytes?: number;
 }
 
+/** setsockopt(SOL_SOCKET, opt, int) through the `sockopt` addon (Node has no API for these options). */
+function setSocketInt(sock: dgram.Socket, opt: number, value: number): void {
+  const { setsockopt } = require('sockopt') as { setsockopt: (s: unknown, level: number, opt: number, v: number) => void };
+  setsockopt(sock, SOL_SOCKET, opt, value);
+}
+
 /** Pin an already bound socket to an interface index. */
 export function pinToIfindex(sock: dgram.Socket, ifindex: number): void {
-  const { setsockopt } = require('sockopt') as { setsockopt: (s: unknown, level: number, opt: number, v: number) => void };
-  setsockopt(sock, SOL_SOCKET, SO_BINDTOIFINDEX, ifindex);
+  setSocketInt(sock, SO_BINDTOIFINDEX, ifindex);
 }
 
 /**
@@ -70,8 +75,7 @@ export function setRecvBuffer(sock: dgram.Socket, bytes: number): number {
   }
   if (sock.getRecvBufferSize() < bytes) {
     try {
-      const { setsockopt } = require('sockopt') as { setsockopt: (s: unknown, level: number, opt: number, v: number) => void };
-      setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, bytes);
+      setSocketInt(sock, SO_RCVBUFFORCE, bytes);
     } catch {
       /* no CAP_NET_ADMIN: the capped size stays */
     }
