@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { factsHash } from '../../contract/facts-hash.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
-import { freePort } from '../../test/support/appliance.ts';
+import { freePort, spawnAppliance } from '../../test/support/appliance.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,37 +41,18 @@ const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((
 
 async function main(): Promise<void> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cc-bench-'));
-  const http = await freePort();
-  const admin = await freePort();
   const bare = await freePort();
-  const cc = await start(
-    [
-      path.join(REPO_ROOT, 'bin', 'crashcart.mjs'),
-      'serve',
-      '--data-dir',
-      dataDir,
-      '--lab',
-      'off',
-      '--http-port',
-      String(http),
-      '--admin-listen',
-      `127.0.0.1:${admin}`,
-      '--rate-limit',
-      '0',
-      '--log-level',
-      'error',
-    ],
-    /Crashcart UI/,
-  );
+  // The kit's starter: the real `crashcart serve` on loopback, no rate limit (its test defaults), a quiet log.
+  const cc = await spawnAppliance(['--log-level', 'error'], { dataDir });
   const ref = await start(
     [path.join(REPO_ROOT, 'bin', 'run-ts.mjs'), path.join(REPO_ROOT, 'bench', 'checkin', 'bare-fastify.ts'), String(bare)],
     /ready/,
   );
-  const base = `http://127.0.0.1:${http}`;
+  const base = cc.nodeUrl;
   try {
     // One loopback address plays 10,000 machines: lift the node plane's per-source and discovery limits explicitly.
     const token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
-    const lifted = await fetch(`http://127.0.0.1:${admin}/api/v1/settings`, {
+    const lifted = await fetch(`${cc.adminUrl}/api/v1/settings`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({
@@ -207,7 +188,7 @@ async function main(): Promise<void> {
     await fs.writeFile(path.join(REPO_ROOT, 'bench', 'checkin', 'RESULTS.md'), table);
     if (non2xx > 0) process.exitCode = 1;
   } finally {
-    cc.kill('SIGTERM');
+    await cc.stop();
     ref.kill('SIGTERM');
     await fs.rm(dataDir, { recursive: true, force: true });
   }
