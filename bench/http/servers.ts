@@ -47,9 +47,9 @@ function stopByPid(c: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 
 /**
  * `crashcart serve` on loopback: `files` (name -> path) become the microkernel (vmlinuz, initrd.img) and
- * the image `bench` (every file).
+ * the image `bench` (every file). With `profileDir` it runs under --cpu-prof (written there as it exits).
  */
-export async function startCrashcart(dir: string, files: Record<string, string>): Promise<HttpServer> {
+export async function startCrashcart(dir: string, files: Record<string, string>, profileDir?: string): Promise<HttpServer> {
   const data = path.join(dir, 'crashcart-data');
   const mk = path.join(dir, 'mk');
   fs.mkdirSync(path.join(data, 'images', 'bench'), { recursive: true });
@@ -62,6 +62,7 @@ export async function startCrashcart(dir: string, files: Record<string, string>)
   const c = spawn(
     process.execPath,
     [
+      ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []),
       path.join(REPO_ROOT, 'bin', 'crashcart.mjs'),
       ...['serve', '--data-dir', data, '--lab', 'off', '--http-port', String(port), '--admin-listen', '127.0.0.1:0'],
       ...['--rate-limit', '0', '--log-level', 'warn', '--microkernel', mk],
