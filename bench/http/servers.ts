@@ -82,6 +82,36 @@ export async function startCrashcart(dir: string, files: Record<string, string>,
   };
 }
 
+/** The bare node:http reference (bare-node.ts): every file in memory, slices sent with res.end(). */
+export async function startBareNode(dir: string, files: Record<string, string>): Promise<HttpServer> {
+  const root = path.join(dir, 'bare');
+  fs.mkdirSync(root, { recursive: true });
+  for (const [name, p] of Object.entries(files)) fs.linkSync(p, path.join(root, name));
+  const port = await freePort();
+  const c = spawn(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'bin', 'run-ts.mjs'),
+      path.join(REPO_ROOT, 'bench', 'http', 'bare-node.ts'),
+      String(port),
+      root,
+      ...Object.keys(files),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(c, () => out, /ready/, 'bare node:http');
+  return {
+    name: 'bare node:http',
+    pid: c.pid!,
+    base: `http://127.0.0.1:${port}`,
+    url: (f) => `/${f}`,
+    stop: () => stopByPid(c, 'SIGTERM'),
+  };
+}
+
 /** nginx 1.22 (Debian) serving the same files from a root of hard links, sendfile on. */
 export async function startNginx(dir: string, files: Record<string, string>): Promise<HttpServer> {
   const prefix = path.join(dir, 'nginx');
