@@ -1,6 +1,6 @@
 /**
  * The `burn-in` task in the microkernel: CPU and memory stress for the first part of the set time, then a
- * sequential read of every disk (all at once) for `disk_read_s`; the results go back as `burnin_*` facts
+ * sequential read of every disk (all at once, over and over) for `disk_read_s`; the results go back as `burnin_*` facts
  * and an event. A burn-in fails on any miscalculation, memory mismatch or disk read error.
  */
 import fs from 'node:fs';
@@ -30,30 +30,43 @@ export interface DiskRead {
   errors: number;
 }
 
-/** Read `d` sequentially from the start for `ms` (or to its end); a read error skips a chunk and counts. */
-export async function readDisk(d: Disk, ms: number, onBytes: (n: number) => void): Promise<DiskRead> {
-  const t0 = Date.now();
+/**
+ * Read `d` sequentially for `ms`, starting over from the beginning at its end, so that a small disk keeps the
+ * burn-in running for the time the policy set. A read error skips its chunk and counts; a pass with errors is
+ * the last one (the burn-in has failed already). `now` is the clock (tests pass their own).
+ */
+export async function readDisk(d: Disk, ms: number, onBytes: (n: number) => void, now: () => number = Date.now): Promise<DiskRead> {
+  const t0 = now();
   const fh = await fs.promises.open(d.path, 'r');
   const buf = Buffer.alloc(READ_CHUNK);
   let off = 0;
+  let read = 0;
   let errors = 0;
   try {
-    while (off < d.size && Date.now() - t0 < ms) {
+    while (d.size > 0 && now() - t0 < ms) {
+      if (off >= d.size) {
+        if (errors > 0) break;
+        off = 0;
+      }
       try {
         const { bytesRead } = await fh.read(buf, 0, Math.min(READ_CHUNK, d.size - off), off);
-        if (bytesRead === 0) break;
+        if (bytesRead === 0) {
+          off = d.size;
+          continue;
+        }
         off += bytesRead;
+        read += bytesRead;
+        onBytes(bytesRead);
       } catch {
         errors++;
         off += READ_CHUNK;
       }
-      onBytes(READ_CHUNK);
     }
   } finally {
     await fh.close();
   }
-  const secs = Math.max((Date.now() - t0) / 1000, 0.001);
-  return { name: d.name, read_bytes: off, read_mbps: Math.round((off / secs / 1e6) * 10) / 10, errors };
+  const secs = Math.max((now() - t0) / 1000, 0.001);
+  return { name: d.name, read_bytes: read, read_mbps: Math.round((read / secs / 1e6) * 10) / 10, errors };
 }
 
 /** The facts a burn-in leaves on the node (tag rules read them: `burnin_passed == true`). Pure. */

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { factsHash } from '../../contract/facts-hash.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
-import { freePort } from '../../test/support/appliance.ts';
+import { freePort, spawnAppliance } from '../../test/support/appliance.ts';
 
 const { values } = parseArgs({
   options: {
@@ -60,38 +60,21 @@ const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((
 
 async function main(): Promise<void> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cc-bench-'));
-  const http = await freePort();
-  const admin = await freePort();
   const bare = await freePort();
-  const cc = await start(
-    [
-      ...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : []),
-      path.join(REPO_ROOT, 'bin', 'crashcart.mjs'),
-      'serve',
-      '--data-dir',
-      dataDir,
-      '--lab',
-      'off',
-      '--http-port',
-      String(http),
-      '--admin-listen',
-      `127.0.0.1:${admin}`,
-      '--rate-limit',
-      '0',
-      '--log-level',
-      'error',
-    ],
-    /Crashcart UI/,
-  );
+  // The kit's starter: the real `crashcart serve` on loopback, no rate limit (its test defaults), a quiet log.
+  const cc = await spawnAppliance(['--log-level', 'error'], {
+    dataDir,
+    nodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [],
+  });
   const ref = await start(
     [path.join(REPO_ROOT, 'bin', 'run-ts.mjs'), path.join(REPO_ROOT, 'bench', 'checkin', 'bare-fastify.ts'), String(bare)],
     /ready/,
   );
-  const base = `http://127.0.0.1:${http}`;
+  const base = cc.nodeUrl;
   try {
     // One loopback address plays 10,000 machines: lift the node plane's per-source and discovery limits explicitly.
     const token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
-    const lifted = await fetch(`http://127.0.0.1:${admin}/api/v1/settings`, {
+    const lifted = await fetch(`${cc.adminUrl}/api/v1/settings`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({
@@ -160,7 +143,7 @@ async function main(): Promise<void> {
     for (let q = 0; q < SLICES; q++) {
       const [from, to] = [Math.floor((q * N) / SLICES), Math.floor(((q + 1) * N) / SLICES)];
       for (const [pid, url, into] of [
-        [cc.pid!, base, oursRun],
+        [cc.child.pid!, base, oursRun],
         [ref.pid!, `http://127.0.0.1:${bare}`, bareRun],
       ] as const) {
         const c0 = cpuMs(pid);
@@ -209,7 +192,7 @@ async function main(): Promise<void> {
         );
       });
     const ours = await withCpu(
-      cc.pid!,
+      cc.child.pid!,
       (r) => r.requests.total,
       () => run(base),
     );
@@ -259,10 +242,8 @@ async function main(): Promise<void> {
     if (non2xx > 0) process.exitCode = 1;
   } finally {
     // Waited for: with --profile the CPU profile is written as the server exits.
-    const exited = new Promise((r) => cc.once('exit', r));
-    cc.kill('SIGTERM');
+    await cc.stop();
     ref.kill('SIGTERM');
-    await exited;
     await fs.rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -10,8 +10,8 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Lab } from '../../test/support/netns-lab.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
-import { ApplianceProc } from '../../test/dhcp/appliance-proc.ts';
-import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { spawnAppliance, standInMicrokernel } from '../../test/support/appliance.ts';
+import { DhcpPluginProc } from '../../test/support/dhcp-plugin.ts';
 
 /** Addresses of the bench link. */
 export const NET = { server: '10.9.0.1', relay: '10.9.0.2', prefix: 16, start: '10.9.1.0', end: '10.9.255.250' };
@@ -42,34 +42,32 @@ const pin = (cpus: string | null, cmd: string, args: string[]): [string, string[
 
 /** The real appliance: `crashcart serve --iface s0 --dhcp full`, everything else it runs included. */
 export const crashcartServe: Starter = async (lab, ns, o) => {
-  const dataDir = path.join(o.dir, 'crashcart');
-  const mk = path.join(o.dir, 'no-microkernel');
-  fs.mkdirSync(mk, { recursive: true });
+  // serve refuses full mode without a microkernel (the readiness gate); no machine boots in this bench.
+  const mk = await standInMicrokernel(o.dir);
   const flags = [
-    ...['serve', '--iface', 's0', '--address', `${NET.server}/${NET.prefix}`, '--dhcp', 'full'],
-    ...['--range', `${NET.start}-${NET.end}`, '--force', '--data-dir', dataDir, '--lab', 'off'],
-    ...['--http-port', '8026', '--admin-listen', '127.0.0.1:0', '--log-level', 'warn', '--microkernel', mk],
+    ...['--iface', 's0', '--address', `${NET.server}/${NET.prefix}`, '--dhcp', 'full'],
+    ...['--range', `${NET.start}-${NET.end}`, '--force', '--log-level', 'warn', '--microkernel', mk],
   ];
-  const node = [...(o.profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${o.profileDir}`] : []), path.join(REPO_ROOT, 'bin', 'crashcart.mjs')];
-  const [cmd, args] = pin(o.cpus, process.execPath, [...node, ...flags]);
-  const c = lab.spawnIn(ns, cmd, args);
-  let out = '';
-  c.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  c.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  await waitFor(`crashcart serve (${out.slice(-400)})`, 60_000, () => {
-    if (c.exitCode !== null) throw new Error(`crashcart serve exited: ${out.slice(-2000)}`);
-    return /Crashcart UI/.test(out);
+  const a = await spawnAppliance(flags, {
+    dataDir: path.join(o.dir, 'crashcart'),
+    netns: lab.ns(ns),
+    httpPort: 8026,
+    testDefaults: false,
+    ...(o.cpus ? { wrap: ['taskset', '-c', o.cpus] } : {}),
+    ...(o.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] } : {}),
   });
+  lab.children.push(a.child);
   return {
-    pid: c.pid!,
-    stop: () => kill(c),
+    pid: a.child.pid!,
+    // Generous: with --cpu-prof the profile is written on the way out.
+    stop: () => a.stop(15_000),
     note: async () => 'crashcart serve (whole appliance)',
   };
 };
 
-/** The DHCP plugin alone on a real store (test/dhcp/harness/appliance.ts): no planes, no core hooks. */
+/** The DHCP plugin alone on a real store (the kit's test/support/dhcp-plugin.ts): no planes, no core hooks. */
 export const crashcartPlugin: Starter = async (lab, ns, o) => {
-  const app = new ApplianceProc(
+  const app = new DhcpPluginProc(
     lab,
     ns,
     {

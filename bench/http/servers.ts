@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
-import { freePort } from '../../test/support/appliance.ts';
+import { freePort, spawnAppliance } from '../../test/support/appliance.ts';
 
 /** A running server: base URL and the URL path of each bench file. */
 export interface HttpServer {
@@ -58,27 +58,17 @@ export async function startCrashcart(dir: string, files: Record<string, string>,
     fs.linkSync(p, path.join(data, 'images', 'bench', name));
     if (name === 'vmlinuz' || name === 'initrd.img') fs.linkSync(p, path.join(mk, name));
   }
-  const port = await freePort();
-  const c = spawn(
-    process.execPath,
-    [
-      ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []),
-      path.join(REPO_ROOT, 'bin', 'crashcart.mjs'),
-      ...['serve', '--data-dir', data, '--lab', 'off', '--http-port', String(port), '--admin-listen', '127.0.0.1:0'],
-      ...['--rate-limit', '0', '--log-level', 'warn', '--microkernel', mk],
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  c.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  c.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  await waitFor(c, () => out, /Crashcart UI/, 'crashcart serve');
+  // The kit's starter: the real `crashcart serve` on loopback, no rate limit (its test defaults), this microkernel.
+  const a = await spawnAppliance(['--log-level', 'warn', '--microkernel', mk], {
+    dataDir: data,
+    nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : [],
+  });
   return {
     name: 'Crashcart',
-    pid: c.pid!,
-    base: `http://127.0.0.1:${port}`,
+    pid: a.child.pid!,
+    base: a.nodeUrl,
     url: (f) => (f === 'vmlinuz' || f === 'initrd.img' ? `/mk/${f}` : `/images/bench/${f}`),
-    stop: () => stopByPid(c, 'SIGTERM'),
+    stop: () => a.stop(10_000),
   };
 }
 

@@ -58,7 +58,11 @@ export function stormTable(runs: StormRun[]): string {
   ]);
   const sum = (r: StormRun, k: 'dhcp' | 'tftp' | 'http') => r.results.reduce((n, x) => n + x.retries[k], 0);
   rows.push(['retries: DHCP / TFTP / HTTP', ...runs.map((r) => `${sum(r, 'dhcp')} / ${sum(r, 'tftp')} / ${sum(r, 'http')}`)]);
-  rows.push(['bytes delivered per machine (MB)', ...runs.map((r) => ((r.results[0]?.bytes ?? 0) / 1e6).toFixed(1))]);
+  // A machine that finished got every byte; a failed one may have none (the first machine is not always a finished one).
+  rows.push([
+    'bytes delivered per finished machine (MB)',
+    ...runs.map((r) => ((r.results.find((x) => x.ok)?.bytes ?? 0) / 1e6).toFixed(1)),
+  ]);
   rows.push(['server CPU over the storm (s)', ...runs.map((r) => (r.cpuMs / 1000).toFixed(1))]);
   rows.push(['server peak memory (MiB)', ...runs.map((r) => r.peakRssMiB.toFixed(0))]);
   const lines = [`| | ${cols.join(' | ')} |`, `|---|${cols.map(() => '---:').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];

@@ -142,7 +142,7 @@ try {
     }
   }
 } finally {
-  lab.destroy();
+  await lab.destroy();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 const doc = `# Boot storm results (${N} machines)

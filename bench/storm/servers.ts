@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { spawnAppliance } from '../../test/support/appliance.ts';
 import { STORM_NET } from './lab.ts';
 
 /** A running boot server. */
@@ -69,16 +70,14 @@ function stop(c: ChildProcess, sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   });
 }
 
-/** `crashcart serve` on eth0 of `ns` with the real microkernel from `mk`. */
+/** `crashcart serve` on eth0 of `ns` with the real microkernel from `mk`, started by the test kit's one starter. */
 export async function startCrashcart(ns: string, dir: string, mk: string): Promise<StormServer> {
-  const p = inNs(ns, process.execPath, [
-    path.join(REPO_ROOT, 'bin', 'crashcart.mjs'),
-    ...['serve', '--iface', 'eth0', '--address', `${STORM_NET.server}/${STORM_NET.prefix}`, '--dhcp', 'full'],
-    ...['--range', `${STORM_NET.start}-${STORM_NET.end}`, '--force', '--data-dir', path.join(dir, 'crashcart-data')],
-    ...['--lab', 'off', '--http-port', '8026', '--admin-listen', '127.0.0.1:0', '--microkernel', mk, '--log-level', 'warn'],
-  ]);
-  await until('crashcart serve', 60_000, () => /Crashcart UI/.test(p.out()), p.c, p.out);
-  return { name: 'Crashcart', pids: () => [p.c.pid!], stop: () => stop(p.c) };
+  const flags = [
+    ...['--iface', 'eth0', '--address', `${STORM_NET.server}/${STORM_NET.prefix}`, '--dhcp', 'full'],
+    ...['--range', `${STORM_NET.start}-${STORM_NET.end}`, '--force', '--microkernel', mk, '--log-level', 'warn'],
+  ];
+  const a = await spawnAppliance(flags, { dataDir: path.join(dir, 'crashcart-data'), netns: ns, httpPort: 8026, testDefaults: false });
+  return { name: 'Crashcart', pids: () => [a.child.pid!], stop: () => a.stop(10_000) };
 }
 
 /** dnsmasq (DHCP + TFTP) and nginx (HTTP) serving the same loader, script and microkernel files. */

@@ -13,6 +13,8 @@ const require = createRequire(import.meta.url);
 const SOL_SOCKET = 1;
 /** SO_BINDTOIFINDEX (Linux 5.0+): pin the socket to one interface by index. */
 const SO_BINDTOIFINDEX = 62;
+/** SO_RCVBUFFORCE (socket(7)): SO_RCVBUF past net.core.rmem_max, for a process with CAP_NET_ADMIN. */
+const SO_RCVBUFFORCE = 33;
 
 /** Where a datagram came from (or goes to). */
 export interface Peer {
@@ -47,10 +49,38 @@ export interface PinnedUdpOptions {
   recvBufferBytes?: number;
 }
 
+/** setsockopt(SOL_SOCKET, opt, int) through the `sockopt` addon (Node has no API for these options). */
+function setSocketInt(sock: dgram.Socket, opt: number, value: number): void {
+  const { setsockopt } = require('sockopt') as { setsockopt: (s: unknown, level: number, opt: number, v: number) => void };
+  setsockopt(sock, SOL_SOCKET, opt, value);
+}
+
 /** Pin an already bound socket to an interface index. */
 export function pinToIfindex(sock: dgram.Socket, ifindex: number): void {
-  const { setsockopt } = require('sockopt') as { setsockopt: (s: unknown, level: number, opt: number, v: number) => void };
-  setsockopt(sock, SOL_SOCKET, SO_BINDTOIFINDEX, ifindex);
+  setSocketInt(sock, SO_BINDTOIFINDEX, ifindex);
+}
+
+/**
+ * Ask for a receive buffer of `bytes`. SO_RCVBUF is capped by net.core.rmem_max (208 KiB on a stock kernel, about
+ * 90 DHCP datagrams): a rack of 500 machines powering on at once overflows that while the event loop is busy, and
+ * a dropped DISCOVER costs the machine 4 s (the PXE ROM's first retry). The appliance runs with CAP_NET_ADMIN (it
+ * serves DHCP), so SO_RCVBUFFORCE lifts the cap; without it the capped size stays. Returns the size the kernel
+ * reports (Linux doubles the value asked for, for its bookkeeping).
+ */
+export function setRecvBuffer(sock: dgram.Socket, bytes: number): number {
+  try {
+    sock.setRecvBufferSize(bytes);
+  } catch {
+    /* the kernel keeps its default; only bursts suffer */
+  }
+  if (sock.getRecvBufferSize() < bytes) {
+    try {
+      setSocketInt(sock, SO_RCVBUFFORCE, bytes);
+    } catch {
+      /* no CAP_NET_ADMIN: the capped size stays */
+    }
+  }
+  return sock.getRecvBufferSize();
 }
 
 /** Open a UDP socket bound to `address:port` and pinned to `ifindex`. */
@@ -62,13 +92,7 @@ export async function openPinnedUdp(opts: PinnedUdpOptions): Promise<UdpTranspor
   });
   if (opts.ifindex !== null) pinToIfindex(sock, opts.ifindex);
   if (opts.broadcast) sock.setBroadcast(true);
-  if (opts.recvBufferBytes) {
-    try {
-      sock.setRecvBufferSize(opts.recvBufferBytes);
-    } catch {
-      /* the kernel keeps its default; only bursts suffer */
-    }
-  }
+  if (opts.recvBufferBytes) setRecvBuffer(sock, opts.recvBufferBytes);
   sock.on('error', () => {
     /* send errors are reported per send; the socket lives on */
   });

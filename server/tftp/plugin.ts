@@ -11,6 +11,8 @@ import { openConnectedUdp } from './connected-udp.ts';
 import { blksizeForMtu, mtuOf } from './mtu.ts';
 import { TftpServer } from './server.ts';
 
+/** The listener's receive buffer: a rack's read requests arrive at once (as DHCP's do, server/dhcp/defaults.ts). */
+export const TFTP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 /** What the core passes in. */
 export interface TftpPluginDeps {
   config: Config;
@@ -37,7 +39,8 @@ export function createTftpPlugin(deps: TftpPluginDeps): Plugin & { stats(): Reco
       const blksizeCap = Math.min(blksizeForMtu(mtu), deps.limits?.blksizeCap ?? Infinity);
       const s = new TftpServer({
         port: deps.config.ports.tftp,
-        open: (port, purpose) => openPinnedUdp({ port, address: addr.ip, ifindex: deps.config.ifindex, purpose }),
+        open: (port, purpose) =>
+          openPinnedUdp({ port, address: addr.ip, ifindex: deps.config.ifindex, purpose, recvBufferBytes: TFTP_RECV_BUFFER_BYTES }),
         openTransfer: (peer, onSendError) => openConnectedUdp({ address: addr.ip, ifindex: deps.config.ifindex, peer, onSendError }),
         roots: deps.roots,
         blksizeCap,

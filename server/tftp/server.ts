@@ -79,6 +79,8 @@ export class TftpServer {
   private readonly now: () => number;
   private stopping = false;
   private readonly closing = new Set<Promise<void>>();
+  /** Transfers still being set up (hooks, file, cache, socket): stop() waits for them to see `stopping`. */
+  private readonly settingUp = new Set<Promise<void>>();
 
   constructor(private readonly o: TftpServerOptions) {
     this.now = o.now ?? (() => performance.now());
@@ -108,6 +110,8 @@ export class TftpServer {
     this.queue.length = 0;
     this.stats.queued = 0;
     for (const t of this.active.values()) t?.abort('server shutting down');
+    // A transfer still in setup has no Transfer to abort yet: its setup sees `stopping` and releases its slot.
+    await Promise.allSettled([...this.settingUp]);
     await Promise.allSettled([...this.closing]);
     if (this.listener) {
       await this.listener.close();
@@ -199,10 +203,13 @@ export class TftpServer {
     this.active.set(k, null); // reserve the slot before any await, so the caps hold
     this.perClient.set(from.address, (this.perClient.get(from.address) ?? 0) + 1);
     this.stats.active = this.active.size;
-    this.run(req, from).catch((e: unknown) => {
-      this.o.log.error({ err: e, from }, 'TFTP transfer setup failed');
-      this.release(k, from.address);
-    });
+    const setup = this.run(req, from)
+      .catch((e: unknown) => {
+        this.o.log.error({ err: e, from }, 'TFTP transfer setup failed');
+        this.release(k, from.address);
+      })
+      .finally(() => this.settingUp.delete(setup));
+    this.settingUp.add(setup);
   }
 
   private release(k: string, ip: string): void {

@@ -73,20 +73,23 @@ describe('crashcart-agent on this machine', () => {
     expect(names(replay.stdout)).toEqual(names(live.stdout));
   });
 
-  it('bad input: unknown flag, unreadable replay folder, no appliance -- each says the fix, none crashes', async () => {
-    const bad = await agent(['--frobnicate']);
+  it('bad input: unknown flag, unreadable replay folder, bad exclude pattern -- each says the fix, none crashes', async () => {
+    // Four independent runs at once: each starts a fresh Node, which takes seconds on a loaded machine.
+    const [bad, missing, badRe, help] = await Promise.all([
+      agent(['--frobnicate']),
+      agent(['--once', '--print', '--from', path.join(tmp, 'nope')]),
+      agent(['--once', '--print', '--exclude', '([']),
+      agent(['--help']),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/fix: see `crashcart-agent --help`/);
-    const missing = await agent(['--once', '--print', '--from', path.join(tmp, 'nope')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/Fix: pass --from/);
-    const badRe = await agent(['--once', '--print', '--exclude', '([']);
     expect(badRe.code).toBe(2);
     expect(badRe.stderr).toMatch(/not a valid regular expression/);
-    const help = await agent(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/collect DIR/);
-  });
+  }, 180_000);
 
   it('--once against the real core: registers with the token from /boot and checks in', async () => {
     core = await startCore();

@@ -203,16 +203,24 @@ describe('burn-in', () => {
     expect(mem.ops).toBeGreaterThan(0);
   });
 
-  it('reads a disk for the time given and counts read errors', async () => {
+  it('reads a disk for the whole time given, starting over at its end, and counts read errors', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-burnin-unit-'));
+    // A clock that moves 1 ms each time it is read: the first read is t0, then one read per chunk.
+    const clock = (): (() => number) => {
+      let t = 0;
+      return () => t++;
+    };
     try {
       const f = path.join(dir, 'disk');
       fs.writeFileSync(f, randomBytes(3 << 20));
-      const r = await readDisk({ name: 'vda', path: f, size: 3 << 20 }, 60_000, () => undefined);
-      expect(r).toMatchObject({ name: 'vda', read_bytes: 3 << 20, errors: 0 });
-      // A directory cannot be read like a disk: every read fails, each counted.
-      const bad = await readDisk({ name: 'vdb', path: dir, size: 2 << 20 }, 60_000, () => undefined);
-      expect(bad).toMatchObject({ errors: 2, read_bytes: 2 << 20 });
+      let seen = 0;
+      const r = await readDisk({ name: 'vda', path: f, size: 3 << 20 }, 7, (n) => (seen += n), clock());
+      // Six 1 MiB chunks fit in 7 ms: the 3 MiB disk is read twice, not once and then idle.
+      expect(r).toMatchObject({ name: 'vda', read_bytes: 6 << 20, errors: 0 });
+      expect(seen).toBe(6 << 20);
+      // A directory cannot be read like a disk: every read fails, each counted, and the failed pass is the last.
+      const bad = await readDisk({ name: 'vdb', path: dir, size: 2 << 20 }, 1000, () => undefined, clock());
+      expect(bad).toMatchObject({ errors: 2, read_bytes: 0 });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

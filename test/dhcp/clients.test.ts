@@ -12,13 +12,13 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { Lab } from '../support/netns-lab.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { ApplianceProc } from './appliance-proc.ts';
+import { DhcpPluginProc, type DhcpPluginArgs } from '../support/dhcp-plugin.ts';
 
 const lab = new Lab('dhcp', 'cl');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-dhcp-clients-'));
 const dataDir = path.join(tmp, 'data');
 const SERVER = '10.9.0.1';
-const applianceArgs = {
+const applianceArgs: DhcpPluginArgs = {
   iface: 'p0',
   ip: SERVER,
   prefix: 20,
@@ -37,7 +37,7 @@ const applianceArgs = {
     ],
   },
 };
-let app: ApplianceProc;
+let app: DhcpPluginProc;
 
 /** A client hook script that records what happened and applies the address (no resolv.conf). */
 function script(name: string, body: string): string {
@@ -101,7 +101,7 @@ afterAll(async () => {
 
 describe.sequential('real clients in namespaces', () => {
   it('starts full mode after probing an empty link', async () => {
-    app = new ApplianceProc(lab, 'app', applianceArgs);
+    app = new DhcpPluginProc(lab, 'app', applianceArgs);
     const l = await app.started();
     expect(l.type).toBe('ready');
   });
@@ -210,7 +210,7 @@ describe.sequential('real clients in namespaces', () => {
       .split(' ')[1]!;
     const udhIp = fs.readFileSync(path.join(tmp, 'udhcpc.ip'), 'utf8');
     await app.stop();
-    app = new ApplianceProc(lab, 'app', applianceArgs);
+    app = new DhcpPluginProc(lab, 'app', applianceArgs);
     expect((await app.started()).type).toBe('ready');
     const r = await run('udh', 'udhcpc', ['-i', 'e0', '-n', '-q', '-f', '-t', '5', '-T', '1', '-s', udhcpcScript], 20_000);
     expect(r.code).toBe(0);

@@ -2,7 +2,7 @@
  * A foreign DHCP server (dnsmasq) makes full mode refuse; proxy mode then
  * works beside it with real UEFI firmware (OVMF under QEMU) going through
  * port 4011 to TFTP; in full mode SeaBIOS with QEMU's iPXE ROM is sent to
- * the boot script URL. The appliance harness records TFTP and HTTP requests.
+ * the boot script URL. The kit's DHCP-plugin-alone mode records TFTP and HTTP requests.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -11,12 +11,12 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Lab } from '../support/netns-lab.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { ApplianceProc } from './appliance-proc.ts';
+import { DhcpPluginProc, type DhcpPluginArgs } from '../support/dhcp-plugin.ts';
 
 const lab = new Lab('dhcp', 'fw');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-dhcp-fw-'));
 const SERVER = '10.9.0.1';
-const base = (dataDir: string, mode: 'full' | 'proxy') => ({
+const base = (dataDir: string, mode: 'full' | 'proxy'): DhcpPluginArgs => ({
   iface: 'p0',
   ip: SERVER,
   prefix: 24,
@@ -63,19 +63,16 @@ beforeAll(() => {
   lab.plug('dns', 'f0', '10.9.0.2/24');
 });
 
-let running: ApplianceProc | null = null;
-/** Start the appliance harness; a failed test leaves nothing running for the next one. */
-function start(args: Record<string, unknown>): ApplianceProc {
-  running = new ApplianceProc(lab, 'app', args);
+let running: DhcpPluginProc | null = null;
+/** Start the DHCP plugin; a failed test leaves nothing running for the next one. */
+function start(args: DhcpPluginArgs): DhcpPluginProc {
+  running = new DhcpPluginProc(lab, 'app', args);
   return running;
 }
 afterEach(async () => {
   const r = running;
   running = null;
-  if (r && r.child.exitCode === null && r.child.pid) {
-    process.kill(r.child.pid, 'SIGKILL');
-    await waitFor('appliance exit', 10_000, () => r.child.exitCode !== null || r.child.signalCode !== null);
-  }
+  await r?.kill();
 });
 
 afterAll(async () => {

@@ -13,7 +13,8 @@ import readline from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { Lab } from '../support/netns-lab.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { ApplianceProc } from './appliance-proc.ts';
+import { DhcpPluginProc } from '../support/dhcp-plugin.ts';
+import type { DhcpPluginOptions } from '../../server/dhcp/plugin.ts';
 import type { ForeignServer } from '../../server/dhcp/probe-reply.ts';
 import { MAX_FOREIGN_SERVERS } from '../../server/dhcp/defaults.ts';
 
@@ -87,8 +88,8 @@ async function rogue(mode: string): Promise<void> {
   await waitFor(`rogue server (${mode})`, 15_000, () => lines.includes('ready'));
 }
 
-function appliance(name: string, mode: 'full' | 'proxy', options: Record<string, unknown> = {}): ApplianceProc {
-  const a = new ApplianceProc(lab, 'app', {
+function appliance(name: string, mode: 'full' | 'proxy', options: DhcpPluginOptions = {}): DhcpPluginProc {
+  const a = new DhcpPluginProc(lab, 'app', {
     iface: 'p0',
     ip: SERVER,
     prefix: 24,

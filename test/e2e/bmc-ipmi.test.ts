@@ -21,7 +21,7 @@ import type { Node } from '../../contract/node.ts';
 import type { NodeFromBmcAnswer, PowerResult } from '../../contract/index.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, qemuArgs, SerialLog, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
+import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
 import { startIpmiSim, type IpmiSimPeer } from '../bmc/peers/ipmi-sim.ts';
 import { pollUntil } from '../support/wait-for.ts';
 
@@ -32,7 +32,6 @@ const lab = new Lab('e2e', 'ipmi');
 const NS = lab.ns('net');
 const SUBNET = '10.67.0';
 const HTTP_PORT = 8028;
-const ADMIN_PORT = 18029;
 const UUID = '0badc0de-0000-4000-8000-0000000000e2';
 /** Budget for one PXE boot of the microkernel on TCG up to registration (~60-90 s measured; CI is slower). */
 const BOOT_TIMEOUT_MS = 6 * 60_000;
@@ -160,7 +159,6 @@ beforeAll(async () => {
       prefix: net.prefix,
       range: [`${SUBNET}.100`, `${SUBNET}.150`],
       dataDir,
-      adminPort: ADMIN_PORT,
       httpPort: HTTP_PORT,
       microkernelDir: MK_DIR,
       logFile: path.join(LOG_DIR, 'appliance.log'),

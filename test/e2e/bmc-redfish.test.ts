@@ -18,7 +18,7 @@ import type { Node } from '../../contract/node.ts';
 import type { PowerResult } from '../../contract/bmc.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, qemuArgs, SerialLog, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
+import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
 import { startSushy, type SushyPeer } from '../bmc/peers/sushy.ts';
 import { makeCert } from '../bmc/peers/tls-cert.ts';
 import { pollUntil } from '../support/wait-for.ts';
@@ -30,7 +30,6 @@ const lab = new Lab('e2e', 'bmc');
 const NS = lab.ns('net');
 const SUBNET = '10.66.0';
 const HTTP_PORT = 8026;
-const ADMIN_PORT = 18027;
 const SUSHY_PORT = 8443;
 const CHASSIS_PORT = 8099;
 const RF_USER = 'e2e-admin';
@@ -165,7 +164,6 @@ beforeAll(async () => {
       prefix: net.prefix,
       range: [`${SUBNET}.100`, `${SUBNET}.150`],
       dataDir,
-      adminPort: ADMIN_PORT,
       httpPort: HTTP_PORT,
       microkernelDir: MK_DIR,
       logFile: path.join(LOG_DIR, 'appliance.log'),

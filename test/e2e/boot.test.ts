@@ -14,7 +14,7 @@ import type { Node } from '../../contract/node.ts';
 import type { CcEvent } from '../../contract/events.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
+import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
 import { debianInstaller } from './harness/debian-installer.ts';
 import { bootPhases, phasesMarkdown, type Phase } from './harness/timings.ts';
 import { pollUntil } from '../support/wait-for.ts';
@@ -26,7 +26,6 @@ const lab = new Lab('e2e', 'boot');
 const NS = lab.ns('net');
 const SUBNET = '10.66.0';
 const HTTP_PORT = 8026;
-const ADMIN_PORT = 18027;
 /** Budget for both guests to PXE-boot and register on TCG (measured ~30-60 s each; CI is slower). */
 const REGISTER_TIMEOUT_MS = 6 * 60_000;
 /** Budget for the bound guest to reboot into the installer and fetch its preseed. */
@@ -130,7 +129,6 @@ beforeAll(async () => {
     prefix: net.prefix,
     range: [`${SUBNET}.100`, `${SUBNET}.150`],
     dataDir,
-    adminPort: ADMIN_PORT,
     httpPort: HTTP_PORT,
     microkernelDir: MK_DIR,
     logFile: path.join(logDir, 'appliance.log'),

@@ -20,7 +20,7 @@ import type { Node } from '../../contract/node.ts';
 import type { DeployResult } from '../../contract/agent-tasks.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
+import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
 import { sshRun } from '../images/harness/disk-guest.ts';
 import { ofType } from '../support/events.ts';
 import { pollUntil } from '../support/wait-for.ts';
@@ -33,7 +33,6 @@ const lab = new Lab('e2e', 'deploy');
 const NS = lab.ns('net');
 const SUBNET = '10.67.0';
 const HTTP_PORT = 8026;
-const ADMIN_PORT = 18028;
 /** PXE + microkernel on TCG: about a minute each; CI is slower; one power cycle (below) included. */
 const REGISTER_TIMEOUT_MS = 12 * 60_000;
 /**
@@ -131,7 +130,6 @@ beforeAll(async () => {
     prefix: net.prefix,
     range: [`${SUBNET}.100`, `${SUBNET}.150`],
     dataDir,
-    adminPort: ADMIN_PORT,
     httpPort: HTTP_PORT,
     microkernelDir: MK_DIR,
     logFile: path.join(OUT_DIR, 'appliance.log'),

@@ -15,7 +15,7 @@ import type { Node } from '../../contract/node.ts';
 import type { BurnInResult, EraseResult, NodeTask } from '../../contract/agent-tasks.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
+import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
 import { pollUntil } from '../support/wait-for.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,7 +25,6 @@ const lab = new Lab('e2e', 'erase');
 const NS = lab.ns('net');
 const SUBNET = '10.68.0';
 const HTTP_PORT = 8026;
-const ADMIN_PORT = 18029;
 /** PXE boot to registered on TCG (measured about a minute; CI under load is slower). */
 const REGISTER_TIMEOUT_MS = 6 * 60_000;
 /** A job from bind to its end: the next check-in, the tools download, the work. */
@@ -117,7 +116,6 @@ beforeAll(async () => {
     prefix: net.prefix,
     range: [`${SUBNET}.100`, `${SUBNET}.150`],
     dataDir,
-    adminPort: ADMIN_PORT,
     httpPort: HTTP_PORT,
     microkernelDir: MK_DIR,
     logFile: path.join(logDir, 'appliance.log'),

@@ -20,7 +20,7 @@ import { freshClone } from '../support/fresh-clone.ts';
 import { tmpDir } from '../support/appliance.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
+import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
 
 const lab = new Lab('e2e', 'field');
 const NS = lab.ns('net');
@@ -69,7 +69,6 @@ async function serve(dataDir: string, name: string): Promise<Appliance> {
     prefix: net!.prefix,
     range: [`${SUBNET}.100`, `${SUBNET}.150`],
     dataDir,
-    adminPort: 18127,
     httpPort: 8026,
     logFile: path.join(OUT_DIR, `${name}.log`),
     wrap: HIDE,

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Node } from '../../contract/node.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
+import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
 import { bootPhases, phasesMarkdown, type Phase } from './harness/timings.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,7 +27,6 @@ const NS = lab.ns('net');
 const SITE = lab.ns('site');
 const SUBNET = '10.67.0';
 const HTTP_PORT = 8026;
-const ADMIN_PORT = 18028;
 const REGISTER_TIMEOUT_MS = 6 * 60_000;
 
 const GUESTS: GuestSpec[] = [
@@ -100,7 +99,6 @@ beforeAll(async () => {
     prefix: net.prefix,
     range: null,
     dataDir,
-    adminPort: ADMIN_PORT,
     httpPort: HTTP_PORT,
     microkernelDir: MK_DIR,
     logFile: path.join(logDir, 'appliance.log'),

@@ -23,7 +23,7 @@ import type { Node } from '../../contract/node.ts';
 import type { CcEvent } from '../../contract/events.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, checkQemuArm64, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from './harness/appliance.ts';
+import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
 import { bootPhases, phasesMarkdown } from './harness/timings.ts';
 import { ofType } from '../support/events.ts';
 import { pollUntil } from '../support/wait-for.ts';
@@ -166,7 +166,6 @@ beforeAll(async () => {
     prefix: net.prefix,
     range: [`${SUBNET}.100`, `${SUBNET}.150`],
     dataDir,
-    adminPort: 18028,
     httpPort: 8026,
     microkernelDir: MK_DIR,
     logFile: path.join(LOG_DIR, 'appliance.log'),

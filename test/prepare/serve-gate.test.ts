@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { Lab } from '../support/netns-lab.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { freshClone } from '../support/fresh-clone.ts';
-import { tmpDir } from '../support/appliance.ts';
+import { spawnAppliance, tmpDir } from '../support/appliance.ts';
 import { writeMicrokernel } from '../bundle/support.ts';
 
 const lab = new Lab('prepare', 'gate');
@@ -93,19 +93,16 @@ describe('serving a rack without what it needs', { timeout: 300_000 }, () => {
   });
 
   it('a machine asking for a loader that is still missing is an event naming the fix, over TFTP and HTTP', async () => {
-    const child = lab.spawnIn('srv', process.execPath, [
-      path.join(clone, 'bin', 'crashcart.mjs'),
-      'serve',
-      ...SERVE,
-      '--data-dir',
+    const a = await spawnAppliance(SERVE, {
       dataDir,
-      '--admin-listen',
-      '127.0.0.1:0',
-    ]);
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor('serve to start', 120_000, () => (child.exitCode !== null ? Promise.reject(new Error(out)) : /\n {2}data: /.test(out)));
+      netns: lab.ns('srv'),
+      repo: clone,
+      httpPort: 8026,
+      testDefaults: false,
+      timeoutMs: 120_000,
+    });
+    lab.children.push(a.child);
+    const out = a.output();
     expect(out).toMatch(/WARN {2}x86_64 UEFI Secure Boot +shimx64\.efi missing/);
     const admin = /admin API: +(http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
     const token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
@@ -139,7 +136,6 @@ describe('serving a rack without what it needs', { timeout: 300_000 }, () => {
     expect(byVia.tftp!.data).toMatchObject({ file: 'shimx64.efi', artifact: 'shim-grub-x64', client: '10.61.0.2' });
     expect(byVia.http!.data).toMatchObject({ file: 'grubaa64.efi', artifact: 'shim-grub-arm64' });
     for (const e of ev) expect(e.message).toContain('crashcart prepare');
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await a.stop();
   });
 });

@@ -5,26 +5,33 @@
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { factsHash } from '../../contract/facts-hash.ts';
-import { freePort, tmpDir } from '../support/appliance.ts';
-import { startServe, type ServeProc } from './helpers/serve-proc.ts';
+import { spawnAppliance, tmpDir, type ProcessAppliance } from '../support/appliance.ts';
 
-const procs: ServeProc[] = [];
-afterAll(() => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-});
+const procs: ProcessAppliance[] = [];
+afterAll(() => Promise.all(procs.map((p) => p.stop())));
 
-/** Start the appliance on fresh ports (retrying when a port was taken meanwhile). */
-async function launch(dataDir: string): Promise<{ proc: ServeProc; node: string; admin: string }> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const [http, admin] = [await freePort(), await freePort()];
-    const args = ['--data-dir', dataDir, '--lab', 'off', '--http-port', String(http), '--admin-listen', `127.0.0.1:${admin}`];
-    const proc = await startServe([...args, '--log-level', 'error']);
-    if (proc) {
-      procs.push(proc);
-      return { proc, node: `http://127.0.0.1:${http}`, admin: `http://127.0.0.1:${admin}` };
-    }
-  }
-  throw new Error('the appliance did not start');
+/** Start the appliance on fresh ports, serve's own defaults but a quiet log. */
+async function launch(dataDir: string): Promise<{ proc: ProcessAppliance; node: string }> {
+  const proc = await spawnAppliance(['--log-level', 'error'], { dataDir, testDefaults: false });
+  procs.push(proc);
+  return { proc, node: proc.nodeUrl };
+}
+
+/** An admin API call with the token the data dir holds. */
+async function adminCall(p: ProcessAppliance, method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(p.adminUrl + url, {
+    method,
+    headers: { authorization: `Bearer ${await p.token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** SIGKILL, resolved once it is gone. */
+async function sigkill(p: ProcessAppliance): Promise<void> {
+  const gone = new Promise((r) => p.child.once('exit', r));
+  p.child.kill('SIGKILL');
+  await gone;
 }
 
 const post = async (url: string, body: unknown) => {
@@ -50,7 +57,7 @@ describe('check-in command delivery', () => {
         first_checkin: false,
       });
     const queue = async () =>
-      expect((await a.proc.admin(a.admin, 'POST', '/api/v1/nodes/reboot', { node_ids: [reg.body.node_id] })).body.results[0].ok).toBe(true);
+      expect((await adminCall(a.proc, 'POST', '/api/v1/nodes/reboot', { node_ids: [reg.body.node_id] })).body.results[0].ok).toBe(true);
 
     // Concurrent check-ins: one reboot between them.
     await queue();
@@ -60,16 +67,14 @@ describe('check-in command delivery', () => {
     // Told, then killed right after the answer: the restarted appliance does not tell again.
     await queue();
     expect((await checkin(a.node)).body.command).toBe('reboot');
-    a.proc.child.kill('SIGKILL');
-    await a.proc.exited;
+    await sigkill(a.proc);
     expect(a.proc.child.signalCode).toBe('SIGKILL');
     a = await launch(dataDir);
     expect((await checkin(a.node)).body.command).toBe('acknowledge');
 
     // Positive control: a command queued and not yet delivered survives the same SIGKILL and is delivered once.
     await queue();
-    a.proc.child.kill('SIGKILL');
-    await a.proc.exited;
+    await sigkill(a.proc);
     a = await launch(dataDir);
     expect((await checkin(a.node)).body.command).toBe('reboot');
     expect((await checkin(a.node)).body.command).toBe('acknowledge');

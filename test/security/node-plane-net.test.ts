@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Lab } from '../support/netns-lab.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
-import { startServe } from './helpers/serve-proc.ts';
+import { spawnAppliance } from '../support/appliance.ts';
 
 const lab = new Lab('sec', 'net');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-sec-net-'));
@@ -81,11 +81,13 @@ beforeAll(async () => {
   lab.plug('m2', 'e0', null);
   lab.exec('m1', 'ip', ['link', 'set', 'e0', 'address', M1]);
   lab.exec('m2', 'ip', ['link', 'set', 'e0', 'address', M2]);
-  const args = ['--iface', 'rack0', '--dhcp', 'full', '--range', '10.77.0.100-10.77.0.150', '--data-dir', dataDir, '--lab', 'off'];
-  const proc = await startServe([...args, '--http-port', '8026', '--admin-listen', '127.0.0.1:8027', '--log-level', 'error'], {
+  const args = ['--iface', 'rack0', '--dhcp', 'full', '--range', '10.77.0.100-10.77.0.150', '--admin-listen', '127.0.0.1:8027'];
+  const proc = await spawnAppliance([...args, '--log-level', 'error'], {
+    dataDir,
     netns: lab.ns('lap'),
+    httpPort: 8026,
+    testDefaults: false,
   });
-  if (!proc) throw new Error('the appliance did not start in its namespace');
   lab.children.push(proc.child);
   // Full mode goes live after its foreign-server probe.
   await waitFor('DHCP running', 30_000, async () => {

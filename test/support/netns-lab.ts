@@ -69,17 +69,18 @@ export class Lab {
 
   /**
    * A veth from `ns` (named `ifname`, optional address) to the bridge in `sw`
-   * (or, with `peerNs`, straight into another namespace as `peerIf`).
+   * (or, with `peerNs`, straight into another namespace as `peerIf`); `mtu` for both ends (default the kernel's 1500).
    */
   plug(
     ns: string,
     ifname: string,
     cidr: string | null,
-    opts: { sw?: string; peerNs?: string; peerIf?: string; peerCidr?: string } = {},
+    opts: { sw?: string; peerNs?: string; peerIf?: string; peerCidr?: string; mtu?: number } = {},
   ): void {
     const tmpA = `ccd${process.pid % 100000}a${this.n}`;
     const tmpB = `ccd${process.pid % 100000}b${this.n++}`;
-    this.run('ip', ['link', 'add', tmpA, 'type', 'veth', 'peer', 'name', tmpB]);
+    const mtu = opts.mtu ? ['mtu', String(opts.mtu)] : [];
+    this.run('ip', ['link', 'add', tmpA, ...mtu, 'type', 'veth', 'peer', 'name', tmpB, ...mtu]);
     this.run('ip', ['link', 'set', tmpA, 'netns', this.ns(ns)]);
     this.exec(ns, 'ip', ['link', 'set', tmpA, 'name', ifname]);
     if (cidr) this.exec(ns, 'ip', ['addr', 'add', cidr, 'dev', ifname]);
@@ -143,6 +144,14 @@ export class Lab {
     return c;
   }
 
+  /** Remove one namespace of the lab now (what runs in it is killed by PID; its interfaces go with it). */
+  removeNs(name: string): void {
+    const ns = this.ns(name);
+    Lab.killAndDelete(ns);
+    const i = this.namespaces.indexOf(ns);
+    if (i >= 0) this.namespaces.splice(i, 1);
+  }
+
   /** Kill children (by PID), delete namespaces (their veths and bridges go with them). */
   async cleanup(): Promise<void> {
     for (const c of this.children) {
@@ -155,21 +164,23 @@ export class Lab {
       }
     }
     await new Promise((r) => setTimeout(r, 100));
-    for (const ns of [...this.namespaces].reverse()) {
-      // Processes a namespace still holds (dhclient daemons) are killed by their PIDs, then the namespace goes.
-      try {
-        const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').filter(Boolean);
-        for (const p of pids) {
-          try {
-            process.kill(Number(p), 'SIGKILL');
-          } catch {
-            /* gone */
-          }
+    for (const ns of [...this.namespaces].reverse()) Lab.killAndDelete(ns);
+  }
+
+  /** Processes a namespace still holds (dhclient daemons) are killed by their PIDs, then the namespace goes. */
+  private static killAndDelete(ns: string): void {
+    try {
+      const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      for (const p of pids) {
+        try {
+          process.kill(Number(p), 'SIGKILL');
+        } catch {
+          /* gone */
         }
-        execFileSync('ip', ['netns', 'del', ns]);
-      } catch {
-        /* already removed */
       }
+      execFileSync('ip', ['netns', 'del', ns]);
+    } catch {
+      /* already removed */
     }
   }
 }

@@ -8,6 +8,7 @@ import type { EventType } from '../../contract/index.ts';
 import { TftpServer, type TftpServerOptions } from '../../server/tftp/server.ts';
 import { MemNet } from './helpers/mem-net.ts';
 import { memRead } from './helpers/mem-client.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { makeEvent } from '../support/events.ts';
 
 const SERVER = '10.0.0.1';
@@ -364,6 +365,38 @@ describe('giving up, quirks and caps', () => {
     await idle();
     expect(s.stats).toMatchObject({ busyRefused: 3, completed: 5, queued: 0, active: 0, openFiles: 0, openSockets: 1 });
     await s.stop();
+  });
+
+  it('stop() waits for a transfer still being set up, which then ends without a socket or file left open', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered = false;
+    const { net, s, to } = await serve({
+      hooks: {
+        // The setup is held inside the first hook, as a slow disk or a busy loop would hold it.
+        tftpFileFor: async (_ip, name) => {
+          entered = true;
+          await gate;
+          return name;
+        },
+        nodeIdForIp: async () => null,
+      },
+    });
+    const sock = net.open(CLIENT, 0);
+    const got: Buffer[] = [];
+    sock.onMessage((b) => got.push(b));
+    await sock.send(Buffer.from([0, 1, 0x62, 0x35, 0x31, 0x31, 0, 0x6f, 0x63, 0x74, 0x65, 0x74, 0]), to); // b511 octet
+    await waitFor('the request to reach the hook', 5000, () => entered);
+    expect(s.stats.active).toBe(1);
+    let stopped = false;
+    const stopping = s.stop().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stopped).toBe(false); // still waiting for the setup
+    release();
+    await stopping;
+    expect(s.stats).toMatchObject({ active: 0, openFiles: 0, openSockets: 0 });
+    expect(got.filter((b) => b[1] === 3)).toEqual([]); // no DATA after stop
+    await sock.close();
   });
 
   it('a re-sent request for a running transfer does not start a second one', async () => {

@@ -1,47 +1,26 @@
 /**
- * Runs the DHCP plugin (real store, real sockets) inside a test namespace:
- * `ip netns exec NS node bin/run-ts.mjs test/dhcp/harness/appliance.ts JSON`.
- * Prints JSON lines: ready / error / event / stats; reads "stats" and "stop" on stdin.
- * Also serves a tiny HTTP responder and TFTP recorder so firmware tests can see what was asked.
+ * The program of the kit's DHCP-plugin-alone mode (test/support/dhcp-plugin.ts starts it in a namespace):
+ * the DHCP plugin on a real store and real sockets, no planes, no core. Prints JSON lines: ready / error /
+ * event / stats / reserved / stopped; reads "stats", "reserve MAC IP|-" and "stop" on stdin. Also serves a
+ * tiny HTTP responder and TFTP recorder (or the real TFTP plugin) so firmware tests can see what was asked.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
 import dgram from 'node:dgram';
 import readline from 'node:readline';
-import { openStore } from '../../../server/store/store.ts';
-import { EventLog } from '../../../server/events/event-log.ts';
-import { createDhcpPlugin, type DhcpPluginOptions } from '../../../server/dhcp/plugin.ts';
-import { ReservationService } from '../../../server/dhcp/reservations.ts';
-import { reservationScope } from '../../../server/dhcp/reservation-scope.ts';
-import { CcError } from '../../../server/errors/cc-error.ts';
-import { createTftpPlugin } from '../../../server/tftp/plugin.ts';
-import { TestHooks, testConfig } from '../helpers.ts';
-import type { Config } from '../../../server/config/schema.ts';
-
-interface Args {
-  iface: string;
-  ip: string;
-  prefix: number;
-  mode: 'full' | 'proxy';
-  range: { start: string; end: string } | null;
-  force: boolean;
-  dataDir: string;
-  options?: DhcpPluginOptions;
-  /** Config additions: extra pools, extra options, the conflict check. */
-  config?: Partial<Pick<Config, 'pools' | 'dhcpOptions' | 'conflictCheck'>>;
-  /** Answer HTTP on 8026 and record TFTP read requests on 69. */
-  bootServers?: boolean;
-  /** Serve resources/ipxe with the real TFTP plugin instead of the recorder (needs bootServers). */
-  realTftp?: boolean;
-  /** Do not echo events on stdout (benchmarks: the echo would cost more than the server). */
-  quietEvents?: boolean;
-  /** Write a CPU profile into this folder (node --cpu-prof is not reachable through tsx). */
-  profileDir?: string;
-}
+import { openStore } from '../../server/store/store.ts';
+import { EventLog } from '../../server/events/event-log.ts';
+import { createDhcpPlugin } from '../../server/dhcp/plugin.ts';
+import { ReservationService } from '../../server/dhcp/reservations.ts';
+import { reservationScope } from '../../server/dhcp/reservation-scope.ts';
+import { CcError } from '../../server/errors/cc-error.ts';
+import { createTftpPlugin } from '../../server/tftp/plugin.ts';
+import { TestHooks, testConfig } from '../dhcp/helpers.ts';
+import type { DhcpPluginArgs } from './dhcp-plugin.ts';
 
 const out = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const args = JSON.parse(process.argv[2] ?? '{}') as DhcpPluginArgs;
 const ifindex = Number(fs.readFileSync(`/sys/class/net/${args.iface}/ifindex`, 'utf8'));
 let profiler: import('node:inspector').Session | null = null;
 if (args.profileDir) {
@@ -89,7 +68,7 @@ const realTftp =
   args.bootServers && args.realTftp
     ? createTftpPlugin({
         config,
-        roots: [path.resolve(import.meta.dirname, '../../../resources/ipxe')],
+        roots: [path.resolve(import.meta.dirname, '../../resources/ipxe')],
         events,
         log,
         hooks: {

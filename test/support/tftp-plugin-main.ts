@@ -1,27 +1,17 @@
 /**
- * Runs Crashcart's TFTP plugin inside a test namespace (started with
- * `ip netns exec NS node bin/run-ts.mjs test/tftp/helpers/serve-child.ts JSON`).
- * Protocol on stdio, one JSON line each: prints {"ready":port}; reads
- * "stats" -> {"stats":{...}}, "events" -> {"events":[...]}, "stop" -> exits.
+ * The program of the kit's TFTP-plugin-alone mode (test/support/tftp-plugin.ts starts it in a namespace):
+ * Crashcart's TFTP plugin with a fake core. Protocol on stdio, one JSON line each: prints {"ready":port};
+ * reads "stats" -> {"stats":{...}}, "events" -> {"events":[...]}, "stop" -> exits.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector';
 import { createInterface } from 'node:readline';
-import type { Config } from '../../../server/config/schema.ts';
-import { createTftpPlugin } from '../../../server/tftp/plugin.ts';
-import { makeEvent } from '../../support/events.ts';
+import type { Config } from '../../server/config/schema.ts';
+import { createTftpPlugin } from '../../server/tftp/plugin.ts';
+import { makeEvent } from './events.ts';
+import type { TftpPluginArgs } from './tftp-plugin.ts';
 
-interface ChildArgs {
-  iface: string;
-  ip: string;
-  roots: string[];
-  port?: number;
-  limits?: { maxTransfers?: number; maxPerClient?: number; blksizeCap?: number };
-  /** IP -> file overrides the fake core decides. */
-  overrides?: Record<string, Record<string, string>>;
-}
-
-const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
+const args = JSON.parse(process.argv[2] ?? '{}') as TftpPluginArgs;
 const ifindex = Number(readFileSync(`/sys/class/net/${args.iface}/ifindex`, 'utf8').trim());
 const config = {
   iface: args.iface,
