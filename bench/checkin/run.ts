@@ -2,9 +2,13 @@
  * bench/checkin: register and check-in throughput and p50/p99 latency with
  * 10,000 registered nodes, through the real HTTP listener of `crashcart serve`
  * (a child process), next to a bare Fastify route in the same run.
- * Usage: node bin/run-ts.mjs bench/checkin/run.ts [--nodes 10000] [--seconds 10]
+ * Besides rates and latencies it reports each server's CPU per request (user + system time of the
+ * server process over the phase, from /proc), the figure other load on the machine disturbs least.
+ * Usage: node bin/run-ts.mjs bench/checkin/run.ts [--nodes 10000] [--seconds 10] [--connections 32]
+ *   [--profile DIR] (Crashcart runs under --cpu-prof, the profile lands in DIR at exit)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +23,7 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
+    profile: { type: 'string' },
   },
 });
 const N = Number(values.nodes);
@@ -37,13 +42,30 @@ function start(args: string[], ready: RegExp): Promise<ChildProcess> {
   });
 }
 
+/** CPU time (user + system) of a process so far, in ms (/proc/PID/stat fields 14 and 15, in clock ticks). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+/** Runs `phase` and returns its result with the server's CPU per request in µs. */
+async function withCpu<T>(pid: number, requests: (r: T) => number, phase: () => Promise<T>): Promise<T & { cpuUs: number }> {
+  const c0 = cpuMs(pid);
+  const r = await phase();
+  return { ...r, cpuUs: ((cpuMs(pid) - c0) * 1000) / Math.max(1, requests(r)) };
+}
+
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? 0;
 
 async function main(): Promise<void> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cc-bench-'));
   const bare = await freePort();
   // The kit's starter: the real `crashcart serve` on loopback, no rate limit (its test defaults), a quiet log.
-  const cc = await spawnAppliance(['--log-level', 'error'], { dataDir });
+  const cc = await spawnAppliance(['--log-level', 'error'], {
+    dataDir,
+    nodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [],
+  });
   const ref = await start(
     [path.join(REPO_ROOT, 'bin', 'run-ts.mjs'), path.join(REPO_ROOT, 'bench', 'checkin', 'bare-fastify.ts'), String(bare)],
     /ready/,
@@ -90,14 +112,14 @@ async function main(): Promise<void> {
         }
       }),
     );
-    const registerAll = async (url: string) => {
-      const lat: number[] = [];
-      const answers: { node_id: number; agent_token: string }[] = [];
-      let k = 0;
+    // Registers of nodes [from, to) with 64 in flight; latencies and answers into `into`, returns the wall ms.
+    type RegRun = { lat: number[]; answers: { node_id: number; agent_token: string }[]; ms: number; cpuMs: number };
+    const registerSlice = async (url: string, from: number, to: number, into: RegRun) => {
+      let k = from;
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: 64 }, async () => {
-          while (k < N) {
+          while (k < to) {
             const i = k++;
             const s = performance.now();
             const r = await fetch(`${url}/api/v1/register`, {
@@ -105,17 +127,35 @@ async function main(): Promise<void> {
               headers: { 'content-type': 'application/json' },
               body: bodies[i]!.body,
             });
-            lat.push(performance.now() - s);
+            into.lat.push(performance.now() - s);
             if (r.status !== 200) throw new Error(`register ${r.status}: ${await r.text()}`);
-            answers[i] = (await r.json()) as { node_id: number; agent_token: string };
+            into.answers[i] = (await r.json()) as { node_id: number; agent_token: string };
           }
         }),
       );
-      lat.sort((a, b) => a - b);
-      return { rate: N / ((performance.now() - t0) / 1000), p50: pct(lat, 50), p99: pct(lat, 99), answers };
+      into.ms += performance.now() - t0;
     };
-    const regOurs = await registerAll(base);
-    const regBare = await registerAll(`http://127.0.0.1:${bare}`);
+    // The two servers take turns, a quarter of the nodes each time, so load from other jobs that comes and
+    // goes falls on both alike.
+    const fresh = (): RegRun => ({ lat: [], answers: [], ms: 0, cpuMs: 0 });
+    const [oursRun, bareRun] = [fresh(), fresh()];
+    const SLICES = 4;
+    for (let q = 0; q < SLICES; q++) {
+      const [from, to] = [Math.floor((q * N) / SLICES), Math.floor(((q + 1) * N) / SLICES)];
+      for (const [pid, url, into] of [
+        [cc.child.pid!, base, oursRun],
+        [ref.pid!, `http://127.0.0.1:${bare}`, bareRun],
+      ] as const) {
+        const c0 = cpuMs(pid);
+        await registerSlice(url, from, to, into);
+        into.cpuMs += cpuMs(pid) - c0;
+      }
+    }
+    const summary = (r: RegRun) => {
+      r.lat.sort((x, y) => x - y);
+      return { rate: N / (r.ms / 1000), p50: pct(r.lat, 50), p99: pct(r.lat, 99), cpuUs: (r.cpuMs * 1000) / N, answers: r.answers };
+    };
+    const [regOurs, regBare] = [summary(oursRun), summary(bareRun)];
     const nodes = regOurs.answers.map((a, i) => ({ node_id: a.node_id, agent_token: a.agent_token, facts_hash: bodies[i]!.factsHash }));
 
     // Phase 2: check-ins spread over all N nodes, against Crashcart and the bare route.
@@ -151,18 +191,27 @@ async function main(): Promise<void> {
           (err, res) => (err ? reject(err) : resolve(res)),
         );
       });
-    const ours = await run(base);
-    const theirs = await run(`http://127.0.0.1:${bare}`);
+    const ours = await withCpu(
+      cc.child.pid!,
+      (r) => r.requests.total,
+      () => run(base),
+    );
+    const theirs = await withCpu(
+      ref.pid!,
+      (r) => r.requests.total,
+      () => run(`http://127.0.0.1:${bare}`),
+    );
     const non2xx = ours.non2xx + theirs.non2xx;
     const rows = [
       [
-        'register, 64 in flight (both fsync before answering; ours group-commits, merges identity, evaluates tags and policies)',
+        'register, 64 in flight, servers taking turns by quarters (both fsync before answering; ours group-commits, merges identity, evaluates tags and policies)',
         `${regOurs.rate.toFixed(0)}/s`,
         `${regOurs.p50.toFixed(1)} ms`,
         `${regOurs.p99.toFixed(1)} ms`,
         `${regBare.rate.toFixed(0)}/s`,
         `${regBare.p50.toFixed(1)} / ${regBare.p99.toFixed(1)} ms`,
         (regOurs.rate / regBare.rate).toFixed(2),
+        `${regOurs.cpuUs.toFixed(0)} / ${regBare.cpuUs.toFixed(0)}`,
       ],
       [
         'check-in, Crashcart vs bare Fastify route',
@@ -172,22 +221,27 @@ async function main(): Promise<void> {
         `${theirs.requests.average.toFixed(0)}/s`,
         `${theirs.latency.p50} / ${theirs.latency.p99} ms`,
         (ours.requests.average / theirs.requests.average).toFixed(2),
+        `${ours.cpuUs.toFixed(0)} / ${theirs.cpuUs.toFixed(0)}`,
       ],
     ];
     const table = [
       `### Check-in benchmark (${N} registered nodes, ${CONNS} connections, ${SECONDS} s, ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)})`,
       '',
-      '| what | Crashcart rate | p50 | p99 | bare Fastify rate | bare p50 / p99 | ratio (ours / bare) |',
-      '|---|---|---|---|---|---|---|',
+      '| what | Crashcart rate | p50 | p99 | bare Fastify rate | bare p50 / p99 | ratio (ours / bare) | server CPU per request, µs (ours / bare) |',
+      '|---|---|---|---|---|---|---|---|',
       ...rows.map((r) => `| ${r.join(' | ')} |`),
       '',
-      `Errors: ${non2xx} non-2xx answers, ${ours.errors + theirs.errors} socket errors.`,
+      `Errors: ${non2xx} non-2xx answers, ${ours.errors + theirs.errors} socket errors. Load average at the end: ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}.`,
       '',
     ].join('\n');
     process.stdout.write(table + '\n');
     await fs.writeFile(path.join(REPO_ROOT, 'bench', 'checkin', 'RESULTS.md'), table);
     if (non2xx > 0) process.exitCode = 1;
   } finally {
+    // Waited for: with --profile the CPU profile is written as the server exits.
     await cc.stop();
     ref.kill('SIGTERM');
     await fs.rm(dataDir, { recursive: true, force: true });

@@ -1,11 +1,13 @@
 /**
- * HTTP asset benchmark: Crashcart's node plane next to nginx (sendfile) on loopback, same files, same
- * clients (curl, C), in the same run, servers interleaved row by row. Rows: the microkernel initrd
+ * HTTP asset benchmark: Crashcart's node plane next to nginx (sendfile) and a bare node:http server
+ * (bare-node.ts) on loopback, same files, same clients (curl, C), in the same run, the servers taking
+ * turns in every repetition. Rows: the microkernel initrd
  * whole and in Range pieces, by 1 and by 50 clients at once, and an OS image too large for the asset
  * cache (streamed). Figures are MB/s (10^6 bytes) of body over wall time; the goal per row is at least
  * 0.8x nginx or 1.1 GB/s (10 GbE line rate), whichever is lower. Writes bench/http/RESULTS.md.
  *
- *   node bin/run-ts.mjs bench/http/run.ts [--reps 3] [--rows 1,2,...] [--image-mib 512] [--out FILE]
+ *   node bin/run-ts.mjs bench/http/run.ts [--reps 5] [--rows 1,2,...] [--image-mib 512] [--out FILE]
+ *     [--profile DIR] (Crashcart under --cpu-prof; the profile lands in DIR when it stops)
  */
 import { spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -14,14 +16,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
-import { startCrashcart, startNginx, type HttpServer } from './servers.ts';
+import { startBareNode, startCrashcart, startNginx, type HttpServer } from './servers.ts';
 
 const { values: v } = parseArgs({
   options: {
-    reps: { type: 'string', default: '3' },
+    reps: { type: 'string', default: '5' },
     rows: { type: 'string' },
     'image-mib': { type: 'string', default: '512' },
     out: { type: 'string', default: path.join(import.meta.dirname, 'RESULTS.md') },
+    profile: { type: 'string' },
   },
 });
 const MiB = 1024 * 1024;
@@ -108,22 +111,29 @@ interface Cell {
   cpuMsPerGB: number;
 }
 
-async function measure(srv: HttpServer, row: Row, size: number, reps: number): Promise<Cell> {
-  const rates: number[] = [];
-  let cpu = 0;
-  let bytes = 0;
-  for (let i = 0; i < reps; i++) {
-    const c0 = treeCpuMs(srv.pid);
-    const t0 = performance.now();
-    const got = await Promise.all(row.plans(size).map((p) => client(srv.base, srv.url(row.file), p, size)));
-    const s = (performance.now() - t0) / 1000;
-    cpu += treeCpuMs(srv.pid) - c0;
-    const b = got.reduce((a, x) => a + x, 0);
-    bytes += b;
-    rates.push(b / 1e6 / s);
-  }
-  rates.sort((a, b) => a - b);
-  return { mbs: rates[Math.floor(rates.length / 2)]!, cpuMsPerGB: cpu / (bytes / 1e9) };
+/** One repetition of `row` against `srv`: MB/s, server CPU ms and body bytes. */
+async function once(srv: HttpServer, row: Row, size: number): Promise<{ mbs: number; cpuMs: number; bytes: number }> {
+  const c0 = treeCpuMs(srv.pid);
+  const t0 = performance.now();
+  const got = await Promise.all(row.plans(size).map((p) => client(srv.base, srv.url(row.file), p, size)));
+  const s = (performance.now() - t0) / 1000;
+  const bytes = got.reduce((a, x) => a + x, 0);
+  return { mbs: bytes / 1e6 / s, cpuMs: treeCpuMs(srv.pid) - c0, bytes };
+}
+
+/**
+ * `reps` repetitions of `row` on every server, the servers taking turns within each repetition, so load
+ * from other jobs that comes and goes falls on all of them alike. Per server: the median MB/s and the CPU
+ * per GB over all repetitions.
+ */
+async function measure(servers: HttpServer[], row: Row, size: number, reps: number): Promise<Cell[]> {
+  const runs = servers.map(() => [] as { mbs: number; cpuMs: number; bytes: number }[]);
+  for (let i = 0; i < reps; i++) for (const [k, srv] of servers.entries()) runs[k]!.push(await once(srv, row, size));
+  return runs.map((r) => {
+    const rates = r.map((x) => x.mbs).sort((a, b) => a - b);
+    const bytes = r.reduce((a, x) => a + x.bytes, 0);
+    return { mbs: rates[Math.floor(rates.length / 2)]!, cpuMsPerGB: r.reduce((a, x) => a + x.cpuMs, 0) / (bytes / 1e9) };
+  });
 }
 
 async function main(): Promise<void> {
@@ -140,7 +150,7 @@ async function main(): Promise<void> {
   fill(files['image.raw'], Number(v['image-mib']));
   for (const p of Object.values(files)) fs.chmodSync(p, 0o644);
   const rows = v.rows ? v.rows.split(',').map((i) => ROWS[Number(i) - 1]!) : ROWS;
-  const servers = [await startCrashcart(dir, files), await startNginx(dir, files)];
+  const servers = [await startCrashcart(dir, files, v.profile), await startNginx(dir, files), await startBareNode(dir, files)];
   const lines: string[] = [];
   const t0 = Date.now();
   try {
@@ -148,9 +158,9 @@ async function main(): Promise<void> {
       const size = fs.statSync(files[row.file]!).size;
       // Warm-up: page cache, Crashcart's asset cache, JIT.
       for (const s of servers) await client(s.base, s.url(row.file), [null], size);
-      const [ours, ref] = [await measure(servers[0]!, row, size, Number(v.reps)), await measure(servers[1]!, row, size, Number(v.reps))];
+      const [ours, ref, bare] = (await measure(servers, row, size, Number(v.reps))) as [Cell, Cell, Cell];
       const goal = Math.min(0.8 * ref.mbs, 1100);
-      const line = `| ${row.label} | ${ours.mbs.toFixed(0)} | ${ref.mbs.toFixed(0)} | ${(ours.mbs / ref.mbs).toFixed(2)}x | ${goal.toFixed(0)}: ${ours.mbs >= goal ? 'met' : 'not met'} | ${ours.cpuMsPerGB.toFixed(0)} / ${ref.cpuMsPerGB.toFixed(0)} |`;
+      const line = `| ${row.label} | ${ours.mbs.toFixed(0)} | ${ref.mbs.toFixed(0)} | ${(ours.mbs / ref.mbs).toFixed(2)}x | ${goal.toFixed(0)}: ${ours.mbs >= goal ? 'met' : 'not met'} | ${ours.cpuMsPerGB.toFixed(0)} / ${ref.cpuMsPerGB.toFixed(0)} | ${bare.mbs.toFixed(0)} (${(bare.mbs / ref.mbs).toFixed(2)}x), ${bare.cpuMsPerGB.toFixed(0)} ms/GB |`;
       process.stderr.write(`${line}\n`);
       lines.push(line);
     }
@@ -159,8 +169,8 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const table = [
-    '| row | Crashcart MB/s | nginx MB/s | ratio | goal (min of 0.8x nginx, 1100 MB/s) | server CPU ms per GB (ours / nginx) |',
-    '|---|---:|---:|---:|---|---|',
+    '| row | Crashcart MB/s | nginx MB/s | ratio | goal (min of 0.8x nginx, 1100 MB/s) | server CPU ms per GB (ours / nginx) | bare node:http MB/s (/ nginx), CPU |',
+    '|---|---:|---:|---:|---|---|---|',
     ...lines,
   ].join('\n');
   const doc = `# HTTP asset benchmark results
@@ -170,8 +180,10 @@ Generated by \`node bin/run-ts.mjs bench/http/run.ts\` on ${new Date().toISOStri
     .map((x) => x.toFixed(1))
     .join(' ')}).
 Loopback, one curl process per client (HTTP/1.1, one keep-alive connection per client), body to /dev/null; each row runs
-Crashcart's \`crashcart serve\` node plane (\`/mk/initrd.img\`, \`/images/bench/image.raw\`) and then nginx
-(Debian 1.22, \`sendfile on\`, \`worker_processes auto\`) on the same files, median of ${v.reps} repetitions, after a warm-up request.
+Crashcart's \`crashcart serve\` node plane (\`/mk/initrd.img\`, \`/images/bench/image.raw\`) and nginx
+(Debian 1.22, \`sendfile on\`, \`worker_processes auto\`) on the same files, and a bare node:http server holding every file
+in memory and answering with \`res.end()\` of a Buffer slice (\`bench/http/bare-node.ts\`: the most Node does without
+sendfile), the servers taking turns in each of ${v.reps} repetitions (median MB/s; CPU over all of them), after a warm-up request.
 initrd.img is the microkernel build's initrd (${(fs.existsSync(realInitrd) ? fs.statSync(realInitrd).size / 1e6 : 53.5).toFixed(1)} MB) when present; the OS image is ${v['image-mib']} MiB of random bytes.
 
 ${table}

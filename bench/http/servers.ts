@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { freePort, spawnAppliance } from '../../test/support/appliance.ts';
 
 /** A running server: base URL and the URL path of each bench file. */
@@ -46,9 +47,9 @@ function stopByPid(c: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 
 /**
  * `crashcart serve` on loopback: `files` (name -> path) become the microkernel (vmlinuz, initrd.img) and
- * the image `bench` (every file).
+ * the image `bench` (every file). With `profileDir` it runs under --cpu-prof (written there as it exits).
  */
-export async function startCrashcart(dir: string, files: Record<string, string>): Promise<HttpServer> {
+export async function startCrashcart(dir: string, files: Record<string, string>, profileDir?: string): Promise<HttpServer> {
   const data = path.join(dir, 'crashcart-data');
   const mk = path.join(dir, 'mk');
   fs.mkdirSync(path.join(data, 'images', 'bench'), { recursive: true });
@@ -58,13 +59,46 @@ export async function startCrashcart(dir: string, files: Record<string, string>)
     if (name === 'vmlinuz' || name === 'initrd.img') fs.linkSync(p, path.join(mk, name));
   }
   // The kit's starter: the real `crashcart serve` on loopback, no rate limit (its test defaults), this microkernel.
-  const a = await spawnAppliance(['--log-level', 'warn', '--microkernel', mk], { dataDir: data });
+  const a = await spawnAppliance(['--log-level', 'warn', '--microkernel', mk], {
+    dataDir: data,
+    nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : [],
+  });
   return {
     name: 'Crashcart',
     pid: a.child.pid!,
     base: a.nodeUrl,
     url: (f) => (f === 'vmlinuz' || f === 'initrd.img' ? `/mk/${f}` : `/images/bench/${f}`),
     stop: () => a.stop(10_000),
+  };
+}
+
+/** The bare node:http reference (bare-node.ts): every file in memory, slices sent with res.end(). */
+export async function startBareNode(dir: string, files: Record<string, string>): Promise<HttpServer> {
+  const root = path.join(dir, 'bare');
+  fs.mkdirSync(root, { recursive: true });
+  for (const [name, p] of Object.entries(files)) fs.linkSync(p, path.join(root, name));
+  const port = await freePort();
+  const c = spawn(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'bin', 'run-ts.mjs'),
+      path.join(REPO_ROOT, 'bench', 'http', 'bare-node.ts'),
+      String(port),
+      root,
+      ...Object.keys(files),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(c, () => out, /ready/, 'bare node:http');
+  return {
+    name: 'bare node:http',
+    pid: c.pid!,
+    base: `http://127.0.0.1:${port}`,
+    url: (f) => `/${f}`,
+    stop: () => stopByPid(c, 'SIGTERM'),
   };
 }
 

@@ -107,6 +107,24 @@ describe('asset server', () => {
     expect((await get('/two/escape')).status).toBe(404);
   });
 
+  it('a folder missing at the first request is served once it appears (a miss is not remembered)', async () => {
+    const later = path.join(dir, 'later');
+    const sendLater = new AssetServer(new AssetCache(1024 * 1024, 4 * 1024 * 1024));
+    const one = Fastify();
+    installErrorHandling(one, { debug() {}, info() {}, warn() {}, error() {} });
+    one.get('/l/*', async (req, reply) => sendLater.send(req, reply, later, (req.params as { '*': string })['*']));
+    try {
+      expect((await one.inject({ url: '/l/x.bin' })).statusCode).toBe(404);
+      await fs.mkdir(later);
+      await fs.writeFile(path.join(later, 'x.bin'), 'arrived');
+      const r = await one.inject({ url: '/l/x.bin', headers: { range: 'bytes=2-' } });
+      expect(r.statusCode).toBe(206);
+      expect(r.body).toBe('rived');
+    } finally {
+      await one.close();
+    }
+  });
+
   it('refuses names that leave the root or name hidden files, and symlinks out of it (404, nothing sent)', async () => {
     for (const p of [
       '/a/..%2Foutside',
