@@ -70,6 +70,8 @@ ${part('bench/microkernel/SIZE.md', '_see docs/microkernel.md_')}
 ${part('bench/microkernel/RESULTS.md', '_not run_')}
 
 ${part('bench/microkernel/RESULTS-arm64.md', '')}
+
+${part('docs/perf/deploy.md', '')}
 `;
 fs.mkdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true });
 fs.writeFileSync(path.join(REPO_ROOT, 'docs', 'performance.md'), doc);
