@@ -22,8 +22,13 @@ import { Transfer, type TransferResult } from './transfer.ts';
 import { FileCache } from './file-cache.ts';
 import { WholeSource, type PacketSource } from './block-source.ts';
 
-/** Concurrent transfers in all: a 100-node boot storm fits with room to spare. */
-export const DEFAULT_MAX_TRANSFERS = 256;
+/**
+ * Concurrent transfers in all. A queued request gets no answer until a slot frees, and firmware gives up after a
+ * few silent retries, so a rack that powers on together must fit: 500 machines at once did not fit in 256
+ * (bench/storm --machines 500: 369 of them gave up). A transfer costs one socket and a few hundred bytes; the
+ * loaders themselves are cached once and shared. dnsmasq's reference setup in the same bench allows 1,000.
+ */
+export const DEFAULT_MAX_TRANSFERS = 1024;
 /** Per client IP: firmware runs one at a time; a NAT'd lab host or a test client may run many. */
 export const DEFAULT_MAX_PER_CLIENT = 64;
 /** Requests waiting for a slot; beyond this they get "server busy". */
