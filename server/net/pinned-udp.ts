@@ -61,9 +61,9 @@ export function pinToIfindex(sock: dgram.Socket, ifindex: number): void {
 }
 
 /**
- * Ask for a receive buffer of `bytes`. SO_RCVBUF is capped by net.core.rmem_max (208 KiB on a stock kernel, about
- * 90 DHCP datagrams): a rack of 500 machines powering on at once overflows that while the event loop is busy, and
- * a dropped DISCOVER costs the machine 4 s (the PXE ROM's first retry). The appliance runs with CAP_NET_ADMIN (it
+ * Ask for a receive buffer of `bytes`. SO_RCVBUF is capped by net.core.rmem_max (208 KiB on a stock kernel, a few
+ * hundred DHCP datagrams at most): a rack powering on at once overflows that while the event loop is busy, and a
+ * dropped DISCOVER costs the machine 4 s (the PXE ROM's first retry). The appliance runs with CAP_NET_ADMIN (it
  * serves DHCP), so SO_RCVBUFFORCE lifts the cap; without it the capped size stays. Returns the size the kernel
  * reports (Linux doubles the value asked for, for its bookkeeping).
  */
