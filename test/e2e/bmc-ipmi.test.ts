@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,16 @@ import type { Node } from '../../contract/node.ts';
 import type { NodeFromBmcAnswer, PowerResult } from '../../contract/index.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, qemuArgs, SerialLog, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
+import {
+  allEvents,
+  listNodes,
+  readTail,
+  startAppliance,
+  stopAppliance,
+  type Appliance,
+  onBridge,
+  requireMicrokernel,
+} from '../support/appliance-e2e.ts';
 import { startIpmiSim, type IpmiSimPeer } from '../bmc/peers/ipmi-sim.ts';
 import { pollUntil } from '../support/wait-for.ts';
 
@@ -132,8 +141,7 @@ function ipmitoolAtBmc(user: string, password: string, ...cmd: string[]): string
 
 beforeAll(async () => {
   checkQemu();
-  if (!existsSync(path.join(MK_DIR, 'vmlinuz')) || !existsSync(path.join(MK_DIR, 'initrd.img')))
-    throw new Error(`no microkernel in ${MK_DIR}\n  fix: npm run build:microkernel (needs the agent bundle: node build/agent-bundle.mjs)`);
+  requireMicrokernel(MK_DIR);
   dir = mkdtempSync(path.join(os.tmpdir(), `cc-e2e-ipmi-${process.pid}-`));
   dataDir = path.join(dir, 'data');
   mkdirSync(dataDir);
@@ -153,11 +161,7 @@ beforeAll(async () => {
     }),
     startAppliance({
       repo: REPO,
-      ns: NS,
-      iface: net.bridge,
-      address: net.address,
-      prefix: net.prefix,
-      range: [`${SUBNET}.100`, `${SUBNET}.150`],
+      ...onBridge(net),
       dataDir,
       httpPort: HTTP_PORT,
       microkernelDir: MK_DIR,

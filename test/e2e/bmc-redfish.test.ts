@@ -18,7 +18,16 @@ import type { Node } from '../../contract/node.ts';
 import type { PowerResult } from '../../contract/bmc.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, qemuArgs, SerialLog, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
+import {
+  allEvents,
+  listNodes,
+  readTail,
+  startAppliance,
+  stopAppliance,
+  type Appliance,
+  onBridge,
+  requireMicrokernel,
+} from '../support/appliance-e2e.ts';
 import { startSushy, type SushyPeer } from '../bmc/peers/sushy.ts';
 import { makeCert } from '../bmc/peers/tls-cert.ts';
 import { pollUntil } from '../support/wait-for.ts';
@@ -109,8 +118,7 @@ const guestRunning = (): boolean => {
 
 beforeAll(async () => {
   checkQemu();
-  if (!existsSync(path.join(MK_DIR, 'vmlinuz')) || !existsSync(path.join(MK_DIR, 'initrd.img')))
-    throw new Error(`no microkernel in ${MK_DIR}\n  fix: npm run build:microkernel (needs the agent bundle: node build/agent-bundle.mjs)`);
+  requireMicrokernel(MK_DIR);
   dir = mkdtempSync(path.join(os.tmpdir(), `cc-e2e-bmc-${process.pid}-`));
   dataDir = path.join(dir, 'data');
   mkdirSync(dataDir);
@@ -158,11 +166,7 @@ beforeAll(async () => {
     }),
     startAppliance({
       repo: REPO,
-      ns: NS,
-      iface: net.bridge,
-      address: net.address,
-      prefix: net.prefix,
-      range: [`${SUBNET}.100`, `${SUBNET}.150`],
+      ...onBridge(net),
       dataDir,
       httpPort: HTTP_PORT,
       microkernelDir: MK_DIR,

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,16 @@ import type { Node } from '../../contract/node.ts';
 import type { CcEvent } from '../../contract/events.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
+import {
+  allEvents,
+  listNodes,
+  readTail,
+  startAppliance,
+  stopAppliance,
+  type Appliance,
+  onBridge,
+  requireMicrokernel,
+} from '../support/appliance-e2e.ts';
 import { debianInstaller } from './harness/debian-installer.ts';
 import { bootPhases, phasesMarkdown, type Phase } from './harness/timings.ts';
 import { pollUntil } from '../support/wait-for.ts';
@@ -88,9 +97,7 @@ const norm = (s: string | null | undefined) => (s ?? '').toLowerCase();
 
 beforeAll(async () => {
   checkQemu();
-  if (!existsSync(path.join(MK_DIR, 'vmlinuz')) || !existsSync(path.join(MK_DIR, 'initrd.img'))) {
-    throw new Error(`no microkernel in ${MK_DIR}\n  fix: npm run build:microkernel (needs the agent bundle: node build/agent-bundle.mjs)`);
-  }
+  requireMicrokernel(MK_DIR);
   const di = debianInstaller();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'cc-e2e-data-'));
   logDir = path.join(OUT_DIR, 'e2e');
@@ -123,11 +130,7 @@ beforeAll(async () => {
   for (const g of GUESTS) for (const n of g.nics) n.tap = lab.addTap(net);
   app = await startAppliance({
     repo: REPO,
-    ns: NS,
-    iface: net.bridge,
-    address: net.address,
-    prefix: net.prefix,
-    range: [`${SUBNET}.100`, `${SUBNET}.150`],
+    ...onBridge(net),
     dataDir,
     httpPort: HTTP_PORT,
     microkernelDir: MK_DIR,

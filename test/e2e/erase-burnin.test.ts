@@ -15,7 +15,7 @@ import type { Node } from '../../contract/node.ts';
 import type { BurnInResult, EraseResult, NodeTask } from '../../contract/agent-tasks.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
+import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance, onBridge } from '../support/appliance-e2e.ts';
 import { pollUntil } from '../support/wait-for.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -110,11 +110,7 @@ beforeAll(async () => {
   };
   app = await startAppliance({
     repo: REPO,
-    ns: NS,
-    iface: net.bridge,
-    address: net.address,
-    prefix: net.prefix,
-    range: [`${SUBNET}.100`, `${SUBNET}.150`],
+    ...onBridge(net),
     dataDir,
     httpPort: HTTP_PORT,
     microkernelDir: MK_DIR,

@@ -20,7 +20,7 @@ import { freshClone } from '../support/fresh-clone.ts';
 import { tmpDir } from '../support/appliance.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
+import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance, onBridge } from '../support/appliance-e2e.ts';
 
 const lab = new Lab('e2e', 'field');
 const NS = lab.ns('net');
@@ -63,11 +63,7 @@ const log = (s: string) => console.log(`[field-ready ${new Date().toISOString().
 async function serve(dataDir: string, name: string): Promise<Appliance> {
   return startAppliance({
     repo: clone,
-    ns: NS,
-    iface: net!.bridge,
-    address: net!.address,
-    prefix: net!.prefix,
-    range: [`${SUBNET}.100`, `${SUBNET}.150`],
+    ...onBridge(net!),
     dataDir,
     httpPort: 8026,
     logFile: path.join(OUT_DIR, `${name}.log`),

@@ -9,14 +9,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Node } from '../../contract/node.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
+import {
+  allEvents,
+  listNodes,
+  readTail,
+  startAppliance,
+  stopAppliance,
+  type Appliance,
+  onBridge,
+  requireMicrokernel,
+} from '../support/appliance-e2e.ts';
 import { bootPhases, phasesMarkdown, type Phase } from './harness/timings.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -69,8 +78,7 @@ function diagnostics(): string {
 
 beforeAll(async () => {
   checkQemu();
-  if (!existsSync(path.join(MK_DIR, 'initrd.img')))
-    throw new Error(`no microkernel in ${MK_DIR}\n  fix: bash scripts/ensure-test-deps.sh (builds it)`);
+  requireMicrokernel(MK_DIR);
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'cc-e2ep-data-'));
   logDir = path.join(OUT_DIR, 'e2e-proxy');
   mkdirSync(logDir, { recursive: true });
@@ -93,11 +101,7 @@ beforeAll(async () => {
   children.push(dnsmasq);
   app = await startAppliance({
     repo: REPO,
-    ns: NS,
-    iface: net.bridge,
-    address: net.address,
-    prefix: net.prefix,
-    range: null,
+    ...onBridge(net, 'proxy'),
     dataDir,
     httpPort: HTTP_PORT,
     microkernelDir: MK_DIR,

@@ -23,7 +23,16 @@ import type { Node } from '../../contract/node.ts';
 import type { CcEvent } from '../../contract/events.ts';
 import { Lab, type BridgedNet } from '../support/netns-lab.ts';
 import { checkQemu, checkQemuArm64, startGuest, stopGuest, type Guest, type GuestSpec } from './harness/qemu.ts';
-import { allEvents, listNodes, readTail, startAppliance, stopAppliance, type Appliance } from '../support/appliance-e2e.ts';
+import {
+  allEvents,
+  listNodes,
+  readTail,
+  startAppliance,
+  stopAppliance,
+  type Appliance,
+  onBridge,
+  requireMicrokernel,
+} from '../support/appliance-e2e.ts';
 import { bootPhases, phasesMarkdown } from './harness/timings.ts';
 import { ofType } from '../support/events.ts';
 import { pollUntil } from '../support/wait-for.ts';
@@ -145,12 +154,7 @@ type Facts = { facts: Record<string, unknown>; inventory: { firmware: { secure_b
 beforeAll(async () => {
   checkQemu();
   checkQemuArm64();
-  for (const dir of [MK_DIR, MK_ARM64_DIR])
-    for (const f of ['vmlinuz', 'initrd.img'])
-      if (!existsSync(path.join(dir, f)))
-        throw new Error(
-          `no microkernel in ${dir}\n  fix: node build/agent-bundle.mjs && npm run build:microkernel (and -- --arch arm64), or bash scripts/ensure-test-deps.sh`,
-        );
+  for (const dir of [MK_DIR, MK_ARM64_DIR]) requireMicrokernel(dir);
   for (const f of ['shimx64.efi', 'grubx64.efi', 'ipxe.efi', 'shimaa64.efi', 'grubaa64.efi'])
     if (!existsSync(path.join(REPO, 'resources/ipxe', f)))
       throw new Error(`resources/ipxe/${f} is missing\n  fix: bash scripts/ensure-test-deps.sh`);
@@ -160,11 +164,7 @@ beforeAll(async () => {
   for (const n of [...SB_SPEC.nics, ...HTTP_SPEC.nics, ...ARM_SPEC.nics]) n.tap = lab.addTap(net);
   app = await startAppliance({
     repo: REPO,
-    ns: NS,
-    iface: net.bridge,
-    address: net.address,
-    prefix: net.prefix,
-    range: [`${SUBNET}.100`, `${SUBNET}.150`],
+    ...onBridge(net),
     dataDir,
     httpPort: 8026,
     microkernelDir: MK_DIR,

@@ -6,10 +6,12 @@
  * `ip netns exec NS curl`.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Node } from '../../contract/node.ts';
 import type { CcEvent } from '../../contract/events.ts';
 import { spawnAppliance, type ProcessAppliance } from './appliance.ts';
+import type { BridgedNet } from './netns-lab.ts';
 
 /** How the appliance is started. */
 export interface ApplianceSpec {
@@ -27,6 +29,33 @@ export interface ApplianceSpec {
   logFile: string;
   /** Command run inside the namespace that execs serve (e.g. `unshare --mount ...` hiding /boot), outermost first. */
   wrap?: string[];
+}
+
+/**
+ * The spec fields a QEMU suite takes from its bridged lab network: the namespace, the bridge, the appliance's
+ * address and full DHCP's pool .100-.150 of that /24, or proxy mode (no pool) beside a site DHCP server.
+ */
+export function onBridge(
+  net: BridgedNet,
+  dhcp: 'full' | 'proxy' = 'full',
+): Pick<ApplianceSpec, 'ns' | 'iface' | 'address' | 'prefix' | 'range'> {
+  const subnet = net.address.replace(/\.\d+$/, '');
+  return {
+    ns: net.ns,
+    iface: net.bridge,
+    address: net.address,
+    prefix: net.prefix,
+    range: dhcp === 'full' ? [`${subnet}.100`, `${subnet}.150`] : null,
+  };
+}
+
+/** Throw with the fix unless `dir` holds a built microkernel (kernel and initrd). */
+export function requireMicrokernel(dir: string): void {
+  for (const f of ['vmlinuz', 'initrd.img'])
+    if (!existsSync(path.join(dir, f)))
+      throw new Error(
+        `no microkernel in ${dir}\n  fix: bash scripts/ensure-test-deps.sh (builds it), or node build/agent-bundle.mjs && npm run build:microkernel [-- --arch arm64]`,
+      );
 }
 
 /** A running appliance. */
