@@ -4,7 +4,7 @@
  * POST /api/v1/register with the enrolment token the script carries), so
  * node text (manufacturer, serial) really comes from "the rack".
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { inventory } from '../support/protocol-node.ts';
@@ -19,11 +19,30 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Run `crashcart ARGS` to completion with `env` added to this process's environment (minus any CRASHCART_*). */
-export function cli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+/**
+ * Run `crashcart ARGS` to completion with `env` added to this process's environment (minus any CRASHCART_*).
+ * Asynchronous on purpose: a spawnSync would block this process's event loop for the whole run, so a
+ * keep-alive socket the appliance closed meanwhile (72 s idle) would look open to the next fetch, which
+ * then fails with "other side closed" (it did, once, in CI).
+ */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CRASHCART_')));
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...base, ...env } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }
 
 /** Parse a `--json` answer, failing with what the CLI printed when it is not JSON. */
