@@ -61,7 +61,11 @@ export async function registerMachine(
   o: { manufacturer?: string; serial?: string; product?: string } = {},
 ): Promise<number> {
   const serial = o.serial ?? `SN-${mac}`;
-  const boot = await fetch(`${nodeUrl}/boot?${new URLSearchParams({ mac, serial, arch: 'x86_64', platform: 'efi' })}`);
+  // A fresh connection per call, as a booting machine has: callers run minutes of other work between
+  // registrations, and a pooled socket the appliance closed as idle must never carry the next one.
+  const boot = await fetch(`${nodeUrl}/boot?${new URLSearchParams({ mac, serial, arch: 'x86_64', platform: 'efi' })}`, {
+    headers: { connection: 'close' },
+  });
   const script = await boot.text();
   if (boot.status !== 200) throw new Error(`boot ${boot.status}: ${script}`);
   const token = /crashcart\.token=(\S+)/.exec(script)?.[1];
@@ -73,7 +77,7 @@ export async function registerMachine(
   });
   const r = await fetch(`${nodeUrl}/api/v1/register`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', connection: 'close' },
     body: JSON.stringify({
       hw_id: mac,
       node_id: nodeId,
