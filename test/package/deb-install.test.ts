@@ -195,7 +195,7 @@ describe('crashcart_VERSION_amd64.deb in a clean Debian 12 root', { timeout: 300
       // Poll the admin API from the client namespace until the four simulated machines have registered.
       while (macs.length < 4) {
         if (lab4.exitCode !== null) throw new Error(`serve --lab exited ${lab4.exitCode}:\n${out}`);
-        if (Date.now() - t0 > 240_000) throw new Error(`only ${macs.length} of 4 simulated machines registered:\n${out}`);
+        if (Date.now() - t0 > 240_000) throw new Error(`only ${macs.length} of 4 simulated machines registered in 240 s:\n${out}`);
         await new Promise((r) => setTimeout(r, 1000));
         const r = spawnSync(
           'ip',
@@ -206,7 +206,7 @@ describe('crashcart_VERSION_amd64.deb in a clean Debian 12 root', { timeout: 300
             'curl',
             '-sS',
             '--max-time',
-            '20',
+            '10',
             '--cacert',
             ca,
             '-H',
@@ -221,8 +221,11 @@ describe('crashcart_VERSION_amd64.deb in a clean Debian 12 root', { timeout: 300
       }
       expect(new Set(macs).size).toBe(4);
     } finally {
+      // Bounded, so a starved or stuck appliance fails this test with its output above instead of its timeout.
       lab4.kill('SIGTERM');
+      const killer = setTimeout(() => lab4.kill('SIGKILL'), 15_000);
       await new Promise((r) => (lab4.exitCode !== null ? r(null) : lab4.once('exit', r)));
+      clearTimeout(killer);
     }
   });
 
