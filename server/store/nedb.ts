@@ -12,6 +12,10 @@
  * (fdatasync, group-fsync.ts) goes to the pool. The descriptor is closed before
  * nedb rewrites the file (compaction renames a new file into place, which
  * would leave it on the old inode).
+ *
+ * And it escapes the line breaks JSON.stringify leaves raw (NEL U+0085, LS U+2028, PS U+2029) in every line
+ * nedb writes: nedb's reader (byline.js) splits lines on them too, so one such character in a string (a fact
+ * a hostile node sends) broke its line in two corrupt halves, and enough of them made the store refuse to open.
  */
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -32,6 +36,15 @@ interface NedbStorage {
 }
 
 const storage = require('@seald-io/nedb/lib/storage.js') as NedbStorage;
+const model = require('@seald-io/nedb/lib/model.js') as { serialize(doc: unknown): string };
+
+/**
+ * `json` with U+0085, U+2028 and U+2029 written as \u escapes: the same JSON value (they can only occur
+ * inside strings, JSON whitespace is space, tab, LF and CR: RFC 8259 2), and a line nedb's reader keeps whole.
+ */
+export function escapeLineBreaks(json: string): string {
+  return json.replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 const handles = new Map<string, number>();
 
 /** Close the cached append descriptor of one datafile (or all of them). */
@@ -59,6 +72,9 @@ if (!storage.__ccPatched) {
   storage.__ccPatched = true;
   const rewrite = storage.crashSafeWriteFileLinesAsync.bind(storage);
   const unlink = storage.unlinkAsync.bind(storage);
+  const serialize = model.serialize.bind(model);
+  // persistence.js looks model.serialize up at each call, so appends and compaction both go through this.
+  model.serialize = (doc) => escapeLineBreaks(serialize(doc));
   // nedb runs one operation at a time per datastore, so appends to one file never interleave.
   storage.appendFileAsync = async (file, data, opts) => appendNow(file, data, opts?.mode);
   storage.crashSafeWriteFileLinesAsync = async (file, lines, modes) => {
