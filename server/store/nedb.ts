@@ -42,9 +42,10 @@ const model = require('@seald-io/nedb/lib/model.js') as { serialize(doc: unknown
  * `json` with U+0085, U+2028 and U+2029 written as \u escapes: the same JSON value (they can only occur
  * inside strings, JSON whitespace is space, tab, LF and CR: RFC 8259 2), and a line nedb's reader keeps whole.
  */
-export function escapeLineBreaks(json: string): string {
+function escapeLineBreaks(json: string): string {
   return json.replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
 const handles = new Map<string, number>();
 
 /** Close the cached append descriptor of one datafile (or all of them). */
