@@ -17,6 +17,8 @@ export interface Appliance {
   dataDir: string;
   /** JSON call to the admin API with the token. */
   api: <T>(method: string, p: string, body?: unknown) => Promise<T>;
+  /** Resolves once at least `count` nodes are registered (the simulated rack boots in the background). */
+  nodesRegistered: (count: number) => Promise<void>;
   stop: () => Promise<void>;
   output: () => string;
 }
@@ -37,9 +39,26 @@ export async function startAppliance(extra: string[] = ['--lab', 'sim:20']): Pro
     if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
+  const nodesRegistered = async (count: number): Promise<void> => {
+    for (const until = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 250))) {
+      const { nodes } = await api<{ nodes: unknown[] }>('GET', '/api/v1/nodes?limit=1000');
+      if (nodes.length >= count) return;
+      if (Date.now() > until) throw new Error(`${nodes.length} of ${count} simulated machines registered in 120 s:\n${p.output()}`);
+    }
+  };
   const stop = async (): Promise<void> => {
     await p.stop();
     rmSync(p.dataDir, { recursive: true, force: true });
   };
-  return { adminUrl: p.adminUrl, loginUrl: p.loginUrl, nodeUrl: p.nodeUrl, token, dataDir: p.dataDir, api, stop, output: p.output };
+  return {
+    adminUrl: p.adminUrl,
+    loginUrl: p.loginUrl,
+    nodeUrl: p.nodeUrl,
+    token,
+    dataDir: p.dataDir,
+    api,
+    nodesRegistered,
+    stop,
+    output: p.output,
+  };
 }

@@ -60,6 +60,8 @@ beforeAll(async () => {
   await ensureUiBuilt();
   [appliance, browser] = await Promise.all([startAppliance(['--lab', 'sim:2']), launchBrowser()]);
   page = browser.page;
+  // Both simulated machines register before anything is counted: a late one would land in the export or the hook log.
+  await appliance.nodesRegistered(2);
   await page.goto(appliance.loginUrl);
   await page.waitForSelector('[data-test="stream-state"]:has-text("live")');
 }, 180_000);
@@ -135,11 +137,11 @@ describe('Hooks screen', { timeout: 180_000 }, () => {
     await page.click('[data-hook="ui-receiver"] [data-test="hook-test"]');
     // One selector for the whole row state, so the assertion cannot straddle a poll of the log.
     await page.waitForSelector(
-      '[data-test="hook-deliveries"] tr[data-status="retrying"][data-next]:has([data-test="delivery-error"]:has-text("HTTP 500"))',
+      '[data-test="hook-deliveries"] tr[data-event="test"][data-status="retrying"][data-next]:has([data-test="delivery-error"]:has-text("HTTP 500"))',
     );
     await shot(page, 'hooks-retrying');
-    const test = page.locator('[data-test="hook-deliveries"] tr[data-delivery]').first();
-    await page.waitForSelector('[data-test="hook-deliveries"] tr[data-delivery][data-status="ok"]');
+    const test = page.locator('[data-test="hook-deliveries"] tr[data-delivery][data-event="test"]');
+    await page.waitForSelector('[data-test="hook-deliveries"] tr[data-event="test"][data-status="ok"]');
     expect(await test.locator('[data-test="delivery-attempts"]').textContent()).toBe(String(REFUSED + 1));
     expect(await test.locator('[data-test="delivery-next"]').textContent()).toBe('—');
     expect(received.filter((r) => r.test).map((r) => [r.signed, r.status])).toEqual([

@@ -28,10 +28,12 @@ const REPO = 'http://mirror.example/rocky/9/BaseOS/x86_64/os/';
 beforeAll(async () => {
   await ensureUiBuilt();
   [appliance, browser] = await Promise.all([startAppliance(['--lab', 'sim:2']), launchBrowser()]);
+  // Both simulated machines first: the node counts below are read once and compared with the screen.
+  await appliance.nodesRegistered(2);
   page = browser.page;
   await page.goto(appliance.loginUrl);
   await page.waitForSelector('[data-test="stream-state"]:has-text("live")');
-}, 120_000);
+}, 240_000);
 afterAll(async () => {
   await browser?.close();
   await appliance?.stop();
