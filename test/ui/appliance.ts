@@ -17,7 +17,7 @@ export interface Appliance {
   dataDir: string;
   /** JSON call to the admin API with the token. */
   api: <T>(method: string, p: string, body?: unknown) => Promise<T>;
-  /** Resolves once at least `count` nodes are registered (the simulated rack boots in the background). */
+  /** Resolves once at least `count` nodes have registered (not only been seen at DHCP): the simulated rack boots in the background. */
   nodesRegistered: (count: number) => Promise<void>;
   stop: () => Promise<void>;
   output: () => string;
@@ -41,9 +41,10 @@ export async function startAppliance(extra: string[] = ['--lab', 'sim:20']): Pro
   };
   const nodesRegistered = async (count: number): Promise<void> => {
     for (const until = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 250))) {
-      const { nodes } = await api<{ nodes: unknown[] }>('GET', '/api/v1/nodes?limit=1000');
-      if (nodes.length >= count) return;
-      if (Date.now() > until) throw new Error(`${nodes.length} of ${count} simulated machines registered in 120 s:\n${p.output()}`);
+      const { nodes } = await api<{ nodes: { registered_at: string | null }[] }>('GET', '/api/v1/nodes?limit=1000');
+      const registered = nodes.filter((n) => n.registered_at !== null).length;
+      if (registered >= count) return;
+      if (Date.now() > until) throw new Error(`${registered} of ${count} simulated machines registered in 120 s:\n${p.output()}`);
     }
   };
   const stop = async (): Promise<void> => {
