@@ -5,7 +5,7 @@
  * (`db/events.db`) and removes it. A torn last line (SIGKILL mid-append) is cut.
  */
 import fs from 'node:fs/promises';
-import { fsyncDir, writeFileDurably } from '../store/durable-file.ts';
+import { fsyncDir, writeLinesDurably } from '../store/durable-file.ts';
 import { repairTornTail, type RepairResult } from '../store/repair.ts';
 import type { CcEvent } from '../../contract/index.ts';
 import path from 'node:path';
@@ -79,7 +79,7 @@ export class EventFile {
     );
     if (!exists) {
       const old = await readLegacy(legacy);
-      await writeFileDurably(file, old?.length ? old.map((e) => JSON.stringify(e)).join('\n') + '\n' : '');
+      await writeLinesDurably(file, old?.map((e) => JSON.stringify(e)) ?? []);
       if (old) {
         await fs.rm(legacy, { force: true });
         await fsyncDir(path.dirname(legacy));
@@ -123,7 +123,7 @@ export class EventFile {
 
   /** Replace the whole file with `lines` (trim past the retention), atomically. */
   async replace(lines: string[]): Promise<void> {
-    await writeFileDurably(this.file, lines.length ? lines.join('\n') + '\n' : '');
+    await writeLinesDurably(this.file, lines);
     const old = this.handle;
     this.handle = await fs.open(this.file, 'a', 0o600);
     await old?.close();

@@ -28,10 +28,29 @@ export async function renameDurably(from: string, to: string): Promise<void> {
 
 /** Write `data` to `file` atomically and durably with `mode` (temp + fsync + rename + fsync dir). */
 export async function writeFileDurably(file: string, data: string | Buffer, mode = 0o600): Promise<void> {
+  await replaceDurably(file, mode, (h) => h.writeFile(data));
+}
+
+/** Lines per write of `writeLinesDurably`: each write is one short task of the event loop (a few hundred KiB). */
+export const LINES_PER_WRITE = 2000;
+
+/**
+ * `writeFileDurably` of `lines` (each followed by a newline), written `LINES_PER_WRITE` at a time. One string of
+ * a large file (the event log's 200,000 lines) is joined and encoded in one go, a task of hundreds of milliseconds
+ * that stalls DHCP, TFTP and HTTP alike; written in pieces, every piece's write lets the event loop run.
+ */
+export async function writeLinesDurably(file: string, lines: readonly string[], mode = 0o600): Promise<void> {
+  await replaceDurably(file, mode, async (h) => {
+    for (let i = 0; i < lines.length; i += LINES_PER_WRITE) await h.write(lines.slice(i, i + LINES_PER_WRITE).join('\n') + '\n');
+  });
+}
+
+/** The temp file, its fsync, the rename and the directory fsync around `write`. */
+async function replaceDurably(file: string, mode: number, write: (h: fs.FileHandle) => Promise<unknown>): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const h = await fs.open(tmp, 'wx', mode);
   try {
-    await h.writeFile(data);
+    await write(h);
     await h.sync();
   } catch (e) {
     await h.close();

@@ -1,14 +1,16 @@
 /**
  * The event log on its own file: the in-memory ring answers queries and SSE resumes, batches reach
- * the file, a reopen continues the sequence, trimming keeps the newest events, a torn tail is cut, and
+ * the file, a reopen continues the sequence, trimming keeps the newest events (written in pieces, so a trim of
+ * 200,000 lines does not stall the loop), a torn tail is cut, and
  * the first open takes over an older version's nedb datafile.
  */
-import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EventLog } from '../../server/events/event-log.ts';
 import { EventRing } from '../../server/events/event-ring.ts';
+import { LINES_PER_WRITE } from '../../server/store/durable-file.ts';
 import { ofType } from '../support/events.ts';
 
 let dir: string;
@@ -83,6 +85,41 @@ describe('EventLog', () => {
     const again = await EventLog.open(file(), legacy(), 100);
     expect((await again.since(0))[0]!.seq).toBe(151);
     await again.close();
+  });
+
+  it('trims a large log in pieces, letting the event loop run between them (no stall of DHCP, TFTP, HTTP)', async () => {
+    const retention = LINES_PER_WRITE * 3;
+    const log = await EventLog.open(file(), legacy(), retention);
+    for (let i = 0; i < retention * 1.2; i++) log.emit('node.found', { message: `t ${i}`, data: {} });
+    // Every write of the trim's temp file records how many turns of the event loop had run by then.
+    const h = await fs.open(file(), 'r');
+    const proto = Object.getPrototypeOf(h) as { write: (...a: unknown[]) => Promise<unknown> };
+    await h.close();
+    const write = proto.write;
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    tick();
+    const seen: { turns: number; lines: number }[] = [];
+    const spy = vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, ...a: unknown[]) {
+      seen.push({ turns, lines: String(a[0]).split('\n').length - 1 });
+      return Reflect.apply(write, this, a) as Promise<unknown>;
+    });
+    try {
+      await log.flushNow();
+    } finally {
+      spy.mockRestore();
+      ticking = false;
+    }
+    const kept = await lines();
+    expect(kept).toHaveLength(retention);
+    expect(JSON.parse(kept.at(-1)!).seq).toBe(retention * 1.2);
+    expect(seen.map((w) => w.lines)).toEqual([LINES_PER_WRITE, LINES_PER_WRITE, LINES_PER_WRITE]);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.turns).toBeGreaterThan(seen[i - 1]!.turns);
+    await log.close();
   });
 
   it('cuts a torn last line (a SIGKILL mid-append) and reports it', async () => {
