@@ -78,7 +78,8 @@ describe('policy form', () => {
       mimeType: 'text/plain',
       buffer: Buffer.from(`${ed25519Key('ops@laptop')}\n`),
     });
-    expect(await keys.inputValue()).toBe(ed25519Key('ops@laptop'));
+    // The page reads the file asynchronously (File.text()): wait for it, as an operator would.
+    await expect.poll(() => keys.inputValue()).toBe(ed25519Key('ops@laptop'));
 
     await page.fill('[data-test="policy-password"] input', 'correct horse battery');
     await page.click('[data-test="metadata-add"]');
