@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { spawnAppliance } from '../support/appliance.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /** A running appliance. */
 export interface Appliance {
@@ -40,12 +41,13 @@ export async function startAppliance(extra: string[] = ['--lab', 'sim:20']): Pro
     return json;
   };
   const nodesRegistered = async (count: number): Promise<void> => {
-    for (const until = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 250))) {
-      const { nodes } = await api<{ nodes: { registered_at: string | null }[] }>('GET', '/api/v1/nodes?limit=1000');
-      const registered = nodes.filter((n) => n.registered_at !== null).length;
-      if (registered >= count) return;
-      if (Date.now() > until) throw new Error(`${registered} of ${count} simulated machines registered in 120 s:\n${p.output()}`);
-    }
+    const registered = async () =>
+      (await api<{ nodes: { registered_at: string | null }[] }>('GET', '/api/v1/nodes?limit=1000')).nodes.filter(
+        (n) => n.registered_at !== null,
+      ).length >= count;
+    await waitFor(`${count} simulated machines registered`, 120_000, registered).catch((e: Error) => {
+      throw new Error(`${e.message}\n${p.output()}`);
+    });
   };
   const stop = async (): Promise<void> => {
     await p.stop();
