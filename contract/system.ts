@@ -18,6 +18,15 @@ export const ServiceStatusSchema = Type.Object({
   state: Type.Enum(SERVICE_STATES),
   detail: Type.String(),
   error: Type.Optional(ServiceErrorSchema),
+  /** DHCP only: the warm start after start (server/dhcp/warm-start.ts); a benchmark waits for `done` before offering load. */
+  warmStart: Type.Optional(
+    Type.Object({
+      state: Type.Union([Type.Literal('off'), Type.Literal('running'), Type.Literal('done')]),
+      exchanges: Type.Integer(),
+      ms: Type.Number(),
+      cpuMs: Type.Number(),
+    }),
+  ),
 });
 /** One service's state. */
 export type ServiceStatus = Static<typeof ServiceStatusSchema>;

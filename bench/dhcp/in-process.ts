@@ -4,7 +4,11 @@
  * `inflight` exchanges at once. Prints main-thread CPU microseconds per DORA; repeatable within a few
  * percent on a busy machine, so it guides work on the hot path (bench/dhcp/run.ts measures the server).
  * The best of `rounds` rounds is kept (other jobs on a shared machine only ever add time).
+ * `--cold` skips the bench's own warm-up and prints the CPU of the first `--count` DORAs after start in buckets
+ * of `--bucket`; `--warm-start N` first runs the plugin's warm start with N DORAs (server/dhcp/warm-start.ts) and
+ * waits for it, so the two together show what the warm start saves on the cold path.
  *   node bin/run-ts.mjs bench/dhcp/in-process.ts [--count 10000] [--inflight 64] [--rounds 5] [--dir /dev/shm] [--profile FILE]
+ *     [--cold [--bucket 500]] [--warm-start N]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,10 +28,14 @@ const { values: v } = parseArgs({
     dir: { type: 'string', default: os.tmpdir() },
     profile: { type: 'string' },
     rounds: { type: 'string', default: '5' },
+    cold: { type: 'boolean', default: false },
+    bucket: { type: 'string', default: '500' },
+    'warm-start': { type: 'string', default: '0' },
   },
 });
 const COUNT = Number(v.count);
 const INFLIGHT = Number(v.inflight);
+const WARM = Number(v['warm-start']);
 // Every DORA takes a fresh address of the /16 pool (about 65,000).
 if (COUNT * Number(v.rounds) + 500 > 64_000) throw new Error('--count x --rounds must stay under 64,000 (one /16 pool)');
 const dir = fs.mkdtempSync(path.join(v.dir, 'cc-dhcp-inproc-'));
@@ -36,15 +44,22 @@ const events = await EventLog.open(store.eventsFile, store.legacyEventsFile, 200
 const io = new MemoryIo();
 const relay = { address: '10.9.0.2', port: 67 };
 const plugin = createDhcpPlugin({
-  config: testConfig({ address: { ip: '10.9.0.1', prefix: 16 }, range: { start: '10.9.1.0', end: '10.9.255.250' } }),
+  config: testConfig({
+    address: { ip: '10.9.0.1', prefix: 16 },
+    range: { start: '10.9.1.0', end: '10.9.255.250' },
+    dhcpWarmStart: WARM > 0,
+  }),
   leases: store.leases,
   events,
   hooks: new TestHooks(),
   log: memoryLogger(),
   io: io.factory,
-  options: { reprobeMs: 0, leaseS: 3600 },
+  options: { reprobeMs: 0, leaseS: 3600, warmStartDoras: WARM },
 });
+const w0 = process.cpuUsage();
 await plugin.start();
+while (WARM > 0 && plugin.warmStart().state === 'running') await new Promise((r) => setTimeout(r, 5));
+const warmCpu = process.cpuUsage(w0);
 
 const mac = (i: number) =>
   `02:00:${[(i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
@@ -82,6 +97,42 @@ async function dora(i: number): Promise<void> {
 
 const session = v.profile ? new inspector.Session() : null;
 const post = (m: string) => new Promise<unknown>((res, rej) => session!.post(m, {}, (e, r) => (e ? rej(e) : res(r))));
+if (v.cold) {
+  if (session) {
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
+  // The cold path: the first COUNT DORAs after start, one bucket at a time, nothing run before them but the warm start.
+  const B = Number(v.bucket);
+  const per: string[] = [];
+  let total = 0;
+  for (let b = 0; b < COUNT; b += B) {
+    const c0 = process.cpuUsage();
+    let next = b;
+    const end = Math.min(COUNT, b + B);
+    await Promise.all(
+      Array.from({ length: INFLIGHT }, async () => {
+        while (next < end) await dora(next++);
+      }),
+    );
+    const c = process.cpuUsage(c0);
+    total += c.user + c.system;
+    per.push(((c.user + c.system) / (end - b)).toFixed(0));
+  }
+  if (session && v.profile) fs.writeFileSync(v.profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+  const w = plugin.warmStart();
+  console.log(
+    `warm start ${WARM} DORAs: ${w.exchanges} exchanges, ${w.ms.toFixed(0)} ms, ${w.cpuMs.toFixed(0)} ms CPU in slices ` +
+      `(process ${((warmCpu.user + warmCpu.system) / 1000).toFixed(0)} ms incl. start); then ${COUNT} DORAs: ${(total / 1000).toFixed(0)} ms CPU, ` +
+      `µs/DORA per ${B}: ${per.join(' ')}`,
+  );
+  await plugin.stop();
+  await events.close();
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
 for (let i = 0; i < 500; i++) await dora(1_000_000 + i); // warm-up: JIT, first file writes
 if (session) {
   session.connect();

@@ -4,9 +4,11 @@
  * other (the independent harness) or unpinned, and fsync on (data on ext4) or off (data on tmpfs, where
  * fdatasync returns at once: the durability Kea's memfile has). Every step runs on a fresh server,
  * repeated; a rate counts only when every repetition had zero drops. Writes bench/dhcp/RESULTS.md.
+ * Crashcart gets load only once its DHCP warm start has finished (servers.ts waits for it in /api/v1/status);
+ * `--servers crashcart,crashcart-cold,...` adds the same server with the warm start off, for an A/B in one run.
  *
  *   node bin/run-ts.mjs bench/dhcp/run.ts [--seconds 5] [--clients 10000] [--reps 2] [--rates 1000,2000,...]
- *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,kea,dnsmasq,plugin]
+ *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,kea,dnsmasq,plugin]
  *     [--profile DIR] [--no-fuzz] [--out FILE]
  */
 import fs from 'node:fs';
@@ -14,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab } from '../../test/support/netns-lab.ts';
-import { NET, crashcartPlugin, crashcartServe, dnsmasq, kea, type Starter } from './servers.ts';
+import { NET, crashcartCold, crashcartPlugin, crashcartServe, dnsmasq, kea, type Starter } from './servers.ts';
 import { sweepAll, type BenchConfig } from './sweep.ts';
 import { detail, summaryTable, type ConfigResult } from './report.ts';
 import { runFuzz } from './fuzz.ts';
@@ -39,6 +41,7 @@ const RATES = v.rates.split(',').map(Number);
 
 const SERVERS: Record<string, [string, Starter]> = {
   crashcart: ['Crashcart', crashcartServe],
+  'crashcart-cold': ['Crashcart, warm start off', crashcartCold],
   plugin: ['Crashcart DHCP plugin alone', crashcartPlugin],
   kea: ['Kea (memfile)', kea],
   dnsmasq: ['dnsmasq', dnsmasq],

@@ -4,6 +4,9 @@
  * perfdhcp to the other). Crashcart runs as the real `crashcart serve` (the whole appliance: node and
  * admin planes, TFTP, the event log, the RA responder), or with `harness: 'plugin'` as the DHCP plugin
  * alone on its store (what this bench measured before; kept to show what the rest of the process costs).
+ * `crashcartServe` offers no load before the DHCP warm start (server/dhcp/warm-start.ts) has finished: it polls
+ * GET /api/v1/status until the dhcp service's `warmStart.state` is `done`, so the warm start's own CPU is not
+ * counted in the step; `crashcartCold` is the same server with `--dhcp-warm-start off` (the A/B in one run).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +15,7 @@ import type { Lab } from '../../test/support/netns-lab.ts';
 import { waitFor } from '../../test/support/wait-for.ts';
 import { spawnAppliance, standInMicrokernel } from '../../test/support/appliance.ts';
 import { DhcpPluginProc } from '../../test/support/dhcp-plugin.ts';
+import type { ApplianceStatus, ServiceStatus } from '../../contract/index.ts';
 
 /** Addresses of the bench link. */
 export const NET = { server: '10.9.0.1', relay: '10.9.0.2', prefix: 16, start: '10.9.1.0', end: '10.9.255.250' };
@@ -40,13 +44,26 @@ export type Starter = (lab: Lab, ns: string, o: StartOpts) => Promise<Running>;
 const pin = (cpus: string | null, cmd: string, args: string[]): [string, string[]] =>
   cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
 
+/** The dhcp service's warm start as GET /api/v1/status reports it (read with curl inside the server's namespace). */
+function warmStartOf(lab: Lab, ns: string, adminUrl: string, token: string): ServiceStatus['warmStart'] {
+  const body = lab.exec(ns, 'curl', ['-sf', '-H', `Authorization: Bearer ${token}`, `${adminUrl}/api/v1/status`]);
+  const st = JSON.parse(body) as ApplianceStatus;
+  return st.services.find((x) => x.name === 'dhcp')?.warmStart;
+}
+
+/** The real appliance with its DHCP warm start (the default). */
+export const crashcartServe: Starter = (lab, ns, o) => serve(lab, ns, o, true);
+/** The real appliance with `--dhcp-warm-start off`: every step starts on the cold path. */
+export const crashcartCold: Starter = (lab, ns, o) => serve(lab, ns, o, false);
+
 /** The real appliance: `crashcart serve --iface s0 --dhcp full`, everything else it runs included. */
-export const crashcartServe: Starter = async (lab, ns, o) => {
+async function serve(lab: Lab, ns: string, o: StartOpts, warm: boolean): Promise<Running> {
   // serve refuses full mode without a microkernel (the readiness gate); no machine boots in this bench.
   const mk = await standInMicrokernel(o.dir);
   const flags = [
     ...['--iface', 's0', '--address', `${NET.server}/${NET.prefix}`, '--dhcp', 'full'],
     ...['--range', `${NET.start}-${NET.end}`, '--force', '--log-level', 'warn', '--microkernel', mk],
+    ...['--dhcp-warm-start', warm ? 'on' : 'off'],
   ];
   const a = await spawnAppliance(flags, {
     dataDir: path.join(o.dir, 'crashcart'),
@@ -57,13 +74,19 @@ export const crashcartServe: Starter = async (lab, ns, o) => {
     ...(o.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] } : {}),
   });
   lab.children.push(a.child);
+  const token = await a.token();
+  const w = await waitFor('the DHCP warm start', 60_000, () => {
+    const s = warmStartOf(lab, ns, a.adminUrl, token);
+    return s && (s.state === 'done' || !warm) ? s : null;
+  });
   return {
     pid: a.child.pid!,
     // Generous: with --cpu-prof the profile is written on the way out.
     stop: () => a.stop(15_000),
-    note: async () => 'crashcart serve (whole appliance)',
+    note: async () =>
+      `crashcart serve (whole appliance), warm start ${warm ? `${w.exchanges} exchanges in ${Math.round(w.ms)} ms, ${Math.round(w.cpuMs)} ms CPU` : 'off'}`,
   };
-};
+}
 
 /** The DHCP plugin alone on a real store (the kit's test/support/dhcp-plugin.ts): no planes, no core hooks. */
 export const crashcartPlugin: Starter = async (lab, ns, o) => {

@@ -37,7 +37,11 @@ export class NetworkServices {
 
   /** Current state of every NIC-bound service. */
   statuses(): ServiceStatus[] {
-    return [...this.svcs.values()].map((s) => s.status);
+    return [...this.svcs.values()].map((s) =>
+      s.status.name === 'dhcp' && s.plugin && 'warmStart' in s.plugin
+        ? { ...s.status, warmStart: (s.plugin as DhcpPlugin).warmStart() }
+        : s.status,
+    );
   }
 
   private set(name: string, state: ServiceStatus['state'], detail: string, err?: unknown): void {

@@ -59,6 +59,10 @@ export const SERVE_OPTIONS = {
     help: 'CODE|NAME=TYPE:VALUE option sent in every full-mode OFFER/ACK (repeatable), e.g. 42=ips:10.0.0.1',
   },
   'dhcp-conflict-check': { type: 'boolean', help: 'ping an address before offering it (off: ~1 s per new client; see docs/dhcp.md)' },
+  'dhcp-warm-start': {
+    type: 'string',
+    help: 'on | off: run synthetic DHCP exchanges in memory after start so the first real ones are fast (default on)',
+  },
   'dhcp-port': { type: 'string', help: 'DHCP server port (default 67; tests use others)' },
   'tftp-port': { type: 'string', help: 'TFTP port (default 69)' },
   'proxy-port': { type: 'string', help: 'PXE boot-server port (default 4011)' },
@@ -144,6 +148,7 @@ export function loadServeConfig(argv: string[], machine: MachineView): Config {
     pools: many('pool').map(parsePoolFlag),
     dhcpOptions: many('dhcp-option').map(parseDhcpOptionFlag),
     conflictCheck: Boolean(values['dhcp-conflict-check']),
+    dhcpWarmStart: oneOf('dhcp-warm-start', s('dhcp-warm-start'), ['on', 'off'] as const, 'on') === 'on',
     ports: {
       dhcp: int('dhcp-port', s('dhcp-port'), 67),
       proxy: int('proxy-port', s('proxy-port'), 4011),

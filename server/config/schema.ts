@@ -70,6 +70,8 @@ export const ConfigSchema = Type.Object(
     ),
     /** Ping an address before offering it (`--dhcp-conflict-check`, off by default: docs/dhcp.md). */
     conflictCheck: Type.Boolean(),
+    /** Run synthetic exchanges through the DHCP path right after start so V8 optimises it before a rack's first storm (`--dhcp-warm-start`, on by default). */
+    dhcpWarmStart: Type.Boolean(),
     ports: Type.Object({
       dhcp: Type.Integer({ minimum: 0, maximum: 65535 }),
       proxy: Type.Integer({ minimum: 0, maximum: 65535 }),

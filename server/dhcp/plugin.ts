@@ -13,8 +13,8 @@ import type { BootHooks } from '../core/boot-hooks.ts';
 import type { Logger, Plugin } from '../core/plugin.ts';
 import { ccError } from '../errors/cc-error.ts';
 import type { Peer, UdpTransport } from '../net/pinned-udp.ts';
-import { DhcpHandler } from './handler.ts';
-import { LeaseTable, type ReservationSource } from './lease-table.ts';
+import { DhcpHandler, type HandlerDeps } from './handler.ts';
+import { LeaseTable, type Pool, type ReservationSource } from './lease-table.ts';
 import { ProxyStrategies, type ProxyStrategy } from './proxy-strategy.ts';
 import { competitors, describeServer, probeMac } from './probe-reply.ts';
 import { LeaseStore } from './lease-store.ts';
@@ -23,6 +23,15 @@ import { poolsFor } from './pools.ts';
 import { encodeExtraOptions } from './extra-options.ts';
 import { realDhcpIo, type DhcpIo, type DhcpIoFactory, type Nic } from './io.ts';
 import {
+  handlerEvents,
+  handlerHooks,
+  memoryLeaseStore,
+  runWarmStart,
+  silentLogger,
+  throwawayEvents,
+  throwawayHooks,
+} from './warm-start.ts';
+import {
   DEFAULT_LEASE_S,
   DEFAULT_LINK_POLL_MS,
   DEFAULT_PROBE_MS,
@@ -30,6 +39,8 @@ import {
   MAX_FOREIGN_SERVERS,
   MAX_TRACKED_CLIENTS,
   SWEEP_INTERVAL_MS,
+  WARM_START_DORAS,
+  WARM_START_SLICE,
 } from './defaults.ts';
 
 /** Knobs beyond the frozen config (tests, the lab, benchmarks). All optional. */
@@ -42,7 +53,19 @@ export interface DhcpPluginOptions {
   leaseS?: number;
   /** Cap of per-client memory (proxy strategies, IP -> MAC); default sized for a 500-node rack. */
   maxTrackedClients?: number;
+  /** DORAs the warm start runs when `config.dhcpWarmStart` is on (default WARM_START_DORAS). */
+  warmStartDoras?: number;
   now?: () => number;
+}
+
+/** The warm start as the plugin reports it (stats, /api/v1/status). */
+export interface WarmStartState {
+  state: 'off' | 'running' | 'done';
+  /** Synthetic client messages handled so far (a DORA is two). */
+  exchanges: number;
+  /** Wall time and process CPU of the whole warm start, once done. */
+  ms: number;
+  cpuMs: number;
 }
 
 /** What the core passes in. */
@@ -67,7 +90,15 @@ export type DhcpPlugin = Plugin & {
   noteTftpRequest(ip: string): Promise<void>;
   /** The proxy strategy remembered for a MAC. */
   proxyStrategy(mac: string): { strategy: ProxyStrategy; proven: boolean } | null;
+  /** Where the warm start is (warm-start.ts). */
+  warmStart(): WarmStartState;
 };
+
+/** What differs between the real handler and the warm start's. */
+type Parts = Pick<
+  HandlerDeps,
+  'table' | 'persist' | 'remove' | 'hooks' | 'events' | 'log' | 'strategies' | 'conflictCheck' | 'noteClientIp'
+>;
 
 /** Create the DHCP plugin (mode from `config.dhcp`). */
 export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
@@ -84,6 +115,9 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
   let lstore: LeaseStore | null = null;
   let io: DhcpIo | null = null;
   let serving = false;
+  let stopping = false;
+  let warm: WarmStartState = { state: 'off', exchanges: 0, ms: 0, cpuMs: 0 };
+  let warmRun: Promise<void> | null = null;
   const extra: Record<string, number> = {};
   const bump = (k: string) => (extra[k] = (extra[k] ?? 0) + 1);
 
@@ -137,6 +171,40 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
     timers.push(() => clearInterval(t));
   }
 
+  /** Start the warm start (warm-start.ts) on throwaway parts; it ends early when the plugin stops. */
+  async function warmUp(mode: 'full' | 'proxy', nic: Nic, pools: Pool[], newHandler: (p: Parts) => DhcpHandler): Promise<void> {
+    warm = { state: 'running', exchanges: 0, ms: 0, cpuMs: 0 };
+    const events = throwawayEvents();
+    const leases = await memoryLeaseStore();
+    const plan = {
+      mode,
+      serverIp: nic.ip,
+      prefix: nic.prefix,
+      pools,
+      doras: o.warmStartDoras ?? WARM_START_DORAS,
+      slice: WARM_START_SLICE,
+    };
+    const r = await runWarmStart({
+      ...plan,
+      stopped: () => stopping,
+      newHandler: () =>
+        newHandler({
+          table: new LeaseTable(deps.reservations),
+          persist: (doc) => leases.put(doc, false),
+          remove: (m) => leases.remove(m),
+          hooks: throwawayHooks,
+          events,
+          log: silentLogger,
+          strategies: new ProxyStrategies('omit43', cap),
+          conflictCheck: null,
+          noteClientIp: () => undefined,
+        }),
+    });
+    warm = { state: r.complete ? 'done' : 'off', exchanges: r.exchanges, ms: r.ms, cpuMs: r.cpuMs };
+    if (r.complete)
+      log.info({ exchanges: r.exchanges, replies: r.replies, ms: Math.round(r.ms), cpuMs: Math.round(r.cpuMs) }, 'dhcp: warm start done');
+  }
+
   async function listen(dio: DhcpIo, port: number, onProxyPort: boolean): Promise<void> {
     const t = await dio.openSocket(port, onProxyPort ? 'proxyDHCP' : 'DHCP');
     sockets.push(t);
@@ -175,15 +243,29 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       t.load(await store.loadAll());
       table = t;
       lstore = store;
-      handler = new DhcpHandler({
-        mode,
-        serverIp: nic.ip,
-        probeMac: mac,
-        pools,
+      // One constructor call for the real handler and the warm start's, so both have the same shapes (V8's feedback carries over).
+      const newHandler = (p: Parts) =>
+        new DhcpHandler({
+          mode,
+          serverIp: nic.ip,
+          probeMac: mac,
+          pools,
+          table: p.table,
+          publicUrl: config.publicUrl,
+          leaseS: o.leaseS ?? DEFAULT_LEASE_S,
+          extraOptions,
+          persist: p.persist,
+          remove: p.remove,
+          hooks: handlerHooks(p.hooks),
+          events: handlerEvents(p.events),
+          log: p.log,
+          strategies: p.strategies,
+          conflictCheck: p.conflictCheck,
+          noteClientIp: p.noteClientIp,
+          now,
+        });
+      handler = newHandler({
         table: t,
-        publicUrl: config.publicUrl,
-        leaseS: o.leaseS ?? DEFAULT_LEASE_S,
-        extraOptions,
         persist: (doc, durable) => store.put(doc, durable),
         remove: (m) => store.remove(m),
         hooks,
@@ -192,7 +274,6 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         strategies,
         conflictCheck: config.conflictCheck ? (ip) => dio.addressInUse(ip) : null,
         noteClientIp: (ip, m) => void ipToMac.set(ip, m),
-        now,
       });
       await listen(dio, config.ports.dhcp, false);
       if (mode === 'proxy') await listen(dio, config.ports.proxy, true);
@@ -215,9 +296,12 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       timers.push(() => clearInterval(sweep));
       startReprobe(dio, nic, mode, mac);
       log.info({ mode, iface: nic.iface, ip: nic.ip, pools: pools.map((p) => p.name) }, 'dhcp: serving');
+      if (config.dhcpWarmStart) warmRun = warmUp(mode, nic, pools, newHandler);
     },
     async stop() {
       serving = false;
+      stopping = true;
+      await warmRun;
       for (const t of timers.splice(0)) t();
       await Promise.all(sockets.splice(0).map((s) => s.close()));
     },
@@ -233,6 +317,10 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         tracked_strategies: strategies.size,
         tracked_ips: ipToMac.size,
         serving: serving ? 1 : 0,
+        warm_start_done: warm.state === 'done' ? 1 : 0,
+        warm_start_exchanges: warm.exchanges,
+        warm_start_ms: Math.round(warm.ms),
+        warm_start_cpu_ms: Math.round(warm.cpuMs),
       };
     },
     async noteTftpRequest(ip) {
@@ -242,5 +330,6 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       if (s) events.emit('dhcp.proxy', { mac, message: `${mac} reached TFTP with proxy strategy ${s}`, data: { strategy: s, ip } });
     },
     proxyStrategy: (mac) => strategies.get(mac),
+    warmStart: () => ({ ...warm }),
   };
 }

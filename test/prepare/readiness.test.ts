@@ -314,6 +314,7 @@ describe('gathering over a real data dir', () => {
       pools: [],
       dhcpOptions: [],
       conflictCheck: false,
+      dhcpWarmStart: false,
       ports: { dhcp: 67, proxy: 4011, tftp: 69 },
       ...over,
     });

@@ -69,7 +69,8 @@ async function baseFlags(dataDir: string, httpPort: number, testDefaults = true)
   if (!testDefaults) return always;
   const mk = path.join(dataDir, 'no-microkernel');
   await fs.mkdir(mk, { recursive: true });
-  return always.concat(['--log-level', 'silent', '--rate-limit', '0', '--microkernel', mk]);
+  // No DHCP warm start: the kit starts many appliances (the QEMU suites, testDefaults false, keep it on).
+  return always.concat(['--log-level', 'silent', '--rate-limit', '0', '--microkernel', mk, '--dhcp-warm-start', 'off']);
 }
 
 /** An appliance running in this process. */

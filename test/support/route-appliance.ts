@@ -37,6 +37,7 @@ export async function testConfig(dataDir: string, over: Partial<Config> = {}): P
     pools: [],
     dhcpOptions: [],
     conflictCheck: false,
+    dhcpWarmStart: false,
     ports: { dhcp: 67, proxy: 4011, tftp: 69 },
     ...over,
   });
