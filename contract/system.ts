@@ -23,6 +23,7 @@ export const ServiceStatusSchema = Type.Object({
     Type.Object({
       state: Type.Union([Type.Literal('off'), Type.Literal('running'), Type.Literal('done')]),
       exchanges: Type.Integer(),
+      replies: Type.Integer(),
       ms: Type.Number(),
       cpuMs: Type.Number(),
     }),

@@ -61,8 +61,9 @@ export interface DhcpPluginOptions {
 /** The warm start as the plugin reports it (stats, /api/v1/status). */
 export interface WarmStartState {
   state: 'off' | 'running' | 'done';
-  /** Synthetic client messages handled so far (a DORA is two). */
+  /** Synthetic client messages handled so far (a DORA is two), and the replies the handler built for them (dropped). */
   exchanges: number;
+  replies: number;
   /** Wall time and process CPU of the whole warm start, once done. */
   ms: number;
   cpuMs: number;
@@ -116,7 +117,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
   let io: DhcpIo | null = null;
   let serving = false;
   let stopping = false;
-  let warm: WarmStartState = { state: 'off', exchanges: 0, ms: 0, cpuMs: 0 };
+  let warm: WarmStartState = { state: 'off', exchanges: 0, replies: 0, ms: 0, cpuMs: 0 };
   let warmRun: Promise<void> | null = null;
   const extra: Record<string, number> = {};
   const bump = (k: string) => (extra[k] = (extra[k] ?? 0) + 1);
@@ -173,9 +174,8 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
 
   /** Start the warm start (warm-start.ts) on throwaway parts; it ends early when the plugin stops. */
   async function warmUp(mode: 'full' | 'proxy', nic: Nic, pools: Pool[], newHandler: (p: Parts) => DhcpHandler): Promise<void> {
-    warm = { state: 'running', exchanges: 0, ms: 0, cpuMs: 0 };
+    warm = { state: 'running', exchanges: 0, replies: 0, ms: 0, cpuMs: 0 };
     const events = throwawayEvents();
-    const leases = await memoryLeaseStore();
     const plan = {
       mode,
       serverIp: nic.ip,
@@ -187,8 +187,10 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
     const r = await runWarmStart({
       ...plan,
       stopped: () => stopping,
-      newHandler: () =>
-        newHandler({
+      progress: (exchanges, replies) => (warm = { ...warm, exchanges, replies }),
+      newHandler: async () => {
+        const leases = await memoryLeaseStore();
+        return newHandler({
           table: new LeaseTable(deps.reservations),
           persist: (doc) => leases.put(doc, false),
           remove: (m) => leases.remove(m),
@@ -198,9 +200,10 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
           strategies: new ProxyStrategies('omit43', cap),
           conflictCheck: null,
           noteClientIp: () => undefined,
-        }),
+        });
+      },
     });
-    warm = { state: r.complete ? 'done' : 'off', exchanges: r.exchanges, ms: r.ms, cpuMs: r.cpuMs };
+    warm = { state: r.complete ? 'done' : 'off', exchanges: r.exchanges, replies: r.replies, ms: r.ms, cpuMs: r.cpuMs };
     if (r.complete)
       log.info({ exchanges: r.exchanges, replies: r.replies, ms: Math.round(r.ms), cpuMs: Math.round(r.cpuMs) }, 'dhcp: warm start done');
   }
@@ -319,6 +322,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         serving: serving ? 1 : 0,
         warm_start_done: warm.state === 'done' ? 1 : 0,
         warm_start_exchanges: warm.exchanges,
+        warm_start_replies: warm.replies,
         warm_start_ms: Math.round(warm.ms),
         warm_start_cpu_ms: Math.round(warm.cpuMs),
       };

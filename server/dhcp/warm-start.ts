@@ -3,8 +3,8 @@
  * code: about 400 µs of CPU per DORA against 150 µs once the path is optimised (docs/perf/changes.md, DHCP), so a
  * rack powered on right after start saturates the loop and its exchanges queue. Right after the plugin listens,
  * this runs synthetic DORAs (warm-packets.ts) through the same handler code (parse, classify, decide, build and
- * encode the reply) on throwaway parts: a fresh in-memory lease table per slice, the lease store's group commit on
- * an in-memory nedb datastore (the same classes as the real one, no file), a
+ * encode the reply) on throwaway parts, fresh for every slice: an in-memory lease table, the lease store's group
+ * commit on an in-memory nedb datastore (the same classes as the real one, no file), a
  * hooks object that creates no node, an event sink that keeps nothing. No socket is touched: the replies are
  * dropped. It runs in slices with a turn of the event loop between them, so a real packet is served at once.
  */
@@ -33,8 +33,10 @@ export interface WarmStartOptions {
   doras: number;
   /** DORAs per slice; the event loop turns between slices. */
   slice: number;
-  /** A handler on fresh throwaway parts (called once per slice, so a small pool never runs dry). */
-  newHandler(): DhcpHandler;
+  /** A handler on fresh throwaway parts (called once per slice, so a small pool never runs dry and memory stays flat). */
+  newHandler(): Promise<DhcpHandler>;
+  /** Called after each slice with the messages handled and replies built so far. */
+  progress(exchanges: number, replies: number): void;
   /** True once the plugin stops: the warm start ends early. */
   stopped(): boolean;
 }
@@ -112,7 +114,7 @@ export async function runWarmStart(o: WarmStartOptions): Promise<WarmStartResult
     await nextTurn();
     if (o.stopped()) return { exchanges, replies, ms: performance.now() - t0, cpuMs: cpuUs / 1000, complete: false };
     const c0 = process.cpuUsage();
-    const h = o.newHandler();
+    const h = await o.newHandler();
     for (let i = start; i < Math.min(o.doras, start + o.slice); i++) {
       const [x, r] = await dora(o, h, i, via);
       exchanges += x;
@@ -120,6 +122,7 @@ export async function runWarmStart(o: WarmStartOptions): Promise<WarmStartResult
     }
     const c = process.cpuUsage(c0);
     cpuUs += c.user + c.system;
+    o.progress(exchanges, replies);
   }
   return { exchanges, replies, ms: performance.now() - t0, cpuMs: cpuUs / 1000, complete: true };
 }

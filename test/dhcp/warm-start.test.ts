@@ -1,0 +1,169 @@
+/**
+ * The DHCP warm start (server/dhcp/warm-start.ts) on an in-memory transport: it really runs exchanges (replies
+ * built) and leaves no trace: no datagram sent, no lease in the real store, no event, no boot hook called, no
+ * ping (conflict check on), no proxy strategy remembered; it reports completion in stats and `warmStart()`.
+ * Off by config, nothing runs. The flag `--dhcp-warm-start` goes through the one config path.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDhcpPlugin, type DhcpPlugin } from '../../server/dhcp/plugin.ts';
+import { loadServeConfig, type MachineView } from '../../server/config/load.ts';
+import { CcError } from '../../server/errors/cc-error.ts';
+import type { BootSighting, LoaderPrefs } from '../../server/core/boot-hooks.ts';
+import type { Config } from '../../server/config/schema.ts';
+import type { LeaseDoc } from '../../server/store/docs.ts';
+import { MemoryIo, memoryEvents } from './memory-io.ts';
+import { TestHooks, memoryLogger, tempStore, testConfig } from './helpers.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+/** Hooks that count every call (the warm start must make none). */
+class CountingHooks extends TestHooks {
+  calls = 0;
+  override sawBoot(s: BootSighting): Promise<number | null> {
+    this.calls++;
+    return super.sawBoot(s);
+  }
+  override loaderPrefsFor(mac: string): Promise<LoaderPrefs> {
+    this.calls++;
+    return super.loaderPrefsFor(mac);
+  }
+  override nodeIdForMac(mac: string): Promise<number | null> {
+    this.calls++;
+    return super.nodeIdForMac(mac);
+  }
+}
+
+let ts: Awaited<ReturnType<typeof tempStore>>;
+let io: MemoryIo;
+let events: ReturnType<typeof memoryEvents>;
+let hooks: CountingHooks;
+let log: ReturnType<typeof memoryLogger>;
+let plugin: DhcpPlugin | null;
+
+beforeEach(async () => {
+  ts = await tempStore();
+  io = new MemoryIo();
+  events = memoryEvents();
+  hooks = new CountingHooks();
+  log = memoryLogger();
+  plugin = null;
+});
+afterEach(async () => {
+  await plugin?.stop();
+  await ts.cleanup();
+});
+
+/** A lease already in the store before start: it must be there, unchanged, afterwards. */
+const KEPT: LeaseDoc = {
+  _id: '02:00:00:00:00:01',
+  mac: '02:00:00:00:00:01',
+  ip: '10.9.0.100',
+  state: 'bound',
+  expires_at: Date.now() + 3_600_000,
+  pool: 'main',
+  hostname: null,
+  client_id: null,
+  updated_at: Date.now(),
+};
+
+function make(over: Partial<Config>, doras = 150): DhcpPlugin {
+  plugin = createDhcpPlugin({
+    config: testConfig({ force: true, dhcpWarmStart: true, conflictCheck: true, ...over }),
+    leases: ts.store.leases,
+    events,
+    hooks,
+    log,
+    io: io.factory,
+    options: { reprobeMs: 0, warmStartDoras: doras },
+  });
+  return plugin;
+}
+
+async function untouched(): Promise<void> {
+  expect(io.sent).toEqual([]);
+  expect(io.pings).toEqual([]);
+  expect(events.list).toEqual([]);
+  expect(hooks.calls).toBe(0);
+  expect(hooks.seen).toEqual([]);
+  expect(await ts.store.leases.find({})).toEqual([KEPT]);
+  const s = plugin!.stats();
+  // The real handler counted nothing; per-client memory of the real plugin is empty.
+  for (const k of ['received', 'offers', 'acks', 'proxy_offers', 'proxy_acks', 'sent', 'tracked_strategies', 'tracked_ips'])
+    expect([k, s[k] ?? 0]).toEqual([k, 0]);
+}
+
+describe('DHCP warm start', () => {
+  it('full mode: runs real DORAs (every message answered) and leaves store, events, hooks and sockets untouched', async () => {
+    await ts.store.leases.insert(KEPT);
+    const p = make({});
+    await p.start();
+    await waitFor('warm start done', 60_000, () => p.warmStart().state === 'done');
+    const w = p.warmStart();
+    expect(w.exchanges).toBe(300);
+    // Every DISCOVER got an OFFER and every REQUEST an ACK, built and dropped.
+    expect(w.replies).toBe(300);
+    expect(p.stats()).toMatchObject({ warm_start_done: 1, warm_start_exchanges: 300, warm_start_replies: 300 });
+    expect(log.lines).toContainEqual({ level: 'info', msg: 'dhcp: warm start done' });
+    expect(io.sockets.size).toBe(1); // the real socket is open, and nothing was sent on it
+    await untouched();
+  });
+
+  it('proxy mode: PXE and iPXE clients answered on 67 and 4011, nothing remembered', async () => {
+    await ts.store.leases.insert(KEPT);
+    const p = make({ dhcp: 'proxy', range: null, conflictCheck: false });
+    await p.start();
+    await waitFor('warm start done', 60_000, () => p.warmStart().state === 'done');
+    const w = p.warmStart();
+    expect(w.exchanges).toBe(300);
+    // An OS client is not a boot client: proxyDHCP stays silent to it (a third of the warm clients).
+    expect(w.replies).toBe(200);
+    expect(io.sockets.size).toBe(2);
+    await untouched();
+  });
+
+  it('off by config: no warm start runs', async () => {
+    const p = make({ dhcpWarmStart: false });
+    await p.start();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(p.warmStart()).toEqual({ state: 'off', exchanges: 0, replies: 0, ms: 0, cpuMs: 0 });
+    expect(p.stats().warm_start_exchanges).toBe(0);
+    expect(log.lines.some((l) => l.msg === 'dhcp: warm start done')).toBe(false);
+  });
+
+  it('stopping during the warm start ends it early', async () => {
+    const p = make({}, 1_000_000);
+    await p.start();
+    await waitFor('some warm exchanges', 60_000, () => p.warmStart().exchanges > 0);
+    await p.stop();
+    plugin = null;
+    const w = p.warmStart();
+    expect(w.state).toBe('off');
+    expect(w.exchanges).toBeLessThan(2_000_000);
+  });
+});
+
+describe('--dhcp-warm-start', () => {
+  const machine: MachineView = {
+    interfaces: () => ({
+      eth1: [
+        { address: '10.9.0.1', netmask: '255.255.255.0', family: 'IPv4', mac: '52:54:00:00:00:01', internal: false, cidr: '10.9.0.1/24' },
+      ],
+    }),
+    ifindex: (n: string) => (n === 'eth1' ? 4 : null),
+    env: {},
+  };
+  const base = ['--iface', 'eth1', '--dhcp', 'full', '--range', '10.9.0.100-10.9.0.199'];
+  it('is on by default, off with "off", and refuses anything else', () => {
+    expect(loadServeConfig(base, machine).dhcpWarmStart).toBe(true);
+    expect(loadServeConfig([...base, '--dhcp-warm-start', 'on'], machine).dhcpWarmStart).toBe(true);
+    expect(loadServeConfig([...base, '--dhcp-warm-start', 'off'], machine).dhcpWarmStart).toBe(false);
+    const e = (() => {
+      try {
+        loadServeConfig([...base, '--dhcp-warm-start', 'maybe'], machine);
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(e).toBeInstanceOf(CcError);
+    expect((e as CcError).code).toBe('CC_ERR_CONFIG_INVALID');
+  });
+});
