@@ -40,6 +40,6 @@ export const MAX_TRACKED_CLIENTS = 4096;
 /** Foreign servers remembered per probe and across re-probes: a hostile server inventing server ids cannot grow memory or events. */
 export const MAX_FOREIGN_SERVERS = 32;
 /** DORAs the warm start runs after start (warm-start.ts); measured in docs/perf/changes.md (DHCP, warm start). */
-export const WARM_START_DORAS = 2000;
+export const WARM_START_DORAS = 1000;
 /** DORAs per warm-start slice: a few milliseconds of work, then a real packet may go first. */
 export const WARM_START_SLICE = 25;
