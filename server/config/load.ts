@@ -59,6 +59,7 @@ export const SERVE_OPTIONS = {
     help: 'CODE|NAME=TYPE:VALUE option sent in every full-mode OFFER/ACK (repeatable), e.g. 42=ips:10.0.0.1',
   },
   'dhcp-conflict-check': { type: 'boolean', help: 'ping an address before offering it (off: ~1 s per new client; see docs/dhcp.md)' },
+  'http-copy': { type: 'boolean', help: 'copy node-plane files from memory instead of sendfile(2) (to compare; see docs/performance.md)' },
   'dhcp-port': { type: 'string', help: 'DHCP server port (default 67; tests use others)' },
   'tftp-port': { type: 'string', help: 'TFTP port (default 69)' },
   'proxy-port': { type: 'string', help: 'PXE boot-server port (default 4011)' },
@@ -144,6 +145,7 @@ export function loadServeConfig(argv: string[], machine: MachineView): Config {
     pools: many('pool').map(parsePoolFlag),
     dhcpOptions: many('dhcp-option').map(parseDhcpOptionFlag),
     conflictCheck: Boolean(values['dhcp-conflict-check']),
+    httpCopy: Boolean(values['http-copy']),
     ports: {
       dhcp: int('dhcp-port', s('dhcp-port'), 67),
       proxy: int('proxy-port', s('proxy-port'), 4011),

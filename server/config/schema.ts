@@ -70,6 +70,8 @@ export const ConfigSchema = Type.Object(
     ),
     /** Ping an address before offering it (`--dhcp-conflict-check`, off by default: docs/dhcp.md). */
     conflictCheck: Type.Boolean(),
+    /** Node-plane files are copied from memory instead of sent with sendfile(2) (`--http-copy`, to compare: server/http/asset-sendfile.ts). */
+    httpCopy: Type.Optional(Type.Boolean()),
     ports: Type.Object({
       dhcp: Type.Integer({ minimum: 0, maximum: 65535 }),
       proxy: Type.Integer({ minimum: 0, maximum: 65535 }),
