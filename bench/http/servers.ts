@@ -48,10 +48,11 @@ function stopByPid(c: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 /**
  * `crashcart serve` on loopback: `files` (name -> path) become the microkernel (vmlinuz, initrd.img) and
  * the image `bench` (every file). With `profileDir` it runs under --cpu-prof (written there as it exits).
+ * `copy` starts it with `--http-copy` (bodies copied from memory or streamed instead of sendfile(2)).
  */
-export async function startCrashcart(dir: string, files: Record<string, string>, profileDir?: string): Promise<HttpServer> {
-  const data = path.join(dir, 'crashcart-data');
-  const mk = path.join(dir, 'mk');
+export async function startCrashcart(dir: string, files: Record<string, string>, profileDir?: string, copy = false): Promise<HttpServer> {
+  const data = path.join(dir, copy ? 'crashcart-copy-data' : 'crashcart-data');
+  const mk = path.join(dir, copy ? 'mk-copy' : 'mk');
   fs.mkdirSync(path.join(data, 'images', 'bench'), { recursive: true });
   fs.mkdirSync(mk, { recursive: true });
   for (const [name, p] of Object.entries(files)) {
@@ -59,12 +60,12 @@ export async function startCrashcart(dir: string, files: Record<string, string>,
     if (name === 'vmlinuz' || name === 'initrd.img') fs.linkSync(p, path.join(mk, name));
   }
   // The kit's starter: the real `crashcart serve` on loopback, no rate limit (its test defaults), this microkernel.
-  const a = await spawnAppliance(['--log-level', 'warn', '--microkernel', mk], {
+  const a = await spawnAppliance(['--log-level', 'warn', '--microkernel', mk, ...(copy ? ['--http-copy'] : [])], {
     dataDir: data,
     nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : [],
   });
   return {
-    name: 'Crashcart',
+    name: copy ? 'Crashcart --http-copy' : 'Crashcart',
     pid: a.child.pid!,
     base: a.nodeUrl,
     url: (f) => (f === 'vmlinuz' || f === 'initrd.img' ? `/mk/${f}` : `/images/bench/${f}`),

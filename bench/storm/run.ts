@@ -5,7 +5,9 @@
  * registered, the slowest machine, failures and retries, and the servers' CPU and memory.
  * Writes bench/storm/RESULTS.md (with --machines 500, bench/storm/RESULTS-500.md).
  *
- *   node bin/run-ts.mjs bench/storm/run.ts [--machines 100] [--only crashcart|reference]
+ *   node bin/run-ts.mjs bench/storm/run.ts [--machines 100] [--only crashcart|reference] [--http-copy] [--out FILE]
+ *     --http-copy: Crashcart copies boot files from memory instead of sendfile(2) (to compare the two)
+ *     --profile DIR: Crashcart runs under --cpu-prof; the profile lands in DIR when it stops
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,6 +27,8 @@ const { values: v } = parseArgs({
     machines: { type: 'string', default: '100' },
     only: { type: 'string' },
     out: { type: 'string' },
+    'http-copy': { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const N = Number(v.machines);
@@ -128,7 +132,7 @@ try {
   lab.create();
   const specs = await machines();
   for (const [name, start, reference] of [
-    ['crashcart', startCrashcart, false],
+    ['crashcart', (ns: string, d: string, m: string) => startCrashcart(ns, d, m, v['http-copy'], v.profile), false],
     ['reference', startReference, true],
   ] as const) {
     if (v.only && v.only !== name) continue;

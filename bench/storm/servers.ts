@@ -70,13 +70,24 @@ function stop(c: ChildProcess, sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   });
 }
 
-/** `crashcart serve` on eth0 of `ns` with the real microkernel from `mk`, started by the test kit's one starter. */
-export async function startCrashcart(ns: string, dir: string, mk: string): Promise<StormServer> {
+/**
+ * `crashcart serve` on eth0 of `ns` with the real microkernel from `mk`, started by the test kit's one starter;
+ * `copy` adds `--http-copy` (boot files copied from memory instead of sendfile(2), to compare); with `profileDir`
+ * it runs under --cpu-prof (the profile lands there when it stops).
+ */
+export async function startCrashcart(ns: string, dir: string, mk: string, copy = false, profileDir?: string): Promise<StormServer> {
   const flags = [
     ...['--iface', 'eth0', '--address', `${STORM_NET.server}/${STORM_NET.prefix}`, '--dhcp', 'full'],
     ...['--range', `${STORM_NET.start}-${STORM_NET.end}`, '--force', '--microkernel', mk, '--log-level', 'warn'],
+    ...(copy ? ['--http-copy'] : []),
   ];
-  const a = await spawnAppliance(flags, { dataDir: path.join(dir, 'crashcart-data'), netns: ns, httpPort: 8026, testDefaults: false });
+  const a = await spawnAppliance(flags, {
+    dataDir: path.join(dir, 'crashcart-data'),
+    netns: ns,
+    httpPort: 8026,
+    testDefaults: false,
+    nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : [],
+  });
   return { name: 'Crashcart', pids: () => [a.child.pid!], stop: () => a.stop(10_000) };
 }
 

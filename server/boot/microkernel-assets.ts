@@ -32,16 +32,39 @@ export function findMicrokernel(dataDir: string, flagDir: string | null, arch: M
   const dirs = flagDir && arch === 'amd64' ? [flagDir] : microkernelCandidates(dataDir, REPO_ROOT, arch);
   for (const dir of dirs) {
     if (!complete(dir)) continue;
-    let version = 'unversioned';
-    try {
-      const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { version?: string; initrd?: { sha256?: string } };
-      version = m.version ?? m.initrd?.sha256?.slice(0, 12) ?? version;
-    } catch {
-      /* manifest is optional */
-    }
-    return { dir, version };
+    return { dir, version: manifestVersion(dir) };
   }
   return null;
+}
+
+/** Versions read from manifest files, by path, with the stat that identifies the file version they came from. */
+const manifestVersions = new Map<string, { stat: string; version: string }>();
+
+/**
+ * The version a folder's manifest.json names ('unversioned' without one). Every boot asks (three times per
+ * machine: /boot, kernel, initrd), so the parsed answer is kept until the file's device, inode, size or times
+ * change: a stat(2) instead of reading and parsing 14 KB of JSON, and an import is still seen at once.
+ */
+function manifestVersion(dir: string): string {
+  const file = path.join(dir, 'manifest.json');
+  let stat: string;
+  try {
+    const st = fs.statSync(file);
+    stat = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch {
+    return 'unversioned'; // manifest is optional
+  }
+  const kept = manifestVersions.get(file);
+  if (kept?.stat === stat) return kept.version;
+  let version = 'unversioned';
+  try {
+    const m = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string; initrd?: { sha256?: string } };
+    version = m.version ?? m.initrd?.sha256?.slice(0, 12) ?? version;
+  } catch {
+    /* unreadable or not JSON: unversioned, as without one */
+  }
+  manifestVersions.set(file, { stat, version });
+  return version;
 }
 
 /** Architectures a microkernel is built for (Debian's names, as `npm run build:microkernel -- --arch` takes them). */

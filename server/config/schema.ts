@@ -72,6 +72,8 @@ export const ConfigSchema = Type.Object(
     conflictCheck: Type.Boolean(),
     /** Run synthetic exchanges through the DHCP path right after start so V8 optimises it before a rack's first storm (`--dhcp-warm-start`, on by default). */
     dhcpWarmStart: Type.Boolean(),
+    /** Node-plane files are copied from memory instead of sent with sendfile(2) (`--http-copy`, to compare: server/http/asset-sendfile.ts). */
+    httpCopy: Type.Optional(Type.Boolean()),
     ports: Type.Object({
       dhcp: Type.Integer({ minimum: 0, maximum: 65535 }),
       proxy: Type.Integer({ minimum: 0, maximum: 65535 }),

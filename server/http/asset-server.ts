@@ -2,8 +2,10 @@
  * Serving boot assets on the node plane (microkernel, first-stage loaders, OS
  * images): names confined to a root (no dot segments, no symlink out of it),
  * ETag/Last-Modified with 304s, single byte ranges (RFC 9110 14) with 206/416,
- * HEAD. Small files come from the in-memory cache as slices of one Buffer,
- * large ones are streamed in big chunks (asset-cache.ts, asset-stream.ts).
+ * HEAD. Bodies go out through sendfile(2) when the addon is built
+ * (asset-sendfile.ts); otherwise small files come from the in-memory cache as
+ * slices of one Buffer, large ones are streamed in big chunks (asset-cache.ts,
+ * asset-stream.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AssetCache } from './asset-cache.ts';
 import { ChunkPool, streamFileRange } from './asset-stream.ts';
 import { ifRangeHolds, parseRange } from './byte-range.ts';
+import { canSendfile, sendfileRange } from './asset-sendfile.ts';
 
 const TYPES: Record<string, string> = {
   '.json': 'application/json',
@@ -40,7 +43,14 @@ export class AssetServer {
   private readonly roots = new Map<string, string>();
   private readonly pool = new ChunkPool();
 
-  constructor(readonly cache = new AssetCache()) {}
+  /**
+   * @param cache files kept in memory for the copying path
+   * @param zeroCopy send bodies with sendfile(2) where the addon is built (`--http-copy` turns it off to compare)
+   */
+  constructor(
+    readonly cache = new AssetCache(),
+    private readonly zeroCopy = true,
+  ) {}
 
   /** The real path of a root (remembered once found: a missing root may appear later, so a miss is not). */
   private realRoot(root: string): string | null {
@@ -113,18 +123,27 @@ export class AssetServer {
     // Fastify's HEAD route measures a Buffer payload and resumes a stream: an empty stream keeps our length.
     if (req.method === 'HEAD') return reply.send(Readable.from([]));
     if (len === 0) return reply.send(Buffer.alloc(0));
+    if (this.zeroCopy && canSendfile(reply.raw)) {
+      this.hijackHead(reply);
+      await sendfileRange(reply.raw, real, start, end);
+      return reply;
+    }
     if (this.cache.fits(size)) {
       const version = `${st.dev}:${st.ino}:${size}:${st.mtimeMs}:${st.ctimeMs}`;
       const data = await this.cache.get(real, version, size);
       if (data.length === size) return reply.send(start === 0 && end === size - 1 ? data : data.subarray(start, end + 1));
       // The file changed between stat and read: fall through to streaming what is there now.
     }
-    // Streamed: the handler writes the body itself (reply hijacked); onResponse hooks still run at 'finish'.
+    this.hijackHead(reply);
+    await streamFileRange(reply.raw, real, start, end, this.pool);
+    return reply;
+  }
+
+  /** The handler writes the body itself (reply hijacked) after this status line and headers; onResponse hooks still run at 'finish'. */
+  private hijackHead(reply: FastifyReply): void {
     const status = reply.statusCode;
     const headers = reply.getHeaders();
     reply.hijack();
     reply.raw.writeHead(status, headers as OutgoingHttpHeaders);
-    await streamFileRange(reply.raw, real, start, end, this.pool);
-    return reply;
   }
 }

@@ -34,6 +34,7 @@ import { plainIp } from '../nodes/node-address.ts';
 import { applyHttpLimits } from './http-limits.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { AssetServer } from './asset-server.ts';
+import { sendfileAddon } from './asset-sendfile.ts';
 import { bmcEnrolReport } from '../bmc/enrolment/enrol-report.ts';
 import { loaderMissing } from '../prepare/loader-missing.ts';
 
@@ -44,7 +45,9 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   const app = Fastify({ logger: false, bodyLimit: MAX_REGISTER_BYTES, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
   applyHttpLimits(app.server, ctx.settings.get());
   installErrorHandling(app, ctx.log);
-  const assets = new AssetServer();
+  const assets = new AssetServer(undefined, !ctx.config.httpCopy);
+  if (!ctx.config.httpCopy && !sendfileAddon.addon)
+    ctx.log.warn({ why: sendfileAddon.why }, 'node plane: boot files are copied from memory, not sent with sendfile(2)');
   installValidation(app);
   if (ctx.config.rateLimitPerMin > 0)
     await app.register(rateLimit, { max: ctx.config.rateLimitPerMin, timeWindow: 60_000, allowList: opts.rateLimitAllow ?? [] });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { AssetServer } from '../../server/http/asset-server.ts';
 import { AssetCache } from '../../server/http/asset-cache.ts';
+import { sendfileStats } from '../../server/http/asset-sendfile.ts';
 import { ifRangeHolds, parseRange } from '../../server/http/byte-range.ts';
 import { installErrorHandling } from '../../server/http/error-handler.ts';
 
@@ -38,9 +39,16 @@ beforeAll(async () => {
   first = path.join(dir, 'first');
   await fs.mkdir(first);
   await fs.writeFile(path.join(first, 'small.bin'), 'prepared copy');
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+/** A Fastify instance on loopback serving `root` at /a/ and the two loader folders at /two/. */
+async function serve(zeroCopy: boolean): Promise<void> {
   app = Fastify();
   installErrorHandling(app, { debug() {}, info() {}, warn() {}, error() {} });
-  const assets = new AssetServer(new AssetCache(1024 * 1024, 4 * 1024 * 1024));
+  const assets = new AssetServer(new AssetCache(1024 * 1024, 4 * 1024 * 1024), zeroCopy);
   app.get('/a/*', async (req, reply) => assets.send(req, reply, root, (req.params as { '*': string })['*']));
   const roots = [first, path.join(dir, 'missing'), root];
   app.get('/two/*', async (req, reply) => assets.sendFirst(req, reply, roots, (req.params as { '*': string })['*']));
@@ -50,16 +58,27 @@ beforeAll(async () => {
   );
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-});
-afterAll(async () => {
-  await app.close();
-  await fs.rm(dir, { recursive: true, force: true });
-});
+}
 
 const get = (p: string, headers: Record<string, string> = {}, method = 'GET') => fetch(`${base}${p}`, { headers, method });
 const body = async (r: Response) => new Uint8Array(await r.arrayBuffer());
 
-describe('asset server', () => {
+// Every HTTP case runs twice: bodies through sendfile(2) (native/sendfile.c, the default where it is built) and
+// copied from memory or streamed (`--http-copy`, and machines without the addon).
+describe.each([
+  ['sendfile', true],
+  ['copy', false],
+])('asset server (%s)', (mode, zeroCopy) => {
+  beforeAll(async () => {
+    await fs.writeFile(path.join(root, 'small.bin'), small); // the block before may have replaced it
+    await serve(zeroCopy);
+    if (zeroCopy) sendfileStats.started = 0;
+  });
+  afterAll(async () => {
+    sendfileStats.started = 0;
+    await app.close();
+  });
+
   it.each([
     ['cached', '/a/small.bin', small],
     ['streamed', '/a/img/big.raw', big],
@@ -108,7 +127,7 @@ describe('asset server', () => {
   });
 
   it('a folder missing at the first request is served once it appears (a miss is not remembered)', async () => {
-    const later = path.join(dir, 'later');
+    const later = path.join(dir, `later-${mode}`);
     const sendLater = new AssetServer(new AssetCache(1024 * 1024, 4 * 1024 * 1024));
     const one = Fastify();
     installErrorHandling(one, { debug() {}, info() {}, warn() {}, error() {} });
@@ -168,6 +187,11 @@ describe('asset server', () => {
     ac.abort();
     await new Promise((res) => setTimeout(res, 100));
     expect(sha(await body(await get('/a/img/big.raw')))).toBe(sha(big));
+  });
+
+  it('the bodies above took the path this block is for', () => {
+    if (zeroCopy) expect(sendfileStats.started).toBeGreaterThan(10);
+    else expect(sendfileStats.started).toBe(0);
   });
 });
 

@@ -139,6 +139,7 @@ describe('electron-builder.yml', () => {
       'renderer/dist/index.html',
       'resources/ipxe/undionly.kpxe',
       'resources/microkernel/amd64/initrd.img',
+      'build/out/native/crashcart-sendfile-linux-x64.node',
     ])
       expect(unpacked(rel), rel).toBe(true);
     for (const dir of runtime) expect(unpacked(path.join(path.relative(REPO_ROOT, dir), 'package.json')), dir).toBe(true);
@@ -221,6 +222,10 @@ describe('the packaged layout', () => {
       expect(fs.readlinkSync(`/proc/${child.pid}/exe`)).toBe(path.join(res, PACKAGED_NODE));
       expect(fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')[1]).toBe(
         path.join(res, 'app.asar.unpacked', 'bin', 'crashcart.mjs'),
+      );
+      // The node plane's sendfile(2) addon loaded from the unpacked tree (a plain Node cannot dlopen inside app.asar).
+      expect(fs.readFileSync(`/proc/${child.pid}/maps`, 'utf8')).toContain(
+        path.join(res, 'app.asar.unpacked', 'build', 'out', 'native', 'crashcart-sendfile-linux-x64.node'),
       );
       const origin = new URL(s.url!).origin;
       const token = fs.readFileSync(path.join(data, 'admin-token'), 'utf8').trim();

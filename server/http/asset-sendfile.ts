@@ -1,0 +1,105 @@
+/**
+ * Sending a byte range of a file with sendfile(2) through Crashcart's own
+ * N-API addon (native/sendfile.c, built by build/native.mjs): the kernel moves
+ * page-cache pages to the socket, so the main thread copies no byte of the
+ * microkernel or an OS image (Node has no sendfile; copying cost 230-440 ms of
+ * CPU per GB against nginx's 60-150, and most of the 100-machine storm's
+ * server CPU). When the addon is not built for this machine the node plane
+ * sends from memory or streams as before (asset-server.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { ServerResponse } from 'node:http';
+import { REPO_ROOT } from '../boot/microkernel-assets.ts';
+
+interface Addon {
+  start(socketFd: number, fileFd: number, offset: number, length: number, done: (errno: number, sent: number) => void): object;
+  cancel(job: object): void;
+}
+
+/** The addon's path for this platform and architecture, relative to the install root. */
+export const SENDFILE_ADDON = path.join('build', 'out', 'native', `crashcart-sendfile-${process.platform}-${process.arch}.node`);
+
+/** The loaded addon, or why it is not there (said once in the start log). */
+export const sendfileAddon: { addon: Addon | null; why: string } = (() => {
+  const file = path.join(REPO_ROOT, SENDFILE_ADDON);
+  if (!fs.existsSync(file)) return { addon: null, why: `${SENDFILE_ADDON} is not built (node build/native.mjs)` };
+  try {
+    return { addon: createRequire(import.meta.url)(file) as Addon, why: 'loaded' };
+  } catch (e) {
+    return { addon: null, why: `${SENDFILE_ADDON} did not load: ${(e as Error).message}` };
+  }
+})();
+
+/** Bodies sent through the addon since start: what tests and the bench read to know the path was taken. */
+export const sendfileStats = { started: 0, completed: 0, cancelled: 0, failed: 0 };
+
+/** The socket's descriptor, or -1 (a TLS or otherwise wrapped socket has none of its own). */
+function socketFd(res: ServerResponse): number {
+  const handle = (res.socket as unknown as { _handle?: { fd?: number } } | null)?._handle;
+  return typeof handle?.fd === 'number' ? handle.fd : -1;
+}
+
+/** True when this response can go out through sendfile(2). */
+export function canSendfile(res: ServerResponse): boolean {
+  return sendfileAddon.addon !== null && socketFd(res) >= 0;
+}
+
+/**
+ * Write bytes `start..end` (inclusive) of `file` to `res`, whose status and headers are set, and end it.
+ * The headers are flushed first and the socket drained, so the body follows them on the wire; Node's HTTP
+ * server keeps a pipelined next response queued until `res.end()`. Resolves when done or when the client
+ * went away; a failure after the headers went out can only cut the connection.
+ */
+export async function sendfileRange(res: ServerResponse, file: string, start: number, end: number): Promise<void> {
+  const addon = sendfileAddon.addon;
+  if (!addon) throw new Error('sendfileRange without the addon (check canSendfile first)');
+  let fd = -1;
+  let job: object | null = null;
+  let onClose: (() => void) | null = null;
+  try {
+    fd = fs.openSync(file, 'r');
+    res.flushHeaders();
+    const sock = res.socket;
+    if (!sock || sock.destroyed) return void res.destroy(); // no socket of its own (canSendfile said yes a moment ago): cut, never hang
+    if (sock.writableLength > 0)
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          sock.off('drain', done).off('close', done);
+          resolve();
+        };
+        sock.on('drain', done).on('close', done);
+      });
+    const sfd = socketFd(res);
+    if (sock.destroyed || sfd < 0) return void res.destroy();
+    const result = await new Promise<{ errno: number; sent: number } | null>((resolve) => {
+      onClose = () => {
+        if (job) {
+          addon.cancel(job);
+          sendfileStats.cancelled++;
+        }
+        resolve(null);
+      };
+      res.once('close', onClose);
+      sendfileStats.started++;
+      job = addon.start(sfd, fd, start, end - start + 1, (errno, sent) => {
+        job = null;
+        resolve({ errno, sent });
+      });
+    });
+    if (result === null) return; // the client went away; the job is cancelled
+    if (result.errno === 0) {
+      sendfileStats.completed++;
+      res.end();
+    } else {
+      sendfileStats.failed++;
+      res.destroy(new Error(`sendfile of ${file} stopped after ${result.sent} bytes (errno ${result.errno})`));
+    }
+  } catch (e) {
+    res.destroy(e as Error);
+  } finally {
+    if (onClose) res.removeListener('close', onClose);
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}
