@@ -44,6 +44,8 @@ ${part('bench/checkin/RESULTS.md', '_not run_')}
 
 ${part('bench/dhcp/RESULTS.md', '_not run_')}
 
+${part('bench/dhcp/RESULTS-warm-start.md', '')}
+
 ## TFTP (\`bench/tftp\`)
 
 ${part('bench/tftp/RESULTS.md', '_not run_')}

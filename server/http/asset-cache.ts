@@ -7,6 +7,9 @@
  * against the file's device, inode, size and change times on every request, so
  * an import that replaces a file is served at once. Bounded in bytes, least
  * recently used out; larger files (OS images) are streamed (asset-stream.ts).
+ * The copying path: used with `--http-copy`, where the sendfile(2) addon is not
+ * built, and for a pipelined response that has no socket of its own yet
+ * (asset-sendfile.ts sends everything else).
  */
 import fs from 'node:fs/promises';
 
