@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
 import { Lab } from '../support/netns-lab.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { DhcpPluginProc, type DhcpPluginArgs } from '../support/dhcp-plugin.ts';
@@ -63,13 +62,7 @@ const rebootLog = path.join(tmp, 'reboot.log');
 const rebootScript = script('reboot-script', `echo "$reason $new_ip_address" >> ${rebootLog}\nexit 0`);
 const logLines = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
 
-function run(ns: string, cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', lab.ns(ns), cmd, ...args], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: `${stdout}${stderr}` }),
-    );
-  });
-}
+const run = (ns: string, cmd: string, args: string[], timeoutMs: number) => lab.execAsync(ns, cmd, args, timeoutMs);
 
 beforeAll(() => {
   lab.addSwitch();

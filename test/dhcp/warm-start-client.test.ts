@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
 import { Lab } from '../support/netns-lab.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { DhcpPluginProc } from '../support/dhcp-plugin.ts';
@@ -19,13 +18,7 @@ const SERVER = '10.9.0.1';
 const MAC = '02:cc:00:00:00:31';
 let app: DhcpPluginProc | null = null;
 
-function run(ns: string, cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', lab.ns(ns), cmd, ...args], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: `${stdout}${stderr}` }),
-    );
-  });
-}
+const run = (ns: string, cmd: string, args: string[], timeoutMs: number) => lab.execAsync(ns, cmd, args, timeoutMs);
 
 beforeAll(() => {
   lab.addSwitch();

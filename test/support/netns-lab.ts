@@ -5,7 +5,7 @@
  * tap devices for QEMU guests. Nothing is made in the host's namespace; `cleanup()` removes everything, killing
  * children and whatever a namespace still holds by PID.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 /** A namespace whose bridge carries the appliance's address, with tap devices for QEMU NICs. */
 export interface BridgedNet {
@@ -49,6 +49,15 @@ export class Lab {
   /** Run a command inside a namespace. */
   exec(ns: string, cmd: string, args: string[]): string {
     return this.run('ip', ['netns', 'exec', this.ns(ns), cmd, ...args]);
+  }
+
+  /** Run a client inside a namespace without blocking the loop (the server under test may be in this process); never throws. */
+  execAsync(ns: string, cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+    return new Promise((resolve) => {
+      execFile('ip', ['netns', 'exec', this.ns(ns), cmd, ...args], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: `${stdout}${stderr}` }),
+      );
+    });
   }
 
   /** Create a namespace (with lo up). */
