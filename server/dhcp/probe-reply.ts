@@ -7,7 +7,8 @@
  */
 import type { ForeignServer, PROBE_KINDS } from '../../contract/system.ts';
 import { MalformedPacket } from '../net/malformed.ts';
-import { cString, decode, encode, encodedLength, MIN_REPLY_LEN, type DhcpPacket } from './codec.ts';
+import { cString, decode } from './codec.ts';
+import { encodeClientRequest } from './client-request.ts';
 import { collectOptions, MSG, option, OPTIONS, readOption } from './options.ts';
 import { FLAG_BROADCAST } from './reply.ts';
 import { MAX_FOREIGN_SERVERS } from './defaults.ts';
@@ -33,10 +34,11 @@ export function probeMac(random6: Uint8Array): string {
 /** The PXE client the probe pretends to be: BIOS x86 (RFC 4578 arch 0, UNDI 2.1) with a zero GUID. */
 const PXE_VENDOR_CLASS = 'PXEClient:Arch:00000:UNDI:002001';
 
+/** A MAC's six bytes from its text form. */
+const macBytes = (mac: string) => Uint8Array.from(mac.split(':').map((h) => parseInt(h, 16) & 255));
+
 /** A probe DISCOVER (RFC 2131 4.4.1) from `mac`, broadcast flag set so answers reach a client without an address. */
 export function probeDiscover(xid: number, mac: string, kind: ProbeKind): Uint8Array {
-  const chaddr = new Uint8Array(16);
-  chaddr.set(mac.split(':').map((h) => parseInt(h, 16) & 255));
   const options = [option(OPTIONS.MESSAGE_TYPE, MSG.DISCOVER), option(OPTIONS.PARAM_LIST, [1, 3, 6, 43, 54, 60, 66, 67])];
   if (kind === 'pxe')
     options.push(
@@ -45,28 +47,7 @@ export function probeDiscover(xid: number, mac: string, kind: ProbeKind): Uint8A
       option(OPTIONS.CLIENT_NDI, { type: 1, major: 2, minor: 1 }),
       [OPTIONS.CLIENT_GUID.code, new Uint8Array(17)],
     );
-  const pkt: DhcpPacket = {
-    op: 1,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid,
-    secs: 0,
-    flags: FLAG_BROADCAST,
-    ciaddr: '0.0.0.0',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr,
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
-    cookie: true,
-    options: options.map(([code, data]) => ({ code, data })),
-    end: true,
-    trailer: new Uint8Array(0),
-  };
-  pkt.trailer = new Uint8Array(Math.max(0, MIN_REPLY_LEN - encodedLength(pkt)));
-  return encode(pkt);
+  return encodeClientRequest({ mac: macBytes(mac), xid, flags: FLAG_BROADCAST, options });
 }
 
 /** Printable ASCII only, at most `max` characters: server text goes into events and the UI. */

@@ -5,7 +5,8 @@
  * UEFI x64, and an operating system's client (client identifier, host name, no PXE options: the microkernel, an
  * installed OS, a DHCP load generator); direct (broadcast) and relayed (RFC 2131 4.1: giaddr, hops 1). Pure.
  */
-import { encode, encodedLength, MIN_REPLY_LEN, type DhcpPacket } from './codec.ts';
+import { encodeClientRequest } from './client-request.ts';
+import { FLAG_BROADCAST } from './reply.ts';
 import { MSG, OPTIONS, option } from './options.ts';
 
 /** One synthetic client: a MAC, a firmware kind and where it speaks from. */
@@ -52,8 +53,6 @@ function vendorClass(arch: number): string {
 
 /** Encode one client message as the firmware would put it on the wire (padded to the BOOTP minimum). */
 export function warmPacket(cl: WarmClient, xid: number, m: WarmMessage): Buffer {
-  const chaddr = new Uint8Array(16);
-  chaddr.set(cl.mac);
   const opts: [number, Uint8Array][] = [option(OPTIONS.MESSAGE_TYPE, m.type)];
   if (m.type === MSG.REQUEST && m.requested) opts.push(option(OPTIONS.REQUESTED_IP, m.requested));
   if (m.type === MSG.REQUEST && m.serverId) opts.push(option(OPTIONS.SERVER_ID, m.serverId));
@@ -63,7 +62,7 @@ export function warmPacket(cl: WarmClient, xid: number, m: WarmMessage): Buffer 
     opts.push(option(OPTIONS.MAX_MESSAGE, 1500));
     opts.push(option(OPTIONS.HOSTNAME, `node-${Buffer.from(cl.mac.subarray(3)).toString('hex')}`));
     opts.push(option(OPTIONS.PARAM_LIST, OS_PARAMS));
-    return finish(cl, xid, m, chaddr, opts);
+    return finish(cl, xid, m, opts);
   }
   opts.push(option(OPTIONS.MAX_MESSAGE, cl.kind === 'ipxe' ? 1472 : 1260));
   opts.push(option(OPTIONS.PARAM_LIST, cl.kind === 'ipxe' ? IPXE_PARAMS : PXE_PARAMS));
@@ -76,33 +75,20 @@ export function warmPacket(cl: WarmClient, xid: number, m: WarmMessage): Buffer 
     opts.push([OPTIONS.USER_CLASS.code, Uint8Array.from(Buffer.from('iPXE', 'latin1'))]);
     opts.push(option(OPTIONS.IPXE_ENCAP, [...IPXE_FEATURES, IPXE_VERSION]));
   }
-  return finish(cl, xid, m, chaddr, opts);
+  return finish(cl, xid, m, opts);
 }
 
 /** The BOOTP header around the options; a Buffer, as a socket delivers it. */
-function finish(cl: WarmClient, xid: number, m: WarmMessage, chaddr: Uint8Array, opts: [number, Uint8Array][]): Buffer {
-  const pkt: DhcpPacket = {
-    op: 1,
-    htype: 1,
-    hlen: 6,
-    hops: cl.giaddr ? 1 : 0,
+function finish(cl: WarmClient, xid: number, m: WarmMessage, opts: [number, Uint8Array][]): Buffer {
+  const b = encodeClientRequest({
+    mac: cl.mac,
     xid,
     secs: 4,
     // PXE ROMs set the broadcast flag (PXE 2.1 2.2.1); iPXE does not.
-    flags: cl.kind === 'pxe' ? 0x8000 : 0,
+    flags: cl.kind === 'pxe' ? FLAG_BROADCAST : 0,
     ciaddr: m.type === MSG.REQUEST ? m.ciaddr : '0.0.0.0',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: cl.giaddr ?? '0.0.0.0',
-    chaddr,
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
-    cookie: true,
-    options: opts.map(([code, data]) => ({ code, data })),
-    end: true,
-    trailer: new Uint8Array(0),
-  };
-  pkt.trailer = new Uint8Array(Math.max(0, MIN_REPLY_LEN - encodedLength(pkt)));
-  const b = encode(pkt);
+    giaddr: cl.giaddr,
+    options: opts,
+  });
   return Buffer.from(b.buffer, b.byteOffset, b.length);
 }

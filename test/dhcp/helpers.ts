@@ -7,7 +7,7 @@ import { EventLog } from '../../server/events/event-log.ts';
 import type { BootHooks, BootSighting, LoaderPrefs } from '../../server/core/boot-hooks.ts';
 import type { Logger } from '../../server/core/plugin.ts';
 import type { Config } from '../../server/config/schema.ts';
-import { encode, encodedLength, type DhcpPacket } from '../../server/dhcp/codec.ts';
+import { encodeClientRequest } from '../../server/dhcp/client-request.ts';
 
 /** A small in-test core: numbers MACs as they are first seen, per-MAC loader settings. */
 export class TestHooks implements BootHooks {
@@ -113,30 +113,14 @@ export interface ClientMsg {
 
 /** Build a BOOTREQUEST the way a client would (padded to 300 bytes). */
 export function clientPacket(m: ClientMsg): Uint8Array {
-  const chaddr = new Uint8Array(16);
-  chaddr.set(m.mac.split(':').map((h) => parseInt(h, 16)));
-  const pkt: DhcpPacket = {
-    op: 1,
-    htype: 1,
-    hlen: 6,
-    hops: m.giaddr ? 1 : 0,
+  return encodeClientRequest({
+    mac: Uint8Array.from(m.mac.split(':').map((h) => parseInt(h, 16))),
     xid: m.xid ?? 0x1234abcd,
-    secs: 0,
-    flags: m.flags ?? 0,
-    ciaddr: m.ciaddr ?? '0.0.0.0',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: m.giaddr ?? '0.0.0.0',
-    chaddr,
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
-    cookie: true,
-    options: m.options.map(([code, v]) => ({ code, data: typeof v === 'string' ? Buffer.from(v, 'latin1') : Uint8Array.from(v) })),
-    end: true,
-    trailer: new Uint8Array(0),
-  };
-  pkt.trailer = new Uint8Array(Math.max(0, 300 - encodedLength(pkt)));
-  return encode(pkt);
+    flags: m.flags,
+    ciaddr: m.ciaddr,
+    giaddr: m.giaddr,
+    options: m.options.map(([code, v]) => [code, typeof v === 'string' ? Buffer.from(v, 'latin1') : Uint8Array.from(v)]),
+  });
 }
 
 /** Bytes of a dotted quad. */
