@@ -16,6 +16,7 @@
  *     done(errno, bytesSent) is called once: errno 0 when `length` bytes went,
  *     ENODATA when the file ended early, or the errno of the failed call.
  *   cancel(job): stop a running job (the client went away); done is not called.
+ *   sent(job) -> bytes sent so far (the caller's stall check reads it).
  * The file descriptor stays the caller's: the job only reads through it.
  */
 #define NAPI_VERSION 8
@@ -200,11 +201,26 @@ static napi_value js_cancel(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_sent(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data = NULL;
+  if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok || !data) {
+    napi_throw_type_error(env, NULL, "sent(job)");
+    return NULL;
+  }
+  napi_create_int64(env, ((job_t *)data)->sent, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "start", NAPI_AUTO_LENGTH, js_start, NULL, &fn);
   napi_set_named_property(env, exports, "start", fn);
   napi_create_function(env, "cancel", NAPI_AUTO_LENGTH, js_cancel, NULL, &fn);
   napi_set_named_property(env, exports, "cancel", fn);
+  napi_create_function(env, "sent", NAPI_AUTO_LENGTH, js_sent, NULL, &fn);
+  napi_set_named_property(env, exports, "sent", fn);
   return exports;
 }

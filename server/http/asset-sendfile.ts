@@ -16,7 +16,16 @@ import { REPO_ROOT } from '../boot/microkernel-assets.ts';
 interface Addon {
   start(socketFd: number, fileFd: number, offset: number, length: number, done: (errno: number, sent: number) => void): object;
   cancel(job: object): void;
+  sent(job: object): number;
 }
+
+/**
+ * A body that makes no progress this long is cut (as nginx's send_timeout): a client that stops reading would
+ * otherwise hold its socket, the job's descriptor and the file's for as long as it keeps the connection open.
+ * Progress is bytes the kernel took; a reader so slow that it frees less than a third of its socket buffer in
+ * two minutes (a few KB/s) would need hours for a microkernel and counts as stalled.
+ */
+export const SEND_STALL_MS = 120_000;
 
 /** The addon's path for this platform and architecture, relative to the install root. */
 export const SENDFILE_ADDON = path.join('build', 'out', 'native', `crashcart-sendfile-${process.platform}-${process.arch}.node`);
@@ -33,7 +42,7 @@ export const sendfileAddon: { addon: Addon | null; why: string } = (() => {
 })();
 
 /** Bodies sent through the addon since start: what tests and the bench read to know the path was taken. */
-export const sendfileStats = { started: 0, completed: 0, cancelled: 0, failed: 0 };
+export const sendfileStats = { started: 0, completed: 0, cancelled: 0, failed: 0, stalled: 0 };
 
 /** The socket's descriptor, or -1 (a TLS or otherwise wrapped socket has none of its own). */
 function socketFd(res: ServerResponse): number {
@@ -52,12 +61,13 @@ export function canSendfile(res: ServerResponse): boolean {
  * server keeps a pipelined next response queued until `res.end()`. Resolves when done or when the client
  * went away; a failure after the headers went out can only cut the connection.
  */
-export async function sendfileRange(res: ServerResponse, file: string, start: number, end: number): Promise<void> {
+export async function sendfileRange(res: ServerResponse, file: string, start: number, end: number, stallMs = SEND_STALL_MS): Promise<void> {
   const addon = sendfileAddon.addon;
   if (!addon) throw new Error('sendfileRange without the addon (check canSendfile first)');
   let fd = -1;
   let job: object | null = null;
   let onClose: (() => void) | null = null;
+  let stallCheck: NodeJS.Timeout | null = null;
   try {
     fd = fs.openSync(file, 'r');
     res.flushHeaders();
@@ -87,6 +97,15 @@ export async function sendfileRange(res: ServerResponse, file: string, start: nu
         job = null;
         resolve({ errno, sent });
       });
+      let seen = -1;
+      stallCheck = setInterval(() => {
+        const now = job ? addon.sent(job) : seen;
+        if (job && now === seen) {
+          sendfileStats.stalled++;
+          res.destroy(new Error(`no progress sending ${file} for ${stallMs} ms: the client stopped reading`)); // 'close' cancels the job
+        }
+        seen = now;
+      }, stallMs).unref();
     });
     if (result === null) return; // the client went away; the job is cancelled
     if (result.errno === 0) {
@@ -99,6 +118,7 @@ export async function sendfileRange(res: ServerResponse, file: string, start: nu
   } catch (e) {
     res.destroy(e as Error);
   } finally {
+    if (stallCheck) clearInterval(stallCheck);
     if (onClose) res.removeListener('close', onClose);
     if (fd >= 0) fs.closeSync(fd);
   }

@@ -16,7 +16,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AssetCache } from './asset-cache.ts';
 import { ChunkPool, streamFileRange } from './asset-stream.ts';
 import { ifRangeHolds, parseRange } from './byte-range.ts';
-import { canSendfile, sendfileRange } from './asset-sendfile.ts';
+import { canSendfile, SEND_STALL_MS, sendfileRange } from './asset-sendfile.ts';
 
 const TYPES: Record<string, string> = {
   '.json': 'application/json',
@@ -46,10 +46,12 @@ export class AssetServer {
   /**
    * @param cache files kept in memory for the copying path
    * @param zeroCopy send bodies with sendfile(2) where the addon is built (`--http-copy` turns it off to compare)
+   * @param sendStallMs a sendfile(2) body that makes no progress this long is cut (tests shorten it)
    */
   constructor(
     readonly cache = new AssetCache(),
     private readonly zeroCopy = true,
+    private readonly sendStallMs = SEND_STALL_MS,
   ) {}
 
   /** The real path of a root (remembered once found: a missing root may appear later, so a miss is not). */
@@ -125,7 +127,7 @@ export class AssetServer {
     if (len === 0) return reply.send(Buffer.alloc(0));
     if (this.zeroCopy && canSendfile(reply.raw)) {
       this.hijackHead(reply);
-      await sendfileRange(reply.raw, real, start, end);
+      await sendfileRange(reply.raw, real, start, end, this.sendStallMs);
       return reply;
     }
     if (this.cache.fits(size)) {

@@ -20,6 +20,8 @@ import { waitFor } from '../support/wait-for.ts';
 let dir: string;
 let app: FastifyInstance;
 let port: number;
+/** Under /s/, bodies that make no progress for this long are cut (SEND_STALL_MS in the product and under /a/). */
+const STALL_MS = 1000;
 const small = randomBytes(70_000);
 const big = randomBytes(48 * 1024 * 1024 + 7); // more than loopback's socket buffers hold: the sender has to wait
 
@@ -34,6 +36,8 @@ beforeAll(async () => {
   installErrorHandling(app, { debug() {}, info() {}, warn() {}, error() {} });
   const assets = new AssetServer(undefined, true);
   app.get('/a/*', async (req, reply) => assets.send(req, reply, dir, (req.params as { '*': string })['*']));
+  const impatient = new AssetServer(undefined, true, STALL_MS);
+  app.get('/s/*', async (req, reply) => impatient.send(req, reply, dir, (req.params as { '*': string })['*']));
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as { port: number }).port;
 });
@@ -116,6 +120,19 @@ describe('sendfile(2) on the node plane', () => {
     c.sock.write('GET /a/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     await c.closed;
     expect(responses(c.got())[0]![1].equals(big)).toBe(true);
+  });
+
+  it('a client that stops reading but keeps the connection open is cut once the body makes no progress', async () => {
+    const fds = openFds();
+    const stalled = sendfileStats.stalled;
+    const c = await connect();
+    c.sock.pause(); // never reads again: the server's socket buffer fills and stays full
+    c.sock.write('GET /s/big.bin HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor('the stalled body cut', 30_000, () => sendfileStats.stalled === stalled + 1 && inFlight() === 0);
+    c.sock.resume(); // what was in flight, then the server's FIN: the connection ends without the client closing it
+    await c.closed;
+    expect(c.got().length).toBeLessThan(big.length);
+    await waitFor('descriptors back to where they were', 20_000, () => openFds() <= fds);
   });
 
   it('a file cut short while it is sent: the connection is cut (never a hang or a padded body)', async () => {
