@@ -1,38 +1,43 @@
 #!/usr/bin/env node
-// Compiles the node plane's zero-copy sender (native/sendfile.c, an N-API addon) for this machine:
-//   node build/native.mjs  ->  build/out/native/crashcart-sendfile-<platform>-<arch>.node
+// Compiles Crashcart's N-API addons (native/*.c) for this machine:
+//   node build/native.mjs  ->  build/out/native/crashcart-<name>-<platform>-<arch>.node
+//   sendfile   the node plane's zero-copy sender (server/http/asset-sendfile.ts)
+//   tftp-pump  the data phase of a TFTP read transfer (server/tftp/native-transfer.ts)
 // Needs a C compiler and Node's headers (Debian: gcc, libc6-dev; the headers come with Node under
-// <prefix>/include/node). Skips the compile when the output is newer than the source. Without the
-// addon the appliance still works: the node plane falls back to sending from memory (docs/performance.md).
+// <prefix>/include/node). Skips an addon whose output is newer than its source. Without the addons the
+// appliance still works: the node plane sends from memory and TFTP runs in JavaScript (docs/performance.md).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const src = path.join(root, 'native', 'sendfile.c');
-const out = path.join(root, 'build', 'out', 'native', `crashcart-sendfile-${process.platform}-${process.arch}.node`);
+const ADDONS = ['sendfile', 'tftp-pump'];
 const headers = [path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) =>
   fs.existsSync(path.join(d, 'node_api.h')),
 );
-if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(src).mtimeMs && !process.argv.includes('--force')) {
-  console.log(`${path.relative(root, out)} is up to date`);
-  process.exit(0);
+for (const name of ADDONS) {
+  const src = path.join(root, 'native', `${name}.c`);
+  const out = path.join(root, 'build', 'out', 'native', `crashcart-${name}-${process.platform}-${process.arch}.node`);
+  if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(src).mtimeMs && !process.argv.includes('--force')) {
+    console.log(`${path.relative(root, out)} is up to date`);
+    continue;
+  }
+  if (!headers) {
+    console.error(`crashcart: Node's headers (node_api.h) are missing next to ${process.execPath}.`);
+    console.error('  fix: install Node from a package that ships include/node (nodesource, the official tarball), or skip the addons');
+    process.exit(1);
+  }
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const tmp = `${out}.tmp-${process.pid}`;
+  try {
+    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-I', headers, '-o', tmp, src, '-lm'], { stdio: 'inherit' });
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    console.error(`crashcart: compiling ${path.relative(root, src)} failed (${e.message.split('\n')[0]}).`);
+    console.error('  fix: apt-get install gcc libc6-dev, then run node build/native.mjs again');
+    process.exit(1);
+  }
+  fs.renameSync(tmp, out);
+  console.log(`${path.relative(root, out)} ${(fs.statSync(out).size / 1024).toFixed(0)} KiB`);
 }
-if (!headers) {
-  console.error(`crashcart: Node's headers (node_api.h) are missing next to ${process.execPath}.`);
-  console.error('  fix: install Node from a package that ships include/node (nodesource, the official tarball), or skip the addon');
-  process.exit(1);
-}
-fs.mkdirSync(path.dirname(out), { recursive: true });
-const tmp = `${out}.tmp-${process.pid}`;
-try {
-  execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-I', headers, '-o', tmp, src], { stdio: 'inherit' });
-} catch (e) {
-  fs.rmSync(tmp, { force: true });
-  console.error(`crashcart: compiling ${path.relative(root, src)} failed (${e.message.split('\n')[0]}).`);
-  console.error('  fix: apt-get install gcc libc6-dev, then run node build/native.mjs again');
-  process.exit(1);
-}
-fs.renameSync(tmp, out);
-console.log(`${path.relative(root, out)} ${(fs.statSync(out).size / 1024).toFixed(0)} KiB`);

@@ -74,6 +74,8 @@ export const ConfigSchema = Type.Object(
     dhcpWarmStart: Type.Boolean(),
     /** Node-plane files are copied from memory instead of sent with sendfile(2) (`--http-copy`, to compare: server/http/asset-sendfile.ts). */
     httpCopy: Type.Optional(Type.Boolean()),
+    /** TFTP transfers run in JavaScript instead of the native pump (`--tftp-js`, to compare: server/tftp/native-transfer.ts). */
+    tftpJs: Type.Optional(Type.Boolean()),
     ports: Type.Object({
       dhcp: Type.Integer({ minimum: 0, maximum: 65535 }),
       proxy: Type.Integer({ minimum: 0, maximum: 65535 }),

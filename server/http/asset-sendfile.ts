@@ -8,10 +8,8 @@
  * sends from memory or streams as before (asset-server.ts).
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
 import type { ServerResponse } from 'node:http';
-import { REPO_ROOT } from '../boot/microkernel-assets.ts';
+import { addonPath, loadAddon } from '../net/native-addon.ts';
 
 interface Addon {
   start(socketFd: number, fileFd: number, offset: number, length: number, done: (errno: number, sent: number) => void): object;
@@ -28,18 +26,10 @@ interface Addon {
 export const SEND_STALL_MS = 120_000;
 
 /** The addon's path for this platform and architecture, relative to the install root. */
-export const SENDFILE_ADDON = path.join('build', 'out', 'native', `crashcart-sendfile-${process.platform}-${process.arch}.node`);
+export const SENDFILE_ADDON = addonPath('sendfile');
 
 /** The loaded addon, or why it is not there (said once in the start log). */
-export const sendfileAddon: { addon: Addon | null; why: string } = (() => {
-  const file = path.join(REPO_ROOT, SENDFILE_ADDON);
-  if (!fs.existsSync(file)) return { addon: null, why: `${SENDFILE_ADDON} is not built (node build/native.mjs)` };
-  try {
-    return { addon: createRequire(import.meta.url)(file) as Addon, why: 'loaded' };
-  } catch (e) {
-    return { addon: null, why: `${SENDFILE_ADDON} did not load: ${(e as Error).message}` };
-  }
-})();
+export const sendfileAddon = loadAddon<Addon>('sendfile');
 
 /** Bodies sent through the addon since start: what tests and the bench read to know the path was taken. */
 export const sendfileStats = { started: 0, completed: 0, cancelled: 0, failed: 0, stalled: 0 };

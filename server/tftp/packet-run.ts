@@ -45,6 +45,11 @@ export class PacketRun {
     return Math.max(0, Math.min(this.count * this.blksize, this.size - (this.first - 1) * this.blksize));
   }
 
+  /** The run as laid out: `count` slots of 4 + blksize bytes, headers written (what the native pump sends from). */
+  get laidOut(): Buffer {
+    return this.buf;
+  }
+
   /** True when block `abs` is in this run. */
   has(abs: number): boolean {
     return abs >= this.first && abs < this.first + this.count;

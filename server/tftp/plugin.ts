@@ -9,6 +9,7 @@ import type { EventSink } from '../events/event-log.ts';
 import { openPinnedUdp } from '../net/pinned-udp.ts';
 import { openConnectedUdp } from './connected-udp.ts';
 import { blksizeForMtu, mtuOf } from './mtu.ts';
+import { tftpPump } from './native-transfer.ts';
 import { TftpServer } from './server.ts';
 
 /** The listener's receive buffer: a rack's read requests arrive at once (as DHCP's do, server/dhcp/defaults.ts). */
@@ -42,6 +43,8 @@ export function createTftpPlugin(deps: TftpPluginDeps): Plugin & { stats(): Reco
         open: (port, purpose) =>
           openPinnedUdp({ port, address: addr.ip, ifindex: deps.config.ifindex, purpose, recvBufferBytes: TFTP_RECV_BUFFER_BYTES }),
         openTransfer: (peer, onSendError) => openConnectedUdp({ address: addr.ip, ifindex: deps.config.ifindex, peer, onSendError }),
+        // The data phase in native code (native/tftp-pump.c): a lock-step block costs a recv and a send, not two trips through dgram.
+        pump: deps.config.tftpJs ? undefined : { address: addr.ip, ifindex: deps.config.ifindex },
         roots: deps.roots,
         blksizeCap,
         maxTransfers: deps.limits?.maxTransfers,
@@ -51,6 +54,8 @@ export function createTftpPlugin(deps: TftpPluginDeps): Plugin & { stats(): Reco
         log: deps.log,
       });
       server = s;
+      if (!deps.config.tftpJs && !tftpPump.addon)
+        deps.log.warn({ why: tftpPump.why }, 'TFTP: transfers run in JavaScript, not in the native pump (slower lock-step)');
       await s.start();
       deps.log.info({ address: addr.ip, port: s.port, iface: deps.config.iface, mtu, blksizeCap }, 'TFTP listening');
     },

@@ -3,7 +3,7 @@
  * only, confined paths), applies the concurrency caps (queue, then a clear
  * error), and runs each transfer on its own pinned socket.
  */
-import { ccError } from '../errors/cc-error.ts';
+import { bindError, ccError } from '../errors/cc-error.ts';
 import type { EventData } from '../../contract/index.ts';
 import type { EventSink } from '../events/event-log.ts';
 import type { TftpHooks, TftpVirtualFile } from '../core/boot-hooks.ts';
@@ -21,6 +21,8 @@ import { newStats, type TftpStats } from './stats.ts';
 import { Transfer, type TransferResult } from './transfer.ts';
 import { FileCache } from './file-cache.ts';
 import { WholeSource, type PacketSource } from './block-source.ts';
+import { NativeTransfer, tftpPump, type PumpSocket } from './native-transfer.ts';
+import type { PacketRun } from './packet-run.ts';
 
 /**
  * Concurrent transfers in all. A queued request gets no answer until a slot frees, and firmware gives up after a
@@ -49,6 +51,11 @@ export interface TftpServerOptions {
   open: SocketOpener;
   /** Per-transfer sockets; default: `open(0, 'TFTP transfer')`. */
   openTransfer?: TransferSocketOpener;
+  /**
+   * Run the data phase of each transfer in the native pump (native/tftp-pump.c), on a socket it opens here.
+   * Unset (tests on an in-memory network, `--tftp-js`) or without the addon: every transfer runs in JavaScript.
+   */
+  pump?: PumpSocket;
   roots: readonly string[];
   blksizeCap: number;
   maxTransfers?: number;
@@ -61,6 +68,16 @@ export interface TftpServerOptions {
   now?: () => number;
 }
 
+/** What a finished transfer is reported with. */
+interface EndContext {
+  file: string;
+  ip: string;
+  nodeId: number | null;
+  data: EventData<'tftp.start'>;
+  blksize: number;
+  windowsize: number;
+}
+
 interface Queued {
   req: RequestPacket;
   from: Peer;
@@ -69,13 +86,22 @@ interface Queued {
 
 const key = (p: Peer) => `${p.address}:${p.port}`;
 
+/** What the server holds of a running transfer, whichever side runs it. */
+type Running = Pick<Transfer, 'start' | 'onDuplicateRequest' | 'abort'>;
+
+/** The opened file's descriptor, if it is a file on disk (a rendered file has none). */
+const fdOf = (fh: unknown): number => {
+  const fd = (fh as { fd?: unknown }).fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+};
+
 /** A running TFTP server. */
 export class TftpServer {
   /** Counters; `active`, `openSockets`, `openFiles` and `queued` are gauges. */
   readonly stats: TftpStats = newStats();
   private listener: UdpTransport | null = null;
   private roots: string[] = [];
-  private readonly active = new Map<string, Transfer | null>();
+  private readonly active = new Map<string, Running | null>();
   private readonly perClient = new Map<string, number>();
   private readonly queue: Queued[] = [];
   private readonly memory = new ClientMemory();
@@ -273,15 +299,67 @@ export class TftpServer {
       windowsizeCap: WINDOWSIZE_MAX,
       fileSize: opened.size,
     });
-    let source: PacketSource | undefined;
+    let run: PacketRun | null = null;
     if (this.cache.fits(opened.size)) {
       try {
-        source = new WholeSource(await this.cache.get(opened.version, opened.fh, opened.size, neg.blksize));
+        run = await this.cache.get(opened.version, opened.fh, opened.size, neg.blksize);
       } catch (e) {
         // Streaming reports a read error in the transfer itself (error packet + tftp.error).
         this.o.log.warn({ err: e, file }, 'TFTP: could not cache the file; streaming it');
       }
     }
+    const data = {
+      file,
+      requested: req.filename,
+      client: ip,
+      size: opened.size,
+      blksize: neg.blksize,
+      windowsize: neg.windowsize,
+      options: neg.requested,
+    };
+    const ctx = { file, ip, nodeId, data, blksize: neg.blksize, windowsize: neg.windowsize };
+    const common = {
+      peer: from,
+      size: opened.size,
+      neg,
+      rto: this.o.rto ?? DEFAULT_RTO,
+      block1StallRetries: BLOCK1_STALL_RETRIES,
+      now: this.now,
+      counters: this.stats,
+      onStart: () => {
+        this.o.events.emit('tftp.start', { node_id: nodeId, message: startText(file, neg.blksize, neg.windowsize), data });
+      },
+    };
+    const fd = fdOf(opened.fh);
+    if (this.o.pump && tftpPump.addon && (run !== null || fd >= 0)) {
+      if (this.stopping) {
+        await opened.fh.close().catch(() => undefined);
+        this.stats.openFiles--;
+        return this.release(k, ip);
+      }
+      const t = new NativeTransfer({
+        ...common,
+        at: this.o.pump,
+        packets: run?.laidOut ?? null,
+        fd: run ? -1 : fd,
+        onEnd: (r) => this.finishTransfer(r, ctx, k, () => opened.fh.close()),
+      });
+      this.active.set(k, t);
+      this.stats.openSockets++;
+      this.stats.nativeTransfers++;
+      try {
+        t.start(); // opens the socket: a failure is a setup failure, as a failed bind below
+      } catch (e) {
+        this.stats.openSockets--;
+        this.stats.nativeTransfers--;
+        this.active.set(k, null);
+        await opened.fh.close().catch(() => undefined);
+        this.stats.openFiles--;
+        throw bindError(e, 'TFTP transfer', 0);
+      }
+      return;
+    }
+    const source: PacketSource | undefined = run ? new WholeSource(run) : undefined;
     let sock: UdpTransport;
     try {
       const onSendError = () => {
@@ -301,48 +379,32 @@ export class TftpServer {
       this.stats.openFiles--;
       return this.release(k, ip);
     }
-    const data = {
-      file,
-      requested: req.filename,
-      client: ip,
-      size: opened.size,
-      blksize: neg.blksize,
-      windowsize: neg.windowsize,
-      options: neg.requested,
-    };
     const t = new Transfer({
+      ...common,
       sock,
-      peer: from,
       fh: opened.fh,
-      size: opened.size,
       source,
-      neg,
-      rto: this.o.rto ?? DEFAULT_RTO,
-      block1StallRetries: BLOCK1_STALL_RETRIES,
-      now: this.now,
-      counters: this.stats,
-      onStart: () => {
-        this.o.events.emit('tftp.start', { node_id: nodeId, message: startText(file, neg.blksize, neg.windowsize), data });
-      },
-      onEnd: (r) => {
-        this.ended(r, { file, ip, nodeId, data, blksize: neg.blksize, windowsize: neg.windowsize });
-        const closed = Promise.allSettled([sock.close(), opened.fh.close()]).then(() => {
-          this.stats.openSockets--;
-          this.stats.openFiles--;
-          this.closing.delete(closed);
-          this.release(k, ip);
-        });
-        this.closing.add(closed);
-      },
+      onEnd: (r) => this.finishTransfer(r, ctx, k, () => Promise.allSettled([sock.close(), opened.fh.close()])),
     });
     this.active.set(k, t);
     t.start();
   }
 
-  private ended(
-    r: TransferResult,
-    c: { file: string; ip: string; nodeId: number | null; data: EventData<'tftp.start'>; blksize: number; windowsize: number },
-  ): void {
+  /** A transfer ended (either side): report it, then free its socket and file and its slot. */
+  private finishTransfer(r: TransferResult, ctx: EndContext, k: string, close: () => Promise<unknown>): void {
+    this.ended(r, ctx);
+    const closed = close()
+      .catch(() => undefined)
+      .then(() => {
+        this.stats.openSockets--;
+        this.stats.openFiles--;
+        this.closing.delete(closed);
+        this.release(k, ctx.ip);
+      });
+    this.closing.add(closed);
+  }
+
+  private ended(r: TransferResult, c: EndContext): void {
     this.stats.retransmits += r.retransmits;
     this.stats.bytesSent += r.bytes;
     const data = {

@@ -19,6 +19,8 @@ export interface TftpStats {
   retransmits: number;
   sendErrors: number;
   bytesSent: number;
+  /** Transfers whose data phase ran in the native pump (native/tftp-pump.c). */
+  nativeTransfers: number;
   /** Gauges. */
   active: number;
   queued: number;
@@ -45,6 +47,7 @@ export function newStats(): TftpStats {
     retransmits: 0,
     sendErrors: 0,
     bytesSent: 0,
+    nativeTransfers: 0,
     active: 0,
     queued: 0,
     openSockets: 0,

@@ -18,6 +18,7 @@ const config = {
   ifindex,
   address: { ip: args.ip, prefix: 24 },
   ports: { tftp: args.port ?? 69, dhcp: 67, proxy: 4011 },
+  tftpJs: args.tftpJs ?? false,
 } as unknown as Config;
 const events: unknown[] = [];
 const quiet = {

@@ -19,6 +19,8 @@ export interface TftpPluginArgs {
   limits?: { maxTransfers?: number; maxPerClient?: number; blksizeCap?: number };
   /** IP -> file overrides the fake core decides. */
   overrides?: Record<string, Record<string, string>>;
+  /** Run transfers in JavaScript (`--tftp-js`) instead of the native pump. */
+  tftpJs?: boolean;
 }
 
 /** The TFTP plugin running alone in a namespace. */

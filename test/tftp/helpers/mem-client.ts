@@ -5,7 +5,7 @@
  */
 import { decode, encode, type TftpOption } from '../../../server/tftp/codec.ts';
 import type { Peer } from '../../../server/net/pinned-udp.ts';
-import type { MemNet } from './mem-net.ts';
+import type { TestNet } from './mem-net.ts';
 
 /** What the client does. */
 export interface ClientScript {
@@ -37,8 +37,8 @@ export interface ClientResult {
 }
 
 /** Run one read against `server` from `address`. */
-export function memRead(net: MemNet, address: string, server: Peer, s: ClientScript): Promise<ClientResult> {
-  const sock = net.open(address, 0);
+export async function memRead(net: TestNet, address: string, server: Peer, s: ClientScript): Promise<ClientResult> {
+  const sock = await net.open(address, 0);
   const res: ClientResult = { data: Buffer.alloc(0), oack: null, error: null, dataPackets: 0, blocks: [], done: false, serverPort: 0 };
   const chunks: Buffer[] = [];
   let expected = 1; // absolute next block

@@ -7,8 +7,15 @@ import type { Peer, UdpTransport } from '../../../server/net/pinned-udp.ts';
 
 type Handler = (buf: Buffer, from: Peer) => void;
 
+/** What the server tests run on: this in-memory net, or real sockets on loopback (loop-net.ts). */
+export interface TestNet {
+  open(address: string, port: number): UdpTransport | Promise<UdpTransport>;
+  drop: (buf: Buffer, from: Peer, to: Peer) => boolean;
+  readonly openCount: number;
+}
+
 /** The network. */
-export class MemNet {
+export class MemNet implements TestNet {
   private readonly socks = new Map<string, Handler[]>();
   private nextPort = 40000;
   /** Return true to drop a datagram. */

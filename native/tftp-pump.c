@@ -1,0 +1,673 @@
+/*
+ * The data phase of a TFTP read transfer, in native code (issue 17). In
+ * JavaScript every lock-step block cost a trip through Node's datagram layer
+ * each way (a libuv receive callback, a Buffer, an 'message' event, a send
+ * request): 13-31 us of CPU per block against dnsmasq's 9-11, so one core
+ * moved 0.56-0.83x of the best peer's bytes. Here a block costs one recv(2)
+ * and one send(2) on Node's own loop.
+ *
+ * The protocol rules are those of server/tftp/transfer.ts, window.ts and
+ * rto.ts, written a second time; server/tftp/native-transfer.ts says which
+ * test holds both to the same behaviour. The request phase (RRQ, path
+ * checks, option negotiation, the cache) stays in JavaScript; it hands over
+ * a ready OACK and either the file laid out as DATA packets (the cache's
+ * PacketRun: one slot of 4 + blksize bytes per block, headers written) or an
+ * open descriptor to pread(2) from.
+ *
+ * One job per transfer. The job owns its socket: bound to the appliance's
+ * address on a fresh port (RFC 1350 section 4, the server's TID), pinned to
+ * the NIC (SO_BINDTOIFINDEX), connect()ed to the client so the kernel drops
+ * datagrams from any other TID. A uv_poll handle watches it for reads and a
+ * uv_timer drives retransmission; no threads, no locks.
+ *
+ * JS API (server/tftp/native-transfer.ts wraps it):
+ *   start(o) -> job     o: { address, ifindex (-1: none), peerAddress, peerPort, size, blksize, windowsize,
+ *                            packets (Buffer|null), fd (-1 with packets), oack (Buffer|null), initialMs, minMs,
+ *                            maxMs, maxRetries, fixedMs (-1: adaptive), block1StallRetries, onStart, onEnd }
+ *       Sends the OACK, or the first window when there is none (the caller has then reported the start).
+ *       onStart() when the client acknowledges the OACK. onEnd(reason, acked, retransmits, malformed,
+ *       duplicateAcks, sendErrors, started, readErrno, clientError) once; reason is an index into
+ *       REASONS of native-transfer.ts, clientError the client's ERROR datagram (a Buffer) or undefined.
+ *   port(job) -> the job's local port.
+ *   duplicateRequest(job): the client re-sent its request: answer the OACK again, once per wait.
+ *   abort(job, message): send ERROR 0 with `message`, end as an io-error (onEnd runs before abort returns).
+ */
+#define NAPI_VERSION 8
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#ifndef SO_BINDTOIFINDEX
+#define SO_BINDTOIFINDEX 62
+#endif
+
+/* Datagrams read per readable event before the loop gets its turn back. */
+#define BATCH 64
+
+enum { OP_RRQ = 1, OP_WRQ = 2, OP_DATA = 3, OP_ACK = 4, OP_ERROR = 5, OP_OACK = 6 };
+/* Same order as REASONS in server/tftp/native-transfer.ts. */
+enum { R_COMPLETE, R_PROBE, R_CLIENT_ERROR, R_TIMEOUT, R_STALL_BLOCK1, R_IO_ERROR };
+enum { ACK_ADVANCED, ACK_DONE, ACK_DUPLICATE, ACK_STRAY };
+
+typedef struct pump {
+  uv_poll_t poll;
+  uv_timer_t timer;
+  napi_env env;
+  napi_ref on_start, on_end, source;
+  int refs; /* poll handle + timer handle + JS external */
+  int ended, sock, file;
+  const uint8_t *packets; /* the whole file as DATA packets, or NULL: stream from `file` */
+  uint8_t *scratch;       /* one DATA packet when streaming */
+  uint8_t *oack;
+  size_t oack_len;
+  int64_t size;
+  uint32_t blksize, windowsize, stride;
+  /* window.ts: absolute block numbers from 1 */
+  uint64_t last, base, next, recover, dup_resent_at;
+  int rewound, awaiting_oack;
+  /* rto.ts */
+  double srtt, rttvar, initial_ms, min_ms, max_ms, fixed_ms;
+  int max_retries, block1_stall_retries, tries;
+  uint64_t probe_abs;
+  double probe_at;
+  /* reported at the end */
+  double retransmits, malformed, duplicate_acks, send_errors;
+  int read_errno;
+  uint8_t *client_error;
+  size_t client_error_len;
+} pump_t;
+
+static double now_ms(void) { return (double)uv_hrtime() / 1e6; }
+
+static void pump_release(pump_t *p) {
+  if (--p->refs > 0) return;
+  free(p->scratch);
+  free(p->oack);
+  free(p->client_error);
+  free(p);
+}
+
+static void on_closed(uv_handle_t *h) { pump_release((pump_t *)h->data); }
+
+static void finalize_external(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  pump_release((pump_t *)data);
+}
+
+/* ---- datagrams out ---- */
+
+static void send_bytes(pump_t *p, const uint8_t *buf, size_t len) {
+  for (;;) {
+    if (send(p->sock, buf, len, 0) >= 0) return;
+    if (errno != EINTR) break;
+  }
+  p->send_errors++; /* ENOBUFS, ECONNREFUSED after an ICMP from the client, a firewall's EPERM */
+}
+
+static void send_error(pump_t *p, const char *message) {
+  uint8_t buf[520];
+  size_t n = strlen(message);
+  if (n > 500) n = 500;
+  buf[0] = 0;
+  buf[1] = OP_ERROR;
+  buf[2] = 0;
+  buf[3] = 0; /* code 0, not defined: the message says what happened */
+  memcpy(buf + 4, message, n);
+  buf[4 + n] = 0;
+  send_bytes(p, buf, 5 + n);
+}
+
+/* Payload bytes of block `abs`: the final block is short, possibly empty. */
+static size_t payload_len(const pump_t *p, uint64_t abs) {
+  int64_t left = p->size - (int64_t)(abs - 1) * p->blksize;
+  if (left <= 0) return 0;
+  return left < p->blksize ? (size_t)left : p->blksize;
+}
+
+/* The DATA packet of block `abs`, or NULL when the file cannot be read (read_errno says why; 0 = it shrank). */
+static const uint8_t *data_packet(pump_t *p, uint64_t abs, size_t *len) {
+  size_t n = payload_len(p, abs);
+  *len = 4 + n;
+  if (p->packets) return p->packets + (abs - 1) * p->stride;
+  uint8_t *s = p->scratch;
+  uint32_t wire = (uint32_t)(abs & 0xffff); /* rolls over to 0 after 65535 (docs/tftp.md) */
+  s[0] = 0;
+  s[1] = OP_DATA;
+  s[2] = (uint8_t)(wire >> 8);
+  s[3] = (uint8_t)(wire & 0xff);
+  off_t at = (off_t)(abs - 1) * p->blksize;
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = pread(p->file, s + 4 + got, n - got, at + (off_t)got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      p->read_errno = r < 0 ? errno : 0;
+      return NULL;
+    }
+    got += (size_t)r;
+  }
+  return s;
+}
+
+/* ---- rto.ts ---- */
+
+static void rto_sample(pump_t *p, double ms) {
+  if (p->srtt < 0) {
+    p->srtt = ms;
+    p->rttvar = ms / 2;
+  } else {
+    p->rttvar = 0.75 * p->rttvar + 0.25 * fabs(p->srtt - ms);
+    p->srtt = 0.875 * p->srtt + 0.125 * ms;
+  }
+}
+
+static uint64_t rto_wait_ms(const pump_t *p) {
+  double cap = p->fixed_ms >= 0 ? p->fixed_ms : p->max_ms;
+  double base = p->srtt < 0 ? p->initial_ms : fmax(p->min_ms, p->srtt + 4 * p->rttvar);
+  double ms = ldexp(base, p->tries < 60 ? p->tries : 60);
+  return (uint64_t)ceil(fmin(cap, ms));
+}
+
+/* ---- window.ts ---- */
+
+static int window_ack(pump_t *p, uint32_t wire) {
+  uint64_t prev = p->base - 1;
+  uint64_t abs = prev + ((wire - (uint32_t)(prev & 0xffff)) & 0xffff);
+  p->rewound = 0;
+  if (abs > p->next - 1) return ACK_STRAY;
+  if (abs == p->base - 1) {
+    if (p->windowsize > 1 && p->next > p->base && p->dup_resent_at != p->base && abs > p->recover) {
+      p->dup_resent_at = p->base;
+      p->recover = p->next - 1;
+      p->next = p->base;
+      p->rewound = 1;
+    }
+    return ACK_DUPLICATE;
+  }
+  p->base = abs + 1;
+  if (abs >= p->last) return ACK_DONE;
+  p->rewound = abs < p->next - 1;
+  p->next = p->base;
+  return ACK_ADVANCED;
+}
+
+static void window_rewind(pump_t *p) {
+  if (p->next - 1 > p->recover) p->recover = p->next - 1;
+  p->next = p->base;
+}
+
+/* ---- calls into JS ---- */
+
+static void call_js(pump_t *p, napi_ref ref, size_t argc, napi_value *argv) {
+  napi_value fn, recv, result;
+  if (!ref || napi_get_reference_value(p->env, ref, &fn) != napi_ok || !fn) return;
+  napi_get_global(p->env, &recv); /* napi_make_callback wants an object as `this` */
+  napi_make_callback(p->env, NULL, recv, fn, argc, argv, &result);
+}
+
+static void finish(pump_t *p, int reason) {
+  if (p->ended) return;
+  p->ended = 1;
+  uv_timer_stop(&p->timer);
+  uv_poll_stop(&p->poll);
+  close(p->sock); /* libuv: never close a descriptor while a poll handle is active on it */
+  p->sock = -1;
+  uv_close((uv_handle_t *)&p->poll, on_closed);
+  uv_close((uv_handle_t *)&p->timer, on_closed);
+  napi_env env = p->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) == napi_ok) {
+    napi_value argv[9];
+    napi_create_int32(env, reason, &argv[0]);
+    napi_create_double(env, (double)(p->base - 1), &argv[1]);
+    napi_create_double(env, p->retransmits, &argv[2]);
+    napi_create_double(env, p->malformed, &argv[3]);
+    napi_create_double(env, p->duplicate_acks, &argv[4]);
+    napi_create_double(env, p->send_errors, &argv[5]);
+    napi_get_boolean(env, !p->awaiting_oack, &argv[6]);
+    napi_create_int32(env, p->read_errno, &argv[7]);
+    if (p->client_error) {
+      void *copy;
+      napi_create_buffer_copy(env, p->client_error_len, p->client_error, &copy, &argv[8]);
+    } else {
+      napi_get_undefined(env, &argv[8]);
+    }
+    napi_ref on_end = p->on_end;
+    p->on_end = NULL;
+    call_js(p, on_end, 9, argv);
+    if (on_end) napi_delete_reference(env, on_end);
+    napi_close_handle_scope(env, scope);
+  }
+  if (p->on_start) napi_delete_reference(env, p->on_start);
+  if (p->source) napi_delete_reference(env, p->source);
+  p->on_start = p->source = NULL;
+}
+
+/* ---- transfer.ts ---- */
+
+/* Put every block the window allows on the wire. */
+static void pump_window(pump_t *p, int is_retransmit) {
+  if (p->ended) return;
+  uint64_t end = p->base + p->windowsize - 1;
+  if (end > p->last) end = p->last;
+  while (p->next <= end) {
+    size_t len;
+    const uint8_t *pkt = data_packet(p, p->next, &len);
+    if (!pkt) {
+      send_error(p, "read error on server");
+      finish(p, R_IO_ERROR);
+      return;
+    }
+    send_bytes(p, pkt, len);
+    p->next++;
+  }
+  if (is_retransmit)
+    p->probe_abs = 0; /* Karn: no RTT sample across a resend */
+  else if (p->probe_abs == 0) {
+    p->probe_abs = end;
+    p->probe_at = now_ms();
+  }
+}
+
+static void on_timeout(uv_timer_t *t);
+
+static void arm_timer(pump_t *p) {
+  if (p->ended) return;
+  uv_timer_start(&p->timer, on_timeout, rto_wait_ms(p), 0);
+}
+
+static void on_timeout(uv_timer_t *t) {
+  pump_t *p = (pump_t *)t->data;
+  if (p->ended) return;
+  p->tries++;
+  int at_block1 = !p->awaiting_oack && p->base == 1;
+  if (at_block1 && p->blksize > 512 && p->tries > p->block1_stall_retries) {
+    send_error(p, "no ACK for block 1; retry, a smaller blksize will be used");
+    finish(p, R_STALL_BLOCK1);
+    return;
+  }
+  if (p->tries > p->max_retries) {
+    char msg[96];
+    if (p->awaiting_oack)
+      snprintf(msg, sizeof msg, "timed out waiting for the ACK of the OACK");
+    else
+      snprintf(msg, sizeof msg, "timed out waiting for the ACK of block %llu", (unsigned long long)p->base);
+    send_error(p, msg);
+    finish(p, R_TIMEOUT);
+    return;
+  }
+  p->retransmits++;
+  p->probe_abs = 0;
+  if (p->awaiting_oack)
+    send_bytes(p, p->oack, p->oack_len);
+  else {
+    window_rewind(p);
+    pump_window(p, 1);
+  }
+  arm_timer(p);
+}
+
+/* RFC 2347 option list: NUL-terminated non-empty names, each with a NUL-terminated value, up to the end. */
+static int valid_options(const uint8_t *b, size_t n, size_t off) {
+  while (off < n) {
+    const uint8_t *nul = memchr(b + off, 0, n - off);
+    if (!nul || nul == b + off) return 0;
+    size_t a = (size_t)(nul - b) + 1;
+    if (a >= n) return 0;
+    nul = memchr(b + a, 0, n - a);
+    if (!nul) return 0;
+    off = (size_t)(nul - b) + 1;
+  }
+  return 1;
+}
+
+/* An RRQ or WRQ as codec.ts decodes it: filename, non-empty mode, options. */
+static int valid_request(const uint8_t *b, size_t n) {
+  const uint8_t *nul = memchr(b + 2, 0, n - 2);
+  if (!nul) return 0;
+  size_t a = (size_t)(nul - b) + 1;
+  if (a >= n) return 0;
+  nul = memchr(b + a, 0, n - a);
+  if (!nul || nul == b + a) return 0;
+  return valid_options(b, n, (size_t)(nul - b) + 1);
+}
+
+/* One datagram from the client (the connected socket has already refused every other TID). */
+static void on_datagram(pump_t *p, const uint8_t *b, size_t n) {
+  if (n < 4) {
+    p->malformed++;
+    return;
+  }
+  unsigned op = ((unsigned)b[0] << 8) | b[1];
+  switch (op) {
+    case OP_ACK:
+      if (n != 4) { /* RFC 1350: an ACK is exactly 4 bytes */
+        p->malformed++;
+        return;
+      }
+      break;
+    case OP_ERROR:
+      /* Lenient, as codec.ts: whatever its tail, an ERROR ends the transfer (EDK2 pads it). */
+      p->client_error = malloc(n);
+      if (p->client_error) {
+        memcpy(p->client_error, b, n);
+        p->client_error_len = n;
+      }
+      /* PXE ROMs end a tsize probe with an error right after the OACK, then ask again. */
+      finish(p, p->awaiting_oack ? R_PROBE : R_CLIENT_ERROR);
+      return;
+    case OP_DATA:
+      return;
+    case OP_RRQ:
+    case OP_WRQ:
+      if (!valid_request(b, n)) p->malformed++;
+      return;
+    case OP_OACK:
+      if (!valid_options(b, n, 2)) p->malformed++;
+      return;
+    default:
+      p->malformed++;
+      return;
+  }
+  uint32_t block = ((uint32_t)b[2] << 8) | b[3];
+  if (p->awaiting_oack) {
+    if (block != 0) return;
+    p->awaiting_oack = 0;
+    p->tries = 0;
+    call_js(p, p->on_start, 0, NULL);
+    if (p->ended) return;
+    pump_window(p, 0);
+    arm_timer(p);
+    return;
+  }
+  int r = window_ack(p, block);
+  if (r == ACK_STRAY) return;
+  if (r == ACK_DUPLICATE) {
+    p->duplicate_acks++;
+    if (p->rewound) {
+      p->retransmits++;
+      pump_window(p, 1);
+    }
+    return;
+  }
+  if (p->probe_abs > 0 && p->base > p->probe_abs) {
+    rto_sample(p, now_ms() - p->probe_at);
+    p->probe_abs = 0;
+  }
+  if (r == ACK_DONE) {
+    finish(p, R_COMPLETE);
+    return;
+  }
+  p->tries = 0;
+  int rewound = p->rewound;
+  if (rewound) p->retransmits++;
+  pump_window(p, rewound);
+  arm_timer(p);
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  pump_t *p = (pump_t *)h->data;
+  (void)events;
+  if (p->ended || status < 0) return;
+  static uint8_t buf[65536]; /* the main thread's only: the largest UDP payload, so a datagram is judged whole */
+  napi_handle_scope scope = NULL;
+  napi_open_handle_scope(p->env, &scope); /* onStart may run from here */
+  for (int i = 0; i < BATCH && !p->ended; i++) {
+    ssize_t n = recv(p->sock, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR || errno == ECONNREFUSED) continue; /* ICMP port unreachable from the client: its next ACK may come */
+      break;                                                /* EAGAIN: drained */
+    }
+    on_datagram(p, buf, (size_t)n);
+  }
+  if (scope) napi_close_handle_scope(p->env, scope);
+}
+
+/* ---- JS bindings ---- */
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  const char *code = "EIO";
+  switch (err) {
+    case EACCES: code = "EACCES"; break;
+    case EPERM: code = "EPERM"; break;
+    case EADDRINUSE: code = "EADDRINUSE"; break;
+    case EADDRNOTAVAIL: code = "EADDRNOTAVAIL"; break;
+    case ENODEV: code = "ENODEV"; break;
+    case EMFILE: code = "EMFILE"; break;
+    case ENFILE: code = "ENFILE"; break;
+    case EINVAL: code = "EINVAL"; break;
+    case ENETUNREACH: code = "ENETUNREACH"; break;
+  }
+  napi_throw_error(env, code, msg);
+  return NULL;
+}
+
+static int get_prop(napi_env env, napi_value o, const char *name, napi_value *out) {
+  return napi_get_named_property(env, o, name, out) == napi_ok;
+}
+
+static double get_num(napi_env env, napi_value o, const char *name, int *ok) {
+  napi_value v;
+  double d = 0;
+  if (!get_prop(env, o, name, &v) || napi_get_value_double(env, v, &d) != napi_ok) *ok = 0;
+  return d;
+}
+
+static int get_ipv4(napi_env env, napi_value o, const char *name, struct in_addr *out) {
+  napi_value v;
+  char s[64];
+  size_t len;
+  if (!get_prop(env, o, name, &v) || napi_get_value_string_utf8(env, v, s, sizeof s, &len) != napi_ok) return 0;
+  return inet_pton(AF_INET, s, out) == 1;
+}
+
+static pump_t *unwrap(napi_env env, napi_value v) {
+  void *data = NULL;
+  if (napi_get_value_external(env, v, &data) != napi_ok) return NULL;
+  return (pump_t *)data;
+}
+
+/* The transfer socket: bound to `address` on a fresh port, pinned to the NIC, connected to the client. */
+static int open_socket(napi_env env, struct in_addr local, int ifindex, struct in_addr peer, int peer_port) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno), -1;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0, .sin_addr = local};
+  const char *step = "bind";
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) goto fail;
+  step = "SO_BINDTOIFINDEX";
+  if (ifindex >= 0 && setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex, sizeof ifindex) < 0) goto fail;
+  struct sockaddr_in b = {.sin_family = AF_INET, .sin_port = htons((uint16_t)peer_port), .sin_addr = peer};
+  step = "connect";
+  if (connect(fd, (struct sockaddr *)&b, sizeof b) < 0) goto fail;
+  return fd;
+fail: {
+  int err = errno;
+  close(fd);
+  throw_errno(env, step, err);
+  return -1;
+}
+}
+
+static napi_value js_start(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value o;
+  if (napi_get_cb_info(env, info, &argc, &o, NULL, NULL) != napi_ok || argc < 1) {
+    napi_throw_type_error(env, NULL, "start(options)");
+    return NULL;
+  }
+  int ok = 1;
+  struct in_addr local, peer;
+  if (!get_ipv4(env, o, "address", &local) || !get_ipv4(env, o, "peerAddress", &peer)) {
+    napi_throw_type_error(env, NULL, "start: address and peerAddress must be IPv4 addresses");
+    return NULL;
+  }
+  int ifindex = (int)get_num(env, o, "ifindex", &ok);
+  int peer_port = (int)get_num(env, o, "peerPort", &ok);
+  double size = get_num(env, o, "size", &ok);
+  double blksize = get_num(env, o, "blksize", &ok);
+  double windowsize = get_num(env, o, "windowsize", &ok);
+  int fd = (int)get_num(env, o, "fd", &ok);
+  pump_t tmpl = {0};
+  tmpl.initial_ms = get_num(env, o, "initialMs", &ok);
+  tmpl.min_ms = get_num(env, o, "minMs", &ok);
+  tmpl.max_ms = get_num(env, o, "maxMs", &ok);
+  tmpl.max_retries = (int)get_num(env, o, "maxRetries", &ok);
+  tmpl.fixed_ms = get_num(env, o, "fixedMs", &ok);
+  tmpl.block1_stall_retries = (int)get_num(env, o, "block1StallRetries", &ok);
+  napi_value packets, oack, on_start, on_end;
+  ok = ok && get_prop(env, o, "packets", &packets) && get_prop(env, o, "oack", &oack) && get_prop(env, o, "onStart", &on_start) &&
+       get_prop(env, o, "onEnd", &on_end);
+  if (!ok || size < 0 || blksize < 8 || blksize > 65464 || windowsize < 1 || windowsize > 65535 || peer_port < 1 || peer_port > 65535) {
+    napi_throw_type_error(env, NULL, "start: a number option is missing or out of range");
+    return NULL;
+  }
+  uint64_t last = (uint64_t)(size / blksize) + 1; /* options.ts blockCount */
+  uint32_t stride = 4 + (uint32_t)blksize;
+  bool is_buf = false;
+  const uint8_t *pk = NULL;
+  napi_is_buffer(env, packets, &is_buf);
+  if (is_buf) {
+    void *data;
+    size_t len;
+    napi_get_buffer_info(env, packets, &data, &len);
+    size_t tail = 4 + (size_t)((int64_t)size - (int64_t)(last - 1) * (int64_t)blksize);
+    if (len < (last - 1) * stride + tail) {
+      napi_throw_range_error(env, NULL, "start: packets is shorter than the file laid out at this blksize");
+      return NULL;
+    }
+    pk = data;
+  } else if (fd < 0) {
+    napi_throw_type_error(env, NULL, "start: give packets or a file descriptor");
+    return NULL;
+  }
+  bool has_oack = false;
+  napi_is_buffer(env, oack, &has_oack);
+
+  int sock = open_socket(env, local, ifindex, peer, peer_port);
+  if (sock < 0) return NULL;
+
+  pump_t *p = calloc(1, sizeof *p);
+  if (!p) {
+    close(sock);
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  *p = tmpl;
+  p->env = env;
+  p->sock = sock;
+  p->file = pk ? -1 : fd;
+  p->packets = pk;
+  p->size = (int64_t)size;
+  p->blksize = (uint32_t)blksize;
+  p->windowsize = (uint32_t)windowsize;
+  p->stride = stride;
+  p->last = last;
+  p->base = p->next = 1;
+  p->srtt = -1;
+  if (!pk) p->scratch = malloc(stride);
+  if (has_oack) {
+    void *data;
+    size_t len;
+    napi_get_buffer_info(env, oack, &data, &len);
+    p->oack = malloc(len ? len : 1);
+    if (p->oack) memcpy(p->oack, data, len);
+    p->oack_len = len;
+    p->awaiting_oack = 1;
+  }
+  if ((!pk && !p->scratch) || (has_oack && !p->oack)) {
+    close(sock);
+    free(p->scratch);
+    free(p->oack);
+    free(p);
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  uv_poll_init(loop, &p->poll, sock);
+  uv_timer_init(loop, &p->timer);
+  p->poll.data = p->timer.data = p;
+  p->refs = 3;
+  napi_create_reference(env, on_start, 1, &p->on_start);
+  napi_create_reference(env, on_end, 1, &p->on_end);
+  if (pk) napi_create_reference(env, packets, 1, &p->source); /* the cache may drop the run; we still send from it */
+  napi_value job;
+  if (napi_create_external(env, p, finalize_external, NULL, &job) != napi_ok) {
+    p->refs--; /* no external: only the handles hold it */
+    finish(p, R_IO_ERROR);
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  uv_poll_start(&p->poll, UV_READABLE, on_readable);
+  if (p->awaiting_oack)
+    send_bytes(p, p->oack, p->oack_len);
+  else
+    pump_window(p, 0);
+  arm_timer(p);
+  return job;
+}
+
+static napi_value js_port(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value v, out;
+  napi_get_cb_info(env, info, &argc, &v, NULL, NULL);
+  pump_t *p = argc ? unwrap(env, v) : NULL;
+  int port = -1;
+  if (p && p->sock >= 0) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    if (getsockname(p->sock, (struct sockaddr *)&a, &len) == 0) port = ntohs(a.sin_port);
+  }
+  napi_create_int32(env, port, &out);
+  return out;
+}
+
+static napi_value js_duplicate_request(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value v;
+  napi_get_cb_info(env, info, &argc, &v, NULL, NULL);
+  pump_t *p = argc ? unwrap(env, v) : NULL;
+  /* The client re-sent its request (our first answer was lost): answer again now, once per wait. */
+  if (p && !p->ended && p->awaiting_oack && p->tries == 0) {
+    p->retransmits++;
+    send_bytes(p, p->oack, p->oack_len);
+  }
+  return NULL;
+}
+
+static napi_value js_abort(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  pump_t *p = argc ? unwrap(env, argv[0]) : NULL;
+  if (!p || p->ended) return NULL;
+  char msg[400] = "aborted";
+  size_t len;
+  if (argc > 1) napi_get_value_string_utf8(env, argv[1], msg, sizeof msg, &len);
+  send_error(p, msg);
+  finish(p, R_IO_ERROR);
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
+      {"port", NULL, js_port, NULL, NULL, NULL, napi_default, NULL},
+      {"duplicateRequest", NULL, js_duplicate_request, NULL, NULL, NULL, napi_default, NULL},
+      {"abort", NULL, js_abort, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
