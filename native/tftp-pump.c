@@ -50,8 +50,12 @@
 #define SO_BINDTOIFINDEX 62
 #endif
 
-/* Datagrams read per readable event before the loop gets its turn back. */
-#define BATCH 64
+/*
+ * Datagrams read per readable event. One: in lock-step (most firmware) exactly one ACK is waiting, and a
+ * second recv(2) would only return EAGAIN, a syscall per block. epoll is level-triggered, so anything else
+ * queued brings the loop straight back.
+ */
+#define BATCH 1
 
 enum { OP_RRQ = 1, OP_WRQ = 2, OP_DATA = 3, OP_ACK = 4, OP_ERROR = 5, OP_OACK = 6 };
 /* Same order as REASONS in server/tftp/native-transfer.ts. */
@@ -77,6 +81,7 @@ typedef struct pump {
   /* rto.ts */
   double srtt, rttvar, initial_ms, min_ms, max_ms, fixed_ms;
   int max_retries, block1_stall_retries, tries;
+  uint64_t deadline; /* loop time (ms) at which the current wait ends; the timer may be due earlier */
   uint64_t probe_abs;
   double probe_at;
   /* reported at the end */
@@ -281,14 +286,28 @@ static void pump_window(pump_t *p, int is_retransmit) {
 
 static void on_timeout(uv_timer_t *t);
 
+/*
+ * Start the wait for the next ACK. Most ACKs arrive long before the wait ends, so the timer is not moved per
+ * block (a heap removal and insertion each time): the new end goes into `deadline`, and a timer that fires
+ * early re-arms itself for the rest. It is restarted only when the new end is earlier than its due time.
+ */
 static void arm_timer(pump_t *p) {
   if (p->ended) return;
-  uv_timer_start(&p->timer, on_timeout, rto_wait_ms(p), 0);
+  uint64_t wait = rto_wait_ms(p);
+  uint64_t now = uv_now(p->timer.loop);
+  p->deadline = now + wait;
+  if (uv_is_active((uv_handle_t *)&p->timer) && uv_timer_get_due_in(&p->timer) <= wait) return;
+  uv_timer_start(&p->timer, on_timeout, wait, 0);
 }
 
 static void on_timeout(uv_timer_t *t) {
   pump_t *p = (pump_t *)t->data;
   if (p->ended) return;
+  uint64_t now = uv_now(t->loop);
+  if (now < p->deadline) { /* an ACK came in time and moved the end: wait for the rest */
+    uv_timer_start(&p->timer, on_timeout, p->deadline - now, 0);
+    return;
+  }
   p->tries++;
   int at_block1 = !p->awaiting_oack && p->base == 1;
   if (at_block1 && p->blksize > 512 && p->tries > p->block1_stall_retries) {

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLab, REPO, run, SERVER_IP, type Lab } from '../../test/tftp/helpers/lab.ts';
-import { crashcart, dnsmasq, tftpdHpa, type StartServer } from './servers.ts';
+import { crashcart, crashcartJs, dnsmasq, tftpdHpa, type StartServer } from './servers.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -61,8 +61,9 @@ const ROWS: Row[] = [
   { label: '20 concurrent x 1 MiB, blksize 1468', file: 'm1', bytes: MiB, options: B1468, clients: 20, reps: 3 },
   { label: '100 concurrent x 1 MiB, blksize 1468', file: 'm1', bytes: MiB, options: B1468, clients: 100, reps: 3 },
 ];
-const SERVERS: StartServer[] = [crashcart, tftpdHpa, dnsmasq];
-const NAMES = ['Crashcart', 'tftpd-hpa', 'dnsmasq'];
+// The last one is not a peer: Crashcart with transfers in JavaScript, to show what the native pump changed.
+const SERVERS: StartServer[] = [crashcart, tftpdHpa, dnsmasq, crashcartJs];
+const NAMES = ['Crashcart', 'tftpd-hpa', 'dnsmasq', 'Crashcart --tftp-js'];
 
 /** One timed round: `clients` atftp downloads in parallel; returns seconds, or throws on any failure. */
 async function round(lab: Lab, row: Row, cpus: string | null): Promise<number> {
@@ -119,17 +120,20 @@ function table(rows: Row[], results: Map<string, Cell[]>): string {
   // tftpd-hpa serves each transfer from a forked child its parent does not account for: no figure.
   const cpu = (c: Cell | undefined, k: number) => (typeof c === 'object' && NAMES[k] !== 'tftpd-hpa' ? c.cpuUsPerBlock.toFixed(1) : '-');
   const lines = [
-    `| row | Crashcart MiB/s | tftpd-hpa MiB/s | dnsmasq MiB/s | Crashcart / best other | server CPU per block, µs (ours / tftpd-hpa / dnsmasq) |`,
-    `|---|---:|---:|---:|---:|---|`,
+    `| row | Crashcart MiB/s | tftpd-hpa MiB/s | dnsmasq MiB/s | Crashcart / best other | server CPU per block, µs (ours / tftpd-hpa / dnsmasq) | Crashcart --tftp-js MiB/s (/ best other), CPU µs/block |`,
+    `|---|---:|---:|---:|---:|---|---|`,
   ];
   for (const row of rows) {
     const r = results.get(row.label);
     if (!r) continue;
-    const [ours, ...others] = r;
-    const nums = others.filter((x) => typeof x === 'object').map((x) => x.mibs);
+    const [ours, hpa, dnsmasq, js] = r;
+    const nums = [hpa, dnsmasq].filter((x) => typeof x === 'object').map((x) => x.mibs);
     const best = nums.length ? Math.max(...nums) : NaN;
-    const ratio = typeof ours === 'object' && Number.isFinite(best) ? `${(ours.mibs / best).toFixed(2)}x` : 'n/a';
-    lines.push(`| ${row.label} | ${fmt(r[0])} | ${fmt(r[1])} | ${fmt(r[2])} | ${ratio} | ${r.map((c, k) => cpu(c, k)).join(' / ')} |`);
+    const ratioOf = (c: Cell | undefined) => (typeof c === 'object' && Number.isFinite(best) ? `${(c.mibs / best).toFixed(2)}x` : 'n/a');
+    const jsCell = js === undefined ? 'not run' : `${fmt(js)} (${ratioOf(js)}), ${cpu(js, 3)}`;
+    lines.push(
+      `| ${row.label} | ${fmt(ours)} | ${fmt(hpa)} | ${fmt(dnsmasq)} | ${ratioOf(ours)} | ${r.slice(0, 3).map((c, k) => cpu(c, k)).join(' / ')} | ${jsCell} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -50,6 +50,12 @@ export const crashcart: StartServer = async (lab, root, cpus) => {
   return { name: 'Crashcart', pid: s.pid, stop: () => s.stop() };
 };
 
+/** The same plugin with every transfer in JavaScript (`--tftp-js`): the native pump's A/B in the same run. */
+export const crashcartJs: StartServer = async (lab, root, cpus) => {
+  const s = await startCrashcart(lab, { roots: [root], limits: { maxTransfers: 512, maxPerClient: 512 }, tftpJs: true }, cpus);
+  return { name: 'Crashcart --tftp-js', pid: s.pid, stop: () => s.stop() };
+};
+
 /** tftpd-hpa 5.2 in listen mode, chrooted (-s) to the root; its default user is nobody. */
 export const tftpdHpa: StartServer = async (lab, root, cpus) => {
   const c = spawnPinned(lab, cpus, 'in.tftpd', ['--listen', '--foreground', '--address', `${SERVER_IP}:69`, '--secure', root]);

@@ -2,9 +2,15 @@
  * Confine a requested name to the TFTP roots and open it read-only. The real
  * path (symlinks resolved) must stay inside the root it was found in; every
  * refusal happens before a byte of the file is read.
+ *
+ * The lookup, open and fstat are synchronous, as dnsmasq and tftpd-hpa make
+ * them: on a local root they are a few microseconds of page-cache metadata,
+ * while three trips through the thread pool (realpath, open, stat) kept a
+ * request 1.1-1.3 ms from its OACK, against dnsmasq's 0.13 ms (a third of the
+ * 1 MiB bench rows' gap). Reading the file stays asynchronous (or native).
  */
-import { constants } from 'node:fs';
-import fs, { type FileHandle } from 'node:fs/promises';
+import fs, { constants } from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { BlockReader } from './block-source.ts';
 
@@ -50,12 +56,35 @@ export function checkName(name: string): Refusal | null {
   return null;
 }
 
+/** An open file as the transfer reads it: readv through the thread pool, or `fd` for the native pump's pread. */
+export interface FileReader extends BlockReader {
+  readonly fd: number;
+}
+
+/** Wrap an open descriptor; `close` closes it once. */
+export function fileReader(fd: number): FileReader {
+  let closed = false;
+  return {
+    fd,
+    readv: (buffers, position) =>
+      new Promise((resolve, reject) =>
+        fs.readv(fd, buffers, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead }))),
+      ),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        if (closed) return resolve();
+        closed = true;
+        fs.close(fd, (err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
+
 /** Real paths of the roots, resolved once at start (missing roots are skipped). */
 export async function realRoots(roots: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const r of roots) {
     try {
-      out.push(await fs.realpath(r));
+      out.push(await fsp.realpath(r));
     } catch {
       /* a root that does not exist serves nothing */
     }
@@ -73,25 +102,31 @@ export async function openConfined(roots: readonly string[], name: string): Prom
   for (const root of roots) {
     let real: string;
     try {
-      real = await fs.realpath(path.join(root, rel));
+      real = fs.realpathSync.native(path.join(root, rel));
     } catch {
       continue; // not in this root: the next one may have it
     }
     if (!inside(root, real)) return { ok: false, code: 2, message: 'path leaves the TFTP root (symlink)' };
-    let fh: FileHandle;
+    let fd: number;
     try {
-      // O_NOFOLLOW: the resolved path must not have become a symlink since realpath.
-      fh = await fs.open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+      // O_NOFOLLOW: the resolved path must not have become a symlink since realpath. O_NONBLOCK: a FIFO planted
+      // in the root must not hang the loop in open(2); it is refused below as not a regular file.
+      fd = fs.openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch {
       return { ok: false, code: 2, message: 'file cannot be opened' };
     }
-    const st = await fh.stat().catch(() => null);
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.fstatSync(fd);
+    } catch {
+      /* refused below */
+    }
     if (!st || !st.isFile()) {
-      await fh.close().catch(() => undefined);
+      fs.closeSync(fd);
       return { ok: false, code: 1, message: 'not a regular file' };
     }
     const version = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-    return { ok: true, fh, size: st.size, realPath: real, root, version };
+    return { ok: true, fh: fileReader(fd), size: st.size, realPath: real, root, version };
   }
   return { ok: false, code: 1, message: 'file not found' };
 }

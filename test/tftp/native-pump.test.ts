@@ -1,0 +1,215 @@
+/**
+ * What only the native pump (native/tftp-pump.c) has: reading a large file with pread(2) instead of the
+ * cache, a file cut short under a running transfer, garbage and spoofed datagrams aimed at its own socket,
+ * and descriptors. Real sockets on loopback; every protocol case shared with the JavaScript side is in
+ * server.test.ts.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TftpServer, type TftpServerOptions } from '../../server/tftp/server.ts';
+import { CACHE_FILE_MAX_BYTES } from '../../server/tftp/file-cache.ts';
+import { tftpPump } from '../../server/tftp/native-transfer.ts';
+import { loadServeConfig } from '../../server/config/load.ts';
+import { encode } from '../../server/tftp/codec.ts';
+import type { Peer, UdpTransport } from '../../server/net/pinned-udp.ts';
+import { LoopNet } from './helpers/loop-net.ts';
+import { memRead } from './helpers/mem-client.ts';
+import { makeEvent } from '../support/events.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+const SERVER = '127.0.0.1';
+const CLIENT = '127.0.0.2';
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const openFds = () => fs.readdirSync('/proc/self/fd').length;
+
+let dir: string;
+/** Larger than the cache takes, so it is read with pread(2) block by block. */
+const large = Buffer.alloc(CACHE_FILE_MAX_BYTES + 1_000_003);
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-tftp-pump-'));
+  for (let i = 0; i + 4 <= large.length; i += 4) large.writeUInt32LE((i * 2654435761) >>> 0, i);
+  fs.writeFileSync(path.join(dir, 'large'), large);
+  fs.writeFileSync(path.join(dir, 'small'), Buffer.alloc(40_000, 9));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+interface Ev {
+  type: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+async function serve(extra: Partial<TftpServerOptions> = {}) {
+  const net = new LoopNet();
+  const events: Ev[] = [];
+  const s = new TftpServer({
+    port: 0,
+    open: async (port) => net.open(SERVER, port),
+    pump: { address: SERVER, ifindex: null },
+    roots: [dir],
+    blksizeCap: 1468,
+    rto: { initialMs: 1000, minMs: 500, maxMs: 2000, maxRetries: 3 },
+    hooks: { tftpFileFor: async (_ip, name) => name, nodeIdForIp: async () => null },
+    events: {
+      emit(type, e) {
+        events.push({ type, message: e.message, data: e.data });
+        return makeEvent(type, events.length, e);
+      },
+    },
+    log: quiet,
+    ...extra,
+  });
+  await s.start();
+  const idle = () =>
+    waitFor('the server to be idle', 10_000, () => s.stats.active === 0 && s.stats.openFiles === 0 && s.stats.openSockets === 1);
+  return { net, s, events, idle, to: { address: SERVER, port: s.port } };
+}
+
+/** A raw client socket that collects what it receives. */
+async function rawClient(net: LoopNet, address = CLIENT): Promise<{ sock: UdpTransport; got: Array<{ buf: Buffer; from: Peer }> }> {
+  const sock = await net.open(address, 0);
+  const got: Array<{ buf: Buffer; from: Peer }> = [];
+  sock.onMessage((buf, from) => got.push({ buf, from }));
+  return { sock, got };
+}
+
+const rrq = (file: string, options: Array<[string, string]> = []) => encode({ op: 1, filename: file, mode: 'octet', options });
+const ack = (n: number) => encode({ op: 4, block: n });
+const dataBlocks = (got: Array<{ buf: Buffer }>) => got.filter((g) => g.buf[1] === 3).map((g) => g.buf.readUInt16BE(2));
+
+describe('the native TFTP pump', () => {
+  it('the addon is built for this machine and loads (CI builds it in ensure-test-deps)', () => {
+    expect(tftpPump.why).toBe('loaded');
+    expect(tftpPump.addon).not.toBeNull();
+  });
+
+  it('--tftp-js is the one switch that turns it off', () => {
+    const machine = { interfaces: () => ({}), ifindex: () => null, env: {} };
+    expect(loadServeConfig(['--tftp-js'], machine).tftpJs).toBe(true);
+    expect(loadServeConfig([], machine).tftpJs).toBe(false);
+  });
+
+  it('streams a file larger than the cache with pread(2): lock-step and windowed, exact bytes', async () => {
+    const { net, s, idle } = await serve();
+    const to = { address: SERVER, port: s.port };
+    const loadsBefore = s.cache.loads;
+    const lock = await memRead(net, CLIENT, to, { file: 'large', options: [['blksize', '1468']], deadlineMs: 60_000 });
+    const win = await memRead(net, CLIENT, to, {
+      file: 'large',
+      options: [
+        ['blksize', '1468'],
+        ['windowsize', '16'],
+      ],
+      deadlineMs: 60_000,
+    });
+    for (const r of [lock, win]) {
+      expect(r.done).toBe(true);
+      expect(sha(r.data)).toBe(sha(large));
+    }
+    await idle();
+    expect(s.cache.loads).toBe(loadsBefore); // never laid out in memory
+    expect(s.stats).toMatchObject({ nativeTransfers: 2, completed: 2, failed: 0 });
+    await s.stop();
+  });
+
+  it('a file cut short under a running transfer ends it with an error packet, never padded', async () => {
+    const victim = path.join(dir, 'shrinks');
+    fs.writeFileSync(victim, large);
+    const { net, s, events, idle, to } = await serve();
+    const { sock, got } = await rawClient(net);
+    await sock.send(rrq('shrinks', [['blksize', '1468']]), to);
+    await waitFor('the OACK', 5000, () => got.length === 1);
+    const tid = got[0]!.from;
+    await sock.send(ack(0), tid);
+    for (let b = 1; b <= 3; b++) {
+      await waitFor(`block ${b}`, 5000, () => dataBlocks(got).includes(b));
+      if (b === 3) fs.truncateSync(victim, 1468 * 3); // block 4 is gone before the client asks for it
+      await sock.send(ack(b), tid);
+    }
+    await waitFor('the error packet', 5000, () => got.some((g) => g.buf[1] === 5));
+    const err = got.find((g) => g.buf[1] === 5)!.buf;
+    expect(err.subarray(4, err.length - 1).toString()).toBe('read error on server');
+    expect(dataBlocks(got)).toEqual([1, 2, 3]);
+    await idle();
+    const e = events.find((x) => x.type === 'tftp.error')!;
+    expect(e.data).toMatchObject({ reason: 'io-error', bytes: 1468 * 3 });
+    expect(e.data.detail).toBe(`file shrank during the transfer (expected ${large.length} bytes)`);
+    await sock.close();
+    await s.stop();
+  });
+
+  it('garbage on its socket is counted and dropped; a spoofed ACK from another port of the client is never read', async () => {
+    const { net, s, events, idle, to } = await serve();
+    const { sock, got } = await rawClient(net);
+    const spoof = await rawClient(net); // same address, another port: another TID
+    await sock.send(rrq('small', [['blksize', '1024']]), to);
+    await waitFor('the OACK', 5000, () => got.length === 1);
+    const tid = got[0]!.from;
+    await sock.send(ack(0), tid);
+    await waitFor('block 1', 5000, () => dataBlocks(got).includes(1));
+    // The spoofer acknowledges every block at once; the kernel never hands its datagrams to the connected socket.
+    for (let b = 1; b <= 40; b++) await spoof.sock.send(ack(b), tid);
+    const garbage = [
+      Buffer.from([0, 4, 0]), // shorter than any packet
+      Buffer.from([0, 4, 0, 1, 0]), // an ACK of 5 bytes
+      Buffer.from([0, 9, 0, 1]), // unknown opcode
+      Buffer.from([0, 1, 0x61]), // an RRQ without a terminator
+      Buffer.concat([Buffer.from([0, 3, 0, 1]), Buffer.alloc(100)]), // DATA to a read-only server: ignored, well formed
+      Buffer.from([0, 6, 0x61, 0, 0x62, 0]), // a well-formed OACK: ignored
+    ];
+    for (const g of garbage) await sock.send(g, tid);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(dataBlocks(got)).toEqual([1]); // nothing above moved the transfer on
+    for (let b = 1; b <= 40; b++) {
+      await sock.send(ack(b), tid);
+      if (b < 40) await waitFor(`block ${b + 1}`, 5000, () => dataBlocks(got).includes(b + 1));
+    }
+    await idle();
+    expect(s.stats).toMatchObject({ malformed: 4, completed: 1, strayTid: 0 });
+    expect(spoof.got).toEqual([]);
+    expect(events.find((e) => e.type === 'tftp.finish')!.data).toMatchObject({ bytes: 40_000, retransmits: 0 });
+    await sock.close();
+    await spoof.sock.close();
+    await s.stop();
+  });
+
+  it('leaves no descriptor behind: finished, abandoned and aborted transfers', async () => {
+    const { net, s, idle, to } = await serve({ rto: { initialMs: 20, minMs: 10, maxMs: 40, maxRetries: 2 } });
+    const before = openFds();
+    const done = await Promise.all(
+      Array.from({ length: 20 }, () => memRead(net, CLIENT, to, { file: 'small', options: [['blksize', '1468']] })),
+    );
+    expect(done.every((r) => r.done && r.data.length === 40_000)).toBe(true);
+    // Clients that stop answering: the pump gives up on them.
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        memRead(net, CLIENT, to, { file: 'large', options: [['blksize', '1468']], stopAfterBlocks: 2, deadlineMs: 500 }),
+      ),
+    );
+    await idle();
+    expect(openFds()).toBe(before);
+    expect(s.stats).toMatchObject({ completed: 20, failed: 10, nativeTransfers: 30 });
+    await s.stop();
+  });
+
+  it('a transfer running when the server stops is aborted: the client hears why, and nothing stays open', async () => {
+    const before = openFds();
+    const { net, s, to } = await serve();
+    const { sock, got } = await rawClient(net);
+    await sock.send(rrq('large', [['blksize', '1468']]), to);
+    await waitFor('the OACK', 5000, () => got.length >= 1);
+    await sock.send(ack(0), got[0]!.from);
+    await waitFor('block 1', 5000, () => dataBlocks(got).includes(1));
+    await s.stop();
+    await waitFor('the error packet', 5000, () => got.some((g) => g.buf[1] === 5));
+    expect(got.at(-1)!.buf.subarray(4, -1).toString()).toBe('server shutting down');
+    expect(s.stats).toMatchObject({ active: 0, openFiles: 0, openSockets: 0, failed: 1 });
+    await sock.close();
+    expect(openFds()).toBe(before);
+  });
+});
