@@ -31,7 +31,9 @@ for (const name of ADDONS) {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
   try {
-    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-I', headers, '-o', tmp, src, '-lm'], { stdio: 'inherit' });
+    execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-I', headers, '-o', tmp, src, '-lm'], {
+      stdio: 'inherit',
+    });
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     console.error(`crashcart: compiling ${path.relative(root, src)} failed (${e.message.split('\n')[0]}).`);

@@ -132,7 +132,10 @@ function table(rows: Row[], results: Map<string, Cell[]>): string {
     const ratioOf = (c: Cell | undefined) => (typeof c === 'object' && Number.isFinite(best) ? `${(c.mibs / best).toFixed(2)}x` : 'n/a');
     const jsCell = js === undefined ? 'not run' : `${fmt(js)} (${ratioOf(js)}), ${cpu(js, 3)}`;
     lines.push(
-      `| ${row.label} | ${fmt(ours)} | ${fmt(hpa)} | ${fmt(dnsmasq)} | ${ratioOf(ours)} | ${r.slice(0, 3).map((c, k) => cpu(c, k)).join(' / ')} | ${jsCell} |`,
+      `| ${row.label} | ${fmt(ours)} | ${fmt(hpa)} | ${fmt(dnsmasq)} | ${ratioOf(ours)} | ${r
+        .slice(0, 3)
+        .map((c, k) => cpu(c, k))
+        .join(' / ')} | ${jsCell} |`,
     );
   }
   return lines.join('\n');

@@ -67,9 +67,7 @@ export function fileReader(fd: number): FileReader {
   return {
     fd,
     readv: (buffers, position) =>
-      new Promise((resolve, reject) =>
-        fs.readv(fd, buffers, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead }))),
-      ),
+      new Promise((resolve, reject) => fs.readv(fd, buffers, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead })))),
     close: () =>
       new Promise<void>((resolve, reject) => {
         if (closed) return resolve();
