@@ -54,9 +54,12 @@ try {
   fail(e.message);
 }
 for (const f of ['package.json', 'bin/crashcart.mjs', 'bin/launch.mjs', 'dist/crashcart.mjs']) copy(path.join(root, f), path.join(lib, f));
-// The node plane's sendfile(2) addon, built by build.mjs above (server/http/asset-sendfile.ts looks for it here).
-const addon = path.join('build', 'out', 'native', 'crashcart-sendfile-linux-x64.node');
-copy(path.join(root, addon), path.join(lib, addon));
+// The addons built by build.mjs above (build/native.mjs): the node plane's sendfile(2) and the TFTP pump; the
+// core looks for them here (server/net/native-addon.ts).
+for (const name of ['sendfile', 'tftp-pump']) {
+  const addon = path.join('build', 'out', 'native', `crashcart-${name}-linux-x64.node`);
+  copy(path.join(root, addon), path.join(lib, addon));
+}
 if (!fs.existsSync(path.join(root, 'renderer', 'dist', 'index.html'))) fail('renderer/dist is missing\n  fix: npm run build:ui');
 copy(path.join(root, 'renderer', 'dist'), path.join(lib, 'renderer', 'dist'));
 for (const d of ['lab-profiles', 'ra', 'systemd']) copy(path.join(root, 'resources', d), path.join(lib, 'resources', d));

@@ -30,7 +30,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-echo "== the node plane's sendfile(2) addon (build/out/native)"
+echo "== the addons: the node plane's sendfile(2), the TFTP pump (build/out/native)"
 node build/native.mjs
 if [ -f build/loaders/fetch-loaders.ts ]; then
   echo "== first-stage loaders (resources/ipxe)"

@@ -7,6 +7,7 @@
  *
  *   node bin/run-ts.mjs bench/storm/run.ts [--machines 100] [--only crashcart|reference] [--http-copy] [--out FILE]
  *     --http-copy: Crashcart copies boot files from memory instead of sendfile(2) (to compare the two)
+ *     --tftp-js: Crashcart runs TFTP transfers in JavaScript instead of its native pump (to compare the two)
  *     --profile DIR: Crashcart runs under --cpu-prof; the profile lands in DIR when it stops
  */
 import { spawn } from 'node:child_process';
@@ -28,6 +29,7 @@ const { values: v } = parseArgs({
     only: { type: 'string' },
     out: { type: 'string' },
     'http-copy': { type: 'boolean', default: false },
+    'tftp-js': { type: 'boolean', default: false },
     profile: { type: 'string' },
   },
 });
@@ -132,7 +134,7 @@ try {
   lab.create();
   const specs = await machines();
   for (const [name, start, reference] of [
-    ['crashcart', (ns: string, d: string, m: string) => startCrashcart(ns, d, m, v['http-copy'], v.profile), false],
+    ['crashcart', (ns: string, d: string, m: string) => startCrashcart(ns, d, m, v['http-copy'], v.profile, v['tftp-js']), false],
     ['reference', startReference, true],
   ] as const) {
     if (v.only && v.only !== name) continue;

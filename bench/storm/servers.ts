@@ -73,13 +73,22 @@ function stop(c: ChildProcess, sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
 /**
  * `crashcart serve` on eth0 of `ns` with the real microkernel from `mk`, started by the test kit's one starter;
  * `copy` adds `--http-copy` (boot files copied from memory instead of sendfile(2), to compare); with `profileDir`
- * it runs under --cpu-prof (the profile lands there when it stops).
+ * it runs under --cpu-prof (the profile lands there when it stops); `tftpJs` adds `--tftp-js` (TFTP transfers in
+ * JavaScript instead of the native pump, to compare).
  */
-export async function startCrashcart(ns: string, dir: string, mk: string, copy = false, profileDir?: string): Promise<StormServer> {
+export async function startCrashcart(
+  ns: string,
+  dir: string,
+  mk: string,
+  copy = false,
+  profileDir?: string,
+  tftpJs = false,
+): Promise<StormServer> {
   const flags = [
     ...['--iface', 'eth0', '--address', `${STORM_NET.server}/${STORM_NET.prefix}`, '--dhcp', 'full'],
     ...['--range', `${STORM_NET.start}-${STORM_NET.end}`, '--force', '--microkernel', mk, '--log-level', 'warn'],
     ...(copy ? ['--http-copy'] : []),
+    ...(tftpJs ? ['--tftp-js'] : []),
   ];
   const a = await spawnAppliance(flags, {
     dataDir: path.join(dir, 'crashcart-data'),

@@ -140,6 +140,7 @@ describe('electron-builder.yml', () => {
       'resources/ipxe/undionly.kpxe',
       'resources/microkernel/amd64/initrd.img',
       'build/out/native/crashcart-sendfile-linux-x64.node',
+      'build/out/native/crashcart-tftp-pump-linux-x64.node',
     ])
       expect(unpacked(rel), rel).toBe(true);
     for (const dir of runtime) expect(unpacked(path.join(path.relative(REPO_ROOT, dir), 'package.json')), dir).toBe(true);
@@ -223,10 +224,10 @@ describe('the packaged layout', () => {
       expect(fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')[1]).toBe(
         path.join(res, 'app.asar.unpacked', 'bin', 'crashcart.mjs'),
       );
-      // The node plane's sendfile(2) addon loaded from the unpacked tree (a plain Node cannot dlopen inside app.asar).
-      expect(fs.readFileSync(`/proc/${child.pid}/maps`, 'utf8')).toContain(
-        path.join(res, 'app.asar.unpacked', 'build', 'out', 'native', 'crashcart-sendfile-linux-x64.node'),
-      );
+      // Both addons (sendfile(2), the TFTP pump) loaded from the unpacked tree (a plain Node cannot dlopen inside app.asar).
+      const maps = fs.readFileSync(`/proc/${child.pid}/maps`, 'utf8');
+      for (const addon of ['crashcart-sendfile-linux-x64.node', 'crashcart-tftp-pump-linux-x64.node'])
+        expect(maps).toContain(path.join(res, 'app.asar.unpacked', 'build', 'out', 'native', addon));
       const origin = new URL(s.url!).origin;
       const token = fs.readFileSync(path.join(data, 'admin-token'), 'utf8').trim();
       const ready = (await (await fetch(`${origin}/api/v1/readiness`, { headers: { authorization: `Bearer ${token}` } })).json()) as {

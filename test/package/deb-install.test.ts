@@ -164,10 +164,10 @@ describe('crashcart_VERSION_amd64.deb in a clean Debian 12 root', { timeout: 300
     expect(sha256(loader.stdout)).toBe(
       sha256(fs.readFileSync(path.join(root, 'usr', 'lib', 'crashcart', 'resources', 'ipxe', 'undionly.kpxe'))),
     );
-    // ... through the package's own sendfile(2) addon (build/native.mjs), which the service loaded.
-    expect(fs.readFileSync(`/proc/${serve.pid}/maps`, 'utf8')).toContain(
-      '/usr/lib/crashcart/build/out/native/crashcart-sendfile-linux-x64.node',
-    );
+    // ... through the package's own sendfile(2) addon (build/native.mjs), which the service loaded with the TFTP pump.
+    const maps = fs.readFileSync(`/proc/${serve.pid}/maps`, 'utf8');
+    expect(maps).toContain('/usr/lib/crashcart/build/out/native/crashcart-sendfile-linux-x64.node');
+    expect(maps).toContain('/usr/lib/crashcart/build/out/native/crashcart-tftp-pump-linux-x64.node');
     // It ran as the service user, not root.
     expect(fs.readFileSync(`/proc/${serve.pid}/status`, 'utf8')).toMatch(
       new RegExp(`^Uid:\\s+${fs.statSync(path.join(root, STATE)).uid}\\s`, 'm'),
