@@ -21,6 +21,42 @@ function when(results: MachineResult[], step: keyof Timeline): { all: number | u
   return { all: xs.length === results.length ? xs[xs.length - 1] : undefined, median: xs[Math.floor(xs.length / 2)] };
 }
 
+/** When every machine had the microkernel (the transport part), or undefined if one never did. */
+export function transportMs(r: StormRun): number | undefined {
+  return when(r.results, 'initrd').all;
+}
+
+/**
+ * With several repetitions: every repetition's transport part, side by side, and the median ratio. The table above
+ * it shows, per server, the repetition with the median transport time (a shared machine makes single runs wander).
+ */
+export function repsLine(reps: StormRun[][]): string {
+  const cc = reps.map((rs) => rs.find((r) => !r.reference)).filter((r): r is StormRun => r !== undefined);
+  const ref = reps.map((rs) => rs.find((r) => r.reference)).filter((r): r is StormRun => r !== undefined);
+  const list = (xs: StormRun[]) => xs.map((r) => s(transportMs(r))).join(', ');
+  const ratios = reps
+    .map((rs) => {
+      const a = rs.find((r) => !r.reference);
+      const b = rs.find((r) => r.reference);
+      const ta = a && transportMs(a);
+      const tb = b && transportMs(b);
+      return ta !== undefined && tb !== undefined ? tb / ta : undefined;
+    })
+    .filter((x): x is number => x !== undefined)
+    .sort((x, y) => x - y);
+  const median = ratios.length ? ratios[Math.floor(ratios.length / 2)]!.toFixed(2) : 'n/a';
+  return (
+    `Repetitions (transport part, s; the servers alternate): Crashcart ${list(cc)}; dnsmasq + nginx ${list(ref)}. ` +
+    `Ratio per repetition ${ratios.map((x) => x.toFixed(2)).join(', ') || 'n/a'}; median ${median}.`
+  );
+}
+
+/** The repetition with the median transport time (failed ones count as slowest). */
+export function medianRun(runs: StormRun[]): StormRun {
+  const sorted = [...runs].sort((a, b) => (transportMs(a) ?? Infinity) - (transportMs(b) ?? Infinity));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
 /** Markdown: one column per run. */
 export function stormTable(runs: StormRun[]): string {
   const cc = runs.find((r) => !r.reference);
