@@ -22,6 +22,7 @@ const TRIES = 4;
 class TftpSocket {
   private readonly sock = dgram.createSocket('udp4');
   private inbox: ((p: TftpPacket, from: dgram.RemoteInfo) => void) | null = null;
+  private readonly pending = new Set<Promise<void>>();
   retries = 0;
 
   async open(ip: string, ifindex: number): Promise<this> {
@@ -41,7 +42,10 @@ class TftpSocket {
   }
 
   send(pkt: Buffer, to: { address: string; port: number }): void {
-    this.sock.send(pkt, to.port, to.address);
+    const sent: Promise<void> = new Promise<void>((resolve) => this.sock.send(pkt, to.port, to.address, () => resolve())).finally(() =>
+      this.pending.delete(sent),
+    );
+    this.pending.add(sent);
   }
 
   /** Send `pkt` to `to` and wait for the next packet `accept` takes (or an ERROR), re-sending on silence. */
@@ -75,7 +79,12 @@ class TftpSocket {
     throw new Error(`TFTP: no answer after ${TRIES} tries`);
   }
 
-  close(): void {
+  /**
+   * dgram sends after an address lookup on the next tick: closing at once dropped the probe's ERROR 8 and the final
+   * ACK, so every server kept both transfers retransmitting until it gave up (a real ROM's stack sends them).
+   */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
     this.sock.close();
   }
 }
@@ -95,7 +104,7 @@ export async function tftpRead(server: string, file: string, ip: string, ifindex
     p.send(encode({ op: Opcode.ERROR, code: ErrorCode.OPTION_REFUSED, message: 'tsize probe' }), from);
     size = Number((probe.op === Opcode.OACK ? probe.options : []).find(([k]) => k.toLowerCase() === 'tsize')?.[1] ?? NaN);
   } finally {
-    p.close();
+    await p.close();
   }
   const s = await new TftpSocket().open(ip, ifindex);
   try {
@@ -131,6 +140,6 @@ export async function tftpRead(server: string, file: string, ip: string, ifindex
     if (Number.isFinite(size) && bytes !== size) throw new Error(`TFTP: got ${bytes} bytes, tsize said ${size}`);
     return { bytes, blksize, retries: p.retries + s.retries };
   } finally {
-    s.close();
+    await s.close();
   }
 }
