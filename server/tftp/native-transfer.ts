@@ -13,12 +13,9 @@
  * drift apart unnoticed. `--tftp-js` runs every transfer in JavaScript.
  */
 import { getSystemErrorName } from 'node:util';
-import type { Peer } from '../net/pinned-udp.ts';
 import { loadAddon } from '../net/native-addon.ts';
 import { decode, encode, Opcode } from './codec.ts';
-import type { Negotiated } from './options.ts';
-import type { RtoConfig } from './rto.ts';
-import type { EndReason, TransferCounters, TransferResult } from './transfer.ts';
+import type { EndReason, TransferCommon } from './transfer.ts';
 
 interface PumpOptions {
   address: string;
@@ -71,20 +68,11 @@ export interface PumpSocket {
 }
 
 /** Everything one native transfer needs. */
-export interface NativeTransferInit {
+export interface NativeTransferInit extends TransferCommon {
   at: PumpSocket;
-  peer: Peer;
-  size: number;
   /** The whole file laid out as DATA packets at `neg.blksize` (the cache), or null to read from `fd`. */
   packets: Buffer | null;
   fd: number;
-  neg: Negotiated;
-  rto: RtoConfig;
-  block1StallRetries: number;
-  now: () => number;
-  counters: TransferCounters;
-  onStart: () => void;
-  onEnd: (r: TransferResult) => void;
 }
 
 /** A running read transfer in the addon. */

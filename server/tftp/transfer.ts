@@ -35,14 +35,10 @@ export interface TransferCounters {
   sendErrors: number;
 }
 
-/** Everything one transfer needs. */
-export interface TransferInit {
-  sock: UdpTransport;
+/** What every transfer needs, whichever side runs it (this file or native-transfer.ts). */
+export interface TransferCommon {
   peer: Peer;
-  fh: BlockReader;
   size: number;
-  /** The file's packets when already laid out (the cache); else they are streamed from `fh`. */
-  source?: PacketSource;
   neg: Negotiated;
   rto: RtoConfig;
   /** Give up sooner when block 1 never gets through with a big blksize (firmware quirk). */
@@ -51,6 +47,14 @@ export interface TransferInit {
   counters: TransferCounters;
   onStart: () => void;
   onEnd: (r: TransferResult) => void;
+}
+
+/** Everything one transfer in JavaScript needs. */
+export interface TransferInit extends TransferCommon {
+  sock: UdpTransport;
+  fh: BlockReader;
+  /** The file's packets when already laid out (the cache); else they are streamed from `fh`. */
+  source?: PacketSource;
 }
 
 /** A running read transfer. */
