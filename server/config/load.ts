@@ -64,7 +64,10 @@ export const SERVE_OPTIONS = {
     help: 'on | off: run synthetic DHCP exchanges in memory after start so the first real ones are fast (default on)',
   },
   'http-copy': { type: 'boolean', help: 'copy node-plane files from memory instead of sendfile(2) (to compare; see docs/performance.md)' },
-  'tftp-js': { type: 'boolean', help: "run TFTP transfers in JavaScript instead of Crashcart's native pump (to compare; see docs/performance.md)" },
+  'tftp-js': {
+    type: 'boolean',
+    help: "run TFTP transfers in JavaScript instead of Crashcart's native pump (to compare; see docs/performance.md)",
+  },
   'dhcp-port': { type: 'string', help: 'DHCP server port (default 67; tests use others)' },
   'tftp-port': { type: 'string', help: 'TFTP port (default 69)' },
   'proxy-port': { type: 'string', help: 'PXE boot-server port (default 4011)' },
