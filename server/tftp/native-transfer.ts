@@ -92,8 +92,8 @@ export class NativeTransfer {
     const o = this.o;
     const addon = tftpPump.addon!;
     const oack = o.neg.oack === null ? null : encode({ op: Opcode.OACK, options: o.neg.oack });
-    if (oack === null) o.onStart(); // no OACK: data flows from the first datagram on
-    this.job = addon.start({
+    let ended = false;
+    const job = addon.start({
       address: o.at.address,
       ifindex: o.at.ifindex ?? -1,
       peerAddress: o.peer.address,
@@ -112,6 +112,7 @@ export class NativeTransfer {
       block1StallRetries: o.block1StallRetries,
       onStart: () => o.onStart(),
       onEnd: (code, acked, retransmits, malformed, duplicateAcks, sendErrors, started, readErrno, clientError) => {
+        ended = true;
         this.job = null;
         o.counters.malformed += malformed;
         o.counters.duplicateAcks += duplicateAcks;
@@ -128,6 +129,11 @@ export class NativeTransfer {
         });
       },
     });
+    if (ended) return; // it ended inside start (its first block unreadable): nothing left to hold
+    this.job = job;
+    // No OACK: data flows from the first datagram on. Reported once the socket is open (a failed open is a setup
+    // failure, with no start).
+    if (oack === null) o.onStart();
   }
 
   /** The local port (the server's TID), or -1 once ended. */
