@@ -25,6 +25,8 @@ const CLIENT = '127.0.0.2';
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const openFds = () => fs.readdirSync('/proc/self/fd').length;
+/** For the step-by-step cases: no retransmission unless the test machine stalls for 5 s. */
+const PATIENT = { initialMs: 5000, minMs: 5000, maxMs: 5000, maxRetries: 3 };
 
 let dir: string;
 /** Larger than the cache takes, so it is read with pread(2) block by block. */
@@ -120,7 +122,7 @@ describe('the native TFTP pump', () => {
   it('a file cut short under a running transfer ends it with an error packet, never padded', async () => {
     const victim = path.join(dir, 'shrinks');
     fs.writeFileSync(victim, large);
-    const { net, s, events, idle, to } = await serve();
+    const { net, s, events, idle, to } = await serve({ rto: PATIENT });
     const { sock, got } = await rawClient(net);
     await sock.send(rrq('shrinks', [['blksize', '1468']]), to);
     await waitFor('the OACK', 5000, () => got.length === 1);
@@ -144,7 +146,7 @@ describe('the native TFTP pump', () => {
   });
 
   it('garbage on its socket is counted and dropped; a spoofed ACK from another port of the client is never read', async () => {
-    const { net, s, events, idle, to } = await serve();
+    const { net, s, events, idle, to } = await serve({ rto: PATIENT });
     const { sock, got } = await rawClient(net);
     const spoof = await rawClient(net); // same address, another port: another TID
     await sock.send(rrq('small', [['blksize', '1024']]), to);
@@ -179,7 +181,8 @@ describe('the native TFTP pump', () => {
   });
 
   it('leaves no descriptor behind: finished, abandoned and aborted transfers', async () => {
-    const { net, s, idle, to } = await serve({ rto: { initialMs: 20, minMs: 10, maxMs: 40, maxRetries: 2 } });
+    // Quick enough to give up on the abandoned clients, patient enough for a busy machine's stalls.
+    const { net, s, idle, to } = await serve({ rto: { initialMs: 200, minMs: 100, maxMs: 400, maxRetries: 4 } });
     const before = openFds();
     const done = await Promise.all(
       Array.from({ length: 20 }, () => memRead(net, CLIENT, to, { file: 'small', options: [['blksize', '1468']] })),
