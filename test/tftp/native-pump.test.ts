@@ -4,6 +4,7 @@
  * and descriptors. Real sockets on loopback; every protocol case shared with the JavaScript side is in
  * server.test.ts.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -177,6 +178,18 @@ describe('the native TFTP pump', () => {
     expect(events.find((e) => e.type === 'tftp.finish')!.data).toMatchObject({ bytes: 40_000, retransmits: 0 });
     await sock.close();
     await spoof.sock.close();
+    await s.stop();
+  });
+
+  it('a FIFO planted in a root is refused at once as not a regular file (its open cannot block the loop)', async () => {
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const { net, s, events, idle, to } = await serve();
+    const r = await memRead(net, CLIENT, to, { file: 'fifo', deadlineMs: 5000 });
+    expect(r.error).toEqual({ code: 1, message: 'not a regular file: fifo' });
+    await idle();
+    expect(s.stats).toMatchObject({ refused: 1, openFiles: 0, nativeTransfers: 0 });
+    expect(events.map((e) => e.type)).toEqual(['tftp.error']);
     await s.stop();
   });
 
