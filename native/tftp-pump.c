@@ -28,7 +28,6 @@
  *       onStart() when the client acknowledges the OACK. onEnd(reason, acked, retransmits, malformed,
  *       duplicateAcks, sendErrors, started, readErrno, clientError) once; reason is an index into
  *       REASONS of native-transfer.ts, clientError the client's ERROR datagram (a Buffer) or undefined.
- *   port(job) -> the job's local port.
  *   duplicateRequest(job): the client re-sent its request: answer the OACK again, once per wait.
  *   abort(job, message): send ERROR 0 with `message`, end as an io-error (onEnd runs before abort returns).
  */
@@ -638,21 +637,6 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   return job;
 }
 
-static napi_value js_port(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value v, out;
-  napi_get_cb_info(env, info, &argc, &v, NULL, NULL);
-  pump_t *p = argc ? unwrap(env, v) : NULL;
-  int port = -1;
-  if (p && p->sock >= 0) {
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    if (getsockname(p->sock, (struct sockaddr *)&a, &len) == 0) port = ntohs(a.sin_port);
-  }
-  napi_create_int32(env, port, &out);
-  return out;
-}
-
 static napi_value js_duplicate_request(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value v;
@@ -683,7 +667,6 @@ static napi_value js_abort(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
-      {"port", NULL, js_port, NULL, NULL, NULL, napi_default, NULL},
       {"duplicateRequest", NULL, js_duplicate_request, NULL, NULL, NULL, napi_default, NULL},
       {"abort", NULL, js_abort, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -50,7 +50,6 @@ interface PumpOptions {
 
 interface Addon {
   start(o: PumpOptions): object;
-  port(job: object): number;
   duplicateRequest(job: object): void;
   abort(job: object, message: string): void;
 }
@@ -81,7 +80,7 @@ export class NativeTransfer {
   private abortDetail: string | null = null;
   private readonly t0: number;
 
-  /** Opens the transfer's socket (throws with the errno's code, as a bind would). */
+  /** Nothing opens yet: `start` opens the socket (and throws with the errno's code, as a bind would). */
   constructor(private readonly o: NativeTransferInit) {
     this.t0 = o.now();
     if (!tftpPump.addon) throw new Error(`NativeTransfer without the addon: ${tftpPump.why}`);
@@ -134,11 +133,6 @@ export class NativeTransfer {
     // No OACK: data flows from the first datagram on. Reported once the socket is open (a failed open is a setup
     // failure, with no start).
     if (oack === null) o.onStart();
-  }
-
-  /** The local port (the server's TID), or -1 once ended. */
-  get port(): number {
-    return this.job ? tftpPump.addon!.port(this.job) : -1;
   }
 
   /** The client re-sent its request: the addon answers the OACK again, once per wait. */
