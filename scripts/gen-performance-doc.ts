@@ -46,6 +46,8 @@ ${part('bench/dhcp/RESULTS.md', '_not run_')}
 
 ${part('bench/dhcp/RESULTS-warm-start.md', '')}
 
+${part('bench/dhcp/RESULTS-lease-journal.md', '')}
+
 ## TFTP (\`bench/tftp\`)
 
 ${part('bench/tftp/RESULTS.md', '_not run_')}

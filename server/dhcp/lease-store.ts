@@ -1,12 +1,11 @@
 /**
  * Lease persistence with group commit. Writes that arrive while a batch is
- * on its way to disk form the next batch: leases new to the file go in one
- * append (`insertMany`), known ones are upserted, and one fdatasync covers
- * the whole batch. A write resolves only when its batch is on disk (when
- * `durable`), so "an ACKed lease is on disk before the ACK leaves" holds
- * while thousands of clients share each fsync.
+ * on its way to disk form the next batch: one journal append for the whole
+ * batch (store/lease-file.ts) and one fdatasync covering it. A write resolves
+ * only when its batch is on disk (when `durable`), so "an ACKed lease is on
+ * disk before the ACK leaves" holds while thousands of clients share each fsync.
  */
-import type { Collection } from '../store/collection.ts';
+import type { LeaseFile } from '../store/lease-file.ts';
 import type { LeaseDoc } from '../store/docs.ts';
 
 interface Pending {
@@ -15,30 +14,26 @@ interface Pending {
   waiters: { resolve: () => void; reject: (e: unknown) => void }[];
 }
 
-/** Batches lease writes into few store operations and one fsync per batch. */
+/** Batches lease writes into one journal append and one fsync per batch. */
 export class LeaseStore {
-  private readonly onDisk = new Set<string>();
   private queue = new Map<string, Pending>();
   private running: Promise<void> | null = null;
   /** Batches written and their total size (for stats and the benchmark). */
   batches = 0;
   batchedDocs = 0;
 
-  constructor(private readonly col: Collection<LeaseDoc>) {}
+  constructor(private readonly file: LeaseFile) {}
 
   /** fdatasyncs of the lease file that went to the disk, and their mean and longest wait in ms. */
   get diskSyncs(): { count: number; meanMs: number; maxMs: number } {
-    const f = this.col.fsync;
+    const f = this.file.fsync;
     return { count: f.diskSyncs, meanMs: f.diskSyncs ? f.diskMs / f.diskSyncs : 0, maxMs: f.diskMsMax };
   }
 
-  /** Load every lease and remember which MACs the file already holds. */
-  async loadAll(): Promise<LeaseDoc[]> {
-    const docs = await this.col.find({});
-    for (const d of docs) this.onDisk.add(d._id);
-    return docs;
+  /** Every lease the file holds. */
+  loadAll(): Promise<LeaseDoc[]> {
+    return this.file.find({});
   }
-
   /** Write (upsert) a lease; resolves once it is in the file (and fsynced when `durable`). */
   put(doc: LeaseDoc, durable: boolean): Promise<void> {
     return this.enqueue(doc._id, doc, durable);
@@ -79,34 +74,16 @@ export class LeaseStore {
   }
 
   private async writeBatch(batch: Map<string, Pending>): Promise<void> {
-    const fresh: LeaseDoc[] = [];
-    const known: LeaseDoc[] = [];
+    const docs: LeaseDoc[] = [];
     const gone: string[] = [];
     let durable = false;
     for (const [id, p] of batch) {
       durable ||= p.durable;
       if (p.doc === null) gone.push(id);
-      else if (this.onDisk.has(id)) known.push(p.doc);
-      else fresh.push(p.doc);
+      else docs.push(p.doc);
     }
     this.batches++;
     this.batchedDocs += batch.size;
-    const ops: Promise<unknown>[] = [];
-    if (fresh.length > 0) ops.push(this.insertFresh(fresh));
-    for (const d of known) ops.push(this.col.put(d));
-    if (gone.length > 0) ops.push(this.col.remove({ _id: { $in: gone } }, { multi: true }));
-    await Promise.all(ops);
-    for (const d of fresh) this.onDisk.add(d._id);
-    for (const id of gone) this.onDisk.delete(id);
-    if (durable) await this.col.fsync.sync();
-  }
-
-  /** One append for all new leases; if one unexpectedly exists, nedb rejects the lot: upsert one by one. */
-  private async insertFresh(docs: LeaseDoc[]): Promise<void> {
-    try {
-      await this.col.insertMany(docs);
-    } catch {
-      await Promise.all(docs.map((d) => this.col.put(d)));
-    }
+    await this.file.write(docs, gone, durable);
   }
 }

@@ -6,8 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
-import type { Collection } from '../store/collection.ts';
-import type { LeaseDoc } from '../store/docs.ts';
+import type { LeaseFile } from '../store/lease-file.ts';
 import type { EventSink } from '../events/event-log.ts';
 import type { BootHooks } from '../core/boot-hooks.ts';
 import type { Logger, Plugin } from '../core/plugin.ts';
@@ -72,7 +71,7 @@ export interface WarmStartState {
 /** What the core passes in. */
 export interface DhcpPluginDeps {
   config: Config;
-  leases: Collection<LeaseDoc>;
+  leases: LeaseFile;
   events: EventSink;
   hooks: BootHooks;
   log: Logger;
@@ -189,7 +188,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       stopped: () => stopping,
       progress: (exchanges, replies) => (warm = { ...warm, exchanges, replies }),
       newHandler: async () => {
-        const leases = await memoryLeaseStore();
+        const leases = memoryLeaseStore();
         return newHandler({
           table: new LeaseTable(deps.reservations),
           persist: (doc) => leases.put(doc, false),

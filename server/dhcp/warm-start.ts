@@ -17,9 +17,7 @@ import { intToIp, ipToInt, prefixMask } from '../net/ipv4.ts';
 import type { DhcpHandler } from './handler.ts';
 import type { Pool } from './lease-table.ts';
 import { MSG } from './options.ts';
-import { Datastore } from '../store/nedb.ts';
-import { Collection } from '../store/collection.ts';
-import type { LeaseDoc } from '../store/docs.ts';
+import { LeaseFile } from '../store/lease-file.ts';
 import { LeaseStore } from './lease-store.ts';
 import { warmMac, warmPacket, type WarmClient } from './warm-packets.ts';
 
@@ -140,12 +138,9 @@ export function handlerEvents(e: EventSink): EventSink {
   return { emit: (type, input) => e.emit(type, input) };
 }
 
-/** A lease store on an in-memory nedb datastore with the real one's index: the same code path, no file behind it. */
-export async function memoryLeaseStore(): Promise<LeaseStore> {
-  const ds = new Datastore<LeaseDoc>({ inMemoryOnly: true, timestampData: false });
-  await ds.ensureIndexAsync({ fieldName: 'ip' });
-  // The file name is never opened: warm writes are not durable, so no fdatasync is asked for.
-  return new LeaseStore(new Collection<LeaseDoc>('warm-start-leases', ds, '/nonexistent/warm-start-leases.db'));
+/** A lease store on a lease file kept in memory: the same classes and code path as the real one, no file behind it. */
+export function memoryLeaseStore(): LeaseStore {
+  return new LeaseStore(LeaseFile.memory());
 }
 
 const PREFS: LoaderPrefs = { efiLoader: 'ipxe.efi', secureChain: false, uboot: false };

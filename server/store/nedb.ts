@@ -19,6 +19,7 @@
  */
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
+import { writeAllSync } from './write-all.ts';
 import type NedbTypes from '@seald-io/nedb';
 
 const require = createRequire(import.meta.url);
@@ -42,7 +43,7 @@ const model = require('@seald-io/nedb/lib/model.js') as { serialize(doc: unknown
  * `json` with U+0085, U+2028 and U+2029 written as \u escapes: the same JSON value (they can only occur
  * inside strings, JSON whitespace is space, tab, LF and CR: RFC 8259 2), and a line nedb's reader keeps whole.
  */
-function escapeLineBreaks(json: string): string {
+export function escapeLineBreaks(json: string): string {
   return json.replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -65,8 +66,7 @@ function appendNow(file: string, data: string, mode?: number): void {
     fd = fs.openSync(file, 'a', mode);
     handles.set(file, fd);
   }
-  const buf = Buffer.from(data, 'utf8');
-  for (let off = 0; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off);
+  writeAllSync(fd, data);
 }
 
 if (!storage.__ccPatched) {

@@ -8,8 +8,9 @@ import path from 'node:path';
 import { Datastore, closeAppendHandles } from './nedb.ts';
 import { Collection, type Doc } from './collection.ts';
 import { repairTornTail, type RepairResult } from './repair.ts';
+import { LeaseFile } from './lease-file.ts';
 import type { HookDeliveryDoc, HookDoc } from './docs.ts';
-import type { FactsDoc, ImageDoc, LeaseDoc, NodeDoc, PolicyDoc, ReservationDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
+import type { FactsDoc, ImageDoc, NodeDoc, PolicyDoc, ReservationDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
@@ -21,7 +22,8 @@ export interface Store {
   policies: Collection<PolicyDoc>;
   tasks: Collection<TaskDoc>;
   images: Collection<ImageDoc>;
-  leases: Collection<LeaseDoc>;
+  /** DHCP leases: in memory, journaled to `leases.db` (lease-file.ts; not a nedb collection). */
+  leases: LeaseFile;
   /** DHCP reservations (MAC -> address), edited at run time (server/dhcp/reservations.ts). */
   reservations: Collection<ReservationDoc>;
   settings: Collection<SettingDoc>;
@@ -46,7 +48,6 @@ export interface Store {
 // and serial (null for most nodes) made every node save a linear search through all of them (bench/checkin).
 const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
   nodes: [{ fieldName: 'id', unique: true }],
-  leases: [{ fieldName: 'ip' }],
   reservations: [{ fieldName: 'ip', unique: true }],
   hook_deliveries: [{ fieldName: 'hook_id' }],
 };
@@ -94,6 +95,12 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
     await fs.appendFile(filename, '');
     return new Collection<T>(name, ds, filename, opaque);
   }
+  async function openLeases(): Promise<LeaseFile> {
+    const filename = path.join(dir, 'leases.db');
+    const r = await repairTornTail(filename);
+    if (r.cutBytes > 0) repairs.push(r);
+    return LeaseFile.open(filename);
+  }
   const s = {
     nodes: await open<NodeDoc>('nodes', ['metadata']),
     facts: await open<FactsDoc>('facts', ['facts', 'inventory']),
@@ -101,15 +108,17 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
     policies: await open<PolicyDoc>('policies', ['metadata']),
     tasks: await open<TaskDoc>('tasks', ['templates']),
     images: await open<ImageDoc>('images'),
-    leases: await open<LeaseDoc>('leases'),
+    leases: await openLeases(),
     reservations: await open<ReservationDoc>('reservations'),
     settings: await open<SettingDoc>('settings', ['value']),
     hooks: await open<HookDoc>('hooks'),
     hookDeliveries: await open<HookDeliveryDoc>('hook_deliveries'),
   };
-  const all = Object.values(s) as Collection<Doc>[];
+  const { leases, ...collections } = s;
+  const all = Object.values(collections) as Collection<Doc>[];
   const compactAll = async () => {
     for (const c of all) await c.compact();
+    await leases.compact();
   };
   const timer = compactionIntervalS > 0 ? setInterval(() => void compactAll().catch(() => undefined), compactionIntervalS * 1000) : null;
   timer?.unref();
@@ -124,6 +133,7 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
       if (timer) clearInterval(timer);
       for (const c of all) await c.fsync.close();
       for (const c of all) await closeAppendHandles(c.filename);
+      await leases.close();
       await lock.release();
     },
   };

@@ -91,7 +91,7 @@ describe('full server', () => {
     expect(ack!.p.yiaddr).toBe('10.9.0.100');
     // The ACK came back only after an fdatasync of the lease file, and the line is in the file.
     expect(ts.store.leases.fsync.syncs).toBeGreaterThan(syncs);
-    const onDisk = await fs.readFile(ts.store.leases.filename, 'utf8');
+    const onDisk = await fs.readFile(ts.store.leases.filename!, 'utf8');
     expect(onDisk).toContain('"ip":"10.9.0.100"');
     expect(onDisk).toContain('"state":"bound"');
     // RENEWING: unicast with ciaddr, reply unicast to ciaddr:68.

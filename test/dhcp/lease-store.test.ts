@@ -38,7 +38,7 @@ describe('LeaseStore', () => {
     expect(syncs).toBeGreaterThanOrEqual(1);
     expect(syncs).toBeLessThan(100);
     expect(s.batches).toBeLessThan(100);
-    const text = await fs.readFile(ts.store.leases.filename, 'utf8');
+    const text = await fs.readFile(ts.store.leases.filename!, 'utf8');
     for (const i of [0, 499, 999]) expect(text).toContain(`"ip":"10.9.${i >> 8}.${i & 255}"`);
     expect(await ts.store.leases.count()).toBe(1000);
   });
