@@ -48,6 +48,8 @@ ${part('bench/dhcp/RESULTS-warm-start.md', '')}
 
 ${part('bench/dhcp/RESULTS-lease-journal.md', '')}
 
+${part('bench/dhcp/RESULTS-events-arena.md', '')}
+
 ## TFTP (\`bench/tftp\`)
 
 ${part('bench/tftp/RESULTS.md', '_not run_')}

@@ -5,7 +5,7 @@
  * (`db/events.db`) and removes it. A torn last line (SIGKILL mid-append) is cut.
  */
 import fs from 'node:fs/promises';
-import { fsyncDir, writeLinesDurably } from '../store/durable-file.ts';
+import { fsyncDir, writeLinesDurably, writePiecesDurably, writevAll } from '../store/durable-file.ts';
 import { repairTornTail, type RepairResult } from '../store/repair.ts';
 import type { CcEvent } from '../../contract/index.ts';
 import path from 'node:path';
@@ -110,10 +110,10 @@ export class EventFile {
     return { log: f, loaded: { lines, heads, fileLines, repair: repair.cutBytes > 0 ? repair : null } };
   }
 
-  /** Append lines (one write). */
-  async append(lines: string[]): Promise<void> {
+  /** Append lines given as bytes, each with its newline (one writev). */
+  async append(bytes: readonly Buffer[]): Promise<void> {
     if (!this.handle) throw new Error('event log closed');
-    await this.handle.appendFile(lines.join('\n') + '\n', 'utf8');
+    await writevAll(this.handle, bytes);
   }
 
   /** fdatasync the file. */
@@ -121,9 +121,9 @@ export class EventFile {
     await this.handle?.datasync();
   }
 
-  /** Replace the whole file with `lines` (trim past the retention), atomically. */
-  async replace(lines: string[]): Promise<void> {
-    await writeLinesDurably(this.file, lines);
+  /** Replace the whole file with these pieces of lines (trim past the retention), atomically, a writev per piece. */
+  async replace(pieces: readonly (readonly Buffer[])[]): Promise<void> {
+    await writePiecesDurably(this.file, pieces);
     const old = this.handle;
     this.handle = await fs.open(this.file, 'a', 0o600);
     await old?.close();

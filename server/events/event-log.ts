@@ -11,6 +11,7 @@
 import type { CcEvent, EventData, EventType } from '../../contract/index.ts';
 import type { RepairResult } from '../store/repair.ts';
 import { EventFile } from './event-file.ts';
+import { LINES_PER_WRITE } from '../store/durable-file.ts';
 import { EventRing, type EventFilter } from './event-ring.ts';
 
 /** What a producer passes for an event of type `T`: `data` is typed by its row in contract/event-data.ts. */
@@ -40,7 +41,8 @@ const FLUSH_LINES = 4096;
 export class EventLog implements EventSink {
   private seq = 0;
   private readonly listeners = new Set<EventListener>();
-  private pending: string[] = [];
+  /** Events emitted since the last append: the newest this many of the ring go to the file next. */
+  private pending = 0;
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
   private fileLines: number;
@@ -99,8 +101,8 @@ export class EventLog implements EventSink {
     const line = JSON.stringify(ev);
     this.ring.push(seq, ev.node_id, type, line);
     if (!this.closed) {
-      this.pending.push(line);
-      if (this.pending.length >= FLUSH_LINES) this.flushSoon(0);
+      this.pending++;
+      if (this.pending >= FLUSH_LINES) this.flushSoon(0);
       else if (!this.timer) this.flushSoon(EVENT_FLUSH_MS);
     }
     for (const l of this.listeners) {
@@ -126,18 +128,23 @@ export class EventLog implements EventSink {
   private write(forceSync: boolean): Promise<void> {
     this.writing = this.writing.then(async () => {
       try {
-        const batch = this.pending;
-        this.pending = [];
-        if (batch.length > 0) {
-          await this.file.append(batch);
-          this.fileLines += batch.length;
+        // The batch is the newest `pending` lines, taken as views of the ring's arena now (no copy, no join);
+        // a batch larger than the ring lost its oldest lines to retention already.
+        const n = Math.min(this.pending, this.ring.size);
+        this.pending = 0;
+        if (n > 0) {
+          await this.file.append(this.ring.bytes(this.ring.size - n, this.ring.size));
+          this.fileLines += n;
           this.unsynced = true;
         }
         if (this.fileLines > this.ring.capacity * 1.1) {
-          // Every event still kept is in the ring: the file becomes exactly that.
-          const lines = this.ring.allLines();
-          await this.file.replace(lines);
-          this.fileLines = lines.length;
+          // Every event still kept is in the ring: the file becomes exactly that, minus what was emitted since the
+          // append above (it goes into the new file with the next batch, so it is written once).
+          const keep = this.ring.size - Math.min(this.pending, this.ring.size);
+          const pieces: Buffer[][] = [];
+          for (let i = 0; i < keep; i += LINES_PER_WRITE) pieces.push(this.ring.bytes(i, Math.min(i + LINES_PER_WRITE, keep)));
+          await this.file.replace(pieces);
+          this.fileLines = keep;
           this.unsynced = false;
         }
         const t = Date.now();

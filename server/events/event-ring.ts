@@ -1,8 +1,13 @@
 /**
- * The in-memory ring of the most recent events, each kept as the JSON line that
- * goes to disk (a few hundred bytes, not an object graph: 200,000 events fit in
- * tens of MB), with its seq, node and type beside it for filtering. Seqs only
- * grow, so `since` is a binary search. Pure: no clock, no file.
+ * The in-memory ring of the most recent events, each kept as the JSON line that goes to disk, with its seq, node
+ * and type beside it for filtering. Seqs only grow, so `since` is a binary search. Pure: no clock, no file.
+ *
+ * The lines live outside the JavaScript heap, UTF-8 in 4 MiB arena chunks written front to back, each line
+ * followed by its newline; the ring holds numbers (chunk, offset, length) in typed arrays. Kept as strings, every
+ * line (four per DHCP exchange, a few hundred bytes each, 200,000 held) was an object the garbage collector
+ * copied twice on its way to the old generation and walked there until it fell out; in the arena nothing per
+ * event stays on the heap, and the bytes go to the file as they are (`bytes`, a writev(2) of views). A chunk is
+ * dropped once every line in it has fallen out of the ring.
  */
 import type { CcEvent } from '../../contract/index.ts';
 
@@ -16,26 +21,46 @@ export interface EventFilter {
   limit?: number;
 }
 
+/** Arena chunk size; a longer line gets a chunk of its own size. */
+const CHUNK_BYTES = 4 << 20;
+
 /** A fixed-capacity ring of serialized events. */
 export class EventRing {
-  private readonly seqs: number[];
-  private readonly nodes: (number | null)[];
+  private readonly seqs: Float64Array;
+  /** NaN = no node. */
+  private readonly nodes: Float64Array;
   private readonly types: string[];
-  private readonly lines: string[];
+  /** Where each line is: the chunk's number, its offset there, its length with the newline. */
+  private readonly chunkNo: Float64Array;
+  private readonly offs: Uint32Array;
+  private readonly lens: Uint32Array;
+  /** The arena: chunks[i] has number firstChunk + i; lines go into the last one from `fill` on. */
+  private chunks: Buffer[] = [];
+  private firstChunk = 0;
+  private fill = 0;
   /** Slot of the oldest event, and how many are held. */
   private head = 0;
   private n = 0;
 
   constructor(readonly capacity: number) {
-    this.seqs = new Array<number>(capacity);
-    this.nodes = new Array<number | null>(capacity);
+    this.seqs = new Float64Array(capacity);
+    this.nodes = new Float64Array(capacity);
     this.types = new Array<string>(capacity);
-    this.lines = new Array<string>(capacity);
+    this.chunkNo = new Float64Array(capacity);
+    this.offs = new Uint32Array(capacity);
+    this.lens = new Uint32Array(capacity);
   }
 
   /** Events held. */
   get size(): number {
     return this.n;
+  }
+
+  /** Bytes of the arena held (for status and tests). */
+  get arenaBytes(): number {
+    let b = 0;
+    for (const c of this.chunks) b += c.length;
+    return b;
   }
 
   /** Add the newest event (its seq must be above every held one); the oldest falls out when full. */
@@ -46,14 +71,40 @@ export class EventRing {
       slot = this.head;
       this.head = (this.head + 1) % this.capacity;
     }
+    let cur = this.chunks[this.chunks.length - 1];
+    // A UTF-16 unit is at most 3 UTF-8 bytes: only a line that might not fit is measured.
+    if (!cur || cur.length - this.fill < line.length * 3 + 1) {
+      const need = Buffer.byteLength(line) + 1;
+      if (!cur || cur.length - this.fill < need) {
+        cur = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, need));
+        this.chunks.push(cur);
+        this.fill = 0;
+      }
+    }
+    const len = cur.write(line, this.fill, 'utf8') + 1;
+    cur[this.fill + len - 1] = 0x0a;
     this.seqs[slot] = seq;
-    this.nodes[slot] = nodeId;
+    this.nodes[slot] = nodeId ?? NaN;
     this.types[slot] = type;
-    this.lines[slot] = line;
+    this.chunkNo[slot] = this.firstChunk + this.chunks.length - 1;
+    this.offs[slot] = this.fill;
+    this.lens[slot] = len;
+    this.fill += len;
+    // Chunks older than the oldest line held are free.
+    const oldest = this.chunkNo[this.head]!;
+    while (this.firstChunk < oldest) {
+      this.chunks.shift();
+      this.firstChunk++;
+    }
   }
 
   private slot(i: number): number {
     return (this.head + i) % this.capacity;
+  }
+
+  /** The line in slot `s`, without its newline. */
+  private line(s: number): string {
+    return this.chunks[this.chunkNo[s]! - this.firstChunk]!.toString('utf8', this.offs[s]!, this.offs[s]! + this.lens[s]! - 1);
   }
 
   /** Index (0 = oldest) of the first event with seq > `seq`. */
@@ -71,7 +122,7 @@ export class EventRing {
   /** Events after `seq`, oldest first, at most `limit`. */
   since(seq: number, limit: number): CcEvent[] {
     const out: CcEvent[] = [];
-    for (let i = this.firstAfter(seq); i < this.n && out.length < limit; i++) out.push(JSON.parse(this.lines[this.slot(i)]!) as CcEvent);
+    for (let i = this.firstAfter(seq); i < this.n && out.length < limit; i++) out.push(JSON.parse(this.line(this.slot(i))) as CcEvent);
     return out;
   }
 
@@ -84,15 +135,32 @@ export class EventRing {
       const s = this.slot(i);
       if (f.node_id !== undefined && this.nodes[s] !== f.node_id) continue;
       if (f.type && !this.types[s]!.startsWith(f.type)) continue;
-      out.push(JSON.parse(this.lines[s]!) as CcEvent);
+      out.push(JSON.parse(this.line(s)) as CcEvent);
     }
     return out;
   }
 
-  /** Every held line, oldest first (to rewrite the file when it is trimmed). */
-  allLines(): string[] {
-    const out = new Array<string>(this.n);
-    for (let i = 0; i < this.n; i++) out[i] = this.lines[this.slot(i)]!;
+  /**
+   * The lines of events `from` to `to` (0 = oldest, `to` excluded), each with its newline, as views of the arena:
+   * one view per run of lines in one chunk. The views stay valid after the lines fall out of the ring.
+   */
+  bytes(from: number, to: number): Buffer[] {
+    const out: Buffer[] = [];
+    let runChunk = -1;
+    let runStart = 0;
+    let runEnd = 0;
+    for (let i = Math.max(0, from); i < Math.min(to, this.n); i++) {
+      const s = this.slot(i);
+      const c = this.chunkNo[s]!;
+      if (c === runChunk && this.offs[s] === runEnd) runEnd += this.lens[s]!;
+      else {
+        if (runChunk >= 0) out.push(this.chunks[runChunk - this.firstChunk]!.subarray(runStart, runEnd));
+        runChunk = c;
+        runStart = this.offs[s]!;
+        runEnd = runStart + this.lens[s]!;
+      }
+    }
+    if (runChunk >= 0) out.push(this.chunks[runChunk - this.firstChunk]!.subarray(runStart, runEnd));
     return out;
   }
 

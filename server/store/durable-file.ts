@@ -45,6 +45,34 @@ export async function writeLinesDurably(file: string, lines: readonly string[], 
   });
 }
 
+/**
+ * `writeFileDurably` of byte pieces: one writev(2) per piece (a piece is a list of views, e.g. of the event
+ * ring's arena), the event loop running between pieces, as `writeLinesDurably` does for strings.
+ */
+export async function writePiecesDurably(file: string, pieces: readonly (readonly Buffer[])[], mode = 0o600): Promise<void> {
+  await replaceDurably(file, mode, async (h) => {
+    for (const p of pieces) await writevAll(h, p);
+  });
+}
+
+/** writev(2) all of `bufs` at the handle's position (the end, when opened for appending), resuming a short write. */
+export async function writevAll(h: fs.FileHandle, bufs: readonly Buffer[]): Promise<void> {
+  let rest = bufs.filter((b) => b.length > 0);
+  while (rest.length > 0) {
+    let { bytesWritten } = await h.writev(rest);
+    if (bytesWritten === 0) throw new Error(`writev wrote nothing to ${String(h.fd)}`);
+    const left: Buffer[] = [];
+    for (const b of rest) {
+      if (bytesWritten >= b.length) bytesWritten -= b.length;
+      else {
+        left.push(b.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    rest = left;
+  }
+}
+
 /** The temp file, its fsync, the rename and the directory fsync around `write`. */
 async function replaceDurably(file: string, mode: number, write: (h: fs.FileHandle) => Promise<unknown>): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);

@@ -38,8 +38,8 @@ export class LeaseFile {
   readonly name = 'leases';
   readonly fsync: GroupFsync;
   private readonly byId = new Map<string, LeaseDoc>();
-  /** ip -> the `_id`s holding it (usually one; an expired lease and its successor can share it). */
-  private readonly byIp = new Map<string, Set<string>>();
+  /** ip -> the `_id` holding it, or a Set of them (an expired lease and its successor can share an address). */
+  private readonly byIp = new Map<string, string | Set<string>>();
   private fd: number | null = null;
   /** Lines in the file: more than the live leases means compaction has work. */
   private lines = 0;
@@ -173,9 +173,10 @@ export class LeaseFile {
     const old = this.byId.get(d._id);
     if (old && old.ip !== d.ip) this.dropIp(old.ip, d._id);
     this.byId.set(d._id, d);
-    let s = this.byIp.get(d.ip);
-    if (!s) this.byIp.set(d.ip, (s = new Set()));
-    s.add(d._id);
+    const held = this.byIp.get(d.ip);
+    if (held === undefined || held === d._id) this.byIp.set(d.ip, d._id);
+    else if (typeof held === 'string') this.byIp.set(d.ip, new Set([held, d._id]));
+    else held.add(d._id);
   }
 
   private unindex(id: string): void {
@@ -186,9 +187,18 @@ export class LeaseFile {
   }
 
   private dropIp(ip: string, id: string): void {
-    const s = this.byIp.get(ip);
-    s?.delete(id);
-    if (s?.size === 0) this.byIp.delete(ip);
+    const held = this.byIp.get(ip);
+    if (held === id) this.byIp.delete(ip);
+    else if (held instanceof Set) {
+      held.delete(id);
+      if (held.size === 1) this.byIp.set(ip, held.values().next().value!);
+    }
+  }
+
+  /** The `_id`s holding `ip`. */
+  private idsAt(ip: string): string[] {
+    const held = this.byIp.get(ip);
+    return held === undefined ? [] : typeof held === 'string' ? [held] : [...held];
   }
 
   private match(q: LeaseQuery, limit = Infinity): LeaseDoc[] {
@@ -198,7 +208,7 @@ export class LeaseFile {
       const d = this.byId.get(q._id);
       pool = d ? [d] : [];
     } else if (typeof q.ip === 'string') {
-      pool = [...(this.byIp.get(q.ip) ?? [])].map((id) => this.byId.get(id)!);
+      pool = this.idsAt(q.ip).map((id) => this.byId.get(id)!);
     } else pool = this.byId.values();
     const out: LeaseDoc[] = [];
     for (const d of pool) {

@@ -39,7 +39,49 @@ describe('EventRing', () => {
     expect(r.query({ type: 'dhcp.' }).map((e) => e.seq)).toEqual([7, 5]);
     expect(r.query({ node_id: 7 }).map((e) => e.seq)).toEqual([6]);
     expect(r.query({ before: 6, limit: 1 }).map((e) => e.seq)).toEqual([5]);
-    expect(r.allLines().map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([4, 5, 6, 7, 8]);
+    // The lines as the file gets them: views of the arena, newline-terminated, oldest first.
+    const text = Buffer.concat(r.bytes(0, r.size)).toString('utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    ).toEqual([4, 5, 6, 7, 8]);
+    expect(
+      Buffer.concat(r.bytes(3, 5))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    ).toEqual([7, 8]);
+  });
+});
+
+describe('EventRing arena', () => {
+  const ev = (seq: number, text: string) => JSON.stringify({ seq, type: 'node.found', node_id: null, message: text });
+  it('drops arena chunks once their lines fall out, so a long run stays bounded', () => {
+    const r = new EventRing(100);
+    const pad = 'x'.repeat(500);
+    for (let s = 1; s <= 20_000; s++) r.push(s, null, 'node.found', ev(s, pad)); // about 10 MB of lines
+    expect(r.size).toBe(100);
+    expect(r.arenaBytes).toBeLessThanOrEqual(2 * 4 * 1024 * 1024);
+    expect(r.since(19_998, 10).map((e) => e.seq)).toEqual([19_999, 20_000]);
+  });
+  it('keeps multi-byte text exactly, gives a line longer than a chunk its own, and views outlive eviction', () => {
+    const r = new EventRing(3);
+    const text = 'é ✓ 𝄞 \u2028 "quoted"';
+    r.push(1, 4, 'node.found', ev(1, text));
+    const views = r.bytes(0, 1);
+    const huge = 'y'.repeat(5 * 1024 * 1024);
+    r.push(2, null, 'node.found', ev(2, huge));
+    r.push(3, null, 'node.found', ev(3, text));
+    expect(r.since(0, 10).map((e) => e.message)).toEqual([text, huge, text]);
+    expect(r.query({ node_id: 4 }).map((e) => e.seq)).toEqual([1]);
+    for (let s = 4; s <= 10; s++) r.push(s, null, 'node.found', ev(s, 'z'));
+    expect(r.since(0, 10).map((e) => e.seq)).toEqual([8, 9, 10]);
+    // The chunk with seq 1 left the ring, and the view taken earlier still reads it.
+    expect(JSON.parse(Buffer.concat(views).toString('utf8')).message).toBe(text);
   });
 });
 
@@ -90,12 +132,13 @@ describe('EventLog', () => {
   it('trims a large log in pieces, letting the event loop run between them (no stall of DHCP, TFTP, HTTP)', async () => {
     const retention = LINES_PER_WRITE * 3;
     const log = await EventLog.open(file(), legacy(), retention);
-    for (let i = 0; i < retention * 1.2; i++) log.emit('node.found', { message: `t ${i}`, data: {} });
+    for (let i = 0; i < retention; i++) log.emit('node.found', { message: `t ${i}`, data: {} });
+    await log.flushNow();
     // Every write of the trim's temp file records how many turns of the event loop had run by then.
     const h = await fs.open(file(), 'r');
-    const proto = Object.getPrototypeOf(h) as { write: (...a: unknown[]) => Promise<unknown> };
+    const proto = Object.getPrototypeOf(h) as { writev: (...a: unknown[]) => Promise<unknown> };
     await h.close();
-    const write = proto.write;
+    const writev = proto.writev;
     let turns = 0;
     let ticking = true;
     const tick = () => {
@@ -104,10 +147,17 @@ describe('EventLog', () => {
     };
     tick();
     const seen: { turns: number; lines: number }[] = [];
-    const spy = vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, ...a: unknown[]) {
-      seen.push({ turns, lines: String(a[0]).split('\n').length - 1 });
-      return Reflect.apply(write, this, a) as Promise<unknown>;
+    const spy = vi.spyOn(proto, 'writev').mockImplementation(function (this: unknown, ...a: unknown[]) {
+      seen.push({
+        turns,
+        lines:
+          Buffer.concat(a[0] as Buffer[])
+            .toString('utf8')
+            .split('\n').length - 1,
+      });
+      return Reflect.apply(writev, this, a) as Promise<unknown>;
     });
+    for (let i = 0; i < retention * 0.2; i++) log.emit('node.found', { message: `u ${i}`, data: {} });
     try {
       await log.flushNow();
     } finally {
@@ -117,7 +167,8 @@ describe('EventLog', () => {
     const kept = await lines();
     expect(kept).toHaveLength(retention);
     expect(JSON.parse(kept.at(-1)!).seq).toBe(retention * 1.2);
-    expect(seen.map((w) => w.lines)).toEqual([LINES_PER_WRITE, LINES_PER_WRITE, LINES_PER_WRITE]);
+    // The batch's append, then the trim's three pieces into the temp file.
+    expect(seen.map((w) => w.lines)).toEqual([retention * 0.2, LINES_PER_WRITE, LINES_PER_WRITE, LINES_PER_WRITE]);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.turns).toBeGreaterThan(seen[i - 1]!.turns);
     await log.close();
   });
