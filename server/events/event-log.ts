@@ -2,8 +2,9 @@
  * The append-only event log: every event gets a monotonic seq, goes into an
  * in-memory ring (queries, SSE resume), is fanned out to live subscribers and
  * is appended to `db/events.log` in batches: one write per FLUSH_MS, an
- * fdatasync at most once per SYNC_MS. Emitting costs one JSON.stringify and an
- * array push, so per-packet events (four per DHCP exchange) stay cheap. Events
+ * fdatasync at most once per SYNC_MS. Emitting costs one JSON.stringify and
+ * its copy into the ring's arena (event-ring.ts: nothing per event stays on the
+ * heap), so per-packet events (four per DHCP exchange) stay cheap. Events
  * are a record, not acknowledged writes: a crash loses at most the last batch
  * (nothing the protocol acknowledged depends on them; leases and nodes are
  * fsync'ed before their answer leaves).
