@@ -8,7 +8,9 @@
  * of `--bucket`; `--warm-start N` first runs the plugin's warm start with N DORAs (server/dhcp/warm-start.ts) and
  * waits for it, so the two together show what the warm start saves on the cold path.
  *   node bin/run-ts.mjs bench/dhcp/in-process.ts [--count 10000] [--inflight 64] [--rounds 5] [--dir /dev/shm] [--profile FILE]
- *     [--cold [--bucket 500]] [--warm-start N]
+ *     [--cold [--bucket 500]] [--warm-start N] [--alloc-profile FILE]
+ * `--alloc-profile` samples every allocation of the timed rounds, the ones the young generation collects included
+ * (V8's sampling heap profiler), writes the .heapprofile and prints the bytes per DORA and the functions that allocate them.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,6 +33,7 @@ const { values: v } = parseArgs({
     cold: { type: 'boolean', default: false },
     bucket: { type: 'string', default: '500' },
     'warm-start': { type: 'string', default: '0' },
+    'alloc-profile': { type: 'string' },
   },
 });
 const COUNT = Number(v.count);
@@ -95,7 +98,7 @@ async function dora(i: number): Promise<void> {
   take(xid);
 }
 
-const session = v.profile ? new inspector.Session() : null;
+const session = v.profile || v['alloc-profile'] ? new inspector.Session() : null;
 const post = (m: string) => new Promise<unknown>((res, rej) => session!.post(m, {}, (e, r) => (e ? rej(e) : res(r))));
 if (v.cold) {
   if (session) {
@@ -134,10 +137,19 @@ if (v.cold) {
   process.exit(0);
 }
 for (let i = 0; i < 500; i++) await dora(1_000_000 + i); // warm-up: JIT, first file writes
-if (session) {
-  session.connect();
+if (session) session.connect();
+if (session && v.profile) {
   await post('Profiler.enable');
   await post('Profiler.start');
+}
+if (session && v['alloc-profile']) {
+  await new Promise<void>((res, rej) =>
+    session.post(
+      'HeapProfiler.startSampling',
+      { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true },
+      (e) => (e ? rej(e) : res()),
+    ),
+  );
 }
 const rounds: { wall: number; cpu: NodeJS.CpuUsage }[] = [];
 for (let k = 0; k < Number(v.rounds); k++) {
@@ -153,6 +165,11 @@ for (let k = 0; k < Number(v.rounds); k++) {
   rounds.push({ wall: performance.now() - t0, cpu: process.cpuUsage(c0) });
 }
 if (session && v.profile) fs.writeFileSync(v.profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+if (session && v['alloc-profile']) {
+  const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: AllocNode & { head?: AllocNode } };
+  fs.writeFileSync(v['alloc-profile'], JSON.stringify(profile));
+  printAllocations((profile as { head: AllocNode }).head, COUNT * Number(v.rounds));
+}
 const s = plugin.stats();
 const us = (c: NodeJS.CpuUsage) => (c.user + c.system) / COUNT;
 const best = rounds.reduce((a, b) => (us(b.cpu) < us(a.cpu) ? b : a));
@@ -165,3 +182,26 @@ await plugin.stop();
 await events.close();
 await store.close();
 fs.rmSync(dir, { recursive: true, force: true });
+
+/** A node of V8's sampling heap profile. */
+interface AllocNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: AllocNode[];
+}
+
+/** Bytes allocated per DORA, and the 25 functions that allocate the most of them (by self size). */
+function printAllocations(head: AllocNode, doras: number): void {
+  const by = new Map<string, number>();
+  let total = 0;
+  const walk = (n: AllocNode) => {
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${path.basename(f.url)}:${f.lineNumber + 1}`;
+    by.set(key, (by.get(key) ?? 0) + n.selfSize);
+    total += n.selfSize;
+    n.children.forEach(walk);
+  };
+  walk(head);
+  console.log(`allocated (sampled): ${(total / doras).toFixed(0)} bytes per DORA`);
+  for (const [k, b] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(b / doras).toFixed(0).padStart(7)} B/DORA  ${k}`);
+}

@@ -95,10 +95,10 @@ export type DhcpPlugin = Plugin & {
 };
 
 /** What differs between the real handler and the warm start's. */
-type Parts = Pick<
-  HandlerDeps,
-  'table' | 'persist' | 'remove' | 'hooks' | 'events' | 'log' | 'strategies' | 'conflictCheck' | 'noteClientIp'
->;
+type Parts = Pick<HandlerDeps, 'table' | 'hooks' | 'events' | 'log' | 'strategies' | 'conflictCheck' | 'noteClientIp'> & {
+  /** Where leases are written: the real store, or the warm start's in memory (persist/remove are made from it by one closure each). */
+  leases: LeaseStore;
+};
 
 /** Create the DHCP plugin (mode from `config.dhcp`). */
 export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
@@ -191,8 +191,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         const leases = memoryLeaseStore();
         return newHandler({
           table: new LeaseTable(deps.reservations),
-          persist: (doc) => leases.put(doc, false),
-          remove: (m) => leases.remove(m),
+          leases,
           hooks: throwawayHooks,
           events,
           log: silentLogger,
@@ -202,6 +201,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         });
       },
     });
+    await events.close();
     warm = { state: r.complete ? 'done' : 'off', exchanges: r.exchanges, replies: r.replies, ms: r.ms, cpuMs: r.cpuMs };
     if (r.complete)
       log.info({ exchanges: r.exchanges, replies: r.replies, ms: Math.round(r.ms), cpuMs: Math.round(r.cpuMs) }, 'dhcp: warm start done');
@@ -245,7 +245,8 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       t.load(await store.loadAll());
       table = t;
       lstore = store;
-      // One constructor call for the real handler and the warm start's, so both have the same shapes (V8's feedback carries over).
+      // One constructor call for the real handler and the warm start's, so both have the same shapes and the same
+      // closures (V8's feedback carries over; a closure made at another site deoptimises on "wrong feedback cell").
       const newHandler = (p: Parts) =>
         new DhcpHandler({
           mode,
@@ -256,8 +257,8 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
           publicUrl: config.publicUrl,
           leaseS: o.leaseS ?? DEFAULT_LEASE_S,
           extraOptions,
-          persist: p.persist,
-          remove: p.remove,
+          persist: (doc, durable) => p.leases.put(doc, durable),
+          remove: (m) => p.leases.remove(m),
           hooks: handlerHooks(p.hooks),
           events: handlerEvents(p.events),
           log: p.log,
@@ -268,8 +269,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         });
       handler = newHandler({
         table: t,
-        persist: (doc, durable) => store.put(doc, durable),
-        remove: (m) => store.remove(m),
+        leases: store,
         hooks,
         events,
         log,

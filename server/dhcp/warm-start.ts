@@ -4,14 +4,19 @@
  * rack powered on right after start saturates the loop and its exchanges queue. Right after the plugin listens,
  * this runs synthetic DORAs (warm-packets.ts) through the same handler code (parse, classify, decide, build and
  * encode the reply) on throwaway parts, fresh for every slice: an in-memory lease table, the lease store's group
- * commit on an in-memory nedb datastore (the same classes as the real one, no file), a
- * hooks object that creates no node, an event sink that keeps nothing. No socket is touched: the replies are
- * dropped. It runs in slices with a turn of the event loop between them, so a real packet is served at once.
+ * commit on a lease file kept in memory (the same classes as the real one, no file), a hooks object that creates
+ * no node, and one event log of the real class that writes nowhere (EventLog.scratch). No socket is touched: the
+ * replies are dropped. It runs in slices with a turn of the event loop between them, so a real packet is served at once.
+ *
+ * What V8 learns here must still hold for the first real packet, or the optimised code is thrown away then and the
+ * storm's first second runs on the interpreter again (`--trace-deopt`): the real handler and the warm ones come from
+ * one constructor call with the same closures, the events go to the same class as the real log (its ring, batching
+ * and appends run here too), and a received datagram reaches the handler in a Buffer of the same hidden class as the
+ * packets made here (net/pinned-udp.ts asJsBuffer). test/dhcp/warm-shapes.test.ts checks the classes.
  */
-import type { CcEvent, EventType } from '../../contract/index.ts';
 import type { BootHooks, LoaderPrefs } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
-import type { EventInput, EventSink } from '../events/event-log.ts';
+import { EventLog, type EventSink } from '../events/event-log.ts';
 import type { Peer } from '../net/pinned-udp.ts';
 import { intToIp, ipToInt, prefixMask } from '../net/ipv4.ts';
 import type { DhcpHandler } from './handler.ts';
@@ -152,16 +157,12 @@ export const throwawayHooks: BootHooks = {
   nodeIdForMac: async () => null,
 };
 
-/** An event sink that builds each event as the log does (same shape, serialised) and keeps nothing. */
-export function throwawayEvents(): EventSink {
-  let seq = 0;
-  return {
-    emit<T extends EventType>(type: T, e: EventInput<T>): CcEvent {
-      const ev = { seq: ++seq, ts: '', type, node_id: e.node_id ?? null, mac: e.mac ?? null, message: e.message, data: e.data } as CcEvent;
-      JSON.stringify(ev);
-      return ev;
-    },
-  };
+/** Events the warm start's log keeps: fewer than it emits, so the ring's eviction runs as it will in a long storm. */
+const WARM_EVENTS_KEPT = 1000;
+
+/** An event log of the real class that writes nowhere (EventLog.scratch); close it when the warm start ends. */
+export function throwawayEvents(): EventLog {
+  return EventLog.scratch(WARM_EVENTS_KEPT);
 }
 
 /** A logger that drops everything (a warm exchange that fails is counted in the throwaway handler's stats). */

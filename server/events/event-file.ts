@@ -65,7 +65,16 @@ async function readLegacy(file: string): Promise<CcEvent[] | null> {
 export class EventFile {
   private handle: fs.FileHandle | null = null;
 
-  private constructor(readonly file: string) {}
+  private constructor(
+    readonly file: string,
+    /** Writes nowhere (EventLog.scratch). */
+    private readonly discarding = false,
+  ) {}
+
+  /** A file that takes every write and keeps nothing: the event log's scratch mode (see EventLog.scratch). */
+  static discard(): EventFile {
+    return new EventFile('', true);
+  }
 
   /**
    * Open `file` (creating it, or converting `legacy` when only that exists) and
@@ -112,6 +121,7 @@ export class EventFile {
 
   /** Append lines given as bytes, each with its newline (one writev). */
   async append(bytes: readonly Buffer[]): Promise<void> {
+    if (this.discarding) return;
     if (!this.handle) throw new Error('event log closed');
     await writevAll(this.handle, bytes);
   }
@@ -123,6 +133,7 @@ export class EventFile {
 
   /** Replace the whole file with these pieces of lines (trim past the retention), atomically, a writev per piece. */
   async replace(pieces: readonly (readonly Buffer[])[]): Promise<void> {
+    if (this.discarding) return;
     await writePiecesDurably(this.file, pieces);
     const old = this.handle;
     this.handle = await fs.open(this.file, 'a', 0o600);

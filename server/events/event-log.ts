@@ -80,6 +80,15 @@ export class EventLog implements EventSink {
     return el;
   }
 
+  /**
+   * A log that keeps the newest `retention` events in its ring and writes nowhere. The DHCP warm start
+   * (server/dhcp/warm-start.ts) emits into one: the same class and the same code as the real log (ring, batching,
+   * appends), so what V8 learns and optimises there is what the first real packets run, and nothing reaches the file.
+   */
+  static scratch(retention: number, now: () => Date = () => new Date()): EventLog {
+    return new EventLog(EventFile.discard(), new EventRing(retention), 0, now, null);
+  }
+
   /** Record an event and publish it. */
   emit<T extends EventType>(type: T, e: EventInput<T>): CcEvent {
     const seq = ++this.seq;

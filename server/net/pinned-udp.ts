@@ -83,6 +83,17 @@ export function setRecvBuffer(sock: dgram.Socket, bytes: number): number {
   return sock.getRecvBufferSize();
 }
 
+/**
+ * The same bytes in a Buffer made by JavaScript. Node builds a received datagram's Buffer in C++ and sets its
+ * prototype afterwards, which gives it another hidden class than every Buffer made in JavaScript (`Buffer.from`,
+ * `alloc`). Code that V8 optimised on one class is thrown away ("wrong map") when the other arrives: the DHCP warm
+ * start (server/dhcp/warm-start.ts) trains the handler on JavaScript Buffers, so without this the first real packets
+ * of a storm ran on the interpreter again while the code was rebuilt. One small object per datagram, no copy.
+ */
+export function asJsBuffer(msg: Buffer): Buffer {
+  return Buffer.from(msg.buffer, msg.byteOffset, msg.length);
+}
+
 /** Open a UDP socket bound to `address:port` and pinned to `ifindex`. */
 export async function openPinnedUdp(opts: PinnedUdpOptions): Promise<UdpTransport> {
   const sock = dgram.createSocket({ type: 'udp4', reuseAddr: opts.reuseAddr ?? false });
@@ -100,7 +111,7 @@ export async function openPinnedUdp(opts: PinnedUdpOptions): Promise<UdpTranspor
     port: sock.address().port,
     send: (buf, to) =>
       new Promise<void>((resolve, reject) => sock.send(buf, to.port, to.address, (err) => (err ? reject(err) : resolve()))),
-    onMessage: (fn) => sock.on('message', (msg, rinfo) => fn(msg, { address: rinfo.address, port: rinfo.port })),
+    onMessage: (fn) => sock.on('message', (msg, rinfo) => fn(asJsBuffer(msg), { address: rinfo.address, port: rinfo.port })),
     close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
   };
 }
