@@ -50,6 +50,8 @@ ${part('bench/dhcp/RESULTS-lease-journal.md', '')}
 
 ${part('bench/dhcp/RESULTS-events-arena.md', '')}
 
+${part('bench/dhcp/RESULTS-warm-shapes.md', '')}
+
 ## TFTP (\`bench/tftp\`)
 
 ${part('bench/tftp/RESULTS.md', '_not run_')}

@@ -15,9 +15,18 @@ export interface PerfResult {
   /** Per-exchange (DISCOVER->OFFER and REQUEST->ACK) latency percentiles (ms) from `-x t`. */
   p50: number | null;
   p99: number | null;
+  /**
+   * The p99 of the exchanges begun in the first START_S of the step, and of the rest: a server that is still
+   * compiling (or throws its optimised code away on the first real packet) shows in the first, GC and load in both.
+   */
+  p99Start: number | null;
+  p99Settled: number | null;
   avgDo: number | null;
   avgRa: number | null;
 }
+
+/** The start window of `p99Start` (seconds from the first exchange sent). */
+export const START_S = 0.5;
 
 function pct(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;
@@ -30,10 +39,19 @@ export function parsePerfdhcp(out: string, target: number, seconds: number): Per
   const n = (s: string, re: RegExp) => Number(s.match(re)?.[1] ?? NaN);
   const doS = sec('DISCOVER-OFFER');
   const raS = sec('REQUEST-ACK');
-  const lat: number[] = [];
+  const ex: [number, number][] = [];
   // `-x t` prints "sent / received: S / R" (seconds) for every successful exchange (DO and RA).
-  for (const m of out.matchAll(/sent \/ received: ([\d.]+) \/ ([\d.]+)/g)) lat.push((Number(m[2]) - Number(m[1])) * 1000);
-  const sorted = lat.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  for (const m of out.matchAll(/sent \/ received: ([\d.]+) \/ ([\d.]+)/g)) {
+    const [sent, got] = [Number(m[1]), Number(m[2])];
+    if (Number.isFinite(sent) && Number.isFinite(got)) ex.push([sent, (got - sent) * 1000]);
+  }
+  const t0 = ex.reduce((a, e) => Math.min(a, e[0]), Infinity);
+  const ms = (keep: (sent: number) => boolean) =>
+    ex
+      .filter((e) => keep(e[0]))
+      .map((e) => e[1])
+      .sort((a, b) => a - b);
+  const sorted = ms(() => true);
   return {
     rate: n(raS, /received packets: (\d+)/) / seconds,
     perfdhcpRate: n(out, /Rate: ([\d.]+) 4-way/),
@@ -43,6 +61,14 @@ export function parsePerfdhcp(out: string, target: number, seconds: number): Per
     drops: n(doS, /drops: (\d+)/) + n(raS, /drops: (\d+)/),
     p50: pct(sorted, 50),
     p99: pct(sorted, 99),
+    p99Start: pct(
+      ms((t) => t - t0 < START_S),
+      99,
+    ),
+    p99Settled: pct(
+      ms((t) => t - t0 >= START_S),
+      99,
+    ),
     avgDo: n(doS, /avg delay: ([\d.]+) ms/) || null,
     avgRa: n(raS, /avg delay: ([\d.]+) ms/) || null,
   };

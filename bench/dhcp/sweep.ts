@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../../test/support/netns-lab.ts';
 import { NET, type Starter } from './servers.ts';
-import { perfdhcp, type PerfResult } from './perfdhcp.ts';
+import { START_S, perfdhcp, type PerfResult } from './perfdhcp.ts';
 
 /** A bench configuration: where things run and where the data lives. */
 export interface BenchConfig {
@@ -110,7 +110,7 @@ export async function sweepAll(lab: Lab, servers: [string, Starter][], cfg: Benc
         if (note) sw.note = note;
         reps.get(sw)!.push(r);
         o.log(
-          `${cfg.name} ${name} @ ${target}/s #${i + 1}: ${r.rate.toFixed(0)}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} p99 ${r.p99?.toFixed(2)} ms, cpu ${(r.cpuMs / Math.max(1, r.acks)).toFixed(3)} ms/DORA; ${note}`,
+          `${cfg.name} ${name} @ ${target}/s #${i + 1}: ${r.rate.toFixed(0)}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} p99 ${r.p99?.toFixed(2)} ms (first ${START_S} s ${r.p99Start?.toFixed(2)}, after ${r.p99Settled?.toFixed(2)}), cpu ${(r.cpuMs / Math.max(1, r.acks)).toFixed(3)} ms/DORA; ${note}`,
         );
       }
     for (const [, sw] of live) {
