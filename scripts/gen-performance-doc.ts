@@ -17,7 +17,9 @@ Every benchmark prints Crashcart's figures next to a reference run made in the s
 machine and the same namespace setup, as ratios. The machine here is a shared 2-core VM (other jobs ran
 at the same time), so read absolute numbers as a floor and compare the ratios. Tests never assert on
 timings. Regenerate: \`npm run bench\` (each benchmark writes its \`bench/*/RESULTS.md\`), then
-\`node bin/run-ts.mjs scripts/gen-performance-doc.ts\`.
+\`node bin/run-ts.mjs scripts/gen-performance-doc.ts\`. The benchmarks run the reference servers beside Crashcart; the test
+command installs all of them but nginx (\`apt-get install nginx\`), and a benchmark missing a program stops at once and names
+the package (\`bench/require-tools.ts\`).
 
 ## Headline: power-on to node visible (QEMU on TCG, both guests booting at once)
 

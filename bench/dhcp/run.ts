@@ -20,6 +20,7 @@ import { NET, crashcartCold, crashcartPlugin, crashcartServe, dnsmasq, kea, type
 import { sweepAll, type BenchConfig } from './sweep.ts';
 import { detail, summaryTable, type ConfigResult } from './report.ts';
 import { runFuzz } from './fuzz.ts';
+import { requireTools } from '../require-tools.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -34,6 +35,12 @@ const { values: v } = parseArgs({
     out: { type: 'string', default: path.join(import.meta.dirname, 'RESULTS.md') },
   },
 });
+requireTools('dhcp', [
+  'perfdhcp',
+  'taskset',
+  ...(v.servers.split(',').includes('kea') ? ['kea-dhcp4'] : []),
+  ...(v.servers.split(',').includes('dnsmasq') ? ['dnsmasq'] : []),
+]);
 const SECONDS = Number(v.seconds);
 const CLIENTS = Number(v.clients);
 const REPS = Number(v.reps);

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { startBareNode, startCrashcart, startNginx, type HttpServer } from './servers.ts';
+import { requireTools } from '../require-tools.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -28,6 +29,7 @@ const { values: v } = parseArgs({
     profile: { type: 'string' },
   },
 });
+requireTools('http', ['nginx', 'curl']);
 const MiB = 1024 * 1024;
 
 /** One client's requests: [start, end] byte ranges (inclusive), or null for the whole file. */

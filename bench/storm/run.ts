@@ -24,6 +24,7 @@ import { StormLab, STORM_NET } from './lab.ts';
 import { startCrashcart, startReference, treeUsage, type StormServer } from './servers.ts';
 import type { MachineResult, MachineSpec } from './machine.ts';
 import { medianRun, repsLine, stormTable, type StormRun } from './report.ts';
+import { requireTools } from '../require-tools.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -36,6 +37,7 @@ const { values: v } = parseArgs({
     profile: { type: 'string' },
   },
 });
+requireTools('storm', v.only === 'crashcart' ? [] : ['nginx', 'dnsmasq']);
 const N = Number(v.machines);
 const mk = path.join(REPO_ROOT, 'build', 'out', 'microkernel');
 if (!fs.existsSync(path.join(mk, 'initrd.img'))) throw new Error(`no microkernel in ${mk}: run npm run build:microkernel first`);

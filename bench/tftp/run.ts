@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLab, REPO, run, SERVER_IP, type Lab } from '../../test/tftp/helpers/lab.ts';
 import { crashcart, crashcartJs, dnsmasq, tftpdHpa, type StartServer } from './servers.ts';
+import { requireTools } from '../require-tools.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -25,6 +26,7 @@ const { values: v } = parseArgs({
     out: { type: 'string', default: path.join(REPO, 'bench/tftp/RESULTS.md') },
   },
 });
+requireTools('tftp', ['atftp', 'in.tftpd', 'dnsmasq', 'taskset']);
 const MiB = 1024 * 1024;
 
 interface Row {
