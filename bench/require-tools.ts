@@ -4,10 +4,9 @@
  * benchmark checks its programs before it builds a lab, so a fresh machine gets one line with the fix
  * instead of a child process's ENOENT half-way through a run.
  */
-import fs from 'node:fs';
-import path from 'node:path';
+import { findTool } from '../server/images/tool-run.ts';
 
-/** Program -> the Debian package that ships it. */
+/** Program -> the Debian package that ships it (the benchmarks' programs; server/images/tool-run.ts has the image tools'). */
 export const TOOL_PACKAGES: Record<string, string> = {
   nginx: 'nginx',
   dnsmasq: 'dnsmasq-base',
@@ -19,29 +18,15 @@ export const TOOL_PACKAGES: Record<string, string> = {
   taskset: 'util-linux',
 };
 
-/** Where `name` is on PATH or in the sbin directories root's PATH has (Debian puts servers there), or null. */
-export function findTool(name: string, envPath = process.env.PATH ?? ''): string | null {
-  const dirs = [...envPath.split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'].filter((d) => d !== '');
-  for (const d of dirs) {
-    const p = path.join(d, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
-
 /** The Debian packages that ship `tools`, each once (a program not in the table is taken for its package's name). */
 export function packagesFor(tools: string[]): string[] {
   return [...new Set(tools.map((t) => TOOL_PACKAGES[t] ?? t))];
 }
 
 /** The error text for missing programs (empty when none is missing): names them and says how to install them. */
-export function missingToolsMessage(bench: string, tools: string[], envPath?: string): string {
-  const missing = tools.filter((t) => findTool(t, envPath) === null);
+export function missingToolsMessage(bench: string, tools: string[], env: NodeJS.ProcessEnv = process.env): string {
+  // The appliance's own lookup (PATH plus the sbin folders, where Debian puts servers).
+  const missing = tools.filter((t) => findTool(t, env) === null);
   if (missing.length === 0) return '';
   const pkgs = packagesFor(missing);
   return (
