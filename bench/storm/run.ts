@@ -97,13 +97,17 @@ async function storm(
   c.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-5000)));
   const results: MachineResult[] = [];
   let doneMs = 0;
+  let rackCpuMs = 0;
   const lines = readline.createInterface({ input: c.stdout });
   const ready = new Promise<void>((resolve, reject) => {
     lines.on('line', (l) => {
-      const m = JSON.parse(l) as { type: string; ms?: number } & MachineResult;
+      const m = JSON.parse(l) as { type: string; ms?: number; cpuMs?: number } & MachineResult;
       if (m.type === 'ready') resolve();
       if (m.type === 'result') results.push(m);
-      if (m.type === 'done') doneMs = m.ms ?? 0;
+      if (m.type === 'done') {
+        doneMs = m.ms ?? 0;
+        rackCpuMs = m.cpuMs ?? 0;
+      }
     });
     c.once('exit', () => reject(new Error(`rack exited before it was ready: ${err}`)));
   });
@@ -125,6 +129,7 @@ async function storm(
     reference,
     results,
     wallMs: doneMs,
+    rackCpuMs,
     cpuMs: u1.cpuMs - u0.cpuMs,
     peakRssMiB: Math.max(peakKiB, u1.rssKiB) / 1024,
   };
