@@ -185,7 +185,9 @@ broadcast flag) -> TFTP tsize probe and lock-step read of undionly.kpxe (blksize
 GET /boot.ipxe -> GET /boot?mac=... -> kernel and initrd of the real microkernel (${(fs.statSync(path.join(mk, 'vmlinuz')).size / 1e6).toFixed(1)} + ${(fs.statSync(path.join(mk, 'initrd.img')).size / 1e6).toFixed(1)} MB) -> register
 (facts of the profile, from the leased address) -> first check-in. The simulated rack is one process written with
 Crashcart's own codecs (bench/storm/machine.ts); both runs use it. The reference serves the same transport part: dnsmasq
-(DHCP, TFTP; no ping before offers) and nginx (sendfile) for the script and the same two files; it cannot register.
+(DHCP, TFTP; no ping before offers) and nginx (sendfile) for the script and the same two files. It cannot register:
+its machines send the same register and check-in to nginx, which returns a fixed valid answer (untimed), so the rack,
+one process near the limit of one core, does the same work in both runs (until 2026-12-01 it did them only against Crashcart).
 Times are from power-on; CPU is the servers' user + system time over the storm (Crashcart: the \`crashcart serve\`
 process and its RA responder; reference: dnsmasq, nginx master and workers), memory the peak resident size sampled every 200 ms.
 

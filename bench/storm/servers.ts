@@ -10,6 +10,9 @@ import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { spawnAppliance } from '../../test/support/appliance.ts';
 import { STORM_NET } from './lab.ts';
+import { Value } from 'typebox/value';
+import type { TSchema } from 'typebox';
+import { CheckinResponseSchema, RegisterResponseSchema } from '../../contract/protocol.ts';
 
 /** A running boot server. */
 export interface StormServer {
@@ -100,6 +103,17 @@ export async function startCrashcart(
   return { name: 'Crashcart', pids: () => [a.child.pid!], stop: () => a.stop(10_000) };
 }
 
+/**
+ * The smallest answer the agent's client accepts for `schema` (node 0, an empty token, `acknowledge`): nginx returns it
+ * to the reference rack's register and check-in, which it cannot do for real, so that the rack does the same work
+ * against both servers. A JSON text with no `'` or `$` (nginx's quoting and variables).
+ */
+function fixedAnswer(schema: TSchema): string {
+  const text = JSON.stringify(Value.Create(schema));
+  if (/['$\\]/.test(text)) throw new Error(`a fixed answer nginx cannot quote: ${text}`);
+  return text;
+}
+
 /** dnsmasq (DHCP + TFTP) and nginx (HTTP) serving the same loader, script and microkernel files. */
 export async function startReference(ns: string, dir: string, mk: string): Promise<StormServer> {
   const root = path.join(dir, 'ref');
@@ -126,7 +140,9 @@ export async function startReference(ns: string, dir: string, mk: string): Promi
     `worker_processes auto;\ndaemon off;\npid ${root}/nginx.pid;\nerror_log ${root}/nginx-error.log warn;\nevents { worker_connections 4096; }\n` +
       `http { access_log off; sendfile on; tcp_nopush on; default_type application/octet-stream;\n` +
       `  client_body_temp_path ${tmp}/b; proxy_temp_path ${tmp}/p; fastcgi_temp_path ${tmp}/f; uwsgi_temp_path ${tmp}/u; scgi_temp_path ${tmp}/s;\n` +
-      `  types { text/plain ipxe; }\n  server { listen ${STORM_NET.server}:8080; root ${www}; location / { } } }\n`,
+      `  types { text/plain ipxe; }\n  server { listen ${STORM_NET.server}:8080; root ${www}; location / { }\n` +
+      `    location = /api/v1/register { default_type application/json; return 200 '${fixedAnswer(RegisterResponseSchema)}'; }\n` +
+      `    location = /api/v1/checkin { default_type application/json; return 200 '${fixedAnswer(CheckinResponseSchema)}'; } } }\n`,
   );
   const nginx = inNs(ns, 'nginx', ['-c', conf, '-p', root]);
   const dns = inNs(ns, 'dnsmasq', [
