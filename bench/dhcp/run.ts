@@ -35,12 +35,8 @@ const { values: v } = parseArgs({
     out: { type: 'string', default: path.join(import.meta.dirname, 'RESULTS.md') },
   },
 });
-requireTools('dhcp', [
-  'perfdhcp',
-  'taskset',
-  ...(v.servers.split(',').includes('kea') ? ['kea-dhcp4'] : []),
-  ...(v.servers.split(',').includes('dnsmasq') ? ['dnsmasq'] : []),
-]);
+const PEERS: Record<string, string> = { kea: 'kea-dhcp4', dnsmasq: 'dnsmasq' };
+requireTools('dhcp', ['perfdhcp', 'taskset', ...v.servers.split(',').flatMap((s) => (PEERS[s] ? [PEERS[s]] : []))]);
 const SECONDS = Number(v.seconds);
 const CLIENTS = Number(v.clients);
 const REPS = Number(v.reps);

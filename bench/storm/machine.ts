@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { Inventory } from '../../contract/node.ts';
 import { ApplianceClient } from '../../agent/loop/client.ts';
-import { buildRegisterRequest } from '../../agent/loop/register-request.ts';
+import { buildRegisterRequest, type RegisterIdentity } from '../../agent/loop/register-request.ts';
 import { classifyBootScript, expandIpxe, type IpxeVars } from '../../server/lab/ipxe-sim.ts';
 import { DhcpClient } from './dhcp-client.ts';
 import { tftpRead } from './tftp-client.ts';
@@ -127,31 +127,31 @@ export async function bootMachine(m: MachineSpec, t0: number, reference: boolean
     r.t.kernel = at();
     r.bytes += (await fetchBody(agent, urls.initrd, r.retries)).bytes;
     r.t.initrd = at();
+    // dnsmasq + nginx cannot register, but the reference rack still does a machine's side of it (the same facts, JSON
+    // and two POSTs, answered by nginx with a fixed valid answer; servers.ts), untimed, while the other machines
+    // download: the rack is one process at the limit of one core, and work it did only against Crashcart slowed
+    // Crashcart's storm.
+    let origin = new URL(ipxe.file).origin;
+    let id: RegisterIdentity = { token: `storm-${m.index}` };
     if (!reference) {
       const d = classifyBootScript(script);
       if (d.kind !== 'microkernel') throw new Error(`/boot answered ${d.kind}, not the microkernel`);
-      const client = new ApplianceClient(d.url ?? new URL(ipxe.file).origin, { httpAgent: agent });
-      const { request, facts_hash } = buildRegisterRequest(m.inventory, { token: d.token, nodeId: d.nodeId }, null);
-      const reg = await client.register(request);
-      r.t.registered = at();
-      const c = await client.checkin({
-        node_id: reg.node_id,
-        agent_token: reg.agent_token,
-        state: 'running',
-        facts_hash,
-        first_checkin: true,
-      });
-      if (c.command !== 'acknowledge') throw new Error(`first check-in answered ${c.command}`);
-      r.t.checkin = at();
-    } else {
-      // dnsmasq + nginx cannot register, but the rack still does a machine's side of it (the same facts, JSON and
-      // two POSTs, answered by nginx with a fixed valid answer; servers.ts) while the other machines download: the
-      // rack is one process at the limit of one core, and work it did only against Crashcart slowed Crashcart's storm.
-      const client = new ApplianceClient(new URL(ipxe.file).origin, { httpAgent: agent });
-      const { request, facts_hash } = buildRegisterRequest(m.inventory, { token: `storm-${m.index}` }, null);
-      const reg = await client.register(request);
-      await client.checkin({ node_id: reg.node_id, agent_token: reg.agent_token, state: 'running', facts_hash, first_checkin: true });
+      origin = d.url ?? origin;
+      id = { token: d.token, nodeId: d.nodeId };
     }
+    const client = new ApplianceClient(origin, { httpAgent: agent });
+    const { request, facts_hash } = buildRegisterRequest(m.inventory, id, null);
+    const reg = await client.register(request);
+    if (!reference) r.t.registered = at();
+    const c = await client.checkin({
+      node_id: reg.node_id,
+      agent_token: reg.agent_token,
+      state: 'running',
+      facts_hash,
+      first_checkin: true,
+    });
+    if (c.command !== 'acknowledge') throw new Error(`first check-in answered ${c.command}`);
+    if (!reference) r.t.checkin = at();
     r.ok = true;
   } catch (e) {
     r.error = e instanceof Error ? e.message : String(e);
