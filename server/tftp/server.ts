@@ -415,13 +415,12 @@ export class TftpServer {
       reason: r.reason,
       detail: r.detail,
     };
-    if (r.reason === 'complete') {
+    if (r.reason === 'complete' || r.reason === 'final-ack-unseen') {
       this.stats.completed++;
-      this.o.events.emit('tftp.finish', {
-        node_id: c.nodeId,
-        message: finishText(c.file, r.bytes, c.blksize, c.windowsize, r.durationMs),
-        data,
-      });
+      const unseen = r.reason === 'final-ack-unseen';
+      if (unseen) this.stats.finalAckUnseen++;
+      const text = finishText(c.file, r.bytes, c.blksize, c.windowsize, r.durationMs);
+      this.o.events.emit('tftp.finish', { node_id: c.nodeId, message: unseen ? `${text}, final ACK not seen` : text, data });
       return;
     }
     if (r.reason === 'probe') {

@@ -14,6 +14,8 @@ export interface TftpStats {
   duplicateAcks: number;
   queueExpired: number;
   completed: number;
+  /** Of `completed`: every block sent, the final ACK never came (final-ack.ts). */
+  finalAckUnseen: number;
   failed: number;
   probes: number;
   retransmits: number;
@@ -42,6 +44,7 @@ export function newStats(): TftpStats {
     duplicateAcks: 0,
     queueExpired: 0,
     completed: 0,
+    finalAckUnseen: 0,
     failed: 0,
     probes: 0,
     retransmits: 0,

@@ -143,23 +143,13 @@ const registered = (a: Appliance, spec: GuestSpec) => async () =>
   (await listNodes(a)).find((n) => n.state === 'registered' && n.serial?.toLowerCase() === spec.serial.toLowerCase());
 
 /**
- * A transfer the server gave up on while it waited only for the ACK of the final block: every byte went out, and
- * only that last ACK never came. GRUB boots the kernel straight after the last block, and under TCG its ACK frame
- * can still be queued in the firmware's network driver when it stops (seen 2026-12-01: the arm64 guest registered
- * with the initrd the server recorded as `client stopped acknowledging` at its last block). RFC 1350 6 leaves that
- * ACK to the client's goodwill.
+ * File names (last path part) the node fetched completely over TFTP. A transfer whose final ACK never came is a
+ * `tftp.finish` too (reason `final-ack-unseen`, server/tftp/final-ack.ts): GRUB boots the kernel straight after the
+ * last block, and under TCG its ACK can still be queued in the firmware's driver when it stops.
  */
-function onlyFinalAckMissing(e: CcEvent): boolean {
-  const d = e.data as { reason?: unknown; bytes?: unknown; size?: unknown; blksize?: unknown };
-  if (e.type !== 'tftp.error' || d.reason !== 'timeout') return false;
-  const [bytes, size, blksize] = [Number(d.bytes), Number(d.size), Number(d.blksize)];
-  return Number.isFinite(size) && size > 0 && bytes <= size && size - bytes <= blksize;
-}
-
-/** File names (last path part) the node fetched completely over TFTP (every block sent; all but the last ACK seen). */
 const tftpFetched = (events: CcEvent[], nodeId: number) =>
   events
-    .filter((e) => e.node_id === nodeId && (e.type === 'tftp.finish' || onlyFinalAckMissing(e)))
+    .filter((e) => e.type === 'tftp.finish' && e.node_id === nodeId)
     .map((e) => String((e.data as { file?: unknown }).file ?? ''))
     .map((f) => f.slice(f.lastIndexOf('/') + 1));
 

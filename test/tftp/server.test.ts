@@ -342,6 +342,45 @@ describe.each(['js', 'native'] as const)('%s transfers', (mode) => {
       await s.stop();
     });
 
+    it.each([
+      ['lock-step', [['blksize', '1024']], 1025],
+      [
+        'windowsize 8',
+        [
+          ['blksize', '1024'],
+          ['windowsize', '8'],
+        ],
+        1025,
+      ],
+    ] as const)('%s: a client whose final ACK never arrives has the file: a finish marked final ACK not seen', async (_, options, last) => {
+      const { net, s, to, events, idle } = await serve();
+      // The client boots at once (as GRUB does): its ACK of the last block never reaches the server.
+      net.drop = (buf) => buf[1] === 4 && buf.readUInt16BE(2) === last;
+      const r = await memRead(net, CLIENT, to, { file: 'm1', options: options.map(([k, v]) => [k, v]), deadlineMs: 5000 });
+      expect(r.done).toBe(true);
+      expect(sha(r.data)).toBe(sha(files.m1!));
+      await waitFor('the server to give up on the final ACK', 5000, async () => s.stats.active === 0 && s.stats.completed === 1);
+      await idle();
+      expect(s.stats).toMatchObject({ completed: 1, finalAckUnseen: 1, failed: 0, openFiles: 0 });
+      expect(events.filter((e) => e.type === 'tftp.error')).toEqual([]);
+      const fin = events.find((e) => e.type === 'tftp.finish')!;
+      expect(fin.message).toMatch(/^TFTP m1 1\.0 MB, blksize 1024(, windowsize 8)?, \d+\.\d s, final ACK not seen$/);
+      expect(fin.data).toMatchObject({ reason: 'final-ack-unseen', bytes: 1 << 20, retransmits: FAST_RTO.maxRetries });
+      expect(String(fin.data.detail)).toMatch(/^final ACK not seen: every block was sent, the client acknowledged 1024 of 1025/);
+      await s.stop();
+    });
+
+    it('a client that stops one block before the end is still a failure', async () => {
+      const { net, s, to, events, idle } = await serve();
+      net.drop = (buf) => buf[1] === 4 && buf.readUInt16BE(2) >= 1024; // the ACK of block 1024 is lost, and after it every ACK
+      await memRead(net, CLIENT, to, { file: 'm1', options: [['blksize', '1024']], deadlineMs: 1500 });
+      await waitFor('the server to give up', 5000, async () => s.stats.failed === 1);
+      await idle();
+      expect(s.stats).toMatchObject({ completed: 0, finalAckUnseen: 0, failed: 1 });
+      expect(events.find((e) => e.type === 'tftp.error')!.data).toMatchObject({ reason: 'timeout', bytes: 1023 * 1024 });
+      await s.stop();
+    });
+
     it('a client stuck at block 1 with a big blksize is offered 512 on its next request', async () => {
       const { net, s, to, events, idle } = await serve();
       const first = await memRead(net, CLIENT, to, { file: 'm1', options: [['blksize', '1468']], stopAfterBlocks: 0, deadlineMs: 2000 });
