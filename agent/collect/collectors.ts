@@ -17,6 +17,8 @@ import { parseCpuinfo, parseMeminfo } from '../parse/proc.ts';
 import { parseSecureBoot } from '../parse/secure-boot.ts';
 import { lldpCaptureText, parseLldpFrames } from './lldp-captures.ts';
 import { bootModeText, dmiIdText, secureBootText, sysfsPci } from './sysfs.ts';
+import { sysfsBlockText } from './sysfs-block.ts';
+import { sysfsNetText } from './sysfs-net.ts';
 
 /** Stands for a NIC name in the arguments and file name of a per-NIC row (run once per physical NIC). */
 export const NIC = '{nic}';
@@ -41,7 +43,10 @@ export interface Collector<T> {
   label?: string;
   /** Why a successful run is still unusable (dmidecode without an SMBIOS table); undefined keeps it. */
   reject?: (text: string) => string | undefined;
-  /** Where the same text comes from when the source gave nothing (lspci missing: /sys/bus/pci). */
+  /**
+   * Where the same text comes from when the source gave nothing (lspci missing: /sys/bus/pci), and what the
+   * register-first pass uses instead of the program (it runs none).
+   */
   fallback?: (root: string) => Promise<string>;
   /** Run after `--lldp-wait` (neighbours need time to be heard; 802.1AB TTL is 30 s by default). */
   late?: boolean;
@@ -73,8 +78,18 @@ export const COLLECTORS = {
   }),
   lshw: row({ files: ['lshw.json'], source: { run: 'lshw', args: ['-json', '-quiet'] }, parse: parseLshw, slow: true }),
   lscpu: row({ files: ['lscpu.json', 'lscpu.txt'], source: { run: 'lscpu', args: ['-J'] }, parse: parseLscpu }),
-  lsblk: row({ files: ['lsblk.json', 'lsblk.txt'], source: { run: 'lsblk', args: ['-J', '-b', '-O'] }, parse: parseLsblk }),
-  ipAddr: row({ files: ['ip-addr.json', 'ip-addr.txt'], source: { run: 'ip', args: ['-j', 'addr'] }, parse: parseIpText }),
+  lsblk: row({
+    files: ['lsblk.json', 'lsblk.txt'],
+    source: { run: 'lsblk', args: ['-J', '-b', '-O'] },
+    parse: parseLsblk,
+    fallback: sysfsBlockText,
+  }),
+  ipAddr: row({
+    files: ['ip-addr.json', 'ip-addr.txt'],
+    source: { run: 'ip', args: ['-j', 'addr'] },
+    parse: parseIpText,
+    fallback: sysfsNetText,
+  }),
   ipLink: row({ files: ['ip-link.json', 'ip-link.txt'], source: { run: 'ip', args: ['-j', '-d', 'link'] }, parse: parseIpText }),
   /** `lspci -Dvmmnk`: PCI ids and bound drivers (finds NICs with no driver). */
   lspci: row({ files: ['lspci.txt'], source: { run: 'lspci', args: ['-Dvmmnk'] }, parse: parseLspci, fallback: sysfsPci }),

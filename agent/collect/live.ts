@@ -51,8 +51,10 @@ export interface LiveOptions {
   /** Root for /proc and /sys (tests). */
   root?: string;
   /**
-   * Only what identifies and tags the machine: no slow rows (lshw, ipmitool, LLDP) and no LLDP wait. The
-   * agent's first register sends this within a second of starting (register-first); the full run follows.
+   * Only what identifies and tags the machine, and no program at all: files under /proc and /sys, each program
+   * row's /sys fallback in its place (ip, lsblk, lspci), no slow rows (lshw, ipmitool, LLDP), no LLDP wait. A
+   * spawn costs a few hundred ms on an emulated or slow CPU, and this pass had eight. The agent's first register
+   * sends this within a second of starting (register-first); the full run follows.
    */
   fast?: boolean;
 }
@@ -93,12 +95,16 @@ async function collectOne(
 export async function collectLive(opts: LiveOptions = {}): Promise<ToolOutputs> {
   const o = { timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, root: opts.root ?? '/' };
   const out: ToolOutputs = { files: new Map(), errors: [] };
-  const wanted = (c: Collector<unknown>) => !(opts.fast && c.slow);
+  const wanted = (c: Collector<unknown>) => !(opts.fast && (c.slow || 'run' in c.source));
   const rows = COLLECTOR_LIST.filter(([, c]) => !isPerNic(c) && !c.late && wanted(c));
   const programs = rows.filter(([, c]) => 'run' in c.source);
   for (let i = 0; i < programs.length; i += PARALLEL_RUNS)
     await Promise.all(programs.slice(i, i + PARALLEL_RUNS).map(([k, c]) => collectOne(out, k, c, o)));
   for (const [k, c] of rows.filter(([, r]) => !('run' in r.source))) await collectOne(out, k, c, o);
+  // A row that gave nothing (or was not run: the fast pass) takes its /sys fallback, before the per-NIC rows read ip's.
+  for (const [, c] of COLLECTOR_LIST.filter(([, r]) => !isPerNic(r) && !r.late && !(opts.fast && r.slow))) {
+    if (c.fallback && !c.files.some((f) => out.files.has(f))) out.files.set(c.files[0]!, await c.fallback(o.root));
+  }
   // Per-NIC rows run for the physical Ethernet NICs the ip row found.
   const addr = out.files.get(COLLECTORS.ipAddr.files[0]!);
   const nics = (addr === undefined ? [] : COLLECTORS.ipAddr.parse(addr)).filter(isPhysicalEther).slice(0, MAX_NICS);
@@ -106,8 +112,5 @@ export async function collectLive(opts: LiveOptions = {}): Promise<ToolOutputs> 
     for (const n of nics) await collectOne(out, k, c, { ...o, nic: n.name });
   if (!opts.fast && (opts.lldpWaitS ?? 0) > 0) await new Promise((r) => setTimeout(r, opts.lldpWaitS! * 1000));
   for (const [k, c] of COLLECTOR_LIST.filter(([, r]) => r.late && !isPerNic(r) && wanted(r))) await collectOne(out, k, c, o);
-  for (const [, c] of COLLECTOR_LIST.filter(([, r]) => wanted(r))) {
-    if (c.fallback && !isPerNic(c) && !c.files.some((f) => out.files.has(f))) out.files.set(c.files[0]!, await c.fallback(o.root));
-  }
   return out;
 }

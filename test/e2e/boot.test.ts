@@ -223,7 +223,16 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
             diagnostics,
           );
           registered.set(g.spec.name, node);
-          log(`${g.spec.name} registered as node ${node.id} after ${((Date.now() - g.poweredOnAt) / 1000).toFixed(1)} s`);
+          log(
+            `${g.spec.name} registered as node ${node.id} after ${((Date.now() - g.poweredOnAt) / 1000).toFixed(1)} s (facts ${node.facts_complete ? 'complete' : 'partial'})`,
+          );
+          // Register-first: the node shows with the facts /sys gives at once; the full inventory follows.
+          await waitFor(
+            `${g.spec.name}'s complete facts`,
+            REGISTER_TIMEOUT_MS,
+            async () => (await listNodes(a)).find((n) => n.id === node.id && n.facts_complete),
+            diagnostics,
+          );
         }),
       );
       const bootEvents = await allEvents(a);
@@ -239,7 +248,19 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
       if (failed) throw failed.reason;
 
       const nodes = await listNodes(a);
+      const regEvents = await allEvents(a);
       for (const g of guests) {
+        // The first register (the /sys facts, no program run) already named every NIC of the machine; the
+        // complete facts came after it.
+        const id = registered.get(g.spec.name)!.id;
+        const firstReg = regEvents.findIndex((e) => e.type === 'node.registered' && e.node_id === id);
+        expect(firstReg).toBeGreaterThanOrEqual(0);
+        const regMacs = (regEvents[firstReg]!.data as { macs: string[] }).macs.map(norm).sort();
+        expect(regMacs).toEqual(g.spec.nics.map((x) => norm(x.mac)).sort());
+        const complete = regEvents.findIndex(
+          (e) => e.node_id === id && e.type === 'node.facts_changed' && (e.data as { facts_complete?: boolean }).facts_complete === true,
+        );
+        expect(complete).toBeGreaterThan(firstReg);
         const mine = nodes.filter((n) => norm(n.serial) === norm(g.spec.serial));
         // One record per machine: the DHCP/iPXE-time record was merged into the registered node.
         expect(mine.map((n) => n.state)).toEqual(['registered']);

@@ -1,0 +1,61 @@
+/**
+ * The network interfaces from /sys/class/net, as the JSON `ip -j addr` prints, so the ip row's parser reads it:
+ * the fallback of the ipAddr row when iproute2 is missing, and what the register-first pass uses (it runs no
+ * program: a spawn costs a few hundred ms on an emulated CPU). No addresses: sysfs has none, and the complete
+ * pass that follows runs `ip`. Always resolves.
+ */
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import path from 'node:path';
+
+/** linux/if_arp.h ARPHRD_* numbers -> iproute2's link_type names (the ones the inventory tells apart). */
+const LINK_TYPES: Record<string, string> = { '1': 'ether', '772': 'loopback', '32': 'infiniband', '65534': 'none' };
+/** linux/if.h */
+const IFF_UP = 0x1;
+const MAX_IFACES = 1024;
+
+const text = (f: string): Promise<string | undefined> =>
+  readFile(f, 'utf8').then(
+    (t) => t.trim(),
+    () => undefined,
+  );
+
+/** DEVTYPE= of the interface's uevent (bridge, bond, vlan, wlan, ...), the kind iproute2 reports for most of them. */
+function devtype(uevent: string | undefined): string | undefined {
+  return /^DEVTYPE=(\S+)$/m.exec(uevent ?? '')?.[1];
+}
+
+/** `ip -j addr`-shaped JSON for every interface under `root`/sys/class/net. */
+export async function sysfsNetText(root: string): Promise<string> {
+  const dir = path.join(root, 'sys/class/net');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const out: Record<string, unknown>[] = [];
+  for (const name of names.sort().slice(0, MAX_IFACES)) {
+    const at = (f: string) => path.join(dir, name, f);
+    const flags = Number.parseInt((await text(at('flags'))) ?? '0', 16);
+    const up = Number.isFinite(flags) && (flags & IFF_UP) !== 0;
+    const carrier = up && (await text(at('carrier'))) === '1'; // reading carrier of a down link fails (EINVAL)
+    // A NIC on a bus has a `device` link; bridges, bonds, veths and tunnels live under /sys/devices/virtual.
+    const onBus = await lstat(at('device')).then(
+      () => true,
+      () => false,
+    );
+    const kind = devtype(await text(at('uevent'))) ?? (onBus ? undefined : 'virtual');
+    const master = await readlink(at('master')).then(
+      (l) => path.basename(l),
+      () => undefined,
+    );
+    const mtu = Number((await text(at('mtu'))) ?? NaN);
+    const row: Record<string, unknown> = {
+      ifname: name,
+      flags: [...(up ? ['UP'] : []), ...(carrier ? ['LOWER_UP'] : [])],
+      link_type: LINK_TYPES[(await text(at('type'))) ?? ''] ?? 'other',
+      address: await text(at('address')),
+      addr_info: [],
+    };
+    if (Number.isFinite(mtu)) row['mtu'] = mtu;
+    if (master) row['master'] = master;
+    if (kind) row['linkinfo'] = { info_kind: kind };
+    out.push(row);
+  }
+  return JSON.stringify(out);
+}
