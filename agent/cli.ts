@@ -159,7 +159,11 @@ export async function main(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  log.info({ url: where.url, source: where.source, node_id: where.nodeId }, `appliance found via ${where.source}`);
+  // process_s: how long this process took to get here (Node's start and the bundle's load; docs/performance.md).
+  log.info(
+    { url: where.url, source: where.source, node_id: where.nodeId, process_s: Math.round(process.uptime() * 1000) / 1000 },
+    `appliance found via ${where.source}`,
+  );
   if (!where.token || where.token.length < 8) {
     process.stderr.write(
       'crashcart-agent: no enrolment token (crashcart.token= on the kernel command line or --token)\n  fix: network-boot the machine from Crashcart, or copy the token from the #crashcart-args line of its /boot script\n',

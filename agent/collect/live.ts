@@ -4,7 +4,7 @@
  * error, never a crash.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ToolOutputs } from '../facts/tool-files.ts';
 import { isPhysicalEther } from '../parse/ip.ts';
@@ -81,10 +81,12 @@ async function collectOne(
     // lldpctl on a host without lldpd: nothing to report, not a failure.
     if (!r.ok && c.optional && r.error.endsWith('is not installed (install the package that provides it)')) return;
   } else if ('read' in src) {
-    r = await readFile(path.join(o.root, src.read), 'utf8').then(
-      (stdout) => ({ ok: true as const, stdout }),
-      (e: Error) => ({ ok: false as const, error: e.message }),
-    );
+    // Synchronous: a /proc file is kernel memory (sys-read.ts says why this matters on a slow CPU).
+    try {
+      r = { ok: true, stdout: readFileSync(path.join(o.root, src.read), 'utf8') };
+    } catch (e) {
+      r = { ok: false, error: (e as Error).message };
+    }
   } else r = { ok: true, stdout: await src.gather(o.root) };
   const rejected = r.ok ? c.reject?.(r.stdout) : undefined;
   if (r.ok && rejected === undefined) out.files.set(file, r.stdout);

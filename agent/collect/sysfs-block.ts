@@ -4,16 +4,12 @@
  * runs no program). Name, size, model, vendor, serial where the driver exposes one, rotational, removable; the
  * complete pass that follows runs lsblk for the rest (WWN, transport). Always resolves.
  */
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { listDir, readText } from './sys-read.ts';
 
 const MAX_DEVICES = 4096;
 
-const text = (f: string): Promise<string | undefined> =>
-  readFile(f, 'utf8').then(
-    (t) => t.trim() || undefined,
-    () => undefined,
-  );
+const text = (f: string): string | undefined => readText(f)?.trim() || undefined;
 
 /** lsblk's TYPE for a kernel name: what the parser keeps is `disk`. */
 function typeOf(name: string): string {
@@ -28,24 +24,24 @@ function typeOf(name: string): string {
 /** `lsblk -J -b -O`-shaped JSON for every device under `root`/sys/block. */
 export async function sysfsBlockText(root: string): Promise<string> {
   const dir = path.join(root, 'sys/block');
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const names = listDir(dir);
   const devices: Record<string, unknown>[] = [];
   for (const name of names.sort().slice(0, MAX_DEVICES)) {
     const at = (f: string) => path.join(dir, name, f);
-    const sectors = Number((await text(at('size'))) ?? NaN); // always 512-byte units (linux/blkdev.h SECTOR_SHIFT)
+    const sectors = Number(text(at('size')) ?? NaN); // always 512-byte units (linux/blkdev.h SECTOR_SHIFT)
     if (!Number.isFinite(sectors)) continue;
     const row: Record<string, unknown> = {
       kname: name,
       name,
       size: sectors * 512,
       type: typeOf(name),
-      rota: (await text(at('queue/rotational'))) === '1',
-      rm: (await text(at('removable'))) === '1',
+      rota: text(at('queue/rotational')) === '1',
+      rm: text(at('removable')) === '1',
     };
     // SCSI/SATA: device/model and device/vendor; NVMe: device/model and device/serial; virtio: serial on the disk.
-    const model = await text(at('device/model'));
-    const vendor = await text(at('device/vendor'));
-    const serial = (await text(at('device/serial'))) ?? (await text(at('serial')));
+    const model = text(at('device/model'));
+    const vendor = text(at('device/vendor'));
+    const serial = text(at('device/serial')) ?? text(at('serial'));
     if (model) row['model'] = model;
     if (vendor) row['vendor'] = vendor;
     if (serial) row['serial'] = serial;

@@ -121,6 +121,8 @@ export class AgentLoop {
   private useEnrolToken = true;
   private nodeId: number | undefined;
   private registeredHash: string | undefined;
+  /** The random wait before the first register (logged with it). */
+  private startDelayMs = 0;
   /** The last register carried the full inventory (always, without a fastInventory). */
   private complete: boolean;
   private cache: { inv: Inventory; at: number } | undefined;
@@ -220,7 +222,10 @@ export class AgentLoop {
 
   private async register(): Promise<boolean> {
     this.st.state = 'registering';
+    const t0 = performance.now();
     const inv = this.complete ? await this.inventory() : await this.o.fastInventory!();
+    // How long the facts took and the whole register (docs/performance.md reads these off the console).
+    const factsMs = Math.round(performance.now() - t0);
     const token = this.useEnrolToken || !this.agentToken ? this.o.token : this.agentToken;
     const { request, facts_hash } = buildRegisterRequest(inv, { token, nodeId: this.nodeId, versions: this.o.versions }, this.exclude);
     if (this.o.fastInventory) request.facts_complete = this.complete;
@@ -231,7 +236,8 @@ export class AgentLoop {
       this.useEnrolToken = false;
       this.registeredHash = facts_hash;
       this.st.registers++;
-      this.o.log.info({ node_id: r.node_id, facts_hash, complete: this.complete }, 'registered');
+      const timing = { facts_ms: factsMs, register_ms: Math.round(performance.now() - t0), start_delay_ms: this.startDelayMs };
+      this.o.log.info({ node_id: r.node_id, facts_hash, complete: this.complete, ...timing }, 'registered');
       this.emit({ type: 'registered', node_id: r.node_id, facts_hash, complete: this.complete });
       return this.applyConfig(r.config);
     } catch (e) {
@@ -252,6 +258,7 @@ export class AgentLoop {
   /** Run until stopped or a reboot/poweroff command was carried out. */
   async run(): Promise<LoopExit> {
     const start = Math.round(this.random() * (this.o.startDelayMaxMs ?? DEFAULT_START_DELAY_MAX_MS));
+    this.startDelayMs = start;
     if (!(await this.sleep(start, 'start'))) return this.finish('stopped');
     let needRegister = true;
     let first = true;

@@ -1,0 +1,47 @@
+/**
+ * Synchronous reads of /proc and /sys for the collectors: these files live in kernel memory, so a read takes
+ * microseconds, while fs/promises sends each open, stat, read and close through libuv's thread pool (four or
+ * five wake-ups of another thread per file, the dearest part of the walk on an emulated CPU). None throws:
+ * a missing or unreadable file is `undefined` (or an empty listing), which every caller expects.
+ */
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** A file's text (or hex, for binary variables), or undefined when it cannot be read. */
+export function readText(file: string, encoding: 'utf8' | 'hex' = 'utf8'): string | undefined {
+  try {
+    return readFileSync(file).toString(encoding);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A directory's entries, in the kernel's order, or none. */
+export function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Where a symlink points, or undefined. */
+export function readLink(file: string): string | undefined {
+  try {
+    return readlinkSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The path exists (following links). */
+export const exists = (file: string): boolean => existsSync(file);
+
+/** The path exists itself (a link counts even when its target is outside this root). */
+export function present(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
