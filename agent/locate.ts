@@ -3,7 +3,6 @@
  * script), environment / flags, the DHCP lease's server identifier or
  * next-server, then the DNS name `crashcart`. The caller logs which source won.
  */
-import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_HTTP_PORT, KERNEL_ARGS } from '../contract/protocol.ts';
 import { lines, splitPair } from './parse/kv-text.ts';
@@ -120,7 +119,9 @@ export async function locate(i: LocateInputs = {}): Promise<ApplianceLocation | 
     if (s) return { url: `http://${s}:${port}`, ...id, source: 'dhcp-lease' };
   }
   try {
-    const a = await (i.resolve ?? (async (n: string) => (await lookup(n, { family: 4 })).address))('crashcart');
+    // node:dns/promises only here, the last resort (one module less at every start).
+    const resolve = i.resolve ?? (async (n: string) => (await (await import('node:dns/promises')).lookup(n, { family: 4 })).address);
+    const a = await resolve('crashcart');
     return { url: `http://${a}:${port}`, ...id, source: 'dns' };
   } catch {
     return null;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the discovery agent into one ESM file for the microkernel (Node runtime + this file):
-//   node build/agent-bundle.mjs  ->  build/out/agent/crashcart-agent.mjs, prints its size.
+//   node build/agent-bundle.mjs  ->  build/out/agent/crashcart-agent.mjs (and .cjs, the microkernel's), prints its size.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { statSync, chmodSync, readdirSync } from 'node:fs';
@@ -28,22 +28,23 @@ const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 /** What the agent reports as agent_version (agent/version.ts). */
 const agentVersion = `${pkg.version}+${digest.digest('hex').slice(0, 12)}`;
 
-const result = await build({
+const common = {
   entryPoints: [path.join(root, 'agent', 'main.ts')],
-  outfile,
   bundle: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
   minify,
   sourcemap: false,
   legalComments: 'none',
-  metafile: true,
-  banner: { js: '#!/usr/bin/env node' },
   define: { __CRASHCART_AGENT_VERSION__: JSON.stringify(agentVersion) },
   logLevel: 'warning',
-});
+};
+const result = await build({ ...common, outfile, format: 'esm', metafile: true, banner: { js: '#!/usr/bin/env node' } });
 chmodSync(outfile, 0o755);
+// The same agent as one CommonJS file: what the microkernel runs, through its loader with a V8 code cache
+// (build/microkernel/rootfs/agent-loader.cjs; vm.Script takes a cache, an ES module does not on Node 20).
+const cjsfile = outfile.replace(/\.mjs$/, '.cjs');
+await build({ ...common, outfile: cjsfile, format: 'cjs' });
 
 const bytes = statSync(outfile).size;
 const gz = gzipSync(readFileSync(outfile)).length;

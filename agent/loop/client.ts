@@ -3,7 +3,7 @@
  * Answers are validated against the contract before use: the network is a trust boundary.
  */
 import http from 'node:http';
-import https from 'node:https';
+import { loadHttps } from './lazy-https.ts';
 import { Value } from 'typebox/value';
 import { BmcEnrolAnswerSchema, type BmcEnrolAnswer, type BmcEnrolReport } from '../../contract/bmc-enrol.ts';
 import {
@@ -51,21 +51,20 @@ export interface ClientOptions {
 }
 
 /** One raw HTTP exchange; resolves with status, headers and body text. */
-export function request(
+export async function request(
   method: 'GET' | 'POST',
   url: string,
   body: unknown,
   opts: ClientOptions = {},
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ApplianceError('protocol', `invalid appliance URL ${JSON.stringify(url)}; fix: pass --url http://IP:PORT`);
+  }
+  const mod = u.protocol === 'https:' ? await loadHttps() : http;
   return new Promise((resolve, reject) => {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      reject(new ApplianceError('protocol', `invalid appliance URL ${JSON.stringify(url)}; fix: pass --url http://IP:PORT`));
-      return;
-    }
-    const mod = u.protocol === 'https:' ? https : http;
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string | number> = { accept: 'application/json, text/plain', ...(opts.headers ?? {}) };
     if (payload) {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
+import { loadHttps } from '../loop/lazy-https.ts';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskError } from './task-error.ts';
@@ -40,10 +40,10 @@ export interface StreamResult {
 }
 
 /** One GET from `offset`; resolves at the end of the body, rejects when the connection breaks. */
-function fetchFrom(url: string, offset: number, idleMs: number, sink: (c: Buffer) => Promise<void>): Promise<number> {
+async function fetchFrom(url: string, offset: number, idleMs: number, sink: (c: Buffer) => Promise<void>): Promise<number> {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? await loadHttps() : http;
   return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const mod = u.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
     const req = mod.get(u, { headers, timeout: idleMs }, (res) => {
       const want = offset > 0 ? 206 : 200;

@@ -3,7 +3,7 @@
  * task, report progress and the outcome with the agent token. Returns what the appliance said to do next.
  */
 import http from 'node:http';
-import https from 'node:https';
+import { loadHttps } from '../loop/lazy-https.ts';
 import type { AgentJob, TaskProgress, TaskReport } from '../../contract/agent-tasks.ts';
 import type { ApplianceClient } from '../loop/client.ts';
 import type { AgentLogger } from '../loop/logger.ts';
@@ -27,10 +27,11 @@ export interface TaskRunnerOptions {
 export type TaskOutcome = 'reboot' | 'continue';
 
 /** GET a binary resource up to `max` bytes. */
-export function download(url: string, max: number, timeoutMs = 60_000): Promise<Buffer> {
+export async function download(url: string, max: number, timeoutMs = 60_000): Promise<Buffer> {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? await loadHttps() : http;
   return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = (u.protocol === 'https:' ? https : http).get(u, { timeout: timeoutMs }, (res) => {
+    const req = mod.get(u, { timeout: timeoutMs }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         reject(new Error(`GET ${u.pathname}: HTTP ${res.statusCode}`));

@@ -7,7 +7,6 @@
  * The code runs as an eval'd worker so the single-file agent bundle needs no second file.
  */
 import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 
 /** What a worker reports at its end. */
 export interface StressCount {
@@ -74,7 +73,9 @@ export function cpuExpectations(): { sha: string; sum: number } {
   return { sha: createHash('sha256').update(buf).digest('hex'), sum: s };
 }
 
-function runWorker(code: string, data: Record<string, unknown>, graceMs: number): Promise<StressCount> {
+async function runWorker(code: string, data: Record<string, unknown>, graceMs: number): Promise<StressCount> {
+  // Loaded here, not with the agent: only a burn-in needs threads (every module less is start time on a slow CPU).
+  const { Worker } = await import('node:worker_threads');
   return new Promise((resolve, reject) => {
     const w = new Worker(code, { eval: true, workerData: data });
     // A worker that never answers (a hung core) must not hang the task.

@@ -28,12 +28,12 @@ const opt = (k: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : undef
 const reps = Number(opt('--reps') ?? 2);
 const dir = opt('--dir') ?? path.join(REPO_ROOT, 'build/out/microkernel');
 const SUP = 'usr/share/crashcart/supervise-agent';
-const NODE_LINE = 'node --enable-experimental-regexp-engine /usr/lib/crashcart/crashcart-agent.mjs';
+const NODE_LINE = 'node --enable-experimental-regexp-engine /usr/lib/crashcart/agent-loader.cjs';
 /** The supervisor the flag variants edit: the one the booted image was built with (--supervisor FILE when it differs from this tree's). */
 const original = readFileSync(opt('--supervisor') ?? path.join(REPO_ROOT, 'build/microkernel/rootfs/supervise-agent'), 'utf8');
 if (!original.includes(NODE_LINE)) throw new Error('supervise-agent: the node command line the variants edit is not there');
 const withFlags = (flags: string) =>
-  original.replace(NODE_LINE, `node ${flags} --enable-experimental-regexp-engine /usr/lib/crashcart/crashcart-agent.mjs`);
+  original.replace(NODE_LINE, `node ${flags} --enable-experimental-regexp-engine /usr/lib/crashcart/agent-loader.cjs`);
 /** Files added to the image: --add GUEST=HOST,GUEST=HOST (guest paths without the leading slash). */
 const extra = (opt('--add') ?? '')
   .split(',')
@@ -49,9 +49,6 @@ const VARIANTS: Record<string, string | null> = {
   nosp: withFlags('--no-sparkplug --no-opt'),
   lite: withFlags('--lite-mode'),
   nowp: withFlags('--no-write-protect-code-memory'),
-  // The agent as one CommonJS file compiled through vm.Script with a V8 code cache made at build time
-  // (--add usr/lib/crashcart/loader.cjs=...,usr/lib/crashcart/agent.cjs=...,usr/lib/crashcart/agent.cjs.cache=...).
-  cached: original.replace(NODE_LINE, 'node --enable-experimental-regexp-engine /usr/lib/crashcart/loader.cjs'),
 };
 
 const PROBE = opt('--probe-file')

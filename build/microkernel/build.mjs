@@ -17,6 +17,7 @@ import { writeCpio } from './cpio.mjs';
 import { isElf, machine } from './elf.mjs';
 import { addEtc } from './etc.mjs';
 import { selectFirmware, selectModules } from './kmods.mjs';
+import { makeCodeCache } from './code-cache.mjs';
 import { nodeRuntime } from './node-runtime.mjs';
 import { Tree, addLibraries, imageLibDir, indexLibraries, resolveIn } from './tree.mjs';
 
@@ -247,9 +248,25 @@ function main() {
     `firmware: ${fw.files.length} files (${mb(fw.files.reduce((n, f) => n + f.data.length, 0))}); ${fw.missing.length} names the drivers declare are not in Debian's packages`,
   );
 
-  // 7. Agent, init and configuration.
-  const agent = readFileSync(args.agent);
-  tree.file('usr/lib/crashcart/crashcart-agent.mjs', agent, 0o644, 'agent');
+  // 7. Agent (CommonJS, its loader and the V8 code cache: code-cache.mjs), init and configuration.
+  const agentCjsPath = args.agent.replace(/\.mjs$/, '.cjs');
+  if (!existsSync(agentCjsPath))
+    throw new Error(
+      `${agentCjsPath} is missing (the microkernel runs the CommonJS build of the agent)\n  fix: node build/agent-bundle.mjs`,
+    );
+  const agent = readFileSync(agentCjsPath);
+  const loader = readFileSync(path.join(here, 'rootfs', 'agent-loader.cjs'));
+  tree.file('usr/lib/crashcart/crashcart-agent.cjs', agent, 0o644, 'agent');
+  tree.file('usr/lib/crashcart/agent-loader.cjs', loader, 0o644, 'agent');
+  const codeCache = makeCodeCache({
+    nodeBytes: node.bytes,
+    loader,
+    agentCjs: agent,
+    superviseText: readFileSync(path.join(here, 'rootfs', 'supervise-agent'), 'utf8'),
+    runnable: arch === hostArch(),
+  });
+  if (codeCache.cache) tree.file('usr/lib/crashcart/crashcart-agent.cjs.cache', codeCache.cache, 0o644, 'agent');
+  log(codeCache.cache ? `agent code cache: ${mb(codeCache.cache.length)}` : `agent code cache: none (${codeCache.why})`);
   addEtc(tree, { rootfs: path.join(here, 'rootfs'), bootModules: cfg.boot_modules, debug: args.debug, sshKey: args.sshKey });
   checkMachines(tree, arch);
 
@@ -280,7 +297,12 @@ function main() {
     compression: `${args.compress}${args.fast ? ' (fast, dev loop)' : ''}`,
     kernel: { package: kpkg, version: rec.get(kpkg).Version, release: mods.release },
     node: { version: node.version, package: node.package, tarball_sha256: node.tarballSha256, icu: node.icu },
-    agent: { file: path.relative(repo, args.agent), bytes: agent.length, sha256: sha256(agent) },
+    agent: {
+      file: path.relative(repo, agentCjsPath),
+      bytes: agent.length,
+      sha256: sha256(agent),
+      code_cache: codeCache.cache ? { bytes: codeCache.cache.length, sha256: sha256(codeCache.cache) } : { bytes: 0, why: codeCache.why },
+    },
     files: {
       vmlinuz: { bytes: vmlinuz.length, sha256: sha256(vmlinuz) },
       'initrd.img': { bytes: initrd.length, sha256: sha256(initrd), uncompressed_bytes: cpio.length },

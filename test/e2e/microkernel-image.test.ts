@@ -6,7 +6,7 @@
  * and a production image carries no login and no SSH. Booting: boot.test.ts (x86) and arm64-boot.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -139,7 +139,8 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
       'usr/sbin/udhcpc',
       'usr/sbin/reboot',
       'usr/bin/node',
-      'usr/lib/crashcart/crashcart-agent.mjs',
+      'usr/lib/crashcart/crashcart-agent.cjs',
+      'usr/lib/crashcart/agent-loader.cjs',
       'usr/sbin/dmidecode',
       'usr/bin/lshw',
       'usr/bin/lscpu',
@@ -203,6 +204,47 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
       const out = execFileSync(bin, ['-p', code], { encoding: 'utf8', env: { PATH: process.env['PATH'], TZ: 'UTC' } });
       // German falls back to English: only root and en locale data are left (as in Node's small-icu builds).
       expect(JSON.parse(out)).toEqual(['Thursday, January 1, 1970', '1,234.5', 2, 'January']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the agent's V8 code cache fits the image's Node and the supervisor's flags (none for another CPU)", () => {
+    const cache = image.get('usr/lib/crashcart/crashcart-agent.cjs.cache');
+    const host = process.arch === 'arm64' ? 'arm64' : 'amd64';
+    const recorded = (manifest as unknown as { agent: { code_cache: { bytes: number; why?: string } } }).agent.code_cache;
+    if (A.arch !== host) {
+      // Made only by running the image's Node: a cross build ships none, and says why.
+      expect(cache).toBeUndefined();
+      expect(recorded.bytes).toBe(0);
+      expect(recorded.why).toMatch(/not the build host's/);
+      return;
+    }
+    expect(cache, 'usr/lib/crashcart/crashcart-agent.cjs.cache').toBeDefined();
+    expect(recorded.bytes).toBe(cache!.data.length);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cc-mk-cache-'));
+    try {
+      for (const [p, name] of [
+        ['usr/bin/node', 'node'],
+        ['usr/lib/crashcart/agent-loader.cjs', 'agent-loader.cjs'],
+        ['usr/lib/crashcart/crashcart-agent.cjs', 'crashcart-agent.cjs'],
+        ['usr/lib/crashcart/crashcart-agent.cjs.cache', 'crashcart-agent.cjs.cache'],
+      ] as const)
+        writeFileSync(path.join(dir, name), resolve(p)!.data, { mode: 0o755 });
+      // The flags as the image's supervisor passes them (the build read the same file from the source tree).
+      const sup = resolve('usr/share/crashcart/supervise-agent')!.data.toString();
+      const nodeOptions = /NODE_OPTIONS=(\S+)/.exec(sup)![1]!;
+      const flags = /^\s*node((?:\s+--\S+)*)\s+\/usr\/lib\/crashcart\/agent-loader\.cjs/m.exec(sup)![1]!.trim().split(/\s+/);
+      const run = (env: Record<string, string>) =>
+        spawnSync(path.join(dir, 'node'), [...flags, path.join(dir, 'agent-loader.cjs'), '--help'], {
+          encoding: 'utf8',
+          env: { PATH: process.env['PATH'], NODE_OPTIONS: nodeOptions, CRASHCART_AGENT_CACHE_INFO: '1', ...env },
+        });
+      const r = run({});
+      expect(r.stdout).toMatch(/^Usage: crashcart-agent/);
+      expect(r.stderr).toBe('code cache: used\n');
+      // The check can fail: other V8 flags make V8 refuse the same cache.
+      expect(run({ NODE_OPTIONS: `${nodeOptions} --max-semi-space-size=32` }).stderr).toBe('code cache: rejected\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
