@@ -40,7 +40,7 @@ if [ -f renderer/vite.config.ts ] && [ ! -f renderer/dist/index.html ]; then
   echo "== building the UI"
   npm run --silent build:ui
 fi
-if [ -f build/agent-bundle.mjs ] && [ ! -f build/out/agent/crashcart-agent.mjs ]; then
+if [ -f build/agent-bundle.mjs ] && { [ ! -f build/out/agent/crashcart-agent.mjs ] || [ ! -f build/out/agent/crashcart-agent.cjs ]; }; then
   echo "== bundling the agent"
   node build/agent-bundle.mjs
 fi

@@ -24,6 +24,8 @@ export interface BuildSupport {
 const script = (root: string) => path.join(root, 'build', 'microkernel', 'build.mjs');
 const agentBundler = (root: string) => path.join(root, 'build', 'agent-bundle.mjs');
 const agentBundle = (root: string) => path.join(root, 'build', 'out', 'agent', 'crashcart-agent.mjs');
+/** The CommonJS build of the same agent, which the microkernel runs (docs/microkernel.md, "The agent's code cache"). */
+const agentBundleCjs = (root: string) => agentBundle(root).replace(/\.mjs$/, '.cjs');
 
 /** Which architectures `root`'s build can make (reads the script's usage; no build runs). */
 export function buildSupport(root: string): BuildSupport {
@@ -82,7 +84,7 @@ function runChild(cmd: string, args: string[], cwd: string, onLine: (l: string) 
 
 /** Bundle the agent if needed, then build the microkernel into `o.outDir`. */
 export async function runMicrokernelBuild(o: MicrokernelBuildRun): Promise<void> {
-  if (!fs.existsSync(agentBundle(o.root))) {
+  if (!fs.existsSync(agentBundle(o.root)) || !fs.existsSync(agentBundleCjs(o.root))) {
     o.onLine('bundling the agent (node build/agent-bundle.mjs)');
     const b = await runChild(process.execPath, [agentBundler(o.root)], o.root, o.onLine);
     if (b.code !== 0) throw ccError('CC_ERR_MICROKERNEL_BUILD', `agent bundle: ${b.tail.slice(-3).join(' | ')}`);
