@@ -16,6 +16,7 @@ import { compileExclude, wireFacts } from './facts/flat-facts.ts';
 import { buildInventory } from './facts/inventory.ts';
 import { locate } from './locate.ts';
 import { AgentLoop, type LoopExit } from './loop/agent-loop.ts';
+import { waitForFile } from './loop/wait-ready.ts';
 import { runTask } from './tasks/run-task.ts';
 import { ApplianceClient } from './loop/client.ts';
 import { createStderrLogger, type AgentLogLevel } from './loop/logger.ts';
@@ -35,6 +36,8 @@ Discovery agent of Crashcart: gathers hardware facts, registers with the applian
   --from DIR          replay: build facts from saved tool outputs instead of running the tools
   --exclude REGEX     drop facts whose name matches (the appliance pushes facts_exclude_pattern)
   --lldp-wait S       seconds to let lldpd hear neighbours before asking it (default 0; 35 in the microkernel)
+  --wait-for FILE     wait (at most 60 s) until FILE exists before looking for the appliance (the microkernel's
+                      init creates /run/crashcart/network-ready once DHCP and the LLDP capture are up)
   --log-level LEVEL   debug | info | warn | error (default info)
   --help              this text
 `;
@@ -60,6 +63,7 @@ const OPTIONS = {
   from: { type: 'string' },
   exclude: { type: 'string' },
   'lldp-wait': { type: 'string' },
+  'wait-for': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
@@ -151,6 +155,14 @@ export async function main(argv: string[]): Promise<number> {
   if (nodeFlag !== undefined && !(Number.isInteger(nodeFlag) && nodeFlag > 0)) {
     process.stderr.write(`crashcart-agent: --node ${v.node} is not a positive integer\n`);
     return 2;
+  }
+  const readyFile = v['wait-for'];
+  if (readyFile !== undefined) {
+    const t0 = Date.now();
+    log.info({ file: readyFile }, 'agent started, waiting for the network');
+    const ready = await waitForFile(readyFile);
+    if (ready) log.info({ file: readyFile, waited_ms: Date.now() - t0 }, 'network ready');
+    else log.warn({ file: readyFile, waited_ms: Date.now() - t0 }, 'network not ready in time, looking for the appliance anyway');
   }
   const where = await locate({ flags: { url: v.url, token: v.token, nodeId: nodeFlag } });
   if (!where) {

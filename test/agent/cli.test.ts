@@ -1,6 +1,6 @@
 // `crashcart-agent` as a user runs it: real process, this machine's real tools, the real core.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +90,33 @@ describe('crashcart-agent on this machine', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/collect DIR/);
   }, 180_000);
+
+  it('--wait-for FILE: looks for the appliance only once FILE exists (the microkernel starts it before DHCP)', async () => {
+    const marker = path.join(tmp, 'network-ready');
+    // No token: once it has found the appliance the agent stops at once ("no enrolment token"), no retries.
+    const args = ['--once', '--wait-for', marker, '--url', 'http://127.0.0.1:9'];
+    const child = spawn(
+      process.execPath,
+      ['bin/crashcart-agent.mjs', ...args, '--from', path.join(ROOT, 'resources/lab-profiles/supermicro-6018r')],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    // The marker is created only once the agent said it waits: what it logs after that shows it waited for the file.
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/agent started, waiting for the network/.test(stderr) && !existsSync(marker)) writeFileSync(marker, '');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    const at = (re: RegExp) => stderr.search(re);
+    expect(at(/agent started, waiting for the network/)).toBeGreaterThanOrEqual(0);
+    expect(at(/"network ready"/)).toBeGreaterThan(at(/agent started, waiting for the network/));
+    expect(at(/appliance found via flags/)).toBeGreaterThan(at(/"network ready"/));
+    expect(stderr).toMatch(/no enrolment token/);
+  }, 120_000);
 
   it('--once against the real core: registers with the token from /boot and checks in', async () => {
     core = await startCore();

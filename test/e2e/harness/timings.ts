@@ -40,6 +40,8 @@ export function bootPhases(g: Guest, nodeId: number, events: CcEvent[]): Phase[]
   const mkInitrd = first(mk('initrd\\.img'));
   const initLine = g.serial.find(/crashcart-init: started/);
   const agentLine = g.serial.find(/crashcart-supervisor: starting agent/);
+  // The agent starts beside the drivers and DHCP and waits for this (rootfs/init); older images had no such line.
+  const readyLine = g.serial.find(/crashcart-init: network ready/);
   const registered = first((e) => e.type === 'node.registered');
   const checkin = first((e) => e.type === 'node.checkin');
   const tftpMs = tftpEnd ? Number((tftpEnd.data as { duration_ms?: unknown }).duration_ms ?? NaN) : NaN;
@@ -60,8 +62,24 @@ export function bootPhases(g: Guest, nodeId: number, events: CcEvent[]): Phase[]
     { name: 'boot script (iPXE /boot or GRUB per-node config)', startS: t(script), endS: t(script), note: 'first request' },
     { name: 'microkernel (vmlinuz request -> initrd request)', startS: t(mkKernel), endS: t(mkInitrd), note: 'HTTP or TFTP' },
     { name: 'initrd download + kernel boot -> /init', startS: t(mkInitrd), endS: s(initLine), note: 'serial console' },
-    { name: '/init -> agent started (modules, DHCP, lldpd)', startS: s(initLine), endS: s(agentLine), note: 'serial console' },
-    { name: 'agent start -> registered (facts collected and sent)', startS: s(agentLine), endS: t(registered), note: '' },
+    {
+      name: '/init -> agent started (Node starts beside the drivers and DHCP)',
+      startS: s(initLine),
+      endS: s(agentLine),
+      note: 'serial console',
+    },
+    {
+      name: '/init -> network ready (drivers, DHCP, LLDP capture)',
+      startS: s(initLine),
+      endS: s(readyLine ?? agentLine),
+      note: 'serial console',
+    },
+    {
+      name: "network ready -> registered (the rest of Node's start, facts, register)",
+      startS: s(readyLine ?? agentLine),
+      endS: t(registered),
+      note: '',
+    },
     { name: 'first check-in', startS: t(registered), endS: t(checkin), note: '' },
     { name: 'power-on -> node visible (registered)', startS: 0, endS: t(registered), note: 'headline' },
   ];
