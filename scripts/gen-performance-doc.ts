@@ -25,6 +25,10 @@ the package (\`bench/require-tools.ts\`).
 
 Reference point, same harness, same day: before the RA responder (which ends iPXE's ~16 s IPv6 wait) and the
 UEFI interop fixes, the same e2e measured 88 s (BIOS) and 106 s (UEFI, via the firmware's HTTP-boot fallback).
+Three boots of 2026-12-01 on a quiet machine, after the agent's start was cut (register-first from \`/sys\`, a code
+cache, Node started beside the drivers): BIOS 13.2, 13.2 and 13.5 s, UEFI 24.5, 24.8 and 25.3 s (goals 15 and 25 s;
+17.6 and 27.7 s before, same machine). The table is the last of them; what changed and where the seconds go: "Power-on
+to registered, 2026-12-01 afternoon" below.
 
 ${part('docs/perf/e2e-timings.md', '_Run `npx vitest run test/e2e` to produce the e2e timings._')}
 
