@@ -5,6 +5,7 @@
  * a missing or unreadable file is `undefined` (or an empty listing), which every caller expects.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
 
 /** A file's text (or hex, for binary variables), or undefined when it cannot be read. */
 export function readText(file: string, encoding: 'utf8' | 'hex' = 'utf8'): string | undefined {
@@ -44,4 +45,22 @@ export function present(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** One entry of a /sys directory (a NIC, a disk): its name, its paths and its attributes' trimmed text. */
+export interface SysEntry {
+  name: string;
+  at: (file: string) => string;
+  attr: (file: string) => string | undefined;
+}
+
+/** The entries of `dir`, sorted by name, at most `max` (a hostile or huge tree cannot make the walk unbounded). */
+export function sysEntries(dir: string, max: number): SysEntry[] {
+  return listDir(dir)
+    .sort()
+    .slice(0, max)
+    .map((name) => {
+      const at = (file: string) => path.join(dir, name, file);
+      return { name, at, attr: (file: string) => readText(at(file))?.trim() || undefined };
+    });
 }

@@ -5,11 +5,9 @@
  * complete pass that follows runs lsblk for the rest (WWN, transport). Always resolves.
  */
 import path from 'node:path';
-import { listDir, readText } from './sys-read.ts';
+import { sysEntries } from './sys-read.ts';
 
 const MAX_DEVICES = 4096;
-
-const text = (f: string): string | undefined => readText(f)?.trim() || undefined;
 
 /** lsblk's TYPE for a kernel name: what the parser keeps is `disk`. */
 function typeOf(name: string): string {
@@ -23,25 +21,22 @@ function typeOf(name: string): string {
 
 /** `lsblk -J -b -O`-shaped JSON for every device under `root`/sys/block. */
 export async function sysfsBlockText(root: string): Promise<string> {
-  const dir = path.join(root, 'sys/block');
-  const names = listDir(dir);
   const devices: Record<string, unknown>[] = [];
-  for (const name of names.sort().slice(0, MAX_DEVICES)) {
-    const at = (f: string) => path.join(dir, name, f);
-    const sectors = Number(text(at('size')) ?? NaN); // always 512-byte units (linux/blkdev.h SECTOR_SHIFT)
+  for (const { name, attr: text } of sysEntries(path.join(root, 'sys/block'), MAX_DEVICES)) {
+    const sectors = Number(text('size') ?? NaN); // always 512-byte units (linux/blkdev.h SECTOR_SHIFT)
     if (!Number.isFinite(sectors)) continue;
     const row: Record<string, unknown> = {
       kname: name,
       name,
       size: sectors * 512,
       type: typeOf(name),
-      rota: text(at('queue/rotational')) === '1',
-      rm: text(at('removable')) === '1',
+      rota: text('queue/rotational') === '1',
+      rm: text('removable') === '1',
     };
     // SCSI/SATA: device/model and device/vendor; NVMe: device/model and device/serial; virtio: serial on the disk.
-    const model = text(at('device/model'));
-    const vendor = text(at('device/vendor'));
-    const serial = text(at('device/serial')) ?? text(at('serial'));
+    const model = text('device/model');
+    const vendor = text('device/vendor');
+    const serial = text('device/serial') ?? text('serial');
     if (model) row['model'] = model;
     if (vendor) row['vendor'] = vendor;
     if (serial) row['serial'] = serial;

@@ -5,15 +5,13 @@
  * pass that follows runs `ip`. Always resolves.
  */
 import path from 'node:path';
-import { listDir, present, readLink, readText } from './sys-read.ts';
+import { present, readLink, sysEntries } from './sys-read.ts';
 
 /** linux/if_arp.h ARPHRD_* numbers -> iproute2's link_type names (the ones the inventory tells apart). */
 const LINK_TYPES: Record<string, string> = { '1': 'ether', '772': 'loopback', '32': 'infiniband', '65534': 'none' };
 /** linux/if.h */
 const IFF_UP = 0x1;
 const MAX_IFACES = 1024;
-
-const text = (f: string): string | undefined => readText(f)?.trim();
 
 /** DEVTYPE= of the interface's uevent (bridge, bond, vlan, wlan, ...), the kind iproute2 reports for most of them. */
 function devtype(uevent: string | undefined): string | undefined {
@@ -22,25 +20,22 @@ function devtype(uevent: string | undefined): string | undefined {
 
 /** `ip -j addr`-shaped JSON for every interface under `root`/sys/class/net. */
 export async function sysfsNetText(root: string): Promise<string> {
-  const dir = path.join(root, 'sys/class/net');
-  const names = listDir(dir);
   const out: Record<string, unknown>[] = [];
-  for (const name of names.sort().slice(0, MAX_IFACES)) {
-    const at = (f: string) => path.join(dir, name, f);
-    const flags = Number.parseInt(text(at('flags')) ?? '0', 16);
+  for (const { name, at, attr: text } of sysEntries(path.join(root, 'sys/class/net'), MAX_IFACES)) {
+    const flags = Number.parseInt(text('flags') ?? '0', 16);
     const up = Number.isFinite(flags) && (flags & IFF_UP) !== 0;
-    const carrier = up && text(at('carrier')) === '1'; // reading carrier of a down link fails (EINVAL)
+    const carrier = up && text('carrier') === '1'; // reading carrier of a down link fails (EINVAL)
     // A NIC on a bus has a `device` link; bridges, bonds, veths and tunnels live under /sys/devices/virtual.
     const onBus = present(at('device'));
-    const kind = devtype(text(at('uevent'))) ?? (onBus ? undefined : 'virtual');
+    const kind = devtype(text('uevent')) ?? (onBus ? undefined : 'virtual');
     const link = readLink(at('master'));
     const master = link === undefined ? undefined : path.basename(link);
-    const mtu = Number(text(at('mtu')) ?? NaN);
+    const mtu = Number(text('mtu') ?? NaN);
     const row: Record<string, unknown> = {
       ifname: name,
       flags: [...(up ? ['UP'] : []), ...(carrier ? ['LOWER_UP'] : [])],
-      link_type: LINK_TYPES[text(at('type')) ?? ''] ?? 'other',
-      address: text(at('address')),
+      link_type: LINK_TYPES[text('type') ?? ''] ?? 'other',
+      address: text('address'),
       addr_info: [],
     };
     if (Number.isFinite(mtu)) row['mtu'] = mtu;
