@@ -44,7 +44,8 @@ chmodSync(outfile, 0o755);
 // The same agent as one CommonJS file: what the microkernel runs, through its loader with a V8 code cache
 // (build/microkernel/rootfs/agent-loader.cjs; vm.Script takes a cache, an ES module does not on Node 20).
 const cjsfile = outfile.replace(/\.mjs$/, '.cjs');
-await build({ ...common, outfile: cjsfile, format: 'cjs' });
+// vm.Script offers no import(): dynamic imports (the built-ins loaded only when used) become require() here.
+await build({ ...common, outfile: cjsfile, format: 'cjs', supported: { 'dynamic-import': false } });
 
 const bytes = statSync(outfile).size;
 const gz = gzipSync(readFileSync(outfile)).length;

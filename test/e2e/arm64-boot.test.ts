@@ -129,7 +129,8 @@ describe('arm64 microkernel on qemu-system-aarch64 (virt, Cortex-A57, AAVMF)', (
       console.log(
         `[arm64] /init at ${((init.at - guest!.poweredOnAt) / 1000).toFixed(1)} s, agent at ${((agent.at - guest!.poweredOnAt) / 1000).toFixed(1)} s after power-on`,
       );
-      expect(guest!.serial.find(/crashcart-init: LLDP capture on: eth0/)).toBeDefined();
+      // The agent starts beside the drivers and DHCP (rootfs/init), so the capture line may come after its line.
+      await waitForLine(guest!, /crashcart-init: LLDP capture on: eth0/, REGISTER_TIMEOUT_MS);
       // tcpdump opened the NIC, dropped to its user and created its ring file (lldp-capture reports it).
       await waitForLine(guest!, /crashcart-lldp: (capturing|no capture) on eth0/, 60_000);
       expect(guest!.serial.find(/crashcart-lldp: capturing on eth0/), guest!.serial.tail(10)).toBeDefined();

@@ -245,6 +245,15 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
       expect(r.stderr).toBe('code cache: used\n');
       // The check can fail: other V8 flags make V8 refuse the same cache.
       expect(run({ NODE_OPTIONS: `${nodeOptions} --max-semi-space-size=32` }).stderr).toBe('code cache: rejected\n');
+      // vm.Script has no import(): a built-in the agent loads only when used (https here) must still load.
+      expect(image.get('usr/lib/crashcart/crashcart-agent.cjs')!.data.toString()).not.toMatch(/\bimport\(/);
+      const https = spawnSync(
+        path.join(dir, 'node'),
+        [...flags, path.join(dir, 'agent-loader.cjs'), '--url', 'https://127.0.0.1:9', '--token', 'image-test-token', '--once'],
+        { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env['PATH'], NODE_OPTIONS: nodeOptions } },
+      );
+      expect(https.stderr).toMatch(/POST https:\/\/127\.0\.0\.1:9\/api\/v1\/register: ECONNREFUSED/);
+      expect(https.stderr).not.toMatch(/ERR_VM_DYNAMIC_IMPORT|internal error/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
