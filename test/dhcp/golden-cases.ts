@@ -157,6 +157,10 @@ export const GOLDEN_CASES: GoldenCase[] = [
         why: 'the 4011 REQUEST: boot-server ACK to the port it came from',
       },
       { capture: 'lab-ovmf-x64-uefi-proxydhcp-4011.pcap#13', why: 'HTTP boot in proxy mode: the loader URL, 60 HTTPClient' },
+      {
+        capture: 'qemu-seabios-ipxe-bios-pxe.pcap#0',
+        why: 'the iPXE ROM in proxy mode: a ProxyDHCPOFFER iPXE takes at once (54, 60 PXEClient, siaddr, the script URL)',
+      },
     ],
   },
   {
