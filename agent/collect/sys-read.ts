@@ -4,7 +4,7 @@
  * five wake-ups of another thread per file, the dearest part of the walk on an emulated CPU). None throws:
  * a missing or unreadable file is `undefined` (or an empty listing), which every caller expects.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 
 /** A file's text (or hex, for binary variables), or undefined when it cannot be read. */
@@ -33,9 +33,6 @@ export function readLink(file: string): string | undefined {
     return undefined;
   }
 }
-
-/** The path exists (following links). */
-export const exists = (file: string): boolean => existsSync(file);
 
 /** The path exists itself (a link counts even when its target is outside this root). */
 export function present(file: string): boolean {

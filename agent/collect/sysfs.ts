@@ -5,8 +5,9 @@
  * four or five round trips through libuv's thread pool (open, stat, read, close), which on an emulated CPU
  * cost more than the whole walk (the register-first pass reads a few hundred of them).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { readLink, readText, listDir, exists } from './sys-read.ts';
+import { readLink, readText, listDir } from './sys-read.ts';
 
 /** The /sys/class/dmi/id fields the inventory falls back on when dmidecode has no SMBIOS table. */
 const DMI_ID_KEYS = [
@@ -37,7 +38,7 @@ export async function dmiIdText(root: string): Promise<string> {
 
 /** `uefi` when the firmware handed Linux an EFI system table (/sys/firmware/efi exists), else `bios`. */
 export async function bootModeText(root: string): Promise<string> {
-  return exists(path.join(root, 'sys/firmware/efi')) ? 'uefi' : 'bios';
+  return existsSync(path.join(root, 'sys/firmware/efi')) ? 'uefi' : 'bios';
 }
 
 /** The UEFI global variable SecureBoot (vendor GUID EFI_GLOBAL_VARIABLE, UEFI 2.10 3.3) under efivarfs. */

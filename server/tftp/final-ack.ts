@@ -4,22 +4,27 @@
  * the image they just fetched; under emulation the ACK can still sit in the firmware's driver when it hands over).
  * So when every block went out and only the final window was never acknowledged, the server cannot tell a booted
  * client from a vanished one, and the likelier story is the booted client. Such a transfer is reported as a finish
- * marked "final ACK not seen", not as a failure. One rule for both transfer paths (transfer.ts and the native pump
- * through native-transfer.ts).
+ * marked "final ACK not seen", not as a failure. Applied once, where both transfer paths (transfer.ts and the
+ * native pump through native-transfer.ts) hand their result to the server (server.ts `ended`).
  */
 import { blockCount } from './options.ts';
+import type { ReportedReason, TransferResult } from './transfer.ts';
 
-/** What the give-up knew about the transfer. */
-export interface GiveUpState {
+/** What the transfer was: its file size and what was negotiated. */
+export interface TransferShape {
   size: number;
   blksize: number;
   windowsize: number;
+  /** An OACK was sent: its ACK proves the client was there even when no DATA block was acknowledged. */
+  hadOack: boolean;
+}
+
+/** What the give-up knew about the transfer. */
+export interface GiveUpState extends TransferShape {
   /** Highest block the client acknowledged (absolute; 0 for none). */
   acked: number;
   /** The OACK was acknowledged (or none was sent). */
   started: boolean;
-  /** An OACK was sent: its ACK proves the client was there even when no DATA block was acknowledged. */
-  hadOack: boolean;
 }
 
 /**
@@ -38,4 +43,14 @@ export function onlyFinalAckMissing(s: GiveUpState): boolean {
 export function finalAckDetail(s: GiveUpState): string {
   const total = blockCount(s.size, s.blksize);
   return `final ACK not seen: every block was sent, the client acknowledged ${s.acked} of ${total} (RFC 1350 leaves the last ACK to the client; boot loaders often start the file before it leaves)`;
+}
+
+/** A transfer's result with the reason the server reports. */
+export type Reported = Omit<TransferResult, 'reason'> & { reason: ReportedReason };
+
+/** A transfer's result as the server reports it: a timeout with only the final window unacknowledged is a finish. */
+export function settle(r: TransferResult, t: TransferShape): Reported {
+  const state: GiveUpState = { ...t, acked: r.acked, started: r.started };
+  if (r.reason !== 'timeout' || !onlyFinalAckMissing(state)) return r;
+  return { ...r, reason: 'final-ack-unseen', detail: finalAckDetail(state), bytes: t.size };
 }

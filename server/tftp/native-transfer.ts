@@ -15,8 +15,7 @@
 import { getSystemErrorName } from 'node:util';
 import { loadAddon } from '../net/native-addon.ts';
 import { decode, encode, Opcode } from './codec.ts';
-import { sentWhole, type EndReason, type TransferCommon } from './transfer.ts';
-import { finalAckDetail, onlyFinalAckMissing, type GiveUpState } from './final-ack.ts';
+import type { EndReason, TransferCommon } from './transfer.ts';
 
 interface PumpOptions {
   address: string;
@@ -58,15 +57,8 @@ interface Addon {
 /** The loaded addon, or why not (the TFTP plugin says it once at start). */
 export const tftpPump = loadAddon<Addon>('tftp-pump');
 
-/** The addon's reason codes, in its order ('final-ack-unseen' is decided here, from a 'timeout'). */
-const REASONS: readonly Exclude<EndReason, 'final-ack-unseen'>[] = [
-  'complete',
-  'probe',
-  'client-error',
-  'timeout',
-  'stall-block1',
-  'io-error',
-];
+/** The addon's reason codes, in its order. */
+const REASONS: readonly EndReason[] = ['complete', 'probe', 'client-error', 'timeout', 'stall-block1', 'io-error'];
 
 /** Where the pump's socket lives: the appliance's address, pinned to the NIC. */
 export interface PumpSocket {
@@ -124,20 +116,11 @@ export class NativeTransfer {
         o.counters.malformed += malformed;
         o.counters.duplicateAcks += duplicateAcks;
         o.counters.sendErrors += sendErrors;
-        const state: GiveUpState = {
-          size: o.size,
-          blksize: o.neg.blksize,
-          windowsize: o.neg.windowsize,
-          acked,
-          started,
-          hadOack: oack !== null,
-        };
-        const given = REASONS[code] ?? 'io-error';
-        const reason = given === 'timeout' && onlyFinalAckMissing(state) ? 'final-ack-unseen' : given;
+        const reason = REASONS[code] ?? 'io-error';
         o.onEnd({
           reason,
-          detail: reason === 'final-ack-unseen' ? finalAckDetail(state) : this.detail(reason, acked, started, readErrno, clientError),
-          bytes: sentWhole(reason) ? o.size : Math.min(o.size, acked * o.neg.blksize),
+          detail: this.detail(reason, acked, started, readErrno, clientError),
+          bytes: reason === 'complete' ? o.size : Math.min(o.size, acked * o.neg.blksize),
           retransmits,
           durationMs: o.now() - this.t0,
           acked,
@@ -165,13 +148,7 @@ export class NativeTransfer {
   }
 
   /** The same `detail` texts transfer.ts gives. */
-  private detail(
-    reason: Exclude<EndReason, 'final-ack-unseen'>,
-    acked: number,
-    started: boolean,
-    readErrno: number,
-    clientError: Buffer | undefined,
-  ): string {
+  private detail(reason: EndReason, acked: number, started: boolean, readErrno: number, clientError: Buffer | undefined): string {
     switch (reason) {
       case 'complete':
         return 'complete';

@@ -19,6 +19,7 @@ import { memoryFile, memoryVersion } from './memory-file.ts';
 import { DEFAULT_RTO, type RtoConfig } from './rto.ts';
 import { newStats, type TftpStats } from './stats.ts';
 import { Transfer, type TransferResult } from './transfer.ts';
+import { settle, type TransferShape } from './final-ack.ts';
 import { FileCache } from './file-cache.ts';
 import { WholeSource, type PacketSource } from './block-source.ts';
 import { NativeTransfer, tftpPump, type PumpSocket } from './native-transfer.ts';
@@ -76,6 +77,8 @@ interface EndContext {
   data: EventData<'tftp.start'>;
   blksize: number;
   windowsize: number;
+  /** What the final-ACK rule needs to know of the transfer (final-ack.ts). */
+  shape: TransferShape;
 }
 
 interface Queued {
@@ -317,7 +320,8 @@ export class TftpServer {
       windowsize: neg.windowsize,
       options: neg.requested,
     };
-    const ctx = { file, ip, nodeId, data, blksize: neg.blksize, windowsize: neg.windowsize };
+    const shape = { size: opened.size, blksize: neg.blksize, windowsize: neg.windowsize, hadOack: neg.oack !== null };
+    const ctx = { file, ip, nodeId, data, blksize: neg.blksize, windowsize: neg.windowsize, shape };
     const common = {
       peer: from,
       size: opened.size,
@@ -404,7 +408,8 @@ export class TftpServer {
     this.closing.add(closed);
   }
 
-  private ended(r: TransferResult, c: EndContext): void {
+  private ended(given: TransferResult, c: EndContext): void {
+    const r = settle(given, c.shape);
     this.stats.retransmits += r.retransmits;
     this.stats.bytesSent += r.bytes;
     const data = {

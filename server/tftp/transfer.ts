@@ -8,15 +8,14 @@ import { BlockSource, type BlockReader, type PacketSource } from './block-source
 import { decode, encode, ErrorCode, Opcode } from './codec.ts';
 import { MalformedPacket } from './malformed-packet.ts';
 import { blockCount, type Negotiated } from './options.ts';
-import { finalAckDetail, onlyFinalAckMissing, type GiveUpState } from './final-ack.ts';
 import { RtoEstimator, type RtoConfig } from './rto.ts';
 import { SendWindow } from './window.ts';
 
 /** How a transfer ended. */
-export type EndReason = 'complete' | 'final-ack-unseen' | 'probe' | 'client-error' | 'timeout' | 'stall-block1' | 'io-error';
+export type EndReason = 'complete' | 'probe' | 'client-error' | 'timeout' | 'stall-block1' | 'io-error';
 
-/** Every byte reached the wire: a complete transfer, or one that missed only its final ACK. */
-export const sentWhole = (r: EndReason): boolean => r === 'complete' || r === 'final-ack-unseen';
+/** How the server reports an ended transfer: a timeout that missed only the final ACK is a finish (final-ack.ts). */
+export type ReportedReason = EndReason | 'final-ack-unseen';
 
 /** The summary handed to the server when a transfer ends. */
 export interface TransferResult {
@@ -246,9 +245,7 @@ export class Transfer {
     if (this.tries > this.o.rto.maxRetries) {
       const at = this.awaitingOack ? 'the OACK' : `block ${this.win.base}`;
       this.send(encode({ op: Opcode.ERROR, code: ErrorCode.NOT_DEFINED, message: `timed out waiting for the ACK of ${at}` }));
-      const state = this.giveUpState();
-      if (onlyFinalAckMissing(state)) this.finish('final-ack-unseen', finalAckDetail(state));
-      else this.finish('timeout', `client stopped acknowledging: gave up after ${this.o.rto.maxRetries} retransmissions of ${at}`);
+      this.finish('timeout', `client stopped acknowledging: gave up after ${this.o.rto.maxRetries} retransmissions of ${at}`);
       return;
     }
     this.retransmits++;
@@ -261,18 +258,6 @@ export class Transfer {
     this.arm();
   }
 
-  private giveUpState(): GiveUpState {
-    const { size, neg } = this.o;
-    return {
-      size,
-      blksize: neg.blksize,
-      windowsize: neg.windowsize,
-      acked: this.win.base - 1,
-      started: !this.awaitingOack,
-      hadOack: neg.oack !== null,
-    };
-  }
-
   private finish(reason: EndReason, detail: string): void {
     if (this.ended) return;
     this.ended = true;
@@ -282,7 +267,7 @@ export class Transfer {
     this.o.onEnd({
       reason,
       detail,
-      bytes: sentWhole(reason) ? this.o.size : Math.min(this.o.size, acked * this.o.neg.blksize),
+      bytes: reason === 'complete' ? this.o.size : Math.min(this.o.size, acked * this.o.neg.blksize),
       retransmits: this.retransmits,
       durationMs: this.o.now() - this.t0,
       acked,
