@@ -4,7 +4,7 @@
  * each way (a libuv receive callback, a Buffer, an 'message' event, a send
  * request): 13-31 us of CPU per block against dnsmasq's 9-11, so one core
  * moved 0.56-0.83x of the best peer's bytes. Here a block costs one recv(2)
- * and one send(2) on Node's own loop.
+ * and one send(2).
  *
  * The protocol rules are those of server/tftp/transfer.ts, window.ts and
  * rto.ts, written a second time; server/tftp/native-transfer.ts says which
@@ -18,18 +18,35 @@
  * address on a fresh port (RFC 1350 section 4, the server's TID), pinned to
  * the NIC (SO_BINDTOIFINDEX), connect()ed to the client so the kernel drops
  * datagrams from any other TID. A uv_poll handle watches it for reads and a
- * uv_timer drives retransmission; no threads, no locks.
+ * uv_timer drives retransmission.
+ *
+ * The data phase runs on pump threads with their own libuv loops, not on
+ * Node's. On Node's loop an ACK waited for whatever JavaScript, compilation
+ * or sendfile(2) slice was running: in the 100-machine boot storm the main
+ * thread had busy stretches of 3-22 ms while machines fetched their loader,
+ * and the server took a median 0.5 ms (p99 21 ms) from an ACK to the next
+ * DATA against dnsmasq's 0.08 ms (p99 4 ms). The main thread opens the socket
+ * and hands the job to the least busy pump thread (a command queue and a
+ * uv_async on that thread's loop); the pump thread hands back "started" and
+ * "ended" the same way (an event queue and a uv_async on Node's loop), where
+ * the JS callbacks run. Pump threads never call into JavaScript; a job's
+ * fields belong to one thread at a time, passed with the queues' mutex. There
+ * is one pump thread per CPU the process may run on (at most MAX_WORKERS);
+ * they start with the first transfer and stop with the Node environment.
  *
  * JS API (server/tftp/native-transfer.ts wraps it):
  *   start(o) -> job     o: { address, ifindex (-1: none), peerAddress, peerPort, size, blksize, windowsize,
  *                            packets (Buffer|null), fd (-1 with packets), oack (Buffer|null), initialMs, minMs,
  *                            maxMs, maxRetries, fixedMs (-1: adaptive), block1StallRetries, onStart, onEnd }
  *       Sends the OACK, or the first window when there is none (the caller has then reported the start).
- *       onStart() when the client acknowledges the OACK. onEnd(reason, acked, retransmits, malformed,
+ *       onStart() after the client acknowledged the OACK. onEnd(reason, acked, retransmits, malformed,
  *       duplicateAcks, sendErrors, started, readErrno, clientError) once; reason is an index into
  *       REASONS of native-transfer.ts, clientError the client's ERROR datagram (a Buffer) or undefined.
+ *       Both run on Node's thread, later; onEnd runs inside start only when the first block of a file
+ *       sent without an OACK cannot be read.
  *   duplicateRequest(job): the client re-sent its request: answer the OACK again, once per wait.
- *   abort(job, message): send ERROR 0 with `message`, end as an io-error (onEnd runs before abort returns).
+ *   abort(job, message): send ERROR 0 with `message`, end as an io-error (onEnd runs before abort returns:
+ *       the call waits for the pump thread to act on it).
  */
 #define NAPI_VERSION 8
 #include <arpa/inet.h>
@@ -61,13 +78,67 @@ enum { OP_RRQ = 1, OP_WRQ = 2, OP_DATA = 3, OP_ACK = 4, OP_ERROR = 5, OP_OACK = 
 enum { R_COMPLETE, R_PROBE, R_CLIENT_ERROR, R_TIMEOUT, R_STALL_BLOCK1, R_IO_ERROR };
 enum { ACK_ADVANCED, ACK_DONE, ACK_DUPLICATE, ACK_STRAY };
 
-typedef struct pump {
+typedef struct pump pump_t;
+
+/* A command for the pump thread, or an event for Node's thread. */
+enum { M_BEGIN, M_DUPLICATE, M_ABORT, M_STOP, E_STARTED, E_ENDED };
+typedef struct msg {
+  struct msg *next;
+  pump_t *p;
+  int kind;
+  int embedded;   /* part of its job (the two events): never freed on its own */
+  uv_sem_t *done; /* M_ABORT: posted once acted on */
+  char text[400]; /* M_ABORT: the message for the client */
+} msg_t;
+
+typedef struct queue {
+  msg_t *head, *tail;
+} queue_t;
+
+/*
+ * Pump threads per process: one per CPU the process may run on (sched affinity), at most MAX_WORKERS. A server
+ * pinned to one core gets one; unpinned, concurrent transfers spread over the cores as tftpd-hpa's forked
+ * processes do.
+ */
+#define MAX_WORKERS 4
+
+typedef struct shared shared_t;
+
+/* One pump thread: its loop, its commands, its receive buffer. */
+typedef struct worker {
+  shared_t *sh;
+  int running; /* the thread and its loop exist */
+  int jobs;    /* Node's thread: jobs handed to it and not yet delivered as ended (the next job goes to the least busy) */
+  uv_loop_t loop;
+  uv_async_t commands_async;
+  uv_thread_t thread;
+  queue_t commands;
+  uint8_t buf[65536]; /* the largest UDP payload, so a datagram is judged whole */
+} worker_t;
+
+/* One per Node environment (napi instance data). */
+struct shared {
+  napi_env env;
+  uv_async_t events_async; /* on Node's loop: a pump thread posted events */
+  uv_mutex_t lock;         /* guards every queue */
+  queue_t events;
+  int active; /* Node's thread: jobs begun and not yet delivered as ended (holds the loop alive) */
+  int nworkers;
+  int started; /* the pump threads were started (with the first transfer) */
+  worker_t workers[MAX_WORKERS];
+};
+
+struct pump {
   uv_poll_t poll;
   uv_timer_t timer;
-  napi_env env;
+  shared_t *sh;
+  worker_t *w; /* the pump thread that runs it */
   napi_ref on_start, on_end, source;
-  int refs; /* poll handle + timer handle + JS external */
-  int ended, sock, file;
+  int refs; /* atomic: JS external + poll handle + timer handle + each message naming the job */
+  int ended;      /* the pump thread's: the data phase is over */
+  int delivered;  /* Node's thread's: onEnd ran */
+  int end_reason; /* set with `ended`, read by Node's thread after E_ENDED */
+  int sock, file;
   const uint8_t *packets; /* the whole file as DATA packets, or NULL: stream from `file` */
   uint8_t *scratch;       /* one DATA packet when streaming */
   uint8_t *oack;
@@ -88,12 +159,16 @@ typedef struct pump {
   int read_errno;
   uint8_t *client_error;
   size_t client_error_len;
-} pump_t;
+  msg_t started_msg, ended_msg; /* each posted at most once: no allocation on the pump thread */
+};
 
 static double now_ms(void) { return (double)uv_hrtime() / 1e6; }
 
+static void pump_hold(pump_t *p) { __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED); }
+
+/* Either thread: the last holder frees the job (its napi references are gone by then: deliver_end). */
 static void pump_release(pump_t *p) {
-  if (--p->refs > 0) return;
+  if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
   free(p->scratch);
   free(p->oack);
   free(p->client_error);
@@ -210,29 +285,58 @@ static void window_rewind(pump_t *p) {
   p->next = p->base;
 }
 
-/* ---- calls into JS ---- */
+/* ---- the two queues ---- */
 
-static void call_js(pump_t *p, napi_ref ref, size_t argc, napi_value *argv) {
-  napi_value fn, recv, result;
-  if (!ref || napi_get_reference_value(p->env, ref, &fn) != napi_ok || !fn) return;
-  napi_get_global(p->env, &recv); /* napi_make_callback wants an object as `this` */
-  napi_make_callback(p->env, NULL, recv, fn, argc, argv, &result);
+static void push(shared_t *sh, queue_t *q, msg_t *m) {
+  m->next = NULL;
+  uv_mutex_lock(&sh->lock);
+  if (q->tail)
+    q->tail->next = m;
+  else
+    q->head = m;
+  q->tail = m;
+  uv_mutex_unlock(&sh->lock);
 }
 
-static void finish(pump_t *p, int reason) {
-  if (p->ended) return;
-  p->ended = 1;
-  uv_timer_stop(&p->timer);
-  uv_poll_stop(&p->poll);
-  close(p->sock); /* libuv: never close a descriptor while a poll handle is active on it */
-  p->sock = -1;
-  uv_close((uv_handle_t *)&p->poll, on_closed);
-  uv_close((uv_handle_t *)&p->timer, on_closed);
-  napi_env env = p->env;
+static msg_t *take_all(shared_t *sh, queue_t *q) {
+  uv_mutex_lock(&sh->lock);
+  msg_t *m = q->head;
+  q->head = q->tail = NULL;
+  uv_mutex_unlock(&sh->lock);
+  return m;
+}
+
+/* Pump thread -> Node's thread. */
+static void post_event(pump_t *p, int kind) {
+  msg_t *m = kind == E_STARTED ? &p->started_msg : &p->ended_msg;
+  m->p = p;
+  m->kind = kind;
+  m->embedded = 1;
+  pump_hold(p);
+  push(p->sh, &p->sh->events, m);
+  uv_async_send(&p->sh->events_async);
+}
+
+/* ---- calls into JS (Node's thread) ---- */
+
+static void call_js(pump_t *p, napi_ref ref, size_t argc, napi_value *argv) {
+  napi_env env = p->sh->env;
+  napi_value fn, recv, result;
+  if (!ref || napi_get_reference_value(env, ref, &fn) != napi_ok || !fn) return;
+  napi_get_global(env, &recv); /* napi_make_callback wants an object as `this` */
+  napi_make_callback(env, NULL, recv, fn, argc, argv, &result);
+}
+
+/* Node's thread, once per job: report the end to JS and drop the references that kept its values alive. */
+static void deliver_end(pump_t *p) {
+  if (p->delivered) return;
+  p->delivered = 1;
+  shared_t *sh = p->sh;
+  napi_env env = sh->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) == napi_ok) {
     napi_value argv[9];
-    napi_create_int32(env, reason, &argv[0]);
+    napi_create_int32(env, p->end_reason, &argv[0]);
     napi_create_double(env, (double)(p->base - 1), &argv[1]);
     napi_create_double(env, p->retransmits, &argv[2]);
     napi_create_double(env, p->malformed, &argv[3]);
@@ -255,6 +359,44 @@ static void finish(pump_t *p, int reason) {
   if (p->on_start) napi_delete_reference(env, p->on_start);
   if (p->source) napi_delete_reference(env, p->source);
   p->on_start = p->source = NULL;
+  if (p->w) p->w->jobs--;
+  if (--sh->active == 0) uv_unref((uv_handle_t *)&sh->events_async);
+}
+
+/* Node's thread: run what the pump thread reported, in order. */
+static void drain_events(shared_t *sh) {
+  msg_t *m = take_all(sh, &sh->events);
+  if (!m) return;
+  napi_handle_scope scope = NULL;
+  napi_open_handle_scope(sh->env, &scope);
+  while (m) {
+    msg_t *next = m->next;
+    pump_t *p = m->p;
+    if (m->kind == E_STARTED && !p->delivered)
+      call_js(p, p->on_start, 0, NULL);
+    else if (m->kind == E_ENDED)
+      deliver_end(p);
+    if (!m->embedded) free(m);
+    pump_release(p); /* may free the job, and with it an embedded message */
+    m = next;
+  }
+  if (scope) napi_close_handle_scope(sh->env, scope);
+}
+
+static void on_events(uv_async_t *a) { drain_events((shared_t *)a->data); }
+
+/* Pump thread: the data phase is over. Stop and close the handles, then tell Node's thread. */
+static void finish(pump_t *p, int reason) {
+  if (p->ended) return;
+  p->ended = 1;
+  p->end_reason = reason;
+  uv_timer_stop(&p->timer);
+  uv_poll_stop(&p->poll);
+  close(p->sock); /* libuv: never close a descriptor while a poll handle is active on it */
+  p->sock = -1;
+  uv_close((uv_handle_t *)&p->poll, on_closed);
+  uv_close((uv_handle_t *)&p->timer, on_closed);
+  post_event(p, E_ENDED);
 }
 
 /* ---- transfer.ts ---- */
@@ -402,8 +544,7 @@ static void on_datagram(pump_t *p, const uint8_t *b, size_t n) {
     if (block != 0) return;
     p->awaiting_oack = 0;
     p->tries = 0;
-    call_js(p, p->on_start, 0, NULL);
-    if (p->ended) return;
+    post_event(p, E_STARTED);
     pump_window(p, 0);
     arm_timer(p);
     return;
@@ -437,18 +578,119 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   pump_t *p = (pump_t *)h->data;
   (void)events;
   if (p->ended || status < 0) return;
-  static uint8_t buf[65536]; /* the main thread's only: the largest UDP payload, so a datagram is judged whole */
-  napi_handle_scope scope = NULL;
-  napi_open_handle_scope(p->env, &scope); /* onStart may run from here */
+  uint8_t *buf = p->w->buf;
   for (int i = 0; i < BATCH && !p->ended; i++) {
-    ssize_t n = recv(p->sock, buf, sizeof buf, 0);
+    ssize_t n = recv(p->sock, buf, sizeof p->w->buf, 0);
     if (n < 0) {
       if (errno == EINTR || errno == ECONNREFUSED) continue; /* ICMP port unreachable from the client: its next ACK may come */
       break;                                                /* EAGAIN: drained */
     }
     on_datagram(p, buf, (size_t)n);
   }
-  if (scope) napi_close_handle_scope(p->env, scope);
+}
+
+/* ---- the pump thread ---- */
+
+static void begin(pump_t *p) {
+  uv_loop_t *loop = &p->w->loop;
+  uv_poll_init(loop, &p->poll, p->sock);
+  uv_timer_init(loop, &p->timer);
+  p->poll.data = p->timer.data = p;
+  uv_poll_start(&p->poll, UV_READABLE, on_readable);
+  if (p->awaiting_oack)
+    send_bytes(p, p->oack, p->oack_len);
+  else
+    pump_window(p, 0);
+  arm_timer(p);
+}
+
+static void on_commands(uv_async_t *a) {
+  worker_t *w = (worker_t *)a->data;
+  msg_t *m = take_all(w->sh, &w->commands);
+  while (m) {
+    msg_t *next = m->next;
+    pump_t *p = m->p;
+    switch (m->kind) {
+      case M_BEGIN:
+        begin(p);
+        break;
+      case M_DUPLICATE: /* the client re-sent its request (our first answer was lost): answer again, once per wait */
+        if (!p->ended && p->awaiting_oack && p->tries == 0) {
+          p->retransmits++;
+          send_bytes(p, p->oack, p->oack_len);
+        }
+        break;
+      case M_ABORT:
+        if (!p->ended) {
+          send_error(p, m->text);
+          finish(p, R_IO_ERROR);
+        }
+        uv_sem_post(m->done);
+        break;
+      case M_STOP:
+        uv_stop(&w->loop);
+        break;
+    }
+    free(m); /* commands are never embedded */
+    if (p) pump_release(p);
+    m = next;
+  }
+}
+
+static void pump_thread(void *arg) { uv_run(&((worker_t *)arg)->loop, UV_RUN_DEFAULT); }
+
+/* Node's thread: hand a command to a pump thread. */
+static int post_command(worker_t *w, pump_t *p, int kind, msg_t *given) {
+  msg_t *m = given ? given : calloc(1, sizeof *m);
+  if (!m) return 0;
+  m->p = p;
+  m->kind = kind;
+  if (p) pump_hold(p);
+  push(w->sh, &w->commands, m);
+  uv_async_send(&w->commands_async);
+  return 1;
+}
+
+static int start_worker(worker_t *w) {
+  if (uv_loop_init(&w->loop) != 0) return 0;
+  if (uv_async_init(&w->loop, &w->commands_async, on_commands) != 0) {
+    uv_loop_close(&w->loop);
+    return 0;
+  }
+  w->commands_async.data = w;
+  if (uv_thread_create(&w->thread, pump_thread, w) != 0) {
+    uv_close((uv_handle_t *)&w->commands_async, NULL);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&w->loop);
+    return 0;
+  }
+  w->running = 1;
+  return 1;
+}
+
+/* Node's thread: the least busy running pump thread; the first call starts them all. NULL if none could start. */
+static worker_t *pick_worker(shared_t *sh) {
+  if (!sh->started) {
+    sh->started = 1;
+    for (int i = 0; i < sh->nworkers; i++) start_worker(&sh->workers[i]);
+  }
+  worker_t *w = NULL;
+  for (int i = 0; i < sh->nworkers; i++)
+    if (sh->workers[i].running && (!w || sh->workers[i].jobs < w->jobs)) w = &sh->workers[i];
+  return w;
+}
+
+/* The environment is going away: stop the pump threads (transfers still running end with them). */
+static void cleanup(void *arg) {
+  shared_t *sh = (shared_t *)arg;
+  for (int i = 0; i < sh->nworkers; i++) {
+    worker_t *w = &sh->workers[i];
+    if (!w->running) continue;
+    msg_t *m = calloc(1, sizeof *m);
+    if (m && post_command(w, NULL, M_STOP, m)) uv_thread_join(&w->thread);
+    w->running = 0;
+  }
+  uv_close((uv_handle_t *)&sh->events_async, NULL); /* sh itself is never freed: the close callback may run later */
 }
 
 /* ---- JS bindings ---- */
@@ -537,6 +779,12 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   double blksize = get_num(env, o, "blksize", &ok);
   double windowsize = get_num(env, o, "windowsize", &ok);
   int fd = (int)get_num(env, o, "fd", &ok);
+  shared_t *sh = NULL;
+  napi_get_instance_data(env, (void **)&sh);
+  if (!sh) {
+    napi_throw_error(env, "EIO", "start: the addon was not initialised");
+    return NULL;
+  }
   pump_t tmpl = {0};
   tmpl.initial_ms = get_num(env, o, "initialMs", &ok);
   tmpl.min_ms = get_num(env, o, "minMs", &ok);
@@ -583,7 +831,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     return NULL;
   }
   *p = tmpl;
-  p->env = env;
+  p->sh = sh;
   p->sock = sock;
   p->file = pk ? -1 : fd;
   p->packets = pk;
@@ -612,28 +860,52 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  uv_loop_t *loop;
-  napi_get_uv_event_loop(env, &loop);
-  uv_poll_init(loop, &p->poll, sock);
-  uv_timer_init(loop, &p->timer);
-  p->poll.data = p->timer.data = p;
-  p->refs = 3;
+  p->refs = 1; /* the JS external */
   napi_create_reference(env, on_start, 1, &p->on_start);
   napi_create_reference(env, on_end, 1, &p->on_end);
   if (pk) napi_create_reference(env, packets, 1, &p->source); /* the cache may drop the run; we still send from it */
   napi_value job;
   if (napi_create_external(env, p, finalize_external, NULL, &job) != napi_ok) {
-    p->refs--; /* no external: only the handles hold it */
-    finish(p, R_IO_ERROR);
+    close(sock);
+    p->refs = 0;
+    p->delivered = 1;
+    napi_delete_reference(env, p->on_start);
+    napi_delete_reference(env, p->on_end);
+    if (p->source) napi_delete_reference(env, p->source);
+    free(p->scratch);
+    free(p->oack);
+    free(p);
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  uv_poll_start(&p->poll, UV_READABLE, on_readable);
-  if (p->awaiting_oack)
-    send_bytes(p, p->oack, p->oack_len);
-  else
-    pump_window(p, 0);
-  arm_timer(p);
+  if (++sh->active == 1) uv_ref((uv_handle_t *)&sh->events_async);
+  size_t first_len;
+  if (!p->awaiting_oack && !pk && !data_packet(p, 1, &first_len)) {
+    /* No OACK and the first block is unreadable: end here, as the JavaScript transfer does, before any start. */
+    send_error(p, "read error on server");
+    close(sock);
+    p->sock = -1;
+    p->ended = 1;
+    p->end_reason = R_IO_ERROR;
+    deliver_end(p);
+    return job;
+  }
+  __atomic_add_fetch(&p->refs, 2, __ATOMIC_RELAXED); /* the pump thread opens, and closes, the poll and timer handles */
+  worker_t *w = pick_worker(sh);
+  if (w) {
+    p->w = w;
+    w->jobs++;
+  }
+  if (!w || !post_command(w, p, M_BEGIN, NULL)) {
+    __atomic_sub_fetch(&p->refs, 2, __ATOMIC_RELAXED);
+    close(sock);
+    p->sock = -1;
+    p->ended = 1;
+    p->end_reason = R_IO_ERROR;
+    p->read_errno = ENOMEM;
+    deliver_end(p);
+    return job;
+  }
   return job;
 }
 
@@ -642,11 +914,7 @@ static napi_value js_duplicate_request(napi_env env, napi_callback_info info) {
   napi_value v;
   napi_get_cb_info(env, info, &argc, &v, NULL, NULL);
   pump_t *p = argc ? unwrap(env, v) : NULL;
-  /* The client re-sent its request (our first answer was lost): answer again now, once per wait. */
-  if (p && !p->ended && p->awaiting_oack && p->tries == 0) {
-    p->retransmits++;
-    send_bytes(p, p->oack, p->oack_len);
-  }
+  if (p && !p->delivered && p->w) post_command(p->w, p, M_DUPLICATE, NULL);
   return NULL;
 }
 
@@ -655,16 +923,41 @@ static napi_value js_abort(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   pump_t *p = argc ? unwrap(env, argv[0]) : NULL;
-  if (!p || p->ended) return NULL;
-  char msg[400] = "aborted";
+  if (!p || p->delivered || !p->w) return NULL;
+  msg_t *m = calloc(1, sizeof *m);
+  if (!m) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  strcpy(m->text, "aborted");
   size_t len;
-  if (argc > 1) napi_get_value_string_utf8(env, argv[1], msg, sizeof msg, &len);
-  send_error(p, msg);
-  finish(p, R_IO_ERROR);
+  if (argc > 1) napi_get_value_string_utf8(env, argv[1], m->text, sizeof m->text, &len);
+  uv_sem_t done;
+  uv_sem_init(&done, 0);
+  m->done = &done;
+  post_command(p->w, p, M_ABORT, m);
+  uv_sem_wait(&done); /* microseconds: the pump thread never waits for this one */
+  uv_sem_destroy(&done);
+  drain_events(p->sh); /* its end is queued by now: deliver it before returning */
   return NULL;
 }
 
 NAPI_MODULE_INIT() {
+  shared_t *sh = calloc(1, sizeof *sh);
+  uv_loop_t *loop;
+  if (!sh || uv_mutex_init(&sh->lock) != 0 || napi_get_uv_event_loop(env, &loop) != napi_ok ||
+      uv_async_init(loop, &sh->events_async, on_events) != 0) {
+    napi_throw_error(env, "ENOMEM", "tftp-pump: cannot set up its queues");
+    return NULL;
+  }
+  sh->env = env;
+  sh->events_async.data = sh;
+  unsigned cpus = uv_available_parallelism();
+  sh->nworkers = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (int)cpus;
+  for (int i = 0; i < sh->nworkers; i++) sh->workers[i].sh = sh;
+  uv_unref((uv_handle_t *)&sh->events_async); /* held only while transfers run */
+  napi_set_instance_data(env, sh, NULL, NULL);
+  napi_add_env_cleanup_hook(env, cleanup, sh);
   napi_property_descriptor props[] = {
       {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
       {"duplicateRequest", NULL, js_duplicate_request, NULL, NULL, NULL, napi_default, NULL},

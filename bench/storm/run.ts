@@ -11,6 +11,7 @@
  *       each server's median one
  *     --tftp-js: Crashcart runs TFTP transfers in JavaScript instead of its native pump (to compare the two)
  *     --profile DIR: Crashcart runs under --cpu-prof; the profile lands in DIR when it stops
+ *     --dump FILE: append each storm's per-machine results (phase times, retries, errors) to FILE as one JSON line
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,6 +36,7 @@ const { values: v } = parseArgs({
     'tftp-js': { type: 'boolean', default: false },
     reps: { type: 'string' },
     profile: { type: 'string' },
+    dump: { type: 'string' },
   },
 });
 requireTools('storm', v.only === 'crashcart' ? [] : ['nginx', 'dnsmasq']);
@@ -155,6 +157,7 @@ try {
       try {
         const r = await storm(lab, srv, specs, reference, dir);
         runs.push(r);
+        if (v.dump) fs.appendFileSync(v.dump, JSON.stringify({ rep, server: srv.name, results: r.results }) + '\n');
         process.stderr.write(
           `rep ${rep + 1}/${REPS} ${srv.name}: ${r.results.filter((x) => x.ok).length}/${N} ok, ${(r.wallMs / 1000).toFixed(1)} s\n`,
         );

@@ -4,7 +4,7 @@
  * and descriptors. Real sockets on loopback; every protocol case shared with the JavaScript side is in
  * server.test.ts.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,12 +32,15 @@ const PATIENT = { initialMs: 5000, minMs: 5000, maxMs: 5000, maxRetries: 3 };
 let dir: string;
 /** Larger than the cache takes, so it is read with pread(2) block by block. */
 const large = Buffer.alloc(CACHE_FILE_MAX_BYTES + 1_000_003);
+/** 3 MB in the cache: 2,044 lock-step blocks of 1468. */
+const mid = Buffer.from(Array.from({ length: 3_000_000 }, (_, i) => (i * 7 + (i >> 11)) & 255));
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-tftp-pump-'));
   for (let i = 0; i + 4 <= large.length; i += 4) large.writeUInt32LE((i * 2654435761) >>> 0, i);
   fs.writeFileSync(path.join(dir, 'large'), large);
   fs.writeFileSync(path.join(dir, 'small'), Buffer.alloc(40_000, 9));
+  fs.writeFileSync(path.join(dir, 'mid'), mid);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -81,6 +84,14 @@ async function rawClient(net: LoopNet, address = CLIENT): Promise<{ sock: UdpTra
   return { sock, got };
 }
 
+/** The pump threads start with the process's first transfer and stay (their loops hold a few descriptors). */
+async function startPumpThreads(): Promise<void> {
+  const { net, s, idle, to } = await serve();
+  expect((await memRead(net, CLIENT, to, { file: 'small' })).done).toBe(true);
+  await idle();
+  await s.stop();
+}
+
 const rrq = (file: string, options: Array<[string, string]> = []) => encode({ op: 1, filename: file, mode: 'octet', options });
 const ack = (n: number) => encode({ op: 4, block: n });
 const dataBlocks = (got: Array<{ buf: Buffer }>) => got.filter((g) => g.buf[1] === 3).map((g) => g.buf.readUInt16BE(2));
@@ -95,6 +106,38 @@ describe('the native TFTP pump', () => {
     const machine = { interfaces: () => ({}), ifindex: () => null, env: {} };
     expect(loadServeConfig(['--tftp-js'], machine).tftpJs).toBe(true);
     expect(loadServeConfig([], machine).tftpJs).toBe(false);
+  });
+
+  it('the data phase runs on the pump thread: a real client gets the whole file while JavaScript is blocked', async () => {
+    // atftp, a separate process, reads 2,044 lock-step blocks. When the server reports the transfer's start (the
+    // client acknowledged the OACK) this thread stops turning its event loop (a synchronous wait) until the whole
+    // file has arrived, or 20 s: on Node's loop the pump would answer no ACK meanwhile.
+    const target = path.join(dir, 'mid-got');
+    const size = () => (fs.existsSync(target) ? fs.statSync(target).size : 0);
+    let sizeWhenUnblocked = -1;
+    const { s, idle, to } = await serve({
+      events: {
+        emit(type, e) {
+          if (type === 'tftp.start') {
+            const sleep = new Int32Array(new SharedArrayBuffer(4));
+            const deadline = Date.now() + 20_000;
+            while (size() < mid.length && Date.now() < deadline) Atomics.wait(sleep, 0, 0, 5); // blocks this thread
+            sizeWhenUnblocked = size();
+          }
+          return makeEvent(type, 1, e);
+        },
+      },
+    });
+    const client = spawn('atftp', ['--option', 'blksize 1468', '-g', '-r', 'mid', '-l', target, to.address, String(to.port)], {
+      stdio: 'ignore',
+    });
+    const code = await new Promise<number | null>((resolve) => client.once('exit', (c) => resolve(c)));
+    expect(code).toBe(0);
+    expect(sizeWhenUnblocked).toBe(mid.length);
+    expect(sha(fs.readFileSync(target))).toBe(sha(mid));
+    await idle();
+    expect(s.stats).toMatchObject({ completed: 1, failed: 0, nativeTransfers: 1 });
+    await s.stop();
   });
 
   it('streams a file larger than the cache with pread(2): lock-step and windowed, exact bytes', async () => {
@@ -195,6 +238,7 @@ describe('the native TFTP pump', () => {
 
   it('leaves no descriptor behind: finished, abandoned and aborted transfers', async () => {
     // Quick enough to give up on the abandoned clients, patient enough for a busy machine's stalls.
+    await startPumpThreads();
     const { net, s, idle, to } = await serve({ rto: { initialMs: 200, minMs: 100, maxMs: 400, maxRetries: 4 } });
     const before = openFds();
     const done = await Promise.all(
@@ -214,6 +258,7 @@ describe('the native TFTP pump', () => {
   });
 
   it('a transfer running when the server stops is aborted: the client hears why, and nothing stays open', async () => {
+    await startPumpThreads();
     const before = openFds();
     const { net, s, to } = await serve();
     const { sock, got } = await rawClient(net);
