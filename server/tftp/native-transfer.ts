@@ -2,8 +2,9 @@
  * A read transfer whose data phase runs in Crashcart's own addon
  * (native/tftp-pump.c): the OACK, every DATA block, the ACKs, the window,
  * the retransmission timer and the block-1 rule, on a socket the addon opens
- * and owns. The request phase (decode, path checks, negotiation, the cache)
- * stays in server.ts. Same surface and same TransferResult as transfer.ts, so
+ * and owns, on the addon's pump threads (off Node's loop). The request phase
+ * (decode, path checks, negotiation, the cache) stays in server.ts, and
+ * onStart/onEnd run on the main thread. Same surface and same TransferResult as transfer.ts, so
  * the server treats both alike.
  *
  * The addon writes the rules of transfer.ts, window.ts and rto.ts a second
