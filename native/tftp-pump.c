@@ -88,8 +88,10 @@ typedef struct msg {
   int kind;
   int embedded;   /* part of its job (the two events): never freed on its own */
   uv_sem_t *done; /* M_ABORT: posted once acted on */
-  char text[400]; /* M_ABORT: the message for the client */
+  char *text;     /* M_ABORT: the message for the client, allocated with the message (ABORT_TEXT_MAX bytes) */
 } msg_t;
+
+#define ABORT_TEXT_MAX 400
 
 typedef struct queue {
   msg_t *head, *tail;
@@ -760,6 +762,16 @@ fail: {
 }
 }
 
+/* Node's thread: a job that never reached a pump thread ends here, its onEnd inside start (an io-error). */
+static napi_value end_at_start(pump_t *p, napi_value job) {
+  close(p->sock);
+  p->sock = -1;
+  p->ended = 1;
+  p->end_reason = R_IO_ERROR;
+  deliver_end(p);
+  return job;
+}
+
 static napi_value js_start(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value o;
@@ -852,43 +864,23 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     p->oack_len = len;
     p->awaiting_oack = 1;
   }
-  if ((!pk && !p->scratch) || (has_oack && !p->oack)) {
+  p->refs = 1; /* the JS external */
+  napi_value job;
+  if ((!pk && !p->scratch) || (has_oack && !p->oack) || napi_create_external(env, p, finalize_external, NULL, &job) != napi_ok) {
     close(sock);
-    free(p->scratch);
-    free(p->oack);
-    free(p);
+    pump_release(p); /* no external was made: this frees it */
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  p->refs = 1; /* the JS external */
   napi_create_reference(env, on_start, 1, &p->on_start);
   napi_create_reference(env, on_end, 1, &p->on_end);
   if (pk) napi_create_reference(env, packets, 1, &p->source); /* the cache may drop the run; we still send from it */
-  napi_value job;
-  if (napi_create_external(env, p, finalize_external, NULL, &job) != napi_ok) {
-    close(sock);
-    p->refs = 0;
-    p->delivered = 1;
-    napi_delete_reference(env, p->on_start);
-    napi_delete_reference(env, p->on_end);
-    if (p->source) napi_delete_reference(env, p->source);
-    free(p->scratch);
-    free(p->oack);
-    free(p);
-    napi_throw_error(env, "ENOMEM", "out of memory");
-    return NULL;
-  }
   if (++sh->active == 1) uv_ref((uv_handle_t *)&sh->events_async);
   size_t first_len;
   if (!p->awaiting_oack && !pk && !data_packet(p, 1, &first_len)) {
     /* No OACK and the first block is unreadable: end here, as the JavaScript transfer does, before any start. */
     send_error(p, "read error on server");
-    close(sock);
-    p->sock = -1;
-    p->ended = 1;
-    p->end_reason = R_IO_ERROR;
-    deliver_end(p);
-    return job;
+    return end_at_start(p, job);
   }
   __atomic_add_fetch(&p->refs, 2, __ATOMIC_RELAXED); /* the pump thread opens, and closes, the poll and timer handles */
   worker_t *w = pick_worker(sh);
@@ -898,13 +890,8 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   }
   if (!w || !post_command(w, p, M_BEGIN, NULL)) {
     __atomic_sub_fetch(&p->refs, 2, __ATOMIC_RELAXED);
-    close(sock);
-    p->sock = -1;
-    p->ended = 1;
-    p->end_reason = R_IO_ERROR;
     p->read_errno = ENOMEM;
-    deliver_end(p);
-    return job;
+    return end_at_start(p, job);
   }
   return job;
 }
@@ -914,7 +901,7 @@ static napi_value js_duplicate_request(napi_env env, napi_callback_info info) {
   napi_value v;
   napi_get_cb_info(env, info, &argc, &v, NULL, NULL);
   pump_t *p = argc ? unwrap(env, v) : NULL;
-  if (p && !p->delivered && p->w) post_command(p->w, p, M_DUPLICATE, NULL);
+  if (p && !p->delivered) post_command(p->w, p, M_DUPLICATE, NULL); /* not delivered: a pump thread has it */
   return NULL;
 }
 
@@ -923,15 +910,16 @@ static napi_value js_abort(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   pump_t *p = argc ? unwrap(env, argv[0]) : NULL;
-  if (!p || p->delivered || !p->w) return NULL;
-  msg_t *m = calloc(1, sizeof *m);
+  if (!p || p->delivered) return NULL;
+  msg_t *m = calloc(1, sizeof *m + ABORT_TEXT_MAX);
   if (!m) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
+  m->text = (char *)(m + 1);
   strcpy(m->text, "aborted");
   size_t len;
-  if (argc > 1) napi_get_value_string_utf8(env, argv[1], m->text, sizeof m->text, &len);
+  if (argc > 1) napi_get_value_string_utf8(env, argv[1], m->text, ABORT_TEXT_MAX, &len);
   uv_sem_t done;
   uv_sem_init(&done, 0);
   m->done = &done;
