@@ -23,7 +23,7 @@ await build({
   logLevel: 'warning',
 });
 console.log(`dist/crashcart.mjs ${(statSync(out).size / 1024).toFixed(0)} KiB`);
-// The addons (native/*.c: sendfile(2) for the node plane, the TFTP pump): a package carries them next to the bundle.
+// The addons (native/*.c: sendfile(2) for the node plane, the TFTP pump, the DHCP sockets' batched reads): a package carries them next to the bundle.
 execFileSync(process.execPath, [path.join(root, 'build', 'native.mjs')], { stdio: 'inherit' });
 // `--core-only`: the appliance bundle alone (build/package-deb.mjs; the agent and UI come from their own steps).
 if (process.argv.includes('--core-only')) process.exit(0);

@@ -3,23 +3,28 @@
 //   node build/native.mjs  ->  build/out/native/crashcart-<name>-<platform>-<arch>.node
 //   sendfile   the node plane's zero-copy sender (server/http/asset-sendfile.ts)
 //   tftp-pump  the data phase of a TFTP read transfer (server/tftp/native-transfer.ts)
+//   udp-batch  the DHCP server's sockets, read with recvmmsg(2) (server/net/native-udp.ts)
 // Needs a C compiler and Node's headers (Debian: gcc, libc6-dev; the headers come with Node under
 // <prefix>/include/node). Skips an addon whose output is newer than its source. Without the addons the
-// appliance still works: the node plane sends from memory and TFTP runs in JavaScript (docs/performance.md).
+// appliance still works: the node plane sends from memory, TFTP runs in JavaScript and DHCP reads through
+// Node's sockets (docs/performance.md).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ADDONS } from './native-addons.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ADDONS = ['sendfile', 'tftp-pump'];
 const headers = [path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) =>
   fs.existsSync(path.join(d, 'node_api.h')),
 );
 for (const name of ADDONS) {
   const src = path.join(root, 'native', `${name}.c`);
   const out = path.join(root, 'build', 'out', 'native', `crashcart-${name}-${process.platform}-${process.arch}.node`);
-  if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(src).mtimeMs && !process.argv.includes('--force')) {
+  // The source and the headers every addon includes (native/*.h).
+  const inputs = [src, ...fs.readdirSync(path.join(root, 'native')).filter((f) => f.endsWith('.h')).map((f) => path.join(root, 'native', f))];
+  const newest = Math.max(...inputs.map((f) => fs.statSync(f).mtimeMs));
+  if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newest && !process.argv.includes('--force')) {
     console.log(`${path.relative(root, out)} is up to date`);
     continue;
   }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_X64_PIN, unpackPinnedNode } from './pinned-node.mjs';
 import { runtimeModules } from './runtime-deps.mjs';
+import { ADDONS } from './native-addons.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -54,9 +55,9 @@ try {
   fail(e.message);
 }
 for (const f of ['package.json', 'bin/crashcart.mjs', 'bin/launch.mjs', 'dist/crashcart.mjs']) copy(path.join(root, f), path.join(lib, f));
-// The addons built by build.mjs above (build/native.mjs): the node plane's sendfile(2) and the TFTP pump; the
-// core looks for them here (server/net/native-addon.ts).
-for (const name of ['sendfile', 'tftp-pump']) {
+// The addons built by build.mjs above (build/native.mjs): the node plane's sendfile(2), the TFTP pump and the DHCP
+// sockets' batched reads; the core looks for them here (server/net/native-addon.ts).
+for (const name of ADDONS) {
   const addon = path.join('build', 'out', 'native', `crashcart-${name}-linux-x64.node`);
   copy(path.join(root, addon), path.join(lib, addon));
 }

@@ -62,6 +62,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "napi-args.h"
+
 #ifndef SO_BINDTOIFINDEX
 #define SO_BINDTOIFINDEX 62
 #endif
@@ -697,36 +699,6 @@ static void cleanup(void *arg) {
 
 /* ---- JS bindings ---- */
 
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[160];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  const char *code = "EIO";
-  switch (err) {
-    case EACCES: code = "EACCES"; break;
-    case EPERM: code = "EPERM"; break;
-    case EADDRINUSE: code = "EADDRINUSE"; break;
-    case EADDRNOTAVAIL: code = "EADDRNOTAVAIL"; break;
-    case ENODEV: code = "ENODEV"; break;
-    case EMFILE: code = "EMFILE"; break;
-    case ENFILE: code = "ENFILE"; break;
-    case EINVAL: code = "EINVAL"; break;
-    case ENETUNREACH: code = "ENETUNREACH"; break;
-  }
-  napi_throw_error(env, code, msg);
-  return NULL;
-}
-
-static int get_prop(napi_env env, napi_value o, const char *name, napi_value *out) {
-  return napi_get_named_property(env, o, name, out) == napi_ok;
-}
-
-static double get_num(napi_env env, napi_value o, const char *name, int *ok) {
-  napi_value v;
-  double d = 0;
-  if (!get_prop(env, o, name, &v) || napi_get_value_double(env, v, &d) != napi_ok) *ok = 0;
-  return d;
-}
-
 static int get_ipv4(napi_env env, napi_value o, const char *name, struct in_addr *out) {
   napi_value v;
   char s[64];
@@ -754,12 +726,8 @@ static int open_socket(napi_env env, struct in_addr local, int ifindex, struct i
   step = "connect";
   if (connect(fd, (struct sockaddr *)&b, sizeof b) < 0) goto fail;
   return fd;
-fail: {
-  int err = errno;
-  close(fd);
-  throw_errno(env, step, err);
-  return -1;
-}
+fail:
+  return close_and_throw(env, fd, step);
 }
 
 /* Node's thread: a job that never reached a pump thread ends here, its onEnd inside start (an io-error). */

@@ -5,10 +5,12 @@
  * fdatasync returns at once: the durability Kea's memfile has). Every step runs on a fresh server,
  * repeated; a rate counts only when every repetition had zero drops. Writes bench/dhcp/RESULTS.md.
  * Crashcart gets load only once its DHCP warm start has finished (servers.ts waits for it in /api/v1/status);
- * `--servers crashcart,crashcart-cold,...` adds the same server with the warm start off, for an A/B in one run.
+ * `--servers crashcart,crashcart-cold,...` adds the same server with the warm start off, for an A/B in one run;
+ * `crashcart-dgram` is the server with `--dhcp-js` (DHCP through Node's datagram layer, not the batching addon),
+ * `crashcart-gc1` the server under `node --single-threaded-gc`.
  *
  *   node bin/run-ts.mjs bench/dhcp/run.ts [--seconds 5] [--clients 10000] [--reps 2] [--rates 1000,2000,...]
- *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,kea,dnsmasq,plugin]
+ *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,crashcart-dgram,crashcart-gc1,kea,dnsmasq,plugin]
  *     [--profile DIR] [--no-fuzz] [--out FILE]
  */
 import fs from 'node:fs';
@@ -16,7 +18,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab } from '../../test/support/netns-lab.ts';
-import { NET, crashcartCold, crashcartPlugin, crashcartServe, dnsmasq, kea, type Starter } from './servers.ts';
+import {
+  NET,
+  crashcartCold,
+  crashcartDgram,
+  crashcartMainThreadGc,
+  crashcartPlugin,
+  crashcartServe,
+  dnsmasq,
+  kea,
+  type Starter,
+} from './servers.ts';
 import { sweepAll, type BenchConfig } from './sweep.ts';
 import { detail, summaryTable, type ConfigResult } from './report.ts';
 import { runFuzz } from './fuzz.ts';
@@ -45,6 +57,8 @@ const RATES = v.rates.split(',').map(Number);
 const SERVERS: Record<string, [string, Starter]> = {
   crashcart: ['Crashcart', crashcartServe],
   'crashcart-cold': ['Crashcart, warm start off', crashcartCold],
+  'crashcart-dgram': ['Crashcart, --dhcp-js', crashcartDgram],
+  'crashcart-gc1': ['Crashcart, node --single-threaded-gc', crashcartMainThreadGc],
   plugin: ['Crashcart DHCP plugin alone', crashcartPlugin],
   kea: ['Kea (memfile)', kea],
   dnsmasq: ['dnsmasq', dnsmasq],

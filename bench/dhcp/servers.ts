@@ -55,15 +55,23 @@ function warmStartOf(lab: Lab, ns: string, adminUrl: string, token: string): Ser
 export const crashcartServe: Starter = (lab, ns, o) => serve(lab, ns, o, true);
 /** The real appliance with `--dhcp-warm-start off`: every step starts on the cold path. */
 export const crashcartCold: Starter = (lab, ns, o) => serve(lab, ns, o, false);
+/** The real appliance with `--dhcp-js`: its DHCP sockets read by Node's datagram layer, not in batches by the addon. */
+export const crashcartDgram: Starter = (lab, ns, o) => serve(lab, ns, o, true, ['--dhcp-js']);
+/**
+ * The real appliance under `node --single-threaded-gc`: V8 collects on the main thread instead of on helper threads,
+ * which on one CPU preempt the main thread for a scheduler slice each (docs/perf/changes.md, "DHCP sockets").
+ */
+export const crashcartMainThreadGc: Starter = (lab, ns, o) => serve(lab, ns, o, true, [], ['--single-threaded-gc']);
 
 /** The real appliance: `crashcart serve --iface s0 --dhcp full`, everything else it runs included. */
-async function serve(lab: Lab, ns: string, o: StartOpts, warm: boolean): Promise<Running> {
+async function serve(lab: Lab, ns: string, o: StartOpts, warm: boolean, extra: string[] = [], nodeArgs: string[] = []): Promise<Running> {
   // serve refuses full mode without a microkernel (the readiness gate); no machine boots in this bench.
   const mk = await standInMicrokernel(o.dir);
   const flags = [
     ...['--iface', 's0', '--address', `${NET.server}/${NET.prefix}`, '--dhcp', 'full'],
     ...['--range', `${NET.start}-${NET.end}`, '--force', '--log-level', 'warn', '--microkernel', mk],
     ...['--dhcp-warm-start', warm ? 'on' : 'off'],
+    ...extra,
   ];
   const a = await spawnAppliance(flags, {
     dataDir: path.join(o.dir, 'crashcart'),
@@ -71,7 +79,7 @@ async function serve(lab: Lab, ns: string, o: StartOpts, warm: boolean): Promise
     httpPort: 8026,
     testDefaults: false,
     ...(o.cpus ? { wrap: ['taskset', '-c', o.cpus] } : {}),
-    ...(o.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] } : {}),
+    nodeArgs: [...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []), ...nodeArgs],
   });
   lab.children.push(a.child);
   const token = await a.token();
@@ -84,7 +92,7 @@ async function serve(lab: Lab, ns: string, o: StartOpts, warm: boolean): Promise
     // Generous: with --cpu-prof the profile is written on the way out.
     stop: () => a.stop(15_000),
     note: async () =>
-      `crashcart serve (whole appliance), warm start ${warm ? `${w.exchanges} exchanges in ${Math.round(w.ms)} ms, ${Math.round(w.cpuMs)} ms CPU` : 'off'}`,
+      `${nodeArgs.length ? `node ${nodeArgs.join(' ')} ` : ''}crashcart serve${extra.length ? ` ${extra.join(' ')}` : ''} (whole appliance), warm start ${warm ? `${w.exchanges} exchanges in ${Math.round(w.ms)} ms, ${Math.round(w.cpuMs)} ms CPU` : 'off'}`,
   };
 }
 

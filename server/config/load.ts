@@ -68,6 +68,10 @@ export const SERVE_OPTIONS = {
     type: 'boolean',
     help: "run TFTP transfers in JavaScript instead of Crashcart's native pump (to compare; see docs/performance.md)",
   },
+  'dhcp-js': {
+    type: 'boolean',
+    help: "read DHCP through Node's datagram layer instead of Crashcart's batching addon (to compare; see docs/performance.md)",
+  },
   'dhcp-port': { type: 'string', help: 'DHCP server port (default 67; tests use others)' },
   'tftp-port': { type: 'string', help: 'TFTP port (default 69)' },
   'proxy-port': { type: 'string', help: 'PXE boot-server port (default 4011)' },
@@ -156,6 +160,7 @@ export function loadServeConfig(argv: string[], machine: MachineView): Config {
     dhcpWarmStart: oneOf('dhcp-warm-start', s('dhcp-warm-start'), ['on', 'off'] as const, 'on') === 'on',
     httpCopy: Boolean(values['http-copy']),
     tftpJs: Boolean(values['tftp-js']),
+    dhcpJs: Boolean(values['dhcp-js']),
     ports: {
       dhcp: int('dhcp-port', s('dhcp-port'), 67),
       proxy: int('proxy-port', s('proxy-port'), 4011),

@@ -76,6 +76,8 @@ export const ConfigSchema = Type.Object(
     httpCopy: Type.Optional(Type.Boolean()),
     /** TFTP transfers run in JavaScript instead of the native pump (`--tftp-js`, to compare: server/tftp/native-transfer.ts). */
     tftpJs: Type.Optional(Type.Boolean()),
+    /** DHCP sockets read through Node's datagram layer instead of in batches by the addon (`--dhcp-js`, to compare: server/net/native-udp.ts). */
+    dhcpJs: Type.Optional(Type.Boolean()),
     ports: Type.Object({
       dhcp: Type.Integer({ minimum: 0, maximum: 65535 }),
       proxy: Type.Integer({ minimum: 0, maximum: 65535 }),

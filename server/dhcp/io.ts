@@ -5,6 +5,7 @@
  * with a scripted link; `realDhcpIo` is the thin real one.
  */
 import { openPinnedUdp, type UdpTransport } from '../net/pinned-udp.ts';
+import { openBatchedUdp, udpBatch } from '../net/native-udp.ts';
 import { watchLink, type LinkState } from '../net/link-state.ts';
 import { addressInUse } from '../net/icmp-probe.ts';
 import { probeForeignDhcp, type ProbeResult } from './probe.ts';
@@ -33,13 +34,31 @@ export interface DhcpIo {
   macForIp(ip: string): Promise<string | null>;
 }
 
-/** Builds the io for one NIC (called at start, once the NIC is known). */
-export type DhcpIoFactory = (nic: Nic, linkPollMs: number) => DhcpIo;
+/**
+ * Builds the io for one NIC (called at start, once the NIC is known). `nodeSockets`: read with Node's datagram
+ * layer even when the batching addon is there (`--dhcp-js`, to compare).
+ */
+export type DhcpIoFactory = (nic: Nic, linkPollMs: number, nodeSockets: boolean) => DhcpIo;
 
-/** The real one: sockets pinned with SO_BINDTOIFINDEX, ping, /proc/net/arp, /sys polling. */
-export const realDhcpIo: DhcpIoFactory = (nic, linkPollMs) => ({
+/** Does the real io read in batches (native/udp-batch.c)? False without the addon or with `--dhcp-js`. */
+export function batchedSockets(nodeSockets: boolean): boolean {
+  return !nodeSockets && udpBatch.addon !== null;
+}
+
+/**
+ * The real one: sockets pinned with SO_BINDTOIFINDEX (read in batches by the addon, or by Node's datagram layer),
+ * ping, /proc/net/arp, /sys polling.
+ */
+export const realDhcpIo: DhcpIoFactory = (nic, linkPollMs, nodeSockets) => ({
   openSocket: (port, purpose) =>
-    openPinnedUdp({ port, address: '0.0.0.0', ifindex: nic.ifindex, broadcast: true, purpose, recvBufferBytes: DHCP_RECV_BUFFER_BYTES }),
+    (batchedSockets(nodeSockets) ? openBatchedUdp : openPinnedUdp)({
+      port,
+      address: '0.0.0.0',
+      ifindex: nic.ifindex,
+      broadcast: true,
+      purpose,
+      recvBufferBytes: DHCP_RECV_BUFFER_BYTES,
+    }),
   probe: (timeoutMs, mac) => probeForeignDhcp({ iface: nic.iface, ifindex: nic.ifindex, timeoutMs, mac }),
   watchLink: (onChange) => watchLink(nic.iface, nic.ip, linkPollMs, onChange),
   addressInUse: (ip) => addressInUse(nic.iface, ip),

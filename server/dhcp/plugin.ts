@@ -21,6 +21,7 @@ import { BoundedMap } from './bounded-map.ts';
 import { poolsFor } from './pools.ts';
 import { encodeExtraOptions } from './extra-options.ts';
 import { realDhcpIo, type DhcpIo, type DhcpIoFactory, type Nic } from './io.ts';
+import { udpBatch } from '../net/native-udp.ts';
 import {
   handlerEvents,
   handlerHooks,
@@ -236,7 +237,9 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       if (mode === 'full' && !config.range) throw ccError('CC_ERR_RANGE_INVALID', 'full DHCP needs --range START-END');
       const pools = poolsFor(config);
       const extraOptions = encodeExtraOptions(config.dhcpOptions);
-      const dio = (deps.io ?? realDhcpIo)(nic, o.linkPollMs ?? DEFAULT_LINK_POLL_MS);
+      const dio = (deps.io ?? realDhcpIo)(nic, o.linkPollMs ?? DEFAULT_LINK_POLL_MS, config.dhcpJs ?? false);
+      if (!deps.io && !config.dhcpJs && !udpBatch.addon)
+        log.warn({ why: udpBatch.why }, "DHCP: sockets read through Node's datagram layer, not in batches (more CPU per exchange)");
       io = dio;
       const mac = probeMac(randomBytes(6));
       if (mode === 'full' && !config.force) await refuseIfCompeting(dio, nic, mac);
@@ -311,6 +314,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       return {
         ...(handler?.stats ?? {}),
         ...extra,
+        ...socketStats(sockets),
         lease_batches: lstore?.batches ?? 0,
         lease_writes: lstore?.batchedDocs ?? 0,
         lease_disk_syncs: lstore?.diskSyncs.count ?? 0,
@@ -335,4 +339,18 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
     proxyStrategy: (mac) => strategies.get(mac),
     warmStart: () => ({ ...warm }),
   };
+}
+
+/** The batched sockets' counters, summed (zero on Node sockets): datagrams per wakeup, and oversize ones dropped. */
+function socketStats(sockets: readonly UdpTransport[]): Record<string, number> {
+  const r = { socket_batches: 0, socket_datagrams: 0, oversize_drops: 0, socket_read_errors: 0 };
+  for (const t of sockets) {
+    const s = t.stats?.();
+    if (!s) continue;
+    r.socket_batches += s.batches;
+    r.socket_datagrams += s.datagrams;
+    r.oversize_drops += s.oversize;
+    r.socket_read_errors += s.readErrors;
+  }
+  return r;
 }

@@ -29,6 +29,8 @@ export interface UdpTransport {
   /** Local port actually bound (useful when asking for port 0). */
   readonly port: number;
   close(): Promise<void>;
+  /** What a batched socket counted (native-udp.ts); a Node socket has none. */
+  stats?(): { batches: number; datagrams: number; oversize: number; readErrors: number };
 }
 
 /** Options of a pinned socket. */

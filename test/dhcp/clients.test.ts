@@ -3,7 +3,8 @@
  * dhclient and udhcpc (bind, renew, release, appliance restart keeps the
  * lease, operator options, INIT-REBOOT of an unknown lease, a live reservation),
  * a "corporate LAN" interface that gets no answer, perfdhcp with 1,000+ relayed
- * clients and a relayed extra pool.
+ * clients and a relayed extra pool. The sockets are the batching addon's (native/udp-batch.c);
+ * node-sockets.test.ts runs real clients over Node's datagram layer (`--dhcp-js`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -284,6 +285,11 @@ describe.sequential('real clients in namespaces', () => {
     // perfdhcp's rate control may start a few exchanges past -n on a loaded machine (1805 seen): every one it
     // started must be answered (no drops above), and at least the 1800 asked for.
     expect(num(/REQUEST-ACK\*+[\s\S]*?received packets: (\d+)/)).toBeGreaterThanOrEqual(1800);
+    // Read by the batching addon (native/udp-batch.c), not Node's datagram layer (node-sockets.test.ts runs that one).
+    const live = await app.stats();
+    expect(live.socket_datagrams).toBeGreaterThanOrEqual(3600);
+    expect(live.socket_batches).toBeGreaterThan(0);
+    expect(live.oversize_drops).toBe(0);
     const stats = await app.stop();
     expect(stats.acks).toBeGreaterThanOrEqual(1800);
     // Read the lease file as the appliance left it on disk: last line per MAC wins.

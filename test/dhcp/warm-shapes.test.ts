@@ -12,6 +12,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { asJsBuffer, openPinnedUdp, type UdpTransport } from '../../server/net/pinned-udp.ts';
+import { openBatchedUdp } from '../../server/net/native-udp.ts';
 import { warmMac, warmPacket } from '../../server/dhcp/warm-packets.ts';
 import { throwawayEvents } from '../../server/dhcp/warm-start.ts';
 import { EventLog } from '../../server/events/event-log.ts';
@@ -39,8 +40,11 @@ function sendTo(port: number, bytes: Buffer): void {
 }
 
 describe('hidden classes the warm start shares with real traffic', () => {
-  it('a datagram received through openPinnedUdp has the class of a warm packet, and the same bytes', async () => {
-    const t = await openPinnedUdp({ port: 0, address: '127.0.0.1', ifindex: null, purpose: 'DHCP' });
+  it.each([
+    ['openPinnedUdp (Node socket, re-wrapped)', openPinnedUdp],
+    ['openBatchedUdp (the batching addon)', openBatchedUdp],
+  ])('a datagram received through %s has the class of a warm packet, and the same bytes', async (_, openSocket) => {
+    const t = await openSocket({ port: 0, address: '127.0.0.1', ifindex: null, purpose: 'DHCP' });
     open.push(t);
     const got = new Promise<Buffer>((resolve) => t.onMessage((buf) => resolve(buf)));
     const packet = warm();

@@ -141,6 +141,7 @@ describe('electron-builder.yml', () => {
       'resources/microkernel/amd64/initrd.img',
       'build/out/native/crashcart-sendfile-linux-x64.node',
       'build/out/native/crashcart-tftp-pump-linux-x64.node',
+      'build/out/native/crashcart-udp-batch-linux-x64.node',
     ])
       expect(unpacked(rel), rel).toBe(true);
     for (const dir of runtime) expect(unpacked(path.join(path.relative(REPO_ROOT, dir), 'package.json')), dir).toBe(true);
@@ -224,9 +225,9 @@ describe('the packaged layout', () => {
       expect(fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')[1]).toBe(
         path.join(res, 'app.asar.unpacked', 'bin', 'crashcart.mjs'),
       );
-      // Both addons (sendfile(2), the TFTP pump) loaded from the unpacked tree (a plain Node cannot dlopen inside app.asar).
+      // The addons (sendfile(2), the TFTP pump, the DHCP sockets) loaded from the unpacked tree (a plain Node cannot dlopen inside app.asar).
       const maps = fs.readFileSync(`/proc/${child.pid}/maps`, 'utf8');
-      for (const addon of ['crashcart-sendfile-linux-x64.node', 'crashcart-tftp-pump-linux-x64.node'])
+      for (const addon of ['crashcart-sendfile-linux-x64.node', 'crashcart-tftp-pump-linux-x64.node', 'crashcart-udp-batch-linux-x64.node'])
         expect(maps).toContain(path.join(res, 'app.asar.unpacked', 'build', 'out', 'native', addon));
       const origin = new URL(s.url!).origin;
       const token = fs.readFileSync(path.join(data, 'admin-token'), 'utf8').trim();

@@ -168,6 +168,7 @@ describe('crashcart_VERSION_amd64.deb in a clean Debian 12 root', { timeout: 300
     const maps = fs.readFileSync(`/proc/${serve.pid}/maps`, 'utf8');
     expect(maps).toContain('/usr/lib/crashcart/build/out/native/crashcart-sendfile-linux-x64.node');
     expect(maps).toContain('/usr/lib/crashcart/build/out/native/crashcart-tftp-pump-linux-x64.node');
+    expect(maps).toContain('/usr/lib/crashcart/build/out/native/crashcart-udp-batch-linux-x64.node');
     // It ran as the service user, not root.
     expect(fs.readFileSync(`/proc/${serve.pid}/status`, 'utf8')).toMatch(
       new RegExp(`^Uid:\\s+${fs.statSync(path.join(root, STATE)).uid}\\s`, 'm'),

@@ -48,6 +48,7 @@ describe('crashcart_VERSION_amd64.deb', () => {
       './usr/lib/crashcart/dist/crashcart.mjs',
       './usr/lib/crashcart/build/out/native/crashcart-sendfile-linux-x64.node',
       './usr/lib/crashcart/build/out/native/crashcart-tftp-pump-linux-x64.node',
+      './usr/lib/crashcart/build/out/native/crashcart-udp-batch-linux-x64.node',
       './usr/lib/crashcart/renderer/dist/index.html',
       './usr/lib/crashcart/node_modules/sockopt/package.json',
       './usr/lib/crashcart/node_modules/@seald-io/nedb/package.json',

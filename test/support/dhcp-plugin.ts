@@ -26,7 +26,7 @@ export interface DhcpPluginArgs {
   dataDir: string;
   options?: DhcpPluginOptions;
   /** Config additions: extra pools, extra options, the conflict check. */
-  config?: Partial<Pick<Config, 'pools' | 'dhcpOptions' | 'conflictCheck' | 'dhcpWarmStart'>>;
+  config?: Partial<Pick<Config, 'pools' | 'dhcpOptions' | 'conflictCheck' | 'dhcpWarmStart' | 'dhcpJs'>>;
   /** Answer HTTP on 8026 and record TFTP read requests on 69. */
   bootServers?: boolean;
   /** Serve resources/ipxe with the real TFTP plugin instead of the recorder (needs bootServers). */

@@ -1,0 +1,55 @@
+/*
+ * What every Crashcart addon (a C file in native/) does at its JavaScript boundary: throw an errno as an Error whose
+ * `code` is the errno's name (server/errors/cc-error.ts bindError reads EADDRINUSE, EACCES, EPERM), and read
+ * the named fields of an options object. Static functions, included by each addon's one source file.
+ */
+#ifndef CRASHCART_NAPI_ARGS_H
+#define CRASHCART_NAPI_ARGS_H
+#include <errno.h>
+#include <node_api.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Throw `what: strerror(err)` with the errno's name as code; returns NULL for a binding to return. */
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  const char *code = "EIO";
+  switch (err) {
+    case EACCES: code = "EACCES"; break;
+    case EPERM: code = "EPERM"; break;
+    case EADDRINUSE: code = "EADDRINUSE"; break;
+    case EADDRNOTAVAIL: code = "EADDRNOTAVAIL"; break;
+    case ENODEV: code = "ENODEV"; break;
+    case EMFILE: code = "EMFILE"; break;
+    case ENFILE: code = "ENFILE"; break;
+    case EINVAL: code = "EINVAL"; break;
+    case ENETUNREACH: code = "ENETUNREACH"; break;
+  }
+  napi_throw_error(env, code, msg);
+  return NULL;
+}
+
+/* A socket call `step` failed on `fd`: close it, throw errno as above, return -1 (the descriptor a caller returns). */
+static int close_and_throw(napi_env env, int fd, const char *step) {
+  int err = errno;
+  close(fd);
+  throw_errno(env, step, err);
+  return -1;
+}
+
+/* o[name] into *out; 0 when it cannot be read. */
+static int get_prop(napi_env env, napi_value o, const char *name, napi_value *out) {
+  return napi_get_named_property(env, o, name, out) == napi_ok;
+}
+
+/* o[name] as a number; clears *ok when it is missing or not a number. */
+static double get_num(napi_env env, napi_value o, const char *name, int *ok) {
+  napi_value v;
+  double d = 0;
+  if (!get_prop(env, o, name, &v) || napi_get_value_double(env, v, &d) != napi_ok) *ok = 0;
+  return d;
+}
+
+#endif
