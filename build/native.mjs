@@ -4,6 +4,7 @@
 //   sendfile   the node plane's zero-copy sender (server/http/asset-sendfile.ts)
 //   tftp-pump  the data phase of a TFTP read transfer (server/tftp/native-transfer.ts)
 //   udp-batch  the DHCP server's sockets, read with recvmmsg(2) (server/net/native-udp.ts)
+//   reexec     bin/crashcart.mjs starting `serve` again under `--single-threaded-gc` on one CPU (server/system/gc-threads.ts)
 // Needs a C compiler and Node's headers (Debian: gcc, libc6-dev; the headers come with Node under
 // <prefix>/include/node). Skips an addon whose output is newer than its source. Without the addons the
 // appliance still works: the node plane sends from memory, TFTP runs in JavaScript and DHCP reads through
@@ -22,7 +23,13 @@ for (const name of ADDONS) {
   const src = path.join(root, 'native', `${name}.c`);
   const out = path.join(root, 'build', 'out', 'native', `crashcart-${name}-${process.platform}-${process.arch}.node`);
   // The source and the headers every addon includes (native/*.h).
-  const inputs = [src, ...fs.readdirSync(path.join(root, 'native')).filter((f) => f.endsWith('.h')).map((f) => path.join(root, 'native', f))];
+  const inputs = [
+    src,
+    ...fs
+      .readdirSync(path.join(root, 'native'))
+      .filter((f) => f.endsWith('.h'))
+      .map((f) => path.join(root, 'native', f)),
+  ];
   const newest = Math.max(...inputs.map((f) => fs.statSync(f).mtimeMs));
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newest && !process.argv.includes('--force')) {
     console.log(`${path.relative(root, out)} is up to date`);

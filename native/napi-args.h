@@ -1,7 +1,8 @@
 /*
  * What every Crashcart addon (a C file in native/) does at its JavaScript boundary: throw an errno as an Error whose
  * `code` is the errno's name (server/errors/cc-error.ts bindError reads EADDRINUSE, EACCES, EPERM), and read
- * the named fields of an options object. Static functions, included by each addon's one source file.
+ * the named fields of an options object. Static inline functions (an addon that uses some of them compiles without
+ * warnings), included by each addon's one source file.
  */
 #ifndef CRASHCART_NAPI_ARGS_H
 #define CRASHCART_NAPI_ARGS_H
@@ -12,7 +13,7 @@
 #include <unistd.h>
 
 /* Throw `what: strerror(err)` with the errno's name as code; returns NULL for a binding to return. */
-static napi_value throw_errno(napi_env env, const char *what, int err) {
+static inline napi_value throw_errno(napi_env env, const char *what, int err) {
   char msg[160];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
   const char *code = "EIO";
@@ -32,7 +33,7 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
 }
 
 /* A socket call `step` failed on `fd`: close it, throw errno as above, return -1 (the descriptor a caller returns). */
-static int close_and_throw(napi_env env, int fd, const char *step) {
+static inline int close_and_throw(napi_env env, int fd, const char *step) {
   int err = errno;
   close(fd);
   throw_errno(env, step, err);
@@ -40,12 +41,12 @@ static int close_and_throw(napi_env env, int fd, const char *step) {
 }
 
 /* o[name] into *out; 0 when it cannot be read. */
-static int get_prop(napi_env env, napi_value o, const char *name, napi_value *out) {
+static inline int get_prop(napi_env env, napi_value o, const char *name, napi_value *out) {
   return napi_get_named_property(env, o, name, out) == napi_ok;
 }
 
 /* o[name] as a number; clears *ok when it is missing or not a number. */
-static double get_num(napi_env env, napi_value o, const char *name, int *ok) {
+static inline double get_num(napi_env env, napi_value o, const char *name, int *ok) {
   napi_value v;
   double d = 0;
   if (!get_prop(env, o, name, &v) || napi_get_value_double(env, v, &d) != napi_ok) *ok = 0;

@@ -58,6 +58,8 @@ ${part('bench/dhcp/RESULTS-events-arena.md', '')}
 
 ${part('bench/dhcp/RESULTS-warm-shapes.md', '')}
 
+${part('bench/dhcp/RESULTS-udp-batch.md', '')}
+
 ## TFTP (\`bench/tftp\`)
 
 ${part('bench/tftp/RESULTS.md', '_not run_')}

@@ -78,7 +78,10 @@ export function detail(results: ConfigResult[]): string {
     for (const s of sweeps)
       out.push(
         `- ${s.server}: ${s.steps
-          .map((p) => `${p.target}->${f(p.rate)} (${p.drops}/${p.sent}, ${f(p.p50, 1)}/${f(p.p99, 1)} ms, ${f(p.cpuUsPerDora)} µs)`)
+          .map(
+            (p) =>
+              `${p.target}->${f(p.rate)} (${p.drops}/${p.sent}${p.drops ? `, full buffer: perfdhcp ${p.clientRcvbufDrops}, server ${p.serverRcvbufDrops}` : ''}, ${f(p.p50, 1)}/${f(p.p99, 1)} ms, ${f(p.cpuUsPerDora)} µs)`,
+          )
           .join('; ')}`,
       );
     out.push('');

@@ -22,8 +22,13 @@ export interface BenchConfig {
   fsync: boolean;
 }
 
-/** One repetition: perfdhcp's result plus the server's CPU time during it. */
-export type Rep = PerfResult & { cpuMs: number };
+/**
+ * One repetition: perfdhcp's result plus the server's CPU time during it, and the datagrams the kernel dropped
+ * because a socket's receive buffer was full (UDP RcvbufErrors of /proc/net/snmp): in perfdhcp's namespace (its
+ * own socket: a reply that arrived while perfdhcp was not reading, which it then counts as a drop) and in the
+ * server's (a request the server never saw).
+ */
+export type Rep = PerfResult & { cpuMs: number; clientRcvbufDrops: number; serverRcvbufDrops: number };
 
 /** One rate step: the repetitions at that rate. */
 export interface Step {
@@ -39,6 +44,9 @@ export interface Step {
   sent: number;
   /** Server CPU microseconds per completed DORA (mean of the repetitions). */
   cpuUsPerDora: number | null;
+  /** Datagrams dropped at a full receive buffer, all repetitions: perfdhcp's socket, the server's. */
+  clientRcvbufDrops: number;
+  serverRcvbufDrops: number;
 }
 
 /** A server's sweep. */
@@ -75,10 +83,22 @@ function cpuMs(pid: number): number {
   }
 }
 
+/** The UDP RcvbufErrors counter of a namespace (socket receive buffers full). */
+function rcvbufErrors(lab: Lab, ns: string): number {
+  const udp = lab
+    .exec(ns, 'cat', ['/proc/net/snmp'])
+    .split('\n')
+    .filter((l) => l.startsWith('Udp:'));
+  const names = udp[0]?.split(/\s+/) ?? [];
+  const values = udp[1]?.split(/\s+/) ?? [];
+  return Number(values[names.indexOf('RcvbufErrors')] ?? NaN);
+}
+
 async function once(lab: Lab, start: Starter, cfg: BenchConfig, o: SweepOpts, target: number, i: number): Promise<[Rep, string]> {
   const dir = fs.mkdtempSync(path.join(cfg.root, 'pt-'));
   const srv = await start(lab, 'srv', { cpus: cfg.serverCpus, dir, profileDir: o.profileDir });
   const c0 = cpuMs(srv.pid);
+  const [client0, server0] = [rcvbufErrors(lab, 'perf'), rcvbufErrors(lab, 'srv')];
   const r = await perfdhcp(lab, {
     ns: 'perf',
     relay: NET.relay,
@@ -91,10 +111,12 @@ async function once(lab: Lab, start: Starter, cfg: BenchConfig, o: SweepOpts, ta
     extra: ['-x', 't'],
   });
   const used = cpuMs(srv.pid) - c0;
+  const clientRcvbufDrops = rcvbufErrors(lab, 'perf') - client0;
+  const serverRcvbufDrops = rcvbufErrors(lab, 'srv') - server0;
   const note = await srv.note().catch(() => '');
   await srv.stop();
   fs.rmSync(dir, { recursive: true, force: true });
-  return [{ ...r, cpuMs: used }, note];
+  return [{ ...r, cpuMs: used, clientRcvbufDrops, serverRcvbufDrops }, note];
 }
 
 /** Sweep every server over the rates, interleaved; a server leaves the sweep once saturated. */
@@ -110,7 +132,7 @@ export async function sweepAll(lab: Lab, servers: [string, Starter][], cfg: Benc
         if (note) sw.note = note;
         reps.get(sw)!.push(r);
         o.log(
-          `${cfg.name} ${name} @ ${target}/s #${i + 1}: ${r.rate.toFixed(0)}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} p99 ${r.p99?.toFixed(2)} ms (first ${START_S} s ${r.p99Start?.toFixed(2)}, after ${r.p99Settled?.toFixed(2)}), cpu ${(r.cpuMs / Math.max(1, r.acks)).toFixed(3)} ms/DORA; ${note}`,
+          `${cfg.name} ${name} @ ${target}/s #${i + 1}: ${r.rate.toFixed(0)}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} p99 ${r.p99?.toFixed(2)} ms (first ${START_S} s ${r.p99Start?.toFixed(2)}, after ${r.p99Settled?.toFixed(2)}), cpu ${(r.cpuMs / Math.max(1, r.acks)).toFixed(3)} ms/DORA, full receive buffers: perfdhcp ${r.clientRcvbufDrops}, server ${r.serverRcvbufDrops}; ${note}`,
         );
       }
     for (const [, sw] of live) {
@@ -126,6 +148,8 @@ export async function sweepAll(lab: Lab, servers: [string, Starter][], cfg: Benc
         drops: rs.reduce((n, r) => n + r.drops, 0),
         sent: rs.reduce((n, r) => n + r.sent, 0),
         cpuUsPerDora: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : null,
+        clientRcvbufDrops: rs.reduce((n, r) => n + r.clientRcvbufDrops, 0),
+        serverRcvbufDrops: rs.reduce((n, r) => n + r.serverRcvbufDrops, 0),
       };
       sw.steps.push(step);
       if (step.clean && (!sw.best || target > sw.best.target)) sw.best = step;
