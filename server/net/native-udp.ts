@@ -9,7 +9,7 @@
 import { getSystemErrorName } from 'node:util';
 import { bindError } from '../errors/cc-error.ts';
 import { loadAddon } from './native-addon.ts';
-import type { Peer, PinnedUdpOptions, UdpTransport } from './pinned-udp.ts';
+import type { BatchStats, Peer, PinnedUdpOptions, UdpTransport } from './pinned-udp.ts';
 
 interface OpenOptions {
   address: string;
@@ -40,17 +40,8 @@ const SLOTS = 32;
 export const UDP_BATCH_SLOT = 2048;
 /** Tries of a reply the kernel refused for want of buffer space (EAGAIN, ENOBUFS), one turn of the loop apart. */
 const SEND_TRIES = 8;
-const RETRYABLE = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS']);
+const RETRYABLE = new Set(['EAGAIN', 'ENOBUFS']); // EWOULDBLOCK is EAGAIN on Linux
 const DONE: Promise<void> = Promise.resolve();
-
-/** What the socket counted (the DHCP plugin's stats show them). */
-export interface BatchStats {
-  batches: number;
-  datagrams: number;
-  /** Datagrams longer than a slot, dropped. */
-  oversize: number;
-  readErrors: number;
-}
 
 /** A UdpTransport on the addon, with its counters. */
 export interface BatchedUdp extends UdpTransport {

@@ -30,7 +30,16 @@ export interface UdpTransport {
   readonly port: number;
   close(): Promise<void>;
   /** What a batched socket counted (native-udp.ts); a Node socket has none. */
-  stats?(): { batches: number; datagrams: number; oversize: number; readErrors: number };
+  stats?(): BatchStats;
+}
+
+/** The counters of a socket read in batches (native-udp.ts; the DHCP plugin's stats show them). */
+export interface BatchStats {
+  batches: number;
+  datagrams: number;
+  /** Datagrams longer than a slot, dropped. */
+  oversize: number;
+  readErrors: number;
 }
 
 /** Options of a pinned socket. */
