@@ -83,8 +83,8 @@ async function round(lab: Lab, row: Row, cpus: string | null): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-/** MiB/s, plus the server's CPU microseconds per DATA block; or why the row failed. */
-type Cell = { mibs: number; cpuUsPerBlock: number } | string;
+/** MiB/s, the server's CPU microseconds per DATA block and each round's seconds; or why the row failed. */
+type Cell = { mibs: number; cpuUsPerBlock: number; rounds: number[] } | string;
 
 /** CPU time (ms) of a process and its reaped children: utime + stime + cutime + cstime. */
 function cpuMs(pid: number): number {
@@ -109,7 +109,7 @@ async function measure(lab: Lab, start: StartServer, dir: string, row: Row, mode
     for (let i = 0; i < reps; i++) times.push(await round(lab, row, mode.client));
     await new Promise((r) => setTimeout(r, 50));
     const cpu = cpuMs(srv.pid) - c0;
-    return { mibs: (row.bytes * row.clients) / MiB / median(times), cpuUsPerBlock: (cpu * 1000) / (blocksOf(row) * reps) };
+    return { mibs: (row.bytes * row.clients) / MiB / median(times), cpuUsPerBlock: (cpu * 1000) / (blocksOf(row) * reps), rounds: times };
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   } finally {
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
           const cell = await measure(lab, start, dir, row, mode);
           cells.push(cell);
           process.stderr.write(
-            `${mode.name.split(' ')[0]!.padEnd(9)} ${NAMES[k]!.padEnd(10)} ${row.label.padEnd(42)} ${typeof cell === 'object' ? `${cell.mibs.toFixed(1)} MiB/s, ${cell.cpuUsPerBlock.toFixed(1)} µs CPU/block` : cell}\n`,
+            `${mode.name.split(' ')[0]!.padEnd(9)} ${NAMES[k]!.padEnd(10)} ${row.label.padEnd(42)} ${typeof cell === 'object' ? `${cell.mibs.toFixed(1)} MiB/s, ${cell.cpuUsPerBlock.toFixed(1)} µs CPU/block, rounds ${cell.rounds.map((t) => (t * 1000).toFixed(0)).join(' ')} ms` : cell}\n`,
           );
         }
         results.set(row.label, cells);

@@ -53,6 +53,8 @@ interface Addon {
   start(o: PumpOptions): object;
   duplicateRequest(job: object): void;
   abort(job: object, message: string): void;
+  /** Pump threads: one on one CPU, MAX_WORKERS (native/tftp-pump.c) with more; running once a transfer started. */
+  threads(): { planned: number; running: number };
 }
 
 /** The loaded addon, or why not (the TFTP plugin says it once at start). */

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TftpServer, type TftpServerOptions } from '../../server/tftp/server.ts';
 import { CACHE_FILE_MAX_BYTES } from '../../server/tftp/file-cache.ts';
 import { tftpPump } from '../../server/tftp/native-transfer.ts';
+import { addonPath } from '../../server/net/native-addon.ts';
+import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { loadServeConfig } from '../../server/config/load.ts';
 import { encode } from '../../server/tftp/codec.ts';
 import type { Peer, UdpTransport } from '../../server/net/pinned-udp.ts';
@@ -100,6 +102,25 @@ describe('the native TFTP pump', () => {
   it('the addon is built for this machine and loads (CI builds it in ensure-test-deps)', () => {
     expect(tftpPump.why).toBe('loaded');
     expect(tftpPump.addon).not.toBeNull();
+  });
+
+  it('runs one pump thread on one CPU and 32 with more, named cc-tftp-pump, started with the first transfer', async () => {
+    // A thread per concurrent transfer (up to 32) answers each ACK on the CPU that sent it, as tftpd-hpa's forked
+    // processes do; on one CPU more threads only add switches (docs/perf/changes.md, TFTP pump threads).
+    const addon = tftpPump.addon!;
+    await startPumpThreads();
+    const t = addon.threads();
+    expect(t.planned).toBe(os.availableParallelism() > 1 ? 32 : 1);
+    expect(t.running).toBe(t.planned);
+    const comm = (id: string) => fs.readFileSync(`/proc/self/task/${id}/comm`, 'utf8').trim();
+    expect(fs.readdirSync('/proc/self/task').filter((id) => comm(id) === 'cc-tftp-pump')).toHaveLength(t.running);
+    // A process confined to one CPU plans one; none runs before its first transfer.
+    const file = path.join(REPO_ROOT, addonPath('tftp-pump'));
+    const script = `console.log(JSON.stringify(require(${JSON.stringify(file)}).threads()))`;
+    const threadsIn = (cmd: string, args: string[]) =>
+      JSON.parse(execFileSync(cmd, [...args, '-e', script], { encoding: 'utf8' })) as unknown;
+    expect(threadsIn('taskset', ['-c', '0', process.execPath])).toEqual({ planned: 1, running: 0 });
+    expect(threadsIn(process.execPath, [])).toEqual({ planned: t.planned, running: 0 });
   });
 
   it('--tftp-js is the one switch that turns it off', () => {
