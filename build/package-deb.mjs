@@ -54,7 +54,7 @@ try {
 } catch (e) {
   fail(e.message);
 }
-for (const f of ['package.json', 'bin/crashcart.mjs', 'bin/launch.mjs', 'bin/gc-threads.mjs', 'dist/crashcart.mjs'])
+for (const f of ['package.json', 'bin/crashcart.mjs', 'bin/launch.mjs', 'bin/v8-flags.mjs', 'dist/crashcart.mjs'])
   copy(path.join(root, f), path.join(lib, f));
 // The addons built by build.mjs above (build/native.mjs): the node plane's sendfile(2), the TFTP pump and the DHCP
 // sockets' batched reads; the core looks for them here (server/net/native-addon.ts).

@@ -2,8 +2,8 @@
  * Replace the running process with Node started again with extra flags, keeping its PID (execv(2)). V8's
  * collector is chosen when V8 starts: `--single-threaded-gc` cannot be switched on later (V8 aborts when a
  * concurrent marking job is already scheduled), and Node 20 has no process.execve. bin/crashcart.mjs calls this
- * first thing for `serve` on a process that may use one CPU, before anything else runs, so the PID that a
- * launcher, systemd or a test holds is the server's (server/system/gc-threads.ts says why).
+ * first thing for `serve` when a flag it wants is missing, before anything else runs, so the PID that a
+ * launcher, systemd or a test holds is the server's (bin/v8-flags.mjs; server/system/v8-flags.ts says why).
  *
  * JS API: exec(file, argv) -> only returns by throwing (the errno of execv).
  */

@@ -60,6 +60,8 @@ ${part('bench/dhcp/RESULTS-warm-shapes.md', '')}
 
 ${part('bench/dhcp/RESULTS-udp-batch.md', '')}
 
+${part('bench/dhcp/RESULTS-pretenuring.md', '')}
+
 ## TFTP (\`bench/tftp\`)
 
 ${part('bench/tftp/RESULTS.md', '_not run_')}

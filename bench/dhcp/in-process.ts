@@ -8,9 +8,11 @@
  * of `--bucket`; `--warm-start N` first runs the plugin's warm start with N DORAs (server/dhcp/warm-start.ts) and
  * waits for it, so the two together show what the warm start saves on the cold path.
  *   node bin/run-ts.mjs bench/dhcp/in-process.ts [--count 10000] [--inflight 64] [--rounds 5] [--dir /dev/shm] [--profile FILE]
- *     [--cold [--bucket 500]] [--warm-start N] [--alloc-profile FILE]
+ *     [--cold [--bucket 500]] [--warm-start N] [--alloc-profile FILE [--promoted]]
  * `--alloc-profile` samples every allocation of the timed rounds, the ones the young generation collects included
- * (V8's sampling heap profiler), writes the .heapprofile and prints the bytes per DORA and the functions that allocate them.
+ * (V8's sampling heap profiler), writes the .heapprofile and prints the bytes per DORA and the functions that allocate them;
+ * with `--promoted` only what outlived the young generation (promoted to the old one, or still alive at the end):
+ * what makes mark-compacts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +36,7 @@ const { values: v } = parseArgs({
     bucket: { type: 'string', default: '500' },
     'warm-start': { type: 'string', default: '0' },
     'alloc-profile': { type: 'string' },
+    promoted: { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(v.count);
@@ -146,7 +149,7 @@ if (session && v['alloc-profile']) {
   await new Promise<void>((res, rej) =>
     session.post(
       'HeapProfiler.startSampling',
-      { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true },
+      { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !v.promoted },
       (e) => (e ? rej(e) : res()),
     ),
   );
@@ -168,7 +171,11 @@ if (session && v.profile) fs.writeFileSync(v.profile, JSON.stringify(((await pos
 if (session && v['alloc-profile']) {
   const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: AllocNode & { head?: AllocNode } };
   fs.writeFileSync(v['alloc-profile'], JSON.stringify(profile));
-  printAllocations((profile as { head: AllocNode }).head, COUNT * Number(v.rounds));
+  printAllocations(
+    (profile as { head: AllocNode }).head,
+    COUNT * Number(v.rounds),
+    v.promoted ? 'that outlived the young generation' : 'allocated',
+  );
 }
 const s = plugin.stats();
 const us = (c: NodeJS.CpuUsage) => (c.user + c.system) / COUNT;
@@ -191,7 +198,7 @@ interface AllocNode {
 }
 
 /** Bytes allocated per DORA, and the 25 functions that allocate the most of them (by self size). */
-function printAllocations(head: AllocNode, doras: number): void {
+function printAllocations(head: AllocNode, doras: number, what: string): void {
   const by = new Map<string, number>();
   let total = 0;
   const walk = (n: AllocNode) => {
@@ -202,6 +209,6 @@ function printAllocations(head: AllocNode, doras: number): void {
     n.children.forEach(walk);
   };
   walk(head);
-  console.log(`allocated (sampled): ${(total / doras).toFixed(0)} bytes per DORA`);
+  console.log(`${what} (sampled): ${(total / doras).toFixed(0)} bytes per DORA`);
   for (const [k, b] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(b / doras).toFixed(0).padStart(7)} B/DORA  ${k}`);
 }

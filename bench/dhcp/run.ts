@@ -10,7 +10,7 @@
  * `crashcart-gc1` the server under `node --single-threaded-gc`.
  *
  *   node bin/run-ts.mjs bench/dhcp/run.ts [--seconds 5] [--clients 10000] [--reps 2] [--rates 1000,2000,...]
- *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,crashcart-dgram,crashcart-gc1,kea,dnsmasq,plugin]
+ *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,crashcart-dgram,crashcart-gc1,crashcart-pretenuring,kea,dnsmasq,plugin]
  *     [--profile DIR] [--no-fuzz] [--out FILE]
  */
 import fs from 'node:fs';
@@ -23,6 +23,7 @@ import {
   crashcartCold,
   crashcartDgram,
   crashcartMainThreadGc,
+  crashcartPretenuring,
   crashcartPlugin,
   crashcartServe,
   dnsmasq,
@@ -59,6 +60,7 @@ const SERVERS: Record<string, [string, Starter]> = {
   'crashcart-cold': ['Crashcart, warm start off', crashcartCold],
   'crashcart-dgram': ['Crashcart, --dhcp-js', crashcartDgram],
   'crashcart-gc1': ['Crashcart, node --single-threaded-gc', crashcartMainThreadGc],
+  'crashcart-pretenuring': ['Crashcart, V8 pretenuring on', crashcartPretenuring],
   plugin: ['Crashcart DHCP plugin alone', crashcartPlugin],
   kea: ['Kea (memfile)', kea],
   dnsmasq: ['dnsmasq', dnsmasq],

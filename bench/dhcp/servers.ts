@@ -63,6 +63,12 @@ export const crashcartDgram: Starter = (lab, ns, o) => serve(lab, ns, o, true, [
  */
 export const crashcartMainThreadGc: Starter = (lab, ns, o) => serve(lab, ns, o, true, [], ['--single-threaded-gc']);
 
+/**
+ * The real appliance with V8's allocation-site pretenuring on (V8's default, which `serve` turns off: server/system/v8-flags.ts):
+ * the A/B row of that change.
+ */
+export const crashcartPretenuring: Starter = (lab, ns, o) => serve(lab, ns, o, true, [], ['--allocation-site-pretenuring']);
+
 /** The real appliance: `crashcart serve --iface s0 --dhcp full`, everything else it runs included. */
 async function serve(lab: Lab, ns: string, o: StartOpts, warm: boolean, extra: string[] = [], nodeArgs: string[] = []): Promise<Running> {
   // serve refuses full mode without a microkernel (the readiness gate); no machine boots in this bench.

@@ -135,6 +135,8 @@ describe('electron-builder.yml', () => {
     for (const rel of [
       'bin/crashcart.mjs',
       'bin/launch.mjs',
+      'bin/v8-flags.mjs',
+      'build/out/native/crashcart-reexec-linux-x64.node',
       'dist/crashcart.mjs',
       'renderer/dist/index.html',
       'resources/ipxe/undionly.kpxe',
@@ -222,9 +224,10 @@ describe('the packaged layout', () => {
       expect(shown.urls).toEqual([`${new URL(s.url!).origin}/#/nodes`]);
       // The process is the pinned runtime running the unpacked entry, not Electron and not a system node.
       expect(fs.readlinkSync(`/proc/${child.pid}/exe`)).toBe(path.join(res, PACKAGED_NODE));
-      expect(fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')[1]).toBe(
-        path.join(res, 'app.asar.unpacked', 'bin', 'crashcart.mjs'),
-      );
+      const argv = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+      expect(argv.find((a, i) => i > 0 && !a.startsWith('--'))).toBe(path.join(res, 'app.asar.unpacked', 'bin', 'crashcart.mjs'));
+      // It started itself again with serve's V8 flags (bin/v8-flags.mjs through the unpacked reexec addon).
+      expect(argv).toContain('--no-allocation-site-pretenuring');
       // The addons (sendfile(2), the TFTP pump, the DHCP sockets) loaded from the unpacked tree (a plain Node cannot dlopen inside app.asar).
       const maps = fs.readFileSync(`/proc/${child.pid}/maps`, 'utf8');
       for (const addon of ['crashcart-sendfile-linux-x64.node', 'crashcart-tftp-pump-linux-x64.node', 'crashcart-udp-batch-linux-x64.node'])

@@ -1,0 +1,65 @@
+/**
+ * The V8 flags `serve` runs with (server/system/v8-flags.ts): bin/crashcart.mjs starts the process again with the
+ * ones it lacks, by execv(2) (native/reexec.c, bin/v8-flags.mjs), keeping its PID. Real `crashcart serve`
+ * processes, pinned with taskset and not, and the rule itself.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import { spawnAppliance, type ProcessAppliance } from '../support/appliance.ts';
+import { gcThreads, pretenuring } from '../../server/system/v8-flags.ts';
+import { missingV8Flags, serveV8Flags } from '../../bin/v8-flags.mjs';
+
+const running: ProcessAppliance[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((a) => a.stop()));
+});
+
+const cmdline = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+const ONE_CPU = ['--no-allocation-site-pretenuring', '--single-threaded-gc'];
+
+describe('the V8 flags of serve', () => {
+  it('pinned to one CPU, serve runs with both flags in the same process the launcher started', async () => {
+    const a = await spawnAppliance([], { wrap: ['taskset', '-c', '0'] });
+    running.push(a);
+    const pid = a.child.pid!;
+    // The PID the launcher holds is the server (it printed its URLs and answers), now running with the flags.
+    const args = cmdline(pid);
+    for (const f of ONE_CPU) expect(args).toContain(f);
+    expect(args.some((x) => x.endsWith('bin/crashcart.mjs'))).toBe(true);
+    expect(args).toContain('serve');
+    const r = await fetch(`${a.adminUrl}/api/v1/readiness`, { headers: { authorization: `Bearer ${await a.token()}` } });
+    expect(r.status).toBe(200);
+    expect(fs.readlinkSync(`/proc/${pid}/exe`)).toBe(fs.realpathSync(process.execPath));
+  });
+
+  it('with the CPUs of this machine: no pretenuring always, the collector on the main thread exactly when there is one', async () => {
+    const a = await spawnAppliance([]);
+    running.push(a);
+    const args = cmdline(a.child.pid!);
+    expect(args).toContain('--no-allocation-site-pretenuring');
+    expect(args.includes('--single-threaded-gc')).toBe(os.availableParallelism() === 1);
+  });
+
+  it('a switch given on the command line either way is left as given (how bench/dhcp runs V8 default row)', async () => {
+    const a = await spawnAppliance([], { nodeArgs: ['--allocation-site-pretenuring'], wrap: ['taskset', '-c', '0'] });
+    running.push(a);
+    const args = cmdline(a.child.pid!);
+    expect(args).not.toContain('--no-allocation-site-pretenuring');
+    expect(args).toContain('--single-threaded-gc');
+  });
+
+  it('the rule, and what the server reads back from its own flags', () => {
+    expect(serveV8Flags(1)).toEqual(ONE_CPU);
+    expect(serveV8Flags(8)).toEqual(['--no-allocation-site-pretenuring']);
+    expect(missingV8Flags([], 1)).toEqual(ONE_CPU);
+    expect(missingV8Flags(['--single-threaded-gc', '--no-allocation-site-pretenuring'], 1)).toEqual([]);
+    expect(missingV8Flags(['--allocation-site-pretenuring', '--cpu-prof'], 4)).toEqual([]);
+    expect(missingV8Flags(['--no-single-threaded-gc'], 1)).toEqual(['--no-allocation-site-pretenuring']);
+    expect(gcThreads(['--single-threaded-gc'])).toBe('main-thread');
+    expect(gcThreads(['--cpu-prof'])).toBe('helpers');
+    expect(pretenuring(['--no-allocation-site-pretenuring'])).toBe('off');
+    expect(pretenuring(['--no-allocation-site-pretenuring', '--allocation-site-pretenuring'])).toBe('on');
+    expect(pretenuring([])).toBe('on');
+  });
+});
