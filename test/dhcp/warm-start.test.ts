@@ -6,6 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDhcpPlugin, type DhcpPlugin } from '../../server/dhcp/plugin.ts';
+import { runWarmStart } from '../../server/dhcp/warm-start.ts';
+import type { DhcpHandler } from '../../server/dhcp/handler.ts';
 import { loadServeConfig, type MachineView } from '../../server/config/load.ts';
 import { CcError } from '../../server/errors/cc-error.ts';
 import type { BootSighting, LoaderPrefs } from '../../server/core/boot-hooks.ts';
@@ -114,8 +116,9 @@ describe('DHCP warm start', () => {
     await waitFor('warm start done', 60_000, () => p.warmStart().state === 'done');
     const w = p.warmStart();
     expect(w.exchanges).toBe(300);
-    // An OS client is not a boot client: proxyDHCP stays silent to it (a third of the warm clients).
-    expect(w.replies).toBe(200);
+    // An OS client is not a boot client: proxyDHCP stays silent to it. 150 DORAs are 75 clients with two each, and
+    // the kinds go PXE, PXE, iPXE, iPXE, OS, OS: 24 of the 75 are OS clients, so 51 x 2 DORAs get both replies.
+    expect(w.replies).toBe(51 * 2 * 2);
     expect(io.sockets.size).toBe(2);
     await untouched();
   });
@@ -138,6 +141,47 @@ describe('DHCP warm start', () => {
     const w = p.warmStart();
     expect(w.state).toBe('off');
     expect(w.exchanges).toBeLessThan(2_000_000);
+  });
+});
+
+describe('warm start clients', () => {
+  it('each runs two DORAs in a row on one lease table (new, then returning), and clients differ', async () => {
+    // A recording handler: which handler (slice) saw which MAC and message type; a DISCOVER gets an offer.
+    const seen: { handler: number; mac: string; type: number }[] = [];
+    let handlers = 0;
+    const newHandler = async () => {
+      const id = handlers++;
+      return {
+        handle: async (buf: Uint8Array) => {
+          const b = Buffer.from(buf);
+          const type = b[b.indexOf(Buffer.from([53, 1]), 240) + 2]!;
+          seen.push({ handler: id, mac: b.subarray(28, 34).toString('hex'), type });
+          const reply = Buffer.alloc(300);
+          reply.set([10, 9, 1, 7], 16);
+          return type === 1 ? [{ buf: reply, to: { address: '10.9.0.2', port: 67 } }] : [];
+        },
+      } as unknown as DhcpHandler;
+    };
+    // An odd slice is made even so a client's two DORAs never straddle two handlers.
+    const r = await runWarmStart({
+      mode: 'full',
+      serverIp: '10.9.0.1',
+      prefix: 16,
+      pools: [],
+      doras: 12,
+      slice: 3,
+      newHandler,
+      progress: () => undefined,
+      stopped: () => false,
+    });
+    expect(r).toMatchObject({ exchanges: 24, complete: true });
+    expect(seen.map((x) => x.type)).toEqual(Array.from({ length: 12 }, () => [1, 3]).flat());
+    const doras = Array.from({ length: 12 }, (_, k) => seen[2 * k]!);
+    for (let k = 0; k < 12; k += 2) {
+      expect(doras[k + 1]!.mac).toBe(doras[k]!.mac);
+      expect(doras[k + 1]!.handler).toBe(doras[k]!.handler);
+    }
+    expect(new Set(doras.map((d) => d.mac)).size).toBe(6);
   });
 });
 
