@@ -76,10 +76,7 @@ async function serve(argv: string[]): Promise<void> {
   const config = loadServeConfig(argv, machine);
   const log = consoleLogger(config.logLevel);
   // bin/v8-flags.mjs started this process with them (server/system/v8-flags.ts says why).
-  log.info(
-    { gc: gcThreads(), pretenuring: pretenuring() },
-    'V8: garbage collection on its helper threads or the main thread (one CPU), allocation-site pretenuring',
-  );
+  log.info({ gc: gcThreads(), pretenuring: pretenuring() }, 'V8 flags of serve: where the collector runs, and allocation-site pretenuring');
   // The readiness table, and in full or proxy mode a refusal when loaders or the microkernel are missing.
   const app = await startAppliance(config, { log, beforeNetwork: serveReadinessGate((t) => process.stdout.write(t)) });
   const failed = app.network.statuses().filter((s) => s.state === 'failed');
