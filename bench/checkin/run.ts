@@ -8,7 +8,6 @@
  *   [--profile DIR] (Crashcart runs under --cpu-prof, the profile lands in DIR at exit)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import autocannon from 'autocannon';
 import { factsHash } from '../../contract/facts-hash.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { freePort, spawnAppliance } from '../../test/support/appliance.ts';
+import { procCpuMs } from '../proc-stat.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,11 +43,7 @@ function start(args: string[], ready: RegExp): Promise<ChildProcess> {
 }
 
 /** CPU time (user + system) of a process so far, in ms (/proc/PID/stat fields 14 and 15, in clock ticks). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-}
+const cpuMs = (pid: number): number => procCpuMs(`/proc/${pid}/stat`);
 
 /** Runs `phase` and returns its result with the server's CPU per request in µs. */
 async function withCpu<T>(pid: number, requests: (r: T) => number, phase: () => Promise<T>): Promise<T & { cpuUs: number }> {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../../test/support/netns-lab.ts';
 import { NET, type Starter } from './servers.ts';
+import { procCpuMs } from '../proc-stat.ts';
 import { START_S, perfdhcp, type PerfResult } from './perfdhcp.ts';
 
 /** A bench configuration: where things run and where the data lives. */
@@ -75,9 +76,7 @@ const worst = (xs: (number | null)[]) => xs.reduce<number | null>((m, x) => (x =
 /** utime + stime of a process (all its threads), in ms. */
 function cpuMs(pid: number): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // fields 14, 15 in clock ticks (USER_HZ = 100)
+    return procCpuMs(`/proc/${pid}/stat`);
   } catch {
     return NaN;
   }

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { startBareNode, startCrashcart, startNginx, type HttpServer } from './servers.ts';
 import { requireTools } from '../require-tools.ts';
+import { procCpuMs } from '../proc-stat.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -74,9 +75,7 @@ const ROWS: Row[] = [
 function treeCpuMs(pid: number): number {
   let ms = 0;
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ms += ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    ms += procCpuMs(`/proc/${pid}/stat`);
     for (const t of fs.readdirSync(`/proc/${pid}/task`))
       for (const c of fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean)) ms += treeCpuMs(Number(c));
   } catch {

@@ -13,6 +13,7 @@ import { STORM_NET } from './lab.ts';
 import { Value } from 'typebox/value';
 import type { TSchema } from 'typebox';
 import { CheckinResponseSchema, RegisterResponseSchema } from '../../contract/protocol.ts';
+import { procCpuMs } from '../proc-stat.ts';
 
 /** A running boot server. */
 export interface StormServer {
@@ -27,9 +28,7 @@ export function treeUsage(pid: number): { cpuMs: number; rssKiB: number } {
   let cpuMs = 0;
   let rssKiB = 0;
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    cpuMs += ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    cpuMs += procCpuMs(`/proc/${pid}/stat`);
     rssKiB += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
     for (const t of fs.readdirSync(`/proc/${pid}/task`))
       for (const c of fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean)) {

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { createLab, SERVER_IP, type Lab } from '../../test/tftp/helpers/lab.ts';
 import { crashcart, dnsmasq, tftpdHpa, type StartServer } from './servers.ts';
 import { requireTools } from '../require-tools.ts';
+import { statCpuMs } from '../proc-stat.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -33,8 +34,7 @@ function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    out.set(`${tid}:${st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'))}`, (Number(f[11]) + Number(f[12])) * 10); // USER_HZ 100
+    out.set(`${tid}:${st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'))}`, statCpuMs(st));
   }
   return out;
 }
@@ -49,6 +49,8 @@ function phases(lines: string[]): string[] {
   const firstAnswer = new Map<string, number>();
   const lastData = new Map<string, number>();
   const lastAck = new Map<string, number>();
+  /** The last packet either way of each client port. */
+  const ends = new Map<string, number>();
   const ackToData: number[] = [];
   const dataToAck: number[] = [];
   let t0 = Infinity;
@@ -58,6 +60,7 @@ function phases(lines: string[]): string[] {
     const t = Number(m[1]) * 1000;
     t0 = Math.min(t0, t);
     const [src, sport, dport] = [m[2]!, m[3]!, m[4]!];
+    ends.set(src === SERVER_IP ? dport : sport, t);
     if (src !== SERVER_IP) {
       if (dport === '69') {
         if (!rrq.has(sport)) rrq.set(sport, t);
@@ -74,11 +77,6 @@ function phases(lines: string[]): string[] {
       lastAck.delete(dport);
       lastData.set(dport, t);
     }
-  }
-  const ends = new Map<string, number>();
-  for (const l of lines) {
-    const m = /^(\d+\.\d+) IP \S+\.(\d+) > /.exec(l);
-    if (m) ends.set(m[2]!, Number(m[1]) * 1000);
   }
   return [
     `  RRQ arrivals after the first packet: ${dist([...rrq.values()].map((t) => t - t0))}`,
@@ -103,8 +101,9 @@ async function one(lab: Lab, dir: string, name: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 500)); // tcpdump opens its socket
     const cpu0 = threadCpu(srv.pid);
     const t0 = Date.now();
-    const rs = v.sequential ? [] : await Promise.all(Array.from({ length: N }, go));
-    for (let i = 0; v.sequential && i < N; i++) rs.push(await go());
+    const rs: Awaited<ReturnType<typeof go>>[] = [];
+    if (!v.sequential) rs.push(...(await Promise.all(Array.from({ length: N }, go))));
+    else for (let i = 0; i < N; i++) rs.push(await go());
     const wall = Date.now() - t0;
     const cpu1 = threadCpu(srv.pid);
     await new Promise((r) => setTimeout(r, 300));

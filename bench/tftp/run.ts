@@ -9,13 +9,14 @@
  *
  *   node bin/run-ts.mjs bench/tftp/run.ts [--quick] [--modes pinned,unpinned] [--rows 1,2,...] [--reps N]
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLab, REPO, run, SERVER_IP, type Lab } from '../../test/tftp/helpers/lab.ts';
 import { crashcart, crashcartJs, dnsmasq, tftpdHpa, type StartServer } from './servers.ts';
 import { requireTools } from '../require-tools.ts';
+import { procCpuMs } from '../proc-stat.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -87,11 +88,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 type Cell = { mibs: number; cpuUsPerBlock: number; rounds: number[] } | string;
 
 /** CPU time (ms) of a process and its reaped children: utime + stime + cutime + cstime. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / 100; // clock ticks, USER_HZ 100
-}
+const cpuMs = (pid: number): number => procCpuMs(`/proc/${pid}/stat`, true);
 
 const blocksOf = (row: Row) => {
   const i = row.options.indexOf('blksize 1468');

@@ -1,0 +1,18 @@
+/**
+ * CPU time from /proc/PID/stat (or /proc/PID/task/TID/stat), the one parser the benches share. Fields are counted
+ * after the command name, which may itself hold spaces and parentheses; utime, stime, cutime and cstime are fields
+ * 14-17 of proc(5), in clock ticks (USER_HZ = 100).
+ */
+import { readFileSync } from 'node:fs';
+
+/** CPU milliseconds in a stat file's text: utime + stime, plus the reaped children's (cutime + cstime) with `children`. */
+export function statCpuMs(stat: string, children = false): number {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+  return (ticks * 1000) / 100;
+}
+
+/** The CPU milliseconds of a process (`/proc/PID/stat`) or thread (`/proc/PID/task/TID/stat`) so far; throws once it is gone. */
+export function procCpuMs(statFile: string, children = false): number {
+  return statCpuMs(readFileSync(statFile, 'utf8'), children);
+}
