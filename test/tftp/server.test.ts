@@ -116,7 +116,8 @@ describe.each(['js', 'native'] as const)('%s transfers', (mode) => {
 
   describe('reads', () => {
     it.each(['zero', 'b511', 'b512', 'b513'])('%s: lock-step, no options, exact bytes and block count', async (name) => {
-      const { net, s, to, events, idle } = await serve();
+      // CALM_RTO: the finish event must say no resend, which FAST_RTO's 30 ms first wait cannot promise on a busy machine.
+      const { net, s, to, events, idle } = await serve({ rto: CALM_RTO });
       const r = await memRead(net, CLIENT, to, { file: name });
       expect(r.error).toBeNull();
       expect(r.done).toBe(true);
@@ -337,7 +338,8 @@ describe.each(['js', 'native'] as const)('%s transfers', (mode) => {
       // Block 4 was sent once and retransmitted maxRetries times, then the transfer ended.
       expect(r.blocks.filter((b) => b === 4)).toHaveLength(1 + FAST_RTO.maxRetries);
       const err = events.find((e) => e.type === 'tftp.error')!;
-      expect(err.data).toMatchObject({ reason: 'timeout', retransmits: FAST_RTO.maxRetries });
+      expect(err.data).toMatchObject({ reason: 'timeout' });
+      expect(err.data.retransmits).toBeGreaterThanOrEqual(FAST_RTO.maxRetries); // a floor: see the final-ACK case below
       expect(err.message).toMatch(/^TFTP m1 failed: client stopped acknowledging/);
       await s.stop();
     });
@@ -365,7 +367,10 @@ describe.each(['js', 'native'] as const)('%s transfers', (mode) => {
       expect(events.filter((e) => e.type === 'tftp.error')).toEqual([]);
       const fin = events.find((e) => e.type === 'tftp.finish')!;
       expect(fin.message).toMatch(/^TFTP m1 1\.0 MB, blksize 1024(, windowsize 8)?, \d+\.\d s, final ACK not seen$/);
-      expect(fin.data).toMatchObject({ reason: 'final-ack-unseen', bytes: 1 << 20, retransmits: FAST_RTO.maxRetries });
+      expect(fin.data).toMatchObject({ reason: 'final-ack-unseen', bytes: 1 << 20 });
+      // The final block went out maxRetries more times. A stall of a busy test machine longer than FAST_RTO's 15 ms
+      // floor resends an earlier block too (its ACK was in time, the timer ran first), so the count is a floor.
+      expect(fin.data.retransmits).toBeGreaterThanOrEqual(FAST_RTO.maxRetries);
       expect(String(fin.data.detail)).toMatch(/^final ACK not seen: every block was sent, the client acknowledged 1024 of 1025/);
       await s.stop();
     });
