@@ -19,7 +19,9 @@ at the same time), so read absolute numbers as a floor and compare the ratios. T
 timings. Regenerate: \`npm run bench\` (each benchmark writes its \`bench/*/RESULTS.md\`), then
 \`node bin/run-ts.mjs scripts/gen-performance-doc.ts\`. The benchmarks run the reference servers beside Crashcart; the test
 command installs all of them but nginx (\`apt-get install nginx\`), and a benchmark missing a program stops at once and names
-the package (\`bench/require-tools.ts\`).
+the package (\`bench/require-tools.ts\`). Since 2026-12-02 the benches measure Crashcart as it ships: \`serve\` from
+\`dist/crashcart.mjs\`, the bundle of the checkout built at the start of each run (\`bench/shipped.ts\`); a results file
+that does not say so ran the TypeScript sources through tsx (3-4 % more CPU per DHCP exchange in the server; bench/dhcp/RESULTS-shipped.md).
 
 ## Headline: power-on to node visible (QEMU on TCG, both guests booting at once)
 
@@ -61,6 +63,8 @@ ${part('bench/dhcp/RESULTS-warm-shapes.md', '')}
 ${part('bench/dhcp/RESULTS-udp-batch.md', '')}
 
 ${part('bench/dhcp/RESULTS-pretenuring.md', '')}
+
+${part('bench/dhcp/RESULTS-shipped.md', '')}
 
 ## TFTP (\`bench/tftp\`)
 

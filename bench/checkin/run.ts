@@ -16,6 +16,7 @@ import autocannon from 'autocannon';
 import { factsHash } from '../../contract/facts-hash.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { freePort, spawnAppliance } from '../../test/support/appliance.ts';
+import { buildShippedBundle, SHIPPED_ENV, SHIPPED_NOTE } from '../shipped.ts';
 import { procCpuMs } from '../proc-stat.ts';
 
 const { values } = parseArgs({
@@ -55,11 +56,13 @@ async function withCpu<T>(pid: number, requests: (r: T) => number, phase: () => 
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? 0;
 
 async function main(): Promise<void> {
+  buildShippedBundle();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cc-bench-'));
   const bare = await freePort();
   // The kit's starter: the real `crashcart serve` on loopback, no rate limit (its test defaults), a quiet log.
   const cc = await spawnAppliance(['--log-level', 'error'], {
     dataDir,
+    env: SHIPPED_ENV,
     nodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [],
   });
   const ref = await start(
@@ -230,7 +233,7 @@ async function main(): Promise<void> {
       `Errors: ${non2xx} non-2xx answers, ${ours.errors + theirs.errors} socket errors. Load average at the end: ${os
         .loadavg()
         .map((x) => x.toFixed(1))
-        .join(' ')}.`,
+        .join(' ')}. ${SHIPPED_NOTE}.`,
       '',
     ].join('\n');
     process.stdout.write(table + '\n');

@@ -7,10 +7,11 @@
  * Crashcart gets load only once its DHCP warm start has finished (servers.ts waits for it in /api/v1/status);
  * `--servers crashcart,crashcart-cold,...` adds the same server with the warm start off, for an A/B in one run;
  * `crashcart-dgram` is the server with `--dhcp-js` (DHCP through Node's datagram layer, not the batching addon),
- * `crashcart-gc1` the server under `node --single-threaded-gc`.
+ * `crashcart-gc1` the server under `node --single-threaded-gc`, `crashcart-sources` the server from the TypeScript sources
+ * through tsx (every other Crashcart row runs the bundle a package ships: bench/shipped.ts).
  *
  *   node bin/run-ts.mjs bench/dhcp/run.ts [--seconds 5] [--clients 10000] [--reps 2] [--rates 1000,2000,...]
- *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,crashcart-dgram,crashcart-gc1,crashcart-pretenuring,kea,dnsmasq,plugin]
+ *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,crashcart-dgram,crashcart-gc1,crashcart-pretenuring,crashcart-sources,kea,dnsmasq,plugin]
  *     [--profile DIR] [--no-fuzz] [--out FILE]
  */
 import fs from 'node:fs';
@@ -26,6 +27,7 @@ import {
   crashcartPretenuring,
   crashcartPlugin,
   crashcartServe,
+  crashcartSources,
   dnsmasq,
   kea,
   type Starter,
@@ -34,6 +36,7 @@ import { sweepAll, type BenchConfig } from './sweep.ts';
 import { detail, summaryTable, type ConfigResult } from './report.ts';
 import { runFuzz } from './fuzz.ts';
 import { requireTools } from '../require-tools.ts';
+import { buildShippedBundle, SHIPPED_NOTE } from '../shipped.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -61,6 +64,7 @@ const SERVERS: Record<string, [string, Starter]> = {
   'crashcart-dgram': ['Crashcart, --dhcp-js', crashcartDgram],
   'crashcart-gc1': ['Crashcart, node --single-threaded-gc', crashcartMainThreadGc],
   'crashcart-pretenuring': ['Crashcart, V8 pretenuring on', crashcartPretenuring],
+  'crashcart-sources': ['Crashcart from the sources (tsx)', crashcartSources],
   plugin: ['Crashcart DHCP plugin alone', crashcartPlugin],
   kea: ['Kea (memfile)', kea],
   dnsmasq: ['dnsmasq', dnsmasq],
@@ -75,6 +79,7 @@ const CONFIGS: Record<string, BenchConfig> = {
   'unpinned-nofsync': { name: 'unpinned, fsync off', serverCpus: null, clientCpus: null, root: tmpfs, fsync: false },
 };
 
+if (v.servers.split(',').some((s) => s.startsWith('crashcart'))) buildShippedBundle();
 const lab = new Lab('bench', 'dhcp');
 const results: ConfigResult[] = [];
 const t0 = Date.now();
@@ -114,7 +119,7 @@ md += `${SECONDS} s per rate step, ${REPS} repetitions per step, every repetitio
 md += `A rate counts as zero-drop only when every repetition had zero drops; p50/p99 are the worse of the repetitions (per exchange, DISCOVER->OFFER and REQUEST->ACK, from perfdhcp \`-x t\`). In the step lists a step with drops also says how many datagrams the kernel dropped at a full receive buffer (UDP RcvbufErrors): in perfdhcp's own socket (replies it did not read in time, which it counts as drops) and in the server's.\n`;
 md += `Pinned: the server runs under \`taskset -c 0\`, perfdhcp under \`taskset -c 1\` (the independent harness); unpinned: neither. `;
 md += `fsync on: data on ext4, Crashcart fdatasyncs every ACKed lease before the ACK leaves (group commit); fsync off: every server's data on tmpfs, `;
-md += `where fdatasync returns at once (the durability of Kea's memfile and dnsmasq, which never fsync). Crashcart is the whole \`crashcart serve\` process.\n`;
+md += `where fdatasync returns at once (the durability of Kea's memfile and dnsmasq, which never fsync). Crashcart is the whole \`crashcart serve\` process. ${SHIPPED_NOTE}.\n`;
 md += `Machine: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, shared with other jobs (load average at the end: ${os
   .loadavg()
   .map((x) => x.toFixed(1))

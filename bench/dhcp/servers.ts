@@ -16,6 +16,7 @@ import { waitFor } from '../../test/support/wait-for.ts';
 import { spawnAppliance, standInMicrokernel } from '../../test/support/appliance.ts';
 import { DhcpPluginProc } from '../../test/support/dhcp-plugin.ts';
 import type { ApplianceStatus, ServiceStatus } from '../../contract/index.ts';
+import { SHIPPED_ENV, SOURCES_ENV } from '../shipped.ts';
 
 /** Addresses of the bench link. */
 export const NET = { server: '10.9.0.1', relay: '10.9.0.2', prefix: 16, start: '10.9.1.0', end: '10.9.255.250' };
@@ -68,9 +69,19 @@ export const crashcartMainThreadGc: Starter = (lab, ns, o) => serve(lab, ns, o, 
  * the A/B row of that change.
  */
 export const crashcartPretenuring: Starter = (lab, ns, o) => serve(lab, ns, o, true, [], ['--allocation-site-pretenuring']);
+/** The real appliance from the TypeScript sources through tsx, as a checkout runs it (every other row runs the bundle: bench/shipped.ts). */
+export const crashcartSources: Starter = (lab, ns, o) => serve(lab, ns, o, true, [], [], SOURCES_ENV);
 
 /** The real appliance: `crashcart serve --iface s0 --dhcp full`, everything else it runs included. */
-async function serve(lab: Lab, ns: string, o: StartOpts, warm: boolean, extra: string[] = [], nodeArgs: string[] = []): Promise<Running> {
+async function serve(
+  lab: Lab,
+  ns: string,
+  o: StartOpts,
+  warm: boolean,
+  extra: string[] = [],
+  nodeArgs: string[] = [],
+  env: Readonly<Record<string, string>> = SHIPPED_ENV,
+): Promise<Running> {
   // serve refuses full mode without a microkernel (the readiness gate); no machine boots in this bench.
   const mk = await standInMicrokernel(o.dir);
   const flags = [
@@ -84,6 +95,7 @@ async function serve(lab: Lab, ns: string, o: StartOpts, warm: boolean, extra: s
     netns: lab.ns(ns),
     httpPort: 8026,
     testDefaults: false,
+    env,
     ...(o.cpus ? { wrap: ['taskset', '-c', o.cpus] } : {}),
     nodeArgs: [...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []), ...nodeArgs],
   });
@@ -98,7 +110,7 @@ async function serve(lab: Lab, ns: string, o: StartOpts, warm: boolean, extra: s
     // Generous: with --cpu-prof the profile is written on the way out.
     stop: () => a.stop(15_000),
     note: async () =>
-      `${nodeArgs.length ? `node ${nodeArgs.join(' ')} ` : ''}crashcart serve${extra.length ? ` ${extra.join(' ')}` : ''} (whole appliance), warm start ${warm ? `${w.exchanges} exchanges in ${Math.round(w.ms)} ms, ${Math.round(w.cpuMs)} ms CPU` : 'off'}`,
+      `${nodeArgs.length ? `node ${nodeArgs.join(' ')} ` : ''}crashcart serve${extra.length ? ` ${extra.join(' ')}` : ''} (whole appliance, ${env === SOURCES_ENV ? 'TypeScript sources through tsx' : 'the bundle'}), warm start ${warm ? `${w.exchanges} exchanges in ${Math.round(w.ms)} ms, ${Math.round(w.cpuMs)} ms CPU` : 'off'}`,
   };
 }
 

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { startBareNode, startCrashcart, startNginx, type HttpServer } from './servers.ts';
 import { requireTools } from '../require-tools.ts';
+import { buildShippedBundle, SHIPPED_NOTE } from '../shipped.ts';
 import { procCpuMs } from '../proc-stat.ts';
 
 const { values: v } = parseArgs({
@@ -139,6 +140,7 @@ async function measure(servers: HttpServer[], row: Row, size: number, reps: numb
 }
 
 async function main(): Promise<void> {
+  buildShippedBundle();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-http-bench-'));
   fs.chmodSync(dir, 0o755);
   const files: Record<string, string> = {};
@@ -192,6 +194,7 @@ addon, \`native/sendfile.c\`), the same with \`--http-copy\` (bodies copied from
 (Debian 1.22, \`sendfile on\`, \`worker_processes auto\`) on the same files, and a bare node:http server holding every file
 in memory and answering with \`res.end()\` of a Buffer slice (\`bench/http/bare-node.ts\`: the most Node does without
 sendfile), the servers taking turns in each of ${v.reps} repetitions (median MB/s; CPU over all of them), after a warm-up request.
+${SHIPPED_NOTE}.
 initrd.img is the microkernel build's initrd (${(fs.existsSync(realInitrd) ? fs.statSync(realInitrd).size / 1e6 : 53.5).toFixed(1)} MB) when present; the OS image is ${v['image-mib']} MiB of random bytes.
 
 ${table}

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { freePort, spawnAppliance } from '../../test/support/appliance.ts';
+import { SHIPPED_ENV } from '../shipped.ts';
 
 /** A running server: base URL and the URL path of each bench file. */
 export interface HttpServer {
@@ -62,6 +63,7 @@ export async function startCrashcart(dir: string, files: Record<string, string>,
   // The kit's starter: the real `crashcart serve` on loopback, no rate limit (its test defaults), this microkernel.
   const a = await spawnAppliance(['--log-level', 'warn', '--microkernel', mk, ...(copy ? ['--http-copy'] : [])], {
     dataDir: data,
+    env: SHIPPED_ENV,
     nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : [],
   });
   return {

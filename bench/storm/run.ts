@@ -26,6 +26,7 @@ import { startCrashcart, startReference, treeUsage, type StormServer } from './s
 import type { MachineResult, MachineSpec } from './machine.ts';
 import { medianRun, repsLine, stormTable, type StormRun } from './report.ts';
 import { requireTools } from '../require-tools.ts';
+import { buildShippedBundle, SHIPPED_NOTE } from '../shipped.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -137,6 +138,7 @@ async function storm(
   };
 }
 
+if (v.only !== 'reference') buildShippedBundle();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-storm-'));
 fs.chmodSync(dir, 0o755);
 const lab = new StormLab();
@@ -193,6 +195,7 @@ its machines send the same register and check-in to nginx, which returns a fixed
 one process near the limit of one core, does the same work in both runs (until 2026-12-01 it did them only against Crashcart).
 Times are from power-on; CPU is the servers' user + system time over the storm (Crashcart: the \`crashcart serve\`
 process and its RA responder; reference: dnsmasq, nginx master and workers), memory the peak resident size sampled every 200 ms.
+${SHIPPED_NOTE}.
 
 ${stormTable(runs)}
 ${REPS > 1 ? `\n${repsLine(reps)}\n` : ''}`;

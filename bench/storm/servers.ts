@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { spawnAppliance } from '../../test/support/appliance.ts';
+import { SHIPPED_ENV } from '../shipped.ts';
 import { STORM_NET } from './lab.ts';
 import { Value } from 'typebox/value';
 import type { TSchema } from 'typebox';
@@ -97,6 +98,7 @@ export async function startCrashcart(
     netns: ns,
     httpPort: 8026,
     testDefaults: false,
+    env: SHIPPED_ENV,
     nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : [],
   });
   return { name: 'Crashcart', pids: () => [a.child.pid!], stop: () => a.stop(10_000) };

@@ -16,6 +16,9 @@ import { sendfileAddon, sendfileStats } from '../../server/http/asset-sendfile.t
 import { installErrorHandling } from '../../server/http/error-handler.ts';
 import { loadServeConfig } from '../../server/config/load.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { createRequire } from 'node:module';
+
+const { getsockopt } = createRequire(import.meta.url)('sockopt') as { getsockopt: (s: net.Socket, level: number, opt: number) => number };
 
 let dir: string;
 let app: FastifyInstance;
@@ -101,6 +104,34 @@ describe('sendfile(2) on the node plane', () => {
     expect(r[1]![1].equals(small.subarray(100, 200))).toBe(true);
     expect(r[2]![1].equals(small)).toBe(true);
     expect(sendfileStats.completed).toBeGreaterThan(before);
+  });
+
+  it('corks the connection while a body goes out and uncorks it when the body is done (nginx: sendfile with tcp_nopush)', async () => {
+    const IPPROTO_TCP = 6;
+    const TCP_CORK = 3;
+    const accepted: net.Socket[] = [];
+    const grab = (s: net.Socket) => accepted.push(s);
+    app.server.on('connection', grab);
+    const c = await connect();
+    try {
+      c.sock.pause(); // the server's socket buffer fills: the job waits, corked, for POLLOUT
+      c.sock.write('GET /a/big.bin HTTP/1.1\r\nHost: x\r\n\r\n');
+      await waitFor('the body under way', 20_000, () => inFlight() >= 1);
+      const s = accepted.at(-1)!;
+      expect(getsockopt(s, IPPROTO_TCP, TCP_CORK)).toBe(1);
+      c.sock.resume();
+      await waitFor('the body sent', 20_000, () => inFlight() === 0 && c.got().length > big.length);
+      expect(getsockopt(s, IPPROTO_TCP, TCP_CORK)).toBe(0); // the tail left; the next response is not held
+      c.sock.write('GET /a/small.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await c.closed;
+      const r = responses(c.got());
+      expect(r.map(([status]) => status)).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+      expect(r[0]![1].equals(big)).toBe(true);
+      expect(r[1]![1].equals(small)).toBe(true);
+    } finally {
+      app.server.off('connection', grab);
+      c.sock.destroy(); // a failed check must not leave a paused connection holding the server open
+    }
   });
 
   it('clients that stop reading and vanish leave no job and no descriptor behind; the next client gets everything', async () => {
