@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../server/boot/microkernel-assets.ts';
+import { serveBundleOptions } from '../build/serve-bundle.mjs';
 
 /** The bundle `serve` runs from in a package. */
 export const SHIPPED_BUNDLE = path.join(REPO_ROOT, 'dist', 'crashcart.mjs');
@@ -32,7 +33,11 @@ export const SHIPPED_NOTE =
 export function buildShippedBundle(): void {
   process.stdout.write('building dist/crashcart.mjs from this checkout (build/build.mjs --core-only) ... ');
   try {
-    execFileSync(process.execPath, [path.join(REPO_ROOT, 'build', 'build.mjs'), '--core-only'], { cwd: REPO_ROOT, stdio: 'pipe' });
+    // Under the build lock the tests and the package build take too: they write dist/ as well.
+    execFileSync('flock', ['/tmp/cc-build.lock', process.execPath, path.join(REPO_ROOT, 'build', 'build.mjs'), '--core-only'], {
+      cwd: REPO_ROOT,
+      stdio: 'pipe',
+    });
   } catch (e) {
     const err = e as { stderr?: Buffer; stdout?: Buffer };
     throw new Error(
@@ -52,25 +57,15 @@ export function runningBundled(): boolean {
 }
 
 /**
- * Run the bench script `entry` as the shipped code runs: bundled by esbuild as build/build.mjs bundles serve (no
- * keepNames), into build/out/bench/ (inside the checkout, so the code finds the repository as it does from dist/),
+ * Run the bench script `entry` as the shipped code runs: bundled with the options build/build.mjs bundles serve with
+ * (build/serve-bundle.mjs: no keepNames), into build/out/bench/ (inside the checkout, so the code finds the repository as it does from dist/),
  * then in a child node with `args`. Resolves to the child's exit code. For benches that load server modules
  * in their own process (bench/dhcp/in-process.ts).
  */
 export async function runBundled(entry: string, args: readonly string[]): Promise<number> {
   const { build } = await import('esbuild');
   const out = path.join(REPO_ROOT, 'build', 'out', 'bench', `${path.basename(entry, '.ts')}.mjs`);
-  await build({
-    entryPoints: [entry],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    external: ['sockopt', 'esbuild'],
-    banner: { js: "import { createRequire as __ccCreateRequire } from 'node:module'; const require = __ccCreateRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
+  await build({ ...serveBundleOptions, entryPoints: [entry], outfile: out, external: [...serveBundleOptions.external, 'esbuild'] });
   const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [out, ...args], { stdio: 'inherit', env: { ...process.env, [BUNDLED_FLAG]: '1' } });
   return r.status ?? 1;

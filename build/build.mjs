@@ -6,22 +6,11 @@ import { existsSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serveBundleOptions } from './serve-bundle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist', 'crashcart.mjs');
-await build({
-  entryPoints: [path.join(root, 'server', 'cli', 'main.ts')],
-  outfile: out,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  sourcemap: true,
-  // Native addon: loaded from node_modules at run time.
-  external: ['sockopt'],
-  banner: { js: "import { createRequire as __ccCreateRequire } from 'node:module'; const require = __ccCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
+await build({ ...serveBundleOptions, entryPoints: [path.join(root, 'server', 'cli', 'main.ts')], outfile: out, sourcemap: true });
 console.log(`dist/crashcart.mjs ${(statSync(out).size / 1024).toFixed(0)} KiB`);
 // The addons (native/*.c: sendfile(2) for the node plane, the TFTP pump, the DHCP sockets' batched reads): a package carries them next to the bundle.
 execFileSync(process.execPath, [path.join(root, 'build', 'native.mjs')], { stdio: 'inherit' });

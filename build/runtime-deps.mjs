@@ -1,4 +1,4 @@
-// The modules the core bundle loads at run time with require(): the native addon (build/build.mjs `external`)
+// The modules the core bundle loads at run time with require(): the native addon (`external` in build/serve-bundle.mjs)
 // and nedb (server/store/nedb.ts), each with its production dependencies, resolved the way Node resolves them.
 // A package carries exactly these next to the bundle (build/package-deb.mjs; the Electron app unpacks them
 // from app.asar, electron-builder.yml asarUnpack).

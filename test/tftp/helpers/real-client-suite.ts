@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RTO, RtoEstimator } from '../../../server/tftp/rto.ts';
 import type { TftpStats } from '../../../server/tftp/stats.ts';
+import { waitFor } from '../../support/wait-for.ts';
 import { download, type ClientName } from './clients.ts';
 import { createLab, run, startCrashcart, type CrashcartChild, type Lab } from './lab.ts';
 
@@ -160,8 +161,7 @@ export function realClientSuite(mode: 'native' | 'js'): void {
         expect(running.openSockets).toBe(2);
         // Two blocks on disk means the server had the ACK of block 1, so it has a round-trip sample. Killed before
         // that, the server waits from RFC 6298's 1 s instead (31 s to give up, not 14): the bound below covers both.
-        for (let i = 0; i < 300 && !(existsSync(partial) && statSync(partial).size >= 1024); i++)
-          await new Promise((r) => setTimeout(r, 100));
+        await waitFor('two blocks of m100 on disk', 30_000, () => existsSync(partial) && statSync(partial).size >= 1024);
         expect(statSync(partial).size).toBeGreaterThanOrEqual(1024);
       } finally {
         child.kill('SIGKILL');
