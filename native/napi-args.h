@@ -53,4 +53,18 @@ static inline double get_num(napi_env env, napi_value o, const char *name, int *
   return d;
 }
 
+/* A method for napi_define_properties. */
+#define NAPI_METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
+
+/* { planned, running }: the worker threads an addon runs once work arrived, and those running (its threads()). */
+static inline napi_value threads_object(napi_env env, int planned, int running) {
+  napi_value o, p, r;
+  napi_create_object(env, &o);
+  napi_create_int32(env, planned, &p);
+  napi_create_int32(env, running, &r);
+  napi_set_named_property(env, o, "planned", p);
+  napi_set_named_property(env, o, "running", r);
+  return o;
+}
+
 #endif

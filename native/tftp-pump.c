@@ -915,13 +915,7 @@ static napi_value js_threads(napi_env env, napi_callback_info info) {
   napi_get_instance_data(env, (void **)&sh);
   int running = 0;
   for (int i = 0; i < sh->nworkers; i++) running += sh->workers[i].running;
-  napi_value o, planned, run;
-  napi_create_object(env, &o);
-  napi_create_int32(env, sh->nworkers, &planned);
-  napi_create_int32(env, running, &run);
-  napi_set_named_property(env, o, "planned", planned);
-  napi_set_named_property(env, o, "running", run);
-  return o;
+  return threads_object(env, sh->nworkers, running);
 }
 
 NAPI_MODULE_INIT() {

@@ -78,6 +78,8 @@ ${part('bench/http/RESULTS.md', '_not run_')}
 
 ${part('bench/storm/RESULTS.md', '_not run_')}
 
+${part('bench/storm/RESULTS-pinned.md', '')}
+
 ${part('bench/storm/RESULTS-500.md', '')}
 
 ${part('docs/perf/changes.md', '')}

@@ -14,6 +14,7 @@ import { buildRegisterRequest, type RegisterIdentity } from '../../agent/loop/re
 import { classifyBootScript, expandIpxe, type IpxeVars } from '../../server/lab/ipxe-sim.ts';
 import { DhcpClient } from './dhcp-client.ts';
 import { tftpRead } from './tftp-client.ts';
+import { BodySink } from './body-sink.ts';
 
 /** Who the machine is and where it is plugged. */
 export interface MachineSpec {
@@ -84,6 +85,22 @@ async function fetchBody(agent: http.Agent, url: string, retries: { http: number
   }
 }
 
+/** GET a large body through the machine's sink (body-sink.ts), counting it; retried as fetchBody is (3 tries, 3 s apart). */
+async function sinkBody(sink: { current: BodySink | null }, url: string, localAddress: string, retries: { http: number }): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      sink.current ??= new BodySink(new URL(new URL(url).origin), localAddress);
+      return await sink.current.get(url);
+    } catch (e) {
+      sink.current?.close();
+      sink.current = null;
+      if (attempt >= 2) throw new Error(`GET ${url}: ${e instanceof Error ? e.message : String(e)}`);
+      retries.http++;
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
+}
+
 /** The microkernel's kernel and initrd URLs in a boot script. */
 function assetUrls(script: string): { kernel: string; initrd: string } {
   const kernel = /^\s*kernel\b.*?\s(https?:\/\/\S+)/m.exec(script)?.[1];
@@ -99,6 +116,7 @@ export async function bootMachine(m: MachineSpec, t0: number, reference: boolean
   const guid = Buffer.from(m.vars.uuid.replace(/-/g, ''), 'hex');
   const dhcp = new DhcpClient(m.mac, m.ifindex, guid);
   let agent: http.Agent | null = null;
+  const sink: { current: BodySink | null } = { current: null };
   try {
     await dhcp.open();
     const rom = await dhcp.dora('pxe');
@@ -123,10 +141,11 @@ export async function bootMachine(m: MachineSpec, t0: number, reference: boolean
       r.t.boot = at();
     }
     const urls = assetUrls(script);
-    r.bytes += (await fetchBody(agent, urls.kernel, r.retries)).bytes;
+    r.bytes += await sinkBody(sink, urls.kernel, rom.ip, r.retries);
     r.t.kernel = at();
-    r.bytes += (await fetchBody(agent, urls.initrd, r.retries)).bytes;
+    r.bytes += await sinkBody(sink, urls.initrd, rom.ip, r.retries);
     r.t.initrd = at();
+    sink.current?.close();
     // dnsmasq + nginx cannot register, but the reference rack still does a machine's side of it (the same facts, JSON
     // and two POSTs, answered by nginx with a fixed valid answer; servers.ts), untimed, while the other machines
     // download: the rack is one process at the limit of one core, and work it did only against Crashcart slowed
@@ -159,6 +178,7 @@ export async function bootMachine(m: MachineSpec, t0: number, reference: boolean
     r.retries.dhcp = dhcp.retries;
     dhcp.close();
     agent?.destroy();
+    sink.current?.close();
   }
   return r;
 }

@@ -43,8 +43,11 @@ export function treeUsage(pid: number): { cpuMs: number; rssKiB: number } {
   return { cpuMs, rssKiB };
 }
 
-function inNs(ns: string, cmd: string, args: string[]): { c: ChildProcess; out: () => string } {
-  const c = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `taskset -c CPUS` in front of a command, or nothing. */
+export const pinPrefix = (cpus: string | null): string[] => (cpus ? ['taskset', '-c', cpus] : []);
+
+function inNs(ns: string, cpus: string | null, cmd: string, args: string[]): { c: ChildProcess; out: () => string } {
+  const c = spawn('ip', ['netns', 'exec', ns, ...pinPrefix(cpus), cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   c.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-50_000)));
   c.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-50_000)));
@@ -86,6 +89,7 @@ export async function startCrashcart(
   copy = false,
   profileDir?: string,
   tftpJs = false,
+  cpus: string | null = null,
 ): Promise<StormServer> {
   const flags = [
     ...['--iface', 'eth0', '--address', `${STORM_NET.server}/${STORM_NET.prefix}`, '--dhcp', 'full'],
@@ -99,6 +103,7 @@ export async function startCrashcart(
     httpPort: 8026,
     testDefaults: false,
     env: SHIPPED_ENV,
+    ...(cpus ? { wrap: pinPrefix(cpus) } : {}),
     nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : [],
   });
   return { name: 'Crashcart', pids: () => [a.child.pid!], stop: () => a.stop(10_000) };
@@ -116,7 +121,7 @@ function fixedAnswer(schema: TSchema): string {
 }
 
 /** dnsmasq (DHCP + TFTP) and nginx (HTTP) serving the same loader, script and microkernel files. */
-export async function startReference(ns: string, dir: string, mk: string): Promise<StormServer> {
+export async function startReference(ns: string, dir: string, mk: string, cpus: string | null = null): Promise<StormServer> {
   const root = path.join(dir, 'ref');
   const tftp = path.join(root, 'tftp');
   const www = path.join(root, 'www');
@@ -145,8 +150,8 @@ export async function startReference(ns: string, dir: string, mk: string): Promi
       `    location = /api/v1/register { default_type application/json; return 200 '${fixedAnswer(RegisterResponseSchema)}'; }\n` +
       `    location = /api/v1/checkin { default_type application/json; return 200 '${fixedAnswer(CheckinResponseSchema)}'; } } }\n`,
   );
-  const nginx = inNs(ns, 'nginx', ['-c', conf, '-p', root]);
-  const dns = inNs(ns, 'dnsmasq', [
+  const nginx = inNs(ns, cpus, 'nginx', ['-c', conf, '-p', root]);
+  const dns = inNs(ns, cpus, 'dnsmasq', [
     '--no-daemon',
     '--conf-file=/dev/null',
     '--port=0',

@@ -15,6 +15,12 @@ interface Addon {
   start(socketFd: number, fileFd: number, offset: number, length: number, done: (errno: number, sent: number) => void): object;
   cancel(job: object): void;
   sent(job: object): number;
+  /** Writable events the job has handled. */
+  turns(job: object): number;
+  /** The most one writable event sends before the sender thread's loop turns. */
+  readonly slice: number;
+  /** Sender threads (cc-sendfile) this process runs once a body went out, and those running. */
+  threads(): { planned: number; running: number };
 }
 
 /**

@@ -18,7 +18,10 @@ import { loadServeConfig } from '../../server/config/load.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { createRequire } from 'node:module';
 
-const { getsockopt } = createRequire(import.meta.url)('sockopt') as { getsockopt: (s: net.Socket, level: number, opt: number) => number };
+const { getsockopt, setsockopt } = createRequire(import.meta.url)('sockopt') as {
+  getsockopt: (s: net.Socket, level: number, opt: number) => number;
+  setsockopt: (s: net.Socket, level: number, opt: number, value: number) => void;
+};
 
 let dir: string;
 let app: FastifyInstance;
@@ -77,6 +80,29 @@ function responses(raw: Buffer): Array<[string, Buffer]> {
   return out;
 }
 
+/** A loopback TCP pair outside the node plane, for the addon alone: the accepted side and a client that collects bytes. */
+async function rawPair(): Promise<{ sock: net.Socket; client: net.Socket; received: () => Buffer; close: () => Promise<void> }> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  client.on('data', (d) => chunks.push(d));
+  await new Promise((r) => client.once('connect', r));
+  const sock = await accepted;
+  return {
+    sock,
+    client,
+    received: () => Buffer.concat(chunks),
+    close: async () => {
+      client.destroy();
+      sock.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+const fdOf = (s: net.Socket) => (s as unknown as { _handle: { fd: number } })._handle.fd;
+
 describe('sendfile(2) on the node plane', () => {
   it('the addon is built for this machine and loads (CI builds it in ensure-test-deps)', () => {
     expect(sendfileAddon.why).toBe('loaded');
@@ -131,6 +157,72 @@ describe('sendfile(2) on the node plane', () => {
     } finally {
       app.server.off('connection', grab);
       c.sock.destroy(); // a failed check must not leave a paused connection holding the server open
+    }
+  });
+
+  it('one writable event sends at most a slice, so bodies sharing a sender thread take turns instead of one filling its socket to the brim', async () => {
+    const addon = sendfileAddon.addon!;
+    expect(addon.slice).toBe(2 * 1024 * 1024);
+    const SOL_SOCKET = 1;
+    const SO_SNDBUFFORCE = 32;
+    const SO_RCVBUFFORCE = 33;
+    const { sock, client, received, close } = await rawPair();
+    const fd = fs.openSync(path.join(dir, 'big.bin'), 'r');
+    const length = 40 * 1024 * 1024;
+    try {
+      // Room for several slices at once (root may force buffers past net.core.*mem_max): an event that sent until its
+      // socket was full would send all of it in one go here.
+      setsockopt(sock, SOL_SOCKET, SO_SNDBUFFORCE, 8 * 1024 * 1024);
+      setsockopt(client, SOL_SOCKET, SO_RCVBUFFORCE, 8 * 1024 * 1024);
+      client.pause();
+      let result: [number, number] | null = null;
+      const job = addon.start(fdOf(sock), fd, 0, length, (e, n) => (result = [e, n]));
+      let last = -1;
+      await waitFor('the socket buffers full', 20_000, async () => {
+        const now = addon.sent(job);
+        const still = now === last;
+        last = now;
+        await new Promise((r) => setTimeout(r, 200));
+        return still && now > 0;
+      });
+      expect(last).toBeGreaterThan(2 * addon.slice); // the kernel took more than two slices while the client read nothing
+      expect(last).toBeLessThanOrEqual(addon.turns(job) * addon.slice);
+      client.resume();
+      await waitFor('the job done', 20_000, () => result !== null);
+      expect(result).toEqual([0, length]);
+      expect(addon.sent(job)).toBeLessThanOrEqual(addon.turns(job) * addon.slice);
+      await waitFor('every byte at the client', 20_000, () => received().length >= length);
+      expect(received().equals(big.subarray(0, length))).toBe(true);
+    } finally {
+      fs.closeSync(fd);
+      await close();
+    }
+  });
+
+  it('bodies go out on sender threads of their own (cc-sendfile), one per CPU up to four, and the caller may close its descriptors at once', async () => {
+    const addon = sendfileAddon.addon!;
+    const { planned, running } = addon.threads();
+    expect(planned).toBe(Math.min(4, Math.max(1, os.availableParallelism())));
+    expect(running).toBe(planned); // earlier cases sent bodies, which starts them
+    const names = fs
+      .readdirSync('/proc/self/task')
+      .map((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim())
+      .filter((n) => n === 'cc-sendfile');
+    expect(names.length).toBe(planned);
+    // The job reads through its own dup of the file: the caller's descriptor closed straight after start changes nothing.
+    const { sock, client, received, close } = await rawPair();
+    try {
+      const fd = fs.openSync(path.join(dir, 'big.bin'), 'r');
+      let result: [number, number] | null = null;
+      addon.start(fdOf(sock), fd, 5, big.length - 5, (e, n) => (result = [e, n]));
+      fs.closeSync(fd);
+      fs.openSync(path.join(dir, 'small.bin'), 'r'); // takes the number the caller gave back; closed with the process
+      await waitFor('the job done', 20_000, () => result !== null);
+      expect(result).toEqual([0, big.length - 5]);
+      await waitFor('every byte at the client', 20_000, () => received().length >= big.length - 5);
+      expect(received().equals(big.subarray(5))).toBe(true);
+    } finally {
+      await close();
     }
   });
 
