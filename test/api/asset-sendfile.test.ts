@@ -210,7 +210,7 @@ describe('sendfile(2) on the node plane', () => {
       .filter((n) => n === 'cc-sendfile');
     expect(names.length).toBe(planned);
     // The job reads through its own dup of the file: the caller's descriptor closed straight after start changes nothing.
-    const { sock, client, received, close } = await rawPair();
+    const { sock, received, close } = await rawPair();
     try {
       const fd = fs.openSync(path.join(dir, 'big.bin'), 'r');
       let result: [number, number] | null = null;
