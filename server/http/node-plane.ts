@@ -42,7 +42,12 @@ const IPXE = 'text/plain; charset=utf-8';
 
 /** Build the node plane (not listening yet). */
 export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: string[] } = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: MAX_REGISTER_BYTES, trustProxy: false }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_REGISTER_BYTES,
+    trustProxy: false,
+    serializerOpts: { compileValidators: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
   applyHttpLimits(app.server, ctx.settings.get());
   installErrorHandling(app, ctx.log);
   const assets = new AssetServer(undefined, !ctx.config.httpCopy);
