@@ -201,29 +201,31 @@ describe('sendfile(2) on the node plane', () => {
 
   it('bodies go out on sender threads of their own (cc-sendfile), one per CPU up to four, and the caller may close its descriptors at once', async () => {
     const addon = sendfileAddon.addon!;
-    const { planned, running } = addon.threads();
-    expect(planned).toBe(Math.min(4, Math.max(1, os.availableParallelism())));
-    expect(running).toBe(planned); // earlier cases sent bodies, which starts them
-    const names = fs
-      .readdirSync('/proc/self/task')
-      .map((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim())
-      .filter((n) => n === 'cc-sendfile');
-    expect(names.length).toBe(planned);
     // The job reads through its own dup of the file: the caller's descriptor closed straight after start changes nothing.
     const { sock, received, close } = await rawPair();
+    let squatter = -1;
     try {
       const fd = fs.openSync(path.join(dir, 'big.bin'), 'r');
       let result: [number, number] | null = null;
       addon.start(fdOf(sock), fd, 5, big.length - 5, (e, n) => (result = [e, n]));
       fs.closeSync(fd);
-      fs.openSync(path.join(dir, 'small.bin'), 'r'); // takes the number the caller gave back; closed with the process
+      squatter = fs.openSync(path.join(dir, 'small.bin'), 'r'); // takes the number the caller gave back
       await waitFor('the job done', 20_000, () => result !== null);
       expect(result).toEqual([0, big.length - 5]);
       await waitFor('every byte at the client', 20_000, () => received().length >= big.length - 5);
       expect(received().equals(big.subarray(5))).toBe(true);
     } finally {
+      if (squatter >= 0) fs.closeSync(squatter);
       await close();
     }
+    const { planned, running } = addon.threads();
+    expect(planned).toBe(Math.min(4, Math.max(1, os.availableParallelism())));
+    expect(running).toBe(planned); // started with the first body
+    const names = fs
+      .readdirSync('/proc/self/task')
+      .map((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim())
+      .filter((n) => n === 'cc-sendfile');
+    expect(names.length).toBe(planned);
   });
 
   it('clients that stop reading and vanish leave no job and no descriptor behind; the next client gets everything', async () => {
