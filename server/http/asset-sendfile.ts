@@ -46,6 +46,25 @@ function socketFd(res: ServerResponse): number {
   return typeof handle?.fd === 'number' ? handle.fd : -1;
 }
 
+/**
+ * Resolves once `res` owns its connection's socket. Node's HTTP server queues a response whose request arrived
+ * while the one before it on the same keep-alive connection was still going out, and gives it the socket when
+ * that one finishes; until then `res.socket` is null. A body sent on sender threads makes that common: the client
+ * has the last byte and asks for the next file before Node's thread hears the job ended. Without the wait such a
+ * response had no descriptor for sendfile(2) and fell back to reading the whole file into memory and writing it
+ * from the main thread (in the 100-machine storm every initrd after its kernel: 35 MB copied per machine).
+ */
+export function socketAssigned(res: ServerResponse): Promise<void> {
+  if (res.socket || res.destroyed || res.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('socket', done).off('close', done);
+      resolve();
+    };
+    res.on('socket', done).on('close', done);
+  });
+}
+
 /** True when this response can go out through sendfile(2). */
 export function canSendfile(res: ServerResponse): boolean {
   return sendfileAddon.addon !== null && socketFd(res) >= 0;

@@ -16,7 +16,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AssetCache } from './asset-cache.ts';
 import { ChunkPool, streamFileRange } from './asset-stream.ts';
 import { ifRangeHolds, parseRange } from './byte-range.ts';
-import { canSendfile, SEND_STALL_MS, sendfileRange } from './asset-sendfile.ts';
+import { canSendfile, SEND_STALL_MS, sendfileAddon, sendfileRange, socketAssigned } from './asset-sendfile.ts';
 
 const TYPES: Record<string, string> = {
   '.json': 'application/json',
@@ -125,6 +125,13 @@ export class AssetServer {
     // Fastify's HEAD route measures a Buffer payload and resumes a stream: an empty stream keeps our length.
     if (req.method === 'HEAD') return reply.send(Readable.from([]));
     if (len === 0) return reply.send(Buffer.alloc(0));
+    if (this.zeroCopy && sendfileAddon.addon) {
+      await socketAssigned(reply.raw); // queued behind the connection's previous response
+      if (reply.raw.destroyed) {
+        reply.hijack(); // the client went away while it waited: nothing to send
+        return reply;
+      }
+    }
     if (this.zeroCopy && canSendfile(reply.raw)) {
       this.hijackHead(reply);
       await sendfileRange(reply.raw, real, start, end, this.sendStallMs);

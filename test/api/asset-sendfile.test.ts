@@ -118,6 +118,7 @@ describe('sendfile(2) on the node plane', () => {
   it('pipelined requests on one connection come back whole and in order', async () => {
     const c = await connect();
     const before = sendfileStats.completed;
+    const started = sendfileStats.started;
     c.sock.write(
       'GET /a/big.bin HTTP/1.1\r\nHost: x\r\n\r\n' +
         'GET /a/small.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=100-199\r\n\r\n' +
@@ -130,6 +131,8 @@ describe('sendfile(2) on the node plane', () => {
     expect(r[1]![1].equals(small.subarray(100, 200))).toBe(true);
     expect(r[2]![1].equals(small)).toBe(true);
     expect(sendfileStats.completed).toBeGreaterThan(before);
+    // The two queued behind the first waited for the socket and went by sendfile(2) too, not read into memory.
+    expect(sendfileStats.started - started).toBe(3);
   });
 
   it('corks the connection while a body goes out and uncorks it when the body is done (nginx: sendfile with tcp_nopush)', async () => {
