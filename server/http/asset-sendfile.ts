@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { addonPath, loadAddon } from '../net/native-addon.ts';
 
 interface Addon {
@@ -38,7 +39,14 @@ export const SENDFILE_ADDON = addonPath('sendfile');
 export const sendfileAddon = loadAddon<Addon>('sendfile');
 
 /** Bodies sent through the addon since start: what tests and the bench read to know the path was taken. */
-export const sendfileStats = { started: 0, completed: 0, cancelled: 0, failed: 0, stalled: 0 };
+export const sendfileStats = {
+  started: 0,
+  completed: 0,
+  cancelled: 0,
+  failed: 0,
+  stalled: 0,
+  /** responses queued behind their connection's previous one, waiting for it */ waiting: 0,
+};
 
 /** The socket's descriptor, or -1 (a TLS or otherwise wrapped socket has none of its own). */
 function socketFd(res: ServerResponse): number {
@@ -55,14 +63,39 @@ function socketFd(res: ServerResponse): number {
  * from the main thread (in the 100-machine storm every initrd after its kernel: 35 MB copied per machine).
  */
 export function socketAssigned(res: ServerResponse): Promise<void> {
-  if (res.socket || res.destroyed || res.writableEnded) return Promise.resolve();
+  const conn = res.req?.socket;
+  if (res.socket || res.destroyed || res.writableEnded || !conn || conn.destroyed) return Promise.resolve();
+  sendfileStats.waiting++;
   return new Promise((resolve) => {
     const done = () => {
       res.off('socket', done).off('close', done);
+      forget();
+      sendfileStats.waiting--;
       resolve();
     };
+    // A queued response gets neither 'socket' nor 'close' when its client goes away: only its connection closes.
+    const forget = onConnectionClose(conn, done);
     res.on('socket', done).on('close', done);
   });
+}
+
+/** Per connection, the queued responses waiting for it: one 'close' listener however many requests a client pipelines. */
+const waitingOn = new WeakMap<Socket, Set<() => void>>();
+
+function onConnectionClose(conn: Socket, fn: () => void): () => void {
+  const set = waitingOn.get(conn) ?? watchClose(conn);
+  set.add(fn);
+  return () => void set.delete(fn);
+}
+
+function watchClose(conn: Socket): Set<() => void> {
+  const set = new Set<() => void>();
+  waitingOn.set(conn, set);
+  conn.once('close', () => {
+    waitingOn.delete(conn);
+    for (const f of set) f();
+  });
+  return set;
 }
 
 /** True when this response can go out through sendfile(2). */

@@ -127,8 +127,9 @@ export class AssetServer {
     if (len === 0) return reply.send(Buffer.alloc(0));
     if (this.zeroCopy && sendfileAddon.addon) {
       await socketAssigned(reply.raw); // queued behind the connection's previous response
-      if (reply.raw.destroyed) {
+      if (!reply.raw.socket || reply.raw.destroyed) {
         reply.hijack(); // the client went away while it waited: nothing to send
+        reply.raw.destroy();
         return reply;
       }
     }

@@ -135,6 +135,19 @@ describe('sendfile(2) on the node plane', () => {
     expect(sendfileStats.started - started).toBe(3);
   });
 
+  it('a client that pipelines requests behind a body it does not read and vanishes leaves no response waiting', async () => {
+    const c = await connect();
+    const started = sendfileStats.started;
+    const waiting = sendfileStats.waiting;
+    c.sock.pause(); // the first body never finishes, so the 20 behind it stay queued without a socket
+    c.sock.write('GET /a/big.bin HTTP/1.1\r\nHost: x\r\n\r\n' + 'GET /a/big.bin HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(20));
+    await waitFor('20 responses waiting for the connection', 20_000, () => sendfileStats.waiting - waiting === 20);
+    c.sock.destroy();
+    // Node gives a queued response neither 'socket' nor 'close' when its client goes: only the connection closes.
+    await waitFor('no response left waiting', 20_000, () => sendfileStats.waiting === waiting && inFlight() === 0);
+    expect(sendfileStats.started - started).toBe(1); // the 20 were not sent, nor read into memory for a dead client
+  });
+
   it('corks the connection while a body goes out and uncorks it when the body is done (nginx: sendfile with tcp_nopush)', async () => {
     const IPPROTO_TCP = 6;
     const TCP_CORK = 3;
