@@ -57,7 +57,6 @@ typedef struct lw_worker {
   const char *name;
   int running;
   int jobs; /* Node's thread's count of jobs handed over and not yet ended: the next goes to the least busy */
-  void *owner;
 } lw_worker_t;
 
 static inline void lw_thread_main(void *arg) {
@@ -67,9 +66,8 @@ static inline void lw_thread_main(void *arg) {
 }
 
 /* Start `w`; `on_commands` runs on its loop whenever Node's thread sent something. 0 if it could not start. */
-static inline int lw_start(lw_worker_t *w, const char *name, void *owner, uv_async_cb on_commands) {
+static inline int lw_start(lw_worker_t *w, const char *name, uv_async_cb on_commands) {
   w->name = name;
-  w->owner = owner;
   if (lw_list_init(&w->commands) != 0) return 0;
   if (uv_loop_init(&w->loop) != 0) return 0;
   if (uv_async_init(&w->loop, &w->wake, on_commands) != 0) {

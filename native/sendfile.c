@@ -283,7 +283,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   napi_get_instance_data(env, (void **)&sh);
   if (!sh->started) {
     sh->started = 1;
-    for (int i = 0; i < sh->nworkers; i++) lw_start(&sh->workers[i], "cc-sendfile", sh, on_commands);
+    for (int i = 0; i < sh->nworkers; i++) lw_start(&sh->workers[i], "cc-sendfile", on_commands);
   }
   lw_worker_t *w = lw_pick(sh->workers, sh->nworkers);
   if (!w) return throw_errno(env, "no sender thread could start", EAGAIN);
