@@ -26,6 +26,8 @@ export const ServiceStatusSchema = Type.Object({
       replies: Type.Integer(),
       ms: Type.Number(),
       cpuMs: Type.Number(),
+      /** The full collection that ends it, ms (0 until then). */
+      collectMs: Type.Number(),
     }),
   ),
 });

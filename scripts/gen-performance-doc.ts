@@ -64,6 +64,8 @@ ${part('bench/dhcp/RESULTS-udp-batch.md', '')}
 
 ${part('bench/dhcp/RESULTS-pretenuring.md', '')}
 
+${part('bench/dhcp/RESULTS-full-gc.md', '')}
+
 ${part('bench/dhcp/RESULTS-shipped.md', '')}
 
 ## TFTP (\`bench/tftp\`)

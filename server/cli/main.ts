@@ -66,17 +66,21 @@ async function serve(argv: string[]): Promise<void> {
     return;
   }
   // Imported here, not at the top: every other command (the appliance CLI above all) starts without the whole server.
-  const [{ ifindexOf, interfacesWithAddresses }, { startAppliance }, { consoleLogger }, { gcThreads, pretenuring }] = await Promise.all([
-    import('../system/interfaces.ts'),
-    import('../app.ts'),
-    import('../core/console-logger.ts'),
-    import('../system/v8-flags.ts'),
-  ]);
+  const [{ ifindexOf, interfacesWithAddresses }, { startAppliance }, { consoleLogger }, { gcThreads, pretenuring, heapGrowingPercent }] =
+    await Promise.all([
+      import('../system/interfaces.ts'),
+      import('../app.ts'),
+      import('../core/console-logger.ts'),
+      import('../system/v8-flags.ts'),
+    ]);
   const machine = { interfaces: interfacesWithAddresses, ifindex: ifindexOf, env: process.env };
   const config = loadServeConfig(argv, machine);
   const log = consoleLogger(config.logLevel);
   // bin/v8-flags.mjs started this process with them (server/system/v8-flags.ts says why).
-  log.info({ gc: gcThreads(), pretenuring: pretenuring() }, 'V8 flags of serve: where the collector runs, and allocation-site pretenuring');
+  log.info(
+    { gc: gcThreads(), pretenuring: pretenuring(), heapGrowingPercent: heapGrowingPercent() },
+    'V8 flags of serve: where the collector runs, allocation-site pretenuring, the old generation growing factor',
+  );
   // The readiness table, and in full or proxy mode a refusal when loaders or the microkernel are missing.
   const app = await startAppliance(config, { log, beforeNetwork: serveReadinessGate((t) => process.stdout.write(t)) });
   const failed = app.network.statuses().filter((s) => s.state === 'failed');

@@ -19,11 +19,26 @@
  *   the requests. With one CPU the work is the same either way, so there it runs on the main thread in V8's small
  *   incremental steps. Pinned at 7,500 DORA/s the p99 went from 22.5 to 1.8 ms and the drops from 86 to 0
  *   (docs/perf/changes.md, "DHCP sockets"). With more CPUs the helpers run beside the main thread and stay.
+ * - **`--heap-growing-percent=300`, always.** After a full collection V8 sets the old generation's next limit to
+ *   a factor of what survived, which it picks from how fast the program allocates against how fast it collects;
+ *   here it picked about 1.5. A rack coming up grows the lease table and the event ring steadily, so each limit
+ *   was reached in half a second: pinned at 12,500 DORA/s the server ran a full collection every 0.55-0.65 s, each
+ *   35 ms of marking in V8's incremental steps over 70 ms plus a 3-16 ms pause, and every one of them showed in the
+ *   replies as a 15-30 ms stall and drops at the client (perfdhcp's timeline lined up with `--trace-gc` one to
+ *   one). A factor of 4 (V8's own maximum) leaves at most one full collection in a 5-second step; the price is
+ *   memory: the heap may grow to four times its live size before it is collected (docs/perf/changes.md,
+ *   "Full collections under a DHCP burst").
  */
 
 /** Which collector this process runs with: its own threads or the main thread (one CPU). */
 export function gcThreads(execArgv: readonly string[] = process.execArgv): 'helpers' | 'main-thread' {
   return execArgv.includes('--single-threaded-gc') ? 'main-thread' : 'helpers';
+}
+
+/** The old generation's growing factor serve runs with, as `--heap-growing-percent` gives it (0: V8 picks; the last spelling wins). */
+export function heapGrowingPercent(execArgv: readonly string[] = process.execArgv): number {
+  const last = execArgv.filter((a) => /^--heap[-_]growing[-_]percent=/.test(a)).at(-1);
+  return last ? Number(last.split('=')[1]) || 0 : 0;
 }
 
 /** Whether V8 pretenures by allocation site in this process (the last spelling on the command line wins). */

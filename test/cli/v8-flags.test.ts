@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import { spawnAppliance, type ProcessAppliance } from '../support/appliance.ts';
-import { gcThreads, pretenuring } from '../../server/system/v8-flags.ts';
+import { gcThreads, heapGrowingPercent, pretenuring } from '../../server/system/v8-flags.ts';
 import { missingV8Flags, serveV8Flags } from '../../bin/v8-flags.mjs';
 
 const running: ProcessAppliance[] = [];
@@ -16,7 +16,8 @@ afterEach(async () => {
 });
 
 const cmdline = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-const ONE_CPU = ['--no-allocation-site-pretenuring', '--single-threaded-gc'];
+const ALWAYS = ['--no-allocation-site-pretenuring', '--heap-growing-percent=300'];
+const ONE_CPU = [...ALWAYS, '--single-threaded-gc'];
 
 describe('the V8 flags of serve', () => {
   it('pinned to one CPU, serve runs with both flags in the same process the launcher started', async () => {
@@ -37,25 +38,33 @@ describe('the V8 flags of serve', () => {
     const a = await spawnAppliance([]);
     running.push(a);
     const args = cmdline(a.child.pid!);
-    expect(args).toContain('--no-allocation-site-pretenuring');
+    for (const f of ALWAYS) expect(args).toContain(f);
     expect(args.includes('--single-threaded-gc')).toBe(os.availableParallelism() === 1);
   });
 
   it('a switch given on the command line either way is left as given (how bench/dhcp runs V8 default row)', async () => {
-    const a = await spawnAppliance([], { nodeArgs: ['--allocation-site-pretenuring'], wrap: ['taskset', '-c', '0'] });
+    const a = await spawnAppliance([], {
+      nodeArgs: ['--allocation-site-pretenuring', '--heap-growing-percent=0'],
+      wrap: ['taskset', '-c', '0'],
+    });
     running.push(a);
     const args = cmdline(a.child.pid!);
     expect(args).not.toContain('--no-allocation-site-pretenuring');
+    expect(args).not.toContain('--heap-growing-percent=300');
+    expect(args).toContain('--heap-growing-percent=0');
     expect(args).toContain('--single-threaded-gc');
   });
 
   it('the rule, and what the server reads back from its own flags', () => {
     expect(serveV8Flags(1)).toEqual(ONE_CPU);
-    expect(serveV8Flags(8)).toEqual(['--no-allocation-site-pretenuring']);
+    expect(serveV8Flags(8)).toEqual(ALWAYS);
     expect(missingV8Flags([], 1)).toEqual(ONE_CPU);
-    expect(missingV8Flags(['--single-threaded-gc', '--no-allocation-site-pretenuring'], 1)).toEqual([]);
-    expect(missingV8Flags(['--allocation-site-pretenuring', '--cpu-prof'], 4)).toEqual([]);
-    expect(missingV8Flags(['--no-single-threaded-gc'], 1)).toEqual(['--no-allocation-site-pretenuring']);
+    expect(missingV8Flags(['--single-threaded-gc', '--no-allocation-site-pretenuring', '--heap-growing-percent=300'], 1)).toEqual([]);
+    expect(missingV8Flags(['--allocation-site-pretenuring', '--cpu-prof', '--heap_growing_percent=50'], 4)).toEqual([]);
+    expect(missingV8Flags(['--no-single-threaded-gc'], 1)).toEqual(ALWAYS);
+    expect(heapGrowingPercent(['--heap-growing-percent=300'])).toBe(300);
+    expect(heapGrowingPercent(['--heap-growing-percent=300', '--heap_growing_percent=50'])).toBe(50);
+    expect(heapGrowingPercent(['--cpu-prof'])).toBe(0);
     expect(gcThreads(['--single-threaded-gc'])).toBe('main-thread');
     expect(gcThreads(['--cpu-prof'])).toBe('helpers');
     expect(pretenuring(['--no-allocation-site-pretenuring'])).toBe('off');

@@ -103,6 +103,8 @@ describe('DHCP warm start', () => {
     expect(w.exchanges).toBe(300);
     // Every DISCOVER got an OFFER and every REQUEST an ACK, built and dropped.
     expect(w.replies).toBe(300);
+    // It ends with one full collection (server/system/full-gc.ts, tested there against Node's GC observer).
+    expect(w.collectMs).toBeGreaterThan(0);
     expect(p.stats()).toMatchObject({ warm_start_done: 1, warm_start_exchanges: 300, warm_start_replies: 300 });
     expect(log.lines).toContainEqual({ level: 'info', msg: 'dhcp: warm start done' });
     expect(io.sockets.size).toBe(1); // the real socket is open, and nothing was sent on it
@@ -127,7 +129,7 @@ describe('DHCP warm start', () => {
     const p = make({ dhcpWarmStart: false });
     await p.start();
     await new Promise((r) => setTimeout(r, 200));
-    expect(p.warmStart()).toEqual({ state: 'off', exchanges: 0, replies: 0, ms: 0, cpuMs: 0 });
+    expect(p.warmStart()).toEqual({ state: 'off', exchanges: 0, replies: 0, ms: 0, cpuMs: 0, collectMs: 0 });
     expect(p.stats().warm_start_exchanges).toBe(0);
     expect(log.lines.some((l) => l.msg === 'dhcp: warm start done')).toBe(false);
   });
@@ -140,6 +142,7 @@ describe('DHCP warm start', () => {
     plugin = null;
     const w = p.warmStart();
     expect(w.state).toBe('off');
+    expect(w.collectMs).toBe(0);
     expect(w.exchanges).toBeLessThan(2_000_000);
   });
 });
