@@ -39,6 +39,9 @@ export const EVENT_SYNC_MS = 1000;
 const FLUSH_LINES = 4096;
 
 /** The event log. */
+/** The scratch log's arena chunk: a few dozen events each. */
+export const SCRATCH_CHUNK_BYTES = 16 * 1024;
+
 export class EventLog implements EventSink {
   private seq = 0;
   private readonly listeners = new Set<EventListener>();
@@ -84,9 +87,13 @@ export class EventLog implements EventSink {
    * A log that keeps the newest `retention` events in its ring and writes nowhere. The DHCP warm start
    * (server/dhcp/warm-start.ts) emits into one: the same class and the same code as the real log (ring, batching,
    * appends), so what V8 learns and optimises there is what the first real packets run, and nothing reaches the file.
+   * Its arena chunks are SCRATCH_CHUNK_BYTES, so that the warm start's events also fill chunks, start new ones,
+   * free old ones and append batches that span two: with the real 4 MiB chunks none of that happens in a warm
+   * start, and the real log met each for the first time in a burst's first second (deoptimised `push` and `bytes`,
+   * `--trace-deopt`).
    */
   static scratch(retention: number, now: () => Date = () => new Date()): EventLog {
-    return new EventLog(EventFile.discard(), new EventRing(retention), 0, now, null);
+    return new EventLog(EventFile.discard(), new EventRing(retention, SCRATCH_CHUNK_BYTES), 0, now, null);
   }
 
   /** Record an event and publish it. */

@@ -22,7 +22,7 @@ export interface EventFilter {
 }
 
 /** Arena chunk size; a longer line gets a chunk of its own size. */
-const CHUNK_BYTES = 4 << 20;
+export const CHUNK_BYTES = 4 << 20;
 
 /** A fixed-capacity ring of serialized events. */
 export class EventRing {
@@ -42,7 +42,11 @@ export class EventRing {
   private head = 0;
   private n = 0;
 
-  constructor(readonly capacity: number) {
+  /** `chunkBytes`: the arena's chunk size (the DHCP warm start's scratch log uses small ones, see EventLog.scratch). */
+  constructor(
+    readonly capacity: number,
+    private readonly chunkBytes = CHUNK_BYTES,
+  ) {
     this.seqs = new Float64Array(capacity);
     this.nodes = new Float64Array(capacity);
     this.types = new Array<string>(capacity);
@@ -76,7 +80,7 @@ export class EventRing {
     if (!cur || cur.length - this.fill < line.length * 3 + 1) {
       const need = Buffer.byteLength(line) + 1;
       if (!cur || cur.length - this.fill < need) {
-        cur = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, need));
+        cur = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, need));
         this.chunks.push(cur);
         this.fill = 0;
       }

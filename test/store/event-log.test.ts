@@ -8,7 +8,7 @@ import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EventLog } from '../../server/events/event-log.ts';
+import { EventLog, SCRATCH_CHUNK_BYTES } from '../../server/events/event-log.ts';
 import { EventRing } from '../../server/events/event-ring.ts';
 import { LINES_PER_WRITE } from '../../server/store/durable-file.ts';
 import { ofType } from '../support/events.ts';
@@ -67,6 +67,30 @@ describe('EventRing arena', () => {
     expect(r.size).toBe(100);
     expect(r.arenaBytes).toBeLessThanOrEqual(2 * 4 * 1024 * 1024);
     expect(r.since(19_998, 10).map((e) => e.seq)).toEqual([19_999, 20_000]);
+  });
+  it('with small chunks (the warm start scratch log): lines span many chunks, batches across them stay exact, old chunks go', () => {
+    const r = new EventRing(1_000, SCRATCH_CHUNK_BYTES);
+    const pad = 'z'.repeat(250);
+    for (let s = 1; s <= 3_000; s++) r.push(s, null, 'node.found', ev(s, pad));
+    // 1,000 lines of about 320 bytes held in 16 KiB chunks: about 20, and the 40 before them freed.
+    expect(r.arenaBytes).toBeGreaterThan(1_000 * 300);
+    expect(r.arenaBytes).toBeLessThan(1_000 * 340 + 2 * SCRATCH_CHUNK_BYTES);
+    const views = r.bytes(0, r.size);
+    expect(views.length).toBeGreaterThan(15); // one view per chunk the run crosses
+    const seqs = Buffer.concat(views)
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { seq: number }).seq);
+    expect(seqs).toEqual(Array.from({ length: 1_000 }, (_, i) => 2_001 + i));
+  });
+  it('the scratch log uses small chunks, so a warm start fills, starts and frees them as a real burst does', () => {
+    const log = EventLog.scratch(1_000);
+    for (let i = 0; i < 3_000; i++) log.emit('node.found', { node_id: null, message: 'm'.repeat(200), data: {} });
+    const ring = (log as unknown as { ring: EventRing }).ring;
+    expect(ring.size).toBe(1_000);
+    // With the real 4 MiB chunks this would be one chunk of 4 MiB.
+    expect(ring.arenaBytes).toBeLessThan(1024 * 1024);
   });
   it('keeps multi-byte text exactly, gives a line longer than a chunk its own, and views outlive eviction', () => {
     const r = new EventRing(3);
