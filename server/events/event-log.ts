@@ -38,10 +38,10 @@ export const EVENT_SYNC_MS = 1000;
 /** A batch this large is written at once instead of waiting for the window. */
 const FLUSH_LINES = 4096;
 
-/** The event log. */
 /** The scratch log's arena chunk: a few dozen events each. */
 export const SCRATCH_CHUNK_BYTES = 16 * 1024;
 
+/** The event log. */
 export class EventLog implements EventSink {
   private seq = 0;
   private readonly listeners = new Set<EventListener>();

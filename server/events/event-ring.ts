@@ -22,7 +22,7 @@ export interface EventFilter {
 }
 
 /** Arena chunk size; a longer line gets a chunk of its own size. */
-export const CHUNK_BYTES = 4 << 20;
+const CHUNK_BYTES = 4 << 20;
 
 /** A fixed-capacity ring of serialized events. */
 export class EventRing {
