@@ -66,6 +66,8 @@ ${part('bench/dhcp/RESULTS-pretenuring.md', '')}
 
 ${part('bench/dhcp/RESULTS-full-gc.md', '')}
 
+${part('bench/dhcp/RESULTS-warm-after-start.md', '')}
+
 ${part('bench/dhcp/RESULTS-shipped.md', '')}
 
 ## TFTP (\`bench/tftp\`)

@@ -134,6 +134,9 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
     }
     lab = sim;
   }
+  // Everything is up: the DHCP warm start begins now, and its closing full collection takes the start's garbage.
+  ctx.log.info({ admin: adminUrl }, 'appliance started: every plane listening');
+  network.appStarted();
 
   return {
     ctx,

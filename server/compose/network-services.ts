@@ -32,8 +32,19 @@ export class NetworkServices {
   /** Stops feeding proxyDHCP clients to the RA responder (set in proxy mode). */
   private raUnsubscribe: (() => void) | null = null;
   private readonly svcs = new Map<string, Svc>();
+  /** Settles when the appliance says its whole start is done (`appStarted`); a restart by `apply` finds it settled. */
+  private markStarted: () => void = () => undefined;
+  private readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
 
   constructor(private readonly ctx: CoreContext) {}
+
+  /**
+   * The appliance has started: every plane is built and listening. Work that should not share the start's CPU, or
+   * should come after its garbage, begins now (the DHCP warm start, server/dhcp/plugin.ts `appStarted`).
+   */
+  appStarted(): void {
+    this.markStarted();
+  }
 
   /** Current state of every NIC-bound service. */
   statuses(): ServiceStatus[] {
@@ -93,6 +104,7 @@ export class NetworkServices {
         events: this.ctx.events,
         hooks,
         log: this.ctx.log,
+        appStarted: this.started,
       });
       await this.run('dhcp', dhcp, `${c.dhcp} on ${c.iface}`);
     } else this.set('dhcp', 'disabled', '--dhcp off');

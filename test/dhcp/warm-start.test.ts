@@ -67,7 +67,7 @@ const KEPT: LeaseDoc = {
   updated_at: Date.now(),
 };
 
-function make(over: Partial<Config>, doras = 150): DhcpPlugin {
+function make(over: Partial<Config>, doras = 150, appStarted?: Promise<void>): DhcpPlugin {
   plugin = createDhcpPlugin({
     config: testConfig({ force: true, dhcpWarmStart: true, conflictCheck: true, ...over }),
     leases: ts.store.leases,
@@ -76,6 +76,7 @@ function make(over: Partial<Config>, doras = 150): DhcpPlugin {
     log,
     io: io.factory,
     options: { reprobeMs: 0, warmStartDoras: doras },
+    ...(appStarted ? { appStarted } : {}),
   });
   return plugin;
 }
@@ -132,6 +133,30 @@ describe('DHCP warm start', () => {
     expect(p.warmStart()).toEqual({ state: 'off', exchanges: 0, replies: 0, ms: 0, cpuMs: 0, collectMs: 0 });
     expect(p.stats().warm_start_exchanges).toBe(0);
     expect(log.lines.some((l) => l.msg === 'dhcp: warm start done')).toBe(false);
+  });
+
+  it("its closing full collection waits for the appliance's start; the exchanges do not", async () => {
+    let up: () => void = () => undefined;
+    const p = make({}, 150, new Promise<void>((resolve) => (up = resolve)));
+    await p.start();
+    await waitFor('every warm exchange', 60_000, () => p.warmStart().exchanges === 300);
+    // Done with its exchanges, it still reports running and has not collected.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(p.warmStart()).toMatchObject({ state: 'running', exchanges: 300, collectMs: 0 });
+    expect(log.lines.some((l) => l.msg === 'dhcp: warm start done')).toBe(false);
+    up();
+    await waitFor('warm start done', 60_000, () => p.warmStart().state === 'done');
+    expect(p.warmStart()).toMatchObject({ exchanges: 300, replies: 300 });
+    expect(p.warmStart().collectMs).toBeGreaterThan(0);
+  });
+
+  it('stopped before the appliance has started: no collection, and stop returns', async () => {
+    const p = make({}, 150, new Promise<void>(() => undefined));
+    await p.start();
+    await waitFor('every warm exchange', 60_000, () => p.warmStart().exchanges === 300);
+    await p.stop();
+    plugin = null;
+    expect(p.warmStart()).toMatchObject({ exchanges: 300, collectMs: 0 });
   });
 
   it('stopping during the warm start ends it early', async () => {
