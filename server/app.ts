@@ -134,7 +134,7 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
     }
     lab = sim;
   }
-  // Everything is up: the DHCP warm start begins now, and its closing full collection takes the start's garbage.
+  // Everything is up: the DHCP warm start's closing full collection (waiting for this) now takes the start's garbage.
   ctx.log.info({ admin: adminUrl }, 'appliance started: every plane listening');
   network.appStarted();
 

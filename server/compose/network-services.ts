@@ -39,8 +39,8 @@ export class NetworkServices {
   constructor(private readonly ctx: CoreContext) {}
 
   /**
-   * The appliance has started: every plane is built and listening. Work that should not share the start's CPU, or
-   * should come after its garbage, begins now (the DHCP warm start, server/dhcp/plugin.ts `appStarted`).
+   * The appliance has started: every plane is built and listening. Work that must come after the start and its
+   * garbage runs now (the DHCP warm start's closing full collection, server/dhcp/plugin.ts `appStarted`).
    */
   appStarted(): void {
     this.markStarted();
