@@ -4,9 +4,12 @@
  * processes, pinned with taskset and not, and the rule itself.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { spawnAppliance, type ProcessAppliance } from '../support/appliance.ts';
+import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { gcThreads, heapGrowingPercent, pretenuring } from '../../server/system/v8-flags.ts';
 import { missingV8Flags, serveV8Flags } from '../../bin/v8-flags.mjs';
 
@@ -53,6 +56,32 @@ describe('the V8 flags of serve', () => {
     expect(args).not.toContain('--heap-growing-percent=300');
     expect(args).toContain('--heap-growing-percent=0');
     expect(args).toContain('--single-threaded-gc');
+  });
+
+  it('under --cpu-prof the restart survives the profiler signal pending at execv(2), and the new image profiles', () => {
+    // Without SIGPROF ignored across the execv every one of these starts died of it at 50 us (exit by signal 27).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-cpuprof-'));
+    try {
+      for (let i = 0; i < 4; i++) {
+        const r = spawnSync(
+          process.execPath,
+          [
+            '--cpu-prof',
+            `--cpu-prof-dir=${dir}`,
+            '--cpu-prof-interval=50',
+            path.join(REPO_ROOT, 'bin', 'crashcart.mjs'),
+            'serve',
+            '--help',
+          ],
+          { encoding: 'utf8', timeout: 30_000, cwd: REPO_ROOT },
+        );
+        expect({ status: r.status, signal: r.signal }).toEqual({ status: 0, signal: null });
+        expect(r.stdout).toContain('Usage: crashcart serve');
+      }
+      expect(fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).length).toBeGreaterThanOrEqual(4);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the rule, and what the server reads back from its own flags', () => {
