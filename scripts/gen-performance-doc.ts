@@ -68,6 +68,8 @@ ${part('bench/dhcp/RESULTS-full-gc.md', '')}
 
 ${part('bench/dhcp/RESULTS-warm-after-start.md', '')}
 
+${part('bench/dhcp/RESULTS-sharded-indexes.md', '')}
+
 ${part('bench/dhcp/RESULTS-shipped.md', '')}
 
 ## TFTP (\`bench/tftp\`)

@@ -8,7 +8,11 @@
  * of `--bucket`; `--warm-start N` first runs the plugin's warm start with N DORAs (server/dhcp/warm-start.ts) and
  * waits for it, so the two together show what the warm start saves on the cold path.
  *   node bin/run-ts.mjs bench/dhcp/in-process.ts [--count 10000] [--inflight 64] [--rounds 5] [--dir /dev/shm] [--profile FILE]
- *     [--cold [--bucket 500]] [--warm-start N] [--alloc-profile FILE [--promoted]] [--sources]
+ *     [--cold [--bucket 500]] [--warm-start N] [--alloc-profile FILE [--promoted]] [--stalls MS] [--sources]
+ * `--stalls MS` runs `--count` DORAs one at a time after the warm-up and lists every one whose wall time passed MS
+ * with the leases held then, apart from those a garbage collection overlapped (perf_hooks' gc entries): the
+ * synchronous work that holds the server up, such as an index growing (a Map moving all its entries to a table twice
+ * the size), at the lease counts where it happens.
  * It runs from its own esbuild bundle, as the shipped server does (bench/shipped.ts); `--sources` runs the TypeScript
  * through tsx instead.
  * `--alloc-profile` samples every allocation of the timed rounds, the ones the young generation collects included
@@ -21,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import inspector from 'node:inspector';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { openStore } from '../../server/store/store.ts';
 import { EventLog } from '../../server/events/event-log.ts';
 import { createDhcpPlugin } from '../../server/dhcp/plugin.ts';
@@ -41,6 +46,7 @@ const { values: v } = parseArgs({
     'alloc-profile': { type: 'string' },
     promoted: { type: 'boolean', default: false },
     sources: { type: 'boolean', default: false },
+    stalls: { type: 'string' },
   },
 });
 // What ships is bundled (bench/shipped.ts): this script re-runs from its own esbuild bundle unless `--sources` asks
@@ -147,6 +153,43 @@ if (v.cold) {
   process.exit(0);
 }
 for (let i = 0; i < 500; i++) await dora(1_000_000 + i); // warm-up: JIT, first file writes
+if (v.stalls !== undefined) {
+  const limit = Number(v.stalls);
+  const gcs: [number, number][] = [];
+  const obs = new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) gcs.push([e.startTime, e.startTime + e.duration]);
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  if (session && v.profile) {
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
+  const slow: [number, number, number][] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < COUNT; i++) {
+    const a = performance.now();
+    await dora(i);
+    const b = performance.now();
+    if (b - a > limit) slow.push([i + 500, a, b]);
+  }
+  const wall = performance.now() - t0;
+  if (session && v.profile) fs.writeFileSync(v.profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+  await new Promise((r) => setTimeout(r, 50)); // the observer's entries arrive on a later turn
+  obs.disconnect();
+  const overlaps = (a: number, b: number) => gcs.some(([s, e]) => s < b && e > a);
+  const noGc = slow.filter(([, a, b]) => !overlaps(a, b));
+  const fmt = (xs: [number, number, number][]) => xs.map(([n, a, b]) => `${n}:${(b - a).toFixed(1)}`).join(' ') || '-';
+  console.log(
+    `${COUNT} DORAs one at a time in ${wall.toFixed(0)} ms; ${gcs.length} collections; above ${limit} ms: ${slow.length}, ` +
+      `${noGc.length} with no collection overlapping (leases held:ms): ${fmt(noGc)}; with one: ${fmt(slow.filter((x) => !noGc.includes(x)))}`,
+  );
+  await plugin.stop();
+  await events.close();
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
 if (session) session.connect();
 if (session && v.profile) {
   await post('Profiler.enable');

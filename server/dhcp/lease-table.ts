@@ -7,6 +7,7 @@
  */
 import { intToIp, ipToInt, prefixMask } from '../net/ipv4.ts';
 import type { LeaseDoc } from '../store/docs.ts';
+import { ShardedMap } from '../core/sharded-map.ts';
 
 /** One address pool: a range inside a subnet, chosen by giaddr or the local NIC. */
 export interface Pool {
@@ -64,8 +65,9 @@ export function poolFor(pools: readonly Pool[], ip: string): Pool | null {
 
 /** Leases, offers and quarantined addresses in memory. */
 export class LeaseTable {
-  private readonly byMac = new Map<string, LeaseDoc>();
-  private readonly byIp = new Map<number, string>();
+  /** In shards: a plain Map's growth stalls the server for ms at a time (core/sharded-map.ts). */
+  private readonly byMac = new ShardedMap<string, LeaseDoc>();
+  private readonly byIp = new ShardedMap<number, string>();
   private readonly quarantine = new Map<number, number>();
   private readonly cursor = new Map<string, number>();
 

@@ -26,6 +26,7 @@ import { writeAllSync } from './write-all.ts';
 import type { LeaseDoc } from './docs.ts';
 import type { WriteOpts } from './collection.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { ShardedMap } from '../core/sharded-map.ts';
 
 /** Equality on top-level fields (`{}` matches every lease): the queries the appliance asks of leases. */
 export type LeaseQuery = Partial<Record<keyof LeaseDoc & string, string | number | null>>;
@@ -37,9 +38,10 @@ const CORRUPT_SHARE = 0.1;
 export class LeaseFile {
   readonly name = 'leases';
   readonly fsync: GroupFsync;
-  private readonly byId = new Map<string, LeaseDoc>();
+  /** In shards (a plain Map's growth stalls the DHCP server for ms at a time: core/sharded-map.ts); not in insertion order. */
+  private readonly byId = new ShardedMap<string, LeaseDoc>();
   /** ip -> the `_id` holding it, or a Set of them (an expired lease and its successor can share an address). */
-  private readonly byIp = new Map<string, string | Set<string>>();
+  private readonly byIp = new ShardedMap<string, string | Set<string>>();
   private fd: number | null = null;
   /** Lines in the file: more than the live leases means compaction has work. */
   private lines = 0;
