@@ -1,21 +1,22 @@
 /**
  * A Map split over many small Maps by a hash of the key, for indexes that grow with the rack (leases by MAC and
  * by address). A JavaScript Map grows by building a table twice the size and moving every entry into it, all in
- * one call: on this project's machines that took 2.6 ms at 4,096 entries, 5-6 ms at 8,192 and 10 ms at 16,384,
- * time in which a DHCP server answers nothing (docs/perf/changes.md, "Lease indexes in shards"). Split over
- * SHARDS Maps, each grows in steps a SHARDS-th of that size, spread over the whole growth. Pure.
+ * one call: two such Maps filled together took 2.6-2.8 ms at 4,096 entries, 5-7 at 8,192, 10-11 at 16,384 and
+ * 37-43 at 65,536 on the machine of 2026-12-02, time in which a DHCP server answers nothing (docs/perf/changes.md,
+ * "Lease indexes in shards"). Split over SHARDS Maps, each grows in steps a SHARDS-th of that size, spread over the
+ * whole growth. Pure.
  *
  * Iteration visits shard after shard: it is not insertion order.
  */
 
-/** Shards per map: at 65,536 entries (a /16 pool) each holds about 256, which it moves in a few tens of µs. */
+/** Shards per map: at 65,536 entries (a /16 pool) each holds about 256, and a growth moves no more than that. */
 export const SHARDS = 256;
 const MASK = SHARDS - 1;
 
 /**
  * The shard of a key: numbers (IPv4 addresses as integers) by their low bits, strings by FNV-1a of their last eight
  * chars (a MAC's last three bytes, a dotted quad's last two octets: where the keys of one rack differ). Eight, not
- * all: a hash of every char of a MAC cost more than the Map lookup it guards (85 ns against 30-70).
+ * all: a hash of every char of a MAC cost more than the Map lookup it guards (about 85 ns against 30-70 ns, here).
  */
 export function shardOf(k: string | number): number {
   if (typeof k === 'number') return (k ^ (k >>> 8)) & MASK;
