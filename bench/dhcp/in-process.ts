@@ -116,12 +116,33 @@ async function dora(i: number): Promise<void> {
 
 const session = v.profile || v['alloc-profile'] ? new inspector.Session() : null;
 const post = (m: string) => new Promise<unknown>((res, rej) => session!.post(m, {}, (e, r) => (e ? rej(e) : res(r))));
+let connected = false;
+/** Connect the inspector session (once). */
+function connect(): void {
+  if (!session || connected) return;
+  session.connect();
+  connected = true;
+}
+/** Start the CPU profile `--profile` asks for. */
+async function startCpuProfile(): Promise<void> {
+  if (!session || !v.profile) return;
+  connect();
+  await post('Profiler.enable');
+  await post('Profiler.start');
+}
+/** Stop it and write it to `--profile`. */
+async function stopCpuProfile(): Promise<void> {
+  if (session && v.profile) fs.writeFileSync(v.profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+}
+/** Stop the plugin, close the log and the store, remove the data dir. */
+async function finish(): Promise<void> {
+  await plugin.stop();
+  await events.close();
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
 if (v.cold) {
-  if (session) {
-    session.connect();
-    await post('Profiler.enable');
-    await post('Profiler.start');
-  }
+  await startCpuProfile();
   // The cold path: the first COUNT DORAs after start, one bucket at a time, nothing run before them but the warm start.
   const B = Number(v.bucket);
   const per: string[] = [];
@@ -139,17 +160,14 @@ if (v.cold) {
     total += c.user + c.system;
     per.push(((c.user + c.system) / (end - b)).toFixed(0));
   }
-  if (session && v.profile) fs.writeFileSync(v.profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+  await stopCpuProfile();
   const w = plugin.warmStart();
   console.log(
     `warm start ${WARM} DORAs: ${w.exchanges} exchanges, ${w.ms.toFixed(0)} ms, ${w.cpuMs.toFixed(0)} ms CPU in slices ` +
       `(process ${((warmCpu.user + warmCpu.system) / 1000).toFixed(0)} ms incl. start); then ${COUNT} DORAs: ${(total / 1000).toFixed(0)} ms CPU, ` +
       `µs/DORA per ${B}: ${per.join(' ')}`,
   );
-  await plugin.stop();
-  await events.close();
-  await store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await finish();
   process.exit(0);
 }
 for (let i = 0; i < 500; i++) await dora(1_000_000 + i); // warm-up: JIT, first file writes
@@ -160,11 +178,7 @@ if (v.stalls !== undefined) {
     for (const e of l.getEntries()) gcs.push([e.startTime, e.startTime + e.duration]);
   });
   obs.observe({ entryTypes: ['gc'] });
-  if (session && v.profile) {
-    session.connect();
-    await post('Profiler.enable');
-    await post('Profiler.start');
-  }
+  await startCpuProfile();
   const slow: [number, number, number][] = [];
   const t0 = performance.now();
   for (let i = 0; i < COUNT; i++) {
@@ -174,7 +188,7 @@ if (v.stalls !== undefined) {
     if (b - a > limit) slow.push([i + 500, a, b]);
   }
   const wall = performance.now() - t0;
-  if (session && v.profile) fs.writeFileSync(v.profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+  await stopCpuProfile();
   await new Promise((r) => setTimeout(r, 50)); // the observer's entries arrive on a later turn
   obs.disconnect();
   const overlaps = (a: number, b: number) => gcs.some(([s, e]) => s < b && e > a);
@@ -184,17 +198,11 @@ if (v.stalls !== undefined) {
     `${COUNT} DORAs one at a time in ${wall.toFixed(0)} ms; ${gcs.length} collections; above ${limit} ms: ${slow.length}, ` +
       `${noGc.length} with no collection overlapping (leases held:ms): ${fmt(noGc)}; with one: ${fmt(slow.filter((x) => !noGc.includes(x)))}`,
   );
-  await plugin.stop();
-  await events.close();
-  await store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await finish();
   process.exit(0);
 }
-if (session) session.connect();
-if (session && v.profile) {
-  await post('Profiler.enable');
-  await post('Profiler.start');
-}
+connect();
+await startCpuProfile();
 if (session && v['alloc-profile']) {
   await new Promise<void>((res, rej) =>
     session.post(
@@ -217,7 +225,7 @@ for (let k = 0; k < Number(v.rounds); k++) {
   );
   rounds.push({ wall: performance.now() - t0, cpu: process.cpuUsage(c0) });
 }
-if (session && v.profile) fs.writeFileSync(v.profile, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+await stopCpuProfile();
 if (session && v['alloc-profile']) {
   const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: AllocNode & { head?: AllocNode } };
   fs.writeFileSync(v['alloc-profile'], JSON.stringify(profile));
@@ -235,10 +243,7 @@ console.log(
     `(user ${(best.cpu.user / COUNT).toFixed(1)}, system ${(best.cpu.system / COUNT).toFixed(1)}); all rounds ${rounds.map((r) => us(r.cpu).toFixed(1)).join(', ')} µs; ` +
     `${s.acks} ACKs, ${s.lease_batches} lease batches, data on ${v.dir}`,
 );
-await plugin.stop();
-await events.close();
-await store.close();
-fs.rmSync(dir, { recursive: true, force: true });
+await finish();
 
 /** A node of V8's sampling heap profile. */
 interface AllocNode {
