@@ -70,6 +70,8 @@ ${part('bench/dhcp/RESULTS-warm-after-start.md', '')}
 
 ${part('bench/dhcp/RESULTS-sharded-indexes.md', '')}
 
+${part('bench/dhcp/RESULTS-lease-strings.md', '')}
+
 ${part('bench/dhcp/RESULTS-shipped.md', '')}
 
 ## TFTP (\`bench/tftp\`)

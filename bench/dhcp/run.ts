@@ -12,7 +12,9 @@
  *
  *   node bin/run-ts.mjs bench/dhcp/run.ts [--seconds 5] [--clients 10000] [--reps 2] [--rates 1000,2000,...]
  *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,crashcart-dgram,crashcart-gc1,crashcart-pretenuring,crashcart-sources,kea,dnsmasq,plugin]
- *     [--profile DIR] [--no-fuzz] [--out FILE]
+ *     [--profile DIR] [--trace-gc] [--no-fuzz] [--out FILE]
+ * `--trace-gc` runs `serve` under V8's `--trace-gc-nvp` and adds each step's collections to its line and note (the
+ * scavenges' pause, copying phase and survivors: bench/gc-trace.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,6 +49,7 @@ const { values: v } = parseArgs({
     configs: { type: 'string', default: 'pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync' },
     servers: { type: 'string', default: 'crashcart,kea,dnsmasq' },
     profile: { type: 'string' },
+    'trace-gc': { type: 'boolean', default: false },
     'no-fuzz': { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(import.meta.dirname, 'RESULTS.md') },
   },
@@ -103,6 +106,7 @@ try {
       clients: CLIENTS,
       reps: REPS,
       profileDir: v.profile,
+      traceGc: v['trace-gc'],
       log: (l: string) => console.error(l),
     };
     results.push({ cfg, sweeps: await sweepAll(lab, servers, cfg, opts) });

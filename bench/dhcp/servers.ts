@@ -17,6 +17,7 @@ import { spawnAppliance, standInMicrokernel } from '../../test/support/appliance
 import { DhcpPluginProc } from '../../test/support/dhcp-plugin.ts';
 import type { ApplianceStatus, ServiceStatus } from '../../contract/index.ts';
 import { SHIPPED_ENV, SOURCES_ENV } from '../shipped.ts';
+import { gcLine, parseGcTrace, summarizeGc } from '../gc-trace.ts';
 
 /** Addresses of the bench link. */
 export const NET = { server: '10.9.0.1', relay: '10.9.0.2', prefix: 16, start: '10.9.1.0', end: '10.9.255.250' };
@@ -29,6 +30,8 @@ export interface StartOpts {
   dir: string;
   /** Write a CPU profile into this folder (Crashcart only). */
   profileDir?: string;
+  /** Run `serve` under `--trace-gc-nvp` and report its collections in the step (Crashcart only). */
+  traceGc?: boolean;
 }
 
 /** A started server. */
@@ -37,6 +40,8 @@ export interface Running {
   stop(): Promise<void>;
   /** Extra facts for the table (ACKs, fsyncs, ...). */
   note(): Promise<string>;
+  /** The step starts now: the note's collections are those after this (with `traceGc`). */
+  markGc?(): void;
 }
 
 /** A named starter. */
@@ -97,7 +102,11 @@ async function serve(
     testDefaults: false,
     env,
     ...(o.cpus ? { wrap: ['taskset', '-c', o.cpus] } : {}),
-    nodeArgs: [...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []), ...nodeArgs],
+    nodeArgs: [
+      ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []),
+      ...(o.traceGc ? ['--trace-gc-nvp'] : []),
+      ...nodeArgs,
+    ],
   });
   lab.children.push(a.child);
   const token = await a.token();
@@ -105,12 +114,19 @@ async function serve(
     const s = warmStartOf(lab, ns, a.adminUrl, token);
     return s && (s.state === 'done' || !warm) ? s : null;
   });
+  // V8 stamps each collection with the isolate's time: the step's are those after the last one before it.
+  const lastGcMs = () => parseGcTrace(a.output()).reduce((m, e) => Math.max(m, e.atMs), -1);
+  let stepFromMs = -1;
   return {
     pid: a.child.pid!,
     // Generous: with --cpu-prof the profile is written on the way out.
     stop: () => a.stop(15_000),
+    markGc: () => {
+      stepFromMs = lastGcMs();
+    },
     note: async () =>
-      `${nodeArgs.length ? `node ${nodeArgs.join(' ')} ` : ''}crashcart serve${extra.length ? ` ${extra.join(' ')}` : ''} (whole appliance, ${env === SOURCES_ENV ? 'TypeScript sources through tsx' : 'the bundle'}), warm start ${warm ? `${w.exchanges} exchanges in ${Math.round(w.ms)} ms, ${Math.round(w.cpuMs)} ms CPU` : 'off'}`,
+      `${nodeArgs.length ? `node ${nodeArgs.join(' ')} ` : ''}crashcart serve${extra.length ? ` ${extra.join(' ')}` : ''} (whole appliance, ${env === SOURCES_ENV ? 'TypeScript sources through tsx' : 'the bundle'}), warm start ${warm ? `${w.exchanges} exchanges in ${Math.round(w.ms)} ms, ${Math.round(w.cpuMs)} ms CPU` : 'off'}` +
+      (o.traceGc ? `; GC in the step: ${gcLine(summarizeGc(parseGcTrace(a.output()).filter((e) => e.atMs > stepFromMs)))}` : ''),
   };
 }
 

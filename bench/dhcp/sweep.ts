@@ -68,6 +68,8 @@ export interface SweepOpts {
   clients: number;
   reps: number;
   profileDir?: string;
+  /** `serve` under `--trace-gc-nvp`, its collections in each step's note. */
+  traceGc?: boolean;
   log(line: string): void;
 }
 
@@ -95,7 +97,8 @@ function rcvbufErrors(lab: Lab, ns: string): number {
 
 async function once(lab: Lab, start: Starter, cfg: BenchConfig, o: SweepOpts, target: number, i: number): Promise<[Rep, string]> {
   const dir = fs.mkdtempSync(path.join(cfg.root, 'pt-'));
-  const srv = await start(lab, 'srv', { cpus: cfg.serverCpus, dir, profileDir: o.profileDir });
+  const srv = await start(lab, 'srv', { cpus: cfg.serverCpus, dir, profileDir: o.profileDir, traceGc: o.traceGc });
+  srv.markGc?.();
   const c0 = cpuMs(srv.pid);
   const [client0, server0] = [rcvbufErrors(lab, 'perf'), rcvbufErrors(lab, 'srv')];
   const r = await perfdhcp(lab, {

@@ -185,3 +185,42 @@ describe('hostile input', () => {
     expect(() => decode(new Uint8Array(100))).toThrow(MalformedPacket);
   });
 });
+
+describe('macOf', () => {
+  /** The plain spelling, one byte at a time: what macOf must equal for every hlen. */
+  const spelled = (bytes: Uint8Array, hlen: number) =>
+    Array.from(bytes.subarray(0, hlen), (b) => b.toString(16).padStart(2, '0')).join(':');
+  const withChaddr = (chaddr: Uint8Array, hlen: number) => ({
+    ...decode(clientPacket({ mac: '52:54:00:00:00:01', options: [] })),
+    chaddr,
+    hlen,
+  });
+
+  it('spells an Ethernet MAC in lowercase with every byte value at every position', () => {
+    for (let pos = 0; pos < 6; pos++) {
+      for (let v = 0; v < 256; v++) {
+        const c = new Uint8Array(16).fill(0xa5);
+        c[pos] = v;
+        expect(macOf(withChaddr(c, 6))).toBe(spelled(c, 6));
+      }
+    }
+  });
+  it('spells any hlen from 0 to 16 (InfiniBand-style, token ring, a forged length) as the bytes it names', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 16 }), (c, hlen) => {
+        const mac = macOf(withChaddr(c, hlen));
+        expect(mac).toBe(spelled(c, hlen));
+        expect(mac.length).toBe(hlen === 0 ? 0 : hlen * 3 - 1);
+      }),
+      { numRuns: 3000, seed: 11 },
+    );
+  });
+  it('reads only the first hlen bytes: what a client puts after them does not change its MAC', () => {
+    const a = new Uint8Array(16).fill(0);
+    const b = new Uint8Array(16).fill(0xff);
+    a.set([0x52, 0x54, 0, 1, 2, 3]);
+    b.set([0x52, 0x54, 0, 1, 2, 3]);
+    expect(macOf(withChaddr(a, 6))).toBe('52:54:00:01:02:03');
+    expect(macOf(withChaddr(b, 6))).toBe('52:54:00:01:02:03');
+  });
+});
