@@ -4,6 +4,7 @@
  * pause of each scavenge, its copying phase (`scavenge.parallel`, on the main thread under `--single-threaded-gc`)
  * and the bytes that survived it, which is what the copying costs grow with. Pure: text in, figures out.
  */
+import { percentile } from './percentile.ts';
 
 /** One collection. */
 export interface GcEvent {
@@ -46,14 +47,14 @@ export function parseGcTrace(text: string): GcEvent[] {
   return out;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
-};
-const p90 = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * 0.9))]! : NaN;
-};
+/** The p-th percentile of unsorted figures (NaN for none). */
+const at = (xs: number[], p: number) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    p,
+  ) ?? NaN;
+const median = (xs: number[]) => at(xs, 50);
+const p90 = (xs: number[]) => at(xs, 90);
 
 /** What the collections of a step came to. */
 export interface GcSummary {

@@ -1,6 +1,7 @@
 /** Run perfdhcp (Debian kea-admin) as a relay and read its report. */
 import { execFile } from 'node:child_process';
 import type { Lab } from '../../test/support/netns-lab.ts';
+import { percentile } from '../percentile.ts';
 
 /** One perfdhcp run. */
 export interface PerfResult {
@@ -28,11 +29,6 @@ export interface PerfResult {
 /** The start window of `p99Start` (seconds from the first exchange sent). */
 export const START_S = 0.5;
 
-function pct(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? null;
-}
-
 /** Parse the report (pure; exported for the sake of a fixture check). */
 export function parsePerfdhcp(out: string, target: number, seconds: number): PerfResult {
   const sec = (name: string) => out.split(`Statistics for: ${name}`)[1]?.split('***Statistics for')[0] ?? '';
@@ -59,13 +55,13 @@ export function parsePerfdhcp(out: string, target: number, seconds: number): Per
     sent: n(doS, /sent packets: (\d+)/),
     acks: n(raS, /received packets: (\d+)/),
     drops: n(doS, /drops: (\d+)/) + n(raS, /drops: (\d+)/),
-    p50: pct(sorted, 50),
-    p99: pct(sorted, 99),
-    p99Start: pct(
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    p99Start: percentile(
       ms((t) => t - t0 < START_S),
       99,
     ),
-    p99Settled: pct(
+    p99Settled: percentile(
       ms((t) => t - t0 >= START_S),
       99,
     ),
