@@ -72,6 +72,8 @@ ${part('bench/dhcp/RESULTS-sharded-indexes.md', '')}
 
 ${part('bench/dhcp/RESULTS-lease-strings.md', '')}
 
+${part('bench/dhcp/RESULTS-equal-replies.md', '')}
+
 ${part('bench/dhcp/RESULTS-shipped.md', '')}
 
 ## TFTP (\`bench/tftp\`)

@@ -11,7 +11,7 @@
  * through tsx (every other Crashcart row runs the bundle a package ships: bench/shipped.ts).
  *
  *   node bin/run-ts.mjs bench/dhcp/run.ts [--seconds 5] [--clients 10000] [--reps 2] [--rates 1000,2000,...]
- *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,crashcart-dgram,crashcart-gc1,crashcart-pretenuring,crashcart-sources,kea,dnsmasq,plugin]
+ *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,crashcart-dgram,crashcart-gc1,crashcart-pretenuring,crashcart-sources,kea,kea-minimal,dnsmasq,plugin]
  *     [--profile DIR] [--trace-gc] [--no-fuzz] [--out FILE]
  * `--trace-gc` runs `serve` under V8's `--trace-gc-nvp` and adds each step's collections to its line and note (the
  * scavenges' pause, copying phase and survivors: bench/gc-trace.ts).
@@ -32,6 +32,7 @@ import {
   crashcartSources,
   dnsmasq,
   kea,
+  keaMinimal,
   type Starter,
 } from './servers.ts';
 import { sweepAll, type BenchConfig } from './sweep.ts';
@@ -47,14 +48,14 @@ const { values: v } = parseArgs({
     reps: { type: 'string', default: '2' },
     rates: { type: 'string', default: '500,1000,2000,3000,4000,5000,6000,7500,10000,12500,15000,20000' },
     configs: { type: 'string', default: 'pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync' },
-    servers: { type: 'string', default: 'crashcart,kea,dnsmasq' },
+    servers: { type: 'string', default: 'crashcart,kea,kea-minimal,dnsmasq' },
     profile: { type: 'string' },
     'trace-gc': { type: 'boolean', default: false },
     'no-fuzz': { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(import.meta.dirname, 'RESULTS.md') },
   },
 });
-const PEERS: Record<string, string> = { kea: 'kea-dhcp4', dnsmasq: 'dnsmasq' };
+const PEERS: Record<string, string> = { kea: 'kea-dhcp4', 'kea-minimal': 'kea-dhcp4', dnsmasq: 'dnsmasq' };
 requireTools('dhcp', ['perfdhcp', 'taskset', ...v.servers.split(',').flatMap((s) => (PEERS[s] ? [PEERS[s]] : []))]);
 const SECONDS = Number(v.seconds);
 const CLIENTS = Number(v.clients);
@@ -70,6 +71,7 @@ const SERVERS: Record<string, [string, Starter]> = {
   'crashcart-sources': ['Crashcart from the sources (tsx)', crashcartSources],
   plugin: ['Crashcart DHCP plugin alone', crashcartPlugin],
   kea: ['Kea (memfile)', kea],
+  'kea-minimal': ['Kea (memfile), minimal replies', keaMinimal],
   dnsmasq: ['dnsmasq', dnsmasq],
 };
 
@@ -124,6 +126,7 @@ md += `A rate counts as zero-drop only when every repetition had zero drops; p50
 md += `Pinned: the server runs under \`taskset -c 0\`, perfdhcp under \`taskset -c 1\` (the independent harness); unpinned: neither. `;
 md += `fsync on: data on ext4, Crashcart fdatasyncs every ACKed lease before the ACK leaves (group commit); fsync off: every server's data on tmpfs, `;
 md += `where fdatasync returns at once (the durability of Kea's memfile and dnsmasq, which never fsync). Crashcart is the whole \`crashcart serve\` process. ${SHIPPED_NOTE}.\n`;
+md += `Every reply carries the same options where the server can be told to: Crashcart's OFFER and ACK hold 53, 54, 61 (echoed, RFC 6842), 51, 58, 59, 1, 28, 3 and 6; "Kea (memfile)" is configured to send the same (bench/dhcp/kea-config.ts); "Kea (memfile), minimal replies" sends Kea's own minimum (53, 54, 51, 1, 61), the only Kea of the runs before 2026-12-03. perfdhcp parses every option of every reply on its one core, so the two Kea rows differ in perfdhcp's work as well as in Kea's. perfdhcp runs its multi-thread mode in every row (it counts the machine's CPUs, not the ones taskset gives it).\n`;
 md += `Machine: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, shared with other jobs (load average at the end: ${os
   .loadavg()
   .map((x) => x.toFixed(1))

@@ -18,6 +18,7 @@ import { DhcpPluginProc } from '../../test/support/dhcp-plugin.ts';
 import type { ApplianceStatus, ServiceStatus } from '../../contract/index.ts';
 import { SHIPPED_ENV, SOURCES_ENV } from '../shipped.ts';
 import { gcLine, parseGcTrace, summarizeGc } from '../gc-trace.ts';
+import { keaConfig, type KeaReplies } from './kea-config.ts';
 
 /** Addresses of the bench link. */
 export const NET = { server: '10.9.0.1', relay: '10.9.0.2', prefix: 16, start: '10.9.1.0', end: '10.9.255.250' };
@@ -187,28 +188,24 @@ export const dnsmasq: Starter = async (lab, ns, o) => {
   return { pid: c.pid!, stop: () => kill(c), note: async () => 'lease file rewritten per change, no fsync' };
 };
 
-/** Kea 2.2 kea-dhcp4 with the memfile lease backend (appends, no fsync). */
-export const kea: Starter = async (lab, ns, o) => {
+/**
+ * Kea 2.2 kea-dhcp4 with the memfile lease backend (appends, no fsync). `kea` answers with the options Crashcart's
+ * replies carry; `keaMinimal` with Kea's own minimum (kea-config.ts says why both).
+ */
+export const kea: Starter = (lab, ns, o) => startKea(lab, ns, o, 'same');
+export const keaMinimal: Starter = (lab, ns, o) => startKea(lab, ns, o, 'minimal');
+
+async function startKea(lab: Lab, ns: string, o: StartOpts, replies: KeaReplies): Promise<Running> {
   const conf = path.join(o.dir, 'kea-dhcp4.json');
-  fs.writeFileSync(
-    conf,
-    JSON.stringify({
-      Dhcp4: {
-        'interfaces-config': { interfaces: [`s0/${NET.server}`], 'dhcp-socket-type': 'udp' },
-        'lease-database': { type: 'memfile', persist: true, name: path.join(o.dir, 'kea-leases4.csv'), 'lfc-interval': 0 },
-        'valid-lifetime': 3600,
-        subnet4: [{ id: 1, subnet: `10.9.0.0/${NET.prefix}`, pools: [{ pool: `${NET.start} - ${NET.end}` }] }],
-        loggers: [{ name: 'kea-dhcp4', output_options: [{ output: path.join(o.dir, 'kea.log') }], severity: 'WARN' }],
-      },
-    }),
-  );
+  fs.writeFileSync(conf, JSON.stringify(keaConfig(NET, o.dir, replies)));
   const [cmd, args] = pin(o.cpus, 'kea-dhcp4', ['-c', conf]);
   const c = lab.spawnIn(ns, cmd, args, { ...process.env, KEA_PIDFILE_DIR: o.dir, KEA_LOCKFILE_DIR: o.dir });
   c.stderr?.resume();
   c.stdout?.resume();
   await waitFor('kea on 67', 15_000, () => lab.exec(ns, 'ss', ['-lun']).includes(':67 '));
-  return { pid: c.pid!, stop: () => kill(c), note: async () => 'memfile appends, no fsync' };
-};
+  const what = replies === 'same' ? "replies with Crashcart's options (3, 6, 28, 58, 59 added)" : 'minimal replies (53, 54, 51, 1, 61)';
+  return { pid: c.pid!, stop: () => kill(c), note: async () => `memfile appends, no fsync; ${what}` };
+}
 
 async function kill(c: ChildProcess): Promise<void> {
   if (c.pid && c.exitCode === null) process.kill(c.pid, 'SIGTERM');

@@ -6,7 +6,7 @@
 import { ipToInt, prefixToNetmask, intToIp, prefixMask } from '../net/ipv4.ts';
 import type { LeaseDoc } from '../store/docs.ts';
 import { OPTIONS, MSG, option, readOption } from './options.ts';
-import { buildReply, relayInfoToEcho, replyTarget } from './reply.ts';
+import { buildReply, clientIdToEcho, relayInfoToEcho, replyTarget } from './reply.ts';
 import { inPoolSubnet, poolFor, type Pool } from './lease-table.ts';
 import { bootOptions } from './boot-options.ts';
 import { isRelayed, type Request } from './request.ts';
@@ -110,7 +110,7 @@ async function reply(
     options.push(...bootOptions(r, choice, choice.kind === 'tftp' && r.facts.pxe && !r.facts.ipxe, true));
   }
   const maxMessage = readOption(r.opts, OPTIONS.MAX_MESSAGE);
-  const buf = buildReply(r.pkt, { yiaddr, siaddr, file, options }, relayInfoToEcho(r.pkt, r.opts), maxMessage);
+  const buf = buildReply(r.pkt, { yiaddr, siaddr, file, options }, relayInfoToEcho(r.pkt, r.opts), maxMessage, clientIdToEcho(r.opts));
   return [{ buf, to: replyTarget(r.pkt, false) }, file || null];
 }
 
@@ -248,7 +248,13 @@ function nak(c: FullContext, r: Request, pool: Pool, why: string): Outgoing[] {
     option(OPTIONS.MESSAGE, why),
   ];
   const req = { ...r.pkt, ciaddr: ZERO };
-  const buf = buildReply(req, { yiaddr: ZERO, siaddr: ZERO, file: '', options }, relayInfoToEcho(r.pkt, r.opts), null);
+  const buf = buildReply(
+    req,
+    { yiaddr: ZERO, siaddr: ZERO, file: '', options },
+    relayInfoToEcho(r.pkt, r.opts),
+    null,
+    clientIdToEcho(r.opts),
+  );
   c.count('naks');
   c.report('dhcp.nak', r, MSG.NAK, { reason: why, pool: pool.name });
   return [{ buf, to: replyTarget(r.pkt, true) }];

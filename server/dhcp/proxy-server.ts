@@ -4,7 +4,7 @@
  * only DISCOVER gets an OFFER; on the proxy port (4011) a REQUEST gets an ACK.
  */
 import { OPTIONS, MSG, PXE_BOOT_ITEM, option, readOption, subOptions } from './options.ts';
-import { buildReply, relayInfoToEcho, replyTarget } from './reply.ts';
+import { buildReply, clientIdToEcho, relayInfoToEcho, replyTarget } from './reply.ts';
 import { isUefi } from './classify.ts';
 import { bootOptions } from './boot-options.ts';
 import { tlv } from './structured-codecs.ts';
@@ -66,6 +66,7 @@ export async function handleProxy(c: ProxyContext, r: Request): Promise<Outgoing
     { yiaddr: ZERO, siaddr: c.serverIp, file: choice.file, options },
     relayInfoToEcho(r.pkt, r.opts),
     readOption(r.opts, OPTIONS.MAX_MESSAGE),
+    clientIdToEcho(r.opts),
   );
   // PXE 2.1: the boot server answers the port the REQUEST came from.
   const to = onProxyPort && r.from.address !== ZERO ? { address: r.from.address, port: r.from.port } : replyTarget(r.pkt, false);

@@ -27,8 +27,17 @@ export const FLAG_BROADCAST = 0x8000;
  * chaddr, hops), padded to 300 bytes, options that do not fit the client's
  * max message size moved into `sname` with overload (RFC 2131 4.1, RFC 2132 9.3).
  */
-export function buildReply(req: DhcpPacket, f: ReplyFields, relayInfo: Uint8Array | null, maxMessage: number | null): Uint8Array {
+export function buildReply(
+  req: DhcpPacket,
+  f: ReplyFields,
+  relayInfo: Uint8Array | null,
+  maxMessage: number | null,
+  clientId: Uint8Array | null = null,
+): Uint8Array {
   const opts: DhcpOption[] = f.options.map(([code, data]) => ({ code, data }));
+  // RFC 6842 3: the client identifier goes back unaltered. Right after 53/54, so that when the reply is too long for
+  // the client the overload moves the options behind it into sname, not it.
+  if (clientId) opts.splice(firstAfterHeader(opts), 0, { code: OPT.CLIENT_ID, data: clientId });
   // RFC 3046 2.2: the relay agent information option is echoed, and must be last.
   if (relayInfo) opts.push({ code: OPT.RELAY_AGENT, data: relayInfo });
   const pkt: DhcpPacket = {
@@ -57,6 +66,13 @@ export function buildReply(req: DhcpPacket, f: ReplyFields, relayInfo: Uint8Arra
   const len = encodedLength(pkt);
   if (len < MIN_REPLY_LEN) pkt.trailer = new Uint8Array(MIN_REPLY_LEN - len);
   return encode(pkt);
+}
+
+/** Where the options after 53 and 54 start. */
+function firstAfterHeader(opts: DhcpOption[]): number {
+  let i = 0;
+  while (i < opts.length && (opts[i]!.code === OPT.MESSAGE_TYPE || opts[i]!.code === OPT.SERVER_ID)) i++;
+  return i;
 }
 
 /** Move trailing options (never 53/54/52) into the 64-byte sname field with option 52 = 2. */
@@ -93,6 +109,14 @@ function overloadIntoSname(pkt: DhcpPacket, limit: number): void {
  */
 export function relayInfoToEcho(req: DhcpPacket, opts: OptionMap): Uint8Array | null {
   return req.giaddr !== '0.0.0.0' ? (opts.get(OPT.RELAY_AGENT) ?? null) : null;
+}
+
+/**
+ * The option 61 to echo, if any. RFC 6842 3: a server that receives a client identifier MUST return it unaltered in
+ * its response (clients that identify themselves by it match replies on it; Kea and ISC dhcpd echo it).
+ */
+export function clientIdToEcho(opts: OptionMap): Uint8Array | null {
+  return opts.get(OPT.CLIENT_ID) ?? null;
 }
 
 /** Where a reply goes. */

@@ -111,6 +111,24 @@ describe('option encoders', () => {
     expect(o.get(OPT.OVERLOAD)?.[0]).toBe(2);
     expect(o.get(210)?.length).toBe(20);
   });
+  it('an echoed client identifier (61) stays in the options area when the rest overflows into sname', () => {
+    const req = decode(clientPacket({ mac: '52:54:00:00:00:03', options: [[53, [1]]] }));
+    const cid = Uint8Array.from({ length: 250 }, (_, i) => i);
+    const opts: [number, Uint8Array][] = [
+      [53, Uint8Array.of(2)],
+      [54, Uint8Array.of(10, 9, 0, 1)],
+      [1, Uint8Array.of(255, 255, 255, 0)],
+      [3, Uint8Array.of(10, 9, 0, 1)],
+      [6, Uint8Array.of(10, 9, 0, 1)],
+      [51, Uint8Array.of(0, 0, 14, 16)],
+      [220, new Uint8Array(40)],
+    ];
+    const out = decode(buildReply(req, { yiaddr: '10.9.0.5', siaddr: '0.0.0.0', file: '', options: opts }, null, 576, cid));
+    expect(encodedLength(out)).toBeLessThanOrEqual(548);
+    expect(out.options.slice(0, 3).map((o) => o.code)).toEqual([53, 54, 61]);
+    expect(out.options[2]!.data).toEqual(cid);
+    expect(collectOptions(out).get(OPT.OVERLOAD)?.[0]).toBe(2);
+  });
 });
 
 /** Decode and read every typed option; only MalformedPacket may escape. */

@@ -540,6 +540,81 @@ describe('hostile rack (issue 10)', () => {
     expect(relayed!.opts.get(OPT.RELAY_AGENT)).toEqual(Uint8Array.from(agent));
   });
 
+  it('RFC 6842: a client identifier (61) comes back unaltered, right after 53 and 54, in OFFER, ACK, NAK and proxy replies', async () => {
+    const h = handler(ts.store, ts.events);
+    const mac = '52:54:00:00:09:01';
+    // An RFC 4361 identifier (type 255, IAID, DUID): not the MAC, so an echo built from chaddr would not match it.
+    const cid = [0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef];
+    const echoed = (r: { opts: Map<number, Uint8Array>; p: { options: { code: number }[] } } | undefined) => {
+      expect(r!.opts.get(OPT.CLIENT_ID)).toEqual(Uint8Array.from(cid));
+      expect(r!.p.options.slice(0, 3).map((o) => o.code)).toEqual([OPT.MESSAGE_TYPE, OPT.SERVER_ID, OPT.CLIENT_ID]);
+    };
+    const [offer] = await ask(h, {
+      mac,
+      options: [
+        [53, [1]],
+        [61, cid],
+      ],
+    });
+    expect(offer!.type).toBe(2);
+    echoed(offer);
+    const [ack] = await ask(h, {
+      mac,
+      options: [
+        [53, [3]],
+        [54, ip4(SERVER)],
+        [50, ip4(offer!.p.yiaddr)],
+        [61, cid],
+      ],
+    });
+    expect(ack!.type).toBe(5);
+    echoed(ack);
+    const [nak] = await ask(h, {
+      mac,
+      options: [
+        [53, [3]],
+        [50, ip4('192.168.1.1')],
+        [61, cid],
+      ],
+    });
+    expect(nak!.type).toBe(6);
+    echoed(nak);
+    // Relayed: 61 is echoed and 82 stays the last option (RFC 3046 2.2).
+    const agent = [1, 4, 0x70, 0x6f, 0x72, 0x74];
+    const [relayed] = await ask(
+      h,
+      {
+        mac: '52:54:00:00:09:02',
+        giaddr: '10.20.0.1',
+        options: [
+          [53, [1]],
+          [61, cid],
+          [82, agent],
+        ],
+      },
+      { address: '10.20.0.1', port: 67 },
+    );
+    echoed(relayed);
+    expect(relayed!.p.options.at(-1)!.code).toBe(OPT.RELAY_AGENT);
+    // A client that sends none gets none.
+    const [plain] = await ask(h, { mac: '52:54:00:00:09:03', options: [[53, [1]]] });
+    expect(plain!.type).toBe(2);
+    expect(plain!.opts.has(OPT.CLIENT_ID)).toBe(false);
+    // ProxyDHCP answers are DHCP server replies too.
+    const proxy = handler(ts.store, ts.events, { mode: 'proxy', pools: [] });
+    const [pxe] = await ask(proxy, {
+      mac: '52:54:00:00:09:04',
+      options: [
+        [53, [1]],
+        [60, 'PXEClient:Arch:00000:UNDI:002001'],
+        [93, [0, 0]],
+        [61, cid],
+      ],
+    });
+    expect(pxe!.type).toBe(2);
+    echoed(pxe);
+  });
+
   it('a DECLINE of an address the client was not given quarantines nothing', async () => {
     const h = handler(ts.store, ts.events);
     await ask(h, { mac: '52:54:00:00:09:01', options: [[53, [1]]] }); // offered .100
