@@ -10,13 +10,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keaConfig, subnetOf } from '../../bench/dhcp/kea-config.ts';
 import { NET } from '../../bench/dhcp/servers.ts';
-import { DhcpHandler } from '../../server/dhcp/handler.ts';
-import { LeaseTable, fixedReservations, makePool } from '../../server/dhcp/lease-table.ts';
-import { ProxyStrategies } from '../../server/dhcp/proxy-strategy.ts';
+import { makePool } from '../../server/dhcp/lease-table.ts';
 import { decode } from '../../server/dhcp/codec.ts';
 import { collectOptions, OPTIONS, readOption } from '../../server/dhcp/options.ts';
 import { DEFAULT_LEASE_S } from '../../server/dhcp/defaults.ts';
-import { TestHooks, clientPacket, memoryLogger, tempStore } from '../dhcp/helpers.ts';
+import { clientPacket, tempStore, testHandler } from '../dhcp/helpers.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-kea-config-'));
 /** kea-dhcp4 -t opens the configured interface: a namespace of this test's own with a veth `s0` on the bench's address. */
@@ -47,22 +45,12 @@ const CODE_OF: Record<string, number> = { routers: 3, 'domain-name-servers': 6, 
 async function crashcartOffer(): Promise<Map<number, Uint8Array>> {
   const ts = await tempStore();
   try {
-    const h = new DhcpHandler({
-      mode: 'full',
+    const h = testHandler({
       serverIp: NET.server,
       pools: [makePool('bench', NET.start, NET.end, NET.prefix)],
-      table: new LeaseTable(fixedReservations([])),
       publicUrl: `http://${NET.server}:8026`,
       leaseS: DEFAULT_LEASE_S,
-      extraOptions: [],
-      persist: async () => undefined,
-      remove: async () => undefined,
-      hooks: new TestHooks(),
       events: ts.events,
-      log: memoryLogger(),
-      strategies: new ProxyStrategies(),
-      conflictCheck: null,
-      noteClientIp: () => undefined,
       now: () => 1_700_000_000_000,
     });
     const mac = '00:0c:01:02:06:a3';

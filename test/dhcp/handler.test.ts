@@ -9,7 +9,7 @@ import { collectOptions, messageType, OPT, OPTIONS, readOption, subOptions } fro
 import type { Store } from '../../server/store/store.ts';
 import type { EventLog } from '../../server/events/event-log.ts';
 import type { CcEvent } from '../../contract/index.ts';
-import { TestHooks, clientPacket, ip4, memoryLogger, tempStore } from './helpers.ts';
+import { TestHooks, clientPacket, ip4, tempStore, testHandler } from './helpers.ts';
 import { dhcpFromPcap, dhcpFromHex } from './fixture-packets.ts';
 
 const SERVER = '10.9.0.1';
@@ -23,22 +23,14 @@ let table: LeaseTable;
 
 function handler(store: Store, events: EventLog, over: Partial<HandlerDeps> = {}): DhcpHandler {
   table = over.table ?? new LeaseTable(fixedReservations([{ mac: '52:54:00:aa:00:99', ip: '10.9.0.50', hostname: 'reserved-one' }]));
-  return new DhcpHandler({
-    mode: 'full',
+  return testHandler({
     serverIp: SERVER,
     pools: [makePool('main', '10.9.0.100', '10.9.0.103', 24), makePool('rack2', '10.20.0.10', '10.20.0.20', 24)],
     table,
-    publicUrl: 'http://10.9.0.1:8026',
-    leaseS: 600,
-    extraOptions: [],
     persist: async (d, durable) => void (await store.leases.put(d, { durable })),
     remove: async (mac) => void (await store.leases.remove({ _id: mac })),
     hooks,
     events,
-    log: memoryLogger(),
-    strategies: new ProxyStrategies(),
-    conflictCheck: null,
-    noteClientIp: () => undefined,
     now: () => clock,
     ...over,
   });

@@ -8,6 +8,9 @@ import type { BootHooks, BootSighting, LoaderPrefs } from '../../server/core/boo
 import type { Logger } from '../../server/core/plugin.ts';
 import type { Config } from '../../server/config/schema.ts';
 import { encodeClientRequest } from '../../server/dhcp/client-request.ts';
+import { DhcpHandler, type HandlerDeps } from '../../server/dhcp/handler.ts';
+import { LeaseTable, fixedReservations, makePool } from '../../server/dhcp/lease-table.ts';
+import { ProxyStrategies } from '../../server/dhcp/proxy-strategy.ts';
 
 /** A small in-test core: numbers MACs as they are first seen, per-MAC loader settings. */
 export class TestHooks implements BootHooks {
@@ -125,3 +128,28 @@ export function clientPacket(m: ClientMsg): Uint8Array {
 
 /** Bytes of a dotted quad. */
 export const ip4 = (s: string): number[] => s.split('.').map(Number);
+
+/**
+ * A full-mode DhcpHandler on 10.9.0.1 (pool 10.9.0.100-103, no reservations, leases kept nowhere, no conflict
+ * check) with what the test names replaced: the one place tests build a handler from parts.
+ */
+export function testHandler(deps: Partial<HandlerDeps> & Pick<HandlerDeps, 'events'>): DhcpHandler {
+  return new DhcpHandler({
+    mode: 'full',
+    serverIp: '10.9.0.1',
+    pools: [makePool('main', '10.9.0.100', '10.9.0.103', 24)],
+    table: new LeaseTable(fixedReservations([])),
+    publicUrl: 'http://10.9.0.1:8026',
+    leaseS: 600,
+    extraOptions: [],
+    persist: async () => undefined,
+    remove: async () => undefined,
+    hooks: new TestHooks(),
+    log: memoryLogger(),
+    strategies: new ProxyStrategies(),
+    conflictCheck: null,
+    noteClientIp: () => undefined,
+    now: () => Date.now(),
+    ...deps,
+  });
+}
