@@ -1,5 +1,5 @@
 /** One nedb datastore with durable (fsync'ed, group-committed) writes on request. */
-import { Datastore } from './nedb.ts';
+import { appendsTo, Datastore } from './nedb.ts';
 import { GroupFsync } from './group-fsync.ts';
 
 /** Write options: `durable` waits until the write is on disk. */
@@ -27,7 +27,7 @@ export class Collection<T extends Doc> {
     readonly filename: string,
     private readonly opaque: readonly string[] = [],
   ) {
-    this.fsync = new GroupFsync(filename);
+    this.fsync = new GroupFsync(filename, () => appendsTo(filename));
     ds.on('compaction.done', () => void this.fsync.reopen());
   }
 

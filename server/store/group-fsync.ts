@@ -26,14 +26,48 @@ export class GroupFsync {
   diskMs = 0;
   diskMsMax = 0;
 
-  constructor(private readonly filename: string) {}
+  /** Sync points skipped because nothing was written since the last one (only with a write counter). */
+  cleanSkips = 0;
+  /** The write counter's value when the sync in flight started, and when the last completed one started. */
+  private runningCovers = -1;
+  private covered = -1;
+
+  /**
+   * @param writes the file's write counter (store/nedb.ts `appendsTo`), when every write to the file goes
+   *   through something that counts it: then a sync with nothing new to flush resolves at once (durably()
+   *   syncs the node and facts files after every change, and most changes touch one of them), and a caller
+   *   whose writes all came before the sync in flight started joins it instead of the next one. Without it
+   *   every call syncs (lease-file.ts writes its own file).
+   */
+  constructor(
+    private readonly filename: string,
+    private readonly writes: (() => number) | null = null,
+  ) {}
 
   /** Resolve once everything written to the file before this call is on disk. */
   sync(): Promise<void> {
+    if (this.writes) {
+      const now = this.writes();
+      if (now === this.covered) {
+        this.cleanSkips++;
+        return Promise.resolve();
+      }
+      if (this.running && now === this.runningCovers) return this.running;
+    }
     if (!this.running) {
-      this.running = this.doSync().finally(() => {
-        this.running = null;
-      });
+      // An fdatasync flushes every write(2) that returned before it: everything counted by now.
+      const covers = this.writes ? this.writes() : -1;
+      this.runningCovers = covers;
+      this.running = this.doSync().then(
+        () => {
+          this.running = null;
+          this.covered = covers;
+        },
+        (e: unknown) => {
+          this.running = null;
+          throw e;
+        },
+      );
       return this.running;
     }
     // A sync is in flight and may have started before our write: wait for the next one.

@@ -48,6 +48,13 @@ export function escapeLineBreaks(json: string): string {
 }
 
 const handles = new Map<string, number>();
+/** Appends that reached each datafile since start (collection.ts: a sync with none since the last one is skipped). */
+const appended = new Map<string, number>();
+
+/** How many appends `file` has had in this process: a counter that moves whenever new bytes wait for an fdatasync. */
+export function appendsTo(file: string): number {
+  return appended.get(file) ?? 0;
+}
 
 /** Close the cached append descriptor of one datafile (or all of them). */
 export async function closeAppendHandles(file?: string): Promise<void> {
@@ -67,6 +74,7 @@ function appendNow(file: string, data: string, mode?: number): void {
     handles.set(file, fd);
   }
   writeAllSync(fd, data);
+  appended.set(file, (appended.get(file) ?? 0) + 1);
 }
 
 if (!storage.__ccPatched) {

@@ -51,6 +51,43 @@ describe('store building blocks', () => {
       await fs.rm(onDisk, { recursive: true, force: true });
     }
   });
+  it('a collection skips a sync when nothing was appended since the last, and never skips one after a write', async () => {
+    const d = await tmpDir();
+    const s = await openStore(d, 0);
+    const g = s.facts.fsync;
+    const doc = (id: string) => ({ _id: id, facts: { n: id }, inventory: null, updated_at: 'now' });
+    try {
+      await s.facts.put(doc('1'), { durable: true });
+      const after = g.syncs;
+      await g.sync(); // durably() after a change of the nodes file only: nothing new in facts.db
+      expect(g.syncs).toBe(after);
+      expect(g.cleanSkips).toBe(1);
+      await s.nodes.put({ _id: '1', id: 1, macs: [] } as never, { durable: true });
+      await g.sync();
+      expect(g.syncs).toBe(after);
+      await s.facts.put(doc('2')); // written, not yet synced: the next sync is real
+      await g.sync();
+      expect(g.syncs).toBe(after + 1);
+      // Callers whose writes all came before the sync in flight started share it.
+      await s.facts.put(doc('3'));
+      const [a, b] = [g.sync(), g.sync()];
+      await Promise.all([a, b]);
+      expect(g.syncs).toBe(after + 2);
+      // A write after the sync in flight started waits for the next one.
+      await s.facts.put(doc('4'));
+      const first = g.sync();
+      await s.facts.put(doc('5'));
+      const second = g.sync();
+      expect(second).not.toBe(first);
+      await Promise.all([first, second]);
+      expect(g.syncs).toBe(after + 4);
+    } finally {
+      await s.close();
+    }
+    const s2 = await openStore(d, 0);
+    expect(await s2.facts.count()).toBe(5);
+    await s2.close();
+  });
   it('stores keys nedb would refuse (dots, dollars) in opaque fields and loads a repaired store', async () => {
     const d = await tmpDir();
     const s = await openStore(d, 0);
