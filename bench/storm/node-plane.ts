@@ -55,10 +55,11 @@ const profiles = (await loadProfiles()).filter((p) => !/aarch64|arm/i.test(p.inv
 
 const STEPS = ['boot.ipxe', '/boot', 'kernel', 'register', 'check-in'] as const;
 type Step = (typeof STEPS)[number];
-let cpuMs: Record<Step, number[]> = { 'boot.ipxe': [], '/boot': [], kernel: [], register: [], 'check-in': [] };
+const noLaps = () => Object.fromEntries(STEPS.map((s) => [s, [] as number[]])) as Record<Step, number[]>;
+let cpuMs = noLaps();
 /** The main thread's time on a CPU, ms (schedstat's first field, ns; Node 20 has no per-thread CPU usage). */
 const mainThreadMs = () => Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-/** Each thread's time on a CPU, ms, by thread name (libuv's pool threads are `libuv-worker`, V8's `V8Worker`). */
+/** Each thread's time on a CPU, ms, by thread name (`node` for all of Node 20's own), or by id with `--each-thread`. */
 function threadMs(): Map<string, number> {
   const out = new Map<string, number>();
   for (const t of fs.readdirSync('/proc/self/task')) {
@@ -128,7 +129,7 @@ try {
   const coldMain0 = mainThreadMs();
   for (let i = 0; i < N; i++) await machine(i);
   const coldMainMs = mainThreadMs() - coldMain0;
-  cpuMs = { 'boot.ipxe': [], '/boot': [], kernel: [], register: [], 'check-in': [] };
+  cpuMs = noLaps();
   handOffMs.length = 0;
   const before = syncPoints();
   const main0 = mainThreadMs();

@@ -46,8 +46,9 @@ export class GroupFsync {
 
   /** Resolve once everything written to the file before this call is on disk. */
   sync(): Promise<void> {
+    // An fdatasync flushes every write(2) that returned before it: everything counted by now.
+    const now = this.writes ? this.writes() : -1;
     if (this.writes) {
-      const now = this.writes();
       if (now === this.covered) {
         this.cleanSkips++;
         return Promise.resolve();
@@ -55,19 +56,14 @@ export class GroupFsync {
       if (this.running && now === this.runningCovers) return this.running;
     }
     if (!this.running) {
-      // An fdatasync flushes every write(2) that returned before it: everything counted by now.
-      const covers = this.writes ? this.writes() : -1;
-      this.runningCovers = covers;
-      this.running = this.doSync().then(
-        () => {
+      this.runningCovers = now;
+      this.running = this.doSync()
+        .then(() => {
+          this.covered = now;
+        })
+        .finally(() => {
           this.running = null;
-          this.covered = covers;
-        },
-        (e: unknown) => {
-          this.running = null;
-          throw e;
-        },
-      );
+        });
       return this.running;
     }
     // A sync is in flight and may have started before our write: wait for the next one.
