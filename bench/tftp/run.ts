@@ -78,8 +78,9 @@ async function round(lab: Lab, row: Row, cpus: string | null): Promise<number> {
     ),
   );
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  const bad = rs.find((r) => r.code !== 0);
-  if (bad) throw new Error(`atftp failed: ${bad.stderr.trim().split('\n').at(-1)}`);
+  const failed = rs.filter((r) => r.code !== 0);
+  if (failed.length > 0)
+    throw new Error(`${failed.length} of ${row.clients} atftp failed: ${failed[0]!.stderr.trim().split('\n').slice(-3).join(' / ')}`);
   return s;
 }
 

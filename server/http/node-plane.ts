@@ -26,6 +26,7 @@ import { renderIpxe } from '../boot/boot-render.ts';
 import { findMicrokernelFor, microkernelUrlPath, MICROKERNEL_ARCHES, type MkArch } from '../boot/microkernel-select.ts';
 import { loaderRoots } from '../boot/loader-roots.ts';
 import { grubRoutes } from './node-grub-routes.ts';
+import { rateKey, UNDER_LIMIT_HEADERS } from './rate-key.ts';
 import { register, checkin } from '../nodes/registration.ts';
 import { taskReport } from '../deploy/task-flow.ts';
 import { TaskReportAnswerSchema, TaskReportSchema } from '../../contract/agent-tasks.ts';
@@ -55,7 +56,13 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     ctx.log.warn({ why: sendfileAddon.why }, 'node plane: boot files are copied from memory, not sent with sendfile(2)');
   installValidation(app);
   if (ctx.config.rateLimitPerMin > 0)
-    await app.register(rateLimit, { max: ctx.config.rateLimitPerMin, timeWindow: 60_000, allowList: opts.rateLimitAllow ?? [] });
+    await app.register(rateLimit, {
+      max: ctx.config.rateLimitPerMin,
+      timeWindow: 60_000,
+      allowList: opts.rateLimitAllow ?? [],
+      keyGenerator: (req) => rateKey(req.ip),
+      addHeadersOnExceeding: UNDER_LIMIT_HEADERS,
+    });
 
   app.get('/health', async () => ({ ok: true }));
   app.get('/boot.ipxe', async (_req, reply) => reply.type(IPXE).send(bootIpxeScript(ctx.config.publicUrl)));

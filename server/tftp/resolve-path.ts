@@ -61,19 +61,22 @@ export interface FileReader extends BlockReader {
   readonly fd: number;
 }
 
-/** Wrap an open descriptor; `close` closes it once. */
+/**
+ * Wrap an open descriptor; `close` closes it once. The close is synchronous, as the open is: closing a file
+ * on the appliance's disk takes microseconds, and a trip through the thread pool cost the loop more than
+ * that in wake-ups (a boot storm's CPU profile, docs/perf/changes.md).
+ */
 export function fileReader(fd: number): FileReader {
   let closed = false;
   return {
     fd,
     readv: (buffers, position) =>
       new Promise((resolve, reject) => fs.readv(fd, buffers, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead })))),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        if (closed) return resolve();
-        closed = true;
-        fs.close(fd, (err) => (err ? reject(err) : resolve()));
-      }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      fs.closeSync(fd);
+    },
   };
 }
 

@@ -258,6 +258,30 @@ describe('rate limiting on the node plane', () => {
       expect(codes.at(-1)).toBe(429);
       const r = await limited.node('GET', '/boot.ipxe');
       expect(r.body.code).toBe('CC_ERR_RATE_LIMITED');
+      // Over the limit: the budget headers and Retry-After; under it: none (rate-key.ts).
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+      expect(r.headers['x-ratelimit-limit']).toBe('5');
+      const fresh = await limited.app.network.nodePlane!.inject({ method: 'GET', url: '/boot.ipxe', remoteAddress: '10.9.9.9' });
+      expect(fresh.statusCode).toBe(200);
+      expect(Object.keys(fresh.headers).filter((h) => h.startsWith('x-ratelimit') || h === 'retry-after')).toEqual([]);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('keys IPv6 sources by /64 and IPv4-mapped ones as their IPv4 address', async () => {
+    const limited = await startTestAppliance({ rateLimitPerMin: 3 });
+    try {
+      const plane = limited.app.network.nodePlane!;
+      const get = async (remoteAddress: string) => (await plane.inject({ method: 'GET', url: '/boot.ipxe', remoteAddress })).statusCode;
+      // Three addresses of one /64 (one spelt in capitals) share a budget of 3; the fourth request is refused.
+      const one64 = [await get('2001:db8:0:1::10'), await get('2001:DB8:0:1::20'), await get('2001:db8:0:1:ffff::1'), await get('2001:db8:0:1::30')];
+      expect(one64).toEqual([200, 200, 200, 429]);
+      expect(await get('2001:db8:0:2::10')).toBe(200);
+      // 10.7.7.7 and ::ffff:10.7.7.7 are one source.
+      expect([await get('10.7.7.7'), await get('::ffff:10.7.7.7'), await get('10.7.7.7'), await get('::ffff:10.7.7.7')]).toEqual([
+        200, 200, 200, 429,
+      ]);
     } finally {
       await limited.stop();
     }
