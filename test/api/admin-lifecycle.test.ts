@@ -275,7 +275,12 @@ describe('rate limiting on the node plane', () => {
       const plane = limited.app.network.nodePlane!;
       const get = async (remoteAddress: string) => (await plane.inject({ method: 'GET', url: '/boot.ipxe', remoteAddress })).statusCode;
       // Three addresses of one /64 (one spelt in capitals) share a budget of 3; the fourth request is refused.
-      const one64 = [await get('2001:db8:0:1::10'), await get('2001:DB8:0:1::20'), await get('2001:db8:0:1:ffff::1'), await get('2001:db8:0:1::30')];
+      const one64 = [
+        await get('2001:db8:0:1::10'),
+        await get('2001:DB8:0:1::20'),
+        await get('2001:db8:0:1:ffff::1'),
+        await get('2001:db8:0:1::30'),
+      ];
       expect(one64).toEqual([200, 200, 200, 429]);
       expect(await get('2001:db8:0:2::10')).toBe(200);
       // 10.7.7.7 and ::ffff:10.7.7.7 are one source.
