@@ -6,7 +6,7 @@
 import dgram from 'node:dgram';
 import { decode, macOf, type DhcpPacket } from '../../server/dhcp/codec.ts';
 import { collectOptions, messageType, MSG, OPTIONS, readOption } from '../../server/dhcp/options.ts';
-import { pinToIfindex } from '../../server/net/pinned-udp.ts';
+import { pinToIfindex, setRecvBuffer } from '../../server/net/pinned-udp.ts';
 import { clientPacket } from '../../test/dhcp/helpers.ts';
 
 /** What the machine learnt from an ACK. */
@@ -26,6 +26,9 @@ const PARAMS = [
   134, 135, 175,
 ];
 const TIMEOUTS: Record<Stage, number[]> = { pxe: [4000, 8000, 16000], ipxe: [1000, 2000, 4000, 8000] };
+
+/** Receive buffer per machine socket (SO_RCVBUFFORCE; the rack runs as root). */
+const RECV_BUFFER = 1024 * 1024;
 
 const macBytes = (mac: string) => mac.split(':').map((h) => parseInt(h, 16));
 
@@ -50,13 +53,22 @@ export class DhcpClient {
       this.sock.bind(68, '0.0.0.0', () => resolve());
     });
     pinToIfindex(this.sock, this.ifindex);
+    // Each machine's socket also receives every other machine's broadcast replies (500 machines: 500 copies of
+    // each); a real NIC has its own CPU to drop them, the rack reads them all on one loop, and behind a busy turn
+    // the stock 208 KiB overflowed and its own reply was lost (docs/perf/changes.md, "500 machines").
+    setRecvBuffer(this.sock, RECV_BUFFER);
     this.sock.setBroadcast(true);
+    const own = Buffer.from(macBytes(this.mac));
     this.sock.on('message', (buf) => {
+      // Every broadcast reply reaches every machine's socket; a real machine's firmware drops the others' on its
+      // own CPU by their chaddr (BOOTP bytes 28-33), so the rack, one process for all of them, looks there first
+      // instead of decoding each of them in full.
+      if (buf.length < 34 || buf[0] !== 2 || own.compare(buf, 28, 34) !== 0) return;
       try {
         const p = decode(buf);
-        if (p.op === 2 && macOf(p) === this.mac) this.waiting?.(p);
+        if (macOf(p) === this.mac) this.waiting?.(p);
       } catch {
-        /* not for us */
+        /* not a DHCP message */
       }
     });
   }
