@@ -4,7 +4,7 @@
  * pinned to the machine's own interface. Retries as the firmware does (PXE: 4, 8, 16 s; iPXE: 1, 2, 4, 8 s).
  */
 import dgram from 'node:dgram';
-import { decode, macOf, type DhcpPacket } from '../../server/dhcp/codec.ts';
+import { decode, type DhcpPacket } from '../../server/dhcp/codec.ts';
 import { collectOptions, messageType, MSG, OPTIONS, readOption } from '../../server/dhcp/options.ts';
 import { pinToIfindex, setRecvBuffer } from '../../server/net/pinned-udp.ts';
 import { clientPacket } from '../../test/dhcp/helpers.ts';
@@ -53,20 +53,17 @@ export class DhcpClient {
       this.sock.bind(68, '0.0.0.0', () => resolve());
     });
     pinToIfindex(this.sock, this.ifindex);
-    // Each machine's socket also receives every other machine's broadcast replies (500 machines: 500 copies of
-    // each); a real NIC has its own CPU to drop them, the rack reads them all on one loop, and behind a busy turn
-    // the stock 208 KiB overflowed and its own reply was lost (docs/perf/changes.md, "500 machines").
+    // Every broadcast reply reaches every machine's socket (500 machines: 500 copies of each). A real machine's
+    // firmware drops the others' on its own CPU; the rack, one loop for all of them, needs a buffer that outlasts
+    // a busy turn (the stock 208 KiB overflowed and lost its own reply: docs/perf/changes.md, "500 machines") and
+    // drops them by chaddr (BOOTP bytes 28-33) before decoding anything.
     setRecvBuffer(this.sock, RECV_BUFFER);
     this.sock.setBroadcast(true);
     const own = Buffer.from(macBytes(this.mac));
     this.sock.on('message', (buf) => {
-      // Every broadcast reply reaches every machine's socket; a real machine's firmware drops the others' on its
-      // own CPU by their chaddr (BOOTP bytes 28-33), so the rack, one process for all of them, looks there first
-      // instead of decoding each of them in full.
       if (buf.length < 34 || buf[0] !== 2 || own.compare(buf, 28, 34) !== 0) return;
       try {
-        const p = decode(buf);
-        if (macOf(p) === this.mac) this.waiting?.(p);
+        this.waiting?.(decode(buf));
       } catch {
         /* not a DHCP message */
       }
