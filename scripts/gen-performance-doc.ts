@@ -74,6 +74,8 @@ ${part('bench/dhcp/RESULTS-lease-strings.md', '')}
 
 ${part('bench/dhcp/RESULTS-equal-replies.md', '')}
 
+${part('bench/dhcp/RESULTS-equal-replies-noon.md', '')}
+
 ${part('bench/dhcp/RESULTS-shipped.md', '')}
 
 ## TFTP (\`bench/tftp\`)
