@@ -3,7 +3,7 @@
  * padded to the 300-byte BOOTP minimum as firmware pads it). Pure: the foreign-server probe, the DHCP warm start
  * and the tests' clients all build their packets here.
  */
-import { encode, encodedLength, MIN_REPLY_LEN, type DhcpPacket } from './codec.ts';
+import { encode, encodedLength, MIN_REPLY_LEN, type DhcpOption, type DhcpPacket } from './codec.ts';
 
 /** The fields a client chooses; the rest of the header is zero. */
 export interface ClientRequest {
@@ -22,6 +22,9 @@ export interface ClientRequest {
 
 /** Encode `r` into the bytes a client would send. */
 export function encodeClientRequest(r: ClientRequest): Uint8Array {
+  // Built by push, as the reply's list (reply.ts): `encode` reads both, and an array made by `map` has another map.
+  const options: DhcpOption[] = [];
+  for (const [code, data] of r.options) options.push({ code, data });
   const chaddr = new Uint8Array(16);
   chaddr.set(r.mac.subarray(0, 6));
   const pkt: DhcpPacket = {
@@ -40,7 +43,7 @@ export function encodeClientRequest(r: ClientRequest): Uint8Array {
     sname: new Uint8Array(64),
     file: new Uint8Array(128),
     cookie: true,
-    options: r.options.map(([code, data]) => ({ code, data })),
+    options,
     end: true,
     trailer: new Uint8Array(0),
   };
