@@ -23,6 +23,7 @@ export interface ClientRequest {
 /** Encode `r` into the bytes a client would send. */
 export function encodeClientRequest(r: ClientRequest): Uint8Array {
   // Built by push, as the reply's list (reply.ts): `encode` reads both, and an array made by `map` has another map.
+  // A loop of its own: one helper shared with reply.ts met both callers' pair arrays and deoptimised `discover` (tried).
   const options: DhcpOption[] = [];
   for (const [code, data] of r.options) options.push({ code, data });
   const chaddr = new Uint8Array(16);
