@@ -1,15 +1,15 @@
 /**
  * The options that tell a boot client what to load (PXE 2.1, RFC 4578, iPXE):
  * 60 answered as PXEClient/HTTPClient, 97 echoed, 43 discovery control 8 when
- * wanted, 175/176 for iPXE, 67 when the file does not fit the `file` field. Pure.
+ * wanted, 175/176 for iPXE, 67 when the file does not fit the `file` field (which then stays empty,
+ * reply.ts). Pure.
  */
 import { IPXE_NO_PXEDHCP, OPTIONS, PXE_DISCOVERY_CONTROL, PXE_SKIP_DISCOVERY, option } from './options.ts';
 import { tlv } from './structured-codecs.ts';
 import type { BootChoice } from './classify.ts';
 import type { Request } from './request.ts';
+import { FILE_FIELD_MAX } from './reply.ts';
 
-/** The `file` field holds 127 characters and a NUL (RFC 2131 2); longer URLs also go in option 67. */
-const FILE_FIELD_MAX = 127;
 /** Option data is at most 255 bytes (RFC 2132 2) without RFC 3396 splitting. */
 const OPTION_MAX = 255;
 

@@ -9,11 +9,18 @@ import { OPT, type OptionMap } from './options.ts';
 export interface ReplyFields {
   yiaddr: string;
   siaddr: string;
-  /** Boot file name or URL for the `file` field (empty = none). */
+  /** Boot file name or URL for the `file` field (empty = none; longer than FILE_FIELD_MAX: left empty). */
   file: string;
   /** Options in the order to send, 53 first; 82 is appended last by `buildReply`. */
   options: [number, Uint8Array][];
 }
+
+/**
+ * The `file` field holds 127 characters and a NUL (RFC 2131 2). A longer name goes in option 67 alone
+ * (boot-options.ts) and the field stays empty: iPXE reads a populated `file` field before option 67, so a
+ * name cut to fit there would win over the whole one.
+ */
+export const FILE_FIELD_MAX = 127;
 
 /** Zeroed fixed fields shared by every reply: `encode` only reads them, the overload builds a new sname. */
 const EMPTY_SNAME = new Uint8Array(64);
@@ -62,7 +69,7 @@ export function buildReply(
     giaddr: req.giaddr,
     chaddr: req.chaddr,
     sname: EMPTY_SNAME,
-    file: f.file ? fixedField(f.file, 128) : EMPTY_FILE,
+    file: f.file && f.file.length <= FILE_FIELD_MAX ? fixedField(f.file, 128) : EMPTY_FILE,
     cookie: true,
     options: opts,
     end: true,

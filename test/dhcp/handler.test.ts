@@ -297,6 +297,24 @@ describe('full server', () => {
     expect(seen.filter((e) => e.type === 'dhcp.unsupported').length).toBe(1);
   });
 
+  it('a boot file longer than the file field goes in option 67 alone, the field left empty', async () => {
+    // RFC 2131 2: `file` holds 127 characters and a NUL. iPXE reads a populated field before option 67, so a copy cut
+    // to fit there would be the URL it fetched. An operator's long public URL makes the boot script's URL that long.
+    const publicUrl = `http://${'boot-appliance-with-a-long-name.'.repeat(3)}rack-17.example.internal:8026`;
+    const h = handler(ts.store, ts.events, { publicUrl });
+    const want = `${publicUrl}/boot.ipxe`;
+    expect(want.length).toBeGreaterThan(127);
+    const [o] = (await h.handle(dhcpFromPcap('qemu-seabios-ipxe-bios-pxe.pcap')[0]!.payload, CLIENT, false)).map((x) => decode(x.buf));
+    expect(o!.file.every((b) => b === 0)).toBe(true);
+    expect(Buffer.from(collectOptions(o!).get(OPT.BOOTFILE)!).toString('latin1')).toBe(want);
+    // A name that fits still goes in the field, and no option 67 beside it.
+    const [short] = (
+      await handler(ts.store, ts.events).handle(dhcpFromPcap('qemu-seabios-ipxe-bios-pxe.pcap')[0]!.payload, CLIENT, false)
+    ).map((x) => decode(x.buf));
+    expect(Buffer.from(short!.file).toString('latin1').replace(/\0+$/, '')).toBe('http://10.9.0.1:8026/boot.ipxe');
+    expect(collectOptions(short!).has(OPT.BOOTFILE)).toBe(false);
+  });
+
   it('counts and drops malformed packets and keeps serving', async () => {
     const h = handler(ts.store, ts.events);
     const good = clientPacket({ mac: '52:54:00:00:03:01', options: [[53, [1]]] });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventType } from '../../contract/index.ts';
 import { TftpServer, type TftpServerOptions } from '../../server/tftp/server.ts';
+import { DEFAULT_RTO } from '../../server/tftp/rto.ts';
 import { MemNet } from './helpers/mem-net.ts';
 import { LoopNet } from './helpers/loop-net.ts';
 import { memRead } from './helpers/mem-client.ts';
@@ -140,6 +141,20 @@ describe.each(['js', 'native'] as const)('%s transfers', (mode) => {
         reason: 'complete',
       });
       expect(typeof fin.data.duration_ms).toBe('number');
+      await s.stop();
+    });
+
+    it('sends no duplicate DATA to a client that is busy now and then (every 40th ACK 60 ms late), on the default timer', async () => {
+      // DEFAULT_RTO's 200 ms floor. With the 30 ms one each late ACK looked lost and its block went out again, which
+      // Karn's rule then kept from teaching the estimate: 4 resends per transfer in the 100-machine boot storm.
+      const { net, s, to, events, idle } = await serve({ rto: DEFAULT_RTO });
+      const r = await memRead(net, CLIENT, to, { file: 'big', options: [['blksize', '1468']], lateAck: { every: 40, ms: 60 } });
+      expect(r.done).toBe(true);
+      expect(sha(r.data)).toBe(sha(files.big!));
+      const blocks = Math.floor(files.big!.length / 1468) + 1;
+      expect(r.dataPackets).toBe(blocks);
+      await idle();
+      expect(events.find((e) => e.type === 'tftp.finish')!.data).toMatchObject({ retransmits: 0, reason: 'complete' });
       await s.stop();
     });
 

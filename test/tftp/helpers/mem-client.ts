@@ -1,7 +1,7 @@
 /**
  * A scriptable TFTP reader for in-memory server tests: RFC 1350 lock-step or
  * RFC 7440 windows, with knobs for misbehaviour (duplicate ACKs, stop ACKing,
- * abort after OACK).
+ * abort after OACK, late ACKs).
  */
 import { decode, encode, type TftpOption } from '../../../server/tftp/codec.ts';
 import type { Peer } from '../../../server/net/pinned-udp.ts';
@@ -22,6 +22,8 @@ export interface ClientScript {
   abortAfterOack?: boolean;
   /** Give up waiting after this many ms. */
   deadlineMs?: number;
+  /** ACK every `every`-th block (not the last) `ms` late: a client busy now and then, as one process simulating a rack is. */
+  lateAck?: { every: number; ms: number };
 }
 
 /** What the client saw. */
@@ -96,7 +98,11 @@ export async function memRead(net: TestNet, address: string, server: Peer, s: Cl
       gapAcked = false;
       const last = p.data.length < blksize;
       // RFC 7440 section 4: ACK after every `windowsize` blocks received in order since the last ACK.
-      if (last || sinceAck >= every) ack(expected - 1);
+      if (!last && s.lateAck && p.block % s.lateAck.every === 0) {
+        const n = expected - 1;
+        sinceAck = 0;
+        setTimeout(() => ack(n), s.lateAck.ms);
+      } else if (last || sinceAck >= every) ack(expected - 1);
       if (last) {
         res.done = true;
         end();
