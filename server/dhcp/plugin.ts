@@ -215,7 +215,11 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         });
       },
     });
-    await events.close();
+    // The scratch log is left open: nothing holds it once the warm start's handlers are gone, and what it writes goes
+    // nowhere. Closing it stored `closed = true`, the first store to that field of any EventLog since its constructor,
+    // and V8 threw away the optimised code that had relied on the field never changing (`report`, with `emit` inlined,
+    // "code dependencies" under --trace-deopt): the first real burst ran it unoptimised and compiled it again
+    // (docs/perf/changes.md, "The scratch log left open").
     // The warm start and the start around it leave tens of MB of garbage and a heap limit V8 set from the start's
     // small heap: collected while no machine waits, the first rack's burst does not meet a full collection
     // (docs/perf/changes.md, "Full collections under a DHCP burst"). Collected once the whole appliance has started,

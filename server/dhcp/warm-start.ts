@@ -168,7 +168,7 @@ export const throwawayHooks: BootHooks = {
 /** Events the warm start's log keeps: fewer than it emits, so the ring's eviction runs as it will in a long storm. */
 const WARM_EVENTS_KEPT = 1000;
 
-/** An event log of the real class that writes nowhere (EventLog.scratch); close it when the warm start ends. */
+/** An event log of the real class that writes nowhere (EventLog.scratch); left open when the warm start ends (plugin.ts says why). */
 export function throwawayEvents(): EventLog {
   return EventLog.scratch(WARM_EVENTS_KEPT);
 }
