@@ -22,7 +22,7 @@ export interface ClientScript {
   abortAfterOack?: boolean;
   /** Give up waiting after this many ms. */
   deadlineMs?: number;
-  /** ACK every `every`-th block (not the last) `ms` late: a client busy now and then, as one process simulating a rack is. */
+  /** The ACK that falls on every `every`-th block (not the last) goes `ms` late: a client busy now and then, as one process simulating a rack is. */
   lateAck?: { every: number; ms: number };
 }
 
@@ -98,11 +98,13 @@ export async function memRead(net: TestNet, address: string, server: Peer, s: Cl
       gapAcked = false;
       const last = p.data.length < blksize;
       // RFC 7440 section 4: ACK after every `windowsize` blocks received in order since the last ACK.
-      if (!last && s.lateAck && p.block % s.lateAck.every === 0) {
+      if (last || sinceAck >= every) {
         const n = expected - 1;
-        sinceAck = 0;
-        setTimeout(() => ack(n), s.lateAck.ms);
-      } else if (last || sinceAck >= every) ack(expected - 1);
+        if (!last && s.lateAck && p.block % s.lateAck.every === 0) {
+          sinceAck = 0;
+          setTimeout(() => ack(n), s.lateAck.ms);
+        } else ack(n);
+      }
       if (last) {
         res.done = true;
         end();
