@@ -23,6 +23,7 @@ import { encodeExtraOptions } from './extra-options.ts';
 import { realDhcpIo, type DhcpIo, type DhcpIoFactory, type Nic } from './io.ts';
 import { udpBatch } from '../net/native-udp.ts';
 import { collectGarbageNow } from '../system/full-gc.ts';
+import { BACKGROUND_NICE, yieldBackgroundThreads } from '../system/background-threads.ts';
 import {
   handlerEvents,
   handlerHooks,
@@ -226,6 +227,14 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
     // so that it also takes what the start built after DHCP (deps.appStarted).
     if (r.complete && !stopping) await Promise.race([deps.appStarted ?? Promise.resolve(), stopped]);
     const collectMs = r.complete && !stopping ? collectGarbageNow() : 0;
+    // From now on the optimiser compiles in the main thread's idle time on one CPU (server/system/background-threads.ts);
+    // not before: the warm start's own compiling has to finish first.
+    if (r.complete && !stopping) {
+      const y = yieldBackgroundThreads();
+      if (y.threads.length > 0)
+        log.info({ threads: y.threads.length, nice: BACKGROUND_NICE }, "dhcp: V8's background threads yield to the main thread (one CPU)");
+      else log.debug({ why: y.skipped }, "dhcp: V8's background threads left as they are");
+    }
     warm = { state: r.complete ? 'done' : 'off', exchanges: r.exchanges, replies: r.replies, ms: r.ms, cpuMs: r.cpuMs, collectMs };
     if (r.complete)
       log.info(

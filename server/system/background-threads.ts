@@ -1,0 +1,85 @@
+/**
+ * On one CPU, V8's background threads yield to the main thread. Node runs V8's platform threads beside the main
+ * thread (four workers and a delayed-task scheduler): with one CPU they share it, and when the optimising compiler
+ * has a job the scheduler gives the worker a slice of several milliseconds while the main thread, which answers
+ * DHCP, TFTP and the node plane, waits. Pinned to one core at 4,000 DHCP exchanges a second the main thread sat
+ * still for 9-13 ms a few times a second in the first half second of load (a log of the socket's batches), the
+ * moments the optimiser compiled the code the first real packets made hot. Set to nice 19 once the DHCP warm start is
+ * done, those threads run in the main thread's idle time instead: bench/dhcp pinned, four steps each way
+ * alternating, p99 at 4,000/s 7.7 -> 2.8 ms and at 6,000/s 30.5 -> 3.2 ms with no drop (2,116 before);
+ * docs/perf/changes.md, "The optimiser's threads yield on one CPU". With more CPUs they run on another core and are
+ * left alone: unpinned the same change made the p99 at 4,000/s worse (1.9 -> 4.5 ms), the workers then losing
+ * their core to the load itself.
+ *
+ * Which threads: Node names none of its own, so the platform threads are told apart by their signal mask, which
+ * Node sets to SIGUSR1 alone (the inspector's signal goes to the main thread); libuv's pool threads block nothing,
+ * the inspector's signal thread blocks everything, and the addons' threads carry names (`cc-sendfile`,
+ * `cc-tftp-pump`). A Node that changes this finds no thread, and nothing changes.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+
+/** The nice value the platform threads get: the lowest priority, as for any background job. */
+export const BACKGROUND_NICE = 19;
+
+/** SIGUSR1 (10) alone, as /proc's SigBlk shows a mask: bit 9. */
+const SIGUSR1_ONLY = 1n << 9n;
+
+/** One thread of this process, as /proc/self/task/TID shows it. */
+export interface TaskInfo {
+  tid: number;
+  /** `comm`, without the newline. */
+  comm: string;
+  /** The whole `status` file. */
+  status: string;
+}
+
+/** The blocked-signal mask of a /proc status text, or null when it has none. */
+export function blockedSignals(status: string): bigint | null {
+  const m = /^SigBlk:\s*([0-9a-f]+)\s*$/m.exec(status);
+  return m ? BigInt(`0x${m[1]!}`) : null;
+}
+
+/** Node's platform threads among `tasks` (never the main thread `pid`). Pure. */
+export function platformThreads(tasks: readonly TaskInfo[], pid: number): number[] {
+  return tasks.filter((t) => t.tid !== pid && t.comm === 'node' && blockedSignals(t.status) === SIGUSR1_ONLY).map((t) => t.tid);
+}
+
+/** This process's threads now (a thread that ends while they are read is left out). */
+export function ownTasks(taskDir = '/proc/self/task'): TaskInfo[] {
+  const out: TaskInfo[] = [];
+  for (const name of fs.readdirSync(taskDir)) {
+    try {
+      const comm = fs.readFileSync(`${taskDir}/${name}/comm`, 'utf8').trim();
+      out.push({ tid: Number(name), comm, status: fs.readFileSync(`${taskDir}/${name}/status`, 'utf8') });
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return out;
+}
+
+/** What `yieldBackgroundThreads` did. */
+export interface YieldResult {
+  /** Threads set to BACKGROUND_NICE. */
+  threads: number[];
+  /** Why nothing was changed, when nothing was. */
+  skipped: string | null;
+}
+
+/** Lower V8's platform threads to BACKGROUND_NICE when this process has one CPU; otherwise leave them. */
+export function yieldBackgroundThreads(cpus = os.availableParallelism(), tasks: () => TaskInfo[] = ownTasks): YieldResult {
+  if (process.platform !== 'linux') return { threads: [], skipped: 'not Linux' };
+  if (cpus > 1) return { threads: [], skipped: `${cpus} CPUs: the platform threads run beside the main thread` };
+  const threads: number[] = [];
+  for (const tid of platformThreads(tasks(), process.pid)) {
+    try {
+      // On Linux the nice value is per thread: setpriority(2) with a thread ID changes that thread alone.
+      os.setPriority(tid, BACKGROUND_NICE);
+      threads.push(tid);
+    } catch {
+      /* it ended meanwhile */
+    }
+  }
+  return { threads, skipped: threads.length === 0 ? 'no platform thread found (this Node marks them differently)' : null };
+}
