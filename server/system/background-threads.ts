@@ -5,11 +5,12 @@
  * DHCP, TFTP and the node plane, waits. Pinned to one core at 4,000 DHCP exchanges a second the main thread sat
  * still for 9-13 ms a few times a second in the first half second of load (a log of the socket's batches), the
  * moments the optimiser compiled the code the first real packets made hot. Set to nice 19 once the DHCP warm start is
- * done, those threads run in the main thread's idle time instead: bench/dhcp pinned, four steps each way
- * alternating, p99 at 4,000/s 7.7 -> 2.8 ms and at 6,000/s 30.5 -> 3.2 ms with no drop (2,116 before);
- * docs/perf/changes.md, "The optimiser's threads yield on one CPU". With more CPUs they run on another core and are
- * left alone: unpinned the same change made the p99 at 4,000/s worse (1.9 -> 4.5 ms), the workers then losing
- * their core to the load itself.
+ * done, those threads run in the main thread's idle time instead: bench/dhcp pinned, old and new code alternating
+ * in three sets, the first half second's p99 was lower in 8 of 9 cells (4,000/s 6.7-16.0 -> 5.0-6.8 ms), and no
+ * step at 6,000/s or below dropped a request (2,326 with the old code); the price is a slower rest of the step
+ * at 6,000/s, where the compiler gets little CPU (docs/perf/changes.md, "The optimiser's threads yield on one
+ * CPU"). With more CPUs they run on another core and are left alone: unpinned the same change made the p99 at
+ * 4,000/s worse (1.9 -> 4.5 ms), the workers then losing their core to the load itself.
  *
  * Which threads: Node names none of its own, so the platform threads are told apart by their signal mask, which
  * Node sets to SIGUSR1 alone (the inspector's signal goes to the main thread); libuv's pool threads block nothing,
