@@ -20,20 +20,20 @@
  * datagrams from any other TID. A uv_poll handle watches it for reads and a
  * uv_timer drives retransmission.
  *
- * The data phase runs on pump threads with their own libuv loops, not on
+ * The data phase runs on a pump thread with its own libuv loop, not on
  * Node's. On Node's loop an ACK waited for whatever JavaScript, compilation
  * or sendfile(2) slice was running: in the 100-machine boot storm the main
  * thread had busy stretches of 3-22 ms while machines fetched their loader,
  * and the server took a median 0.5 ms (p99 21 ms) from an ACK to the next
  * DATA against dnsmasq's 0.08 ms (p99 4 ms). The main thread opens the socket
- * and hands the job to the least busy pump thread (a command queue and a
- * uv_async on that thread's loop); the pump thread hands back "started" and
- * "ended" the same way (an event queue and a uv_async on Node's loop), where
- * the JS callbacks run. Pump threads never call into JavaScript; a job's
- * fields belong to one thread at a time, passed with the queues' mutex. There
- * is one pump thread for a process confined to one CPU and MAX_WORKERS with
- * more (each new transfer goes to the least busy); they start with the first
- * transfer and stop with the Node environment.
+ * and hands the job to the pump thread (a command queue and a uv_async on
+ * that thread's loop); the pump thread hands back "started" and "ended" the
+ * same way (an event queue and a uv_async on Node's loop), where the JS
+ * callbacks run. Pump threads never call into JavaScript; a job's fields
+ * belong to one thread at a time, passed with the queues' mutex. There are
+ * PUMP_THREADS of them (one: see there; with more, each new transfer would go
+ * to the least busy); they start with the first transfer and stop with the
+ * Node environment.
  *
  * JS API (server/tftp/native-transfer.ts wraps it):
  *   start(o) -> job     o: { address, ifindex (-1: none), peerAddress, peerPort, size, blksize, windowsize,
@@ -103,15 +103,17 @@ typedef struct queue {
 } queue_t;
 
 /*
- * Pump threads per process. A server confined to one CPU (sched affinity) gets one: more threads there only
- * add context switches (bench/tftp pinned, 20 concurrent: 9.8 µs of CPU per block with a thread per transfer
- * against 6.5-7.0 with one). With more CPUs each concurrent transfer gets a thread of its own, up to
- * MAX_WORKERS, as tftpd-hpa's forked process per transfer does: a thread blocked on one transfer's socket is
- * woken on the CPU that sent the ACK and answers at once, where a thread shared by ten transfers answers
- * them in turn (bench/tftp unpinned, 100 concurrent x 1 MiB: 145-147 MiB/s with two shared threads, 175-182
- * with 32; 20 concurrent did not move; docs/perf/changes.md, "TFTP pump threads").
+ * Pump threads per process: one, whatever the CPUs, as dnsmasq serves every transfer from one loop. A block costs
+ * the thread one recv(2) and one send(2), nearly all of it kernel time, and one epoll wake serves every ACK that
+ * came in meanwhile (about 15 per wake with 20 transfers running), so one thread moves one core's worth of
+ * lock-step TFTP, far more than first-stage loaders ask of it. A thread per transfer (32 with more than one CPU,
+ * until 2026-12-04) paid a context switch and a cross-CPU wake-up per block instead: with one client process
+ * running 20 or 100 transfers at once (curl), 14.5-17.9 µs of server CPU per block against 8.5-10.1 with one
+ * thread, and 67-86 MiB/s against 110-145 (bench/tftp unpinned; docs/perf/changes.md, "One pump thread"). With a
+ * client process per transfer (atftp) the two did not differ beyond the noise. The pool code below still takes
+ * any count up to PUMP_THREADS.
  */
-#define MAX_WORKERS 32
+#define PUMP_THREADS 1
 
 typedef struct shared shared_t;
 
@@ -136,7 +138,7 @@ struct shared {
   int active; /* Node's thread: jobs begun and not yet delivered as ended (holds the loop alive) */
   int nworkers;
   int started; /* the pump threads were started (with the first transfer) */
-  worker_t workers[MAX_WORKERS];
+  worker_t workers[PUMP_THREADS];
 };
 
 struct pump {
@@ -928,8 +930,7 @@ NAPI_MODULE_INIT() {
   }
   sh->env = env;
   sh->events_async.data = sh;
-  unsigned cpus = uv_available_parallelism();
-  sh->nworkers = cpus <= 1 ? 1 : MAX_WORKERS;
+  sh->nworkers = PUMP_THREADS;
   for (int i = 0; i < sh->nworkers; i++) sh->workers[i].sh = sh;
   uv_unref((uv_handle_t *)&sh->events_async); /* held only while transfers run */
   napi_set_instance_data(env, sh, NULL, NULL);

@@ -1,11 +1,13 @@
 /**
- * Where a concurrent TFTP round's time goes, per server: one round of N atftp clients (blksize 1468, 1 MiB) on the
+ * Where a concurrent TFTP round's time goes, per server: rounds of N atftp clients (blksize 1468, 1 MiB), or of one
+ * curl process running N transfers at once (--curl), on the
  * bench's lab, captured with tcpdump on the server's veth, then read per transfer: when each RRQ arrived, RRQ ->
  * first answer, ACK -> next DATA (the server's turn), DATA -> next ACK (the client's), and each transfer's length;
  * plus the CPU each thread of the server process used in the round (/proc/PID/task). bench/tftp/run.ts gives the
  * ratios; this says why a row is what it is (docs/perf/changes.md, "TFTP pump threads").
  *
- *   node bin/run-ts.mjs bench/tftp/phases.ts [--clients 20] [--pinned] [--sequential] [--servers crashcart,dnsmasq,tftpd-hpa]
+ *   node bin/run-ts.mjs bench/tftp/phases.ts [--clients 20] [--pinned] [--sequential | --curl] [--rounds 1]
+ *     [--servers crashcart,dnsmasq,tftpd-hpa]
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,10 +24,12 @@ const { values: v } = parseArgs({
     clients: { type: 'string', default: '20' },
     pinned: { type: 'boolean', default: false },
     sequential: { type: 'boolean', default: false },
+    curl: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '1' },
     servers: { type: 'string', default: 'crashcart,dnsmasq,tftpd-hpa' },
   },
 });
-requireTools('tftp', ['atftp', 'in.tftpd', 'dnsmasq', 'taskset', 'tcpdump']);
+requireTools('tftp', ['atftp', 'curl', 'in.tftpd', 'dnsmasq', 'taskset', 'tcpdump']);
 const STARTERS: Record<string, StartServer> = { crashcart, dnsmasq, 'tftpd-hpa': tftpdHpa };
 const N = Number(v.clients);
 
@@ -102,16 +106,23 @@ async function one(lab: Lab, dir: string, name: string): Promise<void> {
     const cpu0 = threadCpu(srv.pid);
     const t0 = Date.now();
     const rs: Awaited<ReturnType<typeof go>>[] = [];
-    if (!v.sequential) rs.push(...(await Promise.all(Array.from({ length: N }, go))));
-    else for (let i = 0; i < N; i++) rs.push(await go());
+    const curlArgs = ['-s', '-Z', '--parallel-max', String(N), '--parallel-immediate', '--tftp-blksize', '1468'];
+    for (let i = 0; i < N; i++) curlArgs.push('-o', '/dev/null', `tftp://${SERVER_IP}/m1`);
+    for (let k = 0; k < Number(v.rounds); k++) {
+      if (v.curl) rs.push(await (v.pinned ? lab.client('taskset', ['-c', '1', 'curl', ...curlArgs]) : lab.client('curl', curlArgs)));
+      else if (!v.sequential) rs.push(...(await Promise.all(Array.from({ length: N }, go))));
+      else for (let i = 0; i < N; i++) rs.push(await go());
+    }
     const wall = Date.now() - t0;
     const cpu1 = threadCpu(srv.pid);
     await new Promise((r) => setTimeout(r, 300));
     td.kill('SIGINT');
     await new Promise((r) => td.once('exit', r));
-    if (rs.some((r) => r.code !== 0)) throw new Error(`${name}: atftp failed`);
+    if (rs.some((r) => r.code !== 0)) throw new Error(`${name}: ${v.curl ? 'curl' : 'atftp'} failed`);
     const busy = [...cpu1].map(([k, ms]) => [k, ms - (cpu0.get(k) ?? 0)] as const).filter(([, ms]) => ms > 0);
-    console.log(`${name}: ${N} clients${v.sequential ? ' one after the other' : ' at once'}, round ${wall} ms`);
+    console.log(
+      `${name}: ${N} ${v.curl ? 'transfers of one curl' : 'clients'}${v.sequential ? ' one after the other' : ' at once'}, ${v.rounds} round(s) ${wall} ms`,
+    );
     console.log(`  CPU by thread (ms, 10 ms ticks): ${busy.map(([k, ms]) => `${k} ${ms}`).join(', ') || 'under one tick'}`);
     for (const l of phases(text.split('\n'))) console.log(l);
   } finally {

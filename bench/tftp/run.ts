@@ -1,8 +1,10 @@
 /**
  * TFTP benchmark: Crashcart against tftpd-hpa and dnsmasq in the same run, on
  * the same two-namespace veth lab (MTU 1500), measured with atftp (C, the one
- * client here that speaks windowsize), twice: pinned (server under `taskset -c 0`,
- * clients under `taskset -c 1`, like the independent harness) and unpinned.
+ * client here that speaks windowsize) and, for concurrent transfers, also with
+ * one curl process running them all (libcurl's TFTP client), twice: pinned
+ * (server under `taskset -c 0`, clients under `taskset -c 1`, like the
+ * independent harness) and unpinned.
  * Servers are interleaved row by row (each row starts each server afresh), so a
  * burst of load from other jobs on a shared machine hits all of them alike.
  * Prints a markdown table with ratios and writes it to bench/tftp/RESULTS.md.
@@ -27,7 +29,7 @@ const { values: v } = parseArgs({
     out: { type: 'string', default: path.join(REPO, 'bench/tftp/RESULTS.md') },
   },
 });
-requireTools('tftp', ['atftp', 'in.tftpd', 'dnsmasq', 'taskset']);
+requireTools('tftp', ['atftp', 'curl', 'in.tftpd', 'dnsmasq', 'taskset']);
 const MiB = 1024 * 1024;
 
 interface Row {
@@ -35,8 +37,10 @@ interface Row {
   file: string;
   bytes: number;
   options: string[];
-  /** Parallel clients. */
+  /** Parallel transfers. */
   clients: number;
+  /** An atftp process per transfer, or one curl process running them all (--parallel). */
+  client: 'atftp' | 'curl';
   /** Timed repetitions (the median is kept). */
   reps: number;
 }
@@ -55,32 +59,91 @@ const W16 = ['--option', 'blksize 1468', '--option', 'windowsize 16'];
 const B1468 = ['--option', 'blksize 1468'];
 const big = v.quick ? 2 : 3;
 const ROWS: Row[] = [
-  { label: '1 MiB, blksize 512', file: 'm1', bytes: MiB, options: [], clients: 1, reps: 5 },
-  { label: '1 MiB, blksize 1468', file: 'm1', bytes: MiB, options: B1468, clients: 1, reps: 5 },
-  { label: '1 MiB, blksize 1468 + windowsize 16', file: 'm1', bytes: MiB, options: W16, clients: 1, reps: 5 },
-  { label: '64 MiB, blksize 512', file: 'm64', bytes: 64 * MiB, options: [], clients: 1, reps: big },
-  { label: '64 MiB, blksize 1468', file: 'm64', bytes: 64 * MiB, options: B1468, clients: 1, reps: big },
-  { label: '64 MiB, blksize 1468 + windowsize 16', file: 'm64', bytes: 64 * MiB, options: W16, clients: 1, reps: big },
-  { label: '20 concurrent x 1 MiB, blksize 1468', file: 'm1', bytes: MiB, options: B1468, clients: 20, reps: 3 },
-  { label: '100 concurrent x 1 MiB, blksize 1468', file: 'm1', bytes: MiB, options: B1468, clients: 100, reps: 3 },
+  { label: '1 MiB, blksize 512', file: 'm1', bytes: MiB, options: [], clients: 1, client: 'atftp', reps: 5 },
+  { label: '1 MiB, blksize 1468', file: 'm1', bytes: MiB, options: B1468, clients: 1, client: 'atftp', reps: 5 },
+  { label: '1 MiB, blksize 1468 + windowsize 16', file: 'm1', bytes: MiB, options: W16, clients: 1, client: 'atftp', reps: 5 },
+  { label: '64 MiB, blksize 512', file: 'm64', bytes: 64 * MiB, options: [], clients: 1, client: 'atftp', reps: big },
+  { label: '64 MiB, blksize 1468', file: 'm64', bytes: 64 * MiB, options: B1468, clients: 1, client: 'atftp', reps: big },
+  { label: '64 MiB, blksize 1468 + windowsize 16', file: 'm64', bytes: 64 * MiB, options: W16, clients: 1, client: 'atftp', reps: big },
+  // A process per transfer: the round is mostly the clients' process starts on the client core (docs/perf/changes.md).
+  {
+    label: '20 concurrent x 1 MiB, blksize 1468, an atftp process each',
+    file: 'm1',
+    bytes: MiB,
+    options: B1468,
+    clients: 20,
+    client: 'atftp',
+    reps: 3,
+  },
+  {
+    label: '100 concurrent x 1 MiB, blksize 1468, an atftp process each',
+    file: 'm1',
+    bytes: MiB,
+    options: B1468,
+    clients: 100,
+    client: 'atftp',
+    reps: 3,
+  },
+  // One process: every transfer starts at once, and the round measures the servers.
+  {
+    label: '20 concurrent x 1 MiB, blksize 1468, one curl process',
+    file: 'm1',
+    bytes: MiB,
+    options: B1468,
+    clients: 20,
+    client: 'curl',
+    reps: 5,
+  },
+  {
+    label: '100 concurrent x 1 MiB, blksize 1468, one curl process',
+    file: 'm1',
+    bytes: MiB,
+    options: B1468,
+    clients: 100,
+    client: 'curl',
+    reps: 5,
+  },
 ];
 // The last one is not a peer: Crashcart with transfers in JavaScript, to show what the native pump changed.
 const SERVERS: StartServer[] = [crashcart, tftpdHpa, dnsmasq, crashcartJs];
 const NAMES = ['Crashcart', 'tftpd-hpa', 'dnsmasq', 'Crashcart --tftp-js'];
 
-/** One timed round: `clients` atftp downloads in parallel; returns seconds, or throws on any failure. */
+/** `cmd args`, in the client namespace, under `taskset -c CPUS` when given. */
+const clientRun = (lab: Lab, cpus: string | null, cmd: string, args: string[], timeoutMs: number) =>
+  cpus ? lab.client('taskset', ['-c', cpus, cmd, ...args], timeoutMs) : lab.client(cmd, args, timeoutMs);
+
+/** One timed round: the row's transfers in parallel; returns seconds, or throws on any failure. */
 async function round(lab: Lab, row: Row, cpus: string | null): Promise<number> {
+  if (row.client === 'curl') return curlRound(lab, row, cpus);
   const t0 = process.hrtime.bigint();
   const atftp = [...row.options, '-g', '-r', row.file, '-l', '/dev/null', SERVER_IP];
-  const rs = await Promise.all(
-    Array.from({ length: row.clients }, () =>
-      cpus ? lab.client('taskset', ['-c', cpus, 'atftp', ...atftp], 120_000) : lab.client('atftp', atftp, 120_000),
-    ),
-  );
+  const rs = await Promise.all(Array.from({ length: row.clients }, () => clientRun(lab, cpus, 'atftp', atftp, 120_000)));
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const failed = rs.filter((r) => r.code !== 0);
   if (failed.length > 0)
     throw new Error(`${failed.length} of ${row.clients} atftp failed: ${failed[0]!.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+  return s;
+}
+
+/**
+ * One curl process running all of the row's transfers at once (`--parallel`; it asks for tsize, blksize 1468 and
+ * timeout 6), each to /dev/null, with every transfer's byte count checked.
+ */
+async function curlRound(lab: Lab, row: Row, cpus: string | null): Promise<number> {
+  const args = ['--no-progress-meter', '--parallel', '--parallel-immediate', '--parallel-max', String(row.clients)];
+  args.push('--tftp-blksize', '1468', '--max-time', '30', '--write-out', '%{size_download}\n');
+  for (let i = 0; i < row.clients; i++) args.push('-o', '/dev/null', `tftp://${SERVER_IP}/${row.file}`);
+  const t0 = process.hrtime.bigint();
+  const r = await clientRun(lab, cpus, 'curl', args, 60_000);
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const short = r.stdout
+    .trim()
+    .split('\n')
+    .filter((x) => Number(x) !== row.bytes).length;
+  if (r.code !== 0 || short > 0)
+    throw new Error(
+      `${short} of ${row.clients} curl transfers incomplete (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' / ')}`,
+    );
   return s;
 }
 
@@ -180,6 +243,7 @@ async function main(): Promise<void> {
     .trim()
     .split('\n')
     .join(', ');
+  const curlVersion = (await run('curl', ['--version'])).stdout.split(' ').slice(0, 2).join(' ');
   const doc = `# TFTP benchmark results
 
 Generated by \`node bin/run-ts.mjs bench/tftp/run.ts\` on ${new Date().toISOString().slice(0, 10)} (${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores shared with other work, Node ${process.version}; ${Math.round((Date.now() - t0) / 60000)} min, load average at the end ${os
@@ -187,8 +251,10 @@ Generated by \`node bin/run-ts.mjs bench/tftp/run.ts\` on ${new Date().toISOStri
     .map((x) => x.toFixed(1))
     .join(' ')}).
 Lab: two network namespaces joined by a veth pair, MTU 1500; each server in turn listens on 10.99.0.1:69 with the same
-root; the client is atftp (${versions}) writing to /dev/null. Figures are MiB/s of file data (medians of the
-repetitions; concurrent rows count all clients' bytes over the wall time of the whole round, including process start).
+root; the client is atftp (${versions}) writing to /dev/null, and on the last two rows one curl process
+running every transfer at once (${curlVersion}). Figures are MiB/s of file data (medians of the repetitions;
+concurrent rows count all transfers' bytes over the wall time of the whole round, including the clients' process
+starts: 20 or 100 of them on the atftp rows, where they are most of the round).
 Each row starts each server afresh, servers one after the other, so load from other jobs falls on all of them alike.
 tftpd-hpa and dnsmasq do not implement RFC 7440, so on windowsize rows they answer without it and run lock-step.
 

@@ -2,7 +2,7 @@
  * A read transfer whose data phase runs in Crashcart's own addon
  * (native/tftp-pump.c): the OACK, every DATA block, the ACKs, the window,
  * the retransmission timer and the block-1 rule, on a socket the addon opens
- * and owns, on the addon's pump threads (off Node's loop). The request phase
+ * and owns, on the addon's pump thread (off Node's loop). The request phase
  * (decode, path checks, negotiation, the cache) stays in server.ts, and
  * onStart/onEnd run on the main thread. Same surface and same TransferResult as transfer.ts, so
  * the server treats both alike.
@@ -53,7 +53,7 @@ interface Addon {
   start(o: PumpOptions): object;
   duplicateRequest(job: object): void;
   abort(job: object, message: string): void;
-  /** Pump threads: one on one CPU, MAX_WORKERS (native/tftp-pump.c) with more; running once a transfer started. */
+  /** Pump threads: PUMP_THREADS (native/tftp-pump.c, one) planned; running once a transfer started. */
   threads(): { planned: number; running: number };
 }
 
