@@ -136,7 +136,6 @@ struct shared {
   uv_mutex_t lock;         /* guards every queue */
   queue_t events;
   int active; /* Node's thread: jobs begun and not yet delivered as ended (holds the loop alive) */
-  int nworkers;
   int started; /* the pump threads were started (with the first transfer) */
   worker_t workers[PUMP_THREADS];
 };
@@ -688,10 +687,10 @@ static int start_worker(worker_t *w) {
 static worker_t *pick_worker(shared_t *sh) {
   if (!sh->started) {
     sh->started = 1;
-    for (int i = 0; i < sh->nworkers; i++) start_worker(&sh->workers[i]);
+    for (int i = 0; i < PUMP_THREADS; i++) start_worker(&sh->workers[i]);
   }
   worker_t *w = NULL;
-  for (int i = 0; i < sh->nworkers; i++)
+  for (int i = 0; i < PUMP_THREADS; i++)
     if (sh->workers[i].running && (!w || sh->workers[i].jobs < w->jobs)) w = &sh->workers[i];
   return w;
 }
@@ -699,7 +698,7 @@ static worker_t *pick_worker(shared_t *sh) {
 /* The environment is going away: stop the pump threads (transfers still running end with them). */
 static void cleanup(void *arg) {
   shared_t *sh = (shared_t *)arg;
-  for (int i = 0; i < sh->nworkers; i++) {
+  for (int i = 0; i < PUMP_THREADS; i++) {
     worker_t *w = &sh->workers[i];
     if (!w->running) continue;
     msg_t *m = calloc(1, sizeof *m);
@@ -916,8 +915,8 @@ static napi_value js_threads(napi_env env, napi_callback_info info) {
   shared_t *sh;
   napi_get_instance_data(env, (void **)&sh);
   int running = 0;
-  for (int i = 0; i < sh->nworkers; i++) running += sh->workers[i].running;
-  return threads_object(env, sh->nworkers, running);
+  for (int i = 0; i < PUMP_THREADS; i++) running += sh->workers[i].running;
+  return threads_object(env, PUMP_THREADS, running);
 }
 
 NAPI_MODULE_INIT() {
@@ -930,8 +929,7 @@ NAPI_MODULE_INIT() {
   }
   sh->env = env;
   sh->events_async.data = sh;
-  sh->nworkers = PUMP_THREADS;
-  for (int i = 0; i < sh->nworkers; i++) sh->workers[i].sh = sh;
+  for (int i = 0; i < PUMP_THREADS; i++) sh->workers[i].sh = sh;
   uv_unref((uv_handle_t *)&sh->events_async); /* held only while transfers run */
   napi_set_instance_data(env, sh, NULL, NULL);
   napi_add_env_cleanup_hook(env, cleanup, sh);

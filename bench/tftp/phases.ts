@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { createLab, SERVER_IP, type Lab } from '../../test/tftp/helpers/lab.ts';
 import { crashcart, dnsmasq, tftpdHpa, type StartServer } from './servers.ts';
 import { requireTools } from '../require-tools.ts';
+import { clientRun, curlArgs } from './clients.ts';
 import { statCpuMs } from '../proc-stat.ts';
 
 const { values: v } = parseArgs({
@@ -95,7 +96,8 @@ async function one(lab: Lab, dir: string, name: string): Promise<void> {
   const srv = await STARTERS[name]!(lab, dir, v.pinned ? '0' : null);
   try {
     const atftp = ['--option', 'blksize 1468', '-g', '-r', 'm1', '-l', '/dev/null', SERVER_IP];
-    const go = () => (v.pinned ? lab.client('taskset', ['-c', '1', 'atftp', ...atftp]) : lab.client('atftp', atftp));
+    const cpus = v.pinned ? '1' : null;
+    const go = () => clientRun(lab, cpus, 'atftp', atftp);
     await go(); // warm-up: page cache, first-run costs
     const td = spawn('ip', ['netns', 'exec', lab.serverNs, 'tcpdump', '-i', 'vs', '-n', '-tt', '-B', '65536', 'udp'], {
       stdio: ['ignore', 'pipe', 'ignore'],
@@ -106,10 +108,8 @@ async function one(lab: Lab, dir: string, name: string): Promise<void> {
     const cpu0 = threadCpu(srv.pid);
     const t0 = Date.now();
     const rs: Awaited<ReturnType<typeof go>>[] = [];
-    const curlArgs = ['-s', '-Z', '--parallel-max', String(N), '--parallel-immediate', '--tftp-blksize', '1468'];
-    for (let i = 0; i < N; i++) curlArgs.push('-o', '/dev/null', `tftp://${SERVER_IP}/m1`);
     for (let k = 0; k < Number(v.rounds); k++) {
-      if (v.curl) rs.push(await (v.pinned ? lab.client('taskset', ['-c', '1', 'curl', ...curlArgs]) : lab.client('curl', curlArgs)));
+      if (v.curl) rs.push(await clientRun(lab, cpus, 'curl', curlArgs(N, 'm1')));
       else if (!v.sequential) rs.push(...(await Promise.all(Array.from({ length: N }, go))));
       else for (let i = 0; i < N; i++) rs.push(await go());
     }

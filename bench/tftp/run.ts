@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { createLab, REPO, run, SERVER_IP, type Lab } from '../../test/tftp/helpers/lab.ts';
 import { crashcart, crashcartJs, dnsmasq, tftpdHpa, type StartServer } from './servers.ts';
 import { requireTools } from '../require-tools.ts';
+import { clientRun, curlArgs } from './clients.ts';
 import { procCpuMs } from '../proc-stat.ts';
 
 const { values: v } = parseArgs({
@@ -108,10 +109,6 @@ const ROWS: Row[] = [
 const SERVERS: StartServer[] = [crashcart, tftpdHpa, dnsmasq, crashcartJs];
 const NAMES = ['Crashcart', 'tftpd-hpa', 'dnsmasq', 'Crashcart --tftp-js'];
 
-/** `cmd args`, in the client namespace, under `taskset -c CPUS` when given. */
-const clientRun = (lab: Lab, cpus: string | null, cmd: string, args: string[], timeoutMs: number) =>
-  cpus ? lab.client('taskset', ['-c', cpus, cmd, ...args], timeoutMs) : lab.client(cmd, args, timeoutMs);
-
 /** One timed round: the row's transfers in parallel; returns seconds, or throws on any failure. */
 async function round(lab: Lab, row: Row, cpus: string | null): Promise<number> {
   if (row.client === 'curl') return curlRound(lab, row, cpus);
@@ -125,16 +122,10 @@ async function round(lab: Lab, row: Row, cpus: string | null): Promise<number> {
   return s;
 }
 
-/**
- * One curl process running all of the row's transfers at once (`--parallel`; it asks for tsize, blksize 1468 and
- * timeout 6), each to /dev/null, with every transfer's byte count checked.
- */
+/** One curl process running all of the row's transfers at once, with every transfer's byte count checked. */
 async function curlRound(lab: Lab, row: Row, cpus: string | null): Promise<number> {
-  const args = ['--no-progress-meter', '--parallel', '--parallel-immediate', '--parallel-max', String(row.clients)];
-  args.push('--tftp-blksize', '1468', '--max-time', '30', '--write-out', '%{size_download}\n');
-  for (let i = 0; i < row.clients; i++) args.push('-o', '/dev/null', `tftp://${SERVER_IP}/${row.file}`);
   const t0 = process.hrtime.bigint();
-  const r = await clientRun(lab, cpus, 'curl', args, 60_000);
+  const r = await clientRun(lab, cpus, 'curl', curlArgs(row.clients, row.file), 60_000);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const short = r.stdout
     .trim()
