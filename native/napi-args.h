@@ -56,15 +56,20 @@ static inline double get_num(napi_env env, napi_value o, const char *name, int *
 /* A method for napi_define_properties. */
 #define NAPI_METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
 
+/* { a: va, b: vb }: an object of two numbers, as the addons' counters return them. */
+static inline napi_value pair_object(napi_env env, const char *a, double va, const char *b, double vb) {
+  napi_value o, x, y;
+  napi_create_object(env, &o);
+  napi_create_double(env, va, &x);
+  napi_create_double(env, vb, &y);
+  napi_set_named_property(env, o, a, x);
+  napi_set_named_property(env, o, b, y);
+  return o;
+}
+
 /* { planned, running }: the worker threads an addon runs once work arrived, and those running (its threads()). */
 static inline napi_value threads_object(napi_env env, int planned, int running) {
-  napi_value o, p, r;
-  napi_create_object(env, &o);
-  napi_create_int32(env, planned, &p);
-  napi_create_int32(env, running, &r);
-  napi_set_named_property(env, o, "planned", p);
-  napi_set_named_property(env, o, "running", r);
-  return o;
+  return pair_object(env, "planned", planned, "running", running);
 }
 
 #endif
