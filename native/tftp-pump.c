@@ -285,7 +285,7 @@ static uint64_t rto_wait_ms(const pump_t *p) {
  * between polls so anything else runnable on its core goes first) for twice that round trip plus SPIN_SLACK_US, at
  * most SPIN_MAX_US, before it sleeps. A slow client (a busy rack, a ROM that takes a millisecond per block) has a
  * longer round trip and gets no polling, so the thread spends nothing on it. Lock-step rows of bench/tftp went from
- * 0.84-1.23x to 1.5-2.8x of the best peer with it, at the same CPU per block as dnsmasq's sleeping loop
+ * 0.84-1.23x to 1.77-3.29x of the best peer with it, at the same CPU per block as dnsmasq's sleeping loop
  * (docs/perf/changes.md, "Polling between blocks").
  */
 #define SPIN_MAX_US 200
