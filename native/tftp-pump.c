@@ -672,9 +672,8 @@ static void on_commands(uv_async_t *a) {
         }
         uv_sem_post(m->done);
         break;
-      case M_STOP:
+      case M_STOP: /* pump_thread's loop ends after this turn */
         w->stopping = 1;
-        uv_stop(&w->loop);
         break;
     }
     free(m); /* commands are never embedded */

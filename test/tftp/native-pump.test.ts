@@ -94,6 +94,14 @@ async function startPumpThreads(): Promise<void> {
   await s.stop();
 }
 
+/** atftp, a process of its own, reading `file` at blksize 1468 into `target`; resolves with its exit code. */
+function atftpGet(to: Peer, file: string, target: string): Promise<number | null> {
+  const client = spawn('atftp', ['--option', 'blksize 1468', '-g', '-r', file, '-l', target, to.address, String(to.port)], {
+    stdio: 'ignore',
+  });
+  return new Promise((resolve) => client.once('exit', (c) => resolve(c)));
+}
+
 const rrq = (file: string, options: Array<[string, string]> = []) => encode({ op: 1, filename: file, mode: 'octet', options });
 const ack = (n: number) => encode({ op: 4, block: n });
 const dataBlocks = (got: Array<{ buf: Buffer }>) => got.filter((g) => g.buf[1] === 3).map((g) => g.buf.readUInt16BE(2));
@@ -148,11 +156,7 @@ describe('the native TFTP pump', () => {
         },
       },
     });
-    const client = spawn('atftp', ['--option', 'blksize 1468', '-g', '-r', 'mid', '-l', target, to.address, String(to.port)], {
-      stdio: 'ignore',
-    });
-    const code = await new Promise<number | null>((resolve) => client.once('exit', (c) => resolve(c)));
-    expect(code).toBe(0);
+    expect(await atftpGet(to, 'mid', target)).toBe(0);
     expect(sizeWhenUnblocked).toBe(mid.length);
     expect(sha(fs.readFileSync(target))).toBe(sha(mid));
     await idle();
@@ -177,10 +181,7 @@ describe('the native TFTP pump', () => {
     let reads = 0;
     for (let i = 0; i < 3 && reads === 0; i++) {
       const at = addon.polling();
-      const client = spawn('atftp', ['--option', 'blksize 1468', '-g', '-r', 'mid', '-l', target, to.address, String(to.port)], {
-        stdio: 'ignore',
-      });
-      expect(await new Promise<number | null>((resolve) => client.once('exit', (c) => resolve(c)))).toBe(0);
+      expect(await atftpGet(to, 'mid', target)).toBe(0);
       expect(sha(fs.readFileSync(target))).toBe(sha(mid));
       await idle();
       const now = addon.polling();
