@@ -102,7 +102,9 @@ async function serve(
     httpPort: 8026,
     testDefaults: false,
     env,
-    ...(o.cpus ? { wrap: ['taskset', '-c', o.cpus] } : {}),
+    // V8 prints its trace with C stdio, which a pipe buffers in blocks: line-buffered, the warm start's full
+    // collection is in the output before the warm start reports done, not seconds later among the step's.
+    wrap: [...(o.cpus ? ['taskset', '-c', o.cpus] : []), ...(o.traceGc ? ['stdbuf', '-oL'] : [])],
     nodeArgs: [
       ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []),
       ...(o.traceGc ? ['--trace-gc-nvp'] : []),
@@ -115,6 +117,8 @@ async function serve(
     const s = warmStartOf(lab, ns, a.adminUrl, token);
     return s && (s.state === 'done' || !warm) ? s : null;
   });
+  // The pipe delivers the last trace lines on a later turn of our loop: let them arrive before the step is marked.
+  if (o.traceGc) await new Promise((r) => setTimeout(r, 200));
   // V8 stamps each collection with the isolate's time: the step's are those after the last one before it.
   const lastGcMs = () => parseGcTrace(a.output()).reduce((m, e) => Math.max(m, e.atMs), -1);
   let stepFromMs = -1;

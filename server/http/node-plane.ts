@@ -188,7 +188,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
       // Unauthenticated like any download: within the source's event budget (node-guard.ts).
       const ip = plainIp(req.ip);
       const m = loaderMissing(req.url.slice('/ipxe/'.length).split('?')[0]!, 'http', ip);
-      const nodeId = ctx.repo.all().find((d) => d.ip === ip)?.id ?? null;
+      const nodeId = ctx.repo.byIp(ip)?.id ?? null;
       if (m) ctx.guard.sourceEvent(ip, 'boot.loader_missing', { node_id: nodeId, message: m.message, data: m.data });
     }
   });
@@ -202,7 +202,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
  */
 async function transferEvent(ctx: CoreContext, rawIp: string, url: string, bytes?: number): Promise<void> {
   const ip = plainIp(rawIp);
-  let node = ctx.repo.all().find((d) => d.ip === ip);
+  let node = ctx.repo.byIp(ip);
   if (!node && url.startsWith('/ipxe/')) {
     const lease = await ctx.store.leases.findOne({ ip });
     node = lease ? ctx.repo.byMacAddress(lease.mac) : undefined;

@@ -44,7 +44,7 @@ export function bootHooks(ctx: CoreContext): BootHooks & TftpHooks {
   const nodeByIp = async (ip: string): Promise<NodeDoc | undefined> => {
     const lease = await ctx.store.leases.findOne({ ip });
     const byLease = lease ? ctx.repo.byMacAddress(lease.mac) : undefined;
-    return byLease ?? ctx.repo.all().find((d) => d.ip === ip);
+    return byLease ?? ctx.repo.byIp(ip);
   };
   return {
     async sawBoot(s: BootSighting) {

@@ -98,6 +98,16 @@ export class NodeRepo {
     return id === undefined ? undefined : this.byId.get(id);
   }
 
+  /**
+   * The first node (in id order) whose last known address is `ip`. Asked per download and per TFTP read, so it
+   * walks the records in place: `all().find` copied every record's reference first (a 500-machine storm makes
+   * 1,000 downloads, each copying up to 500 references).
+   */
+  byIp(ip: string): NodeDoc | undefined {
+    for (const d of this.byId.values()) if (d.ip === ip) return d;
+    return undefined;
+  }
+
   /** All nodes (live objects: do not mutate outside `save`/`touch`). */
   all(): NodeDoc[] {
     return [...this.byId.values()];

@@ -92,6 +92,29 @@ describe('the microkernel of each architecture', () => {
   });
 });
 
+describe('downloads name their node', () => {
+  it('by the address the node last booted from; another address names none', async () => {
+    const boot = (mac: string, remoteAddress: string) =>
+      a.node.inject({ method: 'GET', url: `/boot?mac=${mac}&arch=i386&platform=pcbios`, remoteAddress });
+    expect((await boot('52:54:00:cc:d1:01', '10.66.0.141')).statusCode).toBe(200);
+    expect((await boot('52:54:00:cc:d1:02', '10.66.0.142')).statusCode).toBe(200);
+    const second = byMac('52:54:00:cc:d1:02');
+    expect(second.ip).toBe('10.66.0.142');
+    const transfer = async (remoteAddress: string) => {
+      const from = events.length;
+      const r = await a.node.inject({ method: 'GET', url: '/mk/vmlinuz', remoteAddress });
+      expect(r.body).toBe('amd64 vmlinuz');
+      await new Promise((done) => setTimeout(done, 5)); // the event is emitted beside the answer
+      return events.slice(from).find((e) => e.type === 'http.transfer' && (e.data as { ip?: string }).ip === remoteAddress);
+    };
+    expect((await transfer('10.66.0.142'))?.node_id).toBe(second.id);
+    expect((await transfer('10.66.0.141'))?.node_id).toBe(byMac('52:54:00:cc:d1:01').id);
+    const stranger = await transfer('10.66.0.199');
+    expect(stranger).toBeDefined();
+    expect(stranger?.node_id).toBeNull();
+  });
+});
+
 describe('boot_chain: node > tag > appliance', () => {
   it('resolves the most specific layer, and two tags that disagree give the chain that boots more machines', async () => {
     const hooks = bootHooks(a.app.ctx);
