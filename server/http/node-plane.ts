@@ -188,8 +188,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
       // Unauthenticated like any download: within the source's event budget (node-guard.ts).
       const ip = plainIp(req.ip);
       const m = loaderMissing(req.url.slice('/ipxe/'.length).split('?')[0]!, 'http', ip);
-      const nodeId = ctx.repo.byIp(ip)?.id ?? null;
-      if (m) ctx.guard.sourceEvent(ip, 'boot.loader_missing', { node_id: nodeId, message: m.message, data: m.data });
+      if (m) ctx.guard.sourceEvent(ip, 'boot.loader_missing', { node_id: ctx.repo.byIp(ip)?.id ?? null, message: m.message, data: m.data });
     }
   });
   return app;
