@@ -10,6 +10,8 @@ import { bootMachine, type MachineSpec } from './machine.ts';
 
 interface Spec {
   reference: boolean;
+  /** Fetch the kernel and initrd from here instead of the URLs in the script (`--assets-from nginx`). */
+  assetBase?: string;
   machines: Omit<MachineSpec, 'ifindex'>[];
 }
 
@@ -26,7 +28,7 @@ rl.once('line', () => {
   const c0 = process.cpuUsage();
   void Promise.all(
     machines.map(async (m) => {
-      const r = await bootMachine(m, t0, spec.reference);
+      const r = await bootMachine(m, t0, spec.reference, spec.assetBase);
       out({ type: 'result', ...r });
     }),
   ).then(() => {

@@ -109,8 +109,12 @@ function assetUrls(script: string): { kernel: string; initrd: string } {
   return { kernel, initrd };
 }
 
-/** Boot one machine. `reference`: time the transport part only (dnsmasq + nginx cannot register; nginx answers a fixed one). */
-export async function bootMachine(m: MachineSpec, t0: number, reference: boolean): Promise<MachineResult> {
+/**
+ * Boot one machine. `reference`: time the transport part only (dnsmasq + nginx cannot register; nginx answers a fixed one).
+ * `assetBase` (bench/storm `--assets-from nginx`): fetch the kernel and initrd the script names from there instead
+ * (`<assetBase>/vmlinuz`, `<assetBase>/initrd.img`), to see what the downloads cost on Crashcart's side.
+ */
+export async function bootMachine(m: MachineSpec, t0: number, reference: boolean, assetBase?: string): Promise<MachineResult> {
   const at = () => Math.round(performance.now() - t0);
   const r: MachineResult = { index: m.index, mac: m.mac, ok: false, t: {}, retries: { dhcp: 0, tftp: 0, http: 0 }, bytes: 0 };
   const guid = Buffer.from(m.vars.uuid.replace(/-/g, ''), 'hex');
@@ -140,7 +144,8 @@ export async function bootMachine(m: MachineSpec, t0: number, reference: boolean
       script = (await fetchBody(agent, expandIpxe(d.url, m.vars), r.retries)).text;
       r.t.boot = at();
     }
-    const urls = assetUrls(script);
+    const named = assetUrls(script);
+    const urls = assetBase ? { kernel: `${assetBase}/vmlinuz`, initrd: `${assetBase}/initrd.img` } : named;
     r.bytes += await sinkBody(sink, urls.kernel, rom.ip, r.retries);
     r.t.kernel = at();
     r.bytes += await sinkBody(sink, urls.initrd, rom.ip, r.retries);

@@ -80,7 +80,8 @@ function stop(c: ChildProcess, sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
  * `crashcart serve` on eth0 of `ns` with the real microkernel from `mk`, started by the test kit's one starter;
  * `copy` adds `--http-copy` (boot files copied from memory instead of sendfile(2), to compare); with `profileDir`
  * it runs under --cpu-prof (the profile lands there when it stops); `tftpJs` adds `--tftp-js` (TFTP transfers in
- * JavaScript instead of the native pump, to compare).
+ * JavaScript instead of the native pump, to compare); `assetsFromNginx` starts an nginx beside it serving the same
+ * kernel and initrd on ASSET_NGINX_PORT (bench/storm `--assets-from nginx`), counted with it.
  */
 export async function startCrashcart(
   ns: string,
@@ -90,6 +91,7 @@ export async function startCrashcart(
   profileDir?: string,
   tftpJs = false,
   cpus: string | null = null,
+  assetsFromNginx = false,
 ): Promise<StormServer> {
   const flags = [
     ...['--iface', 'eth0', '--address', `${STORM_NET.server}/${STORM_NET.prefix}`, '--dhcp', 'full'],
@@ -106,7 +108,52 @@ export async function startCrashcart(
     ...(cpus ? { wrap: pinPrefix(cpus) } : {}),
     nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : [],
   });
-  return { name: 'Crashcart', pids: () => [a.child.pid!], stop: () => a.stop(10_000) };
+  if (!assetsFromNginx) return { name: 'Crashcart', pids: () => [a.child.pid!], stop: () => a.stop(10_000) };
+  // --assets-from nginx: the same two files from an nginx beside it (pinned with it, its CPU counted with it).
+  const root = path.join(dir, 'cc-assets');
+  fs.mkdirSync(root, { recursive: true });
+  fs.chmodSync(root, 0o755);
+  for (const f of ['vmlinuz', 'initrd.img']) {
+    fs.copyFileSync(path.join(mk, f), path.join(root, f));
+    fs.chmodSync(path.join(root, f), 0o644);
+  }
+  let ng: Nginx;
+  try {
+    ng = await startNginx(ns, cpus, root, `${STORM_NET.server}:${ASSET_NGINX_PORT}`, root, '');
+  } catch (e) {
+    await a.stop(10_000);
+    throw e;
+  }
+  return {
+    name: 'Crashcart',
+    pids: () => [a.child.pid!, ng.c.pid!],
+    stop: async () => {
+      await a.stop(10_000);
+      await stop(ng.c, 'SIGQUIT');
+    },
+  };
+}
+
+/** Where `--assets-from nginx` serves the microkernel's kernel and initrd (the rack fetches them there). */
+export const ASSET_NGINX_PORT = 8081;
+
+type Nginx = ReturnType<typeof inNs>;
+
+/** nginx in `ns` (sendfile, tcp_nopush, no access log) serving `www` on `listen`, with `locations` added to its server block. */
+async function startNginx(ns: string, cpus: string | null, root: string, listen: string, www: string, locations: string): Promise<Nginx> {
+  const tmp = path.join(root, 'tmp');
+  fs.mkdirSync(tmp, { recursive: true });
+  const conf = path.join(root, 'nginx.conf');
+  fs.writeFileSync(
+    conf,
+    `worker_processes auto;\ndaemon off;\npid ${root}/nginx.pid;\nerror_log ${root}/nginx-error.log warn;\nevents { worker_connections 4096; }\n` +
+      `http { access_log off; sendfile on; tcp_nopush on; default_type application/octet-stream;\n` +
+      `  client_body_temp_path ${tmp}/b; proxy_temp_path ${tmp}/p; fastcgi_temp_path ${tmp}/f; uwsgi_temp_path ${tmp}/u; scgi_temp_path ${tmp}/s;\n` +
+      `  types { text/plain ipxe; }\n  server { listen ${listen}; root ${www}; location / { }\n${locations}  } }\n`,
+  );
+  const ng = inNs(ns, cpus, 'nginx', ['-c', conf, '-p', root]);
+  await until('nginx', 15_000, () => fs.existsSync(path.join(root, 'nginx.pid')), ng.c, ng.out);
+  return ng;
 }
 
 /**
@@ -126,7 +173,6 @@ export async function startReference(ns: string, dir: string, mk: string, cpus: 
   const tftp = path.join(root, 'tftp');
   const www = path.join(root, 'www');
   fs.mkdirSync(tftp, { recursive: true });
-  fs.mkdirSync(path.join(root, 'tmp'), { recursive: true });
   fs.mkdirSync(www, { recursive: true });
   for (const d of [dir, root, tftp, www]) fs.chmodSync(d, 0o755);
   fs.copyFileSync(path.join(REPO_ROOT, 'resources', 'ipxe', 'undionly.kpxe'), path.join(tftp, 'undionly.kpxe'));
@@ -139,18 +185,6 @@ export async function startReference(ns: string, dir: string, mk: string, cpus: 
   );
   for (const f of fs.readdirSync(www)) fs.chmodSync(path.join(www, f), 0o644);
   fs.chmodSync(path.join(tftp, 'undionly.kpxe'), 0o644);
-  const conf = path.join(root, 'nginx.conf');
-  const tmp = path.join(root, 'tmp');
-  fs.writeFileSync(
-    conf,
-    `worker_processes auto;\ndaemon off;\npid ${root}/nginx.pid;\nerror_log ${root}/nginx-error.log warn;\nevents { worker_connections 4096; }\n` +
-      `http { access_log off; sendfile on; tcp_nopush on; default_type application/octet-stream;\n` +
-      `  client_body_temp_path ${tmp}/b; proxy_temp_path ${tmp}/p; fastcgi_temp_path ${tmp}/f; uwsgi_temp_path ${tmp}/u; scgi_temp_path ${tmp}/s;\n` +
-      `  types { text/plain ipxe; }\n  server { listen ${STORM_NET.server}:8080; root ${www}; location / { }\n` +
-      `    location = /api/v1/register { default_type application/json; return 200 '${fixedAnswer(RegisterResponseSchema)}'; }\n` +
-      `    location = /api/v1/checkin { default_type application/json; return 200 '${fixedAnswer(CheckinResponseSchema)}'; } } }\n`,
-  );
-  const nginx = inNs(ns, cpus, 'nginx', ['-c', conf, '-p', root]);
   const dns = inNs(ns, cpus, 'dnsmasq', [
     '--no-daemon',
     '--conf-file=/dev/null',
@@ -180,7 +214,21 @@ export async function startReference(ns: string, dir: string, mk: string, cpus: 
     }
   };
   await until('dnsmasq', 15_000, listening, dns.c, dns.out);
-  await until('nginx', 15_000, () => fs.existsSync(path.join(root, 'nginx.pid')), nginx.c, nginx.out);
+  let nginx: Nginx;
+  try {
+    nginx = await startNginx(
+      ns,
+      cpus,
+      root,
+      `${STORM_NET.server}:8080`,
+      www,
+      `    location = /api/v1/register { default_type application/json; return 200 '${fixedAnswer(RegisterResponseSchema)}'; }\n` +
+        `    location = /api/v1/checkin { default_type application/json; return 200 '${fixedAnswer(CheckinResponseSchema)}'; }\n`,
+    );
+  } catch (e) {
+    await stop(dns.c);
+    throw e;
+  }
   return {
     name: 'dnsmasq + nginx',
     pids: () => [dns.c.pid!, nginx.c.pid!],
