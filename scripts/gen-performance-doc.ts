@@ -30,7 +30,9 @@ UEFI interop fixes, the same e2e measured 88 s (BIOS) and 106 s (UEFI, via the f
 Three boots of 2026-12-01 on a quiet machine, after the agent's start was cut (register-first from \`/sys\`, a code
 cache, Node started beside the drivers): BIOS 13.2, 13.2 and 13.5 s, UEFI 24.5, 24.8 and 25.3 s (goals 15 and 25 s;
 17.6 and 27.7 s before, same machine). The table is the last of them; what changed and where the seconds go: "Power-on
-to registered, 2026-12-01 afternoon" below.
+to registered, 2026-12-01 afternoon" below. On 2026-12-04 the same code on another host (AMD EPYC, quiet) took 20.1-21.5 s
+(BIOS) and 33.7 s (UEFI): the goals are not met there, because on TCG the guest's own work scales with the host ("Power-on to
+registered on another host, 2026-12-04" below).
 
 ${part('docs/perf/e2e-timings.md', '_Run `npx vitest run test/e2e` to produce the e2e timings._')}
 
