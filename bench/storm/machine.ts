@@ -144,7 +144,7 @@ export async function bootMachine(m: MachineSpec, t0: number, reference: boolean
       script = (await fetchBody(agent, expandIpxe(d.url, m.vars), r.retries)).text;
       r.t.boot = at();
     }
-    const named = assetUrls(script);
+    const named = assetUrls(script); // the script must name both, wherever they are then fetched from
     const urls = assetBase ? { kernel: `${assetBase}/vmlinuz`, initrd: `${assetBase}/initrd.img` } : named;
     r.bytes += await sinkBody(sink, urls.kernel, rom.ip, r.retries);
     r.t.kernel = at();
