@@ -110,16 +110,18 @@ export async function startCrashcart(
   });
   if (!assetsFromNginx) return { name: 'Crashcart', pids: () => [a.child.pid!], stop: () => a.stop(10_000) };
   // --assets-from nginx: the same two files from an nginx beside it (pinned with it, its CPU counted with it).
+  // Served from a folder of their own, so nginx's configuration, pid file and temp folders are not under its root.
   const root = path.join(dir, 'cc-assets');
-  fs.mkdirSync(root, { recursive: true });
-  fs.chmodSync(root, 0o755);
+  const www = path.join(root, 'www');
+  fs.mkdirSync(www, { recursive: true });
+  for (const d of [root, www]) fs.chmodSync(d, 0o755);
   for (const f of ['vmlinuz', 'initrd.img']) {
-    fs.copyFileSync(path.join(mk, f), path.join(root, f));
-    fs.chmodSync(path.join(root, f), 0o644);
+    fs.copyFileSync(path.join(mk, f), path.join(www, f));
+    fs.chmodSync(path.join(www, f), 0o644);
   }
   let ng: Nginx;
   try {
-    ng = await startNginx(ns, cpus, root, `${STORM_NET.server}:${ASSET_NGINX_PORT}`, root, '');
+    ng = await startNginx(ns, cpus, root, `${STORM_NET.server}:${ASSET_NGINX_PORT}`, www, '');
   } catch (e) {
     await a.stop(10_000);
     throw e;
