@@ -29,10 +29,13 @@ Reference point, same harness, same day: before the RA responder (which ends iPX
 UEFI interop fixes, the same e2e measured 88 s (BIOS) and 106 s (UEFI, via the firmware's HTTP-boot fallback).
 Three boots of 2026-12-01 on a quiet machine, after the agent's start was cut (register-first from \`/sys\`, a code
 cache, Node started beside the drivers): BIOS 13.2, 13.2 and 13.5 s, UEFI 24.5, 24.8 and 25.3 s (goals 15 and 25 s;
-17.6 and 27.7 s before, same machine). The table is the last of them; what changed and where the seconds go: "Power-on
-to registered, 2026-12-01 afternoon" below. On 2026-12-04 the same code on another host (AMD EPYC, quiet) took 20.1-21.5 s
-(BIOS) and 33.7 s (UEFI): the goals are not met there, because on TCG the guest's own work scales with the host ("Power-on to
-registered on another host, 2026-12-04" below).
+17.6 and 27.7 s before, same machine); what changed and where the seconds go: "Power-on to registered, 2026-12-01
+afternoon" below. On the morning of 2026-12-04 the same code on another host (AMD EPYC, quiet) took 20.1-21.5 s (BIOS) and
+33.7 s (UEFI), because on TCG the guest's own work scales with the host ("Power-on to registered on another host,
+2026-12-04" below). That evening, on a faster host of the same kind, \`snponly.efi\` became the UEFI default (Debian's
+\`ipxe.efi\` spent 4 s starting): UEFI 24.9, 23.2 and 24.9 s (goal met), BIOS 17.8, 16.0 and 15.7 s (14.7 and 15.6 s
+before; not met: the unchanged BIOS guest now shares the two cores with a UEFI guest that is 4 s further along). The table
+is the last of those runs ("snponly.efi as the UEFI default, 2026-12-04 evening" below).
 
 ${part('docs/perf/e2e-timings.md', '_Run `npx vitest run test/e2e` to produce the e2e timings._')}
 

@@ -22,8 +22,12 @@ export const DEFAULT_NODE_RATE_LIMIT_PER_MIN = 600;
 export const DEFAULT_EVENT_RETENTION = 200_000;
 /** Store compaction interval: nedb appends, compaction rewrites the file. */
 export const DEFAULT_COMPACTION_INTERVAL_S = 600;
-/** UEFI x86 first stage: iPXE's own drivers; snponly.efi per node where they fail. */
-export const DEFAULT_EFI_LOADER = 'ipxe.efi';
+/**
+ * UEFI x86 first stage: snponly.efi drives the NIC through the firmware's own network driver, the one that just
+ * PXE-booted the machine (Ironic's default too). ipxe.efi, with iPXE's own drivers, stays one setting away
+ * (per appliance, tag or node); Debian's 2019 build of it took 4 s longer to start on OVMF (docs/boot.md).
+ */
+export const DEFAULT_EFI_LOADER = 'snponly.efi';
 /**
  * UEFI chain when neither the node nor its tags say: `auto` offers iPXE (the richer chain) and switches a node
  * to the signed shim chain once its firmware fetched iPXE and never ran it (Secure Boot), docs/boot.md.

@@ -19,9 +19,10 @@ import { handleFull } from './full-server.ts';
 import { handleProxy } from './proxy-server.ts';
 import { MALFORMED_EVENT_INTERVAL_MS, MAX_TRACKED_CLIENTS, UNSUPPORTED_EVENT_INTERVAL_MS } from './defaults.ts';
 import { BoundedMap } from './bounded-map.ts';
+import { DEFAULT_EFI_LOADER } from '../config/defaults.ts';
 
-/** When the core cannot say (its hook failed): iPXE, the chain every non-Secure-Boot machine runs. */
-const DEFAULT_PREFS: LoaderPrefs = { efiLoader: 'ipxe.efi', secureChain: false, uboot: false };
+/** When the core cannot say (its hook failed): iPXE, the chain every non-Secure-Boot machine runs, in the default build. */
+const DEFAULT_PREFS: LoaderPrefs = { efiLoader: DEFAULT_EFI_LOADER, secureChain: false, uboot: false };
 
 export type { Outgoing } from './context.ts';
 

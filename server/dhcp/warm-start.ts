@@ -15,6 +15,7 @@
  * packets made here (net/pinned-udp.ts asJsBuffer). test/dhcp/warm-shapes.test.ts checks the classes.
  */
 import type { BootHooks, LoaderPrefs } from '../core/boot-hooks.ts';
+import { DEFAULT_EFI_LOADER } from '../config/defaults.ts';
 import type { Logger } from '../core/plugin.ts';
 import { EventLog, type EventSink } from '../events/event-log.ts';
 import type { Peer } from '../net/pinned-udp.ts';
@@ -156,7 +157,7 @@ export function memoryLeaseStore(): LeaseStore {
   return new LeaseStore(LeaseFile.memory());
 }
 
-const PREFS: LoaderPrefs = { efiLoader: 'ipxe.efi', secureChain: false, uboot: false };
+const PREFS: LoaderPrefs = { efiLoader: DEFAULT_EFI_LOADER, secureChain: false, uboot: false };
 
 /** Boot hooks that record nothing: no node is created, no setting read. */
 export const throwawayHooks: BootHooks = {

@@ -132,7 +132,7 @@ describe('boot_chain: node > tag > appliance', () => {
     );
     byMac(mac).tags = ['dell', 'sb'];
     expect(await chain()).toBe('shim (tag sb; tags dell set another value)');
-    expect(await hooks.loaderPrefsFor(mac)).toEqual({ efiLoader: 'ipxe.efi', secureChain: true, uboot: false });
+    expect(await hooks.loaderPrefsFor(mac)).toEqual({ efiLoader: 'snponly.efi', secureChain: true, uboot: false });
     expect((await admin('PATCH', `/api/v1/nodes/${id}`, { boot_chain: 'ipxe', efi_loader: 'snponly.efi' })).status).toBe(200);
     expect(await chain()).toBe('ipxe (node)');
     expect(await hooks.loaderPrefsFor(mac)).toEqual({ efiLoader: 'snponly.efi', secureChain: false, uboot: false });
@@ -142,14 +142,14 @@ describe('boot_chain: node > tag > appliance', () => {
   });
 });
 
-/** The TFTP server's event for a complete ipxe.efi fetch by this node (what auto chain selection reads). */
+/** The TFTP server's event for a complete snponly.efi fetch (the default loader) by this node (what auto chain selection reads). */
 function fetchedIpxe(nodeId: number): void {
   a.app.ctx.events.emit('tftp.finish', {
     node_id: nodeId,
-    message: 'TFTP ipxe.efi',
+    message: 'TFTP snponly.efi',
     data: {
-      file: 'ipxe.efi',
-      requested: 'ipxe.efi',
+      file: 'snponly.efi',
+      requested: 'snponly.efi',
       client: '10.66.0.130',
       size: 1024,
       blksize: 1468,
@@ -170,7 +170,7 @@ describe('boot_chain auto', () => {
     const fw = { mac, arch: 7, vendorClass: 'PXEClient:Arch:00007:UNDI:003000' };
     await hooks.sawBoot(fw);
     const n = byMac(mac);
-    // The firmware fetched ipxe.efi (the TFTP server's event), then came back: refused (Secure Boot).
+    // The firmware fetched snponly.efi (the TFTP server's event), then came back: refused (Secure Boot).
     fetchedIpxe(n.id);
     expect(n.ipxe_fetched_at).not.toBeNull();
     expect((await hooks.loaderPrefsFor(mac)).secureChain).toBe(false);

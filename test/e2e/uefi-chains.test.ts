@@ -159,7 +159,7 @@ beforeAll(async () => {
   checkQemu();
   checkQemuArm64();
   for (const dir of [MK_DIR, MK_ARM64_DIR]) requireMicrokernel(dir);
-  for (const f of ['shimx64.efi', 'grubx64.efi', 'ipxe.efi', 'shimaa64.efi', 'grubaa64.efi'])
+  for (const f of ['shimx64.efi', 'grubx64.efi', 'snponly.efi', 'shimaa64.efi', 'grubaa64.efi'])
     if (!existsSync(path.join(REPO, 'resources/ipxe', f)))
       throw new Error(`resources/ipxe/${f} is missing\n  fix: bash scripts/ensure-test-deps.sh`);
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'cc-e2euc-data-'));
@@ -228,11 +228,12 @@ describe('Secure Boot x64, UEFI HTTP boot and arm64 PXE (QEMU, TCG)', () => {
 
       // Power-on 1: the appliance does not know the machine; auto starts with iPXE, which Secure Boot refuses.
       let guest = start(SB_SPEC, 'sb-boot1.serial.log', 'vars-sb1.fd');
-      const refused = await waitFor('the firmware to refuse ipxe.efi', REFUSE_TIMEOUT_MS, async () => guest.serial.find(REFUSED));
+      const refused = await waitFor('the firmware to refuse snponly.efi (iPXE)', REFUSE_TIMEOUT_MS, async () => guest.serial.find(REFUSED));
       const refusedS = (refused.at - guest.poweredOnAt) / 1000;
       log(`Secure Boot power-on 1: firmware refused iPXE after ${refusedS.toFixed(1)} s: ${refused.text.trim()}`);
       let events = await allEvents(a);
-      expect(events.some((e) => e.type === 'tftp.finish' && /ipxe\.efi/.test(String(e.data.file ?? e.message)))).toBe(true);
+      // The appliance's default UEFI loader (default_efi_loader) is snponly.efi.
+      expect(events.some((e) => e.type === 'tftp.finish' && /snponly\.efi/.test(String(e.data.file ?? e.message)))).toBe(true);
       expect(guest.serial.find(/iPXE/)).toBeUndefined(); // it never ran
       await stop(guest);
 

@@ -79,9 +79,9 @@ export const LOADERS: readonly LoaderArtifact[] = Object.freeze([
     arch: 'x86_64-efi',
     // 7 EFI x86-64, 9 what some x86-64 firmware (VMware) sends, 16 EFI x86-64 HTTP boot (RFC 4578, IANA registry).
     dhcpArch: [7, 9, 16],
-    bootFile: 'ipxe.efi',
+    bootFile: 'snponly.efi',
     secureBoot: false,
-    summary: 'iPXE for x86_64 UEFI (ipxe.efi: its own NIC drivers; snponly.efi: the firmware SNP driver)',
+    summary: 'iPXE for x86_64 UEFI (snponly.efi, the default: the firmware SNP driver; ipxe.efi: its own NIC drivers)',
     packages: [IPXE],
     files: [
       {

@@ -51,12 +51,16 @@ export interface SerialLine {
   text: string;
 }
 
-/** Follows a growing file and stamps each complete line with Date.now() when first seen. */
+/**
+ * Follows a growing file and stamps each complete line with Date.now() when first seen (every 100 ms); on stop,
+ * writes them with their stamps to FILE.stamped.
+ */
 export class SerialLog {
   readonly lines: SerialLine[] = [];
   private offset = 0;
   private partial = '';
   private timer: NodeJS.Timeout;
+  private readonly startedAt = Date.now();
 
   constructor(readonly file: string) {
     writeFileSync(file, '');
@@ -99,6 +103,9 @@ export class SerialLog {
   stop(): void {
     clearInterval(this.timer);
     this.poll();
+    // The same lines with the seconds since the log started (just before QEMU), for reading a boot's phases afterwards.
+    const stamped = this.lines.map((l) => `${((l.at - this.startedAt) / 1000).toFixed(1)} ${l.text}\n`).join('');
+    writeFileSync(`${this.file}.stamped`, stamped);
   }
 }
 
