@@ -21,8 +21,11 @@ import { MALFORMED_EVENT_INTERVAL_MS, MAX_TRACKED_CLIENTS, UNSUPPORTED_EVENT_INT
 import { BoundedMap } from './bounded-map.ts';
 import { DEFAULT_EFI_LOADER } from '../config/defaults.ts';
 
-/** When the core cannot say (its hook failed): iPXE, the chain every non-Secure-Boot machine runs, in the default build. */
-const DEFAULT_PREFS: LoaderPrefs = { efiLoader: DEFAULT_EFI_LOADER, secureChain: false, uboot: false };
+/**
+ * When the core cannot say (its hook failed): iPXE, the chain every non-Secure-Boot machine runs, in the default
+ * build. Also what the warm start's throwaway hooks answer.
+ */
+export const DEFAULT_LOADER_PREFS: LoaderPrefs = { efiLoader: DEFAULT_EFI_LOADER, secureChain: false, uboot: false };
 
 export type { Outgoing } from './context.ts';
 
@@ -167,7 +170,7 @@ export class DhcpHandler {
   /** The boot file for this client, or null (not a boot client / no loader for its firmware: said once a while in an event). */
   private async bootChoice(r: Request): Promise<BootChoice | null> {
     if (!isBootClient(r.facts)) return null;
-    const prefs = await this.d.hooks.loaderPrefsFor(r.mac).catch(() => DEFAULT_PREFS);
+    const prefs = await this.d.hooks.loaderPrefsFor(r.mac).catch(() => DEFAULT_LOADER_PREFS);
     const c = bootFileFor(r.facts, { publicUrl: this.d.publicUrl, ...prefs, mac: r.mac });
     if (!c) {
       this.count('unknown_arch');

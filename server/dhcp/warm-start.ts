@@ -14,13 +14,12 @@
  * and appends run here too), and a received datagram reaches the handler in a Buffer of the same hidden class as the
  * packets made here (net/pinned-udp.ts asJsBuffer). test/dhcp/warm-shapes.test.ts checks the classes.
  */
-import type { BootHooks, LoaderPrefs } from '../core/boot-hooks.ts';
-import { DEFAULT_EFI_LOADER } from '../config/defaults.ts';
+import type { BootHooks } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
 import { EventLog, type EventSink } from '../events/event-log.ts';
 import type { Peer } from '../net/pinned-udp.ts';
 import { intToIp, ipToInt, prefixMask } from '../net/ipv4.ts';
-import type { DhcpHandler } from './handler.ts';
+import { DEFAULT_LOADER_PREFS, type DhcpHandler } from './handler.ts';
 import type { Pool } from './lease-table.ts';
 import { MSG } from './options.ts';
 import { LeaseFile } from '../store/lease-file.ts';
@@ -157,12 +156,10 @@ export function memoryLeaseStore(): LeaseStore {
   return new LeaseStore(LeaseFile.memory());
 }
 
-const PREFS: LoaderPrefs = { efiLoader: DEFAULT_EFI_LOADER, secureChain: false, uboot: false };
-
 /** Boot hooks that record nothing: no node is created, no setting read. */
 export const throwawayHooks: BootHooks = {
   sawBoot: async () => null,
-  loaderPrefsFor: async () => PREFS,
+  loaderPrefsFor: async () => DEFAULT_LOADER_PREFS,
   nodeIdForMac: async () => null,
 };
 
