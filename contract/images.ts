@@ -18,8 +18,11 @@ export const FileEntrySchema = Type.Object({ name: Type.String(), size: Type.Int
 /** A stored file. */
 export type FileEntry = Static<typeof FileEntrySchema>;
 
-/** The files a microkernel is made of. */
-export const MICROKERNEL_FILES = ['vmlinuz', 'initrd.img', 'manifest.json'] as const;
+/**
+ * The files a microkernel is made of. `vmlinuz-zstd` (amd64, optional): the same kernel as `vmlinuz` behind a
+ * zstd boot stub, unsigned; iPXE boots it when it is there, shim/GRUB always boot Debian's signed `vmlinuz`.
+ */
+export const MICROKERNEL_FILES = ['vmlinuz', 'vmlinuz-zstd', 'initrd.img', 'manifest.json'] as const;
 /** One microkernel file. */
 export type MicrokernelFile = (typeof MICROKERNEL_FILES)[number];
 /** Schema of a microkernel file name. */
@@ -32,7 +35,10 @@ export const MicrokernelStagingQuerySchema = Type.Object({ arch: Type.Optional(M
 
 /** POST /api/v1/microkernel/install: which staged files make the new microkernel, of which architecture. */
 export const MicrokernelInstallSchema = Type.Object(
-  { files: Type.Array(MicrokernelFileSchema, { minItems: 2, maxItems: 3, uniqueItems: true }), arch: Type.Optional(MicrokernelArchSchema) },
+  {
+    files: Type.Array(MicrokernelFileSchema, { minItems: 2, maxItems: MICROKERNEL_FILES.length, uniqueItems: true }),
+    arch: Type.Optional(MicrokernelArchSchema),
+  },
   { additionalProperties: false },
 );
 /** Microkernel install request. */

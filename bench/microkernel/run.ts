@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT, microkernelDirFor, type MicrokernelArch } from '../../server/boot/microkernel-assets.ts';
+import { ipxeKernelOf, REPO_ROOT, microkernelDirFor, type MicrokernelArch } from '../../server/boot/microkernel-assets.ts';
 import { startDirect, stopDirect, waitForLine, type GuestArch } from '../../test/e2e/harness/direct-boot.ts';
 
 interface Compressor {
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     kernel: { release: string };
     files: Record<string, { bytes: number }>;
   };
-  const kernel = path.join(dir, 'vmlinuz');
+  const kernel = path.join(dir, ipxeKernelOf(dir));
   const shipped = readFileSync(path.join(dir, 'initrd.img'));
   const shippedWith = compressorOf(shipped);
   if (!shippedWith) throw new Error(`${dir}/initrd.img: unknown compression`);
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   }
 
   const base = median(times.get('none')!.hostS);
-  const kernelBytes = manifest.files['vmlinuz']!.bytes;
+  const kernelBytes = manifest.files[ipxeKernelOf(dir)]!.bytes;
   const rows = VARIANTS.map((v) => {
     const f = files.get(v)!;
     const t = times.get(v)!;

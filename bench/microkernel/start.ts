@@ -17,7 +17,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { ipxeKernelOf, REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { startDirect, stopDirect, waitForLine } from '../../test/e2e/harness/direct-boot.ts';
 
 const { writeCpio } = (await import(pathToFileURL(path.join(REPO_ROOT, 'build/microkernel/cpio.mjs')).href)) as {
@@ -113,7 +113,7 @@ async function boot(name: string, sup: string | null, log: string): Promise<Reco
   const port = (srv.address() as { port: number }).port;
   const g = startDirect({
     arch: 'amd64',
-    kernel: path.join(dir, 'vmlinuz'),
+    kernel: path.join(dir, ipxeKernelOf(dir)),
     initrd,
     append: `ipv6.disable=1 quiet crashcart.url=http://10.0.2.2:${port} crashcart.token=bench-start-token`,
     memoryMb: 1024,

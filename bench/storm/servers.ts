@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { ipxeKernelOf, REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { spawnAppliance } from '../../test/support/appliance.ts';
 import { SHIPPED_ENV } from '../shipped.ts';
 import { STORM_NET } from './lab.ts';
@@ -116,7 +116,8 @@ export async function startCrashcart(
   fs.mkdirSync(www, { recursive: true });
   for (const d of [root, www]) fs.chmodSync(d, 0o755);
   for (const f of ['vmlinuz', 'initrd.img']) {
-    fs.copyFileSync(path.join(mk, f), path.join(www, f));
+    // The kernel Crashcart's iPXE script names (vmlinuz-zstd when built), under the name the rack asks for.
+    fs.copyFileSync(path.join(mk, f === 'vmlinuz' ? ipxeKernelOf(mk) : f), path.join(www, f));
     fs.chmodSync(path.join(www, f), 0o644);
   }
   let ng: Nginx;
@@ -178,7 +179,8 @@ export async function startReference(ns: string, dir: string, mk: string, cpus: 
   fs.mkdirSync(www, { recursive: true });
   for (const d of [dir, root, tftp, www]) fs.chmodSync(d, 0o755);
   fs.copyFileSync(path.join(REPO_ROOT, 'resources', 'ipxe', 'undionly.kpxe'), path.join(tftp, 'undionly.kpxe'));
-  for (const f of ['vmlinuz', 'initrd.img']) fs.copyFileSync(path.join(mk, f), path.join(www, f));
+  // The same kernel Crashcart's iPXE script names (vmlinuz-zstd when the build made it).
+  for (const f of ['vmlinuz', 'initrd.img']) fs.copyFileSync(path.join(mk, f === 'vmlinuz' ? ipxeKernelOf(mk) : f), path.join(www, f));
   const url = `http://${STORM_NET.server}:8080`;
   // The script a plain setup would serve: the same kernel and initrd, no per-node state.
   fs.writeFileSync(

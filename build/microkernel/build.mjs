@@ -5,7 +5,7 @@
 // the pinned Node runtime from npm. Fails when kernel + initrd exceed the budget. See docs/microkernel.md.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
@@ -18,6 +18,7 @@ import { isElf, machine } from './elf.mjs';
 import { addEtc } from './etc.mjs';
 import { selectFirmware, selectModules } from './kmods.mjs';
 import { makeCodeCache } from './code-cache.mjs';
+import { zstdKernel } from './kernel-stub.mjs';
 import { nodeRuntime } from './node-runtime.mjs';
 import { Tree, addLibraries, imageLibDir, indexLibraries, resolveIn } from './tree.mjs';
 
@@ -33,7 +34,7 @@ const DEFAULT_COMPRESSOR = 'zstd';
 function usage(msg) {
   console.error(`${msg ? msg + '\n' : ''}usage: node build/microkernel/build.mjs [--arch amd64|arm64] [--debug --ssh-key FILE.pub] [--config FILE]
        [--agent FILE] [--out DIR] [--cache DIR] [--compress ${Object.keys(COMPRESSORS).join('|')}] [--fast] [--refresh]
-       [--mirror URL] [--security-mirror URL] [--budget-mib N]`);
+       [--mirror URL] [--security-mirror URL] [--budget-mib N] [--kernel-stub zstd|debian]`);
   process.exit(2);
 }
 
@@ -50,6 +51,8 @@ function parseArgs(argv) {
     refresh: false,
     fast: false,
     budgetMib: null,
+    /** zstd: also write vmlinuz-zstd, Debian's kernel behind a zstd boot stub (kernel-stub.mjs); amd64 on an x86-64 host. */
+    kernelStub: process.arch === 'x64' ? 'zstd' : 'debian',
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -67,6 +70,7 @@ function parseArgs(argv) {
     else if (k === '--mirror') a.mirror = v();
     else if (k === '--security-mirror') a.securityMirror = v();
     else if (k === '--budget-mib') a.budgetMib = Number(v());
+    else if (k === '--kernel-stub') a.kernelStub = v();
     else if (k === '--help' || k === '-h') usage();
     else usage(`unknown option ${k}`);
   }
@@ -74,6 +78,9 @@ function parseArgs(argv) {
   if (a.debug && !a.sshKey) usage('--debug needs --ssh-key FILE.pub (the public key allowed to log in as root)');
   if (a.sshKey && !a.debug) usage('--ssh-key only makes sense with --debug: production images have no SSH');
   if (a.budgetMib !== null && !(a.budgetMib > 0)) usage('--budget-mib needs a positive number of MiB');
+  if (!['zstd', 'debian'].includes(a.kernelStub)) usage('--kernel-stub must be zstd or debian');
+  if (a.kernelStub === 'zstd' && process.arch !== 'x64')
+    usage("--kernel-stub zstd builds an x86-64 boot stub with this host's gcc: on this host pass --kernel-stub debian");
   return a;
 }
 
@@ -276,6 +283,11 @@ function main() {
   log(`compressing ${mb(cpio.length)} with ${args.compress}${args.fast ? ' (fast)' : ''} (single thread, deterministic)`);
   const initrd = compress(args.compress, cpio, args.fast);
   const vmlinuz = readFileSync(path.join(kroot, 'boot', `vmlinuz-${mods.release}`));
+  // amd64: the same kernel behind a zstd boot stub, for iPXE (kernel-stub.mjs); vmlinuz stays Debian's signed file.
+  const stub =
+    arch.debian === 'amd64' && args.kernelStub === 'zstd'
+      ? zstdKernel({ apt, kernelRec: rec.get(kpkg), kroot, release: mods.release, cacheDir: args.cache, log })
+      : null;
   mkdirSync(out, { recursive: true });
   const writeAtomic = (name, data) => {
     writeFileSync(path.join(out, name + '.tmp'), data);
@@ -283,7 +295,8 @@ function main() {
   };
   const toolsImg = packTaskTools(tools, epoch);
 
-  const total = vmlinuz.length + initrd.length;
+  // What one boot downloads at most: the initrd and the larger of the two kernels (iPXE's or shim/GRUB's).
+  const total = Math.max(vmlinuz.length, stub?.bytes.length ?? 0) + initrd.length;
   const categories = Object.fromEntries([...tree.categories.entries()].sort((a, b) => b[1] - a[1]));
   const libdirs = ['lib', 'usr/lib'].map((d) => `${d}/${arch.triplet}`).concat(['lib64', imageLibDir(arch)]);
   const manifest = {
@@ -305,6 +318,7 @@ function main() {
     },
     files: {
       vmlinuz: { bytes: vmlinuz.length, sha256: sha256(vmlinuz) },
+      ...(stub ? { 'vmlinuz-zstd': { bytes: stub.bytes.length, sha256: sha256(stub.bytes), ...stub.info } } : {}),
       'initrd.img': { bytes: initrd.length, sha256: sha256(initrd), uncompressed_bytes: cpio.length },
     },
     /** The task tools overlay (not part of the boot download, so not in total_bytes). */
@@ -351,12 +365,15 @@ function main() {
     );
   }
   writeAtomic('vmlinuz', vmlinuz);
+  if (stub) writeAtomic('vmlinuz-zstd', stub.bytes);
+  else rmSync(path.join(out, 'vmlinuz-zstd'), { force: true }); // a stale one would be booted with this initrd
   writeAtomic('initrd.img', initrd);
   writeAtomic('tools.img', toolsImg.data);
   writeAtomic('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
 
   log(`done: ${path.relative(repo, out)}`);
   console.log(`  vmlinuz     ${mb(vmlinuz.length).padStart(10)}  sha256 ${manifest.files.vmlinuz.sha256}`);
+  if (stub) console.log(`  vmlinuz-zstd ${mb(stub.bytes.length).padStart(9)}  sha256 ${sha256(stub.bytes)} (the same kernel, zstd stub)`);
   console.log(
     `  initrd.img  ${mb(initrd.length).padStart(10)}  sha256 ${manifest.files['initrd.img'].sha256} (${mb(cpio.length)} uncompressed)`,
   );

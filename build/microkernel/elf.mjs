@@ -11,7 +11,7 @@ export function machine(buf) {
   return buf.readUInt16LE(0x12);
 }
 
-/** Section headers by name: { offset, size, type, link }. */
+/** Section headers by name: { offset, size, type, link, addr } (addr: the load address, a bigint). */
 export function sections(buf) {
   if (!isElf(buf)) throw new Error('not an ELF64 little-endian file');
   const shoff = Number(buf.readBigUInt64LE(0x28));
@@ -25,6 +25,7 @@ export function sections(buf) {
     list.push({
       nameOff: buf.readUInt32LE(o),
       type: buf.readUInt32LE(o + 4),
+      addr: buf.readBigUInt64LE(o + 0x10),
       offset: Number(buf.readBigUInt64LE(o + 0x18)),
       size: Number(buf.readBigUInt64LE(o + 0x20)),
       link: buf.readUInt32LE(o + 0x28),

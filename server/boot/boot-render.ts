@@ -25,7 +25,14 @@ export function renderIpxe(d: BootDecision, publicUrl: string): string {
     case 'task':
       return d.ipxe;
     case 'microkernel':
-      return microkernelScript({ publicUrl, nodeId: d.nodeId, token: d.token, version: d.version, mkPath: d.mkPath });
+      return microkernelScript({
+        publicUrl,
+        nodeId: d.nodeId,
+        token: d.token,
+        version: d.version,
+        mkPath: d.mkPath,
+        kernel: d.ipxeKernel,
+      });
     case 'no-microkernel':
       return noMicrokernelScript({ publicUrl, nodeId: d.nodeId, token: d.token, arch: d.arch });
   }

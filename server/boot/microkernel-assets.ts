@@ -22,7 +22,15 @@ export const REPO_ROOT = (() => {
 export interface MicrokernelAssets {
   dir: string;
   version: string;
+  /**
+   * The kernel file iPXE boots: `vmlinuz-zstd` (Debian's kernel behind a zstd boot stub, build/microkernel/kernel-stub.mjs)
+   * when the manifest lists it and it is there, else `vmlinuz`. shim/GRUB always boot `vmlinuz`, Debian's signed file.
+   */
+  ipxeKernel: IpxeKernel;
 }
+
+/** The kernel files iPXE may be given. */
+export type IpxeKernel = 'vmlinuz' | 'vmlinuz-zstd';
 
 const complete = (dir: string) => fs.existsSync(path.join(dir, 'vmlinuz')) && fs.existsSync(path.join(dir, 'initrd.img'));
 
@@ -32,39 +40,57 @@ export function findMicrokernel(dataDir: string, flagDir: string | null, arch: M
   const dirs = flagDir && arch === 'amd64' ? [flagDir] : microkernelCandidates(dataDir, REPO_ROOT, arch);
   for (const dir of dirs) {
     if (!complete(dir)) continue;
-    return { dir, version: manifestVersion(dir) };
+    return { dir, ...manifestFacts(dir) };
   }
   return null;
 }
 
-/** Versions read from manifest files, by path, with the stat that identifies the file version they came from. */
-const manifestVersions = new Map<string, { stat: string; version: string }>();
+/** The kernel file iPXE boots from the microkernel folder `dir` (benches boot what machines boot). */
+export function ipxeKernelOf(dir: string): IpxeKernel {
+  return manifestFacts(dir).ipxeKernel;
+}
+
+/** What a folder's manifest says that boots need. */
+interface ManifestFacts {
+  version: string;
+  ipxeKernel: IpxeKernel;
+}
+
+/** Facts read from manifest files, by path, with the stat that identifies the file version they came from. */
+const manifestFacts_ = new Map<string, { stat: string; facts: ManifestFacts }>();
 
 /**
- * The version a folder's manifest.json names ('unversioned' without one). Every boot asks (three times per
- * machine: /boot, kernel, initrd), so the parsed answer is kept until the file's device, inode, size or times
- * change: a stat(2) instead of reading and parsing 14 KB of JSON, and an import is still seen at once.
+ * The version a folder's manifest.json names ('unversioned' without one), and the kernel iPXE boots. Every boot
+ * asks (three times per machine: /boot, kernel, initrd), so the parsed answer is kept until the file's device,
+ * inode, size or times change: a stat(2) instead of reading and parsing 14 KB of JSON, and an import is still
+ * seen at once (an import replaces the folder, manifest included).
  */
-function manifestVersion(dir: string): string {
+function manifestFacts(dir: string): ManifestFacts {
   const file = path.join(dir, 'manifest.json');
   let stat: string;
   try {
     const st = fs.statSync(file);
     stat = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
   } catch {
-    return 'unversioned'; // manifest is optional
+    return { version: 'unversioned', ipxeKernel: 'vmlinuz' }; // manifest is optional
   }
-  const kept = manifestVersions.get(file);
-  if (kept?.stat === stat) return kept.version;
-  let version = 'unversioned';
+  const kept = manifestFacts_.get(file);
+  if (kept?.stat === stat) return kept.facts;
+  const facts: ManifestFacts = { version: 'unversioned', ipxeKernel: 'vmlinuz' };
   try {
-    const m = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string; initrd?: { sha256?: string } };
-    version = m.version ?? m.initrd?.sha256?.slice(0, 12) ?? version;
+    const m = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      version?: string;
+      initrd?: { sha256?: string };
+      files?: Record<string, unknown>;
+    };
+    facts.version = m.version ?? m.initrd?.sha256?.slice(0, 12) ?? facts.version;
+    // Listed and present: a folder copied without it (or an older build) boots Debian's vmlinuz, as before.
+    if (m.files?.['vmlinuz-zstd'] && fs.existsSync(path.join(dir, 'vmlinuz-zstd'))) facts.ipxeKernel = 'vmlinuz-zstd';
   } catch {
     /* unreadable or not JSON: unversioned, as without one */
   }
-  manifestVersions.set(file, { stat, version });
-  return version;
+  manifestFacts_.set(file, { stat, facts });
+  return facts;
 }
 
 /** Architectures a microkernel is built for (Debian's names, as `npm run build:microkernel -- --arch` takes them). */

@@ -70,6 +70,8 @@ export function microkernelScript(o: {
   version: string;
   debug?: boolean;
   mkPath?: string;
+  /** The kernel file in that folder: `vmlinuz-zstd` when the microkernel has it (microkernel-assets.ts). */
+  kernel?: 'vmlinuz' | 'vmlinuz-zstd';
 }): string {
   const args = agentKernelArgs(o.publicUrl, o.nodeId, o.token, o.version);
   const mk = `${o.publicUrl}${o.mkPath ?? '/mk'}`;
@@ -81,7 +83,7 @@ export function microkernelScript(o: {
     'echo Crashcart: loading the discovery microkernel...',
     ...retryBlock(
       'kernel',
-      `kernel --name vmlinuz ${mk}/vmlinuz initrd=initrd.img ${args} BOOTIF=01-\${netX/mac:hexhyp} ${console} ipv6.disable=1 quiet`,
+      `kernel --name vmlinuz ${mk}/${o.kernel ?? 'vmlinuz'} initrd=initrd.img ${args} BOOTIF=01-\${netX/mac:hexhyp} ${console} ipv6.disable=1 quiet`,
       'initrd',
     ),
     ...retryBlock('initrd', `initrd --name initrd.img ${mk}/initrd.img`, 'boot'),

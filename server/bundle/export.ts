@@ -14,6 +14,7 @@ import { imageDir } from '../images/image-store.ts';
 import { KEY_FILE } from '../secrets/key-file.ts';
 import { fsyncFile, renameDurably } from '../store/durable-file.ts';
 import type { HashCache } from '../prepare/inventory/hash-cache.ts';
+import { MICROKERNEL_FILES } from '../images/microkernel-install.ts';
 import { preparedMicrokernels } from '../prepare/inventory/prepared.ts';
 import { inspectLoaders } from '../prepare/inventory/loaders.ts';
 import { loadersDir } from '../prepare/layout.ts';
@@ -69,7 +70,7 @@ export async function bundleItems(src: ExportSource, o: ExportOptions): Promise<
     }
   for (const m of await preparedMicrokernels(src.dataDir, src.hashes)) {
     if (!m.dir) continue;
-    for (const f of ['vmlinuz', 'initrd.img', 'manifest.json']) {
+    for (const f of MICROKERNEL_FILES) {
       const p = path.join(m.dir, f);
       if (await fs.stat(p).catch(() => null)) items.push(await fileItem(`microkernel/${m.arch}/${f}`, p, src.hashes));
     }

@@ -83,7 +83,7 @@ export function classifyPath(p: string): BundlePath | { refused: string } {
     const file = MICROKERNEL_FILES.find((x) => x === b);
     return arch && file
       ? { kind: 'microkernel', arch, file }
-      : { refused: 'not microkernel/<amd64|arm64>/<vmlinuz|initrd.img|manifest.json>' };
+      : { refused: `not microkernel/<${MICROKERNEL_ARCHES.join('|')}>/<${MICROKERNEL_FILES.join('|')}>` };
   }
   if (top === 'images' && a && b && more.length === 0)
     return IMAGE_NAME.test(a) && IMAGE_FILE.test(b) ? { kind: 'image', image: a, file: b } : { refused: 'not images/<name>/<file>' };

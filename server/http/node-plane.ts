@@ -30,6 +30,7 @@ import { rateKey, UNDER_LIMIT_HEADERS } from './rate-key.ts';
 import { register, checkin } from '../nodes/registration.ts';
 import { taskReport } from '../deploy/task-flow.ts';
 import { TaskReportAnswerSchema, TaskReportSchema } from '../../contract/agent-tasks.ts';
+import { MICROKERNEL_FILES } from '../../contract/images.ts';
 import { reportStage, answerFile } from '../nodes/install.ts';
 import { plainIp } from '../nodes/node-address.ts';
 import { applyHttpLimits } from './http-limits.ts';
@@ -157,7 +158,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
 
   // Microkernel assets: resolved per request, so an import takes effect at once. amd64 at /mk/ (with the
   // deploy tools image), every other architecture at /mk/<arch>/ (microkernel-select.ts).
-  const mkFiles = ['vmlinuz', 'initrd.img', 'manifest.json', 'tools.img'] as const;
+  const mkFiles = [...MICROKERNEL_FILES, 'tools.img'] as const;
   const MkFile = Type.Union(mkFiles.map((f) => Type.Literal(f)));
   const sendMk = async (req: FastifyRequest, reply: FastifyReply, arch: MkArch, file: string) => {
     const mk = findMicrokernelFor(ctx.config.dataDir, ctx.config.microkernelDir, arch);

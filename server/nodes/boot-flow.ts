@@ -12,6 +12,7 @@ import { recordConflicts } from './conflicts.ts';
 import { addressBelongsToNode, addressesAreKnown, plainIp } from './node-address.ts';
 import { mintEnrolment, mintInstall } from './tokens.ts';
 import { bootArch, findMicrokernelFor, microkernelUrlPath, type MkArch } from '../boot/microkernel-select.ts';
+import type { IpxeKernel } from '../boot/microkernel-assets.ts';
 import { taskContext } from '../tasks/task-service.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { bootsFromDisk, microkernelPolicy } from '../deploy/task-flow.ts';
@@ -60,7 +61,17 @@ export type BootDecision =
   | { action: 'error'; nodeId: number }
   | { action: 'task'; nodeId: number; task: string; ipxe: string }
   /** `task`: a task the agent carries out (image-deploy), the state stays as it is. */
-  | { action: 'microkernel'; nodeId: number; token: string; version: string; arch: MkArch; mkPath: string; task?: string }
+  | {
+      action: 'microkernel';
+      nodeId: number;
+      token: string;
+      version: string;
+      arch: MkArch;
+      mkPath: string;
+      /** The kernel file iPXE boots (microkernel-assets.ts); GRUB boots `vmlinuz`. */
+      ipxeKernel: IpxeKernel;
+      task?: string;
+    }
   | { action: 'no-microkernel'; nodeId: number; token: string; arch: string };
 
 /** The boot loader that asked: iPXE (`/boot`) or GRUB (`/grub/node/...`). */
@@ -176,6 +187,7 @@ function microkernelDecision(ctx: CoreContext, node: NodeDoc, token: string, arc
     version: mk.version,
     arch,
     mkPath: microkernelUrlPath(arch),
+    ipxeKernel: mk.ipxeKernel,
     ...(task ? { task } : {}),
   };
 }

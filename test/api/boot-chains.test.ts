@@ -92,6 +92,39 @@ describe('the microkernel of each architecture', () => {
   });
 });
 
+describe('the kernel iPXE boots (vmlinuz-zstd) and the one GRUB boots (vmlinuz)', () => {
+  it('iPXE gets vmlinuz-zstd when the manifest lists it and it is there; GRUB keeps the signed vmlinuz; else vmlinuz', async () => {
+    const manifest = (files: Record<string, object>) =>
+      writeFileSync(path.join(mkAmd64, 'manifest.json'), JSON.stringify({ version: `zstd-${Object.keys(files).length}`, files }));
+    const ipxe = async (mac: string) => (await node(`/boot?mac=${mac}&arch=i386&platform=pcbios`)).text;
+    try {
+      // Listed, but not there (a folder copied without it): iPXE boots vmlinuz, as before.
+      manifest({ vmlinuz: {}, 'vmlinuz-zstd': {}, 'initrd.img': {} });
+      expect(await ipxe('52:54:00:cc:e1:01')).toContain(`kernel --name vmlinuz ${a.nodeUrl}/mk/vmlinuz initrd=initrd.img`);
+      writeFileSync(path.join(mkAmd64, 'vmlinuz-zstd'), 'amd64 vmlinuz-zstd');
+      // The manifest is re-read when it changes (an import replaces it with the folder).
+      manifest({ vmlinuz: {}, 'vmlinuz-zstd': { bytes: 18 }, 'initrd.img': {} });
+      const script = await ipxe('52:54:00:cc:e1:02');
+      expect(script).toContain(`kernel --name vmlinuz ${a.nodeUrl}/mk/vmlinuz-zstd initrd=initrd.img`);
+      expect(script).toContain(`initrd --name initrd.img ${a.nodeUrl}/mk/initrd.img`);
+      expect((await node('/mk/vmlinuz-zstd')).text).toBe('amd64 vmlinuz-zstd');
+      // Secure Boot's GRUB (shim verifies what it loads) is given Debian's signed file, never the rewrapped one.
+      const grub = await node('/grub/node/52:54:00:cc:e1:03/x86_64/-/-.cfg');
+      expect(grub.text).toContain("linux '(tftp)/mk/vmlinuz'");
+      expect(grub.text).not.toContain('vmlinuz-zstd');
+      // Odd spellings of the file name are not files of the microkernel.
+      for (const bad of ['/mk/vmlinuz-zstd%2f..%2fvmlinuz', '/mk/vmlinuz-ZSTD', '/mk/vmlinuz-zstd.', '/mk/..%2fvmlinuz-zstd'])
+        expect((await node(bad)).status, bad).toBe(400);
+      // Not listed: vmlinuz again, whatever lies in the folder.
+      manifest({ vmlinuz: {}, 'initrd.img': {} });
+      expect(await ipxe('52:54:00:cc:e1:04')).toContain(`${a.nodeUrl}/mk/vmlinuz initrd=initrd.img`);
+    } finally {
+      rmSync(path.join(mkAmd64, 'manifest.json'), { force: true });
+      rmSync(path.join(mkAmd64, 'vmlinuz-zstd'), { force: true });
+    }
+  });
+});
+
 describe('downloads name their node', () => {
   it('by the address the node last booted from; another address names none', async () => {
     const boot = (mac: string, remoteAddress: string) =>

@@ -68,6 +68,58 @@ function decompressor(b: Buffer): string {
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+/** The setup header fields of an x86 bzImage that loaders read (Linux boot protocol), and its payload. */
+function bzImage(b: Buffer) {
+  expect(b.toString('latin1', 0x202, 0x206)).toBe('HdrS');
+  const pm = ((b[0x1f1] || 4) + 1) * 512;
+  const v = b.readUInt16LE(0x20e) + 0x200;
+  const payload = b.subarray(pm + b.readUInt32LE(0x248), pm + b.readUInt32LE(0x248) + b.readUInt32LE(0x24c));
+  return {
+    fields: {
+      protocol: b.readUInt16LE(0x206),
+      version: b.toString('latin1', v, b.indexOf(0, v)),
+      loadflags: b[0x211],
+      alignment: b.readUInt32LE(0x230),
+      relocatable: b[0x234],
+      xloadflags: b.readUInt16LE(0x236),
+      pref: b.readBigUInt64LE(0x258),
+    },
+    payload,
+  };
+}
+
+/** A kernel payload unpacked by the host's tool (Kbuild appends the unpacked size, which is checked). */
+function unpackPayload(tool: 'xz' | 'zstd', payload: Buffer): Buffer {
+  const out = execFileSync(tool, ['-dc'], { input: payload.subarray(0, payload.length - 4), maxBuffer: 1 << 30 });
+  expect(out.length).toBe(payload.readUInt32LE(payload.length - 4));
+  return out;
+}
+
+describe('amd64: vmlinuz-zstd is Debian’s kernel behind a zstd boot stub (build/microkernel/kernel-stub.mjs)', () => {
+  const MK = path.join(REPO, 'build/out/microkernel');
+
+  it('unpacks to the same bytes as Debian’s xz payload, with the boot-protocol fields Debian’s file has', () => {
+    const debian = bzImage(readFileSync(path.join(MK, 'vmlinuz')));
+    const ours = bzImage(readFileSync(path.join(MK, 'vmlinuz-zstd')));
+    expect(decompressor(debian.payload)).toBe('xz');
+    expect(decompressor(ours.payload)).toBe('zstd');
+    expect(ours.fields).toEqual(debian.fields);
+    const kernel = sha(unpackPayload('xz', debian.payload));
+    expect(sha(unpackPayload('zstd', ours.payload))).toBe(kernel);
+    const m = JSON.parse(readFileSync(path.join(MK, 'manifest.json'), 'utf8')) as Manifest & {
+      files: { 'vmlinuz-zstd': { kernel_sha256: string; source: string } };
+    };
+    expect(m.files['vmlinuz-zstd'].kernel_sha256).toBe(kernel);
+    // The stub comes from the kernel's own source package version.
+    expect(m.files['vmlinuz-zstd'].source).toBe(
+      `linux-source-${/^(\d+\.\d+)/.exec(m.kernel.release)![1]} ${m.packages.find((p) => p.name.startsWith('linux-image-'))!.version}`,
+    );
+    console.log(
+      `vmlinuz ${debian.payload.length} B of xz, vmlinuz-zstd ${ours.payload.length} B of zstd; kernel sha256 ${kernel.slice(0, 16)}`,
+    );
+  });
+});
+
 describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
   const MK = path.join(REPO, A.dir);
   let manifest: Manifest;
@@ -106,13 +158,17 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
 
   it('manifest matches the files it describes', () => {
     expect(manifest.arch).toBe(A.arch);
-    for (const f of ['vmlinuz', 'initrd.img']) {
+    // amd64 built on x86-64 has the second kernel iPXE boots (vmlinuz-zstd); arm64's vmlinuz is not compressed.
+    const kernels = A.arch === 'amd64' ? ['vmlinuz', 'vmlinuz-zstd'] : ['vmlinuz'];
+    expect(Object.keys(manifest.files).sort()).toEqual([...kernels, 'initrd.img'].sort());
+    for (const f of [...kernels, 'initrd.img']) {
       const b = readFileSync(path.join(MK, f));
       expect(manifest.files[f]!.bytes).toBe(b.length);
       expect(manifest.files[f]!.sha256).toBe(sha(b));
     }
     expect(manifest.files['initrd.img']!.uncompressed_bytes).toBe(cpioBytes);
-    expect(manifest.total_bytes).toBe(manifest.files['vmlinuz']!.bytes + manifest.files['initrd.img']!.bytes);
+    const kernelBytes = Math.max(...kernels.map((f) => manifest.files[f]!.bytes));
+    expect(manifest.total_bytes).toBe(kernelBytes + manifest.files['initrd.img']!.bytes);
     expect(manifest.version).toContain(manifest.kernel.release);
     expect(manifest.node.package).toBe(A.node);
     expect(manifest.packages.map((p) => p.name)).toEqual(expect.arrayContaining(['busybox-static', 'tcpdump', 'ipmitool', 'libc6']));

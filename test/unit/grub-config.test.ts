@@ -61,8 +61,14 @@ function unquote(word: string): string {
 }
 
 const decisions: [string, BootDecision][] = [
-  ['microkernel amd64', { action: 'microkernel', nodeId: 3, token: 'tok-EN_rol', version: '0.4.1', arch: 'amd64', mkPath: '/mk' }],
-  ['microkernel arm64', { action: 'microkernel', nodeId: 4, token: 'tok', version: 'v', arch: 'arm64', mkPath: '/mk/arm64' }],
+  [
+    'microkernel amd64',
+    { action: 'microkernel', nodeId: 3, token: 'tok-EN_rol', version: '0.4.1', arch: 'amd64', mkPath: '/mk', ipxeKernel: 'vmlinuz-zstd' },
+  ],
+  [
+    'microkernel arm64',
+    { action: 'microkernel', nodeId: 4, token: 'tok', version: 'v', arch: 'arm64', mkPath: '/mk/arm64', ipxeKernel: 'vmlinuz' },
+  ],
   ['no microkernel', { action: 'no-microkernel', nodeId: 5, token: 'tok', arch: 'arm64' }],
   ['local disk', { action: 'local-disk', nodeId: 6, hostname: "web-1'; reboot #" }],
   ['error', { action: 'error', nodeId: 7 }],
@@ -72,6 +78,11 @@ const decisions: [string, BootDecision][] = [
 describe('every configuration passes GRUB’s parser', () => {
   it('the bootstrap (grub/grub.cfg)', () => grubCheck(grubBootstrapCfg(URL)));
   it.each(decisions)('%s', (_n, d) => grubCheck(renderGrub(d, URL, MAC).cfg));
+  it('GRUB boots the signed vmlinuz even when iPXE is given vmlinuz-zstd', () => {
+    const cfg = renderGrub(decisions[0]![1], URL, MAC).cfg;
+    expect(cfg).toContain("'(tftp)/mk/vmlinuz'");
+    expect(cfg).not.toContain('vmlinuz-zstd');
+  });
   it.each(BUILTIN_TASKS.map((t) => [t.name, t] as const))('built-in task %s, rendered, translated or refused', (_n, t) => {
     const ctx = {
       server_url: URL,

@@ -42,6 +42,8 @@ interface Manifest {
 }
 
 const BOOT_FILES = ['vmlinuz', 'initrd.img'] as const;
+/** Kernel files a microkernel may have besides (amd64: Debian's kernel behind a zstd stub, for iPXE). */
+const OPTIONAL_FILES = ['vmlinuz-zstd'] as const;
 
 async function readManifest(dir: string): Promise<Manifest | null> {
   try {
@@ -79,8 +81,18 @@ export async function inspectMicrokernelDir(
       if (want.sha256 !== sha || (want.bytes !== undefined && want.bytes !== st.size)) wrong.push(f);
     }
   }
-  const version = m?.version ?? m?.initrd?.sha256?.slice(0, 12) ?? 'unversioned';
   const bytes = files.reduce((n, f) => n + f.bytes, 0);
+  // Optional files are checked when present: a wrong vmlinuz-zstd is what iPXE would boot.
+  for (const f of OPTIONAL_FILES) {
+    const p = path.join(dir, f);
+    const st = await fs.stat(p).catch(() => null);
+    if (!st?.isFile()) continue;
+    const sha = await hashes.sha256(p);
+    files.push({ name: f, bytes: st.size, sha256: sha });
+    const want = m?.files?.[f];
+    if (want?.sha256 && (want.sha256 !== sha || (want.bytes !== undefined && want.bytes !== st.size))) wrong.push(f);
+  }
+  const version = m?.version ?? m?.initrd?.sha256?.slice(0, 12) ?? 'unversioned';
   const base = { arch, dir, source, version, bytes, files };
   if (wrong.length > 0) return { ...base, status: 'mismatch', problem: `${wrong.join(', ')} differ from manifest.json` };
   if (checked < BOOT_FILES.length) return { ...base, status: 'unverified', problem: 'manifest.json records no sha256 to check' };

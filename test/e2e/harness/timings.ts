@@ -36,7 +36,7 @@ export function bootPhases(g: Guest, nodeId: number, events: CcEvent[]): Phase[]
   const tftpStart = first((e) => e.type === 'tftp.start');
   const tftpEnd = first((e) => e.type === 'tftp.finish');
   const script = first((e) => e.type === 'node.boot' || (e.type === 'http.transfer' && /boot/.test(url(e))));
-  const mkKernel = first(mk('vmlinuz'));
+  const mkKernel = first(mk('vmlinuz(-zstd)?')); // iPXE gets vmlinuz-zstd when the microkernel has it
   const mkInitrd = first(mk('initrd\\.img'));
   const initLine = g.serial.find(/crashcart-init: started/);
   const agentLine = g.serial.find(/crashcart-supervisor: starting agent/);
