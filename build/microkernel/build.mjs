@@ -366,10 +366,11 @@ function main() {
   }
   writeAtomic('vmlinuz', vmlinuz);
   if (stub) writeAtomic('vmlinuz-zstd', stub.bytes);
-  else rmSync(path.join(out, 'vmlinuz-zstd'), { force: true }); // a stale one would be booted with this initrd
   writeAtomic('initrd.img', initrd);
   writeAtomic('tools.img', toolsImg.data);
   writeAtomic('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
+  // Without a stub, an old vmlinuz-zstd would be booted with this initrd: removed once the manifest no longer names it.
+  if (!stub) rmSync(path.join(out, 'vmlinuz-zstd'), { force: true });
 
   log(`done: ${path.relative(repo, out)}`);
   console.log(`  vmlinuz     ${mb(vmlinuz.length).padStart(10)}  sha256 ${manifest.files.vmlinuz.sha256}`);
