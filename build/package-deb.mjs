@@ -86,6 +86,9 @@ for (const f of ['vmlinuz', 'initrd.img', 'manifest.json']) {
     fail(`${path.join(mkFrom, f)} is missing\n  fix: crashcart prepare (or npm run build:microkernel)`);
   copy(path.join(mkFrom, f), path.join(lib, 'resources', 'microkernel', 'amd64', f));
 }
+// The kernel iPXE boots when the build made it (docs/microkernel.md, "The zstd kernel stub").
+if (fs.existsSync(path.join(mkFrom, 'vmlinuz-zstd')))
+  copy(path.join(mkFrom, 'vmlinuz-zstd'), path.join(lib, 'resources', 'microkernel', 'amd64', 'vmlinuz-zstd'));
 
 // 4. The wrapper, the unit (the checkout's, pointed at the package's paths), the service user, docs.
 const wrapper = path.join(pkgRoot, 'usr', 'bin', 'crashcart');

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { MICROKERNEL_FILES } from '../../contract/images.ts';
 import { validateBuilderConfig, type BuilderConfig, type BuilderFileSet } from '../../electron/packaging/builder-schema.ts';
 import { PACKAGED_NODE, shellConfigFrom } from '../../electron/main-config.ts';
 import { tmpDir } from '../support/appliance.ts';
@@ -151,6 +152,9 @@ describe('electron-builder.yml', () => {
     expect(list(config.files)).toContainEqual(
       expect.objectContaining({ from: 'build/out/microkernel', to: 'resources/microkernel/amd64' }),
     );
+    // Every file of a microkernel, vmlinuz-zstd (what iPXE boots) included.
+    const mk = list(config.files).find((f): f is BuilderFileSet => typeof f === 'object' && f.from === 'build/out/microkernel');
+    expect(list(mk?.filter)).toEqual(expect.arrayContaining([...MICROKERNEL_FILES]));
   });
 
   it('never gives Electron network capabilities: the install script sets none', () => {

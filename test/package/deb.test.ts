@@ -55,6 +55,8 @@ describe('crashcart_VERSION_amd64.deb', () => {
       './usr/lib/crashcart/resources/ipxe/undionly.kpxe',
       './usr/lib/crashcart/resources/ipxe/ipxe.efi',
       './usr/lib/crashcart/resources/microkernel/amd64/initrd.img',
+      // The kernel iPXE boots (an x86-64 build makes it; docs/microkernel.md).
+      './usr/lib/crashcart/resources/microkernel/amd64/vmlinuz-zstd',
       './lib/systemd/system/crashcart.service',
       './usr/lib/sysusers.d/crashcart.conf',
     ])
