@@ -115,11 +115,7 @@ export async function startCrashcart(
   const www = path.join(root, 'www');
   fs.mkdirSync(www, { recursive: true });
   for (const d of [root, www]) fs.chmodSync(d, 0o755);
-  for (const f of ['vmlinuz', 'initrd.img']) {
-    // The kernel Crashcart's iPXE script names (vmlinuz-zstd when built), under the name the rack asks for.
-    fs.copyFileSync(path.join(mk, f === 'vmlinuz' ? ipxeKernelOf(mk) : f), path.join(www, f));
-    fs.chmodSync(path.join(www, f), 0o644);
-  }
+  copyBootFiles(mk, www);
   let ng: Nginx;
   try {
     ng = await startNginx(ns, cpus, root, `${STORM_NET.server}:${ASSET_NGINX_PORT}`, www, '');
@@ -179,8 +175,7 @@ export async function startReference(ns: string, dir: string, mk: string, cpus: 
   fs.mkdirSync(www, { recursive: true });
   for (const d of [dir, root, tftp, www]) fs.chmodSync(d, 0o755);
   fs.copyFileSync(path.join(REPO_ROOT, 'resources', 'ipxe', 'undionly.kpxe'), path.join(tftp, 'undionly.kpxe'));
-  // The same kernel Crashcart's iPXE script names (vmlinuz-zstd when the build made it).
-  for (const f of ['vmlinuz', 'initrd.img']) fs.copyFileSync(path.join(mk, f === 'vmlinuz' ? ipxeKernelOf(mk) : f), path.join(www, f));
+  copyBootFiles(mk, www);
   const url = `http://${STORM_NET.server}:8080`;
   // The script a plain setup would serve: the same kernel and initrd, no per-node state.
   fs.writeFileSync(
@@ -241,4 +236,15 @@ export async function startReference(ns: string, dir: string, mk: string, cpus: 
       await stop(nginx.c, 'SIGQUIT');
     },
   };
+}
+
+/**
+ * The microkernel files nginx serves, as `www/vmlinuz` and `www/initrd.img` (mode 0644): the kernel is the one
+ * Crashcart's iPXE script names (vmlinuz-zstd when the build made it), so both sides deliver the same bytes.
+ */
+function copyBootFiles(mk: string, www: string): void {
+  for (const f of ['vmlinuz', 'initrd.img']) {
+    fs.copyFileSync(path.join(mk, f === 'vmlinuz' ? ipxeKernelOf(mk) : f), path.join(www, f));
+    fs.chmodSync(path.join(www, f), 0o644);
+  }
 }

@@ -264,7 +264,7 @@ function check(bytes, debian, unpacked, extra) {
     stub: 'zstd',
     ...extra,
     kernel_sha256: sha256(unpacked),
-    debian_payload: { kind: 'xz', bytes: readSetupHeader(debian).payloadLength },
+    debian_payload: { kind: payloadOf(debian).kind, bytes: d.payloadLength },
     payload_bytes: m.payloadLength,
     init_size: m.initSize,
     kernel_version: m.kernelVersion,

@@ -57,7 +57,7 @@ interface ManifestFacts {
 }
 
 /** Facts read from manifest files, by path, with the stat that identifies the file version they came from. */
-const manifestFacts_ = new Map<string, { stat: string; facts: ManifestFacts }>();
+const manifestCache = new Map<string, { stat: string; facts: ManifestFacts }>();
 
 /**
  * The version a folder's manifest.json names ('unversioned' without one), and the kernel iPXE boots. Every boot
@@ -74,7 +74,7 @@ function manifestFacts(dir: string): ManifestFacts {
   } catch {
     return { version: 'unversioned', ipxeKernel: 'vmlinuz' }; // manifest is optional
   }
-  const kept = manifestFacts_.get(file);
+  const kept = manifestCache.get(file);
   if (kept?.stat === stat) return kept.facts;
   const facts: ManifestFacts = { version: 'unversioned', ipxeKernel: 'vmlinuz' };
   try {
@@ -89,7 +89,7 @@ function manifestFacts(dir: string): ManifestFacts {
   } catch {
     /* unreadable or not JSON: unversioned, as without one */
   }
-  manifestFacts_.set(file, { stat, facts });
+  manifestCache.set(file, { stat, facts });
   return facts;
 }
 

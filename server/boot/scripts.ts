@@ -6,6 +6,7 @@
 import { retryBlock, errorBlock } from './ipxe-retry.ts';
 import { bootValue, ipxeText } from './boot-text.ts';
 import { KERNEL_ARGS } from '../../contract/index.ts';
+import type { IpxeKernel } from './microkernel-assets.ts';
 
 /**
  * `/boot.ipxe`: what DHCP hands to iPXE. Makes sure some NIC has an address
@@ -71,7 +72,7 @@ export function microkernelScript(o: {
   debug?: boolean;
   mkPath?: string;
   /** The kernel file in that folder: `vmlinuz-zstd` when the microkernel has it (microkernel-assets.ts). */
-  kernel?: 'vmlinuz' | 'vmlinuz-zstd';
+  kernel?: IpxeKernel;
 }): string {
   const args = agentKernelArgs(o.publicUrl, o.nodeId, o.token, o.version);
   const mk = `${o.publicUrl}${o.mkPath ?? '/mk'}`;

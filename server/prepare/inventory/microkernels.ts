@@ -70,27 +70,22 @@ export async function inspectMicrokernelDir(
   const files: MicrokernelState['files'] = [];
   const wrong: string[] = [];
   let checked = 0;
-  for (const f of BOOT_FILES) {
+  /** Record one file and compare it with the manifest; true when the manifest has a sha256 for it. */
+  const inspect = async (f: string, st: { size: number }): Promise<boolean> => {
     const p = path.join(dir, f);
-    const st = await fs.stat(p);
     const sha = await hashes.sha256(p);
     files.push({ name: f, bytes: st.size, sha256: sha });
     const want = m?.files?.[f];
-    if (want?.sha256) {
-      checked++;
-      if (want.sha256 !== sha || (want.bytes !== undefined && want.bytes !== st.size)) wrong.push(f);
-    }
-  }
+    if (!want?.sha256) return false;
+    if (want.sha256 !== sha || (want.bytes !== undefined && want.bytes !== st.size)) wrong.push(f);
+    return true;
+  };
+  for (const f of BOOT_FILES) if (await inspect(f, await fs.stat(path.join(dir, f)))) checked++;
   const bytes = files.reduce((n, f) => n + f.bytes, 0);
   // Optional files are checked when present: a wrong vmlinuz-zstd is what iPXE would boot.
   for (const f of OPTIONAL_FILES) {
-    const p = path.join(dir, f);
-    const st = await fs.stat(p).catch(() => null);
-    if (!st?.isFile()) continue;
-    const sha = await hashes.sha256(p);
-    files.push({ name: f, bytes: st.size, sha256: sha });
-    const want = m?.files?.[f];
-    if (want?.sha256 && (want.sha256 !== sha || (want.bytes !== undefined && want.bytes !== st.size))) wrong.push(f);
+    const st = await fs.stat(path.join(dir, f)).catch(() => null);
+    if (st?.isFile()) await inspect(f, st);
   }
   const version = m?.version ?? m?.initrd?.sha256?.slice(0, 12) ?? 'unversioned';
   const base = { arch, dir, source, version, bytes, files };
