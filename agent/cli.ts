@@ -16,7 +16,7 @@ import { compileExclude, wireFacts } from './facts/flat-facts.ts';
 import { buildInventory } from './facts/inventory.ts';
 import { locate } from './locate.ts';
 import { AgentLoop, type LoopExit } from './loop/agent-loop.ts';
-import { waitForFile } from './loop/wait-ready.ts';
+import { driversSettledGate, waitForFile } from './loop/wait-ready.ts';
 import { runTask } from './tasks/run-task.ts';
 import { ApplianceClient } from './loop/client.ts';
 import { createStderrLogger, type AgentLogLevel } from './loop/logger.ts';
@@ -38,6 +38,10 @@ Discovery agent of Crashcart: gathers hardware facts, registers with the applian
   --lldp-wait S       seconds to let lldpd hear neighbours before asking it (default 0; 35 in the microkernel)
   --wait-for FILE     wait (at most 60 s) until FILE exists before looking for the appliance (the microkernel's
                       init creates /run/crashcart/network-ready once DHCP and the LLDP capture are up)
+  --drivers-settled FILE
+                      before the first full inventory (not the first, fast register), wait (at most 120 s) until
+                      FILE exists (the microkernel's init creates /run/crashcart/drivers-settled once the storage
+                      and IPMI drivers it loads in the background are done)
   --log-level LEVEL   debug | info | warn | error (default info)
   --help              this text
 `;
@@ -64,6 +68,7 @@ const OPTIONS = {
   exclude: { type: 'string' },
   'lldp-wait': { type: 'string' },
   'wait-for': { type: 'string' },
+  'drivers-settled': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
@@ -111,8 +116,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const log = createStderrLogger(level);
   const lldpWaitS = Number(v['lldp-wait'] ?? 0);
-  const gather = async (): Promise<Inventory> =>
-    buildInventory(v.from ? await readToolDir(v.from) : await collectLive({ lldpWaitS: Number.isFinite(lldpWaitS) ? lldpWaitS : 0 }));
+  // Disks and the BMC are in the full inventory only once their drivers are loaded (rootfs/load-drivers settle).
+  const driversSettled = driversSettledGate(v.from ? undefined : v['drivers-settled'], log);
+  const gather = async (): Promise<Inventory> => {
+    if (v.from) return buildInventory(await readToolDir(v.from));
+    await driversSettled();
+    return buildInventory(await collectLive({ lldpWaitS: Number.isFinite(lldpWaitS) ? lldpWaitS : 0 }));
+  };
   // Register-first on a live machine: identity, CPU, memory, disks and NICs at once; lshw, BMC and LLDP after.
   const gatherFast = v.from ? undefined : async (): Promise<Inventory> => buildInventory(await collectLive({ fast: true }));
 

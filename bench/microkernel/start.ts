@@ -83,10 +83,11 @@ interface Stamp {
 }
 const STEPS: Stamp[] = [
   { name: '/init', re: /crashcart-init: started/ },
-  { name: 'modules', re: /crashcart-init: modules loaded/ },
+  { name: 'network drivers', re: /crashcart-init: network drivers loaded|crashcart-init: modules loaded/ },
   { name: 'NICs up', re: /crashcart-init: NICs:/ },
   { name: 'lease', re: /crashcart-init: lease:|no DHCP lease/ },
   { name: 'LLDP', re: /crashcart-init: LLDP capture on/ },
+  { name: 'drivers settled', re: /crashcart-init: drivers settled/ },
   { name: 'supervisor', re: /crashcart-supervisor: starting agent/ },
   { name: 'agent 1st line', re: /^\{"time"|crashcart-agent/ },
 ];

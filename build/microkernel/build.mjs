@@ -88,7 +88,7 @@ function parseArgs(argv) {
 function loadConfig(file, arch) {
   const base = JSON.parse(readFileSync(path.join(here, 'config.json'), 'utf8'));
   const own = base.arch?.[arch.debian] ?? {};
-  for (const key of ['module_paths', 'module_exclude', 'boot_modules']) base[key] = [...base[key], ...(own[key] ?? [])];
+  for (const key of ['module_paths', 'module_exclude', 'boot_modules', 'settle_modules']) base[key] = [...base[key], ...(own[key] ?? [])];
   if (!file) return base;
   let ext;
   try {
@@ -274,7 +274,13 @@ function main() {
   });
   if (codeCache.cache) tree.file('usr/lib/crashcart/crashcart-agent.cjs.cache', codeCache.cache, 0o644, 'agent');
   log(codeCache.cache ? `agent code cache: ${mb(codeCache.cache.length)}` : `agent code cache: none (${codeCache.why})`);
-  addEtc(tree, { rootfs: path.join(here, 'rootfs'), bootModules: cfg.boot_modules, debug: args.debug, sshKey: args.sshKey });
+  addEtc(tree, {
+    rootfs: path.join(here, 'rootfs'),
+    bootModules: cfg.boot_modules,
+    settleModules: cfg.settle_modules,
+    debug: args.debug,
+    sshKey: args.sshKey,
+  });
   checkMachines(tree, arch);
 
   // 8. Archive, compress, write.
@@ -337,7 +343,7 @@ function main() {
     budget_bytes: budget,
     uncompressed_by_category: categories,
     largest_files: tree.largest(12),
-    modules: { count: mods.modules.length, boot_modules: cfg.boot_modules },
+    modules: { count: mods.modules.length, boot_modules: cfg.boot_modules, settle_modules: cfg.settle_modules },
     firmware: { files: fw.files.map((f) => `${f.pkg}: ${f.name}`), not_in_debian: fw.missing },
     packages: recs
       .filter(

@@ -6,16 +6,18 @@ import path from 'node:path';
 /** The rootfs scripts: source file in build/microkernel/rootfs -> path in the image. */
 const SCRIPTS = [
   ['init', 'init'],
+  ['load-drivers', 'usr/share/crashcart/load-drivers'],
   ['udhcpc.script', 'usr/share/crashcart/udhcpc.script'],
   ['supervise-agent', 'usr/share/crashcart/supervise-agent'],
   ['lldp-capture', 'usr/share/crashcart/lldp-capture'],
 ];
 
 /** Add /etc, the boot scripts and (debug images only) the SSH key and debug.sh to the tree. */
-export function addEtc(tree, { rootfs, bootModules, debug, sshKey }) {
+export function addEtc(tree, { rootfs, bootModules, settleModules, debug, sshKey }) {
   for (const [src, dest] of SCRIPTS) tree.file(dest, readFileSync(path.join(rootfs, src)), 0o755, 'init');
   const etc = (p, text, mode = 0o644) => tree.file(`etc/${p}`, Buffer.from(text), mode, 'init');
   etc('crashcart/boot-modules', bootModules.join('\n') + '\n');
+  etc('crashcart/settle-modules', settleModules.join('\n') + '\n');
   etc(
     'passwd',
     'root:x:0:0:root:/root:/bin/sh\ntcpdump:x:100:101:tcpdump:/nonexistent:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',

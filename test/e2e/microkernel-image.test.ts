@@ -16,6 +16,8 @@ import { fileType, readCpio, S_IFDIR, S_IFLNK, S_IFREG, type CpioEntry } from '.
 import { elfMachine, neededLibraries } from './harness/elf-read.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The image build's base config (the driver lists the image's /etc/crashcart files must hold). */
+const CONFIG = JSON.parse(readFileSync(path.join(REPO, 'build/microkernel/config.json'), 'utf8')) as Record<string, unknown>;
 
 interface Manifest {
   version: string;
@@ -209,11 +211,24 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
       'usr/share/misc/pci.ids',
       'usr/share/crashcart/udhcpc.script',
       'usr/share/crashcart/lldp-capture',
+      'usr/share/crashcart/load-drivers',
     ]) {
       const e = resolve(p);
       expect(e, p).toBeDefined();
       expect(fileType(e!.mode), p).toBe(S_IFREG);
     }
+    // Every program init and load-drivers run is on the image's PATH (busybox-static has renice, not nice).
+    for (const c of ['modprobe', 'renice', 'xargs', 'sort', 'tr', 'cut', 'wc', 'cat', 'sleep', 'mount', 'hostname', 'udhcpc'])
+      expect(resolve(`usr/bin/${c}`) ?? resolve(`usr/sbin/${c}`), c).toBeDefined();
+    // The two driver groups' by-name lists, as config.json (with the architecture's additions) has them.
+    for (const [file, key] of [
+      ['boot-modules', 'boot_modules'],
+      ['settle-modules', 'settle_modules'],
+    ] as const)
+      expect(image.get(`etc/crashcart/${file}`)!.data.toString().split('\n').filter(Boolean), file).toEqual([
+        ...(CONFIG[key] as string[]),
+        ...((CONFIG.arch as Record<string, Record<string, string[]>>)[A.arch]![key] ?? []),
+      ]);
     // The real tools, not busybox's cut-down applets of the same name.
     expect(fileType(image.get('usr/bin/ip')!.mode)).toBe(S_IFREG);
     for (const l of ['bin', 'sbin', 'lib']) expect(fileType(image.get(l)!.mode)).toBe(S_IFLNK);

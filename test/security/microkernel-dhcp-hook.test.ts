@@ -284,7 +284,7 @@ describe('a real udhcpc against a rogue DHCP server (namespaces cabled by a veth
     // The supervisor started the agent the microkernel way, and handed it nothing from the lease.
     const args = readFileSync(path.join(o, 'node-args'), 'utf8').trim();
     expect(args).toBe(
-      '--enable-experimental-regexp-engine /usr/lib/crashcart/agent-loader.cjs --lldp-wait 0 --wait-for /run/crashcart/network-ready',
+      '--enable-experimental-regexp-engine /usr/lib/crashcart/agent-loader.cjs --lldp-wait 0 --wait-for /run/crashcart/network-ready --drivers-settled /run/crashcart/drivers-settled',
     );
     expect(readFileSync(path.join(o, 'node-env'), 'utf8')).not.toMatch(/CRASHCART_LEASE|touch|10\.77\./);
     expect(canaries(T)).toEqual([]);

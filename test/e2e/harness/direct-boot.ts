@@ -1,10 +1,10 @@
 /**
  * A QEMU guest booted straight into a microkernel (`-kernel`/`-initrd`, no firmware network boot): the
  * microkernel benchmark times power-on -> /init with it, and the arm64 test proves the arm64 image runs.
- * x86-64: q35 + SeaBIOS, console ttyS0. arm64: `virt` + Cortex-A57, console ttyAMA0 (PL011). Always TCG.
+ * x86-64: q35 + SeaBIOS, the CPU model of the e2e guests (qemu.ts X86_CPU), console ttyS0. arm64: `virt` + Cortex-A57, console ttyAMA0 (PL011). Always TCG.
  */
 import { spawn } from 'node:child_process';
-import { SerialLog, type SerialLine } from './qemu.ts';
+import { SerialLog, X86_CPU, type SerialLine } from './qemu.ts';
 
 /** Architectures the microkernel is built for (Debian names, as in build/microkernel/arch.mjs). */
 export type GuestArch = 'amd64' | 'arm64';
@@ -40,7 +40,7 @@ export interface DirectGuest {
 /** The QEMU binary and arguments for a spec. */
 export function directBootCommand(s: DirectBootSpec): { cmd: string; args: string[] } {
   const arm = s.arch === 'arm64';
-  const args = arm ? ['-machine', 'virt', '-cpu', 'cortex-a57'] : ['-machine', 'q35'];
+  const args = arm ? ['-machine', 'virt', '-cpu', 'cortex-a57'] : ['-machine', 'q35', '-cpu', X86_CPU];
   args.push('-accel', 'tcg', '-m', String(s.memoryMb), '-smp', String(s.cpus));
   args.push('-nographic', '-monitor', 'none', '-chardev', `file,id=ser0,path=${s.serialFile}`, '-serial', 'chardev:ser0');
   if (s.serial) args.push('-smbios', `type=1,manufacturer=Crashcart-Test,serial=${s.serial}`);

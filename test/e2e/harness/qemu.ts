@@ -25,6 +25,14 @@ const CSI_SEQUENCE = new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]`, 'g');
 /** Terminal reset (ESC c), sent by SeaBIOS and the kernel. */
 const RESET_SEQUENCE = new RegExp(`${ESC}c`, 'g');
 
+/**
+ * The x86 guests' CPU: QEMU's default TCG model (qemu64) with RDRAND, as every x86 server CPU has had since 2012
+ * (Intel Ivy Bridge) and 2017 (AMD Zen). Without it the guest kernel has no trusted CPU entropy and collects timer
+ * jitter for its CRNG, which on TCG took 1.0-1.3 s after /init, and Node's start blocks on it: Node seeds OpenSSL's
+ * CSPRNG (getrandom) before it runs any script (docs/perf/changes.md, "The guests' CPU has RDRAND").
+ */
+export const X86_CPU = 'qemu64,+rdrand';
+
 /** What one guest looks like. */
 export interface GuestSpec {
   name: string;
@@ -43,6 +51,12 @@ export interface GuestSpec {
   nics: { mac: string; tap: string }[];
   /** virtio disks (raw files), booted after the NIC in this order. */
   disks?: { file: string; serial: string }[];
+  /**
+   * SATA disks (raw files) on the q35 board's AHCI controller, never booted: a disk behind the driver the
+   * microkernel loads in the background (rootfs/load-drivers settle). Ports 0, 1, 3, ...: QEMU's default DVD drive
+   * holds port 2.
+   */
+  sataDisks?: { file: string; serial: string }[];
 }
 
 /** One stamped serial-console line. */
@@ -165,7 +179,8 @@ export function qemuArgs(spec: GuestSpec, serialFile: string, varsFile: string):
     spec.name,
     '-machine',
     isArm(spec) ? 'virt' : sb ? 'q35,smm=on' : 'q35',
-    ...(isArm(spec) ? ['-cpu', 'cortex-a57'] : []),
+    '-cpu',
+    isArm(spec) ? 'cortex-a57' : X86_CPU,
     '-accel',
     'tcg',
     '-m',
@@ -198,6 +213,10 @@ export function qemuArgs(spec: GuestSpec, serialFile: string, varsFile: string):
   (spec.disks ?? []).forEach((d, i) => {
     a.push('-drive', `file=${d.file},if=none,id=disk${i},format=raw,cache=unsafe`);
     a.push('-device', `virtio-blk-pci,drive=disk${i},serial=${d.serial},bootindex=${i + 2}`);
+  });
+  (spec.sataDisks ?? []).forEach((d, i) => {
+    a.push('-drive', `file=${d.file},if=none,id=sata${i},format=raw,cache=unsafe`);
+    a.push('-device', `ide-hd,bus=ide.${i < 2 ? i : i + 1},drive=sata${i},serial=${d.serial}`);
   });
   // AAVMF ignores -boot (it follows bootindex); OVMF and SeaBIOS take it.
   a.push(...(spec.extraArgs ?? []), ...(isArm(spec) ? [] : ['-boot', 'n']));
