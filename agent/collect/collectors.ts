@@ -17,7 +17,7 @@ import { parseCpuinfo, parseMeminfo } from '../parse/proc.ts';
 import { parseSecureBoot } from '../parse/secure-boot.ts';
 import { lldpCaptureText, parseLldpFrames } from './lldp-captures.ts';
 import { bootModeText, dmiIdText, secureBootText, sysfsPci } from './sysfs.ts';
-import { sysfsBlockText } from './sysfs-block.ts';
+import { sysfsBlockText, withSysfsSerials } from './sysfs-block.ts';
 import { sysfsNetText } from './sysfs-net.ts';
 
 /** Stands for a NIC name in the arguments and file name of a per-NIC row (run once per physical NIC). */
@@ -48,6 +48,12 @@ export interface Collector<T> {
    * register-first pass uses instead of the program (it runs none).
    */
   fallback?: (root: string) => Promise<string>;
+  /**
+   * Fills into the program's own output what the program could not learn on this host but /sys has (lsblk asks
+   * udev for a SATA or SAS disk's serial, and the microkernel runs no udev). Returns the text unchanged when there
+   * is nothing to add.
+   */
+  supplement?: (text: string, root: string) => Promise<string>;
   /** Run after `--lldp-wait` (neighbours need time to be heard; 802.1AB TTL is 30 s by default). */
   late?: boolean;
   /**
@@ -83,6 +89,7 @@ export const COLLECTORS = {
     source: { run: 'lsblk', args: ['-J', '-b', '-O'] },
     parse: parseLsblk,
     fallback: sysfsBlockText,
+    supplement: withSysfsSerials,
   }),
   ipAddr: row({
     files: ['ip-addr.json', 'ip-addr.txt'],

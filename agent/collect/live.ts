@@ -103,6 +103,11 @@ export async function collectLive(opts: LiveOptions = {}): Promise<ToolOutputs> 
   for (let i = 0; i < programs.length; i += PARALLEL_RUNS)
     await Promise.all(programs.slice(i, i + PARALLEL_RUNS).map(([k, c]) => collectOne(out, k, c, o)));
   for (const [k, c] of rows.filter(([, r]) => !('run' in r.source))) await collectOne(out, k, c, o);
+  // What a program could not learn here but /sys has (lsblk without udev: disk serials), filled into its output.
+  for (const [, c] of programs) {
+    const text = c.supplement ? out.files.get(c.files[0]!) : undefined;
+    if (text !== undefined) out.files.set(c.files[0]!, await c.supplement!(text, o.root));
+  }
   // A row that gave nothing (or was not run: the fast pass) takes its /sys fallback, before the per-NIC rows read ip's.
   for (const [, c] of COLLECTOR_LIST.filter(([, r]) => !isPerNic(r) && !r.late && !(opts.fast && r.slow))) {
     if (c.fallback && !c.files.some((f) => out.files.has(f))) out.files.set(c.files[0]!, await c.fallback(o.root));

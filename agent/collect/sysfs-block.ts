@@ -1,11 +1,16 @@
 /**
  * The block devices from /sys/block, as the JSON `lsblk -J -b -O` prints, so the lsblk row's parser reads it:
  * the fallback of the lsblk row when util-linux's lsblk is missing, and what the register-first pass uses (it
- * runs no program). Name, size, model, vendor, serial where the driver exposes one, rotational, removable; the
- * complete pass that follows runs lsblk for the rest (WWN, transport). Always resolves.
+ * runs no program). Name, size, model, vendor, serial, rotational, removable; the complete pass that follows runs
+ * lsblk for the rest (WWN, transport). Always resolves.
+ *
+ * Serials: NVMe and virtio disks have a `serial` file; a SATA, SAS or SCSI disk has its serial only in SCSI VPD
+ * page 0x80 (`device/vpd_pg80`), which lsblk does not read (it asks udev, and the microkernel runs no udev), so
+ * `withSysfsSerials` also fills it into lsblk's own output.
  */
 import path from 'node:path';
-import { sysEntries } from './sys-read.ts';
+import { vpdUnitSerial } from '../parse/scsi-vpd.ts';
+import { readText, sysEntries } from './sys-read.ts';
 
 const MAX_DEVICES = 4096;
 
@@ -36,11 +41,49 @@ export async function sysfsBlockText(root: string): Promise<string> {
     // SCSI/SATA: device/model and device/vendor; NVMe: device/model and device/serial; virtio: serial on the disk.
     const model = text('device/model');
     const vendor = text('device/vendor');
-    const serial = text('device/serial') ?? text('serial');
+    const serial = text('device/serial') ?? text('serial') ?? vpdSerial(path.join(root, 'sys/block', name));
     if (model) row['model'] = model;
     if (vendor) row['vendor'] = vendor;
     if (serial) row['serial'] = serial;
     devices.push(row);
   }
   return JSON.stringify({ blockdevices: devices });
+}
+
+/** A disk's serial from SCSI VPD page 0x80 (`dir` is its /sys/block entry), or undefined. */
+function vpdSerial(dir: string): string | undefined {
+  const hex = readText(path.join(dir, 'device/vpd_pg80'), 'hex');
+  return hex === undefined ? undefined : vpdUnitSerial(Buffer.from(hex, 'hex'));
+}
+
+/** A kernel block device name as lsblk prints it (never a path). */
+const KERNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+/**
+ * `lsblk -J -b -O` output with the serial of every device that has none filled from /sys (VPD page 0x80), for
+ * the complete pass: lsblk without udev prints `"serial": null` for SATA and SAS disks. Text that is not lsblk's
+ * JSON comes back unchanged (the parser reports it).
+ */
+export async function withSysfsSerials(text: string, root: string): Promise<string> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  const devices = (doc as { blockdevices?: unknown } | null)?.blockdevices;
+  if (!Array.isArray(devices)) return text;
+  let changed = false;
+  for (const d of devices.slice(0, MAX_DEVICES) as unknown[]) {
+    if (typeof d !== 'object' || d === null) continue;
+    const row = d as Record<string, unknown>;
+    const name = row['kname'] ?? row['name'];
+    if ((typeof row['serial'] === 'string' && row['serial'].trim() !== '') || typeof name !== 'string' || !KERNEL_NAME.test(name)) continue;
+    const serial = vpdSerial(path.join(root, 'sys/block', name));
+    if (serial !== undefined) {
+      row['serial'] = serial;
+      changed = true;
+    }
+  }
+  return changed ? JSON.stringify(doc) : text;
 }

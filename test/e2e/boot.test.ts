@@ -297,12 +297,12 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
         expect(inventory!.nics.map((x) => norm(x.mac)).sort()).toEqual(g.spec.nics.map((x) => norm(x.mac)).sort());
         expect(Object.keys(facts).length).toBeGreaterThan(10);
         // Disks behind the drivers loaded in the background are in the complete facts: init logged the settle,
-        // and the agent waited for it before its full inventory. (Matched by size and transport: the microkernel
-        // does not report a SATA disk's serial yet, lsblk reads it from udev, which the microkernel does not run.)
-        const disks = (inventory as unknown as { disks: { transport: string; size_bytes: number }[] }).disks;
-        if ((g.spec.sataDisks ?? []).length > 0)
+        // and the agent waited for it before its full inventory. The serial comes from SCSI VPD page 0x80 in /sys
+        // (lsblk asks udev for it, and the microkernel runs none).
+        const disks = (inventory as unknown as { disks: { serial?: string; transport: string; size_bytes: number }[] }).disks;
+        for (const d of g.spec.sataDisks ?? [])
           expect(disks, JSON.stringify(disks)).toContainEqual(
-            expect.objectContaining({ type: 'disk', transport: 'sata', size_bytes: SATA_BYTES, model: 'QEMU HARDDISK' }),
+            expect.objectContaining({ serial: d.serial, type: 'disk', transport: 'sata', size_bytes: SATA_BYTES, model: 'QEMU HARDDISK' }),
           );
         expect(g.serial.find(/crashcart-init: drivers settled: \d+ modules/), g.serial.tail(40)).toBeDefined();
 
