@@ -27,7 +27,7 @@ function typeOf(name: string): string {
 /** `lsblk -J -b -O`-shaped JSON for every device under `root`/sys/block. */
 export async function sysfsBlockText(root: string): Promise<string> {
   const devices: Record<string, unknown>[] = [];
-  for (const { name, attr: text } of sysEntries(path.join(root, 'sys/block'), MAX_DEVICES)) {
+  for (const { name, at, attr: text } of sysEntries(path.join(root, 'sys/block'), MAX_DEVICES)) {
     const sectors = Number(text('size') ?? NaN); // always 512-byte units (linux/blkdev.h SECTOR_SHIFT)
     if (!Number.isFinite(sectors)) continue;
     const row: Record<string, unknown> = {
@@ -41,7 +41,7 @@ export async function sysfsBlockText(root: string): Promise<string> {
     // SCSI/SATA: device/model and device/vendor; NVMe: device/model and device/serial; virtio: serial on the disk.
     const model = text('device/model');
     const vendor = text('device/vendor');
-    const serial = text('device/serial') ?? text('serial') ?? vpdSerial(path.join(root, 'sys/block', name));
+    const serial = text('device/serial') ?? text('serial') ?? vpdSerial(at(VPD_PG80));
     if (model) row['model'] = model;
     if (vendor) row['vendor'] = vendor;
     if (serial) row['serial'] = serial;
@@ -50,9 +50,12 @@ export async function sysfsBlockText(root: string): Promise<string> {
   return JSON.stringify({ blockdevices: devices });
 }
 
-/** A disk's serial from SCSI VPD page 0x80 (`dir` is its /sys/block entry), or undefined. */
-function vpdSerial(dir: string): string | undefined {
-  const hex = readText(path.join(dir, 'device/vpd_pg80'), 'hex');
+/** Where a disk's SCSI VPD page 0x80 is, under its /sys/block entry. */
+const VPD_PG80 = 'device/vpd_pg80';
+
+/** The serial in a VPD page 0x80 file, or undefined. */
+function vpdSerial(file: string): string | undefined {
+  const hex = readText(file, 'hex');
   return hex === undefined ? undefined : vpdUnitSerial(Buffer.from(hex, 'hex'));
 }
 
@@ -79,7 +82,7 @@ export async function withSysfsSerials(text: string, root: string): Promise<stri
     const row = d as Record<string, unknown>;
     const name = row['kname'] ?? row['name'];
     if ((typeof row['serial'] === 'string' && row['serial'].trim() !== '') || typeof name !== 'string' || !KERNEL_NAME.test(name)) continue;
-    const serial = vpdSerial(path.join(root, 'sys/block', name));
+    const serial = vpdSerial(path.join(root, 'sys/block', name, VPD_PG80));
     if (serial !== undefined) {
       row['serial'] = serial;
       changed = true;
