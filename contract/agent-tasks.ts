@@ -20,7 +20,9 @@ export function isMicrokernelTask(task: string | null | undefined): task is Micr
 /**
  * Ironic-style root device hints (policy metadata `root_device`). Strings match whole values, case and
  * surrounding blanks ignored; `<in> TEXT` matches a substring. `size` is GiB (an integer, or `>= 100`,
- * `<= 500`, `> N`, `< N`, `== N`). `path` (Ironic's `name`) is `/dev/sdb` or `sdb`.
+ * `<= 500`, `> N`, `< N`, `== N`). `path` (Ironic's `name`) is `/dev/sdb` or `sdb`. `serial` and `wwn` are
+ * compared with what the node's facts show (`0x...` WWNs; the kernel's `naa.` spelling and a 16-byte NAA's first
+ * half match too: docs/deploy.md).
  */
 export const RootDeviceHintsSchema = Type.Object(
   {

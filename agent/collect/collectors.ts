@@ -17,7 +17,7 @@ import { parseCpuinfo, parseMeminfo } from '../parse/proc.ts';
 import { parseSecureBoot } from '../parse/secure-boot.ts';
 import { lldpCaptureText, parseLldpFrames } from './lldp-captures.ts';
 import { bootModeText, dmiIdText, secureBootText, sysfsPci } from './sysfs.ts';
-import { sysfsBlockText, withSysfsSerials } from './sysfs-block.ts';
+import { sysfsBlockText, withSysfsIdentity } from './sysfs-block.ts';
 import { sysfsNetText } from './sysfs-net.ts';
 
 /** Stands for a NIC name in the arguments and file name of a per-NIC row (run once per physical NIC). */
@@ -89,7 +89,7 @@ export const COLLECTORS = {
     source: { run: 'lsblk', args: ['-J', '-b', '-O'] },
     parse: parseLsblk,
     fallback: sysfsBlockText,
-    supplement: withSysfsSerials,
+    supplement: withSysfsIdentity,
   }),
   ipAddr: row({
     files: ['ip-addr.json', 'ip-addr.txt'],

@@ -51,13 +51,16 @@ export interface SysEntry {
   attr: (file: string) => string | undefined;
 }
 
+/** The entry `name` of `dir` (whether it exists or not). */
+export function sysEntry(dir: string, name: string): SysEntry {
+  const at = (file: string) => path.join(dir, name, file);
+  return { name, at, attr: (file: string) => readText(at(file))?.trim() || undefined };
+}
+
 /** The entries of `dir`, sorted by name, at most `max` (a hostile or huge tree cannot make the walk unbounded). */
 export function sysEntries(dir: string, max: number): SysEntry[] {
   return listDir(dir)
     .sort()
     .slice(0, max)
-    .map((name) => {
-      const at = (file: string) => path.join(dir, name, file);
-      return { name, at, attr: (file: string) => readText(at(file))?.trim() || undefined };
-    });
+    .map((name) => sysEntry(dir, name));
 }

@@ -1,16 +1,20 @@
 /**
  * The block devices from /sys/block, as the JSON `lsblk -J -b -O` prints, so the lsblk row's parser reads it:
  * the fallback of the lsblk row when util-linux's lsblk is missing, and what the register-first pass uses (it
- * runs no program). Name, size, model, vendor, serial, rotational, removable; the complete pass that follows runs
- * lsblk for the rest (WWN, transport). Always resolves.
+ * runs no program). Name, size, model, vendor, serial, WWN, rotational, removable; the complete pass that follows
+ * runs lsblk for the rest (transport). Always resolves.
  *
- * Serials: NVMe and virtio disks have a `serial` file; a SATA, SAS or SCSI disk has its serial only in SCSI VPD
- * page 0x80 (`device/vpd_pg80`), which lsblk does not read (it asks udev, and the microkernel runs no udev), so
- * `withSysfsSerials` also fills it into lsblk's own output.
+ * A disk's identity (`diskIdentity`), also what the deploy task's root device hints match (tasks/root-disk.ts):
+ * - serial: NVMe and virtio disks have a `serial` file; a SATA, SAS or SCSI disk has its serial only in SCSI VPD
+ *   page 0x80 (`device/vpd_pg80`);
+ * - WWN: from the kernel's `wwid` attribute, spelled as lsblk prints it (parse/disk-wwid.ts).
+ * lsblk reads neither (it asks udev, and the microkernel runs no udev), so `withSysfsIdentity` also fills them into
+ * lsblk's own output.
  */
 import path from 'node:path';
+import { wwnOfWwid } from '../parse/disk-wwid.ts';
 import { vpdUnitSerial } from '../parse/scsi-vpd.ts';
-import { readText, sysEntries } from './sys-read.ts';
+import { readText, sysEntries, sysEntry, type SysEntry } from './sys-read.ts';
 
 const MAX_DEVICES = 4096;
 
@@ -24,28 +28,39 @@ function typeOf(name: string): string {
   return 'disk';
 }
 
+/** A disk's serial and WWN, as lsblk with udev prints them; a field it has none of is left out. */
+export interface DiskIdentity {
+  serial?: string;
+  wwn?: string;
+}
+
+/** The serial and WWN of one /sys/block entry. */
+export function diskIdentity(e: SysEntry): DiskIdentity {
+  const serial = e.attr('device/serial') ?? e.attr('serial') ?? vpdSerial(e.at(VPD_PG80));
+  const wwn = wwnOfWwid(e.attr('device/wwid') ?? e.attr('wwid'), e.name);
+  return { ...(serial ? { serial } : {}), ...(wwn ? { wwn } : {}) };
+}
+
 /** `lsblk -J -b -O`-shaped JSON for every device under `root`/sys/block. */
 export async function sysfsBlockText(root: string): Promise<string> {
   const devices: Record<string, unknown>[] = [];
-  for (const { name, at, attr: text } of sysEntries(path.join(root, 'sys/block'), MAX_DEVICES)) {
-    const sectors = Number(text('size') ?? NaN); // always 512-byte units (linux/blkdev.h SECTOR_SHIFT)
+  for (const e of sysEntries(path.join(root, 'sys/block'), MAX_DEVICES)) {
+    const sectors = Number(e.attr('size') ?? NaN); // always 512-byte units (linux/blkdev.h SECTOR_SHIFT)
     if (!Number.isFinite(sectors)) continue;
-    const row: Record<string, unknown> = {
-      kname: name,
-      name,
+    // SCSI/SATA: device/model and device/vendor; NVMe: device/model; identity from diskIdentity.
+    const model = e.attr('device/model');
+    const vendor = e.attr('device/vendor');
+    devices.push({
+      kname: e.name,
+      name: e.name,
       size: sectors * 512,
-      type: typeOf(name),
-      rota: text('queue/rotational') === '1',
-      rm: text('removable') === '1',
-    };
-    // SCSI/SATA: device/model and device/vendor; NVMe: device/model and device/serial; virtio: serial on the disk.
-    const model = text('device/model');
-    const vendor = text('device/vendor');
-    const serial = text('device/serial') ?? text('serial') ?? vpdSerial(at(VPD_PG80));
-    if (model) row['model'] = model;
-    if (vendor) row['vendor'] = vendor;
-    if (serial) row['serial'] = serial;
-    devices.push(row);
+      type: typeOf(e.name),
+      rota: e.attr('queue/rotational') === '1',
+      rm: e.attr('removable') === '1',
+      ...(model ? { model } : {}),
+      ...(vendor ? { vendor } : {}),
+      ...diskIdentity(e),
+    });
   }
   return JSON.stringify({ blockdevices: devices });
 }
@@ -62,12 +77,14 @@ function vpdSerial(file: string): string | undefined {
 /** A kernel block device name as lsblk prints it (never a path). */
 const KERNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
+const blank = (v: unknown) => typeof v !== 'string' || v.trim() === '';
+
 /**
- * `lsblk -J -b -O` output with the serial of every device that has none filled from /sys (VPD page 0x80), for
- * the complete pass: lsblk without udev prints `"serial": null` for SATA and SAS disks. Text that is not lsblk's
- * JSON comes back unchanged (the parser reports it).
+ * `lsblk -J -b -O` output with the serial and WWN of every device that has none filled from /sys, for the
+ * complete pass: lsblk without udev prints `"serial": null` for SATA and SAS disks and `"wwn": null` for every
+ * disk. Text that is not lsblk's JSON comes back unchanged (the parser reports it).
  */
-export async function withSysfsSerials(text: string, root: string): Promise<string> {
+export async function withSysfsIdentity(text: string, root: string): Promise<string> {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -81,12 +98,13 @@ export async function withSysfsSerials(text: string, root: string): Promise<stri
     if (typeof d !== 'object' || d === null) continue;
     const row = d as Record<string, unknown>;
     const name = row['kname'] ?? row['name'];
-    if ((typeof row['serial'] === 'string' && row['serial'].trim() !== '') || typeof name !== 'string' || !KERNEL_NAME.test(name)) continue;
-    const serial = vpdSerial(path.join(root, 'sys/block', name, VPD_PG80));
-    if (serial !== undefined) {
-      row['serial'] = serial;
-      changed = true;
-    }
+    if ((!blank(row['serial']) && !blank(row['wwn'])) || typeof name !== 'string' || !KERNEL_NAME.test(name)) continue;
+    const id = diskIdentity(sysEntry(path.join(root, 'sys/block'), name));
+    for (const key of ['serial', 'wwn'] as const)
+      if (blank(row[key]) && id[key] !== undefined) {
+        row[key] = id[key];
+        changed = true;
+      }
   }
   return changed ? JSON.stringify(doc) : text;
 }

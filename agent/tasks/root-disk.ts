@@ -3,9 +3,10 @@
  * smallest disk of at least the image's size (the default keeps a small boot disk next to big data disks).
  * Pure over a list of disks; `listDisks` reads them from sysfs.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { RootDeviceHints } from '../../contract/agent-tasks.ts';
+import { diskIdentity } from '../collect/sysfs-block.ts';
+import { sysEntries } from '../collect/sys-read.ts';
+import { wwnMatches } from '../parse/disk-wwid.ts';
 
 /** A whole disk as the agent sees it. */
 export interface Disk {
@@ -61,7 +62,7 @@ function hintMatches(h: RootDeviceHints, d: Disk): boolean {
   if (h.model !== undefined && !textMatches(h.model, d.model)) return false;
   if (h.vendor !== undefined && !textMatches(h.vendor, d.vendor)) return false;
   if (h.serial !== undefined && !textMatches(h.serial, d.serial)) return false;
-  if (h.wwn !== undefined && !textMatches(h.wwn, d.wwn)) return false;
+  if (h.wwn !== undefined && !wwnMatches(h.wwn, d.wwn)) return false;
   if (h.rotational !== undefined && d.rotational !== h.rotational) return false;
   return true;
 }
@@ -93,34 +94,31 @@ export function pickRootDisk(disks: readonly Disk[], hints: RootDeviceHints | nu
 /** Names of block devices that are not disks an OS is installed on. */
 const NOT_DISKS = /^(loop|ram|zram|sr|fd|dm-|md|nbd|mtdblock)/;
 
-function read(p: string): string | undefined {
-  try {
-    const s = fs.readFileSync(p, 'utf8').trim();
-    return s === '' ? undefined : s;
-  } catch {
-    return undefined;
-  }
-}
+/** At most this many entries of /sys/block are read. */
+const MAX_DEVICES = 4096;
 
-/** The machine's whole disks from sysfs (`/sys/block`), without removable or read-only ones. */
+/**
+ * The machine's whole disks from sysfs (`/sys/block`), without removable or read-only ones. Serial and WWN are
+ * read as the facts read them (collect/sysfs-block.ts `diskIdentity`), so a hint copied from a node's facts
+ * matches the disk it came from: a SATA or SAS disk's serial from VPD page 0x80, a WWN spelled as lsblk prints it.
+ */
 export function listDisks(sysBlock = '/sys/block'): Disk[] {
   const out: Disk[] = [];
-  for (const name of fs.readdirSync(sysBlock).sort()) {
-    if (NOT_DISKS.test(name)) continue;
-    const dir = path.join(sysBlock, name);
-    if (read(path.join(dir, 'removable')) === '1' || read(path.join(dir, 'ro')) === '1') continue;
+  for (const e of sysEntries(sysBlock, MAX_DEVICES)) {
+    if (NOT_DISKS.test(e.name)) continue;
+    if (e.attr('removable') === '1' || e.attr('ro') === '1') continue;
     // The size attribute counts 512-byte sectors whatever the logical block size (include/linux/genhd.h).
-    const size = Number(read(path.join(dir, 'size')) ?? 0) * 512;
-    if (size <= 0) continue;
+    const size = Number(e.attr('size') ?? 0) * 512;
+    if (!(size > 0)) continue;
+    const rotational = e.attr('queue/rotational');
     out.push({
-      name,
-      path: `/dev/${name}`,
+      name: e.name,
+      path: `/dev/${e.name}`,
       size,
-      model: read(path.join(dir, 'device/model')),
-      vendor: read(path.join(dir, 'device/vendor')),
-      serial: read(path.join(dir, 'device/serial')) ?? read(path.join(dir, 'serial')),
-      wwn: read(path.join(dir, 'device/wwid')) ?? read(path.join(dir, 'wwid')),
-      rotational: read(path.join(dir, 'queue/rotational')) === undefined ? undefined : read(path.join(dir, 'queue/rotational')) === '1',
+      model: e.attr('device/model'),
+      vendor: e.attr('device/vendor'),
+      ...diskIdentity(e),
+      rotational: rotational === undefined ? undefined : rotational === '1',
     });
   }
   return out;

@@ -1,12 +1,12 @@
 // A disk's serial from SCSI VPD page 0x80 (agent/parse/scsi-vpd.ts), and where the agent reads it: the /sys walk of
 // the register-first pass (sysfs-block.ts) and lsblk's output in the complete pass, which without udev has no
-// serial for a SATA or SAS disk (withSysfsSerials). The real page of a QEMU SATA disk, hand-made edge cases,
+// serial for a SATA or SAS disk (withSysfsIdentity). The real page of a QEMU SATA disk, hand-made edge cases,
 // random bytes, and a fake /sys.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sysfsBlockText, withSysfsSerials } from '../../agent/collect/sysfs-block.ts';
+import { sysfsBlockText, withSysfsIdentity } from '../../agent/collect/sysfs-block.ts';
 import { parseLsblk } from '../../agent/parse/lsblk.ts';
 import { vpdUnitSerial } from '../../agent/parse/scsi-vpd.ts';
 
@@ -84,7 +84,7 @@ describe('disk serials from /sys', () => {
         { name: 'sdb', kname: 'sdb', size: 1, type: 'disk', serial: null },
       ],
     });
-    const out = parseLsblk(await withSysfsSerials(lsblk, root));
+    const out = parseLsblk(await withSysfsIdentity(lsblk, root));
     expect(out.map((d) => [d.name, d.serial, d.transport])).toEqual([
       ['sda', 'SATA1', 'sata'],
       ['vda', 'FROM-LSBLK', undefined],
@@ -93,10 +93,10 @@ describe('disk serials from /sys', () => {
   });
 
   it('text that is not lsblk JSON, and names that are not kernel names, are left alone', async () => {
-    expect(await withSysfsSerials('not json', root)).toBe('not json');
-    expect(await withSysfsSerials('{"x":1}', root)).toBe('{"x":1}');
+    expect(await withSysfsIdentity('not json', root)).toBe('not json');
+    expect(await withSysfsIdentity('{"x":1}', root)).toBe('{"x":1}');
     put('sys/block/x/device/vpd_pg80', page('TRAVERSED'));
     const hostile = JSON.stringify({ blockdevices: [{ name: '../block/x', kname: '../block/x', size: 1, type: 'disk', serial: null }] });
-    expect(await withSysfsSerials(hostile, root)).toBe(hostile);
+    expect(await withSysfsIdentity(hostile, root)).toBe(hostile);
   });
 });

@@ -42,6 +42,8 @@ const INSTALL_TIMEOUT_MS = 8 * 60_000;
 
 /** The BIOS guest's SATA disk (sparse). */
 const SATA_SERIAL = 'CC-E2E-SATA-0001';
+/** Its WWN (ATA IDENTIFY words 108-111), which the facts spell as lsblk with udev does. */
+const SATA_WWN = '0x5000c500e2e5a7a1';
 const SATA_BYTES = 256 * 1024 * 1024;
 
 const GUESTS: GuestSpec[] = [
@@ -190,7 +192,8 @@ beforeAll(async () => {
   for (const spec of GUESTS) {
     // The BIOS guest has a blank SATA disk on the board's AHCI controller, whose driver the microkernel loads in
     // the background beside DHCP (rootfs/load-drivers): the complete facts must still name it.
-    const sataDisks = spec.firmware === 'bios' ? [{ file: path.join(dataDir, `${spec.name}-sata.img`), serial: SATA_SERIAL }] : [];
+    const sataDisks =
+      spec.firmware === 'bios' ? [{ file: path.join(dataDir, `${spec.name}-sata.img`), serial: SATA_SERIAL, wwn: SATA_WWN }] : [];
     for (const d of sataDisks) {
       writeFileSync(d.file, '');
       truncateSync(d.file, SATA_BYTES);
@@ -297,12 +300,19 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
         expect(inventory!.nics.map((x) => norm(x.mac)).sort()).toEqual(g.spec.nics.map((x) => norm(x.mac)).sort());
         expect(Object.keys(facts).length).toBeGreaterThan(10);
         // Disks behind the drivers loaded in the background are in the complete facts: init logged the settle,
-        // and the agent waited for it before its full inventory. The serial comes from SCSI VPD page 0x80 in /sys
-        // (lsblk asks udev for it, and the microkernel runs none).
+        // and the agent waited for it before its full inventory. The serial comes from SCSI VPD page 0x80 in /sys,
+        // the WWN from the kernel's wwid (lsblk asks udev for both, and the microkernel runs none).
         const disks = (inventory as unknown as { disks: { serial?: string; transport: string; size_bytes: number }[] }).disks;
         for (const d of g.spec.sataDisks ?? [])
           expect(disks, JSON.stringify(disks)).toContainEqual(
-            expect.objectContaining({ serial: d.serial, type: 'disk', transport: 'sata', size_bytes: SATA_BYTES, model: 'QEMU HARDDISK' }),
+            expect.objectContaining({
+              serial: d.serial,
+              wwn: d.wwn,
+              type: 'disk',
+              transport: 'sata',
+              size_bytes: SATA_BYTES,
+              model: 'QEMU HARDDISK',
+            }),
           );
         expect(g.serial.find(/crashcart-init: drivers settled: \d+ modules/), g.serial.tail(40)).toBeDefined();
 

@@ -54,9 +54,9 @@ export interface GuestSpec {
   /**
    * SATA disks (raw files) on the q35 board's AHCI controller, never booted: a disk behind the driver the
    * microkernel loads in the background (rootfs/load-drivers settle). Ports 0, 1, 3, ...: QEMU's default DVD drive
-   * holds port 2.
+   * holds port 2. `wwn` (0x and 16 hex digits) goes into the disk's ATA IDENTIFY data, as a real disk's does.
    */
-  sataDisks?: { file: string; serial: string }[];
+  sataDisks?: { file: string; serial: string; wwn?: string }[];
 }
 
 /** One stamped serial-console line. */
@@ -216,7 +216,7 @@ export function qemuArgs(spec: GuestSpec, serialFile: string, varsFile: string):
   });
   (spec.sataDisks ?? []).forEach((d, i) => {
     a.push('-drive', `file=${d.file},if=none,id=sata${i},format=raw,cache=unsafe`);
-    a.push('-device', `ide-hd,bus=ide.${i < 2 ? i : i + 1},drive=sata${i},serial=${d.serial}`);
+    a.push('-device', `ide-hd,bus=ide.${i < 2 ? i : i + 1},drive=sata${i},serial=${d.serial}${d.wwn ? `,wwn=${d.wwn}` : ''}`);
   });
   // AAVMF ignores -boot (it follows bootindex); OVMF and SeaBIOS take it.
   a.push(...(spec.extraArgs ?? []), ...(isArm(spec) ? [] : ['-boot', 'n']));
