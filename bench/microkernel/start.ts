@@ -11,6 +11,8 @@
  *   ... --probe [--probe-file FILE.sh]    in-guest timings of node invocations (a shell script as the supervisor)
  *   ... --add GUEST=HOST,...              extra files (e.g. a code-cache loader), --supervisor FILE (the image's
  *                                         supervise-agent when this tree's differs), --dir DIR (another build)
+ *   ... --qemu "ARGS"                     more QEMU arguments, split at spaces (e.g. a disk behind a storage
+ *                                         controller, throttled so that its scan is slow)
  */
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -26,6 +28,7 @@ const { writeCpio } = (await import(pathToFileURL(path.join(REPO_ROOT, 'build/mi
 const argv = process.argv.slice(2);
 const opt = (k: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : undefined);
 const reps = Number(opt('--reps') ?? 2);
+const qemuExtra = (opt('--qemu') ?? '').split(' ').filter(Boolean);
 const dir = opt('--dir') ?? path.join(REPO_ROOT, 'build/out/microkernel');
 const SUP = 'usr/share/crashcart/supervise-agent';
 const NODE_LINE = 'node --enable-experimental-regexp-engine /usr/lib/crashcart/agent-loader.cjs';
@@ -120,7 +123,7 @@ async function boot(name: string, sup: string | null, log: string): Promise<Reco
     memoryMb: 1024,
     cpus: 2,
     serialFile: log,
-    net: ['-nic', 'user,model=virtio-net-pci'],
+    net: ['-nic', 'user,model=virtio-net-pci', ...qemuExtra],
   });
   const out: Record<string, number> = {};
   try {
