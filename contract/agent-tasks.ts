@@ -20,9 +20,10 @@ export function isMicrokernelTask(task: string | null | undefined): task is Micr
 /**
  * Ironic-style root device hints (policy metadata `root_device`). Strings match whole values, case and
  * surrounding blanks ignored; `<in> TEXT` matches a substring. `size` is GiB (an integer, or `>= 100`,
- * `<= 500`, `> N`, `< N`, `== N`). `path` (Ironic's `name`) is `/dev/sdb` or `sdb`. `serial` and `wwn` are
- * compared with what the node's facts show (`0x...` WWNs; the kernel's `naa.` spelling and a 16-byte NAA's first
- * half match too: docs/deploy.md).
+ * `<= 500`, `> N`, `< N`, `== N`). `path` (Ironic's `name`) is `/dev/sdb` or `sdb`. `serial`, `wwn` and `hctl`
+ * are compared with what the node's facts show (`0x...` WWNs; the kernel's `naa.` spelling matches too; `wwn` is
+ * a 16-byte NAA's first half or the whole, `wwn_with_extension` the whole, `wwn_vendor_extension` the second half;
+ * `hctl` a SCSI address such as `0:0:0:0`, exactly: docs/deploy.md).
  */
 export const RootDeviceHintsSchema = Type.Object(
   {
@@ -31,6 +32,9 @@ export const RootDeviceHintsSchema = Type.Object(
     vendor: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     serial: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     wwn: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    wwn_with_extension: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    wwn_vendor_extension: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    hctl: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     path: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     rotational: Type.Optional(Type.Boolean()),

@@ -82,6 +82,8 @@ export const DiskSchema = Type.Object({
   model: Str,
   serial: Str,
   wwn: Str,
+  /** A SCSI disk's address, host:channel:target:lun (lsblk's HCTL). */
+  hctl: Str,
   vendor: Str,
   rotational: Type.Optional(Type.Boolean()),
   transport: Str,

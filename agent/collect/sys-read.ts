@@ -4,7 +4,7 @@
  * five wake-ups of another thread per file, the dearest part of the walk on an emulated CPU). None throws:
  * a missing or unreadable file is `undefined` (or an empty listing), which every caller expects.
  */
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
 /** A file's text (or hex, for binary variables), or undefined when it cannot be read. */
@@ -29,6 +29,15 @@ export function listDir(dir: string): string[] {
 export function readLink(file: string): string | undefined {
   try {
     return readlinkSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last name of the path a link (or chain of links) leads to, or undefined. */
+export function realName(file: string): string | undefined {
+  try {
+    return path.basename(realpathSync(file));
   } catch {
     return undefined;
   }

@@ -1,20 +1,22 @@
 /**
  * The block devices from /sys/block, as the JSON `lsblk -J -b -O` prints, so the lsblk row's parser reads it:
  * the fallback of the lsblk row when util-linux's lsblk is missing, and what the register-first pass uses (it
- * runs no program). Name, size, model, vendor, serial, WWN, rotational, removable; the complete pass that follows
+ * runs no program). Name, size, model, vendor, serial, WWN, HCTL, rotational, removable; the complete pass that follows
  * runs lsblk for the rest (transport). Always resolves.
  *
  * A disk's identity (`diskIdentity`), also what the deploy task's root device hints match (tasks/root-disk.ts):
  * - serial: NVMe and virtio disks have a `serial` file; a SATA, SAS or SCSI disk has its serial only in SCSI VPD
  *   page 0x80 (`device/vpd_pg80`);
- * - WWN: from the kernel's `wwid` attribute, spelled as lsblk prints it (parse/disk-wwid.ts).
- * lsblk reads neither (it asks udev, and the microkernel runs no udev), so `withSysfsIdentity` also fills them into
- * lsblk's own output.
+ * - WWN: from the kernel's `wwid` attribute, spelled as lsblk prints it (parse/disk-wwid.ts);
+ * - HCTL: a SCSI disk's address (host:channel:target:lun), the name of the device its `device` link leads to.
+ * lsblk reads neither serial nor WWN (it asks udev, and the microkernel runs no udev), so `withSysfsIdentity` also
+ * fills them into lsblk's own output; the HCTL it reads from /sys itself.
  */
 import path from 'node:path';
 import { wwnOfWwid } from '../parse/disk-wwid.ts';
+import { HCTL } from '../parse/lsblk.ts';
 import { vpdUnitSerial } from '../parse/scsi-vpd.ts';
-import { readText, sysEntries, sysEntry, type SysEntry } from './sys-read.ts';
+import { readText, realName, sysEntries, sysEntry, type SysEntry } from './sys-read.ts';
 
 const MAX_DEVICES = 4096;
 
@@ -28,17 +30,20 @@ function typeOf(name: string): string {
   return 'disk';
 }
 
-/** A disk's serial and WWN, as lsblk with udev prints them; a field it has none of is left out. */
+/** A disk's serial, WWN and SCSI address, as lsblk with udev prints them; a field it has none of is left out. */
 export interface DiskIdentity {
   serial?: string;
   wwn?: string;
+  hctl?: string;
 }
 
-/** The serial and WWN of one /sys/block entry. */
+/** The serial, WWN and SCSI address of one /sys/block entry. */
 export function diskIdentity(e: SysEntry): DiskIdentity {
   const serial = e.attr('device/serial') ?? e.attr('serial') ?? vpdSerial(e.at(VPD_PG80));
   const wwn = wwnOfWwid(e.attr('device/wwid') ?? e.attr('wwid'), e.name);
-  return { ...(serial ? { serial } : {}), ...(wwn ? { wwn } : {}) };
+  const device = realName(e.at('device'));
+  const hctl = device !== undefined && HCTL.test(device) ? device : undefined;
+  return { ...(serial ? { serial } : {}), ...(wwn ? { wwn } : {}), ...(hctl ? { hctl } : {}) };
 }
 
 /** `lsblk -J -b -O`-shaped JSON for every device under `root`/sys/block. */

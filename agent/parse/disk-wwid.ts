@@ -26,17 +26,38 @@ export function wwnOfWwid(wwid: string | undefined, kernelName: string): string 
   return NVME_NAMESPACE.test(kernelName) && NVME_WWID.test(w) ? w : undefined;
 }
 
+/** udev's three names of a WWN: without the vendor extension (ID_WWN), the extension, and the whole. */
+export interface WwnParts {
+  wwn: string;
+  with_extension: string;
+  vendor_extension?: string;
+}
+
+/** Split a WWN as lsblk prints it: a 16-byte NAA is the first 8 bytes and the vendor extension. */
+export function wwnParts(wwn: string): WwnParts {
+  const w = wwn.trim().toLowerCase();
+  return /^0x[0-9a-f]{32}$/.test(w)
+    ? { wwn: w.slice(0, 18), with_extension: w, vendor_extension: `0x${w.slice(18)}` }
+    : { wwn: w, with_extension: w };
+}
+
+/** Which of udev's names a hint compares with (the hint's own name: `wwn`, `wwn_with_extension`, `wwn_vendor_extension`). */
+export type WwnHint = 'wwn' | 'wwn_with_extension' | 'wwn_vendor_extension';
+
 /**
- * Does a `wwn` hint (policy metadata `root_device`) name this WWN? Case and blanks are ignored, the kernel's
- * `naa.` spelling counts as lsblk's `0x`, and for a 16-byte NAA the first half also matches: Ironic's `wwn` hint is
- * udev's ID_WWN, the WWN without its vendor extension. `<in> TEXT` is a substring, as for the other hints.
+ * Does a WWN hint (policy metadata `root_device`) name this WWN? Case and blanks are ignored, the kernel's `naa.`
+ * spelling counts as lsblk's `0x`, and `<in> TEXT` is a substring, as for the other hints. `wwn` matches udev's
+ * ID_WWN (Ironic's meaning) or the whole WWN (what lsblk and the facts show, and what metal3 tells users to give);
+ * `wwn_with_extension` the whole; `wwn_vendor_extension` the extension of a 16-byte NAA.
  */
-export function wwnMatches(hint: string, wwn: string | undefined): boolean {
+export function wwnMatches(hint: string, wwn: string | undefined, which: WwnHint = 'wwn'): boolean {
   if (wwn === undefined) return false;
-  const v = wwn.trim().toLowerCase();
+  const p = wwnParts(wwn);
+  const values = { wwn: [p.wwn, p.with_extension], wwn_with_extension: [p.with_extension], wwn_vendor_extension: [p.vendor_extension] }[
+    which
+  ];
   const h = hint.trim().toLowerCase();
   const sub = /^<in>\s*(.*)$/.exec(h);
-  if (sub) return v.includes(sub[1]!.trim());
   const want = h.startsWith('naa.') ? `0x${h.slice(4)}` : h;
-  return want === v || (/^0x[0-9a-f]{32}$/.test(v) && want === v.slice(0, 18));
+  return values.some((v) => v !== undefined && (sub ? v.includes(sub[1]!.trim()) : v === want));
 }

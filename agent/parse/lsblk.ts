@@ -8,6 +8,8 @@ export interface LsblkDisk {
   model?: string;
   serial?: string;
   wwn?: string;
+  /** A SCSI disk's address, host:channel:target:lun. */
+  hctl?: string;
   vendor?: string;
   rotational?: boolean;
   transport?: string;
@@ -36,6 +38,15 @@ function flag(v: unknown): boolean | undefined {
   return undefined;
 }
 
+/** A SCSI address, host:channel:target:lun (lsblk's HCTL; the name of a SCSI disk's device in /sys). */
+export const HCTL = /^\d{1,10}:\d{1,10}:\d{1,10}:\d{1,20}$/;
+
+/** lsblk's HCTL when it is one, else nothing. */
+function hctlOf(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t && HCTL.test(t) ? t : undefined;
+}
+
 function toDisk(o: Record<string, unknown>): LsblkDisk | null {
   const type = str(o['type']) ?? '';
   const rawName = str(o['kname']) ?? str(o['name']);
@@ -49,6 +60,7 @@ function toDisk(o: Record<string, unknown>): LsblkDisk | null {
     model: clean(str(o['model'])),
     serial: clean(str(o['serial'])),
     wwn: clean(str(o['wwn'])),
+    hctl: hctlOf(str(o['hctl'])),
     vendor: clean(str(o['vendor'])),
     rotational: flag(o['rota']),
     transport: clean(str(o['tran'])),

@@ -17,6 +17,8 @@ export interface Disk {
   vendor?: string;
   serial?: string;
   wwn?: string;
+  /** A SCSI disk's address, host:channel:target:lun. */
+  hctl?: string;
   rotational?: boolean;
 }
 
@@ -62,7 +64,10 @@ function hintMatches(h: RootDeviceHints, d: Disk): boolean {
   if (h.model !== undefined && !textMatches(h.model, d.model)) return false;
   if (h.vendor !== undefined && !textMatches(h.vendor, d.vendor)) return false;
   if (h.serial !== undefined && !textMatches(h.serial, d.serial)) return false;
-  if (h.wwn !== undefined && !wwnMatches(h.wwn, d.wwn)) return false;
+  if (h.wwn !== undefined && !wwnMatches(h.wwn, d.wwn, 'wwn')) return false;
+  if (h.wwn_with_extension !== undefined && !wwnMatches(h.wwn_with_extension, d.wwn, 'wwn_with_extension')) return false;
+  if (h.wwn_vendor_extension !== undefined && !wwnMatches(h.wwn_vendor_extension, d.wwn, 'wwn_vendor_extension')) return false;
+  if (h.hctl !== undefined && h.hctl.trim() !== d.hctl) return false;
   if (h.rotational !== undefined && d.rotational !== h.rotational) return false;
   return true;
 }

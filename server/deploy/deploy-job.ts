@@ -33,13 +33,26 @@ export function toolsRef(dataDir: string, microkernelDir: string | null): ToolsR
   throw new TaskError('tools-failed', `the microkernel in ${mk.dir} has no task tools overlay (tools.img)`);
 }
 
+/** The hints a policy may give (Ironic's, without `by_path`: docs/deploy.md). */
+const HINT_NAMES = Object.keys(RootDeviceHintsSchema.properties);
+
+/** What is wrong with policy metadata `root_device` (absent is fine), or null. */
+export function rootDeviceHintsProblem(h: unknown): string | null {
+  if (h === undefined || h === null || Value.Check(RootDeviceHintsSchema, h)) return null;
+  if (typeof h !== 'object' || Array.isArray(h)) return `metadata.root_device must be an object of hints (${HINT_NAMES.join(', ')})`;
+  const unknown = Object.keys(h).filter((k) => !HINT_NAMES.includes(k));
+  if (unknown.length)
+    return `metadata.root_device: ${unknown.join(', ')} is not a root device hint here (the hints: ${HINT_NAMES.join(', ')})`;
+  const first = [...Value.Errors(RootDeviceHintsSchema, h)].find((e) => e.instancePath !== '');
+  return `metadata.root_device${(first?.instancePath ?? '').replace(/\//g, '.')}: ${first?.message ?? 'not a valid hint'}`;
+}
+
 /** Policy metadata `root_device`, checked against the hint schema. */
 export function rootDeviceHints(policy: PolicyDoc): RootDeviceHints | null {
   const h = policy.metadata?.['root_device'];
-  if (h === undefined || h === null) return null;
-  if (!Value.Check(RootDeviceHintsSchema, h))
-    throw new TaskError('no-fitting-disk', `policy ${policy.name}: metadata.root_device is not a valid set of root device hints`);
-  return h;
+  const problem = rootDeviceHintsProblem(h);
+  if (problem) throw new TaskError('no-fitting-disk', `policy ${policy.name}: ${problem}`);
+  return (h as RootDeviceHints | undefined) ?? null;
 }
 
 /** Build the deploy job; throws TaskError when the image cannot be deployed. */

@@ -383,7 +383,7 @@ export const ERRORS = {
   CC_ERR_POLICY_INVALID: {
     status: 400,
     message: 'The policy settings are invalid',
-    fix: 'Correct the field named in the message: a root password hash is a crypt(3) string ($6$..., $y$...) or send root_password to have it hashed; each SSH key is one OpenSSH public key line (TYPE BASE64 COMMENT); fill the fields the task declares (GET /api/v1/tasks/NAME, docs/policies.md).',
+    fix: 'Correct the field named in the message: a root password hash is a crypt(3) string ($6$..., $y$...) or send root_password to have it hashed; each SSH key is one OpenSSH public key line (TYPE BASE64 COMMENT); fill the fields the task declares (GET /api/v1/tasks/NAME, docs/policies.md); metadata.root_device holds only the root device hints of docs/deploy.md.',
   },
   CC_ERR_POLICY_UNREACHABLE: {
     status: 409,

@@ -9,6 +9,7 @@ import type { PolicyDoc } from '../store/docs.ts';
 import { hashRootPassword } from './sha512-crypt.ts';
 import { parseTemplate, TemplateError } from '../tasks/template.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { rootDeviceHintsProblem } from '../deploy/deploy-job.ts';
 
 /** What the policy service stores: the input without the write-only fields. */
 export type StoredPolicyInput = Omit<PolicyInput, 'root_password' | 'confirm_unreachable'>;
@@ -109,6 +110,9 @@ export function preparePolicyInput(
   if (input.ssh_keys !== undefined) out.ssh_keys = checkSshKeys(input.ssh_keys);
   const metadata = input.metadata ?? old?.metadata ?? {};
   if (task) checkTaskFields(task, metadata, supplied);
+  // The deploy task's root device hints are refused now, not when a machine is deployed with them.
+  const hints = rootDeviceHintsProblem(metadata['root_device']);
+  if (hints) throw ccError('CC_ERR_POLICY_INVALID', hints);
   const hash = out.root_password_hash === undefined ? (old?.root_password_hash ?? null) : out.root_password_hash;
   const keys = out.ssh_keys ?? old?.ssh_keys ?? [];
   if (isUnreachable(task, hash, keys) && !confirmed)

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sysfsBlockText, withSysfsIdentity } from '../../agent/collect/sysfs-block.ts';
 import { parseLsblk } from '../../agent/parse/lsblk.ts';
-import { wwnMatches, wwnOfWwid } from '../../agent/parse/disk-wwid.ts';
+import { wwnMatches, wwnOfWwid, wwnParts } from '../../agent/parse/disk-wwid.ts';
 import { listDisks, pickRootDisk } from '../../agent/tasks/root-disk.ts';
 
 const FIX = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/agent');
@@ -17,12 +17,12 @@ const LSBLK = readFileSync(path.join(FIX, 'qemu-disks-no-udev.lsblk.json'), 'utf
 const NVME_WWID = 'nvme.1b36-43432d4e564d452d33-51454d55204e564d65204374726c-00000001';
 const MIB64 = 64 * 1024 * 1024;
 
-/** What the agent knows of each fixture disk, whichever way it read them. */
+/** What the agent knows of each fixture disk, whichever way it read them: name, serial, WWN, SCSI address. */
 const EXPECTED = [
-  ['nvme0n1', 'CC-NVME-3', NVME_WWID],
-  ['sda', 'CC-SATA-0001', '0x5000c500a1b2c3d4'],
-  ['sdb', 'CC-E2E-SATA-0001', undefined],
-  ['sdc', 'CC-SCSI-0002', '0x5000c500deadbeef'],
+  ['nvme0n1', 'CC-NVME-3', NVME_WWID, undefined],
+  ['sda', 'CC-SATA-0001', '0x5000c500a1b2c3d4', '0:0:0:0'],
+  ['sdb', 'CC-E2E-SATA-0001', undefined, '1:0:0:0'],
+  ['sdc', 'CC-SCSI-0002', '0x5000c500deadbeef', '6:0:0:0'],
 ];
 
 describe('wwnOfWwid', () => {
@@ -67,7 +67,22 @@ describe('wwnOfWwid', () => {
   });
 });
 
-describe('wwnMatches (the root device hint)', () => {
+describe('wwnMatches (the root device hints wwn, wwn_with_extension, wwn_vendor_extension)', () => {
+  const SAN = '0x6001405f3b2c1d0e6001405f3b2c1d0e';
+
+  it('wwnParts names the halves as udev does (ID_WWN, ID_WWN_VENDOR_EXTENSION, ID_WWN_WITH_EXTENSION)', () => {
+    expect(wwnParts(SAN)).toEqual({ wwn: '0x6001405f3b2c1d0e', vendor_extension: '0x6001405f3b2c1d0e', with_extension: SAN });
+    expect(wwnParts('0x5000C500A1B2C3D4')).toEqual({ wwn: '0x5000c500a1b2c3d4', with_extension: '0x5000c500a1b2c3d4' });
+  });
+
+  it('each hint compares with its own part', () => {
+    expect(wwnMatches(SAN, SAN, 'wwn_with_extension')).toBe(true);
+    expect(wwnMatches('0x6001405f3b2c1d0e', SAN, 'wwn_with_extension')).toBe(false);
+    expect(wwnMatches('0x6001405F3B2C1D0E', SAN, 'wwn_vendor_extension')).toBe(true);
+    expect(wwnMatches(SAN, SAN, 'wwn_vendor_extension')).toBe(false);
+    expect(wwnMatches('naa.6001405f3b2c1d0e6001405f3b2c1d0e', SAN, 'wwn_with_extension')).toBe(true);
+  });
+
   it("either spelling, any case, blanks around; a 16-byte NAA's first half (Ironic's wwn); <in>", () => {
     expect(wwnMatches('0x5000C500A1B2C3D4', '0x5000c500a1b2c3d4')).toBe(true);
     expect(wwnMatches(' naa.5000c500a1b2c3d4 ', '0x5000c500a1b2c3d4')).toBe(true);
@@ -88,7 +103,7 @@ describe('wwnMatches (the root device hint)', () => {
 describe('the facts: the register-first /sys walk and lsblk without udev', () => {
   it('the /sys walk names every disk with its serial and WWN', async () => {
     const disks = parseLsblk(await sysfsBlockText(ROOT));
-    expect(disks.map((d) => [d.name, d.serial, d.wwn])).toEqual(EXPECTED);
+    expect(disks.map((d) => [d.name, d.serial, d.wwn, d.hctl])).toEqual(EXPECTED);
     expect(disks.map((d) => [d.name, d.size_bytes, d.model, d.vendor])).toEqual([
       ['nvme0n1', MIB64, 'QEMU NVMe Ctrl', undefined],
       ['sda', MIB64, 'CC-SATA-MODEL', 'ATA'],
@@ -99,15 +114,15 @@ describe('the facts: the register-first /sys walk and lsblk without udev', () =>
 
   it("lsblk's real output has no WWN and no SCSI serial; filled from /sys, with what lsblk had kept", async () => {
     const before = parseLsblk(LSBLK);
-    expect(before.map((d) => [d.name, d.serial, d.wwn])).toEqual([
-      ['sda', undefined, undefined],
-      ['sdb', undefined, undefined],
-      ['sdc', undefined, undefined],
-      ['nvme0n1', 'CC-NVME-3', undefined],
+    expect(before.map((d) => [d.name, d.serial, d.wwn, d.hctl])).toEqual([
+      ['sda', undefined, undefined, '0:0:0:0'],
+      ['sdb', undefined, undefined, '1:0:0:0'],
+      ['sdc', undefined, undefined, '6:0:0:0'],
+      ['nvme0n1', 'CC-NVME-3', undefined, undefined],
     ]);
     const after = parseLsblk(await withSysfsIdentity(LSBLK, ROOT));
     const byName = (ds: typeof after) => [...ds].sort((a, b) => a.name.localeCompare(b.name));
-    expect(byName(after).map((d) => [d.name, d.serial, d.wwn])).toEqual(EXPECTED);
+    expect(byName(after).map((d) => [d.name, d.serial, d.wwn, d.hctl])).toEqual(EXPECTED);
     expect(after.map((d) => [d.name, d.transport])).toEqual([
       ['sda', 'sata'],
       ['sdb', 'sata'],
@@ -131,7 +146,7 @@ describe('root device hints pick the disk the facts name', () => {
   const disks = listDisks(BLOCK);
 
   it('the deploy task reads the same serials and WWNs as the facts', () => {
-    expect(disks.map((d) => [d.name, d.serial, d.wwn])).toEqual(EXPECTED);
+    expect(disks.map((d) => [d.name, d.serial, d.wwn, d.hctl])).toEqual(EXPECTED);
   });
 
   it('a hint copied from the facts picks the disk it came from, for every disk, by serial and by WWN', async () => {
@@ -139,8 +154,14 @@ describe('root device hints pick the disk the facts name', () => {
     for (const f of facts) {
       expect(pickRootDisk(disks, { serial: f.serial! }, 1)).toMatchObject({ ok: true, disk: { name: f.name } });
       if (f.wwn) expect(pickRootDisk(disks, { wwn: f.wwn }, 1)).toMatchObject({ ok: true, disk: { name: f.name } });
+      if (f.wwn) expect(pickRootDisk(disks, { wwn_with_extension: f.wwn }, 1)).toMatchObject({ ok: true, disk: { name: f.name } });
+      if (f.hctl) expect(pickRootDisk(disks, { hctl: f.hctl }, 1)).toMatchObject({ ok: true, disk: { name: f.name } });
     }
     expect(facts.filter((f) => f.wwn).length).toBe(3);
+    expect(facts.filter((f) => f.hctl).length).toBe(3);
+    expect(pickRootDisk(disks, { hctl: '2:0:0:0' }, 1)).toMatchObject({ ok: false });
+    // An 8-byte NAA has no vendor extension.
+    expect(pickRootDisk(disks, { wwn_vendor_extension: '0x5000c500a1b2c3d4' }, 1)).toMatchObject({ ok: false });
   });
 
   it("the kernel's naa. spelling works as a hint; a t10 name is not a WWN", () => {

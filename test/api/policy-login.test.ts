@@ -204,3 +204,41 @@ describe('task fields', () => {
     expect((await t.admin('POST', '/api/v1/policies', { name: 'mine', task: 'my-os', metadata: { url: 'http://x/' } })).status).toBe(409);
   });
 });
+
+describe('root device hints (policy metadata root_device)', () => {
+  const policy = (root_device: unknown) =>
+    t.admin('POST', '/api/v1/policies', { name: 'hints', task: 'local-disk', enabled: false, metadata: { root_device } });
+
+  it('are checked when the policy is saved, naming the hint and the fix', async () => {
+    for (const [bad, says] of [
+      [{ by_path: '/dev/disk/by-path/pci-0000:00:1f.2-ata-1' }, 'by_path is not a root device hint here'],
+      [{ size: 'big' }, 'metadata.root_device.size'],
+      [{ rotational: 'yes' }, 'metadata.root_device.rotational'],
+      [{ serial: '' }, 'metadata.root_device.serial'],
+      ['sda', 'must be an object of hints'],
+      [['sda'], 'must be an object of hints'],
+    ] as const) {
+      const r = await policy(bad);
+      expect(r.status, JSON.stringify(bad)).toBe(400);
+      expect(r.body.code).toBe('CC_ERR_POLICY_INVALID');
+      expect(r.body.message).toContain(says);
+      expect(r.body.fix).toContain('docs/deploy.md');
+    }
+    expect((await t.admin('GET', '/api/v1/policies/hints')).status).toBe(404);
+  });
+
+  it("Ironic's hints, the WWN halves and the SCSI address among them, are kept as given", async () => {
+    const hints = {
+      size: '>= 100',
+      serial: 'S3Z9NB0K123456A',
+      wwn: '0x6001405f3b2c1d0e',
+      wwn_with_extension: '0x6001405f3b2c1d0e6001405f3b2c1d0e',
+      wwn_vendor_extension: '0x6001405f3b2c1d0e',
+      hctl: '0:0:0:0',
+      rotational: false,
+    };
+    const r = await policy(hints);
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect((await t.admin('GET', '/api/v1/policies/hints')).body.metadata.root_device).toEqual(hints);
+  });
+});

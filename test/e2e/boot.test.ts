@@ -301,13 +301,15 @@ describe('PXE boot -> microkernel -> register -> bind -> installer (QEMU, TCG)',
         expect(Object.keys(facts).length).toBeGreaterThan(10);
         // Disks behind the drivers loaded in the background are in the complete facts: init logged the settle,
         // and the agent waited for it before its full inventory. The serial comes from SCSI VPD page 0x80 in /sys,
-        // the WWN from the kernel's wwid (lsblk asks udev for both, and the microkernel runs none).
+        // the WWN from the kernel's wwid (lsblk asks udev for both, and the microkernel runs none); the SCSI address
+        // (a root device hint, `hctl`) lsblk reads from /sys.
         const disks = (inventory as unknown as { disks: { serial?: string; transport: string; size_bytes: number }[] }).disks;
         for (const d of g.spec.sataDisks ?? [])
           expect(disks, JSON.stringify(disks)).toContainEqual(
             expect.objectContaining({
               serial: d.serial,
               wwn: d.wwn,
+              hctl: expect.stringMatching(/^\d+:0:0:0$/),
               type: 'disk',
               transport: 'sata',
               size_bytes: SATA_BYTES,
