@@ -158,6 +158,17 @@ describe('operator UI against a running appliance', () => {
     )!;
     await page.goto(`${appliance.adminUrl}/#/nodes/${n.id}`);
     await page.waitForSelector('[data-test="node-title"]');
+    // The Disks card shows what root device hints match (serial, WWN, SCSI address), to copy into a policy.
+    const inv = await appliance.api<{ inventory: { disks: { name: string; serial?: string; wwn?: string }[] } }>(
+      'GET',
+      `/api/v1/nodes/${n.id}/facts`,
+    );
+    const disk = inv.inventory.disks.find((d) => d.serial)!;
+    expect(disk, JSON.stringify(inv.inventory.disks)).toBeDefined();
+    await page.waitForSelector('[data-test="disk-line"]');
+    const line = (await page.locator('[data-test="disk-line"]').allTextContents()).find((t) => t.includes(disk.name))!;
+    expect(line).toContain(`serial ${disk.serial}`);
+    if (disk.wwn) expect(line).toContain(`wwn ${disk.wwn}`);
     await shot(page, 'node-detail');
     await page.click('.n-tabs-tab:has-text("Facts")');
     await page.fill('[data-test="facts-search"] input', n.serial!);
