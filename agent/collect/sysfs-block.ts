@@ -18,7 +18,8 @@ import { HCTL } from '../parse/lsblk.ts';
 import { vpdUnitSerial } from '../parse/scsi-vpd.ts';
 import { readText, realName, sysEntries, sysEntry, type SysEntry } from './sys-read.ts';
 
-const MAX_DEVICES = 4096;
+/** At most this many entries of /sys/block (or rows of lsblk's output) are read. */
+export const MAX_BLOCK_DEVICES = 4096;
 
 /** lsblk's TYPE for a kernel name: what the parser keeps is `disk`. */
 function typeOf(name: string): string {
@@ -49,7 +50,7 @@ export function diskIdentity(e: SysEntry): DiskIdentity {
 /** `lsblk -J -b -O`-shaped JSON for every device under `root`/sys/block. */
 export async function sysfsBlockText(root: string): Promise<string> {
   const devices: Record<string, unknown>[] = [];
-  for (const e of sysEntries(path.join(root, 'sys/block'), MAX_DEVICES)) {
+  for (const e of sysEntries(path.join(root, 'sys/block'), MAX_BLOCK_DEVICES)) {
     const sectors = Number(e.attr('size') ?? NaN); // always 512-byte units (linux/blkdev.h SECTOR_SHIFT)
     if (!Number.isFinite(sectors)) continue;
     // SCSI/SATA: device/model and device/vendor; NVMe: device/model; identity from diskIdentity.
@@ -99,7 +100,7 @@ export async function withSysfsIdentity(text: string, root: string): Promise<str
   const devices = (doc as { blockdevices?: unknown } | null)?.blockdevices;
   if (!Array.isArray(devices)) return text;
   let changed = false;
-  for (const d of devices.slice(0, MAX_DEVICES) as unknown[]) {
+  for (const d of devices.slice(0, MAX_BLOCK_DEVICES) as unknown[]) {
     if (typeof d !== 'object' || d === null) continue;
     const row = d as Record<string, unknown>;
     const name = row['kname'] ?? row['name'];

@@ -40,24 +40,3 @@ export function wwnParts(wwn: string): WwnParts {
     ? { wwn: w.slice(0, 18), with_extension: w, vendor_extension: `0x${w.slice(18)}` }
     : { wwn: w, with_extension: w };
 }
-
-/** Which of udev's names a hint compares with (the hint's own name: `wwn`, `wwn_with_extension`, `wwn_vendor_extension`). */
-export type WwnHint = 'wwn' | 'wwn_with_extension' | 'wwn_vendor_extension';
-
-/**
- * Does a WWN hint (policy metadata `root_device`) name this WWN? Case and blanks are ignored, the kernel's `naa.`
- * spelling counts as lsblk's `0x`, and `<in> TEXT` is a substring, as for the other hints. `wwn` matches udev's
- * ID_WWN (Ironic's meaning) or the whole WWN (what lsblk and the facts show, and what metal3 tells users to give);
- * `wwn_with_extension` the whole; `wwn_vendor_extension` the extension of a 16-byte NAA.
- */
-export function wwnMatches(hint: string, wwn: string | undefined, which: WwnHint = 'wwn'): boolean {
-  if (wwn === undefined) return false;
-  const p = wwnParts(wwn);
-  const values = { wwn: [p.wwn, p.with_extension], wwn_with_extension: [p.with_extension], wwn_vendor_extension: [p.vendor_extension] }[
-    which
-  ];
-  const h = hint.trim().toLowerCase();
-  const sub = /^<in>\s*(.*)$/.exec(h);
-  const want = h.startsWith('naa.') ? `0x${h.slice(4)}` : h;
-  return values.some((v) => v !== undefined && (sub ? v.includes(sub[1]!.trim()) : v === want));
-}

@@ -4,9 +4,9 @@
  * Pure over a list of disks; `listDisks` reads them from sysfs.
  */
 import type { RootDeviceHints } from '../../contract/agent-tasks.ts';
-import { diskIdentity } from '../collect/sysfs-block.ts';
+import { diskIdentity, MAX_BLOCK_DEVICES } from '../collect/sysfs-block.ts';
 import { sysEntries } from '../collect/sys-read.ts';
-import { wwnMatches } from '../parse/disk-wwid.ts';
+import { wwnParts } from '../parse/disk-wwid.ts';
 
 /** A whole disk as the agent sees it. */
 export interface Disk {
@@ -34,6 +34,24 @@ export function textMatches(hint: string, value: string | undefined): boolean {
   const h = hint.trim().toLowerCase();
   const m = /^<in>\s*(.*)$/.exec(h);
   return m ? v.includes(m[1]!.trim()) : v === h;
+}
+
+/** Which of udev's names of a WWN a hint compares with (the hint's own name). */
+export type WwnHint = 'wwn' | 'wwn_with_extension' | 'wwn_vendor_extension';
+
+/**
+ * Does a WWN hint name this WWN? As `textMatches`, with the kernel's `naa.` spelling counted as lsblk's `0x`.
+ * `wwn` matches udev's ID_WWN (Ironic's meaning) or the whole WWN (what lsblk and the facts show, and what metal3
+ * tells users to give); `wwn_with_extension` the whole; `wwn_vendor_extension` the extension of a 16-byte NAA.
+ */
+export function wwnMatches(hint: string, wwn: string | undefined, which: WwnHint = 'wwn'): boolean {
+  if (wwn === undefined) return false;
+  const p = wwnParts(wwn);
+  const values = { wwn: [p.wwn, p.with_extension], wwn_with_extension: [p.with_extension], wwn_vendor_extension: [p.vendor_extension] }[
+    which
+  ];
+  const h = hint.trim().replace(/^naa\./i, '0x');
+  return values.some((v) => textMatches(h, v));
 }
 
 /** Ironic compares sizes in whole GiB: an integer is equality, a string may carry >=, <=, >, <, ==. */
@@ -99,9 +117,6 @@ export function pickRootDisk(disks: readonly Disk[], hints: RootDeviceHints | nu
 /** Names of block devices that are not disks an OS is installed on. */
 const NOT_DISKS = /^(loop|ram|zram|sr|fd|dm-|md|nbd|mtdblock)/;
 
-/** At most this many entries of /sys/block are read. */
-const MAX_DEVICES = 4096;
-
 /**
  * The machine's whole disks from sysfs (`/sys/block`), without removable or read-only ones. Serial and WWN are
  * read as the facts read them (collect/sysfs-block.ts `diskIdentity`), so a hint copied from a node's facts
@@ -109,7 +124,7 @@ const MAX_DEVICES = 4096;
  */
 export function listDisks(sysBlock = '/sys/block'): Disk[] {
   const out: Disk[] = [];
-  for (const e of sysEntries(sysBlock, MAX_DEVICES)) {
+  for (const e of sysEntries(sysBlock, MAX_BLOCK_DEVICES)) {
     if (NOT_DISKS.test(e.name)) continue;
     if (e.attr('removable') === '1' || e.attr('ro') === '1') continue;
     // The size attribute counts 512-byte sectors whatever the logical block size (include/linux/genhd.h).

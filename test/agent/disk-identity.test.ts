@@ -7,8 +7,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sysfsBlockText, withSysfsIdentity } from '../../agent/collect/sysfs-block.ts';
 import { parseLsblk } from '../../agent/parse/lsblk.ts';
-import { wwnMatches, wwnOfWwid, wwnParts } from '../../agent/parse/disk-wwid.ts';
-import { listDisks, pickRootDisk } from '../../agent/tasks/root-disk.ts';
+import { wwnOfWwid, wwnParts } from '../../agent/parse/disk-wwid.ts';
+import { listDisks, pickRootDisk, wwnMatches } from '../../agent/tasks/root-disk.ts';
 
 const FIX = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/agent');
 const ROOT = path.join(FIX, 'sysfs-disks');
