@@ -8,8 +8,14 @@ cannot open raw ICMPv6 sockets.
 
 usage: ra-responder.py IFACE [INTERVAL_S] [--solicited-only]
 
-Full DHCP (isolated rack): answers every solicitation to all-nodes and repeats
-the RA every INTERVAL_S seconds.
+Full DHCP (isolated rack): repeats the RA to all nodes every INTERVAL_S
+seconds, and answers a solicitation at once, unicast to its link-local source
+(RFC 4861 6.2.6 allows a unicast answer). A solicitation from the unspecified
+address (a host still in DAD) cannot be answered unicast: it gets the multicast
+RA, at most one every MIN_DELAY_BETWEEN_RAS (3 s, RFC 4861 6.2.6 and 10). A rack
+of a hundred machines powering on together is a hundred solicitations; answered
+to all nodes, each machine would take in a hundred RAs, and anyone on the rack
+could make us flood it by soliciting.
 
 --solicited-only (proxyDHCP, beside the site's own network): sends nothing
 unsolicited and nothing multicast. It answers only the machines the appliance
@@ -36,6 +42,17 @@ ALLOW_S = 600.0
 # A solicitation is remembered this long for an allow line still to come.
 PENDING_S = 30.0
 MAX_ENTRIES = 4096
+# RFC 4861 10: the least time between two RAs to all nodes.
+MIN_DELAY_BETWEEN_RAS = 3.0
+# ICMP6_FILTER (linux/icmpv6.h, level IPPROTO_ICMPV6): eight 32-bit words, a set bit blocks that type.
+ICMP6_FILTER = 1
+
+
+def only_solicitations() -> bytes:
+    """The ICMPv6 filter that lets only router solicitations reach the socket (not every NS and MLD report)."""
+    words = [0xFFFFFFFF] * 8
+    words[ICMP6_RS >> 5] &= ~(1 << (ICMP6_RS & 31)) & 0xFFFFFFFF
+    return struct.pack("@8I", *words)
 
 
 def source_mac(rs: bytes):
@@ -66,6 +83,7 @@ def main() -> int:
     ifindex = socket.if_nametoindex(iface)
     s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
     s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, iface.encode())
+    s.setsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER, only_solicitations())
     # RFC 4861 6.1.2: hop limit 255, or receivers drop the RA.
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
@@ -82,6 +100,7 @@ def main() -> int:
     allowed = {}  # mac -> (expires,)
     pending = {}  # mac -> (expires, link-local source address)
     next_at = 0.0 if not solicited_only else float("inf")
+    last_multicast = float("-inf")
 
     def answer(addr: str) -> None:
         try:
@@ -94,6 +113,7 @@ def main() -> int:
         now = time.monotonic()
         if now >= next_at:
             answer("ff02::1")
+            last_multicast = now
             next_at = now + interval
         r, _, _ = select.select(watch, [], [], None if next_at == float("inf") else max(0.0, next_at - now))
         now = time.monotonic()
@@ -113,11 +133,14 @@ def main() -> int:
             data, peer = s.recvfrom(1500)
             if len(data) < 8 or data[0] != ICMP6_RS:
                 continue
-            if not solicited_only:
-                # Answer at once (RFC 4861 6.2.6 allows a multicast reply); iPXE is waiting.
-                answer("ff02::1")
-                continue
             src = peer[0].split("%")[0]
+            if not solicited_only:
+                # iPXE is waiting: answer at once, unicast. From "::" only the rate-limited multicast RA can reach it.
+                if src.lower().startswith("fe80:"):
+                    answer(src)
+                else:
+                    next_at = min(next_at, max(now, last_multicast + MIN_DELAY_BETWEEN_RAS))
+                continue
             mac = source_mac(data)
             # Only a link-local source can be answered unicast; an unspecified one carries no SLLA (4.1).
             if mac is None or not src.lower().startswith("fe80:"):

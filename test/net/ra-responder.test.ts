@@ -1,10 +1,11 @@
 /**
  * The RA responder answers a router solicitation at once with an RA that carries
- * no prefix, M=0, O=0 and router lifetime 0 (what ends iPXE's IPv6 wait), and
+ * no prefix, M=0, O=0 and router lifetime 0 (what ends iPXE's IPv6 wait), unicast
+ * to the soliciting host; sends RAs to all nodes no more than one per 3 s; and
  * exits when the appliance closes its stdin. In namespaces the test creates.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createRaResponder } from '../../server/net/router-advert.ts';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
@@ -21,6 +22,12 @@ beforeAll(() => {
   sh('ip', '-n', A, 'link', 'set', 'ccra0', 'up');
   sh('ip', '-n', B, 'link', 'set', 'ccra1', 'up');
 });
+// Every process a test starts, killed by PID after it even when it failed before its own cleanup.
+const started: ChildProcess[] = [];
+const track = <T extends ChildProcess>(c: T): T => (started.push(c), c);
+afterEach(() => {
+  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
 afterAll(() => {
   for (const n of [A, B]) execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
 });
@@ -35,22 +42,46 @@ function waitLinkLocal(ns: string, dev: string): void {
   throw new Error(`no link-local address on ${dev}`);
 }
 
+/** A capture of every RA that reaches B (`extra`: tcpdump's options), given a second to start. */
+async function captureRas(extra: string[]): Promise<{ cap: ChildProcess; text: () => string; ras: () => string[] }> {
+  const cap = track(
+    spawn('ip', ['netns', 'exec', B, 'tcpdump', '-l', '-n', ...extra, '-i', 'ccra1', 'icmp6 and ip6[40] == 134'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  let text = '';
+  cap.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+  await new Promise((r) => setTimeout(r, 1000));
+  return { cap, text: () => text, ras: () => text.split('\n').filter((l) => l.includes('router advertisement')) };
+}
+
+/** The responder as the plugin runs it (stdin a pipe it exits on), entered into namespace A; resolves on its ready line. */
+async function startResponder(args: string[]): Promise<{ ra: ChildProcess; ready: string }> {
+  const ra = track(
+    spawn('ip', ['netns', 'exec', A, 'python3', path.join(REPO_ROOT, 'resources', 'ra', 'ra-responder.py'), 'ccra0', ...args], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const ready = await new Promise<string>((resolve) => ra.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
+  return { ra, ready };
+}
+
+/** Close the responder's stdin (how the appliance stops it); its exit code. */
+async function stopResponder(ra: ChildProcess): Promise<number | null> {
+  const exited = new Promise((r) => ra.once('exit', r));
+  ra.stdin!.end();
+  await exited;
+  return ra.exitCode;
+}
+
 describe('IPv6 RA responder', () => {
-  it('answers a router solicitation with an empty, zero-lifetime RA', async () => {
+  it('answers a router solicitation with an empty, zero-lifetime RA, unicast to the soliciting host', async () => {
     waitLinkLocal(A, 'ccra0');
     waitLinkLocal(B, 'ccra1');
+    const bLinkLocal = /inet6 (fe80::[0-9a-f:]+)/.exec(sh('ip', '-n', B, '-6', 'addr', 'show', 'dev', 'ccra1'))![1]!;
     // A capture in B that ends after two RAs (the first unsolicited one, then the answer to our RS).
-    const cap = spawn('ip', ['netns', 'exec', B, 'tcpdump', '-l', '-n', '-v', '-i', 'ccra1', '-c', '2', 'icmp6 and ip6[40] == 134'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let text = '';
-    cap.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    await new Promise((r) => setTimeout(r, 1000));
-    // The responder as the plugin runs it (stdin a pipe it exits on), entered into namespace A.
-    const ra = spawn('ip', ['netns', 'exec', A, 'python3', path.join(REPO_ROOT, 'resources', 'ra', 'ra-responder.py'), 'ccra0', '60'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve) => ra.stdout!.once('data', () => resolve()));
+    const { cap, text, ras: seen } = await captureRas(['-v', '-c', '2']);
+    const { ra } = await startResponder(['60']);
     // Solicit from B. The capture is cut off long before the 60 s interval comes round, so a second RA in it is the
     // answer to this RS (no clock is read: a slow machine only makes the cut-off generous).
     sh(
@@ -67,15 +98,51 @@ describe('IPv6 RA responder', () => {
       setTimeout(() => cap.kill(), 15000);
     });
     expect(code).toBe(0);
-    const ras = text.split('\n').filter((l) => l.includes('router advertisement'));
+    const ras = seen();
     expect(ras).toHaveLength(2);
-    expect(text).toMatch(/hop limit 64, Flags \[none\], pref medium, router lifetime 0s/);
-    expect(text).not.toMatch(/prefix info/);
+    // The unsolicited one to all nodes, the answer to B alone.
+    expect(ras[0]).toMatch(/> ff02::1: (\[icmp6 sum ok\] )?ICMP6, router advertisement/);
+    expect(ras[1]).toMatch(new RegExp(`> ${bLinkLocal}: (\\[icmp6 sum ok\\] )?ICMP6, router advertisement`));
+    expect(text()).toMatch(/hop limit 64, Flags \[none\], pref medium, router lifetime 0s/);
+    expect(text()).not.toMatch(/prefix info/);
     // Closing stdin ends the responder (how the appliance stops it).
-    const exited = new Promise((r) => ra.once('exit', r));
-    ra.stdin!.end();
-    await exited;
-    expect(ra.exitCode).toBe(0);
+    expect(await stopResponder(ra)).toBe(0);
+  });
+
+  it('full mode: a solicitation from "::" gets the RA to all nodes, and those go out at most one per 3 s however many come', async () => {
+    waitLinkLocal(A, 'ccra0');
+    waitLinkLocal(B, 'ccra1');
+    const bMac = sh('ip', '-n', B, '-br', 'link', 'show', 'ccra1').split(/\s+/)[2]!;
+    // Every RA that reaches B, with the capture's clock (epoch seconds) and its destination.
+    const { cap, ras } = await captureRas(['-tt']);
+    const { ra } = await startResponder(['60']);
+    // Ten solicitations from the unspecified address (a host still in DAD; no source link-layer option, RFC 4861 4.1),
+    // built whole on a packet socket: the kernel would give a raw ICMPv6 socket's packet B's link-local source.
+    const fromUnspecified = [
+      'import socket,struct,sys',
+      `mac=bytes.fromhex('${bMac.replace(/:/g, '')}')`,
+      "src=bytes(16);dst=socket.inet_pton(socket.AF_INET6,'ff02::2')",
+      'icmp=struct.pack("!BBHI",133,0,0,0)',
+      'ps=src+dst+struct.pack("!I",len(icmp))+bytes(3)+bytes([58])+icmp',
+      'c=sum(struct.unpack("!%dH"%(len(ps)//2),ps));c=(c&0xffff)+(c>>16);c=(c&0xffff)+(c>>16);c=~c&0xffff',
+      'icmp=icmp[:2]+struct.pack("!H",c)+icmp[4:]',
+      'ip6=struct.pack("!IHBB",6<<28,len(icmp),58,255)+src+dst',
+      "s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW);s.bind(('ccra1',0))",
+      "[s.send(bytes.fromhex('333300000002')+mac+b'\\x86\\xdd'+ip6+icmp) for _ in range(10)]",
+    ].join('\n');
+    sh('ip', 'netns', 'exec', B, 'python3', '-c', fromUnspecified);
+    for (let i = 0; i < 100 && ras().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    // Then ten more, while the first answer's 3 s are still running.
+    sh('ip', 'netns', 'exec', B, 'python3', '-c', fromUnspecified);
+    await new Promise((r) => setTimeout(r, 4500));
+    cap.kill();
+    expect(await stopResponder(ra)).toBe(0);
+    // All to all nodes (nothing else can reach a host with no address yet), the first unsolicited, then answers;
+    // twenty solicitations made at most one RA per 3 s.
+    expect(ras().length).toBeGreaterThanOrEqual(2);
+    for (const l of ras()) expect(l).toMatch(/> ff02::1: ICMP6, router advertisement/);
+    const at = ras().map((l) => Number(l.split(' ')[0]));
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThan(2.9);
   });
 
   it('proxy mode: nothing unsolicited or multicast; only an allowed MAC gets the RA, unicast to its link-local address', async () => {
@@ -84,27 +151,14 @@ describe('IPv6 RA responder', () => {
     const bMac = sh('ip', '-n', B, '-br', 'link', 'show', 'ccra1').split(/\s+/)[2]!.toLowerCase();
     const bLinkLocal = /inet6 (fe80::[0-9a-f:]+)/.exec(sh('ip', '-n', B, '-6', 'addr', 'show', 'dev', 'ccra1'))![1]!;
     // Every RA that reaches B, with its destination.
-    const cap = spawn('ip', ['netns', 'exec', B, 'tcpdump', '-l', '-n', '-i', 'ccra1', 'icmp6 and ip6[40] == 134'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let text = '';
-    cap.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    await new Promise((r) => setTimeout(r, 1000));
+    const { cap, text, ras } = await captureRas([]);
     // Interval 1 s: in solicited-only mode it must still send nothing on its own.
-    const ra = spawn(
-      'ip',
-      ['netns', 'exec', A, 'python3', path.join(REPO_ROOT, 'resources', 'ra', 'ra-responder.py'), 'ccra0', '1', '--solicited-only'],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
-    );
-    const ready = await new Promise<string>((resolve) => ra.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
+    const { ra, ready } = await startResponder(['1', '--solicited-only']);
     expect(ready).toMatch(/^ready ccra0 \d+ solicited-only/);
     /** A router solicitation from B with a source link-layer address option (RFC 4861 4.1). */
     const solicit = (mac: string) =>
       sh('ip', 'netns', 'exec', B, 'python3', '-c',
         `import socket,struct;s=socket.socket(socket.AF_INET6,socket.SOCK_RAW,socket.IPPROTO_ICMPV6);s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_MULTICAST_HOPS,255);s.sendto(struct.pack('!BBHI',133,0,0,0)+bytes([1,1])+bytes.fromhex('${mac.replace(/:/g, '')}'),('ff02::2',0,0,socket.if_nametoindex('ccra1')))`); // prettier-ignore
-    const ras = () => text.split('\n').filter((l) => l.includes('router advertisement'));
     // A machine nobody is booting, then B before the appliance has answered it: no RA at all.
     solicit('02:00:00:00:00:99');
     solicit(bMac);
@@ -120,11 +174,8 @@ describe('IPv6 RA responder', () => {
     cap.kill();
     expect(ras()).toHaveLength(2);
     for (const l of ras()) expect(l).toMatch(new RegExp(`> ${bLinkLocal}: ICMP6, router advertisement`));
-    expect(text).not.toMatch(/ff02::1: ICMP6, router advertisement/);
-    const exited = new Promise((r) => ra.once('exit', r));
-    ra.stdin!.end();
-    await exited;
-    expect(ra.exitCode).toBe(0);
+    expect(text()).not.toMatch(/ff02::1: ICMP6, router advertisement/);
+    expect(await stopResponder(ra)).toBe(0);
   });
 
   it('the plugin reports a missing responder as an event with the fix, without failing the appliance', async () => {
