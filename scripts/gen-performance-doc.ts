@@ -43,7 +43,9 @@ and the x86 guests got a CPU with RDRAND, as servers have (without it Node's sta
 kernel's random number generator): alternating with the microkernel before it, both guests with RDRAND, BIOS 12.0,
 12.1, 13.3 s against 14.4, 14.4, 12.9 s, UEFI 19.4, 19.3, 20.6 s against 19.7, 20.1, 19.5 s (goals met in every
 run). The table is the whole-file run after it ("Storage drivers in the background, and guests whose CPU has RDRAND"
-below).
+below). The same code on the Intel Xeon host of the next night: BIOS 14.5, 14.6, 14.6 s, UEFI 21.7, 22.6, 22.8 s; on
+the slower Intel host of 2026-12-05 morning BIOS 16.7-17.9 s (over the goal) and UEFI 23.9-24.0 s, the time lost in
+the guest kernel's own start, which on TCG scales with the host ("Where the guest kernel's start waits" below).
 
 ${part('docs/perf/e2e-timings.md', '_Run `npx vitest run test/e2e` to produce the e2e timings._')}
 
