@@ -10,9 +10,11 @@ usage: ra-responder.py IFACE [INTERVAL_S] [--solicited-only]
 
 Full DHCP (isolated rack): repeats the RA to all nodes every INTERVAL_S
 seconds, and answers a solicitation at once, unicast to its link-local source
-(RFC 4861 6.2.6 allows a unicast answer). A solicitation from the unspecified
-address (a host still in DAD) cannot be answered unicast: it gets the multicast
-RA, at most one every MIN_DELAY_BETWEEN_RAS (3 s, RFC 4861 6.2.6 and 10). A rack
+(RFC 4861 6.2.6 allows a unicast answer; its random delay of up to 0.5 s is
+left out, since the machine waits on it and this RA makes no router). A
+solicitation from the unspecified address (a host still in DAD) cannot be
+answered unicast: it gets the multicast RA, at most one every
+MIN_DELAY_BETWEEN_RAS (3 s, RFC 4861 6.2.6 and 10). A rack
 of a hundred machines powering on together is a hundred solicitations; answered
 to all nodes, each machine would take in a hundred RAs, and anyone on the rack
 could make us flood it by soliciting.
