@@ -136,16 +136,17 @@ def main() -> int:
             if len(data) < 8 or data[0] != ICMP6_RS:
                 continue
             src = peer[0].split("%")[0]
+            # Only a link-local source can be answered unicast; an unspecified one carries no SLLA (4.1).
+            link_local = src.lower().startswith("fe80:")
             if not solicited_only:
                 # iPXE is waiting: answer at once, unicast. From "::" only the rate-limited multicast RA can reach it.
-                if src.lower().startswith("fe80:"):
+                if link_local:
                     answer(src)
                 else:
                     next_at = min(next_at, max(now, last_multicast + MIN_DELAY_BETWEEN_RAS))
                 continue
             mac = source_mac(data)
-            # Only a link-local source can be answered unicast; an unspecified one carries no SLLA (4.1).
-            if mac is None or not src.lower().startswith("fe80:"):
+            if mac is None or not link_local:
                 continue
             prune(allowed, now)
             if mac in allowed:
