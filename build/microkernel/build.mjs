@@ -16,6 +16,7 @@ import { COMPRESSORS, compress } from './compress.mjs';
 import { writeCpio } from './cpio.mjs';
 import { isElf, machine } from './elf.mjs';
 import { addEtc } from './etc.mjs';
+import { cutZeroRun, holeLine } from './holes.mjs';
 import { selectFirmware, selectModules } from './kmods.mjs';
 import { makeCodeCache } from './code-cache.mjs';
 import { zstdKernel } from './kernel-stub.mjs';
@@ -283,7 +284,17 @@ function main() {
   });
   checkMachines(tree, arch);
 
-  // 8. Archive, compress, write.
+  // 8. Node stored without the zeros the ICU trim left (holes.mjs), now that nothing reads its ELF headers any more;
+  // rootfs/fill-holes puts the file back at the start of init. Then archive, compress, write.
+  const nodeCut = cutZeroRun(node.bytes);
+  const holes = [];
+  if (nodeCut) {
+    tree.file('usr/bin/node', nodeCut.head, 0o755, 'node');
+    tree.file('usr/lib/crashcart/holes/node.tail', nodeCut.tail, 0o644, 'node');
+    holes.push({ ...nodeCut, file: '/usr/bin/node', tailFile: '/usr/lib/crashcart/holes/node.tail' });
+    log(`node stored without its ${mb(nodeCut.offset - nodeCut.head.length)} run of zeros`);
+  }
+  tree.file('etc/crashcart/holes', Buffer.from(holes.map((h) => holeLine(h, h.file, h.tailFile) + '\n').join('')), 0o644, 'init');
   log(`writing cpio (${tree.entries.size} entries)`);
   const cpio = writeCpio([...tree.entries.values()], epoch);
   log(`compressing ${mb(cpio.length)} with ${args.compress}${args.fast ? ' (fast)' : ''} (single thread, deterministic)`);
@@ -315,7 +326,17 @@ function main() {
     source_date_epoch: epoch,
     compression: `${args.compress}${args.fast ? ' (fast, dev loop)' : ''}`,
     kernel: { package: kpkg, version: rec.get(kpkg).Version, release: mods.release },
-    node: { version: node.version, package: node.package, tarball_sha256: node.tarballSha256, icu: node.icu },
+    node: {
+      version: node.version,
+      package: node.package,
+      tarball_sha256: node.tarballSha256,
+      icu: node.icu,
+      /** The binary as it runs (after fill-holes), whatever the image stores. */
+      bytes: node.bytes.length,
+      sha256: sha256(node.bytes),
+    },
+    /** Files stored without a run of zeros (holes.mjs): the run's bytes are in no file of the initramfs. */
+    holes: holes.map((h) => ({ file: h.file, tail: h.tailFile, bytes: h.size, hole_from: h.head.length, hole_to: h.offset })),
     agent: {
       file: path.relative(repo, agentCjsPath),
       bytes: agent.length,

@@ -6,6 +6,7 @@ import path from 'node:path';
 /** The rootfs scripts: source file in build/microkernel/rootfs -> path in the image. */
 const SCRIPTS = [
   ['init', 'init'],
+  ['fill-holes', 'usr/share/crashcart/fill-holes'],
   ['load-drivers', 'usr/share/crashcart/load-drivers'],
   ['udhcpc.script', 'usr/share/crashcart/udhcpc.script'],
   ['supervise-agent', 'usr/share/crashcart/supervise-agent'],

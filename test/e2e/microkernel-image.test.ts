@@ -144,6 +144,22 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
     return image.get(parts.join('/'));
   }
 
+  /**
+   * A file's bytes as the booted machine has them: a file listed in /etc/crashcart/holes is put back from its head
+   * and tail file the way rootfs/fill-holes does it (zeros between them), any other is read as stored.
+   */
+  function running(p: string): Buffer {
+    const e = resolve(p);
+    if (!e) throw new Error(`${p} is not in the image`);
+    const line = (resolve('etc/crashcart/holes')?.data.toString() ?? '').split('\n').find((l) => l.split(' ')[2] === `/${p}`);
+    if (!line) return e.data;
+    const [size, offset, , tail] = line.split(' ');
+    const out = Buffer.alloc(Number(size));
+    e.data.copy(out, 0);
+    resolve(tail!)!.data.copy(out, Number(offset));
+    return out;
+  }
+
   beforeAll(() => {
     for (const f of ['vmlinuz', 'initrd.img', 'manifest.json']) {
       if (!existsSync(path.join(MK, f)))
@@ -243,14 +259,16 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
     for (const e of image.values()) {
       if (fileType(e.mode) !== S_IFREG || e.data.length < 64 || e.data.readUInt32BE(0) !== 0x7f454c46 || e.path.endsWith('.ko')) continue;
       checked++;
-      if (elfMachine(e.data) !== A.machine) foreign.push(`${e.path}: e_machine ${elfMachine(e.data)}`);
-      for (const so of neededLibraries(e.data)) if (!resolve(`usr/lib/${A.triplet}/${so}`)) missing.push(`${e.path}: ${so}`);
+      // As the machine runs it (node is stored in two parts, its dynamic section in the second).
+      const data = running(e.path);
+      if (elfMachine(data) !== A.machine) foreign.push(`${e.path}: e_machine ${elfMachine(data)}`);
+      for (const so of neededLibraries(data)) if (!resolve(`usr/lib/${A.triplet}/${so}`)) missing.push(`${e.path}: ${so}`);
     }
     expect(checked).toBeGreaterThan(20);
     expect(foreign).toEqual([]);
     expect(missing).toEqual([]);
     expect(resolve(A.loader)).toBeDefined();
-    expect(elfMachine(resolve('usr/bin/node')!.data)).toBe(A.machine);
+    expect(elfMachine(running('usr/bin/node'))).toBe(A.machine);
   });
 
   it("node carries English-only ICU data: the host's architecture runs it, the other has the same bytes", () => {
@@ -269,7 +287,7 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cc-mk-node-'));
     try {
       const bin = path.join(dir, 'node');
-      writeFileSync(bin, resolve('usr/bin/node')!.data, { mode: 0o755 });
+      writeFileSync(bin, running('usr/bin/node'), { mode: 0o755 });
       const code =
         "JSON.stringify([new Intl.DateTimeFormat('en-US',{dateStyle:'full',timeZone:'UTC'}).format(0), (1234.5).toLocaleString('en-US'), '\\u00e9'.normalize('NFD').length, new Intl.DateTimeFormat('de',{month:'long',timeZone:'UTC'}).format(new Date(9e8))])";
       const out = execFileSync(bin, ['-p', code], { encoding: 'utf8', env: { PATH: process.env['PATH'], TZ: 'UTC' } });
@@ -278,6 +296,29 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('node is stored without the run of zeros the ICU trim left, and init puts it back first (rootfs/fill-holes)', () => {
+    const m = manifest as unknown as {
+      node: { bytes: number; sha256: string };
+      holes: { file: string; tail: string; bytes: number; hole_from: number; hole_to: number }[];
+    };
+    expect(m.holes.map((h) => h.file)).toEqual(['/usr/bin/node']);
+    const h = m.holes[0]!;
+    const head = resolve('usr/bin/node')!.data;
+    const tail = resolve(h.tail)!.data;
+    expect(head.length).toBe(h.hole_from);
+    expect(h.hole_to + tail.length).toBe(h.bytes);
+    // The run is at least 1 MiB and none of its bytes is in the archive.
+    expect(h.hole_to - h.hole_from).toBeGreaterThanOrEqual(1 << 20);
+    expect(resolve('etc/crashcart/holes')!.data.toString()).toBe(`${h.bytes} ${h.hole_to} ${h.file} ${h.tail}\n`);
+    const node = running('usr/bin/node');
+    expect([node.length, sha(node)]).toEqual([m.node.bytes, m.node.sha256]);
+    // Before the agent's supervisor, which starts node.
+    const init = image.get('init')!.data.toString();
+    expect(init.indexOf('/usr/share/crashcart/fill-holes')).toBeGreaterThan(0);
+    expect(init.indexOf('/usr/share/crashcart/fill-holes')).toBeLessThan(init.indexOf('/usr/share/crashcart/supervise-agent &'));
+    expect(fileType(resolve('usr/share/crashcart/fill-holes')!.mode)).toBe(S_IFREG);
   });
 
   it("the agent's V8 code cache fits the image's Node and the supervisor's flags (none for another CPU)", () => {
@@ -301,7 +342,7 @@ describe.each(ARCHES)('microkernel image $arch ($dir)', (A) => {
         ['usr/lib/crashcart/crashcart-agent.cjs', 'crashcart-agent.cjs'],
         ['usr/lib/crashcart/crashcart-agent.cjs.cache', 'crashcart-agent.cjs.cache'],
       ] as const)
-        writeFileSync(path.join(dir, name), resolve(p)!.data, { mode: 0o755 });
+        writeFileSync(path.join(dir, name), running(p), { mode: 0o755 });
       // The flags as the image's supervisor passes them (the build read the same file from the source tree).
       const sup = resolve('usr/share/crashcart/supervise-agent')!.data.toString();
       const nodeOptions = /NODE_OPTIONS=(\S+)/.exec(sup)![1]!;
