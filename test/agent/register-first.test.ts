@@ -86,6 +86,94 @@ describe('register first, then complete', () => {
     await done;
   });
 
+  it('collects the fast facts during the random start delay, once, and still registers after the delay', async () => {
+    const [p] = await loadProfiles();
+    const { inventory: full, id } = personalize(p!, 9, 2);
+    const fast: Inventory = { ...structuredClone(full), bmc: undefined };
+    const d = await pxeBoot(core.baseUrl, { mac: id.mac, uuid: id.uuid, serial: id.serial, manufacturer: 'M', product: 'P', buildarch: 'x86_64', platform: 'efi' }); // prettier-ignore
+    if (d.kind !== 'microkernel') throw new Error(`expected the microkernel script, got ${d.kind}`);
+    let calls = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const registered: Record<string, unknown>[] = [];
+    const log = {
+      ...silentLogger,
+      info: (o: unknown, msg?: string) => void (msg === 'registered' && registered.push(o as Record<string, unknown>)),
+    };
+    const loop = new AgentLoop({
+      client: new ApplianceClient(core.baseUrl),
+      token: d.token,
+      nodeId: d.nodeId,
+      fastInventory: async () => {
+        calls++;
+        await held;
+        return fast;
+      },
+      inventory: async () => full,
+      hooks: { reboot: () => undefined, poweroff: () => undefined },
+      log,
+      random: () => 1,
+      startDelayMaxMs: 300,
+      skewOverrideMs: 0,
+      factsMaxAgeMs: 0,
+    });
+    const done = loop.run();
+    // run() started the collection before it began to wait (synchronously, before its first await).
+    expect(calls).toBe(1);
+    expect((await core.admin('GET', `/api/v1/nodes/${d.nodeId}`)).json.state).not.toBe('registered');
+    release();
+    await until('both registers', () => registered.length >= 2);
+    // The first register took the facts collected during the wait (no second collection) and says how long the
+    // wait was; the complete one came from the full inventory.
+    expect(calls).toBe(1);
+    expect(registered.map((r) => [r['complete'], r['start_delay_ms'], typeof r['facts_ms']])).toEqual([
+      [false, 300, 'number'],
+      [true, 300, 'number'],
+    ]);
+    loop.stop();
+    await done;
+  });
+
+  it('a fast collection that failed during the delay is collected again by the retry, not awaited again', async () => {
+    const [p] = await loadProfiles();
+    const { inventory: full, id } = personalize(p!, 10, 3);
+    const d = await pxeBoot(core.baseUrl, { mac: id.mac, uuid: id.uuid, serial: id.serial, manufacturer: 'M', product: 'P', buildarch: 'x86_64', platform: 'efi' }); // prettier-ignore
+    if (d.kind !== 'microkernel') throw new Error(`expected the microkernel script, got ${d.kind}`);
+    let calls = 0;
+    const events: AgentEvent[] = [];
+    const loop = new AgentLoop({
+      client: new ApplianceClient(core.baseUrl),
+      token: d.token,
+      nodeId: d.nodeId,
+      fastInventory: async () => {
+        if (++calls === 1) throw new Error('sysfs read failed');
+        return full;
+      },
+      inventory: async () => full,
+      hooks: { reboot: () => undefined, poweroff: () => undefined },
+      log: silentLogger,
+      random: () => 1,
+      startDelayMaxMs: 50,
+      backoffBaseMs: 10,
+      backoffCapMs: 20,
+      skewOverrideMs: 0,
+      onEvent: (e) => void events.push(e),
+    });
+    const done = loop.run();
+    await until('registered after the retry', () => events.some((e) => e.type === 'registered'));
+    // (schedule events are the loop's sleeps: the start delay, the back-off.)
+    expect(
+      events
+        .map((e) => e.type)
+        .filter((t) => t !== 'schedule')
+        .slice(0, 2),
+    ).toEqual(['error', 'registered']);
+    expect(events.find((e) => e.type === 'error')).toMatchObject({ error: 'sysfs read failed' });
+    expect(calls).toBe(2);
+    loop.stop();
+    await done;
+  });
+
   it('an agent that says nothing about completeness (older microkernels) is taken as complete', async () => {
     const [, p] = await loadProfiles();
     const { inventory, id } = personalize(p!, 8, 1);
