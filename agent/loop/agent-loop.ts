@@ -281,9 +281,9 @@ export class AgentLoop {
   async run(): Promise<LoopExit> {
     const start = Math.round(this.random() * (this.o.startDelayMaxMs ?? DEFAULT_START_DELAY_MAX_MS));
     this.startDelayMs = start;
-    // The fast facts are collected during the wait (on an emulated CPU they take about as long as the wait's
-    // 250 ms at most). A failure is handled where the register takes them; the empty catch only keeps it from
-    // counting as unhandled meanwhile.
+    // The fast facts are collected during the wait (0.4-0.6 s on an emulated CPU; the wait is at most 250 ms). A
+    // failure is handled where the register takes them; the empty catch only keeps it from counting as unhandled
+    // meanwhile.
     if (!this.complete && this.o.fastInventory && start > 0) {
       this.earlyFacts = this.collectFast();
       this.earlyFacts.catch(() => undefined);

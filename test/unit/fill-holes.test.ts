@@ -147,7 +147,9 @@ describe('fill-holes (rootfs, the image busybox)', () => {
     rmSync(path.join(root, 'usr/lib/crashcart/holes/node.tail'));
     const r = run(root);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('fill-holes: /usr/bin/node could not be put back from /usr/lib/crashcart/holes/node.tail');
+    expect(r.stderr).toContain(
+      'fill-holes: /usr/bin/node could not be put back from /usr/lib/crashcart/holes/node.tail: the image is damaged, rebuild it',
+    );
   });
 
   it('skips a line that is not its format and runs nothing in it', () => {
