@@ -48,7 +48,11 @@ the slower Intel host of 2026-12-05 morning BIOS 16.7-17.9 s (over the goal) and
 the guest kernel's own start, which on TCG scales with the host ("Where the guest kernel's start waits" below). With
 node stored without its run of zeros (28.7 MiB less for the kernel to unpack before \`/init\`), alternating with the
 image before on that host later the same day, slower still: BIOS median 17.1 s (16.7-17.4) against 17.7 (17.0-18.0),
-UEFI 25.3 (24.6-25.5) against 25.5 (24.9-25.8) ("Node stored without its zeros" below).
+UEFI 25.3 (24.6-25.5) against 25.5 (24.9-25.8) ("Node stored without its zeros" below). That afternoon the modules,
+firmware and tools went into a squashfs that init mounts first (60 MB less to unpack): \`/init\` came 0.6-1.4 s
+sooner, registration did not (BIOS 16.8-17.1 s against 16.4-17.3, UEFI 25.1-26.0 against 24.7-25.5), and in the
+guest Node's first \`node -e 0\` took 1.2 s against 0.3-0.4 s for the next, the emulator translating its code; not kept
+("Modules, firmware and tools in a squashfs, tried" below).
 
 ${part('docs/perf/e2e-timings.md', '_Run `npx vitest run test/e2e` to produce the e2e timings._')}
 
