@@ -80,6 +80,21 @@ describe('x86_64 UEFI (OVMF, DHCP arch 7)', () => {
       expect(r.matched, r.console.slice(-2000)).toBe(true);
     });
 
+  // The registry shortens iPXE's "Press Ctrl-B" wait from 2 s to 0.3 s (registry.ts, IPXE_BANNER_PATCH): the shell
+  // must still be reachable by Ctrl-B held down as iPXE starts (here: sent every 50 ms from iPXE's first line on).
+  for (const loader of ['ipxe.efi', 'snponly.efi'])
+    it(`${loader}: Ctrl-B held down as iPXE starts opens its command line`, { timeout: BOOT_BOUND_MS + 30_000 }, async () => {
+      const r = await pxeBoot('ovmf', tftp, loader, /iPXE> /, BOOT_BOUND_MS, {
+        after: /iPXE initialising devices/,
+        send: '\x02',
+        everyMs: 50,
+      });
+      expect(r.console).toContain('Press Ctrl-B for the iPXE command line');
+      expect(r.matched, r.console.slice(-2000)).toBe(true);
+      // The shell came instead of the boot: iPXE never asked DHCP.
+      expect(r.console).not.toMatch(/Configuring \(net0/);
+    });
+
   it(
     'with Secure Boot enforced runs shimx64.efi -> grubx64.efi and refuses the unsigned ipxe.efi',
     { timeout: 2 * BOOT_BOUND_MS + 30_000 },

@@ -65,8 +65,25 @@ function pflash(code: string, vars: string): string[] {
   return ['-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${code}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`];
 }
 
-/** PXE-boot `bootFile` from `tftpDir` and resolve once `until` shows on the console, QEMU exits, or `boundMs` passes. */
-export function pxeBoot(fw: Firmware, tftpDir: string, bootFile: string, until: RegExp, boundMs: number): Promise<BootResult> {
+/** Keys typed on the serial console: `send` every `everyMs` from the moment `after` shows until the boot ends. */
+export interface Typing {
+  readonly after: RegExp;
+  readonly send: string;
+  readonly everyMs: number;
+}
+
+/**
+ * PXE-boot `bootFile` from `tftpDir` and resolve once `until` shows on the console, QEMU exits, or `boundMs` passes;
+ * with `typing`, keys go to the serial console as a user holding one down would send them.
+ */
+export function pxeBoot(
+  fw: Firmware,
+  tftpDir: string,
+  bootFile: string,
+  until: RegExp,
+  boundMs: number,
+  typing?: Typing,
+): Promise<BootResult> {
   const { bin, args } = machineArgs(fw, path.join(tftpDir, '..', `vars-${fw}-${process.pid}.fd`));
   const child = spawn(
     bin,
@@ -88,16 +105,18 @@ export function pxeBoot(fw: Firmware, tftpDir: string, bootFile: string, until: 
       '-device',
       'virtio-net-pci,netdev=n0,romfile=',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   running.add(child);
   let raw = '';
   return new Promise((resolve, reject) => {
     let settled = false;
+    let keys: NodeJS.Timeout | undefined;
     const finish = (matched: boolean, exited: boolean) => {
       if (settled) return;
       settled = true;
       clearTimeout(bound);
+      clearInterval(keys);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       running.delete(child);
       resolve({ console: raw.replace(ANSI, '').replace(/\r/g, ''), matched, exited });
@@ -105,13 +124,17 @@ export function pxeBoot(fw: Firmware, tftpDir: string, bootFile: string, until: 
     const bound = setTimeout(() => finish(false, false), boundMs);
     const watch = (b: Buffer) => {
       raw += b.toString('latin1');
+      if (typing && !keys && typing.after.test(raw.replace(ANSI, '')))
+        keys = setInterval(() => child.stdin.write(typing.send), typing.everyMs);
       if (until.test(raw.replace(ANSI, ''))) finish(true, false);
     };
+    child.stdin.on('error', () => undefined); // QEMU gone: the boot is over anyway
     child.stdout.on('data', watch);
     child.stderr.on('data', (b: Buffer) => (raw += b.toString('latin1')));
     child.on('error', (e) => {
       settled = true;
       clearTimeout(bound);
+      clearInterval(keys);
       reject(
         new Error(`${bin} could not start (${e.message}); fix: apt-get install qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64`),
       );

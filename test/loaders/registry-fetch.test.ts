@@ -134,6 +134,45 @@ describe('loader registry', () => {
     expectAllPinned();
   });
 
+  it("the patched iPXE EFI loaders: the package's file, then the patch, each against its pin (registry IPXE_BANNER_PATCH)", () => {
+    const patched = LOADERS.flatMap((a) => a.files).filter((f) => f.patches);
+    expect(patched.map((f) => f.name).sort()).toEqual(['ipxe.efi', 'snponly.efi']);
+    for (const f of patched) {
+      const installed = readFileSync(path.join(target, f.name));
+      // Each patch is the banner wait's immediate: 2,048 ticks in the package's file, 307 in the installed one.
+      expect(f.patches, f.name).toEqual([expect.objectContaining({ from: 'be00080000', to: 'be33010000' })]);
+      const back = Buffer.from(installed);
+      for (const p of f.patches!) {
+        expect(installed.subarray(p.offset, p.offset + p.to.length / 2).toString('hex'), f.name).toBe(p.to);
+        Buffer.from(p.from, 'hex').copy(back, p.offset);
+      }
+      // Put back, the installed file is the package's file byte for byte: the patch changed nothing else.
+      expect(createHash('sha256').update(back).digest('hex'), f.name).toBe(f.fromPackage!.sha256);
+      expect(installed.length).toBe(f.fromPackage!.bytes);
+    }
+  });
+
+  it('a patch that finds other bytes in the package file, or a result off its pin, installs nothing', async () => {
+    const real = loaderByName('ipxe-efi-x64')!;
+    const snp = real.files.find((f) => f.name === 'snponly.efi')!;
+    const other: LoaderArtifact = {
+      ...real,
+      files: [{ ...snp, patches: [{ offset: snp.patches![0]!.offset, from: 'be00090000', to: 'be33010000' }] }],
+    };
+    unlinkSync(path.join(target, 'snponly.efi'));
+    const err = await prepare([other]).catch((e: unknown) => e);
+    expect((err as CcError).code).toBe('CC_ERR_LOADER_UNPACK');
+    expect((err as CcError).message).toMatch(/the file holds be00080000, the patch expects be00090000/);
+    expect(existsSync(path.join(target, 'snponly.efi'))).toBe(false);
+    const offPin: LoaderArtifact = { ...real, files: [{ ...snp, patches: [{ ...snp.patches![0]!, to: 'be00020000' }] }] };
+    const err2 = await prepare([offPin]).catch((e: unknown) => e);
+    expect((err2 as CcError).code).toBe('CC_ERR_LOADER_CHECKSUM');
+    expect((err2 as CcError).message).toContain('snponly.efi patched');
+    expect(existsSync(path.join(target, 'snponly.efi'))).toBe(false);
+    await prepare([real]);
+    expectAllPinned();
+  });
+
   it('a version the mirror does not have is CC_ERR_LOADER_FETCH naming the package, after one index refresh', async () => {
     const real = loaderByName('ipxe-bios')!;
     const gone: LoaderArtifact = { ...real, packages: [{ ...real.packages[0]!, version: '0.0.0-crashcart-absent' }] };

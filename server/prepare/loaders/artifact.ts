@@ -3,6 +3,7 @@
  * from (a pinned Debian package), and the pins that prove we got exactly that. The table of artifacts
  * is `registry.ts`; `prepare-loaders.ts` fetches them into a target directory.
  */
+import type { BytePatch } from './byte-patch.ts';
 
 /** Firmware family a loader serves; DHCP option 93 (RFC 4578 2.1) values are in `dhcpArch`. */
 export type LoaderArch = 'x86-bios' | 'x86_64-efi' | 'arm64-efi';
@@ -29,10 +30,14 @@ export interface LoaderFile {
   readonly package: string;
   /** Path inside the unpacked package; symlinks are resolved inside that tree (issue 12). */
   readonly path: string;
-  /** sha256 of the file's bytes. */
+  /** sha256 of the file's bytes as installed (and served). */
   readonly sha256: string;
   /** Size in bytes. */
   readonly bytes: number;
+  /** A patched file: the pin of the package's file, checked before `patches` are applied (byte-patch.ts). */
+  readonly fromPackage?: { readonly sha256: string; readonly bytes: number };
+  /** Changes made to the package's file before it is installed; `sha256` pins the result. */
+  readonly patches?: readonly BytePatch[];
 }
 
 /** A first-stage loader artifact: one entry of the registry. */

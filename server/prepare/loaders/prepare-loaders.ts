@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ccError } from '../../errors/cc-error.ts';
 import type { DebPin, LoaderArtifact, LoaderOutcome, LoaderProgress } from './artifact.ts';
+import { applyPatches } from './byte-patch.ts';
 import { fileMatchesPin, installAtomically, sha256Hex } from './file-pin.ts';
 import { PrivateApt, debFileName, type AptMirrors } from './private-apt.ts';
 import { LOADERS } from './registry.ts';
@@ -131,10 +132,16 @@ export async function prepareLoaders(o: PrepareLoadersOptions): Promise<LoaderOu
         const src = await resolveInTree(tree, f.path);
         const st = await stat(src);
         if (!st.isFile()) throw ccError('CC_ERR_LOADER_UNPACK', `${f.path} in ${f.package} is not a regular file`);
-        const data = await readFile(src);
-        const sum = sha256Hex(data);
-        if (sum !== f.sha256 || data.length !== f.bytes)
-          throw ccError('CC_ERR_LOADER_CHECKSUM', `${f.path} in ${f.package}: sha256 ${sum}, pinned ${f.sha256}`);
+        const packaged = await readFile(src);
+        // The package's file against its pin, then (for a patched file) the patches and the result against its own.
+        const pinned = f.fromPackage ?? f;
+        const sum = sha256Hex(packaged);
+        if (sum !== pinned.sha256 || packaged.length !== pinned.bytes)
+          throw ccError('CC_ERR_LOADER_CHECKSUM', `${f.path} in ${f.package}: sha256 ${sum}, pinned ${pinned.sha256}`);
+        const data = f.patches ? applyPatches(packaged, f.patches, `${f.path} in ${f.package}`) : packaged;
+        const patchedSum = f.patches ? sha256Hex(data) : sum;
+        if (patchedSum !== f.sha256 || data.length !== f.bytes)
+          throw ccError('CC_ERR_LOADER_CHECKSUM', `${f.name} patched: sha256 ${patchedSum}, pinned ${f.sha256}`);
         await installAtomically(path.join(o.targetDir, f.name), data);
         tell({ artifact: a.name, step: 'install', message: f.name, done: data.length, total: f.bytes });
       }

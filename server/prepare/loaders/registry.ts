@@ -18,6 +18,17 @@ const IPXE: DebPin = {
   bytes: 1171912,
 };
 
+/**
+ * The wait of Debian's iPXE EFI builds at "Press Ctrl-B for the iPXE command line...": 2,048 ticks of 1/1024 s,
+ * fixed at compile time (BANNER_TIMEOUT 20, tenths of a second), is the immediate of one instruction in each file
+ * (`mov $0x800,%esi` before the call that prints the prompt and waits: the call's timeout argument). It was 2.1 s of
+ * every UEFI boot. 307 ticks (0.3 s; the immediate the same source compiles to with BANNER_TIMEOUT 3) keep the shell
+ * reachable: Ctrl-B held down or pressed repeatedly as iPXE starts is seen in that window
+ * (test/loaders/firmware-smoke.test.ts sends it that way). Not 0, which iPXE reads as "wait forever". undionly.kpxe
+ * keeps its wait: that file is compressed (docs/boot.md, "The iPXE prompt").
+ */
+const IPXE_BANNER_PATCH = { from: 'be00080000', to: 'be33010000' } as const;
+
 /** shim 16.1 signed with Microsoft's UEFI CA 2011; it trusts Debian's Secure Boot CA. */
 const SHIM_AMD64: DebPin = {
   package: 'shim-signed',
@@ -89,15 +100,19 @@ export const LOADERS: readonly LoaderArtifact[] = Object.freeze([
         package: 'ipxe',
         // A symlink to /boot/ipxe.efi in the package: resolved inside the unpacked tree, never on the host.
         path: 'usr/lib/ipxe/ipxe.efi',
-        sha256: '67c7f1f8e062968209ca055283ca782f21faf6a18f55dd19848601bbaf8ed7aa',
+        sha256: '552402e84aab12fed8db7305e40f3f08fe8f980393d5c51dfad5fd3184f8ac51',
         bytes: 850528,
+        fromPackage: { sha256: '67c7f1f8e062968209ca055283ca782f21faf6a18f55dd19848601bbaf8ed7aa', bytes: 850528 },
+        patches: [{ offset: 0x78e74, ...IPXE_BANNER_PATCH }],
       },
       {
         name: 'snponly.efi',
         package: 'ipxe',
         path: 'usr/lib/ipxe/snponly.efi',
-        sha256: '18fc84b69172b9f7d1e6b5274c81121dde429fdacfdc984747f687cfb4f8090b',
+        sha256: '1a774f3db8ed6a96a0b540bf9167d9635c6936ba032fb9ee8cb20a71b4828e5c',
         bytes: 173792,
+        fromPackage: { sha256: '18fc84b69172b9f7d1e6b5274c81121dde429fdacfdc984747f687cfb4f8090b', bytes: 173792 },
+        patches: [{ offset: 0x16fa8, ...IPXE_BANNER_PATCH }],
       },
     ],
   },
