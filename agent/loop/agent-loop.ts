@@ -229,17 +229,14 @@ export class AgentLoop {
   private async register(): Promise<boolean> {
     this.st.state = 'registering';
     const t0 = performance.now();
-    let inv: Inventory;
-    let factsMs: number;
-    if (this.complete) {
-      inv = await this.inventory();
-      factsMs = Math.round(performance.now() - t0);
-    } else {
+    let facts: Promise<{ inv: Inventory; ms: number }>;
+    if (this.complete) facts = this.timed(() => this.inventory());
+    else {
       // Taken once: a failed collection is not awaited again by the retry.
-      const early = this.earlyFacts ?? this.collectFast();
+      facts = this.earlyFacts ?? this.collectFast();
       this.earlyFacts = undefined;
-      ({ inv, ms: factsMs } = await early);
     }
+    const { inv, ms: factsMs } = await facts;
     // How long the facts took (their collection, which for the fast facts began with the start delay) and the whole
     // register from the end of that delay (docs/performance.md reads these off the console).
     const token = this.useEnrolToken || !this.agentToken ? this.o.token : this.agentToken;
@@ -266,8 +263,14 @@ export class AgentLoop {
 
   /** Collect the register-first facts, timing the collection itself. */
   private collectFast(): Promise<{ inv: Inventory; ms: number }> {
+    return this.timed(() => this.o.fastInventory!());
+  }
+
+  /** A collection of facts and how long it took, in ms. */
+  private async timed(collect: () => Promise<Inventory>): Promise<{ inv: Inventory; ms: number }> {
     const t = performance.now();
-    return this.o.fastInventory!().then((inv) => ({ inv, ms: Math.round(performance.now() - t) }));
+    const inv = await collect();
+    return { inv, ms: Math.round(performance.now() - t) };
   }
 
   /** Has the hash of what we would send changed since the last register? */

@@ -124,9 +124,9 @@ export function pxeBoot(
     const bound = setTimeout(() => finish(false, false), boundMs);
     const watch = (b: Buffer) => {
       raw += b.toString('latin1');
-      if (typing && !keys && typing.after.test(raw.replace(ANSI, '')))
-        keys = setInterval(() => child.stdin.write(typing.send), typing.everyMs);
-      if (until.test(raw.replace(ANSI, ''))) finish(true, false);
+      const text = raw.replace(ANSI, '');
+      if (typing && !keys && typing.after.test(text)) keys = setInterval(() => child.stdin.write(typing.send), typing.everyMs);
+      if (until.test(text)) finish(true, false);
     };
     child.stdin.on('error', () => undefined); // QEMU gone: the boot is over anyway
     child.stdout.on('data', watch);
