@@ -71,6 +71,40 @@ describe('arm64 UEFI (AAVMF, DHCP arch 11)', () => {
   );
 });
 
+describe("x86 BIOS (SeaBIOS; QEMU's iPXE NIC ROM is the PXE ROM, DHCP arch 0)", () => {
+  // undionly.kpxe is Debian's, its compressed payload unpacked, patched (the 0.3 s prompt) and packed again by
+  // Crashcart's own LZMA encoder (registry IPXE_BIOS_BANNER_PATCH). iPXE's prefix checks the stream's CRC, unpacks
+  // it, and runs it: the banner, the UNDI driver, its own DHCP and TFTP fetch (of itself: QEMU names one boot file).
+  const NBP = /undionly\.kpxe : \d+ bytes \[PXE-NBP\][\s\S]*PXE->EB:/;
+  it(
+    'runs the repacked undionly.kpxe: the prefix unpacks it, then the banner, UNDI, DHCP and TFTP',
+    { timeout: BOOT_BOUND_MS + 30_000 },
+    async () => {
+      const r = await pxeBoot(
+        'seabios',
+        tftp,
+        'undionly.kpxe',
+        new RegExp(`${NBP.source}[\\s\\S]*using undionly on[\\s\\S]*tftp://10\\.0\\.2\\.2/undionly\\.kpxe\\.\\.\\. ok`),
+        BOOT_BOUND_MS,
+      );
+      expect(r.matched, r.console.slice(-2000)).toBe(true);
+      const after = r.console.slice(r.console.search(NBP));
+      expect(after).toContain(IPXE_BANNER);
+      expect(after).toContain('Press Ctrl-B for the iPXE command line');
+      expect(after).not.toContain('Installation failed');
+    },
+  );
+
+  it('undionly.kpxe: Ctrl-B held down as it starts opens its command line', { timeout: BOOT_BOUND_MS + 30_000 }, async () => {
+    // Keys from the NBP's first line on, so the ROM's own "Press Ctrl-B to configure" has passed.
+    const r = await pxeBoot('seabios', tftp, 'undionly.kpxe', /iPXE> /, BOOT_BOUND_MS, { after: NBP, send: '\x02', everyMs: 50 });
+    expect(r.matched, r.console.slice(-2000)).toBe(true);
+    const after = r.console.slice(r.console.search(NBP));
+    expect(after).toContain('Press Ctrl-B for the iPXE command line');
+    expect(after).not.toMatch(/Configuring \(net0/);
+  });
+});
+
 describe('x86_64 UEFI (OVMF, DHCP arch 7)', () => {
   for (const loader of ['ipxe.efi', 'snponly.efi'])
     it(`runs ${loader}: the iPXE banner, then iPXE's own DHCP and TFTP fetch`, { timeout: BOOT_BOUND_MS + 30_000 }, async () => {

@@ -2,14 +2,14 @@
  * Boot a QEMU guest from QEMU's user-mode network (its built-in DHCP + TFTP server, `-netdev user,tftp=DIR,
  * bootfile=FILE`, restricted so the guest reaches nothing else) and watch the serial console until a
  * pattern appears, the guest powers off, or a bound passes. Firmware: Debian's OVMF (x86_64) and AAVMF
- * (arm64), with a private copy of the variable store per boot.
+ * (arm64), with a private copy of the variable store per boot, and SeaBIOS (x86 BIOS) with QEMU's iPXE NIC ROM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Which machine and firmware to start. */
-export type Firmware = 'ovmf' | 'ovmf-secureboot' | 'aavmf' | 'aavmf-secureboot';
+export type Firmware = 'ovmf' | 'ovmf-secureboot' | 'aavmf' | 'aavmf-secureboot' | 'seabios';
 
 /** The result of one boot: what the console showed and how it ended. */
 export interface BootResult {
@@ -33,6 +33,9 @@ export function killGuests(): void {
 }
 
 function machineArgs(fw: Firmware, varsCopy: string): { bin: string; args: string[] } {
+  // SeaBIOS has no PXE client of its own: the NIC's option ROM (QEMU's iPXE build) is the PXE ROM that fetches the
+  // boot file. graphics=off puts SeaBIOS's and the ROM's screen on the serial console.
+  if (fw === 'seabios') return { bin: 'qemu-system-x86_64', args: ['-machine', 'pc,graphics=off', '-m', '256', '-boot', 'n'] };
   if (fw === 'aavmf' || fw === 'aavmf-secureboot') {
     const ms = fw === 'aavmf-secureboot' ? '.ms' : '';
     copyFileSync(`/usr/share/AAVMF/AAVMF_VARS${ms}.fd`, varsCopy);
@@ -101,9 +104,9 @@ export function pxeBoot(
       'none',
       '-netdev',
       `user,id=n0,restrict=on,tftp=${tftpDir},bootfile=${bootFile}`,
-      // No option ROM: the firmware's own virtio-net driver and PXE client, so any iPXE on screen is ours.
+      // UEFI: no option ROM, the firmware's own virtio-net driver and PXE client, so any iPXE on screen is ours.
       '-device',
-      'virtio-net-pci,netdev=n0,romfile=',
+      fw === 'seabios' ? 'virtio-net-pci,netdev=n0' : 'virtio-net-pci,netdev=n0,romfile=',
     ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );

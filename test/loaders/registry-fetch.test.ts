@@ -12,6 +12,7 @@ import path from 'node:path';
 import { prepareLoaders } from '../../server/prepare/loaders/prepare-loaders.ts';
 import { LOADERS, loaderByName } from '../../server/prepare/loaders/registry.ts';
 import { debFileName } from '../../server/prepare/loaders/private-apt.ts';
+import { unpackImage } from '../../server/prepare/loaders/ipxe-packed.ts';
 import type { LoaderArtifact, LoaderProgress } from '../../server/prepare/loaders/artifact.ts';
 import { CcError } from '../../server/errors/cc-error.ts';
 
@@ -124,7 +125,9 @@ describe('loader registry', () => {
 
   it('a file that does not match its pin is refused and not installed', async () => {
     const real = loaderByName('ipxe-bios')!;
-    const wrong: LoaderArtifact = { ...real, files: [{ ...real.files[0]!, sha256: 'f'.repeat(64) }] };
+    // undionly.kpxe is patched (registry IPXE_BIOS_BANNER_PATCH): the package's file is pinned by `fromPackage`.
+    const f = real.files[0]!;
+    const wrong: LoaderArtifact = { ...real, files: [{ ...f, fromPackage: { ...f.fromPackage!, sha256: 'f'.repeat(64) } }] };
     const err = await prepare([wrong]).catch((e: unknown) => e);
     expect((err as CcError).code).toBe('CC_ERR_LOADER_CHECKSUM');
     expect((err as CcError).message).toContain('usr/lib/ipxe/undionly.kpxe');
@@ -150,6 +153,18 @@ describe('loader registry', () => {
       expect(createHash('sha256').update(back).digest('hex'), f.name).toBe(f.fromPackage!.sha256);
       expect(installed.length).toBe(f.fromPackage!.bytes);
     }
+  });
+
+  it("the packed BIOS loader: Debian's payload with the wait's immediate changed, packed again (IPXE_BIOS_BANNER_PATCH)", () => {
+    const f = loaderByName('ipxe-bios')!.files[0]!;
+    const installed = readFileSync(path.join(target, 'undionly.kpxe'));
+    expect(createHash('sha256').update(installed).digest('hex')).toBe(f.sha256);
+    const payload = unpackImage(installed, f.packed!.layout, 'installed undionly.kpxe');
+    const p = f.packed!.patches[0]!;
+    expect(payload.subarray(p.offset, p.offset + 5).toString('hex')).toBe('ba33010000');
+    Buffer.from(p.from, 'hex').copy(payload, p.offset);
+    // Put back, the payload is Debian's byte for byte.
+    expect(createHash('sha256').update(payload).digest('hex')).toBe(f.packed!.sha256);
   });
 
   it('a patch that finds other bytes in the package file, or a result off its pin, installs nothing', async () => {

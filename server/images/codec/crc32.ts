@@ -1,6 +1,7 @@
 /**
  * CRC-32 as used by GPT (UEFI 2.10 section 5.3.2: the header and entry-array checksums are the
- * IEEE 802.3 CRC-32, reflected polynomial 0xEDB88320, initial value and final XOR 0xFFFFFFFF).
+ * IEEE 802.3 CRC-32, reflected polynomial 0xEDB88320, initial value and final XOR 0xFFFFFFFF), and by
+ * iPXE's packed BIOS images (server/prepare/loaders/ipxe-packed.ts).
  * Pure: bytes in, a number out.
  */
 

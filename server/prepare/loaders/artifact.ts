@@ -4,6 +4,7 @@
  * is `registry.ts`; `prepare-loaders.ts` fetches them into a target directory.
  */
 import type { BytePatch } from './byte-patch.ts';
+import type { PackedLayout } from './ipxe-packed.ts';
 
 /** Firmware family a loader serves; DHCP option 93 (RFC 4578 2.1) values are in `dhcpArch`. */
 export type LoaderArch = 'x86-bios' | 'x86_64-efi' | 'arm64-efi';
@@ -38,6 +39,20 @@ export interface LoaderFile {
   readonly fromPackage?: { readonly sha256: string; readonly bytes: number };
   /** Changes made to the package's file before it is installed; `sha256` pins the result. */
   readonly patches?: readonly BytePatch[];
+  /**
+   * Changes made inside a packed image's compressed payload (ipxe-packed.ts): unpacked, checked against `sha256`,
+   * patched, packed again with Crashcart's own encoder (deterministic, so `LoaderFile.sha256` pins the result).
+   */
+  readonly packed?: PackedPatch;
+}
+
+/** A patch of a packed image's payload. */
+export interface PackedPatch {
+  readonly layout: PackedLayout;
+  /** sha256 of the payload as the package packed it. */
+  readonly sha256: string;
+  /** Offsets are in the payload. */
+  readonly patches: readonly BytePatch[];
 }
 
 /** A first-stage loader artifact: one entry of the registry. */

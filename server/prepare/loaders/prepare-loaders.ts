@@ -10,8 +10,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ccError } from '../../errors/cc-error.ts';
 import type { DebPin, LoaderArtifact, LoaderOutcome, LoaderProgress } from './artifact.ts';
-import { applyPatches } from './byte-patch.ts';
 import { fileMatchesPin, installAtomically, sha256Hex } from './file-pin.ts';
+import { patchFile } from './patch-file.ts';
 import { PrivateApt, debFileName, type AptMirrors } from './private-apt.ts';
 import { LOADERS } from './registry.ts';
 import { resolveInTree } from './tree-path.ts';
@@ -133,13 +133,13 @@ export async function prepareLoaders(o: PrepareLoadersOptions): Promise<LoaderOu
         const st = await stat(src);
         if (!st.isFile()) throw ccError('CC_ERR_LOADER_UNPACK', `${f.path} in ${f.package} is not a regular file`);
         const packaged = await readFile(src);
-        // The package's file against its pin, then (for a patched file) the patches and the result against its own.
+        // The package's file against its pin, then (for a patched file) the patches and the result against its own pin.
         const pinned = f.fromPackage ?? f;
         const sum = sha256Hex(packaged);
         if (sum !== pinned.sha256 || packaged.length !== pinned.bytes)
           throw ccError('CC_ERR_LOADER_CHECKSUM', `${f.path} in ${f.package}: sha256 ${sum}, pinned ${pinned.sha256}`);
-        const data = f.patches ? applyPatches(packaged, f.patches, `${f.path} in ${f.package}`) : packaged;
-        const patchedSum = f.patches ? sha256Hex(data) : sum;
+        const data = patchFile(packaged, f);
+        const patchedSum = data === packaged ? sum : sha256Hex(data);
         if (patchedSum !== f.sha256 || data.length !== f.bytes)
           throw ccError('CC_ERR_LOADER_CHECKSUM', `${f.name} patched: sha256 ${patchedSum}, pinned ${f.sha256}`);
         await installAtomically(path.join(o.targetDir, f.name), data);

@@ -24,10 +24,18 @@ const IPXE: DebPin = {
  * (`mov $0x800,%esi` before the call that prints the prompt and waits: the call's timeout argument). It was 2.1 s of
  * every UEFI boot. 307 ticks (0.3 s; the immediate the same source compiles to with BANNER_TIMEOUT 3) keep the shell
  * reachable: Ctrl-B held down or pressed repeatedly as iPXE starts is seen in that window
- * (test/loaders/firmware-smoke.test.ts sends it that way). Not 0, which iPXE reads as "wait forever". undionly.kpxe
- * keeps its wait: that file is compressed (docs/boot.md, "The iPXE prompt").
+ * (test/loaders/firmware-smoke.test.ts sends it that way). Not 0, which iPXE reads as "wait forever".
  */
 const IPXE_BANNER_PATCH = { from: 'be00080000', to: 'be33010000' } as const;
+
+/**
+ * The same wait in undionly.kpxe (x86 BIOS), `mov $0x800,%edx` there, inside the file's compressed payload: the
+ * registry unpacks it, patches it and packs it again (ipxe-packed.ts; docs/boot.md, "The iPXE prompt"). Where the
+ * build keeps its stream and sizes was read off this file: the stream's length field at 0x13d0, the image's size in
+ * paragraphs at 0x3d4, 128,100 bytes unpacked; `unpackImage` checks each against the file before anything changes.
+ */
+const IPXE_BIOS_BANNER_PATCH = { from: 'ba00080000', to: 'ba33010000' } as const;
+const UNDIONLY_LAYOUT = { lengthAt: 0x13d0, paragraphsAt: 0x3d4, payloadBytes: 128100 } as const;
 
 /** shim 16.1 signed with Microsoft's UEFI CA 2011; it trusts Debian's Secure Boot CA. */
 const SHIM_AMD64: DebPin = {
@@ -80,8 +88,14 @@ export const LOADERS: readonly LoaderArtifact[] = Object.freeze([
         name: 'undionly.kpxe',
         package: 'ipxe',
         path: 'usr/lib/ipxe/undionly.kpxe',
-        sha256: 'f09cfbe9bbd39c3f5eb9cdf7386b520a4f5858bbc4438960c5b870c7a8930a7f',
-        bytes: 74213,
+        sha256: '18937b8b8caddc250055f05cf64e037f97815665a9215a46ff118c76843c78e5',
+        bytes: 77203,
+        fromPackage: { sha256: 'f09cfbe9bbd39c3f5eb9cdf7386b520a4f5858bbc4438960c5b870c7a8930a7f', bytes: 74213 },
+        packed: {
+          layout: UNDIONLY_LAYOUT,
+          sha256: 'caa397f3c915d3b8c8f844a9d768b678c800eb4d16190e292f3c1ae61dfdc429',
+          patches: [{ offset: 0x11653, ...IPXE_BIOS_BANNER_PATCH }],
+        },
       },
     ],
   },
