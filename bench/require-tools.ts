@@ -1,6 +1,6 @@
 /**
  * A benchmark's reference servers and load generators are Debian programs (nginx, dnsmasq, Kea, tftpd-hpa,
- * perfdhcp, atftp). The test command installs those the tests need; nginx is only the benchmarks'. Each
+ * perfdhcp, atftp; QEMU for bench/loaders). The test command installs those the tests need; nginx is only the benchmarks'. Each
  * benchmark checks its programs before it builds a lab, so a fresh machine gets one line with the fix
  * instead of a child process's ENOENT half-way through a run.
  */
@@ -16,6 +16,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   atftp: 'atftp',
   curl: 'curl',
   taskset: 'util-linux',
+  'qemu-system-x86_64': 'qemu-system-x86',
 };
 
 /** The Debian packages that ship `tools`, each once (a program not in the table is taken for its package's name). */

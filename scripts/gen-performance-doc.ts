@@ -135,6 +135,13 @@ ${part('bench/microkernel/RESULTS.md', '_not run_')}
 
 ${part('bench/microkernel/RESULTS-arm64.md', '')}
 
+## iPXE's start: the loaders against Debian's builds (\`bench/loaders\`)
+
+Every x86 machine runs one of the three iPXE files before its DHCP; the registry installs them with the "Press Ctrl-B"
+prompt at 0.3 s instead of Debian's 2 s (docs/boot.md, "The iPXE prompt"). The reference is Debian's file itself.
+
+${part('bench/loaders/RESULTS.md', '_not run_')}
+
 ${part('docs/perf/deploy.md', '')}
 `;
 fs.mkdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true });

@@ -19,6 +19,10 @@ export interface BootResult {
   readonly matched: boolean;
   /** QEMU exited by itself (e.g. GRUB's `halt` powered the guest off). */
   readonly exited: boolean;
+  /** The console as it came, control sequences and all. */
+  readonly raw: string;
+  /** When each piece of `raw` arrived: ms after QEMU was started, and where in `raw` the piece ended (bench/loaders). */
+  readonly arrivals: readonly { readonly ms: number; readonly rawEnd: number }[];
 }
 
 const ESC = String.fromCharCode(27);
@@ -111,6 +115,8 @@ export function pxeBoot(
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   running.add(child);
+  const started = performance.now();
+  const arrivals: { ms: number; rawEnd: number }[] = [];
   let raw = '';
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -122,18 +128,22 @@ export function pxeBoot(
       clearInterval(keys);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       running.delete(child);
-      resolve({ console: raw.replace(ANSI, '').replace(/\r/g, ''), matched, exited });
+      resolve({ console: raw.replace(ANSI, '').replace(/\r/g, ''), matched, exited, raw, arrivals });
     };
     const bound = setTimeout(() => finish(false, false), boundMs);
     const watch = (b: Buffer) => {
       raw += b.toString('latin1');
+      arrivals.push({ ms: performance.now() - started, rawEnd: raw.length });
       const text = raw.replace(ANSI, '');
       if (typing && !keys && typing.after.test(text)) keys = setInterval(() => child.stdin.write(typing.send), typing.everyMs);
       if (until.test(text)) finish(true, false);
     };
     child.stdin.on('error', () => undefined); // QEMU gone: the boot is over anyway
     child.stdout.on('data', watch);
-    child.stderr.on('data', (b: Buffer) => (raw += b.toString('latin1')));
+    child.stderr.on('data', (b: Buffer) => {
+      raw += b.toString('latin1');
+      arrivals.push({ ms: performance.now() - started, rawEnd: raw.length });
+    });
     child.on('error', (e) => {
       settled = true;
       clearTimeout(bound);
