@@ -2,7 +2,10 @@
  * Raw LZMA1 encoder: literals, matches and repeats of the last distance, found greedily with one step of
  * look-ahead through hash chains, then the end-of-stream marker; no header. Deterministic (the same bytes
  * always give the same stream), so a file repacked with it can be pinned by its sha256 anywhere. It is not
- * xz: its streams are a few percent larger than xz -9's. Pure.
+ * xz: its streams are a few percent larger than xz -6e's. Pure.
+ * Its output is part of a pin: any change to what it writes changes `undionly.kpxe`'s installed sha256 in
+ * registry.ts (test/loaders/ipxe-packed.test.ts fails until the pin, PROVENANCE.md and the docs follow), and a data
+ * dir prepared before then reports `undionly.kpxe mismatch` until `crashcart prepare` runs again.
  */
 import {
   ALIGN_BITS,
