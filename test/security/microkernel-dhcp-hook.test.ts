@@ -122,6 +122,27 @@ describe('the hook with values straight from udhcpc (sandbox: unshare --mount --
     expect(r.addr.trim()).toBe('');
   });
 
+  it('a renewal of the same address keeps it; a renewal with another address replaces it', () => {
+    const r = runHook(T, out(), ['bound', 'renew', 'renew+ip=10.77.0.60'], envOf(GOOD));
+    expect(r.rc).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.addr).toContain('inet 10.77.0.60/24 brd 10.77.0.255');
+    expect(r.addr).not.toContain('10.77.0.50');
+    expect(leaseMap(r.run.get('lease')!).get('ip')).toBe('10.77.0.60');
+    expect(r.run.get('lease.eth0')).toBe(r.run.get('lease'));
+    expect(r.route).toMatch(/^default via 10\.77\.0\.1 dev eth0/m);
+    // The same address again is left alone: no `ip` at all, only the two lease files renamed into place.
+    expect(r.processes[1]).toBe(2);
+  });
+
+  it('starts few processes: a fork costs tens of milliseconds on an emulated CPU, on the boot path', () => {
+    // deconfig of a fresh NIC (`ip link set up`), the first lease (flush, add, route, three renames), a renewal
+    // of the same address (two renames), deconfig after it (flush, rm twice, link up).
+    const r = runHook(T, out(), ['deconfig', 'bound', 'renew', 'deconfig'], envOf(GOOD));
+    expect(r.rc).toBe(0);
+    expect(r.processes).toEqual([1, 6, 2, 4]);
+  });
+
   it('every other value hostile: nothing runs, each is dropped (logged by name), the NIC is still configured', () => {
     const keys = Object.keys(GOOD).filter((k) => k !== 'ip' && k !== 'interface');
     const list = payloads('x');

@@ -77,7 +77,14 @@ mkdir -p "$OUT"
 "$BB" mkdir -p /run/crashcart
 rc=0
 for ev in $("$BB" echo "$EVENTS" | "$BB" tr , ' '); do
-  "$BB" env -i "PATH=$T/bin" "$@" "$BB" sh "$HOOK" "$ev" 2>>"$OUT/stderr" || rc=$?
+  extra=
+  case "$ev" in *+*) extra=\${ev#*+} ev=\${ev%%+*} ;; esac
+  # PIDs in this namespace are handed out in order: the two markers' PIDs differ by the hook's own process, the
+  # marker's and every process the hook started.
+  "$BB" sh -c 'echo $$' >>"$OUT/pids"
+  # shellcheck disable=SC2086 # extra is KEY=VALUE words from the test, split on purpose
+  "$BB" env -i "PATH=$T/bin" "$@" $extra "$BB" sh "$HOOK" "$ev" 2>>"$OUT/stderr" || rc=$?
+  "$BB" sh -c 'echo $$' >>"$OUT/pids"
 done
 echo "$rc" >"$OUT/rc"
 "$BB" cp -r /run/crashcart "$OUT/run"
@@ -95,6 +102,8 @@ export interface HookRun {
   resolv: string;
   addr: string;
   route: string;
+  /** Processes each hook run started (DIRECT only; empty for udhcpc). */
+  processes: number[];
 }
 
 /** Read a snapshot directory written by a sandbox. */
@@ -103,10 +112,24 @@ export function readSnapshot(out: string): HookRun {
   const run = new Map<string, string>();
   const runDir = path.join(out, 'run');
   if (existsSync(runDir)) for (const f of readdirSync(runDir)) run.set(f, readFileSync(path.join(runDir, f), 'latin1'));
-  return { rc: Number(rd('rc').trim() || '0'), stderr: rd('stderr'), run, resolv: rd('resolv.conf'), addr: rd('addr'), route: rd('route') };
+  const pids = rd('pids').split('\n').filter(Boolean).map(Number);
+  const processes: number[] = [];
+  for (let i = 0; i + 1 < pids.length; i += 2) processes.push(pids[i + 1]! - pids[i]! - 2);
+  return {
+    rc: Number(rd('rc').trim() || '0'),
+    stderr: rd('stderr'),
+    run,
+    resolv: rd('resolv.conf'),
+    addr: rd('addr'),
+    route: rd('route'),
+    processes,
+  };
 }
 
-/** Run the hook for `events` with exactly `env` (KEY=VALUE strings, any bytes but NUL) in a fresh sandbox. */
+/**
+ * Run the hook for `events` with exactly `env` (KEY=VALUE strings, any bytes but NUL) in a fresh sandbox. An event
+ * may carry values of its own after a `+`, e.g. `bound+ip=10.77.0.60` (plain KEY=VALUE words, no spaces).
+ */
 export function runHook(t: string, out: string, events: string[], env: string[]): HookRun {
   execFileSync(
     'unshare',
