@@ -4,7 +4,7 @@
  * pause of each scavenge, its copying phase (`scavenge.parallel`, on the main thread under `--single-threaded-gc`)
  * and the bytes that survived it, which is what the copying costs grow with. Pure: text in, figures out.
  */
-import { percentile } from './percentile.ts';
+import { median, percentileOf } from './percentile.ts';
 
 /** One collection. */
 export interface GcEvent {
@@ -51,14 +51,7 @@ export function parseGcTrace(text: string): GcEvent[] {
   return out;
 }
 
-/** The p-th percentile of unsorted figures (NaN for none). */
-const at = (xs: number[], p: number) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    p,
-  ) ?? NaN;
-const median = (xs: number[]) => at(xs, 50);
-const p90 = (xs: number[]) => at(xs, 90);
+const p90 = (xs: number[]) => percentileOf(xs, 90);
 
 /** What the collections of a step came to. */
 export interface GcSummary {

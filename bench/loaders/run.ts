@@ -20,6 +20,7 @@ import { prepareLoaders } from '../../server/prepare/loaders/prepare-loaders.ts'
 import { loaderByName } from '../../server/prepare/loaders/registry.ts';
 import { killGuests, pxeBoot, type BootResult, type Firmware } from '../../test/loaders/qemu-boot.ts';
 import { requireTools } from '../require-tools.ts';
+import { median } from '../percentile.ts';
 
 requireTools('loaders', ['qemu-system-x86_64']);
 const argv = process.argv.slice(2);
@@ -86,7 +87,6 @@ function measure(c: Case, r: BootResult): { toDhcp: number; prompt: number } {
   return { toDhcp: timeAt(r, d) - timeAt(r, h), prompt: timeAt(r, p + PROMPT.length + next) - timeAt(r, p) };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[]) => `${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
 
 async function main(): Promise<void> {

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ipxeKernelOf, REPO_ROOT, microkernelDirFor, type MicrokernelArch } from '../../server/boot/microkernel-assets.ts';
 import { startDirect, stopDirect, waitForLine, type GuestArch } from '../../test/e2e/harness/direct-boot.ts';
+import { median } from '../percentile.ts';
 
 interface Compressor {
   cmd: string;
@@ -38,7 +39,6 @@ const VARIANTS = ['none', 'lz4', 'gzip', 'zstd', 'zstd-22', 'xz'];
 /** Generous: xz on an emulated arm64 CPU is slow, and other jobs share the machine. */
 const BOOT_TIMEOUT_MS = 240_000;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function main(): Promise<void> {

@@ -19,6 +19,7 @@ import { crashcart, dnsmasq, tftpdHpa, type StartServer } from './servers.ts';
 import { requireTools } from '../require-tools.ts';
 import { clientRun, curlArgs } from './clients.ts';
 import { statCpuMs } from '../proc-stat.ts';
+import { median, percentileOf } from '../percentile.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -44,9 +45,8 @@ function threadCpu(pid: number): Map<string, number> {
   return out;
 }
 
-const quantile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN;
 const dist = (xs: number[]) =>
-  `median ${quantile(xs, 0.5).toFixed(2)}, p90 ${quantile(xs, 0.9).toFixed(2)}, p99 ${quantile(xs, 0.99).toFixed(2)}, mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3)} ms`;
+  `median ${median(xs).toFixed(2)}, p90 ${percentileOf(xs, 90).toFixed(2)}, p99 ${percentileOf(xs, 99).toFixed(2)}, mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3)} ms`;
 
 /** Per-transfer phases from `tcpdump -tt -n` lines: the server's transfer port answers the client's port. */
 function phases(lines: string[]): string[] {

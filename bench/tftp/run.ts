@@ -20,6 +20,7 @@ import { crashcart, crashcartJs, dnsmasq, tftpdHpa, type StartServer } from './s
 import { requireTools } from '../require-tools.ts';
 import { clientRun, curlArgs } from './clients.ts';
 import { procCpuMs } from '../proc-stat.ts';
+import { median } from '../percentile.ts';
 
 const { values: v } = parseArgs({
   options: {
@@ -138,7 +139,6 @@ async function curlRound(lab: Lab, row: Row, cpus: string | null): Promise<numbe
   return s;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** MiB/s, the server's CPU microseconds per DATA block and each round's seconds; or why the row failed. */
 type Cell = { mibs: number; cpuUsPerBlock: number; rounds: number[] } | string;
 
