@@ -23,6 +23,8 @@ the package (\`bench/require-tools.ts\`). Since 2026-12-02 the benches measure C
 \`dist/crashcart.mjs\`, the bundle of the checkout built at the start of each run (\`bench/shipped.ts\`); a results file
 that does not say so ran the TypeScript sources through tsx (3-4 % more CPU per DHCP exchange in the server; bench/dhcp/RESULTS-shipped.md).
 
+${part('docs/perf/goals.md', '')}
+
 ## Headline: power-on to node visible (QEMU on TCG, both guests booting at once)
 
 Reference point, same harness, same day: before the RA responder (which ends iPXE's ~16 s IPv6 wait) and the
