@@ -13,6 +13,7 @@ import { defaultDataDir } from '../config/load.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { openStore, type Store } from '../store/store.ts';
 import { fsyncFile, renameDurably } from '../store/durable-file.ts';
+import { openFileSink, type FileSink } from '../store/file-sink.ts';
 import { TagService } from '../tags/tag-service.ts';
 import { TaskService } from '../tasks/task-service.ts';
 import { PolicyService } from '../policies/policy-service.ts';
@@ -100,14 +101,17 @@ async function exportCommand(o: ReturnType<typeof parse>): Promise<void> {
       );
     out(`an appliance runs on ${o.dataDir}: exporting through ${route.remote.baseUrl}`);
     const tmp = path.join(path.dirname(o.file), `.${path.basename(o.file)}.${randomBytes(4).toString('hex')}.part`);
+    let sink: FileSink | undefined;
     try {
       const res = await route.remote.open(`/api/v1/bundle${o.withNodes ? '?with_nodes=true' : ''}`, { accept: 'application/x-tar' });
       let n = 0;
       res.on('data', (d: Buffer) => bar(path.basename(o.file), (n += d.length), 0));
-      await pipeline(res, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+      sink = await openFileSink(tmp, 'wx', 0o600);
+      await pipeline(res, sink.out);
       await fsyncFile(tmp);
       await renameDurably(tmp, o.file);
     } catch (e) {
+      await sink?.settled();
       await fsp.rm(tmp, { force: true });
       throw e;
     }

@@ -14,6 +14,7 @@ import type { Collection } from '../store/collection.ts';
 import type { ImageDoc } from '../store/docs.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { fsyncDir, renameDurably } from '../store/durable-file.ts';
+import { openFileSink, type FileSink } from '../store/file-sink.ts';
 
 /** File names an image may hold. */
 export const IMAGE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -56,13 +57,16 @@ export async function writeImageFile(
       cb(null, chunk);
     },
   });
+  let sink: FileSink | undefined;
   try {
-    await pipeline(src, meter, fs.createWriteStream(tmp, { mode: 0o644 }));
+    sink = await openFileSink(tmp, 'w', 0o644);
+    await pipeline(src, meter, sink.out);
     const h = await fsp.open(tmp, 'r');
     await h.sync();
     await h.close();
     await renameDurably(tmp, path.join(dir, file));
   } catch (e) {
+    await sink?.settled();
     await fsp.rm(tmp, { force: true });
     throw ccError('CC_ERR_IMAGE_IMPORT', `${file}: ${(e as Error).message}`);
   }

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { ccError } from '../errors/cc-error.ts';
 import { fsyncDir, renameDurably } from '../store/durable-file.ts';
+import { openFileSink, type FileSink } from '../store/file-sink.ts';
 import { legacyMicrokernelDir, preparedMicrokernelDir, type MicrokernelArch } from '../prepare/layout.ts';
 
 import { MICROKERNEL_FILES, type MicrokernelFile } from '../../contract/images.ts';
@@ -47,13 +48,16 @@ export async function stageMicrokernelFile(
       cb(null, chunk);
     },
   });
+  let sink: FileSink | undefined;
   try {
-    await pipeline(src, meter, fs.createWriteStream(tmp, { mode: 0o644 }));
+    sink = await openFileSink(tmp, 'w', 0o644);
+    await pipeline(src, meter, sink.out);
     const h = await fsp.open(tmp, 'r');
     await h.sync();
     await h.close();
     await renameDurably(tmp, path.join(dir, file));
   } catch (e) {
+    await sink?.settled();
     await fsp.rm(tmp, { force: true });
     throw ccError('CC_ERR_IMAGE_IMPORT', `microkernel ${file}: ${(e as Error).message}`);
   }

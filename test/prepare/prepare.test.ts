@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { HashCache } from '../../server/prepare/inventory/hash-cache.ts';
 import { inspectPrepared } from '../../server/prepare/inventory/prepared.ts';
@@ -256,6 +257,35 @@ describe('crashcart prepare while an appliance holds the data dir', { timeout: S
     expect(await fs.readFile(path.join(a.dataDir, 'loaders', 'undionly.kpxe'))).toEqual(good);
     expect((await fs.readdir(path.join(a.dataDir, 'loaders'))).filter((f) => f.startsWith('.'))).toEqual([]);
     expect((await put('undionly.kpxe', good)).status).toBe(200);
+  });
+
+  it('a body past the pin whose end comes later is refused with the error on the same connection', async () => {
+    // The bytes past the pin arrive in one write and the body's end 0.3 s later: the refusal is answered on the
+    // connection, whether or not the rest of the body has come.
+    const good = await fs.readFile(path.join(a.dataDir, 'loaders', 'undionly.kpxe'));
+    const token = await a.token();
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${a.adminUrl}/api/v1/loaders/undionly.kpxe`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.write(Buffer.concat([good, Buffer.from('more')]));
+      setTimeout(() => req.end(Buffer.alloc(1000)), 300);
+    });
+    expect(answer.status).toBe(502);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      code: 'CC_ERR_LOADER_CHECKSUM',
+      message: expect.stringMatching(/more than the pinned/),
+    });
+    expect(await fs.readFile(path.join(a.dataDir, 'loaders', 'undionly.kpxe'))).toEqual(good);
+    expect((await fs.readdir(path.join(a.dataDir, 'loaders'))).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
   it('GET /api/v1/readiness answers with the same rows doctor prints', async () => {

@@ -5,7 +5,6 @@
  * dir; secrets never leave through the API (stop the appliance and export on the data dir instead).
  * Registered in the uploads scope, where `application/octet-stream` is parsed.
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +18,7 @@ import { realProbes } from '../../readiness/probes.ts';
 import { importBundle } from '../../bundle/import.ts';
 import { bundleItems, writeBundle } from '../../bundle/export.ts';
 import { addRoute } from '../route-table.ts';
+import { openFileSink, type FileSink } from '../../store/file-sink.ts';
 
 const OCTETS = 'application/octet-stream';
 /** A rack's worth of disk images; the free-space check inside the import is the real bound. */
@@ -37,8 +37,10 @@ export function bundleRoutes(app: FastifyInstance, ctx: CoreContext): void {
       const dir = path.join(ctx.config.dataDir, 'bundle.importing');
       await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
       const staged = path.join(dir, `${randomBytes(6).toString('hex')}.tar`);
+      let sink: FileSink | undefined;
       try {
-        await pipeline(req.body as Readable, fs.createWriteStream(staged, { flags: 'wx', mode: 0o600 }));
+        sink = await openFileSink(staged, 'wx', 0o600);
+        await pipeline(req.body as Readable, sink.out);
         const rep = await ctx.lock.run(() =>
           importBundle(staged, {
             dataDir: ctx.config.dataDir,
@@ -60,6 +62,7 @@ export function bundleRoutes(app: FastifyInstance, ctx: CoreContext): void {
         ctx.events.emit('bundle.imported', { message: `Bundle imported: ${summary}`, data: answer });
         return answer;
       } finally {
+        await sink?.settled();
         await fsp.rm(staged, { force: true });
         await fsp.rmdir(dir).catch(() => undefined);
       }

@@ -3,7 +3,6 @@
  * file (the walk needs random access), hashed on the way, unpacked (iso-import.ts), then the staged copy is
  * removed; the recorded image is announced as `image.imported`.
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Image } from '../../../contract/index.ts';
 import type { CoreContext } from '../../core/context.ts';
 import { ccError } from '../../errors/cc-error.ts';
+import { openFileSink, type FileSink } from '../../store/file-sink.ts';
 import { imageView } from '../image-actions.ts';
 import { importIsoRepo } from './iso-import.ts';
 
@@ -24,9 +24,13 @@ export async function stageUpload(body: Readable, file: string): Promise<string>
       cb(null, chunk);
     },
   });
+  let sink: FileSink | undefined;
   try {
-    await pipeline(body, meter, fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+    sink = await openFileSink(file, 'wx', 0o600);
+    await pipeline(body, meter, sink.out);
   } catch (e) {
+    // The caller removes the file: after this, nothing writes to it any more (store/file-sink.ts).
+    await sink?.settled();
     throw ccError('CC_ERR_IMAGE_IMPORT', `receiving the ISO: ${(e as Error).message}`);
   }
   return hash.digest('hex');

@@ -5,7 +5,6 @@
  * temp file with a byte cap and hashed on the way; renamed into `<data-dir>/loaders` only after
  * the check (then fsync of the folder), so firmware never sees a half or a wrong file.
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -13,6 +12,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ccError } from '../../errors/cc-error.ts';
 import { fsyncFile, renameDurably } from '../../store/durable-file.ts';
+import { openFileSink } from '../../store/file-sink.ts';
 import { loadersDir } from '../layout.ts';
 import type { LoaderFile } from './artifact.ts';
 import { LOADERS } from './registry.ts';
@@ -45,8 +45,10 @@ export async function installLoaderUpload(
       cb(null, chunk);
     },
   });
+  // Open before the first byte, closed before the removal below (store/file-sink.ts says why).
+  const sink = await openFileSink(tmp, 'wx', 0o644);
   try {
-    await pipeline(src, meter, fs.createWriteStream(tmp, { mode: 0o644, flags: 'wx' }));
+    await pipeline(src, meter, sink.out);
     const sha256 = hash.digest('hex');
     if (sha256 !== pin.sha256 || bytes !== pin.bytes)
       throw ccError('CC_ERR_LOADER_CHECKSUM', `${name}: got sha256 ${sha256} (${bytes} bytes), pinned ${pin.sha256} (${pin.bytes} bytes)`);
@@ -54,6 +56,7 @@ export async function installLoaderUpload(
     await renameDurably(tmp, path.join(dir, name));
     return { name, bytes, sha256 };
   } finally {
+    await sink.settled();
     await fsp.rm(tmp, { force: true });
   }
 }
