@@ -61,6 +61,11 @@ at 15.7-16.7 s ("The iPXE prompt, 0.3 s" below). That evening the same wait in \
 payload, went to 0.3 s as well (unpacked, patched and packed again by Crashcart's own LZMA1 codec): a BIOS machine
 whose vendor PXE ROM fetches it reaches iPXE's DHCP 1.7 s sooner (0.62-0.67 s from the ROM's "Filename:" against
 2.33-2.37 s); the e2e's BIOS guest boots from QEMU's iPXE ROM, not this file ("The BIOS loader's prompt, 0.3 s" below).
+Later that night the boot scripts stopped forking a process per value they check: the lease came 0.3-0.7 s sooner,
+registration not beyond the noise (twelve boots on that host, read off the consoles: BIOS 16.2-18.1 s, median 17.1;
+UEFI 22.4-24.1 s, median 23.4), Node's start being the later of the two ("Fewer processes in the boot scripts"
+below). The e2e's own "registered after" log lines were up to 1 s late until then (a once-a-second poll); the
+tables here always came from the appliance's events.
 
 ${part('docs/perf/e2e-timings.md', '_Run `npx vitest run test/e2e` to produce the e2e timings._')}
 

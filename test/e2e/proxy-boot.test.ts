@@ -26,7 +26,7 @@ import {
   onBridge,
   requireMicrokernel,
 } from '../support/appliance-e2e.ts';
-import { bootPhases, phasesMarkdown, type Phase } from './harness/timings.ts';
+import { bootPhases, phasesMarkdown, registeredAfterS, type Phase } from './harness/timings.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MK_DIR = path.join(REPO, 'build/out/microkernel');
@@ -144,7 +144,11 @@ describe('proxy mode beside a site DHCP server (QEMU, TCG)', () => {
           const g = guests.find((x) => x.spec.serial.toLowerCase() === (n.serial ?? '').toLowerCase());
           if (g && n.state === 'registered' && !registered.has(g.spec.name)) {
             registered.set(g.spec.name, n);
-            log(`${g.spec.name} registered as node ${n.id} after ${((Date.now() - g.poweredOnAt) / 1000).toFixed(1)} s`);
+            const polledS = (Date.now() - g.poweredOnAt) / 1000;
+            const atS = registeredAfterS(g, n.id, await allEvents(a)) ?? polledS;
+            log(
+              `${g.spec.name} registered as node ${n.id} after ${atS.toFixed(1)} s (its node.registered event; the poll saw it at ${polledS.toFixed(1)} s)`,
+            );
           }
         }
         if (Date.now() - lastReport > 15_000) {

@@ -102,3 +102,13 @@ export function phasesMarkdown(cols: { label: string; phases: Phase[] }[]): stri
   });
   return [head, sep, ...rows].join('\n');
 }
+
+/**
+ * Seconds from a guest's power-on to its node's first `node.registered` event of that power-on, or null. The tests'
+ * "registered as node N after X s" lines use this: the loop that waits for the node polls once a second, so the
+ * time it saw the node was up to a second late (every figure read off those lines until 2026-12-05 was).
+ */
+export function registeredAfterS(g: Pick<Guest, 'poweredOnAt'>, nodeId: number, events: readonly CcEvent[]): number | null {
+  const e = events.find((x) => x.type === 'node.registered' && x.node_id === nodeId && Date.parse(x.ts) >= g.poweredOnAt);
+  return e ? (Date.parse(e.ts) - g.poweredOnAt) / 1000 : null;
+}
