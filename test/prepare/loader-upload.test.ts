@@ -28,7 +28,7 @@ afterEach(async () => {
 describe('installLoaderUpload', () => {
   const pin = pinnedLoaderFile('undionly.kpxe')!;
 
-  it('a body past the pin in its first chunk: refused before the temp file is even open, nothing left behind', async () => {
+  it('a body past the pin in its first chunk: refused, the temp file opened for it closed and removed', async () => {
     await expect(installLoaderUpload(dataDir, 'undionly.kpxe', Readable.from([Buffer.alloc(pin.bytes + 4)]))).rejects.toMatchObject({
       code: 'CC_ERR_LOADER_CHECKSUM',
       message: expect.stringMatching(/more than the pinned/),
