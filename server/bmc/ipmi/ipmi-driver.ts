@@ -119,6 +119,12 @@ export class IpmiDriver implements BmcDriver {
         if (s !== 'off') {
           warnings.push(`the OS did not shut down within ${Math.round(softOffTimeoutMs / 1000)} s: forced off`);
           await this.run('chassis', 'power', 'off');
+          // The BMC acknowledges the command before the machine is off (ipmi_sim's chassis script, a real BMC's
+          // power sequencing): read until it reports off, as for a cycle, not once right away (that read said "on"
+          // once in a loaded CI run of test/bmc/ipmi-sim.test.ts).
+          const after = await waitForPower(() => this.status(), 'off', transitionTimeoutMs, pollMs, this.deps.sleep);
+          if (after !== 'off')
+            warnings.push(`the machine has not reported power off ${Math.round(transitionTimeoutMs / 1000)} s after the forced off`);
         }
         break;
       }
