@@ -17,8 +17,9 @@
  * One job per transfer. The job owns its socket: bound to the appliance's
  * address on a fresh port (RFC 1350 section 4, the server's TID), pinned to
  * the NIC (SO_BINDTOIFINDEX), connect()ed to the client so the kernel drops
- * datagrams from any other TID. A uv_poll handle watches it for reads and a
- * uv_timer drives retransmission.
+ * datagrams from any other TID. The pump thread watches its sockets with
+ * poll(2) itself (see pump_thread: epoll's per-datagram cost falls on the
+ * client's CPU) and a uv_timer drives retransmission.
  *
  * The data phase runs on a pump thread with its own libuv loop, not on
  * Node's. On Node's loop an ACK waited for whatever JavaScript, compilation
@@ -63,6 +64,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -76,7 +78,7 @@
 
 /*
  * Datagrams read per readable event. One: in lock-step (most firmware) exactly one ACK is waiting, and a
- * second recv(2) would only return EAGAIN, a syscall per block. epoll is level-triggered, so anything else
+ * second recv(2) would only return EAGAIN, a syscall per block. poll(2) is level-triggered, so anything else
  * queued brings the loop straight back.
  */
 #define BATCH 1
@@ -107,7 +109,7 @@ typedef struct queue {
 
 /*
  * Pump threads per process: one, whatever the CPUs, as dnsmasq serves every transfer from one loop. A block costs
- * the thread one recv(2) and one send(2), nearly all of it kernel time, and one epoll wake serves every ACK that
+ * the thread one recv(2) and one send(2), nearly all of it kernel time, and one poll(2) wake serves every ACK that
  * came in meanwhile (about 15 per wake with 20 transfers running), so one thread moves one core's worth of
  * lock-step TFTP, far more than first-stage loaders ask of it. A thread per transfer (32 with more than one CPU,
  * until 2026-12-04) paid a context switch and a cross-CPU wake-up per block instead: with one client process
@@ -134,6 +136,11 @@ typedef struct worker {
   uint64_t spin_until;   /* uv_hrtime() until which the loop polls instead of sleeping (poll_for_ack) */
   uint64_t polls;        /* atomic: loop turns spent polling, for polling() */
   uint64_t polled_reads; /* atomic: datagrams read in those turns */
+  /* The pump thread's: slot 0 of `fds` is the loop's backend (commands, via its uv_async), slots 1..count the
+     sockets of the jobs it runs, job[i] the job of fds[i]; ready is scratch for one turn. */
+  struct pollfd *fds;
+  pump_t **job, **ready;
+  int count, cap;
   uint8_t buf[65536]; /* the largest UDP payload, so a datagram is judged whole */
 } worker_t;
 
@@ -149,12 +156,12 @@ struct shared {
 };
 
 struct pump {
-  uv_poll_t poll;
   uv_timer_t timer;
   shared_t *sh;
   worker_t *w; /* the pump thread that runs it */
   napi_ref on_start, on_end, source;
-  int refs; /* atomic: JS external + poll handle + timer handle + each message naming the job */
+  int refs; /* atomic: JS external + timer handle + each message naming the job */
+  int slot; /* the pump thread's: index in its worker's fds and job, 0 while not watched */
   int ended;      /* the pump thread's: the data phase is over */
   int delivered;  /* Node's thread's: onEnd ran */
   int end_reason; /* set with `ended`, read by Node's thread after E_ENDED */
@@ -279,9 +286,9 @@ static uint64_t rto_wait_ms(const pump_t *p) {
 
 /*
  * Polling instead of sleeping while a fast client answers (2026-12-04). In lock-step every block waits for the
- * client's ACK, and a thread asleep in epoll_wait(2) pays a wake-up for each one: on an idle core that is most of
+ * client's ACK, and a thread asleep in poll(2) pays a wake-up for each one: on an idle core that is most of
  * the server's turn (on this VM the hypervisor's too). After it sends a block to a client whose smoothed round trip
- * is at most SPIN_MAX_US, the pump thread keeps polling its loop (epoll_wait with a zero timeout, sched_yield(2)
+ * is at most SPIN_MAX_US, the pump thread keeps polling its sockets (poll(2) with a zero timeout, sched_yield(2)
  * between polls so anything else runnable on its core goes first) for twice that round trip plus SPIN_SLACK_US, at
  * most SPIN_MAX_US, before it sleeps. A slow client (a busy rack, a ROM that takes a millisecond per block) has a
  * longer round trip and gets no polling, so the thread spends nothing on it. Lock-step rows of bench/tftp went from
@@ -428,16 +435,46 @@ static void drain_events(shared_t *sh) {
 
 static void on_events(uv_async_t *a) { drain_events((shared_t *)a->data); }
 
-/* Pump thread: the data phase is over. Stop and close the handles, then tell Node's thread. */
+/* Pump thread: watch the job's socket (slot at the end of the worker's arrays). 0 when they cannot grow. */
+static int watch(worker_t *w, pump_t *p) {
+  if (w->count + 1 >= w->cap) {
+    int cap = w->cap ? w->cap * 2 : 64;
+    struct pollfd *fds = realloc(w->fds, (size_t)cap * sizeof *fds);
+    if (fds) w->fds = fds;
+    pump_t **job = realloc(w->job, (size_t)cap * sizeof *job);
+    if (job) w->job = job;
+    pump_t **ready = realloc(w->ready, (size_t)cap * sizeof *ready);
+    if (ready) w->ready = ready;
+    if (!fds || !job || !ready) return 0;
+    w->cap = cap;
+  }
+  int i = ++w->count;
+  w->fds[i] = (struct pollfd){.fd = p->sock, .events = POLLIN};
+  w->job[i] = p;
+  p->slot = i;
+  return 1;
+}
+
+/* Pump thread: stop watching the job's socket; the last slot moves into its place. */
+static void unwatch(worker_t *w, pump_t *p) {
+  int i = p->slot;
+  if (i == 0) return;
+  int last = w->count--;
+  w->fds[i] = w->fds[last];
+  w->job[i] = w->job[last];
+  w->job[i]->slot = i;
+  p->slot = 0;
+}
+
+/* Pump thread: the data phase is over. Stop watching, close the timer, then tell Node's thread. */
 static void finish(pump_t *p, int reason) {
   if (p->ended) return;
   p->ended = 1;
   p->end_reason = reason;
   uv_timer_stop(&p->timer);
-  uv_poll_stop(&p->poll);
-  close(p->sock); /* libuv: never close a descriptor while a poll handle is active on it */
+  unwatch(p->w, p);
+  close(p->sock);
   p->sock = -1;
-  uv_close((uv_handle_t *)&p->poll, on_closed);
   uv_close((uv_handle_t *)&p->timer, on_closed);
   post_event(p, E_ENDED);
 }
@@ -618,10 +655,9 @@ static void on_datagram(pump_t *p, const uint8_t *b, size_t n) {
   poll_for_ack(p);
 }
 
-static void on_readable(uv_poll_t *h, int status, int events) {
-  pump_t *p = (pump_t *)h->data;
-  (void)events;
-  if (p->ended || status < 0) return;
+/* Pump thread: poll(2) found the job's socket readable (or an error on it, which recv reports). */
+static void on_readable(pump_t *p) {
+  if (p->ended) return;
   uint8_t *buf = p->w->buf;
   for (int i = 0; i < BATCH && !p->ended; i++) {
     ssize_t n = recv(p->sock, buf, sizeof p->w->buf, 0);
@@ -637,11 +673,14 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 /* ---- the pump thread ---- */
 
 static void begin(pump_t *p) {
-  uv_loop_t *loop = &p->w->loop;
-  uv_poll_init(loop, &p->poll, p->sock);
-  uv_timer_init(loop, &p->timer);
-  p->poll.data = p->timer.data = p;
-  uv_poll_start(&p->poll, UV_READABLE, on_readable);
+  uv_timer_init(&p->w->loop, &p->timer);
+  p->timer.data = p;
+  if (!watch(p->w, p)) {
+    p->read_errno = ENOMEM;
+    send_error(p, "out of memory on server");
+    finish(p, R_IO_ERROR);
+    return;
+  }
   if (p->awaiting_oack)
     send_bytes(p, p->oack, p->oack_len);
   else
@@ -682,18 +721,43 @@ static void on_commands(uv_async_t *a) {
   }
 }
 
+/*
+ * The pump thread's loop. Its sockets are watched with poll(2), not through the libuv loop's epoll (uv_poll,
+ * until 2026-12-05): an epoll instance stays registered on every socket it watches, so each datagram a client
+ * sends runs epoll's callback (two locks and the ready list) in the client's own send, on the client's CPU,
+ * while the pump is busy as much as while it sleeps. poll(2) registers only for the time it sleeps, and a
+ * zero-timeout poll not at all. With 20 transfers from one curl process the client's CPU was the limit, and
+ * that callback was 5 of its 80 ms per round (`perf record -C` on the client's core, bench/tftp pinned); dnsmasq,
+ * which polls, costs the client nothing there (docs/perf/changes.md, "The pump polls its sockets itself").
+ * The libuv loop stays for the commands (its uv_async) and the retransmission timers: its backend descriptor
+ * is slot 0 of the poll, and it runs a non-blocking turn when that is readable or a timer or close is due.
+ * While poll_for_ack asks for it, the thread polls with a zero timeout and yields between polls, as before.
+ */
 static void pump_thread(void *arg) {
   prctl(PR_SET_NAME, "cc-tftp-pump"); /* top -H, ps -L and the tests see which threads these are */
   worker_t *w = (worker_t *)arg;
-  while (!w->stopping) { /* uv_run(UV_RUN_DEFAULT), but polling while poll_for_ack asks for it */
-    if (uv_hrtime() < w->spin_until) {
-      __atomic_add_fetch(&w->polls, 1, __ATOMIC_RELAXED);
-      w->polling = 1;
-      uv_run(&w->loop, UV_RUN_NOWAIT);
+  uv_loop_t *loop = &w->loop;
+  if (!w->fds) {
+    w->fds = calloc(1, sizeof *w->fds); /* slot 0 only; watch() grows it */
+    if (!w->fds) abort();
+  }
+  while (!w->stopping) {
+    int polling = uv_hrtime() < w->spin_until;
+    w->fds[0] = (struct pollfd){.fd = uv_backend_fd(loop), .events = POLLIN};
+    int ready = poll(w->fds, (nfds_t)w->count + 1, polling ? 0 : uv_backend_timeout(loop));
+    uv_update_time(loop); /* arm_timer reads the loop's time */
+    if (polling) __atomic_add_fetch(&w->polls, 1, __ATOMIC_RELAXED);
+    if (ready > 0) {
+      /* Jobs first, from a list taken now: one that ends gives its slot to the last (unwatch). */
+      int n = 0;
+      for (int i = 1; i <= w->count; i++)
+        if (w->fds[i].revents) w->ready[n++] = w->job[i];
+      w->polling = polling;
+      for (int i = 0; i < n; i++) on_readable(w->ready[i]);
       w->polling = 0;
-      sched_yield();
-    } else
-      uv_run(&w->loop, UV_RUN_ONCE);
+    }
+    if ((ready > 0 && w->fds[0].revents) || uv_backend_timeout(loop) == 0) uv_run(loop, UV_RUN_NOWAIT);
+    if (polling) sched_yield();
   }
 }
 
@@ -904,14 +968,14 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     send_error(p, "read error on server");
     return end_at_start(p, job);
   }
-  __atomic_add_fetch(&p->refs, 2, __ATOMIC_RELAXED); /* the pump thread opens, and closes, the poll and timer handles */
+  __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED); /* the pump thread opens, and closes, the timer handle */
   worker_t *w = pick_worker(sh);
   if (w) {
     p->w = w;
     w->jobs++;
   }
   if (!w || !post_command(w, p, M_BEGIN, NULL)) {
-    __atomic_sub_fetch(&p->refs, 2, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&p->refs, 1, __ATOMIC_RELAXED);
     p->read_errno = ENOMEM;
     return end_at_start(p, job);
   }

@@ -192,6 +192,54 @@ describe('the native TFTP pump', () => {
     await s.stop();
   });
 
+  it("watches a transfer's socket with poll(2): no epoll instance of the process has it, while it runs", async () => {
+    // An epoll instance stays registered on a socket it watches, so every datagram the client sends runs epoll's
+    // callback in the client's own send, on the client's CPU; poll(2) registers only while it sleeps
+    // (native/tftp-pump.c, pump_thread; docs/tftp.md, "Its sockets polled").
+    const { net, s, idle, to } = await serve({ rto: PATIENT });
+    const { sock, got } = await rawClient(net);
+    await sock.send(rrq('small', [['blksize', '1024']]), to);
+    await waitFor('the OACK', 5000, () => got.length === 1); // sent by the pump thread after it began watching
+    await sock.send(ack(0), got[0]!.from);
+    await waitFor('block 1', 5000, () => dataBlocks(got).includes(1));
+    // The transfer's socket: 127.0.0.1 connected to the client's port (/proc/net/udp keeps addresses little-endian).
+    const hex = (ip: string, port: number) =>
+      `${Buffer.from(ip.split('.').map(Number)).readUInt32LE(0).toString(16).toUpperCase().padStart(8, '0')}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    const remote = hex(CLIENT, sock.port);
+    const inodes = fs
+      .readFileSync('/proc/self/net/udp', 'utf8')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f[1] === hex(SERVER, got[0]!.from.port) && f[2] === remote)
+      .map((f) => f[9]);
+    expect(inodes).toHaveLength(1);
+    const fds = fs.readdirSync('/proc/self/fd');
+    const link = (fd: string) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return ''; // the descriptor readdir itself used, closed since
+      }
+    };
+    const transferFd = fds.find((fd) => link(fd) === `socket:[${inodes[0]}]`);
+    expect(transferFd).toBeDefined();
+    // Every epoll instance of the process (Node's loop, the pump's libuv loop, V8's and libuv's own) and what it
+    // watches: its fdinfo has a `tfd:` line per watched descriptor.
+    const epolls = fds.filter((fd) => link(fd) === 'anon_inode:[eventpoll]');
+    expect(epolls.length).toBeGreaterThanOrEqual(2);
+    const watched = epolls.flatMap((fd) =>
+      [...fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').matchAll(/^tfd:\s+(\d+)/gm)].map((m) => m[1]),
+    );
+    expect(watched.length).toBeGreaterThan(0); // the parse finds what Node's own loop watches
+    expect(watched).not.toContain(transferFd);
+    // The socket is still read: the client's ERROR ends the transfer there.
+    await sock.send(encode({ op: 5, code: 0, message: 'seen enough' }), got[0]!.from);
+    await idle();
+    expect(s.stats).toMatchObject({ completed: 0, nativeTransfers: 1 });
+    await sock.close();
+    await s.stop();
+  });
+
   it('streams a file larger than the cache with pread(2): lock-step and windowed, exact bytes', async () => {
     const { net, s, idle } = await serve();
     const to = { address: SERVER, port: s.port };
