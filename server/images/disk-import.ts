@@ -23,6 +23,7 @@ import { openFileSource } from './file-source.ts';
 import { inspectDisk } from './disk-inspect.ts';
 import { DEFAULT_ZSTD_LEVEL, zstdCompressFile } from './zstd-compress.ts';
 import { imageDir } from './image-store.ts';
+import { openFileSink } from '../store/file-sink.ts';
 
 /** Largest uncompressed image accepted (1 TiB): bounds a decompression bomb and the hashing time. */
 export const MAX_DISK_IMAGE_BYTES = 2 ** 40;
@@ -64,15 +65,17 @@ async function receive(o: DiskImportOptions, staging: string) {
   const abort = new AbortController();
   const decoded = new PassThrough({ highWaterMark: 1 << 20 });
   // A zstd source is kept as it came (it is already what the agent streams): written beside the decoding.
-  const keep = compression === 'zstd' ? fs.createWriteStream(path.join(staging, DISK_FILE), { mode: 0o644 }) : null;
+  // Opened before a byte moves (openFileSink): a failure then waits for its close before the staging folder goes.
+  const keep = compression === 'zstd' ? await openFileSink(path.join(staging, DISK_FILE), 'w', 0o644) : null;
   const stages: NodeJS.ReadWriteStream[] = [srcMeter];
   if (keep) {
-    keep.on('error', () => abort.abort());
-    srcMeter.pipe(keep);
+    keep.out.on('error', () => abort.abort());
+    srcMeter.pipe(keep.out);
   }
   if (compression !== 'none') stages.push(decompressor(compression));
   const upstream = pipeline([stream, ...stages, decoded] as unknown as [Readable, PassThrough], { signal: abort.signal });
   upstream.catch(() => abort.abort());
+  let sink: ReturnType<typeof sparseFileWriter> | null = null;
   try {
     const inner = await peek(decoded, CONTAINER_PROBE_BYTES);
     const kind = detectContainer(inner.head);
@@ -84,7 +87,12 @@ async function receive(o: DiskImportOptions, staging: string) {
     const raw = path.join(staging, 'disk.raw');
     if (kind.format === 'qcow2') {
       const q = path.join(staging, 'source.qcow2');
-      await pipeline(inner.stream, fs.createWriteStream(q), { signal: abort.signal });
+      const qs = await openFileSink(q, 'w', 0o644);
+      try {
+        await pipeline(inner.stream, qs.out, { signal: abort.signal });
+      } finally {
+        await qs.settled();
+      }
       await upstream;
       await qcow2ToRaw(q, raw, max, (pct) => progress({ phase: 'convert', done: Math.round(pct * 10), total: 1000 }));
       await fsp.rm(q);
@@ -93,15 +101,17 @@ async function receive(o: DiskImportOptions, staging: string) {
       return { raw, size: m.bytes, sha256: m.digest(), format: 'qcow2' as const, compression, srcMeter, kept: false };
     }
     const rawMeter = new Meter(max);
-    const sink = sparseFileWriter(raw);
+    sink = sparseFileWriter(raw);
     await pipeline(inner.stream, rawMeter, sink, { signal: abort.signal });
     await upstream;
-    if (keep) await finished(keep);
+    if (keep) await finished(keep.out);
     return { raw, size: await sink.done, sha256: rawMeter.digest(), format: 'raw' as const, compression, srcMeter, kept: keep !== null };
   } catch (e) {
     abort.abort();
-    keep?.destroy();
     await upstream.catch(() => {});
+    // Nothing may still write into the staging folder when the caller removes it.
+    await keep?.settled();
+    await sink?.released();
     throw e;
   }
 }

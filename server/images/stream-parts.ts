@@ -62,13 +62,19 @@ export class Meter extends Transform {
 const BLOCK = 64 * 1024;
 const ZERO = Buffer.alloc(BLOCK);
 
-/** Write a stream to `file`, leaving all-zero 64 KiB blocks as holes. */
-export function sparseFileWriter(file: string): Writable & { done: Promise<number> } {
+/**
+ * Write a stream to `file`, leaving all-zero 64 KiB blocks as holes. `done` is the size once the file is synced and
+ * closed; `released()` destroys the writer if the pipeline left it open and resolves once nothing holds the file (a
+ * write in flight has ended and the handle is closed), so a failed import can remove it, and its folder, for good.
+ */
+export function sparseFileWriter(file: string): Writable & { done: Promise<number>; released(): Promise<void> } {
   let fh: fsp.FileHandle | null = null;
   let pos = 0;
   let pending: Buffer = Buffer.alloc(0);
   let resolveDone!: (n: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
+  /** The write or final step running now: destroy waits for it, as it may be opening the file. */
+  let busy: Promise<unknown> = Promise.resolve();
   const flush = async (b: Buffer) => {
     for (let o = 0; o < b.length; o += BLOCK) {
       const part = b.subarray(o, Math.min(b.length, o + BLOCK));
@@ -76,35 +82,54 @@ export function sparseFileWriter(file: string): Writable & { done: Promise<numbe
     }
     pos += b.length;
   };
+  const step = (cb: (e?: Error | null) => void, body: () => Promise<void>) => {
+    busy = body().then(
+      () => cb(),
+      (e: unknown) => cb(e as Error),
+    );
+  };
   const w = new Writable({
     highWaterMark: 1 << 20,
-    async write(chunk: Buffer, _enc, cb) {
-      try {
+    write(chunk: Buffer, _enc, cb) {
+      step(cb, async () => {
         fh ??= await fsp.open(file, 'w', 0o644);
         pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
         const whole = pending.length - (pending.length % BLOCK);
         if (whole) await flush(pending.subarray(0, whole));
         pending = Buffer.from(pending.subarray(whole));
-        cb();
-      } catch (e) {
-        cb(e as Error);
-      }
+      });
     },
-    async final(cb) {
-      try {
+    final(cb) {
+      step(cb, async () => {
         fh ??= await fsp.open(file, 'w', 0o644);
         if (pending.length) await flush(pending);
         await fh.truncate(pos);
         await fh.sync();
-        await fh.close();
+        const h = fh;
+        fh = null;
+        await h.close();
         resolveDone(pos);
-        cb();
-      } catch (e) {
-        cb(e as Error);
-      }
+      });
+    },
+    destroy(err, cb) {
+      void busy
+        .catch(() => {})
+        .then(async () => {
+          const h = fh;
+          fh = null;
+          await h?.close().catch(() => {});
+        })
+        .then(() => cb(err));
     },
   });
-  return Object.assign(w, { done });
+  const closed = new Promise<void>((r) => w.once('close', () => r()));
+  return Object.assign(w, {
+    done,
+    released: () => {
+      w.destroy();
+      return closed;
+    },
+  });
 }
 
 /** A decompressing stage for `c` (zstd/xz run as programs with their default memory limits). */

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import { openStore, type Store } from '../../server/store/store.ts';
@@ -149,6 +150,58 @@ describe('crashcart image import --disk', () => {
     );
     expect(lsImages(d)).toEqual([]);
     expect(staging(d)).toEqual([]);
+  });
+
+  it('a source that fails part-way (raw, zstd, qcow2), again and again: no staging folder, no descriptor left', async () => {
+    // Every file the import writes is open before a byte moves and closed before the staging folder goes
+    // (server/store/file-sink.ts, sparseFileWriter's released()): a stream that opened its file by itself, later,
+    // could make it after the cleanup, or hold it open.
+    const d = path.join(work, 'data-cut');
+    const store = await openStore(d, 0);
+    const openInto = () =>
+      fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          const to = fs.readlinkSync(`/proc/self/fd/${fd}`);
+          return ['images-staging', 'images'].some((sub) => to.startsWith(path.join(d, sub) + path.sep)); // not the store's own files
+        } catch {
+          return false;
+        }
+      });
+    try {
+      const cutAt = [0, 1, 700, 64 * 1024, 1 << 20, 3 << 20];
+      for (const ext of ['', '.zst', '.qcow2']) {
+        const whole = fs.readFileSync(gpt + ext);
+        for (let i = 0; i < 24; i++) {
+          const cut = Math.min(cutAt[i % cutAt.length]!, whole.length - 1);
+          const source = Readable.from(
+            (async function* () {
+              if (cut > 0) yield whole.subarray(0, cut);
+              // Gone after what it sent was written (or mid-way through it, on alternate rounds).
+              await new Promise((r) => setTimeout(r, i % 2 ? 30 : 0));
+              throw new Error('the client went away');
+            })(),
+          );
+          const err = await importDiskImage({
+            col: store.images,
+            dataDir: d,
+            name: `cut${i}`,
+            source,
+            sourceSize: whole.length,
+            now: () => new Date(),
+          }).then(
+            () => null,
+            (e: unknown) => e,
+          );
+          expect(err, `${ext || 'raw'} cut at ${cut}`).toBeInstanceOf(Error);
+          expect(staging(d), `${ext || 'raw'} cut at ${cut}`).toEqual([]);
+          expect(openInto(), `${ext || 'raw'} cut at ${cut}`).toEqual([]);
+        }
+      }
+      expect(await store.images.find({})).toEqual([]);
+      expect(lsImages(d)).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('a qcow2 with a backing file is refused before qemu-img reads anything of the host', () => {

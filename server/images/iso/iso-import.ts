@@ -17,6 +17,7 @@ import type { ImageDoc } from '../../store/docs.ts';
 import { ccError, CcError } from '../../errors/cc-error.ts';
 import { MalformedPacket } from '../../net/malformed.ts';
 import { fsyncDir, renameDurably } from '../../store/durable-file.ts';
+import { openFileSink } from '../../store/file-sink.ts';
 import { openFileSource } from '../file-source.ts';
 import { assertNotDiskImage, imageDir } from '../image-store.ts';
 import { openIso, type IsoEntry } from './iso-walk.ts';
@@ -91,10 +92,16 @@ async function extract(
     if (e.kind === 'dir') await fsp.mkdir(to, { mode: 0o755 });
     else if (e.kind === 'symlink') await fsp.symlink(e.target, to);
     else {
-      const out = fs.createWriteStream(to, { flags: 'wx', mode: 0o644 });
-      if (e.size > 0)
-        await pipeline(fs.createReadStream(iso, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1 << 20 }), out);
-      else await new Promise<void>((resolve, reject) => out.end(() => resolve()).once('error', reject));
+      // Open before a byte moves and closed before the next step (openFileSink): a failed import's cleanup then
+      // removes a folder nothing still writes into.
+      const sink = await openFileSink(to, 'wx', 0o644);
+      try {
+        if (e.size > 0)
+          await pipeline(fs.createReadStream(iso, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1 << 20 }), sink.out);
+        else await new Promise<void>((resolve, reject) => sink.out.end(() => resolve()).once('error', reject));
+      } finally {
+        await sink.settled();
+      }
       const h = await fsp.open(to, 'r');
       await h.sync();
       await h.close();
