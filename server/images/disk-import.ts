@@ -23,7 +23,7 @@ import { openFileSource } from './file-source.ts';
 import { inspectDisk } from './disk-inspect.ts';
 import { DEFAULT_ZSTD_LEVEL, zstdCompressFile } from './zstd-compress.ts';
 import { imageDir } from './image-store.ts';
-import { openFileSink } from '../store/file-sink.ts';
+import { openFileSinkSync } from '../store/file-sink.ts';
 
 /** Largest uncompressed image accepted (1 TiB): bounds a decompression bomb and the hashing time. */
 export const MAX_DISK_IMAGE_BYTES = 2 ** 40;
@@ -65,8 +65,9 @@ async function receive(o: DiskImportOptions, staging: string) {
   const abort = new AbortController();
   const decoded = new PassThrough({ highWaterMark: 1 << 20 });
   // A zstd source is kept as it came (it is already what the agent streams): written beside the decoding.
-  // Opened before a byte moves (openFileSink): a failure then waits for its close before the staging folder goes.
-  const keep = compression === 'zstd' ? await openFileSink(path.join(staging, DISK_FILE), 'w', 0o644) : null;
+  // Opened before a byte moves (file-sink.ts): a failure then waits for its close before the staging folder goes.
+  // Synchronously: `stream` (peek's) has no error listener until the pipeline below, so no await may come between.
+  const keep = compression === 'zstd' ? openFileSinkSync(path.join(staging, DISK_FILE), 'w', 0o644) : null;
   const stages: NodeJS.ReadWriteStream[] = [srcMeter];
   if (keep) {
     keep.out.on('error', () => abort.abort());
@@ -87,7 +88,7 @@ async function receive(o: DiskImportOptions, staging: string) {
     const raw = path.join(staging, 'disk.raw');
     if (kind.format === 'qcow2') {
       const q = path.join(staging, 'source.qcow2');
-      const qs = await openFileSink(q, 'w', 0o644);
+      const qs = openFileSinkSync(q, 'w', 0o644); // no await before the pipe, as for `keep` above
       try {
         await pipeline(inner.stream, qs.out, { signal: abort.signal });
       } finally {

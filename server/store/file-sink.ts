@@ -6,7 +6,7 @@
  * `.undionly.kpxe.XXXX.upload` was left in the loaders folder that way, once in a CI run). Opened here first, the
  * file exists before a byte moves, and after `settled()` nothing writes to it or holds it: a removal then is final.
  */
-import type { WriteStream } from 'node:fs';
+import fs, { type WriteStream } from 'node:fs';
 import fsp from 'node:fs/promises';
 
 /** The stream to pipe into, and `settled()`: destroys it (if the pipeline left it open) and waits for its close. */
@@ -17,7 +17,18 @@ export interface FileSink {
 
 /** Open `file` with `flags` ('w' truncates, 'wx' refuses an existing file) and `mode`; the stream owns the handle. */
 export async function openFileSink(file: string, flags: 'w' | 'wx', mode: number): Promise<FileSink> {
-  const out = (await fsp.open(file, flags, mode)).createWriteStream();
+  return sinkOf((await fsp.open(file, flags, mode)).createWriteStream());
+}
+
+/**
+ * The same, opened synchronously: for a caller holding a stream that is already flowing and has no error listener
+ * until it is piped (what `peek` returns), where an `await` before the pipe would let its error go uncaught.
+ */
+export function openFileSinkSync(file: string, flags: 'w' | 'wx', mode: number): FileSink {
+  return sinkOf(fs.createWriteStream(file, { fd: fs.openSync(file, flags, mode) }));
+}
+
+function sinkOf(out: WriteStream): FileSink {
   const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
   return {
     out,
