@@ -137,9 +137,9 @@ typedef struct worker {
   uint64_t polls;        /* atomic: loop turns spent polling, for polling() */
   uint64_t polled_reads; /* atomic: datagrams read in those turns */
   /* The pump thread's: slot 0 of `fds` is the loop's backend (commands, via its uv_async), slots 1..count the
-     sockets of the jobs it runs, job[i] the job of fds[i]; ready is scratch for one turn. */
+     sockets of the jobs it runs, job[i] the job of fds[i]. */
   struct pollfd *fds;
-  pump_t **job, **ready;
+  pump_t **job;
   int count, cap;
   uint8_t buf[65536]; /* the largest UDP payload, so a datagram is judged whole */
 } worker_t;
@@ -443,9 +443,7 @@ static int watch(worker_t *w, pump_t *p) {
     if (fds) w->fds = fds;
     pump_t **job = realloc(w->job, (size_t)cap * sizeof *job);
     if (job) w->job = job;
-    pump_t **ready = realloc(w->ready, (size_t)cap * sizeof *ready);
-    if (ready) w->ready = ready;
-    if (!fds || !job || !ready) return 0;
+    if (!fds || !job) return 0;
     w->cap = cap;
   }
   int i = ++w->count;
@@ -748,12 +746,10 @@ static void pump_thread(void *arg) {
     uv_update_time(loop); /* arm_timer reads the loop's time */
     if (polling) __atomic_add_fetch(&w->polls, 1, __ATOMIC_RELAXED);
     if (ready > 0) {
-      /* Jobs first, from a list taken now: one that ends gives its slot to the last (unwatch). */
-      int n = 0;
-      for (int i = 1; i <= w->count; i++)
-        if (w->fds[i].revents) w->ready[n++] = w->job[i];
+      /* From the last slot down: a job that ends gives its slot to the last one (unwatch), already seen. */
       w->polling = polling;
-      for (int i = 0; i < n; i++) on_readable(w->ready[i]);
+      for (int i = w->count; i >= 1; i--)
+        if (w->fds[i].revents) on_readable(w->job[i]);
       w->polling = 0;
     }
     if ((ready > 0 && w->fds[0].revents) || uv_backend_timeout(loop) == 0) uv_run(loop, UV_RUN_NOWAIT);
