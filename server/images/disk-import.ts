@@ -112,7 +112,7 @@ async function receive(o: DiskImportOptions, staging: string) {
     await upstream.catch(() => {});
     // Nothing may still write into the staging folder when the caller removes it.
     await keep?.settled();
-    await sink?.released();
+    await sink?.settled();
     throw e;
   }
 }

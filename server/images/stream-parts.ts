@@ -64,10 +64,11 @@ const ZERO = Buffer.alloc(BLOCK);
 
 /**
  * Write a stream to `file`, leaving all-zero 64 KiB blocks as holes. `done` is the size once the file is synced and
- * closed; `released()` destroys the writer if the pipeline left it open and resolves once nothing holds the file (a
- * write in flight has ended and the handle is closed), so a failed import can remove it, and its folder, for good.
+ * closed; `settled()`, as a FileSink's (server/store/file-sink.ts), destroys the writer if the pipeline left it open
+ * and resolves once nothing holds the file (a write in flight has ended and the handle is closed), so a failed
+ * import can remove it, and its folder, for good.
  */
-export function sparseFileWriter(file: string): Writable & { done: Promise<number>; released(): Promise<void> } {
+export function sparseFileWriter(file: string): Writable & { done: Promise<number>; settled(): Promise<void> } {
   let fh: fsp.FileHandle | null = null;
   let pos = 0;
   let pending: Buffer = Buffer.alloc(0);
@@ -125,7 +126,7 @@ export function sparseFileWriter(file: string): Writable & { done: Promise<numbe
   const closed = new Promise<void>((r) => w.once('close', () => r()));
   return Object.assign(w, {
     done,
-    released: () => {
+    settled: () => {
       w.destroy();
       return closed;
     },

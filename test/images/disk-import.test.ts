@@ -154,7 +154,7 @@ describe('crashcart image import --disk', () => {
 
   it('a source that fails part-way (raw, zstd, qcow2), again and again: no staging folder, no descriptor left', async () => {
     // Every file the import writes is open before a byte moves and closed before the staging folder goes
-    // (server/store/file-sink.ts, sparseFileWriter's released()): a stream that opened its file by itself, later,
+    // (server/store/file-sink.ts, sparseFileWriter's settled()): a stream that opened its file by itself, later,
     // could make it after the cleanup, or hold it open.
     const d = path.join(work, 'data-cut');
     const store = await openStore(d, 0);
