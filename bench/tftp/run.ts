@@ -9,7 +9,10 @@
  * burst of load from other jobs on a shared machine hits all of them alike.
  * Prints a markdown table with ratios and writes it to bench/tftp/RESULTS.md.
  *
- *   node bin/run-ts.mjs bench/tftp/run.ts [--quick] [--modes pinned,unpinned] [--rows 1,2,...] [--reps N]
+ *   node bin/run-ts.mjs bench/tftp/run.ts [--quick] [--modes pinned,unpinned] [--rows 1,2,...] [--reps N] [--passes P]
+ * A row runs in P passes (default 3); each pass starts every server afresh in turn, the order rotating from pass to
+ * pass, and runs its share of the row's repetitions. A burst of load from another job then lands in one pass of
+ * each server, not in all of one server's rounds; the table gives the ratio per pass beside the median's.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,11 +31,14 @@ const { values: v } = parseArgs({
     modes: { type: 'string', default: 'pinned,unpinned' },
     rows: { type: 'string' },
     reps: { type: 'string' },
+    passes: { type: 'string', default: '3' },
     out: { type: 'string', default: path.join(REPO, 'bench/tftp/RESULTS.md') },
   },
 });
 requireTools('tftp', ['atftp', 'curl', 'in.tftpd', 'dnsmasq', 'taskset']);
 const MiB = 1024 * 1024;
+const PASSES = Number(v.passes);
+if (!Number.isInteger(PASSES) || PASSES < 1) throw new Error(`--passes ${v.passes}: give a whole number of passes, 1 or more`);
 
 interface Row {
   label: string;
@@ -75,7 +81,7 @@ const ROWS: Row[] = [
     options: B1468,
     clients: 20,
     client: 'atftp',
-    reps: 3,
+    reps: 9,
   },
   {
     label: '100 concurrent x 1 MiB, blksize 1468, an atftp process each',
@@ -84,7 +90,7 @@ const ROWS: Row[] = [
     options: B1468,
     clients: 100,
     client: 'atftp',
-    reps: 3,
+    reps: 9,
   },
   // One process: every transfer starts at once, and the round measures the servers.
   {
@@ -94,7 +100,7 @@ const ROWS: Row[] = [
     options: B1468,
     clients: 20,
     client: 'curl',
-    reps: 5,
+    reps: 9,
   },
   {
     label: '100 concurrent x 1 MiB, blksize 1468, one curl process',
@@ -103,7 +109,7 @@ const ROWS: Row[] = [
     options: B1468,
     clients: 100,
     client: 'curl',
-    reps: 5,
+    reps: 9,
   },
 ];
 // The last one is not a peer: Crashcart with transfers in JavaScript, to show what the native pump changed.
@@ -139,8 +145,14 @@ async function curlRound(lab: Lab, row: Row, cpus: string | null): Promise<numbe
   return s;
 }
 
-/** MiB/s, the server's CPU microseconds per DATA block and each round's seconds; or why the row failed. */
-type Cell = { mibs: number; cpuUsPerBlock: number; rounds: number[] } | string;
+/**
+ * MiB/s (of the median round), the server's CPU microseconds per DATA block, each round's seconds and the MiB/s of
+ * each pass's median round; or why the row failed.
+ */
+type Cell = { mibs: number; cpuUsPerBlock: number; rounds: number[]; passMibs: number[] } | string;
+
+/** One pass of one server: its rounds' seconds and the server's CPU over them; or why it failed. */
+type Pass = { rounds: number[]; cpuMs: number } | string;
 
 /** CPU time (ms) of a process and its reaped children: utime + stime + cutime + cstime. */
 const cpuMs = (pid: number): number => procCpuMs(`/proc/${pid}/stat`, true);
@@ -150,18 +162,16 @@ const blocksOf = (row: Row) => {
   return (Math.floor(row.bytes / (i >= 0 ? 1468 : 512)) + 1) * row.clients;
 };
 
-async function measure(lab: Lab, start: StartServer, dir: string, row: Row, mode: Mode): Promise<Cell> {
+async function measure(lab: Lab, start: StartServer, dir: string, row: Row, mode: Mode, reps: number): Promise<Pass> {
   const srv = await start(lab, dir, mode.server);
   try {
     await round(lab, { ...ROWS[0]!, clients: 1 }, mode.client); // warm-up: page cache, first-run costs
-    const times: number[] = [];
-    const reps = v.reps ? Number(v.reps) : row.reps;
+    const rounds: number[] = [];
     await new Promise((r) => setTimeout(r, 50)); // tftpd-hpa reaps its warm-up child
     const c0 = cpuMs(srv.pid);
-    for (let i = 0; i < reps; i++) times.push(await round(lab, row, mode.client));
+    for (let i = 0; i < reps; i++) rounds.push(await round(lab, row, mode.client));
     await new Promise((r) => setTimeout(r, 50));
-    const cpu = cpuMs(srv.pid) - c0;
-    return { mibs: (row.bytes * row.clients) / MiB / median(times), cpuUsPerBlock: (cpu * 1000) / (blocksOf(row) * reps), rounds: times };
+    return { rounds, cpuMs: cpuMs(srv.pid) - c0 };
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   } finally {
@@ -169,13 +179,38 @@ async function measure(lab: Lab, start: StartServer, dir: string, row: Row, mode
   }
 }
 
+/** A server's passes of a row as one cell: the first failure, or the figures of every round. */
+function cellOf(row: Row, passes: Pass[]): Cell {
+  const failed = passes.findIndex((p) => typeof p === 'string');
+  if (failed >= 0) return `pass ${failed + 1}: ${passes[failed] as string}`;
+  const ok = passes as Exclude<Pass, string>[];
+  const mibsOf = (rounds: number[]) => (row.bytes * row.clients) / MiB / median(rounds);
+  const rounds = ok.flatMap((p) => p.rounds);
+  const cpu = ok.reduce((a, p) => a + p.cpuMs, 0);
+  return {
+    mibs: mibsOf(rounds),
+    cpuUsPerBlock: (cpu * 1000) / (blocksOf(row) * rounds.length),
+    rounds,
+    passMibs: ok.map((p) => mibsOf(p.rounds)),
+  };
+}
+
+/** Ours against the best other server of the same pass, lowest and highest over the passes: `0.93-1.12x`. */
+function passRange(ours: Cell | undefined, others: (Cell | undefined)[]): string {
+  if (typeof ours !== 'object') return 'n/a';
+  const ok = others.filter((c) => typeof c === 'object');
+  if (ok.length === 0) return 'n/a';
+  const ratios = ours.passMibs.map((m, i) => m / Math.max(...ok.map((c) => c.passMibs[i] ?? 0)));
+  return `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x`;
+}
+
 function table(rows: Row[], results: Map<string, Cell[]>): string {
   const fmt = (c: Cell | undefined) => (typeof c === 'object' ? c.mibs.toFixed(1) : `failed (${c ?? 'not run'})`);
   // tftpd-hpa serves each transfer from a forked child its parent does not account for: no figure.
   const cpu = (c: Cell | undefined, k: number) => (typeof c === 'object' && NAMES[k] !== 'tftpd-hpa' ? c.cpuUsPerBlock.toFixed(1) : '-');
   const lines = [
-    `| row | Crashcart MiB/s | tftpd-hpa MiB/s | dnsmasq MiB/s | Crashcart / best other | server CPU per block, µs (ours / tftpd-hpa / dnsmasq) | Crashcart --tftp-js MiB/s (/ best other), CPU µs/block |`,
-    `|---|---:|---:|---:|---:|---|---|`,
+    `| row | Crashcart MiB/s | tftpd-hpa MiB/s | dnsmasq MiB/s | Crashcart / best other | per pass, min-max | server CPU per block, µs (ours / tftpd-hpa / dnsmasq) | Crashcart --tftp-js MiB/s (/ best other), CPU µs/block |`,
+    `|---|---:|---:|---:|---:|---|---|---|`,
   ];
   for (const row of rows) {
     const r = results.get(row.label);
@@ -186,7 +221,7 @@ function table(rows: Row[], results: Map<string, Cell[]>): string {
     const ratioOf = (c: Cell | undefined) => (typeof c === 'object' && Number.isFinite(best) ? `${(c.mibs / best).toFixed(2)}x` : 'n/a');
     const jsCell = js === undefined ? 'not run' : `${fmt(js)} (${ratioOf(js)}), ${cpu(js, 3)}`;
     lines.push(
-      `| ${row.label} | ${fmt(ours)} | ${fmt(hpa)} | ${fmt(dnsmasq)} | ${ratioOf(ours)} | ${r
+      `| ${row.label} | ${fmt(ours)} | ${fmt(hpa)} | ${fmt(dnsmasq)} | ${ratioOf(ours)} | ${passRange(ours, [hpa, dnsmasq])} | ${r
         .slice(0, 3)
         .map((c, k) => cpu(c, k))
         .join(' / ')} | ${jsCell} |`,
@@ -214,14 +249,18 @@ async function main(): Promise<void> {
     for (const mode of modes) {
       const results = new Map<string, Cell[]>();
       for (const row of rows) {
-        const cells: Cell[] = [];
-        for (const [k, start] of SERVERS.entries()) {
-          const cell = await measure(lab, start, dir, row, mode);
-          cells.push(cell);
-          process.stderr.write(
-            `${mode.name.split(' ')[0]!.padEnd(9)} ${NAMES[k]!.padEnd(10)} ${row.label.padEnd(42)} ${typeof cell === 'object' ? `${cell.mibs.toFixed(1)} MiB/s, ${cell.cpuUsPerBlock.toFixed(1)} µs CPU/block, rounds ${cell.rounds.map((t) => (t * 1000).toFixed(0)).join(' ')} ms` : cell}\n`,
-          );
-        }
+        const passes: Pass[][] = SERVERS.map(() => []);
+        const reps = Math.max(1, Math.ceil((v.reps ? Number(v.reps) : row.reps) / PASSES));
+        for (let pass = 0; pass < PASSES; pass++)
+          for (let j = 0; j < SERVERS.length; j++) {
+            const k = (j + pass) % SERVERS.length; // each pass starts with another server
+            const p = await measure(lab, SERVERS[k]!, dir, row, mode, reps);
+            passes[k]!.push(p);
+            process.stderr.write(
+              `${mode.name.split(' ')[0]!.padEnd(9)} pass ${pass + 1}/${PASSES} ${NAMES[k]!.padEnd(10)} ${row.label.padEnd(42)} ${typeof p === 'object' ? `${((row.bytes * row.clients) / MiB / median(p.rounds)).toFixed(1)} MiB/s, rounds ${p.rounds.map((t) => (t * 1000).toFixed(0)).join(' ')} ms` : p}\n`,
+            );
+          }
+        const cells = passes.map((p) => cellOf(row, p));
         results.set(row.label, cells);
       }
       tables.push(`### ${mode.name}\n\n${table(rows, results)}`);
@@ -246,7 +285,9 @@ root; the client is atftp (${versions}) writing to /dev/null, and on the last tw
 running every transfer at once (${curlVersion}). Figures are MiB/s of file data (medians of the repetitions;
 concurrent rows count all transfers' bytes over the wall time of the whole round, including the clients' process
 starts: 20 or 100 of them on the atftp rows, where they are most of the round).
-Each row starts each server afresh, servers one after the other, so load from other jobs falls on all of them alike.
+Each row runs in ${PASSES} passes; a pass starts each server afresh in turn (the order rotating from pass to pass) and runs
+its share of the row's repetitions (\`--reps\` or the row's own, split over the passes), so a burst of load from
+another job lands in one pass of each server. "Per pass" is ours over the best other server's in the same pass.
 tftpd-hpa and dnsmasq do not implement RFC 7440, so on windowsize rows they answer without it and run lock-step.
 
 ${tables.join('\n\n')}
