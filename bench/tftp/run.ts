@@ -5,8 +5,6 @@
  * one curl process running them all (libcurl's TFTP client), twice: pinned
  * (server under `taskset -c 0`, clients under `taskset -c 1`, like the
  * independent harness) and unpinned.
- * Servers are interleaved row by row (each row starts each server afresh), so a
- * burst of load from other jobs on a shared machine hits all of them alike.
  * Prints a markdown table with ratios and writes it to bench/tftp/RESULTS.md.
  *
  *   node bin/run-ts.mjs bench/tftp/run.ts [--quick] [--modes pinned,unpinned] [--rows 1,2,...] [--reps N] [--passes P]
@@ -145,11 +143,8 @@ async function curlRound(lab: Lab, row: Row, cpus: string | null): Promise<numbe
   return s;
 }
 
-/**
- * MiB/s (of the median round), the server's CPU microseconds per DATA block, each round's seconds and the MiB/s of
- * each pass's median round; or why the row failed.
- */
-type Cell = { mibs: number; cpuUsPerBlock: number; rounds: number[]; passMibs: number[] } | string;
+/** MiB/s (of the median round), the server's CPU microseconds per DATA block and the MiB/s of each pass's median round; or why the row failed. */
+type Cell = { mibs: number; cpuUsPerBlock: number; passMibs: number[] } | string;
 
 /** One pass of one server: its rounds' seconds and the server's CPU over them; or why it failed. */
 type Pass = { rounds: number[]; cpuMs: number } | string;
@@ -179,19 +174,20 @@ async function measure(lab: Lab, start: StartServer, dir: string, row: Row, mode
   }
 }
 
+/** MiB/s of file data in a row's median round. */
+const mibsOf = (row: Row, rounds: number[]) => (row.bytes * row.clients) / MiB / median(rounds);
+
 /** A server's passes of a row as one cell: the first failure, or the figures of every round. */
 function cellOf(row: Row, passes: Pass[]): Cell {
   const failed = passes.findIndex((p) => typeof p === 'string');
   if (failed >= 0) return `pass ${failed + 1}: ${passes[failed] as string}`;
   const ok = passes as Exclude<Pass, string>[];
-  const mibsOf = (rounds: number[]) => (row.bytes * row.clients) / MiB / median(rounds);
   const rounds = ok.flatMap((p) => p.rounds);
   const cpu = ok.reduce((a, p) => a + p.cpuMs, 0);
   return {
-    mibs: mibsOf(rounds),
+    mibs: mibsOf(row, rounds),
     cpuUsPerBlock: (cpu * 1000) / (blocksOf(row) * rounds.length),
-    rounds,
-    passMibs: ok.map((p) => mibsOf(p.rounds)),
+    passMibs: ok.map((p) => mibsOf(row, p.rounds)),
   };
 }
 
@@ -257,7 +253,7 @@ async function main(): Promise<void> {
             const p = await measure(lab, SERVERS[k]!, dir, row, mode, reps);
             passes[k]!.push(p);
             process.stderr.write(
-              `${mode.name.split(' ')[0]!.padEnd(9)} pass ${pass + 1}/${PASSES} ${NAMES[k]!.padEnd(10)} ${row.label.padEnd(42)} ${typeof p === 'object' ? `${((row.bytes * row.clients) / MiB / median(p.rounds)).toFixed(1)} MiB/s, rounds ${p.rounds.map((t) => (t * 1000).toFixed(0)).join(' ')} ms` : p}\n`,
+              `${mode.name.split(' ')[0]!.padEnd(9)} pass ${pass + 1}/${PASSES} ${NAMES[k]!.padEnd(10)} ${row.label.padEnd(42)} ${typeof p === 'object' ? `${mibsOf(row, p.rounds).toFixed(1)} MiB/s, rounds ${p.rounds.map((t) => (t * 1000).toFixed(0)).join(' ')} ms` : p}\n`,
             );
           }
         const cells = passes.map((p) => cellOf(row, p));
