@@ -22,6 +22,13 @@ export interface PerfResult {
    */
   p99Start: number | null;
   p99Settled: number | null;
+  /**
+   * The p99 of each exchange on its own. A server that stops for a while (a collection) delays the DISCOVERs that
+   * arrive meanwhile, each one more than the one before, while perfdhcp sends a REQUEST only once its OFFER came:
+   * a pause shows mostly in the first (docs/perf/changes.md, "Where the DHCP p99 goes").
+   */
+  p99Do: number | null;
+  p99Ra: number | null;
   avgDo: number | null;
   avgRa: number | null;
 }
@@ -35,12 +42,24 @@ export function parsePerfdhcp(out: string, target: number, seconds: number): Per
   const n = (s: string, re: RegExp) => Number(s.match(re)?.[1] ?? NaN);
   const doS = sec('DISCOVER-OFFER');
   const raS = sec('REQUEST-ACK');
-  const ex: [number, number][] = [];
-  // `-x t` prints "sent / received: S / R" (seconds) for every successful exchange (DO and RA).
-  for (const m of out.matchAll(/sent \/ received: ([\d.]+) \/ ([\d.]+)/g)) {
-    const [sent, got] = [Number(m[1]), Number(m[2])];
-    if (Number.isFinite(sent) && Number.isFinite(got)) ex.push([sent, (got - sent) * 1000]);
-  }
+  // `-x t` prints "sent / received: S / R" (seconds) for every successful exchange, under a heading per exchange.
+  const stamps = (name: string): [number, number][] => {
+    const part = out.split(`***Timestamps for packets: ${name}***`)[1]?.split('***')[0] ?? '';
+    const got: [number, number][] = [];
+    for (const m of part.matchAll(/sent \/ received: ([\d.]+) \/ ([\d.]+)/g)) {
+      const [sent, back] = [Number(m[1]), Number(m[2])];
+      if (Number.isFinite(sent) && Number.isFinite(back)) got.push([sent, (back - sent) * 1000]);
+    }
+    return got;
+  };
+  const exDo = stamps('DISCOVER-OFFER');
+  const exRa = stamps('REQUEST-ACK');
+  const ex = [...exDo, ...exRa];
+  const p99Of = (xs: [number, number][]) =>
+    percentile(
+      xs.map((e) => e[1]).sort((a, b) => a - b),
+      99,
+    );
   const t0 = ex.reduce((a, e) => Math.min(a, e[0]), Infinity);
   const ms = (keep: (sent: number) => boolean) =>
     ex
@@ -65,6 +84,8 @@ export function parsePerfdhcp(out: string, target: number, seconds: number): Per
       ms((t) => t - t0 >= START_S),
       99,
     ),
+    p99Do: p99Of(exDo),
+    p99Ra: p99Of(exRa),
     avgDo: n(doS, /avg delay: ([\d.]+) ms/) || null,
     avgRa: n(raS, /avg delay: ([\d.]+) ms/) || null,
   };

@@ -41,6 +41,9 @@ export interface Step {
   rate: number;
   p50: number | null;
   p99: number | null;
+  /** The p99 of DISCOVER->OFFER and of REQUEST->ACK alone (worst of the repetitions). */
+  p99Do: number | null;
+  p99Ra: number | null;
   drops: number;
   sent: number;
   /** Server CPU microseconds per completed DORA (mean of the repetitions). */
@@ -134,7 +137,7 @@ export async function sweepAll(lab: Lab, servers: [string, Starter][], cfg: Benc
         if (note) sw.note = note;
         reps.get(sw)!.push(r);
         o.log(
-          `${cfg.name} ${name} @ ${target}/s #${i + 1}: ${r.rate.toFixed(0)}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} p99 ${r.p99?.toFixed(2)} ms (first ${START_S} s ${r.p99Start?.toFixed(2)}, after ${r.p99Settled?.toFixed(2)}), cpu ${(r.cpuMs / Math.max(1, r.acks)).toFixed(3)} ms/DORA, full receive buffers: perfdhcp ${r.clientRcvbufDrops}, server ${r.serverRcvbufDrops}; ${note}`,
+          `${cfg.name} ${name} @ ${target}/s #${i + 1}: ${r.rate.toFixed(0)}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} p99 ${r.p99?.toFixed(2)} ms (first ${START_S} s ${r.p99Start?.toFixed(2)}, after ${r.p99Settled?.toFixed(2)}; DISCOVER->OFFER ${r.p99Do?.toFixed(2)}, REQUEST->ACK ${r.p99Ra?.toFixed(2)}), cpu ${(r.cpuMs / Math.max(1, r.acks)).toFixed(3)} ms/DORA, full receive buffers: perfdhcp ${r.clientRcvbufDrops}, server ${r.serverRcvbufDrops}; ${note}`,
         );
       }
     for (const [, sw] of live) {
@@ -147,6 +150,8 @@ export async function sweepAll(lab: Lab, servers: [string, Starter][], cfg: Benc
         rate: Math.min(...rs.map((r) => r.rate)),
         p50: worst(rs.map((r) => r.p50)),
         p99: worst(rs.map((r) => r.p99)),
+        p99Do: worst(rs.map((r) => r.p99Do)),
+        p99Ra: worst(rs.map((r) => r.p99Ra)),
         drops: rs.reduce((n, r) => n + r.drops, 0),
         sent: rs.reduce((n, r) => n + r.sent, 0),
         cpuUsPerDora: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : null,
