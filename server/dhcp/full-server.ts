@@ -137,7 +137,7 @@ async function discover(c: FullContext, r: Request): Promise<Outgoing[]> {
   }
   const prev = c.table.get(r.mac);
   if (!(prev && prev.ip === ip && prev.state === 'bound' && prev.expires_at > now)) {
-    const offer = leaseDoc(r, prev, ip, pool, 'offered', now + OFFER_HOLD_S * 1000, now);
+    const offer = leaseDoc(r, ip, pool, 'offered', now + OFFER_HOLD_S * 1000, now);
     if (prev && prev.state !== 'offered') offer.previous = prev; // in memory only: offers are not written
     c.table.set(offer);
   }
@@ -147,34 +147,21 @@ async function discover(c: FullContext, r: Request): Promise<Outgoing[]> {
   return [out];
 }
 
-/** The string the held lease has, when it is the same as the new one. */
-const kept = <T extends string | null>(held: T | undefined, fresh: T): T => (held === fresh ? held : fresh);
-
 /**
- * A lease document. `held` is the lease the table holds for this client, if any: the new document keeps its MAC
- * and address strings where they are the same, instead of the packet's and the address just chosen, so a renewal
- * leaves no new string for the young generation to copy (the indexes keep their first keys anyway).
+ * A lease document. The table and the lease file keep it as numbers (store/lease-slots.ts), so nothing of this
+ * object outlives the exchange; `held` (the MAC's lease, if any) is not needed for that any more, and is not read.
  */
-function leaseDoc(
-  r: Request,
-  held: LeaseDoc | null | undefined,
-  chosen: string,
-  pool: Pool,
-  state: LeaseDoc['state'],
-  expires: number,
-  now: number,
-): LeaseDoc {
+function leaseDoc(r: Request, chosen: string, pool: Pool, state: LeaseDoc['state'], expires: number, now: number): LeaseDoc {
   const cid = r.opts.get(OPTIONS.CLIENT_ID.code);
-  const mac = kept(held?.mac, r.mac);
   return {
-    _id: mac,
-    mac,
-    ip: kept(held?.ip, chosen),
+    _id: r.mac,
+    mac: r.mac,
+    ip: chosen,
     state,
     expires_at: expires,
     pool: pool.name,
-    hostname: kept(held?.hostname, readOption(r.opts, OPTIONS.HOSTNAME)),
-    client_id: kept(held?.client_id, cid ? Buffer.from(cid).toString('hex') : null),
+    hostname: readOption(r.opts, OPTIONS.HOSTNAME),
+    client_id: cid ? Buffer.from(cid).toString('hex') : null,
     updated_at: now,
     arch: r.facts.arch,
   };
@@ -224,7 +211,7 @@ async function request(c: FullContext, r: Request): Promise<Outgoing[]> {
   if (mine && mine.ip !== ip && mine.state === 'bound' && mine.expires_at > now)
     return nak(c, r, pool, `${r.mac} holds ${mine.ip}, not ${ip}`);
   if (!c.table.available(pool, r.mac, n, now)) return nak(c, r, pool, `${ip} is not available to ${r.mac}`);
-  const doc = leaseDoc(r, mine, ip, pool, 'bound', now + c.leaseS * 1000, now);
+  const doc = leaseDoc(r, ip, pool, 'bound', now + c.leaseS * 1000, now);
   const { evicted } = c.table.set(doc);
   if (evicted) void c.remove(evicted).catch(() => undefined);
   try {

@@ -7,7 +7,8 @@
  */
 import { intToIp, ipToInt, prefixMask } from '../net/ipv4.ts';
 import type { LeaseDoc } from '../store/docs.ts';
-import { ShardedMap } from '../core/sharded-map.ts';
+import { NumberIndex } from '../core/number-index.ts';
+import { IdSlots, LeaseSlots } from '../store/lease-slots.ts';
 
 /** One address pool: a range inside a subnet, chosen by giaddr or the local NIC. */
 export interface Pool {
@@ -65,9 +66,15 @@ export function poolFor(pools: readonly Pool[], ip: string): Pool | null {
 
 /** Leases, offers and quarantined addresses in memory. */
 export class LeaseTable {
-  /** In shards: a plain Map's growth stalls the server for ms at a time (core/sharded-map.ts). */
-  private readonly byMac = new ShardedMap<string, LeaseDoc>();
-  private readonly byIp = new ShardedMap<number, string>();
+  /**
+   * The leases as numbers in typed arrays (store/lease-slots.ts), indexed by MAC and by address off V8's heap: a
+   * lease kept as objects was what every scavenge under load copied (docs/perf/changes.md, "Leases off the heap").
+   */
+  private readonly leases = new LeaseSlots();
+  private readonly byMac = new IdSlots();
+  private readonly byIp = new NumberIndex();
+  /** The lease an offer replaced (a released or expired one of the same MAC), by the offer's slot: restored when the offer is dropped. */
+  private readonly replaced = new Map<number, LeaseDoc>();
   private readonly quarantine = new Map<number, number>();
   private readonly cursor = new Map<string, number>();
 
@@ -82,20 +89,25 @@ export class LeaseTable {
     for (const d of docs) {
       const n = ipToInt(d.ip);
       if (n === null || d.state === 'declined') continue;
-      this.byMac.set(d.mac, d);
-      this.byIp.set(n, d.mac);
+      this.put(d, n);
     }
   }
 
-  /** The lease (any state) of a MAC. */
+  /** The lease (any state) of a MAC, as a new document (an offer carries the lease it replaced as `previous`). */
   get(mac: string): LeaseDoc | null {
-    return this.byMac.get(mac) ?? null;
+    const s = this.byMac.get(mac);
+    if (s < 0) return null;
+    const d = this.leases.doc(s);
+    const prev = this.replaced.get(s);
+    if (prev) d.previous = prev;
+    return d;
   }
 
   /** The MAC holding an address, if any. */
   holderOf(ip: string): string | null {
     const n = ipToInt(ip);
-    return n === null ? null : (this.byIp.get(n) ?? null);
+    const s = n === null ? -1 : this.byIp.get(n);
+    return s < 0 ? null : this.leases.macText(s);
   }
 
   /** The reservation of a MAC. */
@@ -106,13 +118,20 @@ export class LeaseTable {
   /** Number of leases in memory, by state. */
   counts(now: number): Record<string, number> {
     const c: Record<string, number> = { bound: 0, offered: 0, other: 0 };
-    for (const d of this.byMac.values()) {
-      const live = d.expires_at > now;
-      if (d.state === 'bound' && live) c.bound = (c.bound ?? 0) + 1;
-      else if (d.state === 'offered' && live) c.offered = (c.offered ?? 0) + 1;
+    for (const s of this.leases.slots()) {
+      const live = this.leases.expiresOf(s) > now;
+      const state = this.leases.stateOf(s);
+      if (state === 'bound' && live) c.bound = (c.bound ?? 0) + 1;
+      else if (state === 'offered' && live) c.offered = (c.offered ?? 0) + 1;
       else c.other = (c.other ?? 0) + 1;
     }
     return c;
+  }
+
+  /** True when the lease in slot `s` holds its address now (a live offer or binding); a released or expired one does not. */
+  private holds(s: number, now: number): boolean {
+    const state = this.leases.stateOf(s);
+    return (state === 'bound' || state === 'offered') && this.leases.expiresOf(s) > now;
   }
 
   /** True when `mac` may take `ip` in `pool` right now. */
@@ -123,12 +142,9 @@ export class LeaseTable {
     if (ip < pool.start || ip > pool.end) return false;
     const q = this.quarantine.get(ip);
     if (q !== undefined && q > now) return false;
-    const holder = this.byIp.get(ip);
-    if (holder === undefined || holder === mac) return true;
-    const d = this.byMac.get(holder);
-    if (!d) return true;
-    // Another client's live offer or binding blocks it; a released or expired one does not.
-    return !((d.state === 'bound' || d.state === 'offered') && d.expires_at > now);
+    const s = this.byIp.get(ip);
+    if (s < 0 || s === this.byMac.get(mac)) return true;
+    return !this.holds(s, now);
   }
 
   /**
@@ -141,28 +157,29 @@ export class LeaseTable {
     const resIp = res ? ipToInt(res.ip) : null;
     if (resIp !== null && inPoolSubnet(pool, resIp)) return intToIp(resIp);
     const prev = this.byMac.get(mac);
-    const prevIp = prev ? ipToInt(prev.ip) : null;
-    if (prevIp !== null && this.available(pool, mac, prevIp, now)) return intToIp(prevIp);
+    const prevIp = prev >= 0 ? this.leases.ipOf(prev) : -1;
+    if (prevIp >= 0 && this.available(pool, mac, prevIp, now)) return intToIp(prevIp);
     const req = requested ? ipToInt(requested) : null;
-    if (req !== null && this.available(pool, mac, req, now) && this.byIp.get(req) === undefined) return intToIp(req);
+    if (req !== null && this.available(pool, mac, req, now) && this.byIp.get(req) < 0) return intToIp(req);
     const size = pool.end - pool.start + 1;
     let c = this.cursor.get(pool.name) ?? pool.start;
     for (let i = 0; i < size; i++) {
       const ip = c;
       c = c >= pool.end ? pool.start : c + 1;
-      if (this.byIp.get(ip) === undefined && this.available(pool, mac, ip, now)) {
+      if (this.byIp.get(ip) < 0 && this.available(pool, mac, ip, now)) {
         this.cursor.set(pool.name, c);
         return intToIp(ip);
       }
     }
     let best: { ip: number; exp: number } | null = null;
-    for (const [ip, holder] of this.byIp) {
-      const d = this.byMac.get(holder);
-      if (!d || ip < pool.start || ip > pool.end || this.reservedFor(ip) !== null) continue;
+    for (const [ip, s] of this.byIp.entries()) {
+      if (ip < pool.start || ip > pool.end || this.reservedFor(ip) !== null) continue;
       const q = this.quarantine.get(ip);
       if (q !== undefined && q > now) continue;
-      const dead = d.state === 'released' || d.state === 'expired' || d.expires_at <= now;
-      if (dead && (!best || d.expires_at < best.exp)) best = { ip, exp: d.expires_at };
+      const state = this.leases.stateOf(s);
+      const exp = this.leases.expiresOf(s);
+      const dead = state === 'released' || state === 'expired' || exp <= now;
+      if (dead && (!best || exp < best.exp)) best = { ip, exp };
     }
     return best ? intToIp(best.ip) : null;
   }
@@ -170,20 +187,44 @@ export class LeaseTable {
   /** Record a lease (offer or binding) and return the doc to persist, plus the MAC it took the address from. */
   set(doc: LeaseDoc): { evicted: string | null } {
     const n = ipToInt(doc.ip) as number;
-    const prev = this.byMac.get(doc.mac);
-    if (prev && prev.ip !== doc.ip) {
-      const pn = ipToInt(prev.ip);
-      if (pn !== null && this.byIp.get(pn) === doc.mac) this.byIp.delete(pn);
+    const mine = this.byMac.get(doc.mac);
+    if (mine >= 0) {
+      const pn = this.leases.ipOf(mine);
+      if (pn !== n && pn >= 0 && this.byIp.get(pn) === mine) this.byIp.delete(pn);
     }
     const holder = this.byIp.get(n);
     let evicted: string | null = null;
-    if (holder !== undefined && holder !== doc.mac) {
-      this.byMac.delete(holder);
-      evicted = holder;
+    if (holder >= 0 && holder !== mine) {
+      evicted = this.leases.macText(holder);
+      this.drop(holder);
     }
-    this.byMac.set(doc.mac, doc);
-    this.byIp.set(n, doc.mac);
+    this.put(doc, n);
     return { evicted };
+  }
+
+  /** Store `doc` (its address `n`) as its MAC's lease, in the slot the MAC had, and index it. */
+  private put(doc: LeaseDoc, n: number): void {
+    let d = doc;
+    const previous = doc.previous;
+    if (previous !== undefined) {
+      d = { ...doc };
+      delete d.previous;
+    }
+    let s = this.byMac.get(d.mac);
+    if (s >= 0) this.leases.replace(s, d);
+    else this.byMac.set(d.mac, (s = this.leases.add(d)));
+    if (previous) this.replaced.set(s, previous as LeaseDoc);
+    else this.replaced.delete(s);
+    this.byIp.set(n, s);
+  }
+
+  /** Forget the lease in slot `s` (its MAC's entry; its address entry when it still points here). */
+  private drop(s: number): void {
+    this.byMac.delete(this.leases.macText(s));
+    const n = this.leases.ipOf(s);
+    if (n >= 0 && this.byIp.get(n) === s) this.byIp.delete(n);
+    this.replaced.delete(s);
+    this.leases.remove(s);
   }
 
   /** RFC 2131 4.3.3: a declined address is in use by something else; keep it out of the pool for a while. */
@@ -191,36 +232,37 @@ export class LeaseTable {
     const n = ipToInt(ip);
     if (n === null) return;
     this.quarantine.set(n, until);
-    if (this.byIp.get(n) === mac) this.byIp.delete(n);
-    const d = this.byMac.get(mac);
-    if (d && d.ip === ip) this.byMac.delete(mac);
+    const s = this.byMac.get(mac);
+    const held = this.byIp.get(n);
+    if (held >= 0 && held === s) this.byIp.delete(n);
+    if (s >= 0 && this.leases.ipText(s) === ip) {
+      this.byMac.delete(mac);
+      this.replaced.delete(s);
+      this.leases.remove(s);
+    }
   }
 
   /** Drop an unaccepted offer (the client chose another server). */
   dropOffer(mac: string): void {
-    const d = this.byMac.get(mac);
-    if (!d || d.state !== 'offered') return;
-    this.byMac.delete(mac);
-    const n = ipToInt(d.ip);
-    if (n !== null && this.byIp.get(n) === mac) this.byIp.delete(n);
+    const s = this.byMac.get(mac);
+    if (s < 0 || this.leases.stateOf(s) !== 'offered') return;
+    const prev = this.replaced.get(s);
+    this.drop(s);
     // The offer replaced a released/expired lease of this MAC: keep that association.
-    const prev = d.previous as LeaseDoc | undefined;
     const pn = prev ? ipToInt(prev.ip) : null;
-    if (prev && pn !== null && this.byIp.get(pn) === undefined) {
-      this.byMac.set(mac, prev);
-      this.byIp.set(pn, mac);
-    }
+    if (prev && pn !== null && this.byIp.get(pn) < 0) this.put(prev, pn);
   }
 
   /** Leases whose time ran out, marked expired (returned for persistence). */
   sweep(now: number): LeaseDoc[] {
     const out: LeaseDoc[] = [];
-    for (const [mac, d] of this.byMac) {
-      if (d.expires_at > now) continue;
-      if (d.state === 'offered') this.dropOffer(mac);
-      else if (d.state === 'bound') {
-        const e: LeaseDoc = { ...d, state: 'expired', updated_at: now };
-        this.byMac.set(mac, e);
+    for (const s of this.leases.slots()) {
+      if (this.leases.expiresOf(s) > now) continue;
+      const state = this.leases.stateOf(s);
+      if (state === 'offered') this.dropOffer(this.leases.macText(s));
+      else if (state === 'bound') {
+        const e: LeaseDoc = { ...this.leases.doc(s), state: 'expired', updated_at: now };
+        this.leases.replace(s, e);
         out.push(e);
       }
     }

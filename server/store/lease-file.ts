@@ -26,7 +26,9 @@ import { writeAllSync } from './write-all.ts';
 import type { LeaseDoc } from './docs.ts';
 import type { WriteOpts } from './collection.ts';
 import { ccError } from '../errors/cc-error.ts';
-import { ShardedMap } from '../core/sharded-map.ts';
+import { NumberIndex } from '../core/number-index.ts';
+import { IdSlots, LeaseSlots } from './lease-slots.ts';
+import { intToIp, ipToInt } from '../net/ipv4.ts';
 
 /** Equality on top-level fields (`{}` matches every lease): the queries the appliance asks of leases. */
 export type LeaseQuery = Partial<Record<keyof LeaseDoc & string, string | number | null>>;
@@ -38,10 +40,17 @@ const CORRUPT_SHARE = 0.1;
 export class LeaseFile {
   readonly name = 'leases';
   readonly fsync: GroupFsync;
-  /** In shards (a plain Map's growth stalls the DHCP server for ms at a time: core/sharded-map.ts); not in insertion order. */
-  private readonly byId = new ShardedMap<string, LeaseDoc>();
-  /** ip -> the `_id` holding it, or a Set of them (an expired lease and its successor can share an address). */
-  private readonly byIp = new ShardedMap<string, string | Set<string>>();
+  /**
+   * The leases as numbers in typed arrays (lease-slots.ts), indexed off V8's heap: a lease kept as objects was what
+   * every scavenge under DHCP load copied (docs/perf/changes.md, "Leases off the heap"). Not in insertion order.
+   */
+  private readonly leases = new LeaseSlots();
+  private readonly byId = new IdSlots();
+  /** Address (as a number) -> the one slot holding it; more than one (an expired lease and its successor) in `ipShared`. */
+  private readonly byIp = new NumberIndex();
+  private readonly ipShared = new Map<number, Set<number>>();
+  /** Slots of leases whose address is not a dotted quad (data written by something else), by that address. */
+  private readonly oddIp = new Map<string, Set<number>>();
   private fd: number | null = null;
   /** Lines in the file: more than the live leases means compaction has work. */
   private lines = 0;
@@ -82,25 +91,24 @@ export class LeaseFile {
     return new LeaseFile(null, [], 0, 0);
   }
 
-  /** Leases matching `q`, as copies. */
+  /** Leases matching `q`, as new documents. */
   async find(q: LeaseQuery = {}): Promise<LeaseDoc[]> {
-    return this.match(q).map((d) => ({ ...d }));
+    return this.match(q);
   }
 
   /** One lease matching `q`, or null. */
   async findOne(q: LeaseQuery): Promise<LeaseDoc | null> {
-    const d = this.match(q, 1)[0];
-    return d ? { ...d } : null;
+    return this.match(q, 1)[0] ?? null;
   }
 
   /** How many leases match `q`. */
   async count(q: LeaseQuery = {}): Promise<number> {
-    return this.match(q).length;
+    return Object.keys(q).length === 0 ? this.leases.size : this.match(q).length;
   }
 
   /** Add a lease whose `_id` is not in the file yet. */
   async insert(doc: LeaseDoc, opts?: WriteOpts): Promise<LeaseDoc> {
-    if (this.byId.has(doc._id)) throw new Error(`lease ${doc._id} already exists`);
+    if (this.byId.get(doc._id) >= 0) throw new Error(`lease ${doc._id} already exists`);
     return this.put(doc, opts);
   }
 
@@ -125,7 +133,7 @@ export class LeaseFile {
     while (this.compacting) await this.compacting;
     const out: string[] = [];
     for (const d of docs) out.push(leaseLine(d));
-    for (const id of gone) if (this.byId.has(id)) out.push(JSON.stringify({ $$deleted: true, _id: id }));
+    for (const id of gone) if (this.byId.get(id) >= 0) out.push(JSON.stringify({ $$deleted: true, _id: id }));
     if (out.length === 0) return;
     this.append(out.join('\n') + '\n');
     this.lines += out.length;
@@ -137,9 +145,9 @@ export class LeaseFile {
   /** Rewrite the file with one line per lease, if any line is superseded. Writes wait meanwhile. */
   async compact(): Promise<void> {
     while (this.compacting) await this.compacting;
-    if (this.filename === null || this.lines <= this.byId.size) return;
+    if (this.filename === null || this.lines <= this.leases.size) return;
     const file = this.filename;
-    const docs = [...this.byId.values()];
+    const docs = [...this.leases.slots()].map((s) => this.leases.doc(s));
     this.compacting = (async () => {
       await writeLinesDurably(file, docs.map(leaseLine));
       this.closeAppend();
@@ -172,48 +180,82 @@ export class LeaseFile {
   }
 
   private index(d: LeaseDoc): void {
-    const old = this.byId.get(d._id);
-    if (old && old.ip !== d.ip) this.dropIp(old.ip, d._id);
-    this.byId.set(d._id, d);
-    const held = this.byIp.get(d.ip);
-    if (held === undefined || held === d._id) this.byIp.set(d.ip, d._id);
-    else if (typeof held === 'string') this.byIp.set(d.ip, new Set([held, d._id]));
-    else held.add(d._id);
+    let s = this.byId.get(d._id);
+    if (s >= 0) {
+      if (this.leases.ipText(s) !== d.ip) this.dropIp(s);
+      this.leases.replace(s, d);
+    } else this.byId.set(d._id, (s = this.leases.add(d)));
+    this.addIp(s);
   }
 
   private unindex(id: string): void {
-    const old = this.byId.get(id);
-    if (!old) return;
+    const s = this.byId.get(id);
+    if (s < 0) return;
+    this.dropIp(s);
     this.byId.delete(id);
-    this.dropIp(old.ip, id);
+    this.leases.remove(s);
   }
 
-  private dropIp(ip: string, id: string): void {
-    const held = this.byIp.get(ip);
-    if (held === id) this.byIp.delete(ip);
-    else if (held instanceof Set) {
-      held.delete(id);
-      if (held.size === 1) this.byIp.set(ip, held.values().next().value!);
+  /** Index slot `s` under its address (a no-op when it is there already). */
+  private addIp(s: number): void {
+    const n = this.leases.ipExact(s);
+    if (n < 0) {
+      const ip = this.leases.ipText(s);
+      const set = this.oddIp.get(ip);
+      if (set) set.add(s);
+      else this.oddIp.set(ip, new Set([s]));
+      return;
+    }
+    const shared = this.ipShared.get(n);
+    if (shared) return void shared.add(s);
+    const one = this.byIp.get(n);
+    if (one < 0 || one === s) return void this.byIp.set(n, s);
+    this.byIp.delete(n);
+    this.ipShared.set(n, new Set([one, s]));
+  }
+
+  /** Take slot `s` out of its address's entry. */
+  private dropIp(s: number): void {
+    const n = this.leases.ipExact(s);
+    if (n < 0) {
+      const ip = this.leases.ipText(s);
+      const set = this.oddIp.get(ip);
+      set?.delete(s);
+      if (set?.size === 0) this.oddIp.delete(ip);
+      return;
+    }
+    if (this.byIp.get(n) === s) return void this.byIp.delete(n);
+    const shared = this.ipShared.get(n);
+    if (!shared) return;
+    shared.delete(s);
+    if (shared.size === 1) {
+      this.ipShared.delete(n);
+      this.byIp.set(n, shared.values().next().value!);
     }
   }
 
-  /** The `_id`s holding `ip`. */
-  private idsAt(ip: string): string[] {
-    const held = this.byIp.get(ip);
-    return held === undefined ? [] : typeof held === 'string' ? [held] : [...held];
+  /** The slots holding `ip`. */
+  private slotsAt(ip: string): number[] {
+    const n = ipToInt(ip);
+    if (n === null || intToIp(n) !== ip) return [...(this.oddIp.get(ip) ?? [])];
+    const shared = this.ipShared.get(n);
+    if (shared) return [...shared];
+    const one = this.byIp.get(n);
+    return one < 0 ? [] : [one];
   }
 
   private match(q: LeaseQuery, limit = Infinity): LeaseDoc[] {
     const keys = Object.keys(q) as (keyof LeaseQuery)[];
-    let pool: Iterable<LeaseDoc>;
+    let pool: Iterable<number>;
     if (typeof q._id === 'string') {
-      const d = this.byId.get(q._id);
-      pool = d ? [d] : [];
+      const s = this.byId.get(q._id);
+      pool = s >= 0 ? [s] : [];
     } else if (typeof q.ip === 'string') {
-      pool = this.idsAt(q.ip).map((id) => this.byId.get(id)!);
-    } else pool = this.byId.values();
+      pool = this.slotsAt(q.ip);
+    } else pool = this.leases.slots();
     const out: LeaseDoc[] = [];
-    for (const d of pool) {
+    for (const s of pool) {
+      const d = this.leases.doc(s);
       if (keys.every((k) => d[k] === q[k])) out.push(d);
       if (out.length >= limit) break;
     }

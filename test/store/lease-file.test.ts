@@ -103,6 +103,21 @@ describe('lease file', () => {
     expect(f.filename).toBeNull();
   });
 
+  it('leases of another shape (an id that is not the MAC, an address not in dotted-quad form, a field more) are found and kept as written', async () => {
+    const f = LeaseFile.memory();
+    const odd = { ...lease(7), _id: 'nedb-0007', ip: '010.9.0.7', note: 'kept' };
+    await f.put(odd);
+    await f.put(lease(8, { ip: '10.9.0.7' }));
+    expect(await f.findOne({ _id: 'nedb-0007' })).toEqual(odd);
+    expect((await f.find({ ip: '010.9.0.7' })).map((d) => d._id)).toEqual(['nedb-0007']);
+    expect((await f.find({ ip: '10.9.0.7' })).map((d) => d._id)).toEqual([lease(8)._id]);
+    await f.put({ ...odd, ip: '10.9.0.7' });
+    expect((await f.find({ ip: '10.9.0.7' })).map((d) => d._id).sort()).toEqual([lease(8)._id, 'nedb-0007'].sort());
+    expect(await f.find({ ip: '010.9.0.7' })).toEqual([]);
+    expect(await f.remove({ _id: 'nedb-0007' })).toBe(1);
+    expect((await f.find({ ip: '10.9.0.7' })).map((d) => d._id)).toEqual([lease(8)._id]);
+  });
+
   it('refuses a file that is mostly garbage with CC_ERR_STORE_CORRUPT, skips a few bad lines, and the store cuts a torn tail', async () => {
     const dir = await tmpDir();
     const file = path.join(dir, 'leases.db');
