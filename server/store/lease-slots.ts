@@ -14,7 +14,7 @@
  */
 import { intToIp, ipToInt } from '../net/ipv4.ts';
 import type { LeaseDoc } from './docs.ts';
-import { NumberIndex } from '../core/number-index.ts';
+import { DEFAULT_ENTRIES, NumberIndex } from '../core/number-index.ts';
 
 const STATES: readonly LeaseDoc['state'][] = ['offered', 'bound', 'released', 'declined', 'expired'];
 const STATE_CODE = new Map(STATES.map((s, i) => [s, i]));
@@ -240,9 +240,9 @@ export class LeaseSlots {
     this.flags[s] = f;
   }
 
-  /** Twice the slots (at least 1,024): the typed arrays are copied, outside V8's heap. */
+  /** Twice the slots (at first DEFAULT_ENTRIES, as the indexes): the typed arrays are copied, outside V8's heap. */
   private grow(): void {
-    const n = Math.max(1024, this.flags.length * 2);
+    const n = Math.max(DEFAULT_ENTRIES, this.flags.length * 2);
     const more = <T extends Uint8Array | Uint16Array | Float64Array>(a: T, make: (n: number) => T): T => {
       const b = make(n);
       b.set(a);

@@ -74,19 +74,19 @@ describe('LeaseSlots', () => {
     }
   });
 
-  it('replaces in place, frees and reuses slots, and grows past its first 1,024 without losing any', () => {
+  it('replaces in place, frees and reuses slots, and grows past its first 16,384 without losing any', () => {
     const slots = new LeaseSlots();
-    const at = Array.from({ length: 3000 }, (_, i) => slots.add(lease(i)));
-    expect(new Set(at).size).toBe(3000);
+    const at = Array.from({ length: 20_000 }, (_, i) => slots.add(lease(i)));
+    expect(new Set(at).size).toBe(20_000);
     slots.replace(at[10]!, lease(10, { state: 'expired' }));
     expect(slots.stateOf(at[10]!)).toBe('expired');
     slots.remove(at[20]!);
     slots.remove(at[20]!); // twice: still one free slot
-    expect(slots.size).toBe(2999);
-    expect(slots.add(lease(5000))).toBe(at[20]);
-    expect(slots.add(lease(5001))).toBe(3000);
-    expect([...slots.slots()].length).toBe(3001);
-    for (const i of [0, 999, 1024, 2999]) expect(line(slots.doc(at[i]!))).toBe(line(lease(i)));
+    expect(slots.size).toBe(19_999);
+    expect(slots.add(lease(30_000))).toBe(at[20]);
+    expect(slots.add(lease(30_001))).toBe(20_000);
+    expect([...slots.slots()].length).toBe(20_001);
+    for (const i of [0, 999, 16_383, 16_384, 19_999]) expect(line(slots.doc(at[i]!))).toBe(line(lease(i)));
     expect(slots.ipOf(at[2999]!)).toBe(((10 << 24) | (9 << 16) | 2999) >>> 0);
   });
 });
