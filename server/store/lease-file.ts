@@ -6,7 +6,7 @@
  * `ip`) and kept a second copy of every lease beside the DHCP lease table's own: 17 % of a DORA's CPU in a
  * `perf record` of the pinned bench, and the copies it kept were garbage the young generation had to evacuate.
  * Here a write is one JSON line appended with write(2) (one line per lease of a group-commit batch, one call for
- * the batch), and the lease objects in memory are the ones the caller gave.
+ * the batch), and in memory a lease is a slot of numbers (lease-slots.ts), not an object a scavenge copies.
  *
  * The file keeps nedb's line format, so data dirs of earlier versions load unchanged and an earlier version can
  * read this one's file: one JSON document per line, a later line for the same `_id` replaces the earlier one,
