@@ -41,5 +41,11 @@ export const MAX_TRACKED_CLIENTS = 4096;
 export const MAX_FOREIGN_SERVERS = 32;
 /** DORAs the warm start runs after start (warm-start.ts); measured in docs/perf/changes.md (DHCP, warm start). */
 export const WARM_START_DORAS = 1000;
+/**
+ * Leases a warm-start slice's lease table and lease file make room for: a few, so that the slice's 24 leases meet
+ * what a real table meets only later (probe collisions, rebuilds, reused slots) and V8 has seen those paths before
+ * the first real burst (a real table makes room for 16,384: core/number-index.ts).
+ */
+export const WARM_TABLE_ENTRIES = 4;
 /** DORAs per warm-start slice (even: a client's two DORAs share a slice): a few milliseconds of work, then a real packet may go first. */
 export const WARM_START_SLICE = 24;

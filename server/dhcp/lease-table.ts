@@ -7,7 +7,7 @@
  */
 import { intToIp, ipToInt, prefixMask } from '../net/ipv4.ts';
 import type { LeaseDoc } from '../store/docs.ts';
-import { NumberIndex } from '../core/number-index.ts';
+import { DEFAULT_ENTRIES, NumberIndex } from '../core/number-index.ts';
 import { IdSlots, LeaseSlots } from '../store/lease-slots.ts';
 
 /** One address pool: a range inside a subnet, chosen by giaddr or the local NIC. */
@@ -70,15 +70,26 @@ export class LeaseTable {
    * The leases as numbers in typed arrays (store/lease-slots.ts), indexed by MAC and by address off V8's heap: a
    * lease kept as objects was what every scavenge under load copied (docs/perf/changes.md, "Leases off the heap").
    */
-  private readonly leases = new LeaseSlots();
-  private readonly byMac = new IdSlots();
-  private readonly byIp = new NumberIndex();
+  private readonly leases: LeaseSlots;
+  private readonly byMac: IdSlots;
+  private readonly byIp: NumberIndex;
   /** The lease an offer replaced (a released or expired one of the same MAC), by the offer's slot: restored when the offer is dropped. */
   private readonly replaced = new Map<number, LeaseDoc>();
   private readonly quarantine = new Map<number, number>();
   private readonly cursor = new Map<string, number>();
 
-  constructor(private readonly reservations: ReservationSource = fixedReservations([])) {}
+  /**
+   * @param entries leases the table makes room for up front (core/number-index.ts DEFAULT_ENTRIES); the warm start's
+   *   tables take a handful, so that its few leases meet the collisions and rebuilds a real table meets later.
+   */
+  constructor(
+    private readonly reservations: ReservationSource = fixedReservations([]),
+    entries = DEFAULT_ENTRIES,
+  ) {
+    this.leases = new LeaseSlots(entries);
+    this.byMac = new IdSlots(entries);
+    this.byIp = new NumberIndex(entries);
+  }
 
   private reservedFor(ip: number): string | null {
     return this.reservations.macForReservedIp(intToIp(ip));

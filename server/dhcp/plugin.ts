@@ -42,6 +42,7 @@ import {
   MAX_TRACKED_CLIENTS,
   SWEEP_INTERVAL_MS,
   WARM_START_DORAS,
+  WARM_TABLE_ENTRIES,
   WARM_START_SLICE,
 } from './defaults.ts';
 
@@ -205,7 +206,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       newHandler: async () => {
         const leases = memoryLeaseStore();
         return newHandler({
-          table: new LeaseTable(deps.reservations),
+          table: new LeaseTable(deps.reservations, WARM_TABLE_ENTRIES),
           leases,
           hooks: throwawayHooks,
           events,

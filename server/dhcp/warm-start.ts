@@ -18,6 +18,7 @@ import type { BootHooks } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
 import { EventLog, type EventSink } from '../events/event-log.ts';
 import type { Peer } from '../net/pinned-udp.ts';
+import { WARM_TABLE_ENTRIES } from './defaults.ts';
 import { intToIp, ipToInt, prefixMask } from '../net/ipv4.ts';
 import { DEFAULT_LOADER_PREFS, type DhcpHandler } from './handler.ts';
 import type { Pool } from './lease-table.ts';
@@ -153,7 +154,7 @@ export function handlerEvents(e: EventSink): EventSink {
 
 /** A lease store on a lease file kept in memory: the same classes and code path as the real one, no file behind it. */
 export function memoryLeaseStore(): LeaseStore {
-  return new LeaseStore(LeaseFile.memory());
+  return new LeaseStore(LeaseFile.memory(WARM_TABLE_ENTRIES));
 }
 
 /** Boot hooks that record nothing: no node is created, no setting read. */

@@ -26,7 +26,7 @@ import { writeAllSync } from './write-all.ts';
 import type { LeaseDoc } from './docs.ts';
 import type { WriteOpts } from './collection.ts';
 import { ccError } from '../errors/cc-error.ts';
-import { NumberIndex } from '../core/number-index.ts';
+import { DEFAULT_ENTRIES, NumberIndex } from '../core/number-index.ts';
 import { IdSlots, LeaseSlots } from './lease-slots.ts';
 import { intToIp, ipToInt } from '../net/ipv4.ts';
 
@@ -44,10 +44,10 @@ export class LeaseFile {
    * The leases as numbers in typed arrays (lease-slots.ts), indexed off V8's heap: a lease kept as objects was what
    * every scavenge under DHCP load copied (docs/perf/changes.md, "Leases off the heap"). Not in insertion order.
    */
-  private readonly leases = new LeaseSlots();
-  private readonly byId = new IdSlots();
+  private readonly leases: LeaseSlots;
+  private readonly byId: IdSlots;
   /** Address (as a number) -> the one slot holding it; more than one (an expired lease and its successor) in `ipShared`. */
-  private readonly byIp = new NumberIndex();
+  private readonly byIp: NumberIndex;
   private readonly ipShared = new Map<number, Set<number>>();
   /** Slots of leases whose address is not a dotted quad (data written by something else), by that address. */
   private readonly oddIp = new Map<string, Set<number>>();
@@ -64,7 +64,11 @@ export class LeaseFile {
     docs: Iterable<LeaseDoc>,
     lines: number,
     skipped: number,
+    entries = DEFAULT_ENTRIES,
   ) {
+    this.leases = new LeaseSlots(entries);
+    this.byId = new IdSlots(entries);
+    this.byIp = new NumberIndex(entries);
     this.fsync = new GroupFsync(filename ?? '/nonexistent/leases.db');
     for (const d of docs) this.index(d);
     this.lines = lines;
@@ -86,9 +90,9 @@ export class LeaseFile {
     return new LeaseFile(filename, docs.values(), lines, corrupt);
   }
 
-  /** A lease file kept in memory only: the same class and code path, nothing written. */
-  static memory(): LeaseFile {
-    return new LeaseFile(null, [], 0, 0);
+  /** A lease file kept in memory only: the same class and code path, nothing written; room for `entries` leases up front. */
+  static memory(entries = DEFAULT_ENTRIES): LeaseFile {
+    return new LeaseFile(null, [], 0, 0, entries);
   }
 
   /** Leases matching `q`, as new documents. */

@@ -110,6 +110,9 @@ export class LeaseSlots {
   private top = 0;
   private live = 0;
 
+  /** @param entries slots made at the first lease (more are made as needed). */
+  constructor(private readonly entries = DEFAULT_ENTRIES) {}
+
   /** Leases held. */
   get size(): number {
     return this.live;
@@ -240,9 +243,9 @@ export class LeaseSlots {
     this.flags[s] = f;
   }
 
-  /** Twice the slots (at first DEFAULT_ENTRIES, as the indexes): the typed arrays are copied, outside V8's heap. */
+  /** Twice the slots (at first `entries`): the typed arrays are copied, outside V8's heap. */
   private grow(): void {
-    const n = Math.max(DEFAULT_ENTRIES, this.flags.length * 2);
+    const n = Math.max(this.entries, 1, this.flags.length * 2);
     const more = <T extends Uint8Array | Uint16Array | Float64Array>(a: T, make: (n: number) => T): T => {
       const b = make(n);
       b.set(a);
@@ -261,8 +264,13 @@ export class LeaseSlots {
 
 /** `_id` (or MAC) -> slot: canonical MACs as numbers off the heap, any other string in a Map. */
 export class IdSlots {
-  private readonly byMac = new NumberIndex();
+  private readonly byMac: NumberIndex;
   private readonly other = new Map<string, number>();
+
+  /** @param entries MACs indexed before the first rebuild. */
+  constructor(entries = DEFAULT_ENTRIES) {
+    this.byMac = new NumberIndex(entries);
+  }
 
   /** The slot of `id`, or -1. */
   get(id: string): number {
