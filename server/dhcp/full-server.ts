@@ -149,7 +149,7 @@ async function discover(c: FullContext, r: Request): Promise<Outgoing[]> {
 
 /**
  * A lease document. The table and the lease file keep it as numbers (store/lease-slots.ts), so nothing of this
- * object outlives the exchange; `held` (the MAC's lease, if any) is not needed for that any more, and is not read.
+ * object outlives the exchange.
  */
 function leaseDoc(r: Request, chosen: string, pool: Pool, state: LeaseDoc['state'], expires: number, now: number): LeaseDoc {
   const cid = r.opts.get(OPTIONS.CLIENT_ID.code);

@@ -244,13 +244,9 @@ export class LeaseTable {
     if (n === null) return;
     this.quarantine.set(n, until);
     const s = this.byMac.get(mac);
-    const held = this.byIp.get(n);
-    if (held >= 0 && held === s) this.byIp.delete(n);
-    if (s >= 0 && this.leases.ipText(s) === ip) {
-      this.byMac.delete(mac);
-      this.replaced.delete(s);
-      this.leases.remove(s);
-    }
+    if (s < 0) return;
+    if (this.leases.ipText(s) === ip) this.drop(s);
+    else if (this.byIp.get(n) === s) this.byIp.delete(n);
   }
 
   /** Drop an unaccepted offer (the client chose another server). */

@@ -64,20 +64,22 @@ function cidOfMac(mac: string): string {
   return `01${mac.slice(0, 2)}${mac.slice(3, 5)}${mac.slice(6, 8)}${mac.slice(9, 11)}${mac.slice(12, 14)}${mac.slice(15, 17)}`;
 }
 
-/** True when `d` has exactly the DHCP server's fields, in its order, with values the slots hold as numbers. */
-function fits(d: LeaseDoc): boolean {
+/**
+ * True when `d` has exactly the DHCP server's fields, in its order, with values the slots hold as numbers; `mac` and
+ * `ip` are its MAC and address as `macToNumber` and `ipToInt` read them (the caller stores those).
+ */
+function fits(d: LeaseDoc, mac: number, ip: number | null): boolean {
   let i = 0;
   for (const k in d) {
     if (i < FIELDS.length ? k !== FIELDS[i] : !(i === FIELDS.length && k === 'arch')) return false;
     i++;
   }
   if (i < FIELDS.length) return false;
-  const n = ipToInt(d.ip);
   return (
     d._id === d.mac &&
-    macToNumber(d.mac) >= 0 &&
-    n !== null &&
-    intToIp(n) === d.ip &&
+    mac >= 0 &&
+    ip !== null &&
+    intToIp(ip) === d.ip &&
     STATE_CODE.has(d.state) &&
     typeof d.expires_at === 'number' &&
     typeof d.updated_at === 'number' &&
@@ -209,7 +211,9 @@ export class LeaseSlots {
   }
 
   private write(s: number, d: LeaseDoc): void {
-    if (!fits(d)) {
+    const mac = macToNumber(d.mac);
+    const ip = ipToInt(d.ip);
+    if (!fits(d, mac, ip)) {
       this.flags[s] = LIVE | WHOLE;
       this.whole.set(s, d);
       this.hostnames.delete(s);
@@ -218,8 +222,8 @@ export class LeaseSlots {
     }
     let f = LIVE;
     this.whole.delete(s);
-    this.mac[s] = macToNumber(d.mac);
-    this.ip[s] = ipToInt(d.ip)!;
+    this.mac[s] = mac;
+    this.ip[s] = ip!;
     this.state[s] = STATE_CODE.get(d.state)!;
     this.expires[s] = d.expires_at;
     this.updated[s] = d.updated_at;
