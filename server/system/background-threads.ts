@@ -12,6 +12,13 @@
  * CPU"). With more CPUs they run on another core and are left alone: unpinned the same change made the p99 at
  * 4,000/s worse (1.9 -> 4.5 ms), the workers then losing their core to the load itself.
  *
+ * Nice 19 was not enough on a kernel with the EEVDF scheduler (Linux 6.6 and later): a nice-19 worker that got the
+ * CPU while the main thread slept between two batches kept it for its slice after the main thread woke, so in the
+ * first 400 ms of a burst the compiler still took 18-42 % of the one CPU and the main thread queued packets behind it
+ * (`perf record -e sched:sched_switch`, bench/dhcp pinned at 3,000/s). So they are also moved to SCHED_IDLE (the
+ * `sched-idle` addon, native/sched-idle.c): a thread of the normal policy that wakes takes the CPU from them at once
+ * (docs/perf/changes.md, "The optimiser's threads on SCHED_IDLE"). Without the addon they stay at nice 19.
+ *
  * Which threads: Node names none of its own, so the platform threads are told apart by their signal mask, which
  * Node sets to SIGUSR1 alone (the inspector's signal goes to the main thread); libuv's pool threads block nothing,
  * the inspector's signal thread blocks everything, and the addons' threads carry names (`cc-sendfile`,
@@ -19,9 +26,16 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import { loadAddon } from '../net/native-addon.ts';
 
 /** The nice value the platform threads get: the lowest priority, as for any background job. */
 export const BACKGROUND_NICE = 19;
+
+/** The `sched-idle` addon (native/sched-idle.c): a thread moved to SCHED_IDLE. */
+interface SchedIdle {
+  idle(tid: number): void;
+}
+const schedIdle = loadAddon<SchedIdle>('sched-idle');
 
 /** SIGUSR1 (10) alone, as /proc's SigBlk shows a mask: bit 9. */
 const SIGUSR1_ONLY = 1n << 9n;
@@ -64,23 +78,43 @@ export function ownTasks(taskDir = '/proc/self/task'): TaskInfo[] {
 export interface YieldResult {
   /** Threads set to BACKGROUND_NICE. */
   threads: number[];
+  /** How they yield: SCHED_IDLE as well (the addon), or nice alone (the addon missing: `why`). */
+  policy: { idle: boolean; why: string };
   /** Why nothing was changed, when nothing was. */
   skipped: string | null;
 }
 
 /** Lower V8's platform threads to BACKGROUND_NICE when this process has one CPU; otherwise leave them. */
-export function yieldBackgroundThreads(cpus = os.availableParallelism(), tasks: () => TaskInfo[] = ownTasks): YieldResult {
-  if (process.platform !== 'linux') return { threads: [], skipped: 'not Linux' };
-  if (cpus > 1) return { threads: [], skipped: `${cpus} CPUs: the platform threads run beside the main thread` };
+export function yieldBackgroundThreads(
+  cpus = os.availableParallelism(),
+  tasks: () => TaskInfo[] = ownTasks,
+  addon: SchedIdle | null = schedIdle.addon,
+): YieldResult {
+  const policy = { idle: false, why: addon ? 'not set' : schedIdle.addon ? 'the sched-idle addon not used' : schedIdle.why };
+  if (process.platform !== 'linux') return { threads: [], policy, skipped: 'not Linux' };
+  if (cpus > 1) return { threads: [], policy, skipped: `${cpus} CPUs: the platform threads run beside the main thread` };
   const threads: number[] = [];
+  let idle = addon !== null;
   for (const tid of platformThreads(tasks(), process.pid)) {
     try {
-      // On Linux the nice value is per thread: setpriority(2) with a thread ID changes that thread alone.
+      // On Linux the nice value and the policy are per thread: setpriority(2) and sched_setscheduler(2) with a
+      // thread ID change that thread alone.
       os.setPriority(tid, BACKGROUND_NICE);
       threads.push(tid);
     } catch {
-      /* it ended meanwhile */
+      continue; /* it ended meanwhile */
+    }
+    if (!addon) continue;
+    try {
+      addon.idle(tid);
+    } catch (e) {
+      idle = false;
+      policy.why = `sched_setscheduler refused: ${(e as Error).message}`;
     }
   }
-  return { threads, skipped: threads.length === 0 ? 'no platform thread found (this Node marks them differently)' : null };
+  if (idle && threads.length > 0) {
+    policy.idle = true;
+    policy.why = 'SCHED_IDLE';
+  }
+  return { threads, policy, skipped: threads.length === 0 ? 'no platform thread found (this Node marks them differently)' : null };
 }

@@ -1,7 +1,7 @@
 /**
  * server/system/background-threads.ts: which threads are Node's platform threads (pure, on /proc text), and in a
- * real child process that on one CPU exactly those get nice 19 while the main thread and libuv's pool keep theirs,
- * and that with two CPUs nothing changes.
+ * real child process that on one CPU exactly those get nice 19 and SCHED_IDLE while the main thread and libuv's pool
+ * keep theirs (nice 19 alone without the addon), and that with two CPUs nothing changes.
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -38,15 +38,23 @@ describe('platformThreads', () => {
 
 interface ChildReport {
   pid: number;
-  result: { threads: number[]; skipped: string | null };
-  threads: { tid: number; comm: string; nice: number; sigBlk: string }[];
+  result: { threads: number[]; policy: { idle: boolean; why: string }; skipped: string | null };
+  threads: { tid: number; comm: string; nice: number; policy: number; sigBlk: string }[];
 }
 
-const child = (cpus: number): ChildReport =>
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+
+const child = (cpus: number, addon = true): ChildReport =>
   JSON.parse(
     execFileSync(
       process.execPath,
-      [path.join(REPO_ROOT, 'bin/run-ts.mjs'), path.join(REPO_ROOT, 'test/support/yield-threads-main.ts'), String(cpus)],
+      [
+        path.join(REPO_ROOT, 'bin/run-ts.mjs'),
+        path.join(REPO_ROOT, 'test/support/yield-threads-main.ts'),
+        String(cpus),
+        ...(addon ? [] : ['no-addon']),
+      ],
       {
         encoding: 'utf8',
         timeout: 30_000,
@@ -55,22 +63,34 @@ const child = (cpus: number): ChildReport =>
   ) as ChildReport;
 
 describe('yieldBackgroundThreads in a real Node process', () => {
-  it('on one CPU lowers exactly the platform threads to nice 19', () => {
+  it('on one CPU lowers exactly the platform threads to nice 19 and SCHED_IDLE', () => {
     const r = child(1);
     expect(r.result.skipped).toBeNull();
+    expect(r.result.policy).toEqual({ idle: true, why: 'SCHED_IDLE' });
     const lowered = new Set(r.result.threads);
     const platform = r.threads.filter((t) => t.tid !== r.pid && t.comm === 'node' && t.sigBlk === '0000000000000200');
     // Node 20: four workers and the delayed-task scheduler.
     expect(platform.length).toBeGreaterThanOrEqual(2);
     expect([...lowered].sort()).toEqual(platform.map((t) => t.tid).sort());
-    for (const t of platform) expect(t.nice).toBe(BACKGROUND_NICE);
+    for (const t of platform) expect([t.nice, t.policy]).toEqual([BACKGROUND_NICE, SCHED_IDLE]);
     const main = r.threads.find((t) => t.tid === r.pid)!;
     const others = r.threads.filter((t) => !lowered.has(t.tid));
     expect(others).toContain(main);
     // libuv's pool (started by the child's readFile) is there and untouched, as is every other thread.
     expect(others.filter((t) => t.sigBlk === '0000000000000000').length).toBeGreaterThanOrEqual(1);
-    for (const t of others) expect(t.nice).toBe(main.nice);
+    for (const t of others) expect([t.nice, t.policy]).toEqual([main.nice, SCHED_OTHER]);
     expect(main.nice).not.toBe(BACKGROUND_NICE);
+  });
+
+  it('without the sched-idle addon lowers them to nice 19 alone and says why', () => {
+    const r = child(1, false);
+    expect(r.result.threads.length).toBeGreaterThanOrEqual(2);
+    expect(r.result.policy.idle).toBe(false);
+    expect(r.result.policy.why).toMatch(/sched-idle/);
+    for (const tid of r.result.threads) {
+      const t = r.threads.find((x) => x.tid === tid)!;
+      expect([t.nice, t.policy]).toEqual([BACKGROUND_NICE, SCHED_OTHER]);
+    }
   });
 
   it('with two CPUs changes nothing', () => {
@@ -78,6 +98,6 @@ describe('yieldBackgroundThreads in a real Node process', () => {
     expect(r.result.threads).toEqual([]);
     expect(r.result.skipped).toMatch(/2 CPUs/);
     const main = r.threads.find((t) => t.tid === r.pid)!;
-    for (const t of r.threads) expect(t.nice).toBe(main.nice);
+    for (const t of r.threads) expect([t.nice, t.policy]).toEqual([main.nice, SCHED_OTHER]);
   });
 });
