@@ -40,7 +40,7 @@ export const MAX_TRACKED_CLIENTS = 4096;
 /** Foreign servers remembered per probe and across re-probes: a hostile server inventing server ids cannot grow memory or events. */
 export const MAX_FOREIGN_SERVERS = 32;
 /** DORAs the warm start runs after start (warm-start.ts); measured in docs/perf/changes.md (DHCP, warm start). */
-export const WARM_START_DORAS = 1000;
+export const WARM_START_DORAS = 4000;
 /**
  * Leases a warm-start slice's lease table and lease file make room for: a few, so that the slice's 24 leases meet
  * what a real table meets only later (probe collisions, rebuilds, reused slots) and V8 has seen those paths before

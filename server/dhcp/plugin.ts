@@ -24,15 +24,7 @@ import { realDhcpIo, type DhcpIo, type DhcpIoFactory, type Nic } from './io.ts';
 import { udpBatch } from '../net/native-udp.ts';
 import { collectGarbageNow } from '../system/full-gc.ts';
 import { BACKGROUND_NICE, yieldBackgroundThreads } from '../system/background-threads.ts';
-import {
-  handlerEvents,
-  handlerHooks,
-  memoryLeaseStore,
-  runWarmStart,
-  silentLogger,
-  throwawayEvents,
-  throwawayHooks,
-} from './warm-start.ts';
+import { handlerEvents, handlerHooks, memoryLeaseStore, runWarmStart, silentLogger, throwawayEvents } from './warm-start.ts';
 import {
   DEFAULT_LEASE_S,
   DEFAULT_LINK_POLL_MS,
@@ -108,9 +100,11 @@ export type DhcpPlugin = Plugin & {
 };
 
 /** What differs between the real handler and the warm start's. */
-type Parts = Pick<HandlerDeps, 'table' | 'hooks' | 'events' | 'log' | 'strategies' | 'conflictCheck' | 'noteClientIp'> & {
+type Parts = Pick<HandlerDeps, 'table' | 'events' | 'log' | 'strategies' | 'conflictCheck' | 'noteClientIp'> & {
   /** Where leases are written: the real store, or the warm start's in memory (persist/remove are made from it by one closure each). */
   leases: LeaseStore;
+  /** Whether sightings reach the core (a node created per new booting MAC): not in the warm start (warm-start.ts handlerHooks). */
+  sightings: boolean;
 };
 
 /** Create the DHCP plugin (mode from `config.dhcp`). */
@@ -208,7 +202,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         return newHandler({
           table: new LeaseTable(deps.reservations, WARM_TABLE_ENTRIES),
           leases,
-          hooks: throwawayHooks,
+          sightings: false,
           events,
           log: silentLogger,
           strategies: new ProxyStrategies('omit43', cap),
@@ -233,7 +227,10 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
     if (r.complete && !stopping) {
       const y = yieldBackgroundThreads();
       if (y.threads.length > 0)
-        log.info({ threads: y.threads.length, nice: BACKGROUND_NICE }, "dhcp: V8's background threads yield to the main thread (one CPU)");
+        log.info(
+          { threads: y.threads.length, nice: BACKGROUND_NICE, schedIdle: y.policy.idle, ...(y.policy.idle ? {} : { why: y.policy.why }) },
+          "dhcp: V8's background threads yield to the main thread (one CPU)",
+        );
       else log.debug({ why: y.skipped }, "dhcp: V8's background threads left as they are");
     }
     warm = { state: r.complete ? 'done' : 'off', exchanges: r.exchanges, replies: r.replies, ms: r.ms, cpuMs: r.cpuMs, collectMs };
@@ -298,7 +295,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
           extraOptions,
           persist: (doc, durable) => p.leases.put(doc, durable),
           remove: (m) => p.leases.remove(m),
-          hooks: handlerHooks(p.hooks),
+          hooks: handlerHooks(hooks, p.sightings),
           events: handlerEvents(p.events),
           log: p.log,
           strategies: p.strategies,
@@ -309,7 +306,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       handler = newHandler({
         table: t,
         leases: store,
-        hooks,
+        sightings: true,
         events,
         log,
         strategies,

@@ -4,8 +4,8 @@
  * rack powered on right after start saturates the loop and its exchanges queue. Right after the plugin listens,
  * this runs synthetic DORAs (warm-packets.ts) through the same handler code (parse, classify, decide, build and
  * encode the reply) on throwaway parts, fresh for every slice: an in-memory lease table, the lease store's group
- * commit on a lease file kept in memory (the same classes as the real one, no file), a hooks object that creates
- * no node, and one event log of the real class that writes nowhere (EventLog.scratch). No socket is touched: the
+ * commit on a lease file kept in memory (the same classes as the real one, no file), the core's hooks with sightings
+ * left out (no node is created; the read-only lookups are the real ones), and one event log of the real class that writes nowhere (EventLog.scratch). No socket is touched: the
  * replies are dropped. It runs in slices with a turn of the event loop between them, so a real packet is served at once.
  *
  * What V8 learns here must still hold for the first real packet, or the optimised code is thrown away then and the
@@ -20,7 +20,7 @@ import { EventLog, type EventSink } from '../events/event-log.ts';
 import type { Peer } from '../net/pinned-udp.ts';
 import { WARM_TABLE_ENTRIES } from './defaults.ts';
 import { intToIp, ipToInt, prefixMask } from '../net/ipv4.ts';
-import { DEFAULT_LOADER_PREFS, type DhcpHandler } from './handler.ts';
+import type { DhcpHandler } from './handler.ts';
 import type { Pool } from './lease-table.ts';
 import { MSG } from './options.ts';
 import { LeaseFile } from '../store/lease-file.ts';
@@ -139,12 +139,22 @@ export async function runWarmStart(o: WarmStartOptions): Promise<WarmStartResult
   return { exchanges, replies, ms: performance.now() - t0, cpuMs: cpuUs / 1000, complete: true };
 }
 
+/** The promise a sighting the warm start does not record resolves to (no node). */
+const NO_NODE: Promise<number | null> = Promise.resolve(null);
+
 /**
- * The hooks as the handler sees them, for the real ones and the throwaway ones alike: one object shape for both,
- * so code V8 optimised during the warm start does not deoptimise on the first real packet ("wrong map").
+ * The hooks as the handler sees them, for the real handler and the warm start's alike: one object shape and the same
+ * core hooks object behind both, so code V8 optimised during the warm start does not deoptimise on the first real
+ * packet ("wrong map" on the hooks, "wrong call target" on their methods). The warm start's (`sightings` false)
+ * records no sighting, so it creates no node; the two lookups it does run are the real ones, read-only (the node
+ * repository by MAC, the loader settings), so they are optimised before the first real packet too.
  */
-export function handlerHooks(h: BootHooks): BootHooks {
-  return { sawBoot: (s) => h.sawBoot(s), loaderPrefsFor: (mac) => h.loaderPrefsFor(mac), nodeIdForMac: (mac) => h.nodeIdForMac(mac) };
+export function handlerHooks(h: BootHooks, sightings: boolean): BootHooks {
+  return {
+    sawBoot: (s) => (sightings ? h.sawBoot(s) : NO_NODE),
+    loaderPrefsFor: (mac) => h.loaderPrefsFor(mac),
+    nodeIdForMac: (mac) => h.nodeIdForMac(mac),
+  };
 }
 
 /** The event sink as the handler sees it: one shape for the real log and the throwaway sink (see handlerHooks). */
@@ -156,13 +166,6 @@ export function handlerEvents(e: EventSink): EventSink {
 export function memoryLeaseStore(): LeaseStore {
   return new LeaseStore(LeaseFile.memory(WARM_TABLE_ENTRIES));
 }
-
-/** Boot hooks that record nothing: no node is created, no setting read. */
-export const throwawayHooks: BootHooks = {
-  sawBoot: async () => null,
-  loaderPrefsFor: async () => DEFAULT_LOADER_PREFS,
-  nodeIdForMac: async () => null,
-};
 
 /** Events the warm start's log keeps: fewer than it emits, so the ring's eviction runs as it will in a long storm. */
 const WARM_EVENTS_KEPT = 1000;
