@@ -5,8 +5,9 @@
  * this runs synthetic DORAs (warm-packets.ts) through the same handler code (parse, classify, decide, build and
  * encode the reply) on throwaway parts, fresh for every slice: an in-memory lease table, the lease store's group
  * commit on a lease file kept in memory (the same classes as the real one, no file), the core's hooks with sightings
- * left out (no node is created; the read-only lookups are the real ones), and one event log of the real class that writes nowhere (EventLog.scratch). No socket is touched: the
- * replies are dropped. It runs in slices with a turn of the event loop between them, so a real packet is served at once.
+ * left out (no node is created; the read-only lookups are the real ones), and one event log of the real class that
+ * writes nowhere (EventLog.scratch). No socket is touched: the replies are dropped. It runs in slices with a turn
+ * of the event loop between them, so a real packet is served at once.
  *
  * What V8 learns here must still hold for the first real packet, or the optimised code is thrown away then and the
  * storm's first second runs on the interpreter again (`--trace-deopt`): the real handler and the warm ones come from

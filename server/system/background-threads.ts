@@ -17,7 +17,7 @@
  * first 400 ms of a burst the compiler still took 18-42 % of the one CPU and the main thread queued packets behind it
  * (`perf record -e sched:sched_switch`, bench/dhcp pinned at 3,000/s). So they are also moved to SCHED_IDLE (the
  * `sched-idle` addon, native/sched-idle.c): a thread of the normal policy that wakes takes the CPU from them at once
- * (docs/perf/changes.md, "The optimiser's threads on SCHED_IDLE"). Without the addon they stay at nice 19.
+ * (docs/perf/changes.md, "The first half second of a burst, taken apart"). Without the addon they stay at nice 19.
  *
  * Which threads: Node names none of its own, so the platform threads are told apart by their signal mask, which
  * Node sets to SIGUSR1 alone (the inspector's signal goes to the main thread); libuv's pool threads block nothing,
@@ -84,13 +84,13 @@ export interface YieldResult {
   skipped: string | null;
 }
 
-/** Lower V8's platform threads to BACKGROUND_NICE when this process has one CPU; otherwise leave them. */
+/** Lower V8's platform threads to BACKGROUND_NICE and SCHED_IDLE (`addon`) when this process has one CPU; otherwise leave them. */
 export function yieldBackgroundThreads(
   cpus = os.availableParallelism(),
   tasks: () => TaskInfo[] = ownTasks,
   addon: SchedIdle | null = schedIdle.addon,
 ): YieldResult {
-  const policy = { idle: false, why: addon ? 'not set' : schedIdle.addon ? 'the sched-idle addon not used' : schedIdle.why };
+  const policy = { idle: false, why: addon ? 'not changed' : schedIdle.addon ? 'the sched-idle addon not used' : schedIdle.why };
   if (process.platform !== 'linux') return { threads: [], policy, skipped: 'not Linux' };
   if (cpus > 1) return { threads: [], policy, skipped: `${cpus} CPUs: the platform threads run beside the main thread` };
   const threads: number[] = [];

@@ -10,7 +10,7 @@
  * deoptimiser needs it when it rebuilds objects that optimised code had kept in registers, so the first real DHCP
  * packet that met a deoptimisation after the warm start waited for the whole sweep: 8 ms of `Sweeper::RawSweep` under
  * `Deoptimizer::MaterializeHeapObjects` before the first reply of a burst (`perf record` of serve, bench/dhcp pinned;
- * docs/perf/changes.md, "The sweep after the warm start's collection"). So the sweep is finished here too: V8 finishes
+ * docs/perf/changes.md, "The first half second of a burst, taken apart"). So the sweep is finished here too: V8 finishes
  * it before it walks the heap, and `v8.getHeapCodeStatistics()` walks the code and old spaces (a few milliseconds
  * more for a heap of serve's size, in the same quiet moment).
  */
