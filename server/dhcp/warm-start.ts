@@ -17,7 +17,7 @@
  */
 import type { BootHooks } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
-import { EventLog, type EventSink } from '../events/event-log.ts';
+import { EventLog, type EventListener, type EventSink } from '../events/event-log.ts';
 import type { Peer } from '../net/pinned-udp.ts';
 import { WARM_TABLE_ENTRIES } from './defaults.ts';
 import { intToIp, ipToInt, prefixMask } from '../net/ipv4.ts';
@@ -171,9 +171,21 @@ export function memoryLeaseStore(): LeaseStore {
 /** Events the warm start's log keeps: fewer than it emits, so the ring's eviction runs as it will in a long storm. */
 const WARM_EVENTS_KEPT = 1000;
 
+/**
+ * Listeners of the warm start's log, two different functions that do nothing. The real log calls several (the chain
+ * recorder, the hooks, a browser's event stream) and the warm start's log had none: `emit` was optimised with its
+ * call of a listener specialised to the one function the start's own events had called, and the first real event
+ * with another listener deoptimised it ("wrong call target", --trace-deopt) and it was compiled again in the
+ * burst's first half second. Two targets make that call generic before `emit` is optimised
+ * (docs/perf/changes.md, "Compiler threads, idle wake-ups and spinning").
+ */
+const WARM_LISTENERS: readonly EventListener[] = [() => undefined, (e) => void e.seq];
+
 /** An event log of the real class that writes nowhere (EventLog.scratch); left open when the warm start ends (plugin.ts says why). */
 export function throwawayEvents(): EventLog {
-  return EventLog.scratch(WARM_EVENTS_KEPT);
+  const log = EventLog.scratch(WARM_EVENTS_KEPT);
+  for (const l of WARM_LISTENERS) log.subscribe(l);
+  return log;
 }
 
 /** A logger that drops everything (a warm exchange that fails is counted in the throwaway handler's stats). */
