@@ -2,7 +2,9 @@
  * The DHCP warm start (server/dhcp/warm-start.ts) on an in-memory transport: it really runs exchanges (replies
  * built) and leaves no trace: no datagram sent, no lease in the real store, no event, no boot hook called, no
  * ping (conflict check on), no proxy strategy remembered; it reports completion in stats and `warmStart()`.
- * Off by config, nothing runs. The flag `--dhcp-warm-start` goes through the one config path.
+ * Its scratch event log has listeners, so that the real log's first new listener does not deoptimise `emit` (a child
+ * under --allow-natives-syntax). Off by config, nothing runs. The flag `--dhcp-warm-start` goes through the one
+ * config path.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDhcpPlugin, type DhcpPlugin } from '../../server/dhcp/plugin.ts';
