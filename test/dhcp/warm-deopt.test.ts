@@ -2,7 +2,10 @@
  * The reply path stays optimised through the DHCP warm start: the plugin, its warm start and then real relayed DORAs
  * (bench/dhcp/in-process.ts, from the sources) under V8's `--trace-deopt`. Before the reply's option list was built by
  * push alone, every run printed "wrong map" bailouts of `buildReply` and `reply` during the warm start, and `reply`
- * was compiled again under the first real load (docs/perf/changes.md, "The reply's option list").
+ * was compiled again under the first real load (docs/perf/changes.md, "The reply's option list"). And the warm start's
+ * scratch event log has listeners, so that the real log's first new listener does not deoptimise `emit` (a child under
+ * `--allow-natives-syntax`, test/support/emit-feedback-main.ts; docs/perf/changes.md, "Compiler threads, idle
+ * wake-ups and spinning").
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -76,4 +79,24 @@ describe('the reply path through the warm start', () => {
       }
     },
   );
+});
+
+describe("the warm start's event log", () => {
+  // `emit` optimised after the appliance's log called one listener and the warm start's log ran, then a listener never
+  // called before gets an event.
+  const run = (mode: 'bare' | 'warm') => {
+    const r = spawnSync(process.execPath, ['--allow-natives-syntax', 'bin/run-ts.mjs', 'test/support/emit-feedback-main.ts', mode], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { before: boolean; after: boolean; calls: number };
+  };
+
+  it('has listeners, so a new listener of the real log does not deoptimise emit (a scratch log without them does)', () => {
+    const bare = run('bare');
+    expect(bare).toEqual({ before: true, after: false, calls: 52 });
+    const warm = run('warm');
+    expect(warm).toEqual({ before: true, after: true, calls: 52 });
+  });
 });

@@ -2,9 +2,7 @@
  * The DHCP warm start (server/dhcp/warm-start.ts) on an in-memory transport: it really runs exchanges (replies
  * built) and leaves no trace: no datagram sent, no lease in the real store, no event, no boot hook called, no
  * ping (conflict check on), no proxy strategy remembered; it reports completion in stats and `warmStart()`.
- * Its scratch event log has listeners, so that the real log's first new listener does not deoptimise `emit` (a child
- * under --allow-natives-syntax). Off by config, nothing runs. The flag `--dhcp-warm-start` goes through the one
- * config path.
+ * Off by config, nothing runs. The flag `--dhcp-warm-start` goes through the one config path.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDhcpPlugin, type DhcpPlugin } from '../../server/dhcp/plugin.ts';
@@ -18,9 +16,6 @@ import type { LeaseDoc } from '../../server/store/docs.ts';
 import { MemoryIo, memoryEvents } from './memory-io.ts';
 import { TestHooks, memoryLogger, tempStore, testConfig } from './helpers.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 
 /**
  * Hooks that count every call. The warm start must record no sighting (a sighting creates a node); it runs the
@@ -223,31 +218,6 @@ describe('warm start clients', () => {
       expect(doras[k + 1]!.handler).toBe(doras[k]!.handler);
     }
     expect(new Set(doras.map((d) => d.mac)).size).toBe(6);
-  });
-});
-
-describe("the warm start's event log", () => {
-  // A child under --allow-natives-syntax (test/support/emit-feedback-main.ts): `emit` optimised after the appliance's
-  // log called one listener and the warm start's log ran, then a listener never called before gets an event.
-  const run = (mode: 'bare' | 'warm') =>
-    JSON.parse(
-      execFileSync(
-        process.execPath,
-        [
-          '--allow-natives-syntax',
-          path.join(REPO_ROOT, 'bin/run-ts.mjs'),
-          path.join(REPO_ROOT, 'test/support/emit-feedback-main.ts'),
-          mode,
-        ],
-        { encoding: 'utf8' },
-      ),
-    ) as { before: boolean; after: boolean; calls: number };
-
-  it('has listeners, so a new listener of the real log does not deoptimise emit (a scratch log without them does)', () => {
-    const bare = run('bare');
-    expect(bare).toEqual({ before: true, after: false, calls: 52 });
-    const warm = run('warm');
-    expect(warm).toEqual({ before: true, after: true, calls: 52 });
   });
 });
 
