@@ -15,6 +15,7 @@ import type { MachineView } from './config/network.ts';
 import { openStore, type Store } from './store/store.ts';
 import { NetworkServices } from './compose/network-services.ts';
 import { openCore } from './compose/core-context.ts';
+import { systemNow } from './core/clock.ts';
 import { systemControl } from './compose/system-control.ts';
 import { buildAdminPlane } from './http/admin-plane.ts';
 import { AdminAuth, ensureAdminToken, lifetimes } from './http/admin-auth.ts';
@@ -67,7 +68,7 @@ const realMachine: MachineView = { interfaces: interfacesWithAddresses, ifindex:
 
 /** Start the whole appliance for a frozen config. */
 export async function startAppliance(config: Config, opts: StartOptions): Promise<Appliance> {
-  const now = opts.now ?? (() => new Date());
+  const now = opts.now ?? systemNow;
   const machine = opts.machine ?? realMachine;
   // Takes the data dir's lock first: a second appliance on the same folder stops here, before it touches anything.
   const store = await openStore(config.dataDir, D.DEFAULT_COMPACTION_INTERVAL_S, 'crashcart serve');

@@ -128,6 +128,14 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
   const stopped = new Promise<void>((resolve) => (stopWaiting = resolve));
   let warm: WarmStartState = { state: 'off', exchanges: 0, replies: 0, ms: 0, cpuMs: 0, collectMs: 0 };
   let warmRun: Promise<void> | null = null;
+  /**
+   * The warm start's last handler, held until the plugin stops. The real handler's closures (`report`, the hooks) were
+   * made before the warm start and first run after it; V8 gives a closure the optimised code its siblings of the same
+   * site left, but holds that code only through closures that use it. Once every warm handler was garbage, the
+   * warm start's closing full collection took that code, and the first real packets compiled `report` again
+   * (docs/perf/changes.md, "Two deoptimisations at the first real lease").
+   */
+  const warmKept = new Set<DhcpHandler>();
   const extra: Record<string, number> = {};
   const bump = (k: string) => (extra[k] = (extra[k] ?? 0) + 1);
 
@@ -199,7 +207,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       progress: (exchanges, replies) => (warm = { ...warm, exchanges, replies }),
       newHandler: async () => {
         const leases = memoryLeaseStore();
-        return newHandler({
+        const h = newHandler({
           table: new LeaseTable(deps.reservations, WARM_TABLE_ENTRIES),
           leases,
           sightings: false,
@@ -209,9 +217,12 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
           conflictCheck: null,
           noteClientIp: () => undefined,
         });
+        warmKept.clear();
+        warmKept.add(h);
+        return h;
       },
     });
-    // The scratch log is left open: nothing holds it once the warm start's handlers are gone, and what it writes goes
+    // The scratch log is left open: nothing holds it but the last warm handler (warmKept), and what it writes goes
     // nowhere. Closing it stored `closed = true`, the first store to that field of any EventLog since its constructor,
     // and V8 threw away the optimised code that had relied on the field never changing (`report`, with `emit` inlined,
     // "code dependencies" under --trace-deopt): the first real burst ran it unoptimised and compiled it again
@@ -341,6 +352,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       stopping = true;
       stopWaiting();
       await warmRun;
+      warmKept.clear();
       for (const t of timers.splice(0)) t();
       await Promise.all(sockets.splice(0).map((s) => s.close()));
     },

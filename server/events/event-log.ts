@@ -14,6 +14,7 @@ import type { RepairResult } from '../store/repair.ts';
 import { EventFile } from './event-file.ts';
 import { LINES_PER_WRITE } from '../store/durable-file.ts';
 import { EventRing, type EventFilter } from './event-ring.ts';
+import { systemNow } from '../core/clock.ts';
 
 /** What a producer passes for an event of type `T`: `data` is typed by its row in contract/event-data.ts. */
 export interface EventInput<T extends EventType = EventType> {
@@ -40,6 +41,8 @@ const FLUSH_LINES = 4096;
 
 /** The scratch log's arena chunk: a few dozen events each. */
 export const SCRATCH_CHUNK_BYTES = 16 * 1024;
+/** The scratch log's full batch: a few exchanges' events (see EventLog.scratch). */
+export const SCRATCH_FLUSH_LINES = 64;
 
 /** The event log. */
 export class EventLog implements EventSink {
@@ -68,12 +71,14 @@ export class EventLog implements EventSink {
     private readonly now: () => Date,
     /** A torn tail cut at open (the caller reports it as an event). */
     readonly repaired: RepairResult | null,
+    /** A batch this large is written at once (FLUSH_LINES; the scratch log's is smaller). */
+    private readonly flushLines = FLUSH_LINES,
   ) {
     this.fileLines = fileLines;
   }
 
   /** Open the log in `file` (taking over `legacy`, the old nedb datafile), keeping the newest `retention` events. */
-  static async open(file: string, legacy: string, retention: number, now: () => Date = () => new Date()): Promise<EventLog> {
+  static async open(file: string, legacy: string, retention: number, now: () => Date = systemNow): Promise<EventLog> {
     const { log, loaded } = await EventFile.open(file, legacy, retention);
     const ring = new EventRing(retention);
     loaded.lines.forEach((l, i) => {
@@ -92,10 +97,13 @@ export class EventLog implements EventSink {
    * Its arena chunks are SCRATCH_CHUNK_BYTES, so that the warm start's events also fill chunks, start new ones,
    * free old ones and append batches that span two: with the real 4 MiB chunks none of that happens in a warm
    * start, and the real log met each for the first time in a burst's first second (deoptimised `push` and `bytes`,
-   * `--trace-deopt`).
+   * `--trace-deopt`). For the same reason its full batch is SCRATCH_FLUSH_LINES: with the real 4,096 a warm start
+   * filled one only near its end, `emit` (inlined in the DHCP handler's `report`) was optimised before any had, and
+   * the first full batch threw that code away; `report` was then compiled again in a burst's first half second
+   * (docs/perf/changes.md, "Two deoptimisations at the first real lease").
    */
-  static scratch(retention: number, now: () => Date = () => new Date()): EventLog {
-    return new EventLog(EventFile.discard(), new EventRing(retention, SCRATCH_CHUNK_BYTES), 0, now, null);
+  static scratch(retention: number, now: () => Date = systemNow): EventLog {
+    return new EventLog(EventFile.discard(), new EventRing(retention, SCRATCH_CHUNK_BYTES), 0, now, null, SCRATCH_FLUSH_LINES);
   }
 
   /** Record an event and publish it. */
@@ -123,7 +131,7 @@ export class EventLog implements EventSink {
       this.pending++;
       // Past a full batch the write is due at once, scheduled once: every further event of a burst until it runs
       // rescheduling it cost a timer each (844 B and a clearTimeout per DORA at 25,000 DORA/s, bench/dhcp/in-process.ts).
-      if (this.pending >= FLUSH_LINES) {
+      if (this.pending >= this.flushLines) {
         if (!this.timerNow) this.flushSoon(0);
       } else if (!this.timer) this.flushSoon(EVENT_FLUSH_MS);
     }

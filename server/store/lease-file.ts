@@ -36,6 +36,21 @@ export type LeaseQuery = Partial<Record<keyof LeaseDoc & string, string | number
 /** Unreadable lines tolerated before the file is refused (nedb's `corruptAlertThreshold` default). */
 const CORRUPT_SHARE = 0.1;
 
+const NULL_DEVICE = '/dev/null';
+let nullFd: number | null = null;
+
+/**
+ * The descriptor a lease file appends to: its journal, opened (created when missing) with the file, or for a lease
+ * file with no disk behind it `/dev/null`, opened once per process and never closed. Either way an append is the
+ * same code, write(2) included, and no branch of it is first taken at the first real lease: an append that returned
+ * early in the DHCP warm start, a journal opened at the first append, and a sync skipped without a disk each left
+ * that lease to throw the optimised `write` away ("insufficient type feedback", docs/perf/changes.md, "Two deoptimisations at the first real lease").
+ */
+function journalFd(filename: string | null): number {
+  if (filename !== null) return fs.openSync(filename, 'a', 0o600);
+  return (nullFd ??= fs.openSync(NULL_DEVICE, 'a'));
+}
+
 /** Leases in memory, journaled to one file. */
 export class LeaseFile {
   readonly name = 'leases';
@@ -51,7 +66,8 @@ export class LeaseFile {
   private readonly ipShared = new Map<number, Set<number>>();
   /** Slots of leases whose address is not a dotted quad (data written by something else), by that address. */
   private readonly oddIp = new Map<string, Set<number>>();
-  private fd: number | null = null;
+  /** The journal's descriptor for appends (journalFd), opened with the file: -1 once closed. */
+  private fd: number;
   /** Lines in the file: more than the live leases means compaction has work. */
   private lines = 0;
   private compacting: Promise<void> | null = null;
@@ -69,7 +85,10 @@ export class LeaseFile {
     this.leases = new LeaseSlots(entries);
     this.byId = new IdSlots(entries);
     this.byIp = new NumberIndex(entries);
-    this.fsync = new GroupFsync(filename ?? '/nonexistent/leases.db');
+    // With no disk, the group commit runs on /dev/null: its file system is memory (devtmpfs), so a sync is counted
+    // and no fdatasync is made, as for a real journal on tmpfs (and the same code runs as for one on a disk).
+    this.fsync = new GroupFsync(filename ?? NULL_DEVICE);
+    this.fd = journalFd(filename);
     for (const d of docs) this.index(d);
     this.lines = lines;
     this.skippedLines = skipped;
@@ -86,11 +105,10 @@ export class LeaseFile {
     const { docs, lines, corrupt } = parseLeaseLines(text);
     if (corrupt > 0 && corrupt / lines > CORRUPT_SHARE)
       throw ccError('CC_ERR_STORE_CORRUPT', `${filename}: ${corrupt} of ${lines} lines are not lease documents`);
-    fs.appendFileSync(filename, '', { mode: 0o600 });
     return new LeaseFile(filename, docs.values(), lines, corrupt);
   }
 
-  /** A lease file kept in memory only: the same class and code path, nothing written; room for `entries` leases up front. */
+  /** A lease file kept in memory only: the same class and code path, its journal `/dev/null` (journalFd); room for `entries` leases up front. */
   static memory(entries = DEFAULT_ENTRIES): LeaseFile {
     return new LeaseFile(null, [], 0, 0, entries);
   }
@@ -143,7 +161,7 @@ export class LeaseFile {
     this.lines += out.length;
     for (const d of docs) this.index(d);
     for (const id of gone) this.unindex(id);
-    if (durable && this.filename !== null) await this.fsync.sync();
+    if (durable) await this.fsync.sync();
   }
 
   /** Rewrite the file with one line per lease, if any line is superseded. Writes wait meanwhile. */
@@ -155,6 +173,7 @@ export class LeaseFile {
     this.compacting = (async () => {
       await writeLinesDurably(file, docs.map(leaseLine));
       this.closeAppend();
+      this.fd = journalFd(file);
       await this.fsync.reopen();
       this.lines = docs.length;
     })();
@@ -173,14 +192,13 @@ export class LeaseFile {
   }
 
   private append(text: string): void {
-    if (this.filename === null) return;
-    if (this.fd === null) this.fd = fs.openSync(this.filename, 'a', 0o600);
+    if (this.fd < 0) throw new Error(`lease file ${this.filename ?? '(in memory)'} is closed`);
     writeAllSync(this.fd, text);
   }
 
   private closeAppend(): void {
-    if (this.fd !== null) fs.closeSync(this.fd);
-    this.fd = null;
+    if (this.fd >= 0 && this.filename !== null) fs.closeSync(this.fd);
+    this.fd = -1;
   }
 
   private index(d: LeaseDoc): void {

@@ -105,7 +105,13 @@ export class LeaseSlots {
   private readonly clientIds = new Map<number, string>();
   /** Documents of another shape, kept as given, by slot. */
   private readonly whole = new Map<number, LeaseDoc>();
-  private readonly pools: string[] = [];
+  /**
+   * Pool names by number. A Map, not an array: an array literal takes its elements kind from what earlier arrays of
+   * its site came to hold, so the lease table made before the DHCP warm start had an array of small integers and the
+   * warm start's tables, made after, one of any value; V8's code optimised on the latter threw away at the real
+   * table's first lease ("wrong map", docs/perf/changes.md, "Two deoptimisations at the first real lease").
+   */
+  private readonly poolNames = new Map<number, string>();
   private readonly poolNo = new Map<string, number>();
   private free: number[] = [];
   /** Slots ever used: live ones are below this. */
@@ -159,7 +165,7 @@ export class LeaseSlots {
       ip: intToIp(this.ip[s]!),
       state: STATES[this.state[s]!]!,
       expires_at: this.expires[s]!,
-      pool: this.pools[this.pool[s]!]!,
+      pool: this.poolNames.get(this.pool[s]!)!,
       hostname: this.hostnames.get(s) ?? null,
       client_id: f & CID_NULL ? null : f & CID_FROM_MAC ? cidOfMac(mac) : this.clientIds.get(s)!,
       updated_at: this.updated[s]!,
@@ -229,9 +235,9 @@ export class LeaseSlots {
     this.updated[s] = d.updated_at;
     let p = this.poolNo.get(d.pool);
     if (p === undefined) {
-      if (this.pools.length === 0xffff) throw new RangeError('more than 65,535 pool names');
-      this.poolNo.set(d.pool, (p = this.pools.length));
-      this.pools.push(d.pool);
+      if (this.poolNames.size === 0xffff) throw new RangeError('more than 65,535 pool names');
+      this.poolNo.set(d.pool, (p = this.poolNames.size));
+      this.poolNames.set(p, d.pool);
     }
     this.pool[s] = p;
     if (d.hostname === null) this.hostnames.delete(s);

@@ -8,14 +8,7 @@
  */
 import { EventLog } from '../../server/events/event-log.ts';
 import { throwawayEvents } from '../../server/dhcp/warm-start.ts';
-
-// V8's test functions, compiled at run time (the TypeScript source cannot hold `%` calls).
-const natives = (body: string) => new Function('f', body) as (f: unknown) => number;
-const prepare = natives('%PrepareFunctionForOptimization(f); return 0;');
-const optimizeNext = natives('%OptimizeFunctionOnNextCall(f); return 0;');
-const status = natives('return %GetOptimizationStatus(f);');
-/** V8's OptimizationStatus bit for "has optimised code". */
-const OPTIMIZED = 1 << 4;
+import { isOptimised, optimizeNext, prepare } from './v8-natives.ts';
 
 const emit = EventLog.prototype.emit;
 const event = (log: EventLog) => log.emit('service.state', { message: 'dhcp running', data: { service: 'dhcp', state: 'running' } });
@@ -29,8 +22,8 @@ const warm = process.argv[2] === 'bare' ? EventLog.scratch(100) : throwawayEvent
 for (let i = 0; i < 50; i++) event(warm);
 optimizeNext(emit);
 event(warm);
-const before = (status(emit) & OPTIMIZED) !== 0;
+const before = isOptimised(emit);
 appliance.subscribe(() => void calls++);
 event(appliance);
-const after = (status(emit) & OPTIMIZED) !== 0;
+const after = isOptimised(emit);
 process.stdout.write(`${JSON.stringify({ before, after, calls })}\n`);
