@@ -66,11 +66,13 @@ export class LeaseFile {
   private readonly ipShared = new Map<number, Set<number>>();
   /** Slots of leases whose address is not a dotted quad (data written by something else), by that address. */
   private readonly oddIp = new Map<string, Set<number>>();
-  /** The journal's descriptor for appends (journalFd), opened with the file: -1 once closed. */
+  /** The journal's descriptor for appends (journalFd), opened with the file: -1 while closed. */
   private fd: number;
   /** Lines in the file: more than the live leases means compaction has work. */
   private lines = 0;
   private compacting: Promise<void> | null = null;
+  /** close() ran: an append is refused. */
+  private closed = false;
   /** Unreadable lines skipped at load. */
   readonly skippedLines: number;
 
@@ -187,13 +189,20 @@ export class LeaseFile {
   /** Wait for a compaction, then close the descriptors. */
   async close(): Promise<void> {
     while (this.compacting) await this.compacting.catch(() => undefined);
+    this.closed = true;
     this.closeAppend();
     await this.fsync.close();
   }
 
   private append(text: string): void {
-    if (this.fd < 0) throw new Error(`lease file ${this.filename ?? '(in memory)'} is closed`);
+    if (this.fd < 0) this.fd = this.reopen();
     writeAllSync(this.fd, text);
+  }
+
+  /** The journal opened again when a compaction could not (EMFILE, ...); refused after close(). */
+  private reopen(): number {
+    if (this.closed) throw new Error(`lease file ${this.filename ?? '(in memory)'} is closed`);
+    return journalFd(this.filename);
   }
 
   private closeAppend(): void {

@@ -174,6 +174,30 @@ describe('lease file', () => {
     await back.close();
   });
 
+  it('opens its journal with the file, refuses a write after close and loses nothing written before it', async () => {
+    const file = path.join(await tmpDir(), 'leases.db');
+    const f = LeaseFile.open(file);
+    // The journal exists, empty and private, before the first lease (it is opened with the file, not at the first write).
+    const st = await fs.stat(file);
+    expect([st.size, st.mode & 0o777]).toEqual([0, 0o600]);
+    await f.put(lease(1), { durable: true });
+    await f.close();
+    await expect(f.put(lease(2), { durable: true })).rejects.toThrow(`lease file ${file} is closed`);
+    const back = LeaseFile.open(file);
+    expect(await back.find({})).toEqual([lease(1)]);
+    await back.close();
+  });
+
+  it('in memory writes nothing to disk, and runs the same journal and sync code (on /dev/null)', async () => {
+    const m = LeaseFile.memory(8);
+    for (let i = 0; i < 20; i++) await m.put(lease(i), { durable: true });
+    expect(await m.count()).toBe(20);
+    // Each durable write went through the group commit: counted, no fdatasync (/dev/null's file system is memory).
+    expect([m.fsync.syncs, m.fsync.diskSyncs]).toEqual([20, 0]);
+    expect(m.filename).toBeNull();
+    await m.close();
+  });
+
   it('replays journal text: the last line of an _id wins, deletions remove, index lines are not leases', () => {
     const text = [
       JSON.stringify(lease(1)),
