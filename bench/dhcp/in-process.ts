@@ -79,6 +79,8 @@ const w0 = process.cpuUsage();
 await plugin.start();
 while (WARM > 0 && plugin.warmStart().state === 'running') await new Promise((r) => setTimeout(r, 5));
 const warmCpu = process.cpuUsage(w0);
+// The line between the warm start and the DORAs after it, in a trace of V8's (test/dhcp/warm-deopt.test.ts).
+if (WARM > 0) console.log(`warm start done: ${plugin.warmStart().state}`);
 
 const mac = (i: number) =>
   `02:00:${[(i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;

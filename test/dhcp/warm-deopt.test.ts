@@ -90,6 +90,55 @@ describe('the reply path through the warm start', () => {
   );
 });
 
+describe("the real handler's closures after the warm start", () => {
+  // A top-level optimisation job (`id{N,-1}`) of handler.ts's `report` closure, as `--print-opt-source` prints it.
+  const REPORT_JOB = /--- FUNCTION SOURCE \(file:\/\/\S*server\/dhcp\/handler\.ts:\S*\) id\{\d+,-1\}[^\n]*\n[^\n]*requestEvent\(/;
+
+  it("finds report's optimisation job in a trace as V8 prints it", () => {
+    const job =
+      '--- FUNCTION SOURCE (file:///r/server/dhcp/handler.ts:) id{169,-1} start{833} ---\n(type,r,msg,extra)=>d.events.emit(type,requestEvent(r,msg,extra))\n';
+    expect(REPORT_JOB.test(job)).toBe(true);
+    // Inlined into another job (id{N,0}): not a compile of its own.
+    expect(REPORT_JOB.test(job.replace('{169,-1}', '{169,0}'))).toBe(false);
+  });
+
+  it("get the warm start's optimised code: report is not compiled again after the warm start", { timeout: 120_000 }, () => {
+    // Compiled on the main thread (--no-concurrent-recompilation): one thread prints the trace, so its lines stay whole.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-warm-report-'));
+    try {
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--trace-opt',
+          '--print-opt-source',
+          '--no-concurrent-recompilation',
+          'bin/run-ts.mjs',
+          'bench/dhcp/in-process.ts',
+          '--sources',
+          '--cold',
+          '--warm-start',
+          '4000',
+          '--count',
+          '2000',
+          '--dir',
+          dir,
+        ],
+        { cwd: REPO, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const done = r.stdout.indexOf('warm start done: done');
+      expect(done).toBeGreaterThan(0);
+      // The warm start compiled it: the trace is on and the pattern finds it.
+      expect(REPORT_JOB.test(r.stdout.slice(0, done))).toBe(true);
+      // Without the plugin holding the last warm handler (plugin.ts warmKept), the closing full collection took that
+      // code and the first real DORAs compiled report again (three runs of three).
+      expect(REPORT_JOB.test(r.stdout.slice(done))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the warm start's event log", () => {
   // `emit` optimised after the appliance's log called one listener and the warm start's log ran, then a listener never
   // called before gets an event.
