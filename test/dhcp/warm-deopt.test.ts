@@ -30,6 +30,26 @@ function bailouts(text: string): { reason: string; fn: string }[] {
   return out;
 }
 
+/**
+ * bench/dhcp/in-process.ts from the sources, the plugin's warm start of `warm` DORAs and then 2,000 real ones, under
+ * node's `v8Flags`; its output. The bench's data dir is a temporary folder, removed after.
+ */
+function inProcessTrace(v8Flags: string[], warm: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-warm-trace-'));
+  try {
+    const args = ['bench/dhcp/in-process.ts', '--sources', '--cold', '--warm-start', String(warm), '--count', '2000', '--dir', dir];
+    const r = spawnSync(process.execPath, [...v8Flags, 'bin/run-ts.mjs', ...args], {
+      cwd: REPO,
+      encoding: 'utf8',
+      maxBuffer: 512 * 1024 * 1024,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('the reply path through the warm start', () => {
   it('reads bailouts as V8 prints them', () => {
     const line =
@@ -48,44 +68,22 @@ describe('the reply path through the warm start', () => {
     'has no "wrong map" bailout of buildReply or reply, no bailout of emit or report for its feedback or its call target, and the end of the warm start invalidates no reply code',
     { timeout: 120_000 },
     () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-warm-deopt-'));
-      try {
-        const r = spawnSync(
-          process.execPath,
-          [
-            '--trace-deopt',
-            'bin/run-ts.mjs',
-            'bench/dhcp/in-process.ts',
-            '--sources',
-            '--cold',
-            '--warm-start',
-            '1000',
-            '--count',
-            '2000',
-            '--dir',
-            dir,
-          ],
-          { cwd: REPO, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
-        );
-        expect(r.status, r.stderr).toBe(0);
-        const all = bailouts(r.stdout);
-        // The trace is on: V8 printed bailouts of other functions in the same run (the warm start's own among them).
-        expect(all.length).toBeGreaterThan(0);
-        expect(all.filter((b) => b.reason === 'wrong map' && (b.fn === 'buildReply' || b.fn === 'reply'))).toEqual([]);
-        // The log's full batch (the real log's 4,096 lines, reached by the DORAs after the warm start) was a branch the
-        // scratch log never took ("insufficient type feedback"), and its clock another target ("wrong call target"):
-        // event-log.ts SCRATCH_FLUSH_LINES, core/clock.ts.
-        // (A "wrong map" of `emit` at the event's input, with other functions' at the same moment, comes and goes between
-        // runs of the same code: not this.)
-        expect(all.filter((b) => (b.fn === 'emit' || b.fn === 'report') && b.reason !== 'wrong map')).toEqual([]);
-        // Closing the scratch event log invalidated the optimised `emit` or `report` (plugin.ts, warmUp). Read up to the
-        // bench's summary line, printed after the real DORAs: the bench closes its own log after it, which does the same.
-        const summary = r.stdout.indexOf('warm start 1000 DORAs');
-        expect(summary).toBeGreaterThan(0);
-        expect(invalidated(r.stdout.slice(0, summary)).filter((f) => f === 'emit' || f === 'report')).toEqual([]);
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      const out = inProcessTrace(['--trace-deopt'], 1000);
+      const all = bailouts(out);
+      // The trace is on: V8 printed bailouts of other functions in the same run (the warm start's own among them).
+      expect(all.length).toBeGreaterThan(0);
+      expect(all.filter((b) => b.reason === 'wrong map' && (b.fn === 'buildReply' || b.fn === 'reply'))).toEqual([]);
+      // The log's full batch (the real log's 4,096 lines, reached by the DORAs after the warm start) was a branch the
+      // scratch log never took ("insufficient type feedback"), and its clock another target ("wrong call target"):
+      // event-log.ts SCRATCH_FLUSH_LINES, core/clock.ts.
+      // (A "wrong map" of `emit` at the event's input, with other functions' at the same moment, comes and goes between
+      // runs of the same code: not this.)
+      expect(all.filter((b) => (b.fn === 'emit' || b.fn === 'report') && b.reason !== 'wrong map')).toEqual([]);
+      // Closing the scratch event log invalidated the optimised `emit` or `report` (plugin.ts, warmUp). Read up to the
+      // bench's summary line, printed after the real DORAs: the bench closes its own log after it, which does the same.
+      const summary = out.indexOf('warm start 1000 DORAs');
+      expect(summary).toBeGreaterThan(0);
+      expect(invalidated(out.slice(0, summary)).filter((f) => f === 'emit' || f === 'report')).toEqual([]);
     },
   );
 });
@@ -104,38 +102,14 @@ describe("the real handler's closures after the warm start", () => {
 
   it("get the warm start's optimised code: report is not compiled again after the warm start", { timeout: 120_000 }, () => {
     // Compiled on the main thread (--no-concurrent-recompilation): one thread prints the trace, so its lines stay whole.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-warm-report-'));
-    try {
-      const r = spawnSync(
-        process.execPath,
-        [
-          '--trace-opt',
-          '--print-opt-source',
-          '--no-concurrent-recompilation',
-          'bin/run-ts.mjs',
-          'bench/dhcp/in-process.ts',
-          '--sources',
-          '--cold',
-          '--warm-start',
-          '4000',
-          '--count',
-          '2000',
-          '--dir',
-          dir,
-        ],
-        { cwd: REPO, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 },
-      );
-      expect(r.status, r.stderr).toBe(0);
-      const done = r.stdout.indexOf('warm start done: done');
-      expect(done).toBeGreaterThan(0);
-      // The warm start compiled it: the trace is on and the pattern finds it.
-      expect(REPORT_JOB.test(r.stdout.slice(0, done))).toBe(true);
-      // Without the plugin holding the last warm handler (plugin.ts warmKept), the closing full collection took that
-      // code and the first real DORAs compiled report again (three runs of three).
-      expect(REPORT_JOB.test(r.stdout.slice(done))).toBe(false);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const out = inProcessTrace(['--trace-opt', '--print-opt-source', '--no-concurrent-recompilation'], 4000);
+    const done = out.indexOf('warm start done: done');
+    expect(done).toBeGreaterThan(0);
+    // The warm start compiled it: the trace is on and the pattern finds it.
+    expect(REPORT_JOB.test(out.slice(0, done))).toBe(true);
+    // Without the plugin holding the last warm handler (plugin.ts warmKept), the closing full collection took that
+    // code and the first real DORAs compiled report again (three runs of three).
+    expect(REPORT_JOB.test(out.slice(done))).toBe(false);
   });
 });
 
