@@ -44,7 +44,8 @@ let nullFd: number | null = null;
  * file with no disk behind it `/dev/null`, opened once per process and never closed. Either way an append is the
  * same code, write(2) included, and no branch of it is first taken at the first real lease: an append that returned
  * early in the DHCP warm start, a journal opened at the first append, and a sync skipped without a disk each left
- * that lease to throw the optimised `write` away ("insufficient type feedback", docs/perf/changes.md, "Two deoptimisations at the first real lease").
+ * that lease to throw the optimised `write` away ("insufficient type feedback"; docs/perf/changes.md, "Two
+ * deoptimisations at the first real lease").
  */
 function journalFd(filename: string | null): number {
   if (filename !== null) return fs.openSync(filename, 'a', 0o600);
@@ -175,9 +176,10 @@ export class LeaseFile {
     this.compacting = (async () => {
       await writeLinesDurably(file, docs.map(leaseLine));
       this.closeAppend();
-      this.fd = journalFd(file);
       await this.fsync.reopen();
       this.lines = docs.length;
+      // Opened now, not at the next append (journalFd); when that fails (EMFILE, ...), the next append tries again.
+      this.fd = journalFd(file);
     })();
     try {
       await this.compacting;

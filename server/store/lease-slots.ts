@@ -108,8 +108,8 @@ export class LeaseSlots {
   /**
    * Pool names by number. A Map, not an array: an array literal takes its elements kind from what earlier arrays of
    * its site came to hold, so the lease table made before the DHCP warm start had an array of small integers and the
-   * warm start's tables, made after, one of any value; V8's code optimised on the latter threw away at the real
-   * table's first lease ("wrong map", docs/perf/changes.md, "Two deoptimisations at the first real lease").
+   * warm start's tables, made after, one of any value; the code V8 optimised on the latter was thrown away at the real
+   * table's first lease ("wrong map"; docs/perf/changes.md, "Two deoptimisations at the first real lease").
    */
   private readonly poolNames = new Map<number, string>();
   private readonly poolNo = new Map<string, number>();
