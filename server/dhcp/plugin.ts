@@ -135,7 +135,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
    * warm start's closing full collection took that code, and the first real packets compiled `report` again
    * (docs/perf/changes.md, "Two deoptimisations at the first real lease").
    */
-  const warmKept = new Set<DhcpHandler>();
+  const warmKept: { handler: DhcpHandler | null } = { handler: null };
   const extra: Record<string, number> = {};
   const bump = (k: string) => (extra[k] = (extra[k] ?? 0) + 1);
 
@@ -217,8 +217,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
           conflictCheck: null,
           noteClientIp: () => undefined,
         });
-        warmKept.clear();
-        warmKept.add(h);
+        warmKept.handler = h;
         return h;
       },
     });
@@ -352,7 +351,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
       stopping = true;
       stopWaiting();
       await warmRun;
-      warmKept.clear();
+      warmKept.handler = null;
       for (const t of timers.splice(0)) t();
       await Promise.all(sockets.splice(0).map((s) => s.close()));
     },

@@ -42,7 +42,7 @@ const FLUSH_LINES = 4096;
 /** The scratch log's arena chunk: a few dozen events each. */
 export const SCRATCH_CHUNK_BYTES = 16 * 1024;
 /** The scratch log's full batch: a few exchanges' events (see EventLog.scratch). */
-export const SCRATCH_FLUSH_LINES = 64;
+const SCRATCH_FLUSH_LINES = 64;
 
 /** The event log. */
 export class EventLog implements EventSink {

@@ -1,14 +1,14 @@
 /**
- * The reply path stays optimised through the DHCP warm start: the plugin, its warm start and then real relayed DORAs
- * (bench/dhcp/in-process.ts, from the sources) under V8's `--trace-deopt`. Before the reply's option list was built by
- * push alone, every run printed "wrong map" bailouts of `buildReply` and `reply` during the warm start, and `reply`
- * was compiled again under the first real load (docs/perf/changes.md, "The reply's option list"). And the warm start's
- * scratch event log has listeners, so that the real log's first new listener does not deoptimise `emit` (a child under
- * `--allow-natives-syntax`, test/support/emit-feedback-main.ts; docs/perf/changes.md, "Compiler threads, idle
- * wake-ups and spinning"); and `emit` (in `report`) is not thrown away at the real log's first full batch or its clock
- * (docs/perf/changes.md, "Two deoptimisations at the first real lease"). And the lease journal's and the lease slots' `write`, optimised on the warm start's lease
- * files in memory, stay optimised at the real file's first lease (test/support/lease-feedback-main.ts;
- * docs/perf/changes.md, "Two deoptimisations at the first real lease").
+ * What V8 optimises during the DHCP warm start stays optimised once the real packets come
+ * (docs/perf/changes.md, "The reply's option list", "Compiler threads, idle wake-ups and spinning", "Two
+ * deoptimisations at the first real lease"):
+ * - the reply path, through the plugin, its warm start and real relayed DORAs (bench/dhcp/in-process.ts, from the
+ *   sources) under `--trace-deopt`: no "wrong map" of `buildReply` or `reply`, no bailout of `emit` or `report` for
+ *   missing feedback or a wrong call target;
+ * - the real handler's `report` is not compiled again after the warm start (the same bench under `--trace-opt`);
+ * - `emit` keeps its code at the real log's first new listener, and the lease journal's and slots' `write` at the real
+ *   file's first lease (children under `--allow-natives-syntax`: test/support/emit-feedback-main.ts,
+ *   lease-feedback-main.ts).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -113,17 +113,17 @@ describe("the real handler's closures after the warm start", () => {
   });
 });
 
+/** A child under `--allow-natives-syntax` (test/support/*-feedback-main.ts): the JSON line it prints. */
+function nativesChild(main: string, ...args: string[]): unknown {
+  const r = spawnSync(process.execPath, ['--allow-natives-syntax', 'bin/run-ts.mjs', main, ...args], { cwd: REPO, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
 describe("the warm start's event log", () => {
   // `emit` optimised after the appliance's log called one listener and the warm start's log ran, then a listener never
   // called before gets an event.
-  const run = (mode: 'bare' | 'warm') => {
-    const r = spawnSync(process.execPath, ['--allow-natives-syntax', 'bin/run-ts.mjs', 'test/support/emit-feedback-main.ts', mode], {
-      cwd: REPO,
-      encoding: 'utf8',
-    });
-    expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(r.stdout) as { before: boolean; after: boolean; calls: number };
-  };
+  const run = (mode: 'bare' | 'warm') => nativesChild('test/support/emit-feedback-main.ts', mode);
 
   it('has listeners, so a new listener of the real log does not deoptimise emit (a scratch log without them does)', () => {
     const bare = run('bare');
@@ -135,13 +135,8 @@ describe("the warm start's event log", () => {
 
 describe("the warm start's lease files", () => {
   it("train the real lease file's write: its first lease keeps both writes optimised (a lease of another shape does not)", () => {
-    const r = spawnSync(process.execPath, ['--allow-natives-syntax', 'bin/run-ts.mjs', 'test/support/lease-feedback-main.ts'], {
-      cwd: REPO,
-      encoding: 'utf8',
-    });
-    expect(r.status, r.stderr).toBe(0);
     // Before the change `after` was false: the real file's slots had an array of another elements kind ("wrong map"),
     // and its journal's first append opened the file and synced it, branches the warm start never took.
-    expect(JSON.parse(r.stdout)).toEqual({ before: true, after: true, other: false });
+    expect(nativesChild('test/support/lease-feedback-main.ts')).toEqual({ before: true, after: true, other: false });
   });
 });
