@@ -16,6 +16,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   atftp: 'atftp',
   curl: 'curl',
   taskset: 'util-linux',
+  cc: 'gcc',
   'qemu-system-x86_64': 'qemu-system-x86',
 };
 

@@ -5,7 +5,8 @@
 //   tftp-pump  the data phase of a TFTP read transfer (server/tftp/native-transfer.ts)
 //   udp-batch  the DHCP server's sockets, read with recvmmsg(2) (server/net/native-udp.ts)
 //   reexec     bin/crashcart.mjs starting `serve` again with the V8 flags it lacks (bin/v8-flags.mjs, server/system/v8-flags.ts)
-//   sched-idle V8's background threads moved to SCHED_IDLE on one CPU (server/system/background-threads.ts)
+//   fsync-thread  the group commit's fdatasync on a thread of its own (server/store/group-fsync.ts)
+//   sched-policy  on one CPU, V8's background threads at SCHED_IDLE and the main thread at SCHED_FIFO (server/system/background-threads.ts)
 // Needs a C compiler and Node's headers (Debian: gcc, libc6-dev; the headers come with Node under
 // <prefix>/include/node). Skips an addon whose output is newer than its source. Without the addons the
 // appliance still works: the node plane sends from memory, TFTP runs in JavaScript and DHCP reads through

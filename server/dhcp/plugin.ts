@@ -23,7 +23,7 @@ import { encodeExtraOptions } from './extra-options.ts';
 import { realDhcpIo, type DhcpIo, type DhcpIoFactory, type Nic } from './io.ts';
 import { udpBatch } from '../net/native-udp.ts';
 import { collectGarbageNow } from '../system/full-gc.ts';
-import { BACKGROUND_NICE, yieldBackgroundThreads } from '../system/background-threads.ts';
+import { BACKGROUND_NICE, mainThreadFirst, yieldBackgroundThreads } from '../system/background-threads.ts';
 import { handlerEvents, handlerHooks, memoryLeaseStore, runWarmStart, silentLogger, throwawayEvents } from './warm-start.ts';
 import {
   DEFAULT_LEASE_S,
@@ -234,14 +234,23 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
     const collectMs = r.complete && !stopping ? collectGarbageNow() : 0;
     // From now on the optimiser compiles in the main thread's idle time on one CPU (server/system/background-threads.ts);
     // not before: the warm start's own compiling has to finish first.
+    // And the main thread, real-time on one CPU, takes the CPU from them the moment a packet wakes it.
     if (r.complete && !stopping) {
       const y = yieldBackgroundThreads();
-      if (y.threads.length > 0)
+      if (y.threads.length > 0) {
+        const m = mainThreadFirst();
         log.info(
-          { threads: y.threads.length, nice: BACKGROUND_NICE, schedIdle: y.policy.idle, ...(y.policy.idle ? {} : { why: y.policy.why }) },
+          {
+            threads: y.threads.length,
+            nice: BACKGROUND_NICE,
+            schedIdle: y.policy.idle,
+            ...(y.policy.idle ? {} : { why: y.policy.why }),
+            mainRealtime: m.realtime,
+            ...(m.realtime ? {} : { mainWhy: m.why }),
+          },
           "dhcp: V8's background threads yield to the main thread (one CPU)",
         );
-      else log.debug({ why: y.skipped }, "dhcp: V8's background threads left as they are");
+      } else log.debug({ why: y.skipped }, "dhcp: V8's background threads left as they are");
     }
     warm = { state: r.complete ? 'done' : 'off', exchanges: r.exchanges, replies: r.replies, ms: r.ms, cpuMs: r.cpuMs, collectMs };
     if (r.complete)

@@ -6,8 +6,50 @@
  * fdatasync is skipped: it returns at once there and persists nothing more, but
  * each call is a round trip through the thread pool, which on a server pinned
  * to one core cost more than the rest of a lease write (bench/dhcp, fsync off).
+ *
+ * The fdatasync runs on a thread of its own (native/fsync-thread.c), not in
+ * Node's thread pool: on one CPU the main thread is real-time
+ * (server/system/background-threads.ts) and the sync thread above it, so a
+ * lease's ACK waits for the disk alone, not for a pool thread to get the CPU.
+ * Without the addon it goes through the pool as before.
  */
 import fs from 'node:fs/promises';
+import { getSystemErrorName } from 'node:util';
+import { loadAddon } from '../net/native-addon.ts';
+
+/** The `fsync-thread` addon: fdatasync(fd) on its thread, `done(errno, ms)` on Node's. */
+interface FsyncThread {
+  datasync(fd: number, done: (errno: number, ms: number) => void): void;
+}
+const fsyncThread = loadAddon<FsyncThread>('fsync-thread');
+
+/** How a group commit flushes its file: fdatasync of the handle, resolving or rejecting as Node's `datasync` does. */
+export type Datasync = (h: fs.FileHandle, filename: string) => Promise<void>;
+
+/** Through Node's thread pool: the fallback without the addon. */
+export const POOL_DATASYNC: Datasync = (h) => h.datasync();
+
+/** On the sync thread. */
+function threadDatasync(a: FsyncThread): Datasync {
+  return (h, filename) =>
+    new Promise<void>((resolve, reject) =>
+      a.datasync(h.fd, (errno) => {
+        if (errno === 0) return resolve();
+        const code = getSystemErrorName(-errno);
+        reject(
+          Object.assign(new Error(`${code}: fdatasync failed, '${filename}'`), {
+            code,
+            errno: -errno,
+            syscall: 'fdatasync',
+            path: filename,
+          }),
+        );
+      }),
+    );
+}
+
+/** The sync thread when the addon loaded, else the pool. */
+const DEFAULT_DATASYNC: Datasync = fsyncThread.addon ? threadDatasync(fsyncThread.addon) : POOL_DATASYNC;
 
 /** statfs f_type of memory file systems (linux/magic.h: TMPFS_MAGIC, RAMFS_MAGIC). */
 const MEMORY_FS_TYPES = new Set([0x01021994, 0x858458f6]);
@@ -38,10 +80,12 @@ export class GroupFsync {
    *   syncs the node and facts files after every change, and most changes touch one of them), and a caller
    *   whose writes all came before the sync in flight started joins it instead of the next one. Without it
    *   every call syncs (lease-file.ts writes its own file).
+   * @param datasync how the file is flushed: the sync thread, or the pool without the addon (tests run both)
    */
   constructor(
     private readonly filename: string,
     private readonly writes: (() => number) | null = null,
+    private readonly datasync: Datasync = DEFAULT_DATASYNC,
   ) {}
 
   /** Resolve once everything written to the file before this call is on disk. */
@@ -76,10 +120,13 @@ export class GroupFsync {
     return this.next;
   }
 
-  /** Forget the open handle (the file was replaced by compaction). */
+  /** Forget the open handle (the file was replaced by compaction); a sync in flight on it ends first. */
   async reopen(): Promise<void> {
     const h = this.handle;
     this.handle = null;
+    // The sync thread holds the bare descriptor: closed under it, the number could name another file by the time it
+    // syncs. (Node's own FileHandle waits for its pool operations; it does not know of the thread's.)
+    await this.running?.catch(() => undefined);
     await h?.close().catch(() => undefined);
   }
 
@@ -88,7 +135,7 @@ export class GroupFsync {
     if (!this.memoryFs) {
       if (!this.handle) this.handle = await fs.open(this.filename, 'r');
       const t0 = performance.now();
-      await this.handle.datasync();
+      await this.datasync(this.handle, this.filename);
       const ms = performance.now() - t0;
       this.diskSyncs++;
       this.diskMs += ms;

@@ -16,12 +16,23 @@
  * CPU while the main thread slept between two batches kept it for its slice after the main thread woke, so in the
  * first 400 ms of a burst the compiler still took 18-42 % of the one CPU and the main thread queued packets behind it
  * (`perf record -e sched:sched_switch`, bench/dhcp pinned at 3,000/s). So they are also moved to SCHED_IDLE (the
- * `sched-idle` addon, native/sched-idle.c): a thread of the normal policy that wakes takes the CPU from them at once
+ * `sched-policy` addon, native/sched-policy.c): a thread of the normal policy that wakes takes the CPU from them
  * (docs/perf/changes.md, "The first half second of a burst, taken apart"). Without the addon they stay at nice 19.
+ *
+ * Not always at once, though: on the bench hosts' Linux 6.18 a wake-up of the normal-policy main thread was now and
+ * then left waiting for the scheduler's next tick (up to 4 ms at 250 Hz) while a SCHED_IDLE compiler job kept the
+ * CPU, a few times in a burst's first half second (`perf` sched trace of `serve` under perfdhcp); a C program of the
+ * same pattern (bench/sched/wake-latency.c) shows it too. A real-time thread that wakes gets the CPU without
+ * that wait. So on one CPU the main thread also moves to SCHED_FIFO at the lowest real-time priority
+ * (`mainThreadFirst`), with the reset-on-fork flag: the threads and processes it creates start at the normal policy.
+ * The group commit's sync thread goes one above it, or the durable ACKs would wait for the main thread to sleep. The
+ * kernel's real-time throttling (by default at most 950 ms of each second, `sched_rt_runtime_us`) leaves the rest of
+ * the CPU to everything else should the main thread ever spin; with the throttling off (-1) nothing is raised
+ * (docs/perf/changes.md, "The main thread real-time on one CPU").
  *
  * Which threads: Node names none of its own, so the platform threads are told apart by their signal mask, which
  * Node sets to SIGUSR1 alone (the inspector's signal goes to the main thread); libuv's pool threads block nothing,
- * the inspector's signal thread blocks everything, and the addons' threads carry names (`cc-sendfile`,
+ * the inspector's signal thread blocks everything, and the addons' threads carry names (`cc-fsync`, `cc-sendfile`,
  * `cc-tftp-pump`). A Node that changes this finds no thread, and nothing changes.
  */
 import fs from 'node:fs';
@@ -31,11 +42,26 @@ import { loadAddon } from '../net/native-addon.ts';
 /** The nice value the platform threads get: the lowest priority, as for any background job. */
 export const BACKGROUND_NICE = 19;
 
-/** The `sched-idle` addon (native/sched-idle.c): a thread moved to SCHED_IDLE. */
-interface SchedIdle {
+/** The `sched-policy` addon (native/sched-policy.c): a thread moved to SCHED_IDLE, or to SCHED_FIFO at a priority. */
+interface SchedPolicy {
   idle(tid: number): void;
+  fifo(tid: number, priority: number): void;
 }
-const schedIdle = loadAddon<SchedIdle>('sched-idle');
+const schedPolicy = loadAddon<SchedPolicy>('sched-policy');
+
+/** The main thread's real-time priority: the lowest of SCHED_FIFO's (1-99), above every thread of the normal policy. */
+export const MAIN_THREAD_FIFO_PRIORITY = 1;
+
+/**
+ * The group commit's sync thread (native/fsync-thread.c, named `cc-fsync`) goes above the main thread: an ACK that
+ * waits for its lease's fdatasync then waits for the disk, not for the main thread to sleep. It only starts syncs and
+ * reports them, microseconds of CPU each; it never computes.
+ */
+export const SYNC_THREAD_NAME = 'cc-fsync';
+export const SYNC_THREAD_FIFO_PRIORITY = 2;
+
+/** Where the kernel says how much of each period real-time threads may run (-1: all of it). */
+const RT_RUNTIME_FILE = '/proc/sys/kernel/sched_rt_runtime_us';
 
 /** SIGUSR1 (10) alone, as /proc's SigBlk shows a mask: bit 9. */
 const SIGUSR1_ONLY = 1n << 9n;
@@ -88,9 +114,9 @@ export interface YieldResult {
 export function yieldBackgroundThreads(
   cpus = os.availableParallelism(),
   tasks: () => TaskInfo[] = ownTasks,
-  addon: SchedIdle | null = schedIdle.addon,
+  addon: SchedPolicy | null = schedPolicy.addon,
 ): YieldResult {
-  const policy = { idle: false, why: addon ? 'not changed' : schedIdle.addon ? 'the sched-idle addon not used' : schedIdle.why };
+  const policy = { idle: false, why: addon ? 'not changed' : schedPolicy.addon ? 'the sched-policy addon not used' : schedPolicy.why };
   if (process.platform !== 'linux') return { threads: [], policy, skipped: 'not Linux' };
   if (cpus > 1) return { threads: [], policy, skipped: `${cpus} CPUs: the platform threads run beside the main thread` };
   const threads: number[] = [];
@@ -117,4 +143,63 @@ export function yieldBackgroundThreads(
     policy.why = 'SCHED_IDLE';
   }
   return { threads, policy, skipped: threads.length === 0 ? 'no platform thread found (this Node marks them differently)' : null };
+}
+
+/** What `mainThreadFirst` did: the main thread real-time, or why not. */
+export interface MainThreadResult {
+  realtime: boolean;
+  why: string;
+}
+
+/** The kernel's real-time runtime per period in µs (-1: unlimited), or null when it cannot be read. */
+export function rtRuntimeUs(file = RT_RUNTIME_FILE): number | null {
+  try {
+    const v = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * On one CPU, move the main thread (this process's first, `process.pid`) to SCHED_FIFO at MAIN_THREAD_FIFO_PRIORITY
+ * with reset-on-fork, so that its wake-up takes the CPU from V8's background threads at once (the header says why),
+ * after the sync thread went to SYNC_THREAD_FIFO_PRIORITY above it: with the sync thread at the normal policy, a
+ * durable ACK would wait for the real-time main thread to sleep before its sync could start. Left at the normal
+ * policy with more CPUs, without the addon or the sync thread, when the kernel does not throttle real-time threads,
+ * or when not allowed (an RLIMIT_RTPRIO of 2 or more, CAP_SYS_NICE or root: docs/privileges.md); `why` says which.
+ */
+export function mainThreadFirst(
+  cpus = os.availableParallelism(),
+  addon: SchedPolicy | null = schedPolicy.addon,
+  rtRuntime: () => number | null = rtRuntimeUs,
+  tasks: () => TaskInfo[] = ownTasks,
+): MainThreadResult {
+  if (process.platform !== 'linux') return { realtime: false, why: 'not Linux' };
+  if (cpus > 1) return { realtime: false, why: `${cpus} CPUs: the background threads run beside the main thread` };
+  if (!addon) return { realtime: false, why: schedPolicy.addon ? 'the sched-policy addon not used' : schedPolicy.why };
+  const runtime = rtRuntime();
+  if (runtime === null || runtime < 0)
+    return {
+      realtime: false,
+      why: `the kernel does not cap real-time threads (${RT_RUNTIME_FILE} ${runtime ?? 'unreadable'}): the main thread stays at the normal policy`,
+    };
+  const sync = tasks().filter((t) => t.comm === SYNC_THREAD_NAME);
+  if (sync.length === 0)
+    return { realtime: false, why: `no ${SYNC_THREAD_NAME} thread (native/fsync-thread.c): the main thread stays at the normal policy` };
+  try {
+    for (const t of sync) addon.fifo(t.tid, SYNC_THREAD_FIFO_PRIORITY);
+    addon.fifo(process.pid, MAIN_THREAD_FIFO_PRIORITY);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const fix =
+      code === 'EPERM'
+        ? ': allow real-time priorities up to 2 (LimitRTPRIO=2 in the systemd unit, `ulimit -r 2`) or run as root (docs/privileges.md)'
+        : '';
+    return { realtime: false, why: `sched_setscheduler refused: ${(e as Error).message}${fix}` };
+  }
+  return {
+    realtime: true,
+    why: `SCHED_FIFO ${MAIN_THREAD_FIFO_PRIORITY}, reset on fork; ${SYNC_THREAD_NAME} at ${SYNC_THREAD_FIFO_PRIORITY}`,
+  };
 }

@@ -145,7 +145,8 @@ describe('electron-builder.yml', () => {
       'build/out/native/crashcart-sendfile-linux-x64.node',
       'build/out/native/crashcart-tftp-pump-linux-x64.node',
       'build/out/native/crashcart-udp-batch-linux-x64.node',
-      'build/out/native/crashcart-sched-idle-linux-x64.node',
+      'build/out/native/crashcart-sched-policy-linux-x64.node',
+      'build/out/native/crashcart-fsync-thread-linux-x64.node',
     ])
       expect(unpacked(rel), rel).toBe(true);
     for (const dir of runtime) expect(unpacked(path.join(path.relative(REPO_ROOT, dir), 'package.json')), dir).toBe(true);

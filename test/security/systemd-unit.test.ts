@@ -50,6 +50,8 @@ describe('resources/systemd/crashcart.service', () => {
     expect(s.get('AmbientCapabilities')).toBe('CAP_NET_BIND_SERVICE CAP_NET_RAW');
     expect(s.get('CapabilityBoundingSet')).toBe('CAP_NET_BIND_SERVICE CAP_NET_RAW');
     expect(s.get('NoNewPrivileges')).toBe('yes');
+    // The two lowest real-time priorities and no other (main and sync threads on one CPU: server/system/background-threads.ts).
+    expect(s.get('LimitRTPRIO')).toBe('2');
     expect(s.get('User')).toBe('crashcart');
     expect(s.get('StateDirectory')).toBe('crashcart');
     expect(s.get('RuntimeDirectory')).toBe('crashcart');
