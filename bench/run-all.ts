@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../server/boot/microkernel-assets.ts';
 
-const BENCHES = ['checkin', 'dhcp', 'tftp', 'http', 'storm', 'microkernel', 'loaders'];
+const BENCHES = ['checkin', 'dhcp', 'sched', 'tftp', 'http', 'storm', 'microkernel', 'loaders'];
 let failed = 0;
 for (const b of BENCHES) {
   const entry = path.join(REPO_ROOT, 'bench', b, 'run.ts');

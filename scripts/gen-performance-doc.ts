@@ -113,6 +113,13 @@ ${part('bench/dhcp/RESULTS-equal-replies-noon.md', '')}
 
 ${part('bench/dhcp/RESULTS-shipped.md', '')}
 
+## Wake-up latency on one CPU (\`bench/sched\`)
+
+What the DHCP server's main thread is real-time for on one CPU (docs/perf/changes.md, "The main thread real-time on one
+CPU"): the kernel's part alone, in C, with the main thread at the normal policy and at SCHED_FIFO 1.
+
+${part('bench/sched/RESULTS.md', '_not run_')}
+
 ## TFTP (\`bench/tftp\`)
 
 ${part('bench/tftp/RESULTS.md', '_not run_')}

@@ -21,7 +21,7 @@ import {
   SYNC_THREAD_FIFO_PRIORITY,
   type TaskInfo,
 } from '../../server/system/background-threads.ts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
 const status = (sigBlk: string) =>
@@ -51,7 +51,7 @@ describe('platformThreads', () => {
   });
 });
 
-describe('mainThreadFirst, when the main thread stays at the normal policy', () => {
+describe("mainThreadFirst's decision, with a stand-in addon, kernel setting and thread list", () => {
   const calls: number[][] = [];
   const addon = {
     idle: () => undefined,
@@ -106,14 +106,18 @@ describe('mainThreadFirst, when the main thread stays at the normal policy', () 
 
   it('reads the kernel setting as /proc prints it', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cc-rt-runtime-'));
-    const f = (text: string) => {
-      writeFileSync(path.join(dir, 'v'), text);
-      return rtRuntimeUs(path.join(dir, 'v'));
-    };
-    expect(f('950000\n')).toBe(950_000);
-    expect(f('-1\n')).toBe(-1);
-    expect(f('lots\n')).toBeNull();
-    expect(rtRuntimeUs(path.join(dir, 'missing'))).toBeNull();
+    try {
+      const f = (text: string) => {
+        writeFileSync(path.join(dir, 'v'), text);
+        return rtRuntimeUs(path.join(dir, 'v'));
+      };
+      expect(f('950000\n')).toBe(950_000);
+      expect(f('-1\n')).toBe(-1);
+      expect(f('lots\n')).toBeNull();
+      expect(rtRuntimeUs(path.join(dir, 'missing'))).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
