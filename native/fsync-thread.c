@@ -30,7 +30,6 @@ typedef struct shared shared_t;
 
 typedef struct job {
   lw_msg_t msg; /* first: a message is its job */
-  shared_t *sh;
   int fd;
   int err;
   double ms;
@@ -125,10 +124,8 @@ static napi_value js_datasync(napi_env env, napi_callback_info info) {
   }
   job_t *j = calloc(1, sizeof *j);
   if (!j) return throw_errno(env, "fsync-thread", ENOMEM);
-  j->sh = sh;
   j->fd = fd;
   j->msg.kind = C_SYNC;
-  j->msg.job = j;
   if (napi_create_reference(env, argv[1], 1, &j->done) != napi_ok) {
     free(j);
     return throw_errno(env, "fsync-thread", ENOMEM);
