@@ -16,3 +16,26 @@ export function statCpuMs(stat: string, children = false): number {
 export function procCpuMs(statFile: string, children = false): number {
   return statCpuMs(readFileSync(statFile, 'utf8'), children);
 }
+
+/** One CPU's time from /proc/stat, in ms: busy (user, nice, system, irq, softirq), idle (idle, iowait), and steal (taken by the hypervisor). */
+export interface CoreTimes {
+  busy: number;
+  idle: number;
+  steal: number;
+}
+
+/** Every `cpuN` line of /proc/stat's text (proc(5): user nice system idle iowait irq softirq steal ...), by N. */
+export function coreTimes(text: string): CoreTimes[] {
+  const out: CoreTimes[] = [];
+  for (const m of text.matchAll(/^cpu(\d+) (.*)$/gm)) {
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = m[2]!
+      .trim()
+      .split(/\s+/)
+      .map((x) => (Number(x) * 1000) / 100);
+    out[Number(m[1])] = { busy: user! + nice! + system! + irq! + softirq!, idle: idle! + iowait!, steal: steal ?? 0 };
+  }
+  return out;
+}
+
+/** This machine's CPUs' time so far (/proc/stat). */
+export const readCoreTimes = (): CoreTimes[] => coreTimes(readFileSync('/proc/stat', 'utf8'));

@@ -20,7 +20,7 @@ import { createLab, REPO, run, SERVER_IP, type Lab } from '../../test/tftp/helpe
 import { crashcart, crashcartJs, dnsmasq, tftpdHpa, type StartServer } from './servers.ts';
 import { requireTools } from '../require-tools.ts';
 import { clientRun, curlArgs } from './clients.ts';
-import { procCpuMs } from '../proc-stat.ts';
+import { procCpuMs, readCoreTimes, type CoreTimes } from '../proc-stat.ts';
 import { median } from '../percentile.ts';
 
 const { values: v } = parseArgs({
@@ -143,11 +143,14 @@ async function curlRound(lab: Lab, row: Row, cpus: string | null): Promise<numbe
   return s;
 }
 
-/** MiB/s (of the median round), the server's CPU microseconds per DATA block and the MiB/s of each pass's median round; or why the row failed. */
-type Cell = { mibs: number; cpuUsPerBlock: number; passMibs: number[] } | string;
+/**
+ * MiB/s (of the median round), the server's CPU microseconds per DATA block, the MiB/s of each pass's median round,
+ * and each CPU's busy and steal share of the rounds' wall time (percent, the passes' mean); or why the row failed.
+ */
+type Cell = { mibs: number; cpuUsPerBlock: number; passMibs: number[]; busy: number[]; steal: number[] } | string;
 
-/** One pass of one server: its rounds' seconds and the server's CPU over them; or why it failed. */
-type Pass = { rounds: number[]; cpuMs: number } | string;
+/** One pass of one server: its rounds' seconds, the server's CPU over them, and every CPU's time over them; or why it failed. */
+type Pass = { rounds: number[]; cpuMs: number; wallMs: number; cores: CoreTimes[] } | string;
 
 /** CPU time (ms) of a process and its reaped children: utime + stime + cutime + cstime. */
 const cpuMs = (pid: number): number => procCpuMs(`/proc/${pid}/stat`, true);
@@ -164,9 +167,17 @@ async function measure(lab: Lab, start: StartServer, dir: string, row: Row, mode
     const rounds: number[] = [];
     await new Promise((r) => setTimeout(r, 50)); // tftpd-hpa reaps its warm-up child
     const c0 = cpuMs(srv.pid);
+    const k0 = readCoreTimes();
+    const t0 = performance.now();
     for (let i = 0; i < reps; i++) rounds.push(await round(lab, row, mode.client));
+    const wallMs = performance.now() - t0;
+    const cores = readCoreTimes().map((k, i) => ({
+      busy: k.busy - k0[i]!.busy,
+      idle: k.idle - k0[i]!.idle,
+      steal: k.steal - k0[i]!.steal,
+    }));
     await new Promise((r) => setTimeout(r, 50));
-    return { rounds, cpuMs: cpuMs(srv.pid) - c0 };
+    return { rounds, cpuMs: cpuMs(srv.pid) - c0, wallMs, cores };
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   } finally {
@@ -184,10 +195,14 @@ function cellOf(row: Row, passes: Pass[]): Cell {
   const ok = passes as Exclude<Pass, string>[];
   const rounds = ok.flatMap((p) => p.rounds);
   const cpu = ok.reduce((a, p) => a + p.cpuMs, 0);
+  const share = (k: 'busy' | 'steal') =>
+    ok[0]!.cores.map((_, i) => (100 * ok.reduce((a, p) => a + p.cores[i]![k] / p.wallMs, 0)) / ok.length);
   return {
     mibs: mibsOf(row, rounds),
     cpuUsPerBlock: (cpu * 1000) / (blocksOf(row) * rounds.length),
     passMibs: ok.map((p) => mibsOf(row, p.rounds)),
+    busy: share('busy'),
+    steal: share('steal'),
   };
 }
 
@@ -204,9 +219,15 @@ function table(rows: Row[], results: Map<string, Cell[]>): string {
   const fmt = (c: Cell | undefined) => (typeof c === 'object' ? c.mibs.toFixed(1) : `failed (${c ?? 'not run'})`);
   // tftpd-hpa serves each transfer from a forked child its parent does not account for: no figure.
   const cpu = (c: Cell | undefined, k: number) => (typeof c === 'object' && NAMES[k] !== 'tftpd-hpa' ? c.cpuUsPerBlock.toFixed(1) : '-');
+  // Each CPU's busy share of the rounds (and the hypervisor's steal, when any): which side the row waited for.
+  const cores = (c: Cell | undefined) =>
+    typeof c === 'object'
+      ? c.busy.map((b) => b.toFixed(0)).join(' / ') +
+        (Math.max(...c.steal) >= 1 ? ` (steal ${c.steal.map((x) => x.toFixed(0)).join(' / ')})` : '')
+      : '-';
   const lines = [
-    `| row | Crashcart MiB/s | tftpd-hpa MiB/s | dnsmasq MiB/s | Crashcart / best other | per pass, min-max | server CPU per block, µs (ours / tftpd-hpa / dnsmasq) | Crashcart --tftp-js MiB/s (/ best other), CPU µs/block |`,
-    `|---|---:|---:|---:|---:|---|---|---|`,
+    `| row | Crashcart MiB/s | tftpd-hpa MiB/s | dnsmasq MiB/s | Crashcart / best other | per pass, min-max | server CPU per block, µs (ours / tftpd-hpa / dnsmasq) | CPUs busy, % (CPU 0 / CPU 1): ours; dnsmasq | Crashcart --tftp-js MiB/s (/ best other), CPU µs/block |`,
+    `|---|---:|---:|---:|---:|---|---|---|---|`,
   ];
   for (const row of rows) {
     const r = results.get(row.label);
@@ -220,7 +241,7 @@ function table(rows: Row[], results: Map<string, Cell[]>): string {
       `| ${row.label} | ${fmt(ours)} | ${fmt(hpa)} | ${fmt(dnsmasq)} | ${ratioOf(ours)} | ${passRange(ours, [hpa, dnsmasq])} | ${r
         .slice(0, 3)
         .map((c, k) => cpu(c, k))
-        .join(' / ')} | ${jsCell} |`,
+        .join(' / ')} | ${cores(ours)}; ${cores(dnsmasq)} | ${jsCell} |`,
     );
   }
   return lines.join('\n');
@@ -285,6 +306,9 @@ Each row runs in ${PASSES} passes; a pass starts each server afresh in turn (the
 its share of the row's repetitions (\`--reps\` or the row's own, split over the passes), so a burst of load from
 another job lands in one pass of each server. "Per pass" is ours over the best other server's in the same pass.
 tftpd-hpa and dnsmasq do not implement RFC 7440, so on windowsize rows they answer without it and run lock-step.
+"CPUs busy" is each CPU's busy share (user, system, interrupts) of the rounds' wall time, the passes' mean, from
+/proc/stat: pinned, CPU 0 is the server's and CPU 1 the clients'; a CPU near 100 % is the one the row waited for.
+"steal" is time the hypervisor gave to other guests, shown when it reached 1 %.
 
 ${tables.join('\n\n')}
 `;

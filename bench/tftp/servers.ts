@@ -41,8 +41,18 @@ function killed(c: ChildProcess): Promise<void> {
   });
 }
 
-const spawnPinned = (lab: Lab, cpus: string | null, cmd: string, args: string[]) =>
-  cpus ? lab.spawnServer('taskset', ['-c', cpus, cmd, ...args]) : lab.spawnServer(cmd, args);
+/**
+ * The peer in the server namespace, under taskset when pinned. Its output is read and dropped: `dnsmasq --no-daemon`
+ * logs every transfer to stderr as well as to syslog, and a pipe nobody reads fills up (64 KiB) and stops it in
+ * write(2). Until 2026-12-06 nothing read it, and dnsmasq stopped answering after about 400 transfers since its
+ * start; bench/tftp starts every server afresh per pass (at most 301 transfers), so no table ran into it.
+ */
+function spawnPinned(lab: Lab, cpus: string | null, cmd: string, args: string[]): ChildProcess {
+  const c = cpus ? lab.spawnServer('taskset', ['-c', cpus, cmd, ...args]) : lab.spawnServer(cmd, args);
+  c.stdout?.resume();
+  c.stderr?.resume();
+  return c;
+}
 
 /** Crashcart's TFTP plugin (pinned to the veth, blksize capped by its MTU). */
 export const crashcart: StartServer = async (lab, root, cpus) => {
