@@ -124,7 +124,13 @@ export const EVENT_DATA = {
   'node.conflict_dismissed': row({ other: Int, dismissed: Type.Array(NodeConflictSchema) }),
   'node.approved': Empty,
   'node.suppressed': row({
-    kind: Type.Union([Type.Literal('create'), Type.Literal('discovered'), Type.Literal('events'), Type.Literal('facts')]),
+    kind: Type.Union([
+      Type.Literal('create'),
+      Type.Literal('discovered'),
+      Type.Literal('events'),
+      Type.Literal('facts'),
+      Type.Literal('dhcp_events'),
+    ]),
     source: Str,
     dropped: Type.Optional(Int),
     tripped: Type.Boolean(),

@@ -87,6 +87,8 @@ ${part('bench/checkin/RESULTS.md', '_not run_')}
 
 ${part('bench/dhcp/RESULTS.md', '_not run_')}
 
+${part('bench/dhcp/RESULTS-event-budget.md', '')}
+
 ${part('bench/dhcp/RESULTS-warm-start.md', '')}
 
 ${part('bench/dhcp/RESULTS-lease-journal.md', '')}

@@ -80,7 +80,7 @@ export function detail(results: ConfigResult[]): string {
         `- ${s.server}: ${s.steps
           .map(
             (p) =>
-              `${p.target}->${f(p.rate)} (${p.drops}/${p.sent}${p.drops ? `, full buffer: perfdhcp ${p.clientRcvbufDrops}, server ${p.serverRcvbufDrops}` : ''}, ${f(p.p50, 1)}/${f(p.p99, 1)} ms, p99 DO ${f(p.p99Do, 1)} RA ${f(p.p99Ra, 1)}, ${f(p.cpuUsPerDora)} µs)`,
+              `${p.target}->${f(p.rate)} (${p.drops}/${p.sent}${p.drops ? `, full buffer: perfdhcp ${p.clientRcvbufDrops}, server ${p.serverRcvbufDrops}` : ''}, ${f(p.p50, 1)}/${f(p.p99, 1)} ms, p99 DO ${f(p.p99Do, 1)} RA ${f(p.p99Ra, 1)}, ${f(p.cpuUsPerDora)} µs${p.coresBusy.length ? `, CPUs ${p.coresBusy.join('/')} %` : ''})`,
           )
           .join('; ')}`,
       );

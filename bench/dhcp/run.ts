@@ -8,10 +8,11 @@
  * `--servers crashcart,crashcart-cold,...` adds the same server with the warm start off, for an A/B in one run;
  * `crashcart-dgram` is the server with `--dhcp-js` (DHCP through Node's datagram layer, not the batching addon),
  * `crashcart-gc1` the server under `node --single-threaded-gc`, `crashcart-sources` the server from the TypeScript sources
- * through tsx (every other Crashcart row runs the bundle a package ships: bench/shipped.ts).
+ * through tsx (every other Crashcart row runs the bundle a package ships: bench/shipped.ts), `crashcart-every-event` the
+ * server with its per-packet DHCP event budget lifted (every packet's event recorded, as before 2026-12-07).
  *
  *   node bin/run-ts.mjs bench/dhcp/run.ts [--seconds 5] [--clients 10000] [--reps 2] [--rates 1000,2000,...]
- *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,crashcart-dgram,crashcart-gc1,crashcart-pretenuring,crashcart-sources,kea,kea-minimal,dnsmasq,plugin]
+ *     [--configs pinned-fsync,pinned-nofsync,unpinned-fsync,unpinned-nofsync] [--servers crashcart,crashcart-cold,crashcart-dgram,crashcart-gc1,crashcart-pretenuring,crashcart-sources,crashcart-every-event,kea,kea-minimal,dnsmasq,plugin]
  *     [--profile DIR] [--trace-gc] [--no-fuzz] [--out FILE]
  * `--trace-gc` runs `serve` under V8's `--trace-gc-nvp` and adds each step's collections to its line and note (the
  * scavenges' pause, copying phase and survivors: bench/gc-trace.ts).
@@ -30,6 +31,7 @@ import {
   crashcartPlugin,
   crashcartServe,
   crashcartSources,
+  crashcartEveryEvent,
   dnsmasq,
   kea,
   keaMinimal,
@@ -69,6 +71,7 @@ const SERVERS: Record<string, [string, Starter]> = {
   'crashcart-gc1': ['Crashcart, node --single-threaded-gc', crashcartMainThreadGc],
   'crashcart-pretenuring': ['Crashcart, V8 pretenuring on', crashcartPretenuring],
   'crashcart-sources': ['Crashcart from the sources (tsx)', crashcartSources],
+  'crashcart-every-event': ['Crashcart, every packet event recorded', crashcartEveryEvent],
   plugin: ['Crashcart DHCP plugin alone', crashcartPlugin],
   kea: ['Kea (memfile)', kea],
   'kea-minimal': ['Kea (memfile), minimal replies', keaMinimal],

@@ -77,6 +77,11 @@ export const crashcartMainThreadGc: Starter = (lab, ns, o) => serve(lab, ns, o, 
 export const crashcartPretenuring: Starter = (lab, ns, o) => serve(lab, ns, o, true, [], ['--allocation-site-pretenuring']);
 /** The real appliance from the TypeScript sources through tsx, as a checkout runs it (every other row runs the bundle: bench/shipped.ts). */
 export const crashcartSources: Starter = (lab, ns, o) => serve(lab, ns, o, true, [], [], SOURCES_ENV);
+/**
+ * The real appliance with the per-packet DHCP event budget lifted (`dhcp_events_per_min` 0, set through the admin API
+ * before the step): every DISCOVER, OFFER, REQUEST and ACK recorded, as before 2026-12-07 (server/dhcp/event-budget.ts).
+ */
+export const crashcartEveryEvent: Starter = (lab, ns, o) => serve(lab, ns, o, true, [], [], SHIPPED_ENV, { dhcp_events_per_min: 0 });
 
 /** The real appliance: `crashcart serve --iface s0 --dhcp full`, everything else it runs included. */
 async function serve(
@@ -87,6 +92,7 @@ async function serve(
   extra: string[] = [],
   nodeArgs: string[] = [],
   env: Readonly<Record<string, string>> = SHIPPED_ENV,
+  settings: Readonly<Record<string, number>> | null = null,
 ): Promise<Running> {
   // serve refuses full mode without a microkernel (the readiness gate); no machine boots in this bench.
   const mk = await standInMicrokernel(o.dir);
@@ -113,6 +119,11 @@ async function serve(
   });
   lab.children.push(a.child);
   const token = await a.token();
+  if (settings) {
+    const body = JSON.stringify(settings);
+    const h = ['-H', `Authorization: Bearer ${token}`, '-H', 'content-type: application/json'];
+    lab.exec(ns, 'curl', ['-sf', '-X', 'PATCH', ...h, '--data-binary', body, `${a.adminUrl}/api/v1/settings`]);
+  }
   const w = await waitFor('the DHCP warm start', 60_000, () => {
     const s = warmStartOf(lab, ns, a.adminUrl, token);
     return s && (s.state === 'done' || !warm) ? s : null;
@@ -130,7 +141,7 @@ async function serve(
       stepFromMs = lastGcMs();
     },
     note: async () =>
-      `${nodeArgs.length ? `node ${nodeArgs.join(' ')} ` : ''}crashcart serve${extra.length ? ` ${extra.join(' ')}` : ''} (whole appliance, ${env === SOURCES_ENV ? 'TypeScript sources through tsx' : 'the bundle'}), warm start ${warm ? `${w.exchanges} exchanges in ${Math.round(w.ms)} ms, ${Math.round(w.cpuMs)} ms CPU` : 'off'}` +
+      `${nodeArgs.length ? `node ${nodeArgs.join(' ')} ` : ''}crashcart serve${extra.length ? ` ${extra.join(' ')}` : ''}${settings ? ` with ${JSON.stringify(settings)}` : ''} (whole appliance, ${env === SOURCES_ENV ? 'TypeScript sources through tsx' : 'the bundle'}), warm start ${warm ? `${w.exchanges} exchanges in ${Math.round(w.ms)} ms, ${Math.round(w.cpuMs)} ms CPU` : 'off'}` +
       (o.traceGc ? `; GC in the step: ${gcLine(summarizeGc(parseGcTrace(a.output()).filter((e) => e.atMs > stepFromMs)))}` : ''),
   };
 }

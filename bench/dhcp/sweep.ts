@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../../test/support/netns-lab.ts';
 import { NET, type Starter } from './servers.ts';
-import { procCpuMs } from '../proc-stat.ts';
+import { procCpuMs, readCoreTimes, type CoreTimes } from '../proc-stat.ts';
 import { START_S, perfdhcp, type PerfResult } from './perfdhcp.ts';
 
 /** A bench configuration: where things run and where the data lives. */
@@ -27,9 +27,10 @@ export interface BenchConfig {
  * One repetition: perfdhcp's result plus the server's CPU time during it, and the datagrams the kernel dropped
  * because a socket's receive buffer was full (UDP RcvbufErrors of /proc/net/snmp): in perfdhcp's namespace (its
  * own socket: a reply that arrived while perfdhcp was not reading, which it then counts as a drop) and in the
- * server's (a request the server never saw).
+ * server's (a request the server never saw). `coresBusy`: each CPU's busy share of the step's wall time, in % (pinned,
+ * CPU 0 is the server's and CPU 1 perfdhcp's): past the rate a server sustains, perfdhcp's own CPU may be the limit.
  */
-export type Rep = PerfResult & { cpuMs: number; clientRcvbufDrops: number; serverRcvbufDrops: number };
+export type Rep = PerfResult & { cpuMs: number; clientRcvbufDrops: number; serverRcvbufDrops: number; coresBusy: number[] };
 
 /** One rate step: the repetitions at that rate. */
 export interface Step {
@@ -51,6 +52,8 @@ export interface Step {
   /** Datagrams dropped at a full receive buffer, all repetitions: perfdhcp's socket, the server's. */
   clientRcvbufDrops: number;
   serverRcvbufDrops: number;
+  /** Each CPU's busy share in %, the highest of the repetitions. */
+  coresBusy: number[];
 }
 
 /** A server's sweep. */
@@ -104,6 +107,7 @@ async function once(lab: Lab, start: Starter, cfg: BenchConfig, o: SweepOpts, ta
   srv.markGc?.();
   const c0 = cpuMs(srv.pid);
   const [client0, server0] = [rcvbufErrors(lab, 'perf'), rcvbufErrors(lab, 'srv')];
+  const cores0 = readCoreTimes();
   const r = await perfdhcp(lab, {
     ns: 'perf',
     relay: NET.relay,
@@ -116,12 +120,22 @@ async function once(lab: Lab, start: Starter, cfg: BenchConfig, o: SweepOpts, ta
     extra: ['-x', 't'],
   });
   const used = cpuMs(srv.pid) - c0;
+  const coresBusy = busyShares(cores0, readCoreTimes());
   const clientRcvbufDrops = rcvbufErrors(lab, 'perf') - client0;
   const serverRcvbufDrops = rcvbufErrors(lab, 'srv') - server0;
   const note = await srv.note().catch(() => '');
   await srv.stop();
   fs.rmSync(dir, { recursive: true, force: true });
-  return [{ ...r, cpuMs: used, clientRcvbufDrops, serverRcvbufDrops }, note];
+  return [{ ...r, cpuMs: used, clientRcvbufDrops, serverRcvbufDrops, coresBusy }, note];
+}
+
+/** Each CPU's busy share between two readings of /proc/stat, in % of its time (steal included in the whole). */
+function busyShares(a: CoreTimes[], b: CoreTimes[]): number[] {
+  return b.map((c, k) => {
+    const o = a[k] ?? { busy: 0, idle: 0, steal: 0 };
+    const all = c.busy + c.idle + c.steal - o.busy - o.idle - o.steal;
+    return all > 0 ? Math.round((100 * (c.busy - o.busy)) / all) : 0;
+  });
 }
 
 /** Sweep every server over the rates, interleaved; a server leaves the sweep once saturated. */
@@ -137,7 +151,7 @@ export async function sweepAll(lab: Lab, servers: [string, Starter][], cfg: Benc
         if (note) sw.note = note;
         reps.get(sw)!.push(r);
         o.log(
-          `${cfg.name} ${name} @ ${target}/s #${i + 1}: ${r.rate.toFixed(0)}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} p99 ${r.p99?.toFixed(2)} ms (first ${START_S} s ${r.p99Start?.toFixed(2)}, after ${r.p99Settled?.toFixed(2)}; DISCOVER->OFFER ${r.p99Do?.toFixed(2)}, REQUEST->ACK ${r.p99Ra?.toFixed(2)}), cpu ${(r.cpuMs / Math.max(1, r.acks)).toFixed(3)} ms/DORA, full receive buffers: perfdhcp ${r.clientRcvbufDrops}, server ${r.serverRcvbufDrops}; ${note}`,
+          `${cfg.name} ${name} @ ${target}/s #${i + 1}: ${r.rate.toFixed(0)}/s, drops ${r.drops}/${r.sent}, p50 ${r.p50?.toFixed(2)} p99 ${r.p99?.toFixed(2)} ms (first ${START_S} s ${r.p99Start?.toFixed(2)}, after ${r.p99Settled?.toFixed(2)}; DISCOVER->OFFER ${r.p99Do?.toFixed(2)}, REQUEST->ACK ${r.p99Ra?.toFixed(2)}), cpu ${(r.cpuMs / Math.max(1, r.acks)).toFixed(3)} ms/DORA, full receive buffers: perfdhcp ${r.clientRcvbufDrops}, server ${r.serverRcvbufDrops}, CPUs busy ${r.coresBusy.join('/')} %; ${note}`,
         );
       }
     for (const [, sw] of live) {
@@ -157,6 +171,7 @@ export async function sweepAll(lab: Lab, servers: [string, Starter][], cfg: Benc
         cpuUsPerDora: cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : null,
         clientRcvbufDrops: rs.reduce((n, r) => n + r.clientRcvbufDrops, 0),
         serverRcvbufDrops: rs.reduce((n, r) => n + r.serverRcvbufDrops, 0),
+        coresBusy: rs[0]!.coresBusy.map((_, k) => Math.max(...rs.map((r) => r.coresBusy[k] ?? 0))),
       };
       sw.steps.push(step);
       if (step.clean && (!sw.best || target > sw.best.target)) sw.best = step;

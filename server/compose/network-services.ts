@@ -101,6 +101,7 @@ export class NetworkServices {
         config: c,
         leases: this.ctx.store.leases,
         reservations: this.ctx.reservations,
+        eventsPerMin: () => this.ctx.settings.get().dhcp_events_per_min,
         events: this.ctx.events,
         hooks,
         log: this.ctx.log,
@@ -121,9 +122,13 @@ export class NetworkServices {
       });
       if (solicitedOnly) {
         this.raUnsubscribe?.();
-        this.raUnsubscribe = this.ctx.events.subscribe((e) => {
-          if ((e.type === 'dhcp.offer' || e.type === 'dhcp.ack') && e.mac) ra.allow(e.mac);
-        });
+        // Events over the DHCP event budget too (server/dhcp/event-budget.ts): a flood must not cost a machine its RA.
+        this.raUnsubscribe = this.ctx.events.subscribe(
+          (e) => {
+            if ((e.type === 'dhcp.offer' || e.type === 'dhcp.ack') && e.mac) ra.allow(e.mac);
+          },
+          { unrecorded: true },
+        );
       }
       await this.run('ipv6-ra', ra, solicitedOnly ? `unicast empty RAs to PXE clients on ${c.iface}` : `empty RAs on ${c.iface}`);
     }

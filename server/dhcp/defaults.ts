@@ -49,3 +49,9 @@ export const WARM_START_DORAS = 4000;
 export const WARM_TABLE_ENTRIES = 4;
 /** DORAs per warm-start slice (even: a client's two DORAs share a slice): a few milliseconds of work, then a real packet may go first. */
 export const WARM_START_SLICE = 24;
+/**
+ * The event budget of a warm-start handler (one per slice, about 96 events): half a slice's events are recorded and
+ * the rest go over it, so the paths of a flood (publish, count, the summary) are trained before the first real burst
+ * meets them (event-budget.ts).
+ */
+export const WARM_EVENTS_PER_MIN = WARM_START_SLICE * 2;

@@ -7,7 +7,9 @@ import { MalformedPacket } from '../net/malformed.ts';
 import type { Peer } from '../net/pinned-udp.ts';
 import type { BootHooks, LoaderPrefs } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
-import type { EventSink } from '../events/event-log.ts';
+import type { EventInput, EventSink } from '../events/event-log.ts';
+import type { DhcpMessageEventType } from '../../contract/event-data.ts';
+import { BUDGET, EventBudget, type BudgetDecision, type EventLimit } from './event-budget.ts';
 import type { LeaseDoc } from '../store/docs.ts';
 import { bootFileFor, isBootClient, unservedReason, type BootChoice } from './classify.ts';
 import type { LeaseTable, Pool } from './lease-table.ts';
@@ -44,12 +46,20 @@ export interface HandlerDeps {
   persist(doc: LeaseDoc, durable: boolean): Promise<void>;
   remove(mac: string): Promise<void>;
   hooks: BootHooks;
-  events: EventSink;
+  /** The log; `publish` hands an event over the budget to the listeners that act on it, without recording it. */
+  events: DhcpEventSink;
+  /** Per-packet events recorded a minute, per budget (setting `dhcp_events_per_min`; 0 lifts it): event-budget.ts. */
+  eventLimit: EventLimit;
   log: Logger;
   strategies: ProxyStrategies;
   conflictCheck: ((ip: string) => Promise<boolean>) | null;
   noteClientIp(ip: string, mac: string): void;
   now(): number;
+}
+
+/** The event log as the handler uses it (server/events/event-log.ts `EventLog`; warm-start.ts `handlerEvents`). */
+export interface DhcpEventSink extends EventSink {
+  publish(type: DhcpMessageEventType, e: EventInput<DhcpMessageEventType>): void;
 }
 
 /** Counters shown by `stats()`. */
@@ -61,6 +71,7 @@ export class DhcpHandler {
   private lastMalformedEvent = -Infinity;
   private readonly lastUnsupported = new BoundedMap<string, number>(MAX_TRACKED_CLIENTS);
   private readonly full: FullContext;
+  private readonly budget = new EventBudget();
   private readonly proxy: ProxyContext;
 
   constructor(private readonly d: HandlerDeps) {
@@ -69,7 +80,7 @@ export class DhcpHandler {
       now: d.now,
       log: d.log,
       count: (k) => this.count(k),
-      report: (type, r, msg, extra) => d.events.emit(type, requestEvent(r, msg, extra)),
+      report: (type, r, msg, extra) => this.record(type, requestEvent(r, msg, extra), r.nodeId !== null),
       bootChoice: (r) => this.bootChoice(r),
       unsupported: (r, reason) => this.unsupported(r, reason),
     };
@@ -132,6 +143,46 @@ export class DhcpHandler {
       this.d.log.error({ err: e, mac: req.mac }, 'dhcp: request failed');
       return [];
     }
+  }
+
+  /** A per-packet event: recorded within its budget, else published live and counted (event-budget.ts). */
+  private record(type: DhcpMessageEventType, e: EventInput<DhcpMessageEventType>, node: boolean): void {
+    const perMin = this.d.eventLimit.perMin;
+    const decision = this.budget.take(node, perMin, this.d.now());
+    if (decision === BUDGET.PASS) {
+      this.d.events.emit(type, e);
+      return;
+    }
+    if (decision === BUDGET.RECOVERED) {
+      this.budgetSummary(decision, node, perMin);
+      this.d.events.emit(type, e);
+      return;
+    }
+    this.count('events_unrecorded');
+    this.d.events.publish(type, e);
+    if (decision !== BUDGET.DROP) this.budgetSummary(decision, node, perMin);
+  }
+
+  /** The `node.suppressed` event of a DHCP event budget: tripped, still over it a minute later, or over. */
+  private budgetSummary(decision: BudgetDecision, node: boolean, perMin: number): void {
+    const who = node ? 'known nodes' : 'machines that are not nodes';
+    const source = node ? 'dhcp-nodes' : 'dhcp';
+    const n = this.budget.counted(node);
+    if (decision === BUDGET.TRIPPED) {
+      this.d.events.emit('node.suppressed', {
+        message: `Limit reached: more than ${perMin} DHCP packet events per minute from ${who}; the rest are counted, not recorded (setting dhcp_events_per_min)`,
+        data: { kind: 'dhcp_events', source, tripped: true },
+      });
+      return;
+    }
+    this.budget.resetCount(node);
+    this.d.events.emit('node.suppressed', {
+      message:
+        decision === BUDGET.STILL
+          ? `Limit still reached: ${n} DHCP packet events from ${who} counted, not recorded, in the last minute (setting dhcp_events_per_min)`
+          : `Limit over: ${n} DHCP packet events from ${who} were counted, not recorded`,
+      data: { kind: 'dhcp_events', source, dropped: n, tripped: decision === BUDGET.STILL },
+    });
   }
 
   private malformed(e: MalformedPacket, from: Peer): void {

@@ -36,7 +36,10 @@ import {
   WARM_START_DORAS,
   WARM_TABLE_ENTRIES,
   WARM_START_SLICE,
+  WARM_EVENTS_PER_MIN,
 } from './defaults.ts';
+import type { EventLimit } from './event-budget.ts';
+import { DEFAULT_DHCP_EVENTS_PER_MIN } from '../settings/node-plane-defaults.ts';
 
 /** Knobs beyond the frozen config (tests, the lab, benchmarks). All optional. */
 export interface DhcpPluginOptions {
@@ -75,6 +78,11 @@ export interface DhcpPluginDeps {
   log: Logger;
   /** Live reservations (the store-backed service); none when absent. */
   reservations?: ReservationSource;
+  /**
+   * The setting `dhcp_events_per_min`, read for every datagram so a change applies at once: per-packet events recorded
+   * a minute in each of two budgets (event-budget.ts). DEFAULT_DHCP_EVENTS_PER_MIN when absent.
+   */
+  eventsPerMin?: () => number;
   /** Side effects; the real NIC when absent. */
   io?: DhcpIoFactory;
   options?: DhcpPluginOptions;
@@ -100,16 +108,33 @@ export type DhcpPlugin = Plugin & {
 };
 
 /** What differs between the real handler and the warm start's. */
-type Parts = Pick<HandlerDeps, 'table' | 'events' | 'log' | 'strategies' | 'conflictCheck' | 'noteClientIp'> & {
+type Parts = Pick<HandlerDeps, 'table' | 'log' | 'strategies' | 'conflictCheck' | 'noteClientIp' | 'eventLimit'> & {
+  /** The real log, or the warm start's scratch log (both EventLog: handlerEvents gives the handler one shape). */
+  events: EventSink;
   /** Where leases are written: the real store, or the warm start's in memory (persist/remove are made from it by one closure each). */
   leases: LeaseStore;
   /** Whether sightings reach the core (a node created per new booting MAC): not in the warm start (warm-start.ts handlerHooks). */
   sightings: boolean;
 };
 
+/**
+ * An event limit, the real handler's and each warm-start handler's alike: made at one site and written after it is
+ * made, as the real one is for every datagram. A field never written since its object was made is a constant to V8,
+ * and the first real write threw away the optimised code that relied on that (`record`, "code dependencies" under
+ * --trace-deopt); objects made at two sites met `record` with a "wrong map".
+ */
+function newEventLimit(perMin: number): EventLimit {
+  const limit: EventLimit = { perMin: 0 };
+  limit.perMin = perMin;
+  return limit;
+}
+
 /** Create the DHCP plugin (mode from `config.dhcp`). */
 export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
   const { config, leases, events, hooks, log } = deps;
+  const eventsPerMin = deps.eventsPerMin ?? (() => DEFAULT_DHCP_EVENTS_PER_MIN);
+  /** The real handler's event limit, set from the setting for every datagram (event-budget.ts EventLimit). */
+  const eventLimit = newEventLimit(eventsPerMin());
   const o = deps.options ?? {};
   const now = o.now ?? Date.now;
   const cap = o.maxTrackedClients ?? MAX_TRACKED_CLIENTS;
@@ -212,6 +237,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
           leases,
           sightings: false,
           events,
+          eventLimit: newEventLimit(WARM_EVENTS_PER_MIN),
           log: silentLogger,
           strategies: new ProxyStrategies('omit43', cap),
           conflictCheck: null,
@@ -266,6 +292,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
     // The callback returns its promise (a real socket ignores it) so an in-memory transport can await the answer.
     t.onMessage((buf: Buffer, from: Peer) => {
       if (!serving || !handler) return void bump('paused_drops');
+      eventLimit.perMin = eventsPerMin();
       return handler.handle(buf, from, onProxyPort).then(async (out) => {
         for (const m of out) {
           try {
@@ -316,6 +343,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
           remove: (m) => p.leases.remove(m),
           hooks: handlerHooks(hooks, p.sightings),
           events: handlerEvents(p.events),
+          eventLimit: p.eventLimit,
           log: p.log,
           strategies: p.strategies,
           conflictCheck: p.conflictCheck,
@@ -327,6 +355,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         leases: store,
         sightings: true,
         events,
+        eventLimit,
         log,
         strategies,
         conflictCheck: config.conflictCheck ? (ip) => dio.addressInUse(ip) : null,

@@ -21,7 +21,7 @@ import { EventLog, type EventListener, type EventSink } from '../events/event-lo
 import type { Peer } from '../net/pinned-udp.ts';
 import { WARM_TABLE_ENTRIES } from './defaults.ts';
 import { intToIp, ipToInt, prefixMask } from '../net/ipv4.ts';
-import type { DhcpHandler } from './handler.ts';
+import type { DhcpEventSink, DhcpHandler } from './handler.ts';
 import type { Pool } from './lease-table.ts';
 import { MSG } from './options.ts';
 import { LeaseFile } from '../store/lease-file.ts';
@@ -158,9 +158,12 @@ export function handlerHooks(h: BootHooks, sightings: boolean): BootHooks {
   };
 }
 
-/** The event sink as the handler sees it: one shape for the real log and the throwaway sink (see handlerHooks). */
-export function handlerEvents(e: EventSink): EventSink {
-  return { emit: (type, input) => e.emit(type, input) };
+/**
+ * The event sink as the handler sees it: one shape for the real log and the throwaway sink (see handlerHooks). A sink
+ * without `publish` (a test's) drops what goes over the budget.
+ */
+export function handlerEvents(e: EventSink & Partial<Pick<DhcpEventSink, 'publish'>>): DhcpEventSink {
+  return { emit: (type, input) => e.emit(type, input), publish: (type, input) => e.publish?.(type, input) };
 }
 
 /** A lease store on a lease file kept in memory: the same classes and code path as the real one, no file behind it. */
@@ -184,7 +187,7 @@ const WARM_LISTENERS: readonly EventListener[] = [() => undefined, (e) => void e
 /** An event log of the real class that writes nowhere (EventLog.scratch); left open when the warm start ends (plugin.ts says why). */
 export function throwawayEvents(): EventLog {
   const log = EventLog.scratch(WARM_EVENTS_KEPT);
-  for (const l of WARM_LISTENERS) log.subscribe(l);
+  for (const l of WARM_LISTENERS) log.subscribe(l, { unrecorded: true });
   return log;
 }
 

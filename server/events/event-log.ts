@@ -44,10 +44,18 @@ export const SCRATCH_CHUNK_BYTES = 16 * 1024;
 /** The scratch log's full batch: a few exchanges' events (see EventLog.scratch). */
 const SCRATCH_FLUSH_LINES = 64;
 
+/** The event as stored and streamed, from a producer's input: one object shape for every event. */
+function eventOf<T extends EventType>(seq: number, ts: string, type: T, e: EventInput<T>): CcEvent {
+  // The input's type ties `type` to `data` (EventInput<T>); TypeScript cannot see a generic object is one member of the union.
+  return { seq, ts, type, node_id: e.node_id ?? null, mac: e.mac ?? null, message: e.message, data: e.data } as CcEvent;
+}
+
 /** The event log. */
 export class EventLog implements EventSink {
   private seq = 0;
   private readonly listeners = new Set<EventListener>();
+  /** Listeners that also get the events `publish` hands over without recording them. */
+  private readonly unrecordedListeners = new Set<EventListener>();
   /** Events emitted since the last append: the newest this many of the ring go to the file next. */
   private pending = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -115,16 +123,7 @@ export class EventLog implements EventSink {
       this.tsMs = ms;
       this.tsText = d.toISOString();
     }
-    // The input's type ties `type` to `data` (EventInput<T>); TypeScript cannot see a generic object is one member of the union.
-    const ev = {
-      seq,
-      ts: this.tsText,
-      type,
-      node_id: e.node_id ?? null,
-      mac: e.mac ?? null,
-      message: e.message,
-      data: e.data,
-    } as CcEvent;
+    const ev = eventOf(seq, this.tsText, type, e);
     const line = JSON.stringify(ev);
     this.ring.push(seq, ev.node_id, type, line);
     if (!this.closed) {
@@ -208,10 +207,35 @@ export class EventLog implements EventSink {
     await this.file.close();
   }
 
-  /** Subscribe to live events; returns the unsubscribe function. */
-  subscribe(l: EventListener): () => void {
+  /**
+   * Subscribe to live events; returns the unsubscribe function. With `unrecorded`, also to the events `publish` hands
+   * over without recording them: for listeners the appliance's own behaviour follows (the chain recorder, proxy-mode
+   * router advertisements), not for the history's readers (the UI's stream, webhooks).
+   */
+  subscribe(l: EventListener, o: { unrecorded?: boolean } = {}): () => void {
     this.listeners.add(l);
-    return () => this.listeners.delete(l);
+    if (o.unrecorded) this.unrecordedListeners.add(l);
+    return () => {
+      this.listeners.delete(l);
+      this.unrecordedListeners.delete(l);
+    };
+  }
+
+  /**
+   * Hand an event to the listeners subscribed with `unrecorded`, without recording it: no seq (0), not in the ring
+   * or the file, not streamed. For events over a budget (server/dhcp/event-budget.ts): what the appliance does on
+   * them still happens, and they do not push the history out of the log.
+   */
+  publish<T extends EventType>(type: T, e: EventInput<T>): void {
+    if (this.unrecordedListeners.size === 0) return;
+    const ev = eventOf(0, this.now().toISOString(), type, e);
+    for (const l of this.unrecordedListeners) {
+      try {
+        l(ev);
+      } catch {
+        /* a broken listener must not break producers */
+      }
+    }
   }
 
   /** Events after `seq` (for Last-Event-ID resume), oldest first. */

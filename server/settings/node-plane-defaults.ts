@@ -18,6 +18,13 @@ export const DEFAULT_UNREGISTERED_NODES_MAX = 20_000;
 export const DEFAULT_DISCOVERED_EVENTS_PER_MIN = 600;
 /** Unauthenticated events per source per minute: a real boot makes about five (boot, kernel, initrd, register, check-in). */
 export const DEFAULT_NODE_EVENTS_PER_SOURCE_PER_MIN = 120;
+/**
+ * Per-packet DHCP events (DISCOVER, OFFER, REQUEST, ACK, ...) recorded per minute, in each of two budgets: packets of
+ * known nodes, and everyone else's. A 500-node rack powering on makes about 6,000 (two or three exchanges of four
+ * packets per machine); past it the rest are counted, not written, so a DHCP flood cannot push the operator's
+ * history out of the log or keep the disk busy under the leases' fdatasync.
+ */
+export const DEFAULT_DHCP_EVENTS_PER_MIN = 12_000;
 /** Register bytes per source per minute: four full-size (2 MiB) registrations; an agent sends one or two small ones. */
 export const DEFAULT_FACTS_BYTES_PER_SOURCE_PER_MIN = 8 * 1024 * 1024;
 /** Headers must arrive within this: iPXE and agents send them in one segment; a slowloris client is cut. */

@@ -27,6 +27,7 @@ const DEFAULTS: Settings = {
   unregistered_nodes_max: N.DEFAULT_UNREGISTERED_NODES_MAX,
   discovered_events_per_min: N.DEFAULT_DISCOVERED_EVENTS_PER_MIN,
   node_events_per_source_per_min: N.DEFAULT_NODE_EVENTS_PER_SOURCE_PER_MIN,
+  dhcp_events_per_min: N.DEFAULT_DHCP_EVENTS_PER_MIN,
   facts_bytes_per_source_per_min: N.DEFAULT_FACTS_BYTES_PER_SOURCE_PER_MIN,
   http_headers_timeout_s: N.DEFAULT_HTTP_HEADERS_TIMEOUT_S,
   http_request_timeout_s: N.DEFAULT_HTTP_REQUEST_TIMEOUT_S,

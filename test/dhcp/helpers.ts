@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore, type Store } from '../../server/store/store.ts';
-import { EventLog } from '../../server/events/event-log.ts';
+import { EventLog, type EventSink } from '../../server/events/event-log.ts';
+import { handlerEvents } from '../../server/dhcp/warm-start.ts';
 import type { BootHooks, BootSighting, LoaderPrefs } from '../../server/core/boot-hooks.ts';
 import type { Logger } from '../../server/core/plugin.ts';
 import type { Config } from '../../server/config/schema.ts';
@@ -131,9 +132,10 @@ export const ip4 = (s: string): number[] => s.split('.').map(Number);
 
 /**
  * A full-mode DhcpHandler on 10.9.0.1 (pool 10.9.0.100-103, no reservations, leases kept nowhere, no conflict
- * check) with what the test names replaced: the one place tests build a handler from parts.
+ * check, no event budget) with what the test names replaced: the one place tests build a handler from parts. The
+ * events go through the plugin's own wrapper (warm-start.ts handlerEvents).
  */
-export function testHandler(deps: Partial<HandlerDeps> & Pick<HandlerDeps, 'events'>): DhcpHandler {
+export function testHandler(deps: Partial<Omit<HandlerDeps, 'events'>> & { events: EventSink }): DhcpHandler {
   return new DhcpHandler({
     mode: 'full',
     serverIp: '10.9.0.1',
@@ -150,6 +152,8 @@ export function testHandler(deps: Partial<HandlerDeps> & Pick<HandlerDeps, 'even
     conflictCheck: null,
     noteClientIp: () => undefined,
     now: () => Date.now(),
+    eventLimit: { perMin: 0 },
     ...deps,
+    events: handlerEvents(deps.events),
   });
 }

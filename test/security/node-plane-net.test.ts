@@ -2,7 +2,8 @@
  * The node plane on a real (namespaced) network, the real binary in full-DHCP mode on a laptop with two
  * NICs: the rack and the office LAN. Attacks: a host on the office LAN routes the rack subnet through the
  * laptop and talks to the node plane; a rack machine with its own DHCP lease uses a token /boot gave it
- * for another machine's MAC; a rack machine floods DHCP with forged PXE clients. Real DHCP clients
+ * for another machine's MAC; a rack machine floods DHCP with forged PXE clients, and with forged plain
+ * clients to push the operator's history out of the event log. Real DHCP clients
  * (udhcpc), real curl, real packets.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -168,4 +169,62 @@ describe('DHCP sightings', () => {
     const ev = (await admin('GET', '/api/v1/events?type=node.suppressed')).body.events as { data: { kind: string; source: string } }[];
     expect(ev.some((e) => e.data.kind === 'create' && e.data.source === 'dhcp')).toBe(true);
   }, 90_000);
+
+  it('record at most dhcp_events_per_min per-packet events of a flood of forged plain clients, count the rest, and keep answering', async () => {
+    type Ev = {
+      seq: number;
+      type: string;
+      mac: string | null;
+      data: { kind?: string; source?: string; dropped?: number; tripped?: boolean };
+    };
+    // Small: the pool (51 addresses, some leased and offered by the tests above) bounds the OFFERs.
+    const BUDGET = 4;
+    const SENT = 60;
+    const events = async (type: string): Promise<Ev[]> =>
+      (await admin('GET', `/api/v1/events?type=${type}&limit=10000`)).body.events as Ev[];
+    const flooded = (e: Ev) => e.mac?.startsWith('06:') === true;
+    const flood = async (count: number) => {
+      const r = await run(
+        'm2',
+        process.execPath,
+        [
+          path.join(REPO_ROOT, 'bin', 'run-ts.mjs'),
+          path.join(REPO_ROOT, 'test/security/helpers/pxe-flood.ts'),
+          String(count),
+          'e0',
+          'plain',
+        ],
+        60_000,
+      );
+      const line = r.out.split('\n').find((l) => l.startsWith('{"sent"'));
+      expect(line, r.out).toBeTruthy();
+      return JSON.parse(line!) as { sent: number; offers: number };
+    };
+    expect((await admin('PATCH', '/api/v1/settings', { dhcp_events_per_min: BUDGET })).status).toBe(200);
+    const seq0 = Math.max(0, ...(await events('')).map((e) => e.seq));
+    const { sent, offers } = await flood(SENT);
+    expect(sent).toBe(SENT);
+    // DHCP answered more clients than the budget records events for (each has a DISCOVER and an OFFER event):
+    // answering does not wait on recording.
+    expect(offers).toBeGreaterThan(BUDGET);
+    const recorded = (await events('dhcp.')).filter((e) => e.seq > seq0 && flooded(e));
+    // A bucket starts full (a minute's allowance as a burst) and refills BUDGET a minute while the flood lasts.
+    expect(recorded.length).toBeGreaterThanOrEqual(BUDGET);
+    expect(recorded.length).toBeLessThan(BUDGET + 3);
+    const budgetEvents = () => events('node.suppressed').then((l) => l.filter((e) => e.seq > seq0 && e.data.kind === 'dhcp_events'));
+    const tripped = await budgetEvents();
+    expect(tripped.map((e) => [e.data.source, e.data.tripped])).toEqual([['dhcp', true]]);
+    // Lifted, the next packet ends the flood: one summary with what was counted. Every event of the flood was either
+    // recorded or counted, one per DISCOVER received and one per OFFER sent.
+    expect((await admin('PATCH', '/api/v1/settings', { dhcp_events_per_min: 0 })).status).toBe(200);
+    const control = await flood(3);
+    expect(control.sent).toBe(3);
+    const over = (await budgetEvents()).filter((e) => e.data.tripped === false);
+    expect(over).toHaveLength(1);
+    expect(over[0]!.data.source).toBe('dhcp');
+    expect(recorded.length + over[0]!.data.dropped!).toBe(SENT + offers);
+    // The positive control: with the limit lifted, every event of the next packets is recorded.
+    const after = (await events('dhcp.discover')).filter((e) => e.seq > over[0]!.seq && flooded(e));
+    expect(after).toHaveLength(3);
+  }, 120_000);
 });

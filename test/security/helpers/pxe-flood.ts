@@ -1,7 +1,9 @@
 /**
  * A rack machine forging PXE clients: broadcasts COUNT DHCPDISCOVERs (vendor class PXEClient) with
  * random MACs, collects the OFFERs for a few seconds, prints `{"sent":N,"offers":M}`. Run inside a
- * network namespace: `ip netns exec NS node bin/run-ts.mjs test/security/helpers/pxe-flood.ts COUNT [IFACE]`.
+ * network namespace: `ip netns exec NS node bin/run-ts.mjs test/security/helpers/pxe-flood.ts COUNT [IFACE] [plain]`.
+ * With `plain` the clients are not boot clients (no options 60 and 93, as an OS's DHCP client) and their MACs
+ * start with 06, so a test can tell their events from everyone else's.
  */
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +14,7 @@ import { pinToIfindex } from '../../../server/net/pinned-udp.ts';
 
 const count = Number(process.argv[2] ?? 10);
 const iface = process.argv[3] ?? 'e0';
+const plain = process.argv[4] === 'plain';
 const sock = dgram.createSocket({ type: 'udp4', reuseAddr: true });
 await new Promise<void>((r) => sock.bind(68, '0.0.0.0', () => r()));
 // Out of this NIC, as a PXE ROM sends (a limited broadcast needs no route then).
@@ -28,18 +31,20 @@ sock.on('message', (msg) => {
   }
 });
 for (let i = 0; i < count; i++) {
-  const mac = ['02', ...[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+  const mac = [plain ? '06' : '02', ...[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
   const xid = randomBytes(4).readUInt32BE(0);
   xids.add(xid);
   const pkt = clientPacket({
     mac,
     xid,
     flags: 0x8000,
-    options: [
-      [53, [1]],
-      [60, 'PXEClient:Arch:00000:UNDI:002001'],
-      [93, [0, 0]],
-    ],
+    options: plain
+      ? [[53, [1]]]
+      : [
+          [53, [1]],
+          [60, 'PXEClient:Arch:00000:UNDI:002001'],
+          [93, [0, 0]],
+        ],
   });
   await new Promise<void>((resolve, reject) => sock.send(pkt, 67, '255.255.255.255', (e) => (e ? reject(e) : resolve())));
 }
