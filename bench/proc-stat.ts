@@ -39,3 +39,11 @@ export function coreTimes(text: string): CoreTimes[] {
 
 /** This machine's CPUs' time so far (/proc/stat). */
 export const readCoreTimes = (): CoreTimes[] => coreTimes(readFileSync('/proc/stat', 'utf8'));
+
+/** Each CPU's time between two readings: `before`, and `after` (now when absent); a CPU missing from `before` counts from 0. */
+export function coresSince(before: CoreTimes[], after: CoreTimes[] = readCoreTimes()): CoreTimes[] {
+  return after.map((c, i) => {
+    const o = before[i] ?? { busy: 0, idle: 0, steal: 0 };
+    return { busy: c.busy - o.busy, idle: c.idle - o.idle, steal: c.steal - o.steal };
+  });
+}

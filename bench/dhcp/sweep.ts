@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../../test/support/netns-lab.ts';
 import { NET, type Starter } from './servers.ts';
-import { procCpuMs, readCoreTimes, type CoreTimes } from '../proc-stat.ts';
+import { coresSince, procCpuMs, readCoreTimes, type CoreTimes } from '../proc-stat.ts';
 import { START_S, perfdhcp, type PerfResult } from './perfdhcp.ts';
 
 /** A bench configuration: where things run and where the data lives. */
@@ -120,7 +120,7 @@ async function once(lab: Lab, start: Starter, cfg: BenchConfig, o: SweepOpts, ta
     extra: ['-x', 't'],
   });
   const used = cpuMs(srv.pid) - c0;
-  const coresBusy = busyShares(cores0, readCoreTimes());
+  const coresBusy = busyShares(coresSince(cores0));
   const clientRcvbufDrops = rcvbufErrors(lab, 'perf') - client0;
   const serverRcvbufDrops = rcvbufErrors(lab, 'srv') - server0;
   const note = await srv.note().catch(() => '');
@@ -129,12 +129,11 @@ async function once(lab: Lab, start: Starter, cfg: BenchConfig, o: SweepOpts, ta
   return [{ ...r, cpuMs: used, clientRcvbufDrops, serverRcvbufDrops, coresBusy }, note];
 }
 
-/** Each CPU's busy share between two readings of /proc/stat, in % of its time (steal included in the whole). */
-function busyShares(a: CoreTimes[], b: CoreTimes[]): number[] {
-  return b.map((c, k) => {
-    const o = a[k] ?? { busy: 0, idle: 0, steal: 0 };
-    const all = c.busy + c.idle + c.steal - o.busy - o.idle - o.steal;
-    return all > 0 ? Math.round((100 * (c.busy - o.busy)) / all) : 0;
+/** Each CPU's busy share of its time over a span (bench/proc-stat.ts coresSince), in % (steal included in the whole). */
+function busyShares(span: CoreTimes[]): number[] {
+  return span.map((c) => {
+    const all = c.busy + c.idle + c.steal;
+    return all > 0 ? Math.round((100 * c.busy) / all) : 0;
   });
 }
 

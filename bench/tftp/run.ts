@@ -20,7 +20,7 @@ import { createLab, REPO, run, SERVER_IP, type Lab } from '../../test/tftp/helpe
 import { crashcart, crashcartJs, dnsmasq, tftpdHpa, type StartServer } from './servers.ts';
 import { requireTools } from '../require-tools.ts';
 import { clientRun, curlArgs } from './clients.ts';
-import { procCpuMs, readCoreTimes, type CoreTimes } from '../proc-stat.ts';
+import { coresSince, procCpuMs, readCoreTimes, type CoreTimes } from '../proc-stat.ts';
 import { median } from '../percentile.ts';
 
 const { values: v } = parseArgs({
@@ -171,11 +171,7 @@ async function measure(lab: Lab, start: StartServer, dir: string, row: Row, mode
     const t0 = performance.now();
     for (let i = 0; i < reps; i++) rounds.push(await round(lab, row, mode.client));
     const wallMs = performance.now() - t0;
-    const cores = readCoreTimes().map((k, i) => ({
-      busy: k.busy - k0[i]!.busy,
-      idle: k.idle - k0[i]!.idle,
-      steal: k.steal - k0[i]!.steal,
-    }));
+    const cores = coresSince(k0);
     await new Promise((r) => setTimeout(r, 50));
     return { rounds, cpuMs: cpuMs(srv.pid) - c0, wallMs, cores };
   } catch (e) {

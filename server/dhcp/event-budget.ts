@@ -7,6 +7,7 @@
  *
  * Pure and allocation-free: numbers in fields, the clock and the limit passed in. It runs for every DHCP packet.
  */
+import { refilled } from '../nodes/token-bucket.ts';
 
 /** What `take` decided. */
 export const BUDGET = {
@@ -100,9 +101,7 @@ export class EventBudget {
   }
 }
 
-/** Tokens after refilling `perMin` a minute since `at` (a bucket never seen, tokens < 0, starts full), at most `perMin`. */
+/** Tokens after refilling since `at` (token-bucket.ts `refilled`); a bucket never used (tokens < 0) starts full. */
 function refill(tokens: number, at: number, perMin: number, now: number): number {
-  if (tokens < 0) return perMin;
-  const t = tokens + (Math.max(0, now - at) * perMin) / 60_000;
-  return t > perMin ? perMin : t;
+  return tokens < 0 ? perMin : refilled(tokens, at, perMin, now);
 }

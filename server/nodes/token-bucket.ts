@@ -40,13 +40,19 @@ export class TokenBuckets {
 
   private refill(key: string, perMin: number, now: number): Bucket {
     const old = this.buckets.get(key);
-    const b: Bucket = old
-      ? { tokens: Math.min(perMin, old.tokens + (Math.max(0, now - old.at) * perMin) / 60_000), at: now }
-      : { tokens: perMin, at: now };
+    const b: Bucket = old ? { tokens: refilled(old.tokens, old.at, perMin, now), at: now } : { tokens: perMin, at: now };
     // Re-insert so the map's order is least recently used first.
     this.buckets.delete(key);
     this.buckets.set(key, b);
     while (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value as string);
     return b;
   }
+}
+
+/**
+ * The tokens of a bucket that held `tokens` at `at`, at `now`: refilled `perMin` a minute (none for a clock gone
+ * back), never more than `perMin`. Pure; also the DHCP event budget's refill (server/dhcp/event-budget.ts).
+ */
+export function refilled(tokens: number, at: number, perMin: number, now: number): number {
+  return Math.min(perMin, tokens + (Math.max(0, now - at) * perMin) / 60_000);
 }

@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { coreTimes, procCpuMs, readCoreTimes, statCpuMs } from '../../bench/proc-stat.ts';
+import { coreTimes, coresSince, procCpuMs, readCoreTimes, statCpuMs } from '../../bench/proc-stat.ts';
 
 // proc(5): pid (comm) state ppid ... utime(14) stime(15) cutime(16) cstime(17) ...
 const line = (comm: string) => `4242 (${comm}) S 1 4242 4242 0 -1 4194560 500 0 0 0 123 45 6 7 20 0 3 0 100 0 0\n`;
@@ -43,6 +43,18 @@ describe('bench/proc-stat', () => {
     ]);
     // A kernel older than steal accounting (2.6.11) has seven fields.
     expect(coreTimes('cpu3 1 2 3 4 5 6 7')).toEqual([undefined, undefined, undefined, { busy: 190, idle: 90, steal: 0 }]);
+  });
+
+  it("gives each CPU's time between two readings, a CPU the first reading lacks counted from 0", () => {
+    const before = [{ busy: 100, idle: 900, steal: 0 }];
+    const after = [
+      { busy: 160, idle: 930, steal: 10 },
+      { busy: 5, idle: 7, steal: 1 },
+    ];
+    expect(coresSince(before, after)).toEqual([
+      { busy: 60, idle: 30, steal: 10 },
+      { busy: 5, idle: 7, steal: 1 },
+    ]);
   });
 
   it('reads this machine: a line per CPU, and no count goes down', () => {
