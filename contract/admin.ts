@@ -237,8 +237,12 @@ export const SettingsSchema = Type.Object(
     discovered_events_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
     /** Unauthenticated node-plane events (boot requests, transfers) per source address per minute. */
     node_events_per_source_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
+    /** The same events from all sources together per minute, in each of two budgets: known nodes', everyone else's. */
+    node_events_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
     /** Per-packet DHCP events recorded per minute, in each of two budgets: packets of known nodes, and everyone else's. */
     dhcp_events_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
+    /** TFTP transfer events (start, finish, error) recorded per minute, in each of two budgets: known nodes', everyone else's. */
+    tftp_events_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
     /** Register bodies (facts) one source address may send per minute, in bytes. */
     facts_bytes_per_source_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1099511627776 })),
     /** HTTP (both planes): time to receive a request's headers. */

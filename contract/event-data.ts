@@ -130,6 +130,8 @@ export const EVENT_DATA = {
       Type.Literal('events'),
       Type.Literal('facts'),
       Type.Literal('dhcp_events'),
+      Type.Literal('tftp_events'),
+      Type.Literal('node_events'),
     ]),
     source: Str,
     dropped: Type.Optional(Int),

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   );
   const base = cc.nodeUrl;
   try {
-    // One loopback address plays 10,000 machines: lift the node plane's per-source and discovery limits explicitly.
+    // One loopback address plays 10,000 machines: lift the node plane's per-source, all-source and discovery limits explicitly.
     const token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
     const lifted = await fetch(`${cc.adminUrl}/api/v1/settings`, {
       method: 'PATCH',
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       body: JSON.stringify({
         node_create_per_source_per_min: 0,
         node_events_per_source_per_min: 0,
+        node_events_per_min: 0,
         discovered_events_per_min: 0,
         facts_bytes_per_source_per_min: 0,
         unregistered_nodes_max: 0,

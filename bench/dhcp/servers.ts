@@ -79,7 +79,7 @@ export const crashcartPretenuring: Starter = (lab, ns, o) => serve(lab, ns, o, t
 export const crashcartSources: Starter = (lab, ns, o) => serve(lab, ns, o, true, [], [], SOURCES_ENV);
 /**
  * The real appliance with the per-packet DHCP event budget lifted (`dhcp_events_per_min` 0, set through the admin API
- * before the step): every DISCOVER, OFFER, REQUEST and ACK recorded, as before 2026-12-07 (server/dhcp/event-budget.ts).
+ * before the step): every DISCOVER, OFFER, REQUEST and ACK recorded, as before 2026-12-07 (server/events/event-budget.ts).
  */
 export const crashcartEveryEvent: Starter = (lab, ns, o) => serve(lab, ns, o, true, [], [], SHIPPED_ENV, { dhcp_events_per_min: 0 });
 

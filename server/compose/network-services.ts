@@ -122,7 +122,7 @@ export class NetworkServices {
       });
       if (solicitedOnly) {
         this.raUnsubscribe?.();
-        // Events over the DHCP event budget too (server/dhcp/event-budget.ts): a flood must not cost a machine its RA.
+        // Events over the DHCP event budget too (server/events/event-budget.ts): a flood must not cost a machine its RA.
         this.raUnsubscribe = this.ctx.events.subscribe(
           (e) => {
             if ((e.type === 'dhcp.offer' || e.type === 'dhcp.ack') && e.mac) ra.allow(e.mac);
@@ -150,7 +150,14 @@ export class NetworkServices {
     const roots = [rendered, ...loaderRoots(c), ...(c.tftpRoot ? [c.tftpRoot] : [])];
     await this.run(
       'tftp',
-      createTftpPlugin({ config: c, roots, events: this.ctx.events, hooks: tftpHooks, log: this.ctx.log }),
+      createTftpPlugin({
+        config: c,
+        roots,
+        events: this.ctx.events,
+        eventsPerMin: () => this.ctx.settings.get().tftp_events_per_min,
+        hooks: tftpHooks,
+        log: this.ctx.log,
+      }),
       `${c.address.ip}:${c.ports.tftp} on ${c.iface}`,
     );
   }

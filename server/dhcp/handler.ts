@@ -9,7 +9,7 @@ import type { BootHooks, LoaderPrefs } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
 import type { EventInput, EventSink } from '../events/event-log.ts';
 import type { DhcpMessageEventType } from '../../contract/event-data.ts';
-import { BUDGET, EventBudget, type BudgetDecision, type EventLimit } from './event-budget.ts';
+import { BUDGET, EventBudget, suppressedEvent, type BudgetDecision, type BudgetNames, type EventLimit } from '../events/event-budget.ts';
 import type { LeaseDoc } from '../store/docs.ts';
 import { bootFileFor, isBootClient, unservedReason, type BootChoice } from './classify.ts';
 import type { LeaseTable, Pool } from './lease-table.ts';
@@ -27,6 +27,14 @@ import { DEFAULT_EFI_LOADER } from '../config/defaults.ts';
  * When the core cannot say (its hook failed): iPXE, the chain every non-Secure-Boot machine runs, in the default
  * build. Also what the warm start's throwaway hooks answer.
  */
+/** What the DHCP event budget's summaries say (setting `dhcp_events_per_min`). */
+const DHCP_BUDGET: BudgetNames = {
+  kind: 'dhcp_events',
+  noun: 'DHCP packet events',
+  sources: ['dhcp-nodes', 'dhcp'],
+  setting: 'dhcp_events_per_min',
+};
+
 export const DEFAULT_LOADER_PREFS: LoaderPrefs = { efiLoader: DEFAULT_EFI_LOADER, secureChain: false, uboot: false };
 
 export type { Outgoing } from './context.ts';
@@ -59,8 +67,11 @@ export interface HandlerDeps {
 
 /** The event log as the handler uses it (server/events/event-log.ts `EventLog`; warm-start.ts `handlerEvents`). */
 export interface DhcpEventSink extends EventSink {
-  publish(type: DhcpMessageEventType, e: EventInput<DhcpMessageEventType>): void;
+  publish(type: BudgetedDhcpEventType, e: EventInput<BudgetedDhcpEventType>): void;
 }
+
+/** The `dhcp.*` events a rack machine's packets cause, recorded within the DHCP event budget (`record`). */
+export type BudgetedDhcpEventType = DhcpMessageEventType | 'dhcp.proxy';
 
 /** Counters shown by `stats()`. */
 export type Stats = Record<string, number>;
@@ -99,12 +110,11 @@ export class DhcpHandler {
       strategies: d.strategies,
       noteClientIp: d.noteClientIp,
       strategyChanged: (r, strategy) =>
-        d.events.emit('dhcp.proxy', {
-          node_id: r.nodeId,
-          mac: r.mac,
-          message: `${r.mac} did not reach TFTP; proxy strategy now ${strategy}`,
-          data: { strategy },
-        }),
+        this.record(
+          'dhcp.proxy',
+          { node_id: r.nodeId, mac: r.mac, message: `${r.mac} did not reach TFTP; proxy strategy now ${strategy}`, data: { strategy } },
+          r.nodeId !== null,
+        ),
     };
   }
 
@@ -145,8 +155,22 @@ export class DhcpHandler {
     }
   }
 
-  /** A per-packet event: recorded within its budget, else published live and counted (event-budget.ts). */
-  private record(type: DhcpMessageEventType, e: EventInput<DhcpMessageEventType>, node: boolean): void {
+  /**
+   * A TFTP request came from `mac`'s address and proved its proxy strategy: one `dhcp.proxy` event, within the DHCP
+   * event budget (the request is one datagram from any source address).
+   */
+  async strategyProven(mac: string, strategy: string, ip: string): Promise<void> {
+    const nodeId = await this.d.hooks.nodeIdForMac(mac).catch(() => null);
+    const message = `${mac} reached TFTP with proxy strategy ${strategy}`;
+    this.record('dhcp.proxy', { node_id: nodeId, mac, message, data: { strategy, ip } }, nodeId !== null);
+  }
+
+  /**
+   * A per-packet event: recorded within its budget, else published live and counted (event-budget.ts). The same steps
+   * as `BudgetedEvents.record` (budgeted-events.ts), kept inline: this runs for every packet, with the limit object and
+   * sink shapes the warm start trains (test/dhcp/warm-deopt.test.ts), which a class shared with TFTP would not keep.
+   */
+  private record(type: BudgetedDhcpEventType, e: EventInput<BudgetedDhcpEventType>, node: boolean): void {
     const perMin = this.d.eventLimit.perMin;
     const decision = this.budget.take(node, perMin, this.d.now());
     if (decision === BUDGET.PASS) {
@@ -165,24 +189,9 @@ export class DhcpHandler {
 
   /** The `node.suppressed` event of a DHCP event budget: tripped, still over it a minute later, or over. */
   private budgetSummary(decision: BudgetDecision, node: boolean, perMin: number): void {
-    const who = node ? 'known nodes' : 'machines that are not nodes';
-    const source = node ? 'dhcp-nodes' : 'dhcp';
     const n = this.budget.counted(node);
-    if (decision === BUDGET.TRIPPED) {
-      this.d.events.emit('node.suppressed', {
-        message: `Limit reached: more than ${perMin} DHCP packet events per minute from ${who}; the rest are counted, not recorded (setting dhcp_events_per_min)`,
-        data: { kind: 'dhcp_events', source, tripped: true },
-      });
-      return;
-    }
-    this.budget.resetCount(node);
-    this.d.events.emit('node.suppressed', {
-      message:
-        decision === BUDGET.STILL
-          ? `Limit still reached: ${n} DHCP packet events from ${who} counted, not recorded, in the last minute (setting dhcp_events_per_min)`
-          : `Limit over: ${n} DHCP packet events from ${who} were counted, not recorded`,
-      data: { kind: 'dhcp_events', source, dropped: n, tripped: decision === BUDGET.STILL },
-    });
+    if (decision !== BUDGET.TRIPPED) this.budget.resetCount(node);
+    this.d.events.emit('node.suppressed', suppressedEvent(DHCP_BUDGET, decision, node, perMin, n));
   }
 
   private malformed(e: MalformedPacket, from: Peer): void {
@@ -236,9 +245,11 @@ export class DhcpHandler {
     if (now - (this.lastUnsupported.get(r.mac) ?? -Infinity) < UNSUPPORTED_EVENT_INTERVAL_MS) return;
     this.lastUnsupported.set(r.mac, now);
     const e = requestEvent(r, r.type, { reason });
-    this.d.events.emit('dhcp.unsupported', {
-      ...e,
-      message: `${r.mac} (option 93 = ${r.facts.arch ?? 'none'}) gets no boot file: ${reason}`,
-    });
+    // Within the DHCP event budget: forged MACs are free, so one event per MAC is no bound on its own.
+    this.record(
+      'dhcp.unsupported',
+      { ...e, message: `${r.mac} (option 93 = ${r.facts.arch ?? 'none'}) gets no boot file: ${reason}` },
+      r.nodeId !== null,
+    );
   }
 }

@@ -38,7 +38,7 @@ import {
   WARM_START_SLICE,
   WARM_EVENTS_PER_MIN,
 } from './defaults.ts';
-import type { EventLimit } from './event-budget.ts';
+import type { EventLimit } from '../events/event-budget.ts';
 import { DEFAULT_DHCP_EVENTS_PER_MIN } from '../settings/node-plane-defaults.ts';
 
 /** Knobs beyond the frozen config (tests, the lab, benchmarks). All optional. */
@@ -99,7 +99,7 @@ export interface DhcpPluginDeps {
 export type DhcpPlugin = Plugin & {
   /** Counters: received, malformed, offers, acks, naks, ... */
   stats(): Record<string, number>;
-  /** The TFTP server saw a read request from `ip`: the proxy strategy that got it there works. */
+  /** The TFTP server saw a read request from `ip`: the proxy strategy that got it there works (said once per MAC). */
   noteTftpRequest(ip: string): Promise<void>;
   /** The proxy strategy remembered for a MAC. */
   proxyStrategy(mac: string): { strategy: ProxyStrategy; proven: boolean } | null;
@@ -416,8 +416,8 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
     async noteTftpRequest(ip) {
       const mac = ipToMac.get(ip) ?? table?.holderOf(ip) ?? (await io?.macForIp(ip)) ?? null;
       if (!mac) return;
-      const s = strategies.proven(mac);
-      if (s) events.emit('dhcp.proxy', { mac, message: `${mac} reached TFTP with proxy strategy ${s}`, data: { strategy: s, ip } });
+      const p = strategies.proven(mac);
+      if (p?.newly) await handler?.strategyProven(mac, p.strategy, ip);
     },
     proxyStrategy: (mac) => strategies.get(mac),
     warmStart: () => ({ ...warm }),

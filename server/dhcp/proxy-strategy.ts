@@ -55,12 +55,16 @@ export class ProxyStrategies {
     return { strategy: e.strategy, flipped };
   }
 
-  /** A TFTP request came from this MAC: its current strategy works. Returns it. */
-  proven(mac: string): ProxyStrategy | null {
+  /**
+   * A TFTP request came from this MAC: its current strategy works. Returns it, and whether this request is the one that
+   * proved it (a machine makes several TFTP requests a boot; the proof is said once).
+   */
+  proven(mac: string): { strategy: ProxyStrategy; newly: boolean } | null {
     const e = this.byMac.get(mac);
     if (!e) return null;
+    const newly = !e.proven;
     e.proven = true;
-    return e.strategy;
+    return { strategy: e.strategy, newly };
   }
 
   /** What is remembered for a MAC (for the UI and tests). */

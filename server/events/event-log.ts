@@ -223,7 +223,7 @@ export class EventLog implements EventSink {
 
   /**
    * Hand an event to the listeners subscribed with `unrecorded`, without recording it: no seq (0), not in the ring
-   * or the file, not streamed. For events over a budget (server/dhcp/event-budget.ts): what the appliance does on
+   * or the file, not streamed. For events over a budget (server/events/event-budget.ts): what the appliance does on
    * them still happens, and they do not push the history out of the log.
    */
   publish<T extends EventType>(type: T, e: EventInput<T>): void {

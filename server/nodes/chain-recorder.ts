@@ -32,6 +32,6 @@ export function recordChainEvent(ctx: CoreContext, e: CcEvent): void {
 
 /** Follow the event log; returns the unsubscribe function. */
 export function startChainRecorder(ctx: CoreContext): () => void {
-  // Events over a budget too (server/dhcp/event-budget.ts): a DHCP flood must not cost a real node its chain.
+  // Events over a budget too (server/events/event-budget.ts): a DHCP flood must not cost a real node its chain.
   return ctx.events.subscribe((e) => recordChainEvent(ctx, e), { unrecorded: true });
 }

@@ -5,7 +5,8 @@
  * what was dropped when the source is allowed again, so garbage cannot flush the event log.
  */
 import type { EventType } from '../../contract/index.ts';
-import type { EventInput, EventSink } from '../events/event-log.ts';
+import type { EventInput } from '../events/event-log.ts';
+import { BudgetedEvents, type PublishingSink } from '../events/budgeted-events.ts';
 import type { Settings } from '../settings/settings-service.ts';
 import { TokenBuckets } from './token-bucket.ts';
 
@@ -18,7 +19,8 @@ export const DHCP_SOURCE = 'dhcp';
 /** What the guard needs from the core. */
 export interface NodeGuardDeps {
   settings: () => Readonly<Settings>;
-  events: EventSink;
+  /** Where the guard's events go; its `publish` gets those over the ceiling (EventLog). */
+  events: PublishingSink;
   /** Sources the limits do not apply to (the simulated rack on loopback). */
   exempt: (source: string) => boolean;
   /** Records that never registered (for the cap). */
@@ -33,8 +35,26 @@ export class NodeGuard {
   private readonly buckets = new TokenBuckets(MAX_TRACKED_SOURCES * 4);
   /** Dropped counts per (kind, source) while a limit is tripped. */
   private readonly dropped = new Map<string, number>();
+  /**
+   * The ceiling over all sources (setting `node_events_per_min`): a per-source budget is no bound on its own, since
+   * the rack speaks from as many addresses as it likes and each new one starts with a full bucket. The per-source
+   * limits' own `node.suppressed` events are under it too (one per tripped source would be a flood of its own).
+   */
+  private readonly all: BudgetedEvents;
 
-  constructor(private readonly d: NodeGuardDeps) {}
+  constructor(private readonly d: NodeGuardDeps) {
+    this.all = new BudgetedEvents({
+      sink: d.events,
+      names: {
+        kind: 'node_events',
+        noun: 'node-plane events',
+        sources: ['node-plane-nodes', 'node-plane'],
+        setting: 'node_events_per_min',
+      },
+      perMin: () => d.settings().node_events_per_min,
+      now: d.now,
+    });
+  }
 
   /** May `source` (an address, or DHCP_SOURCE) create a record for an unknown MAC now? */
   mayCreate(source: string): boolean {
@@ -62,7 +82,7 @@ export class NodeGuard {
     }
     const perMin = this.d.settings().node_events_per_source_per_min;
     if (this.pass('events', source, 1, perMin, `more than ${perMin} events per minute from ${source}; dropping them`))
-      this.d.events.emit(type, e);
+      this.all.record(type, e);
   }
 
   /** Charge a register body of `bytes` to `source`; false when the source is over its facts budget. */
@@ -85,7 +105,7 @@ export class NodeGuard {
     if (n === undefined) return;
     this.dropped.delete(key);
     const what = kind === 'create' ? 'new records were refused' : kind === 'facts' ? 'registrations were refused' : 'events were dropped';
-    this.d.events.emit('node.suppressed', {
+    this.all.record('node.suppressed', {
       message: `Limit over: ${n} ${what} (${source === '*' ? 'all sources' : source})`,
       data: { kind, source, dropped: n, tripped: false },
     });
@@ -97,7 +117,7 @@ export class NodeGuard {
     if (n === undefined) {
       this.dropped.set(key, 1);
       while (this.dropped.size > MAX_TRACKED_SOURCES) this.dropped.delete(this.dropped.keys().next().value as string);
-      this.d.events.emit('node.suppressed', {
+      this.all.record('node.suppressed', {
         message: `Limit reached: ${why} (see the node-plane settings)`,
         data: { kind, source, tripped: true },
       });

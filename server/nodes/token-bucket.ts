@@ -51,7 +51,7 @@ export class TokenBuckets {
 
 /**
  * The tokens of a bucket that held `tokens` at `at`, at `now`: refilled `perMin` a minute (none for a clock gone
- * back), never more than `perMin`. Pure; also the DHCP event budget's refill (server/dhcp/event-budget.ts).
+ * back), never more than `perMin`. Pure; also the DHCP event budget's refill (server/events/event-budget.ts).
  */
 export function refilled(tokens: number, at: number, perMin: number, now: number): number {
   return Math.min(perMin, tokens + (Math.max(0, now - at) * perMin) / 60_000);

@@ -19,12 +19,26 @@ export const DEFAULT_DISCOVERED_EVENTS_PER_MIN = 600;
 /** Unauthenticated events per source per minute: a real boot makes about five (boot, kernel, initrd, register, check-in). */
 export const DEFAULT_NODE_EVENTS_PER_SOURCE_PER_MIN = 120;
 /**
+ * The same events from all sources together per minute, in each of two budgets: events of known nodes, and everyone
+ * else's. The per-source budget alone is no bound: the rack can speak from as many addresses as it likes (a forged
+ * TFTP source costs nothing), and each new one starts with a full bucket. A 500-node rack powering on makes about
+ * 2,500; past it the rest are counted, not written.
+ */
+export const DEFAULT_NODE_EVENTS_PER_MIN = 12_000;
+/**
  * Per-packet DHCP events (DISCOVER, OFFER, REQUEST, ACK, ...) recorded per minute, in each of two budgets: packets of
  * known nodes, and everyone else's. A 500-node rack powering on makes about 6,000 (two or three exchanges of four
  * packets per machine); past it the rest are counted, not written, so a DHCP flood cannot push the operator's
  * history out of the log or keep the disk busy under the leases' fdatasync.
  */
 export const DEFAULT_DHCP_EVENTS_PER_MIN = 12_000;
+/**
+ * TFTP transfer events (`tftp.start`, `tftp.finish`, `tftp.error`) recorded per minute, in each of two budgets: known
+ * nodes', and everyone else's. A machine's first stage makes two or three (a size probe, then the transfer), a signed
+ * UEFI chain a few more: a 500-node rack about 3,000. A TFTP request is one datagram from any source address, so
+ * without it a flood of requests for a missing file would push the operator's history out of the log.
+ */
+export const DEFAULT_TFTP_EVENTS_PER_MIN = 12_000;
 /** Register bytes per source per minute: four full-size (2 MiB) registrations; an agent sends one or two small ones. */
 export const DEFAULT_FACTS_BYTES_PER_SOURCE_PER_MIN = 8 * 1024 * 1024;
 /** Headers must arrive within this: iPXE and agents send them in one segment; a slowloris client is cut. */

@@ -5,7 +5,7 @@
 import type { Config } from '../config/schema.ts';
 import type { TftpHooks } from '../core/boot-hooks.ts';
 import type { Logger, Plugin } from '../core/plugin.ts';
-import type { EventSink } from '../events/event-log.ts';
+import type { PublishingSink } from '../events/budgeted-events.ts';
 import { openPinnedUdp } from '../net/pinned-udp.ts';
 import { openConnectedUdp } from './connected-udp.ts';
 import { blksizeForMtu, mtuOf } from './mtu.ts';
@@ -18,7 +18,9 @@ export const TFTP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 export interface TftpPluginDeps {
   config: Config;
   roots: string[];
-  events: EventSink;
+  events: PublishingSink;
+  /** Transfer events recorded a minute per bucket (setting `tftp_events_per_min`); server.ts's default when absent. */
+  eventsPerMin?: () => number;
   hooks: TftpHooks;
   log: Logger;
   limits?: { maxTransfers?: number; maxPerClient?: number; blksizeCap?: number };
@@ -51,6 +53,7 @@ export function createTftpPlugin(deps: TftpPluginDeps): Plugin & { stats(): Reco
         maxPerClient: deps.limits?.maxPerClient,
         hooks: deps.hooks,
         events: deps.events,
+        eventsPerMin: deps.eventsPerMin,
         log: deps.log,
       });
       server = s;

@@ -5,7 +5,9 @@
  */
 import { bindError, ccError } from '../errors/cc-error.ts';
 import type { EventData } from '../../contract/index.ts';
-import type { EventSink } from '../events/event-log.ts';
+import { BudgetedEvents, type PublishingSink } from '../events/budgeted-events.ts';
+import type { BudgetNames } from '../events/event-budget.ts';
+import { DEFAULT_TFTP_EVENTS_PER_MIN } from '../settings/node-plane-defaults.ts';
 import type { TftpHooks, TftpVirtualFile } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
 import type { Peer, UdpTransport } from '../net/pinned-udp.ts';
@@ -64,7 +66,10 @@ export interface TftpServerOptions {
   queueMax?: number;
   rto?: RtoConfig;
   hooks: TftpHooks;
-  events: EventSink;
+  /** Where `tftp.*` events go, within the budget below (its `publish` gets those over it). */
+  events: PublishingSink;
+  /** Transfer events recorded a minute per bucket (setting `tftp_events_per_min`; 0 lifts it). The default when absent. */
+  eventsPerMin?: () => number;
   log: Logger;
   now?: () => number;
 }
@@ -98,6 +103,14 @@ const fdOf = (fh: unknown): number => {
   return typeof fd === 'number' && fd >= 0 ? fd : -1;
 };
 
+/** What the TFTP event budget's summaries say. */
+const TFTP_BUDGET: BudgetNames = {
+  kind: 'tftp_events',
+  noun: 'TFTP transfer events',
+  sources: ['tftp-nodes', 'tftp'],
+  setting: 'tftp_events_per_min',
+};
+
 /** A running TFTP server. */
 export class TftpServer {
   /** Counters; `active`, `openSockets`, `openFiles` and `queued` are gauges. */
@@ -116,8 +129,18 @@ export class TftpServer {
   /** Transfers still being set up (hooks, file, cache, socket): stop() waits for them to see `stopping`. */
   private readonly settingUp = new Set<Promise<void>>();
 
+  /** `tftp.start`, `tftp.finish` and `tftp.error`, recorded within their budget (a request is one datagram from anyone). */
+  private readonly events: BudgetedEvents;
+
   constructor(private readonly o: TftpServerOptions) {
     this.now = o.now ?? (() => performance.now());
+    this.events = new BudgetedEvents({
+      sink: o.events,
+      names: TFTP_BUDGET,
+      perMin: o.eventsPerMin ?? (() => DEFAULT_TFTP_EVENTS_PER_MIN),
+      now: this.now,
+      counted: () => this.stats.eventsUnrecorded++,
+    });
   }
 
   /** Bind the listener. */
@@ -289,7 +312,7 @@ export class TftpServer {
       this.stats.refused++;
       this.reply(from, opened.code, `${opened.message}: ${req.filename}`);
       if (opened.code === ErrorCode.FILE_NOT_FOUND) this.o.hooks.fileMissing?.(ip, req.filename, nodeId);
-      this.o.events.emit('tftp.error', {
+      this.events.record('tftp.error', {
         node_id: nodeId,
         message: errorText(req.filename, opened.message),
         data: { file: req.filename, served: file, client: ip, reason: opened.message, bytes: 0 },
@@ -331,7 +354,7 @@ export class TftpServer {
       now: this.now,
       counters: this.stats,
       onStart: () => {
-        this.o.events.emit('tftp.start', { node_id: nodeId, message: startText(file, neg.blksize, neg.windowsize), data });
+        this.events.record('tftp.start', { node_id: nodeId, message: startText(file, neg.blksize, neg.windowsize), data });
       },
     };
     const fd = fdOf(opened.fh);
@@ -425,7 +448,7 @@ export class TftpServer {
       const unseen = r.reason === 'final-ack-unseen';
       if (unseen) this.stats.finalAckUnseen++;
       const text = finishText(c.file, r.bytes, c.blksize, c.windowsize, r.durationMs);
-      this.o.events.emit('tftp.finish', { node_id: c.nodeId, message: unseen ? `${text}, final ACK not seen` : text, data });
+      this.events.record('tftp.finish', { node_id: c.nodeId, message: unseen ? `${text}, final ACK not seen` : text, data });
       return;
     }
     if (r.reason === 'probe') {
@@ -435,6 +458,6 @@ export class TftpServer {
     }
     this.stats.failed++;
     if (r.reason === 'stall-block1') this.memory.lowerBlksize(c.ip, this.now());
-    this.o.events.emit('tftp.error', { node_id: c.nodeId, message: errorText(c.file, r.detail), data });
+    this.events.record('tftp.error', { node_id: c.nodeId, message: errorText(c.file, r.detail), data });
   }
 }

@@ -23,6 +23,8 @@ export interface TftpStats {
   bytesSent: number;
   /** Transfers whose data phase ran in the native pump (native/tftp-pump.c). */
   nativeTransfers: number;
+  /** Transfer events over the `tftp_events_per_min` budget: counted, not recorded. */
+  eventsUnrecorded: number;
   /** Gauges. */
   active: number;
   queued: number;
@@ -51,6 +53,7 @@ export function newStats(): TftpStats {
     sendErrors: 0,
     bytesSent: 0,
     nativeTransfers: 0,
+    eventsUnrecorded: 0,
     active: 0,
     queued: 0,
     openSockets: 0,

@@ -4,7 +4,7 @@
  * acts on (the chain recorder, proxy-mode router advertisements).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BUDGET, EventBudget, SUMMARY_EVERY_MS } from '../../server/dhcp/event-budget.ts';
+import { BUDGET, EventBudget, SUMMARY_EVERY_MS } from '../../server/events/event-budget.ts';
 import type { CcEvent } from '../../contract/index.ts';
 import { TestHooks, clientPacket, tempStore, testHandler } from './helpers.ts';
 
@@ -120,6 +120,29 @@ describe('a handler over its budget', () => {
     const over = (await ts.events.query({ type: 'node.suppressed' }))[0]!;
     expect(over.data).toEqual({ kind: 'dhcp_events', source: 'dhcp', dropped: 6, tripped: false });
     expect((await ts.events.query({ type: 'dhcp.discover' }))[0]!.mac).toBe('06:00:00:00:00:08');
+  });
+
+  it('holds dhcp.unsupported within it: one per MAC is no bound when MACs are forged', async () => {
+    const acted: CcEvent[] = [];
+    ts.events.subscribe((e) => void acted.push(e), { unrecorded: true });
+    // Proxy mode: no address pool to run out of, every DISCOVER is looked at for a boot file.
+    const h = testHandler({ mode: 'proxy', events: ts.events, hooks: new TestHooks(), eventLimit: { perMin: 4 }, now: () => clock });
+    // PXE firmware of an architecture nothing is served to (option 93 = 99), from 12 forged MACs.
+    for (let i = 0; i < 12; i++) {
+      const mac = `06:00:00:00:01:${i.toString(16).padStart(2, '0')}`;
+      const options: [number, number[] | string][] = [
+        [53, [1]],
+        [60, 'PXEClient:Arch:00099:UNDI:003000'],
+        [93, [0, 99]],
+      ];
+      await h.handle(clientPacket({ mac, xid: 500 + i, options }), { address: '0.0.0.0', port: 68 }, false);
+    }
+    expect(acted.filter((e) => e.type === 'dhcp.unsupported')).toHaveLength(12);
+    expect((await ts.events.query({ type: 'dhcp.' })).length).toBe(4);
+    const unrecorded = acted.filter((e) => e.type.startsWith('dhcp.') && e.seq === 0).length;
+    expect(unrecorded).toBe(h.stats.events_unrecorded);
+    expect(unrecorded).toBe(12 - 4); // proxy mode answers nothing here: the 12 events are the unsupported ones
+    expect(h.stats.unknown_arch).toBe(12);
   });
 
   it('keeps recording the packets of known nodes while strangers flood', async () => {

@@ -372,7 +372,8 @@ describe('proxyDHCP', () => {
     clock += 10_000;
     expect(await has43(2)).toBe(true);
     expect(seen.some((e) => e.type === 'dhcp.proxy')).toBe(true);
-    expect(strategies.proven(mac)).toBe('send43');
+    expect(strategies.proven(mac)).toEqual({ strategy: 'send43', newly: true });
+    expect(strategies.proven(mac)).toEqual({ strategy: 'send43', newly: false });
     clock += 10_000;
     expect(await has43(3)).toBe(true);
     const bios = await ask(h, {

@@ -86,6 +86,31 @@ describe('events from the rack', () => {
   });
 });
 
+describe('events from many addresses', () => {
+  it('stay under the ceiling over all sources (node_events_per_min); every one is recorded or counted', async () => {
+    // Each address keeps within its own budget (120 a minute): only the ceiling over all sources can bound this.
+    const a = await start({ node_events_per_min: 5 });
+    const SOURCES = 30;
+    for (let i = 0; i < SOURCES; i++)
+      expect((await httpFrom(`127.0.1.${i + 1}`, 'GET', `${a.nodeUrl}/boot?mac=${mac(2000 + i)}`)).status).toBe(200);
+    const fromFlood = () => events(a, 'node.boot').then((l) => l.filter((e) => String(e.data.ip).startsWith('127.0.1.')));
+    const recorded = (await fromFlood()).length;
+    expect(recorded).toBeGreaterThanOrEqual(5);
+    expect(recorded).toBeLessThan(10); // 5 at once, then 5 a minute refilled over the flood's few seconds
+    const ceiling = () => events(a, 'node.suppressed').then((l) => l.filter((e) => e.data.kind === 'node_events'));
+    // Every /boot made a record first, so its node.boot names a node: the known nodes' bucket tripped, once.
+    expect((await ceiling()).map((e) => e.data)).toEqual([{ kind: 'node_events', source: 'node-plane-nodes', tripped: true }]);
+    // The other bucket is untouched: no per-source limit tripped either.
+    expect((await events(a, 'node.suppressed')).filter((e) => e.data.kind === 'events')).toEqual([]);
+    // Lifted: the next event is recorded after a summary with the count, so recorded + counted is every request.
+    expect((await a.admin('PATCH', '/api/v1/settings', { node_events_per_min: 0 })).status).toBe(200);
+    expect((await httpFrom('127.0.2.1', 'GET', `${a.nodeUrl}/boot?mac=${mac(2100)}`)).status).toBe(200);
+    const over = (await ceiling())[0]!; // newest first
+    expect(over.data).toEqual({ kind: 'node_events', source: 'node-plane-nodes', dropped: SOURCES - recorded, tripped: false });
+    expect((await events(a, 'node.boot')).some((e) => e.data.ip === '127.0.2.1')).toBe(true);
+  });
+});
+
 describe('facts bytes per source', () => {
   it('refuses registrations past facts_bytes_per_source_per_min with 429, before reading them', async () => {
     const a = await start({ facts_bytes_per_source_per_min: 3 * 1024 * 1024 });

@@ -228,3 +228,46 @@ describe('DHCP sightings', () => {
     expect(after).toHaveLength(3);
   }, 120_000);
 });
+
+describe('TFTP requests', () => {
+  it('record at most tftp_events_per_min transfer events of a flood of requests for missing files, count the rest, keep answering', async () => {
+    type Ev = { seq: number; data: { client?: string; kind?: string; source?: string; dropped?: number; tripped?: boolean } };
+    const BUDGET = 4;
+    const SENT = 40;
+    const events = async (type: string): Promise<Ev[]> =>
+      (await admin('GET', `/api/v1/events?type=${type}&limit=10000`)).body.events as Ev[];
+    const ip = (await run('m2', 'ip', ['-4', '-o', 'addr', 'show', 'dev', 'e0'])).out.match(/inet (\S+)\//)?.[1];
+    expect(ip, 'm2 has its lease from the tests above').toBeTruthy();
+    const fromM2 = (e: Ev) => e.data.client === ip;
+    /** A real TFTP client (curl), one process asking for `n` missing files in turn: each answer is "file not found". */
+    const ask = async (n: number, tag: string) => {
+      const r = await run(
+        'm2',
+        'curl',
+        ['-s', '--max-time', '3', '-w', '%{exitcode}\n', `tftp://${RACK_IP}/missing-${tag}-[1-${n}]`],
+        60_000,
+      );
+      return r.out.split('\n').filter((l) => l === '68').length; // CURLE_TFTP_NOTFOUND: the server answered
+    };
+    expect((await admin('PATCH', '/api/v1/settings', { tftp_events_per_min: BUDGET })).status).toBe(200);
+    const seq0 = Math.max(0, ...(await events('')).map((e) => e.seq));
+    // Every request was answered: recording does not gate the answers.
+    expect(await ask(SENT, 'a')).toBe(SENT);
+    const recorded = (await events('tftp.error')).filter((e) => e.seq > seq0 && fromM2(e));
+    expect(recorded.length).toBeGreaterThanOrEqual(BUDGET);
+    expect(recorded.length).toBeLessThan(BUDGET + 3); // a minute's allowance at once, then BUDGET a minute
+    const budgetEvents = () => events('node.suppressed').then((l) => l.filter((e) => e.seq > seq0 && e.data.kind === 'tftp_events'));
+    const tripped = await budgetEvents();
+    expect(tripped).toHaveLength(1);
+    expect(tripped[0]!.data.tripped).toBe(true);
+    // Lifted, the next request ends the flood: one summary with what was counted; recorded + counted is every request.
+    expect((await admin('PATCH', '/api/v1/settings', { tftp_events_per_min: 0 })).status).toBe(200);
+    expect(await ask(2, 'b')).toBe(2);
+    const over = (await budgetEvents()).filter((e) => e.data.tripped === false);
+    expect(over).toHaveLength(1);
+    expect(over[0]!.data.source).toBe(tripped[0]!.data.source);
+    expect(recorded.length + over[0]!.data.dropped!).toBe(SENT);
+    // The positive control: with the limit lifted, both of the next requests are recorded.
+    expect((await events('tftp.error')).filter((e) => e.seq > over[0]!.seq && fromM2(e))).toHaveLength(2);
+  }, 90_000);
+});

@@ -84,6 +84,8 @@ type Mode = 'js' | 'native';
 async function serveOn(mode: Mode, extra: Partial<TftpServerOptions> = {}) {
   const net = mode === 'js' ? new MemNet() : new LoopNet();
   const events: Ev[] = [];
+  /** Events over the transfer-event budget: handed over live, not recorded. */
+  const published: Ev[] = [];
   const s = new TftpServer({
     port: 0,
     open: async (port) => net.open(SERVER, port),
@@ -100,6 +102,10 @@ async function serveOn(mode: Mode, extra: Partial<TftpServerOptions> = {}) {
         events.push({ type, message: e.message, node_id: e.node_id ?? null, data: e.data });
         return makeEvent(type, events.length, e);
       },
+      publish(type, e) {
+        makeEvent(type, 0, e); // checks its data against the contract's row
+        published.push({ type, message: e.message, node_id: e.node_id ?? null, data: e.data });
+      },
     },
     log: quiet,
     ...extra,
@@ -109,7 +115,7 @@ async function serveOn(mode: Mode, extra: Partial<TftpServerOptions> = {}) {
     for (let i = 0; i < 400 && (s.stats.active > 0 || s.stats.openFiles > 0 || s.stats.openSockets > 1); i++)
       await new Promise((r) => setTimeout(r, 10));
   };
-  return { net, s, events, to: { address: SERVER, port: s.port }, idle };
+  return { net, s, events, published, to: { address: SERVER, port: s.port }, idle };
 }
 
 describe.each(['js', 'native'] as const)('%s transfers', (mode) => {
@@ -338,6 +344,39 @@ describe.each(['js', 'native'] as const)('%s transfers', (mode) => {
         expect(s.stats.strayTid).toBe(0);
       }
       await intruder.close();
+      await s.stop();
+    });
+  });
+
+  describe('the transfer-event budget (tftp_events_per_min)', () => {
+    it('records a stranger flood within it, counts the rest, keeps a known node apart and says how many when it ends', async () => {
+      let perMin = 3;
+      const { net, s, to, events, published, idle } = await serve({ rto: CALM_RTO, eventsPerMin: () => perMin });
+      // A machine that is no node (nodeIdForIp: null) asks for a missing file 20 times: each refusal is a tftp.error.
+      for (let i = 0; i < 20; i++) expect((await memRead(net, OTHER, to, { file: `missing-${i}` })).error?.code).toBe(1);
+      const errors = events.filter((e) => e.type === 'tftp.error');
+      expect(errors).toHaveLength(3);
+      const suppressed = events.filter((e) => e.type === 'node.suppressed');
+      expect(suppressed).toHaveLength(1);
+      expect(suppressed[0]!.data).toEqual({ kind: 'tftp_events', source: 'tftp', tripped: true });
+      expect(suppressed[0]!.message).toContain('tftp_events_per_min');
+      // The other 17 went to the live listeners (the chain recorder), not the log, and were counted.
+      expect(published.filter((e) => e.type === 'tftp.error')).toHaveLength(17);
+      expect(s.stats.eventsUnrecorded).toBe(17);
+      // The positive control: a known node's transfer (CLIENT is node 42) is recorded from its own bucket meanwhile.
+      expect((await memRead(net, CLIENT, to, { file: 'b511' })).done).toBe(true);
+      await idle();
+      expect(events.filter((e) => e.type === 'tftp.start' || e.type === 'tftp.finish').map((e) => [e.type, e.node_id])).toEqual([
+        ['tftp.start', 42],
+        ['tftp.finish', 42],
+      ]);
+      // Lifted: the next event is recorded, after a summary with the count, so none went missing unsaid.
+      perMin = 0;
+      await memRead(net, OTHER, to, { file: 'missing-last' });
+      const over = events.filter((e) => e.type === 'node.suppressed').at(-1)!;
+      expect(over.data).toEqual({ kind: 'tftp_events', source: 'tftp', dropped: 17, tripped: false });
+      expect(events.at(-1)!.type).toBe('tftp.error');
+      expect(events.filter((e) => e.type === 'tftp.error')).toHaveLength(4);
       await s.stop();
     });
   });

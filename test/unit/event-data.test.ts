@@ -10,8 +10,8 @@ import { EVENT_DATA } from '../../contract/event-data.ts';
 import { EVENT_TYPES } from '../../contract/event-types.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-/** The calls that name an event type, and which argument holds it (`sourceEvent(source, type, e)`). */
-const CALLS: Record<string, number> = { emit: 0, report: 0, sourceEvent: 1 };
+/** The calls that name an event type, and which argument holds it (`sourceEvent(source, type, e)`; `record`: a budget's). */
+const CALLS: Record<string, number> = { emit: 0, report: 0, record: 0, sourceEvent: 1 };
 const DOTTED = /^[a-z0-9]+\.[a-z_]+$/;
 
 function sources(dir: string): string[] {
@@ -50,7 +50,7 @@ function emittedTypes(): Map<string, string[]> {
   const found = new Map<string, string[]>();
   for (const file of [...sources(path.join(ROOT, 'server')), ...sources(path.join(ROOT, 'agent'))]) {
     const text = fs.readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/\b(emit|report|sourceEvent)\(/g)) {
+    for (const m of text.matchAll(/\b(emit|report|record|sourceEvent)\(/g)) {
       const arg = argument(text, m.index + m[0].length - 1, CALLS[m[1]!]!);
       for (const lit of arg.matchAll(/'([^']*)'/g)) {
         if (!DOTTED.test(lit[1]!)) continue;

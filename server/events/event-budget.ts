@@ -1,9 +1,11 @@
 /**
- * The budget of per-packet DHCP events (DISCOVER, OFFER, REQUEST, ACK, ...): how many a minute go into the event log.
- * A DHCP packet has no source worth trusting, so the budget is not per source: there are two buckets, one for packets
- * of known nodes and one for everyone else's, so a flood of strangers cannot keep the nodes' boot steps out of the
- * history. Past a bucket, the handler still publishes the event live (what the appliance does on it, such as the
- * chain recorder and proxy-mode router advertisements, still happens) and counts it instead of recording it.
+ * A budget of events the rack causes: how many a minute go into the event log. Used where an event's source is not
+ * worth trusting or too cheap to forge (a DHCP packet, a TFTP datagram, the node plane's many addresses), so the
+ * budget is not per source: there are two buckets, one for events of known nodes and one for everyone else's, so a
+ * flood of strangers cannot keep the nodes' boot steps out of the history. Past a bucket, the event is still published
+ * live (what the appliance does on it, such as the chain recorder and proxy-mode router advertisements, still happens)
+ * and counted instead of recorded. Budgets: per-packet DHCP events (server/dhcp/handler.ts `record`, inline on the hot
+ * path), TFTP transfer events and the node plane's ceiling over all sources (budgeted-events.ts).
  *
  * Pure and allocation-free: numbers in fields, the clock and the limit passed in. It runs for every DHCP packet.
  */
@@ -104,4 +106,40 @@ export class EventBudget {
 /** Tokens after refilling since `at` (token-bucket.ts `refilled`); a bucket never used (tokens < 0) starts full. */
 function refill(tokens: number, at: number, perMin: number, now: number): number {
   return tokens < 0 ? perMin : refilled(tokens, at, perMin, now);
+}
+
+/** What a budget's summaries call its events, its buckets and its setting. */
+export interface BudgetNames {
+  /** `node.suppressed` data.kind. */
+  kind: 'dhcp_events' | 'tftp_events' | 'node_events';
+  /** What is counted, in the messages ("DHCP packet events"). */
+  noun: string;
+  /** `node.suppressed` data.source of the two buckets: known nodes' first, then everyone else's. */
+  sources: readonly [string, string];
+  /** The setting that sets the limit, named in the messages. */
+  setting: string;
+}
+
+/** The `node.suppressed` event of a budget's summary (TRIPPED, STILL or RECOVERED), `n` events counted since the last. */
+export function suppressedEvent(
+  names: BudgetNames,
+  decision: BudgetDecision,
+  node: boolean,
+  perMin: number,
+  n: number,
+): { message: string; data: { kind: BudgetNames['kind']; source: string; tripped: boolean; dropped?: number } } {
+  const who = node ? 'known nodes' : 'machines that are not nodes';
+  const source = names.sources[node ? 0 : 1];
+  if (decision === BUDGET.TRIPPED)
+    return {
+      message: `Limit reached: more than ${perMin} ${names.noun} per minute from ${who}; the rest are counted, not recorded (setting ${names.setting})`,
+      data: { kind: names.kind, source, tripped: true },
+    };
+  return {
+    message:
+      decision === BUDGET.STILL
+        ? `Limit still reached: ${n} ${names.noun} from ${who} counted, not recorded, in the last minute (setting ${names.setting})`
+        : `Limit over: ${n} ${names.noun} from ${who} were counted, not recorded`,
+    data: { kind: names.kind, source, dropped: n, tripped: decision === BUDGET.STILL },
+  };
 }
