@@ -42,7 +42,13 @@ async function seedSettings(settings: SettingsService, config: Config): Promise<
 
 /** Open every core service on `store` for `config`. */
 export async function openCore(config: Config, store: Store, o: CoreOptions): Promise<CoreContext> {
-  const events = await EventLog.open(store.eventsFile, store.legacyEventsFile, D.DEFAULT_EVENT_RETENTION, o.now);
+  const events = await EventLog.open(
+    store.eventsFile,
+    store.legacyEventsFile,
+    D.DEFAULT_EVENT_RETENTION,
+    o.now,
+    D.DEFAULT_HISTORY_RETENTION,
+  );
   for (const r of [...store.repairs, ...(events.repaired ? [events.repaired] : [])])
     events.emit('store.repaired', { message: `Cut ${r.cutBytes} bytes of an interrupted write from ${r.file}`, data: { ...r } });
   const settings = await SettingsService.open(store.settings, config.publicUrl, o.settings);

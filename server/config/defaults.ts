@@ -20,6 +20,12 @@ export const DEFAULT_LAB_NODES = 8;
 export const DEFAULT_NODE_RATE_LIMIT_PER_MIN = 600;
 /** Events kept in the log before the oldest are trimmed. */
 export const DEFAULT_EVENT_RETENTION = 200_000;
+/**
+ * History events (everything but the rack's traffic: server/events/traffic-types.ts) kept once they are older than the
+ * newest DEFAULT_EVENT_RETENTION events, however much traffic came after them: a flood of DHCP, TFTP or boot requests
+ * trims traffic, not the operator's history.
+ */
+export const DEFAULT_HISTORY_RETENTION = 50_000;
 /** Store compaction interval: nedb appends, compaction rewrites the file. */
 export const DEFAULT_COMPACTION_INTERVAL_S = 600;
 /**

@@ -9,6 +9,7 @@ import { fsyncDir, writeLinesDurably, writePiecesDurably, writevAll } from '../s
 import { repairTornTail, type RepairResult } from '../store/repair.ts';
 import type { CcEvent } from '../../contract/index.ts';
 import path from 'node:path';
+import { isHistory } from './traffic-types.ts';
 
 /** What loading found. */
 export interface LoadedEvents {
@@ -16,6 +17,8 @@ export interface LoadedEvents {
   lines: string[];
   /** Their parsed head (seq, node, type), same order. */
   heads: Pick<CcEvent, 'seq' | 'node_id' | 'type'>[];
+  /** History events older than those (traffic-types.ts), the newest `keepHistory` of them, oldest first. */
+  older: { lines: string[]; heads: Pick<CcEvent, 'seq' | 'node_id' | 'type'>[] };
   /** Lines in the file (trimming is due past the retention). */
   fileLines: number;
   repair: RepairResult | null;
@@ -78,9 +81,9 @@ export class EventFile {
 
   /**
    * Open `file` (creating it, or converting `legacy` when only that exists) and
-   * return the newest `keep` events it holds.
+   * return the newest `keep` events it holds, and the newest `keepHistory` history events older than those.
    */
-  static async open(file: string, legacy: string, keep: number): Promise<{ log: EventFile; loaded: LoadedEvents }> {
+  static async open(file: string, legacy: string, keep: number, keepHistory = 0): Promise<{ log: EventFile; loaded: LoadedEvents }> {
     const f = new EventFile(file);
     const exists = await fs.stat(file).then(
       () => true,
@@ -100,23 +103,33 @@ export class EventFile {
     const heads: LoadedEvents['heads'] = [];
     let fileLines = 0;
     for (const l of all) if (l) fileLines++;
-    // Walk back from the end: only the newest `keep` are parsed.
-    for (let i = all.length - 1; i >= 0 && lines.length < keep; i--) {
+    const older: LoadedEvents['older'] = { lines: [], heads: [] };
+    // Walk back from the end: the newest `keep`, then history events only, until `keepHistory` of them. After a trim
+    // the file holds no more than those (event-log.ts), so only a file written before the history ring parses more.
+    for (let i = all.length - 1; i >= 0 && (lines.length < keep || older.lines.length < keepHistory); i--) {
       const l = all[i]!;
       if (!l) continue;
       try {
         const e = JSON.parse(l) as CcEvent;
         if (typeof e.seq !== 'number') continue;
-        lines.push(l);
-        heads.push({ seq: e.seq, node_id: e.node_id ?? null, type: e.type });
+        const head = { seq: e.seq, node_id: e.node_id ?? null, type: e.type };
+        if (lines.length < keep) {
+          lines.push(l);
+          heads.push(head);
+        } else if (isHistory(e.type)) {
+          older.lines.push(l);
+          older.heads.push(head);
+        }
       } catch {
         /* not an event line: skipped */
       }
     }
     lines.reverse();
     heads.reverse();
+    older.lines.reverse();
+    older.heads.reverse();
     f.handle = await fs.open(file, 'a', 0o600);
-    return { log: f, loaded: { lines, heads, fileLines, repair: repair.cutBytes > 0 ? repair : null } };
+    return { log: f, loaded: { lines, heads, older, fileLines, repair: repair.cutBytes > 0 ? repair : null } };
   }
 
   /** Append lines given as bytes, each with its newline (one writev). */

@@ -8,6 +8,11 @@
  * are a record, not acknowledged writes: a crash loses at most the last batch
  * (nothing the protocol acknowledged depends on them; leases and nodes are
  * fsync'ed before their answer leaves).
+ *
+ * Retention trims the rack's traffic first: a history event (every type but the traffic's, traffic-types.ts) that
+ * falls out of the ring moves to a ring of its own, `history`, which keeps the newest `historyRetention` of them, and a
+ * trim writes that ring before the main ring's lines. The file stays in seq order, and a flood of traffic, however
+ * long, cannot push the operator's history out of the log.
  */
 import type { CcEvent, EventData, EventType } from '../../contract/index.ts';
 import type { RepairResult } from '../store/repair.ts';
@@ -15,6 +20,7 @@ import { EventFile } from './event-file.ts';
 import { LINES_PER_WRITE } from '../store/durable-file.ts';
 import { EventRing, type EventFilter } from './event-ring.ts';
 import { systemNow } from '../core/clock.ts';
+import { isHistory } from './traffic-types.ts';
 
 /** What a producer passes for an event of type `T`: `data` is typed by its row in contract/event-data.ts. */
 export interface EventInput<T extends EventType = EventType> {
@@ -38,6 +44,9 @@ export const EVENT_FLUSH_MS = 100;
 export const EVENT_SYNC_MS = 1000;
 /** A batch this large is written at once instead of waiting for the window. */
 const FLUSH_LINES = 4096;
+
+/** A query's page when it names no limit (event-ring.ts's). */
+const DEFAULT_QUERY_LIMIT = 200;
 
 /** The scratch log's arena chunk: a few dozen events each. */
 export const SCRATCH_CHUNK_BYTES = 16 * 1024;
@@ -63,6 +72,8 @@ export class EventLog implements EventSink {
   private timerNow = false;
   private writing: Promise<void> = Promise.resolve();
   private fileLines: number;
+  /** History lines the file holds before the main ring's (the last trim's, or what open found): not due for trimming. */
+  private olderInFile = 0;
   private lastSync = 0;
   private unsynced = false;
   private closed = false;
@@ -75,6 +86,8 @@ export class EventLog implements EventSink {
   private constructor(
     private readonly file: EventFile,
     private readonly ring: EventRing,
+    /** The history events (traffic-types.ts) that fell out of `ring`: all older than its oldest. */
+    private readonly history: EventRing,
     fileLines: number,
     private readonly now: () => Date,
     /** A torn tail cut at open (the caller reports it as an event). */
@@ -85,15 +98,30 @@ export class EventLog implements EventSink {
     this.fileLines = fileLines;
   }
 
-  /** Open the log in `file` (taking over `legacy`, the old nedb datafile), keeping the newest `retention` events. */
-  static async open(file: string, legacy: string, retention: number, now: () => Date = systemNow): Promise<EventLog> {
-    const { log, loaded } = await EventFile.open(file, legacy, retention);
-    const ring = new EventRing(retention);
+  /**
+   * Open the log in `file` (taking over `legacy`, the old nedb datafile), keeping the newest `retention` events and,
+   * whatever traffic came after them, the newest `historyRetention` history events (a quarter of `retention` unless given).
+   */
+  static async open(
+    file: string,
+    legacy: string,
+    retention: number,
+    now: () => Date = systemNow,
+    historyRetention = Math.ceil(retention / 4),
+  ): Promise<EventLog> {
+    const { log, loaded } = await EventFile.open(file, legacy, retention, historyRetention);
+    const history = new EventRing(historyRetention);
+    const ring = new EventRing(retention, undefined, { ring: history, keep: isHistory });
+    loaded.older.lines.forEach((l, i) => {
+      const h = loaded.older.heads[i]!;
+      history.push(h.seq, h.node_id, h.type, l);
+    });
     loaded.lines.forEach((l, i) => {
       const h = loaded.heads[i]!;
       ring.push(h.seq, h.node_id, h.type, l);
     });
-    const el = new EventLog(log, ring, loaded.fileLines, now, loaded.repair);
+    const el = new EventLog(log, ring, history, loaded.fileLines, now, loaded.repair);
+    el.olderInFile = loaded.older.lines.length;
     el.seq = ring.lastSeq();
     return el;
   }
@@ -111,7 +139,9 @@ export class EventLog implements EventSink {
    * (docs/perf/changes.md, "Two deoptimisations at the first real lease").
    */
   static scratch(retention: number, now: () => Date = systemNow): EventLog {
-    return new EventLog(EventFile.discard(), new EventRing(retention, SCRATCH_CHUNK_BYTES), 0, now, null, SCRATCH_FLUSH_LINES);
+    const history = new EventRing(Math.ceil(retention / 4), SCRATCH_CHUNK_BYTES);
+    const ring = new EventRing(retention, SCRATCH_CHUNK_BYTES, { ring: history, keep: isHistory });
+    return new EventLog(EventFile.discard(), ring, history, 0, now, null, SCRATCH_FLUSH_LINES);
   }
 
   /** Record an event and publish it. */
@@ -162,20 +192,37 @@ export class EventLog implements EventSink {
         // The batch is the newest `pending` lines, taken as views of the ring's arena now (no copy, no join);
         // a batch larger than the ring lost its oldest lines to retention already.
         const n = Math.min(this.pending, this.ring.size);
+        const written = this.seq - this.pending; // the newest seq in the file
         this.pending = 0;
         if (n > 0) {
-          await this.file.append(this.ring.bytes(this.ring.size - n, this.ring.size));
-          this.fileLines += n;
+          let bytes = this.ring.bytes(this.ring.size - n, this.ring.size);
+          let lines = n;
+          if (n === this.ring.size && this.ring.firstSeq() > written + 1) {
+            // Traffic pushed some of the batch out of the ring before it was written: its history went to the
+            // history ring, and goes first (seq order).
+            const from = this.history.countBelow(written + 1);
+            const to = this.history.size;
+            if (to > from) {
+              bytes = [...this.history.bytes(from, to), ...bytes];
+              lines += to - from;
+            }
+          }
+          await this.file.append(bytes);
+          this.fileLines += lines;
           this.unsynced = true;
         }
-        if (this.fileLines > this.ring.capacity * 1.1) {
-          // Every event still kept is in the ring: the file becomes exactly that, minus what was emitted since the
-          // append above (it goes into the new file with the next batch, so it is written once).
+        if (this.fileLines > this.ring.capacity * 1.1 + this.olderInFile) {
+          // Every event still kept is in the rings: the file becomes the history ring (all of it older than the main
+          // ring), then the main ring, minus what was emitted since the append above (it goes into the new file with the next batch,
+          // so it is written once). In seq order, as appended.
           const keep = this.ring.size - Math.min(this.pending, this.ring.size);
+          const older = this.history.size;
           const pieces: Buffer[][] = [];
+          for (let i = 0; i < older; i += LINES_PER_WRITE) pieces.push(this.history.bytes(i, Math.min(i + LINES_PER_WRITE, older)));
           for (let i = 0; i < keep; i += LINES_PER_WRITE) pieces.push(this.ring.bytes(i, Math.min(i + LINES_PER_WRITE, keep)));
           await this.file.replace(pieces);
-          this.fileLines = keep;
+          this.fileLines = older + keep;
+          this.olderInFile = older;
           this.unsynced = false;
         }
         const t = Date.now();
@@ -238,14 +285,17 @@ export class EventLog implements EventSink {
     }
   }
 
-  /** Events after `seq` (for Last-Event-ID resume), oldest first. */
+  /** Events after `seq` (for Last-Event-ID resume), oldest first: the history older than the ring, then the ring. */
   async since(seq: number, limit = 10000): Promise<CcEvent[]> {
-    return this.ring.since(seq, limit);
+    const older = this.history.since(seq, limit);
+    return older.length < limit ? older.concat(this.ring.since(seq, limit - older.length)) : older;
   }
 
-  /** Query events (newest first) by node, type prefix, position. */
+  /** Query events (newest first) by node, type prefix, position: the ring, then the history older than it. */
   async query(q: EventFilter): Promise<CcEvent[]> {
-    return this.ring.query(q);
+    const limit = q.limit ?? DEFAULT_QUERY_LIMIT;
+    const out = this.ring.query({ ...q, limit });
+    return out.length < limit ? out.concat(this.history.query({ ...q, limit: limit - out.length })) : out;
   }
 
   /** Last assigned sequence number. */

@@ -21,6 +21,12 @@ export interface EventFilter {
   limit?: number;
 }
 
+/** Where a ring's evicted events go when `keep` says so. */
+export interface Spill {
+  ring: EventRing;
+  keep: (type: string) => boolean;
+}
+
 /** Arena chunk size; a longer line gets a chunk of its own size. */
 const CHUNK_BYTES = 4 << 20;
 
@@ -42,10 +48,14 @@ export class EventRing {
   private head = 0;
   private n = 0;
 
-  /** `chunkBytes`: the arena's chunk size (the DHCP warm start's scratch log uses small ones, see EventLog.scratch). */
+  /**
+   * `chunkBytes`: the arena's chunk size (the DHCP warm start's scratch log uses small ones, see EventLog.scratch).
+   * `spill`: where an event goes when it falls out of this ring, if `keep` says so (the event log's history ring).
+   */
   constructor(
     readonly capacity: number,
     private readonly chunkBytes = CHUNK_BYTES,
+    private readonly spill: Spill | null = null,
   ) {
     this.seqs = new Float64Array(capacity);
     this.nodes = new Float64Array(capacity);
@@ -74,6 +84,11 @@ export class EventRing {
     else {
       slot = this.head;
       this.head = (this.head + 1) % this.capacity;
+      const sp = this.spill;
+      if (sp !== null && sp.keep(this.types[slot]!)) {
+        const node = this.nodes[slot]!;
+        sp.ring.push(this.seqs[slot]!, Number.isNaN(node) ? null : node, this.types[slot]!, this.line(slot));
+      }
     }
     let cur = this.chunks[this.chunks.length - 1];
     // A UTF-16 unit is at most 3 UTF-8 bytes: only a line that might not fit is measured.
@@ -130,6 +145,11 @@ export class EventRing {
     return out;
   }
 
+  /** How many held events have a seq below `seq` (they are the oldest `countBelow(seq)`). */
+  countBelow(seq: number): number {
+    return this.firstAfter(seq - 1);
+  }
+
   /** Events matching `f`, newest first. */
   query(f: EventFilter): CcEvent[] {
     const out: CcEvent[] = [];
@@ -166,6 +186,11 @@ export class EventRing {
     }
     if (runChunk >= 0) out.push(this.chunks[runChunk - this.firstChunk]!.subarray(runStart, runEnd));
     return out;
+  }
+
+  /** The oldest seq held, or Infinity when empty. */
+  firstSeq(): number {
+    return this.n === 0 ? Infinity : this.seqs[this.head]!;
   }
 
   /** The newest seq held, or 0. */

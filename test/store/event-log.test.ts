@@ -155,9 +155,9 @@ describe('EventLog', () => {
     expect(await lines()).toHaveLength(12_000);
   });
 
-  it('trims the file to the retention once it grows past it, keeping the newest', async () => {
+  it('trims the file to the retention once it grows past it, keeping the newest (traffic: history is kept apart, below)', async () => {
     const log = await EventLog.open(file(), legacy(), 100);
-    for (let i = 0; i < 250; i++) log.emit('node.found', { message: `t ${i}`, data: {} });
+    for (let i = 0; i < 250; i++) log.emit('node.token_refused', { message: `t ${i}`, data: { ip: '10.0.0.9', reason: 'r' } });
     await log.flushNow();
     const kept = await lines();
     expect(kept.length).toBeLessThanOrEqual(110);
@@ -169,10 +169,62 @@ describe('EventLog', () => {
     await again.close();
   });
 
+  it("keeps the operator's history through a flood of traffic, across trims and a reopen; the file stays in seq order", async () => {
+    // Retention 100, history 25 (a quarter). Traffic: what the rack causes at will (traffic-types.ts).
+    const log = await EventLog.open(file(), legacy(), 100);
+    const traffic = (n: number) => {
+      for (let i = 0; i < n; i++) log.emit('node.token_refused', { message: 'refused', data: { ip: '10.0.0.9', reason: 'flood' } });
+    };
+    const history = (i: number) => log.emit('node.found', { node_id: i % 3, message: `found ${i}`, data: {} }).seq;
+    const kept: number[] = [];
+    for (let i = 0; i < 10; i++) kept.push(history(i));
+    traffic(1000); // ten times the retention: several trims
+    await log.flushNow();
+    const found = async (l: EventLog) => (await l.query({ type: 'node.found', limit: 1000 })).map((e) => e.seq).reverse();
+    expect(await found(log)).toEqual(kept);
+    // Newest first: the ring's traffic, then the history older than it; by node too.
+    const page = await log.query({ limit: 1000 });
+    expect(page).toHaveLength(110);
+    expect(page.slice(100).map((e) => e.seq)).toEqual([...kept].reverse());
+    expect((await log.query({ node_id: 1 })).map((e) => e.message)).toEqual(['found 7', 'found 4', 'found 1']);
+    // Oldest first after a seq (an SSE resume): the older history, then the ring, no gaps in what is kept.
+    const all = (await log.since(0, 10_000)).map((e) => e.seq);
+    expect(all.slice(0, 10)).toEqual(kept);
+    expect(all.slice(10)).toEqual(Array.from({ length: 100 }, (_, i) => 911 + i));
+    expect((await log.since(5, 3)).map((e) => e.seq)).toEqual([6, 7, 8]);
+    expect((await log.since(9, 2)).map((e) => e.seq)).toEqual([10, 911]);
+    // The file: the same events, in seq order, no longer than the two retentions and a trim's margin.
+    const seqs = (await lines()).map((l) => JSON.parse(l).seq as number);
+    expect(seqs.slice(0, 10)).toEqual(kept);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
+    expect(seqs.length).toBeLessThanOrEqual(10 + 110);
+    await log.close();
+    const again = await EventLog.open(file(), legacy(), 100);
+    expect(await found(again)).toEqual(kept);
+    expect((await again.since(0, 10_000)).map((e) => e.seq)).toEqual(all);
+    await again.close();
+  });
+
+  it('keeps the newest history events past its own retention, and trims traffic, not history, first', async () => {
+    const log = await EventLog.open(file(), legacy(), 100, undefined, 25);
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 10; i++) log.emit('node.found', { message: `found ${round}.${i}`, data: {} });
+      for (let i = 0; i < 300; i++) log.emit('node.token_refused', { message: 'refused', data: { ip: '10.0.0.9', reason: 'flood' } });
+    }
+    await log.flushNow();
+    const found = (await log.query({ type: 'node.found', limit: 1000 })).map((e) => e.message);
+    expect(found).toHaveLength(25);
+    expect(found[0]).toBe('found 3.9');
+    expect(found.at(-1)).toBe('found 1.5');
+    // The positive control: traffic alone keeps only the newest `retention`.
+    expect((await log.query({ type: 'node.token_refused', limit: 1000 })).length).toBe(100);
+    await log.close();
+  });
+
   it('trims a large log in pieces, letting the event loop run between them (no stall of DHCP, TFTP, HTTP)', async () => {
     const retention = LINES_PER_WRITE * 3;
     const log = await EventLog.open(file(), legacy(), retention);
-    for (let i = 0; i < retention; i++) log.emit('node.found', { message: `t ${i}`, data: {} });
+    for (let i = 0; i < retention; i++) log.emit('node.token_refused', { message: `t ${i}`, data: { ip: '10.0.0.9', reason: 'r' } });
     await log.flushNow();
     // Every write of the trim's temp file records how many turns of the event loop had run by then.
     const h = await fs.open(file(), 'r');
@@ -197,7 +249,7 @@ describe('EventLog', () => {
       });
       return Reflect.apply(writev, this, a) as Promise<unknown>;
     });
-    for (let i = 0; i < retention * 0.2; i++) log.emit('node.found', { message: `u ${i}`, data: {} });
+    for (let i = 0; i < retention * 0.2; i++) log.emit('node.token_refused', { message: `u ${i}`, data: { ip: '10.0.0.9', reason: 'r' } });
     try {
       await log.flushNow();
     } finally {

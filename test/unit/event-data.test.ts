@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EVENT_DATA } from '../../contract/event-data.ts';
 import { EVENT_TYPES } from '../../contract/event-types.ts';
+import { TRAFFIC_EVENT_TYPES } from '../../server/events/traffic-types.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /** The calls that name an event type, and which argument holds it (`sourceEvent(source, type, e)`; `record`: a budget's). */
@@ -54,7 +55,7 @@ function emittedTypes(): Map<string, string[]> {
       const arg = argument(text, m.index + m[0].length - 1, CALLS[m[1]!]!);
       for (const lit of arg.matchAll(/'([^']*)'/g)) {
         if (!DOTTED.test(lit[1]!)) continue;
-        const where = `${path.relative(ROOT, file)}:${text.slice(0, m.index).split('\n').length}`;
+        const where = `${path.relative(ROOT, file)}:${text.slice(0, m.index).split('\n').length} ${m[1]}`;
         found.set(lit[1]!, [...(found.get(lit[1]!) ?? []), where]);
       }
     }
@@ -66,7 +67,7 @@ describe('event payload table', () => {
   const found = emittedTypes();
 
   it('finds the emitting calls (the scan itself works)', () => {
-    expect(found.get('node.registered')).toEqual([expect.stringMatching(/^server\/nodes\/registration\.ts:\d+$/)]);
+    expect(found.get('node.registered')).toEqual([expect.stringMatching(/^server\/nodes\/registration\.ts:\d+ emit$/)]);
     expect(found.get('dhcp.offer')?.length).toBeGreaterThanOrEqual(2);
     expect(found.size).toBeGreaterThan(50);
   });
@@ -80,5 +81,32 @@ describe('event payload table', () => {
   it('has no row nobody emits, and one row per listed type', () => {
     expect(Object.keys(EVENT_DATA).sort()).toEqual([...EVENT_TYPES].sort());
     expect(EVENT_TYPES.filter((t) => !found.has(t))).toEqual([]);
+  });
+
+  it("lists as traffic every type recorded within a rack budget, so retention trims it before the operator's history", () => {
+    // Recorded within a budget but history on purpose: the budgets' own summaries (what the operator must see of a
+    // flood), and a node's BMC enrolment report (one per node and enrolment, behind its token).
+    const HISTORY_THOUGH_BUDGETED = new Set(['node.suppressed', 'bmc.enrolment']);
+    const budgeted = [...found]
+      .filter(([, at]) => at.some((w) => / (record|sourceEvent|report)$/.test(w)))
+      .map(([t]) => t)
+      .filter((t) => !HISTORY_THOUGH_BUDGETED.has(t));
+    expect(budgeted.length).toBeGreaterThan(10);
+    expect(budgeted.filter((t) => !TRAFFIC_EVENT_TYPES.has(t))).toEqual([]);
+    // Every traffic type is emitted somewhere (no stale entry in the list).
+    expect([...TRAFFIC_EVENT_TYPES].filter((t) => !found.has(t))).toEqual([]);
+    // And the operator's history is not traffic: what was decided, not what the rack sent.
+    for (const t of [
+      'node.registered',
+      'node.bound',
+      'node.stage',
+      'node.suppressed',
+      'dhcp.foreign_server',
+      'dhcp.reservation',
+      'policy.changed',
+    ])
+      expect(TRAFFIC_EVENT_TYPES.has(t), t).toBe(false);
+    for (const t of ['dhcp.discover', 'dhcp.unsupported', 'tftp.error', 'http.transfer', 'node.boot'])
+      expect(TRAFFIC_EVENT_TYPES.has(t), t).toBe(true);
   });
 });
