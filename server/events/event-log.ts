@@ -18,7 +18,7 @@ import type { CcEvent, EventData, EventType } from '../../contract/index.ts';
 import type { RepairResult } from '../store/repair.ts';
 import { EventFile } from './event-file.ts';
 import { LINES_PER_WRITE } from '../store/durable-file.ts';
-import { EventRing, type EventFilter } from './event-ring.ts';
+import { DEFAULT_QUERY_LIMIT, EventRing, type EventFilter } from './event-ring.ts';
 import { systemNow } from '../core/clock.ts';
 import { isHistory } from './traffic-types.ts';
 
@@ -45,8 +45,8 @@ export const EVENT_SYNC_MS = 1000;
 /** A batch this large is written at once instead of waiting for the window. */
 const FLUSH_LINES = 4096;
 
-/** A query's page when it names no limit (event-ring.ts's). */
-const DEFAULT_QUERY_LIMIT = 200;
+/** History kept past a ring of `retention` when the caller names no size: a quarter of it. */
+const historyFor = (retention: number) => Math.ceil(retention / 4);
 
 /** The scratch log's arena chunk: a few dozen events each. */
 export const SCRATCH_CHUNK_BYTES = 16 * 1024;
@@ -107,7 +107,7 @@ export class EventLog implements EventSink {
     legacy: string,
     retention: number,
     now: () => Date = systemNow,
-    historyRetention = Math.ceil(retention / 4),
+    historyRetention = historyFor(retention),
   ): Promise<EventLog> {
     const { log, loaded } = await EventFile.open(file, legacy, retention, historyRetention);
     const history = new EventRing(historyRetention);
@@ -139,7 +139,7 @@ export class EventLog implements EventSink {
    * (docs/perf/changes.md, "Two deoptimisations at the first real lease").
    */
   static scratch(retention: number, now: () => Date = systemNow): EventLog {
-    const history = new EventRing(Math.ceil(retention / 4), SCRATCH_CHUNK_BYTES);
+    const history = new EventRing(historyFor(retention), SCRATCH_CHUNK_BYTES);
     const ring = new EventRing(retention, SCRATCH_CHUNK_BYTES, { ring: history, keep: isHistory });
     return new EventLog(EventFile.discard(), ring, history, 0, now, null, SCRATCH_FLUSH_LINES);
   }

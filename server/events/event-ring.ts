@@ -21,6 +21,9 @@ export interface EventFilter {
   limit?: number;
 }
 
+/** A query's page when it names no limit. */
+export const DEFAULT_QUERY_LIMIT = 200;
+
 /** Where a ring's evicted events go when `keep` says so. */
 export interface Spill {
   ring: EventRing;
@@ -153,7 +156,7 @@ export class EventRing {
   /** Events matching `f`, newest first. */
   query(f: EventFilter): CcEvent[] {
     const out: CcEvent[] = [];
-    const limit = f.limit ?? 200;
+    const limit = f.limit ?? DEFAULT_QUERY_LIMIT;
     const end = f.before !== undefined ? this.firstAfter(f.before - 1) : this.n;
     for (let i = end - 1; i >= 0 && out.length < limit; i--) {
       const s = this.slot(i);
