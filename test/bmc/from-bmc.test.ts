@@ -16,7 +16,6 @@ import { ProtocolNode } from '../support/protocol-node.ts';
 import { startIpmiSim, type IpmiSimPeer } from './peers/ipmi-sim.ts';
 import { startSushy, type SushyPeer } from './peers/sushy.ts';
 import { makeCert } from './peers/tls-cert.ts';
-import { freeTcpPort } from './peers/net.ts';
 
 const RF_USER = 'root';
 const RF_PASSWORD = 'Redfish-Pw-7731';
@@ -54,27 +53,24 @@ beforeAll(async () => {
   [sim, bare, sushy] = await Promise.all([
     startIpmiSim({ systemUuid: IPMI_UUID, fruSerial: IPMI_SERIAL }),
     startIpmiSim(),
-    freeTcpPort().then((port) =>
-      startSushy({
-        dir,
-        port,
-        cert: makeCert(dir, 'from-bmc'),
-        username: RF_USER,
-        password: RF_PASSWORD,
-        systems: [
-          {
-            uuid: RF_UUID,
-            name: 'rf-1',
-            power_state: 'Off',
-            external_notifier: false,
-            nics: RF_MACS.map((mac, i) => ({ mac, ip: `10.66.0.${170 + i}` })),
-          },
-          { uuid: RF2_UUID, name: 'rf-2', power_state: 'Off', external_notifier: false, nics: [{ mac: RF2_MAC, ip: '10.66.0.180' }] },
-        ],
-        // No system notifies (external_notifier false): nothing listens here.
-        notifierUrl: 'http://127.0.0.1:9',
-      }),
-    ),
+    startSushy({
+      dir,
+      cert: makeCert(dir, 'from-bmc'),
+      username: RF_USER,
+      password: RF_PASSWORD,
+      systems: [
+        {
+          uuid: RF_UUID,
+          name: 'rf-1',
+          power_state: 'Off',
+          external_notifier: false,
+          nics: RF_MACS.map((mac, i) => ({ mac, ip: `10.66.0.${170 + i}` })),
+        },
+        { uuid: RF2_UUID, name: 'rf-2', power_state: 'Off', external_notifier: false, nics: [{ mac: RF2_MAC, ip: '10.66.0.180' }] },
+      ],
+      // No system notifies (external_notifier false): nothing listens here.
+      notifierUrl: 'http://127.0.0.1:9',
+    }),
   ]);
   t = await startTestAppliance({}, { log, settings: { power_poll_interval_s: 0, bmc_request_timeout_s: 15 } });
 }, 120_000);

@@ -17,7 +17,7 @@ import { ProtocolNode } from '../support/protocol-node.ts';
 import { startIpmiSim, type IpmiSimPeer } from './peers/ipmi-sim.ts';
 import { startNotifier, startSushy, type Notification, type SushyPeer } from './peers/sushy.ts';
 import { makeCert, type TestCert } from './peers/tls-cert.ts';
-import { freeTcpPort, waitFor } from './peers/net.ts';
+import { waitFor } from './peers/net.ts';
 import { guestArgs, guestFiles, runningGuest, type GuestFiles } from './peers/qemu-guest.ts';
 import { requireProgram } from './peers/tools.ts';
 
@@ -67,25 +67,22 @@ beforeAll(async () => {
   notifier = await startNotifier(chassis);
   [sim, sushy] = await Promise.all([
     startIpmiSim(),
-    freeTcpPort().then((port) =>
-      startSushy({
-        dir,
-        port,
-        cert,
-        username: RF_USER,
-        password: RF_PASSWORD,
-        systems: [
-          {
-            uuid: RF_UUID,
-            name: 'api-node',
-            power_state: 'Off',
-            external_notifier: true,
-            nics: [{ mac: '52:54:00:a1:00:01', ip: '10.66.0.161' }],
-          },
-        ],
-        notifierUrl: notifier.url,
-      }),
-    ),
+    startSushy({
+      dir,
+      cert,
+      username: RF_USER,
+      password: RF_PASSWORD,
+      systems: [
+        {
+          uuid: RF_UUID,
+          name: 'api-node',
+          power_state: 'Off',
+          external_notifier: true,
+          nics: [{ mac: '52:54:00:a1:00:01', ip: '10.66.0.161' }],
+        },
+      ],
+      notifierUrl: notifier.url,
+    }),
   ]);
   t = await startTestAppliance(
     {},

@@ -112,7 +112,6 @@ beforeAll(async () => {
   notifier = await startNotifier(chassis);
   sushy = await startSushy({
     dir,
-    port: await freeTcpPort(),
     cert,
     username: USER,
     password: PASSWORD,

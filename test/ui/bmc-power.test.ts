@@ -18,7 +18,6 @@ import { ensureUiBuilt } from './ui-build.ts';
 import { launchBrowser, shot, type Browser } from './browser.ts';
 import { startNotifier, startSushy, type SushyPeer } from '../bmc/peers/sushy.ts';
 import { makeCert, type TestCert } from '../bmc/peers/tls-cert.ts';
-import { freeTcpPort } from '../bmc/peers/net.ts';
 
 const RF_USER = 'ops';
 const RF_PASSWORD = 'Ui-Redfish-Pw-7731';
@@ -71,9 +70,7 @@ beforeAll(async () => {
     nics: [{ mac: '52:54:00:c1:00:01', ip: '10.66.0.171' }],
   };
   [sushy, appliance, browser] = await Promise.all([
-    freeTcpPort().then((port) =>
-      startSushy({ dir, port, cert, username: RF_USER, password: RF_PASSWORD, systems: [system], notifierUrl: notifier.url }),
-    ),
+    startSushy({ dir, cert, username: RF_USER, password: RF_PASSWORD, systems: [system], notifierUrl: notifier.url }),
     ensureUiBuilt().then(() => startAppliance(['--lab', 'sim:4'])),
     launchBrowser(),
   ]);

@@ -10,7 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { DEBIAN_PYTHON, requirePythonModules, sharedTool } from './tools.ts';
-import { waitFor } from './net.ts';
+import { freeTcpPort, waitFor } from './net.ts';
 import type { TestCert } from './tls-cert.ts';
 
 /** One emulated system (sushy's SUSHY_EMULATOR_FAKE_SYSTEMS entry). */
@@ -115,10 +115,14 @@ function answersInNs(netns: string, port: number): Promise<true | undefined> {
   );
 }
 
-/** Start the emulator on `port` with `cert`, basic auth for one user, and `systems`; in `netns` when given. */
-export async function startSushy(o: {
+/** What the emulator is started with. */
+export interface SushyOptions {
   dir: string;
-  port: number;
+  /**
+   * The port to listen on. Without it, a free loopback port is picked, and picked again when another process takes it
+   * between the pick and the emulator's bind (the emulator then exits with "Address already in use").
+   */
+  port?: number;
   cert: TestCert;
   username: string;
   password: string;
@@ -126,13 +130,35 @@ export async function startSushy(o: {
   notifierUrl: string;
   /** Run inside this network namespace (the e2e lab): it listens on 127.0.0.1 there. */
   netns?: string;
-}): Promise<SushyPeer> {
+}
+
+/** The emulator exited because something else bound its port first. */
+class PortTaken extends Error {}
+
+/** How many free ports `startSushy` tries before it gives up. */
+const PORT_TRIES = 5;
+
+/** Start the emulator with `cert`, basic auth for one user, and `systems`; in `netns` when given. */
+export async function startSushy(o: SushyOptions): Promise<SushyPeer> {
+  if (o.port !== undefined) return startSushyOn(o, o.port);
+  for (let attempt = 1; ; attempt++) {
+    const port = await freeTcpPort();
+    try {
+      return await startSushyOn(o, port);
+    } catch (e) {
+      // Only the race for the port is retried; every other failure is the test's to see.
+      if (attempt >= PORT_TRIES || !(e instanceof PortTaken)) throw e;
+    }
+  }
+}
+
+async function startSushyOn(o: SushyOptions, port: number): Promise<SushyPeer> {
   const tool = sharedTool('sushy-tools');
   requirePythonModules(
     ['flask', 'requests', 'tenacity', 'bcrypt', 'webob', 'pbr'],
     ['python3-flask', 'python3-requests', 'python3-tenacity', 'python3-bcrypt', 'python3-webob', 'python3-pbr'],
   );
-  const tag = `sushy-${o.port}-${path.basename(o.cert.certFile, '.crt')}`;
+  const tag = `sushy-${port}-${path.basename(o.cert.certFile, '.crt')}`;
   const auth = path.join(o.dir, `${tag}.htpasswd`);
   fs.writeFileSync(auth, htpasswdLine(o.username, o.password), { mode: 0o600 });
   // The config is Python; JSON literals of strings, lists and dicts read the same there (true/false aside).
@@ -145,7 +171,7 @@ export async function startSushy(o: {
     conf,
     [
       `SUSHY_EMULATOR_LISTEN_IP = '127.0.0.1'`,
-      `SUSHY_EMULATOR_LISTEN_PORT = ${o.port}`,
+      `SUSHY_EMULATOR_LISTEN_PORT = ${port}`,
       'SUSHY_EMULATOR_FAKE_DRIVER = True',
       // No memoize: state lives in the process, so a restart starts clean and nothing is written elsewhere.
       'SUSHY_EMULATOR_NO_MEMOIZE = True',
@@ -177,11 +203,15 @@ export async function startSushy(o: {
     }
   };
   try {
-    await waitFor(`sushy-emulator on port ${o.port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`sushy-emulator exited (${child.exitCode}):\n${log()}`);
+    await waitFor(`sushy-emulator on port ${port}`, async () => {
+      if (child.exitCode !== null) {
+        const text = log();
+        const Failure = text.includes('Address already in use') ? PortTaken : Error;
+        throw new Failure(`sushy-emulator exited (${child.exitCode}):\n${text}`);
+      }
       // A fresh namespace has nothing else listening: an answer there is ours.
-      if (o.netns) return answersInNs(o.netns, o.port);
-      const fp = await presented(o.port);
+      if (o.netns) return answersInNs(o.netns, port);
+      const fp = await presented(port);
       // Ours answers only when it presents our certificate (not an earlier instance still closing).
       return fp === o.cert.fingerprint ? true : undefined;
     });
@@ -189,5 +219,5 @@ export async function startSushy(o: {
     await stop();
     throw e;
   }
-  return { port: o.port, log, stop };
+  return { port, log, stop };
 }
