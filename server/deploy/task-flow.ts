@@ -127,7 +127,9 @@ export function jobAtCheckin(ctx: CoreContext, nodeId: number, agentToken: strin
     node.state = 'installing';
     node.error_reason = null;
     await ctx.repo.save(node);
-    ctx.events.emit('node.task_started', {
+    // Within the node's budget: every check-in during a running task starts it again (the agent restarted), so the
+    // agent decides how often this is written.
+    ctx.guard.nodeEvent(node.id, 'node.task_started', {
       node_id: node.id,
       mac: node.boot_mac,
       message: `Started ${policy.task} (policy ${policy.name}${policy.image ? `, image ${policy.image}` : ''})`,
@@ -154,7 +156,7 @@ export async function taskReport(ctx: CoreContext, r: TaskReport): Promise<TaskR
     // event budget: an agent reporting as fast as it can does not flood the log.
     const p = r.progress;
     if (p && (p.phase !== t.progress?.phase || Math.floor(p.percent / 10) !== Math.floor((t.progress?.percent ?? 0) / 10)))
-      ctx.guard.sourceEvent(`node:${node.id}`, 'node.task_progress', {
+      ctx.guard.nodeEvent(node.id, 'node.task_progress', {
         node_id: node.id,
         mac: node.boot_mac,
         message: `${t.task}: ${p.phase} ${Math.floor(p.percent)}% (${p.mbps} MB/s)`,

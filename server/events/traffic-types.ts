@@ -3,7 +3,8 @@
  * NIC causes at will (within the budgets: event-budget.ts, node-guard.ts). Every other event is the operator's history:
  * records made, registered, bound, installed, approved, forgotten; settings, services, imports; the summaries of
  * floods. The event log keeps that history in a ring of its own as well (event-log.ts), so a flood of traffic, however
- * long, cannot push it out of the log: retention trims traffic first.
+ * long, cannot push it out of the log: retention trims traffic first. The history a node's own token lets it repeat
+ * (a check-in marked first, changed facts) is bounded per node where it is written (`NodeGuard.nodeEvent`).
  */
 import { EVENT_TYPES, type EventType } from '../../contract/event-types.ts';
 

@@ -36,12 +36,16 @@ export function reportStage(ctx: CoreContext, id: number, token: string, name: s
     node.last_seen = ctx.now().toISOString();
     if (node.state !== before) await refreshTags(ctx, node);
     await ctx.repo.save(node);
-    ctx.events.emit('node.stage', {
+    const event = {
       node_id: id,
       mac: node.boot_mac,
       message: `Install stage ${name} (${before} -> ${node.state})`,
       data: { stage: name, from: before, to: node.state, detail },
-    });
+    };
+    // A move is always recorded (hooks run on installed and failed; the token ends there). A report that moves
+    // nothing (`installing` again, with new detail) is the installer's to repeat: within the node's budget.
+    if (node.state !== before) ctx.events.emit('node.stage', event);
+    else ctx.guard.nodeEvent(id, 'node.stage', event);
     return node;
   });
 }

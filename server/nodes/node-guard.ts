@@ -28,6 +28,9 @@ export interface NodeGuardDeps {
   now: () => number;
 }
 
+/** The source key of a node's own (token-bearing) requests: its budget follows the node, not the address it speaks from. */
+export const nodeSource = (nodeId: number): string => `node ${nodeId}`;
+
 type Kind = 'create' | 'discovered' | 'events' | 'facts';
 
 /** Per-source limits of the node plane and the boot hooks. */
@@ -83,6 +86,16 @@ export class NodeGuard {
     const perMin = this.d.settings().node_events_per_source_per_min;
     if (this.pass('events', source, 1, perMin, `more than ${perMin} events per minute from ${source}; dropping them`))
       this.all.record(type, e);
+  }
+
+  /**
+   * Emit an event a node's own request caused with its token (check-in, register, install stage, task report): within
+   * that node's budget (`node_events_per_source_per_min`, the node as the source) and the ceiling. A token proves which
+   * node speaks, not that it behaves: a hostile agent could otherwise write history events (a check-in that says it is
+   * the first after a boot, facts that change every time) as fast as the node plane's request limit lets it.
+   */
+  nodeEvent<T extends EventType>(nodeId: number, type: T, e: EventInput<T>): void {
+    this.sourceEvent(nodeSource(nodeId), type, e);
   }
 
   /** Charge a register body of `bytes` to `source`; false when the source is over its facts budget. */

@@ -108,8 +108,9 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Pr
         message: `Registered: ${node.manufacturer ?? '?'} ${node.product ?? ''} serial ${node.serial ?? '?'}`.trim(),
         data: { macs: node.macs, summary: node.summary },
       });
+    // Within the node's budget: its agent chooses the facts, so it could change them on every register.
     else if (changed)
-      ctx.events.emit('node.facts_changed', {
+      ctx.guard.nodeEvent(node.id, 'node.facts_changed', {
         node_id: node.id,
         mac: node.boot_mac,
         message: wasPartial ? 'The slow facts arrived (lshw, BMC, LLDP); rules may bind it now' : 'Facts changed; re-registered',
@@ -136,7 +137,7 @@ export async function checkin(ctx: CoreContext, req: CheckinRequest): Promise<Ch
   // The agent refused a pushed server_url on another host (a MITM or a misconfiguration): tell the operator,
   // within the node's event budget (a hostile agent could send a new URL every check-in).
   if (req.config_refused)
-    ctx.guard.sourceEvent(`node:${node.id}`, 'node.config_refused', {
+    ctx.guard.nodeEvent(node.id, 'node.config_refused', {
       node_id: node.id,
       mac: node.boot_mac,
       message: `The agent refused to move to ${req.config_refused.server_url} (not the appliance it booted from)`,
@@ -182,9 +183,10 @@ function answer(ctx: CoreContext, node: NodeDoc, req: CheckinRequest): CheckinRe
   node.last_seen = now;
   node.agent_active = true;
   ctx.repo.touch(node);
-  // One event per boot (the first check-in), not per check-in: the timeline shows when the agent came up.
+  // One event per boot (the first check-in), not per check-in: the timeline shows when the agent came up. The agent
+  // says which check-in is the first, so the node's budget bounds how often it may say so.
   if (req.first_checkin)
-    ctx.events.emit('node.checkin', {
+    ctx.guard.nodeEvent(node.id, 'node.checkin', {
       node_id: node.id,
       mac: node.boot_mac,
       message: 'First check-in after boot',

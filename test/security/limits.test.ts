@@ -9,6 +9,7 @@ import net from 'node:net';
 import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
 import { ProtocolNode } from '../support/protocol-node.ts';
 import { httpFrom } from './helpers/http-from.ts';
+import { install, setupInstallTask } from './helpers/install-task.ts';
 import type { Settings } from '../../server/settings/settings-service.ts';
 
 let t: TestAppliance | null = null;
@@ -108,6 +109,71 @@ describe('events from many addresses', () => {
     const over = (await ceiling())[0]!; // newest first
     expect(over.data).toEqual({ kind: 'node_events', source: 'node-plane-nodes', dropped: SOURCES - recorded, tripped: false });
     expect((await events(a, 'node.boot')).some((e) => e.data.ip === '127.0.2.1')).toBe(true);
+  });
+});
+
+describe("a node's own events (behind its token)", () => {
+  const ofNode = async (a: TestAppliance, id: number) =>
+    ((await a.admin('GET', `/api/v1/nodes/${id}/events?limit=10000`)).body.events as { type: string; data: Record<string, unknown> }[]).map(
+      (e) => e.type,
+    );
+
+  it('are budgeted per node: check-ins marked first and facts changed on every register write at most the budget', async () => {
+    const a = await start({ node_events_per_source_per_min: 5 });
+    const flooder = new ProtocolNode(a, [mac(3000)], { x: 0 });
+    const other = new ProtocolNode(a, [mac(3001)], { x: 0 });
+    for (const n of [flooder, other]) {
+      await n.boot();
+      expect((await n.register()).status).toBe(200);
+    }
+    const t0 = Date.now();
+    // A valid token every time: each request is accepted, only what it writes to the log is bounded.
+    for (let i = 0; i < 40; i++) expect((await flooder.checkin(true)).status).toBe(200);
+    for (let i = 1; i <= 20; i++) {
+      flooder.facts = { x: i };
+      expect((await flooder.register()).status).toBe(200);
+    }
+    const budget = 5 + Math.ceil(((Date.now() - t0) * 5) / 60_000);
+    const own = (await ofNode(a, flooder.nodeId)).filter((t) => t === 'node.checkin' || t === 'node.facts_changed');
+    expect(own.length).toBeGreaterThanOrEqual(5);
+    expect(own.length).toBeLessThanOrEqual(budget);
+    const source = `node ${flooder.nodeId}`;
+    const tripped = () => events(a, 'node.suppressed').then((l) => l.filter((e) => e.data.kind === 'events' && e.data.source === source));
+    expect((await tripped()).map((e) => e.data)).toEqual([{ kind: 'events', source, tripped: true }]);
+    // The facts themselves were taken: the record has the last ones.
+    expect((await a.admin('GET', `/api/v1/nodes/${flooder.nodeId}/facts`)).body.facts).toMatchObject({ x: 20 });
+    // What came before stays, and another node's own events are its own budget's.
+    expect(await ofNode(a, flooder.nodeId)).toContain('node.registered');
+    expect((await other.checkin(true)).status).toBe(200);
+    expect(await ofNode(a, other.nodeId)).toContain('node.checkin');
+    // Lifted: a summary with the count first, so recorded plus counted is every one the flooder caused.
+    expect((await a.admin('PATCH', '/api/v1/settings', { node_events_per_source_per_min: 0 })).status).toBe(200);
+    expect((await flooder.checkin(true)).status).toBe(200);
+    const over = (await events(a, 'node.suppressed')).find((e) => e.data.source === source && e.data.tripped === false);
+    expect(over?.data).toEqual({ kind: 'events', source, dropped: 60 - own.length, tripped: false });
+    expect((await ofNode(a, flooder.nodeId)).filter((t) => t === 'node.checkin' || t === 'node.facts_changed')).toHaveLength(
+      own.length + 1,
+    );
+  });
+
+  it('install stages: a report that moves nothing is within the budget, the move to installed is always recorded', async () => {
+    const a = await start({ node_events_per_source_per_min: 3 });
+    await setupInstallTask(a);
+    const n = new ProtocolNode(a, [mac(3100)], { x: 0 });
+    await n.boot();
+    expect((await n.register()).status).toBe(200);
+    const { stage } = await install(a, n);
+    // The first `installing` moves the node (bound -> installing); the 29 after it move nothing.
+    for (let i = 0; i < 30; i++) expect((await fetch(`${stage}&name=installing&detail=step-${i}`)).status).toBe(200);
+    const stages = async () => (await events(a, 'node.stage')).map((e) => `${e.data.from}->${e.data.to}`);
+    const repeats = (await stages()).filter((s) => s === 'installing->installing').length;
+    expect(repeats).toBeGreaterThanOrEqual(3); // the budget at once, then 3 a minute refilled over the flood
+    expect(repeats).toBeLessThan(8);
+    expect(await stages()).toContain('bound->installing');
+    // The budget is spent, yet the end of the install is recorded (hooks run on it).
+    expect((await fetch(`${stage}&name=installed`)).status).toBe(200);
+    expect((await stages())[0]).toBe('installing->installed'); // newest first
+    expect((await a.admin('GET', `/api/v1/nodes/${n.nodeId}`)).body.state).toBe('installed');
   });
 });
 

@@ -11,8 +11,11 @@ import { EVENT_TYPES } from '../../contract/event-types.ts';
 import { TRAFFIC_EVENT_TYPES } from '../../server/events/traffic-types.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-/** The calls that name an event type, and which argument holds it (`sourceEvent(source, type, e)`; `record`: a budget's). */
-const CALLS: Record<string, number> = { emit: 0, report: 0, record: 0, sourceEvent: 1 };
+/**
+ * The calls that name an event type, and which argument holds it (`sourceEvent(source, type, e)`, `nodeEvent(id, type,
+ * e)`; `record`: a budget's).
+ */
+const CALLS: Record<string, number> = { emit: 0, report: 0, record: 0, sourceEvent: 1, nodeEvent: 1 };
 const DOTTED = /^[a-z0-9]+\.[a-z_]+$/;
 
 function sources(dir: string): string[] {
@@ -51,7 +54,7 @@ function emittedTypes(): Map<string, string[]> {
   const found = new Map<string, string[]>();
   for (const file of [...sources(path.join(ROOT, 'server')), ...sources(path.join(ROOT, 'agent'))]) {
     const text = fs.readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/\b(emit|report|record|sourceEvent)\(/g)) {
+    for (const m of text.matchAll(/\b(emit|report|record|sourceEvent|nodeEvent)\(/g)) {
       const arg = argument(text, m.index + m[0].length - 1, CALLS[m[1]!]!);
       for (const lit of arg.matchAll(/'([^']*)'/g)) {
         if (!DOTTED.test(lit[1]!)) continue;
@@ -85,8 +88,8 @@ describe('event payload table', () => {
 
   it("lists as traffic every type recorded within a rack budget, so retention trims it before the operator's history", () => {
     // Recorded within a budget but history on purpose: the budgets' own summaries (what the operator must see of a
-    // flood), and a node's BMC enrolment report (one per node and enrolment, behind its token).
-    const HISTORY_THOUGH_BUDGETED = new Set(['node.suppressed', 'bmc.enrolment']);
+    // flood). A node's own events (`nodeEvent`, behind its token) are budgeted per node and may be either.
+    const HISTORY_THOUGH_BUDGETED = new Set(['node.suppressed']);
     const budgeted = [...found]
       .filter(([, at]) => at.some((w) => / (record|sourceEvent|report)$/.test(w)))
       .map(([t]) => t)
@@ -108,5 +111,25 @@ describe('event payload table', () => {
       expect(TRAFFIC_EVENT_TYPES.has(t), t).toBe(false);
     for (const t of ['dhcp.discover', 'dhcp.unsupported', 'tftp.error', 'http.transfer', 'node.boot'])
       expect(TRAFFIC_EVENT_TYPES.has(t), t).toBe(true);
+  });
+
+  it("writes the history a node's agent can repeat at will only within the node's budget (nodeEvent)", () => {
+    // A token proves which node speaks, not how often: each of these is written again whenever the agent says so (a
+    // check-in marked first, facts changed, a check-in during a running task, a refused BMC report). node.stage is
+    // also emitted directly: a stage that moves the node is always recorded (hooks run on it).
+    for (const t of ['node.checkin', 'node.facts_changed', 'node.task_started', 'node.task_progress', 'node.config_refused']) {
+      expect(found.get(t), t).toBeDefined();
+      expect(
+        found.get(t)!.filter((w) => !w.endsWith(' nodeEvent')),
+        t,
+      ).toEqual([]);
+    }
+    expect(
+      found
+        .get('node.stage')!
+        .map((w) => w.split(' ')[1])
+        .sort(),
+    ).toEqual(['emit', 'nodeEvent']);
+    expect(found.get('bmc.enrolment')).toEqual(expect.arrayContaining([expect.stringMatching(/enrol-report\.ts:\d+ nodeEvent$/)]));
   });
 });

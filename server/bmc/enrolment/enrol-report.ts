@@ -32,7 +32,7 @@ export async function bmcEnrolReport(
     const s = ctx.settings.get();
     const step = enrolmentStep(node, enrolmentEnabled(s, ctx.config.dhcp), s.approval_required);
     if (step !== 'ask' || node.bmc_enrolment?.state !== 'requested') {
-      ctx.guard.sourceEvent(`node:${node.id}`, 'bmc.enrolment', {
+      ctx.guard.nodeEvent(node.id, 'bmc.enrolment', {
         node_id: node.id,
         mac: node.boot_mac,
         message: `Refused a BMC enrolment report from ${ip}: the appliance did not ask this node to enrol`,
