@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { freeTcpPort, freeUdpPort } from './net.ts';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { freeTcpPort, freeUdpPort, waitFor } from './net.ts';
 import { guestArgs, guestFiles, killGuest, type GuestFiles } from './qemu-guest.ts';
 import { requireProgram, sharedTool } from './tools.ts';
 import { fruEmuCommand } from './fru-data.ts';
@@ -51,16 +51,50 @@ export interface IpmiSimPeer {
 
 const random = (n: number) => randomBytes(n).toString('base64url').replace(/[-_]/g, 'x').slice(0, n);
 
-/** Start ipmi_sim with its guest powered off. */
+/** How many times `startIpmiSim` picks ports before it gives up. */
+const PORT_TRIES = 5;
+
+/**
+ * Start ipmi_sim with its guest powered off. On loopback its two ports were free a moment before it binds them: when
+ * another process takes one first, ipmi_sim exits ("Address already in use") and is started again on fresh ports.
+ */
 export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSimPeer> {
+  for (let attempt = 1; ; attempt++) {
+    // In a namespace of its own nothing else listens: fixed ports are free there.
+    const lanPort = o.port ?? (o.netns ? 623 : await freeUdpPort());
+    const kcsPort = o.netns ? 9002 : await freeTcpPort();
+    const { peer, child } = spawnIpmiSim(o, lanPort, kcsPort);
+    if (o.netns) return peer;
+    const ready = await waitFor(`ipmi_sim on UDP ${lanPort} and TCP ${kcsPort}`, () => {
+      if (child.exitCode !== null) return 'exited';
+      return bindsBoth(child.pid!, lanPort, kcsPort) ? 'ready' : undefined;
+    }).catch(async (e: unknown) => {
+      await peer.stop();
+      throw e;
+    });
+    if (ready === 'ready') return peer;
+    const log = peer.log();
+    await peer.stop();
+    if (attempt >= PORT_TRIES || !log.includes('Address already in use')) throw new Error(`ipmi_sim exited (${child.exitCode}):\n${log}`);
+  }
+}
+
+/** Does process `pid` hold both UDP `udpPort` and a TCP listener on `tcpPort` (ss shows our own processes' sockets)? */
+function bindsBoth(pid: number, udpPort: number, tcpPort: number): boolean {
+  const mine = execFileSync('ss', ['-Hlnutp'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(`pid=${pid},`));
+  const has = (proto: string, port: number) => mine.some((l) => l.startsWith(proto) && new RegExp(`:${port}\\s`).test(l));
+  return has('udp', udpPort) && has('tcp', tcpPort);
+}
+
+/** Write the config for these ports and start ipmi_sim (not waiting for it). */
+function spawnIpmiSim(o: IpmiSimOptions, lanPort: number, kcsPort: number): { peer: IpmiSimPeer; child: ChildProcess } {
   sharedTool('ipmi-sim'); // the notes the config below follows
   const ipmiSim = requireProgram('ipmi_sim', 'openipmi');
   const qemu = requireProgram('qemu-system-x86_64', 'qemu-system-x86');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bmc-${process.pid}-ipmi-`));
   const guest = guestFiles(dir, 'ipmi-guest');
-  // In a namespace of its own nothing else listens: fixed ports are free there.
-  const lanPort = o.port ?? (o.netns ? 623 : await freeUdpPort());
-  const kcsPort = o.netns ? 9002 : await freeTcpPort();
   const addr = o.addr ?? '127.0.0.1';
   // IPMI 2.0 passwords are at most 20 bytes (13.x "password up to 20 bytes"); plain letters keep the config quoting simple.
   const admin = { username: 'admin', password: `A${random(15)}` };
@@ -145,7 +179,7 @@ export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSimPeer>
   const child: ChildProcess = spawn(cmd!, args, { stdio: ['ignore', out, out] });
   fs.closeSync(out);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
+  const peer: IpmiSimPeer = {
     addr,
     lanPort,
     admin,
@@ -161,4 +195,5 @@ export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSimPeer>
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+  return { peer, child };
 }
