@@ -31,6 +31,12 @@ export interface NodeGuardDeps {
 /** The source key of a node's own (token-bearing) requests: its budget follows the node, not the address it speaks from. */
 export const nodeSource = (nodeId: number): string => `node ${nodeId}`;
 
+/** The summaries of a node's own budget name the node, so they show on its timeline too. */
+function nodeOf(source: string): { node_id?: number } {
+  const m = /^node (\d+)$/.exec(source);
+  return m ? { node_id: Number(m[1]) } : {};
+}
+
 type Kind = 'create' | 'discovered' | 'events' | 'facts';
 
 /** Per-source limits of the node plane and the boot hooks. */
@@ -119,6 +125,7 @@ export class NodeGuard {
     this.dropped.delete(key);
     const what = kind === 'create' ? 'new records were refused' : kind === 'facts' ? 'registrations were refused' : 'events were dropped';
     this.all.record('node.suppressed', {
+      ...nodeOf(source),
       message: `Limit over: ${n} ${what} (${source === '*' ? 'all sources' : source})`,
       data: { kind, source, dropped: n, tripped: false },
     });
@@ -131,6 +138,7 @@ export class NodeGuard {
       this.dropped.set(key, 1);
       while (this.dropped.size > MAX_TRACKED_SOURCES) this.dropped.delete(this.dropped.keys().next().value as string);
       this.all.record('node.suppressed', {
+        ...nodeOf(source),
         message: `Limit reached: ${why} (see the node-plane settings)`,
         data: { kind, source, tripped: true },
       });

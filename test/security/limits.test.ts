@@ -140,6 +140,8 @@ describe("a node's own events (behind its token)", () => {
     const source = `node ${flooder.nodeId}`;
     const tripped = () => events(a, 'node.suppressed').then((l) => l.filter((e) => e.data.kind === 'events' && e.data.source === source));
     expect((await tripped()).map((e) => e.data)).toEqual([{ kind: 'events', source, tripped: true }]);
+    // The summary is on the node's own timeline as well.
+    expect(await ofNode(a, flooder.nodeId)).toContain('node.suppressed');
     // The facts themselves were taken: the record has the last ones.
     expect((await a.admin('GET', `/api/v1/nodes/${flooder.nodeId}/facts`)).body.facts).toMatchObject({ x: 20 });
     // What came before stays, and another node's own events are its own budget's.
