@@ -28,15 +28,6 @@ export interface NodeGuardDeps {
   now: () => number;
 }
 
-/** The source key of a node's own (token-bearing) requests: its budget follows the node, not the address it speaks from. */
-export const nodeSource = (nodeId: number): string => `node ${nodeId}`;
-
-/** The summaries of a node's own budget name the node, so they show on its timeline too. */
-function nodeOf(source: string): { node_id?: number } {
-  const m = /^node (\d+)$/.exec(source);
-  return m ? { node_id: Number(m[1]) } : {};
-}
-
 type Kind = 'create' | 'discovered' | 'events' | 'facts';
 
 /** Per-source limits of the node plane and the boot hooks. */
@@ -85,13 +76,7 @@ export class NodeGuard {
 
   /** Emit an event a request from `source` caused without any credential, within the source's budget. */
   sourceEvent<T extends EventType>(source: string, type: T, e: EventInput<T>): void {
-    if (this.d.exempt(source)) {
-      this.d.events.emit(type, e);
-      return;
-    }
-    const perMin = this.d.settings().node_events_per_source_per_min;
-    if (this.pass('events', source, 1, perMin, `more than ${perMin} events per minute from ${source}; dropping them`))
-      this.all.record(type, e);
+    this.budgeted(source, undefined, type, e);
   }
 
   /**
@@ -101,7 +86,20 @@ export class NodeGuard {
    * the first after a boot, facts that change every time) as fast as the node plane's request limit lets it.
    */
   nodeEvent<T extends EventType>(nodeId: number, type: T, e: EventInput<T>): void {
-    this.sourceEvent(nodeSource(nodeId), type, e);
+    // The source is the node (its budget follows the record, not the address it speaks from), and the summaries name
+    // it, so they show on its timeline too.
+    this.budgeted(`node ${nodeId}`, nodeId, type, e);
+  }
+
+  /** One event within `source`'s budget and the ceiling; `node`: the record whose own budget it is, if any. */
+  private budgeted<T extends EventType>(source: string, node: number | undefined, type: T, e: EventInput<T>): void {
+    if (this.d.exempt(source)) {
+      this.d.events.emit(type, e);
+      return;
+    }
+    const perMin = this.d.settings().node_events_per_source_per_min;
+    if (this.pass('events', source, 1, perMin, `more than ${perMin} events per minute from ${source}; dropping them`, node))
+      this.all.record(type, e);
   }
 
   /** Charge a register body of `bytes` to `source`; false when the source is over its facts budget. */
@@ -111,34 +109,35 @@ export class NodeGuard {
     return this.pass('facts', source, bytes, perMin, `more than ${perMin} bytes of facts per minute from ${source}`);
   }
 
-  private pass(kind: Kind, source: string, cost: number, perMin: number, why: string): boolean {
-    if (!this.buckets.take(`${kind}\0${source}`, cost, perMin, this.d.now())) return this.refuse(kind, source, why);
-    this.recover(kind, source);
+  /** `node`: the record whose own budget `source` is (nodeEvent), named by the summaries. */
+  private pass(kind: Kind, source: string, cost: number, perMin: number, why: string, node?: number): boolean {
+    if (!this.buckets.take(`${kind}\0${source}`, cost, perMin, this.d.now())) return this.refuse(kind, source, why, node);
+    this.recover(kind, source, node);
     return true;
   }
 
   /** A tripped limit lets `source` through again: say how much was dropped meanwhile. */
-  private recover(kind: Kind, source: string): void {
+  private recover(kind: Kind, source: string, node?: number): void {
     const key = `${kind}\0${source}`;
     const n = this.dropped.get(key);
     if (n === undefined) return;
     this.dropped.delete(key);
     const what = kind === 'create' ? 'new records were refused' : kind === 'facts' ? 'registrations were refused' : 'events were dropped';
     this.all.record('node.suppressed', {
-      ...nodeOf(source),
+      ...(node === undefined ? {} : { node_id: node }),
       message: `Limit over: ${n} ${what} (${source === '*' ? 'all sources' : source})`,
       data: { kind, source, dropped: n, tripped: false },
     });
   }
 
-  private refuse(kind: Kind, source: string, why: string): false {
+  private refuse(kind: Kind, source: string, why: string, node?: number): false {
     const key = `${kind}\0${source}`;
     const n = this.dropped.get(key);
     if (n === undefined) {
       this.dropped.set(key, 1);
       while (this.dropped.size > MAX_TRACKED_SOURCES) this.dropped.delete(this.dropped.keys().next().value as string);
       this.all.record('node.suppressed', {
-        ...nodeOf(source),
+        ...(node === undefined ? {} : { node_id: node }),
         message: `Limit reached: ${why} (see the node-plane settings)`,
         data: { kind, source, tripped: true },
       });
