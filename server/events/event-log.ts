@@ -21,6 +21,7 @@ import { LINES_PER_WRITE } from '../store/durable-file.ts';
 import { DEFAULT_QUERY_LIMIT, EventRing, type EventFilter } from './event-ring.ts';
 import { systemNow } from '../core/clock.ts';
 import { isHistory } from './traffic-types.ts';
+import { clampEvent, EVENT_LINE_MAX } from './event-clamp.ts';
 
 /** What a producer passes for an event of type `T`: `data` is typed by its row in contract/event-data.ts. */
 export interface EventInput<T extends EventType = EventType> {
@@ -153,8 +154,10 @@ export class EventLog implements EventSink {
       this.tsMs = ms;
       this.tsText = d.toISOString();
     }
-    const ev = eventOf(seq, this.tsText, type, e);
-    const line = JSON.stringify(ev);
+    let ev = eventOf(seq, this.tsText, type, e);
+    let line = JSON.stringify(ev);
+    // Rack text out of all proportion (a 64 KB file name, a URL's query) is cut to size (event-clamp.ts).
+    if (line.length > EVENT_LINE_MAX) ({ ev, line } = clampEvent(ev));
     this.ring.push(seq, ev.node_id, type, line);
     if (!this.closed) {
       this.pending++;

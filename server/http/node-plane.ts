@@ -21,7 +21,7 @@ import {
 import type { CoreContext } from '../core/context.ts';
 import { installErrorHandling, installValidation } from './error-handler.ts';
 import { bootIpxeScript } from '../boot/scripts.ts';
-import { bootRequest } from '../nodes/boot-flow.ts';
+import { bootRequest, type BootQuery } from '../nodes/boot-flow.ts';
 import { renderIpxe } from '../boot/boot-render.ts';
 import { findMicrokernelFor, microkernelUrlPath, MICROKERNEL_ARCHES, type MkArch } from '../boot/microkernel-select.ts';
 import { loaderRoots } from '../boot/loader-roots.ts';
@@ -42,6 +42,20 @@ import { loaderMissing } from '../prepare/loader-missing.ts';
 
 const IPXE = 'text/plain; charset=utf-8';
 
+/** The fields `/boot` reads, in this order. */
+const BOOT_QUERY_KEYS = ['mac', 'uuid', 'serial', 'manufacturer', 'product', 'arch', 'platform'] as const;
+
+/**
+ * Only the fields `/boot` reads, from a query that may hold others: the query's schema leaves unknown parameters in
+ * (a loader's extra parameter is no reason to refuse a boot), and bootRequest copies the query into the
+ * `node.discovered` and `node.boot` events, so a parameter it does not read must not reach them.
+ */
+export function bootQueryOf(q: BootQuery & Record<string, unknown>): BootQuery {
+  const out: BootQuery = { mac: q.mac };
+  for (const k of BOOT_QUERY_KEYS) if (k !== 'mac' && typeof q[k] === 'string') out[k] = q[k];
+  return out;
+}
+
 /** Build the node plane (not listening yet). */
 export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: string[] } = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -51,7 +65,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     serializerOpts: { compileValidators: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
   applyHttpLimits(app.server, ctx.settings.get());
-  installErrorHandling(app, ctx.log);
+  installErrorHandling(app, ctx.log, ctx.config.dataDir);
   const assets = new AssetServer(undefined, !ctx.config.httpCopy);
   if (!ctx.config.httpCopy && !sendfileAddon.addon)
     ctx.log.warn({ why: sendfileAddon.why }, 'node plane: boot files are copied from memory, not sent with sendfile(2)');
@@ -86,7 +100,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     async (req, reply) => {
       // Firmware fills these from SMBIOS: garbage (raw bytes, placeholders) is ignored by the identity
       // rules downstream, never a reason to refuse the boot.
-      const r = await bootRequest(ctx, req.query, plainIp(req.ip), 'ipxe', (d) => renderIpxe(d, ctx.config.publicUrl));
+      const r = await bootRequest(ctx, bootQueryOf(req.query), plainIp(req.ip), 'ipxe', (d) => renderIpxe(d, ctx.config.publicUrl));
       return reply.type(IPXE).send(r.answer);
     },
   );
