@@ -43,7 +43,7 @@ export function rootRelative(name: string): string {
   return /^\/(?![/\\])/.test(name) ? name.slice(1) : name;
 }
 
-/** Pure check of the name itself: no NUL, not absolute, no `..` segment, not too long. */
+/** Pure check of the name itself: no NUL, not absolute, no `..` or hidden segment, not too long. */
 export function checkName(name: string): Refusal | null {
   const refuse = (message: string): Refusal => ({ ok: false, code: 2, message });
   if (name.length === 0) return { ok: false, code: 1, message: 'empty file name' };
@@ -52,7 +52,11 @@ export function checkName(name: string): Refusal | null {
   // Some Windows-era ROMs send backslashes; treat them as separators so `..\` is caught too.
   const n = name.replace(/\\/g, '/');
   if (n.startsWith('/') || /^[A-Za-z]:/.test(n)) return refuse('absolute paths are not served; ask for a name relative to the TFTP root');
-  if (n.split('/').some((seg) => seg === '..')) return refuse('".." is not allowed in TFTP paths');
+  const segs = n.split('/');
+  if (segs.some((seg) => seg === '..')) return refuse('".." is not allowed in TFTP paths');
+  // As the node plane's files (asset-server.ts): a hidden name is no boot file, and an image upload in progress
+  // is written as `images/ID/.NAME.part-PID` until it is checked and renamed.
+  if (segs.some((seg) => seg.startsWith('.'))) return refuse('hidden names (a part starting with ".") are not served');
   return null;
 }
 

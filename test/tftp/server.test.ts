@@ -71,6 +71,9 @@ beforeAll(() => {
   symlinkSync(path.join(dir, 'secret'), path.join(root2, 'escape'));
   symlinkSync(path.join(root2, 'sub/only2'), path.join(root2, 'inner-link'));
   symlinkSync(path.join(root1, 'b511'), path.join(root2, 'cross-root'));
+  // A hidden file, as an image upload in progress is written (images/ID/.NAME.part-PID): present, and never served.
+  writeFileSync(path.join(root2, 'sub/.only2.part-77'), 'half an upload');
+  writeFileSync(path.join(root1, '.hidden'), 'hidden');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -284,6 +287,9 @@ describe.each(['js', 'native'] as const)('%s transfers', (mode) => {
       ['C:\\boot.ini', 2],
       ['escape', 2],
       ['x'.repeat(300), 2],
+      ['sub/.only2.part-77', 2],
+      ['.hidden', 2],
+      ['/.hidden', 2],
       ['', 1],
       ['missing', 1],
       ['sub', 1],
