@@ -2,13 +2,16 @@
  * Setup's "apply" on a running appliance (issue 11, first bullet): only the network group
  * changes; every other setting, including the admin and session flags, survives.
  */
-import { describe, it, expect, afterAll } from 'vitest';
+import { describe, it, expect, afterEach } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startInProcess, tmpDir, type InProcessAppliance } from '../support/appliance.ts';
 
 let t: InProcessAppliance | null = null;
-afterAll(() => t?.stop());
+afterEach(async () => {
+  await t?.stop();
+  t = null;
+});
 
 describe('POST /api/v1/setup/apply', () => {
   it('moves the node plane to the chosen NIC and keeps every other setting', async () => {
@@ -51,5 +54,31 @@ describe('POST /api/v1/setup/apply', () => {
     expect(status.services.find((s) => s.name === 'tftp')?.state).toBe('running');
     // The node plane answers on its new address.
     expect((await fetch(`${after.publicUrl}/health`)).status).toBe(200);
+  });
+
+  it('lasts until the appliance stops: a restart on the same data dir serves what its flags say (docs/config.md)', async () => {
+    const d = await tmpDir('cc-apply-restart-');
+    const flags = ['--data-dir', d, '--log-level', 'silent', '--tftp-port', '0'];
+    t = await startInProcess(flags);
+    expect(t.app.ctx.config).toMatchObject({ iface: null, dhcp: 'off' });
+    const res = await t.admin.inject({
+      method: 'POST',
+      url: '/api/v1/setup/apply',
+      headers: { authorization: `Bearer ${await t.token()}`, 'content-type': 'application/json' },
+      payload: { iface: 'lo', dhcp: 'off' },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(t.app.ctx.config.iface).toBe('lo');
+    await t.stop();
+    t = null;
+    // A laptop is on another network next time: nothing goes back onto a NIC by itself.
+    t = await startInProcess(flags);
+    expect(t.app.ctx.config).toMatchObject({ iface: null, dhcp: 'off' });
+    const status = (await t.admin.inject({ url: '/api/v1/status', headers: { authorization: `Bearer ${await t.token()}` } })).json() as {
+      config: { iface: string | null };
+      services: { name: string; state: string }[];
+    };
+    expect(status.config.iface).toBeNull();
+    expect(status.services.find((s) => s.name === 'tftp')?.state).not.toBe('running');
   });
 });
