@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { factsHash } from '../../contract/facts-hash.ts';
+import { killAfter } from '../support/kill-timer.ts';
 import { pxeBoot, startCore, type Core } from './core-harness.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -103,6 +104,7 @@ describe('crashcart-agent on this machine', () => {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
+    killAfter(child, 60_000); // a hung agent fails the exit check below, well within this test's 120 s
     let stderr = '';
     // The marker is created only once the agent said it waits: what it logs after that shows it waited for the file.
     child.stderr.on('data', (d: Buffer) => {

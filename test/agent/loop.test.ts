@@ -161,6 +161,8 @@ describe('agent loop against the real core', () => {
     await core.stop();
     await until('three failed attempts', () => h.events.filter((e) => e.type === 'error').length >= 3, 30_000, 20);
     const waits = h.events.filter((e): e is Extract<AgentEvent, { type: 'schedule' }> => e.type === 'schedule' && e.reason === 'backoff');
+    // Each failure schedules its back-off in the same turn as its error event: three errors, at least three waits.
+    expect(waits.length).toBeGreaterThanOrEqual(3);
     waits.slice(0, 4).forEach((w, k) => {
       const c = backoffCeiling(k + 1, 50, 400);
       expect(w.delay_ms).toBeGreaterThanOrEqual(c / 2);

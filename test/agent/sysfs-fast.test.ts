@@ -196,6 +196,7 @@ describe('the fast pass', () => {
       ['vda', 2097152 * 512],
     ]);
     expect(inv.pci).toEqual([{ slot: '0000:00:03.0', vendor_id: '1af4', device_id: '1000', class_id: '0200' }]);
-    expect(COLLECTORS.lsblk.fallback).toBeDefined();
+    expect(COLLECTORS.lsblk.fallback).toBe(sysfsBlockText);
+    expect(COLLECTORS.ipAddr.fallback).toBe(sysfsNetText);
   });
 });

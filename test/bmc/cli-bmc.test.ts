@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { killAfter } from '../support/kill-timer.ts';
 import { spawnAppliance, tmpDir, type ProcessAppliance } from '../support/appliance.ts';
 import { startIpmiSim, type IpmiSimPeer } from './peers/ipmi-sim.ts';
 import { lanTry } from './peers/ipmi-lan-runner.ts';
@@ -24,6 +25,8 @@ function cli(args: string[], stdin?: string): Promise<{ code: number; out: strin
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // Below the 60 s of the tests that run it two or three times: a hung run fails on its exit code (-1).
+    killAfter(child, 50_000);
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

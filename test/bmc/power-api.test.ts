@@ -276,6 +276,9 @@ describe('BMC API against ipmi_sim and sushy-tools', () => {
         (e.isDirectory() ? walk : (f: string) => files.push(f))(path.join(d, e.name));
     };
     walk(t.dataDir);
+    // The walk found the store (where the sealed password is, below), so the loop below has files to read.
+    expect(files.length).toBeGreaterThan(3);
+    expect(files).toContain(path.join(t.dataDir, 'db', 'nodes.db'));
     const events = JSON.stringify((await t.admin('GET', '/api/v1/events?after=0&limit=10000')).body);
     for (const secret of [sim.admin.password, RF_PASSWORD]) {
       for (const f of files) expect(fs.readFileSync(f).includes(secret), f).toBe(false);

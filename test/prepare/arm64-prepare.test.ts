@@ -11,9 +11,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { killAfter } from '../support/kill-timer.ts';
 import { spawnAppliance, tmpDir, type ProcessAppliance } from '../support/appliance.ts';
 
 const SLOW = 300_000;
+/** One run's most, below SLOW: a hung run is killed and fails its test on the exit status (null). */
+const RUN_MAX = 240_000;
 const BUILT = path.join(REPO_ROOT, 'build', 'out', 'microkernel-arm64');
 const FILES = ['vmlinuz', 'initrd.img'] as const;
 
@@ -32,6 +35,7 @@ function hideBuild(empty: string): string[] {
 function run(cmd: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn(cmd[0]!, cmd.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    killAfter(c, RUN_MAX);
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

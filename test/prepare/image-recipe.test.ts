@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { killAfter } from '../support/kill-timer.ts';
 import { BUILD_DEFAULTS, buildKey, type BuildManifest } from '../../server/images/build/image-builder.ts';
 import { RECIPE_VERSION } from '../../server/images/build/recipe-debian12.ts';
 import { IMAGE_RECIPES } from '../../server/prepare/image-entry.ts';
@@ -19,10 +20,13 @@ import { run } from '../images/harness/tools.ts';
 import { spawnAppliance, tmpDir, type ProcessAppliance } from '../support/appliance.ts';
 
 const SLOW = 300_000;
+/** One run's most, below SLOW: a hung run is killed and fails its test on the exit status (null). */
+const RUN_MAX = 240_000;
 const sha = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 const cli = (args: string[]) =>
   new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
     const c = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    killAfter(c, RUN_MAX);
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
+import { killAfter } from '../support/kill-timer.ts';
 import { HashCache } from '../../server/prepare/inventory/hash-cache.ts';
 import { inspectPrepared } from '../../server/prepare/inventory/prepared.ts';
 import { localTarget } from '../../server/prepare/targets.ts';
@@ -27,6 +28,7 @@ import { fakeBuildRoot } from './fake-build.ts';
 const cli = (args: string[]) =>
   new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
     const c = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'crashcart.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    killAfter(c, RUN_MAX);
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -35,6 +37,8 @@ const cli = (args: string[]) =>
   });
 /** CLI runs on a loaded machine: minutes, not the default minute. */
 const SLOW = 300_000;
+/** One run's most, below SLOW: a hung run is killed and fails its test on the exit status (null). */
+const RUN_MAX = 240_000;
 
 /** A prepare cache holding a copy of the checkout's loader cache: no download, no shared lock. */
 async function loaderCache(): Promise<string> {

@@ -29,6 +29,8 @@ const text = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'x', '.', '-', ' '
 
 describe('safe regex: same answers as RegExp', () => {
   it('agrees with RegExp.prototype.test on generated patterns and texts', () => {
+    const RUNS = 4000;
+    let compared = 0;
     fc.assert(
       fc.property(pattern, text, (p, s) => {
         let re: RegExp;
@@ -46,9 +48,13 @@ describe('safe regex: same answers as RegExp', () => {
           return;
         }
         expect(ours, `/${p}/ on ${JSON.stringify(s)}`).toBe(re.test(s));
+        compared++;
       }),
-      { numRuns: 4000 },
+      { numRuns: RUNS },
     );
+    // The early returns above compare nothing: most cases must reach the comparison (about 83 % do; the rest are
+    // patterns the subset refuses), or the property proved little.
+    expect(compared).toBeGreaterThanOrEqual(0.75 * RUNS);
   });
 
   it('handles the documented features on fixed cases', () => {

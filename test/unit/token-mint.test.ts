@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
 import { hashToken, newToken } from '../../server/nodes/token-digest.ts';
 
@@ -22,6 +23,8 @@ describe('node tokens (server/nodes/token-digest.ts)', () => {
     const t = newToken();
     expect(hashToken(t)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashToken(t)).not.toContain(t);
-    expect(hashToken(t)).toBe(hashToken(t));
+    expect(hashToken(t)).toBe(createHash('sha256').update(t, 'utf8').digest('hex'));
+    // The FIPS 180-2 test vector: sha256("abc").
+    expect(hashToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 });
