@@ -35,6 +35,15 @@ node build/native.mjs
 if [ -f build/loaders/fetch-loaders.ts ]; then
   echo "== first-stage loaders (resources/ipxe)"
   node bin/run-ts.mjs build/loaders/fetch-loaders.ts
+  # test/loaders/registry-fetch.test.ts replays this cache's Debian indexes and pinned .debs from a loopback mirror:
+  # when a piece is missing (loaders present, cache pruned), fill it again with one fetch into a scratch folder.
+  if ! node bin/run-ts.mjs test/support/loader-cache-check-main.ts; then
+    echo "== refilling the loader cache (build/out/cache/loaders)"
+    rm -rf build/out/cache/loaders
+    scratch=$(mktemp -d)
+    node bin/run-ts.mjs build/loaders/fetch-loaders.ts --target "$scratch"
+    rm -rf "$scratch"
+  fi
 fi
 if [ -f renderer/vite.config.ts ] && [ ! -f renderer/dist/index.html ]; then
   echo "== building the UI"
@@ -58,4 +67,11 @@ if [ -f server/images/build/image-builder.ts ]; then
   echo "== debian12 disk image (build/out/images/debian12)"
   flock /tmp/cc-build.lock node bin/crashcart.mjs image build debian12 \
     --output build/out/images/debian12 --cache build/out/cache/disk-image --no-import
+fi
+if [ -f build/package-deb.mjs ]; then
+  # test/package: the Node runtime the .deb carries (cached by the amd64 microkernel build; fetched if pruned) and
+  # the clean Debian 12 root it is installed into (mmdebstrap, once per recipe: build/out/cache/deb-install-root).
+  echo "== the package tests' Node runtime and clean Debian 12 root"
+  node --input-type=module -e "await (await import('./build/pinned-node.mjs')).pinnedNodeTarball()"
+  node bin/run-ts.mjs test/support/clean-debian-root-main.ts
 fi

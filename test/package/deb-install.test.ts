@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Lab } from '../support/netns-lab.ts';
 import { tmpDir } from '../support/appliance.ts';
-import { BUILD_TIMEOUT_MS, dependsNames, ensureCleanRoot, ensureDeb } from './deb-cache.ts';
+import { BUILD_TIMEOUT_MS, dependsNames, ensureDeb, requireCleanRoot } from './deb-cache.ts';
 
 const lab = new Lab('pkg', 'inst');
 /** The appliance's namespace (the root runs here) and the client's, joined by a veth. */
@@ -70,7 +70,7 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 beforeAll(async () => {
   deb = ensureDeb();
   const depends = dependsNames(execFileSync('dpkg-deb', ['-f', deb, 'Depends'], { encoding: 'utf8' }));
-  const tar = ensureCleanRoot(depends);
+  const tar = requireCleanRoot(depends); // built by ensure-test-deps: nothing is downloaded here
   root = await tmpDir('cc-pkg-root-');
   execFileSync('tar', ['-xpf', tar, '-C', root, '--numeric-owner']);
   fs.copyFileSync(deb, path.join(root, 'tmp', 'crashcart.deb'));
