@@ -51,6 +51,8 @@ export interface FullContext extends ServerContext {
 
 /** What the proxy needs besides. */
 export interface ProxyContext extends ServerContext {
+  /** The prefix length of the NIC's address: with `serverIp`, the one subnet whose relays proxy mode answers. */
+  prefix: number;
   strategies: ProxyStrategies;
   /** Remember which MAC has which address (4011 requests) so a TFTP request can be matched to the MAC. */
   noteClientIp(ip: string, mac: string): void;

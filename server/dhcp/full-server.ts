@@ -6,7 +6,7 @@
 import { ipToInt, prefixToNetmask, intToIp, prefixMask } from '../net/ipv4.ts';
 import type { LeaseDoc } from '../store/docs.ts';
 import { OPTIONS, MSG, option, readOption } from './options.ts';
-import { buildReply, clientIdToEcho, relayInfoToEcho, replyTarget } from './reply.ts';
+import { buildReply, clientIdToEcho, clientUnicastAddress, relayInfoToEcho, replyTarget } from './reply.ts';
 import { inPoolSubnet, poolFor, type Pool } from './lease-table.ts';
 import { bootOptions } from './boot-options.ts';
 import { isRelayed, type Request } from './request.ts';
@@ -90,6 +90,7 @@ function buildLeaseOptions(c: FullContext, msg: number, pool: Pool, withTimes: b
   return o;
 }
 
+/** Build an address-carrying reply; `unicastTo`: the checked client address it goes to (`clientUnicastAddress`), else broadcast. */
 async function reply(
   c: FullContext,
   r: Request,
@@ -97,6 +98,7 @@ async function reply(
   yiaddr: string,
   pool: Pool,
   withTimes: boolean,
+  unicastTo: string | null,
 ): Promise<[Outgoing, string | null]> {
   const res = c.table.reservation(r.mac);
   const options = leaseOptions(c, msg, pool, withTimes, res?.hostname ?? null);
@@ -111,7 +113,7 @@ async function reply(
   }
   const maxMessage = readOption(r.opts, OPTIONS.MAX_MESSAGE);
   const buf = buildReply(r.pkt, { yiaddr, siaddr, file, options }, relayInfoToEcho(r.pkt, r.opts), maxMessage, clientIdToEcho(r.opts));
-  return [{ buf, to: replyTarget(r.pkt, false) }, file || null];
+  return [{ buf, to: replyTarget(r.pkt, false, unicastTo) }, file || null];
 }
 
 async function discover(c: FullContext, r: Request): Promise<Outgoing[]> {
@@ -141,7 +143,8 @@ async function discover(c: FullContext, r: Request): Promise<Outgoing[]> {
     if (prev && prev.state !== 'offered') offer.previous = prev; // in memory only: offers are not written
     c.table.set(offer);
   }
-  const [out, file] = await reply(c, r, MSG.OFFER, ip, pool, true);
+  // RFC 2131 4.1, table 5: a DISCOVER's ciaddr MUST be 0; whatever it says, the OFFER is broadcast (or goes to the relay).
+  const [out, file] = await reply(c, r, MSG.OFFER, ip, pool, true, null);
   c.count('offers');
   c.report('dhcp.offer', r, MSG.OFFER, { ip, file });
   return [out];
@@ -172,6 +175,10 @@ async function request(c: FullContext, r: Request): Promise<Outgoing[]> {
   c.report('dhcp.request', r, MSG.REQUEST);
   const sid = readOption(r.opts, OPTIONS.SERVER_ID);
   const requested = readOption(r.opts, OPTIONS.REQUESTED_IP);
+  // RENEWING (unicast) or REBINDING (broadcast): no 54, no 50, the address the client holds in ciaddr. In SELECTING and
+  // INIT-REBOOT ciaddr MUST be 0 (RFC 2131 4.3.2, table 5): it is not read there, neither as the address nor as where
+  // the reply goes.
+  const renewing = sid === null && requested === null && r.pkt.ciaddr !== ZERO;
   let ip: string | null;
   if (sid !== null) {
     // SELECTING: the client chose a server; if not us, our offer is void.
@@ -180,13 +187,11 @@ async function request(c: FullContext, r: Request): Promise<Outgoing[]> {
       c.count('chose_other_server');
       return [];
     }
-    ip = requested ?? (r.pkt.ciaddr !== ZERO ? r.pkt.ciaddr : null);
+    ip = requested;
   } else if (requested !== null) {
     ip = requested; // INIT-REBOOT
-  } else if (r.pkt.ciaddr !== ZERO) {
-    ip = r.pkt.ciaddr; // RENEWING (unicast) or REBINDING (broadcast)
   } else {
-    ip = null;
+    ip = renewing ? r.pkt.ciaddr : null;
   }
   const pool = pickPool(c, r);
   if (!pool) return [];
@@ -208,6 +213,14 @@ async function request(c: FullContext, r: Request): Promise<Outgoing[]> {
     return nak(c, r, pool, `${r.mac} is reserved ${reserved.ip}`);
   const now = c.now();
   const mine = c.table.get(r.mac);
+  // RFC 2131 4.3.2: a REQUEST in SELECTING answers our OFFER. Without one outstanding to this chaddr for this address
+  // (a live offer, or the live binding a returning client was offered again), it binds nothing and gets a NAK: a MAC
+  // that never sent a DISCOVER cannot take an address of its choosing for a whole lease, and a real client whose
+  // offer lapsed (60 s, or a restart: offers are not written) goes back to DISCOVER at once.
+  if (sid !== null && !(mine && mine.ip === ip && (mine.state === 'offered' || mine.state === 'bound') && mine.expires_at > now)) {
+    c.count('no_offer');
+    return nak(c, r, pool, `${ip} was not offered to ${r.mac}`);
+  }
   if (mine && mine.ip !== ip && mine.state === 'bound' && mine.expires_at > now)
     return nak(c, r, pool, `${r.mac} holds ${mine.ip}, not ${ip}`);
   if (!c.table.available(pool, r.mac, n, now)) return nak(c, r, pool, `${ip} is not available to ${r.mac}`);
@@ -221,7 +234,9 @@ async function request(c: FullContext, r: Request): Promise<Outgoing[]> {
     c.log.error({ err: e, mac: r.mac }, 'dhcp: lease not written; ACK withheld');
     return [];
   }
-  const [out, file] = await reply(c, r, MSG.ACK, ip, pool, true);
+  // Unicast only to a renewing client's own address (ip is its ciaddr then).
+  const to = clientUnicastAddress(r.pkt.ciaddr, r.from.address, renewing, inPoolSubnet(pool, n));
+  const [out, file] = await reply(c, r, MSG.ACK, ip, pool, true, to);
   c.count('acks');
   c.report('dhcp.ack', r, MSG.ACK, { ip, file, lease_s: c.leaseS });
   return [out];
@@ -244,7 +259,7 @@ function nak(c: FullContext, r: Request, pool: Pool, why: string): Outgoing[] {
   );
   c.count('naks');
   c.report('dhcp.nak', r, MSG.NAK, { reason: why, pool: pool.name });
-  return [{ buf, to: replyTarget(r.pkt, true) }];
+  return [{ buf, to: replyTarget(r.pkt, true, null) }];
 }
 
 async function decline(c: FullContext, r: Request): Promise<Outgoing[]> {
@@ -277,11 +292,28 @@ async function release(c: FullContext, r: Request): Promise<Outgoing[]> {
   return [];
 }
 
-/** RFC 2131 4.3.5: INFORM gets configuration but no address and no lease times, sent to ciaddr. */
+/**
+ * RFC 2131 4.3.5: INFORM gets configuration but no address and no lease times, sent to ciaddr. The server SHOULD check
+ * the address for consistency: one outside the subnet of the pool it would answer from gets nothing, and the ACK is
+ * unicast only to a ciaddr that is the datagram's own source (`clientUnicastAddress`), broadcast otherwise.
+ */
 async function inform(c: FullContext, r: Request): Promise<Outgoing[]> {
   const pool = pickPool(c, r);
   if (!pool || r.pkt.ciaddr === ZERO) return [];
-  const [out] = await reply(c, r, MSG.ACK, ZERO, pool, false);
+  const n = ipToInt(r.pkt.ciaddr);
+  if (n === null || !inPoolSubnet(pool, n)) {
+    c.count('inform_ignored');
+    return [];
+  }
+  const [out] = await reply(
+    c,
+    r,
+    MSG.ACK,
+    ZERO,
+    pool,
+    false,
+    clientUnicastAddress(r.pkt.ciaddr, r.from.address, true, inPoolSubnet(pool, n)),
+  );
   c.count('informs');
   c.report('dhcp.inform', r, MSG.INFORM, { ip: r.pkt.ciaddr });
   return [out];

@@ -43,6 +43,8 @@ export type { Outgoing } from './context.ts';
 export interface HandlerDeps {
   mode: 'full' | 'proxy';
   serverIp: string;
+  /** The prefix length of the NIC's address (proxy mode answers relays on that subnet only). */
+  prefix: number;
   /** The MAC of our own foreign-server probe: never answered. */
   probeMac?: string | null;
   pools: readonly Pool[];
@@ -107,6 +109,7 @@ export class DhcpHandler {
     };
     this.proxy = {
       ...base,
+      prefix: d.prefix,
       strategies: d.strategies,
       noteClientIp: d.noteClientIp,
       strategyChanged: (r, strategy) =>

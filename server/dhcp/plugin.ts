@@ -333,6 +333,7 @@ export function createDhcpPlugin(deps: DhcpPluginDeps): DhcpPlugin {
         new DhcpHandler({
           mode,
           serverIp: nic.ip,
+          prefix: nic.prefix,
           probeMac: mac,
           pools,
           table: p.table,

@@ -8,16 +8,32 @@ import { buildReply, clientIdToEcho, relayInfoToEcho, replyTarget } from './repl
 import { isUefi } from './classify.ts';
 import { bootOptions } from './boot-options.ts';
 import { tlv } from './structured-codecs.ts';
+import { ipToInt, prefixMask } from '../net/ipv4.ts';
 import type { Request } from './request.ts';
 import type { Outgoing, ProxyContext } from './context.ts';
 
 const ZERO = '0.0.0.0';
+
+/**
+ * True when proxy mode answers a relay at `giaddr`: only one on the NIC's own subnet. The subnets behind the site's
+ * relays are the site's, not ours to know; answered, a forged giaddr would aim our OFFER (and the option 82 it echoes)
+ * at any host through the site's routes (docs/dhcp.md, "Where replies go").
+ */
+export function relayOnOwnSubnet(giaddr: string, serverIp: string, prefix: number): boolean {
+  const g = ipToInt(giaddr);
+  const s = ipToInt(serverIp);
+  return g !== null && s !== null && ((g ^ s) & prefixMask(prefix)) >>> 0 === 0;
+}
 
 /** Handle one request in proxy mode (`r.onProxyPort`: it arrived on 4011). */
 export async function handleProxy(c: ProxyContext, r: Request): Promise<Outgoing[]> {
   const onProxyPort = r.onProxyPort;
   if (onProxyPort ? r.type !== MSG.REQUEST && r.type !== MSG.INFORM : r.type !== MSG.DISCOVER) {
     c.count('proxy_ignored');
+    return [];
+  }
+  if (r.pkt.giaddr !== ZERO && !relayOnOwnSubnet(r.pkt.giaddr, c.serverIp, c.prefix)) {
+    c.count('relay_not_served');
     return [];
   }
   const choice = await c.bootChoice(r);
@@ -57,7 +73,8 @@ export async function handleProxy(c: ProxyContext, r: Request): Promise<Outgoing
   if (onProxyPort) {
     const v43 = r.opts.get(OPTIONS.VENDOR_SPECIFIC.code);
     const item = v43 ? subOptions(v43, OPTIONS.VENDOR_SPECIFIC.code).get(PXE_BOOT_ITEM) : undefined;
-    if (item) options.push([OPTIONS.VENDOR_SPECIFIC.code, tlv.encode([[PXE_BOOT_ITEM, item]])]);
+    // PXE 2.1: the boot item is 4 bytes (type, layer). One of 254 or 255 would not fit an option once wrapped (2 + data).
+    if (item && item.length <= 253) options.push([OPTIONS.VENDOR_SPECIFIC.code, tlv.encode([[PXE_BOOT_ITEM, item]])]);
   }
   // Always next-server = us: iPXE ignores a ProxyDHCP reply without siaddr + file ("PXE options"),
   // and an embedded script chains from ${next-server}.
@@ -68,8 +85,10 @@ export async function handleProxy(c: ProxyContext, r: Request): Promise<Outgoing
     readOption(r.opts, OPTIONS.MAX_MESSAGE),
     clientIdToEcho(r.opts),
   );
-  // PXE 2.1: the boot server answers the port the REQUEST came from.
-  const to = onProxyPort && r.from.address !== ZERO ? { address: r.from.address, port: r.from.port } : replyTarget(r.pkt, false);
+  // PXE 2.1: the boot server answers the port the REQUEST came from (the datagram's source: a reply of about the
+  // request's size, docs/security.md). The OFFER on 67 goes to the relay or is broadcast: the client has no address of
+  // ours yet, and a DISCOVER's ciaddr MUST be 0 (RFC 2131 table 5), so it is never a destination.
+  const to = onProxyPort && r.from.address !== ZERO ? { address: r.from.address, port: r.from.port } : replyTarget(r.pkt, false, null);
   c.count(onProxyPort ? 'proxy_acks' : 'proxy_offers');
   c.report(onProxyPort ? 'dhcp.ack' : 'dhcp.offer', r, msg, { proxy: true, file: choice.file, strategy });
   return [{ buf, to }];

@@ -140,13 +140,23 @@ export interface ReplyTarget {
 }
 
 /**
- * RFC 2131 4.1 reply destination: relayed -> giaddr:67; ciaddr set -> unicast
- * ciaddr:68; a NAK or a client without an address -> broadcast (a Node socket
- * cannot write an ARP entry for yiaddr, so broadcast replaces unicast-to-yiaddr).
+ * The client address a full-mode reply may be unicast to (RFC 2131 4.1: "ciaddr"), or null (broadcast). Only a client
+ * that holds an address fills ciaddr in: RENEWING, REBINDING and INFORM (RFC 2131 4.3.2, 4.3.5, table 5); in a DISCOVER
+ * and in a SELECTING or INIT-REBOOT REQUEST it MUST be 0 and is ignored (`holdsAddress` false). And it is used only
+ * when it is the datagram's own IP source and inside a subnet we serve (`served`): taken on the sender's word, ciaddr
+ * would aim our replies at any host it names, a reflector.
  */
-export function replyTarget(req: DhcpPacket, isNak: boolean, relayPort = 67, clientPort = 68): ReplyTarget {
+export function clientUnicastAddress(ciaddr: string, source: string, holdsAddress: boolean, served: boolean): string | null {
+  return holdsAddress && served && ciaddr !== '0.0.0.0' && ciaddr === source ? ciaddr : null;
+}
+
+/**
+ * RFC 2131 4.1 reply destination: relayed -> giaddr:67 (the caller answers only a relay it serves); a NAK -> broadcast;
+ * `unicastTo` (a client address `clientUnicastAddress` checked) -> unicast to it:68; anything else -> broadcast (a Node
+ * socket cannot write an ARP entry for yiaddr, so broadcast replaces unicast-to-yiaddr). ciaddr is never read here.
+ */
+export function replyTarget(req: DhcpPacket, isNak: boolean, unicastTo: string | null, relayPort = 67, clientPort = 68): ReplyTarget {
   if (req.giaddr !== '0.0.0.0') return { address: req.giaddr, port: relayPort };
-  if (isNak) return { address: '255.255.255.255', port: clientPort };
-  if (req.ciaddr !== '0.0.0.0') return { address: req.ciaddr, port: clientPort };
-  return { address: '255.255.255.255', port: clientPort };
+  if (isNak || unicastTo === null) return { address: '255.255.255.255', port: clientPort };
+  return { address: unicastTo, port: clientPort };
 }

@@ -14,9 +14,18 @@ import { bootChainFor, efiLoaderToServe, loaderPrefs } from './boot-settings.ts'
 import { tftpVirtual } from './tftp-virtual.ts';
 import { isUnclaimed } from './operator-fields.ts';
 import { claimManifest } from '../manifest/claim.ts';
+import { BoundedMap } from '../dhcp/bounded-map.ts';
+import { MAX_TRACKED_CLIENTS } from '../dhcp/defaults.ts';
 
 /** x86-64 UEFI firmware's own PXE and HTTP clients (RFC 4578 2.1): the ones Secure Boot stops at an unsigned iPXE. */
 const X64_UEFI_FIRMWARE = new Set([7, 9, 16]);
+
+/**
+ * How long a U-Boot sighting (option 93 = 22) decides its MAC's first stage: the boot in progress. U-Boot's distro boot
+ * sends its UEFI step's DHCP (93 = 11, which then gets GRUB without shim) seconds after its own; a later boot starts
+ * with U-Boot's DHCP again. Not written to the record (docs/identity.md 5).
+ */
+export const UBOOT_SIGHTING_MS = 10 * 60_000;
 
 /**
  * `boot_chain: auto`: an iPXE EFI loader this node fetched completely never ran (no iPXE DHCP, no /boot
@@ -25,6 +34,9 @@ const X64_UEFI_FIRMWARE = new Set([7, 9, 16]);
  */
 export function learnRefusedIpxe(ctx: CoreContext, node: NodeDoc, s: BootSighting): boolean {
   if (s.ipxe || s.arch === null || s.arch === undefined || !X64_UEFI_FIRMWARE.has(s.arch)) return false;
+  // docs/identity.md 5: DHCP evidence (a packet anyone can forge for any MAC) switches only a record that has not
+  // registered; after that, the chain is the operator's (or a tag's on the agent's `secure_boot` fact).
+  if (node.registered_at !== null) return false;
   if (node.auto_chain === 'shim' || bootChainFor(ctx, node).value !== 'auto') return false;
   const fetched = node.ipxe_fetched_at ? Date.parse(node.ipxe_fetched_at) : NaN;
   const ran = node.ipxe_ran_at ? Date.parse(node.ipxe_ran_at) : -Infinity;
@@ -46,6 +58,9 @@ export function bootHooks(ctx: CoreContext): BootHooks & TftpHooks {
     const byLease = lease ? ctx.repo.byMacAddress(lease.mac) : undefined;
     return byLease ?? ctx.repo.byIp(ip);
   };
+  // MAC -> when it last showed itself as U-Boot: in memory, per boot, bounded like every per-client memory the rack feeds.
+  const ubootSeen = new BoundedMap<string, number>(MAX_TRACKED_CLIENTS);
+  const ubootThisBoot = (mac: string): boolean => ctx.now().getTime() - (ubootSeen.get(mac) ?? -Infinity) < UBOOT_SIGHTING_MS;
   return {
     async sawBoot(s: BootSighting) {
       const mac = canonicalMac(s.mac);
@@ -54,16 +69,16 @@ export function bootHooks(ctx: CoreContext): BootHooks & TftpHooks {
         const found = await recordBoot(ctx, mac, DHCP_SOURCE);
         if (!found) return null; // over the DHCP creation limit: DHCP still answers, /boot records it later
         const { node, created } = found;
-        if (s.arch !== undefined && s.arch !== null) node.boot_mode = s.arch === 0 ? 'bios' : 'uefi';
+        // docs/identity.md 5: a DHCP packet fills the firmware mode in, never overwrites it (iPXE's /boot and the
+        // agent's registration say it too, and a forged packet must not move a machine's BMC boot override).
+        if (s.arch !== undefined && s.arch !== null && !node.boot_mode) node.boot_mode = s.arch === 0 ? 'bios' : 'uefi';
         const now = ctx.now().toISOString();
         node.last_seen = now;
-        let changed = learnRefusedIpxe(ctx, node, s);
-        // The iPXE we served ran and asks DHCP again: the chain works (boot_chain auto keeps it).
+        const changed = learnRefusedIpxe(ctx, node, s);
+        // The iPXE we served ran and asks DHCP again: the chain works (boot_chain auto keeps it). Compared only with
+        // the loader fetch before it, so a forged one holds back what `auto` learns from that fetch alone.
         if (s.ipxe) node.ipxe_ran_at = now;
-        if (s.arch === UBOOT_ARM64_ARCH && node.firmware !== 'u-boot') {
-          node.firmware = 'u-boot';
-          changed = true;
-        }
+        if (s.arch === UBOOT_ARM64_ARCH) ubootSeen.set(mac, ctx.now().getTime());
         // A MAC the manifest lists claims its record at the first DHCP packet (a MAC is all DHCP knows for sure).
         if (isUnclaimed(node)) {
           node.boot_mac = mac;
@@ -78,7 +93,9 @@ export function bootHooks(ctx: CoreContext): BootHooks & TftpHooks {
       });
     },
     async loaderPrefsFor(mac: string) {
-      return loaderPrefs(ctx, ctx.repo.byMacAddress(canonicalMac(mac) ?? ''));
+      const m = canonicalMac(mac) ?? '';
+      // U-Boot is what this boot showed (above), not the record's `firmware`, which a forged packet once set for good.
+      return loaderPrefs(ctx, ctx.repo.byMacAddress(m), ubootThisBoot(m));
     },
     async nodeIdForMac(mac: string) {
       return ctx.repo.byMacAddress(canonicalMac(mac) ?? '')?.id ?? null;

@@ -58,9 +58,12 @@ export function usesShim(ctx: CoreContext, node: NodeDoc | undefined): boolean {
   return chain === 'shim' || (chain === 'auto' && node?.auto_chain === 'shim');
 }
 
-/** What DHCP needs to choose a first stage for this node. */
-export function loaderPrefs(ctx: CoreContext, node: NodeDoc | undefined): LoaderPrefs {
-  return { efiLoader: efiLoaderToServe(ctx, node), secureChain: usesShim(ctx, node), uboot: node?.firmware === 'u-boot' };
+/**
+ * What DHCP needs to choose a first stage for this node. `uboot`: this boot showed U-Boot (option 93 = 22), which the
+ * DHCP sightings remember per boot, never on the record (docs/identity.md 5).
+ */
+export function loaderPrefs(ctx: CoreContext, node: NodeDoc | undefined, uboot: boolean): LoaderPrefs {
+  return { efiLoader: efiLoaderToServe(ctx, node), secureChain: usesShim(ctx, node), uboot };
 }
 
 /** For the UI: `shim (tag secureboot)`, `auto -> shim (iPXE was refused)`, `ipxe (appliance)`. */

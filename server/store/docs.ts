@@ -32,7 +32,10 @@ export interface NodeDoc {
   /** When an iPXE EFI loader was last fetched by this node, and when an iPXE we served last ran (auto). */
   ipxe_fetched_at?: string | null;
   ipxe_ran_at?: string | null;
-  /** Firmware identified by DHCP (option 93 = 22): U-Boot, whose UEFI runs GRUB without shim. */
+  /**
+   * Firmware identified by DHCP (option 93 = 22) until 2026-12-07. No longer written or read: one forged packet set it
+   * for good; U-Boot is now remembered per boot (docs/identity.md 5). Kept so stored records still load.
+   */
   firmware?: 'u-boot' | null;
   /** The chain the node's last network boot took (recorded from DHCP and HTTP, docs/boot.md). */
   last_chain?: BootChain | null;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInProcess, type InProcessAppliance } from '../support/appliance.ts';
-import { bootHooks } from '../../server/nodes/boot-hooks-impl.ts';
+import { UBOOT_SIGHTING_MS, bootHooks } from '../../server/nodes/boot-hooks-impl.ts';
 import { tftpVirtual } from '../../server/nodes/tftp-virtual.ts';
 import type { CcEvent } from '../../contract/events.ts';
 
@@ -241,12 +241,11 @@ describe('boot_chain auto', () => {
 });
 
 describe('the chain each node took', () => {
-  it('is recorded from the DHCP answers and shown on the node; U-Boot firmware is remembered', async () => {
+  it('is recorded from the DHCP answers and shown on the node; U-Boot firmware is remembered for the boot', async () => {
     const hooks = bootHooks(a.app.ctx);
     const mac = '52:54:00:cc:5e:01';
     await hooks.sawBoot({ mac, arch: 22, vendorClass: 'U-Boot.armv8' });
     const n = byMac(mac);
-    expect(n.firmware).toBe('u-boot');
     expect(await hooks.loaderPrefsFor(mac)).toMatchObject({ uboot: true });
     const offer = (file: string, arch: number, vendor_class: string) =>
       a.app.ctx.events.emit('dhcp.offer', {
@@ -265,6 +264,39 @@ describe('the chain each node took', () => {
     expect(n.last_chain).toBe('http-boot'); // the iPXE script continues the chain, it starts none
     offer('undionly.kpxe', 0, 'PXEClient:Arch:00000:UNDI:002001');
     expect((await admin('GET', `/api/v1/nodes/${n.id}`)).body.last_chain).toBe('bios-ipxe');
+  });
+});
+
+describe('what a DHCP sighting may change on a record (docs/identity.md 5)', () => {
+  it('U-Boot (93 = 22) decides the boot in progress only, and is not written to the record', async () => {
+    let t = a.app.ctx.now().getTime();
+    const hooks = bootHooks({ ...a.app.ctx, now: () => new Date(t) });
+    const mac = '52:54:00:cc:5f:01';
+    // One forged U-Boot packet with an arm64 UEFI machine's MAC: its next boot (93 = 11) gets shim again.
+    await hooks.sawBoot({ mac, arch: 11, vendorClass: 'PXEClient:Arch:00011:UNDI:003000' });
+    await hooks.sawBoot({ mac, arch: 22, vendorClass: 'U-Boot.armv8' });
+    expect((await hooks.loaderPrefsFor(mac)).uboot).toBe(true);
+    expect(byMac(mac).firmware ?? null).toBeNull();
+    t += UBOOT_SIGHTING_MS;
+    expect((await hooks.loaderPrefsFor(mac)).uboot).toBe(false);
+  });
+
+  it('never overwrites the firmware mode, and switches a registered node to shim only through its settings', async () => {
+    const hooks = bootHooks(a.app.ctx);
+    const mac = '52:54:00:cc:5f:02';
+    const fw = { mac, arch: 7, vendorClass: 'PXEClient:Arch:00007:UNDI:003000' };
+    await hooks.sawBoot(fw);
+    const n = byMac(mac);
+    expect(n.boot_mode).toBe('uefi');
+    await hooks.sawBoot({ mac, arch: 0, vendorClass: 'PXEClient:Arch:00000:UNDI:002001' });
+    expect(n.boot_mode).toBe('uefi');
+    // Registered, then a fetched iPXE and a firmware packet (anyone's to forge): the chain stays.
+    n.registered_at = a.app.ctx.now().toISOString();
+    fetchedIpxe(n.id);
+    expect(n.ipxe_fetched_at).not.toBeNull();
+    await hooks.sawBoot(fw);
+    expect(n.auto_chain ?? null).toBeNull();
+    expect((await hooks.loaderPrefsFor(mac)).secureChain).toBe(false);
   });
 });
 

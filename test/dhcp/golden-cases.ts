@@ -36,6 +36,11 @@ export interface GoldenCase {
   secure?: string[];
   /** MACs the core knows as U-Boot (they sent option 93 = 22 before). */
   uboot?: string[];
+  /**
+   * Offers outstanding when the case starts: a capture that holds a client's SELECTING REQUEST but not the DISCOVER
+   * before it. A REQUEST that answers no offer gets a NAK (RFC 2131 4.3.2, full-server.ts).
+   */
+  offers?: { mac: string; ip: string }[];
   steps: GoldenStep[];
 }
 
@@ -201,6 +206,8 @@ export const GOLDEN_CASES: GoldenCase[] = [
   {
     name: 'uboot-armv8',
     config: full('10.0.0.1', 24, '10.0.0.10', '10.0.0.50'),
+    // The capture is U-Boot's REQUEST alone; the OFFER it answers was made before.
+    offers: [{ mac: 'e4:5f:01:d0:2a:f3', ip: '10.0.0.19' }],
     steps: [
       {
         capture: 'uboot-armv8-arch22-request.hex',

@@ -72,6 +72,22 @@ async function play(c: GoldenCase): Promise<string[]> {
   const hooks = new TestHooks();
   for (const m of c.secure ?? []) hooks.secure.add(m);
   for (const m of c.uboot ?? []) hooks.uboot.add(m);
+  // Offers are not written by the server (only bindings are); a case's outstanding ones go in the file it loads at start.
+  for (const o of c.offers ?? [])
+    await ts.store.leases.put(
+      {
+        _id: o.mac,
+        mac: o.mac,
+        ip: o.ip,
+        state: 'offered',
+        expires_at: NOW + 60_000,
+        pool: 'main',
+        hostname: null,
+        client_id: null,
+        updated_at: NOW,
+      },
+      { durable: false },
+    );
   const plugin = createDhcpPlugin({
     config: testConfig(c.config),
     leases: ts.store.leases,

@@ -139,6 +139,7 @@ export function testHandler(deps: Partial<Omit<HandlerDeps, 'events'>> & { event
   return new DhcpHandler({
     mode: 'full',
     serverIp: '10.9.0.1',
+    prefix: 24,
     pools: [makePool('main', '10.9.0.100', '10.9.0.103', 24)],
     table: new LeaseTable(fixedReservations([])),
     publicUrl: 'http://10.9.0.1:8026',

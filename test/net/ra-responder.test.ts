@@ -66,6 +66,28 @@ async function startResponder(args: string[]): Promise<{ ra: ChildProcess; ready
   return { ra, ready };
 }
 
+/**
+ * `count` router solicitations from B's raw ICMPv6 socket (the kernel fills in the checksum): hop limit `hops`, from
+ * `source` (else B's own link-local address), with a source link-layer address option naming `slla` when given.
+ */
+function solicitFromB(o: { hops?: number; source?: string; slla?: string; count?: number } = {}): void {
+  const script = [
+    'import socket,struct',
+    's=socket.socket(socket.AF_INET6,socket.SOCK_RAW,socket.IPPROTO_ICMPV6)',
+    `s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_MULTICAST_HOPS,${o.hops ?? 255})`,
+    "i=socket.if_nametoindex('ccra1')",
+    o.source ? `s.bind(('${o.source}',0,0,i))` : '',
+    `m=struct.pack('!BBHI',133,0,0,0)${o.slla ? `+bytes([1,1])+bytes.fromhex('${o.slla.replace(/:/g, '')}')` : ''}`,
+    `[s.sendto(m,('ff02::2',0,0,i)) for _ in range(${o.count ?? 1})]`,
+  ];
+  sh('ip', 'netns', 'exec', B, 'python3', '-c', script.join('\n'));
+}
+
+/** Poll (up to 10 s) until `done`. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 /** Close the responder's stdin (how the appliance stops it); its exit code. */
 async function stopResponder(ra: ChildProcess): Promise<number | null> {
   const exited = new Promise((r) => ra.once('exit', r));
@@ -167,6 +189,8 @@ describe('IPv6 RA responder', () => {
     // proxyDHCP answers B: its pending solicitation is answered at once, unicast.
     ra.stdin!.write(`allow ${bMac}\n`);
     for (let i = 0; i < 50 && ras().length < 1; i++) await new Promise((r) => setTimeout(r, 100));
+    // A host is answered at most once per 3 s (MIN_DELAY_BETWEEN_RAS): its next solicitation after that, at once.
+    await new Promise((r) => setTimeout(r, 3100));
     solicit(bMac);
     for (let i = 0; i < 50 && ras().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
     solicit('02:00:00:00:00:99');
@@ -175,6 +199,74 @@ describe('IPv6 RA responder', () => {
     expect(ras()).toHaveLength(2);
     for (const l of ras()) expect(l).toMatch(new RegExp(`> ${bLinkLocal}: ICMP6, router advertisement`));
     expect(text()).not.toMatch(/ff02::1: ICMP6, router advertisement/);
+    expect(await stopResponder(ra)).toBe(0);
+  });
+
+  it('RFC 4861 6.1.1: a solicitation that did not come with hop limit 255 is not answered', async () => {
+    waitLinkLocal(A, 'ccra0');
+    waitLinkLocal(B, 'ccra1');
+    const { cap, ras } = await captureRas([]);
+    const unicast = () => ras().filter((l) => !l.includes('> ff02::1:'));
+    const { ra } = await startResponder(['60']);
+    await until(() => ras().length >= 1); // the first RA to all nodes, at start
+    // Hop limit 64: it may have crossed a router, so it is not from this link.
+    solicitFromB({ hops: 64 });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(unicast()).toEqual([]);
+    solicitFromB();
+    await until(() => unicast().length >= 1);
+    cap.kill();
+    expect(unicast()).toHaveLength(1);
+    expect(await stopResponder(ra)).toBe(0);
+  });
+
+  it('answers one host at most once per 3 s, however often it solicits', async () => {
+    waitLinkLocal(A, 'ccra0');
+    waitLinkLocal(B, 'ccra1');
+    const { cap, ras } = await captureRas([]);
+    const unicast = () => ras().filter((l) => !l.includes('> ff02::1:'));
+    const { ra } = await startResponder(['60']);
+    await until(() => ras().length >= 1);
+    solicitFromB({ count: 5 });
+    await until(() => unicast().length >= 1);
+    await new Promise((r) => setTimeout(r, 1500));
+    cap.kill();
+    expect(unicast()).toHaveLength(1);
+    expect(await stopResponder(ra)).toBe(0);
+  });
+
+  it('answers only the link-local address the frame’s MAC makes: a solicitation naming another source gets nothing', async () => {
+    waitLinkLocal(A, 'ccra0');
+    waitLinkLocal(B, 'ccra1');
+    // Another host's address (here held by B too, so that an RA sent to it would show on B's capture).
+    const other = 'fe80::1234';
+    sh('ip', '-n', B, 'addr', 'add', `${other}/64`, 'dev', 'ccra1', 'nodad');
+    try {
+      const { cap, ras } = await captureRas([]);
+      const { ra } = await startResponder(['60']);
+      await until(() => ras().length >= 1);
+      solicitFromB({ source: other });
+      await new Promise((r) => setTimeout(r, 2500));
+      cap.kill();
+      expect(ras().filter((l) => !l.includes('> ff02::1:'))).toEqual([]);
+      expect(await stopResponder(ra)).toBe(0);
+    } finally {
+      sh('ip', '-n', B, 'addr', 'del', `${other}/64`, 'dev', 'ccra1');
+    }
+  });
+
+  it('proxy mode: the allow list is matched against the frame’s source MAC, not the MAC a solicitation names', async () => {
+    waitLinkLocal(A, 'ccra0');
+    waitLinkLocal(B, 'ccra1');
+    const { cap, ras } = await captureRas([]);
+    const { ra } = await startResponder(['1', '--solicited-only']);
+    const booted = '02:00:00:00:00:77';
+    ra.stdin!.write(`allow ${booted}\n`);
+    // B is not being booted; its solicitation names a machine that is.
+    solicitFromB({ slla: booted });
+    await new Promise((r) => setTimeout(r, 2500));
+    cap.kill();
+    expect(ras()).toEqual([]);
     expect(await stopResponder(ra)).toBe(0);
   });
 
