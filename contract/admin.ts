@@ -229,7 +229,7 @@ export const SettingsSchema = Type.Object(
     // Node-plane limits (docs/security.md): 0 lifts a limit (benchmarks do, explicitly).
     /** New records one source address may create per minute through /boot. */
     node_create_per_source_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
-    /** New records DHCP sightings may create per minute (a DHCP packet has no trustworthy source). */
+    /** New records DHCP sightings and TFTP requests for GRUB node configs may create per minute (one shared bucket: a datagram has no trustworthy source). */
     node_create_dhcp_per_min: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
     /** Records that never registered, beyond which no new one is created. */
     unregistered_nodes_max: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000000 })),

@@ -1,7 +1,8 @@
 /**
  * A machine meets its manifest row (docs/identity.md 1, docs/manifest.md): the first machine that matches
  * an unclaimed record by serial, UUID or any MAC takes it, and the record (its id, hostname, metadata,
- * static address, policy, BMC address) becomes that machine's. What matches a claimed record, or two
+ * static address, policy, BMC address) becomes that machine's. A claim on the serial or UUID alone is held:
+ * the row's policy and DHCP reservation wait for the operator. What matches a claimed record, or two
  * records at once, is left to the usual identity rules: a conflict for the operator. Call under the core lock.
  */
 import type { CoreContext } from '../core/context.ts';
@@ -11,6 +12,30 @@ import { repointConflicts } from '../nodes/conflicts.ts';
 import { isUnclaimed } from '../nodes/operator-fields.ts';
 import { setStaticIp } from '../nodes/static-ip.ts';
 import { CcError } from '../errors/cc-error.ts';
+
+declare module '../store/docs.ts' {
+  interface NodeDoc {
+    /**
+     * A machine claimed this manifest record on its serial or UUID alone (docs/identity.md 1): set with the
+     * CLAIM_HELD note, cleared at the machine's first contact after the operator accepted (its reservation is made then).
+     */
+    manifest_claim_held?: boolean;
+  }
+}
+
+/**
+ * How the note of a held claim starts in `manifest.mismatch`: the operator's accept clears the list, so the next
+ * contact can tell the claim was accepted.
+ */
+const CLAIM_HELD = 'claim not confirmed';
+
+/** The note of a claim made on identifiers the rack can copy; `mac`: what the machine booted with. */
+function heldNote(how: string, mac: string | null): string {
+  return (
+    `${CLAIM_HELD}: matched by ${how} alone, not by a MAC of the row (anyone on the rack can copy a UUID or serial ` +
+    `from the machine's DHCP broadcasts); its policy and DHCP reservation wait: accept if ${mac ?? 'the machine'} is this machine`
+  );
+}
 
 /** Machine fields a claimed record takes from the machine's own record. */
 const MACHINE_FIELDS = [
@@ -64,10 +89,10 @@ function differences(e: NodeDoc, seen: Identity): string[] {
   return out;
 }
 
-/** Note differences on a claimed record, once each, with an event. */
-function noteDifferences(ctx: CoreContext, e: NodeDoc, seen: Identity): void {
+/** Note what waits for the operator on a claimed record (differences, a held claim), once each, with an event. */
+function noteMismatch(ctx: CoreContext, e: NodeDoc, notes: readonly string[]): void {
   if (!e.manifest) return;
-  const fresh = differences(e, seen).filter((d) => !e.manifest!.mismatch.includes(d));
+  const fresh = notes.filter((d) => !e.manifest!.mismatch.includes(d));
   if (fresh.length === 0) return;
   e.manifest = { ...e.manifest, mismatch: [...e.manifest.mismatch, ...fresh] };
   ctx.events.emit('node.claimed', {
@@ -76,6 +101,11 @@ function noteDifferences(ctx: CoreContext, e: NodeDoc, seen: Identity): void {
     message: `The machine differs from ${origin(e.manifest)}: ${fresh.join('; ')}. Binding by the manifest waits: accept on the node page`,
     data: { mismatch: fresh },
   });
+}
+
+/** Note differences on a claimed record, once each, with an event. */
+function noteDifferences(ctx: CoreContext, e: NodeDoc, seen: Identity): void {
+  noteMismatch(ctx, e, differences(e, seen));
 }
 
 /** The record's static address becomes the DHCP reservation of the MAC the machine showed up with. */
@@ -89,19 +119,59 @@ async function reserveOnArrival(ctx: CoreContext, e: NodeDoc): Promise<string | 
   }
 }
 
-/** Mark an unclaimed record as claimed by the machine now using it; `how` says what matched. */
-async function arrive(ctx: CoreContext, e: NodeDoc, seen: Identity, how: string, from: number | null): Promise<void> {
+/**
+ * Mark an unclaimed record as claimed by the machine now using it; `how` says what matched. `byMac`: a MAC the
+ * record lists matched; else the claim is held (docs/identity.md 1): no reservation, and a note that keeps the
+ * manifest's policy from binding until the operator accepts.
+ */
+async function arrive(ctx: CoreContext, e: NodeDoc, seen: Identity, how: string, from: number | null, byMac: boolean): Promise<void> {
   const now = ctx.now().toISOString();
   e.manifest = { ...e.manifest!, claimed_at: now };
   if (e.state === 'expected') e.state = 'discovered';
-  const note = await reserveOnArrival(ctx, e);
+  if (!byMac) e.manifest_claim_held = true;
+  const note = byMac
+    ? await reserveOnArrival(ctx, e)
+    : e.ip_reserved
+      ? 'DHCP reservation waits until the operator accepts the claim'
+      : null;
   ctx.events.emit('node.claimed', {
     node_id: e.id,
     mac: e.boot_mac,
     message: `Expected machine arrived (${origin(e.manifest)}, matched by ${how})${note ? `; ${note}` : ''}`,
     data: { row: e.manifest.row, matched_by: how, from, reservation_note: note },
   });
-  noteDifferences(ctx, e, seen);
+  noteMismatch(ctx, e, [...(byMac ? [] : [heldNote(how, e.boot_mac)]), ...differences(e, seen)]);
+}
+
+/**
+ * A held claim the operator accepted (its note is gone from `manifest.mismatch`): the claim stands confirmed, and the
+ * record's static address becomes the DHCP reservation of the MAC it booted with, as at a claim by MAC.
+ */
+async function confirmAccepted(ctx: CoreContext, e: NodeDoc): Promise<void> {
+  if (!e.manifest_claim_held || !e.manifest || e.manifest.mismatch.some((m) => m.startsWith(CLAIM_HELD))) return;
+  e.manifest_claim_held = false;
+  if (!e.ip_reserved) return;
+  const ip = e.ip_reserved;
+  const note = await reserveOnArrival(ctx, e);
+  ctx.events.emit('node.address', {
+    node_id: e.id,
+    mac: e.boot_mac,
+    message: `Claim accepted by the operator: static address ${ip}${note ? ` (${note})` : ` reserved for ${e.boot_mac ?? '?'}`}`,
+    data: { ip, note },
+  });
+}
+
+/**
+ * A held claim serves nothing the operator set up for the row's machine: a binding made by hand on the expected record
+ * before it arrived becomes the policy its manifest link names, which binds once the operator accepts the claim (as the
+ * row's own policy does), and the record goes back to waiting for its machine's state.
+ */
+function holdBinding(e: NodeDoc): void {
+  if (e.policy === null || !e.manifest) return;
+  e.manifest = { ...e.manifest, policy: e.policy };
+  e.policy = null;
+  e.bound_explicitly = false;
+  e.state = 'expected';
 }
 
 /** Fold the machine's own record into the manifest record it claimed: the manifest record (its id) stays. */
@@ -142,8 +212,12 @@ async function fold(ctx: CoreContext, e: NodeDoc, m: NodeDoc): Promise<void> {
  */
 export async function claimManifest(ctx: CoreContext, node: NodeDoc, seen: Identity): Promise<NodeDoc> {
   if (node.manifest) {
-    if (isUnclaimed(node)) await arrive(ctx, node, seen, 'mac', null);
-    else noteDifferences(ctx, node, seen);
+    // The machine reached this record by a MAC it holds (/boot, DHCP) or by the token /boot gave it.
+    if (isUnclaimed(node)) await arrive(ctx, node, seen, 'mac', null, true);
+    else {
+      await confirmAccepted(ctx, node);
+      noteDifferences(ctx, node, seen);
+    }
     return node;
   }
   const others = ctx.repo.candidates(seen.macs, seen.uuid, seen.serial).filter((c) => c.id !== node.id);
@@ -152,12 +226,15 @@ export async function claimManifest(ctx: CoreContext, node: NodeDoc, seen: Ident
   if (open.length !== 1 || others.length !== 1) return node;
   const e = open[0]!;
   if (needsMacToClaim(e, seen)) return node;
+  const byMac = seen.macs.some((x) => e.macs.includes(x));
   const how = [
     ...(seen.serial && e.serial === seen.serial ? ['serial'] : []),
     ...(seen.uuid && e.uuid === seen.uuid ? ['uuid'] : []),
-    ...(seen.macs.some((x) => e.macs.includes(x)) ? ['mac'] : []),
+    ...(byMac ? ['mac'] : []),
   ].join(' and ');
+  // The serial or UUID alone may be anyone's (option 97 is in every DHCP packet): the claim is held.
+  if (!byMac) holdBinding(e);
   await fold(ctx, e, node);
-  await arrive(ctx, e, seen, how, node.id);
+  await arrive(ctx, e, seen, how, node.id, byMac);
   return e;
 }

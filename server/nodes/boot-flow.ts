@@ -86,6 +86,9 @@ export function actionName(d: BootDecision): string {
 /**
  * Answer a boot loader's request: record the node, choose what it boots by state, and let `render` write it
  * in the loader's language. The token in the answer must survive a crash, so the node is saved durably.
+ * `creator`: the node-guard source a new record is charged to. By default the request's address (HTTP: the TCP
+ * handshake proves it); a request that came in a UDP datagram (TFTP) passes DHCP_SOURCE, the one bucket of what
+ * the rack can send from any forged address (node-guard.ts).
  */
 export function bootRequest<T>(
   ctx: CoreContext,
@@ -93,16 +96,20 @@ export function bootRequest<T>(
   ip: string,
   loader: BootLoader,
   render: (d: BootDecision, node: NodeDoc) => T,
+  creator?: string,
 ): Promise<{ answer: T; node: NodeDoc; action: string }> {
   const mac = canonicalMac(q.mac);
   if (!mac) throw ccError('CC_ERR_BAD_REQUEST', `mac "${q.mac}" is not a MAC address (iPXE fills it from \${netX/mac})`);
   const source = plainIp(ip);
+  const charged = creator ?? source;
   return durably(ctx, async () => {
-    const found = await recordBoot(ctx, mac, source);
+    const found = await recordBoot(ctx, mac, charged);
     if (!found)
       throw ccError(
         'CC_ERR_RATE_LIMITED',
-        `no new machine records from ${source} for now (node_create_per_source_per_min, unregistered_nodes_max)`,
+        charged === source
+          ? `no new machine records from ${source} for now (node_create_per_source_per_min, unregistered_nodes_max)`
+          : `no new machine records from DHCP and TFTP sightings for now (node_create_dhcp_per_min, unregistered_nodes_max)`,
       );
     const uuid = canonicalUuid(q.uuid);
     const serial = canonicalSerial(q.serial);

@@ -13,7 +13,11 @@ import { TokenBuckets } from './token-bucket.ts';
 /** Sources tracked at once: far more than a rack's addresses; a flood of forged ones evicts the oldest. */
 export const MAX_TRACKED_SOURCES = 4096;
 
-/** Source key of DHCP sightings: a DHCP packet carries no source worth trusting, so they share one bucket. */
+/**
+ * Source key of the records UDP creates, DHCP sightings and GRUB's configuration names over TFTP: a datagram's
+ * source address is free to forge (each forged one would be a fresh bucket), so they share one
+ * (`node_create_dhcp_per_min`). HTTP's `/boot` keeps a bucket per address: TCP needs a handshake.
+ */
 export const DHCP_SOURCE = 'dhcp';
 
 /** What the guard needs from the core. */
@@ -64,7 +68,8 @@ export class NodeGuard {
       return this.refuse('create', 'cap', `${s.unregistered_nodes_max} machines have never registered; forget some to admit new ones`);
     this.recover('create', 'cap');
     const perMin = source === DHCP_SOURCE ? s.node_create_dhcp_per_min : s.node_create_per_source_per_min;
-    return this.pass('create', source, 1, perMin, `more than ${perMin} new machines per minute from ${source}`);
+    const from = source === DHCP_SOURCE ? 'DHCP and TFTP sightings' : source;
+    return this.pass('create', source, 1, perMin, `more than ${perMin} new machines per minute from ${from}`);
   }
 
   /** Emit `node.discovered`, at most `discovered_events_per_min` a minute across all sources. */

@@ -10,6 +10,7 @@ import type { TftpVirtualFile } from '../core/boot-hooks.ts';
 import { parseGrubNodeName } from '../boot/grub-names.ts';
 import { findMicrokernelFor, MICROKERNEL_ARCHES, type MkArch } from '../boot/microkernel-select.ts';
 import { grubNodeConfig } from './grub-boot.ts';
+import { DHCP_SOURCE } from './node-guard.ts';
 
 const MK_FILES = new Set(['vmlinuz', 'initrd.img']);
 
@@ -26,7 +27,9 @@ function mkFile(ctx: CoreContext, name: string): TftpVirtualFile | null {
 export async function tftpVirtual(ctx: CoreContext, ip: string, name: string): Promise<TftpVirtualFile | null> {
   const n = name.replace(/^\/+/, '');
   const grub = parseGrubNodeName(n);
-  if (grub) return { data: Buffer.from(await grubNodeConfig(ctx, grub, ip)) };
+  // A read request is one datagram from any source address it names: a record it creates is charged to the bucket
+  // DHCP sightings share, not to `ip` (a fresh forged address would be a fresh bucket: docs/security.md "Node plane").
+  if (grub) return { data: Buffer.from(await grubNodeConfig(ctx, grub, ip, DHCP_SOURCE)) };
   if (n.startsWith('mk/')) return mkFile(ctx, n);
   if (n.startsWith('images/')) return { dir: path.join(ctx.config.dataDir, 'images'), name: n.slice('images/'.length) };
   return null;

@@ -72,7 +72,11 @@ export function manifestRefusal(ctx: CoreContext, name: string, node: NodeDoc, c
   if (isDestructiveTask(p.task)) reasons.push(`task "${p.task}" destroys data, so it binds only by hand with the node count confirmed`);
   if ((node.conflicts ?? []).length > 0) reasons.push('the node has identity conflicts: merge or keep apart first');
   if ((node.manifest?.mismatch ?? []).length > 0)
-    reasons.push('the machine reported other identifiers than its manifest row: accept them first');
+    reasons.push(
+      node.manifest_claim_held
+        ? 'the machine matched its manifest row by serial or UUID alone, which anyone on the rack can copy: accept it on the node page first'
+        : 'the machine reported other identifiers than its manifest row: accept them first',
+    );
   return reasons;
 }
 

@@ -10,7 +10,7 @@ export const DEFAULT_ENROL_TOKEN_TTL_S = 3600;
 export const DEFAULT_INSTALL_TOKEN_TTL_S = 86_400;
 /** New records per source address per minute via /boot: one machine makes one per boot NIC; 20 leaves room for retries. */
 export const DEFAULT_NODE_CREATE_PER_SOURCE_PER_MIN = 20;
-/** New records per minute from DHCP sightings (one shared bucket): twice a 500-node rack powering on together. */
+/** New records per minute from DHCP sightings and TFTP requests for GRUB node configs (one shared bucket): twice a 500-node rack powering on together. */
 export const DEFAULT_NODE_CREATE_DHCP_PER_MIN = 1000;
 /** Records that never registered: 40 racks of 500 machines; past it garbage cannot grow the store or the UI any more. */
 export const DEFAULT_UNREGISTERED_NODES_MAX = 20_000;

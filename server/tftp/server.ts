@@ -278,6 +278,26 @@ export class TftpServer {
     this.drain();
   }
 
+  /** At most one `tftpVirtual failed` line per this many ms, as DHCP reports malformed packets (MALFORMED_EVENT_INTERVAL_MS). */
+  private static readonly VIRTUAL_WARN_INTERVAL_MS = 10_000;
+  /** When that line was last written, and how many failures were not logged since. */
+  private virtualWarn = { at: -Infinity, unlogged: 0 };
+
+  /**
+   * Log a failing `tftpVirtual` within its interval: the rack causes these (a record refused by a node-plane limit, for
+   * every forged request), and a read request is one datagram from any address, so a line per failure would be a flood.
+   */
+  private virtualFailed(err: unknown, ip: string, file: string): void {
+    const now = this.now();
+    if (now - this.virtualWarn.at < TftpServer.VIRTUAL_WARN_INTERVAL_MS) {
+      this.virtualWarn.unlogged++;
+      return;
+    }
+    const unlogged = this.virtualWarn.unlogged;
+    this.virtualWarn = { at: now, unlogged: 0 };
+    this.o.log.warn({ err, ip, file, unlogged }, 'tftpVirtual failed; serving from the roots');
+  }
+
   /** The core's own answer for this name (rendered or mapped), else the file from the roots. */
   private async open(ip: string, requested: string): Promise<Opened | Refusal> {
     const file = rootRelative(requested);
@@ -287,7 +307,7 @@ export class TftpServer {
     try {
       v = (await this.o.hooks.tftpVirtual?.(ip, file)) ?? null;
     } catch (e) {
-      this.o.log.warn({ err: e, ip, file }, 'tftpVirtual failed; serving from the roots');
+      this.virtualFailed(e, ip, file);
     }
     if (v === null) return openConfined(this.roots, file);
     if ('data' in v) {

@@ -24,6 +24,19 @@ const preview = (content: string, format = 'csv') => t.admin('POST', '/api/v1/ma
 const importCsv = (content: string, extra: Record<string, unknown> = {}) =>
   t.admin('POST', '/api/v1/manifest/import', { format: 'csv', content, source: 'rack7.csv', ...extra });
 const node = async (id: number) => (await t.admin('GET', `/api/v1/nodes/${id}`)).body;
+/** The appliance's DHCP leased `ip` to `mac` (written the way the DHCP server writes it). */
+const lease = (mac: string, ip: string) =>
+  t.app.ctx.store.leases.put({
+    _id: mac,
+    mac,
+    ip,
+    state: 'bound',
+    expires_at: Date.now() + 3_600_000,
+    pool: 'test',
+    hostname: null,
+    client_id: null,
+    updated_at: Date.now(),
+  });
 const nodes = async (q = '') => (await t.admin('GET', `/api/v1/nodes?limit=1000${q}`)).body.nodes as any[];
 
 /** A machine at /boot from its own address, then its agent registering from there. */
@@ -144,10 +157,11 @@ describe('machines claim their rows', () => {
     expect(ev).toEqual(expect.arrayContaining(['node.expected', 'node.claimed', 'node.registered', 'node.bound']));
   });
 
-  it('by serial: a new MAC folds into the expected record, which gets the MAC, its reservation and its id', async () => {
+  it('by serial: a new MAC folds into the expected record (its id); binding and reservation wait for the operator', async () => {
     const [web1] = (await nodes('&state=expected')).filter((n) => n.hostname === 'web-01');
     // Full DHCP: the machine's firmware got a lease first (the appliance's DHCP would have created a record).
-    const m = await machine('127.0.0.41', '52:54:00:7a:00:01', 'SRV-0001');
+    await lease('52:54:00:7a:00:01', '127.0.0.35');
+    const m = await machine('127.0.0.35', '52:54:00:7a:00:01', 'SRV-0001');
     expect(m.ka.node).toBe(web1.id);
     const n = await node(web1.id);
     expect(n).toMatchObject({
@@ -155,12 +169,17 @@ describe('machines claim their rows', () => {
       boot_mac: '52:54:00:7a:00:01',
       serial: 'SRV-0001',
       state: 'booting-microkernel',
+      reservation: null,
     });
-    expect(n.reservation).toEqual({ mac: '52:54:00:7a:00:01', ip: '127.0.0.41', hostname: 'web-01' });
-    // It was booted from the reserved address, so its token works from there.
+    // A serial can be copied from anyone's boot: the claim is held (docs/identity.md 1).
+    expect(n.manifest.mismatch).toEqual([expect.stringMatching(/^claim not confirmed: matched by serial alone/)]);
     const reg = await m.register();
     expect(reg.status, reg.text).toBe(200);
-    expect((await node(web1.id)).state).toBe('bound');
+    expect((await node(web1.id)).state).toBe('registered');
+    expect((await t.admin('POST', `/api/v1/nodes/${web1.id}/manifest/accept`, {})).body.state).toBe('bound');
+    // Its next contact makes the reservation of the row's address for the MAC it booted with.
+    await httpFrom('127.0.0.35', 'GET', `${t.nodeUrl}/boot?mac=52:54:00:7a:00:01&serial=SRV-0001`);
+    expect((await node(web1.id)).reservation).toEqual({ mac: '52:54:00:7a:00:01', ip: '127.0.0.41', hostname: 'web-01' });
     expect((await nodes()).filter((x) => x.serial === 'SRV-0001')).toHaveLength(1);
   });
 
@@ -179,8 +198,8 @@ describe('machines claim their rows', () => {
     await importCsv('serial,mac,hostname\nSRV-0100,,split-a\n,52:54:00:7a:01:00,split-b\n');
     const [a, b] = ['split-a', 'split-b'].map(async (h) => (await nodes()).find((n) => n.hostname === h));
     const [na, nb] = [await a, await b];
-    // Full DHCP: the machine's token works only from an address of its own (here: split-a's static address).
-    await t.admin('PUT', `/api/v1/nodes/${na.id}/address`, { ip: '127.0.0.47' });
+    // Full DHCP: the machine's token works only from an address of its own (here: its lease).
+    await lease('52:54:00:7a:01:01', '127.0.0.47');
     const r = await httpFrom('127.0.0.47', 'GET', `${t.nodeUrl}/boot?mac=52:54:00:7a:01:01&serial=SRV-0100`);
     // The MAC is new and the serial alone matches split-a: claimed by serial. Its second NIC (split-b's MAC) then
     // conflicts at registration: one machine may not take two rows.
@@ -212,12 +231,13 @@ describe('machines claim their rows', () => {
     await importCsv('serial,mac,hostname,policy\nSRV-0300,52:54:00:7a:03:00,mism,rack-web\n');
     const e = (await nodes()).find((n) => n.hostname === 'mism');
     await t.admin('PUT', `/api/v1/nodes/${e.id}/address`, { ip: '127.0.0.43' });
+    const before = (await t.admin('GET', '/api/v1/manifest')).body.mismatched;
     const m = await machine('127.0.0.43', '52:54:00:7a:03:00', 'OTHER-SERIAL');
     expect((await m.register()).status).toBe(200);
     const n = await node(e.id);
     expect(n.manifest.mismatch).toEqual(['serial: the row says SRV-0300, the machine OTHER-SERIAL']);
     expect(n.state).toBe('registered');
-    expect((await t.admin('GET', '/api/v1/manifest')).body.mismatched).toBe(1);
+    expect((await t.admin('GET', '/api/v1/manifest')).body.mismatched).toBe(before + 1);
     const ok = await t.admin('POST', `/api/v1/nodes/${e.id}/manifest/accept`, {});
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ state: 'bound', policy: 'rack-web' });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TftpHooks } from '../../server/core/boot-hooks.ts';
-import { TftpServer } from '../../server/tftp/server.ts';
+import { TftpServer, type TftpServerOptions } from '../../server/tftp/server.ts';
 import { MemNet } from './helpers/mem-net.ts';
 import { memRead } from './helpers/mem-client.ts';
 import { makeEvent } from '../support/events.ts';
@@ -34,7 +34,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function serve(virtual: TftpHooks['tftpVirtual']) {
+async function serve(virtual: TftpHooks['tftpVirtual'], over: Partial<TftpServerOptions> = {}) {
   const net = new MemNet();
   const asked: string[] = [];
   const s = new TftpServer({
@@ -53,6 +53,7 @@ async function serve(virtual: TftpHooks['tftpVirtual']) {
     },
     events: { emit: (type, e) => makeEvent(type, 1, e) },
     log: quiet,
+    ...over,
   });
   await s.start();
   return { net, s, asked, to: { address: SERVER, port: 69 } };
@@ -108,6 +109,26 @@ describe('TFTP names the core answers', () => {
     });
     const r = await memRead(net, CLIENT, to, { file: 'plain' });
     expect(r.data.toString()).toBe('from the root');
+    await s.stop();
+  });
+
+  it('a hook failing for every request (a forged source each) is logged once per 10 s, then with the count of the rest', async () => {
+    let clock = 0;
+    const lines: { o: Record<string, unknown>; m: string | undefined }[] = [];
+    const log = { ...quiet, warn: (o: unknown, m?: string) => void lines.push({ o: o as Record<string, unknown>, m }) };
+    const { net, s, to } = await serve(
+      async () => {
+        throw new Error('no new machine records for now');
+      },
+      { log, now: () => clock },
+    );
+    for (let i = 1; i <= 30; i++) expect((await memRead(net, `10.9.0.${i}`, to, { file: 'grub/node/x.cfg' })).error?.code).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ m: 'tftpVirtual failed; serving from the roots', o: { ip: '10.9.0.1', unlogged: 0 } });
+    clock = 10_000;
+    expect((await memRead(net, '10.9.1.1', to, { file: 'grub/node/x.cfg' })).error?.code).toBe(1);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]!.o).toMatchObject({ ip: '10.9.1.1', unlogged: 29 });
     await s.stop();
   });
 });
