@@ -1,8 +1,9 @@
 /**
  * The store part of a bundle: tags, tasks, policies, settings and image records as the admin API's
  * own input shapes (so an import goes through the same validation as the API), plus node data with
- * `--with-nodes`. What never travels: admin token, TLS key, sessions, leases, events, node tokens;
- * without `--with-secrets` also policy root password hashes and sealed BMC passwords.
+ * `--with-nodes`. What never travels: admin token, TLS key, sessions, leases, events, node tokens
+ * (every credential the appliance issued to a node, by the field rules of node-fields.ts); without
+ * `--with-secrets` also policy root password hashes and sealed BMC passwords (configured and enrolled).
  */
 import { Type, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -27,6 +28,7 @@ import type { SettingsService } from '../settings/settings-service.ts';
 import { validateRule, referencedTags } from '../rules/validate.ts';
 import { parseTemplate } from '../tasks/template.ts';
 import type { StoreFile } from './manifest.ts';
+import { nodeForBundle, nodeFromBundle } from './node-fields.ts';
 
 /** The services a bundle reads from and writes through (the appliance's context, or ones opened on a held store). */
 export interface Catalog {
@@ -163,13 +165,12 @@ export async function exportStore(c: Catalog, o: { withNodes: boolean; withSecre
     (await c.store.images.find({})).map(({ _id, ...rest }) => (void _id, rest)),
   );
   if (o.withNodes) {
-    const nodes = (await c.store.nodes.find({})).map((d) => {
-      // Node credentials stay with the appliance that issued them: nodes register again on the next boot.
-      const n: NodeDoc = { ...d, agent_token_hash: null, enrol_token_hash: null, install_token: null, pending_command: null };
-      if (n.bmc && !o.withSecrets) n.bmc = { ...n.bmc, password_enc: '' };
-      return n;
-    });
-    put('nodes', nodes);
+    // Node credentials stay with the appliance that issued them (nodes register again on the next boot); sealed
+    // passwords travel only with the key. Field by field, by rule: a field without one is left out.
+    put(
+      'nodes',
+      (await c.store.nodes.find({})).map((d) => nodeForBundle(d, o.withSecrets)),
+    );
     put('facts', await c.store.facts.find({}));
     put('reservations', await c.store.reservations.find({}));
   }
@@ -249,7 +250,7 @@ export async function applyStore(d: StoreData, c: Catalog): Promise<Record<strin
   for (const p of d.policies ?? []) await c.policies.put(p, false, stored);
   n.policies = d.policies?.length ?? 0;
   if (d.settings) await c.settings.patch(d.settings);
-  for (const node of d.nodes ?? []) await c.store.nodes.put(node, { durable: true });
+  for (const node of d.nodes ?? []) await c.store.nodes.put(nodeFromBundle(node), { durable: true });
   for (const f of d.facts ?? []) await c.store.facts.put(f, { durable: true });
   for (const r of d.reservations ?? []) await c.store.reservations.put(r, { durable: true });
   n.nodes = d.nodes?.length ?? 0;

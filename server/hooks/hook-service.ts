@@ -6,10 +6,16 @@
  * `maxAttempts`, and logged (the log keeps the newest `keepDeliveries`).
  * A failing or hanging hook therefore never delays registration or an install.
  *
- * Deliveries are durable: the record holds the payload and the time of the next
- * attempt, written before the attempt is scheduled, so after a crash (SIGKILL)
- * `start` picks up every `pending` or `retrying` delivery and attempts it at
- * its `next_attempt_at` (at once when that has passed), keeping its attempt count.
+ * Hook definitions are written durably (fsync'ed before the API answers), as
+ * every catalog write is. Deliveries survive a crash: the record holds the
+ * payload and the time of the next attempt. It is fsync'ed before the first
+ * attempt, so once recorded not even a power cut loses a delivery;
+ * the state after each attempt is written before the next one is scheduled but
+ * not fsync'ed (an fdatasync per attempt buys nothing a receiver needs: the
+ * delivery id lets it drop a repeat). So after SIGKILL `start` picks up every
+ * `pending` or `retrying` delivery and attempts it at its `next_attempt_at` (at
+ * once when that has passed), keeping its attempt count; after a power cut it
+ * may resume from an earlier state and send once more (docs/hooks.md).
  */
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +27,7 @@ import type { HookDeliveryDoc, HookDoc } from '../store/docs.ts';
 import type { EventLog } from '../events/event-log.ts';
 import type { Logger } from '../core/plugin.ts';
 import { SecretBox, secretRecord } from '../secrets/secret-box.ts';
-import { ccError } from '../errors/cc-error.ts';
+import { CcError, ccError } from '../errors/cc-error.ts';
 import { hookEventOf } from './hook-trigger.ts';
 import { HOOK_TIMEOUT_MS, postWebhook, runScript } from './hook-deliver.ts';
 
@@ -126,7 +132,7 @@ export class HookService {
       secret: input.secret ? this.box.seal(input.secret, secretRecord('hook', id, 'secret')) : null,
       created_at: this.d.now().toISOString(),
     };
-    await this.d.store.hooks.insert(doc);
+    await this.d.store.hooks.insert(doc, { durable: true });
     this.hooks.push(doc);
     return view(doc);
   }
@@ -152,7 +158,7 @@ export class HookService {
       url: input.url ?? null,
       secret,
     };
-    await this.d.store.hooks.put(next);
+    await this.d.store.hooks.put(next, { durable: true });
     // Swap the object in place of the old one: queued retries of the old object stop (attempt() checks membership).
     this.hooks = this.hooks.map((x) => (x === h ? next : x));
     return view(next);
@@ -174,8 +180,9 @@ export class HookService {
   /** Remove a hook and its deliveries. */
   async remove(id: string): Promise<void> {
     if (!this.hooks.some((h) => h._id === id)) throw ccError('CC_ERR_NOT_FOUND', `hook ${id}`);
-    await this.d.store.hooks.remove({ _id: id });
-    await this.d.store.hookDeliveries.remove({ hook_id: id }, { multi: true });
+    await this.d.store.hooks.remove({ _id: id }, { durable: true });
+    // Durable too: a power cut must not bring back deliveries of a hook the answer said was gone.
+    await this.d.store.hookDeliveries.remove({ hook_id: id }, { multi: true, durable: true });
     this.hooks = this.hooks.filter((h) => h._id !== id);
   }
 
@@ -222,7 +229,10 @@ export class HookService {
     await this.attempt(h, await this.record(h, which, e.seq, e.node_id, payload));
   }
 
-  /** Write a delivery, due now, before its first attempt (so a crash before the attempt still leaves it to resume). */
+  /**
+   * Write a delivery, due now, before its first attempt, fsync'ed (so a crash or a power cut before the attempt
+   * still leaves it to resume). Concurrent deliveries share the fsync (group commit), off the request path.
+   */
   private async record(h: HookDoc, which: string, seq: number, nodeId: number | null, payload: string): Promise<HookDeliveryDoc> {
     const now = this.d.now().toISOString();
     const doc: HookDeliveryDoc = {
@@ -239,7 +249,7 @@ export class HookService {
       created_at: now,
       updated_at: now,
     };
-    await this.d.store.hookDeliveries.insert(doc);
+    await this.d.store.hookDeliveries.insert(doc, { durable: true });
     await this.trim();
     return doc;
   }
@@ -268,23 +278,41 @@ export class HookService {
   private async attempt(h: HookDoc, doc: HookDeliveryDoc): Promise<void> {
     if (!this.hooks.includes(h) || !this.unsubscribe) return; // removed, edited or stopped meanwhile
     const payload = String(doc.payload);
-    const secret = h.secret ? this.box.open(h.secret, secretRecord('hook', h._id, 'secret')) : null;
+    const { secret, unreadable } = this.secretOf(h);
     const error =
-      h.kind === 'script'
+      unreadable ??
+      (h.kind === 'script'
         ? await runScript(this.hooksDir, h.script!, doc.event, payload, this.limits.timeoutMs)
-        : await postWebhook(h.url!, secret, payload, Math.floor(this.d.now().getTime() / 1000), doc._id, this.limits.timeoutMs);
+        : await postWebhook(h.url!, secret, payload, Math.floor(this.d.now().getTime() / 1000), doc._id, this.limits.timeoutMs));
     doc.attempts += 1;
     doc.last_error = error;
     const now = this.d.now();
     doc.updated_at = now.toISOString();
-    const retry = error !== null && doc.attempts < this.limits.maxAttempts;
+    // A secret that does not open will not open on a retry either (the key ring changes only with a restart).
+    const retry = error !== null && unreadable === null && doc.attempts < this.limits.maxAttempts;
     doc.status = error === null ? 'ok' : retry ? 'retrying' : 'failed';
     const delay = Math.min(this.limits.retryBaseMs * 2 ** (doc.attempts - 1), this.limits.retryMaxMs);
     doc.next_attempt_at = retry ? new Date(now.getTime() + delay).toISOString() : null;
-    // Written before the retry is scheduled: an acknowledged "retrying" is what a restart resumes from.
+    // Written before the retry is scheduled: a "retrying" on file is what a restart resumes from. Not fsync'ed: a
+    // power cut rolls it back to an earlier state at worst, and the delivery is sent once more (same delivery id).
     await this.d.store.hookDeliveries.put(doc);
     if (error) this.d.log.warn({ hook: h.name, attempt: doc.attempts, error }, 'hook delivery failed');
     if (retry) this.schedule(h, doc, delay);
+  }
+
+  /**
+   * The hook's secret in clear, null when it has none, or why it cannot be opened (the key file was replaced or
+   * the record altered): the delivery then fails at once with the fix, and is never sent unsigned.
+   */
+  private secretOf(h: HookDoc): { secret: string | null; unreadable: string | null } {
+    if (!h.secret) return { secret: null, unreadable: null };
+    try {
+      return { secret: this.box.open(h.secret, secretRecord('hook', h._id, 'secret')), unreadable: null };
+    } catch (e) {
+      if (!(e instanceof CcError)) throw e;
+      const err = ccError('CC_ERR_HOOK_SECRET_UNREADABLE', `hook "${h.name}" (${h._id}): ${e.message}`);
+      return { secret: null, unreadable: `${err.code}: ${err.message}. Fix: ${err.fix}` };
+    }
   }
 
   /** Keep the newest `keepDeliveries`. */

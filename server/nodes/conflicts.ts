@@ -8,6 +8,7 @@ import { durably } from '../core/durably.ts';
 import type { NodeDoc } from '../store/docs.ts';
 import type { Overlap } from './identity.ts';
 import { MAX_CONFLICTS_PER_NODE } from './node-doc-fields.ts';
+import { mergeBmc } from './merge-bmc.ts';
 import { ccError } from '../errors/cc-error.ts';
 
 const same = (a: Overlap, b: Overlap) => a.node_id === b.node_id && a.field === b.field && a.value === b.value;
@@ -64,12 +65,13 @@ export function forgetConflictsWith(ctx: CoreContext, gone: number): Promise<voi
   return repoint(ctx, gone, null);
 }
 
-/** Fields `into` takes from `from` when it has none. */
+/** Fields `into` takes from `from` when it has none (the BMC, whose password is sealed per node, moves in merge-bmc.ts). */
 const FILL = ['uuid', 'serial', 'manufacturer', 'product', 'arch', 'platform', 'boot_mode', 'hostname', 'ip', 'efi_loader'] as const;
 
 /**
  * The operator says `from` and `into` are one machine: `into` takes every MAC of `from` and whatever it
- * lacks (identifiers, and the registration when only `from` registered); `from` is deleted.
+ * lacks (identifiers, its BMC with the password sealed again for `into`, and the registration when only
+ * `from` registered); `from` is deleted. The event says what became of `from`'s BMC.
  */
 export function mergeNodes(ctx: CoreContext, intoId: number, fromId: number): Promise<NodeDoc> {
   if (intoId === fromId) throw ccError('CC_ERR_BAD_REQUEST', 'into and from are the same node');
@@ -109,6 +111,7 @@ export function mergeNodes(ctx: CoreContext, intoId: number, fromId: number): Pr
       (c, i, all) => !pair.has(c.node_id) && all.findIndex((x) => same(x, c)) === i,
     );
     into.kept_apart = [...new Set([...(into.kept_apart ?? []), ...(from.kept_apart ?? [])])].filter((id) => !pair.has(id));
+    const bmc = mergeBmc(ctx.secrets, into, from);
     await ctx.repo.remove(fromId);
     await ctx.store.facts.remove({ _id: String(fromId) });
     await ctx.repo.save(into);
@@ -116,7 +119,7 @@ export function mergeNodes(ctx: CoreContext, intoId: number, fromId: number): Pr
     ctx.events.emit('node.merged', {
       node_id: intoId,
       mac: into.boot_mac,
-      message: `Node ${fromId} merged into node ${intoId} by the operator (${from.macs.join(', ')})`,
+      message: `Node ${fromId} merged into node ${intoId} by the operator (${from.macs.join(', ')})${bmc ? `; ${bmc}` : ''}`,
       data: { into: intoId, from: fromId, macs: from.macs },
     });
     return into;

@@ -127,4 +127,59 @@ describe('a hostile Redfish BMC', () => {
       warnings: [],
     });
   });
+
+  it('a BMC that echoes the credentials never gets them into an error or a warning (bmc.error events, API answers)', async () => {
+    const pw = target().password;
+    const basic = Buffer.from(`u:${pw}`).toString('base64');
+    const leaks = (text: string) => [pw, basic].filter((x) => text.includes(x));
+    // Basic auth: a Redfish error body quoting the password and the Authorization header it was sent.
+    handler = ({ url, auth }) =>
+      url === '/redfish/v1/'
+        ? { status: 200, body: ROOT }
+        : {
+            status: 500,
+            body: JSON.stringify({
+              error: { message: `internal error for password ${pw}`, '@Message.ExtendedInfo': [{ Message: `header was ${auth}` }] },
+            }),
+          };
+    const echoed = await failure(drive().power('status'));
+    expect(echoed.code).toBe('CC_ERR_BMC_REFUSED');
+    expect(echoed.message).toContain('internal error for password [redacted]; header was Basic [redacted]');
+    expect(leaks(echoed.message)).toEqual([]);
+
+    // A session login refused with plain text that quotes the password.
+    const withSessions = JSON.stringify({
+      ...JSON.parse(ROOT),
+      Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' } },
+    });
+    handler = ({ url }) =>
+      url === '/redfish/v1/'
+        ? { status: 200, body: withSessions }
+        : { status: 401, body: `login failed for u with\n${pw}`, headers: { 'content-type': 'text/plain' } };
+    const login = await failure(drive().power('status'));
+    expect(login.code).toBe('CC_ERR_BMC_AUTH');
+    expect(login.message).toContain('login failed for u with [redacted]');
+    expect(leaks(login.message)).toEqual([]);
+
+    // The password planted among the values the BMC offers, which a refusal lists.
+    handler = ({ url }) =>
+      url === '/redfish/v1/'
+        ? { status: 200, body: ROOT }
+        : {
+            status: 200,
+            body: JSON.stringify({
+              PowerState: 'Off',
+              Actions: {
+                '#ComputerSystem.Reset': {
+                  target: '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset',
+                  'ResetType@Redfish.AllowableValues': [pw, 'ForceOff'],
+                },
+              },
+            }),
+          };
+    const planted = await failure(createDriver(target({ system_path: '/redfish/v1/Systems/1' }), { timings: { retries: 0 } }).power('on'));
+    expect(planted.code).toBe('CC_ERR_BMC_REFUSED');
+    expect(planted.message).toContain('[redacted], ForceOff');
+    expect(leaks(planted.message)).toEqual([]);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { bootPatch, checkBootReadBack, powerStateOf, resetPlan } from '../../server/bmc/redfish/system-model.ts';
-import { answerError, odataId, redfishMessage } from '../../server/bmc/redfish/answers.ts';
+import { answerError, credentialForms, odataId, redfishMessage } from '../../server/bmc/redfish/answers.ts';
 
 // ResetType AllowableValues as sushy-tools' system.json lists them, and as a BMC offering PowerCycle does.
 const SUSHY = ['On', 'ForceOff', 'GracefulShutdown', 'GracefulRestart', 'ForceRestart', 'Nmi', 'ForceOn'];
@@ -115,13 +115,35 @@ describe('Redfish answers', () => {
       },
     };
     const a = (status: number) =>
-      answerError({ status, headers: {}, json: body, text: '' }, 'Redfish BMC x:443', 'GET /redfish/v1/Systems');
+      answerError({ status, headers: {}, json: body, text: '' }, 'Redfish BMC x:443', 'GET /redfish/v1/Systems', []);
     expect(a(401).code).toBe('CC_ERR_BMC_AUTH');
     expect(a(401).message).toContain('Incorrect username or password; Login failed');
     expect(a(403).code).toBe('CC_ERR_BMC_AUTH');
     expect(a(400).code).toBe('CC_ERR_BMC_REFUSED');
     expect(a(503).code).toBe('CC_ERR_BMC_UNREACHABLE');
-    expect(redfishMessage(null, '  <html>  oops </html> ')).toBe('<html> oops </html>');
+    expect(redfishMessage(null, '  <html>  oops </html> ', [])).toBe('<html> oops </html>');
+  });
+
+  it('cuts every form of the credentials out of what it quotes, before cutting the message short', () => {
+    const pw = 'pa ss"wo\\rd';
+    const secrets = credentialForms('admin', pw);
+    expect(secrets).toEqual([pw, 'pa ss\\"wo\\\\rd', Buffer.from(`admin:${pw}`).toString('base64')]);
+    expect(credentialForms('admin', '')).toEqual([]);
+    const json = { error: { message: `bad password ${pw}`, '@Message.ExtendedInfo': [{ Message: `got ${secrets[2]}` }] } };
+    const e = answerError(
+      { status: 401, headers: {}, json, text: '' },
+      'Redfish BMC x:443',
+      'POST /redfish/v1/SessionService/Sessions',
+      secrets,
+    );
+    expect(e.message).toContain('bad password [redacted]; got [redacted]');
+    // Raw text (not a Redfish error): the session body echoed JSON-escaped, then the password itself, whose space folding must not hide.
+    const raw = redfishMessage(null, `{"UserName":"admin","Password":"${secrets[1]}"}\n\n  ${pw}`, secrets);
+    expect(raw).toBe('{"UserName":"admin","Password":"[redacted]"} [redacted]');
+    // Where the 300-character cut falls inside the password, no part of it is left.
+    const long = redfishMessage({ error: { message: 'x'.repeat(295) + pw } }, '', secrets);
+    expect(long).toBe('x'.repeat(295) + '[reda');
+    for (const m of [e.message, raw, long]) for (const part of ['pa ss', 'wo\\rd', secrets[2]!.slice(0, 8)]) expect(m).not.toContain(part);
   });
 
   it('follows only links to paths on the same service', () => {

@@ -89,7 +89,14 @@ describe('export and import', () => {
     const { c, close } = await catalogOf(dst);
     try {
       const n = await c.store.nodes.findOne({ _id: '1' });
-      expect(n).toMatchObject({ serial: 'SER1', agent_token_hash: null, bmc: { password_enc: 'ccs1:sealed' } });
+      expect(n).toMatchObject({
+        serial: 'SER1',
+        agent_token_hash: null,
+        install_token_hash: null,
+        install_token_expires_at: null,
+        bmc: { password_enc: 'ccs1:sealed' },
+        bmc_enrolment: { state: 'enrolled', password_enc: 'ccs1:enrolment-sealed' },
+      });
       expect(c.policies.get('install')?.root_password_hash).toBe('$6$salt$hash');
       expect((await c.store.facts.findOne({ _id: '1' }))?.facts).toEqual({ memorysize_mb: 4096 });
     } finally {
@@ -99,13 +106,48 @@ describe('export and import', () => {
     expect((again as CcError).code).toBe('CC_ERR_BUNDLE_CONFLICT');
   });
 
-  it('--with-nodes alone strips the sealed BMC passwords', async () => {
+  it('--with-nodes alone strips every sealed password (BMC and in-band enrolment) and every node credential', async () => {
     const file = path.join(work, 'nodes.tar');
     await exportFrom(src, file, { withNodes: true });
     const entries = decodeArchive(new Uint8Array(await fs.readFile(file)));
-    const nodes = JSON.parse(Buffer.from(entries.find((e) => e.header.path === 'store/nodes.json')!.data).toString()) as { bmc: unknown }[];
-    expect(nodes[0]!.bmc).toMatchObject({ address: '10.0.0.9', password_enc: '' });
+    const text = Buffer.from(entries.find((e) => e.header.path === 'store/nodes.json')!.data).toString();
+    const nodes = JSON.parse(text) as Record<string, unknown>[];
+    expect(nodes[0]).toMatchObject({
+      serial: 'SER1',
+      bmc: { address: '10.0.0.9', password_enc: '' },
+      bmc_enrolment: { state: 'enrolled', username: 'admin', password_enc: '' },
+      agent_token_hash: null,
+      install_token_hash: null,
+      install_token_expires_at: null,
+    });
+    expect(text).not.toContain('ccs1:');
+    expect(text).not.toContain('e'.repeat(64));
     expect(entries.some((e) => e.header.path.startsWith('secrets/'))).toBe(false);
+  });
+
+  it('an import never takes a node credential, even from a bundle made before they were left out', async () => {
+    const old = [{ _id: '1', id: 1, state: 'installing', macs: ['52:54:00:00:00:01'], tags: [], metadata: {} }].map((n) => ({
+      ...n,
+      agent_token_hash: 'a'.repeat(64),
+      install_token_hash: 'e'.repeat(64),
+      install_token_expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+    }));
+    const members = [{ path: 'store/nodes.json', data: JSON.stringify(old) }];
+    const file = path.join(work, 'old-nodes.tar');
+    await fs.writeFile(file, craftBundle(manifestFor(members, { nodes: true, secrets: false }), members));
+    const dst = await tmpDir('cc-bundle-old-');
+    await importInto(dst, file);
+    const { c, close } = await catalogOf(dst);
+    try {
+      expect(await c.store.nodes.findOne({ _id: '1' })).toMatchObject({
+        state: 'installing',
+        agent_token_hash: null,
+        install_token_hash: null,
+        install_token_expires_at: null,
+      });
+    } finally {
+      await close();
+    }
   });
 
   it('an imported microkernel replaces one imported before issue 12 (flat in <data-dir>/microkernel)', async () => {

@@ -134,6 +134,21 @@ export async function preparedDataDir(): Promise<string> {
         tls_fingerprint: null,
         ipmi_cipher_suite: null,
       },
+      // The password the agent set at in-band enrolment, sealed like the BMC's.
+      bmc_enrolment: {
+        state: 'enrolled',
+        address: '10.0.0.9',
+        username: 'admin',
+        password_enc: 'ccs1:enrolment-sealed',
+        channel: 1,
+        user_id: 3,
+        mac: null,
+        reason: null,
+        at: now,
+      },
+      // An install in progress: its token's hash would still be accepted for a day.
+      install_token_hash: 'e'.repeat(64),
+      install_token_expires_at: new Date(Date.now() + 86_400_000).toISOString(),
     });
     await c.store.facts.put({ _id: '1', facts: { memorysize_mb: 4096 }, inventory: null, updated_at: now });
   } finally {

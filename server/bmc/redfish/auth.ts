@@ -6,7 +6,7 @@
  */
 import { ccError } from '../../errors/cc-error.ts';
 import type { RedfishHttp } from './http-client.ts';
-import { answerError, obj, odataId, ok, str } from './answers.ts';
+import { answerError, credentialForms, obj, odataId, ok, str } from './answers.ts';
 
 /** Which authentication to use: `auto` = a session when the service root offers one, else basic. */
 export type RedfishAuthMode = 'auto' | 'session' | 'basic';
@@ -15,6 +15,8 @@ export type RedfishAuthMode = 'auto' | 'session' | 'basic';
 export class RedfishAuth {
   private session: { token: string; location: string } | null = null;
   private basic = false;
+  /** Every form in which these credentials are sent: cut out of whatever BMC text is quoted. */
+  readonly secrets: readonly string[];
 
   constructor(
     private readonly http: RedfishHttp,
@@ -22,7 +24,9 @@ export class RedfishAuth {
     private readonly username: string,
     private readonly password: string,
     private readonly mode: RedfishAuthMode,
-  ) {}
+  ) {
+    this.secrets = credentialForms(username, password);
+  }
 
   /** The headers that authenticate a request, creating the session on first use. */
   async headers(serviceRoot: () => Promise<unknown>): Promise<Record<string, string>> {
@@ -43,8 +47,8 @@ export class RedfishAuth {
       this.session = { token, location: path.startsWith('/redfish/') ? path : '' };
       return { 'x-auth-token': token };
     }
-    if (a.status === 401 || a.status === 403) throw answerError(a, this.where, `POST ${sessions}`);
-    if (this.mode === 'session') throw answerError(a, this.where, `POST ${sessions}`);
+    if (a.status === 401 || a.status === 403) throw answerError(a, this.where, `POST ${sessions}`, this.secrets);
+    if (this.mode === 'session') throw answerError(a, this.where, `POST ${sessions}`, this.secrets);
     // Sessions advertised but not usable (404/405/501 on some firmware): fall back to basic, as Ironic's sushy does.
     this.basic = true;
     return this.basicHeader();

@@ -19,7 +19,8 @@ import {
 } from '../driver.ts';
 import { RedfishHttp, type HttpAnswer, type HttpRequest } from './http-client.ts';
 import { RedfishAuth, type RedfishAuthMode } from './auth.ts';
-import { allowable, answerError, arr, obj, odataId, ok, str } from './answers.ts';
+import { allowable, answerError, arr, obj, odataId, ok, scrubbed, str } from './answers.ts';
+import { redactText } from '../../secrets/redact.ts';
 import { bootPatch, checkBootReadBack, powerStateOf, resetPlan, type ResetType } from './system-model.ts';
 import { nicMac, nicMembers, systemIds } from './system-identity.ts';
 
@@ -62,7 +63,7 @@ export class RedfishDriver implements BmcDriver {
   /** The service root (unauthenticated, DSP0266 13.3.1), read once per driver. */
   private serviceRoot(): Promise<unknown> {
     this.root ??= this.http.request({ method: 'GET', path: '/redfish/v1/' }).then((a) => {
-      if (!ok(a)) throw answerError(a, this.where, 'GET /redfish/v1/');
+      if (!ok(a)) throw answerError(a, this.where, 'GET /redfish/v1/', this.auth.secrets);
       if (!str(obj(a.json)['RedfishVersion']))
         throw ccError('CC_ERR_BMC_PROTOCOL', `${this.where}: GET /redfish/v1/ is not a Redfish service root`);
       return a.json;
@@ -74,7 +75,7 @@ export class RedfishDriver implements BmcDriver {
   private async call(req: HttpRequest): Promise<HttpAnswer> {
     const headers = await this.auth.headers(() => this.serviceRoot());
     const a = await this.http.request({ ...req, headers: { ...headers, ...req.headers } });
-    if (!ok(a)) throw answerError(a, this.where, `${req.method} ${req.path}`);
+    if (!ok(a)) throw answerError(a, this.where, `${req.method} ${req.path}`, this.auth.secrets);
     return a;
   }
 
@@ -121,7 +122,38 @@ export class RedfishDriver implements BmcDriver {
     return p ? allowable(p['AllowableValues']) : null;
   }
 
-  async probe(): Promise<ProbeOutcome> {
+  probe(): Promise<ProbeOutcome> {
+    return this.guard(() => this.probeOnce());
+  }
+
+  identity(): Promise<IdentityOutcome> {
+    return this.guard(() => this.identityOnce());
+  }
+
+  power(action: PowerAction): Promise<PowerOutcome> {
+    return this.guard(() => this.powerOnce(action));
+  }
+
+  setBootDevice(req: BootRequest): Promise<{ warnings: string[] }> {
+    return this.guard(() => this.bootOnce(req));
+  }
+
+  /**
+   * One public call with the credentials cut out of what it reports: besides error bodies (answerError), a BMC's
+   * own values reach errors and warnings (the ResetTypes it offers, a boot target it reads back), and a BMC that
+   * echoes the password could plant it there.
+   */
+  private async guard<T extends { warnings: string[] }>(run: () => Promise<T>): Promise<T> {
+    const secrets = this.auth.secrets;
+    try {
+      const out = await run();
+      return { ...out, warnings: out.warnings.map((w) => redactText(w, secrets)) };
+    } catch (e) {
+      throw scrubbed(e, secrets);
+    }
+  }
+
+  private async probeOnce(): Promise<ProbeOutcome> {
     const root = obj(await this.serviceRoot());
     const path = await this.system();
     const sys = await this.get(path);
@@ -133,12 +165,12 @@ export class RedfishDriver implements BmcDriver {
       ['uuid', sys['UUID']],
     ] as const) {
       const s = str(v);
-      if (s) info[k] = s.slice(0, 200);
+      if (s) info[k] = redactText(s, this.auth.secrets).slice(0, 200);
     }
     return { power: powerStateOf(sys), info, warnings: [] };
   }
 
-  async identity(): Promise<IdentityOutcome> {
+  private async identityOnce(): Promise<IdentityOutcome> {
     const path = await this.system();
     const sys = await this.get(path);
     const { uuid, serial } = systemIds(sys);
@@ -157,7 +189,7 @@ export class RedfishDriver implements BmcDriver {
     return { uuid, serial, macs, sources, warnings };
   }
 
-  async power(action: PowerAction): Promise<PowerOutcome> {
+  private async powerOnce(action: PowerAction): Promise<PowerOutcome> {
     const path = await this.system();
     const sys = await this.get(path);
     const state = powerStateOf(sys);
@@ -191,7 +223,7 @@ export class RedfishDriver implements BmcDriver {
     return { power: action === 'status' ? state : await this.readPower(), warnings };
   }
 
-  async setBootDevice(req: BootRequest): Promise<{ warnings: string[] }> {
+  private async bootOnce(req: BootRequest): Promise<{ warnings: string[] }> {
     const path = await this.system();
     const sys = await this.get(path);
     const patch = bootPatch(req, obj(sys['Boot']));
