@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { ServerChildState } from '../contract/ipc.ts';
-import { PRIVILEGE_ERRORS, privilegeFix, readServerLine, type ServerOutputFacts } from './server-output.ts';
+import { PRIVILEGE_ERRORS, privilegeFix, readServerLine, type ServerOutputFacts, type ServerStream } from './server-output.ts';
 
 /** How to start the child. */
 export interface ServerChildOptions {
@@ -51,17 +51,18 @@ export class ServerChild {
           resolve(this.snapshot());
         }
       };
-      const onLine = (line: string): void => {
+      const onLine = (stream: ServerStream, line: string): void => {
         this.log.push(line);
         const keep = this.opts.keepLines ?? 40;
         if (this.log.length > keep) this.log.splice(0, this.log.length - keep);
-        this.facts = readServerLine(this.facts, line);
+        this.facts = readServerLine(this.facts, line, stream);
         if (this.facts.url && this.state === 'starting') this.state = 'running';
         this.emit();
         settle();
       };
-      if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
-      if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine);
+      // The URL and fingerprint are read from stdout only; stderr is the log too, where rack text lands.
+      if (child.stdout) createInterface({ input: child.stdout }).on('line', (l: string) => onLine('stdout', l));
+      if (child.stderr) createInterface({ input: child.stderr }).on('line', (l: string) => onLine('stderr', l));
       child.on('error', (e) => {
         this.log.push(`cannot start ${this.opts.nodePath}: ${e.message}`);
         this.state = 'failed';

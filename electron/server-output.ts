@@ -1,6 +1,12 @@
 /**
  * Reading the server child's output: the admin URL it prints, and the error code and fix it
  * prints when it cannot bind DHCP (67) or TFTP (69). Pure: lines in, facts out.
+ *
+ * Each stream is read for what `crashcart serve` (server/cli/main.ts) writes there, and only at
+ * the start of a line: the URL and the certificate fingerprint from stdout, the error code and
+ * its fix from stderr. stderr is also the log, where rack text lands (a hook script's output, a
+ * BMC's message; always after a timestamp, and as JSON), and neither it nor a later stdout line
+ * may choose the origin the shell opens and hands the admin token to, or raise a dialog.
  */
 
 /** What the shell learned from the child's output so far. */
@@ -13,8 +19,15 @@ export interface ServerOutputFacts {
   fingerprint: string | null;
 }
 
-const URL_LINE = /Crashcart UI:\s*(https?:\/\/\S+)/;
-const FINGERPRINT = /admin TLS:.*fingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\b/;
+/** The child's output streams. */
+export type ServerStream = 'stdout' | 'stderr';
+
+// stdout, once serve listens: `Crashcart UI: <login URL>` and `  admin TLS:  ... SHA-256 fingerprint <AA:BB:...>`.
+const URL_LINE = /^Crashcart UI: (https?:\/\/\S+)\s*$/;
+const FINGERPRINT = /^\s+admin TLS:\s.*\bfingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\s*$/;
+// stderr, when serve cannot run: `CC_ERR_...: <message>` (a NIC service that failed, or the error that ended
+// serve), then `  fix: <the catalog's fix>`.
+const CODE_LINE = /^(CC_ERR_[A-Z0-9_]+): /;
 const CODE = /\b(CC_ERR_[A-Z0-9_]+)\b/;
 const FIX_LINE = /^\s*fix:\s*(.+)$/;
 // A service that failed while the rest kept running: `dhcp failed: <catalog message>: <detail>`.
@@ -22,19 +35,26 @@ const SERVICE_FAILED = /^(\S+) failed: (.+)$/;
 // The catalog's CC_ERR_PORT_DENIED message, and what the kernel says when the capability is missing.
 const DENIED = /privileged port was refused|EACCES|permission denied/i;
 
-/** Fold one output line into the facts. */
-export function readServerLine(facts: ServerOutputFacts, line: string): ServerOutputFacts {
-  const url = URL_LINE.exec(line);
-  if (url?.[1]) return { ...facts, url: url[1] };
-  const pin = FINGERPRINT.exec(line);
-  if (pin?.[1]) return { ...facts, fingerprint: pin[1] };
-  const failed = SERVICE_FAILED.exec(line);
-  if (failed?.[2] && facts.errorCode === null) {
-    const code = CODE.exec(failed[2])?.[1] ?? (DENIED.test(failed[2]) ? 'CC_ERR_PORT_DENIED' : 'CC_ERR_SERVICE_FAILED');
-    return { ...facts, errorCode: code };
+/** Fold one line the child wrote on `stream` into the facts. */
+export function readServerLine(facts: ServerOutputFacts, line: string, stream: ServerStream): ServerOutputFacts {
+  if (stream === 'stdout') {
+    // The first of each wins: serve prints them once, before anything the rack could add.
+    const url = URL_LINE.exec(line);
+    if (url?.[1]) return facts.url === null ? { ...facts, url: url[1] } : facts;
+    const pin = FINGERPRINT.exec(line);
+    if (pin?.[1]) return facts.fingerprint === null ? { ...facts, fingerprint: pin[1] } : facts;
+    return facts;
   }
-  const code = CODE.exec(line);
-  if (code?.[1] && facts.errorCode === null) return { ...facts, errorCode: code[1] };
+  if (facts.errorCode === null) {
+    const failed = SERVICE_FAILED.exec(line);
+    if (failed?.[2]) {
+      const code = CODE.exec(failed[2])?.[1] ?? (DENIED.test(failed[2]) ? 'CC_ERR_PORT_DENIED' : 'CC_ERR_SERVICE_FAILED');
+      return { ...facts, errorCode: code };
+    }
+    const code = CODE_LINE.exec(line);
+    return code?.[1] ? { ...facts, errorCode: code[1] } : facts;
+  }
+  // The fix follows its error (a fix line of the readiness table, on stdout, is not one).
   const fix = FIX_LINE.exec(line);
   if (fix?.[1] && facts.serverFix === null) return { ...facts, serverFix: fix[1] };
   return facts;

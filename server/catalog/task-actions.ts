@@ -7,9 +7,19 @@ import { taskNetwork } from '../nodes/static-ip.ts';
 import { DEFAULT_HOSTNAME_TEMPLATE } from '../policies/policy-service.ts';
 import { requireNode } from '../nodes/node-query.ts';
 import { ccError } from '../errors/cc-error.ts';
+import { REDACTED } from '../secrets/redact.ts';
 
 /** Token shown in previews where a node's real install token would go (a preview mints nothing). */
 const PREVIEW_TOKEN = 'preview-token';
+
+/**
+ * The policy as a preview renders it: a secret value (the root password's crypt hash, which the API never
+ * returns and the support bundle ships only on request) becomes `[redacted]`, so `{{#if}}` still takes the
+ * branch the node gets while the value itself is served to the node alone (docs/tasks.md, "Preview").
+ */
+function previewPolicy(policy: PolicyDoc): PolicyDoc {
+  return { ...policy, root_password_hash: policy.root_password_hash ? REDACTED : null };
+}
 
 /** A task by name, or 404. */
 export function requireTask(ctx: CoreContext, name: string): Task {
@@ -57,7 +67,7 @@ export async function previewTask(ctx: CoreContext, task: string, req: TaskPrevi
     taskContext({
       publicUrl: ctx.config.publicUrl,
       node: previewNode,
-      policy,
+      policy: previewPolicy(policy),
       image,
       facts,
       token: PREVIEW_TOKEN,

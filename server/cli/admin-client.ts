@@ -11,7 +11,6 @@ import net from 'node:net';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ccError, CcError } from '../errors/cc-error.ts';
-import type { ErrorCode } from '../errors/catalog.ts';
 
 /** A request body: JSON, or a stream of `length` bytes sent as application/octet-stream. */
 export type Body = { json: unknown } | { stream: Readable; length: number; onBytes?: (n: number) => void };
@@ -41,14 +40,20 @@ export function pinnedSocket(host: string, port: number, fingerprint: string): P
   });
 }
 
-function errorFrom(status: number, text: string): CcError {
+/**
+ * The appliance's error answer as a CcError: its code, message and fix as sent, so a newer appliance's code this
+ * CLI's catalog lacks still prints what it said and how to fix it.
+ */
+export function errorFrom(status: number, text: string): CcError {
   try {
-    const b = JSON.parse(text) as { code?: string; message?: string };
-    if (b.code?.startsWith('CC_ERR_')) {
-      const e = ccError(b.code as ErrorCode);
-      e.message = b.message ?? e.message;
-      return e;
-    }
+    const b = JSON.parse(text) as { code?: unknown; message?: unknown; fix?: unknown };
+    if (typeof b.code === 'string' && b.code.startsWith('CC_ERR_'))
+      return CcError.fromAnswer({
+        statusCode: status,
+        code: b.code,
+        ...(typeof b.message === 'string' ? { message: b.message } : {}),
+        ...(typeof b.fix === 'string' ? { fix: b.fix } : {}),
+      });
   } catch {
     /* not our error shape */
   }

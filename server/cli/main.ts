@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadServeConfig, serveHelp, defaultDataDir } from '../config/load.ts';
-import { CcError, ccError } from '../errors/cc-error.ts';
+import { ccError } from '../errors/cc-error.ts';
+import { cliErrorText, DEBUG_ENV } from './cli-errors.ts';
 import { imageImport, loginCommand, microkernelImport, tokenCommand } from './data-commands.ts';
 import { doctorCommand, serveReadinessGate } from './doctor.ts';
 import { PREPARE_USAGE, prepareCommand } from './prepare.ts';
@@ -118,7 +119,12 @@ async function serve(argv: string[]): Promise<void> {
 
 /** Run an appliance command and exit with its code (1 when a bulk action refused a node). */
 async function routeOrExit(argv: string[]): Promise<void> {
-  const io = { env: process.env, write: (t: string) => void process.stdout.write(t), warn: (t: string) => void process.stderr.write(t) };
+  const io = {
+    env: process.env,
+    write: (t: string | Uint8Array) => void process.stdout.write(t),
+    warn: (t: string) => void process.stderr.write(t),
+    tty: process.stdout.isTTY === true,
+  };
   const code = await routeCommand(argv, io);
   if (code) process.exitCode = code;
 }
@@ -185,7 +191,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  if (e instanceof CcError) process.stderr.write(e.toCliText() + '\n');
-  else process.stderr.write(`crashcart: ${(e as Error).stack ?? String(e)}\n`);
+  // The code, what failed and the fix; the stack trace only when asked for (cli-errors.ts).
+  process.stderr.write(cliErrorText(e, process.env[DEBUG_ENV] === '1') + '\n');
   process.exit(1);
 });

@@ -10,6 +10,9 @@ import type { BmcInput, Node, NodeFromBmcAnswer, PowerRequest, PowerResult } fro
 import { defaultDataDir } from '../config/load.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { runningAppliance } from './data-dir-route.ts';
+import { fileError } from './cli-errors.ts';
+import { cellText } from './route/output-format.ts';
+import { terminalJson } from '../core/terminal-text.ts';
 
 /** Usage of both commands (also shown by `crashcart help`). */
 export const NODES_BMC_USAGE = `  nodes power --action on|off|soft-off|cycle|reset|status [--boot pxe|disk|bios] [--persistent]
@@ -61,21 +64,28 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
 /** The password from standard input (first line) or a file, never from argv. */
 function readPassword(v: { 'password-stdin'?: boolean; 'password-file'?: string }): string {
   if (v['password-stdin'] && v['password-file']) throw usage('give --password-stdin or --password-file, not both');
-  if (v['password-file']) return fs.readFileSync(path.resolve(v['password-file']), 'utf8').split(/\r?\n/)[0] ?? '';
+  const file = v['password-file'];
+  if (file) {
+    try {
+      return fs.readFileSync(path.resolve(file), 'utf8').split(/\r?\n/)[0] ?? '';
+    } catch (e) {
+      throw fileError(e, '--password-file', file);
+    }
+  }
   if (v['password-stdin']) return fs.readFileSync(0, 'utf8').split(/\r?\n/)[0] ?? '';
   throw usage('the BMC password is read from --password-stdin or --password-file (never the command line, which `ps` shows)');
 }
 
-/** One line per node of a power result. */
-function powerTable(r: PowerResult): string[] {
-  return r.results.map((x) => {
+/** The lines of a power result: one per node, then its warnings. */
+export function powerTable(r: PowerResult): string[] {
+  return r.results.flatMap((x) => {
     const what = x.ok ? `ok    power ${x.power ?? '?'}` : `FAIL  ${x.code ?? ''} ${x.reason ?? ''}`.trimEnd();
-    return [`node ${x.node_id}`.padEnd(12) + what, ...(x.warnings ?? []).map((w) => `            warning: ${w}`)].join('\n');
+    return [`node ${x.node_id}`.padEnd(12) + what, ...(x.warnings ?? []).map((w) => `            warning: ${w}`)];
   });
 }
 
 /** A node's BMC in a few lines. */
-function bmcLines(n: Node): string[] {
+export function bmcLines(n: Node): string[] {
   const b = n.bmc;
   const e = n.bmc_enrolment;
   return [
@@ -108,7 +118,7 @@ function bmcInput(v: Record<string, string | boolean | undefined>): BmcInput {
 }
 
 /** What a from-BMC answer says, in lines. */
-function identityLines(a: NodeFromBmcAnswer): string[] {
+export function identityLines(a: NodeFromBmcAnswer): string[] {
   const i = a.identity;
   return [
     `node ${a.node.id}: ${a.node.state}${a.node.hostname ? ` ${a.node.hostname}` : ''}, claimed by the machine that boots with:`,
@@ -120,12 +130,21 @@ function identityLines(a: NodeFromBmcAnswer): string[] {
   ];
 }
 
+/**
+ * What a command prints for `answer` (without the final newline): JSON with `--json`, else its lines, each one
+ * through the control filter. A BMC's error text, serial and Redfish version and the agent's enrolment reason are
+ * the rack's (docs/security.md): an escape sequence in them must not reach the operator's terminal.
+ */
+export function bmcOutput(answer: unknown, json: boolean, lines: () => readonly string[]): string {
+  return json ? terminalJson(JSON.stringify(answer, null, 2)) : lines().map(cellText).join('\n');
+}
+
 /** `crashcart nodes power|bmc ...`; resolves with the exit status. */
 export async function nodesBmcCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [sub, verb, ...rest] = positionals;
   const client = await runningAppliance(path.resolve(v['data-dir'] ?? defaultDataDir(process.env)));
-  const show = (x: unknown, lines: () => string[]) => out(v.json ? JSON.stringify(x, null, 2) : lines().join('\n'));
+  const show = (x: unknown, lines: () => string[]) => out(bmcOutput(x, Boolean(v.json), lines));
 
   if (sub === 'power') {
     const action = oneOf('action', v.action, ['on', 'off', 'soft-off', 'cycle', 'reset', 'status'] as const);

@@ -83,6 +83,11 @@ export const ERRORS = {
     message: 'The store could not be loaded',
     fix: 'Restore the data directory from a backup, or move the named file aside to start empty.',
   },
+  CC_ERR_DISK_WRITE: {
+    status: 507,
+    message: 'A write to the data directory failed',
+    fix: 'By the reason in the message: ENOSPC (disk full) or EDQUOT (quota): free space on the file system of the data directory the message names (`df -h DIR`; old images and exports are the large files) or raise the quota; EIO: the disk failed the write: check it (`dmesg`, `smartctl -a`) and move the data directory to a sound disk; EROFS: the file system went read-only (often after disk errors, see `dmesg`): remount it read-write (`mount -o remount,rw MOUNTPOINT`) or restart with another `--data-dir`. Then repeat what failed.',
+  },
   CC_ERR_UNAUTHORIZED: {
     status: 401,
     message: 'A valid admin token is required',
@@ -233,7 +238,7 @@ export const ERRORS = {
   CC_ERR_SECRET_KEY: {
     status: 500,
     message: 'The secrets key file cannot be used',
-    fix: 'Restore `secrets.key` in the data dir from the backup made with it; without it stored BMC passwords cannot be read: move the file aside (a new key is made) and enter the BMC passwords again.',
+    fix: "Restore `secrets.key` in the data dir from the backup made with it; without it stored secrets cannot be read: move the file aside (a new key is made), then enter the BMC passwords and the hooks' webhook secrets again (each hook's deliveries fail with CC_ERR_HOOK_SECRET_UNREADABLE until then).",
   },
   CC_ERR_SECRET_UNREADABLE: {
     status: 500,
@@ -370,6 +375,11 @@ export const ERRORS = {
     message: 'The command line is not understood',
     fix: 'Run `crashcart help` for the nouns and `crashcart help NOUN` for its verbs and flags (docs/cli.md).',
   },
+  CC_ERR_CLI_FILE: {
+    status: 400,
+    message: 'A file named on the command line cannot be used',
+    fix: 'Correct the path after the flag the message names. ENOENT: it does not exist (for an output file, its folder does not); EACCES or EPERM: this user may not read or write it (`ls -l PATH`), so fix its permissions or name another path; EISDIR: it is a folder, so name a file; ENOSPC: the file system is full.',
+  },
   CC_ERR_APPLIANCE_UNREACHABLE: {
     status: 503,
     message: 'The appliance named by CRASHCART_URL does not answer',
@@ -379,6 +389,11 @@ export const ERRORS = {
     status: 400,
     message: 'The hook is not complete',
     fix: 'A script hook names a file in <data-dir>/hooks/ (`script`, executable, no path); a webhook names `url` (http or https) and may take a `secret` of 16+ characters (docs/hooks.md).',
+  },
+  CC_ERR_HOOK_SECRET_UNREADABLE: {
+    status: 500,
+    message: "The webhook's stored secret could not be decrypted, so the delivery was not sent",
+    fix: 'Enter the hook\'s secret again (the Hooks screen, `PUT /api/v1/hooks/ID` with `"secret"`, or `crashcart hooks update ID` with the add flags and `--secret S`), then fire a test; or restore `secrets.key` from the backup of this data dir. Deliveries are never sent unsigned (docs/hooks.md).',
   },
   CC_ERR_POLICY_INVALID: {
     status: 400,

@@ -77,7 +77,7 @@ export async function buildAdminPlane(ctx: CoreContext, o: AdminPlaneOptions): P
   const routes: RouteOptions[] = [];
   routeTables.set(app, routes);
   requireBodySchemas(app, routes);
-  installErrorHandling(app, ctx.log);
+  installErrorHandling(app, ctx.log, ctx.config.dataDir);
   installValidation(app);
   // No route takes text/plain: a cross-site form or no-cors fetch can only send text/plain,
   // urlencoded or multipart, and none of them is parsed here (415 before any handler).

@@ -63,8 +63,9 @@ export async function answerFile(ctx: CoreContext, id: number, token: string, fi
     taskContext({ publicUrl: ctx.config.publicUrl, node, policy, image, facts, token, network }),
     file,
   );
-  const body = out.files[file];
-  if (body === undefined)
+  // An own property only: `constructor`, `toString` or `__proto__` in the URL must not find Object.prototype's.
+  const body = Object.hasOwn(out.files, file) ? out.files[file] : undefined;
+  if (typeof body !== 'string')
     throw ccError(
       'CC_ERR_NOT_FOUND',
       `task ${policy.task} has no file "${file}" (it has: ${Object.keys(ctx.tasks.get(policy.task)?.templates ?? {}).join(', ') || 'none'})`,

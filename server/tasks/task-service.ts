@@ -23,6 +23,16 @@ const SECRET_FIELDS = new Set([
   'install_token_expires_at',
 ]);
 
+/** Node fields holding an object with a sealed secret (`password_enc`, server/secrets/envelope.ts) in it. */
+const SEALED_IN = new Set(['bmc', 'bmc_enrolment']);
+
+/** `v` without its sealed `password_enc`: a BMC password, even sealed, is no template's business (the API never shows it). */
+function withoutSealed(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  const { password_enc: _sealed, ...rest } = v as Record<string, unknown>;
+  return rest;
+}
+
 /**
  * The node as templates see it: every field is node text (it came from /boot, DHCP or a registration)
  * except `metadata`, which only the operator writes.
@@ -31,7 +41,7 @@ function templateNode(node: NodeDoc): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
     if (SECRET_FIELDS.has(k)) continue;
-    out[k] = k === 'metadata' ? v : new Untrusted(v);
+    out[k] = k === 'metadata' ? v : new Untrusted(SEALED_IN.has(k) ? withoutSealed(v) : v);
   }
   return out;
 }
@@ -200,7 +210,8 @@ export class TaskService {
       // custom-ipxe: the policy's own script is a template too.
       const custom = typeof policy?.metadata?.ipxe === 'string' ? render(policy.metadata.ipxe, ctx, RENDER) : '';
       const full = { ...ctx, policy: policy ? { ...policy, metadata: { ...policy.metadata, ipxe: custom } } : policy };
-      const files: Record<string, string> = {};
+      // No prototype: a file name is looked up from a URL (install.ts), and `constructor` must not be found there.
+      const files: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const [name, src] of Object.entries(t.templates))
         if (file === undefined || file === name) files[name] = renderTemplate(parseTemplate(src), full, RENDER);
       return { ipxe: renderTemplate(parseTemplate(t.ipxe), full, RENDER), files };

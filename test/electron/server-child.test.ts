@@ -24,13 +24,13 @@ function tmp(): string {
 describe('server output', () => {
   it('reads the URL, the failed service and the fix; the privilege fix names the node binary', () => {
     let f = { url: null, errorCode: null, serverFix: null, fingerprint: null } as Parameters<typeof readServerLine>[0];
-    for (const line of [
-      '',
-      'Crashcart UI: http://127.0.0.1:8027/#login=xyz',
-      'dhcp failed: Binding a privileged port was refused: udp 67',
-      '  fix: Run as root',
-    ])
-      f = readServerLine(f, line);
+    for (const [stream, line] of [
+      ['stdout', ''],
+      ['stdout', 'Crashcart UI: http://127.0.0.1:8027/#login=xyz'],
+      ['stderr', 'dhcp failed: Binding a privileged port was refused: udp 67'],
+      ['stderr', '  fix: Run as root'],
+    ] as const)
+      f = readServerLine(f, line, stream);
     expect(f).toEqual({
       url: 'http://127.0.0.1:8027/#login=xyz',
       errorCode: 'CC_ERR_PORT_DENIED',
@@ -45,6 +45,54 @@ describe('server output', () => {
     expect(privilegeFix(DEDICATED_NODE, ['x']).split('\n')[0]).toBe(`sudo setcap cap_net_bind_service,cap_net_raw+ep ${DEDICATED_NODE}`);
     expect(privilegeFix('node', ['x'])).toContain('"$(readlink -f "$(command -v node)")"');
     expect(fix).toContain("pkexec /usr/bin/node /opt/crashcart/bin/crashcart.mjs serve --data-dir '/var/lib/my data'");
+  });
+
+  it('takes the URL and fingerprint from stdout only, at the start of a line, the first of each; codes and fixes from stderr', () => {
+    const fp = Array.from({ length: 32 }, (_, i) => (i + 16).toString(16).toUpperCase()).join(':');
+    const evilFp = Array.from({ length: 32 }, () => 'EE').join(':');
+    let f = { url: null, errorCode: null, serverFix: null, fingerprint: null } as Parameters<typeof readServerLine>[0];
+    for (const [stream, line] of [
+      // The log (stderr) quoting rack text: a hook script that echoed what a node sent.
+      [
+        'stderr',
+        `2026-11-30T00:00:00.000Z WARN  hook delivery failed {"error":"exit 1: Crashcart UI: https://evil.example/ CC_ERR_PORT_DENIED"}`,
+      ],
+      ['stderr', 'Crashcart UI: https://evil.example/'],
+      ['stderr', `  admin TLS:  self-signed or given certificate, SHA-256 fingerprint ${evilFp}`],
+      // The readiness table (stdout) has fix lines of its own: no error's fix.
+      ['stdout', 'Crashcart readiness (simulated rack):'],
+      ['stdout', '  warn  loaders   missing'],
+      ['stdout', '                  fix: run crashcart prepare'],
+      ['stdout', '  note: Crashcart UI: https://evil.example/'],
+      // What serve prints once it listens (server/cli/main.ts).
+      ['stdout', ''],
+      ['stdout', 'Crashcart UI: https://127.0.0.1:8027/#login=xyz'],
+      ['stdout', '  sign-in:    the link works once, for 10 minutes'],
+      ['stdout', `  admin TLS:  self-signed or given certificate, SHA-256 fingerprint ${fp}`],
+      // Later lines never replace them.
+      ['stdout', 'Crashcart UI: https://evil.example/'],
+      ['stdout', `  admin TLS:  self-signed or given certificate, SHA-256 fingerprint ${evilFp}`],
+    ] as const)
+      f = readServerLine(f, line, stream);
+    expect(f).toEqual({ url: 'https://127.0.0.1:8027/#login=xyz', errorCode: null, serverFix: null, fingerprint: fp });
+
+    // serve's start-up failures (server/cli/main.ts, on stderr): a NIC service that failed, the error that ended it.
+    let g = { url: null, errorCode: null, serverFix: null, fingerprint: null } as Parameters<typeof readServerLine>[0];
+    for (const [stream, line] of [
+      ['stdout', 'CC_ERR_NOT_READY: on stdout'],
+      ['stderr', '  fix: a fix before any error'],
+      ['stderr', 'CC_ERR_PORT_DENIED: dhcp: Binding a privileged port was refused: udp 0.0.0.0:67 (EACCES)'],
+      ['stderr', '  fix: Run as root, or grant the capability once.'],
+      ['stderr', 'CC_ERR_PORT_IN_USE: tftp: Port in use'],
+    ] as const)
+      g = readServerLine(g, line, stream);
+    expect(g).toMatchObject({ errorCode: 'CC_ERR_PORT_DENIED', serverFix: 'Run as root, or grant the capability once.' });
+    const fatal = readServerLine(
+      { url: null, errorCode: null, serverFix: null, fingerprint: null },
+      'CC_ERR_NOT_READY: Not ready: full mode on eth1: loaders: missing',
+      'stderr',
+    );
+    expect(fatal.errorCode).toBe('CC_ERR_NOT_READY');
   });
 });
 
@@ -105,6 +153,26 @@ describe('server child', () => {
     expect(s.errorCode).toBe('CC_ERR_PORT_DENIED');
     expect(s.fix).toMatch(/^# a private copy of node/);
     expect(s.log.join('\n')).toContain('Binding a privileged port was refused');
+  });
+
+  it('a log line with rack text after the real URL neither changes the URL nor raises an error', async () => {
+    const root = tmp();
+    const child = new ServerChild({
+      nodePath: process.execPath,
+      entry: writeFakeServer(root),
+      serveArgs: ['--data-dir', root],
+      env: { FAKE_MODE: 'hostile-log' },
+    });
+    cleanups.unshift(() => child.stop());
+    const s = await child.start();
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#login=abc$/);
+    // stderr is read in order: once its last line is in, the hostile ones were read before it.
+    await vi.waitFor(() => expect(child.snapshot().log).toContain('fake: done'));
+    const after = child.snapshot();
+    expect(after.url).toBe(s.url);
+    expect(after.errorCode).toBeNull();
+    expect(after.fix).toBeNull();
+    expect(after.state).toBe('running');
   });
 
   it('reports a node binary that does not exist', async () => {

@@ -10,6 +10,7 @@ import { routeRequest } from '../../../contract/route-request.ts';
 import type { CcEvent } from '../../../contract/events.ts';
 import type { AdminClient } from '../admin-client.ts';
 import { cellText } from './output-format.ts';
+import { terminalJson } from '../../core/terminal-text.ts';
 
 /** Reconnect delays: doubling from 1 s, at most 10 s (an appliance restart takes a few seconds). */
 const RETRY_MIN_MS = 1000;
@@ -50,7 +51,7 @@ async function readOnce(client: AdminClient, last: string | null, o: FollowOptio
       } catch {
         continue; // not an event frame
       }
-      o.write(o.json ? JSON.stringify(e) + '\n' : eventLine(e));
+      o.write(o.json ? terminalJson(JSON.stringify(e)) + '\n' : eventLine(e));
     }
     if (parser.lastEventId !== null) last = parser.lastEventId;
   }
@@ -68,7 +69,7 @@ export async function followEvents(client: AdminClient, o: FollowOptions): Promi
       delay = min;
       o.warn(`event stream closed; reconnecting after event ${last ?? 'none'}\n`);
     } catch (e) {
-      o.warn(`event stream: ${(e as Error).message}; retrying in ${delay / 1000} s\n`);
+      o.warn(`event stream: ${cellText((e as Error).message)}; retrying in ${delay / 1000} s\n`);
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, max);

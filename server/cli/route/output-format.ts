@@ -2,9 +2,12 @@
  * Human output of an admin answer: a table for lists, `key: value` lines for
  * one record. Node text is the rack's (docs/security.md): every control
  * character is shown as `?`, so a hostname carrying terminal escape sequences
- * cannot repaint or retitle the operator's terminal. `--json` bypasses this
- * (JSON.stringify escapes control characters itself).
+ * cannot repaint or retitle the operator's terminal. `--json` keeps the text
+ * as it is but escaped: JSON.stringify writes C0 controls as `\u00XX`, and
+ * `terminalJson` does the same for DEL and C1, which JSON.stringify leaves raw.
  */
+
+import { shownControls } from '../../core/terminal-text.ts';
 
 /** Columns wider than this are cut with an ellipsis in tables (the full text is in `show` and `--json`). */
 const MAX_CELL = 48;
@@ -16,9 +19,7 @@ export function cellText(v: unknown): string {
   else if (Array.isArray(v)) s = v.every((x) => typeof x === 'string' || typeof x === 'number') ? v.join(',') : JSON.stringify(v);
   else if (typeof v === 'object') s = JSON.stringify(v);
   else s = String(v);
-  // C0, DEL and C1 controls (ECMA-48): ESC and CSI start terminal escape sequences.
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return shownControls(s);
 }
 
 /** A fixed-width table: a header row, then one row per record. */

@@ -16,8 +16,10 @@ import { defaultDataDir } from '../../config/load.ts';
 import { CLI_COMMANDS, type CliCommand } from './command-table.ts';
 import { fillRoute, type CommandLine } from './route-fill.ts';
 import { human, listOf } from './output-format.ts';
+import { shownControls, terminalJson } from '../../core/terminal-text.ts';
 import { connect, type CliEnv } from './connection.ts';
 import { followEvents } from './events-follow.ts';
+import { fileError } from '../cli-errors.ts';
 
 /** Flags that take no value. */
 const SWITCHES = new Set(['json', 'follow']);
@@ -63,8 +65,11 @@ export function routeHelp(noun?: string): string {
 /** Where the command's output goes. */
 export interface CliIo {
   env: CliEnv;
-  write: (s: string) => void;
+  /** Standard output: text, or an export's body as the appliance sent it (bytes). */
+  write: (s: string | Uint8Array) => void;
   warn: (s: string) => void;
+  /** Standard output is a terminal (an export shown there has its control characters neutralised). */
+  tty: boolean;
 }
 
 function resolve(noun: string, verb: string | undefined): CliCommand {
@@ -74,7 +79,11 @@ function resolve(noun: string, verb: string | undefined): CliCommand {
   return cmd;
 }
 
-/** `crashcart export FORMAT [--output FILE]`: the download, to stdout or a file. */
+/**
+ * `crashcart export FORMAT [--output FILE]`: the download, to stdout or a file. A file or a pipe gets the bytes as
+ * sent (a CSV keeps the rack's control characters, quoted); a terminal gets them with the controls but tab, CR and
+ * LF shown as `?` (node text is the rack's: an escape sequence in a serial must not drive the operator's terminal).
+ */
 async function exportCommand(line: CommandLine, dataDir: string, io: CliIo): Promise<void> {
   const format = line.positionals[0];
   if (!format || !(EXPORT_FORMAT_NAMES as string[]).includes(format))
@@ -85,9 +94,17 @@ async function exportCommand(line: CommandLine, dataDir: string, io: CliIo): Pro
   const res = await client.open(routeRequest('GET /api/v1/export/:format', { params: { format }, query: { part, ids } }).path);
   const out = line.flags.get('output');
   if (out) {
-    await pipeline(res, fs.createWriteStream(out));
+    try {
+      await pipeline(res, fs.createWriteStream(out));
+    } catch (e) {
+      throw fileError(e, '--output', out);
+    }
     io.warn(`${format} export written to ${out}\n`);
-  } else for await (const d of res) io.write((d as Buffer).toString('utf8'));
+  } else if (io.tty) {
+    // Decoded as a stream: a character split between two chunks stays one character.
+    res.setEncoding('utf8');
+    for await (const d of res) io.write(shownControls(d as string, true));
+  } else for await (const d of res) io.write(d as Buffer);
 }
 
 /** Run one appliance command; resolves with the process exit code. */
@@ -120,7 +137,7 @@ export async function routeCommand(argv: readonly string[], io: CliIo): Promise<
     answer = (listOf(answer) ?? []).find((r) => r[cmd.pick!] === want);
     if (!answer) throw ccError('CC_ERR_NOT_FOUND', `${noun} "${want ?? ''}"`);
   }
-  io.write(json ? JSON.stringify(answer ?? null, null, 2) + '\n' : human(answer, cmd.columns));
+  io.write(json ? terminalJson(JSON.stringify(answer ?? null, null, 2)) + '\n' : human(answer, cmd.columns));
   const failed = (answer as { results?: { ok: boolean }[] } | null)?.results?.filter((r) => !r.ok).length ?? 0;
   if (failed) io.warn(`${failed} node(s) refused; see the reason column\n`);
   return failed ? 1 : 0;
