@@ -13,6 +13,15 @@ afterEach(async () => {
   t = null;
 });
 
+/** Setup's apply, as the UI sends it. */
+const apply = async (a: InProcessAppliance, payload: { iface: string; dhcp: string }) =>
+  a.admin.inject({
+    method: 'POST',
+    url: '/api/v1/setup/apply',
+    headers: { authorization: `Bearer ${await a.token()}`, 'content-type': 'application/json' },
+    payload,
+  });
+
 describe('POST /api/v1/setup/apply', () => {
   it('moves the node plane to the chosen NIC and keeps every other setting', async () => {
     const d = await tmpDir('cc-apply-');
@@ -24,12 +33,7 @@ describe('POST /api/v1/setup/apply', () => {
       '--proxy-port', '14011', '--session-idle', '30m', '--session-lifetime', '2h', '--admin-hostname', 'cart.lab',
     ]); // prettier-ignore
     const before = t.app.ctx.config;
-    const res = await t.admin.inject({
-      method: 'POST',
-      url: '/api/v1/setup/apply',
-      headers: { authorization: `Bearer ${await t.token()}`, 'content-type': 'application/json' },
-      payload: { iface: 'lo', dhcp: 'off' },
-    });
+    const res = await apply(t, { iface: 'lo', dhcp: 'off' });
     expect(res.statusCode, res.body).toBe(200);
     const after = t.app.ctx.config;
     expect(after).toMatchObject({
@@ -61,12 +65,7 @@ describe('POST /api/v1/setup/apply', () => {
     const flags = ['--data-dir', d, '--log-level', 'silent', '--tftp-port', '0'];
     t = await startInProcess(flags);
     expect(t.app.ctx.config).toMatchObject({ iface: null, dhcp: 'off' });
-    const res = await t.admin.inject({
-      method: 'POST',
-      url: '/api/v1/setup/apply',
-      headers: { authorization: `Bearer ${await t.token()}`, 'content-type': 'application/json' },
-      payload: { iface: 'lo', dhcp: 'off' },
-    });
+    const res = await apply(t, { iface: 'lo', dhcp: 'off' });
     expect(res.statusCode, res.body).toBe(200);
     expect(t.app.ctx.config.iface).toBe('lo');
     await t.stop();

@@ -10,6 +10,7 @@ import type http from 'node:http';
 import { followEvents } from '../../server/cli/route/events-follow.ts';
 import type { AdminClient } from '../../server/cli/admin-client.ts';
 import { sseFrame } from '../../server/http/routes/admin-events.ts';
+import { followOnce } from './follow-once.ts';
 import type { CcEvent } from '../../contract/index.ts';
 
 const ev = (seq: number): CcEvent => ({
@@ -67,28 +68,7 @@ describe('events --follow', () => {
   });
 
   it('prints a terminal-safe line per event by default', async () => {
-    const abort = new AbortController();
-    let n = 0;
-    const client: AdminClient = {
-      baseUrl: 'memory:',
-      call: () => Promise.reject(new Error('not used')),
-      open: () => {
-        if (n++) {
-          abort.abort();
-          return Promise.reject(new Error('gone'));
-        }
-        const e = { ...ev(7), message: 'host \u001b]0;pwned\u0007 bound' };
-        return Promise.resolve(Readable.from([Buffer.from(sseFrame(e))]) as unknown as http.IncomingMessage);
-      },
-    };
-    let out = '';
-    await followEvents(client, {
-      json: false,
-      write: (s) => (out += s),
-      warn: () => {},
-      signal: abort.signal,
-      retryMs: { min: 1, max: 1 },
-    });
+    const out = await followOnce({ ...ev(7), message: 'host \u001b]0;pwned\u0007 bound' }, false);
     expect(out).toBe('7  2026-11-30T00:00:00.000Z  node.bound  node 7  host ?]0;pwned? bound\n');
   });
 });

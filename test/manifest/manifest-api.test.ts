@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { putBoundLease } from '../support/bound-lease.ts';
 import { kernelArgs } from '../support/protocol-node.ts';
 import { httpFrom } from '../security/helpers/http-from.ts';
 
@@ -25,18 +26,7 @@ const importCsv = (content: string, extra: Record<string, unknown> = {}) =>
   t.admin('POST', '/api/v1/manifest/import', { format: 'csv', content, source: 'rack7.csv', ...extra });
 const node = async (id: number) => (await t.admin('GET', `/api/v1/nodes/${id}`)).body;
 /** The appliance's DHCP leased `ip` to `mac` (written the way the DHCP server writes it). */
-const lease = (mac: string, ip: string) =>
-  t.app.ctx.store.leases.put({
-    _id: mac,
-    mac,
-    ip,
-    state: 'bound',
-    expires_at: Date.now() + 3_600_000,
-    pool: 'test',
-    hostname: null,
-    client_id: null,
-    updated_at: Date.now(),
-  });
+const lease = (mac: string, ip: string) => putBoundLease(t, mac, ip);
 const nodes = async (q = '') => (await t.admin('GET', `/api/v1/nodes?limit=1000${q}`)).body.nodes as any[];
 
 /** A machine at /boot from its own address, then its agent registering from there. */

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { putBoundLease } from '../support/bound-lease.ts';
 import { kernelArgs } from '../support/protocol-node.ts';
 import { httpFrom } from './helpers/http-from.ts';
 
@@ -32,18 +33,7 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 /** The appliance's DHCP leased `ip` to `mac` (written the way the DHCP server writes it). */
-const lease = (mac: string, ip: string) =>
-  t.app.ctx.store.leases.put({
-    _id: mac,
-    mac,
-    ip,
-    state: 'bound',
-    expires_at: Date.now() + 3_600_000,
-    pool: 'test',
-    hostname: null,
-    client_id: null,
-    updated_at: Date.now(),
-  });
+const lease = (mac: string, ip: string) => putBoundLease(t, mac, ip);
 const node = async (id: number) => (await t.admin('GET', `/api/v1/nodes/${id}`)).body;
 const importCsv = async (content: string): Promise<number[]> => {
   const r = await t.admin('POST', '/api/v1/manifest/import', { format: 'csv', content, source: 'rack9.csv' });

@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
+import { putBoundLease } from '../support/bound-lease.ts';
 import { ProtocolNode, kernelArgs } from '../support/protocol-node.ts';
 import { httpFrom } from './helpers/http-from.ts';
 import { install, setupInstallTask as setup } from './helpers/install-task.ts';
@@ -75,18 +76,7 @@ describe('install tokens', () => {
 
 describe("full DHCP: tokens only from the node's own addresses", () => {
   let t: TestAppliance;
-  const lease = (mac: string, ip: string) =>
-    t.app.ctx.store.leases.put({
-      _id: mac,
-      mac,
-      ip,
-      state: 'bound',
-      expires_at: Date.now() + 3_600_000,
-      pool: 'test',
-      hostname: null,
-      client_id: null,
-      updated_at: Date.now(),
-    });
+  const lease = (mac: string, ip: string) => putBoundLease(t, mac, ip);
   beforeAll(async () => {
     // Full DHCP on loopback (no NIC, so no DHCP socket): the pool lets a reservation be made.
     t = await startTestAppliance({
