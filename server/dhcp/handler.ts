@@ -8,6 +8,7 @@ import type { Peer } from '../net/pinned-udp.ts';
 import type { BootHooks, LoaderPrefs } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
 import type { EventInput, EventSink } from '../events/event-log.ts';
+import { intervalLogger, RACK_LOG_INTERVAL_MS } from '../core/interval-logger.ts';
 import type { DhcpMessageEventType } from '../../contract/event-data.ts';
 import { BUDGET, EventBudget, suppressedEvent, type BudgetDecision, type BudgetNames, type EventLimit } from '../events/event-budget.ts';
 import type { LeaseDoc } from '../store/docs.ts';
@@ -87,11 +88,15 @@ export class DhcpHandler {
   private readonly budget = new EventBudget();
   private readonly proxy: ProxyContext;
 
+  /** `d.log`, each warning or error at most once per interval: every one of them is a datagram's doing (interval-logger.ts). */
+  private readonly log: Logger;
+
   constructor(private readonly d: HandlerDeps) {
+    this.log = intervalLogger(d.log, RACK_LOG_INTERVAL_MS, () => d.now());
     const base: ServerContext = {
       serverIp: d.serverIp,
       now: d.now,
-      log: d.log,
+      log: this.log,
       count: (k) => this.count(k),
       report: (type, r, msg, extra) => this.record(type, requestEvent(r, msg, extra), r.nodeId !== null),
       bootChoice: (r) => this.bootChoice(r),
@@ -153,7 +158,7 @@ export class DhcpHandler {
         return [];
       }
       this.count('errors');
-      this.d.log.error({ err: e, mac: req.mac }, 'dhcp: request failed');
+      this.log.error({ err: e, mac: req.mac }, 'dhcp: request failed');
       return [];
     }
   }
@@ -225,7 +230,7 @@ export class DhcpHandler {
       return await this.d.hooks.nodeIdForMac(r.mac);
     } catch (e) {
       this.count('hook_errors');
-      this.d.log.warn({ err: e, mac: r.mac }, 'dhcp: boot hook failed; continuing without a node id');
+      this.log.warn({ err: e, mac: r.mac }, 'dhcp: boot hook failed; continuing without a node id');
       return null;
     }
   }

@@ -10,6 +10,7 @@ import type { BudgetNames } from '../events/event-budget.ts';
 import { DEFAULT_TFTP_EVENTS_PER_MIN } from '../settings/node-plane-defaults.ts';
 import type { TftpHooks, TftpVirtualFile } from '../core/boot-hooks.ts';
 import type { Logger } from '../core/plugin.ts';
+import { intervalLogger, RACK_LOG_INTERVAL_MS } from '../core/interval-logger.ts';
 import type { Peer, UdpTransport } from '../net/pinned-udp.ts';
 import { decode, encode, ErrorCode, Opcode, type RequestPacket } from './codec.ts';
 import { ClientMemory } from './client-memory.ts';
@@ -132,8 +133,16 @@ export class TftpServer {
   /** `tftp.start`, `tftp.finish` and `tftp.error`, recorded within their budget (a request is one datagram from anyone). */
   private readonly events: BudgetedEvents;
 
+  /**
+   * `o.log`, each warning or error at most once per interval: a read request is one datagram from any address, so a
+   * line per failing request (a record refused by a node-plane limit, a setup that fails) would be a flood
+   * (server/core/interval-logger.ts).
+   */
+  private readonly log: Logger;
+
   constructor(private readonly o: TftpServerOptions) {
     this.now = o.now ?? (() => performance.now());
+    this.log = intervalLogger(o.log, RACK_LOG_INTERVAL_MS, this.now);
     this.events = new BudgetedEvents({
       sink: o.events,
       names: TFTP_BUDGET,
@@ -149,7 +158,7 @@ export class TftpServer {
     if (this.roots.length === 0) {
       // Not fatal: HTTP boot still works; every TFTP request gets "file not found" until a root exists.
       const e = ccError('CC_ERR_TFTP_NO_ROOT', this.o.roots.join(', ') || 'none configured');
-      this.o.log.warn({ code: e.code, fix: e.fix, roots: this.o.roots }, e.message);
+      this.log.warn({ code: e.code, fix: e.fix, roots: this.o.roots }, e.message);
     }
     this.listener = await this.o.open(this.o.port, 'TFTP');
     this.stats.openSockets++;
@@ -191,7 +200,7 @@ export class TftpServer {
     } catch (e) {
       if (!(e instanceof MalformedPacket)) throw e;
       this.stats.malformed++;
-      this.o.log.debug({ from, offset: e.offset, reason: e.reason }, 'dropped malformed TFTP request');
+      this.log.debug({ from, offset: e.offset, reason: e.reason }, 'dropped malformed TFTP request');
       return;
     }
     if (p.op === Opcode.WRQ) {
@@ -262,7 +271,7 @@ export class TftpServer {
     this.stats.active = this.active.size;
     const setup = this.run(req, from)
       .catch((e: unknown) => {
-        this.o.log.error({ err: e, from }, 'TFTP transfer setup failed');
+        this.log.error({ err: e, from }, 'TFTP transfer setup failed');
         this.release(k, from.address);
       })
       .finally(() => this.settingUp.delete(setup));
@@ -278,26 +287,6 @@ export class TftpServer {
     this.drain();
   }
 
-  /** At most one `tftpVirtual failed` line per this many ms, as DHCP reports malformed packets (MALFORMED_EVENT_INTERVAL_MS). */
-  private static readonly VIRTUAL_WARN_INTERVAL_MS = 10_000;
-  /** When that line was last written, and how many failures were not logged since. */
-  private virtualWarn = { at: -Infinity, unlogged: 0 };
-
-  /**
-   * Log a failing `tftpVirtual` within its interval: the rack causes these (a record refused by a node-plane limit, for
-   * every forged request), and a read request is one datagram from any address, so a line per failure would be a flood.
-   */
-  private virtualFailed(err: unknown, ip: string, file: string): void {
-    const now = this.now();
-    if (now - this.virtualWarn.at < TftpServer.VIRTUAL_WARN_INTERVAL_MS) {
-      this.virtualWarn.unlogged++;
-      return;
-    }
-    const unlogged = this.virtualWarn.unlogged;
-    this.virtualWarn = { at: now, unlogged: 0 };
-    this.o.log.warn({ err, ip, file, unlogged }, 'tftpVirtual failed; serving from the roots');
-  }
-
   /** The core's own answer for this name (rendered or mapped), else the file from the roots. */
   private async open(ip: string, requested: string): Promise<Opened | Refusal> {
     const file = rootRelative(requested);
@@ -307,7 +296,7 @@ export class TftpServer {
     try {
       v = (await this.o.hooks.tftpVirtual?.(ip, file)) ?? null;
     } catch (e) {
-      this.virtualFailed(e, ip, file);
+      this.log.warn({ err: e, ip, file }, 'tftpVirtual failed; serving from the roots');
     }
     if (v === null) return openConfined(this.roots, file);
     if ('data' in v) {
@@ -324,7 +313,7 @@ export class TftpServer {
     try {
       file = await this.o.hooks.tftpFileFor(ip, req.filename);
     } catch (e) {
-      this.o.log.warn({ err: e, ip }, 'tftpFileFor failed; serving the requested name');
+      this.log.warn({ err: e, ip }, 'tftpFileFor failed; serving the requested name');
     }
     const nodeId = await this.o.hooks.nodeIdForIp(ip).catch(() => null);
     const opened = await this.open(ip, file);
@@ -351,7 +340,7 @@ export class TftpServer {
         run = await this.cache.get(opened.version, opened.fh, opened.size, neg.blksize);
       } catch (e) {
         // Streaming reports a read error in the transfer itself (error packet + tftp.error).
-        this.o.log.warn({ err: e, file }, 'TFTP: could not cache the file; streaming it');
+        this.log.warn({ err: e, file }, 'TFTP: could not cache the file; streaming it');
       }
     }
     const data = {

@@ -215,6 +215,21 @@ describe('full server', () => {
     expect(inf!.to).toEqual({ address: ip, port: 68 });
   });
 
+  it('a flood of DISCOVERs at an exhausted pool writes one warning per 10 s, then one with the count', async () => {
+    const warned: { o: Record<string, unknown>; m: string | undefined }[] = [];
+    const quiet = { debug() {}, info() {}, error() {} };
+    const log = { ...quiet, warn: (o: unknown, m?: string) => void warned.push({ o: o as Record<string, unknown>, m }) };
+    const h = handler(ts.store, ts.events, { log });
+    for (let i = 0; i < 4; i++) expect(await ask(h, { mac: `52:54:00:00:02:0${i}`, options: [[53, [1]]] })).toHaveLength(1);
+    const forged = (i: number) => `02:66:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    for (let i = 0; i < 300; i++) expect(await ask(h, { mac: forged(i), options: [[53, [1]]] })).toHaveLength(0);
+    expect(h.stats.exhausted).toBe(300);
+    expect(warned).toEqual([{ o: { pool: 'main', mac: forged(0) }, m: 'dhcp: pool exhausted' }]);
+    clock += 10_000;
+    await ask(h, { mac: forged(300), options: [[53, [1]]] });
+    expect(warned[1]).toEqual({ o: { pool: 'main', mac: forged(300), unlogged: 299 }, m: 'dhcp: pool exhausted' });
+  });
+
   it('reservations, pool exhaustion, relays (pool by giaddr, reply to giaddr:67, option 82 echoed last)', async () => {
     const h = handler(ts.store, ts.events);
     const [r] = await ask(h, { mac: '52:54:00:aa:00:99', options: [[53, [1]]] });

@@ -124,7 +124,8 @@ describe('TFTP names the core answers', () => {
     );
     for (let i = 1; i <= 30; i++) expect((await memRead(net, `10.9.0.${i}`, to, { file: 'grub/node/x.cfg' })).error?.code).toBe(1);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ m: 'tftpVirtual failed; serving from the roots', o: { ip: '10.9.0.1', unlogged: 0 } });
+    expect(lines[0]).toMatchObject({ m: 'tftpVirtual failed; serving from the roots', o: { ip: '10.9.0.1' } });
+    expect(lines[0]!.o).not.toHaveProperty('unlogged');
     clock = 10_000;
     expect((await memRead(net, '10.9.1.1', to, { file: 'grub/node/x.cfg' })).error?.code).toBe(1);
     expect(lines).toHaveLength(2);
