@@ -50,7 +50,7 @@ const BOOT_QUERY_KEYS = ['mac', 'uuid', 'serial', 'manufacturer', 'product', 'ar
  * (a loader's extra parameter is no reason to refuse a boot), and bootRequest copies the query into the
  * `node.discovered` and `node.boot` events, so a parameter it does not read must not reach them.
  */
-export function bootQueryOf(q: BootQuery & Record<string, unknown>): BootQuery {
+function bootQueryOf(q: BootQuery & Record<string, unknown>): BootQuery {
   const out: BootQuery = { mac: q.mac };
   for (const k of BOOT_QUERY_KEYS) if (k !== 'mac' && typeof q[k] === 'string') out[k] = q[k];
   return out;

@@ -103,11 +103,6 @@ function noteMismatch(ctx: CoreContext, e: NodeDoc, notes: readonly string[]): v
   });
 }
 
-/** Note differences on a claimed record, once each, with an event. */
-function noteDifferences(ctx: CoreContext, e: NodeDoc, seen: Identity): void {
-  noteMismatch(ctx, e, differences(e, seen));
-}
-
 /** The record's static address becomes the DHCP reservation of the MAC the machine showed up with. */
 async function reserveOnArrival(ctx: CoreContext, e: NodeDoc): Promise<string | null> {
   if (!e.ip_reserved || !e.boot_mac || ctx.reservations.reservationFor(e.boot_mac)) return null;
@@ -216,7 +211,7 @@ export async function claimManifest(ctx: CoreContext, node: NodeDoc, seen: Ident
     if (isUnclaimed(node)) await arrive(ctx, node, seen, 'mac', null, true);
     else {
       await confirmAccepted(ctx, node);
-      noteDifferences(ctx, node, seen);
+      noteMismatch(ctx, node, differences(node, seen));
     }
     return node;
   }
