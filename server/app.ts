@@ -94,7 +94,7 @@ async function startOnStore(config: Config, opts: StartOptions, store: Store, no
   await network.start();
   let adminUrl = '';
   const admin = await buildAdminPlane(ctx, { auth, sys, tls, loginUrl: (code) => `${adminUrl}/#login=${code}` });
-  applyHttpLimits(admin.server, settings.get());
+  applyHttpLimits(admin.server, settings.get(), ctx.log, 'admin plane');
   try {
     await admin.listen({ host: config.admin.host, port: config.admin.port });
   } catch (e) {

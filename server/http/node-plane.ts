@@ -64,7 +64,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
     trustProxy: false,
     serializerOpts: { compileValidators: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  applyHttpLimits(app.server, ctx.settings.get());
+  applyHttpLimits(app.server, ctx.settings.get(), ctx.log, 'node plane');
   installErrorHandling(app, ctx.log, ctx.config.dataDir);
   const assets = new AssetServer(undefined, !ctx.config.httpCopy);
   if (!ctx.config.httpCopy && !sendfileAddon.addon)
