@@ -69,19 +69,22 @@ export class PolicyService {
     this.items.delete(name);
   }
 
-  /** Set the whole order (names must be exactly the existing policies). */
+  /**
+   * Set the whole order (names must be exactly the existing policies). The renumbered policies are stored as one
+   * batch (store/batch.ts): a crash keeps the old order or the new one, never a mix with duplicate priorities; the
+   * cached policies change only once the batch is on disk.
+   */
   async setOrder(names: string[]): Promise<PolicyDoc[]> {
     const have = new Set(this.items.keys());
     const given = new Set(names);
     if (given.size !== names.length || given.size !== have.size || [...have].some((n) => !given.has(n)))
       throw ccError('CC_ERR_BAD_REQUEST', `names must list every policy exactly once: ${[...have].join(', ')}`);
-    for (const [i, n] of names.entries()) {
+    const moved = names.flatMap((n, i) => {
       const p = this.items.get(n)!;
-      if (p.priority !== i) {
-        p.priority = i;
-        await this.col.put(p, { durable: true });
-      }
-    }
+      return p.priority === i ? [] : [{ ...p, priority: i }];
+    });
+    await this.col.putBatch(moved, { durable: true });
+    for (const p of moved) this.items.set(p.name, p);
     return this.list();
   }
 

@@ -1,5 +1,10 @@
-/** Run-time settings (pushed to agents), stored in the `settings` collection over named defaults. */
-import type { AgentConfig, SettingsPatch } from '../../contract/index.ts';
+/**
+ * Run-time settings (pushed to agents), stored in the `settings` collection over named defaults: one document
+ * per key (`setting:KEY`). A PATCH is checked whole, then stored as one batch (store/batch.ts): a crash, a full
+ * disk or a bad value never leaves it half applied, and memory changes only after the batch is on disk.
+ */
+import { Compile } from 'typebox/compile';
+import { SettingsSchema, type AgentConfig, type SettingsPatch } from '../../contract/index.ts';
 import type { Collection } from '../store/collection.ts';
 import type { SettingDoc } from '../store/docs.ts';
 import * as D from '../config/defaults.ts';
@@ -44,6 +49,40 @@ const DEFAULTS: Settings = {
   bmc_allowed_subnets: null,
 };
 
+const checkPatch = Compile(SettingsSchema);
+
+/**
+ * Every key and value of `p`, checked before anything is stored (the routes' schema checks the same; a bundle
+ * import and start-up seeding call in directly): the first problem, as CC_ERR_BAD_REQUEST naming the field.
+ */
+function validatePatch(p: unknown): asserts p is SettingsPatch {
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw ccError('CC_ERR_BAD_REQUEST', 'settings: expected an object');
+  const unknown = Object.keys(p).filter((k) => !(k in DEFAULTS));
+  if (unknown.length)
+    throw ccError(
+      'CC_ERR_BAD_REQUEST',
+      `settings: no setting named ${unknown.map((k) => `"${k}"`).join(', ')} (settings are: ${Object.keys(DEFAULTS).join(', ')})`,
+    );
+  if (!checkPatch.Check(p)) {
+    const errors = [...checkPatch.Errors(p)];
+    const at = errors[0]?.instancePath ?? '';
+    // A choice (log_level, boot_chain, ...) fails once per alternative: name the alternatives instead.
+    const allowed = errors
+      .filter((e) => e.instancePath === at && e.keyword === 'const')
+      .map((e) => JSON.stringify((e.params as { allowedValue?: unknown }).allowedValue));
+    const why = allowed.length ? `must be one of ${allowed.join(', ')}` : (errors[0]?.message ?? 'is invalid');
+    throw ccError('CC_ERR_BAD_REQUEST', `settings: ${at.slice(1).replace(/\//g, '.') || 'patch'} ${why}`);
+  }
+  const re = (p as SettingsPatch).facts_exclude_pattern;
+  if (re !== undefined && re !== '') {
+    try {
+      new RegExp(re);
+    } catch (e) {
+      throw ccError('CC_ERR_BAD_REQUEST', `facts_exclude_pattern: ${(e as Error).message}`);
+    }
+  }
+}
+
 /** Settings with an in-memory copy (read on every check-in). */
 export class SettingsService {
   private values: Settings = { ...DEFAULTS };
@@ -69,20 +108,18 @@ export class SettingsService {
     return this.values;
   }
 
-  /** Change settings (validated by the route schema; the regex is checked here). */
+  /**
+   * Change settings, all or nothing: the whole patch is checked first, then stored as one batch, fsync'ed; the
+   * values in memory change only after that (a disk error rejects, CC_ERR_DISK_WRITE, with the old values kept).
+   */
   async patch(p: SettingsPatch): Promise<Settings> {
-    if (p.facts_exclude_pattern !== undefined && p.facts_exclude_pattern !== '') {
-      try {
-        new RegExp(p.facts_exclude_pattern);
-      } catch (e) {
-        throw ccError('CC_ERR_BAD_REQUEST', `facts_exclude_pattern: ${(e as Error).message}`);
-      }
-    }
-    for (const [k, v] of Object.entries(p)) {
-      if (v === undefined) continue;
-      await this.col.put({ _id: `setting:${k}`, value: v }, { durable: true });
-      (this.values as Record<string, unknown>)[k] = v;
-    }
+    validatePatch(p);
+    const changed = Object.entries(p).filter(([, v]) => v !== undefined);
+    await this.col.putBatch(
+      changed.map(([k, v]) => ({ _id: `setting:${k}`, value: v as unknown })),
+      { durable: true },
+    );
+    Object.assign(this.values, Object.fromEntries(changed));
     return this.values;
   }
 

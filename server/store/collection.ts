@@ -1,6 +1,17 @@
 /** One nedb datastore with durable (fsync'ed, group-committed) writes on request. */
-import { appendsTo, Datastore } from './nedb.ts';
+import {
+  appendsTo,
+  appendWhole,
+  asOneOperation,
+  cutBack,
+  Datastore,
+  deserializeLine,
+  indexedFields,
+  replaceInMemory,
+  serializeDoc,
+} from './nedb.ts';
 import { GroupFsync } from './group-fsync.ts';
+import { batchLine } from './batch.ts';
 
 /** Write options: `durable` waits until the write is on disk. */
 export interface WriteOpts {
@@ -20,12 +31,14 @@ export class Collection<T extends Doc> {
    * @param opaque fields stored as JSON text: nedb refuses keys with "." or a
    *   leading "$", and facts ("macaddress_eth0.100"), templates ("preseed.cfg")
    *   and metadata are user keys.
+   * @param batches the file was opened for `putBatch` (store.ts expands batch lines before nedb loads it)
    */
   constructor(
     readonly name: string,
     readonly ds: Datastore<T>,
     readonly filename: string,
     private readonly opaque: readonly string[] = [],
+    readonly batches = false,
   ) {
     this.fsync = new GroupFsync(filename, () => appendsTo(filename));
     ds.on('compaction.done', () => void this.fsync.reopen());
@@ -84,6 +97,35 @@ export class Collection<T extends Doc> {
   async put(doc: T, opts?: WriteOpts): Promise<T> {
     await this.ds.updateAsync({ _id: doc._id }, this.enc(doc), { upsert: true });
     return this.after(doc, opts);
+  }
+
+  /**
+   * Replace (upsert) several documents as one unit: one line (batch.ts), so a crash keeps all of them or none.
+   * Nothing changes in memory until the line is written (and, with `durable`, on disk): a write or fsync that fails
+   * is cut back off the file, rejects with the system error (ENOSPC, EIO: CC_ERR_DISK_WRITE at the edge) and leaves
+   * the collection as it was, in memory and on disk.
+   */
+  async putBatch(docs: readonly T[], opts?: WriteOpts): Promise<void> {
+    if (!this.batches) throw new Error(`${this.name}: putBatch needs the collection opened for batches (store.ts)`);
+    // Putting the documents in memory after the line is on disk must not fail: only the unique _id index may check them.
+    if (indexedFields(this.ds).some((f) => f !== '_id')) throw new Error(`${this.name}: putBatch on a collection with indexes`);
+    if (new Set(docs.map((d) => d._id)).size !== docs.length) throw new Error(`${this.name}: a batch names a document twice`);
+    if (docs.length === 0) return;
+    // Serializing checks every key as nedb would (before anything is written); memory gets what a load would read back.
+    const lines = docs.map((d) => serializeDoc(this.enc(d)));
+    const stored = lines.map((l) => deserializeLine(l) as T);
+    await asOneOperation(this.ds, async () => {
+      const before = appendWhole(this.filename, batchLine(lines));
+      if (opts?.durable) {
+        try {
+          await this.fsync.sync();
+        } catch (e) {
+          cutBack(this.filename, before);
+          throw e;
+        }
+      }
+      replaceInMemory(this.ds, stored);
+    });
   }
 
   /** Apply a nedb update (`$set`, ...) to matching documents. */

@@ -16,6 +16,10 @@
  * And it escapes the line breaks JSON.stringify leaves raw (NEL U+0085, LS U+2028, PS U+2029) in every line
  * nedb writes: nedb's reader (byline.js) splits lines on them too, so one such character in a string (a fact
  * a hostile node sends) broke its line in two corrupt halves, and enough of them made the store refuse to open.
+ *
+ * A batch (batch.ts) writes its own line and then needs two things nedb keeps private: its operation queue (so no
+ * compaction runs between the write and the memory update) and its in-memory indexes (updated with no second
+ * append). They are reached here only (`NedbInternals`, nedb 4).
  */
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -37,7 +41,18 @@ interface NedbStorage {
 }
 
 const storage = require('@seald-io/nedb/lib/storage.js') as NedbStorage;
-const model = require('@seald-io/nedb/lib/model.js') as { serialize(doc: unknown): string };
+const model = require('@seald-io/nedb/lib/model.js') as { serialize(doc: unknown): string; deserialize(line: string): unknown };
+
+/**
+ * The parts of a nedb 4 Datastore a batch (batch.ts) needs beyond the typed API: its operation queue, and its
+ * in-memory indexes, updated without the append nedb's own update makes. Private in nedb; used nowhere else.
+ */
+interface NedbInternals {
+  executor: { pushAsync<R>(task: () => Promise<R>): Promise<R> };
+  indexes: Record<string, unknown> & { _id: { getMatching(id: string): object[] } };
+  _updateIndexes(mods: { oldDoc: object; newDoc: object }[]): void;
+  _insertInCache(docs: object[]): void;
+}
 
 /**
  * `json` with U+0085, U+2028 and U+2029 written as \u escapes: the same JSON value (they can only occur
@@ -66,15 +81,90 @@ export async function closeAppendHandles(file?: string): Promise<void> {
   }
 }
 
-/** Append `data` to `file` now (write(2) until all of it is in). */
-function appendNow(file: string, data: string, mode?: number): void {
+/** The one append descriptor of `file`, opened on first use. */
+function appendHandle(file: string, mode?: number): number {
   let fd = handles.get(file);
   if (fd === undefined) {
     fd = fs.openSync(file, 'a', mode);
     handles.set(file, fd);
   }
-  writeAllSync(fd, data);
+  return fd;
+}
+
+/** Append `data` to `file` now (write(2) until all of it is in). */
+function appendNow(file: string, data: string, mode?: number): void {
+  writeAllSync(appendHandle(file, mode), data);
   appended.set(file, (appended.get(file) ?? 0) + 1);
+}
+
+/**
+ * Append `data` to `file` whole or not at all, as far as this process goes: a write that fails part-way (a disk
+ * filling up) is cut back off, so no half line stays for the next append to run into. Returns the size before,
+ * for `cutBack` (an append whose fsync then failed).
+ */
+export function appendWhole(file: string, data: string): number {
+  const fd = appendHandle(file);
+  const before = fs.fstatSync(fd).size;
+  appended.set(file, (appended.get(file) ?? 0) + 1);
+  try {
+    writeAllSync(fd, data);
+  } catch (e) {
+    cutBack(file, before);
+    throw e;
+  }
+  return before;
+}
+
+/** Cut `file` back to `size` bytes (undo an append of ours; best effort: the write's own error is what is reported). */
+export function cutBack(file: string, size: number): void {
+  try {
+    fs.ftruncateSync(appendHandle(file), size);
+  } catch {
+    // The store cuts a torn last line at the next load anyway (repair.ts).
+  }
+}
+
+/** One document as nedb writes it: a line's JSON (throws on a key nedb refuses: a "." or a leading "$"). */
+export function serializeDoc(doc: object): string {
+  return model.serialize(doc);
+}
+
+/** One line's JSON as nedb reads it (`$$date` back to a Date). */
+export function deserializeLine(line: string): unknown {
+  return model.deserialize(line);
+}
+
+/** Run `task` as one operation of the datastore: no other one of it (an append, a compaction) runs meanwhile. */
+export function asOneOperation<T, R>(ds: Datastore<T>, task: () => Promise<R>): Promise<R> {
+  return (ds as unknown as NedbInternals).executor.pushAsync(task);
+}
+
+/**
+ * Replace (or insert) `docs` in the datastore's memory, writing nothing: all of them or, if one is refused (a unique
+ * index), none. Each must be a fresh object nedb may keep (one parsed from its line).
+ */
+export function replaceInMemory<T>(ds: Datastore<T>, docs: readonly ({ _id: string } & object)[]): void {
+  const n = ds as unknown as NedbInternals;
+  const mods: { oldDoc: object; newDoc: object }[] = [];
+  const added: object[] = [];
+  for (const d of docs) {
+    const old = n.indexes._id.getMatching(d._id)[0];
+    if (old) mods.push({ oldDoc: old, newDoc: d });
+    else added.push(d);
+  }
+  if (mods.length) n._updateIndexes(mods);
+  if (!added.length) return;
+  try {
+    n._insertInCache(added);
+  } catch (e) {
+    if (mods.length) n._updateIndexes(mods.map((m) => ({ oldDoc: m.newDoc, newDoc: m.oldDoc })));
+    throw e;
+  }
+}
+
+/** The fields of the datastore's indexes (`_id` always among them). */
+export function indexedFields<T>(ds: Datastore<T>): string[] {
+  return Object.keys((ds as unknown as NedbInternals).indexes);
 }
 
 if (!storage.__ccPatched) {

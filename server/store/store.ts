@@ -1,6 +1,7 @@
 /**
  * The on-disk store: one nedb datafile per collection in `<dataDir>/db/`.
- * Torn tails are cut before load; compaction runs on a schedule. Opening it
+ * Torn tails are cut before load; batch lines (batch.ts: several documents
+ * written as one unit) are expanded; compaction runs on a schedule. Opening it
  * takes the data dir's lock (one process per data dir); closing releases it.
  */
 import fs from 'node:fs/promises';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { Datastore, closeAppendHandles } from './nedb.ts';
 import { Collection, type Doc } from './collection.ts';
 import { repairTornTail, type RepairResult } from './repair.ts';
+import { expandBatches } from './batch.ts';
 import { LeaseFile } from './lease-file.ts';
 import type { HookDeliveryDoc, HookDoc } from './docs.ts';
 import type { FactsDoc, ImageDoc, NodeDoc, PolicyDoc, ReservationDoc, SettingDoc, TagDoc, TaskDoc } from './docs.ts';
@@ -76,10 +78,15 @@ export async function openStore(dataDir: string, compactionIntervalS: number, ho
 
 async function openLocked(dir: string, compactionIntervalS: number, lock: DataDirLock): Promise<Store> {
   const repairs: RepairResult[] = [];
-  async function open<T extends Doc>(name: string, opaque: string[] = []): Promise<Collection<T>> {
+  /** `batches`: the collection takes `putBatch` (batch.ts); its batch lines are expanded before nedb reads the file. */
+  async function open<T extends Doc>(name: string, opaque: string[] = [], batches = false): Promise<Collection<T>> {
     const filename = path.join(dir, `${name}.db`);
     const r = await repairTornTail(filename);
     if (r.cutBytes > 0) repairs.push(r);
+    if (batches) {
+      const b = await expandBatches(filename);
+      if (b.cutBytes > 0) repairs.push({ file: filename, cutBytes: b.cutBytes });
+    }
     const ds = new Datastore<T>({ filename, timestampData: false });
     try {
       await ds.loadDatabaseAsync();
@@ -93,7 +100,7 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
       if (field !== '_id' && !wanted.some((w) => w.fieldName === field)) await ds.removeIndexAsync(field);
     // Make sure the (possibly new) file exists so fsync can open it.
     await fs.appendFile(filename, '');
-    return new Collection<T>(name, ds, filename, opaque);
+    return new Collection<T>(name, ds, filename, opaque, batches);
   }
   async function openLeases(): Promise<LeaseFile> {
     const filename = path.join(dir, 'leases.db');
@@ -105,12 +112,13 @@ async function openLocked(dir: string, compactionIntervalS: number, lock: DataDi
     nodes: await open<NodeDoc>('nodes', ['metadata']),
     facts: await open<FactsDoc>('facts', ['facts', 'inventory']),
     tags: await open<TagDoc>('tags'),
-    policies: await open<PolicyDoc>('policies', ['metadata']),
+    // A reorder renumbers every policy, a settings PATCH sets several keys: each is one batch (all or nothing).
+    policies: await open<PolicyDoc>('policies', ['metadata'], true),
     tasks: await open<TaskDoc>('tasks', ['templates']),
     images: await open<ImageDoc>('images'),
     leases: await openLeases(),
     reservations: await open<ReservationDoc>('reservations'),
-    settings: await open<SettingDoc>('settings', ['value']),
+    settings: await open<SettingDoc>('settings', ['value'], true),
     hooks: await open<HookDoc>('hooks'),
     hookDeliveries: await open<HookDeliveryDoc>('hook_deliveries'),
   };
