@@ -17,6 +17,7 @@ import { ManifestPlanSchema } from './manifest.ts';
 import { RuleSchema } from './admin.ts';
 import { BmcIdentitySchema } from './bmc-expected.ts';
 import { IsoRepoSchema } from './iso-repo.ts';
+import { HOOK_FAILURE_CODES } from './hooks.ts';
 import { BMC_ENROLMENT_STATES, BootDeviceSchema, BootModeSchema, PowerActionSchema, PowerStateSchema, TlsPolicySchema } from './bmc.ts';
 
 /** A closed object: the payload has exactly these keys (optional ones may be absent). */
@@ -175,6 +176,8 @@ export const EVENT_DATA = {
     row({ mismatch: Strs }),
     /** The operator accepted the differences. */
     row({ accepted: Strs }),
+    /** `mac`, one the row lists, took the record while its claim was held for another machine: `held_macs` split off to `split_to`. */
+    row({ row: Int, mac: Str, held_macs: Strs, split_to: Int }),
   ]),
   'node.edited': Type.Union([row({ fields: Strs }), row({ metadata_key: Str })]),
   'manifest.imported': row({ source: Str, counts: ManifestPlanSchema.properties.counts }),
@@ -272,6 +275,20 @@ export const EVENT_DATA = {
     /** The enrolled BMC answers with its new credentials. */
     row({ state: Type.Literal('enrolled'), power: Type.Union([PowerStateSchema, Type.Null()]), code: NStr, redfish: Type.Boolean() }),
   ]),
+  /** A hook delivery failed for good (docs/hooks.md): never the URL's secret parts, never the payload. */
+  'hook.failed': row({
+    hook_id: Str,
+    hook: Str,
+    /** The script, or the webhook URL's display form. */
+    target: Str,
+    delivery_id: Str,
+    /** The hook event (`registered` ... `lost`, or `test`). */
+    event: Str,
+    attempts: Int,
+    code: Type.Enum(HOOK_FAILURE_CODES),
+    error: Str,
+    fix: Str,
+  }),
 } as const satisfies Record<EventType, TSchema>;
 
 /** The `dhcp.*` types whose data is one DHCP message (server/dhcp/request-event.ts). */

@@ -77,6 +77,7 @@ export const EVENT_TYPES = [
   'bmc.power_changed',
   'bmc.enrolment',
   'admin.secrets_exported',
+  'hook.failed',
 ] as const;
 /** One event type. */
 export type EventType = (typeof EVENT_TYPES)[number];

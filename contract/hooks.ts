@@ -6,17 +6,26 @@ export const HOOK_EVENTS = ['registered', 'bound', 'installed', 'failed', 'lost'
 /** One hook event. */
 export type HookEvent = (typeof HOOK_EVENTS)[number];
 
+/** Why a delivery failed for good (`hook.failed` data.code; the fixes are in docs/errors.md). */
+export const HOOK_FAILURE_CODES = ['CC_ERR_HOOK_DELIVERY_FAILED', 'CC_ERR_HOOK_URL_UNREADABLE', 'CC_ERR_HOOK_SECRET_UNREADABLE'] as const;
+
+/**
+ * A webhook URL as written: write-only like `secret` (a URL often carries a token in its path, userinfo or query),
+ * stored sealed; answers show its display form (docs/hooks.md, "Webhook URLs").
+ */
+const WebhookUrl = Type.String({ pattern: '^https?://', maxLength: 2048 });
+
 /** A script file name in `<data-dir>/hooks/`: no path, no leading dot. */
 const ScriptName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' });
 
-/** POST /api/v1/hooks body. `secret` is write-only: stored sealed, never answered. */
+/** POST /api/v1/hooks body. `url` and `secret` are write-only: stored sealed, never answered (`url` only in its display form). */
 export const HookInputSchema = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' }),
     events: Type.Array(Type.Enum(HOOK_EVENTS), { minItems: 1, maxItems: HOOK_EVENTS.length, uniqueItems: true }),
     kind: Type.Union([Type.Literal('script'), Type.Literal('webhook')]),
     script: Type.Optional(ScriptName),
-    url: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 2048 })),
+    url: Type.Optional(WebhookUrl),
     secret: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })),
   },
   { additionalProperties: false },
@@ -24,7 +33,10 @@ export const HookInputSchema = Type.Object(
 /** Hook input. */
 export type HookInput = Static<typeof HookInputSchema>;
 
-/** PUT /api/v1/hooks/:id body: the whole hook again; `secret` absent keeps the stored one, `null` removes it. */
+/**
+ * PUT /api/v1/hooks/:id body: the whole hook again, but `url` absent (or the display form the API answered) keeps
+ * a webhook's stored URL, `secret` absent keeps the stored one, `null` removes it.
+ */
 export const HookUpdateSchema = Type.Object(
   {
     ...HookInputSchema.properties,
@@ -35,7 +47,7 @@ export const HookUpdateSchema = Type.Object(
 /** Hook update. */
 export type HookUpdate = Static<typeof HookUpdateSchema>;
 
-/** A hook as the API answers it (never the secret). */
+/** A hook as the API answers it: never the secret, and `url` only in its display form (secret parts as `…`). */
 export const HookSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),

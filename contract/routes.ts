@@ -330,10 +330,21 @@ export const ADMIN_ROUTES = {
     produces: ['application/yaml', 'text/csv', 'application/json'],
   },
 
-  // Hooks (docs/hooks.md): the secret is write-only
-  'GET /api/v1/hooks': { tags: ['hooks'], response: HookListSchema },
+  // Hooks (docs/hooks.md): the webhook URL and the secret are write-only
+  'GET /api/v1/hooks': {
+    tags: ['hooks'],
+    summary: "The hooks; a webhook's `url` only in its display form (secret parts as `…`), never the secret",
+    response: HookListSchema,
+  },
   'POST /api/v1/hooks': { tags: ['hooks'], body: HookInputSchema, status: 201, response: HookSchema },
-  'PUT /api/v1/hooks/:id': { tags: ['hooks'], params: HookIdParamsSchema, body: HookUpdateSchema, response: HookSchema },
+  'PUT /api/v1/hooks/:id': {
+    tags: ['hooks'],
+    summary:
+      'Replace a hook; no `url` (or the display form answered) keeps the stored URL, no `secret` keeps the stored one, `"secret": null` removes it',
+    params: HookIdParamsSchema,
+    body: HookUpdateSchema,
+    response: HookSchema,
+  },
   'DELETE /api/v1/hooks/:id': { tags: ['hooks'], params: HookIdParamsSchema, status: 204 },
   'POST /api/v1/hooks/:id/test': { tags: ['hooks'], params: HookIdParamsSchema, body: EmptySchema, response: HookDeliverySchema },
   'GET /api/v1/hooks/:id/deliveries': { tags: ['hooks'], params: HookIdParamsSchema, response: HookDeliveryListSchema },

@@ -238,7 +238,7 @@ export const ERRORS = {
   CC_ERR_SECRET_KEY: {
     status: 500,
     message: 'The secrets key file cannot be used',
-    fix: "Restore `secrets.key` in the data dir from the backup made with it; without it stored secrets cannot be read: move the file aside (a new key is made), then enter the BMC passwords and the hooks' webhook secrets again (each hook's deliveries fail with CC_ERR_HOOK_SECRET_UNREADABLE until then).",
+    fix: "Restore `secrets.key` in the data dir from the backup made with it; without it stored secrets cannot be read: move the file aside (a new key is made), then enter the BMC passwords and the hooks' webhook URLs and secrets again (each hook's deliveries fail with CC_ERR_HOOK_URL_UNREADABLE or CC_ERR_HOOK_SECRET_UNREADABLE until then).",
   },
   CC_ERR_SECRET_UNREADABLE: {
     status: 500,
@@ -394,6 +394,16 @@ export const ERRORS = {
     status: 500,
     message: "The webhook's stored secret could not be decrypted, so the delivery was not sent",
     fix: 'Enter the hook\'s secret again (the Hooks screen, `PUT /api/v1/hooks/ID` with `"secret"`, or `crashcart hooks update ID` with the add flags and `--secret S`), then fire a test; or restore `secrets.key` from the backup of this data dir. Deliveries are never sent unsigned (docs/hooks.md).',
+  },
+  CC_ERR_HOOK_URL_UNREADABLE: {
+    status: 500,
+    message: "The webhook's stored URL could not be decrypted, so the delivery was not sent",
+    fix: 'Enter the hook\'s URL again (the Hooks screen, `PUT /api/v1/hooks/ID` with `"url"`, or `crashcart hooks update ID` with the add flags and `--url U`), then fire a test; or restore `secrets.key` from the backup of this data dir (docs/hooks.md).',
+  },
+  CC_ERR_HOOK_DELIVERY_FAILED: {
+    status: 502,
+    message: 'A hook delivery failed after its last attempt and will not be retried',
+    fix: "The hook's delivery log (the Hooks screen, `GET /api/v1/hooks/ID/deliveries`) says why: a receiver's HTTP status, a timeout or an unreachable host, or a script's exit code and stderr. Fix the receiver or the script, then fire a test (`POST /api/v1/hooks/ID/test`); the failed delivery itself is not sent again (docs/hooks.md).",
   },
   CC_ERR_POLICY_INVALID: {
     status: 400,

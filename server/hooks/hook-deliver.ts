@@ -7,6 +7,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { signature } from './hook-sign.ts';
+import { requestOf, urlSecrets } from './hook-url.ts';
+import { redactText } from '../secrets/redact.ts';
 
 /** What a script or webhook may take before it counts as failed. */
 export const HOOK_TIMEOUT_MS = 10_000;
@@ -54,7 +56,10 @@ export function runScript(
   });
 }
 
-/** POST `payload` to `url`, signed when there is a secret. */
+/**
+ * POST `payload` to `url` (the full URL, opened from its seal), signed when there is a secret. Userinfo goes as
+ * `Authorization: Basic`; the reason it failed never quotes the URL's secret parts (hook-url.ts `urlSecrets`).
+ */
 export async function postWebhook(
   url: string,
   secret: string | null,
@@ -69,17 +74,25 @@ export async function postWebhook(
     'user-agent': 'crashcart-hooks',
     'x-crashcart-delivery': deliveryId,
   };
+  const target = requestOf(url);
+  if (target.authorization) headers['authorization'] = target.authorization;
   if (secret) {
     headers['x-crashcart-timestamp'] = String(nowS);
     headers['x-crashcart-signature'] = signature(secret, nowS, payload);
   }
   try {
-    const r = await fetch(url, { method: 'POST', headers, body: payload, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const r = await fetch(target.url, {
+      method: 'POST',
+      headers,
+      body: payload,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await r.arrayBuffer().catch(() => undefined);
     return r.status >= 200 && r.status < 300 ? null : `HTTP ${r.status}`;
   } catch (e) {
     return (e as Error).name === 'TimeoutError'
       ? `timed out after ${timeoutMs} ms`
-      : `cannot reach ${new URL(url).host}: ${(e as Error).message}`;
+      : `cannot reach ${URL.canParse(target.url) ? new URL(target.url).host : 'the hook URL'}: ${redactText((e as Error).message, urlSecrets(url))}`;
   }
 }

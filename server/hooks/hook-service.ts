@@ -1,6 +1,7 @@
 /**
- * Hooks: the operator's list (secrets sealed with the data dir's key, never
- * answered), and the runner. The runner listens to the event log; a matching
+ * Hooks: the operator's list (webhook URLs and secrets sealed with the data
+ * dir's key, never answered: a URL only in its display form, hook-url.ts), and
+ * the runner. The runner listens to the event log; a matching
  * event becomes a delivery in the store and is attempted off the request path
  * (the emitter returns at once), retried with doubling back-off up to
  * `maxAttempts`, and logged (the log keeps the newest `keepDeliveries`).
@@ -15,7 +16,8 @@
  * delivery id lets it drop a repeat). So after SIGKILL `start` picks up every
  * `pending` or `retrying` delivery and attempts it at its `next_attempt_at` (at
  * once when that has passed), keeping its attempt count; after a power cut it
- * may resume from an earlier state and send once more (docs/hooks.md).
+ * may resume from an earlier state and send once more (docs/hooks.md). A
+ * delivery that fails for good is recorded as a `hook.failed` event.
  */
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -27,9 +29,12 @@ import type { HookDeliveryDoc, HookDoc } from '../store/docs.ts';
 import type { EventLog } from '../events/event-log.ts';
 import type { Logger } from '../core/plugin.ts';
 import { SecretBox, secretRecord } from '../secrets/secret-box.ts';
-import { CcError, ccError } from '../errors/cc-error.ts';
+import { ccError } from '../errors/cc-error.ts';
+import { ERRORS } from '../errors/catalog.ts';
 import { hookEventOf } from './hook-trigger.ts';
 import { HOOK_TIMEOUT_MS, postWebhook, runScript } from './hook-deliver.ts';
+import { isWebhookUrl, URL_MASK } from './hook-url.ts';
+import { failureText, hookFailedEvent, openHook, sealUrl } from './hook-sealed.ts';
 
 /** Runner limits (tests shorten the delays). */
 export interface HookLimits {
@@ -64,6 +69,7 @@ export interface HookDeps {
   limits?: Partial<HookLimits>;
 }
 
+/** The webhook URL's display form only (a record of an older version is sealed in `start` before any view). */
 const view = (d: HookDoc): Hook => ({
   id: d._id,
   name: d.name,
@@ -102,6 +108,7 @@ export class HookService {
   static async start(d: HookDeps): Promise<HookService> {
     const s = new HookService(d, await SecretBox.open(d.dataDir));
     s.hooks = await d.store.hooks.find({}, { created_at: 1 });
+    await s.sealPlainUrls();
     s.unsubscribe = d.events.subscribe((e) => s.onEvent(e));
     await s.resume();
     return s;
@@ -117,9 +124,9 @@ export class HookService {
     return this.hooks.map(view);
   }
 
-  /** Add a hook; the secret is sealed for this hook's record. */
+  /** Add a hook; the URL and the secret are sealed for this hook's record. */
   async create(input: HookInput): Promise<Hook> {
-    this.check(input);
+    this.check(input, null);
     if (this.hooks.some((h) => h.name === input.name)) throw ccError('CC_ERR_CONFLICT', `hook "${input.name}" exists`);
     const id = randomBytes(8).toString('hex');
     const doc: HookDoc = {
@@ -128,7 +135,7 @@ export class HookService {
       events: [...input.events],
       kind: input.kind,
       script: input.script ?? null,
-      url: input.url ?? null,
+      ...this.urlFields(id, input, null),
       secret: input.secret ? this.box.seal(input.secret, secretRecord('hook', id, 'secret')) : null,
       created_at: this.d.now().toISOString(),
     };
@@ -137,11 +144,14 @@ export class HookService {
     return view(doc);
   }
 
-  /** Replace a hook's fields; an absent `secret` keeps the sealed one, `null` removes it. */
+  /**
+   * Replace a hook's fields; an absent `url` (or the display form answered) keeps the sealed URL, an absent `secret`
+   * keeps the sealed one, `null` removes it.
+   */
   async update(id: string, input: HookUpdate): Promise<Hook> {
     const h = this.hooks.find((x) => x._id === id);
     if (!h) throw ccError('CC_ERR_NOT_FOUND', `hook ${id}`);
-    this.check(input);
+    this.check(input, h);
     if (this.hooks.some((x) => x.name === input.name && x !== h)) throw ccError('CC_ERR_CONFLICT', `hook "${input.name}" exists`);
     const secret =
       input.kind === 'script' || input.secret === null
@@ -155,7 +165,7 @@ export class HookService {
       events: [...input.events],
       kind: input.kind,
       script: input.script ?? null,
-      url: input.url ?? null,
+      ...this.urlFields(id, input, h),
       secret,
     };
     await this.d.store.hooks.put(next, { durable: true });
@@ -192,14 +202,61 @@ export class HookService {
     return (await this.d.store.hookDeliveries.find({ hook_id: id }, { created_at: -1 }, 200)).map(deliveryView);
   }
 
-  /** A script hook names a script and no url or secret; a webhook names a url and no script. */
-  private check(input: HookUpdate): void {
-    if (input.kind === 'script' ? !input.script || input.url : !input.url || input.script)
+  /**
+   * A script hook names a script and no url or secret; a webhook names a url (an edit of a webhook may leave it
+   * out, or send back the display form, to keep the stored one) and no script.
+   */
+  private check(input: HookUpdate, current: HookDoc | null): void {
+    const keeps = this.keepsUrl(input, current);
+    const url = input.kind === 'webhook' && !keeps ? input.url : undefined;
+    if (input.kind === 'script' ? !input.script || input.url : (!url && !keeps) || input.script)
       throw ccError(
         'CC_ERR_HOOK_INVALID',
         input.kind === 'script' ? 'a script hook names `script` (and no url)' : 'a webhook names `url` (and no script)',
       );
+    if (url?.includes(URL_MASK))
+      throw ccError(
+        'CC_ERR_HOOK_INVALID',
+        `\`url\` is a display form (${URL_MASK} hides a part): send the full URL, or leave \`url\` out to keep it`,
+      );
+    if (url !== undefined && !isWebhookUrl(url)) throw ccError('CC_ERR_HOOK_INVALID', '`url` is not an absolute http or https URL');
     if (input.kind === 'script' && input.secret) throw ccError('CC_ERR_HOOK_INVALID', 'a script hook takes no secret');
+  }
+
+  /**
+   * Does this edit keep the webhook's sealed URL: `url` absent, or the display form the API answered with a part
+   * masked? A display form with nothing masked is the URL itself and is sealed again (entering a URL that no longer
+   * opens again is its fix).
+   */
+  private keepsUrl(input: HookUpdate, current: HookDoc | null): boolean {
+    return (
+      input.kind === 'webhook' &&
+      current?.kind === 'webhook' &&
+      typeof current.url_enc === 'string' &&
+      (input.url === undefined || (input.url === current.url && input.url.includes(URL_MASK)))
+    );
+  }
+
+  /** The URL fields of hook `id`'s record: the stored ones when the edit keeps them, else sealed from the input. */
+  private urlFields(id: string, input: HookUpdate, current: HookDoc | null): Pick<HookDoc, 'url' | 'url_enc'> {
+    if (input.kind !== 'webhook') return { url: null, url_enc: null };
+    if (current && this.keepsUrl(input, current)) return { url: current.url, url_enc: current.url_enc ?? null };
+    return sealUrl(this.box, id, input.url!); // check() made sure there is one
+  }
+
+  /**
+   * A record written before webhook URLs were sealed holds the full URL in `url`: seal it, keep the display form,
+   * then compact the file so that the plain URL does not stay behind in a superseded line.
+   */
+  private async sealPlainUrls(): Promise<void> {
+    const plain = this.hooks.filter((h) => h.kind === 'webhook' && typeof h.url === 'string' && typeof h.url_enc !== 'string');
+    if (plain.length === 0) return;
+    for (const h of plain) {
+      Object.assign(h, sealUrl(this.box, h._id, h.url!));
+      await this.d.store.hooks.put(h, { durable: true });
+    }
+    await this.d.store.hooks.compact();
+    this.d.log.info({ hooks: plain.length }, 'webhook URLs of an older version sealed');
   }
 
   /** Stop listening and retrying; waits for attempts in flight. */
@@ -278,17 +335,19 @@ export class HookService {
   private async attempt(h: HookDoc, doc: HookDeliveryDoc): Promise<void> {
     if (!this.hooks.includes(h) || !this.unsubscribe) return; // removed, edited or stopped meanwhile
     const payload = String(doc.payload);
-    const { secret, unreadable } = this.secretOf(h);
-    const error =
-      unreadable ??
-      (h.kind === 'script'
+    // A URL or secret that does not open (the key file was replaced, the record altered) fails the delivery at once:
+    // it is never sent unsigned.
+    const { url, secret, unreadable } = openHook(this.box, h);
+    const error = unreadable
+      ? failureText(unreadable)
+      : h.kind === 'script'
         ? await runScript(this.hooksDir, h.script!, doc.event, payload, this.limits.timeoutMs)
-        : await postWebhook(h.url!, secret, payload, Math.floor(this.d.now().getTime() / 1000), doc._id, this.limits.timeoutMs));
+        : await postWebhook(url!, secret, payload, Math.floor(this.d.now().getTime() / 1000), doc._id, this.limits.timeoutMs);
     doc.attempts += 1;
     doc.last_error = error;
     const now = this.d.now();
     doc.updated_at = now.toISOString();
-    // A secret that does not open will not open on a retry either (the key ring changes only with a restart).
+    // A URL or secret that does not open will not open on a retry either (the key ring changes only with a restart).
     const retry = error !== null && unreadable === null && doc.attempts < this.limits.maxAttempts;
     doc.status = error === null ? 'ok' : retry ? 'retrying' : 'failed';
     const delay = Math.min(this.limits.retryBaseMs * 2 ** (doc.attempts - 1), this.limits.retryMaxMs);
@@ -298,21 +357,17 @@ export class HookService {
     await this.d.store.hookDeliveries.put(doc);
     if (error) this.d.log.warn({ hook: h.name, attempt: doc.attempts, error }, 'hook delivery failed');
     if (retry) this.schedule(h, doc, delay);
-  }
-
-  /**
-   * The hook's secret in clear, null when it has none, or why it cannot be opened (the key file was replaced or
-   * the record altered): the delivery then fails at once with the fix, and is never sent unsigned.
-   */
-  private secretOf(h: HookDoc): { secret: string | null; unreadable: string | null } {
-    if (!h.secret) return { secret: null, unreadable: null };
-    try {
-      return { secret: this.box.open(h.secret, secretRecord('hook', h._id, 'secret')), unreadable: null };
-    } catch (e) {
-      if (!(e instanceof CcError)) throw e;
-      const err = ccError('CC_ERR_HOOK_SECRET_UNREADABLE', `hook "${h.name}" (${h._id}): ${e.message}`);
-      return { secret: null, unreadable: `${err.code}: ${err.message}. Fix: ${err.fix}` };
-    }
+    // Failed for good: one event a delivery, and deliveries are one a hook per history event it chose, so these stay
+    // within what the log records already; event-clamp.ts bounds the line (a script's stderr is cut to 512 bytes first).
+    else if (error !== null)
+      this.d.events.emit(
+        'hook.failed',
+        hookFailedEvent(
+          h,
+          doc,
+          unreadable ?? { code: 'CC_ERR_HOOK_DELIVERY_FAILED', reason: error, fix: ERRORS.CC_ERR_HOOK_DELIVERY_FAILED.fix },
+        ),
+      );
   }
 
   /** Keep the newest `keepDeliveries`. */

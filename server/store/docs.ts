@@ -179,7 +179,11 @@ export interface SettingDoc {
   [k: string]: unknown;
 }
 
-/** A hook (`_id` = its id); `secret` is a sealed envelope (server/secrets), never answered. */
+/**
+ * A hook (`_id` = its id); `url_enc` and `secret` are sealed envelopes (server/secrets), never answered. `url` is the
+ * webhook URL's display form (server/hooks/hook-url.ts); on a record written before URLs were sealed (no `url_enc`)
+ * it is the full URL, sealed when the hook service starts.
+ */
 export interface HookDoc {
   _id: string;
   name: string;
@@ -187,6 +191,7 @@ export interface HookDoc {
   kind: 'script' | 'webhook';
   script: string | null;
   url: string | null;
+  url_enc?: string | null;
   secret: string | null;
   created_at: string;
   [k: string]: unknown;

@@ -10,7 +10,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Node } from '../../contract/index.ts';
-import type { Logger } from '../../server/core/plugin.ts';
+import { recordingLogger } from '../support/recording-logger.ts';
 import { AgentLoop } from '../../agent/loop/agent-loop.ts';
 import { ApplianceClient } from '../../agent/loop/client.ts';
 import { enrolBmc } from '../../agent/bmc/enrol-bmc.ts';
@@ -26,13 +26,7 @@ const BMC_IP = `127.77.${(process.pid >> 8) & 255}.${process.pid & 255 || 1}`;
 
 let t: TestAppliance;
 let sim: IpmiSimPeer;
-const logged: string[] = [];
-const log: Logger = {
-  debug: (o, m) => logged.push(JSON.stringify(o) + (m ?? '')),
-  info: (o, m) => logged.push(JSON.stringify(o) + (m ?? '')),
-  warn: (o, m) => logged.push(JSON.stringify(o) + (m ?? '')),
-  error: (o, m) => logged.push(JSON.stringify(o) + (m ?? '')),
-};
+const { log, logged } = recordingLogger();
 let reported: BmcEnrolOutcome | null = null;
 let nodeId = 0;
 

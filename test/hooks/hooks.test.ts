@@ -13,17 +13,11 @@ import type { AddressInfo } from 'node:net';
 import { startInProcess, type InProcessAppliance } from '../support/appliance.ts';
 import { registerMachine } from '../cli/cli-kit.ts';
 import { verifySignature } from '../../server/hooks/hook-sign.ts';
-import type { Logger } from '../../server/core/plugin.ts';
+import { recordingLogger } from '../support/recording-logger.ts';
 import type { Hook, HookDelivery } from '../../contract/index.ts';
 
 const SECRET = 'hook-secret-' + 'k'.repeat(24);
-const logged: string[] = [];
-const log: Logger = {
-  debug: (o, m) => logged.push(JSON.stringify(o) + (m ?? '')),
-  info: (o, m) => logged.push(JSON.stringify(o) + (m ?? '')),
-  warn: (o, m) => logged.push(JSON.stringify(o) + (m ?? '')),
-  error: (o, m) => logged.push(JSON.stringify(o) + (m ?? '')),
-};
+const { log, logged } = recordingLogger();
 
 let t: InProcessAppliance;
 let auth: Record<string, string>;

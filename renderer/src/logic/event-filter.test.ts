@@ -39,6 +39,9 @@ describe('event filter', () => {
       'warn',
       'info',
     ]);
+    // A hook delivery that failed for good is an error line, and the picker offers its type.
+    expect(eventLevel(ev('hook.failed', null))).toBe('error');
+    expect(EVENT_TYPE_LIST).toContain('hook.failed');
     expect(EVENT_TYPE_LIST).toContain('node.discovered');
     expect(new Set(EVENT_TYPE_LIST).size).toBe(EVENT_TYPE_LIST.length);
   });

@@ -33,7 +33,7 @@ export function eventQuery(f: EventFilter, limit: number, before?: number): Even
 /** Colour class by severity. */
 export function eventLevel(e: CcEvent): 'error' | 'warn' | 'info' {
   if (e.type.endsWith('.error') || e.type === 'dhcp.nak' || e.type === 'dhcp.malformed' || e.type === 'node.conflict') return 'error';
-  if (e.type === 'node.token_refused') return 'error';
+  if (e.type === 'node.token_refused' || e.type === 'hook.failed') return 'error';
   if (
     e.type === 'node.lost' ||
     e.type === 'node.config_refused' ||

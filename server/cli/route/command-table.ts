@@ -120,7 +120,7 @@ export const CLI_COMMANDS: Readonly<Record<string, Readonly<Record<string, CliCo
     },
     update: {
       route: 'PUT /api/v1/hooks/:id',
-      summary: 'replace a hook (--file F, or the add flags); no --secret keeps the stored one',
+      summary: 'replace a hook (--file F, or the add flags); no --url or --secret keeps the stored one',
       args: ['id'],
     },
     test: { route: 'POST /api/v1/hooks/:id/test', summary: 'fire a test delivery now; prints its first attempt', args: ['id'] },
