@@ -79,6 +79,7 @@ export const NODE_FIELD_RULES: { readonly [K in Declared<NodeDoc>]-?: NodeFieldR
   microkernel_version: 'keep',
   agent_version: 'keep',
   manifest_claim_held: 'keep',
+  manifest_held_row: 'keep',
 };
 
 const RULES: ReadonlyMap<string, NodeFieldRule> = new Map(Object.entries(NODE_FIELD_RULES));

@@ -16,6 +16,7 @@ import { CcError, ccError } from '../errors/cc-error.ts';
 import { markDuplicates, manifestText, readCsvManifest, readJsonManifest, type ManifestFile, type ManifestRow } from './rows.ts';
 import { planManifest, type PlanWorld, type PlannedRow } from './plan.ts';
 import '../nodes/operator-fields.ts';
+import './held-claim.ts';
 
 /** Read and check the file of a request. */
 export function readManifest(req: ManifestRequest): ManifestFile {
@@ -107,6 +108,15 @@ async function applyRow(ctx: CoreContext, p: PlannedRow, source: string, now: st
   node.uuid = node.uuid ?? r.uuid;
   node.macs = [...new Set([...node.macs, ...r.macs])];
   node.boot_mac = node.boot_mac ?? node.macs[0] ?? null;
+  // While a claim is held, what the row lists is remembered apart from what the machine brought (held-claim.ts).
+  const held = node.manifest_held_row;
+  if (held)
+    node.manifest_held_row = {
+      ...held,
+      macs: [...new Set([...held.macs, ...r.macs])],
+      uuid: held.uuid ?? r.uuid,
+      serial: held.serial ?? r.serial,
+    };
   node.metadata = { ...node.metadata, ...r.metadata };
   // A record that was seen before (by DHCP, /boot or a registration) is a machine that has arrived.
   const claimedAt = node.manifest?.claimed_at ?? (node.state === 'expected' ? null : now);

@@ -1,9 +1,10 @@
 /**
  * A machine meets its manifest row (docs/identity.md 1, docs/manifest.md): the first machine that matches
  * an unclaimed record by serial, UUID or any MAC takes it, and the record (its id, hostname, metadata,
- * static address, policy, BMC address) becomes that machine's. A claim on the serial or UUID alone is held:
- * the row's policy and DHCP reservation wait for the operator. What matches a claimed record, or two
- * records at once, is left to the usual identity rules: a conflict for the operator. Call under the core lock.
+ * static address, policy, BMC address) becomes that machine's. A claim on the serial or UUID alone is held
+ * (held-claim.ts): the row's policy and DHCP reservation wait for the operator, and a boot loader asking with a MAC
+ * the row lists takes the row over it. What matches a claimed record, or two records at once, is left to the usual
+ * identity rules: a conflict for the operator. Call under the core lock.
  */
 import type { CoreContext } from '../core/context.ts';
 import type { NodeDoc } from '../store/docs.ts';
@@ -12,60 +13,16 @@ import { repointConflicts } from '../nodes/conflicts.ts';
 import { isUnclaimed } from '../nodes/operator-fields.ts';
 import { setStaticIp } from '../nodes/static-ip.ts';
 import { CcError } from '../errors/cc-error.ts';
-
-declare module '../store/docs.ts' {
-  interface NodeDoc {
-    /**
-     * A machine claimed this manifest record on its serial or UUID alone (docs/identity.md 1): set with the
-     * CLAIM_HELD note, cleared at the machine's first contact after the operator accepted (its reservation is made then).
-     */
-    manifest_claim_held?: boolean;
-  }
-}
+import { MACHINE_FIELDS } from './machine-fields.ts';
+import { CLAIM_HELD, endHold, heldNote, holdClaim, rowMacTakesOver, splitHeldClaim } from './held-claim.ts';
 
 /**
- * How the note of a held claim starts in `manifest.mismatch`: the operator's accept clears the list, so the next
- * contact can tell the claim was accepted.
+ * Where the machine spoke: a boot loader's request naming the MAC it boots from (`/boot`, GRUB's configuration), a
+ * DHCP packet, or its agent's registration. Only a boot loader's takes a row over a held claim (held-claim.ts): the
+ * microkernel asks DHCP on every NIC, so the held machine shows the row's MACs too when it is the row's machine, and a
+ * registration lists whatever MACs its agent says.
  */
-const CLAIM_HELD = 'claim not confirmed';
-
-/** The note of a claim made on identifiers the rack can copy; `mac`: what the machine booted with. */
-function heldNote(how: string, mac: string | null): string {
-  return (
-    `${CLAIM_HELD}: matched by ${how} alone, not by a MAC of the row (anyone on the rack can copy a UUID or serial ` +
-    `from the machine's DHCP broadcasts); its policy and DHCP reservation wait: accept if ${mac ?? 'the machine'} is this machine`
-  );
-}
-
-/** Machine fields a claimed record takes from the machine's own record. */
-const MACHINE_FIELDS = [
-  'state',
-  'state_before_lost',
-  'arch',
-  'platform',
-  'boot_mode',
-  'ip',
-  'manufacturer',
-  'product',
-  'facts_hash',
-  'registered_at',
-  'summary',
-  'tags',
-  'agent_active',
-  'last_boot_at',
-  'last_seen',
-  'agent_token_hash',
-  'enrol_token_hash',
-  'enrol_token_expires_at',
-  'enrol_token_verified',
-  'install_token_hash',
-  'install_token_expires_at',
-  'pending_command',
-  'reboot_sent_at',
-  'error_reason',
-  'microkernel_version',
-  'agent_version',
-] as const;
+export type ClaimContact = 'boot' | 'dhcp' | 'registration';
 
 /** Where an expected record came from, for messages: its manifest row, or the BMC it was made from. */
 function origin(m: NonNullable<NodeDoc['manifest']>): string {
@@ -123,7 +80,6 @@ async function arrive(ctx: CoreContext, e: NodeDoc, seen: Identity, how: string,
   const now = ctx.now().toISOString();
   e.manifest = { ...e.manifest!, claimed_at: now };
   if (e.state === 'expected') e.state = 'discovered';
-  if (!byMac) e.manifest_claim_held = true;
   const note = byMac
     ? await reserveOnArrival(ctx, e)
     : e.ip_reserved
@@ -140,11 +96,13 @@ async function arrive(ctx: CoreContext, e: NodeDoc, seen: Identity, how: string,
 
 /**
  * A held claim the operator accepted (its note is gone from `manifest.mismatch`): the claim stands confirmed, and the
- * record's static address becomes the DHCP reservation of the MAC it booted with, as at a claim by MAC.
+ * record's static address becomes the DHCP reservation of the MAC it booted with, as at a claim by MAC. The accept
+ * calls it (server/nodes/node-edit.ts), so the reservation is on disk before the operator's answer; a record accepted
+ * before the accept did so is confirmed at its machine's next contact. The caller saves the record.
  */
-async function confirmAccepted(ctx: CoreContext, e: NodeDoc): Promise<void> {
+export async function confirmHeldClaim(ctx: CoreContext, e: NodeDoc): Promise<void> {
   if (!e.manifest_claim_held || !e.manifest || e.manifest.mismatch.some((m) => m.startsWith(CLAIM_HELD))) return;
-  e.manifest_claim_held = false;
+  endHold(e);
   if (!e.ip_reserved) return;
   const ip = e.ip_reserved;
   const note = await reserveOnArrival(ctx, e);
@@ -201,16 +159,22 @@ async function fold(ctx: CoreContext, e: NodeDoc, m: NodeDoc): Promise<void> {
 }
 
 /**
- * `node` (the record the machine is using now) reported `seen`. If it is an unclaimed manifest record it is
- * claimed; if another, single, unclaimed manifest record matches and nothing else does, the machine takes it
- * (its record folds into the manifest record). Returns the record to go on with; the caller saves it.
+ * `node` (the record the machine is using now) reported `seen` through `contact`. If it is an unclaimed manifest
+ * record it is claimed; if its claim is held for another machine and a boot loader asks with a MAC the row lists,
+ * that MAC takes the row (the held machine is split off); if another, single, unclaimed manifest record matches and
+ * nothing else does, the machine takes it (its record folds into the manifest record). Returns the record to go on
+ * with; the caller saves it.
  */
-export async function claimManifest(ctx: CoreContext, node: NodeDoc, seen: Identity): Promise<NodeDoc> {
+export async function claimManifest(ctx: CoreContext, node: NodeDoc, seen: Identity, contact: ClaimContact): Promise<NodeDoc> {
   if (node.manifest) {
     // The machine reached this record by a MAC it holds (/boot, DHCP) or by the token /boot gave it.
+    const bootMac = contact === 'boot' ? (seen.macs[0] ?? null) : null;
     if (isUnclaimed(node)) await arrive(ctx, node, seen, 'mac', null, true);
+    // The row's own MAC is the strong claim: it takes the row as it would an unclaimed one (docs/identity.md 1).
+    else if (bootMac && rowMacTakesOver(node, bootMac) && (await splitHeldClaim(ctx, node, bootMac)))
+      await arrive(ctx, node, seen, 'mac', null, true);
     else {
-      await confirmAccepted(ctx, node);
+      await confirmHeldClaim(ctx, node);
       noteMismatch(ctx, node, differences(node, seen));
     }
     return node;
@@ -228,7 +192,10 @@ export async function claimManifest(ctx: CoreContext, node: NodeDoc, seen: Ident
     ...(byMac ? ['mac'] : []),
   ].join(' and ');
   // The serial or UUID alone may be anyone's (option 97 is in every DHCP packet): the claim is held.
-  if (!byMac) holdBinding(e);
+  if (!byMac) {
+    holdBinding(e);
+    holdClaim(e, seen);
+  }
   await fold(ctx, e, node);
   await arrive(ctx, e, seen, how, node.id, byMac);
   return e;

@@ -114,7 +114,7 @@ export function bootRequest<T>(
     const uuid = canonicalUuid(q.uuid);
     const serial = canonicalSerial(q.serial);
     // A machine the rack manifest expects takes its record (docs/manifest.md); the new record, if any, folds into it.
-    const node = await claimManifest(ctx, found.node, { macs: [mac], uuid, serial });
+    const node = await claimManifest(ctx, found.node, { macs: [mac], uuid, serial }, 'boot');
     const created = found.created && node === found.node;
     const now = ctx.now().toISOString();
     node.boot_mac = mac;

@@ -82,7 +82,7 @@ export function bootHooks(ctx: CoreContext): BootHooks & TftpHooks {
         // A MAC the manifest lists claims its record at the first DHCP packet (a MAC is all DHCP knows for sure).
         if (isUnclaimed(node)) {
           node.boot_mac = mac;
-          await claimManifest(ctx, node, { macs: [mac], uuid: null, serial: null });
+          await claimManifest(ctx, node, { macs: [mac], uuid: null, serial: null }, 'dhcp');
           await ctx.repo.save(node);
         } else if (created) {
           await ctx.repo.save(node);

@@ -12,6 +12,7 @@ import { refreshTags } from '../tags/retag.ts';
 import { renderHostname } from '../policies/policy-service.ts';
 import { autoBindLocked } from '../policies/binder.ts';
 import { setStaticIp } from './static-ip.ts';
+import { confirmHeldClaim } from '../manifest/claim.ts';
 import './operator-fields.ts';
 
 /** The editable fields of PATCH /api/v1/nodes/ID. */
@@ -104,7 +105,11 @@ export function setNodeAddress(
   });
 }
 
-/** The operator accepts what the machine reported differently from its manifest row: manifest binding may go on. */
+/**
+ * The operator accepts what the machine reported differently from its manifest row: manifest binding may go on. A held
+ * claim (docs/identity.md 1) is confirmed at once: the row's static address becomes the DHCP reservation of the
+ * machine's MAC, on disk before the answer, as at a claim by MAC (the same code, server/manifest/claim.ts).
+ */
 export function acceptManifestMismatch(ctx: CoreContext, id: number): Promise<NodeDoc> {
   return durably(ctx, async () => {
     const node = nodeOr404(ctx, id);
@@ -112,13 +117,14 @@ export function acceptManifestMismatch(ctx: CoreContext, id: number): Promise<No
       throw ccError('CC_ERR_NOT_FOUND', `node ${id} has no manifest mismatch to accept`);
     const accepted = node.manifest.mismatch;
     node.manifest = { ...node.manifest, mismatch: [] };
-    await ctx.repo.save(node);
     ctx.events.emit('node.claimed', {
       node_id: node.id,
       mac: node.boot_mac,
       message: `Operator accepted the differences from manifest row ${node.manifest.row}: ${accepted.join('; ')}`,
       data: { accepted },
     });
+    await confirmHeldClaim(ctx, node);
+    await ctx.repo.save(node);
     await autoBindLocked(ctx, node);
     return node;
   });

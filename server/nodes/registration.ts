@@ -57,7 +57,7 @@ export function register(ctx: CoreContext, req: RegisterRequest, ip: string): Pr
         );
     }
     // A machine the rack manifest expects takes its record (docs/manifest.md): from here on it is that record.
-    const node = await claimManifest(ctx, holder, { macs, uuid, serial });
+    const node = await claimManifest(ctx, holder, { macs, uuid, serial }, 'registration');
     const claim = decideClaims(
       { macs, uuid, serial },
       ctx.repo.candidates(macs, uuid, serial).filter((c) => c.id !== node.id),

@@ -55,8 +55,18 @@ export async function setStaticIp(ctx: CoreContext, node: NodeDoc, ip: string | 
   if (poolsFor(ctx.config).length === 0) note = 'DHCP is not in full mode here: no DHCP reservation; the OS is configured with the address';
   else if (!target) note = 'no MAC known yet: the DHCP reservation is made when the machine appears';
   else {
-    await ctx.reservations.setReservation(target, ip, node.hostname && HOSTNAME.test(node.hostname) ? node.hostname : null);
-    for (const m of held) if (m !== target) await ctx.reservations.setReservation(m, null);
+    // Another MAC of the node holding this address (its manifest row's, when the operator accepted a machine that
+    // booted from another NIC) gives it up first: the reservation service refuses an address another MAC holds.
+    const moving = held.filter((m) => m !== target && ctx.reservations.reservationFor(m)?.ip === ip);
+    const before = moving.map((m) => ctx.reservations.reservationFor(m)!);
+    for (const m of moving) await ctx.reservations.setReservation(m, null);
+    try {
+      await ctx.reservations.setReservation(target, ip, node.hostname && HOSTNAME.test(node.hostname) ? node.hostname : null);
+    } catch (e) {
+      for (const r of before) await ctx.reservations.setReservation(r.mac, r.ip, r.hostname);
+      throw e;
+    }
+    for (const m of held) if (m !== target && !moving.includes(m)) await ctx.reservations.setReservation(m, null);
   }
   node.ip_reserved = ip;
   return note;
