@@ -7,22 +7,31 @@
  *
  *   flock /tmp/cc-qemu.lock node bin/run-ts.mjs bench/loaders/run.ts [--reps N]
  *
- * The files come from the pinned `ipxe` package through `prepareLoaders` (build/out/cache/loaders/, offline once
- * `scripts/ensure-test-deps.sh` has run): ours as the registry installs them, Debian's by the same path with the
- * registry's patches left out and the package's pins (`fromPackage`) as the pins.
+ * The files come from the pinned `ipxe` package through `prepareLoaders`, from the loader cache
+ * `bash scripts/ensure-test-deps.sh` fills (build/out/cache/loaders/; test/support/cached-loaders.ts): ours as the
+ * registry installs them, Debian's by the same path with the registry's patches left out and the package's pins
+ * (`fromPackage`) as the pins. The bench fetches nothing: without the cache it stops before booting anything,
+ * naming what is missing and that preparation step.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../server/boot/microkernel-assets.ts';
 import type { LoaderArtifact } from '../../server/prepare/loaders/artifact.ts';
-import { prepareLoaders } from '../../server/prepare/loaders/prepare-loaders.ts';
 import { loaderByName } from '../../server/prepare/loaders/registry.ts';
 import { killGuests, pxeBoot, type BootResult, type Firmware } from '../../test/loaders/qemu-boot.ts';
+import { prepareCachedLoaders } from '../../test/support/cached-loaders.ts';
+import { cachedLoaderArchive } from '../../test/support/loopback-debian-mirror.ts';
 import { requireTools } from '../require-tools.ts';
 import { median } from '../percentile.ts';
 
 requireTools('loaders', ['qemu-system-x86_64']);
+try {
+  cachedLoaderArchive(); // the packages the loaders come from, checked against their pins; nothing is fetched
+} catch (e) {
+  process.stderr.write(`bench/loaders: ${(e as Error).message}\n`);
+  process.exit(2);
+}
 const argv = process.argv.slice(2);
 const reps = Number(argv.includes('--reps') ? argv[argv.indexOf('--reps') + 1] : 3);
 /** A bound per boot, not a timing: TCG on a busy machine. */
@@ -91,7 +100,6 @@ const range = (xs: number[]) => `${median(xs).toFixed(2)} (${Math.min(...xs).toF
 
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'cc-loaders-bench-'));
-  const cacheDir = path.join(REPO_ROOT, 'build/out/cache/loaders');
   const ours = path.join(work, 'ours', 'tftp');
   const debian = path.join(work, 'debian', 'tftp');
   try {
@@ -104,8 +112,9 @@ async function main(): Promise<void> {
         ...(fromPackage ?? { sha256: f.sha256, bytes: f.bytes }),
       })),
     }));
-    await prepareLoaders({ targetDir: ours, cacheDir, artifacts: real });
-    await prepareLoaders({ targetDir: debian, cacheDir, artifacts: asPackaged });
+    const scratchDir = path.join(work, 'cache');
+    await prepareCachedLoaders({ targetDir: ours, scratchDir, artifacts: real });
+    await prepareCachedLoaders({ targetDir: debian, scratchDir, artifacts: asPackaged });
 
     const results = new Map<string, { toDhcp: number[]; prompt: number[] }>();
     const variants = [

@@ -13,6 +13,7 @@ import { RECIPE_VERSION } from '../images/build/recipe-debian12.ts';
 import { importDiskImage } from '../images/disk-import.ts';
 import { describeDiskImage, uploadDiskImage } from './image-disk-import.ts';
 import { routeWrites } from './data-dir-route.ts';
+import { CliUsageError } from './cli-errors.ts';
 import type { ImageDoc } from '../store/docs.ts';
 import { formatBytes, ProgressDisplay } from './progress-display.ts';
 
@@ -94,7 +95,8 @@ export async function imageBuildCommand(argv: string[]): Promise<void> {
     allowPositionals: true,
     strict: true,
   });
-  if (positionals[0] !== 'debian12') throw ccError('CC_ERR_CONFIG_INVALID', `the recipes are: debian12\nusage:\n${IMAGE_BUILD_USAGE}`);
+  if (positionals[0] !== 'debian12')
+    throw new CliUsageError('CC_ERR_CONFIG_INVALID', 'the recipes are: debian12', `usage:\n${IMAGE_BUILD_USAGE}`);
   const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir(process.env));
   const extra = list(values.include);
   const bad = extra.find((p) => !PKG.test(p));

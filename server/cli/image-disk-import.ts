@@ -13,6 +13,7 @@ import type { ImageDoc } from '../store/docs.ts';
 import { formatBytes, ProgressDisplay } from './progress-display.ts';
 import type { AdminClient } from './admin-client.ts';
 import { routeWrites } from './data-dir-route.ts';
+import { CliUsageError } from './cli-errors.ts';
 
 /**
  * Send a disk image file to a running appliance (`PUT /api/v1/images/:name/disk`): the appliance holds the
@@ -78,7 +79,8 @@ export async function diskImportCommand(argv: string[]): Promise<void> {
     strict: true,
   });
   const file = values.disk;
-  if (!file || !values.name) throw ccError('CC_ERR_CONFIG_INVALID', `usage:\n${DISK_IMPORT_USAGE}`);
+  if (!file || !values.name)
+    throw new CliUsageError('CC_ERR_CONFIG_INVALID', '--disk FILE and --name NAME are required', `usage:\n${DISK_IMPORT_USAGE}`);
   const fb = values['first-boot'];
   if (fb !== undefined && fb !== 'nocloud' && fb !== 'none') throw ccError('CC_ERR_CONFIG_INVALID', '--first-boot is nocloud or none');
   const level = values['zstd-level'] === undefined ? undefined : Number(values['zstd-level']);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadServeConfig, serveHelp, defaultDataDir } from '../config/load.ts';
 import { ccError } from '../errors/cc-error.ts';
-import { cliErrorText, DEBUG_ENV } from './cli-errors.ts';
+import { cliErrorText, CliUsageError, DEBUG_ENV, errorLines } from './cli-errors.ts';
 import { imageImport, loginCommand, microkernelImport, tokenCommand } from './data-commands.ts';
 import { doctorCommand, serveReadinessGate } from './doctor.ts';
 import { PREPARE_USAGE, prepareCommand } from './prepare.ts';
@@ -87,7 +87,8 @@ async function serve(argv: string[]): Promise<void> {
   const failed = app.network.statuses().filter((s) => s.state === 'failed');
   if (failed.length) {
     // A NIC service that cannot run (foreign DHCP server, port denied) must not look like success.
-    for (const s of failed) process.stderr.write(`${s.error?.code ?? 'error'}: ${s.name}: ${s.error?.message}\n  fix: ${s.error?.fix}\n`);
+    for (const s of failed)
+      process.stderr.write(errorLines(s.error?.code ?? 'error', `${s.name}: ${s.error?.message ?? s.detail}`, s.error?.fix ?? '-') + '\n');
     await app.stop();
     process.exit(1);
   }
@@ -186,7 +187,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     default:
       if (ROUTE_NOUNS.has(cmd)) return routeOrExit(argv);
-      throw ccError('CC_ERR_CONFIG_INVALID', `unknown command "${cmd}"\n${USAGE}`);
+      throw new CliUsageError('CC_ERR_CONFIG_INVALID', `unknown command "${cmd}"`, USAGE);
   }
 }
 

@@ -8,9 +8,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BmcInput, Node, NodeFromBmcAnswer, PowerRequest, PowerResult } from '../../contract/index.ts';
 import { defaultDataDir } from '../config/load.ts';
-import { ccError } from '../errors/cc-error.ts';
 import { runningAppliance } from './data-dir-route.ts';
-import { fileError } from './cli-errors.ts';
+import { CliUsageError, fileError } from './cli-errors.ts';
 import { cellText } from './route/output-format.ts';
 import { terminalJson } from '../core/terminal-text.ts';
 
@@ -28,7 +27,7 @@ export const NODES_BMC_USAGE = `  nodes power --action on|off|soft-off|cycle|res
 `;
 
 const out = (s: string) => process.stdout.write(s + '\n');
-const usage = (why: string) => ccError('CC_ERR_CONFIG_INVALID', `${why}\nusage:\n${NODES_BMC_USAGE}`);
+const usage = (why: string) => new CliUsageError('CC_ERR_CONFIG_INVALID', why, `usage:\n${NODES_BMC_USAGE}`);
 
 const OPTIONS = {
   'data-dir': { type: 'string' },

@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CcEvent, Node, NodeFromBmcAnswer, PowerResult } from '../../contract/index.ts';
 import { bmcLines, bmcOutput, identityLines, powerTable } from '../../server/cli/nodes-bmc.ts';
-import { cliErrorText } from '../../server/cli/cli-errors.ts';
+import { cliErrorText, CliUsageError } from '../../server/cli/cli-errors.ts';
+import { ERRORS } from '../../server/errors/catalog.ts';
 import { errorFrom } from '../../server/cli/admin-client.ts';
 import { routeCommand } from '../../server/cli/route/route-cli.ts';
 import { terminalJson } from '../../server/core/terminal-text.ts';
@@ -45,8 +46,8 @@ describe('nodes power / nodes bmc lines', () => {
     for (const l of lines(p)) expect(l).not.toMatch(CONTROL);
     expect(p).toContain('FAIL  CC_ERR_BMC_REFUSED -> HTTP 500: ?]52;c;Y3VybCBldmlsfHNoCg==?');
     expect(p).toContain('warning: boot device ?2J?0;pwned?');
-    // A line break in rack text is not a line of its own.
-    expect(p).toContain('warning: line one?line two?');
+    // A line break in rack text is not a line of its own: it shows as its escape.
+    expect(p).toContain('warning: line one\\nline two\\r');
     expect(lines(p)).toHaveLength(4);
 
     const node = {
@@ -86,7 +87,7 @@ describe('nodes power / nodes bmc lines', () => {
 });
 
 describe('the error text of a failed command', () => {
-  it("a BMC's message in CC_ERR_BMC_REFUSED, and a fix, print with controls as ?; usage lines stay lines", () => {
+  it("a BMC's message in CC_ERR_BMC_REFUSED, and a fix, print with controls as ? and line breaks escaped; usage lines stay lines", () => {
     const e = errorFrom(
       502,
       JSON.stringify({
@@ -98,25 +99,32 @@ describe('the error text of a failed command', () => {
     const t = cliErrorText(e);
     expect(t).toBe(
       'CC_ERR_BMC_REFUSED: The BMC refused the request: POST /redfish/v1/Systems/1/Actions/ComputerSystem.Reset -> HTTP 500: ' +
-        '?]52;c;Y3VybCBldmlsfHNoCg==??2J?0;pwned?\n  fix: Check the BMC??]52;c;Y3VybCBldmlsfHNoCg==?',
+        '?]52;c;Y3VybCBldmlsfHNoCg==??2J?0;pwned?\n  fix: Check the BMC\\r?]52;c;Y3VybCBldmlsfHNoCg==?',
     );
     // With the stack trace (CRASHCART_DEBUG=1): its first line repeats the message.
     for (const l of lines(cliErrorText(e, true))) expect(l).not.toMatch(CONTROL);
     // A bug of ours whose message quotes rack text.
     expect(cliErrorText(new Error(`bad serial ${OSC52}`))).toContain('Internal error: bad serial ?]52;c;');
-    // Our own multi-line messages (a usage text) keep their lines.
-    const usage = errorFrom(400, JSON.stringify({ code: 'CC_ERR_CLI_USAGE', message: 'bad\nusage:\n  nodes power', fix: 'f' }));
-    expect(cliErrorText(usage)).toBe('CC_ERR_CLI_USAGE: bad\nusage:\n  nodes power\n  fix: f');
+    // An appliance's message is one line, whatever it holds; the usage text of the CLI's own follows the fix.
+    const answered = errorFrom(400, JSON.stringify({ code: 'CC_ERR_CLI_USAGE', message: 'bad\n  fix: forged\u2028x', fix: 'f' }));
+    expect(cliErrorText(answered)).toBe('CC_ERR_CLI_USAGE: bad\\n  fix: forged\\u2028x\n  fix: f');
+    const usage = new CliUsageError('CC_ERR_CLI_USAGE', 'bad', 'usage:\n  nodes power\n');
+    expect(cliErrorText(usage)).toBe(
+      `CC_ERR_CLI_USAGE: ${ERRORS.CC_ERR_CLI_USAGE.message}: bad\n  fix: ${ERRORS.CC_ERR_CLI_USAGE.fix}\nusage:\n  nodes power`,
+    );
   });
 });
 
 describe('terminalJson', () => {
-  it('escapes DEL and C1 only, keeping the JSON value, also after an escaped backslash', () => {
+  it('escapes DEL, C1, U+2028 and U+2029 only, keeping the JSON value, also after an escaped backslash', () => {
     const v = { s: `a\\\u009bb\u007f\u0080\u009f\u00a0é\u2028${OSC52}`, n: [1, 'x\u0085'] };
     const j = terminalJson(JSON.stringify(v, null, 2));
     expect(j).not.toMatch(RAW_IN_JSON);
     expect(JSON.parse(j)).toEqual(v);
     expect(j).toContain('a\\\\\\u009bb\\u007f\\u0080\\u009f\u00a0é');
+    // Unicode's line separator too: one line stays one line for a reader that splits on it.
+    expect(j).not.toMatch(/[\u2028\u2029]/);
+    expect(j).toContain('é\\u2028\\u001b]52');
   });
 });
 

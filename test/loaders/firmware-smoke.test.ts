@@ -11,10 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prepareLoaders } from '../../server/prepare/loaders/prepare-loaders.ts';
+import { prepareCachedLoaders } from '../support/cached-loaders.ts';
 import { killGuests, pxeBoot } from './qemu-boot.ts';
 
-const REPO = path.resolve(import.meta.dirname, '../..');
 /** A generous bound for one TCG boot on a busy 2-core machine (a bound, not a timing assertion). */
 const BOOT_BOUND_MS = 240_000;
 const IPXE_BANNER = 'iPXE 1.0.0+git-20190125.36a4c85-5.1 -- Open Source Network Boot Firmware';
@@ -28,8 +27,8 @@ let marker: string;
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), `cc-loaders-qemu-${process.pid}-`));
   tftp = path.join(work, 'tftp');
-  // The same cache ensure-test-deps fills: offline and instant when it is there.
-  await prepareLoaders({ targetDir: tftp, cacheDir: path.join(REPO, 'build/out/cache/loaders') });
+  // From the cache ensure-test-deps fills, never the network: without it this throws naming the fix.
+  await prepareCachedLoaders({ targetDir: tftp, scratchDir: path.join(work, 'cache') });
   marker = `CRASHCART-LOADER-${randomBytes(6).toString('hex')}`;
   // Debian's network GRUB sets prefix=(tftp,SERVER)/grub and reads grub/grub.cfg (docs/boot.md).
   mkdirSync(path.join(tftp, 'grub'));

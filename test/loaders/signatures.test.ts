@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prepareLoaders } from '../../server/prepare/loaders/prepare-loaders.ts';
+import { prepareCachedLoaders } from '../support/cached-loaders.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const MICROSOFT_UEFI_CA = '/C=US/ST=Washington/L=Redmond/O=Microsoft Corporation/CN=Microsoft Corporation UEFI CA 2011';
@@ -27,7 +27,8 @@ function issuers(file: string): string[] {
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), `cc-loaders-sig-${process.pid}-`));
-  await prepareLoaders({ targetDir: dir, cacheDir: path.join(REPO, 'build/out/cache/loaders') });
+  // From the cache ensure-test-deps fills, never the network: without it this throws naming the fix.
+  await prepareCachedLoaders({ targetDir: dir, scratchDir: path.join(dir, 'cache') });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
