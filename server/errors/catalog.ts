@@ -340,6 +340,11 @@ export const ERRORS = {
     message: 'A first-stage loader could not be taken out of its package',
     fix: 'Check free space and write access in the target and cache folders; a path missing from the package means the pin names the wrong file (docs/boot.md, "Updating a pin").',
   },
+  CC_ERR_BUSY: {
+    status: 503,
+    message: 'The appliance is receiving as many request bodies as it holds at once',
+    fix: "Nothing to do for a machine: its agent sends again after Retry-After. If it lasts, many addresses are sending large bodies at once (a flood): find them in the node plane's log and events, and take them off the rack network.",
+  },
   CC_ERR_NOT_READY: {
     status: 503,
     message: 'The appliance is not ready to serve a rack',

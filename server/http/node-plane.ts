@@ -34,6 +34,7 @@ import { MICROKERNEL_FILES } from '../../contract/images.ts';
 import { reportStage, answerFile } from '../nodes/install.ts';
 import { plainIp } from '../nodes/node-address.ts';
 import { applyHttpLimits } from './http-limits.ts';
+import { budgetBodies, BodyBudget, DEFAULT_BODY_BYTES_IN_FLIGHT } from './body-budget.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { AssetServer } from './asset-server.ts';
 import { sendfileAddon } from './asset-sendfile.ts';
@@ -57,7 +58,10 @@ function bootQueryOf(q: BootQuery & Record<string, unknown>): BootQuery {
 }
 
 /** Build the node plane (not listening yet). */
-export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: string[] } = {}): Promise<FastifyInstance> {
+export async function buildNodePlane(
+  ctx: CoreContext,
+  opts: { rateLimitAllow?: string[]; bodyBudget?: BodyBudget } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: MAX_REGISTER_BYTES,
@@ -70,6 +74,7 @@ export async function buildNodePlane(ctx: CoreContext, opts: { rateLimitAllow?: 
   if (!ctx.config.httpCopy && !sendfileAddon.addon)
     ctx.log.warn({ why: sendfileAddon.why }, 'node plane: boot files are copied from memory, not sent with sendfile(2)');
   installValidation(app);
+  budgetBodies(app, opts.bodyBudget ?? new BodyBudget(DEFAULT_BODY_BYTES_IN_FLIGHT), MAX_REGISTER_BYTES);
   if (ctx.config.rateLimitPerMin > 0)
     await app.register(rateLimit, {
       max: ctx.config.rateLimitPerMin,
