@@ -34,6 +34,7 @@ import { MICROKERNEL_FILES } from '../../contract/images.ts';
 import { reportStage, answerFile } from '../nodes/install.ts';
 import { plainIp } from '../nodes/node-address.ts';
 import { applyHttpLimits } from './http-limits.ts';
+import { intervalLogger } from '../core/interval-logger.ts';
 import { budgetBodies, BodyBudget, DEFAULT_BODY_BYTES_IN_FLIGHT } from './body-budget.ts';
 import { ccError } from '../errors/cc-error.ts';
 import { AssetServer } from './asset-server.ts';
@@ -69,7 +70,9 @@ export async function buildNodePlane(
     serializerOpts: { compileValidators: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
   applyHttpLimits(app.server, ctx.settings.get(), ctx.log, 'node plane');
-  installErrorHandling(app, ctx.log, ctx.config.dataDir);
+  // A request from the rack that fails (503 while no microkernel is installed, the body budget) is logged at most once
+  // per interval with the count, as DHCP's and TFTP's warnings are: one line per request would let the rack flood the log.
+  installErrorHandling(app, intervalLogger(ctx.log), ctx.config.dataDir);
   const assets = new AssetServer(undefined, !ctx.config.httpCopy);
   if (!ctx.config.httpCopy && !sendfileAddon.addon)
     ctx.log.warn({ why: sendfileAddon.why }, 'node plane: boot files are copied from memory, not sent with sendfile(2)');
