@@ -40,7 +40,14 @@ export function toErrorBody(err: unknown, dataDir?: string): ErrorBody {
 export function installErrorHandling(app: FastifyInstance, log: Logger, dataDir?: string): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const b = toErrorBody(err, dataDir);
-    if (b.statusCode >= 500) log.error({ err: (err as Error)?.stack ?? String(err), url: loggableUrl(req.url) }, 'request failed');
+    // The message names the route's pattern, never the URL: the node plane logs through an interval logger (one line
+    // per message per interval), so a flood on one route is one line, and a failure on another route still shows.
+    const route = req.routeOptions?.url;
+    if (b.statusCode >= 500)
+      log.error(
+        { err: (err as Error)?.stack ?? String(err), url: loggableUrl(req.url) },
+        route ? `request failed: ${req.method} ${route}` : 'request failed',
+      );
     void reply.status(b.statusCode).send(b);
   });
   // Echo nothing of the request: a 404 page must not reflect attacker text or say more than "no such route".
