@@ -23,6 +23,13 @@ export const BODY_BUSY_RETRY_S = 2;
 /** One source (the rate limiter's key) may hold at most this share of the budget, so one host cannot fill it. */
 export const BODY_SOURCE_SHARE = 1 / 8;
 
+/**
+ * A body declared at most this long is not charged: check-ins, task reports and BMC reports are a few KB, and the
+ * connection caps bound what such bodies can hold in all (4,096 connections x 64 KiB = 256 MiB, the budget's size
+ * again). The budget's bookkeeping then runs only for large or undeclared bodies, not on every check-in.
+ */
+export const UNCHARGED_BODY_BYTES = 64 * 1024;
+
 /** A counter of bytes taken and given back. */
 export class ByteBudget {
   private used = 0;
@@ -89,13 +96,15 @@ export class BodyBudget {
 
 /** Charge every request of `app` that may carry a body to `budget`, until the request is done with. */
 export function budgetBodies(app: FastifyInstance, budget: BodyBudget, largest: number): void {
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.method === 'GET' || req.method === 'HEAD') return;
+  // Callback hooks, not async ones: these run on every check-in, and an async hook costs a promise per request.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return done();
     const n = bodyCharge(req.headers['content-length'], largest);
+    if (n <= UNCHARGED_BODY_BYTES) return done();
     const source = rateKey(req.ip);
     if (!budget.take(source, n)) {
       void reply.header('retry-after', String(BODY_BUSY_RETRY_S));
-      throw ccError('CC_ERR_BUSY', `request bodies being received: ${Math.round(budget.all.inUse() / 1024 / 1024)} MiB in all`);
+      return done(ccError('CC_ERR_BUSY', `request bodies being received: ${Math.round(budget.all.inUse() / 1024 / 1024)} MiB in all`));
     }
     let held = true;
     const release = () => {
@@ -107,8 +116,12 @@ export function budgetBodies(app: FastifyInstance, budget: BodyBudget, largest: 
     // Whichever comes first: the answer (its body was read or refused by then), or the request's end, which is also
     // where a client that went away mid-body ends (no answer then). inject() requests end with the answer only.
     req.raw.once('close', release);
+    done();
   });
-  app.addHook('onResponse', async (req) => releases.get(req)?.());
+  app.addHook('onResponse', (req, _reply, done) => {
+    releases.get(req)?.();
+    done();
+  });
 }
 
 /** Each charged request's release, once. */

@@ -7,8 +7,9 @@
  * the appliance, not just the flooding host's downloads. The TFTP server caps its transfers the same way
  * (tftp/server.ts: in all, and per client).
  *
- * A connection over a cap is reset as it is accepted, before Node's HTTP parser sees it; refusals are logged,
- * at most once per interval per kind with the count (interval-logger.ts), never per connection.
+ * At a cap the oldest idle connection makes room (capConnections); a connection that finds none is reset as it is
+ * accepted, before Node's HTTP parser sees it. Both are logged at most once per interval per kind with the count
+ * (interval-logger.ts), never per connection.
  */
 import type { Server, Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -67,38 +68,80 @@ export function defaultCaps(planes: number, fdLimit: number | null = descriptorL
 export interface CappedPlane {
   /** Connections open now, per source key. */
   openBySource(): ReadonlyMap<string, number>;
-  /** Connections refused since the start, by cap. */
-  refused(): { perSource: number; total: number };
+  /** Since the start: connections refused (every one at the cap had a request in flight) and idle ones closed for room. */
+  counts(): { refused: number; closedIdle: number };
 }
 
-/** Apply `caps` to a not yet listening server; `purpose` names the plane in log lines. */
+/**
+ * Apply `caps` to a not yet listening server; `purpose` names the plane in log lines.
+ *
+ * At a cap, the oldest idle connection (of that source, or of any for the cap in all) is closed to make room: one with
+ * no request in flight, so a keep-alive connection between requests, or one that has not sent a whole request head
+ * yet. Only when every connection at the cap has a request in flight is the new one refused. A client that keeps
+ * idle keep-alive connections (an HTTP library's pool) is never locked out by its own, and connections that send
+ * nothing give way to ones that do: a flood holds its place only with requests in flight, which the request timeout
+ * and the body budget (body-budget.ts) bound.
+ */
 export function capConnections(server: Server, caps: ConnectionCaps, parentLog: Logger, purpose: string): CappedPlane {
-  // One message per cap, the source in its fields: a host with many addresses gets one line per interval too.
+  // One message per kind, the source in its fields: a host with many addresses gets one line per interval too.
   const log = intervalLogger(parentLog);
-  const open = new Map<string, number>();
-  const refused = { perSource: 0, total: 0 };
-  // Node refuses past maxConnections itself, before the 'connection' event, and reports it as 'drop'.
-  server.maxConnections = caps.total;
-  server.on('drop', (d?: { remoteAddress?: string }) => {
-    refused.total++;
-    log.warn({ cap: caps.total, source: d?.remoteAddress ?? null }, `${purpose}: connections refused: the cap in all is reached`);
-  });
+  const all = new Set<Socket>();
+  const bySource = new Map<string, Set<Socket>>();
+  // The latest request's answer per connection: the connection is idle once that answer is done (HTTP/1.1 answers a
+  // connection's requests in order). One WeakMap write per request, no listener: this runs on every check-in.
+  const latest = new WeakMap<Socket, { writableFinished: boolean; destroyed: boolean }>();
+  const busy = (socket: Socket): boolean => {
+    const res = latest.get(socket);
+    return res !== undefined && !res.writableFinished && !res.destroyed;
+  };
+  const counts = { refused: 0, closedIdle: 0 };
+
+  const forget = (socket: Socket, key: string) => {
+    all.delete(socket);
+    const mine = bySource.get(key);
+    if (!mine) return;
+    mine.delete(socket);
+    if (mine.size === 0) bySource.delete(key);
+  };
+  const keyOf = new WeakMap<Socket, string>();
+  /** Close the oldest connection of `set` with no request in flight; false when every one has one. */
+  const closeIdle = (set: Set<Socket>, cap: string): boolean => {
+    for (const old of set) {
+      if (busy(old)) continue;
+      forget(old, keyOf.get(old) ?? '');
+      old.destroy();
+      counts.closedIdle++;
+      log.warn({ source: keyOf.get(old) ?? null, cap }, `${purpose}: idle connections closed to make room at a connection cap`);
+      return true;
+    }
+    return false;
+  };
+
+  // A request is in flight from its head (the 'request' event) to the end of its answer.
+  server.on('request', (req: { socket: Socket }, res: { writableFinished: boolean; destroyed: boolean }) => latest.set(req.socket, res));
   // Prepended: ahead of the HTTP server's own listener, so a refused socket never gets a parser.
   server.prependListener('connection', (socket: Socket) => {
     const key = rateKey(socket.remoteAddress ?? '');
-    const n = (open.get(key) ?? 0) + 1;
-    if (n > caps.perSource) {
-      refused.perSource++;
-      log.warn({ source: key, cap: caps.perSource }, `${purpose}: connections refused: the cap per source is reached`);
+    const mine = bySource.get(key);
+    const room =
+      (!mine || mine.size < caps.perSource || closeIdle(mine, 'per source')) && (all.size < caps.total || closeIdle(all, 'in all'));
+    if (!room) {
+      counts.refused++;
+      log.warn(
+        { source: key, per_source: caps.perSource, total: caps.total },
+        `${purpose}: connection refused: every connection at the cap has a request in flight`,
+      );
       socket.resetAndDestroy();
       return;
     }
-    open.set(key, n);
-    socket.once('close', () => {
-      const left = (open.get(key) ?? 1) - 1;
-      if (left > 0) open.set(key, left);
-      else open.delete(key);
-    });
+    keyOf.set(socket, key);
+    all.add(socket);
+    if (mine) mine.add(socket);
+    else bySource.set(key, new Set([socket]));
+    socket.once('close', () => forget(socket, key));
   });
-  return { openBySource: () => open, refused: () => ({ ...refused }) };
+  return {
+    openBySource: () => new Map([...bySource].map(([k, v]) => [k, v.size])),
+    counts: () => ({ ...counts }),
+  };
 }

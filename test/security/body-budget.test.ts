@@ -2,15 +2,15 @@
  * Slow request bodies from the rack against the real node plane (server/http/body-budget.ts): every body route takes
  * up to 2 MiB, buffered whole, and a route that needs a token reads it first. Requests here declare 2 MiB and send
  * none of it, which holds the bytes they declared until the request timeout. One source gets an eighth of the 256 MiB
- * budget; eight sources fill it; a machine then gets 503 with Retry-After, and its register goes through once the
- * flood's requests are gone.
+ * budget; eight sources fill it; a machine's large register then gets 503 with Retry-After (a small one, under
+ * UNCHARGED_BODY_BYTES, is not charged), and goes through once the flood's requests are gone.
  */
 import { describe, it, expect, afterEach } from 'vitest';
 import net from 'node:net';
 import { startTestAppliance, type TestAppliance } from '../support/route-appliance.ts';
 import { ProtocolNode } from '../support/protocol-node.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { DEFAULT_BODY_BYTES_IN_FLIGHT, BODY_SOURCE_SHARE } from '../../server/http/body-budget.ts';
+import { DEFAULT_BODY_BYTES_IN_FLIGHT, BODY_SOURCE_SHARE, UNCHARGED_BODY_BYTES } from '../../server/http/body-budget.ts';
 import { MAX_REGISTER_BYTES } from '../../contract/index.ts';
 
 const PER_SOURCE = Math.floor((DEFAULT_BODY_BYTES_IN_FLIGHT * BODY_SOURCE_SHARE) / MAX_REGISTER_BYTES);
@@ -68,6 +68,9 @@ describe('request bodies in flight on the node plane', () => {
       ),
     );
     expect(rest.flat().filter((h) => h === '')).toHaveLength((SOURCES_TO_FILL - 1) * PER_SOURCE);
+    // A register with the complete facts (over UNCHARGED_BODY_BYTES) waits; a small one still goes through.
+    expect((await node.register()).status).toBe(200);
+    node.facts = { x: 1, lshw: 'x'.repeat(UNCHARGED_BODY_BYTES) };
     const busy = await node.register();
     expect(busy.status).toBe(503);
     expect(busy.body.code).toBe('CC_ERR_BUSY');
