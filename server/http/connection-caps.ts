@@ -64,14 +64,6 @@ export function defaultCaps(planes: number, fdLimit: number | null = descriptorL
   return { total, perSource: Math.max(1, Math.min(DEFAULT_HTTP_CONNECTIONS_PER_SOURCE, Math.floor(total * SOURCE_SHARE))) };
 }
 
-/** What a capped plane reports. */
-export interface CappedPlane {
-  /** Connections open now, per source key. */
-  openBySource(): ReadonlyMap<string, number>;
-  /** Since the start: connections refused (every one at the cap had a request in flight) and idle ones closed for room. */
-  counts(): { refused: number; closedIdle: number };
-}
-
 /**
  * Apply `caps` to a not yet listening server; `purpose` names the plane in log lines.
  *
@@ -82,7 +74,7 @@ export interface CappedPlane {
  * nothing give way to ones that do: a flood holds its place only with requests in flight, which the request timeout
  * and the body budget (body-budget.ts) bound.
  */
-export function capConnections(server: Server, caps: ConnectionCaps, parentLog: Logger, purpose: string): CappedPlane {
+export function capConnections(server: Server, caps: ConnectionCaps, parentLog: Logger, purpose: string): void {
   // One message per kind, the source in its fields: a host with many addresses gets one line per interval too.
   const log = intervalLogger(parentLog);
   const all = new Set<Socket>();
@@ -94,7 +86,6 @@ export function capConnections(server: Server, caps: ConnectionCaps, parentLog: 
     const res = latest.get(socket);
     return res !== undefined && !res.writableFinished && !res.destroyed;
   };
-  const counts = { refused: 0, closedIdle: 0 };
 
   const forget = (socket: Socket, key: string) => {
     all.delete(socket);
@@ -110,7 +101,6 @@ export function capConnections(server: Server, caps: ConnectionCaps, parentLog: 
       if (busy(old)) continue;
       forget(old, keyOf.get(old) ?? '');
       old.destroy();
-      counts.closedIdle++;
       log.warn({ source: keyOf.get(old) ?? null, cap }, `${purpose}: idle connections closed to make room at a connection cap`);
       return true;
     }
@@ -126,7 +116,6 @@ export function capConnections(server: Server, caps: ConnectionCaps, parentLog: 
     const room =
       (!mine || mine.size < caps.perSource || closeIdle(mine, 'per source')) && (all.size < caps.total || closeIdle(all, 'in all'));
     if (!room) {
-      counts.refused++;
       log.warn(
         { source: key, per_source: caps.perSource, total: caps.total },
         `${purpose}: connection refused: every connection at the cap has a request in flight`,
@@ -140,8 +129,4 @@ export function capConnections(server: Server, caps: ConnectionCaps, parentLog: 
     else bySource.set(key, new Set([socket]));
     socket.once('close', () => forget(socket, key));
   });
-  return {
-    openBySource: () => new Map([...bySource].map(([k, v]) => [k, v.size])),
-    counts: () => ({ ...counts }),
-  };
 }

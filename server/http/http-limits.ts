@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import type { Settings } from '../settings/settings-service.ts';
 import type { Logger } from '../core/plugin.ts';
-import { capConnections, defaultCaps, type CappedPlane, type ConnectionCaps } from './connection-caps.ts';
+import { capConnections, defaultCaps, type ConnectionCaps } from './connection-caps.ts';
 
 /** The HTTP planes whose connections share the descriptor budget (connection-caps.ts): node and admin. */
 const HTTP_PLANES = 2;
@@ -21,12 +21,12 @@ export function applyHttpLimits(
   log: Logger,
   purpose: string,
   caps: ConnectionCaps = defaultCaps(HTTP_PLANES),
-): CappedPlane {
+): void {
   const request = s.http_request_timeout_s * 1000;
   server.requestTimeout = request;
   // Node requires headersTimeout <= requestTimeout.
   server.headersTimeout = Math.min(s.http_headers_timeout_s * 1000, request);
   server.keepAliveTimeout = s.http_keepalive_timeout_s * 1000;
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = CONNECTION_CHECK_MS;
-  return capConnections(server, caps, log, purpose);
+  capConnections(server, caps, log, purpose);
 }
